@@ -1,0 +1,9 @@
+// PLACEHOLDER: replaced by the network implementation.
+import type { Net } from '../../impl/env.ts';
+import type { SimNode } from '../node.ts';
+import type { Simulation } from '../simulation.ts';
+export interface NetSpec { latencyMs?: number }
+export class SimNetwork {
+  constructor(readonly sim: Simulation, readonly spec: NetSpec) {}
+  facet(_node: SimNode, _inc: number): Net { throw new Error('net not implemented yet'); }
+}

@@ -1,0 +1,141 @@
+/**
+ * A simulated node: one process (a server, a peer device's app, or a browser tab) on a device.
+ *
+ * Lifecycle: down -> running <-> paused; running/paused -> down by crash or stop; down -> running by
+ * (re)start. Each start is a new *incarnation*. Everything the simulator delivers to a node (timer fires,
+ * disk completions, messages) goes through `deliver(inc, fn)`, which
+ * - drops it if the incarnation is dead (a crashed process's pending promises never settle),
+ * - queues it while the node is paused (a frozen tab gets everything on resume, in order),
+ * - runs it otherwise, turning a synchronous exception into a crash verdict for the run.
+ *
+ * Env facets are built per incarnation and check `isLive(inc)` on every call, so code of a dead
+ * incarnation that still holds a reference to its env can do nothing.
+ */
+import type { Env } from '../impl/env.ts';
+import type { NodeClock } from './clock.ts';
+import type { Task } from './scheduler.ts';
+
+/** Node status. */
+export type NodeStatus = 'down' | 'running' | 'paused';
+
+/** The program a node runs: receives its Env, may return a handle for the workload (e.g. an API object). */
+export type NodeProgram = (env: Env) => unknown;
+
+/** What a node needs from its simulation (kept narrow so subsystems can be tested alone). */
+export interface NodeHost {
+  /** Virtual time, µs. */
+  nowUs(): number;
+  /** Schedules a raw event. */
+  after(delayUs: number, fn: Task): number;
+  /** Cancels a raw event. */
+  cancel(id: number): void;
+  /** Records that code running on `node` threw (a crash verdict). */
+  nodeThrew(node: SimNode, error: unknown): void;
+}
+
+/** A simulated node. */
+export class SimNode {
+  status: NodeStatus = 'down';
+  /** Incarnation number; bumped on every start. -1 before the first start. */
+  incarnation = -1;
+  /** The handle the program returned (after its promise resolved), for workloads. */
+  handle: unknown = undefined;
+  /** The current incarnation's env, or null while down. */
+  env: Env | null = null;
+  /** Live timers of the current incarnation: timer id -> scheduler event id. */
+  readonly timers = new Map<number, number>();
+  private paused: Task[] = [];
+  private nextTimerId = 1;
+
+  constructor(
+    readonly id: string,
+    readonly deviceId: string,
+    readonly clock: NodeClock,
+    readonly program: NodeProgram,
+    private readonly host: NodeHost,
+  ) {}
+
+  /** True when `inc` is the current incarnation and the process is up (running or paused). */
+  isLive(inc: number): boolean {
+    return inc === this.incarnation && this.status !== 'down';
+  }
+
+  /** Runs `fn` for incarnation `inc` now, later (paused), or never (dead). */
+  deliver(inc: number, fn: Task): void {
+    if (inc !== this.incarnation || this.status === 'down') return;
+    if (this.status === 'paused') {
+      this.paused.push(fn);
+      return;
+    }
+    try {
+      fn();
+    } catch (e) {
+      this.host.nodeThrew(this, e);
+    }
+  }
+
+  /** Schedules `fn` for incarnation `inc` after `delayUs` of true time. */
+  after(inc: number, delayUs: number, fn: Task): number {
+    return this.host.after(delayUs, () => this.deliver(inc, fn));
+  }
+
+  /** A timer on this node's monotonic clock; `repeat` makes it an interval. Returns a timer id. */
+  setTimer(inc: number, ms: number, repeat: boolean, fn: Task): number {
+    if (!this.isLive(inc)) return 0;
+    const timerId = this.nextTimerId++;
+    const arm = (): void => {
+      const ev = this.after(inc, this.clock.trueDelayUs(ms), () => {
+        if (!this.timers.has(timerId)) return;
+        if (repeat) arm();
+        else this.timers.delete(timerId);
+        fn();
+      });
+      this.timers.set(timerId, ev);
+    };
+    arm();
+    return timerId;
+  }
+
+  /** Cancels a timer of the current incarnation. */
+  clearTimer(timerId: number): void {
+    const ev = this.timers.get(timerId);
+    if (ev === undefined) return;
+    this.host.cancel(ev);
+    this.timers.delete(timerId);
+  }
+
+  /** Marks a new incarnation as running. */
+  beginIncarnation(): number {
+    this.incarnation++;
+    this.status = 'running';
+    this.paused = [];
+    this.handle = undefined;
+    this.clock.boot();
+    return this.incarnation;
+  }
+
+  /** Ends the current incarnation: timers die, queued deliveries are dropped. */
+  endIncarnation(): void {
+    for (const ev of this.timers.values()) this.host.cancel(ev);
+    this.timers.clear();
+    this.paused = [];
+    this.status = 'down';
+    this.env = null;
+    this.handle = undefined;
+  }
+
+  /** Freezes the node: deliveries queue until resume. Its clock keeps running. */
+  pause(): void {
+    if (this.status === 'running') this.status = 'paused';
+  }
+
+  /** Unfreezes the node: queued deliveries run as separate events now, in order. */
+  resume(): void {
+    if (this.status !== 'paused') return;
+    this.status = 'running';
+    const queued = this.paused;
+    this.paused = [];
+    const inc = this.incarnation;
+    for (const fn of queued) this.after(inc, 0, fn);
+  }
+}

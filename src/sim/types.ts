@@ -1,0 +1,70 @@
+/**
+ * Types shared by the simulator's subsystems, the fault injectors and the runner.
+ */
+import type { EnvErrorCode } from '../impl/env.ts';
+import type { SimNode } from './node.ts';
+
+/** How a run failed. Exit codes: correctness 1, liveness 2, crash 3. */
+export type FailureKind = 'correctness' | 'liveness' | 'crash';
+
+/** A failed run: the first failure stops the simulation. */
+export interface Failure {
+  kind: FailureKind;
+  /** Name of the check, invariant or model that failed (e.g. 'model:recovery', 'invariant:converged'). */
+  check: string;
+  /** Human-readable explanation. */
+  message: string;
+  /** Node involved, if any. */
+  node?: string;
+  /** Virtual time of the failure, µs. */
+  timeUs: number;
+  /** Trace position at which the failure was detected. */
+  traceIndex: number;
+  /** Extra JSON details (model state, event, expected/actual...). */
+  details?: Record<string, unknown>;
+}
+
+/** An operation about to take effect, offered to fault interceptors first. */
+export interface OpInfo {
+  /** Subsystem: 'disk', 'kv', 'net', 'bus', 'lock'. */
+  area: string;
+  /** Operation: 'write', 'fsync', 'fsyncDir', 'rename', 'read', 'commit', 'send', ... */
+  op: string;
+  /** Node performing it. */
+  node: string;
+  /** Device of that node. */
+  device: string;
+  /** Path (disk), store (kv) or peer (net), when meaningful. */
+  target?: string;
+}
+
+/**
+ * What a fault interceptor makes of an operation.
+ * - crash: the node crashes; 'before' the operation takes effect or 'after' it took effect but before
+ *   the caller hears back. A crash at a disk operation is a power loss of the node's device.
+ * - error: the operation fails with this code (EIO, ENOSPC, ...) and takes no effect.
+ * - torn: a disk write lands only partly (a sector-granular prefix) and the device loses power.
+ * - bitflip: a disk read returns the data with one bit flipped (the disk itself is unchanged).
+ */
+export type FaultAction =
+  | { type: 'crash'; when: 'before' | 'after' }
+  | { type: 'error'; code: EnvErrorCode }
+  | { type: 'torn' }
+  | { type: 'bitflip' };
+
+/** Decides faults for operations; returns null to let the operation proceed normally. */
+export type OpInterceptor = (op: OpInfo) => FaultAction | null;
+
+/** Lifecycle notifications for subsystems (all optional). */
+export interface LifecycleListener {
+  /** A node started a new incarnation. */
+  nodeUp?(node: SimNode): void;
+  /** A node's process ended. `powerLoss` is true when its device lost power (volatile disk state lost). */
+  nodeDown?(node: SimNode, powerLoss: boolean): void;
+  /** A device lost power (after all its nodes went down). */
+  devicePowerLoss?(deviceId: string): void;
+  /** A node froze. */
+  nodePaused?(node: SimNode): void;
+  /** A node unfroze. */
+  nodeResumed?(node: SimNode): void;
+}
