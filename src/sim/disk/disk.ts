@@ -5,5 +5,5 @@ import type { Simulation } from '../simulation.ts';
 export interface DiskSpec { profile?: 'strict' | 'ordered' | 'weak' }
 export class SimDisk {
   constructor(readonly sim: Simulation, readonly deviceId: string, readonly spec: DiskSpec) {}
-  facet(_node: SimNode, _inc: number): Disk { throw new Error('disk not implemented yet'); }
+  facet(_node: SimNode, _inc: number): Disk { return new Proxy({}, { get: () => () => { throw new Error('disk not implemented yet'); } }) as never; }
 }

@@ -4,5 +4,5 @@ import type { SimNode } from '../node.ts';
 import type { Simulation } from '../simulation.ts';
 export class SimLocks {
   constructor(readonly sim: Simulation, readonly deviceId: string) {}
-  facet(_node: SimNode, _inc: number): Locks { throw new Error('locks not implemented yet'); }
+  facet(_node: SimNode, _inc: number): Locks { return new Proxy({}, { get: () => () => { throw new Error('locks not implemented yet'); } }) as never; }
 }
