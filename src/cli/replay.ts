@@ -1,0 +1,80 @@
+/** `syncbench replay`: re-run one seed, print its trace (filtered), and end with `trace-hash: <hex>`. */
+import { createWriteStream, readFileSync } from 'node:fs';
+import { parsePlan, type FaultPlan } from '../faults/plan.ts';
+import { runScenario } from '../scenario/run.ts';
+import { EXIT_CODES } from '../scenario/types.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+import { UsageError, resolveRun, seedArg } from './usage.ts';
+
+function numberArg(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} '${String(v)}' is not a time in µs`);
+  return n;
+}
+
+function loadPlan(file: string, nodes: string[]): FaultPlan {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--faults ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return parsePlan(json, nodes);
+  } catch (e) {
+    throw new UsageError(`--faults ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** One human-readable line for a trace record. */
+export function formatRecord(r: TraceRecord): string {
+  const ms = (r.t / 1000).toFixed(3).padStart(10);
+  const data = Object.keys(r.data).length === 0 ? '' : ` ${JSON.stringify(r.data)}`;
+  return `#${r.i} ${ms} ms ${r.node.padEnd(8)} ${r.kind}${data}`;
+}
+
+export async function replayCommandAction(name: string, o: Record<string, unknown>): Promise<void> {
+  const { scenarios, variant } = await resolveRun([name], '0', o.variant as string | undefined);
+  const scenario = scenarios[0]!;
+  if (scenario.name !== name) throw new UsageError(`'${name}' is a suite; replay takes one scenario`);
+  const seed = await seedArg(String(o.seed));
+  const fromUs = numberArg('from', o.from);
+  const toUs = numberArg('to', o.to);
+  const faults = typeof o.faults === 'string' ? loadPlan(o.faults, scenario.topology.nodes.map((n) => n.id)) : undefined;
+  const file = typeof o.trace === 'string' ? createWriteStream(o.trace) : null;
+  const quiet = o.quiet === true;
+  const show = (r: TraceRecord): boolean =>
+    !quiet &&
+    (o.node === undefined || r.node === o.node) &&
+    (o.kind === undefined || r.kind.startsWith(String(o.kind))) &&
+    (fromUs === undefined || r.t >= fromUs) &&
+    (toUs === undefined || r.t <= toUs);
+  const lines: string[] = [];
+  const flush = (): void => {
+    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    lines.length = 0;
+  };
+  const result = await runScenario(scenario, seed, {
+    variant,
+    faults,
+    faultsFile: typeof o.faults === 'string' ? o.faults : undefined,
+    traceSink: (line) => {
+      file?.write(`${line}\n`);
+      const r = JSON.parse(line) as TraceRecord;
+      if (show(r)) {
+        lines.push(formatRecord(r));
+        if (lines.length >= 1000) flush();
+      }
+    },
+  });
+  flush();
+  if (file !== null) await new Promise<void>((res, rej) => file.end((e?: Error | null) => (e ? rej(e) : res())));
+  const f = result.failure;
+  process.stdout.write(
+    `verdict: ${result.verdict}${f ? ` (${f.check}: ${f.message})` : ''}\n` +
+      `faults: ${result.faultSummary}\nevents: ${result.events}, sim time ${(result.simTimeUs / 1000).toFixed(1)} ms\n` +
+      `trace-hash: ${result.traceHash}\n`,
+  );
+  process.exitCode = EXIT_CODES[result.verdict];
+}

@@ -1,0 +1,144 @@
+/**
+ * The demonstration node: a durable grow-only set replicated between peers by gossip.
+ *
+ * It exists to exercise the kernel end to end (disk, network, crashes, partitions) before the real sync
+ * implementation lands, and to show the shape every implementation follows: written only against `Env`,
+ * every observable step traced, every wait bounded.
+ *
+ * Protocol (messages over reliable connections, JSON objects):
+ * - `{ type: 'hello', from, items: string[] }` — sent by both ends when a connection opens: the sender's
+ *   whole set (anti-entropy), so a peer that missed updates during a partition catches up.
+ * - `{ type: 'items', from, items: string[] }` — new items, pushed to every connected peer.
+ * Items are opaque strings; a node never invents one.
+ *
+ * Durability: an item is acknowledged to the caller of `add` only after it is appended to
+ * `/data/items.log` and the log is fsynced (and its directory, when the log was created). On start the log
+ * is read back (a torn last line is ignored).
+ */
+import type { Connection, Env, Value } from '../env.ts';
+
+/** Options of a gossip node. */
+export interface GossipOptions {
+  /** Addresses of the peers to connect to. */
+  peers: string[];
+  /** Weakened variant name ('' for the correct implementation). */
+  variant?: string;
+  /** Delay between reconnection attempts, ms. */
+  retryMs?: number;
+}
+
+/** The API a gossip node offers to the workload and the checks. */
+export interface GossipHandle {
+  /** Adds an item; resolves once it is durable (acknowledged). */
+  add(item: string): Promise<void>;
+  /** The items this node holds, sorted. */
+  items(): string[];
+  /** Ids of the peers currently connected. */
+  connectedPeers(): string[];
+}
+
+const LOG = '/data/items.log';
+const MAX_ITEMS = 100_000;
+
+/** Starts a gossip node; resolves with its handle once recovery is done. */
+export async function startGossipNode(env: Env, options: GossipOptions): Promise<GossipHandle> {
+  const variant = options.variant ?? '';
+  const retryMs = options.retryMs ?? 200;
+  const items = new Set<string>();
+  const conns = new Map<string, Connection>();
+  let writeChain: Promise<void> = Promise.resolve();
+
+  await env.disk.mkdir('/data');
+  const existing = await env.disk.stat(LOG);
+  if (existing !== null) {
+    const text = new TextDecoder().decode(await env.disk.readFile(LOG));
+    for (const line of text.split('\n').slice(0, -1)) if (line !== '') items.add(line);
+  } else {
+    await env.disk.writeFile(LOG, new Uint8Array(0));
+    await env.disk.fsync(LOG);
+    await env.disk.fsyncDir('/data');
+  }
+  env.trace.emit('demo.recovered', { items: items.size });
+
+  /** Appends items to the log, one write at a time (serialised through writeChain). */
+  const persist = (newItems: string[]): Promise<void> => {
+    const run = async (): Promise<void> => {
+      const stat = await env.disk.stat(LOG);
+      const bytes = new TextEncoder().encode(newItems.map((i) => `${i}\n`).join(''));
+      await env.disk.write(LOG, stat?.size ?? 0, bytes);
+      await env.disk.fsync(LOG);
+    };
+    writeChain = writeChain.then(run, run);
+    return writeChain;
+  };
+
+  const broadcast = (newItems: string[], except?: string): void => {
+    for (const [peer, c] of conns) {
+      if (peer !== except && c.open) c.send({ type: 'items', from: env.nodeId, items: newItems });
+    }
+  };
+
+  const merge = async (incoming: string[], from: string): Promise<void> => {
+    const fresh = incoming.filter((i) => !items.has(i));
+    if (fresh.length === 0) return;
+    if (items.size + fresh.length > MAX_ITEMS) throw new Error(`gossip set bound ${MAX_ITEMS} exceeded`);
+    await persist(fresh);
+    for (const i of fresh) items.add(i);
+    env.trace.emit('demo.merged', { from, count: fresh.length });
+    broadcast(fresh, from);
+  };
+
+  const adopt = (conn: Connection): void => {
+    const old = conns.get(conn.peer);
+    if (old !== undefined && old.open && old !== conn) old.close();
+    conns.set(conn.peer, conn);
+    conn.onMessage((m: Value) => {
+      const msg = m as { type?: unknown; items?: unknown };
+      if ((msg.type === 'hello' || msg.type === 'items') && Array.isArray(msg.items)) {
+        merge(msg.items.filter((x): x is string => typeof x === 'string'), conn.peer).catch((e: unknown) => {
+          env.trace.emit('demo.merge-failed', { error: String(e) });
+        });
+      }
+    });
+    conn.onClose(() => {
+      if (conns.get(conn.peer) === conn) conns.delete(conn.peer);
+    });
+    if (variant !== 'demo-no-anti-entropy') conn.send({ type: 'hello', from: env.nodeId, items: [...items] });
+  };
+
+  env.net.listen(adopt);
+
+  // Keep one connection to each peer with a higher id (the lower id dials, so each pair has one dialer).
+  const dial = async (peer: string): Promise<void> => {
+    for (;;) {
+      const c = conns.get(peer);
+      if (c === undefined || !c.open) {
+        try {
+          adopt(await env.net.connect(peer, { timeoutMs: 1000 }));
+        } catch {
+          // unreachable or down: try again later
+        }
+      }
+      await env.clock.sleep(retryMs);
+    }
+  };
+  for (const p of options.peers) if (env.nodeId < p) void dial(p);
+
+  return {
+    async add(item: string): Promise<void> {
+      if (items.has(item)) return;
+      if (variant === 'demo-ack-before-fsync') {
+        items.add(item);
+        broadcast([item]);
+        void persist([item]);
+        return;
+      }
+      await persist([item]);
+      items.add(item);
+      env.trace.emit('demo.added', { item });
+      broadcast([item]);
+    },
+    items: () => [...items].sort(),
+    connectedPeers: () => [...conns.entries()].filter(([, c]) => c.open).map(([p]) => p).sort(),
+  };
+}

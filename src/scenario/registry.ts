@@ -1,0 +1,132 @@
+/**
+ * Finds, loads and validates the scenarios in `scenarios/`.
+ *
+ * Every `.ts` file below `scenarios/` (except files and folders whose name starts with `_`, which hold
+ * shared helpers) is a scenario module whose default export is a Scenario or an array of them. A module
+ * that fails to load, or a scenario that fails validation, is an error naming the file and the field.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { validatePlan } from '../faults/plan.ts';
+import type { Scenario } from './types.ts';
+
+/** A scenario module could not be loaded or is invalid. */
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+}
+
+/** A loaded scenario and the file it came from. */
+export interface LoadedScenario {
+  scenario: Scenario;
+  file: string;
+}
+
+/** Absolute path of the scenarios folder. */
+export const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
+
+function listScenarioFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('_') || name.startsWith('.')) continue;
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...listScenarioFiles(full));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts') && !name.endsWith('.test.ts')) out.push(full);
+  }
+  return out;
+}
+
+const NAME_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** Validates one scenario; throws ScenarioError naming the file and the field. */
+export function validateScenario(s: Scenario, file: string): void {
+  const where = (field: string): string => `${path.relative(process.cwd(), file)}: ${field}`;
+  const bad = (field: string, msg: string): never => {
+    throw new ScenarioError(`${where(field)}: ${msg}`);
+  };
+  if (typeof s !== 'object' || s === null) bad('default export', 'is not a scenario object');
+  if (typeof s.name !== 'string' || !NAME_RE.test(s.name)) bad('name', `'${String(s.name)}' must be kebab-case`);
+  const at = (field: string): string => `${s.name}.${field}`;
+  if (typeof s.description !== 'string' || s.description.length === 0) bad(at('description'), 'is missing');
+  if (!Array.isArray(s.suites) || s.suites.some((x) => typeof x !== 'string' || !NAME_RE.test(x))) {
+    bad(at('suites'), 'must be a list of kebab-case suite names');
+  }
+  if (typeof s.program !== 'function') bad(at('program'), 'must be a function (node, ctx) => program');
+  if (!(typeof s.durationMs === 'number' && s.durationMs > 0 && Number.isFinite(s.durationMs))) {
+    bad(at('durationMs'), `must be a positive number of ms, got ${String(s.durationMs)}`);
+  }
+  const nodes = s.topology?.nodes;
+  if (!Array.isArray(nodes) || nodes.length === 0) bad(at('topology.nodes'), 'must list at least one node');
+  const ids = new Set<string>();
+  nodes.forEach((n, i) => {
+    if (typeof n.id !== 'string' || !/^[A-Za-z0-9_.:/-]+$/.test(n.id)) bad(at(`topology.nodes[${i}].id`), `'${String(n.id)}' is not a valid node id`);
+    if (ids.has(n.id)) bad(at(`topology.nodes[${i}].id`), `duplicate node id '${n.id}'`);
+    ids.add(n.id);
+  });
+  if (s.liveness !== undefined && !(s.liveness.withinMs > 0)) bad(at('liveness.withinMs'), 'must be positive');
+  if (s.maxEvents !== undefined && !(Number.isInteger(s.maxEvents) && s.maxEvents > 0)) bad(at('maxEvents'), 'must be a positive integer');
+  if (s.faults !== undefined && !('swarm' in s.faults)) {
+    try {
+      validatePlan(s.faults, [...ids]);
+    } catch (e) {
+      bad(at('faults'), (e as Error).message);
+    }
+  }
+}
+
+/** Loads every scenario module below `dir`; throws ScenarioError on the first bad one. */
+export async function loadScenarios(dir = SCENARIOS_DIR): Promise<LoadedScenario[]> {
+  const out: LoadedScenario[] = [];
+  const seen = new Map<string, string>();
+  for (const file of listScenarioFiles(dir)) {
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (e) {
+      throw new ScenarioError(`${path.relative(process.cwd(), file)}: failed to load: ${(e as Error).message}`);
+    }
+    if (mod.default === undefined) {
+      throw new ScenarioError(`${path.relative(process.cwd(), file)}: has no default export (a Scenario or Scenario[])`);
+    }
+    const list = (Array.isArray(mod.default) ? mod.default : [mod.default]) as Scenario[];
+    for (const s of list) {
+      validateScenario(s, file);
+      const prev = seen.get(s.name);
+      if (prev !== undefined) throw new ScenarioError(`${path.relative(process.cwd(), file)}: scenario name '${s.name}' is also used in ${prev}`);
+      seen.set(s.name, path.relative(process.cwd(), file));
+      out.push({ scenario: s, file });
+    }
+  }
+  return out;
+}
+
+/** Suite name -> scenario names, sorted. */
+export function suitesOf(scenarios: readonly LoadedScenario[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const { scenario } of scenarios) for (const suite of scenario.suites) (m.get(suite) ?? m.set(suite, []).get(suite)!).push(scenario.name);
+  return new Map([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Resolves CLI targets (scenario or suite names) to scenarios, in order, without duplicates. Unknown
+ * names are an error listing what exists.
+ */
+export function resolveTargets(all: readonly LoadedScenario[], targets: readonly string[]): Scenario[] {
+  const byName = new Map(all.map((l) => [l.scenario.name, l.scenario]));
+  const suites = suitesOf(all);
+  const out: Scenario[] = [];
+  const add = (s: Scenario): void => {
+    if (!out.includes(s)) out.push(s);
+  };
+  for (const t of targets) {
+    const s = byName.get(t);
+    if (s !== undefined) add(s);
+    else if (suites.has(t)) for (const n of suites.get(t)!) add(byName.get(n)!);
+    else {
+      throw new ScenarioError(
+        `unknown scenario or suite '${t}' (suites: ${[...suites.keys()].join(', ')}; scenarios: ${[...byName.keys()].join(', ')})`,
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+/**
+ * The exact command that replays a run. Every failure prints it; it must reproduce the same trace hash.
+ */
+
+/** Quotes an argument for a POSIX shell when it needs it. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `npx syncbench replay <scenario> --seed N [--variant V] [--faults FILE]`. */
+export function replayCommand(scenario: string, seed: number, variant = '', faultsFile?: string): string {
+  const parts = ['npx', 'syncbench', 'replay', scenario, '--seed', String(seed)];
+  if (variant !== '') parts.push('--variant', variant);
+  if (faultsFile !== undefined) parts.push('--faults', faultsFile);
+  return parts.map(shellQuote).join(' ');
+}

@@ -1,0 +1,201 @@
+/**
+ * `runScenario`: one scenario, one seed, one verdict.
+ *
+ * Phases (TigerBeetle VOPR style):
+ * 1. chaos, [0, durationMs]: workload and faults (a fixed plan, or a swarm mix drawn from the seed);
+ *    safety checks and models watch the trace.
+ * 2. liveness, (durationMs, durationMs + liveness.withinMs]: every fault is healed, crashed nodes are
+ *    restarted; `liveness.done` is polled and must hold before the deadline.
+ * 3. final checks.
+ *
+ * The first failure stops the run. Verdicts: correctness (an invariant or model), liveness (no
+ * convergence by the deadline, or the event budget ran out), crash (the implementation threw, or touched
+ * the real world).
+ */
+import { installFaults } from '../faults/inject.ts';
+import { formatPlan, type FaultPlan } from '../faults/plan.ts';
+import { formatSwarmSummary, swarmPlan } from '../faults/swarm.ts';
+import { ModelMonitor } from '../model/monitor.ts';
+import { Simulation } from '../sim/simulation.ts';
+import type { Failure } from '../sim/types.ts';
+import type { RunOptions, RunResult, Scenario, ScenarioContext } from './types.ts';
+import { replayCommand } from './replay-command.ts';
+
+const DEFAULT_MAX_EVENTS = 2_000_000;
+
+/** The fault plan a run uses: the override, the scenario's plan, or the swarm drawn from the seed. */
+export function planFor(
+  scenario: Scenario,
+  seed: number,
+  options: RunOptions,
+  sim: Simulation,
+): { plan: FaultPlan; summary: string } {
+  if (options.faults !== undefined) {
+    return { plan: options.faults, summary: `plan: ${options.faults.events.length} fault events (override)` };
+  }
+  const f = scenario.faults;
+  if (f === undefined) return { plan: { events: [] }, summary: 'no faults' };
+  if ('swarm' in f) {
+    const devices: Record<string, string[]> = {};
+    for (const n of scenario.topology.nodes) (devices[n.device ?? n.id] ??= []).push(n.id);
+    const { plan, summary } = swarmPlan(
+      sim.stream('swarm'),
+      { nodes: scenario.topology.nodes.map((n) => n.id), devices },
+      f.swarm,
+      scenario.durationMs,
+    );
+    return { plan, summary: formatSwarmSummary(summary) };
+  }
+  return { plan: f, summary: `plan: ${f.events.length} fault events` };
+}
+
+/** Runs `scenario` with `seed`. Never throws for failures of the system under test: they are verdicts. */
+export async function runScenario(scenario: Scenario, seed: number, options: RunOptions = {}): Promise<RunResult> {
+  const wallStart = performance.now();
+  const variant = options.variant ?? '';
+  const sim = new Simulation({
+    seed,
+    net: scenario.topology.net,
+    trace: { keepAll: options.keepTrace ?? false, sink: options.traceSink },
+    forceNextTickDrain: options.forceNextTickDrain,
+  });
+  const ctx = makeContext(sim, seed, variant, options.workloadScale ?? 1);
+  for (const [id, spec] of Object.entries(scenario.topology.devices ?? {})) sim.addDevice(id, spec);
+  for (const n of scenario.topology.nodes) {
+    sim.addNode(n.id, { device: n.device, clock: n.clock, program: scenario.program(n, ctx) });
+  }
+
+  const { plan, summary } = planFor(scenario, seed, options, sim);
+  sim.trace.emit('sim', 'sim.begin', { scenario: scenario.name, seed, variant, faults: summary });
+
+  const monitors = (scenario.models ?? []).map((m) => new ModelMonitor(m, sim));
+  for (const m of monitors) m.attach(sim.trace);
+  sim.trace.on('*', (rec) => {
+    if (rec.kind.startsWith('fault.')) {
+      const kind = rec.kind.slice(6);
+      for (const m of monitors) m.noteFault(kind);
+    }
+  });
+  for (const c of scenario.checks ?? []) c.setup?.(ctx);
+
+  for (const n of scenario.topology.nodes) {
+    if (n.startAtMs === null) continue;
+    const at = n.startAtMs ?? 0;
+    sim.scheduler.at(at * 1000, () => sim.start(n.id));
+  }
+  scenario.workload?.(ctx);
+  const chaosEndUs = scenario.durationMs * 1000;
+  const injector = installFaults(sim, plan, { healAtMs: scenario.durationMs });
+
+  const maxEvents = scenario.maxEvents ?? DEFAULT_MAX_EVENTS;
+  try {
+    await runPhases(scenario, sim, ctx, chaosEndUs, maxEvents);
+    if (sim.failure === null) for (const c of scenario.checks ?? []) c.final?.(ctx);
+  } catch (e) {
+    // A throw out of the simulator itself (not the implementation): report as crash with the stack.
+    const err = e instanceof Error ? e : new Error(String(e));
+    sim.fail({ kind: 'crash', check: 'simulator', message: err.message, details: { stack: err.stack ?? '' } });
+  }
+
+  const failure: Failure | null = sim.failure;
+  sim.trace.emit('sim', 'sim.end', { verdict: failure?.kind ?? 'pass' });
+  return {
+    scenario: scenario.name,
+    seed,
+    variant,
+    verdict: failure?.kind ?? 'pass',
+    failure,
+    events: sim.scheduler.events,
+    traceRecords: sim.trace.count,
+    simTimeUs: sim.nowUs(),
+    wallMs: performance.now() - wallStart,
+    traceHash: sim.trace.hashHex(),
+    probes: Object.fromEntries(sim.probes),
+    faults: Object.fromEntries(injector.injected()),
+    faultSummary: summary,
+    coverage: monitors.map((m) => m.coverage),
+    replay: replayCommand(scenario.name, seed, variant, options.faultsFile),
+  };
+}
+
+async function runPhases(
+  scenario: Scenario,
+  sim: Simulation,
+  ctx: ScenarioContext,
+  chaosEndUs: number,
+  maxEvents: number,
+): Promise<void> {
+  const chaos = await sim.run({ untilUs: chaosEndUs, maxEvents });
+  if (budgetExceeded(chaos, sim, maxEvents) || sim.failure !== null) return;
+  if (sim.nowUs() < chaosEndUs) sim.scheduler.now = chaosEndUs;
+  const live = scenario.liveness;
+  if (live === undefined) return;
+  const deadlineUs = chaosEndUs + live.withinMs * 1000;
+  const pollUs = (live.pollMs ?? 100) * 1000;
+  let lastReason = 'not polled yet';
+  let done = false;
+  const poll = (): void => {
+    const r = live.done(ctx);
+    if (r === true) {
+      done = true;
+      sim.trace.emit('sim', 'sim.converged', {});
+      sim.scheduler.stop();
+      return;
+    }
+    lastReason = r;
+    if (sim.nowUs() + pollUs <= deadlineUs) sim.scheduler.after(pollUs, poll);
+  };
+  sim.scheduler.after(0, poll);
+  const reason = await sim.run({ untilUs: deadlineUs, maxEvents });
+  if (budgetExceeded(reason, sim, maxEvents) || sim.failure !== null || done) return;
+  sim.fail({
+    kind: 'liveness',
+    check: 'liveness',
+    message: `not done ${live.withinMs} ms after healing: ${lastReason}`,
+    details: { lastReason },
+  });
+}
+
+function budgetExceeded(reason: string, sim: Simulation, maxEvents: number): boolean {
+  if (reason !== 'budget') return false;
+  sim.fail({
+    kind: 'liveness',
+    check: 'event-budget',
+    message: `event budget of ${maxEvents} events exhausted at ${sim.nowUs()} µs (a livelock or a busy loop?)`,
+  });
+  return true;
+}
+
+function makeContext(sim: Simulation, seed: number, variant: string, workloadScale: number): ScenarioContext {
+  if (!(workloadScale > 0 && workloadScale <= 1)) throw new RangeError(`workloadScale ${workloadScale} not in (0, 1]`);
+  return {
+    sim,
+    seed,
+    variant,
+    rng: sim.stream('workload'),
+    workloadScale,
+    shared: new Map(),
+    nowMs: () => sim.nowUs() / 1000,
+    at: (atMs, fn) => {
+      sim.scheduler.at(atMs * 1000, () => {
+        try {
+          fn();
+        } catch (e) {
+          // The workload calls into node handles synchronously: a throw there is the implementation's.
+          const err = e instanceof Error ? e : new Error(String(e));
+          sim.fail({ kind: 'crash', check: 'exception', message: `workload: ${err.message}`, details: { stack: err.stack ?? '' } });
+        }
+      });
+    },
+    handle: <T>(id: string): T | null => {
+      const n = sim.node(id);
+      return n.status === 'running' && n.handle !== undefined ? (n.handle as T) : null;
+    },
+    fail: (kind, check, message, details) => sim.fail({ kind, check, message, details }),
+    emit: (kind, data) => {
+      sim.trace.emit('workload', kind, data ?? {});
+    },
+  };
+}
+
+export { formatPlan };
