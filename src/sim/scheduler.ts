@@ -43,7 +43,6 @@ function v8Checkpoint(): Checkpoint | null {
   if (checkpointFn !== undefined) return checkpointFn;
   try {
     v8.setFlagsFromString('--allow-natives-syntax');
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
     checkpointFn = new Function('%PerformMicrotaskCheckpoint()') as Checkpoint;
   } catch {
     checkpointFn = null;

@@ -1,0 +1,96 @@
+// ESLint flat config.
+// The rules that matter most here keep the simulated code deterministic: in src/impl and src/model nothing
+// may reach real time, randomness, timers or I/O — everything comes through the simulated Env. The
+// simulator also traps these at run time (src/sim/world.ts); lint catches them before a run does.
+import tseslint from 'typescript-eslint';
+
+const DETERMINISM = 'is forbidden in src/impl and src/model: use the Env (env.clock, env.random, env.disk, env.net)';
+
+const bannedGlobals = [
+  'Date',
+  'performance',
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'clearTimeout',
+  'clearInterval',
+  'clearImmediate',
+  'queueMicrotask',
+  'crypto',
+].map((name) => ({ name, message: `${name} ${DETERMINISM}` }));
+
+const bannedModules = ['fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'dgram', 'timers', 'timers/promises', 'worker_threads', 'crypto', 'child_process', 'perf_hooks'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'reports/**', 'coverage/**', '**/*.d.ts'] },
+  tseslint.configs.base,
+  {
+    files: ['**/*.ts', '**/*.js'],
+    rules: {
+      'no-debugger': 'error',
+      'no-var': 'error',
+      'prefer-const': 'error',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      'no-fallthrough': 'error',
+    },
+  },
+  {
+    files: ['src/impl/**/*.ts', 'src/model/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', ...bannedGlobals],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: `Math.random ${DETERMINISM}` },
+        { object: 'globalThis', property: 'Date', message: `Date ${DETERMINISM}` },
+        { object: 'globalThis', property: 'performance', message: `performance ${DETERMINISM}` },
+        { object: 'globalThis', property: 'crypto', message: `crypto ${DETERMINISM}` },
+        { object: 'globalThis', property: 'setTimeout', message: `setTimeout ${DETERMINISM}` },
+        { object: 'process', property: 'hrtime', message: `process.hrtime ${DETERMINISM}` },
+        { object: 'process', property: 'nextTick', message: `process.nextTick ${DETERMINISM}` },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: bannedModules.flatMap((m) => [
+            { name: m, message: `node:${m} ${DETERMINISM}` },
+            { name: `node:${m}`, message: `node:${m} ${DETERMINISM}` },
+          ]),
+        },
+      ],
+    },
+  },
+  {
+    // Imports run one way: the implementation knows only its Env interfaces.
+    files: ['src/impl/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: bannedModules.flatMap((m) => [
+            { name: m, message: `node:${m} ${DETERMINISM}` },
+            { name: `node:${m}`, message: `node:${m} ${DETERMINISM}` },
+          ]),
+          patterns: [
+            { group: ['**/sim/**', '**/model/**', '**/faults/**', '**/scenario/**', '**/runner/**'], message: 'src/impl imports only src/impl (the Env seam is src/impl/env.ts)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // A model derived from the code it checks checks nothing.
+    files: ['src/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: bannedModules.flatMap((m) => [
+            { name: m, message: `node:${m} ${DETERMINISM}` },
+            { name: `node:${m}`, message: `node:${m} ${DETERMINISM}` },
+          ]),
+          patterns: [{ group: ['**/impl/**'], message: 'src/model never imports src/impl' }],
+        },
+      ],
+    },
+  },
+);

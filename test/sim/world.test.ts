@@ -1,0 +1,91 @@
+import { Volume } from 'memfs';
+import { describe, expect, it } from 'vitest';
+import { Simulation } from '../../src/sim/simulation.ts';
+import { EPOCH_MS, worldInstalled } from '../../src/sim/world.ts';
+
+// While a simulation runs, the real world must not leak in: third-party code sees virtual time and seeded
+// randomness, and timers are trapped with an error naming the call.
+describe('no leaks of the real world', () => {
+  it('third-party code (memfs) stamps files with virtual time', async () => {
+    const sim = new Simulation({ seed: 3 });
+    let mtime = 0;
+    sim.scheduler.at(1_234_000, () => {
+      const vol = new Volume();
+      vol.writeFileSync('/x', 'hello');
+      mtime = vol.statSync('/x').mtimeMs;
+    });
+    await sim.run();
+    expect(mtime).toBe(EPOCH_MS + 1234);
+  });
+
+  it('Date, performance.now, Math.random and crypto are virtual and seeded inside, real outside', async () => {
+    const draw = async (seed: number): Promise<unknown[]> => {
+      const sim = new Simulation({ seed });
+      const out: unknown[] = [];
+      sim.scheduler.at(5_000, () => {
+        out.push(Date.now(), new Date().getTime(), performance.now(), Math.random(), crypto.randomUUID());
+        const b = new Uint8Array(4);
+        crypto.getRandomValues(b);
+        out.push([...b]);
+      });
+      await sim.run();
+      return out;
+    };
+    const a = await draw(1);
+    expect(a.slice(0, 3)).toEqual([EPOCH_MS + 5, EPOCH_MS + 5, 5]);
+    expect(await draw(1)).toEqual(a);
+    expect((await draw(2))[3]).not.toEqual(a[3]);
+    expect(worldInstalled()).toBe(false);
+    expect(Math.abs(Date.now() - new Date().getTime())).toBeLessThan(1000);
+    expect(Date.now()).toBeGreaterThan(EPOCH_MS - 10 * 365 * 86_400_000); // the real clock is back
+  });
+
+  for (const call of ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'] as const) {
+    it(`traps ${call} inside a node and makes the run a crash verdict naming it`, async () => {
+      const sim = new Simulation({ seed: 1 });
+      sim.addNode('A', {
+        program: () => {
+          try {
+            (globalThis[call] as (fn: () => void, ms?: number) => void)(() => {}, 1);
+          } catch {
+            // swallowed on purpose: the simulation must still notice
+          }
+        },
+      });
+      sim.start('A');
+      await sim.run();
+      expect(sim.failure?.kind).toBe('crash');
+      expect(sim.failure?.check).toBe('no-real-world');
+      expect(sim.failure?.message).toContain(call);
+      expect(typeof globalThis.setTimeout(() => {}, 0)).toBe('object'); // restored afterwards
+    });
+  }
+
+  it('an exception in a node is a crash verdict, not the death of the run', async () => {
+    const sim = new Simulation({ seed: 1 });
+    sim.addNode('A', {
+      program: async (env) => {
+        await env.clock.sleep(5);
+        throw new Error('bug in the implementation');
+      },
+    });
+    sim.start('A');
+    await sim.run();
+    expect(sim.failure).toMatchObject({ kind: 'crash', check: 'exception', node: 'A' });
+    expect(sim.failure?.message).toContain('bug in the implementation');
+  });
+
+  it('an unhandled rejection inside a node is a crash verdict', async () => {
+    const sim = new Simulation({ seed: 1 });
+    sim.addNode('A', {
+      program: (env) => {
+        void env.clock.sleep(5).then(() => {
+          throw new Error('nobody awaits me');
+        });
+      },
+    });
+    sim.start('A');
+    await sim.run();
+    expect(sim.failure).toMatchObject({ kind: 'crash', check: 'unhandled-rejection' });
+  });
+});
