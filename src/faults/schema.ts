@@ -1,0 +1,115 @@
+/**
+ * The schema of fault kinds: every kind's fields with their types, in print order. Validation
+ * (validate.ts), printing (plan.ts), the atlas and the swarm are driven by it, so adding a kind means
+ * adding its interface (plan.ts), its entry here and its atlas entry (atlas.ts).
+ */
+import type { FaultKind } from './plan.ts';
+
+/** Subsystems whose operations a trigger can count (the `area` of the kernel's OpInfo). */
+export const TRIGGER_AREAS = ['disk', 'kv', 'net', 'bus', 'lock'] as const;
+
+/** Disk error codes a diskError can inject. */
+export const DISK_ERROR_CODES = ['EIO', 'ENOSPC'] as const;
+
+/** Every fault kind, in a fixed order (reports and swarm iterate in this order). */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'crash',
+  'restart',
+  'pause',
+  'resume',
+  'partition',
+  'isolate',
+  'clog',
+  'stall',
+  'resetConnections',
+  'linkFaults',
+  'clockJump',
+  'clockDrift',
+  'diskError',
+  'fsyncFail',
+  'tornWrite',
+  'bitFlip',
+];
+
+/**
+ * Field types of the schema. Units are in the names: '*Ms' are virtual milliseconds.
+ * - node / nodes: a node id / a non-empty list of distinct node ids
+ * - durationMs: > 0; delayMs: >= 0; signedMs: any non-zero finite; ppm: drift in parts per million
+ * - probability: 0..1 per operation or message; nth: integer >= 1
+ */
+export type FieldType =
+  | 'node'
+  | 'nodes'
+  | 'bool'
+  | 'durationMs'
+  | 'delayMs'
+  | 'signedMs'
+  | 'ppm'
+  | 'probability'
+  | 'nth'
+  | 'when'
+  | 'diskErrorCode'
+  | 'storageArea'
+  | 'storageOp';
+
+/** One field of a fault kind. */
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  required: boolean;
+}
+
+const req = (name: string, type: FieldType): FieldSpec => ({ name, type, required: true });
+const opt = (name: string, type: FieldType): FieldSpec => ({ name, type, required: false });
+
+/** Fields of every kind (besides kind, atMs and trigger), in the order they print. */
+export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
+  crash: [req('node', 'node'), opt('powerLoss', 'bool'), opt('restartAfterMs', 'delayMs'), opt('when', 'when')],
+  restart: [req('node', 'node')],
+  pause: [req('node', 'node'), req('durationMs', 'durationMs')],
+  resume: [req('node', 'node')],
+  partition: [req('a', 'nodes'), req('b', 'nodes'), opt('oneWay', 'bool'), req('durationMs', 'durationMs')],
+  isolate: [req('node', 'node'), req('durationMs', 'durationMs')],
+  clog: [req('from', 'node'), req('to', 'node'), req('durationMs', 'durationMs')],
+  stall: [req('a', 'node'), req('b', 'node'), req('durationMs', 'durationMs')],
+  resetConnections: [req('a', 'node'), opt('b', 'node')],
+  linkFaults: [
+    opt('from', 'node'),
+    opt('to', 'node'),
+    opt('lossRate', 'probability'),
+    opt('dupRate', 'probability'),
+    opt('reorderRate', 'probability'),
+    opt('latencyMs', 'delayMs'),
+    opt('jitterMs', 'delayMs'),
+    opt('tailProbability', 'probability'),
+    opt('tailMs', 'delayMs'),
+    req('durationMs', 'durationMs'),
+  ],
+  clockJump: [req('node', 'node'), req('deltaMs', 'signedMs')],
+  clockDrift: [req('node', 'node'), req('driftPpm', 'ppm'), opt('durationMs', 'durationMs')],
+  diskError: [
+    req('node', 'node'),
+    opt('area', 'storageArea'),
+    req('op', 'storageOp'),
+    req('code', 'diskErrorCode'),
+    opt('nth', 'nth'),
+    opt('probability', 'probability'),
+    opt('durationMs', 'durationMs'),
+  ],
+  fsyncFail: [req('node', 'node'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
+  tornWrite: [req('node', 'node'), req('nth', 'nth')],
+  bitFlip: [req('node', 'node'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
+};
+
+/** Kinds that act through the network (they need the network's fault API). */
+export const NETWORK_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>([
+  'partition',
+  'isolate',
+  'clog',
+  'stall',
+  'resetConnections',
+  'linkFaults',
+]);
+
+/** Kinds that arm a rule on storage operations (nth or probability) instead of acting once. */
+export const STORAGE_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['diskError', 'fsyncFail', 'tornWrite', 'bitFlip']);

@@ -1,0 +1,403 @@
+/**
+ * Swarm testing: the seed picks WHICH fault kinds are on and HOW OFTEN they strike, then the plan.
+ *
+ * Following TigerBeetle's swarm options, each kind is enabled with some probability (at least one always
+ * is) and gets a rate (events per simulated second, drawn log-uniformly from its range) and, for faults
+ * that last, a duration range whose minimum keeps flapping faults stable long enough to matter. Different
+ * seeds thus explore different mixes instead of one average soup of everything.
+ *
+ * `swarmPlan` is a pure function of (rng's seed and name, topology, options, duration). It forks one
+ * stream for the mix and one per kind, and draws the mix for every kind even when options exclude it, so
+ * restricting or enabling one kind never shifts what another kind generates.
+ */
+import type { Rng } from '../sim/rng.ts';
+import type { FaultEvent, FaultKind, FaultPlan, LinkFaultsFault, TriggerArea } from './plan.ts';
+import { FAULT_KINDS, NETWORK_KINDS } from './schema.ts';
+import { FaultPlanError, PLAN_LIMITS } from './validate.ts';
+
+/** An inclusive range [min, max]. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/** An operation a triggered crash may hit. */
+export interface CrashOp {
+  area: TriggerArea;
+  op: string;
+}
+
+/** What a scenario lets the swarm do (all optional). */
+export interface SwarmOptions {
+  /** Kinds the swarm may enable. Default: every kind the topology supports except restart and resume. */
+  kinds?: readonly FaultKind[];
+  /** Probability that each allowed kind is enabled for a seed (default 0.5); at least one always is. */
+  enableProbability?: number;
+  /** Events per simulated second, per kind (defaults: SWARM_DEFAULTS). */
+  ratePerSec?: Partial<Record<FaultKind, Range>>;
+  /** Durations of faults that last, ms; `min` is the stability (defaults: SWARM_DEFAULTS). */
+  durationMs?: Partial<Record<FaultKind, Range>>;
+  /** Nodes that must never crash: neither they nor the devices they run on are crashed or torn. */
+  neverCrash?: readonly string[];
+  /** Operations triggered crashes may hit (default: disk fsync, write, rename; kv commit). */
+  crashOps?: readonly CrashOp[];
+  /** Most events in a plan (default 10,000); the summary says when the cap cut a plan short. */
+  eventsMax?: number;
+}
+
+/** The mix one seed chose: one entry per enabled kind, in FAULT_KINDS order. */
+export interface SwarmKindChoice {
+  kind: FaultKind;
+  /** Events per simulated second. */
+  ratePerSec: number;
+  /** Duration range of this kind's faults (ms), for kinds that last. */
+  durationMs?: Range;
+  /** Events generated. */
+  events: number;
+}
+
+/** What a swarm plan is made of, for printing at the start of a run. */
+export interface SwarmSummary {
+  durationMs: number;
+  kinds: SwarmKindChoice[];
+  events: number;
+  /** True when eventsMax cut the plan short. */
+  truncated: boolean;
+  neverCrash: string[];
+}
+
+/** Default rate (events/s) and, for lasting faults, duration range (ms) of every kind. */
+export const SWARM_DEFAULTS: Readonly<Record<FaultKind, { ratePerSec: Range; durationMs?: Range }>> = {
+  crash: { ratePerSec: { min: 0.05, max: 0.5 }, durationMs: { min: 50, max: 3_000 } },
+  restart: { ratePerSec: { min: 0.05, max: 0.5 } },
+  pause: { ratePerSec: { min: 0.05, max: 0.5 }, durationMs: { min: 100, max: 3_000 } },
+  resume: { ratePerSec: { min: 0.05, max: 0.5 } },
+  partition: { ratePerSec: { min: 0.05, max: 0.3 }, durationMs: { min: 200, max: 5_000 } },
+  isolate: { ratePerSec: { min: 0.05, max: 0.3 }, durationMs: { min: 200, max: 5_000 } },
+  clog: { ratePerSec: { min: 0.1, max: 0.5 }, durationMs: { min: 50, max: 2_000 } },
+  stall: { ratePerSec: { min: 0.1, max: 0.5 }, durationMs: { min: 50, max: 2_000 } },
+  resetConnections: { ratePerSec: { min: 0.05, max: 0.5 } },
+  linkFaults: { ratePerSec: { min: 0.05, max: 0.3 }, durationMs: { min: 500, max: 5_000 } },
+  clockJump: { ratePerSec: { min: 0.05, max: 0.3 } },
+  clockDrift: { ratePerSec: { min: 0.02, max: 0.2 }, durationMs: { min: 1_000, max: 10_000 } },
+  diskError: { ratePerSec: { min: 0.1, max: 1 }, durationMs: { min: 100, max: 2_000 } },
+  fsyncFail: { ratePerSec: { min: 0.1, max: 1 }, durationMs: { min: 100, max: 2_000 } },
+  tornWrite: { ratePerSec: { min: 0.02, max: 0.2 } },
+  bitFlip: { ratePerSec: { min: 0.05, max: 0.5 }, durationMs: { min: 100, max: 2_000 } },
+};
+
+/** Limits on swarm options. */
+export const SWARM_LIMITS = { ratePerSecMax: 1_000, eventsMax: PLAN_LIMITS.eventsMax } as const;
+
+const DEFAULT_CRASH_OPS: readonly CrashOp[] = [
+  { area: 'disk', op: 'fsync' },
+  { area: 'disk', op: 'write' },
+  { area: 'disk', op: 'rename' },
+  { area: 'kv', op: 'commit' },
+];
+
+/** Topology the swarm draws from: node ids and, optionally, device id -> the nodes on it. */
+export interface SwarmTopology {
+  nodes: string[];
+  devices?: Record<string, string[]>;
+}
+
+/** Options with every field resolved, plus what the topology allows. */
+interface SwarmContext {
+  nodes: string[];
+  /** Nodes that may crash without power loss. */
+  crashable: string[];
+  /** Nodes whose whole device may lose power. */
+  powerLossOk: string[];
+  allowed: FaultKind[];
+  enableProbability: number;
+  rate: Record<FaultKind, Range>;
+  duration: Record<FaultKind, Range>;
+  crashOps: readonly CrashOp[];
+  eventsMax: number;
+  neverCrash: string[];
+}
+
+/** Draws the fault mix and the plan for one seed. Throws FaultPlanError naming a bad option. */
+export function swarmPlan(
+  rng: Rng,
+  topology: SwarmTopology,
+  mix: SwarmOptions,
+  durationMs: number,
+): { plan: FaultPlan; summary: SwarmSummary } {
+  if (!(Number.isFinite(durationMs) && durationMs > 0 && durationMs <= PLAN_LIMITS.atMsMax)) {
+    throw new FaultPlanError('durationMs', `expected a positive number of ms, got ${durationMs}`);
+  }
+  const ctx = resolve(topology, mix);
+  const root = rng.fork('swarm');
+  const enabled = chooseKinds(root.fork('mix'), ctx);
+  const kinds: SwarmKindChoice[] = [];
+  let timed: { atMs: number; event: FaultEvent }[] = [];
+  for (const kind of enabled) {
+    const stream = root.fork(kind);
+    const r = ctx.rate[kind];
+    const ratePerSec = logUniform(stream, r.min, r.max);
+    const events = generate(stream, ctx, kind, ratePerSec, durationMs);
+    timed = timed.concat(events);
+    const choice: SwarmKindChoice = { kind, ratePerSec, events: 0 };
+    if (SWARM_DEFAULTS[kind].durationMs !== undefined) choice.durationMs = { ...ctx.duration[kind] };
+    kinds.push(choice);
+  }
+  timed.sort((x, y) => x.atMs - y.atMs); // stable: ties keep kind order
+  const truncated = timed.length > ctx.eventsMax;
+  const events = timed.slice(0, ctx.eventsMax).map((t) => t.event);
+  for (const e of events) kinds.find((k) => k.kind === e.kind)!.events++;
+  const summary: SwarmSummary = { durationMs, kinds, events: events.length, truncated, neverCrash: ctx.neverCrash };
+  return { plan: { events }, summary };
+}
+
+/** The mix and rates in one line (two when nodes are protected), printed when a run starts. */
+export function formatSwarmSummary(s: SwarmSummary): string {
+  const parts = s.kinds.map((k) => {
+    const d = k.durationMs === undefined ? '' : ` ${k.durationMs.min}-${k.durationMs.max}ms`;
+    return `${k.kind} ${k.ratePerSec.toFixed(2)}/s${d} x${k.events}`;
+  });
+  const cut = s.truncated ? ' (truncated at eventsMax)' : '';
+  const line = `swarm: ${parts.join(', ')}; ${s.events} events in ${s.durationMs}ms${cut}`;
+  return s.neverCrash.length === 0 ? line : `${line}\n  never crashed: ${s.neverCrash.join(', ')}`;
+}
+
+// ------------------------------------------------------------------ options
+
+function bad(path: string, reason: string): never {
+  throw new FaultPlanError(path, reason);
+}
+
+function resolve(topology: SwarmTopology, mix: SwarmOptions): SwarmContext {
+  const nodes = topology.nodes;
+  if (nodes.length === 0) bad('topology.nodes', 'needs at least one node');
+  const neverCrash = [...(mix.neverCrash ?? [])];
+  neverCrash.forEach((n, i) => {
+    if (!nodes.includes(n)) bad(`swarm.neverCrash[${i}]`, `unknown node '${n}' (nodes: ${nodes.join(', ')})`);
+  });
+  const deviceOf = devicesByNode(topology);
+  const crashable = nodes.filter((n) => !neverCrash.includes(n));
+  const protectedDevices = new Set(neverCrash.map((n) => deviceOf.get(n)));
+  const powerLossOk = crashable.filter((n) => !protectedDevices.has(deviceOf.get(n)));
+  const ctx: SwarmContext = {
+    nodes,
+    crashable,
+    powerLossOk,
+    allowed: [],
+    enableProbability: mix.enableProbability ?? 0.5,
+    rate: {} as Record<FaultKind, Range>,
+    duration: {} as Record<FaultKind, Range>,
+    crashOps: mix.crashOps ?? DEFAULT_CRASH_OPS,
+    eventsMax: mix.eventsMax ?? 10_000,
+    neverCrash,
+  };
+  checkScalars(ctx);
+  for (const kind of FAULT_KINDS) {
+    ctx.rate[kind] = checkRange(mix.ratePerSec?.[kind] ?? SWARM_DEFAULTS[kind].ratePerSec, `swarm.ratePerSec.${kind}`, SWARM_LIMITS.ratePerSecMax);
+    const d = mix.durationMs?.[kind] ?? SWARM_DEFAULTS[kind].durationMs ?? { min: 1, max: 1 };
+    ctx.duration[kind] = checkRange(d, `swarm.durationMs.${kind}`, PLAN_LIMITS.durationMsMax);
+  }
+  ctx.allowed = allowedKinds(ctx, mix.kinds);
+  return ctx;
+}
+
+function checkScalars(ctx: SwarmContext): void {
+  const p = ctx.enableProbability;
+  if (!(p >= 0 && p <= 1)) bad('swarm.enableProbability', `expected a probability 0..1, got ${p}`);
+  const m = ctx.eventsMax;
+  if (!(Number.isInteger(m) && m >= 1 && m <= SWARM_LIMITS.eventsMax)) {
+    bad('swarm.eventsMax', `expected an integer 1..${SWARM_LIMITS.eventsMax}, got ${m}`);
+  }
+  if (ctx.crashOps.length === 0) bad('swarm.crashOps', 'needs at least one operation');
+}
+
+function checkRange(r: Range, path: string, max: number): Range {
+  if (!(Number.isFinite(r.min) && r.min > 0)) bad(`${path}.min`, `expected a positive number, got ${r.min}`);
+  if (!(Number.isFinite(r.max) && r.max >= r.min && r.max <= max)) {
+    bad(`${path}.max`, `expected a number between min (${r.min}) and ${max}, got ${r.max}`);
+  }
+  return r;
+}
+
+function devicesByNode(topology: SwarmTopology): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of topology.nodes) out.set(n, n);
+  for (const [device, nodes] of Object.entries(topology.devices ?? {})) {
+    nodes.forEach((n, i) => {
+      if (!topology.nodes.includes(n)) bad(`topology.devices.${device}[${i}]`, `unknown node '${n}'`);
+      out.set(n, device);
+    });
+  }
+  return out;
+}
+
+/** Why the topology cannot host `kind`, or null when it can. */
+function unsupported(ctx: SwarmContext, kind: FaultKind): string | null {
+  if (NETWORK_KINDS.has(kind) && ctx.nodes.length < 2) return 'needs at least two nodes';
+  if ((kind === 'crash' || kind === 'restart') && ctx.crashable.length === 0) return 'every node is in neverCrash';
+  if (kind === 'tornWrite' && ctx.powerLossOk.length === 0) return 'every device hosts a neverCrash node';
+  return null;
+}
+
+function allowedKinds(ctx: SwarmContext, kinds: readonly FaultKind[] | undefined): FaultKind[] {
+  if (kinds === undefined) {
+    return FAULT_KINDS.filter((k) => k !== 'restart' && k !== 'resume' && unsupported(ctx, k) === null);
+  }
+  if (kinds.length === 0) bad('swarm.kinds', 'needs at least one kind');
+  kinds.forEach((k, i) => {
+    if (!FAULT_KINDS.includes(k)) bad(`swarm.kinds[${i}]`, `unknown kind '${k}' (kinds: ${FAULT_KINDS.join(', ')})`);
+    const why = unsupported(ctx, k);
+    if (why !== null) bad(`swarm.kinds[${i}]`, `${k} ${why}`);
+  });
+  return FAULT_KINDS.filter((k) => kinds.includes(k));
+}
+
+/** Each kind on with enableProbability (a draw for every kind, allowed or not); at least one. */
+function chooseKinds(rng: Rng, ctx: SwarmContext): FaultKind[] {
+  const on = FAULT_KINDS.filter((k) => rng.chance(ctx.enableProbability) && ctx.allowed.includes(k));
+  return on.length > 0 ? on : [rng.pick(ctx.allowed)];
+}
+
+// ------------------------------------------------------------------ generation
+
+function logUniform(rng: Rng, min: number, max: number): number {
+  return min === max ? min : min * Math.pow(max / min, rng.float());
+}
+
+function durationOf(rng: Rng, ctx: SwarmContext, kind: FaultKind): number {
+  const r = ctx.duration[kind];
+  return Math.max(r.min, Math.round(logUniform(rng, r.min, r.max)));
+}
+
+/**
+ * Poisson arrivals of `kind` over [0, durationMs), each with its arrival time (triggered events have no
+ * atMs but still sort by it). Stops one past eventsMax so the caller can tell that the cap cut the plan.
+ */
+function generate(
+  rng: Rng,
+  ctx: SwarmContext,
+  kind: FaultKind,
+  ratePerSec: number,
+  durationMs: number,
+): { atMs: number; event: FaultEvent }[] {
+  const out: { atMs: number; event: FaultEvent }[] = [];
+  const meanGapMs = 1000 / ratePerSec;
+  for (let t = rng.exponential(meanGapMs); t < durationMs && out.length <= ctx.eventsMax; t += rng.exponential(meanGapMs)) {
+    const atMs = Math.floor(t);
+    out.push({ atMs, event: makeEvent(rng, ctx, kind, atMs) });
+  }
+  return out;
+}
+
+function pair(rng: Rng, nodes: readonly string[]): [string, string] {
+  const [a, b] = rng.shuffled(nodes);
+  return [a!, b!];
+}
+
+/** Either nth (within the next few operations) or a probability per operation for a while. */
+function nthOrProbability(rng: Rng, ctx: SwarmContext, kind: FaultKind): { nth: number } | { probability: number; durationMs: number } {
+  if (rng.chance(0.5)) return { nth: rng.range(1, 10) };
+  return { probability: Math.round(logUniform(rng, 0.01, 0.5) * 1000) / 1000, durationMs: durationOf(rng, ctx, kind) };
+}
+
+function makeEvent(rng: Rng, ctx: SwarmContext, kind: FaultKind, atMs: number): FaultEvent {
+  const node = (): string => rng.pick(ctx.nodes);
+  switch (kind) {
+    case 'crash':
+      return makeCrash(rng, ctx, atMs);
+    case 'restart':
+      return { kind, atMs, node: rng.pick(ctx.crashable) };
+    case 'pause':
+      return { kind, atMs, node: node(), durationMs: durationOf(rng, ctx, kind) };
+    case 'resume':
+      return { kind, atMs, node: node() };
+    case 'partition':
+      return makePartition(rng, ctx, atMs);
+    case 'isolate':
+      return { kind, atMs, node: node(), durationMs: durationOf(rng, ctx, kind) };
+    case 'clog': {
+      const [from, to] = pair(rng, ctx.nodes);
+      return { kind, atMs, from, to, durationMs: durationOf(rng, ctx, kind) };
+    }
+    case 'stall': {
+      const [a, b] = pair(rng, ctx.nodes);
+      return { kind, atMs, a, b, durationMs: durationOf(rng, ctx, kind) };
+    }
+    case 'resetConnections': {
+      const [a, b] = pair(rng, ctx.nodes);
+      return rng.chance(0.5) ? { kind, atMs, a, b } : { kind, atMs, a };
+    }
+    case 'linkFaults':
+      return makeLinkFaults(rng, ctx, atMs);
+    case 'clockJump': {
+      const magnitude = Math.round(logUniform(rng, 1, 60_000));
+      return { kind, atMs, node: node(), deltaMs: rng.chance(0.5) ? magnitude : -magnitude };
+    }
+    case 'clockDrift': {
+      const ppm = Math.round(logUniform(rng, 10, 2_000));
+      return { kind, atMs, node: node(), driftPpm: rng.chance(0.5) ? ppm : -ppm, durationMs: durationOf(rng, ctx, kind) };
+    }
+    case 'diskError':
+      return {
+        kind, atMs, node: node(), op: rng.pick(['write', 'writeFile', 'fsync', 'read', 'rename', '*']),
+        code: rng.chance(0.7) ? 'EIO' : 'ENOSPC', ...nthOrProbability(rng, ctx, kind),
+      };
+    case 'fsyncFail':
+    case 'bitFlip':
+      return { kind, atMs, node: node(), ...nthOrProbability(rng, ctx, kind) };
+    case 'tornWrite':
+      return { kind, atMs, node: rng.pick(ctx.powerLossOk), nth: rng.range(1, 10) };
+  }
+}
+
+/** A timed crash (power loss only where allowed), or a crash at the nth of some storage operation. */
+function makeCrash(rng: Rng, ctx: SwarmContext, atMs: number): FaultEvent {
+  const restart = rng.chance(0.9) ? { restartAfterMs: durationOf(rng, ctx, 'crash') } : {};
+  if (ctx.powerLossOk.length > 0 && rng.chance(0.5)) {
+    // Triggered: a crash at a storage operation cuts the device's power, so only unprotected devices.
+    const node = rng.pick(ctx.powerLossOk);
+    const { area, op } = rng.pick(ctx.crashOps);
+    const trigger = { node, area, op, nth: rng.range(1, Math.max(1, Math.round(atMs / 100))) };
+    return { kind: 'crash', node, trigger, when: rng.chance(0.5) ? 'before' : 'after', powerLoss: true, ...restart };
+  }
+  const node = rng.pick(ctx.crashable);
+  const powerLoss = ctx.powerLossOk.includes(node) && rng.chance(0.5);
+  return { kind: 'crash', atMs, node, powerLoss, ...restart };
+}
+
+function makePartition(rng: Rng, ctx: SwarmContext, atMs: number): FaultEvent {
+  const order = rng.shuffled(ctx.nodes);
+  const cut = rng.range(1, order.length - 1);
+  const oneWay = rng.chance(0.25);
+  return {
+    kind: 'partition',
+    atMs,
+    a: order.slice(0, cut),
+    b: order.slice(cut),
+    ...(oneWay ? { oneWay } : {}),
+    durationMs: durationOf(rng, ctx, 'partition'),
+  };
+}
+
+function makeLinkFaults(rng: Rng, ctx: SwarmContext, atMs: number): LinkFaultsFault {
+  const e: LinkFaultsFault = { kind: 'linkFaults', atMs, durationMs: durationOf(rng, ctx, 'linkFaults') };
+  const scope = rng.int(3);
+  if (scope === 0) [e.from, e.to] = pair(rng, ctx.nodes);
+  else if (scope === 1) e.from = rng.pick(ctx.nodes);
+  if (rng.chance(0.6)) e.lossRate = round3(logUniform(rng, 0.01, 0.3));
+  if (rng.chance(0.3)) e.dupRate = round3(logUniform(rng, 0.01, 0.1));
+  if (rng.chance(0.3)) e.reorderRate = round3(logUniform(rng, 0.05, 0.3));
+  if (rng.chance(0.4)) e.latencyMs = Math.round(logUniform(rng, 5, 500));
+  if (rng.chance(0.2)) {
+    e.tailProbability = round3(logUniform(rng, 0.01, 0.1));
+    e.tailMs = Math.round(logUniform(rng, 100, 2_000));
+  }
+  if (e.lossRate === undefined && e.dupRate === undefined && e.reorderRate === undefined && e.latencyMs === undefined && e.tailProbability === undefined) {
+    e.lossRate = round3(logUniform(rng, 0.01, 0.3));
+  }
+  return e;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,299 @@
+/**
+ * Parsing and validation of fault plans. Every problem is reported before the run, with the path of the
+ * bad field (`faults.events[3].node: unknown node 'X' (nodes: A, B)`), never as a crash during it.
+ *
+ * `parsePlan` accepts JSON text or an already-parsed value and returns a fresh plan holding only known
+ * fields, in schema order (so printing and hashing a parsed plan is stable).
+ */
+import type { FaultEvent, FaultKind, FaultPlan, Trigger } from './plan.ts';
+import { DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, TRIGGER_AREAS, type FieldType } from './schema.ts';
+
+/** A plan (or one of its fields) is malformed; `path` names the field. */
+export class FaultPlanError extends Error {
+  override name = 'FaultPlanError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+  }
+}
+
+/** What a plan may refer to: the scenario's node ids (undefined: any non-empty id). */
+type Scope = readonly string[] | undefined;
+
+/** Explicit limits on plans (a plan beyond them is rejected, not truncated). */
+export const PLAN_LIMITS = {
+  /** Events in one plan. */
+  eventsMax: 100_000,
+  /** Latest `atMs` (about 115 days of virtual time). */
+  atMsMax: 1e10,
+  /** Longest duration or delay, ms (one day). */
+  durationMsMax: 86_400_000,
+  /** Largest clock step either way, ms (ten years). */
+  clockJumpMsMax: 315_360_000_000,
+  /** Largest clock drift either way, ppm (10%). */
+  driftPpmMax: 100_000,
+  /** Largest trigger count / nth. */
+  nthMax: 1_000_000_000,
+} as const;
+
+/** Operation names of the storage areas (the Env's Disk methods; the kv store's steps); '*' is any. */
+export const STORAGE_OPS: Readonly<Record<'disk' | 'kv', readonly string[]>> = {
+  disk: [
+    '*',
+    'readFile',
+    'read',
+    'writeFile',
+    'write',
+    'truncate',
+    'fsync',
+    'fsyncDir',
+    'mkdir',
+    'rename',
+    'unlink',
+    'list',
+    'stat',
+  ],
+  kv: ['*', 'transaction', 'get', 'put', 'delete', 'keys', 'commit'],
+};
+
+type Json = Record<string, unknown>;
+
+function fail(path: string, reason: string): never {
+  throw new FaultPlanError(path, reason);
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : v === null ? 'null' : 'an object';
+  return String(v);
+}
+
+function checkNode(v: unknown, path: string, scope: Scope): string {
+  if (typeof v !== 'string' || v === '') fail(path, `expected a node id, got ${describe(v)}`);
+  if (scope !== undefined && !scope.includes(v)) {
+    fail(path, `unknown node '${v}' (nodes: ${scope.join(', ')})`);
+  }
+  return v;
+}
+
+function checkNodes(v: unknown, path: string, scope: Scope): string[] {
+  if (!Array.isArray(v) || v.length === 0) fail(path, `expected a non-empty list of node ids, got ${describe(v)}`);
+  const out = v.map((n, i) => checkNode(n, `${path}[${i}]`, scope));
+  const dup = out.find((n, i) => out.indexOf(n) !== i);
+  if (dup !== undefined) fail(path, `node '${dup}' is listed twice`);
+  return out;
+}
+
+function checkNumber(v: unknown, path: string, min: number, max: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, `expected ${what}, got ${describe(v)}`);
+  if (v < min || v > max) fail(path, `${v} is out of range: expected ${what}`);
+  return v;
+}
+
+function checkInteger(v: unknown, path: string, min: number, max: number, what: string): number {
+  const n = checkNumber(v, path, min, max, what);
+  if (!Number.isInteger(n)) fail(path, `${n} is not an integer: expected ${what}`);
+  return n;
+}
+
+function checkEnum<T extends string>(v: unknown, path: string, values: readonly T[]): T {
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
+    fail(path, `expected one of ${values.join(', ')}, got ${describe(v)}`);
+  }
+  return v as T;
+}
+
+const L = PLAN_LIMITS;
+
+/** Checks one field value by type; returns the value to keep. */
+function checkField(v: unknown, path: string, type: FieldType, scope: Scope): unknown {
+  switch (type) {
+    case 'node':
+      return checkNode(v, path, scope);
+    case 'nodes':
+      return checkNodes(v, path, scope);
+    case 'bool':
+      if (typeof v !== 'boolean') fail(path, `expected true or false, got ${describe(v)}`);
+      return v;
+    case 'durationMs':
+      if (v === 0) fail(path, 'a duration must be positive');
+      return checkNumber(v, path, 0, L.durationMsMax, `a duration in ms, 0 < d <= ${L.durationMsMax}`);
+    case 'delayMs':
+      return checkNumber(v, path, 0, L.durationMsMax, `ms, 0..${L.durationMsMax}`);
+    case 'signedMs':
+      if (v === 0) fail(path, 'a clock jump of 0 ms does nothing');
+      return checkNumber(v, path, -L.clockJumpMsMax, L.clockJumpMsMax, `ms, non-zero, |ms| <= ${L.clockJumpMsMax}`);
+    case 'ppm':
+      return checkNumber(v, path, -L.driftPpmMax, L.driftPpmMax, `ppm, -${L.driftPpmMax}..${L.driftPpmMax}`);
+    case 'probability':
+      return checkNumber(v, path, 0, 1, 'a probability 0..1');
+    case 'nth':
+      return checkInteger(v, path, 1, L.nthMax, `an integer 1..${L.nthMax}`);
+    case 'when':
+      return checkEnum(v, path, ['before', 'after'] as const);
+    case 'diskErrorCode':
+      return checkEnum(v, path, DISK_ERROR_CODES);
+    case 'storageArea':
+      return checkEnum(v, path, ['disk', 'kv'] as const);
+    case 'storageOp':
+      if (typeof v !== 'string' || v === '') fail(path, `expected an operation name, got ${describe(v)}`);
+      return v; // checked against the area in crossChecks
+  }
+}
+
+function checkTrigger(v: unknown, path: string, scope: Scope): Trigger {
+  if (!isObject(v)) fail(path, `expected { node, area, op, nth, target? }, got ${describe(v)}`);
+  for (const key of Object.keys(v)) {
+    if (!['node', 'area', 'op', 'nth', 'target'].includes(key)) fail(`${path}.${key}`, 'unknown field of a trigger');
+  }
+  const node = checkNode(v.node, `${path}.node`, scope);
+  const area = checkEnum(v.area, `${path}.area`, TRIGGER_AREAS);
+  const op = v.op;
+  if (typeof op !== 'string' || !/^(\*|[A-Za-z][\w.]*)$/.test(op)) {
+    fail(`${path}.op`, `expected an operation name or '*', got ${describe(op)}`);
+  }
+  if (area === 'disk' || area === 'kv') checkStorageOp(op, area, `${path}.op`);
+  const nth = checkInteger(v.nth, `${path}.nth`, 1, L.nthMax, `an integer 1..${L.nthMax}`);
+  const trigger: Trigger = { node, area, op, nth };
+  if (v.target !== undefined) {
+    if (typeof v.target !== 'string' || v.target === '') fail(`${path}.target`, `expected a non-empty string`);
+    trigger.target = v.target;
+  }
+  return trigger;
+}
+
+function checkStorageOp(op: string, area: 'disk' | 'kv', path: string): void {
+  const ops = STORAGE_OPS[area];
+  if (!ops.includes(op)) fail(path, `unknown ${area} operation '${op}' (operations: ${ops.join(', ')})`);
+}
+
+function checkKind(v: unknown, path: string): FaultKind {
+  if (typeof v !== 'string' || !(FAULT_KINDS as readonly string[]).includes(v)) {
+    fail(path, `unknown kind ${describe(v)} (kinds: ${FAULT_KINDS.join(', ')})`);
+  }
+  return v as FaultKind;
+}
+
+/** Checks that exactly one of atMs / trigger is set and copies it into `out`. */
+function checkTiming(v: Json, path: string, scope: Scope, out: Json): void {
+  const hasAt = v.atMs !== undefined;
+  const hasTrigger = v.trigger !== undefined;
+  if (hasAt && hasTrigger) fail(path, 'has both atMs and trigger: an event is either timed or triggered');
+  if (!hasAt && !hasTrigger) fail(path, 'has neither atMs nor trigger: say when it happens');
+  if (hasAt) out.atMs = checkNumber(v.atMs, `${path}.atMs`, 0, L.atMsMax, `ms since the start, 0..${L.atMsMax}`);
+  else out.trigger = checkTrigger(v.trigger, `${path}.trigger`, scope);
+}
+
+function requireOneOf(e: Json, path: string, a: string, b: string): void {
+  if (e[a] !== undefined && e[b] !== undefined) fail(path, `has both ${a} and ${b}: choose one`);
+  if (e[a] === undefined && e[b] === undefined) fail(path, `needs ${a} or ${b}`);
+}
+
+function requireDistinct(e: Json, path: string, a: string, b: string): void {
+  if (e[a] !== undefined && e[a] === e[b]) fail(`${path}.${b}`, `must differ from ${a} ('${String(e[a])}')`);
+}
+
+/** The link fields a linkFaults event may set. */
+export const LINK_FIELDS = [
+  'lossRate',
+  'dupRate',
+  'reorderRate',
+  'latencyMs',
+  'jitterMs',
+  'tailProbability',
+  'tailMs',
+] as const;
+
+/** Rules that involve more than one field. */
+function crossChecks(e: Json, path: string): void {
+  switch (e.kind as FaultKind) {
+    case 'crash':
+      if (e.when !== undefined && e.trigger === undefined) fail(`${path}.when`, 'only triggered crashes have when');
+      break;
+    case 'partition': {
+      const b = e.b as string[];
+      const both = (e.a as string[]).find((n) => b.includes(n));
+      if (both !== undefined) fail(`${path}.b`, `node '${both}' is on both sides`);
+      break;
+    }
+    case 'clog':
+      requireDistinct(e, path, 'from', 'to');
+      break;
+    case 'stall':
+    case 'resetConnections':
+      requireDistinct(e, path, 'a', 'b');
+      break;
+    case 'linkFaults':
+      requireDistinct(e, path, 'from', 'to');
+      if (!LINK_FIELDS.some((f) => e[f] !== undefined)) fail(path, `sets none of ${LINK_FIELDS.join(', ')}`);
+      break;
+    case 'diskError':
+      checkStorageOp(e.op as string, (e.area as 'disk' | 'kv' | undefined) ?? 'disk', `${path}.op`);
+      requireOneOf(e, path, 'nth', 'probability');
+      break;
+    case 'fsyncFail':
+    case 'bitFlip':
+      requireOneOf(e, path, 'nth', 'probability');
+      break;
+    default:
+      break;
+  }
+}
+
+/** Parses one event at `path` (node references checked against `nodes` when given). */
+export function parseEvent(v: unknown, path: string, nodes?: readonly string[]): FaultEvent {
+  if (!isObject(v)) fail(path, `expected a fault event object, got ${describe(v)}`);
+  const kind = checkKind(v.kind, `${path}.kind`);
+  const schema = FAULT_SCHEMA[kind];
+  for (const key of Object.keys(v)) {
+    if (key === 'kind' || key === 'atMs' || key === 'trigger') continue;
+    if (!schema.some((f) => f.name === key)) {
+      fail(`${path}.${key}`, `unknown field of ${kind} (fields: ${schema.map((f) => f.name).join(', ')})`);
+    }
+  }
+  const out: Json = { kind };
+  checkTiming(v, path, nodes, out);
+  for (const f of schema) {
+    const value = v[f.name];
+    if (value === undefined) {
+      if (f.required) fail(`${path}.${f.name}`, `missing (${kind} needs ${f.name})`);
+      continue;
+    }
+    out[f.name] = checkField(value, `${path}.${f.name}`, f.type, nodes);
+  }
+  crossChecks(out, path);
+  return out as unknown as FaultEvent;
+}
+
+/**
+ * Parses and validates a plan (JSON text or a parsed value). With `nodes`, node references must name
+ * the scenario's nodes. Throws FaultPlanError naming the path (`root` is its first segment).
+ */
+export function parsePlan(json: unknown, nodes?: readonly string[], root = 'faults'): FaultPlan {
+  let value = json;
+  if (typeof json === 'string') {
+    try {
+      value = JSON.parse(json);
+    } catch (e) {
+      fail(root, `not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  if (!isObject(value)) fail(root, `expected { events: [...] }, got ${describe(value)}`);
+  for (const key of Object.keys(value)) if (key !== 'events') fail(`${root}.${key}`, 'unknown field of a plan');
+  const events = value.events;
+  if (!Array.isArray(events)) fail(`${root}.events`, `expected a list of events, got ${describe(events)}`);
+  if (events.length > L.eventsMax) fail(`${root}.events`, `${events.length} events: at most ${L.eventsMax}`);
+  return { events: events.map((e, i) => parseEvent(e, `${root}.events[${i}]`, nodes)) };
+}
+
+/** Validates a plan against a scenario's nodes; throws FaultPlanError naming the bad field. */
+export function validatePlan(plan: FaultPlan, nodes: readonly string[], root = 'faults'): void {
+  parsePlan(plan, nodes, root);
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { parsePlan, type FaultEvent } from '../../src/faults/plan.ts';
+import { NETWORK_KINDS } from '../../src/faults/schema.ts';
+import { formatSwarmSummary, swarmPlan, type SwarmOptions } from '../../src/faults/swarm.ts';
+import { Rng } from '../../src/sim/rng.ts';
+
+const topology = { nodes: ['A', 'B', 'C'] };
+
+function plan(seed: number, options: SwarmOptions = {}, durationMs = 30_000) {
+  return swarmPlan(new Rng(seed), topology, options, durationMs);
+}
+
+/** Nodes an event can take down (its node, or every node on its device when it cuts power). */
+function crashedBy(e: FaultEvent): string[] {
+  if (e.kind === 'crash') return [e.node];
+  if (e.kind === 'tornWrite') return [e.node];
+  return [];
+}
+
+describe('swarm', () => {
+  it('is a pure function of the seed and options', () => {
+    for (const seed of [1, 2, 99, 123456]) {
+      expect(plan(seed)).toEqual(plan(seed));
+      expect(JSON.stringify(plan(seed).plan)).toBe(JSON.stringify(plan(seed).plan));
+    }
+  });
+
+  it('different seeds choose different kind mixes', () => {
+    const mixes = new Set<string>();
+    for (let seed = 0; seed < 20; seed++) mixes.add(plan(seed).summary.kinds.map((k) => k.kind).join(','));
+    expect(mixes.size).toBeGreaterThanOrEqual(5);
+  });
+
+  it('chooses rates within their ranges and durations at or above the minimum (stability)', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const { plan: p, summary } = plan(seed, { durationMs: { pause: { min: 400, max: 600 } } });
+      for (const k of summary.kinds) expect(k.ratePerSec).toBeGreaterThan(0);
+      for (const e of p.events) if (e.kind === 'pause') expect(e.durationMs).toBeGreaterThanOrEqual(400);
+      for (const e of p.events) if (e.kind === 'pause') expect(e.durationMs).toBeLessThanOrEqual(600);
+    }
+  });
+
+  it('enables at least one kind, even with enableProbability 0', () => {
+    for (let seed = 0; seed < 20; seed++) expect(plan(seed, { enableProbability: 0 }).summary.kinds).toHaveLength(1);
+    for (let seed = 0; seed < 5; seed++) expect(plan(seed, { enableProbability: 1 }).summary.kinds.length).toBe(14);
+  });
+
+  it('never crashes protected nodes, nor cuts the power of their device', () => {
+    const options: SwarmOptions = { neverCrash: ['A'], enableProbability: 1, ratePerSec: { crash: { min: 5, max: 5 }, tornWrite: { min: 5, max: 5 } } };
+    const devices = { d1: ['A', 'B'] };
+    let crashes = 0;
+    for (let seed = 0; seed < 30; seed++) {
+      const { plan: p } = swarmPlan(new Rng(seed), { ...topology, devices }, options, 10_000);
+      for (const e of p.events) {
+        const down = crashedBy(e);
+        crashes += down.length;
+        expect(down).not.toContain('A');
+        if (e.kind === 'crash' && e.node === 'B') expect(e.powerLoss ?? false).toBe(false);
+        if (e.kind === 'crash' && e.trigger !== undefined) expect(e.node).toBe('C');
+        if (e.kind === 'tornWrite') expect(e.node).toBe('C');
+      }
+    }
+    expect(crashes).toBeGreaterThan(100);
+  });
+
+  it('produces plans that validate against the topology', () => {
+    for (let seed = 0; seed < 100; seed++) {
+      expect(() => parsePlan(plan(seed, { enableProbability: 0.8 }).plan, topology.nodes)).not.toThrow();
+    }
+  });
+
+  it('sorts events by time and keeps them inside the chaos phase', () => {
+    const { plan: p } = plan(5, { enableProbability: 1 }, 10_000);
+    const times = p.events.filter((e) => e.atMs !== undefined).map((e) => e.atMs!);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    expect(Math.max(...times)).toBeLessThan(10_000);
+  });
+
+  it('restricting kinds does not shift what other kinds generate', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const all = plan(seed, { enableProbability: 1 });
+      const only = plan(seed, { enableProbability: 1, kinds: ['partition', 'clockJump'] });
+      const pick = (events: FaultEvent[]) => events.filter((e) => e.kind === 'partition' || e.kind === 'clockJump');
+      expect(only.plan.events).toEqual(pick(all.plan.events));
+    }
+  });
+
+  it('leaves out network kinds on one node and rejects them when asked for', () => {
+    const one = { nodes: ['solo'] };
+    for (let seed = 0; seed < 20; seed++) {
+      const { summary } = swarmPlan(new Rng(seed), one, { enableProbability: 1 }, 5_000);
+      expect(summary.kinds.some((k) => NETWORK_KINDS.has(k.kind))).toBe(false);
+    }
+    expect(() => swarmPlan(new Rng(1), one, { kinds: ['partition'] }, 5_000)).toThrow(
+      'swarm.kinds[0]: partition needs at least two nodes',
+    );
+  });
+
+  it('rejects bad options naming the field', () => {
+    expect(() => plan(1, { neverCrash: ['Z'] })).toThrow("swarm.neverCrash[0]: unknown node 'Z' (nodes: A, B, C)");
+    expect(() => plan(1, { ratePerSec: { crash: { min: 0, max: 1 } } })).toThrow('swarm.ratePerSec.crash.min');
+    expect(() => plan(1, { durationMs: { pause: { min: 10, max: 5 } } })).toThrow('swarm.durationMs.pause.max');
+    expect(() => plan(1, { enableProbability: 2 })).toThrow('swarm.enableProbability');
+    expect(() => plan(1, { kinds: ['crash', 'nope' as never] })).toThrow("swarm.kinds[1]: unknown kind 'nope'");
+    expect(() => plan(1, { neverCrash: ['A', 'B', 'C'], kinds: ['crash'] })).toThrow('crash every node is in neverCrash');
+  });
+
+  it('caps the plan at eventsMax and says so', () => {
+    const { plan: p, summary } = plan(3, { enableProbability: 1, eventsMax: 10, ratePerSec: { clog: { min: 50, max: 50 } } });
+    expect(p.events).toHaveLength(10);
+    expect(summary.truncated).toBe(true);
+    expect(summary.kinds.reduce((n, k) => n + k.events, 0)).toBe(10);
+    expect(formatSwarmSummary(summary)).toContain('truncated at eventsMax');
+  });
+
+  it('prints the chosen kinds and rates in one line (two with protected nodes)', () => {
+    const { summary } = plan(7, { kinds: ['crash', 'partition'], enableProbability: 1 });
+    const text = formatSwarmSummary(summary);
+    expect(text).toMatch(/^swarm: crash \d+\.\d\d\/s 50-3000ms x\d+, partition \d+\.\d\d\/s 200-5000ms x\d+; \d+ events in 30000ms$/);
+    expect(formatSwarmSummary(plan(7, { neverCrash: ['B'] }).summary).split('\n')[1]).toBe('  never crashed: B');
+  });
+});
