@@ -44,7 +44,8 @@ export class SimNode {
   env: Env | null = null;
   /** Live timers of the current incarnation: timer id -> scheduler event id. */
   readonly timers = new Map<number, number>();
-  private paused: Task[] = [];
+  /** Deliveries waiting for the node: queued while paused, drained in order after resume. */
+  private backlog: Task[] = [];
   private nextTimerId = 1;
 
   constructor(
@@ -60,18 +61,34 @@ export class SimNode {
     return inc === this.incarnation && this.status !== 'down';
   }
 
-  /** Runs `fn` for incarnation `inc` now, later (paused), or never (dead). */
+  /**
+   * Runs `fn` for incarnation `inc` now, later (paused, or while an earlier backlog drains), or never
+   * (dead). Deliveries to one node always run in the order they were delivered.
+   */
   deliver(inc: number, fn: Task): void {
     if (inc !== this.incarnation || this.status === 'down') return;
-    if (this.status === 'paused') {
-      this.paused.push(fn);
+    if (this.status === 'paused' || this.backlog.length > 0) {
+      this.backlog.push(fn);
+      // While running, a backlog is being drained one event at a time: add one drain event for this item.
+      if (this.status === 'running') this.host.after(0, () => this.drainOne(inc));
       return;
     }
+    this.run(fn);
+  }
+
+  private run(fn: Task): void {
     try {
       fn();
     } catch (e) {
       this.host.nodeThrew(this, e);
     }
+  }
+
+  /** Runs the oldest backlog item, if the node is running (a paused node keeps its backlog). */
+  private drainOne(inc: number): void {
+    if (!this.isLive(inc) || this.status !== 'running') return;
+    const fn = this.backlog.shift();
+    if (fn !== undefined) this.run(fn);
   }
 
   /** Schedules `fn` for incarnation `inc` after `delayUs` of true time. */
@@ -108,7 +125,7 @@ export class SimNode {
   beginIncarnation(): number {
     this.incarnation++;
     this.status = 'running';
-    this.paused = [];
+    this.backlog = [];
     this.handle = undefined;
     this.clock.boot();
     return this.incarnation;
@@ -118,7 +135,7 @@ export class SimNode {
   endIncarnation(): void {
     for (const ev of this.timers.values()) this.host.cancel(ev);
     this.timers.clear();
-    this.paused = [];
+    this.backlog = [];
     this.status = 'down';
     this.env = null;
     this.handle = undefined;
@@ -129,13 +146,14 @@ export class SimNode {
     if (this.status === 'running') this.status = 'paused';
   }
 
-  /** Unfreezes the node: queued deliveries run as separate events now, in order. */
+  /**
+   * Unfreezes the node: queued deliveries run as separate events from now on, oldest first, and anything
+   * delivered meanwhile waits behind them.
+   */
   resume(): void {
     if (this.status !== 'paused') return;
     this.status = 'running';
-    const queued = this.paused;
-    this.paused = [];
     const inc = this.incarnation;
-    for (const fn of queued) this.after(inc, 0, fn);
+    for (let i = 0; i < this.backlog.length; i++) this.host.after(0, () => this.drainOne(inc));
   }
 }

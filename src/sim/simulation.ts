@@ -15,8 +15,8 @@ import { SimNetwork, type NetSpec } from './net/network.ts';
 import { SimNode, type NodeProgram } from './node.ts';
 import { Rng } from './rng.ts';
 import { Scheduler, type RunLimits, type StopReason } from './scheduler.ts';
-import { SimBus } from './tabs/bus.ts';
-import { SimLocks } from './tabs/locks.ts';
+import { SimBus, type BusOptions } from './tabs/bus.ts';
+import { SimLocks, type LocksOptions } from './tabs/locks.ts';
 import { Trace, type TraceOptions } from './trace.ts';
 import type { Failure, FaultAction, LifecycleListener, OpInfo, OpInterceptor } from './types.ts';
 import { installWorld, SimLeakError, uninstallWorld } from './world.ts';
@@ -39,6 +39,8 @@ export interface SimulationOptions {
 export interface DeviceSpec {
   disk?: DiskSpec;
   kv?: KvSpec;
+  bus?: BusOptions;
+  locks?: LocksOptions;
 }
 
 /** Settings of a node. */
@@ -149,8 +151,8 @@ export class Simulation {
       id,
       disk: new SimDisk(this, id, spec.disk ?? {}),
       kv: new SimKv(this, id, spec.kv ?? {}),
-      bus: new SimBus(this, id),
-      locks: new SimLocks(this, id),
+      bus: new SimBus(this, id, spec.bus),
+      locks: new SimLocks(this, id, spec.locks),
       nodes: [],
     };
     this.devices.set(id, device);
