@@ -15,7 +15,7 @@ import type { SimNode } from '../sim/node.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { FaultAction, OpInfo } from '../sim/types.ts';
-import { hasNetworkApi, linkReader, networkApi, type NetworkFaultApi } from './net-api.ts';
+import { hasNetworkApi, networkApi, type NetworkFaultApi } from './net-api.ts';
 import { LinkLedger } from './links.ts';
 import type { CrashFault, FaultEvent, FaultKind, FaultPlan, Trigger } from './plan.ts';
 import { FAULT_SCHEMA, NETWORK_KINDS } from './schema.ts';
@@ -44,7 +44,7 @@ export interface FaultInjector {
 const STORAGE_RULE_OPS = {
   fsyncFail: ['fsync', 'fsyncDir'],
   tornWrite: ['write', 'writeFile'],
-  bitFlip: ['read', 'readFile'],
+  bitFlip: ['read'],
 } as const;
 
 /** Restart the nodes of `device` that crash now, `delayUs` later. */
@@ -67,7 +67,7 @@ export function installFaults(sim: Simulation, plan: FaultPlan, options: Install
   const net = checked.events.some((e) => NETWORK_KINDS.has(e.kind)) ? networkApi(sim) : null;
   const links =
     net !== null && checked.events.some((e) => e.kind === 'linkFaults')
-      ? new LinkLedger(net, [...sim.nodes.keys()], linkReader(sim))
+      ? new LinkLedger(net, [...sim.nodes.keys()])
       : null;
   const injector = new Injector(sim, checked, net, links, healAtMs);
   injector.install();
@@ -192,8 +192,13 @@ class Injector implements FaultInjector {
 
   // ------------------------------------------------------------------ triggers and storage rules
 
+  /**
+   * A trigger rule. A crash of the node performing the operation is the operation's answer (the subsystem
+   * crashes it before or after the operation); any other event, including a crash of another node, is
+   * applied on the spot and the operation proceeds.
+   */
   private addTrigger(index: number, e: FaultEvent, t: Trigger): void {
-    const isCrash = e.kind === 'crash';
+    const isCrash = e.kind === 'crash' && e.node === t.node;
     this.rules.add({
       index,
       kind: e.kind,

@@ -59,8 +59,6 @@ export class LinkLedger {
   constructor(
     private readonly net: NetworkFaultApi,
     private readonly nodes: readonly string[],
-    /** The link's current effective settings. */
-    private readonly read: (from: string, to: string) => LinkFaults,
   ) {}
 
   /** Applies an event's patch to its links; returns a token for `revert`. */
@@ -72,7 +70,7 @@ export class LinkLedger {
       const key = `${from}>${to}`;
       let state = this.links.get(key);
       if (state === undefined) {
-        state = { from, to, baseline: { ...this.read(from, to) }, active: [] };
+        state = { from, to, baseline: this.net.linkFaults(from, to), active: [] };
         this.links.set(key, state);
       }
       state.active.push({ token, patch });

@@ -40,6 +40,8 @@ export interface NetworkFaultApi {
   stall(a: string, b: string, durationMs: number): void;
   /** Resets a's connections (only those with b, if given). */
   resetConnections(a: string, b?: string): void;
+  /** The settings in effect on the link from -> to. */
+  linkFaults(from: string, to: string): LinkFaults;
 }
 
 const METHODS: readonly (keyof NetworkFaultApi)[] = [
@@ -54,6 +56,7 @@ const METHODS: readonly (keyof NetworkFaultApi)[] = [
   'unclog',
   'stall',
   'resetConnections',
+  'linkFaults',
 ];
 
 /** The network's fault API, or an error naming the first missing method. */
@@ -73,9 +76,3 @@ export function hasNetworkApi(sim: Simulation): boolean {
   return METHODS.every((m) => typeof net[m] === 'function');
 }
 
-/** Reads a link's current effective settings (TEMPORARY: adapted once the network lands). */
-export function linkReader(sim: Simulation): (from: string, to: string) => LinkFaults {
-  const net = sim.network as unknown as { linkFaults?: (from: string, to: string) => LinkFaults };
-  if (typeof net.linkFaults !== 'function') throw new Error('sim.network has no linkFaults(from, to)');
-  return (from, to) => net.linkFaults!(from, to);
-}

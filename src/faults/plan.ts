@@ -47,7 +47,10 @@ export interface CrashFault extends Timing {
   powerLoss?: boolean;
   /** Restart the node(s) it took down this long after the crash. */
   restartAfterMs?: number;
-  /** Triggered crashes only: before the operation takes effect, or after it did (default 'before'). */
+  /**
+   * Triggered crashes only: before the operation takes effect, or after it did (default 'before'). When
+   * `node` is not the trigger's node, it crashes at the trigger and the operation proceeds.
+   */
   when?: 'before' | 'after';
 }
 

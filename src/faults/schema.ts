@@ -35,6 +35,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
  * Field types of the schema. Units are in the names: '*Ms' are virtual milliseconds.
  * - node / nodes: a node id / a non-empty list of distinct node ids
  * - durationMs: > 0; delayMs: >= 0; signedMs: any non-zero finite; ppm: drift in parts per million
+ * - netDurationMs / netDelayMs: the same within the network's bound on latencies (one hour)
  * - probability: 0..1 per operation or message; nth: integer >= 1
  */
 export type FieldType =
@@ -43,6 +44,8 @@ export type FieldType =
   | 'bool'
   | 'durationMs'
   | 'delayMs'
+  | 'netDurationMs'
+  | 'netDelayMs'
   | 'signedMs'
   | 'ppm'
   | 'probability'
@@ -71,7 +74,7 @@ export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
   partition: [req('a', 'nodes'), req('b', 'nodes'), opt('oneWay', 'bool'), req('durationMs', 'durationMs')],
   isolate: [req('node', 'node'), req('durationMs', 'durationMs')],
   clog: [req('from', 'node'), req('to', 'node'), req('durationMs', 'durationMs')],
-  stall: [req('a', 'node'), req('b', 'node'), req('durationMs', 'durationMs')],
+  stall: [req('a', 'node'), req('b', 'node'), req('durationMs', 'netDurationMs')],
   resetConnections: [req('a', 'node'), opt('b', 'node')],
   linkFaults: [
     opt('from', 'node'),
@@ -79,10 +82,10 @@ export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
     opt('lossRate', 'probability'),
     opt('dupRate', 'probability'),
     opt('reorderRate', 'probability'),
-    opt('latencyMs', 'delayMs'),
-    opt('jitterMs', 'delayMs'),
+    opt('latencyMs', 'netDelayMs'),
+    opt('jitterMs', 'netDelayMs'),
     opt('tailProbability', 'probability'),
-    opt('tailMs', 'delayMs'),
+    opt('tailMs', 'netDelayMs'),
     req('durationMs', 'durationMs'),
   ],
   clockJump: [req('node', 'node'), req('deltaMs', 'signedMs')],

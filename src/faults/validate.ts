@@ -5,7 +5,7 @@
  * `parsePlan` accepts JSON text or an already-parsed value and returns a fresh plan holding only known
  * fields, in schema order (so printing and hashing a parsed plan is stable).
  */
-import type { FaultEvent, FaultKind, FaultPlan, Trigger } from './plan.ts';
+import type { FaultEvent, FaultKind, FaultPlan, Trigger, TriggerArea } from './plan.ts';
 import { DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, TRIGGER_AREAS, type FieldType } from './schema.ts';
 
 /** A plan (or one of its fields) is malformed; `path` names the field. */
@@ -30,6 +30,8 @@ export const PLAN_LIMITS = {
   atMsMax: 1e10,
   /** Longest duration or delay, ms (one day). */
   durationMsMax: 86_400_000,
+  /** Longest network delay or stall, ms (one hour: the network's bound on latencies). */
+  netMsMax: 3_600_000,
   /** Largest clock step either way, ms (ten years). */
   clockJumpMsMax: 315_360_000_000,
   /** Largest clock drift either way, ppm (10%). */
@@ -38,25 +40,21 @@ export const PLAN_LIMITS = {
   nthMax: 1_000_000_000,
 } as const;
 
-/** Operation names of the storage areas (the Env's Disk methods; the kv store's steps); '*' is any. */
-export const STORAGE_OPS: Readonly<Record<'disk' | 'kv', readonly string[]>> = {
-  disk: [
-    '*',
-    'readFile',
-    'read',
-    'writeFile',
-    'write',
-    'truncate',
-    'fsync',
-    'fsyncDir',
-    'mkdir',
-    'rename',
-    'unlink',
-    'list',
-    'stat',
-  ],
+/**
+ * Operation names each area reports to the interceptors ('*' is any). Disk: one per Disk method, except
+ * that readFile is reported as 'read'. A trigger on a name outside this table would never fire, so it is
+ * rejected.
+ */
+export const AREA_OPS: Readonly<Record<TriggerArea, readonly string[]>> = {
+  disk: ['*', 'read', 'writeFile', 'write', 'truncate', 'fsync', 'fsyncDir', 'mkdir', 'rename', 'unlink', 'list', 'stat'],
   kv: ['*', 'transaction', 'get', 'put', 'delete', 'keys', 'commit'],
+  net: ['*', 'send', 'datagram', 'connect'],
+  bus: ['*', 'post'],
+  lock: ['*', 'request'],
 };
+
+/** Other names users write for an operation, with the name to use. */
+const OP_ALIASES: Readonly<Record<string, string>> = { readFile: 'read' };
 
 type Json = Record<string, unknown>;
 
@@ -127,6 +125,11 @@ function checkField(v: unknown, path: string, type: FieldType, scope: Scope): un
       return checkNumber(v, path, 0, L.durationMsMax, `a duration in ms, 0 < d <= ${L.durationMsMax}`);
     case 'delayMs':
       return checkNumber(v, path, 0, L.durationMsMax, `ms, 0..${L.durationMsMax}`);
+    case 'netDurationMs':
+      if (v === 0) fail(path, 'a duration must be positive');
+      return checkNumber(v, path, 0, L.netMsMax, `a duration in ms, 0 < d <= ${L.netMsMax}`);
+    case 'netDelayMs':
+      return checkNumber(v, path, 0, L.netMsMax, `ms, 0..${L.netMsMax}`);
     case 'signedMs':
       if (v === 0) fail(path, 'a clock jump of 0 ms does nothing');
       return checkNumber(v, path, -L.clockJumpMsMax, L.clockJumpMsMax, `ms, non-zero, |ms| <= ${L.clockJumpMsMax}`);
@@ -156,10 +159,8 @@ function checkTrigger(v: unknown, path: string, scope: Scope): Trigger {
   const node = checkNode(v.node, `${path}.node`, scope);
   const area = checkEnum(v.area, `${path}.area`, TRIGGER_AREAS);
   const op = v.op;
-  if (typeof op !== 'string' || !/^(\*|[A-Za-z][\w.]*)$/.test(op)) {
-    fail(`${path}.op`, `expected an operation name or '*', got ${describe(op)}`);
-  }
-  if (area === 'disk' || area === 'kv') checkStorageOp(op, area, `${path}.op`);
+  if (typeof op !== 'string' || op === '') fail(`${path}.op`, `expected an operation name or '*', got ${describe(op)}`);
+  checkOp(op, area, `${path}.op`);
   const nth = checkInteger(v.nth, `${path}.nth`, 1, L.nthMax, `an integer 1..${L.nthMax}`);
   const trigger: Trigger = { node, area, op, nth };
   if (v.target !== undefined) {
@@ -169,9 +170,12 @@ function checkTrigger(v: unknown, path: string, scope: Scope): Trigger {
   return trigger;
 }
 
-function checkStorageOp(op: string, area: 'disk' | 'kv', path: string): void {
-  const ops = STORAGE_OPS[area];
-  if (!ops.includes(op)) fail(path, `unknown ${area} operation '${op}' (operations: ${ops.join(', ')})`);
+function checkOp(op: string, area: TriggerArea, path: string): void {
+  const ops = AREA_OPS[area];
+  if (ops.includes(op)) return;
+  const alias = OP_ALIASES[op];
+  const hint = alias !== undefined && ops.includes(alias) ? `; ${op} is reported as '${alias}'` : '';
+  fail(path, `unknown ${area} operation '${op}' (operations: ${ops.join(', ')})${hint}`);
 }
 
 function checkKind(v: unknown, path: string): FaultKind {
@@ -235,7 +239,7 @@ function crossChecks(e: Json, path: string): void {
       if (!LINK_FIELDS.some((f) => e[f] !== undefined)) fail(path, `sets none of ${LINK_FIELDS.join(', ')}`);
       break;
     case 'diskError':
-      checkStorageOp(e.op as string, (e.area as 'disk' | 'kv' | undefined) ?? 'disk', `${path}.op`);
+      checkOp(e.op as string, (e.area as 'disk' | 'kv' | undefined) ?? 'disk', `${path}.op`);
       requireOneOf(e, path, 'nth', 'probability');
       break;
     case 'fsyncFail':

@@ -232,7 +232,7 @@ describe('installFaults: triggers and storage rules (through the kernel intercep
       expect(sim.intercept(op('A', 'write'))).toEqual({ type: 'error', code: 'ENOSPC' });
       expect(sim.intercept(op('A', 'write'))).toBeNull();
       expect(sim.intercept(op('B', 'writeFile'))).toEqual({ type: 'torn' });
-      expect(sim.intercept(op('B', 'readFile'))).toEqual({ type: 'bitflip' });
+      expect(sim.intercept(op('B', 'read'))).toEqual({ type: 'bitflip' });
       expect(sim.intercept(op('B', 'fsync'))).toBeNull();
       expect(sim.intercept(op('B', 'fsyncDir'))).toEqual({ type: 'error', code: 'EIO' });
     });
@@ -313,5 +313,23 @@ describe('installFaults: validation before the run', () => {
       return w.sim.trace.hashHex();
     };
     expect(await hash()).toBe(await hash());
+  });
+});
+
+describe('installFaults: a trigger on one node crashing another', () => {
+  it('crashes the other node on the spot and lets the operation proceed', async () => {
+    const sim = new Simulation({ seed: 4, trace: { keepAll: true } });
+    for (const id of ['A', 'B']) sim.addNode(id, { program: () => {} });
+    sim.start('A');
+    sim.start('B');
+    installFaults(sim, {
+      events: [{ kind: 'crash', node: 'B', restartAfterMs: 5, trigger: { node: 'A', area: 'net', op: 'send', nth: 1 } }],
+    });
+    await sim.run({ untilUs: 10 });
+    expect(sim.intercept({ area: 'net', op: 'send', node: 'A', device: 'A', target: 'B' })).toBeNull();
+    expect(sim.node('B').status).toBe('down');
+    expect(sim.node('A').status).toBe('running');
+    await sim.run({ untilUs: 6000 });
+    expect(sim.node('B').status).toBe('running');
   });
 });

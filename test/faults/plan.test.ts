@@ -119,6 +119,15 @@ describe('plan validation names the bad field', () => {
     expect(eventError({ kind: 'pause', atMs: -2, node: 'A', durationMs: 3 })).toMatch(/^faults\.events\[1\]\.atMs: -2 is out of range/);
   });
 
+  it('network delays and stalls stay within the network bound (one hour)', () => {
+    expect(eventError({ kind: 'stall', atMs: 5, a: 'A', b: 'B', durationMs: 3_600_001 })).toMatch(
+      /^faults\.events\[1\]\.durationMs: 3600001 is out of range: expected a duration in ms, 0 < d <= 3600000/,
+    );
+    expect(eventError({ kind: 'linkFaults', atMs: 5, tailMs: 4e6, durationMs: 10 })).toMatch(/^faults\.events\[1\]\.tailMs: /);
+    // partitions are not latencies: they may last longer
+    expect(() => parsePlan({ events: [{ kind: 'partition', atMs: 5, a: ['A'], b: ['B'], durationMs: 7_200_000 }] })).not.toThrow();
+  });
+
   it('timing: both atMs and trigger, or neither', () => {
     const trigger = { node: 'A', area: 'disk', op: 'fsync', nth: 3 };
     expect(eventError({ kind: 'crash', atMs: 5, trigger, node: 'A' })).toBe(
@@ -157,6 +166,10 @@ describe('plan validation names the bad field', () => {
     expect(crash({ node: 'A', area: 'disk', op: 'fsync', nth: 0 })).toMatch(/^faults\.events\[1\]\.trigger\.nth: 0 is out of range/);
     expect(crash({ node: 'A', area: 'disk', op: 'fsync', nth: 1.5 })).toMatch(/trigger\.nth: 1\.5 is not an integer/);
     expect(crash({ node: 'A', area: 'disk', op: 'fsinc', nth: 1 })).toMatch(/trigger\.op: unknown disk operation 'fsinc'/);
+    expect(crash({ node: 'A', area: 'disk', op: 'readFile', nth: 1 })).toMatch(/readFile is reported as 'read'$/);
+    expect(crash({ node: 'A', area: 'net', op: 'recv', nth: 1 })).toBe(
+      "faults.events[1].trigger.op: unknown net operation 'recv' (operations: *, send, datagram, connect)",
+    );
     expect(crash({ node: 'A', area: 'net', op: 'send', nth: 1, extra: true })).toBe(
       'faults.events[1].trigger.extra: unknown field of a trigger',
     );
