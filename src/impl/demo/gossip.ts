@@ -6,14 +6,16 @@
  * every observable step traced, every wait bounded.
  *
  * Protocol (messages over reliable connections, JSON objects):
- * - `{ type: 'hello', from, items: string[] }` — sent by both ends when a connection opens: the sender's
- *   whole set (anti-entropy), so a peer that missed updates during a partition catches up.
+ * - `{ type: 'hello', from, items: string[] }` — the sender's whole set (anti-entropy): sent by both ends
+ *   when a connection opens and every `antiEntropyMs` after, so a peer that missed updates (a partition, a
+ *   merge that failed on a disk error) catches up.
  * - `{ type: 'items', from, items: string[] }` — new items, pushed to every connected peer.
  * Items are opaque strings; a node never invents one.
  *
  * Durability: an item is acknowledged to the caller of `add` only after it is appended to
- * `/data/items.log` and the log is fsynced (and its directory, when the log was created). On start the log
- * is read back (a torn last line is ignored).
+ * `/data/items.log` and the log is fsynced (and its directory, when the log was created). Each line is
+ * `<item> <checksum>`; on start the log is read back and lines whose checksum does not match (a torn write,
+ * a flipped bit) are skipped — a peer's anti-entropy brings those items back.
  */
 import type { Connection, Env, Value } from '../env.ts';
 
@@ -25,6 +27,8 @@ export interface GossipOptions {
   variant?: string;
   /** Delay between reconnection attempts, ms. */
   retryMs?: number;
+  /** Interval of the full-set exchange on every connection, ms. */
+  antiEntropyMs?: number;
 }
 
 /** The API a gossip node offers to the workload and the checks. */
@@ -40,10 +44,27 @@ export interface GossipHandle {
 const LOG = '/data/items.log';
 const MAX_ITEMS = 100_000;
 
+/** FNV-1a 32-bit hash of a string, as 8 hex digits: the per-line checksum of the log. */
+export function lineChecksum(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Parses one log line; null when it is torn or corrupt. */
+function parseLine(line: string): string | null {
+  const at = line.lastIndexOf(' ');
+  if (at <= 0) return null;
+  const item = line.slice(0, at);
+  return line.slice(at + 1) === lineChecksum(item) ? item : null;
+}
+
 /** Starts a gossip node; resolves with its handle once recovery is done. */
 export async function startGossipNode(env: Env, options: GossipOptions): Promise<GossipHandle> {
   const variant = options.variant ?? '';
   const retryMs = options.retryMs ?? 200;
+  const antiEntropyMs = options.antiEntropyMs ?? 1000;
+  const antiEntropy = variant !== 'demo-no-anti-entropy';
   const items = new Set<string>();
   const conns = new Map<string, Connection>();
   let writeChain: Promise<void> = Promise.resolve();
@@ -52,11 +73,20 @@ export async function startGossipNode(env: Env, options: GossipOptions): Promise
   const existing = await env.disk.stat(LOG);
   if (existing !== null) {
     const text = new TextDecoder().decode(await env.disk.readFile(LOG));
-    for (const line of text.split('\n').slice(0, -1)) if (line !== '') items.add(line);
+    let corrupt = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const item = parseLine(line);
+      if (item === null) corrupt++;
+      else items.add(item);
+    }
+    if (corrupt > 0) env.trace.probe('demo.corrupt-log-line');
   } else {
+    // Creating /data and the log is durable only once both parents are fsynced.
     await env.disk.writeFile(LOG, new Uint8Array(0));
     await env.disk.fsync(LOG);
     await env.disk.fsyncDir('/data');
+    await env.disk.fsyncDir('/');
   }
   env.trace.emit('demo.recovered', { items: items.size });
 
@@ -64,7 +94,7 @@ export async function startGossipNode(env: Env, options: GossipOptions): Promise
   const persist = (newItems: string[]): Promise<void> => {
     const run = async (): Promise<void> => {
       const stat = await env.disk.stat(LOG);
-      const bytes = new TextEncoder().encode(newItems.map((i) => `${i}\n`).join(''));
+      const bytes = new TextEncoder().encode(newItems.map((i) => `${i} ${lineChecksum(i)}\n`).join(''));
       await env.disk.write(LOG, stat?.size ?? 0, bytes);
       await env.disk.fsync(LOG);
     };
@@ -96,15 +126,23 @@ export async function startGossipNode(env: Env, options: GossipOptions): Promise
       const msg = m as { type?: unknown; items?: unknown };
       if ((msg.type === 'hello' || msg.type === 'items') && Array.isArray(msg.items)) {
         merge(msg.items.filter((x): x is string => typeof x === 'string'), conn.peer).catch((e: unknown) => {
+          // The items were not stored: the next anti-entropy round sends them again.
           env.trace.emit('demo.merge-failed', { error: String(e) });
+          env.trace.probe('demo.merge-failed');
         });
       }
     });
     conn.onClose(() => {
       if (conns.get(conn.peer) === conn) conns.delete(conn.peer);
     });
-    if (variant !== 'demo-no-anti-entropy') conn.send({ type: 'hello', from: env.nodeId, items: [...items] });
+    if (antiEntropy) conn.send({ type: 'hello', from: env.nodeId, items: [...items] });
   };
+
+  if (antiEntropy) {
+    env.clock.setInterval(() => {
+      for (const c of conns.values()) if (c.open) c.send({ type: 'hello', from: env.nodeId, items: [...items] });
+    }, antiEntropyMs);
+  }
 
   env.net.listen(adopt);
 

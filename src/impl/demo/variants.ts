@@ -10,6 +10,6 @@ export const DEMO_VARIANTS = [
     name: 'demo-no-anti-entropy',
     area: 'demo',
     description:
-      'peers do not exchange their full sets on (re)connect: items added during a partition never reach the other side (liveness).',
+      'peers never exchange their full sets (no anti-entropy on connect or periodically): items added while a connection was down never reach the other side (liveness).',
   },
 ] as const;
