@@ -58,6 +58,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     net: scenario.topology.net,
     trace: { keepAll: options.keepTrace ?? false, sink: options.traceSink },
     forceNextTickDrain: options.forceNextTickDrain,
+    sliceEvents: options.sliceEvents,
   });
   const ctx = makeContext(sim, seed, variant, options.workloadScale ?? 1);
   for (const [id, spec] of Object.entries(scenario.topology.devices ?? {})) sim.addDevice(id, spec);

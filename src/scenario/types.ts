@@ -55,8 +55,10 @@ export interface RunOptions {
   keepTrace?: boolean;
   /** Stream every trace record as a JSON line. */
   traceSink?: (line: string) => void;
-  /** Use the portable nextTick drain (tests comparing drains). */
+  /** Use the portable nextTick drain (tests comparing drains). Never changes results. */
   forceNextTickDrain?: boolean;
+  /** Events per slice before yielding to the real event loop (tests of interleaving). Never changes results. */
+  sliceEvents?: number;
 }
 
 /** What a program factory, a workload and the checks can see. */
