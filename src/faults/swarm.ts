@@ -2,7 +2,7 @@
  * Swarm testing: the seed picks WHICH fault kinds are on and HOW OFTEN they strike, then the plan.
  *
  * Following TigerBeetle's swarm options, each kind is enabled with some probability (at least one always
- * is) and gets a rate (events per simulated second, drawn log-uniformly from its range) and, for faults
+ * is; each enabled kind strikes at least once) and gets a rate (events per simulated second, drawn log-uniformly from its range) and, for faults
  * that last, a duration range whose minimum keeps flapping faults stable long enough to matter. Different
  * seeds thus explore different mixes instead of one average soup of everything.
  *
@@ -271,7 +271,9 @@ function durationOf(rng: Rng, ctx: SwarmContext, kind: FaultKind): number {
 
 /**
  * Poisson arrivals of `kind` over [0, durationMs), each with its arrival time (triggered events have no
- * atMs but still sort by it). Stops one past eventsMax so the caller can tell that the cap cut the plan.
+ * atMs but still sort by it). An enabled kind strikes at least once: with no arrival, one comes at a
+ * uniform time (short runs would otherwise list kinds that never happen). Stops one past eventsMax so
+ * the caller can tell that the cap cut the plan.
  */
 function generate(
   rng: Rng,
@@ -284,6 +286,10 @@ function generate(
   const meanGapMs = 1000 / ratePerSec;
   for (let t = rng.exponential(meanGapMs); t < durationMs && out.length <= ctx.eventsMax; t += rng.exponential(meanGapMs)) {
     const atMs = Math.floor(t);
+    out.push({ atMs, event: makeEvent(rng, ctx, kind, atMs) });
+  }
+  if (out.length === 0) {
+    const atMs = Math.floor(rng.float() * durationMs);
     out.push({ atMs, event: makeEvent(rng, ctx, kind, atMs) });
   }
   return out;

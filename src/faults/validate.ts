@@ -47,7 +47,7 @@ export const PLAN_LIMITS = {
  */
 export const AREA_OPS: Readonly<Record<TriggerArea, readonly string[]>> = {
   disk: ['*', 'read', 'writeFile', 'write', 'truncate', 'fsync', 'fsyncDir', 'mkdir', 'rename', 'unlink', 'list', 'stat'],
-  kv: ['*', 'transaction', 'get', 'put', 'delete', 'keys', 'commit'],
+  kv: ['*', 'commit'],
   net: ['*', 'send', 'datagram', 'connect'],
   bus: ['*', 'post'],
   lock: ['*', 'request'],

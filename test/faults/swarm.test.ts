@@ -120,3 +120,13 @@ describe('swarm', () => {
     expect(formatSwarmSummary(plan(7, { neverCrash: ['B'] }).summary).split('\n')[1]).toBe('  never crashed: B');
   });
 });
+
+describe('swarm on short runs', () => {
+  it('every enabled kind strikes at least once', () => {
+    for (let seed = 0; seed < 30; seed++) {
+      const { plan: p, summary } = swarmPlan(new Rng(seed), topology, { enableProbability: 0.6 }, 1_000);
+      for (const k of summary.kinds) expect(k.events, `${seed} ${k.kind}`).toBeGreaterThanOrEqual(1);
+      expect(new Set(p.events.map((e) => e.kind))).toEqual(new Set(summary.kinds.map((k) => k.kind)));
+    }
+  });
+});
