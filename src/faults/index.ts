@@ -28,7 +28,16 @@ export type {
   TriggerArea,
 } from './plan.ts';
 export { formatEvent, formatPlan, formatTrigger } from './plan.ts';
-export { FAULT_KINDS, FAULT_SCHEMA, NETWORK_KINDS, STORAGE_KINDS, type FieldSpec, type FieldType } from './schema.ts';
+export {
+  FAULT_KINDS,
+  FAULT_SCHEMA,
+  NETWORK_KINDS,
+  STORAGE_KINDS,
+  appliedFaultKind,
+  isFaultKind,
+  type FieldSpec,
+  type FieldType,
+} from './schema.ts';
 export { FaultPlanError, AREA_OPS, PLAN_LIMITS, parseEvent, parsePlan, validatePlan } from './validate.ts';
 export { healAll, installFaults, type FaultInjector, type InstallOptions } from './inject.ts';
 export {

@@ -116,3 +116,20 @@ export const NETWORK_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>([
 
 /** Kinds that arm a rule on storage operations (nth or probability) instead of acting once. */
 export const STORAGE_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['diskError', 'fsyncFail', 'tornWrite', 'bitFlip']);
+
+const KIND_SET: ReadonlySet<string> = new Set<string>(FAULT_KINDS);
+
+/** True when `name` is a fault kind. */
+export function isFaultKind(name: string): name is FaultKind {
+  return KIND_SET.has(name);
+}
+
+/**
+ * The fault kind a trace record kind reports as applied ('fault.crash' -> 'crash'), or null for other
+ * records, including the injector's bookkeeping ('fault.arm', 'fault.end', 'fault.heal').
+ */
+export function appliedFaultKind(traceKind: string): FaultKind | null {
+  if (!traceKind.startsWith('fault.')) return null;
+  const name = traceKind.slice(6);
+  return isFaultKind(name) ? name : null;
+}

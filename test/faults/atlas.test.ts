@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FAULT_ATLAS, formatAtlas } from '../../src/faults/atlas.ts';
-import { FAULT_KINDS, FAULT_SCHEMA } from '../../src/faults/schema.ts';
+import { FAULT_KINDS, FAULT_SCHEMA, appliedFaultKind } from '../../src/faults/schema.ts';
 
 describe('fault atlas', () => {
   it('describes every kind, in FAULT_KINDS order', () => {
@@ -25,5 +25,13 @@ describe('fault atlas', () => {
     const text = formatAtlas();
     expect(text.split('\n').filter((l) => !l.startsWith(' '))).toHaveLength(FAULT_KINDS.length);
     expect(text).toContain('tornWrite [disk]: power cut in the middle of a multi-sector write');
+  });
+});
+
+describe('appliedFaultKind', () => {
+  it('maps fault.<kind> records to their kind and bookkeeping records to null', () => {
+    expect(appliedFaultKind('fault.crash')).toBe('crash');
+    expect(appliedFaultKind('fault.linkFaults')).toBe('linkFaults');
+    expect(['fault.heal', 'fault.arm', 'fault.end', 'node.crash', 'fault.'].map(appliedFaultKind)).toEqual([null, null, null, null, null]);
   });
 });
