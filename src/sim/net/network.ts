@@ -34,6 +34,7 @@ import { checkLinkFaults, positive, type LinkFaults, type NetSpec } from './spec
 
 export type { LinkFaults, NetSpec } from './spec.ts';
 export type { NetStats } from './core.ts';
+export { MessageCopyError } from './value.ts';
 
 /** Options of a partition. */
 export interface PartitionOptions {

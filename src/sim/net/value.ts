@@ -69,12 +69,16 @@ function pathOf(keys: readonly (string | number)[]): string {
   return s;
 }
 
-/** The message's string `type` field when it is a plain object with one (for trace records). */
+/** Longest `type` copied into a trace record; longer ones are cut (the trace stays small). */
+export const TYPE_CHARS_MAX = 40;
+
+/** The message's string `type` field when it is a plain object with one (for trace records), cut short. */
 export function messageType(message: Value): string | undefined {
   if (message === null || typeof message !== 'object' || Array.isArray(message)) return undefined;
   if (message instanceof Uint8Array) return undefined;
   const t = (message as { readonly [key: string]: Value | undefined }).type;
-  return typeof t === 'string' ? t : undefined;
+  if (typeof t !== 'string') return undefined;
+  return t.length > TYPE_CHARS_MAX ? t.slice(0, TYPE_CHARS_MAX) : t;
 }
 
 /** Size in bytes when it is cheap to know (binary and string messages), otherwise undefined. */
