@@ -120,4 +120,32 @@ describe('installFaults: disk faults on the real disk', () => {
     expect(w.records('app.wrote')).toEqual([]);
     expect(w.sim.node('A').status).toBe('down');
   });
+
+  it('catches a deliberately weakened store: acknowledging before fsync loses data on a power cut', async () => {
+    /** A store that acknowledges a record; `durable` decides whether it syncs before acknowledging. */
+    const store = (durable: boolean, found: string[]) => async (env: Env): Promise<void> => {
+      if (env.incarnation > 0) {
+        const data = await env.disk.readFile('/acked').catch(() => null);
+        found.push(data === null ? 'lost' : 'kept');
+        return;
+      }
+      await env.disk.writeFile('/acked', bytes(7));
+      if (durable) {
+        await env.disk.fsync('/acked');
+        await env.disk.fsyncDir('/');
+      }
+      env.trace.emit('app.ack');
+    };
+    const crash: FaultEvent[] = [{ kind: 'crash', atMs: 500, node: 'A', powerLoss: true, restartAfterMs: 100 }];
+    const sound: string[] = [];
+    const weak: string[] = [];
+    const good = run(store(true, sound), crash);
+    const bad = run(store(false, weak), crash);
+    await good.done;
+    await bad.done;
+    expect(good.records('app.ack')).toHaveLength(1);
+    expect(bad.records('app.ack')).toHaveLength(1);
+    expect(sound).toEqual(['kept']);
+    expect(weak).toEqual(['lost']); // the acknowledged record is gone: the fault exposes the bug
+  });
 });
