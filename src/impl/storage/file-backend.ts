@@ -1,0 +1,179 @@
+/**
+ * The block store on the POSIX-like disk.
+ *
+ * Layout under `root`:
+ *   marker          framed {commit, epoch}: the last commit that took effect (replaced by rename)
+ *   meta.json       framed metadata of the last finalized commit (replaced by rename)
+ *   pending.json    framed metadata of the commit in progress (removed once finalized or rolled back)
+ *   marker.tmp, meta.tmp   temporaries of the two renames
+ *   blocks/<id>.<version>  block data, exactly blockSize bytes, never overwritten in place
+ *
+ * Commit N (the order is the protocol; see docs/storage.md):
+ *   1. write every blocks/<id>.<N> and fsync it
+ *   2. write pending.json (metadata N) and fsync it
+ *   3. fsync blocks/ and root/ (the new names are durable)          -> hooks.synced
+ *   4. write marker.tmp {N}, fsync, rename to marker, fsync root/   -> hooks.markerWrite / hooks.marker
+ *   5. finalize: meta.tmp -> meta.json (fsync, rename, fsync root/), unlink pending.json and superseded
+ *      block files, fsync blocks/ and root/
+ * A crash before 4 completes leaves commit N-1 (recovery rolls the pending commit back); after it, commit N
+ * (recovery finalizes it).
+ */
+import type { Disk } from '../env.ts';
+import type { Backend, BlockEntry, CommitBatch, CommitHooks, DurableState } from './backend.ts';
+import { blockName, parseBlockName } from './backend.ts';
+import type { Marker, StoreMeta } from './format.ts';
+import { frame, markerFromJson, metaFromJson, metaToJson, unframe } from './format.ts';
+
+/** Weakenings of the file protocol (variants; all false in the real implementation). */
+export interface FileBackendFlags {
+  /** Advance the marker before block data and pending metadata are fsynced. */
+  markerBeforeFsync: boolean;
+  /** Never fsync directories. */
+  noDirFsync: boolean;
+}
+
+/** The file backend. */
+export class FileBackend implements Backend {
+  readonly kind = 'file' as const;
+  private readonly blocksDir: string;
+
+  constructor(
+    private readonly disk: Disk,
+    private readonly root: string,
+    private readonly flags: FileBackendFlags,
+  ) {
+    this.blocksDir = `${root}/blocks`;
+  }
+
+  private p(name: string): string {
+    return `${this.root}/${name}`;
+  }
+
+  private async fsyncDir(path: string): Promise<void> {
+    if (!this.flags.noDirFsync) await this.disk.fsyncDir(path);
+  }
+
+  private async readDoc(name: string): Promise<{ exists: boolean; doc: unknown }> {
+    if ((await this.disk.stat(this.p(name))) === null) return { exists: false, doc: null };
+    return { exists: true, doc: unframe(await this.disk.readFile(this.p(name))) };
+  }
+
+  /** Writes `bytes` to `name` through a temporary and an atomic rename, durably. */
+  private async replace(name: string, tmp: string, bytes: Uint8Array): Promise<void> {
+    await this.disk.writeFile(this.p(tmp), bytes);
+    await this.disk.fsync(this.p(tmp));
+    await this.disk.rename(this.p(tmp), this.p(name));
+    await this.fsyncDir(this.root);
+  }
+
+  async init(): Promise<void> {
+    await this.disk.mkdir(this.blocksDir);
+    await this.fsyncDir(this.root);
+    const parent = this.root.slice(0, this.root.lastIndexOf('/')) || '/';
+    await this.fsyncDir(parent);
+  }
+
+  async load(): Promise<DurableState> {
+    const marker = markerFromJson((await this.readDoc('marker')).doc);
+    const metaDoc = await this.readDoc('meta.json');
+    const meta = metaFromJson(metaDoc.doc);
+    if (metaDoc.exists && meta === null) throw new Error(`${this.p('meta.json')} exists but is not valid metadata`);
+    const pendingDoc = await this.readDoc('pending.json');
+    const pending = metaFromJson(pendingDoc.doc);
+    return { marker, meta, pending, pendingTorn: pendingDoc.exists && pending === null };
+  }
+
+  async header(): Promise<Marker> {
+    const marker = markerFromJson((await this.readDoc('marker')).doc);
+    if (marker !== null) return marker;
+    const meta = metaFromJson((await this.readDoc('meta.json')).doc);
+    return meta === null ? { commit: 0, epoch: 0 } : { commit: meta.commit, epoch: meta.epoch };
+  }
+
+  async adopt(meta: StoreMeta): Promise<void> {
+    await this.replace('meta.json', 'meta.tmp', frame(metaToJson(meta)));
+    const marker = markerFromJson((await this.readDoc('marker')).doc);
+    if (marker === null || marker.commit < meta.commit || marker.epoch < meta.epoch) {
+      await this.replace('marker', 'marker.tmp', frame({ commit: meta.commit, epoch: meta.epoch }));
+    }
+  }
+
+  async dropPending(): Promise<void> {
+    let removed = false;
+    for (const name of ['pending.json', 'marker.tmp', 'meta.tmp']) {
+      if ((await this.disk.stat(this.p(name))) === null) continue;
+      await this.disk.unlink(this.p(name));
+      removed = true;
+    }
+    if (removed) await this.fsyncDir(this.root);
+  }
+
+  async listBlocks(): Promise<BlockEntry[]> {
+    const out: BlockEntry[] = [];
+    for (const name of await this.disk.list(this.blocksDir)) {
+      const st = await this.disk.stat(`${this.blocksDir}/${name}`);
+      out.push({ name, key: st?.kind === 'file' ? parseBlockName(name) : null, size: st?.size ?? 0 });
+    }
+    return out;
+  }
+
+  async deleteBlocks(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    for (const name of names) await unlinkIfExists(this.disk, `${this.blocksDir}/${name}`);
+    await this.fsyncDir(this.blocksDir);
+  }
+
+  async readBlock(id: number, v: number): Promise<Uint8Array | null> {
+    try {
+      return await this.disk.readFile(`${this.blocksDir}/${blockName(id, v)}`);
+    } catch (e) {
+      if (isNoEntry(e)) return null;
+      throw e;
+    }
+  }
+
+  async commit(batch: CommitBatch, hooks: CommitHooks): Promise<void> {
+    const n = batch.next.commit;
+    const syncFirst = !this.flags.markerBeforeFsync;
+    for (const w of batch.writes) {
+      const path = `${this.blocksDir}/${blockName(w.id, n)}`;
+      await this.disk.writeFile(path, w.data);
+      if (syncFirst) await this.disk.fsync(path);
+    }
+    await this.disk.writeFile(this.p('pending.json'), frame(metaToJson(batch.next)));
+    if (syncFirst) await this.syncData(batch, hooks);
+    hooks.markerWrite(false);
+    await this.replace('marker', 'marker.tmp', frame({ commit: n, epoch: batch.next.epoch }));
+    if (!syncFirst) await this.syncData(batch, hooks, true);
+    hooks.marker();
+  }
+
+  private async syncData(batch: CommitBatch, hooks: CommitHooks, blocksToo = false): Promise<void> {
+    if (blocksToo) for (const w of batch.writes) await this.disk.fsync(`${this.blocksDir}/${blockName(w.id, batch.next.commit)}`);
+    await this.disk.fsync(this.p('pending.json'));
+    await this.fsyncDir(this.blocksDir);
+    await this.fsyncDir(this.root);
+    hooks.synced();
+  }
+
+  async finalize(batch: CommitBatch): Promise<void> {
+    await this.replace('meta.json', 'meta.tmp', frame(metaToJson(batch.next)));
+    await unlinkIfExists(this.disk, this.p('pending.json'));
+    for (const g of batch.garbage) await unlinkIfExists(this.disk, `${this.blocksDir}/${blockName(g.id, g.v)}`);
+    await this.fsyncDir(this.blocksDir);
+    await this.fsyncDir(this.root);
+  }
+}
+
+function isNoEntry(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENOENT';
+}
+
+/** Unlinks `path`; a missing file is fine (finalize and recovery are idempotent). */
+async function unlinkIfExists(disk: Disk, path: string): Promise<void> {
+  try {
+    await disk.unlink(path);
+  } catch (e) {
+    if (!isNoEntry(e)) throw e;
+  }
+}

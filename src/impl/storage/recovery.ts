@@ -1,0 +1,169 @@
+/**
+ * Startup recovery, the same for both backends:
+ *
+ * 1. Load marker, committed metadata and pending metadata. The effective marker M is the larger of the
+ *    marker and the committed metadata's commit (a missing or torn marker never hides a finalized commit).
+ * 2. Pending metadata of a commit <= M took effect: finalize it (it becomes the committed metadata).
+ *    Pending metadata of a commit > M (or torn) did not: roll it back (drop it).
+ * 3. Reconcile block entries against the metadata: delete every entry that is not the current or previous
+ *    version of an allocated block (strays: rolled-back writes, deallocated blocks, unknown names) and every
+ *    entry whose size is not the block size. A block whose entry is missing stays missing (reported).
+ * 4. Verify every committed block's checksum (re-reading a few times: a bit flipped on the way is not rot).
+ *    Mode 'report': the block is marked corrupt (reads fail with ECHECKSUM). Mode 'repair': roll the block
+ *    back to its previous version when that still exists and verifies, else mark it corrupt.
+ * 5. Make every change durable (deletions and rewritten metadata are fsynced by the backend).
+ *
+ * Every step is idempotent, so a crash during recovery followed by recovery gives the state of one clean
+ * recovery.
+ */
+import type { Tracer } from '../env.ts';
+import type { Backend, BlockEntry } from './backend.ts';
+import { blockName, keptVersions } from './backend.ts';
+import { checksum } from './checksum.ts';
+import { StoreError } from './errors.ts';
+import type { StoreMeta } from './format.ts';
+import { cloneMeta, emptyMeta, stateDigest } from './format.ts';
+
+/** How recovery treats blocks whose checksum fails. */
+export type CorruptionMode = 'report' | 'repair';
+
+/** Options of a recovery run. */
+export interface RecoveryOptions {
+  blockSize: number;
+  algorithm: StoreMeta['algorithm'];
+  corruption: CorruptionMode;
+  /** Verify every committed block's checksum (step 4). */
+  verify: boolean;
+  /** Variant: adopt pending metadata even when the marker never reached it. */
+  keepPending: boolean;
+}
+
+/** What recovery did and the state it recovered. */
+export interface RecoveryResult {
+  meta: StoreMeta;
+  /** 'finalized', 'rolled-back' or 'clean' (nothing pending, or only a leftover of a finalized commit). */
+  outcome: 'finalized' | 'rolled-back' | 'clean';
+  /** Block entries deleted. */
+  strays: number;
+  /** Committed blocks that are corrupt or missing and were not repaired. */
+  corrupt: number[];
+  /** Blocks rolled back to their previous version. */
+  repaired: number[];
+}
+
+/** Attempts to read a block before declaring it corrupt (transient read flips are not rot). */
+const VERIFY_ATTEMPTS = 3;
+
+/** Runs recovery on `backend`; traces each decision. */
+export async function recover(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult> {
+  trace.emit('store.recover.begin', { backend: backend.kind });
+  await backend.init();
+  const { meta, outcome } = await resolvePending(backend, options, trace);
+  const strays = await reconcile(backend, meta, options.blockSize, trace);
+  const { meta: checked, corrupt, repaired } = options.verify
+    ? await verifyBlocks(backend, meta, options, trace)
+    : { meta, corrupt: [], repaired: [] };
+  if (repaired.length > 0) await backend.adopt(checked);
+  trace.emit('store.recover.done', {
+    commit: checked.commit,
+    epoch: checked.epoch,
+    outcome,
+    strays,
+    corrupt: corrupt.length,
+    repaired: repaired.length,
+    blocks: checked.blocks.size,
+    digest: stateDigest(checked.blocks),
+  });
+  return { meta: checked, outcome, strays, corrupt, repaired };
+}
+
+async function resolvePending(
+  backend: Backend,
+  options: RecoveryOptions,
+  trace: Tracer,
+): Promise<{ meta: StoreMeta; outcome: RecoveryResult['outcome'] }> {
+  const state = await backend.load();
+  let meta = state.meta ?? emptyMeta(options.blockSize, options.algorithm);
+  checkShape(meta, options);
+  const markerCommit = Math.max(state.marker?.commit ?? 0, meta.commit);
+  const pending = state.pending;
+  let outcome: RecoveryResult['outcome'] = 'clean';
+  if (pending !== null && pending.commit > meta.commit && (pending.commit <= markerCommit || options.keepPending)) {
+    checkShape(pending, options);
+    await backend.adopt(pending);
+    meta = pending;
+    outcome = 'finalized';
+    trace.emit('store.recover.finalize', { commit: pending.commit, marker: markerCommit });
+  } else if ((pending !== null && pending.commit > meta.commit) || state.pendingTorn) {
+    outcome = 'rolled-back';
+    trace.emit('store.recover.rollback', { commit: pending?.commit ?? -1, marker: markerCommit, torn: state.pendingTorn });
+  } else if (markerCommit > meta.commit) {
+    throw new StoreError('ECORRUPT', `marker is at commit ${markerCommit} but neither committed nor pending metadata reaches it (metadata at ${meta.commit})`);
+  }
+  if (outcome !== 'finalized' && (state.marker === null || state.marker.commit < meta.commit)) await backend.adopt(meta);
+  await backend.dropPending();
+  return { meta, outcome };
+}
+
+function checkShape(meta: StoreMeta, options: RecoveryOptions): void {
+  if (meta.blockSize !== options.blockSize) {
+    throw new StoreError('EINVAL', `options.blockSize ${options.blockSize} differs from the store's block size ${meta.blockSize}`);
+  }
+  if (meta.algorithm !== options.algorithm) {
+    throw new StoreError('EINVAL', `options.algorithm '${options.algorithm}' differs from the store's '${meta.algorithm}'`);
+  }
+}
+
+/** Deletes every block entry the metadata does not reference or that has the wrong size. */
+async function reconcile(backend: Backend, meta: StoreMeta, blockSize: number, trace: Tracer): Promise<number> {
+  const entries = await backend.listBlocks();
+  const doomed: string[] = [];
+  for (const e of entries) if (!isKept(e, meta, blockSize)) doomed.push(e.name);
+  if (doomed.length > 0) {
+    await backend.deleteBlocks(doomed);
+    trace.emit('store.recover.strays', { deleted: doomed.length, first: doomed[0] });
+  }
+  return doomed.length;
+}
+
+function isKept(e: BlockEntry, meta: StoreMeta, blockSize: number): boolean {
+  if (e.key === null || e.size !== blockSize) return false;
+  const b = meta.blocks.get(e.key.id);
+  return b !== undefined && keptVersions(b).includes(e.key.v);
+}
+
+async function readVerified(backend: Backend, id: number, v: number, sum: number, options: RecoveryOptions): Promise<boolean> {
+  for (let attempt = 0; attempt < VERIFY_ATTEMPTS; attempt++) {
+    const data = await backend.readBlock(id, v);
+    if (data === null) return false;
+    if (data.length === options.blockSize && checksum(options.algorithm, data) === sum) return true;
+  }
+  return false;
+}
+
+async function verifyBlocks(
+  backend: Backend,
+  meta: StoreMeta,
+  options: RecoveryOptions,
+  trace: Tracer,
+): Promise<{ meta: StoreMeta; corrupt: number[]; repaired: number[] }> {
+  let out = meta;
+  const corrupt: number[] = [];
+  const repaired: number[] = [];
+  for (const id of [...meta.blocks.keys()].sort((a, b) => a - b)) {
+    const b = meta.blocks.get(id)!;
+    if (await readVerified(backend, id, b.v, b.sum, options)) continue;
+    const prev = b.prev;
+    if (options.corruption === 'repair' && prev !== null && (await readVerified(backend, id, prev.v, prev.sum, options))) {
+      if (out === meta) out = cloneMeta(meta);
+      out.blocks.set(id, { ...prev, prev: null });
+      repaired.push(id);
+      trace.emit('store.recover.repair', { id, from: b.v, to: prev.v });
+      await backend.deleteBlocks([blockName(id, b.v)]);
+      continue;
+    }
+    corrupt.push(id);
+    trace.emit('store.recover.corrupt', { id, v: b.v, mode: options.corruption });
+  }
+  return { meta: out, corrupt, repaired };
+}

@@ -1,0 +1,522 @@
+/**
+ * The block store: fixed-size blocks with per-block metadata (checksum, version, last-modified time),
+ * atomic batched commits behind a commit marker, startup recovery, and fencing by epoch.
+ *
+ * Usage: `const store = await BlockStore.open(env, options)` (runs recovery), then `write` / `deallocate`
+ * (buffered, synchronous), `read`, and `sync()` / `forceSync()` to commit. Commits run one at a time in
+ * call order. Writes are visible to this instance's reads at once; they are durable once a commit that
+ * includes them resolves.
+ *
+ * Fencing (for leader election): every mutating call and commit may carry an `epoch`. The store durably
+ * records the highest epoch it has committed (in the same atomic commit as the data). A write whose epoch
+ * is lower than the highest the store knows throws `FencedError` at once; a commit whose batch epoch is
+ * lower than the durable one (another writer moved on) throws `FencedError` and applies nothing. Calls
+ * without an epoch are not fenced. A store instance that was fenced or found another writer's commit
+ * (ESTALE) refuses everything afterwards: reopen it.
+ */
+import type { Env } from '../env.ts';
+import type { Backend, CommitBatch, CommitHooks } from './backend.ts';
+import { checksum } from './checksum.ts';
+import { FencedError, StoreError, errorCode } from './errors.ts';
+import { FileBackend } from './file-backend.ts';
+import type { StoreMeta } from './format.ts';
+import { cloneMeta, stateDigest } from './format.ts';
+import { KvBackend } from './kv-backend.ts';
+import type { StoreEvent, StoreListener, StoreMetrics } from './metrics.ts';
+import type { StoreConfig, StoreOptions } from './options.ts';
+import { resolveStoreOptions } from './options.ts';
+import { recover } from './recovery.ts';
+
+/** Options of a mutating call. */
+export interface WriteOptions {
+  /** Fencing epoch of the caller (a leader's term); omitted: not fenced. */
+  epoch?: number;
+}
+
+/** What a write or deallocation returns. */
+export interface WriteAck {
+  /** Sequence number of the write in this store instance (1, 2, ...). */
+  seq: number;
+  /** True when dirty data is above the backpressure bound: slow down (see waitForCapacity). */
+  backpressure: boolean;
+}
+
+/** The outcome of a commit. */
+export interface CommitInfo {
+  /** The commit marker after the call (unchanged when there was nothing to commit). */
+  commit: number;
+  /** Blocks written or deallocated by it. */
+  blocks: number;
+}
+
+/** Committed metadata of one block. */
+export interface BlockInfo {
+  version: number;
+  checksum: number;
+  lastModifiedMs: number;
+}
+
+/** A summary of the committed state, for checks and tools. */
+export interface StoreSummary {
+  commit: number;
+  epoch: number;
+  blocks: number;
+  tombstones: number;
+  /** Digest of (id, version) of every allocated block (format.ts `stateDigest`). */
+  digest: string;
+  /** Blocks recovery found corrupt and could not repair. */
+  corrupt: number[];
+}
+
+interface DirtyEntry {
+  data: Uint8Array | null; // null: deallocation
+  seq: number;
+  epoch: number;
+}
+
+/** A batch whose marker write failed: it may or may not have taken effect. */
+interface Uncertain {
+  commit: number;
+  entries: Map<number, DirtyEntry>;
+}
+
+/** The block store. */
+export class BlockStore {
+  private meta: StoreMeta;
+  private dirty = new Map<number, DirtyEntry>();
+  private inflight: Map<number, DirtyEntry> | null = null;
+  private dirtyBytes = 0;
+  private seq = 0;
+  private epochSeen = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private unfinalized: CommitBatch | null = null;
+  private uncertain: Uncertain | null = null;
+  private refused: StoreError | null = null;
+  private closed = false;
+  private backpressured = false;
+  private capacityWaiters: (() => void)[] = [];
+  private readonly corrupt: Set<number>;
+  private readonly listeners: StoreListener[] = [];
+  private readonly counters = { commits: 0, failed: 0, bytes: 0, checksumFailures: 0 };
+  private readonly openedMs: number;
+
+  private constructor(
+    private readonly env: Env,
+    private readonly config: StoreConfig,
+    private readonly backend: Backend,
+    meta: StoreMeta,
+    corrupt: number[],
+  ) {
+    this.meta = meta;
+    this.corrupt = new Set(corrupt);
+    this.openedMs = env.clock.monotonic();
+  }
+
+  /** Opens (creating if needed) the store and runs startup recovery. */
+  static async open(env: Env, options: StoreOptions = {}): Promise<BlockStore> {
+    const config = resolveStoreOptions(options);
+    const backend = makeBackend(env, config);
+    env.trace.emit('store.open', { backend: config.backend, root: config.root, variant: config.variant });
+    const result = await recover(backend, recoveryOptions(config), env.trace);
+    return new BlockStore(env, config, backend, result.meta, result.corrupt);
+  }
+
+  /** The resolved options. */
+  get options(): Readonly<StoreConfig> {
+    return this.config;
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  /** Buffers a write of one whole block (exactly blockSize bytes; copied). Durable after the next commit. */
+  write(id: number, data: Uint8Array, options: WriteOptions = {}): WriteAck {
+    if (!(data instanceof Uint8Array) || data.length !== this.config.blockSize) {
+      throw new StoreError('EINVAL', `data: expected ${this.config.blockSize} bytes, got ${data?.length ?? typeof data}`);
+    }
+    return this.buffer(id, data.slice(), options);
+  }
+
+  /** Buffers a deallocation: the block becomes absent and a tombstone records it. */
+  deallocate(id: number, options: WriteOptions = {}): WriteAck {
+    return this.buffer(id, null, options);
+  }
+
+  private buffer(id: number, data: Uint8Array | null, options: WriteOptions): WriteAck {
+    this.checkUsable();
+    this.checkId(id);
+    const epoch = this.checkEpoch(options.epoch);
+    const size = data?.length ?? 0;
+    const old = this.dirty.get(id);
+    const grow = size - (old?.data?.length ?? 0);
+    if (this.dirtyBytes + grow > this.config.maxDirtyBytes) {
+      throw new StoreError('ELIMIT', `dirty data would exceed maxDirtyBytes ${this.config.maxDirtyBytes}; commit first`);
+    }
+    const seq = ++this.seq;
+    this.dirty.set(id, { data, seq, epoch });
+    this.dirtyBytes += grow;
+    this.env.trace.emit('store.write', { seq, id, op: data === null ? 'dealloc' : 'write' });
+    this.updateBackpressure();
+    this.notify({ type: 'write', seq, dirtyCount: this.dirtyCount(), dirtyBytes: this.dirtyBytes });
+    return { seq, backpressure: this.backpressured };
+  }
+
+  private checkUsable(): void {
+    if (this.closed) throw new StoreError('ECLOSED', 'the store was shut down');
+    if (this.refused !== null) throw this.refused;
+  }
+
+  private checkId(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.config.maxBlocks) {
+      throw new StoreError('EINVAL', `id: expected an integer in 0..${this.config.maxBlocks - 1}, got ${String(id)}`);
+    }
+  }
+
+  private checkEpoch(epoch: number | undefined): number {
+    if (epoch === undefined) return 0;
+    if (!Number.isInteger(epoch) || epoch < 0) throw new StoreError('EINVAL', `epoch: expected a non-negative integer, got ${String(epoch)}`);
+    const highest = this.highestEpoch();
+    if (epoch < highest) {
+      this.env.trace.emit('store.fenced', { epoch, highest, at: 'write' });
+      throw new FencedError(epoch, highest);
+    }
+    this.epochSeen = Math.max(this.epochSeen, epoch);
+    return epoch;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /**
+   * The block's bytes: this instance's latest write (committed or not) unless `committedOnly`; else the
+   * committed version, checksum-verified. Null when the block is absent. Never returns unverified data:
+   * a checksum mismatch that persists throws StoreError('ECHECKSUM').
+   */
+  async read(id: number, options: { committedOnly?: boolean } = {}): Promise<Uint8Array | null> {
+    this.checkUsable();
+    this.checkId(id);
+    if (options.committedOnly !== true) {
+      const d = this.dirty.get(id) ?? this.inflight?.get(id);
+      if (d !== undefined) return d.data === null ? null : d.data.slice();
+    }
+    return this.readCommitted(id);
+  }
+
+  private async readCommitted(id: number): Promise<Uint8Array | null> {
+    const b = this.meta.blocks.get(id);
+    if (b === undefined) return null;
+    if (b.v > this.meta.commit) {
+      this.env.trace.probe('store.read-gated');
+      return null; // newer than the marker: not visible
+    }
+    if (this.corrupt.has(id)) throw new StoreError('ECHECKSUM', `block ${id} v${b.v} is corrupt (found by recovery)`);
+    const verify = this.config.variant !== 'storage-no-read-verify';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const data = await this.backend.readBlock(id, b.v);
+      if (data === null) throw new StoreError('ECORRUPT', `block ${id} v${b.v} is missing from the medium`);
+      if (!verify || (data.length === this.config.blockSize && checksum(this.config.algorithm, data) === b.sum)) return data;
+      this.counters.checksumFailures++;
+      this.env.trace.emit('store.checksum.fail', { id, v: b.v, attempt });
+    }
+    throw new StoreError('ECHECKSUM', `block ${id} v${b.v} failed its checksum twice`);
+  }
+
+  /** Committed metadata of a block, or null when absent. */
+  stat(id: number): BlockInfo | null {
+    const b = this.meta.blocks.get(id);
+    return b === undefined ? null : { version: b.v, checksum: b.sum, lastModifiedMs: b.mtime };
+  }
+
+  /** True when the block was deallocated (its tombstone is recorded) and not written since. */
+  isTombstoned(id: number): boolean {
+    return this.meta.tombstones.has(id);
+  }
+
+  /** Ids of the allocated committed blocks, ascending. */
+  blockIds(): number[] {
+    return [...this.meta.blocks.keys()].sort((a, b) => a - b);
+  }
+
+  /** The committed marker (number of the last commit that took effect). */
+  commitMarker(): number {
+    return this.meta.commit;
+  }
+
+  /** The highest epoch this instance knows (committed, or carried by an accepted write). */
+  highestEpoch(): number {
+    return Math.max(this.meta.epoch, this.epochSeen);
+  }
+
+  /** The highest epoch recorded on the medium now (another instance may have raised it). */
+  async readDurableEpoch(): Promise<number> {
+    return (await this.backend.header()).epoch;
+  }
+
+  /** A summary of the committed state. */
+  summary(): StoreSummary {
+    const m = this.meta;
+    return {
+      commit: m.commit,
+      epoch: m.epoch,
+      blocks: m.blocks.size,
+      tombstones: m.tombstones.size,
+      digest: stateDigest(m.blocks),
+      corrupt: [...this.corrupt].sort((a, b) => a - b),
+    };
+  }
+
+  // ------------------------------------------------------------------ commits
+
+  /** Commits everything buffered so far (nothing to do: resolves at once). */
+  sync(options: WriteOptions = {}): Promise<CommitInfo> {
+    return this.enqueue(false, options.epoch);
+  }
+
+  /**
+   * The xSync mapping: resolves only when everything written before the call is durable (strict
+   * durability on the kv backend); rejects if that could not be achieved.
+   */
+  forceSync(options: WriteOptions = {}): Promise<CommitInfo> {
+    return this.enqueue(true, options.epoch);
+  }
+
+  private enqueue(strict: boolean, epoch: number | undefined): Promise<CommitInfo> {
+    const run = (): Promise<CommitInfo> => this.commitOnce(strict, epoch);
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async commitOnce(strict: boolean, epoch: number | undefined): Promise<CommitInfo> {
+    this.checkUsable();
+    const batchEpochFloor = this.checkEpoch(epoch);
+    if (this.unfinalized !== null) await this.finalize(this.unfinalized);
+    if (this.uncertain !== null) await this.reload();
+    if (this.dirty.size === 0) return { commit: this.meta.commit, blocks: 0 };
+    const entries = this.dirty;
+    this.dirty = new Map();
+    this.inflight = entries;
+    const batch = this.buildBatch(entries, strict, batchEpochFloor);
+    return this.runCommit(batch, entries);
+  }
+
+  private buildBatch(entries: Map<number, DirtyEntry>, strict: boolean, epochFloor: number): CommitBatch {
+    const base = this.meta;
+    const next = cloneMeta(base);
+    next.commit = base.commit + 1;
+    const mtime = this.env.clock.now();
+    const writes: CommitBatch['writes'] = [];
+    const garbage: CommitBatch['garbage'] = [];
+    let epoch = Math.max(base.epoch, epochFloor);
+    for (const id of [...entries.keys()].sort((a, b) => a - b)) {
+      const e = entries.get(id)!;
+      epoch = Math.max(epoch, e.epoch);
+      const cur = next.blocks.get(id);
+      if (e.data === null) {
+        if (cur === undefined) continue;
+        garbage.push({ id, v: cur.v });
+        if (cur.prev !== null) garbage.push({ id, v: cur.prev.v });
+        next.blocks.delete(id);
+        next.tombstones.set(id, next.commit);
+        continue;
+      }
+      if (cur?.prev) garbage.push({ id, v: cur.prev.v });
+      const prev = cur === undefined ? null : { v: cur.v, sum: cur.sum, mtime: cur.mtime };
+      next.blocks.set(id, { v: next.commit, sum: checksum(this.config.algorithm, e.data), mtime, prev });
+      next.tombstones.delete(id);
+      writes.push({ id, data: e.data });
+    }
+    next.epoch = epoch;
+    return { next, base: base.commit, writes, garbage, strict };
+  }
+
+  private async runCommit(batch: CommitBatch, entries: Map<number, DirtyEntry>): Promise<CommitInfo> {
+    const n = batch.next.commit;
+    const upTo = Math.max(...[...entries.values()].map((e) => e.seq));
+    this.env.trace.emit('store.commit.begin', { commit: n, upTo, blocks: entries.size, epoch: batch.next.epoch, strict: batch.strict });
+    this.notify({ type: 'sync-start', commit: n, blocks: entries.size });
+    let stage: 'data' | 'marker' = 'data';
+    const hooks: CommitHooks = {
+      synced: () => this.env.trace.emit('store.commit.synced', { commit: n }),
+      markerWrite: (atomic) => {
+        stage = 'marker';
+        this.env.trace.emit('store.commit.marker-write', { commit: n, atomic });
+      },
+      marker: () => this.env.trace.emit('store.commit.marker', { commit: n }),
+    };
+    try {
+      if (this.backend.kind === 'file') await this.checkHeader(batch);
+      await this.backend.commit(batch, hooks);
+    } catch (e) {
+      throw this.commitFailed(batch, entries, e, stage);
+    }
+    this.meta = batch.next;
+    this.inflight = null;
+    this.dirtyBytes -= bytesOf(entries);
+    this.counters.commits++;
+    this.counters.bytes += batch.writes.length * this.config.blockSize;
+    this.updateBackpressure();
+    await this.finalize(batch).catch(() => undefined);
+    this.notify({ type: 'sync-success', commit: n, blocks: entries.size, bytes: batch.writes.length * this.config.blockSize });
+    this.emitMetrics();
+    return { commit: n, blocks: entries.size };
+  }
+
+  /** File backend: the durable marker must be the one this batch builds on, with no higher epoch. */
+  private async checkHeader(batch: CommitBatch): Promise<void> {
+    const header = await this.backend.header();
+    if (header.epoch > batch.next.epoch) throw new FencedError(batch.next.epoch, header.epoch);
+    if (header.commit !== batch.base) {
+      throw new StoreError('ESTALE', `the store is at commit ${header.commit}, this writer built on ${batch.base}`);
+    }
+  }
+
+  /** Handles a failed commit; returns the error to throw. */
+  private commitFailed(batch: CommitBatch, entries: Map<number, DirtyEntry>, e: unknown, stage: 'data' | 'marker'): unknown {
+    const n = batch.next.commit;
+    const code = errorCode(e);
+    this.inflight = null;
+    this.counters.failed++;
+    if (e instanceof FencedError || (e instanceof StoreError && e.code === 'ESTALE')) {
+      this.refused = e;
+      this.dirtyBytes -= bytesOf(entries);
+      for (const d of this.dirty.values()) this.dirtyBytes -= d.data?.length ?? 0;
+      this.dirty.clear();
+      this.env.trace.emit('store.commit.refused', { commit: n, code, durableEpoch: e instanceof FencedError ? e.highestEpoch : -1 });
+    } else {
+      for (const [id, d] of entries) {
+        if (this.dirty.has(id)) this.dirtyBytes -= d.data?.length ?? 0;
+        else this.dirty.set(id, d);
+      }
+      if (stage === 'marker') this.uncertain = { commit: n, entries };
+      this.env.trace.emit('store.commit.failed', { commit: n, code, stage });
+    }
+    this.notify({ type: 'sync-failure', commit: n, code });
+    this.updateBackpressure();
+    this.emitMetrics();
+    return e;
+  }
+
+  /** Finalizes a durable commit; on failure the commit stays durable and finalize is retried first thing. */
+  private async finalize(batch: CommitBatch): Promise<void> {
+    this.unfinalized = batch;
+    try {
+      await this.backend.finalize(batch);
+    } catch (e) {
+      this.env.trace.emit('store.commit.finalize-failed', { commit: batch.next.commit, code: errorCode(e) });
+      throw e;
+    }
+    this.unfinalized = null;
+    this.env.trace.emit('store.commit.done', { commit: batch.next.commit, dirty: this.dirty.size > 0 });
+  }
+
+  /** After a marker write failed: recover in place to learn whether the batch took effect. */
+  private async reload(): Promise<void> {
+    const u = this.uncertain!;
+    const result = await recover(this.backend, recoveryOptions(this.config), this.env.trace);
+    this.meta = result.meta;
+    for (const c of result.corrupt) this.corrupt.add(c);
+    this.uncertain = null;
+    if (result.meta.commit < u.commit) return;
+    for (const [id, d] of u.entries) {
+      const now = this.dirty.get(id);
+      if (now !== undefined && now.seq === d.seq) {
+        this.dirty.delete(id);
+        this.dirtyBytes -= d.data?.length ?? 0;
+      }
+    }
+    this.updateBackpressure();
+  }
+
+  // ------------------------------------------------------------------ observability
+
+  /** Current metrics. */
+  metrics(): StoreMetrics {
+    const elapsedS = Math.max((this.env.clock.monotonic() - this.openedMs) / 1000, 1e-3);
+    const attempts = this.counters.commits + this.counters.failed;
+    return {
+      dirtyCount: this.dirtyCount(),
+      dirtyBytes: this.dirtyBytes,
+      commits: this.counters.commits,
+      failedCommits: this.counters.failed,
+      bytesCommitted: this.counters.bytes,
+      throughputBytesPerSec: this.counters.bytes / elapsedS,
+      errorRate: attempts === 0 ? 0 : this.counters.failed / attempts,
+      checksumFailures: this.counters.checksumFailures,
+    };
+  }
+
+  private emitMetrics(): void {
+    const m = this.metrics();
+    this.env.trace.emit('store.metrics', {
+      dirtyCount: m.dirtyCount,
+      dirtyBytes: m.dirtyBytes,
+      commits: m.commits,
+      failed: m.failedCommits,
+      checksumFailures: m.checksumFailures,
+    });
+  }
+
+  private dirtyCount(): number {
+    let n = this.dirty.size;
+    if (this.inflight !== null) for (const id of this.inflight.keys()) if (!this.dirty.has(id)) n++;
+    return n;
+  }
+
+  /** Subscribes to store events; returns an unsubscribe function. */
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
+  }
+
+  private notify(event: StoreEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  /** Resolves when dirty data is below the backpressure bound. */
+  waitForCapacity(): Promise<void> {
+    if (!this.backpressured) return Promise.resolve();
+    return new Promise((resolve) => this.capacityWaiters.push(resolve));
+  }
+
+  private updateBackpressure(): void {
+    const on = this.dirtyBytes > this.config.backpressureBytes;
+    if (on === this.backpressured) return;
+    this.backpressured = on;
+    this.env.trace.emit('store.backpressure', { on, dirtyBytes: this.dirtyBytes });
+    this.notify({ type: 'backpressure', on, dirtyBytes: this.dirtyBytes });
+    if (!on) for (const w of this.capacityWaiters.splice(0)) w();
+  }
+
+  /** Waits for queued commits, then refuses every further call with ECLOSED. */
+  async close(): Promise<void> {
+    await this.chain;
+    this.closed = true;
+    this.env.trace.emit('store.closed', { commit: this.meta.commit, dirty: this.dirty.size });
+  }
+}
+
+function bytesOf(entries: Map<number, DirtyEntry>): number {
+  let n = 0;
+  for (const e of entries.values()) n += e.data?.length ?? 0;
+  return n;
+}
+
+function makeBackend(env: Env, config: StoreConfig): Backend {
+  if (config.backend === 'kv') return new KvBackend(env.kv, config.root, { relaxed: config.relaxedCommits });
+  return new FileBackend(env.disk, config.root, {
+    markerBeforeFsync: config.variant === 'storage-marker-before-fsync',
+    noDirFsync: config.variant === 'storage-no-dir-fsync',
+  });
+}
+
+function recoveryOptions(config: StoreConfig): Parameters<typeof recover>[1] {
+  return {
+    blockSize: config.blockSize,
+    algorithm: config.algorithm,
+    corruption: config.corruption,
+    verify: config.verifyOnOpen,
+    keepPending: config.variant === 'storage-keep-pending',
+  };
+}

@@ -1,0 +1,30 @@
+/** Weakened variants of the block store (wired into src/scenario/variants.ts by the lead). */
+export const STORAGE_VARIANTS = [
+  {
+    name: 'storage-marker-before-fsync',
+    area: 'storage',
+    description:
+      'file backend: the commit marker advances before block data and pending metadata are fsynced. Caught by model:recovery (marker before data synced) and, after a power loss, by invariant:recovered-state.',
+  },
+  {
+    name: 'storage-no-dir-fsync',
+    area: 'storage',
+    description:
+      'file backend: directories are never fsynced, so new block files, pending metadata and marker renames are not durable. Caught after a power loss right after an acknowledged forceSync (invariant:acked-survives / invariant:recovered-state).',
+  },
+  {
+    name: 'storage-keep-pending',
+    area: 'storage',
+    description:
+      'recovery adopts pending metadata even when the marker never reached it, making blocks newer than the marker visible. Caught by model:recovery (finalize after a crash before the marker) and invariant:no-block-newer-than-marker.',
+  },
+  {
+    name: 'storage-no-read-verify',
+    area: 'storage',
+    description:
+      'reads do not verify checksums, so a bit flipped on read reaches the caller. Caught by invariant:read-returns-committed-data.',
+  },
+] as const;
+
+/** Name of a storage variant. */
+export type StorageVariant = (typeof STORAGE_VARIANTS)[number]['name'];
