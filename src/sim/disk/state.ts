@@ -184,7 +184,7 @@ export class DiskState {
     const size = f?.size ?? 0;
     const end = data.length === 0 ? size : Math.max(size, offset + data.length);
     this.requireSpace(end - size, 'write', path, end);
-    this.requireRoom(2, 'write', path);
+    this.requireRoom((f === undefined ? 1 : 0) + (data.length > 0 ? 1 : 0), 'write', path);
     f ??= this.create(node, path);
     if (data.length > 0) {
       this.visible.writeAt(f, offset, data);
@@ -198,7 +198,7 @@ export class DiskState {
     let f = this.visible.lookupFile(path, 'writeFile');
     if (f === undefined) this.visible.requireParent(path, 'writeFile');
     this.requireSpace(data.length - (f?.size ?? 0), 'writeFile', path, data.length);
-    this.requireRoom(2, 'writeFile', path);
+    this.requireRoom(f === undefined ? 2 : 1, 'writeFile', path);
     f ??= this.create(node, path);
     this.visible.truncate(f, 0);
     this.visible.writeAt(f, 0, data);
