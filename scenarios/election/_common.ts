@@ -1,0 +1,146 @@
+/**
+ * Shared pieces of the election scenarios: the tab program, the write workload (every write's outcome is
+ * traced as 'workload.result' for the exactly-once check), the invariant check over the global view,
+ * the per-tab model, and liveness (a leader among the running tabs, every write settled).
+ */
+import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
+import type { TabOptions } from '../../src/impl/election/options.ts';
+import type { ElectionFactory } from '../../src/impl/election/types.ts';
+import { WriteError } from '../../src/impl/election/writer.ts';
+import { ElectionLedger, LEDGER_KINDS } from '../../src/model/election/ledger.ts';
+import { electionModel } from '../../src/model/election/spec.ts';
+import type { ClockSpec } from '../../src/sim/clock.ts';
+import type { FaultPlan } from '../../src/faults/plan.ts';
+import type { SwarmOptions } from '../../src/faults/swarm.ts';
+import type { Check, Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+
+/** The device all tabs of a scenario share. */
+export const DEVICE = 'browser';
+const PENDING = 'election.pending-writes';
+const COUNTER = 'election.write-counter';
+
+/** A write the workload issued and has not seen settle. */
+interface PendingWrite {
+  node: string;
+  incarnation: number;
+}
+
+function pending(ctx: ScenarioContext): Map<string, PendingWrite> {
+  let m = ctx.shared.get(PENDING) as Map<string, PendingWrite> | undefined;
+  if (m === undefined) ctx.shared.set(PENDING, (m = new Map()));
+  return m;
+}
+
+/** Issues one write at `tab` now (skipped when the tab is down or paused). Returns the value or null. */
+export function writeAt(ctx: ScenarioContext, tab: string): string | null {
+  const h = ctx.handle<ElectionTabHandle>(tab);
+  if (h === null) return null;
+  const n = ((ctx.shared.get(COUNTER) as number | undefined) ?? 0) + 1;
+  ctx.shared.set(COUNTER, n);
+  const value = `w${n}`;
+  const p = pending(ctx);
+  p.set(value, { node: tab, incarnation: ctx.sim.node(tab).incarnation });
+  ctx.emit('workload.write', { node: tab, value });
+  h.write(`k${n % 8}`, value).then(
+    (r) => {
+      p.delete(value);
+      ctx.emit('workload.result', { node: tab, value, ok: true, seq: r.seq, dedup: r.dedup });
+    },
+    (e: unknown) => {
+      p.delete(value);
+      const code = e instanceof WriteError ? e.code : String(e);
+      const definite = e instanceof WriteError && e.definite;
+      ctx.emit('workload.result', { node: tab, value, ok: false, code, definite });
+    },
+  );
+  return value;
+}
+
+/** A write every `everyMs` from `fromMs` to `toMs` at a tab picked from `tabs` by the workload stream. */
+export function steadyWrites(ctx: ScenarioContext, tabs: readonly string[], fromMs: number, toMs: number, everyMs: number): void {
+  const count = Math.max(1, Math.round(((toMs - fromMs) / everyMs) * ctx.workloadScale));
+  for (let k = 0; k < count; k++) ctx.at(fromMs + k * everyMs, () => writeAt(ctx, ctx.rng.pick(tabs as string[])));
+}
+
+/** The global-view invariants (see src/model/election/ledger.ts). */
+export function electionInvariants(leaseExclusive: boolean): Check {
+  let ledger: ElectionLedger | null = null;
+  return {
+    name: 'election-invariants',
+    setup(ctx) {
+      const l = new ElectionLedger({ leaseExclusive, deviceOf: (id) => ctx.sim.node(id).deviceId });
+      ledger = l;
+      for (const kind of LEDGER_KINDS) {
+        ctx.sim.trace.on(kind, (rec) => {
+          const v = l.onRecord(rec);
+          if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
+        });
+      }
+    },
+    final(ctx) {
+      const v = ledger?.finalCheck() ?? null;
+      if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
+    },
+  };
+}
+
+/** After healing: some running tab leads, and every write issued by a still-live tab has settled. */
+export function leaderAndWritesSettle(tabs: readonly string[], withinMs = 15_000): Liveness {
+  return {
+    withinMs,
+    pollMs: 50,
+    done(ctx) {
+      const running = tabs.filter((t) => ctx.sim.node(t).status === 'running');
+      if (running.length === 0) return 'no tab is running';
+      const leaders = running.filter((t) => ctx.handle<ElectionTabHandle>(t)?.role() === 'leader');
+      if (leaders.length === 0) return `no leader among running tabs ${running.join(', ')}`;
+      for (const [value, w] of pending(ctx)) {
+        const node = ctx.sim.node(w.node);
+        if (node.incarnation === w.incarnation && node.status !== 'down') return `write ${value} at ${w.node} has not settled`;
+      }
+      return true;
+    },
+  };
+}
+
+/** What an election scenario varies. */
+export interface ElectionScenarioSpec {
+  name: string;
+  description: string;
+  suites: string[];
+  /** Tab ids (all on device DEVICE). */
+  tabs: string[];
+  mode: 'lease' | 'lock';
+  /** Start times (ms) of tabs that do not start at 0. */
+  startAtMs?: Record<string, number>;
+  clocks?: Record<string, ClockSpec>;
+  options?: TabOptions;
+  workload(ctx: ScenarioContext): void;
+  faults?: FaultPlan | { swarm: SwarmOptions };
+  durationMs: number;
+  livenessMs?: number;
+  maxEvents?: number;
+  /** Plugs in another election implementation (the pluggability test does). */
+  factory?: ElectionFactory;
+}
+
+/** Builds a scenario from its spec: tab program, invariants, per-tab model and liveness. */
+export function electionScenario(spec: ElectionScenarioSpec): Scenario {
+  return {
+    name: spec.name,
+    description: spec.description,
+    suites: spec.suites,
+    topology: {
+      nodes: spec.tabs.map((id) => ({ id, device: DEVICE, role: 'tab', clock: spec.clocks?.[id], startAtMs: spec.startAtMs?.[id] })),
+    },
+    program: (_node, ctx) => (env) => startElectionTab(env, { ...spec.options, mode: spec.mode, variant: ctx.variant }, spec.factory),
+    workload: spec.workload,
+    faults: spec.faults,
+    durationMs: spec.durationMs,
+    liveness: leaderAndWritesSettle(spec.tabs, spec.livenessMs),
+    checks: [electionInvariants(spec.mode === 'lease' && spec.factory === undefined)],
+    models: [electionModel(spec.tabs)],
+    maxEvents: spec.maxEvents,
+    variantAreas: ['election'],
+  };
+}

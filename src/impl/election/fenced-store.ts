@@ -1,0 +1,146 @@
+/**
+ * The protected store with fencing: every mutating call carries an epoch (fencing token); the store
+ * durably records the highest epoch it has seen and rejects lower ones with FencedError (code 'EFENCED').
+ * A rejected write is an error to its caller, never silently dropped.
+ *
+ * `FencedStore` is the interface the single writer needs; `KvFencedStore` implements it over the device's
+ * kv store (object store 'data'). Writes are appended to a log and deduplicated by request id in the same
+ * transaction, which is what makes forwarded writes exactly-once across leader changes.
+ *
+ * Layout of kv store 'data': 'fence' -> number (highest epoch), 'seq' -> number (last log position),
+ * 'log/<seq>' -> {key, value, epoch, writer, reqId}, 'v/<key>' -> value, 'req/<reqId>' -> {seq}.
+ *
+ * Trace (emitted inside the transaction, so in the store's serial order; a later record with the same
+ * seq means the earlier transaction did not commit): 'store.fence' {seq, epoch, writer},
+ * 'store.write' {seq, epoch, key, value, writer, reqId}, 'store.reject' {epoch, fence, value},
+ * 'store.dedup' {reqId, seq}.
+ */
+import { EnvError, type KvStore, type Tracer } from '../env.ts';
+
+/** The store refused an epoch lower than the highest it has seen. */
+export class FencedError extends Error {
+  override name = 'FencedError';
+  /** Error code, like EnvError's. */
+  readonly code = 'EFENCED';
+  constructor(
+    readonly epoch: number,
+    readonly fence: number,
+  ) {
+    super(`EFENCED: epoch ${epoch} is below the store's fence ${fence}`);
+  }
+}
+
+/** One write. `reqId` null means no deduplication. */
+export interface StoreWrite {
+  key: string;
+  value: string;
+  epoch: number;
+  reqId: string | null;
+}
+
+/** Where a write landed. `dedup` is true when the request id had already been applied (nothing written). */
+export interface ApplyResult {
+  seq: number;
+  dedup: boolean;
+}
+
+/** A store that only accepts writes from the current epoch or later. */
+export interface FencedStore {
+  /** Raises the fence to `epoch`; throws FencedError if the store has seen a higher one. */
+  fence(epoch: number): Promise<void>;
+  /** Applies a write (once per reqId); throws FencedError for a stale epoch. */
+  apply(write: StoreWrite): Promise<ApplyResult>;
+  /** The result of an applied request id, or null if it was never applied. */
+  lookup(reqId: string): Promise<ApplyResult | null>;
+  /** The current value of `key`. */
+  read(key: string): Promise<string | undefined>;
+}
+
+const STORE = 'data';
+
+/** Options of KvFencedStore. */
+export interface KvFencedStoreOptions {
+  /** Writer identity in traces (the node id). */
+  writer: string;
+  /** Weakened variant: 'election-no-fencing' accepts any epoch. */
+  noFencing?: boolean;
+}
+
+type Decision = { kind: 'ok'; seq: number; dedup: boolean } | { kind: 'fenced'; fence: number };
+
+/** FencedStore over a kv store (strict durability: an acknowledged write survives power loss). */
+export class KvFencedStore implements FencedStore {
+  constructor(
+    private readonly kv: KvStore,
+    private readonly trace: Tracer,
+    private readonly options: KvFencedStoreOptions,
+  ) {}
+
+  /** Raises the fence to `epoch` (recorded as a log position of its own). */
+  async fence(epoch: number): Promise<void> {
+    const d = await this.kv.transaction([STORE], 'readwrite', async (tx): Promise<Decision> => {
+      const fence = num(await tx.get(STORE, 'fence'));
+      if (epoch < fence && !this.options.noFencing) {
+        this.trace.emit('store.reject', { epoch, fence, value: null });
+        return { kind: 'fenced', fence };
+      }
+      const seq = num(await tx.get(STORE, 'seq')) + 1;
+      await tx.put(STORE, 'seq', seq);
+      if (epoch > fence) await tx.put(STORE, 'fence', epoch);
+      this.trace.emit('store.fence', { seq, epoch, writer: this.options.writer });
+      return { kind: 'ok', seq, dedup: false };
+    });
+    if (d.kind === 'fenced') throw new FencedError(epoch, d.fence);
+  }
+
+  /** Appends the write to the log unless its request id was applied before. */
+  async apply(w: StoreWrite): Promise<ApplyResult> {
+    const d = await this.kv.transaction([STORE], 'readwrite', (tx) => this.decide(tx, w));
+    if (d.kind === 'fenced') throw new FencedError(w.epoch, d.fence);
+    return { seq: d.seq, dedup: d.dedup };
+  }
+
+  private async decide(tx: Parameters<Parameters<KvStore['transaction']>[2]>[0], w: StoreWrite): Promise<Decision> {
+    const fence = num(await tx.get(STORE, 'fence'));
+    if (w.epoch < fence && !this.options.noFencing) {
+      this.trace.emit('store.reject', { epoch: w.epoch, fence, value: w.value });
+      return { kind: 'fenced', fence };
+    }
+    if (w.reqId !== null) {
+      const prev = await tx.get(STORE, `req/${w.reqId}`);
+      if (prev !== undefined) {
+        const seq = num((prev as { seq?: unknown }).seq);
+        this.trace.emit('store.dedup', { reqId: w.reqId, seq });
+        return { kind: 'ok', seq, dedup: true };
+      }
+    }
+    const seq = num(await tx.get(STORE, 'seq')) + 1;
+    await tx.put(STORE, 'seq', seq);
+    await tx.put(STORE, `log/${seq}`, { key: w.key, value: w.value, epoch: w.epoch, writer: this.options.writer, reqId: w.reqId });
+    await tx.put(STORE, `v/${w.key}`, w.value);
+    if (w.reqId !== null) await tx.put(STORE, `req/${w.reqId}`, { seq });
+    if (w.epoch > fence) await tx.put(STORE, 'fence', w.epoch);
+    this.trace.emit('store.write', { seq, epoch: w.epoch, key: w.key, value: w.value, writer: this.options.writer, reqId: w.reqId });
+    return { kind: 'ok', seq, dedup: false };
+  }
+
+  /** The log position of an applied request id, or null. */
+  async lookup(reqId: string): Promise<ApplyResult | null> {
+    const prev = await this.kv.transaction([STORE], 'readonly', (tx) => tx.get(STORE, `req/${reqId}`));
+    if (prev === undefined) return null;
+    return { seq: num((prev as { seq?: unknown }).seq), dedup: true };
+  }
+
+  /** The current value of `key`. */
+  async read(key: string): Promise<string | undefined> {
+    const v = await this.kv.transaction([STORE], 'readonly', (tx) => tx.get(STORE, `v/${key}`));
+    return typeof v === 'string' ? v : undefined;
+  }
+}
+
+/** A stored number, 0 when absent; anything else is corruption. */
+function num(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new EnvError('ESTATE', `store 'data' holds a non-number where a number belongs: ${String(v)}`);
+  return v;
+}

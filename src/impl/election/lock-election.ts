@@ -1,0 +1,221 @@
+/**
+ * Lock mode: leadership is the Web-Locks-like exclusive lock 'syncbench-election' of the device. The tab
+ * granted the lock draws the next epoch from the kv store (object store 'election', key 'lock-epoch') in
+ * one transaction, fences the store with it, and leads until it steps down (which releases the lock).
+ *
+ * Lock managers let a frozen tab keep its lock, so the leader posts a heartbeat on the bus every
+ * `renewEveryMs`; a follower that hears none for `leaseTakeoverMs` (plus a random jitter, so followers do
+ * not all steal at once) steals the lock. The deposed holder learns it from its request rejecting with
+ * EABORT; until then its writes carry the old epoch and the store fences them.
+ *
+ * Bus channel 'election': {type:'leader' | 'heartbeat', holder, epoch}.
+ */
+import { EnvError, type Value } from '../env.ts';
+import { ELECTION_CHANNEL } from './lease-election.ts';
+import { leaseTakeoverMs, type TabSettings } from './options.ts';
+import type { Election, ElectionDeps, ElectionEvent, Role, StepDownReason } from './types.ts';
+
+/** Name of the leadership lock. */
+export const ELECTION_LOCK = 'syncbench-election';
+const STORE = 'election';
+const EPOCH_KEY = 'lock-epoch';
+
+/** Web-Locks based election (see the file comment). */
+export class LockElection implements Election {
+  private current: Role = 'follower';
+  private myEpoch = 0;
+  /** Generation of the latest lock request; a grant for an older one is returned at once. */
+  private gen = 0;
+  /** Generation of the request that currently holds the lock (0: none). */
+  private holdingGen = 0;
+  private releaseHold: (() => void) | null = null;
+  private lastLeaderMono = 0;
+  private jitterMs = 0;
+  private closed = false;
+  private watchTimer = 0;
+  private beatTimer = 0;
+  private unsubscribe: () => void = () => {};
+  private readonly listeners: ((e: ElectionEvent) => void)[] = [];
+  private readonly neverStepDown: boolean;
+
+  constructor(
+    private readonly deps: ElectionDeps,
+    private readonly s: TabSettings,
+  ) {
+    this.neverStepDown = s.variant === 'election-no-stepdown';
+  }
+
+  /** Subscribes to announcements, queues for the lock and starts the heartbeat watchdog. */
+  start(): void {
+    this.unsubscribe = this.deps.bus.subscribe(ELECTION_CHANNEL, (m) => this.onMessage(m));
+    this.lastLeaderMono = this.deps.clock.monotonic();
+    this.jitterMs = this.deps.random.int(Math.max(1, Math.round(this.s.renewEveryMs)));
+    this.watchTimer = this.deps.clock.setInterval(() => this.watch(), this.s.renewEveryMs);
+    this.request(false);
+  }
+
+  role(): Role {
+    return this.current;
+  }
+
+  epoch(): number {
+    return this.current === 'leader' ? this.myEpoch : 0;
+  }
+
+  canWrite(): boolean {
+    return this.current === 'leader';
+  }
+
+  fenced(epoch: number): void {
+    if (epoch === this.myEpoch && !this.neverStepDown) void this.stepDown('fenced');
+  }
+
+  subscribe(listener: (event: ElectionEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
+  }
+
+  /** Steals the lock now. */
+  takeOver(): void {
+    if (this.current === 'follower' || this.current === 'candidate') this.request(true);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.clock.clearTimer(this.watchTimer);
+    this.unsubscribe();
+    if (this.current === 'leader') await this.stepDown('closing');
+    this.current = 'closed';
+  }
+
+  private emit(e: ElectionEvent): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+
+  // ---------------------------------------------------------------- lock
+
+  /** Queues (or, with `steal`, takes) the lock under a new generation. */
+  private request(steal: boolean): void {
+    if (this.closed) return;
+    const gen = ++this.gen;
+    this.current = 'candidate';
+    this.deps.report.campaign(steal ? 'lock-steal' : 'lock');
+    this.deps.locks
+      .request(ELECTION_LOCK, { steal }, async (lock) => {
+        if (lock === null || gen !== this.gen || this.closed) return;
+        this.holdingGen = gen;
+        await this.lead(gen);
+      })
+      .then(
+        () => this.requestEnded(gen, null),
+        (e: unknown) => this.requestEnded(gen, e),
+      );
+  }
+
+  /** The lock request of generation `gen` settled (hold ended, stolen, or failed). */
+  private requestEnded(gen: number, error: unknown): void {
+    if (this.holdingGen === gen) this.holdingGen = 0;
+    if (error === null || gen !== this.gen) return;
+    const stolen = error instanceof EnvError && error.code === 'EABORT';
+    if (stolen && (this.current === 'leader' || this.myEpoch !== 0)) {
+      if (!this.neverStepDown) void this.stepDown('lock-stolen', true);
+      return;
+    }
+    if (this.current === 'candidate' && this.myEpoch === 0) {
+      this.deps.report.lost(stolen ? 'stolen' : 'lock-error');
+      this.current = 'follower';
+      this.deps.clock.setTimeout(() => this.request(false), this.s.renewEveryMs);
+    }
+  }
+
+  /** Holder of the lock: draws an epoch, fences, leads until stepping down. */
+  private async lead(gen: number): Promise<void> {
+    let epoch: number;
+    try {
+      epoch = await this.deps.kv.transaction([STORE], 'readwrite', async (tx) => {
+        const cur = await tx.get(STORE, EPOCH_KEY);
+        const next = (typeof cur === 'number' ? cur : 0) + 1;
+        await tx.put(STORE, EPOCH_KEY, next);
+        return next;
+      });
+    } catch {
+      this.deps.report.lost('epoch-error');
+      this.current = 'follower';
+      this.deps.clock.setTimeout(() => this.request(false), this.s.renewEveryMs);
+      return;
+    }
+    if (this.holdingGen !== gen) return this.abandon('stolen');
+    this.myEpoch = epoch;
+    this.deps.report.acquired(epoch, 'lock');
+    try {
+      await this.deps.fence(epoch);
+    } catch (e) {
+      await this.stepDown((e as { code?: string }).code === 'EFENCED' ? 'fenced' : 'error', true);
+      return;
+    }
+    if (this.holdingGen !== gen || this.current !== 'candidate') return;
+    this.current = 'leader';
+    this.deps.report.leader(epoch);
+    this.announce('leader');
+    this.beatTimer = this.deps.clock.setInterval(() => this.announce('heartbeat'), this.s.renewEveryMs);
+    this.emit({ type: 'leader', epoch });
+    await new Promise<void>((resolve) => {
+      this.releaseHold = resolve;
+    });
+  }
+
+  /** The grant was lost before an epoch was drawn. */
+  private abandon(reason: string): void {
+    if (this.current !== 'candidate') return;
+    this.deps.report.lost(reason);
+    this.current = 'follower';
+  }
+
+  private announce(type: 'leader' | 'heartbeat'): void {
+    if (this.current === 'leader') this.deps.bus.post(ELECTION_CHANNEL, { type, holder: this.deps.nodeId, epoch: this.myEpoch });
+  }
+
+  /** Stops leading, waits for in-flight writes, releases the lock, and queues again unless closing. */
+  private async stepDown(reason: StepDownReason, acquiring = false): Promise<void> {
+    if (this.current !== 'leader' && !(acquiring && this.current === 'candidate' && this.myEpoch !== 0)) return;
+    const epoch = this.myEpoch;
+    this.current = 'stepping-down';
+    this.deps.clock.clearTimer(this.beatTimer);
+    this.deps.report.stepDown(epoch, reason);
+    this.emit({ type: 'follower', reason });
+    await this.deps.drained();
+    this.myEpoch = 0;
+    this.deps.report.follower(reason);
+    this.current = this.closed ? 'closed' : 'follower';
+    this.lastLeaderMono = this.deps.clock.monotonic();
+    const release = this.releaseHold;
+    this.releaseHold = null;
+    release?.();
+    if (!this.closed) this.request(false);
+  }
+
+  // ---------------------------------------------------------------- followers
+
+  /** Steals the lock when the leader has been silent for the takeover time. */
+  private watch(): void {
+    if (this.closed || (this.current !== 'follower' && this.current !== 'candidate') || this.myEpoch !== 0) return;
+    const silentMs = this.deps.clock.monotonic() - this.lastLeaderMono;
+    if (silentMs < leaseTakeoverMs(this.s) + this.jitterMs) return;
+    this.lastLeaderMono = this.deps.clock.monotonic();
+    this.request(true);
+  }
+
+  private onMessage(m: Value): void {
+    const msg = m as { type?: unknown; holder?: unknown; epoch?: unknown };
+    if (typeof msg.epoch !== 'number' || typeof msg.holder !== 'string') return;
+    if (msg.type !== 'leader' && msg.type !== 'heartbeat') return;
+    this.lastLeaderMono = this.deps.clock.monotonic();
+    this.deps.report.seen(msg.holder, msg.epoch);
+    if (msg.type === 'leader') this.emit({ type: 'leader-seen', holder: msg.holder, epoch: msg.epoch });
+    if (this.current === 'leader' && msg.epoch > this.myEpoch && !this.neverStepDown) void this.stepDown('lock-stolen');
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The standard ElectionReporter: turns election steps into `election.*` trace records, the vocabulary the
+ * reference model (src/model/election) reads. Third-party implementations use it too.
+ */
+import type { Tracer } from '../env.ts';
+import type { ElectionReporter } from './types.ts';
+
+/** A reporter writing to `trace`. `seen` records only changes of the known leader (keeps the trace small). */
+export function makeReporter(trace: Tracer): ElectionReporter {
+  let lastSeen = '';
+  return {
+    campaign: (mode) => trace.emit('election.campaign', { mode }),
+    lost: (reason) => trace.emit('election.lost', { reason }),
+    acquired: (epoch, mode) => trace.emit('election.acquired', { epoch, mode }),
+    leader: (epoch) => trace.emit('election.leader', { epoch }),
+    renewed: (epoch) => trace.emit('election.renewed', { epoch }),
+    stepDown: (epoch, reason) => trace.emit('election.stepdown', { epoch, reason }),
+    follower: (reason) => trace.emit('election.follower', { reason }),
+    seen: (holder, epoch) => {
+      const key = `${holder}@${epoch}`;
+      if (key === lastSeen) return;
+      lastSeen = key;
+      trace.emit('election.seen', { holder, epoch });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * An election tab: the program a browser tab runs — an election (lease or lock mode, or any pluggable
+ * implementation), the fenced store, and the single writer — and the handle the workload and the
+ * checks use.
+ */
+import type { Env } from '../env.ts';
+import { KvFencedStore } from './fenced-store.ts';
+import { LeaseElection } from './lease-election.ts';
+import { LockElection } from './lock-election.ts';
+import { resolveTabOptions, type TabOptions, type TabSettings } from './options.ts';
+import { makeReporter } from './report.ts';
+import type { Election, ElectionDeps, ElectionFactory, Role } from './types.ts';
+import { SingleWriter, type WriteResult } from './writer.ts';
+
+/** What a tab offers to the workload (a client API, as Jepsen's). */
+export interface ElectionTabHandle {
+  /** Writes `value` under `key` through the leader; a result or a WriteError, never a hang. */
+  write(key: string, value: string): Promise<WriteResult>;
+  /** Reads `key` from the shared store (no leader needed). */
+  read(key: string): Promise<string | undefined>;
+  /** This tab's election role. */
+  role(): Role;
+  /** Epoch this tab leads with (0 when not leader). */
+  epoch(): number;
+  /** Writes of this tab still waiting for a result. */
+  pendingWrites(): number;
+  /** Takes leadership now where the election supports it (lock mode: steals the lock). */
+  takeOver(): void;
+  /** Closes the tab cleanly: a leader steps down and releases; pending writes fail with ECLOSED. */
+  close(): Promise<void>;
+}
+
+/** The default factory: lease or lock mode per the settings. */
+export function defaultElectionFactory(settings: TabSettings): ElectionFactory {
+  return (deps) => (settings.mode === 'lock' ? new LockElection(deps, settings) : new LeaseElection(deps, settings));
+}
+
+/** Starts a tab; `factory` plugs in another election implementation. */
+export function startElectionTab(env: Env, options: TabOptions = {}, factory?: ElectionFactory): ElectionTabHandle {
+  const settings = resolveTabOptions(options);
+  const store = new KvFencedStore(env.kv, env.trace, { writer: env.nodeId, noFencing: settings.variant === 'election-no-fencing' });
+  let writer: SingleWriter | null = null;
+  const deps: ElectionDeps = {
+    nodeId: env.nodeId,
+    incarnation: env.incarnation,
+    clock: env.clock,
+    random: env.random,
+    bus: env.bus,
+    locks: env.locks,
+    kv: env.kv,
+    fence: (epoch) => store.fence(epoch),
+    inflight: () => writer?.inflight() ?? 0,
+    drained: () => writer?.drained() ?? Promise.resolve(),
+    report: makeReporter(env.trace),
+  };
+  const election: Election = (factory ?? defaultElectionFactory(settings))(deps);
+  writer = new SingleWriter({ nodeId: env.nodeId, incarnation: env.incarnation, clock: env.clock, bus: env.bus, trace: env.trace, store, election, settings });
+  writer.start();
+  election.start();
+  const w = writer;
+  return {
+    write: (key, value) => w.write(key, value),
+    read: (key) => store.read(key),
+    role: () => election.role(),
+    epoch: () => election.epoch(),
+    pendingWrites: () => w.pendingCount(),
+    takeOver: () => election.takeOver?.(),
+    close: async () => {
+      w.close();
+      await election.close();
+    },
+  };
+}
