@@ -2,11 +2,11 @@
 import pc from 'picocolors';
 import { suitesOf } from '../scenario/registry.ts';
 import { VARIANTS } from '../scenario/variants.ts';
-import { loadAll } from './usage.ts';
+import { loadAll, scenariosDir } from './usage.ts';
 
 /** Prints the catalogue (JSON with --json: {scenarios: [{name, suites, description}], suites, variants}). */
-export async function listCommand(o: { json?: boolean }): Promise<void> {
-  const all = await loadAll();
+export async function listCommand(o: Record<string, unknown>): Promise<void> {
+  const all = await loadAll(scenariosDir(o));
   const suites = suitesOf(all);
   if (o.json) {
     const out = {

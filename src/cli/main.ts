@@ -2,18 +2,91 @@
  * The `syncbench` command line.
  *
  *   syncbench list [--json]
- *   syncbench run [scenario|suite ...] --seeds A..B [--variant NAME] [--json] [--fail-fast]
- *   syncbench replay <scenario> --seed N [--variant NAME] [--faults FILE] [--trace FILE]
- *                    [--node ID] [--kind PREFIX] [--from US] [--to US] [--quiet]
+ *   syncbench run [scenario|suite ...] --seeds A..B [--workers N] [--shard i/n] [--variant NAME]
+ *                 [--report DIR | --no-report] [--fail-fast] [--json]
+ *   syncbench replay <scenario> --seed N [--variant NAME] [--faults FILE] [--workload-scale X]
+ *                    [--trace FILE] [--jsonl] [--node ID] [--kind PREFIX] [--from US] [--to US] [--quiet]
+ *   syncbench shrink <scenario> --seed N [--variant NAME] [--out FILE] [--max-runs N] [--time-limit S]
+ *   syncbench merge DIR... [--out DIR]
+ *   syncbench coverage [DIR] [--json]
  *
- * Exit codes: 0 pass, 1 correctness failure, 2 liveness failure, 3 crash, 64 usage error.
+ * Every command takes --scenarios-dir DIR (default: scenarios/, or $SYNCBENCH_SCENARIOS).
+ * Exit codes: 0 pass, 1 correctness failure, 2 liveness failure, 3 crash, 64 usage error (unknown
+ * scenario, bad seed range, bad shard spec, corrupt results file...).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { listCommand } from './list.ts';
 import { replayCommandAction } from './replay.ts';
+import { coverageCommand, mergeCommand } from './results-cmds.ts';
 import { runCommand } from './run.ts';
+import { shrinkCommand } from './shrink.ts';
 import { UsageError } from './usage.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
+
+const DIR_HELP = 'load scenarios from this folder (default scenarios/)';
+
+function runCmd(p: Command): void {
+  p.command('run')
+    .description('run scenarios or suites over a seed range on worker threads')
+    .argument('[targets...]', 'scenario or suite names', ['default'])
+    .option('--seeds <A..B>', 'seed range (inclusive), or one seed', '0..9')
+    .option('--workers <n>', 'worker threads (default: one per core; 1 runs in-process)')
+    .option('--shard <i/n>', 'run only shard i of n of the sweep (for CI matrices; merge the results)')
+    .option('--variant <name>', 'weakened implementation variant (see list)')
+    .option('--fail-fast', 'stop at the first failure')
+    .option('--json', 'print one JSON result per line instead of progress and the table')
+    .option('--report <dir>', 'write results.json, coverage.json, junit.xml and index.html here', 'reports/latest')
+    .option('--no-report', 'write no report')
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (targets: string[], o: Record<string, unknown>) => runCommand(targets, o));
+}
+
+function replayCmd(p: Command): void {
+  p.command('replay')
+    .description('re-run one seed and print its trace; the last line is the trace hash')
+    .argument('<scenario>', 'scenario name')
+    .requiredOption('--seed <n>', 'seed (integer or 0x hex)')
+    .option('--variant <name>', 'weakened implementation variant')
+    .option('--faults <file>', "run with this fault plan (JSON) instead of the scenario's")
+    .option('--workload-scale <x>', 'workload scale in (0, 1] (from shrink)')
+    .option('--trace <file>', 'write the whole trace as JSONL to this file')
+    .option('--jsonl', 'print the (filtered) records as JSON lines instead of readable lines')
+    .option('--node <id>', 'print only records of this node')
+    .option('--kind <prefix>', 'print only records whose kind starts with this')
+    .addOption(new Option('--from <us>', 'print only records at or after this virtual time (µs)'))
+    .addOption(new Option('--to <us>', 'print only records at or before this virtual time (µs)'))
+    .option('--quiet', 'print only the verdict and the hash')
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (scenario: string, o: Record<string, unknown>) => replayCommandAction(scenario, o));
+}
+
+function shrinkCmd(p: Command): void {
+  p.command('shrink')
+    .description('find a smaller fault plan and workload that still fail the same way; print the plan and its replay command')
+    .argument('<scenario>', 'scenario name')
+    .requiredOption('--seed <n>', 'the failing seed')
+    .option('--variant <name>', 'weakened implementation variant')
+    .option('--out <file>', 'where to save the minimal plan (default reports/shrunk/<scenario>-seed<N>.json)')
+    .option('--max-runs <n>', 'most runs to try (default 400)')
+    .option('--time-limit <s>', 'most seconds to spend (default 120)')
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (scenario: string, o: Record<string, unknown>) => shrinkCommand(scenario, o));
+}
+
+function resultCmds(p: Command): void {
+  p.command('merge')
+    .description('combine the results of shards (report folders or results.json files) into one report')
+    .argument('<dirs...>', 'report folders or results.json files')
+    .option('--out <dir>', 'report folder to write', 'reports/merged')
+    .option('--no-timelines', 'do not re-run failing seeds for timelines')
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (dirs: string[], o: Record<string, unknown>) => mergeCommand(dirs, o));
+  p.command('coverage')
+    .description('print model coverage (states, transitions, state-by-fault) and probes of a report')
+    .argument('[dir]', 'report folder or results.json (default reports/latest)')
+    .option('--json', 'print the coverage report as JSON')
+    .action(async (dir: string | undefined, o: Record<string, unknown>) => coverageCommand(dir, o));
+}
 
 function program(): Command {
   const p = new Command('syncbench')
@@ -21,35 +94,15 @@ function program(): Command {
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-
   p.command('list')
     .description('list scenarios with their suites, the suites, and the weakened implementation variants')
     .option('--json', 'print JSON for tools')
-    .action(async (o: { json?: boolean }) => listCommand(o));
-
-  p.command('run')
-    .description('run scenarios or suites over a seed range')
-    .argument('[targets...]', 'scenario or suite names', ['default'])
-    .option('--seeds <A..B>', 'seed range (inclusive), or one seed', '0..9')
-    .option('--variant <name>', 'weakened implementation variant (see list)')
-    .option('--fail-fast', 'stop at the first failure')
-    .option('--json', 'print one JSON result per line instead of the table')
-    .option('--report <dir>', 'write results.json (and more) into this folder')
-    .action(async (targets: string[], o: Record<string, unknown>) => runCommand(targets, o));
-
-  p.command('replay')
-    .description('re-run one seed and print its trace; the last line is the trace hash')
-    .argument('<scenario>', 'scenario name')
-    .requiredOption('--seed <n>', 'seed (integer or 0x hex)')
-    .option('--variant <name>', 'weakened implementation variant')
-    .option('--faults <file>', 'run with this fault plan (JSON) instead of the scenario\'s')
-    .option('--trace <file>', 'write the whole trace as JSONL to this file')
-    .option('--node <id>', 'print only records of this node')
-    .option('--kind <prefix>', 'print only records whose kind starts with this')
-    .addOption(new Option('--from <us>', 'print only records at or after this virtual time (µs)'))
-    .addOption(new Option('--to <us>', 'print only records at or before this virtual time (µs)'))
-    .option('--quiet', 'print only the verdict and the hash')
-    .action(async (scenario: string, o: Record<string, unknown>) => replayCommandAction(scenario, o));
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (o: Record<string, unknown>) => listCommand(o));
+  runCmd(p);
+  replayCmd(p);
+  shrinkCmd(p);
+  resultCmds(p);
   return p;
 }
 
@@ -62,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return EXIT_CODES.usage;
     }
     if (e instanceof UsageError) {

@@ -4,7 +4,7 @@ import { parsePlan, type FaultPlan } from '../faults/plan.ts';
 import { runScenario } from '../scenario/run.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
-import { UsageError, resolveRun, seedArg } from './usage.ts';
+import { UsageError, resolveRun, scenariosDir, seedArg } from './usage.ts';
 
 function numberArg(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -34,8 +34,16 @@ export function formatRecord(r: TraceRecord): string {
   return `#${r.i} ${ms} ms ${r.node.padEnd(8)} ${r.kind}${data}`;
 }
 
+function scaleArg(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0 && n <= 1)) throw new UsageError(`--workload-scale '${String(v)}' must be a number in (0, 1]`);
+  return n;
+}
+
+/** Runs the `replay` command: readable lines (or JSONL with --jsonl), then verdict and `trace-hash: <hex>`. */
 export async function replayCommandAction(name: string, o: Record<string, unknown>): Promise<void> {
-  const { scenarios, variant } = await resolveRun([name], '0', o.variant as string | undefined);
+  const { scenarios, variant } = await resolveRun([name], '0', o.variant as string | undefined, scenariosDir(o));
   const scenario = scenarios[0]!;
   if (scenario.name !== name) throw new UsageError(`'${name}' is a suite; replay takes one scenario`);
   const seed = await seedArg(String(o.seed));
@@ -44,6 +52,8 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
   const faults = typeof o.faults === 'string' ? loadPlan(o.faults, scenario.topology.nodes.map((n) => n.id)) : undefined;
   const file = typeof o.trace === 'string' ? createWriteStream(o.trace) : null;
   const quiet = o.quiet === true;
+  const jsonl = o.jsonl === true;
+  const workloadScale = scaleArg(o.workloadScale);
   const show = (r: TraceRecord): boolean =>
     !quiet &&
     (o.node === undefined || r.node === o.node) &&
@@ -59,11 +69,12 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
     variant,
     faults,
     faultsFile: typeof o.faults === 'string' ? o.faults : undefined,
+    workloadScale,
     traceSink: (line) => {
       file?.write(`${line}\n`);
       const r = JSON.parse(line) as TraceRecord;
       if (show(r)) {
-        lines.push(formatRecord(r));
+        lines.push(jsonl ? line : formatRecord(r));
         if (lines.length >= 1000) flush();
       }
     },

@@ -1,7 +1,9 @@
 /** Errors in what the user asked for (exit code 64), and helpers that turn bad input into them. */
-import { ScenarioError, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
+import { ScenarioError, SCENARIOS_DIR, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { checkVariant } from '../scenario/variants.ts';
+import { ResultsError } from '../runner/results.ts';
+import { ShardError, parseShard, type Shard } from '../runner/shard.ts';
 import { SeedError, parseSeed, parseSeedRange } from '../sim/rng.ts';
 
 /** A usage error: printed as `syncbench: <message>`, exit code 64. */
@@ -9,38 +11,64 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Runs `fn`, turning seed, scenario and variant errors into UsageError. */
+/** Runs `fn`, turning seed, shard, scenario, results-file and variant errors into UsageError. */
 export async function asUsage<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof SeedError || e instanceof ScenarioError) throw new UsageError(e.message);
+    if (e instanceof SeedError || e instanceof ScenarioError || e instanceof ShardError || e instanceof ResultsError) throw new UsageError(e.message);
+    if (e instanceof RangeError) throw new UsageError(e.message);
     if (e instanceof Error && e.message.startsWith('unknown variant')) throw new UsageError(e.message);
     throw e;
   }
 }
 
-/** Loads the scenarios (a broken scenario module is a usage error naming the file and field). */
-export function loadAll(): Promise<LoadedScenario[]> {
-  return asUsage(() => loadScenarios());
+/** The scenarios folder: `--scenarios-dir`, else $SYNCBENCH_SCENARIOS, else the project's scenarios/. */
+export function scenariosDir(o: Record<string, unknown>): string {
+  if (typeof o.scenariosDir === 'string') return o.scenariosDir;
+  return process.env.SYNCBENCH_SCENARIOS ?? SCENARIOS_DIR;
 }
 
-/** Resolves targets, seeds and variant, or throws a UsageError naming what is wrong. */
+/** Loads the scenarios (a broken scenario module is a usage error naming the file and field). */
+export function loadAll(dir: string = SCENARIOS_DIR): Promise<LoadedScenario[]> {
+  return asUsage(() => loadScenarios(dir));
+}
+
+/** A resolved run request. */
+export interface RunRequest {
+  scenarios: Scenario[];
+  from: number;
+  to: number;
+  variant: string;
+  shard: Shard | undefined;
+}
+
+/** Resolves targets, seeds, shard and variant, or throws a UsageError naming what is wrong. */
 export async function resolveRun(
   targets: string[],
   seeds: string,
   variant: string | undefined,
-): Promise<{ scenarios: Scenario[]; from: number; to: number; variant: string }> {
-  const all = await loadAll();
+  dir: string = SCENARIOS_DIR,
+  shard?: string,
+): Promise<RunRequest> {
+  const all = await loadAll(dir);
   return asUsage(() => {
     const scenarios = resolveTargets(all, targets.length > 0 ? targets : ['default']);
     const { from, to } = parseSeedRange(seeds);
     checkVariant(variant ?? '');
-    return { scenarios, from, to, variant: variant ?? '' };
+    return { scenarios, from, to, variant: variant ?? '', shard: shard === undefined ? undefined : parseShard(shard) };
   });
 }
 
 /** Parses one seed or throws UsageError. */
 export function seedArg(text: string): Promise<number> {
   return asUsage(() => parseSeed(text));
+}
+
+/** Parses a positive integer option or throws UsageError naming it. */
+export function intArg(name: string, v: unknown, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} '${String(v)}' must be an integer ${min}..${max}`);
+  return n;
 }

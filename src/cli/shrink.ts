@@ -1,0 +1,45 @@
+/** `syncbench shrink`: a smaller fault plan and workload that still fail the same way, and its replay command. */
+import path from 'node:path';
+import { formatPlan } from '../faults/plan.ts';
+import { writeAtomic } from '../runner/atomic.ts';
+import { fmtScale, shrink, ShrinkError } from '../runner/shrink.ts';
+import { replayCommand } from '../scenario/replay-command.ts';
+import { EXIT_CODES } from '../scenario/types.ts';
+import { intArg, resolveRun, scenariosDir, seedArg, UsageError } from './usage.ts';
+
+/** The replay command of a shrunk run (the scale flag only when the workload was reduced). */
+export function shrunkReplayCommand(scenario: string, seed: number, variant: string, planFile: string, scale: number): string {
+  const base = replayCommand(scenario, seed, variant, planFile);
+  return scale < 1 ? `${base} --workload-scale ${fmtScale(scale)}` : base;
+}
+
+/** Runs the `shrink` command; exit code: the (preserved) failure's kind. */
+export async function shrinkCommand(name: string, o: Record<string, unknown>): Promise<void> {
+  const { scenarios, variant } = await resolveRun([name], '0', o.variant as string | undefined, scenariosDir(o));
+  const scenario = scenarios[0]!;
+  if (scenario.name !== name) throw new UsageError(`'${name}' is a suite; shrink takes one scenario`);
+  const seed = await seedArg(String(o.seed));
+  const maxRuns = intArg('max-runs', o.maxRuns, 1, 100_000);
+  const timeLimitS = intArg('time-limit', o.timeLimit, 1, 86_400);
+  const log = (line: string): boolean => process.stderr.write(`shrink: ${line}\n`);
+  let out;
+  try {
+    out = await shrink(scenario, seed, { variant, maxRuns, timeLimitMs: timeLimitS === undefined ? undefined : timeLimitS * 1000, onStep: log });
+  } catch (e) {
+    if (e instanceof ShrinkError) throw new UsageError(e.message);
+    throw e;
+  }
+  const file = typeof o.out === 'string' ? o.out : path.join('reports', 'shrunk', `${scenario.name}-seed${seed}${variant ? `-${variant}` : ''}.json`);
+  writeAtomic(file, `${JSON.stringify(out.plan, null, 2)}\n`);
+  const f = out.result.failure!;
+  const lines = [
+    `failure kept: ${out.signature.kind} ${out.signature.check}: ${f.message}`,
+    `fault plan: ${out.originalPlan.events.length} -> ${out.plan.events.length} events; workload scale 1 -> ${fmtScale(out.workloadScale)}; ${out.runs} runs${out.budgetExhausted ? ' (budget ran out: may shrink further with --max-runs/--time-limit)' : ''}`,
+    'minimal plan:',
+    out.plan.events.length === 0 ? '  (no faults)' : formatPlan(out.plan).split('\n').map((l) => `  ${l}`).join('\n'),
+    `plan saved to ${file}`,
+    `replay: ${shrunkReplayCommand(scenario.name, seed, variant, file, out.workloadScale)}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.exitCode = EXIT_CODES[out.signature.kind as 'correctness'];
+}

@@ -1,0 +1,133 @@
+/**
+ * The self-contained HTML report (index.html): no scripts or styles from the network. Sections (each with
+ * an id for tools and tests): #summary, #coverage (a state diagram per model), #state-faults, #probes,
+ * #failures (with replay commands) and #timelines (one per re-run failing seed).
+ */
+import type { CoverageReport, ModelReport } from '../runner/coverage.ts';
+import type { ResultsFile, RunRow } from '../runner/results.ts';
+import { failureWhat, fmtDuration, totalsOf } from '../runner/summary.ts';
+import { stateDiagram } from './diagram.ts';
+import { esc } from './svg.ts';
+import type { Timeline } from './timeline.ts';
+import { timelineSvg } from './timeline-svg.ts';
+
+/** Most failures listed in the HTML (all of them are in results.json and junit.xml). */
+export const HTML_FAILURES_MAX = 500;
+
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#202124;background:#fafafa}
+header{background:#202124;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}header .meta{opacity:.8;font-size:13px}
+main{padding:8px 24px 40px}section{background:#fff;border:1px solid #e0e0e0;border-radius:8px;padding:12px 18px;margin:16px 0}
+h2{font-size:17px;margin:4px 0 10px}h3{font-size:15px;margin:14px 0 6px}
+table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #e0e0e0;padding:3px 8px;text-align:right;vertical-align:top}
+th{background:#f1f3f4}td.l,th.l{text-align:left}.never{color:#d93025;font-weight:600}.ok{color:#188038}.bad{color:#d93025;font-weight:600}
+code{background:#f1f3f4;padding:1px 4px;border-radius:3px;font-size:12.5px}.scroll{overflow-x:auto;border:1px solid #eee;border-radius:6px;background:#fff}
+svg text{font:12px system-ui,sans-serif}svg .scount,svg .elabel,svg .tick{font-size:10.5px;fill:#444}svg .sname{font-weight:600}svg .lname{font-weight:600}
+.legend span{display:inline-block;width:12px;height:12px;border-radius:3px;margin:0 4px -2px 10px}
+td.cell0{color:#bbb}`;
+
+function statsLine(m: ModelReport): string {
+  const pct = (a: number, b: number): string => (b === 0 ? '–' : `${Math.round((100 * a) / b)}%`);
+  return `states ${m.statesReached}/${m.states.length} (${pct(m.statesReached, m.states.length)}), transitions ${m.transitionsReached}/${m.transitions.length} (${pct(m.transitionsReached, m.transitions.length)})`;
+}
+
+function summarySection(file: ResultsFile, wallMs: number | undefined): string {
+  const rows = totalsOf(file.runs).map(
+    (t) =>
+      `<tr data-scenario="${esc(t.scenario)}"><td class="l">${esc(t.scenario)}</td><td>${t.seeds}</td><td class="ok">${t.passed}</td><td${t.failed.correctness ? ' class="bad"' : ''}>${t.failed.correctness}</td><td${t.failed.liveness ? ' class="bad"' : ''}>${t.failed.liveness}</td><td${t.failed.crash ? ' class="bad"' : ''}>${t.failed.crash}</td><td>${t.events}</td><td>${fmtDuration(t.simUs / 1000)}</td><td>${fmtDuration(t.wallMs)}</td></tr>`,
+  );
+  const failed = file.runs.filter((r) => r.verdict !== 'pass').length;
+  const verdict = failed === 0 ? `<p class="ok">all ${file.runs.length} runs passed</p>` : `<p class="bad">${failed} of ${file.runs.length} runs failed</p>`;
+  return `<section id="summary"><h2>Summary</h2>${verdict}<table><tr><th class="l">scenario</th><th>seeds</th><th>passed</th><th>correctness</th><th>liveness</th><th>crash</th><th>events</th><th>sim time</th><th>run time</th></tr>${rows.join('')}</table>${wallMs === undefined ? '' : `<p>wall time of the sweep: ${fmtDuration(wallMs)}</p>`}</section>`;
+}
+
+function coverageSection(cov: CoverageReport): string {
+  const parts = [`<section id="coverage"><h2>Model coverage</h2><p class="legend">reach:<span style="background:#d93025"></span>never<span style="background:hsl(135,55%,74%)"></span>rare<span style="background:hsl(135,55%,33%)"></span>often</p>`];
+  if (cov.models.length === 0) parts.push('<p>No reference model watched these runs.</p>');
+  for (const m of cov.models) {
+    const never = [...m.states.filter((s) => s.count === 0).map((s) => `state <code>${esc(s.key)}</code>`), ...m.transitions.filter((t) => t.count === 0).map((t) => `transition <code>${esc(t.key.replace(/\|/g, ' → '))}</code>`)];
+    parts.push(
+      `<div class="model" data-model="${esc(m.name)}"><h3>${esc(m.name)} <small>${statsLine(m)}</small></h3><div class="scroll">${stateDiagram(m)}</div>` +
+        (never.length > 0 ? `<p class="never-list">Never reached: ${never.join(', ')}</p>` : '<p class="ok">Every state and transition was reached.</p>') +
+        (m.extra.length > 0 ? `<p>Reached but not in the model graph: ${m.extra.map((e) => `<code>${esc(e)}</code>`).join(', ')}</p>` : '') +
+        '</div>',
+    );
+  }
+  parts.push('</section>');
+  return parts.join('');
+}
+
+function stateFaultSection(cov: CoverageReport): string {
+  const parts = ['<section id="state-faults"><h2>Faults injected by model state</h2><p>Each cell: how many faults of that kind were injected while some instance of the model was in that state.</p>'];
+  for (const m of cov.models) {
+    const kinds = m.faultKinds;
+    parts.push(`<h3>${esc(m.name)}</h3>`);
+    if (kinds.length === 0) {
+      parts.push('<p>No faults were injected while this model was watching.</p>');
+      continue;
+    }
+    const head = `<tr><th class="l">state</th>${kinds.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`;
+    const rows = m.states.map((s) => {
+      const row = m.stateFaults[s.key] ?? {};
+      return `<tr><td class="l">${esc(s.key)}</td>${kinds.map((k) => (row[k] ? `<td>${row[k]}</td>` : '<td class="cell0">·</td>')).join('')}</tr>`;
+    });
+    parts.push(`<table class="state-fault-table" data-model="${esc(m.name)}">${head}${rows.join('')}</table>`);
+  }
+  parts.push('</section>');
+  return parts.join('');
+}
+
+function probeSection(cov: CoverageReport): string {
+  if (cov.probes.length === 0) return '<section id="probes"><h2>Probes</h2><p>No probes were declared or reached.</p></section>';
+  const suites = [...new Set(cov.probes.flatMap((p) => Object.keys(p.bySuite)))].sort();
+  const rows = cov.probes.map(
+    (p) =>
+      `<tr data-probe="${esc(p.name)}"${p.hits === 0 ? ' class="never"' : ''}><td class="l">${esc(p.name)}</td><td>${p.hits === 0 ? 'never' : p.hits}</td>${suites.map((s) => `<td>${p.bySuite[s] ?? '–'}</td>`).join('')}<td class="l">${p.declaredBy.map(esc).join(', ') || '–'}</td></tr>`,
+  );
+  return `<section id="probes"><h2>Probes</h2><table><tr><th class="l">probe</th><th>hits</th>${suites.map((s) => `<th>${esc(s)}</th>`).join('')}<th class="l">declared by</th></tr>${rows.join('')}</table></section>`;
+}
+
+function failureSection(file: ResultsFile): string {
+  const failed = file.runs.filter((r) => r.verdict !== 'pass');
+  if (failed.length === 0) return '<section id="failures"><h2>Failures</h2><p class="ok">None.</p></section>';
+  const row = (r: RunRow): string => {
+    const f = r.failure!;
+    return `<tr class="failure" data-scenario="${esc(r.scenario)}" data-seed="${r.seed}"><td class="l bad">${esc(r.verdict)}</td><td class="l">${esc(r.scenario)}</td><td>${r.seed}</td><td class="l">${esc(failureWhat(r))}<br><small>${esc(f.message)}</small></td><td>${(f.timeUs / 1000).toFixed(1)} ms</td><td class="l"><code class="replay">${esc(r.replay ?? '')}</code></td></tr>`;
+  };
+  const more = failed.length > HTML_FAILURES_MAX ? `<p>… and ${failed.length - HTML_FAILURES_MAX} more in results.json.</p>` : '';
+  return `<section id="failures"><h2>Failures (${failed.length})</h2><table><tr><th class="l">kind</th><th class="l">scenario</th><th>seed</th><th class="l">what failed</th><th>at</th><th class="l">replay</th></tr>${failed.slice(0, HTML_FAILURES_MAX).map(row).join('')}</table>${more}</section>`;
+}
+
+function timelineSection(timelines: readonly Timeline[], notes: readonly string[]): string {
+  if (timelines.length === 0 && notes.length === 0) return '';
+  const parts = ['<section id="timelines"><h2>Timelines of failing seeds</h2><p>One lane per node; steps left to right in trace order; blue lines are messages, orange diamonds faults, the red line the failing step. Hover for details.</p>'];
+  for (const tl of timelines) {
+    const f = tl.failing >= 0 ? tl.steps[tl.failing] : undefined;
+    parts.push(
+      `<div class="timeline-box" data-scenario="${esc(tl.scenario)}" data-seed="${tl.seed}"><h3>${esc(tl.scenario)} seed ${tl.seed}</h3>` +
+        `<p>${tl.skipped > 0 ? `${tl.skipped} earlier records not shown; ` : ''}${tl.steps.length} records, ${tl.messages.length} messages${f ? `; failing step #${f.i} <code>${esc(f.kind)}</code> at ${(f.t / 1000).toFixed(3)} ms` : ''}</p>` +
+        `<div class="scroll">${timelineSvg(tl)}</div></div>`,
+    );
+  }
+  for (const n of notes) parts.push(`<p>${esc(n)}</p>`);
+  parts.push('</section>');
+  return parts.join('');
+}
+
+/** Inputs of the HTML page. */
+export interface HtmlInput {
+  file: ResultsFile;
+  coverage: CoverageReport;
+  timelines: readonly Timeline[];
+  /** Why some timelines are missing. */
+  notes?: readonly string[];
+  wallMs?: number;
+}
+
+/** The whole index.html. */
+export function reportHtml(i: HtmlInput): string {
+  const m = i.file.meta;
+  const meta = `targets ${esc(m.targets.join(' '))} · seeds ${m.from}..${m.to} · shards ${esc(m.shards.join(', '))}${m.variant ? ` · variant ${esc(m.variant)}` : ''} · ${i.file.runs.length} runs`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncbench report</title><style>${CSS}</style></head><body><header><h1>syncbench report</h1><div class="meta">${meta}</div></header><main>${summarySection(i.file, i.wallMs)}${failureSection(i.file)}${coverageSection(i.coverage)}${stateFaultSection(i.coverage)}${probeSection(i.coverage)}${timelineSection(i.timelines, i.notes ?? [])}</main></body></html>\n`;
+}

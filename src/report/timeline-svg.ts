@@ -1,0 +1,69 @@
+/**
+ * Draws a failing run's timeline as SVG: one horizontal lane per node (the first lane holds the fault
+ * injector), steps in trace order from left to right (ticks show virtual time), messages as arrows
+ * between lanes, faults as orange diamonds with a dashed line across all lanes, and the failing step as a
+ * red ring with a red line.
+ */
+import { esc, r1 } from './svg.ts';
+import type { Timeline } from './timeline.ts';
+
+const LANE_H = 44;
+const STEP_W = 9;
+const LEFT = 110;
+const TOP = 30;
+
+function stepColour(kind: string): string {
+  const area = kind.split('.')[0];
+  switch (area) {
+    case 'net': return '#1a73e8';
+    case 'disk': return '#8e24aa';
+    case 'kv': return '#6a1b9a';
+    case 'bus': return '#00897b';
+    case 'lock': return '#5d4037';
+    case 'node': return '#455a64';
+    case 'fault': return '#f29900';
+    case 'probe': return '#c2185b';
+    case 'sim': return '#000000';
+    default: return '#546e7a';
+  }
+}
+
+/** The SVG of a timeline. */
+export function timelineSvg(tl: Timeline): string {
+  const width = LEFT + Math.max(1, tl.steps.length) * STEP_W + 40;
+  const height = TOP + tl.lanes.length * LANE_H + 20;
+  const x = (k: number): number => LEFT + k * STEP_W + STEP_W / 2;
+  const y = (lane: number): number => TOP + lane * LANE_H + LANE_H / 2;
+  const out: string[] = [];
+  out.push(`<svg class="timeline" data-scenario="${esc(tl.scenario)}" data-seed="${tl.seed}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
+  tl.lanes.forEach((name, l) => {
+    out.push(`<g class="lane" data-lane="${esc(name)}"><line x1="${LEFT}" y1="${y(l)}" x2="${width - 20}" y2="${y(l)}" stroke="#ccc"/><text x="8" y="${y(l) + 4}" class="lname">${esc(name)}</text></g>`);
+  });
+  const tickEvery = Math.max(1, Math.ceil(tl.steps.length / 12));
+  tl.steps.forEach((s, k) => {
+    if (k % tickEvery === 0) out.push(`<text x="${r1(x(k))}" y="14" class="tick">${esc((s.t / 1000).toFixed(1))}ms</text><line x1="${r1(x(k))}" y1="18" x2="${r1(x(k))}" y2="24" stroke="#999"/>`);
+  });
+  for (const m of tl.messages) {
+    const a = tl.steps[m.from]!;
+    const b = tl.steps[m.to]!;
+    out.push(`<line class="message" x1="${r1(x(m.from))}" y1="${y(a.lane)}" x2="${r1(x(m.to))}" y2="${y(b.lane)}" stroke="#1a73e8" stroke-opacity="0.55" stroke-width="1.2"/>`);
+  }
+  tl.steps.forEach((s, k) => {
+    if (s.fault) out.push(`<line x1="${r1(x(k))}" y1="${TOP}" x2="${r1(x(k))}" y2="${height - 20}" stroke="#f29900" stroke-dasharray="3 3" stroke-opacity="0.6"/>`);
+  });
+  tl.steps.forEach((s, k) => out.push(stepSvg(s, k, x(k), y(s.lane))));
+  if (tl.failing >= 0) {
+    const s = tl.steps[tl.failing]!;
+    out.push(`<g class="failing-step"><line x1="${r1(x(tl.failing))}" y1="${TOP}" x2="${r1(x(tl.failing))}" y2="${height - 20}" stroke="#d93025" stroke-width="2"/><circle cx="${r1(x(tl.failing))}" cy="${y(s.lane)}" r="8" fill="none" stroke="#d93025" stroke-width="3"/></g>`);
+  }
+  out.push('</svg>');
+  return out.join('');
+}
+
+function stepSvg(s: Timeline['steps'][number], k: number, cx: number, cy: number): string {
+  const title = `<title>#${s.i} ${(s.t / 1000).toFixed(3)} ms ${esc(s.kind)} ${esc(s.text)}</title>`;
+  if (s.fault) {
+    return `<g class="step fault" data-i="${s.i}">${title}<path d="M${r1(cx)},${cy - 7} l6,7 l-6,7 l-6,-7 z" fill="#f29900"/></g>`;
+  }
+  return `<g class="step" data-i="${s.i}" data-k="${k}">${title}<circle cx="${r1(cx)}" cy="${cy}" r="3.5" fill="${stepColour(s.kind)}"/></g>`;
+}

@@ -1,0 +1,153 @@
+/**
+ * Coverage across a sweep, computed from a results file: per model, how often each state and transition
+ * of its full graph was reached (and which never were); the state-by-fault table (which fault kinds were
+ * injected while some instance was in each state); and the probes, counted per suite, with the ones never
+ * reached listed.
+ */
+import { mergeCoverage, type ModelCoverage } from '../model/monitor.ts';
+import type { ResultsFile } from './results.ts';
+
+/**
+ * Trace kinds 'fault.end', 'fault.heal' and 'fault.arm' are bookkeeping of the injector, not faults; the
+ * monitor counts every 'fault.*' record, so they are left out of the state-by-fault table here.
+ */
+export const NOT_FAULT_KINDS: ReadonlySet<string> = new Set(['end', 'heal', 'arm']);
+
+/** A state or transition with its reach count. */
+export interface Reach {
+  key: string;
+  count: number;
+}
+
+/** Coverage of one model over the sweep. */
+export interface ModelReport {
+  name: string;
+  initial: string;
+  states: Reach[];
+  /** Transitions 'from|EVENT|to'. */
+  transitions: Reach[];
+  statesReached: number;
+  transitionsReached: number;
+  /** Reached states or transitions missing from the graph (a monitor/graph mismatch worth a look). */
+  extra: string[];
+  /** State -> fault kind -> injections while some instance was in that state. */
+  stateFaults: Record<string, Record<string, number>>;
+  /** Fault kinds that appear in stateFaults, sorted. */
+  faultKinds: string[];
+}
+
+/** One probe across the sweep. */
+export interface ProbeReport {
+  name: string;
+  hits: number;
+  /** Suite -> hits in the scenarios of that suite. */
+  bySuite: Record<string, number>;
+  /** Scenarios that declare it. */
+  declaredBy: string[];
+}
+
+/** The coverage report. */
+export interface CoverageReport {
+  models: ModelReport[];
+  probes: ProbeReport[];
+  /** Fault kind -> injections, over every scenario. */
+  faults: Record<string, number>;
+}
+
+function sumCoverage(file: ResultsFile): Map<string, ModelCoverage> {
+  const byModel = new Map<string, ModelCoverage>();
+  for (const agg of Object.values(file.scenarios)) {
+    for (const c of agg.coverage) {
+      const into = byModel.get(c.model) ?? { model: c.model, states: {}, transitions: {}, stateFaults: {} };
+      byModel.set(c.model, mergeCoverage(into, c));
+    }
+  }
+  return byModel;
+}
+
+function modelReport(name: string, file: ResultsFile, cov: ModelCoverage | undefined): ModelReport {
+  const g = file.models[name] ?? { initial: '', states: Object.keys(cov?.states ?? {}).sort(), transitions: Object.keys(cov?.transitions ?? {}).sort() };
+  const c = cov ?? { model: name, states: {}, transitions: {}, stateFaults: {} };
+  const states = g.states.map((key) => ({ key, count: c.states[key] ?? 0 }));
+  const transitions = g.transitions.map((key) => ({ key, count: c.transitions[key] ?? 0 }));
+  const known = new Set([...g.states, ...g.transitions]);
+  const extra = [...Object.keys(c.states), ...Object.keys(c.transitions)].filter((k) => !known.has(k)).sort();
+  const kinds = new Set<string>();
+  const stateFaults: Record<string, Record<string, number>> = {};
+  for (const [state, row] of Object.entries(c.stateFaults)) {
+    for (const [k, n] of Object.entries(row)) {
+      if (NOT_FAULT_KINDS.has(k)) continue;
+      kinds.add(k);
+      (stateFaults[state] ??= {})[k] = n;
+    }
+  }
+  return {
+    name,
+    initial: g.initial,
+    states,
+    transitions,
+    statesReached: states.filter((s) => s.count > 0).length,
+    transitionsReached: transitions.filter((t) => t.count > 0).length,
+    extra,
+    stateFaults,
+    faultKinds: [...kinds].sort(),
+  };
+}
+
+function probeReports(file: ResultsFile): ProbeReport[] {
+  const m = new Map<string, ProbeReport>();
+  const get = (name: string): ProbeReport => {
+    let p = m.get(name);
+    if (p === undefined) m.set(name, (p = { name, hits: 0, bySuite: {}, declaredBy: [] }));
+    return p;
+  };
+  for (const [scenario, agg] of Object.entries(file.scenarios)) {
+    for (const name of agg.probesDeclared) {
+      const p = get(name);
+      p.declaredBy.push(scenario);
+      for (const s of agg.suites) p.bySuite[s] ??= 0;
+    }
+    for (const [name, hits] of Object.entries(agg.probes)) {
+      const p = get(name);
+      p.hits += hits;
+      for (const s of agg.suites) p.bySuite[s] = (p.bySuite[s] ?? 0) + hits;
+    }
+  }
+  return [...m.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Builds the coverage report of a results file. */
+export function coverageReport(file: ResultsFile): CoverageReport {
+  const sums = sumCoverage(file);
+  const names = new Set([...Object.keys(file.models), ...sums.keys()]);
+  const faults: Record<string, number> = {};
+  for (const agg of Object.values(file.scenarios)) for (const [k, n] of Object.entries(agg.faults)) faults[k] = (faults[k] ?? 0) + n;
+  return {
+    models: [...names].sort().map((n) => modelReport(n, file, sums.get(n))),
+    probes: probeReports(file),
+    faults,
+  };
+}
+
+function pct(a: number, b: number): string {
+  return b === 0 ? '-' : `${((100 * a) / b).toFixed(0)}%`;
+}
+
+/** The coverage report as text lines for the terminal. */
+export function coverageText(r: CoverageReport): string[] {
+  const lines: string[] = [];
+  if (r.models.length === 0) lines.push('no models watched these runs');
+  for (const m of r.models) {
+    lines.push(`model ${m.name}: states ${m.statesReached}/${m.states.length} (${pct(m.statesReached, m.states.length)}), transitions ${m.transitionsReached}/${m.transitions.length} (${pct(m.transitionsReached, m.transitions.length)})`);
+    for (const s of m.states) lines.push(`  ${s.count === 0 ? 'NEVER' : String(s.count).padStart(5)}  state ${s.key}${m.stateFaults[s.key] ? `  faults: ${Object.keys(m.stateFaults[s.key]!).sort().join(', ')}` : ''}`);
+    for (const t of m.transitions.filter((x) => x.count === 0)) lines.push(`  NEVER  transition ${t.key.replace(/\|/g, ' --')}`);
+    for (const e of m.extra) lines.push(`  note: reached '${e}', which is not in the model's graph`);
+  }
+  lines.push('');
+  if (r.probes.length === 0) lines.push('no probes declared or reached');
+  for (const p of r.probes) {
+    const suites = Object.entries(p.bySuite).map(([s, n]) => `${s} ${n}`).join(', ');
+    lines.push(`${p.hits === 0 ? 'NEVER' : String(p.hits).padStart(5)}  probe ${p.name}${suites ? `  (${suites})` : ''}`);
+  }
+  return lines;
+}

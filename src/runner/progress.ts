@@ -1,0 +1,90 @@
+/**
+ * Live progress of a sweep: on a terminal, one redrawn bar line (done/total, failures, rate, ETA); when
+ * not a terminal (CI logs), a plain line every `plainEveryMs`.
+ */
+
+/** Where progress goes: stderr by default. */
+export interface ProgressOut {
+  isTTY?: boolean;
+  columns?: number;
+  write(s: string): unknown;
+}
+
+/** Options of a Progress. */
+export interface ProgressOptions {
+  /** Output (default process.stderr). */
+  out?: ProgressOut;
+  /** Redraw interval on a terminal, ms (default 100). */
+  ttyEveryMs?: number;
+  /** Interval between plain lines, ms (default 5000). */
+  plainEveryMs?: number;
+  /** Clock in ms (default performance.now), injectable for tests. */
+  now?: () => number;
+}
+
+function fmtSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.ceil(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Reports progress of `total` runs. */
+export class Progress {
+  private done = 0;
+  private failed = 0;
+  private last = -Infinity;
+  private readonly started: number;
+  private readonly out: ProgressOut;
+  private readonly tty: boolean;
+  private readonly every: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly total: number,
+    o: ProgressOptions = {},
+  ) {
+    this.out = o.out ?? process.stderr;
+    this.tty = this.out.isTTY === true;
+    this.every = this.tty ? (o.ttyEveryMs ?? 100) : (o.plainEveryMs ?? 5000);
+    this.now = o.now ?? (() => performance.now());
+    this.started = this.now();
+    this.last = this.started;
+  }
+
+  /** Counts one finished run. */
+  tick(failed: boolean): void {
+    this.done++;
+    if (failed) this.failed++;
+    const t = this.now();
+    if (t - this.last >= this.every) {
+      this.last = t;
+      this.draw(t);
+    }
+  }
+
+  /** The status text: '123/1000 runs (12.3%), 4 failed, 45.6 runs/s, ETA 20s'. */
+  status(t = this.now()): string {
+    const secs = Math.max((t - this.started) / 1000, 1e-9);
+    const rate = this.done / secs;
+    const eta = rate > 0 ? (this.total - this.done) / rate : Infinity;
+    const pct = this.total === 0 ? 100 : (100 * this.done) / this.total;
+    return `${this.done}/${this.total} runs (${pct.toFixed(1)}%), ${this.failed} failed, ${rate.toFixed(1)} runs/s, ETA ${fmtSeconds(eta)}`;
+  }
+
+  /** Ends the progress display (clears the bar on a terminal). */
+  finish(): void {
+    if (this.tty) this.out.write('\r\x1b[2K');
+  }
+
+  private draw(t: number): void {
+    const text = this.status(t);
+    if (!this.tty) {
+      this.out.write(`progress: ${text}\n`);
+      return;
+    }
+    const width = Math.max(10, Math.min(40, (this.out.columns ?? 80) - text.length - 4));
+    const filled = this.total === 0 ? width : Math.round((width * this.done) / this.total);
+    this.out.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}`);
+  }
+}

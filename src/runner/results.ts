@@ -1,0 +1,241 @@
+/**
+ * The results file (`results.json`): every run of a sweep as one slim row, plus per-scenario aggregates
+ * (model coverage, probe hits, injected faults) and the full graph of every model. It is self-contained
+ * (coverage and reports need no scenario code) and mergeable: shards of one sweep combine into one file
+ * with `mergeResults`, which refuses overlapping runs instead of counting them twice.
+ */
+import { readFileSync } from 'node:fs';
+import { mergeCoverage, type ModelCoverage } from '../model/monitor.ts';
+import type { RunResult, Verdict } from '../scenario/types.ts';
+import type { Failure } from '../sim/types.ts';
+import { writeAtomic } from './atomic.ts';
+
+/** Format tag and version written into every results file. */
+export const RESULTS_FORMAT = 'syncbench-results';
+/** Current results file version. */
+export const RESULTS_VERSION = 1;
+
+/** One run, without its per-run coverage (that is aggregated per scenario). */
+export interface RunRow {
+  scenario: string;
+  seed: number;
+  variant: string;
+  verdict: Verdict;
+  events: number;
+  traceRecords: number;
+  simTimeUs: number;
+  wallMs: number;
+  traceHash: string;
+  faultSummary: string;
+  /** Set for failed runs only. */
+  failure?: Failure;
+  /** The exact replay command (failed runs only). */
+  replay?: string;
+}
+
+/** The graph of one model (from @xstate/graph) and its initial state. */
+export interface ModelInfo {
+  initial: string;
+  states: string[];
+  transitions: string[];
+}
+
+/** Aggregates of one scenario over every run in the file. */
+export interface ScenarioAggregate {
+  suites: string[];
+  /** Names of the models watching it. */
+  models: string[];
+  /** Probes the scenario declares it should reach. */
+  probesDeclared: string[];
+  /** Probe -> hits. */
+  probes: Record<string, number>;
+  /** Fault kind -> injections. */
+  faults: Record<string, number>;
+  /** Summed model coverage. */
+  coverage: ModelCoverage[];
+}
+
+/** What was asked for. */
+export interface SweepMeta {
+  targets: string[];
+  from: number;
+  to: number;
+  variant: string;
+  /** Shards this file covers, e.g. ['1/4', '3/4']; ['1/1'] for an unsharded sweep. */
+  shards: string[];
+}
+
+/** The whole results file. */
+export interface ResultsFile {
+  format: typeof RESULTS_FORMAT;
+  version: typeof RESULTS_VERSION;
+  meta: SweepMeta;
+  runs: RunRow[];
+  scenarios: Record<string, ScenarioAggregate>;
+  models: Record<string, ModelInfo>;
+}
+
+/** A results file is missing, corrupt, or not mergeable with another. */
+export class ResultsError extends Error {
+  override name = 'ResultsError';
+}
+
+/** Static facts about a scenario that the aggregate needs. */
+export interface ScenarioFacts {
+  name: string;
+  suites: string[];
+  models: string[];
+  probesDeclared: string[];
+}
+
+/** An empty results file for a sweep. */
+export function emptyResults(meta: SweepMeta, facts: readonly ScenarioFacts[], models: Record<string, ModelInfo>): ResultsFile {
+  const scenarios: Record<string, ScenarioAggregate> = {};
+  for (const f of facts) {
+    scenarios[f.name] = { suites: [...f.suites], models: [...f.models], probesDeclared: [...f.probesDeclared], probes: {}, faults: {}, coverage: [] };
+  }
+  return { format: RESULTS_FORMAT, version: RESULTS_VERSION, meta, runs: [], scenarios, models };
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+function addCoverage(into: ModelCoverage[], from: readonly ModelCoverage[]): void {
+  for (const c of from) {
+    const have = into.find((x) => x.model === c.model);
+    if (have === undefined) into.push(mergeCoverage({ model: c.model, states: {}, transitions: {}, stateFaults: {} }, c));
+    else mergeCoverage(have, c);
+  }
+}
+
+/** The slim row of a run. */
+export function rowOf(r: RunResult): RunRow {
+  const row: RunRow = {
+    scenario: r.scenario,
+    seed: r.seed,
+    variant: r.variant,
+    verdict: r.verdict,
+    events: r.events,
+    traceRecords: r.traceRecords,
+    simTimeUs: r.simTimeUs,
+    wallMs: Math.round(r.wallMs * 100) / 100,
+    traceHash: r.traceHash,
+    faultSummary: r.faultSummary,
+  };
+  if (r.failure !== null) {
+    row.failure = r.failure;
+    row.replay = r.replay;
+  }
+  return row;
+}
+
+/** Adds one run to the file (its row and its aggregates). */
+export function addRun(file: ResultsFile, r: RunResult): void {
+  file.runs.push(rowOf(r));
+  const agg = (file.scenarios[r.scenario] ??= { suites: [], models: [], probesDeclared: [], probes: {}, faults: {}, coverage: [] });
+  addCounts(agg.probes, r.probes);
+  addCounts(agg.faults, r.faults);
+  addCoverage(agg.coverage, r.coverage);
+}
+
+/** Sorts runs by (scenario, seed): the file's content does not depend on worker timing. */
+export function sortRuns(file: ResultsFile): void {
+  file.runs.sort((a, b) => (a.scenario < b.scenario ? -1 : a.scenario > b.scenario ? 1 : a.seed - b.seed));
+}
+
+/** Writes the file atomically (compact, one run per line, so diffs and greps stay readable). */
+export function writeResults(path: string, file: ResultsFile): void {
+  const { runs, ...head } = file;
+  const body = runs.map((r) => JSON.stringify(r)).join(',\n');
+  const text = `${JSON.stringify(head).slice(0, -1)},"runs":[\n${body}\n]}\n`;
+  writeAtomic(path, text);
+}
+
+const VERDICTS = new Set(['pass', 'correctness', 'liveness', 'crash']);
+
+function check(cond: boolean, where: string, what: string): asserts cond {
+  if (!cond) throw new ResultsError(`${where}: ${what}`);
+}
+
+/** Validates parsed JSON as a results file; throws ResultsError naming the file and the field. */
+export function parseResults(json: unknown, where: string): ResultsFile {
+  const f = json as Partial<ResultsFile> | null;
+  check(typeof f === 'object' && f !== null, where, 'is not a JSON object');
+  check(f.format === RESULTS_FORMAT, where, `format is ${JSON.stringify(f.format)}, expected '${RESULTS_FORMAT}' (not a syncbench results file)`);
+  check(f.version === RESULTS_VERSION, where, `version ${String(f.version)} is not supported (expected ${RESULTS_VERSION})`);
+  const m = f.meta;
+  check(typeof m === 'object' && m !== null, where, 'meta is missing');
+  check(Array.isArray(m.targets) && Number.isInteger(m.from) && Number.isInteger(m.to) && typeof m.variant === 'string' && Array.isArray(m.shards), where, 'meta is malformed (targets, from, to, variant, shards)');
+  check(Array.isArray(f.runs), where, 'runs is not a list');
+  f.runs.forEach((r, i) => {
+    const at = `runs[${i}]`;
+    check(typeof r === 'object' && r !== null, where, `${at} is not an object`);
+    check(typeof r.scenario === 'string' && Number.isInteger(r.seed), where, `${at}: scenario or seed is missing`);
+    check(VERDICTS.has(r.verdict), where, `${at}.verdict '${String(r.verdict)}' is not a verdict`);
+    check(typeof r.events === 'number' && typeof r.simTimeUs === 'number' && typeof r.traceHash === 'string', where, `${at}: events, simTimeUs or traceHash is missing`);
+    check(r.verdict === 'pass' || (typeof r.failure === 'object' && r.failure !== null), where, `${at}: a failed run has no failure`);
+  });
+  check(typeof f.scenarios === 'object' && f.scenarios !== null, where, 'scenarios is missing');
+  for (const [name, a] of Object.entries(f.scenarios)) {
+    check(typeof a === 'object' && a !== null && Array.isArray(a.coverage) && typeof a.probes === 'object' && typeof a.faults === 'object', where, `scenarios.${name} is malformed`);
+  }
+  check(typeof f.models === 'object' && f.models !== null, where, 'models is missing');
+  for (const [name, g] of Object.entries(f.models)) {
+    check(typeof g === 'object' && g !== null && Array.isArray(g.states) && Array.isArray(g.transitions), where, `models.${name} is malformed`);
+  }
+  return f as ResultsFile;
+}
+
+/** Reads and validates a results file; a missing, truncated or foreign file is a ResultsError. */
+export function readResults(path: string): ResultsFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ResultsError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ResultsError(`${path}: corrupt results file (not valid JSON: ${(e as Error).message})`);
+  }
+  return parseResults(json, path);
+}
+
+/**
+ * Merges results files (shards of one sweep, or different sweeps) into a new one. The same run
+ * (scenario, seed, variant) in two files is an error: its aggregates would be counted twice.
+ */
+export function mergeResults(files: readonly { file: ResultsFile; where: string }[]): ResultsFile {
+  if (files.length === 0) throw new ResultsError('nothing to merge');
+  const first = files[0]!.file;
+  const meta: SweepMeta = { targets: [], from: first.meta.from, to: first.meta.to, variant: first.meta.variant, shards: [] };
+  const out = emptyResults(meta, [], {});
+  const seen = new Map<string, string>();
+  for (const { file, where } of files) {
+    for (const t of file.meta.targets) if (!meta.targets.includes(t)) meta.targets.push(t);
+    for (const s of file.meta.shards) if (!meta.shards.includes(s)) meta.shards.push(s);
+    meta.from = Math.min(meta.from, file.meta.from);
+    meta.to = Math.max(meta.to, file.meta.to);
+    if (file.meta.variant !== meta.variant) meta.variant = meta.variant === '' ? file.meta.variant : `${meta.variant},${file.meta.variant}`;
+    for (const r of file.runs) {
+      const key = `${r.scenario}\u0000${r.seed}\u0000${r.variant}`;
+      const prev = seen.get(key);
+      if (prev !== undefined) throw new ResultsError(`${where}: ${r.scenario} seed ${r.seed}${r.variant ? ` (${r.variant})` : ''} is also in ${prev}; shards must not overlap`);
+      seen.set(key, where);
+      out.runs.push(r);
+    }
+    for (const [name, a] of Object.entries(file.scenarios)) {
+      const into = (out.scenarios[name] ??= { suites: [...a.suites], models: [...a.models], probesDeclared: [...a.probesDeclared], probes: {}, faults: {}, coverage: [] });
+      for (const p of a.probesDeclared) if (!into.probesDeclared.includes(p)) into.probesDeclared.push(p);
+      addCounts(into.probes, a.probes);
+      addCounts(into.faults, a.faults);
+      addCoverage(into.coverage, a.coverage);
+    }
+    for (const [name, g] of Object.entries(file.models)) out.models[name] ??= g;
+  }
+  sortRuns(out);
+  return out;
+}

@@ -1,0 +1,63 @@
+/**
+ * A sweep: scenarios x a seed range (optionally one shard of it) run on the pool, gathered into a results
+ * file whose content depends only on what was asked for, never on worker count or timing (wall times
+ * aside).
+ */
+import type { RunResult, Scenario } from '../scenario/types.ts';
+import { factsOf, modelsOf } from './facts.ts';
+import { runJobs } from './pool.ts';
+import { addRun, emptyResults, sortRuns, type ResultsFile } from './results.ts';
+import { formatShard, sweepJobs, type Shard } from './shard.ts';
+
+/** What to sweep. */
+export interface SweepOptions {
+  /** Targets as the user named them (scenarios or suites), for the record. */
+  targets: string[];
+  scenarios: readonly Scenario[];
+  from: number;
+  to: number;
+  shard?: Shard;
+  variant?: string;
+  workers?: number;
+  failFast?: boolean;
+  /** Folder the worker threads load scenarios from. */
+  scenariosDir?: string;
+  /** Called as each run finishes. */
+  onResult?(r: RunResult): void;
+}
+
+/** The outcome of a sweep. */
+export interface SweepOutcome {
+  file: ResultsFile;
+  /** Runs planned for this shard. */
+  planned: number;
+  wallMs: number;
+}
+
+/** Runs a sweep and returns its results file (runs sorted by scenario, then seed). */
+export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
+  const started = performance.now();
+  const variant = o.variant ?? '';
+  const jobs = sweepJobs(o.scenarios.map((s) => s.name), o.from, o.to, o.shard);
+  const meta = { targets: [...o.targets], from: o.from, to: o.to, variant, shards: [formatShard(o.shard ?? { index: 1, count: 1 })] };
+  const file = emptyResults(meta, o.scenarios.map(factsOf), modelsOf(o.scenarios));
+  const byName = new Map(o.scenarios.map((s) => [s.name, s]));
+  await runJobs(jobs, byName, {
+    workers: o.workers,
+    variant,
+    failFast: o.failFast,
+    scenariosDir: o.scenariosDir,
+    onResult: (r) => {
+      addRun(file, r);
+      o.onResult?.(r);
+    },
+  });
+  sortRuns(file);
+  return { file, planned: jobs.length, wallMs: performance.now() - started };
+}
+
+/** The exit code of a set of runs: the worst verdict (crash 3 > liveness 2 > correctness 1 > pass 0). */
+export function exitCodeOfRuns(runs: readonly { verdict: string }[]): number {
+  const code: Record<string, number> = { pass: 0, correctness: 1, liveness: 2, crash: 3 };
+  return runs.reduce((c, r) => Math.max(c, code[r.verdict] ?? 3), 0);
+}

@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseShard, ShardError, sweepJobs } from '../../src/runner/shard.ts';
+
+describe('parseShard', () => {
+  it('parses i/n', () => {
+    expect(parseShard('2/4')).toEqual({ index: 2, count: 4 });
+    expect(parseShard(' 1 / 1 ')).toEqual({ index: 1, count: 1 });
+  });
+  it.each(['0/4', '5/4', '1/0', 'a/b', '1', '1/2/3', '-1/2', ''])('rejects %j naming --shard', (bad) => {
+    expect(() => parseShard(bad)).toThrow(ShardError);
+    expect(() => parseShard(bad)).toThrow(/--shard/);
+  });
+});
+
+describe('sweepJobs', () => {
+  it('orders by scenario, then seed', () => {
+    expect(sweepJobs(['a', 'b'], 3, 4)).toEqual([
+      { scenario: 'a', seed: 3 },
+      { scenario: 'a', seed: 4 },
+      { scenario: 'b', seed: 3 },
+      { scenario: 'b', seed: 4 },
+    ]);
+  });
+  it('shards partition the sweep: disjoint, complete, balanced', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 9 }), (nScen, from, len, count) => {
+        const names = Array.from({ length: nScen }, (_, i) => `s${i}`);
+        const all = sweepJobs(names, from, from + len);
+        const parts = Array.from({ length: count }, (_, i) => sweepJobs(names, from, from + len, { index: i + 1, count }));
+        const key = (j: { scenario: string; seed: number }): string => `${j.scenario}:${j.seed}`;
+        const seen = parts.flat().map(key);
+        expect(new Set(seen).size).toBe(seen.length);
+        expect(new Set(seen)).toEqual(new Set(all.map(key)));
+        const sizes = parts.map((p) => p.length);
+        expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+      }),
+    );
+  });
+  it('refuses sweeps beyond the job limit', () => {
+    expect(() => sweepJobs(['a', 'b'], 0, 9_000_000)).toThrow(/limit/);
+  });
+});
