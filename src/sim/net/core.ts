@@ -6,9 +6,10 @@ import type { Connection, Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
 import type { Simulation } from '../simulation.ts';
 import type { FaultAction } from '../types.ts';
-import type { Conn, Pipe } from './connection.ts';
+import type { Conn } from './connection.ts';
 import { Link } from './link.ts';
 import { Reachability } from './partition.ts';
+import type { Pipe } from './pipe.ts';
 import { resolveNetSpec, type NetConfig, type NetSpec } from './spec.ts';
 
 /** Counters of a network, readable through `SimNetwork.stats()`. */

@@ -4,9 +4,10 @@
  */
 import { EnvError, type Connection, type Net, type Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
-import { Conn, decideFault } from './connection.ts';
+import { Conn } from './connection.ts';
 import type { NetCore } from './core.ts';
 import { sendDatagram } from './datagram.ts';
+import { decideFault } from './fault.ts';
 import { positive } from './spec.ts';
 import { copyMessage } from './value.ts';
 

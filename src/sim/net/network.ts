@@ -30,6 +30,7 @@ import type { Simulation } from '../simulation.ts';
 import { NetCore, type NetStats } from './core.ts';
 import { releaseHeld } from './datagram.ts';
 import { NetFacet } from './facet.ts';
+import type { Link } from './link.ts';
 import { checkLinkFaults, positive, type LinkFaults, type NetSpec } from './spec.ts';
 
 export type { LinkFaults, NetSpec } from './spec.ts';
@@ -205,7 +206,7 @@ export class SimNetwork {
     return [...new Set(nodes.map((n, i) => this.core.requireNode(n, `${field}[${i}]`)))];
   }
 
-  private pairLink(from: string, to: string, op: string): ReturnType<NetCore['link']> {
+  private pairLink(from: string, to: string, op: string): Link {
     this.core.requireNode(from, `${op} from`);
     this.core.requireNode(to, `${op} to`);
     return this.core.link(from, to);

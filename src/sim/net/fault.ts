@@ -1,0 +1,23 @@
+/**
+ * Injected faults at network operations: `sim.intercept({ area: 'net', op, ... })` decides, this applies.
+ */
+import { EnvError } from '../../impl/env.ts';
+import type { SimNode } from '../node.ts';
+import type { NetCore } from './core.ts';
+
+/** Outcome of consulting the fault interceptors for an operation. */
+export type FaultDecision = 'go' | 'stop' | 'crash-after';
+
+/** Applies an injected fault to a network operation: throws an EnvError for 'error', crashes for 'crash'. */
+export function decideFault(core: NetCore, node: SimNode, op: 'send' | 'datagram' | 'connect', target: string): FaultDecision {
+  const action = core.fault(node, op, target);
+  if (action === null) return 'go';
+  if (action.type === 'error') throw new EnvError(action.code, `injected fault at net.${op} to '${target}'`);
+  if (action.type === 'crash') {
+    if (action.when === 'after') return 'crash-after';
+    core.crash(node);
+    return 'stop';
+  }
+  core.badAction(action, op);
+  return 'stop';
+}
