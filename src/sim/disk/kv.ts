@@ -1,9 +1,483 @@
-// PLACEHOLDER: replaced by the kv implementation.
-import type { KvStore } from '../../impl/env.ts';
+/**
+ * The IndexedDB-like key-value store of one device, shared by its tabs.
+ *
+ * - Object stores are created on first use. Keys sort numbers before strings; values are copied on put
+ *   and on get.
+ * - Transactions start in request order; two whose scopes overlap and of which one is readwrite never
+ *   run at the same time (a later one also waits behind an earlier waiting one). Each operation inside
+ *   takes a small simulated latency; writes are buffered and applied all at once at commit.
+ * - `fn` resolving commits; `fn` throwing (the error is rethrown) or `tx.abort()` (EABORT) aborts and
+ *   nothing is applied. A commit first consults the fault interceptors (area 'kv', op 'commit'): an
+ *   error aborts with that code; a crash crashes the node (`sim.crash`, a power loss when it is alone on
+ *   its device) before or after the commit applies.
+ * - Durability: a strict commit is durable when its promise resolves and also makes every earlier relaxed
+ *   commit durable. A relaxed commit is acknowledged first and becomes durable at the next background
+ *   flush (KvSpec.flushMs after the first commit not yet durable) or strict commit. On a power loss a
+ *   seeded-chosen suffix of the not-yet-durable relaxed commits is lost (stream `kv/<device>`), each
+ *   whole. A tab crash without power loss aborts only that tab's unfinished transactions.
+ * - Space: stored keys and values count against the device disk's DiskSpec.capacityBytes (approximate
+ *   sizes); a commit that does not fit aborts with ENOSPC.
+ */
+import { EnvError, type KvDurability, type KvKey, type KvStore, type KvTx, type Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
+import type { Rng } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
-export interface KvSpec { durability?: 'strict' | 'relaxed' }
+import type { FaultAction } from '../types.ts';
+import type { SimDisk } from './disk.ts';
+import { qualifyKvSpec, type KvSpec, type QualifiedKvSpec } from './kv-spec.ts';
+import { checkKey, copyValue, keySize, KvTable, valueSize } from './kv-table.ts';
+import { DELETED, KvTransaction } from './kv-tx.ts';
+
+export type { KvSpec } from './kv-spec.ts';
+
+/** Store name -> key -> value, keys in order. */
+export type KvSnapshot = Map<string, Map<KvKey, Value>>;
+
+/** How to undo one applied write of a commit that is not durable yet. */
+interface Undo {
+  store: string;
+  key: KvKey;
+  before: Value | undefined;
+}
+
+/** A relaxed commit that is not durable yet. */
+interface Volatile {
+  tx: number;
+  undo: Undo[];
+  bytes: number;
+}
+
+const NEVER = new Promise<never>(() => {});
+const noop = (): void => {};
+
+/** The kv store of one device. */
 export class SimKv {
-  constructor(readonly sim: Simulation, readonly deviceId: string, readonly spec: KvSpec) {}
-  facet(_node: SimNode, _inc: number): KvStore { return new Proxy({}, { get: () => () => { throw new Error('kv not implemented yet'); } }) as never; }
+  /** The validated settings. */
+  readonly spec: QualifiedKvSpec;
+  private readonly tables = new Map<string, KvTable>();
+  /** Unfinished transactions in request order. */
+  private queue: KvTransaction[] = [];
+  /** Relaxed commits not yet durable, oldest first. */
+  private volatile: Volatile[] = [];
+  private flushEvent: number | null = null;
+  private nextTx = 1;
+  private usedBytes = 0;
+  private chosenLoss: number | null = null;
+  private readonly latencyRng: Rng;
+
+  constructor(
+    readonly sim: Simulation,
+    readonly deviceId: string,
+    spec: KvSpec,
+  ) {
+    this.spec = qualifyKvSpec(deviceId, spec);
+    this.latencyRng = sim.stream(`kv/${deviceId}/latency`);
+    sim.onLifecycle({
+      nodeDown: (node) => {
+        if (node.deviceId === deviceId) this.abortNode(node);
+      },
+      devicePowerLoss: (id) => {
+        if (id === deviceId) this.resolvePowerLoss();
+      },
+    });
+  }
+
+  /** The KvStore a node's incarnation `inc` sees. */
+  facet(node: SimNode, inc: number): KvStore {
+    return {
+      transaction: <T>(
+        stores: readonly string[],
+        mode: 'readonly' | 'readwrite',
+        fn: (tx: KvTx) => Promise<T>,
+        options?: { durability?: KvDurability },
+      ): Promise<T> => {
+        if (!node.isLive(inc)) return NEVER;
+        try {
+          return this.begin(node, inc, stores, mode, fn, options) as Promise<T>;
+        } catch (e) {
+          return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  private begin(
+    node: SimNode,
+    inc: number,
+    stores: readonly string[],
+    mode: 'readonly' | 'readwrite',
+    fn: (tx: KvTx) => Promise<unknown>,
+    options: { durability?: KvDurability } | undefined,
+  ): Promise<unknown> {
+    const scope = checkScope(stores);
+    if (mode !== 'readonly' && mode !== 'readwrite') throw new TypeError(`mode must be 'readonly' or 'readwrite', got '${String(mode)}'`);
+    if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+    const durability = options?.durability ?? this.spec.durability;
+    if (durability !== 'strict' && durability !== 'relaxed') {
+      throw new TypeError(`options.durability must be 'strict' or 'relaxed', got '${String(durability)}'`);
+    }
+    if (this.queue.length >= this.spec.queueMax) {
+      throw new EnvError('ESTATE', `more than KvSpec.queueMax=${this.spec.queueMax} unfinished transactions`);
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      const tx = new KvTransaction(this.nextTx++, node, inc, scope, mode, durability, resolve, reject, fn);
+      this.queue.push(tx);
+      this.pump();
+    });
+  }
+
+  /** Starts every waiting transaction that no earlier unfinished one conflicts with. */
+  private pump(): void {
+    for (let i = 0; i < this.queue.length; i++) {
+      const tx = this.queue[i]!;
+      if (tx.status !== 'waiting') continue;
+      let blocked = false;
+      for (let j = 0; j < i && !blocked; j++) blocked = tx.conflictsWith(this.queue[j]!);
+      if (!blocked) this.start(tx);
+    }
+  }
+
+  private start(tx: KvTransaction): void {
+    tx.status = 'running';
+    tx.node.after(tx.inc, 0, () => this.invoke(tx));
+  }
+
+  private invoke(tx: KvTransaction): void {
+    const fn = tx.fn;
+    tx.fn = null;
+    if (tx.status !== 'running' || fn === null) return;
+    let p: Promise<unknown>;
+    try {
+      p = Promise.resolve(fn(this.handle(tx)));
+    } catch (e) {
+      this.abort(tx, e, 'error');
+      return;
+    }
+    p.then(
+      (v) => {
+        if (tx.status !== 'running') return;
+        tx.fnDone = true;
+        tx.result = v;
+        this.maybeCommit(tx);
+      },
+      (e) => {
+        if (tx.status === 'running') this.abort(tx, e, 'error');
+      },
+    );
+  }
+
+  /** The KvTx handed to fn. */
+  private handle(tx: KvTransaction): KvTx {
+    return {
+      get: (store, key) => {
+        const k = checkKey(key, 'key');
+        return this.request(tx, store, false, () => {
+          const v = tx.read(this.tables.get(store), store, k);
+          return v === undefined ? undefined : copyValue(v);
+        });
+      },
+      put: (store, key, value) => {
+        const k = checkKey(key, 'key');
+        const copy = copyValue(value);
+        return this.request(tx, store, true, () => void tx.buffer(store).set(k, copy));
+      },
+      delete: (store, key) => {
+        const k = checkKey(key, 'key');
+        return this.request(tx, store, true, () => void tx.buffer(store).set(k, DELETED));
+      },
+      keys: (store, range) => {
+        const lower = range?.lower === undefined ? undefined : checkKey(range.lower, 'range.lower');
+        const upper = range?.upper === undefined ? undefined : checkKey(range.upper, 'range.upper');
+        return this.request(tx, store, false, () => tx.keys(this.tables.get(store), store, lower, upper));
+      },
+      abort: () => this.userAbort(tx),
+    };
+  }
+
+  /** Why `tx` cannot take an operation on `store` now, or null. */
+  private opProblem(tx: KvTransaction, store: string, write: boolean): EnvError | null {
+    if (tx.status === 'done') return new EnvError('EABORT', `transaction ${tx.id} is finished`);
+    if (tx.status !== 'running' || tx.fnDone) return new EnvError('ESTATE', `transaction ${tx.id} is committing`);
+    if (!tx.stores.has(store)) return new EnvError('ESTATE', `store '${String(store)}' is not in transaction ${tx.id}'s scope`);
+    if (write && tx.mode === 'readonly') return new EnvError('ESTATE', `write in readonly transaction ${tx.id}`);
+    return null;
+  }
+
+  /**
+   * One operation inside `tx`, completing after its latency. Its promise is marked handled, like an
+   * IndexedDB request: a fire-and-forget put whose transaction aborts is not an unhandled rejection.
+   */
+  private request<T>(tx: KvTransaction, store: string, write: boolean, effect: () => T): Promise<T> {
+    if (!tx.node.isLive(tx.inc)) return NEVER;
+    const problem = this.opProblem(tx, store, write);
+    let p: Promise<T>;
+    if (problem !== null) p = Promise.reject(problem);
+    else {
+      tx.inflight++;
+      p = new Promise<T>((resolve, reject) => {
+        tx.node.after(tx.inc, this.jittered(this.spec.opUs), () => {
+          tx.inflight--;
+          if (tx.status !== 'running') reject(new EnvError('EABORT', `transaction ${tx.id} was aborted`));
+          else resolve(effect());
+          this.maybeCommit(tx);
+        });
+      });
+    }
+    p.catch(noop);
+    return p;
+  }
+
+  private maybeCommit(tx: KvTransaction): void {
+    if (tx.status !== 'running' || !tx.fnDone || tx.inflight > 0) return;
+    tx.status = 'committing';
+    const us = tx.mode === 'readonly' ? this.spec.commitUs : tx.durability === 'strict' ? this.spec.strictCommitUs : this.spec.commitUs;
+    tx.node.after(tx.inc, this.jittered(us), () => this.commit(tx));
+  }
+
+  private jittered(us: number): number {
+    const j = this.spec.jitter;
+    return j === 0 ? us : us * (1 + j * (2 * this.latencyRng.float() - 1));
+  }
+
+  // ---------------------------------------------------------------- commit and abort
+
+  private commit(tx: KvTransaction): void {
+    if (tx.status !== 'committing') return;
+    if (tx.mode === 'readonly') {
+      this.finish(tx);
+      return;
+    }
+    const target = [...tx.stores].join(',');
+    const fault = this.sim.intercept({ area: 'kv', op: 'commit', node: tx.node.id, device: this.deviceId, target });
+    if (fault !== null && this.commitFault(tx, fault)) return;
+    const growth = this.growth(tx);
+    const disk = this.disk();
+    if (disk !== undefined && growth > 0 && growth > disk.freeBytes()) {
+      return this.abort(tx, new EnvError('ENOSPC', `commit of transaction ${tx.id}: disk full (DiskSpec.capacityBytes)`), 'ENOSPC');
+    }
+    this.apply(tx);
+    this.finish(tx);
+  }
+
+  /**
+   * Applies an injected fault at commit; returns true when the commit went no further. An error aborts;
+   * a crash (or a torn write, which means nothing to a kv store) crashes the node before or after the
+   * commit applies; a bitflip does nothing here.
+   */
+  private commitFault(tx: KvTransaction, fault: FaultAction): boolean {
+    const action = fault.type === 'error' ? `error:${fault.code}` : fault.type === 'crash' ? `crash:${fault.when}` : fault.type;
+    this.sim.trace.emit(tx.node.id, 'kv.fault', { tx: tx.id, action });
+    if (fault.type === 'bitflip') return false;
+    if (fault.type === 'error') {
+      this.abort(tx, new EnvError(fault.code, `commit of transaction ${tx.id}: injected fault`), fault.code);
+      return true;
+    }
+    if (fault.type === 'crash' && fault.when === 'after') {
+      this.apply(tx);
+      this.remove(tx);
+    }
+    this.sim.crash(tx.node.id);
+    this.pump();
+    return true;
+  }
+
+  /** Bytes the commit adds (negative when it frees space). */
+  private growth(tx: KvTransaction): number {
+    let n = 0;
+    for (const [store, writes] of tx.writes) {
+      const table = this.tables.get(store);
+      for (const [k, w] of writes) {
+        const before = table?.get(k);
+        if (before !== undefined) n -= keySize(k) + valueSize(before);
+        if (w !== DELETED) n += keySize(k) + valueSize(w);
+      }
+    }
+    return n;
+  }
+
+  /** Applies a readwrite transaction's writes and records its durability. */
+  private apply(tx: KvTransaction): void {
+    const growth = this.growth(tx);
+    const undo: Undo[] = [];
+    let puts = 0;
+    let deletes = 0;
+    for (const [store, writes] of tx.writes) {
+      const table = this.table(store);
+      for (const [key, w] of writes) {
+        const before = w === DELETED ? table.delete(key) : table.set(key, w);
+        undo.push({ store, key, before });
+        if (w === DELETED) deletes++;
+        else puts++;
+      }
+    }
+    this.addBytes(growth);
+    this.sim.trace.emit(tx.node.id, 'kv.commit', { tx: tx.id, stores: [...tx.stores], puts, deletes, durability: tx.durability });
+    if (tx.durability === 'strict') this.makeDurable(tx.id);
+    else if (undo.length > 0) {
+      this.volatile.push({ tx: tx.id, undo, bytes: growth });
+      this.armFlush();
+    }
+  }
+
+  private finish(tx: KvTransaction): void {
+    this.remove(tx);
+    tx.resolve(tx.result);
+    this.pump();
+  }
+
+  private abort(tx: KvTransaction, error: unknown, reason: string): void {
+    this.remove(tx);
+    this.sim.trace.emit(tx.node.id, 'kv.abort', { tx: tx.id, reason });
+    tx.reject(error instanceof Error ? error : new Error(String(error)));
+    this.pump();
+  }
+
+  private userAbort(tx: KvTransaction): void {
+    if (tx.status === 'done' || !tx.node.isLive(tx.inc)) return;
+    if (tx.status === 'committing') throw new EnvError('ESTATE', `transaction ${tx.id} is already committing`);
+    this.abort(tx, new EnvError('EABORT', `transaction ${tx.id} aborted by tx.abort()`), 'abort');
+  }
+
+  private remove(tx: KvTransaction): void {
+    tx.status = 'done';
+    tx.fn = null;
+    const i = this.queue.indexOf(tx);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  /** A node went down: its unfinished transactions end without applying anything or settling. */
+  private abortNode(node: SimNode): void {
+    const mine = this.queue.filter((tx) => tx.node === node);
+    if (mine.length === 0) return;
+    for (const tx of mine) {
+      this.remove(tx);
+      this.sim.trace.emit(node.id, 'kv.abort', { tx: tx.id, reason: 'crash' });
+    }
+    this.pump();
+  }
+
+  // ---------------------------------------------------------------- durability
+
+  private armFlush(): void {
+    if (this.flushEvent !== null) return;
+    this.flushEvent = this.sim.scheduler.after(this.spec.flushMs * 1000, () => {
+      this.flushEvent = null;
+      const last = this.volatile[this.volatile.length - 1];
+      if (last !== undefined) this.makeDurable(last.tx);
+    });
+  }
+
+  /** Every commit up to `upTo` is durable now. */
+  private makeDurable(upTo: number): void {
+    if (this.volatile.length === 0) return;
+    this.volatile = [];
+    if (this.flushEvent !== null) this.sim.scheduler.cancel(this.flushEvent);
+    this.flushEvent = null;
+    this.sim.trace.emit('sim', 'kv.durable', { device: this.deviceId, upTo });
+  }
+
+  private resolvePowerLoss(): void {
+    const n = this.volatile.length;
+    const lost = this.chosenLoss ?? this.sim.stream(`kv/${this.deviceId}`).int(n + 1);
+    const lostFrom = lost > 0 ? this.volatile[n - lost]!.tx : null;
+    for (let i = n - 1; i >= n - lost; i--) this.undo(this.volatile[i]!);
+    this.volatile = [];
+    if (this.flushEvent !== null) this.sim.scheduler.cancel(this.flushEvent);
+    this.flushEvent = null;
+    this.sim.trace.emit('sim', 'kv.powerloss', { device: this.deviceId, lost, kept: n - lost, lostFrom });
+  }
+
+  private undo(v: Volatile): void {
+    for (let i = v.undo.length - 1; i >= 0; i--) {
+      const u = v.undo[i]!;
+      const table = this.table(u.store);
+      if (u.before === undefined) table.delete(u.key);
+      else table.set(u.key, u.before);
+    }
+    this.addBytes(-v.bytes);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private table(store: string): KvTable {
+    let t = this.tables.get(store);
+    if (t === undefined) {
+      t = new KvTable();
+      this.tables.set(store, t);
+    }
+    return t;
+  }
+
+  private disk(): SimDisk | undefined {
+    return this.sim.devices.get(this.deviceId)?.disk;
+  }
+
+  private addBytes(delta: number): void {
+    if (delta === 0) return;
+    this.usedBytes += delta;
+    this.disk()?.setExternalBytes('kv', this.usedBytes);
+  }
+
+  // ---------------------------------------------------------------- introspection and exploration
+
+  /** Ids of committed relaxed transactions not durable yet, oldest first. */
+  volatileTxs(): number[] {
+    return this.volatile.map((v) => v.tx);
+  }
+
+  /**
+   * Cuts the device's power (every node on it goes down), losing exactly the last `lost` not-yet-durable
+   * relaxed commits (0..volatileTxs().length).
+   */
+  powerLossWith(lost: number): void {
+    const n = this.volatile.length;
+    if (!Number.isInteger(lost) || lost < 0 || lost > n) throw new RangeError(`lost must be an integer in 0..${n}, got ${lost}`);
+    this.chosenLoss = lost;
+    try {
+      this.sim.powerLoss(this.deviceId);
+    } finally {
+      this.chosenLoss = null;
+    }
+  }
+
+  /** What processes see: store -> key -> copy of value. */
+  visibleSnapshot(): KvSnapshot {
+    const out: KvSnapshot = new Map();
+    for (const name of [...this.tables.keys()].sort()) out.set(name, this.tables.get(name)!.toMap());
+    return out;
+  }
+
+  /** What survives any power loss: the visible state without the not-yet-durable relaxed commits. */
+  durableSnapshot(): KvSnapshot {
+    const clones = new Map<string, KvTable>();
+    for (const [name, t] of this.tables) clones.set(name, t.clone());
+    for (let i = this.volatile.length - 1; i >= 0; i--) {
+      const undo = this.volatile[i]!.undo;
+      for (let k = undo.length - 1; k >= 0; k--) {
+        const u = undo[k]!;
+        const t = clones.get(u.store)!;
+        if (u.before === undefined) t.delete(u.key);
+        else t.set(u.key, u.before);
+      }
+    }
+    const out: KvSnapshot = new Map();
+    for (const name of [...clones.keys()].sort()) out.set(name, clones.get(name)!.toMap());
+    return out;
+  }
+
+  /** Approximate bytes of stored keys and values (counted against the disk's capacity). */
+  bytesUsed(): number {
+    return this.usedBytes;
+  }
+}
+
+/** The scope as a set; throws a TypeError naming what is wrong. */
+function checkScope(stores: readonly string[]): Set<string> {
+  if (!Array.isArray(stores) || stores.length === 0) throw new TypeError('stores must be a non-empty array of store names');
+  for (const s of stores) {
+    if (typeof s !== 'string' || s === '') throw new TypeError(`stores must hold non-empty strings, got ${JSON.stringify(s)}`);
+  }
+  return new Set(stores);
 }
