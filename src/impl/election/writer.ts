@@ -175,7 +175,8 @@ export class SingleWriter {
     this.closed = true;
     for (const u of this.unsubs) u();
     for (const p of [...this.pending.values()]) {
-      this.fail(p, new WriteError('ECLOSED', !p.maybeApplied, `tab closed with write ${p.id} pending`));
+      // A write being applied locally right now may still commit: not definite.
+      this.fail(p, new WriteError('ECLOSED', !p.maybeApplied && !p.applying, `tab closed with write ${p.id} pending`));
     }
   }
 
@@ -281,6 +282,8 @@ export class SingleWriter {
     this.flushing = true;
     this.inflightCount++;
     try {
+      await Promise.resolve(); // writes submitted in the same turn join the first batch
+
       while (this.flushQueue.length > 0) {
         const batch = this.flushQueue.splice(0, FLUSH_BATCH_MAX);
         if (!this.d.election.canWrite()) {

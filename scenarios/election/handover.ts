@@ -1,0 +1,138 @@
+/**
+ * Election handover scenarios: a leader that freezes past its lease, crashes in the middle of a forwarded
+ * write, loses its lock while still writing, has its wall clock jump back, and rolling restarts.
+ */
+import type { ElectionTabHandle } from '../../src/impl/election/tab.ts';
+import type { ScenarioContext } from '../../src/scenario/types.ts';
+import { electionScenario, steadyWrites, writeAt } from './_common.ts';
+
+const three = ['A', 'B', 'C'];
+const two = ['A', 'B'];
+/** A starts first so that it deterministically leads first. */
+const aFirst = { B: 100, C: 100 };
+
+/** A write at `tab` every `everyMs` in [fromMs, toMs). */
+function writesAt(ctx: ScenarioContext, tab: string, fromMs: number, toMs: number, everyMs: number): void {
+  for (let t = fromMs; t < toMs; t += everyMs) ctx.at(t, () => writeAt(ctx, tab));
+}
+
+/** `count` writes at `tab` at once, then `thief` takes the lock a few hundred µs later (mid-flush). */
+function burstThenSteal(ctx: ScenarioContext, atMs: number, tab: string, thief: string, count: number): void {
+  ctx.at(atMs, () => {
+    for (let k = 0; k < count; k++) writeAt(ctx, tab);
+  });
+  ctx.at(atMs + 0.3, () => ctx.handle<ElectionTabHandle>(thief)?.takeOver());
+}
+
+/** Restarts every tab in turn: even steps close the tab cleanly (handover by release), odd steps crash it. */
+function rollingRestarts(ctx: ScenarioContext, tabs: readonly string[], fromMs: number, everyMs: number, steps: number): void {
+  for (let i = 0; i < steps; i++) {
+    const tab = tabs[i % tabs.length]!;
+    const at = fromMs + i * everyMs;
+    ctx.at(at, () => {
+      const h = ctx.handle<ElectionTabHandle>(tab);
+      if (h === null) return;
+      if (i % 2 === 1) {
+        ctx.sim.crash(tab);
+        ctx.at(ctx.nowMs() + 300, () => ctx.sim.start(tab));
+        return;
+      }
+      void h.close().then(() => {
+        ctx.sim.stop(tab);
+        ctx.at(ctx.nowMs() + 300, () => ctx.sim.start(tab));
+      });
+    });
+  }
+}
+
+export default [
+  electionScenario({
+    name: 'election-leader-paused',
+    description: 'The leader freezes for three leases while the others take over, then resumes under load: it must find out it is no longer leader before it writes.',
+    suites: ['smoke', 'ci', 'default'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => {
+      steadyWrites(ctx, three, 200, 7_000, 20);
+      writesAt(ctx, 'A', 200, 7_000, 10);
+    },
+    faults: { events: [{ kind: 'pause', atMs: 1_500, node: 'A', durationMs: 3_000 }] },
+    durationMs: 8_000,
+  }),
+  electionScenario({
+    name: 'election-leader-crash-mid-forward',
+    description: 'The leader crashes after applying a forwarded write and before replying; the follower retries and the write is applied exactly once.',
+    suites: ['smoke', 'ci', 'default'],
+    tabs: two,
+    mode: 'lease',
+    startAtMs: { B: 300 },
+    workload: (ctx) => writesAt(ctx, 'B', 1_000, 6_000, 100),
+    faults: {
+      events: [
+        {
+          kind: 'crash',
+          node: 'A',
+          trigger: { node: 'A', area: 'bus', op: 'post', nth: 1, target: 'election.reply' },
+          when: 'before',
+          restartAfterMs: 2_000,
+        },
+      ],
+    },
+    durationMs: 7_000,
+  }),
+  electionScenario({
+    name: 'election-lock-stolen-mid-write',
+    description: 'Lock mode: a tab steals the lock while the holder is flushing a batch; the rest of the batch must be fenced, and retried through the new leader.',
+    suites: ['smoke', 'ci', 'default'],
+    tabs: two,
+    mode: 'lock',
+    startAtMs: { B: 100 },
+    workload: (ctx) => {
+      burstThenSteal(ctx, 1_000, 'A', 'B', 24);
+      burstThenSteal(ctx, 2_000, 'B', 'A', 24);
+      burstThenSteal(ctx, 3_000, 'A', 'B', 24);
+      burstThenSteal(ctx, 4_000, 'B', 'A', 24);
+    },
+    durationMs: 5_000,
+  }),
+  electionScenario({
+    name: 'election-clock-jump-back',
+    description: "The leader's wall clock jumps back 5 s while tabs run with skewed and drifting clocks; leases on the monotonic clock are unaffected.",
+    suites: ['smoke', 'ci', 'default'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    clocks: { B: { offsetMs: 300 }, C: { driftPpm: 2_000, offsetMs: -700 } },
+    workload: (ctx) => {
+      writesAt(ctx, 'A', 200, 5_000, 10);
+      steadyWrites(ctx, three, 200, 5_000, 50);
+    },
+    faults: { events: [{ kind: 'clockJump', atMs: 2_000, node: 'A', deltaMs: -5_000 }] },
+    durationMs: 6_000,
+  }),
+  electionScenario({
+    name: 'election-rolling-restarts',
+    description: 'Every tab is restarted in turn (clean close, then crash) under a steady write load; leadership hands over each time and no write is lost or applied twice.',
+    suites: ['smoke', 'ci', 'default'],
+    tabs: three,
+    mode: 'lease',
+    workload: (ctx) => {
+      steadyWrites(ctx, three, 100, 12_000, 20);
+      rollingRestarts(ctx, three, 1_500, 1_800, 6);
+    },
+    durationMs: 13_000,
+  }),
+  electionScenario({
+    name: 'election-rolling-restarts-lock',
+    description: 'Rolling restarts (clean close, then crash) of three tabs in lock mode under a steady write load.',
+    suites: ['ci'],
+    tabs: three,
+    mode: 'lock',
+    workload: (ctx) => {
+      steadyWrites(ctx, three, 100, 12_000, 20);
+      rollingRestarts(ctx, three, 1_500, 1_800, 6);
+    },
+    durationMs: 13_000,
+  }),
+];
