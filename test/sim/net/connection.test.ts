@@ -189,6 +189,41 @@ describe('connections: connect outcomes', () => {
     expect(sim.node('D').status).toBe('down');
     expect(log.values('S.sendError')).toEqual(['EIO']);
   });
+  it('abandons a handshake whose SYN-ACK cannot get back: the caller times out, the acceptor is reset', async () => {
+    const sim = newSim(FIXED);
+    const log = new Log(sim);
+    sim.addNode('S', { program: recordingServer(log, 'S') });
+    sim.addNode('C', { program: async (env) => void (await connectLogged(env, log, 'C', 'S', 300)) });
+    sim.network.partition(['S'], ['C'], { oneWay: true });
+    sim.start('S');
+    sim.start('C');
+    await runMs(sim, 1000);
+    expect(log.of('C.error')).toEqual([{ t: 300_000, what: 'C.error', value: 'ETIMEDOUT' }]);
+    expect(log.values('S.accept')).toEqual(['C']);
+    expect(log.of('S.close')).toEqual([{ t: 305_000, what: 'S.close', value: 'reset' }]);
+    expect(records(sim, 'net.reset').map((r) => r.data)).toEqual([{ conn: 'c1', reason: 'abandoned' }]);
+  });
+
+  it('a crash injected after a send takes the sender down; the message dies with it and the peer is reset', async () => {
+    const sim = newSim(FIXED);
+    const log = new Log(sim);
+    sim.addInterceptor((op) => (op.area === 'net' && op.op === 'send' ? { type: 'crash', when: 'after' } : null));
+    sim.addNode('S', { program: recordingServer(log, 'S') });
+    sim.addNode('C', {
+      program: async (env) => {
+        const conn = (await connectLogged(env, log, 'C', 'S'))!;
+        conn.send('last words');
+        conn.send('never sent'); // the incarnation is dead: does nothing
+      },
+    });
+    sim.start('S');
+    sim.start('C');
+    await runMs(sim, 1000);
+    expect(sim.node('C').status).toBe('down');
+    expect(log.of('S.msg')).toEqual([]);
+    expect(log.of('S.close')).toEqual([{ t: 15_000, what: 'S.close', value: 'reset' }]);
+    expect(records(sim, 'net.send', 'C')).toHaveLength(1);
+  });
 });
 
 describe('connections: close', () => {
