@@ -10,7 +10,7 @@ import type { Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
 import type { NetCore } from './core.ts';
 import type { Link } from './link.ts';
-import { copyMessage, messageBytes, messageType } from './value.ts';
+import { copyValue, messageBytes, messageType } from '../value.ts';
 
 /** A datagram on its way. */
 export interface Datagram {
@@ -65,7 +65,7 @@ function transmit(core: NetCore, link: Link, dg: Datagram): void {
   if (rng.chance(f.dupRate)) {
     core.stats.duplicated++;
     core.sim.trace.emit(dg.from, 'net.dup', { dgram: dg.id, to: dg.to });
-    const again = copyMessage(dg.message);
+    const again = copyValue(dg.message);
     core.sim.scheduler.after(link.latencyUs(rng), () => arrive(core, dg, again));
   }
 }

@@ -9,9 +9,9 @@ import type { SimNode } from '../node.ts';
 import type { Conn } from './connection.ts';
 import type { NetCore } from './core.ts';
 import { decideFault } from './fault.ts';
-import { Fifo } from './fifo.ts';
+import { Fifo } from '../fifo.ts';
 import type { Packet, Side } from './pipe.ts';
-import { copyMessage } from './value.ts';
+import { copyValue } from '../value.ts';
 
 /** One end of a connection: the `Connection` a node holds. */
 export class ConnEnd implements Connection {
@@ -51,7 +51,7 @@ export class ConnEnd implements Connection {
   send(message: Value): void {
     if (!this.live) return;
     if (this.closed) throw new EnvError('ECLOSED', `connection ${this.id} to '${this.peer}' is closed`);
-    const copy = copyMessage(message);
+    const copy = copyValue(message);
     const decision = decideFault(this.core, this.node, 'send', this.peer);
     if (decision === 'stop') return;
     this.conn.sendData(this.side, copy);

@@ -9,7 +9,7 @@ import type { NetCore } from './core.ts';
 import { sendDatagram } from './datagram.ts';
 import { decideFault } from './fault.ts';
 import { positive } from './spec.ts';
-import { copyMessage } from './value.ts';
+import { copyValue } from '../value.ts';
 
 const NEVER = new Promise<never>(() => {});
 
@@ -69,7 +69,7 @@ export class NetFacet implements Net {
   sendDatagram(to: string, message: Value): void {
     if (!this.live) return;
     if (typeof to !== 'string') throw new TypeError(`sendDatagram: 'to' must be a node id, got ${typeof to}`);
-    const copy = copyMessage(message);
+    const copy = copyValue(message);
     const decision = decideFault(this.core, this.node, 'datagram', to);
     if (decision === 'stop') return;
     sendDatagram(this.core, this.node, to, copy);

@@ -5,7 +5,7 @@
  */
 import type { Rng } from '../rng.ts';
 import type { Datagram } from './datagram.ts';
-import { Fifo } from './fifo.ts';
+import { Fifo } from '../fifo.ts';
 import type { LinkFaults } from './spec.ts';
 
 /** A tail or jitter draw is capped at this many times its mean (an explicit bound on latency). */

@@ -35,7 +35,7 @@ import { checkLinkFaults, positive, type LinkFaults, type NetSpec } from './spec
 
 export type { LinkFaults, NetSpec } from './spec.ts';
 export type { NetStats } from './core.ts';
-export { MessageCopyError } from './value.ts';
+export { ValueCloneError } from '../value.ts';
 
 /** Options of a partition. */
 export interface PartitionOptions {

@@ -11,7 +11,7 @@
 import type { Value } from '../../impl/env.ts';
 import type { Conn } from './connection.ts';
 import type { NetCore } from './core.ts';
-import { Fifo } from './fifo.ts';
+import { Fifo } from '../fifo.ts';
 import type { Link } from './link.ts';
 
 /** Packet kinds: application data, and the handshake and teardown controls. */

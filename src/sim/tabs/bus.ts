@@ -26,8 +26,8 @@ import type { SimNode } from '../node.ts';
 import type { Rng } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 import type { FaultAction } from '../types.ts';
-import { Fifo } from './fifo.ts';
-import { copyValue, messageType } from './value.ts';
+import { Fifo } from '../fifo.ts';
+import { copyValue, messageType } from '../value.ts';
 
 /** Options of a device's tab bus (all optional). */
 export interface BusOptions {

@@ -1,6 +1,7 @@
 /**
  * A first-in first-out queue with O(1) push and shift (an array and a head index, compacted when the
- * consumed prefix dominates). Used for connection pipes and handler buffers, which may hold many items.
+ * consumed prefix dominates). Used for connection pipes, handler buffers and tab inboxes, which may hold many items
+ * (`Array.prototype.shift` is O(n)).
  */
 
 /** A FIFO queue. */

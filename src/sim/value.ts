@@ -1,21 +1,22 @@
 /**
- * Copying network messages: the sender and the receiver must never share objects, as if the message had
- * been serialised on the wire. This is a structured clone restricted to the Env seam's `Value` type
- * (null, booleans, numbers, strings, Uint8Array, arrays and plain objects), about 10x faster than
- * `structuredClone` for small messages, and it rejects what a wire format could not carry.
+ * Copying messages (network, tab bus): the sender and the receivers must never share objects, as if the
+ * message had been serialised on the wire or structured-cloned by BroadcastChannel. This is a structured
+ * clone restricted to the Env seam's `Value` type (null, booleans, numbers, strings, Uint8Array, arrays and
+ * plain objects), about 10x faster than `structuredClone` for small messages, and it rejects what a wire
+ * format could not carry (as the browser's DataCloneError).
  */
-import type { Value } from '../../impl/env.ts';
+import type { Value } from '../impl/env.ts';
 
 /** Nesting depth a message may have (also stops cyclic objects). */
-export const MESSAGE_DEPTH_MAX = 64;
+export const VALUE_DEPTH_MAX = 64;
 
 /** A message is not a `Value`; the message names the offending part (e.g. `message.items[2].at`). */
-export class MessageCopyError extends TypeError {
-  override name = 'MessageCopyError';
+export class ValueCloneError extends TypeError {
+  override name = 'ValueCloneError';
 }
 
-/** A deep copy of `message`; throws MessageCopyError naming the path of any part that is not a Value. */
-export function copyMessage(message: Value): Value {
+/** A deep copy of `message`; throws ValueCloneError naming the path of any part that is not a Value. */
+export function copyValue(message: Value): Value {
   return copyAt(message, []);
 }
 
@@ -23,16 +24,16 @@ function copyAt(value: unknown, keys: (string | number)[]): Value {
   if (value === null) return null;
   const kind = typeof value;
   if (kind === 'string' || kind === 'boolean' || kind === 'number') return value as Value;
-  if (kind !== 'object') throw new MessageCopyError(`${pathOf(keys)} is a ${kind}, which is not a Value`);
-  if (keys.length >= MESSAGE_DEPTH_MAX) {
-    throw new MessageCopyError(`${pathOf(keys)} is nested deeper than ${MESSAGE_DEPTH_MAX} levels (a cycle?)`);
+  if (kind !== 'object') throw new ValueCloneError(`${pathOf(keys)} is a ${kind}, which is not a Value`);
+  if (keys.length >= VALUE_DEPTH_MAX) {
+    throw new ValueCloneError(`${pathOf(keys)} is nested deeper than ${VALUE_DEPTH_MAX} levels (a cycle?)`);
   }
   if (value instanceof Uint8Array) return value.slice();
   if (Array.isArray(value)) return copyArray(value, keys);
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-    throw new MessageCopyError(`${pathOf(keys)} is a ${name}, which is not a Value (use plain objects)`);
+    throw new ValueCloneError(`${pathOf(keys)} is a ${name}, which is not a Value (use plain objects)`);
   }
   return copyObject(value as Record<string, unknown>, keys);
 }
