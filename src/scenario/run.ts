@@ -71,12 +71,16 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
 
   const monitors = (scenario.models ?? []).map((m) => new ModelMonitor(m, sim));
   for (const m of monitors) m.attach(sim.trace);
-  sim.trace.on('*', (rec) => {
-    if (rec.kind.startsWith('fault.')) {
+  // State-by-fault coverage: every applied fault ('fault.<kind>', not the injector's bookkeeping records)
+  // is noted against the state each model instance is in at that moment.
+  const bookkeeping = new Set(['fault.arm', 'fault.end', 'fault.heal']);
+  if (monitors.length > 0) {
+    sim.trace.on('*', (rec) => {
+      if (rec.node !== 'fault' || bookkeeping.has(rec.kind)) return;
       const kind = rec.kind.slice(6);
       for (const m of monitors) m.noteFault(kind);
-    }
-  });
+    });
+  }
   for (const c of scenario.checks ?? []) c.setup?.(ctx);
 
   for (const n of scenario.topology.nodes) {
