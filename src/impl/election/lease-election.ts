@@ -135,6 +135,12 @@ export class LeaseElection implements Election {
     }
   }
 
+  /** How much longer the lease is good by this tab's own reckoning, ms (what it believes, variants included). */
+  private remainingMs(): number {
+    if (this.wallLease) return this.validUntilWall - this.deps.clock.now();
+    return this.validUntilMono - this.deps.clock.monotonic();
+  }
+
   private leaseValid(): boolean {
     if (this.neverStepDown) return true;
     if (this.wallLease) return this.deps.clock.now() < this.validUntilWall;
@@ -220,7 +226,7 @@ export class LeaseElection implements Election {
     if (this.closed) return void (await this.stepDown('closing', true));
     if (!this.leaseValid()) return void (await this.stepDown('lease-expired', true));
     this.current = 'leader';
-    this.deps.report.leader(epoch);
+    this.deps.report.leader(epoch, this.remainingMs());
     this.deps.bus.post(ELECTION_CHANNEL, { type: 'leader', holder: this.deps.nodeId, epoch });
     this.emit({ type: 'leader', epoch });
   }
@@ -242,7 +248,7 @@ export class LeaseElection implements Election {
     if (ok) {
       this.validUntilMono = t0Mono + leaseValidityMs(this.s);
       this.validUntilWall = t0Wall + this.s.leaseMs;
-      this.deps.report.renewed(epoch);
+      this.deps.report.renewed(epoch, this.remainingMs());
     } else if (!this.neverStepDown) {
       await this.stepDown('lease-lost');
     }

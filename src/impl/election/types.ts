@@ -29,10 +29,13 @@ export interface ElectionReporter {
   lost(reason: string): void;
   /** Won epoch `epoch` (it is durably recorded); not acting yet: the store is fenced next. */
   acquired(epoch: number, mode: string): void;
-  /** The store is fenced at `epoch`: acting as leader from now on. */
-  leader(epoch: number): void;
-  /** Leadership renewed (lease mode). */
-  renewed(epoch: number): void;
+  /**
+   * The store is fenced at `epoch`: acting as leader from now on. `validMs`: for how much longer (ms, by
+   * this tab's own reckoning) its lease is good, when leadership is a lease.
+   */
+  leader(epoch: number, validMs?: number): void;
+  /** Lease renewed; `validMs` as for `leader`. */
+  renewed(epoch: number, validMs: number): void;
   /** Stops acting as leader now; in-flight writes may still finish (they are fenced if stale). */
   stepDown(epoch: number, reason: StepDownReason): void;
   /** Back to follower (in-flight writes drained, lease released if closing). */

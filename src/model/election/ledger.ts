@@ -9,8 +9,10 @@
  *   acquired e (and from a single tab).
  * - invariant:exactly-once — a value is in the store's log at most once; a write acknowledged to its
  *   caller is in it exactly once; a write that failed with a definite error is not in it.
- * - invariant:lease-exclusive (lease mode only) — a tab never begins a leader write with epoch e once a
- *   higher epoch was acquired: a lease holder finds out it was deposed before it writes.
+ * - invariant:lease-exclusive (lease mode only) — no tab acquires an epoch while another tab's lease is
+ *   still good by that tab's own reckoning ('election.leader' / 'election.renewed' carry `validMs`, read
+ *   with a 1% allowance for clock rate), and a tab never begins a leader write with epoch e once a higher
+ *   epoch was acquired: a lease holder finds out it was deposed before it writes.
  *
  * The store's log is reconstructed from 'store.fence' / 'store.write' records {seq, epoch, writer,
  * value}: they are emitted inside the store's serialised transactions, so a record for a seq that was
@@ -31,6 +33,7 @@ export interface Violation {
 export const LEDGER_KINDS: readonly string[] = [
   'election.acquired',
   'election.leader',
+  'election.renewed',
   'election.stepdown',
   'node.crash',
   'node.stop',
@@ -48,6 +51,9 @@ export interface LedgerOptions {
   deviceOf(node: string): string;
 }
 
+/** A lease belief of `validMs` is read as ending after validMs * 0.99 of true time (clock rates differ). */
+const BELIEF_ALLOWANCE = 0.99;
+
 interface LogEntry {
   seq: number;
   epoch: number;
@@ -64,6 +70,8 @@ class DeviceView {
   maxAcquiredBy = '';
   /** Tab -> epoch it currently leads with (per the trace). */
   readonly leaders = new Map<string, number>();
+  /** Tab -> the lease it believes it holds: epoch and the true time (µs) its belief ends. */
+  readonly beliefs = new Map<string, { epoch: number; endUs: number }>();
   readonly log: LogEntry[] = [];
   /** prefixMax[i] = highest epoch among log[0..i]. */
   readonly prefixMax: number[] = [];
@@ -120,12 +128,20 @@ export class ElectionLedger {
         return this.acquired(rec.node, num(d.epoch), rec);
       case 'election.leader':
         this.view(this.options.deviceOf(rec.node)).leaders.set(rec.node, num(d.epoch));
+        this.believe(rec);
+        return null;
+      case 'election.renewed':
+        this.believe(rec);
         return null;
       case 'election.stepdown':
       case 'node.crash':
-      case 'node.stop':
-        if (rec.node !== 'sim') this.view(this.options.deviceOf(rec.node)).leaders.delete(rec.node);
+      case 'node.stop': {
+        if (rec.node === 'sim') return null;
+        const v = this.view(this.options.deviceOf(rec.node));
+        v.leaders.delete(rec.node);
+        v.beliefs.delete(rec.node);
         return null;
+      }
       case 'writer.begin':
         return this.writeBegins(rec.node, num(d.epoch), rec);
       case 'store.fence':
@@ -139,8 +155,35 @@ export class ElectionLedger {
     }
   }
 
+  /** Records how long the tab believes its lease is good (clock rates may differ by 1%: read it shorter). */
+  private believe(rec: TraceRecord): void {
+    const validMs = rec.data.validMs;
+    if (typeof validMs !== 'number') return;
+    const endUs = rec.t + validMs * 1000 * BELIEF_ALLOWANCE;
+    this.view(this.options.deviceOf(rec.node)).beliefs.set(rec.node, { epoch: num(rec.data.epoch), endUs });
+  }
+
+  /** A tab acquiring `epoch` while another still believes in its lease of an older epoch. */
+  private overlapping(v: DeviceView, tab: string, epoch: number, rec: TraceRecord): Violation | null {
+    if (!this.options.leaseExclusive) return null;
+    for (const [other, b] of v.beliefs) {
+      if (other === tab || b.epoch >= epoch || b.endUs <= rec.t) continue;
+      return {
+        check: 'invariant:lease-exclusive',
+        message:
+          `'${tab}' acquired epoch ${epoch} (trace #${rec.i}) while '${other}' still held the lease of epoch ${b.epoch} ` +
+          `by its own reckoning for ${Math.round((b.endUs - rec.t) / 1000)} ms more: two tabs believed they held the lease`,
+        node: tab,
+        details: { epoch, other, otherEpoch: b.epoch, overlapUs: b.endUs - rec.t },
+      };
+    }
+    return null;
+  }
+
   private acquired(tab: string, epoch: number, rec: TraceRecord): Violation | null {
     const v = this.view(this.options.deviceOf(tab));
+    const overlap = this.overlapping(v, tab, epoch, rec);
+    if (overlap !== null) return overlap;
     const holder = v.acquiredBy.get(epoch);
     if (holder !== undefined && holder !== tab) {
       return {
