@@ -16,45 +16,61 @@ import type { DiskImage } from './spec.ts';
 
 const EMPTY = new Uint8Array(0);
 
-/** A byte buffer that grows in place, used while many ops land on one file. */
-class GrowBuf {
-  private bytes: Uint8Array;
+/**
+ * The contents of one file while ops land on it at a power loss. It shares immutable arrays as long as
+ * it can (a landed writeFile, or a write covering the whole file, needs no copy) and switches to a
+ * private buffer that grows in place once an op changes part of it.
+ */
+class LandingBuf {
+  /** Immutable shared contents, while `own` is null. */
+  private shared: Uint8Array;
+  private own: Uint8Array | null = null;
   length: number;
 
   constructor(init: Uint8Array) {
-    this.bytes = new Uint8Array(Math.max(init.length, 64));
-    this.bytes.set(init);
+    this.shared = init;
     this.length = init.length;
   }
 
-  private ensure(n: number): void {
-    if (n <= this.bytes.length) return;
-    const next = new Uint8Array(Math.max(n, this.bytes.length * 2));
-    next.set(this.bytes.subarray(0, this.length));
-    this.bytes = next;
+  private ensure(n: number): Uint8Array {
+    let own = this.own;
+    if (own === null) {
+      own = new Uint8Array(Math.max(n, this.length, 64));
+      own.set(this.shared.subarray(0, this.length));
+    } else if (n > own.length) {
+      const next = new Uint8Array(Math.max(n, own.length * 2));
+      next.set(own.subarray(0, this.length));
+      own = next;
+    }
+    this.own = own;
+    return own;
   }
 
-  /** Writes `data` at `offset`, zero-filling any gap after the current end. */
+  /** Writes `data` (immutable) at `offset`, zero-filling any gap after the current end. */
   writeAt(offset: number, data: Uint8Array): void {
     const end = offset + data.length;
-    this.ensure(end);
-    if (offset > this.length) this.bytes.fill(0, this.length, offset);
-    this.bytes.set(data, offset);
+    if (offset === 0 && end >= this.length) {
+      this.shared = data;
+      this.own = null;
+      this.length = end;
+      return;
+    }
+    const own = this.ensure(end);
+    if (offset > this.length) own.fill(0, this.length, offset);
+    own.set(data, offset);
     if (end > this.length) this.length = end;
   }
 
   /** Sets the length, zero-filling when it grows. */
   setLength(n: number): void {
-    if (n > this.length) {
-      this.ensure(n);
-      this.bytes.fill(0, this.length, n);
-    }
+    if (n > this.length) this.ensure(n).fill(0, this.length, n);
     this.length = n;
   }
 
-  /** An exact-length immutable copy. */
+  /** The final contents, exact length, immutable. */
   freeze(): Uint8Array {
-    return this.bytes.slice(0, this.length);
+    if (this.own === null) return this.length === this.shared.length ? this.shared : this.shared.slice(0, this.length);
+    return this.own.slice(0, this.length);
   }
 }
 
@@ -167,7 +183,7 @@ function applyRename(image: DurableImage, op: EntryOp & { kind: 'rename' }, outc
 }
 
 /** Applies a landed or torn data op to a growing buffer. */
-function applyDataOp(buf: GrowBuf, op: DataOp, outcome: PendingOutcome, sectorSize: number): void {
+function applyDataOp(buf: LandingBuf, op: DataOp, outcome: PendingOutcome, sectorSize: number): void {
   if (outcome === 'lose') return;
   if (op.kind === 'truncate') {
     buf.setLength(op.length);
@@ -188,6 +204,13 @@ function applyDataOp(buf: GrowBuf, op: DataOp, outcome: PendingOutcome, sectorSi
   }
 }
 
+/** `base` with every op landed in order (what fsync makes durable); shares bytes where it can. */
+export function landAll(base: Uint8Array, ops: readonly DataOp[], sectorSize: number): Uint8Array {
+  const buf = new LandingBuf(base);
+  for (const op of ops) applyDataOp(buf, op, 'land', sectorSize);
+  return buf.freeze();
+}
+
 /**
  * The image after a power loss: `image` with each of `ops` applied per its outcome, in issue order,
  * then normalized. `image` itself is unchanged.
@@ -199,7 +222,7 @@ export function resolveCrash(
   sectorSize: number,
 ): DurableImage {
   const out = image.copy();
-  const bufs = new Map<number, GrowBuf>();
+  const bufs = new Map<number, LandingBuf>();
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     const outcome = outcomes[i]!;
@@ -207,7 +230,7 @@ export function resolveCrash(
     if (op.kind === 'write' || op.kind === 'writeFile' || op.kind === 'truncate') {
       let buf = bufs.get(op.ino);
       if (buf === undefined) {
-        buf = new GrowBuf(out.contentOf(op.ino));
+        buf = new LandingBuf(out.contentOf(op.ino));
         bufs.set(op.ino, buf);
       }
       applyDataOp(buf, op, outcome, sectorSize);

@@ -5,10 +5,14 @@
 /** The root directory. It always exists and is always durable. */
 export const ROOT = '/';
 
+/** Paths already found well-formed (bounded: cleared when full). */
+const known = new Set<string>();
+const KNOWN_MAX = 4096;
+
 /** Throws a TypeError naming `field` when `path` is not a well-formed absolute path. */
 export function checkPath(path: unknown, field: string): asserts path is string {
   if (typeof path !== 'string') throw new TypeError(`${field} must be a string, got ${typeof path}`);
-  if (path === ROOT) return;
+  if (path === ROOT || known.has(path)) return;
   if (!path.startsWith('/')) throw new TypeError(`${field} '${path}' must be absolute (start with '/')`);
   if (path.endsWith('/')) throw new TypeError(`${field} '${path}' must not end with '/'`);
   if (path.includes('\0')) throw new TypeError(`${field} must not contain NUL`);
@@ -17,6 +21,8 @@ export function checkPath(path: unknown, field: string): asserts path is string 
       throw new TypeError(`${field} '${path}' has an empty, '.' or '..' component`);
     }
   }
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.add(path);
 }
 
 /** The parent directory of a non-root path. */

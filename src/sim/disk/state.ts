@@ -8,9 +8,9 @@
  * ops applied in order; the visible namespace equals the durable one with the pending entry ops applied.
  */
 import type { FileStat } from '../../impl/env.ts';
-import { applyEntryOp, DurableImage, resolveCrash } from './image.ts';
+import { applyEntryOp, DurableImage, landAll, resolveCrash } from './image.ts';
 import { ancestorsOf, parentOf, ROOT } from './paths.ts';
-import { isDataOp, type EntryOp, type PendingOp, type PendingOutcome } from './pending.ts';
+import { isDataOp, type DataOp, type EntryOp, type PendingOp, type PendingOutcome } from './pending.ts';
 import type { QualifiedDiskSpec } from './spec.ts';
 import { diskError, VisibleFs, type VFile } from './visible.ts';
 
@@ -222,13 +222,14 @@ export class DiskState {
   doFsync(node: string, path: string): void {
     const f = this.visible.file(path, 'fsync');
     if (this.pendingByIno.has(f.ino)) {
-      const bytes = this.visible.readAll(f);
-      if (bytes.length > 0) this.durable.content.set(f.ino, bytes);
-      else this.durable.content.delete(f.ino);
+      const ops: DataOp[] = [];
       this.commitWhere(
         (op) => isDataOp(op) && op.ino === f.ino,
-        () => {},
+        (op) => ops.push(op as DataOp),
       );
+      const bytes = landAll(this.durable.contentOf(f.ino), ops, this.spec.sectorSize);
+      if (bytes.length > 0) this.durable.content.set(f.ino, bytes);
+      else this.durable.content.delete(f.ino);
     }
     this.emit(node, 'disk.fsync', { path });
   }
@@ -288,6 +289,15 @@ export class DiskState {
 
   // ---------------------------------------------------------------- power loss
 
+  /** Inodes with a pending data op that did not land whole: their visible contents are stale. */
+  private notFullyLanded(outcomes: readonly PendingOutcome[]): Set<number> {
+    const out = new Set<number>();
+    this.pending.forEach((op, i) => {
+      if (isDataOp(op) && outcomes[i] !== 'land') out.add(op.ino);
+    });
+    return out;
+  }
+
   /** What the durable image would become with these outcomes (nothing changes). */
   preview(outcomes: readonly PendingOutcome[]): DurableImage {
     return resolveCrash(this.durable, this.pending, outcomes, this.spec.sectorSize);
@@ -296,7 +306,7 @@ export class DiskState {
   /** Resolves a power loss with these outcomes: the result becomes durable and visible; nothing is pending. */
   powerLoss(outcomes: readonly PendingOutcome[]): void {
     this.durable = this.preview(outcomes);
-    this.visible.rebuild(this.durable);
+    this.visible.reconcile(this.durable, this.notFullyLanded(outcomes));
     this.pending = [];
     this.pendingByIno.clear();
     this.pendingByDir.clear();

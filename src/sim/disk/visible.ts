@@ -150,7 +150,49 @@ export class VisibleFs {
     return out;
   }
 
-  /** Replaces everything with the contents of a normalized durable image (after a power loss). */
+  /**
+   * Makes the visible state equal a normalized durable image after a power loss, redoing only what
+   * differs: entries that name another inode (or none), directories that appeared or vanished, and the
+   * contents of `touched` inodes (those with pending data ops). Every other inode's visible contents
+   * already equal its durable contents (the invariant in state.ts), so the cost follows the pending
+   * work, not the size of the disk.
+   */
+  reconcile(image: DurableImage, touched: ReadonlySet<number>): void {
+    for (const [p, f] of [...this.files]) if (image.files.get(p) !== f.ino) this.unlink(p);
+    const goneDirs = [...this.dirs].filter((d) => d !== ROOT && !image.dirs.has(d));
+    for (const d of goneDirs.sort((a, b) => depthOf(b) - depthOf(a))) {
+      this.vol.rmdirSync(d);
+      this.dirs.delete(d);
+    }
+    const newDirs = [...image.dirs].filter((d) => !this.dirs.has(d));
+    for (const d of newDirs.sort((a, b) => depthOf(a) - depthOf(b) || (a < b ? -1 : 1))) this.mkdir(d);
+    const byIno = new Map<number, { f: VFile; path: string }>();
+    for (const [p, f] of this.files) if (!byIno.has(f.ino)) byIno.set(f.ino, { f, path: p });
+    const written = new Set<number>();
+    for (const [p, ino] of image.files) {
+      if (this.files.has(p)) continue;
+      const other = byIno.get(ino);
+      if (other !== undefined) {
+        this.vol.linkSync(other.path, p);
+        other.f.nlink++;
+        this.files.set(p, other.f);
+        continue;
+      }
+      const f = this.createFile(p, ino);
+      this.writeAt(f, 0, image.contentOf(ino));
+      byIno.set(ino, { f, path: p });
+      written.add(ino);
+    }
+    for (const ino of touched) {
+      const entry = byIno.get(ino);
+      if (entry === undefined || written.has(ino)) continue;
+      const bytes = image.contentOf(ino);
+      if (bytes.length < entry.f.size) this.truncate(entry.f, bytes.length);
+      this.writeAt(entry.f, 0, bytes);
+    }
+  }
+
+  /** Replaces everything with the contents of a normalized durable image (a fresh volume). */
   rebuild(image: DurableImage): void {
     this.vol = new Volume();
     this.dirs.clear();

@@ -155,6 +155,7 @@ async function crashAndCheck(profile: PersistenceProfile, seed: number, ops: rea
   }
   expect(durable).toEqual(model.crash(outcomes));
   expect(plain(disk.visibleSnapshot())).toEqual(durable);
+  expect(disk.listVisibleDirs()).toEqual(disk.listDurableDirs());
   expect(disk.pendingOps()).toEqual([]);
 }
 
