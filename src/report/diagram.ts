@@ -74,12 +74,13 @@ export function stateDiagram(m: ModelReport): string {
     const p = pos.get(s.key)!;
     const fill = reachColour(s.count, maxState);
     const initial = s.key === m.initial ? ' initial' : '';
+    const ink = textInk(fill);
     parts.push(
       `<g class="state${s.count === 0 ? ' never' : ''}${initial}" data-state="${esc(s.key)}" data-count="${s.count}">` +
         `<title>${esc(s.key)}: entered ${s.count} times</title>` +
         `<rect x="${p.x}" y="${p.y}" width="${BOX_W}" height="${BOX_H}" rx="10" fill="${fill}" stroke="${s.count === 0 ? '#a50e0e' : '#1e5631'}" stroke-width="${initial ? 3 : 1.5}"/>` +
-        `<text x="${p.x + BOX_W / 2}" y="${p.y + 18}" text-anchor="middle" class="sname">${esc(s.key)}</text>` +
-        `<text x="${p.x + BOX_W / 2}" y="${p.y + 35}" text-anchor="middle" class="scount">${s.count === 0 ? 'never' : `×${s.count}`}</text></g>`,
+        `<text x="${p.x + BOX_W / 2}" y="${p.y + 18}" text-anchor="middle" class="sname" fill="${ink}">${esc(s.key)}</text>` +
+        `<text x="${p.x + BOX_W / 2}" y="${p.y + 35}" text-anchor="middle" class="scount" fill="${ink}">${s.count === 0 ? 'never' : `×${s.count}`}</text></g>`,
     );
   }
   parts.push('</svg>');
@@ -132,4 +133,11 @@ function borderPoint(cx: number, cy: number, tx: number, ty: number): [number, n
   const sy = dy === 0 ? Infinity : BOX_H / 2 / Math.abs(dy);
   const s = Math.min(sx, sy, 1);
   return [cx + dx * s, cy + dy * s];
+}
+
+/** White text on dark fills, black on light ones. */
+function textInk(fill: string): string {
+  const m = /hsl\(\d+, \d+%, (\d+)%\)/.exec(fill);
+  if (m === null) return '#fff';
+  return Number(m[1]) < 55 ? '#fff' : '#111';
 }

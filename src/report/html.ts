@@ -23,7 +23,7 @@ h2{font-size:17px;margin:4px 0 10px}h3{font-size:15px;margin:14px 0 6px}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #e0e0e0;padding:3px 8px;text-align:right;vertical-align:top}
 th{background:#f1f3f4}td.l,th.l{text-align:left}.never{color:#d93025;font-weight:600}.ok{color:#188038}.bad{color:#d93025;font-weight:600}
 code{background:#f1f3f4;padding:1px 4px;border-radius:3px;font-size:12.5px}.scroll{overflow-x:auto;border:1px solid #eee;border-radius:6px;background:#fff}
-svg text{font:12px system-ui,sans-serif}svg .scount,svg .elabel,svg .tick{font-size:10.5px;fill:#444}svg .sname{font-weight:600}svg .lname{font-weight:600}
+svg text{font:12px system-ui,sans-serif}svg .elabel,svg .tick{font-size:10.5px;fill:#444}svg .scount{font-size:10.5px}svg .sname{font-weight:600}svg .lname{font-weight:600}
 .legend span{display:inline-block;width:12px;height:12px;border-radius:3px;margin:0 4px -2px 10px}
 td.cell0{color:#bbb}`;
 

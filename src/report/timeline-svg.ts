@@ -8,7 +8,10 @@ import { esc, r1 } from './svg.ts';
 import type { Timeline } from './timeline.ts';
 
 const LANE_H = 44;
-const STEP_W = 9;
+/** Horizontal space per step: wide for short windows, at least 9 px. */
+function stepWidth(n: number): number {
+  return Math.max(9, Math.min(30, Math.floor(1100 / Math.max(1, n))));
+}
 const LEFT = 110;
 const TOP = 30;
 
@@ -30,6 +33,7 @@ function stepColour(kind: string): string {
 
 /** The SVG of a timeline. */
 export function timelineSvg(tl: Timeline): string {
+  const STEP_W = stepWidth(tl.steps.length);
   const width = LEFT + Math.max(1, tl.steps.length) * STEP_W + 40;
   const height = TOP + tl.lanes.length * LANE_H + 20;
   const x = (k: number): number => LEFT + k * STEP_W + STEP_W / 2;
@@ -39,7 +43,7 @@ export function timelineSvg(tl: Timeline): string {
   tl.lanes.forEach((name, l) => {
     out.push(`<g class="lane" data-lane="${esc(name)}"><line x1="${LEFT}" y1="${y(l)}" x2="${width - 20}" y2="${y(l)}" stroke="#ccc"/><text x="8" y="${y(l) + 4}" class="lname">${esc(name)}</text></g>`);
   });
-  const tickEvery = Math.max(1, Math.ceil(tl.steps.length / 12));
+  const tickEvery = Math.max(1, Math.ceil(70 / STEP_W));
   tl.steps.forEach((s, k) => {
     if (k % tickEvery === 0) out.push(`<text x="${r1(x(k))}" y="14" class="tick">${esc((s.t / 1000).toFixed(1))}ms</text><line x1="${r1(x(k))}" y1="18" x2="${r1(x(k))}" y2="24" stroke="#999"/>`);
   });
