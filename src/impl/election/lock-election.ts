@@ -28,6 +28,8 @@ export class LockElection implements Election {
   private gen = 0;
   /** Generation of the request that currently holds the lock (0: none). */
   private holdingGen = 0;
+  /** Generation whose request was stolen or failed before its `fn` ran (a late grant is returned at once). */
+  private lostGen = 0;
   private releaseHold: (() => void) | null = null;
   private lastLeaderMono = 0;
   private jitterMs = 0;
@@ -106,7 +108,7 @@ export class LockElection implements Election {
     this.deps.report.campaign(steal ? 'lock-steal' : 'lock');
     this.deps.locks
       .request(ELECTION_LOCK, { steal }, async (lock) => {
-        if (lock === null || gen !== this.gen || this.closed) return;
+        if (lock === null || gen !== this.gen || gen === this.lostGen || this.closed) return;
         this.holdingGen = gen;
         await this.lead(gen);
       })
@@ -126,6 +128,7 @@ export class LockElection implements Election {
       return;
     }
     if (this.current === 'candidate' && this.myEpoch === 0) {
+      this.lostGen = gen;
       this.deps.report.lost(stolen ? 'stolen' : 'lock-error');
       this.current = 'follower';
       this.deps.clock.setTimeout(() => this.request(false), this.s.renewEveryMs);
@@ -148,7 +151,7 @@ export class LockElection implements Election {
       this.deps.clock.setTimeout(() => this.request(false), this.s.renewEveryMs);
       return;
     }
-    if (this.holdingGen !== gen) return this.abandon('stolen');
+    if (this.holdingGen !== gen) return this.abandon(gen, 'stolen');
     this.myEpoch = epoch;
     this.deps.report.acquired(epoch, 'lock');
     try {
@@ -168,9 +171,9 @@ export class LockElection implements Election {
     });
   }
 
-  /** The grant was lost before an epoch was drawn. */
-  private abandon(reason: string): void {
-    if (this.current !== 'candidate') return;
+  /** The grant was lost before an epoch was drawn (ignored when a newer request superseded it). */
+  private abandon(gen: number, reason: string): void {
+    if (this.current !== 'candidate' || gen !== this.gen) return;
     this.deps.report.lost(reason);
     this.current = 'follower';
   }
@@ -202,7 +205,8 @@ export class LockElection implements Election {
 
   /** Steals the lock when the leader has been silent for the takeover time. */
   private watch(): void {
-    if (this.closed || (this.current !== 'follower' && this.current !== 'candidate') || this.myEpoch !== 0) return;
+    if (this.closed || (this.current !== 'follower' && this.current !== 'candidate')) return;
+    if (this.myEpoch !== 0 || this.holdingGen !== 0) return; // never steal from ourselves
     const silentMs = this.deps.clock.monotonic() - this.lastLeaderMono;
     if (silentMs < leaseTakeoverMs(this.s) + this.jitterMs) return;
     this.lastLeaderMono = this.deps.clock.monotonic();

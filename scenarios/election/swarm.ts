@@ -1,0 +1,51 @@
+/**
+ * Election under swarm faults: tab crashes (also at kv commits, bus posts and lock requests) and power
+ * losses, frozen tabs, wall-clock jumps, clock drift and kv errors, drawn per seed, over a long run with
+ * a steady write load; then healing, and a leader with every write settled.
+ */
+import type { SwarmOptions } from '../../src/faults/swarm.ts';
+import { electionScenario, steadyWrites } from './_common.ts';
+
+const three = ['A', 'B', 'C'];
+
+const swarm: SwarmOptions = {
+  kinds: ['crash', 'pause', 'clockJump', 'clockDrift', 'diskError'],
+  crashOps: [
+    { area: 'kv', op: 'commit' },
+    { area: 'bus', op: 'post' },
+    { area: 'lock', op: 'request' },
+  ],
+};
+
+export default [
+  electionScenario({
+    name: 'election-swarm',
+    description: 'Three tabs in lease mode under a swarm of crashes, pauses, clock jumps and drift, and kv errors for 20 s of steady writes.',
+    suites: ['ci', 'nightly', 'default'],
+    tabs: three,
+    mode: 'lease',
+    workload: (ctx) => steadyWrites(ctx, three, 100, 19_000, 25),
+    faults: { swarm },
+    durationMs: 20_000,
+  }),
+  electionScenario({
+    name: 'election-swarm-lock',
+    description: 'Three tabs in lock mode under the same swarm of faults for 20 s of steady writes.',
+    suites: ['ci', 'nightly'],
+    tabs: three,
+    mode: 'lock',
+    workload: (ctx) => steadyWrites(ctx, three, 100, 19_000, 25),
+    faults: { swarm },
+    durationMs: 20_000,
+  }),
+  electionScenario({
+    name: 'election-swarm-short',
+    description: 'A 5 s swarm run in lease mode, fast enough for the smoke suite.',
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    workload: (ctx) => steadyWrites(ctx, three, 100, 4_500, 25),
+    faults: { swarm },
+    durationMs: 5_000,
+  }),
+];
