@@ -13,6 +13,7 @@
  * the real world).
  */
 import { installFaults } from '../faults/inject.ts';
+import { appliedFaultKind } from '../faults/schema.ts';
 import { formatPlan, type FaultPlan } from '../faults/plan.ts';
 import { formatSwarmSummary, swarmPlan } from '../faults/swarm.ts';
 import { ModelMonitor } from '../model/monitor.ts';
@@ -73,12 +74,11 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   for (const m of monitors) m.attach(sim.trace);
   // State-by-fault coverage: every applied fault ('fault.<kind>', not the injector's bookkeeping records)
   // is noted against the state each model instance is in at that moment.
-  const bookkeeping = new Set(['fault.arm', 'fault.end', 'fault.heal']);
   if (monitors.length > 0) {
     sim.trace.on('*', (rec) => {
-      if (rec.node !== 'fault' || bookkeeping.has(rec.kind)) return;
-      const kind = rec.kind.slice(6);
-      for (const m of monitors) m.noteFault(kind);
+      if (rec.node !== 'fault') return;
+      const kind = appliedFaultKind(rec.kind);
+      if (kind !== null) for (const m of monitors) m.noteFault(kind);
     });
   }
   for (const c of scenario.checks ?? []) c.setup?.(ctx);
