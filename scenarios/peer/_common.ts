@@ -1,0 +1,165 @@
+/**
+ * Shared pieces of the peer sync scenarios: the library's resources, topology and program builders, the
+ * workload (device-owned inserts and updates, concurrent edits and deletes of a small pool of shared
+ * records), liveness (every device up, ready and holding the same data) and the checks and model.
+ */
+import { startPeerNode, type PeerHandle, type PeerOptions } from '../../src/impl/peer/index.ts';
+import { backfillModel } from '../../src/model/peer/backfill-model.ts';
+import { peerChecks } from '../../src/model/peer/invariants.ts';
+import { ackedWrites } from '../../src/model/peer/view.ts';
+import type { Check, Liveness, Scenario, ScenarioContext, Topology, TopologyNode } from '../../src/scenario/types.ts';
+
+/** The library every scenario syncs. */
+export const LIBRARY = 'library-1';
+/** Its resources: two device-owned, two shared. */
+export const RESOURCES = { location: 'owned', entry: 'owned', tag: 'shared', album: 'shared' } as const;
+const OWNED = ['entry', 'location'] as const;
+const SHARED = ['album', 'tag'] as const;
+/** Shared records per resource that the workload edits concurrently. */
+const SHARED_POOL = 24;
+
+/** Node ids A, B, C... */
+export function deviceIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => String.fromCharCode(65 + i));
+}
+
+/** A topology of peers; `joiners` start later (or not at all) and backfill. */
+export function peerTopology(ids: string[], extra: Partial<Record<string, Partial<TopologyNode>>> = {}): Topology {
+  return { nodes: ids.map((id) => ({ id, role: 'founder', ...extra[id] })) };
+}
+
+/** The program: a peer node per topology node; role 'joiner' backfills. */
+export function peerProgram(ids: string[], options: Partial<PeerOptions> = {}): Scenario['program'] {
+  return (node, ctx) => (env) =>
+    startPeerNode(env, {
+      library: LIBRARY,
+      peers: ids.filter((p) => p !== node.id),
+      resources: RESOURCES,
+      founder: node.role !== 'joiner',
+      variant: ctx.variant,
+      ...options,
+    });
+}
+
+function ready(ctx: ScenarioContext, node: string): PeerHandle | null {
+  const h = ctx.handle<PeerHandle>(node);
+  return h !== null && h.state() === 'ready' ? h : null;
+}
+
+function remember(ctx: ScenarioContext, node: string, resource: string, uuids: string[], hlcs: string[], deleted: boolean): void {
+  const acked = ackedWrites(ctx);
+  uuids.forEach((uuid, i) => {
+    const hlc = hlcs[i] ?? hlcs[0];
+    if (hlc !== undefined) acked.push({ node, resource, uuid, hlc, deleted });
+  });
+}
+
+function sharedPool(ctx: ScenarioContext, resource: string): string[] {
+  const key = `peer.pool.${resource}`;
+  let pool = ctx.shared.get(key) as string[] | undefined;
+  if (pool === undefined) {
+    pool = Array.from({ length: SHARED_POOL }, (_, i) => `${resource}-${String(i).padStart(3, '0')}`);
+    ctx.shared.set(key, pool);
+  }
+  return pool;
+}
+
+/** One random operation on `node` (skipped unless it is up and ready). */
+function operate(ctx: ScenarioContext, node: string, k: number): void {
+  const h = ready(ctx, node);
+  if (h === null) return;
+  const rng = ctx.rng;
+  if (rng.chance(0.5)) {
+    const resource = rng.pick(OWNED);
+    const n = rng.chance(0.3) ? rng.range(2, 6) : 1; // batches share one timestamp: ties
+    const uuids = Array.from({ length: n }, () => rng.uuid());
+    const items = uuids.map((uuid) => ({ uuid, data: `${node}#${k}` }));
+    h.writeOwned(resource, items).then(
+      (hlc) => remember(ctx, node, resource, uuids, [hlc], false),
+      (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
+    );
+    return;
+  }
+  const resource = rng.pick(SHARED);
+  const uuid = rng.pick(sharedPool(ctx, resource));
+  const del = rng.chance(0.1);
+  h.writeShared(resource, [{ uuid, data: del ? null : `${node}#${k}` }]).then(
+    (hlcs) => remember(ctx, node, resource, hlcs.length > 0 ? [uuid] : [], hlcs, del),
+    (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
+  );
+}
+
+/** `count` random operations on random nodes of `nodes`, one every `everyMs` from `fromMs`. */
+export function randomWrites(ctx: ScenarioContext, nodes: string[], count: number, fromMs: number, everyMs: number): void {
+  const n = Math.max(1, Math.round(count * ctx.workloadScale));
+  for (let k = 0; k < n; k++) ctx.at(fromMs + k * everyMs, () => operate(ctx, ctx.rng.pick(nodes), k));
+}
+
+/**
+ * Seeds a library of about `total` device-owned records spread over `writers` (batches of 500, one batch
+ * per writer every `everyMs` from `atMs`), plus every shared record of the pool.
+ */
+export function seedLibrary(ctx: ScenarioContext, writers: string[], total: number, atMs: number, everyMs = 20): void {
+  const n = Math.max(writers.length, Math.round(total * ctx.workloadScale));
+  const batch = 500;
+  let written = 0;
+  let round = 0;
+  while (written < n) {
+    for (const w of writers) {
+      if (written >= n) break;
+      const size = Math.min(batch, n - written);
+      written += size;
+      const resource = OWNED[round % OWNED.length]!;
+      const tag = `${w}-seed-${round}`;
+      ctx.at(atMs + round * everyMs, () => {
+        const h = ready(ctx, w);
+        if (h === null) return;
+        const uuids = Array.from({ length: size }, () => ctx.rng.uuid());
+        h.writeOwned(resource, uuids.map((uuid, i) => ({ uuid, data: `${tag}-${i}` }))).then(
+          (hlc) => remember(ctx, w, resource, uuids, [hlc], false),
+          (e: unknown) => ctx.emit('workload.write-failed', { node: w, error: String(e) }),
+        );
+      });
+    }
+    round++;
+  }
+  ctx.at(atMs, () => {
+    for (const resource of SHARED) {
+      const h = ready(ctx, writers[0]!);
+      if (h === null) return;
+      const pool = sharedPool(ctx, resource);
+      h.writeShared(resource, pool.map((uuid) => ({ uuid, data: 'seed' }))).then(
+        (hlcs) => hlcs.forEach((hlc, i) => remember(ctx, writers[0]!, resource, [pool[i]!], [hlc], false)),
+        (e: unknown) => ctx.emit('workload.write-failed', { node: writers[0]!, error: String(e) }),
+      );
+    }
+  });
+}
+
+/** Liveness: every node up and ready, all holding the same data. */
+export function converged(ids: string[], withinMs = 20_000): Liveness {
+  return {
+    withinMs,
+    pollMs: 200,
+    done(ctx) {
+      let first: string | null = null;
+      for (const id of ids) {
+        const h = ctx.handle<PeerHandle>(id);
+        if (h === null) return `${id} is not up`;
+        if (h.state() !== 'ready') return `${id} is ${h.state()} (progress ${JSON.stringify(h.progress())})`;
+        const d = h.digest();
+        if (first === null) first = d;
+        else if (d !== first) return `${id} holds ${d}, ${ids[0]} holds ${first}`;
+      }
+      return true;
+    },
+  };
+}
+
+/** Batch size the scenarios use (the checks' "one batch" allowance). */
+export const BATCH = 500;
+
+/** Checks and model for a scenario over `ids`. */
+export function peerChecking(ids: string[], batchSize = BATCH): { checks: Check[]; models: Scenario['models'] } {
+  return { checks: peerChecks(ids, batchSize), models: [backfillModel(ids)] };
+}

@@ -1,0 +1,94 @@
+/**
+ * Devices joining a library: backfill of 10,000 records with a crash mid-backfill, the backfill peer
+ * dropping mid-stream, every peer gone and back, and the live-update buffer overflowing.
+ */
+import type { Scenario } from '../../src/scenario/types.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+
+const five = deviceIds(5);
+const four = deviceIds(4);
+const founders5 = five.slice(0, 4);
+const founders4 = four.slice(0, 3);
+
+const join10k: Scenario = {
+  name: 'peer-join-10k-crash',
+  description:
+    'Device E joins a library of 10,000 records held by A-D while they keep writing; E loses power at its 8th kv commit (mid-backfill) and restarts: it must resume from its checkpoint, buffer live updates and apply them once, and converge.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: peerTopology(five, { E: { role: 'joiner', startAtMs: 1_500 } }),
+  program: peerProgram(five),
+  workload: (ctx) => {
+    seedLibrary(ctx, founders5, 10_000, 100);
+    randomWrites(ctx, founders5, 150, 1_200, 30);
+  },
+  faults: {
+    events: [{ kind: 'crash', node: 'E', trigger: { node: 'E', area: 'kv', op: 'commit', nth: 8 }, powerLoss: true, restartAfterMs: 400 }],
+  },
+  durationMs: 8_000,
+  liveness: converged(five),
+  ...peerChecking(five),
+  maxEvents: 3_000_000,
+  variantAreas: ['peer-sync'],
+};
+
+const peerDrop: Scenario = {
+  name: 'peer-backfill-peer-drop',
+  description:
+    'Device D backfills 4,000 records; A crashes at D\'s 3rd kv commit and B at its 6th, mid-stream: D saves its checkpoint, switches to the remaining peers (chosen by measured RTT) and resumes without skipping.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }),
+  program: peerProgram(four, { batchSize: 250 }),
+  workload: (ctx) => {
+    seedLibrary(ctx, founders4, 4_000, 100);
+    randomWrites(ctx, founders4, 80, 900, 40);
+  },
+  faults: {
+    events: [
+      { kind: 'crash', node: 'A', trigger: { node: 'D', area: 'kv', op: 'commit', nth: 3 }, restartAfterMs: 3_000 },
+      { kind: 'crash', node: 'B', trigger: { node: 'D', area: 'kv', op: 'commit', nth: 6 }, restartAfterMs: 3_000 },
+    ],
+  },
+  durationMs: 6_000,
+  liveness: converged(four),
+  ...peerChecking(four, 250),
+  variantAreas: ['peer-sync'],
+};
+
+const allGone: Scenario = {
+  name: 'peer-all-peers-gone',
+  description:
+    'Device D is cut off from every peer mid-backfill long enough for its connections to reset: it pauses (no peer reachable) and resumes from its checkpoint on reconnection; ready devices catch up incrementally afterwards.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: { ...peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }), net: { connTimeoutMs: 1_500 } },
+  program: peerProgram(four, { batchSize: 250 }),
+  workload: (ctx) => {
+    seedLibrary(ctx, founders4, 3_000, 100);
+    randomWrites(ctx, four, 120, 900, 40);
+  },
+  faults: {
+    events: [{ kind: 'isolate', node: 'D', trigger: { node: 'D', area: 'kv', op: 'commit', nth: 3 }, durationMs: 3_000 }],
+  },
+  durationMs: 7_000,
+  liveness: converged(four),
+  ...peerChecking(four, 250),
+  variantAreas: ['peer-sync'],
+};
+
+const bufferOverflow: Scenario = {
+  name: 'peer-join-buffer-overflow',
+  description:
+    'Device D backfills slowly (small batches) while the others write fast: its live-update buffer (bufferMax 40) overflows; the overflow must be visible and followed by catch-up, never a silent drop.',
+  suites: ['smoke', 'ci'],
+  topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 800 } }),
+  program: peerProgram(four, { batchSize: 50, bufferMax: 40 }),
+  workload: (ctx) => {
+    seedLibrary(ctx, founders4, 3_000, 100);
+    randomWrites(ctx, founders4, 200, 800, 10);
+  },
+  durationMs: 5_000,
+  liveness: converged(four),
+  ...peerChecking(four, 50),
+  variantAreas: ['peer-sync'],
+};
+
+export default [join10k, peerDrop, allGone, bufferOverflow];

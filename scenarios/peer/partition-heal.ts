@@ -1,0 +1,52 @@
+/**
+ * Three to five devices, partitions and heals, concurrent edits to the same shared records.
+ */
+import type { Scenario } from '../../src/scenario/types.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
+
+const three = deviceIds(3);
+const five = deviceIds(5);
+
+const partitionHeal: Scenario = {
+  name: 'peer-partition-heal',
+  description:
+    'Three devices edit device-owned and shared records (the same shared records concurrently) while a partition splits {A} from {B, C} and later {A, B} from {C}; after healing all converge, nothing acknowledged is lost, deletes stick, logs are pruned only after every ack.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: peerTopology(three),
+  program: peerProgram(three),
+  workload: (ctx) => randomWrites(ctx, three, 120, 200, 50),
+  faults: {
+    events: [
+      { kind: 'partition', atMs: 1_000, a: ['A'], b: ['B', 'C'], durationMs: 2_500 },
+      { kind: 'partition', atMs: 4_500, a: ['A', 'B'], b: ['C'], durationMs: 1_500 },
+    ],
+  },
+  durationMs: 7_000,
+  liveness: converged(three),
+  ...peerChecking(three),
+  variantAreas: ['peer-sync'],
+};
+
+const fivePartitions: Scenario = {
+  name: 'peer-five-partitions',
+  description:
+    'Five devices under a rolling series of partitions and a crash with restart, with concurrent edits to shared records; after healing all converge.',
+  suites: ['ci', 'nightly'],
+  topology: peerTopology(five),
+  program: peerProgram(five),
+  workload: (ctx) => randomWrites(ctx, five, 300, 200, 25),
+  faults: {
+    events: [
+      { kind: 'partition', atMs: 800, a: ['A', 'B'], b: ['C', 'D', 'E'], durationMs: 2_000 },
+      { kind: 'crash', atMs: 2_000, node: 'D', restartAfterMs: 800 },
+      { kind: 'partition', atMs: 3_500, a: ['A', 'C', 'E'], b: ['B', 'D'], durationMs: 2_000 },
+      { kind: 'isolate', atMs: 6_000, node: 'E', durationMs: 1_200 },
+    ],
+  },
+  durationMs: 8_000,
+  liveness: converged(five),
+  ...peerChecking(five),
+  variantAreas: ['peer-sync'],
+};
+
+export default [partitionHeal, fivePartitions];

@@ -1,0 +1,252 @@
+/**
+ * Backfill: a device joining the library (or one that never finished joining) copies every record from
+ * its peers.
+ *
+ * States (the backfill model, src/model/peer): Uninitialized -> Backfilling (peer, checkpoint) ->
+ * CatchingUp (apply buffered live updates once) -> Ready; Backfilling -> Paused when no peer is reachable,
+ * and back on reconnection.
+ *
+ * - Resources are scanned in key order ((ts, uuid) cursor, all writers). Several peers can serve at once:
+ *   pending resources are dealt to the connected peers, best score first (RTT measured from heartbeats,
+ *   failures penalised).
+ * - After every batch, the records and the checkpoint (per resource: cursor, done, received, remaining,
+ *   origin) are written in one strict transaction, so a crash or restart resumes from the checkpoint, never
+ *   from zero, and the checkpoint never runs ahead of the data.
+ * - If a peer drops mid-stream, its resources go back to the pool and the next round deals them to the
+ *   remaining peers, which resume from the same cursor. With no peer at all the backfill pauses.
+ * - A resource scanned completely from one peer (its origin) sets our watermark for that peer: the peer's
+ *   own writes are a subset of what it served.
+ * - Live updates received meanwhile are buffered (receive.ts) and applied once, after the last batch.
+ */
+import { metaKey, table, type Core } from './core.ts';
+import type { Links, ResponseMsg } from './links.ts';
+import type { Receiver } from './receive.ts';
+import { wins, type Cursor, type SyncRecord } from './records.ts';
+import { emptyWrites } from './store.ts';
+import type { Value } from '../env.ts';
+
+/** Progress of one resource. */
+interface ResourceCheckpoint {
+  cursor: Cursor | null;
+  done: boolean;
+  received: number;
+  /** Matching records the serving peer still had after the last batch. */
+  remaining: number;
+  /** The peer that served this resource from the start, if only one did. */
+  origin: string | null;
+}
+
+/** The durable backfill checkpoint. */
+export type Checkpoint = Record<string, ResourceCheckpoint>;
+
+/** Progress in records. */
+export interface Progress {
+  received: number;
+  expected: number;
+  /** received / expected, 1 when nothing is expected. */
+  ratio: number;
+}
+
+/** Drives the backfill of one device. */
+export class Backfill {
+  private cp: Checkpoint = {};
+
+  constructor(
+    private readonly core: Core,
+    private readonly links: Links,
+    private readonly receiver: Receiver,
+    private readonly onReady: () => void,
+  ) {}
+
+  /** Records synced versus expected. */
+  progress(): Progress {
+    let received = 0;
+    let expected = 0;
+    for (const c of Object.values(this.cp)) {
+      received += c.received;
+      expected += c.received + (c.done ? 0 : c.remaining);
+    }
+    return { received, expected, ratio: expected === 0 ? (this.core.state === 'ready' ? 1 : 0) : received / expected };
+  }
+
+  /** Runs the backfill to completion (resuming from a saved checkpoint), then goes Ready. */
+  async run(): Promise<void> {
+    const { core } = this;
+    this.cp = loadCheckpoint(core.meta.get(metaKey.checkpoint), core.cfg.resourceOrder);
+    const p = this.progress();
+    core.state = 'backfilling';
+    core.env.trace.emit('peer.backfill.begin', { resumed: p.received > 0, received: p.received });
+    for (;;) {
+      const pending = core.cfg.resourceOrder.filter((r) => !this.cp[r]!.done);
+      if (pending.length === 0) break;
+      const peers = this.links.connectedByScore();
+      if (peers.length === 0) {
+        await this.pause();
+        continue;
+      }
+      await this.round(pending, peers);
+    }
+    await this.finish();
+  }
+
+  private async pause(): Promise<void> {
+    const { core } = this;
+    core.state = 'paused';
+    core.env.trace.emit('peer.backfill.pause', { received: this.progress().received });
+    await this.links.waitForConnection();
+    core.state = 'backfilling';
+    core.env.trace.emit('peer.backfill.resume', { peers: this.links.connectedByScore() });
+  }
+
+  /** Deals pending resources to peers (round robin, best first) and runs one worker per peer. */
+  private async round(pending: string[], peers: string[]): Promise<void> {
+    const jobs = new Map<string, string[]>();
+    pending.forEach((r, i) => {
+      const p = peers[i % peers.length]!;
+      const list = jobs.get(p) ?? [];
+      list.push(r);
+      jobs.set(p, list);
+    });
+    for (const [peer, resources] of jobs) {
+      const s = this.links.scoreOf(peer);
+      this.core.env.trace.emit('peer.backfill.assign', { peer, resources, rttMs: s.rttMs, score: Math.round(s.score) });
+    }
+    await Promise.all([...jobs].map(([peer, resources]) => this.worker(peer, resources)));
+  }
+
+  private async worker(peer: string, resources: string[]): Promise<void> {
+    for (const r of resources) {
+      try {
+        await this.resource(peer, r);
+      } catch (e) {
+        // Checkpoint is already durable (per batch); the next round deals the rest to another peer.
+        this.links.noteFailure(peer);
+        this.core.env.trace.emit('peer.backfill.peer-lost', { peer, resource: r, reason: String((e as Error).message ?? e).slice(0, 120) });
+        return;
+      }
+    }
+  }
+
+  private async resource(peer: string, resource: string): Promise<void> {
+    const start = this.cp[resource]!;
+    if (start.cursor === null) start.origin = peer;
+    else if (start.origin !== peer) start.origin = null;
+    // applyBatch replaces the entry: read it afresh every round.
+    for (let c = start; !c.done; c = this.cp[resource]!) {
+      const resp = await this.request(peer, resource, c.cursor);
+      const records = resp.type === 'StateResponse' ? resp.records : resp.changes;
+      if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
+      await this.applyBatch(peer, resource, records, resp.hasMore, resp.remaining);
+    }
+  }
+
+  private request(peer: string, resource: string, since: Cursor | null): Promise<ResponseMsg> {
+    const { core } = this;
+    const type = core.cfg.resources.get(resource) === 'owned' ? ('StateRequest' as const) : ('SharedChangeRequest' as const);
+    const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer: null, since, limit: core.cfg.batchSize };
+    return this.links.request(peer, (reqId) => ({ type, reqId, ...base }));
+  }
+
+  /** Applies one batch and saves the checkpoint with it, atomically. */
+  private async applyBatch(peer: string, resource: string, records: readonly SyncRecord[], hasMore: boolean, remaining: number): Promise<void> {
+    const { core } = this;
+    const c = this.cp[resource]!;
+    const last = records[records.length - 1];
+    const next: ResourceCheckpoint = {
+      cursor: last === undefined ? c.cursor : { ts: last.ts, uuid: last.uuid },
+      done: !hasMore,
+      received: c.received + records.length,
+      remaining,
+      origin: c.origin,
+    };
+    await core.store.commit(
+      () => {
+        const t = table(core, resource);
+        const w = emptyWrites();
+        for (const r of records) if (wins(r, t.get(r.uuid))) w.records.push({ resource, record: r });
+        const saved = { ...this.cp, [resource]: next };
+        // The weakened variant 'peer-checkpoint-noop' saves nothing (as the seed's `save()` stub did).
+        if (core.cfg.variant !== 'peer-checkpoint-noop') w.meta.push({ key: metaKey.checkpoint, value: checkpointValue(saved) });
+        return w;
+      },
+      (w) => {
+        const t = table(core, resource);
+        for (const { record } of w.records) t.merge(record);
+        this.cp[resource] = next;
+        const p = this.progress();
+        core.env.trace.emit('peer.backfill.batch', {
+          peer, resource, n: records.length, received: p.received, expected: p.expected, cursor: next.cursor?.ts ?? null,
+        });
+      },
+    );
+  }
+
+  /** CatchingUp: applies the buffered live updates once, sets watermarks, marks the library complete. */
+  private async finish(): Promise<void> {
+    const { core } = this;
+    core.state = 'catching-up';
+    core.env.trace.emit('peer.backfill.complete', { received: this.progress().received });
+    // Updates that arrive while a round is being committed are buffered too: go round until none is left,
+    // then turn Ready without yielding, so nothing slips between the last round and Ready.
+    do await this.applyBuffered();
+    while (this.receiver.buffer.size > 0);
+    core.state = 'ready';
+    core.env.trace.emit('peer.sync.ready', { reason: 'backfilled', overflowed: this.receiver.overflowed });
+    this.onReady();
+  }
+
+  private async applyBuffered(): Promise<void> {
+    const { core } = this;
+    const buffered = [...this.receiver.buffer.values()];
+    this.receiver.buffer.clear();
+    await core.store.commit(
+      () => {
+        const w = emptyWrites();
+        for (const b of buffered) {
+          if (wins(b.record, table(core, b.resource).get(b.record.uuid))) w.records.push({ resource: b.resource, record: b.record });
+        }
+        for (const r of core.cfg.resourceOrder) {
+          const c = this.cp[r]!;
+          if (c.origin !== null && c.cursor !== null) w.meta.push({ key: metaKey.watermark(c.origin, r), value: { ts: c.cursor.ts, uuid: c.cursor.uuid } });
+        }
+        w.meta.push({ key: metaKey.init, value: true });
+        w.meta.push({ key: metaKey.checkpoint, value: null });
+        return w;
+      },
+      (w) => {
+        // The merge rule makes the result independent of the order buffered updates are applied in.
+        for (const { resource, record } of w.records) table(core, resource).merge(record);
+        for (const m of w.meta) {
+          if (m.value === null) core.meta.delete(m.key);
+          else core.meta.set(m.key, m.value);
+        }
+        core.env.trace.emit('peer.buffer.applied', { ids: buffered.map((b) => b.id) });
+      },
+    );
+  }
+}
+
+function checkpointValue(cp: Checkpoint): Value {
+  const out: Record<string, Value> = {};
+  for (const [r, c] of Object.entries(cp)) {
+    out[r] = { cursor: c.cursor === null ? null : { ts: c.cursor.ts, uuid: c.cursor.uuid }, done: c.done, received: c.received, remaining: c.remaining, origin: c.origin };
+  }
+  return out;
+}
+
+/** Reads a saved checkpoint (or starts a fresh one), one entry per resource. */
+export function loadCheckpoint(v: Value | undefined, resources: readonly string[]): Checkpoint {
+  const saved = (v ?? {}) as Record<string, Partial<ResourceCheckpoint> | undefined>;
+  const cp: Checkpoint = {};
+  for (const r of resources) {
+    const s = saved[r];
+    cp[r] = {
+      cursor: s?.cursor ?? null,
+      done: s?.done ?? false,
+      received: s?.received ?? 0,
+      remaining: s?.remaining ?? 0,
+      origin: s?.origin ?? null,
+    };
+  }
+  return cp;
+}

@@ -1,0 +1,126 @@
+/**
+ * Incremental catch-up from one peer: for each resource, in a fixed order, request the records the peer
+ * wrote itself after our watermark for (peer, resource), batch by batch, until the peer has no more.
+ *
+ * Why the peer's own writes: a device's HLC only grows, so everything it writes after serving a batch
+ * sorts after that batch; its own stream therefore never grows behind a watermark, and a watermark over it
+ * never skips anything (records it relays from others may arrive late with old timestamps; those come from
+ * their writers' streams). Ties on timestamps are handled by the (ts, uuid) cursor.
+ *
+ * Each batch is applied and the watermark advanced to the last record received, in one transaction:
+ * the watermark never gets ahead of what was received, and an interrupted catch-up resumes where it
+ * stopped. After the last batch of a shared resource the writer's chain is acknowledged up to the head it
+ * reported.
+ */
+import { kindOf, maxHlc, metaCursor, metaKey, metaString, table, watermarkKey, type Core } from './core.ts';
+import type { Links, ResponseMsg } from './links.ts';
+import type { HeartbeatMsg } from './messages.ts';
+import type { Receiver } from './receive.ts';
+import { compareKey, wins, type Cursor, type SyncRecord } from './records.ts';
+import { emptyWrites } from './store.ts';
+
+/** Runs catch-up sessions (at most one per peer at a time). */
+export class Catchup {
+  private readonly running = new Set<string>();
+  private readonly again = new Set<string>();
+
+  constructor(
+    private readonly core: Core,
+    private readonly links: Links,
+    private readonly receiver: Receiver,
+  ) {}
+
+  /** True when the heartbeat shows `peer` wrote something newer than our watermark for some resource. */
+  behind(peer: string, hb: HeartbeatMsg): boolean {
+    for (const r of this.core.cfg.resourceOrder) {
+      const latest = hb.latest[r];
+      if (latest === null || latest === undefined) continue;
+      const wm = metaCursor(this.core, watermarkKey(this.core, peer, r));
+      if (wm === null || compareKey(latest, wm) > 0) return true;
+    }
+    return false;
+  }
+
+  /** Starts a catch-up session with `peer` (or asks the running one to go round again). */
+  run(peer: string): void {
+    if (this.core.state !== 'ready') return;
+    if (this.running.has(peer)) {
+      this.again.add(peer);
+      return;
+    }
+    this.running.add(peer);
+    void this.session(peer).finally(() => {
+      this.running.delete(peer);
+      if (this.again.delete(peer) && this.links.isConnected(peer)) this.run(peer);
+    });
+  }
+
+  private async session(peer: string): Promise<void> {
+    for (const resource of this.core.cfg.resourceOrder) {
+      try {
+        await this.resource(peer, resource);
+      } catch (e) {
+        this.core.env.trace.emit('peer.catchup.aborted', { peer, resource, reason: String((e as Error).message ?? e).slice(0, 120) });
+        return;
+      }
+    }
+  }
+
+  private async resource(peer: string, resource: string): Promise<void> {
+    const { core } = this;
+    const wmKey = watermarkKey(core, peer, resource);
+    let since = metaCursor(core, wmKey);
+    core.env.trace.emit('peer.catchup.begin', { peer, resource, since: since?.ts ?? null });
+    let transferred = 0;
+    let head: string | null = null;
+    for (;;) {
+      const resp = await this.request(peer, resource, since);
+      const records = resp.type === 'StateResponse' ? resp.records : resp.changes;
+      if (resp.type === 'SharedChangeResponse') head = resp.head;
+      if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
+      await this.apply(peer, resource, records, wmKey, resp.hasMore ? null : head);
+      transferred += records.length;
+      core.env.trace.emit('peer.catchup.batch', { peer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });
+      const last = records[records.length - 1];
+      if (last !== undefined) since = { ts: last.ts, uuid: last.uuid };
+      if (!resp.hasMore) break;
+    }
+    core.env.trace.emit('peer.catchup.done', { peer, resource, transferred });
+    const contig = metaString(core, metaKey.contig(peer, resource));
+    if (kindOf(core, resource) === 'shared' && contig !== null) this.receiver.sendAck(peer, resource, contig);
+  }
+
+  private request(peer: string, resource: string, since: Cursor | null): Promise<ResponseMsg> {
+    const { core } = this;
+    const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer: peer, since, limit: core.cfg.batchSize };
+    const type = kindOf(core, resource) === 'owned' ? ('StateRequest' as const) : ('SharedChangeRequest' as const);
+    return this.links.request(peer, (reqId) => ({ type, reqId, ...base }));
+  }
+
+  /** Applies a batch and advances the watermark (and, at the end of a shared stream, the chain point). */
+  private async apply(peer: string, resource: string, records: readonly SyncRecord[], wmKey: string, head: string | null): Promise<void> {
+    const { core } = this;
+    const ckey = metaKey.contig(peer, resource);
+    await core.store.commit(
+      () => {
+        const t = table(core, resource);
+        const w = emptyWrites();
+        for (const r of records) if (wins(r, t.get(r.uuid))) w.records.push({ resource, record: r });
+        const last = records[records.length - 1];
+        const cur = metaCursor(core, wmKey);
+        if (last !== undefined && (cur === null || compareKey(last, cur) > 0)) w.meta.push({ key: wmKey, value: { ts: last.ts, uuid: last.uuid } });
+        const contig = metaString(core, ckey);
+        const next = maxHlc(contig, head);
+        if (next !== contig && next !== null) w.meta.push({ key: ckey, value: next });
+        return w;
+      },
+      (w) => {
+        const t = table(core, resource);
+        for (const { record } of w.records) t.merge(record);
+        for (const m of w.meta) core.meta.set(m.key, m.value!);
+        const wm = w.meta.find((m) => m.key === wmKey);
+        if (wm !== undefined) core.env.trace.emit('peer.watermark', { peer, resource, ts: (wm.value as { ts: string }).ts });
+      },
+    );
+  }
+}

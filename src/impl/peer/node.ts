@@ -1,0 +1,142 @@
+/**
+ * A peer sync node: recovery, then backfill (joining device) or Ready (founder, or restart of a complete
+ * device), then live sync with incremental catch-up on every (re)connection and heartbeat that shows a
+ * peer wrote something newer than our watermark.
+ */
+import type { Env } from '../env.ts';
+import { Backfill, type Progress } from './backfill.ts';
+import { Catchup } from './catchup.ts';
+import { buildCore, metaKey, table, type Core, type SyncState } from './core.ts';
+import { Links } from './links.ts';
+import type { PeerMessage } from './messages.ts';
+import { resolvePeerOptions, type PeerOptions } from './options.ts';
+import { Receiver } from './receive.ts';
+import type { SyncRecord } from './records.ts';
+import { PeerStore } from './store.ts';
+import { TransactionManager, type WriteItem } from './transactions.ts';
+
+/** The API a peer node offers to the workload and the checks (a client's view). */
+export interface PeerHandle {
+  /** This device's id. */
+  readonly deviceId: string;
+  /** Writes device-owned records; resolves with the commit HLC once durable. Rejects unless ready. */
+  writeOwned(resource: string, items: readonly WriteItem[]): Promise<string>;
+  /** Writes shared records (data null deletes); resolves with the HLC of each change that took effect. */
+  writeShared(resource: string, items: readonly WriteItem[]): Promise<string[]>;
+  /** The current version of a record, or undefined. */
+  get(resource: string, uuid: string): SyncRecord | undefined;
+  /** Records of a resource (tombstones included). */
+  count(resource: string): number;
+  /** Order-free digest of every table: equal digests mean equal data. */
+  digest(): string;
+  /** Digest of one table. */
+  digestOf(resource: string): string;
+  /** Records written by `writer` in `resource` after `since` (ts) — for delta checks. */
+  countNewer(resource: string, writer: string, sinceTs: string | null): number;
+  /** The sync state. */
+  state(): SyncState;
+  /** Backfill progress in records. */
+  progress(): Progress;
+  /** Peers with an open connection. */
+  connectedPeers(): string[];
+  /** Own shared changes not yet pruned. */
+  logSize(resource: string): number;
+}
+
+/** Starts a peer sync node; resolves with its handle once recovery is done. */
+export async function startPeerNode(env: Env, options: PeerOptions): Promise<PeerHandle> {
+  const cfg = resolvePeerOptions(options);
+  const store = new PeerStore(env.kv);
+  const core = buildCore(env, cfg, store, await store.load());
+  const parts = wire(core);
+  parts.links.start();
+  env.clock.setInterval(() => parts.receiver.resendUnacked(), cfg.ackTimeoutMs / 2);
+  await start(core, parts);
+  return handle(core, parts);
+}
+
+interface Parts {
+  links: Links;
+  receiver: Receiver;
+  catchup: Catchup;
+  tx: TransactionManager;
+  backfill: Backfill;
+}
+
+function wire(core: Core): Parts {
+  const parts = {} as Parts;
+  parts.links = new Links(core, {
+    onMessage: (peer, msg) => onMessage(core, parts, peer, msg),
+    onConnected: () => undefined, // the hello heartbeat on connect drives catch-up
+    onDisconnected: () => undefined, // backfill workers see their requests fail and switch
+  });
+  parts.receiver = new Receiver(core, parts.links, (peer) => parts.catchup.run(peer));
+  parts.catchup = new Catchup(core, parts.links, parts.receiver);
+  parts.tx = new TransactionManager(core, parts.links);
+  parts.backfill = new Backfill(core, parts.links, parts.receiver, () => {
+    for (const p of parts.links.connectedByScore()) parts.catchup.run(p);
+  });
+  return parts;
+}
+
+async function start(core: Core, parts: Parts): Promise<void> {
+  const { env, cfg } = core;
+  const complete = core.meta.get(metaKey.init) === true;
+  if (complete || (cfg.founder && !core.meta.has(metaKey.checkpoint))) {
+    if (!complete) await core.store.commit(() => ({ records: [], logPut: [], logDelete: [], meta: [{ key: metaKey.init, value: true }] }), () => core.meta.set(metaKey.init, true));
+    core.state = 'ready';
+    env.trace.emit('peer.sync.ready', { reason: complete ? 'restart' : 'founder', records: totalRecords(core) });
+    return;
+  }
+  void parts.backfill.run();
+}
+
+function onMessage(core: Core, parts: Parts, peer: string, msg: PeerMessage): void {
+  const { receiver, catchup } = parts;
+  switch (msg.type) {
+    case 'StateChange':
+      return receiver.onLive(peer, msg.resource, [msg.record], { kind: 'owned', prev: msg.prev }, msg.type);
+    case 'StateBatch':
+      return receiver.onLive(peer, msg.resource, msg.records, { kind: 'owned', prev: msg.prev }, msg.type);
+    case 'SharedChange':
+      return receiver.onLive(peer, msg.resource, [msg.change], { kind: 'shared', prev: msg.prev }, msg.type);
+    case 'SharedChangeBatch':
+      return receiver.onLive(peer, msg.resource, msg.changes, { kind: 'shared', prev: msg.prev }, msg.type);
+    case 'StateRequest':
+    case 'SharedChangeRequest':
+      return receiver.serve(peer, msg);
+    case 'AckSharedChanges':
+      void receiver.onAck(peer, msg);
+      return;
+    case 'Heartbeat':
+      if (!receiver.observe(peer, [{ uuid: '', writer: peer, ts: msg.hlc, data: null }], msg.type)) return;
+      if (core.state === 'ready' && catchup.behind(peer, msg)) catchup.run(peer);
+      return;
+    default:
+      return; // responses and errors are handled by the links
+  }
+}
+
+function totalRecords(core: Core): number {
+  let n = 0;
+  for (const t of core.tables.values()) n += t.size;
+  return n;
+}
+
+function handle(core: Core, parts: Parts): PeerHandle {
+  return {
+    deviceId: core.env.deviceId,
+    writeOwned: (resource, items) => parts.tx.commitOwned(resource, items),
+    writeShared: (resource, items) => parts.tx.commitShared(resource, items),
+    get: (resource, uuid) => table(core, resource).get(uuid),
+    count: (resource) => table(core, resource).size,
+    digest: () => core.cfg.resourceOrder.map((r) => `${r}=${table(core, r).digest()}`).join(' '),
+    digestOf: (resource) => table(core, resource).digest(),
+    countNewer: (resource, writer, sinceTs) =>
+      table(core, resource).all().filter((r) => r.writer === writer && (sinceTs === null || r.ts >= sinceTs)).length,
+    state: () => core.state,
+    progress: () => parts.backfill.progress(),
+    connectedPeers: () => parts.links.connectedByScore().sort(),
+    logSize: (resource) => core.log.get(resource)?.length ?? 0,
+  };
+}

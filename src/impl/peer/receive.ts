@@ -1,0 +1,272 @@
+/**
+ * The receive path: live changes (applied when ready, buffered otherwise), requests served from the
+ * tables, acknowledgements and ACK-based pruning of the own log, and resending changes a connected peer
+ * has not acknowledged within `ackTimeoutMs` (the durable log is the retry store of shared changes).
+ *
+ * Live shared changes carry `prev`, their writer's previous change in the resource. A receiver that holds
+ * the writer's chain up to `prev` (its `contig` point) extends it and acknowledges `upTo` the new point;
+ * a gap (a change lost with a broken connection) is not acknowledged and triggers a catch-up from the
+ * writer instead. Applying is order-insensitive (records.ts merge rule), so a gap never corrupts state.
+ */
+import { HlcDriftError, parseHlc } from './hlc.ts';
+import { maxHlc, metaCursor, metaKey, metaString, table, watermarkKey, type Core } from './core.ts';
+import type { Links } from './links.ts';
+import type {
+  AckSharedChangesMsg,
+  SharedChangeRequestMsg,
+  StateRequestMsg,
+} from './messages.ts';
+import { compareKey, wins, type Cursor, type SyncRecord } from './records.ts';
+import { emptyWrites } from './store.ts';
+
+/** How a live change links to its writer's previous one: owned changes name a key, shared ones an HLC. */
+export type Chain = { kind: 'owned'; prev: Cursor | null } | { kind: 'shared'; prev: string | null };
+
+/** A live change waiting for backfill to finish. */
+export interface Buffered {
+  id: string;
+  from: string;
+  resource: string;
+  record: SyncRecord;
+}
+
+/** Receives, applies, buffers, serves and acknowledges. */
+export class Receiver {
+  /** Live updates buffered while not ready, by id (a resent change is buffered once). */
+  readonly buffer = new Map<string, Buffered>();
+  /** Set when the buffer overflowed: catch-up from every peer is required after backfill. */
+  overflowed = false;
+  /** Peer -> resource -> monotonic ms since which it has left our head unacknowledged. */
+  private readonly unackedSince = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly core: Core,
+    private readonly links: Links,
+    private readonly requestCatchup: (peer: string) => void,
+  ) {}
+
+  /**
+   * Observes the largest HLC in `records`; on too much drift answers an Error, traces it and returns false
+   * (the message is then not applied).
+   */
+  observe(from: string, records: readonly SyncRecord[], ref: string): boolean {
+    let max: string | null = null;
+    for (const r of records) if (max === null || r.ts > max) max = r.ts;
+    if (max === null) return true;
+    try {
+      this.core.clock.observe(parseHlc(max));
+      return true;
+    } catch (e) {
+      if (!(e instanceof HlcDriftError)) throw e;
+      this.core.env.trace.emit('peer.hlc.rejected', { from, remote: max, aheadMs: e.aheadMs });
+      this.links.sendError(from, 'clock-drift', e.message, ref, null);
+      return false;
+    }
+  }
+
+  /** A live change (StateChange/Batch or SharedChange/Batch) from its writer. */
+  onLive(from: string, resource: string, records: readonly SyncRecord[], chain: Chain, ref: string): void {
+    if (!this.observe(from, records, ref)) return;
+    if (this.core.state !== 'ready') {
+      this.bufferAll(from, resource, records);
+      return;
+    }
+    void this.applyLive(from, resource, records, chain);
+  }
+
+  private async applyLive(from: string, resource: string, records: readonly SyncRecord[], chain: Chain): Promise<void> {
+    const { core } = this;
+    const ckey = metaKey.contig(from, resource);
+    const wmKey = watermarkKey(core, from, resource);
+    let contig: string | null = null;
+    const done = await core.store.commit(
+      () => {
+        const t = table(core, resource);
+        const w = emptyWrites();
+        for (const r of records) if (wins(r, t.get(r.uuid))) w.records.push({ resource, record: r });
+        const last = maxKeyOf(records);
+        const wm = metaCursor(core, wmKey);
+        // Contiguous with what we hold of the writer's own stream: the watermark may follow.
+        if (follows(chain, wm) && (wm === null || compareKey(last, wm) > 0)) w.meta.push({ key: wmKey, value: { ts: last.ts, uuid: last.uuid } });
+        if (chain.kind === 'shared') {
+          const cur = metaString(core, ckey);
+          if (chain.prev === null || (cur !== null && chain.prev <= cur)) contig = maxHlc(cur, last.ts);
+          if (contig !== null && contig !== cur) w.meta.push({ key: ckey, value: contig });
+        }
+        return w;
+      },
+      (w) => {
+        const t = table(core, resource);
+        for (const { record } of w.records) t.merge(record);
+        for (const m of w.meta) core.meta.set(m.key, m.value!);
+        core.env.trace.emit('peer.applied', { from, resource, n: records.length, won: w.records.length, maxTs: maxKeyOf(records).ts });
+        return true;
+      },
+    );
+    if (done === null || chain.kind !== 'shared') return;
+    if (contig !== null) this.sendAck(from, resource, contig);
+    else {
+      core.env.trace.emit('peer.chain.gap', { from, resource, prev: chain.prev });
+      this.requestCatchup(from);
+    }
+  }
+
+  /** Acknowledges to `writer` every change of it in `resource` up to `upTo`. */
+  sendAck(writer: string, resource: string, upTo: string): void {
+    const { cfg, env } = this.core;
+    const msg: AckSharedChangesMsg = { type: 'AckSharedChanges', library: cfg.library, from: env.deviceId, resource, upTo };
+    if (this.links.send(writer, msg)) env.trace.emit('peer.ack.send', { to: writer, resource, upTo });
+  }
+
+  // ------------------------------------------------------------------ buffer (during backfill)
+
+  private bufferAll(from: string, resource: string, records: readonly SyncRecord[]): void {
+    const { core } = this;
+    for (const r of records) {
+      const id = `${resource}:${r.uuid}@${r.ts}`;
+      if (this.buffer.has(id)) continue;
+      if (this.buffer.size >= core.cfg.bufferMax) this.onOverflow();
+      this.buffer.set(id, { id, from, resource, record: r });
+      core.env.trace.emit('peer.buffer.push', { id });
+    }
+  }
+
+  private onOverflow(): void {
+    const { core } = this;
+    if (core.cfg.variant === 'peer-buffer-drop-oldest') {
+      const oldest = this.buffer.keys().next().value;
+      if (oldest !== undefined) this.buffer.delete(oldest); // silently: the weakened variant
+      return;
+    }
+    // Never a silent drop: discard visibly and force a catch-up from every peer after backfill, which
+    // re-fetches everything newer than the watermarks (live updates never move watermarks).
+    core.env.trace.emit('peer.buffer.overflow', { discarded: this.buffer.size, bufferMax: core.cfg.bufferMax });
+    core.env.trace.probe('peer.buffer-overflow');
+    this.buffer.clear();
+    this.overflowed = true;
+  }
+
+  // ------------------------------------------------------------------ serving requests
+
+  /** Serves a StateRequest or SharedChangeRequest from the tables. */
+  serve(from: string, req: StateRequestMsg | SharedChangeRequestMsg): void {
+    const { core } = this;
+    const { records, remaining } = table(core, req.resource).scan(req.since, req.writer, Math.min(req.limit, core.cfg.batchSize));
+    const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore: remaining > 0, remaining };
+    if (req.type === 'StateRequest') {
+      this.links.send(from, { type: 'StateResponse', ...base, records });
+    } else {
+      const head = metaString(core, metaKey.head(req.resource));
+      this.links.send(from, { type: 'SharedChangeResponse', ...base, changes: records, head });
+    }
+  }
+
+  // ------------------------------------------------------------------ acks and pruning
+
+  /** An AckSharedChanges from `peer`: remember it durably and prune what every peer acknowledged. */
+  async onAck(peer: string, ack: AckSharedChangesMsg): Promise<void> {
+    const { core } = this;
+    const key = metaKey.ack(peer, ack.resource);
+    const head = metaString(core, metaKey.head(ack.resource));
+    if (head === null || ack.upTo > head) {
+      core.env.trace.emit('peer.ack.invalid', { from: peer, resource: ack.resource, upTo: ack.upTo });
+      return; // acknowledges changes we never made: ignored
+    }
+    const prev = metaString(core, key);
+    if (prev !== null && ack.upTo <= prev) return;
+    core.meta.set(key, ack.upTo);
+    core.env.trace.emit('peer.ack.recv', { from: peer, resource: ack.resource, upTo: ack.upTo });
+    this.unackedSince.get(peer)?.delete(ack.resource);
+    await this.prune(ack.resource, key, ack.upTo);
+  }
+
+  private async prune(resource: string, ackKey: string, ackValue: string): Promise<void> {
+    const { core } = this;
+    let upTo: string | null = null;
+    await core.store.commit(
+      () => {
+        const w = emptyWrites();
+        w.meta.push({ key: ackKey, value: ackValue });
+        const log = core.log.get(resource)!;
+        const floor = this.pruneFloor(resource);
+        for (const e of log) {
+          if (floor === null || e.ts > floor) break;
+          w.logDelete.push({ resource, ts: e.ts });
+          upTo = e.ts;
+        }
+        return w;
+      },
+      (w) => {
+        const log = core.log.get(resource)!;
+        log.splice(0, w.logDelete.length);
+        if (upTo !== null) core.env.trace.emit('peer.log.prune', { resource, upTo, count: w.logDelete.length });
+      },
+    );
+  }
+
+  /** The HLC up to which every peer (self excluded) acknowledged `resource`, or null. */
+  private pruneFloor(resource: string): string | null {
+    const { core } = this;
+    const acks = core.cfg.peers.map((p) => metaString(core, metaKey.ack(p, resource)));
+    if (core.cfg.variant === 'peer-prune-early') {
+      // Weakened: one acknowledgement is enough.
+      return acks.reduce<string | null>((a, b) => maxHlc(a, b), null);
+    }
+    let floor: string | null = null;
+    for (const a of acks) {
+      if (a === null) return null;
+      if (floor === null || a < floor) floor = a;
+    }
+    return floor;
+  }
+
+  /** Resends own shared changes that a connected peer has left unacknowledged for longer than ackTimeoutMs. */
+  resendUnacked(): void {
+    const { core } = this;
+    const now = core.env.clock.monotonic();
+    for (const peer of core.cfg.peers) {
+      if (!this.links.isConnected(peer)) continue;
+      let since = this.unackedSince.get(peer);
+      if (since === undefined) this.unackedSince.set(peer, (since = new Map()));
+      for (const resource of core.cfg.resourceOrder) this.resendResource(peer, resource, since, now);
+    }
+  }
+
+  private resendResource(peer: string, resource: string, since: Map<string, number>, now: number): void {
+    const { core } = this;
+    const head = metaString(core, metaKey.head(resource));
+    const acked = metaString(core, metaKey.ack(peer, resource));
+    if (head === null || (acked !== null && acked >= head)) {
+      since.delete(resource);
+      return;
+    }
+    const t0 = since.get(resource);
+    if (t0 === undefined) {
+      since.set(resource, now);
+      return;
+    }
+    if (now - t0 < core.cfg.ackTimeoutMs) return;
+    since.set(resource, now);
+    const log = core.log.get(resource)!;
+    const changes = log.filter((e) => acked === null || e.ts > acked).slice(0, core.cfg.batchSize);
+    if (changes.length === 0) return;
+    this.links.noteFailure(peer);
+    core.env.trace.emit('peer.send.timeout', { peer, resource, resent: changes.length });
+    this.links.send(peer, { type: 'SharedChangeBatch', library: core.cfg.library, from: core.env.deviceId, resource, prev: acked, changes });
+  }
+}
+
+/** The largest key of a non-empty list of records. */
+function maxKeyOf(records: readonly SyncRecord[]): SyncRecord {
+  let m = records[0]!;
+  for (const r of records) if (compareKey(r, m) > 0) m = r;
+  return m;
+}
+
+/** True when a change chained from `chain.prev` directly follows what watermark `wm` covers. */
+function follows(chain: Chain, wm: Cursor | null): boolean {
+  if (chain.prev === null) return true; // the writer's first change in the resource
+  if (wm === null) return false;
+  if (chain.kind === 'owned') return compareKey(wm, chain.prev) >= 0;
+  return wm.ts >= chain.prev; // shared changes have one HLC each: ts alone names the change
+}

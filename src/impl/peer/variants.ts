@@ -1,0 +1,30 @@
+/** Weakened variants of the peer sync implementation (see src/scenario/variants.ts). Never the default. */
+export const PEER_VARIANTS = [
+  {
+    name: 'peer-global-watermark',
+    area: 'peer-sync',
+    description:
+      'one watermark per peer instead of one per (peer, resource): a catch-up cut between the batches of two resources skips older records of the next one, so devices never converge (liveness, scenario peer-catchup-cut).',
+  },
+  {
+    name: 'peer-checkpoint-noop',
+    area: 'peer-sync',
+    description:
+      'the backfill checkpoint save does nothing: a crash mid-backfill restarts from zero (invariant:backfill-resume, scenario peer-join-10k-crash).',
+  },
+  {
+    name: 'peer-buffer-drop-oldest',
+    area: 'peer-sync',
+    description:
+      'live updates buffered during backfill are dropped oldest-first on overflow, silently (invariant:buffer-exactly-once, scenario peer-join-buffer-overflow).',
+  },
+  {
+    name: 'peer-prune-early',
+    area: 'peer-sync',
+    description:
+      'a shared log entry is pruned once any one peer acknowledged it instead of all (invariant:prune-after-all-acks, scenario peer-partition-heal).',
+  },
+] as const;
+
+/** Name of a peer sync variant ('' is the correct implementation). */
+export type PeerVariant = '' | (typeof PEER_VARIANTS)[number]['name'];

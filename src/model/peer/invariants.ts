@@ -1,0 +1,252 @@
+/**
+ * Peer sync invariants. Each reads the trace (and, for final-state checks, the nodes' public handles);
+ * none looks inside the implementation.
+ *
+ * - invariant:hlc — per device, HLCs of commits strictly increase (across restarts too), and a commit is
+ *   ordered after every change the device applied before it (a receive is ordered after its send).
+ * - invariant:prune-after-all-acks — a device prunes its shared log up to h only after every other member
+ *   sent it an acknowledgement covering h.
+ * - invariant:buffer-exactly-once — every live update buffered during backfill is applied exactly once,
+ *   unless a visible overflow discarded it (catch-up then re-fetches) or the process died.
+ * - invariant:backfill-resume — after a crash, backfill resumes from its last checkpoint (not from zero),
+ *   and in total transfers at most what it must plus one batch per interruption.
+ * - invariant:catchup-delta — an incremental catch-up from a peer transfers at most the peer's writes
+ *   newer than the watermark (counted from the peer's own commit records) plus one batch.
+ * - invariant:acked-not-lost / invariant:no-resurrection — at the end, every acknowledged write is held by
+ *   every device (same or newer version), and every acknowledged delete is a tombstone everywhere.
+ */
+import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import type { TraceRecord } from '../../sim/trace.ts';
+import { ackedWrites, type PeerView } from './view.ts';
+
+type D = Record<string, unknown>;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/** HLCs strictly increase per device and follow every change applied before. */
+export function hlcCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:hlc';
+  return {
+    name,
+    setup(ctx) {
+      const last = new Map<string, string>();
+      const floor = new Map<string, string>();
+      const member = new Set(nodes);
+      const raise = (node: string, ts: string | null): void => {
+        if (ts !== null && ts > (floor.get(node) ?? '')) floor.set(node, ts);
+      };
+      ctx.sim.trace.on('peer.applied', (r) => member.has(r.node) && raise(r.node, str((r.data as D).maxTs)));
+      ctx.sim.trace.on('peer.catchup.batch', (r) => member.has(r.node) && raise(r.node, str((r.data as D).maxTs)));
+      ctx.sim.trace.on('peer.commit', (r) => {
+        const d = r.data as D;
+        const first = str(d.first) ?? str(d.hlc)!;
+        const prev = last.get(r.node);
+        if (prev !== undefined && !(first > prev)) {
+          ctx.fail('correctness', name, `${r.node} committed HLC ${first} after ${prev}: not strictly increasing (trace #${r.i})`);
+        }
+        const f = floor.get(r.node);
+        if (f !== undefined && !(first > f)) {
+          ctx.fail('correctness', name, `${r.node} committed HLC ${first} after applying a change at ${f}: a receive must order before later sends (trace #${r.i})`);
+        }
+        last.set(r.node, str(d.hlc)!);
+      });
+    },
+  };
+}
+
+/** Log entries are pruned only after every other member acknowledged them. */
+export function pruneCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:prune-after-all-acks';
+  return {
+    name,
+    setup(ctx) {
+      // writer -> resource -> acker -> upTo
+      const acked = new Map<string, string>();
+      ctx.sim.trace.on('peer.ack.send', (r) => {
+        const d = r.data as D;
+        const key = `${str(d.to)}|${str(d.resource)}|${r.node}`;
+        const up = str(d.upTo)!;
+        if (up > (acked.get(key) ?? '')) acked.set(key, up);
+      });
+      ctx.sim.trace.on('peer.log.prune', (r) => {
+        const d = r.data as D;
+        const upTo = str(d.upTo)!;
+        for (const peer of nodes) {
+          if (peer === r.node) continue;
+          const a = acked.get(`${r.node}|${str(d.resource)}|${peer}`);
+          if (a === undefined || a < upTo) {
+            ctx.fail('correctness', name, `${r.node} pruned its '${str(d.resource)}' log up to ${upTo} but ${peer} acknowledged only ${a ?? 'nothing'} (trace #${r.i})`);
+            return;
+          }
+        }
+      });
+    },
+  };
+}
+
+/** Buffered live updates are applied exactly once (or visibly discarded). */
+export function bufferCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:buffer-exactly-once';
+  const pending = new Map<string, Set<string>>();
+  const of = (n: string): Set<string> => {
+    let s = pending.get(n);
+    if (s === undefined) pending.set(n, (s = new Set()));
+    return s;
+  };
+  return {
+    name,
+    setup(ctx) {
+      const member = new Set(nodes);
+      const reset = (r: TraceRecord): void => void (member.has(r.node) && of(r.node).clear());
+      ctx.sim.trace.on('node.crash', reset);
+      ctx.sim.trace.on('node.stop', reset);
+      ctx.sim.trace.on('peer.buffer.overflow', reset);
+      ctx.sim.trace.on('peer.buffer.push', (r) => void of(r.node).add(str((r.data as D).id)!));
+      ctx.sim.trace.on('peer.buffer.applied', (r) => {
+        const p = of(r.node);
+        for (const id of (r.data as D).ids as string[]) {
+          if (!p.delete(id)) {
+            ctx.fail('correctness', name, `${r.node} applied buffered update ${id} that was not pending (applied twice?) (trace #${r.i})`);
+            return;
+          }
+        }
+      });
+      ctx.sim.trace.on('peer.sync.ready', (r) => {
+        const p = of(r.node);
+        if (p.size > 0) {
+          ctx.fail('correctness', name, `${r.node} became ready with ${p.size} buffered live updates never applied nor visibly discarded, e.g. ${[...p][0]} (trace #${r.i})`);
+        }
+      });
+    },
+  };
+}
+
+/** A resumed backfill starts from its checkpoint and transfers no more than it must. */
+export function backfillResumeCheck(nodes: readonly string[], batchSize: number): Check {
+  const name = 'invariant:backfill-resume';
+  return {
+    name,
+    setup(ctx) {
+      const member = new Set(nodes);
+      const saved = new Map<string, number>();
+      const crashed = new Set<string>();
+      const transferred = new Map<string, number>();
+      const interruptions = new Map<string, number>();
+      const expected = new Map<string, number>();
+      const bump = (m: Map<string, number>, k: string, n: number): void => void m.set(k, (m.get(k) ?? 0) + n);
+      const down = (r: TraceRecord): void => {
+        if (!member.has(r.node)) return;
+        crashed.add(r.node);
+      };
+      ctx.sim.trace.on('node.crash', down);
+      ctx.sim.trace.on('node.stop', down);
+      ctx.sim.trace.on('peer.backfill.begin', (r) => {
+        const got = num((r.data as D).received);
+        const had = saved.get(r.node) ?? 0;
+        bump(interruptions, r.node, 1);
+        if (crashed.delete(r.node) && got < had) {
+          ctx.fail('correctness', name, `${r.node} resumed backfill with ${got} records after a crash, but its checkpoint held ${had} (restarted from zero?) (trace #${r.i})`);
+        }
+      });
+      ctx.sim.trace.on('peer.backfill.peer-lost', (r) => bump(interruptions, r.node, 1));
+      ctx.sim.trace.on('peer.backfill.batch', (r) => {
+        const d = r.data as D;
+        saved.set(r.node, num(d.received));
+        bump(transferred, r.node, num(d.n));
+        expected.set(r.node, Math.max(expected.get(r.node) ?? 0, num(d.expected)));
+        const bound = (expected.get(r.node) ?? 0) + batchSize * (interruptions.get(r.node) ?? 1);
+        const t = transferred.get(r.node) ?? 0;
+        if (t > bound) {
+          ctx.fail('correctness', name, `${r.node} transferred ${t} records in backfill, more than the ${expected.get(r.node)} expected plus one batch per interruption (bound ${bound}) (trace #${r.i})`);
+        }
+      });
+    },
+  };
+}
+
+/** Incremental catch-up transfers at most the delta (the peer's newer commits) plus one batch. */
+export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): Check {
+  const name = 'invariant:catchup-delta';
+  return {
+    name,
+    setup(ctx) {
+      const member = new Set(nodes);
+      // writer|resource -> commit HLCs (ascending) and running totals of records
+      const commits = new Map<string, { hlc: string[]; total: number[] }>();
+      const sessions = new Map<string, { since: string | null; n: number }>();
+      ctx.sim.trace.on('peer.commit', (r) => {
+        if (!member.has(r.node)) return;
+        const d = r.data as D;
+        const key = `${r.node}|${str(d.resource)}`;
+        let c = commits.get(key);
+        if (c === undefined) commits.set(key, (c = { hlc: [], total: [] }));
+        c.hlc.push(str(d.hlc)!);
+        c.total.push((c.total[c.total.length - 1] ?? 0) + num(d.n));
+      });
+      const newer = (writer: string, resource: string, since: string | null): number => {
+        const c = commits.get(`${writer}|${resource}`);
+        if (c === undefined) return 0;
+        const all = c.total[c.total.length - 1] ?? 0;
+        if (since === null) return all;
+        const i = lowerBound(c.hlc, since); // commits with hlc >= since
+        return all - (i === 0 ? 0 : c.total[i - 1]!);
+      };
+      const key = (r: TraceRecord): string => `${r.node}|${str((r.data as D).peer)}|${str((r.data as D).resource)}`;
+      ctx.sim.trace.on('peer.catchup.begin', (r) => void sessions.set(key(r), { since: str((r.data as D).since), n: 0 }));
+      ctx.sim.trace.on('peer.catchup.batch', (r) => {
+        const s = sessions.get(key(r));
+        if (s !== undefined) s.n += num((r.data as D).n);
+      });
+      ctx.sim.trace.on('peer.catchup.done', (r) => {
+        const s = sessions.get(key(r));
+        if (s === undefined) return;
+        const d = r.data as D;
+        const delta = newer(str(d.peer)!, str(d.resource)!, s.since);
+        if (s.n > delta + batchSize) {
+          ctx.fail('correctness', name, `${r.node} caught up ${s.n} '${str(d.resource)}' records from ${str(d.peer)} since ${s.since ?? 'the start'}, but that peer committed only ${delta} newer (plus one batch of ${batchSize} allowed) (trace #${r.i})`);
+        }
+      });
+    },
+  };
+}
+
+function lowerBound(a: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** At the end, every acknowledged write and delete is held by every node. */
+export function ackedWritesCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:acked-not-lost';
+  return {
+    name,
+    final(ctx: ScenarioContext) {
+      for (const id of nodes) {
+        const h = ctx.handle<PeerView>(id);
+        if (h === null) continue; // liveness reports nodes that are not up
+        for (const w of ackedWrites(ctx)) {
+          const rec = h.get(w.resource, w.uuid);
+          if (w.deleted && (rec === undefined || rec.data !== null)) {
+            ctx.fail('correctness', 'invariant:no-resurrection', `${id}: '${w.resource}' ${w.uuid} deleted by ${w.node} at ${w.hlc} is ${rec === undefined ? 'missing' : 'alive again'}`);
+            return;
+          }
+          if (rec === undefined || (rec.ts < w.hlc && rec.data !== null)) {
+            ctx.fail('correctness', name, `${id}: acknowledged write of '${w.resource}' ${w.uuid} by ${w.node} at ${w.hlc} is lost (holds ${rec?.ts ?? 'nothing'})`);
+            return;
+          }
+        }
+      }
+    },
+  };
+}
+
+/** Every peer check, for `Scenario.checks`. */
+export function peerChecks(nodes: readonly string[], batchSize: number): Check[] {
+  return [hlcCheck(nodes), pruneCheck(nodes), bufferCheck(nodes), backfillResumeCheck(nodes, batchSize), catchupDeltaCheck(nodes, batchSize), ackedWritesCheck(nodes)];
+}
