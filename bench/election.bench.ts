@@ -1,0 +1,49 @@
+/**
+ * Election benchmark: the swarm scenario (3 tabs, lease mode, 20 s of writes under faults) in wall time,
+ * and the cost of the checks: the same runs with the per-tab model and the global-view invariants
+ * removed, to measure the monitors' overhead (goal: under 2x).
+ */
+import election from '../scenarios/election/swarm.ts';
+import { runScenario } from '../src/scenario/run.ts';
+import type { Scenario } from '../src/scenario/types.ts';
+import type { BenchResult } from './types.ts';
+
+interface Totals {
+  wallMs: number;
+  events: number;
+  simUs: number;
+}
+
+/** One run of `s`, added into `t`. */
+async function timed(s: Scenario, seed: number, t: Totals): Promise<void> {
+  const t0 = performance.now();
+  const r = await runScenario(s, seed);
+  t.wallMs += performance.now() - t0;
+  t.events += r.events;
+  t.simUs += r.simTimeUs;
+}
+
+/** Runs the election benchmark over 30 seeds, with and without checks (interleaved, after a warm-up). */
+export async function benchElection(): Promise<BenchResult[]> {
+  const swarm = (election as Scenario[]).find((s) => s.name === 'election-swarm')!;
+  const bare: Scenario = { ...swarm, checks: [], models: [] };
+  const scratch: Totals = { wallMs: 0, events: 0, simUs: 0 };
+  for (let seed = 100; seed < 110; seed++) {
+    await timed(swarm, seed, scratch);
+    await timed(bare, seed, scratch);
+  }
+  const seeds = 30;
+  const checked: Totals = { wallMs: 0, events: 0, simUs: 0 };
+  const unchecked: Totals = { wallMs: 0, events: 0, simUs: 0 };
+  for (let seed = 1; seed <= seeds; seed++) {
+    await timed(swarm, seed, checked);
+    await timed(bare, seed, unchecked);
+  }
+  const wallS = checked.wallMs / 1000;
+  return [
+    { name: 'election-swarm: simulated time / wall time', value: checked.simUs / 1e6 / wallS, unit: 'x' },
+    { name: 'election-swarm: scheduler events per wall second', value: checked.events / wallS, unit: 'events/s', goal: 100_000 },
+    { name: 'election-swarm: seeds per wall second (1 core)', value: seeds / wallS, unit: 'seeds/s' },
+    { name: 'election-swarm: model + invariants overhead', value: checked.wallMs / unchecked.wallMs, unit: 'x', goal: 2, lowerIsBetter: true },
+  ];
+}
