@@ -75,6 +75,11 @@ export interface Backend {
   listBlocks(): Promise<BlockEntry[]>;
   /** Deletes block entries by name and makes the deletion durable. */
   deleteBlocks(names: readonly string[]): Promise<void>;
+  /**
+   * Makes every entry change durable (fsync of the block and root directories): recovery ends with it
+   * because an earlier, failed recovery may have changed entries it could not make durable.
+   */
+  syncEntries(): Promise<void>;
   /** The data of block `id` at version `v`, or null if absent. */
   readBlock(id: number, v: number): Promise<Uint8Array | null>;
   /**

@@ -12,7 +12,9 @@
  *   1. write every blocks/<id>.<N> and fsync it
  *   2. write pending.json (metadata N) and fsync it
  *   3. fsync blocks/ and root/ (the new names are durable)          -> hooks.synced
- *   4. write marker.tmp {N}, fsync, rename to marker, fsync root/   -> hooks.markerWrite / hooks.marker
+ *   4. write marker.tmp {N}, fsync it; rename it to marker (the commit point), fsync root/
+ *                                                                   -> hooks.markerWrite before the rename,
+ *                                                                      hooks.marker once root/ is fsynced
  *   5. finalize: meta.tmp -> meta.json (fsync, rename, fsync root/), unlink pending.json and superseded
  *      block files, fsync blocks/ and root/
  * A crash before 4 completes leaves commit N-1 (recovery rolls the pending commit back); after it, commit N
@@ -21,8 +23,12 @@
 import type { Disk } from '../env.ts';
 import type { Backend, BlockEntry, CommitBatch, CommitHooks, DurableState } from './backend.ts';
 import { blockName, parseBlockName } from './backend.ts';
+import { StoreError } from './errors.ts';
 import type { Marker, StoreMeta } from './format.ts';
 import { frame, markerFromJson, metaFromJson, metaToJson, unframe } from './format.ts';
+
+/** Reads of a metadata document before its frame counts as invalid. */
+const DOC_READ_ATTEMPTS = 3;
 
 /** Weakenings of the file protocol (variants; all false in the real implementation). */
 export interface FileBackendFlags {
@@ -53,9 +59,16 @@ export class FileBackend implements Backend {
     if (!this.flags.noDirFsync) await this.disk.fsyncDir(path);
   }
 
+  /**
+   * Reads a framed document. A frame that fails its check is read again (a bit flipped on the way is not a
+   * torn document) up to DOC_READ_ATTEMPTS times before it counts as invalid.
+   */
   private async readDoc(name: string): Promise<{ exists: boolean; doc: unknown }> {
     if ((await this.disk.stat(this.p(name))) === null) return { exists: false, doc: null };
-    return { exists: true, doc: unframe(await this.disk.readFile(this.p(name))) };
+    for (let attempt = 1; ; attempt++) {
+      const doc = unframe(await this.disk.readFile(this.p(name)));
+      if (doc !== null || attempt >= DOC_READ_ATTEMPTS) return { exists: true, doc };
+    }
   }
 
   /** Writes `bytes` to `name` through a temporary and an atomic rename, durably. */
@@ -77,7 +90,7 @@ export class FileBackend implements Backend {
     const marker = markerFromJson((await this.readDoc('marker')).doc);
     const metaDoc = await this.readDoc('meta.json');
     const meta = metaFromJson(metaDoc.doc);
-    if (metaDoc.exists && meta === null) throw new Error(`${this.p('meta.json')} exists but is not valid metadata`);
+    if (metaDoc.exists && meta === null) throw new StoreError('ECORRUPT', `${this.p('meta.json')} exists but is not valid metadata`);
     const pendingDoc = await this.readDoc('pending.json');
     const pending = metaFromJson(pendingDoc.doc);
     return { marker, meta, pending, pendingTorn: pendingDoc.exists && pending === null };
@@ -123,6 +136,11 @@ export class FileBackend implements Backend {
     await this.fsyncDir(this.blocksDir);
   }
 
+  async syncEntries(): Promise<void> {
+    await this.fsyncDir(this.blocksDir);
+    await this.fsyncDir(this.root);
+  }
+
   async readBlock(id: number, v: number): Promise<Uint8Array | null> {
     try {
       return await this.disk.readFile(`${this.blocksDir}/${blockName(id, v)}`);
@@ -142,8 +160,11 @@ export class FileBackend implements Backend {
     }
     await this.disk.writeFile(this.p('pending.json'), frame(metaToJson(batch.next)));
     if (syncFirst) await this.syncData(batch, hooks);
-    hooks.markerWrite(false);
-    await this.replace('marker', 'marker.tmp', frame({ commit: n, epoch: batch.next.epoch }));
+    await this.disk.writeFile(this.p('marker.tmp'), frame({ commit: n, epoch: batch.next.epoch }));
+    await this.disk.fsync(this.p('marker.tmp'));
+    hooks.markerWrite(false); // the rename is the commit point
+    await this.disk.rename(this.p('marker.tmp'), this.p('marker'));
+    await this.fsyncDir(this.root);
     if (!syncFirst) await this.syncData(batch, hooks, true);
     hooks.marker();
   }

@@ -11,7 +11,9 @@
  * 4. Verify every committed block's checksum (re-reading a few times: a bit flipped on the way is not rot).
  *    Mode 'report': the block is marked corrupt (reads fail with ECHECKSUM). Mode 'repair': roll the block
  *    back to its previous version when that still exists and verifies, else mark it corrupt.
- * 5. Make every change durable (deletions and rewritten metadata are fsynced by the backend).
+ * 5. Make every change durable: rewritten metadata is fsynced as it is written, and recovery ends by
+ *    fsyncing the directories even when it deleted nothing itself (an earlier recovery that failed midway
+ *    may have left visible but not yet durable deletions).
  *
  * Every step is idempotent, so a crash during recovery followed by recovery gives the state of one clean
  * recovery.
@@ -20,7 +22,7 @@ import type { Tracer } from '../env.ts';
 import type { Backend, BlockEntry } from './backend.ts';
 import { blockName, keptVersions } from './backend.ts';
 import { checksum } from './checksum.ts';
-import { StoreError } from './errors.ts';
+import { errorCode, StoreError } from './errors.ts';
 import type { StoreMeta } from './format.ts';
 import { cloneMeta, emptyMeta, stateDigest } from './format.ts';
 
@@ -57,6 +59,15 @@ const VERIFY_ATTEMPTS = 3;
 /** Runs recovery on `backend`; traces each decision. */
 export async function recover(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult> {
   trace.emit('store.recover.begin', { backend: backend.kind });
+  try {
+    return await recoverSteps(backend, options, trace);
+  } catch (e) {
+    trace.emit('store.recover.failed', { code: errorCode(e), message: String(e).slice(0, 120) });
+    throw e;
+  }
+}
+
+async function recoverSteps(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult> {
   await backend.init();
   const { meta, outcome } = await resolvePending(backend, options, trace);
   const strays = await reconcile(backend, meta, options.blockSize, trace);
@@ -64,6 +75,7 @@ export async function recover(backend: Backend, options: RecoveryOptions, trace:
     ? await verifyBlocks(backend, meta, options, trace)
     : { meta, corrupt: [], repaired: [] };
   if (repaired.length > 0) await backend.adopt(checked);
+  await backend.syncEntries();
   trace.emit('store.recover.done', {
     commit: checked.commit,
     epoch: checked.epoch,
@@ -100,7 +112,8 @@ async function resolvePending(
   } else if (markerCommit > meta.commit) {
     throw new StoreError('ECORRUPT', `marker is at commit ${markerCommit} but neither committed nor pending metadata reaches it (metadata at ${meta.commit})`);
   }
-  if (outcome !== 'finalized' && (state.marker === null || state.marker.commit < meta.commit)) await backend.adopt(meta);
+  const markerBehind = state.marker === null || state.marker.commit < meta.commit;
+  if (outcome !== 'finalized' && meta.commit > 0 && markerBehind) await backend.adopt(meta);
   await backend.dropPending();
   return { meta, outcome };
 }

@@ -289,7 +289,10 @@ export class BlockStore {
     this.checkUsable();
     const batchEpochFloor = this.checkEpoch(epoch);
     if (this.unfinalized !== null) await this.finalize(this.unfinalized);
-    if (this.uncertain !== null) await this.reload();
+    if (this.uncertain !== null) {
+      await this.reload();
+      this.noteKeptDirty();
+    }
     if (this.dirty.size === 0) return { commit: this.meta.commit, blocks: 0 };
     const entries = this.dirty;
     this.dirty = new Map();
@@ -424,6 +427,11 @@ export class BlockStore {
       }
     }
     this.updateBackpressure();
+  }
+
+  /** Tells observers (the model) that dirty data survived an in-place recovery. */
+  private noteKeptDirty(): void {
+    if (this.dirty.size > 0) this.env.trace.emit('store.recover.kept-dirty', { count: this.dirty.size });
   }
 
   // ------------------------------------------------------------------ observability

@@ -1,0 +1,247 @@
+/**
+ * Shared pieces of the storage scenarios: the node program (a block store, optionally with AutoSync),
+ * the oracle check wired to the simulator's durable image, workloads (scripted and random) that tell the
+ * oracle what they wrote and what forceSync acknowledged, and verification reads after every recovery.
+ */
+import { AutoSync, BlockStore, StoreError, type StoreOptions, type SyncPolicy } from '../../src/impl/storage/index.ts';
+import type { NodeProgram } from '../../src/sim/node.ts';
+import { StorageOracle, type DurableView, type ExpectedBlock } from '../../src/model/recovery/oracle.ts';
+import type { Check, Liveness, ScenarioContext, Topology } from '../../src/scenario/types.ts';
+import type { PersistenceProfile } from '../../src/sim/disk/disk.ts';
+
+/** What a storage scenario's node returns. */
+export interface StoreHandle {
+  store: BlockStore;
+  auto: AutoSync | null;
+}
+
+/** How a storage scenario sets up its stores. */
+export interface StorageSetup {
+  backend: 'file' | 'kv';
+  blockSize: number;
+  /** Block ids used by the workload: 0..blocks-1. */
+  blocks: number;
+  profile?: PersistenceProfile;
+  autosync?: SyncPolicy;
+  corruption?: 'report' | 'repair';
+  relaxedCommits?: boolean;
+  /** The scenario damages the medium on purpose: recovery may find corrupt blocks. */
+  allowCorruption?: boolean;
+}
+
+const ORACLE = 'storage.oracle';
+const OPEN_ATTEMPTS = 20;
+
+/** One device per node with the setup's disk profile. */
+export function storageTopology(nodes: string[], setup: StorageSetup): Topology {
+  const devices = Object.fromEntries(nodes.map((n) => [n, { disk: { profile: setup.profile ?? 'strict' } }]));
+  return { nodes: nodes.map((id) => ({ id, role: 'store' })), devices };
+}
+
+function storeOptions(setup: StorageSetup, variant: string): StoreOptions {
+  return {
+    backend: setup.backend,
+    blockSize: setup.blockSize,
+    maxBlocks: Math.max(setup.blocks, 1),
+    corruption: setup.corruption ?? 'repair',
+    relaxedCommits: setup.relaxedCommits ?? false,
+    variant: variant.startsWith('storage-') ? variant : '',
+  };
+}
+
+/** The node program: open the store (retrying recovery that failed with an I/O error), start AutoSync. */
+export function storeProgram(setup: StorageSetup, ctx: ScenarioContext): NodeProgram {
+  return async (env) => {
+    let store: BlockStore | null = null;
+    for (let attempt = 1; store === null; attempt++) {
+      try {
+        store = await BlockStore.open(env, storeOptions(setup, ctx.variant));
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'ECORRUPT') {
+          // The durable state contradicts itself: a correctness failure of the store, not a crash of it.
+          ctx.fail('correctness', 'invariant:recoverable', `${env.nodeId}: recovery found an inconsistent store: ${(e as Error).message}`);
+          return new Promise<never>(() => {});
+        }
+        if ((code !== 'EIO' && code !== 'ENOSPC') || attempt >= OPEN_ATTEMPTS) throw e;
+        await env.clock.sleep(20 * attempt);
+      }
+    }
+    const auto = setup.autosync === undefined ? null : new AutoSync(env, store, setup.autosync);
+    const handle: StoreHandle = { store, auto };
+    return handle;
+  };
+}
+
+/** The oracle of this run (created by `oracleCheck`). */
+export function oracleOf(ctx: ScenarioContext): StorageOracle {
+  const o = ctx.shared.get(ORACLE);
+  if (!(o instanceof StorageOracle)) throw new Error('storage scenario without oracleCheck()');
+  return o;
+}
+
+function durableView(ctx: ScenarioContext, setup: StorageSetup, node: string): DurableView {
+  const device = ctx.sim.device(ctx.sim.node(node).deviceId);
+  if (setup.backend === 'kv') {
+    const root = 'store';
+    return {
+      rootEntries: () => [...(device.kv.durableSnapshot().get(`${root}:meta`)?.keys() ?? [])].map(String),
+      blockEntries: () => {
+        const out = new Map<string, Uint8Array>();
+        for (const [k, v] of device.kv.durableSnapshot().get(`${root}:blocks`) ?? []) if (v instanceof Uint8Array) out.set(String(k), v);
+        return out;
+      },
+    };
+  }
+  const root = '/store';
+  return {
+    rootEntries: () => {
+      const names: string[] = [];
+      for (const p of device.disk.durableSnapshot().keys()) if (p.startsWith(`${root}/`) && !p.slice(root.length + 1).includes('/')) names.push(p.slice(root.length + 1));
+      return names;
+    },
+    blockEntries: () => {
+      const out = new Map<string, Uint8Array>();
+      for (const [p, bytes] of device.disk.durableSnapshot()) if (p.startsWith(`${root}/blocks/`)) out.set(p.slice(root.length + 8), bytes);
+      return out;
+    },
+  };
+}
+
+/** The invariants of docs/storage.md, checked by the oracle after every recovery and on verified reads. */
+export function oracleCheck(setup: StorageSetup): Check {
+  return {
+    name: 'storage-oracle',
+    setup(ctx) {
+      const oracle = new StorageOracle(ctx, {
+        allowCorruption: setup.allowCorruption ?? false,
+        durable: (node) => durableView(ctx, setup, node),
+        markerIsDurable: !(setup.backend === 'kv' && setup.relaxedCommits === true),
+      });
+      oracle.attach();
+      ctx.shared.set(ORACLE, oracle);
+    },
+  };
+}
+
+/** Deterministic block contents from the workload stream. */
+export function blockData(ctx: ScenarioContext, size: number): Uint8Array {
+  return ctx.rng.bytes(size);
+}
+
+/** Writes (data) or deallocates (null) block `id` on `node` now, telling the oracle. False when down. */
+export function doWrite(ctx: ScenarioContext, node: string, id: number, data: Uint8Array | null): boolean {
+  const h = ctx.handle<StoreHandle>(node);
+  if (h === null) return false;
+  try {
+    const ack = data === null ? h.store.deallocate(id) : h.store.write(id, data);
+    oracleOf(ctx).noteWrite(node, ack.seq, id, data);
+    return true;
+  } catch (e) {
+    if (!(e instanceof StoreError)) throw e;
+    ctx.emit('workload.write-refused', { node, id, code: e.code });
+    return false;
+  }
+}
+
+/** forceSync on `node`; the oracle learns the acknowledged commit. */
+export function doForceSync(ctx: ScenarioContext, node: string): void {
+  const h = ctx.handle<StoreHandle>(node);
+  if (h === null) return;
+  const call = h.auto !== null ? h.auto.forceSync() : h.store.forceSync();
+  call.then(
+    (info) => {
+      oracleOf(ctx).noteAck(node, info.commit);
+      ctx.emit('workload.force-synced', { node, commit: info.commit });
+    },
+    (e: unknown) => ctx.emit('workload.force-sync-failed', { node, code: (e as { code?: string }).code ?? String(e) }),
+  );
+}
+
+/** Reads block `id` (committed only) on `node` and has the oracle verify the result. */
+export function doVerifiedRead(ctx: ScenarioContext, node: string, id: number): void {
+  const h = ctx.handle<StoreHandle>(node);
+  if (h === null) return;
+  const oracle = oracleOf(ctx);
+  const before: ExpectedBlock | undefined = oracle.expected(node).get(id);
+  h.store.read(id, { committedOnly: true }).then(
+    (got) => oracle.verifyRead(node, id, before, got),
+    // Any error is an acceptable answer (ECHECKSUM, an injected EIO...): only wrong bytes are not.
+    (e: unknown) => oracle.verifyRead(node, id, before, e instanceof Error ? e : new Error(String(e))),
+  );
+}
+
+/** After every recovery of `node`, read back every block id once it is up (ids 0..blocks-1). */
+export function verifyAfterRecovery(ctx: ScenarioContext, node: string, blocks: number): void {
+  ctx.sim.trace.on('store.recover.done', (rec) => {
+    if (rec.node !== node) return;
+    let tries = 0;
+    const poll = (): void => {
+      if (ctx.handle<StoreHandle>(node) === null) {
+        if (++tries < 50) ctx.at(ctx.nowMs() + 1, poll);
+        return;
+      }
+      for (let id = 0; id < blocks; id++) doVerifiedRead(ctx, node, id);
+      ctx.emit('workload.verified', { node });
+    };
+    ctx.at(ctx.nowMs() + 0.5, poll);
+  });
+}
+
+/** Options of the random workload. */
+export interface RandomWorkload {
+  ops: number;
+  everyMs: number;
+  fromMs?: number;
+  /** Probability per op of: deallocation, forceSync, verified read (the rest are writes). */
+  deallocP?: number;
+  forceSyncP?: number;
+  readP?: number;
+}
+
+/** Random writes, deallocations, forceSyncs and verified reads on random nodes. */
+export function randomWorkload(ctx: ScenarioContext, nodes: string[], setup: StorageSetup, w: RandomWorkload): void {
+  const n = Math.max(1, Math.round(w.ops * ctx.workloadScale));
+  const from = w.fromMs ?? 50;
+  for (let k = 0; k < n; k++) {
+    ctx.at(from + k * w.everyMs, () => {
+      const node = ctx.rng.pick(nodes);
+      const id = ctx.rng.int(setup.blocks);
+      const r = ctx.rng.float();
+      let p = w.deallocP ?? 0.05;
+      if (r < p) return void doWrite(ctx, node, id, null);
+      if (r < (p += w.forceSyncP ?? 0.1)) return doForceSync(ctx, node);
+      if (r < (p += w.readP ?? 0.1)) return doVerifiedRead(ctx, node, id);
+      doWrite(ctx, node, id, blockData(ctx, setup.blockSize));
+    });
+  }
+}
+
+/** Liveness: every node is up and a forceSync issued after healing completed. */
+export function storeLiveness(nodes: string[], withinMs = 5_000): Liveness {
+  return {
+    withinMs,
+    pollMs: 20,
+    done(ctx) {
+      for (const node of nodes) {
+        const h = ctx.handle<StoreHandle>(node);
+        if (h === null) return `${node} is not up`;
+        const key = `storage.final-sync.${node}`;
+        const state = ctx.shared.get(key) as string | undefined;
+        if (state === 'done') continue;
+        if (state === undefined || state === 'failed') {
+          ctx.shared.set(key, 'running');
+          h.store.forceSync().then(
+            (info) => {
+              oracleOf(ctx).noteAck(node, info.commit);
+              ctx.shared.set(key, 'done');
+            },
+            () => ctx.shared.set(key, 'failed'),
+          );
+        }
+        return `${node}: final forceSync not done yet`;
+      }
+      return true;
+    },
+  };
+}

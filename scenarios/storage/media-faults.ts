@@ -1,0 +1,113 @@
+/**
+ * Block store scenarios with media faults: a torn marker write, bit rot on read, ENOSPC in the middle of a
+ * commit, and a power loss right after an acknowledged forceSync (strict profile: nothing unsynced survives).
+ */
+import { recoveryModel } from '../../src/model/recovery/spec.ts';
+import type { FaultPlan } from '../../src/faults/plan.ts';
+import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import {
+  blockData,
+  doForceSync,
+  doVerifiedRead,
+  doWrite,
+  oracleCheck,
+  storageTopology,
+  storeLiveness,
+  storeProgram,
+  verifyAfterRecovery,
+  type StorageSetup,
+} from './_harness.ts';
+
+const NODE = 'S';
+const nodes = [NODE];
+
+function scenario(name: string, description: string, setup: StorageSetup, script: (ctx: ScenarioContext) => void, faults: FaultPlan): Scenario {
+  return {
+    name,
+    description,
+    suites: ['smoke', 'ci', 'default'],
+    topology: storageTopology(nodes, setup),
+    program: (_node, ctx) => storeProgram(setup, ctx),
+    workload: (ctx) => {
+      verifyAfterRecovery(ctx, NODE, setup.blocks);
+      script(ctx);
+    },
+    faults,
+    durationMs: 2_000,
+    liveness: storeLiveness(nodes),
+    checks: [oracleCheck(setup)],
+    models: [recoveryModel],
+    variantAreas: ['storage'],
+  };
+}
+
+const weak: StorageSetup = { backend: 'file', blockSize: 2048, blocks: 8, profile: 'weak' };
+const strict: StorageSetup = { ...weak, profile: 'strict' };
+
+/** `commits` forced commits of `perCommit` random blocks each, 100 ms apart from 100 ms. */
+function commits(setup: StorageSetup, count: number, perCommit: number) {
+  return (ctx: ScenarioContext): void => {
+    for (let c = 0; c < count; c++) {
+      ctx.at(100 + c * 100, () => {
+        for (let k = 0; k < perCommit; k++) doWrite(ctx, NODE, ctx.rng.int(setup.blocks), blockData(ctx, setup.blockSize));
+        doForceSync(ctx, NODE);
+      });
+    }
+  };
+}
+
+const tornMarker = scenario(
+  'storage-torn-marker',
+  'The marker write of commit 2 is torn and the device loses power (weak profile): the half-written marker must never count; recovery rolls commit 2 back to commit 1.',
+  weak,
+  (ctx) => {
+    for (let c = 0; c < 3; c++) {
+      ctx.at(100 + c * 100, () => {
+        for (let k = 0; k < 3; k++) doWrite(ctx, NODE, (c * 3 + k) % weak.blocks, blockData(ctx, weak.blockSize));
+        doForceSync(ctx, NODE);
+      });
+    }
+  },
+  // writeFiles counted from the start: commit 1 writes 3 blocks, pending.json, marker.tmp, meta.tmp (#1-6);
+  // commit 2 writes 3 blocks and pending.json (#7-10): #11 is its marker.tmp.
+  { events: [{ kind: 'tornWrite', atMs: 0, node: NODE, nth: 11 }] },
+);
+
+const bitRot = scenario(
+  'storage-bit-rot-read',
+  'Reads return a flipped bit now and then (the medium is intact): every read must return the committed bytes or fail with ECHECKSUM, never other bytes; startup verification must not mistake a flipped read for rot.',
+  strict,
+  (ctx) => {
+    commits(strict, 2, 6)(ctx);
+    for (let k = 0; k < 60; k++) ctx.at(400 + k * 20, () => doVerifiedRead(ctx, NODE, ctx.rng.int(strict.blocks)));
+  },
+  {
+    events: [
+      { kind: 'bitFlip', atMs: 350, node: NODE, probability: 0.3, durationMs: 1_500 },
+      { kind: 'crash', atMs: 1_000, node: NODE, powerLoss: true, restartAfterMs: 50 },
+    ],
+  },
+);
+
+const enospc = scenario(
+  'storage-enospc-commit',
+  'A block write of commit 3 fails with ENOSPC: the forceSync caller gets the error, nothing committed is lost, the batch stays dirty and commits later; then a power loss and recovery.',
+  weak,
+  commits(weak, 5, 3),
+  {
+    events: [
+      { kind: 'diskError', atMs: 290, node: NODE, op: 'writeFile', code: 'ENOSPC', nth: 2 },
+      { kind: 'crash', atMs: 900, node: NODE, powerLoss: true, restartAfterMs: 100 },
+    ],
+  },
+);
+
+const powerLossAfterAck = scenario(
+  'storage-power-loss-after-ack',
+  'Power loss (strict profile: every unsynced operation is lost) shortly after forceSync acknowledged commits: everything acknowledged must survive, including the new block files and the marker rename.',
+  strict,
+  commits(strict, 3, 4),
+  { events: [{ kind: 'crash', atMs: 390, node: NODE, powerLoss: true, restartAfterMs: 100 }] },
+);
+
+export default [tornMarker, bitRot, enospc, powerLossAfterAck];

@@ -1,0 +1,88 @@
+/**
+ * Long random workloads on two stores (one device each) under swarm faults drawn from the seed: power
+ * losses at disk or kv operations, I/O errors and ENOSPC, failing fsyncs, torn writes and flipped reads.
+ * AutoSync commits in the background; the workload forces syncs now and then and reads back with
+ * verification. One scenario per backend: the same model and oracle check both.
+ */
+import { recoveryModel } from '../../src/model/recovery/spec.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import {
+  oracleCheck,
+  randomWorkload,
+  storageTopology,
+  storeLiveness,
+  storeProgram,
+  verifyAfterRecovery,
+  type StorageSetup,
+} from './_harness.ts';
+
+const nodes = ['S1', 'S2'];
+
+function swarm(name: string, description: string, setup: StorageSetup, suites: string[], ops: number, durationMs: number): Scenario {
+  return {
+    name,
+    description,
+    suites,
+    topology: storageTopology(nodes, setup),
+    program: (_node, ctx) => storeProgram(setup, ctx),
+    workload: (ctx) => {
+      for (const n of nodes) verifyAfterRecovery(ctx, n, setup.blocks);
+      randomWorkload(ctx, nodes, setup, { ops, everyMs: durationMs / ops, deallocP: 0.05, forceSyncP: 0.1, readP: 0.15 });
+    },
+    faults: {
+      swarm: {
+        kinds: ['crash', 'diskError', 'fsyncFail', 'tornWrite', 'bitFlip'],
+        crashOps: setup.backend === 'kv' ? [{ area: 'kv', op: 'commit' }] : undefined,
+      },
+    },
+    durationMs,
+    liveness: storeLiveness(nodes, 10_000),
+    checks: [oracleCheck(setup)],
+    models: [recoveryModel],
+    variantAreas: ['storage'],
+  };
+}
+
+const fileSetup: StorageSetup = {
+  backend: 'file',
+  blockSize: 2048,
+  blocks: 16,
+  profile: 'weak',
+  autosync: { intervalMs: 200, maxDirtyBlocks: 6, debounceMs: 5 },
+};
+
+const kvSetup: StorageSetup = {
+  backend: 'kv',
+  blockSize: 2048,
+  blocks: 16,
+  relaxedCommits: true,
+  autosync: { intervalMs: 200, maxDirtyBlocks: 6, debounceMs: 5 },
+};
+
+export default [
+  swarm(
+    'storage-swarm-file',
+    'Random writes, deallocations, forced syncs and verified reads on two file-backed stores (weak disks) with AutoSync, under a swarm of power losses, disk errors, fsync failures, torn writes and bit flips.',
+    fileSetup,
+    ['smoke', 'ci', 'default'],
+    150,
+    3_000,
+  ),
+  swarm(
+    'storage-swarm-kv',
+    'The same random workload on two stores over the transactional kv backend (relaxed background commits, strict forced ones) under a swarm of power losses at commits, errors and bit flips.',
+    kvSetup,
+    ['smoke', 'ci', 'default'],
+    150,
+    3_000,
+  ),
+  swarm(
+    'storage-swarm-file-long',
+    'A long random workload on two file-backed stores under swarm faults (nightly).',
+    fileSetup,
+    ['nightly'],
+    3_000,
+    60_000,
+  ),
+  swarm('storage-swarm-kv-long', 'A long random workload on two kv-backed stores under swarm faults (nightly).', kvSetup, ['nightly'], 3_000, 60_000),
+];
