@@ -85,6 +85,7 @@ function resultCmds(p: Command): void {
     .description('print model coverage (states, transitions, state-by-fault) and probes of a report')
     .argument('[dir]', 'report folder or results.json (default reports/latest)')
     .option('--json', 'print the coverage report as JSON')
+    .option('--scenarios-dir <dir>', 'accepted for symmetry; coverage reads only the results file')
     .action(async (dir: string | undefined, o: Record<string, unknown>) => coverageCommand(dir, o));
 }
 

@@ -1,0 +1,104 @@
+/** The CLI end to end (in-process through main()): exit codes, usage errors, reports, merge, shrink, replay. */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { FIXTURES_DIR } from './fixtures.ts';
+
+let out = '';
+let err = '';
+beforeEach(() => {
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'syncbench-cli-'));
+const run = (...args: string[]): Promise<number> => main([...args, '--scenarios-dir', FIXTURES_DIR]);
+
+describe('syncbench run', () => {
+  it('exit code is the worst verdict: 0 pass, 1 correctness, 2 liveness, 3 crash', async () => {
+    expect(await run('run', 'fixture-flaky', '--seeds', '0..0', '--workers', '1', '--no-report')).toBe(0);
+    expect(await run('run', 'fixture-flaky', '--seeds', '0..1', '--workers', '1', '--no-report')).toBe(1);
+    expect(await run('run', 'fixture-flaky', '--seeds', '2', '--workers', '1', '--no-report')).toBe(2);
+    expect(await run('run', 'fixture-flaky', '--seeds', '0..3', '--workers', '1', '--no-report')).toBe(3);
+    expect(out).toContain('replay: npx syncbench replay fixture-flaky --seed 3');
+    expect(out).toMatch(/fixture-flaky\s+4\s+1\s+1\s+1\s+1/);
+  });
+
+  it.each([
+    [['run', 'no-such-thing', '--seeds', '0..1'], /unknown scenario or suite 'no-such-thing'/],
+    [['run', 'fixture', '--seeds', '5..1'], /seed range '5..1' is empty/],
+    [['run', 'fixture', '--seeds', 'x'], /is not a seed/],
+    [['run', 'fixture', '--shard', '3/2'], /--shard '3\/2'/],
+    [['run', 'fixture', '--workers', '0'], /--workers '0'/],
+    [['run', 'fixture', '--variant', 'nope'], /unknown variant 'nope'/],
+    [['replay', 'fixture', '--seed', '1'], /is a suite/],
+    [['coverage', '/nonexistent/dir'], /cannot read: ENOENT/],
+  ])('%j is a usage error (64) saying what is wrong', async (args, message) => {
+    expect(await run(...args)).toBe(64);
+    expect(err).toMatch(message);
+  });
+
+  it('writes a report folder; sharded runs merge into the same results as one run', async () => {
+    const dir = tmp();
+    expect(await run('run', 'fixture-ticker', '--seeds', '0..5', '--workers', '1', '--report', path.join(dir, 'all'))).toBe(0);
+    for (const f of ['results.json', 'coverage.json', 'junit.xml', 'index.html']) expect(existsSync(path.join(dir, 'all', f))).toBe(true);
+    for (const i of [1, 2]) expect(await run('run', 'fixture-ticker', '--seeds', '0..5', '--workers', '1', '--shard', `${i}/2`, '--report', path.join(dir, `s${i}`))).toBe(0);
+    expect(await run('merge', path.join(dir, 's1'), path.join(dir, 's2'), '--out', path.join(dir, 'merged'))).toBe(0);
+    const runsOf = (d: string) => (JSON.parse(readFileSync(path.join(dir, d, 'results.json'), 'utf8')) as { runs: { traceHash: string; seed: number }[] }).runs.map((r) => [r.seed, r.traceHash]);
+    expect(runsOf('merged')).toEqual(runsOf('all'));
+    expect(await run('merge', path.join(dir, 's1'), path.join(dir, 's1'))).toBe(64);
+    expect(err).toMatch(/shards must not overlap/);
+  });
+
+  it('a corrupt results file is a usage error for merge and coverage', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'results.json'), '{"format":"syncbench-results","version":1,"meta":');
+    expect(await run('merge', dir)).toBe(64);
+    expect(err).toMatch(/corrupt results file/);
+    expect(await main(['coverage', dir])).toBe(64);
+  });
+
+  it('coverage prints states, never-reached states and probes', async () => {
+    const dir = tmp();
+    await run('run', 'fixture-ticker', '--seeds', '0..3', '--workers', '1', '--report', dir);
+    out = '';
+    expect(await main(['coverage', dir])).toBe(0);
+    expect(out).toMatch(/model ticker: states 2\/3/);
+    expect(out).toMatch(/NEVER {2}probe ticker-never/);
+  });
+});
+
+describe('syncbench shrink and replay', () => {
+  it('shrink prints the minimal plan and a replay command that reproduces the failure', async () => {
+    const dir = tmp();
+    const planFile = path.join(dir, 'plan.json');
+    expect(await run('shrink', 'fixture-shrink', '--seed', '2', '--out', planFile)).toBe(1);
+    expect(out).toMatch(/fault plan: 7 -> 1 events/);
+    expect(out).toMatch(/pause node=A/);
+    const cmd = /replay: (npx syncbench replay .*)/.exec(out)![1]!;
+    expect(cmd).toContain(`--faults ${planFile}`);
+    expect(cmd).toMatch(/--workload-scale 0\.1\d*/);
+    const args = cmd.split(' ').slice(2);
+    out = '';
+    expect(await run(...args, '--quiet')).toBe(1);
+    expect(out).toMatch(/verdict: correctness \(invariant:no-pause-with-3-items: A was paused and 3 items were added\)/);
+  });
+
+  it('replay ends with the trace hash, equal to the sweep; filters and JSONL work', async () => {
+    await run('run', 'fixture-flaky', '--seeds', '3', '--workers', '1', '--json', '--no-report');
+    const hash = (JSON.parse(out.trim()) as { traceHash: string }).traceHash;
+    out = '';
+    expect(await run('replay', 'fixture-flaky', '--seed', '3', '--node', 'B', '--kind', 'ticker.')).toBe(3);
+    const lines = out.trim().split('\n');
+    expect(lines.at(-1)).toBe(`trace-hash: ${hash}`);
+    expect(lines.filter((l) => l.startsWith('#')).every((l) => / B +ticker\./.test(l))).toBe(true);
+    out = '';
+    await run('replay', 'fixture-flaky', '--seed', '3', '--jsonl', '--kind', 'sim.failure');
+    expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ node: 'sim', kind: 'sim.failure', data: { kind: 'crash' } });
+  });
+});
