@@ -17,7 +17,7 @@ import type { SimNode } from '../node.ts';
 import type { Rng } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 import type { FaultAction } from '../types.ts';
-import { ROOT, checkPath } from './paths.ts';
+import { PathChecker, ROOT } from './paths.ts';
 import {
   allowedOutcomes,
   checkOutcomes,
@@ -87,6 +87,7 @@ export interface PowerLossRecord {
 }
 
 const NEVER = new Promise<never>(() => {});
+const EMPTY = new Uint8Array(0);
 
 function checkOffset(value: unknown, field: string): asserts value is number {
   if (!Number.isSafeInteger(value) || (value as number) < 0) {
@@ -115,6 +116,7 @@ export class SimDisk {
   private readonly latencyRng: Rng;
   private readonly faultRng: Rng;
   private readonly stats: DiskCounters;
+  private readonly paths: PathChecker = new PathChecker();
   /** Outcomes chosen by powerLossWith for the power loss being resolved. */
   private chosen: PendingOutcome[] | null = null;
   /** The torn write of an injected 'torn' fault, resolved with a forced outcome. */
@@ -145,81 +147,52 @@ export class SimDisk {
     const lat = this.spec.latency;
     const st = this.state;
     const id = node.id;
-    const go = <T>(m: DiskMethod, target: string, us: number, effect: () => T): Promise<T> =>
-      this.submit(node, inc, m, target, us, effect);
+    /** Validates (path first, then `check`), then completes `effect` after `us()` µs. */
+    const call = <T>(m: DiskMethod, path: string, us: () => number, effect: () => T, check?: () => void): Promise<T> =>
+      this.guard(node, inc, () => {
+        this.paths.check(path, m === 'rename' ? 'from' : 'path');
+        check?.();
+        return this.submit(node, inc, m, path, us(), effect);
+      });
+    const writeUs = (n: number): number => lat.writeUs + (lat.writePerKiBUs * n) / 1024;
     return {
       readFile: (path) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
-          return go('readFile', path, lat.readUs + (lat.readPerKiBUs * st.sizeOf(path)) / 1024, () => st.doReadFile(path));
-        }),
+        call('readFile', path, () => lat.readUs + (lat.readPerKiBUs * st.sizeOf(path)) / 1024, () => st.doReadFile(path)),
       read: (path, offset, length) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
+        call('read', path, () => lat.readUs + (lat.readPerKiBUs * length) / 1024, () => st.doRead(path, offset, length), () => {
           checkOffset(offset, 'offset');
           checkOffset(length, 'length');
-          return go('read', path, lat.readUs + (lat.readPerKiBUs * length) / 1024, () => st.doRead(path, offset, length));
         }),
-      writeFile: (path, data) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
+      writeFile: (path, data) => {
+        let copy = EMPTY;
+        const effect = (): void => this.wrote(copy.length, () => st.doWriteFile(id, path, copy));
+        return call('writeFile', path, () => writeUs(copy.length), effect, () => {
           checkBytes(data, 'data');
-          const copy = data.slice();
-          const us = lat.writeUs + (lat.writePerKiBUs * copy.length) / 1024;
-          return go('writeFile', path, us, () => this.wrote(copy.length, () => st.doWriteFile(id, path, copy)));
-        }),
-      write: (path, offset, data) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
+          copy = data.slice();
+        });
+      },
+      write: (path, offset, data) => {
+        let copy = EMPTY;
+        const effect = (): void => this.wrote(copy.length, () => st.doWrite(id, path, offset, copy));
+        return call('write', path, () => writeUs(copy.length), effect, () => {
           checkOffset(offset, 'offset');
           checkBytes(data, 'data');
-          const copy = data.slice();
-          const us = lat.writeUs + (lat.writePerKiBUs * copy.length) / 1024;
-          return go('write', path, us, () => this.wrote(copy.length, () => st.doWrite(id, path, offset, copy)));
-        }),
+          copy = data.slice();
+        });
+      },
       truncate: (path, length) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
-          checkOffset(length, 'length');
-          return go('truncate', path, lat.writeUs, () => st.doTruncate(id, path, length));
-        }),
-      fsync: (path) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
-          return go('fsync', path, lat.fsyncUs, () => st.doFsync(id, path));
-        }),
-      fsyncDir: (path) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
-          return go('fsyncDir', path, lat.fsyncDirUs, () => st.doFsyncDir(id, path));
-        }),
-      mkdir: (path) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
-          return go('mkdir', path, lat.metaUs, () => st.doMkdir(id, path));
-        }),
+        call('truncate', path, () => lat.writeUs, () => st.doTruncate(id, path, length), () => checkOffset(length, 'length')),
+      fsync: (path) => call('fsync', path, () => lat.fsyncUs, () => st.doFsync(id, path)),
+      fsyncDir: (path) => call('fsyncDir', path, () => lat.fsyncDirUs, () => st.doFsyncDir(id, path)),
+      mkdir: (path) => call('mkdir', path, () => lat.metaUs, () => st.doMkdir(id, path)),
       rename: (from, to) =>
-        this.guard(node, inc, () => {
-          checkPath(from, 'from');
-          checkPath(to, 'to');
-          if (from === ROOT || to === ROOT) throw new TypeError(`rename of the root directory`);
-          return go('rename', from, lat.metaUs, () => st.doRename(id, from, to));
+        call('rename', from, () => lat.metaUs, () => st.doRename(id, from, to), () => {
+          this.paths.check(to, 'to');
+          if (from === ROOT || to === ROOT) throw new TypeError('the root directory cannot be renamed');
         }),
-      unlink: (path) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
-          return go('unlink', path, lat.metaUs, () => st.doUnlink(id, path));
-        }),
-      list: (path) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
-          return go('list', path, lat.lookupUs, () => st.doList(path));
-        }),
-      stat: (path) =>
-        this.guard(node, inc, () => {
-          checkPath(path, 'path');
-          return go<FileStat | null>('stat', path, lat.lookupUs, () => st.doStat(path));
-        }),
+      unlink: (path) => call('unlink', path, () => lat.metaUs, () => st.doUnlink(id, path)),
+      list: (path) => call('list', path, () => lat.lookupUs, () => st.doList(path)),
+      stat: (path) => call<FileStat | null>('stat', path, () => lat.lookupUs, () => st.doStat(path)),
     };
   }
 

@@ -5,14 +5,10 @@
 /** The root directory. It always exists and is always durable. */
 export const ROOT = '/';
 
-/** Paths already found well-formed (bounded: cleared when full). */
-const known = new Set<string>();
-const KNOWN_MAX = 4096;
-
 /** Throws a TypeError naming `field` when `path` is not a well-formed absolute path. */
 export function checkPath(path: unknown, field: string): asserts path is string {
   if (typeof path !== 'string') throw new TypeError(`${field} must be a string, got ${typeof path}`);
-  if (path === ROOT || known.has(path)) return;
+  if (path === ROOT) return;
   if (!path.startsWith('/')) throw new TypeError(`${field} '${path}' must be absolute (start with '/')`);
   if (path.endsWith('/')) throw new TypeError(`${field} '${path}' must not end with '/'`);
   if (path.includes('\0')) throw new TypeError(`${field} must not contain NUL`);
@@ -21,8 +17,21 @@ export function checkPath(path: unknown, field: string): asserts path is string 
       throw new TypeError(`${field} '${path}' has an empty, '.' or '..' component`);
     }
   }
-  if (known.size >= KNOWN_MAX) known.clear();
-  known.add(path);
+}
+
+/** `checkPath` with a memo of paths already found well-formed (bounded: cleared when full). */
+export class PathChecker {
+  private readonly known = new Set<string>();
+
+  constructor(private readonly max = 4096) {}
+
+  /** Throws a TypeError naming `field` when `path` is not a well-formed absolute path. */
+  check(path: unknown, field: string): asserts path is string {
+    if (typeof path === 'string' && this.known.has(path)) return;
+    checkPath(path, field);
+    if (this.known.size >= this.max) this.known.clear();
+    this.known.add(path);
+  }
 }
 
 /** The parent directory of a non-root path. */

@@ -17,7 +17,8 @@
  * |                      | else (neither name refers to the new file: the old name still does)|                 |
  *
  * 'ordered' additionally requires the landed ops to be a prefix of the pending list (in issue order).
- * Sector numbers are absolute within the file (byte offset / sector size).
+ * fsync and fsyncDir make their own ops durable at once, wherever they are in the list; the prefix rule
+ * applies to what is still pending. Sector numbers are absolute within the file (offset / sector size).
  */
 import type { PersistenceProfile } from './spec.ts';
 

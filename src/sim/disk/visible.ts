@@ -117,6 +117,9 @@ export class VisibleFs {
   rename(from: string, to: string): void {
     const f = this.files.get(from)!;
     const replaced = this.files.get(to);
+    // memfs 4.80 miscounts a directory's children when renameSync replaces a file (a later rmdir then
+    // fails with ENOTEMPTY), so the destination is unlinked first; nobody can observe the gap.
+    if (replaced !== undefined) this.vol.unlinkSync(to);
     this.vol.renameSync(from, to);
     this.files.delete(from);
     this.files.set(to, f);

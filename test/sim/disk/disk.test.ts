@@ -205,6 +205,19 @@ describe('durability', () => {
     expect(plain(disk.visibleSnapshot())).toEqual({ '/a': [7, 1, 2, 3], '/b': [7, 1, 2, 3] });
   });
 
+  it('a lost directory holding a file renamed over another is removed cleanly (memfs rename quirk)', async () => {
+    const { sim } = await drive({ disk: { profile: 'weak' } }, async (env) => {
+      await env.disk.mkdir('/d/e');
+      await env.disk.writeFile('/a', Uint8Array.of(1));
+      await env.disk.writeFile('/d/e/a', Uint8Array.of(2));
+      await env.disk.rename('/a', '/d/e/a');
+    });
+    const disk = sim.device('D').disk;
+    disk.powerLossWith((_op, i) => (i === 0 ? 'lose' : 'land')); // '/d' lost: '/d/e' is unreachable
+    expect(disk.listVisibleDirs()).toEqual([]);
+    expect(plain(disk.visibleSnapshot())).toEqual({});
+  });
+
   it('a node crash without power loss changes nothing on disk', async () => {
     const sim = new Simulation({ seed: 3 });
     sim.addDevice('D');
