@@ -50,7 +50,7 @@ describe('KvFencedStore', () => {
     expect(result.retry).toEqual({ seq: result.first.seq, dedup: true });
     expect(result.found?.seq).toBe(result.first.seq);
     expect(result.missing).toBeNull();
-    const writes = sim.trace.records()!.filter((r) => r.kind === 'store.write');
+    const writes = sim.trace.records()!.filter((r) => r.kind === 'fenced.write');
     expect(writes).toHaveLength(1);
   });
 

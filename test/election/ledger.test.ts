@@ -18,31 +18,34 @@ function feeder(leaseExclusive = true): { feed(node: string, kind: string, data:
 describe('ElectionLedger', () => {
   it('flags a write accepted below an epoch the store already accepted', () => {
     const f = feeder();
-    expect(f.feed('A', 'store.write', { seq: 1, epoch: 1, writer: 'A', value: 'a' })).toBeNull();
-    expect(f.feed('B', 'store.fence', { seq: 2, epoch: 2, writer: 'B' })).toBeNull();
-    expect(f.feed('A', 'store.write', { seq: 3, epoch: 1, writer: 'A', value: 'b' })).toBe('invariant:no-stale-write');
+    expect(f.feed('A', 'fenced.write', { pos: 1, epoch: 1, writer: 'A', value: 'a' })).toBeNull();
+    expect(f.feed('B', 'fenced.fence', { pos: 2, epoch: 2, writer: 'B' })).toBeNull();
+    expect(f.feed('A', 'fenced.write', { pos: 3, epoch: 1, writer: 'A', value: 'b' })).toBe('invariant:no-stale-write');
   });
 
-  it('a record reusing a log position replaces the uncommitted one (no false alarm)', () => {
+  it('records may arrive late: an inversion is found whichever of the pair arrives first', () => {
     const f = feeder();
-    expect(f.feed('A', 'store.write', { seq: 1, epoch: 1, writer: 'A', value: 'a' })).toBeNull();
-    // B's fence at position 2 did not commit (B crashed); A's write reuses position 2 legitimately.
-    expect(f.feed('B', 'store.fence', { seq: 2, epoch: 2, writer: 'B' })).toBeNull();
-    expect(f.feed('A', 'store.write', { seq: 2, epoch: 1, writer: 'A', value: 'b' })).toBeNull();
-    // The same value at a reused position is not a duplicate either.
-    expect(f.feed('A', 'store.write', { seq: 2, epoch: 1, writer: 'A', value: 'b' })).toBeNull();
-    expect(f.feed('A', 'store.write', { seq: 3, epoch: 1, writer: 'A', value: 'b' })).toBe('invariant:exactly-once');
+    expect(f.feed('B', 'fenced.fence', { pos: 3, epoch: 2, writer: 'B' })).toBeNull();
+    // A's write committed at position 2, before B's fence; its record arrives late: fine.
+    expect(f.feed('A', 'fenced.write', { pos: 2, epoch: 1, writer: 'A', value: 'a' })).toBeNull();
+    // A stale write committed at position 4 whose record arrived before the fence's: caught on arrival.
+    const g = feeder();
+    expect(g.feed('A', 'fenced.write', { pos: 4, epoch: 1, writer: 'A', value: 'a' })).toBeNull();
+    expect(g.feed('B', 'fenced.fence', { pos: 3, epoch: 2, writer: 'B' })).toBe('invariant:no-stale-write');
   });
 
-  it('flags a gap in the log', () => {
+  it('a value at two positions is applied twice; the same record twice is not', () => {
     const f = feeder();
-    expect(f.feed('A', 'store.write', { seq: 2, epoch: 1, writer: 'A', value: 'a' })).toBe('invariant:store-log');
+    expect(f.feed('A', 'fenced.write', { pos: 1, epoch: 1, writer: 'A', value: 'b' })).toBeNull();
+    expect(f.feed('A', 'fenced.write', { pos: 1, epoch: 1, writer: 'A', value: 'b' })).toBeNull();
+    expect(f.feed('A', 'fenced.write', { pos: 1, epoch: 1, writer: 'A', value: 'c' })).toBe('invariant:store-log');
+    expect(f.feed('A', 'fenced.write', { pos: 5, epoch: 1, writer: 'A', value: 'b' })).toBe('invariant:exactly-once');
   });
 
   it('flags two tabs acquiring one epoch, and writes with an epoch another tab acquired', () => {
     const f = feeder(false);
     expect(f.feed('A', 'election.acquired', { epoch: 1 })).toBeNull();
-    expect(f.feed('B', 'store.write', { seq: 1, epoch: 1, writer: 'B', value: 'x' })).toBe('invariant:one-writer-per-epoch');
+    expect(f.feed('B', 'fenced.write', { pos: 1, epoch: 1, writer: 'B', value: 'x' })).toBe('invariant:one-writer-per-epoch');
     const g = feeder(false);
     expect(g.feed('A', 'election.acquired', { epoch: 1 })).toBeNull();
     expect(g.feed('B', 'election.acquired', { epoch: 1 })).toBe('invariant:epoch-unique');
@@ -72,15 +75,15 @@ describe('ElectionLedger', () => {
     expect(f.feed('B', 'election.acquired', { epoch: 2 }, 3)).toBeNull();
   });
 
-  it('final check: acknowledged writes are in the log once, definitely failed ones are not', () => {
+  it('final check: acknowledged writes are in the store once, definitely failed ones are not', () => {
     const f = feeder();
-    f.feed('A', 'store.write', { seq: 1, epoch: 1, writer: 'A', value: 'w1' });
+    f.feed('A', 'fenced.write', { pos: 1, epoch: 1, writer: 'A', value: 'w1' });
     f.feed('workload', 'workload.result', { node: 'A', value: 'w1', ok: true });
     expect(f.ledger.finalCheck()).toBeNull();
     f.feed('workload', 'workload.result', { node: 'A', value: 'w2', ok: true });
     expect(f.ledger.finalCheck()?.check).toBe('invariant:exactly-once');
     const g = feeder();
-    g.feed('A', 'store.write', { seq: 1, epoch: 1, writer: 'A', value: 'w1' });
+    g.feed('A', 'fenced.write', { pos: 1, epoch: 1, writer: 'A', value: 'w1' });
     g.feed('workload', 'workload.result', { node: 'A', value: 'w1', ok: false, definite: true });
     expect(g.ledger.finalCheck()?.message).toMatch(/definite error/);
     g.feed('workload', 'workload.result', { node: 'A', value: 'w9', ok: false, definite: false });

@@ -10,10 +10,10 @@
  * Layout of kv store 'data': 'fence' -> number (highest epoch), 'seq' -> number (last log position),
  * 'log/<seq>' -> {key, value, epoch, writer, reqId}, 'v/<key>' -> value, 'req/<reqId>' -> {seq}.
  *
- * Trace (emitted inside the transaction, so in the store's serial order; a later record with the same
- * seq means the earlier transaction did not commit): 'store.fence' {seq, epoch, writer},
- * 'store.write' {seq, epoch, key, value, writer, reqId}, 'store.reject' {epoch, fence, value},
- * 'store.dedup' {reqId, seq}.
+ * Trace (emitted once the transaction committed; `pos` is the write's unique position in the store's
+ * commit order, so records may arrive late or — when the tab crashes right after a commit — not at all):
+ * 'fenced.fence' {pos, epoch, writer}, 'fenced.write' {pos, epoch, key, value, writer, reqId},
+ * 'fenced.reject' {epoch, fence, value}, 'fenced.dedup' {reqId, pos}.
  */
 import { EnvError, type KvStore, type Tracer } from '../env.ts';
 
@@ -68,6 +68,18 @@ export interface KvFencedStoreOptions {
 
 type Decision = { kind: 'ok'; seq: number; dedup: boolean } | { kind: 'fenced'; fence: number };
 
+/** The trace records every FencedStore emits (the election's global view reads them). */
+export const FENCED_TRACE = {
+  /** A fence committed at `pos`. */
+  fence: 'fenced.fence',
+  /** A write committed at `pos`. */
+  write: 'fenced.write',
+  /** A call refused as stale. */
+  reject: 'fenced.reject',
+  /** A request id found applied. */
+  dedup: 'fenced.dedup',
+} as const;
+
 /** FencedStore over a kv store (strict durability: an acknowledged write survives power loss). */
 export class KvFencedStore implements FencedStore {
   constructor(
@@ -80,39 +92,40 @@ export class KvFencedStore implements FencedStore {
   async fence(epoch: number): Promise<void> {
     const d = await this.kv.transaction([STORE], 'readwrite', async (tx): Promise<Decision> => {
       const fence = num(await tx.get(STORE, 'fence'));
-      if (epoch < fence && !this.options.noFencing) {
-        this.trace.emit('store.reject', { epoch, fence, value: null });
-        return { kind: 'fenced', fence };
-      }
+      if (epoch < fence && !this.options.noFencing) return { kind: 'fenced', fence };
       const seq = num(await tx.get(STORE, 'seq')) + 1;
       await tx.put(STORE, 'seq', seq);
       if (epoch > fence) await tx.put(STORE, 'fence', epoch);
-      this.trace.emit('store.fence', { seq, epoch, writer: this.options.writer });
       return { kind: 'ok', seq, dedup: false };
     });
-    if (d.kind === 'fenced') throw new FencedError(epoch, d.fence);
+    if (d.kind === 'fenced') {
+      this.trace.emit(FENCED_TRACE.reject, { epoch, fence: d.fence, value: null });
+      throw new FencedError(epoch, d.fence);
+    }
+    this.trace.emit(FENCED_TRACE.fence, { pos: d.seq, epoch, writer: this.options.writer });
   }
 
   /** Appends the write to the log unless its request id was applied before. */
   async apply(w: StoreWrite): Promise<ApplyResult> {
     const d = await this.kv.transaction([STORE], 'readwrite', (tx) => this.decide(tx, w));
-    if (d.kind === 'fenced') throw new FencedError(w.epoch, d.fence);
+    if (d.kind === 'fenced') {
+      this.trace.emit(FENCED_TRACE.reject, { epoch: w.epoch, fence: d.fence, value: w.value });
+      throw new FencedError(w.epoch, d.fence);
+    }
+    if (d.dedup) this.trace.emit(FENCED_TRACE.dedup, { reqId: w.reqId, pos: d.seq });
+    else {
+      const { key, value, epoch, reqId } = w;
+      this.trace.emit(FENCED_TRACE.write, { pos: d.seq, epoch, key, value, writer: this.options.writer, reqId });
+    }
     return { seq: d.seq, dedup: d.dedup };
   }
 
   private async decide(tx: Parameters<Parameters<KvStore['transaction']>[2]>[0], w: StoreWrite): Promise<Decision> {
     const fence = num(await tx.get(STORE, 'fence'));
-    if (w.epoch < fence && !this.options.noFencing) {
-      this.trace.emit('store.reject', { epoch: w.epoch, fence, value: w.value });
-      return { kind: 'fenced', fence };
-    }
+    if (w.epoch < fence && !this.options.noFencing) return { kind: 'fenced', fence };
     if (w.reqId !== null) {
       const prev = await tx.get(STORE, `req/${w.reqId}`);
-      if (prev !== undefined) {
-        const seq = num((prev as { seq?: unknown }).seq);
-        this.trace.emit('store.dedup', { reqId: w.reqId, seq });
-        return { kind: 'ok', seq, dedup: true };
-      }
+      if (prev !== undefined) return { kind: 'ok', seq: num((prev as { seq?: unknown }).seq), dedup: true };
     }
     const seq = num(await tx.get(STORE, 'seq')) + 1;
     await tx.put(STORE, 'seq', seq);
@@ -120,7 +133,6 @@ export class KvFencedStore implements FencedStore {
     await tx.put(STORE, `v/${w.key}`, w.value);
     if (w.reqId !== null) await tx.put(STORE, `req/${w.reqId}`, { seq });
     if (w.epoch > fence) await tx.put(STORE, 'fence', w.epoch);
-    this.trace.emit('store.write', { seq, epoch: w.epoch, key: w.key, value: w.value, writer: this.options.writer, reqId: w.reqId });
     return { kind: 'ok', seq, dedup: false };
   }
 

@@ -14,10 +14,10 @@
  *   with a 1% allowance for clock rate), and a tab never begins a leader write with epoch e once a higher
  *   epoch was acquired: a lease holder finds out it was deposed before it writes.
  *
- * The store's log is reconstructed from 'store.fence' / 'store.write' records {seq, epoch, writer,
- * value}: they are emitted inside the store's serialised transactions, so a record for a seq that was
- * already seen means the earlier transaction did not commit (its successor reused the position), and the
- * log is truncated there.
+ * The store's log is reconstructed from 'fenced.fence' / 'fenced.write' records {pos, epoch, writer,
+ * value}, emitted once a call committed: `pos` is its unique position in the store's commit order. A
+ * record may arrive late (its tab froze right after the commit) or never (it crashed), so the checks are
+ * order-independent: a stale write is any pair of positions p < q whose epochs decrease.
  */
 import type { TraceRecord } from '../../sim/trace.ts';
 
@@ -38,8 +38,8 @@ export const LEDGER_KINDS: readonly string[] = [
   'node.crash',
   'node.stop',
   'writer.begin',
-  'store.fence',
-  'store.write',
+  'fenced.fence',
+  'fenced.write',
   'workload.result',
 ];
 
@@ -55,7 +55,7 @@ export interface LedgerOptions {
 const BELIEF_ALLOWANCE = 0.99;
 
 interface LogEntry {
-  seq: number;
+  pos: number;
   epoch: number;
   writer: string;
   /** The written value, null for a fence. */
@@ -72,34 +72,12 @@ class DeviceView {
   readonly leaders = new Map<string, number>();
   /** Tab -> the lease it believes it holds: epoch and the true time (µs) its belief ends. */
   readonly beliefs = new Map<string, { epoch: number; endUs: number }>();
-  readonly log: LogEntry[] = [];
-  /** prefixMax[i] = highest epoch among log[0..i]. */
-  readonly prefixMax: number[] = [];
-  readonly seqOfValue = new Map<string, number>();
+  /** Position -> committed call (as far as the trace told). */
+  readonly log = new Map<number, LogEntry>();
+  readonly posOfValue = new Map<string, number>();
   readonly writerOfEpoch = new Map<number, string>();
   readonly acknowledged = new Set<string>();
   readonly definitelyFailed = new Set<string>();
-
-  /** Drops log entries from position `seq` on (their transactions did not commit) and re-indexes. */
-  truncateFrom(seq: number): void {
-    this.log.length = seq - 1;
-    this.prefixMax.length = seq - 1;
-    this.seqOfValue.clear();
-    this.writerOfEpoch.clear();
-    for (const e of this.log) this.index(e);
-  }
-
-  index(e: LogEntry): void {
-    if (e.value !== null) this.seqOfValue.set(e.value, e.seq);
-    if (!this.writerOfEpoch.has(e.epoch)) this.writerOfEpoch.set(e.epoch, e.writer);
-  }
-
-  push(e: LogEntry): void {
-    const prev = this.prefixMax[this.prefixMax.length - 1] ?? 0;
-    this.log.push(e);
-    this.prefixMax.push(Math.max(prev, e.epoch));
-    this.index(e);
-  }
 }
 
 /** Feeds on trace records; answers with the first violation it sees. */
@@ -144,8 +122,8 @@ export class ElectionLedger {
       }
       case 'writer.begin':
         return this.writeBegins(rec.node, num(d.epoch), rec);
-      case 'store.fence':
-      case 'store.write':
+      case 'fenced.fence':
+      case 'fenced.write':
         return this.logged(rec);
       case 'workload.result':
         this.result(d);
@@ -218,52 +196,58 @@ export class ElectionLedger {
   private logged(rec: TraceRecord): Violation | null {
     const d = rec.data;
     const writer = typeof d.writer === 'string' ? d.writer : rec.node;
-    const e: LogEntry = { seq: num(d.seq), epoch: num(d.epoch), writer, value: typeof d.value === 'string' ? d.value : null, traceIndex: rec.i };
+    const e: LogEntry = { pos: num(d.pos), epoch: num(d.epoch), writer, value: typeof d.value === 'string' ? d.value : null, traceIndex: rec.i };
     const v = this.view(this.options.deviceOf(rec.node));
-    if (e.seq <= v.log.length) v.truncateFrom(e.seq);
-    if (e.seq !== v.log.length + 1) {
-      return { check: 'invariant:store-log', message: `store log position ${e.seq} follows ${v.log.length} (trace #${rec.i}): a gap`, node: rec.node };
+    const same = v.log.get(e.pos);
+    if (same !== undefined) {
+      if (same.writer === e.writer && same.epoch === e.epoch && same.value === e.value) return null;
+      return { check: 'invariant:store-log', message: `two commits at store position ${e.pos} (trace #${same.traceIndex} and #${rec.i})`, node: rec.node };
     }
-    const bad = this.staleOrForeign(v, e) ?? this.duplicate(v, e);
-    v.push(e);
+    const bad = this.stale(v, e) ?? this.foreign(v, e) ?? this.duplicate(v, e);
+    v.log.set(e.pos, e);
+    if (e.value !== null) v.posOfValue.set(e.value, e.pos);
+    if (!v.writerOfEpoch.has(e.epoch)) v.writerOfEpoch.set(e.epoch, e.writer);
     return bad;
   }
 
-  private staleOrForeign(v: DeviceView, e: LogEntry): Violation | null {
-    const before = v.prefixMax[v.prefixMax.length - 1] ?? 0;
-    if (e.epoch < before) {
+  /** A pair of positions p < q with epoch(p) > epoch(q): the store accepted q from a stale epoch. */
+  private stale(v: DeviceView, e: LogEntry): Violation | null {
+    for (const o of v.log.values()) {
+      const [earlier, later] = o.pos < e.pos ? [o, e] : [e, o];
+      if (earlier.epoch <= later.epoch) continue;
       return {
         check: 'invariant:no-stale-write',
         message:
-          `the store accepted ${e.value === null ? 'a fence' : `write '${e.value}'`} from '${e.writer}' with epoch ${e.epoch} ` +
-          `at log position ${e.seq} (trace #${e.traceIndex}) after accepting epoch ${before}`,
-        node: e.writer,
-        details: { seq: e.seq, epoch: e.epoch, highest: before },
-      };
-    }
-    const first = v.writerOfEpoch.get(e.epoch);
-    const acquirer = v.acquiredBy.get(e.epoch);
-    const owner = acquirer ?? first;
-    if (e.epoch > 0 && owner !== undefined && owner !== e.writer) {
-      return {
-        check: 'invariant:one-writer-per-epoch',
-        message: `'${e.writer}' wrote with epoch ${e.epoch} at log position ${e.seq} (trace #${e.traceIndex}), an epoch owned by '${owner}'`,
-        node: e.writer,
-        details: { seq: e.seq, epoch: e.epoch, owner },
+          `the store accepted ${later.value === null ? 'a fence' : `write '${later.value}'`} from '${later.writer}' with epoch ` +
+          `${later.epoch} at position ${later.pos} after accepting epoch ${earlier.epoch} at position ${earlier.pos}`,
+        node: later.writer,
+        details: { pos: later.pos, epoch: later.epoch, earlierPos: earlier.pos, earlierEpoch: earlier.epoch },
       };
     }
     return null;
   }
 
+  /** A write with an epoch another tab acquired (or already wrote with). */
+  private foreign(v: DeviceView, e: LogEntry): Violation | null {
+    const owner = v.acquiredBy.get(e.epoch) ?? v.writerOfEpoch.get(e.epoch);
+    if (e.epoch === 0 || owner === undefined || owner === e.writer) return null;
+    return {
+      check: 'invariant:one-writer-per-epoch',
+      message: `'${e.writer}' wrote with epoch ${e.epoch} at store position ${e.pos} (trace #${e.traceIndex}), an epoch owned by '${owner}'`,
+      node: e.writer,
+      details: { pos: e.pos, epoch: e.epoch, owner },
+    };
+  }
+
   private duplicate(v: DeviceView, e: LogEntry): Violation | null {
     if (e.value === null) return null;
-    const earlier = v.seqOfValue.get(e.value);
+    const earlier = v.posOfValue.get(e.value);
     if (earlier === undefined) return null;
     return {
       check: 'invariant:exactly-once',
-      message: `write '${e.value}' applied twice: at log positions ${earlier} and ${e.seq} (trace #${e.traceIndex})`,
+      message: `write '${e.value}' applied twice: at store positions ${earlier} and ${e.pos} (trace #${e.traceIndex})`,
       node: e.writer,
-      details: { value: e.value, first: earlier, second: e.seq },
+      details: { value: e.value, first: earlier, second: e.pos },
     };
   }
 
@@ -278,14 +262,14 @@ export class ElectionLedger {
   finalCheck(): Violation | null {
     for (const [device, v] of this.devices) {
       for (const value of v.acknowledged) {
-        if (!v.seqOfValue.has(value)) {
-          return { check: 'invariant:exactly-once', message: `write '${value}' was acknowledged but is not in the store log of device '${device}'` };
+        if (!v.posOfValue.has(value)) {
+          return { check: 'invariant:exactly-once', message: `write '${value}' was acknowledged but is not in the store of device '${device}'` };
         }
       }
       for (const value of v.definitelyFailed) {
-        const seq = v.seqOfValue.get(value);
-        if (seq !== undefined) {
-          return { check: 'invariant:exactly-once', message: `write '${value}' failed with a definite error but is at log position ${seq} of device '${device}'` };
+        const pos = v.posOfValue.get(value);
+        if (pos !== undefined) {
+          return { check: 'invariant:exactly-once', message: `write '${value}' failed with a definite error but is at store position ${pos} of device '${device}'` };
         }
       }
     }
