@@ -94,6 +94,8 @@ export class Backfill {
     core.state = 'paused';
     core.env.trace.emit('peer.backfill.pause', { received: this.progress().received });
     await this.links.waitForConnection();
+    // Give the other links a heartbeat to come up and measure their RTT, so the work can be spread.
+    await core.env.clock.sleep(core.cfg.heartbeatMs);
     core.state = 'backfilling';
     core.env.trace.emit('peer.backfill.resume', { peers: this.links.connectedByScore() });
   }

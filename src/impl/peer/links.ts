@@ -42,10 +42,14 @@ interface Link {
   rttMs: number | null;
   /** Failed requests and send timeouts (lowers the score). */
   failures: number;
-  /** Highest heartbeat seq received (older ones are stale: reordered or duplicated). */
+  /** The peer's process (boot id) as last heard; a new one means it restarted. */
+  boot: string | null;
+  /** The boot id the current connection's hello carried (null until it arrives). */
+  connBoot: string | null;
+  /** Highest heartbeat seq received from `boot` (older ones are stale: reordered or duplicated). */
   lastSeqIn: number;
   /** The last heartbeat received, to echo: its seq, its sender's timestamp, when we got it (monotonic ms). */
-  echo: { seq: number; sentMs: number; atMs: number } | null;
+  echo: { boot: string; seq: number; sentMs: number; atMs: number } | null;
   /** Highest echo seq used for an RTT sample. */
   lastEchoSeq: number;
   /** Encoded messages waiting for a connection (bounded by retryQueueMax). */
@@ -73,13 +77,16 @@ export class Links {
   private nextReqId = 1;
   private hbSeq = 0;
   private waiters: (() => void)[] = [];
+  /** This process's boot id (heartbeats carry it; echoes of another boot are ignored). */
+  private readonly boot: string;
 
   constructor(
     private readonly core: Core,
     private readonly handlers: LinkHandlers,
   ) {
+    this.boot = core.env.random.uuid();
     for (const p of core.cfg.peers) {
-      this.links.set(p, { peer: p, conn: null, rttMs: null, failures: 0, lastSeqIn: -1, echo: null, lastEchoSeq: -1, retry: [] });
+      this.links.set(p, { peer: p, conn: null, rttMs: null, failures: 0, boot: null, connBoot: null, lastSeqIn: -1, echo: null, lastEchoSeq: -1, retry: [] });
     }
   }
 
@@ -206,6 +213,7 @@ export class Links {
     }
     if (l.conn !== null && l.conn !== conn && l.conn.open) l.conn.close();
     l.conn = conn;
+    l.connBoot = null;
     conn.onMessage((v) => this.onConnMessage(conn, v));
     conn.onClose((reason) => this.onClose(conn, reason));
     this.core.env.trace.emit('peer.link.up', { peer: conn.peer });
@@ -258,7 +266,7 @@ export class Links {
       this.reject(conn.peer, r.code, r.reason, r.type, r.reqId, false);
       return;
     }
-    this.dispatch(conn.peer, r.msg);
+    this.dispatch(conn.peer, r.msg, conn);
   }
 
   private onDatagram(from: string, v: Value): void {
@@ -276,7 +284,7 @@ export class Links {
     if (type !== 'Error') this.sendError(peer, code, reason, type, reqId, viaDatagram);
   }
 
-  private dispatch(peer: string, msg: PeerMessage): void {
+  private dispatch(peer: string, msg: PeerMessage, conn: Connection | null = null): void {
     if (msg.type === 'StateResponse' || msg.type === 'SharedChangeResponse') {
       this.settle(peer, msg.reqId, msg, null);
       return;
@@ -286,7 +294,7 @@ export class Links {
       if (msg.reqId !== null) this.settle(peer, msg.reqId, null, new Error(`${peer} answered ${msg.code}: ${msg.message}`));
       return;
     }
-    if (msg.type === 'Heartbeat' && !this.onHeartbeat(peer, msg)) return;
+    if (msg.type === 'Heartbeat' && !this.onHeartbeat(peer, msg, conn)) return;
     this.handlers.onMessage(peer, msg);
   }
 
@@ -302,18 +310,38 @@ export class Links {
   // ------------------------------------------------------------------ heartbeats
 
   /** Returns false for a stale (reordered or duplicated) heartbeat, which is ignored. */
-  private onHeartbeat(peer: string, hb: HeartbeatMsg): boolean {
+  private onHeartbeat(peer: string, hb: HeartbeatMsg, conn: Connection | null): boolean {
     const l = this.links.get(peer);
-    if (l === undefined || hb.seq <= l.lastSeqIn) return false;
+    if (l === undefined) return false;
+    if (hb.boot !== l.boot) this.onNewBoot(l, hb.boot);
+    if (conn !== null && conn === l.conn) l.connBoot = hb.boot;
+    if (hb.seq <= l.lastSeqIn) return false;
     l.lastSeqIn = hb.seq;
     const now = this.core.env.clock.monotonic();
-    l.echo = { seq: hb.seq, sentMs: hb.sentMs, atMs: now };
-    if (hb.echo !== null && hb.echo.seq > l.lastEchoSeq) {
+    l.echo = { boot: hb.boot, seq: hb.seq, sentMs: hb.sentMs, atMs: now };
+    if (hb.echo !== null && hb.echo.boot === this.boot && hb.echo.seq > l.lastEchoSeq) {
       l.lastEchoSeq = hb.echo.seq;
       const sample = now - hb.echo.sentMs - hb.echo.heldMs;
       if (sample >= 0) l.rttMs = l.rttMs === null ? sample : l.rttMs + RTT_ALPHA * (sample - l.rttMs);
     }
     return true;
+  }
+
+  /**
+   * The peer restarted: its heartbeat sequence starts over, and a connection opened to its previous
+   * process is half-open (the other end is gone): close it so the dialer reconnects at once instead of
+   * waiting for the network to time it out.
+   */
+  private onNewBoot(l: Link, boot: string): void {
+    const previous = l.boot;
+    l.boot = boot;
+    l.lastSeqIn = -1;
+    l.echo = null;
+    if (previous === null || l.conn === null || l.connBoot === null || l.connBoot === boot) return;
+    this.core.env.trace.emit('peer.link.stale', { peer: l.peer });
+    const stale = l.conn;
+    stale.close();
+    this.onClose(stale, 'closed'); // our own close may not call our handler: settle its requests now
   }
 
   private heartbeatAll(): void {
@@ -329,10 +357,11 @@ export class Links {
       type: 'Heartbeat',
       library: cfg.library,
       from: env.deviceId,
+      boot: this.boot,
       seq: this.hbSeq++,
       hlc: hlcNow(this.core),
       sentMs: now,
-      echo: l.echo === null ? null : { seq: l.echo.seq, sentMs: l.echo.sentMs, heldMs: now - l.echo.atMs },
+      echo: l.echo === null ? null : { boot: l.echo.boot, seq: l.echo.seq, sentMs: l.echo.sentMs, heldMs: now - l.echo.atMs },
       latest,
     };
     if (viaDatagram) env.net.sendDatagram(l.peer, encodeMessage(hb));

@@ -57,10 +57,14 @@ export interface SharedChangeResponseMsg extends Envelope {
 }
 /** The sender holds (durably) every change of the receiver in `resource` up to `upTo`. */
 export interface AckSharedChangesMsg extends Envelope { type: 'AckSharedChanges'; resource: string; upTo: string }
-/** Liveness, clock and watermark exchange. `latest`: the sender's newest own key per resource. */
+/**
+ * Liveness, clock and watermark exchange. `boot` names the sender's process (a restart changes it; `seq`
+ * counts per boot); `echo` returns the last heartbeat received from the addressee (for RTT); `latest`:
+ * the sender's newest own key per resource.
+ */
 export interface HeartbeatMsg extends Envelope {
-  type: 'Heartbeat'; seq: number; hlc: string; sentMs: number;
-  echo: { seq: number; sentMs: number; heldMs: number } | null;
+  type: 'Heartbeat'; boot: string; seq: number; hlc: string; sentMs: number;
+  echo: { boot: string; seq: number; sentMs: number; heldMs: number } | null;
   latest: Record<string, Cursor | null>;
 }
 /** A message was rejected (or a request cannot be served). `ref` is the rejected message's type. */
@@ -186,7 +190,7 @@ function parseBody(type: string, o: Obj, env: Envelope, ctx: ValidationContext):
     case 'AckSharedChanges':
       return { type, ...env, resource: resource(o.resource, ctx, 'shared'), upTo: hlc(o.upTo, 'upTo') };
     case 'Heartbeat':
-      return { type, ...env, seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER), hlc: hlc(o.hlc, 'hlc'), sentMs: num(o.sentMs, 'sentMs'), echo: echo(o.echo), latest: latest(o.latest, ctx) };
+      return { type, ...env, boot: str(o.boot, 'boot'), seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER), hlc: hlc(o.hlc, 'hlc'), sentMs: num(o.sentMs, 'sentMs'), echo: echo(o.echo), latest: latest(o.latest, ctx) };
     case 'Error':
       return { type, ...env, code: errorCode(o.code), message: str(o.message, 'message', WIRE_LIMITS.textLengthMax), ref: o.ref === null ? null : str(o.ref, 'ref'), reqId: o.reqId === null ? null : reqId(o.reqId) };
     default:
@@ -197,7 +201,7 @@ function parseBody(type: string, o: Obj, env: Envelope, ctx: ValidationContext):
 function echo(v: Value | undefined): HeartbeatMsg['echo'] {
   if (v === null) return null;
   const o = obj(v, 'echo');
-  return { seq: int(o.seq, 'echo.seq', 0, Number.MAX_SAFE_INTEGER), sentMs: num(o.sentMs, 'echo.sentMs'), heldMs: num(o.heldMs, 'echo.heldMs') };
+  return { boot: str(o.boot, 'echo.boot'), seq: int(o.seq, 'echo.seq', 0, Number.MAX_SAFE_INTEGER), sentMs: num(o.sentMs, 'echo.sentMs'), heldMs: num(o.heldMs, 'echo.heldMs') };
 }
 function latest(v: Value | undefined, ctx: ValidationContext): Record<string, Cursor | null> {
   const o = obj(v, 'latest');

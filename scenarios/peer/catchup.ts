@@ -1,0 +1,31 @@
+/**
+ * Incremental catch-up on reconnect: only what is newer than the per-resource watermarks travels, and a
+ * catch-up cut between batches resumes without skipping.
+ */
+import type { Scenario } from '../../src/scenario/types.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
+
+const three = deviceIds(3);
+
+const catchupCut: Scenario = {
+  name: 'peer-catchup-cut',
+  description:
+    'C is cut off long enough for its connections to reset while A and B write hundreds of records (the retry queues overflow, so catch-up must do the work); right after C reconnects its connections are reset again, mid catch-up. Per-resource watermarks must resume each resource where it stopped: all converge, and each catch-up moves at most the delta plus one batch.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: { ...peerTopology(three), net: { connTimeoutMs: 1_000 } },
+  program: peerProgram(three, { batchSize: 40, retryQueueMax: 4 }),
+  workload: (ctx) => randomWrites(ctx, ['A', 'B'], 400, 300, 8),
+  faults: {
+    events: [
+      { kind: 'isolate', atMs: 500, node: 'C', durationMs: 3_000 },
+      { kind: 'resetConnections', atMs: 3_560, a: 'C' },
+      { kind: 'resetConnections', atMs: 3_900, a: 'C' },
+    ],
+  },
+  durationMs: 6_000,
+  liveness: converged(three),
+  ...peerChecking(three, 40),
+  variantAreas: ['peer-sync'],
+};
+
+export default [catchupCut];

@@ -1,0 +1,54 @@
+/**
+ * Clocks and unreliable links: skewed clocks and a clock stepping back (HLC stays monotonic and causal),
+ * duplicated and reordered datagrams (heartbeats deduplicated by sequence, RTT from echoes) and lossy,
+ * reordering links.
+ */
+import type { Scenario } from '../../src/scenario/types.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
+
+const four = deviceIds(4);
+
+const clockSkew: Scenario = {
+  name: 'peer-clock-skew',
+  description:
+    'Four devices whose wall clocks are skewed by up to 6 s (and drift); C steps back 5 s and A forward 3 s mid-run, then A partitions off. HLCs must stay strictly increasing per device and causal; concurrent shared edits resolve the same everywhere.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: peerTopology(four, {
+    A: { clock: { offsetMs: 4_000 } },
+    B: { clock: { offsetMs: -2_000, driftPpm: 300 } },
+    D: { clock: { offsetMs: 6_000, driftPpm: -200 } },
+  }),
+  program: peerProgram(four),
+  workload: (ctx) => randomWrites(ctx, four, 200, 200, 25),
+  faults: {
+    events: [
+      { kind: 'clockJump', atMs: 1_500, node: 'C', deltaMs: -5_000 },
+      { kind: 'clockJump', atMs: 2_500, node: 'A', deltaMs: 3_000 },
+      { kind: 'partition', atMs: 3_000, a: ['A'], b: ['B', 'C', 'D'], durationMs: 1_500 },
+      { kind: 'crash', atMs: 3_500, node: 'C', restartAfterMs: 300 },
+    ],
+  },
+  durationMs: 6_000,
+  liveness: converged(four),
+  ...peerChecking(four),
+  variantAreas: ['peer-sync'],
+};
+
+const datagrams: Scenario = {
+  name: 'peer-duplicated-datagrams',
+  description:
+    'Every link duplicates 30% and reorders 30% of datagrams and loses 10%, with a long latency tail, while four devices write: stale and duplicated heartbeats are ignored, RTT stays measured, and all converge.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: peerTopology(four),
+  program: peerProgram(four, { heartbeatMs: 100 }),
+  workload: (ctx) => randomWrites(ctx, four, 200, 200, 25),
+  faults: {
+    events: [{ kind: 'linkFaults', atMs: 100, dupRate: 0.3, reorderRate: 0.3, lossRate: 0.1, tailProbability: 0.1, tailMs: 80, durationMs: 5_500 }],
+  },
+  durationMs: 6_000,
+  liveness: converged(four),
+  ...peerChecking(four),
+  variantAreas: ['peer-sync'],
+};
+
+export default [clockSkew, datagrams];

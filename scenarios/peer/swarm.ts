@@ -1,0 +1,46 @@
+/**
+ * Swarm runs: faults drawn from the seed (partitions, crashes, clogs, resets, lossy links, clock jumps,
+ * disk and kv errors) over founders and a joining device.
+ */
+import type { Scenario } from '../../src/scenario/types.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+
+const four = deviceIds(4);
+const five = deviceIds(5);
+
+const swarm: Scenario = {
+  name: 'peer-swarm',
+  description: 'Four devices (D joins after 1 s) under a swarm of faults drawn from the seed; after healing all converge and every invariant holds.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }),
+  program: peerProgram(four, { batchSize: 100 }),
+  workload: (ctx) => {
+    seedLibrary(ctx, ['A', 'B', 'C'], 600, 100);
+    randomWrites(ctx, four, 200, 300, 25);
+  },
+  faults: { swarm: {} },
+  durationMs: 6_000,
+  liveness: converged(four, 30_000),
+  ...peerChecking(four, 100),
+  variantAreas: ['peer-sync'],
+};
+
+const longSwarm: Scenario = {
+  name: 'peer-swarm-long',
+  description: 'Five devices (E joins a 3,000-record library) under a 40 s swarm of faults; after healing all converge and every invariant holds.',
+  suites: ['nightly'],
+  topology: peerTopology(five, { E: { role: 'joiner', startAtMs: 2_000 } }),
+  program: peerProgram(five, { batchSize: 200 }),
+  workload: (ctx) => {
+    seedLibrary(ctx, ['A', 'B', 'C', 'D'], 3_000, 100);
+    randomWrites(ctx, five, 2_000, 500, 20);
+  },
+  faults: { swarm: {} },
+  durationMs: 40_000,
+  liveness: converged(five, 40_000),
+  ...peerChecking(five, 200),
+  maxEvents: 5_000_000,
+  variantAreas: ['peer-sync'],
+};
+
+export default [swarm, longSwarm];

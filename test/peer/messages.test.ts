@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { formatHlc } from '../../src/impl/peer/hlc.ts';
+import { encodeMessage, validateMessage, type PeerMessage, type ValidationContext } from '../../src/impl/peer/messages.ts';
+import type { Value } from '../../src/impl/env.ts';
+
+const ctx: ValidationContext = { library: 'lib', resources: new Map([['entry', 'owned'], ['tag', 'shared']]) };
+const ts = (ms: number, d = 'A'): string => formatHlc({ physicalMs: ms, counter: 0, device: d });
+const rec = (uuid: string, ms: number, w = 'A') => ({ uuid, writer: w, ts: ts(ms, w), data: 'x' });
+
+const samples: PeerMessage[] = [
+  { type: 'StateChange', library: 'lib', from: 'A', resource: 'entry', prev: null, record: rec('u1', 5) },
+  { type: 'StateBatch', library: 'lib', from: 'A', resource: 'entry', prev: { ts: ts(4), uuid: 'u0' }, records: [rec('u1', 5), rec('u2', 5)] },
+  { type: 'StateRequest', library: 'lib', from: 'A', reqId: 3, resource: 'entry', writer: null, since: { ts: ts(1), uuid: 'a' }, limit: 10 },
+  { type: 'StateResponse', library: 'lib', from: 'A', reqId: 3, resource: 'entry', records: [rec('u1', 5, 'B')], hasMore: true, remaining: 4 },
+  { type: 'SharedChange', library: 'lib', from: 'A', resource: 'tag', prev: ts(3), change: { ...rec('t', 4), data: null } },
+  { type: 'SharedChangeBatch', library: 'lib', from: 'A', resource: 'tag', prev: null, changes: [rec('t', 4), rec('t', 6)] },
+  { type: 'SharedChangeRequest', library: 'lib', from: 'A', reqId: 9, resource: 'tag', writer: 'B', since: null, limit: 5 },
+  { type: 'SharedChangeResponse', library: 'lib', from: 'A', reqId: 9, resource: 'tag', changes: [], hasMore: false, remaining: 0, head: ts(8) },
+  { type: 'AckSharedChanges', library: 'lib', from: 'A', resource: 'tag', upTo: ts(8) },
+  {
+    type: 'Heartbeat', library: 'lib', from: 'A', boot: 'b1', seq: 4, hlc: ts(9), sentMs: 12.5,
+    echo: { boot: 'b2', seq: 2, sentMs: 3, heldMs: 1 }, latest: { entry: { ts: ts(5), uuid: 'u2' }, tag: null },
+  },
+  { type: 'Error', library: 'lib', from: 'A', code: 'malformed', message: 'bad', ref: 'StateChange', reqId: null },
+];
+
+function mutate(m: PeerMessage, patch: Record<string, Value>): Value {
+  return { ...(encodeMessage(m) as Record<string, Value>), ...patch };
+}
+
+describe('protocol messages', () => {
+  it.each(samples.map((m) => [m.type, m] as const))('%s survives encode + validate unchanged', (_type, m) => {
+    const r = validateMessage(encodeMessage(m), ctx, 'A');
+    expect(r).toEqual({ ok: true, msg: m });
+  });
+
+  it('rejects a message for another library with wrong-library, and never parses its body', () => {
+    const r = validateMessage(mutate(samples[0]!, { library: 'other', record: 'garbage' }), ctx, 'A');
+    expect(r).toMatchObject({ ok: false, code: 'wrong-library', type: 'StateChange' });
+  });
+
+  it('rejects malformed messages naming the field', () => {
+    const cases: [Value, RegExp][] = [
+      [null, /message must be an object/],
+      [mutate(samples[0]!, { type: 'Bogus' }), /unknown message type 'Bogus'/],
+      [mutate(samples[0]!, { record: { u: 'x', w: 'A', t: 'not-an-hlc', d: null } }), /record\.t must be an HLC/],
+      [mutate(samples[2]!, { limit: 0 }), /limit must be an integer/],
+      [mutate(samples[1]!, { records: [encodeMessage(samples[0]!) as Value] }), /records\[0\]\.d must be null or a string/],
+      [mutate(samples[5]!, { changes: [{ u: 't', w: 'A', t: ts(6), d: 'x' }, { u: 't', w: 'A', t: ts(4), d: 'x' }] }), /strictly increasing ts order/],
+      [mutate(samples[1]!, { records: [{ u: 'b', w: 'A', t: ts(5), d: 'x' }, { u: 'a', w: 'A', t: ts(5), d: 'x' }] }), /\(ts, uuid\) order/],
+      [mutate(samples[9]!, { seq: -1 }), /seq must be an integer/],
+    ];
+    for (const [v, re] of cases) {
+      const r = validateMessage(v, ctx, 'A');
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.reason).toMatch(re);
+    }
+  });
+
+  it('rejects a change whose records were not written by its sender (no relaying of live changes)', () => {
+    const r = validateMessage(mutate(samples[0]!, { record: { u: 'x', w: 'B', t: ts(5, 'B'), d: 'x' } }), ctx, 'A');
+    expect(r).toMatchObject({ ok: false, code: 'malformed' });
+  });
+
+  it('rejects a sender that does not match the connection, and resources of the wrong kind or unknown', () => {
+    expect(validateMessage(encodeMessage(samples[0]!), ctx, 'B')).toMatchObject({ ok: false, code: 'malformed' });
+    expect(validateMessage(mutate(samples[0]!, { resource: 'tag' }), ctx, 'A')).toMatchObject({ ok: false, code: 'malformed' });
+    expect(validateMessage(mutate(samples[0]!, { resource: 'photos' }), ctx, 'A')).toMatchObject({ ok: false, code: 'unknown-resource' });
+  });
+
+  it('keeps the request id of a rejected request so the Error can answer it', () => {
+    const r = validateMessage(mutate(samples[2]!, { limit: 'many' }), ctx, 'A');
+    expect(r).toMatchObject({ ok: false, reqId: 3, type: 'StateRequest' });
+  });
+});
