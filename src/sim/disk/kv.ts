@@ -168,30 +168,34 @@ export class SimKv {
     );
   }
 
-  /** The KvTx handed to fn. */
+  /** The KvTx handed to fn. Malformed keys and values reject with a TypeError naming them. */
   private handle(tx: KvTransaction): KvTx {
     return {
-      get: (store, key) => {
-        const k = checkKey(key, 'key');
-        return this.request(tx, store, false, () => {
-          const v = tx.read(this.tables.get(store), store, k);
-          return v === undefined ? undefined : copyValue(v);
-        });
-      },
-      put: (store, key, value) => {
-        const k = checkKey(key, 'key');
-        const copy = copyValue(value);
-        return this.request(tx, store, true, () => void tx.buffer(store).set(k, copy));
-      },
-      delete: (store, key) => {
-        const k = checkKey(key, 'key');
-        return this.request(tx, store, true, () => void tx.buffer(store).set(k, DELETED));
-      },
-      keys: (store, range) => {
-        const lower = range?.lower === undefined ? undefined : checkKey(range.lower, 'range.lower');
-        const upper = range?.upper === undefined ? undefined : checkKey(range.upper, 'range.upper');
-        return this.request(tx, store, false, () => tx.keys(this.tables.get(store), store, lower, upper));
-      },
+      get: (store, key) =>
+        attempt(() => {
+          const k = checkKey(key, 'key');
+          return this.request(tx, store, false, () => {
+            const v = tx.read(this.tables.get(store), store, k);
+            return v === undefined ? undefined : copyValue(v);
+          });
+        }),
+      put: (store, key, value) =>
+        attempt(() => {
+          const k = checkKey(key, 'key');
+          const copy = copyValue(value);
+          return this.request(tx, store, true, () => void tx.buffer(store).set(k, copy));
+        }),
+      delete: (store, key) =>
+        attempt(() => {
+          const k = checkKey(key, 'key');
+          return this.request(tx, store, true, () => void tx.buffer(store).set(k, DELETED));
+        }),
+      keys: (store, range) =>
+        attempt(() => {
+          const lower = range?.lower === undefined ? undefined : checkKey(range.lower, 'range.lower');
+          const upper = range?.upper === undefined ? undefined : checkKey(range.upper, 'range.upper');
+          return this.request(tx, store, false, () => tx.keys(this.tables.get(store), store, lower, upper));
+        }),
       abort: () => this.userAbort(tx),
     };
   }
@@ -470,6 +474,15 @@ export class SimKv {
   /** Approximate bytes of stored keys and values (counted against the disk's capacity). */
   bytesUsed(): number {
     return this.usedBytes;
+  }
+}
+
+/** `start()`, with a synchronous throw turned into a rejected promise. */
+function attempt<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return start();
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
 }
 

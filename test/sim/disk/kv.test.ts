@@ -76,8 +76,8 @@ describe('keys and values', () => {
     const { result } = await drive({}, async (env) => {
       const out: string[] = [];
       await env.kv.transaction(['s'], 'readwrite', async (tx) => {
-        out.push(await code(Promise.resolve().then(() => tx.put('s', NaN, 1))));
-        out.push(await code(Promise.resolve().then(() => tx.put('s', 'k', { when: new Date(0) } as unknown as Value))));
+        out.push(await code(tx.put('s', NaN, 1)));
+        out.push(await code(tx.put('s', 'k', { when: new Date(0) } as unknown as Value)));
       });
       return out;
     });
