@@ -11,6 +11,20 @@
  *
  * Limits (documented for ports): directories cannot be renamed (EISDIR) or removed; a file is at most
  * FILE_BYTES_MAX bytes; at most DiskSpec.pendingOpsMax operations may be unsynced at once (ENOSPC beyond).
+ * A paused node's operation takes effect when its completion is delivered, i.e. on resume.
+ *
+ * Trace (node = the issuing node unless noted): 'disk.write' {path, off, len}, 'disk.writeFile' {path,
+ * len}, 'disk.truncate' {path, len}, 'disk.fsync' {path}, 'disk.fsyncDir' {path}, 'disk.mkdir' {path},
+ * 'disk.rename' {from, to}, 'disk.unlink' {path} when an operation takes effect; 'disk.error' {op, path,
+ * code} when it fails; 'disk.fault' {op, path, action} when a fault is injected; node 'sim':
+ * 'disk.powerloss' {device, pending, landed, lost, torn}. Reads, lists and stats are not traced.
+ *
+ * Exhaustive crash exploration, e.g. from a storage test: pause where a crash should happen, then
+ *   for (const choose of disk.orderedPrefixes()) {            // 'ordered'; for 'weak' combine
+ *     const image = disk.previewPowerLoss(choose);              // allowedOutcomes(op) per pending op
+ *     // new Simulation, addDevice(id, { disk: { initialImage: image } }), run recovery, check
+ *   }
+ * or cut the power for real with `powerLossWith(choose)`.
  */
 import { EnvError, type Disk, type FileStat } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';

@@ -17,6 +17,13 @@
  *   whole. A tab crash without power loss aborts only that tab's unfinished transactions.
  * - Space: stored keys and values count against the device disk's DiskSpec.capacityBytes (approximate
  *   sizes); a commit that does not fit aborts with ENOSPC.
+ * - Limits: at most KvSpec.queueMax unfinished transactions (ESTATE beyond). A transaction whose fn never
+ *   settles keeps its scope until its tab goes down (there is no inactivity auto-commit as in browsers).
+ *
+ * Trace: 'kv.commit' {tx, stores, puts, deletes, durability} and 'kv.abort' {tx, reason: 'error' |
+ * 'abort' | 'crash' | an injected error code | 'ENOSPC'} on the transaction's node; 'kv.fault' {tx,
+ * action}; node 'sim': 'kv.durable' {device, upTo} when relaxed commits up to tx `upTo` became durable,
+ * 'kv.powerloss' {device, lost, kept, lostFrom} (lostFrom: the first lost tx, or null).
  */
 import { EnvError, type KvDurability, type KvKey, type KvStore, type KvTx, type Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
