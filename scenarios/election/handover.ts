@@ -97,6 +97,38 @@ export default [
     durationMs: 5_000,
   }),
   electionScenario({
+    name: 'election-crash-while-fencing',
+    description: 'The first leader crashes right after its fence commits, before it starts leading; a follower takes over when the lease runs out, and the restarted tab follows.',
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => steadyWrites(ctx, three, 200, 4_000, 20),
+    faults: {
+      events: [
+        { kind: 'crash', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 1, target: 'data' }, when: 'after', restartAfterMs: 500 },
+      ],
+    },
+    durationMs: 4_500,
+  }),
+  electionScenario({
+    name: 'election-crash-during-handover',
+    description: 'Lock mode: the holder crashes while it steps down with half a batch still flushing after its lock was stolen; later a tab queued for the lock crashes.',
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lock',
+    startAtMs: aFirst,
+    workload: (ctx) => {
+      steadyWrites(ctx, three, 200, 3_500, 20);
+      burstThenSteal(ctx, 1_000, 'A', 'B', 24);
+      ctx.at(1_000.6, () => ctx.sim.crash('A'));
+      ctx.at(1_500, () => ctx.sim.start('A'));
+      ctx.at(2_000, () => ctx.sim.crash('C')); // a candidate queued for the lock
+      ctx.at(2_300, () => ctx.sim.start('C'));
+    },
+    durationMs: 4_000,
+  }),
+  electionScenario({
     name: 'election-clock-jump-back',
     description: "The leader's wall clock jumps back 5 s while tabs run with skewed and drifting clocks; leases on the monotonic clock are unaffected.",
     suites: ['smoke', 'ci', 'default'],
