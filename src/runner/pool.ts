@@ -44,6 +44,8 @@ export interface PoolOptions {
   failFast?: boolean;
   /** Folder the workers load scenarios from (must hold the scenarios named by the jobs). */
   scenariosDir?: string;
+  /** Use worker threads even for one worker (benchmarks comparing 1 and N threads). */
+  forceThreads?: boolean;
   /** Called with every result as it arrives (in completion order). */
   onResult?(r: RunResult): void;
 }
@@ -86,7 +88,7 @@ export function runnerCrash(job: Job, variant: string, check: string, message: s
 /** Runs `jobs`; resolves with the number of jobs run (fewer than asked when failFast stopped early). */
 export async function runJobs(jobs: readonly Job[], scenarios: ReadonlyMap<string, Scenario>, options: PoolOptions = {}): Promise<number> {
   const workers = checkWorkers(options.workers ?? defaultWorkers());
-  if (workers === 1 || jobs.length <= 1) return runInProcess(jobs, scenarios, options);
+  if (options.forceThreads !== true && (workers === 1 || jobs.length <= 1)) return runInProcess(jobs, scenarios, options);
   if (options.scenariosDir === undefined) throw new Error('runJobs: scenariosDir is required with more than one worker');
   return new ThreadPool(jobs, Math.min(workers, jobs.length), options).run();
 }

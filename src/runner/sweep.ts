@@ -20,6 +20,8 @@ export interface SweepOptions {
   variant?: string;
   workers?: number;
   failFast?: boolean;
+  /** Use worker threads even for one worker. */
+  forceThreads?: boolean;
   /** Folder the worker threads load scenarios from. */
   scenariosDir?: string;
   /** Called as each run finishes. */
@@ -47,6 +49,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     variant,
     failFast: o.failFast,
     scenariosDir: o.scenariosDir,
+    forceThreads: o.forceThreads,
     onResult: (r) => {
       addRun(file, r);
       o.onResult?.(r);

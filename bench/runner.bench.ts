@@ -1,0 +1,63 @@
+/**
+ * Runner benchmark: seeds per second of the smoke suite on 1 and on 2 worker threads (both start cold,
+ * thread start-up included) and the speedup; and the time to build a report (results.json, coverage.json,
+ * junit.xml, index.html) for a 10,000-seed results file, with and without re-running failing seeds for
+ * their timelines.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeReport } from '../src/report/write.ts';
+import { runSweep } from '../src/runner/sweep.ts';
+import { loadScenarios, SCENARIOS_DIR, suitesOf } from '../src/scenario/registry.ts';
+import type { BenchResult } from './types.ts';
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../test/runner/fixtures/scenarios');
+/** Seeds per smoke scenario in the throughput figures. */
+const SMOKE_SEEDS = 5;
+const REPORT_SEEDS = 10_000;
+
+async function smokeRate(workers: number): Promise<{ rate: number; runs: number }> {
+  const all = await loadScenarios(SCENARIOS_DIR);
+  const names = suitesOf(all).get('smoke') ?? [];
+  const scenarios = all.filter((l) => names.includes(l.scenario.name)).map((l) => l.scenario);
+  const t0 = performance.now();
+  const out = await runSweep({ targets: ['smoke'], scenarios, from: 0, to: SMOKE_SEEDS - 1, workers, forceThreads: true, scenariosDir: SCENARIOS_DIR });
+  return { rate: out.file.runs.length / ((performance.now() - t0) / 1000), runs: out.file.runs.length };
+}
+
+async function reportTimes(): Promise<{ plain: number; withTimelines: number }> {
+  const fixtures = new Map((await loadScenarios(FIXTURES)).map((l) => [l.scenario.name, l.scenario]));
+  const scenarios = [fixtures.get('fixture-ticker')!, fixtures.get('fixture-flaky')!];
+  const base = (await runSweep({ targets: ['fixture'], scenarios, from: 0, to: 99, workers: 1 })).file;
+  // Replicate 200 real rows to 10,000 seeds (aggregates are per scenario, so they stay valid).
+  const rows = base.runs;
+  base.runs = [];
+  for (let k = 0; base.runs.length < REPORT_SEEDS; k++) for (const r of rows) if (base.runs.length < REPORT_SEEDS) base.runs.push({ ...r, seed: r.seed + 100 * k });
+  const dir = mkdtempSync(path.join(tmpdir(), 'syncbench-bench-'));
+  try {
+    let t0 = performance.now();
+    await writeReport(path.join(dir, 'a'), base);
+    const plain = performance.now() - t0;
+    t0 = performance.now();
+    await writeReport(path.join(dir, 'b'), base, { scenarios: fixtures });
+    return { plain, withTimelines: performance.now() - t0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The runner figures. */
+export async function benchRunner(): Promise<BenchResult[]> {
+  const one = await smokeRate(1);
+  const two = await smokeRate(2);
+  const report = await reportTimes();
+  return [
+    { name: `smoke suite, ${one.runs} runs: seeds/s with 1 worker thread`, value: one.rate, unit: 'seeds/s' },
+    { name: `smoke suite, ${two.runs} runs: seeds/s with 2 worker threads`, value: two.rate, unit: 'seeds/s' },
+    { name: 'smoke suite: speedup of 2 workers over 1', value: two.rate / one.rate, unit: 'x', goal: 1.6 },
+    { name: `report for ${REPORT_SEEDS} seeds (no timelines)`, value: report.plain, unit: 'ms', goal: 2000, lowerIsBetter: true },
+    { name: `report for ${REPORT_SEEDS} seeds (with 10 failing-seed timelines)`, value: report.withTimelines, unit: 'ms', goal: 3000, lowerIsBetter: true },
+  ];
+}

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkWorkers, runJobs } from '../../src/runner/pool.ts';
+import { Progress } from '../../src/runner/progress.ts';
+import type { RunResult } from '../../src/scenario/types.ts';
+import { loadScenarios } from '../../src/scenario/registry.ts';
+import { FIXTURES_DIR } from './fixtures.ts';
+
+const DYING_DIR = path.join(path.dirname(FIXTURES_DIR), 'dying');
+
+describe('worker pool', () => {
+  it('a worker thread that dies mid-run is a crash verdict for that seed; the sweep goes on', async () => {
+    const scenarios = new Map((await loadScenarios(DYING_DIR)).map((l) => [l.scenario.name, l.scenario]));
+    const results: RunResult[] = [];
+    const jobs = [0, 1, 2, 3, 4].map((seed) => ({ scenario: 'fixture-dying', seed }));
+    const n = await runJobs(jobs, scenarios, { workers: 2, scenariosDir: DYING_DIR, onResult: (r) => results.push(r) });
+    expect(n).toBe(5);
+    results.sort((a, b) => a.seed - b.seed);
+    expect(results.map((r) => r.verdict)).toEqual(['pass', 'crash', 'pass', 'crash', 'pass']);
+    expect(results[1]!.failure).toMatchObject({ check: 'runner:worker', message: 'worker thread exited with code 7' });
+    expect(results[1]!.replay).toBe('npx syncbench replay fixture-dying --seed 1');
+  });
+
+  it('rejects bad worker counts naming the option', () => {
+    expect(() => checkWorkers(0)).toThrow(/--workers 0/);
+    expect(() => checkWorkers(1.5)).toThrow(/--workers/);
+    expect(checkWorkers(3)).toBe(3);
+  });
+});
+
+describe('progress', () => {
+  it('prints plain lines at intervals when not a terminal, with rate and ETA', () => {
+    let t = 0;
+    let text = '';
+    const p = new Progress(10, { out: { write: (s: string) => (text += s) }, plainEveryMs: 1000, now: () => t });
+    for (let i = 0; i < 4; i++) {
+      t += 500;
+      p.tick(i === 2);
+    }
+    expect(text.trim().split('\n')).toEqual([
+      'progress: 2/10 runs (20.0%), 0 failed, 2.0 runs/s, ETA 4s',
+      'progress: 4/10 runs (40.0%), 1 failed, 2.0 runs/s, ETA 3s',
+    ]);
+  });
+
+  it('redraws one bar line on a terminal and clears it at the end', () => {
+    let t = 0;
+    let text = '';
+    const p = new Progress(4, { out: { isTTY: true, columns: 100, write: (s: string) => (text += s) }, now: () => t });
+    t += 200;
+    p.tick(false);
+    expect(text).toMatch(/^\r\x1b\[2K\[#+\.+\] 1\/4 runs \(25\.0%\)/);
+    expect(text).not.toContain('\n');
+    p.finish();
+    expect(text.endsWith('\r\x1b[2K')).toBe(true);
+  });
+});
