@@ -65,6 +65,10 @@ export function validateScenario(s: Scenario, file: string): void {
   });
   if (s.liveness !== undefined && !(s.liveness.withinMs > 0)) bad(at('liveness.withinMs'), 'must be positive');
   if (s.maxEvents !== undefined && !(Number.isInteger(s.maxEvents) && s.maxEvents > 0)) bad(at('maxEvents'), 'must be a positive integer');
+  const probes = (s as { probes?: unknown }).probes;
+  if (probes !== undefined && !(Array.isArray(probes) && probes.every((p) => typeof p === 'string' && p.length > 0))) {
+    bad(at('probes'), 'must be a list of probe names (the rare paths this scenario should reach)');
+  }
   if (s.faults !== undefined && !('swarm' in s.faults)) {
     try {
       validatePlan(s.faults, [...ids]);

@@ -41,3 +41,11 @@ describe('sweepJobs', () => {
     expect(() => sweepJobs(['a', 'b'], 0, 9_000_000)).toThrow(/limit/);
   });
 });
+
+describe('scenario validation of probes', () => {
+  it('names the file and the field', async () => {
+    const { validateScenario } = await import('../../src/scenario/registry.ts');
+    const s = { name: 'x', description: 'd', suites: ['a'], program: () => () => ({}), durationMs: 1, topology: { nodes: [{ id: 'A' }] }, probes: ['ok', 3] };
+    expect(() => validateScenario(s as never, '/tmp/x.ts')).toThrow(/x\.ts: x\.probes: must be a list of probe names/);
+  });
+});
