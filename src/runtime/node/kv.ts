@@ -1,0 +1,343 @@
+/**
+ * The real runtime's KvStore: an IndexedDB-like transactional store kept in memory and persisted by
+ * kv-log.ts. One store per data directory, shared by every env of this process opened on it.
+ *
+ * - Object stores are created on first use; keys sort numbers before strings; values are copied on put
+ *   and on get.
+ * - Transactions start in request order; two whose scopes overlap and of which one is readwrite never run
+ *   at the same time (a later one also waits behind an earlier waiting one).
+ * - Writes are buffered; `fn` resolving commits them all at once (a readwrite transaction is one log
+ *   line); `fn` throwing (rethrown) or `tx.abort()` (EABORT) applies nothing. A log write error aborts the
+ *   commit with EIO/ENOSPC and applies nothing.
+ * - 'strict' commits are fsynced before they resolve; 'relaxed' ones are not.
+ * - Closing an env drops its unfinished transactions without settling them (as a crash would).
+ */
+import { resolve as resolvePath } from 'node:path';
+import { EnvError, type KvDurability, type KvKey, type KvStore, type KvTx, type Value } from '../../impl/env.ts';
+import { copyValue } from './codec.ts';
+import { toEnvError } from './errors.ts';
+import { NEVER, type Life } from './life.ts';
+import { KvLog, type KvWrite } from './kv-log.ts';
+import { checkKey, compareKeys, KvTable } from './kv-table.ts';
+
+/** Unfinished transactions a store accepts before `transaction` fails with ESTATE. */
+export const KV_QUEUE_MAX = 10_000;
+
+/** Marks a buffered delete. */
+const DELETED: unique symbol = Symbol('deleted');
+type Buffered = Value | typeof DELETED;
+
+/** One unfinished transaction. */
+interface Tx {
+  readonly id: number;
+  readonly owner: Life;
+  readonly stores: ReadonlySet<string>;
+  readonly mode: 'readonly' | 'readwrite';
+  readonly durability: KvDurability;
+  status: 'waiting' | 'running' | 'committing' | 'done';
+  fn: ((tx: KvTx) => Promise<unknown>) | null;
+  readonly writes: Map<string, Map<KvKey, Buffered>>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const noop = (): void => {};
+
+/** The kv store of one data directory. */
+export class RuntimeKv {
+  private readonly tables = new Map<string, KvTable>();
+  private readonly queue: Tx[] = [];
+  private nextTx = 1;
+  private log: KvLog | null = null;
+
+  private constructor() {}
+
+  /** Opens the store of `dataDir` (replaying its log). */
+  static async open(dataDir: string, compactLinesMax: number): Promise<RuntimeKv> {
+    const kv = new RuntimeKv();
+    kv.log = await KvLog.open(
+      resolvePath(dataDir, '.kv'),
+      compactLinesMax,
+      (w) => kv.applyWrite(w),
+      () => kv.records(),
+    );
+    return kv;
+  }
+
+  /** The KvStore an env sees; `life` ends its transactions when the env closes. */
+  facet(life: Life, defaultDurability: KvDurability): KvStore {
+    life.onClose(() => this.dropOwner(life));
+    return {
+      transaction: <T>(
+        stores: readonly string[],
+        mode: 'readonly' | 'readwrite',
+        fn: (tx: KvTx) => Promise<T>,
+        options?: { durability?: KvDurability },
+      ): Promise<T> => {
+        if (!life.live) return NEVER;
+        return life.run(() => this.begin(life, stores, mode, fn, options?.durability ?? defaultDurability) as Promise<T>);
+      },
+    };
+  }
+
+  /** Waits for pending log writes and closes the log. */
+  async close(): Promise<void> {
+    const log = this.log;
+    this.log = null;
+    await log?.close();
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  private begin(
+    owner: Life,
+    stores: readonly string[],
+    mode: 'readonly' | 'readwrite',
+    fn: (tx: KvTx) => Promise<unknown>,
+    durability: KvDurability,
+  ): Promise<unknown> {
+    const scope = checkScope(stores);
+    if (mode !== 'readonly' && mode !== 'readwrite') throw new TypeError(`mode must be 'readonly' or 'readwrite', got '${String(mode)}'`);
+    if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+    if (durability !== 'strict' && durability !== 'relaxed') {
+      throw new TypeError(`options.durability must be 'strict' or 'relaxed', got '${String(durability)}'`);
+    }
+    if (this.log === null) throw new EnvError('ESTATE', 'the kv store is closed');
+    if (this.queue.length >= KV_QUEUE_MAX) throw new EnvError('ESTATE', `more than ${KV_QUEUE_MAX} unfinished kv transactions`);
+    return new Promise<unknown>((resolve, reject) => {
+      const tx: Tx = { id: this.nextTx++, owner, stores: scope, mode, durability, status: 'waiting', fn, writes: new Map(), resolve, reject };
+      this.queue.push(tx);
+      this.pump();
+    });
+  }
+
+  /** Starts every waiting transaction that no earlier unfinished one conflicts with. */
+  private pump(): void {
+    for (let i = 0; i < this.queue.length; i++) {
+      const tx = this.queue[i]!;
+      if (tx.status !== 'waiting') continue;
+      let blocked = false;
+      for (let j = 0; j < i && !blocked; j++) blocked = conflicts(tx, this.queue[j]!);
+      if (!blocked) {
+        tx.status = 'running';
+        queueMicrotask(() => this.invoke(tx));
+      }
+    }
+  }
+
+  private invoke(tx: Tx): void {
+    const fn = tx.fn;
+    tx.fn = null;
+    if (tx.status !== 'running' || fn === null) return;
+    let p: Promise<unknown>;
+    try {
+      p = Promise.resolve(fn(this.handle(tx)));
+    } catch (e) {
+      this.abort(tx, e);
+      return;
+    }
+    p.then(
+      (v) => {
+        if (tx.status === 'running') this.commit(tx, v);
+      },
+      (e: unknown) => {
+        if (tx.status === 'running') this.abort(tx, e);
+      },
+    );
+  }
+
+  /** The KvTx handed to fn: every operation takes effect at once, in call order. */
+  private handle(tx: Tx): KvTx {
+    return {
+      get: (store, key) =>
+        this.request(tx, store, false, () => {
+          const v = this.read(tx, store, checkKey(key, 'key'));
+          return v === undefined ? undefined : copyValue(v);
+        }),
+      put: (store, key, value) =>
+        this.request(tx, store, true, () => void buffer(tx, store).set(checkKey(key, 'key'), copyValue(value))),
+      delete: (store, key) => this.request(tx, store, true, () => void buffer(tx, store).set(checkKey(key, 'key'), DELETED)),
+      keys: (store, range) =>
+        this.request(tx, store, false, () => {
+          const lower = range?.lower === undefined ? undefined : checkKey(range.lower, 'range.lower');
+          const upper = range?.upper === undefined ? undefined : checkKey(range.upper, 'range.upper');
+          return this.keys(tx, store, lower, upper);
+        }),
+      abort: () => {
+        if (tx.status === 'done' || !tx.owner.live) return;
+        if (tx.status === 'committing') throw new EnvError('ESTATE', `kv transaction ${tx.id} is already committing`);
+        this.abort(tx, new EnvError('EABORT', `kv transaction ${tx.id} aborted by tx.abort()`));
+      },
+    };
+  }
+
+  /**
+   * One operation of `tx`. Its promise is marked handled, like an IndexedDB request: a fire-and-forget put
+   * whose transaction aborts is not an unhandled rejection.
+   */
+  private request<T>(tx: Tx, store: string, write: boolean, effect: () => T): Promise<T> {
+    if (!tx.owner.live) return NEVER;
+    let p: Promise<T>;
+    try {
+      const problem = opProblem(tx, store, write);
+      if (problem !== null) throw problem;
+      p = Promise.resolve(effect());
+    } catch (e) {
+      p = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    p.catch(noop);
+    return tx.owner.settle(p);
+  }
+
+  private read(tx: Tx, store: string, key: KvKey): Value | undefined {
+    const w = tx.writes.get(store)?.get(key);
+    if (w === DELETED) return undefined;
+    return w !== undefined ? w : this.tables.get(store)?.get(key);
+  }
+
+  private keys(tx: Tx, store: string, lower?: KvKey, upper?: KvKey): KvKey[] {
+    const committed = this.tables.get(store)?.keys(lower, upper) ?? [];
+    const buf = tx.writes.get(store);
+    if (buf === undefined || buf.size === 0) return committed;
+    const set = new Set<KvKey>(committed);
+    for (const [k, w] of buf) {
+      if (lower !== undefined && compareKeys(k, lower) < 0) continue;
+      if (upper !== undefined && compareKeys(k, upper) > 0) continue;
+      if (w === DELETED) set.delete(k);
+      else set.add(k);
+    }
+    return [...set].sort(compareKeys);
+  }
+
+  // ---------------------------------------------------------------- commit and abort
+
+  private commit(tx: Tx, result: unknown): void {
+    const writes = flatten(tx);
+    if (tx.mode === 'readonly' || writes.length === 0) return this.finish(tx, result);
+    tx.status = 'committing';
+    const log = this.log;
+    if (log === null) return this.abort(tx, new EnvError('ESTATE', 'the kv store is closed'));
+    log.commit(writes, tx.durability === 'strict', () => writes.forEach((w) => this.applyWrite(w))).then(
+      () => this.finish(tx, result),
+      (e: unknown) => this.abort(tx, toEnvError(e, `commit of kv transaction ${tx.id}`)),
+    );
+  }
+
+  private finish(tx: Tx, result: unknown): void {
+    this.remove(tx);
+    tx.resolve(result);
+    this.pump();
+  }
+
+  private abort(tx: Tx, error: unknown): void {
+    this.remove(tx);
+    tx.reject(error instanceof Error ? error : new Error(String(error)));
+    this.pump();
+  }
+
+  private remove(tx: Tx): void {
+    tx.status = 'done';
+    tx.fn = null;
+    const i = this.queue.indexOf(tx);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  /** An env closed: its transactions that are not committing end without applying anything or settling. */
+  private dropOwner(owner: Life): void {
+    for (const tx of this.queue.filter((t) => t.owner === owner && t.status !== 'committing')) this.remove(tx);
+    this.pump();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  private applyWrite(w: KvWrite): void {
+    let table = this.tables.get(w.store);
+    if (table === undefined) {
+      table = new KvTable();
+      this.tables.set(w.store, table);
+    }
+    if (w.value === undefined) table.delete(w.key);
+    else table.set(w.key, w.value);
+  }
+
+  /** Every live record, for a log snapshot. */
+  private *records(): IterableIterator<KvWrite> {
+    for (const [store, table] of this.tables) for (const [key, value] of table.entries()) yield { store, key, value };
+  }
+}
+
+/** Why `tx` cannot take an operation on `store` now, or null. */
+function opProblem(tx: Tx, store: string, write: boolean): Error | null {
+  if (tx.status === 'done') return new EnvError('EABORT', `kv transaction ${tx.id} is finished`);
+  if (tx.status !== 'running') return new EnvError('ESTATE', `kv transaction ${tx.id} is committing`);
+  if (!tx.stores.has(store)) return new EnvError('ESTATE', `store '${String(store)}' is not in kv transaction ${tx.id}'s scope`);
+  if (write && tx.mode === 'readonly') return new EnvError('ESTATE', `write in readonly kv transaction ${tx.id}`);
+  return null;
+}
+
+function conflicts(a: Tx, b: Tx): boolean {
+  if (a.mode === 'readonly' && b.mode === 'readonly') return false;
+  for (const s of a.stores) if (b.stores.has(s)) return true;
+  return false;
+}
+
+function buffer(tx: Tx, store: string): Map<KvKey, Buffered> {
+  let b = tx.writes.get(store);
+  if (b === undefined) {
+    b = new Map();
+    tx.writes.set(store, b);
+  }
+  return b;
+}
+
+/** The transaction's buffered writes as a list (deletes with value undefined). */
+function flatten(tx: Tx): KvWrite[] {
+  const out: KvWrite[] = [];
+  for (const [store, writes] of tx.writes) {
+    for (const [key, w] of writes) out.push({ store, key, value: w === DELETED ? undefined : w });
+  }
+  return out;
+}
+
+/** The scope as a set; throws a TypeError naming what is wrong. */
+function checkScope(stores: readonly string[]): Set<string> {
+  if (!Array.isArray(stores) || stores.length === 0) throw new TypeError('stores must be a non-empty array of store names');
+  for (const s of stores) {
+    if (typeof s !== 'string' || s === '') throw new TypeError(`stores must hold non-empty strings, got ${JSON.stringify(s)}`);
+  }
+  return new Set(stores);
+}
+
+/** Open stores by resolved data directory, with the number of envs using each. */
+const openStores = new Map<string, { kv: Promise<RuntimeKv>; refs: number }>();
+
+/**
+ * The kv store of `dataDir`, shared by every env of this process on that directory (opened by the first,
+ * closed when the last calls the returned `release`).
+ */
+export async function acquireKv(dataDir: string, compactLinesMax: number): Promise<{ kv: RuntimeKv; release: () => Promise<void> }> {
+  const key = resolvePath(dataDir);
+  let entry = openStores.get(key);
+  if (entry === undefined) {
+    entry = { kv: RuntimeKv.open(key, compactLinesMax), refs: 0 };
+    openStores.set(key, entry);
+  }
+  entry.refs++;
+  const held = entry;
+  let kv: RuntimeKv;
+  try {
+    kv = await held.kv;
+  } catch (e) {
+    if (--held.refs === 0 && openStores.get(key) === held) openStores.delete(key);
+    throw e;
+  }
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    if (--held.refs > 0) return;
+    if (openStores.get(key) === held) openStores.delete(key);
+    await kv.close();
+  };
+  return { kv, release };
+}
