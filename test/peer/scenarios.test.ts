@@ -5,9 +5,10 @@ import catchup from '../../scenarios/peer/catchup.ts';
 import clocks from '../../scenarios/peer/clocks-and-links.ts';
 import join from '../../scenarios/peer/join.ts';
 import partitions from '../../scenarios/peer/partition-heal.ts';
+import rogue from '../../scenarios/peer/rogue.ts';
 import swarm from '../../scenarios/peer/swarm.ts';
 
-const all: Scenario[] = [...partitions, ...join, ...catchup, ...clocks, ...swarm];
+const all: Scenario[] = [...partitions, ...join, ...catchup, ...clocks, ...swarm, ...rogue];
 const smoke = all.filter((s) => s.suites.includes('smoke'));
 const SEEDS = (process.env.PEER_SEEDS ?? '1,2').split(',').map(Number);
 
