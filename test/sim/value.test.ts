@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Value } from '../../../src/impl/env.ts';
+import type { Value } from '../../src/impl/env.ts';
 import { Fifo } from '../../src/sim/fifo.ts';
 import { copyValue, messageType, VALUE_DEPTH_MAX, ValueCloneError } from '../../src/sim/value.ts';
 
