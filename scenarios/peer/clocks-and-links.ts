@@ -51,4 +51,36 @@ const datagrams: Scenario = {
   variantAreas: ['peer-sync'],
 };
 
-export default [clockSkew, datagrams];
+
+const driftRejected: Scenario = {
+  name: 'peer-clock-drift-rejected',
+  description:
+    'D\'s clock runs 8 s ahead (max drift 5 s) while it writes, then is corrected: its changes are rejected with an Error (logged) until the others\' clocks are within the bound, and only then applied; all converge.',
+  suites: ['smoke', 'ci'],
+  topology: peerTopology(['A', 'B', 'C', 'D'], { D: { clock: { offsetMs: 8_000 } } }),
+  program: peerProgram(['A', 'B', 'C', 'D'], { maxDriftMs: 5_000 }),
+  workload: (ctx) => randomWrites(ctx, ['D'], 20, 200, 50),
+  faults: { events: [{ kind: 'clockJump', atMs: 1_500, node: 'D', deltaMs: -8_000 }] },
+  durationMs: 4_000,
+  liveness: converged(['A', 'B', 'C', 'D']),
+  checks: [
+    ...peerChecking(['A', 'B', 'C', 'D']).checks,
+    {
+      name: 'probe:drift-rejected',
+      setup(ctx) {
+        let rejected = 0;
+        ctx.sim.trace.on('peer.hlc.rejected', () => void rejected++);
+        ctx.shared.set('peer.drift-rejected', () => rejected);
+      },
+      final(ctx) {
+        if ((ctx.shared.get('peer.drift-rejected') as () => number)() === 0) {
+          ctx.fail('correctness', 'probe:drift-rejected', 'no remote HLC was rejected although D ran 8 s ahead with a 5 s bound');
+        }
+      },
+    },
+  ],
+  models: peerChecking(['A', 'B', 'C', 'D']).models,
+  variantAreas: ['peer-sync'],
+};
+
+export default [clockSkew, datagrams, driftRejected];

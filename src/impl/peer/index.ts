@@ -8,3 +8,4 @@ export { PEER_VARIANTS, type PeerVariant } from './variants.ts';
 export type { WriteItem } from './transactions.ts';
 export type { SyncState } from './core.ts';
 export type { Progress } from './backfill.ts';
+export type { PeerLinkState } from './links.ts';

@@ -34,6 +34,19 @@ export interface LinkHandlers {
 /** A response to a request. */
 export type ResponseMsg = StateResponseMsg | SharedChangeResponseMsg;
 
+/** What the links know about one peer. */
+export interface PeerLinkState {
+  peer: string;
+  connected: boolean;
+  /** Smoothed RTT measured from heartbeat echoes, ms (null until measured). */
+  rttMs: number | null;
+  failures: number;
+  /** Lower is better: RTT plus a penalty per failure. */
+  score: number;
+  /** Messages waiting in the retry queue. */
+  retryQueued: number;
+}
+
 /** Per-peer link state. */
 interface Link {
   readonly peer: string;
@@ -118,6 +131,18 @@ export class Links {
     const l = this.links.get(peer);
     if (l === undefined) return { score: Infinity, rttMs: null };
     return { score: this.score(l), rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 10) / 10 };
+  }
+
+  /** Connection state of every peer (for the handle and diagnostics). */
+  states(): PeerLinkState[] {
+    return [...this.links.values()].map((l) => ({
+      peer: l.peer,
+      connected: l.conn !== null && l.conn.open,
+      rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 10) / 10,
+      failures: l.failures,
+      score: Math.round(this.score(l)),
+      retryQueued: l.retry.length,
+    }));
   }
 
   /** Notes a failure of `peer` (request timeout, lost stream): lowers its score. */

@@ -7,7 +7,7 @@ import type { Env } from '../env.ts';
 import { Backfill, type Progress } from './backfill.ts';
 import { Catchup } from './catchup.ts';
 import { buildCore, metaKey, table, type Core, type SyncState } from './core.ts';
-import { Links } from './links.ts';
+import { Links, type PeerLinkState } from './links.ts';
 import type { PeerMessage } from './messages.ts';
 import { resolvePeerOptions, type PeerOptions } from './options.ts';
 import { Receiver } from './receive.ts';
@@ -31,14 +31,14 @@ export interface PeerHandle {
   digest(): string;
   /** Digest of one table. */
   digestOf(resource: string): string;
-  /** Records written by `writer` in `resource` after `since` (ts) — for delta checks. */
-  countNewer(resource: string, writer: string, sinceTs: string | null): number;
   /** The sync state. */
   state(): SyncState;
   /** Backfill progress in records. */
   progress(): Progress;
   /** Peers with an open connection. */
   connectedPeers(): string[];
+  /** Connection state, measured RTT, score and retry queue of every peer. */
+  peers(): PeerLinkState[];
   /** Own shared changes not yet pruned. */
   logSize(resource: string): number;
 }
@@ -132,11 +132,10 @@ function handle(core: Core, parts: Parts): PeerHandle {
     count: (resource) => table(core, resource).size,
     digest: () => core.cfg.resourceOrder.map((r) => `${r}=${table(core, r).digest()}`).join(' '),
     digestOf: (resource) => table(core, resource).digest(),
-    countNewer: (resource, writer, sinceTs) =>
-      table(core, resource).all().filter((r) => r.writer === writer && (sinceTs === null || r.ts >= sinceTs)).length,
     state: () => core.state,
     progress: () => parts.backfill.progress(),
     connectedPeers: () => parts.links.connectedByScore().sort(),
+    peers: () => parts.links.states(),
     logSize: (resource) => core.log.get(resource)?.length ?? 0,
   };
 }
