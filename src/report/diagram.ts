@@ -9,7 +9,9 @@
 import type { ModelReport, Reach } from '../runner/coverage.ts';
 import { esc, r1, reachColour } from './svg.ts';
 
-const BOX_W = 150;
+let BOX_W = 150;
+/** Above this many transitions, edge labels show only on hover (the title always has them). */
+export const LABELLED_EDGES_MAX = 24;
 const BOX_H = 44;
 const COL_GAP = 110;
 const ROW_GAP = 46;
@@ -50,24 +52,42 @@ function columns(states: readonly string[], initial: string, edges: readonly Edg
   return col;
 }
 
+/**
+ * Positions: columns from `col`; within a column, states are ordered by the mean row of their neighbours
+ * in earlier columns (a barycentre pass, which removes most crossings of these small graphs).
+ */
+function place(states: readonly string[], col: Map<string, number>, edges: readonly Edge[]): Map<string, { x: number; y: number }> {
+  const row = new Map<string, number>();
+  const last = Math.max(0, ...col.values());
+  for (let c = 0; c <= last; c++) {
+    const here = states.filter((s) => col.get(s) === c);
+    const weight = (s: string): number => {
+      const ns = edges.filter((e) => (e.to === s && row.has(e.from)) || (e.from === s && row.has(e.to))).map((e) => row.get(e.to === s ? e.from : e.to)!);
+      return ns.length === 0 ? Infinity : ns.reduce((a, b) => a + b, 0) / ns.length;
+    };
+    const order = here.map((s, k) => ({ s, w: weight(s), k })).sort((a, b) => a.w - b.w || a.k - b.k);
+    order.forEach((o, r) => row.set(o.s, r));
+  }
+  const pos = new Map<string, { x: number; y: number }>();
+  for (const s of states) pos.set(s, { x: PAD + col.get(s)! * (BOX_W + COL_GAP), y: PAD + 20 + row.get(s)! * (BOX_H + ROW_GAP) });
+  return pos;
+}
+
 /** The SVG of one model's state diagram. */
 export function stateDiagram(m: ModelReport): string {
   const edges = parseEdges(m.transitions);
   const col = columns(m.states.map((s) => s.key), m.initial, edges);
+  BOX_W = Math.max(120, Math.min(260, 20 + 7.4 * Math.max(0, ...m.states.map((s) => s.key.length))));
+  const pos = place(m.states.map((s) => s.key), col, edges);
   const rows = new Map<number, number>();
-  const pos = new Map<string, { x: number; y: number }>();
-  for (const s of m.states) {
-    const c = col.get(s.key) ?? 0;
-    const r = rows.get(c) ?? 0;
-    rows.set(c, r + 1);
-    pos.set(s.key, { x: PAD + c * (BOX_W + COL_GAP), y: PAD + 20 + r * (BOX_H + ROW_GAP) });
-  }
+  for (const c of col.values()) rows.set(c, (rows.get(c) ?? 0) + 1);
   const width = PAD * 2 + (Math.max(0, ...col.values()) + 1) * (BOX_W + COL_GAP) - COL_GAP;
   const height = PAD * 2 + 20 + Math.max(1, ...rows.values()) * (BOX_H + ROW_GAP);
   const maxState = Math.max(1, ...m.states.map((s) => s.count));
   const maxEdge = Math.max(1, ...edges.map((e) => e.count));
   const parts: string[] = [];
-  parts.push(`<svg class="diagram" data-model="${esc(m.name)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
+  const dense = edges.length > LABELLED_EDGES_MAX ? ' dense' : '';
+  parts.push(`<svg class="diagram${dense}" data-model="${esc(m.name)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
   parts.push(`<defs><marker id="arrow-${esc(m.name)}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>`);
   edges.forEach((e, k) => parts.push(edgeSvg(e, k, pos, maxEdge, m.name)));
   for (const s of m.states) {

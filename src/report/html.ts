@@ -25,7 +25,9 @@ th{background:#f1f3f4}td.l,th.l{text-align:left}.never{color:#d93025;font-weight
 code{background:#f1f3f4;padding:1px 4px;border-radius:3px;font-size:12.5px}.scroll{overflow-x:auto;border:1px solid #eee;border-radius:6px;background:#fff}
 svg text{font:12px system-ui,sans-serif}svg .elabel,svg .tick{font-size:10.5px;fill:#444}svg .scount{font-size:10.5px}svg .sname{font-weight:600}svg .lname{font-weight:600}
 .legend span{display:inline-block;width:12px;height:12px;border-radius:3px;margin:0 4px -2px 10px}
-td.cell0{color:#bbb}`;
+td.cell0{color:#bbb}
+svg.dense .elabel{display:none}svg.dense .transition:hover .elabel{display:inline}svg .transition:hover path{stroke-width:4}
+details summary{cursor:pointer}`;
 
 function statsLine(m: ModelReport): string {
   const pct = (a: number, b: number): string => (b === 0 ? '–' : `${Math.round((100 * a) / b)}%`);
@@ -49,7 +51,8 @@ function coverageSection(cov: CoverageReport): string {
     const never = [...m.states.filter((s) => s.count === 0).map((s) => `state <code>${esc(s.key)}</code>`), ...m.transitions.filter((t) => t.count === 0).map((t) => `transition <code>${esc(t.key.replace(/\|/g, ' → '))}</code>`)];
     parts.push(
       `<div class="model" data-model="${esc(m.name)}"><h3>${esc(m.name)} <small>${statsLine(m)}</small></h3><div class="scroll">${stateDiagram(m)}</div>` +
-        (never.length > 0 ? `<p class="never-list">Never reached: ${never.join(', ')}</p>` : '<p class="ok">Every state and transition was reached.</p>') +
+        (never.length > 0 ? `<details class="never-list"><summary class="never">Never reached: ${never.length}</summary><ul>${never.map((n) => `<li>${n}</li>`).join('')}</ul></details>` : '<p class="ok">Every state and transition was reached.</p>') +
+        (m.transitions.length > 24 ? '<p><small>Hover a transition for its event and count.</small></p>' : '') +
         (m.extra.length > 0 ? `<p>Reached but not in the model graph: ${m.extra.map((e) => `<code>${esc(e)}</code>`).join(', ')}</p>` : '') +
         '</div>',
     );
