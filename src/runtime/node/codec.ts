@@ -14,9 +14,9 @@ import type { Value } from '../../impl/env.ts';
 /** Deepest nesting a value may have (deeper is rejected: most likely a cycle). */
 export const VALUE_DEPTH_MAX = 64;
 
-/** The value as JSON text (one line: JSON.stringify never emits a raw newline). */
-export function encodeValue(value: Value): string {
-  return JSON.stringify(toJson(value, 'value', 0));
+/** The value as JSON text (one line: JSON.stringify never emits a raw newline); errors name `path`. */
+export function encodeValue(value: Value, path = 'value'): string {
+  return JSON.stringify(toJson(value, path, 0));
 }
 
 /** The value encoded by `encodeValue`; throws a SyntaxError or TypeError on malformed text. */

@@ -65,7 +65,7 @@ export class RuntimeConnection implements Connection {
   send(message: Value): void {
     if (!this.life.live) return;
     if (this.closed) throw new EnvError('ECLOSED', `connection ${this.id} to '${this.peer}' is closed`);
-    const line = encodeValue(message);
+    const line = encodeValue(message, 'message');
     if (line.length > this.limits.messageBytesMax && Buffer.byteLength(line) > this.limits.messageBytesMax) {
       throw new RangeError(`message to '${this.peer}' is longer than messageBytesMax=${this.limits.messageBytesMax} bytes`);
     }
