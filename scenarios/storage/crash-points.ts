@@ -129,10 +129,10 @@ const pendingDealloc = scripted(
 
 const tombstoneFinalize = scripted(
   'storage-tombstone-across-finalize',
-  'Power loss after the marker of a commit that deallocated block 2, before finalize wrote the metadata: recovery finalizes the pending metadata and the tombstone must persist (no resurrection).',
+  'Power loss after the marker of a commit that deallocated block 2, before finalize renamed its pending metadata into place: recovery finalizes the pending metadata and the tombstone must persist (no resurrection).',
   weak,
   deallocation,
-  { events: [crashAt('rename', '/store/meta.tmp', 2)] },
+  { events: [crashAt('rename', '/store/pending.json', 2)] },
 );
 
 const duringRecovery = scripted(
@@ -141,9 +141,8 @@ const duringRecovery = scripted(
   weak,
   twoCommits,
   {
-    // The second trigger does not count the match the first one fires at (rules.ts): its 2nd match is
-    // the 3rd rename of meta.tmp, the one recovery makes when it finalizes commit 2.
-    events: [crashAt('rename', '/store/meta.tmp', 2), crashAt('rename', '/store/meta.tmp', 2)],
+    // Finalize renames pending.json to meta.json; recovery writes meta.tmp and renames it.
+    events: [crashAt('rename', '/store/pending.json', 2), crashAt('rename', '/store/meta.tmp', 1)],
   },
 );
 

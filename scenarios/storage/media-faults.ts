@@ -68,9 +68,9 @@ const tornMarker = scenario(
       });
     }
   },
-  // writeFiles counted from the start: commit 1 writes 3 blocks, pending.json, marker.tmp, meta.tmp (#1-6);
-  // commit 2 writes 3 blocks and pending.json (#7-10): #11 is its marker.tmp.
-  { events: [{ kind: 'tornWrite', atMs: 0, node: NODE, nth: 11 }] },
+  // writeFiles counted from the start: commit 1 writes 3 blocks, pending.json and marker.tmp (#1-5);
+  // commit 2 writes 3 blocks and pending.json (#6-9): #10 is its marker.tmp.
+  { events: [{ kind: 'tornWrite', atMs: 0, node: NODE, nth: 10 }] },
 );
 
 const bitRot = scenario(

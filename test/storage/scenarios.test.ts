@@ -15,8 +15,8 @@ const LANDS: Record<string, string[]> = {
   'storage-crash-before-marker': ['fault.crash /store/marker.tmp'],
   'storage-crash-after-marker': ['fault.crash /store/marker.tmp'],
   'storage-pending-dealloc-stray': ['fault.crash /store/blocks/2.1'],
-  'storage-tombstone-across-finalize': ['fault.crash /store/meta.tmp'],
-  'storage-crash-during-recovery': ['fault.crash /store/meta.tmp', 'fault.crash /store/meta.tmp'],
+  'storage-tombstone-across-finalize': ['fault.crash /store/pending.json'],
+  'storage-crash-during-recovery': ['fault.crash /store/pending.json', 'fault.crash /store/meta.tmp'],
   'storage-torn-marker': ['fault.tornWrite /store/marker.tmp'],
   'storage-enospc-commit': ['fault.diskError /store/blocks/'],
 };

@@ -28,7 +28,7 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; some
     check: /^invariant:(recoverable|checksums-valid|atomic-batch|committed-data-durable)$/,
     some: true,
   },
-  { variant: 'storage-no-dir-fsync', scenario: byName('storage-crash-mixed-presence'), check: /^invariant:(acked-survives|recoverable)$/ },
+  { variant: 'storage-no-dir-fsync', scenario: byName('storage-crash-mixed-presence'), check: /^invariant:(acked-survives|recoverable|checksums-valid|committed-data-durable)$/ },
   { variant: 'storage-keep-pending', scenario: byName('storage-crash-after-data-synced'), check: 'model:recovery' },
   { variant: 'storage-keep-pending', scenario: withoutModels(byName('storage-crash-after-data-synced')), check: 'invariant:no-block-newer-than-marker' },
   { variant: 'storage-no-read-verify', scenario: byName('storage-bit-rot-read'), check: 'invariant:read-returns-committed-data' },

@@ -15,8 +15,8 @@
  *   4. write marker.tmp {N}, fsync it; rename it to marker (the commit point), fsync root/
  *                                                                   -> hooks.markerWrite before the rename,
  *                                                                      hooks.marker once root/ is fsynced
- *   5. finalize: meta.tmp -> meta.json (fsync, rename, fsync root/), unlink pending.json and superseded
- *      block files, fsync blocks/ and root/
+ *   5. finalize: rename pending.json to meta.json, fsync root/; unlink superseded block files, fsync
+ *      blocks/ and root/
  * A crash before 4 completes leaves commit N-1 (recovery rolls the pending commit back); after it, commit N
  * (recovery finalizes it).
  */
@@ -178,8 +178,10 @@ export class FileBackend implements Backend {
   }
 
   async finalize(batch: CommitBatch): Promise<void> {
-    await this.replace('meta.json', 'meta.tmp', frame(metaToJson(batch.next)));
-    await unlinkIfExists(this.disk, this.p('pending.json'));
+    // pending.json holds exactly metadata N, fsynced: it becomes meta.json by an atomic rename. When it is
+    // gone, an earlier attempt renamed it (the fsync of root/ below makes that durable too).
+    if ((await this.disk.stat(this.p('pending.json'))) !== null) await this.disk.rename(this.p('pending.json'), this.p('meta.json'));
+    await this.fsyncDir(this.root);
     for (const g of batch.garbage) await unlinkIfExists(this.disk, `${this.blocksDir}/${blockName(g.id, g.v)}`);
     await this.fsyncDir(this.blocksDir);
     await this.fsyncDir(this.root);
