@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeEnvHandle } from '../../src/runtime/node/index.ts';
 import { EnvPool, staysPending, tempDir, waitFor } from './helpers.ts';
@@ -68,6 +70,17 @@ describe('runtime clock, random and tracer', () => {
     expect(records.map((r) => r.kind)).toEqual(['runtime.start', 'store.commit', 'probe', 'probe']);
     expect(records[1]!.data).toEqual({ n: 1 });
     expect(h.probes().get('rare')).toBe(2);
+  });
+
+  it('appends trace records to a JSONL file', async () => {
+    const file = join(dir.path, 'trace.jsonl');
+    const t = await pool.create({ nodeId: 'traced', dataDir: join(dir.path, 'traced'), traceFile: file });
+    t.env.trace.emit('demo.added', { item: 'x' });
+    t.env.trace.probe('p');
+    await t.close();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { node: string; kind: string; data: unknown });
+    expect(lines.map((l) => l.kind)).toEqual(['runtime.start', 'demo.added', 'probe']);
+    expect(lines[1]).toMatchObject({ node: 'traced', data: { item: 'x' } });
   });
 
   it('counts incarnations per node in the data directory', async () => {

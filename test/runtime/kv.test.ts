@@ -45,6 +45,12 @@ describe('runtime kv store', () => {
         tx.abort();
       }),
     ).rejects.toMatchObject({ code: 'EABORT' });
+    await expect(
+      kv.transaction(['s'], 'readwrite', async (tx) => {
+        tx.abort();
+        void tx.put('s', 'd', 4); // rejects with EABORT; not an unhandled rejection, as in IndexedDB
+      }),
+    ).rejects.toMatchObject({ code: 'EABORT' });
     expect(await dump(kv)).toEqual({ a: 1, b: 2 });
   });
 

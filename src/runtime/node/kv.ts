@@ -185,8 +185,9 @@ export class RuntimeKv {
     } catch (e) {
       p = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    p.catch(noop);
-    return tx.owner.settle(p);
+    const out = tx.owner.settle(p);
+    out.catch(noop);
+    return out;
   }
 
   private read(tx: Tx, store: string, key: KvKey): Value | undefined {
