@@ -53,7 +53,7 @@ export class ShrinkError extends Error {
 
 /** Smallest workload scale tried. */
 export const SCALE_MIN = 1 / 64;
-const HALVABLE = ['durationMs', 'deltaMs', 'driftPpm', 'lossRate', 'dupRate', 'reorderRate', 'latencyMs', 'jitterMs', 'tailMs', 'tailProbability', 'restartAfterMs'] as const;
+const HALVABLE = ['durationMs', 'deltaMs', 'driftPpm', 'lossRate', 'dupRate', 'reorderRate', 'latencyMs', 'jitterMs', 'tailMs', 'tailProbability', 'probability', 'restartAfterMs'] as const;
 
 class Search {
   runs = 0;
@@ -174,7 +174,7 @@ export function simplerEvents(e: FaultEvent): FaultEvent[] {
   for (const f of HALVABLE) {
     const v = rec[f];
     if (typeof v !== 'number' || v === 0) continue;
-    const rate = f.endsWith('Rate') || f === 'tailProbability';
+    const rate = f.endsWith('Rate') || f.endsWith('robability');
     const half = rate ? v / 2 : Math.trunc(v / 2);
     if (f === 'restartAfterMs' || rate) out.push({ ...e, [f]: 0 } as FaultEvent);
     if (half !== 0 && half !== v) out.push({ ...e, [f]: half } as FaultEvent);
