@@ -221,7 +221,7 @@ class Injector implements FaultInjector {
       this.pendingRestarts.push({ device: op.device, delayUs: e.restartAfterMs * 1000, crashing: false });
     }
     this.record(index, e, { op: `${op.area}.${op.op}`, target: op.target ?? null });
-    return { type: 'crash', when };
+    return e.powerLoss === undefined ? { type: 'crash', when } : { type: 'crash', when, powerLoss: e.powerLoss };
   }
 
   private applyAt(index: number, e: FaultEvent, op: OpInfo): null {

@@ -256,6 +256,15 @@ export class Simulation {
     this.down(node, false, 'node.crash');
   }
 
+  /**
+   * Carries out a crash fault at an operation of `id`: a power loss of its device when `action.powerLoss`
+   * says so, otherwise the subsystem's default `byDefault` (undefined: the default of `crash`).
+   */
+  crashByFault(id: string, action: { powerLoss?: boolean }, byDefault?: boolean): void {
+    const powerLoss = action.powerLoss ?? byDefault;
+    this.crash(id, powerLoss === undefined ? {} : { powerLoss });
+  }
+
   /** Cuts the power of a device: all its nodes crash and volatile disk state is lost per profile. */
   powerLoss(deviceId: string): void {
     const device = this.device(deviceId);

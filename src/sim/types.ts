@@ -41,13 +41,15 @@ export interface OpInfo {
 /**
  * What a fault interceptor makes of an operation.
  * - crash: the node crashes; 'before' the operation takes effect or 'after' it took effect but before
- *   the caller hears back. A crash at a disk operation is a power loss of the node's device.
+ *   the caller hears back. `powerLoss` says whether its device loses power too; when unset each subsystem
+ *   decides (a disk operation: yes; a network, bus or lock operation: no; a kv commit: when the node is
+ *   alone on its device).
  * - error: the operation fails with this code (EIO, ENOSPC, ...) and takes no effect.
  * - torn: a disk write lands only partly (a sector-granular prefix) and the device loses power.
  * - bitflip: a disk read returns the data with one bit flipped (the disk itself is unchanged).
  */
 export type FaultAction =
-  | { type: 'crash'; when: 'before' | 'after' }
+  | { type: 'crash'; when: 'before' | 'after'; powerLoss?: boolean }
   | { type: 'error'; code: EnvErrorCode }
   | { type: 'torn' }
   | { type: 'bitflip' };

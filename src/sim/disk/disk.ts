@@ -262,7 +262,7 @@ export class SimDisk {
         return;
       case 'crash':
         if (fault.when === 'after') this.tryEffect(effect);
-        this.sim.powerLoss(this.deviceId);
+        this.sim.crashByFault(node.id, fault, true);
         return;
       case 'torn':
         this.tear(m, effect);

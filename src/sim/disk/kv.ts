@@ -289,7 +289,7 @@ export class SimKv {
       this.apply(tx);
       this.remove(tx);
     }
-    this.sim.crash(tx.node.id);
+    this.sim.crashByFault(tx.node.id, fault.type === 'crash' ? fault : {});
     this.pump();
     return true;
   }

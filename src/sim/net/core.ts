@@ -151,9 +151,9 @@ export class NetCore {
     return this.sim.intercept({ area: 'net', op, node: node.id, device: node.deviceId, target });
   }
 
-  /** Crashes `node` as an injected fault decided (a process crash, not a power loss). */
-  crash(node: SimNode): void {
-    this.sim.crash(node.id, { powerLoss: false });
+  /** Crashes `node` as an injected fault decided (a process crash unless the fault asks for a power loss). */
+  crash(node: SimNode, action: { powerLoss?: boolean }): void {
+    this.sim.crashByFault(node.id, action, false);
   }
 
   /** Fails the run: a fault action that has no meaning for a network operation. */

@@ -55,7 +55,7 @@ export class ConnEnd implements Connection {
     const decision = decideFault(this.core, this.node, 'send', this.peer);
     if (decision === 'stop') return;
     this.conn.sendData(this.side, copy);
-    if (decision === 'crash-after') this.core.crash(this.node);
+    if (decision !== 'go') this.core.crash(this.node, decision.crashAfter);
   }
 
   /** Sets the message handler; messages that arrived before it was set are delivered first, in order. */

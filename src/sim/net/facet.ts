@@ -58,8 +58,8 @@ export class NetFacet implements Net {
     const conn = new Conn(this.core, this.core.connId(), this.node, this.inc, address);
     const timeoutUs = this.node.clock.trueDelayUs(timeoutMs);
     const promise = new Promise<Connection>((resolve, reject) => conn.start(timeoutUs, { resolve, reject }));
-    if (decision === 'crash-after') {
-      this.core.crash(this.node);
+    if (decision !== 'go') {
+      this.core.crash(this.node, decision.crashAfter);
       return NEVER;
     }
     return promise;
@@ -73,7 +73,7 @@ export class NetFacet implements Net {
     const decision = decideFault(this.core, this.node, 'datagram', to);
     if (decision === 'stop') return;
     sendDatagram(this.core, this.node, to, copy);
-    if (decision === 'crash-after') this.core.crash(this.node);
+    if (decision !== 'go') this.core.crash(this.node, decision.crashAfter);
   }
 
   /** Sets the datagram handler (replaces an earlier one). */

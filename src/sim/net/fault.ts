@@ -6,7 +6,8 @@ import type { SimNode } from '../node.ts';
 import type { NetCore } from './core.ts';
 
 /** Outcome of consulting the fault interceptors for an operation. */
-export type FaultDecision = 'go' | 'stop' | 'crash-after';
+/** 'go' on, 'stop' here, or carry the operation out and then crash (with the fault's power-loss choice). */
+export type FaultDecision = 'go' | 'stop' | { crashAfter: { powerLoss?: boolean } };
 
 /** Applies an injected fault to a network operation: throws an EnvError for 'error', crashes for 'crash'. */
 export function decideFault(core: NetCore, node: SimNode, op: 'send' | 'datagram' | 'connect', target: string): FaultDecision {
@@ -14,8 +15,8 @@ export function decideFault(core: NetCore, node: SimNode, op: 'send' | 'datagram
   if (action === null) return 'go';
   if (action.type === 'error') throw new EnvError(action.code, `injected fault at net.${op} to '${target}'`);
   if (action.type === 'crash') {
-    if (action.when === 'after') return 'crash-after';
-    core.crash(node);
+    if (action.when === 'after') return { crashAfter: action };
+    core.crash(node, action);
     return 'stop';
   }
   core.badAction(action, op);

@@ -176,7 +176,7 @@ export class SimBus {
     const action = this.sim.intercept({ area: 'bus', op: 'post', node: node.id, device: this.deviceId, target: channel });
     if (action !== null && !this.faultLetsPostThrough(node, channel, type, action)) return;
     this.postNow(node, channel, snapshot, type);
-    if (action?.type === 'crash') this.sim.crash(node.id, { powerLoss: false });
+    if (action?.type === 'crash') this.sim.crashByFault(node.id, action, false);
   }
 
   /** Applies a fault to a post; returns true when the post still takes effect. */
@@ -187,7 +187,7 @@ export class SimBus {
         return false;
       case 'crash':
         if (action.when === 'after') return true;
-        this.sim.crash(node.id, { powerLoss: false });
+        this.sim.crashByFault(node.id, action, false);
         return false;
       default:
         this.sim.scheduler.fail(new Error(`fault action '${action.type}' does not apply to bus.post`));

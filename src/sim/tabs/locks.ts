@@ -117,7 +117,7 @@ export class SimLocks {
     const action = this.sim.intercept({ area: 'lock', op: 'request', node: node.id, device: this.deviceId, target: name });
     if (action?.type === 'error') return Promise.reject(new EnvError(action.code, `lock request '${name}' failed (injected)`));
     if (action?.type === 'crash' && action.when === 'before') {
-      this.sim.crash(node.id, { powerLoss: false });
+      this.sim.crashByFault(node.id, action, false);
       return NEVER;
     }
     if (action !== null && action.type !== 'crash') {
@@ -127,7 +127,7 @@ export class SimLocks {
     const promise = new Promise<unknown>((resolve, reject) => {
       this.place({ node, inc, name, fn, resolve, reject }, ifAvailable, steal);
     });
-    if (action !== null) this.sim.crash(node.id, { powerLoss: false }); // crash after registering
+    if (action?.type === 'crash') this.sim.crashByFault(node.id, action, false); // crash after registering
     return promise;
   }
 
