@@ -84,8 +84,20 @@ export function electionInvariants(leaseExclusive: boolean): Check {
   };
 }
 
-/** After healing: some running tab leads, and every write issued by a still-live tab has settled. */
-export function leaderAndWritesSettle(tabs: readonly string[], withinMs = 15_000): Liveness {
+/** Bounds of the liveness phase, ms after healing. */
+export const LIVENESS_BOUNDS = {
+  /** A running tab leads within this (lease takeover ~1.1 s plus a poll, with room for a failed try). */
+  leaderMs: 3_000,
+  /** Every pending write settles within this (the write deadline is 10 s). */
+  writesMs: 15_000,
+} as const;
+
+/**
+ * After healing (at `healMs`): some running tab leads within LIVENESS_BOUNDS.leaderMs (checked on
+ * every poll; later is a liveness failure 'liveness:leader-bound'), and every write issued by a
+ * still-live tab settles within `withinMs`.
+ */
+export function leaderAndWritesSettle(tabs: readonly string[], healMs: number, withinMs: number = LIVENESS_BOUNDS.writesMs): Liveness {
   return {
     withinMs,
     pollMs: 50,
@@ -93,7 +105,13 @@ export function leaderAndWritesSettle(tabs: readonly string[], withinMs = 15_000
       const running = tabs.filter((t) => ctx.sim.node(t).status === 'running');
       if (running.length === 0) return 'no tab is running';
       const leaders = running.filter((t) => ctx.handle<ElectionTabHandle>(t)?.role() === 'leader');
-      if (leaders.length === 0) return `no leader among running tabs ${running.join(', ')}`;
+      if (leaders.length === 0) {
+        const waitedMs = ctx.nowMs() - healMs;
+        if (waitedMs > LIVENESS_BOUNDS.leaderMs) {
+          ctx.fail('liveness', 'liveness:leader-bound', `no leader among running tabs ${running.join(', ')} ${Math.round(waitedMs)} ms after healing (bound ${LIVENESS_BOUNDS.leaderMs} ms)`);
+        }
+        return `no leader among running tabs ${running.join(', ')}`;
+      }
       for (const [value, w] of pending(ctx)) {
         const node = ctx.sim.node(w.node);
         if (node.incarnation === w.incarnation && node.status !== 'down') return `write ${value} at ${w.node} has not settled`;
@@ -137,7 +155,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     workload: spec.workload,
     faults: spec.faults,
     durationMs: spec.durationMs,
-    liveness: leaderAndWritesSettle(spec.tabs, spec.livenessMs),
+    liveness: leaderAndWritesSettle(spec.tabs, spec.durationMs, spec.livenessMs),
     checks: [electionInvariants(spec.mode === 'lease' && spec.factory === undefined)],
     models: [electionModel(spec.tabs)],
     maxEvents: spec.maxEvents,

@@ -8,14 +8,17 @@
  * transaction, which is what makes forwarded writes exactly-once across leader changes.
  *
  * Layout of kv store 'data': 'fence' -> number (highest epoch), 'seq' -> number (last log position),
- * 'log/<seq>' -> {key, value, epoch, writer, reqId}, 'v/<key>' -> value, 'req/<reqId>' -> {seq}.
+ * 'log/<seq>' -> {key, value, epoch, writer, reqId}, 'v/<key>' -> value,
+ * 'req/<reqId>' -> {seq, key, value, epoch, writer}.
  *
  * Trace (emitted once the transaction committed; `pos` is the write's unique position in the store's
  * commit order, so records may arrive late or — when the tab crashes right after a commit — not at all):
  * 'fenced.fence' {pos, epoch, writer}, 'fenced.write' {pos, epoch, key, value, writer, reqId},
- * 'fenced.reject' {epoch, fence, value}, 'fenced.dedup' {reqId, pos}.
+ * 'fenced.reject' {epoch, fence, value}, 'fenced.dedup' {reqId, pos}. A request id found applied (dedup
+ * or lookup) re-reports its 'fenced.write' record, identical to the original, in case the original
+ * never reached the trace.
  */
-import { EnvError, type KvStore, type Tracer } from '../env.ts';
+import { EnvError, type KvStore, type Tracer, type Value } from '../env.ts';
 
 /** The store refused an epoch lower than the highest it has seen. */
 export class FencedError extends Error {
@@ -66,7 +69,16 @@ export interface KvFencedStoreOptions {
   noFencing?: boolean;
 }
 
-type Decision = { kind: 'ok'; seq: number; dedup: boolean } | { kind: 'fenced'; fence: number };
+/** What the store keeps per applied request id (enough to re-report the write it committed). */
+interface Applied {
+  seq: number;
+  key: string;
+  value: string;
+  epoch: number;
+  writer: string;
+}
+
+type Decision = { kind: 'ok'; seq: number; dedup: Applied | null } | { kind: 'fenced'; fence: number };
 
 /** The trace records every FencedStore emits (the election's global view reads them). */
 export const FENCED_TRACE = {
@@ -96,7 +108,7 @@ export class KvFencedStore implements FencedStore {
       const seq = num(await tx.get(STORE, 'seq')) + 1;
       await tx.put(STORE, 'seq', seq);
       if (epoch > fence) await tx.put(STORE, 'fence', epoch);
-      return { kind: 'ok', seq, dedup: false };
+      return { kind: 'ok', seq, dedup: null };
     });
     if (d.kind === 'fenced') {
       this.trace.emit(FENCED_TRACE.reject, { epoch, fence: d.fence, value: null });
@@ -112,12 +124,22 @@ export class KvFencedStore implements FencedStore {
       this.trace.emit(FENCED_TRACE.reject, { epoch: w.epoch, fence: d.fence, value: w.value });
       throw new FencedError(w.epoch, d.fence);
     }
-    if (d.dedup) this.trace.emit(FENCED_TRACE.dedup, { reqId: w.reqId, pos: d.seq });
-    else {
-      const { key, value, epoch, reqId } = w;
-      this.trace.emit(FENCED_TRACE.write, { pos: d.seq, epoch, key, value, writer: this.options.writer, reqId });
+    if (d.dedup !== null) {
+      this.trace.emit(FENCED_TRACE.dedup, { reqId: w.reqId, pos: d.seq });
+      this.reportApplied(d.dedup, w.reqId);
+      return { seq: d.seq, dedup: true };
     }
-    return { seq: d.seq, dedup: d.dedup };
+    const { key, value, epoch, reqId } = w;
+    this.trace.emit(FENCED_TRACE.write, { pos: d.seq, epoch, key, value, writer: this.options.writer, reqId });
+    return { seq: d.seq, dedup: false };
+  }
+
+  /**
+   * Re-reports a write found applied: its own record may never have reached the trace (its tab crashed
+   * right after the commit). The record is identical to the original, so seeing both is harmless.
+   */
+  private reportApplied(a: Applied, reqId: string | null): void {
+    this.trace.emit(FENCED_TRACE.write, { pos: a.seq, epoch: a.epoch, key: a.key, value: a.value, writer: a.writer, reqId });
   }
 
   private async decide(tx: Parameters<Parameters<KvStore['transaction']>[2]>[0], w: StoreWrite): Promise<Decision> {
@@ -125,22 +147,30 @@ export class KvFencedStore implements FencedStore {
     if (w.epoch < fence && !this.options.noFencing) return { kind: 'fenced', fence };
     if (w.reqId !== null) {
       const prev = await tx.get(STORE, `req/${w.reqId}`);
-      if (prev !== undefined) return { kind: 'ok', seq: num((prev as { seq?: unknown }).seq), dedup: true };
+      if (prev !== undefined) {
+        const applied = asApplied(prev);
+        return { kind: 'ok', seq: applied.seq, dedup: applied };
+      }
     }
     const seq = num(await tx.get(STORE, 'seq')) + 1;
     await tx.put(STORE, 'seq', seq);
     await tx.put(STORE, `log/${seq}`, { key: w.key, value: w.value, epoch: w.epoch, writer: this.options.writer, reqId: w.reqId });
     await tx.put(STORE, `v/${w.key}`, w.value);
-    if (w.reqId !== null) await tx.put(STORE, `req/${w.reqId}`, { seq });
+    if (w.reqId !== null) {
+      const applied: Applied = { seq, key: w.key, value: w.value, epoch: w.epoch, writer: this.options.writer };
+      await tx.put(STORE, `req/${w.reqId}`, applied as unknown as Value);
+    }
     if (w.epoch > fence) await tx.put(STORE, 'fence', w.epoch);
-    return { kind: 'ok', seq, dedup: false };
+    return { kind: 'ok', seq, dedup: null };
   }
 
   /** The log position of an applied request id, or null. */
   async lookup(reqId: string): Promise<ApplyResult | null> {
     const prev = await this.kv.transaction([STORE], 'readonly', (tx) => tx.get(STORE, `req/${reqId}`));
     if (prev === undefined) return null;
-    return { seq: num((prev as { seq?: unknown }).seq), dedup: true };
+    const applied = asApplied(prev);
+    this.reportApplied(applied, reqId);
+    return { seq: applied.seq, dedup: true };
   }
 
   /** The current value of `key`. */
@@ -148,6 +178,15 @@ export class KvFencedStore implements FencedStore {
     const v = await this.kv.transaction([STORE], 'readonly', (tx) => tx.get(STORE, `v/${key}`));
     return typeof v === 'string' ? v : undefined;
   }
+}
+
+/** A stored request record; anything malformed is corruption. */
+function asApplied(v: Value): Applied {
+  const r = v as Partial<Applied> | null;
+  if (r === null || typeof r !== 'object' || typeof r.value !== 'string' || typeof r.key !== 'string' || typeof r.writer !== 'string') {
+    throw new EnvError('ESTATE', `store 'data' holds a malformed request record`);
+  }
+  return { seq: num(r.seq), key: r.key, value: r.value, epoch: num(r.epoch), writer: r.writer };
 }
 
 /** A stored number, 0 when absent; anything else is corruption. */
