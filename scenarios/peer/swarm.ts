@@ -43,4 +43,27 @@ const longSwarm: Scenario = {
   variantAreas: ['peer-sync'],
 };
 
-export default [swarm, longSwarm];
+const storageFaults: Scenario = {
+  name: 'peer-kv-errors',
+  description:
+    'Every device\'s kv commits fail with EIO (5%) or ENOSPC (2%) for 4 s while D backfills and all write: failed writes are refused to the caller, failed applies are fetched again by catch-up, backfill retries; all converge.',
+  suites: ['smoke', 'ci'],
+  topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 600 } }),
+  program: peerProgram(four, { batchSize: 100 }),
+  workload: (ctx) => {
+    seedLibrary(ctx, ['A', 'B', 'C'], 900, 100);
+    randomWrites(ctx, four, 200, 300, 20);
+  },
+  faults: {
+    events: four.flatMap((node) => [
+      { kind: 'diskError' as const, atMs: 500, node, area: 'kv' as const, op: 'commit', code: 'EIO' as const, probability: 0.05, durationMs: 4_000 },
+      { kind: 'diskError' as const, atMs: 500, node, area: 'kv' as const, op: 'commit', code: 'ENOSPC' as const, probability: 0.02, durationMs: 4_000 },
+    ]),
+  },
+  durationMs: 5_000,
+  liveness: converged(four),
+  ...peerChecking(four, 100),
+  variantAreas: ['peer-sync'],
+};
+
+export default [swarm, longSwarm, storageFaults];

@@ -18,7 +18,7 @@
  *   own writes are a subset of what it served.
  * - Live updates received meanwhile are buffered (receive.ts) and applied once, after the last batch.
  */
-import { metaKey, table, type Core } from './core.ts';
+import { metaKey, retrying, table, type Core } from './core.ts';
 import type { Links, ResponseMsg } from './links.ts';
 import type { Receiver } from './receive.ts';
 import { wins, type Cursor, type SyncRecord } from './records.ts';
@@ -190,7 +190,7 @@ export class Backfill {
     core.env.trace.emit('peer.backfill.complete', { received: this.progress().received });
     // Updates that arrive while a round is being committed are buffered too: go round until none is left,
     // then turn Ready without yielding, so nothing slips between the last round and Ready.
-    do await this.applyBuffered();
+    do await retrying(core.env, 'buffer', core.cfg.reconnectMs, () => this.applyBuffered());
     while (this.receiver.buffer.size > 0);
     core.state = 'ready';
     core.env.trace.emit('peer.sync.ready', { reason: 'backfilled', overflowed: this.receiver.overflowed });
@@ -201,6 +201,11 @@ export class Backfill {
     const { core } = this;
     const buffered = [...this.receiver.buffer.values()];
     this.receiver.buffer.clear();
+    // On a storage error the round is put back (the retry applies it, and anything newer, once).
+    const restore = (e: unknown): never => {
+      for (const b of buffered) if (!this.receiver.buffer.has(b.id)) this.receiver.buffer.set(b.id, b);
+      throw e;
+    };
     await core.store.commit(
       () => {
         const w = emptyWrites();
@@ -224,7 +229,7 @@ export class Backfill {
         }
         core.env.trace.emit('peer.buffer.applied', { ids: buffered.map((b) => b.id) });
       },
-    );
+    ).catch(restore);
   }
 }
 

@@ -105,3 +105,27 @@ export function maxHlc(a: string | null, b: string | null): string | null {
   if (b === null) return a;
   return a > b ? a : b;
 }
+
+/** Attempts of a storage operation before giving up (then the error propagates: a visible failure). */
+export const STORE_ATTEMPTS_MAX = 50;
+
+/**
+ * Runs `fn` until it succeeds (a storage error such as EIO or ENOSPC is retried after `delayMs`, traced as
+ * `peer.store.error`), at most STORE_ATTEMPTS_MAX times.
+ */
+export async function retrying<T>(env: Env, what: string, delayMs: number, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      env.trace.emit('peer.store.error', { what, attempt, error: String((e as Error).message ?? e).slice(0, 120) });
+      if (attempt >= STORE_ATTEMPTS_MAX) throw e;
+      await env.clock.sleep(delayMs);
+    }
+  }
+}
+
+/** Reports a failed background task (never an unhandled rejection): traced as `peer.store.error`. */
+export function reportFailure(env: Env, what: string): (e: unknown) => void {
+  return (e) => env.trace.emit('peer.store.error', { what, attempt: 1, error: String((e as Error)?.message ?? e).slice(0, 120) });
+}

@@ -6,13 +6,13 @@
 import type { Env } from '../env.ts';
 import { Backfill, type Progress } from './backfill.ts';
 import { Catchup } from './catchup.ts';
-import { buildCore, metaKey, table, type Core, type SyncState } from './core.ts';
+import { buildCore, metaKey, reportFailure, retrying, table, type Core, type SyncState } from './core.ts';
 import { Links, type PeerLinkState } from './links.ts';
 import type { PeerMessage } from './messages.ts';
 import { resolvePeerOptions, type PeerOptions } from './options.ts';
 import { Receiver } from './receive.ts';
 import type { SyncRecord } from './records.ts';
-import { PeerStore } from './store.ts';
+import { emptyWrites, PeerStore } from './store.ts';
 import { TransactionManager, type WriteItem } from './transactions.ts';
 
 /** The API a peer node offers to the workload and the checks (a client's view). */
@@ -47,7 +47,7 @@ export interface PeerHandle {
 export async function startPeerNode(env: Env, options: PeerOptions): Promise<PeerHandle> {
   const cfg = resolvePeerOptions(options);
   const store = new PeerStore(env.kv);
-  const core = buildCore(env, cfg, store, await store.load());
+  const core = buildCore(env, cfg, store, await retrying(env, 'load', cfg.reconnectMs, () => store.load()));
   const parts = wire(core);
   parts.links.start();
   env.clock.setInterval(() => parts.receiver.resendUnacked(), cfg.ackTimeoutMs / 2);
@@ -83,12 +83,15 @@ async function start(core: Core, parts: Parts): Promise<void> {
   const { env, cfg } = core;
   const complete = core.meta.get(metaKey.init) === true;
   if (complete || (cfg.founder && !core.meta.has(metaKey.checkpoint))) {
-    if (!complete) await core.store.commit(() => ({ records: [], logPut: [], logDelete: [], meta: [{ key: metaKey.init, value: true }] }), () => core.meta.set(metaKey.init, true));
+    if (!complete) {
+      const init = (): Promise<unknown> => core.store.commit(() => ({ ...emptyWrites(), meta: [{ key: metaKey.init, value: true }] }), () => core.meta.set(metaKey.init, true));
+      await retrying(env, 'init', cfg.reconnectMs, init);
+    }
     core.state = 'ready';
     env.trace.emit('peer.sync.ready', { reason: complete ? 'restart' : 'founder', records: totalRecords(core) });
     return;
   }
-  void parts.backfill.run();
+  parts.backfill.run().catch(reportFailure(env, 'backfill'));
 }
 
 function onMessage(core: Core, parts: Parts, peer: string, msg: PeerMessage): void {
@@ -106,7 +109,7 @@ function onMessage(core: Core, parts: Parts, peer: string, msg: PeerMessage): vo
     case 'SharedChangeRequest':
       return receiver.serve(peer, msg);
     case 'AckSharedChanges':
-      void receiver.onAck(peer, msg);
+      receiver.onAck(peer, msg).catch(reportFailure(core.env, 'ack'));
       return;
     case 'Heartbeat':
       if (!receiver.observe(peer, [{ uuid: '', writer: peer, ts: msg.hlc, data: null }], msg.type)) return;

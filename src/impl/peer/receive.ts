@@ -9,7 +9,7 @@
  * writer instead. Applying is order-insensitive (records.ts merge rule), so a gap never corrupts state.
  */
 import { HlcDriftError, parseHlc } from './hlc.ts';
-import { maxHlc, metaCursor, metaKey, metaString, table, watermarkKey, type Core } from './core.ts';
+import { maxHlc, metaCursor, metaKey, metaString, reportFailure, table, watermarkKey, type Core } from './core.ts';
 import type { Links } from './links.ts';
 import type {
   AckSharedChangesMsg,
@@ -71,7 +71,8 @@ export class Receiver {
       this.bufferAll(from, resource, records);
       return;
     }
-    void this.applyLive(from, resource, records, chain);
+    // A failed apply (storage error) leaves the watermark where it was: catch-up fetches it again.
+    this.applyLive(from, resource, records, chain).catch(reportFailure(this.core.env, 'apply'));
   }
 
   private async applyLive(from: string, resource: string, records: readonly SyncRecord[], chain: Chain): Promise<void> {

@@ -3,7 +3,7 @@
  *
  *   down --START--> uninitialized --READY--> ready                      (founder, or restart when complete)
  *   uninitialized --BEGIN--> backfilling --COMPLETE--> catchingUp --BUFFER_APPLIED--> bufferApplied --READY--> ready
- *   bufferApplied --BUFFER--> catchingUp                               (more arrived meanwhile: apply again)
+ *   bufferApplied --BUFFER--> catchingUp, --BUFFER_APPLIED--> itself   (more arrived meanwhile: apply again)
  *   backfilling --PAUSE--> paused --RESUME--> backfilling               (no peer reachable, then one is)
  *   backfilling: ASSIGN, BATCH, PEER_LOST (switch peers, resume from the checkpoint)
  *   any --CRASH--> down
@@ -49,8 +49,8 @@ export const backfillMachine = setup({
     },
     paused: { on: { RESUME: 'backfilling', ...buffering('paused'), ...CRASH } },
     catchingUp: { on: { BUFFER_APPLIED: 'bufferApplied', ...buffering('catchingUp'), ...CRASH } },
-    // Updates that arrived while the buffer was being applied send it round again.
-    bufferApplied: { on: { READY: 'ready', BUFFER: 'catchingUp', OVERFLOW: 'catchingUp', ...CRASH } },
+    // Updates that arrived while a round was being committed (traced before it) send it round again.
+    bufferApplied: { on: { READY: 'ready', BUFFER_APPLIED: stay('bufferApplied'), BUFFER: 'catchingUp', OVERFLOW: 'catchingUp', ...CRASH } },
     ready: { on: { LIVE_APPLY: stay('ready'), CATCHUP_BATCH: stay('ready'), ...CRASH } },
   },
 });
