@@ -107,8 +107,21 @@ function program(): Command {
   return p;
 }
 
+let pipeGuard = false;
+
+/** `syncbench replay ... | head` closes stdout early: end quietly instead of dying of EPIPE. */
+function quietOnClosedPipe(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const p = program();
   process.exitCode = undefined;
   try {

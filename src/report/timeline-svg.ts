@@ -40,6 +40,8 @@ export function timelineSvg(tl: Timeline): string {
   const y = (lane: number): number => TOP + lane * LANE_H + LANE_H / 2;
   const out: string[] = [];
   out.push(`<svg class="timeline" data-scenario="${esc(tl.scenario)}" data-seed="${tl.seed}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
+  const arrow = `msg-${tl.scenario}-${tl.seed}`;
+  out.push(`<defs><marker id="${esc(arrow)}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1a73e8"/></marker></defs>`);
   tl.lanes.forEach((name, l) => {
     out.push(`<g class="lane" data-lane="${esc(name)}"><line x1="${LEFT}" y1="${y(l)}" x2="${width - 20}" y2="${y(l)}" stroke="#ccc"/><text x="8" y="${y(l) + 4}" class="lname">${esc(name)}</text></g>`);
   });
@@ -50,7 +52,7 @@ export function timelineSvg(tl: Timeline): string {
   for (const m of tl.messages) {
     const a = tl.steps[m.from]!;
     const b = tl.steps[m.to]!;
-    out.push(`<line class="message" x1="${r1(x(m.from))}" y1="${y(a.lane)}" x2="${r1(x(m.to))}" y2="${y(b.lane)}" stroke="#1a73e8" stroke-opacity="0.55" stroke-width="1.2"/>`);
+    out.push(`<line class="message" x1="${r1(x(m.from))}" y1="${y(a.lane)}" x2="${r1(x(m.to))}" y2="${y(b.lane)}" stroke="#1a73e8" stroke-opacity="0.55" stroke-width="1.2" marker-end="url(#${esc(arrow)})"/>`);
   }
   tl.steps.forEach((s, k) => {
     if (s.fault) out.push(`<line x1="${r1(x(k))}" y1="${TOP}" x2="${r1(x(k))}" y2="${height - 20}" stroke="#f29900" stroke-dasharray="3 3" stroke-opacity="0.6"/>`);
