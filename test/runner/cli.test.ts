@@ -43,6 +43,17 @@ describe('syncbench run', () => {
     expect(err).toMatch(message);
   });
 
+  it('a scenario that fails to validate is a usage error naming the file and the field', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'bad.ts'), "export default { name: 'bad-one', description: 'd', suites: ['x'], topology: { nodes: [{ id: 'A' }] }, program: () => () => ({}), durationMs: -5 };\n");
+    expect(await main(['run', 'x', '--scenarios-dir', dir])).toBe(64);
+    expect(err).toMatch(/bad\.ts: bad-one\.durationMs: must be a positive number of ms, got -5/);
+    const dir2 = tmp();
+    writeFileSync(path.join(dir2, 'broken.ts'), 'export default {;\n');
+    expect(await main(['list', '--scenarios-dir', dir2])).toBe(64);
+    expect(err).toMatch(/broken\.ts: failed to load/);
+  });
+
   it('writes a report folder; sharded runs merge into the same results as one run', async () => {
     const dir = tmp();
     expect(await run('run', 'fixture-ticker', '--seeds', '0..5', '--workers', '1', '--report', path.join(dir, 'all'))).toBe(0);
