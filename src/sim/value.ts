@@ -16,8 +16,8 @@ export class ValueCloneError extends TypeError {
 }
 
 /** A deep copy of `message`; throws ValueCloneError naming the path of any part that is not a Value. */
-export function copyValue(message: Value): Value {
-  return copyAt(message, []);
+export function copyValue(message: Value, root = 'message'): Value {
+  return copyAt(message, [root]);
 }
 
 function copyAt(value: unknown, keys: (string | number)[]): Value {
@@ -25,7 +25,7 @@ function copyAt(value: unknown, keys: (string | number)[]): Value {
   const kind = typeof value;
   if (kind === 'string' || kind === 'boolean' || kind === 'number') return value as Value;
   if (kind !== 'object') throw new ValueCloneError(`${pathOf(keys)} is a ${kind}, which is not a Value`);
-  if (keys.length >= VALUE_DEPTH_MAX) {
+  if (keys.length > VALUE_DEPTH_MAX) {
     throw new ValueCloneError(`${pathOf(keys)} is nested deeper than ${VALUE_DEPTH_MAX} levels (a cycle?)`);
   }
   if (value instanceof Uint8Array) return value.slice();
@@ -63,10 +63,13 @@ function copyObject(obj: Record<string, unknown>, keys: (string | number)[]): Va
   return out;
 }
 
-/** 'message.a[2].b' for the keys ['a', 2, 'b']. */
+/** 'message.a[2].b' for the keys ['message', 'a', 2, 'b'] (the first is the root's name). */
 function pathOf(keys: readonly (string | number)[]): string {
-  let s = 'message';
-  for (const k of keys) s += typeof k === 'number' ? `[${k}]` : `.${k}`;
+  let s = String(keys[0]);
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    s += typeof k === 'number' ? `[${k}]` : `.${k}`;
+  }
   return s;
 }
 

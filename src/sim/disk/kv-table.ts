@@ -7,8 +7,14 @@
  */
 import type { KvKey, Value } from '../../impl/env.ts';
 
-/** Deepest nesting of a stored value (deeper values are rejected: likely a cycle). */
-export const VALUE_DEPTH_MAX = 64;
+import { copyValue as copyAny } from '../value.ts';
+
+export { VALUE_DEPTH_MAX } from '../value.ts';
+
+/** A deep copy of a stored value (the simulator's one copier); errors name the path below 'value'. */
+export function copyValue(value: Value): Value {
+  return copyAny(value, 'value');
+}
 
 /** Compares two keys in IndexedDB order: negative, zero or positive. */
 export function compareKeys(a: KvKey, b: KvKey): number {
@@ -25,26 +31,6 @@ export function checkKey(key: unknown, field: string): KvKey {
   if (typeof key === 'string') return key;
   if (typeof key === 'number' && !Number.isNaN(key)) return key === 0 ? 0 : key;
   throw new TypeError(`${field} must be a string or a number other than NaN, got ${typeof key === 'number' ? 'NaN' : typeof key}`);
-}
-
-/** A deep copy of `value`; throws a TypeError naming the offending part if it is not a kv value. */
-export function copyValue(value: Value, path = 'value', depth = 0): Value {
-  if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') {
-    return value;
-  }
-  if (depth >= VALUE_DEPTH_MAX) throw new TypeError(`${path}: nested deeper than ${VALUE_DEPTH_MAX} (a cycle?)`);
-  if (value instanceof Uint8Array) return value.slice();
-  if (Array.isArray(value)) return value.map((v: Value, i) => copyValue(v, `${path}[${i}]`, depth + 1));
-  const proto: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    throw new TypeError(`${path}: unsupported ${typeof value} (kv values are JSON values and Uint8Array)`);
-  }
-  const out: Record<string, Value | undefined> = {};
-  for (const k of Object.keys(value)) {
-    const v = (value as Record<string, Value | undefined>)[k];
-    out[k] = v === undefined ? undefined : copyValue(v, `${path}.${k}`, depth + 1);
-  }
-  return out;
 }
 
 /** Approximate stored size of a key in bytes. */

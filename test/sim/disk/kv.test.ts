@@ -82,7 +82,7 @@ describe('keys and values', () => {
       return out;
     });
     expect(result![0]).toMatch(/TypeError: key must be a string or a number other than NaN/);
-    expect(result![1]).toMatch(/TypeError: value\.when: unsupported object/);
+    expect(result![1]).toMatch(/ValueCloneError: value\.when is a Date/);
   });
 });
 
