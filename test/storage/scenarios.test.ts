@@ -7,6 +7,7 @@ import { runScenario } from '../../src/scenario/run.ts';
 import crashPoints from '../../scenarios/storage/crash-points.ts';
 import media from '../../scenarios/storage/media-faults.ts';
 import swarm from '../../scenarios/storage/swarm.ts';
+import fencing from '../../scenarios/storage/fencing.ts';
 
 /** Scenario -> the fault records that must appear ('kind target'), in order. */
 const LANDS: Record<string, string[]> = {
@@ -31,10 +32,12 @@ const REACHES: Record<string, string[]> = {
   'storage-torn-marker': ['store.recover.rollback'],
   'storage-bit-rot-read': ['store.checksum.fail'],
   'storage-enospc-commit': ['store.commit.failed', 'workload.force-sync-failed'],
+  'storage-fencing-two-tabs-file': ['store.commit.refused', 'store.closed'],
+  'storage-fencing-two-tabs-kv': ['store.commit.refused', 'store.closed'],
 };
 
 describe('storage scenarios pass on the real implementation', () => {
-  for (const s of [...crashPoints, ...media]) {
+  for (const s of [...crashPoints, ...media, ...fencing]) {
     it(s.name, async () => {
       for (let seed = 1; seed <= 4; seed++) {
         const records: { kind: string; data: Record<string, unknown> }[] = [];

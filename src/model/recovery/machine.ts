@@ -88,10 +88,10 @@ export const recoveryMachine = setup({ types: { events: {} as RecoveryEvent } })
     crashed: {
       initial: 'unknown',
       states: {
-        uncommitted: { on: { ...recoverTo('#recovery.recovering.uncommitted'), CRASH: 'uncommitted' } },
-        unknown: { on: { ...recoverTo('#recovery.recovering.unknown'), CRASH: 'unknown' } },
-        committed: { on: { ...recoverTo('#recovery.recovering.committed'), CRASH: 'committed' } },
-        clean: { on: { ...recoverTo('#recovery.recovering.clean'), CRASH: 'clean' } },
+        uncommitted: { on: { ...recoverTo('#recovery.recovering.uncommitted') } },
+        unknown: { on: { ...recoverTo('#recovery.recovering.unknown') } },
+        committed: { on: { ...recoverTo('#recovery.recovering.committed') } },
+        clean: { on: { ...recoverTo('#recovery.recovering.clean') } },
       },
     },
     stalled: {

@@ -1,0 +1,108 @@
+/**
+ * AutoSync and observability in the simulator: the interval and threshold policies commit without being
+ * asked, debounce holds a threshold commit until writes pause, forceSync resolves only once what was
+ * written before it is durable, drainAndShutdown leaves nothing dirty, and metrics and events are traced.
+ */
+import { describe, expect, it } from 'vitest';
+import { AutoSync, BlockStore, type StoreEvent, type SyncPolicy } from '../../src/impl/storage/index.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
+import type { TraceRecord } from '../../src/sim/trace.ts';
+
+const BS = 512;
+const data = (v: number): Uint8Array => new Uint8Array(BS).fill(v);
+
+interface World {
+  sim: Simulation;
+  records: TraceRecord[];
+  handle: () => { store: BlockStore; auto: AutoSync };
+}
+
+function world(policy: SyncPolicy, extra: { backpressureBytes?: number } = {}): World {
+  const sim = new Simulation({ seed: 7 });
+  const records: TraceRecord[] = [];
+  sim.trace.on('*', (r) => {
+    if (r.kind.startsWith('store.') || r.kind.startsWith('autosync.')) records.push(r);
+  });
+  sim.addNode('S', {
+    program: async (env) => {
+      const store = await BlockStore.open(env, { blockSize: BS, maxBlocks: 64, ...extra });
+      return { store, auto: new AutoSync(env, store, policy) };
+    },
+  });
+  sim.start('S');
+  return { sim, records, handle: () => sim.node('S').handle as { store: BlockStore; auto: AutoSync } };
+}
+
+const kinds = (w: World, kind: string): TraceRecord[] => w.records.filter((r) => r.kind === kind);
+
+describe('AutoSync', () => {
+  it('commits on its interval when dirty, and not when clean', async () => {
+    const w = world({ intervalMs: 100, maxDirtyBlocks: 1000 });
+    await w.sim.runUntil(10_000);
+    w.handle().store.write(1, data(1));
+    await w.sim.runUntil(95_000);
+    expect(kinds(w, 'store.commit.begin')).toHaveLength(0);
+    await w.sim.runUntil(150_000);
+    expect(kinds(w, 'store.commit.marker')).toHaveLength(1);
+    await w.sim.runUntil(1_000_000);
+    expect(kinds(w, 'store.commit.begin')).toHaveLength(1); // nothing dirty since: no empty commits
+  });
+
+  it('commits once the dirty-count threshold is crossed, after the debounce', async () => {
+    const w = world({ intervalMs: 10_000, maxDirtyBlocks: 3, debounceMs: 20 });
+    await w.sim.runUntil(10_000);
+    const { store } = w.handle();
+    for (let id = 0; id < 3; id++) store.write(id, data(id));
+    w.sim.scheduler.at(25_000, () => store.write(3, data(3))); // pushes the debounce back
+    await w.sim.runUntil(40_000);
+    expect(kinds(w, 'store.commit.begin')).toHaveLength(0);
+    await w.sim.runUntil(60_000);
+    const begins = kinds(w, 'store.commit.begin');
+    expect(begins).toHaveLength(1);
+    expect(begins[0]!.data.blocks).toBe(4);
+    expect(kinds(w, 'autosync.start')[0]!.data.reason).toBe('threshold');
+  });
+
+  it('forceSync resolves only when everything written before it is durable; drainAndShutdown closes', async () => {
+    const w = world({ intervalMs: 0, maxDirtyBlocks: 1000 });
+    await w.sim.runUntil(10_000);
+    const { store, auto } = w.handle();
+    store.write(1, data(1));
+    let acked = -1;
+    let durableAtAck = false;
+    void auto.forceSync().then((info) => {
+      acked = info.commit;
+      const files = w.sim.device('S').disk.durableSnapshot();
+      durableAtAck = files.has('/store/blocks/1.1') && files.has('/store/marker');
+    });
+    store.write(2, data(2)); // written after the call, before the commit started: included too
+    await w.sim.runUntil(100_000);
+    expect(acked).toBe(1);
+    expect(durableAtAck).toBe(true);
+    store.write(3, data(3));
+    let shut = false;
+    void auto.drainAndShutdown().then(() => (shut = true));
+    await w.sim.runUntil(200_000);
+    expect(shut).toBe(true);
+    expect(store.metrics().dirtyCount).toBe(0);
+    expect(() => store.write(4, data(4))).toThrow(/ECLOSED/);
+    expect(kinds(w, 'store.closed')).toHaveLength(1);
+  });
+
+  it('signals backpressure in events and the trace, and reports metrics', async () => {
+    const w = world({ intervalMs: 0, maxDirtyBlocks: 1000 }, { backpressureBytes: 2 * BS });
+    await w.sim.runUntil(10_000);
+    const { store } = w.handle();
+    const events: StoreEvent['type'][] = [];
+    store.subscribe((e) => events.push(e.type));
+    for (let id = 0; id < 4; id++) store.write(id, data(id));
+    void store.sync();
+    await w.sim.runUntil(100_000);
+    expect(kinds(w, 'store.backpressure').map((r) => r.data.on)).toEqual([true, false]);
+    expect(events).toEqual(['write', 'write', 'backpressure', 'write', 'write', 'sync-start', 'backpressure', 'sync-success']);
+    const m = store.metrics();
+    expect(m).toMatchObject({ dirtyCount: 0, commits: 1, failedCommits: 0, errorRate: 0, bytesCommitted: 4 * BS });
+    expect(m.throughputBytesPerSec).toBeGreaterThan(0);
+    expect(kinds(w, 'store.metrics').at(-1)!.data).toMatchObject({ commits: 1, dirtyCount: 0 });
+  });
+});
