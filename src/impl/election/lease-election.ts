@@ -223,8 +223,10 @@ export class LeaseElection implements Election {
       await this.stepDown((e as { code?: string }).code === 'EFENCED' ? 'fenced' : 'error', true);
       return;
     }
-    if (this.closed) return void (await this.stepDown('closing', true));
-    if (!this.leaseValid()) return void (await this.stepDown('lease-expired', true));
+    if (this.closed || !this.leaseValid()) {
+      await this.stepDown(this.closed ? 'closing' : 'lease-expired', true);
+      return;
+    }
     this.current = 'leader';
     this.deps.report.leader(epoch, this.remainingMs());
     this.deps.bus.post(ELECTION_CHANNEL, { type: 'leader', holder: this.deps.nodeId, epoch });

@@ -95,7 +95,6 @@ const FLUSH_BATCH_MAX = 32;
 
 interface FlushItem {
   write: StoreWrite;
-  origin: string;
   done: (o: LeaderOutcome) => void;
 }
 
@@ -198,7 +197,7 @@ export class SingleWriter {
 
   private async applyLocally(p: Pending): Promise<void> {
     p.applying = true;
-    const r = await this.leaderApply(p.key, p.value, p.reqId, this.d.nodeId);
+    const r = await this.leaderApply(p.key, p.value, p.reqId);
     p.applying = false;
     if (p.done) return;
     if (r.kind === 'ok') return this.succeed(p, { seq: r.seq, dedup: r.dedup });
@@ -264,10 +263,10 @@ export class SingleWriter {
   // ---------------------------------------------------------------- leader side
 
   /** Queues one write for the leader's flush loop, if this tab may write now. */
-  private leaderApply(key: string, value: string, reqId: string | null, origin: string): Promise<LeaderOutcome> {
+  private leaderApply(key: string, value: string, reqId: string | null): Promise<LeaderOutcome> {
     if (!this.d.election.canWrite()) return Promise.resolve({ kind: 'not-leader' });
     return new Promise<LeaderOutcome>((done) => {
-      this.flushQueue.push({ write: { key, value, epoch: 0, reqId }, origin, done });
+      this.flushQueue.push({ write: { key, value, epoch: 0, reqId }, done });
       if (!this.flushing) void this.flushLoop();
     });
   }
@@ -340,7 +339,7 @@ export class SingleWriter {
       return;
     }
     const reqId = typeof msg.reqId === 'string' ? msg.reqId : null;
-    const r = await this.leaderApply(msg.key, msg.value, reqId, msg.from);
+    const r = await this.leaderApply(msg.key, msg.value, reqId);
     if (r.kind === 'not-leader') return;
     if (r.kind === 'ok') this.d.bus.post(REPLY_CHANNEL, { ...reply, ok: true, seq: r.seq, dedup: r.dedup });
     else this.d.bus.post(REPLY_CHANNEL, { ...reply, ok: false, code: r.code });
