@@ -14,7 +14,7 @@ const samples: PeerMessage[] = [
   { type: 'StateResponse', library: 'lib', from: 'A', reqId: 3, resource: 'entry', records: [rec('u1', 5, 'B')], hasMore: true, remaining: 4 },
   { type: 'SharedChange', library: 'lib', from: 'A', resource: 'tag', prev: ts(3), change: { ...rec('t', 4), data: null } },
   { type: 'SharedChangeBatch', library: 'lib', from: 'A', resource: 'tag', prev: null, changes: [rec('t', 4), rec('t', 6)] },
-  { type: 'SharedChangeRequest', library: 'lib', from: 'A', reqId: 9, resource: 'tag', writer: 'B', since: null, limit: 5 },
+  { type: 'SharedChangeRequest', library: 'lib', from: 'A', reqId: 9, resource: 'tag', writer: 'B', since: ts(2), limit: 5 },
   { type: 'SharedChangeResponse', library: 'lib', from: 'A', reqId: 9, resource: 'tag', changes: [], hasMore: false, remaining: 0, head: ts(8) },
   { type: 'AckSharedChanges', library: 'lib', from: 'A', resource: 'tag', upTo: ts(8) },
   {

@@ -144,9 +144,9 @@ export class Backfill {
 
   private request(peer: string, resource: string, since: Cursor | null): Promise<ResponseMsg> {
     const { core } = this;
-    const type = core.cfg.resources.get(resource) === 'owned' ? ('StateRequest' as const) : ('SharedChangeRequest' as const);
-    const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer: null, since, limit: core.cfg.batchSize };
-    return this.links.request(peer, (reqId) => ({ type, reqId, ...base }));
+    const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer: null, limit: core.cfg.batchSize };
+    if (core.cfg.resources.get(resource) === 'owned') return this.links.request(peer, (reqId) => ({ type: 'StateRequest', reqId, ...base, since }));
+    return this.links.request(peer, (reqId) => ({ type: 'SharedChangeRequest', reqId, ...base, since: since?.ts ?? null }));
   }
 
   /** Applies one batch and saves the checkpoint with it, atomically. */

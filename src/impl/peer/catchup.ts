@@ -92,9 +92,10 @@ export class Catchup {
 
   private request(peer: string, resource: string, since: Cursor | null): Promise<ResponseMsg> {
     const { core } = this;
-    const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer: peer, since, limit: core.cfg.batchSize };
-    const type = kindOf(core, resource) === 'owned' ? ('StateRequest' as const) : ('SharedChangeRequest' as const);
-    return this.links.request(peer, (reqId) => ({ type, reqId, ...base }));
+    const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer: peer, limit: core.cfg.batchSize };
+    if (kindOf(core, resource) === 'owned') return this.links.request(peer, (reqId) => ({ type: 'StateRequest', reqId, ...base, since }));
+    // Shared changes are asked for since an HLC (the watermark's ts names exactly one change).
+    return this.links.request(peer, (reqId) => ({ type: 'SharedChangeRequest', reqId, ...base, since: since?.ts ?? null }));
   }
 
   /** Applies a batch and advances the watermark (and, at the end of a shared stream, the chain point). */

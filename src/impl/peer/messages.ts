@@ -46,9 +46,12 @@ export interface SharedChangeMsg extends Envelope { type: 'SharedChange'; resour
 export interface SharedChangeBatchMsg extends Envelope {
   type: 'SharedChangeBatch'; resource: string; prev: string | null; changes: SyncRecord[];
 }
-/** Asks for shared records of `resource` after `since` (written by `writer`, or all when null). */
+/**
+ * Asks for shared records of `resource` changed after the HLC `since` (written by `writer`, or all when
+ * null). Every shared change has an HLC of its own, so an HLC is a complete cursor here.
+ */
 export interface SharedChangeRequestMsg extends Envelope {
-  type: 'SharedChangeRequest'; reqId: number; resource: string; writer: string | null; since: Cursor | null; limit: number;
+  type: 'SharedChangeRequest'; reqId: number; resource: string; writer: string | null; since: string | null; limit: number;
 }
 /** Answers a SharedChangeRequest; `head` is the responder's latest own change in the resource when served. */
 export interface SharedChangeResponseMsg extends Envelope {
@@ -184,7 +187,7 @@ function parseBody(type: string, o: Obj, env: Envelope, ctx: ValidationContext):
     case 'SharedChangeBatch':
       return { type, ...env, resource: resource(o.resource, ctx, 'shared'), prev: optHlc(o.prev, 'prev'), changes: ascending(ownWrites(records(o.changes, 'changes'), env.from, 'changes'), 'changes') };
     case 'SharedChangeRequest':
-      return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'shared'), writer: writer(o.writer), since: cursor(o.since, 'since'), limit: limit(o.limit) };
+      return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'shared'), writer: writer(o.writer), since: optHlc(o.since, 'since'), limit: limit(o.limit) };
     case 'SharedChangeResponse':
       return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'shared'), changes: records(o.changes, 'changes'), hasMore: bool(o.hasMore, 'hasMore'), remaining: int(o.remaining, 'remaining', 0, Number.MAX_SAFE_INTEGER), head: optHlc(o.head, 'head') };
     case 'AckSharedChanges':
@@ -259,7 +262,6 @@ export function encodeMessage(m: PeerMessage): Value {
     case 'SharedChangeResponse':
       return { ...m, changes: m.changes.map(rec) };
     case 'StateRequest':
-    case 'SharedChangeRequest':
       return { ...m, since: cur(m.since) };
     case 'Heartbeat':
       return { ...m, latest: { ...m.latest } as Value, echo: m.echo === null ? null : { ...m.echo } };

@@ -152,7 +152,10 @@ export class Receiver {
   /** Serves a StateRequest or SharedChangeRequest from the tables. */
   serve(from: string, req: StateRequestMsg | SharedChangeRequestMsg): void {
     const { core } = this;
-    const { records, remaining } = table(core, req.resource).scan(req.since, req.writer, Math.min(req.limit, core.cfg.batchSize));
+    // A shared HLC names one change: the cursor just after it is (hlc, the largest possible uuid).
+    const since: Cursor | null =
+      req.type === 'StateRequest' ? req.since : req.since === null ? null : { ts: req.since, uuid: AFTER_ANY_UUID };
+    const { records, remaining } = table(core, req.resource).scan(since, req.writer, Math.min(req.limit, core.cfg.batchSize));
     const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore: remaining > 0, remaining };
     if (req.type === 'StateRequest') {
       this.links.send(from, { type: 'StateResponse', ...base, records });
@@ -256,6 +259,9 @@ export class Receiver {
     this.links.send(peer, { type: 'SharedChangeBatch', library: core.cfg.library, from: core.env.deviceId, resource, prev: acked, changes });
   }
 }
+
+/** Sorts after every uuid (uuids are at most 64 chars of printable ASCII). */
+const AFTER_ANY_UUID = '\uffff';
 
 /** The largest key of a non-empty list of records. */
 function maxKeyOf(records: readonly SyncRecord[]): SyncRecord {
