@@ -146,4 +146,31 @@ const duringRecovery = scripted(
   },
 );
 
-export default [mixedPresence, afterSynced, beforeMarker, afterMarker, pendingDealloc, tombstoneFinalize, duringRecovery];
+const kv: StorageSetup = { backend: 'kv', blockSize: 2048, blocks: 8 };
+
+const kvCommitAt = (when: 'before' | 'after'): FaultPlan['events'][number] => ({
+  kind: 'crash',
+  node: NODE,
+  powerLoss: true,
+  restartAfterMs: 100,
+  when,
+  trigger: { node: NODE, area: 'kv', op: 'commit', target: 'store:blocks,store:meta', nth: 2 },
+});
+
+const kvBeforeCommit = scripted(
+  'storage-kv-crash-before-commit',
+  'Transactional backend: power loss as commit 2 (blocks, metadata and marker in one transaction) is about to apply: recovery must give exactly commit 1, with no block record of commit 2 left.',
+  { ...kv, blocks: 8 },
+  twoCommits,
+  { events: [kvCommitAt('before')] },
+);
+
+const kvAfterCommit = scripted(
+  'storage-kv-crash-after-commit',
+  'Transactional backend: power loss right after commit 2 applied (strict durability), before its caller heard back and before finalize: recovery must give exactly commit 2, all of it.',
+  { ...kv, blocks: 8 },
+  twoCommits,
+  { events: [kvCommitAt('after')] },
+);
+
+export default [kvBeforeCommit, kvAfterCommit, mixedPresence, afterSynced, beforeMarker, afterMarker, pendingDealloc, tombstoneFinalize, duringRecovery];

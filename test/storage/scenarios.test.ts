@@ -20,6 +20,8 @@ const LANDS: Record<string, string[]> = {
   'storage-crash-during-recovery': ['fault.crash /store/pending.json', 'fault.crash /store/meta.tmp'],
   'storage-torn-marker': ['fault.tornWrite /store/marker.tmp'],
   'storage-enospc-commit': ['fault.diskError /store/blocks/'],
+  'storage-kv-crash-before-commit': ['fault.crash store:blocks,store:meta'],
+  'storage-kv-crash-after-commit': ['fault.crash store:blocks,store:meta'],
 };
 
 /** Scenario -> trace kinds that must appear (the path the scenario is about was taken). */
