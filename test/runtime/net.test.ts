@@ -120,6 +120,20 @@ describe('runtime network over loopback TCP', () => {
     expect(() => conn.send('x'.repeat(200))).toThrow(/messageBytesMax=100/);
   });
 
+  it('fails to start on a port already taken, naming it', async () => {
+    await expect(pool.create({ nodeId: 'dup', dataDir: `${dir.path}/dup`, port: a.port })).rejects.toThrow(
+      new RegExp(`listen on 127\\.0\\.0\\.1:${a.port}`),
+    );
+    const { createSocket } = await import('node:dgram');
+    const udp = createSocket('udp4');
+    const free = await new Promise<number>((r) => udp.bind(0, '127.0.0.1', () => r(udp.address().port)));
+    try {
+      await expect(pool.create({ nodeId: 'dup', dataDir: `${dir.path}/dup`, port: free })).rejects.toThrow(/bind UDP 127\.0\.0\.1/);
+    } finally {
+      udp.close();
+    }
+  });
+
   it('delivers datagrams over UDP on the same port', async () => {
     const got: [string, Value][] = [];
     b.env.net.onDatagram((from, m) => got.push([from, m]));

@@ -14,10 +14,9 @@
  * any Node program) after the connection state is updated.
  */
 import type { Socket } from 'node:net';
-import { EnvError, type Connection, type Value } from '../../impl/env.ts';
+import { EnvError, type Connection, type Tracer, type Value } from '../../impl/env.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { Life } from './life.ts';
-import type { Tracer } from '../../impl/env.ts';
 
 /** Limits of one connection. */
 export interface ConnectionLimits {

@@ -46,12 +46,10 @@ export async function startNet(life: Life, settings: NetSettings, peers: Map<str
   let connCount = 0;
   const nextId = (): string => `${settings.nodeId}/${++connCount}`;
 
-  const server = createServer((socket) => {
+  const { server, port, udp } = await bindPorts(settings, trace, (socket) => {
     track(sockets, socket);
     accept(life, settings, socket, () => handler, nextId, trace);
   });
-  const port = await listen(server, settings.port);
-  const udp = await DatagramSocket.bind(settings.nodeId, port, trace);
   life.onClose(async () => {
     for (const s of sockets) s.resetAndDestroy(); // peers see 'reset', as after a crash
     sockets.clear();
@@ -97,6 +95,30 @@ function track(sockets: Set<Socket>, socket: Socket): void {
   socket.on('close', () => sockets.delete(socket));
   socket.on('error', () => {}); // reported through the connection or the handshake
   socket.setNoDelay(true);
+}
+
+/** Attempts at finding an ephemeral port free for both TCP and UDP. */
+const EPHEMERAL_ATTEMPTS = 5;
+
+/**
+ * Listens on TCP and binds UDP on the same port. With port 0 the TCP port is picked by the OS and, in the
+ * rare case that its UDP twin is taken, another one is tried (up to EPHEMERAL_ATTEMPTS times).
+ */
+async function bindPorts(
+  settings: NetSettings,
+  trace: Tracer,
+  onSocket: (socket: Socket) => void,
+): Promise<{ server: Server; port: number; udp: DatagramSocket }> {
+  for (let attempt = 1; ; attempt++) {
+    const server = createServer(onSocket);
+    const port = await listen(server, settings.port);
+    try {
+      return { server, port, udp: await DatagramSocket.bind(settings.nodeId, port, trace) };
+    } catch (e) {
+      server.close();
+      if (settings.port !== 0 || attempt >= EPHEMERAL_ATTEMPTS) throw e;
+    }
+  }
 }
 
 function listen(server: Server, port: number): Promise<number> {
