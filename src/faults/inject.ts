@@ -15,7 +15,7 @@ import type { SimNode } from '../sim/node.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { FaultAction, OpInfo } from '../sim/types.ts';
-import { hasNetworkApi, networkApi, type NetworkFaultApi } from './net-api.ts';
+import type { SimNetwork } from '../sim/net/network.ts';
 import { LinkLedger } from './links.ts';
 import type { CrashFault, FaultEvent, FaultKind, FaultPlan, Trigger } from './plan.ts';
 import { FAULT_SCHEMA, NETWORK_KINDS } from './schema.ts';
@@ -64,7 +64,7 @@ export function installFaults(sim: Simulation, plan: FaultPlan, options: Install
   if (healAtMs !== undefined && !(Number.isFinite(healAtMs) && healAtMs >= 0 && healAtMs <= PLAN_LIMITS.atMsMax)) {
     throw new FaultPlanError('options.healAtMs', `expected ms since the start, 0..${PLAN_LIMITS.atMsMax}`);
   }
-  const net = checked.events.some((e) => NETWORK_KINDS.has(e.kind)) ? networkApi(sim) : null;
+  const net = checked.events.some((e) => NETWORK_KINDS.has(e.kind)) ? sim.network : null;
   const links =
     net !== null && checked.events.some((e) => e.kind === 'linkFaults')
       ? new LinkLedger(net, [...sim.nodes.keys()])
@@ -80,7 +80,7 @@ export function installFaults(sim: Simulation, plan: FaultPlan, options: Install
  * faults and clock drift, and restarts only the nodes that crashed.)
  */
 export function healAll(sim: Simulation): void {
-  if (hasNetworkApi(sim)) networkApi(sim).healAll();
+  sim.network.healAll();
   const resumed: string[] = [];
   const restarted: string[] = [];
   for (const node of sim.nodes.values()) {
@@ -112,7 +112,7 @@ class Injector implements FaultInjector {
   constructor(
     private readonly sim: Simulation,
     readonly plan: FaultPlan,
-    private readonly net: NetworkFaultApi | null,
+    private readonly net: SimNetwork | null,
     private readonly links: LinkLedger | null,
     private readonly healAtMs: number | undefined,
   ) {

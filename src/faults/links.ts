@@ -8,7 +8,7 @@
  * "Every link" is applied link by link (never through the network's default), so a baseline read is
  * never polluted by one of our own patches.
  */
-import type { LinkFaults, NetworkFaultApi } from './net-api.ts';
+import type { LinkFaults, SimNetwork } from '../sim/net/network.ts';
 import type { LinkFaultsFault } from './plan.ts';
 
 /** A patch: the link fields one event sets. */
@@ -57,7 +57,7 @@ export class LinkLedger {
   private nextToken = 1;
 
   constructor(
-    private readonly net: NetworkFaultApi,
+    private readonly net: SimNetwork,
     private readonly nodes: readonly string[],
   ) {}
 
