@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { scenarioFile } from '../scenario/registry.ts';
 import { replayCommand } from '../scenario/replay-command.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { RunResult, Scenario } from '../scenario/types.ts';
@@ -19,6 +20,8 @@ import type { Job } from './shard.ts';
 /** Data every worker starts with. */
 export interface WorkerInit {
   scenariosDir: string;
+  /** Only these scenario modules (when every scenario's file is known); else all of scenariosDir. */
+  files?: string[];
   variant: string;
 }
 
@@ -90,7 +93,19 @@ export async function runJobs(jobs: readonly Job[], scenarios: ReadonlyMap<strin
   const workers = checkWorkers(options.workers ?? defaultWorkers());
   if (options.forceThreads !== true && (workers === 1 || jobs.length <= 1)) return runInProcess(jobs, scenarios, options);
   if (options.scenariosDir === undefined) throw new Error('runJobs: scenariosDir is required with more than one worker');
-  return new ThreadPool(jobs, Math.min(workers, jobs.length), options).run();
+  return new ThreadPool(jobs, Math.min(workers, jobs.length), options, filesOf(jobs, scenarios)).run();
+}
+
+/** The module files of the jobs' scenarios, or undefined when one is not known. */
+function filesOf(jobs: readonly Job[], scenarios: ReadonlyMap<string, Scenario>): string[] | undefined {
+  const files = new Set<string>();
+  for (const name of new Set(jobs.map((j) => j.scenario))) {
+    const s = scenarios.get(name);
+    const f = s === undefined ? undefined : scenarioFile(s);
+    if (f === undefined) return undefined;
+    files.add(f);
+  }
+  return [...files];
 }
 
 async function runInProcess(jobs: readonly Job[], scenarios: ReadonlyMap<string, Scenario>, o: PoolOptions): Promise<number> {
@@ -136,6 +151,7 @@ class ThreadPool {
     private readonly jobs: readonly Job[],
     private readonly size: number,
     private readonly o: PoolOptions,
+    private readonly files: string[] | undefined,
   ) {
     this.respawnsLeft = size * 4;
   }
@@ -149,7 +165,7 @@ class ThreadPool {
   }
 
   private spawn(): void {
-    const init: WorkerInit = { scenariosDir: this.o.scenariosDir!, variant: this.o.variant ?? '' };
+    const init: WorkerInit = { scenariosDir: this.o.scenariosDir!, files: this.files, variant: this.o.variant ?? '' };
     const w = new Worker(this.code, { eval: true, workerData: init });
     this.live.add(w);
     w.on('message', (m: FromWorker) => this.onMessage(w, m));

@@ -3,7 +3,7 @@
  * posts each RunResult back. Started by pool.ts through a tiny bootstrap that registers tsx first.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadScenarios } from '../scenario/registry.ts';
+import { loadScenarioFiles, loadScenarios } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { ToWorker, WorkerInit } from './pool.ts';
@@ -15,7 +15,7 @@ const init = workerData as WorkerInit;
 async function start(): Promise<void> {
   let byName: Map<string, Scenario>;
   try {
-    const loaded = await loadScenarios(init.scenariosDir);
+    const loaded = init.files !== undefined ? await loadScenarioFiles(init.files) : await loadScenarios(init.scenariosDir);
     byName = new Map(loaded.map((l) => [l.scenario.name, l.scenario]));
   } catch (e) {
     port!.postMessage({ type: 'fatal', message: (e as Error).message });

@@ -80,9 +80,21 @@ export function validateScenario(s: Scenario, file: string): void {
 
 /** Loads every scenario module below `dir`; throws ScenarioError on the first bad one. */
 export async function loadScenarios(dir = SCENARIOS_DIR): Promise<LoadedScenario[]> {
+  return loadScenarioFiles(listScenarioFiles(dir));
+}
+
+const fileOfScenario = new WeakMap<Scenario, string>();
+
+/** The module file a loaded scenario came from (undefined for scenarios built elsewhere). */
+export function scenarioFile(s: Scenario): string | undefined {
+  return fileOfScenario.get(s);
+}
+
+/** Loads the given scenario modules only (worker threads load just what their sweep needs). */
+export async function loadScenarioFiles(files: readonly string[]): Promise<LoadedScenario[]> {
   const out: LoadedScenario[] = [];
   const seen = new Map<string, string>();
-  for (const file of listScenarioFiles(dir)) {
+  for (const file of files) {
     let mod: { default?: unknown };
     try {
       mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
@@ -98,6 +110,7 @@ export async function loadScenarios(dir = SCENARIOS_DIR): Promise<LoadedScenario
       const prev = seen.get(s.name);
       if (prev !== undefined) throw new ScenarioError(`${path.relative(process.cwd(), file)}: scenario name '${s.name}' is also used in ${prev}`);
       seen.set(s.name, path.relative(process.cwd(), file));
+      fileOfScenario.set(s, file);
       out.push({ scenario: s, file });
     }
   }
