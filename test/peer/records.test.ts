@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/impl/peer/hlc.ts';
-import { compareKey, RecordTable, wins, type Cursor, type SyncRecord } from '../../src/impl/peer/records.ts';
+import { compareKey, RecordTable, winnersOf, wins, type Cursor, type SyncRecord } from '../../src/impl/peer/records.ts';
 
 const rec = (uuid: string, ms: number, writer: string, data: string | null): SyncRecord => ({
   uuid,
@@ -30,6 +30,22 @@ describe('records', () => {
         for (const r of shuffled) b.merge(r);
         expect(b.digest()).toBe(a.digest());
         expect(b.all()).toEqual(a.all());
+      }),
+    );
+  });
+
+  it('winnersOf writes one version per record, so a store where the last put wins equals the merged table', () => {
+    // Regression (found by peer-swarm seed 115): a buffer holding two versions of one record wrote both;
+    // the kv kept the older one while memory held the newer, and a restart brought the older one back.
+    fc.assert(
+      fc.property(fc.array(arbRecord, { maxLength: 10 }), fc.array(arbRecord, { maxLength: 30 }), (before, batch) => {
+        const t = new RecordTable('r');
+        const kv = new Map<string, SyncRecord>();
+        for (const r of before) if (t.merge(r)) kv.set(r.uuid, r);
+        for (const r of winnersOf(t, batch)) kv.set(r.uuid, r);
+        for (const r of batch) t.merge(r);
+        for (const r of t.all()) expect(kv.get(r.uuid)).toEqual(r);
+        expect(kv.size).toBe(t.size);
       }),
     );
   });

@@ -21,6 +21,11 @@ describe('peer sync scenarios (smoke)', () => {
     });
   }
 
+  it('peer-swarm seed 115 passes (regression: two buffered versions of one record left kv and memory apart)', async () => {
+    const r = await runScenario(all.find((x) => x.name === 'peer-swarm')!, 115);
+    expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
+  });
+
   it('a run is a pure function of the seed (same trace hash twice, another seed differs)', async () => {
     const s = all.find((x) => x.name === 'peer-partition-heal')!;
     const [a, b, c] = [await runScenario(s, 7), await runScenario(s, 7), await runScenario(s, 8)];

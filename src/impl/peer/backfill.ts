@@ -21,7 +21,7 @@
 import { metaKey, retrying, table, type Core } from './core.ts';
 import type { Links, ResponseMsg } from './links.ts';
 import type { Receiver } from './receive.ts';
-import { wins, type Cursor, type SyncRecord } from './records.ts';
+import { winnersOf, type Cursor, type SyncRecord } from './records.ts';
 import { emptyWrites } from './store.ts';
 import type { Value } from '../env.ts';
 
@@ -163,9 +163,8 @@ export class Backfill {
     };
     await core.store.commit(
       () => {
-        const t = table(core, resource);
         const w = emptyWrites();
-        for (const r of records) if (wins(r, t.get(r.uuid))) w.records.push({ resource, record: r });
+        for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
         const saved = { ...this.cp, [resource]: next };
         // The weakened variant 'peer-checkpoint-noop' saves nothing (as the seed's `save()` stub did).
         if (core.cfg.variant !== 'peer-checkpoint-noop') w.meta.push({ key: metaKey.checkpoint, value: checkpointValue(saved) });
@@ -209,8 +208,10 @@ export class Backfill {
     await core.store.commit(
       () => {
         const w = emptyWrites();
-        for (const b of buffered) {
-          if (wins(b.record, table(core, b.resource).get(b.record.uuid))) w.records.push({ resource: b.resource, record: b.record });
+        // One winner per record: the buffer may hold several versions of one (the kv keeps the last put).
+        for (const r of core.cfg.resourceOrder) {
+          const incoming = buffered.filter((b) => b.resource === r).map((b) => b.record);
+          for (const record of winnersOf(table(core, r), incoming)) w.records.push({ resource: r, record });
         }
         for (const r of core.cfg.resourceOrder) {
           const c = this.cp[r]!;

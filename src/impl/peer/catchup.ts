@@ -16,7 +16,7 @@ import { kindOf, maxHlc, metaCursor, metaKey, metaString, table, watermarkKey, t
 import type { Links, ResponseMsg } from './links.ts';
 import type { HeartbeatMsg } from './messages.ts';
 import type { Receiver } from './receive.ts';
-import { compareKey, wins, type Cursor, type SyncRecord } from './records.ts';
+import { compareKey, winnersOf, type Cursor, type SyncRecord } from './records.ts';
 import { emptyWrites } from './store.ts';
 
 /** Runs catch-up sessions (at most one per peer at a time). */
@@ -104,9 +104,8 @@ export class Catchup {
     const ckey = metaKey.contig(peer, resource);
     await core.store.commit(
       () => {
-        const t = table(core, resource);
         const w = emptyWrites();
-        for (const r of records) if (wins(r, t.get(r.uuid))) w.records.push({ resource, record: r });
+        for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
         const last = records[records.length - 1];
         const cur = metaCursor(core, wmKey);
         if (last !== undefined && (cur === null || compareKey(last, cur) > 0)) w.meta.push({ key: wmKey, value: { ts: last.ts, uuid: last.uuid } });

@@ -16,7 +16,7 @@ import type {
   SharedChangeRequestMsg,
   StateRequestMsg,
 } from './messages.ts';
-import { compareKey, wins, type Cursor, type SyncRecord } from './records.ts';
+import { compareKey, winnersOf, type Cursor, type SyncRecord } from './records.ts';
 import { emptyWrites } from './store.ts';
 
 /** How a live change links to its writer's previous one: owned changes name a key, shared ones an HLC. */
@@ -82,9 +82,8 @@ export class Receiver {
     let contig: string | null = null;
     const done = await core.store.commit(
       () => {
-        const t = table(core, resource);
         const w = emptyWrites();
-        for (const r of records) if (wins(r, t.get(r.uuid))) w.records.push({ resource, record: r });
+        for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
         const last = maxKeyOf(records);
         const wm = metaCursor(core, wmKey);
         // Contiguous with what we hold of the writer's own stream: the watermark may follow.

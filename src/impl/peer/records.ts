@@ -46,6 +46,18 @@ export function wins(incoming: SyncRecord, current: SyncRecord | undefined): boo
   return compareKey(incoming, current) > 0;
 }
 
+/**
+ * The records of `incoming` that change `table`, at most one per uuid (the merge winner among them):
+ * what a transaction must write so the durable table ends up equal to the in-memory one.
+ */
+export function winnersOf(table: RecordTable, incoming: readonly SyncRecord[]): SyncRecord[] {
+  const best = new Map<string, SyncRecord>();
+  for (const r of incoming) {
+    if (wins(r, best.get(r.uuid) ?? table.get(r.uuid))) best.set(r.uuid, r);
+  }
+  return [...best.values()];
+}
+
 /** Record as a wire/kv value. */
 export function recordToValue(r: SyncRecord): Value {
   return { u: r.uuid, w: r.writer, t: r.ts, d: r.data };

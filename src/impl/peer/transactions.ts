@@ -136,5 +136,6 @@ export class TransactionManager {
     if (core.state !== 'ready') throw new Error(`peer ${core.env.deviceId}: cannot write while ${core.state}`);
     if (kindOf(core, resource) !== kind) throw new Error(`peer: resource '${resource}' does not hold ${kind} data`);
     if (items.length === 0 || items.length > WRITE_ITEMS_MAX) throw new RangeError(`peer: a write holds 1..${WRITE_ITEMS_MAX} items, got ${items.length}`);
+    if (new Set(items.map((i) => i.uuid)).size !== items.length) throw new RangeError('peer: a write names a uuid twice');
   }
 }
