@@ -4,7 +4,7 @@
  * the per-tab model, and liveness (a leader among the running tabs, every write settled).
  */
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
-import type { TabOptions } from '../../src/impl/election/options.ts';
+import { resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
 import type { ElectionFactory } from '../../src/impl/election/types.ts';
 import { WriteError } from '../../src/impl/election/writer.ts';
 import { ElectionLedger, LEDGER_KINDS } from '../../src/model/election/ledger.ts';
@@ -18,6 +18,8 @@ import type { Check, Liveness, Scenario, ScenarioContext } from '../../src/scena
 export const DEVICE = 'browser';
 const PENDING = 'election.pending-writes';
 const COUNTER = 'election.write-counter';
+/** The tabs' write deadline (TabOptions.writeDeadlineMs default). */
+const WRITE_DEADLINE_MS = resolveTabOptions().writeDeadlineMs;
 
 /** A write the workload issued and has not seen settle. */
 interface PendingWrite {
@@ -31,6 +33,32 @@ function pending(ctx: ScenarioContext): Map<string, PendingWrite> {
   return m;
 }
 
+/** How long after its deadline a write may take to settle before it counts as hung, ms. */
+const HANG_SLACK_MS = 1_000;
+
+/**
+ * Never a hang: a write issued at a tab that stays up and is never frozen meanwhile settles by its
+ * deadline (+ slack), also during chaos. A frozen tab's timers run late, so its writes are exempt.
+ */
+function watchForHang(ctx: ScenarioContext, tab: string, value: string, incarnation: number): void {
+  const issuedMs = ctx.nowMs();
+  ctx.at(issuedMs + WRITE_DEADLINE_MS + HANG_SLACK_MS, () => {
+    const node = ctx.sim.node(tab);
+    if (!pending(ctx).has(value) || node.incarnation !== incarnation || node.status !== 'running') return;
+    if ((lastPauses(ctx).get(tab) ?? -1) >= issuedMs) return;
+    ctx.fail('liveness', 'liveness:write-hang', `write ${value} at ${tab} has no result ${WRITE_DEADLINE_MS + HANG_SLACK_MS} ms after it was issued`);
+  });
+}
+
+const PAUSES = 'election.last-pause-ms';
+
+/** Tab -> virtual ms of its latest freeze (kept up to date by `electionInvariants`). */
+function lastPauses(ctx: ScenarioContext): Map<string, number> {
+  let m = ctx.shared.get(PAUSES) as Map<string, number> | undefined;
+  if (m === undefined) ctx.shared.set(PAUSES, (m = new Map()));
+  return m;
+}
+
 /** Issues one write at `tab` now (skipped when the tab is down or paused). Returns the value or null. */
 export function writeAt(ctx: ScenarioContext, tab: string): string | null {
   const h = ctx.handle<ElectionTabHandle>(tab);
@@ -39,8 +67,10 @@ export function writeAt(ctx: ScenarioContext, tab: string): string | null {
   ctx.shared.set(COUNTER, n);
   const value = `w${n}`;
   const p = pending(ctx);
-  p.set(value, { node: tab, incarnation: ctx.sim.node(tab).incarnation });
+  const incarnation = ctx.sim.node(tab).incarnation;
+  p.set(value, { node: tab, incarnation });
   ctx.emit('workload.write', { node: tab, value });
+  watchForHang(ctx, tab, value, incarnation);
   h.write(`k${n % 8}`, value).then(
     (r) => {
       p.delete(value);
@@ -70,6 +100,7 @@ export function electionInvariants(leaseExclusive: boolean): Check {
     setup(ctx) {
       const l = new ElectionLedger({ leaseExclusive, deviceOf: (id) => ctx.sim.node(id).deviceId });
       ledger = l;
+      ctx.sim.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
       for (const kind of LEDGER_KINDS) {
         ctx.sim.trace.on(kind, (rec) => {
           const v = l.onRecord(rec);

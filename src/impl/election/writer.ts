@@ -76,6 +76,8 @@ interface Pending {
   readonly reject: (e: WriteError) => void;
   attempts: number;
   timer: number;
+  /** Fires at the deadline whatever the write is doing (a local apply may be stuck behind another tab). */
+  deadlineTimer: number;
   /** Some attempt may have been applied (a forward without a definite answer). */
   maybeApplied: boolean;
   /** A local leader apply is running: no other attempt until it ends. */
@@ -143,12 +145,14 @@ export class SingleWriter {
         reject,
         attempts: 0,
         timer: 0,
+        deadlineTimer: 0,
         maybeApplied: false,
         applying: false,
         lastCode: null,
         done: false,
       };
       this.pending.set(id, p);
+      p.deadlineTimer = this.d.clock.setTimeout(() => this.expire(p), this.d.settings.writeDeadlineMs);
       this.dispatch(p);
     });
   }
@@ -185,14 +189,17 @@ export class SingleWriter {
   private dispatch(p: Pending): void {
     if (p.done || p.applying) return;
     this.d.clock.clearTimer(p.timer);
-    if (this.d.clock.monotonic() >= p.deadlineMono) {
-      const definite = !p.maybeApplied;
-      const code = definite && p.lastCode !== null ? p.lastCode : 'ETIMEDOUT';
-      this.fail(p, new WriteError(code, definite, `write ${p.id} got no result within ${this.d.settings.writeDeadlineMs} ms`));
-      return;
-    }
+    if (this.d.clock.monotonic() >= p.deadlineMono) return this.expire(p);
     if (this.d.election.canWrite()) void this.applyLocally(p);
     else this.forward(p);
+  }
+
+  /** The deadline passed: ETIMEDOUT, definite only when no attempt can still be applied. */
+  private expire(p: Pending): void {
+    if (p.done) return;
+    const definite = !p.maybeApplied && !p.applying;
+    const code = definite && p.lastCode !== null ? p.lastCode : 'ETIMEDOUT';
+    this.fail(p, new WriteError(code, definite, `write ${p.id} got no result within ${this.d.settings.writeDeadlineMs} ms`));
   }
 
   private async applyLocally(p: Pending): Promise<void> {
@@ -249,6 +256,7 @@ export class SingleWriter {
   private succeed(p: Pending, r: WriteResult): void {
     p.done = true;
     this.d.clock.clearTimer(p.timer);
+    this.d.clock.clearTimer(p.deadlineTimer);
     this.pending.delete(p.id);
     p.resolve(r);
   }
@@ -256,6 +264,7 @@ export class SingleWriter {
   private fail(p: Pending, e: WriteError): void {
     p.done = true;
     this.d.clock.clearTimer(p.timer);
+    this.d.clock.clearTimer(p.deadlineTimer);
     this.pending.delete(p.id);
     p.reject(e);
   }
