@@ -84,7 +84,9 @@ export interface Backend {
   readBlock(id: number, v: number): Promise<Uint8Array | null>;
   /**
    * Runs the atomic commit protocol up to and including the durable marker. Throws FencedError or
-   * StoreError('ESTALE') (kv, checked inside the transaction) or an environment error.
+   * StoreError('ESTALE') when the durable marker has a higher epoch or is not `batch.base` (kv: checked
+   * inside the transaction; file: before the first write and again before the marker write), or an
+   * environment error.
    */
   commit(batch: CommitBatch, hooks: CommitHooks): Promise<void>;
   /** Finalizes a durable commit: committed metadata, pending removed, garbage deleted. Idempotent. */

@@ -23,7 +23,7 @@
 import type { Disk } from '../env.ts';
 import type { Backend, BlockEntry, CommitBatch, CommitHooks, DurableState } from './backend.ts';
 import { blockName, parseBlockName } from './backend.ts';
-import { StoreError } from './errors.ts';
+import { FencedError, StoreError } from './errors.ts';
 import type { Marker, StoreMeta } from './format.ts';
 import { frame, markerFromJson, metaFromJson, metaToJson, unframe } from './format.ts';
 
@@ -150,9 +150,24 @@ export class FileBackend implements Backend {
     }
   }
 
+  /**
+   * Fencing and stale-writer check: the durable marker must be the one the batch builds on, with no higher
+   * epoch. Run before the first write and again just before the marker write, so a writer deposed while
+   * it wrote its blocks does not advance the marker. (Files give no compare-and-swap: the election's lock
+   * must keep a second writer from opening or committing concurrently; this check is the backstop.)
+   */
+  private async checkHeader(batch: CommitBatch): Promise<void> {
+    const header = await this.header();
+    if (header.epoch > batch.next.epoch) throw new FencedError(batch.next.epoch, header.epoch);
+    if (header.commit !== batch.base) {
+      throw new StoreError('ESTALE', `the store is at commit ${header.commit}, this writer built on ${batch.base}`);
+    }
+  }
+
   async commit(batch: CommitBatch, hooks: CommitHooks): Promise<void> {
     const n = batch.next.commit;
     const syncFirst = !this.flags.markerBeforeFsync;
+    await this.checkHeader(batch);
     for (const w of batch.writes) {
       const path = `${this.blocksDir}/${blockName(w.id, n)}`;
       await this.disk.writeFile(path, w.data);
@@ -160,6 +175,7 @@ export class FileBackend implements Backend {
     }
     await this.disk.writeFile(this.p('pending.json'), frame(metaToJson(batch.next)));
     if (syncFirst) await this.syncData(batch, hooks);
+    await this.checkHeader(batch);
     await this.disk.writeFile(this.p('marker.tmp'), frame({ commit: n, epoch: batch.next.epoch }));
     await this.disk.fsync(this.p('marker.tmp'));
     hooks.markerWrite(false); // the rename is the commit point

@@ -346,7 +346,6 @@ export class BlockStore {
       marker: () => this.env.trace.emit('store.commit.marker', { commit: n }),
     };
     try {
-      if (this.backend.kind === 'file') await this.checkHeader(batch);
       await this.backend.commit(batch, hooks);
     } catch (e) {
       throw this.commitFailed(batch, entries, e, stage);
@@ -361,15 +360,6 @@ export class BlockStore {
     this.notify({ type: 'sync-success', commit: n, blocks: entries.size, bytes: batch.writes.length * this.config.blockSize });
     this.emitMetrics();
     return { commit: n, blocks: entries.size };
-  }
-
-  /** File backend: the durable marker must be the one this batch builds on, with no higher epoch. */
-  private async checkHeader(batch: CommitBatch): Promise<void> {
-    const header = await this.backend.header();
-    if (header.epoch > batch.next.epoch) throw new FencedError(batch.next.epoch, header.epoch);
-    if (header.commit !== batch.base) {
-      throw new StoreError('ESTALE', `the store is at commit ${header.commit}, this writer built on ${batch.base}`);
-    }
   }
 
   /** Handles a failed commit; returns the error to throw. */
