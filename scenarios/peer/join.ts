@@ -57,7 +57,7 @@ const peerDrop: Scenario = {
 const allGone: Scenario = {
   name: 'peer-all-peers-gone',
   description:
-    'Device D is cut off from every peer mid-backfill long enough for its connections to reset: it pauses (no peer reachable) and resumes from its checkpoint on reconnection; ready devices catch up incrementally afterwards.',
+    'Device D is cut off from every peer mid-backfill long enough for its connections to reset: it pauses (no peer reachable), loses power while paused, restarts still cut off and pauses again, and resumes from its checkpoint on reconnection; ready devices catch up incrementally afterwards.',
   suites: ['smoke', 'ci', 'default'],
   topology: { ...peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }), net: { connTimeoutMs: 1_500 } },
   program: peerProgram(four, { batchSize: 250 }),
@@ -66,7 +66,11 @@ const allGone: Scenario = {
     randomWrites(ctx, four, 120, 900, 40);
   },
   faults: {
-    events: [{ kind: 'isolate', node: 'D', trigger: { node: 'D', area: 'kv', op: 'commit', nth: 3 }, durationMs: 3_000 }],
+    events: [
+      { kind: 'isolate', node: 'D', trigger: { node: 'D', area: 'kv', op: 'commit', nth: 3 }, durationMs: 3_000 },
+      // While paused (its links reset after 1.5 s): lose power, restart still cut off, pause again.
+      { kind: 'crash', atMs: 3_300, node: 'D', powerLoss: true, restartAfterMs: 300 },
+    ],
   },
   durationMs: 7_000,
   liveness: converged(four),
