@@ -18,7 +18,7 @@ import { copyValue } from './codec.ts';
 import { toEnvError } from './errors.ts';
 import { NEVER, type Life } from './life.ts';
 import { KvLog, type KvWrite } from './kv-log.ts';
-import { checkKey, compareKeys, KvTable } from './kv-table.ts';
+import { checkKey, compareKeys, KvTable } from '../../sim/disk/kv-table.ts';
 
 /** Unfinished transactions a store accepts before `transaction` fails with ESTATE. */
 export const KV_QUEUE_MAX = 10_000;

@@ -122,4 +122,9 @@ export class KvTable {
     for (const k of this.order) out.set(k, copyValue(this.values.get(k)!));
     return out;
   }
+
+  /** Every record in key order (values are the stored ones: do not mutate). */
+  *entries(): IterableIterator<[KvKey, Value]> {
+    for (const k of this.order) yield [k, this.values.get(k)!];
+  }
 }
