@@ -4,6 +4,9 @@
  * beside its implementation; this file gathers them.
  */
 import { DEMO_VARIANTS } from '../impl/demo/variants.ts';
+import { ELECTION_VARIANTS } from '../impl/election/variants.ts';
+import { PEER_VARIANTS } from '../impl/peer/variants.ts';
+import { STORAGE_VARIANTS } from '../impl/storage/variants.ts';
 
 /** A weakened variant. */
 export interface Variant {
@@ -16,7 +19,7 @@ export interface Variant {
 }
 
 /** Every known variant. */
-export const VARIANTS: readonly Variant[] = [...DEMO_VARIANTS];
+export const VARIANTS: readonly Variant[] = [...DEMO_VARIANTS, ...STORAGE_VARIANTS, ...ELECTION_VARIANTS, ...PEER_VARIANTS];
 
 /** Throws an error listing the known variants when `name` is not one ('' is the default implementation). */
 export function checkVariant(name: string): void {
