@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeReport } from '../report/write.ts';
 import { coverageReport, coverageText } from '../runner/coverage.ts';
-import { mergeResults, readResults, ResultsError, type ResultsFile } from '../runner/results.ts';
+import { mergeResults, readResults, type ResultsFile } from '../runner/results.ts';
 import { summaryText } from '../runner/summary.ts';
 import { exitCodeOfRuns } from '../runner/sweep.ts';
 import { loadScenarios } from '../scenario/registry.ts';
@@ -70,5 +70,3 @@ export async function coverageCommand(dir: string | undefined, o: Record<string,
   else process.stdout.write(`${coverageText(cov).join('\n')}\n`);
   process.exitCode = 0;
 }
-
-export { ResultsError };
