@@ -129,6 +129,35 @@ export default [
     durationMs: 4_000,
   }),
   electionScenario({
+    name: 'election-lock-leader-paused',
+    description: 'Lock mode: the lock holder freezes (keeping its lock) while flushing; a follower hears no heartbeat and steals the lock; on resume the old holder is fenced and steps down.',
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lock',
+    startAtMs: aFirst,
+    workload: (ctx) => {
+      steadyWrites(ctx, three, 200, 6_000, 20);
+      ctx.at(1_500, () => {
+        for (let k = 0; k < 24; k++) writeAt(ctx, 'A');
+      });
+    },
+    faults: { events: [{ kind: 'pause', atMs: 1_500.2, node: 'A', durationMs: 3_000 }] },
+    durationMs: 7_000,
+  }),
+  electionScenario({
+    name: 'election-store-down',
+    description: 'The shared store fails every commit for 12 s, longer than the write deadline: no lease can be renewed or taken, writes end with an error (never hang), and a leader is back once the store heals.',
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => steadyWrites(ctx, three, 200, 16_000, 100),
+    faults: {
+      events: three.map((node) => ({ kind: 'diskError' as const, atMs: 2_000, node, area: 'kv' as const, op: 'commit', code: 'EIO' as const, probability: 1, durationMs: 12_000 })),
+    },
+    durationMs: 17_000,
+  }),
+  electionScenario({
     name: 'election-clock-jump-back',
     description: "The leader's wall clock jumps back 5 s while tabs run with skewed and drifting clocks; leases on the monotonic clock are unaffected.",
     suites: ['smoke', 'ci', 'default'],

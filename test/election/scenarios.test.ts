@@ -7,6 +7,7 @@ import { loadScenarios } from '../../src/scenario/registry.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { ELECTION_VARIANTS } from '../../src/impl/election/variants.ts';
+import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
 import { mergeCoverage, type ModelCoverage } from '../../src/model/monitor.ts';
 import { modelGraph } from '../../src/model/graph.ts';
 import { tabElectionMachine } from '../../src/model/election/machine.ts';
@@ -22,6 +23,7 @@ function scenario(name: string): Scenario {
 
 const SEEDS = [1, 2, 3];
 let coverage: ModelCoverage | null = null;
+const probes = new Map<string, number>();
 
 describe('election scenarios pass', () => {
   it.each(election.map((s) => [s.name, s] as const))('%s', async (_name, s) => {
@@ -30,6 +32,7 @@ describe('election scenarios pass', () => {
       expect(r.failure, `${s.name} seed ${seed}: ${r.failure?.message ?? ''}\n${r.replay}`).toBeNull();
       expect(r.coverage[0]?.states.leader ?? 0).toBeGreaterThan(0);
       coverage = coverage === null ? r.coverage[0]! : mergeCoverage(coverage, r.coverage[0]!);
+      for (const [name, n] of Object.entries(r.probes)) probes.set(name, (probes.get(name) ?? 0) + n);
     }
   });
 
@@ -40,6 +43,10 @@ describe('election scenarios pass', () => {
     expect(g.states.filter((st) => coverage!.states[st] === undefined)).toEqual([]);
     // Not reached by design: SEEN while fencing or leading needs two leaders' announcements to cross.
     expect(g.transitions.filter((t) => !taken.includes(t)).sort()).toEqual(['fencing|SEEN|fencing', 'leader|SEEN|leader']);
+  });
+
+  it('the smoke scenarios reach every election probe', () => {
+    expect(ELECTION_PROBES.filter((p) => (probes.get(p) ?? 0) === 0)).toEqual([]);
   });
 
   it('a run is a pure function of the seed (same trace hash twice)', async () => {

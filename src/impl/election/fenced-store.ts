@@ -125,6 +125,7 @@ export class KvFencedStore implements FencedStore {
       throw new FencedError(w.epoch, d.fence);
     }
     if (d.dedup !== null) {
+      this.trace.probe('election.store-dedup');
       this.trace.emit(FENCED_TRACE.dedup, { reqId: w.reqId, pos: d.seq });
       this.reportApplied(d.dedup, w.reqId);
       return { seq: d.seq, dedup: true };

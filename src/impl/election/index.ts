@@ -8,3 +8,4 @@ export { makeReporter } from './report.ts';
 export { SingleWriter, WriteError, REQUEST_CHANNEL, REPLY_CHANNEL, type WriteResult, type WriteErrorCode } from './writer.ts';
 export { startElectionTab, defaultElectionFactory, type ElectionTabHandle } from './tab.ts';
 export { ELECTION_VARIANTS, type ElectionVariant } from './variants.ts';
+export { ELECTION_PROBES } from './probes.ts';

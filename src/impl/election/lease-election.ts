@@ -204,6 +204,7 @@ export class LeaseElection implements Election {
       epoch = 0;
     }
     if (epoch === 0 || this.closed) {
+      if (epoch === 0) this.deps.report.probe('election.lease-race-lost');
       this.deps.report.lost(epoch === 0 ? 'taken-or-failed' : 'closed');
       this.current = this.closed ? 'closed' : 'follower';
       return;
@@ -224,6 +225,7 @@ export class LeaseElection implements Election {
       return;
     }
     if (this.closed || !this.leaseValid()) {
+      this.deps.report.probe('election.lease-ran-out-while-fencing');
       await this.stepDown(this.closed ? 'closing' : 'lease-expired', true);
       return;
     }
@@ -264,6 +266,7 @@ export class LeaseElection implements Election {
     if (this.current !== 'leader' && !(acquiring && this.current === 'candidate')) return;
     const epoch = this.myEpoch;
     this.current = 'stepping-down';
+    if (reason === 'lease-expired') this.deps.report.probe('election.lease-expired');
     this.deps.report.stepDown(epoch, reason);
     this.emit({ type: 'follower', reason });
     await this.deps.drained();

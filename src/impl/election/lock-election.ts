@@ -209,6 +209,7 @@ export class LockElection implements Election {
     if (this.myEpoch !== 0 || this.holdingGen !== 0) return; // never steal from ourselves
     const silentMs = this.deps.clock.monotonic() - this.lastLeaderMono;
     if (silentMs < leaseTakeoverMs(this.s) + this.jitterMs) return;
+    this.deps.report.probe('election.lock-steal-silent-leader');
     this.lastLeaderMono = this.deps.clock.monotonic();
     this.request(true);
   }

@@ -21,6 +21,7 @@ export function makeReporter(trace: Tracer): ElectionReporter {
     renewed: (epoch, validMs) => trace.emit('election.renewed', { epoch, validMs: round(validMs) }),
     stepDown: (epoch, reason) => trace.emit('election.stepdown', { epoch, reason }),
     follower: (reason) => trace.emit('election.follower', { reason }),
+    probe: (name) => trace.probe(name),
     seen: (holder, epoch) => {
       const key = `${holder}@${epoch}`;
       if (key === lastSeen) return;

@@ -42,6 +42,8 @@ export interface ElectionReporter {
   follower(reason: string): void;
   /** Another tab is seen as leader (announcement or store record). */
   seen(holder: string, epoch: number): void;
+  /** Marks that a named rare path was reached (a "sometimes" assertion the runner counts). */
+  probe(name: string): void;
 }
 
 /** What an election implementation receives. */

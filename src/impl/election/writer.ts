@@ -197,6 +197,7 @@ export class SingleWriter {
   /** The deadline passed: ETIMEDOUT, definite only when no attempt can still be applied. */
   private expire(p: Pending): void {
     if (p.done) return;
+    this.d.trace.probe('election.write-deadline');
     const definite = !p.maybeApplied && !p.applying;
     const code = definite && p.lastCode !== null ? p.lastCode : 'ETIMEDOUT';
     this.fail(p, new WriteError(code, definite, `write ${p.id} got no result within ${this.d.settings.writeDeadlineMs} ms`));
@@ -226,7 +227,10 @@ export class SingleWriter {
     if (p.reqId !== null) {
       const found = await this.d.store.lookup(p.reqId).catch(() => null);
       if (p.done) return;
-      if (found !== null) return this.succeed(p, found);
+      if (found !== null) {
+        this.d.trace.probe('election.forward-found-applied');
+        return this.succeed(p, found);
+      }
     }
     this.dispatch(p);
   }
@@ -320,6 +324,7 @@ export class SingleWriter {
         item.done({ kind: 'ok', seq: r.seq, dedup: r.dedup });
       } catch (e) {
         if (e instanceof FencedError) {
+          this.d.trace.probe('election.flush-fenced');
           fenced = true;
           this.d.election.fenced(epoch);
           item.done({ kind: 'failed', code: 'EFENCED' });
