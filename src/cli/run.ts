@@ -27,7 +27,15 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
   const json = o.json === true;
   const planned = sweepJobs(req.scenarios.map((s) => s.name), req.from, req.to, req.shard).length;
   const progress = json ? null : new Progress(planned);
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+    process.stderr.write('\nsyncbench: interrupted: finishing runs in flight and writing partial results (Ctrl-C again to quit now)\n');
+  };
+  process.on('SIGINT', onSigint);
   const outcome = await runSweep({
+    signal: abort.signal,
     targets: targets.length > 0 ? targets : ['default'],
     scenarios: req.scenarios,
     from: req.from,
@@ -42,6 +50,7 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
       progress?.tick(r.verdict !== 'pass');
     },
   });
+  process.off('SIGINT', onSigint);
   progress?.finish();
   if (!json) process.stdout.write(`${summaryText(outcome.file, outcome.wallMs).map(colour).join('\n')}\n`);
   if (o.report !== false) {
@@ -49,6 +58,11 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
     const scenarios = new Map(req.scenarios.map((s) => [s.name, s]));
     const written = await writeReport(reportDir, outcome.file, { scenarios, wallMs: outcome.wallMs });
     if (!json) process.stdout.write(`report: ${written.index} (results.json, coverage.json, junit.xml)\n`);
+  }
+  if (abort.signal.aborted) {
+    process.stderr.write(`syncbench: interrupted after ${outcome.file.runs.length} of ${planned} runs (results marked partial)\n`);
+    process.exitCode = 130;
+    return;
   }
   process.exitCode = exitCodeOfRuns(outcome.file.runs);
 }

@@ -45,6 +45,8 @@ export interface PoolOptions {
   variant?: string;
   /** Stop handing out jobs after the first failed run. */
   failFast?: boolean;
+  /** Stops handing out jobs when aborted (runs in flight finish and are reported). */
+  signal?: AbortSignal;
   /** Folder the workers load scenarios from (must hold the scenarios named by the jobs). */
   scenariosDir?: string;
   /** Use worker threads even for one worker (benchmarks comparing 1 and N threads). */
@@ -123,7 +125,7 @@ async function runInProcess(jobs: readonly Job[], scenarios: ReadonlyMap<string,
     }
     done++;
     o.onResult?.(r);
-    if (o.failFast === true && r.verdict !== 'pass') break;
+    if ((o.failFast === true && r.verdict !== 'pass') || o.signal?.aborted === true) break;
   }
   return done;
 }
@@ -190,7 +192,7 @@ class ThreadPool {
   }
 
   private dispatch(w: Worker): void {
-    if (this.stopping || this.next >= this.jobs.length) {
+    if (this.stopping || this.o.signal?.aborted === true || this.next >= this.jobs.length) {
       this.retire(w);
       return;
     }

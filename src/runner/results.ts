@@ -63,6 +63,8 @@ export interface SweepMeta {
   variant: string;
   /** Shards this file covers, e.g. ['1/4', '3/4']; ['1/1'] for an unsharded sweep. */
   shards: string[];
+  /** Set when the sweep was interrupted before every planned run finished. */
+  partial?: boolean;
 }
 
 /** The whole results file. */
@@ -217,6 +219,7 @@ export function mergeResults(files: readonly { file: ResultsFile; where: string 
   for (const { file, where } of files) {
     for (const t of file.meta.targets) if (!meta.targets.includes(t)) meta.targets.push(t);
     for (const s of file.meta.shards) if (!meta.shards.includes(s)) meta.shards.push(s);
+    if (file.meta.partial === true) meta.partial = true;
     meta.from = Math.min(meta.from, file.meta.from);
     meta.to = Math.max(meta.to, file.meta.to);
     if (file.meta.variant !== meta.variant) meta.variant = meta.variant === '' ? file.meta.variant : `${meta.variant},${file.meta.variant}`;

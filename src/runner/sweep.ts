@@ -20,6 +20,8 @@ export interface SweepOptions {
   variant?: string;
   workers?: number;
   failFast?: boolean;
+  /** Aborting stops the sweep early; the outcome then holds the runs finished so far. */
+  signal?: AbortSignal;
   /** Use worker threads even for one worker. */
   forceThreads?: boolean;
   /** Folder the worker threads load scenarios from. */
@@ -48,6 +50,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     workers: o.workers,
     variant,
     failFast: o.failFast,
+    signal: o.signal,
     scenariosDir: o.scenariosDir,
     forceThreads: o.forceThreads,
     onResult: (r) => {
@@ -56,6 +59,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     },
   });
   sortRuns(file);
+  if (o.signal?.aborted === true && file.runs.length < jobs.length) file.meta.partial = true;
   return { file, planned: jobs.length, wallMs: performance.now() - started };
 }
 

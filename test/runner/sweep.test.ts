@@ -54,3 +54,24 @@ describe('runSweep', () => {
     expect(out.file.models.ticker!.initial).toBe('idle');
   });
 });
+
+describe('interrupting a sweep', () => {
+  it('an abort stops handing out jobs; the outcome holds the finished runs and is marked partial', async () => {
+    const all = await fixtures();
+    const abort = new AbortController();
+    let n = 0;
+    const out = await runSweep({
+      targets: ['fixture-ticker'],
+      scenarios: [all.get('fixture-ticker')!],
+      from: 0,
+      to: 99,
+      workers: 1,
+      signal: abort.signal,
+      onResult: () => {
+        if (++n === 5) abort.abort();
+      },
+    });
+    expect(out.file.runs).toHaveLength(5);
+    expect(out.file.meta.partial).toBe(true);
+  });
+});
