@@ -14,7 +14,7 @@
  */
 import { installFaults } from '../faults/inject.ts';
 import { appliedFaultKind } from '../faults/schema.ts';
-import { formatPlan, type FaultPlan } from '../faults/plan.ts';
+import type { FaultPlan } from '../faults/plan.ts';
 import { formatSwarmSummary, swarmPlan } from '../faults/swarm.ts';
 import { ModelMonitor } from '../model/monitor.ts';
 import { Simulation } from '../sim/simulation.ts';
@@ -203,4 +203,3 @@ function makeContext(sim: Simulation, seed: number, variant: string, workloadSca
   };
 }
 
-export { formatPlan };
