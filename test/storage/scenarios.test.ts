@@ -3,6 +3,7 @@
  * where the scenario says it does (a trigger that drifted to another operation would test nothing).
  */
 import { describe, expect, it } from 'vitest';
+import { mergeCoverage, type ModelCoverage } from '../../src/model/monitor.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import crashPoints from '../../scenarios/storage/crash-points.ts';
 import media from '../../scenarios/storage/media-faults.ts';
@@ -38,6 +39,17 @@ const REACHES: Record<string, string[]> = {
   'storage-fencing-two-tabs-kv': ['store.commit.refused', 'store.closed'],
 };
 
+/** Recovery-model coverage merged over every run of this file (checked by the last test). */
+const coverage: ModelCoverage = { model: 'recovery', states: {}, transitions: {}, stateFaults: {} };
+const addCoverage = (cs: ModelCoverage[]): void => cs.filter((c) => c.model === 'recovery').forEach((c) => mergeCoverage(coverage, c));
+
+/** States of the recovery model the smoke scenarios must reach (the commit lifecycle and every recovery decision). */
+const MUST_REACH = [
+  'idle', 'dirty', 'writing', 'synced', 'markerWriting', 'committed', 'uncertain', 'fenced', 'closed',
+  'crashed.uncommitted', 'crashed.unknown', 'crashed.committed',
+  'recovering.unknown', 'recovering.uncommitted', 'recovering.committed', 'recovering.finalized', 'recovering.rolledBack',
+];
+
 describe('storage scenarios pass on the real implementation', () => {
   for (const s of [...crashPoints, ...media, ...fencing]) {
     it(s.name, async () => {
@@ -45,6 +57,7 @@ describe('storage scenarios pass on the real implementation', () => {
         const records: { kind: string; data: Record<string, unknown> }[] = [];
         const r = await runScenario(s, seed, { traceSink: (l) => records.push(JSON.parse(l) as (typeof records)[number]) });
         expect(r.failure, `${s.name} seed ${seed}: ${r.failure?.message}`).toBeNull();
+        addCoverage(r.coverage);
         const faults = records.filter((x) => /^fault\.(crash|tornWrite|diskError)$/.test(x.kind)).map((x) => `${x.kind} ${String(x.data.target)}`);
         const want = LANDS[s.name] ?? [];
         expect(faults.length, `seed ${seed}: ${faults.join('; ')}`).toBeGreaterThanOrEqual(want.length);
@@ -58,7 +71,12 @@ describe('storage scenarios pass on the real implementation', () => {
       for (let seed = 1; seed <= 10; seed++) {
         const r = await runScenario(s, seed);
         expect(r.failure, `${s.name} seed ${seed}: ${r.failure?.message}\n${r.replay}`).toBeNull();
+        addCoverage(r.coverage);
       }
     });
   }
+  it('together they reach every state of the commit lifecycle and every recovery decision', () => {
+    const missing = MUST_REACH.filter((st) => (coverage.states[st] ?? 0) === 0);
+    expect(missing).toEqual([]);
+  });
 });

@@ -20,15 +20,13 @@
  * A crash before 4 completes leaves commit N-1 (recovery rolls the pending commit back); after it, commit N
  * (recovery finalizes it).
  */
-import type { Disk } from '../env.ts';
+import { EnvError, type Disk } from '../env.ts';
 import type { Backend, BlockEntry, CommitBatch, CommitHooks, DurableState } from './backend.ts';
 import { blockName, parseBlockName } from './backend.ts';
 import { FencedError, StoreError } from './errors.ts';
 import type { Marker, StoreMeta } from './format.ts';
 import { frame, markerFromJson, metaFromJson, metaToJson, unframe } from './format.ts';
-
-/** Reads of a metadata document before its frame counts as invalid. */
-const DOC_READ_ATTEMPTS = 3;
+import { STABLE_READ_ATTEMPTS, stableRead } from './stable-read.ts';
 
 /** Weakenings of the file protocol (variants; all false in the real implementation). */
 export interface FileBackendFlags {
@@ -60,15 +58,20 @@ export class FileBackend implements Backend {
   }
 
   /**
-   * Reads a framed document. A frame that fails its check is read again (a bit flipped on the way is not a
-   * torn document) up to DOC_READ_ATTEMPTS times before it counts as invalid.
+   * Reads a framed document. A frame that fails its check is read again: only the same failing bytes
+   * twice make it invalid (torn or rotten); reads that keep changing (bits flipped on the way) throw EIO
+   * rather than let recovery decide on a misread marker or metadata.
    */
   private async readDoc(name: string): Promise<{ exists: boolean; doc: unknown }> {
-    if ((await this.disk.stat(this.p(name))) === null) return { exists: false, doc: null };
-    for (let attempt = 1; ; attempt++) {
-      const doc = unframe(await this.disk.readFile(this.p(name)));
-      if (doc !== null || attempt >= DOC_READ_ATTEMPTS) return { exists: true, doc };
-    }
+    const path = this.p(name);
+    const r = await stableRead(
+      () => readIfExists(this.disk, path),
+      (bytes) => unframe(bytes) ?? undefined,
+    );
+    if (r.kind === 'missing') return { exists: false, doc: null };
+    if (r.kind === 'ok') return { exists: true, doc: r.value };
+    if (r.kind === 'bad') return { exists: true, doc: null };
+    throw new EnvError('EIO', `${path}: ${STABLE_READ_ATTEMPTS} reads gave different bytes, none valid`);
   }
 
   /** Writes `bytes` to `name` through a temporary and an atomic rename, durably. */
@@ -142,12 +145,7 @@ export class FileBackend implements Backend {
   }
 
   async readBlock(id: number, v: number): Promise<Uint8Array | null> {
-    try {
-      return await this.disk.readFile(`${this.blocksDir}/${blockName(id, v)}`);
-    } catch (e) {
-      if (isNoEntry(e)) return null;
-      throw e;
-    }
+    return readIfExists(this.disk, `${this.blocksDir}/${blockName(id, v)}`);
   }
 
   /**
@@ -201,6 +199,16 @@ export class FileBackend implements Backend {
     for (const g of batch.garbage) await unlinkIfExists(this.disk, `${this.blocksDir}/${blockName(g.id, g.v)}`);
     await this.fsyncDir(this.blocksDir);
     await this.fsyncDir(this.root);
+  }
+}
+
+/** The file's bytes, or null when it does not exist. */
+async function readIfExists(disk: Disk, path: string): Promise<Uint8Array | null> {
+  try {
+    return await disk.readFile(path);
+  } catch (e) {
+    if (isNoEntry(e)) return null;
+    throw e;
   }
 }
 

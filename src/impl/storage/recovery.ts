@@ -8,9 +8,10 @@
  * 3. Reconcile block entries against the metadata: delete every entry that is not the current or previous
  *    version of an allocated block (strays: rolled-back writes, deallocated blocks, unknown names) and every
  *    entry whose size is not the block size. A block whose entry is missing stays missing (reported).
- * 4. Verify every committed block's checksum (re-reading a few times: a bit flipped on the way is not rot).
- *    Mode 'report': the block is marked corrupt (reads fail with ECHECKSUM). Mode 'repair': roll the block
- *    back to its previous version when that still exists and verifies, else mark it corrupt.
+ * 4. Verify every committed block's checksum. Only persistent damage counts (the same wrong bytes read
+ *    twice, see stable-read.ts); flaky reads give no verdict and change nothing. Mode 'report': a damaged
+ *    block is marked corrupt (reads fail with ECHECKSUM). Mode 'repair': roll it back to its previous
+ *    version when that still exists and verifies, else mark it corrupt.
  * 5. Make every change durable: rewritten metadata is fsynced as it is written, and recovery ends by
  *    fsyncing the directories even when it deleted nothing itself (an earlier recovery that failed midway
  *    may have left visible but not yet durable deletions).
@@ -25,6 +26,7 @@ import { checksum } from './checksum.ts';
 import { errorCode, StoreError } from './errors.ts';
 import type { StoreMeta } from './format.ts';
 import { cloneMeta, emptyMeta, stateDigest } from './format.ts';
+import { stableRead, type StableRead } from './stable-read.ts';
 
 /** How recovery treats blocks whose checksum fails. */
 export type CorruptionMode = 'report' | 'repair';
@@ -53,8 +55,6 @@ export interface RecoveryResult {
   repaired: number[];
 }
 
-/** Attempts to read a block before declaring it corrupt (transient read flips are not rot). */
-const VERIFY_ATTEMPTS = 3;
 
 /** Runs recovery on `backend`; traces each decision. */
 export async function recover(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult> {
@@ -106,9 +106,11 @@ async function resolvePending(
     meta = pending;
     outcome = 'finalized';
     trace.emit('store.recover.finalize', { commit: pending.commit, marker: markerCommit });
+    trace.probe('storage.recover.finalized');
   } else if ((pending !== null && pending.commit > meta.commit) || state.pendingTorn) {
     outcome = 'rolled-back';
     trace.emit('store.recover.rollback', { commit: pending?.commit ?? -1, marker: markerCommit, torn: state.pendingTorn });
+    trace.probe(state.pendingTorn ? 'storage.recover.rolled-back-torn' : 'storage.recover.rolled-back');
   } else if (markerCommit > meta.commit) {
     throw new StoreError('ECORRUPT', `marker is at commit ${markerCommit} but neither committed nor pending metadata reaches it (metadata at ${meta.commit})`);
   }
@@ -135,6 +137,7 @@ async function reconcile(backend: Backend, meta: StoreMeta, blockSize: number, t
   if (doomed.length > 0) {
     await backend.deleteBlocks(doomed);
     trace.emit('store.recover.strays', { deleted: doomed.length, first: doomed[0] });
+    trace.probe('storage.recover.strays-deleted');
   }
   return doomed.length;
 }
@@ -145,13 +148,11 @@ function isKept(e: BlockEntry, meta: StoreMeta, blockSize: number): boolean {
   return b !== undefined && keptVersions(b).includes(e.key.v);
 }
 
-async function readVerified(backend: Backend, id: number, v: number, sum: number, options: RecoveryOptions): Promise<boolean> {
-  for (let attempt = 0; attempt < VERIFY_ATTEMPTS; attempt++) {
-    const data = await backend.readBlock(id, v);
-    if (data === null) return false;
-    if (data.length === options.blockSize && checksum(options.algorithm, data) === sum) return true;
-  }
-  return false;
+/** 'ok', 'missing', 'bad' (persistently wrong) or 'unstable' (flaky reads, no verdict): see stable-read.ts. */
+async function verifyVersion(backend: Backend, id: number, v: number, sum: number, options: RecoveryOptions): Promise<StableRead<true>['kind']> {
+  const check = (data: Uint8Array): true | undefined =>
+    data.length === options.blockSize && checksum(options.algorithm, data) === sum ? true : undefined;
+  return (await stableRead(() => backend.readBlock(id, v), check)).kind;
 }
 
 async function verifyBlocks(
@@ -165,18 +166,27 @@ async function verifyBlocks(
   const repaired: number[] = [];
   for (const id of [...meta.blocks.keys()].sort((a, b) => a - b)) {
     const b = meta.blocks.get(id)!;
-    if (await readVerified(backend, id, b.v, b.sum, options)) continue;
+    const verdict = await verifyVersion(backend, id, b.v, b.sum, options);
+    if (verdict === 'ok') continue;
+    if (verdict === 'unstable') {
+      // Flaky reads, no verdict: acting on them could destroy committed data. Reads verify on their own.
+      trace.emit('store.recover.unstable', { id, v: b.v });
+      trace.probe('storage.recover.unstable-read');
+      continue;
+    }
     const prev = b.prev;
-    if (options.corruption === 'repair' && prev !== null && (await readVerified(backend, id, prev.v, prev.sum, options))) {
+    if (options.corruption === 'repair' && prev !== null && (await verifyVersion(backend, id, prev.v, prev.sum, options)) === 'ok') {
       if (out === meta) out = cloneMeta(meta);
       out.blocks.set(id, { ...prev, prev: null });
       repaired.push(id);
       trace.emit('store.recover.repair', { id, from: b.v, to: prev.v });
+      trace.probe('storage.recover.repaired');
       await backend.deleteBlocks([blockName(id, b.v)]);
       continue;
     }
     corrupt.push(id);
     trace.emit('store.recover.corrupt', { id, v: b.v, mode: options.corruption });
+    trace.probe('storage.recover.corrupt');
   }
   return { meta: out, corrupt, repaired };
 }

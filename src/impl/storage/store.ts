@@ -215,6 +215,7 @@ export class BlockStore {
       if (!verify || (data.length === this.config.blockSize && checksum(this.config.algorithm, data) === b.sum)) return data;
       this.counters.checksumFailures++;
       this.env.trace.emit('store.checksum.fail', { id, v: b.v, attempt });
+      this.env.trace.probe('storage.read.checksum-mismatch');
     }
     throw new StoreError('ECHECKSUM', `block ${id} v${b.v} failed its checksum twice`);
   }
@@ -374,12 +375,16 @@ export class BlockStore {
       for (const d of this.dirty.values()) this.dirtyBytes -= d.data?.length ?? 0;
       this.dirty.clear();
       this.env.trace.emit('store.commit.refused', { commit: n, code, durableEpoch: e instanceof FencedError ? e.highestEpoch : -1 });
+      this.env.trace.probe('storage.commit.refused');
     } else {
       for (const [id, d] of entries) {
         if (this.dirty.has(id)) this.dirtyBytes -= d.data?.length ?? 0;
         else this.dirty.set(id, d);
       }
-      if (stage === 'marker') this.uncertain = { commit: n, entries };
+      if (stage === 'marker') {
+        this.uncertain = { commit: n, entries };
+        this.env.trace.probe('storage.commit.marker-uncertain');
+      }
       this.env.trace.emit('store.commit.failed', { commit: n, code, stage });
     }
     this.notify({ type: 'sync-failure', commit: n, code });
@@ -395,6 +400,7 @@ export class BlockStore {
       await this.backend.finalize(batch);
     } catch (e) {
       this.env.trace.emit('store.commit.finalize-failed', { commit: batch.next.commit, code: errorCode(e) });
+      this.env.trace.probe('storage.commit.finalize-failed');
       throw e;
     }
     this.unfinalized = null;
