@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockStore, FencedError, StoreError, crc32, fastHash } from '../../src/impl/storage/index.ts';
+import { stableRead } from '../../src/impl/storage/stable-read.ts';
 import { fakeEnv } from './_fake-env.ts';
 
 const BS = 64;
@@ -196,5 +197,33 @@ describe('block store (file backend): recovery and faults', () => {
     expect(s.stat(1)!.version).toBe(1); // commit 1 took effect; block 1 was not written again
     expect(s.stat(2)!.version).toBe(2);
     expect(env.records.map((r) => r.kind)).toContain('store.recover.finalize');
+  });
+});
+
+describe('stable reads tell rot from flaky reads', () => {
+  const reader = (seq: (Uint8Array | null)[]) => {
+    let i = 0;
+    return async (): Promise<Uint8Array | null> => seq[Math.min(i++, seq.length - 1)]!;
+  };
+  const good = block(1);
+  const check = (b: Uint8Array): true | undefined => (b[0] === 1 && b[5] === 1 ? true : undefined);
+  const flipped = (at: number): Uint8Array => {
+    const b = good.slice();
+    b[at]! ^= 1;
+    return b;
+  };
+
+  it('accepts a good read after flipped ones', async () => {
+    expect((await stableRead(reader([flipped(0), flipped(5), good]), check)).kind).toBe('ok');
+  });
+  it('calls the same failing bytes twice persistent damage', async () => {
+    expect((await stableRead(reader([flipped(0), flipped(5), flipped(0)]), check)).kind).toBe('bad');
+  });
+  it('gives no verdict when every read differs and none verifies', async () => {
+    const flaky = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? flipped(0) : flipped(5)).map((x, k) => (k === 9 ? i : x)));
+    expect((await stableRead(reader(flaky), check)).kind).toBe('unstable');
+  });
+  it('reports a missing item', async () => {
+    expect((await stableRead(reader([null]), check)).kind).toBe('missing');
   });
 });
