@@ -17,7 +17,8 @@
  * (a) Exhaustive: every boundary under each persistence profile; for 'strict' the only outcome, for
  *     'ordered' every prefix of the pending operations, for 'weak' every combination of allowed outcomes
  *     when there are at most `weakExhaustiveMax`, else `weakSamples` seeded combinations.
- * (b) Randomized: each seed picks a boundary, and the disk draws the outcomes from its own seeded stream.
+ * (b) Randomized: each seed picks a boundary, and the disk draws the outcomes from its own seeded stream;
+ *     half the seeds also cut the power again during the recovery that follows (recovery idempotence).
  *
  * Tooling, not a model: it imports the simulator, the implementation and the checks.
  */
@@ -68,6 +69,8 @@ export interface CrashExploreResult {
   trials: number;
   /** Boundaries whose weak combinations were sampled instead of enumerated. */
   sampledBoundaries: number;
+  /** Power losses applied over all trials (more than trials when recoveries were cut too). */
+  powerLosses: number;
   failures: CrashTrialFailure[];
   wallMs: number;
 }
@@ -111,10 +114,13 @@ interface Cut {
   choose: OutcomeChooser | null;
   /** Receives the pending operations at the cut (before they are resolved). */
   onPending?: (ops: readonly PendingOp[]) => void;
+  /** Cut the power again before the n-th disk operation after the restart (a crash during recovery). */
+  recoveryCrashAt?: number;
 }
 
 interface TrialOutcome {
   failure: Failure | null;
+  powerLosses: number;
   /** Completion times of the target commit's disk operations (counting run only). */
   opTimes: number[];
 }
@@ -189,7 +195,7 @@ async function trial(o: Resolved, cut: Cut | null): Promise<TrialOutcome> {
   await sim.run({ untilUs: 400_000, maxEvents: 1_000_000 });
   if (sim.failure === null) await secondRecovery(sim, fail, store);
   if (sim.failure === null) await readBack(sim, oracle, store, o);
-  return { failure: sim.failure, opTimes };
+  return { failure: sim.failure, opTimes, powerLosses: sim.device(DEVICE).disk.counters().powerLosses };
 }
 
 function range(from: number, to: number): number[] {
@@ -200,12 +206,24 @@ function range(from: number, to: number): number[] {
 
 function scheduleCut(sim: Simulation, cut: Cut): void {
   const disk = sim.device(DEVICE).disk;
+  let opsAfterRestart = -1; // counting starts at the restart
   sim.scheduler.at(cut.atUs, () => {
     if (sim.node(NODE).status === 'down') return;
     cut.onPending?.(disk.pendingOps());
     if (cut.choose === null) sim.powerLoss(DEVICE);
     else disk.powerLossWith(cut.choose);
+    sim.scheduler.after(1_000, () => {
+      opsAfterRestart = 0;
+      sim.start(NODE);
+    });
+  });
+  if (cut.recoveryCrashAt === undefined) return;
+  const nth = cut.recoveryCrashAt;
+  sim.addInterceptor((op) => {
+    if (opsAfterRestart < 0 || op.area !== 'disk' || op.node !== NODE || ++opsAfterRestart !== nth) return null;
+    opsAfterRestart = -1;
     sim.scheduler.after(1_000, () => sim.start(NODE));
+    return { type: 'crash', when: 'before' };
   });
 }
 
@@ -287,7 +305,7 @@ export async function exploreCommitCrashes(options: CrashExploreOptions): Promis
   const times = counted.opTimes;
   const cutTimes = [...times, (times[times.length - 1] ?? 0) + 1];
   const rng = new Rng(o.seed, 'explore/weak');
-  const result: CrashExploreResult = { profile: o.profile, boundaries: cutTimes.length, trials: 1, sampledBoundaries: 0, failures: [], wallMs: 0 };
+  const result: CrashExploreResult = { profile: o.profile, boundaries: cutTimes.length, trials: 1, sampledBoundaries: 0, powerLosses: 0, failures: [], wallMs: 0 };
   if (record(result, -1, [], counted.failure)) {
     result.wallMs = performance.now() - started;
     return result;
@@ -298,6 +316,7 @@ export async function exploreCommitCrashes(options: CrashExploreOptions): Promis
     let pending: readonly PendingOp[] = [];
     const probe = await trial(o, { atUs: cutTimes[b]!, choose: () => 'lose', onPending: (ops) => (pending = ops) });
     result.trials++;
+    result.powerLosses += probe.powerLosses;
     if (record(result, b, pending.map(() => 'lose'), probe.failure) && o.stopAtFirstFailure) break;
     const { lists, sampled } = outcomeLists(o, pending, rng, (op) => allowedDisk.allowedOutcomes(op));
     if (sampled) result.sampledBoundaries++;
@@ -305,6 +324,7 @@ export async function exploreCommitCrashes(options: CrashExploreOptions): Promis
     for (const list of lists) {
       const t = await trial(o, { atUs: cutTimes[b]!, choose: (_op, i) => list[i]! });
       result.trials++;
+      result.powerLosses += t.powerLosses;
       if (record(result, b, list, t.failure) && o.stopAtFirstFailure) {
         stop = true;
         break;
@@ -322,11 +342,14 @@ function record(result: CrashExploreResult, boundary: number, outcomes: PendingO
   return true;
 }
 
-/** (b) Randomized exploration: each seed picks a crash point of the commit; the disk draws the outcomes. */
+/**
+ * (b) Randomized exploration: each seed picks a crash point of the commit (and, for half the seeds, a second
+ * one during the recovery that follows); the disk draws the outcomes.
+ */
 export async function randomCommitCrashes(options: Omit<CrashExploreOptions, 'seed'>, seeds: readonly number[]): Promise<CrashExploreResult> {
   const o = resolve({ ...options, seed: 1 });
   const started = performance.now();
-  const result: CrashExploreResult = { profile: o.profile, boundaries: 0, trials: 0, sampledBoundaries: 0, failures: [], wallMs: 0 };
+  const result: CrashExploreResult = { profile: o.profile, boundaries: 0, trials: 0, sampledBoundaries: 0, powerLosses: 0, failures: [], wallMs: 0 };
   for (const seed of seeds) {
     const os = { ...o, seed };
     const counted = await trial(os, null);
@@ -337,9 +360,13 @@ export async function randomCommitCrashes(options: Omit<CrashExploreOptions, 'se
     }
     const times = [...counted.opTimes, (counted.opTimes[counted.opTimes.length - 1] ?? 0) + 1];
     result.boundaries = Math.max(result.boundaries, times.length);
-    const b = new Rng(seed, 'explore/point').int(times.length);
-    const t = await trial(os, { atUs: times[b]!, choose: null });
+    const pick = new Rng(seed, 'explore/point');
+    const b = pick.int(times.length);
+    // Half the seeds also cut the power during the recovery that follows (at one of its first 24 operations).
+    const recoveryCrashAt = pick.chance(0.5) ? 1 + pick.int(24) : undefined;
+    const t = await trial(os, { atUs: times[b]!, choose: null, recoveryCrashAt });
     result.trials++;
+    result.powerLosses += t.powerLosses;
     if (record(result, b, [], t.failure) && o.stopAtFirstFailure) break;
   }
   result.wallMs = performance.now() - started;

@@ -18,10 +18,11 @@ describe('crash-point exploration of a commit', () => {
     });
   }
 
-  it('randomized crash points and outcomes (weak), 20 seeds', async () => {
-    const r = await randomCommitCrashes({ profile: 'weak', ...small, stopAtFirstFailure: false }, Array.from({ length: 20 }, (_, i) => i + 1));
+  it('randomized crash points and outcomes (weak), 30 seeds, some also crashing during recovery', async () => {
+    const r = await randomCommitCrashes({ profile: 'weak', ...small, stopAtFirstFailure: false }, Array.from({ length: 30 }, (_, i) => i + 1));
     expect(r.failures).toEqual([]);
-    expect(r.trials).toBe(40);
+    expect(r.trials).toBe(60); // a counting run and a crash run per seed
+    expect(r.powerLosses).toBeGreaterThan(30); // recoveries were cut too
   });
 
   it('catches recovery that keeps pending metadata, by the model and by the invariants alone', async () => {
