@@ -28,7 +28,7 @@ function scripted(
   setup: StorageSetup,
   script: (ctx: ScenarioContext) => void,
   faults: FaultPlan,
-  suites = ['smoke', 'ci', 'default'],
+  suites = ['smoke', 'ci'],
 ): Scenario {
   return {
     name,
@@ -78,6 +78,7 @@ const mixedPresence = scripted(
   weak,
   twoCommits,
   { events: [crashAt('fsync', '/store/blocks/6.2')] },
+  ['smoke', 'ci', 'default'],
 );
 
 const afterSynced = scripted(
@@ -144,6 +145,7 @@ const duringRecovery = scripted(
     // Finalize renames pending.json to meta.json; recovery writes meta.tmp and renames it.
     events: [crashAt('rename', '/store/pending.json', 2), crashAt('rename', '/store/meta.tmp', 1)],
   },
+  ['smoke', 'ci', 'default'],
 );
 
 const kv: StorageSetup = { backend: 'kv', blockSize: 2048, blocks: 8 };

@@ -77,7 +77,7 @@ const outcome: Check = {
 const fencing = (backend: 'file' | 'kv'): Scenario => ({
   name: `storage-fencing-two-tabs-${backend}`,
   description: `Two tabs of one device share a store (${backend} backend): a commit from a stale epoch is refused with EFENCED and never becomes visible; close, drain-and-shutdown and reopen keep the newer epoch and its data.`,
-  suites: ['smoke', 'ci', 'default'],
+  suites: backend === 'file' ? ['smoke', 'ci', 'default'] : ['smoke', 'ci'],
   topology: { nodes: [{ id: 'A', device: 'D' }, { id: 'B', device: 'D', startAtMs: null }], devices: { D: { disk: { profile: 'weak' } } } },
   program: () => async (env) => {
     const store = await BlockStore.open(env, { backend, blockSize: BS, maxBlocks: 16 });

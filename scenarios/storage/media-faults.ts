@@ -21,11 +21,11 @@ import {
 const NODE = 'S';
 const nodes = [NODE];
 
-function scenario(name: string, description: string, setup: StorageSetup, script: (ctx: ScenarioContext) => void, faults: FaultPlan): Scenario {
+function scenario(name: string, description: string, setup: StorageSetup, script: (ctx: ScenarioContext) => void, faults: FaultPlan, inDefault = false): Scenario {
   return {
     name,
     description,
-    suites: ['smoke', 'ci', 'default'],
+    suites: inDefault ? ['smoke', 'ci', 'default'] : ['smoke', 'ci'],
     topology: storageTopology(nodes, setup),
     program: (_node, ctx) => storeProgram(setup, ctx),
     workload: (ctx) => {
@@ -71,6 +71,7 @@ const tornMarker = scenario(
   // writeFiles counted from the start: commit 1 writes 3 blocks, pending.json and marker.tmp (#1-5);
   // commit 2 writes 3 blocks and pending.json (#6-9): #10 is its marker.tmp.
   { events: [{ kind: 'tornWrite', atMs: 0, node: NODE, nth: 10 }] },
+  true,
 );
 
 const bitRot = scenario(
@@ -87,6 +88,7 @@ const bitRot = scenario(
       { kind: 'crash', atMs: 1_000, node: NODE, powerLoss: true, restartAfterMs: 50 },
     ],
   },
+  true,
 );
 
 const enospc = scenario(
