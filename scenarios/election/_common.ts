@@ -98,7 +98,11 @@ export function electionInvariants(leaseExclusive: boolean): Check {
   return {
     name: 'election-invariants',
     setup(ctx) {
-      const l = new ElectionLedger({ leaseExclusive, deviceOf: (id) => ctx.sim.node(id).deviceId });
+      const l = new ElectionLedger({
+        leaseExclusive,
+        deviceOf: (id) => ctx.sim.node(id).deviceId,
+        clockRate: (id) => 1 + ctx.sim.node(id).clock.driftPpm / 1e6, // the world's truth, not the tab's
+      });
       ledger = l;
       ctx.sim.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
       for (const kind of LEDGER_KINDS) {

@@ -158,6 +158,18 @@ export default [
     durationMs: 17_000,
   }),
   electionScenario({
+    name: 'election-clock-drift',
+    description: "Clocks drift within the assumed bound (leader 4% slow, followers up to 4% fast) and the leader freezes; the lease's drift margin keeps its trust ending before a follower takes over.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    clocks: { A: { driftPpm: -40_000 }, B: { driftPpm: 40_000 }, C: { driftPpm: 25_000 } },
+    workload: (ctx) => steadyWrites(ctx, three, 200, 5_000, 20),
+    faults: { events: [{ kind: 'pause', atMs: 1_500, node: 'A', durationMs: 2_000 }] },
+    durationMs: 6_000,
+  }),
+  electionScenario({
     name: 'election-clock-jump-back',
     description: "The leader's wall clock jumps back 5 s while tabs run with skewed and drifting clocks; leases on the monotonic clock are unaffected.",
     suites: ['smoke', 'ci', 'default'],

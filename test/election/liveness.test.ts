@@ -64,3 +64,27 @@ describe('election liveness checks', () => {
     expect(r.failure!.timeUs).toBeLessThan(20_000_000); // caught during chaos, not after healing
   });
 });
+
+describe('lease timing assumptions', () => {
+  it('without the drift margin, drifting clocks let a follower take over while the frozen leader still trusts its lease', async () => {
+    const three = ['A', 'B', 'C'];
+    const s = electionScenario({
+      name: 'election-drift-no-margin',
+      description: 'election-clock-drift with clockDriftMaxPpm 0 and no safety margin.',
+      suites: [],
+      tabs: three,
+      mode: 'lease',
+      startAtMs: { B: 100, C: 100 },
+      clocks: { A: { driftPpm: -40_000 }, B: { driftPpm: 40_000 }, C: { driftPpm: 25_000 } },
+      options: { clockDriftMaxPpm: 0, safetyMarginMs: 0, renewEveryMs: 50 },
+      workload: (ctx) => steadyWrites(ctx, three, 200, 5_000, 20),
+      faults: { events: [{ kind: 'pause', atMs: 1_500, node: 'A', durationMs: 2_000 }] },
+      durationMs: 6_000,
+    });
+    for (const seed of [1, 2, 3]) {
+      const r = await runScenario(s, seed);
+      expect(r.verdict, `seed ${seed}`).toBe('correctness');
+      expect(r.failure?.check).toBe('invariant:lease-exclusive');
+    }
+  });
+});

@@ -10,8 +10,9 @@
  * - invariant:exactly-once — a value is in the store's log at most once; a write acknowledged to its
  *   caller is in it exactly once; a write that failed with a definite error is not in it.
  * - invariant:lease-exclusive (lease mode only) — no tab acquires an epoch while another tab's lease is
- *   still good by that tab's own reckoning ('election.leader' / 'election.renewed' carry `validMs`, read
- *   with a 1% allowance for clock rate), and a tab never begins a leader write with epoch e once a higher
+ *   still good by that tab's own reckoning ('election.leader' / 'election.renewed' carry `validMs`,
+ *   converted to true time with the tab's clock rate when the world tells it, else with a 1% allowance),
+ *   and a tab never begins a leader write with epoch e once a higher
  *   epoch was acquired: a lease holder finds out it was deposed before it writes.
  *
  * The store's log is reconstructed from 'fenced.fence' / 'fenced.write' records {pos, epoch, writer,
@@ -49,9 +50,14 @@ export interface LedgerOptions {
   leaseExclusive: boolean;
   /** Device of a node. */
   deviceOf(node: string): string;
+  /**
+   * The rate of a node's clock now (true time per clock time is 1 / rate), from the simulated world.
+   * Without it a belief of `validMs` is read as ending after validMs * 0.99 of true time.
+   */
+  clockRate?(node: string): number;
 }
 
-/** A lease belief of `validMs` is read as ending after validMs * 0.99 of true time (clock rates differ). */
+/** Without clock rates, a lease belief of `validMs` is read as ending after validMs * 0.99 of true time. */
 const BELIEF_ALLOWANCE = 0.99;
 
 interface LogEntry {
@@ -137,7 +143,8 @@ export class ElectionLedger {
   private believe(rec: TraceRecord): void {
     const validMs = rec.data.validMs;
     if (typeof validMs !== 'number') return;
-    const endUs = rec.t + validMs * 1000 * BELIEF_ALLOWANCE;
+    const rate = this.options.clockRate?.(rec.node);
+    const endUs = rec.t + (rate === undefined ? validMs * 1000 * BELIEF_ALLOWANCE : (validMs * 1000) / rate - 1);
     this.view(this.options.deviceOf(rec.node)).beliefs.set(rec.node, { epoch: num(rec.data.epoch), endUs });
   }
 
