@@ -112,4 +112,26 @@ const powerLossAfterAck = scenario(
   { events: [{ kind: 'crash', atMs: 390, node: NODE, powerLoss: true, restartAfterMs: 100 }] },
 );
 
-export default [tornMarker, bitRot, enospc, powerLossAfterAck];
+const markerFsyncFails = scenario(
+  'storage-marker-fsync-fails',
+  'The fsync of the store directory right after the marker rename of commit 2 fails with EIO: the caller gets the error and the store cannot know whether commit 2 took effect; before its next commit it recovers in place and must not apply the batch twice; then a power loss.',
+  weak,
+  (ctx) => {
+    for (let c = 0; c < 4; c++) {
+      ctx.at(100 + c * 200, () => {
+        for (let k = 0; k < 3; k++) doWrite(ctx, NODE, (c * 3 + k) % weak.blocks, blockData(ctx, weak.blockSize));
+        doForceSync(ctx, NODE);
+      });
+    }
+  },
+  {
+    events: [
+      // Armed before commit 2 (at 300 ms): its fsyncs are 3 blocks, pending.json, blocks/, /store,
+      // marker.tmp, then /store after the rename: the 8th.
+      { kind: 'fsyncFail', atMs: 290, node: NODE, nth: 8 },
+      { kind: 'crash', atMs: 1_200, node: NODE, powerLoss: true, restartAfterMs: 50 },
+    ],
+  },
+);
+
+export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails];

@@ -21,6 +21,7 @@ const LANDS: Record<string, string[]> = {
   'storage-crash-during-recovery': ['fault.crash /store/pending.json', 'fault.crash /store/meta.tmp'],
   'storage-torn-marker': ['fault.tornWrite /store/marker.tmp'],
   'storage-enospc-commit': ['fault.diskError /store/blocks/'],
+  'storage-marker-fsync-fails': ['fault.fsyncFail /store'],
   'storage-kv-crash-before-commit': ['fault.crash store:blocks,store:meta'],
   'storage-kv-crash-after-commit': ['fault.crash store:blocks,store:meta'],
 };
@@ -35,6 +36,7 @@ const REACHES: Record<string, string[]> = {
   'storage-torn-marker': ['store.recover.rollback'],
   'storage-bit-rot-read': ['store.checksum.fail'],
   'storage-enospc-commit': ['store.commit.failed', 'workload.force-sync-failed'],
+  'storage-marker-fsync-fails': ['store.commit.failed', 'store.recover.kept-dirty', 'store.recover.finalize'],
   'storage-fencing-two-tabs-file': ['store.commit.refused', 'store.closed'],
   'storage-fencing-two-tabs-kv': ['store.commit.refused', 'store.closed'],
 };
@@ -58,7 +60,7 @@ describe('storage scenarios pass on the real implementation', () => {
         const r = await runScenario(s, seed, { traceSink: (l) => records.push(JSON.parse(l) as (typeof records)[number]) });
         expect(r.failure, `${s.name} seed ${seed}: ${r.failure?.message}`).toBeNull();
         addCoverage(r.coverage);
-        const faults = records.filter((x) => /^fault\.(crash|tornWrite|diskError)$/.test(x.kind)).map((x) => `${x.kind} ${String(x.data.target)}`);
+        const faults = records.filter((x) => /^fault\.(crash|tornWrite|diskError|fsyncFail)$/.test(x.kind)).map((x) => `${x.kind} ${String(x.data.target)}`);
         const want = LANDS[s.name] ?? [];
         expect(faults.length, `seed ${seed}: ${faults.join('; ')}`).toBeGreaterThanOrEqual(want.length);
         want.forEach((w, i) => expect(faults[i]).toContain(w));

@@ -16,7 +16,7 @@
  *                                                                   -> hooks.markerWrite before the rename,
  *                                                                      hooks.marker once root/ is fsynced
  *   5. finalize: rename pending.json to meta.json, fsync root/; unlink superseded block files, fsync
- *      blocks/ and root/
+ *      blocks/ (when there were any)
  * A crash before 4 completes leaves commit N-1 (recovery rolls the pending commit back); after it, commit N
  * (recovery finalizes it).
  */
@@ -194,11 +194,15 @@ export class FileBackend implements Backend {
   async finalize(batch: CommitBatch): Promise<void> {
     // pending.json holds exactly metadata N, fsynced: it becomes meta.json by an atomic rename. When it is
     // gone, an earlier attempt renamed it (the fsync of root/ below makes that durable too).
-    if ((await this.disk.stat(this.p('pending.json'))) !== null) await this.disk.rename(this.p('pending.json'), this.p('meta.json'));
+    try {
+      await this.disk.rename(this.p('pending.json'), this.p('meta.json'));
+    } catch (e) {
+      if (!isNoEntry(e)) throw e;
+    }
     await this.fsyncDir(this.root);
+    if (batch.garbage.length === 0) return;
     for (const g of batch.garbage) await unlinkIfExists(this.disk, `${this.blocksDir}/${blockName(g.id, g.v)}`);
     await this.fsyncDir(this.blocksDir);
-    await this.fsyncDir(this.root);
   }
 }
 
