@@ -19,7 +19,7 @@ const samples: PeerMessage[] = [
   { type: 'AckSharedChanges', library: 'lib', from: 'A', resource: 'tag', upTo: ts(8) },
   {
     type: 'Heartbeat', library: 'lib', from: 'A', boot: 'b1', seq: 4, hlc: ts(9), sentMs: 12.5,
-    echo: { boot: 'b2', seq: 2, sentMs: 3, heldMs: 1 }, latest: { entry: { ts: ts(5), uuid: 'u2' }, tag: null },
+    echo: { boot: 'b2', seq: 2, sentMs: 3, heldMs: 1 }, latest: { entry: { ts: ts(5), uuid: 'u2' }, tag: null }, digest: { entry: '2:ab12', tag: '0:0' },
   },
   { type: 'Error', library: 'lib', from: 'A', code: 'malformed', message: 'bad', ref: 'StateChange', reqId: null },
 ];

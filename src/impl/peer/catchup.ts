@@ -19,10 +19,15 @@ import type { Receiver } from './receive.ts';
 import { compareKey, winnersOf, type Cursor, type SyncRecord } from './records.ts';
 import { emptyWrites } from './store.ts';
 
+/** Heartbeats to wait for matching digests before fetching a peer's whole own stream. */
+const ADOPT_TRIES_MAX = 4;
+
 /** Runs catch-up sessions (at most one per peer at a time). */
 export class Catchup {
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
+  /** Heartbeats from a peer whose digest did not match while a whole stream would be fetched. */
+  private readonly adoptTries = new Map<string, number>();
 
   constructor(
     private readonly core: Core,
@@ -30,15 +35,55 @@ export class Catchup {
     private readonly receiver: Receiver,
   ) {}
 
-  /** True when the heartbeat shows `peer` wrote something newer than our watermark for some resource. */
-  behind(peer: string, hb: HeartbeatMsg): boolean {
+  /**
+   * A heartbeat from `peer` (while ready): for every resource where it wrote something newer than our
+   * watermark, either adopt its `latest` as the watermark — when we already hold exactly its own stream
+   * (equal digests: e.g. received from another peer during backfill) — or fetch the difference. Then run a
+   * session (it moves nothing for adopted resources, and ends shared ones with an acknowledgement).
+   */
+  async onHeartbeat(peer: string, hb: HeartbeatMsg): Promise<void> {
+    const adopt: { key: string; resource: string; cursor: Cursor }[] = [];
+    let behind = false;
+    let fullFetch = false;
     for (const r of this.core.cfg.resourceOrder) {
       const latest = hb.latest[r];
       if (latest === null || latest === undefined) continue;
-      const wm = metaCursor(this.core, watermarkKey(this.core, peer, r));
-      if (wm === null || compareKey(latest, wm) > 0) return true;
+      const key = watermarkKey(this.core, peer, r);
+      const wm = metaCursor(this.core, key);
+      if (wm !== null && compareKey(latest, wm) <= 0) continue;
+      behind = true;
+      if (table(this.core, r).writerDigest(peer) === hb.digest[r]) adopt.push({ key, resource: r, cursor: latest });
+      else if (wm === null) fullFetch = true;
     }
-    return false;
+    if (!behind) return;
+    if (adopt.length > 0) await this.adopt(peer, adopt);
+    // A whole stream to fetch: first give a few heartbeats a chance to match (a write in flight when the
+    // heartbeat was sent makes digests differ for a moment), at most ADOPT_TRIES_MAX, then fetch.
+    const tries = this.adoptTries.get(peer) ?? 0;
+    if (fullFetch && tries < ADOPT_TRIES_MAX) {
+      this.adoptTries.set(peer, tries + 1);
+      return;
+    }
+    this.adoptTries.delete(peer);
+    this.run(peer);
+  }
+
+  private async adopt(peer: string, list: { key: string; resource: string; cursor: Cursor }[]): Promise<void> {
+    const { core } = this;
+    await core.store.commit(
+      () => {
+        const w = emptyWrites();
+        for (const a of list) {
+          const cur = metaCursor(core, a.key);
+          if (cur === null || compareKey(a.cursor, cur) > 0) w.meta.push({ key: a.key, value: { ts: a.cursor.ts, uuid: a.cursor.uuid } });
+        }
+        return w;
+      },
+      (w) => {
+        for (const m of w.meta) core.meta.set(m.key, m.value!);
+        for (const a of list) core.env.trace.emit('peer.watermark', { peer, resource: a.resource, ts: a.cursor.ts, adopted: true });
+      },
+    );
   }
 
   /** Starts a catch-up session with `peer` (or asks the running one to go round again). */

@@ -377,7 +377,11 @@ export class Links {
     const { env, cfg } = this.core;
     const now = env.clock.monotonic();
     const latest: Record<string, Cursor | null> = {};
-    for (const r of cfg.resourceOrder) latest[r] = table(this.core, r).latestBy(env.deviceId);
+    const digest: Record<string, string> = {};
+    for (const r of cfg.resourceOrder) {
+      latest[r] = table(this.core, r).latestBy(env.deviceId);
+      digest[r] = table(this.core, r).writerDigest(env.deviceId);
+    }
     const hb: HeartbeatMsg = {
       type: 'Heartbeat',
       library: cfg.library,
@@ -388,6 +392,7 @@ export class Links {
       sentMs: now,
       echo: l.echo === null ? null : { boot: l.echo.boot, seq: l.echo.seq, sentMs: l.echo.sentMs, heldMs: now - l.echo.atMs },
       latest,
+      digest,
     };
     if (viaDatagram) env.net.sendDatagram(l.peer, encodeMessage(hb));
     else this.send(l.peer, hb);

@@ -63,12 +63,14 @@ export interface AckSharedChangesMsg extends Envelope { type: 'AckSharedChanges'
 /**
  * Liveness, clock and watermark exchange. `boot` names the sender's process (a restart changes it; `seq`
  * counts per boot); `echo` returns the last heartbeat received from the addressee (for RTT); `latest`:
- * the sender's newest own key per resource.
+ * the sender's newest own key per resource; `digest`: a digest of its own stream per resource.
  */
 export interface HeartbeatMsg extends Envelope {
   type: 'Heartbeat'; boot: string; seq: number; hlc: string; sentMs: number;
   echo: { boot: string; seq: number; sentMs: number; heldMs: number } | null;
   latest: Record<string, Cursor | null>;
+  /** Per resource, the digest (`count:sum`) of the sender's own stream, for watermark adoption. */
+  digest: Record<string, string>;
 }
 /** A message was rejected (or a request cannot be served). `ref` is the rejected message's type. */
 export interface ErrorMsg extends Envelope { type: 'Error'; code: ErrorCode; message: string; ref: string | null; reqId: number | null }
@@ -193,7 +195,7 @@ function parseBody(type: string, o: Obj, env: Envelope, ctx: ValidationContext):
     case 'AckSharedChanges':
       return { type, ...env, resource: resource(o.resource, ctx, 'shared'), upTo: hlc(o.upTo, 'upTo') };
     case 'Heartbeat':
-      return { type, ...env, boot: str(o.boot, 'boot'), seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER), hlc: hlc(o.hlc, 'hlc'), sentMs: num(o.sentMs, 'sentMs'), echo: echo(o.echo), latest: latest(o.latest, ctx) };
+      return { type, ...env, boot: str(o.boot, 'boot'), seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER), hlc: hlc(o.hlc, 'hlc'), sentMs: num(o.sentMs, 'sentMs'), echo: echo(o.echo), latest: latest(o.latest, ctx), digest: digests(o.digest, ctx) };
     case 'Error':
       return { type, ...env, code: errorCode(o.code), message: str(o.message, 'message', WIRE_LIMITS.textLengthMax), ref: o.ref === null ? null : str(o.ref, 'ref'), reqId: o.reqId === null ? null : reqId(o.reqId) };
     default:
@@ -214,6 +216,15 @@ function latest(v: Value | undefined, ctx: ValidationContext): Record<string, Cu
   for (const k of keys) {
     if (!ctx.resources.has(k)) throw new Invalid('unknown-resource', `latest: resource '${k}' is not synced by this library`);
     out[k] = cursor(o[k], `latest.${k}`);
+  }
+  return out;
+}
+function digests(v: Value | undefined, ctx: ValidationContext): Record<string, string> {
+  const o = obj(v, 'digest');
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(o)) {
+    if (!ctx.resources.has(k)) throw new Invalid('unknown-resource', `digest: resource '${k}' is not synced by this library`);
+    out[k] = str(o[k], `digest.${k}`);
   }
   return out;
 }
@@ -264,7 +275,7 @@ export function encodeMessage(m: PeerMessage): Value {
     case 'StateRequest':
       return { ...m, since: cur(m.since) };
     case 'Heartbeat':
-      return { ...m, latest: { ...m.latest } as Value, echo: m.echo === null ? null : { ...m.echo } };
+      return { ...m, latest: { ...m.latest } as Value, digest: { ...m.digest }, echo: m.echo === null ? null : { ...m.echo } };
     default:
       return { ...m };
   }

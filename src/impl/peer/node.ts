@@ -73,9 +73,9 @@ function wire(core: Core): Parts {
   parts.receiver = new Receiver(core, parts.links, (peer) => parts.catchup.run(peer));
   parts.catchup = new Catchup(core, parts.links, parts.receiver);
   parts.tx = new TransactionManager(core, parts.links);
-  parts.backfill = new Backfill(core, parts.links, parts.receiver, () => {
-    for (const p of parts.links.connectedByScore()) parts.catchup.run(p);
-  });
+  // Once ready, the peers' next heartbeats drive catch-up (their digests let us adopt watermarks for
+  // streams the backfill already brought, instead of fetching them again).
+  parts.backfill = new Backfill(core, parts.links, parts.receiver, () => undefined);
   return parts;
 }
 
@@ -113,7 +113,7 @@ function onMessage(core: Core, parts: Parts, peer: string, msg: PeerMessage): vo
       return;
     case 'Heartbeat':
       if (!receiver.observe(peer, [{ uuid: '', writer: peer, ts: msg.hlc, data: null }], msg.type)) return;
-      if (core.state === 'ready' && catchup.behind(peer, msg)) catchup.run(peer);
+      if (core.state === 'ready') catchup.onHeartbeat(peer, msg).catch(reportFailure(core.env, 'watermark'));
       return;
     default:
       return; // responses and errors are handled by the links

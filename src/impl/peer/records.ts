@@ -92,6 +92,8 @@ export class RecordTable {
   /** Sum of record hashes mod 2^32 (order-free digest). */
   private sum = 0;
   private live = 0;
+  /** Writer -> count and hash sum of the records whose current version it wrote (its own stream). */
+  private readonly byWriter = new Map<string, { n: number; sum: number }>();
   /** Bumped on every change (invalidates `latestBy` answers). */
   private version = 0;
   private readonly latestCache = new Map<string, { version: number; cursor: Cursor | null }>();
@@ -124,6 +126,15 @@ export class RecordTable {
   /** Order-free digest of the table: `count:sum` (equal tables give equal digests). */
   digest(): string {
     return `${this.byUuid.size}:${this.sum.toString(16)}`;
+  }
+
+  /**
+   * Order-free digest of `writer`'s own stream here (`count:sum`): equal to the writer's own digest
+   * exactly when we hold the same versions of everything it wrote (up to hash collisions).
+   */
+  writerDigest(writer: string): string {
+    const d = this.byWriter.get(writer);
+    return d === undefined ? '0:0' : `${d.n}:${d.sum.toString(16)}`;
   }
 
   /** Every record, in key order. */
@@ -176,14 +187,25 @@ export class RecordTable {
 
   private put(r: SyncRecord, cur: SyncRecord | undefined): void {
     if (cur !== undefined) {
-      this.sum = (this.sum - recordHash(cur)) >>> 0;
+      const h = recordHash(cur);
+      this.sum = (this.sum - h) >>> 0;
+      this.addWriter(cur.writer, -1, -h);
       if (cur.data !== null) this.live--;
     }
     this.byUuid.set(r.uuid, r);
     this.version++;
-    this.sum = (this.sum + recordHash(r)) >>> 0;
+    const h = recordHash(r);
+    this.sum = (this.sum + h) >>> 0;
+    this.addWriter(r.writer, 1, h);
     if (r.data !== null) this.live++;
     this.noteChange(r, cur);
+  }
+
+  private addWriter(writer: string, n: number, h: number): void {
+    let d = this.byWriter.get(writer);
+    if (d === undefined) this.byWriter.set(writer, (d = { n: 0, sum: 0 }));
+    d.n += n;
+    d.sum = (d.sum + h) >>> 0;
   }
 
   /**
