@@ -16,6 +16,8 @@
  * holder, epoch} when a leader released the lease (followers campaign at once).
  */
 import type { Value } from '../env.ts';
+import { tolerate } from './errors.ts';
+import { FencedError } from './fenced-store.ts';
 import { leaseTakeoverMs, leaseValidityMs, type TabSettings } from './options.ts';
 import type { Election, ElectionDeps, ElectionEvent, Role, StepDownReason } from './types.ts';
 
@@ -118,8 +120,8 @@ export class LeaseElection implements Election {
     if (this.busy || this.closed) return;
     this.busy = true;
     this.step()
-      .catch(() => {
-        // A failed kv transaction: the lease is not renewed, and lapses if this keeps happening.
+      .catch((e: unknown) => {
+        tolerate(e); // a failed kv transaction: the lease is not renewed, and lapses if this keeps happening
       })
       .finally(() => {
         this.busy = false;
@@ -191,6 +193,7 @@ export class LeaseElection implements Election {
     const t0Mono = this.deps.clock.monotonic();
     const t0Wall = this.deps.clock.now();
     let epoch = 0;
+    let failed = false;
     try {
       epoch = await this.deps.kv.transaction([STORE], 'readwrite', async (tx) => {
         const cur = asRecord(await tx.get(STORE, KEY));
@@ -200,12 +203,13 @@ export class LeaseElection implements Election {
         await tx.put(STORE, KEY, rec as unknown as Value);
         return next;
       });
-    } catch {
-      epoch = 0;
+    } catch (e) {
+      tolerate(e);
+      failed = true;
     }
     if (epoch === 0 || this.closed) {
-      if (epoch === 0) this.deps.report.probe('election.lease-race-lost');
-      this.deps.report.lost(epoch === 0 ? 'taken-or-failed' : 'closed');
+      if (epoch === 0 && !failed) this.deps.report.probe('election.lease-race-lost');
+      this.deps.report.lost(failed ? 'store-error' : epoch === 0 ? 'taken' : 'closed');
       this.current = this.closed ? 'closed' : 'follower';
       return;
     }
@@ -221,7 +225,7 @@ export class LeaseElection implements Election {
     try {
       await this.deps.fence(epoch);
     } catch (e) {
-      await this.stepDown((e as { code?: string }).code === 'EFENCED' ? 'fenced' : 'error', true);
+      await this.stepDown(tolerate(e) instanceof FencedError ? 'fenced' : 'error', true);
       return;
     }
     if (this.closed || !this.leaseValid()) {
@@ -286,8 +290,8 @@ export class LeaseElection implements Election {
         await tx.put(STORE, KEY, { ...cur, holder: null } as unknown as Value);
       });
       this.deps.bus.post(ELECTION_CHANNEL, { type: 'resign', holder: this.deps.nodeId, epoch });
-    } catch {
-      // The lease then simply expires.
+    } catch (e) {
+      tolerate(e); // the lease then simply expires
     }
   }
 

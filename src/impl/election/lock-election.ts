@@ -12,6 +12,8 @@
  */
 import { EnvError, type Value } from '../env.ts';
 import { ELECTION_CHANNEL } from './lease-election.ts';
+import { tolerate } from './errors.ts';
+import { FencedError } from './fenced-store.ts';
 import { leaseTakeoverMs, type TabSettings } from './options.ts';
 import type { Election, ElectionDeps, ElectionEvent, Role, StepDownReason } from './types.ts';
 
@@ -121,6 +123,7 @@ export class LockElection implements Election {
   /** The lock request of generation `gen` settled (hold ended, stolen, or failed). */
   private requestEnded(gen: number, error: unknown): void {
     if (this.holdingGen === gen) this.holdingGen = 0;
+    if (error !== null) tolerate(error);
     if (error === null || gen !== this.gen) return;
     const stolen = error instanceof EnvError && error.code === 'EABORT';
     if (stolen && (this.current === 'leader' || this.myEpoch !== 0)) {
@@ -145,7 +148,8 @@ export class LockElection implements Election {
         await tx.put(STORE, EPOCH_KEY, next);
         return next;
       });
-    } catch {
+    } catch (e) {
+      tolerate(e);
       this.deps.report.lost('epoch-error');
       this.current = 'follower';
       this.deps.clock.setTimeout(() => this.request(false), this.s.renewEveryMs);
@@ -157,7 +161,7 @@ export class LockElection implements Election {
     try {
       await this.deps.fence(epoch);
     } catch (e) {
-      await this.stepDown((e as { code?: string }).code === 'EFENCED' ? 'fenced' : 'error', true);
+      await this.stepDown(tolerate(e) instanceof FencedError ? 'fenced' : 'error', true);
       return;
     }
     if (this.holdingGen !== gen || this.current !== 'candidate') return;

@@ -25,6 +25,7 @@
  */
 import type { Bus, Clock, Tracer, Value } from '../env.ts';
 import { FencedError, type FencedStore, type StoreWrite } from './fenced-store.ts';
+import { tolerate } from './errors.ts';
 import type { TabSettings } from './options.ts';
 import type { Election } from './types.ts';
 
@@ -225,7 +226,10 @@ export class SingleWriter {
   private async onTimeout(p: Pending): Promise<void> {
     if (p.done || p.applying) return;
     if (p.reqId !== null) {
-      const found = await this.d.store.lookup(p.reqId).catch(() => null);
+      const found = await this.d.store.lookup(p.reqId).catch((e: unknown) => {
+        tolerate(e);
+        return null;
+      });
       if (p.done) return;
       if (found !== null) {
         this.d.trace.probe('election.forward-found-applied');
@@ -329,7 +333,7 @@ export class SingleWriter {
           this.d.election.fenced(epoch);
           item.done({ kind: 'failed', code: 'EFENCED' });
         } else {
-          item.done({ kind: 'failed', code: (e as { code?: string }).code ?? 'EIO' });
+          item.done({ kind: 'failed', code: tolerate(e).code });
         }
       }
     }
