@@ -171,6 +171,8 @@ describe('block store (file backend): recovery and faults', () => {
     const again = await open(fakeEnv(env));
     expect(await again.read(1)).toEqual(block(2));
     expect(await again.read(2)).toEqual(block(2));
+    // The retry rewrote the same (block, version) names: one file per version, nothing left over.
+    expect([...env.files.keys()].filter((k) => k.startsWith('/store/blocks/')).sort()).toEqual(['/store/blocks/1.1', '/store/blocks/1.2', '/store/blocks/2.2']);
   });
 
   it('retries a batch whose data stage failed', async () => {
