@@ -124,6 +124,7 @@ export class Backfill {
         // Checkpoint is already durable (per batch); the next round deals the rest to another peer.
         this.links.noteFailure(peer);
         this.core.env.trace.emit('peer.backfill.peer-lost', { peer, resource: r, reason: String((e as Error).message ?? e).slice(0, 120) });
+        this.core.env.trace.probe('peer.backfill-peer-lost');
         return;
       }
     }

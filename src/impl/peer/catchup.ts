@@ -82,6 +82,7 @@ export class Catchup {
       (w) => {
         for (const m of w.meta) core.meta.set(m.key, m.value!);
         for (const a of list) core.env.trace.emit('peer.watermark', { peer, resource: a.resource, ts: a.cursor.ts, adopted: true });
+        core.env.trace.probe('peer.watermark-adopted');
       },
     );
   }

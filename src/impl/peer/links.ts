@@ -364,6 +364,7 @@ export class Links {
     l.echo = null;
     if (previous === null || l.conn === null || l.connBoot === null || l.connBoot === boot) return;
     this.core.env.trace.emit('peer.link.stale', { peer: l.peer });
+    this.core.env.trace.probe('peer.link-stale');
     const stale = l.conn;
     stale.close();
     this.onClose(stale, 'closed'); // our own close may not call our handler: settle its requests now

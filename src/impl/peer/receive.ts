@@ -59,6 +59,7 @@ export class Receiver {
     } catch (e) {
       if (!(e instanceof HlcDriftError)) throw e;
       this.core.env.trace.emit('peer.hlc.rejected', { from, remote: max, aheadMs: e.aheadMs });
+      this.core.env.trace.probe('peer.hlc-drift-rejected');
       this.links.sendError(from, 'clock-drift', e.message, ref, null);
       return false;
     }
@@ -107,6 +108,7 @@ export class Receiver {
     if (contig !== null) this.sendAck(from, resource, contig);
     else {
       core.env.trace.emit('peer.chain.gap', { from, resource, prev: chain.prev });
+      core.env.trace.probe('peer.chain-gap');
       this.requestCatchup(from);
     }
   }
