@@ -87,15 +87,16 @@ export function pruneCheck(nodes: readonly string[]): Check {
 /** Buffered live updates are applied exactly once (or visibly discarded). */
 export function bufferCheck(nodes: readonly string[]): Check {
   const name = 'invariant:buffer-exactly-once';
-  const pending = new Map<string, Set<string>>();
-  const of = (n: string): Set<string> => {
-    let s = pending.get(n);
-    if (s === undefined) pending.set(n, (s = new Set()));
-    return s;
-  };
   return {
     name,
     setup(ctx) {
+      // Per run: a scenario object (and its checks) is reused for every seed.
+      const pending = new Map<string, Set<string>>();
+      const of = (n: string): Set<string> => {
+        let s = pending.get(n);
+        if (s === undefined) pending.set(n, (s = new Set()));
+        return s;
+      };
       const member = new Set(nodes);
       const reset = (r: TraceRecord): void => void (member.has(r.node) && of(r.node).clear());
       ctx.sim.trace.on('node.crash', reset);
