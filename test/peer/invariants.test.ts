@@ -74,7 +74,7 @@ describe('peer invariants', () => {
 
   it('catch-up delta: moving more than the peer committed since the watermark plus one batch fails', () => {
     const t = harness(catchupDeltaCheck(['A', 'B'], 10));
-    for (let i = 1; i <= 5; i++) t.emit('A', 'peer.commit', { resource: 'entry', hlc: h(i * 10), n: 4 });
+    for (let i = 1; i <= 5; i++) t.emit('A', 'peer.commit.begin', { resource: 'entry', hlc: h(i * 10), n: 4 });
     t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'entry', since: h(30) });
     t.emit('B', 'peer.catchup.batch', { peer: 'A', resource: 'entry', n: 18 });
     t.emit('B', 'peer.catchup.done', { peer: 'A', resource: 'entry' });

@@ -49,6 +49,7 @@ export class TransactionManager {
         }
         const last = w.records[w.records.length - 1];
         if (last !== undefined) w.meta.push({ key: metaKey.stream(resource), value: { ts: last.record.ts, uuid: last.record.uuid } });
+        core.env.trace.emit('peer.commit.begin', { resource, hlc, n: w.records.length });
         return w;
       },
       (w) => {
@@ -110,6 +111,7 @@ export class TransactionManager {
     if (last !== undefined) {
       w.meta.push({ key: metaKey.head(resource), value: last.record.ts });
       w.meta.push({ key: metaKey.stream(resource), value: { ts: last.record.ts, uuid: last.record.uuid } });
+      core.env.trace.emit('peer.commit.begin', { resource, hlc: last.record.ts, n: w.logPut.length });
     }
     return w;
   }

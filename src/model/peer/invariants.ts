@@ -11,7 +11,7 @@
  * - invariant:backfill-resume — after a crash, backfill resumes from its last checkpoint (not from zero),
  *   and in total transfers at most what it must plus one batch per interruption.
  * - invariant:catchup-delta — an incremental catch-up from a peer transfers at most the peer's writes
- *   newer than the watermark (counted from the peer's own commit records) plus one batch.
+ *   newer than the watermark (counted from the peer's `peer.commit.begin` records) plus one batch.
  * - invariant:acked-not-lost / invariant:no-resurrection — at the end, every acknowledged write is held by
  *   every device (same or newer version), and every acknowledged delete is a tombstone everywhere.
  */
@@ -175,7 +175,9 @@ export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): 
       // writer|resource -> commit HLCs (ascending) and running totals of records
       const commits = new Map<string, { hlc: string[]; total: number[] }>();
       const sessions = new Map<string, { since: string | null; n: number }>();
-      ctx.sim.trace.on('peer.commit', (r) => {
+      // Counted when a commit begins: a crash right after the kv commit made it durable leaves no
+      // 'peer.commit' record, yet the device serves those records after restarting (an upper bound).
+      ctx.sim.trace.on('peer.commit.begin', (r) => {
         if (!member.has(r.node)) return;
         const d = r.data as D;
         const key = `${r.node}|${str(d.resource)}`;
