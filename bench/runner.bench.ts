@@ -18,13 +18,19 @@ const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../tes
 const SMOKE_SEEDS = 5;
 const REPORT_SEEDS = 10_000;
 
-async function smokeRate(workers: number): Promise<{ rate: number; runs: number }> {
+async function smokeRate(workers: number): Promise<{ rate: number; runs: number; cores: number }> {
   const all = await loadScenarios(SCENARIOS_DIR);
   const names = suitesOf(all).get('smoke') ?? [];
   const scenarios = all.filter((l) => names.includes(l.scenario.name)).map((l) => l.scenario);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const out = await runSweep({ targets: ['smoke'], scenarios, from: 0, to: SMOKE_SEEDS - 1, workers, forceThreads: true, scenariosDir: SCENARIOS_DIR });
-  return { rate: out.file.runs.length / ((performance.now() - t0) / 1000), runs: out.file.runs.length };
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  // CPU time of every thread of this process per wall time: about `workers` on an idle machine; near 1
+  // with 2 workers means the machine (other processes) left this one a single core and the speedup
+  // figure says nothing about the runner.
+  return { rate: out.file.runs.length / (wallMs / 1000), runs: out.file.runs.length, cores: (cpu.user + cpu.system) / 1000 / wallMs };
 }
 
 async function reportTimes(): Promise<{ plain: number; withTimelines: number }> {
@@ -57,6 +63,8 @@ export async function benchRunner(): Promise<BenchResult[]> {
     { name: `smoke suite, ${one.runs} runs: seeds/s with 1 worker thread`, value: one.rate, unit: 'seeds/s' },
     { name: `smoke suite, ${two.runs} runs: seeds/s with 2 worker threads`, value: two.rate, unit: 'seeds/s' },
     { name: 'smoke suite: speedup of 2 workers over 1', value: two.rate / one.rate, unit: 'x', goal: 1.6 },
+    { name: 'smoke suite, 1 worker: CPU cores this process got', value: one.cores, unit: 'cores' },
+    { name: 'smoke suite, 2 workers: CPU cores this process got', value: two.cores, unit: 'cores' },
     { name: `report for ${REPORT_SEEDS} seeds (no timelines)`, value: report.plain, unit: 'ms', goal: 2000, lowerIsBetter: true },
     { name: `report for ${REPORT_SEEDS} seeds (with 10 failing-seed timelines)`, value: report.withTimelines, unit: 'ms', goal: 3000, lowerIsBetter: true },
   ];
