@@ -93,6 +93,7 @@ export function runnerCrash(job: Job, variant: string, check: string, message: s
 /** Runs `jobs`; resolves with the number of jobs run (fewer than asked when failFast stopped early). */
 export async function runJobs(jobs: readonly Job[], scenarios: ReadonlyMap<string, Scenario>, options: PoolOptions = {}): Promise<number> {
   const workers = checkWorkers(options.workers ?? defaultWorkers());
+  if (jobs.length === 0) return 0;
   if (options.forceThreads !== true && (workers === 1 || jobs.length <= 1)) return runInProcess(jobs, scenarios, options);
   if (options.scenariosDir === undefined) throw new Error('runJobs: scenariosDir is required with more than one worker');
   return new ThreadPool(jobs, Math.min(workers, jobs.length), options, filesOf(jobs, scenarios)).run();

@@ -55,3 +55,9 @@ describe('progress', () => {
     expect(text.endsWith('\r\x1b[2K')).toBe(true);
   });
 });
+
+describe('empty sweeps', () => {
+  it('a shard with no jobs finishes at once, also with threads', async () => {
+    expect(await runJobs([], new Map(), { workers: 2, forceThreads: true, scenariosDir: FIXTURES_DIR })).toBe(0);
+  });
+});
