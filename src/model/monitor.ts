@@ -76,13 +76,16 @@ function bump(rec: Record<string, number>, key: string, n = 1): void {
   rec[key] = (rec[key] ?? 0) + n;
 }
 
+/** Per machine: its initial snapshot and, for finite machines, the (state, event) -> next memo. */
+const SHARED = new WeakMap<AnyStateMachine, { initial: AnyMachineSnapshot; memo: Map<string, AnyMachineSnapshot> }>();
+
 /** Steps one model over the trace for any number of instances. */
 export class ModelMonitor {
   /** Instance -> current snapshot. */
   readonly instances = new Map<string, AnyMachineSnapshot>();
   /** Coverage gathered by this monitor. */
   readonly coverage: ModelCoverage;
-  private readonly memo = new Map<string, AnyMachineSnapshot>();
+  private readonly memo: Map<string, AnyMachineSnapshot>;
   private readonly initial: AnyMachineSnapshot;
   private failed = false;
 
@@ -91,7 +94,14 @@ export class ModelMonitor {
     private readonly sink: MonitorSink,
   ) {
     this.coverage = { model: spec.name, states: {}, transitions: {}, stateFaults: {} };
-    this.initial = initialTransition(spec.machine)[0];
+    let shared = SHARED.get(spec.machine);
+    if (shared === undefined) {
+      shared = { initial: initialTransition(spec.machine)[0], memo: new Map() };
+      SHARED.set(spec.machine, shared);
+    }
+    this.initial = shared.initial;
+    // Finite machines' transitions depend only on (state, event type): one memo serves every run.
+    this.memo = spec.finite ? shared.memo : new Map();
   }
 
   /** Subscribes to the trace; returns an unsubscribe function. */
