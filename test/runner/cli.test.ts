@@ -113,3 +113,11 @@ describe('syncbench shrink and replay', () => {
     expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ node: 'sim', kind: 'sim.failure', data: { kind: 'crash' } });
   });
 });
+
+describe('weakened variants through the runner', () => {
+  it('a sweep of a real scenario with a weakened variant fails with its kind and prints the variant in the replay command', async () => {
+    const code = await main(['run', 'demo-partition-heal', '--seeds', '0..1', '--variant', 'demo-no-anti-entropy', '--workers', '1', '--no-report']);
+    expect(code).toBe(2);
+    expect(out).toContain('replay: npx syncbench replay demo-partition-heal --seed 0 --variant demo-no-anti-entropy');
+  });
+});
