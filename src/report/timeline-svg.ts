@@ -62,6 +62,10 @@ export function timelineSvg(tl: Timeline): string {
     const s = tl.steps[tl.failing]!;
     out.push(`<g class="failing-step"><line x1="${r1(x(tl.failing))}" y1="${TOP}" x2="${r1(x(tl.failing))}" y2="${height - 20}" stroke="#d93025" stroke-width="2"/><circle cx="${r1(x(tl.failing))}" cy="${y(s.lane)}" r="8" fill="none" stroke="#d93025" stroke-width="3"/></g>`);
   }
+  if (tl.failingNodeStep >= 0 && tl.failingNodeStep !== tl.failing) {
+    const s = tl.steps[tl.failingNodeStep]!;
+    out.push(`<g class="failing-node-step"><title>last step of the failing node</title><circle cx="${r1(x(tl.failingNodeStep))}" cy="${y(s.lane)}" r="8" fill="none" stroke="#d93025" stroke-width="2" stroke-dasharray="3 2"/></g>`);
+  }
   out.push('</svg>');
   return out.join('');
 }

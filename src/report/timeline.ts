@@ -37,6 +37,8 @@ export interface Timeline {
   messages: TimelineMessage[];
   /** Index into `steps` of the failing step (the record at the failure's trace position), or -1. */
   failing: number;
+  /** When the failure names a node: that node's last step up to the failure (its last act), or -1. */
+  failingNodeStep: number;
   /** Records before the window that were left out. */
   skipped: number;
   /** The trace hash of the re-run; equal to the sweep's when the run is deterministic. */
@@ -68,7 +70,15 @@ function str(v: unknown): string | undefined {
 }
 
 /** Builds a timeline from trace records (oldest first) and the failure's trace position. */
-export function timelineOf(scenario: string, seed: number, records: readonly TraceRecord[], failureIndex: number, skipped: number, traceHash: string): Timeline {
+export function timelineOf(
+  scenario: string,
+  seed: number,
+  records: readonly TraceRecord[],
+  failureIndex: number,
+  skipped: number,
+  traceHash: string,
+  failureNode?: string,
+): Timeline {
   const lanes: string[] = [];
   const laneOf = new Map<string, number>();
   const lane = (node: string): number => {
@@ -103,7 +113,15 @@ export function timelineOf(scenario: string, seed: number, records: readonly Tra
       if (sent !== undefined) messages.push({ from: sent, to: at });
     }
   }
-  return { scenario, seed, lanes, steps, messages, failing, skipped, traceHash };
+  let failingNodeStep = -1;
+  const nodeLane = failureNode === undefined ? undefined : laneOf.get(failureNode);
+  for (let k = failing; k >= 0 && nodeLane !== undefined; k--) {
+    if (steps[k]!.lane === nodeLane) {
+      failingNodeStep = k;
+      break;
+    }
+  }
+  return { scenario, seed, lanes, steps, messages, failing, failingNodeStep, skipped, traceHash };
 }
 
 /**
@@ -126,5 +144,5 @@ export async function captureTimeline(scenario: Scenario, row: RunRow): Promise<
   const start = Math.max(0, end - TIMELINE_STEPS_MAX);
   const records: TraceRecord[] = [];
   for (let i = start; i < end; i++) records.push(JSON.parse(ring[i % TIMELINE_STEPS_MAX]!) as TraceRecord);
-  return timelineOf(row.scenario, row.seed, records, failureIndex, start, result.traceHash);
+  return timelineOf(row.scenario, row.seed, records, failureIndex, start, result.traceHash, row.failure?.node);
 }

@@ -32,6 +32,9 @@ describe('timelines', () => {
     expect(tl.traceHash).toBe(row.traceHash);
     expect(tl.lanes).toEqual(expect.arrayContaining(['fault', 'sim', 'A', 'B']));
     expect(tl.steps[tl.failing]).toMatchObject({ i: row.failure!.traceIndex, kind: 'sim.failure' });
+    // The crash names node B: its last act before the failure is marked too.
+    expect(tl.lanes[tl.steps[tl.failingNodeStep]!.lane]).toBe('B');
+    expect(tl.failingNodeStep).toBeLessThan(tl.failing);
   });
 
   it('matches sends to deliveries by connection and sequence, and keeps a bounded window', () => {
