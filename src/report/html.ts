@@ -104,7 +104,7 @@ function failureSection(file: ResultsFile): string {
 
 function timelineSection(timelines: readonly Timeline[], notes: readonly string[]): string {
   if (timelines.length === 0 && notes.length === 0) return '';
-  const parts = ['<section id="timelines"><h2>Timelines of failing seeds</h2><p>One lane per node; steps left to right in trace order; blue lines are messages, orange diamonds faults, the red line the failing step. Hover for details.</p>'];
+  const parts = ['<section id="timelines"><h2>Timelines of failing seeds</h2><p>One lane per node; steps left to right in trace order; blue lines are messages, orange diamonds faults, the red line the failing step (a dashed red ring: the last step of the node the failure names). Hover for details.</p>'];
   for (const tl of timelines) {
     const f = tl.failing >= 0 ? tl.steps[tl.failing] : undefined;
     parts.push(
