@@ -36,10 +36,21 @@ describe('peer sync scenarios (smoke)', () => {
   it('the join scenario really crashes mid-backfill, resumes, pauses and buffers (the paths it claims)', async () => {
     const s = all.find((x) => x.name === 'peer-join-10k-crash')!;
     const kinds = new Map<string, number>();
-    const r = await runScenario(s, 1, { traceSink: (l) => { const k = /"kind":"([^"]+)"/.exec(l)![1]!; kinds.set(k, (kinds.get(k) ?? 0) + 1); } });
+    const begins: { resumed: boolean; received: number }[] = [];
+    const r = await runScenario(s, 1, {
+      traceSink: (l) => {
+        const k = /"kind":"([^"]+)"/.exec(l)![1]!;
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        if (k === 'peer.backfill.begin') begins.push((JSON.parse(l) as { data: { resumed: boolean; received: number } }).data);
+      },
+    });
     expect(r.verdict).toBe('pass');
     expect(kinds.get('node.crash')).toBe(1);
-    expect(kinds.get('peer.backfill.begin')).toBe(2);
+    // Seed 004 test 2: the restarted backfill resumes from its checkpoint, not from zero.
+    expect(begins).toHaveLength(2);
+    expect(begins[0]).toEqual({ resumed: false, received: 0 });
+    expect(begins[1]!.resumed).toBe(true);
+    expect(begins[1]!.received).toBeGreaterThan(1_000);
     expect(kinds.get('peer.buffer.push') ?? 0).toBeGreaterThan(0);
     expect(kinds.get('peer.backfill.complete')).toBe(1);
   });
