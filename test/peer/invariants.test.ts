@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/impl/peer/hlc.ts';
-import { ackedWritesCheck, bufferCheck, catchupDeltaCheck, hlcCheck, pruneCheck } from '../../src/model/peer/invariants.ts';
+import { ackedWritesCheck, bufferCheck, catchupDeltaCheck, hlcCheck, pruneCheck, watermarkCheck } from '../../src/model/peer/invariants.ts';
 import { ackedWrites, type PeerView } from '../../src/model/peer/view.ts';
 import type { Check, ScenarioContext } from '../../src/scenario/types.ts';
 import { Trace } from '../../src/sim/trace.ts';
@@ -83,6 +83,17 @@ describe('peer invariants', () => {
     t.emit('B', 'peer.catchup.batch', { peer: 'A', resource: 'entry', n: 23 });
     t.emit('B', 'peer.catchup.done', { peer: 'A', resource: 'entry' });
     expect(t.failures.join()).toMatch(/caught up 23 'entry' records from A .* committed only 12 newer/);
+  });
+
+  it('watermark: resuming a resource past anything received for it (a global watermark) fails', () => {
+    const t = harness(watermarkCheck(['A', 'B']));
+    t.emit('B', 'peer.catchup.batch', { peer: 'A', resource: 'entry', n: 5, maxTs: h(50) });
+    t.emit('B', 'peer.catchup.batch', { peer: 'A', resource: 'location', n: 5, maxTs: h(20) });
+    t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'entry', since: h(50) });
+    t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'location', since: h(20) });
+    expect(t.failures).toEqual([]);
+    t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'location', since: h(50) });
+    expect(t.failures.join()).toMatch(/resumes 'location' from A at watermark .*50-000000-A, beyond anything received for it/);
   });
 
   it('acked writes: a lost write or a resurrected delete fails at the end', () => {

@@ -10,7 +10,7 @@ const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup].ma
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; kind: string; check: string }[] = [
-  { variant: 'peer-global-watermark', scenario: 'peer-catchup-cut', kind: 'liveness', check: 'liveness' },
+  { variant: 'peer-global-watermark', scenario: 'peer-catchup-cut', kind: 'correctness', check: 'invariant:watermark-received' },
   { variant: 'peer-checkpoint-noop', scenario: 'peer-join-10k-crash', kind: 'correctness', check: 'invariant:backfill-resume' },
   { variant: 'peer-buffer-drop-oldest', scenario: 'peer-join-buffer-overflow', kind: 'correctness', check: 'invariant:buffer-exactly-once' },
   { variant: 'peer-prune-early', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:prune-after-all-acks' },

@@ -4,7 +4,7 @@ export const PEER_VARIANTS = [
     name: 'peer-global-watermark',
     area: 'peer-sync',
     description:
-      'one watermark per peer instead of one per (peer, resource): a catch-up cut between the batches of two resources skips older records of the next one, so devices never converge (liveness, scenario peer-catchup-cut).',
+      'one watermark per peer instead of one per (peer, resource): a catch-up of the next resource starts past records it never received, which are skipped for good (invariant:watermark-received; without that check the devices never converge, liveness; scenario peer-catchup-cut).',
   },
   {
     name: 'peer-checkpoint-noop',

@@ -12,6 +12,8 @@
  *   and in total transfers at most what it must plus one batch per interruption.
  * - invariant:catchup-delta — an incremental catch-up from a peer transfers at most the peer's writes
  *   newer than the watermark (counted from the peer's `peer.commit.begin` records) plus one batch.
+ * - invariant:watermark-received — a catch-up of resource R from peer P starts from a watermark no greater
+ *   than the largest key received from P for R (per-resource watermarks advance only to what was received).
  * - invariant:acked-not-lost / invariant:no-resurrection — at the end, every acknowledged write is held by
  *   every device (same or newer version), and every acknowledged delete is a tombstone everywhere.
  */
@@ -249,7 +251,52 @@ export function ackedWritesCheck(nodes: readonly string[]): Check {
   };
 }
 
+/**
+ * A watermark never runs ahead of what was received: a catch-up of resource R from peer P starts from a
+ * watermark no greater than the largest key this device received from P for R (catch-up batches, live
+ * changes, backfill batches, or a stream adopted by digest).
+ */
+export function watermarkCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:watermark-received';
+  return {
+    name,
+    setup(ctx) {
+      const member = new Set(nodes);
+      const received = new Map<string, string>();
+      const note = (node: string, peer: unknown, resource: unknown, ts: unknown): void => {
+        if (!member.has(node) || typeof ts !== 'string') return;
+        const key = `${node}|${String(peer)}|${String(resource)}`;
+        if (ts > (received.get(key) ?? '')) received.set(key, ts);
+      };
+      ctx.sim.trace.on('peer.catchup.batch', (r) => note(r.node, (r.data as D).peer, (r.data as D).resource, (r.data as D).maxTs));
+      ctx.sim.trace.on('peer.applied', (r) => note(r.node, (r.data as D).from, (r.data as D).resource, (r.data as D).maxTs));
+      ctx.sim.trace.on('peer.backfill.batch', (r) => note(r.node, (r.data as D).peer, (r.data as D).resource, (r.data as D).cursor));
+      ctx.sim.trace.on('peer.watermark', (r) => {
+        const d = r.data as D;
+        if (d.adopted === true) note(r.node, d.peer, d.resource, d.ts);
+      });
+      ctx.sim.trace.on('peer.catchup.begin', (r) => {
+        const d = r.data as D;
+        const since = str(d.since);
+        if (since === null || !member.has(r.node)) return;
+        const got = received.get(`${r.node}|${str(d.peer)}|${str(d.resource)}`);
+        if (got === undefined || since > got) {
+          ctx.fail('correctness', name, `${r.node} resumes '${str(d.resource)}' from ${str(d.peer)} at watermark ${since}, beyond anything received for it (${got ?? 'nothing'}) (trace #${r.i})`);
+        }
+      });
+    },
+  };
+}
+
 /** Every peer check, for `Scenario.checks`. */
 export function peerChecks(nodes: readonly string[], batchSize: number): Check[] {
-  return [hlcCheck(nodes), pruneCheck(nodes), bufferCheck(nodes), backfillResumeCheck(nodes, batchSize), catchupDeltaCheck(nodes, batchSize), ackedWritesCheck(nodes)];
+  return [
+    hlcCheck(nodes),
+    pruneCheck(nodes),
+    bufferCheck(nodes),
+    backfillResumeCheck(nodes, batchSize),
+    catchupDeltaCheck(nodes, batchSize),
+    watermarkCheck(nodes),
+    ackedWritesCheck(nodes),
+  ];
 }
