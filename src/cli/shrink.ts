@@ -9,8 +9,7 @@ import { intArg, resolveRun, scenariosDir, seedArg, UsageError } from './usage.t
 
 /** The replay command of a shrunk run (the scale flag only when the workload was reduced). */
 export function shrunkReplayCommand(scenario: string, seed: number, variant: string, planFile: string, scale: number): string {
-  const base = replayCommand(scenario, seed, variant, planFile);
-  return scale < 1 ? `${base} --workload-scale ${fmtScale(scale)}` : base;
+  return replayCommand(scenario, seed, variant, planFile, Number(fmtScale(scale)));
 }
 
 /** Runs the `shrink` command; exit code: the (preserved) failure's kind. */

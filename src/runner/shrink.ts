@@ -14,7 +14,6 @@
 import { validatePlan, type FaultEvent, type FaultPlan } from '../faults/plan.ts';
 import { planFor, runScenario } from '../scenario/run.ts';
 import type { RunResult, Scenario } from '../scenario/types.ts';
-import { Simulation } from '../sim/simulation.ts';
 
 /** Options of shrink(). */
 export interface ShrinkOptions {
@@ -94,7 +93,7 @@ export async function shrink(scenario: Scenario, seed: number, o: ShrinkOptions 
   if (first.failure === null) throw new ShrinkError(`${scenario.name} seed ${seed} passes${o.variant ? ` with variant ${o.variant}` : ''}: nothing to shrink`);
   const sig = { kind: first.failure.kind, check: first.failure.check };
   const search = new Search(scenario, seed, o, sig);
-  const originalPlan = planFor(scenario, seed, { variant: o.variant }, new Simulation({ seed, net: scenario.topology.net })).plan;
+  const originalPlan = planFor(scenario, seed, { variant: o.variant }).plan;
   let best = await search.fails(originalPlan, 1);
   if (best === null) {
     throw new ShrinkError(`${scenario.name} seed ${seed}: the same fault plan given as an override does not fail the same way (${sig.kind} ${sig.check}); cannot shrink`);

@@ -17,6 +17,7 @@ import { appliedFaultKind } from '../faults/schema.ts';
 import type { FaultPlan } from '../faults/plan.ts';
 import { formatSwarmSummary, swarmPlan } from '../faults/swarm.ts';
 import { ModelMonitor } from '../model/monitor.ts';
+import { Rng } from '../sim/rng.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type { Failure } from '../sim/types.ts';
 import type { RunOptions, RunResult, Scenario, ScenarioContext } from './types.ts';
@@ -24,13 +25,11 @@ import { replayCommand } from './replay-command.ts';
 
 const DEFAULT_MAX_EVENTS = 2_000_000;
 
-/** The fault plan a run uses: the override, the scenario's plan, or the swarm drawn from the seed. */
-export function planFor(
-  scenario: Scenario,
-  seed: number,
-  options: RunOptions,
-  sim: Simulation,
-): { plan: FaultPlan; summary: string } {
+/**
+ * The fault plan a run uses: the override, the scenario's plan, or the swarm drawn from the seed's 'swarm'
+ * stream (the same stream `sim.stream('swarm')` gives the run).
+ */
+export function planFor(scenario: Scenario, seed: number, options: RunOptions): { plan: FaultPlan; summary: string } {
   if (options.faults !== undefined) {
     return { plan: options.faults, summary: `plan: ${options.faults.events.length} fault events (override)` };
   }
@@ -40,7 +39,7 @@ export function planFor(
     const devices: Record<string, string[]> = {};
     for (const n of scenario.topology.nodes) (devices[n.device ?? n.id] ??= []).push(n.id);
     const { plan, summary } = swarmPlan(
-      sim.stream('swarm'),
+      new Rng(seed).fork('swarm'),
       { nodes: scenario.topology.nodes.map((n) => n.id), devices },
       f.swarm,
       scenario.durationMs,
@@ -67,7 +66,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     sim.addNode(n.id, { device: n.device, clock: n.clock, program: scenario.program(n, ctx) });
   }
 
-  const { plan, summary } = planFor(scenario, seed, options, sim);
+  const { plan, summary } = planFor(scenario, seed, options);
   sim.trace.emit('sim', 'sim.begin', { scenario: scenario.name, seed, variant, faults: summary });
 
   const monitors = (scenario.models ?? []).map((m) => new ModelMonitor(m, sim));
@@ -119,7 +118,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     faults: Object.fromEntries(injector.injected()),
     faultSummary: summary,
     coverage: monitors.map((m) => m.coverage),
-    replay: replayCommand(scenario.name, seed, variant, options.faultsFile),
+    replay: replayCommand(scenario.name, seed, variant, options.faultsFile, options.workloadScale ?? 1),
   };
 }
 

@@ -131,6 +131,8 @@ export interface Scenario {
   models?: ModelSpec[];
   /** Event budget (default 2,000,000): exceeding it is a liveness failure, never a hang. */
   maxEvents?: number;
+  /** Probes (rare paths, `env.trace.probe(name)`) this scenario should reach; the coverage report lists those never reached. */
+  probes?: readonly string[];
   /** Variant areas this scenario can exercise (for documentation and `list`). */
   variantAreas?: string[];
 }

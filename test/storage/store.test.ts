@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlockStore, FencedError, StoreError, crc32, fastHash } from '../../src/impl/storage/index.ts';
+import { BlockStore, FencedError, crc32, fastHash } from '../../src/impl/storage/index.ts';
 import { stableRead } from '../../src/impl/storage/stable-read.ts';
 import { fakeEnv } from './_fake-env.ts';
 

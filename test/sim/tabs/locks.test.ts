@@ -146,7 +146,7 @@ describe('SimLocks', () => {
   it('steal: the holder loses the lock (EABORT), the stealer runs at once, queued requests stay queued', async () => {
     const w = tabWorld(6, { t1: idle, t2: idle, t3: idle });
     const victim = request(w, 't1', 1, 'L', 8, {}, 'victim-finished');
-    const waiter = request(w, 't3', 2, 'L', 1);
+    request(w, 't3', 2, 'L', 1);
     const thief = request(w, 't2', 5, 'L', 10, { steal: true });
     w.at(6, () => {
       expect(w.sim.device('dev1').locks.holder('L')).toBe('t2');
