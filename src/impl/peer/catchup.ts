@@ -76,13 +76,14 @@ export class Catchup {
         for (const a of list) {
           const cur = metaCursor(core, a.key);
           if (cur === null || compareKey(a.cursor, cur) > 0) w.meta.push({ key: a.key, value: { ts: a.cursor.ts, uuid: a.cursor.uuid } });
+          // Traced as the transaction is issued: a crash right after it became durable leaves no gap.
+          core.env.trace.emit('peer.watermark', { peer, resource: a.resource, ts: a.cursor.ts, adopted: true });
         }
+        core.env.trace.probe('peer.watermark-adopted');
         return w;
       },
       (w) => {
         for (const m of w.meta) core.meta.set(m.key, m.value!);
-        for (const a of list) core.env.trace.emit('peer.watermark', { peer, resource: a.resource, ts: a.cursor.ts, adopted: true });
-        core.env.trace.probe('peer.watermark-adopted');
       },
     );
   }
@@ -124,9 +125,8 @@ export class Catchup {
       const records = resp.type === 'StateResponse' ? resp.records : resp.changes;
       if (resp.type === 'SharedChangeResponse') head = resp.head;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
-      await this.apply(peer, resource, records, wmKey, resp.hasMore ? null : head);
+      await this.apply(peer, resource, records, wmKey, resp.hasMore ? null : head, since);
       transferred += records.length;
-      core.env.trace.emit('peer.catchup.batch', { peer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });
       const last = records[records.length - 1];
       if (last !== undefined) since = { ts: last.ts, uuid: last.uuid };
       if (!resp.hasMore) break;
@@ -144,12 +144,23 @@ export class Catchup {
     return this.links.request(peer, (reqId) => ({ type: 'SharedChangeRequest', reqId, ...base, since: since?.ts ?? null }));
   }
 
-  /** Applies a batch and advances the watermark (and, at the end of a shared stream, the chain point). */
-  private async apply(peer: string, resource: string, records: readonly SyncRecord[], wmKey: string, head: string | null): Promise<void> {
+  /**
+   * Applies a batch and advances the watermark (and, at the end of a shared stream, the chain point).
+   * `peer.catchup.batch` is traced as the transaction is issued, so no durable watermark is ever untraced.
+   */
+  private async apply(
+    peer: string,
+    resource: string,
+    records: readonly SyncRecord[],
+    wmKey: string,
+    head: string | null,
+    since: Cursor | null,
+  ): Promise<void> {
     const { core } = this;
     const ckey = metaKey.contig(peer, resource);
     await core.store.commit(
       () => {
+        core.env.trace.emit('peer.catchup.batch', { peer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });
         const w = emptyWrites();
         for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
         const last = records[records.length - 1];
