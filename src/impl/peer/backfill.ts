@@ -164,6 +164,8 @@ export class Backfill {
     };
     await core.store.commit(
       () => {
+        // What arrived, as the transaction is issued (peer.backfill.batch below says it is durable).
+        core.env.trace.emit('peer.backfill.recv', { peer, resource, n: records.length, cursor: next.cursor?.ts ?? null });
         const w = emptyWrites();
         for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
         const saved = { ...this.cp, [resource]: next };

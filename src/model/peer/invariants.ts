@@ -270,7 +270,9 @@ export function watermarkCheck(nodes: readonly string[]): Check {
       };
       ctx.sim.trace.on('peer.catchup.batch', (r) => note(r.node, (r.data as D).peer, (r.data as D).resource, (r.data as D).maxTs));
       ctx.sim.trace.on('peer.applied', (r) => note(r.node, (r.data as D).from, (r.data as D).resource, (r.data as D).maxTs));
-      ctx.sim.trace.on('peer.backfill.batch', (r) => note(r.node, (r.data as D).peer, (r.data as D).resource, (r.data as D).cursor));
+      // recv is traced as the batch's transaction is issued: a crash right after it became durable (and
+      // before peer.backfill.batch) still counts what arrived.
+      ctx.sim.trace.on('peer.backfill.recv', (r) => note(r.node, (r.data as D).peer, (r.data as D).resource, (r.data as D).cursor));
       ctx.sim.trace.on('peer.watermark', (r) => {
         const d = r.data as D;
         if (d.adopted === true) note(r.node, d.peer, d.resource, d.ts);
