@@ -87,8 +87,8 @@ describe('peer invariants', () => {
 
   it('watermark: resuming a resource past anything received for it (a global watermark) fails', () => {
     const t = harness(watermarkCheck(['A', 'B']));
-    t.emit('B', 'peer.catchup.batch', { peer: 'A', resource: 'entry', n: 5, maxTs: h(50) });
-    t.emit('B', 'peer.catchup.batch', { peer: 'A', resource: 'location', n: 5, maxTs: h(20) });
+    t.emit('B', 'peer.recv', { from: 'A', resource: 'entry', n: 5, maxTs: h(50) });
+    t.emit('B', 'peer.recv', { from: 'A', resource: 'location', n: 5, maxTs: h(20) });
     t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'entry', since: h(50) });
     t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'location', since: h(20) });
     expect(t.failures).toEqual([]);

@@ -146,7 +146,8 @@ export class Catchup {
 
   /**
    * Applies a batch and advances the watermark (and, at the end of a shared stream, the chain point).
-   * `peer.catchup.batch` is traced as the transaction is issued, so no durable watermark is ever untraced.
+   * `peer.recv` is traced as the transaction is issued (no durable watermark is ever untraced), and
+   * `peer.catchup.batch` once it is durable.
    */
   private async apply(
     peer: string,
@@ -160,7 +161,7 @@ export class Catchup {
     const ckey = metaKey.contig(peer, resource);
     await core.store.commit(
       () => {
-        core.env.trace.emit('peer.catchup.batch', { peer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });
+        core.env.trace.emit('peer.recv', { from: peer, resource, n: records.length, maxTs: records[records.length - 1]?.ts ?? null });
         const w = emptyWrites();
         for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
         const last = records[records.length - 1];
@@ -175,6 +176,7 @@ export class Catchup {
         const t = table(core, resource);
         for (const { record } of w.records) t.merge(record);
         for (const m of w.meta) core.meta.set(m.key, m.value!);
+        core.env.trace.emit('peer.catchup.batch', { peer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });
         const wm = w.meta.find((m) => m.key === wmKey);
         if (wm !== undefined) core.env.trace.emit('peer.watermark', { peer, resource, ts: (wm.value as { ts: string }).ts });
       },

@@ -94,14 +94,16 @@ export class Receiver {
           if (chain.prev === null || (cur !== null && chain.prev <= cur)) contig = maxHlc(cur, last.ts);
           if (contig !== null && contig !== cur) w.meta.push({ key: ckey, value: contig });
         }
-        // Traced as the transaction is issued: a crash right after it became durable leaves no gap.
-        core.env.trace.emit('peer.applied', { from, resource, n: records.length, won: w.records.length, maxTs: last.ts });
+        // peer.recv as the transaction is issued (a crash right after it became durable leaves no untraced
+        // watermark); peer.applied once it is durable (what took effect).
+        core.env.trace.emit('peer.recv', { from, resource, n: records.length, maxTs: last.ts });
         return w;
       },
       (w) => {
         const t = table(core, resource);
         for (const { record } of w.records) t.merge(record);
         for (const m of w.meta) core.meta.set(m.key, m.value!);
+        core.env.trace.emit('peer.applied', { from, resource, n: records.length, won: w.records.length, maxTs: maxKeyOf(records).ts });
         return true;
       },
     );

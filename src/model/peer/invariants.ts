@@ -37,6 +37,7 @@ export function hlcCheck(nodes: readonly string[]): Check {
       const raise = (node: string, ts: string | null): void => {
         if (ts !== null && ts > (floor.get(node) ?? '')) floor.set(node, ts);
       };
+      // Only changes that took effect (durable): a receive lost in a crash never happened.
       ctx.sim.trace.on('peer.applied', (r) => member.has(r.node) && raise(r.node, str((r.data as D).maxTs)));
       ctx.sim.trace.on('peer.catchup.batch', (r) => member.has(r.node) && raise(r.node, str((r.data as D).maxTs)));
       ctx.sim.trace.on('peer.commit', (r) => {
@@ -268,8 +269,8 @@ export function watermarkCheck(nodes: readonly string[]): Check {
         const key = `${node}|${String(peer)}|${String(resource)}`;
         if (ts > (received.get(key) ?? '')) received.set(key, ts);
       };
-      ctx.sim.trace.on('peer.catchup.batch', (r) => note(r.node, (r.data as D).peer, (r.data as D).resource, (r.data as D).maxTs));
-      ctx.sim.trace.on('peer.applied', (r) => note(r.node, (r.data as D).from, (r.data as D).resource, (r.data as D).maxTs));
+      // peer.recv (live and catch-up) is traced as the applying transaction is issued.
+      ctx.sim.trace.on('peer.recv', (r) => note(r.node, (r.data as D).from, (r.data as D).resource, (r.data as D).maxTs));
       // recv is traced as the batch's transaction is issued: a crash right after it became durable (and
       // before peer.backfill.batch) still counts what arrived.
       ctx.sim.trace.on('peer.backfill.recv', (r) => note(r.node, (r.data as D).peer, (r.data as D).resource, (r.data as D).cursor));
