@@ -4,7 +4,10 @@
  *
  * - Virtualised (third-party code inside the simulation, e.g. memfs stamping file times, sees the
  *   simulation's world): `Date` (virtual wall time), `Math.random` (a seeded stream), `performance.now`
- *   (virtual time), `crypto.randomUUID` and `crypto.getRandomValues` (seeded).
+ *   (virtual time), `crypto.randomUUID` and `crypto.getRandomValues` (seeded), `process.getuid` and
+ *   `process.getgid` (a fixed simulated user, SIM_UID/SIM_GID: memfs stamps every inode with them and asks
+ *   for them on every permission check; the real calls are system calls that took a sixth of a storage
+ *   swarm's time, and a run must not depend on which user runs it).
  * - Trapped (no deterministic meaning inside a run): `setTimeout`, `setInterval`, `setImmediate`,
  *   `clearTimeout`/`clearInterval`/`clearImmediate` of them, `queueMicrotask`, `process.hrtime`. A call throws
  *   `SimLeakError` naming the call and what to use instead, and the run is marked as crashed (the throw
@@ -19,6 +22,10 @@ import type { Rng } from './rng.ts';
 export class SimLeakError extends Error {
   override name = 'SimLeakError';
 }
+
+/** The simulated user and group that memfs (and any code inside a run) sees. */
+export const SIM_UID = 1000;
+export const SIM_GID = 1000;
 
 /** Epoch (ms) at virtual time 0: 2026-01-01T00:00:00Z. Fixed so traces do not depend on the real date. */
 export const EPOCH_MS = 1_767_225_600_000;
@@ -35,6 +42,8 @@ const real = {
   clearImmediate: globalThis.clearImmediate,
   queueMicrotask: globalThis.queueMicrotask,
   hrtime: process.hrtime,
+  getuid: process.getuid,
+  getgid: process.getgid,
   randomUUID: globalThis.crypto.randomUUID.bind(globalThis.crypto),
   getRandomValues: globalThis.crypto.getRandomValues.bind(globalThis.crypto),
 };
@@ -91,6 +100,8 @@ export function installWorld(src: WorldSource): void {
   g.clearImmediate = trap(src, 'clearImmediate', 'env.clock.clearTimer');
   g.queueMicrotask = trap(src, 'queueMicrotask', 'await Promise.resolve()');
   (process as { hrtime: unknown }).hrtime = trap(src, 'process.hrtime', 'env.clock.monotonic');
+  process.getuid = () => SIM_UID;
+  process.getgid = () => SIM_GID;
   globalThis.crypto.randomUUID = () => src.ambient.uuid() as ReturnType<typeof globalThis.crypto.randomUUID>;
   globalThis.crypto.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => {
     if (array !== null) {
@@ -117,6 +128,8 @@ export function uninstallWorld(): void {
   g.clearImmediate = real.clearImmediate;
   g.queueMicrotask = real.queueMicrotask;
   (process as { hrtime: unknown }).hrtime = real.hrtime;
+  process.getuid = real.getuid;
+  process.getgid = real.getgid;
   globalThis.crypto.randomUUID = real.randomUUID;
   globalThis.crypto.getRandomValues = real.getRandomValues;
 }

@@ -1,7 +1,7 @@
 import { Volume } from 'memfs';
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '../../src/sim/simulation.ts';
-import { EPOCH_MS, worldInstalled } from '../../src/sim/world.ts';
+import { EPOCH_MS, SIM_GID, SIM_UID, worldInstalled } from '../../src/sim/world.ts';
 
 // While a simulation runs, the real world must not leak in: third-party code sees virtual time and seeded
 // randomness, and timers are trapped with an error naming the call.
@@ -16,6 +16,23 @@ describe('no leaks of the real world', () => {
     });
     await sim.run();
     expect(mtime).toBe(EPOCH_MS + 1234);
+  });
+
+  it('third-party code (memfs) sees the simulated user, not the one running the bench', async () => {
+    const realGetuid = process.getuid;
+    const realGetgid = process.getgid;
+    const sim = new Simulation({ seed: 3 });
+    let owner: number[] = [];
+    sim.scheduler.at(1, () => {
+      const vol = new Volume();
+      vol.writeFileSync('/x', 'hello');
+      const st = vol.statSync('/x');
+      owner = [Number(st.uid), Number(st.gid), process.getuid?.() ?? -1, process.getgid?.() ?? -1];
+    });
+    await sim.run();
+    expect(owner).toEqual([SIM_UID, SIM_GID, SIM_UID, SIM_GID]);
+    expect(process.getuid).toBe(realGetuid); // the real calls are back outside the run
+    expect(process.getgid).toBe(realGetgid);
   });
 
   it('Date, performance.now, Math.random and crypto are virtual and seeded inside, real outside', async () => {
