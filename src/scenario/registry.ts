@@ -140,10 +140,36 @@ export function resolveTargets(all: readonly LoadedScenario[], targets: readonly
     if (s !== undefined) add(s);
     else if (suites.has(t)) for (const n of suites.get(t)!) add(byName.get(n)!);
     else {
+      const near = nearNames(t, [...byName.keys()]);
       throw new ScenarioError(
-        `unknown scenario or suite '${t}' (suites: ${[...suites.keys()].join(', ')}; scenarios: ${[...byName.keys()].join(', ')})`,
+        `unknown scenario or suite '${t}'${near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : ''}; ` +
+          `suites: ${[...suites.keys()].join(', ')}; \`syncbench list\` shows all ${byName.size} scenarios`,
       );
     }
   }
   return out;
+}
+
+/** Up to 6 names close to a mistyped one: those containing it, else those within a small edit distance. */
+function nearNames(typed: string, names: readonly string[]): string[] {
+  const containing = names.filter((n) => n.includes(typed));
+  if (containing.length > 0) return containing.slice(0, 6);
+  const limit = Math.max(2, Math.floor(typed.length / 4));
+  return names
+    .map((n) => ({ n, d: editDistance(typed, n) }))
+    .filter((x) => x.d <= limit)
+    .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1))
+    .slice(0, 6)
+    .map((x) => x.n);
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -30,7 +30,8 @@ describe('syncbench run', () => {
   });
 
   it.each([
-    [['run', 'no-such-thing', '--seeds', '0..1'], /unknown scenario or suite 'no-such-thing'/],
+    [['run', 'no-such-thing', '--seeds', '0..1'], /unknown scenario or suite 'no-such-thing'; suites: .*`syncbench list` shows all/],
+    [['run', 'fixture-tiker', '--seeds', '0..1'], /'fixture-tiker' \(did you mean fixture-ticker\?\)/],
     [['run', 'fixture', '--seeds', '5..1'], /seed range '5..1' is empty/],
     [['run', 'fixture', '--seeds', 'x'], /is not a seed/],
     [['run', 'fixture', '--shard', '3/2'], /--shard '3\/2'/],
