@@ -13,32 +13,31 @@
  * - Closing an env drops its unfinished transactions without settling them (as a crash would).
  */
 import { resolve as resolvePath } from 'node:path';
-import { EnvError, type KvDurability, type KvKey, type KvStore, type KvTx, type Value } from '../../impl/env.ts';
+import { EnvError, type KvDurability, type KvStore, type KvTx } from '../../impl/env.ts';
 import { copyValue } from './codec.ts';
 import { toEnvError } from './errors.ts';
 import { NEVER, type Life } from './life.ts';
 import { KvLog, type KvWrite } from './kv-log.ts';
-import { checkKey, compareKeys, KvTable } from '../../sim/disk/kv-table.ts';
+import { checkKey, KvTable } from '../../sim/disk/kv-table.ts';
+import { checkTransactionArgs, DELETED, KvTxCore } from '../../sim/disk/kv-tx.ts';
 
 /** Unfinished transactions a store accepts before `transaction` fails with ESTATE. */
 export const KV_QUEUE_MAX = 10_000;
 
-/** Marks a buffered delete. */
-const DELETED: unique symbol = Symbol('deleted');
-type Buffered = Value | typeof DELETED;
-
-/** One unfinished transaction. */
-interface Tx {
-  readonly id: number;
-  readonly owner: Life;
-  readonly stores: ReadonlySet<string>;
-  readonly mode: 'readonly' | 'readwrite';
-  readonly durability: KvDurability;
-  status: 'waiting' | 'running' | 'committing' | 'done';
-  fn: ((tx: KvTx) => Promise<unknown>) | null;
-  readonly writes: Map<string, Map<KvKey, Buffered>>;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+/** One unfinished transaction: the shared core plus the env that owns it. */
+class Tx extends KvTxCore {
+  constructor(
+    id: number,
+    readonly owner: Life,
+    stores: ReadonlySet<string>,
+    mode: 'readonly' | 'readwrite',
+    durability: KvDurability,
+    resolve: (value: unknown) => void,
+    reject: (error: Error) => void,
+    fn: (tx: KvTx) => Promise<unknown>,
+  ) {
+    super(id, stores, mode, durability, resolve, reject, fn);
+  }
 }
 
 const noop = (): void => {};
@@ -96,16 +95,11 @@ export class RuntimeKv {
     fn: (tx: KvTx) => Promise<unknown>,
     durability: KvDurability,
   ): Promise<unknown> {
-    const scope = checkScope(stores);
-    if (mode !== 'readonly' && mode !== 'readwrite') throw new TypeError(`mode must be 'readonly' or 'readwrite', got '${String(mode)}'`);
-    if (typeof fn !== 'function') throw new TypeError('fn must be a function');
-    if (durability !== 'strict' && durability !== 'relaxed') {
-      throw new TypeError(`options.durability must be 'strict' or 'relaxed', got '${String(durability)}'`);
-    }
+    const scope = checkTransactionArgs(stores, mode, fn, durability);
     if (this.log === null) throw new EnvError('ESTATE', 'the kv store is closed');
     if (this.queue.length >= KV_QUEUE_MAX) throw new EnvError('ESTATE', `more than ${KV_QUEUE_MAX} unfinished kv transactions`);
     return new Promise<unknown>((resolve, reject) => {
-      const tx: Tx = { id: this.nextTx++, owner, stores: scope, mode, durability, status: 'waiting', fn, writes: new Map(), resolve, reject };
+      const tx = new Tx(this.nextTx++, owner, scope, mode, durability, resolve, reject, fn);
       this.queue.push(tx);
       this.pump();
     });
@@ -117,7 +111,7 @@ export class RuntimeKv {
       const tx = this.queue[i]!;
       if (tx.status !== 'waiting') continue;
       let blocked = false;
-      for (let j = 0; j < i && !blocked; j++) blocked = conflicts(tx, this.queue[j]!);
+      for (let j = 0; j < i && !blocked; j++) blocked = tx.conflictsWith(this.queue[j]!);
       if (!blocked) {
         tx.status = 'running';
         queueMicrotask(() => this.invoke(tx));
@@ -151,17 +145,17 @@ export class RuntimeKv {
     return {
       get: (store, key) =>
         this.request(tx, store, false, () => {
-          const v = this.read(tx, store, checkKey(key, 'key'));
+          const v = tx.read(this.tables.get(store), store, checkKey(key, 'key'));
           return v === undefined ? undefined : copyValue(v);
         }),
       put: (store, key, value) =>
-        this.request(tx, store, true, () => void buffer(tx, store).set(checkKey(key, 'key'), copyValue(value))),
-      delete: (store, key) => this.request(tx, store, true, () => void buffer(tx, store).set(checkKey(key, 'key'), DELETED)),
+        this.request(tx, store, true, () => void tx.buffer(store).set(checkKey(key, 'key'), copyValue(value))),
+      delete: (store, key) => this.request(tx, store, true, () => void tx.buffer(store).set(checkKey(key, 'key'), DELETED)),
       keys: (store, range) =>
         this.request(tx, store, false, () => {
           const lower = range?.lower === undefined ? undefined : checkKey(range.lower, 'range.lower');
           const upper = range?.upper === undefined ? undefined : checkKey(range.upper, 'range.upper');
-          return this.keys(tx, store, lower, upper);
+          return tx.keys(this.tables.get(store), store, lower, upper);
         }),
       abort: () => {
         if (tx.status === 'done' || !tx.owner.live) return;
@@ -179,7 +173,7 @@ export class RuntimeKv {
     if (!tx.owner.live) return NEVER;
     let p: Promise<T>;
     try {
-      const problem = opProblem(tx, store, write);
+      const problem = tx.opProblem(store, write);
       if (problem !== null) throw problem;
       p = Promise.resolve(effect());
     } catch (e) {
@@ -188,26 +182,6 @@ export class RuntimeKv {
     const out = tx.owner.settle(p);
     out.catch(noop);
     return out;
-  }
-
-  private read(tx: Tx, store: string, key: KvKey): Value | undefined {
-    const w = tx.writes.get(store)?.get(key);
-    if (w === DELETED) return undefined;
-    return w !== undefined ? w : this.tables.get(store)?.get(key);
-  }
-
-  private keys(tx: Tx, store: string, lower?: KvKey, upper?: KvKey): KvKey[] {
-    const committed = this.tables.get(store)?.keys(lower, upper) ?? [];
-    const buf = tx.writes.get(store);
-    if (buf === undefined || buf.size === 0) return committed;
-    const set = new Set<KvKey>(committed);
-    for (const [k, w] of buf) {
-      if (lower !== undefined && compareKeys(k, lower) < 0) continue;
-      if (upper !== undefined && compareKeys(k, upper) > 0) continue;
-      if (w === DELETED) set.delete(k);
-      else set.add(k);
-    }
-    return [...set].sort(compareKeys);
   }
 
   // ---------------------------------------------------------------- commit and abort
@@ -267,30 +241,6 @@ export class RuntimeKv {
   }
 }
 
-/** Why `tx` cannot take an operation on `store` now, or null. */
-function opProblem(tx: Tx, store: string, write: boolean): Error | null {
-  if (tx.status === 'done') return new EnvError('EABORT', `kv transaction ${tx.id} is finished`);
-  if (tx.status !== 'running') return new EnvError('ESTATE', `kv transaction ${tx.id} is committing`);
-  if (!tx.stores.has(store)) return new EnvError('ESTATE', `store '${String(store)}' is not in kv transaction ${tx.id}'s scope`);
-  if (write && tx.mode === 'readonly') return new EnvError('ESTATE', `write in readonly kv transaction ${tx.id}`);
-  return null;
-}
-
-function conflicts(a: Tx, b: Tx): boolean {
-  if (a.mode === 'readonly' && b.mode === 'readonly') return false;
-  for (const s of a.stores) if (b.stores.has(s)) return true;
-  return false;
-}
-
-function buffer(tx: Tx, store: string): Map<KvKey, Buffered> {
-  let b = tx.writes.get(store);
-  if (b === undefined) {
-    b = new Map();
-    tx.writes.set(store, b);
-  }
-  return b;
-}
-
 /** The transaction's buffered writes as a list (deletes with value undefined). */
 function flatten(tx: Tx): KvWrite[] {
   const out: KvWrite[] = [];
@@ -298,15 +248,6 @@ function flatten(tx: Tx): KvWrite[] {
     for (const [key, w] of writes) out.push({ store, key, value: w === DELETED ? undefined : w });
   }
   return out;
-}
-
-/** The scope as a set; throws a TypeError naming what is wrong. */
-function checkScope(stores: readonly string[]): Set<string> {
-  if (!Array.isArray(stores) || stores.length === 0) throw new TypeError('stores must be a non-empty array of store names');
-  for (const s of stores) {
-    if (typeof s !== 'string' || s === '') throw new TypeError(`stores must hold non-empty strings, got ${JSON.stringify(s)}`);
-  }
-  return new Set(stores);
 }
 
 /** Open stores by resolved data directory, with the number of envs using each. */

@@ -1,8 +1,9 @@
 /**
- * One kv transaction's bookkeeping: its scope, status, buffered writes and callbacks. The scheduling and
- * commit logic live in kv.ts; this file holds what a transaction is and what it may conflict with.
+ * One kv transaction's bookkeeping: its scope, status, buffered writes and callbacks, and the rules shared
+ * by every kv store of the Env contract. The scheduling and commit logic live in kv.ts (simulated) and
+ * src/runtime/node/kv.ts (real).
  */
-import type { KvDurability, KvKey, KvTx, Value } from '../../impl/env.ts';
+import { EnvError, type KvDurability, type KvKey, type KvTx, type Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
 import { compareKeys, type KvTable } from './kv-table.ts';
 
@@ -15,14 +16,14 @@ export type BufferedWrite = Value | typeof DELETED;
 /** Life of a transaction: waiting for its scope, running fn, committing, done (committed or aborted). */
 export type TxStatus = 'waiting' | 'running' | 'committing' | 'done';
 
-/** An unfinished transaction. */
-export class KvTransaction {
+/**
+ * What every kv store implementing the Env contract keeps of an unfinished transaction, and the rules
+ * that do not depend on where the store lives: which transactions may run together, read-your-writes,
+ * the keys a transaction sees, and which operations it may take. The simulated store (kv.ts) and the
+ * real-runtime store (src/runtime/node/kv.ts) both build on it, so they cannot drift apart.
+ */
+export class KvTxCore {
   status: TxStatus = 'waiting';
-  /** fn resolved: commit once no operation is in flight. */
-  fnDone = false;
-  result: unknown = undefined;
-  /** Operations requested and not yet completed. */
-  inflight = 0;
   /** store -> key -> buffered write, applied at commit. */
   readonly writes = new Map<string, Map<KvKey, BufferedWrite>>();
   /** The caller's function, until it is invoked. */
@@ -30,8 +31,6 @@ export class KvTransaction {
 
   constructor(
     readonly id: number,
-    readonly node: SimNode,
-    readonly inc: number,
     readonly stores: ReadonlySet<string>,
     readonly mode: 'readonly' | 'readwrite',
     readonly durability: KvDurability,
@@ -43,7 +42,7 @@ export class KvTransaction {
   }
 
   /** True if both touch a store and at least one writes (so they must not run at the same time). */
-  conflictsWith(other: KvTransaction): boolean {
+  conflictsWith(other: KvTxCore): boolean {
     if (this.mode === 'readonly' && other.mode === 'readonly') return false;
     for (const s of this.stores) if (other.stores.has(s)) return true;
     return false;
@@ -80,5 +79,57 @@ export class KvTransaction {
       else set.add(k);
     }
     return [...set].sort(compareKeys);
+  }
+
+  /**
+   * Why this transaction cannot take an operation on `store` now, or null. `fnDone`: the caller's
+   * function has settled, so the transaction is committing even if the store has not started yet.
+   */
+  opProblem(store: string, write: boolean, fnDone = false): EnvError | null {
+    if (this.status === 'done') return new EnvError('EABORT', `kv transaction ${this.id} is finished`);
+    if (this.status !== 'running' || fnDone) return new EnvError('ESTATE', `kv transaction ${this.id} is committing`);
+    if (!this.stores.has(store)) return new EnvError('ESTATE', `store '${String(store)}' is not in kv transaction ${this.id}'s scope`);
+    if (write && this.mode === 'readonly') return new EnvError('ESTATE', `write in readonly kv transaction ${this.id}`);
+    return null;
+  }
+}
+
+/**
+ * Checks the arguments of `KvStore.transaction`; returns the scope as a set. Throws a TypeError naming
+ * the bad argument.
+ */
+export function checkTransactionArgs(stores: readonly string[], mode: unknown, fn: unknown, durability: unknown): Set<string> {
+  if (!Array.isArray(stores) || stores.length === 0) throw new TypeError('stores must be a non-empty array of store names');
+  for (const s of stores) {
+    if (typeof s !== 'string' || s === '') throw new TypeError(`stores must hold non-empty strings, got ${JSON.stringify(s)}`);
+  }
+  if (mode !== 'readonly' && mode !== 'readwrite') throw new TypeError(`mode must be 'readonly' or 'readwrite', got '${String(mode)}'`);
+  if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+  if (durability !== 'strict' && durability !== 'relaxed') {
+    throw new TypeError(`options.durability must be 'strict' or 'relaxed', got '${String(durability)}'`);
+  }
+  return new Set(stores);
+}
+
+/** An unfinished transaction of the simulated store. */
+export class KvTransaction extends KvTxCore {
+  /** fn resolved: commit once no operation is in flight. */
+  fnDone = false;
+  result: unknown = undefined;
+  /** Operations requested and not yet completed. */
+  inflight = 0;
+
+  constructor(
+    id: number,
+    readonly node: SimNode,
+    readonly inc: number,
+    stores: ReadonlySet<string>,
+    mode: 'readonly' | 'readwrite',
+    durability: KvDurability,
+    resolve: (value: unknown) => void,
+    reject: (error: Error) => void,
+    fn: (tx: KvTx) => Promise<unknown>,
+  ) {
+    super(id, stores, mode, durability, resolve, reject, fn);
   }
 }

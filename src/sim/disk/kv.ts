@@ -33,7 +33,7 @@ import type { FaultAction } from '../types.ts';
 import type { SimDisk } from './disk.ts';
 import { qualifyKvSpec, type KvSpec, type QualifiedKvSpec } from './kv-spec.ts';
 import { checkKey, copyValue, keySize, KvTable, valueSize } from './kv-table.ts';
-import { DELETED, KvTransaction } from './kv-tx.ts';
+import { checkTransactionArgs, DELETED, KvTransaction } from './kv-tx.ts';
 
 export type { KvSpec } from './kv-spec.ts';
 
@@ -118,13 +118,8 @@ export class SimKv {
     fn: (tx: KvTx) => Promise<unknown>,
     options: { durability?: KvDurability } | undefined,
   ): Promise<unknown> {
-    const scope = checkScope(stores);
-    if (mode !== 'readonly' && mode !== 'readwrite') throw new TypeError(`mode must be 'readonly' or 'readwrite', got '${String(mode)}'`);
-    if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+    const scope = checkTransactionArgs(stores, mode, fn, options?.durability ?? this.spec.durability);
     const durability = options?.durability ?? this.spec.durability;
-    if (durability !== 'strict' && durability !== 'relaxed') {
-      throw new TypeError(`options.durability must be 'strict' or 'relaxed', got '${String(durability)}'`);
-    }
     if (this.queue.length >= this.spec.queueMax) {
       throw new EnvError('ESTATE', `more than KvSpec.queueMax=${this.spec.queueMax} unfinished transactions`);
     }
@@ -207,22 +202,13 @@ export class SimKv {
     };
   }
 
-  /** Why `tx` cannot take an operation on `store` now, or null. */
-  private opProblem(tx: KvTransaction, store: string, write: boolean): EnvError | null {
-    if (tx.status === 'done') return new EnvError('EABORT', `transaction ${tx.id} is finished`);
-    if (tx.status !== 'running' || tx.fnDone) return new EnvError('ESTATE', `transaction ${tx.id} is committing`);
-    if (!tx.stores.has(store)) return new EnvError('ESTATE', `store '${String(store)}' is not in transaction ${tx.id}'s scope`);
-    if (write && tx.mode === 'readonly') return new EnvError('ESTATE', `write in readonly transaction ${tx.id}`);
-    return null;
-  }
-
   /**
    * One operation inside `tx`, completing after its latency. Its promise is marked handled, like an
    * IndexedDB request: a fire-and-forget put whose transaction aborts is not an unhandled rejection.
    */
   private request<T>(tx: KvTransaction, store: string, write: boolean, effect: () => T): Promise<T> {
     if (!tx.node.isLive(tx.inc)) return NEVER;
-    const problem = this.opProblem(tx, store, write);
+    const problem = tx.opProblem(store, write, tx.fnDone);
     let p: Promise<T>;
     if (problem !== null) p = Promise.reject(problem);
     else {
@@ -491,13 +477,4 @@ function attempt<T>(start: () => Promise<T>): Promise<T> {
   } catch (e) {
     return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
-}
-
-/** The scope as a set; throws a TypeError naming what is wrong. */
-function checkScope(stores: readonly string[]): Set<string> {
-  if (!Array.isArray(stores) || stores.length === 0) throw new TypeError('stores must be a non-empty array of store names');
-  for (const s of stores) {
-    if (typeof s !== 'string' || s === '') throw new TypeError(`stores must hold non-empty strings, got ${JSON.stringify(s)}`);
-  }
-  return new Set(stores);
 }
