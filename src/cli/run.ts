@@ -7,6 +7,7 @@ import { rowOf } from '../runner/results.ts';
 import { sweepJobs } from '../runner/shard.ts';
 import { summaryText } from '../runner/summary.ts';
 import { exitCodeOfRuns, runSweep } from '../runner/sweep.ts';
+import type { RunResult } from '../scenario/types.ts';
 import { intArg, resolveRun, scenariosDir } from './usage.ts';
 
 /** Default report folder. */
@@ -17,6 +18,12 @@ function colour(line: string): string {
   if (line.startsWith('all ')) return pc.green(line);
   if (/^\d+ of \d+ runs failed/.test(line)) return pc.red(line);
   return line;
+}
+
+/** One line announcing a failed run as it happens. */
+function liveFailure(r: RunResult): string {
+  const check = r.failure !== null && r.failure.check !== r.verdict ? ` (${r.failure.check})` : '';
+  return `FAIL ${r.scenario} seed ${r.seed}: ${r.verdict}${check} | replay: ${r.replay ?? ''}`;
 }
 
 /** Runs the `run` command; sets process.exitCode to the worst verdict's code. */
@@ -47,12 +54,12 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
     scenariosDir: dir,
     onResult: (r) => {
       if (json) process.stdout.write(`${JSON.stringify(rowOf(r))}\n`);
-      progress?.tick(r.verdict !== 'pass');
+      progress?.tick(r.verdict === 'pass' ? false : colour(liveFailure(r)));
     },
   });
   process.off('SIGINT', onSigint);
   progress?.finish();
-  if (!json) process.stdout.write(`${summaryText(outcome.file, outcome.wallMs).map(colour).join('\n')}\n`);
+  if (!json) process.stdout.write(`${summaryText(outcome.file, outcome.wallMs, 20, o.report === false ? 'run with --report DIR to list them all' : undefined).map(colour).join('\n')}\n`);
   if (o.report !== false) {
     const reportDir = typeof o.report === 'string' ? o.report : DEFAULT_REPORT_DIR;
     const scenarios = new Map(req.scenarios.map((s) => [s.name, s]));

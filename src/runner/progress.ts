@@ -1,7 +1,12 @@
 /**
  * Live progress of a sweep: on a terminal, one redrawn bar line (done/total, failures, rate, ETA); when
- * not a terminal (CI logs), a plain line every `plainEveryMs`.
+ * not a terminal (CI logs), a plain line every `plainEveryMs`. A failed run is announced as it happens
+ * (its kind, check and replay command; the first LIVE_FAILURES_MAX of them), so a long sweep can be acted
+ * on before it ends.
  */
+
+/** Failures announced live; the rest are only counted (the summary lists them all). */
+export const LIVE_FAILURES_MAX = 20;
 
 /** Where progress goes: stderr by default. */
 export interface ProgressOut {
@@ -52,10 +57,17 @@ export class Progress {
     this.last = this.started;
   }
 
-  /** Counts one finished run. */
-  tick(failed: boolean): void {
+  /**
+   * Counts one finished run. `failure`: the one-line description of a failed run (printed at once for
+   * the first LIVE_FAILURES_MAX failures); true counts a failure without printing it.
+   */
+  tick(failure: string | boolean): void {
     this.done++;
-    if (failed) this.failed++;
+    if (failure !== false) {
+      this.failed++;
+      if (typeof failure === 'string' && this.failed <= LIVE_FAILURES_MAX) this.announce(failure);
+      else if (typeof failure === 'string' && this.failed === LIVE_FAILURES_MAX + 1) this.announce(`(further failures are counted, not printed as they happen)`);
+    }
     const t = this.now();
     if (t - this.last >= this.every) {
       this.last = t;
@@ -75,6 +87,13 @@ export class Progress {
   /** Ends the progress display (clears the bar on a terminal). */
   finish(): void {
     if (this.tty) this.out.write('\r\x1b[2K');
+  }
+
+  private announce(line: string): void {
+    if (this.tty) {
+      this.out.write(`\r\x1b[2K${line}\n`);
+      this.draw(this.now());
+    } else this.out.write(`${line}\n`);
   }
 
   private draw(t: number): void {

@@ -77,13 +77,16 @@ export function failureLines(r: RunRow): string[] {
   ];
 }
 
-/** The whole summary: table, up to `maxFailures` failures, and a closing verdict line. */
-export function summaryText(file: ResultsFile, wallMs: number, maxFailures = 20): string[] {
+/**
+ * The whole summary: table, up to `maxFailures` failures, and a closing verdict line. `rest` says where
+ * the failures beyond `maxFailures` are listed.
+ */
+export function summaryText(file: ResultsFile, wallMs: number, maxFailures = 20, rest = 'listed in results.json and the report'): string[] {
   const lines = summaryTable(totalsOf(file.runs));
   const failed = file.runs.filter((r) => r.verdict !== 'pass');
   if (failed.length > 0) lines.push('');
   for (const r of failed.slice(0, maxFailures)) lines.push(...failureLines(r));
-  if (failed.length > maxFailures) lines.push(`... and ${failed.length - maxFailures} more failures (see results.json)`);
+  if (failed.length > maxFailures) lines.push(`... and ${failed.length - maxFailures} more failures (${rest})`);
   lines.push('');
   lines.push(failed.length === 0 ? `all ${file.runs.length} runs passed in ${fmtDuration(wallMs)}` : `${failed.length} of ${file.runs.length} runs failed in ${fmtDuration(wallMs)}`);
   return lines;

@@ -43,6 +43,22 @@ describe('progress', () => {
     ]);
   });
 
+  it('announces failed runs as they happen, up to a limit, on a terminal above the bar', () => {
+    let text = '';
+    const p = new Progress(30, { out: { isTTY: true, columns: 100, write: (s: string) => (text += s) }, now: () => 0 });
+    p.tick(false);
+    p.tick('FAIL x seed 1: correctness inv | replay: npx syncbench replay x --seed 1');
+    // The bar is cleared, the failure printed on its own line, and the bar redrawn below it.
+    const [failLine, bar] = text.split('\n');
+    expect(failLine).toBe('\r\x1b[2KFAIL x seed 1: correctness inv | replay: npx syncbench replay x --seed 1');
+    expect(bar).toMatch(/^\r\x1b\[2K\[#*\.+\] 2\/30 runs \(6\.7%\), 1 failed/);
+    text = '';
+    for (let i = 0; i < 25; i++) p.tick(`FAIL y seed ${i}`);
+    const lines = text.split('\n').map((l) => l.replace(/^\r\x1b\[2K(\[[#.]+\] .*?\r\x1b\[2K)?/, '')).filter((l) => l.startsWith('FAIL') || l.startsWith('(further'));
+    expect(lines).toHaveLength(20); // 19 more failures announced (20 in all), then one 'more failures' line
+    expect(lines.at(-1)).toBe('(further failures are counted, not printed as they happen)');
+  });
+
   it('redraws one bar line on a terminal and clears it at the end', () => {
     let t = 0;
     let text = '';
