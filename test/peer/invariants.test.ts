@@ -4,9 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/impl/peer/hlc.ts';
-import { ackedWritesCheck, bufferCheck, catchupDeltaCheck, hlcCheck, pruneCheck, watermarkCheck } from '../../src/model/peer/invariants.ts';
+import { ackedWritesCheck, bufferCheck, catchupDeltaCheck, convergedCheck, hlcCheck, memoryIsDurableCheck, pruneCheck, watermarkCheck } from '../../src/model/peer/invariants.ts';
+import type { ViewRecord } from '../../src/model/peer/view.ts';
 import { ackedWrites, type PeerView } from '../../src/model/peer/view.ts';
 import type { Check, ScenarioContext } from '../../src/scenario/types.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
 import { Trace } from '../../src/sim/trace.ts';
 
 const h = (ms: number, d = 'A'): string => formatHlc({ physicalMs: ms, counter: 0, device: d });
@@ -98,7 +100,7 @@ describe('peer invariants', () => {
 
   it('acked writes: a lost write or a resurrected delete fails at the end', () => {
     const rec = new Map<string, { ts: string; data: string | null }>([['tag/t1', { ts: h(5), data: 'old' }], ['tag/t2', { ts: h(9), data: 'back' }]]);
-    const view: PeerView = { state: () => 'ready', digest: () => '', get: (r, u) => rec.get(`${r}/${u}`) };
+    const view: PeerView = { state: () => 'ready', digest: () => '', get: (r, u) => rec.get(`${r}/${u}`), records: () => [], resources: () => ['tag'] };
     const t = harness(ackedWritesCheck(['A']), { A: view });
     ackedWrites(t.ctx).push({ node: 'B', resource: 'tag', uuid: 't1', hlc: h(7, 'B'), deleted: false });
     t.final();
@@ -107,5 +109,54 @@ describe('peer invariants', () => {
     ackedWrites(u.ctx).push({ node: 'B', resource: 'tag', uuid: 't2', hlc: h(8, 'B'), deleted: true });
     u.final();
     expect(u.failures.join()).toMatch(/invariant:no-resurrection: A: 'tag' t2 deleted by B .* is alive again/);
+  });
+  /** A view over fixed records, with a digest that only counts them (as a broken digest might). */
+  const viewOf = (records: Record<string, ViewRecord[]>, state = 'ready'): PeerView => ({
+    state: () => state,
+    digest: () => Object.values(records).map((l) => l.length).join(','),
+    get: (r, u) => records[r]?.find((x) => x.uuid === u),
+    records: (r) => records[r] ?? [],
+    resources: () => Object.keys(records),
+  });
+  const rec = (uuid: string, ts: string, data: string | null, writer = 'A'): ViewRecord => ({ uuid, writer, ts, data });
+
+  it('converged: devices whose digests agree but whose records differ fail, record by record', () => {
+    const a = viewOf({ tag: [rec('t1', h(5), 'x'), rec('t2', h(6), null)] });
+    const same = viewOf({ tag: [rec('t2', h(6), null), rec('t1', h(5), 'x')] });
+    const ok = harness(convergedCheck(['A', 'B']), { A: a, B: same });
+    ok.final();
+    expect(ok.failures).toEqual([]);
+    const other = viewOf({ tag: [rec('t1', h(5), 'x'), rec('t2', h(6), 'alive')] });
+    const t = harness(convergedCheck(['A', 'B']), { A: a, B: other });
+    t.final();
+    expect(t.failures.join()).toMatch(/invariant:converged: 'tag' t2: A holds .*\(tombstone\), B holds .*"alive" \(digests equal\)/);
+    // A device not ready is the liveness check's business, not this one's.
+    const u = harness(convergedCheck(['A', 'B']), { A: a, B: viewOf({ tag: [] }, 'backfilling') });
+    u.final();
+    expect(u.failures).toEqual([]);
+  });
+
+  it('memory-is-durable: a record served from memory that the kv store does not hold fails', async () => {
+    const sim = new Simulation({ seed: 1 });
+    sim.addDevice('dA');
+    sim.addNode('A', { device: 'dA', program: () => {} });
+    const kv = sim.device('dA').kv;
+    const stored = { tag: [rec('t1', h(5), 'x')] };
+    sim.addNode('W', {
+      device: 'dA',
+      program: (env) => void env.kv.transaction(['rec'], 'readwrite', async (tx) => void (await tx.put('rec', 'tag/t1', { u: 't1', w: 'A', t: h(5), d: 'x' }))),
+    });
+    sim.start('W');
+    await sim.run();
+    expect(kv.visibleSnapshot().get('rec')?.size).toBe(1);
+    const check = (records: Record<string, ViewRecord[]>): string[] => {
+      const failures: string[] = [];
+      const ctx = { sim, handle: () => viewOf(records), fail: (_k: string, n: string, m: string) => failures.push(`${n}: ${m}`) } as unknown as ScenarioContext;
+      memoryIsDurableCheck(['A']).final?.(ctx);
+      return failures;
+    };
+    expect(check(stored)).toEqual([]);
+    expect(check({ tag: [rec('t1', h(5), 'x'), rec('t9', h(7), 'new')] }).join()).toMatch(/A: 'tag' t9: serves .*"new" from memory, its kv store holds nothing/);
+    expect(check({ tag: [rec('t1', h(6), 'x')] }).join()).toMatch(/A: 'tag' t1: serves .* from memory, its kv store holds/);
   });
 });

@@ -27,6 +27,10 @@ export interface PeerHandle {
   get(resource: string, uuid: string): SyncRecord | undefined;
   /** Records of a resource (tombstones included). */
   count(resource: string): number;
+  /** Every record of a resource (tombstones included), in no particular order. */
+  records(resource: string): readonly SyncRecord[];
+  /** The library's resources, in the configured order. */
+  resources(): readonly string[];
   /** Order-free digest of every table: equal digests mean equal data. */
   digest(): string;
   /** Digest of one table. */
@@ -133,6 +137,8 @@ function handle(core: Core, parts: Parts): PeerHandle {
     writeShared: (resource, items) => parts.tx.commitShared(resource, items),
     get: (resource, uuid) => table(core, resource).get(uuid),
     count: (resource) => table(core, resource).size,
+    records: (resource) => table(core, resource).all(),
+    resources: () => core.cfg.resourceOrder,
     digest: () => core.cfg.resourceOrder.map((r) => `${r}=${table(core, r).digest()}`).join(' '),
     digestOf: (resource) => table(core, resource).digest(),
     state: () => core.state,

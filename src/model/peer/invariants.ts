@@ -16,10 +16,16 @@
  *   than the largest key received from P for R (per-resource watermarks advance only to what was received).
  * - invariant:acked-not-lost / invariant:no-resurrection — at the end, every acknowledged write is held by
  *   every device (same or newer version), and every acknowledged delete is a tombstone everywhere.
+ * - invariant:converged — at the end, when every device is up and ready, they hold exactly the same records
+ *   (uuid, writer, version, data or tombstone), compared record by record: the liveness condition only
+ *   compares the implementation's own 32-bit digests, which a digest bug or a collision would fool.
+ * - invariant:memory-is-durable — at the end, what each device serves from memory is exactly what its kv
+ *   store holds (store `rec`, key `<resource>/<uuid>`, value `{u, w, t, d}`; docs/peer-sync.md): nothing
+ *   shown that a restart would lose or change.
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { ackedWrites, type PeerView } from './view.ts';
+import { ackedWrites, type PeerView, type ViewRecord } from './view.ts';
 
 type D = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -291,6 +297,90 @@ export function watermarkCheck(nodes: readonly string[]): Check {
   };
 }
 
+/** The views of `nodes` when every one is up and ready, else null (liveness reports the others). */
+function readyViews(ctx: ScenarioContext, nodes: readonly string[]): [string, PeerView][] | null {
+  const out: [string, PeerView][] = [];
+  for (const id of nodes) {
+    const h = ctx.handle<PeerView>(id);
+    if (h === null || h.state() !== 'ready') return null;
+    out.push([id, h]);
+  }
+  return out;
+}
+
+const showRecord = (r: ViewRecord | undefined): string => (r === undefined ? 'nothing' : `${r.ts} by ${r.writer} ${r.data === null ? '(tombstone)' : JSON.stringify(r.data)}`);
+const sameRecord = (a: ViewRecord | undefined, b: ViewRecord | undefined): boolean =>
+  a !== undefined && b !== undefined && a.uuid === b.uuid && a.writer === b.writer && a.ts === b.ts && a.data === b.data;
+
+/** The first difference between two devices' records of one resource, or null. */
+function firstDifference(a: readonly ViewRecord[], b: readonly ViewRecord[]): { uuid: string; a?: ViewRecord; b?: ViewRecord } | null {
+  const mb = new Map(b.map((r) => [r.uuid, r]));
+  const uuids = new Set([...a.map((r) => r.uuid), ...mb.keys()]);
+  const ma = new Map(a.map((r) => [r.uuid, r]));
+  for (const uuid of [...uuids].sort()) if (!sameRecord(ma.get(uuid), mb.get(uuid))) return { uuid, a: ma.get(uuid), b: mb.get(uuid) };
+  return null;
+}
+
+/** At the end, all ready devices hold the same records, compared one by one (not by digest). */
+export function convergedCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:converged';
+  return {
+    name,
+    final(ctx: ScenarioContext) {
+      const views = readyViews(ctx, nodes);
+      if (views === null || views.length < 2) return;
+      const [refId, ref] = views[0]!;
+      for (const resource of ref.resources()) {
+        const want = ref.records(resource);
+        for (const [id, v] of views.slice(1)) {
+          const d = firstDifference(want, v.records(resource));
+          if (d !== null) {
+            ctx.fail('correctness', name, `'${resource}' ${d.uuid}: ${refId} holds ${showRecord(d.a)}, ${id} holds ${showRecord(d.b)} (digests ${ref.digest() === v.digest() ? 'equal' : 'differ'})`);
+            return;
+          }
+        }
+      }
+    },
+  };
+}
+
+/** The `rec` store of a device's kv store as view records by resource (the layout of src/impl/peer/store.ts). */
+function durableRecords(ctx: ScenarioContext, node: string): Map<string, ViewRecord[]> {
+  const out = new Map<string, ViewRecord[]>();
+  const rec = ctx.sim.device(ctx.sim.node(node).deviceId).kv.visibleSnapshot().get('rec');
+  for (const [key, value] of rec ?? []) {
+    const k = String(key);
+    const resource = k.slice(0, k.indexOf('/'));
+    const o = value as { u: string; w: string; t: string; d: string | null };
+    let list = out.get(resource);
+    if (list === undefined) out.set(resource, (list = []));
+    list.push({ uuid: o.u, writer: o.w, ts: o.t, data: o.d });
+  }
+  return out;
+}
+
+/** At the end, each ready device's in-memory records equal its committed kv records. */
+export function memoryIsDurableCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:memory-is-durable';
+  return {
+    name,
+    final(ctx: ScenarioContext) {
+      const views = readyViews(ctx, nodes);
+      if (views === null) return;
+      for (const [id, v] of views) {
+        const stored = durableRecords(ctx, id);
+        for (const resource of new Set([...v.resources(), ...stored.keys()])) {
+          const d = firstDifference(v.records(resource), stored.get(resource) ?? []);
+          if (d !== null) {
+            ctx.fail('correctness', name, `${id}: '${resource}' ${d.uuid}: serves ${showRecord(d.a)} from memory, its kv store holds ${showRecord(d.b)}`);
+            return;
+          }
+        }
+      }
+    },
+  };
+}
+
 /** Every peer check, for `Scenario.checks`. */
 export function peerChecks(nodes: readonly string[], batchSize: number): Check[] {
   return [
@@ -301,5 +391,7 @@ export function peerChecks(nodes: readonly string[], batchSize: number): Check[]
     catchupDeltaCheck(nodes, batchSize),
     watermarkCheck(nodes),
     ackedWritesCheck(nodes),
+    convergedCheck(nodes),
+    memoryIsDurableCheck(nodes),
   ];
 }

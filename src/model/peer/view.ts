@@ -9,6 +9,17 @@ export interface PeerView {
   state(): string;
   digest(): string;
   get(resource: string, uuid: string): { ts: string; data: string | null } | undefined;
+  /** Every record of a resource, tombstones included (data null). */
+  records(resource: string): readonly ViewRecord[];
+  resources(): readonly string[];
+}
+
+/** A record as the checks see it. */
+export interface ViewRecord {
+  uuid: string;
+  writer: string;
+  ts: string;
+  data: string | null;
 }
 
 /** One write the workload saw acknowledged (its promise resolved: durable on the writer). */
