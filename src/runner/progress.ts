@@ -27,11 +27,12 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-function fmtSeconds(s: number): string {
+export function fmtSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.ceil(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  const whole = Math.ceil(s); // round once, so 359.5 s reads 6m00s, not 5m60s
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+  return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** Reports progress of `total` runs. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkWorkers, runJobs } from '../../src/runner/pool.ts';
-import { Progress } from '../../src/runner/progress.ts';
+import { fmtSeconds, Progress } from '../../src/runner/progress.ts';
 import type { RunResult } from '../../src/scenario/types.ts';
 import { loadScenarios } from '../../src/scenario/registry.ts';
 import { FIXTURES_DIR } from './fixtures.ts';
@@ -57,6 +57,10 @@ describe('progress', () => {
     const lines = text.split('\n').map((l) => l.replace(/^\r\x1b\[2K(\[[#.]+\] .*?\r\x1b\[2K)?/, '')).filter((l) => l.startsWith('FAIL') || l.startsWith('(further'));
     expect(lines).toHaveLength(20); // 19 more failures announced (20 in all), then one 'more failures' line
     expect(lines.at(-1)).toBe('(further failures are counted, not printed as they happen)');
+  });
+
+  it('formats ETAs without a 60th second', () => {
+    expect([fmtSeconds(59.2), fmtSeconds(359.5), fmtSeconds(61), fmtSeconds(3725), fmtSeconds(Infinity)]).toEqual(['1m00s', '6m00s', '1m01s', '1h02m', '?']);
   });
 
   it('redraws one bar line on a terminal and clears it at the end', () => {
