@@ -27,6 +27,7 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/** A duration for the ETA: 45s, 6m00s, 1h02m; ? when unknown. */
 export function fmtSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
   const whole = Math.ceil(s); // round once, so 359.5 s reads 6m00s, not 5m60s
