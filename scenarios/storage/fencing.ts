@@ -1,8 +1,9 @@
 /**
  * Fencing between two tabs of one device sharing one store (the protection leader election relies on):
  * tab A commits with epoch 1; tab B opens the store, commits with epoch 2; A, unaware, writes with epoch
- * 1 again: its commit must be refused with EFENCED and nothing of it may become visible. Then A closes,
- * B drains and shuts down, both stop, and a fresh open must see exactly B's data.
+ * 1 again: its commit must be refused with EFENCED and nothing of it may become visible. A then restarts
+ * (its view of the store is current again) and still writes with epoch 1: refused again, now by the
+ * epoch alone. Then B drains and shuts down, both stop, and a fresh open must see exactly B's data.
  */
 import { AutoSync, BlockStore, FencedError } from '../../src/impl/storage/index.ts';
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
@@ -15,13 +16,14 @@ const RESULT = 'storage.fencing.result';
 
 interface FencingResult {
   staleRefused: boolean;
+  reopenedRefused: boolean;
   finalBlock: number | null;
   finalEpoch: number;
 }
 
 function result(ctx: ScenarioContext): FencingResult {
   let r = ctx.shared.get(RESULT) as FencingResult | undefined;
-  if (r === undefined) ctx.shared.set(RESULT, (r = { staleRefused: false, finalBlock: null, finalEpoch: -1 }));
+  if (r === undefined) ctx.shared.set(RESULT, (r = { staleRefused: false, reopenedRefused: false, finalBlock: null, finalEpoch: -1 }));
   return r;
 }
 
@@ -51,6 +53,23 @@ function workload(ctx: ScenarioContext): void {
       },
     );
   });
+  ctx.at(320, () => {
+    ctx.sim.stop('A');
+    ctx.sim.start('A'); // reopens: recovery loads B's commit, so only the epoch can stop A now
+  });
+  ctx.at(360, () => {
+    const a = h('A').store;
+    try {
+      a.write(0, bytes(4), { epoch: 1 });
+    } catch (e) {
+      result(ctx).reopenedRefused = e instanceof FencedError;
+      return;
+    }
+    a.forceSync({ epoch: 1 }).then(
+      () => ctx.emit('workload.stale-commit-accepted', { reopened: true }),
+      (e: unknown) => void (result(ctx).reopenedRefused = e instanceof FencedError),
+    );
+  });
   ctx.at(400, () => void h('B').auto!.drainAndShutdown());
   ctx.at(500, () => {
     ctx.sim.stop('A');
@@ -68,7 +87,8 @@ const outcome: Check = {
   name: 'invariant:stale-epoch-never-accepted',
   final(ctx) {
     const r = result(ctx);
-    if (!r.staleRefused) ctx.fail('correctness', this.name, 'the commit of stale epoch 1 was not refused with EFENCED');
+    if (!r.reopenedRefused) ctx.fail('correctness', this.name, 'after reopening the store, tab A could still write with stale epoch 1');
+    else if (!r.staleRefused) ctx.fail('correctness', this.name, 'the commit of stale epoch 1 was not refused with EFENCED');
     else if (r.finalBlock !== 2) ctx.fail('correctness', this.name, `after reopening, block 0 holds ${String(r.finalBlock)}, expected epoch 2's write (2)`);
     else if (r.finalEpoch !== 2) ctx.fail('correctness', this.name, `after reopening, the recorded epoch is ${r.finalEpoch}, expected 2`);
   },
@@ -76,11 +96,11 @@ const outcome: Check = {
 
 const fencing = (backend: 'file' | 'kv'): Scenario => ({
   name: `storage-fencing-two-tabs-${backend}`,
-  description: `Two tabs of one device share a store (${backend} backend): a commit from a stale epoch is refused with EFENCED and never becomes visible; close, drain-and-shutdown and reopen keep the newer epoch and its data.`,
+  description: `Two tabs of one device share a store (${backend} backend): a commit from a stale epoch is refused with EFENCED and never becomes visible, also after the stale tab reopens the store; drain-and-shutdown and reopen keep the newer epoch and its data.`,
   suites: backend === 'file' ? ['smoke', 'ci', 'default'] : ['smoke', 'ci'],
   topology: { nodes: [{ id: 'A', device: 'D' }, { id: 'B', device: 'D', startAtMs: null }], devices: { D: { disk: { profile: 'weak' } } } },
-  program: () => async (env) => {
-    const store = await BlockStore.open(env, { backend, blockSize: BS, maxBlocks: 16 });
+  program: (_node, ctx) => async (env) => {
+    const store = await BlockStore.open(env, { backend, blockSize: BS, maxBlocks: 16, variant: ctx.variant });
     const handle: StoreHandle = { store, auto: new AutoSync(env, store, { intervalMs: 0 }) };
     return handle;
   },

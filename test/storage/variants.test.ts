@@ -7,9 +7,10 @@ import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { STORAGE_VARIANTS } from '../../src/impl/storage/variants.ts';
 import crashPoints from '../../scenarios/storage/crash-points.ts';
+import fencing from '../../scenarios/storage/fencing.ts';
 import media from '../../scenarios/storage/media-faults.ts';
 
-const all = [...crashPoints, ...media];
+const all = [...crashPoints, ...media, ...fencing];
 const byName = (name: string): Scenario => {
   const s = all.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no scenario ${name}`);
@@ -32,6 +33,8 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; some
   { variant: 'storage-keep-pending', scenario: byName('storage-crash-after-data-synced'), check: 'model:recovery' },
   { variant: 'storage-keep-pending', scenario: withoutModels(byName('storage-crash-after-data-synced')), check: 'invariant:no-block-newer-than-marker' },
   { variant: 'storage-no-read-verify', scenario: byName('storage-bit-rot-read'), check: 'invariant:read-returns-committed-data' },
+  { variant: 'storage-no-fencing', scenario: byName('storage-fencing-two-tabs-kv'), check: 'invariant:stale-epoch-never-accepted' },
+  { variant: 'storage-no-fencing', scenario: byName('storage-fencing-two-tabs-file'), check: 'invariant:stale-epoch-never-accepted' },
 ];
 
 describe('weakened storage variants are caught', () => {

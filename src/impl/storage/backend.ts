@@ -23,6 +23,17 @@ export interface CommitBatch {
   garbage: BlockKey[];
   /** True for commits whose caller needs durability before the ack (forceSync); kv: strict durability. */
   strict: boolean;
+  /**
+   * Request ids recorded atomically with the commit (kv backend only). A commit carrying an id that is
+   * already recorded is refused with RequestAppliedError and applies nothing.
+   */
+  requests: CommitRequest[];
+}
+
+/** A request id a commit records, with what its caller wants to find again (JSON). */
+export interface CommitRequest {
+  id: string;
+  result: unknown;
 }
 
 /** Progress callbacks of a commit, called in order; the store traces them. */
@@ -67,14 +78,22 @@ export interface Backend {
   load(): Promise<DurableState>;
   /** The durable marker as it is now (for fencing and stale-writer checks); {0,0} on an empty store. */
   header(): Promise<Marker>;
-  /** Makes `meta` the committed metadata and advances the marker to it if behind (recovery, repair). */
-  adopt(meta: StoreMeta): Promise<void>;
+  /**
+   * Makes `meta` the committed metadata and advances the marker to it if behind (recovery, repair).
+   * `ifCommit`: only while the durable marker is still at that commit, else StoreError('ESTALE') (kv:
+   * checked in the same transaction; file: not checked, files give no compare-and-swap).
+   */
+  adopt(meta: StoreMeta, ifCommit: number): Promise<void>;
   /** Removes pending metadata and temporary files. */
   dropPending(): Promise<void>;
   /** Every block data entry. */
   listBlocks(): Promise<BlockEntry[]>;
-  /** Deletes block entries by name and makes the deletion durable. */
-  deleteBlocks(names: readonly string[]): Promise<void>;
+  /**
+   * Deletes block entries by name and makes the deletion durable. With `ifCommit`, only while the durable
+   * marker is still at that commit (kv: in the same transaction); returns false, deleting nothing, when it
+   * moved (another writer committed). The file backend cannot check and always deletes.
+   */
+  deleteBlocks(names: readonly string[], ifCommit?: number): Promise<boolean>;
   /**
    * Makes every entry change durable (fsync of the block and root directories): recovery ends with it
    * because an earlier, failed recovery may have changed entries it could not make durable.

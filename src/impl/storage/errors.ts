@@ -9,6 +9,7 @@ export type StoreErrorCode =
   | 'ECHECKSUM' // committed data failed checksum verification (never returned to the caller)
   | 'ECORRUPT' // the durable state is inconsistent or a committed block is missing/invalid
   | 'ESTALE' // another writer committed to the same store since this instance loaded it
+  | 'EAPPLIED' // a commit carried a request id that an earlier commit already recorded (nothing applied)
   | 'ECLOSED' // the store was shut down
   | 'EINVAL' // a bad argument (named in the message)
   | 'ELIMIT' // an explicit limit was exceeded (named in the message)
@@ -36,6 +37,30 @@ export class FencedError extends StoreError {
     readonly highestEpoch: number,
   ) {
     super('EFENCED', `epoch ${epoch} is lower than the store's highest epoch ${highestEpoch}`);
+  }
+}
+
+/** What the store recorded for a request id, in the same transaction as the commit that carried it. */
+export interface AppliedRequest {
+  /** The commit that carried the request (its position in the store's commit order). */
+  commit: number;
+  /** The epoch of that commit. */
+  epoch: number;
+  /** What the caller attached to the request (JSON). */
+  result: unknown;
+}
+
+/**
+ * A commit carried a request id that is already recorded: nothing of the commit was applied and its
+ * writes were discarded (they are a retry's). `applied` is what the first commit recorded.
+ */
+export class RequestAppliedError extends StoreError {
+  override name = 'RequestAppliedError';
+  constructor(
+    readonly requestId: string,
+    readonly applied: AppliedRequest,
+  ) {
+    super('EAPPLIED', `request '${requestId}' was applied by commit ${applied.commit}`);
   }
 }
 

@@ -34,6 +34,8 @@ export interface FileBackendFlags {
   markerBeforeFsync: boolean;
   /** Never fsync directories. */
   noDirFsync: boolean;
+  /** Do not check epochs (the 'storage-no-fencing' variant). */
+  noFencing: boolean;
 }
 
 /** The file backend. */
@@ -106,7 +108,7 @@ export class FileBackend implements Backend {
     return meta === null ? { commit: 0, epoch: 0 } : { commit: meta.commit, epoch: meta.epoch };
   }
 
-  async adopt(meta: StoreMeta): Promise<void> {
+  async adopt(meta: StoreMeta, _ifCommit: number): Promise<void> {
     await this.replace('meta.json', 'meta.tmp', frame(metaToJson(meta)));
     const marker = markerFromJson((await this.readDoc('marker')).doc);
     if (marker === null || marker.commit < meta.commit || marker.epoch < meta.epoch) {
@@ -133,10 +135,11 @@ export class FileBackend implements Backend {
     return out;
   }
 
-  async deleteBlocks(names: readonly string[]): Promise<void> {
-    if (names.length === 0) return;
+  async deleteBlocks(names: readonly string[]): Promise<boolean> {
+    if (names.length === 0) return true;
     for (const name of names) await unlinkIfExists(this.disk, `${this.blocksDir}/${name}`);
     await this.fsyncDir(this.blocksDir);
+    return true;
   }
 
   async syncEntries(): Promise<void> {
@@ -156,7 +159,7 @@ export class FileBackend implements Backend {
    */
   private async checkHeader(batch: CommitBatch): Promise<void> {
     const header = await this.header();
-    if (header.epoch > batch.next.epoch) throw new FencedError(batch.next.epoch, header.epoch);
+    if (header.epoch > batch.next.epoch && !this.flags.noFencing) throw new FencedError(batch.next.epoch, header.epoch);
     if (header.commit !== batch.base) {
       throw new StoreError('ESTALE', `the store is at commit ${header.commit}, this writer built on ${batch.base}`);
     }

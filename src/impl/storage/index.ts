@@ -5,10 +5,11 @@
  */
 export { AutoSync, type SyncPolicy } from './autosync.ts';
 export { checksum, crc32, fastHash, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './checksum.ts';
-export { FencedError, StoreError, type StoreErrorCode } from './errors.ts';
-export { stateDigest } from './format.ts';
+export type { CommitRequest } from './backend.ts';
+export { FencedError, RequestAppliedError, StoreError, type AppliedRequest, type StoreErrorCode } from './errors.ts';
+export { stateDigest, type Marker } from './format.ts';
 export type { StoreEvent, StoreListener, StoreMetrics } from './metrics.ts';
 export { resolveStoreOptions, STORE_LIMITS, type StoreConfig, type StoreOptions } from './options.ts';
 export type { CorruptionMode } from './recovery.ts';
-export { BlockStore, type BlockInfo, type CommitInfo, type StoreSummary, type WriteAck, type WriteOptions } from './store.ts';
+export { BlockStore, type BlockInfo, type CommitInfo, type CommitOptions, type StoreSummary, type WriteAck, type WriteOptions } from './store.ts';
 export { STORAGE_VARIANTS, type StorageVariant } from './variants.ts';

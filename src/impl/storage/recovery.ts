@@ -18,6 +18,12 @@
  *
  * Every step is idempotent, so a crash during recovery followed by recovery gives the state of one clean
  * recovery.
+ *
+ * Concurrent writers (tabs sharing a kv store): steps 3 and 4 change the medium only while the durable
+ * marker is still the one step 1 loaded (`ifCommit`, checked inside the transaction that deletes or
+ * adopts). When another writer committed meanwhile, recovery starts again from step 1 (at most
+ * RECOVERY_ATTEMPTS times, traced 'store.recover.restart'; then ESTALE), so a commit that landed after
+ * the load is never deleted as strays nor overwritten by a repair. The file backend cannot check this.
  */
 import type { Tracer } from '../env.ts';
 import type { Backend, BlockEntry } from './backend.ts';
@@ -55,6 +61,8 @@ export interface RecoveryResult {
   repaired: number[];
 }
 
+/** Loads recovery may start over because another writer committed meanwhile. */
+export const RECOVERY_ATTEMPTS = 4;
 
 /** Runs recovery on `backend`; traces each decision. */
 export async function recover(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult> {
@@ -69,12 +77,27 @@ export async function recover(backend: Backend, options: RecoveryOptions, trace:
 
 async function recoverSteps(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult> {
   await backend.init();
+  for (let attempt = 1; ; attempt++) {
+    const result = await recoverOnce(backend, options, trace).catch((e: unknown) => {
+      if (e instanceof StoreError && e.code === 'ESTALE') return null; // a conditional adopt found the marker moved
+      throw e;
+    });
+    if (result !== null) return result;
+    if (attempt >= RECOVERY_ATTEMPTS) throw new StoreError('ESTALE', `another writer committed during each of ${attempt} recovery attempts`);
+    trace.emit('store.recover.restart', { attempt });
+    trace.probe('storage.recover.restarted');
+  }
+}
+
+/** One pass of recovery; null when another writer committed since the load (nothing was changed then). */
+async function recoverOnce(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult | null> {
   const { meta, outcome } = await resolvePending(backend, options, trace);
   const strays = await reconcile(backend, meta, options.blockSize, trace);
+  if (strays === null) return null;
   const { meta: checked, corrupt, repaired } = options.verify
     ? await verifyBlocks(backend, meta, options, trace)
     : { meta, corrupt: [], repaired: [] };
-  if (repaired.length > 0) await backend.adopt(checked);
+  if (repaired.length > 0) await backend.adopt(checked, meta.commit);
   await backend.syncEntries();
   trace.emit('store.recover.done', {
     commit: checked.commit,
@@ -100,9 +123,10 @@ async function resolvePending(
   const markerCommit = Math.max(state.marker?.commit ?? 0, meta.commit);
   const pending = state.pending;
   let outcome: RecoveryResult['outcome'] = 'clean';
+  const loadedMarker = state.marker?.commit ?? 0;
   if (pending !== null && pending.commit > meta.commit && (pending.commit <= markerCommit || options.keepPending)) {
     checkShape(pending, options);
-    await backend.adopt(pending);
+    await backend.adopt(pending, loadedMarker);
     meta = pending;
     outcome = 'finalized';
     trace.emit('store.recover.finalize', { commit: pending.commit, marker: markerCommit });
@@ -115,7 +139,7 @@ async function resolvePending(
     throw new StoreError('ECORRUPT', `marker is at commit ${markerCommit} but neither committed nor pending metadata reaches it (metadata at ${meta.commit})`);
   }
   const markerBehind = state.marker === null || state.marker.commit < meta.commit;
-  if (outcome !== 'finalized' && meta.commit > 0 && markerBehind) await backend.adopt(meta);
+  if (outcome !== 'finalized' && meta.commit > 0 && markerBehind) await backend.adopt(meta, loadedMarker);
   await backend.dropPending();
   return { meta, outcome };
 }
@@ -129,13 +153,16 @@ function checkShape(meta: StoreMeta, options: RecoveryOptions): void {
   }
 }
 
-/** Deletes every block entry the metadata does not reference or that has the wrong size. */
-async function reconcile(backend: Backend, meta: StoreMeta, blockSize: number, trace: Tracer): Promise<number> {
+/**
+ * Deletes every block entry the metadata does not reference or that has the wrong size, only while the
+ * marker is still at `meta.commit` (null when it moved: a concurrent commit's blocks are not strays).
+ */
+async function reconcile(backend: Backend, meta: StoreMeta, blockSize: number, trace: Tracer): Promise<number | null> {
   const entries = await backend.listBlocks();
   const doomed: string[] = [];
   for (const e of entries) if (!isKept(e, meta, blockSize)) doomed.push(e.name);
   if (doomed.length > 0) {
-    await backend.deleteBlocks(doomed);
+    if (!(await backend.deleteBlocks(doomed, meta.commit))) return null;
     trace.emit('store.recover.strays', { deleted: doomed.length, first: doomed[0] });
     trace.probe('storage.recover.strays-deleted');
   }

@@ -13,14 +13,19 @@
  * lower than the durable one (another writer moved on) throws `FencedError` and applies nothing. Calls
  * without an epoch are not fenced. A store instance that was fenced or found another writer's commit
  * (ESTALE) refuses everything afterwards: reopen it.
+ *
+ * Several tabs, one writer at a time (kv backend; see docs/storage.md "Multi-tab use"): a new writer
+ * first calls the static `BlockStore.fence(env, options, epoch)` (raises the durable epoch in one
+ * transaction, no instance, no recovery), then opens its instance. Commits may record request ids
+ * (`requests`) in the same transaction; `BlockStore.lookupRequest` finds them without opening the store.
  */
 import type { Env } from '../env.ts';
-import type { Backend, CommitBatch, CommitHooks } from './backend.ts';
+import type { Backend, CommitBatch, CommitHooks, CommitRequest } from './backend.ts';
 import { checksum } from './checksum.ts';
-import { FencedError, StoreError, errorCode } from './errors.ts';
+import { FencedError, RequestAppliedError, StoreError, errorCode, type AppliedRequest } from './errors.ts';
 import { FileBackend } from './file-backend.ts';
-import type { StoreMeta } from './format.ts';
-import { cloneMeta, stateDigest } from './format.ts';
+import type { Marker, StoreMeta } from './format.ts';
+import { cloneMeta, emptyMeta, stateDigest } from './format.ts';
 import { KvBackend } from './kv-backend.ts';
 import type { StoreEvent, StoreListener, StoreMetrics } from './metrics.ts';
 import type { StoreConfig, StoreOptions } from './options.ts';
@@ -31,6 +36,16 @@ import { recover } from './recovery.ts';
 export interface WriteOptions {
   /** Fencing epoch of the caller (a leader's term); omitted: not fenced. */
   epoch?: number;
+}
+
+/** Options of a commit (sync / forceSync). */
+export interface CommitOptions extends WriteOptions {
+  /**
+   * Request ids to record atomically with the commit (kv backend; the commit must have buffered writes).
+   * If one is already recorded, the commit applies nothing, its writes are discarded (they are a retry's)
+   * and it rejects with RequestAppliedError (EAPPLIED) carrying what the first commit recorded.
+   */
+  requests?: readonly CommitRequest[];
 }
 
 /** What a write or deallocation returns. */
@@ -112,6 +127,36 @@ export class BlockStore {
     this.openedMs = env.clock.monotonic();
   }
 
+  /**
+   * Raises the store's durable epoch to `epoch` in one atomic transaction, without opening the store
+   * (no recovery): a metadata-only commit (commit number + 1, blocks unchanged), traced 'store.fence'
+   * {commit, epoch}. Every later write or commit carrying a lower epoch is refused inside its own
+   * transaction. Throws FencedError when the store has recorded a higher epoch. kv backend only.
+   */
+  static async fence(env: Env, options: StoreOptions, epoch: number): Promise<Marker> {
+    const { config, backend } = kvOnly(env, options, 'fence');
+    if (!Number.isInteger(epoch) || epoch < 0) throw new StoreError('EINVAL', `epoch: expected a non-negative integer, got ${String(epoch)}`);
+    try {
+      const marker = await backend.fence(epoch, emptyMeta(config.blockSize, config.algorithm));
+      env.trace.emit('store.fence', { commit: marker.commit, epoch });
+      return marker;
+    } catch (e) {
+      if (e instanceof FencedError) env.trace.emit('store.fenced', { epoch, highest: e.highestEpoch, at: 'fence' });
+      throw e;
+    }
+  }
+
+  /** What the commit that recorded request `id` recorded, or null; one read, no open, no recovery. kv only. */
+  static lookupRequest(env: Env, options: StoreOptions, id: string): Promise<AppliedRequest | null> {
+    return kvOnly(env, options, 'lookupRequest').backend.lookupRequest(id);
+  }
+
+  /** The committed, checksum-verified bytes of block `id` (null: absent); one read, no open. kv only. */
+  static readCommitted(env: Env, options: StoreOptions, id: number): Promise<Uint8Array | null> {
+    const { config, backend } = kvOnly(env, options, 'readCommitted');
+    return backend.readCommitted(id, config.blockSize);
+  }
+
   /** Opens (creating if needed) the store and runs startup recovery. */
   static async open(env: Env, options: StoreOptions = {}): Promise<BlockStore> {
     const config = resolveStoreOptions(options);
@@ -175,7 +220,7 @@ export class BlockStore {
     if (epoch === undefined) return 0;
     if (!Number.isInteger(epoch) || epoch < 0) throw new StoreError('EINVAL', `epoch: expected a non-negative integer, got ${String(epoch)}`);
     const highest = this.highestEpoch();
-    if (epoch < highest) {
+    if (epoch < highest && this.config.variant !== 'storage-no-fencing') {
       this.env.trace.emit('store.fenced', { epoch, highest, at: 'write' });
       throw new FencedError(epoch, highest);
     }
@@ -267,26 +312,41 @@ export class BlockStore {
   // ------------------------------------------------------------------ commits
 
   /** Commits everything buffered so far (nothing to do: resolves at once). */
-  sync(options: WriteOptions = {}): Promise<CommitInfo> {
-    return this.enqueue(false, options.epoch);
+  sync(options: CommitOptions = {}): Promise<CommitInfo> {
+    return this.enqueue(false, options);
   }
 
   /**
    * The xSync mapping: resolves only when everything written before the call is durable (strict
    * durability on the kv backend); rejects if that could not be achieved.
    */
-  forceSync(options: WriteOptions = {}): Promise<CommitInfo> {
-    return this.enqueue(true, options.epoch);
+  forceSync(options: CommitOptions = {}): Promise<CommitInfo> {
+    return this.enqueue(true, options);
   }
 
-  private enqueue(strict: boolean, epoch: number | undefined): Promise<CommitInfo> {
-    const run = (): Promise<CommitInfo> => this.commitOnce(strict, epoch);
+  private enqueue(strict: boolean, options: CommitOptions): Promise<CommitInfo> {
+    const requests = this.checkRequests(options.requests ?? []);
+    const run = (): Promise<CommitInfo> => this.commitOnce(strict, options.epoch, requests);
     const p = this.chain.then(run, run);
     this.chain = p.catch(() => undefined);
     return p;
   }
 
-  private async commitOnce(strict: boolean, epoch: number | undefined): Promise<CommitInfo> {
+  /** Validates a commit's request ids (kv backend, unique non-empty strings); returns a copy. */
+  private checkRequests(requests: readonly CommitRequest[]): CommitRequest[] {
+    if (requests.length === 0) return [];
+    if (this.config.backend !== 'kv') {
+      throw new StoreError('EINVAL', `requests: recording request ids needs StoreOptions.backend 'kv' (got '${this.config.backend}')`);
+    }
+    const ids = new Set<string>();
+    for (const r of requests) {
+      if (typeof r.id !== 'string' || r.id === '' || ids.has(r.id)) throw new StoreError('EINVAL', `requests: ids must be distinct non-empty strings, got '${String(r.id)}'`);
+      ids.add(r.id);
+    }
+    return requests.map((r) => ({ id: r.id, result: r.result ?? null }));
+  }
+
+  private async commitOnce(strict: boolean, epoch: number | undefined, requests: CommitRequest[]): Promise<CommitInfo> {
     this.checkUsable();
     const batchEpochFloor = this.checkEpoch(epoch);
     if (this.unfinalized !== null) await this.finalize(this.unfinalized);
@@ -294,15 +354,18 @@ export class BlockStore {
       await this.reload();
       this.noteKeptDirty();
     }
-    if (this.dirty.size === 0) return { commit: this.meta.commit, blocks: 0 };
+    if (this.dirty.size === 0) {
+      if (requests.length > 0) throw new StoreError('EINVAL', 'requests: a commit recording request ids needs buffered writes');
+      return { commit: this.meta.commit, blocks: 0 };
+    }
     const entries = this.dirty;
     this.dirty = new Map();
     this.inflight = entries;
-    const batch = this.buildBatch(entries, strict, batchEpochFloor);
+    const batch = this.buildBatch(entries, strict, batchEpochFloor, requests);
     return this.runCommit(batch, entries);
   }
 
-  private buildBatch(entries: Map<number, DirtyEntry>, strict: boolean, epochFloor: number): CommitBatch {
+  private buildBatch(entries: Map<number, DirtyEntry>, strict: boolean, epochFloor: number, requests: CommitRequest[]): CommitBatch {
     const base = this.meta;
     const next = cloneMeta(base);
     next.commit = base.commit + 1;
@@ -329,7 +392,7 @@ export class BlockStore {
       writes.push({ id, data: e.data });
     }
     next.epoch = epoch;
-    return { next, base: base.commit, writes, garbage, strict };
+    return { next, base: base.commit, writes, garbage, strict, requests };
   }
 
   private async runCommit(batch: CommitBatch, entries: Map<number, DirtyEntry>): Promise<CommitInfo> {
@@ -376,6 +439,11 @@ export class BlockStore {
       this.dirty.clear();
       this.env.trace.emit('store.commit.refused', { commit: n, code, durableEpoch: e instanceof FencedError ? e.highestEpoch : -1 });
       this.env.trace.probe('storage.commit.refused');
+    } else if (e instanceof RequestAppliedError) {
+      // Already applied by an earlier commit: this batch is a retry's; it is discarded, not kept dirty.
+      this.dirtyBytes -= bytesOf(entries);
+      this.env.trace.emit('store.commit.failed', { commit: n, code, stage: 'data' });
+      this.env.trace.probe('storage.commit.request-applied');
     } else {
       for (const [id, d] of entries) {
         if (this.dirty.has(id)) this.dirtyBytes -= d.data?.length ?? 0;
@@ -508,11 +576,25 @@ function bytesOf(entries: Map<number, DirtyEntry>): number {
 }
 
 function makeBackend(env: Env, config: StoreConfig): Backend {
-  if (config.backend === 'kv') return new KvBackend(env.kv, config.root, { relaxed: config.relaxedCommits });
+  if (config.backend === 'kv') return makeKvBackend(env, config);
   return new FileBackend(env.disk, config.root, {
     markerBeforeFsync: config.variant === 'storage-marker-before-fsync',
     noDirFsync: config.variant === 'storage-no-dir-fsync',
+    noFencing: config.variant === 'storage-no-fencing',
   });
+}
+
+function makeKvBackend(env: Env, config: StoreConfig): KvBackend {
+  return new KvBackend(env.kv, config.root, { relaxed: config.relaxedCommits, noFencing: config.variant === 'storage-no-fencing' });
+}
+
+/** The kv backend for a static (instance-less) operation; EINVAL naming the option for the file backend. */
+function kvOnly(env: Env, options: StoreOptions, what: string): { config: StoreConfig; backend: KvBackend } {
+  const config = resolveStoreOptions(options);
+  if (config.backend !== 'kv') {
+    throw new StoreError('EINVAL', `BlockStore.${what} needs StoreOptions.backend 'kv' (got '${config.backend}'): files give no atomic read-modify-write for several writers`);
+  }
+  return { config, backend: makeKvBackend(env, config) };
 }
 
 function recoveryOptions(config: StoreConfig): Parameters<typeof recover>[1] {

@@ -24,6 +24,12 @@ export const STORAGE_VARIANTS = [
     description:
       'reads do not verify checksums, so a bit flipped on read reaches the caller. Caught by invariant:read-returns-committed-data.',
   },
+  {
+    name: 'storage-no-fencing',
+    area: 'storage',
+    description:
+      'the store does not check epochs: writes, commits and fences of a lower epoch than the recorded one are accepted. Caught by invariant:stale-epoch-never-accepted in storage-fencing-two-tabs-kv / -file (a deposed tab that reopens commits over the newer epoch).',
+  },
 ] as const;
 
 /** Name of a storage variant. */
