@@ -106,7 +106,7 @@ export default [
     workload: (ctx) => steadyWrites(ctx, three, 200, 4_000, 20),
     faults: {
       events: [
-        { kind: 'crash', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 1, target: 'data' }, when: 'after', restartAfterMs: 500 },
+        { kind: 'crash', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 1, target: 'store:meta' }, when: 'after', restartAfterMs: 500 },
       ],
     },
     durationMs: 4_500,

@@ -1,67 +1,126 @@
-/** The fenced store over the device's kv store: fencing, exactly-once by request id, lookups. */
+/** The fenced store over the block store: fencing, exactly-once by request id, lookups, two tabs. */
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../src/impl/env.ts';
-import { FencedError, KvFencedStore } from '../../src/impl/election/fenced-store.ts';
+import { BlockFencedStore } from '../../src/impl/election/block-fenced-store.ts';
+import { FencedError } from '../../src/impl/election/fenced-store.ts';
+import { resolveTabOptions } from '../../src/impl/election/options.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 
-/** Runs `body` as the program of one tab and returns what it resolved with. */
-async function inTab<T>(body: (env: Env) => Promise<T>): Promise<{ result: T; sim: Simulation }> {
+/** Runs one program per tab (all on one device, started together) and returns what each resolved with. */
+async function inTabs<T>(bodies: Record<string, (env: Env) => Promise<T>>): Promise<{ results: Record<string, T>; sim: Simulation }> {
   const sim = new Simulation({ seed: 7, trace: { keepAll: true } });
-  let result: T | undefined;
+  const results: Record<string, T> = {};
   let error: unknown;
-  sim.addNode('A', { device: 'dev', program: (env) => body(env).then((r) => void (result = r), (e: unknown) => void (error = e)) });
-  sim.start('A');
+  for (const [id, body] of Object.entries(bodies)) {
+    sim.addNode(id, { device: 'dev', program: (env) => body(env).then((r) => void (results[id] = r), (e: unknown) => void (error = e)) });
+    sim.start(id);
+  }
   await sim.run({ untilUs: 10_000_000 });
   if (error !== undefined) throw error;
   expect(sim.failure).toBeNull();
-  return { result: result as T, sim };
+  return { results, sim };
 }
 
-describe('KvFencedStore', () => {
+async function inTab<T>(body: (env: Env) => Promise<T>): Promise<{ result: T; sim: Simulation }> {
+  const { results, sim } = await inTabs({ A: body });
+  return { result: results.A as T, sim };
+}
+
+const store = (env: Env, noFencing = false): BlockFencedStore => new BlockFencedStore(env, { writer: env.nodeId, noFencing });
+
+describe('BlockFencedStore', () => {
   it('rejects writes and fences below the highest epoch it has seen, as FencedError', async () => {
     const { result } = await inTab(async (env) => {
-      const store = new KvFencedStore(env.kv, env.trace, { writer: 'A' });
-      await store.fence(2);
-      const stale = await store.apply({ key: 'k', value: 'v1', epoch: 1, reqId: null }).catch((e: unknown) => e);
-      const staleFence = await store.fence(1).catch((e: unknown) => e);
-      const ok = await store.apply({ key: 'k', value: 'v2', epoch: 3, reqId: null });
-      const afterRaise = await store.apply({ key: 'k', value: 'v3', epoch: 2, reqId: null }).catch((e: unknown) => e);
-      return { stale, staleFence, ok, afterRaise, value: await store.read('k') };
+      const s = store(env);
+      await s.fence(2);
+      const stale = await s.apply({ key: 'k', value: 'v1', epoch: 1, reqId: null }).catch((e: unknown) => e);
+      const staleFence = await s.fence(1).catch((e: unknown) => e);
+      const ok = await s.apply({ key: 'k', value: 'v2', epoch: 3, reqId: null });
+      const afterRaise = await s.apply({ key: 'k', value: 'v3', epoch: 2, reqId: null }).catch((e: unknown) => e);
+      return { stale, staleFence, ok, afterRaise, value: await s.read('k'), missing: await s.read('nope') };
     });
     expect(result.stale).toBeInstanceOf(FencedError);
     expect((result.stale as FencedError).code).toBe('EFENCED');
-    expect((result.stale as FencedError).fence).toBe(2);
+    expect((result.stale as FencedError).highestEpoch).toBe(2);
     expect(result.staleFence).toBeInstanceOf(FencedError);
     expect(result.ok.dedup).toBe(false);
     // A write with a higher epoch raises the fence too.
     expect(result.afterRaise).toBeInstanceOf(FencedError);
     expect(result.value).toBe('v2');
+    expect(result.missing).toBeUndefined();
   });
 
-  it('applies a request id once: a retry returns the first log position', async () => {
+  it('applies a request id once: a retry returns the first commit position', async () => {
     const { result, sim } = await inTab(async (env) => {
-      const store = new KvFencedStore(env.kv, env.trace, { writer: 'A' });
-      const first = await store.apply({ key: 'k', value: 'x', epoch: 1, reqId: 'r1' });
-      const retry = await store.apply({ key: 'k', value: 'x', epoch: 1, reqId: 'r1' });
-      const found = await store.lookup('r1');
-      const missing = await store.lookup('r2');
-      return { first, retry, found, missing };
+      const s = store(env);
+      await s.fence(1);
+      const first = await s.apply({ key: 'k', value: 'x', epoch: 1, reqId: 'r1' });
+      const retry = await s.apply({ key: 'k', value: 'x', epoch: 1, reqId: 'r1' });
+      const other = await s.apply({ key: 'j', value: 'y', epoch: 1, reqId: 'r2' });
+      const found = await s.lookup('r1');
+      const missing = await s.lookup('r3');
+      return { first, retry, other, found, missing, k: await s.read('k'), j: await s.read('j') };
     });
     expect(result.retry).toEqual({ seq: result.first.seq, dedup: true });
+    expect(result.other).toEqual({ seq: result.first.seq + 1, dedup: false });
     expect(result.found?.seq).toBe(result.first.seq);
     expect(result.missing).toBeNull();
-    // One commit; the retry and the lookup re-report the same record (same position and content).
-    const writes = sim.trace.records()!.filter((r) => r.kind === 'fenced.write');
+    expect([result.k, result.j]).toEqual(['x', 'y']);
+    // One commit for r1; the retry and the lookup re-report the same record (same position and content).
+    const writes = sim.trace.records()!.filter((r) => r.kind === 'fenced.write' && r.data.reqId === 'r1');
+    expect(writes).toHaveLength(3);
     expect(new Set(writes.map((r) => JSON.stringify(r.data))).size).toBe(1);
     expect(writes[0]!.data).toMatchObject({ pos: result.first.seq, value: 'x', epoch: 1, writer: 'A' });
   });
 
-  it('without fencing (the weakened variant) accepts a stale epoch', async () => {
-    const { result } = await inTab(async (env) => {
-      const store = new KvFencedStore(env.kv, env.trace, { writer: 'A', noFencing: true });
-      await store.fence(5);
-      return store.apply({ key: 'k', value: 'late', epoch: 1, reqId: null });
+  it('a deposed tab is refused once the new leader fenced; the new leader sees its writes, not the stale one', async () => {
+    const { results } = await inTabs<unknown>({
+      A: async (env) => {
+        const s = store(env);
+        await s.fence(1);
+        await s.apply({ key: 'k', value: 'a1', epoch: 1, reqId: 'a1' });
+        await env.clock.sleep(1_000); // B takes over meanwhile
+        return s.apply({ key: 'k', value: 'a2', epoch: 1, reqId: 'a2' }).catch((e: unknown) => e);
+      },
+      B: async (env) => {
+        await env.clock.sleep(500);
+        const s = store(env);
+        await s.fence(2);
+        await s.apply({ key: 'j', value: 'b1', epoch: 2, reqId: 'b1' });
+        await env.clock.sleep(1_000);
+        return { k: await s.read('k'), j: await s.read('j'), a2: await s.lookup('a2') };
+      },
     });
-    expect(result.dedup).toBe(false);
+    expect(results.A).toBeInstanceOf(FencedError);
+    expect(results.B).toEqual({ k: 'a1', j: 'b1', a2: null });
+  });
+
+  it('without fencing (the weakened variant) a deposed tab overwrites the new leader', async () => {
+    const { results } = await inTabs<unknown>({
+      A: async (env) => {
+        const s = store(env, true);
+        await s.fence(1);
+        await s.apply({ key: 'k', value: 'a1', epoch: 1, reqId: null });
+        await env.clock.sleep(1_000);
+        // The first attempt finds its view stale (ESTALE); the next one, on a reopened instance, lands.
+        const first = await s.apply({ key: 'k', value: 'a2', epoch: 1, reqId: null }).catch((e: unknown) => e);
+        return { first, second: await s.apply({ key: 'k', value: 'a3', epoch: 1, reqId: null }) };
+      },
+      B: async (env) => {
+        await env.clock.sleep(500);
+        const s = store(env, true);
+        await s.fence(5);
+        await s.apply({ key: 'k', value: 'b1', epoch: 5, reqId: null });
+        await env.clock.sleep(1_000);
+        return s.read('k');
+      },
+    });
+    expect((results.A as { second: { dedup: boolean } }).second.dedup).toBe(false);
+    expect(results.B).toBe('a3');
+  });
+
+  it('needs the kv backend: the file backend is refused with an error naming the option', () => {
+    expect(() => resolveTabOptions({ store: { backend: 'file' } })).toThrow(/store\.backend must be 'kv'/);
+    expect(resolveTabOptions({ store: { backend: 'kv' } }).store.backend).toBe('kv');
   });
 });

@@ -2,6 +2,8 @@
  * Options of a tab running the election and the single writer: all optional (`TabOptions`), resolved and
  * validated once into `TabSettings` (every field set). A bad field throws a RangeError naming it.
  */
+import type { StoreOptions } from '../storage/options.ts';
+import { checkSharedBackend } from './block-fenced-store.ts';
 import { ELECTION_VARIANTS } from './variants.ts';
 
 /** How leadership is decided. */
@@ -25,6 +27,12 @@ export interface TabOptions {
   writeDeadlineMs?: number;
   /** Writes waiting for a result per tab; more fail at once with EBUSY. Default 1000. */
   pendingWritesMax?: number;
+  /**
+   * Options of the shared block store the leader writes (src/impl/storage). The tabs of a device share
+   * it, so `backend` must be 'kv' (the default here): the file backend is unsafe with two concurrent
+   * writers. Default: kv, root 'store', 1 KiB blocks.
+   */
+  store?: StoreOptions;
   /** Weakened variant ('' for the correct implementation). */
   variant?: string;
 }
@@ -50,8 +58,10 @@ export function resolveTabOptions(o: TabOptions = {}): TabSettings {
     forwardTimeoutMs: o.forwardTimeoutMs ?? 400,
     writeDeadlineMs: o.writeDeadlineMs ?? 10_000,
     pendingWritesMax: o.pendingWritesMax ?? 1000,
+    store: o.store ?? {},
     variant: o.variant ?? '',
   };
+  checkSharedBackend(s.store);
   if (s.mode !== 'lease' && s.mode !== 'lock') throw new RangeError(`election option mode must be 'lease' or 'lock', got '${String(s.mode)}'`);
   positive('leaseMs', s.leaseMs);
   positive('renewEveryMs', s.renewEveryMs);

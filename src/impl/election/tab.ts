@@ -1,10 +1,10 @@
 /**
  * An election tab: the program a browser tab runs — an election (lease or lock mode, or any pluggable
- * implementation), the fenced store, and the single writer — and the handle the workload and the
- * checks use.
+ * implementation), the protected store (the block store, fenced by epoch: BlockFencedStore), and the
+ * single writer — and the handle the workload and the checks use.
  */
 import type { Env } from '../env.ts';
-import { KvFencedStore } from './fenced-store.ts';
+import { BlockFencedStore } from './block-fenced-store.ts';
 import { LeaseElection } from './lease-election.ts';
 import { LockElection } from './lock-election.ts';
 import { resolveTabOptions, type TabOptions, type TabSettings } from './options.ts';
@@ -38,7 +38,7 @@ export function defaultElectionFactory(settings: TabSettings): ElectionFactory {
 /** Starts a tab; `factory` plugs in another election implementation. */
 export function startElectionTab(env: Env, options: TabOptions = {}, factory?: ElectionFactory): ElectionTabHandle {
   const settings = resolveTabOptions(options);
-  const store = new KvFencedStore(env.kv, env.trace, { writer: env.nodeId, noFencing: settings.variant === 'election-no-fencing' });
+  const store = new BlockFencedStore(env, { writer: env.nodeId, store: settings.store, noFencing: settings.variant === 'election-no-fencing' });
   let writer: SingleWriter | null = null;
   const deps: ElectionDeps = {
     nodeId: env.nodeId,
