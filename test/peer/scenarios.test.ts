@@ -6,9 +6,10 @@ import clocks from '../../scenarios/peer/clocks-and-links.ts';
 import join from '../../scenarios/peer/join.ts';
 import partitions from '../../scenarios/peer/partition-heal.ts';
 import rogue from '../../scenarios/peer/rogue.ts';
+import swarmHard from '../../scenarios/peer/swarm-hard.ts';
 import swarm from '../../scenarios/peer/swarm.ts';
 
-const all: Scenario[] = [...partitions, ...join, ...catchup, ...clocks, ...swarm, ...rogue];
+const all: Scenario[] = [...partitions, ...join, ...catchup, ...clocks, ...swarm, ...swarmHard, ...rogue];
 const smoke = all.filter((s) => s.suites.includes('smoke'));
 const SEEDS = (process.env.PEER_SEEDS ?? '1,2').split(',').map(Number);
 
@@ -24,6 +25,22 @@ describe('peer sync scenarios (smoke)', () => {
   it('peer-swarm seed 115 passes (regression: two buffered versions of one record left kv and memory apart)', async () => {
     const r = await runScenario(all.find((x) => x.name === 'peer-swarm')!, 115);
     expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
+  });
+
+  // Regression: the buffer was cleared when a catching-up round began, not when it was durable, so a
+  // change resent while the round committed (C's ack timeout at #3221 of seed 5113) was buffered again and
+  // applied by the next round a second time (invariant:buffer-exactly-once).
+  it.each([5113, 5696])('peer-swarm-hard seed %i passes (regression: a change resent while the buffer is applied was applied twice)', async (seed) => {
+    const pushes = new Map<string, number>();
+    const r = await runScenario(all.find((x) => x.name === 'peer-swarm-hard')!, seed, {
+      traceSink: (l) => {
+        if (!l.includes('"peer.buffer.push"')) return;
+        const { node, data } = JSON.parse(l) as { node: string; data: { id: string } };
+        pushes.set(`${node} ${data.id}`, (pushes.get(`${node} ${data.id}`) ?? 0) + 1);
+      },
+    });
+    expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
+    if (seed === 5113) expect(pushes.get('D tag:tag-010@001767225601155-000000-C')).toBe(1);
   });
 
   it('a run is a pure function of the seed (same trace hash twice, another seed differs)', async () => {

@@ -20,7 +20,7 @@
  */
 import { metaKey, retrying, table, type Core } from './core.ts';
 import type { Links, ResponseMsg } from './links.ts';
-import type { Receiver } from './receive.ts';
+import type { Buffered, Receiver } from './receive.ts';
 import { winnersOf, type Cursor, type SyncRecord } from './records.ts';
 import { emptyWrites } from './store.ts';
 import type { Value } from '../env.ts';
@@ -201,19 +201,18 @@ export class Backfill {
 
   private async applyBuffered(): Promise<void> {
     const { core } = this;
-    const buffered = [...this.receiver.buffer.values()];
-    this.receiver.buffer.clear();
-    // On a storage error the round is put back (the retry applies it, and anything newer, once).
-    const restore = (e: unknown): never => {
-      for (const b of buffered) if (!this.receiver.buffer.has(b.id)) this.receiver.buffer.set(b.id, b);
-      throw e;
-    };
+    const buffer = this.receiver.buffer;
+    // Entries stay in the buffer until their round is durable, then leave it: a resent copy of a change
+    // arriving while the round commits is still held (by id) and not buffered, hence applied, a second
+    // time; and a storage error leaves the whole round in the buffer for the retry.
+    let round: Buffered[] = [];
     await core.store.commit(
       () => {
+        round = [...buffer.values()];
         const w = emptyWrites();
         // One winner per record: the buffer may hold several versions of one (the kv keeps the last put).
         for (const r of core.cfg.resourceOrder) {
-          const incoming = buffered.filter((b) => b.resource === r).map((b) => b.record);
+          const incoming = round.filter((b) => b.resource === r).map((b) => b.record);
           for (const record of winnersOf(table(core, r), incoming)) w.records.push({ resource: r, record });
         }
         for (const r of core.cfg.resourceOrder) {
@@ -231,9 +230,12 @@ export class Backfill {
           if (m.value === null) core.meta.delete(m.key);
           else core.meta.set(m.key, m.value);
         }
-        core.env.trace.emit('peer.buffer.applied', { ids: buffered.map((b) => b.id) });
+        // An overflow during the commit discarded (visibly) what it found, this round's entries included.
+        const ids = round.filter((b) => buffer.has(b.id)).map((b) => b.id);
+        for (const id of ids) buffer.delete(id);
+        core.env.trace.emit('peer.buffer.applied', { ids });
       },
-    ).catch(restore);
+    );
   }
 }
 
