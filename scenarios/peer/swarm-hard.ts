@@ -3,7 +3,7 @@
  * live-update buffer and retry queue, and frequent crashes, resets, partitions, clock jumps and kv errors.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
 const five = deviceIds(5);
 
@@ -13,7 +13,7 @@ const hard: Scenario = {
     'Five devices (D joins at 0.8 s, E at 2.5 s) with small batches, buffer and retry queue under frequent crashes, connection resets, partitions, clock jumps and drift, stalls, clogs, pauses and kv errors; all converge and every invariant holds.',
   suites: ['nightly'],
   topology: { ...peerTopology(five, { D: { role: 'joiner', startAtMs: 800 }, E: { role: 'joiner', startAtMs: 2_500 } }), net: { connTimeoutMs: 2_000 } },
-  program: peerProgram(five, { batchSize: 60, bufferMax: 300, retryQueueMax: 16 }),
+  program: peerProgram(five, { batchSize: 60, bufferMax: 300, retryQueueMax: 16, maxDriftMs: SWARM_MAX_DRIFT_MS }),
   workload: (ctx) => {
     seedLibrary(ctx, ['A', 'B', 'C'], 1_500, 100);
     randomWrites(ctx, five, 600, 300, 15);

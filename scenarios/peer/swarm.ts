@@ -3,7 +3,7 @@
  * disk and kv errors) over founders and a joining device.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
 const four = deviceIds(4);
 const five = deviceIds(5);
@@ -13,7 +13,7 @@ const swarm: Scenario = {
   description: 'Four devices (D joins after 1 s) under a swarm of faults drawn from the seed; after healing all converge and every invariant holds.',
   suites: ['smoke', 'ci', 'default'],
   topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }),
-  program: peerProgram(four, { batchSize: 100 }),
+  program: peerProgram(four, { batchSize: 100, maxDriftMs: SWARM_MAX_DRIFT_MS }),
   workload: (ctx) => {
     seedLibrary(ctx, ['A', 'B', 'C'], 600, 100);
     randomWrites(ctx, four, 200, 300, 25);
@@ -30,7 +30,7 @@ const longSwarm: Scenario = {
   description: 'Five devices (E joins a 3,000-record library) under a 40 s swarm of faults; after healing all converge and every invariant holds.',
   suites: ['nightly'],
   topology: peerTopology(five, { E: { role: 'joiner', startAtMs: 2_000 } }),
-  program: peerProgram(five, { batchSize: 200 }),
+  program: peerProgram(five, { batchSize: 200, maxDriftMs: SWARM_MAX_DRIFT_MS }),
   workload: (ctx) => {
     seedLibrary(ctx, ['A', 'B', 'C', 'D'], 3_000, 100);
     randomWrites(ctx, five, 2_000, 500, 20);

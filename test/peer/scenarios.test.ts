@@ -43,6 +43,13 @@ describe('peer sync scenarios (smoke)', () => {
     if (seed === 5113) expect(pushes.get('D tag:tag-010@001767225601155-000000-C')).toBe(1);
   });
 
+  // Regression: wall clocks left more than maxDriftMs apart by the swarm's clock jumps (D 112 s slow) made
+  // D reject every message past the liveness bound; swarms run with SWARM_MAX_DRIFT_MS (scenarios/peer/_common.ts).
+  it('peer-swarm-long seed 5887 passes (regression: clock jumps beyond maxDriftMs kept a slow device from syncing)', async () => {
+    const r = await runScenario(all.find((x) => x.name === 'peer-swarm-long')!, 5887);
+    expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
+  }, 60_000);
+
   it('a run is a pure function of the seed (same trace hash twice, another seed differs)', async () => {
     const s = all.find((x) => x.name === 'peer-partition-heal')!;
     const [a, b, c] = [await runScenario(s, 7), await runScenario(s, 7), await runScenario(s, 8)];
