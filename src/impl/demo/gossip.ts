@@ -15,9 +15,10 @@
  * Durability: an item is acknowledged to the caller of `add` only after it is appended to
  * `/data/items.log` and the log is fsynced (and its directory, when the log was created). Each line is
  * `<item> <checksum>`; on start the log is read back and lines whose checksum does not match (a torn write,
- * a flipped bit) are skipped — a peer's anti-entropy brings those items back.
+ * a flipped bit) are skipped — a peer's anti-entropy brings those items back. A disk error while reading it
+ * back is retried after `retryMs` (traced `demo.recover-failed`).
  */
-import type { Connection, Env, Value } from '../env.ts';
+import { EnvError, type Connection, type Env, type Value } from '../env.ts';
 
 /** Options of a gossip node. */
 export interface GossipOptions {
@@ -69,24 +70,48 @@ export async function startGossipNode(env: Env, options: GossipOptions): Promise
   const conns = new Map<string, Connection>();
   let writeChain: Promise<void> = Promise.resolve();
 
-  await env.disk.mkdir('/data');
-  const existing = await env.disk.stat(LOG);
-  if (existing !== null) {
-    const text = new TextDecoder().decode(await env.disk.readFile(LOG));
-    let corrupt = 0;
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const item = parseLine(line);
-      if (item === null) corrupt++;
-      else items.add(item);
+  /** True from creating the log until it and its directories are fsynced (across failed attempts). */
+  let unsynced = false;
+  /** Reads the log back (creating it on first start). */
+  const recover = async (): Promise<void> => {
+    await env.disk.mkdir('/data');
+    const existing = await env.disk.stat(LOG);
+    if (existing === null) {
+      unsynced = true;
+      await env.disk.writeFile(LOG, new Uint8Array(0));
+    } else {
+      const text = new TextDecoder().decode(await env.disk.readFile(LOG));
+      let corrupt = 0;
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const item = parseLine(line);
+        if (item === null) corrupt++;
+        else items.add(item);
+      }
+      if (corrupt > 0) env.trace.probe('demo.corrupt-log-line');
     }
-    if (corrupt > 0) env.trace.probe('demo.corrupt-log-line');
-  } else {
-    // Creating /data and the log is durable only once both parents are fsynced.
-    await env.disk.writeFile(LOG, new Uint8Array(0));
-    await env.disk.fsync(LOG);
-    await env.disk.fsyncDir('/data');
-    await env.disk.fsyncDir('/');
+    if (unsynced) {
+      // Creating /data and the log is durable only once both parents are fsynced; an attempt that failed
+      // after creating the log leaves this to the next one (which finds the log already there).
+      await env.disk.fsync(LOG);
+      await env.disk.fsyncDir('/data');
+      await env.disk.fsyncDir('/');
+      unsynced = false;
+    }
+  };
+  // A disk error during recovery (EIO, ENOSPC, a failed fsync) is not fatal: a real process would be
+  // restarted by its supervisor and try again, so the node retries after retryMs, from scratch.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await recover();
+      break;
+    } catch (e) {
+      if (!(e instanceof EnvError)) throw e;
+      items.clear();
+      env.trace.emit('demo.recover-failed', { attempt, code: e.code });
+      env.trace.probe('demo.recover-retried');
+      await env.clock.sleep(retryMs);
+    }
   }
   env.trace.emit('demo.recovered', { items: items.size });
 
