@@ -17,7 +17,7 @@ interface World {
   handle: () => { store: BlockStore; auto: AutoSync };
 }
 
-function world(policy: SyncPolicy, extra: { backpressureBytes?: number } = {}): World {
+function world(policy: SyncPolicy, extra: { backpressureBytes?: number; backend?: 'kv'; relaxedCommits?: boolean } = {}): World {
   const sim = new Simulation({ seed: 7 });
   const records: TraceRecord[] = [];
   sim.trace.on('*', (r) => {
@@ -87,6 +87,33 @@ describe('AutoSync', () => {
     expect(store.metrics().dirtyCount).toBe(0);
     expect(() => store.write(4, data(4))).toThrow(/ECLOSED/);
     expect(kinds(w, 'store.closed')).toHaveLength(1);
+  });
+
+  it('kv, relaxed commits: forceSync with nothing buffered makes the relaxed commit that took its writes durable', async () => {
+    // Storage-swarm-kv-long seed 93: an AutoSync (relaxed) commit took the writes, the forceSync queued
+    // behind it found nothing dirty and acknowledged the commit, which a power loss then took away.
+    const w = world({ intervalMs: 0, maxDirtyBlocks: 1000 }, { backend: 'kv', relaxedCommits: true });
+    await w.sim.runUntil(10_000);
+    const { store } = w.handle();
+    const kv = w.sim.device('S').kv;
+    store.write(1, data(1));
+    let relaxed = -1;
+    void store.sync().then((info) => (relaxed = info.commit));
+    let acked = -1;
+    let volatileAtAck: number[] = [];
+    void store.forceSync().then((info) => {
+      acked = info.commit;
+      volatileAtAck = kv.volatileTxs();
+    });
+    await w.sim.runUntil(10_000 + 5_000); // well before the kv's background flush
+    expect(relaxed).toBe(1);
+    expect(acked).toBe(1);
+    expect(volatileAtAck).toEqual([]);
+    expect(kinds(w, 'store.flushed').map((r) => r.data)).toEqual([{ commit: 1 }]);
+    // A second forceSync with nothing new does not flush again.
+    void store.forceSync();
+    await w.sim.runUntil(30_000);
+    expect(kinds(w, 'store.flushed')).toHaveLength(1);
   });
 
   it('signals backpressure in events and the trace, and reports metrics', async () => {

@@ -110,6 +110,12 @@ export interface Backend {
   commit(batch: CommitBatch, hooks: CommitHooks): Promise<void>;
   /** Finalizes a durable commit: committed metadata, pending removed, garbage deleted. Idempotent. */
   finalize(batch: CommitBatch): Promise<void>;
+  /**
+   * Makes every commit that has returned durable. kv with relaxed commits: one empty strict transaction
+   * (a strict commit makes every earlier relaxed one durable). File: nothing, a file commit is durable when
+   * it returns.
+   */
+  flush(): Promise<void>;
 }
 
 /** Name of a block's data entry: `<id>.<version>`. */

@@ -207,6 +207,10 @@ export class FileBackend implements Backend {
     for (const g of batch.garbage) await unlinkIfExists(this.disk, `${this.blocksDir}/${blockName(g.id, g.v)}`);
     await this.fsyncDir(this.blocksDir);
   }
+
+  async flush(): Promise<void> {
+    // Nothing to do: commit() returns only once the marker rename is fsynced.
+  }
 }
 
 /** The file's bytes, or null when it does not exist. */

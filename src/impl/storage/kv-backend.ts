@@ -171,6 +171,12 @@ export class KvBackend implements Backend {
     await this.deleteBlocks(batch.garbage.map((g) => blockName(g.id, g.v)));
   }
 
+  async flush(): Promise<void> {
+    if (!this.options.relaxed) return;
+    // An empty strict readwrite transaction: when it resolves, every earlier relaxed commit is durable too.
+    await this.kv.transaction([this.blocks, this.metaStore], 'readwrite', async () => undefined, { durability: 'strict' });
+  }
+
   /**
    * Raises the durable epoch to `epoch` in one strict transaction, without an instance: a metadata-only
    * commit (commit number + 1, blocks unchanged). `blank` is the metadata of an empty store. Returns the

@@ -105,6 +105,12 @@ export class BlockStore {
   private epochSeen = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private unfinalized: CommitBatch | null = null;
+  /**
+   * The highest commit known durable: a forced commit, or a flush. Relaxed commits above it may still
+   * vanish on power loss, so a forceSync with nothing buffered flushes before it acknowledges meta.commit.
+   * 0 after opening or reloading: an earlier incarnation's relaxed commits may not be durable yet.
+   */
+  private durableCommit = 0;
   private uncertain: Uncertain | null = null;
   private refused: StoreError | null = null;
   private closed = false;
@@ -356,6 +362,7 @@ export class BlockStore {
     }
     if (this.dirty.size === 0) {
       if (requests.length > 0) throw new StoreError('EINVAL', 'requests: a commit recording request ids needs buffered writes');
+      if (strict && this.durableCommit < this.meta.commit) await this.flush();
       return { commit: this.meta.commit, blocks: 0 };
     }
     const entries = this.dirty;
@@ -415,6 +422,7 @@ export class BlockStore {
       throw this.commitFailed(batch, entries, e, stage);
     }
     this.meta = batch.next;
+    if (batch.strict) this.durableCommit = n;
     this.inflight = null;
     this.dirtyBytes -= bytesOf(entries);
     this.counters.commits++;
@@ -475,11 +483,24 @@ export class BlockStore {
     this.env.trace.emit('store.commit.done', { commit: batch.next.commit, dirty: this.dirty.size > 0 });
   }
 
+  /**
+   * forceSync with nothing buffered after relaxed commits (an AutoSync commit may have taken the caller's
+   * writes): those commits must be durable before the caller hears meta.commit.
+   */
+  private async flush(): Promise<void> {
+    const commit = this.meta.commit;
+    await this.backend.flush();
+    this.durableCommit = Math.max(this.durableCommit, commit);
+    this.env.trace.emit('store.flushed', { commit });
+    this.env.trace.probe('storage.force-sync-flush');
+  }
+
   /** After a marker write failed: recover in place to learn whether the batch took effect. */
   private async reload(): Promise<void> {
     const u = this.uncertain!;
     const result = await recover(this.backend, recoveryOptions(this.config), this.env.trace);
     this.meta = result.meta;
+    this.durableCommit = 0;
     for (const c of result.corrupt) this.corrupt.add(c);
     this.uncertain = null;
     if (result.meta.commit < u.commit) return;
