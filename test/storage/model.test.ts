@@ -51,6 +51,19 @@ describe('recovery model', () => {
     expect(feed([...twice, 'store.recover.rollback']).failure).toBe('recovering.committed RECOVER_ROLLBACK');
   });
 
+  it('takes writes during an in-place recovery after a failed marker write, never during a startup recovery', () => {
+    // storage-swarm-file-long seeds 58 and 282: writes arrived while the open store reloaded.
+    const uncertain = [...open, ...commitToSynced, marker[0]!, ['store.commit.failed', { stage: 'marker' }] as [string, Record<string, unknown>]];
+    const reload = ['store.recover.begin', { inPlace: true }] as [string, Record<string, unknown>];
+    expect(feed([...uncertain, reload, 'store.write', 'store.recover.finalize', 'store.write', 'store.recover.done', 'store.recover.kept-dirty'])).toEqual({ state: 'dirty', failure: null });
+    expect(feed([...uncertain, reload, 'store.recover.rollback', 'store.write', 'store.recover.failed', 'store.write', reload, 'store.recover.done']).failure).toBeNull();
+    // A startup recovery has no store instance to write to; and only an uncertain (or stalled) store reloads.
+    expect(feed([...open, ...commitToSynced, 'node.crash', 'store.recover.begin', 'store.write']).failure).toBe('recovering.uncommitted WRITE');
+    expect(feed(['store.recover.begin', 'store.write']).failure).toBe('recovering.unknown WRITE');
+    expect(feed([...uncertain, 'store.recover.begin']).failure).toBe('uncertain RECOVER_BEGIN');
+    expect(feed([...open, reload]).failure).toBe('idle RELOAD_BEGIN');
+  });
+
   it('rejects a marker before the data is synced and a commit before anything was written', () => {
     expect(feed([...open, 'store.write', 'store.commit.begin', marker[0]!]).failure).toBe('writing MARKER_WRITE');
     expect(feed([...open, 'store.commit.begin']).failure).toBe('idle COMMIT_BEGIN');

@@ -50,6 +50,7 @@ const MUST_REACH = [
   'idle', 'dirty', 'writing', 'synced', 'markerWriting', 'committed', 'uncertain', 'fenced', 'closed',
   'crashed.uncommitted', 'crashed.unknown', 'crashed.committed',
   'recovering.unknown', 'recovering.uncommitted', 'recovering.committed', 'recovering.finalized', 'recovering.rolledBack',
+  'reloading.unknown', 'reloading.finalized',
 ];
 
 describe('storage scenarios pass on the real implementation', () => {

@@ -46,6 +46,11 @@ export interface RecoveryOptions {
   verify: boolean;
   /** Variant: adopt pending metadata even when the marker never reached it. */
   keepPending: boolean;
+  /**
+   * True when an open store recovers in place (its marker write failed, `reload`): it keeps taking writes
+   * meanwhile. False at startup, when there is no store instance yet. Traced in `store.recover.begin`.
+   */
+  inPlace: boolean;
 }
 
 /** What recovery did and the state it recovered. */
@@ -66,7 +71,7 @@ export const RECOVERY_ATTEMPTS = 4;
 
 /** Runs recovery on `backend`; traces each decision. */
 export async function recover(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult> {
-  trace.emit('store.recover.begin', { backend: backend.kind });
+  trace.emit('store.recover.begin', { backend: backend.kind, inPlace: options.inPlace });
   try {
     return await recoverSteps(backend, options, trace);
   } catch (e) {

@@ -168,7 +168,7 @@ export class BlockStore {
     const config = resolveStoreOptions(options);
     const backend = makeBackend(env, config);
     env.trace.emit('store.open', { backend: config.backend, root: config.root, variant: config.variant });
-    const result = await recover(backend, recoveryOptions(config), env.trace);
+    const result = await recover(backend, recoveryOptions(config, false), env.trace);
     return new BlockStore(env, config, backend, result.meta, result.corrupt);
   }
 
@@ -498,7 +498,7 @@ export class BlockStore {
   /** After a marker write failed: recover in place to learn whether the batch took effect. */
   private async reload(): Promise<void> {
     const u = this.uncertain!;
-    const result = await recover(this.backend, recoveryOptions(this.config), this.env.trace);
+    const result = await recover(this.backend, recoveryOptions(this.config, true), this.env.trace);
     this.meta = result.meta;
     this.durableCommit = 0;
     for (const c of result.corrupt) this.corrupt.add(c);
@@ -618,12 +618,13 @@ function kvOnly(env: Env, options: StoreOptions, what: string): { config: StoreC
   return { config, backend: makeKvBackend(env, config) };
 }
 
-function recoveryOptions(config: StoreConfig): Parameters<typeof recover>[1] {
+function recoveryOptions(config: StoreConfig, inPlace: boolean): Parameters<typeof recover>[1] {
   return {
     blockSize: config.blockSize,
     algorithm: config.algorithm,
     corruption: config.corruption,
     verify: config.verifyOnOpen,
     keepPending: config.variant === 'storage-keep-pending',
+    inPlace,
   };
 }

@@ -15,6 +15,11 @@
  * - clean (stopped after recovery finalized): nothing pending of consequence.
  * A crash during recovery keeps the same uncertainty (recovery is idempotent). A recovery that fails with
  * an error leaves the process running in `stalled.<same uncertainty>` until it retries recovery.
+ *
+ * Two kinds of recovery: at startup (`recovering`, before the store instance exists, so no write can
+ * arrive) and in place (`reloading`, `store.recover.begin {inPlace: true}`): an open store whose marker
+ * write failed (`uncertain`) recovers before its next commit and keeps taking writes meanwhile. An in-place
+ * recovery starts from an unknown marker outcome, or repeats one that failed.
  */
 import { setup } from 'xstate';
 
@@ -35,6 +40,7 @@ export type RecoveryEvent =
   | { type: 'CLOSE' }
   | { type: 'CRASH' }
   | { type: 'RECOVER_BEGIN' }
+  | { type: 'RELOAD_BEGIN' }
   | { type: 'RECOVER_FINALIZE' }
   | { type: 'RECOVER_ROLLBACK' }
   | { type: 'RECOVER_FAILED' }
@@ -42,6 +48,30 @@ export type RecoveryEvent =
 
 const crashTo = (target: string) => ({ CRASH: { target } });
 const recoverTo = (target: string) => ({ RECOVER_BEGIN: { target } });
+const reloadTo = (target: string) => ({ RELOAD_BEGIN: { target } });
+
+/**
+ * The decisions of one recovery, by what is known of the interrupted commit (see the header). `inPlace`:
+ * the store is open and takes writes (WRITE loops), and no commit can be known durable-but-unfinalized
+ * (an open store finalizes before it reloads), so there is no `committed` entry.
+ */
+function recoveryStates(inPlace: boolean) {
+  const write = (self: string) => (inPlace ? { WRITE: self } : {});
+  const done = { RECOVER_DONE: '#recovery.idle' };
+  const failTo = (target: string) => ({ RECOVER_FAILED: `#recovery.stalled.${target}` });
+  const crash = (target: string) => crashTo(`#recovery.crashed.${target}`);
+  const committed = {
+    committed: { on: { ...write('committed'), RECOVER_FINALIZE: 'finalized', ...done, ...failTo('committed'), ...crash('committed') } },
+  };
+  return {
+    unknown: { on: { ...write('unknown'), RECOVER_FINALIZE: 'finalized', RECOVER_ROLLBACK: 'rolledBack', ...done, ...failTo('unknown'), ...crash('unknown') } },
+    uncommitted: { on: { ...write('uncommitted'), RECOVER_ROLLBACK: 'rolledBack', ...done, ...failTo('uncommitted'), ...crash('uncommitted') } },
+    ...(inPlace ? {} : committed),
+    clean: { on: { ...write('clean'), ...done, ...failTo('clean'), ...crash('clean') } },
+    finalized: { on: { ...write('finalized'), ...done, ...failTo('clean'), ...crash('clean') } },
+    rolledBack: { on: { ...write('rolledBack'), ...done, ...failTo('uncommitted'), ...crash('uncommitted') } },
+  };
+}
 
 /** The recovery reference machine. */
 export const recoveryMachine = setup({ types: { events: {} as RecoveryEvent } }).createMachine({
@@ -82,7 +112,7 @@ export const recoveryMachine = setup({ types: { events: {} as RecoveryEvent } })
         ...crashTo('#recovery.crashed.committed'),
       },
     },
-    uncertain: { on: { WRITE: 'uncertain', ...recoverTo('#recovery.recovering.unknown'), ...crashTo('#recovery.crashed.unknown') } },
+    uncertain: { on: { WRITE: 'uncertain', ...reloadTo('#recovery.reloading.unknown'), ...crashTo('#recovery.crashed.unknown') } },
     fenced: { on: { CLOSE: 'closed', ...crashTo('#recovery.crashed.uncommitted') } },
     closed: { on: { ...recoverTo('#recovery.recovering.uncommitted'), ...crashTo('#recovery.crashed.uncommitted') } },
     crashed: {
@@ -97,34 +127,15 @@ export const recoveryMachine = setup({ types: { events: {} as RecoveryEvent } })
     stalled: {
       initial: 'unknown',
       states: {
-        uncommitted: { on: { WRITE: 'uncommitted', ...recoverTo('#recovery.recovering.uncommitted'), ...crashTo('#recovery.crashed.uncommitted') } },
-        unknown: { on: { WRITE: 'unknown', ...recoverTo('#recovery.recovering.unknown'), ...crashTo('#recovery.crashed.unknown') } },
-        committed: { on: { WRITE: 'committed', ...recoverTo('#recovery.recovering.committed'), ...crashTo('#recovery.crashed.committed') } },
-        clean: { on: { WRITE: 'clean', ...recoverTo('#recovery.recovering.clean'), ...crashTo('#recovery.crashed.clean') } },
-      },
-    },
-    recovering: {
-      initial: 'unknown',
-      states: {
-        unknown: {
-          on: { RECOVER_FINALIZE: 'finalized', RECOVER_ROLLBACK: 'rolledBack', RECOVER_DONE: '#recovery.idle', RECOVER_FAILED: '#recovery.stalled.unknown', ...crashTo('#recovery.crashed.unknown') },
-        },
         uncommitted: {
-          on: { RECOVER_ROLLBACK: 'rolledBack', RECOVER_DONE: '#recovery.idle', RECOVER_FAILED: '#recovery.stalled.uncommitted', ...crashTo('#recovery.crashed.uncommitted') },
+          on: { WRITE: 'uncommitted', ...recoverTo('#recovery.recovering.uncommitted'), ...reloadTo('#recovery.reloading.uncommitted'), ...crashTo('#recovery.crashed.uncommitted') },
         },
-        committed: {
-          on: { RECOVER_FINALIZE: 'finalized', RECOVER_DONE: '#recovery.idle', RECOVER_FAILED: '#recovery.stalled.committed', ...crashTo('#recovery.crashed.committed') },
-        },
-        clean: {
-          on: { RECOVER_DONE: '#recovery.idle', RECOVER_FAILED: '#recovery.stalled.clean', ...crashTo('#recovery.crashed.clean') },
-        },
-        finalized: {
-          on: { RECOVER_DONE: '#recovery.idle', RECOVER_FAILED: '#recovery.stalled.clean', ...crashTo('#recovery.crashed.clean') },
-        },
-        rolledBack: {
-          on: { RECOVER_DONE: '#recovery.idle', RECOVER_FAILED: '#recovery.stalled.uncommitted', ...crashTo('#recovery.crashed.uncommitted') },
-        },
+        unknown: { on: { WRITE: 'unknown', ...recoverTo('#recovery.recovering.unknown'), ...reloadTo('#recovery.reloading.unknown'), ...crashTo('#recovery.crashed.unknown') } },
+        committed: { on: { WRITE: 'committed', ...recoverTo('#recovery.recovering.committed'), ...crashTo('#recovery.crashed.committed') } },
+        clean: { on: { WRITE: 'clean', ...recoverTo('#recovery.recovering.clean'), ...reloadTo('#recovery.reloading.clean'), ...crashTo('#recovery.crashed.clean') } },
       },
     },
+    recovering: { initial: 'unknown', states: recoveryStates(false) },
+    reloading: { initial: 'unknown', states: recoveryStates(true) },
   },
 });

@@ -8,7 +8,8 @@
  *   store.commit.marker -> MARKER_DURABLE               store.commit.done {dirty} -> FINALIZED_CLEAN/DIRTY
  *   store.commit.finalize-failed -> FINALIZE_FAILED     store.commit.failed {stage} -> COMMIT_FAILED[_MARKER]
  *   store.commit.refused -> COMMIT_REFUSED              store.closed -> CLOSE
- *   store.recover.begin/finalize/rollback/failed/done -> RECOVER_*      node.crash, node.stop -> CRASH
+ *   store.recover.begin -> RECOVER_BEGIN, or RELOAD_BEGIN when {inPlace: true}
+ *   store.recover.finalize/rollback/failed/done -> RECOVER_*             node.crash, node.stop -> CRASH
  */
 import type { ModelEvent, ModelSpec } from '../monitor.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
@@ -23,7 +24,6 @@ const SIMPLE: Readonly<Record<string, string>> = {
   'store.commit.finalize-failed': 'FINALIZE_FAILED',
   'store.commit.refused': 'COMMIT_REFUSED',
   'store.closed': 'CLOSE',
-  'store.recover.begin': 'RECOVER_BEGIN',
   'store.recover.finalize': 'RECOVER_FINALIZE',
   'store.recover.rollback': 'RECOVER_ROLLBACK',
   'store.recover.failed': 'RECOVER_FAILED',
@@ -40,6 +40,8 @@ function eventOf(rec: TraceRecord): string | null {
       return rec.data.dirty === true ? 'FINALIZED_DIRTY' : 'FINALIZED_CLEAN';
     case 'store.commit.failed':
       return rec.data.stage === 'marker' ? 'COMMIT_FAILED_MARKER' : 'COMMIT_FAILED';
+    case 'store.recover.begin':
+      return rec.data.inPlace === true ? 'RELOAD_BEGIN' : 'RECOVER_BEGIN';
     default:
       return SIMPLE[rec.kind] ?? null;
   }
@@ -51,6 +53,7 @@ export const RECOVERY_KINDS: readonly string[] = [
   'store.commit.marker-write',
   'store.commit.done',
   'store.commit.failed',
+  'store.recover.begin',
 ];
 
 /** The recovery model as a monitor spec (put it in Scenario.models). */
