@@ -62,3 +62,17 @@ export function sweepJobs(scenarios: readonly string[], from: number, to: number
   }
   return jobs;
 }
+
+/**
+ * The order a sweep runs its jobs in: seed-major (seed s of every scenario before seed s + 1 of any), not
+ * the scenario-major order that defines shards. Runs finished at any moment are then a mix of all the
+ * scenarios, so the rate and ETA are representative from the start (scenario-major, a slow scenario at the
+ * end made the ETA grow for minutes), an early stop (--fail-fast, Ctrl-C) has covered every scenario, and
+ * the last runs in flight are not all of the slowest scenario. Results are sorted afterwards; order does
+ * not change them.
+ */
+export function runOrder(jobs: readonly Job[]): Job[] {
+  const rank = new Map<string, number>();
+  for (const j of jobs) if (!rank.has(j.scenario)) rank.set(j.scenario, rank.size);
+  return [...jobs].sort((a, b) => a.seed - b.seed || rank.get(a.scenario)! - rank.get(b.scenario)!);
+}

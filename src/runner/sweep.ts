@@ -7,7 +7,7 @@ import type { RunResult, Scenario } from '../scenario/types.ts';
 import { factsOf, modelsOf } from './facts.ts';
 import { runJobs } from './pool.ts';
 import { addRun, emptyResults, sortRuns, type ResultsFile } from './results.ts';
-import { formatShard, sweepJobs, type Shard } from './shard.ts';
+import { formatShard, runOrder, sweepJobs, type Shard } from './shard.ts';
 
 /** What to sweep. */
 export interface SweepOptions {
@@ -46,7 +46,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   const meta = { targets: [...o.targets], from: o.from, to: o.to, variant, shards: [formatShard(o.shard ?? { index: 1, count: 1 })] };
   const file = emptyResults(meta, o.scenarios.map(factsOf), modelsOf(o.scenarios));
   const byName = new Map(o.scenarios.map((s) => [s.name, s]));
-  await runJobs(jobs, byName, {
+  await runJobs(runOrder(jobs), byName, {
     workers: o.workers,
     variant,
     failFast: o.failFast,

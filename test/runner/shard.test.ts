@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseShard, ShardError, sweepJobs } from '../../src/runner/shard.ts';
+import { parseShard, runOrder, ShardError, sweepJobs } from '../../src/runner/shard.ts';
 
 describe('parseShard', () => {
   it('parses i/n', () => {
@@ -39,6 +39,25 @@ describe('sweepJobs', () => {
   });
   it('refuses sweeps beyond the job limit', () => {
     expect(() => sweepJobs(['a', 'b'], 0, 9_000_000)).toThrow(/limit/);
+  });
+});
+
+describe('runOrder', () => {
+  it('runs seed-major, scenarios in their given order within a seed', () => {
+    expect(runOrder(sweepJobs(['b', 'a'], 3, 4)).map((j) => `${j.scenario}${j.seed}`)).toEqual(['b3', 'a3', 'b4', 'a4']);
+  });
+  it('is a permutation of any shard, and every prefix of n x scenarios jobs holds every scenario', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 1, max: 3 }), (nScen, len, count) => {
+        const names = Array.from({ length: nScen }, (_, i) => `s${i}`);
+        const jobs = sweepJobs(names, 10, 10 + len, { index: 1, count });
+        const ordered = runOrder(jobs);
+        const key = (j: { scenario: string; seed: number }): string => `${j.scenario}:${j.seed}`;
+        expect([...ordered.map(key)].sort()).toEqual([...jobs.map(key)].sort());
+        const head = ordered.slice(0, Math.min(ordered.length, nScen * count));
+        if (jobs.length >= nScen * count) expect(new Set(head.map((j) => j.scenario)).size).toBe(nScen);
+      }),
+    );
   });
 });
 
