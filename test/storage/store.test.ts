@@ -163,8 +163,12 @@ describe('block store (file backend): recovery and faults', () => {
     s.write(1, block(2));
     s.write(2, block(2));
     env.failNext('write', 'ENOSPC');
+    const events: string[] = [];
+    s.subscribe((e) => events.push(e.type === 'sync-failure' ? `${e.type} ${e.code}` : e.type));
     await expect(s.forceSync()).rejects.toThrow(/ENOSPC/);
+    expect(events).toEqual(['sync-start', 'sync-failure ENOSPC']);
     expect(s.metrics().errorRate).toBe(0.5);
+    expect(env.records.filter((r) => r.kind === 'store.metrics').at(-1)!.data).toMatchObject({ commits: 1, failed: 1, errorRate: 0.5 });
     expect(await s.read(1, { committedOnly: true })).toEqual(block(1));
     expect(await open(fakeEnv(env)).then((r) => r.read(1))).toEqual(block(1));
     await s.forceSync();

@@ -16,7 +16,10 @@ export interface StoreMetrics {
   throughputBytesPerSec: number;
   /** failedCommits / (commits + failedCommits), 0 when nothing was attempted. */
   errorRate: number;
-  /** Reads (and startup verifications) whose checksum did not match. */
+  /**
+   * Reads since open whose checksum did not match (ECHECKSUM to the caller). Blocks that startup
+   * verification found corrupt are in `summary().corrupt` and `store.recover.done {corrupt}`.
+   */
   checksumFailures: number;
 }
 

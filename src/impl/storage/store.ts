@@ -544,6 +544,9 @@ export class BlockStore {
       dirtyBytes: m.dirtyBytes,
       commits: m.commits,
       failed: m.failedCommits,
+      // Rounded so the trace stays readable; the API gives the exact figures.
+      throughputBytesPerSec: Math.round(m.throughputBytesPerSec),
+      errorRate: Math.round(m.errorRate * 10_000) / 10_000,
       checksumFailures: m.checksumFailures,
     });
   }
