@@ -4,13 +4,13 @@ export const STORAGE_VARIANTS = [
     name: 'storage-marker-before-fsync',
     area: 'storage',
     description:
-      'file backend: the commit marker advances before block data and pending metadata are fsynced. Caught by model:recovery (marker before data synced) and, after a power loss, by invariant:recovered-state.',
+      'file backend: the commit marker advances before block data and pending metadata are fsynced. Caught by model:recovery (marker before data synced) and, with the model off, after a power loss by invariant:atomic-batch / checksums-valid / committed-data-durable / recoverable (scenario storage-crash-mixed-presence).',
   },
   {
     name: 'storage-no-dir-fsync',
     area: 'storage',
     description:
-      'file backend: directories are never fsynced, so new block files, pending metadata and marker renames are not durable. Caught after a power loss right after an acknowledged forceSync (invariant:acked-survives / invariant:recovered-state).',
+      'file backend: directories are never fsynced, so new block files, pending metadata and marker renames are not durable. Caught after a power loss right after an acknowledged forceSync (invariant:acked-survives, or checksums-valid / committed-data-durable / recoverable; scenario storage-crash-mixed-presence).',
   },
   {
     name: 'storage-keep-pending',
