@@ -1,6 +1,7 @@
 /**
  * Long random workloads on two stores (one device each) under swarm faults drawn from the seed: power
- * losses at disk or kv operations, I/O errors and ENOSPC, failing fsyncs, torn writes and flipped reads.
+ * losses at disk or kv operations, I/O errors and ENOSPC, failing fsyncs, torn writes and flipped reads
+ * (file backend; the kv backend gets power losses and errors at its commits).
  * AutoSync commits in the background; the workload forces syncs now and then and reads back with
  * verification. One scenario per backend: the same model and oracle check both.
  */
@@ -30,10 +31,12 @@ function swarm(name: string, description: string, setup: StorageSetup, suites: s
       randomWorkload(ctx, nodes, setup, { ops, everyMs: durationMs / ops, deallocP: 0.05, forceSyncP: 0.1, readP: 0.15 });
     },
     faults: {
-      swarm: {
-        kinds: ['crash', 'diskError', 'fsyncFail', 'tornWrite', 'bitFlip'],
-        crashOps: setup.backend === 'kv' ? [{ area: 'kv', op: 'commit' }] : undefined,
-      },
+      // The kv store has no files: its faults are power losses and errors (EIO, ENOSPC) at commits. Fsync
+      // failures, torn writes and flipped reads are disk faults that a kv-only program never meets.
+      swarm:
+        setup.backend === 'kv'
+          ? { kinds: ['crash', 'diskError'], crashOps: [{ area: 'kv', op: 'commit' }], errorOps: [{ area: 'kv', op: 'commit' }] }
+          : { kinds: ['crash', 'diskError', 'fsyncFail', 'tornWrite', 'bitFlip'] },
     },
     durationMs,
     liveness: storeLiveness(nodes, 10_000),
@@ -70,7 +73,7 @@ export default [
   ),
   swarm(
     'storage-swarm-kv',
-    'The same random workload on two stores over the transactional kv backend (relaxed background commits, strict forced ones) under a swarm of power losses at commits, errors and bit flips.',
+    'The same random workload on two stores over the transactional kv backend (relaxed background commits, strict forced ones) under a swarm of power losses at commits and failed commits (EIO, ENOSPC).',
     kvSetup,
     ['smoke', 'ci', 'default'],
     150,

@@ -27,6 +27,12 @@ export interface CrashOp {
   op: string;
 }
 
+/** An operation a diskError fault may fail. */
+export interface ErrorOp {
+  area: 'disk' | 'kv';
+  op: string;
+}
+
 /** What a scenario lets the swarm do (all optional). */
 export interface SwarmOptions {
   /** Kinds the swarm may enable. Default: every kind the topology supports except restart and resume. */
@@ -41,6 +47,11 @@ export interface SwarmOptions {
   neverCrash?: readonly string[];
   /** Operations triggered crashes may hit (default: disk fsync, write, rename; kv commit). */
   crashOps?: readonly CrashOp[];
+  /**
+   * Operations diskError faults fail (e.g. `[{area: 'kv', op: 'commit'}]` for a program that stores only in
+   * the kv store). Default: disk write, writeFile, fsync, read, rename or any disk operation.
+   */
+  errorOps?: readonly ErrorOp[];
   /** Most events in a plan (default 10,000); the summary says when the cap cut a plan short. */
   eventsMax?: number;
 }
@@ -114,6 +125,7 @@ interface SwarmContext {
   rate: Record<FaultKind, Range>;
   duration: Record<FaultKind, Range>;
   crashOps: readonly CrashOp[];
+  errorOps: readonly ErrorOp[] | null;
   eventsMax: number;
   neverCrash: string[];
 }
@@ -188,6 +200,7 @@ function resolve(topology: SwarmTopology, mix: SwarmOptions): SwarmContext {
     rate: {} as Record<FaultKind, Range>,
     duration: {} as Record<FaultKind, Range>,
     crashOps: mix.crashOps ?? DEFAULT_CRASH_OPS,
+    errorOps: mix.errorOps ?? null,
     eventsMax: mix.eventsMax ?? 10_000,
     neverCrash,
   };
@@ -209,6 +222,7 @@ function checkScalars(ctx: SwarmContext): void {
     bad('swarm.eventsMax', `expected an integer 1..${SWARM_LIMITS.eventsMax}, got ${m}`);
   }
   if (ctx.crashOps.length === 0) bad('swarm.crashOps', 'needs at least one operation');
+  if (ctx.errorOps !== null && ctx.errorOps.length === 0) bad('swarm.errorOps', 'needs at least one operation');
 }
 
 function checkRange(r: Range, path: string, max: number): Range {
@@ -343,11 +357,16 @@ function makeEvent(rng: Rng, ctx: SwarmContext, kind: FaultKind, atMs: number): 
       const ppm = Math.round(logUniform(rng, 10, 2_000));
       return { kind, atMs, node: node(), driftPpm: rng.chance(0.5) ? ppm : -ppm, durationMs: durationOf(rng, ctx, kind) };
     }
-    case 'diskError':
+    case 'diskError': {
+      if (ctx.errorOps !== null) {
+        const { area, op } = rng.pick(ctx.errorOps);
+        return { kind, atMs, node: node(), area, op, code: rng.chance(0.7) ? 'EIO' : 'ENOSPC', ...nthOrProbability(rng, ctx, kind) };
+      }
       return {
         kind, atMs, node: node(), op: rng.pick(['write', 'writeFile', 'fsync', 'read', 'rename', '*']),
         code: rng.chance(0.7) ? 'EIO' : 'ENOSPC', ...nthOrProbability(rng, ctx, kind),
       };
+    }
     case 'fsyncFail':
     case 'bitFlip':
       return { kind, atMs, node: node(), ...nthOrProbability(rng, ctx, kind) };

@@ -129,4 +129,18 @@ describe('swarm on short runs', () => {
       expect(new Set(p.events.map((e) => e.kind))).toEqual(new Set(summary.kinds.map((k) => k.kind)));
     }
   });
+
+  it('aims diskError faults at errorOps when given (a kv-only program), and refuses an empty list', () => {
+    const options: SwarmOptions = { kinds: ['diskError'], errorOps: [{ area: 'kv', op: 'commit' }], ratePerSec: { diskError: { min: 3, max: 3 } } };
+    let n = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      for (const e of plan(seed, options).plan.events) {
+        expect(e.kind).toBe('diskError');
+        if (e.kind === 'diskError') expect([e.area, e.op]).toEqual(['kv', 'commit']);
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(50);
+    expect(() => plan(0, { errorOps: [] })).toThrow(/swarm\.errorOps/);
+  });
 });

@@ -78,6 +78,23 @@ describe('storage scenarios pass on the real implementation', () => {
       }
     });
   }
+  it('the kv swarm fails kv commits (EIO, ENOSPC) and the store reports them, not only power losses', async () => {
+    const kv = swarm.find((x) => x.name === 'storage-swarm-kv')!;
+    let aborted = 0;
+    let failed = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      await runScenario(kv, seed, {
+        traceSink: (l) => {
+          const r = JSON.parse(l) as { kind: string; data: Record<string, unknown> };
+          if (r.kind === 'kv.abort' && (r.data.reason === 'EIO' || r.data.reason === 'ENOSPC')) aborted++;
+          if (r.kind === 'store.commit.failed') failed++;
+        },
+      });
+    }
+    expect(aborted).toBeGreaterThan(0);
+    expect(failed).toBeGreaterThan(0);
+  });
+
   it('together they reach every state of the commit lifecycle and every recovery decision', () => {
     const missing = MUST_REACH.filter((st) => (coverage.states[st] ?? 0) === 0);
     expect(missing).toEqual([]);
