@@ -63,6 +63,37 @@ describe('AutoSync', () => {
     expect(kinds(w, 'autosync.start')[0]!.data.reason).toBe('threshold');
   });
 
+  it('commits once the dirty-bytes threshold is crossed, with the block count far below its own', async () => {
+    const w = world({ intervalMs: 10_000, maxDirtyBlocks: 1000, maxDirtyBytes: 3 * BS, debounceMs: 5 });
+    await w.sim.runUntil(10_000);
+    const { store } = w.handle();
+    store.write(0, data(0));
+    store.write(1, data(1));
+    await w.sim.runUntil(30_000);
+    expect(kinds(w, 'store.commit.begin')).toHaveLength(0); // 2 x BS: below the threshold
+    store.write(2, data(2));
+    await w.sim.runUntil(60_000);
+    expect(kinds(w, 'autosync.start').map((r) => r.data.reason)).toEqual(['threshold']);
+    expect(kinds(w, 'store.commit.begin')[0]!.data.blocks).toBe(3);
+  });
+
+  it('a failed background commit is traced and counted, keeps the data dirty, and the next one commits it', async () => {
+    const w = world({ intervalMs: 100, maxDirtyBlocks: 1000 });
+    let failing = true;
+    w.sim.addInterceptor((op) => (failing && op.area === 'disk' && op.op === 'writeFile' ? { type: 'error', code: 'EIO' } : null));
+    await w.sim.runUntil(10_000);
+    const { store, auto } = w.handle();
+    store.write(1, data(1));
+    await w.sim.runUntil(150_000);
+    expect(kinds(w, 'autosync.failed').map((r) => r.data.code)).toEqual(['EIO']);
+    expect(auto.failures).toBe(1);
+    expect(store.metrics()).toMatchObject({ dirtyCount: 1, failedCommits: 1, commits: 0 });
+    failing = false;
+    await w.sim.runUntil(250_000);
+    expect(kinds(w, 'autosync.done')).toHaveLength(1);
+    expect(store.metrics()).toMatchObject({ dirtyCount: 0, commits: 1 });
+  });
+
   it('forceSync resolves only when everything written before it is durable; drainAndShutdown closes', async () => {
     const w = world({ intervalMs: 0, maxDirtyBlocks: 1000 });
     await w.sim.runUntil(10_000);
