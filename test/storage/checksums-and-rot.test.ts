@@ -1,6 +1,7 @@
 /**
  * Both checksum algorithms, on both backends: a store created with `algorithm: 'fast'` commits, reopens
- * and verifies with it, and detects rot with it (the algorithm is fixed for the life of a store).
+ * and verifies with it, and detects rot with it (the algorithm is fixed for the life of a store); startup
+ * verification reports rot (report mode) or rolls the block back to its previous version (repair mode).
  */
 import { describe, expect, it } from 'vitest';
 import { BlockStore, crc32, fastHash } from '../../src/impl/storage/index.ts';
@@ -50,6 +51,24 @@ for (const backend of ['file', 'kv'] as const) {
         expect(again.summary().corrupt).toEqual([2]);
         expect(await again.read(1)).toEqual(block(1));
         await expect(again.read(2)).rejects.toThrow(/ECHECKSUM/);
+      });
+
+      it('repairs a rotten current version from the previous one at open (repair mode), durably', async () => {
+        const env = fakeEnv();
+        const s = await BlockStore.open(env, options);
+        s.write(1, block(1));
+        await s.forceSync();
+        s.write(1, block(2));
+        await s.forceSync();
+        rot(env, backend, 1, 2);
+        const repaired = await BlockStore.open(fakeEnv(env), { ...options, verifyOnOpen: true, corruption: 'repair' });
+        expect(repaired.summary().corrupt).toEqual([]);
+        expect(repaired.stat(1)!.version).toBe(1);
+        expect(await repaired.read(1)).toEqual(block(1));
+        // The repair was committed: a later open (no verification) sees version 1, not the rotten 2.
+        const later = await BlockStore.open(fakeEnv(env), { ...options, verifyOnOpen: false });
+        expect(later.stat(1)!.version).toBe(1);
+        expect(await later.read(1)).toEqual(block(1));
       });
     });
   }
