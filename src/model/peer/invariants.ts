@@ -314,9 +314,15 @@ const sameRecord = (a: ViewRecord | undefined, b: ViewRecord | undefined): boole
 
 /** The first difference between two devices' records of one resource, or null. */
 function firstDifference(a: readonly ViewRecord[], b: readonly ViewRecord[]): { uuid: string; a?: ViewRecord; b?: ViewRecord } | null {
-  const mb = new Map(b.map((r) => [r.uuid, r]));
-  const uuids = new Set([...a.map((r) => r.uuid), ...mb.keys()]);
+  // Views list records in no particular order. Equal sets are the common case: one pass over a Map of b
+  // decides it; only when something differs are the uuids sorted, so the reported difference is the
+  // first in uuid order (deterministic), not whichever came first in memory.
+  const mb = new Map<string, ViewRecord>();
+  for (const r of b) mb.set(r.uuid, r);
   const ma = new Map(a.map((r) => [r.uuid, r]));
+  // (ma.size === a.length: a repeated uuid in `a` must not hide a record only `b` has.)
+  if (a.length === mb.size && ma.size === a.length && a.every((r) => sameRecord(r, mb.get(r.uuid)))) return null;
+  const uuids = new Set([...ma.keys(), ...mb.keys()]);
   for (const uuid of [...uuids].sort()) if (!sameRecord(ma.get(uuid), mb.get(uuid))) return { uuid, a: ma.get(uuid), b: mb.get(uuid) };
   return null;
 }
