@@ -32,6 +32,7 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; some
   { variant: 'storage-no-dir-fsync', scenario: byName('storage-crash-mixed-presence'), check: /^invariant:(acked-survives|recoverable|checksums-valid|committed-data-durable)$/ },
   { variant: 'storage-keep-pending', scenario: byName('storage-crash-after-data-synced'), check: 'model:recovery' },
   { variant: 'storage-keep-pending', scenario: withoutModels(byName('storage-crash-after-data-synced')), check: 'invariant:no-block-newer-than-marker' },
+  { variant: 'storage-drop-tombstones', scenario: byName('storage-tombstone-across-finalize'), check: 'invariant:tombstones-persist' },
   { variant: 'storage-no-read-verify', scenario: byName('storage-bit-rot-read'), check: 'invariant:read-returns-committed-data' },
   { variant: 'storage-no-fencing', scenario: byName('storage-fencing-two-tabs-kv'), check: 'invariant:stale-epoch-never-accepted' },
   { variant: 'storage-no-fencing', scenario: byName('storage-fencing-two-tabs-file'), check: 'invariant:stale-epoch-never-accepted' },

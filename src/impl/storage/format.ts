@@ -123,15 +123,28 @@ export function markerFromJson(o: unknown): Marker | null {
   return { commit: r.commit, epoch: r.epoch };
 }
 
+/** FNV-1a (32-bit, 8 hex digits) over `key:value,` for every entry in ascending key order. */
+function fnvDigest<T>(map: ReadonlyMap<number, T>, value: (v: T) => number): string {
+  let h = 0x811c9dc5;
+  for (const id of [...map.keys()].sort((a, b) => a - b)) {
+    const s = `${id}:${value(map.get(id)!)},`;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /**
  * Digest of the visible state: FNV-1a (32-bit, hex) over `id:version,` for every allocated block in
  * ascending id order. Checkers compute the same digest from what they expect (docs/storage.md).
  */
 export function stateDigest(blocks: ReadonlyMap<number, { v: number }>): string {
-  let h = 0x811c9dc5;
-  for (const id of [...blocks.keys()].sort((a, b) => a - b)) {
-    const s = `${id}:${blocks.get(id)!.v},`;
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
+  return fnvDigest(blocks, (b) => b.v);
+}
+
+/**
+ * Digest of the tombstones: FNV-1a (32-bit, hex) over `id:commit,` (commit: the one that deallocated the
+ * block) in ascending id order. Checkers compute the same digest from what they expect (docs/storage.md).
+ */
+export function tombstoneDigest(tombstones: ReadonlyMap<number, number>): string {
+  return fnvDigest(tombstones, (c) => c);
 }

@@ -31,7 +31,7 @@ import { blockName, keptVersions } from './backend.ts';
 import { checksum } from './checksum.ts';
 import { errorCode, StoreError } from './errors.ts';
 import type { StoreMeta } from './format.ts';
-import { cloneMeta, emptyMeta, stateDigest } from './format.ts';
+import { cloneMeta, emptyMeta, stateDigest, tombstoneDigest } from './format.ts';
 import { stableRead, type StableRead } from './stable-read.ts';
 
 /** How recovery treats blocks whose checksum fails. */
@@ -46,6 +46,8 @@ export interface RecoveryOptions {
   verify: boolean;
   /** Variant: adopt pending metadata even when the marker never reached it. */
   keepPending: boolean;
+  /** Variant: finalizing pending metadata forgets its tombstones (deallocated blocks). */
+  dropTombstones: boolean;
   /**
    * True when an open store recovers in place (its marker write failed, `reload`): it keeps taking writes
    * meanwhile. False at startup, when there is no store instance yet. Traced in `store.recover.begin`.
@@ -113,6 +115,8 @@ async function recoverOnce(backend: Backend, options: RecoveryOptions, trace: Tr
     repaired: repaired.length,
     blocks: checked.blocks.size,
     digest: stateDigest(checked.blocks),
+    tombstones: checked.tombstones.size,
+    tombstoneDigest: tombstoneDigest(checked.tombstones),
   });
   return { meta: checked, outcome, strays, corrupt, repaired };
 }
@@ -131,8 +135,9 @@ async function resolvePending(
   const loadedMarker = state.marker?.commit ?? 0;
   if (pending !== null && pending.commit > meta.commit && (pending.commit <= markerCommit || options.keepPending)) {
     checkShape(pending, options);
-    await backend.adopt(pending, loadedMarker);
-    meta = pending;
+    const adopted = options.dropTombstones ? { ...pending, tombstones: new Map<number, number>() } : pending;
+    await backend.adopt(adopted, loadedMarker);
+    meta = adopted;
     outcome = 'finalized';
     trace.emit('store.recover.finalize', { commit: pending.commit, marker: markerCommit });
     trace.probe('storage.recover.finalized');

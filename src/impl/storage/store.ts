@@ -628,6 +628,7 @@ function recoveryOptions(config: StoreConfig, inPlace: boolean): Parameters<type
     corruption: config.corruption,
     verify: config.verifyOnOpen,
     keepPending: config.variant === 'storage-keep-pending',
+    dropTombstones: config.variant === 'storage-drop-tombstones',
     inPlace,
   };
 }

@@ -19,6 +19,12 @@ export const STORAGE_VARIANTS = [
       'recovery adopts pending metadata even when the marker never reached it, making blocks newer than the marker visible. Caught by model:recovery (finalize after a crash before the marker) and invariant:no-block-newer-than-marker.',
   },
   {
+    name: 'storage-drop-tombstones',
+    area: 'storage',
+    description:
+      'recovery that finalizes pending metadata forgets its tombstones (the deallocated blocks stay absent but are no longer recorded as deallocated). Caught by invariant:tombstones-persist (scenario storage-tombstone-across-finalize).',
+  },
+  {
     name: 'storage-no-read-verify',
     area: 'storage',
     description:

@@ -1,17 +1,28 @@
 /**
- * The state digest, computed independently of the implementation from what the checker expects:
- * FNV-1a (32-bit, 8 hex digits) over `id:version,` for every allocated block in ascending id order.
- * Implementations report the same digest in `store.recover.done` (docs/storage.md).
+ * The state digests, computed independently of the implementation from what the checker expects:
+ * FNV-1a (32-bit, 8 hex digits) over `id:version,` for every allocated block in ascending id order
+ * (`digest`), and over `id:commit,` for every tombstone (`tombstoneDigest`). Implementations report the
+ * same digests in `store.recover.done` (docs/storage.md).
  */
 
-/** Digest of a map of block id -> { v }. */
-export function expectedDigest(blocks: ReadonlyMap<number, { v: number }>): string {
+/** FNV-1a (32-bit, 8 hex digits) over `key:value,` for every entry in ascending key order. */
+function fnv<T>(map: ReadonlyMap<number, T>, value: (v: T) => number): string {
   let h = 0x811c9dc5;
-  for (const id of [...blocks.keys()].sort((a, b) => a - b)) {
-    const s = `${id}:${blocks.get(id)!.v},`;
+  for (const id of [...map.keys()].sort((a, b) => a - b)) {
+    const s = `${id}:${value(map.get(id)!)},`;
     for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   }
   return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Digest of a map of block id -> { v }. */
+export function expectedDigest(blocks: ReadonlyMap<number, { v: number }>): string {
+  return fnv(blocks, (b) => b.v);
+}
+
+/** Digest of the tombstones: `id:commit,` (commit that deallocated the block) in ascending id order. */
+export function expectedTombstoneDigest(tombstones: ReadonlyMap<number, number>): string {
+  return fnv(tombstones, (c) => c);
 }
 
 /** True when two byte arrays are equal. */

@@ -7,7 +7,7 @@
  * and what a completed forceSync acknowledged (`noteAck`). From the trace it takes commit boundaries:
  * `store.commit.begin {commit, upTo}` (the batch is every write of this process with seq <= upTo not yet
  * committed), `store.commit.marker-write`, `store.commit.marker`, `store.commit.refused`, and
- * `store.recover.done {commit, digest}`. The medium itself is read through a `DurableView` (the
+ * `store.recover.done {commit, digest, tombstoneDigest}`. The medium itself is read through a `DurableView` (the
  * simulator's durable image), never through implementation internals.
  *
  * Invariants (each a failure name):
@@ -16,6 +16,9 @@
  * - invariant:durable-commit-survives  ... nor below a commit whose marker was reported durable
  * - invariant:no-block-newer-than-marker  recovery never exposes a commit whose marker write never started
  * - invariant:atomic-batch             the recovered (id, version) set is exactly one commit's (all old or all new)
+ * - invariant:tombstones-persist       the recovered tombstones are exactly the recovered commit's: every block
+ *                                      deallocated by a commit <= it and not written since (with the commit that
+ *                                      deallocated it), and no other
  * - invariant:checksums-valid          recovery found no corrupt committed block (unless the scenario rots the disk)
  * - invariant:no-stray-files           after recovery the medium holds only referenced block versions, no
  *                                      pending metadata or temporaries, and no deallocated (tombstoned) block
@@ -24,7 +27,7 @@
  */
 import type { ScenarioContext } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { expectedDigest, sameBytes } from './digest.ts';
+import { expectedDigest, expectedTombstoneDigest, sameBytes } from './digest.ts';
 
 /** A block the oracle expects: its version (commit that wrote it) and bytes. */
 export interface ExpectedBlock {
@@ -34,6 +37,19 @@ export interface ExpectedBlock {
 
 /** Expected committed state: block id -> block. */
 export type ExpectedState = Map<number, ExpectedBlock>;
+
+/**
+ * Expected tombstones: block id -> the commit that deallocated it. A commit deallocates a block that was
+ * allocated before it and is absent after it; a block absent before (never written, or already
+ * deallocated) keeps what it had; a block written by a commit loses its tombstone.
+ */
+export type ExpectedTombstones = Map<number, number>;
+
+/** What one commit leaves: its blocks and its tombstones. */
+interface Snapshot {
+  state: ExpectedState;
+  tombs: ExpectedTombstones;
+}
 
 /** The durable medium of one store as the simulator sees it: entry name -> bytes. */
 export interface DurableView {
@@ -49,9 +65,11 @@ const ROOT_ALLOWED = new Set(['marker', 'meta.json', 'blocks', 'meta']);
 interface Book {
   k: number;
   committed: ExpectedState;
+  /** Tombstones of the committed state. */
+  tombs: ExpectedTombstones;
   /** Committed states that may still be the durable one (relaxed commits), by commit number. */
-  history: Map<number, ExpectedState>;
-  candidates: Map<number, { state: ExpectedState; upTo: number }>;
+  history: Map<number, Snapshot>;
+  candidates: Map<number, Snapshot & { upTo: number }>;
   pending: { seq: number; id: number; data: Uint8Array | null }[];
   markerStarted: number;
   /** Lowest commit recovery may return: max of acknowledged and durably-marked commits. */
@@ -99,7 +117,17 @@ export class StorageOracle {
   private book(node: string): Book {
     let b = this.books.get(node);
     if (b === undefined) {
-      b = { k: 0, committed: new Map(), history: new Map([[0, new Map()]]), candidates: new Map(), pending: [], markerStarted: 0, floor: 0, acked: 0 };
+      b = {
+        k: 0,
+        committed: new Map(),
+        tombs: new Map(),
+        history: new Map([[0, { state: new Map(), tombs: new Map() }]]),
+        candidates: new Map(),
+        pending: [],
+        markerStarted: 0,
+        floor: 0,
+        acked: 0,
+      };
       this.books.set(node, b);
     }
     return b;
@@ -147,12 +175,14 @@ export class StorageOracle {
       return;
     }
     const state: ExpectedState = new Map(b.committed);
+    const touched = new Set<number>();
     for (const w of b.pending) {
       if (w.seq > upTo) break;
+      touched.add(w.id);
       if (w.data === null) state.delete(w.id);
       else state.set(w.id, { v: n, data: w.data });
     }
-    b.candidates.set(n, { state, upTo });
+    b.candidates.set(n, { state, tombs: nextTombstones(b.committed, b.tombs, state, touched, n), upTo });
   }
 
   private onMarker(r: TraceRecord): void {
@@ -167,10 +197,11 @@ export class StorageOracle {
     if (this.options.markerIsDurable !== false) this.raiseFloor(b, n);
   }
 
-  private adopt(b: Book, n: number, c: { state: ExpectedState; upTo: number }): void {
+  private adopt(b: Book, n: number, c: Snapshot & { upTo: number }): void {
     b.committed = c.state;
+    b.tombs = c.tombs;
     b.k = n;
-    b.history.set(n, c.state);
+    b.history.set(n, { state: c.state, tombs: c.tombs });
     b.pending = b.pending.filter((w) => w.seq > c.upTo);
     for (const key of [...b.candidates.keys()]) if (key <= n) b.candidates.delete(key);
   }
@@ -186,6 +217,19 @@ export class StorageOracle {
         commit: got,
         expectedBlocks: [...b.committed.entries()].map(([id, e]) => `${id}:${e.v}`).slice(0, 20),
       });
+      return;
+    }
+    const wantTombs = expectedTombstoneDigest(b.tombs);
+    if (r.data.tombstoneDigest !== wantTombs) {
+      this.fail(
+        'invariant:tombstones-persist',
+        `${r.node}: recovered commit ${got} with ${String(r.data.tombstones)} tombstones (digest ${String(r.data.tombstoneDigest)}), expected ${b.tombs.size} (digest ${wantTombs}): a deallocation was lost or resurrected, or a rewritten block is still tombstoned`,
+        {
+          commit: got,
+          tombstones: r.data.tombstones,
+          expectedTombstones: [...b.tombs.entries()].sort((x, y) => x[0] - y[0]).map(([id, c]) => `${id}@${c}`).slice(0, 20),
+        },
+      );
       return;
     }
     if (!this.options.allowCorruption && ((r.data.corrupt as number) > 0 || (r.data.repaired as number) > 0)) {
@@ -217,7 +261,8 @@ export class StorageOracle {
       this.fail('invariant:durable-commit-survives', `${node}: recovered commit ${got}, but commit ${b.floor} was durably marked`, { got, floor: b.floor });
       return false;
     }
-    b.committed = old;
+    b.committed = old.state;
+    b.tombs = old.tombs;
     b.k = got;
     b.candidates.clear();
     return true;
@@ -272,4 +317,22 @@ export class StorageOracle {
       expected: after?.v ?? null,
     });
   }
+}
+
+/**
+ * Tombstones after a commit `n` that turned `before` into `after`, touching the block ids `touched`: a
+ * block allocated before and absent after is tombstoned by `n`; a block present after is not; any other
+ * keeps its tombstone (or its absence). Copies `tombs` only when it changes.
+ */
+function nextTombstones(before: ExpectedState, tombs: ExpectedTombstones, after: ExpectedState, touched: ReadonlySet<number>, n: number): ExpectedTombstones {
+  let out = tombs;
+  const own = (): ExpectedTombstones => (out === tombs ? (out = new Map(tombs)) : out);
+  for (const id of touched) {
+    if (after.has(id)) {
+      if (out.has(id)) own().delete(id);
+    } else if (before.has(id)) {
+      own().set(id, n);
+    }
+  }
+  return out;
 }
