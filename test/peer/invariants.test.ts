@@ -84,7 +84,21 @@ describe('peer invariants', () => {
     t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'entry', since: h(30) });
     t.emit('B', 'peer.catchup.batch', { peer: 'A', resource: 'entry', n: 23 });
     t.emit('B', 'peer.catchup.done', { peer: 'A', resource: 'entry' });
-    expect(t.failures.join()).toMatch(/caught up 23 'entry' records from A .* committed only 12 newer/);
+    expect(t.failures.join()).toMatch(/caught up 23 'entry' records of A since .* A committed only 12 newer/);
+  });
+
+  it('catch-up delta: a relayed stream is bounded by its writer\'s commits, not the relay\'s', () => {
+    const t = harness(catchupDeltaCheck(['A', 'B', 'C'], 10));
+    for (let i = 1; i <= 5; i++) t.emit('A', 'peer.commit.begin', { resource: 'entry', hlc: h(i * 10), n: 4 });
+    for (let i = 1; i <= 20; i++) t.emit('B', 'peer.commit.begin', { resource: 'entry', hlc: h(i * 10, 'B'), n: 4 });
+    t.emit('C', 'peer.catchup.begin', { peer: 'B', writer: 'A', resource: 'entry', since: null });
+    t.emit('C', 'peer.catchup.batch', { peer: 'B', writer: 'A', resource: 'entry', n: 25 });
+    t.emit('C', 'peer.catchup.done', { peer: 'B', writer: 'A', resource: 'entry' });
+    expect(t.failures).toEqual([]); // A committed 20 records: 20 + 10
+    t.emit('C', 'peer.catchup.begin', { peer: 'B', writer: 'A', resource: 'entry', since: null });
+    t.emit('C', 'peer.catchup.batch', { peer: 'B', writer: 'A', resource: 'entry', n: 31 });
+    t.emit('C', 'peer.catchup.done', { peer: 'B', writer: 'A', resource: 'entry' });
+    expect(t.failures.join()).toMatch(/caught up 31 'entry' records of A \(relayed by B\) since the start, but A committed only 20 newer/);
   });
 
   it('watermark: resuming a resource past anything received for it (a global watermark) fails', () => {
@@ -95,7 +109,19 @@ describe('peer invariants', () => {
     t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'location', since: h(20) });
     expect(t.failures).toEqual([]);
     t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'location', since: h(50) });
-    expect(t.failures.join()).toMatch(/resumes 'location' from A at watermark .*50-000000-A, beyond anything received for it/);
+    expect(t.failures.join()).toMatch(/resumes 'location' of A at watermark .*50-000000-A, beyond anything received for it/);
+  });
+
+  it('watermark: what a relay delivered counts for its writer, not for the relay', () => {
+    const t = harness(watermarkCheck(['A', 'B', 'C']));
+    t.emit('C', 'peer.recv', { from: 'B', writer: 'A', resource: 'entry', n: 5, maxTs: h(50) });
+    t.emit('C', 'peer.catchup.begin', { peer: 'B', writer: 'A', resource: 'entry', since: h(50) });
+    t.emit('C', 'peer.catchup.begin', { peer: 'A', resource: 'entry', since: h(50) });
+    expect(t.failures).toEqual([]);
+    t.emit('C', 'peer.catchup.begin', { peer: 'B', resource: 'entry', since: h(50) });
+    expect(t.failures.join()).toMatch(/resumes 'entry' of B at watermark .*50-000000-A, beyond anything received for it \(nothing\)/);
+    t.emit('C', 'peer.catchup.begin', { peer: 'B', writer: 'A', resource: 'entry', since: h(60) });
+    expect(t.failures.join()).toMatch(/resumes 'entry' of A \(relayed by B\) at watermark .*60-000000-A/);
   });
 
   it('acked writes: a lost write or a resurrected delete fails at the end', () => {

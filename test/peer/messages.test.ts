@@ -20,6 +20,7 @@ const samples: PeerMessage[] = [
   {
     type: 'Heartbeat', library: 'lib', from: 'A', boot: 'b1', seq: 4, hlc: ts(9), sentMs: 12.5,
     echo: { boot: 'b2', seq: 2, sentMs: 3, heldMs: 1 }, latest: { entry: { ts: ts(5), uuid: 'u2' }, tag: null }, digest: { entry: '2:ab12', tag: '0:0' },
+    marks: { entry: { B: { ts: ts(4, 'B'), uuid: 'u9' } }, tag: {} },
   },
   { type: 'Error', library: 'lib', from: 'A', code: 'malformed', message: 'bad', ref: 'StateChange', reqId: null },
 ];
@@ -49,6 +50,9 @@ describe('protocol messages', () => {
       [mutate(samples[5]!, { changes: [{ u: 't', w: 'A', t: ts(6), d: 'x' }, { u: 't', w: 'A', t: ts(4), d: 'x' }] }), /strictly increasing ts order/],
       [mutate(samples[1]!, { records: [{ u: 'b', w: 'A', t: ts(5), d: 'x' }, { u: 'a', w: 'A', t: ts(5), d: 'x' }] }), /\(ts, uuid\) order/],
       [mutate(samples[9]!, { seq: -1 }), /seq must be an integer/],
+      [mutate(samples[9]!, { marks: { entry: { A: { ts: ts(4), uuid: 'u' } } } }), /marks\.entry lists the sender itself/],
+      [mutate(samples[9]!, { marks: { entry: { B: null } } }), /marks\.entry\.B must be a cursor/],
+      [mutate(samples[9]!, { marks: { entry: { B: { ts: 'x', uuid: 'u' } } } }), /marks\.entry\.B\.ts must be an HLC/],
     ];
     for (const [v, re] of cases) {
       const r = validateMessage(v, ctx, 'A');
@@ -66,6 +70,13 @@ describe('protocol messages', () => {
     expect(validateMessage(encodeMessage(samples[0]!), ctx, 'B')).toMatchObject({ ok: false, code: 'malformed' });
     expect(validateMessage(mutate(samples[0]!, { resource: 'tag' }), ctx, 'A')).toMatchObject({ ok: false, code: 'malformed' });
     expect(validateMessage(mutate(samples[0]!, { resource: 'photos' }), ctx, 'A')).toMatchObject({ ok: false, code: 'unknown-resource' });
+  });
+
+  it('reads writer ids in heartbeat marks as plain keys (a "__proto__" writer is not special)', () => {
+    const wire = JSON.parse(JSON.stringify(encodeMessage(samples[9]!)).replace('"B":{', '"__proto__":{')) as Value;
+    const r = validateMessage(wire, ctx, 'A');
+    expect(r.ok).toBe(true);
+    if (r.ok && r.msg.type === 'Heartbeat') expect(Object.keys(r.msg.marks.entry!)).toEqual(['__proto__']);
   });
 
   it('keeps the request id of a rejected request so the Error can answer it', () => {

@@ -5,11 +5,12 @@ import catchup from '../../scenarios/peer/catchup.ts';
 import clocks from '../../scenarios/peer/clocks-and-links.ts';
 import join from '../../scenarios/peer/join.ts';
 import partitions from '../../scenarios/peer/partition-heal.ts';
+import relay from '../../scenarios/peer/relay.ts';
 import rogue from '../../scenarios/peer/rogue.ts';
 import swarmHard from '../../scenarios/peer/swarm-hard.ts';
 import swarm from '../../scenarios/peer/swarm.ts';
 
-const all: Scenario[] = [...partitions, ...join, ...catchup, ...clocks, ...swarm, ...swarmHard, ...rogue];
+const all: Scenario[] = [...partitions, ...join, ...catchup, ...clocks, ...swarm, ...swarmHard, ...rogue, ...relay];
 const smoke = all.filter((s) => s.suites.includes('smoke'));
 const SEEDS = (process.env.PEER_SEEDS ?? '1,2').split(',').map(Number);
 
@@ -49,6 +50,34 @@ describe('peer sync scenarios (smoke)', () => {
     const r = await runScenario(all.find((x) => x.name === 'peer-swarm-long')!, 5887);
     expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
   }, 60_000);
+
+  // Issue 5, backfill for a device far behind: C missed A's records, A went down for good, C reconnects to
+  // B only. Before relayed catch-up, C stayed at 0/50 for 'location' and 'tag' until A restarted (liveness).
+  it.each([0, 1, 2])('peer-relay-owner-down seed %i: C gets A\'s records from B while A stays down', async (seed) => {
+    const relayed = new Map<string, number>();
+    let aStopped = -1;
+    let aStartedAfter = false;
+    let convergedAt = -1;
+    const r = await runScenario(all.find((x) => x.name === 'peer-relay-owner-down')!, seed, {
+      traceSink: (l) => {
+        const rec = JSON.parse(l) as { i: number; node: string; kind: string; data: { peer?: string; writer?: string; resource?: string; n?: number } };
+        if (rec.node === 'A' && rec.kind === 'node.stop') aStopped = rec.i;
+        if (rec.node === 'A' && rec.kind === 'node.start' && aStopped >= 0) aStartedAfter = true;
+        if (rec.kind === 'sim.converged') convergedAt = rec.i;
+        if (rec.node === 'C' && rec.kind === 'peer.catchup.batch' && rec.data.peer === 'B' && rec.data.writer === 'A') {
+          relayed.set(rec.data.resource!, (relayed.get(rec.data.resource!) ?? 0) + (rec.data.n ?? 0));
+        }
+      },
+    });
+    expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
+    expect(aStopped).toBeGreaterThan(0);
+    expect(aStartedAfter).toBe(false); // A never came back: the liveness condition held while it was down
+    expect(convergedAt).toBeGreaterThan(aStopped);
+    expect(relayed.get('location')).toBe(50); // A's device-owned records, relayed by B
+    // A's shared records, relayed by B: 50, less the three C overwrote meanwhile (now C's stream).
+    expect(relayed.get('tag')).toBe(47);
+    expect(r.probes['peer.catchup-relayed'] ?? 0).toBeGreaterThan(0);
+  });
 
   it('a run is a pure function of the seed (same trace hash twice, another seed differs)', async () => {
     const s = all.find((x) => x.name === 'peer-partition-heal')!;

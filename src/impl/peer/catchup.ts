@@ -1,16 +1,24 @@
 /**
  * Incremental catch-up from one peer: for each resource, in a fixed order, request the records the peer
- * wrote itself after our watermark for (peer, resource), batch by batch, until the peer has no more.
+ * wrote itself after our watermark for (peer, resource), batch by batch, until the peer has no more; then
+ * the streams of other writers it can relay.
  *
- * Why the peer's own writes: a device's HLC only grows, so everything it writes after serving a batch
- * sorts after that batch; its own stream therefore never grows behind a watermark, and a watermark over it
- * never skips anything (records it relays from others may arrive late with old timestamps; those come from
- * their writers' streams). Ties on timestamps are handled by the (ts, uuid) cursor.
+ * Why per writer: a device's HLC only grows, so everything it writes after serving a batch sorts after
+ * that batch; its own stream therefore never grows behind a watermark, and a watermark over it never skips
+ * anything. Ties on timestamps are handled by the (ts, uuid) cursor.
+ *
+ * Relays: a writer W we are not connected to (down, or cut off from us) may have written records that a
+ * connected peer P holds. P's heartbeat says, per resource, its watermark for W (`marks`): P holds W's
+ * stream completely up to there. When that is past our watermark for W, we ask P for W's stream after our
+ * watermark (`writer = W`); P serves it only up to its watermark for W (receive.ts), so what we get is a
+ * complete piece of W's stream and our watermark for W can follow it exactly as with W itself. One
+ * session at a time fetches a given (writer, resource), so two relays never move the same records twice.
  *
  * Each batch is applied and the watermark advanced to the last record received, in one transaction:
  * the watermark never gets ahead of what was received, and an interrupted catch-up resumes where it
- * stopped. After the last batch of a shared resource the writer's chain is acknowledged up to the head it
- * reported.
+ * stopped. After the last batch of a peer's own shared stream its chain is acknowledged up to the head it
+ * reported (a relayed stream is acknowledged to its writer later, when the writer resends what it has not
+ * seen acknowledged).
  */
 import { kindOf, maxHlc, metaCursor, metaKey, metaString, table, watermarkKey, type Core } from './core.ts';
 import type { Links, ResponseMsg } from './links.ts';
@@ -28,6 +36,12 @@ export class Catchup {
   private readonly again = new Set<string>();
   /** Heartbeats from a peer whose digest did not match while a whole stream would be fetched. */
   private readonly adoptTries = new Map<string, number>();
+  /** Per peer, its latest heartbeat's watermarks for other writers (what it can relay): resource -> writer -> cursor. */
+  private readonly offers = new Map<string, Record<string, Record<string, Cursor>>>();
+  /** `peer|writer|resource` -> the relay offer a session last fetched completely (so it is not fetched again). */
+  private readonly relayed = new Map<string, Cursor>();
+  /** `writer|resource` streams being fetched from a relay now (one session at a time). */
+  private readonly relaying = new Set<string>();
 
   constructor(
     private readonly core: Core,
@@ -43,9 +57,11 @@ export class Catchup {
    */
   async onHeartbeat(peer: string, hb: HeartbeatMsg): Promise<void> {
     const adopt: { key: string; resource: string; cursor: Cursor }[] = [];
+    this.offers.set(peer, hb.marks);
     let behind = false;
     let fullFetch = false;
     for (const r of this.core.cfg.resourceOrder) {
+      if (this.relayable(peer, r).length > 0) behind = true;
       const latest = hb.latest[r];
       if (latest === null || latest === undefined) continue;
       const key = watermarkKey(this.core, peer, r);
@@ -102,43 +118,84 @@ export class Catchup {
     });
   }
 
+  /**
+   * Writers whose stream in `resource` `peer` can relay past our watermark: not us, not `peer` (its own
+   * stream comes first), not connected to us (a connected writer serves its stream itself), and not an
+   * offer already fetched completely.
+   */
+  private relayable(peer: string, resource: string): { writer: string; mark: Cursor }[] {
+    const { core } = this;
+    const out: { writer: string; mark: Cursor }[] = [];
+    const offer = this.offers.get(peer)?.[resource];
+    if (offer === undefined) return out;
+    for (const writer of core.cfg.peers) {
+      const mark = offer[writer];
+      if (mark === undefined || writer === peer || this.links.isConnected(writer)) continue;
+      const wm = metaCursor(core, watermarkKey(core, writer, resource));
+      if (wm !== null && compareKey(mark, wm) <= 0) continue;
+      const done = this.relayed.get(`${peer}|${writer}|${resource}`);
+      if (done !== undefined && compareKey(mark, done) <= 0) continue;
+      out.push({ writer, mark });
+    }
+    return out;
+  }
+
   private async session(peer: string): Promise<void> {
     for (const resource of this.core.cfg.resourceOrder) {
+      let writer = peer;
       try {
-        await this.resource(peer, resource);
+        await this.stream(peer, peer, resource);
+        for (const offer of this.relayable(peer, resource)) {
+          const lock = `${offer.writer}|${resource}`;
+          if (this.relaying.has(lock)) continue; // another relay is fetching it: the next heartbeat looks again
+          this.relaying.add(lock);
+          writer = offer.writer;
+          try {
+            await this.stream(peer, offer.writer, resource);
+          } finally {
+            this.relaying.delete(lock);
+          }
+          this.relayed.set(`${peer}|${offer.writer}|${resource}`, offer.mark);
+        }
       } catch (e) {
-        this.core.env.trace.emit('peer.catchup.aborted', { peer, resource, reason: String((e as Error).message ?? e).slice(0, 120) });
+        this.core.env.trace.emit('peer.catchup.aborted', { peer, writer, resource, reason: String((e as Error).message ?? e).slice(0, 120) });
         return;
       }
     }
   }
 
-  private async resource(peer: string, resource: string): Promise<void> {
+  /** Fetches `writer`'s stream in `resource` from `peer` (the writer itself, or a relay) after our watermark. */
+  private async stream(peer: string, writer: string, resource: string): Promise<void> {
     const { core } = this;
-    const wmKey = watermarkKey(core, peer, resource);
+    const wmKey = watermarkKey(core, writer, resource);
     let since = metaCursor(core, wmKey);
-    core.env.trace.emit('peer.catchup.begin', { peer, resource, since: since?.ts ?? null });
+    core.env.trace.emit('peer.catchup.begin', { peer, writer, resource, since: since?.ts ?? null });
     let transferred = 0;
     let head: string | null = null;
     for (;;) {
-      const resp = await this.request(peer, resource, since);
+      const resp = await this.request(peer, writer, resource, since);
       const records = resp.type === 'StateResponse' ? resp.records : resp.changes;
-      if (resp.type === 'SharedChangeResponse') head = resp.head;
+      if (resp.type === 'SharedChangeResponse' && writer === peer) head = resp.head;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
-      await this.apply(peer, resource, records, wmKey, resp.hasMore ? null : head, since);
+      if (records.some((r) => r.writer !== writer)) throw new Error(`${peer} answered a request for ${writer}'s records with another writer's`);
+      await this.apply(peer, writer, resource, records, wmKey, resp.hasMore ? null : head, since);
       transferred += records.length;
       const last = records[records.length - 1];
       if (last !== undefined) since = { ts: last.ts, uuid: last.uuid };
       if (!resp.hasMore) break;
     }
-    core.env.trace.emit('peer.catchup.done', { peer, resource, transferred });
+    core.env.trace.emit('peer.catchup.done', { peer, writer, resource, transferred });
+    if (writer !== peer) {
+      if (transferred > 0) core.env.trace.probe('peer.catchup-relayed');
+      return;
+    }
     const contig = metaString(core, metaKey.contig(peer, resource));
     if (kindOf(core, resource) === 'shared' && contig !== null) this.receiver.sendAck(peer, resource, contig);
   }
 
-  private request(peer: string, resource: string, since: Cursor | null): Promise<ResponseMsg> {
+  private request(peer: string, writer: string, resource: string, since: Cursor | null): Promise<ResponseMsg> {
     const { core } = this;
-    const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer: peer, limit: core.cfg.batchSize };
+    const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer, limit: core.cfg.batchSize };
     if (kindOf(core, resource) === 'owned') return this.links.request(peer, (reqId) => ({ type: 'StateRequest', reqId, ...base, since }));
     // Shared changes are asked for since an HLC (the watermark's ts names exactly one change).
     return this.links.request(peer, (reqId) => ({ type: 'SharedChangeRequest', reqId, ...base, since: since?.ts ?? null }));
@@ -151,6 +208,7 @@ export class Catchup {
    */
   private async apply(
     peer: string,
+    writer: string,
     resource: string,
     records: readonly SyncRecord[],
     wmKey: string,
@@ -158,10 +216,10 @@ export class Catchup {
     since: Cursor | null,
   ): Promise<void> {
     const { core } = this;
-    const ckey = metaKey.contig(peer, resource);
+    const ckey = metaKey.contig(writer, resource);
     await core.store.commit(
       () => {
-        core.env.trace.emit('peer.recv', { from: peer, resource, n: records.length, maxTs: records[records.length - 1]?.ts ?? null });
+        core.env.trace.emit('peer.recv', { from: peer, writer, resource, n: records.length, maxTs: records[records.length - 1]?.ts ?? null });
         const w = emptyWrites();
         for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
         const last = records[records.length - 1];
@@ -176,9 +234,9 @@ export class Catchup {
         const t = table(core, resource);
         for (const { record } of w.records) t.merge(record);
         for (const m of w.meta) core.meta.set(m.key, m.value!);
-        core.env.trace.emit('peer.catchup.batch', { peer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });
+        core.env.trace.emit('peer.catchup.batch', { peer, writer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });
         const wm = w.meta.find((m) => m.key === wmKey);
-        if (wm !== undefined) core.env.trace.emit('peer.watermark', { peer, resource, ts: (wm.value as { ts: string }).ts });
+        if (wm !== undefined) core.env.trace.emit('peer.watermark', { peer: writer, via: peer, resource, ts: (wm.value as { ts: string }).ts });
       },
     );
   }

@@ -9,7 +9,7 @@
  * (never for an Error, so two peers cannot loop) and traced as `peer.msg.rejected`.
  */
 import type { Connection, Value } from '../env.ts';
-import { hlcNow, table, type Core } from './core.ts';
+import { hlcNow, metaCursor, table, watermarkKey, type Core } from './core.ts';
 import {
   encodeMessage,
   validateMessage,
@@ -379,9 +379,17 @@ export class Links {
     const now = env.clock.monotonic();
     const latest: Record<string, Cursor | null> = {};
     const digest: Record<string, string> = {};
+    const marks: Record<string, Record<string, Cursor>> = {};
     for (const r of cfg.resourceOrder) {
       latest[r] = table(this.core, r).latestBy(env.deviceId);
       digest[r] = table(this.core, r).writerDigest(env.deviceId);
+      // How far we hold each other writer's stream completely: what we can relay (catchup.ts).
+      const m: Record<string, Cursor> = {};
+      for (const w of cfg.peers) {
+        const wm = metaCursor(this.core, watermarkKey(this.core, w, r));
+        if (wm !== null) m[w] = wm;
+      }
+      marks[r] = m;
     }
     const hb: HeartbeatMsg = {
       type: 'Heartbeat',
@@ -394,6 +402,7 @@ export class Links {
       echo: l.echo === null ? null : { boot: l.echo.boot, seq: l.echo.seq, sentMs: l.echo.sentMs, heldMs: now - l.echo.atMs },
       latest,
       digest,
+      marks,
     };
     if (viaDatagram) env.net.sendDatagram(l.peer, encodeMessage(hb));
     else this.send(l.peer, hb);

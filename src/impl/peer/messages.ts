@@ -22,6 +22,8 @@ export const WIRE_LIMITS = {
   textLengthMax: 1_024,
   /** Resources listed in a heartbeat. */
   resourcesMax: 64,
+  /** Writers listed per resource in a heartbeat's `marks`. */
+  writersMax: 256,
 } as const;
 
 interface Envelope {
@@ -63,7 +65,9 @@ export interface AckSharedChangesMsg extends Envelope { type: 'AckSharedChanges'
 /**
  * Liveness, clock and watermark exchange. `boot` names the sender's process (a restart changes it; `seq`
  * counts per boot); `echo` returns the last heartbeat received from the addressee (for RTT); `latest`:
- * the sender's newest own key per resource; `digest`: a digest of its own stream per resource.
+ * the sender's newest own key per resource; `digest`: a digest of its own stream per resource; `marks`:
+ * per resource, per other writer, the sender's watermark for that writer (how far it holds the writer's
+ * own stream completely, hence how far it can relay it).
  */
 export interface HeartbeatMsg extends Envelope {
   type: 'Heartbeat'; boot: string; seq: number; hlc: string; sentMs: number;
@@ -71,6 +75,8 @@ export interface HeartbeatMsg extends Envelope {
   latest: Record<string, Cursor | null>;
   /** Per resource, the digest (`count:sum`) of the sender's own stream, for watermark adoption. */
   digest: Record<string, string>;
+  /** Per resource, per writer other than the sender: the sender's watermark for that writer's stream. */
+  marks: Record<string, Record<string, Cursor>>;
 }
 /** A message was rejected (or a request cannot be served). `ref` is the rejected message's type. */
 export interface ErrorMsg extends Envelope { type: 'Error'; code: ErrorCode; message: string; ref: string | null; reqId: number | null }
@@ -195,7 +201,7 @@ function parseBody(type: string, o: Obj, env: Envelope, ctx: ValidationContext):
     case 'AckSharedChanges':
       return { type, ...env, resource: resource(o.resource, ctx, 'shared'), upTo: hlc(o.upTo, 'upTo') };
     case 'Heartbeat':
-      return { type, ...env, boot: str(o.boot, 'boot'), seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER), hlc: hlc(o.hlc, 'hlc'), sentMs: num(o.sentMs, 'sentMs'), echo: echo(o.echo), latest: latest(o.latest, ctx), digest: digests(o.digest, ctx) };
+      return { type, ...env, boot: str(o.boot, 'boot'), seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER), hlc: hlc(o.hlc, 'hlc'), sentMs: num(o.sentMs, 'sentMs'), echo: echo(o.echo), latest: latest(o.latest, ctx), digest: digests(o.digest, ctx), marks: marks(o.marks, ctx, env.from) };
     case 'Error':
       return { type, ...env, code: errorCode(o.code), message: str(o.message, 'message', WIRE_LIMITS.textLengthMax), ref: o.ref === null ? null : str(o.ref, 'ref'), reqId: o.reqId === null ? null : reqId(o.reqId) };
     default:
@@ -225,6 +231,29 @@ function digests(v: Value | undefined, ctx: ValidationContext): Record<string, s
   for (const k of Object.keys(o)) {
     if (!ctx.resources.has(k)) throw new Invalid('unknown-resource', `digest: resource '${k}' is not synced by this library`);
     out[k] = str(o[k], `digest.${k}`);
+  }
+  return out;
+}
+function marks(v: Value | undefined, ctx: ValidationContext, from: string): Record<string, Record<string, Cursor>> {
+  const o = obj(v, 'marks');
+  const keys = Object.keys(o);
+  if (keys.length > WIRE_LIMITS.resourcesMax) throw new Invalid('malformed', `marks lists more than ${WIRE_LIMITS.resourcesMax} resources`);
+  const out: Record<string, Record<string, Cursor>> = {};
+  for (const k of keys) {
+    if (!ctx.resources.has(k)) throw new Invalid('unknown-resource', `marks: resource '${k}' is not synced by this library`);
+    const byWriter = obj(o[k], `marks.${k}`);
+    const writers = Object.keys(byWriter);
+    if (writers.length > WIRE_LIMITS.writersMax) throw new Invalid('malformed', `marks.${k} lists more than ${WIRE_LIMITS.writersMax} writers`);
+    // Writer ids come from the wire: a null-prototype object, so no id (e.g. '__proto__') is special.
+    const m = Object.create(null) as Record<string, Cursor>;
+    for (const w of writers) {
+      str(w, `marks.${k} writer`);
+      if (w === from) throw new Invalid('malformed', `marks.${k} lists the sender itself (its own stream is in 'latest')`);
+      const c = cursor(byWriter[w], `marks.${k}.${w}`);
+      if (c === null) throw new Invalid('malformed', `marks.${k}.${w} must be a cursor`);
+      m[w] = c;
+    }
+    out[k] = m;
   }
   return out;
 }
@@ -275,7 +304,13 @@ export function encodeMessage(m: PeerMessage): Value {
     case 'StateRequest':
       return { ...m, since: cur(m.since) };
     case 'Heartbeat':
-      return { ...m, latest: { ...m.latest } as Value, digest: { ...m.digest }, echo: m.echo === null ? null : { ...m.echo } };
+      return {
+        ...m,
+        latest: { ...m.latest } as Value,
+        digest: { ...m.digest },
+        marks: Object.fromEntries(Object.entries(m.marks).map(([r, ws]) => [r, Object.fromEntries(Object.entries(ws).map(([w, c]) => [w, cur(c)]))])),
+        echo: m.echo === null ? null : { ...m.echo },
+      };
     default:
       return { ...m };
   }

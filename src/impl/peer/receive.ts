@@ -153,13 +153,23 @@ export class Receiver {
 
   // ------------------------------------------------------------------ serving requests
 
-  /** Serves a StateRequest or SharedChangeRequest from the tables. */
+  /**
+   * Serves a StateRequest or SharedChangeRequest from the tables. A request for another writer's stream (a
+   * relay: `writer` is neither null nor us) is served only up to our watermark for that writer, the prefix
+   * of its stream we hold completely (nothing without one): past it we may hold its later records but not
+   * the ones in between, and the requester's watermark would skip them.
+   */
   serve(from: string, req: StateRequestMsg | SharedChangeRequestMsg): void {
     const { core } = this;
     // A shared HLC names one change: the cursor just after it is (hlc, the largest possible uuid).
     const since: Cursor | null =
       req.type === 'StateRequest' ? req.since : req.since === null ? null : { ts: req.since, uuid: AFTER_ANY_UUID };
-    const { records, remaining } = table(core, req.resource).scan(since, req.writer, Math.min(req.limit, core.cfg.batchSize));
+    const relay = req.writer !== null && req.writer !== core.env.deviceId;
+    const until = relay ? metaCursor(core, watermarkKey(core, req.writer!, req.resource)) : null;
+    const { records, remaining } =
+      relay && until === null
+        ? { records: [], remaining: 0 }
+        : table(core, req.resource).scan(since, req.writer, Math.min(req.limit, core.cfg.batchSize), until);
     const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore: remaining > 0, remaining };
     if (req.type === 'StateRequest') {
       this.links.send(from, { type: 'StateResponse', ...base, records });

@@ -144,15 +144,17 @@ export class RecordTable {
   }
 
   /**
-   * Up to `limit` records after `since` (exclusive; null = from the start), optionally only those written
-   * by `writer`, in key order; with the number of matching records left after them.
+   * Up to `limit` records after `since` (exclusive; null = from the start) and up to `until` (inclusive;
+   * null = to the end), optionally only those written by `writer`, in key order; with the number of
+   * matching records left after them.
    */
-  scan(since: Cursor | null, writer: string | null, limit: number): { records: SyncRecord[]; remaining: number } {
+  scan(since: Cursor | null, writer: string | null, limit: number, until: Cursor | null = null): { records: SyncRecord[]; remaining: number } {
     this.sort();
     let i = since === null ? 0 : this.upperBound(since);
+    const end = until === null ? this.sorted.length : this.upperBound(until);
     const out: SyncRecord[] = [];
     let remaining = 0;
-    for (; i < this.sorted.length; i++) {
+    for (; i < end; i++) {
       const r = this.sorted[i]!;
       if (writer !== null && r.writer !== writer) continue;
       if (out.length < limit) out.push(r);

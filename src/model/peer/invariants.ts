@@ -10,10 +10,12 @@
  *   unless a visible overflow discarded it (catch-up then re-fetches) or the process died.
  * - invariant:backfill-resume — after a crash, backfill resumes from its last checkpoint (not from zero),
  *   and in total transfers at most what it must plus one batch per interruption.
- * - invariant:catchup-delta — an incremental catch-up from a peer transfers at most the peer's writes
- *   newer than the watermark (counted from the peer's `peer.commit.begin` records) plus one batch.
- * - invariant:watermark-received — a catch-up of resource R from peer P starts from a watermark no greater
- *   than the largest key received from P for R (per-resource watermarks advance only to what was received).
+ * - invariant:catchup-delta — an incremental catch-up of writer W's stream (from W itself or relayed by
+ *   another peer) transfers at most W's writes newer than the watermark (counted from W's
+ *   `peer.commit.begin` records) plus one batch.
+ * - invariant:watermark-received — a catch-up of writer W's stream in resource R starts from a watermark no
+ *   greater than the largest key of W's received for R (from W or a relay): per-(writer, resource)
+ *   watermarks advance only to what was received.
  * - invariant:acked-not-lost / invariant:no-resurrection — at the end, every acknowledged write is held by
  *   every device (same or newer version), and every acknowledged delete is a tombstone everywhere.
  * - invariant:converged — at the end, when every device is up and ready, they hold exactly the same records
@@ -174,7 +176,10 @@ export function backfillResumeCheck(nodes: readonly string[], batchSize: number)
   };
 }
 
-/** Incremental catch-up transfers at most the delta (the peer's newer commits) plus one batch. */
+/**
+ * Incremental catch-up transfers at most the delta (the writer's newer commits) plus one batch. The writer
+ * is `writer` of the catch-up records (a relay serves another writer's stream), else the serving peer.
+ */
 export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): Check {
   const name = 'invariant:catchup-delta';
   return {
@@ -203,7 +208,8 @@ export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): 
         const i = lowerBound(c.hlc, since); // commits with hlc >= since
         return all - (i === 0 ? 0 : c.total[i - 1]!);
       };
-      const key = (r: TraceRecord): string => `${r.node}|${str((r.data as D).peer)}|${str((r.data as D).resource)}`;
+      const writerOf = (d: D): string => str(d.writer) ?? str(d.peer)!;
+      const key = (r: TraceRecord): string => `${r.node}|${str((r.data as D).peer)}|${writerOf(r.data as D)}|${str((r.data as D).resource)}`;
       ctx.sim.trace.on('peer.catchup.begin', (r) => void sessions.set(key(r), { since: str((r.data as D).since), n: 0 }));
       ctx.sim.trace.on('peer.catchup.batch', (r) => {
         const s = sessions.get(key(r));
@@ -213,9 +219,11 @@ export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): 
         const s = sessions.get(key(r));
         if (s === undefined) return;
         const d = r.data as D;
-        const delta = newer(str(d.peer)!, str(d.resource)!, s.since);
+        const writer = writerOf(d);
+        const delta = newer(writer, str(d.resource)!, s.since);
         if (s.n > delta + batchSize) {
-          ctx.fail('correctness', name, `${r.node} caught up ${s.n} '${str(d.resource)}' records from ${str(d.peer)} since ${s.since ?? 'the start'}, but that peer committed only ${delta} newer (plus one batch of ${batchSize} allowed) (trace #${r.i})`);
+          const via = writer === str(d.peer) ? '' : ` (relayed by ${str(d.peer)})`;
+          ctx.fail('correctness', name, `${r.node} caught up ${s.n} '${str(d.resource)}' records of ${writer}${via} since ${s.since ?? 'the start'}, but ${writer} committed only ${delta} newer (plus one batch of ${batchSize} allowed) (trace #${r.i})`);
         }
       });
     },
@@ -259,9 +267,10 @@ export function ackedWritesCheck(nodes: readonly string[]): Check {
 }
 
 /**
- * A watermark never runs ahead of what was received: a catch-up of resource R from peer P starts from a
- * watermark no greater than the largest key this device received from P for R (catch-up batches, live
- * changes, backfill batches, or a stream adopted by digest).
+ * A watermark never runs ahead of what was received: a catch-up of writer W's stream in resource R (from W
+ * or a relay) starts from a watermark no greater than the largest key of W's this device received for R
+ * (catch-up batches from W or relays, live changes, backfill batches served by W, or a stream adopted by
+ * digest).
  */
 export function watermarkCheck(nodes: readonly string[]): Check {
   const name = 'invariant:watermark-received';
@@ -276,7 +285,10 @@ export function watermarkCheck(nodes: readonly string[]): Check {
         if (ts > (received.get(key) ?? '')) received.set(key, ts);
       };
       // peer.recv (live and catch-up) is traced as the applying transaction is issued.
-      ctx.sim.trace.on('peer.recv', (r) => note(r.node, (r.data as D).from, (r.data as D).resource, (r.data as D).maxTs));
+      ctx.sim.trace.on('peer.recv', (r) => {
+        const d = r.data as D;
+        note(r.node, d.writer ?? d.from, d.resource, d.maxTs);
+      });
       // recv is traced as the batch's transaction is issued: a crash right after it became durable (and
       // before peer.backfill.batch) still counts what arrived.
       ctx.sim.trace.on('peer.backfill.recv', (r) => note(r.node, (r.data as D).peer, (r.data as D).resource, (r.data as D).cursor));
@@ -288,9 +300,11 @@ export function watermarkCheck(nodes: readonly string[]): Check {
         const d = r.data as D;
         const since = str(d.since);
         if (since === null || !member.has(r.node)) return;
-        const got = received.get(`${r.node}|${str(d.peer)}|${str(d.resource)}`);
+        const writer = str(d.writer) ?? str(d.peer);
+        const got = received.get(`${r.node}|${writer}|${str(d.resource)}`);
         if (got === undefined || since > got) {
-          ctx.fail('correctness', name, `${r.node} resumes '${str(d.resource)}' from ${str(d.peer)} at watermark ${since}, beyond anything received for it (${got ?? 'nothing'}) (trace #${r.i})`);
+          const via = writer === str(d.peer) ? '' : ` (relayed by ${str(d.peer)})`;
+          ctx.fail('correctness', name, `${r.node} resumes '${str(d.resource)}' of ${writer}${via} at watermark ${since}, beyond anything received for it (${got ?? 'nothing'}) (trace #${r.i})`);
         }
       });
     },

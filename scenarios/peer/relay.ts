@@ -1,0 +1,89 @@
+/**
+ * Relayed catch-up: a ready device that missed a writer's records gets them from any peer that holds them,
+ * while the writer itself stays down.
+ */
+import { convergedCheck, memoryIsDurableCheck } from '../../src/model/peer/invariants.ts';
+import type { PeerHandle } from '../../src/impl/peer/index.ts';
+import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import { ackedWrites } from '../../src/model/peer/view.ts';
+import { deviceIds, peerChecking, peerProgram, peerTopology } from './_common.ts';
+
+const three = deviceIds(3);
+/** Records A writes per resource while C is cut off. */
+const N = 50;
+/** When A goes down for good (B has long received A's writes by then). */
+const A_DOWN_MS = 1_200;
+
+function writeFrom(ctx: ScenarioContext, node: string, resource: 'location' | 'tag', prefix: string, from: number, n: number): void {
+  const h = ctx.handle<PeerHandle>(node);
+  if (h === null) return;
+  const items = Array.from({ length: n }, (_, i) => ({ uuid: `${prefix}-${String(from + i).padStart(3, '0')}`, data: `${node}:${from + i}` }));
+  const remember = (hlcs: string[]): void => {
+    items.forEach((it, i) => {
+      const hlc = hlcs[i] ?? hlcs[0];
+      if (hlc !== undefined) ackedWrites(ctx).push({ node, resource, uuid: it.uuid, hlc, deleted: false });
+    });
+  };
+  const fail = (e: unknown): void => ctx.emit('workload.write-failed', { node, error: String(e) });
+  if (resource === 'location') h.writeOwned(resource, items).then((hlc) => remember([hlc]), fail);
+  else h.writeShared(resource, items).then(remember, fail);
+}
+
+/** Records of `resource` on `h` whose uuid starts with `prefix` (A's items; C edits three of A's tags). */
+function countOf(h: PeerHandle, resource: string, prefix: string): number {
+  return h.records(resource).filter((r) => r.uuid.startsWith(prefix)).length;
+}
+
+/**
+ * Done while A is still down: B and C ready, C holds all of A's records (device-owned and shared), and B
+ * and C hold the same data. A must not have come back: its records must have reached C through B.
+ */
+const caughtUpWithoutOwner: Liveness = {
+  withinMs: 5_000,
+  pollMs: 100,
+  done(ctx) {
+    if (ctx.handle('A') !== null || ctx.sim.node('A').status !== 'down') return 'A is up: the check must pass while A is down';
+    const b = ctx.handle<PeerHandle>('B');
+    const c = ctx.handle<PeerHandle>('C');
+    if (b === null || c === null) return `${b === null ? 'B' : 'C'} is not up`;
+    if (b.state() !== 'ready' || c.state() !== 'ready') return `B is ${b.state()}, C is ${c.state()}`;
+    for (const [r, prefix] of [['location', 'loc-A-'], ['tag', 'tag-A-']] as const) {
+      const got = countOf(c, r, prefix);
+      if (got !== N) return `C holds ${got}/${N} of A's '${r}' records (B holds ${countOf(b, r, prefix)})`;
+    }
+    if (b.digest() !== c.digest()) return `C holds ${c.digest()}, B holds ${b.digest()}`;
+    return true;
+  },
+};
+
+const { checks, models } = peerChecking(three);
+
+const relay: Scenario = {
+  name: 'peer-relay-owner-down',
+  description:
+    `C is cut off while A writes ${N} device-owned and ${N} shared records that B receives; then A goes down for good (stopped, so the heal does not restart it) and C reconnects to B only. C must get A's records from B (relayed catch-up bounded by B's watermarks for A) and converge with B while A is still down.`,
+  suites: ['smoke', 'ci', 'default'],
+  // Connections reset after 1 s cut off: nothing A sent to C survives in a connection.
+  topology: { ...peerTopology(three), net: { connTimeoutMs: 1_000 } },
+  program: peerProgram(three, { batchSize: 20 }),
+  workload: (ctx) => {
+    for (let k = 0; k < 5; k++) {
+      ctx.at(400 + k * 40, () => writeFrom(ctx, 'A', 'location', 'loc-A', k * 10, 10));
+      ctx.at(420 + k * 40, () => writeFrom(ctx, 'A', 'tag', 'tag-A', k * 10, 10));
+    }
+    // The others write too: B's records reach C directly, C's reach B after the isolation.
+    ctx.at(600, () => writeFrom(ctx, 'B', 'location', 'loc-B', 0, 5));
+    ctx.at(650, () => writeFrom(ctx, 'C', 'location', 'loc-C', 0, 5));
+    ctx.at(700, () => writeFrom(ctx, 'C', 'tag', 'tag-A', 0, 3)); // concurrent edits of A's shared records
+    ctx.at(A_DOWN_MS, () => ctx.sim.stop('A'));
+  },
+  faults: { events: [{ kind: 'isolate', atMs: 200, node: 'C', durationMs: 2_500 }] },
+  durationMs: 3_500,
+  liveness: caughtUpWithoutOwner,
+  // A is down at the end: compare B and C record by record.
+  checks: [...checks, convergedCheck(['B', 'C']), memoryIsDurableCheck(['B', 'C'])],
+  models,
+  variantAreas: ['peer-sync'],
+};
+
+export default [relay];
