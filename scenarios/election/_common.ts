@@ -1,7 +1,8 @@
 /**
  * Shared pieces of the election scenarios: the tab program, the write workload (every write's outcome is
  * traced as 'workload.result' for the exactly-once check), the invariant check over the global view,
- * the per-tab model, and liveness (a leader among the running tabs, every write settled).
+ * the per-tab model, and liveness (a leader among the running tabs, a write through every running tab
+ * succeeding, every write settled).
  */
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import { resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
@@ -27,10 +28,16 @@ interface PendingWrite {
   incarnation: number;
 }
 
-function pending(ctx: ScenarioContext): Map<string, PendingWrite> {
-  let m = ctx.shared.get(PENDING) as Map<string, PendingWrite> | undefined;
-  if (m === undefined) ctx.shared.set(PENDING, (m = new Map()));
+/** The map stored under `key` in the scenario's shared memory (created on first use). */
+function sharedMap<K, V>(ctx: ScenarioContext, key: string): Map<K, V> {
+  let m = ctx.shared.get(key) as Map<K, V> | undefined;
+  if (m === undefined) ctx.shared.set(key, (m = new Map()));
   return m;
+}
+
+/** Value -> a write the workload issued and has not seen settle. */
+function pending(ctx: ScenarioContext): Map<string, PendingWrite> {
+  return sharedMap(ctx, PENDING);
 }
 
 /** How long after its deadline a write may take to settle before it counts as hung, ms. */
@@ -54,13 +61,16 @@ const PAUSES = 'election.last-pause-ms';
 
 /** Tab -> virtual ms of its latest freeze (kept up to date by `electionInvariants`). */
 function lastPauses(ctx: ScenarioContext): Map<string, number> {
-  let m = ctx.shared.get(PAUSES) as Map<string, number> | undefined;
-  if (m === undefined) ctx.shared.set(PAUSES, (m = new Map()));
-  return m;
+  return sharedMap(ctx, PAUSES);
 }
 
 /** Issues one write at `tab` now (skipped when the tab is down or paused). Returns the value or null. */
 export function writeAt(ctx: ScenarioContext, tab: string): string | null {
+  return issueWrite(ctx, tab, () => {});
+}
+
+/** `writeAt`, also telling `settled` whether the write succeeded (and its error code when not). */
+function issueWrite(ctx: ScenarioContext, tab: string, settled: (ok: boolean, code: string) => void): string | null {
   const h = ctx.handle<ElectionTabHandle>(tab);
   if (h === null) return null;
   const n = ((ctx.shared.get(COUNTER) as number | undefined) ?? 0) + 1;
@@ -75,12 +85,14 @@ export function writeAt(ctx: ScenarioContext, tab: string): string | null {
     (r) => {
       p.delete(value);
       ctx.emit('workload.result', { node: tab, value, ok: true, seq: r.seq, dedup: r.dedup });
+      settled(true, '');
     },
     (e: unknown) => {
       p.delete(value);
       const code = e instanceof WriteError ? e.code : String(e);
       const definite = e instanceof WriteError && e.definite;
       ctx.emit('workload.result', { node: tab, value, ok: false, code, definite });
+      settled(false, code);
     },
   );
   return value;
@@ -123,29 +135,83 @@ export function electionInvariants(leaseExclusive: boolean): Check {
 export const LIVENESS_BOUNDS = {
   /** A running tab leads within this (lease takeover ~1.1 s plus a poll, with room for a failed try). */
   leaderMs: 3_000,
-  /** Every pending write settles within this (the write deadline is 10 s). */
+  /** Every pending write settles, and a write through every running tab succeeds, within this (the write deadline is 10 s). */
   writesMs: 15_000,
 } as const;
 
+const PROBES = 'election.post-heal-probes';
+
+/** A running tab's probe writes after healing: one in flight at a time, reissued until one succeeds. */
+interface ProbeState {
+  inFlight: boolean;
+  ok: boolean;
+  attempts: number;
+  /** Error code of the latest failed probe ('' before any failed). */
+  lastError: string;
+}
+
+/** `${tab}#${incarnation}` -> its probe writes after healing. */
+function probes(ctx: ScenarioContext): Map<string, ProbeState> {
+  return sharedMap(ctx, PROBES);
+}
+
 /**
- * After healing (at `healMs`): some running tab leads within LIVENESS_BOUNDS.leaderMs (checked on
- * every poll; later is a liveness failure 'liveness:leader-bound'), and every write issued by a
- * still-live tab settles within `withinMs`.
+ * Issues a probe write at `tab` unless one is in flight or one succeeded; true when one succeeded. The
+ * write is issued as an event of its own (a throw in the tab's `write` is then the implementation's).
+ */
+function probeWrite(ctx: ScenarioContext, tab: string): boolean {
+  const key = `${tab}#${ctx.sim.node(tab).incarnation}`;
+  let st = probes(ctx).get(key);
+  if (st === undefined) probes(ctx).set(key, (st = { inFlight: false, ok: false, attempts: 0, lastError: '' }));
+  if (st.ok || st.inFlight || ctx.handle<ElectionTabHandle>(tab) === null) return st.ok;
+  const s = st;
+  s.inFlight = true;
+  ctx.at(ctx.nowMs(), () => {
+    const value = issueWrite(ctx, tab, (ok, code) => {
+      s.inFlight = false;
+      s.ok ||= ok;
+      if (!ok) s.lastError = code;
+    });
+    if (value === null) s.inFlight = false;
+    else s.attempts++;
+  });
+  return false;
+}
+
+/**
+ * After healing (at `healMs`):
+ * - some running tab leads within LIVENESS_BOUNDS.leaderMs (checked on every poll; later is a liveness
+ *   failure 'liveness:leader-bound');
+ * - once a leader is there, every running tab gets a probe write through: a probe is issued at each, and
+ *   reissued while it fails, until one succeeds. Still none by the last poll is 'liveness:write-after-heal'
+ *   (writes ending is not enough: a stuck leader failing every write would pass that);
+ * - every write issued by a still-live tab settles within `withinMs`.
  */
 export function leaderAndWritesSettle(tabs: readonly string[], healMs: number, withinMs: number = LIVENESS_BOUNDS.writesMs): Liveness {
+  const pollMs = 50;
   return {
     withinMs,
-    pollMs: 50,
+    pollMs,
     done(ctx) {
       const running = tabs.filter((t) => ctx.sim.node(t).status === 'running');
       if (running.length === 0) return 'no tab is running';
+      const waitedMs = ctx.nowMs() - healMs;
       const leaders = running.filter((t) => ctx.handle<ElectionTabHandle>(t)?.role() === 'leader');
       if (leaders.length === 0) {
-        const waitedMs = ctx.nowMs() - healMs;
         if (waitedMs > LIVENESS_BOUNDS.leaderMs) {
           ctx.fail('liveness', 'liveness:leader-bound', `no leader among running tabs ${running.join(', ')} ${Math.round(waitedMs)} ms after healing (bound ${LIVENESS_BOUNDS.leaderMs} ms)`);
         }
         return `no leader among running tabs ${running.join(', ')}`;
+      }
+      const stuck = running.filter((t) => !probeWrite(ctx, t));
+      if (stuck.length > 0) {
+        const says = stuck.map((t) => {
+          const st = probes(ctx).get(`${t}#${ctx.sim.node(t).incarnation}`);
+          return `${t} (${st?.attempts ?? 0} probes${st?.lastError ? `, last ${st.lastError}` : ''})`;
+        });
+        const reason = `no write issued after healing has succeeded through ${says.join(', ')}`;
+        if (waitedMs + pollMs > withinMs) ctx.fail('liveness', 'liveness:write-after-heal', `${reason} ${Math.round(waitedMs)} ms after healing`);
+        return reason;
       }
       for (const [value, w] of pending(ctx)) {
         const node = ctx.sim.node(w.node);
@@ -173,7 +239,11 @@ export interface ElectionScenarioSpec {
   durationMs: number;
   livenessMs?: number;
   maxEvents?: number;
-  /** Plugs in another election implementation (the pluggability test does). */
+  /**
+   * Plugs in another election implementation (the pluggability test does). It is checked exactly like
+   * the built-in one; `mode` then says what it promises: 'lease' (a deposed leader finds out before it
+   * writes: invariant:lease-exclusive applies) or 'lock' (preemptive: only fencing protects the store).
+   */
   factory?: ElectionFactory;
 }
 
@@ -191,7 +261,9 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     faults: spec.faults,
     durationMs: spec.durationMs,
     liveness: leaderAndWritesSettle(spec.tabs, spec.durationMs, spec.livenessMs),
-    checks: [electionInvariants(spec.mode === 'lease' && spec.factory === undefined)],
+    // The same checks for a plugged-in implementation: they read only what the reporter and the
+    // single writer trace for any implementation.
+    checks: [electionInvariants(spec.mode === 'lease')],
     models: [electionModel(spec.tabs)],
     maxEvents: spec.maxEvents,
     variantAreas: ['election'],

@@ -1,10 +1,16 @@
-/** The liveness checks can fail: no leader after healing, and a write that never settles. */
+/**
+ * The liveness checks can fail: no leader after healing, a write that never settles, and no write
+ * succeeding after healing (a leader that fails every write).
+ */
 import { describe, expect, it } from 'vitest';
 import type { ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import type { Election, ElectionEvent, Role } from '../../src/impl/election/types.ts';
+import { WriteError } from '../../src/impl/election/writer.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { electionScenario, steadyWrites } from '../../scenarios/election/_common.ts';
+import { electionInvariants, electionScenario, steadyWrites } from '../../scenarios/election/_common.ts';
+import { leaderPaused } from '../../scenarios/election/handover.ts';
+import { StickyLeaseElection } from './sticky-lease-election.ts';
 
 const tabs = ['A', 'B'];
 
@@ -40,6 +46,11 @@ function base(factory?: () => Election): Scenario {
   });
 }
 
+/** A tab whose election says it leads and whose writes go through `write`. */
+function leaderHandle(write: () => Promise<never>): ElectionTabHandle {
+  return { write, read: async () => undefined, role: () => 'leader', epoch: () => 1, pendingWrites: () => 0, takeOver: () => {}, close: async () => {} };
+}
+
 describe('election liveness checks', () => {
   it('no leader within the bound after healing is a liveness failure', async () => {
     const r = await runScenario(base(() => new NeverLeader()), 1);
@@ -48,20 +59,52 @@ describe('election liveness checks', () => {
   });
 
   it('a write that never settles is a liveness failure even during chaos', async () => {
-    const hanging: ElectionTabHandle = {
-      write: () => new Promise(() => {}),
-      read: async () => undefined,
-      role: () => 'leader',
-      epoch: () => 1,
-      pendingWrites: () => 1,
-      takeOver: () => {},
-      close: async () => {},
-    };
+    const hanging = leaderHandle(() => new Promise(() => {}));
     const s: Scenario = { ...base(), durationMs: 20_000, program: () => () => hanging };
     const r = await runScenario(s, 1);
     expect(r.verdict).toBe('liveness');
     expect(r.failure?.check).toBe('liveness:write-hang');
     expect(r.failure!.timeUs).toBeLessThan(20_000_000); // caught during chaos, not after healing
+  });
+});
+
+describe('after healing, a write must succeed (writes ending in errors is not enough)', () => {
+  it('a leader that fails every write is a liveness failure', async () => {
+    const failing = leaderHandle(() => Promise.reject(new WriteError('EFENCED', true, 'stuck leader')));
+    const r = await runScenario({ ...base(), program: () => () => failing }, 1);
+    expect(r.verdict).toBe('liveness');
+    expect(r.failure?.check).toBe('liveness:write-after-heal');
+    expect(r.failure?.message).toContain('last EFENCED');
+  });
+
+  // The built-in election-no-stepdown variant, run the same way, fails the same way: handover.test.ts.
+  it('a plugged-in lease election that never steps down, with lease-exclusive off: every write through the deposed leader fails', async () => {
+    // election-leader-paused with a lighter load (every write through the deposed leader retries until
+    // its deadline), and with invariant:lease-exclusive off: only fencing and liveness stand in the way.
+    const s: Scenario = {
+      ...electionScenario({ ...leaderPaused, name: 'election-leader-paused-sticky', workload: (ctx) => steadyWrites(ctx, leaderPaused.tabs, 200, 7_000, 100), factory: (deps) => new StickyLeaseElection(deps) }),
+      checks: [electionInvariants(false)],
+    };
+    for (const seed of [1, 2, 3]) {
+      const r = await runScenario(s, seed);
+      expect(r.verdict, `seed ${seed}`).toBe('liveness');
+      expect(r.failure?.check).toBe('liveness:write-after-heal');
+    }
+  });
+
+  it('the correct implementation gets a probe write through every tab after healing', async () => {
+    const results: { node: string; ok: boolean; t: number }[] = [];
+    const r = await runScenario(electionScenario(leaderPaused), 1, {
+      traceSink: (l) => {
+        if (!l.includes('"workload.result"')) return;
+        const rec = JSON.parse(l) as { t: number; data: { node: string; ok: boolean } };
+        results.push({ node: rec.data.node, ok: rec.data.ok, t: rec.t });
+      },
+    });
+    expect(r.failure, r.failure?.message).toBeNull();
+    const healUs = leaderPaused.durationMs * 1000;
+    const after = results.filter((x) => x.t >= healUs && x.ok).map((x) => x.node);
+    expect([...new Set(after)].sort()).toEqual(['A', 'B', 'C']);
   });
 });
 

@@ -5,18 +5,18 @@
  * together both win the same epoch.
  */
 import type { Value } from '../../src/impl/env.ts';
-import type { Election, ElectionDeps, ElectionEvent, Role } from '../../src/impl/election/types.ts';
+import type { ElectionDeps } from '../../src/impl/election/types.ts';
+import { LeadsForever } from './leads-forever.ts';
 
 const CHANNEL = 'naive-election';
 
 /** The naive election of one tab. */
-export class NaiveElection implements Election {
-  private current: Role = 'follower';
-  private myEpoch = 0;
+export class NaiveElection extends LeadsForever {
   private heardLeader = false;
-  private readonly listeners: ((e: ElectionEvent) => void)[] = [];
 
-  constructor(private readonly deps: ElectionDeps) {}
+  constructor(private readonly deps: ElectionDeps) {
+    super();
+  }
 
   start(): void {
     this.deps.bus.subscribe(CHANNEL, (m: Value) => {
@@ -24,7 +24,7 @@ export class NaiveElection implements Election {
       if (typeof msg.holder !== 'string' || typeof msg.epoch !== 'number') return;
       this.heardLeader = true;
       this.deps.report.seen(msg.holder, msg.epoch);
-      for (const l of this.listeners) l({ type: 'leader-seen', holder: msg.holder, epoch: msg.epoch });
+      this.emit({ type: 'leader-seen', holder: msg.holder, epoch: msg.epoch });
     });
     this.deps.clock.setTimeout(() => void this.campaign(), 300);
   }
@@ -42,28 +42,7 @@ export class NaiveElection implements Election {
     this.current = 'leader';
     this.deps.report.leader(epoch);
     this.deps.bus.post(CHANNEL, { holder: this.deps.nodeId, epoch });
-    for (const l of this.listeners) l({ type: 'leader', epoch });
-  }
-
-  role(): Role {
-    return this.current;
-  }
-
-  epoch(): number {
-    return this.current === 'leader' ? this.myEpoch : 0;
-  }
-
-  canWrite(): boolean {
-    return this.current === 'leader';
-  }
-
-  fenced(): void {
-    // Naive: ignores it and keeps leading.
-  }
-
-  subscribe(listener: (event: ElectionEvent) => void): () => void {
-    this.listeners.push(listener);
-    return () => void this.listeners.splice(this.listeners.indexOf(listener), 1);
+    this.emit({ type: 'leader', epoch });
   }
 
   async close(): Promise<void> {

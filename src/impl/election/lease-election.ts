@@ -213,6 +213,8 @@ export class LeaseElection implements Election {
       this.current = this.closed ? 'closed' : 'follower';
       return;
     }
+    // A lease released by a clean close (holder null after an epoch): taken over without waiting for expiry.
+    if (expected !== undefined && expected.holder === null) this.deps.report.probe('election.handover-on-close');
     this.myEpoch = epoch;
     this.validUntilMono = t0Mono + leaseValidityMs(this.s);
     this.validUntilWall = t0Wall + this.s.leaseMs;

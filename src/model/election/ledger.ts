@@ -13,7 +13,10 @@
  *   still good by that tab's own reckoning ('election.leader' / 'election.renewed' carry `validMs`,
  *   converted to true time with the tab's clock rate when the world tells it, else with a 1% allowance),
  *   and a tab never begins a leader write with epoch e once a higher
- *   epoch was acquired: a lease holder finds out it was deposed before it writes.
+ *   epoch was acquired: a lease holder finds out it was deposed before it writes. The first half needs
+ *   `validMs`, which an implementation may leave out; the second reads 'writer.begin' (traced by the
+ *   single writer, whatever the implementation) and 'election.acquired', so it holds any lease election
+ *   to the promise.
  *
  * The store's log is reconstructed from 'fenced.fence' / 'fenced.write' records {pos, epoch, writer,
  * value}, emitted once a call committed: `pos` is its unique position in the store's commit order. A
