@@ -89,21 +89,21 @@ describe('peer sync scenarios (smoke)', () => {
   it('the join scenario really crashes mid-backfill, resumes, pauses and buffers (the paths it claims)', async () => {
     const s = all.find((x) => x.name === 'peer-join-10k-crash')!;
     const kinds = new Map<string, number>();
-    const begins: { resumed: boolean; received: number }[] = [];
+    const begins: { resumed: boolean; transferred: number }[] = [];
     const r = await runScenario(s, 1, {
       traceSink: (l) => {
         const k = /"kind":"([^"]+)"/.exec(l)![1]!;
         kinds.set(k, (kinds.get(k) ?? 0) + 1);
-        if (k === 'peer.backfill.begin') begins.push((JSON.parse(l) as { data: { resumed: boolean; received: number } }).data);
+        if (k === 'peer.backfill.begin') begins.push((JSON.parse(l) as { data: { resumed: boolean; transferred: number } }).data);
       },
     });
     expect(r.verdict).toBe('pass');
     expect(kinds.get('node.crash')).toBe(1);
     // Seed 004 test 2: the restarted backfill resumes from its checkpoint, not from zero.
     expect(begins).toHaveLength(2);
-    expect(begins[0]).toEqual({ resumed: false, received: 0 });
+    expect(begins[0]).toMatchObject({ resumed: false, transferred: 0 });
     expect(begins[1]!.resumed).toBe(true);
-    expect(begins[1]!.received).toBeGreaterThan(1_000);
+    expect(begins[1]!.transferred).toBeGreaterThan(1_000);
     expect(kinds.get('peer.buffer.push') ?? 0).toBeGreaterThan(0);
     expect(kinds.get('peer.backfill.complete')).toBe(1);
   });

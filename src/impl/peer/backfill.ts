@@ -17,6 +17,10 @@
  * - A resource scanned completely from one peer (its origin) sets our watermark for that peer: the peer's
  *   own writes are a subset of what it served.
  * - Live updates received meanwhile are buffered (receive.ts) and applied once, after the last batch.
+ * - Progress: every response to a full scan carries the responder's record count per resource (`totals`);
+ *   the first one received fixes what the backfill expects of every resource (saved in the checkpoint), so
+ *   the expected total is known from the first batch on and never moves: the ratio only grows, stays at
+ *   most 1, and reads 1 once every resource is complete (see `progress`).
  */
 import { metaKey, retrying, table, type Core } from './core.ts';
 import type { Links, ResponseMsg } from './links.ts';
@@ -34,6 +38,11 @@ interface ResourceCheckpoint {
   remaining: number;
   /** The peer that served this resource from the start, if only one did. */
   origin: string | null;
+  /**
+   * Records expected of this resource: a serving peer's count when the backfill first learned it (the
+   * `totals` of a full-scan response), null until then. Fixed for the whole backfill.
+   */
+  total: number | null;
 }
 
 /** The durable backfill checkpoint. */
@@ -41,10 +50,18 @@ export type Checkpoint = Record<string, ResourceCheckpoint>;
 
 /** Progress in records. */
 export interface Progress {
+  /**
+   * Expected records synced: per resource, everything expected once complete, else the records received
+   * but at most one less than expected (records written during the backfill arrive too, and are in
+   * `transferred`, but do not count beyond what was expected).
+   */
   received: number;
+  /** Records expected: the sum of the resources' totals, fixed when the first response arrived. */
   expected: number;
-  /** received / expected, 1 when nothing is expected. */
+  /** received / expected: never decreases during a backfill, at most 1, 1 only once complete. */
   ratio: number;
+  /** Records received by the backfill so far (those written during it included). */
+  transferred: number;
 }
 
 /** Drives the backfill of one device. */
@@ -58,15 +75,36 @@ export class Backfill {
     private readonly onReady: () => void,
   ) {}
 
-  /** Records synced versus expected. */
+  /** Records synced versus expected (see Progress). */
   progress(): Progress {
     let received = 0;
     let expected = 0;
+    let transferred = 0;
+    let complete = true;
     for (const c of Object.values(this.cp)) {
-      received += c.received;
-      expected += c.received + (c.done ? 0 : c.remaining);
+      transferred += c.received;
+      complete &&= c.done;
+      if (c.total === null) continue;
+      expected += c.total;
+      received += c.done ? c.total : Math.min(c.received, Math.max(0, c.total - 1));
     }
-    return { received, expected, ratio: expected === 0 ? (this.core.state === 'ready' ? 1 : 0) : received / expected };
+    const ready = complete || this.core.state === 'ready';
+    return { received, expected, ratio: expected === 0 ? (ready ? 1 : 0) : received / expected, transferred };
+  }
+
+  /**
+   * What the backfill must transfer as known now: per resource, what it received plus what the serving peer
+   * still had after the last batch, or the expected total of a resource not started yet (the bound of
+   * invariant:backfill-resume; unlike `expected`, it grows with records written during the backfill).
+   */
+  private due(): number {
+    let n = 0;
+    for (const c of Object.values(this.cp)) {
+      if (c.done) n += c.received;
+      else if (c.cursor !== null) n += c.received + c.remaining;
+      else n += Math.max(c.received + c.remaining, c.total ?? 0);
+    }
+    return n;
   }
 
   /** Runs the backfill to completion (resuming from a saved checkpoint), then goes Ready. */
@@ -75,7 +113,7 @@ export class Backfill {
     this.cp = loadCheckpoint(core.meta.get(metaKey.checkpoint), core.cfg.resourceOrder);
     const p = this.progress();
     core.state = 'backfilling';
-    core.env.trace.emit('peer.backfill.begin', { resumed: p.received > 0, received: p.received });
+    core.env.trace.emit('peer.backfill.begin', { resumed: p.transferred > 0, received: p.received, expected: p.expected, ratio: p.ratio, transferred: p.transferred });
     for (;;) {
       const pending = core.cfg.resourceOrder.filter((r) => !this.cp[r]!.done);
       if (pending.length === 0) break;
@@ -139,7 +177,7 @@ export class Backfill {
       const resp = await this.request(peer, resource, c.cursor);
       const records = resp.type === 'StateResponse' ? resp.records : resp.changes;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
-      await this.applyBatch(peer, resource, records, resp.hasMore, resp.remaining);
+      await this.applyBatch(peer, resource, records, resp.hasMore, resp.remaining, resp.totals);
     }
   }
 
@@ -151,7 +189,14 @@ export class Backfill {
   }
 
   /** Applies one batch and saves the checkpoint with it, atomically. */
-  private async applyBatch(peer: string, resource: string, records: readonly SyncRecord[], hasMore: boolean, remaining: number): Promise<void> {
+  private async applyBatch(
+    peer: string,
+    resource: string,
+    records: readonly SyncRecord[],
+    hasMore: boolean,
+    remaining: number,
+    totals: Record<string, number> | null,
+  ): Promise<void> {
     const { core } = this;
     const c = this.cp[resource]!;
     const last = records[records.length - 1];
@@ -161,14 +206,22 @@ export class Backfill {
       received: c.received + records.length,
       remaining,
       origin: c.origin,
+      total: c.total,
     };
+    let saved: Checkpoint = this.cp;
     await core.store.commit(
       () => {
         // What arrived, as the transaction is issued (peer.backfill.batch below says it is durable).
         core.env.trace.emit('peer.backfill.recv', { peer, resource, n: records.length, cursor: next.cursor?.ts ?? null });
         const w = emptyWrites();
         for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
-        const saved = { ...this.cp, [resource]: next };
+        // Read the other resources' entries now (commits are serialised): another worker's batch may have
+        // committed since this one began. Totals are learned once, from the first response that has them.
+        saved = { ...this.cp, [resource]: next };
+        for (const r of core.cfg.resourceOrder) {
+          const t = totals?.[r];
+          if (saved[r]!.total === null && t !== undefined) saved[r] = { ...saved[r]!, total: t };
+        }
         // The weakened variant 'peer-checkpoint-noop' saves nothing (as the seed's `save()` stub did).
         if (core.cfg.variant !== 'peer-checkpoint-noop') w.meta.push({ key: metaKey.checkpoint, value: checkpointValue(saved) });
         return w;
@@ -176,10 +229,11 @@ export class Backfill {
       (w) => {
         const t = table(core, resource);
         for (const { record } of w.records) t.merge(record);
-        this.cp[resource] = next;
+        this.cp = saved;
         const p = this.progress();
         core.env.trace.emit('peer.backfill.batch', {
-          peer, resource, n: records.length, received: p.received, expected: p.expected, cursor: next.cursor?.ts ?? null,
+          peer, resource, n: records.length, received: p.received, expected: p.expected, ratio: p.ratio, transferred: p.transferred,
+          due: this.due(), cursor: next.cursor?.ts ?? null,
         });
       },
     );
@@ -189,7 +243,8 @@ export class Backfill {
   private async finish(): Promise<void> {
     const { core } = this;
     core.state = 'catching-up';
-    core.env.trace.emit('peer.backfill.complete', { received: this.progress().received });
+    const p = this.progress();
+    core.env.trace.emit('peer.backfill.complete', { received: p.received, expected: p.expected, ratio: p.ratio, transferred: p.transferred });
     // Updates that arrive while a round is being committed are buffered too: go round until none is left,
     // then turn Ready without yielding, so nothing slips between the last round and Ready.
     do await retrying(core.env, 'buffer', core.cfg.reconnectMs, () => this.applyBuffered());
@@ -242,7 +297,7 @@ export class Backfill {
 function checkpointValue(cp: Checkpoint): Value {
   const out: Record<string, Value> = {};
   for (const [r, c] of Object.entries(cp)) {
-    out[r] = { cursor: c.cursor === null ? null : { ts: c.cursor.ts, uuid: c.cursor.uuid }, done: c.done, received: c.received, remaining: c.remaining, origin: c.origin };
+    out[r] = { cursor: c.cursor === null ? null : { ts: c.cursor.ts, uuid: c.cursor.uuid }, done: c.done, received: c.received, remaining: c.remaining, origin: c.origin, total: c.total };
   }
   return out;
 }
@@ -259,6 +314,7 @@ export function loadCheckpoint(v: Value | undefined, resources: readonly string[
       received: s?.received ?? 0,
       remaining: s?.remaining ?? 0,
       origin: s?.origin ?? null,
+      total: typeof s?.total === 'number' ? s.total : null,
     };
   }
   return cp;

@@ -38,9 +38,14 @@ export interface StateBatchMsg extends Envelope { type: 'StateBatch'; resource: 
 export interface StateRequestMsg extends Envelope {
   type: 'StateRequest'; reqId: number; resource: string; writer: string | null; since: Cursor | null; limit: number;
 }
-/** Answers a StateRequest: records in key order, and how many more match. */
+/**
+ * Answers a StateRequest: records in key order, and how many more match. `totals`: in the answer to a full
+ * scan (`writer` null, a backfill), the number of records the responder holds per resource (null otherwise),
+ * so a backfill knows what to expect of every resource from its first response.
+ */
 export interface StateResponseMsg extends Envelope {
   type: 'StateResponse'; reqId: number; resource: string; records: SyncRecord[]; hasMore: boolean; remaining: number;
+  totals: Record<string, number> | null;
 }
 /** One shared change by its writer; `prev` is the writer's previous change in this resource (a chain). */
 export interface SharedChangeMsg extends Envelope { type: 'SharedChange'; resource: string; prev: string | null; change: SyncRecord }
@@ -55,10 +60,14 @@ export interface SharedChangeBatchMsg extends Envelope {
 export interface SharedChangeRequestMsg extends Envelope {
   type: 'SharedChangeRequest'; reqId: number; resource: string; writer: string | null; since: string | null; limit: number;
 }
-/** Answers a SharedChangeRequest; `head` is the responder's latest own change in the resource when served. */
+/**
+ * Answers a SharedChangeRequest; `head` is the responder's latest own change in the resource when served;
+ * `totals` as in StateResponse.
+ */
 export interface SharedChangeResponseMsg extends Envelope {
   type: 'SharedChangeResponse'; reqId: number; resource: string; changes: SyncRecord[]; hasMore: boolean; remaining: number;
   head: string | null;
+  totals: Record<string, number> | null;
 }
 /** The sender holds (durably) every change of the receiver in `resource` up to `upTo`. */
 export interface AckSharedChangesMsg extends Envelope { type: 'AckSharedChanges'; resource: string; upTo: string }
@@ -189,7 +198,7 @@ function parseBody(type: string, o: Obj, env: Envelope, ctx: ValidationContext):
     case 'StateRequest':
       return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'owned'), writer: writer(o.writer), since: cursor(o.since, 'since'), limit: limit(o.limit) };
     case 'StateResponse':
-      return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'owned'), records: records(o.records, 'records'), hasMore: bool(o.hasMore, 'hasMore'), remaining: int(o.remaining, 'remaining', 0, Number.MAX_SAFE_INTEGER) };
+      return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'owned'), records: records(o.records, 'records'), hasMore: bool(o.hasMore, 'hasMore'), remaining: int(o.remaining, 'remaining', 0, Number.MAX_SAFE_INTEGER), totals: totals(o.totals, ctx) };
     case 'SharedChange':
       return { type, ...env, resource: resource(o.resource, ctx, 'shared'), prev: optHlc(o.prev, 'prev'), change: ownWrites([record(o.change, 'change')], env.from, 'change')[0]! };
     case 'SharedChangeBatch':
@@ -197,7 +206,7 @@ function parseBody(type: string, o: Obj, env: Envelope, ctx: ValidationContext):
     case 'SharedChangeRequest':
       return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'shared'), writer: writer(o.writer), since: optHlc(o.since, 'since'), limit: limit(o.limit) };
     case 'SharedChangeResponse':
-      return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'shared'), changes: records(o.changes, 'changes'), hasMore: bool(o.hasMore, 'hasMore'), remaining: int(o.remaining, 'remaining', 0, Number.MAX_SAFE_INTEGER), head: optHlc(o.head, 'head') };
+      return { type, ...env, reqId: reqId(o.reqId), resource: resource(o.resource, ctx, 'shared'), changes: records(o.changes, 'changes'), hasMore: bool(o.hasMore, 'hasMore'), remaining: int(o.remaining, 'remaining', 0, Number.MAX_SAFE_INTEGER), head: optHlc(o.head, 'head'), totals: totals(o.totals, ctx) };
     case 'AckSharedChanges':
       return { type, ...env, resource: resource(o.resource, ctx, 'shared'), upTo: hlc(o.upTo, 'upTo') };
     case 'Heartbeat':
@@ -231,6 +240,18 @@ function digests(v: Value | undefined, ctx: ValidationContext): Record<string, s
   for (const k of Object.keys(o)) {
     if (!ctx.resources.has(k)) throw new Invalid('unknown-resource', `digest: resource '${k}' is not synced by this library`);
     out[k] = str(o[k], `digest.${k}`);
+  }
+  return out;
+}
+function totals(v: Value | undefined, ctx: ValidationContext): Record<string, number> | null {
+  if (v === null) return null;
+  const o = obj(v, 'totals');
+  const keys = Object.keys(o);
+  if (keys.length > WIRE_LIMITS.resourcesMax) throw new Invalid('malformed', `totals lists more than ${WIRE_LIMITS.resourcesMax} resources`);
+  const out: Record<string, number> = {};
+  for (const k of keys) {
+    if (!ctx.resources.has(k)) throw new Invalid('unknown-resource', `totals: resource '${k}' is not synced by this library`);
+    out[k] = int(o[k], `totals.${k}`, 0, Number.MAX_SAFE_INTEGER);
   }
   return out;
 }
@@ -295,12 +316,13 @@ export function encodeMessage(m: PeerMessage): Value {
     case 'StateBatch':
       return { ...m, prev: cur(m.prev), records: m.records.map(rec) };
     case 'StateResponse':
-      return { ...m, records: m.records.map(rec) };
+      return { ...m, records: m.records.map(rec), totals: m.totals === null ? null : { ...m.totals } };
     case 'SharedChange':
       return { ...m, change: rec(m.change) };
     case 'SharedChangeBatch':
-    case 'SharedChangeResponse':
       return { ...m, changes: m.changes.map(rec) };
+    case 'SharedChangeResponse':
+      return { ...m, changes: m.changes.map(rec), totals: m.totals === null ? null : { ...m.totals } };
     case 'StateRequest':
       return { ...m, since: cur(m.since) };
     case 'Heartbeat':

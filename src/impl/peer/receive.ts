@@ -170,7 +170,9 @@ export class Receiver {
       relay && until === null
         ? { records: [], remaining: 0 }
         : table(core, req.resource).scan(since, req.writer, Math.min(req.limit, core.cfg.batchSize), until);
-    const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore: remaining > 0, remaining };
+    // A full scan (a backfill) learns what to expect of every resource from any response.
+    const totals = req.writer === null ? Object.fromEntries(core.cfg.resourceOrder.map((r) => [r, table(core, r).size])) : null;
+    const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore: remaining > 0, remaining, totals };
     if (req.type === 'StateRequest') {
       this.links.send(from, { type: 'StateResponse', ...base, records });
     } else {

@@ -10,6 +10,9 @@
  *   unless a visible overflow discarded it (catch-up then re-fetches) or the process died.
  * - invariant:backfill-resume — after a crash, backfill resumes from its last checkpoint (not from zero),
  *   and in total transfers at most what it must plus one batch per interruption.
+ * - invariant:backfill-progress — the progress a backfill traces (records synced versus expected) is known
+ *   from the first batch on: its ratio never decreases during a backfill (a resumed one included), stays
+ *   within [0, 1] with synced ≤ expected, and is 1 when the backfill completes.
  * - invariant:catchup-delta — an incremental catch-up of writer W's stream (from W itself or relayed by
  *   another peer) transfers at most W's writes newer than the watermark (counted from W's
  *   `peer.commit.begin` records) plus one batch.
@@ -152,8 +155,10 @@ export function backfillResumeCheck(nodes: readonly string[], batchSize: number)
       };
       ctx.sim.trace.on('node.crash', down);
       ctx.sim.trace.on('node.stop', down);
+      // `transferred` is what the checkpoint holds (records received); `received` the progress figure.
+      const held = (d: D): number => num(d.transferred ?? d.received);
       ctx.sim.trace.on('peer.backfill.begin', (r) => {
-        const got = num((r.data as D).received);
+        const got = held(r.data as D);
         const had = saved.get(r.node) ?? 0;
         bump(interruptions, r.node, 1);
         if (crashed.delete(r.node) && got < had) {
@@ -163,14 +168,62 @@ export function backfillResumeCheck(nodes: readonly string[], batchSize: number)
       ctx.sim.trace.on('peer.backfill.peer-lost', (r) => bump(interruptions, r.node, 1));
       ctx.sim.trace.on('peer.backfill.batch', (r) => {
         const d = r.data as D;
-        saved.set(r.node, num(d.received));
+        saved.set(r.node, held(d));
         bump(transferred, r.node, num(d.n));
-        expected.set(r.node, Math.max(expected.get(r.node) ?? 0, num(d.expected)));
+        // `due`: what the backfill must transfer as known now (received + what the server still had).
+        expected.set(r.node, Math.max(expected.get(r.node) ?? 0, num(d.due ?? d.expected)));
         const bound = (expected.get(r.node) ?? 0) + batchSize * (interruptions.get(r.node) ?? 1);
         const t = transferred.get(r.node) ?? 0;
         if (t > bound) {
           ctx.fail('correctness', name, `${r.node} transferred ${t} records in backfill, more than the ${expected.get(r.node)} expected plus one batch per interruption (bound ${bound}) (trace #${r.i})`);
         }
+      });
+    },
+  };
+}
+
+/**
+ * Backfill progress is monotonic and bounded: per device, from `peer.backfill.begin` (a new backfill may start
+ * over from 0; a resumed one goes on from its checkpoint) the ratio of every `peer.backfill.batch` is at
+ * least the previous one, 0 ≤ ratio ≤ 1, received ≤ expected, and `peer.backfill.complete` reads 1.
+ */
+export function backfillProgressCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:backfill-progress';
+  return {
+    name,
+    setup(ctx) {
+      const member = new Set(nodes);
+      const last = new Map<string, { ratio: number; i: number }>();
+      const bad = (r: TraceRecord, what: string): void => ctx.fail('correctness', name, `${r.node}: ${what} (trace #${r.i})`);
+      const step = (r: TraceRecord): { ratio: number } | null => {
+        const d = r.data as D;
+        if (typeof d.ratio !== 'number') {
+          bad(r, `${r.kind} carries no progress ratio`);
+          return null;
+        }
+        const p = { ratio: d.ratio, received: num(d.received), expected: num(d.expected) };
+        if (!(p.ratio >= 0 && p.ratio <= 1) || p.received > p.expected) {
+          bad(r, `progress ${p.received}/${p.expected} = ${p.ratio} is outside [0, 1]`);
+          return null;
+        }
+        const prev = last.get(r.node);
+        if (prev !== undefined && p.ratio < prev.ratio) {
+          bad(r, `backfill progress went back from ${prev.ratio.toFixed(4)} (trace #${prev.i}) to ${p.ratio.toFixed(4)} (${p.received}/${p.expected})`);
+          return null;
+        }
+        last.set(r.node, { ratio: p.ratio, i: r.i });
+        return p;
+      };
+      ctx.sim.trace.on('peer.backfill.begin', (r) => {
+        if (!member.has(r.node)) return;
+        if ((r.data as D).resumed !== true) last.delete(r.node); // a new backfill starts over
+        step(r);
+      });
+      ctx.sim.trace.on('peer.backfill.batch', (r) => void (member.has(r.node) && step(r)));
+      ctx.sim.trace.on('peer.backfill.complete', (r) => {
+        if (!member.has(r.node)) return;
+        const p = step(r);
+        if (p !== null && p.ratio !== 1) bad(r, `backfill complete with progress ${p.ratio}, not 1`);
       });
     },
   };
@@ -408,6 +461,7 @@ export function peerChecks(nodes: readonly string[], batchSize: number): Check[]
     pruneCheck(nodes),
     bufferCheck(nodes),
     backfillResumeCheck(nodes, batchSize),
+    backfillProgressCheck(nodes),
     catchupDeltaCheck(nodes, batchSize),
     watermarkCheck(nodes),
     ackedWritesCheck(nodes),

@@ -1,0 +1,97 @@
+/**
+ * Backfill progress ("records synced versus expected, exposed and traced"): the expected total is known from
+ * the first batch on (every full-scan response carries the responder's per-resource totals), so the ratio
+ * never decreases during a backfill and stays within [0, 1]. It once read 1.0 after the first resource
+ * (tag 24/24) and then fell to 524/6038 when the next one reported (peer-join-10k-crash seed 1).
+ */
+import { describe, expect, it } from 'vitest';
+import type { PeerHandle } from '../../src/impl/peer/index.ts';
+import { backfillProgressCheck } from '../../src/model/peer/invariants.ts';
+import { runScenario } from '../../src/scenario/run.ts';
+import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import { Trace } from '../../src/sim/trace.ts';
+import join from '../../scenarios/peer/join.ts';
+
+const join10k = join.find((s) => s.name === 'peer-join-10k-crash')!;
+
+interface Sample {
+  at: number;
+  ratio: number;
+  received: number;
+  expected: number;
+}
+
+/** Runs `s` with E's handle.progress() polled every 5 ms, and the traced batch progress collected. */
+async function observe(s: Scenario, seed: number, node: string) {
+  const polled: Sample[][] = [[]]; // one list per incarnation of the node (a restart may start over)
+  const traced: { kind: string; ratio: number; received: number; expected: number }[] = [];
+  let incarnations = 0;
+  const scenario: Scenario = {
+    ...s,
+    workload: (ctx: ScenarioContext) => {
+      s.workload?.(ctx);
+      for (let t = 0; t < s.durationMs; t += 5) {
+        ctx.at(t, () => {
+          const h = ctx.handle<PeerHandle>(node);
+          if (h === null) return;
+          const p = h.progress();
+          polled[polled.length - 1]!.push({ at: t, ratio: p.ratio, received: p.received, expected: p.expected });
+        });
+      }
+    },
+  };
+  const r = await runScenario(scenario, seed, {
+    traceSink: (l) => {
+      const rec = JSON.parse(l) as { node: string; kind: string; data: { ratio: number; received: number; expected: number } };
+      if (rec.node !== node) return;
+      if (rec.kind === 'node.start' && incarnations++ > 0) polled.push([]);
+      if (rec.kind.startsWith('peer.backfill.') && typeof rec.data.ratio === 'number') traced.push({ kind: rec.kind, ...rec.data });
+    },
+  });
+  return { r, polled, traced };
+}
+
+describe('backfill progress', () => {
+  it.each([0, 1, 2, 3, 4, 5])('peer-join-10k-crash seed %i: progress is known up front, never decreases, stays within [0, 1]', async (seed) => {
+    const { r, polled, traced } = await observe(join10k, seed, 'E');
+    expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
+    const batches = traced.filter((t) => t.kind === 'peer.backfill.batch');
+    expect(batches.length).toBeGreaterThan(10);
+    // Expected is the whole library from the first batch on (about 10,000 records, plus the shared pools).
+    expect(batches[0]!.expected).toBeGreaterThanOrEqual(10_000);
+    expect(new Set(batches.map((b) => b.expected)).size).toBe(1);
+    for (let i = 1; i < traced.length; i++) expect(traced[i]!.ratio).toBeGreaterThanOrEqual(traced[i - 1]!.ratio);
+    for (const t of traced) expect(t.received).toBeLessThanOrEqual(t.expected);
+    expect(traced.at(-1)).toMatchObject({ kind: 'peer.backfill.complete', ratio: 1 });
+    // What the handle exposes, polled: monotonic within each incarnation and across the crash (the
+    // checkpoint keeps the totals), within [0, 1], and 1 at the end.
+    const all = polled.flat();
+    expect(polled.length).toBe(2);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.ratio, `at ${all[i]!.at} ms`).toBeGreaterThanOrEqual(all[i - 1]!.ratio);
+    for (const p of all) expect(p.ratio >= 0 && p.ratio <= 1 && p.received <= p.expected).toBe(true);
+    expect(all.at(-1)!.ratio).toBe(1);
+    // Before the fix the ratio read 1 after the first resource; now it reads 1 only when complete.
+    expect(batches.filter((b) => b.ratio === 1)).toHaveLength(1);
+  }, 30_000);
+
+  it('invariant:backfill-progress fails on progress that goes back, exceeds 1, or does not end at 1', () => {
+    const trace = new Trace(() => 0);
+    const failures: string[] = [];
+    const ctx = { sim: { trace }, fail: (_k: string, name: string, m: string) => failures.push(`${name}: ${m}`) } as unknown as ScenarioContext;
+    backfillProgressCheck(['E']).setup!(ctx);
+    const emit = (kind: string, data: Record<string, unknown>): void => void trace.emit('E', kind, data);
+    emit('peer.backfill.begin', { resumed: false, received: 0, expected: 0, ratio: 0 });
+    emit('peer.backfill.batch', { received: 24, expected: 24, ratio: 1 });
+    expect(failures).toEqual([]);
+    emit('peer.backfill.batch', { received: 524, expected: 6038, ratio: 524 / 6038 }); // the old behaviour
+    expect(failures.join()).toMatch(/invariant:backfill-progress: E: backfill progress went back from 1\.0000 .* to 0\.0868 \(524\/6038\)/);
+    failures.length = 0;
+    emit('peer.backfill.begin', { resumed: false, received: 0, expected: 0, ratio: 0 }); // a new backfill starts over
+    emit('peer.backfill.batch', { received: 30, expected: 20, ratio: 1.5 });
+    expect(failures.join()).toMatch(/progress 30\/20 = 1\.5 is outside \[0, 1\]/);
+    failures.length = 0;
+    emit('peer.backfill.begin', { resumed: false, received: 0, expected: 0, ratio: 0 });
+    emit('peer.backfill.complete', { received: 10, expected: 20, ratio: 0.5 });
+    expect(failures.join()).toMatch(/backfill complete with progress 0\.5, not 1/);
+  });
+});
