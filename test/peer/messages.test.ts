@@ -18,7 +18,7 @@ const samples: PeerMessage[] = [
   { type: 'SharedChangeResponse', library: 'lib', from: 'A', reqId: 9, resource: 'tag', changes: [], hasMore: false, remaining: 0, head: ts(8), totals: null },
   { type: 'AckSharedChanges', library: 'lib', from: 'A', resource: 'tag', upTo: ts(8) },
   {
-    type: 'Heartbeat', library: 'lib', from: 'A', boot: 'b1', seq: 4, hlc: ts(9), sentMs: 12.5,
+    type: 'Heartbeat', library: 'lib', from: 'A', boot: 'b1', seq: 4, ready: true, hlc: ts(9), sentMs: 12.5,
     echo: { boot: 'b2', seq: 2, sentMs: 3, heldMs: 1 }, latest: { entry: { ts: ts(5), uuid: 'u2' }, tag: null }, digest: { entry: '2:ab12', tag: '0:0' },
     marks: { entry: { B: { ts: ts(4, 'B'), uuid: 'u9' } }, tag: {} },
   },

@@ -3,17 +3,18 @@
  * its peers.
  *
  * States (the backfill model, src/model/peer): Uninitialized -> Backfilling (peer, checkpoint) ->
- * CatchingUp (apply buffered live updates once) -> Ready; Backfilling -> Paused when no peer is reachable,
- * and back on reconnection.
+ * CatchingUp (apply buffered live updates once) -> Ready; Backfilling -> Paused when no peer that can serve
+ * is reachable, and back once one is.
  *
  * - Resources are scanned in key order ((ts, uuid) cursor, all writers). Several peers can serve at once:
- *   pending resources are dealt to the connected peers, best score first (RTT measured from heartbeats,
- *   failures penalised).
+ *   pending resources are dealt to the ready peers (connected, and their heartbeats say they hold a
+ *   complete library: another joiner would serve only part of it), best score first (RTT measured from
+ *   heartbeats, failures penalised).
  * - After every batch, the records and the checkpoint (per resource: cursor, done, received, remaining,
  *   origin) are written in one strict transaction, so a crash or restart resumes from the checkpoint, never
  *   from zero, and the checkpoint never runs ahead of the data.
  * - If a peer drops mid-stream, its resources go back to the pool and the next round deals them to the
- *   remaining peers, which resume from the same cursor. With no peer at all the backfill pauses.
+ *   remaining peers, which resume from the same cursor. With no ready peer at all the backfill pauses.
  * - A resource scanned completely from one peer (its origin) sets our watermark for that peer: the peer's
  *   own writes are a subset of what it served.
  * - Live updates received meanwhile are buffered (receive.ts) and applied once, after the last batch.
@@ -117,7 +118,9 @@ export class Backfill {
     for (;;) {
       const pending = core.cfg.resourceOrder.filter((r) => !this.cp[r]!.done);
       if (pending.length === 0) break;
-      const peers = this.links.connectedByScore();
+      // Only peers holding a complete library serve (another joiner would serve part of it, and its totals
+      // would make a wrong expectation: peer-swarm-hard seed 814 expected 50 records of 1,600).
+      const peers = this.links.servingByScore();
       if (peers.length === 0) {
         await this.pause();
         continue;
@@ -131,11 +134,11 @@ export class Backfill {
     const { core } = this;
     core.state = 'paused';
     core.env.trace.emit('peer.backfill.pause', { received: this.progress().received });
-    await this.links.waitForConnection();
+    await this.links.waitForServer();
     // Give the other links a heartbeat to come up and measure their RTT, so the work can be spread.
     await core.env.clock.sleep(core.cfg.heartbeatMs);
     core.state = 'backfilling';
-    core.env.trace.emit('peer.backfill.resume', { peers: this.links.connectedByScore() });
+    core.env.trace.emit('peer.backfill.resume', { peers: this.links.servingByScore() });
   }
 
   /** Deals pending resources to peers (round robin, best first) and runs one worker per peer. */
@@ -198,25 +201,28 @@ export class Backfill {
     totals: Record<string, number> | null,
   ): Promise<void> {
     const { core } = this;
-    const c = this.cp[resource]!;
     const last = records[records.length - 1];
-    const next: ResourceCheckpoint = {
-      cursor: last === undefined ? c.cursor : { ts: last.ts, uuid: last.uuid },
-      done: !hasMore,
-      received: c.received + records.length,
-      remaining,
-      origin: c.origin,
-      total: c.total,
-    };
     let saved: Checkpoint = this.cp;
+    let next = this.cp[resource]!;
     await core.store.commit(
       () => {
+        // Read the checkpoint now (commits are serialised), not when the response arrived: another worker's
+        // batch may have committed meanwhile, and its totals may have set this resource's total (reading the
+        // entry earlier put a stale null total back: peer-swarm-hard seeds 404, 814, 1076).
+        const c = this.cp[resource]!;
+        next = {
+          cursor: last === undefined ? c.cursor : { ts: last.ts, uuid: last.uuid },
+          done: !hasMore,
+          received: c.received + records.length,
+          remaining,
+          origin: c.origin,
+          total: c.total,
+        };
         // What arrived, as the transaction is issued (peer.backfill.batch below says it is durable).
         core.env.trace.emit('peer.backfill.recv', { peer, resource, n: records.length, cursor: next.cursor?.ts ?? null });
         const w = emptyWrites();
         for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
-        // Read the other resources' entries now (commits are serialised): another worker's batch may have
-        // committed since this one began. Totals are learned once, from the first response that has them.
+        // Totals are learned once, from the first response that has them.
         saved = { ...this.cp, [resource]: next };
         for (const r of core.cfg.resourceOrder) {
           const t = totals?.[r];

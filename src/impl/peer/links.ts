@@ -61,6 +61,11 @@ interface Link {
   connBoot: string | null;
   /** Highest heartbeat seq received from `boot` (older ones are stale: reordered or duplicated). */
   lastSeqIn: number;
+  /**
+   * The peer's latest heartbeat said it holds a complete library (it can serve a backfill). False until a
+   * heartbeat of the current connection's process says so: reset on every new connection and boot.
+   */
+  ready: boolean;
   /** The last heartbeat received, to echo: its seq, its sender's timestamp, when we got it (monotonic ms). */
   echo: { boot: string; seq: number; sentMs: number; atMs: number } | null;
   /** Highest echo seq used for an RTT sample. */
@@ -89,7 +94,8 @@ export class Links {
   private readonly pending = new Map<number, Pending>();
   private nextReqId = 1;
   private hbSeq = 0;
-  private waiters: (() => void)[] = [];
+  /** Waiting for a connected peer that can serve a backfill. */
+  private serverWaiters: (() => void)[] = [];
   /** This process's boot id (heartbeats carry it; echoes of another boot are ignored). */
   private readonly boot: string;
 
@@ -99,7 +105,7 @@ export class Links {
   ) {
     this.boot = core.env.random.uuid();
     for (const p of core.cfg.peers) {
-      this.links.set(p, { peer: p, conn: null, rttMs: null, failures: 0, boot: null, connBoot: null, lastSeqIn: -1, echo: null, lastEchoSeq: -1, retry: [] });
+      this.links.set(p, { peer: p, conn: null, rttMs: null, failures: 0, boot: null, connBoot: null, lastSeqIn: -1, ready: false, echo: null, lastEchoSeq: -1, retry: [] });
     }
   }
 
@@ -118,6 +124,20 @@ export class Links {
       .filter((l) => l.conn !== null && l.conn.open)
       .sort((a, b) => this.score(a) - this.score(b) || (a.peer < b.peer ? -1 : 1))
       .map((l) => l.peer);
+  }
+
+  /**
+   * Connected peers whose latest heartbeat says they hold a complete library, best score first: the peers a
+   * backfill may use (a device still backfilling holds only part of the library).
+   */
+  servingByScore(): string[] {
+    return this.connectedByScore().filter((p) => this.links.get(p)!.ready);
+  }
+
+  /** Resolves when some connected peer can serve a backfill (at once if one can). */
+  waitForServer(): Promise<void> {
+    if (this.servingByScore().length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.serverWaiters.push(resolve));
   }
 
   /** True when `peer` has an open connection. */
@@ -149,12 +169,6 @@ export class Links {
   noteFailure(peer: string): void {
     const l = this.links.get(peer);
     if (l !== undefined) l.failures++;
-  }
-
-  /** Resolves when some peer is connected (at once if one is). */
-  waitForConnection(): Promise<void> {
-    if (this.connectedByScore().length > 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Sends to one peer if connected; returns false (and sends nothing) otherwise. */
@@ -239,15 +253,13 @@ export class Links {
     if (l.conn !== null && l.conn !== conn && l.conn.open) l.conn.close();
     l.conn = conn;
     l.connBoot = null;
+    l.ready = false; // until this connection's hello (or a later heartbeat) says so
     conn.onMessage((v) => this.onConnMessage(conn, v));
     conn.onClose((reason) => this.onClose(conn, reason));
     this.core.env.trace.emit('peer.link.up', { peer: conn.peer });
     this.sendHeartbeat(l, false);
     this.flush(l);
     this.handlers.onConnected(conn.peer);
-    const w = this.waiters;
-    this.waiters = [];
-    for (const resolve of w) resolve();
   }
 
   private onClose(conn: Connection, reason: string): void {
@@ -342,6 +354,12 @@ export class Links {
     if (conn !== null && conn === l.conn) l.connBoot = hb.boot;
     if (hb.seq <= l.lastSeqIn) return false;
     l.lastSeqIn = hb.seq;
+    l.ready = hb.ready;
+    if (hb.ready && l.conn !== null && l.conn.open && this.serverWaiters.length > 0) {
+      const w = this.serverWaiters;
+      this.serverWaiters = [];
+      for (const resolve of w) resolve();
+    }
     const now = this.core.env.clock.monotonic();
     l.echo = { boot: hb.boot, seq: hb.seq, sentMs: hb.sentMs, atMs: now };
     if (hb.echo !== null && hb.echo.boot === this.boot && hb.echo.seq > l.lastEchoSeq) {
@@ -361,6 +379,7 @@ export class Links {
     const previous = l.boot;
     l.boot = boot;
     l.lastSeqIn = -1;
+    l.ready = false;
     l.echo = null;
     if (previous === null || l.conn === null || l.connBoot === null || l.connBoot === boot) return;
     this.core.env.trace.emit('peer.link.stale', { peer: l.peer });
@@ -397,6 +416,7 @@ export class Links {
       from: env.deviceId,
       boot: this.boot,
       seq: this.hbSeq++,
+      ready: this.core.state === 'ready',
       hlc: hlcNow(this.core),
       sentMs: now,
       echo: l.echo === null ? null : { boot: l.echo.boot, seq: l.echo.seq, sentMs: l.echo.sentMs, heldMs: now - l.echo.atMs },

@@ -73,13 +73,13 @@ export interface SharedChangeResponseMsg extends Envelope {
 export interface AckSharedChangesMsg extends Envelope { type: 'AckSharedChanges'; resource: string; upTo: string }
 /**
  * Liveness, clock and watermark exchange. `boot` names the sender's process (a restart changes it; `seq`
- * counts per boot); `echo` returns the last heartbeat received from the addressee (for RTT); `latest`:
+ * counts per boot); `ready`: the sender holds a complete library (it serves backfills); `echo` returns the last heartbeat received from the addressee (for RTT); `latest`:
  * the sender's newest own key per resource; `digest`: a digest of its own stream per resource; `marks`:
  * per resource, per other writer, the sender's watermark for that writer (how far it holds the writer's
  * own stream completely, hence how far it can relay it).
  */
 export interface HeartbeatMsg extends Envelope {
-  type: 'Heartbeat'; boot: string; seq: number; hlc: string; sentMs: number;
+  type: 'Heartbeat'; boot: string; seq: number; ready: boolean; hlc: string; sentMs: number;
   echo: { boot: string; seq: number; sentMs: number; heldMs: number } | null;
   latest: Record<string, Cursor | null>;
   /** Per resource, the digest (`count:sum`) of the sender's own stream, for watermark adoption. */
@@ -210,7 +210,7 @@ function parseBody(type: string, o: Obj, env: Envelope, ctx: ValidationContext):
     case 'AckSharedChanges':
       return { type, ...env, resource: resource(o.resource, ctx, 'shared'), upTo: hlc(o.upTo, 'upTo') };
     case 'Heartbeat':
-      return { type, ...env, boot: str(o.boot, 'boot'), seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER), hlc: hlc(o.hlc, 'hlc'), sentMs: num(o.sentMs, 'sentMs'), echo: echo(o.echo), latest: latest(o.latest, ctx), digest: digests(o.digest, ctx), marks: marks(o.marks, ctx, env.from) };
+      return { type, ...env, boot: str(o.boot, 'boot'), seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER), ready: bool(o.ready, 'ready'), hlc: hlc(o.hlc, 'hlc'), sentMs: num(o.sentMs, 'sentMs'), echo: echo(o.echo), latest: latest(o.latest, ctx), digest: digests(o.digest, ctx), marks: marks(o.marks, ctx, env.from) };
     case 'Error':
       return { type, ...env, code: errorCode(o.code), message: str(o.message, 'message', WIRE_LIMITS.textLengthMax), ref: o.ref === null ? null : str(o.ref, 'ref'), reqId: o.reqId === null ? null : reqId(o.reqId) };
     default:

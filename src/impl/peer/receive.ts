@@ -154,13 +154,20 @@ export class Receiver {
   // ------------------------------------------------------------------ serving requests
 
   /**
-   * Serves a StateRequest or SharedChangeRequest from the tables. A request for another writer's stream (a
+   * Serves a StateRequest or SharedChangeRequest from the tables; a full scan (a backfill) only once ready
+   * (else Error `busy`). A request for another writer's stream (a
    * relay: `writer` is neither null nor us) is served only up to our watermark for that writer, the prefix
    * of its stream we hold completely (nothing without one): past it we may hold its later records but not
    * the ones in between, and the requester's watermark would skip them.
    */
   serve(from: string, req: StateRequestMsg | SharedChangeRequestMsg): void {
     const { core } = this;
+    if (req.writer === null && core.state !== 'ready') {
+      // A full scan is a backfill: only a device holding the whole library serves one (its heartbeats say
+      // `ready`); this one would serve part of it as if it were all.
+      this.links.sendError(from, 'busy', `${core.env.deviceId} is ${core.state}: it does not serve backfills yet`, req.type, req.reqId);
+      return;
+    }
     // A shared HLC names one change: the cursor just after it is (hlc, the largest possible uuid).
     const since: Cursor | null =
       req.type === 'StateRequest' ? req.since : req.since === null ? null : { ts: req.since, uuid: AFTER_ANY_UUID };
