@@ -11,8 +11,9 @@
  * connected peer P holds. P's heartbeat says, per resource, its watermark for W (`marks`): P holds W's
  * stream completely up to there. When that is past our watermark for W, we ask P for W's stream after our
  * watermark (`writer = W`); P serves it only up to its watermark for W (receive.ts), so what we get is a
- * complete piece of W's stream and our watermark for W can follow it exactly as with W itself. One
- * session at a time fetches a given (writer, resource), so two relays never move the same records twice.
+ * complete piece of W's stream and our watermark for W can follow it exactly as with W itself. At most
+ * one session at a time fetches a given (writer, resource) from a relay, so two relays do not move the same
+ * records; an offer fetched completely is not asked for again.
  *
  * Each batch is applied and the watermark advanced to the last record received, in one transaction:
  * the watermark never gets ahead of what was received, and an interrupted catch-up resumes where it
@@ -127,7 +128,7 @@ export class Catchup {
     const { core } = this;
     const out: { writer: string; mark: Cursor }[] = [];
     const offer = this.offers.get(peer)?.[resource];
-    if (offer === undefined) return out;
+    if (offer === undefined || core.cfg.variant === 'peer-no-relay') return out;
     for (const writer of core.cfg.peers) {
       const mark = offer[writer];
       if (mark === undefined || writer === peer || this.links.isConnected(writer)) continue;

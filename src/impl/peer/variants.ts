@@ -24,6 +24,12 @@ export const PEER_VARIANTS = [
     description:
       'a shared log entry is pruned once any one peer acknowledged it instead of all (invariant:prune-after-all-acks, scenario peer-partition-heal).',
   },
+  {
+    name: 'peer-no-relay',
+    area: 'peer-sync',
+    description:
+      'catch-up asks a peer only for its own writes (no relayed catch-up): a ready device that missed a writer\'s records cannot get them from another peer while the writer is down (liveness, scenario peer-relay-owner-down).',
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
