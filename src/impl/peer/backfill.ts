@@ -180,6 +180,7 @@ export class Backfill {
       const resp = await this.request(peer, resource, c.cursor);
       const records = resp.type === 'StateResponse' ? resp.records : resp.changes;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
+      this.core.metrics.c.changesReceived += records.length;
       await this.applyBatch(peer, resource, records, resp.hasMore, resp.remaining, resp.totals);
     }
   }
@@ -236,6 +237,11 @@ export class Backfill {
         const t = table(core, resource);
         for (const { record } of w.records) t.merge(record);
         this.cp = saved;
+        const mc = core.metrics;
+        mc.c.backfillBatches++;
+        mc.c.backfillRecords += records.length;
+        mc.c.changesApplied += w.records.length;
+        mc.rejectChanges('superseded', records.length - w.records.length);
         const p = this.progress();
         core.env.trace.emit('peer.backfill.batch', {
           peer, resource, n: records.length, received: p.received, expected: p.expected, ratio: p.ratio, transferred: p.transferred,
@@ -287,6 +293,8 @@ export class Backfill {
       (w) => {
         // The merge rule makes the result independent of the order buffered updates are applied in.
         for (const { resource, record } of w.records) table(core, resource).merge(record);
+        core.metrics.c.changesApplied += w.records.length;
+        core.metrics.rejectChanges('superseded', round.length - w.records.length);
         for (const m of w.meta) {
           if (m.value === null) core.meta.delete(m.key);
           else core.meta.set(m.key, m.value);

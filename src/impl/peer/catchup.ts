@@ -113,6 +113,7 @@ export class Catchup {
       return;
     }
     this.running.add(peer);
+    this.core.metrics.c.catchupSessions++;
     void this.session(peer).finally(() => {
       this.running.delete(peer);
       if (this.again.delete(peer) && this.links.isConnected(peer)) this.run(peer);
@@ -179,6 +180,7 @@ export class Catchup {
       if (resp.type === 'SharedChangeResponse' && writer === peer) head = resp.head;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
       if (records.some((r) => r.writer !== writer)) throw new Error(`${peer} answered a request for ${writer}'s records with another writer's`);
+      core.metrics.c.changesReceived += records.length;
       await this.apply(peer, writer, resource, records, wmKey, resp.hasMore ? null : head, since);
       transferred += records.length;
       const last = records[records.length - 1];
@@ -235,6 +237,11 @@ export class Catchup {
         const t = table(core, resource);
         for (const { record } of w.records) t.merge(record);
         for (const m of w.meta) core.meta.set(m.key, m.value!);
+        const mc = core.metrics;
+        mc.c.changesApplied += w.records.length;
+        mc.rejectChanges('superseded', records.length - w.records.length);
+        mc.c.catchupRecords += records.length;
+        if (writer !== peer) mc.c.relayedRecords += records.length;
         core.env.trace.emit('peer.catchup.batch', { peer, writer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });
         const wm = w.meta.find((m) => m.key === wmKey);
         if (wm !== undefined) core.env.trace.emit('peer.watermark', { peer: writer, via: peer, resource, ts: (wm.value as { ts: string }).ts });

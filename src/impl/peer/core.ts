@@ -5,6 +5,7 @@
 import type { Env, Value } from '../env.ts';
 import { formatHlc, HlcClock, parseHlc } from './hlc.ts';
 import type { ResourceKind } from './messages.ts';
+import { SyncMetrics } from './metrics.ts';
 import type { PeerConfig } from './options.ts';
 import { RecordTable, type Cursor, type SyncRecord } from './records.ts';
 import type { LoadedState, PeerStore } from './store.ts';
@@ -24,6 +25,8 @@ export interface Core {
   readonly log: Map<string, SyncRecord[]>;
   /** Meta values mirrored from the store (watermarks, chain heads, contig, acks...). */
   readonly meta: Map<string, Value>;
+  /** Counters (metrics.ts), bumped by the parts where they do the work. */
+  readonly metrics: SyncMetrics;
   state: SyncState;
 }
 
@@ -59,7 +62,7 @@ export function buildCore(env: Env, cfg: PeerConfig, store: PeerStore, loaded: L
     if (k.startsWith('head/') && typeof v === 'string' && (floor === null || v > floor)) floor = v;
   }
   if (floor !== null) clock.restoreFloor(parseHlc(floor));
-  return { env, cfg, store, clock, tables, log, meta: new Map(loaded.meta), state: 'uninitialized' };
+  return { env, cfg, store, clock, tables, log, meta: new Map(loaded.meta), metrics: new SyncMetrics(), state: 'uninitialized' };
 }
 
 /** The table of `resource` (it exists: resources are validated at the edge). */

@@ -9,3 +9,5 @@ export type { WriteItem } from './transactions.ts';
 export type { SyncState } from './core.ts';
 export type { Progress } from './backfill.ts';
 export type { PeerLinkState } from './links.ts';
+export { METRICS_STORE } from './store.ts';
+export type { MetricsCounters, MetricsSnapshot, StoredSnapshot } from './metrics.ts';

@@ -165,6 +165,13 @@ export class Links {
     }));
   }
 
+  /** Measured RTT of every peer, ms (null until measured). */
+  rtts(): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const l of this.links.values()) out[l.peer] = l.rttMs === null ? null : Math.round(l.rttMs * 10) / 10;
+    return out;
+  }
+
   /** Notes a failure of `peer` (request timeout, lost stream): lowers its score. */
   noteFailure(peer: string): void {
     const l = this.links.get(peer);
@@ -177,6 +184,7 @@ export class Links {
     if (l === undefined || l.conn === null || !l.conn.open) return false;
     try {
       l.conn.send(encodeMessage(msg));
+      this.core.metrics.c.messagesSent++;
       return true;
     } catch {
       return false;
@@ -193,6 +201,7 @@ export class Links {
       if (l.conn !== null && l.conn.open) {
         try {
           l.conn.send(encoded);
+          this.core.metrics.c.messagesSent++;
           continue;
         } catch {
           // closed under our feet: queue it
@@ -224,8 +233,11 @@ export class Links {
   sendError(peer: string, code: ErrorCode, message: string, ref: string | null, reqId: number | null, viaDatagram = false): void {
     const { cfg, env } = this.core;
     const m: PeerMessage = { type: 'Error', library: cfg.library, from: env.deviceId, code, message: message.slice(0, 1000), ref, reqId };
-    if (viaDatagram) env.net.sendDatagram(peer, encodeMessage(m));
-    else this.send(peer, m);
+    this.core.metrics.c.errorsSent++;
+    if (viaDatagram) {
+      env.net.sendDatagram(peer, encodeMessage(m));
+      this.core.metrics.c.messagesSent++;
+    } else this.send(peer, m);
   }
 
   // ------------------------------------------------------------------ connections
@@ -293,11 +305,13 @@ export class Links {
     l.retry = [];
     this.core.env.trace.emit('peer.retry.flush', { peer: l.peer, count: queued.length });
     for (const m of queued) l.conn.send(m);
+    this.core.metrics.c.messagesSent += queued.length;
   }
 
   // ------------------------------------------------------------------ receiving
 
   private onConnMessage(conn: Connection, v: Value): void {
+    this.core.metrics.c.messagesReceived++;
     const r = validateMessage(v, this.core.cfg, conn.peer);
     if (!r.ok) {
       this.reject(conn.peer, r.code, r.reason, r.type, r.reqId, false);
@@ -307,6 +321,7 @@ export class Links {
   }
 
   private onDatagram(from: string, v: Value): void {
+    this.core.metrics.c.messagesReceived++;
     const r = validateMessage(v, this.core.cfg, from);
     if (!r.ok) {
       this.reject(from, r.code, r.reason, r.type, r.reqId, true);
@@ -318,6 +333,7 @@ export class Links {
 
   private reject(peer: string, code: ErrorCode, reason: string, type: string | null, reqId: number | null, viaDatagram: boolean): void {
     this.core.env.trace.emit('peer.msg.rejected', { from: peer, code, type, reason: reason.slice(0, 120) });
+    this.core.metrics.rejectMessage(code);
     if (type !== 'Error') this.sendError(peer, code, reason, type, reqId, viaDatagram);
   }
 
@@ -327,6 +343,7 @@ export class Links {
       return;
     }
     if (msg.type === 'Error') {
+      this.core.metrics.c.errorsReceived++;
       this.core.env.trace.emit('peer.error.recv', { from: peer, code: msg.code, ref: msg.ref });
       if (msg.reqId !== null) this.settle(peer, msg.reqId, null, new Error(`${peer} answered ${msg.code}: ${msg.message}`));
       return;
@@ -424,8 +441,10 @@ export class Links {
       digest,
       marks,
     };
-    if (viaDatagram) env.net.sendDatagram(l.peer, encodeMessage(hb));
-    else this.send(l.peer, hb);
+    if (viaDatagram) {
+      env.net.sendDatagram(l.peer, encodeMessage(hb));
+      this.core.metrics.c.messagesSent++;
+    } else this.send(l.peer, hb);
   }
 
   private score(l: Link): number {

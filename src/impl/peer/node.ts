@@ -9,6 +9,7 @@ import { Catchup } from './catchup.ts';
 import { buildCore, metaKey, reportFailure, retrying, table, type Core, type SyncState } from './core.ts';
 import { Links, type PeerLinkState } from './links.ts';
 import type { PeerMessage } from './messages.ts';
+import { MetricsRecorder, type MetricsSnapshot, type StoredSnapshot } from './metrics.ts';
 import { resolvePeerOptions, type PeerOptions } from './options.ts';
 import { Receiver } from './receive.ts';
 import type { SyncRecord } from './records.ts';
@@ -45,16 +46,35 @@ export interface PeerHandle {
   peers(): PeerLinkState[];
   /** Own shared changes not yet pruned. */
   logSize(resource: string): number;
+  /** Sync metrics: counters (continued from the latest snapshot saved before this start) and measured RTTs. */
+  metrics(): MetricsSnapshot;
+  /**
+   * Clean-stop hook: saves a final metrics snapshot and resolves once it is durable (or failed: it never
+   * rejects). Sync goes on until the host ends the process, which it may do once this resolves.
+   */
+  stop(): Promise<void>;
 }
 
 /** Starts a peer sync node; resolves with its handle once recovery is done. */
 export async function startPeerNode(env: Env, options: PeerOptions): Promise<PeerHandle> {
   const cfg = resolvePeerOptions(options);
   const store = new PeerStore(env.kv);
-  const core = buildCore(env, cfg, store, await retrying(env, 'load', cfg.reconnectMs, () => store.load()));
+  // The latest metrics snapshot is read alongside the data, in a transaction of its own; failing to read
+  // it only starts the counters at zero.
+  const [loaded, latest] = await Promise.all([
+    retrying(env, 'load', cfg.reconnectMs, () => store.load()),
+    store.loadMetrics().catch((e: unknown): StoredSnapshot | null => {
+      env.trace.emit('peer.metrics.error', { what: 'load', error: String((e as Error)?.message ?? e).slice(0, 120) });
+      return null;
+    }),
+  ]);
+  const core = buildCore(env, cfg, store, loaded);
   const parts = wire(core);
+  core.metrics.c.starts++;
+  parts.recorder.restore(latest);
   parts.links.start();
   env.clock.setInterval(() => parts.receiver.resendUnacked(), cfg.ackTimeoutMs / 2);
+  parts.recorder.startPeriodic(cfg.metricsSnapshotMs);
   await start(core, parts);
   return handle(core, parts);
 }
@@ -65,6 +85,7 @@ interface Parts {
   catchup: Catchup;
   tx: TransactionManager;
   backfill: Backfill;
+  recorder: MetricsRecorder;
 }
 
 function wire(core: Core): Parts {
@@ -80,6 +101,8 @@ function wire(core: Core): Parts {
   // Once ready, the peers' next heartbeats drive catch-up (their digests let us adopt watermarks for
   // streams the backfill already brought, instead of fetching them again).
   parts.backfill = new Backfill(core, parts.links, parts.receiver, () => undefined);
+  const { env, cfg } = core;
+  parts.recorder = new MetricsRecorder(env, cfg.library, core.store, core.metrics, () => parts.links.rtts(), cfg.metricsSnapshotsKept);
   return parts;
 }
 
@@ -146,5 +169,7 @@ function handle(core: Core, parts: Parts): PeerHandle {
     connectedPeers: () => parts.links.connectedByScore().sort(),
     peers: () => parts.links.states(),
     logSize: (resource) => core.log.get(resource)?.length ?? 0,
+    metrics: () => core.metrics.snapshot(parts.links.rtts()),
+    stop: () => parts.recorder.save('stop'),
   };
 }

@@ -37,6 +37,10 @@ export interface PeerOptions {
   maxDriftMs?: number;
   /** Own shared changes kept unacknowledged at most (default 100,000); a write beyond it is refused. */
   logMax?: number;
+  /** Period of metrics snapshots, ms of the device's monotonic clock (default 5,000; 0 disables them). */
+  metricsSnapshotMs?: number;
+  /** Metrics snapshots kept in the store (default 10); a snapshot write deletes older ones. */
+  metricsSnapshotsKept?: number;
 }
 
 /** Resolved options. */
@@ -58,11 +62,19 @@ export interface PeerConfig {
   bufferMax: number;
   maxDriftMs: number;
   logMax: number;
+  metricsSnapshotMs: number;
+  metricsSnapshotsKept: number;
 }
 
 function positiveInt(field: string, v: number | undefined, dflt: number, max: number): number {
   const x = v ?? dflt;
   if (!Number.isInteger(x) || x < 1 || x > max) throw new RangeError(`peer options: ${field} must be an integer in 1..${max}, got ${String(v)}`);
+  return x;
+}
+
+function nonNegativeInt(field: string, v: number | undefined, dflt: number, max: number): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < 0 || x > max) throw new RangeError(`peer options: ${field} must be an integer in 0..${max}, got ${String(v)}`);
   return x;
 }
 
@@ -100,5 +112,7 @@ export function resolvePeerOptions(o: PeerOptions): PeerConfig {
     bufferMax: positiveInt('bufferMax', o.bufferMax, 10_000, 10_000_000),
     maxDriftMs: positiveInt('maxDriftMs', o.maxDriftMs, 60_000, 86_400_000),
     logMax: positiveInt('logMax', o.logMax, 100_000, 10_000_000),
+    metricsSnapshotMs: nonNegativeInt('metricsSnapshotMs', o.metricsSnapshotMs, 5_000, 86_400_000),
+    metricsSnapshotsKept: positiveInt('metricsSnapshotsKept', o.metricsSnapshotsKept, 10, 10_000),
   };
 }

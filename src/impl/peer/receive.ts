@@ -59,6 +59,8 @@ export class Receiver {
     } catch (e) {
       if (!(e instanceof HlcDriftError)) throw e;
       this.core.env.trace.emit('peer.hlc.rejected', { from, remote: max, aheadMs: e.aheadMs });
+      this.core.metrics.rejectMessage('clock-drift');
+      if (ref !== 'Heartbeat') this.core.metrics.rejectChanges('clock-drift', records.length);
       this.core.env.trace.probe('peer.hlc-drift-rejected');
       this.links.sendError(from, 'clock-drift', e.message, ref, null);
       return false;
@@ -68,6 +70,7 @@ export class Receiver {
   /** A live change (StateChange/Batch or SharedChange/Batch) from its writer. */
   onLive(from: string, resource: string, records: readonly SyncRecord[], chain: Chain, ref: string): void {
     if (!this.observe(from, records, ref)) return;
+    this.core.metrics.c.changesReceived += records.length;
     if (this.core.state !== 'ready') {
       this.bufferAll(from, resource, records);
       return;
@@ -103,6 +106,8 @@ export class Receiver {
         const t = table(core, resource);
         for (const { record } of w.records) t.merge(record);
         for (const m of w.meta) core.meta.set(m.key, m.value!);
+        core.metrics.c.changesApplied += w.records.length;
+        core.metrics.rejectChanges('superseded', records.length - w.records.length);
         core.env.trace.emit('peer.applied', { from, resource, n: records.length, won: w.records.length, maxTs: maxKeyOf(records).ts });
         return true;
       },
@@ -120,7 +125,10 @@ export class Receiver {
   sendAck(writer: string, resource: string, upTo: string): void {
     const { cfg, env } = this.core;
     const msg: AckSharedChangesMsg = { type: 'AckSharedChanges', library: cfg.library, from: env.deviceId, resource, upTo };
-    if (this.links.send(writer, msg)) env.trace.emit('peer.ack.send', { to: writer, resource, upTo });
+    if (this.links.send(writer, msg)) {
+      this.core.metrics.c.acksSent++;
+      env.trace.emit('peer.ack.send', { to: writer, resource, upTo });
+    }
   }
 
   // ------------------------------------------------------------------ buffer (during backfill)
@@ -132,6 +140,7 @@ export class Receiver {
       if (this.buffer.has(id)) continue;
       if (this.buffer.size >= core.cfg.bufferMax) this.onOverflow();
       this.buffer.set(id, { id, from, resource, record: r });
+      core.metrics.c.changesBuffered++;
       core.env.trace.emit('peer.buffer.push', { id });
     }
   }
@@ -202,6 +211,7 @@ export class Receiver {
     const prev = metaString(core, key);
     if (prev !== null && ack.upTo <= prev) return;
     core.meta.set(key, ack.upTo);
+    core.metrics.c.acksReceived++;
     core.env.trace.emit('peer.ack.recv', { from: peer, resource: ack.resource, upTo: ack.upTo });
     this.unackedSince.get(peer)?.delete(ack.resource);
     await this.prune(ack.resource, key, ack.upTo);
@@ -226,6 +236,7 @@ export class Receiver {
       (w) => {
         const log = core.log.get(resource)!;
         log.splice(0, w.logDelete.length);
+        core.metrics.c.sharedChangesAcked += w.logDelete.length;
         if (upTo !== null) core.env.trace.emit('peer.log.prune', { resource, upTo, count: w.logDelete.length });
       },
     );
@@ -279,6 +290,7 @@ export class Receiver {
     if (changes.length === 0) return;
     this.links.noteFailure(peer);
     core.env.trace.emit('peer.send.timeout', { peer, resource, resent: changes.length });
+    core.metrics.c.changesResent += changes.length;
     this.links.send(peer, { type: 'SharedChangeBatch', library: core.cfg.library, from: core.env.deviceId, resource, prev: acked, changes });
   }
 }

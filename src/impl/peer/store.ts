@@ -7,6 +7,10 @@
  * - `meta`: watermarks (`wm/${peer}/${resource}`), backfill checkpoint (`checkpoint`), chain heads
  *           (`head/${resource}`), contiguous receive points (`contig/${writer}/${resource}`), acks received
  *           (`ack/${peer}/${resource}`) and `init` (the device holds a complete library).
+ * - `sync_metrics_snapshots`: `timestamp` (number, ascending) -> `{timestamp, library, snapshot}`, the sync
+ *           metrics snapshots (metrics.ts). Written and read only by `saveMetrics` / `loadMetrics`, in
+ *           transactions of their own over this store alone: never with the data, never in the commit
+ *           chain, so a snapshot neither waits for nor delays a data commit, and its failure fails nothing.
  *
  * Every change goes through `commit`, one all-or-nothing transaction with 'strict' durability (anything
  * acknowledged survives a crash). Commits are serialised: the caller's `prepare` runs when the previous
@@ -14,9 +18,13 @@
  * durable state between commits.
  */
 import type { KvStore, KvTx, Value } from '../env.ts';
+import { parseSnapshot, type StoredSnapshot } from './metrics.ts';
 import type { SyncRecord } from './records.ts';
 
 const STORES = ['rec', 'log', 'meta'] as const;
+
+/** The object store of metrics snapshots (seed 004's table `sync_metrics_snapshots`). */
+export const METRICS_STORE = 'sync_metrics_snapshots';
 
 /** Writes of one transaction. */
 export interface WriteSet {
@@ -88,6 +96,37 @@ export class PeerStore {
     const p = this.chain.then(run, run);
     this.chain = p.catch(() => undefined);
     return p;
+  }
+
+  /** The latest metrics snapshot (the last key), or null when there is none or it is malformed. */
+  async loadMetrics(): Promise<StoredSnapshot | null> {
+    return this.kv.transaction([METRICS_STORE], 'readonly', async (tx) => {
+      const keys = await tx.keys(METRICS_STORE);
+      const last = keys[keys.length - 1];
+      return last === undefined ? null : parseSnapshot(await tx.get(METRICS_STORE, last));
+    });
+  }
+
+  /**
+   * Writes a metrics snapshot and deletes the oldest so that at most `keep` remain, in one strict
+   * transaction over the metrics store only. Its key is `timestamp`, raised above every stored key if
+   * needed (the last key is always the latest snapshot); `build` makes the value for the key chosen.
+   * Resolves with the key and the number deleted.
+   */
+  async saveMetrics(timestamp: number, build: (timestamp: number) => Value, keep: number): Promise<{ timestamp: number; deleted: number }> {
+    return this.kv.transaction(
+      [METRICS_STORE],
+      'readwrite',
+      async (tx) => {
+        const keys = await tx.keys(METRICS_STORE);
+        const last = keys[keys.length - 1];
+        const ts = typeof last === 'number' && last >= timestamp ? last + 1 : timestamp;
+        const old = keys.slice(0, Math.max(0, keys.length + 1 - keep));
+        await Promise.all([tx.put(METRICS_STORE, ts, build(ts)), ...old.map((k) => tx.delete(METRICS_STORE, k))]);
+        return { timestamp: ts, deleted: old.length };
+      },
+      { durability: 'strict' },
+    );
   }
 }
 

@@ -119,6 +119,7 @@ export class TransactionManager {
   private broadcastOwned(resource: string, prev: Cursor | null, records: SyncRecord[]): void {
     if (records.length === 0) return;
     const { cfg, env } = this.core;
+    this.core.metrics.c.changesSent += records.length;
     if (records.length === 1) this.links.broadcast({ type: 'StateChange', library: cfg.library, from: env.deviceId, resource, prev, record: records[0]! });
     else this.links.broadcast({ type: 'StateBatch', library: cfg.library, from: env.deviceId, resource, prev, records });
   }
@@ -126,6 +127,7 @@ export class TransactionManager {
   private broadcastShared(resource: string, prev: string | null, changes: SyncRecord[]): void {
     if (changes.length === 0) return;
     const { cfg, env } = this.core;
+    this.core.metrics.c.changesSent += changes.length;
     if (changes.length === 1) {
       this.links.broadcast({ type: 'SharedChange', library: cfg.library, from: env.deviceId, resource, prev, change: changes[0]! });
     } else {
