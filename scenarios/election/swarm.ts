@@ -15,6 +15,9 @@ const swarm: SwarmOptions = {
     { area: 'bus', op: 'post' },
     { area: 'lock', op: 'request' },
   ],
+  // The tabs' store is the kv store: disk errors must fail kv commits (aimed at disk operations, the
+  // swarm's default, they never landed).
+  errorOps: [{ area: 'kv', op: 'commit' }],
 };
 
 export default [

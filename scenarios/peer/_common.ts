@@ -8,6 +8,8 @@ import { backfillModel } from '../../src/model/peer/backfill-model.ts';
 import { peerChecks } from '../../src/model/peer/invariants.ts';
 import { ackedWrites } from '../../src/model/peer/view.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology, TopologyNode } from '../../src/scenario/types.ts';
+import type { FaultKind } from '../../src/faults/plan.ts';
+import { FAULT_KINDS } from '../../src/faults/schema.ts';
 
 /** The library every scenario syncs. */
 export const LIBRARY = 'library-1';
@@ -168,6 +170,20 @@ export function converged(ids: string[], withinMs = 20_000): Liveness {
  * covered by peer-clock-drift-rejected and the HLC unit tests.
  */
 export const SWARM_MAX_DRIFT_MS = 3_600_000;
+
+/**
+ * Where swarm disk errors go: a device keeps everything in its kv store, so the swarm's diskError faults
+ * fail kv commits (EIO, ENOSPC). Aimed at disk operations (the swarm's default) they never landed.
+ */
+export const SWARM_ERROR_OPS = [{ area: 'kv', op: 'commit' }] as const;
+
+/**
+ * The fault kinds of the peer swarms: every kind a swarm may draw except fsync failures, torn writes and
+ * read bit flips, which are disk-file faults that a kv-only device never meets (armed, they never landed).
+ */
+export const SWARM_KINDS: readonly FaultKind[] = FAULT_KINDS.filter(
+  (k) => k !== 'restart' && k !== 'resume' && k !== 'fsyncFail' && k !== 'tornWrite' && k !== 'bitFlip',
+);
 
 /** Batch size the scenarios use (the checks' "one batch" allowance). */
 export const BATCH = 500;

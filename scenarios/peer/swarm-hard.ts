@@ -3,7 +3,7 @@
  * live-update buffer and retry queue, and frequent crashes, resets, partitions, clock jumps and kv errors.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { SWARM_ERROR_OPS, SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
 const five = deviceIds(5);
 
@@ -21,6 +21,7 @@ const hard: Scenario = {
   faults: {
     swarm: {
       kinds: ['crash', 'partition', 'isolate', 'resetConnections', 'clockJump', 'clockDrift', 'linkFaults', 'stall', 'pause', 'clog', 'diskError'],
+      errorOps: SWARM_ERROR_OPS,
       enableProbability: 0.7,
       ratePerSec: { crash: { min: 0.3, max: 1 }, resetConnections: { min: 0.3, max: 1 }, partition: { min: 0.2, max: 0.6 } },
     },

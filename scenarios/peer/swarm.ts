@@ -1,9 +1,9 @@
 /**
  * Swarm runs: faults drawn from the seed (partitions, crashes, clogs, resets, lossy links, clock jumps,
- * disk and kv errors) over founders and a joining device.
+ * kv errors) over founders and a joining device.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { SWARM_ERROR_OPS, SWARM_KINDS, SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
 const four = deviceIds(4);
 const five = deviceIds(5);
@@ -18,7 +18,7 @@ const swarm: Scenario = {
     seedLibrary(ctx, ['A', 'B', 'C'], 600, 100);
     randomWrites(ctx, four, 200, 300, 25);
   },
-  faults: { swarm: {} },
+  faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS } },
   durationMs: 6_000,
   liveness: converged(four, 30_000),
   ...peerChecking(four, 100),
@@ -35,7 +35,7 @@ const longSwarm: Scenario = {
     seedLibrary(ctx, ['A', 'B', 'C', 'D'], 3_000, 100);
     randomWrites(ctx, five, 2_000, 500, 20);
   },
-  faults: { swarm: {} },
+  faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS } },
   durationMs: 40_000,
   liveness: converged(five, 40_000),
   ...peerChecking(five, 200),
