@@ -42,6 +42,16 @@ export default [
     durationMs: 20_000,
   }),
   electionScenario({
+    name: 'election-swarm-long',
+    description: 'Three tabs in lease mode under the same swarm of faults for 120 s of steady writes (nightly).',
+    suites: ['nightly'],
+    tabs: three,
+    mode: 'lease',
+    workload: (ctx) => steadyWrites(ctx, three, 100, 119_000, 25),
+    faults: { swarm },
+    durationMs: 120_000,
+  }),
+  electionScenario({
     name: 'election-swarm-short',
     description: 'A 5 s swarm run in lease mode, fast enough for the smoke suite.',
     suites: ['smoke', 'ci'],
