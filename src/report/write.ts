@@ -10,6 +10,7 @@ import { coverageReport } from '../runner/coverage.ts';
 import { writeResults, type ResultsFile } from '../runner/results.ts';
 import { reportHtml } from './html.ts';
 import { junitXml } from './junit.ts';
+import { guardedRerun, notRerunnable } from './rerun-guard.ts';
 import { captureTimeline, type Timeline } from './timeline.ts';
 
 /** Options of writeReport. */
@@ -43,7 +44,18 @@ export async function timelinesFor(file: ResultsFile, scenarios: ReadonlyMap<str
       notes.push(`No timeline for ${r.scenario} seed ${r.seed}: the scenario was not loaded.`);
       continue;
     }
-    const tl = await captureTimeline(s, r);
+    const skip = notRerunnable(r);
+    if (skip !== undefined) {
+      notes.push(`No timeline for ${r.scenario} seed ${r.seed}: ${skip}; replay it: ${r.replay ?? ''}`);
+      continue;
+    }
+    let tl: Timeline;
+    try {
+      tl = await guardedRerun(() => captureTimeline(s, r));
+    } catch (e) {
+      notes.push(`No timeline for ${r.scenario} seed ${r.seed}: the re-run failed (${e instanceof Error ? e.message : String(e)}).`);
+      continue;
+    }
     if (tl.traceHash !== r.traceHash) notes.push(`${r.scenario} seed ${r.seed}: the re-run's trace hash ${tl.traceHash} differs from the sweep's ${r.traceHash} (non-determinism, or the code changed).`);
     timelines.push(tl);
   }

@@ -1,4 +1,5 @@
 /** The CLI end to end (in-process through main()): exit codes, usage errors, reports, merge, shrink, replay. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,14 @@ afterEach(() => vi.restoreAllMocks());
 
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'syncbench-cli-'));
 const run = (...args: string[]): Promise<number> => main([...args, '--scenarios-dir', FIXTURES_DIR]);
+const DYING_DIR = path.join(path.dirname(FIXTURES_DIR), 'dying');
+const THROWING_DIR = path.join(path.dirname(FIXTURES_DIR), 'throwing');
+const BIN = path.join(path.dirname(FIXTURES_DIR), '..', '..', '..', 'bin', 'syncbench.js');
+/** Runs the real CLI in a child process (for scenarios that could end the process running them). */
+const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
 
 describe('syncbench run', () => {
   it('exit code is the worst verdict: 0 pass, 1 correctness, 2 liveness, 3 crash', async () => {
@@ -82,6 +91,29 @@ describe('syncbench run', () => {
     expect(await main(['coverage', dir])).toBe(0);
     expect(out).toMatch(/model ticker: states 2\/3/);
     expect(out).toMatch(/NEVER {2}probe ticker-never/);
+  });
+});
+
+describe('runner crashes and the report', () => {
+  it('a seed that ended its worker thread gets no timeline re-run, the report is written and the exit code is 3 (run and merge)', () => {
+    const dir = tmp();
+    const r = cli('run', 'fixture-dying', '--scenarios-dir', DYING_DIR, '--seeds', '0..3', '--workers', '2', '--report', path.join(dir, 'rep'));
+    expect(r.status).toBe(3);
+    const html = readFileSync(path.join(dir, 'rep', 'index.html'), 'utf8');
+    expect(html).toMatch(/No timeline for fixture-dying seed 1: its run ended the worker thread running it/);
+    expect(existsSync(path.join(dir, 'rep', 'junit.xml'))).toBe(true);
+    const m = cli('merge', path.join(dir, 'rep'), '--out', path.join(dir, 'merged'), '--scenarios-dir', DYING_DIR);
+    expect(m.status).toBe(3);
+    expect(readFileSync(path.join(dir, 'merged', 'index.html'), 'utf8')).toMatch(/No timeline for fixture-dying seed 3/);
+  }, 30_000);
+
+  it('a seed whose setup throws: the report is written with a note instead of its timeline, exit code 3', async () => {
+    const dir = tmp();
+    expect(await main(['run', 'fixture-throwing', '--scenarios-dir', THROWING_DIR, '--seeds', '0..3', '--workers', '1', '--report', dir])).toBe(3);
+    const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
+    expect(html).toMatch(/No timeline for fixture-throwing seed 1: the re-run failed \(setup boom for seed 1\)/);
+    expect(await main(['merge', dir, '--out', path.join(dir, 'merged'), '--scenarios-dir', THROWING_DIR])).toBe(3);
+    expect(existsSync(path.join(dir, 'merged', 'index.html'))).toBe(true);
   });
 });
 
