@@ -4,6 +4,7 @@
  * a scenario: topology, program, workload, faults, liveness and checks.
  */
 import { startGossipNode, type GossipHandle } from '../../src/impl/demo/gossip.ts';
+import { DEMO_PROBES } from '../../src/impl/demo/probes.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
@@ -105,6 +106,7 @@ const swarm: Scenario = {
   liveness: converged(three),
   checks: [noInventedItems],
   variantAreas: ['demo'],
+  probes: DEMO_PROBES,
 };
 
 const partitionHeal: Scenario = {
@@ -119,6 +121,7 @@ const partitionHeal: Scenario = {
   liveness: converged(two),
   checks: [noInventedItems],
   variantAreas: ['demo'],
+  probes: DEMO_PROBES,
 };
 
 const crashAfterAck: Scenario = {
@@ -139,6 +142,7 @@ const crashAfterAck: Scenario = {
   liveness: converged(two),
   checks: [noInventedItems],
   variantAreas: ['demo'],
+  probes: DEMO_PROBES,
 };
 
 export default [swarm, partitionHeal, crashAfterAck];

@@ -6,6 +6,7 @@
  */
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import { resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
+import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
 import type { ElectionFactory } from '../../src/impl/election/types.ts';
 import { WriteError } from '../../src/impl/election/writer.ts';
 import { ElectionLedger, LEDGER_KINDS } from '../../src/model/election/ledger.ts';
@@ -267,5 +268,6 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     models: [electionModel(spec.tabs)],
     maxEvents: spec.maxEvents,
     variantAreas: ['election'],
+    probes: ELECTION_PROBES,
   };
 }

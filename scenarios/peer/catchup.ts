@@ -2,6 +2,7 @@
  * Incremental catch-up on reconnect: only what is newer than the per-resource watermarks travels, and a
  * catch-up cut between batches resumes without skipping.
  */
+import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
 
@@ -26,6 +27,7 @@ const catchupCut: Scenario = {
   liveness: converged(three),
   ...peerChecking(three, 40),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 export default [catchupCut];

@@ -3,6 +3,7 @@
  * duplicated and reordered datagrams (heartbeats deduplicated by sequence, RTT from echoes) and lossy,
  * reordering links.
  */
+import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
 
@@ -32,6 +33,7 @@ const clockSkew: Scenario = {
   liveness: converged(four),
   ...peerChecking(four),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 const datagrams: Scenario = {
@@ -49,6 +51,7 @@ const datagrams: Scenario = {
   liveness: converged(four),
   ...peerChecking(four),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 
@@ -81,6 +84,7 @@ const driftRejected: Scenario = {
   ],
   models: peerChecking(['A', 'B', 'C', 'D']).models,
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 export default [clockSkew, datagrams, driftRejected];

@@ -2,6 +2,7 @@
  * Devices joining a library: backfill of 10,000 records with a crash mid-backfill, the backfill peer
  * dropping mid-stream, every peer gone and back, and the live-update buffer overflowing.
  */
+import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
@@ -29,6 +30,7 @@ const join10k: Scenario = {
   ...peerChecking(five),
   maxEvents: 3_000_000,
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 const peerDrop: Scenario = {
@@ -52,6 +54,7 @@ const peerDrop: Scenario = {
   liveness: converged(four),
   ...peerChecking(four, 250),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 const allGone: Scenario = {
@@ -76,6 +79,7 @@ const allGone: Scenario = {
   liveness: converged(four),
   ...peerChecking(four, 250),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 const bufferOverflow: Scenario = {
@@ -93,6 +97,7 @@ const bufferOverflow: Scenario = {
   liveness: converged(four),
   ...peerChecking(four, 50),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 export default [join10k, peerDrop, allGone, bufferOverflow];

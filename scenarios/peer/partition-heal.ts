@@ -1,6 +1,7 @@
 /**
  * Three to five devices, partitions and heals, concurrent edits to the same shared records.
  */
+import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
 
@@ -25,6 +26,7 @@ const partitionHeal: Scenario = {
   liveness: converged(three),
   ...peerChecking(three),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 const fivePartitions: Scenario = {
@@ -47,6 +49,7 @@ const fivePartitions: Scenario = {
   liveness: converged(five),
   ...peerChecking(five),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 export default [partitionHeal, fivePartitions];

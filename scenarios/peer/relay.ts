@@ -4,6 +4,7 @@
  */
 import { convergedCheck, memoryIsDurableCheck } from '../../src/model/peer/invariants.ts';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
+import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { ackedWrites } from '../../src/model/peer/view.ts';
 import { deviceIds, peerChecking, peerProgram, peerTopology } from './_common.ts';
@@ -84,6 +85,7 @@ const relay: Scenario = {
   checks: [...checks, convergedCheck(['B', 'C']), memoryIsDurableCheck(['B', 'C'])],
   models,
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 export default [relay];

@@ -6,6 +6,7 @@
 import type { Env, Value } from '../../src/impl/env.ts';
 import { formatHlc } from '../../src/impl/peer/hlc.ts';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
+import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Check, Scenario } from '../../src/scenario/types.ts';
 import { converged, LIBRARY, peerChecking, peerProgram, randomWrites } from './_common.ts';
 
@@ -82,6 +83,7 @@ const rogueScenario: Scenario = {
   checks: [...peerChecking(real).checks, noRogueData],
   models: peerChecking(real).models,
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 export default [rogueScenario];

@@ -2,6 +2,7 @@
  * A harder swarm for nightly runs: five devices, two of them joining mid-run, small batches, a small
  * live-update buffer and retry queue, and frequent crashes, resets, partitions, clock jumps and kv errors.
  */
+import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { SWARM_ERROR_OPS, SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
@@ -31,6 +32,7 @@ const hard: Scenario = {
   ...peerChecking(five, 60),
   maxEvents: 4_000_000,
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 export default [hard];

@@ -2,6 +2,7 @@
  * Swarm runs: faults drawn from the seed (partitions, crashes, clogs, resets, lossy links, clock jumps,
  * kv errors) over founders and a joining device.
  */
+import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { SWARM_ERROR_OPS, SWARM_KINDS, SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
@@ -23,6 +24,7 @@ const swarm: Scenario = {
   liveness: converged(four, 30_000),
   ...peerChecking(four, 100),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 const longSwarm: Scenario = {
@@ -41,6 +43,7 @@ const longSwarm: Scenario = {
   ...peerChecking(five, 200),
   maxEvents: 5_000_000,
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 const storageFaults: Scenario = {
@@ -64,6 +67,7 @@ const storageFaults: Scenario = {
   liveness: converged(four),
   ...peerChecking(four, 100),
   variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
 };
 
 export default [swarm, longSwarm, storageFaults];

@@ -4,6 +4,7 @@
  * or tear independently). Every recovery is checked by the oracle (docs/storage.md) and the recovery model.
  */
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
+import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import {
@@ -46,6 +47,7 @@ function scripted(
     checks: [oracleCheck(setup)],
     models: [recoveryModel],
     variantAreas: ['storage'],
+    probes: STORAGE_PROBES,
   };
 }
 

@@ -3,6 +3,7 @@
  * commit, and a power loss right after an acknowledged forceSync (strict profile: nothing unsynced survives).
  */
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
+import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import {
@@ -38,6 +39,7 @@ function scenario(name: string, description: string, setup: StorageSetup, script
     checks: [oracleCheck(setup)],
     models: [recoveryModel],
     variantAreas: ['storage'],
+    probes: STORAGE_PROBES,
   };
 }
 

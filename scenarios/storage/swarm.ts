@@ -6,6 +6,7 @@
  * verification. One scenario per backend: the same model and oracle check both.
  */
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
+import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import {
   oracleCheck,
@@ -43,6 +44,7 @@ function swarm(name: string, description: string, setup: StorageSetup, suites: s
     checks: [oracleCheck(setup)],
     models: [recoveryModel],
     variantAreas: ['storage'],
+    probes: STORAGE_PROBES,
   };
 }
 

@@ -40,7 +40,7 @@ export interface ModelReport {
 export interface ProbeReport {
   name: string;
   hits: number;
-  /** Suite -> hits in the scenarios of that suite. */
+  /** Suite -> hits in the scenarios of that suite, for the suites the sweep targeted (see sweptSuites). */
   bySuite: Record<string, number>;
   /** Scenarios that declare it. */
   declaredBy: string[];
@@ -94,7 +94,21 @@ function modelReport(name: string, file: ResultsFile, cov: ModelCoverage | undef
   };
 }
 
+/**
+ * Suites whose per-suite probe counts the report shows: the suites the sweep was asked for (its targets,
+ * over every merged file). A scenario also belongs to suites that were not run; crediting those with its
+ * hits would present a partial count ('ci 117' after `run smoke`) as the suite's. Scenarios named one by
+ * one add no suite column: their hits show in the total only.
+ */
+export function sweptSuites(file: ResultsFile): Set<string> {
+  const targets = new Set(file.meta.targets);
+  const out = new Set<string>();
+  for (const agg of Object.values(file.scenarios)) for (const s of agg.suites) if (targets.has(s)) out.add(s);
+  return out;
+}
+
 function probeReports(file: ResultsFile): ProbeReport[] {
+  const swept = sweptSuites(file);
   const m = new Map<string, ProbeReport>();
   const get = (name: string): ProbeReport => {
     let p = m.get(name);
@@ -105,12 +119,12 @@ function probeReports(file: ResultsFile): ProbeReport[] {
     for (const name of agg.probesDeclared) {
       const p = get(name);
       p.declaredBy.push(scenario);
-      for (const s of agg.suites) p.bySuite[s] ??= 0;
+      for (const s of agg.suites) if (swept.has(s)) p.bySuite[s] ??= 0;
     }
     for (const [name, hits] of Object.entries(agg.probes)) {
       const p = get(name);
       p.hits += hits;
-      for (const s of agg.suites) p.bySuite[s] = (p.bySuite[s] ?? 0) + hits;
+      for (const s of agg.suites) if (swept.has(s)) p.bySuite[s] = (p.bySuite[s] ?? 0) + hits;
     }
   }
   return [...m.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -145,6 +159,11 @@ export function coverageText(r: CoverageReport): string[] {
   }
   lines.push('');
   if (r.probes.length === 0) lines.push('no probes declared or reached');
+  else {
+    const declared = r.probes.filter((p) => p.declaredBy.length > 0);
+    const never = r.probes.filter((p) => p.hits === 0).map((p) => p.name);
+    lines.push(`probes: ${declared.length - declared.filter((p) => p.hits === 0).length}/${declared.length} declared reached${never.length > 0 ? `; never reached: ${never.join(', ')}` : ''}`);
+  }
   for (const p of r.probes) {
     const suites = Object.entries(p.bySuite).map(([s, n]) => `${s} ${n}`).join(', ');
     lines.push(`${p.hits === 0 ? 'NEVER' : String(p.hits).padStart(5)}  probe ${p.name}${suites ? `  (${suites})` : ''}`);

@@ -5,6 +5,7 @@ export { HlcClock, HlcDriftError, compareHlc, formatHlc, parseHlc, type Hlc } fr
 export { validateMessage, encodeMessage, WIRE_LIMITS, type PeerMessage, type ResourceKind } from './messages.ts';
 export { RecordTable, compareKey, wins, type SyncRecord, type Cursor } from './records.ts';
 export { PEER_VARIANTS, type PeerVariant } from './variants.ts';
+export { PEER_PROBES } from './probes.ts';
 export type { WriteItem } from './transactions.ts';
 export type { SyncState } from './core.ts';
 export type { Progress } from './backfill.ts';

@@ -13,3 +13,4 @@ export { resolveStoreOptions, STORE_LIMITS, type StoreConfig, type StoreOptions 
 export type { CorruptionMode } from './recovery.ts';
 export { BlockStore, type BlockInfo, type CommitInfo, type CommitOptions, type StoreSummary, type WriteAck, type WriteOptions } from './store.ts';
 export { STORAGE_VARIANTS, type StorageVariant } from './variants.ts';
+export { STORAGE_PROBES } from './probes.ts';
