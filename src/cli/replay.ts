@@ -1,8 +1,9 @@
 /** `syncbench replay`: re-run one seed, print its trace (filtered), and end with `trace-hash: <hex>`. */
 import { createWriteStream, readFileSync } from 'node:fs';
 import { parsePlan, type FaultPlan } from '../faults/plan.ts';
+import { runnerCrash } from '../runner/pool.ts';
 import { runScenario } from '../scenario/run.ts';
-import { EXIT_CODES } from '../scenario/types.ts';
+import { EXIT_CODES, type RunResult } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { UsageError, resolveRun, scenariosDir, seedArg } from './usage.ts';
 
@@ -65,20 +66,28 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
     lines.length = 0;
   };
-  const result = await runScenario(scenario, seed, {
-    variant,
-    faults,
-    faultsFile: typeof o.faults === 'string' ? o.faults : undefined,
-    workloadScale,
-    traceSink: (line) => {
-      file?.write(`${line}\n`);
-      const r = JSON.parse(line) as TraceRecord;
-      if (show(r)) {
-        lines.push(jsonl ? line : formatRecord(r));
-        if (lines.length >= 1000) flush();
-      }
-    },
-  });
+  let result: RunResult;
+  try {
+    result = await runScenario(scenario, seed, {
+      variant,
+      faults,
+      faultsFile: typeof o.faults === 'string' ? o.faults : undefined,
+      workloadScale,
+      traceSink: (line) => {
+        file?.write(`${line}\n`);
+        const r = JSON.parse(line) as TraceRecord;
+        if (show(r)) {
+          lines.push(jsonl ? line : formatRecord(r));
+          if (lines.length >= 1000) flush();
+        }
+      },
+    });
+  } catch (e) {
+    // The run itself threw (e.g. the scenario's setup): a runner crash, as `run` reports it.
+    const err = e instanceof Error ? e : new Error(String(e));
+    result = runnerCrash({ scenario: scenario.name, seed }, variant, 'runner', err.message, err.stack);
+    if (!quiet) process.stderr.write(`${err.stack ?? err.message}\n`);
+  }
   flush();
   if (file !== null) await new Promise<void>((res, rej) => file.end((e?: Error | null) => (e ? rej(e) : res())));
   const f = result.failure;

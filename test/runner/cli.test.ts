@@ -147,6 +147,15 @@ describe('syncbench shrink and replay', () => {
   });
 });
 
+describe('replay of a runner crash', () => {
+  it('a scenario whose setup throws replays as a crash verdict with exit code 3, like run', async () => {
+    expect(await main(['replay', 'fixture-throwing', '--seed', '1', '--scenarios-dir', THROWING_DIR])).toBe(3);
+    expect(out).toMatch(/verdict: crash \(runner: setup boom for seed 1\)/);
+    expect(out.trim().split('\n').at(-1)).toMatch(/^trace-hash:/);
+    expect(await main(['replay', 'fixture-throwing', '--seed', '2', '--scenarios-dir', THROWING_DIR, '--quiet'])).toBe(0);
+  });
+});
+
 describe('weakened variants through the runner', () => {
   it('a sweep of a real scenario with a weakened variant fails with its kind and prints the variant in the replay command', async () => {
     const code = await main(['run', 'demo-partition-heal', '--seeds', '0..1', '--variant', 'demo-no-anti-entropy', '--workers', '1', '--no-report']);
