@@ -63,7 +63,9 @@ export function validateScenario(s: Scenario, file: string): void {
     if (ids.has(n.id)) bad(at(`topology.nodes[${i}].id`), `duplicate node id '${n.id}'`);
     ids.add(n.id);
   });
-  if (s.liveness !== undefined && !(s.liveness.withinMs > 0)) bad(at('liveness.withinMs'), 'must be positive');
+  validateLiveness(s.liveness, at, bad);
+  validateChecks(s.checks, at, bad);
+  validateModels(s.models, at, bad);
   if (s.maxEvents !== undefined && !(Number.isInteger(s.maxEvents) && s.maxEvents > 0)) bad(at('maxEvents'), 'must be a positive integer');
   const probes = (s as { probes?: unknown }).probes;
   if (probes !== undefined && !(Array.isArray(probes) && probes.every((p) => typeof p === 'string' && p.length > 0))) {
@@ -76,6 +78,48 @@ export function validateScenario(s: Scenario, file: string): void {
       bad(at('faults'), (e as Error).message);
     }
   }
+}
+
+type Bad = (field: string, msg: string) => never;
+type At = (field: string) => string;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function validateLiveness(live: unknown, at: At, bad: Bad): void {
+  if (live === undefined) return;
+  if (!isObject(live)) bad(at('liveness'), 'must be an object { withinMs, done, pollMs? }');
+  if (!(typeof live.withinMs === 'number' && live.withinMs > 0 && Number.isFinite(live.withinMs))) {
+    bad(at('liveness.withinMs'), `must be a positive number of ms, got ${String(live.withinMs)}`);
+  }
+  if (typeof live.done !== 'function') bad(at('liveness.done'), 'must be a function (ctx) => true | reason');
+  if (live.pollMs !== undefined && !(typeof live.pollMs === 'number' && live.pollMs > 0 && Number.isFinite(live.pollMs))) {
+    bad(at('liveness.pollMs'), `must be a positive number of ms, got ${String(live.pollMs)}`);
+  }
+}
+
+function validateChecks(checks: unknown, at: At, bad: Bad): void {
+  if (checks === undefined) return;
+  if (!Array.isArray(checks)) bad(at('checks'), 'must be a list of checks { name, setup?, final? }');
+  checks.forEach((c: unknown, i) => {
+    if (!isObject(c)) return bad(at(`checks[${i}]`), 'is not a check object { name, setup?, final? }');
+    if (typeof c.name !== 'string' || c.name.length === 0) bad(at(`checks[${i}].name`), 'must be a non-empty string');
+    for (const hook of ['setup', 'final']) {
+      if (c[hook] !== undefined && typeof c[hook] !== 'function') bad(at(`checks[${i}].${hook}`), 'must be a function (ctx) => void');
+    }
+  });
+}
+
+function validateModels(models: unknown, at: At, bad: Bad): void {
+  if (models === undefined) return;
+  if (!Array.isArray(models)) bad(at('models'), 'must be a list of model specs { name, machine, kinds, map }');
+  models.forEach((m: unknown, i) => {
+    if (!isObject(m)) return bad(at(`models[${i}]`), 'is not a model spec { name, machine, kinds, map }');
+    if (typeof m.name !== 'string' || m.name.length === 0) bad(at(`models[${i}].name`), 'must be a non-empty string');
+    const machine = m.machine;
+    if (!isObject(machine) || typeof machine.getInitialSnapshot !== 'function') bad(at(`models[${i}].machine`), 'must be an xstate machine (createMachine / setup().createMachine)');
+    if (!Array.isArray(m.kinds) || m.kinds.some((k) => typeof k !== 'string')) bad(at(`models[${i}].kinds`), 'must be a list of trace kinds');
+    if (typeof m.map !== 'function') bad(at(`models[${i}].map`), 'must be a function (record) => { instance, event } | null');
+  });
 }
 
 /** Loads every scenario module below `dir`; throws ScenarioError on the first bad one. */

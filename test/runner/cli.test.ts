@@ -64,6 +64,20 @@ describe('syncbench run', () => {
     expect(err).toMatch(/broken\.ts: failed to load/);
   });
 
+  it.each([
+    ["models: [{ name: 'm' }]", /bad\.ts: bad-one\.models\[0\]\.machine: must be an xstate machine/],
+    ['models: 5', /bad\.ts: bad-one\.models: must be a list of model specs/],
+    ['checks: 5', /bad\.ts: bad-one\.checks: must be a list of checks/],
+    ['checks: [{ final: 1 }]', /bad\.ts: bad-one\.checks\[0\]\.name: must be a non-empty string/],
+    ['liveness: { withinMs: 100 }', /bad\.ts: bad-one\.liveness\.done: must be a function/],
+    ['liveness: 5', /bad\.ts: bad-one\.liveness: must be an object/],
+  ])('a scenario with %s is a usage error (64) naming the file and the field', async (field, message) => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'bad.ts'), `export default { name: 'bad-one', description: 'd', suites: ['x'], topology: { nodes: [{ id: 'A' }] }, program: () => () => ({}), durationMs: 100, ${field} };\n`);
+    expect(await main(['run', 'x', '--seeds', '0', '--workers', '1', '--no-report', '--scenarios-dir', dir])).toBe(64);
+    expect(err).toMatch(message);
+  });
+
   it('writes a report folder; sharded runs merge into the same results as one run', async () => {
     const dir = tmp();
     expect(await run('run', 'fixture-ticker', '--seeds', '0..5', '--workers', '1', '--report', path.join(dir, 'all'))).toBe(0);
