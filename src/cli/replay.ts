@@ -1,11 +1,12 @@
 /** `syncbench replay`: re-run one seed, print its trace (filtered), and end with `trace-hash: <hex>`. */
 import { createWriteStream, readFileSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { parsePlan, type FaultPlan } from '../faults/plan.ts';
 import { runnerCrash } from '../runner/pool.ts';
 import { runScenario } from '../scenario/run.ts';
 import { EXIT_CODES, type RunResult } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
-import { UsageError, resolveRun, scenariosDir, seedArg } from './usage.ts';
+import { UsageError, checkOutFile, resolveRun, scenariosDir, seedArg } from './usage.ts';
 
 function numberArg(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -51,10 +52,15 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
   const fromUs = numberArg('from', o.from);
   const toUs = numberArg('to', o.to);
   const faults = typeof o.faults === 'string' ? loadPlan(o.faults, scenario.topology.nodes.map((n) => n.id)) : undefined;
+  const workloadScale = scaleArg(o.workloadScale);
+  if (typeof o.trace === 'string') checkOutFile('--trace', o.trace);
   const file = typeof o.trace === 'string' ? createWriteStream(o.trace) : null;
+  let fileError: Error | null = null;
+  file?.on('error', (e) => {
+    fileError ??= e;
+  });
   const quiet = o.quiet === true;
   const jsonl = o.jsonl === true;
-  const workloadScale = scaleArg(o.workloadScale);
   const show = (r: TraceRecord): boolean =>
     !quiet &&
     (o.node === undefined || r.node === o.node) &&
@@ -89,7 +95,13 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
     if (!quiet) process.stderr.write(`${err.stack ?? err.message}\n`);
   }
   flush();
-  if (file !== null) await new Promise<void>((res, rej) => file.end((e?: Error | null) => (e ? rej(e) : res())));
+  if (file !== null) {
+    file.end();
+    await finished(file).catch((e: Error) => {
+      fileError ??= e;
+    });
+  }
+  if (fileError !== null) throw new UsageError(`--trace ${String(o.trace)}: cannot write: ${(fileError as Error).message}`);
   const f = result.failure;
   process.stdout.write(
     `verdict: ${result.verdict}${f ? ` (${f.check}: ${f.message})` : ''}\n` +

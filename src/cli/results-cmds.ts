@@ -9,7 +9,7 @@ import { exitCodeOfRuns } from '../runner/sweep.ts';
 import { loadScenarios } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { DEFAULT_REPORT_DIR } from './run.ts';
-import { asUsage, scenariosDir } from './usage.ts';
+import { asUsage, checkOutDir, scenariosDir } from './usage.ts';
 
 /** Default folder `merge` writes to. */
 export const DEFAULT_MERGE_DIR = 'reports/merged';
@@ -40,6 +40,7 @@ export async function mergeCommand(dirs: string[], o: Record<string, unknown>): 
   for (const d of dirs) files.push({ file: await load(d), where: resultsPath(d) });
   const merged = await asUsage(() => mergeResults(files));
   const out = typeof o.out === 'string' ? o.out : DEFAULT_MERGE_DIR;
+  checkOutDir('--out', out);
   const scenarios = o.timelines === false ? undefined : await scenariosForTimelines(scenariosDir(o));
   const written = await writeReport(out, merged, { scenarios });
   process.stdout.write(`${summaryText(merged, merged.runs.reduce((s, r) => s + r.wallMs, 0)).join('\n')}\n`);

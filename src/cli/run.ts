@@ -8,7 +8,7 @@ import { sweepJobs } from '../runner/shard.ts';
 import { summaryText } from '../runner/summary.ts';
 import { exitCodeOfRuns, runSweep } from '../runner/sweep.ts';
 import type { RunResult } from '../scenario/types.ts';
-import { intArg, resolveRun, scenariosDir } from './usage.ts';
+import { asUsage, checkOutDir, intArg, resolveRun, scenariosDir } from './usage.ts';
 
 /** Default report folder. */
 export const DEFAULT_REPORT_DIR = 'reports/latest';
@@ -32,7 +32,9 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
   const req = await resolveRun(targets, String(o.seeds), o.variant as string | undefined, dir, o.shard as string | undefined);
   const workers = intArg('workers', o.workers, 1, WORKERS_MAX) ?? defaultWorkers();
   const json = o.json === true;
-  const planned = sweepJobs(req.scenarios.map((s) => s.name), req.from, req.to, req.shard).length;
+  const planned = (await asUsage(() => sweepJobs(req.scenarios.map((s) => s.name), req.from, req.to, req.shard))).length;
+  const reportDir = o.report === false ? null : typeof o.report === 'string' ? o.report : DEFAULT_REPORT_DIR;
+  if (reportDir !== null) checkOutDir('--report', reportDir);
   const progress = json ? null : new Progress(planned);
   const abort = new AbortController();
   const onSigint = (): void => {
@@ -60,8 +62,7 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
   process.off('SIGINT', onSigint);
   progress?.finish();
   if (!json) process.stdout.write(`${summaryText(outcome.file, outcome.wallMs, 20, o.report === false ? 'run with --report DIR to list them all' : undefined).map(colour).join('\n')}\n`);
-  if (o.report !== false) {
-    const reportDir = typeof o.report === 'string' ? o.report : DEFAULT_REPORT_DIR;
+  if (reportDir !== null) {
     const scenarios = new Map(req.scenarios.map((s) => [s.name, s]));
     const written = await writeReport(reportDir, outcome.file, { scenarios, wallMs: outcome.wallMs });
     if (!json) process.stdout.write(`report: ${written.index} (results.json, coverage.json, junit.xml)\n`);

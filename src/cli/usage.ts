@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 /** Errors in what the user asked for (exit code 64), and helpers that turn bad input into them. */
 import { ScenarioError, SCENARIOS_DIR, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -71,4 +73,25 @@ export function intArg(name: string, v: unknown, min: number, max: number): numb
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} '${String(v)}' must be an integer ${min}..${max}`);
   return n;
+}
+
+/**
+ * Checks, before any work, that `dir` can be the folder a command writes into: it is a folder or does not
+ * exist yet, and its nearest existing ancestor is a folder. Throws UsageError naming the option.
+ */
+export function checkOutDir(option: string, dir: string): void {
+  const full = path.resolve(dir);
+  if (existsSync(full) && !statSync(full).isDirectory()) throw new UsageError(`${option} ${dir}: is a file, not a folder (give a folder to write the report into)`);
+  let up = path.dirname(full);
+  while (!existsSync(up)) up = path.dirname(up);
+  if (!statSync(up).isDirectory()) throw new UsageError(`${option} ${dir}: ${up} is a file, not a folder`);
+}
+
+/** Checks, before any work, that `file` can be written: its folder exists and it is not a folder itself. */
+export function checkOutFile(option: string, file: string): void {
+  const full = path.resolve(file);
+  const dir = path.dirname(full);
+  if (!existsSync(dir)) throw new UsageError(`${option} ${file}: folder ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${option} ${file}: ${dir} is not a folder`);
+  if (existsSync(full) && statSync(full).isDirectory()) throw new UsageError(`${option} ${file}: is a folder, not a file`);
 }

@@ -178,15 +178,36 @@ export function parseResults(json: unknown, where: string): ResultsFile {
     check(typeof r.events === 'number' && typeof r.simTimeUs === 'number' && typeof r.traceHash === 'string', where, `${at}: events, simTimeUs or traceHash is missing`);
     check(r.verdict === 'pass' || (typeof r.failure === 'object' && r.failure !== null), where, `${at}: a failed run has no failure`);
   });
-  check(typeof f.scenarios === 'object' && f.scenarios !== null, where, 'scenarios is missing');
-  for (const [name, a] of Object.entries(f.scenarios)) {
-    check(typeof a === 'object' && a !== null && Array.isArray(a.coverage) && typeof a.probes === 'object' && typeof a.faults === 'object', where, `scenarios.${name} is malformed`);
-  }
-  check(typeof f.models === 'object' && f.models !== null, where, 'models is missing');
+  check(isRecord(f.scenarios), where, 'scenarios is missing');
+  for (const [name, a] of Object.entries(f.scenarios)) checkAggregate(a, where, `scenarios.${name}`);
+  check(isRecord(f.models), where, 'models is missing');
   for (const [name, g] of Object.entries(f.models)) {
-    check(typeof g === 'object' && g !== null && Array.isArray(g.states) && Array.isArray(g.transitions), where, `models.${name} is malformed`);
+    const at = `models.${name}`;
+    check(isRecord(g), where, `${at} is not an object`);
+    check(typeof g.initial === 'string', where, `${at}.initial is not a state name`);
+    check(isStringList(g.states), where, `${at}.states is not a list of states`);
+    check(isStringList(g.transitions), where, `${at}.transitions is not a list of transitions`);
   }
   return f as ResultsFile;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isCounts = (v: unknown): v is Record<string, number> => isRecord(v) && Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** Checks one scenario aggregate field by field (merge and coverage read every one of them). */
+function checkAggregate(a: unknown, where: string, at: string): void {
+  check(isRecord(a), where, `${at} is not an object`);
+  for (const k of ['suites', 'models', 'probesDeclared'] as const) check(isStringList(a[k]), where, `${at}.${k} is not a list of names`);
+  for (const k of ['probes', 'faults'] as const) check(isCounts(a[k]), where, `${at}.${k} is not a map of counts`);
+  check(Array.isArray(a.coverage), where, `${at}.coverage is not a list`);
+  a.coverage.forEach((c: unknown, i) => {
+    const ci = `${at}.coverage[${i}]`;
+    check(isRecord(c), where, `${ci} is not an object`);
+    check(typeof c.model === 'string', where, `${ci}.model is not a model name`);
+    for (const k of ['states', 'transitions'] as const) check(isCounts(c[k]), where, `${ci}.${k} is not a map of counts`);
+    check(isRecord(c.stateFaults) && Object.values(c.stateFaults).every(isCounts), where, `${ci}.stateFaults is not a map of state -> fault counts`);
+  });
 }
 
 /** Reads and validates a results file; a missing, truncated or foreign file is a ResultsError. */

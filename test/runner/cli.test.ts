@@ -98,6 +98,45 @@ describe('syncbench run', () => {
     expect(await main(['coverage', dir])).toBe(64);
   });
 
+  it.each([
+    ['scenarios.fixture-ticker.suites = null', (f: Record<string, any>) => (f.scenarios['fixture-ticker'].suites = null), /scenarios\.fixture-ticker\.suites is not a list of names/],
+    ["scenarios.fixture-ticker.coverage = [{ model: 'x' }]", (f: Record<string, any>) => (f.scenarios['fixture-ticker'].coverage = [{ model: 'x' }]), /scenarios\.fixture-ticker\.coverage\[0\]\.states is not a map of counts/],
+    ['models.ticker.states = 3', (f: Record<string, any>) => (f.models.ticker.states = 3), /models\.ticker\.states is not a list of states/],
+  ])('a results file with %s is a usage error (64) naming the field, for merge and coverage', async (_what, corrupt, message) => {
+    const dir = tmp();
+    expect(await run('run', 'fixture-ticker', '--seeds', '0..1', '--workers', '1', '--report', dir)).toBe(0);
+    const file = path.join(dir, 'results.json');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
+    corrupt(json);
+    writeFileSync(file, JSON.stringify(json));
+    err = '';
+    expect(await main(['coverage', dir])).toBe(64);
+    expect(err).toMatch(message);
+    err = '';
+    expect(await run('merge', dir, '--out', path.join(dir, 'merged'))).toBe(64);
+    expect(err).toMatch(message);
+    expect(existsSync(path.join(dir, 'merged'))).toBe(false);
+  });
+
+  it('too many runs, a --report that is a file and a --trace in a missing folder are usage errors (64) before any run', async () => {
+    expect(await run('run', 'fixture-ticker', '--seeds', '0..10000000', '--no-report')).toBe(64);
+    expect(err).toMatch(/10000001 runs is more than the limit of 10000000; split the seed range/);
+    const dir = tmp();
+    const file = path.join(dir, 'report.txt');
+    writeFileSync(file, 'keep me');
+    out = '';
+    expect(await run('run', 'fixture-ticker', '--seeds', '0..1', '--workers', '1', '--report', file)).toBe(64);
+    expect(err).toMatch(/--report .*report\.txt: is a file, not a folder/);
+    expect(out).not.toMatch(/fixture-ticker/);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+    expect(await run('run', 'fixture-ticker', '--seeds', '0..1', '--workers', '1', '--report', path.join(file, 'sub'))).toBe(64);
+    expect(await run('merge', dir, '--out', file)).toBe(64);
+    expect(await run('replay', 'fixture-ticker', '--seed', '1', '--trace', '/nonexistent/dir/t.jsonl')).toBe(64);
+    expect(err).toMatch(/--trace \/nonexistent\/dir\/t\.jsonl: folder \/nonexistent\/dir does not exist/);
+    expect(await run('replay', 'fixture-ticker', '--seed', '1', '--trace', dir)).toBe(64);
+    expect(err).toMatch(/is a folder, not a file/);
+  });
+
   it('coverage prints states, never-reached states and probes', async () => {
     const dir = tmp();
     await run('run', 'fixture-ticker', '--seeds', '0..3', '--workers', '1', '--report', dir);
