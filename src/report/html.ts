@@ -110,12 +110,12 @@ function failureSection(file: ResultsFile): string {
 
 function timelineSection(timelines: readonly Timeline[], notes: readonly string[]): string {
   if (timelines.length === 0 && notes.length === 0) return '';
-  const parts = ['<section id="timelines"><h2>Timelines of failing seeds</h2><p>One lane per node; steps left to right in trace order; blue lines are messages, orange diamonds faults, the red line the failing step (a dashed red ring: the last step of the node the failure names). Hover for details.</p>'];
+  const parts = ['<section id="timelines"><h2>Timelines of failing seeds</h2><p>One lane per node; steps left to right in trace order; blue lines are messages (a send or bus post to its delivery), orange diamonds faults (also those from before the window, left of a dotted grey break), the red line the failing step (a dashed red ring: the last step of the node the failure names). Hover for details.</p>'];
   for (const tl of timelines) {
     const f = tl.failing >= 0 ? tl.steps[tl.failing] : undefined;
     parts.push(
       `<div class="timeline-box" data-scenario="${esc(tl.scenario)}" data-seed="${tl.seed}"><h3>${esc(tl.scenario)} seed ${tl.seed}</h3>` +
-        `<p>${tl.skipped > 0 ? `${tl.skipped} earlier records not shown; ` : ''}${tl.steps.length} records, ${tl.messages.length} messages${f ? `; failing step #${f.i} <code>${esc(f.kind)}</code> at ${(f.t / 1000).toFixed(3)} ms` : ''}</p>` +
+        `<p>${tl.skipped > 0 ? `${tl.skipped} earlier records not shown${tl.windowStart > 0 ? ' (but the fault records among them)' : ''}; ` : ''}${tl.steps.length} records, ${tl.messages.length} messages${f ? `; failing step #${f.i} <code>${esc(f.kind)}</code> at ${(f.t / 1000).toFixed(3)} ms` : ''}</p>` +
         `<div class="scroll">${timelineSvg(tl)}</div></div>`,
     );
   }

@@ -2,7 +2,8 @@
  * Draws a failing run's timeline as SVG: one horizontal lane per node (the first lane holds the fault
  * injector), steps in trace order from left to right (ticks show virtual time), messages as arrows
  * between lanes, faults as orange diamonds with a dashed line across all lanes, and the failing step as a
- * red ring with a red line.
+ * red ring with a red line. A grey dotted break with '…' separates the fault records kept from before the
+ * window from the window.
  */
 import { esc, r1 } from './svg.ts';
 import type { Timeline } from './timeline.ts';
@@ -49,6 +50,10 @@ export function timelineSvg(tl: Timeline): string {
   tl.steps.forEach((s, k) => {
     if (k % tickEvery === 0) out.push(`<text x="${r1(x(k))}" y="14" class="tick">${esc((s.t / 1000).toFixed(1))}ms</text><line x1="${r1(x(k))}" y1="18" x2="${r1(x(k))}" y2="24" stroke="#999"/>`);
   });
+  if (tl.windowStart > 0) {
+    const gx = r1(x(tl.windowStart) - STEP_W / 2);
+    out.push(`<g class="gap"><title>records left out here (only fault records are kept before the window)</title><line x1="${gx}" y1="${TOP}" x2="${gx}" y2="${height - 20}" stroke="#9aa0a6" stroke-width="2" stroke-dasharray="1 3"/><text x="${gx}" y="${height - 6}" text-anchor="middle" class="tick">…</text></g>`);
+  }
   for (const m of tl.messages) {
     const a = tl.steps[m.from]!;
     const b = tl.steps[m.to]!;

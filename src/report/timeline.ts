@@ -1,7 +1,9 @@
 /**
  * Timelines of failing runs: the failing seed is re-run (a run is deterministic) with a trace sink that
- * keeps only a bounded window of records before the failure, and the window becomes lanes (one per node),
- * steps, messages between lanes (a send matched to its delivery), fault marks and the failing step.
+ * keeps only a bounded window of records before the failure, plus the fault records (`fault.*`) from
+ * before the window (few, and the cause of the failure is often among them), and these become lanes (one
+ * per node), steps, messages between lanes (a send matched to its delivery), fault marks and the failing
+ * step.
  */
 import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -41,12 +43,19 @@ export interface Timeline {
   failingNodeStep: number;
   /** Records before the window that were left out. */
   skipped: number;
+  /**
+   * Index into `steps` of the first record of the contiguous window; the steps before it are the fault
+   * records kept from earlier (0 when there are none).
+   */
+  windowStart: number;
   /** The trace hash of the re-run; equal to the sweep's when the run is deterministic. */
   traceHash: string;
 }
 
 /** Most records a timeline keeps (the last ones up to the failure, plus a few after). */
 export const TIMELINE_STEPS_MAX = 600;
+/** Most fault records kept from before the window (the latest ones). */
+export const TIMELINE_EARLY_FAULTS_MAX = 200;
 /** Records kept after the failing step. */
 const AFTER_FAILURE = 20;
 const TEXT_MAX = 160;
@@ -54,7 +63,10 @@ const TEXT_MAX = 160;
 const SEND_RE = /\.(send|sent|post|posted)$/;
 const RECV_RE = /\.(deliver|delivered|recv|receive|received)$/;
 
-/** A message's identity: connection and sequence number, datagram id, or a generic id field. */
+/**
+ * A message's identity: connection and sequence number, datagram id, or a generic id field (the tab bus
+ * numbers its posts: `msg`).
+ */
 function msgId(d: Record<string, unknown>): string {
   if (d.conn !== undefined && d.seq !== undefined) return `${String(d.conn)}:${String(d.seq)}`;
   if (d.dgram !== undefined) return `d${String(d.dgram)}`;
@@ -94,14 +106,22 @@ export function timelineOf(
   const steps: TimelineStep[] = [];
   const messages: TimelineMessage[] = [];
   const pending = new Map<string, number[]>();
+  /** Broadcasts (a send whose `to` is a receiver count, as 'bus.post'): one send, many deliveries. */
+  const broadcasts = new Map<string, number>();
+  let windowStart = 0;
   let failing = -1;
+  let prevI: number | undefined;
   for (const r of records) {
     const text = JSON.stringify(r.data);
     const at = steps.length;
+    if (prevI !== undefined && r.i > prevI + 1) windowStart = at; // the last jump in positions
+    prevI = r.i;
     steps.push({ i: r.i, t: r.t, lane: lane(r.node), kind: r.kind, text: text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX)}…` : text, fault: r.kind.startsWith('fault.') });
     if (r.i === failureIndex || (failing === -1 && r.kind === 'sim.failure')) failing = at;
     const area = r.kind.split('.')[0] ?? '';
-    if (SEND_RE.test(r.kind)) {
+    if (SEND_RE.test(r.kind) && typeof r.data.to === 'number') {
+      broadcasts.set(`${area}|${r.node}|${msgId(r.data)}`, at);
+    } else if (SEND_RE.test(r.kind)) {
       const to = str(r.data.to) ?? str(r.data.peer) ?? '';
       const key = `${area}|${r.node}|${to}|${msgId(r.data)}`;
       const q = pending.get(key) ?? pending.set(key, []).get(key)!;
@@ -109,7 +129,7 @@ export function timelineOf(
     } else if (RECV_RE.test(r.kind)) {
       const from = str(r.data.from) ?? str(r.data.peer) ?? '';
       const key = `${area}|${from}|${r.node}|${msgId(r.data)}`;
-      const sent = pending.get(key)?.shift();
+      const sent = pending.get(key)?.shift() ?? broadcasts.get(`${area}|${from}|${msgId(r.data)}`);
       if (sent !== undefined) messages.push({ from: sent, to: at });
     }
   }
@@ -121,28 +141,44 @@ export function timelineOf(
       break;
     }
   }
-  return { scenario, seed, lanes, steps, messages, failing, failingNodeStep, skipped, traceHash };
+  return { scenario, seed, lanes, steps, messages, failing, failingNodeStep, skipped, windowStart, traceHash };
+}
+
+/** The record of a JSONL trace line when it is a fault record ('fault.*'), else null (cheap for the rest). */
+function faultRecord(line: string): TraceRecord | null {
+  if (!line.includes('"kind":"fault.')) return null;
+  const r = JSON.parse(line) as TraceRecord;
+  return r.kind.startsWith('fault.') ? r : null;
 }
 
 /**
  * Re-runs a failed run with a trace window and returns its timeline. The window keeps the last
- * TIMELINE_STEPS_MAX records up to a little after the failure, so memory is bounded for long runs.
+ * TIMELINE_STEPS_MAX records up to a little after the failure, so memory is bounded for long runs; the
+ * fault records that fall out of the window are kept (the latest TIMELINE_EARLY_FAULTS_MAX), so the
+ * fault that led to the failure is marked even when it came long before.
  */
 export async function captureTimeline(scenario: Scenario, row: RunRow): Promise<Timeline> {
   const failureIndex = row.failure?.traceIndex ?? Number.MAX_SAFE_INTEGER;
   const lastKept = failureIndex + AFTER_FAILURE;
   const ring: string[] = new Array(TIMELINE_STEPS_MAX);
+  const early: TraceRecord[] = [];
   let n = 0;
   const result = await runScenario(scenario, row.seed, {
     variant: row.variant,
     traceSink: (line) => {
-      if (n <= lastKept) ring[n % TIMELINE_STEPS_MAX] = line;
+      if (n <= lastKept) {
+        const slot = n % TIMELINE_STEPS_MAX;
+        // The record this one evicts is older than any window: keep it if it is a fault.
+        const evicted = n >= TIMELINE_STEPS_MAX ? faultRecord(ring[slot]!) : null;
+        if (evicted !== null && early.push(evicted) > TIMELINE_EARLY_FAULTS_MAX) early.shift();
+        ring[slot] = line;
+      }
       n++;
     },
   });
   const end = Math.min(n, lastKept + 1);
   const start = Math.max(0, end - TIMELINE_STEPS_MAX);
-  const records: TraceRecord[] = [];
+  const records: TraceRecord[] = [...early];
   for (let i = start; i < end; i++) records.push(JSON.parse(ring[i % TIMELINE_STEPS_MAX]!) as TraceRecord);
-  return timelineOf(row.scenario, row.seed, records, failureIndex, start, result.traceHash, row.failure?.node);
+  return timelineOf(row.scenario, row.seed, records, failureIndex, start - early.length, result.traceHash, row.failure?.node);
 }

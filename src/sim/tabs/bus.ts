@@ -17,9 +17,10 @@
  *   'bus.drop', since BroadcastChannel has no error path) or crash the poster ('crash' before or after
  *   the post took effect; a tab crash, not a power loss).
  *
- * Trace: 'bus.post' {channel, to, type?} at the sender, 'bus.deliver' {channel, from, type?} and
- * 'bus.discard' {channel, from, type?} (the receiver unsubscribed meanwhile) at the receiver, and
- * 'bus.drop' {channel, code, type?} at the sender.
+ * Trace: 'bus.post' {channel, msg, to, type?} at the sender (`to`: how many tabs it was sent to),
+ * 'bus.deliver' {channel, msg, from, type?} and 'bus.discard' {channel, msg, from, type?} (the receiver
+ * unsubscribed meanwhile) at each receiver, and 'bus.drop' {channel, code, type?} at the sender. `msg`
+ * numbers the device's posts from 1: a post and its deliveries carry the same one (timelines match them).
  */
 import type { Bus, Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
@@ -199,7 +200,7 @@ export class SimBus {
   private postNow(node: SimNode, channel: string, snapshot: Value, type: string | undefined): void {
     const seq = ++this.postSeq;
     const receivers = this.collectReceivers(node.id, channel);
-    this.sim.trace.emit(node.id, 'bus.post', withType({ channel, to: receivers.length }, type));
+    this.sim.trace.emit(node.id, 'bus.post', withType({ channel, msg: seq, to: receivers.length }, type));
     for (let i = 0; i < receivers.length; i++) {
       const tab = receivers[i]!;
       if (!this.admit(tab)) break;
@@ -257,7 +258,7 @@ export class SimBus {
   private handle(tab: Tab, env: Envelope): void {
     const subs = tab.channels.get(env.channel);
     const eligible = subs === undefined ? 0 : countEligible(subs, env.seq);
-    const fields = withType({ channel: env.channel, from: env.from }, env.type);
+    const fields = withType({ channel: env.channel, msg: env.seq, from: env.from }, env.type);
     if (subs === undefined || eligible === 0) {
       this.sim.trace.emit(tab.node.id, 'bus.discard', fields);
       return;

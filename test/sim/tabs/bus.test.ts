@@ -37,10 +37,11 @@ describe('SimBus', () => {
     await w.sim.run();
     expect(log.map((g) => `${g.from}->${g.to}`).sort()).toEqual(['t1->t2', 't1->t3']);
     for (const g of log) expect(g.t).toBeGreaterThan(1000); // after a latency
-    expect(kinds(w.sim, 'bus.post')).toMatchObject([{ node: 't1', data: { channel: 'c', to: 2, type: 'hello' } }]);
+    expect(kinds(w.sim, 'bus.post')).toMatchObject([{ node: 't1', data: { channel: 'c', msg: 1, to: 2, type: 'hello' } }]);
+    // Each delivery carries the post's msg id (timelines match a post to its deliveries by it).
     expect(kinds(w.sim, 'bus.deliver').map((r) => r.data)).toEqual([
-      { channel: 'c', from: 't1', type: 'hello' },
-      { channel: 'c', from: 't1', type: 'hello' },
+      { channel: 'c', msg: 1, from: 't1', type: 'hello' },
+      { channel: 'c', msg: 1, from: 't1', type: 'hello' },
     ]);
   });
 
@@ -244,7 +245,7 @@ describe('SimBus', () => {
     });
     await w.sim.run();
     expect(log).toEqual(['late:2']);
-    expect(kinds(w.sim, 'bus.discard').map((r) => r.data)).toEqual([{ channel: 'c', from: 't1' }]);
+    expect(kinds(w.sim, 'bus.discard').map((r) => r.data)).toEqual([{ channel: 'c', msg: 1, from: 't1' }]);
   });
 
   it('fails the run when a receiver queue exceeds its bound (never drops silently)', async () => {
