@@ -3,6 +3,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { parsePlan, type FaultPlan } from '../faults/plan.ts';
 import { runnerCrash } from '../runner/pool.ts';
+import { replayScenariosDir } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run.ts';
 import { EXIT_CODES, type RunResult } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
@@ -91,7 +92,7 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
   } catch (e) {
     // The run itself threw (e.g. the scenario's setup): a runner crash, as `run` reports it.
     const err = e instanceof Error ? e : new Error(String(e));
-    result = runnerCrash({ scenario: scenario.name, seed }, variant, 'runner', err.message, err.stack);
+    result = runnerCrash({ scenario: scenario.name, seed }, variant, 'runner', err.message, err.stack, replayScenariosDir(scenario));
     if (!quiet) process.stderr.write(`${err.stack ?? err.message}\n`);
   }
   flush();

@@ -3,13 +3,14 @@ import path from 'node:path';
 import { formatPlan } from '../faults/plan.ts';
 import { writeAtomic } from '../runner/atomic.ts';
 import { fmtScale, shrink, ShrinkError } from '../runner/shrink.ts';
+import { replayScenariosDir } from '../scenario/registry.ts';
 import { replayCommand } from '../scenario/replay-command.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 import { intArg, resolveRun, scenariosDir, seedArg, UsageError } from './usage.ts';
 
 /** The replay command of a shrunk run (the scale flag only when the workload was reduced). */
-export function shrunkReplayCommand(scenario: string, seed: number, variant: string, planFile: string, scale: number): string {
-  return replayCommand(scenario, seed, variant, planFile, Number(fmtScale(scale)));
+export function shrunkReplayCommand(scenario: string, seed: number, variant: string, planFile: string, scale: number, scenariosDir?: string): string {
+  return replayCommand(scenario, seed, variant, planFile, Number(fmtScale(scale)), scenariosDir);
 }
 
 /** Runs the `shrink` command; exit code: the (preserved) failure's kind. */
@@ -37,7 +38,7 @@ export async function shrinkCommand(name: string, o: Record<string, unknown>): P
     'minimal plan:',
     out.plan.events.length === 0 ? '  (no faults)' : formatPlan(out.plan).split('\n').map((l) => `  ${l}`).join('\n'),
     `plan saved to ${file}`,
-    `replay: ${shrunkReplayCommand(scenario.name, seed, variant, file, out.workloadScale)}`,
+    `replay: ${shrunkReplayCommand(scenario.name, seed, variant, file, out.workloadScale, replayScenariosDir(scenario))}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exitCode = EXIT_CODES[out.signature.kind as 'correctness'];

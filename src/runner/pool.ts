@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { scenarioFile } from '../scenario/registry.ts';
+import { replayScenariosDir, scenarioFile } from '../scenario/registry.ts';
 import { replayCommand } from '../scenario/replay-command.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { RunResult, Scenario } from '../scenario/types.ts';
@@ -69,8 +69,11 @@ export function checkWorkers(n: number): number {
   return n;
 }
 
-/** A crash verdict for a job whose run could not complete (its worker died or runScenario threw). */
-export function runnerCrash(job: Job, variant: string, check: string, message: string, stack = ''): RunResult {
+/**
+ * A crash verdict for a job whose run could not complete (its worker died or runScenario threw);
+ * `scenariosDir` goes into the replay command (see replayScenariosDir).
+ */
+export function runnerCrash(job: Job, variant: string, check: string, message: string, stack = '', scenariosDir?: string): RunResult {
   return {
     scenario: job.scenario,
     seed: job.seed,
@@ -86,7 +89,7 @@ export function runnerCrash(job: Job, variant: string, check: string, message: s
     faults: {},
     faultSummary: '',
     coverage: [],
-    replay: replayCommand(job.scenario, job.seed, variant),
+    replay: replayCommand(job.scenario, job.seed, variant, undefined, 1, scenariosDir),
   };
 }
 
@@ -96,7 +99,11 @@ export async function runJobs(jobs: readonly Job[], scenarios: ReadonlyMap<strin
   if (jobs.length === 0) return 0;
   if (options.forceThreads !== true && (workers === 1 || jobs.length <= 1)) return runInProcess(jobs, scenarios, options);
   if (options.scenariosDir === undefined) throw new Error('runJobs: scenariosDir is required with more than one worker');
-  return new ThreadPool(jobs, Math.min(workers, jobs.length), options, filesOf(jobs, scenarios)).run();
+  const dirOf = (name: string): string | undefined => {
+    const s = scenarios.get(name);
+    return s === undefined ? undefined : replayScenariosDir(s);
+  };
+  return new ThreadPool(jobs, Math.min(workers, jobs.length), options, filesOf(jobs, scenarios), dirOf).run();
 }
 
 /** The module files of the jobs' scenarios, or undefined when one is not known. */
@@ -122,7 +129,7 @@ async function runInProcess(jobs: readonly Job[], scenarios: ReadonlyMap<string,
       r = await runScenario(s, job.seed, { variant });
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      r = runnerCrash(job, variant, 'runner', err.message, err.stack);
+      r = runnerCrash(job, variant, 'runner', err.message, err.stack, replayScenariosDir(s));
     }
     done++;
     o.onResult?.(r);
@@ -155,6 +162,7 @@ class ThreadPool {
     private readonly size: number,
     private readonly o: PoolOptions,
     private readonly files: string[] | undefined,
+    private readonly dirOf: (scenario: string) => string | undefined,
   ) {
     this.respawnsLeft = size * 4;
   }
@@ -181,7 +189,7 @@ class ThreadPool {
   private onMessage(w: Worker, m: FromWorker): void {
     if (m.type === 'fatal') return this.abort(new Error(m.message));
     if (m.type === 'result') this.finish(w, m.result);
-    else if (m.type === 'failed') this.finish(w, runnerCrash(m.job, this.o.variant ?? '', 'runner', m.message, m.stack));
+    else if (m.type === 'failed') this.finish(w, runnerCrash(m.job, this.o.variant ?? '', 'runner', m.message, m.stack, this.dirOf(m.job.scenario)));
     this.dispatch(w);
   }
 
@@ -214,7 +222,7 @@ class ThreadPool {
     this.inFlight.delete(w);
     if (job !== undefined) {
       this.done++;
-      this.o.onResult?.(runnerCrash(job, this.o.variant ?? '', 'runner:worker', message, stack));
+      this.o.onResult?.(runnerCrash(job, this.o.variant ?? '', 'runner:worker', message, stack, this.dirOf(job.scenario)));
     }
     if (this.respawnsLeft-- <= 0) return this.abort(new Error(`too many worker threads died; last: ${message}`));
     if (!this.stopping && this.next < this.jobs.length) this.spawn();

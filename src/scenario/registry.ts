@@ -134,6 +134,21 @@ export function scenarioFile(s: Scenario): string | undefined {
   return fileOfScenario.get(s);
 }
 
+/**
+ * The `--scenarios-dir` a replay command needs for a loaded scenario: undefined when it came from the
+ * default scenarios/ folder (or was not loaded from a file), else the folder of its module (relative to
+ * the working directory when inside it).
+ */
+export function replayScenariosDir(s: Scenario): string | undefined {
+  const file = fileOfScenario.get(s);
+  if (file === undefined) return undefined;
+  const dir = path.dirname(path.resolve(file));
+  const fromDefault = path.relative(SCENARIOS_DIR, dir);
+  if (!fromDefault.startsWith('..') && !path.isAbsolute(fromDefault)) return undefined;
+  const rel = path.relative(process.cwd(), dir);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
+}
+
 /** Loads the given scenario modules only (worker threads load just what their sweep needs). */
 export async function loadScenarioFiles(files: readonly string[]): Promise<LoadedScenario[]> {
   const out: LoadedScenario[] = [];

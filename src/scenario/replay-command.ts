@@ -7,11 +7,16 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `npx syncbench replay <scenario> --seed N [--variant V] [--faults FILE] [--workload-scale X]`. */
-export function replayCommand(scenario: string, seed: number, variant = '', faultsFile?: string, workloadScale = 1): string {
+/**
+ * `npx syncbench replay <scenario> --seed N [--variant V] [--faults FILE] [--workload-scale X]
+ * [--scenarios-dir DIR]`; `scenariosDir` is given when the scenario was not loaded from the default folder
+ * (see `replayScenariosDir`), or the printed command could not find it.
+ */
+export function replayCommand(scenario: string, seed: number, variant = '', faultsFile?: string, workloadScale = 1, scenariosDir?: string): string {
   const parts = ['npx', 'syncbench', 'replay', scenario, '--seed', String(seed)];
   if (variant !== '') parts.push('--variant', variant);
   if (faultsFile !== undefined) parts.push('--faults', faultsFile);
   if (workloadScale !== 1) parts.push('--workload-scale', String(Number(workloadScale.toPrecision(6))));
+  if (scenariosDir !== undefined) parts.push('--scenarios-dir', scenariosDir);
   return parts.map(shellQuote).join(' ');
 }

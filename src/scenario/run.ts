@@ -21,6 +21,7 @@ import { Rng } from '../sim/rng.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type { Failure } from '../sim/types.ts';
 import type { RunOptions, RunResult, Scenario, ScenarioContext } from './types.ts';
+import { replayScenariosDir } from './registry.ts';
 import { replayCommand } from './replay-command.ts';
 
 const DEFAULT_MAX_EVENTS = 2_000_000;
@@ -118,7 +119,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     faults: Object.fromEntries(injector.injected()),
     faultSummary: summary,
     coverage: monitors.map((m) => m.coverage),
-    replay: replayCommand(scenario.name, seed, variant, options.faultsFile, options.workloadScale ?? 1),
+    replay: replayCommand(scenario.name, seed, variant, options.faultsFile, options.workloadScale ?? 1, replayScenariosDir(scenario)),
   };
 }
 

@@ -63,7 +63,7 @@ describe.skipIf(exe === null)('the HTML report in Chromium', () => {
 
       const failures = page.locator('#failures tr.failure');
       expect(await failures.count()).toBe(3);
-      expect(await failures.first().locator('code.replay').textContent()).toBe('npx syncbench replay fixture-flaky --seed 1');
+      expect(await failures.first().locator('code.replay').textContent()).toBe('npx syncbench replay fixture-flaky --seed 1 --scenarios-dir test/runner/fixtures/scenarios');
 
       const timelines = page.locator('#timelines svg.timeline');
       expect(await timelines.count()).toBe(3);

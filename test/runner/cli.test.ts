@@ -180,9 +180,10 @@ describe('syncbench shrink and replay', () => {
     const cmd = /replay: (npx syncbench replay .*)/.exec(out)![1]!;
     expect(cmd).toContain(`--faults ${planFile}`);
     expect(cmd).toMatch(/--workload-scale 0\.1\d*/);
+    expect(cmd).toContain('--scenarios-dir test/runner/fixtures/scenarios');
     const args = cmd.split(' ').slice(2);
     out = '';
-    expect(await run(...args, '--quiet')).toBe(1);
+    expect(await main([...args, '--quiet'])).toBe(1);
     expect(out).toMatch(/verdict: correctness \(invariant:no-pause-with-3-items: A was paused and 3 items were added\)/);
   });
 
@@ -197,6 +198,25 @@ describe('syncbench shrink and replay', () => {
     out = '';
     await run('replay', 'fixture-flaky', '--seed', '3', '--jsonl', '--kind', 'sim.failure');
     expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ node: 'sim', kind: 'sim.failure', data: { kind: 'crash' } });
+  });
+});
+
+describe('printed replay commands', () => {
+  it('name the scenarios folder when it is not the default one, so they work as printed', async () => {
+    expect(await run('run', 'fixture-flaky', '--seeds', '1', '--workers', '1', '--no-report')).toBe(1);
+    const cmd = /replay: (npx syncbench replay .*)/.exec(out)![1]!;
+    expect(cmd).toBe('npx syncbench replay fixture-flaky --seed 1 --scenarios-dir test/runner/fixtures/scenarios');
+    out = '';
+    expect(await main([...cmd.split(' ').slice(2), '--quiet'])).toBe(1);
+    expect(out).toMatch(/verdict: correctness/);
+    out = '';
+    expect(await main(['run', 'fixture-throwing', '--scenarios-dir', THROWING_DIR, '--seeds', '1', '--workers', '1', '--no-report'])).toBe(3);
+    expect(out).toContain('replay: npx syncbench replay fixture-throwing --seed 1 --scenarios-dir test/runner/fixtures/throwing');
+  });
+
+  it('leave the default scenarios folder out', async () => {
+    expect(await main(['run', 'demo-partition-heal', '--seeds', '0', '--variant', 'demo-no-anti-entropy', '--workers', '1', '--no-report'])).toBe(2);
+    expect(out).toMatch(/replay: npx syncbench replay demo-partition-heal --seed 0 --variant demo-no-anti-entropy\n/);
   });
 });
 

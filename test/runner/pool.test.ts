@@ -18,7 +18,7 @@ describe('worker pool', () => {
     results.sort((a, b) => a.seed - b.seed);
     expect(results.map((r) => r.verdict)).toEqual(['pass', 'crash', 'pass', 'crash', 'pass']);
     expect(results[1]!.failure).toMatchObject({ check: 'runner:worker', message: 'worker thread exited with code 7' });
-    expect(results[1]!.replay).toBe('npx syncbench replay fixture-dying --seed 1');
+    expect(results[1]!.replay).toBe('npx syncbench replay fixture-dying --seed 1 --scenarios-dir test/runner/fixtures/dying');
   });
 
   it('rejects bad worker counts naming the option', () => {

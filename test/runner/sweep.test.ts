@@ -12,7 +12,7 @@ describe('runSweep', () => {
     const all = await fixtures();
     const out = await runSweep({ targets: ['fixture-flaky'], scenarios: [all.get('fixture-flaky')!], from: 0, to: 7, workers: 1 });
     expect(out.file.runs.map((r) => r.verdict)).toEqual(['pass', 'correctness', 'liveness', 'crash', 'pass', 'correctness', 'liveness', 'crash']);
-    expect(out.file.runs[1]!.replay).toBe('npx syncbench replay fixture-flaky --seed 1');
+    expect(out.file.runs[1]!.replay).toBe('npx syncbench replay fixture-flaky --seed 1 --scenarios-dir test/runner/fixtures/scenarios');
     expect(out.file.runs[0]!.replay).toBeUndefined();
     expect(exitCodeOfRuns(out.file.runs)).toBe(3);
     expect(exitCodeOfRuns(out.file.runs.slice(0, 2))).toBe(1);
