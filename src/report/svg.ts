@@ -1,8 +1,20 @@
 /** Small helpers to write SVG and HTML text safely. */
 
-/** Escapes text for HTML and SVG content and attribute values. */
+/**
+ * Characters XML 1.0 cannot hold at all, not even as character references: C0 controls but tab, LF and
+ * CR; U+FFFE and U+FFFF; lone surrogates.
+ */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Escapes text for HTML, SVG and XML content and attribute values. Characters XML cannot hold (a failure
+ * message with terminal colour codes, a NUL) are written as visible `\uXXXX` text, so junit.xml and the
+ * report stay well-formed.
+ */
 export function esc(s: string | number): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s)
+    .replace(NOT_XML, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /**
