@@ -38,6 +38,9 @@ async function scenariosForTimelines(dir: string): Promise<Map<string, Scenario>
 export async function mergeCommand(dirs: string[], o: Record<string, unknown>): Promise<void> {
   const files: { file: ResultsFile; where: string }[] = [];
   for (const d of dirs) files.push({ file: await load(d), where: resultsPath(d) });
+  for (const { file, where } of files) {
+    if (file.meta.partial === true) process.stderr.write(`syncbench: warning: ${where} is partial (its sweep was interrupted or stopped by --fail-fast): the merge does not hold every planned run\n`);
+  }
   const merged = await asUsage(() => mergeResults(files));
   const out = typeof o.out === 'string' ? o.out : DEFAULT_MERGE_DIR;
   checkOutDir('--out', out);

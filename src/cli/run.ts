@@ -72,5 +72,8 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
     process.exitCode = 130;
     return;
   }
+  if (outcome.file.meta.partial === true) {
+    process.stderr.write(`syncbench: --fail-fast stopped the sweep after ${outcome.file.runs.length} of ${planned} runs (results marked partial)\n`);
+  }
   process.exitCode = exitCodeOfRuns(outcome.file.runs);
 }

@@ -63,7 +63,7 @@ export interface SweepMeta {
   variant: string;
   /** Shards this file covers, e.g. ['1/4', '3/4']; ['1/1'] for an unsharded sweep. */
   shards: string[];
-  /** Set when the sweep was interrupted before every planned run finished. */
+  /** Set when the sweep stopped before every planned run finished (interrupted, or --fail-fast). */
   partial?: boolean;
 }
 

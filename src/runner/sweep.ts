@@ -59,7 +59,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     },
   });
   sortRuns(file);
-  if (o.signal?.aborted === true && file.runs.length < jobs.length) file.meta.partial = true;
+  // Fewer runs than planned (Ctrl-C, or --fail-fast stopping at the first failure): the file says so.
+  if (file.runs.length < jobs.length) file.meta.partial = true;
   return { file, planned: jobs.length, wallMs: performance.now() - started };
 }
 

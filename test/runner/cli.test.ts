@@ -137,6 +137,24 @@ describe('syncbench run', () => {
     expect(err).toMatch(/is a folder, not a file/);
   });
 
+  it('--fail-fast marks the results partial, like an interrupted run; merge warns about partial files', async () => {
+    const dir = tmp();
+    expect(await run('run', 'fixture-flaky', '--seeds', '0..7', '--workers', '1', '--fail-fast', '--report', dir)).toBe(1);
+    expect(err).toMatch(/--fail-fast stopped the sweep after 2 of 8 runs \(results marked partial\)/);
+    const file = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as { meta: { partial?: boolean }; runs: unknown[] };
+    expect(file.runs).toHaveLength(2);
+    expect(file.meta.partial).toBe(true);
+    err = '';
+    expect(await run('merge', dir, '--out', path.join(dir, 'merged'))).toBe(1);
+    expect(err).toMatch(/warning: .*results\.json is partial/);
+    expect((JSON.parse(readFileSync(path.join(dir, 'merged', 'results.json'), 'utf8')) as { meta: { partial?: boolean } }).meta.partial).toBe(true);
+    err = '';
+    const whole = tmp();
+    expect(await run('run', 'fixture-ticker', '--seeds', '0..1', '--workers', '1', '--fail-fast', '--report', whole)).toBe(0);
+    expect(await run('merge', whole, '--out', path.join(whole, 'merged'))).toBe(0);
+    expect(err).toBe('');
+  });
+
   it('coverage prints states, never-reached states and probes', async () => {
     const dir = tmp();
     await run('run', 'fixture-ticker', '--seeds', '0..3', '--workers', '1', '--report', dir);
