@@ -5,7 +5,7 @@
  * shared helpers) is a scenario module whose default export is a Scenario or an array of them. A module
  * that fails to load, or a scenario that fails validation, is an error naming the file and the field.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { validatePlan } from '../faults/plan.ts';
@@ -122,6 +122,33 @@ function validateModels(models: unknown, at: At, bad: Bad): void {
   });
 }
 
+/** The nearest package.json above `file` and its "type", or null when there is none. */
+function nearestPackage(file: string): { path: string; type: unknown } | null {
+  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+    const p = path.join(dir, 'package.json');
+    if (existsSync(p)) {
+      try {
+        return { path: p, type: (JSON.parse(readFileSync(p, 'utf8')) as { type?: unknown }).type };
+      } catch {
+        return { path: p, type: undefined };
+      }
+    }
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * Why a scenario module may have failed to load: outside a package with "type": "module" a .ts file is
+ * loaded as CommonJS, and Node fails with a misleading "Cannot require() ES Module ... in a cycle".
+ */
+function esmHint(file: string): string {
+  const pkg = nearestPackage(file);
+  if (pkg !== null && pkg.type === 'module') return '';
+  const dir = path.relative(process.cwd(), path.dirname(file)) || '.';
+  const where = pkg === null ? 'no package.json above it' : `${path.relative(process.cwd(), pkg.path)} has no "type": "module"`;
+  return ` (scenario modules are ES modules, but this file is not in a package with "type": "module" (${where}), so Node loads it as CommonJS: add a package.json containing {"type": "module"} to the scenarios folder, e.g. ${dir}/package.json)`;
+}
+
 /** Loads every scenario module below `dir`; throws ScenarioError on the first bad one. */
 export async function loadScenarios(dir = SCENARIOS_DIR): Promise<LoadedScenario[]> {
   return loadScenarioFiles(listScenarioFiles(dir));
@@ -158,7 +185,7 @@ export async function loadScenarioFiles(files: readonly string[]): Promise<Loade
     try {
       mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     } catch (e) {
-      throw new ScenarioError(`${path.relative(process.cwd(), file)}: failed to load: ${(e as Error).message}`);
+      throw new ScenarioError(`${path.relative(process.cwd(), file)}: failed to load: ${(e as Error).message}${esmHint(file)}`);
     }
     if (mod.default === undefined) {
       throw new ScenarioError(`${path.relative(process.cwd(), file)}: has no default export (a Scenario or Scenario[])`);

@@ -238,6 +238,18 @@ describe('printed replay commands', () => {
   });
 });
 
+describe('scenarios outside an ES module package', () => {
+  it('a valid scenario folder without "type": "module" gets a message saying what to do (64); with it, it runs', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'one.ts'), "export default { name: 'outside-one', description: 'd', suites: ['x'], topology: { nodes: [{ id: 'A' }] }, program: () => () => ({}), durationMs: 100 };\n");
+    const r = cli('run', 'outside-one', '--scenarios-dir', dir, '--seeds', '0', '--workers', '1', '--no-report');
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/one\.ts: failed to load: .*not in a package with "type": "module" .*add a package\.json containing \{"type": "module"\} to the scenarios folder/);
+    writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
+    expect(cli('run', 'outside-one', '--scenarios-dir', dir, '--seeds', '0', '--workers', '1', '--no-report').status).toBe(0);
+  }, 30_000);
+});
+
 describe('replay of a runner crash', () => {
   it('a scenario whose setup throws replays as a crash verdict with exit code 3, like run', async () => {
     expect(await main(['replay', 'fixture-throwing', '--seed', '1', '--scenarios-dir', THROWING_DIR])).toBe(3);
