@@ -13,12 +13,15 @@
  *   only runs once the microtask queue is empty, so the next event waits for every continuation.
  *
  * Both were measured correct (identical trace hashes) in shared/PERF-NOTES.md. Code running inside the
- * simulation must not use `process.nextTick`, `setImmediate` or real timers: no drain covers those queues
- * (the simulation traps them while it runs, see `world.ts`).
+ * simulation must not use `setImmediate` or real timers: no drain covers those queues (the simulation traps
+ * them while it runs, see `world.ts`). `process.nextTick` callbacks queued inside a slice are kept by the
+ * scheduler and run after the event that queued them, before its microtasks, as Node orders them
+ * (`queueTick`, `settle`).
  *
  * The heap lives in typed arrays (one per field), 1.3-1.9x faster than an array of objects.
  */
 import v8 from 'node:v8';
+import { realNextTick } from './world.ts';
 
 /** A scheduled callback. */
 export type Task = () => void;
@@ -72,6 +75,8 @@ export interface SchedulerOptions {
   onSliceStart?: () => void;
   /** Called synchronously after each slice (the world removes its traps here). */
   onSliceEnd?: () => void;
+  /** Called when a queued nextTick callback throws (the simulation records a crash). */
+  onTickError?: (error: unknown) => void;
 }
 
 /**
@@ -97,6 +102,9 @@ export class Scheduler {
   private readonly forceNextTick: boolean;
   private readonly onSliceStart: (() => void) | undefined;
   private readonly onSliceEnd: (() => void) | undefined;
+  private readonly onTickError: (error: unknown) => void;
+  /** process.nextTick callbacks queued by the current event (V8 drain), run after its microtasks. */
+  private ticks: (() => void)[] = [];
   /** Which drain the last slice used ('v8' or 'nextTick'), for benchmarks and tests. */
   drainUsed: 'v8' | 'nextTick' | 'none' = 'none';
 
@@ -105,6 +113,11 @@ export class Scheduler {
     this.forceNextTick = options.forceNextTickDrain ?? false;
     this.onSliceStart = options.onSliceStart;
     this.onSliceEnd = options.onSliceEnd;
+    this.onTickError =
+      options.onTickError ??
+      ((e) => {
+        throw e;
+      });
   }
 
   /** Number of events waiting (cancelled ones included until they surface). */
@@ -272,7 +285,7 @@ export class Scheduler {
 
   /** One slice with the synchronous V8 drain. Returns a stop reason, or null to continue later. */
   private runSliceV8(cp: Checkpoint, limits: RunLimits): StopReason | null {
-    cp(); // continuations of whatever happened before the slice
+    this.settle(cp); // continuations of whatever happened before the slice
     for (let k = 0; k < this.sliceEvents; k++) {
       const reason = this.mayContinue(limits);
       if (reason !== null) return reason;
@@ -280,9 +293,42 @@ export class Scheduler {
       if (fn === undefined) continue;
       this.events++;
       fn();
-      cp();
+      this.settle(cp);
     }
     return this.mayContinue(limits);
+  }
+
+  /**
+   * Queues a `process.nextTick` callback made by code inside a slice. With the V8 drain it runs after the
+   * current event's microtasks, then the microtasks it causes, as Node orders them; with the portable
+   * drain it is a real nextTick, which Node runs before the drain's own.
+   */
+  queueTick(fn: () => void): void {
+    if (this.drainUsed === 'nextTick') realNextTick(fn);
+    else this.ticks.push(fn);
+  }
+
+  /**
+   * Runs what the event caused, in Node's order: every queued nextTick callback (also those they queue),
+   * then the microtasks, again until both are empty (usually just one checkpoint).
+   */
+  private settle(cp: Checkpoint): void {
+    for (;;) {
+      if (this.ticks.length > 0) {
+        // Ticks queued by a tick join this pass (Node empties the whole nextTick queue first).
+        const queue = this.ticks;
+        for (let i = 0; i < queue.length; i++) {
+          try {
+            queue[i]!();
+          } catch (e) {
+            this.onTickError(e);
+          }
+        }
+        this.ticks = [];
+      }
+      cp();
+      if (this.ticks.length === 0) return;
+    }
   }
 
   /** One slice with the portable nextTick drain; calls `done` once. */
@@ -304,7 +350,7 @@ export class Scheduler {
       void Promise.resolve().then(arm);
     };
     const arm = (): void => {
-      process.nextTick(step);
+      realNextTick(step);
     };
     void Promise.resolve().then(arm);
   }

@@ -119,9 +119,11 @@ export class Simulation {
           nowUs: () => this.scheduler.now,
           ambient: this.ambient,
           leak: (e) => this.leak(e),
+          nextTick: (fn) => this.scheduler.queueTick(fn),
         });
       },
       onSliceEnd: () => uninstallWorld(),
+      onTickError: (error) => this.tickThrew(error),
     });
     this.trace = new Trace(() => this.scheduler.now, options.trace);
     this.network = new SimNetwork(this, options.net ?? {});
@@ -367,6 +369,17 @@ export class Simulation {
       check: e instanceof SimLeakError ? 'no-real-world' : 'exception',
       message: `${node.id}: ${e.name}: ${e.message}`,
       node: node.id,
+      details: { stack: e.stack ?? '' },
+    });
+  }
+
+  /** A process.nextTick callback queued inside the run threw (in Node, an uncaught exception). */
+  private tickThrew(error: unknown): void {
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.fail({
+      kind: 'crash',
+      check: e instanceof SimLeakError ? 'no-real-world' : 'exception',
+      message: `process.nextTick callback: ${e.name}: ${e.message}`,
       details: { stack: e.stack ?? '' },
     });
   }

@@ -8,15 +8,30 @@
  *   `process.getgid` (a fixed simulated user, SIM_UID/SIM_GID: memfs stamps every inode with them and asks
  *   for them on every permission check; the real calls are system calls that took a sixth of a storage
  *   swarm's time, and a run must not depend on which user runs it).
+ *   The same for the `node:crypto` module's exports (`randomUUID`, `randomBytes`, `randomFillSync`,
+ *   `randomInt`, `getRandomValues`; their callback forms and `randomFill` are trapped), which uuid-style
+ *   libraries import instead of the global.
+ * - `process.nextTick` (also used by Node's own streams, e.g. console.log): a callback queued inside a run
+ *   runs inside it, deterministically: the scheduler drains queued ticks after each event, then the
+ *   microtasks they cause, as Node would (see `WorldSource.nextTick`).
  * - Trapped (no deterministic meaning inside a run): `setTimeout`, `setInterval`, `setImmediate`,
- *   `clearTimeout`/`clearInterval`/`clearImmediate` of them, `queueMicrotask`, `process.hrtime`. A call throws
- *   `SimLeakError` naming the call and what to use instead, and the run is marked as crashed (the throw
- *   might be swallowed by the caller).
+ *   `clearTimeout`/`clearInterval`/`clearImmediate` of them (globals and the `node:timers` exports), the
+ *   `node:timers/promises` functions, `queueMicrotask`, `process.hrtime`. A call throws `SimLeakError`
+ *   naming the call and what to use instead, and the run is marked as crashed (the throw might be
+ *   swallowed by the caller).
  *
  * Slices are synchronous (see scheduler.ts), so swapping globals around a slice affects nothing outside
  * the simulation, and two simulations interleaved in one process each see their own world.
  */
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { Rng } from './rng.ts';
+
+// The builtin modules' own export objects: patching them (then syncBuiltinESMExports) also changes what
+// `import { randomUUID } from 'node:crypto'` and `import { setTimeout } from 'node:timers'` see.
+const require = createRequire(import.meta.url);
+const nodeCrypto = require('node:crypto') as Record<string, unknown>;
+const nodeTimers = require('node:timers') as Record<string, unknown>;
+const nodeTimersPromises = require('node:timers/promises') as Record<string, unknown>;
 
 /** A real-world API was called from inside a simulation. */
 export class SimLeakError extends Error {
@@ -46,7 +61,17 @@ const real = {
   getgid: process.getgid,
   randomUUID: globalThis.crypto.randomUUID.bind(globalThis.crypto),
   getRandomValues: globalThis.crypto.getRandomValues.bind(globalThis.crypto),
+  nextTick: process.nextTick,
+  /** The node:crypto, node:timers and node:timers/promises exports this file replaces. */
+  // (node:crypto's getRandomValues is a getter for the global crypto's, which installWorld replaces.)
+  crypto: pick(nodeCrypto, ['randomUUID', 'randomBytes', 'randomFillSync', 'randomFill', 'randomInt']),
+  timers: pick(nodeTimers, ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']),
+  timersPromises: pick(nodeTimersPromises, ['setTimeout', 'setInterval', 'setImmediate']),
 };
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]]));
+}
 
 /** What a world needs from its simulation. */
 export interface WorldSource {
@@ -56,6 +81,8 @@ export interface WorldSource {
   ambient: Rng;
   /** Records a leak (the run becomes a crash verdict). */
   leak(error: SimLeakError): void;
+  /** Queues a `process.nextTick` callback made inside the run (the scheduler drains it deterministically). */
+  nextTick(fn: () => void): void;
 }
 
 let installed: WorldSource | null = null;
@@ -103,13 +130,51 @@ export function installWorld(src: WorldSource): void {
   process.getuid = () => SIM_UID;
   process.getgid = () => SIM_GID;
   globalThis.crypto.randomUUID = () => src.ambient.uuid() as ReturnType<typeof globalThis.crypto.randomUUID>;
-  globalThis.crypto.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => {
+  const fill = <T extends ArrayBufferView | null>(array: T): T => {
     if (array !== null) {
       const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
       bytes.set(src.ambient.bytes(bytes.length));
     }
     return array;
   };
+  globalThis.crypto.getRandomValues = fill;
+  (process as { nextTick: unknown }).nextTick = (fn: (...a: unknown[]) => void, ...args: unknown[]) => src.nextTick(() => fn(...args));
+  installModules(src);
+}
+
+/** The node:crypto and node:timers exports inside a run (see the file comment). */
+function installModules(src: WorldSource): void {
+  const async = (name: string) => trap(src, `crypto.${name} with a callback`, `its synchronous form (seeded inside a run)`);
+  Object.assign(nodeCrypto, {
+    randomUUID: () => src.ambient.uuid(),
+    randomBytes: (size: number, cb?: unknown) => (cb === undefined ? Buffer.from(src.ambient.bytes(size)) : async('randomBytes')()),
+    randomFillSync: (buf: ArrayBufferView, offset = 0, size?: number) => {
+      const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      const n = size ?? bytes.length - offset;
+      bytes.set(src.ambient.bytes(n), offset);
+      return buf;
+    },
+    randomFill: async('randomFill'),
+    randomInt: (a: number, b?: unknown, cb?: unknown) => {
+      if (typeof b === 'function' || cb !== undefined) return async('randomInt')();
+      const [min, max] = typeof b === 'number' ? [a, b] : [0, a];
+      return min + Math.floor(src.ambient.float() * (max - min));
+    },
+  });
+  Object.assign(nodeTimers, {
+    setTimeout: trap(src, "setTimeout (node:timers)", 'env.clock.setTimeout'),
+    setInterval: trap(src, "setInterval (node:timers)", 'env.clock.setInterval'),
+    setImmediate: trap(src, "setImmediate (node:timers)", 'env.clock.setTimeout(fn, 0)'),
+    clearTimeout: trap(src, "clearTimeout (node:timers)", 'env.clock.clearTimer'),
+    clearInterval: trap(src, "clearInterval (node:timers)", 'env.clock.clearTimer'),
+    clearImmediate: trap(src, "clearImmediate (node:timers)", 'env.clock.clearTimer'),
+  });
+  Object.assign(nodeTimersPromises, {
+    setTimeout: trap(src, 'setTimeout (node:timers/promises)', 'env.clock.sleep'),
+    setInterval: trap(src, 'setInterval (node:timers/promises)', 'env.clock.setInterval'),
+    setImmediate: trap(src, 'setImmediate (node:timers/promises)', 'env.clock.sleep(0)'),
+  });
+  syncBuiltinESMExports();
 }
 
 /** Restores the real globals. */
@@ -132,6 +197,11 @@ export function uninstallWorld(): void {
   process.getgid = real.getgid;
   globalThis.crypto.randomUUID = real.randomUUID;
   globalThis.crypto.getRandomValues = real.getRandomValues;
+  (process as { nextTick: unknown }).nextTick = real.nextTick;
+  Object.assign(nodeCrypto, real.crypto);
+  Object.assign(nodeTimers, real.timers);
+  Object.assign(nodeTimersPromises, real.timersPromises);
+  syncBuiltinESMExports();
 }
 
 /** True while some simulation's world is installed. */
@@ -141,3 +211,6 @@ export function worldInstalled(): boolean {
 
 /** The real setImmediate, for the scheduler's own yielding between slices. */
 export const realSetImmediate = real.setImmediate;
+
+/** The real process.nextTick, for the scheduler's portable drain. */
+export const realNextTick = real.nextTick;

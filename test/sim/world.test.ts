@@ -1,3 +1,6 @@
+import * as nodeCrypto from 'node:crypto';
+import * as nodeTimers from 'node:timers';
+import * as timersPromises from 'node:timers/promises';
 import { Volume } from 'memfs';
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '../../src/sim/simulation.ts';
@@ -56,6 +59,84 @@ describe('no leaks of the real world', () => {
     expect(Math.abs(Date.now() - new Date().getTime())).toBeLessThan(1000);
     expect(Date.now()).toBeGreaterThan(EPOCH_MS - 10 * 365 * 86_400_000); // the real clock is back
   });
+
+  it('the node:crypto exports (randomUUID, randomBytes, randomFillSync, randomInt, getRandomValues) are seeded inside, real outside', async () => {
+    const draw = async (seed: number): Promise<unknown[]> => {
+      const sim = new Simulation({ seed });
+      const out: unknown[] = [];
+      sim.scheduler.at(1_000, () => {
+        out.push(nodeCrypto.randomUUID(), nodeCrypto.randomBytes(8).toString('hex'), nodeCrypto.randomInt(1_000_000), nodeCrypto.randomInt(5, 9));
+        out.push(nodeCrypto.randomFillSync(Buffer.alloc(4)).toString('hex'), [...nodeCrypto.getRandomValues(new Uint8Array(4))]);
+      });
+      await sim.run();
+      expect(sim.failure).toBeNull();
+      return out;
+    };
+    const a = await draw(1);
+    expect(await draw(1)).toEqual(a);
+    const b = await draw(2);
+    for (let i = 0; i < a.length; i++) if (i !== 3) expect(b[i], `value ${i}`).not.toEqual(a[i]);
+    expect(a[3]).toBeGreaterThanOrEqual(5);
+    expect(a[3]).toBeLessThan(9);
+    // Real again outside a run: two draws differ (a seeded source would repeat only by replaying a seed).
+    expect(nodeCrypto.randomUUID()).not.toBe(nodeCrypto.randomUUID());
+  });
+
+  it('a process.nextTick callback queued inside a run runs inside it, in Node order, seeing virtual time', async () => {
+    const run = async (forceNextTickDrain: boolean): Promise<unknown[]> => {
+      const sim = new Simulation({ seed: 1, forceNextTickDrain });
+      const out: unknown[] = [];
+      sim.scheduler.at(7_000, () => {
+        void Promise.resolve().then(() => out.push('microtask'));
+        process.nextTick(() => {
+          out.push('tick', Date.now());
+          process.nextTick(() => out.push('nested tick', sim.nowUs()));
+        });
+      });
+      sim.scheduler.at(8_000, () => out.push('next event'));
+      await sim.run();
+      expect(sim.failure).toBeNull();
+      return out;
+    };
+    const want = ['tick', EPOCH_MS + 7, 'nested tick', 7_000, 'microtask', 'next event'];
+    expect(await run(false)).toEqual(want);
+    expect(await run(true)).toEqual(want);
+  });
+
+  it('a throwing process.nextTick callback inside a run is a crash verdict', async () => {
+    const sim = new Simulation({ seed: 1 });
+    sim.scheduler.at(1, () =>
+      process.nextTick(() => {
+        throw new Error('tick bug');
+      }),
+    );
+    await sim.run();
+    expect(sim.failure).toMatchObject({ kind: 'crash', check: 'exception' });
+    expect(sim.failure?.message).toContain('tick bug');
+  });
+
+  for (const [label, call] of [
+    ['setTimeout (node:timers)', () => nodeTimers.setTimeout(() => {}, 1)],
+    ['clearTimeout (node:timers)', () => nodeTimers.clearTimeout(undefined)],
+    ['setTimeout (node:timers/promises)', () => void timersPromises.setTimeout(1)],
+    ['crypto.randomBytes with a callback', () => nodeCrypto.randomBytes(4, () => {})],
+    ['process.hrtime', () => process.hrtime()],
+    ['clearTimeout', () => clearTimeout(undefined)],
+  ] as const) {
+    it(`traps ${label} inside a run (crash verdict naming it)`, async () => {
+      const sim = new Simulation({ seed: 1 });
+      sim.scheduler.at(1, () => {
+        try {
+          call();
+        } catch {
+          // swallowed on purpose: the simulation must still notice
+        }
+      });
+      await sim.run();
+      expect(sim.failure).toMatchObject({ kind: 'crash', check: 'no-real-world' });
+      expect(sim.failure?.message).toContain(label);
+    });
+  }
 
   for (const call of ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'] as const) {
     it(`traps ${call} inside a node and makes the run a crash verdict naming it`, async () => {
