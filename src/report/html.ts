@@ -137,6 +137,6 @@ export interface HtmlInput {
 /** The whole index.html. */
 export function reportHtml(i: HtmlInput): string {
   const m = i.file.meta;
-  const meta = `targets ${esc(m.targets.join(' '))} · seeds ${m.from}..${m.to} · shards ${esc(m.shards.join(', '))}${m.variant ? ` · variant ${esc(m.variant)}` : ''} · ${i.file.runs.length} runs${m.partial ? ' · PARTIAL (interrupted)' : ''}`;
+  const meta = `targets ${esc(m.targets.join(' '))} · seeds ${m.from}..${m.to} · shards ${esc(m.shards.join(', '))}${m.variant ? ` · variant ${esc(m.variant)}` : ''} · ${i.file.runs.length} runs${m.partial ? ' · PARTIAL (stopped early: interrupted or --fail-fast)' : ''}`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncbench report</title><style>${CSS}</style></head><body><header><h1>syncbench report</h1><div class="meta">${meta}</div></header><main>${summarySection(i.file, i.wallMs)}${failureSection(i.file)}${coverageSection(i.coverage)}${stateFaultSection(i.coverage)}${probeSection(i.coverage)}${timelineSection(i.timelines, i.notes ?? [])}</main></body></html>\n`;
 }
