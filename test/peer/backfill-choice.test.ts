@@ -97,6 +97,23 @@ describe('backfill peer choice follows the RTT measured from heartbeats', () => 
   }, 30_000);
 });
 
+describe('backfill work goes only to peers whose RTT was measured', () => {
+  // Links D-A 150 ms, D-C 40 ms (seed 1; also 80/20 seed 4): A's first heartbeat echo is not back when D
+  // deals its backfill. It used to get a resource anyway, ranked on the assumed 1 s
+  // ('peer.backfill.assign {peer: A, rttMs: null, score: 1000}').
+  it.each([
+    [150, 40, 1],
+    [80, 20, 4],
+  ])('links D-A %i ms, D-C %i ms (seed %i): no assignment on an assumed RTT while a measured peer serves', async (slowMs, midMs, seed) => {
+    const { r, recs } = await traceOf(unevenLinks(slowMs, midMs), seed);
+    expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
+    const assigns = recs.filter((x) => x.node === 'D' && x.kind === 'peer.backfill.assign');
+    expect(assigns.length).toBeGreaterThan(0);
+    for (const a of assigns) expect(a.data.rttMs, `assign to ${String(a.data.peer)}`).not.toBeNull();
+    expect(r.probes['peer.backfill-unmeasured-skipped'] ?? 0).toBeGreaterThan(0); // the case did arise
+  }, 30_000);
+});
+
 describe('peer-all-peers-gone: pause with no peer reachable, resume on reconnection', () => {
   const allGone = join.find((s) => s.name === 'peer-all-peers-gone')!;
 

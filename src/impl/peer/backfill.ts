@@ -120,12 +120,16 @@ export class Backfill {
       if (pending.length === 0) break;
       // Only peers holding a complete library serve (another joiner would serve part of it, and its totals
       // would make a wrong expectation: peer-swarm-hard seed 814 expected 50 records of 1,600).
-      const peers = this.links.servingByScore();
-      if (peers.length === 0) {
+      const serving = this.links.servingByScore();
+      if (serving.length === 0) {
         await this.pause();
         continue;
       }
-      await this.round(pending, peers);
+      // Work goes to peers whose latency was measured (heartbeat echoes), not assumed; a peer not measured
+      // yet joins a later round. Only when none is measured do assumed scores decide (ties by id).
+      const measured = serving.filter((p) => this.links.scoreOf(p).rttMs !== null);
+      if (measured.length > 0 && measured.length < serving.length) core.env.trace.probe('peer.backfill-unmeasured-skipped');
+      await this.round(pending, measured.length > 0 ? measured : serving);
     }
     await this.finish();
   }

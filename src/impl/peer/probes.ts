@@ -12,4 +12,5 @@ export const PEER_PROBES = [
   'peer.chain-gap', // a shared-resource change arrived with a gap in its chain
   'peer.buffer-overflow', // the receive buffer overflowed during backfill and was discarded visibly
   'peer.backfill-peer-lost', // the peer serving a backfill went away; another peer takes over
+  'peer.backfill-unmeasured-skipped', // a serving peer got no backfill work yet: its latency was not measured
 ] as const;
