@@ -184,7 +184,6 @@ export class Backfill {
       const resp = await this.request(peer, resource, c.cursor);
       const records = resp.type === 'StateResponse' ? resp.records : resp.changes;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
-      this.core.metrics.c.changesReceived += records.length;
       await this.applyBatch(peer, resource, records, resp.hasMore, resp.remaining, resp.totals);
     }
   }
@@ -244,8 +243,7 @@ export class Backfill {
         const mc = core.metrics;
         mc.c.backfillBatches++;
         mc.c.backfillRecords += records.length;
-        mc.c.changesApplied += w.records.length;
-        mc.rejectChanges('superseded', records.length - w.records.length);
+        mc.applied(records.length, w.records.length);
         const p = this.progress();
         core.env.trace.emit('peer.backfill.batch', {
           peer, resource, n: records.length, received: p.received, expected: p.expected, ratio: p.ratio, transferred: p.transferred,
@@ -297,8 +295,7 @@ export class Backfill {
       (w) => {
         // The merge rule makes the result independent of the order buffered updates are applied in.
         for (const { resource, record } of w.records) table(core, resource).merge(record);
-        core.metrics.c.changesApplied += w.records.length;
-        core.metrics.rejectChanges('superseded', round.length - w.records.length);
+        core.metrics.applied(round.length, w.records.length);
         for (const m of w.meta) {
           if (m.value === null) core.meta.delete(m.key);
           else core.meta.set(m.key, m.value);

@@ -62,7 +62,7 @@ export class Catchup {
     let behind = false;
     let fullFetch = false;
     for (const r of this.core.cfg.resourceOrder) {
-      if (this.relayable(peer, r).length > 0) behind = true;
+      if (!behind && this.relayable(peer, r).length > 0) behind = true;
       const latest = hb.latest[r];
       if (latest === null || latest === undefined) continue;
       const key = watermarkKey(this.core, peer, r);
@@ -180,7 +180,6 @@ export class Catchup {
       if (resp.type === 'SharedChangeResponse' && writer === peer) head = resp.head;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
       if (records.some((r) => r.writer !== writer)) throw new Error(`${peer} answered a request for ${writer}'s records with another writer's`);
-      core.metrics.c.changesReceived += records.length;
       await this.apply(peer, writer, resource, records, wmKey, resp.hasMore ? null : head, since);
       transferred += records.length;
       const last = records[records.length - 1];
@@ -238,8 +237,7 @@ export class Catchup {
         for (const { record } of w.records) t.merge(record);
         for (const m of w.meta) core.meta.set(m.key, m.value!);
         const mc = core.metrics;
-        mc.c.changesApplied += w.records.length;
-        mc.rejectChanges('superseded', records.length - w.records.length);
+        mc.applied(records.length, w.records.length);
         mc.c.catchupRecords += records.length;
         if (writer !== peer) mc.c.relayedRecords += records.length;
         core.env.trace.emit('peer.catchup.batch', { peer, writer, resource, n: records.length, since: since?.ts ?? null, maxTs: records[records.length - 1]?.ts ?? null });

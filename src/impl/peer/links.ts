@@ -407,12 +407,14 @@ export class Links {
   }
 
   private heartbeatAll(): void {
-    for (const l of this.links.values()) this.sendHeartbeat(l, true);
+    // What a heartbeat says of our data is the same for every peer: built once per round, not per link.
+    const state = this.heartbeatState();
+    for (const l of this.links.values()) this.sendHeartbeat(l, true, state);
   }
 
-  private sendHeartbeat(l: Link, viaDatagram: boolean): void {
+  /** Our side of a heartbeat: newest own key, own-stream digest and relay marks, per resource. */
+  private heartbeatState(): Pick<HeartbeatMsg, 'latest' | 'digest' | 'marks'> {
     const { env, cfg } = this.core;
-    const now = env.clock.monotonic();
     const latest: Record<string, Cursor | null> = {};
     const digest: Record<string, string> = {};
     const marks: Record<string, Record<string, Cursor>> = {};
@@ -427,6 +429,12 @@ export class Links {
       }
       marks[r] = m;
     }
+    return { latest, digest, marks };
+  }
+
+  private sendHeartbeat(l: Link, viaDatagram: boolean, state = this.heartbeatState()): void {
+    const { env, cfg } = this.core;
+    const now = env.clock.monotonic();
     const hb: HeartbeatMsg = {
       type: 'Heartbeat',
       library: cfg.library,
@@ -437,9 +445,7 @@ export class Links {
       hlc: hlcNow(this.core),
       sentMs: now,
       echo: l.echo === null ? null : { boot: l.echo.boot, seq: l.echo.seq, sentMs: l.echo.sentMs, heldMs: now - l.echo.atMs },
-      latest,
-      digest,
-      marks,
+      ...state,
     };
     if (viaDatagram) {
       env.net.sendDatagram(l.peer, encodeMessage(hb));

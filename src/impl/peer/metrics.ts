@@ -109,6 +109,12 @@ export class SyncMetrics {
     if (n > 0) this.changesRejected[reason] = (this.changesRejected[reason] ?? 0) + n;
   }
 
+  /** Counts a merge of `offered` changes of which `won` were applied; the others lost to newer ones. */
+  applied(offered: number, won: number): void {
+    this.c.changesApplied += won;
+    this.rejectChanges('superseded', offered - won);
+  }
+
   /** Counts a message refused for `reason`. */
   rejectMessage(reason: string): void {
     this.messagesRejected[reason] = (this.messagesRejected[reason] ?? 0) + 1;

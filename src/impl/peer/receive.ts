@@ -53,14 +53,17 @@ export class Receiver {
     let max: string | null = null;
     for (const r of records) if (max === null || r.ts > max) max = r.ts;
     if (max === null) return true;
+    // A heartbeat's one pseudo-record carries only its clock: it is no change.
+    const changes = ref === 'Heartbeat' ? 0 : records.length;
     try {
       this.core.clock.observe(parseHlc(max));
+      this.core.metrics.c.changesReceived += changes;
       return true;
     } catch (e) {
       if (!(e instanceof HlcDriftError)) throw e;
       this.core.env.trace.emit('peer.hlc.rejected', { from, remote: max, aheadMs: e.aheadMs });
       this.core.metrics.rejectMessage('clock-drift');
-      if (ref !== 'Heartbeat') this.core.metrics.rejectChanges('clock-drift', records.length);
+      this.core.metrics.rejectChanges('clock-drift', changes);
       this.core.env.trace.probe('peer.hlc-drift-rejected');
       this.links.sendError(from, 'clock-drift', e.message, ref, null);
       return false;
@@ -70,7 +73,6 @@ export class Receiver {
   /** A live change (StateChange/Batch or SharedChange/Batch) from its writer. */
   onLive(from: string, resource: string, records: readonly SyncRecord[], chain: Chain, ref: string): void {
     if (!this.observe(from, records, ref)) return;
-    this.core.metrics.c.changesReceived += records.length;
     if (this.core.state !== 'ready') {
       this.bufferAll(from, resource, records);
       return;
@@ -106,8 +108,7 @@ export class Receiver {
         const t = table(core, resource);
         for (const { record } of w.records) t.merge(record);
         for (const m of w.meta) core.meta.set(m.key, m.value!);
-        core.metrics.c.changesApplied += w.records.length;
-        core.metrics.rejectChanges('superseded', records.length - w.records.length);
+        core.metrics.applied(records.length, w.records.length);
         core.env.trace.emit('peer.applied', { from, resource, n: records.length, won: w.records.length, maxTs: maxKeyOf(records).ts });
         return true;
       },
