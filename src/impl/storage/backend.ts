@@ -111,11 +111,15 @@ export interface Backend {
   /** Finalizes a durable commit: committed metadata, pending removed, garbage deleted. Idempotent. */
   finalize(batch: CommitBatch): Promise<void>;
   /**
-   * Makes every commit that has returned durable. kv with relaxed commits: one empty strict transaction
-   * (a strict commit makes every earlier relaxed one durable). File: nothing, a file commit is durable when
-   * it returns.
+   * True when a commit that is not strict may return before it is durable (kv with relaxed commits). A
+   * file commit, and a kv commit without relaxed durability, is durable when it returns.
    */
-  flush(): Promise<void>;
+  readonly relaxedCommits: boolean;
+  /**
+   * Makes every commit that has returned durable; called only when `relaxedCommits` (kv: one empty strict
+   * transaction, which makes every earlier relaxed commit durable).
+   */
+  flush?(): Promise<void>;
 }
 
 /** Name of a block's data entry: `<id>.<version>`. */

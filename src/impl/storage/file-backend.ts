@@ -41,6 +41,8 @@ export interface FileBackendFlags {
 /** The file backend. */
 export class FileBackend implements Backend {
   readonly kind = 'file' as const;
+  /** commit() returns only once the marker rename is fsynced. */
+  readonly relaxedCommits = false;
   private readonly blocksDir: string;
 
   constructor(
@@ -206,10 +208,6 @@ export class FileBackend implements Backend {
     if (batch.garbage.length === 0) return;
     for (const g of batch.garbage) await unlinkIfExists(this.disk, `${this.blocksDir}/${blockName(g.id, g.v)}`);
     await this.fsyncDir(this.blocksDir);
-  }
-
-  async flush(): Promise<void> {
-    // Nothing to do: commit() returns only once the marker rename is fsynced.
   }
 }
 

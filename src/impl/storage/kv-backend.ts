@@ -171,8 +171,11 @@ export class KvBackend implements Backend {
     await this.deleteBlocks(batch.garbage.map((g) => blockName(g.id, g.v)));
   }
 
+  get relaxedCommits(): boolean {
+    return this.options.relaxed;
+  }
+
   async flush(): Promise<void> {
-    if (!this.options.relaxed) return;
     // An empty strict readwrite transaction: when it resolves, every earlier relaxed commit is durable too.
     await this.kv.transaction([this.blocks, this.metaStore], 'readwrite', async () => undefined, { durability: 'strict' });
   }

@@ -106,9 +106,10 @@ export class BlockStore {
   private chain: Promise<unknown> = Promise.resolve();
   private unfinalized: CommitBatch | null = null;
   /**
-   * The highest commit known durable: a forced commit, or a flush. Relaxed commits above it may still
-   * vanish on power loss, so a forceSync with nothing buffered flushes before it acknowledges meta.commit.
-   * 0 after opening or reloading: an earlier incarnation's relaxed commits may not be durable yet.
+   * The highest commit known durable (backends with relaxed commits): a forced commit, or a flush. Relaxed
+   * commits above it may still vanish on power loss, so a forceSync with nothing buffered flushes before it
+   * acknowledges meta.commit. 0 after opening or reloading: an earlier incarnation's relaxed commits may
+   * not be durable yet.
    */
   private durableCommit = 0;
   private uncertain: Uncertain | null = null;
@@ -362,7 +363,7 @@ export class BlockStore {
     }
     if (this.dirty.size === 0) {
       if (requests.length > 0) throw new StoreError('EINVAL', 'requests: a commit recording request ids needs buffered writes');
-      if (strict && this.durableCommit < this.meta.commit) await this.flush();
+      if (strict && this.backend.relaxedCommits && this.durableCommit < this.meta.commit) await this.flush();
       return { commit: this.meta.commit, blocks: 0 };
     }
     const entries = this.dirty;
@@ -489,7 +490,7 @@ export class BlockStore {
    */
   private async flush(): Promise<void> {
     const commit = this.meta.commit;
-    await this.backend.flush();
+    await this.backend.flush?.();
     this.durableCommit = Math.max(this.durableCommit, commit);
     this.env.trace.emit('store.flushed', { commit });
     this.env.trace.probe('storage.force-sync-flush');
