@@ -81,7 +81,10 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Builds a timeline from trace records (oldest first) and the failure's trace position. */
+/**
+ * Builds a timeline from trace records (oldest first) and the failure's trace position. `windowStart`:
+ * how many of `records` are fault records kept from before the window (drawn before a break).
+ */
 export function timelineOf(
   scenario: string,
   seed: number,
@@ -90,6 +93,7 @@ export function timelineOf(
   skipped: number,
   traceHash: string,
   failureNode?: string,
+  windowStart = 0,
 ): Timeline {
   const lanes: string[] = [];
   const laneOf = new Map<string, number>();
@@ -108,14 +112,10 @@ export function timelineOf(
   const pending = new Map<string, number[]>();
   /** Broadcasts (a send whose `to` is a receiver count, as 'bus.post'): one send, many deliveries. */
   const broadcasts = new Map<string, number>();
-  let windowStart = 0;
   let failing = -1;
-  let prevI: number | undefined;
   for (const r of records) {
     const text = JSON.stringify(r.data);
     const at = steps.length;
-    if (prevI !== undefined && r.i > prevI + 1) windowStart = at; // the last jump in positions
-    prevI = r.i;
     steps.push({ i: r.i, t: r.t, lane: lane(r.node), kind: r.kind, text: text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX)}…` : text, fault: r.kind.startsWith('fault.') });
     if (r.i === failureIndex || (failing === -1 && r.kind === 'sim.failure')) failing = at;
     const area = r.kind.split('.')[0] ?? '';
@@ -180,5 +180,5 @@ export async function captureTimeline(scenario: Scenario, row: RunRow): Promise<
   const start = Math.max(0, end - TIMELINE_STEPS_MAX);
   const records: TraceRecord[] = [...early];
   for (let i = start; i < end; i++) records.push(JSON.parse(ring[i % TIMELINE_STEPS_MAX]!) as TraceRecord);
-  return timelineOf(row.scenario, row.seed, records, failureIndex, start - early.length, result.traceHash, row.failure?.node);
+  return timelineOf(row.scenario, row.seed, records, failureIndex, start - early.length, result.traceHash, row.failure?.node, early.length);
 }
