@@ -3,7 +3,7 @@
  * an id for tools and tests): #summary, #coverage (a state diagram per model), #state-faults, #probes,
  * #failures (with replay commands) and #timelines (one per re-run failing seed).
  */
-import type { CoverageReport, ModelReport } from '../runner/coverage.ts';
+import { probeSummary, type CoverageReport, type ModelReport } from '../runner/coverage.ts';
 import type { ResultsFile, RunRow } from '../runner/results.ts';
 import { failureWhat, fmtDuration, totalsOf } from '../runner/summary.ts';
 import { stateDiagram } from './diagram.ts';
@@ -88,11 +88,10 @@ function probeSection(cov: CoverageReport): string {
     (p) =>
       `<tr data-probe="${esc(p.name)}"${p.hits === 0 ? ' class="never"' : ''}><td class="l">${esc(p.name)}</td><td>${p.hits === 0 ? 'never' : p.hits}</td>${suites.map((s) => `<td>${p.bySuite[s] ?? '–'}</td>`).join('')}<td class="l">${p.declaredBy.map(esc).join(', ') || '–'}</td></tr>`,
   );
-  const declared = cov.probes.filter((p) => p.declaredBy.length > 0);
-  const never = cov.probes.filter((p) => p.hits === 0);
+  const { declared, reached, never } = probeSummary(cov.probes);
   const head =
-    `<p class="probe-summary">${declared.length - declared.filter((p) => p.hits === 0).length} of ${declared.length} declared probes reached` +
-    `${never.length > 0 ? `; <span class="bad">never reached: ${never.map((p) => esc(p.name)).join(', ')}</span>` : ''}.` +
+    `<p class="probe-summary">${reached} of ${declared} declared probes reached` +
+    `${never.length > 0 ? `; <span class="bad">never reached: ${never.map(esc).join(', ')}</span>` : ''}.` +
     `${suites.length > 0 ? ` Suite columns count the hits in the scenarios of each suite this sweep ran.` : ''}</p>`;
   return `<section id="probes"><h2>Probes</h2>${head}<table><tr><th class="l">probe</th><th>hits</th>${suites.map((s) => `<th>${esc(s)}</th>`).join('')}<th class="l">declared by</th></tr>${rows.join('')}</table></section>`;
 }

@@ -148,6 +148,12 @@ function pct(a: number, b: number): string {
 }
 
 /** The coverage report as text lines for the terminal. */
+/** Of the declared probes, how many some run reached; and every probe never reached (declared ones). */
+export function probeSummary(probes: readonly ProbeReport[]): { declared: number; reached: number; never: string[] } {
+  const declared = probes.filter((p) => p.declaredBy.length > 0);
+  return { declared: declared.length, reached: declared.filter((p) => p.hits > 0).length, never: probes.filter((p) => p.hits === 0).map((p) => p.name) };
+}
+
 export function coverageText(r: CoverageReport): string[] {
   const lines: string[] = [];
   if (r.models.length === 0) lines.push('no models watched these runs');
@@ -160,9 +166,8 @@ export function coverageText(r: CoverageReport): string[] {
   lines.push('');
   if (r.probes.length === 0) lines.push('no probes declared or reached');
   else {
-    const declared = r.probes.filter((p) => p.declaredBy.length > 0);
-    const never = r.probes.filter((p) => p.hits === 0).map((p) => p.name);
-    lines.push(`probes: ${declared.length - declared.filter((p) => p.hits === 0).length}/${declared.length} declared reached${never.length > 0 ? `; never reached: ${never.join(', ')}` : ''}`);
+    const { declared, reached, never } = probeSummary(r.probes);
+    lines.push(`probes: ${reached}/${declared} declared reached${never.length > 0 ? `; never reached: ${never.join(', ')}` : ''}`);
   }
   for (const p of r.probes) {
     const suites = Object.entries(p.bySuite).map(([s, n]) => `${s} ${n}`).join(', ');
