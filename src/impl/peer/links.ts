@@ -234,10 +234,17 @@ export class Links {
     const { cfg, env } = this.core;
     const m: PeerMessage = { type: 'Error', library: cfg.library, from: env.deviceId, code, message: message.slice(0, 1000), ref, reqId };
     this.core.metrics.c.errorsSent++;
-    if (viaDatagram) {
-      env.net.sendDatagram(peer, encodeMessage(m));
-      this.core.metrics.c.messagesSent++;
-    } else this.send(peer, m);
+    this.sendOn(peer, m, viaDatagram);
+  }
+
+  /** Sends as a datagram (counted here) or over the connection (`send` counts). */
+  private sendOn(peer: string, m: PeerMessage, viaDatagram: boolean): void {
+    if (!viaDatagram) {
+      this.send(peer, m);
+      return;
+    }
+    this.core.env.net.sendDatagram(peer, encodeMessage(m));
+    this.core.metrics.c.messagesSent++;
   }
 
   // ------------------------------------------------------------------ connections
@@ -447,10 +454,7 @@ export class Links {
       echo: l.echo === null ? null : { boot: l.echo.boot, seq: l.echo.seq, sentMs: l.echo.sentMs, heldMs: now - l.echo.atMs },
       ...state,
     };
-    if (viaDatagram) {
-      env.net.sendDatagram(l.peer, encodeMessage(hb));
-      this.core.metrics.c.messagesSent++;
-    } else this.send(l.peer, hb);
+    this.sendOn(l.peer, hb, viaDatagram);
   }
 
   private score(l: Link): number {

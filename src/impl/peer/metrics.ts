@@ -178,7 +178,6 @@ export type SnapshotReason = 'periodic' | 'stop';
 /** Saves snapshots of `metrics` (periodically and on demand) and restores the latest one. */
 export class MetricsRecorder {
   /** Timestamp of the last snapshot saved or restored (the next one is above it). */
-  private lastTimestamp = 0;
   private saving: Promise<void> | null = null;
 
   constructor(
@@ -198,7 +197,6 @@ export class MetricsRecorder {
       return;
     }
     this.metrics.restore(latest.snapshot);
-    this.lastTimestamp = latest.timestamp;
     this.env.trace.emit('peer.metrics.restored', { timestamp: latest.timestamp, ...latest.snapshot.counters });
   }
 
@@ -217,13 +215,13 @@ export class MetricsRecorder {
   save(reason: SnapshotReason): Promise<void> {
     const prev = this.saving ?? Promise.resolve();
     const run = async (): Promise<void> => {
-      const wanted = Math.max(Math.floor(this.env.clock.now()), this.lastTimestamp + 1);
+      // The store raises the key above the latest one if the wall clock stepped back (PeerStore.saveMetrics).
+      const wanted = Math.floor(this.env.clock.now());
       const snapshot = this.metrics.snapshot(this.rtts());
       snapshot.counters.snapshotsSaved++; // the snapshot counts itself: a restart resumes past it
       try {
         const build = (timestamp: number): Value => snapshotValue({ timestamp, library: this.library, snapshot });
         const { timestamp, deleted } = await this.store.saveMetrics(wanted, build, this.keep);
-        this.lastTimestamp = timestamp;
         this.metrics.c.snapshotsSaved++;
         const { counters, changesRejected, messagesRejected, rttMs } = snapshot;
         this.env.trace.emit('peer.metrics', { reason, timestamp, deleted, ...counters, changesRejected, messagesRejected, rttMs });

@@ -156,7 +156,7 @@ export function backfillResumeCheck(nodes: readonly string[], batchSize: number)
       ctx.sim.trace.on('node.crash', down);
       ctx.sim.trace.on('node.stop', down);
       // `transferred` is what the checkpoint holds (records received); `received` the progress figure.
-      const held = (d: D): number => num(d.transferred ?? d.received);
+      const held = (d: D): number => num(d.transferred);
       ctx.sim.trace.on('peer.backfill.begin', (r) => {
         const got = held(r.data as D);
         const had = saved.get(r.node) ?? 0;
@@ -171,7 +171,7 @@ export function backfillResumeCheck(nodes: readonly string[], batchSize: number)
         saved.set(r.node, held(d));
         bump(transferred, r.node, num(d.n));
         // `due`: what the backfill must transfer as known now (received + what the server still had).
-        expected.set(r.node, Math.max(expected.get(r.node) ?? 0, num(d.due ?? d.expected)));
+        expected.set(r.node, Math.max(expected.get(r.node) ?? 0, num(d.due)));
         const bound = (expected.get(r.node) ?? 0) + batchSize * (interruptions.get(r.node) ?? 1);
         const t = transferred.get(r.node) ?? 0;
         if (t > bound) {
