@@ -2,19 +2,27 @@
  * Model monitors: step an XState reference machine in lockstep with the trace, purely, and fail the run
  * when the implementation does something the model does not allow.
  *
- * A monitor subscribes only to the trace kinds its model cares about (stepping XState costs ~20 µs, see
- * shared/PERF-NOTES.md), maps each record to a model event for one model *instance* (usually a node or a
- * device), and steps that instance's snapshot with the pure `transition()`. An event the current state
- * cannot take (`snapshot.can(event)` is false) is a conformance failure naming the model, the instance,
- * the state, the event and the trace position.
+ * A monitor subscribes to the trace kinds its model reads, maps each record to model events for one or
+ * more model *instances* (a node, a device, a request id...), and steps each instance's snapshot. Models
+ * carry the protocol's data in their XState context and decide with guards (docs/models.md): an event the
+ * current state cannot take is a conformance failure naming the model, the instance, the state, the event,
+ * the reason of every guard that refused it (`ModelSpec.reasons`) and the trace position.
  *
- * For finite machines (no context, no guards reading event payloads) transitions are memoised per
- * (state, event type), which makes stepping about as cheap as a Map lookup.
+ * Stepping: `machine.transition(snapshot, event, scope)` with one inert actor scope per monitor. xstate's
+ * exported `transition()` builds a new actor for every call (about 17 µs); reusing the scope makes a step
+ * about 1 µs. It stays pure: the scope executes nothing (models use only `assign`, which XState applies
+ * while computing the next snapshot) and keeps no state between calls. Finite machines (no context, no
+ * guards) are further memoised per (state, event type).
  *
- * Coverage: every state reached and every transition taken is counted, and so is every (state, fault
- * kind) pair: which faults were injected while some instance was in which state.
+ * Besides conformance a monitor gives:
+ * - hot states (`ModelSpec.hot`): states an instance must leave; `hot()` lists the instances still in
+ *   one, and the runner fails liveness on them at the deadline (as P's hot monitor states do);
+ * - coverage: states reached, transitions taken, and (state, fault kind) pairs for the instances a fault
+ *   actually hit (`noteFault`);
+ * - guard evaluations counted per guard name (`guards`), so a guard that never decided anything in a
+ *   sweep shows up as vacuous in the report.
  */
-import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { createActor, initialTransition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { TraceRecord } from '../sim/trace.ts';
 
 /** A model event: XState event object. */
@@ -23,16 +31,60 @@ export interface ModelEvent {
   [key: string]: unknown;
 }
 
+/** One model event for one instance. */
+export interface ModelTarget {
+  instance: string;
+  event: ModelEvent;
+}
+
+/**
+ * Why a guard refuses an event: null when it passes, else a sentence naming the data it compared
+ * ("commit 2 is above the durable marker 1"). A model's XState guards are built from these functions
+ * (`guardsFrom`), so the reason and the decision cannot drift apart.
+ */
+export type GuardReason<C = any, E = any> = (context: C, event: E) => string | null;
+
+/**
+ * What a model's `map` may ask about the world, learned from the trace itself: the device of each node
+ * (`node.start {device}`), so that a device-wide fact (`fact.store {device}`) reaches the model instances
+ * of every node on that device.
+ */
+export interface MonitorWorld {
+  /** The device of `node` (undefined before its first `node.start`). */
+  deviceOf(node: string): string | undefined;
+  /** The nodes seen starting on `device`, in order of first start. */
+  nodesOn(device: string): readonly string[];
+}
+
 /** What a monitor needs to know about a model. */
 export interface ModelSpec {
   /** Short model name, e.g. 'recovery', 'election', 'backfill'. */
   name: string;
   /** The reference machine. */
   machine: AnyStateMachine;
-  /** Trace kinds that can produce model events. */
+  /** Trace kinds that can produce model events (the monitor subscribes to these). */
   kinds: readonly string[];
-  /** Maps a trace record to (instance, event), or null when the record means nothing to the model. */
-  map(rec: TraceRecord): { instance: string; event: ModelEvent } | null;
+  /**
+   * The model's area vocabulary: kind prefixes it owns ('store.', 'election.'). A record of such a kind that
+   * neither a model (`kinds`, `ignores`) nor a check reads fails the run (`model:<name>: unmapped kind`), so
+   * a new code path cannot bypass the model.
+   */
+  areas?: readonly string[];
+  /** Kinds of the model's areas it knowingly does not read, each with the reason (documentation). */
+  ignores?: Readonly<Record<string, string>>;
+  /** Maps a trace record to model events (none: null or []). */
+  map(rec: TraceRecord, world: MonitorWorld): ModelTarget | readonly ModelTarget[] | null;
+  /** Guard name -> its reason function (see `GuardReason`, `guardsFrom`). */
+  reasons?: Readonly<Record<string, GuardReason>>;
+  /**
+   * Fact kinds the model reads (`fact.store`...): evidence the scenario must record (`Scenario.evidence`);
+   * a scenario that attaches the model without a recorder producing them is refused when it loads.
+   */
+  facts?: readonly string[];
+  /** Hot states: state keys (or prefixes ending in '.') an instance must leave before the liveness deadline. */
+  hot?: readonly string[];
+  /** The node an instance lives on, for crediting faults (default: the instance is the node). */
+  nodeOf?(instance: string): string;
   /** True when transitions depend only on (state, event type): enables memoisation. */
   finite?: boolean;
 }
@@ -44,8 +96,10 @@ export interface ModelCoverage {
   states: Record<string, number>;
   /** 'from|EVENT|to' -> times taken. */
   transitions: Record<string, number>;
-  /** State key -> fault kind -> times a fault was injected while an instance was in that state. */
+  /** State key -> fault kind -> times a fault hit an instance in that state. */
   stateFaults: Record<string, Record<string, number>>;
+  /** Guard name -> times it decided an event (passed or refused). Absent in results of older versions. */
+  guards?: Record<string, number>;
 }
 
 /** Where a monitor reports conformance failures. */
@@ -58,6 +112,22 @@ export interface MonitorSink {
     traceIndex?: number;
     details?: Record<string, unknown>;
   }): void;
+}
+
+/** An instance still in a hot state. */
+export interface HotInstance {
+  model: string;
+  instance: string;
+  state: string;
+  /** Virtual time (µs) it entered that state. */
+  sinceUs: number;
+}
+
+/** XState guards built from reason functions: a guard passes when its reason is null. */
+export function guardsFrom<C, E>(reasons: Readonly<Record<string, GuardReason<C, E>>>): Record<string, (args: { context: C; event: E }) => boolean> {
+  const out: Record<string, (args: { context: C; event: E }) => boolean> = {};
+  for (const [name, why] of Object.entries(reasons)) out[name] = ({ context, event }) => why(context, event) === null;
+  return out;
 }
 
 /** A readable key for a state value: 'idle', 'recovering.scan', 'a.x,b.y' for parallel states. */
@@ -76,8 +146,56 @@ function bump(rec: Record<string, number>, key: string, n = 1): void {
   rec[key] = (rec[key] ?? 0) + n;
 }
 
-/** Per machine: its initial snapshot and, for finite machines, the (state, event) -> next memo. */
-const SHARED = new WeakMap<AnyStateMachine, { initial: AnyMachineSnapshot; memo: Map<string, AnyMachineSnapshot> }>();
+/** A guard of a transition definition, as XState stores it. */
+type GuardRef = string | { type: string } | ((...a: unknown[]) => boolean) | undefined;
+interface StateNodeLike {
+  id: string;
+  transitions: Map<string, { guard?: GuardRef; target?: unknown }[]>;
+}
+
+function guardName(g: GuardRef): string | null {
+  if (g === undefined) return null;
+  if (typeof g === 'string') return g;
+  if (typeof g === 'function') return g.name || '(inline guard)';
+  return g.type;
+}
+
+/** Per machine: its initial snapshot, an inert actor scope, and for finite machines the step memo. */
+interface Shared {
+  initial: AnyMachineSnapshot;
+  scope: unknown;
+  memo: Map<string, AnyMachineSnapshot>;
+}
+const SHARED = new WeakMap<AnyStateMachine, Shared>();
+
+function sharedOf(machine: AnyStateMachine): Shared {
+  let s = SHARED.get(machine);
+  if (s === undefined) {
+    const self = createActor(machine);
+    // The same shape as xstate's own inert scope (createInertActorScope): nothing is executed or emitted.
+    const scope = {
+      self,
+      defer: () => {},
+      id: '',
+      logger: () => {},
+      sessionId: '',
+      stopChild: () => {},
+      system: (self as unknown as { system: unknown }).system,
+      emit: () => {},
+      actionExecutor: () => {},
+    };
+    s = { initial: initialTransition(machine)[0], scope, memo: new Map() };
+    SHARED.set(machine, s);
+  }
+  return s;
+}
+
+/** True when `state` is one of `hot` (a key, or a prefix ending in '.'). */
+export function isHot(hot: readonly string[] | undefined, state: string): boolean {
+  if (hot === undefined) return false;
+  for (const h of hot) if (h.endsWith('.') ? state.startsWith(h) : state === h) return true;
+  return false;
+}
 
 /** Steps one model over the trace for any number of instances. */
 export class ModelMonitor {
@@ -85,93 +203,184 @@ export class ModelMonitor {
   readonly instances = new Map<string, AnyMachineSnapshot>();
   /** Coverage gathered by this monitor. */
   readonly coverage: ModelCoverage;
+  private readonly shared: Shared;
   private readonly memo: Map<string, AnyMachineSnapshot>;
-  private readonly initial: AnyMachineSnapshot;
+  /** Instance -> virtual time (µs) it entered its current state. */
+  private readonly since = new Map<string, number>();
+  /** (state key, event type) -> names of the guards on the candidate transitions (cache). */
+  private readonly guardsAt = new Map<string, readonly string[]>();
   private failed = false;
+  private readonly deviceOfNode = new Map<string, string>();
+  private readonly nodesOfDevice = new Map<string, string[]>();
+  private readonly world: MonitorWorld = {
+    deviceOf: (node) => this.deviceOfNode.get(node),
+    nodesOn: (device) => this.nodesOfDevice.get(device) ?? [],
+  };
 
   constructor(
     readonly spec: ModelSpec,
     private readonly sink: MonitorSink,
   ) {
-    this.coverage = { model: spec.name, states: {}, transitions: {}, stateFaults: {} };
-    let shared = SHARED.get(spec.machine);
-    if (shared === undefined) {
-      shared = { initial: initialTransition(spec.machine)[0], memo: new Map() };
-      SHARED.set(spec.machine, shared);
-    }
-    this.initial = shared.initial;
+    this.coverage = { model: spec.name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
+    this.shared = sharedOf(spec.machine);
     // Finite machines' transitions depend only on (state, event type): one memo serves every run.
-    this.memo = spec.finite ? shared.memo : new Map();
+    this.memo = spec.finite ? this.shared.memo : new Map();
   }
 
   /** Subscribes to the trace; returns an unsubscribe function. */
   attach(trace: { on(kind: string, l: (r: TraceRecord) => void): () => void }): () => void {
-    const offs = this.spec.kinds.map((k) => trace.on(k, (r) => this.onRecord(r)));
+    const kinds = new Set(this.spec.kinds);
+    kinds.delete('node.start');
+    const offs = [...kinds].map((k) => trace.on(k, (r) => this.onRecord(r)));
+    offs.push(trace.on('node.start', (r) => this.onRecord(r)));
     return () => offs.forEach((off) => off());
   }
 
   /** The state key of an instance (its initial state if it has not been seen). */
   state(instance: string): string {
-    return stateKey((this.instances.get(instance) ?? this.initial).value);
+    return stateKey((this.instances.get(instance) ?? this.shared.initial).value);
+  }
+
+  /** The context of an instance (its initial context if it has not been seen). */
+  context(instance: string): unknown {
+    return (this.instances.get(instance) ?? this.shared.initial).context;
   }
 
   /** Feeds one trace record (attach() does this for subscribed kinds). */
   onRecord(rec: TraceRecord): void {
+    if (rec.kind === 'node.start') {
+      this.learnDevice(rec);
+      if (!this.spec.kinds.includes('node.start')) return;
+    }
     if (this.failed) return;
-    const m = this.spec.map(rec);
+    const m = this.spec.map(rec, this.world);
     if (m === null) return;
-    this.step(m.instance, m.event, rec);
-  }
-
-  /** Records that a fault of `faultKind` was injected now, against every instance's current state. */
-  noteFault(faultKind: string): void {
-    const seen = new Set<string>();
-    for (const snap of this.instances.values()) seen.add(stateKey(snap.value));
-    if (seen.size === 0) seen.add(stateKey(this.initial.value));
-    for (const s of seen) {
-      const row = (this.coverage.stateFaults[s] ??= {});
-      bump(row, faultKind);
+    if (!Array.isArray(m)) {
+      this.step((m as ModelTarget).instance, (m as ModelTarget).event, rec);
+      return;
+    }
+    for (const t of m as readonly ModelTarget[]) {
+      if (this.failed) return;
+      this.step(t.instance, t.event, rec);
     }
   }
 
-  private current(instance: string): AnyMachineSnapshot {
+  private learnDevice(rec: TraceRecord): void {
+    const device = rec.data.device;
+    if (typeof device !== 'string' || this.deviceOfNode.has(rec.node)) return;
+    this.deviceOfNode.set(rec.node, device);
+    let nodes = this.nodesOfDevice.get(device);
+    if (nodes === undefined) this.nodesOfDevice.set(device, (nodes = []));
+    nodes.push(rec.node);
+  }
+
+  /**
+   * Records that a fault of `faultKind` hit `nodes` now (null: the whole world), against the state of every
+   * instance living on one of them. A fault that hit no instance of this model is not counted.
+   */
+  noteFault(faultKind: string, nodes: ReadonlySet<string> | null): void {
+    const seen = new Set<string>();
+    for (const [instance, snap] of this.instances) {
+      if (nodes !== null && !nodes.has(this.spec.nodeOf?.(instance) ?? instance)) continue;
+      seen.add(stateKey(snap.value));
+    }
+    for (const s of seen) bump((this.coverage.stateFaults[s] ??= {}), faultKind);
+  }
+
+  /** Instances in a hot state now. */
+  hot(): HotInstance[] {
+    const out: HotInstance[] = [];
+    if (this.spec.hot === undefined) return out;
+    for (const [instance, snap] of this.instances) {
+      const state = stateKey(snap.value);
+      if (isHot(this.spec.hot, state)) out.push({ model: this.spec.name, instance, state, sinceUs: this.since.get(instance) ?? 0 });
+    }
+    return out;
+  }
+
+  private current(instance: string, t: number): AnyMachineSnapshot {
     let snap = this.instances.get(instance);
     if (snap === undefined) {
-      snap = this.initial;
+      snap = this.shared.initial;
       this.instances.set(instance, snap);
+      this.since.set(instance, t);
       bump(this.coverage.states, stateKey(snap.value));
     }
     return snap;
   }
 
   private step(instance: string, event: ModelEvent, rec: TraceRecord): void {
-    const snap = this.current(instance);
+    const snap = this.current(instance, rec.t);
     const from = stateKey(snap.value);
     let next: AnyMachineSnapshot | undefined;
     const memoKey = this.spec.finite ? `${from}\u0000${event.type}` : '';
     if (this.spec.finite) next = this.memo.get(memoKey);
     if (next === undefined) {
+      if (!this.spec.finite) this.countGuards(snap, from, event.type);
       if (!snap.can(event)) {
-        this.failed = true;
-        this.sink.fail({
-          kind: 'correctness',
-          check: `model:${this.spec.name}`,
-          message:
-            `model '${this.spec.name}' instance '${instance}' in state '${from}' cannot take event ` +
-            `${event.type} (trace #${rec.i}, ${rec.node} ${rec.kind} at ${rec.t} µs)`,
-          node: rec.node,
-          traceIndex: rec.i,
-          details: { model: this.spec.name, instance, state: from, event: event.type, record: rec },
-        });
+        this.refuse(instance, snap, from, event, rec);
         return;
       }
-      next = transition(this.spec.machine, snap, event)[0];
+      next = (this.spec.machine as unknown as { transition(s: AnyMachineSnapshot, e: ModelEvent, scope: unknown): AnyMachineSnapshot }).transition(
+        snap,
+        event,
+        this.shared.scope,
+      );
       if (this.spec.finite) this.memo.set(memoKey, next);
     }
     this.instances.set(instance, next);
     const to = stateKey(next.value);
     bump(this.coverage.transitions, `${from}|${event.type}|${to}`);
-    if (to !== from) bump(this.coverage.states, to);
+    if (to !== from) {
+      bump(this.coverage.states, to);
+      this.since.set(instance, rec.t);
+    }
+  }
+
+  /** The guards on the transitions `eventType` could take from the active state nodes of `snap`. */
+  private candidateGuards(snap: AnyMachineSnapshot, from: string, eventType: string): readonly string[] {
+    const key = `${from}\u0000${eventType}`;
+    let names = this.guardsAt.get(key);
+    if (names === undefined) {
+      const out = new Set<string>();
+      for (const node of (snap as unknown as { _nodes: StateNodeLike[] })._nodes) {
+        for (const t of node.transitions.get(eventType) ?? []) {
+          const g = guardName(t.guard);
+          if (g !== null) out.add(g);
+        }
+      }
+      this.guardsAt.set(key, (names = [...out]));
+    }
+    return names;
+  }
+
+  private countGuards(snap: AnyMachineSnapshot, from: string, eventType: string): void {
+    const guards = this.coverage.guards!;
+    for (const g of this.candidateGuards(snap, from, eventType)) bump(guards, g);
+  }
+
+  private refuse(instance: string, snap: AnyMachineSnapshot, from: string, event: ModelEvent, rec: TraceRecord): void {
+    this.failed = true;
+    const guards = this.candidateGuards(snap, from, event.type);
+    const reasons: string[] = [];
+    for (const g of guards) {
+      const why = this.spec.reasons?.[g]?.(snap.context, event);
+      if (why !== null && why !== undefined) reasons.push(`${g}: ${why}`);
+    }
+    const because =
+      guards.length === 0 ? `no transition for ${event.type} in '${from}'` : reasons.length > 0 ? reasons.join('; ') : `guards ${guards.join(', ')} refused`;
+    const payload = Object.fromEntries(Object.entries(event).filter(([k]) => k !== 'type'));
+    this.sink.fail({
+      kind: 'correctness',
+      check: `model:${this.spec.name}`,
+      message:
+        `model '${this.spec.name}' instance '${instance}' in state '${from}' refused ${event.type}` +
+        `${Object.keys(payload).length > 0 ? ` ${JSON.stringify(payload)}` : ''}: ${because} ` +
+        `(trace #${rec.i}, ${rec.node} ${rec.kind} at ${rec.t} µs)`,
+      node: this.spec.nodeOf?.(instance) ?? rec.node,
+      traceIndex: rec.i,
+      details: { model: this.spec.name, instance, state: from, event: event.type, payload, reasons, record: rec },
+    });
   }
 }
 
@@ -182,6 +391,10 @@ export function mergeCoverage(a: ModelCoverage, b: ModelCoverage): ModelCoverage
   for (const [s, row] of Object.entries(b.stateFaults)) {
     const into = (a.stateFaults[s] ??= {});
     for (const [f, n] of Object.entries(row)) bump(into, f, n);
+  }
+  if (b.guards !== undefined) {
+    const into = (a.guards ??= {});
+    for (const [g, n] of Object.entries(b.guards)) bump(into, g, n);
   }
   return a;
 }

@@ -1,6 +1,6 @@
 /**
  * The self-contained HTML report (index.html): no scripts or styles from the network. Sections (each with
- * an id for tools and tests): #summary, #coverage (a state diagram per model), #state-faults, #probes,
+ * an id for tools and tests): #summary, #coverage (a state diagram per model), #state-faults, #vacuity, #probes,
  * #failures (with replay commands) and #timelines (one per re-run failing seed).
  */
 import { probeSummary, type CoverageReport, type ModelReport } from '../runner/coverage.ts';
@@ -96,6 +96,19 @@ function probeSection(cov: CoverageReport): string {
   return `<section id="probes"><h2>Probes</h2>${head}<table><tr><th class="l">probe</th><th>hits</th>${suites.map((s) => `<th>${esc(s)}</th>`).join('')}<th class="l">declared by</th></tr>${rows.join('')}</table></section>`;
 }
 
+/** Guards and invariants that never decided anything in this sweep: a green result they did not check. */
+function vacuitySection(cov: CoverageReport): string {
+  const rows = [
+    ...cov.models.flatMap((m) => m.guards.map((g) => ({ what: `model ${m.name}`, name: `guard ${g.key}`, count: g.count }))),
+    ...cov.invariants.map((x) => ({ what: 'check', name: x.key, count: x.count })),
+  ];
+  if (rows.length === 0) return '';
+  const vacuous = rows.filter((r) => r.count === 0);
+  const head = vacuous.length === 0 ? '<p class="ok">Every guard and invariant decided something in this sweep.</p>' : `<p class="bad">Vacuous in this sweep (never evaluated on real input): ${vacuous.length} of ${rows.length}.</p>`;
+  const body = rows.map((r) => `<tr${r.count === 0 ? ' class="never"' : ''}><td class="l">${esc(r.what)}</td><td class="l">${esc(r.name)}</td><td>${r.count === 0 ? 'vacuous' : r.count}</td></tr>`);
+  return `<section id="vacuity"><h2>Guards and invariants exercised</h2>${head}<details${vacuous.length > 0 ? ' open' : ''}><summary>all ${rows.length}</summary><table><tr><th class="l">where</th><th class="l">guard or invariant</th><th>evaluations</th></tr>${body.join('')}</table></details></section>`;
+}
+
 function failureSection(file: ResultsFile): string {
   const failed = file.runs.filter((r) => r.verdict !== 'pass');
   if (failed.length === 0) return '<section id="failures"><h2>Failures</h2><p class="ok">None.</p></section>';
@@ -137,5 +150,5 @@ export interface HtmlInput {
 export function reportHtml(i: HtmlInput): string {
   const m = i.file.meta;
   const meta = `targets ${esc(m.targets.join(' '))} · seeds ${m.from}..${m.to} · shards ${esc(m.shards.join(', '))}${m.variant ? ` · variant ${esc(m.variant)}` : ''} · ${i.file.runs.length} runs${m.partial ? ' · PARTIAL (stopped early: interrupted or --fail-fast)' : ''}`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncbench report</title><style>${CSS}</style></head><body><header><h1>syncbench report</h1><div class="meta">${meta}</div></header><main>${summarySection(i.file, i.wallMs)}${failureSection(i.file)}${coverageSection(i.coverage)}${stateFaultSection(i.coverage)}${probeSection(i.coverage)}${timelineSection(i.timelines, i.notes ?? [])}</main></body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncbench report</title><style>${CSS}</style></head><body><header><h1>syncbench report</h1><div class="meta">${meta}</div></header><main>${summarySection(i.file, i.wallMs)}${failureSection(i.file)}${coverageSection(i.coverage)}${stateFaultSection(i.coverage)}${vacuitySection(i.coverage)}${probeSection(i.coverage)}${timelineSection(i.timelines, i.notes ?? [])}</main></body></html>\n`;
 }

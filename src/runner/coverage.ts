@@ -34,6 +34,8 @@ export interface ModelReport {
   stateFaults: Record<string, Record<string, number>>;
   /** Fault kinds that appear in stateFaults, sorted. */
   faultKinds: string[];
+  /** Every guard of the model with the times it decided an event (0: vacuous over this sweep). */
+  guards: Reach[];
 }
 
 /** One probe across the sweep. */
@@ -52,13 +54,15 @@ export interface CoverageReport {
   probes: ProbeReport[];
   /** Fault kind -> injections, over every scenario. */
   faults: Record<string, number>;
+  /** Every invariant a check covers, with the times it was evaluated on real input (0: vacuous). */
+  invariants: Reach[];
 }
 
 function sumCoverage(file: ResultsFile): Map<string, ModelCoverage> {
   const byModel = new Map<string, ModelCoverage>();
   for (const agg of Object.values(file.scenarios)) {
     for (const c of agg.coverage) {
-      const into = byModel.get(c.model) ?? { model: c.model, states: {}, transitions: {}, stateFaults: {} };
+      const into = byModel.get(c.model) ?? { model: c.model, states: {}, transitions: {}, stateFaults: {}, guards: {} };
       byModel.set(c.model, mergeCoverage(into, c));
     }
   }
@@ -67,7 +71,7 @@ function sumCoverage(file: ResultsFile): Map<string, ModelCoverage> {
 
 function modelReport(name: string, file: ResultsFile, cov: ModelCoverage | undefined): ModelReport {
   const g = file.models[name] ?? { initial: '', states: Object.keys(cov?.states ?? {}).sort(), transitions: Object.keys(cov?.transitions ?? {}).sort() };
-  const c = cov ?? { model: name, states: {}, transitions: {}, stateFaults: {} };
+  const c = cov ?? { model: name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
   const states = g.states.map((key) => ({ key, count: c.states[key] ?? 0 }));
   const transitions = g.transitions.map((key) => ({ key, count: c.transitions[key] ?? 0 }));
   const known = new Set([...g.states, ...g.transitions]);
@@ -91,7 +95,14 @@ function modelReport(name: string, file: ResultsFile, cov: ModelCoverage | undef
     extra,
     stateFaults,
     faultKinds: [...kinds].sort(),
+    guards: [...new Set([...(g.guards ?? []), ...Object.keys(c.guards ?? {})])].sort().map((key) => ({ key, count: c.guards?.[key] ?? 0 })),
   };
+}
+
+function invariantReports(file: ResultsFile): Reach[] {
+  const sum: Record<string, number> = {};
+  for (const agg of Object.values(file.scenarios)) for (const [k, n] of Object.entries(agg.exercised ?? {})) sum[k] = (sum[k] ?? 0) + n;
+  return Object.keys(sum).sort().map((key) => ({ key, count: sum[key]! }));
 }
 
 /**
@@ -140,6 +151,7 @@ export function coverageReport(file: ResultsFile): CoverageReport {
     models: [...names].sort().map((n) => modelReport(n, file, sums.get(n))),
     probes: probeReports(file),
     faults,
+    invariants: invariantReports(file),
   };
 }
 
@@ -162,6 +174,13 @@ export function coverageText(r: CoverageReport): string[] {
     for (const s of m.states) lines.push(`  ${s.count === 0 ? 'NEVER' : String(s.count).padStart(5)}  state ${s.key}${m.stateFaults[s.key] ? `  faults: ${Object.keys(m.stateFaults[s.key]!).sort().join(', ')}` : ''}`);
     for (const t of m.transitions.filter((x) => x.count === 0)) lines.push(`  NEVER  transition ${t.key.replace(/\|/g, ' --')}`);
     for (const e of m.extra) lines.push(`  note: reached '${e}', which is not in the model's graph`);
+    const idle = m.guards.filter((g) => g.count === 0).map((g) => g.key);
+    if (m.guards.length > 0) lines.push(`  guards: ${m.guards.length - idle.length}/${m.guards.length} decided something${idle.length > 0 ? `; vacuous (never evaluated): ${idle.join(', ')}` : ''}`);
+  }
+  if (r.invariants.length > 0) {
+    const vacuous = r.invariants.filter((x) => x.count === 0).map((x) => x.key);
+    lines.push('');
+    lines.push(`invariants: ${r.invariants.length - vacuous.length}/${r.invariants.length} evaluated on real input${vacuous.length > 0 ? `; vacuous (never evaluated): ${vacuous.join(', ')}` : ''}`);
   }
   lines.push('');
   if (r.probes.length === 0) lines.push('no probes declared or reached');

@@ -26,7 +26,8 @@ export function modelsOf(scenarios: readonly Scenario[]): Record<string, ModelIn
     for (const m of s.models ?? []) {
       if (out[m.name] !== undefined) continue;
       const g = modelGraph(m.machine);
-      out[m.name] = { initial: stateKey(initialTransition(m.machine)[0].value), states: g.states, transitions: g.transitions };
+      const guards = Object.keys((m.machine as unknown as { implementations?: { guards?: object } }).implementations?.guards ?? {}).sort();
+      out[m.name] = { initial: stateKey(initialTransition(m.machine)[0].value), states: g.states, transitions: g.transitions, guards };
     }
   }
   return out;

@@ -89,6 +89,7 @@ export function runnerCrash(job: Job, variant: string, check: string, message: s
     faults: {},
     faultSummary: '',
     coverage: [],
+    exercised: {},
     replay: replayCommand(job.scenario, job.seed, variant, undefined, 1, scenariosDir),
   };
 }

@@ -38,6 +38,8 @@ export interface ModelInfo {
   initial: string;
   states: string[];
   transitions: string[];
+  /** Names of the model's guards (absent in files of older versions). */
+  guards?: string[];
 }
 
 /** Aggregates of one scenario over every run in the file. */
@@ -53,6 +55,8 @@ export interface ScenarioAggregate {
   faults: Record<string, number>;
   /** Summed model coverage. */
   coverage: ModelCoverage[];
+  /** Invariant -> times its check evaluated it on real input (0: it never did; see Check.covers). */
+  exercised?: Record<string, number>;
 }
 
 /** What was asked for. */
@@ -94,7 +98,7 @@ export interface ScenarioFacts {
 export function emptyResults(meta: SweepMeta, facts: readonly ScenarioFacts[], models: Record<string, ModelInfo>): ResultsFile {
   const scenarios: Record<string, ScenarioAggregate> = {};
   for (const f of facts) {
-    scenarios[f.name] = { suites: [...f.suites], models: [...f.models], probesDeclared: [...f.probesDeclared], probes: {}, faults: {}, coverage: [] };
+    scenarios[f.name] = { suites: [...f.suites], models: [...f.models], probesDeclared: [...f.probesDeclared], probes: {}, faults: {}, coverage: [], exercised: {} };
   }
   return { format: RESULTS_FORMAT, version: RESULTS_VERSION, meta, runs: [], scenarios, models };
 }
@@ -106,7 +110,7 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 function addCoverage(into: ModelCoverage[], from: readonly ModelCoverage[]): void {
   for (const c of from) {
     const have = into.find((x) => x.model === c.model);
-    if (have === undefined) into.push(mergeCoverage({ model: c.model, states: {}, transitions: {}, stateFaults: {} }, c));
+    if (have === undefined) into.push(mergeCoverage({ model: c.model, states: {}, transitions: {}, stateFaults: {}, guards: {} }, c));
     else mergeCoverage(have, c);
   }
 }
@@ -139,6 +143,7 @@ export function addRun(file: ResultsFile, r: RunResult): void {
   addCounts(agg.probes, r.probes);
   addCounts(agg.faults, r.faults);
   addCoverage(agg.coverage, r.coverage);
+  addCounts((agg.exercised ??= {}), r.exercised);
 }
 
 /** Sorts runs by (scenario, seed): the file's content does not depend on worker timing. */
@@ -187,6 +192,7 @@ export function parseResults(json: unknown, where: string): ResultsFile {
     check(typeof g.initial === 'string', where, `${at}.initial is not a state name`);
     check(isStringList(g.states), where, `${at}.states is not a list of states`);
     check(isStringList(g.transitions), where, `${at}.transitions is not a list of transitions`);
+    check(g.guards === undefined || isStringList(g.guards), where, `${at}.guards is not a list of guard names`);
   }
   return f as ResultsFile;
 }
@@ -200,12 +206,14 @@ function checkAggregate(a: unknown, where: string, at: string): void {
   check(isRecord(a), where, `${at} is not an object`);
   for (const k of ['suites', 'models', 'probesDeclared'] as const) check(isStringList(a[k]), where, `${at}.${k} is not a list of names`);
   for (const k of ['probes', 'faults'] as const) check(isCounts(a[k]), where, `${at}.${k} is not a map of counts`);
+  check(a.exercised === undefined || isCounts(a.exercised), where, `${at}.exercised is not a map of counts`);
   check(Array.isArray(a.coverage), where, `${at}.coverage is not a list`);
   a.coverage.forEach((c: unknown, i) => {
     const ci = `${at}.coverage[${i}]`;
     check(isRecord(c), where, `${ci} is not an object`);
     check(typeof c.model === 'string', where, `${ci}.model is not a model name`);
     for (const k of ['states', 'transitions'] as const) check(isCounts(c[k]), where, `${ci}.${k} is not a map of counts`);
+    check(c.guards === undefined || isCounts(c.guards), where, `${ci}.guards is not a map of counts`);
     check(isRecord(c.stateFaults) && Object.values(c.stateFaults).every(isCounts), where, `${ci}.stateFaults is not a map of state -> fault counts`);
   });
 }
@@ -257,6 +265,7 @@ export function mergeResults(files: readonly { file: ResultsFile; where: string 
       addCounts(into.probes, a.probes);
       addCounts(into.faults, a.faults);
       addCoverage(into.coverage, a.coverage);
+      if (a.exercised !== undefined) addCounts((into.exercised ??= {}), a.exercised);
     }
     for (const [name, g] of Object.entries(file.models)) out.models[name] ??= g;
   }

@@ -60,7 +60,8 @@ export function failureWhat(r: RunRow): string {
   if (f === undefined) return '';
   const d = f.details ?? {};
   if (typeof d.model === 'string' && typeof d.state === 'string' && typeof d.event === 'string') {
-    return `model ${d.model} in state '${d.state}' cannot take ${d.event}`;
+    const reason = Array.isArray(d.reasons) && d.reasons.length > 0 ? `: ${String(d.reasons[0])}` : '';
+    return `model ${d.model} in state '${d.state}' refused ${d.event}${reason}`;
   }
   return f.check;
 }

@@ -66,6 +66,7 @@ export function validateScenario(s: Scenario, file: string): void {
   validateLiveness(s.liveness, at, bad);
   validateChecks(s.checks, at, bad);
   validateModels(s.models, at, bad);
+  validateEvidence(s, at, bad);
   if (s.maxEvents !== undefined && !(Number.isInteger(s.maxEvents) && s.maxEvents > 0)) bad(at('maxEvents'), 'must be a positive integer');
   const probes = (s as { probes?: unknown }).probes;
   if (probes !== undefined && !(Array.isArray(probes) && probes.every((p) => typeof p === 'string' && p.length > 0))) {
@@ -119,6 +120,22 @@ function validateModels(models: unknown, at: At, bad: Bad): void {
     if (!isObject(machine) || typeof machine.getInitialSnapshot !== 'function') bad(at(`models[${i}].machine`), 'must be an xstate machine (createMachine / setup().createMachine)');
     if (!Array.isArray(m.kinds) || m.kinds.some((k) => typeof k !== 'string')) bad(at(`models[${i}].kinds`), 'must be a list of trace kinds');
     if (typeof m.map !== 'function') bad(at(`models[${i}].map`), 'must be a function (record) => { instance, event } | null');
+  });
+}
+
+/** Evidence recorders are well formed, and every fact kind a model reads is produced by one of them. */
+function validateEvidence(s: Scenario, at: At, bad: Bad): void {
+  const ev: unknown = s.evidence;
+  if (ev !== undefined && !Array.isArray(ev)) bad(at('evidence'), 'must be a list of evidence recorders { name, produces, install }');
+  const produced = new Set<string>();
+  ((ev ?? []) as unknown[]).forEach((r: unknown, i) => {
+    if (!isObject(r) || typeof r.install !== 'function' || !Array.isArray(r.produces)) bad(at(`evidence[${i}]`), 'is not an evidence recorder { name, produces, install }');
+    for (const k of r.produces as unknown[]) produced.add(String(k));
+  });
+  (s.models ?? []).forEach((m, i) => {
+    for (const f of m.facts ?? []) {
+      if (!produced.has(f)) bad(at(`models[${i}].facts`), `model '${m.name}' reads '${f}', but no evidence recorder of the scenario produces it (add it to evidence)`);
+    }
   });
 }
 

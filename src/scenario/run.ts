@@ -13,16 +13,15 @@
  * the real world).
  */
 import { installFaults } from '../faults/inject.ts';
-import { appliedFaultKind } from '../faults/schema.ts';
 import type { FaultPlan } from '../faults/plan.ts';
 import { formatSwarmSummary, swarmPlan } from '../faults/swarm.ts';
-import { ModelMonitor } from '../model/monitor.ts';
 import { Rng } from '../sim/rng.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type { Failure } from '../sim/types.ts';
 import type { RunOptions, RunResult, Scenario, ScenarioContext } from './types.ts';
 import { replayScenariosDir } from './registry.ts';
 import { replayCommand } from './replay-command.ts';
+import { describeHot, installWatch, type Watch } from './monitors.ts';
 
 const DEFAULT_MAX_EVENTS = 2_000_000;
 
@@ -61,7 +60,9 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     forceNextTickDrain: options.forceNextTickDrain,
     sliceEvents: options.sliceEvents,
   });
-  const ctx = makeContext(sim, seed, variant, options.workloadScale ?? 1);
+  const exercised: Record<string, number> = {};
+  for (const c of scenario.checks ?? []) for (const name of c.covers ?? []) exercised[name] = 0;
+  const ctx = makeContext(sim, seed, variant, options.workloadScale ?? 1, exercised);
   for (const [id, spec] of Object.entries(scenario.topology.devices ?? {})) sim.addDevice(id, spec);
   for (const n of scenario.topology.nodes) {
     sim.addNode(n.id, { device: n.device, clock: n.clock, program: scenario.program(n, ctx) });
@@ -70,18 +71,9 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   const { plan, summary } = planFor(scenario, seed, options);
   sim.trace.emit('sim', 'sim.begin', { scenario: scenario.name, seed, variant, faults: summary });
 
-  const monitors = (scenario.models ?? []).map((m) => new ModelMonitor(m, sim));
-  for (const m of monitors) m.attach(sim.trace);
-  // State-by-fault coverage: every applied fault ('fault.<kind>', not the injector's bookkeeping records)
-  // is noted against the state each model instance is in at that moment.
-  if (monitors.length > 0) {
-    sim.trace.on('*', (rec) => {
-      if (rec.node !== 'fault') return;
-      const kind = appliedFaultKind(rec.kind);
-      if (kind !== null) for (const m of monitors) m.noteFault(kind);
-    });
-  }
+  // Checks subscribe first: the closed vocabulary of the models' areas counts their subscriptions.
   for (const c of scenario.checks ?? []) c.setup?.(ctx);
+  const watch = installWatch(scenario, sim);
 
   for (const n of scenario.topology.nodes) {
     if (n.startAtMs === null) continue;
@@ -94,7 +86,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
 
   const maxEvents = scenario.maxEvents ?? DEFAULT_MAX_EVENTS;
   try {
-    await runPhases(scenario, sim, ctx, chaosEndUs, maxEvents);
+    await runPhases(scenario, sim, ctx, watch, chaosEndUs, maxEvents);
     if (sim.failure === null) for (const c of scenario.checks ?? []) c.final?.(ctx);
   } catch (e) {
     // A throw out of the simulator itself (not the implementation): report as crash with the stack.
@@ -118,7 +110,8 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     probes: Object.fromEntries(sim.probes),
     faults: Object.fromEntries(injector.injected()),
     faultSummary: summary,
-    coverage: monitors.map((m) => m.coverage),
+    coverage: watch.monitors.map((m) => m.coverage),
+    exercised,
     replay: replayCommand(scenario.name, seed, variant, options.faultsFile, options.workloadScale ?? 1, replayScenariosDir(scenario)),
   };
 }
@@ -127,6 +120,7 @@ async function runPhases(
   scenario: Scenario,
   sim: Simulation,
   ctx: ScenarioContext,
+  watch: Watch,
   chaosEndUs: number,
   maxEvents: number,
 ): Promise<void> {
@@ -140,7 +134,9 @@ async function runPhases(
   let lastReason = 'not polled yet';
   let done = false;
   const poll = (): void => {
-    const r = live.done(ctx);
+    // Hot model states (a recovery still running, a forwarded request unanswered...) hold convergence back.
+    const hot = watch.hot();
+    const r = hot.length > 0 ? describeHot(hot, sim.nowUs()) : live.done(ctx);
     if (r === true) {
       done = true;
       sim.trace.emit('sim', 'sim.converged', {});
@@ -153,11 +149,13 @@ async function runPhases(
   sim.scheduler.after(0, poll);
   const reason = await sim.run({ untilUs: deadlineUs, maxEvents });
   if (budgetExceeded(reason, sim, maxEvents) || sim.failure !== null || done) return;
+  const hot = watch.hot();
   sim.fail({
     kind: 'liveness',
-    check: 'liveness',
-    message: `not done ${live.withinMs} ms after healing: ${lastReason}`,
-    details: { lastReason },
+    // A model instance stuck in a hot state is the model's liveness failure, named after it.
+    check: hot.length > 0 ? `model:${hot[0]!.model}` : 'liveness',
+    message: `not done ${live.withinMs} ms after healing: ${hot.length > 0 ? describeHot(hot, sim.nowUs()) : lastReason}`,
+    details: { lastReason, hot },
   });
 }
 
@@ -171,7 +169,7 @@ function budgetExceeded(reason: string, sim: Simulation, maxEvents: number): boo
   return true;
 }
 
-function makeContext(sim: Simulation, seed: number, variant: string, workloadScale: number): ScenarioContext {
+function makeContext(sim: Simulation, seed: number, variant: string, workloadScale: number, exercised: Record<string, number>): ScenarioContext {
   if (!(workloadScale > 0 && workloadScale <= 1)) throw new RangeError(`workloadScale ${workloadScale} not in (0, 1]`);
   return {
     sim,
@@ -197,6 +195,9 @@ function makeContext(sim: Simulation, seed: number, variant: string, workloadSca
       return n.status === 'running' && n.handle !== undefined ? (n.handle as T) : null;
     },
     fail: (kind, check, message, details) => sim.fail({ kind, check, message, details }),
+    exercised: (name, n = 1) => {
+      exercised[name] = (exercised[name] ?? 0) + n;
+    },
     emit: (kind, data) => {
       sim.trace.emit('workload', kind, data ?? {});
     },

@@ -7,6 +7,7 @@
  * `runScenario(scenario, seed, options)` (run.ts) turns one into a verdict; the result is a pure function of
  * (scenario, seed, options).
  */
+import type { EvidenceRecorder } from '../evidence/types.ts';
 import type { ModelCoverage, ModelSpec } from '../model/monitor.ts';
 import type { ClockSpec } from '../sim/clock.ts';
 import type { DeviceSpec } from '../sim/simulation.ts';
@@ -79,6 +80,11 @@ export interface ScenarioContext {
   handle<T>(nodeId: string): T | null;
   /** Fails the run. */
   fail(kind: FailureKind, check: string, message: string, details?: Record<string, unknown>): void;
+  /**
+   * A check evaluated `name` (one of its `covers`) on real input `n` times: checks that never did in a
+   * sweep are reported as vacuous (e.g. checksum validation when no corruption was ever found).
+   */
+  exercised(name: string, n?: number): void;
   /** Emits a workload trace record (node 'workload'). */
   emit(kind: string, data?: Record<string, unknown>): void;
   /** Scenario-wide shared memory for workload and checks (e.g. acknowledged writes). */
@@ -93,6 +99,11 @@ export interface Check {
   setup?(ctx: ScenarioContext): void;
   /** Called when the run ends without an earlier failure (final-state checks). */
   final?(ctx: ScenarioContext): void;
+  /**
+   * The invariants this check evaluates (names as in its failures); each is counted with
+   * `ctx.exercised(name)` when it decided something, and reported as vacuous when it never did in a sweep.
+   */
+  covers?: readonly string[];
 }
 
 /** The liveness phase: after healing, the system must reach a state within a bound. */
@@ -129,6 +140,8 @@ export interface Scenario {
   checks?: Check[];
   /** Reference models, stepped over the trace. */
   models?: ModelSpec[];
+  /** Evidence recorders: ground truth from the simulator written into the trace as `fact.*` records. */
+  evidence?: EvidenceRecorder[];
   /** Event budget (default 2,000,000): exceeding it is a liveness failure, never a hang. */
   maxEvents?: number;
   /** Probes (rare paths, `env.trace.probe(name)`) this scenario should reach; the coverage report lists those never reached. */
@@ -165,6 +178,8 @@ export interface RunResult {
   faultSummary: string;
   /** Model coverage of this run. */
   coverage: ModelCoverage[];
+  /** Invariant name -> times a check evaluated it on real input (every name a check `covers`, 0 included). */
+  exercised: Record<string, number>;
   /** The command that replays this run exactly. */
   replay: string;
 }

@@ -224,7 +224,7 @@ export class Simulation {
     if (node.status !== 'down') return;
     const inc = node.beginIncarnation();
     node.env = this.buildEnv(node, inc);
-    this.trace.emit(node.id, 'node.start', { incarnation: inc });
+    this.trace.emit(node.id, 'node.start', { incarnation: inc, device: node.deviceId });
     for (const l of this.listeners) l.nodeUp?.(node);
     node.deliver(inc, () => {
       const result = node.program(node.env!);

@@ -131,6 +131,11 @@ export class Trace {
     };
   }
 
+  /** True when some listener subscribed to `kind` itself (not through '*'). */
+  hasListener(kind: string): boolean {
+    return (this.listeners.get(kind)?.length ?? 0) > 0;
+  }
+
   /** The rolling hash of all records so far, 16 hex digits. */
   hashHex(): string {
     return this.hash.hex();

@@ -425,6 +425,11 @@ export class SimDisk {
     return this.state.durable.snapshot();
   }
 
+  /** Durable bytes of one file (null: no durable, reachable entry). The array is shared: do not mutate. */
+  durableFile(path: string): Uint8Array | null {
+    return this.state.durable.file(path);
+  }
+
   /** Durable directories reachable from the root ('/' excluded), sorted. */
   listDurableDirs(): string[] {
     return [...this.state.durable.reachableDirs()].filter((d) => d !== ROOT).sort();

@@ -105,6 +105,20 @@ export class DurableImage {
     return out;
   }
 
+  /** True when `dir` and every directory above it are durable (the root always is). */
+  reachable(dir: string): boolean {
+    if (dir === ROOT) return true;
+    if (!this.dirs.has(dir)) return false;
+    for (const a of ancestorsOf(dir)) if (!this.dirs.has(a)) return false;
+    return true;
+  }
+
+  /** Durable contents of the file at `path`, or null when no durable, reachable entry names it. */
+  file(path: string): Uint8Array | null {
+    const ino = this.files.get(path);
+    return ino === undefined || !this.reachable(parentOf(path)) ? null : this.contentOf(ino);
+  }
+
   /** Reachable file path -> durable contents. */
   snapshot(): Map<string, Uint8Array> {
     const dirs = this.reachableDirs();

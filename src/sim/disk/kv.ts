@@ -439,6 +439,21 @@ export class SimKv {
     }
   }
 
+  /**
+   * The value of one key as a power loss now would leave it (undefined: absent), without copying the
+   * whole store: the value before the oldest not-yet-durable commit that wrote it, else the visible one.
+   * Shared, not copied: do not mutate.
+   */
+  durableGet(store: string, key: KvKey): Value | undefined {
+    for (const v of this.volatile) for (const u of v.undo) if (u.store === store && u.key === key) return u.before;
+    return this.tables.get(store)?.get(key);
+  }
+
+  /** The visible value of one key (undefined: absent). Shared, not copied: do not mutate. */
+  visibleGet(store: string, key: KvKey): Value | undefined {
+    return this.tables.get(store)?.get(key);
+  }
+
   /** What processes see: store -> key -> copy of value. */
   visibleSnapshot(): KvSnapshot {
     const out: KvSnapshot = new Map();

@@ -1,0 +1,161 @@
+/**
+ * `fact.store`: the durable commit point of every block store, read from the simulator's durable image
+ * (what a power loss now would leave), never from the store's own trace.
+ *
+ *   fact.store {device, backend, root, marker, epoch, meta, pending}   (node 'sim')
+ *
+ * - marker / epoch: commit number and fencing epoch of the durable commit marker (null: absent, torn or
+ *   rotten: its frame check fails);
+ * - meta: commit number of the durable committed metadata (null: absent or invalid);
+ * - pending: commit number of the durable pending metadata (file backend: a commit in progress; null when
+ *   there is none; always null on kv, whose commits are one transaction).
+ *
+ * Emitted whenever one of these values changes on a device, right after the simulator record that
+ * changed it: `disk.fsyncDir` / `disk.fsync` of the store's root or its documents, `disk.powerloss` (the
+ * pending operations that landed), a strict `kv.commit` touching `<root>:meta`, `kv.durable` (relaxed
+ * commits made durable) and `kv.powerloss` (relaxed commits lost). So before the store can report a commit
+ * durable, or a recovery can decide, the model already knows the truth.
+ *
+ * Formats decoded here, independently of `src/impl` (docs/storage.md): file backend `<root>/marker`,
+ * `<root>/meta.json`, `<root>/pending.json`, each framed `<crc32 of body, 8 hex>\n<json body>`, the marker
+ * `{commit, epoch}`, metadata `{commit, ...}`; kv backend object store `<root>:meta`, keys `marker`
+ * (`{commit, epoch}`) and `meta` (`{commit, ...}`).
+ */
+import type { Simulation } from '../sim/simulation.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+import type { EvidenceRecorder } from './types.ts';
+
+/** A block store to watch: its backend and root (file: a directory; kv: the object store prefix). */
+export interface StoreLocation {
+  backend: 'file' | 'kv';
+  root: string;
+}
+
+/** The default locations of the project's scenarios: file root '/store', kv root 'store'. */
+export const DEFAULT_STORES: readonly StoreLocation[] = [
+  { backend: 'file', root: '/store' },
+  { backend: 'kv', root: 'store' },
+];
+
+/** The durable commit point of one store (the fields of `fact.store` besides device, backend and root). */
+export interface DurablePoint {
+  marker: number | null;
+  epoch: number | null;
+  meta: number | null;
+  pending: number | null;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE), the checksum of framed documents. */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const decoder = new TextDecoder();
+
+/** A framed document's JSON body, or null when the frame is torn, rotten or not JSON. */
+export function unframeDocument(bytes: Uint8Array | null): unknown {
+  if (bytes === null || bytes.length < 10 || bytes[8] !== 10) return null;
+  const want = Number.parseInt(decoder.decode(bytes.subarray(0, 8)), 16);
+  const body = bytes.subarray(9);
+  if (!Number.isFinite(want) || crc32(body) !== want) return null;
+  try {
+    return JSON.parse(decoder.decode(body)) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+const commitOf = (doc: unknown): number | null => {
+  const c = (doc as { commit?: unknown } | null)?.commit;
+  return typeof c === 'number' && Number.isInteger(c) && c >= 0 ? c : null;
+};
+const epochOf = (doc: unknown): number | null => {
+  const e = (doc as { epoch?: unknown } | null)?.epoch;
+  return typeof e === 'number' && Number.isInteger(e) && e >= 0 ? e : null;
+};
+
+/** The durable point of a file-backend store on `sim`'s device `device`. */
+function fileDurable(sim: Simulation, device: string, root: string): DurablePoint {
+  const disk = sim.device(device).disk;
+  const marker = unframeDocument(disk.durableFile(`${root}/marker`));
+  const markerCommit = commitOf(marker);
+  return {
+    marker: markerCommit,
+    epoch: markerCommit === null ? null : epochOf(marker),
+    meta: commitOf(unframeDocument(disk.durableFile(`${root}/meta.json`))),
+    pending: commitOf(unframeDocument(disk.durableFile(`${root}/pending.json`))),
+  };
+}
+
+/** The durable point of a kv-backend store; `visible`: read what is visible (a strict commit just made it durable). */
+function kvDurable(sim: Simulation, device: string, root: string, visible: boolean): DurablePoint {
+  const kv = sim.device(device).kv;
+  const read = (key: string): unknown => (visible ? kv.visibleGet(`${root}:meta`, key) : kv.durableGet(`${root}:meta`, key));
+  const marker = read('marker');
+  const markerCommit = commitOf(marker);
+  return { marker: markerCommit, epoch: markerCommit === null ? null : epochOf(marker), meta: commitOf(read('meta')), pending: null };
+}
+
+const same = (a: DurablePoint | undefined, b: DurablePoint): boolean =>
+  a !== undefined && a.marker === b.marker && a.epoch === b.epoch && a.meta === b.meta && a.pending === b.pending;
+
+/** Records `fact.store` for the block stores at `stores` on every device. */
+export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES): EvidenceRecorder {
+  return {
+    name: 'store-durable',
+    produces: ['fact.store'],
+    install(sim: Simulation) {
+      const last = new Map<string, DurablePoint>();
+      const emit = (device: string, loc: StoreLocation, point: DurablePoint): void => {
+        const key = `${device}\u0000${loc.backend}\u0000${loc.root}`;
+        if (same(last.get(key), point)) return;
+        last.set(key, point);
+        sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point });
+      };
+      const deviceOf = (rec: TraceRecord): string | null => (typeof rec.data.device === 'string' ? rec.data.device : (sim.nodes.get(rec.node)?.deviceId ?? null));
+      const files = stores.filter((s) => s.backend === 'file');
+      const kvs = stores.filter((s) => s.backend === 'kv');
+      const fileChanged = (rec: TraceRecord, path: unknown): void => {
+        const device = deviceOf(rec);
+        if (device === null || typeof path !== 'string') return;
+        for (const loc of files) {
+          if (path === loc.root || (path.startsWith(`${loc.root}/`) && !path.slice(loc.root.length + 1).includes('/'))) emit(device, loc, fileDurable(sim, device, loc.root));
+        }
+      };
+      if (files.length > 0) {
+        sim.trace.on('disk.fsyncDir', (r) => fileChanged(r, r.data.path));
+        sim.trace.on('disk.fsync', (r) => fileChanged(r, r.data.path));
+        sim.trace.on('disk.powerloss', (r) => {
+          const device = deviceOf(r);
+          if (device !== null) for (const loc of files) emit(device, loc, fileDurable(sim, device, loc.root));
+        });
+      }
+      if (kvs.length > 0) {
+        sim.trace.on('kv.commit', (r) => {
+          if (r.data.durability !== 'strict') return;
+          const device = deviceOf(r);
+          const touched = r.data.stores as string[];
+          if (device !== null) for (const loc of kvs) if (touched.includes(`${loc.root}:meta`)) emit(device, loc, kvDurable(sim, device, loc.root, true));
+        });
+        const relaxedSettled = (r: TraceRecord): void => {
+          const device = deviceOf(r);
+          if (device !== null) for (const loc of kvs) if (last.has(`${device}\u0000kv\u0000${loc.root}`) || sim.device(device).kv.durableGet(`${loc.root}:meta`, 'marker') !== undefined) emit(device, loc, kvDurable(sim, device, loc.root, false));
+        };
+        sim.trace.on('kv.durable', relaxedSettled);
+        sim.trace.on('kv.powerloss', relaxedSettled);
+      }
+    },
+  };
+}

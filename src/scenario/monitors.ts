@@ -1,0 +1,99 @@
+/**
+ * Everything that watches one run besides the checks: evidence recorders (ground truth into the trace),
+ * model monitors, the closed vocabulary of the models' areas, the crediting of faults to the model
+ * instances they hit, and the hot states read at the liveness deadline.
+ */
+import { appliedFaultKind } from '../faults/schema.ts';
+import { ModelMonitor, type HotInstance } from '../model/monitor.ts';
+import type { Simulation } from '../sim/simulation.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+import type { Scenario } from './types.ts';
+
+/** The monitors of a run. */
+export interface Watch {
+  monitors: ModelMonitor[];
+  /** Instances of every model still in a hot state. */
+  hot(): HotInstance[];
+}
+
+/** Fault record fields that name the nodes a fault hits. */
+const TARGET_FIELDS = ['node', 'nodes', 'a', 'b', 'from', 'to'] as const;
+
+/**
+ * The nodes a fault record hit (`fault.<kind>` data: node, a/b, from/to...), or null when it names none
+ * (a world-wide fault such as a default link change).
+ */
+export function faultTargets(rec: TraceRecord): Set<string> | null {
+  const out = new Set<string>();
+  for (const f of TARGET_FIELDS) {
+    const v = rec.data[f];
+    if (typeof v === 'string') out.add(v);
+    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') out.add(x);
+  }
+  return out.size > 0 ? out : null;
+}
+
+/** Installs the scenario's evidence recorders and model monitors on `sim`. */
+export function installWatch(scenario: Scenario, sim: Simulation): Watch {
+  for (const r of scenario.evidence ?? []) r.install(sim);
+  const monitors = (scenario.models ?? []).map((m) => new ModelMonitor(m, sim));
+  for (const m of monitors) m.attach(sim.trace);
+  if (monitors.length > 0) {
+    const vocabulary = closedVocabulary(monitors, sim);
+    sim.trace.on('*', (rec) => {
+      if (rec.node === 'fault') {
+        // State-by-fault coverage: applied faults only ('fault.<kind>', not the injector's bookkeeping).
+        const kind = appliedFaultKind(rec.kind);
+        if (kind === null) return;
+        const targets = faultTargets(rec);
+        for (const m of monitors) m.noteFault(kind, targets);
+        return;
+      }
+      vocabulary(rec);
+    });
+  }
+  return { monitors, hot: () => monitors.flatMap((m) => m.hot()) };
+}
+
+/**
+ * The closed-vocabulary check: a record whose kind lies in a model's area (`ModelSpec.areas`) must be read
+ * by some model (its `kinds` or `ignores`) or by some check (a subscription to that kind); otherwise the run
+ * fails naming the model and the kind. Decided once per kind.
+ */
+function closedVocabulary(monitors: readonly ModelMonitor[], sim: Simulation): (rec: TraceRecord) => void {
+  const known = new Set<string>();
+  for (const m of monitors) {
+    for (const k of m.spec.kinds) known.add(k);
+    for (const k of Object.keys(m.spec.ignores ?? {})) known.add(k);
+  }
+  const owners = monitors.flatMap((m) => (m.spec.areas ?? []).map((prefix) => ({ prefix, model: m.spec.name })));
+  const verdict = new Map<string, string | null>();
+  let failed = false;
+  return (rec) => {
+    if (failed || owners.length === 0) return;
+    let owner = verdict.get(rec.kind);
+    if (owner === undefined) {
+      const o = owners.find((x) => rec.kind.startsWith(x.prefix));
+      owner = o === undefined || known.has(rec.kind) || sim.trace.hasListener(rec.kind) ? null : o.model;
+      verdict.set(rec.kind, owner);
+    }
+    if (owner === null) return;
+    failed = true;
+    sim.fail({
+      kind: 'correctness',
+      check: `model:${owner}`,
+      message:
+        `model:${owner}: unmapped kind '${rec.kind}' (trace #${rec.i}, ${rec.node} at ${rec.t} µs): a record of the model's area that ` +
+        `no model or check reads (map it to a model event, or list it in the model's ignores with the reason)`,
+      node: rec.node,
+      traceIndex: rec.i,
+      details: { model: owner, kind: rec.kind, record: rec },
+    });
+  };
+}
+
+/** A liveness message naming the instances still in hot states. */
+export function describeHot(hot: readonly HotInstance[], nowUs: number): string {
+  const shown = hot.slice(0, 5).map((h) => `model '${h.model}' instance '${h.instance}' still in hot state '${h.state}' (for ${((nowUs - h.sinceUs) / 1000).toFixed(0)} ms)`);
+  return `${shown.join('; ')}${hot.length > 5 ? `; and ${hot.length - 5} more` : ''}`;
+}
