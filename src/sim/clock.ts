@@ -27,6 +27,8 @@ export class NodeClock {
   private anchorScaledUs: number;
   private wallOffsetMs: number;
   private bootScaledUs = 0;
+  /** Called after every change of rate or wall offset (evidence recorders read the clock then). */
+  onChange: (() => void) | null = null;
 
   constructor(
     private readonly trueNowUs: () => number,
@@ -67,6 +69,7 @@ export class NodeClock {
   /** Steps the wall clock by `deltaMs` (negative steps back). Monotonic time is unaffected. */
   jump(deltaMs: number): void {
     this.wallOffsetMs += deltaMs;
+    this.onChange?.();
   }
 
   /** Changes the drift from now on (neither clock jumps). */
@@ -76,6 +79,7 @@ export class NodeClock {
     this.anchorScaledUs = this.scaledUs();
     this.anchorTrueUs = this.trueNowUs();
     this.rate = rate;
+    this.onChange?.();
   }
 
   /** True-time µs that pass while this node's monotonic clock advances `ms`. */
