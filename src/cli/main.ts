@@ -4,8 +4,11 @@
  *   syncbench list [--json]
  *   syncbench run [scenario|suite ...] --seeds A..B [--workers N] [--shard i/n] [--variant NAME]
  *                 [--report DIR | --no-report] [--fail-fast] [--json]
+ *   syncbench run --corpus FILE [--workers N] [--shard i/n] [--report DIR | --no-report] [--json]
+ *   syncbench nightly [targets...] [--run N | --date YYYY-MM-DD] [--size N] [--report DIR] ...
  *   syncbench replay <scenario> --seed N [--variant NAME] [--faults FILE] [--workload-scale X]
  *                    [--trace FILE] [--jsonl] [--node ID] [--kind PREFIX] [--from US] [--to US] [--quiet]
+ *                    [--corpus FILE --entry K]
  *   syncbench shrink <scenario> --seed N [--variant NAME] [--out FILE] [--max-runs N] [--time-limit S]
  *   syncbench merge DIR... [--out DIR]
  *   syncbench coverage [DIR] [--json]
@@ -16,6 +19,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { listCommand } from './list.ts';
+import { NIGHTLY_SIZE, nightlyCommand } from './nightly.ts';
 import { replayCommandAction } from './replay.ts';
 import { coverageCommand, mergeCommand } from './results-cmds.ts';
 import { runCommand } from './run.ts';
@@ -28,8 +32,8 @@ const DIR_HELP = 'load scenarios from this folder (default scenarios/)';
 function runCmd(p: Command): void {
   p.command('run')
     .description('run scenarios or suites over a seed range on worker threads')
-    .argument('[targets...]', 'scenario or suite names', ['default'])
-    .option('--seeds <A..B>', 'seed range (inclusive), or one seed', '0..9')
+    .argument('[targets...]', 'scenario or suite names (default: the default suite)')
+    .option('--seeds <A..B>', 'seed range (inclusive), or one seed (default 0..9)')
     .option('--workers <n>', 'worker threads (default: one per core; 1 runs in-process)')
     .option('--shard <i/n>', 'run only shard i of n of the sweep (for CI matrices; merge the results)')
     .option('--variant <name>', 'weakened implementation variant (see list)')
@@ -37,8 +41,25 @@ function runCmd(p: Command): void {
     .option('--json', 'print one JSON result per line instead of progress and the table')
     .option('--report <dir>', 'write results.json, coverage.json, junit.xml and index.html here', 'reports/latest')
     .option('--no-report', 'write no report')
+    .option('--corpus <file>', 'run the entries of a corpus file (their seeds, variants and plans) and check each gives its expected verdict')
     .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (targets: string[], o: Record<string, unknown>) => runCommand(targets, o));
+    .action(async (targets: string[], o: Record<string, unknown>) => void (await runCommand(targets, o)));
+}
+
+function nightlyCmd(p: Command): void {
+  p.command('nightly')
+    .description('sweep fresh seeds (a new range every run, from the CI run number or the date); failures become corpus entries')
+    .argument('[targets...]', 'scenario or suite names (default: ci nightly)')
+    .option('--run <n>', 'run number (default $GITHUB_RUN_NUMBER, else days since 2026-01-01)')
+    .option('--date <YYYY-MM-DD>', 'derive the run number from this UTC date instead of today')
+    .option('--size <n>', `seeds per run (default ${NIGHTLY_SIZE})`)
+    .option('--variant <name>', 'weakened implementation variant (to see the failure path work)')
+    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--shard <i/n>', 'run only shard i of n of the sweep')
+    .option('--report <dir>', 'report folder (default reports/nightly)')
+    .option('--json', 'print one JSON result per line instead of progress and the table')
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (targets: string[], o: Record<string, unknown>) => nightlyCommand(targets, o));
 }
 
 function replayCmd(p: Command): void {
@@ -56,6 +77,8 @@ function replayCmd(p: Command): void {
     .addOption(new Option('--from <us>', 'print only records at or after this virtual time (µs)'))
     .addOption(new Option('--to <us>', 'print only records at or before this virtual time (µs)'))
     .option('--quiet', 'print only the verdict and the hash')
+    .option('--corpus <file>', 'replay entry --entry K of this corpus file (its variant, plan and scale)')
+    .option('--entry <k>', 'the entry of --corpus to replay (0-based)')
     .option('--scenarios-dir <dir>', DIR_HELP)
     .action(async (scenario: string, o: Record<string, unknown>) => replayCommandAction(scenario, o));
 }
@@ -101,6 +124,7 @@ function program(): Command {
     .option('--scenarios-dir <dir>', DIR_HELP)
     .action(async (o: Record<string, unknown>) => listCommand(o));
   runCmd(p);
+  nightlyCmd(p);
   replayCmd(p);
   shrinkCmd(p);
   resultCmds(p);

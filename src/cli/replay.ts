@@ -4,10 +4,12 @@ import { finished } from 'node:stream/promises';
 import { parsePlan, type FaultPlan } from '../faults/plan.ts';
 import { runnerCrash } from '../runner/pool.ts';
 import { replayScenariosDir } from '../scenario/registry.ts';
+import { shellQuote } from '../scenario/replay-command.ts';
 import { runScenario } from '../scenario/run.ts';
 import { EXIT_CODES, type RunResult } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
-import { UsageError, checkOutFile, resolveRun, scenariosDir, seedArg } from './usage.ts';
+import { readCorpus, type CorpusEntry } from '../runner/corpus.ts';
+import { UsageError, checkOutFile, intArg, resolveRun, scenariosDir, seedArg } from './usage.ts';
 
 function numberArg(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -44,16 +46,42 @@ function scaleArg(v: unknown): number | undefined {
   return n;
 }
 
+/** The command that replays entry `k` of corpus `file`. */
+export function corpusReplay(scenario: string, seed: number, file: string, k: number): string {
+  return ['npx', 'syncbench', 'replay', scenario, '--seed', String(seed), '--corpus', file, '--entry', String(k)].map(shellQuote).join(' ');
+}
+
+/** The corpus entry `--corpus FILE --entry K` names, checked against the scenario and seed given. */
+function corpusEntry(o: Record<string, unknown>, scenario: string, seed: number): CorpusEntry | null {
+  if (o.corpus === undefined && o.entry === undefined) return null;
+  if (typeof o.corpus !== 'string' || o.entry === undefined) throw new UsageError('--corpus FILE and --entry K go together');
+  for (const f of ['variant', 'faults', 'workloadScale'] as const) {
+    if (o[f] !== undefined) throw new UsageError(`--${f === 'workloadScale' ? 'workload-scale' : f} cannot be combined with --corpus: the entry says it`);
+  }
+  const corpus = (() => {
+    try {
+      return readCorpus(o.corpus);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  })();
+  const k = intArg('entry', o.entry, 0, corpus.entries.length - 1)!;
+  const e = corpus.entries[k]!;
+  if (e.scenario !== scenario || e.seed !== seed) throw new UsageError(`${o.corpus} entry ${k} is ${e.scenario} seed ${e.seed}, not ${scenario} seed ${seed}`);
+  return e;
+}
+
 /** Runs the `replay` command: readable lines (or JSONL with --jsonl), then verdict and `trace-hash: <hex>`. */
 export async function replayCommandAction(name: string, o: Record<string, unknown>): Promise<void> {
-  const { scenarios, variant } = await resolveRun([name], '0', o.variant as string | undefined, scenariosDir(o));
+  const seed = await seedArg(String(o.seed));
+  const entry = corpusEntry(o, name, seed);
+  const { scenarios, variant } = await resolveRun([name], '0', entry?.variant ?? (o.variant as string | undefined), scenariosDir(o));
   const scenario = scenarios[0]!;
   if (scenario.name !== name) throw new UsageError(`'${name}' is a suite; replay takes one scenario`);
-  const seed = await seedArg(String(o.seed));
   const fromUs = numberArg('from', o.from);
   const toUs = numberArg('to', o.to);
-  const faults = typeof o.faults === 'string' ? loadPlan(o.faults, scenario.topology.nodes.map((n) => n.id)) : undefined;
-  const workloadScale = scaleArg(o.workloadScale);
+  const faults = entry?.faults ?? (typeof o.faults === 'string' ? loadPlan(o.faults, scenario.topology.nodes.map((n) => n.id)) : undefined);
+  const workloadScale = entry?.workloadScale ?? scaleArg(o.workloadScale);
   if (typeof o.trace === 'string') checkOutFile('--trace', o.trace);
   const file = typeof o.trace === 'string' ? createWriteStream(o.trace) : null;
   let fileError: Error | null = null;
@@ -80,6 +108,7 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
       faults,
       faultsFile: typeof o.faults === 'string' ? o.faults : undefined,
       workloadScale,
+      ...(entry === null ? {} : { replay: corpusReplay(scenario.name, seed, String(o.corpus), Number(o.entry)) }),
       traceSink: (line) => {
         file?.write(`${line}\n`);
         const r = JSON.parse(line) as TraceRecord;

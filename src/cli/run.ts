@@ -3,12 +3,17 @@ import pc from 'picocolors';
 import { writeReport } from '../report/write.ts';
 import { defaultWorkers, WORKERS_MAX } from '../runner/pool.ts';
 import { Progress } from '../runner/progress.ts';
-import { rowOf } from '../runner/results.ts';
+import { rowOf, type ResultsFile } from '../runner/results.ts';
 import { sweepJobs } from '../runner/shard.ts';
 import { summaryText } from '../runner/summary.ts';
 import { exitCodeOfRuns, runSweep } from '../runner/sweep.ts';
 import type { RunResult } from '../scenario/types.ts';
-import { asUsage, checkOutDir, intArg, resolveRun, scenariosDir } from './usage.ts';
+import { corpusJobs, expectationMismatch, readCorpus, type CorpusEntry } from '../runner/corpus.ts';
+import { parseShard, type Job } from '../runner/shard.ts';
+import { checkVariant } from '../scenario/variants.ts';
+import { EXIT_CODES } from '../scenario/types.ts';
+import { corpusReplay } from './replay.ts';
+import { UsageError, asUsage, checkOutDir, intArg, loadAll, resolveRun, scenariosDir, type RunRequest } from './usage.ts';
 
 /** Default report folder. */
 export const DEFAULT_REPORT_DIR = 'reports/latest';
@@ -26,13 +31,62 @@ function liveFailure(r: RunResult): string {
   return `FAIL ${r.scenario} seed ${r.seed}: ${r.verdict}${check} | replay: ${r.replay ?? ''}`;
 }
 
-/** Runs the `run` command; sets process.exitCode to the worst verdict's code. */
-export async function runCommand(targets: string[], o: Record<string, unknown>): Promise<void> {
+/** What `run` sweeps: scenarios x seeds, or the entries of a corpus. */
+interface Plan {
+  req: RunRequest;
+  planned: number;
+  corpus: { file: string; entries: CorpusEntry[]; jobs: Job[] } | null;
+}
+
+async function planRun(targets: string[], o: Record<string, unknown>, dir: string): Promise<Plan> {
+  if (typeof o.corpus !== 'string') {
+    const req = await resolveRun(targets, o.seeds === undefined ? '0..9' : String(o.seeds), o.variant as string | undefined, dir, o.shard as string | undefined);
+    const planned = (await asUsage(() => sweepJobs(req.scenarios.map((s) => s.name), req.from, req.to, req.shard))).length;
+    return { req, planned, corpus: null };
+  }
+  if (targets.length > 0 || o.seeds !== undefined || o.variant !== undefined) {
+    throw new UsageError('--corpus runs the entries of the file: it takes no scenario, suite, --seeds or --variant');
+  }
+  const all = await loadAll(dir);
+  const file = o.corpus;
+  const corpus = await asUsage(() => readCorpus(file, new Set(all.map((l) => l.scenario.name))));
+  if (corpus.entries.length === 0) throw new UsageError(`${file}: the corpus has no entries`);
+  for (const e of corpus.entries) await asUsage(() => checkVariant(e.variant ?? ''));
+  const jobs = corpusJobs(corpus).map((j, k) => ({ ...j, replay: corpusReplay(j.scenario, j.seed, file, k) }));
+  const names = new Set(jobs.map((j) => j.scenario));
+  const scenarios = all.map((l) => l.scenario).filter((s) => names.has(s.name));
+  const shard = o.shard === undefined ? undefined : await asUsage(() => parseShard(String(o.shard)));
+  const seeds = jobs.map((j) => j.seed);
+  const req: RunRequest = { scenarios, from: Math.min(...seeds), to: Math.max(...seeds), variant: '', shard };
+  const planned = shard === undefined ? jobs.length : jobs.filter((_, p) => p % shard.count === shard.index - 1).length;
+  return { req, planned, corpus: { file, entries: corpus.entries, jobs } };
+}
+
+/** Each corpus run that did not give its entry's expected verdict, as a printable line; and the exit code. */
+function corpusVerdicts(plan: NonNullable<Plan['corpus']>, results: readonly RunResult[]): { lines: string[]; code: number } {
+  const byReplay = new Map(results.map((r) => [r.replay, r]));
+  const lines: string[] = [];
+  let code = 0;
+  let met = 0;
+  plan.jobs.forEach((job, k) => {
+    const r = byReplay.get(job.replay!);
+    if (r === undefined) return;
+    const miss = expectationMismatch(plan.entries[k]!, r);
+    if (miss === null) return void met++;
+    lines.push(`MISMATCH ${job.scenario} seed ${job.seed} (entry ${k}: ${plan.entries[k]!.why}): ${miss}`, `  replay: ${job.replay!}`);
+    code = Math.max(code, r.verdict === 'pass' ? 1 : EXIT_CODES[r.verdict]);
+  });
+  lines.unshift(`corpus ${plan.file}: ${met} of ${results.length} runs gave their expected verdict`);
+  return { lines, code };
+}
+
+/** Runs the `run` command; sets process.exitCode to the worst verdict's code; resolves with the results. */
+export async function runCommand(targets: string[], o: Record<string, unknown>): Promise<ResultsFile> {
   const dir = scenariosDir(o);
-  const req = await resolveRun(targets, String(o.seeds), o.variant as string | undefined, dir, o.shard as string | undefined);
+  const { req, planned, corpus } = await planRun(targets, o, dir);
   const workers = intArg('workers', o.workers, 1, WORKERS_MAX) ?? defaultWorkers();
   const json = o.json === true;
-  const planned = (await asUsage(() => sweepJobs(req.scenarios.map((s) => s.name), req.from, req.to, req.shard))).length;
+  const results: RunResult[] = [];
   const reportDir = o.report === false ? null : typeof o.report === 'string' ? o.report : DEFAULT_REPORT_DIR;
   if (reportDir !== null) checkOutDir('--report', reportDir);
   const progress = json ? null : new Progress(planned);
@@ -45,8 +99,9 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
   process.on('SIGINT', onSigint);
   const outcome = await runSweep({
     signal: abort.signal,
-    targets: targets.length > 0 ? targets : ['default'],
+    targets: corpus !== null ? [`--corpus ${corpus.file}`] : targets.length > 0 ? targets : ['default'],
     scenarios: req.scenarios,
+    ...(corpus === null ? {} : { jobs: corpus.jobs }),
     from: req.from,
     to: req.to,
     shard: req.shard,
@@ -55,6 +110,7 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
     failFast: o.failFast === true,
     scenariosDir: dir,
     onResult: (r) => {
+      if (corpus !== null) results.push(r);
       if (json) process.stdout.write(`${JSON.stringify(rowOf(r))}\n`);
       progress?.tick(r.verdict === 'pass' ? false : colour(liveFailure(r)));
     },
@@ -70,10 +126,18 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
   if (abort.signal.aborted) {
     process.stderr.write(`syncbench: interrupted after ${outcome.file.runs.length} of ${planned} runs (results marked partial)\n`);
     process.exitCode = 130;
-    return;
+    return outcome.file;
   }
   if (outcome.file.meta.partial === true) {
     process.stderr.write(`syncbench: --fail-fast stopped the sweep after ${outcome.file.runs.length} of ${planned} runs (results marked partial)\n`);
   }
-  process.exitCode = exitCodeOfRuns(outcome.file.runs);
+  if (corpus === null) {
+    process.exitCode = exitCodeOfRuns(outcome.file.runs);
+    return outcome.file;
+  }
+  // A corpus passes when every entry gives its expected verdict (some entries expect a failure).
+  const verdicts = corpusVerdicts(corpus, results);
+  if (!json) process.stdout.write(`${verdicts.lines.map((l) => (l.startsWith('MISMATCH') ? pc.red(l) : l)).join('\n')}\n`);
+  process.exitCode = verdicts.code;
+  return outcome.file;
 }

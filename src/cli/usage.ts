@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { checkVariant } from '../scenario/variants.ts';
+import { CorpusError } from '../runner/corpus.ts';
 import { ResultsError } from '../runner/results.ts';
 import { ShardError, parseShard, type Shard } from '../runner/shard.ts';
 import { SeedError, parseSeed, parseSeedRange } from '../sim/rng.ts';
@@ -18,7 +19,7 @@ export async function asUsage<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof SeedError || e instanceof ScenarioError || e instanceof ShardError || e instanceof ResultsError) throw new UsageError(e.message);
+    if (e instanceof SeedError || e instanceof ScenarioError || e instanceof ShardError || e instanceof ResultsError || e instanceof CorpusError) throw new UsageError(e.message);
     if (e instanceof RangeError) throw new UsageError(e.message);
     if (e instanceof Error && e.message.startsWith('unknown variant')) throw new UsageError(e.message);
     throw e;

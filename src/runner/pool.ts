@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { replayScenariosDir, scenarioFile } from '../scenario/registry.ts';
 import { replayCommand } from '../scenario/replay-command.ts';
 import { runScenario } from '../scenario/run.ts';
-import type { RunResult, Scenario } from '../scenario/types.ts';
+import type { RunOptions, RunResult, Scenario } from '../scenario/types.ts';
 import type { Job } from './shard.ts';
 
 /** Data every worker starts with. */
@@ -90,7 +90,7 @@ export function runnerCrash(job: Job, variant: string, check: string, message: s
     faultSummary: '',
     coverage: [],
     exercised: {},
-    replay: replayCommand(job.scenario, job.seed, variant, undefined, 1, scenariosDir),
+    replay: job.replay ?? replayCommand(job.scenario, job.seed, variant, undefined, 1, scenariosDir),
   };
 }
 
@@ -127,16 +127,25 @@ async function runInProcess(jobs: readonly Job[], scenarios: ReadonlyMap<string,
     if (s === undefined) throw new Error(`runJobs: unknown scenario '${job.scenario}'`);
     let r: RunResult;
     try {
-      r = await runScenario(s, job.seed, { variant });
+      r = await runScenario(s, job.seed, jobOptions(job, variant));
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      r = runnerCrash(job, variant, 'runner', err.message, err.stack, replayScenariosDir(s));
+      r = runnerCrash(job, job.variant ?? variant, 'runner', err.message, err.stack, replayScenariosDir(s));
     }
     done++;
     o.onResult?.(r);
     if ((o.failFast === true && r.verdict !== 'pass') || o.signal?.aborted === true) break;
   }
   return done;
+}
+
+/** The run options of a job: the sweep's variant, or a corpus entry's own variant, plan and scale. */
+export function jobOptions(job: Job, variant: string): RunOptions {
+  const o: RunOptions = { variant: job.variant ?? variant };
+  if (job.faults !== undefined) o.faults = job.faults;
+  if (job.workloadScale !== undefined) o.workloadScale = job.workloadScale;
+  if (job.replay !== undefined) o.replay = job.replay;
+  return o;
 }
 
 /** The bootstrap each worker thread evaluates: register tsx, then load worker.ts. */
@@ -190,7 +199,7 @@ class ThreadPool {
   private onMessage(w: Worker, m: FromWorker): void {
     if (m.type === 'fatal') return this.abort(new Error(m.message));
     if (m.type === 'result') this.finish(w, m.result);
-    else if (m.type === 'failed') this.finish(w, runnerCrash(m.job, this.o.variant ?? '', 'runner', m.message, m.stack, this.dirOf(m.job.scenario)));
+    else if (m.type === 'failed') this.finish(w, runnerCrash(m.job, m.job.variant ?? this.o.variant ?? '', 'runner', m.message, m.stack, this.dirOf(m.job.scenario)));
     this.dispatch(w);
   }
 
@@ -223,7 +232,7 @@ class ThreadPool {
     this.inFlight.delete(w);
     if (job !== undefined) {
       this.done++;
-      this.o.onResult?.(runnerCrash(job, this.o.variant ?? '', 'runner:worker', message, stack, this.dirOf(job.scenario)));
+      this.o.onResult?.(runnerCrash(job, job.variant ?? this.o.variant ?? '', 'runner:worker', message, stack, this.dirOf(job.scenario)));
     }
     if (this.respawnsLeft-- <= 0) return this.abort(new Error(`too many worker threads died; last: ${message}`));
     if (!this.stopping && this.next < this.jobs.length) this.spawn();

@@ -148,7 +148,8 @@ export function addRun(file: ResultsFile, r: RunResult): void {
 
 /** Sorts runs by (scenario, seed): the file's content does not depend on worker timing. */
 export function sortRuns(file: ResultsFile): void {
-  file.runs.sort((a, b) => (a.scenario < b.scenario ? -1 : a.scenario > b.scenario ? 1 : a.seed - b.seed));
+  // The trace hash breaks ties between runs of one (scenario, seed) with different plans (corpus replays).
+  file.runs.sort((a, b) => (a.scenario < b.scenario ? -1 : a.scenario > b.scenario ? 1 : a.seed - b.seed || (a.traceHash < b.traceHash ? -1 : a.traceHash > b.traceHash ? 1 : 0)));
 }
 
 /** Writes the file atomically (compact, one run per line, so diffs and greps stay readable). */

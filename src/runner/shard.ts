@@ -5,6 +5,8 @@
  * gets a similar mix of scenarios.
  */
 
+import type { FaultPlan } from '../faults/plan.ts';
+
 /** A shard spec: this machine runs part `index` (1-based) of `count`. */
 export interface Shard {
   index: number;
@@ -39,6 +41,12 @@ export function formatShard(s: Shard): string {
 export interface Job {
   scenario: string;
   seed: number;
+  /** Corpus runs only: the entry's variant (else the sweep's), fault plan and workload scale. */
+  variant?: string;
+  faults?: FaultPlan;
+  workloadScale?: number;
+  /** Corpus runs only: the replay command that reproduces the entry (replay --corpus FILE --entry K). */
+  replay?: string;
 }
 
 /** Largest number of jobs in one sweep (bounded memory for the job list and the results). */

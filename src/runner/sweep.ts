@@ -7,7 +7,12 @@ import type { RunResult, Scenario } from '../scenario/types.ts';
 import { factsOf, modelsOf } from './facts.ts';
 import { runJobs } from './pool.ts';
 import { addRun, emptyResults, sortRuns, type ResultsFile } from './results.ts';
-import { formatShard, runOrder, sweepJobs, type Shard } from './shard.ts';
+import { formatShard, runOrder, sweepJobs, type Job, type Shard } from './shard.ts';
+
+/** The jobs of `jobs` that fall to `shard` (position p kept when p mod n = i - 1). */
+function shardOf(jobs: readonly Job[], shard: Shard | undefined): Job[] {
+  return shard === undefined ? [...jobs] : jobs.filter((_, p) => p % shard.count === shard.index - 1);
+}
 
 /** What to sweep. */
 export interface SweepOptions {
@@ -28,6 +33,8 @@ export interface SweepOptions {
   scenariosDir?: string;
   /** Called as each run finishes. */
   onResult?(r: RunResult): void;
+  /** Run exactly these jobs (a corpus) instead of scenarios x from..to; `shard` still applies. */
+  jobs?: readonly Job[];
 }
 
 /** The outcome of a sweep. */
@@ -42,11 +49,11 @@ export interface SweepOutcome {
 export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   const started = performance.now();
   const variant = o.variant ?? '';
-  const jobs = sweepJobs(o.scenarios.map((s) => s.name), o.from, o.to, o.shard);
+  const jobs = o.jobs === undefined ? sweepJobs(o.scenarios.map((s) => s.name), o.from, o.to, o.shard) : shardOf(o.jobs, o.shard);
   const meta = { targets: [...o.targets], from: o.from, to: o.to, variant, shards: [formatShard(o.shard ?? { index: 1, count: 1 })] };
   const file = emptyResults(meta, o.scenarios.map(factsOf), modelsOf(o.scenarios));
   const byName = new Map(o.scenarios.map((s) => [s.name, s]));
-  await runJobs(runOrder(jobs), byName, {
+  await runJobs(o.jobs === undefined ? runOrder(jobs) : jobs, byName, {
     workers: o.workers,
     variant,
     failFast: o.failFast,

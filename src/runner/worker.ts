@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadScenarioFiles, loadScenarios } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
-import type { ToWorker, WorkerInit } from './pool.ts';
+import { jobOptions, type ToWorker, type WorkerInit } from './pool.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('src/runner/worker.ts must run in a worker thread');
@@ -27,7 +27,7 @@ async function start(): Promise<void> {
       port!.postMessage({ type: 'failed', job: msg.job, message: `worker: unknown scenario '${msg.job.scenario}'`, stack: '' });
       return;
     }
-    runScenario(scenario, msg.job.seed, { variant: init.variant }).then(
+    runScenario(scenario, msg.job.seed, jobOptions(msg.job, init.variant)).then(
       (result) => port!.postMessage({ type: 'result', result }),
       (e: unknown) => {
         const err = e instanceof Error ? e : new Error(String(e));

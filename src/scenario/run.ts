@@ -112,7 +112,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     faultSummary: summary,
     coverage: watch.monitors.map((m) => m.coverage),
     exercised,
-    replay: replayCommand(scenario.name, seed, variant, options.faultsFile, options.workloadScale ?? 1, replayScenariosDir(scenario)),
+    replay: options.replay ?? replayCommand(scenario.name, seed, variant, options.faultsFile, options.workloadScale ?? 1, replayScenariosDir(scenario)),
   };
 }
 

@@ -50,6 +50,8 @@ export interface RunOptions {
   faults?: FaultPlan;
   /** Where that override plan is stored, for the replay command. */
   faultsFile?: string;
+  /** The replay command to record instead of the computed one (corpus entries: replay --corpus F --entry K). */
+  replay?: string;
   /** Override the workload size (used by shrinking): the scenario interprets it, e.g. number of ops. */
   workloadScale?: number;
   /** Keep every trace record in memory (replay). */
