@@ -19,6 +19,7 @@ const GROUPS: [string, string, string][] = [
   ['election', 'election.bench.ts', 'benchElection'],
   ['peer', 'peer.bench.ts', 'benchPeer'],
   ['runner', 'runner.bench.ts', 'benchRunner'],
+  ['explore', 'explore.bench.ts', 'benchExplore'],
 ];
 
 function fmt(v: number): string {

@@ -6,6 +6,7 @@
  *                 [--report DIR | --no-report] [--fail-fast] [--json]
  *   syncbench run --corpus FILE [--workers N] [--shard i/n] [--report DIR | --no-report] [--json]
  *   syncbench nightly [targets...] [--run N | --date YYYY-MM-DD] [--size N] [--report DIR] ...
+ *   syncbench explore <scenario|suite...> [--budget N] [--seeds-from S] [--corpus FILE]
  *   syncbench replay <scenario> --seed N [--variant NAME] [--faults FILE] [--workload-scale X]
  *                    [--trace FILE] [--jsonl] [--node ID] [--kind PREFIX] [--from US] [--to US] [--quiet]
  *                    [--corpus FILE --entry K]
@@ -18,6 +19,7 @@
  * scenario, bad seed range, bad shard spec, corrupt results file...).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { exploreCommand } from './explore.ts';
 import { listCommand } from './list.ts';
 import { NIGHTLY_SIZE, nightlyCommand } from './nightly.ts';
 import { replayCommandAction } from './replay.ts';
@@ -60,6 +62,17 @@ function nightlyCmd(p: Command): void {
     .option('--json', 'print one JSON result per line instead of progress and the table')
     .option('--scenarios-dir <dir>', DIR_HELP)
     .action(async (targets: string[], o: Record<string, unknown>) => nightlyCommand(targets, o));
+}
+
+function exploreCmd(p: Command): void {
+  p.command('explore')
+    .description('model-guided exploration: aim fault plans at model states and transitions no run reached; keep runs that add coverage')
+    .argument('<targets...>', 'scenario or suite names')
+    .option('--budget <n>', 'runs per scenario (default 100)')
+    .option('--seeds-from <n>', 'first fresh seed (default 0)')
+    .option('--corpus <file>', 'corpus to start from (replayed first) and to write the kept runs to')
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (targets: string[], o: Record<string, unknown>) => exploreCommand(targets, o));
 }
 
 function replayCmd(p: Command): void {
@@ -125,6 +138,7 @@ function program(): Command {
     .action(async (o: Record<string, unknown>) => listCommand(o));
   runCmd(p);
   nightlyCmd(p);
+  exploreCmd(p);
   replayCmd(p);
   shrinkCmd(p);
   resultCmds(p);

@@ -74,6 +74,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   // Checks subscribe first: the closed vocabulary of the models' areas counts their subscriptions.
   for (const c of scenario.checks ?? []) c.setup?.(ctx);
   const watch = installWatch(scenario, sim);
+  options.observe?.(sim, watch.monitors);
 
   for (const n of scenario.topology.nodes) {
     if (n.startAtMs === null) continue;

@@ -8,7 +8,7 @@
  * (scenario, seed, options).
  */
 import type { EvidenceRecorder } from '../evidence/types.ts';
-import type { ModelCoverage, ModelSpec } from '../model/monitor.ts';
+import type { ModelCoverage, ModelMonitor, ModelSpec } from '../model/monitor.ts';
 import type { ClockSpec } from '../sim/clock.ts';
 import type { DeviceSpec } from '../sim/simulation.ts';
 import type { NetSpec } from '../sim/net/network.ts';
@@ -62,6 +62,12 @@ export interface RunOptions {
   forceNextTickDrain?: boolean;
   /** Events per slice before yielding to the real event loop (tests of interleaving). Never changes results. */
   sliceEvents?: number;
+  /**
+   * Tools only (guided exploration): called once the models are attached and before the faults are
+   * installed, to observe the run (e.g. an interceptor that answers nothing and counts operations). An
+   * observer must not change the run.
+   */
+  observe?(sim: Simulation, monitors: readonly ModelMonitor[]): void;
 }
 
 /** What a program factory, a workload and the checks can see. */
