@@ -1,0 +1,51 @@
+/**
+ * The areas mutation testing scores: which implementation files are mutated, and which scenarios judge
+ * each mutant (the area's own scenarios in the smoke and ci suites).
+ */
+import path from 'node:path';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Scenario } from '../scenario/types.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** One area of the implementation. */
+export interface MutationArea {
+  name: string;
+  /** Globs of the files to mutate (relative to the project root). */
+  mutate: string[];
+  /** Seeds per scenario the judge runs (0..seeds-1). */
+  seeds: number;
+  /** The scenario modules that define the judging scenarios. */
+  scenarioFiles(): string[];
+  /** True for scenarios that judge this area. */
+  judges(s: Scenario): boolean;
+}
+
+const filesIn = (dir: string): string[] =>
+  readdirSync(path.join(ROOT, dir))
+    .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
+    .map((f) => path.join(ROOT, dir, f));
+
+const ofSuites = (prefix: string) => (s: Scenario): boolean => s.name.startsWith(prefix) && (s.suites.includes('smoke') || s.suites.includes('ci'));
+
+/** Files never worth mutating: the weakened variants (broken on purpose), probe name lists, type-only files. */
+const NOT_MUTATED = ['variants.ts', 'probes.ts', 'index.ts', 'types.ts'];
+
+function area(name: string, scenarios: string, prefix: string, seeds: number): MutationArea {
+  return {
+    name,
+    mutate: [`src/impl/${name}/**/*.ts`, ...NOT_MUTATED.map((f) => `!src/impl/${name}/**/${f}`)],
+    seeds,
+    scenarioFiles: () => filesIn(`scenarios/${scenarios}`),
+    judges: ofSuites(prefix),
+  };
+}
+
+/** Every area with a mutation score. */
+export const MUTATION_AREAS: readonly MutationArea[] = [
+  area('storage', 'storage', 'storage-', 3),
+  area('election', 'election', 'election-', 2),
+  area('peer', 'peer', 'peer-', 2),
+  area('demo', 'demo', 'demo-', 3),
+];

@@ -1,0 +1,69 @@
+/**
+ * Mutation scores: killed (or timed-out) mutants over every mutant not judged equivalent, from Stryker's
+ * JSON report, and the list of surviving mutants judged equivalent (`src/mutation/equivalent.json`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A surviving mutant judged equivalent (it cannot change observable behaviour), with the reason. */
+export interface Equivalent {
+  file: string;
+  line: number;
+  mutator: string;
+  replacement: string;
+  reason: string;
+}
+
+/** One mutant as the JSON report lists it. */
+export interface MutantRow {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number } };
+}
+
+/** The score of one area from Stryker's JSON report. */
+export interface AreaScore {
+  area: string;
+  total: number;
+  killed: number;
+  equivalent: number;
+  survived: { file: string; line: number; mutator: string; replacement: string }[];
+  /** Killed / (total - equivalent), in percent. */
+  score: number;
+}
+
+/** Reads the equivalent-mutant list. */
+export function readEquivalents(): Equivalent[] {
+  const f = path.join(ROOT, 'src/mutation/equivalent.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as { equivalent: Equivalent[] }).equivalent : [];
+}
+
+/** Scores a Stryker JSON report (mutation-testing-report-schema) against the equivalent list. */
+export function scoreReport(area: string, report: { files: Record<string, { mutants: MutantRow[] }> }, equivalents: readonly Equivalent[]): AreaScore {
+  const out: AreaScore = { area, total: 0, killed: 0, equivalent: 0, survived: [], score: 0 };
+  for (const [file, { mutants }] of Object.entries(report.files)) {
+    const rel = path.relative(ROOT, path.resolve(ROOT, file));
+    for (const m of mutants) {
+      if (m.status === 'Ignored' || m.status === 'CompileError' || m.status === 'RuntimeError') continue;
+      out.total++;
+      if (m.status === 'Killed' || m.status === 'Timeout') {
+        out.killed++;
+        continue;
+      }
+      const line = m.location.start.line;
+      const replacement = m.replacement ?? '';
+      const eq = equivalents.some((e) => e.file === rel && e.line === line && e.mutator === m.mutatorName && e.replacement === replacement);
+      if (eq) out.equivalent++;
+      else out.survived.push({ file: rel, line, mutator: m.mutatorName, replacement });
+    }
+  }
+  const judged = out.total - out.equivalent;
+  out.score = judged === 0 ? 100 : Math.round((1000 * out.killed) / judged) / 10;
+  return out;
+}
+
