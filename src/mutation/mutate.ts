@@ -4,6 +4,8 @@
  *
  * - Areas: storage, election, peer, demo (src/mutation/areas.ts); or implementation files, each judged by
  *   its area. Default: every area.
+ * - `--sample P` (0 < P < 1): mutate only a seeded sample of each file's 20-line chunks, a fraction P of
+ *   them (`--sample-seed N`, default 1): an estimate of the score in a fraction of the time.
  * - Incremental by default: results are kept in `reports/mutation/<area>/incremental.json`, and a later run
  *   re-tests only mutants in code that changed (and the tests' code is the scenarios: `--full` re-tests all).
  * - Score: killed (or timed out) over every mutant that is not listed as equivalent in
@@ -12,22 +14,48 @@
  *   or an equivalent mutant to list with its reason.
  * Reports: `reports/mutation/<area>/mutation.html` and `mutation.json`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogLevel } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
+import { Rng } from '../sim/rng.ts';
 import { MUTATION_AREAS, type MutationArea } from './areas.ts';
 import { readEquivalents, scoreReport, type AreaScore, type MutantRow } from './score.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-async function mutateArea(area: MutationArea, files: string[] | null, o: { full: boolean; concurrency: number }): Promise<AreaScore> {
+/** Lines per sampled chunk. */
+const CHUNK_LINES = 20;
+
+/** `file:a-b` ranges covering a seeded fraction `p` of the 20-line chunks of each file. */
+export function sampleRanges(files: readonly string[], p: number, seed: number): string[] {
+  const rng = new Rng(seed).fork('mutation-sample');
+  const out: string[] = [];
+  for (const f of files) {
+    const lines = readFileSync(path.join(ROOT, f), 'utf8').split('\n').length;
+    for (let a = 1; a <= lines; a += CHUNK_LINES) if (rng.float() < p) out.push(`${f}:${a}-${Math.min(lines, a + CHUNK_LINES - 1)}`);
+  }
+  return out;
+}
+
+/** The files an area mutates (its globs expanded). */
+function areaFiles(area: MutationArea): string[] {
+  const dir = area.mutate[0]!.replace('/**/*.ts', '');
+  const skip = new Set(area.mutate.slice(1).map((g) => g.replace(/^!.*\//, '')));
+  return readdirSync(path.join(ROOT, dir), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts') && !skip.has(path.basename(f)))
+    .map((f) => path.join(dir, f))
+    .sort();
+}
+
+async function mutateArea(area: MutationArea, files: string[] | null, o: { full: boolean; concurrency: number; sample: number | null; sampleSeed: number }): Promise<AreaScore> {
   const dir = path.join(ROOT, 'reports/mutation', area.name);
   mkdirSync(dir, { recursive: true });
   const json = path.join(dir, 'mutation.json');
   await new Stryker({
-    mutate: files ?? area.mutate,
+    mutate: o.sample === null ? (files ?? area.mutate) : sampleRanges(files ?? areaFiles(area), o.sample, o.sampleSeed),
     testRunner: 'command',
     commandRunner: { command: `node --import tsx src/mutation/judge.ts ${area.name}` },
     coverageAnalysis: 'off',
@@ -55,9 +83,19 @@ async function mutateArea(area: MutationArea, files: string[] | null, o: { full:
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const full = args.includes('--full');
-  const at = args.indexOf('--concurrency');
-  const concurrency = at >= 0 ? Number(args[at + 1]) : 2;
-  const names = args.filter((a, i) => !a.startsWith('--') && !(at >= 0 && i === at + 1));
+  const value = (flag: string): string | undefined => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const concurrency = Number(value('--concurrency') ?? 2);
+  const sample = value('--sample') === undefined ? null : Number(value('--sample'));
+  const sampleSeed = Number(value('--sample-seed') ?? 1);
+  if (!(Number.isInteger(concurrency) && concurrency >= 1) || (sample !== null && !(sample > 0 && sample < 1)) || !Number.isInteger(sampleSeed)) {
+    process.stderr.write('mutate: --concurrency must be an integer >= 1, --sample a fraction in (0, 1), --sample-seed an integer\n');
+    process.exit(64);
+  }
+  const valued = new Set(['--concurrency', '--sample', '--sample-seed']);
+  const names = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
   const jobs: { area: MutationArea; files: string[] | null }[] = [];
   for (const n of names.length > 0 ? names : MUTATION_AREAS.map((a) => a.name)) {
     const byName = MUTATION_AREAS.find((a) => a.name === n);
@@ -75,7 +113,7 @@ async function main(): Promise<void> {
     }
   }
   const scores: AreaScore[] = [];
-  for (const j of jobs) scores.push(await mutateArea(j.area, j.files, { full, concurrency }));
+  for (const j of jobs) scores.push(await mutateArea(j.area, j.files, { full, concurrency, sample, sampleSeed }));
   for (const s of scores) {
     process.stdout.write(`\nmutation ${s.area}: ${s.killed} killed of ${s.total - s.equivalent} non-equivalent mutants = ${s.score}% (${s.equivalent} judged equivalent, ${s.survived.length} survived)\n`);
     for (const x of s.survived) process.stdout.write(`  survived ${x.file}:${x.line} ${x.mutator} -> ${x.replacement.replace(/\s+/g, ' ').slice(0, 80)}\n`);
