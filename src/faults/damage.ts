@@ -3,7 +3,7 @@
  * Pure functions of their input and a seeded stream; the injector picks the target (inject.ts) and hands
  * the damaged copy to the disk or kv store, which own the medium.
  */
-import type { Value } from '../impl/env.ts';
+import type { KvKey, Value } from '../impl/env.ts';
 import type { Rng } from '../sim/rng.ts';
 import type { CorruptMode } from './plan.ts';
 
@@ -120,4 +120,48 @@ export function damageValue(value: Value, mode: 'flip' | 'zero', sectorSize: num
   const { path, leaf } = rng.pick(all);
   const d = typeof leaf === 'string' ? damageString(leaf, mode, sectorSize, rng) : damageBytes(leaf, mode, sectorSize, rng);
   return { result: replaceAt(value, path, d.result), offset: d.offset, length: d.length, at: path.join('.') };
+}
+
+/** What a corrupt fault does to a disk: the file it picked, its damaged contents, and where. */
+export interface DiskDamage extends Damaged<Uint8Array> {
+  file: string;
+}
+
+/** What a corrupt fault does to a kv store: the value it picked, its damaged copy, and where. */
+export interface KvDamage extends Damaged<Value> {
+  store: string;
+  key: KvKey;
+  at: string;
+}
+
+/**
+ * Picks a non-empty durable file that `pattern` matches (from `durable`, path -> bytes, in path order) and
+ * damages a copy of it; null when there is none.
+ */
+export function chooseDiskDamage(durable: ReadonlyMap<string, Uint8Array>, pattern: string | undefined, mode: CorruptMode, sectorSize: number, rng: Rng): DiskDamage | null {
+  const files = [...durable].filter(([p, b]) => b.length > 0 && matchesPath(pattern, p));
+  if (files.length === 0) return null;
+  const [file, bytes] = rng.pick(files);
+  return { file, ...damageBytes(bytes, mode, sectorSize, rng) };
+}
+
+/**
+ * Picks a durable value holding bytes or text in a store that `pattern` matches (from `durable`, store ->
+ * key -> value, in order) and damages a copy of it; null when there is none.
+ */
+export function chooseKvDamage(
+  durable: ReadonlyMap<string, ReadonlyMap<KvKey, Value>>,
+  pattern: string | undefined,
+  mode: 'flip' | 'zero',
+  sectorSize: number,
+  rng: Rng,
+): KvDamage | null {
+  const values: { store: string; key: KvKey; value: Value }[] = [];
+  for (const [store, entries] of durable) {
+    if (!matchesPath(pattern, store)) continue;
+    for (const [key, value] of entries) if (damageable(value)) values.push({ store, key, value });
+  }
+  if (values.length === 0) return null;
+  const { store, key, value } = rng.pick(values);
+  return { store, key, ...damageValue(value, mode, sectorSize, rng)! };
 }

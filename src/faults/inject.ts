@@ -14,14 +14,13 @@
  * A plan is validated against the simulation's nodes before anything is scheduled: a bad reference is a
  * FaultPlanError at install time, never a crash during the run.
  */
-import type { Value } from '../impl/env.ts';
 import type { SimNode } from '../sim/node.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { FaultAction, OpInfo } from '../sim/types.ts';
 import type { SimNetwork } from '../sim/net/network.ts';
 import { LinkLedger } from './links.ts';
-import { damageable, damageBytes, damageValue, matchesPath } from './damage.ts';
+import { chooseDiskDamage, chooseKvDamage } from './damage.ts';
 import type { CorruptFault, CrashFault, FaultEvent, FaultKind, FaultPlan, PauseFault, Trigger } from './plan.ts';
 import { FAULT_SCHEMA, NETWORK_KINDS } from './schema.ts';
 import { RuleBook, type RuleSpec } from './rules.ts';
@@ -333,24 +332,16 @@ class Injector implements FaultInjector {
     const mode = e.mode ?? 'flip';
     const sector = device.disk.spec.sectorSize;
     if ((e.area ?? 'disk') === 'disk') {
-      const files = [...device.disk.durableSnapshot()].filter(([p, b]) => b.length > 0 && matchesPath(e.path, p));
-      if (files.length === 0) return this.missed(index, e, 'no durable file matches');
-      const [file, bytes] = rng.pick(files);
-      const d = damageBytes(bytes, mode, sector, rng);
-      this.record(index, e, { ...extra, file, offset: d.offset, length: d.length });
-      device.disk.damageDurable(file, d.result);
+      const d = chooseDiskDamage(device.disk.durableSnapshot(), e.path, mode, sector, rng);
+      if (d === null) return this.missed(index, e, 'no durable file matches');
+      this.record(index, e, { ...extra, file: d.file, offset: d.offset, length: d.length });
+      device.disk.damageDurable(d.file, d.result);
       return;
     }
-    const values: { store: string; key: string | number; value: Value }[] = [];
-    for (const [store, entries] of device.kv.durableSnapshot()) {
-      if (!matchesPath(e.path, store)) continue;
-      for (const [key, value] of entries) if (damageable(value)) values.push({ store, key, value });
-    }
-    if (values.length === 0) return this.missed(index, e, 'no durable value matches');
-    const { store, key, value } = rng.pick(values);
-    const d = damageValue(value, mode === 'zero' ? 'zero' : 'flip', sector, rng)!;
-    this.record(index, e, { ...extra, store, key, at: d.at, offset: d.offset, length: d.length });
-    device.kv.damageDurable(store, key, d.result);
+    const d = chooseKvDamage(device.kv.durableSnapshot(), e.path, mode === 'zero' ? 'zero' : 'flip', sector, rng);
+    if (d === null) return this.missed(index, e, 'no durable value matches');
+    this.record(index, e, { ...extra, store: d.store, key: d.key, at: d.at, offset: d.offset, length: d.length });
+    device.kv.damageDurable(d.store, d.key, d.result);
   }
 
   /** A fault that found nothing to act on: traced, not counted as injected. */

@@ -63,6 +63,10 @@ interface Volatile {
 const NEVER = new Promise<never>(() => {});
 const noop = (): void => {};
 
+/** How a transaction's caller hears back: now, or later (when its frozen node resumes). */
+type Answer = (fn: () => void) => void;
+const now: Answer = (fn) => fn();
+
 /** Reads inside a transaction that the fault interceptors see (area 'kv'). */
 type KvReadOp = 'get' | 'keys';
 
@@ -302,18 +306,21 @@ export class SimKv {
     const target = [...tx.stores].join(',');
     const fault = this.sim.intercept({ area: 'kv', op: 'commit', node: tx.node.id, device: this.deviceId, target });
     if (fault !== null && this.commitFault(tx, fault)) return;
-    this.commitNow(tx, () => this.finish(tx));
+    this.commitNow(tx);
   }
 
-  /** Applies a readwrite transaction (ENOSPC when it does not fit), then `done` (the caller hears back). */
-  private commitNow(tx: KvTransaction, done: () => void): void {
+  /**
+   * Applies a readwrite transaction (aborts it with ENOSPC when it does not fit) and ends it; the caller
+   * hears back through `answer` (now, or when its frozen node resumes).
+   */
+  private commitNow(tx: KvTransaction, answer: Answer = now): void {
     const growth = this.growth(tx);
     const disk = this.disk();
     if (disk !== undefined && growth > 0 && growth > disk.freeBytes()) {
-      return this.abort(tx, new EnvError('ENOSPC', `commit of transaction ${tx.id}: disk full (DiskSpec.capacityBytes)`), 'ENOSPC');
+      return this.abort(tx, new EnvError('ENOSPC', `commit of transaction ${tx.id}: disk full (DiskSpec.capacityBytes)`), 'ENOSPC', answer);
     }
     this.apply(tx);
-    done();
+    this.finish(tx, answer);
   }
 
   /**
@@ -330,15 +337,10 @@ export class SimKv {
       return true;
     }
     if (fault.type === 'pause') {
-      const later = (fn: () => void): void => tx.node.deliver(tx.inc, fn);
-      if (fault.when === 'before') later(() => this.commitNow(tx, () => this.finish(tx)));
-      else {
-        this.commitNow(tx, () => {
-          this.remove(tx); // committed: other transactions go on; only the frozen caller waits
-          later(() => tx.resolve(tx.result));
-          this.pump();
-        });
-      }
+      // 'after': the commit ends now (other transactions go on); only the frozen caller waits.
+      const later: Answer = (fn) => tx.node.deliver(tx.inc, fn);
+      if (fault.when === 'before') later(() => this.commitNow(tx));
+      else this.commitNow(tx, later);
       return true;
     }
     if (fault.type === 'crash' && fault.when === 'after') {
@@ -388,16 +390,16 @@ export class SimKv {
     }
   }
 
-  private finish(tx: KvTransaction): void {
+  private finish(tx: KvTransaction, answer: Answer = now): void {
     this.remove(tx);
-    tx.resolve(tx.result);
+    answer(() => tx.resolve(tx.result));
     this.pump();
   }
 
-  private abort(tx: KvTransaction, error: unknown, reason: string): void {
+  private abort(tx: KvTransaction, error: unknown, reason: string, answer: Answer = now): void {
     this.remove(tx);
     this.sim.trace.emit(tx.node.id, 'kv.abort', { tx: tx.id, reason });
-    tx.reject(error instanceof Error ? error : new Error(String(error)));
+    answer(() => tx.reject(error instanceof Error ? error : new Error(String(error))));
     this.pump();
   }
 
