@@ -178,3 +178,41 @@ describe('faultAt', () => {
     expect(TRIGGER_POINTS.filter((p) => !p.completesLater).map((p) => p.area)).toEqual(['net', 'net', 'net', 'bus', 'lock']);
   });
 });
+
+describe('other kinds at an operation apply on the spot, before it proceeds', () => {
+  /** A sends five datagrams to B, 10 ms apart; what B received, and the trace. */
+  async function datagrams(event: FaultEvent): Promise<{ got: number[]; records: readonly TraceRecord[]; sim: Simulation }> {
+    const got: number[] = [];
+    const sim = new Simulation({ seed: 6, trace: { keepAll: true } });
+    sim.addNode('A', {
+      program: async (env) => {
+        for (let i = 1; i <= 5; i++) {
+          env.net.sendDatagram('B', { i });
+          await env.clock.sleep(10);
+        }
+      },
+    });
+    sim.addNode('B', { program: (env) => env.net.onDatagram((_from, m) => void got.push((m as { i: number }).i)) });
+    sim.start('B');
+    sim.start('A');
+    installFaults(sim, { events: [event] });
+    await sim.run({ untilUs: 2_000_000 });
+    return { got, records: sim.trace.records()!, sim };
+  }
+
+  it('isolate at the 3rd datagram: that one and the next are lost, the ones after the rejoin arrive', async () => {
+    const { got, records } = await datagrams(faultAt('isolate', { node: 'A', area: 'net', op: 'datagram' }, 3, { durationMs: 15 }));
+    expect(got).toEqual([1, 2, 5]);
+    expect(records.find((r) => r.kind === 'fault.isolate')!.data).toMatchObject({ node: 'A', op: 'net.datagram' });
+  });
+
+  it('a partition of others and a drift change land at the trigger too', async () => {
+    const cut = await datagrams(faultAt('partition', { node: 'A', area: 'net', op: 'datagram' }, 4, { b: ['B'], durationMs: 100 }));
+    expect(cut.got).toEqual([1, 2, 3]);
+    const drift = await datagrams(faultAt('clockDrift', { node: 'A', area: 'net', op: 'datagram' }, 2, { node: 'B', driftPpm: 5_000, durationMs: 100 }));
+    const fault = drift.records.find((r) => r.kind === 'fault.clockDrift')!;
+    expect(fault.data).toMatchObject({ node: 'B', driftPpm: 5_000, op: 'net.datagram' });
+    expect(fault.t).toBe(drift.records.filter((r) => r.kind === 'net.send' && r.node === 'A')[1]!.t);
+    expect(drift.sim.node('B').clock.driftPpm).toBe(0); // restored when its duration ended
+  });
+});
