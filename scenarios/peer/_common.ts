@@ -10,6 +10,7 @@ import { ackedWrites } from '../../src/model/peer/view.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology, TopologyNode } from '../../src/scenario/types.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
+import { SWARM_OPT_IN_KINDS, type TriggerOp } from '../../src/faults/swarm.ts';
 
 /** The library every scenario syncs. */
 export const LIBRARY = 'library-1';
@@ -173,17 +174,35 @@ export const SWARM_MAX_DRIFT_MS = 3_600_000;
 
 /**
  * Where swarm disk errors go: a device keeps everything in its kv store, so the swarm's diskError faults
- * fail kv commits (EIO, ENOSPC). Aimed at disk operations (the swarm's default) they never landed.
+ * fail kv commits (EIO, ENOSPC) and kv reads (key scans). Aimed at disk operations (the swarm's default)
+ * they never landed.
  */
-export const SWARM_ERROR_OPS = [{ area: 'kv', op: 'commit' }] as const;
+export const SWARM_ERROR_OPS = [
+  { area: 'kv', op: 'commit' },
+  { area: 'kv', op: 'keys' },
+] as const;
 
 /**
- * The fault kinds of the peer swarms: every kind a swarm may draw except fsync failures, torn writes and
- * read bit flips, which are disk-file faults that a kv-only device never meets (armed, they never landed).
+ * The fault kinds of the peer swarms: every kind a swarm draws by default except fsync failures, torn
+ * writes and read bit flips, which are disk-file faults that a kv-only device never meets (armed, they
+ * never landed). Not damage at rest either (opt-in): records carry no checksum, so a damaged value is
+ * indistinguishable from a write, beyond what the protocol claims to survive.
  */
 export const SWARM_KINDS: readonly FaultKind[] = FAULT_KINDS.filter(
-  (k) => k !== 'restart' && k !== 'resume' && k !== 'fsyncFail' && k !== 'tornWrite' && k !== 'bitFlip',
+  (k) => !SWARM_OPT_IN_KINDS.has(k) && k !== 'fsyncFail' && k !== 'tornWrite' && k !== 'bitFlip',
 );
+
+/**
+ * Where the swarms' triggered crashes, pauses, clock jumps and isolations land: operations a device
+ * performs, with rough rates per device (a no-fault run of peer-swarm: kv commits and message sends
+ * ~30/s, datagrams ~5/s, connects and key scans below 1/s), so that most triggers are met.
+ */
+export const SWARM_TRIGGER_OPS: readonly TriggerOp[] = [
+  { area: 'kv', op: 'commit', perSec: 20 },
+  { area: 'net', op: 'send', perSec: 20 },
+  { area: 'net', op: 'datagram', perSec: 3 },
+  { area: 'net', op: 'connect', perSec: 0.3 },
+];
 
 /** Batch size the scenarios use (the checks' "one batch" allowance). */
 export const BATCH = 500;

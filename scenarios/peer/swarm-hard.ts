@@ -4,7 +4,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { SWARM_ERROR_OPS, SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { SWARM_ERROR_OPS, SWARM_MAX_DRIFT_MS, SWARM_TRIGGER_OPS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
 const five = deviceIds(5);
 
@@ -22,7 +22,7 @@ const hard: Scenario = {
   faults: {
     swarm: {
       kinds: ['crash', 'partition', 'isolate', 'resetConnections', 'clockJump', 'clockDrift', 'linkFaults', 'stall', 'pause', 'clog', 'diskError'],
-      errorOps: SWARM_ERROR_OPS,
+      errorOps: SWARM_ERROR_OPS, triggerOps: SWARM_TRIGGER_OPS,
       enableProbability: 0.7,
       ratePerSec: { crash: { min: 0.3, max: 1 }, resetConnections: { min: 0.3, max: 1 }, partition: { min: 0.2, max: 0.6 } },
     },

@@ -4,7 +4,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { SWARM_ERROR_OPS, SWARM_KINDS, SWARM_MAX_DRIFT_MS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { SWARM_ERROR_OPS, SWARM_KINDS, SWARM_MAX_DRIFT_MS, SWARM_TRIGGER_OPS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
 
 const four = deviceIds(4);
 const five = deviceIds(5);
@@ -19,7 +19,7 @@ const swarm: Scenario = {
     seedLibrary(ctx, ['A', 'B', 'C'], 600, 100);
     randomWrites(ctx, four, 200, 300, 25);
   },
-  faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS } },
+  faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS, triggerOps: SWARM_TRIGGER_OPS } },
   durationMs: 6_000,
   liveness: converged(four, 30_000),
   ...peerChecking(four, 100),
@@ -37,7 +37,7 @@ const longSwarm: Scenario = {
     seedLibrary(ctx, ['A', 'B', 'C', 'D'], 3_000, 100);
     randomWrites(ctx, five, 2_000, 500, 20);
   },
-  faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS } },
+  faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS, triggerOps: SWARM_TRIGGER_OPS } },
   durationMs: 40_000,
   liveness: converged(five, 40_000),
   ...peerChecking(five, 200),

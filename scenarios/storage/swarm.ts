@@ -7,6 +7,7 @@
  */
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
+import type { SwarmOptions } from '../../src/faults/swarm.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import {
   oracleCheck,
@@ -31,14 +32,7 @@ function swarm(name: string, description: string, setup: StorageSetup, suites: s
       for (const n of nodes) verifyAfterRecovery(ctx, n, setup.blocks);
       randomWorkload(ctx, nodes, setup, { ops, everyMs: durationMs / ops, deallocP: 0.05, forceSyncP: 0.1, readP: 0.15 });
     },
-    faults: {
-      // The kv store has no files: its faults are power losses and errors (EIO, ENOSPC) at commits. Fsync
-      // failures, torn writes and flipped reads are disk faults that a kv-only program never meets.
-      swarm:
-        setup.backend === 'kv'
-          ? { kinds: ['crash', 'diskError'], crashOps: [{ area: 'kv', op: 'commit' }], errorOps: [{ area: 'kv', op: 'commit' }] }
-          : { kinds: ['crash', 'diskError', 'fsyncFail', 'tornWrite', 'bitFlip'] },
-    },
+    faults: { swarm: setup.backend === 'kv' ? KV_SWARM : FILE_SWARM },
     durationMs,
     liveness: storeLiveness(nodes, 10_000),
     checks: [oracleCheck(setup)],
@@ -47,6 +41,49 @@ function swarm(name: string, description: string, setup: StorageSetup, suites: s
     probes: STORAGE_PROBES,
   };
 }
+
+/**
+ * The file backend: crashes (power losses or the process alone) at the disk operations the store
+ * performs (rough rates per store in a no-fault run: writeFile, fsync and fsyncDir ~25/s, reads ~15/s,
+ * renames ~10/s, unlinks ~5/s; it never calls write), I/O errors and ENOSPC at those operations,
+ * failing fsyncs, torn writes, flipped reads.
+ */
+const FILE_SWARM: SwarmOptions = {
+  kinds: ['crash', 'diskError', 'fsyncFail', 'tornWrite', 'bitFlip'],
+  triggerOps: [
+    { area: 'disk', op: 'writeFile', perSec: 15 },
+    { area: 'disk', op: 'fsync', perSec: 15 },
+    { area: 'disk', op: 'fsyncDir', perSec: 15 },
+    { area: 'disk', op: 'rename', perSec: 6 },
+    { area: 'disk', op: 'read', perSec: 8 },
+    { area: 'disk', op: 'unlink', perSec: 3 },
+  ],
+  errorOps: [
+    { area: 'disk', op: 'writeFile' },
+    { area: 'disk', op: 'fsync' },
+    { area: 'disk', op: 'fsyncDir' },
+    { area: 'disk', op: 'read' },
+    { area: 'disk', op: 'rename' },
+    { area: 'disk', op: '*' },
+  ],
+};
+
+/**
+ * The kv backend has no files: its faults are crashes at commits and reads (~10/s each per store) and
+ * errors (EIO, ENOSPC) at them. Fsync failures, torn writes and flipped reads are disk faults that a
+ * kv-only program never meets.
+ */
+const KV_SWARM: SwarmOptions = {
+  kinds: ['crash', 'diskError'],
+  triggerOps: [
+    { area: 'kv', op: 'commit', perSec: 6 },
+    { area: 'kv', op: 'get', perSec: 8 },
+  ],
+  errorOps: [
+    { area: 'kv', op: 'commit' },
+    { area: 'kv', op: 'get' },
+  ],
+};
 
 const fileSetup: StorageSetup = {
   backend: 'file',

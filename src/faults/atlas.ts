@@ -41,8 +41,12 @@ export const FAULT_ATLAS: readonly AtlasEntry[] = [
   {
     kind: 'pause',
     subsystem: 'process',
-    models: 'frozen background tab, GC pause, SIGSTOP, laptop lid closed',
-    params: { node: 'node id', durationMs: 'ms frozen' },
+    models: 'frozen background tab, GC pause, SIGSTOP, laptop lid closed; triggered: frozen at an exact operation',
+    params: {
+      node: 'node id',
+      durationMs: 'ms frozen',
+      when: "'after' (default) the triggering operation took effect, before the node hears back | 'before' it takes effect",
+    },
   },
   { kind: 'resume', subsystem: 'process', models: 'a frozen tab or process thawed', params: { node: 'node id' } },
   {
@@ -144,6 +148,17 @@ export const FAULT_ATLAS: readonly AtlasEntry[] = [
       nth: 'count of reads',
       probability: 'probability per read',
       durationMs: 'ms armed (optional)',
+    },
+  },
+  {
+    kind: 'corrupt',
+    subsystem: 'disk',
+    models: 'damage at rest: bit rot, a lost or misdirected sector, a truncated file; every later read and restart sees it',
+    params: {
+      node: 'node id (its device is damaged)',
+      area: "'disk' (a durable file) | 'kv' (a durable value)",
+      path: "file path or kv store name; a trailing '*' makes it a prefix (default: any)",
+      mode: "'flip' one bit (default) | 'zero' one sector | 'truncate' the tail at a sector boundary (disk)",
     },
   },
 ];

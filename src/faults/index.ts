@@ -1,12 +1,14 @@
 /**
- * Public surface of the fault layer: plans (data), their validation, the injector, the swarm generator
- * and the atlas.
+ * Public surface of the fault layer: plans (data), their validation, the injector, the swarm generator,
+ * the atlas, damage at rest, and faults placed at exact operations (for guided exploration).
  */
 export type {
   BitFlipFault,
   ClockDriftFault,
   ClockJumpFault,
   ClogFault,
+  CorruptFault,
+  CorruptMode,
   CrashFault,
   DiskErrorCode,
   DiskErrorFault,
@@ -29,8 +31,10 @@ export type {
 } from './plan.ts';
 export { formatEvent, formatPlan, formatTrigger } from './plan.ts';
 export {
+  CORRUPT_MODES,
   FAULT_KINDS,
   FAULT_SCHEMA,
+  IMMEDIATE_AREAS,
   NETWORK_KINDS,
   STORAGE_KINDS,
   appliedFaultKind,
@@ -44,7 +48,9 @@ export {
   SWARM_DEFAULTS,
   formatSwarmSummary,
   swarmPlan,
-  type CrashOp,
+  SWARM_OPT_IN_KINDS,
+  type CorruptTarget,
+  type TriggerOp,
   type Range,
   type SwarmKindChoice,
   type SwarmOptions,
@@ -52,3 +58,5 @@ export {
   type SwarmTopology,
 } from './swarm.ts';
 export { FAULT_ATLAS, formatAtlas, type AtlasEntry, type FaultSubsystem } from './atlas.ts';
+export { TRIGGER_POINTS, faultAt, type OpSite, type TriggerPoint } from './place.ts';
+export { damageBytes, damageValue, matchesPath } from './damage.ts';

@@ -3,9 +3,12 @@
  *
  * - Timed events are scheduled on `sim.scheduler` at absolute time atMs * 1000 µs.
  * - One interceptor (see rules.ts) counts operations per node for triggered events and runs the armed
- *   storage faults (diskError, fsyncFail, tornWrite, bitFlip).
+ *   storage faults (diskError, fsyncFail, tornWrite, bitFlip). A triggered crash or pause of the node
+ *   performing the operation is that operation's answer (the subsystem crashes or holds it, before or
+ *   after it takes effect); any other triggered event applies on the spot and the operation proceeds.
  * - Every fault applied emits a trace record 'fault.<kind>' (node 'fault'); faults with a duration emit
- *   'fault.end' when they end; arming a storage fault emits 'fault.arm'; healing emits 'fault.heal'.
+ *   'fault.end' when they end; arming a storage fault emits 'fault.arm'; a corrupt fault that finds
+ *   nothing durable to damage emits 'fault.miss'; healing emits 'fault.heal'.
  * - `healAtMs` ends the chaos phase: everything is healed at that time and no fault fires afterwards.
  *
  * A plan is validated against the simulation's nodes before anything is scheduled: a bad reference is a
@@ -17,7 +20,8 @@ import type { TraceRecord } from '../sim/trace.ts';
 import type { FaultAction, OpInfo } from '../sim/types.ts';
 import type { SimNetwork } from '../sim/net/network.ts';
 import { LinkLedger } from './links.ts';
-import type { CrashFault, FaultEvent, FaultKind, FaultPlan, Trigger } from './plan.ts';
+import { chooseDiskDamage, chooseKvDamage } from './damage.ts';
+import type { CorruptFault, CrashFault, FaultEvent, FaultKind, FaultPlan, PauseFault, Trigger } from './plan.ts';
 import { FAULT_SCHEMA, NETWORK_KINDS } from './schema.ts';
 import { RuleBook, type RuleSpec } from './rules.ts';
 import { FaultPlanError, PLAN_LIMITS, parsePlan } from './validate.ts';
@@ -193,12 +197,12 @@ class Injector implements FaultInjector {
   // ------------------------------------------------------------------ triggers and storage rules
 
   /**
-   * A trigger rule. A crash of the node performing the operation is the operation's answer (the subsystem
-   * crashes it before or after the operation); any other event, including a crash of another node, is
-   * applied on the spot and the operation proceeds.
+   * A trigger rule. A crash or pause of the node performing the operation is the operation's answer (the
+   * subsystem crashes or holds it, before or after the operation); any other event, including a crash
+   * or pause of another node, is applied on the spot and the operation proceeds.
    */
   private addTrigger(index: number, e: FaultEvent, t: Trigger): void {
-    const isCrash = e.kind === 'crash' && e.node === t.node;
+    const answers = (e.kind === 'crash' || e.kind === 'pause') && e.node === t.node;
     this.rules.add({
       index,
       kind: e.kind,
@@ -209,9 +213,20 @@ class Injector implements FaultInjector {
       nth: t.nth,
       probability: 0,
       untilUs: Infinity,
-      acts: isCrash,
-      fire: (op) => (isCrash ? this.crashAt(index, e as CrashFault, op) : this.applyAt(index, e, op)),
+      acts: answers,
+      fire: (op) => {
+        if (!answers) return this.applyAt(index, e, op);
+        return e.kind === 'crash' ? this.crashAt(index, e, op) : this.pauseAt(index, e as PauseFault, op);
+      },
     });
+  }
+
+  /** A triggered pause of the operation's node: it freezes now; the subsystem holds the operation. */
+  private pauseAt(index: number, e: PauseFault, op: OpInfo): FaultAction {
+    const when = e.when ?? 'after';
+    this.record(index, e, { when, op: `${op.area}.${op.op}`, target: op.target ?? null });
+    this.pauseNode(index, e);
+    return { type: 'pause', when };
   }
 
   /** A triggered crash: the subsystem performing `op` crashes the node before or after it. */
@@ -220,7 +235,7 @@ class Injector implements FaultInjector {
     if (e.restartAfterMs !== undefined) {
       this.pendingRestarts.push({ device: op.device, delayUs: e.restartAfterMs * 1000, crashing: false });
     }
-    this.record(index, e, { op: `${op.area}.${op.op}`, target: op.target ?? null });
+    this.record(index, e, { when, op: `${op.area}.${op.op}`, target: op.target ?? null });
     return e.powerLoss === undefined ? { type: 'crash', when } : { type: 'crash', when, powerLoss: e.powerLoss };
   }
 
@@ -270,6 +285,10 @@ class Injector implements FaultInjector {
       this.arm(index, e);
       return;
     }
+    if (e.kind === 'corrupt') {
+      this.corrupt(index, e, extra);
+      return;
+    }
     this.record(index, e, extra); // the cause is traced before its effects
     switch (e.kind) {
       case 'crash':
@@ -279,8 +298,7 @@ class Injector implements FaultInjector {
         this.sim.start(e.node);
         break;
       case 'pause':
-        this.sim.pause(e.node);
-        this.later(e.durationMs * 1000, () => this.endWith(index, e, () => this.sim.resume(e.node)));
+        this.pauseNode(index, e);
         break;
       case 'resume':
         this.sim.resume(e.node);
@@ -295,6 +313,40 @@ class Injector implements FaultInjector {
         this.applyNetwork(index, e);
         break;
     }
+  }
+
+  /** Freezes the node for the event's duration (its deliveries queue), then 'fault.end'. */
+  private pauseNode(index: number, e: PauseFault): void {
+    this.sim.pause(e.node);
+    this.later(e.durationMs * 1000, () => this.endWith(index, e, () => this.sim.resume(e.node)));
+  }
+
+  /**
+   * Damages one durable file or kv value of the node's device at rest (picked with the stream
+   * 'fault/corrupt' among those the event's path matches): the cause, with what it hit, is traced before
+   * the medium's own record of the damage. 'fault.miss' when nothing durable matches.
+   */
+  private corrupt(index: number, e: CorruptFault, extra?: Record<string, unknown>): void {
+    const device = this.sim.device(this.sim.node(e.node).deviceId);
+    const rng = this.sim.stream('fault/corrupt');
+    const mode = e.mode ?? 'flip';
+    const sector = device.disk.spec.sectorSize;
+    if ((e.area ?? 'disk') === 'disk') {
+      const d = chooseDiskDamage(device.disk.durableSnapshot(), e.path, mode, sector, rng);
+      if (d === null) return this.missed(index, e, 'no durable file matches');
+      this.record(index, e, { ...extra, file: d.file, offset: d.offset, length: d.length });
+      device.disk.damageDurable(d.file, d.result);
+      return;
+    }
+    const d = chooseKvDamage(device.kv.durableSnapshot(), e.path, mode === 'zero' ? 'zero' : 'flip', sector, rng);
+    if (d === null) return this.missed(index, e, 'no durable value matches');
+    this.record(index, e, { ...extra, store: d.store, key: d.key, at: d.at, offset: d.offset, length: d.length });
+    device.kv.damageDurable(d.store, d.key, d.result);
+  }
+
+  /** A fault that found nothing to act on: traced, not counted as injected. */
+  private missed(index: number, e: FaultEvent, reason: string): void {
+    this.sim.trace.emit('fault', 'fault.miss', { event: index, kind: e.kind, ...eventFields(e), reason });
   }
 
   private crashNow(e: CrashFault): void {

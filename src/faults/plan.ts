@@ -10,7 +10,7 @@
  * Every kind's fields are described once in schema.ts; validation and printing are driven by it.
  * This module is the plan's public face: types, printing, and (re-exported) parsing and validation.
  */
-import { FAULT_SCHEMA, type DISK_ERROR_CODES, type TRIGGER_AREAS } from './schema.ts';
+import { FAULT_SCHEMA, type CORRUPT_MODES, type DISK_ERROR_CODES, type TRIGGER_AREAS } from './schema.ts';
 
 export { FaultPlanError, PLAN_LIMITS, parseEvent, parsePlan, validatePlan } from './validate.ts';
 
@@ -23,11 +23,14 @@ export interface Trigger {
   node: string;
   /** Subsystem of the operation. */
   area: TriggerArea;
-  /** Operation name as the subsystem reports it ('fsync', 'write', 'commit', 'send', ...; '*' any). */
+  /** Operation name as the subsystem reports it ('fsync', 'write', 'commit', 'get', 'send', ...; '*' any). */
   op: string;
   /** 1-based count of matching operations; the event fires at this one. */
   nth: number;
-  /** Only operations on this path (disk), store (kv) or peer (net) count. */
+  /**
+   * Only operations on this target count: a path (disk; a rename counts by its source), object store
+   * (kv get/keys) or comma-joined stores (kv commit), peer (net), channel (bus) or lock name (lock).
+   */
   target?: string;
 }
 
@@ -65,6 +68,13 @@ export interface PauseFault extends Timing {
   kind: 'pause';
   node: string;
   durationMs: number;
+  /**
+   * Triggered pauses of the trigger's own node only: the node freezes right 'after' the operation took
+   * effect, before it hears back (default), or 'before' it takes effect (it then takes effect on resume).
+   * 'before' needs an operation that completes later (disk, kv); net, bus and lock operations take
+   * effect as they are called, and the node freezes once the task that called them ends.
+   */
+  when?: 'before' | 'after';
 }
 
 /** Unfreezes a paused node. */
@@ -190,6 +200,28 @@ export interface BitFlipFault extends Timing {
   durationMs?: number;
 }
 
+/** How a corrupt fault damages what it hits. */
+export type CorruptMode = (typeof CORRUPT_MODES)[number];
+
+/**
+ * The medium under durable data of `node`'s device is damaged at rest: one durable file (disk) or one
+ * durable value (kv), picked with the run's seed among those `path` matches, has a bit flipped ('flip',
+ * default), a sector zeroed ('zero') or its tail cut off at a sector boundary ('truncate', disk only).
+ * Unlike bitFlip (a read goes wrong, the medium is intact) every later read and every restart sees it.
+ */
+export interface CorruptFault extends Timing {
+  kind: 'corrupt';
+  node: string;
+  /** 'disk' (default) or 'kv'. */
+  area?: 'disk' | 'kv';
+  /**
+   * Disk: a file path, or a prefix ending in '*' ('/store/blocks/*'); kv: an object store name, or a
+   * prefix ending in '*'. Default: any durable file (disk) or value (kv).
+   */
+  path?: string;
+  mode?: CorruptMode;
+}
+
 /** One fault event. */
 export type FaultEvent =
   | CrashFault
@@ -207,7 +239,8 @@ export type FaultEvent =
   | DiskErrorFault
   | FsyncFailFault
   | TornWriteFault
-  | BitFlipFault;
+  | BitFlipFault
+  | CorruptFault;
 
 /** The name of a fault kind. */
 export type FaultKind = FaultEvent['kind'];

@@ -11,6 +11,15 @@ export const TRIGGER_AREAS = ['disk', 'kv', 'net', 'bus', 'lock'] as const;
 /** Disk error codes a diskError can inject. */
 export const DISK_ERROR_CODES = ['EIO', 'ENOSPC'] as const;
 
+/** How a corrupt fault damages durable data ('truncate' only for disk files). */
+export const CORRUPT_MODES = ['flip', 'zero', 'truncate'] as const;
+
+/**
+ * Areas whose operations take effect as they are called (a message send, a bus post, a lock request):
+ * a node cannot be frozen 'before' one of them, only after the task that called it.
+ */
+export const IMMEDIATE_AREAS: ReadonlySet<string> = new Set(['net', 'bus', 'lock']);
+
 /** Every fault kind, in a fixed order (reports and swarm iterate in this order). */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -29,6 +38,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'fsyncFail',
   'tornWrite',
   'bitFlip',
+  'corrupt',
 ];
 
 /**
@@ -37,6 +47,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
  * - durationMs: > 0; delayMs: >= 0; signedMs: any non-zero finite; ppm: drift in parts per million
  * - netDurationMs / netDelayMs: the same within the network's bound on latencies (one hour)
  * - probability: 0..1 per operation or message; nth: integer >= 1
+ * - path: a non-empty path or store name, a trailing '*' making it a prefix
  */
 export type FieldType =
   | 'node'
@@ -53,7 +64,9 @@ export type FieldType =
   | 'when'
   | 'diskErrorCode'
   | 'storageArea'
-  | 'storageOp';
+  | 'storageOp'
+  | 'path'
+  | 'corruptMode';
 
 /** One field of a fault kind. */
 export interface FieldSpec {
@@ -69,7 +82,7 @@ const opt = (name: string, type: FieldType): FieldSpec => ({ name, type, require
 export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
   crash: [req('node', 'node'), opt('powerLoss', 'bool'), opt('restartAfterMs', 'delayMs'), opt('when', 'when')],
   restart: [req('node', 'node')],
-  pause: [req('node', 'node'), req('durationMs', 'durationMs')],
+  pause: [req('node', 'node'), req('durationMs', 'durationMs'), opt('when', 'when')],
   resume: [req('node', 'node')],
   partition: [req('a', 'nodes'), req('b', 'nodes'), opt('oneWay', 'bool'), req('durationMs', 'durationMs')],
   isolate: [req('node', 'node'), req('durationMs', 'durationMs')],
@@ -102,6 +115,7 @@ export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
   fsyncFail: [req('node', 'node'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
   tornWrite: [req('node', 'node'), req('nth', 'nth')],
   bitFlip: [req('node', 'node'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
+  corrupt: [req('node', 'node'), opt('area', 'storageArea'), opt('path', 'path'), opt('mode', 'corruptMode')],
 };
 
 /** Kinds that act through the network (they need the network's fault API). */

@@ -2,18 +2,24 @@
  * Swarm testing: the seed picks WHICH fault kinds are on and HOW OFTEN they strike, then the plan.
  *
  * Following TigerBeetle's swarm options, each kind is enabled with some probability (at least one always
- * is; each enabled kind strikes at least once) and gets a rate (events per simulated second, drawn log-uniformly from its range) and, for faults
- * that last, a duration range whose minimum keeps flapping faults stable long enough to matter. Different
- * seeds thus explore different mixes instead of one average soup of everything.
+ * is; each enabled kind strikes at least once) and gets a rate (events per simulated second, drawn
+ * log-uniformly from its range) and, for faults that last, a duration range whose minimum keeps flapping
+ * faults stable long enough to matter. Different seeds thus explore different mixes instead of one
+ * average soup of everything.
+ *
+ * Some events land at an exact operation instead of a time: crashes (with or without power loss), pauses
+ * (before or after the operation), clock jumps, isolations and damage at rest may be triggered at the
+ * nth of one of the scenario's `triggerOps` performed by the node, so the rare windows between a write
+ * and its fsync, a commit and its answer, a post and the next one are hit on purpose.
  *
  * `swarmPlan` is a pure function of (rng's seed and name, topology, options, duration). It forks one
  * stream for the mix and one per kind, and draws the mix for every kind even when options exclude it, so
  * restricting or enabling one kind never shifts what another kind generates.
  */
 import type { Rng } from '../sim/rng.ts';
-import type { FaultEvent, FaultKind, FaultPlan, LinkFaultsFault, TriggerArea } from './plan.ts';
-import { FAULT_KINDS, NETWORK_KINDS } from './schema.ts';
-import { FaultPlanError, PLAN_LIMITS } from './validate.ts';
+import type { CorruptMode, FaultEvent, FaultKind, FaultPlan, LinkFaultsFault, Trigger, TriggerArea } from './plan.ts';
+import { FAULT_KINDS, IMMEDIATE_AREAS, NETWORK_KINDS } from './schema.ts';
+import { AREA_OPS, FaultPlanError, PLAN_LIMITS } from './validate.ts';
 
 /** An inclusive range [min, max]. */
 export interface Range {
@@ -21,10 +27,22 @@ export interface Range {
   max: number;
 }
 
-/** An operation a triggered crash may hit. */
-export interface CrashOp {
+/** An operation the swarm's triggered events may fire at. */
+export interface TriggerOp {
   area: TriggerArea;
   op: string;
+  /**
+   * Roughly how many times a second one node performs it (default 10). A trigger drawn for time t counts
+   * up to about t * perSec of them, so a rare operation (a lock request) gets small counts that are met.
+   */
+  perSec?: number;
+}
+
+/** What a corrupt fault drawn by the swarm may damage. */
+export interface CorruptTarget {
+  area: 'disk' | 'kv';
+  /** A path or store name, a trailing '*' making it a prefix (default: any durable file or value). */
+  path?: string;
 }
 
 /** An operation a diskError fault may fail. */
@@ -45,8 +63,13 @@ export interface SwarmOptions {
   durationMs?: Partial<Record<FaultKind, Range>>;
   /** Nodes that must never crash: neither they nor the devices they run on are crashed or torn. */
   neverCrash?: readonly string[];
-  /** Operations triggered crashes may hit (default: disk fsync, write, rename; kv commit). */
-  crashOps?: readonly CrashOp[];
+  /**
+   * Operations triggered events (crash, pause, clockJump, isolate, corrupt) may fire at: only operations
+   * the scenario's program performs, or they never land. Default: disk fsync, write, rename; kv commit.
+   */
+  triggerOps?: readonly TriggerOp[];
+  /** What corrupt faults may damage (default: any durable disk file). */
+  corruptTargets?: readonly CorruptTarget[];
   /**
    * Operations diskError faults fail (e.g. `[{area: 'kv', op: 'commit'}]` for a program that stores only in
    * the kv store). Default: disk write, writeFile, fsync, read, rename or any disk operation.
@@ -65,6 +88,8 @@ export interface SwarmKindChoice {
   durationMs?: Range;
   /** Events generated. */
   events: number;
+  /** Of those, events placed at an exact operation (a trigger) instead of a time. */
+  triggered: number;
 }
 
 /** What a swarm plan is made of, for printing at the start of a run. */
@@ -76,6 +101,12 @@ export interface SwarmSummary {
   truncated: boolean;
   neverCrash: string[];
 }
+
+/**
+ * Kinds a swarm never draws unless `kinds` names them: restart and resume, and damage at rest (only data
+ * kept with end-to-end checksums and a second copy can survive it).
+ */
+export const SWARM_OPT_IN_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['restart', 'resume', 'corrupt']);
 
 /** Default rate (events/s) and, for lasting faults, duration range (ms) of every kind. */
 export const SWARM_DEFAULTS: Readonly<Record<FaultKind, { ratePerSec: Range; durationMs?: Range }>> = {
@@ -95,12 +126,13 @@ export const SWARM_DEFAULTS: Readonly<Record<FaultKind, { ratePerSec: Range; dur
   fsyncFail: { ratePerSec: { min: 0.1, max: 1 }, durationMs: { min: 100, max: 2_000 } },
   tornWrite: { ratePerSec: { min: 0.02, max: 0.2 } },
   bitFlip: { ratePerSec: { min: 0.05, max: 0.5 }, durationMs: { min: 100, max: 2_000 } },
+  corrupt: { ratePerSec: { min: 0.05, max: 0.5 } },
 };
 
 /** Limits on swarm options. */
 export const SWARM_LIMITS = { ratePerSecMax: 1_000, eventsMax: PLAN_LIMITS.eventsMax } as const;
 
-const DEFAULT_CRASH_OPS: readonly CrashOp[] = [
+const DEFAULT_TRIGGER_OPS: readonly TriggerOp[] = [
   { area: 'disk', op: 'fsync' },
   { area: 'disk', op: 'write' },
   { area: 'disk', op: 'rename' },
@@ -124,8 +156,9 @@ interface SwarmContext {
   enableProbability: number;
   rate: Record<FaultKind, Range>;
   duration: Record<FaultKind, Range>;
-  crashOps: readonly CrashOp[];
+  triggerOps: readonly TriggerOp[];
   errorOps: readonly ErrorOp[] | null;
+  corruptTargets: readonly CorruptTarget[];
   eventsMax: number;
   neverCrash: string[];
 }
@@ -151,14 +184,18 @@ export function swarmPlan(
     const ratePerSec = logUniform(stream, r.min, r.max);
     const events = generate(stream, ctx, kind, ratePerSec, durationMs);
     timed = timed.concat(events);
-    const choice: SwarmKindChoice = { kind, ratePerSec, events: 0 };
+    const choice: SwarmKindChoice = { kind, ratePerSec, events: 0, triggered: 0 };
     if (SWARM_DEFAULTS[kind].durationMs !== undefined) choice.durationMs = { ...ctx.duration[kind] };
     kinds.push(choice);
   }
   timed.sort((x, y) => x.atMs - y.atMs); // stable: ties keep kind order
   const truncated = timed.length > ctx.eventsMax;
   const events = timed.slice(0, ctx.eventsMax).map((t) => t.event);
-  for (const e of events) kinds.find((k) => k.kind === e.kind)!.events++;
+  for (const e of events) {
+    const k = kinds.find((c) => c.kind === e.kind)!;
+    k.events++;
+    if (e.trigger !== undefined) k.triggered++;
+  }
   const summary: SwarmSummary = { durationMs, kinds, events: events.length, truncated, neverCrash: ctx.neverCrash };
   return { plan: { events }, summary };
 }
@@ -167,7 +204,8 @@ export function swarmPlan(
 export function formatSwarmSummary(s: SwarmSummary): string {
   const parts = s.kinds.map((k) => {
     const d = k.durationMs === undefined ? '' : ` ${k.durationMs.min}-${k.durationMs.max}ms`;
-    return `${k.kind} ${k.ratePerSec.toFixed(2)}/s${d} x${k.events}`;
+    const at = k.triggered === 0 ? '' : ` (${k.triggered} at operations)`;
+    return `${k.kind} ${k.ratePerSec.toFixed(2)}/s${d} x${k.events}${at}`;
   });
   const cut = s.truncated ? ' (truncated at eventsMax)' : '';
   const line = `swarm: ${parts.join(', ')}; ${s.events} events in ${s.durationMs}ms${cut}`;
@@ -199,8 +237,9 @@ function resolve(topology: SwarmTopology, mix: SwarmOptions): SwarmContext {
     enableProbability: mix.enableProbability ?? 0.5,
     rate: {} as Record<FaultKind, Range>,
     duration: {} as Record<FaultKind, Range>,
-    crashOps: mix.crashOps ?? DEFAULT_CRASH_OPS,
+    triggerOps: mix.triggerOps ?? DEFAULT_TRIGGER_OPS,
     errorOps: mix.errorOps ?? null,
+    corruptTargets: mix.corruptTargets ?? [{ area: 'disk' }],
     eventsMax: mix.eventsMax ?? 10_000,
     neverCrash,
   };
@@ -221,7 +260,17 @@ function checkScalars(ctx: SwarmContext): void {
   if (!(Number.isInteger(m) && m >= 1 && m <= SWARM_LIMITS.eventsMax)) {
     bad('swarm.eventsMax', `expected an integer 1..${SWARM_LIMITS.eventsMax}, got ${m}`);
   }
-  if (ctx.crashOps.length === 0) bad('swarm.crashOps', 'needs at least one operation');
+  if (ctx.triggerOps.length === 0) bad('swarm.triggerOps', 'needs at least one operation');
+  ctx.triggerOps.forEach((t, i) => {
+    if (!AREA_OPS[t.area]?.includes(t.op)) bad(`swarm.triggerOps[${i}]`, `unknown operation ${t.area}.${t.op}`);
+    if (t.perSec !== undefined && !(t.perSec > 0 && t.perSec <= SWARM_LIMITS.ratePerSecMax)) {
+      bad(`swarm.triggerOps[${i}].perSec`, `expected 0 < perSec <= ${SWARM_LIMITS.ratePerSecMax}, got ${t.perSec}`);
+    }
+  });
+  if (ctx.corruptTargets.length === 0) bad('swarm.corruptTargets', 'needs at least one target');
+  ctx.corruptTargets.forEach((t, i) => {
+    if (t.area === 'disk' && t.path !== undefined && !t.path.startsWith('/')) bad(`swarm.corruptTargets[${i}].path`, `a disk path starts with '/', got '${t.path}'`);
+  });
   if (ctx.errorOps !== null && ctx.errorOps.length === 0) bad('swarm.errorOps', 'needs at least one operation');
 }
 
@@ -255,7 +304,7 @@ function unsupported(ctx: SwarmContext, kind: FaultKind): string | null {
 
 function allowedKinds(ctx: SwarmContext, kinds: readonly FaultKind[] | undefined): FaultKind[] {
   if (kinds === undefined) {
-    return FAULT_KINDS.filter((k) => k !== 'restart' && k !== 'resume' && unsupported(ctx, k) === null);
+    return FAULT_KINDS.filter((k) => !SWARM_OPT_IN_KINDS.has(k) && unsupported(ctx, k) === null);
   }
   if (kinds.length === 0) bad('swarm.kinds', 'needs at least one kind');
   kinds.forEach((k, i) => {
@@ -328,13 +377,16 @@ function makeEvent(rng: Rng, ctx: SwarmContext, kind: FaultKind, atMs: number): 
     case 'restart':
       return { kind, atMs, node: rng.pick(ctx.crashable) };
     case 'pause':
-      return { kind, atMs, node: node(), durationMs: durationOf(rng, ctx, kind) };
+      return makePause(rng, ctx, atMs);
     case 'resume':
       return { kind, atMs, node: node() };
     case 'partition':
       return makePartition(rng, ctx, atMs);
-    case 'isolate':
-      return { kind, atMs, node: node(), durationMs: durationOf(rng, ctx, kind) };
+    case 'isolate': {
+      const n = node();
+      const durationMs = durationOf(rng, ctx, kind);
+      return rng.chance(0.3) ? { kind, node: n, durationMs, trigger: triggerAt(rng, ctx, n, atMs) } : { kind, atMs, node: n, durationMs };
+    }
     case 'clog': {
       const [from, to] = pair(rng, ctx.nodes);
       return { kind, atMs, from, to, durationMs: durationOf(rng, ctx, kind) };
@@ -351,7 +403,9 @@ function makeEvent(rng: Rng, ctx: SwarmContext, kind: FaultKind, atMs: number): 
       return makeLinkFaults(rng, ctx, atMs);
     case 'clockJump': {
       const magnitude = Math.round(logUniform(rng, 1, 60_000));
-      return { kind, atMs, node: node(), deltaMs: rng.chance(0.5) ? magnitude : -magnitude };
+      const n = node();
+      const deltaMs = rng.chance(0.5) ? magnitude : -magnitude;
+      return rng.chance(0.3) ? { kind, node: n, deltaMs, trigger: triggerAt(rng, ctx, n, atMs) } : { kind, atMs, node: n, deltaMs };
     }
     case 'clockDrift': {
       const ppm = Math.round(logUniform(rng, 10, 2_000));
@@ -372,18 +426,50 @@ function makeEvent(rng: Rng, ctx: SwarmContext, kind: FaultKind, atMs: number): 
       return { kind, atMs, node: node(), ...nthOrProbability(rng, ctx, kind) };
     case 'tornWrite':
       return { kind, atMs, node: rng.pick(ctx.powerLossOk), nth: rng.range(1, 10) };
+    case 'corrupt':
+      return makeCorrupt(rng, ctx, atMs);
   }
 }
 
-/** A timed crash (power loss only where allowed), or a crash at the nth of some storage operation. */
+/** A trigger at the nth of one of the scenario's trigger operations of `node`, scaled to time `atMs`. */
+function triggerAt(rng: Rng, ctx: SwarmContext, node: string, atMs: number, ops: readonly TriggerOp[] = ctx.triggerOps): Trigger {
+  const { area, op, perSec } = rng.pick(ops);
+  return { node, area, op, nth: rng.range(1, Math.max(1, Math.round((atMs / 1000) * (perSec ?? 10)))) };
+}
+
+/** A timed pause, or one at an exact operation of the node (before it takes effect, where it can, or after). */
+function makePause(rng: Rng, ctx: SwarmContext, atMs: number): FaultEvent {
+  const node = rng.pick(ctx.nodes);
+  const durationMs = durationOf(rng, ctx, 'pause');
+  if (!rng.chance(0.5)) return { kind: 'pause', atMs, node, durationMs };
+  const trigger = triggerAt(rng, ctx, node, atMs);
+  const when = !IMMEDIATE_AREAS.has(trigger.area) && rng.chance(0.5) ? 'before' : 'after';
+  return { kind: 'pause', node, durationMs, trigger, when };
+}
+
+/** Damage at rest of one of the scenario's corrupt targets, at a time or at an exact operation. */
+function makeCorrupt(rng: Rng, ctx: SwarmContext, atMs: number): FaultEvent {
+  const node = rng.pick(ctx.nodes);
+  const { area, path } = rng.pick(ctx.corruptTargets);
+  const modes: readonly CorruptMode[] = area === 'disk' ? ['flip', 'flip', 'zero', 'truncate'] : ['flip', 'zero'];
+  const mode = rng.pick(modes);
+  const target = path === undefined ? {} : { path };
+  if (rng.chance(0.3)) return { kind: 'corrupt', node, area, ...target, mode, trigger: triggerAt(rng, ctx, node, atMs) };
+  return { kind: 'corrupt', atMs, node, area, ...target, mode };
+}
+
+/**
+ * A timed crash (power loss only where allowed), or a crash at the nth of one of the trigger operations,
+ * before or after it takes effect: mostly a power loss of the node's device, sometimes the process
+ * alone (its device's unsynced state survives).
+ */
 function makeCrash(rng: Rng, ctx: SwarmContext, atMs: number): FaultEvent {
   const restart = rng.chance(0.9) ? { restartAfterMs: durationOf(rng, ctx, 'crash') } : {};
   if (ctx.powerLossOk.length > 0 && rng.chance(0.5)) {
-    // Triggered: a crash at a storage operation cuts the device's power, so only unprotected devices.
     const node = rng.pick(ctx.powerLossOk);
-    const { area, op } = rng.pick(ctx.crashOps);
-    const trigger = { node, area, op, nth: rng.range(1, Math.max(1, Math.round(atMs / 100))) };
-    return { kind: 'crash', node, trigger, when: rng.chance(0.5) ? 'before' : 'after', powerLoss: true, ...restart };
+    const trigger = triggerAt(rng, ctx, node, atMs);
+    const when = rng.chance(0.5) ? 'before' : 'after';
+    return { kind: 'crash', node, trigger, when, powerLoss: rng.chance(0.7), ...restart };
   }
   const node = rng.pick(ctx.crashable);
   const powerLoss = ctx.powerLossOk.includes(node) && rng.chance(0.5);

@@ -6,7 +6,7 @@
  * fields, in schema order (so printing and hashing a parsed plan is stable).
  */
 import type { FaultEvent, FaultKind, FaultPlan, Trigger, TriggerArea } from './plan.ts';
-import { DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, TRIGGER_AREAS, type FieldType } from './schema.ts';
+import { CORRUPT_MODES, DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, IMMEDIATE_AREAS, TRIGGER_AREAS, type FieldType } from './schema.ts';
 
 /** A plan (or one of its fields) is malformed; `path` names the field. */
 export class FaultPlanError extends Error {
@@ -42,12 +42,12 @@ export const PLAN_LIMITS = {
 
 /**
  * Operation names each area reports to the interceptors ('*' is any). Disk: one per Disk method, except
- * that readFile is reported as 'read'. A trigger on a name outside this table would never fire, so it is
- * rejected.
+ * that readFile is reported as 'read'. Kv: the commit of a readwrite transaction, and the reads inside any
+ * transaction (get, keys). A trigger on a name outside this table would never fire, so it is rejected.
  */
 export const AREA_OPS: Readonly<Record<TriggerArea, readonly string[]>> = {
   disk: ['*', 'read', 'writeFile', 'write', 'truncate', 'fsync', 'fsyncDir', 'mkdir', 'rename', 'unlink', 'list', 'stat'],
-  kv: ['*', 'commit'],
+  kv: ['*', 'commit', 'get', 'keys'],
   net: ['*', 'send', 'datagram', 'connect'],
   bus: ['*', 'post'],
   lock: ['*', 'request'],
@@ -148,6 +148,11 @@ function checkField(v: unknown, path: string, type: FieldType, scope: Scope): un
     case 'storageOp':
       if (typeof v !== 'string' || v === '') fail(path, `expected an operation name, got ${describe(v)}`);
       return v; // checked against the area in crossChecks
+    case 'path':
+      if (typeof v !== 'string' || v === '' || v === '*') fail(path, `expected a path or store name (a trailing '*' makes it a prefix), got ${describe(v)}`);
+      return v;
+    case 'corruptMode':
+      return checkEnum(v, path, CORRUPT_MODES);
   }
 }
 
@@ -220,6 +225,20 @@ function crossChecks(e: Json, path: string): void {
   switch (e.kind as FaultKind) {
     case 'crash':
       if (e.when !== undefined && e.trigger === undefined) fail(`${path}.when`, 'only triggered crashes have when');
+      break;
+    case 'pause': {
+      const t = e.trigger as Trigger | undefined;
+      if (e.when === undefined) break;
+      if (t === undefined) fail(`${path}.when`, 'only triggered pauses have when');
+      if (t.node !== e.node) fail(`${path}.when`, `only a pause of the trigger's own node ('${t.node}') has when`);
+      if (e.when === 'before' && IMMEDIATE_AREAS.has(t.area)) {
+        fail(`${path}.when`, `a ${t.area} operation takes effect as it is called: a node can only freeze after it`);
+      }
+      break;
+    }
+    case 'corrupt':
+      if (e.area === 'kv' && e.mode === 'truncate') fail(`${path}.mode`, "'truncate' damages disk files only (a kv value keeps its size)");
+      if (e.area !== 'kv' && typeof e.path === 'string' && !e.path.startsWith('/')) fail(`${path}.path`, `a disk path starts with '/', got '${e.path}'`);
       break;
     case 'partition': {
       const b = e.b as string[];

@@ -8,10 +8,10 @@ import { mergeCoverage, type ModelCoverage } from '../model/monitor.ts';
 import type { ResultsFile } from './results.ts';
 
 /**
- * Trace kinds 'fault.end', 'fault.heal' and 'fault.arm' are bookkeeping of the injector, not faults; the
+ * Trace kinds 'fault.end', 'fault.heal', 'fault.arm' and 'fault.miss' are bookkeeping of the injector, not faults; the
  * monitor counts every 'fault.*' record, so they are left out of the state-by-fault table here.
  */
-export const NOT_FAULT_KINDS: ReadonlySet<string> = new Set(['end', 'heal', 'arm']);
+export const NOT_FAULT_KINDS: ReadonlySet<string> = new Set(['end', 'heal', 'arm', 'miss']);
 
 /** A state or transition with its reach count. */
 export interface Reach {

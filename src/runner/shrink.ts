@@ -7,7 +7,7 @@
  * 1. workload: halve the workload scale while it fails, then bisect between the last pass and fail;
  * 2. events: remove chunks of the plan (halves, quarters, ... single events: ddmin-style);
  * 3. fields: halve durations, clock steps, drift and link rates; lower trigger counts; drop optional
- *    restarts and power loss;
+ *    restarts and power loss; damage at rest becomes one flipped bit;
  * 4. workload again (fewer faults often need fewer operations).
  * Every candidate plan is validated before it runs. A run budget and a time budget bound the search.
  */
@@ -179,6 +179,7 @@ export function simplerEvents(e: FaultEvent): FaultEvent[] {
     if (half !== 0 && half !== v) out.push({ ...e, [f]: half } as FaultEvent);
   }
   if (rec.powerLoss === true) out.push({ ...e, powerLoss: false } as FaultEvent);
+  if (e.kind === 'corrupt' && e.mode !== undefined && e.mode !== 'flip') out.push({ ...e, mode: 'flip' });
   if (e.trigger !== undefined && e.trigger.nth > 1) {
     out.push({ ...e, trigger: { ...e.trigger, nth: 1 } } as FaultEvent);
     out.push({ ...e, trigger: { ...e.trigger, nth: e.trigger.nth - 1 } } as FaultEvent);

@@ -28,7 +28,7 @@ export interface Failure {
 export interface OpInfo {
   /** Subsystem: 'disk', 'kv', 'net', 'bus', 'lock'. */
   area: string;
-  /** Operation: 'write', 'fsync', 'fsyncDir', 'rename', 'read', 'commit', 'send', ... */
+  /** Operation: 'write', 'fsync', 'fsyncDir', 'rename', 'read', 'commit', 'get', 'keys', 'send', ... */
   op: string;
   /** Node performing it. */
   node: string;
@@ -47,9 +47,14 @@ export interface OpInfo {
  * - error: the operation fails with this code (EIO, ENOSPC, ...) and takes no effect.
  * - torn: a disk write lands only partly (a sector-granular prefix) and the device loses power.
  * - bitflip: a disk read returns the data with one bit flipped (the disk itself is unchanged).
+ * - pause: the node froze at this operation (the injector has paused it already). An operation that
+ *   completes later (disk, kv) is held: 'before': it takes effect and answers when the node resumes;
+ *   'after': it takes effect now and the caller hears back on resume. An operation that takes effect as
+ *   it is called (net, bus, lock) proceeds: the node freezes once the task that called it ends.
  */
 export type FaultAction =
   | { type: 'crash'; when: 'before' | 'after'; powerLoss?: boolean }
+  | { type: 'pause'; when: 'before' | 'after' }
   | { type: 'error'; code: EnvErrorCode }
   | { type: 'torn' }
   | { type: 'bitflip' };

@@ -26,7 +26,10 @@ const everyKind: FaultPlan = {
     { kind: 'fsyncFail', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 2 }, nth: 1 },
     { kind: 'tornWrite', atMs: 1500, node: 'C', nth: 3 },
     { kind: 'bitFlip', atMs: 1600, node: 'C', probability: 0.5 },
+    { kind: 'corrupt', atMs: 1700, node: 'A', area: 'disk', path: '/store/blocks/*', mode: 'zero' },
     { kind: 'crash', node: 'B', trigger: { node: 'B', area: 'disk', op: 'fsync', nth: 3, target: '/db/wal' }, when: 'after' },
+    { kind: 'pause', node: 'C', durationMs: 200, when: 'before', trigger: { node: 'C', area: 'kv', op: 'get', nth: 2, target: 'rec' } },
+    { kind: 'corrupt', node: 'C', area: 'kv', trigger: { node: 'A', area: 'bus', op: 'post', nth: 1 } },
   ],
 };
 
@@ -65,7 +68,9 @@ describe('fault plan', () => {
     expect(lines).toHaveLength(everyKind.events.length);
     expect(lines[0]).toBe('#0 at 100ms: crash node=A powerLoss=true restartAfterMs=50');
     expect(lines[4]).toBe('#4 at 500ms: partition a=[A] b=[B,C] oneWay=true durationMs=1000');
-    expect(lines[16]).toBe('#16 at 3rd disk.fsync of B on /db/wal: crash node=B when=after');
+    expect(lines[16]).toBe('#16 at 1700ms: corrupt node=A area=disk path=/store/blocks/* mode=zero');
+    expect(lines[17]).toBe('#17 at 3rd disk.fsync of B on /db/wal: crash node=B when=after');
+    expect(lines[18]).toBe('#18 at 2nd kv.get of C on rec: pause node=C durationMs=200 when=before');
     expect(formatPlan({ events: [] })).toBe('(no faults)');
   });
 
@@ -103,7 +108,7 @@ describe('plan validation names the bad field', () => {
   it('unknown kind and unknown fields', () => {
     expect(eventError({ kind: 'meteor', atMs: 5 })).toMatch(/^faults\.events\[1\]\.kind: unknown kind 'meteor' \(kinds: crash, /);
     expect(eventError({ kind: 'pause', atMs: 5, node: 'A', durationMS: 3 })).toMatch(
-      /^faults\.events\[1\]\.durationMS: unknown field of pause \(fields: node, durationMs\)/,
+      /^faults\.events\[1\]\.durationMS: unknown field of pause \(fields: node, durationMs, when\)/,
     );
     expect(errorOf(() => parsePlan({ events: [], extra: 1 })).path).toBe('faults.extra');
   });
@@ -158,6 +163,35 @@ describe('plan validation names the bad field', () => {
     expect(eventError({ kind: 'diskError', atMs: 5, node: 'A', op: 'write', code: 'EPERM', nth: 1 })).toBe(
       "faults.events[1].code: expected one of EIO, ENOSPC, got 'EPERM'",
     );
+    expect(eventError({ kind: 'diskError', atMs: 5, node: 'A', area: 'kv', op: 'put', code: 'EIO', nth: 1 })).toBe(
+      "faults.events[1].op: unknown kv operation 'put' (operations: *, commit, get, keys)",
+    );
+  });
+
+  it("pause: when only for a triggered pause of the trigger's own node, before only where an operation completes later", () => {
+    const at = (area: string, op: string, node = 'A') => ({ node, area, op, nth: 1 });
+    expect(eventError({ kind: 'pause', atMs: 5, node: 'A', durationMs: 1, when: 'after' })).toBe('faults.events[1].when: only triggered pauses have when');
+    expect(eventError({ kind: 'pause', node: 'A', durationMs: 1, when: 'after', trigger: at('kv', 'commit', 'B') })).toBe(
+      "faults.events[1].when: only a pause of the trigger's own node ('B') has when",
+    );
+    expect(eventError({ kind: 'pause', node: 'A', durationMs: 1, when: 'before', trigger: at('bus', 'post') })).toBe(
+      'faults.events[1].when: a bus operation takes effect as it is called: a node can only freeze after it',
+    );
+    for (const [area, op] of [['disk', 'rename'], ['kv', 'get'], ['kv', 'commit']]) {
+      expect(parsePlan({ events: [{ kind: 'pause', node: 'A', durationMs: 1, when: 'before', trigger: at(area!, op!) }] }).events).toHaveLength(1);
+    }
+    expect(parsePlan({ events: [{ kind: 'pause', node: 'B', durationMs: 1, trigger: at('net', 'send') }] }).events).toHaveLength(1);
+  });
+
+  it('corrupt: path, mode, area', () => {
+    expect(eventError({ kind: 'corrupt', atMs: 5, node: 'A', path: '' })).toMatch(/^faults\.events\[1\]\.path: expected a path or store name/);
+    expect(eventError({ kind: 'corrupt', atMs: 5, node: 'A', path: '*' })).toMatch(/^faults\.events\[1\]\.path: expected a path/);
+    expect(eventError({ kind: 'corrupt', atMs: 5, node: 'A', path: 'store/x' })).toBe("faults.events[1].path: a disk path starts with '/', got 'store/x'");
+    expect(eventError({ kind: 'corrupt', atMs: 5, node: 'A', mode: 'melt' })).toBe("faults.events[1].mode: expected one of flip, zero, truncate, got 'melt'");
+    expect(eventError({ kind: 'corrupt', atMs: 5, node: 'A', area: 'kv', mode: 'truncate' })).toBe(
+      "faults.events[1].mode: 'truncate' damages disk files only (a kv value keeps its size)",
+    );
+    expect(parsePlan({ events: [{ kind: 'corrupt', atMs: 5, node: 'A', area: 'kv', path: 'store:*', mode: 'zero' }] }).events).toHaveLength(1);
   });
 
   it('triggers: area, op, nth', () => {

@@ -116,7 +116,10 @@ describe('swarm', () => {
   it('prints the chosen kinds and rates in one line (two with protected nodes)', () => {
     const { summary } = plan(7, { kinds: ['crash', 'partition'], enableProbability: 1 });
     const text = formatSwarmSummary(summary);
-    expect(text).toMatch(/^swarm: crash \d+\.\d\d\/s 50-3000ms x\d+, partition \d+\.\d\d\/s 200-5000ms x\d+; \d+ events in 30000ms$/);
+    expect(text).toMatch(/^swarm: crash \d+\.\d\d\/s 50-3000ms x\d+( \(\d+ at operations\))?, partition \d+\.\d\d\/s 200-5000ms x\d+; \d+ events in 30000ms$/);
+    const triggered = summary.kinds.find((k) => k.kind === 'crash')!.triggered;
+    expect(triggered).toBeGreaterThan(0);
+    expect(text).toContain(`(${triggered} at operations)`);
     expect(formatSwarmSummary(plan(7, { neverCrash: ['B'] }).summary).split('\n')[1]).toBe('  never crashed: B');
   });
 });
@@ -142,5 +145,91 @@ describe('swarm on short runs', () => {
     }
     expect(n).toBeGreaterThan(50);
     expect(() => plan(0, { errorOps: [] })).toThrow(/swarm\.errorOps/);
+  });
+});
+
+describe('swarm: faults at exact operations', () => {
+  const triggerOps: SwarmOptions['triggerOps'] = [
+    { area: 'kv', op: 'commit', perSec: 5 },
+    { area: 'bus', op: 'post', perSec: 5 },
+  ];
+  const options: SwarmOptions = {
+    kinds: ['crash', 'pause', 'clockJump', 'isolate'],
+    enableProbability: 1,
+    triggerOps,
+    ratePerSec: { crash: { min: 2, max: 2 }, pause: { min: 2, max: 2 }, clockJump: { min: 2, max: 2 }, isolate: { min: 2, max: 2 } },
+  };
+  const events = Array.from({ length: 10 }, (_, seed) => plan(seed, options, 10_000).plan.events).flat();
+
+  it('places crashes, pauses, clock jumps and isolations at the trigger operations of their own node, and some at times', () => {
+    for (const kind of ['crash', 'pause', 'clockJump', 'isolate'] as const) {
+      const mine = events.filter((e) => e.kind === kind);
+      const triggered = mine.filter((e) => e.trigger !== undefined);
+      expect(triggered.length, kind).toBeGreaterThan(10);
+      expect(mine.length - triggered.length, kind).toBeGreaterThan(10);
+      for (const e of triggered) {
+        expect(triggerOps.map((t) => `${t.area}.${t.op}`)).toContain(`${e.trigger!.area}.${e.trigger!.op}`);
+        expect(e.trigger!.node).toBe((e as { node: string }).node);
+      }
+    }
+    expect(() => parsePlan({ events }, topology.nodes)).not.toThrow();
+  });
+
+  it('crashes at an operation with and without power loss, before and after it', () => {
+    const crashes = events.filter((e) => e.kind === 'crash' && e.trigger !== undefined) as { powerLoss?: boolean; when?: string }[];
+    expect(new Set(crashes.map((e) => e.powerLoss))).toEqual(new Set([true, false]));
+    expect(new Set(crashes.map((e) => e.when))).toEqual(new Set(['before', 'after']));
+  });
+
+  it('pauses before an operation only where it completes later (kv), after any', () => {
+    const pauses = events.filter((e) => e.kind === 'pause' && e.trigger !== undefined) as { when?: string; trigger: { area: string } }[];
+    expect(pauses.filter((e) => e.when === 'before').every((e) => e.trigger.area === 'kv')).toBe(true);
+    expect(new Set(pauses.filter((e) => e.trigger.area === 'kv').map((e) => e.when))).toEqual(new Set(['before', 'after']));
+    expect(pauses.filter((e) => e.trigger.area === 'bus').every((e) => e.when === 'after')).toBe(true);
+  });
+
+  it('scales trigger counts to the operation rate: a rare operation gets small counts', () => {
+    const rare = plan(1, { ...options, triggerOps: [{ area: 'lock', op: 'request', perSec: 0.05 }] }, 10_000).plan.events;
+    const counts = rare.filter((e) => e.trigger !== undefined).map((e) => e.trigger!.nth);
+    expect(counts.length).toBeGreaterThan(5);
+    expect(Math.max(...counts)).toBe(1);
+  });
+
+  it('jumps clocks forward and back on every node', () => {
+    const jumps = Array.from({ length: 20 }, (_, seed) => plan(seed, { kinds: ['clockJump'], ratePerSec: { clockJump: { min: 1, max: 1 } } }).plan.events).flat();
+    const deltas = jumps.map((e) => (e.kind === 'clockJump' ? e.deltaMs : 0));
+    expect(deltas.some((d) => d > 0) && deltas.some((d) => d < 0)).toBe(true);
+    expect(new Set(jumps.map((e) => (e as { node: string }).node))).toEqual(new Set(topology.nodes));
+  });
+
+  it('rejects trigger operations that do not exist or rates out of range', () => {
+    expect(() => plan(1, { triggerOps: [] })).toThrow('swarm.triggerOps: needs at least one operation');
+    expect(() => plan(1, { triggerOps: [{ area: 'kv', op: 'put' }] })).toThrow('swarm.triggerOps[0]: unknown operation kv.put');
+    expect(() => plan(1, { triggerOps: [{ area: 'kv', op: 'get', perSec: 0 }] })).toThrow('swarm.triggerOps[0].perSec');
+  });
+});
+
+describe('swarm: damage at rest', () => {
+  it('is opt-in: never drawn unless kinds names it', () => {
+    for (let seed = 0; seed < 30; seed++) expect(plan(seed, { enableProbability: 1 }).plan.events.some((e) => e.kind === 'corrupt')).toBe(false);
+  });
+
+  it('damages only the targets given, truncating disk files only', () => {
+    const options: SwarmOptions = {
+      kinds: ['corrupt'],
+      corruptTargets: [{ area: 'disk', path: '/data/*' }, { area: 'kv', path: 'rec' }],
+      ratePerSec: { corrupt: { min: 3, max: 3 } },
+    };
+    const events = Array.from({ length: 10 }, (_, seed) => plan(seed, options, 10_000).plan.events).flat();
+    expect(events.length).toBeGreaterThan(100);
+    for (const e of events) {
+      if (e.kind !== 'corrupt') throw new Error(`unexpected ${e.kind}`);
+      expect([`${e.area} ${e.path}`]).toEqual([e.area === 'disk' ? 'disk /data/*' : 'kv rec']);
+      if (e.area === 'kv') expect(e.mode).not.toBe('truncate');
+    }
+    expect(new Set(events.map((e) => (e as { mode: string }).mode))).toEqual(new Set(['flip', 'zero', 'truncate']));
+    expect(events.some((e) => e.trigger !== undefined) && events.some((e) => e.atMs !== undefined)).toBe(true);
+    expect(() => parsePlan({ events }, topology.nodes)).not.toThrow();
+    expect(() => plan(1, { kinds: ['corrupt'], corruptTargets: [] })).toThrow('swarm.corruptTargets');
   });
 });

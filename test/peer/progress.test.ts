@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { backfillProgressCheck } from '../../src/model/peer/invariants.ts';
 import { runScenario } from '../../src/scenario/run.ts';
+import { pinnedPlan } from './pinned-plans.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { Trace } from '../../src/sim/trace.ts';
 import join from '../../scenarios/peer/join.ts';
@@ -85,6 +86,7 @@ describe('backfill progress', () => {
     const servedByUnready: string[] = [];
     const expected = new Map<string, number[]>();
     const r = await runScenario(hard, seed, {
+      faults: pinnedPlan('peer-swarm-hard', seed),
       traceSink: (l) => {
         const rec = JSON.parse(l) as { i: number; node: string; kind: string; data: { peer?: string; expected?: number; resumed?: boolean } };
         if (rec.kind === 'peer.sync.ready') ready.add(rec.node);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/scenario/run.ts';
+import { pinnedPlan } from './pinned-plans.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import catchup from '../../scenarios/peer/catchup.ts';
 import clocks from '../../scenarios/peer/clocks-and-links.ts';
@@ -24,7 +25,7 @@ describe('peer sync scenarios (smoke)', () => {
   }
 
   it('peer-swarm seed 115 passes (regression: two buffered versions of one record left kv and memory apart)', async () => {
-    const r = await runScenario(all.find((x) => x.name === 'peer-swarm')!, 115);
+    const r = await runScenario(all.find((x) => x.name === 'peer-swarm')!, 115, { faults: pinnedPlan('peer-swarm', 115) });
     expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
   });
 
@@ -34,6 +35,7 @@ describe('peer sync scenarios (smoke)', () => {
   it.each([5113, 5696])('peer-swarm-hard seed %i passes (regression: a change resent while the buffer is applied was applied twice)', async (seed) => {
     const pushes = new Map<string, number>();
     const r = await runScenario(all.find((x) => x.name === 'peer-swarm-hard')!, seed, {
+      faults: pinnedPlan('peer-swarm-hard', seed),
       traceSink: (l) => {
         if (!l.includes('"peer.buffer.push"')) return;
         const { node, data } = JSON.parse(l) as { node: string; data: { id: string } };
@@ -47,7 +49,7 @@ describe('peer sync scenarios (smoke)', () => {
   // Regression: wall clocks left more than maxDriftMs apart by the swarm's clock jumps (D 112 s slow) made
   // D reject every message past the liveness bound; swarms run with SWARM_MAX_DRIFT_MS (scenarios/peer/_common.ts).
   it('peer-swarm-long seed 5887 passes (regression: clock jumps beyond maxDriftMs kept a slow device from syncing)', async () => {
-    const r = await runScenario(all.find((x) => x.name === 'peer-swarm-long')!, 5887);
+    const r = await runScenario(all.find((x) => x.name === 'peer-swarm-long')!, 5887, { faults: pinnedPlan('peer-swarm-long', 5887) });
     expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
   }, 60_000);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/scenario/run.ts';
+import type { FaultEvent } from '../../src/faults/plan.ts';
 import { shrink, ShrinkError, simplerEvents } from '../../src/runner/shrink.ts';
 import { fixture } from './fixtures.ts';
 
@@ -36,5 +37,13 @@ describe('shrink', () => {
     expect(simpler).toContainEqual({ ...e, restartAfterMs: 200 });
     expect(simpler).toContainEqual({ ...e, powerLoss: false });
     expect(simpler).toContainEqual({ ...e, trigger: { ...e.trigger, nth: 1 } });
+  });
+
+  it('makes damage at rest one flipped bit, and lowers the count of its trigger', () => {
+    const e: FaultEvent = { kind: 'corrupt', node: 'A', path: '/db/*', mode: 'truncate', trigger: { node: 'A', area: 'disk', op: 'rename', nth: 4 } };
+    const simpler = simplerEvents(e);
+    expect(simpler).toContainEqual({ ...e, mode: 'flip' });
+    expect(simpler).toContainEqual({ ...e, trigger: { ...e.trigger, nth: 3 } });
+    expect(simplerEvents({ ...e, mode: 'flip', trigger: { ...e.trigger!, nth: 1 } })).toEqual([]);
   });
 });

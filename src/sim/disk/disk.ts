@@ -17,7 +17,8 @@
  * len}, 'disk.truncate' {path, len}, 'disk.fsync' {path}, 'disk.fsyncDir' {path}, 'disk.mkdir' {path},
  * 'disk.rename' {from, to}, 'disk.unlink' {path} when an operation takes effect; 'disk.error' {op, path,
  * code} when it fails; 'disk.fault' {op, path, action} when a fault is injected; node 'sim':
- * 'disk.powerloss' {device, pending, landed, lost, torn}. Reads, lists and stats are not traced.
+ * 'disk.powerloss' {device, pending, landed, lost, torn}, 'disk.corrupt' {device, path, len} when the
+ * medium under a durable file is damaged (`damageDurable`). Reads, lists and stats are not traced.
  *
  * Exhaustive crash exploration, e.g. from a storage test: pause where a crash should happen, then
  *   for (const choose of disk.orderedPrefixes()) {            // 'ordered'; for 'weak' combine
@@ -115,7 +116,7 @@ function checkBytes(value: unknown, field: string): asserts value is Uint8Array 
 
 function faultLabel(f: FaultAction): string {
   if (f.type === 'error') return `error:${f.code}`;
-  if (f.type === 'crash') return `crash:${f.when}`;
+  if (f.type === 'crash' || f.type === 'pause') return `${f.type}:${f.when}`;
   return f.type;
 }
 
@@ -233,13 +234,14 @@ export class SimDisk {
   /** Schedules the completion of one operation after its latency. */
   private submit<T>(node: SimNode, inc: number, m: DiskMethod, target: string, us: number, effect: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      node.after(inc, this.jittered(us), () => this.complete(node, m, target, effect, resolve, reject));
+      node.after(inc, this.jittered(us), () => this.complete(node, inc, m, target, effect, resolve, reject));
     });
   }
 
   /** An operation's completion: faults first, then the effect, then the caller hears back. */
   private complete<T>(
     node: SimNode,
+    inc: number,
     m: DiskMethod,
     target: string,
     effect: () => T,
@@ -271,6 +273,13 @@ export class SimDisk {
         const flip = m === 'read' || m === 'readFile';
         const eff = flip ? () => this.flipBit(effect() as Uint8Array) as T : effect;
         this.settle(node, m, target, eff, resolve, reject);
+        return;
+      }
+      case 'pause': {
+        // The node froze at this operation: its completion waits for the resume ('before': the effect too).
+        const later = (fn: () => void): void => node.deliver(inc, fn);
+        if (fault.when === 'before') later(() => this.settle(node, m, target, effect, resolve, reject));
+        else this.settle(node, m, target, effect, (v) => later(() => resolve(v)), (e) => later(() => reject(e)));
         return;
       }
     }
@@ -453,6 +462,21 @@ export class SimDisk {
   /** Counters (a live object: read, do not mutate). */
   counters(): Readonly<DiskCounters> {
     return this.stats;
+  }
+
+  // ---------------------------------------------------------------- damage at rest (fault injection)
+
+  /**
+   * Damages the medium under the durable file `path`: its durable contents become `bytes` (the disk owns
+   * them from now on), and what processes see of the file follows, unless a pending write covers the
+   * damage. Unlike a bit flipped on read, every later read and every image after a power loss sees it.
+   * Traced as 'disk.corrupt' {device, path, len} (node 'sim'). False, changing nothing, when `path` is
+   * not a durable, reachable file.
+   */
+  damageDurable(path: string, bytes: Uint8Array): boolean {
+    if (!this.state.damage(path, bytes)) return false;
+    this.sim.trace.emit('sim', 'disk.corrupt', { device: this.deviceId, path, len: bytes.length });
+    return true;
   }
 
   // ---------------------------------------------------------------- space shared with the kv store

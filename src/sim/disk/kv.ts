@@ -20,10 +20,16 @@
  * - Limits: at most KvSpec.queueMax unfinished transactions (ESTATE beyond). A transaction whose fn never
  *   settles keeps its scope until its tab goes down (there is no inactivity auto-commit as in browsers).
  *
+ * - Faults: reads (`get`, `keys`) consult the interceptors too (area 'kv', op 'get' | 'keys', target: the
+ *   object store) when they complete: an error fails the request and aborts its transaction, a crash
+ *   takes the node down, a pause holds the answer until the node resumes. `damageDurable` damages a
+ *   durable value at rest.
+ *
  * Trace: 'kv.commit' {tx, stores, puts, deletes, durability} and 'kv.abort' {tx, reason: 'error' |
- * 'abort' | 'crash' | an injected error code | 'ENOSPC'} on the transaction's node; 'kv.fault' {tx,
+ * 'abort' | 'crash' | an injected error code | 'ENOSPC'} on the transaction's node; 'kv.fault' {tx, op,
  * action}; node 'sim': 'kv.durable' {device, upTo} when relaxed commits up to tx `upTo` became durable,
- * 'kv.powerloss' {device, lost, kept, lostFrom} (lostFrom: the first lost tx, or null).
+ * 'kv.powerloss' {device, lost, kept, lostFrom} (lostFrom: the first lost tx, or null), 'kv.corrupt'
+ * {device, store, key} when a durable value is damaged at rest.
  */
 import { EnvError, type KvDurability, type KvKey, type KvStore, type KvTx, type Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
@@ -56,6 +62,20 @@ interface Volatile {
 
 const NEVER = new Promise<never>(() => {});
 const noop = (): void => {};
+
+/** How a transaction's caller hears back: now, or later (when its frozen node resumes). */
+type Answer = (fn: () => void) => void;
+const now: Answer = (fn) => fn();
+
+/** Reads inside a transaction that the fault interceptors see (area 'kv'). */
+type KvReadOp = 'get' | 'keys';
+
+/** How a kv.fault record names an injected action. */
+function faultLabel(f: FaultAction): string {
+  if (f.type === 'error') return `error:${f.code}`;
+  if (f.type === 'crash' || f.type === 'pause') return `${f.type}:${f.when}`;
+  return f.type;
+}
 
 /** The kv store of one device. */
 export class SimKv {
@@ -179,7 +199,7 @@ export class SimKv {
           return this.request(tx, store, false, () => {
             const v = tx.read(this.tables.get(store), store, k);
             return v === undefined ? undefined : copyValue(v);
-          });
+          }, 'get');
         }),
       put: (store, key, value) =>
         attempt(() => {
@@ -196,7 +216,7 @@ export class SimKv {
         attempt(() => {
           const lower = range?.lower === undefined ? undefined : checkKey(range.lower, 'range.lower');
           const upper = range?.upper === undefined ? undefined : checkKey(range.upper, 'range.upper');
-          return this.request(tx, store, false, () => tx.keys(this.tables.get(store), store, lower, upper));
+          return this.request(tx, store, false, () => tx.keys(this.tables.get(store), store, lower, upper), 'keys');
         }),
       abort: () => this.userAbort(tx),
     };
@@ -205,8 +225,9 @@ export class SimKv {
   /**
    * One operation inside `tx`, completing after its latency. Its promise is marked handled, like an
    * IndexedDB request: a fire-and-forget put whose transaction aborts is not an unhandled rejection.
+   * Reads (`op` set) are offered to the fault interceptors when they complete.
    */
-  private request<T>(tx: KvTransaction, store: string, write: boolean, effect: () => T): Promise<T> {
+  private request<T>(tx: KvTransaction, store: string, write: boolean, effect: () => T, op: KvReadOp | null = null): Promise<T> {
     if (!tx.node.isLive(tx.inc)) return NEVER;
     const problem = tx.opProblem(store, write, tx.fnDone);
     let p: Promise<T>;
@@ -215,15 +236,51 @@ export class SimKv {
       tx.inflight++;
       p = new Promise<T>((resolve, reject) => {
         tx.node.after(tx.inc, this.jittered(this.spec.opUs), () => {
-          tx.inflight--;
-          if (tx.status !== 'running') reject(new EnvError('EABORT', `transaction ${tx.id} was aborted`));
-          else resolve(effect());
-          this.maybeCommit(tx);
+          const fault = op === null || tx.status !== 'running' ? null : this.sim.intercept({ area: 'kv', op, node: tx.node.id, device: this.deviceId, target: store });
+          if (fault === null) this.settleRequest(tx, effect, resolve, reject);
+          else this.readFault(tx, op!, fault, effect, resolve, reject);
         });
       });
     }
     p.catch(noop);
     return p;
+  }
+
+  /** A request's answer: its effect (EABORT once the transaction ended), then maybe the commit. */
+  private settleRequest<T>(tx: KvTransaction, effect: () => T, resolve: (v: T) => void, reject: (e: Error) => void): void {
+    tx.inflight--;
+    if (tx.status !== 'running') reject(new EnvError('EABORT', `transaction ${tx.id} was aborted`));
+    else resolve(effect());
+    this.maybeCommit(tx);
+  }
+
+  /**
+   * Applies an injected fault to a read. An error fails the request and aborts its transaction (as a
+   * failed IndexedDB request does); a crash takes the node down before or after the read (either way the
+   * caller never hears back); a pause holds the answer until the node resumes ('after': the value is the
+   * one read now); a torn write or flipped bit means nothing here.
+   */
+  private readFault<T>(tx: KvTransaction, op: KvReadOp, fault: FaultAction, effect: () => T, resolve: (v: T) => void, reject: (e: Error) => void): void {
+    this.sim.trace.emit(tx.node.id, 'kv.fault', { tx: tx.id, op, action: faultLabel(fault) });
+    switch (fault.type) {
+      case 'error': {
+        tx.inflight--;
+        const error = new EnvError(fault.code, `${op} in transaction ${tx.id}: injected fault`);
+        reject(error);
+        this.abort(tx, error, fault.code);
+        return;
+      }
+      case 'crash':
+        this.sim.crashByFault(tx.node.id, fault);
+        return;
+      case 'pause': {
+        const read = fault.when === 'after' ? ((v: T) => () => v)(effect()) : effect;
+        tx.node.deliver(tx.inc, () => this.settleRequest(tx, read, resolve, reject));
+        return;
+      }
+      default:
+        this.settleRequest(tx, effect, resolve, reject);
+    }
   }
 
   private maybeCommit(tx: KvTransaction): void {
@@ -249,26 +306,41 @@ export class SimKv {
     const target = [...tx.stores].join(',');
     const fault = this.sim.intercept({ area: 'kv', op: 'commit', node: tx.node.id, device: this.deviceId, target });
     if (fault !== null && this.commitFault(tx, fault)) return;
-    const growth = this.growth(tx);
-    const disk = this.disk();
-    if (disk !== undefined && growth > 0 && growth > disk.freeBytes()) {
-      return this.abort(tx, new EnvError('ENOSPC', `commit of transaction ${tx.id}: disk full (DiskSpec.capacityBytes)`), 'ENOSPC');
-    }
-    this.apply(tx);
-    this.finish(tx);
+    this.commitNow(tx);
   }
 
   /**
-   * Applies an injected fault at commit; returns true when the commit went no further. An error aborts;
-   * a crash (or a torn write, which means nothing to a kv store) crashes the node before or after the
-   * commit applies; a bitflip does nothing here.
+   * Applies a readwrite transaction (aborts it with ENOSPC when it does not fit) and ends it; the caller
+   * hears back through `answer` (now, or when its frozen node resumes).
+   */
+  private commitNow(tx: KvTransaction, answer: Answer = now): void {
+    const growth = this.growth(tx);
+    const disk = this.disk();
+    if (disk !== undefined && growth > 0 && growth > disk.freeBytes()) {
+      return this.abort(tx, new EnvError('ENOSPC', `commit of transaction ${tx.id}: disk full (DiskSpec.capacityBytes)`), 'ENOSPC', answer);
+    }
+    this.apply(tx);
+    this.finish(tx, answer);
+  }
+
+  /**
+   * Applies an injected fault at commit; returns true when the commit went no further here. An error
+   * aborts; a crash (or a torn write, which means nothing to a kv store) crashes the node before or after
+   * the commit applies; a pause holds the commit ('before') or its answer ('after') until the node
+   * resumes; a bitflip does nothing here.
    */
   private commitFault(tx: KvTransaction, fault: FaultAction): boolean {
-    const action = fault.type === 'error' ? `error:${fault.code}` : fault.type === 'crash' ? `crash:${fault.when}` : fault.type;
-    this.sim.trace.emit(tx.node.id, 'kv.fault', { tx: tx.id, action });
+    this.sim.trace.emit(tx.node.id, 'kv.fault', { tx: tx.id, op: 'commit', action: faultLabel(fault) });
     if (fault.type === 'bitflip') return false;
     if (fault.type === 'error') {
       this.abort(tx, new EnvError(fault.code, `commit of transaction ${tx.id}: injected fault`), fault.code);
+      return true;
+    }
+    if (fault.type === 'pause') {
+      // 'after': the commit ends now (other transactions go on); only the frozen caller waits.
+      const later: Answer = (fn) => tx.node.deliver(tx.inc, fn);
+      if (fault.when === 'before') later(() => this.commitNow(tx));
+      else this.commitNow(tx, later);
       return true;
     }
     if (fault.type === 'crash' && fault.when === 'after') {
@@ -318,16 +390,16 @@ export class SimKv {
     }
   }
 
-  private finish(tx: KvTransaction): void {
+  private finish(tx: KvTransaction, answer: Answer = now): void {
     this.remove(tx);
-    tx.resolve(tx.result);
+    answer(() => tx.resolve(tx.result));
     this.pump();
   }
 
-  private abort(tx: KvTransaction, error: unknown, reason: string): void {
+  private abort(tx: KvTransaction, error: unknown, reason: string, answer: Answer = now): void {
     this.remove(tx);
     this.sim.trace.emit(tx.node.id, 'kv.abort', { tx: tx.id, reason });
-    tx.reject(error instanceof Error ? error : new Error(String(error)));
+    answer(() => tx.reject(error instanceof Error ? error : new Error(String(error))));
     this.pump();
   }
 
@@ -447,6 +519,33 @@ export class SimKv {
   durableGet(store: string, key: KvKey): Value | undefined {
     for (const v of this.volatile) for (const u of v.undo) if (u.store === store && u.key === key) return u.before;
     return this.tables.get(store)?.get(key);
+  }
+
+  /**
+   * Damages the medium under the durable value of `key` in `store` (at rest): the value a power loss
+   * would leave becomes `value` (the store owns it from now on). Processes see the damage too, unless a
+   * commit that is not durable yet wrote that key since (its newer value shadows it until a power loss
+   * undoes that commit). Traced as 'kv.corrupt' {device, store, key} (node 'sim'). False, changing
+   * nothing, when the key has no durable value.
+   */
+  damageDurable(store: string, key: KvKey, value: Value): boolean {
+    for (const v of this.volatile) {
+      for (const u of v.undo) {
+        if (u.store !== store || u.key !== key) continue;
+        if (u.before === undefined) return false;
+        v.bytes += valueSize(u.before) - valueSize(value); // what undoing this commit frees changes with it
+        u.before = value;
+        this.sim.trace.emit('sim', 'kv.corrupt', { device: this.deviceId, store, key });
+        return true;
+      }
+    }
+    const table = this.tables.get(store);
+    const before = table?.get(key);
+    if (table === undefined || before === undefined) return false;
+    table.set(key, value);
+    this.addBytes(valueSize(value) - valueSize(before));
+    this.sim.trace.emit('sim', 'kv.corrupt', { device: this.deviceId, store, key });
+    return true;
   }
 
   /** The visible value of one key (undefined: absent). Shared, not copied: do not mutate. */

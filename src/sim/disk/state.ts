@@ -287,6 +287,29 @@ export class DiskState {
     this.emit(node, 'disk.unlink', { path });
   }
 
+  // ---------------------------------------------------------------- damage at rest
+
+  /**
+   * The medium under the durable file `path` is damaged: its durable contents become `bytes` (owned by
+   * the disk from now on). What processes see of that inode follows (the invariant: visible = durable +
+   * pending data ops), so every later read and every image after a power loss sees the damage, except
+   * where a pending write covers it. Returns false (changing nothing) when `path` is not a durable,
+   * reachable file.
+   */
+  damage(path: string, bytes: Uint8Array): boolean {
+    const ino = this.durable.files.get(path);
+    if (ino === undefined || this.durable.file(path) === null) return false;
+    if (bytes.length > 0) this.durable.content.set(ino, bytes);
+    else this.durable.content.delete(ino);
+    const f = [...this.visible.files.values()].find((v) => v.ino === ino);
+    if (f === undefined) return true; // unlinked (not durably yet): nothing visible to refresh
+    const ops = this.pending.filter((op): op is DataOp => isDataOp(op) && op.ino === ino);
+    const next = landAll(bytes, ops, this.spec.sectorSize);
+    if (next.length < f.size) this.visible.truncate(f, next.length);
+    this.visible.writeAt(f, 0, next);
+    return true;
+  }
+
   // ---------------------------------------------------------------- power loss
 
   /** Inodes with a pending data op that did not land whole: their visible contents are stale. */

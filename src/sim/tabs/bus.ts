@@ -15,7 +15,8 @@
  *   subscriptions per tab; exceeding either is a reported failure, never a silent drop.
  * - Faults: `sim.intercept({ area: 'bus', op: 'post', ... })` may drop the post ('error': traced as
  *   'bus.drop', since BroadcastChannel has no error path) or crash the poster ('crash' before or after
- *   the post took effect; a tab crash, not a power loss).
+ *   the post took effect; a tab crash, not a power loss); a tab paused at its post still posts (it
+ *   freezes once the task that posted ends).
  *
  * Trace: 'bus.post' {channel, msg, to, type?} at the sender (`to`: how many tabs it was sent to),
  * 'bus.deliver' {channel, msg, from, type?} and 'bus.discard' {channel, msg, from, type?} (the receiver
@@ -190,6 +191,8 @@ export class SimBus {
         if (action.when === 'after') return true;
         this.sim.crashByFault(node.id, action, false);
         return false;
+      case 'pause':
+        return true; // the tab froze (the injector paused it): a post takes effect as it is called
       default:
         this.sim.scheduler.fail(new Error(`fault action '${action.type}' does not apply to bus.post`));
         return false;

@@ -17,7 +17,8 @@
  * - Bounded: at most `queueLengthMax` queued requests per lock name; more is a reported failure.
  * - Faults: `sim.intercept({ area: 'lock', op: 'request', ... })` may fail the request ('error': its
  *   promise rejects with that code) or crash the requester ('crash' before or after the request was
- *   registered; a tab crash, not a power loss).
+ *   registered; a tab crash, not a power loss); a tab paused at its request still places it (it freezes
+ *   once the task that asked ends).
  *
  * Trace: 'lock.request' {name, mode, ifAvailable, steal}, 'lock.grant' {name}, 'lock.release' {name,
  * reason: 'settled' | 'crash' | 'stolen'}, 'lock.denied' {name}, each at the tab concerned.
@@ -120,7 +121,7 @@ export class SimLocks {
       this.sim.crashByFault(node.id, action, false);
       return NEVER;
     }
-    if (action !== null && action.type !== 'crash') {
+    if (action !== null && action.type !== 'crash' && action.type !== 'pause') {
       this.sim.scheduler.fail(new Error(`fault action '${action.type}' does not apply to lock.request`));
       return NEVER;
     }
