@@ -17,6 +17,7 @@
  */
 import { appliedFaultKind } from '../faults/schema.ts';
 import { validatePlan, type FaultEvent, type FaultKind, type FaultPlan, type TriggerArea } from '../faults/plan.ts';
+import { faultAt as placeFault } from '../faults/place.ts';
 import { stateKey, type ModelMonitor } from '../model/monitor.ts';
 import { Rng } from '../sim/rng.ts';
 import type { Simulation } from '../sim/simulation.ts';
@@ -158,38 +159,51 @@ export function scenarioFaultKinds(s: Scenario): FaultKind[] {
   return [...kinds].sort();
 }
 
-/** A fault of `kind` triggered at `a` (null when the kind cannot be aimed at one node's operation). */
-export function faultAt(kind: FaultKind, a: Anchor, nodes: readonly string[], rng: Rng): FaultEvent | null {
-  const trigger = { node: a.node, area: a.area, op: a.op, nth: a.nth };
-  const others = nodes.filter((n) => n !== a.node);
+/** Random parameters for a fault of `kind` aimed by exploration (the rest come from `faultAt`'s defaults). */
+function aimParams(kind: FaultKind, a: Anchor, others: readonly string[], rng: Rng): Record<string, unknown> | null {
   const ms = (lo: number, hi: number): number => lo + rng.int(hi - lo + 1);
+  const sign = (): number => (rng.chance(0.5) ? -1 : 1);
+  const later = a.area === 'disk' || a.area === 'kv';
   switch (kind) {
     case 'crash':
-      return { kind, node: a.node, trigger, when: rng.chance(0.5) ? 'before' : 'after', ...(rng.chance(0.6) ? { restartAfterMs: ms(20, 1500) } : {}) };
+      return { when: later && rng.chance(0.5) ? 'before' : 'after', ...(rng.chance(0.6) ? { restartAfterMs: ms(20, 1500) } : {}) };
     case 'pause':
-      return { kind, node: a.node, trigger, durationMs: ms(50, 3000) };
+      return { durationMs: ms(50, 3000), when: later && rng.chance(0.5) ? 'before' : 'after' };
     case 'clockJump':
-      return { kind, node: a.node, trigger, deltaMs: (rng.chance(0.5) ? -1 : 1) * ms(100, 20_000) };
+      return { deltaMs: sign() * ms(100, 20_000) };
     case 'clockDrift':
-      return { kind, node: a.node, trigger, driftPpm: (rng.chance(0.5) ? -1 : 1) * ms(1000, 20_000), durationMs: ms(200, 5000) };
+      return { driftPpm: sign() * ms(1000, 20_000), durationMs: ms(200, 5000) };
     case 'isolate':
-      return others.length === 0 ? null : { kind, node: a.node, trigger, durationMs: ms(100, 5000) };
+      return others.length === 0 ? null : { durationMs: ms(100, 5000) };
     case 'partition':
-      return others.length === 0 ? null : { kind, a: [a.node], b: others, trigger, durationMs: ms(100, 5000) };
+      return others.length === 0 ? null : { b: [...others], durationMs: ms(100, 5000) };
     case 'resetConnections':
-      return others.length === 0 ? null : { kind, a: a.node, trigger };
+      return others.length === 0 ? null : {};
     case 'clog':
-      return others.length === 0 ? null : { kind, from: a.node, to: rng.pick(others), trigger, durationMs: ms(100, 3000) };
+      return others.length === 0 ? null : { to: rng.pick(others), durationMs: ms(100, 3000) };
     case 'diskError':
-      return { kind, node: a.node, trigger, area: a.area === 'kv' ? 'kv' : 'disk', op: a.area === 'kv' ? 'commit' : a.op, code: rng.chance(0.5) ? 'EIO' : 'ENOSPC', nth: 1 } as FaultEvent;
+      return a.area === 'disk' || a.area === 'kv' ? { code: rng.chance(0.5) ? 'EIO' : 'ENOSPC' } : null;
     case 'fsyncFail':
-      return { kind, node: a.node, trigger, nth: 1 };
     case 'bitFlip':
-      return { kind, node: a.node, trigger, nth: 1 };
     case 'tornWrite':
-      return { kind, node: a.node, trigger, nth: 1 };
+    case 'corrupt':
+      return {};
     default:
       return null;
+  }
+}
+
+/**
+ * A fault of `kind` triggered at anchor `a` (src/faults/place.ts builds and validates it), or null when the
+ * kind cannot be aimed at that operation.
+ */
+export function faultAt(kind: FaultKind, a: Anchor, nodes: readonly string[], rng: Rng): FaultEvent | null {
+  const params = aimParams(kind, a, nodes.filter((n) => n !== a.node), rng);
+  if (params === null) return null;
+  try {
+    return placeFault(kind, { node: a.node, area: a.area, op: a.op }, a.nth, params, nodes);
+  } catch {
+    return null;
   }
 }
 
