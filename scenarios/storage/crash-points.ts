@@ -16,6 +16,7 @@ import {
   storeLiveness,
   storeProgram,
   verifyAfterRecovery,
+  withLastCopy,
   type StorageSetup,
 } from './_harness.ts';
 
@@ -177,4 +178,4 @@ const kvAfterCommit = scripted(
   { events: [kvCommitAt('after')] },
 );
 
-export default [kvBeforeCommit, kvAfterCommit, mixedPresence, afterSynced, beforeMarker, afterMarker, pendingDealloc, tombstoneFinalize, duringRecovery];
+export default [kvBeforeCommit, kvAfterCommit, mixedPresence, afterSynced, beforeMarker, afterMarker, pendingDealloc, tombstoneFinalize, duringRecovery].map(withLastCopy);

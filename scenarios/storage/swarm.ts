@@ -15,6 +15,7 @@ import {
   storeLiveness,
   storeProgram,
   verifyAfterRecovery,
+  withLastCopy,
   type StorageSetup,
 } from './_harness.ts';
 
@@ -90,4 +91,4 @@ export default [
     60_000,
   ),
   swarm('storage-swarm-kv-long', 'A long random workload on two kv-backed stores under swarm faults (nightly).', kvSetup, ['nightly'], 3_000, 60_000),
-];
+].map(withLastCopy);

@@ -21,12 +21,12 @@
  * (recovery finalizes it).
  */
 import { EnvError, type Disk } from '../env.ts';
-import type { Backend, BlockEntry, CommitBatch, CommitHooks, DurableState } from './backend.ts';
+import type { Backend, BlockEntry, CommitBatch, CommitHooks, DurableState, ReadPath } from './backend.ts';
 import { blockName, parseBlockName } from './backend.ts';
 import { FencedError, StoreError } from './errors.ts';
 import type { Marker, StoreMeta } from './format.ts';
 import { frame, markerFromJson, metaFromJson, metaToJson, unframe } from './format.ts';
-import { STABLE_READ_ATTEMPTS, stableRead } from './stable-read.ts';
+import { STABLE_POLICY, stableRead, type StablePolicy } from './stable-read.ts';
 
 /** Weakenings of the file protocol (variants; all false in the real implementation). */
 export interface FileBackendFlags {
@@ -36,6 +36,8 @@ export interface FileBackendFlags {
   noDirFsync: boolean;
   /** Do not check epochs (the 'storage-no-fencing' variant). */
   noFencing: boolean;
+  /** When failing reads of the marker and metadata count as damage (variant: TRANSIENT_POLICY). */
+  readPolicy?: StablePolicy;
 }
 
 /** The file backend. */
@@ -62,20 +64,22 @@ export class FileBackend implements Backend {
   }
 
   /**
-   * Reads a framed document. A frame that fails its check is read again: only the same failing bytes
-   * twice make it invalid (torn or rotten); reads that keep changing (bits flipped on the way) throw EIO
+   * Reads a framed document. A frame that fails its check is read again, alternating readFile and a
+   * positional read: only the same failing bytes, confirmed through both (stable-read.ts), make it invalid
+   * (torn or rotten, decided by recovery); reads that do not settle (bits flipped on the way) throw EIO
    * rather than let recovery decide on a misread marker or metadata.
    */
   private async readDoc(name: string): Promise<{ exists: boolean; doc: unknown }> {
     const path = this.p(name);
     const r = await stableRead(
-      () => readIfExists(this.disk, path),
+      { primary: () => readIfExists(this.disk, path), independent: () => readPositional(this.disk, path) },
       (bytes) => unframe(bytes) ?? undefined,
+      this.flags.readPolicy ?? STABLE_POLICY,
     );
     if (r.kind === 'missing') return { exists: false, doc: null };
     if (r.kind === 'ok') return { exists: true, doc: r.value };
     if (r.kind === 'bad') return { exists: true, doc: null };
-    throw new EnvError('EIO', `${path}: ${STABLE_READ_ATTEMPTS} reads gave different bytes, none valid`);
+    throw new EnvError('EIO', `${path}: no read valid and no failing bytes confirmed (${r.kind})`);
   }
 
   /** Writes `bytes` to `name` through a temporary and an atomic rename, durably. */
@@ -149,8 +153,9 @@ export class FileBackend implements Backend {
     await this.fsyncDir(this.root);
   }
 
-  async readBlock(id: number, v: number): Promise<Uint8Array | null> {
-    return readIfExists(this.disk, `${this.blocksDir}/${blockName(id, v)}`);
+  async readBlock(id: number, v: number, path: ReadPath = 'primary'): Promise<Uint8Array | null> {
+    const file = `${this.blocksDir}/${blockName(id, v)}`;
+    return path === 'primary' ? readIfExists(this.disk, file) : readPositional(this.disk, file);
   }
 
   /**
@@ -215,6 +220,18 @@ export class FileBackend implements Backend {
 async function readIfExists(disk: Disk, path: string): Promise<Uint8Array | null> {
   try {
     return await disk.readFile(path);
+  } catch (e) {
+    if (isNoEntry(e)) return null;
+    throw e;
+  }
+}
+
+/** The file's bytes by a positional read of its whole length (another path than readFile), or null. */
+async function readPositional(disk: Disk, path: string): Promise<Uint8Array | null> {
+  const st = await disk.stat(path);
+  if (st === null) return null;
+  try {
+    return await disk.read(path, 0, st.size);
   } catch (e) {
     if (isNoEntry(e)) return null;
     throw e;
