@@ -46,6 +46,8 @@ export class FileBackend implements Backend {
   /** commit() returns only once the marker rename is fsynced. */
   readonly relaxedCommits = false;
   private readonly blocksDir: string;
+  /** JSON bodies of the valid meta.json and pending.json as last loaded or written (null: none valid). */
+  private bodies: { meta: string | null; pending: string | null } = { meta: null, pending: null };
 
   constructor(
     private readonly disk: Disk,
@@ -104,6 +106,7 @@ export class FileBackend implements Backend {
     if (metaDoc.exists && meta === null) throw new StoreError('ECORRUPT', `${this.p('meta.json')} exists but is not valid metadata`);
     const pendingDoc = await this.readDoc('pending.json');
     const pending = metaFromJson(pendingDoc.doc);
+    this.bodies = { meta: meta === null ? null : JSON.stringify(metaDoc.doc), pending: pending === null ? null : JSON.stringify(pendingDoc.doc) };
     return { marker, meta, pending, pendingTorn: pendingDoc.exists && pending === null };
   }
 
@@ -114,8 +117,26 @@ export class FileBackend implements Backend {
     return meta === null ? { commit: 0, epoch: 0 } : { commit: meta.commit, epoch: meta.epoch };
   }
 
+  /**
+   * Recovery's metadata change, safe on a disk whose renames are not atomic (weak profile: replacing a
+   * file may leave neither the old nor the new one under the name). meta.json is never replaced by a
+   * rename unless the new metadata is durable under pending.json, which such a rename keeps, and which
+   * recovery finalizes again: metadata that meta.json already holds is not rewritten at all; pending
+   * metadata being finalized is renamed as it is; anything else (a repair) is written to pending.json
+   * (file and entry fsynced) first. Then the marker, if it is behind.
+   */
   async adopt(meta: StoreMeta, _ifCommit: number): Promise<void> {
-    await this.replace('meta.json', 'meta.tmp', frame(metaToJson(meta)));
+    const body = JSON.stringify(metaToJson(meta));
+    if (body !== this.bodies.meta) {
+      if (body !== this.bodies.pending) {
+        await this.disk.writeFile(this.p('pending.json'), frame(metaToJson(meta)));
+        await this.disk.fsync(this.p('pending.json'));
+        await this.fsyncDir(this.root);
+      }
+      await this.disk.rename(this.p('pending.json'), this.p('meta.json'));
+      await this.fsyncDir(this.root);
+      this.bodies = { meta: body, pending: null };
+    }
     const marker = markerFromJson((await this.readDoc('marker')).doc);
     if (marker === null || marker.commit < meta.commit || marker.epoch < meta.epoch) {
       await this.replace('marker', 'marker.tmp', frame({ commit: meta.commit, epoch: meta.epoch }));
