@@ -3,9 +3,9 @@
  *
  * Layout under `root`:
  *   marker          framed {commit, epoch}: the last commit that took effect (replaced by rename)
- *   meta.json       framed metadata of the last finalized commit (replaced by rename)
+ *   meta.json       framed metadata of the last finalized commit (replaced only by renaming pending.json)
  *   pending.json    framed metadata of the commit in progress (removed once finalized or rolled back)
- *   marker.tmp, meta.tmp   temporaries of the two renames
+ *   marker.tmp      temporary of the marker's rename (meta.tmp: left by older versions, removed)
  *   blocks/<id>.<version>  block data, exactly blockSize bytes, never overwritten in place
  *
  * Commit N (the order is the protocol; see docs/storage.md):
