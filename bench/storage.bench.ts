@@ -10,6 +10,7 @@
  */
 import { exploreCommitCrashes } from '../src/explore/storage-crashes.ts';
 import { BlockStore } from '../src/impl/storage/index.ts';
+import { LAST_COPY } from '../src/model/recovery/last-copy.ts';
 import { runScenario } from '../src/scenario/run.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 import { Simulation } from '../src/sim/simulation.ts';
@@ -75,5 +76,10 @@ export async function benchStorage(): Promise<BenchResult[]> {
   const unchecked = await swarmTimes(bare, 20);
   out.push({ name: 'storage-swarm-file: scheduler events per wall second', value: checked.events / (checked.wallMs / 1000), unit: 'events/s', goal: 100_000 });
   out.push({ name: 'storage-swarm-file: recovery model overhead', value: checked.wallMs / unchecked.wallMs, unit: 'x', goal: 2, lowerIsBetter: true });
+  // fact.store-blocks and invariant:last-copy-kept (a commit-heavy worst case: two stores, ~30 commits each).
+  const noLastCopy: Scenario = { ...file, evidence: (file.evidence ?? []).filter((r) => r.name !== 'store-blocks'), checks: (file.checks ?? []).filter((c) => c.name !== LAST_COPY) };
+  const withLastCopy = await swarmTimes(file, 20);
+  const withoutLastCopy = await swarmTimes(noLastCopy, 20);
+  out.push({ name: 'storage-swarm-file: last-copy evidence and check overhead', value: withLastCopy.wallMs / withoutLastCopy.wallMs, unit: 'x', goal: 1.5, lowerIsBetter: true });
   return out;
 }

@@ -6,7 +6,9 @@
 import { AutoSync, BlockStore, StoreError, type StoreOptions, type SyncPolicy } from '../../src/impl/storage/index.ts';
 import type { NodeProgram } from '../../src/sim/node.ts';
 import { StorageOracle, type DurableView, type ExpectedBlock } from '../../src/model/recovery/oracle.ts';
-import type { Check, Liveness, ScenarioContext, Topology } from '../../src/scenario/types.ts';
+import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
+import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
+import { lastCopyCheck } from '../../src/model/recovery/last-copy.ts';
 import type { PersistenceProfile } from '../../src/sim/disk/disk.ts';
 
 /** What a storage scenario's node returns. */
@@ -31,6 +33,11 @@ export interface StorageSetup {
 
 const ORACLE = 'storage.oracle';
 const OPEN_ATTEMPTS = 20;
+
+/** `s` with the durable block evidence and invariant:last-copy-kept (every storage scenario has them). */
+export function withLastCopy(s: Scenario): Scenario {
+  return { ...s, evidence: [...(s.evidence ?? []), storeBlocksEvidence()], checks: [...(s.checks ?? []), lastCopyCheck()] };
+}
 
 /** One device per node with the setup's disk profile. */
 export function storageTopology(nodes: string[], setup: StorageSetup): Topology {

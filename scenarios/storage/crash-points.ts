@@ -16,6 +16,7 @@ import {
   storeLiveness,
   storeProgram,
   verifyAfterRecovery,
+  withLastCopy,
   type StorageSetup,
 } from './_harness.ts';
 
@@ -144,10 +145,27 @@ const duringRecovery = scripted(
   weak,
   twoCommits,
   {
-    // Finalize renames pending.json to meta.json; recovery writes meta.tmp and renames it.
-    events: [crashAt('rename', '/store/pending.json', 2), crashAt('rename', '/store/meta.tmp', 1)],
+    // Finalize renames pending.json to meta.json, and so does recovery when it finalizes. The second rule
+    // counts the first commit's rename but not the one the first crash hit: its 2nd is recovery's.
+    events: [crashAt('rename', '/store/pending.json', 2), crashAt('rename', '/store/pending.json', 2)],
   },
   ['smoke', 'ci', 'default'],
+);
+
+const lostMarker = scripted(
+  'storage-lost-marker-crash-in-recovery',
+  "Power loss right after commit 2's marker rename (weak disk: the rename may land, be lost, or remove the old marker and leave none), then power losses right after each metadata or marker rename of the recoveries that follow: a recovery rewriting meta.json through a rename that removes it must never leave the store without committed metadata (all blocks would then look like strays).",
+  weak,
+  twoCommits,
+  {
+    events: [
+      crashAt('rename', '/store/marker.tmp', 2, 'after'),
+      crashAt('rename', '/store/meta.tmp', 1, 'after'),
+      crashAt('rename', '/store/pending.json', 2, 'after'),
+      // Counted from the start, but not at an operation another crash already hit: recovery's marker rewrite is the 2nd.
+      crashAt('rename', '/store/marker.tmp', 2, 'after'),
+    ],
+  },
 );
 
 const kv: StorageSetup = { backend: 'kv', blockSize: 2048, blocks: 8 };
@@ -177,4 +195,4 @@ const kvAfterCommit = scripted(
   { events: [kvCommitAt('after')] },
 );
 
-export default [kvBeforeCommit, kvAfterCommit, mixedPresence, afterSynced, beforeMarker, afterMarker, pendingDealloc, tombstoneFinalize, duringRecovery];
+export default [kvBeforeCommit, kvAfterCommit, mixedPresence, afterSynced, beforeMarker, afterMarker, pendingDealloc, tombstoneFinalize, duringRecovery, lostMarker].map(withLastCopy);

@@ -9,7 +9,7 @@ import { AutoSync, BlockStore, FencedError } from '../../src/impl/storage/index.
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import type { StoreHandle } from './_harness.ts';
+import { withLastCopy, type StoreHandle } from './_harness.ts';
 
 const BS = 1024;
 const bytes = (v: number): Uint8Array => new Uint8Array(BS).fill(v);
@@ -113,4 +113,4 @@ const fencing = (backend: 'file' | 'kv'): Scenario => ({
   probes: STORAGE_PROBES,
 });
 
-export default [fencing('file'), fencing('kv')];
+export default [fencing('file'), fencing('kv')].map(withLastCopy);

@@ -16,6 +16,7 @@ import {
   storeLiveness,
   storeProgram,
   verifyAfterRecovery,
+  withLastCopy,
   type StorageSetup,
 } from './_harness.ts';
 
@@ -136,4 +137,4 @@ const markerFsyncFails = scenario(
   },
 );
 
-export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails];
+export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails].map(withLastCopy);

@@ -16,6 +16,7 @@ import {
   storeLiveness,
   storeProgram,
   verifyAfterRecovery,
+  withLastCopy,
   type StorageSetup,
 } from './_harness.ts';
 
@@ -127,4 +128,4 @@ export default [
     60_000,
   ),
   swarm('storage-swarm-kv-long', 'A long random workload on two kv-backed stores under swarm faults (nightly).', kvSetup, ['nightly'], 3_000, 60_000),
-];
+].map(withLastCopy);

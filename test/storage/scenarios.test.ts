@@ -18,7 +18,7 @@ const LANDS: Record<string, string[]> = {
   'storage-crash-after-marker': ['fault.crash /store/marker.tmp'],
   'storage-pending-dealloc-stray': ['fault.crash /store/blocks/2.1'],
   'storage-tombstone-across-finalize': ['fault.crash /store/pending.json'],
-  'storage-crash-during-recovery': ['fault.crash /store/pending.json', 'fault.crash /store/meta.tmp'],
+  'storage-crash-during-recovery': ['fault.crash /store/pending.json', 'fault.crash /store/pending.json'],
   'storage-torn-marker': ['fault.tornWrite /store/marker.tmp'],
   'storage-enospc-commit': ['fault.diskError /store/blocks/'],
   'storage-marker-fsync-fails': ['fault.fsyncFail /store'],

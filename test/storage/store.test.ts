@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockStore, FencedError, crc32, fastHash } from '../../src/impl/storage/index.ts';
-import { stableRead } from '../../src/impl/storage/stable-read.ts';
+import { onePath, STABLE_POLICY, stableRead, TRANSIENT_POLICY } from '../../src/impl/storage/stable-read.ts';
 import { fakeEnv } from './_fake-env.ts';
 
 const BS = 64;
@@ -211,6 +211,11 @@ describe('stable reads tell rot from flaky reads', () => {
     let i = 0;
     return async (): Promise<Uint8Array | null> => seq[Math.min(i++, seq.length - 1)]!;
   };
+  /** Reads alternate primary, independent, primary...: `seq` lists them in that order. */
+  const both = (seq: (Uint8Array | null)[]) => {
+    const next = reader(seq);
+    return { primary: next, independent: next };
+  };
   const good = block(1);
   const check = (b: Uint8Array): true | undefined => (b[0] === 1 && b[5] === 1 ? true : undefined);
   const flipped = (at: number): Uint8Array => {
@@ -218,18 +223,38 @@ describe('stable reads tell rot from flaky reads', () => {
     b[at]! ^= 1;
     return b;
   };
+  /** Eight failing reads, all different. */
+  const flaky = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? flipped(0) : flipped(5)).map((x, k) => (k === 9 ? i : x)));
 
   it('accepts a good read after flipped ones', async () => {
-    expect((await stableRead(reader([flipped(0), flipped(5), good]), check)).kind).toBe('ok');
+    expect((await stableRead(both([flipped(0), flipped(5), good]), check)).kind).toBe('ok');
   });
-  it('calls the same failing bytes twice persistent damage', async () => {
-    expect((await stableRead(reader([flipped(0), flipped(5), flipped(0)]), check)).kind).toBe('bad');
+  it('calls the same failing bytes three times, through both read paths, damage at rest', async () => {
+    expect((await stableRead(both([flipped(0), flipped(0), flipped(0)]), check)).kind).toBe('bad');
+    expect((await stableRead(both([flipped(0), flipped(5), flipped(0), flipped(0)]), check)).kind).toBe('bad');
+  });
+  it('does not take two flips that happen to agree for damage (storage-bit-rot-read seed 300184)', async () => {
+    // The same wrong bytes twice, then a good read: the old rule (two identical failing reads) said 'bad'.
+    expect((await stableRead(both([flipped(0), flipped(0), good]), check)).kind).toBe('ok');
+    expect((await stableRead(both([flipped(0), flipped(0), good]), check, TRANSIENT_POLICY)).kind).toBe('bad');
+    // Failing bytes that repeat only through one path, the other path never agreeing: 'suspect', no verdict.
+    const onePathOnly = { primary: async () => flipped(0), independent: reader(flaky) };
+    expect((await stableRead(onePathOnly, check)).kind).toBe('suspect');
+  });
+  it('needs more identical reads of a smaller item (odds of a chance agreement 2^-40 at most)', async () => {
+    expect(STABLE_POLICY.confirmations(4096)).toBe(4);
+    expect(STABLE_POLICY.confirmations(64)).toBe(6);
+    expect(STABLE_POLICY.confirmations(16)).toBe(7);
+    // Five identical failing reads of a 64-byte block (six needed), then a good one: not damage.
+    let n = 0;
+    const fiveThenGood = onePath(async () => (n++ < 5 ? flipped(0) : good));
+    expect((await stableRead(fiveThenGood, check)).kind).toBe('ok');
   });
   it('gives no verdict when every read differs and none verifies', async () => {
-    const flaky = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? flipped(0) : flipped(5)).map((x, k) => (k === 9 ? i : x)));
-    expect((await stableRead(reader(flaky), check)).kind).toBe('unstable');
+    expect((await stableRead(both(flaky), check)).kind).toBe('unstable');
+    expect((await stableRead(onePath(reader(flaky)), check)).kind).toBe('unstable');
   });
   it('reports a missing item', async () => {
-    expect((await stableRead(reader([null]), check)).kind).toBe('missing');
+    expect((await stableRead(both([null]), check)).kind).toBe('missing');
   });
 });

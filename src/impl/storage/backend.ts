@@ -68,6 +68,9 @@ export interface BlockEntry {
   size: number;
 }
 
+/** Which way a read goes: the ordinary path or an independent one (see Backend.readBlock). */
+export type ReadPath = 'primary' | 'independent';
+
 /** A durable medium for the block store. */
 export interface Backend {
   /** 'file' or 'kv'. */
@@ -99,8 +102,12 @@ export interface Backend {
    * because an earlier, failed recovery may have changed entries it could not make durable.
    */
   syncEntries(): Promise<void>;
-  /** The data of block `id` at version `v`, or null if absent. */
-  readBlock(id: number, v: number): Promise<Uint8Array | null>;
+  /**
+   * The data of block `id` at version `v`, or null if absent. `path` 'independent' reads it another way
+   * through the stack (file: a positional read; kv: its own transaction), so recovery can confirm a
+   * checksum failure before acting on it (stable-read.ts).
+   */
+  readBlock(id: number, v: number, path?: ReadPath): Promise<Uint8Array | null>;
   /**
    * Runs the atomic commit protocol up to and including the durable marker. Throws FencedError or
    * StoreError('ESTALE') when the durable marker has a higher epoch or is not `batch.base` (kv: checked

@@ -3,9 +3,9 @@
  *
  * Layout under `root`:
  *   marker          framed {commit, epoch}: the last commit that took effect (replaced by rename)
- *   meta.json       framed metadata of the last finalized commit (replaced by rename)
+ *   meta.json       framed metadata of the last finalized commit (replaced only by renaming pending.json)
  *   pending.json    framed metadata of the commit in progress (removed once finalized or rolled back)
- *   marker.tmp, meta.tmp   temporaries of the two renames
+ *   marker.tmp      temporary of the marker's rename (meta.tmp: left by older versions, removed)
  *   blocks/<id>.<version>  block data, exactly blockSize bytes, never overwritten in place
  *
  * Commit N (the order is the protocol; see docs/storage.md):
@@ -21,12 +21,12 @@
  * (recovery finalizes it).
  */
 import { EnvError, type Disk } from '../env.ts';
-import type { Backend, BlockEntry, CommitBatch, CommitHooks, DurableState } from './backend.ts';
+import type { Backend, BlockEntry, CommitBatch, CommitHooks, DurableState, ReadPath } from './backend.ts';
 import { blockName, parseBlockName } from './backend.ts';
 import { FencedError, StoreError } from './errors.ts';
 import type { Marker, StoreMeta } from './format.ts';
 import { frame, markerFromJson, metaFromJson, metaToJson, unframe } from './format.ts';
-import { STABLE_READ_ATTEMPTS, stableRead } from './stable-read.ts';
+import { STABLE_POLICY, stableRead, type StablePolicy } from './stable-read.ts';
 
 /** Weakenings of the file protocol (variants; all false in the real implementation). */
 export interface FileBackendFlags {
@@ -36,6 +36,8 @@ export interface FileBackendFlags {
   noDirFsync: boolean;
   /** Do not check epochs (the 'storage-no-fencing' variant). */
   noFencing: boolean;
+  /** When failing reads of the marker and metadata count as damage (variant: TRANSIENT_POLICY). */
+  readPolicy?: StablePolicy;
 }
 
 /** The file backend. */
@@ -44,6 +46,8 @@ export class FileBackend implements Backend {
   /** commit() returns only once the marker rename is fsynced. */
   readonly relaxedCommits = false;
   private readonly blocksDir: string;
+  /** JSON bodies of the valid meta.json and pending.json as last loaded or written (null: none valid). */
+  private bodies: { meta: string | null; pending: string | null } = { meta: null, pending: null };
 
   constructor(
     private readonly disk: Disk,
@@ -62,20 +66,22 @@ export class FileBackend implements Backend {
   }
 
   /**
-   * Reads a framed document. A frame that fails its check is read again: only the same failing bytes
-   * twice make it invalid (torn or rotten); reads that keep changing (bits flipped on the way) throw EIO
+   * Reads a framed document. A frame that fails its check is read again, alternating readFile and a
+   * positional read: only the same failing bytes, confirmed through both (stable-read.ts), make it invalid
+   * (torn or rotten, decided by recovery); reads that do not settle (bits flipped on the way) throw EIO
    * rather than let recovery decide on a misread marker or metadata.
    */
   private async readDoc(name: string): Promise<{ exists: boolean; doc: unknown }> {
     const path = this.p(name);
     const r = await stableRead(
-      () => readIfExists(this.disk, path),
+      { primary: () => readIfExists(this.disk, path), independent: () => readPositional(this.disk, path) },
       (bytes) => unframe(bytes) ?? undefined,
+      this.flags.readPolicy ?? STABLE_POLICY,
     );
     if (r.kind === 'missing') return { exists: false, doc: null };
     if (r.kind === 'ok') return { exists: true, doc: r.value };
     if (r.kind === 'bad') return { exists: true, doc: null };
-    throw new EnvError('EIO', `${path}: ${STABLE_READ_ATTEMPTS} reads gave different bytes, none valid`);
+    throw new EnvError('EIO', `${path}: no read valid and no failing bytes confirmed (${r.kind})`);
   }
 
   /** Writes `bytes` to `name` through a temporary and an atomic rename, durably. */
@@ -100,6 +106,7 @@ export class FileBackend implements Backend {
     if (metaDoc.exists && meta === null) throw new StoreError('ECORRUPT', `${this.p('meta.json')} exists but is not valid metadata`);
     const pendingDoc = await this.readDoc('pending.json');
     const pending = metaFromJson(pendingDoc.doc);
+    this.bodies = { meta: meta === null ? null : JSON.stringify(metaDoc.doc), pending: pending === null ? null : JSON.stringify(pendingDoc.doc) };
     return { marker, meta, pending, pendingTorn: pendingDoc.exists && pending === null };
   }
 
@@ -110,8 +117,26 @@ export class FileBackend implements Backend {
     return meta === null ? { commit: 0, epoch: 0 } : { commit: meta.commit, epoch: meta.epoch };
   }
 
+  /**
+   * Recovery's metadata change, safe on a disk whose renames are not atomic (weak profile: replacing a
+   * file may leave neither the old nor the new one under the name). meta.json is never replaced by a
+   * rename unless the new metadata is durable under pending.json, which such a rename keeps, and which
+   * recovery finalizes again: metadata that meta.json already holds is not rewritten at all; pending
+   * metadata being finalized is renamed as it is; anything else (a repair) is written to pending.json
+   * (file and entry fsynced) first. Then the marker, if it is behind.
+   */
   async adopt(meta: StoreMeta, _ifCommit: number): Promise<void> {
-    await this.replace('meta.json', 'meta.tmp', frame(metaToJson(meta)));
+    const body = JSON.stringify(metaToJson(meta));
+    if (body !== this.bodies.meta) {
+      if (body !== this.bodies.pending) {
+        await this.disk.writeFile(this.p('pending.json'), frame(metaToJson(meta)));
+        await this.disk.fsync(this.p('pending.json'));
+        await this.fsyncDir(this.root);
+      }
+      await this.disk.rename(this.p('pending.json'), this.p('meta.json'));
+      await this.fsyncDir(this.root);
+      this.bodies = { meta: body, pending: null };
+    }
     const marker = markerFromJson((await this.readDoc('marker')).doc);
     if (marker === null || marker.commit < meta.commit || marker.epoch < meta.epoch) {
       await this.replace('marker', 'marker.tmp', frame({ commit: meta.commit, epoch: meta.epoch }));
@@ -149,8 +174,9 @@ export class FileBackend implements Backend {
     await this.fsyncDir(this.root);
   }
 
-  async readBlock(id: number, v: number): Promise<Uint8Array | null> {
-    return readIfExists(this.disk, `${this.blocksDir}/${blockName(id, v)}`);
+  async readBlock(id: number, v: number, path: ReadPath = 'primary'): Promise<Uint8Array | null> {
+    const file = `${this.blocksDir}/${blockName(id, v)}`;
+    return path === 'primary' ? readIfExists(this.disk, file) : readPositional(this.disk, file);
   }
 
   /**
@@ -215,6 +241,18 @@ export class FileBackend implements Backend {
 async function readIfExists(disk: Disk, path: string): Promise<Uint8Array | null> {
   try {
     return await disk.readFile(path);
+  } catch (e) {
+    if (isNoEntry(e)) return null;
+    throw e;
+  }
+}
+
+/** The file's bytes by a positional read of its whole length (another path than readFile), or null. */
+async function readPositional(disk: Disk, path: string): Promise<Uint8Array | null> {
+  const st = await disk.stat(path);
+  if (st === null) return null;
+  try {
+    return await disk.read(path, 0, st.size);
   } catch (e) {
     if (isNoEntry(e)) return null;
     throw e;

@@ -134,6 +134,7 @@ export class KvBackend implements Backend {
     // Every kv transaction of recovery is strict: nothing to flush.
   }
 
+  /** Both read paths are a read-only transaction of their own (the kv store offers no other way to read). */
   async readBlock(id: number, v: number): Promise<Uint8Array | null> {
     const value = await this.kv.transaction([this.blocks], 'readonly', (tx) => tx.get(this.blocks, blockName(id, v)));
     return value instanceof Uint8Array ? value : null;

@@ -1,17 +1,24 @@
 /**
  * Startup recovery, the same for both backends:
  *
- * 1. Load marker, committed metadata and pending metadata. The effective marker M is the larger of the
- *    marker and the committed metadata's commit (a missing or torn marker never hides a finalized commit).
+ * 1. Load marker, committed metadata and pending metadata (framed documents, read like blocks: see step 4).
+ *    The effective marker M is the larger of the marker and the committed metadata's commit (a missing or
+ *    torn marker never hides a finalized commit).
  * 2. Pending metadata of a commit <= M took effect: finalize it (it becomes the committed metadata).
- *    Pending metadata of a commit > M (or torn) did not: roll it back (drop it).
+ *    Pending metadata of a commit > M (or torn while M is the committed metadata's) did not: roll it back
+ *    (drop it). Torn pending metadata while the marker is above the committed metadata is the only copy
+ *    of a commit that took effect: ECORRUPT, nothing is dropped.
  * 3. Reconcile block entries against the metadata: delete every entry that is not the current or previous
  *    version of an allocated block (strays: rolled-back writes, deallocated blocks, unknown names) and every
  *    entry whose size is not the block size. A block whose entry is missing stays missing (reported).
- * 4. Verify every committed block's checksum. Only persistent damage counts (the same wrong bytes read
- *    twice, see stable-read.ts); flaky reads give no verdict and change nothing. Mode 'report': a damaged
- *    block is marked corrupt (reads fail with ECHECKSUM). Mode 'repair': roll it back to its previous
- *    version when that still exists and verifies, else mark it corrupt.
+ * 4. Verify every committed block's checksum. Recovery destroys nothing on the strength of reads that may
+ *    be transient: only damage at rest counts, confirmed by the same wrong bytes read three times through
+ *    two read paths (stable-read.ts). Mode 'report': a damaged block is marked corrupt (reads fail with
+ *    ECHECKSUM). Mode 'repair': the metadata rolls it back to its previous version when that still exists
+ *    and verifies, then the damaged version is deleted, else it is marked corrupt. Reads that never repeat
+ *    ('unstable') give no verdict and change nothing. Failing bytes that repeat without that confirmation
+ *    ('suspect') are not enough to give up a committed version: the repair is refused and the block
+ *    reported corrupt (`confirmed: false`), needing a decision (a later open verifies it again).
  * 5. Make every change durable: rewritten metadata is fsynced as it is written, and recovery ends by
  *    fsyncing the directories even when it deleted nothing itself (an earlier recovery that failed midway
  *    may have left visible but not yet durable deletions).
@@ -32,7 +39,7 @@ import { checksum } from './checksum.ts';
 import { errorCode, StoreError } from './errors.ts';
 import type { StoreMeta } from './format.ts';
 import { cloneMeta, emptyMeta, stateDigest, tombstoneDigest } from './format.ts';
-import { stableRead, type StableRead } from './stable-read.ts';
+import { STABLE_POLICY, stableRead, type StablePolicy, type StableRead } from './stable-read.ts';
 
 /** How recovery treats blocks whose checksum fails. */
 export type CorruptionMode = 'report' | 'repair';
@@ -48,6 +55,8 @@ export interface RecoveryOptions {
   keepPending: boolean;
   /** Variant: finalizing pending metadata forgets its tombstones (deallocated blocks). */
   dropTombstones: boolean;
+  /** When failing block reads count as damage at rest (STABLE_POLICY; a variant trusts fewer reads). */
+  readPolicy?: StablePolicy;
   /**
    * True when an open store recovers in place (its marker write failed, `reload`): it keeps taking writes
    * meanwhile. False at startup, when there is no store instance yet. Traced in `store.recover.begin`.
@@ -101,10 +110,14 @@ async function recoverOnce(backend: Backend, options: RecoveryOptions, trace: Tr
   const { meta, outcome } = await resolvePending(backend, options, trace);
   const strays = await reconcile(backend, meta, options.blockSize, trace);
   if (strays === null) return null;
-  const { meta: checked, corrupt, repaired } = options.verify
+  const { meta: checked, corrupt, repaired, replaced } = options.verify
     ? await verifyBlocks(backend, meta, options, trace)
-    : { meta, corrupt: [], repaired: [] };
-  if (repaired.length > 0) await backend.adopt(checked, meta.commit);
+    : { meta, corrupt: [], repaired: [], replaced: [] };
+  if (repaired.length > 0) {
+    // The metadata first: a damaged version is deleted only once nothing refers to it.
+    await backend.adopt(checked, meta.commit);
+    if (!(await backend.deleteBlocks(replaced, meta.commit))) return null;
+  }
   await backend.syncEntries();
   trace.emit('store.recover.done', {
     commit: checked.commit,
@@ -141,6 +154,8 @@ async function resolvePending(
     outcome = 'finalized';
     trace.emit('store.recover.finalize', { commit: pending.commit, marker: markerCommit });
     trace.probe('storage.recover.finalized');
+  } else if (state.pendingTorn && markerCommit > meta.commit) {
+    throw new StoreError('ECORRUPT', `marker is at commit ${markerCommit}, above the committed metadata (${meta.commit}), but the pending metadata is unreadable: it is the only copy of that commit`);
   } else if ((pending !== null && pending.commit > meta.commit) || state.pendingTorn) {
     outcome = 'rolled-back';
     trace.emit('store.recover.rollback', { commit: pending?.commit ?? -1, marker: markerCommit, torn: state.pendingTorn });
@@ -185,22 +200,24 @@ function isKept(e: BlockEntry, meta: StoreMeta, blockSize: number): boolean {
   return b !== undefined && keptVersions(b).includes(e.key.v);
 }
 
-/** 'ok', 'missing', 'bad' (persistently wrong) or 'unstable' (flaky reads, no verdict): see stable-read.ts. */
+/** The verdict on one block version: see stable-read.ts ('bad': damage at rest, confirmed). */
 async function verifyVersion(backend: Backend, id: number, v: number, sum: number, options: RecoveryOptions): Promise<StableRead<true>['kind']> {
   const check = (data: Uint8Array): true | undefined =>
     data.length === options.blockSize && checksum(options.algorithm, data) === sum ? true : undefined;
-  return (await stableRead(() => backend.readBlock(id, v), check)).kind;
+  const paths = { primary: () => backend.readBlock(id, v, 'primary'), independent: () => backend.readBlock(id, v, 'independent') };
+  return (await stableRead(paths, check, options.readPolicy ?? STABLE_POLICY)).kind;
 }
 
-async function verifyBlocks(
-  backend: Backend,
-  meta: StoreMeta,
-  options: RecoveryOptions,
-  trace: Tracer,
-): Promise<{ meta: StoreMeta; corrupt: number[]; repaired: number[] }> {
-  let out = meta;
-  const corrupt: number[] = [];
-  const repaired: number[] = [];
+/** What step 4 decided: the checked metadata, and the damaged versions a repair replaced (to delete). */
+interface Verified {
+  meta: StoreMeta;
+  corrupt: number[];
+  repaired: number[];
+  replaced: string[];
+}
+
+async function verifyBlocks(backend: Backend, meta: StoreMeta, options: RecoveryOptions, trace: Tracer): Promise<Verified> {
+  const out: Verified = { meta, corrupt: [], repaired: [], replaced: [] };
   for (const id of [...meta.blocks.keys()].sort((a, b) => a - b)) {
     const b = meta.blocks.get(id)!;
     const verdict = await verifyVersion(backend, id, b.v, b.sum, options);
@@ -211,19 +228,22 @@ async function verifyBlocks(
       trace.probe('storage.recover.unstable-read');
       continue;
     }
+    // 'suspect': the same failing bytes repeated, but never through both read paths: maybe a flaky read
+    // that happened to repeat. Rolling back would give up the only copy of a committed version on that.
+    const confirmed = verdict !== 'suspect';
     const prev = b.prev;
-    if (options.corruption === 'repair' && prev !== null && (await verifyVersion(backend, id, prev.v, prev.sum, options)) === 'ok') {
-      if (out === meta) out = cloneMeta(meta);
-      out.blocks.set(id, { ...prev, prev: null });
-      repaired.push(id);
+    if (confirmed && options.corruption === 'repair' && prev !== null && (await verifyVersion(backend, id, prev.v, prev.sum, options)) === 'ok') {
+      if (out.meta === meta) out.meta = cloneMeta(meta);
+      out.meta.blocks.set(id, { ...prev, prev: null });
+      out.repaired.push(id);
+      out.replaced.push(blockName(id, b.v));
       trace.emit('store.recover.repair', { id, from: b.v, to: prev.v });
       trace.probe('storage.recover.repaired');
-      await backend.deleteBlocks([blockName(id, b.v)]);
       continue;
     }
-    corrupt.push(id);
-    trace.emit('store.recover.corrupt', { id, v: b.v, mode: options.corruption });
+    out.corrupt.push(id);
+    trace.emit('store.recover.corrupt', { id, v: b.v, mode: options.corruption, confirmed });
     trace.probe('storage.recover.corrupt');
   }
-  return { meta: out, corrupt, repaired };
+  return out;
 }

@@ -31,6 +31,7 @@ import type { StoreEvent, StoreListener, StoreMetrics } from './metrics.ts';
 import type { StoreConfig, StoreOptions } from './options.ts';
 import { resolveStoreOptions } from './options.ts';
 import { recover } from './recovery.ts';
+import { STABLE_POLICY, TRANSIENT_POLICY, type StablePolicy } from './stable-read.ts';
 
 /** Options of a mutating call. */
 export interface WriteOptions {
@@ -606,7 +607,13 @@ function makeBackend(env: Env, config: StoreConfig): Backend {
     markerBeforeFsync: config.variant === 'storage-marker-before-fsync',
     noDirFsync: config.variant === 'storage-no-dir-fsync',
     noFencing: config.variant === 'storage-no-fencing',
+    readPolicy: readPolicy(config),
   });
+}
+
+/** When recovery's failing reads count as damage at rest (the variant trusts two reads of one path). */
+function readPolicy(config: StoreConfig): StablePolicy {
+  return config.variant === 'storage-repair-on-transient-read' ? TRANSIENT_POLICY : STABLE_POLICY;
 }
 
 function makeKvBackend(env: Env, config: StoreConfig): KvBackend {
@@ -630,6 +637,7 @@ function recoveryOptions(config: StoreConfig, inPlace: boolean): Parameters<type
     verify: config.verifyOnOpen,
     keepPending: config.variant === 'storage-keep-pending',
     dropTombstones: config.variant === 'storage-drop-tombstones',
+    readPolicy: readPolicy(config),
     inPlace,
   };
 }

@@ -36,6 +36,12 @@ export const STORAGE_VARIANTS = [
     description:
       'the store does not check epochs: writes, commits and fences of a lower epoch than the recorded one are accepted. Caught by invariant:stale-epoch-never-accepted in storage-fencing-two-tabs-kv / -file (a deposed tab that reopens commits over the newer epoch).',
   },
+  {
+    name: 'storage-repair-on-transient-read',
+    area: 'storage',
+    description:
+      "recovery's old verdict on a failing read: the same wrong bytes twice through one read path count as damage at rest, so two flipped reads that happen to agree make it roll a committed block back to its previous version and delete the good copy. Caught by invariant:last-copy-kept (and invariant:atomic-batch) in storage-bit-rot-read seed 300184.",
+  },
 ] as const;
 
 /** Name of a storage variant. */

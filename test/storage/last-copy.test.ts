@@ -1,0 +1,59 @@
+/**
+ * invariant:last-copy-kept decides from two consecutive `fact.store-blocks`: every committed version
+ * intact before is still current and intact after, or superseded by a later commit. These cases are the
+ * ways a version can be lost (and the ways it may legitimately go).
+ */
+import { describe, expect, it } from 'vitest';
+import { intactVersions, lostCopies, type BlocksFact } from '../../src/model/recovery/last-copy.ts';
+
+const fact = (commit: number | null, current: string[] | null, missing: string[] = [], damaged: string[] = []): BlocksFact => ({ commit, current, missing, damaged });
+const before = fact(2, ['0.1', '1.2', '2.2']);
+
+describe('invariant:last-copy-kept (lostCopies)', () => {
+  it('keeps: nothing changed, or a fence (metadata-only commit)', () => {
+    expect(lostCopies(before, before)).toEqual([]);
+    expect(lostCopies(before, fact(3, ['0.1', '1.2', '2.2']))).toEqual([]);
+  });
+
+  it('allows what a later commit superseded: rewritten or deallocated blocks', () => {
+    expect(lostCopies(before, fact(3, ['0.1', '1.3']))).toEqual([]);
+  });
+
+  it('finds an unlinked current version (the entry is gone at the same commit)', () => {
+    expect(lostCopies(before, fact(2, ['0.1', '1.2', '2.2'], ['1.2']))).toEqual([{ version: '1.2', how: 'removed' }]);
+  });
+
+  it('finds a current version overwritten with other bytes', () => {
+    expect(lostCopies(before, fact(2, ['0.1', '1.2', '2.2'], [], ['2.2']))).toEqual([{ version: '2.2', how: 'overwritten' }]);
+  });
+
+  it('finds a repair that rolled a good block back (storage-bit-rot-read seed 300184)', () => {
+    expect(lostCopies(before, fact(2, ['0.1', '1.1', '2.2']))).toEqual([{ version: '1.2', how: 'rolled-back' }]);
+    // Rolling back is no excuse even when the commit number moves on.
+    expect(lostCopies(before, fact(3, ['0.1', '1.1', '2.2']))).toEqual([{ version: '1.2', how: 'rolled-back' }]);
+  });
+
+  it('finds a block dropped from the metadata without a later commit, and a commit point that went back', () => {
+    expect(lostCopies(before, fact(2, ['0.1', '2.2']))).toEqual([{ version: '1.2', how: 'orphaned' }]);
+    expect(lostCopies(before, fact(1, ['0.1', '1.1']))).toEqual([
+      { version: '1.2', how: 'rolled-back' },
+      { version: '2.2', how: 'orphaned' },
+    ]);
+  });
+
+  it('finds committed metadata that is gone (every committed version orphaned)', () => {
+    expect(lostCopies(before, fact(2, null)).map((l) => l.how)).toEqual(['orphaned', 'orphaned', 'orphaned']);
+    expect(lostCopies(before, fact(null, null))).toHaveLength(3);
+  });
+
+  it('lets a version go that was already damaged or missing at rest (what a repair is for)', () => {
+    const rotten = fact(2, ['0.1', '1.2', '2.2'], ['2.2'], ['1.2']);
+    expect(intactVersions(rotten)).toEqual(['0.1']);
+    expect(lostCopies(rotten, fact(2, ['0.1', '1.1']))).toEqual([]);
+  });
+
+  it('has nothing to keep before the first commit or when the metadata was unreadable', () => {
+    expect(lostCopies(fact(null, null), fact(null, null))).toEqual([]);
+    expect(lostCopies(fact(2, null), fact(1, ['0.1']))).toEqual([]);
+  });
+});
