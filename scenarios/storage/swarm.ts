@@ -10,6 +10,7 @@ import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import {
   oracleCheck,
+  storageEvidence,
   randomWorkload,
   storageTopology,
   storeLiveness,
@@ -43,6 +44,7 @@ function swarm(name: string, description: string, setup: StorageSetup, suites: s
     liveness: storeLiveness(nodes, 10_000),
     checks: [oracleCheck(setup)],
     models: [recoveryModel],
+    evidence: storageEvidence(setup),
     variantAreas: ['storage'],
     probes: STORAGE_PROBES,
   };

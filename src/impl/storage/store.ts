@@ -143,12 +143,13 @@ export class BlockStore {
   static async fence(env: Env, options: StoreOptions, epoch: number): Promise<Marker> {
     const { config, backend } = kvOnly(env, options, 'fence');
     if (!Number.isInteger(epoch) || epoch < 0) throw new StoreError('EINVAL', `epoch: expected a non-negative integer, got ${String(epoch)}`);
+    env.trace.emit('store.fence.begin', { epoch });
     try {
       const marker = await backend.fence(epoch, emptyMeta(config.blockSize, config.algorithm));
       env.trace.emit('store.fence', { commit: marker.commit, epoch });
       return marker;
     } catch (e) {
-      if (e instanceof FencedError) env.trace.emit('store.fenced', { epoch, highest: e.highestEpoch, at: 'fence' });
+      env.trace.emit('store.fence.failed', { epoch, code: errorCode(e), highest: e instanceof FencedError ? e.highestEpoch : -1 });
       throw e;
     }
   }
@@ -168,7 +169,7 @@ export class BlockStore {
   static async open(env: Env, options: StoreOptions = {}): Promise<BlockStore> {
     const config = resolveStoreOptions(options);
     const backend = makeBackend(env, config);
-    env.trace.emit('store.open', { backend: config.backend, root: config.root, variant: config.variant });
+    env.trace.emit('store.open', { backend: config.backend, root: config.root, relaxed: config.backend === 'kv' && config.relaxedCommits, variant: config.variant });
     const result = await recover(backend, recoveryOptions(config, false), env.trace);
     return new BlockStore(env, config, backend, result.meta, result.corrupt);
   }
@@ -449,9 +450,10 @@ export class BlockStore {
       this.env.trace.emit('store.commit.refused', { commit: n, code, durableEpoch: e instanceof FencedError ? e.highestEpoch : -1 });
       this.env.trace.probe('storage.commit.refused');
     } else if (e instanceof RequestAppliedError) {
-      // Already applied by an earlier commit: this batch is a retry's; it is discarded, not kept dirty.
+      // Already applied by an earlier commit: this batch is a retry's; it is discarded, not kept dirty. The
+      // transaction applied nothing: traced as such (not as a failure, whose marker outcome is unknown).
       this.dirtyBytes -= bytesOf(entries);
-      this.env.trace.emit('store.commit.failed', { commit: n, code, stage: 'data' });
+      this.env.trace.emit('store.commit.discarded', { commit: n, code, dirty: this.dirty.size > 0 });
       this.env.trace.probe('storage.commit.request-applied');
     } else {
       for (const [id, d] of entries) {
