@@ -140,9 +140,9 @@ async function trial(o: Resolved, cut: Cut | null): Promise<TrialOutcome> {
   const fail = (f: Omit<Failure, 'timeUs' | 'traceIndex'>): void => sim.fail(f);
   // Ground truth first (fact.store after the simulator record that changed it), then the checks.
   storeEvidence([STORE]).install(sim);
+  if (o.checkModel) new ModelMonitor(recoveryModel, sim).attach(sim.trace);
   const oracle = new StorageOracle({ sim, fail: (kind, check, message, details) => fail({ kind, check, message, details }) }, { durable: () => durableStoreImage(sim, DEVICE, STORE) });
   oracle.attach();
-  if (o.checkModel) new ModelMonitor(recoveryModel, sim).attach(sim.trace);
   sim.addNode(NODE, {
     device: DEVICE,
     program: async (env) => {

@@ -608,11 +608,16 @@ function makeBackend(env: Env, config: StoreConfig): Backend {
     markerBeforeFsync: config.variant === 'storage-marker-before-fsync',
     noDirFsync: config.variant === 'storage-no-dir-fsync',
     noFencing: config.variant === 'storage-no-fencing',
+    lazyMarkerFsync: config.variant === 'storage-lazy-marker-fsync',
   });
 }
 
 function makeKvBackend(env: Env, config: StoreConfig): KvBackend {
-  return new KvBackend(env.kv, config.root, { relaxed: config.relaxedCommits, noFencing: config.variant === 'storage-no-fencing' });
+  return new KvBackend(env.kv, config.root, {
+    relaxed: config.relaxedCommits,
+    noFencing: config.variant === 'storage-no-fencing',
+    relaxedForced: config.variant === 'storage-relaxed-force-sync',
+  });
 }
 
 /** The kv backend for a static (instance-less) operation; EINVAL naming the option for the file backend. */
@@ -632,6 +637,8 @@ function recoveryOptions(config: StoreConfig, inPlace: boolean): Parameters<type
     verify: config.verifyOnOpen,
     keepPending: config.variant === 'storage-keep-pending',
     dropTombstones: config.variant === 'storage-drop-tombstones',
+    ignoreMarker: config.variant === 'storage-rollback-durable',
+    reportHighest: config.variant === 'storage-done-misreports',
     inPlace,
   };
 }

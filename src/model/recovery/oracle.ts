@@ -209,7 +209,8 @@ export class StorageOracle {
     const upTo = r.data.upTo as number;
     this.exercised('invariant:commit-sequence');
     if (n !== b.k + 1) {
-      this.fail('invariant:commit-sequence', `${r.node}: commit ${n} began on top of commit ${b.k}`, { commit: n, current: b.k });
+      const lost = b.candidates.has(n - 1) ? ` (commit ${n - 1} began, but the durable image never held its marker)` : '';
+      this.fail('invariant:commit-sequence', `${r.node}: commit ${n} began on top of commit ${b.k}${lost}`, { commit: n, current: b.k });
       return;
     }
     const state: ExpectedState = new Map(b.committed);
@@ -234,7 +235,13 @@ export class StorageOracle {
       if (b === undefined) continue;
       this.raiseFloor(b, durable);
       const c = b.candidates.get(durable);
-      if (durable > b.k && c !== undefined) this.adopt(b, durable, c);
+      if (durable <= b.k || c === undefined) continue;
+      this.exercised('invariant:no-block-newer-than-marker');
+      if (durable > b.markerStarted) {
+        this.fail('invariant:no-block-newer-than-marker', `${node}: the durable image holds commit ${durable}, whose marker write never started (last started: ${b.markerStarted})`, { durable, markerStarted: b.markerStarted });
+        return;
+      }
+      this.adopt(b, durable, c);
     }
   }
 
