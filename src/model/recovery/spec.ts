@@ -96,14 +96,31 @@ function toDevice(rec: TraceRecord, world: MonitorWorld, event: (shared: boolean
   return nodes.map((instance) => ({ instance, event: e }));
 }
 
+/**
+ * Per monitor (its `world` is one per run): the last FACT sent for each device and store, so a fact that
+ * changes nothing the model reads (only `pending`, or `meta` below the marker) is not stepped (about two
+ * of the three facts of a file commit; stepping is the model's main cost).
+ */
+const lastFacts = new WeakMap<MonitorWorld, Map<string, string>>();
+
+function factEvents(rec: TraceRecord, world: MonitorWorld): ModelTarget[] | null {
+  const d = rec.data;
+  const durable = Math.max(num(d.marker), num(d.meta), 0);
+  const epoch = Math.max(num(d.epoch), 0);
+  const store = `${String(d.backend)}:${String(d.root)}`;
+  let seen = lastFacts.get(world);
+  if (seen === undefined) lastFacts.set(world, (seen = new Map()));
+  const key = `${String(d.device)}\u0000${store}`;
+  const value = `${durable}:${epoch}:${world.nodesOn(String(d.device)).length}`;
+  if (d.starting === undefined && seen.get(key) === value) return null;
+  seen.set(key, value);
+  return toDevice(rec, world, (shared) => ({ type: 'FACT', store, durable, epoch, shared }));
+}
+
 function map(rec: TraceRecord, world: MonitorWorld): ModelTarget | readonly ModelTarget[] | null {
   switch (rec.kind) {
-    case 'fact.store': {
-      const d = rec.data;
-      const durable = Math.max(num(d.marker), num(d.meta), 0);
-      const store = `${String(d.backend)}:${String(d.root)}`;
-      return toDevice(rec, world, (shared) => ({ type: 'FACT', store, durable, epoch: Math.max(num(d.epoch), 0), shared }));
-    }
+    case 'fact.store':
+      return factEvents(rec, world);
     case 'device.powerloss':
       return toDevice(rec, world, () => ({ type: 'POWER_LOSS' }));
     case 'workload.force-synced':
