@@ -188,3 +188,28 @@ describe('storage oracle with relaxed commits', () => {
     expect(scenario([[0, 2]])[0]).toMatch(/^invariant:tombstones-persist: S: after recovery commit 1 holds 1 tombstones, expected 0/);
   });
 });
+
+describe('storage oracle reads around a commit the store has not confirmed', () => {
+  it('accepts the state before a commit the durable image holds until the store reports it (storage-swarm-file seed 247)', () => {
+    const medium = new Map<string, Map<string, unknown>>();
+    const run = (confirm: boolean): string[] => {
+      const { oracle, emit, failures } = harness({ durable: () => kvImage(() => medium, 'store') });
+      oracle.noteWrite(NODE, 1, 0, block(1));
+      emit('store.commit.begin', { commit: 1, upTo: 1 });
+      emit('store.commit.marker-write', { commit: 1 });
+      emit('fact.store', { device: 'D', backend: 'kv', root: 'store', marker: 1, meta: 1 }, 'sim');
+      emit('store.commit.marker', { commit: 1 });
+      oracle.noteWrite(NODE, 2, 0, block(2));
+      emit('store.commit.begin', { commit: 2, upTo: 2 });
+      emit('store.commit.marker-write', { commit: 2 });
+      // The marker write failed as far as the store knows, but the durable image holds commit 2.
+      emit('store.commit.failed', { commit: 2, stage: 'marker' });
+      emit('fact.store', { device: 'D', backend: 'kv', root: 'store', marker: 2, meta: 2 }, 'sim');
+      if (confirm) emit('store.commit.marker', { commit: 2 });
+      oracle.verifyRead(NODE, 0, oracle.expected(NODE).get(0), block(1));
+      return failures;
+    };
+    expect(run(false)).toEqual([]);
+    expect(run(true)[0]).toMatch(/^invariant:read-returns-committed-data: S: read of block 0 returned bytes that were never committed there; expected v2/);
+  });
+});

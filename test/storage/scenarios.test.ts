@@ -10,6 +10,7 @@ import crashPoints from '../../scenarios/storage/crash-points.ts';
 import media from '../../scenarios/storage/media-faults.ts';
 import swarm from '../../scenarios/storage/swarm.ts';
 import fencing from '../../scenarios/storage/fencing.ts';
+import { blockData, doForceSync, doWrite } from '../../scenarios/storage/_harness.ts';
 
 /** Scenario -> the fault records that must appear ('kind target'), in order. */
 const LANDS: Record<string, string[]> = {
@@ -113,6 +114,30 @@ describe('storage scenarios pass on the real implementation', () => {
     }
     expect(aborted).toBeGreaterThan(0);
     expect(failed).toBeGreaterThan(0);
+  });
+
+  it('a store left uncertain (its marker write failed, no later commit resolves it) fails liveness naming the model', async () => {
+    const base = media.find((x) => x.name === 'storage-marker-fsync-fails')!;
+    const events = (base.faults as { events: { kind: string }[] }).events.filter((e) => e.kind === 'fsyncFail');
+    const stuck: typeof base = {
+      ...base,
+      // Two commits (the second one's marker fsync fails), no power loss, and a liveness that asks nothing more.
+      workload: (ctx) => {
+        for (const at of [100, 300]) {
+          ctx.at(at, () => {
+            for (let id = 0; id < 3; id++) doWrite(ctx, 'S', id, blockData(ctx, 2048));
+            doForceSync(ctx, 'S');
+          });
+        }
+      },
+      faults: { events } as typeof base.faults,
+      liveness: { withinMs: 1_000, done: () => true },
+    };
+    const r = await runScenario(stuck, 1);
+    expect(r.verdict).toBe('liveness');
+    expect(r.failure?.check).toBe('model:recovery');
+    expect(r.failure?.message).toContain("model 'recovery' instance 'S' still in hot state 'uncertain'");
+    expect((await runScenario(base, 1)).failure).toBeNull(); // with its later commits, it recovers in place
   });
 
   it('together they reach every state of the commit lifecycle and every recovery decision, and every guard decides', () => {

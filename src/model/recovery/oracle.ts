@@ -9,7 +9,9 @@
  * not yet committed; `store.commit.marker-write`) and the ground truth `fact.store` (the durable commit
  * point of the device: a commit becomes the expected state when the durable image says its marker is
  * durable, never because the store says so; with relaxed commits, whose durability is not promised, the
- * store's `store.commit.marker` makes it the visible state). After `store.recover.done` it reads the
+ * store's `store.commit.marker` makes it the visible state; until the store says so, by that report or by
+ * the recovery that resolves an uncertain marker write, its reads may still return the state before). After
+ * `store.recover.done` it reads the
  * durable image (`StoreImage`: metadata, block entries, root entries) and checks it, not the digests and
  * counts the store reports: a store that reports the expected digest while holding other blocks fails.
  *
@@ -92,6 +94,11 @@ interface Book {
   acked: number;
   /** Bytes of every block version a commit wrote: '<id>.<version>' -> bytes. */
   versions: Map<string, Uint8Array>;
+  /**
+   * The state before a commit the durable image made current while the store had not said so yet (its
+   * marker report, or the recovery that resolves an uncertain marker write): the store may serve it until then.
+   */
+  lagging: ExpectedState | null;
 }
 
 /** Options of the oracle. */
@@ -135,6 +142,7 @@ export class StorageOracle {
     t.on('store.commit.marker', (r) => this.onMarker(r));
     t.on('store.commit.refused', (r) => void (this.book(r.node).pending = []));
     t.on('store.recover.done', (r) => this.onRecovered(r));
+    t.on('node.start', (r) => void (this.book(r.node).lagging = null));
     t.on('node.crash', (r) => void (this.book(r.node).pending = []));
     t.on('node.stop', (r) => void (this.book(r.node).pending = []));
   }
@@ -159,6 +167,7 @@ export class StorageOracle {
         floor: 0,
         acked: 0,
         versions: new Map(),
+        lagging: null,
       };
       this.books.set(node, b);
     }
@@ -241,14 +250,16 @@ export class StorageOracle {
         this.fail('invariant:no-block-newer-than-marker', `${node}: the durable image holds commit ${durable}, whose marker write never started (last started: ${b.markerStarted})`, { durable, markerStarted: b.markerStarted });
         return;
       }
+      b.lagging ??= b.committed;
       this.adopt(b, durable, c);
     }
   }
 
   /** The store reports commit `n` took effect: with relaxed commits that makes it the visible state. */
   private onMarker(r: TraceRecord): void {
-    if (this.options.relaxedCommits !== true) return;
     const b = this.book(r.node);
+    b.lagging = null;
+    if (this.options.relaxedCommits !== true) return;
     const n = r.data.commit as number;
     const c = b.candidates.get(n);
     if (c !== undefined) this.adopt(b, n, c);
@@ -267,6 +278,7 @@ export class StorageOracle {
   private onRecovered(r: TraceRecord): void {
     this.stats.recoveries++;
     const b = this.book(r.node);
+    b.lagging = null;
     const view = this.options.durable(r.node);
     if (view === null) return;
     const image = view.read();
@@ -425,9 +437,10 @@ export class StorageOracle {
       return;
     }
     this.exercised('invariant:read-returns-committed-data');
-    const after = this.book(node).committed.get(id);
+    const b = this.book(node);
+    const after = b.committed.get(id);
     const ok = (e: ExpectedBlock | undefined): boolean => (e === undefined ? got === null : got !== null && sameBytes(got, e.data));
-    if (ok(before) || ok(after)) return;
+    if (ok(before) || ok(after) || (b.lagging !== null && ok(b.lagging.get(id)))) return;
     this.fail('invariant:read-returns-committed-data', `${node}: read of block ${id} returned ${got === null ? 'nothing' : 'bytes that were never committed there'}; expected ${after === undefined ? 'nothing' : `v${after.v}`}`, {
       id,
       expected: after?.v ?? null,
