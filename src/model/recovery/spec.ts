@@ -117,6 +117,28 @@ function factEvents(rec: TraceRecord, world: MonitorWorld): ModelTarget[] | null
   return toDevice(rec, world, (shared) => ({ type: 'FACT', store, durable, epoch, shared }));
 }
 
+/**
+ * Per monitor: the instances whose last state-changing event was an accepted WRITE. Every state that takes
+ * a WRITE takes the next one as a self-loop without guard (and a refused WRITE fails the run), so until
+ * another event that can change the state reaches the instance, a further WRITE cannot change anything:
+ * it is not stepped (a third of the model's steps in the swarms). Events valid in every state (FACT,
+ * ACKED, ...) change no state and keep it.
+ */
+const writing = new WeakMap<MonitorWorld, Set<string>>();
+const STATELESS = new Set(['FACT', 'ACKED', 'FLUSHED', 'FENCE_BEGIN', 'FENCE', 'FENCE_FAILED', 'POWER_LOSS', 'OPEN']);
+
+function instanceEvent(rec: TraceRecord, world: MonitorWorld): ModelTarget | null {
+  const event = eventOf(rec);
+  if (event === null) return null;
+  let w = writing.get(world);
+  if (w === undefined) writing.set(world, (w = new Set()));
+  if (event.type === 'WRITE') {
+    if (w.has(rec.node)) return null;
+    w.add(rec.node);
+  } else if (!STATELESS.has(event.type)) w.delete(rec.node);
+  return { instance: rec.node, event };
+}
+
 function map(rec: TraceRecord, world: MonitorWorld): ModelTarget | readonly ModelTarget[] | null {
   switch (rec.kind) {
     case 'fact.store':
@@ -125,10 +147,8 @@ function map(rec: TraceRecord, world: MonitorWorld): ModelTarget | readonly Mode
       return toDevice(rec, world, () => ({ type: 'POWER_LOSS' }));
     case 'workload.force-synced':
       return { instance: String(rec.data.node), event: { type: 'ACKED', commit: num(rec.data.commit) } };
-    default: {
-      const event = eventOf(rec);
-      return event === null ? null : { instance: rec.node, event };
-    }
+    default:
+      return instanceEvent(rec, world);
   }
 }
 
