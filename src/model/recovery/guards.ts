@@ -65,6 +65,11 @@ export interface RecoveryEvent {
   epoch?: number;
   /** FACT: other processes share the device. */
   shared?: boolean;
+  /**
+   * Instance events: the device's durable point as the latest `fact.store` says, with whether the device
+   * is shared (the spec attaches it; on a shared device the facts themselves are not stepped).
+   */
+  point?: { durable: number; epoch: number; shared: boolean };
 }
 
 /** The initial context: nothing known, nothing durable. */
@@ -87,6 +92,11 @@ export const INITIAL_CONTEXT: RecoveryContext = {
 
 const n = (e: RecoveryEvent): number => e.commit ?? -1;
 
+/** The durable commit point as of this event (the point it carries, else the last fact stepped). */
+export const durableAt = (c: RecoveryContext, e: RecoveryEvent): number => e.point?.durable ?? c.durable;
+const epochAt = (c: RecoveryContext, e: RecoveryEvent): number => e.point?.epoch ?? c.epoch;
+const sharedAt = (c: RecoveryContext, e: RecoveryEvent): boolean => e.point?.shared ?? c.shared;
+
 /** True when this process's own in-flight marker write or fence explains the durable point reaching `d`. */
 export function ownAdvance(c: RecoveryContext, d: number): boolean {
   return d <= Math.max(c.mayLand, c.markerWrite ?? 0) || (c.fencing && d <= c.durable + 1);
@@ -106,14 +116,14 @@ export const RECOVERY_REASONS: Readonly<Record<string, GuardReason<RecoveryConte
   markerDurable: (c, e) => {
     const notOwn = own(c, e);
     if (notOwn !== null) return notOwn;
-    if (c.durable >= n(e) || (c.relaxed && !c.strict)) return null;
-    return `the store reports commit ${n(e)}'s marker durable, but the durable commit point is ${c.durable}`;
+    if (durableAt(c, e) >= n(e) || (c.relaxed && !c.strict)) return null;
+    return `the store reports commit ${n(e)}'s marker durable, but the durable commit point is ${durableAt(c, e)}`;
   },
   failedUnapplied: (c, e) => {
     const notOwn = own(c, e);
     if (notOwn !== null) return notOwn;
-    if (c.shared || c.durable < n(e)) return null;
-    return `commit ${n(e)} is reported as not applied, but the durable commit point is ${c.durable}`;
+    if (sharedAt(c, e) || durableAt(c, e) < n(e)) return null;
+    return `commit ${n(e)} is reported as not applied, but the durable commit point is ${durableAt(c, e)}`;
   },
   ownFinalize: (c, e) => (n(e) === c.committed ? null : `finalize of commit ${n(e)}, but the last commit is ${c.committed}`),
   finalizeBelowDurable: (c, e) =>
@@ -128,14 +138,15 @@ export const RECOVERY_REASONS: Readonly<Record<string, GuardReason<RecoveryConte
   },
   reachedDurable: (c, e) => {
     const got = n(e);
+    const durable = durableAt(c, e);
     if (got < c.acked) return `recovery ended at commit ${got}, below commit ${c.acked} that forceSync acknowledged`;
     if (got < c.recoverFrom) return `recovery ended at commit ${got}, below the durable commit point ${c.recoverFrom} when it began`;
-    const top = c.relaxed ? Math.max(c.durable, c.mayLand) : c.durable;
+    const top = c.relaxed ? Math.max(durable, c.mayLand) : durable;
     if (got > top) {
       const relaxed = c.relaxed ? ` (relaxed commits up to ${c.mayLand} may be visible)` : '';
-      return `recovery reports commit ${got}, but the durable commit point is ${c.durable}${relaxed}: it names a state it did not reach`;
+      return `recovery reports commit ${got}, but the durable commit point is ${durable}${relaxed}: it names a state it did not reach`;
     }
-    if (!c.shared && got < c.durable) return `recovery reports commit ${got}, but the durable commit point is ${c.durable}`;
+    if (!sharedAt(c, e) && got < durable) return `recovery reports commit ${got}, but the durable commit point is ${durable}`;
     return null;
   },
   durableAdvance: (c, e) => {
@@ -147,11 +158,11 @@ export const RECOVERY_REASONS: Readonly<Record<string, GuardReason<RecoveryConte
     return `the durable commit point advanced from ${c.durable} to ${d}, but no marker write or fence of this process that could still land reaches it${pending}: only a commit's own marker write may move it, never a recovery`;
   },
   ackDurable: (c, e) =>
-    n(e) <= c.durable ? null : `forceSync acknowledged commit ${n(e)}, but the durable commit point is ${c.durable}`,
-  flushDurable: (c, e) => (n(e) <= c.durable ? null : `the store flushed up to commit ${n(e)}, but the durable commit point is ${c.durable}`),
+    n(e) <= durableAt(c, e) ? null : `forceSync acknowledged commit ${n(e)}, but the durable commit point is ${durableAt(c, e)}`,
+  flushDurable: (c, e) => (n(e) <= durableAt(c, e) ? null : `the store flushed up to commit ${n(e)}, but the durable commit point is ${durableAt(c, e)}`),
   fenceDurable: (c, e) => {
-    if (n(e) > c.durable) return `the store reports fence commit ${n(e)}, but the durable commit point is ${c.durable}`;
-    if ((e.epoch ?? 0) > c.epoch) return `the store reports a fence at epoch ${e.epoch}, but the durable marker's epoch is ${c.epoch}`;
+    if (n(e) > durableAt(c, e)) return `the store reports fence commit ${n(e)}, but the durable commit point is ${durableAt(c, e)}`;
+    if ((e.epoch ?? 0) > epochAt(c, e)) return `the store reports a fence at epoch ${e.epoch}, but the durable marker's epoch is ${epochAt(c, e)}`;
     return null;
   },
 };

@@ -18,7 +18,7 @@
  */
 import { assign, setup } from 'xstate';
 import { guardsFrom } from '../monitor.ts';
-import { INITIAL_CONTEXT, ownAdvance, otherStore, RECOVERY_REASONS, type RecoveryContext, type RecoveryEvent } from './guards.ts';
+import { durableAt, INITIAL_CONTEXT, ownAdvance, otherStore, RECOVERY_REASONS, type RecoveryContext, type RecoveryEvent } from './guards.ts';
 
 const commitOf = (e: RecoveryEvent): number => e.commit ?? -1;
 
@@ -39,14 +39,14 @@ const machineSetup = setup({
     fenceBegin: assign({ fencing: true }),
     fenceEnd: assign({ fencing: false }),
     crash: assign({ begun: null, markerWrite: null, fencing: false }),
-    recoverBegin: assign(({ context }) => ({
-      recoverFrom: context.durable,
+    recoverBegin: assign(({ context, event }) => ({
+      recoverFrom: durableAt(context, event),
       mayLand: context.powerLost ? 0 : context.mayLand,
       powerLost: false,
       begun: null,
       markerWrite: null,
     })),
-    recoverRestart: assign(({ context }) => ({ recoverFrom: Math.max(context.recoverFrom, context.durable) })),
+    recoverRestart: assign(({ context, event }) => ({ recoverFrom: Math.max(context.recoverFrom, durableAt(context, event)) })),
     recoverDone: assign(({ context, event }) => ({ committed: commitOf(event), mayLand: context.relaxed ? context.mayLand : 0, begun: null, markerWrite: null })),
     begin: assign(({ event }) => ({ begun: commitOf(event), strict: event.strict === true })),
     markerWrite: assign(({ context, event }) => ({ markerWrite: commitOf(event), mayLand: Math.max(context.mayLand, commitOf(event)) })),

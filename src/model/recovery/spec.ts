@@ -13,14 +13,15 @@
  *   store.recover.finalize|rollback|failed|done {commit} -> RECOVER_*     store.flushed {commit} -> FLUSHED
  *   store.fence.begin -> FENCE_BEGIN     store.fence {commit, epoch} -> FENCE     store.fence.failed -> FENCE_FAILED
  * Evidence (never the store's word):
- *   fact.store {device, backend, root, marker, meta, epoch} -> FACT for every node of the device
+ *   fact.store {device, backend, root, marker, meta, epoch} -> FACT for the node alone on its device; on a
+ *     device shared by several processes, every instance event carries the latest point instead (`point`)
  *   device.powerloss {device} -> POWER_LOSS for every node of the device
  *   workload.force-synced {node, commit} -> ACKED (the workload's own record of what it was told)
  *   node.crash, node.stop -> CRASH
  */
 import type { ModelEvent, ModelSpec, ModelTarget, MonitorWorld } from '../monitor.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { RECOVERY_REASONS } from './guards.ts';
+import { RECOVERY_REASONS, type RecoveryEvent } from './guards.ts';
 import { recoveryMachine } from './machine.ts';
 
 const SIMPLE: Readonly<Record<string, string>> = {
@@ -87,68 +88,97 @@ function eventOf(rec: TraceRecord): ModelEvent | null {
   }
 }
 
-/** One event for every node seen on the record's device (and the node `starting` there, not yet seen). */
-function toDevice(rec: TraceRecord, world: MonitorWorld, event: (shared: boolean) => ModelEvent): ModelTarget[] {
+/** The nodes seen on the record's device, and the node `starting` there (a re-emitted fact) if not yet seen. */
+function deviceNodes(rec: TraceRecord, world: MonitorWorld): readonly string[] {
   const seen = world.nodesOn(String(rec.data.device));
   const starting = rec.data.starting;
-  const nodes = typeof starting === 'string' && !seen.includes(starting) ? [...seen, starting] : seen;
-  const e = event(nodes.length > 1);
-  return nodes.map((instance) => ({ instance, event: e }));
+  return typeof starting === 'string' && !seen.includes(starting) ? [...seen, starting] : seen;
 }
 
 /**
- * Per monitor (its `world` is one per run): the last FACT sent for each device and store, so a fact that
- * changes nothing the model reads (only `pending`, or `meta` below the marker) is not stepped (about two
- * of the three facts of a file commit; stepping is the model's main cost).
+ * What the spec remembers per monitor (its `world` is one per run), to step the model less (stepping is the
+ * model's main cost) without changing what it decides:
+ * - `points`: the durable point of every device and store (the latest `fact.store`). On a device shared by
+ *   several processes a fact is not stepped into every instance; each instance event carries the point as
+ *   it is (`point`) and the guards read it there (a shared device's facts are other tabs' to explain);
+ * - `sent`: the last FACT stepped per device and store: a fact changing nothing the model reads (only
+ *   `pending`, or `meta` below the marker) is not stepped;
+ * - `storeOf`: the store each node opened (`store.open`), to pick its point;
+ * - `writing`: the instances whose last state-changing event was an accepted WRITE. Every state that takes
+ *   a WRITE takes the next as a guardless self-loop (and a refused WRITE fails the run), so until another
+ *   event that can change the state reaches the instance, a further WRITE changes nothing: not stepped.
  */
-const lastFacts = new WeakMap<MonitorWorld, Map<string, string>>();
+interface RunMemo {
+  points: Map<string, { store: string; durable: number; epoch: number }>;
+  sent: Map<string, string>;
+  storeOf: Map<string, string>;
+  writing: Set<string>;
+}
+const memos = new WeakMap<MonitorWorld, RunMemo>();
+
+function memoOf(world: MonitorWorld): RunMemo {
+  let m = memos.get(world);
+  if (m === undefined) memos.set(world, (m = { points: new Map(), sent: new Map(), storeOf: new Map(), writing: new Set() }));
+  return m;
+}
+
+/** Events valid in every state: they change no state (a WRITE after them is still a self-loop). */
+const STATELESS = new Set(['FACT', 'ACKED', 'FLUSHED', 'FENCE_BEGIN', 'FENCE', 'FENCE_FAILED', 'POWER_LOSS', 'OPEN']);
 
 function factEvents(rec: TraceRecord, world: MonitorWorld): ModelTarget[] | null {
   const d = rec.data;
   const durable = Math.max(num(d.marker), num(d.meta), 0);
   const epoch = Math.max(num(d.epoch), 0);
   const store = `${String(d.backend)}:${String(d.root)}`;
-  let seen = lastFacts.get(world);
-  if (seen === undefined) lastFacts.set(world, (seen = new Map()));
+  const memo = memoOf(world);
   const key = `${String(d.device)}\u0000${store}`;
-  const value = `${durable}:${epoch}:${world.nodesOn(String(d.device)).length}`;
-  if (d.starting === undefined && seen.get(key) === value) return null;
-  seen.set(key, value);
-  return toDevice(rec, world, (shared) => ({ type: 'FACT', store, durable, epoch, shared }));
+  memo.points.set(key, { store, durable, epoch });
+  const nodes = deviceNodes(rec, world);
+  if (nodes.length > 1) return null;
+  const value = `${durable}:${epoch}`;
+  if (d.starting === undefined && memo.sent.get(key) === value) return null;
+  memo.sent.set(key, value);
+  const event: ModelEvent = { type: 'FACT', store, durable, epoch, shared: false };
+  return nodes.map((instance) => ({ instance, event }));
 }
 
-/**
- * Per monitor: the instances whose last state-changing event was an accepted WRITE. Every state that takes
- * a WRITE takes the next one as a self-loop without guard (and a refused WRITE fails the run), so until
- * another event that can change the state reaches the instance, a further WRITE cannot change anything:
- * it is not stepped (a third of the model's steps in the swarms). Events valid in every state (FACT,
- * ACKED, ...) change no state and keep it.
- */
-const writing = new WeakMap<MonitorWorld, Set<string>>();
-const STATELESS = new Set(['FACT', 'ACKED', 'FLUSHED', 'FENCE_BEGIN', 'FENCE', 'FENCE_FAILED', 'POWER_LOSS', 'OPEN']);
+/** The durable point of `node`'s store as the latest fact of its device says (undefined before any). */
+function pointOf(node: string, world: MonitorWorld, memo: RunMemo): RecoveryEvent['point'] {
+  const device = world.deviceOf(node);
+  if (device === undefined) return undefined;
+  const store = memo.storeOf.get(node);
+  let point = store === undefined ? undefined : memo.points.get(`${device}\u0000${store}`);
+  if (point === undefined && store === undefined) for (const [k, p] of memo.points) if (k.startsWith(`${device}\u0000`)) point = p;
+  if (point === undefined) return undefined;
+  return { durable: point.durable, epoch: point.epoch, shared: world.nodesOn(device).length > 1 };
+}
 
-function instanceEvent(rec: TraceRecord, world: MonitorWorld): ModelTarget | null {
-  const event = eventOf(rec);
+/** An instance event (a fresh object from `eventOf`), with the durable point of the node's store attached. */
+function instanceEvent(node: string, event: ModelEvent | null, world: MonitorWorld): ModelTarget | null {
   if (event === null) return null;
-  let w = writing.get(world);
-  if (w === undefined) writing.set(world, (w = new Set()));
+  const memo = memoOf(world);
   if (event.type === 'WRITE') {
-    if (w.has(rec.node)) return null;
-    w.add(rec.node);
-  } else if (!STATELESS.has(event.type)) w.delete(rec.node);
-  return { instance: rec.node, event };
+    if (memo.writing.has(node)) return null;
+    memo.writing.add(node);
+  } else if (!STATELESS.has(event.type)) memo.writing.delete(node);
+  if (event.type === 'OPEN') memo.storeOf.set(node, String(event.store));
+  const point = pointOf(node, world, memo);
+  if (point !== undefined) event.point = point;
+  return { instance: node, event };
 }
 
 function map(rec: TraceRecord, world: MonitorWorld): ModelTarget | readonly ModelTarget[] | null {
   switch (rec.kind) {
     case 'fact.store':
       return factEvents(rec, world);
-    case 'device.powerloss':
-      return toDevice(rec, world, () => ({ type: 'POWER_LOSS' }));
+    case 'device.powerloss': {
+      const event: ModelEvent = { type: 'POWER_LOSS' };
+      return deviceNodes(rec, world).map((instance) => ({ instance, event }));
+    }
     case 'workload.force-synced':
-      return { instance: String(rec.data.node), event: { type: 'ACKED', commit: num(rec.data.commit) } };
+      return instanceEvent(String(rec.data.node), { type: 'ACKED', commit: num(rec.data.commit) }, world);
     default:
-      return instanceEvent(rec, world);
+      return instanceEvent(rec.node, eventOf(rec), world);
   }
 }
 
