@@ -6,7 +6,8 @@
  *   one outcome per point; ordered: every prefix of the pending operations; weak: every combination up to
  *   64 per point, else 16 seeded samples);
  * - the swarm scenario's events per wall second and the overhead of the recovery model (the oracle is
- *   part of the workload there: it knows what was written, so it cannot be switched off).
+ *   part of the workload there: it knows what was written, so it cannot be switched off, and it reads the
+ *   fact.store evidence, which stays on).
  */
 import { exploreCommitCrashes } from '../src/explore/storage-crashes.ts';
 import { BlockStore } from '../src/impl/storage/index.ts';
@@ -70,12 +71,21 @@ export async function benchStorage(): Promise<BenchResult[]> {
   }
   out.push({ name: 'explore 16-block commit, all three profiles', value: totalMs / 1000, unit: 's', lowerIsBetter: true });
   const file = swarm.find((s) => s.name === 'storage-swarm-file')!;
+  // The models off, the evidence kept: the oracle (part of the workload) adopts commits from fact.store.
   const bare: Scenario = { ...file, models: [] };
   await swarmTimes(file, 3);
-  const checked = await swarmTimes(file, 20);
-  const unchecked = await swarmTimes(bare, 20);
+  await swarmTimes(bare, 3);
+  // Alternate rounds and keep each side's fastest: other processes on the machine slow single rounds.
+  const rounds = { checked: [] as { wallMs: number; events: number }[], unchecked: [] as { wallMs: number; events: number }[] };
+  for (let r = 0; r < 3; r++) {
+    rounds.checked.push(await swarmTimes(file, 20));
+    rounds.unchecked.push(await swarmTimes(bare, 20));
+  }
+  const fastest = (xs: { wallMs: number; events: number }[]) => xs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+  const checked = fastest(rounds.checked);
+  const unchecked = fastest(rounds.unchecked);
   out.push({ name: 'storage-swarm-file: scheduler events per wall second', value: checked.events / (checked.wallMs / 1000), unit: 'events/s', goal: 100_000 });
-  out.push({ name: 'storage-swarm-file: recovery model overhead', value: checked.wallMs / unchecked.wallMs, unit: 'x', goal: 2, lowerIsBetter: true });
+  out.push({ name: 'storage-swarm-file: recovery model overhead', value: checked.wallMs / unchecked.wallMs, unit: 'x', goal: 1.5, lowerIsBetter: true });
   // fact.store-blocks and invariant:last-copy-kept (a commit-heavy worst case: two stores, ~30 commits each).
   const noLastCopy: Scenario = { ...file, evidence: (file.evidence ?? []).filter((r) => r.name !== 'store-blocks'), checks: (file.checks ?? []).filter((c) => c.name !== LAST_COPY) };
   const withLastCopy = await swarmTimes(file, 20);

@@ -11,6 +11,8 @@ import type { ElectionFactory } from '../../src/impl/election/types.ts';
 import { WriteError } from '../../src/impl/election/writer.ts';
 import { ElectionLedger, LEDGER_KINDS } from '../../src/model/election/ledger.ts';
 import { electionModel } from '../../src/model/election/spec.ts';
+import { recoveryModel } from '../../src/model/recovery/spec.ts';
+import { storeEvidence } from '../../src/evidence/store.ts';
 import type { ClockSpec } from '../../src/sim/clock.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { SwarmOptions } from '../../src/faults/swarm.ts';
@@ -265,7 +267,8 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     // The same checks for a plugged-in implementation: they read only what the reporter and the
     // single writer trace for any implementation.
     checks: [electionInvariants(spec.mode === 'lease')],
-    models: [electionModel(spec.tabs)],
+    models: [electionModel(spec.tabs), recoveryModel],
+    evidence: [storeEvidence([{ backend: 'kv', root: 'store' }])],
     maxEvents: spec.maxEvents,
     variantAreas: ['election'],
     probes: ELECTION_PROBES,

@@ -5,10 +5,13 @@
  */
 import { AutoSync, BlockStore, StoreError, type StoreOptions, type SyncPolicy } from '../../src/impl/storage/index.ts';
 import type { NodeProgram } from '../../src/sim/node.ts';
-import { StorageOracle, type DurableView, type ExpectedBlock } from '../../src/model/recovery/oracle.ts';
-import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
-import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
+import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/recovery/oracle.ts';
 import { lastCopyCheck } from '../../src/model/recovery/last-copy.ts';
+import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
+import { durableStoreImage } from '../../src/evidence/store-image.ts';
+import { storeEvidence, type StoreLocation } from '../../src/evidence/store.ts';
+import type { EvidenceRecorder } from '../../src/evidence/types.ts';
+import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 import type { PersistenceProfile } from '../../src/sim/disk/disk.ts';
 
 /** What a storage scenario's node returns. */
@@ -39,6 +42,16 @@ export function withLastCopy(s: Scenario): Scenario {
   return { ...s, evidence: [...(s.evidence ?? []), storeBlocksEvidence()], checks: [...(s.checks ?? []), lastCopyCheck()] };
 }
 
+/** Where the setup's store lives: file root '/store', kv root 'store'. */
+export function storeLocation(setup: Pick<StorageSetup, 'backend'>): StoreLocation {
+  return setup.backend === 'kv' ? { backend: 'kv', root: 'store' } : { backend: 'file', root: '/store' };
+}
+
+/** The evidence the recovery model and the oracle read: the durable commit point of the setup's store. */
+export function storageEvidence(setup: Pick<StorageSetup, 'backend'>): EvidenceRecorder[] {
+  return [storeEvidence([storeLocation(setup)])];
+}
+
 /** One device per node with the setup's disk profile. */
 export function storageTopology(nodes: string[], setup: StorageSetup): Topology {
   const devices = Object.fromEntries(nodes.map((n) => [n, { disk: { profile: setup.profile ?? 'strict' } }]));
@@ -63,6 +76,7 @@ export function storeProgram(setup: StorageSetup, ctx: ScenarioContext): NodePro
     for (let attempt = 1; store === null; attempt++) {
       try {
         store = await BlockStore.open(env, storeOptions(setup, ctx.variant));
+        ctx.exercised('invariant:recoverable');
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code === 'ECORRUPT') {
@@ -87,43 +101,16 @@ export function oracleOf(ctx: ScenarioContext): StorageOracle {
   return o;
 }
 
-function durableView(ctx: ScenarioContext, setup: StorageSetup, node: string): DurableView {
-  const device = ctx.sim.device(ctx.sim.node(node).deviceId);
-  if (setup.backend === 'kv') {
-    const root = 'store';
-    return {
-      rootEntries: () => [...(device.kv.durableSnapshot().get(`${root}:meta`)?.keys() ?? [])].map(String),
-      blockEntries: () => {
-        const out = new Map<string, Uint8Array>();
-        for (const [k, v] of device.kv.durableSnapshot().get(`${root}:blocks`) ?? []) if (v instanceof Uint8Array) out.set(String(k), v);
-        return out;
-      },
-    };
-  }
-  const root = '/store';
-  return {
-    rootEntries: () => {
-      const names: string[] = [];
-      for (const p of device.disk.durableSnapshot().keys()) if (p.startsWith(`${root}/`) && !p.slice(root.length + 1).includes('/')) names.push(p.slice(root.length + 1));
-      return names;
-    },
-    blockEntries: () => {
-      const out = new Map<string, Uint8Array>();
-      for (const [p, bytes] of device.disk.durableSnapshot()) if (p.startsWith(`${root}/blocks/`)) out.set(p.slice(root.length + 8), bytes);
-      return out;
-    },
-  };
-}
-
 /** The invariants of docs/storage.md, checked by the oracle after every recovery and on verified reads. */
 export function oracleCheck(setup: StorageSetup): Check {
   return {
     name: 'storage-oracle',
+    covers: [...ORACLE_INVARIANTS, 'invariant:recoverable'],
     setup(ctx) {
       const oracle = new StorageOracle(ctx, {
         allowCorruption: setup.allowCorruption ?? false,
-        durable: (node) => durableView(ctx, setup, node),
-        markerIsDurable: !(setup.backend === 'kv' && setup.relaxedCommits === true),
+        durable: (node) => durableStoreImage(ctx.sim, ctx.sim.node(node).deviceId, storeLocation(setup)),
+        relaxedCommits: setup.backend === 'kv' && setup.relaxedCommits === true,
       });
       oracle.attach();
       ctx.shared.set(ORACLE, oracle);

@@ -12,6 +12,7 @@ import {
   doForceSync,
   doWrite,
   oracleCheck,
+  storageEvidence,
   storageTopology,
   storeLiveness,
   storeProgram,
@@ -47,6 +48,7 @@ function scripted(
     liveness: storeLiveness(nodes),
     checks: [oracleCheck(setup)],
     models: [recoveryModel],
+    evidence: storageEvidence(setup),
     variantAreas: ['storage'],
     probes: STORAGE_PROBES,
   };

@@ -7,6 +7,7 @@
  */
 import { AutoSync, BlockStore, FencedError } from '../../src/impl/storage/index.ts';
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
+import { storeEvidence } from '../../src/evidence/store.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { withLastCopy, type StoreHandle } from './_harness.ts';
@@ -109,6 +110,7 @@ const fencing = (backend: 'file' | 'kv'): Scenario => ({
   durationMs: 1_000,
   checks: [outcome],
   models: [recoveryModel],
+  evidence: [storeEvidence([backend === 'kv' ? { backend: 'kv', root: 'store' } : { backend: 'file', root: '/store' }])],
   variantAreas: ['storage'],
   probes: STORAGE_PROBES,
 });

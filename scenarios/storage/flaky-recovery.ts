@@ -17,6 +17,7 @@ import {
   oracleCheck,
   storageTopology,
   storeLiveness,
+  storageEvidence,
   storeProgram,
   verifyAfterRecovery,
   withLastCopy,
@@ -52,6 +53,7 @@ const flakyRecovery: Scenario = {
   liveness: storeLiveness(nodes),
   checks: [oracleCheck(setup)],
   models: [recoveryModel],
+  evidence: storageEvidence(setup),
   variantAreas: ['storage'],
   probes: STORAGE_PROBES,
 };

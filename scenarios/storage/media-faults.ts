@@ -12,6 +12,7 @@ import {
   doVerifiedRead,
   doWrite,
   oracleCheck,
+  storageEvidence,
   storageTopology,
   storeLiveness,
   storeProgram,
@@ -39,6 +40,7 @@ function scenario(name: string, description: string, setup: StorageSetup, script
     liveness: storeLiveness(nodes),
     checks: [oracleCheck(setup)],
     models: [recoveryModel],
+    evidence: storageEvidence(setup),
     variantAreas: ['storage'],
     probes: STORAGE_PROBES,
   };
@@ -137,4 +139,27 @@ const markerFsyncFails = scenario(
   },
 );
 
-export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails].map(withLastCopy);
+const markerRenameFails = scenario(
+  'storage-marker-rename-fails',
+  'The marker rename of commit 2 fails with EIO (it never happened): the store cannot know, recovers in place before its next commit, and that in-place recovery fails too (the fsync of the store directory fails); the next commit recovers in place again, rolls commit 2 back and commits its writes anew; then a power loss.',
+  weak,
+  (ctx) => {
+    for (let c = 0; c < 4; c++) {
+      ctx.at(100 + c * 200, () => {
+        for (let k = 0; k < 3; k++) doWrite(ctx, NODE, (c * 3 + k) % weak.blocks, blockData(ctx, weak.blockSize));
+        doForceSync(ctx, NODE);
+      });
+    }
+  },
+  {
+    events: [
+      // Armed before commit 2 (at 300 ms): its first rename is the marker's (finalize renames come after it).
+      { kind: 'diskError', atMs: 290, node: NODE, op: 'rename', code: 'EIO', nth: 1 },
+      // Armed before commit 3 (at 500 ms): its in-place recovery starts by fsyncing the store directory.
+      { kind: 'fsyncFail', atMs: 490, node: NODE, nth: 1 },
+      { kind: 'crash', atMs: 1_200, node: NODE, powerLoss: true, restartAfterMs: 50 },
+    ],
+  },
+);
+
+export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails, markerRenameFails].map(withLastCopy);

@@ -11,6 +11,7 @@ import type { SwarmOptions } from '../../src/faults/swarm.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import {
   oracleCheck,
+  storageEvidence,
   randomWorkload,
   storageTopology,
   storeLiveness,
@@ -38,6 +39,7 @@ function swarm(name: string, description: string, setup: StorageSetup, suites: s
     liveness: storeLiveness(nodes, 10_000),
     checks: [oracleCheck(setup)],
     models: [recoveryModel],
+    evidence: storageEvidence(setup),
     variantAreas: ['storage'],
     probes: STORAGE_PROBES,
   };

@@ -2,7 +2,7 @@
  * `fact.store`: the durable commit point of every block store, read from the simulator's durable image
  * (what a power loss now would leave), never from the store's own trace.
  *
- *   fact.store {device, backend, root, marker, epoch, meta, pending}   (node 'sim')
+ *   fact.store {device, backend, root, marker, epoch, meta, pending[, starting]}   (node 'sim')
  *
  * - marker / epoch: commit number and fencing epoch of the durable commit marker (null: absent, torn or
  *   rotten: its frame check fails);
@@ -11,7 +11,8 @@
  *   there is none; always null on kv, whose commits are one transaction).
  *
  * Emitted whenever one of these values changes on a device, right after the simulator record that
- * changed it: `disk.fsyncDir` / `disk.fsync` of the store's root or its documents, `disk.powerloss` (the
+ * changed it, and again at every `node.start` on a device whose store it has seen, with `starting: <node>`
+ * (the process starting learns the point as it is; listeners may see this fact before the node.start): `disk.fsyncDir` / `disk.fsync` of the store's root or its documents, `disk.powerloss` (the
  * pending operations that landed), a strict `kv.commit` touching `<root>:meta`, `kv.durable` (relaxed
  * commits made durable) and `kv.powerloss` (relaxed commits lost). So before the store can report a commit
  * durable, or a recovery can decide, the model already knows the truth.
@@ -124,6 +125,16 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         last.set(key, point);
         sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point });
       };
+      // A process starting on a device learns the durable point of its stores as it is (it may have missed
+      // every change: another tab of the device committed before it started).
+      sim.trace.on('node.start', (r) => {
+        const device = typeof r.data.device === 'string' ? r.data.device : null;
+        if (device === null) return;
+        for (const loc of stores) {
+          const point = last.get(`${device}\u0000${loc.backend}\u0000${loc.root}`);
+          if (point !== undefined) sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point, starting: r.node });
+        }
+      });
       const deviceOf = (rec: TraceRecord): string | null => (typeof rec.data.device === 'string' ? rec.data.device : (sim.nodes.get(rec.node)?.deviceId ?? null));
       const files = stores.filter((s) => s.backend === 'file');
       const kvs = stores.filter((s) => s.backend === 'kv');

@@ -10,7 +10,7 @@
  *   - everything the storage oracle checks after a recovery (src/model/recovery/oracle.ts): all old or all
  *     new, acknowledged and durably-marked commits survive, nothing newer than the marker, no stray files,
  *     committed data durable, checksums valid;
- *   - the recovery model accepts the trace;
+ *   - the recovery model accepts the trace (with the durable commit point recorded as fact.store);
  *   - idempotence: the second recovery changes nothing (same digest, same durable image);
  *   - every block reads back as expected.
  *
@@ -25,7 +25,9 @@
 import { BlockStore } from '../impl/storage/index.ts';
 import { ModelMonitor } from '../model/monitor.ts';
 import { sameBytes } from '../model/recovery/digest.ts';
-import { StorageOracle, type DurableView } from '../model/recovery/oracle.ts';
+import { StorageOracle } from '../model/recovery/oracle.ts';
+import { durableStoreImage } from '../evidence/store-image.ts';
+import { storeEvidence, type StoreLocation } from '../evidence/store.ts';
 import { recoveryModel } from '../model/recovery/spec.ts';
 import type { OutcomeChooser, PendingOp, PendingOutcome, PersistenceProfile } from '../sim/disk/disk.ts';
 import { Rng } from '../sim/rng.ts';
@@ -77,7 +79,7 @@ export interface CrashExploreResult {
 
 const NODE = 'S';
 const DEVICE = 'D';
-const ROOT = '/store';
+const STORE: StoreLocation = { backend: 'file', root: '/store' };
 
 interface Resolved {
   profile: PersistenceProfile;
@@ -125,18 +127,6 @@ interface TrialOutcome {
   opTimes: number[];
 }
 
-function durableView(sim: Simulation): DurableView {
-  const disk = sim.device(DEVICE).disk;
-  return {
-    rootEntries: () => [...disk.durableSnapshot().keys()].filter((p) => p.startsWith(`${ROOT}/`) && !p.slice(ROOT.length + 1).includes('/')).map((p) => p.slice(ROOT.length + 1)),
-    blockEntries: () => {
-      const out = new Map<string, Uint8Array>();
-      for (const [p, b] of disk.durableSnapshot()) if (p.startsWith(`${ROOT}/blocks/`)) out.set(p.slice(ROOT.length + 8), b);
-      return out;
-    },
-  };
-}
-
 function fill(id: number, round: number, size: number): Uint8Array {
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = (id * 31 + round * 7 + i) & 0xff;
@@ -148,9 +138,11 @@ async function trial(o: Resolved, cut: Cut | null): Promise<TrialOutcome> {
   const sim = new Simulation({ seed: o.seed });
   sim.addDevice(DEVICE, { disk: { profile: o.profile } });
   const fail = (f: Omit<Failure, 'timeUs' | 'traceIndex'>): void => sim.fail(f);
-  const oracle = new StorageOracle({ sim, fail: (kind, check, message, details) => fail({ kind, check, message, details }) }, { durable: () => durableView(sim) });
-  oracle.attach();
+  // Ground truth first (fact.store after the simulator record that changed it), then the checks.
+  storeEvidence([STORE]).install(sim);
   if (o.checkModel) new ModelMonitor(recoveryModel, sim).attach(sim.trace);
+  const oracle = new StorageOracle({ sim, fail: (kind, check, message, details) => fail({ kind, check, message, details }) }, { durable: () => durableStoreImage(sim, DEVICE, STORE) });
+  oracle.attach();
   sim.addNode(NODE, {
     device: DEVICE,
     program: async (env) => {

@@ -58,7 +58,7 @@ describe('fact.clock', () => {
       ...base,
       topology: { ...base.topology, nodes: [{ id: 'S', clock: { offsetMs: 250, driftPpm: 1000 } }] },
       faults: { events: [{ kind: 'clockJump', atMs: 50, node: 'S', deltaMs: -5000 }, { kind: 'clockDrift', atMs: 60, node: 'S', driftPpm: -2000, durationMs: 100 }] },
-      evidence: [clockEvidence()],
+      evidence: [...(base.evidence ?? []), clockEvidence()],
     };
     const facts = (await trace(s, 0)).filter((r) => r.kind === 'fact.clock');
     const at = (ms: number): TraceRecord[] => facts.filter((f) => f.t === ms * 1000);

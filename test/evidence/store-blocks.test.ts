@@ -70,21 +70,24 @@ describe('committedBlocks', () => {
 describe('fact.store-blocks', () => {
   it('follows the file backend: a fact at every node start, the committed versions before the store reports the marker', async () => {
     const s = await scenario('storage-crash-before-marker');
-    const recs = await trace({ ...s, evidence: [storeBlocksEvidence()] }, 0);
+    const recs = await trace({ ...s, evidence: [...(s.evidence ?? []).filter((r) => r.name !== 'store-blocks'), storeBlocksEvidence()] }, 0);
     const facts = recs.filter((r) => r.kind === 'fact.store-blocks');
     for (const m of recs.filter((r) => r.kind === 'store.commit.marker')) expect(lastBefore(facts, m.i)?.data.commit).toBe(m.data.commit);
     const starts = recs.filter((r) => r.kind === 'node.start');
     expect(starts.length).toBeGreaterThan(1);
     for (const st of starts.slice(1)) {
       const f = facts.find((x) => x.i > st.i)!;
-      expect(f.i).toBe(st.i + 1); // right after node.start, before the store opens
+      // Right after node.start (other recorders' facts may come first), before the store opens.
+      const open = recs.find((x) => x.i > st.i && x.kind.startsWith('store.'))!;
+      expect(f.i).toBeLessThan(open.i);
+      expect(recs.slice(st.i + 1, f.i).every((x) => x.kind.startsWith('fact.'))).toBe(true);
       expect(f.data).toMatchObject({ device: 'S', backend: 'file', root: '/store', commit: 1, missing: [], damaged: [] });
     }
   });
 
   it('follows the kv backend', async () => {
     const s = await scenario('storage-kv-crash-after-commit');
-    const recs = await trace({ ...s, evidence: [storeBlocksEvidence()] }, 0);
+    const recs = await trace({ ...s, evidence: [...(s.evidence ?? []).filter((r) => r.name !== 'store-blocks'), storeBlocksEvidence()] }, 0);
     const facts = recs.filter((r) => r.kind === 'fact.store-blocks' && r.data.backend === 'kv');
     expect(facts.length).toBeGreaterThan(1);
     for (const m of recs.filter((r) => r.kind === 'store.commit.marker')) expect(lastBefore(facts, m.i + 1)?.data.commit).toBe(m.data.commit);
@@ -93,7 +96,7 @@ describe('fact.store-blocks', () => {
 
   it('shows the old repair rolling a good block back (storage-bit-rot-read seed 300184, variant)', async () => {
     const s = await scenario('storage-bit-rot-read');
-    const recs = await trace({ ...s, evidence: [storeBlocksEvidence()] }, 300184, 'storage-repair-on-transient-read');
+    const recs = await trace({ ...s, evidence: [...(s.evidence ?? []).filter((r) => r.name !== 'store-blocks'), storeBlocksEvidence()] }, 300184, 'storage-repair-on-transient-read');
     const repair = recs.find((r) => r.kind === 'store.recover.repair')!;
     expect(repair.data).toEqual({ id: 1, from: 2, to: 1 });
     const facts = recs.filter((r) => r.kind === 'fact.store-blocks');

@@ -32,6 +32,18 @@ describe('crash-point exploration of a commit', () => {
     expect(invariantsOnly.failures[0]?.failure.check).toBe('invariant:no-block-newer-than-marker');
   });
 
+  it('catches a recovery that rolls back a commit whose marker is durable, by the model and by the invariants alone', async () => {
+    const withModel = await exploreCommitCrashes({ profile: 'strict', ...small, variant: 'storage-rollback-durable' });
+    expect(withModel.failures[0]?.failure.message).toMatch(/rollbackAboveDurable: recovery rolls back commit 2, at or below the durable commit point 2/);
+    const invariantsOnly = await exploreCommitCrashes({ profile: 'strict', ...small, variant: 'storage-rollback-durable', checkModel: false });
+    expect(invariantsOnly.failures[0]?.failure.check).toBe('invariant:durable-commit-survives');
+  });
+
+  it('catches a recovery that names a commit it did not reach (only the model reads that claim)', async () => {
+    const r = await exploreCommitCrashes({ profile: 'strict', ...small, variant: 'storage-done-misreports' });
+    expect(r.failures[0]?.failure.message).toMatch(/reachedDurable: recovery reports commit 2, but the durable commit point is 1/);
+  });
+
   it('catches a marker advanced before the data is fsynced, by the invariants alone', async () => {
     const r = await exploreCommitCrashes({ profile: 'weak', ...small, variant: 'storage-marker-before-fsync', checkModel: false });
     expect(r.failures[0]?.failure.check).toMatch(/^invariant:(recoverable|checksums-valid|atomic-batch|committed-data-durable)$/);
@@ -40,6 +52,7 @@ describe('crash-point exploration of a commit', () => {
 
   it('catches missing directory fsyncs (new block files are not durable)', async () => {
     const r = await exploreCommitCrashes({ profile: 'strict', ...small, variant: 'storage-no-dir-fsync', checkModel: false });
-    expect(r.failures[0]?.failure.check).toMatch(/^invariant:(committed-data-durable|acked-survives|recoverable)$/);
+    // commit-sequence: the store began commit 2 on top of commit 1, whose marker the durable image never held.
+    expect(r.failures[0]?.failure.check).toMatch(/^invariant:(committed-data-durable|acked-survives|recoverable|commit-sequence)$/);
   });
 });

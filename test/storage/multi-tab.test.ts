@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { Env } from '../../src/impl/env.ts';
 import { BlockStore, FencedError, RequestAppliedError, StoreError } from '../../src/impl/storage/index.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
+import { storeEvidence } from '../../src/evidence/store.ts';
+import { ModelMonitor } from '../../src/model/monitor.ts';
+import { recoveryModel } from '../../src/model/recovery/spec.ts';
 import { fakeEnv } from './_fake-env.ts';
 
 const BS = 64;
@@ -73,6 +76,35 @@ describe('request ids', () => {
     await s.forceSync({ requests: [{ id: 'r2', result: null }] });
     const again = await BlockStore.open(fakeEnv(env), KV);
     expect(again.blockIds()).toEqual([1, 3]);
+  });
+
+  it('a commit found applied is traced as discarded (nothing applied), which the recovery model accepts', async () => {
+    // It was traced as a data-stage commit failure after the atomic marker write had begun: the model
+    // (markerWriting) cannot take a failure that says the marker write never started.
+    const sim = new Simulation({ seed: 3, trace: { keepAll: true } });
+    storeEvidence([{ backend: 'kv', root: 'store' }]).install(sim);
+    const failures: string[] = [];
+    new ModelMonitor(recoveryModel, { fail: (f) => void failures.push(f.message) }).attach(sim.trace);
+    let dup: unknown;
+    sim.addNode('A', {
+      device: 'dev',
+      program: async (env: Env) => {
+        const s = await BlockStore.open(env, KV);
+        s.write(1, block(1));
+        await s.forceSync({ requests: [{ id: 'r1', result: 'first' }] });
+        s.write(1, block(7));
+        dup = await s.forceSync({ requests: [{ id: 'r1', result: 'second' }] }).catch((e: unknown) => e);
+        s.write(2, block(2));
+        await s.forceSync();
+      },
+    });
+    sim.start('A');
+    await sim.run({ untilUs: 1_000_000 });
+    expect(dup).toBeInstanceOf(RequestAppliedError);
+    const kinds = sim.trace.records()!.map((r) => r.kind);
+    expect(kinds).toContain('store.commit.discarded');
+    expect(kinds).not.toContain('store.commit.failed');
+    expect(failures).toEqual([]);
   });
 
   it('a refused commit records none of its request ids (same transaction)', async () => {

@@ -1,124 +1,215 @@
 /**
- * The storage oracle's tombstone invariant (invariant:tombstones-persist) on its own: the tombstones it
- * expects per commit (from the workload's writes and the trace's commit boundaries) match what the real
- * store reports in `store.recover.done`, and a lost, kept or misdated tombstone fails it. The scenarios
- * (storage-tombstone-across-finalize, the swarms) and the storage-drop-tombstones variant cover crashes.
+ * The storage oracle on its own, over a real store on the fake env (every operation immediately durable,
+ * so the env's files and kv maps are the durable image): after a reopen it reads the medium, not what
+ * `store.recover.done` reports. A medium whose metadata holds other blocks or tombstones than the expected
+ * commit fails, even when the store reports the expected digest; so do damaged bytes of a referenced
+ * version. The scenarios (storage-tombstone-across-finalize, the swarms) and the variants cover crashes.
  */
 import { describe, expect, it } from 'vitest';
 import { BlockStore } from '../../src/impl/storage/index.ts';
-import { expectedDigest, expectedTombstoneDigest } from '../../src/model/recovery/digest.ts';
+import { fileImage, kvImage } from '../../src/evidence/store-image.ts';
 import { StorageOracle, type OracleOptions } from '../../src/model/recovery/oracle.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
 import type { TraceListener } from '../../src/sim/trace.ts';
-import { fakeEnv } from './_fake-env.ts';
+import { fakeEnv, type FakeEnv } from './_fake-env.ts';
 
 const BS = 64;
 const NODE = 'S';
 const block = (fill: number): Uint8Array => new Uint8Array(BS).fill(fill);
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** An oracle fed by hand: `emit` delivers a record of node S; failures are collected as 'check: message'. */
-function harness(options: OracleOptions = {}) {
+function harness(options: OracleOptions) {
   const listeners = new Map<string, TraceListener[]>();
   const failures: string[] = [];
+  const exercised = new Map<string, number>();
   const trace = {
     on(kind: string, l: TraceListener): () => void {
       listeners.set(kind, [...(listeners.get(kind) ?? []), l]);
       return () => undefined;
     },
   };
-  const ctx = { sim: { trace }, fail: (_kind: string, check: string, message: string) => void failures.push(`${check}: ${message}`) };
+  const ctx = {
+    sim: { trace },
+    fail: (_kind: string, check: string, message: string) => void failures.push(`${check}: ${message}`),
+    exercised: (name: string) => void exercised.set(name, (exercised.get(name) ?? 0) + 1),
+  };
   const oracle = new StorageOracle(ctx as unknown as Pick<ScenarioContext, 'sim' | 'fail'>, options);
   oracle.attach();
   let i = 0;
-  const emit = (kind: string, data: Record<string, unknown> = {}): void => {
-    const rec = { i, t: i, node: NODE, kind, data };
+  const emit = (kind: string, data: Record<string, unknown> = {}, node = NODE): void => {
+    const rec = { i, t: i, node, kind, data };
     i++;
     for (const l of listeners.get(kind) ?? []) l(rec);
   };
-  return { oracle, emit, failures };
+  emit('node.start', { device: 'D' });
+  return { oracle, emit, failures, exercised };
 }
 
-describe('invariant:tombstones-persist', () => {
-  for (const backend of ['file', 'kv'] as const) {
-    /**
-     * Commit 1 writes 0-3; commit 2 deallocates 1, 2 and 7 (never written: no tombstone); commit 3 rewrites
-     * 1 (its tombstone goes), deallocates 2 again (keeps commit 2) and 3. Then a reopen. `tamper` may change
-     * the reopen's `store.recover.done` before the oracle sees it.
-     */
-    async function run(tamper?: (data: Record<string, unknown>) => void): Promise<{ failures: string[]; done: Record<string, unknown>; tombstoned: number[] }> {
-      const { oracle, emit, failures } = harness();
-      const env = fakeEnv();
-      const s = await BlockStore.open(env, { backend, blockSize: BS });
-      const note = (id: number, data: Uint8Array | null): void => oracle.noteWrite(NODE, (data === null ? s.deallocate(id) : s.write(id, data)).seq, id, data);
-      for (let id = 0; id < 4; id++) note(id, block(id));
-      await s.forceSync();
-      for (const id of [1, 2, 7]) note(id, null);
-      await s.forceSync();
-      note(1, block(9));
-      note(2, null);
-      note(3, null);
-      await s.forceSync();
-      await s.close();
-      for (const r of env.records) emit(r.kind, r.data);
-      emit('node.stop');
-      expect(failures).toEqual([]);
-      const again = fakeEnv(env);
-      const reopened = await BlockStore.open(again, { backend, blockSize: BS });
-      for (const r of again.records) {
-        if (r.kind === 'store.recover.done') tamper?.(r.data);
-        emit(r.kind, r.data);
-      }
-      const done = again.records.find((r) => r.kind === 'store.recover.done')!.data;
-      return { failures, done, tombstoned: [0, 1, 2, 3, 7].filter((id) => reopened.isTombstoned(id)) };
-    }
+/**
+ * A fake env whose trace records reach the oracle as they happen (the medium is read at the moment of the
+ * record), with the fact that the marker is durable before each marker report (the env is durable at once).
+ */
+function live(emit: (kind: string, data?: Record<string, unknown>, node?: string) => void, backend: 'file' | 'kv', from?: FakeEnv): FakeEnv {
+  const env = fakeEnv(from);
+  const root = backend === 'file' ? '/store' : 'store';
+  (env as { trace: FakeEnv['trace'] }).trace = {
+    emit: (kind, data = {}) => {
+      env.records.push({ kind, data });
+      if (kind === 'store.commit.marker') emit('fact.store', { device: 'D', backend, root, marker: data.commit, meta: data.commit, epoch: 0, pending: null }, 'sim');
+      emit(kind, data);
+    },
+    probe: () => undefined,
+  };
+  return env;
+}
 
-    it(`${backend}: the store's tombstones after a reopen are the ones the oracle expects`, async () => {
-      const { failures, done, tombstoned } = await run();
-      expect(failures).toEqual([]);
-      expect(tombstoned).toEqual([2, 3]);
-      expect(done.tombstones).toBe(2);
-      expect(done.tombstoneDigest).toBe(expectedTombstoneDigest(new Map([[2, 2], [3, 3]])));
-    });
+/** Rewrites the committed metadata on the medium with `change` (its JSON). */
+function tamperMeta(env: FakeEnv, backend: 'file' | 'kv', change: (meta: { blocks: number[][]; tombstones: number[][] }) => void): void {
+  if (backend === 'kv') {
+    change(env.kvData.get('store:meta')!.get('meta') as unknown as { blocks: number[][]; tombstones: number[][] });
+    return;
+  }
+  const bytes = env.files.get('/store/meta.json')!;
+  const meta = JSON.parse(decoder.decode(bytes.subarray(9))) as { blocks: number[][]; tombstones: number[][] };
+  change(meta);
+  const body = encoder.encode(JSON.stringify(meta));
+  // The oracle reads the frame's checksum: recompute it the way the format says (crc32 of the body).
+  let c = 0xffffffff;
+  for (const b of body) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  const head = encoder.encode(`${((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0')}\n`);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  env.files.set('/store/meta.json', out);
+}
 
-    const wrong: [string, Map<number, number>][] = [
-      ['a lost tombstone', new Map([[3, 3]])],
-      ['a rewritten block still tombstoned', new Map([[1, 2], [2, 2], [3, 3]])],
-      ['a tombstone of a block never written', new Map([[2, 2], [3, 3], [7, 2]])],
-      ['a tombstone dated by the wrong commit', new Map([[2, 3], [3, 3]])],
-    ];
-    for (const [what, tombs] of wrong) {
-      it(`${backend}: fails on ${what}`, async () => {
-        const { failures } = await run((data) => {
-          data.tombstones = tombs.size;
-          data.tombstoneDigest = expectedTombstoneDigest(tombs);
-        });
-        expect(failures).toHaveLength(1);
-        expect(failures[0]).toMatch(/^invariant:tombstones-persist: S: recovered commit 3 with \d tombstones .*, expected 2 /);
-      });
-    }
+for (const backend of ['file', 'kv'] as const) {
+  const image = (env: FakeEnv) => (backend === 'file' ? fileImage(() => env.files, '/store') : kvImage(() => env.kvData, 'store'));
+
+  /**
+   * Commit 1 writes 0-3; commit 2 deallocates 1, 2 and 7 (never written: no tombstone); commit 3 rewrites
+   * 1 (its tombstone goes), deallocates 2 again (keeps commit 2) and 3. Then a reopen; `tamper` may change
+   * the medium before it.
+   */
+  async function run(tamper?: (env: FakeEnv) => void): Promise<{ failures: string[]; done: Record<string, unknown>; exercised: Map<string, number> }> {
+    let env: FakeEnv | null = null;
+    const { oracle, emit, failures, exercised } = harness({ durable: () => image(env!) });
+    env = live(emit, backend);
+    const s = await BlockStore.open(env, { backend, blockSize: BS });
+    const note = (id: number, data: Uint8Array | null): void => oracle.noteWrite(NODE, (data === null ? s.deallocate(id) : s.write(id, data)).seq, id, data);
+    for (let id = 0; id < 4; id++) note(id, block(id));
+    await s.forceSync();
+    for (const id of [1, 2, 7]) note(id, null);
+    await s.forceSync();
+    note(1, block(9));
+    note(2, null);
+    note(3, null);
+    await s.forceSync();
+    await s.close();
+    emit('node.stop');
+    expect(failures).toEqual([]);
+    tamper?.(env);
+    const again = live(emit, backend, env);
+    env = again;
+    await BlockStore.open(again, { backend, blockSize: BS });
+    return { failures, done: again.records.find((r) => r.kind === 'store.recover.done')!.data, exercised };
   }
 
-  it('follows a recovery back to an older commit (relaxed commits): its tombstones, not the newer ones', () => {
-    const recovered = (commit: number, blocks: Map<number, { v: number }>, tombs: Map<number, number>) => ({
-      commit,
-      digest: expectedDigest(blocks),
-      tombstones: tombs.size,
-      tombstoneDigest: expectedTombstoneDigest(tombs),
-      corrupt: 0,
-      repaired: 0,
+  describe(`storage oracle on the medium (${backend})`, () => {
+    it('accepts the real store after a reopen and says which invariants it decided', async () => {
+      const { failures, done, exercised } = await run();
+      expect(failures).toEqual([]);
+      expect(done.commit).toBe(3);
+      for (const name of ['invariant:atomic-batch', 'invariant:tombstones-persist', 'invariant:checksums-valid', 'invariant:no-stray-files', 'invariant:committed-data-durable']) {
+        expect(exercised.get(name), name).toBeGreaterThan(0);
+      }
     });
-    const scenario = (tombsAt1: Map<number, number>): string[] => {
-      const { oracle, emit, failures } = harness({ markerIsDurable: false });
-      emit('store.recover.done', recovered(0, new Map(), new Map()));
+
+    const wrong: [string, [number, number][]][] = [
+      ['a lost tombstone', [[3, 3]]],
+      ['a rewritten block still tombstoned', [[1, 2], [2, 2], [3, 3]]],
+      ['a tombstone of a block never written', [[2, 2], [3, 3], [7, 2]]],
+      ['a tombstone dated by the wrong commit', [[2, 3], [3, 3]]],
+    ];
+    for (const [what, tombs] of wrong) {
+      it(`fails on ${what} on the medium, whatever the store reports`, async () => {
+        const { failures } = await run((env) => tamperMeta(env, backend, (m) => (m.tombstones = tombs)));
+        expect(failures).toHaveLength(1);
+        expect(failures[0]).toMatch(/^invariant:tombstones-persist: S: after recovery commit 3 holds \d tombstones, expected 2: /);
+      });
+    }
+
+    it('fails a medium that holds another version of a block while the store reports the expected digest', async () => {
+      // Block 0 listed at version 3 (never written by commit 3): the reopened store reports whatever it loaded.
+      const { failures } = await run((env) => tamperMeta(env, backend, (m) => (m.blocks.find((r) => r[0] === 0)![1] = 3)));
+      expect(failures[0]).toMatch(/^invariant:atomic-batch: S: after recovery the medium's metadata of commit 3 is not commit 3's state .*block 0: v3 instead of v1/);
+    });
+
+    it('fails a referenced block version whose bytes on the medium are not what the workload wrote', async () => {
+      const { failures } = await run((env) => {
+        const name = backend === 'file' ? '/store/blocks/0.1' : '0.1';
+        const bytes = backend === 'file' ? env.files.get(name)! : (env.kvData.get('store:blocks')!.get(name) as Uint8Array);
+        bytes[5] = bytes[5]! ^ 1;
+      });
+      // The store reports the damage itself too; the oracle found it on the medium first.
+      expect(failures[0]).toMatch(/^invariant:checksums-valid: S: block 0 v1, referenced by the metadata after recovery, holds other bytes than the workload wrote/);
+    });
+  });
+}
+
+describe('storage oracle with relaxed commits', () => {
+  it('follows a recovery back to an older durable commit: its tombstones, not the newer ones', () => {
+    const medium = new Map<string, Map<string, unknown>>();
+    const setMedium = (commit: number, blocks: number[][], tombstones: number[][]): void => {
+      medium.set('store:meta', new Map<string, unknown>([['meta', { commit, blocks, tombstones }]]));
+      medium.set('store:blocks', new Map<string, unknown>(blocks.map(([id, v]) => [`${id}.${v}`, block(v!)])));
+    };
+    const scenario = (tombsAt1: number[][]): string[] => {
+      const { oracle, emit, failures } = harness({ durable: () => kvImage(() => medium, 'store'), relaxedCommits: true });
+      setMedium(0, [], []);
+      emit('store.recover.done', { commit: 0 });
       oracle.noteWrite(NODE, 1, 0, block(1));
       for (const kind of ['store.commit.begin', 'store.commit.marker-write', 'store.commit.marker']) emit(kind, { commit: 1, upTo: 1 });
+      emit('fact.store', { device: 'D', backend: 'kv', root: 'store', marker: 1, meta: 1 }, 'sim');
       oracle.noteWrite(NODE, 2, 0, null);
       for (const kind of ['store.commit.begin', 'store.commit.marker-write', 'store.commit.marker']) emit(kind, { commit: 2, upTo: 2 });
       emit('node.crash');
-      emit('store.recover.done', recovered(1, new Map([[0, { v: 1 }]]), tombsAt1));
+      // The relaxed commit 2 was lost: the medium holds commit 1.
+      setMedium(1, [[0, 1, 0, 0, -1, 0, 0]], tombsAt1);
+      emit('store.recover.done', { commit: 1 });
       return failures;
     };
-    expect(scenario(new Map())).toEqual([]);
-    expect(scenario(new Map([[0, 2]]))[0]).toMatch(/^invariant:tombstones-persist: S: recovered commit 1 with 1 tombstones/);
+    expect(scenario([])).toEqual([]);
+    expect(scenario([[0, 2]])[0]).toMatch(/^invariant:tombstones-persist: S: after recovery commit 1 holds 1 tombstones, expected 0/);
+  });
+});
+
+describe('storage oracle reads around a commit the store has not confirmed', () => {
+  it('accepts the state before a commit the durable image holds until the store reports it (storage-swarm-file seed 247)', () => {
+    const medium = new Map<string, Map<string, unknown>>();
+    const run = (confirm: boolean): string[] => {
+      const { oracle, emit, failures } = harness({ durable: () => kvImage(() => medium, 'store') });
+      oracle.noteWrite(NODE, 1, 0, block(1));
+      emit('store.commit.begin', { commit: 1, upTo: 1 });
+      emit('store.commit.marker-write', { commit: 1 });
+      emit('fact.store', { device: 'D', backend: 'kv', root: 'store', marker: 1, meta: 1 }, 'sim');
+      emit('store.commit.marker', { commit: 1 });
+      oracle.noteWrite(NODE, 2, 0, block(2));
+      emit('store.commit.begin', { commit: 2, upTo: 2 });
+      emit('store.commit.marker-write', { commit: 2 });
+      // The marker write failed as far as the store knows, but the durable image holds commit 2.
+      emit('store.commit.failed', { commit: 2, stage: 'marker' });
+      emit('fact.store', { device: 'D', backend: 'kv', root: 'store', marker: 2, meta: 2 }, 'sim');
+      if (confirm) emit('store.commit.marker', { commit: 2 });
+      oracle.verifyRead(NODE, 0, oracle.expected(NODE).get(0), block(1));
+      return failures;
+    };
+    expect(run(false)).toEqual([]);
+    expect(run(true)[0]).toMatch(/^invariant:read-returns-committed-data: S: read of block 0 returned bytes that were never committed there; expected v2/);
   });
 });

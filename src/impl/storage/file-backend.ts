@@ -38,6 +38,8 @@ export interface FileBackendFlags {
   noFencing: boolean;
   /** When failing reads of the marker and metadata count as damage (variant: TRANSIENT_POLICY). */
   readPolicy?: StablePolicy;
+  /** Leave the marker rename to finalize's directory fsync (the 'storage-lazy-marker-fsync' variant). */
+  lazyMarkerFsync?: boolean;
 }
 
 /** The file backend. */
@@ -209,7 +211,7 @@ export class FileBackend implements Backend {
     await this.disk.fsync(this.p('marker.tmp'));
     hooks.markerWrite(false); // the rename is the commit point
     await this.disk.rename(this.p('marker.tmp'), this.p('marker'));
-    await this.fsyncDir(this.root);
+    if (this.flags.lazyMarkerFsync !== true) await this.fsyncDir(this.root);
     if (!syncFirst) await this.syncData(batch, hooks, true);
     hooks.marker();
   }

@@ -33,6 +33,8 @@ export interface KvBackendOptions {
   relaxed: boolean;
   /** Do not check epochs (the 'storage-no-fencing' variant). */
   noFencing?: boolean;
+  /** Forced commits use relaxed durability too (the 'storage-relaxed-force-sync' variant). */
+  relaxedForced?: boolean;
 }
 
 /** The kv backend. */
@@ -162,7 +164,7 @@ export class KvBackend implements Backend {
         for (const r of batch.requests) await tx.put(this.requests, r.id, { commit: next.commit, epoch: next.epoch, result: r.result } as Value);
         return null;
       },
-      { durability: batch.strict || !this.options.relaxed ? 'strict' : 'relaxed' },
+      { durability: (batch.strict && this.options.relaxedForced !== true) || !this.options.relaxed ? 'strict' : 'relaxed' },
     );
     if (refused !== null) throw refused;
     hooks.marker();

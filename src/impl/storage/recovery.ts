@@ -57,6 +57,10 @@ export interface RecoveryOptions {
   dropTombstones: boolean;
   /** When failing block reads count as damage at rest (STABLE_POLICY; a variant trusts fewer reads). */
   readPolicy?: StablePolicy;
+  /** Variant: decide on pending metadata by the committed metadata alone, ignoring the marker. */
+  ignoreMarker?: boolean;
+  /** Variant: `store.recover.done` reports the highest commit found on the medium, not the one recovered. */
+  reportHighest?: boolean;
   /**
    * True when an open store recovers in place (its marker write failed, `reload`): it keeps taking writes
    * meanwhile. False at startup, when there is no store instance yet. Traced in `store.recover.begin`.
@@ -107,7 +111,7 @@ async function recoverSteps(backend: Backend, options: RecoveryOptions, trace: T
 
 /** One pass of recovery; null when another writer committed since the load (nothing was changed then). */
 async function recoverOnce(backend: Backend, options: RecoveryOptions, trace: Tracer): Promise<RecoveryResult | null> {
-  const { meta, outcome } = await resolvePending(backend, options, trace);
+  const { meta, outcome, highest } = await resolvePending(backend, options, trace);
   const strays = await reconcile(backend, meta, options.blockSize, trace);
   if (strays === null) return null;
   const { meta: checked, corrupt, repaired, replaced } = options.verify
@@ -120,7 +124,7 @@ async function recoverOnce(backend: Backend, options: RecoveryOptions, trace: Tr
   }
   await backend.syncEntries();
   trace.emit('store.recover.done', {
-    commit: checked.commit,
+    commit: options.reportHighest === true ? highest : checked.commit,
     epoch: checked.epoch,
     outcome,
     strays,
@@ -138,11 +142,11 @@ async function resolvePending(
   backend: Backend,
   options: RecoveryOptions,
   trace: Tracer,
-): Promise<{ meta: StoreMeta; outcome: RecoveryResult['outcome'] }> {
+): Promise<{ meta: StoreMeta; outcome: RecoveryResult['outcome']; highest: number }> {
   const state = await backend.load();
   let meta = state.meta ?? emptyMeta(options.blockSize, options.algorithm);
   checkShape(meta, options);
-  const markerCommit = Math.max(state.marker?.commit ?? 0, meta.commit);
+  const markerCommit = options.ignoreMarker === true ? meta.commit : Math.max(state.marker?.commit ?? 0, meta.commit);
   const pending = state.pending;
   let outcome: RecoveryResult['outcome'] = 'clean';
   const loadedMarker = state.marker?.commit ?? 0;
@@ -166,7 +170,7 @@ async function resolvePending(
   const markerBehind = state.marker === null || state.marker.commit < meta.commit;
   if (outcome !== 'finalized' && meta.commit > 0 && markerBehind) await backend.adopt(meta, loadedMarker);
   await backend.dropPending();
-  return { meta, outcome };
+  return { meta, outcome, highest: Math.max(markerCommit, state.pending?.commit ?? 0) };
 }
 
 function checkShape(meta: StoreMeta, options: RecoveryOptions): void {

@@ -144,12 +144,13 @@ export class BlockStore {
   static async fence(env: Env, options: StoreOptions, epoch: number): Promise<Marker> {
     const { config, backend } = kvOnly(env, options, 'fence');
     if (!Number.isInteger(epoch) || epoch < 0) throw new StoreError('EINVAL', `epoch: expected a non-negative integer, got ${String(epoch)}`);
+    env.trace.emit('store.fence.begin', { epoch });
     try {
       const marker = await backend.fence(epoch, emptyMeta(config.blockSize, config.algorithm));
       env.trace.emit('store.fence', { commit: marker.commit, epoch });
       return marker;
     } catch (e) {
-      if (e instanceof FencedError) env.trace.emit('store.fenced', { epoch, highest: e.highestEpoch, at: 'fence' });
+      env.trace.emit('store.fence.failed', { epoch, code: errorCode(e), highest: e instanceof FencedError ? e.highestEpoch : -1 });
       throw e;
     }
   }
@@ -169,7 +170,7 @@ export class BlockStore {
   static async open(env: Env, options: StoreOptions = {}): Promise<BlockStore> {
     const config = resolveStoreOptions(options);
     const backend = makeBackend(env, config);
-    env.trace.emit('store.open', { backend: config.backend, root: config.root, variant: config.variant });
+    env.trace.emit('store.open', { backend: config.backend, root: config.root, relaxed: config.backend === 'kv' && config.relaxedCommits, variant: config.variant });
     const result = await recover(backend, recoveryOptions(config, false), env.trace);
     return new BlockStore(env, config, backend, result.meta, result.corrupt);
   }
@@ -450,9 +451,10 @@ export class BlockStore {
       this.env.trace.emit('store.commit.refused', { commit: n, code, durableEpoch: e instanceof FencedError ? e.highestEpoch : -1 });
       this.env.trace.probe('storage.commit.refused');
     } else if (e instanceof RequestAppliedError) {
-      // Already applied by an earlier commit: this batch is a retry's; it is discarded, not kept dirty.
+      // Already applied by an earlier commit: this batch is a retry's; it is discarded, not kept dirty. The
+      // transaction applied nothing: traced as such (not as a failure, whose marker outcome is unknown).
       this.dirtyBytes -= bytesOf(entries);
-      this.env.trace.emit('store.commit.failed', { commit: n, code, stage: 'data' });
+      this.env.trace.emit('store.commit.discarded', { commit: n, code, dirty: this.dirty.size > 0 });
       this.env.trace.probe('storage.commit.request-applied');
     } else {
       for (const [id, d] of entries) {
@@ -608,6 +610,7 @@ function makeBackend(env: Env, config: StoreConfig): Backend {
     noDirFsync: config.variant === 'storage-no-dir-fsync',
     noFencing: config.variant === 'storage-no-fencing',
     readPolicy: readPolicy(config),
+    lazyMarkerFsync: config.variant === 'storage-lazy-marker-fsync',
   });
 }
 
@@ -617,7 +620,11 @@ function readPolicy(config: StoreConfig): StablePolicy {
 }
 
 function makeKvBackend(env: Env, config: StoreConfig): KvBackend {
-  return new KvBackend(env.kv, config.root, { relaxed: config.relaxedCommits, noFencing: config.variant === 'storage-no-fencing' });
+  return new KvBackend(env.kv, config.root, {
+    relaxed: config.relaxedCommits,
+    noFencing: config.variant === 'storage-no-fencing',
+    relaxedForced: config.variant === 'storage-relaxed-force-sync',
+  });
 }
 
 /** The kv backend for a static (instance-less) operation; EINVAL naming the option for the file backend. */
@@ -638,6 +645,8 @@ function recoveryOptions(config: StoreConfig, inPlace: boolean): Parameters<type
     keepPending: config.variant === 'storage-keep-pending',
     dropTombstones: config.variant === 'storage-drop-tombstones',
     readPolicy: readPolicy(config),
+    ignoreMarker: config.variant === 'storage-rollback-durable',
+    reportHighest: config.variant === 'storage-done-misreports',
     inPlace,
   };
 }

@@ -42,6 +42,30 @@ export const STORAGE_VARIANTS = [
     description:
       "recovery's old verdict on a failing read: the same wrong bytes twice through one read path count as damage at rest, so two flipped reads that happen to agree make it roll a committed block back to its previous version and delete the good copy. Caught by invariant:last-copy-kept (and invariant:atomic-batch) in storage-bit-rot-read seed 300184.",
   },
+  {
+    name: 'storage-lazy-marker-fsync',
+    area: 'storage',
+    description:
+      'file backend: the marker rename is left to the directory fsync of finalize instead of its own: the store reports the commit durable before it is (and forceSync acknowledges it even when finalize fails). Caught by model:recovery (markerDurable: the durable image still has the previous marker) in any file scenario, e.g. storage-crash-mixed-presence.',
+  },
+  {
+    name: 'storage-done-misreports',
+    area: 'storage',
+    description:
+      'store.recover.done reports the highest commit found on the medium (marker or pending metadata) instead of the one recovery reached: after rolling back pending commit 2 it says 2. Caught by model:recovery (reachedDurable) in storage-crash-after-data-synced.',
+  },
+  {
+    name: 'storage-rollback-durable',
+    area: 'storage',
+    description:
+      'recovery decides on pending metadata by the committed metadata alone, ignoring the marker: a commit whose marker is durable (a crash before its finalize) is rolled back and lost. Caught by model:recovery (rollbackAboveDurable) in storage-tombstone-across-finalize; with the model off, invariant:durable-commit-survives.',
+  },
+  {
+    name: 'storage-relaxed-force-sync',
+    area: 'storage',
+    description:
+      'kv backend with relaxed commits: forced commits use relaxed durability too, so forceSync acknowledges commits a power loss may take. Caught by model:recovery (markerDurable, ackDurable) in storage-swarm-kv.',
+  },
 ] as const;
 
 /** Name of a storage variant. */

@@ -1,141 +1,162 @@
 /**
- * The recovery model: the lifecycle of a block store's commits and of its startup recovery, as one
- * finite XState machine per store instance (one process's store).
+ * The recovery model: the lifecycle of one process's block store (its commits, its startup and in-place
+ * recoveries) with the protocol's data in context and guards that hold every claim of the store against
+ * the simulator's durable image (guards.ts; docs/storage.md "Recovery model").
  *
- * Normal operation: idle -WRITE-> dirty -COMMIT_BEGIN-> writing -DATA_SYNCED-> synced -MARKER_WRITE->
- * markerWriting -MARKER_DURABLE-> committed -FINALIZED_*-> idle | dirty. A transactional backend writes data
- * and marker in one step (writing -MARKER_WRITE_ATOMIC-> markerWriting).
+ *   down|crashed|closed -RECOVER_BEGIN-> recovering.scanning -FINALIZE|ROLLBACK-> recovering.finalized|rolledBack
+ *   recovering.* -RECOVER_DONE-> idle -WRITE-> dirty -COMMIT_BEGIN-> writing -DATA_SYNCED-> synced
+ *   -MARKER_WRITE-> markerWriting -MARKER_DURABLE-> committed -FINALIZED_*-> idle|dirty
+ *   (kv: writing -MARKER_WRITE_ATOMIC-> markerWriting). A marker write that failed leaves `uncertain`, which
+ *   recovers in place (`reloading.*`, taking writes meanwhile) before the next commit; a failed in-place
+ *   recovery leaves `stalled`; a commit refused by another writer leaves `fenced` (the owner reopens).
  *
- * What recovery may decide depends on where the process stopped; the crashed and recovering states carry it:
- * - uncommitted (stopped before the marker write started): pending metadata must be ROLLED BACK, never
- *   finalized (finalizing would show blocks newer than the marker);
- * - unknown (stopped during the marker write, or first start): either is fine;
- * - committed (stopped after the marker was durable, before finalize ended): FINALIZE or clean, never
- *   roll back (that would lose a durable commit);
- * - clean (stopped after recovery finalized): nothing pending of consequence.
- * A crash during recovery keeps the same uncertainty (recovery is idempotent). A recovery that fails with
- * an error leaves the process running in `stalled.<same uncertainty>` until it retries recovery.
- *
- * Two kinds of recovery: at startup (`recovering`, before the store instance exists, so no write can
- * arrive) and in place (`reloading`, `store.recover.begin {inPlace: true}`): an open store whose marker
- * write failed (`uncertain`) recovers before its next commit and keeps taking writes meanwhile. An in-place
- * recovery starts from an unknown marker outcome, or repeats one that failed.
+ * Events valid in every state (targetless): OPEN (which store, relaxed or not), FACT (the durable commit
+ * point of the device moved: only this process's own marker write or fence may move it on a device it has
+ * to itself, and never below an acknowledged commit), ACKED (a forceSync acknowledged a commit: it must be
+ * durable), FLUSHED, FENCE_BEGIN / FENCE / FENCE_FAILED (a static fence: durable when reported),
+ * POWER_LOSS (pending operations are settled: nothing of this process may land afterwards).
  */
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
+import { guardsFrom } from '../monitor.ts';
+import { durableAt, INITIAL_CONTEXT, ownAdvance, otherStore, RECOVERY_REASONS, type RecoveryContext, type RecoveryEvent } from './guards.ts';
 
-/** Events of the recovery model (all without payload: the machine is finite). */
-export type RecoveryEvent =
-  | { type: 'WRITE' }
-  | { type: 'COMMIT_BEGIN' }
-  | { type: 'DATA_SYNCED' }
-  | { type: 'MARKER_WRITE' }
-  | { type: 'MARKER_WRITE_ATOMIC' }
-  | { type: 'MARKER_DURABLE' }
-  | { type: 'FINALIZED_CLEAN' }
-  | { type: 'FINALIZED_DIRTY' }
-  | { type: 'FINALIZE_FAILED' }
-  | { type: 'COMMIT_FAILED' }
-  | { type: 'COMMIT_FAILED_MARKER' }
-  | { type: 'COMMIT_REFUSED' }
-  | { type: 'CLOSE' }
-  | { type: 'CRASH' }
-  | { type: 'RECOVER_BEGIN' }
-  | { type: 'RELOAD_BEGIN' }
-  | { type: 'RECOVER_FINALIZE' }
-  | { type: 'RECOVER_ROLLBACK' }
-  | { type: 'RECOVER_FAILED' }
-  | { type: 'RECOVER_DONE' };
+const commitOf = (e: RecoveryEvent): number => e.commit ?? -1;
 
-const crashTo = (target: string) => ({ CRASH: { target } });
-const recoverTo = (target: string) => ({ RECOVER_BEGIN: { target } });
-const reloadTo = (target: string) => ({ RELOAD_BEGIN: { target } });
+const machineSetup = setup({
+  types: { context: {} as RecoveryContext, events: {} as RecoveryEvent },
+  guards: guardsFrom(RECOVERY_REASONS),
+  actions: {
+    open: assign(({ event }) => ({ store: event.store ?? null, relaxed: event.relaxed === true })),
+    fact: assign(({ context, event }) => (otherStore(context, event) ? {} : { durable: event.durable ?? 0, epoch: event.epoch ?? 0, shared: event.shared === true })),
+    factInRecovery: assign(({ context, event }) => {
+      if (otherStore(context, event)) return {};
+      const d = event.durable ?? 0;
+      const raise = d > context.recoverFrom && ownAdvance(context, d) ? { recoverFrom: d } : {};
+      return { durable: d, epoch: event.epoch ?? 0, shared: event.shared === true, ...raise };
+    }),
+    ack: assign(({ context, event }) => ({ acked: Math.max(context.acked, commitOf(event)) })),
+    powerLoss: assign({ powerLost: true }),
+    fenceBegin: assign({ fencing: true }),
+    fenceEnd: assign({ fencing: false }),
+    crash: assign({ begun: null, markerWrite: null, fencing: false }),
+    recoverBegin: assign(({ context, event }) => ({
+      recoverFrom: durableAt(context, event),
+      mayLand: context.powerLost ? 0 : context.mayLand,
+      powerLost: false,
+      begun: null,
+      markerWrite: null,
+    })),
+    recoverRestart: assign(({ context, event }) => ({ recoverFrom: Math.max(context.recoverFrom, durableAt(context, event)) })),
+    recoverDone: assign(({ context, event }) => ({ committed: commitOf(event), mayLand: context.relaxed ? context.mayLand : 0, begun: null, markerWrite: null })),
+    begin: assign(({ event }) => ({ begun: commitOf(event), strict: event.strict === true })),
+    markerWrite: assign(({ context, event }) => ({ markerWrite: commitOf(event), mayLand: Math.max(context.mayLand, commitOf(event)) })),
+    markerDurable: assign(({ event }) => ({ committed: commitOf(event), markerWrite: null })),
+    endCommit: assign({ begun: null, markerWrite: null }),
+    // XState's can() refuses a transition without target and actions: checks that stay put name this one.
+    stay: () => undefined,
+  },
+});
+
+const crash = { CRASH: { target: '#recovery.crashed', actions: 'crash' } } as const;
+const writeLoop = { WRITE: { actions: 'stay' } } as const;
 
 /**
- * The decisions of one recovery, by what is known of the interrupted commit (see the header). `inPlace`:
- * the store is open and takes writes (WRITE loops), and no commit can be known durable-but-unfinalized
- * (an open store finalizes before it reloads), so there is no `committed` entry.
+ * One recovery (startup or in place): a decision on pending metadata, judged against the durable commit
+ * point when it began, then DONE naming the commit it reached.
  */
 function recoveryStates(inPlace: boolean) {
-  const write = (self: string) => (inPlace ? { WRITE: self } : {});
-  const done = { RECOVER_DONE: '#recovery.idle' };
-  const failTo = (target: string) => ({ RECOVER_FAILED: `#recovery.stalled.${target}` });
-  const crash = (target: string) => crashTo(`#recovery.crashed.${target}`);
-  const committed = {
-    committed: { on: { ...write('committed'), RECOVER_FINALIZE: 'finalized', ...done, ...failTo('committed'), ...crash('committed') } },
-  };
   return {
-    unknown: { on: { ...write('unknown'), RECOVER_FINALIZE: 'finalized', RECOVER_ROLLBACK: 'rolledBack', ...done, ...failTo('unknown'), ...crash('unknown') } },
-    uncommitted: { on: { ...write('uncommitted'), RECOVER_ROLLBACK: 'rolledBack', ...done, ...failTo('uncommitted'), ...crash('uncommitted') } },
-    ...(inPlace ? {} : committed),
-    clean: { on: { ...write('clean'), ...done, ...failTo('clean'), ...crash('clean') } },
-    finalized: { on: { ...write('finalized'), ...done, ...failTo('clean'), ...crash('clean') } },
-    rolledBack: { on: { ...write('rolledBack'), ...done, ...failTo('uncommitted'), ...crash('uncommitted') } },
-  };
+    initial: 'scanning',
+    on: {
+      ...(inPlace ? writeLoop : {}),
+      FACT: { guard: 'durableAdvance', actions: 'factInRecovery' },
+      RECOVER_RESTART: { target: '.scanning', actions: 'recoverRestart' },
+      RECOVER_DONE: { target: '#recovery.idle', guard: 'reachedDurable', actions: 'recoverDone' },
+      RECOVER_FAILED: inPlace ? '#recovery.stalled' : '#recovery.down',
+      ...crash,
+    },
+    states: {
+      scanning: {
+        on: {
+          RECOVER_FINALIZE: { target: 'finalized', guard: 'finalizeBelowDurable' },
+          RECOVER_ROLLBACK: { target: 'rolledBack', guard: 'rollbackAboveDurable' },
+        },
+      },
+      finalized: {},
+      rolledBack: {},
+    },
+  } as const;
 }
 
+const recoverFrom = { RECOVER_BEGIN: { target: '#recovery.recovering', actions: 'recoverBegin' } } as const;
+const reload = { RELOAD_BEGIN: { target: '#recovery.reloading', actions: 'recoverBegin' } } as const;
+const close = { CLOSE: '#recovery.closed' } as const;
+
 /** The recovery reference machine. */
-export const recoveryMachine = setup({ types: { events: {} as RecoveryEvent } }).createMachine({
+export const recoveryMachine = machineSetup.createMachine({
   id: 'recovery',
+  context: INITIAL_CONTEXT,
   initial: 'down',
+  on: {
+    OPEN: { actions: 'open' },
+    FACT: { guard: 'durableAdvance', actions: 'fact' },
+    ACKED: { guard: 'ackDurable', actions: 'ack' },
+    FLUSHED: { guard: 'flushDurable', actions: 'stay' },
+    FENCE_BEGIN: { actions: 'fenceBegin' },
+    FENCE: { guard: 'fenceDurable', actions: 'fenceEnd' },
+    FENCE_FAILED: { actions: 'fenceEnd' },
+    POWER_LOSS: { actions: 'powerLoss' },
+  },
   states: {
-    down: { on: { ...recoverTo('#recovery.recovering.unknown'), CRASH: { target: 'down' } } },
-    idle: { on: { WRITE: 'dirty', CLOSE: 'closed', ...crashTo('#recovery.crashed.uncommitted') } },
-    dirty: { on: { WRITE: 'dirty', COMMIT_BEGIN: 'writing', CLOSE: 'closed', ...crashTo('#recovery.crashed.uncommitted') } },
+    down: { on: { ...recoverFrom, ...crash } },
+    crashed: { on: { ...recoverFrom, ...crash } },
+    closed: { on: { ...recoverFrom, ...crash } },
+    recovering: recoveryStates(false),
+    reloading: recoveryStates(true),
+    idle: { on: { WRITE: 'dirty', ...close, ...crash } },
+    dirty: { on: { ...writeLoop, COMMIT_BEGIN: { target: 'writing', guard: 'beginsNext', actions: 'begin' }, ...close, ...crash } },
     writing: {
       on: {
-        WRITE: 'writing',
-        DATA_SYNCED: 'synced',
-        MARKER_WRITE_ATOMIC: 'markerWriting',
-        COMMIT_FAILED: 'dirty',
-        COMMIT_REFUSED: 'fenced',
-        ...crashTo('#recovery.crashed.uncommitted'),
+        ...writeLoop,
+        DATA_SYNCED: { target: 'synced', guard: 'ownCommit' },
+        MARKER_WRITE_ATOMIC: { target: 'markerWriting', guard: 'ownCommit', actions: 'markerWrite' },
+        COMMIT_FAILED: { target: 'dirty', guard: 'failedUnapplied', actions: 'endCommit' },
+        COMMIT_REFUSED: { target: 'fenced', guard: 'ownCommit', actions: 'endCommit' },
+        ...crash,
       },
     },
     synced: {
-      on: { WRITE: 'synced', MARKER_WRITE: 'markerWriting', COMMIT_FAILED: 'dirty', ...crashTo('#recovery.crashed.uncommitted') },
+      on: {
+        ...writeLoop,
+        MARKER_WRITE: { target: 'markerWriting', guard: 'ownCommit', actions: 'markerWrite' },
+        COMMIT_FAILED: { target: 'dirty', guard: 'failedUnapplied', actions: 'endCommit' },
+        COMMIT_REFUSED: { target: 'fenced', guard: 'ownCommit', actions: 'endCommit' },
+        ...crash,
+      },
     },
     markerWriting: {
       on: {
-        WRITE: 'markerWriting',
-        MARKER_DURABLE: 'committed',
-        COMMIT_FAILED_MARKER: 'uncertain',
-        COMMIT_REFUSED: 'fenced',
-        ...crashTo('#recovery.crashed.unknown'),
+        ...writeLoop,
+        MARKER_DURABLE: { target: 'committed', guard: 'markerDurable', actions: 'markerDurable' },
+        COMMIT_FAILED_MARKER: { target: 'uncertain', guard: 'ownCommit' },
+        DISCARDED_CLEAN: { target: 'idle', guard: 'failedUnapplied', actions: 'endCommit' },
+        DISCARDED_DIRTY: { target: 'dirty', guard: 'failedUnapplied', actions: 'endCommit' },
+        COMMIT_REFUSED: { target: 'fenced', guard: 'ownCommit', actions: 'endCommit' },
+        ...crash,
       },
     },
     committed: {
       on: {
-        WRITE: 'committed',
-        FINALIZED_CLEAN: 'idle',
-        FINALIZED_DIRTY: 'dirty',
-        FINALIZE_FAILED: 'committed',
-        ...crashTo('#recovery.crashed.committed'),
+        ...writeLoop,
+        FINALIZED_CLEAN: { target: 'idle', guard: 'ownFinalize', actions: 'endCommit' },
+        FINALIZED_DIRTY: { target: 'dirty', guard: 'ownFinalize', actions: 'endCommit' },
+        FINALIZE_FAILED: { guard: 'ownFinalize', actions: 'stay' },
+        ...close,
+        ...crash,
       },
     },
-    uncertain: { on: { WRITE: 'uncertain', ...reloadTo('#recovery.reloading.unknown'), ...crashTo('#recovery.crashed.unknown') } },
-    fenced: { on: { CLOSE: 'closed', ...crashTo('#recovery.crashed.uncommitted') } },
-    closed: { on: { ...recoverTo('#recovery.recovering.uncommitted'), ...crashTo('#recovery.crashed.uncommitted') } },
-    crashed: {
-      initial: 'unknown',
-      states: {
-        uncommitted: { on: { ...recoverTo('#recovery.recovering.uncommitted') } },
-        unknown: { on: { ...recoverTo('#recovery.recovering.unknown') } },
-        committed: { on: { ...recoverTo('#recovery.recovering.committed') } },
-        clean: { on: { ...recoverTo('#recovery.recovering.clean') } },
-      },
-    },
-    stalled: {
-      initial: 'unknown',
-      states: {
-        uncommitted: {
-          on: { WRITE: 'uncommitted', ...recoverTo('#recovery.recovering.uncommitted'), ...reloadTo('#recovery.reloading.uncommitted'), ...crashTo('#recovery.crashed.uncommitted') },
-        },
-        unknown: { on: { WRITE: 'unknown', ...recoverTo('#recovery.recovering.unknown'), ...reloadTo('#recovery.reloading.unknown'), ...crashTo('#recovery.crashed.unknown') } },
-        committed: { on: { WRITE: 'committed', ...recoverTo('#recovery.recovering.committed'), ...crashTo('#recovery.crashed.committed') } },
-        clean: { on: { WRITE: 'clean', ...recoverTo('#recovery.recovering.clean'), ...reloadTo('#recovery.reloading.clean'), ...crashTo('#recovery.crashed.clean') } },
-      },
-    },
-    recovering: { initial: 'unknown', states: recoveryStates(false) },
-    reloading: { initial: 'unknown', states: recoveryStates(true) },
+    uncertain: { on: { ...writeLoop, ...reload, ...close, ...crash } },
+    stalled: { on: { ...writeLoop, ...reload, ...close, ...crash } },
+    fenced: { on: { ...close, ...crash } },
   },
 });
