@@ -24,6 +24,7 @@
  */
 import { createActor, initialTransition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { TraceRecord } from '../sim/trace.ts';
+import { flatStepper, type FlatStepper } from './flat-step.ts';
 
 /** A model event: XState event object. */
 export interface ModelEvent {
@@ -160,11 +161,15 @@ function guardName(g: GuardRef): string | null {
   return g.type;
 }
 
-/** Per machine: its initial snapshot, an inert actor scope, and for finite machines the step memo. */
+/**
+ * Per machine: its initial snapshot, an inert actor scope, for finite machines the step memo, and for flat
+ * machines a fast stepper (flat-step.ts: the same transitions as xstate's for that subset, ~10x cheaper).
+ */
 interface Shared {
   initial: AnyMachineSnapshot;
   scope: unknown;
   memo: Map<string, AnyMachineSnapshot>;
+  flat: FlatStepper | null;
 }
 const SHARED = new WeakMap<AnyStateMachine, Shared>();
 
@@ -184,7 +189,8 @@ function sharedOf(machine: AnyStateMachine): Shared {
       emit: () => {},
       actionExecutor: () => {},
     };
-    s = { initial: initialTransition(machine)[0], scope, memo: new Map() };
+    const initial = initialTransition(machine)[0];
+    s = { initial, scope, memo: new Map(), flat: flatStepper(machine, initial) };
     SHARED.set(machine, s);
   }
   return s;
@@ -317,15 +323,12 @@ export class ModelMonitor {
     if (this.spec.finite) next = this.memo.get(memoKey);
     if (next === undefined) {
       if (!this.spec.finite) this.countGuards(snap, from, event.type);
-      if (!snap.can(event)) {
+      const stepped = this.shared.flat === null ? this.transition(snap, event) : this.shared.flat.step(snap, event);
+      if (stepped === null) {
         this.refuse(instance, snap, from, event, rec);
         return;
       }
-      next = (this.spec.machine as unknown as { transition(s: AnyMachineSnapshot, e: ModelEvent, scope: unknown): AnyMachineSnapshot }).transition(
-        snap,
-        event,
-        this.shared.scope,
-      );
+      next = stepped;
       if (this.spec.finite) this.memo.set(memoKey, next);
     }
     this.instances.set(instance, next);
@@ -335,6 +338,12 @@ export class ModelMonitor {
       bump(this.coverage.states, to);
       this.since.set(instance, rec.t);
     }
+  }
+
+  /** xstate's step: the next snapshot, or null when the event cannot be taken. */
+  private transition(snap: AnyMachineSnapshot, event: ModelEvent): AnyMachineSnapshot | null {
+    if (!snap.can(event)) return null;
+    return (this.spec.machine as unknown as { transition(s: AnyMachineSnapshot, e: ModelEvent, scope: unknown): AnyMachineSnapshot }).transition(snap, event, this.shared.scope);
   }
 
   /** The guards on the transitions `eventType` could take from the active state nodes of `snap`. */
