@@ -1,18 +1,23 @@
 /**
- * Shared pieces of the election scenarios: the tab program, the write workload (every write's outcome is
- * traced as 'workload.result' for the exactly-once check), the invariant check over the global view,
- * the per-tab model, and liveness (a leader among the running tabs, a write through every running tab
- * succeeding, every write settled).
+ * Shared pieces of the election scenarios: the tab program, the write workload (every write is traced as
+ * 'workload.write', its outcome as 'workload.result', and a write whose tab died before it settled as
+ * 'workload.lost': the workload's own record), the evidence recorders, the invariant check over the global
+ * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
+ * every running tab succeeding, every write settled).
  */
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import { resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
 import type { ElectionFactory } from '../../src/impl/election/types.ts';
 import { WriteError } from '../../src/impl/election/writer.ts';
-import { ElectionLedger, LEDGER_KINDS } from '../../src/model/election/ledger.ts';
+import { clockEvidence } from '../../src/evidence/clock.ts';
+import { electionBusEvidence } from '../../src/evidence/election-bus.ts';
+import { requestEvidence } from '../../src/evidence/requests.ts';
+import { storeEvidence } from '../../src/evidence/store.ts';
+import { ElectionLedger, LEDGER_INVARIANTS, LEDGER_KINDS } from '../../src/model/election/ledger.ts';
+import { requestModel } from '../../src/model/election/request-spec.ts';
 import { electionModel } from '../../src/model/election/spec.ts';
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
-import { storeEvidence } from '../../src/evidence/store.ts';
 import type { ClockSpec } from '../../src/sim/clock.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { SwarmOptions } from '../../src/faults/swarm.ts';
@@ -101,23 +106,36 @@ function issueWrite(ctx: ScenarioContext, tab: string, settled: (ok: boolean, co
   return value;
 }
 
+/**
+ * A crashed or stopped tab's pending writes die with it (its callers are in the tab): traced as
+ * 'workload.lost' {node, value} right after the tab went down, and no longer pending.
+ */
+function loseWritesOfDeadTabs(ctx: ScenarioContext): void {
+  const lose = (rec: { node: string }): void => {
+    for (const [value, w] of pending(ctx)) {
+      if (w.node !== rec.node || ctx.sim.node(w.node).incarnation !== w.incarnation) continue;
+      pending(ctx).delete(value);
+      ctx.emit('workload.lost', { node: w.node, value });
+    }
+  };
+  ctx.sim.trace.on('node.crash', lose);
+  ctx.sim.trace.on('node.stop', lose);
+}
+
 /** A write every `everyMs` from `fromMs` to `toMs` at a tab picked from `tabs` by the workload stream. */
 export function steadyWrites(ctx: ScenarioContext, tabs: readonly string[], fromMs: number, toMs: number, everyMs: number): void {
   const count = Math.max(1, Math.round(((toMs - fromMs) / everyMs) * ctx.workloadScale));
   for (let k = 0; k < count; k++) ctx.at(fromMs + k * everyMs, () => writeAt(ctx, ctx.rng.pick(tabs as string[])));
 }
 
-/** The global-view invariants (see src/model/election/ledger.ts). */
+/** The global-view invariants (see src/model/election/ledger.ts): they read the trace and its facts only. */
 export function electionInvariants(leaseExclusive: boolean): Check {
   let ledger: ElectionLedger | null = null;
   return {
     name: 'election-invariants',
+    covers: LEDGER_INVARIANTS.filter((n) => leaseExclusive || n !== 'invariant:lease-exclusive'),
     setup(ctx) {
-      const l = new ElectionLedger({
-        leaseExclusive,
-        deviceOf: (id) => ctx.sim.node(id).deviceId,
-        clockRate: (id) => 1 + ctx.sim.node(id).clock.driftPpm / 1e6, // the world's truth, not the tab's
-      });
+      const l = new ElectionLedger({ leaseExclusive, exercised: (name) => ctx.exercised(name) });
       ledger = l;
       ctx.sim.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
       for (const kind of LEDGER_KINDS) {
@@ -260,15 +278,28 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
       nodes: spec.tabs.map((id) => ({ id, device: DEVICE, role: 'tab', clock: spec.clocks?.[id], startAtMs: spec.startAtMs?.[id] })),
     },
     program: (_node, ctx) => (env) => startElectionTab(env, { ...spec.options, mode: spec.mode, variant: ctx.variant }, spec.factory),
-    workload: spec.workload,
+    workload: (ctx) => {
+      loseWritesOfDeadTabs(ctx);
+      spec.workload(ctx);
+    },
     faults: spec.faults,
     durationMs: spec.durationMs,
     liveness: leaderAndWritesSettle(spec.tabs, spec.durationMs, spec.livenessMs),
     // The same checks for a plugged-in implementation: they read only what the reporter and the
     // single writer trace for any implementation.
     checks: [electionInvariants(spec.mode === 'lease')],
-    models: [electionModel(spec.tabs), recoveryModel],
-    evidence: [storeEvidence([{ backend: 'kv', root: 'store' }])],
+    // The election model first (tests read its coverage as coverage[0]).
+    models: [
+      electionModel(spec.tabs),
+      requestModel(spec.tabs),
+      recoveryModel,
+    ],
+    evidence: [
+      storeEvidence([{ backend: 'kv', root: 'store' }]),
+      clockEvidence(),
+      requestEvidence(),
+      electionBusEvidence(),
+    ],
     maxEvents: spec.maxEvents,
     variantAreas: ['election'],
     probes: ELECTION_PROBES,

@@ -106,6 +106,23 @@ export default [
     durationMs: 7_000,
   }),
   electionScenario({
+    name: 'election-forward-applied-unconfirmed',
+    description:
+      "The leader applies a forwarded write and crashes before replying, and the follower freezes past the write's deadline: on resume the deadline has passed before it could look the write up, so it must tell its caller 'maybe applied' (ETIMEDOUT, not definite).",
+    suites: ['smoke', 'ci'],
+    tabs: two,
+    mode: 'lease',
+    startAtMs: { B: 300 },
+    workload: (ctx) => writesAt(ctx, 'B', 1_000, 1_050, 100),
+    faults: {
+      events: [
+        { kind: 'crash', node: 'A', trigger: { node: 'A', area: 'bus', op: 'post', nth: 1, target: 'election.reply' }, when: 'before', restartAfterMs: 2_000 },
+        { kind: 'pause', atMs: 1_000.5, node: 'B', durationMs: 11_000 },
+      ],
+    },
+    durationMs: 13_000,
+  }),
+  electionScenario({
     name: 'election-lock-stolen-mid-write',
     description: 'Lock mode: a tab steals the lock while the holder is flushing a batch; the rest of the batch must be fenced, and retried through the new leader.',
     suites: ['smoke', 'ci', 'default'],
@@ -207,6 +224,28 @@ export default [
     },
     faults: { events: [{ kind: 'clockJump', atMs: 2_000, node: 'A', deltaMs: -5_000 }] },
     durationMs: 6_000,
+  }),
+  electionScenario({
+    name: 'election-leader-paused-clock-jump',
+    description:
+      "The leader freezes for 1 s (longer than its lease, shorter than a takeover) under load, and its wall clock steps back 5 s meanwhile: on resume it must find its lease ran out on its monotonic clock before it writes again.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => {
+      writesAt(ctx, 'A', 200, 4_000, 10);
+      steadyWrites(ctx, three, 200, 4_000, 50);
+    },
+    faults: {
+      events: [
+        // A freezes between two of its writes (every 10 ms) and after a renewal (every 250 ms from 0); its
+        // wall clock steps back while it is frozen.
+        { kind: 'pause', atMs: 1_505, node: 'A', durationMs: 1_000 },
+        { kind: 'clockJump', atMs: 1_600, node: 'A', deltaMs: -5_000 },
+      ],
+    },
+    durationMs: 5_000,
   }),
   electionScenario({
     name: 'election-rolling-restarts',

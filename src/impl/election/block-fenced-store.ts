@@ -35,6 +35,8 @@ export interface BlockFencedStoreOptions {
   store?: StoreOptions;
   /** Weakened variant: the block store checks no epochs ('storage-no-fencing'). */
   noFencing?: boolean;
+  /** Weakened variant 'election-relaxed-commits': writes commit with relaxed durability (`sync`, not `forceSync`). */
+  relaxed?: boolean;
 }
 
 /** What a request id records (enough to re-report the write it committed). */
@@ -65,6 +67,7 @@ export class BlockFencedStore implements FencedStore {
     const o = options.store ?? {};
     checkSharedBackend(o);
     this.storeOptions = { blockSize: BLOCK_SIZE, maxBlocks: 1024, ...o, backend: 'kv', variant: options.noFencing === true ? 'storage-no-fencing' : '' };
+    if (options.relaxed === true) this.storeOptions.relaxedCommits = true;
   }
 
   /**
@@ -100,7 +103,7 @@ export class BlockFencedStore implements FencedStore {
     const applied: Applied = { key: w.key, value: w.value, epoch: w.epoch, writer: this.options.writer };
     store.write(id, this.encode({ ...applied, reqId: w.reqId }, `the record of key '${w.key}'`), { epoch: w.epoch });
     const requests = w.reqId === null ? [] : [{ id: w.reqId, result: applied }];
-    const info = await store.forceSync({ epoch: w.epoch, requests });
+    const info = await (this.options.relaxed === true ? store.sync({ epoch: w.epoch, requests }) : store.forceSync({ epoch: w.epoch, requests }));
     this.directory = directory;
     this.reportApplied(info.commit, applied, w.reqId);
     return { seq: info.commit, dedup: false };

@@ -60,6 +60,8 @@ export class LeaseElection implements Election {
   private readonly listeners: ((e: ElectionEvent) => void)[] = [];
   private readonly me: string;
   private readonly wallLease: boolean;
+  /** Weakened variant 'election-wall-clock-trust': the leader's trust runs on the wall clock (followers are unchanged). */
+  private readonly wallTrust: boolean;
   private readonly neverStepDown: boolean;
 
   constructor(
@@ -68,6 +70,7 @@ export class LeaseElection implements Election {
   ) {
     this.me = `${deps.nodeId}#${deps.incarnation}`;
     this.wallLease = s.variant === 'election-wall-clock-lease';
+    this.wallTrust = s.variant === 'election-wall-clock-trust';
     this.neverStepDown = s.variant === 'election-no-stepdown';
   }
 
@@ -139,13 +142,13 @@ export class LeaseElection implements Election {
 
   /** How much longer the lease is good by this tab's own reckoning, ms (what it believes, variants included). */
   private remainingMs(): number {
-    if (this.wallLease) return this.validUntilWall - this.deps.clock.now();
+    if (this.wallLease || this.wallTrust) return this.validUntilWall - this.deps.clock.now();
     return this.validUntilMono - this.deps.clock.monotonic();
   }
 
   private leaseValid(): boolean {
     if (this.neverStepDown) return true;
-    if (this.wallLease) return this.deps.clock.now() < this.validUntilWall;
+    if (this.wallLease || this.wallTrust) return this.deps.clock.now() < this.validUntilWall;
     return this.deps.clock.monotonic() < this.validUntilMono;
   }
 
@@ -217,7 +220,7 @@ export class LeaseElection implements Election {
     if (expected !== undefined && expected.holder === null) this.deps.report.probe('election.handover-on-close');
     this.myEpoch = epoch;
     this.validUntilMono = t0Mono + leaseValidityMs(this.s);
-    this.validUntilWall = t0Wall + this.s.leaseMs;
+    this.validUntilWall = t0Wall + (this.wallTrust ? leaseValidityMs(this.s) : this.s.leaseMs);
     this.deps.report.acquired(epoch, 'lease');
     await this.fenceAndLead(epoch);
   }
@@ -257,7 +260,7 @@ export class LeaseElection implements Election {
     if (this.current !== 'leader' || this.myEpoch !== epoch) return;
     if (ok) {
       this.validUntilMono = t0Mono + leaseValidityMs(this.s);
-      this.validUntilWall = t0Wall + this.s.leaseMs;
+      this.validUntilWall = t0Wall + (this.wallTrust ? leaseValidityMs(this.s) : this.s.leaseMs);
       this.deps.report.renewed(epoch, this.remainingMs());
     } else if (!this.neverStepDown) {
       await this.stepDown('lease-lost');

@@ -38,7 +38,14 @@ export function defaultElectionFactory(settings: TabSettings): ElectionFactory {
 /** Starts a tab; `factory` plugs in another election implementation. */
 export function startElectionTab(env: Env, options: TabOptions = {}, factory?: ElectionFactory): ElectionTabHandle {
   const settings = resolveTabOptions(options);
-  const store = new BlockFencedStore(env, { writer: env.nodeId, store: settings.store, noFencing: settings.variant === 'election-no-fencing' });
+  const store = new BlockFencedStore(env, {
+    writer: env.nodeId,
+    store: settings.store,
+    noFencing: settings.variant === 'election-no-fencing',
+    relaxed: settings.variant === 'election-relaxed-commits',
+  });
+  // Weakened variant 'election-no-fence': the election's call to fence the store does nothing.
+  const noFence = settings.variant === 'election-no-fence';
   let writer: SingleWriter | null = null;
   const deps: ElectionDeps = {
     nodeId: env.nodeId,
@@ -48,7 +55,7 @@ export function startElectionTab(env: Env, options: TabOptions = {}, factory?: E
     bus: env.bus,
     locks: env.locks,
     kv: env.kv,
-    fence: (epoch) => store.fence(epoch),
+    fence: (epoch) => (noFence ? Promise.resolve() : store.fence(epoch)),
     inflight: () => writer?.inflight() ?? 0,
     drained: () => writer?.drained() ?? Promise.resolve(),
     report: makeReporter(env.trace),

@@ -24,6 +24,36 @@ export const ELECTION_VARIANTS = [
     description:
       'forwarded writes carry no request id: a retry after a lost reply applies the write twice (caught by invariant:exactly-once in election-leader-crash-mid-forward).',
   },
+  {
+    name: 'election-no-fence',
+    area: 'election',
+    description:
+      'the election never calls deps.fence(epoch) before leading: the deposed leader keeps committing with its old epoch after the new one leads (caught by model:election, mayLead, in election-lock-stolen-mid-write and every other scenario).',
+  },
+  {
+    name: 'election-retry-new-id',
+    area: 'election',
+    description:
+      'a follower whose forward timed out skips the lookup and re-sends the write under a new request id, which the store cannot deduplicate (caught by model:request, sameRequest, in election-leader-crash-mid-forward).',
+  },
+  {
+    name: 'election-relaxed-commits',
+    area: 'election',
+    description:
+      'the leader commits writes with relaxed durability and answers as soon as the commit resolves: replies and acknowledgements before the write is durable (caught by invariant:store-log in election-three-tabs-same-instant; by model:request, replyAfterApply, without the ledger).',
+  },
+  {
+    name: 'election-wall-clock-trust',
+    area: 'election',
+    description:
+      "the leader measures its lease trust on the wall clock (followers still wait on their monotonic clocks): after its wall clock stepped back and a freeze, it writes past its lease (caught by model:election, mayWrite, in election-leader-paused-clock-jump).",
+  },
+  {
+    name: 'election-timeout-definite',
+    area: 'election',
+    description:
+      "a write that reaches its deadline after a forward is reported as definitely failed, although the forwarded attempt may have been applied (caught by model:request, definiteNotApplied, in election-forward-applied-unconfirmed).",
+  },
 ] as const;
 
 /** Name of an election variant. */

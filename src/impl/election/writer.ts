@@ -68,8 +68,9 @@ export interface WriterDeps {
 }
 
 interface Pending {
-  readonly id: string;
-  readonly reqId: string | null;
+  /** Request id (changed only by the weakened variant 'election-retry-new-id'). */
+  id: string;
+  reqId: string | null;
   readonly key: string;
   readonly value: string;
   readonly deadlineMono: number;
@@ -112,9 +113,13 @@ export class SingleWriter {
   private flushing = false;
   private readonly unsubs: (() => void)[] = [];
   private readonly noReqIds: boolean;
+  private readonly newIdOnRetry: boolean;
+  private readonly forgetsForwards: boolean;
 
   constructor(private readonly d: WriterDeps) {
     this.noReqIds = d.settings.variant === 'election-no-request-ids';
+    this.newIdOnRetry = d.settings.variant === 'election-retry-new-id';
+    this.forgetsForwards = d.settings.variant === 'election-timeout-definite';
   }
 
   /** Subscribes to requests, replies and election events. */
@@ -199,7 +204,8 @@ export class SingleWriter {
   private expire(p: Pending): void {
     if (p.done) return;
     this.d.trace.probe('election.write-deadline');
-    const definite = !p.maybeApplied && !p.applying;
+    // Weakened variant 'election-timeout-definite': forgets that a forwarded attempt may have landed.
+    const definite = (this.forgetsForwards || !p.maybeApplied) && !p.applying;
     const code = definite && p.lastCode !== null ? p.lastCode : 'ETIMEDOUT';
     this.fail(p, new WriteError(code, definite, `write ${p.id} got no result within ${this.d.settings.writeDeadlineMs} ms`));
   }
@@ -225,6 +231,7 @@ export class SingleWriter {
   /** No reply in time: ask the store whether the request was applied, else send it again. */
   private async onTimeout(p: Pending): Promise<void> {
     if (p.done || p.applying) return;
+    if (this.newIdOnRetry) return this.dispatch(this.renamed(p));
     if (p.reqId !== null) {
       const found = await this.d.store.lookup(p.reqId).catch((e: unknown) => {
         tolerate(e);
@@ -237,6 +244,15 @@ export class SingleWriter {
       }
     }
     this.dispatch(p);
+  }
+
+  /** Weakened variant 'election-retry-new-id': the retry goes out under a fresh request id, without a lookup. */
+  private renamed(p: Pending): Pending {
+    this.pending.delete(p.id);
+    p.id = `${this.d.nodeId}.${this.d.incarnation}.${++this.counter}`;
+    p.reqId = p.id;
+    this.pending.set(p.id, p);
+    return p;
   }
 
   private retryLater(p: Pending, delayMs: number): void {

@@ -1,29 +1,33 @@
 /**
- * The global view of the election across the tabs of each device, built from the trace alone, and the
- * safety invariants checked against it:
+ * The global view of the election across the tabs of each device, and the safety invariants checked
+ * against it. The store's history is ground truth from the simulator, never the implementation's word:
  *
+ * - `fact.store` (root 'store', kv): every commit of the protected block store moves its durable marker;
+ *   the marker's commit number and epoch give the true sequence of (commit, epoch). The tab whose kv
+ *   transaction moved it is the node of the `kv.commit` record right before (a sim record).
+ * - `fact.request`: the store's durable request records (request id -> commit, epoch, result {value}):
+ *   the proof that a write was applied, and how often.
+ * - `fact.clock`: each tab's true monotonic clock, for lease beliefs (lease-beliefs.ts).
+ * - `workload.result`: what the workload was told (its own record).
+ * The implementation's election steps (`election.acquired`, `election.leader`...) say who claims which
+ * epoch; they are held against that truth.
+ *
+ * Invariants:
  * - invariant:epoch-unique — an epoch is acquired by one tab only.
- * - invariant:no-stale-write — the store never accepts a write (or fence) whose epoch is below one it
- *   accepted earlier in its log.
- * - invariant:one-writer-per-epoch — every write the store accepted with epoch e comes from the tab that
- *   acquired e (and from a single tab).
- * - invariant:exactly-once — a value is in the store's log at most once; a write acknowledged to its
- *   caller is in it exactly once; a write that failed with a definite error is not in it.
- * - invariant:lease-exclusive (lease mode only) — no tab acquires an epoch while another tab's lease is
- *   still good by that tab's own reckoning ('election.leader' / 'election.renewed' carry `validMs`,
- *   converted to true time with the tab's clock rate when the world tells it, else with a 1% allowance),
- *   and a tab never begins a leader write with epoch e once a higher
- *   epoch was acquired: a lease holder finds out it was deposed before it writes. The first half needs
- *   `validMs`, which an implementation may leave out; the second reads 'writer.begin' (traced by the
- *   single writer, whatever the implementation) and 'election.acquired', so it holds any lease election
- *   to the promise.
- *
- * The store's log is reconstructed from 'fenced.fence' / 'fenced.write' records {pos, epoch, writer,
- * value}, emitted once a call committed: `pos` is its unique position in the store's commit order. A
- * record may arrive late (its tab froze right after the commit) or never (it crashed), so the checks are
- * order-independent: a stale write is any pair of positions p < q whose epochs decrease.
+ * - invariant:no-stale-write — the store never accepts a commit from a stale epoch: its durable epoch
+ *   never goes down; no tab commits while the store's durable epoch is above the epoch it acquired; no
+ *   commit carries an epoch below that of a tab that already leads (it fenced the store first).
+ * - invariant:one-writer-per-epoch — every commit with durable epoch e is made by the tab that acquired e.
+ * - invariant:exactly-once — a write is recorded applied only if the workload issued it (`workload.write`),
+ *   and at most once; at the end, every acknowledged write is recorded, and none that failed with a
+ *   definite error is.
+ * - invariant:store-log — the tabs' reports of their commits (`fenced.fence`, `fenced.write`) match the
+ *   store's durable history.
+ * - invariant:lease-exclusive (lease mode only) — see lease-beliefs.ts.
  */
 import type { TraceRecord } from '../../sim/trace.ts';
+import { LeaseBeliefs } from './lease-beliefs.ts';
+import type { ClockSample } from './machine.ts';
 
 /** A broken invariant. */
 export interface Violation {
@@ -33,17 +37,35 @@ export interface Violation {
   details?: Record<string, unknown>;
 }
 
+/** Invariants the ledger decides (its check's `covers`). */
+export const LEDGER_INVARIANTS: readonly string[] = [
+  'invariant:epoch-unique',
+  'invariant:no-stale-write',
+  'invariant:one-writer-per-epoch',
+  'invariant:exactly-once',
+  'invariant:store-log',
+  'invariant:lease-exclusive',
+];
+
 /** Trace kinds the ledger reads. */
 export const LEDGER_KINDS: readonly string[] = [
+  'node.start',
+  'node.crash',
+  'node.stop',
   'election.acquired',
   'election.leader',
   'election.renewed',
   'election.stepdown',
-  'node.crash',
-  'node.stop',
   'writer.begin',
+  'kv.commit',
+  'kv.durable',
+  'kv.powerloss',
+  'fact.store',
+  'fact.request',
+  'fact.clock',
   'fenced.fence',
   'fenced.write',
+  'workload.write',
   'workload.result',
 ];
 
@@ -51,89 +73,123 @@ export const LEDGER_KINDS: readonly string[] = [
 export interface LedgerOptions {
   /** Check invariant:lease-exclusive (only meaningful for lease-based elections). */
   leaseExclusive: boolean;
-  /** Device of a node. */
-  deviceOf(node: string): string;
-  /**
-   * The rate of a node's clock now (true time per clock time is 1 / rate), from the simulated world.
-   * Without it a belief of `validMs` is read as ending after validMs * 0.99 of true time.
-   */
-  clockRate?(node: string): number;
+  /** kv root of the protected block store (default 'store'). */
+  root?: string;
+  /** Device of a node when no 'node.start' said it (tests feeding records directly). */
+  deviceOf?(node: string): string;
+  /** Called when an invariant decided something on real input (ScenarioContext.exercised). */
+  exercised?(invariant: string): void;
 }
 
-/** Without clock rates, a lease belief of `validMs` is read as ending after validMs * 0.99 of true time. */
-const BELIEF_ALLOWANCE = 0.99;
-
-interface LogEntry {
-  pos: number;
-  epoch: number;
-  writer: string;
-  /** The written value, null for a fence. */
-  value: string | null;
-  traceIndex: number;
+/** A write's durable request record. */
+interface Recorded {
+  reqId: string;
+  commit: number;
 }
 
 /** The global view of one device. */
 class DeviceView {
   readonly acquiredBy = new Map<number, string>();
-  maxAcquired = 0;
-  maxAcquiredBy = '';
-  /** Tab -> epoch it currently leads with (per the trace). */
-  readonly leaders = new Map<string, number>();
-  /** Tab -> the lease it believes it holds: epoch and the true time (µs) its belief ends. */
-  readonly beliefs = new Map<string, { epoch: number; endUs: number }>();
-  /** Position -> committed call (as far as the trace told). */
-  readonly log = new Map<number, LogEntry>();
-  readonly posOfValue = new Map<string, number>();
-  readonly writerOfEpoch = new Map<number, string>();
+  /** Tab -> the epoch it acquired last (in its current incarnation). */
+  readonly tabEpoch = new Map<string, number>();
+  /** Highest epoch a tab began leading with, and that tab. */
+  leadingEpoch = 0;
+  leadingTab = '';
+  /** The store's durable marker, its epoch, and the highest epoch it ever had. */
+  marker = 0;
+  markerEpoch = 0;
+  /** Durable marker commit -> its epoch (history, for invariant:store-log). */
+  readonly markers = new Map<number, number>();
+  /** Epoch -> the tab whose transaction first committed with it (when no tab acquired it). */
+  readonly committerOfEpoch = new Map<number, string>();
+  /** Node of the latest strict kv commit (null after relaxed commits settled: no single author). */
+  lastCommitter: string | null = null;
+  /** Request id -> its durable record; value -> the record(s) of it. */
+  readonly requests = new Map<string, { commit: number; epoch: number; value: string | null }>();
+  readonly recordsOfValue = new Map<string, Recorded>();
+  /** Values the workload issued at a tab of this device. */
+  readonly issued = new Set<string>();
   readonly acknowledged = new Set<string>();
   readonly definitelyFailed = new Set<string>();
+  readonly beliefs: LeaseBeliefs;
+
+  constructor(clockOf: (node: string) => ClockSample | null) {
+    this.beliefs = new LeaseBeliefs(clockOf);
+  }
 }
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
 /** Feeds on trace records; answers with the first violation it sees. */
 export class ElectionLedger {
   private readonly devices = new Map<string, DeviceView>();
+  private readonly deviceOfNode = new Map<string, string>();
+  private readonly clocks = new Map<string, ClockSample>();
+  private readonly root: string;
 
-  constructor(private readonly options: LedgerOptions) {}
+  constructor(private readonly options: LedgerOptions) {
+    this.root = options.root ?? 'store';
+  }
 
   /** The view of `device` (created on first use). */
   view(device: string): DeviceView {
     let v = this.devices.get(device);
-    if (v === undefined) this.devices.set(device, (v = new DeviceView()));
+    if (v === undefined) this.devices.set(device, (v = new DeviceView((n) => this.clocks.get(n) ?? null)));
     return v;
   }
 
-  /** Tabs that lead right now per the trace, with their epochs. */
-  leaders(device: string): [string, number][] {
-    return [...this.view(device).leaders.entries()];
+  private deviceOf(node: string): string {
+    return this.deviceOfNode.get(node) ?? this.options.deviceOf?.(node) ?? 'unknown';
+  }
+
+  private ran(invariant: string): void {
+    this.options.exercised?.(invariant);
   }
 
   /** Processes one record; returns a violation or null. */
   onRecord(rec: TraceRecord): Violation | null {
     const d = rec.data;
     switch (rec.kind) {
+      case 'node.start':
+        if (typeof d.device === 'string') this.deviceOfNode.set(rec.node, d.device);
+        return null;
+      case 'node.crash':
+      case 'node.stop':
+        this.down(rec.node);
+        return null;
       case 'election.acquired':
         return this.acquired(rec.node, num(d.epoch), rec);
       case 'election.leader':
-        this.view(this.options.deviceOf(rec.node)).leaders.set(rec.node, num(d.epoch));
-        this.believe(rec);
+        this.leads(rec);
         return null;
       case 'election.renewed':
-        this.believe(rec);
+        this.view(this.deviceOf(rec.node)).beliefs.believe(rec);
         return null;
       case 'election.stepdown':
-      case 'node.crash':
-      case 'node.stop': {
-        if (rec.node === 'sim') return null;
-        const v = this.view(this.options.deviceOf(rec.node));
-        v.leaders.delete(rec.node);
-        v.beliefs.delete(rec.node);
+        this.view(this.deviceOf(rec.node)).beliefs.forget(rec.node);
         return null;
-      }
       case 'writer.begin':
-        return this.writeBegins(rec.node, num(d.epoch), rec);
+        return this.writeBegins(rec);
+      case 'kv.commit':
+        if (d.durability === 'strict') this.view(this.deviceOf(rec.node)).lastCommitter = rec.node;
+        return null;
+      case 'kv.durable':
+      case 'kv.powerloss':
+        if (typeof d.device === 'string') this.view(d.device).lastCommitter = null;
+        return null;
+      case 'fact.clock':
+        this.clocks.set(String(d.node), { atUs: rec.t, monotonicMs: num(d.monotonicMs), driftPpm: num(d.driftPpm) });
+        return null;
+      case 'fact.store':
+        return d.root === this.root && d.backend === 'kv' && typeof d.device === 'string' ? this.storeMoved(this.view(d.device), d, rec) : null;
+      case 'fact.request':
+        return d.root === this.root && typeof d.device === 'string' ? this.recorded(this.view(d.device), d, rec) : null;
       case 'fenced.fence':
       case 'fenced.write':
-        return this.logged(rec);
+        return this.reported(rec);
+      case 'workload.write':
+        if (typeof d.node === 'string' && typeof d.value === 'string') this.view(this.deviceOf(d.node)).issued.add(d.value);
+        return null;
       case 'workload.result':
         this.result(d);
         return null;
@@ -142,36 +198,21 @@ export class ElectionLedger {
     }
   }
 
-  /** Records how long the tab believes its lease is good (clock rates may differ by 1%: read it shorter). */
-  private believe(rec: TraceRecord): void {
-    const validMs = rec.data.validMs;
-    if (typeof validMs !== 'number') return;
-    const rate = this.options.clockRate?.(rec.node);
-    const endUs = rec.t + (rate === undefined ? validMs * 1000 * BELIEF_ALLOWANCE : (validMs * 1000) / rate - 1);
-    this.view(this.options.deviceOf(rec.node)).beliefs.set(rec.node, { epoch: num(rec.data.epoch), endUs });
-  }
-
-  /** A tab acquiring `epoch` while another still believes in its lease of an older epoch. */
-  private overlapping(v: DeviceView, tab: string, epoch: number, rec: TraceRecord): Violation | null {
-    if (!this.options.leaseExclusive) return null;
-    for (const [other, b] of v.beliefs) {
-      if (other === tab || b.epoch >= epoch || b.endUs <= rec.t) continue;
-      return {
-        check: 'invariant:lease-exclusive',
-        message:
-          `'${tab}' acquired epoch ${epoch} (trace #${rec.i}) while '${other}' still held the lease of epoch ${b.epoch} ` +
-          `by its own reckoning for ${Math.round((b.endUs - rec.t) / 1000)} ms more: two tabs believed they held the lease`,
-        node: tab,
-        details: { epoch, other, otherEpoch: b.epoch, overlapUs: b.endUs - rec.t },
-      };
-    }
-    return null;
+  private down(node: string): void {
+    if (node === 'sim') return;
+    const v = this.view(this.deviceOf(node));
+    v.beliefs.forget(node);
+    v.tabEpoch.delete(node);
   }
 
   private acquired(tab: string, epoch: number, rec: TraceRecord): Violation | null {
-    const v = this.view(this.options.deviceOf(tab));
-    const overlap = this.overlapping(v, tab, epoch, rec);
-    if (overlap !== null) return overlap;
+    const v = this.view(this.deviceOf(tab));
+    if (this.options.leaseExclusive) {
+      this.ran('invariant:lease-exclusive');
+      const overlap = v.beliefs.acquired(tab, epoch, rec);
+      if (overlap !== null) return overlap;
+    }
+    this.ran('invariant:epoch-unique');
     const holder = v.acquiredBy.get(epoch);
     if (holder !== undefined && holder !== tab) {
       return {
@@ -182,104 +223,125 @@ export class ElectionLedger {
       };
     }
     v.acquiredBy.set(epoch, tab);
-    if (epoch > v.maxAcquired) {
-      v.maxAcquired = epoch;
-      v.maxAcquiredBy = tab;
-    }
+    v.tabEpoch.set(tab, epoch);
     return null;
   }
 
-  private writeBegins(tab: string, epoch: number, rec: TraceRecord): Violation | null {
+  private leads(rec: TraceRecord): void {
+    const v = this.view(this.deviceOf(rec.node));
+    const epoch = num(rec.data.epoch);
+    if (epoch > v.leadingEpoch) {
+      v.leadingEpoch = epoch;
+      v.leadingTab = rec.node;
+    }
+    v.beliefs.believe(rec);
+  }
+
+  private writeBegins(rec: TraceRecord): Violation | null {
     if (!this.options.leaseExclusive) return null;
-    const v = this.view(this.options.deviceOf(tab));
-    if (v.maxAcquired <= epoch) return null;
-    return {
-      check: 'invariant:lease-exclusive',
-      message:
-        `'${tab}' began a leader write with epoch ${epoch} (trace #${rec.i}) after '${v.maxAcquiredBy}' had ` +
-        `acquired epoch ${v.maxAcquired}: two tabs believed they held the lease`,
-      node: tab,
-      details: { epoch, newer: v.maxAcquired, newerHolder: v.maxAcquiredBy },
-    };
+    this.ran('invariant:lease-exclusive');
+    return this.view(this.deviceOf(rec.node)).beliefs.writeBegins(rec.node, num(rec.data.epoch), rec);
   }
 
-  private logged(rec: TraceRecord): Violation | null {
-    const d = rec.data;
-    const writer = typeof d.writer === 'string' ? d.writer : rec.node;
-    const e: LogEntry = { pos: num(d.pos), epoch: num(d.epoch), writer, value: typeof d.value === 'string' ? d.value : null, traceIndex: rec.i };
-    const v = this.view(this.options.deviceOf(rec.node));
-    const same = v.log.get(e.pos);
-    if (same !== undefined) {
-      if (same.writer === e.writer && same.epoch === e.epoch && same.value === e.value) return null;
-      return { check: 'invariant:store-log', message: `two commits at store position ${e.pos} (trace #${same.traceIndex} and #${rec.i})`, node: rec.node };
-    }
-    const bad = this.stale(v, e) ?? this.foreign(v, e) ?? this.duplicate(v, e);
-    v.log.set(e.pos, e);
-    if (e.value !== null) v.posOfValue.set(e.value, e.pos);
-    if (!v.writerOfEpoch.has(e.epoch)) v.writerOfEpoch.set(e.epoch, e.writer);
-    return bad;
-  }
-
-  /** A pair of positions p < q with epoch(p) > epoch(q): the store accepted q from a stale epoch. */
-  private stale(v: DeviceView, e: LogEntry): Violation | null {
-    for (const o of v.log.values()) {
-      const [earlier, later] = o.pos < e.pos ? [o, e] : [e, o];
-      if (earlier.epoch <= later.epoch) continue;
-      return {
-        check: 'invariant:no-stale-write',
-        message:
-          `the store accepted ${later.value === null ? 'a fence' : `write '${later.value}'`} from '${later.writer}' with epoch ` +
-          `${later.epoch} at position ${later.pos} after accepting epoch ${earlier.epoch} at position ${earlier.pos}`,
-        node: later.writer,
-        details: { pos: later.pos, epoch: later.epoch, earlierPos: earlier.pos, earlierEpoch: earlier.epoch },
-      };
-    }
-    return null;
-  }
-
-  /** A write with an epoch another tab acquired (or already wrote with). */
-  private foreign(v: DeviceView, e: LogEntry): Violation | null {
-    const owner = v.acquiredBy.get(e.epoch) ?? v.writerOfEpoch.get(e.epoch);
-    if (e.epoch === 0 || owner === undefined || owner === e.writer) return null;
+  /** The durable marker changed: a new commit when its number went up. */
+  private storeMoved(v: DeviceView, d: Record<string, unknown>, rec: TraceRecord): Violation | null {
+    if (typeof d.marker !== 'number' || d.marker <= v.marker) return null;
+    const commit = d.marker;
+    const epoch = num(d.epoch);
+    const before = v.markerEpoch;
+    v.marker = commit;
+    v.markerEpoch = epoch;
+    v.markers.set(commit, epoch);
+    const by = v.lastCommitter;
+    v.lastCommitter = null;
+    this.ran('invariant:no-stale-write');
+    const stale = staleCommit(v, commit, epoch, before, by);
+    if (stale !== null) return { ...stale, details: { ...stale.details, traceIndex: rec.i } };
+    if (by === null || epoch === 0) return null;
+    this.ran('invariant:one-writer-per-epoch');
+    const owner = v.acquiredBy.get(epoch) ?? v.committerOfEpoch.get(epoch);
+    if (owner === undefined) v.committerOfEpoch.set(epoch, by);
+    if (owner === undefined || owner === by) return null;
     return {
       check: 'invariant:one-writer-per-epoch',
-      message: `'${e.writer}' wrote with epoch ${e.epoch} at store position ${e.pos} (trace #${e.traceIndex}), an epoch owned by '${owner}'`,
-      node: e.writer,
-      details: { pos: e.pos, epoch: e.epoch, owner },
+      message: `'${by}' made commit ${commit} of the store with epoch ${epoch} (fact.store, trace #${rec.i}), an epoch owned by '${owner}'`,
+      node: by,
+      details: { commit, epoch, owner },
     };
   }
 
-  private duplicate(v: DeviceView, e: LogEntry): Violation | null {
-    if (e.value === null) return null;
-    const earlier = v.posOfValue.get(e.value);
-    if (earlier === undefined) return null;
+  /** A durable request record: a write applied (at most once per value). */
+  private recorded(v: DeviceView, d: Record<string, unknown>, rec: TraceRecord): Violation | null {
+    const reqId = String(d.reqId);
+    const commit = num(d.commit);
+    const result = d.result as { value?: unknown } | null;
+    const value = typeof result?.value === 'string' ? result.value : null;
+    v.requests.set(reqId, { commit, epoch: num(d.epoch), value });
+    if (value === null) return null;
+    this.ran('invariant:exactly-once');
+    if (!v.issued.has(value)) {
+      return {
+        check: 'invariant:exactly-once',
+        message: `the store recorded write '${value}' (request ${reqId}, commit ${commit}, fact.request, trace #${rec.i}) that no caller issued (no workload.write)`,
+        node: String(d.node),
+        details: { value, reqId, commit },
+      };
+    }
+    const earlier = v.recordsOfValue.get(value);
+    if (earlier === undefined) {
+      v.recordsOfValue.set(value, { reqId, commit });
+      return null;
+    }
     return {
       check: 'invariant:exactly-once',
-      message: `write '${e.value}' applied twice: at store positions ${earlier} and ${e.pos} (trace #${e.traceIndex})`,
-      node: e.writer,
-      details: { value: e.value, first: earlier, second: e.pos },
+      message:
+        `write '${value}' applied twice: recorded by request ${earlier.reqId} at commit ${earlier.commit} and by request ` +
+        `${reqId} at commit ${commit} (fact.request, trace #${rec.i})`,
+      node: String(d.node),
+      details: { value, first: earlier, second: { reqId, commit } },
     };
+  }
+
+  /** A tab's report of its own commit, held against the store's durable history. */
+  private reported(rec: TraceRecord): Violation | null {
+    const d = rec.data;
+    const v = this.view(this.deviceOf(rec.node));
+    const pos = num(d.pos);
+    this.ran('invariant:store-log');
+    const reqId = typeof d.reqId === 'string' ? d.reqId : null;
+    if (rec.kind === 'fenced.write' && reqId !== null) {
+      const r = v.requests.get(reqId);
+      if (r !== undefined && r.commit === pos && r.value === d.value) return null;
+      const truth = r === undefined ? 'the store has no durable record of that request' : `the store recorded it at commit ${r.commit} with value '${String(r.value)}'`;
+      return untruthful(rec, `write '${String(d.value)}' (request ${reqId}) at commit ${pos}`, truth);
+    }
+    const epoch = v.markers.get(pos);
+    if (epoch === undefined) return untruthful(rec, `${rec.kind === 'fenced.fence' ? 'fence' : `write '${String(d.value)}'`} at commit ${pos}`, 'the durable marker never reached that commit');
+    if (rec.kind === 'fenced.fence' && epoch !== num(d.epoch)) return untruthful(rec, `fence with epoch ${num(d.epoch)} at commit ${pos}`, `the durable marker of that commit has epoch ${epoch}`);
+    return null;
   }
 
   private result(d: Record<string, unknown>): void {
     if (typeof d.node !== 'string' || typeof d.value !== 'string') return;
-    const v = this.view(this.options.deviceOf(d.node));
+    const v = this.view(this.deviceOf(d.node));
     if (d.ok === true) v.acknowledged.add(d.value);
     else if (d.definite === true) v.definitelyFailed.add(d.value);
   }
 
-  /** End of run: acknowledged writes are in the log exactly once, definitely failed ones are not. */
+  /** End of run: acknowledged writes are recorded in the store, definitely failed ones are not. */
   finalCheck(): Violation | null {
     for (const [device, v] of this.devices) {
       for (const value of v.acknowledged) {
-        if (!v.posOfValue.has(value)) {
-          return { check: 'invariant:exactly-once', message: `write '${value}' was acknowledged but is not in the store of device '${device}'` };
+        this.ran('invariant:exactly-once');
+        if (!v.recordsOfValue.has(value)) {
+          return { check: 'invariant:exactly-once', message: `write '${value}' was acknowledged but the store of device '${device}' has no durable record of it (fact.request)` };
         }
       }
       for (const value of v.definitelyFailed) {
-        const pos = v.posOfValue.get(value);
-        if (pos !== undefined) {
-          return { check: 'invariant:exactly-once', message: `write '${value}' failed with a definite error but is at store position ${pos} of device '${device}'` };
+        this.ran('invariant:exactly-once');
+        const r = v.recordsOfValue.get(value);
+        if (r !== undefined) {
+          return { check: 'invariant:exactly-once', message: `write '${value}' failed with a definite error but the store of device '${device}' applied it at commit ${r.commit} (request ${r.reqId})` };
         }
       }
     }
@@ -287,6 +349,37 @@ export class ElectionLedger {
   }
 }
 
-function num(v: unknown): number {
-  return typeof v === 'number' ? v : 0;
+/** A commit that the store should have refused as stale (null when none). */
+function staleCommit(v: DeviceView, commit: number, epoch: number, before: number, by: string | null): Violation | null {
+  const what = `commit ${commit} of the store (durable epoch ${epoch}, fact.store)`;
+  if (epoch < before) {
+    return { check: 'invariant:no-stale-write', message: `${what} lowered the store's durable epoch from ${before}`, node: by ?? undefined, details: { commit, epoch, before } };
+  }
+  const own = by === null ? undefined : v.tabEpoch.get(by);
+  if (by !== null && own !== undefined && own < before) {
+    return {
+      check: 'invariant:no-stale-write',
+      message: `'${by}', whose epoch is ${own}, made ${what} after the store had been fenced at epoch ${before}: a write from a stale epoch was accepted`,
+      node: by,
+      details: { commit, epoch, writerEpoch: own, before },
+    };
+  }
+  if (epoch < v.leadingEpoch) {
+    return {
+      check: 'invariant:no-stale-write',
+      message: `${what}${by === null ? '' : ` by '${by}'`} has an epoch below ${v.leadingEpoch}, with which '${v.leadingTab}' already leads: a leader acts only once the store is fenced at its epoch`,
+      node: by ?? undefined,
+      details: { commit, epoch, leadingEpoch: v.leadingEpoch, leadingTab: v.leadingTab },
+    };
+  }
+  return null;
+}
+
+function untruthful(rec: TraceRecord, claim: string, truth: string): Violation {
+  return {
+    check: 'invariant:store-log',
+    message: `'${rec.node}' reported ${claim} (${rec.kind}, trace #${rec.i}) but ${truth}`,
+    node: rec.node,
+    details: { record: rec },
+  };
 }

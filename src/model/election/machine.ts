@@ -1,41 +1,199 @@
 /**
  * The reference model of one tab in the leader election (any mode, any implementation that reports the
- * documented `election.*` steps). Finite: transitions depend only on (state, event type).
+ * documented `election.*` steps), with the protocol's data: the tab's epoch, the store's durable fence,
+ * the highest epoch the tab knows of, and its lease belief on its own true monotonic clock.
  *
  *   down --START--> follower --CAMPAIGN--> candidate --ACQUIRED--> fencing --LEADER--> leader
- *   candidate --LOST--> follower;  fencing/leader --STEP_DOWN--> steppingDown --FOLLOWER--> follower
- *   any state --DOWN--> down (crash or close of the tab's process)
+ *   follower --QUEUE--> queued (waits for the lock) --ACQUIRED--> fencing;  candidate/queued --LOST--> follower
+ *   fencing/leader --STEP_DOWN--> steppingDown --FOLLOWER--> follower;  any state --DOWN--> down
  *
- * What it forbids, among others: writing as leader (WRITE) anywhere but in `leader`; leading without
- * having acquired an epoch and fenced the store first; renewing a lease one does not hold; becoming
- * follower without stepping down first.
+ * Guards (docs/election.md has the table with the evidence of each):
+ * - mayAcquire: a new epoch is above every epoch this tab knows and above the store's durable epoch.
+ * - mayLead: LEADER names the tab's own epoch, the store's durable epoch became that epoch during this
+ *   term (fact.store: this tab's fence committed), and the tab knows no higher epoch.
+ * - mayWrite: a batch (writer.begin) carries the tab's own current epoch, the tab knows no higher epoch
+ *   (once it learned one it must step down first), and, when it reported a lease belief (validMs), its
+ *   true monotonic clock (fact.clock) has not passed the end of that belief.
+ * - sameEpoch: RENEWED and STEP_DOWN name the tab's own epoch.
+ * Data-only events (SEEN, HEARD, REJECTED, STORE, CLOCK) are taken in every state and only update the
+ * context.
  */
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
+import { guardsFrom, type GuardReason } from '../monitor.ts';
 
-/** Event types of the per-tab model. */
+/** A tab's true monotonic clock at one true time (from fact.clock). */
+export interface ClockSample {
+  /** True time of the sample, µs. */
+  atUs: number;
+  monotonicMs: number;
+  driftPpm: number;
+}
+
+/** What the model knows about one tab. */
+export interface TabContext {
+  /** Epoch of the current term (from ACQUIRED until FOLLOWER), 0 when none. */
+  epoch: number;
+  /** The store's durable epoch became `epoch` during this term: this tab's fence committed. */
+  fenced: boolean;
+  /** The store's durable epoch, from fact.store (0 before any). */
+  storeEpoch: number;
+  /** The highest epoch this incarnation of the tab has learned of, and how (for the reasons). */
+  known: number;
+  knownHow: string;
+  /** The tab's latest true clock sample (fact.clock), null before any. */
+  clock: ClockSample | null;
+  /** End of the tab's lease belief on its own monotonic clock, ms (null: no belief reported this term). */
+  trustUntilMs: number | null;
+}
+
+/** Event types of the per-tab model. `t` is the record's true time, µs. */
 export type TabModelEvent =
   | { type: 'START' }
   | { type: 'DOWN' }
-  | { type: 'CAMPAIGN' }
+  | { type: 'CAMPAIGN'; mode: string }
+  | { type: 'QUEUE' }
   | { type: 'LOST' }
-  | { type: 'ACQUIRED' }
-  | { type: 'LEADER' }
-  | { type: 'RENEWED' }
-  | { type: 'WRITE' }
-  | { type: 'STEP_DOWN' }
+  | { type: 'ACQUIRED'; epoch: number }
+  | { type: 'LEADER'; epoch: number; validMs: number | null; t: number }
+  | { type: 'RENEWED'; epoch: number; validMs: number | null; t: number }
+  | { type: 'WRITE'; epoch: number; t: number }
+  | { type: 'STEP_DOWN'; epoch: number }
   | { type: 'FOLLOWER' }
-  | { type: 'SEEN' };
+  | { type: 'SEEN'; holder: string; epoch: number }
+  | { type: 'HEARD'; from: string; epoch: number; msg: number }
+  | { type: 'REJECTED'; epoch: number; fence: number }
+  | { type: 'STORE'; epoch: number }
+  | { type: 'CLOCK'; t: number; monotonicMs: number; driftPpm: number };
+
+type Ev<T extends TabModelEvent['type']> = Extract<TabModelEvent, { type: T }>;
+
+/** Slack for the lease belief: validMs is traced to 3 decimals (ms). */
+const TRUST_SLACK_MS = 0.002;
+
+/** The tab's monotonic clock at true time `tUs` per its latest sample (null without one). */
+export function monotonicAt(clock: ClockSample | null, tUs: number): number | null {
+  if (clock === null) return null;
+  return clock.monotonicMs + ((tUs - clock.atUs) / 1000) * (1 + clock.driftPpm / 1e6);
+}
+
+const epochOf = (e: TabModelEvent): number => ('epoch' in e && typeof e.epoch === 'number' ? e.epoch : 0);
+
+function notOwn(c: TabContext, e: TabModelEvent): string | null {
+  const epoch = epochOf(e);
+  return epoch === c.epoch ? null : `epoch ${epoch} is not this tab's current epoch ${c.epoch}`;
+}
+
+function higherKnown(c: TabContext, e: TabModelEvent): string | null {
+  const epoch = epochOf(e);
+  if (c.known <= epoch) return null;
+  return `this tab already knows epoch ${c.known} (${c.knownHow}), above its own ${epoch}: it must step down before it leads or writes again`;
+}
+
+function notFenced(c: TabContext): string | null {
+  if (c.fenced) return null;
+  return `the store was never fenced at epoch ${c.epoch} during this term: its durable epoch is ${c.storeEpoch} (fact.store)`;
+}
+
+function pastTrust(c: TabContext, e: Ev<'WRITE'>): string | null {
+  if (c.trustUntilMs === null) return null;
+  const mono = monotonicAt(c.clock, e.t);
+  if (mono === null || mono <= c.trustUntilMs + TRUST_SLACK_MS) return null;
+  return (
+    `its lease belief ended at ${c.trustUntilMs.toFixed(3)} ms of its monotonic clock and the clock reads ` +
+    `${mono.toFixed(3)} ms (fact.clock): a write ${(mono - c.trustUntilMs).toFixed(3)} ms after its own lease ran out`
+  );
+}
+
+/** Why each guard refuses (null: it passes). The machine's guards are built from these. */
+export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabModelEvent>>> = {
+  mayAcquire: (c, e) => {
+    const epoch = epochOf(e);
+    if (epoch <= c.known) return `epoch ${epoch} is not above epoch ${c.known} this tab already knows (${c.knownHow}): an epoch is acquired once`;
+    if (epoch <= c.storeEpoch) return `epoch ${epoch} is not above the store's durable epoch ${c.storeEpoch} (fact.store): it was used before`;
+    return null;
+  },
+  mayLead: (c, e) => notOwn(c, e) ?? notFenced(c) ?? higherKnown(c, e),
+  mayWrite: (c, e) => notOwn(c, e) ?? higherKnown(c, e) ?? pastTrust(c, e as Ev<'WRITE'>),
+  sameEpoch: (c, e) => notOwn(c, e),
+};
+
+const INITIAL: TabContext = { epoch: 0, fenced: false, storeEpoch: 0, known: 0, knownHow: '', clock: null, trustUntilMs: null };
+
+/** How a tab learned an epoch (for the reasons), and which epoch it learned, for the data events. */
+function learned(e: TabModelEvent): { epoch: number; how: string } {
+  switch (e.type) {
+    case 'SEEN':
+      return { epoch: e.epoch, how: `it reported seeing '${e.holder}' lead epoch ${e.epoch}` };
+    case 'HEARD':
+      return { epoch: e.epoch, how: `the bus delivered ${e.from}'s announcement of epoch ${e.epoch}, msg ${e.msg}` };
+    case 'REJECTED':
+      return { epoch: e.fence, how: `the store rejected its epoch ${e.epoch}: fenced at ${e.fence}` };
+    default:
+      return { epoch: 0, how: '' };
+  }
+}
+
+/** Events that only update data, taken in every state but `down`. */
+const DATA = {
+  SEEN: { actions: 'learn' },
+  HEARD: { actions: 'learn' },
+  REJECTED: { actions: 'learn' },
+  STORE: { actions: 'store' },
+  CLOCK: { actions: 'clock' },
+} as const;
+const DOWN = { DOWN: { target: '#election.down', actions: 'forget' } } as const;
+const STEP_DOWN = { STEP_DOWN: { target: '#election.steppingDown', guard: 'sameEpoch' } } as const;
+const ACQUIRED = { ACQUIRED: { target: '#election.fencing', guard: 'mayAcquire', actions: 'acquire' } } as const;
 
 /** The per-tab election machine. */
-export const tabElectionMachine = setup({ types: { events: {} as TabModelEvent } }).createMachine({
+export const tabElectionMachine = setup({
+  types: { context: {} as TabContext, events: {} as TabModelEvent },
+  guards: guardsFrom(TAB_REASONS),
+  actions: {
+    /** A new incarnation (or a dead one) knows nothing; the world's facts (store, clock) stay. */
+    forget: assign(({ context }) => ({ ...INITIAL, storeEpoch: context.storeEpoch, clock: context.clock })),
+    learn: assign(({ context, event }) => {
+      const { epoch, how } = learned(event);
+      return epoch > context.known ? { known: epoch, knownHow: how } : {};
+    }),
+    store: assign(({ context, event }) => {
+      const { epoch } = event as Ev<'STORE'>;
+      return { storeEpoch: epoch, fenced: context.fenced || (context.epoch > 0 && epoch === context.epoch) };
+    }),
+    clock: assign(({ event }) => {
+      const e = event as Ev<'CLOCK'>;
+      return { clock: { atUs: e.t, monotonicMs: e.monotonicMs, driftPpm: e.driftPpm } };
+    }),
+    acquire: assign(({ event }) => ({ epoch: epochOf(event), fenced: false, trustUntilMs: null })),
+    believe: assign(({ context, event }) => {
+      const e = event as Ev<'LEADER'>;
+      const mono = monotonicAt(context.clock, e.t);
+      return { trustUntilMs: typeof e.validMs === 'number' && mono !== null ? mono + e.validMs : null };
+    }),
+    endTerm: assign({ epoch: 0, fenced: false, trustUntilMs: null }),
+  },
+}).createMachine({
   id: 'election',
+  context: INITIAL,
   initial: 'down',
   states: {
-    down: { on: { START: 'follower' } },
-    follower: { on: { CAMPAIGN: 'candidate', SEEN: 'follower', DOWN: 'down' } },
-    candidate: { on: { CAMPAIGN: 'candidate', LOST: 'follower', ACQUIRED: 'fencing', SEEN: 'candidate', DOWN: 'down' } },
-    fencing: { on: { LEADER: 'leader', STEP_DOWN: 'steppingDown', SEEN: 'fencing', DOWN: 'down' } },
-    leader: { on: { RENEWED: 'leader', WRITE: 'leader', SEEN: 'leader', STEP_DOWN: 'steppingDown', DOWN: 'down' } },
-    steppingDown: { on: { FOLLOWER: 'follower', SEEN: 'steppingDown', DOWN: 'down' } },
+    down: { on: { START: { target: 'follower', actions: 'forget' }, STORE: DATA.STORE, CLOCK: DATA.CLOCK } },
+    follower: { on: { CAMPAIGN: 'candidate', QUEUE: 'queued', ...DATA, ...DOWN } },
+    queued: { on: { CAMPAIGN: 'candidate', QUEUE: 'queued', LOST: 'follower', ...ACQUIRED, ...DATA, ...DOWN } },
+    candidate: { on: { CAMPAIGN: 'candidate', QUEUE: 'queued', LOST: 'follower', ...ACQUIRED, ...DATA, ...DOWN } },
+    fencing: { on: { LEADER: { target: 'leader', guard: 'mayLead', actions: 'believe' }, ...STEP_DOWN, ...DATA, ...DOWN } },
+    leader: {
+      on: {
+        RENEWED: { target: 'leader', guard: 'sameEpoch', actions: 'believe' },
+        WRITE: { target: 'leader', guard: 'mayWrite' },
+        ...STEP_DOWN,
+        ...DATA,
+        ...DOWN,
+      },
+    },
+    steppingDown: { on: { FOLLOWER: { target: 'follower', actions: 'endTerm' }, ...DATA, ...DOWN } },
   },
 });
+
+/** States an instance must leave before the liveness deadline. */
+export const TAB_HOT_STATES: readonly string[] = ['candidate', 'fencing', 'steppingDown'];

@@ -1,41 +1,156 @@
 /**
  * The election model as a monitor spec: which trace kinds feed it and how each becomes a model event for
- * one tab (the instance is the trace record's node).
+ * one tab (the instance is the tab's node id). The tab's own steps (`election.*`, `writer.begin`,
+ * `fenced.reject`) go to its instance; ground truth goes to the tabs it concerns: `fact.store` (the
+ * store's durable epoch) to every tab of its device, `fact.clock` and `fact.bus.leader` (an announcement
+ * the bus handed to a tab) to that tab.
+ *
+ * Only facts that can change a decision become events (a model step costs several µs): a store fact when
+ * the durable epoch changed (and the current epoch to a tab when it starts), an announcement when it is
+ * above every epoch the tab heard since it started. `map` keeps that little per-run memory keyed by the
+ * monitor's `world` (one per monitor, so per run).
  */
-import type { ModelSpec } from '../monitor.ts';
+import type { ModelSpec, ModelTarget, MonitorWorld } from '../monitor.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { tabElectionMachine, type TabModelEvent } from './machine.ts';
+import { TAB_HOT_STATES, TAB_REASONS, tabElectionMachine, type TabModelEvent } from './machine.ts';
 
-const EVENT_OF: Readonly<Record<string, TabModelEvent['type']>> = {
-  'node.start': 'START',
-  'node.crash': 'DOWN',
-  'node.stop': 'DOWN',
-  'election.campaign': 'CAMPAIGN',
-  'election.lost': 'LOST',
-  'election.acquired': 'ACQUIRED',
-  'election.leader': 'LEADER',
-  'election.renewed': 'RENEWED',
-  'election.stepdown': 'STEP_DOWN',
-  'election.follower': 'FOLLOWER',
-  'election.seen': 'SEEN',
-  'writer.begin': 'WRITE',
-};
+/** Where the tabs' protected store lives (a kv-backend block store). */
+export interface ElectionModelOptions {
+  /** Tab ids (default: every node). */
+  tabs?: readonly string[];
+  /** kv root of the protected block store (default 'store', TabOptions.store.root's default). */
+  root?: string;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+/** The tab's own steps: record kind -> model event. */
+function ownStep(rec: TraceRecord): TabModelEvent | null {
+  const d = rec.data;
+  switch (rec.kind) {
+    case 'node.crash':
+    case 'node.stop':
+      return { type: 'DOWN' };
+    case 'election.campaign':
+      return d.mode === 'lock' ? { type: 'QUEUE' } : { type: 'CAMPAIGN', mode: String(d.mode) };
+    case 'election.lost':
+      return { type: 'LOST' };
+    case 'election.acquired':
+      return { type: 'ACQUIRED', epoch: num(d.epoch) };
+    case 'election.leader':
+      return { type: 'LEADER', epoch: num(d.epoch), validMs: numOrNull(d.validMs), t: rec.t };
+    case 'election.renewed':
+      return { type: 'RENEWED', epoch: num(d.epoch), validMs: numOrNull(d.validMs), t: rec.t };
+    case 'election.stepdown':
+      return { type: 'STEP_DOWN', epoch: num(d.epoch) };
+    case 'election.follower':
+      return { type: 'FOLLOWER' };
+    case 'election.seen':
+      return { type: 'SEEN', holder: String(d.holder), epoch: num(d.epoch) };
+    case 'writer.begin':
+      return { type: 'WRITE', epoch: num(d.epoch), t: rec.t };
+    case 'fenced.reject':
+      return { type: 'REJECTED', epoch: num(d.epoch), fence: num(d.fence) };
+    default:
+      return null;
+  }
+}
 
 /** Trace kinds the election model reads. */
-export const ELECTION_MODEL_KINDS: readonly string[] = Object.keys(EVENT_OF);
+export const ELECTION_MODEL_KINDS: readonly string[] = [
+  'node.start',
+  'node.crash',
+  'node.stop',
+  'election.campaign',
+  'election.lost',
+  'election.acquired',
+  'election.leader',
+  'election.renewed',
+  'election.stepdown',
+  'election.follower',
+  'election.seen',
+  'writer.begin',
+  'fenced.reject',
+  'fact.store',
+  'fact.clock',
+  'fact.bus.leader',
+];
 
-/** Model spec of the per-tab election machine; `tabs` limits it to these nodes (default: every node). */
-export function electionModel(tabs?: readonly string[]): ModelSpec {
-  const only = tabs === undefined ? null : new Set(tabs);
+/** Kinds of the model's areas it does not read, with the reason. */
+const IGNORES: Readonly<Record<string, string>> = {
+  'fenced.fence': "the tab's own report of its fence; the model reads the store's durable epoch (fact.store), invariant:store-log checks the report against it",
+  'fenced.write': "the tab's own report of a commit; invariant:store-log checks it against the store's request records (fact.request)",
+  'fenced.dedup': 'a retried request found applied: visible as no second request record (fact.request), which the request model checks',
+  'fwd.send': "the tab's own note of a forwarded attempt; the request model reads what the bus carried (fact.bus.request)",
+};
+
+/** What `map` remembers in one run: the store's durable epoch per device, the highest epoch each tab heard. */
+interface Seen {
+  storeEpoch: Map<string, number>;
+  heard: Map<string, number>;
+}
+
+/** Model spec of the per-tab election machine. */
+export function electionModel(options: ElectionModelOptions | readonly string[] = {}): ModelSpec {
+  const o: ElectionModelOptions = Array.isArray(options) ? { tabs: options as readonly string[] } : (options as ElectionModelOptions);
+  const only = o.tabs === undefined ? null : new Set(o.tabs);
+  const root = o.root ?? 'store';
+  const mine = (node: string): boolean => only === null || only.has(node);
+  const runs = new WeakMap<MonitorWorld, Seen>();
+  const seenIn = (world: MonitorWorld): Seen => {
+    let seen = runs.get(world);
+    if (seen === undefined) runs.set(world, (seen = { storeEpoch: new Map(), heard: new Map() }));
+    return seen;
+  };
   return {
     name: 'election',
     machine: tabElectionMachine,
     kinds: ELECTION_MODEL_KINDS,
-    finite: true,
-    map(rec: TraceRecord) {
-      if (only !== null && !only.has(rec.node)) return null;
-      const type = EVENT_OF[rec.kind];
-      return type === undefined ? null : { instance: rec.node, event: { type } };
+    areas: ['election.', 'writer.', 'fenced.', 'fwd.'],
+    ignores: IGNORES,
+    reasons: TAB_REASONS,
+    facts: ['fact.store', 'fact.clock', 'fact.bus.leader'],
+    hot: TAB_HOT_STATES,
+    map(rec: TraceRecord, world: MonitorWorld): ModelTarget | readonly ModelTarget[] | null {
+      const d = rec.data;
+      switch (rec.kind) {
+        case 'fact.store': {
+          if (d.root !== root || d.backend !== 'kv' || typeof d.device !== 'string') return null;
+          const epoch = num(d.epoch);
+          const seen = seenIn(world);
+          if (seen.storeEpoch.get(d.device) === epoch) return null;
+          seen.storeEpoch.set(d.device, epoch);
+          const event: TabModelEvent = { type: 'STORE', epoch };
+          return world.nodesOn(d.device).filter(mine).map((instance) => ({ instance, event }));
+        }
+        case 'node.start': {
+          if (!mine(rec.node)) return null;
+          const seen = seenIn(world);
+          seen.heard.delete(rec.node);
+          const epoch = seen.storeEpoch.get(String(d.device));
+          const start: ModelTarget = { instance: rec.node, event: { type: 'START' } };
+          return epoch === undefined ? start : [start, { instance: rec.node, event: { type: 'STORE', epoch } }];
+        }
+        case 'fact.clock': {
+          const node = String(d.node);
+          if (!mine(node)) return null;
+          return { instance: node, event: { type: 'CLOCK', t: rec.t, monotonicMs: num(d.monotonicMs), driftPpm: num(d.driftPpm) } };
+        }
+        case 'fact.bus.leader': {
+          const node = String(d.node);
+          const epoch = num(d.epoch);
+          const heard = seenIn(world).heard;
+          if (!mine(node) || epoch <= (heard.get(node) ?? 0)) return null;
+          heard.set(node, epoch);
+          return { instance: node, event: { type: 'HEARD', from: String(d.from), epoch: num(d.epoch), msg: num(d.msg) } };
+        }
+        default: {
+          if (!mine(rec.node)) return null;
+          const event = ownStep(rec);
+          return event === null ? null : { instance: rec.node, event };
+        }
+      }
     },
   };
 }

@@ -30,6 +30,9 @@
  * action}; node 'sim': 'kv.durable' {device, upTo} when relaxed commits up to tx `upTo` became durable,
  * 'kv.powerloss' {device, lost, kept, lostFrom} (lostFrom: the first lost tx, or null), 'kv.corrupt'
  * {device, store, key} when a durable value is damaged at rest.
+ *
+ * Observers (`observeCommits`, for evidence recorders in src/evidence) see which keys every applied commit
+ * wrote, right after its 'kv.commit' record (the trace gives only counts).
  */
 import { EnvError, type KvDurability, type KvKey, type KvStore, type KvTx, type Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
@@ -58,6 +61,15 @@ interface Volatile {
   tx: number;
   undo: Undo[];
   bytes: number;
+}
+
+/** An applied readwrite commit as an observer sees it: its transaction, node and the keys it put or deleted. */
+export interface KvCommitView {
+  tx: number;
+  node: string;
+  durability: KvDurability;
+  /** Each written key with its value now (undefined: deleted). Values are shared: do not mutate. */
+  writes: readonly { store: string; key: KvKey; value: Value | undefined }[];
 }
 
 const NEVER = new Promise<never>(() => {});
@@ -91,6 +103,7 @@ export class SimKv {
   private usedBytes = 0;
   private chosenLoss: number | null = null;
   private readonly latencyRng: Rng;
+  private readonly commitObservers: ((c: KvCommitView) => void)[] = [];
 
   constructor(
     readonly sim: Simulation,
@@ -107,6 +120,11 @@ export class SimKv {
         if (id === deviceId) this.resolvePowerLoss();
       },
     });
+  }
+
+  /** Calls `observer` after every applied readwrite commit (see the file comment). */
+  observeCommits(observer: (c: KvCommitView) => void): void {
+    this.commitObservers.push(observer);
   }
 
   /** The KvStore a node's incarnation `inc` sees. */
@@ -383,6 +401,10 @@ export class SimKv {
     }
     this.addBytes(growth);
     this.sim.trace.emit(tx.node.id, 'kv.commit', { tx: tx.id, stores: [...tx.stores], puts, deletes, durability: tx.durability });
+    if (this.commitObservers.length > 0) {
+      const view: KvCommitView = { tx: tx.id, node: tx.node.id, durability: tx.durability, writes: undo.map((u) => ({ store: u.store, key: u.key, value: this.tables.get(u.store)?.get(u.key) })) };
+      for (const o of this.commitObservers) o(view);
+    }
     if (tx.durability === 'strict') this.makeDurable(tx.id);
     else if (undo.length > 0) {
       this.volatile.push({ tx: tx.id, undo, bytes: growth });

@@ -22,6 +22,10 @@
  * 'bus.deliver' {channel, msg, from, type?} and 'bus.discard' {channel, msg, from, type?} (the receiver
  * unsubscribed meanwhile) at each receiver, and 'bus.drop' {channel, code, type?} at the sender. `msg`
  * numbers the device's posts from 1: a post and its deliveries carry the same one (timelines match them).
+ *
+ * Observers (`observe`, for evidence recorders in src/evidence): see every post that took effect and every
+ * delivery, with the message, right after its trace record and before any handler runs. They must not
+ * change the message.
  */
 import type { Bus, Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
@@ -79,6 +83,24 @@ function requireInt(field: string, value: unknown, min: number): void {
   }
 }
 
+/** A post that took effect, or a delivery, as an observer sees it (`message` is shared: do not mutate). */
+export interface BusEvent {
+  channel: string;
+  /** The device's post number (as in 'bus.post' / 'bus.deliver'). */
+  msg: number;
+  /** The posting tab. */
+  from: string;
+  message: Value;
+}
+
+/** Sees a device's bus traffic (evidence recorders). */
+export interface BusObserver {
+  /** A post took effect (`to`: how many tabs it was sent to). */
+  posted?(event: BusEvent & { to: number }): void;
+  /** `node` is about to handle a message (its handlers run right after). */
+  delivered?(event: BusEvent & { node: string }): void;
+}
+
 /** One subscription (one BroadcastChannel object, in browser terms). */
 interface Subscription {
   readonly handler: (message: Value, from: string) => void;
@@ -134,6 +156,7 @@ export class SimBus {
   private readonly tabs = new Map<string, Tab>();
   private readonly receivers: Tab[] = [];
   private postSeq = 0;
+  private readonly observers: BusObserver[] = [];
 
   constructor(
     readonly sim: Simulation,
@@ -154,6 +177,11 @@ export class SimBus {
       post: (channel, message) => this.post(node, inc, channel, message),
       subscribe: (channel, handler) => this.subscribe(node, inc, channel, handler),
     };
+  }
+
+  /** Adds an observer of posts and deliveries (see the file comment). */
+  observe(observer: BusObserver): void {
+    this.observers.push(observer);
   }
 
   /** Ids of the live tabs subscribed to `channel`, in subscription order (for checkers and tests). */
@@ -204,6 +232,7 @@ export class SimBus {
     const seq = ++this.postSeq;
     const receivers = this.collectReceivers(node.id, channel);
     this.sim.trace.emit(node.id, 'bus.post', withType({ channel, msg: seq, to: receivers.length }, type));
+    for (const o of this.observers) o.posted?.({ channel, msg: seq, from: node.id, message: snapshot, to: receivers.length });
     for (let i = 0; i < receivers.length; i++) {
       const tab = receivers[i]!;
       if (!this.admit(tab)) break;
@@ -267,6 +296,7 @@ export class SimBus {
       return;
     }
     this.sim.trace.emit(tab.node.id, 'bus.deliver', fields);
+    for (const o of this.observers) o.delivered?.({ channel: env.channel, msg: env.seq, from: env.from, message: env.message, node: tab.node.id });
     if (subs.length === 1) {
       subs[0]!.handler(env.message, env.from);
       return;

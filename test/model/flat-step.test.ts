@@ -1,0 +1,96 @@
+/**
+ * The flat stepper takes exactly the transitions xstate takes (same state, same context, same refusals)
+ * on random event sequences through the election models, and declines machines outside its subset.
+ */
+import { describe, expect, it } from 'vitest';
+import { assign, initialTransition, setup, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { flatStepper } from '../../src/model/flat-step.ts';
+import { tabElectionMachine } from '../../src/model/election/machine.ts';
+import { requestMachine } from '../../src/model/election/request-machine.ts';
+import { Rng } from '../../src/sim/rng.ts';
+
+type Ev = { type: string; [k: string]: unknown };
+
+/** Steps `events` through xstate and the flat stepper side by side; returns the number of refusals. */
+function compare(machine: AnyStateMachine, events: Ev[]): number {
+  const initial = initialTransition(machine)[0];
+  const flat = flatStepper(machine, initial)!;
+  expect(flat).not.toBeNull();
+  let a: AnyMachineSnapshot = initial;
+  let b: AnyMachineSnapshot = initial;
+  let refused = 0;
+  for (const e of events) {
+    const next = flat.step(b, e);
+    if (!a.can(e)) {
+      expect(next, `${JSON.stringify(e)} in ${String(a.value)}`).toBeNull();
+      refused++;
+      continue;
+    }
+    a = transition(machine, a, e)[0];
+    expect(next, `${JSON.stringify(e)} in ${String(b.value)}`).not.toBeNull();
+    b = next!;
+    expect(b.value).toEqual(a.value);
+    expect(b.context).toEqual(a.context);
+  }
+  return refused;
+}
+
+function randomEvents(rng: Rng, n: number, make: ((r: Rng) => Ev)[]): Ev[] {
+  return Array.from({ length: n }, () => rng.pick(make)(rng));
+}
+
+describe('flat stepper equals xstate', () => {
+  it('on the per-tab election machine', () => {
+    const rng = new Rng(7);
+    const epoch = (r: Rng) => r.int(4);
+    const make: ((r: Rng) => Ev)[] = [
+      () => ({ type: 'START' }),
+      () => ({ type: 'DOWN' }),
+      (r) => ({ type: 'CAMPAIGN', mode: r.pick(['lease', 'lock-steal']) }),
+      () => ({ type: 'QUEUE' }),
+      () => ({ type: 'LOST' }),
+      (r) => ({ type: 'ACQUIRED', epoch: epoch(r) }),
+      (r) => ({ type: 'LEADER', epoch: epoch(r), validMs: r.pick([null, 900]), t: r.int(5_000_000) }),
+      (r) => ({ type: 'RENEWED', epoch: epoch(r), validMs: 900, t: r.int(5_000_000) }),
+      (r) => ({ type: 'WRITE', epoch: epoch(r), t: r.int(5_000_000) }),
+      (r) => ({ type: 'STEP_DOWN', epoch: epoch(r) }),
+      () => ({ type: 'FOLLOWER' }),
+      (r) => ({ type: 'SEEN', holder: 'B', epoch: epoch(r) }),
+      (r) => ({ type: 'HEARD', from: 'B', epoch: epoch(r), msg: 1 }),
+      (r) => ({ type: 'REJECTED', epoch: epoch(r), fence: epoch(r) }),
+      (r) => ({ type: 'STORE', epoch: epoch(r) }),
+      (r) => ({ type: 'CLOCK', t: r.int(5_000_000), monotonicMs: r.int(5_000), driftPpm: r.pick([0, -40_000, 40_000]) }),
+    ];
+    let refused = 0;
+    for (let k = 0; k < 40; k++) refused += compare(tabElectionMachine, randomEvents(rng, 60, make));
+    expect(refused).toBeGreaterThan(100); // refusals were compared too
+  });
+
+  it('on the request machine', () => {
+    const rng = new Rng(11);
+    const id = (r: Rng) => r.pick(['B.0.1', 'B.0.2']);
+    const make: ((r: Rng) => Ev)[] = [
+      (r) => ({ type: 'SEND', id: id(r), reqId: r.pick([null, 'B.0.1', 'B.0.2']), msg: 1 }),
+      (r) => ({ type: 'APPLY', reqId: id(r), commit: r.int(3), epoch: 1 }),
+      (r) => ({ type: 'REPLY', ok: r.pick([true, false]), seq: r.int(3), code: null, msg: 2 }),
+      (r) => ({ type: 'ACK', seq: r.int(3) }),
+      () => ({ type: 'FAIL', code: 'EBUSY' }),
+      () => ({ type: 'FAIL_UNKNOWN', code: 'ETIMEDOUT' }),
+      () => ({ type: 'LOST' }),
+    ];
+    let refused = 0;
+    for (let k = 0; k < 200; k++) refused += compare(requestMachine, randomEvents(rng, 8, make));
+    expect(refused).toBeGreaterThan(100);
+  });
+});
+
+describe('flat stepper subset', () => {
+  it('declines nested states, entry actions and non-assign actions', () => {
+    const nested = setup({}).createMachine({ id: 'n', initial: 'a', states: { a: { initial: 'x', states: { x: {} } } } });
+    const entry = setup({}).createMachine({ id: 'e', initial: 'a', states: { a: { entry: () => {} } } });
+    const logs = setup({}).createMachine({ id: 'l', initial: 'a', states: { a: { on: { E: { target: 'a', actions: () => {} } } } } });
+    const fine = setup({ types: { context: {} as { n: number } } }).createMachine({ id: 'f', context: { n: 0 }, initial: 'a', states: { a: { on: { E: { target: 'a', actions: assign({ n: ({ context }) => context.n + 1 }) } } } } });
+    for (const m of [nested, entry, logs]) expect(flatStepper(m, initialTransition(m)[0])).toBeNull();
+    expect(flatStepper(fine, initialTransition(fine)[0])).not.toBeNull();
+  });
+});
