@@ -3,7 +3,7 @@
  * the assigned peer, the response being applied and the durable checkpoint; the durable `init`; the peers
  * seen ready), fed from the device's trace, what the network delivered (`fact.peer.response`,
  * `fact.peer.heartbeat`) and its durable kv image (`fact.peer.store`). States and guards in
- * docs/peer-sync.md (Model); the guards' reasons are `BACKFILL_REASONS`.
+ * docs/peer-sync.md (Model); the guards' reasons are `backfillReasons`.
  *
  *   down --START--> uninitialized --READY--> ready                    (configured founder, or durably complete at start)
  *   uninitialized --BEGIN--> backfilling --COMPLETE--> catchingUp --BUFFER_APPLIED--> bufferApplied --READY--> ready
