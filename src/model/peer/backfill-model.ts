@@ -308,9 +308,17 @@ const IDEMPOTENT = new Set<string>(['BUFFER', 'OVERFLOW', 'LIVE_APPLY', 'CATCHUP
 /** Per run (keyed by the monitor's world, one per run): the last event type stepped per instance, and the peers seen ready. */
 const RUNS = new WeakMap<MonitorWorld, { last: Map<string, string>; ready: Set<string> }>();
 
-function fresh(world: MonitorWorld, targets: ModelTarget[]): ModelTarget[] {
+function runOf(world: MonitorWorld): { last: Map<string, string>; ready: Set<string> } {
   let run = RUNS.get(world);
   if (run === undefined) RUNS.set(world, (run = { last: new Map(), ready: new Set() }));
+  return run;
+}
+
+/** The payload-free events, built once (the monitor never changes an event). */
+const PLAIN: Record<string, ModelEvent> = Object.fromEntries([...new Set(Object.values(SIMPLE))].map((type) => [type, { type }]));
+
+function fresh(world: MonitorWorld, targets: ModelTarget[]): ModelTarget[] {
+  const run = runOf(world);
   const out: ModelTarget[] = [];
   for (const t of targets) {
     const type = t.event.type;
@@ -332,8 +340,6 @@ export function backfillModel(nodes: readonly string[], options: BackfillModelOp
   const own = (node: string, event: E): ModelTarget | null => (members.has(node) ? { instance: node, event: event as unknown as ModelEvent } : null);
   const route = (rec: TraceRecord, world: MonitorWorld): ModelTarget | ModelTarget[] | null => {
     const d = rec.data;
-    const simple = SIMPLE[rec.kind];
-    if (simple !== undefined) return own(rec.node, { type: simple } as E);
     switch (rec.kind) {
       case 'node.start':
         return own(rec.node, { type: 'START', founder: !joiners.has(rec.node) });
@@ -373,6 +379,15 @@ export function backfillModel(nodes: readonly string[], options: BackfillModelOp
     facts: ['fact.peer.store', 'fact.peer.response', 'fact.peer.heartbeat'],
     hot: ['uninitialized', 'backfilling', 'paused', 'catchingUp', 'bufferApplied'],
     map(rec: TraceRecord, world: MonitorWorld) {
+      // Fast path for the payload-free kinds (a join traces one buffer push per record).
+      const simple = SIMPLE[rec.kind];
+      if (simple !== undefined) {
+        if (!members.has(rec.node)) return null;
+        const last = runOf(world).last;
+        if (IDEMPOTENT.has(simple) && last.get(rec.node) === simple) return null;
+        last.set(rec.node, simple);
+        return { instance: rec.node, event: PLAIN[simple]! };
+      }
       const t = route(rec, world);
       return t === null ? null : fresh(world, Array.isArray(t) ? t : [t]);
     },
