@@ -3,7 +3,12 @@
  * workload (device-owned inserts and updates, concurrent edits and deletes of a small pool of shared
  * records), liveness (every device up, ready and holding the same data) and the checks and model.
  */
+import { clockEvidence } from '../../src/evidence/clock.ts';
+import { peerStoreEvidence } from '../../src/evidence/peer-store.ts';
+import { peerWireEvidence } from '../../src/evidence/peer-wire.ts';
+import type { EvidenceRecorder } from '../../src/evidence/types.ts';
 import { startPeerNode, type PeerHandle, type PeerOptions } from '../../src/impl/peer/index.ts';
+import { resolvePeerOptions } from '../../src/impl/peer/options.ts';
 import { backfillModel } from '../../src/model/peer/backfill-model.ts';
 import { peerChecks } from '../../src/model/peer/invariants.ts';
 import { ackedWrites } from '../../src/model/peer/view.ts';
@@ -204,10 +209,20 @@ export const SWARM_TRIGGER_OPS: readonly TriggerOp[] = [
   { area: 'net', op: 'connect', perSec: 0.3 },
 ];
 
-/** Batch size the scenarios use (the checks' "one batch" allowance). */
-export const BATCH = 500;
+/** How a scenario's devices are set up, as the checks and the model need to know it. */
+export interface PeerSetup {
+  /** The options given to `peerProgram` (the checks read the batch size and `maxDriftMs` from them). */
+  options?: Partial<PeerOptions>;
+  /** Devices configured as joiners (the others are founders). */
+  joiners?: readonly string[];
+}
 
-/** Checks and model for a scenario over `ids`. */
-export function peerChecking(ids: string[], batchSize = BATCH): { checks: Check[]; models: Scenario['models'] } {
-  return { checks: peerChecks(ids, batchSize), models: [backfillModel(ids)] };
+/** Evidence, checks and the backfill model for a scenario over `ids` (pass the options `peerProgram` got). */
+export function peerChecking(ids: string[], setup: PeerSetup = {}): { checks: Check[]; models: NonNullable<Scenario['models']>; evidence: EvidenceRecorder[] } {
+  const cfg = resolvePeerOptions({ library: LIBRARY, peers: ids, resources: RESOURCES, ...setup.options });
+  return {
+    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs }),
+    models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners: setup.joiners })],
+    evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],
+  };
 }

@@ -25,7 +25,7 @@ const catchupCut: Scenario = {
   },
   durationMs: 6_000,
   liveness: converged(three),
-  ...peerChecking(three, 40),
+  ...peerChecking(three, { options: { batchSize: 40, retryQueueMax: 4 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

@@ -49,11 +49,12 @@ const datagrams: Scenario = {
   },
   durationMs: 6_000,
   liveness: converged(four),
-  ...peerChecking(four),
+  ...peerChecking(four, { options: { heartbeatMs: 100 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
 
+const driftChecking = peerChecking(four, { options: { maxDriftMs: 5_000 } });
 
 const driftRejected: Scenario = {
   name: 'peer-clock-drift-rejected',
@@ -67,7 +68,7 @@ const driftRejected: Scenario = {
   durationMs: 4_000,
   liveness: converged(['A', 'B', 'C', 'D']),
   checks: [
-    ...peerChecking(['A', 'B', 'C', 'D']).checks,
+    ...driftChecking.checks,
     {
       name: 'probe:drift-rejected',
       setup(ctx) {
@@ -82,9 +83,32 @@ const driftRejected: Scenario = {
       },
     },
   ],
-  models: peerChecking(['A', 'B', 'C', 'D']).models,
+  models: driftChecking.models,
+  evidence: driftChecking.evidence,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
 
-export default [clockSkew, datagrams, driftRejected];
+const chain = ['A', 'B', 'C', 'D'];
+
+const driftChain: Scenario = {
+  name: 'peer-clock-drift-chain',
+  description:
+    "B's wall clock runs 3 s ahead of A's and D's and C's 7 s (max drift 5 s). B writes first: A and D take its HLC (3 s ahead). Then C writes: A and D must refuse C's HLC, 7 s ahead of their wall clocks even though it is only 4 s ahead of their HLCs, while B takes it (4 s ahead of B). C is corrected at 1 s; once the others' clocks are within 5 s of the HLCs C left behind, all converge. No device's HLC may lead its own wall clock by more than the bound.",
+  suites: ['smoke', 'ci'],
+  topology: peerTopology(chain, { B: { clock: { offsetMs: 3_000 } }, C: { clock: { offsetMs: 7_000 } } }),
+  program: peerProgram(chain, { maxDriftMs: 5_000 }),
+  workload: (ctx) => {
+    randomWrites(ctx, ['B'], 3, 200, 50);
+    randomWrites(ctx, ['C'], 3, 600, 50);
+    randomWrites(ctx, chain, 40, 1_500, 50);
+  },
+  faults: { events: [{ kind: 'clockJump', atMs: 1_000, node: 'C', deltaMs: -7_000 }] },
+  durationMs: 5_000,
+  liveness: converged(chain),
+  ...peerChecking(chain, { options: { maxDriftMs: 5_000 } }),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [clockSkew, datagrams, driftRejected, driftChain];

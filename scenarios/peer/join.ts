@@ -27,7 +27,7 @@ const join10k: Scenario = {
   },
   durationMs: 8_000,
   liveness: converged(five),
-  ...peerChecking(five),
+  ...peerChecking(five, { joiners: ['E'] }),
   maxEvents: 3_000_000,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
@@ -52,7 +52,7 @@ const peerDrop: Scenario = {
   },
   durationMs: 6_000,
   liveness: converged(four),
-  ...peerChecking(four, 250),
+  ...peerChecking(four, { options: { batchSize: 250 }, joiners: ['D'] }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
@@ -77,7 +77,7 @@ const allGone: Scenario = {
   },
   durationMs: 7_000,
   liveness: converged(four),
-  ...peerChecking(four, 250),
+  ...peerChecking(four, { options: { batchSize: 250 }, joiners: ['D'] }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
@@ -95,7 +95,7 @@ const bufferOverflow: Scenario = {
   },
   durationMs: 5_000,
   liveness: converged(four),
-  ...peerChecking(four, 50),
+  ...peerChecking(four, { options: { batchSize: 50, bufferMax: 40 }, joiners: ['D'] }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

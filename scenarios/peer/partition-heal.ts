@@ -52,4 +52,31 @@ const fivePartitions: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [partitionHeal, fivePartitions];
+/**
+ * Resends after an ack timeout: A's log keeps what C (cut off) has not acknowledged, B acknowledges as it
+ * receives, then A's messages to B are held: B leaves A's head unacknowledged past `ackTimeoutMs` while the
+ * connection stays open, so A resends, and must resend only what B has not acknowledged
+ * (invariant:resend-unacked; resends are rare elsewhere).
+ */
+const resendClogged: Scenario = {
+  name: 'peer-resend-clogged',
+  description:
+    "A writes shared records while C is cut off (A keeps them in its log until C acknowledges) and B acknowledges them; then A's messages to B are held for 3 s: A resends what B has not acknowledged, and only that. All converge.",
+  suites: ['smoke', 'ci'],
+  topology: { ...peerTopology(three), net: { connTimeoutMs: 4_000 } },
+  program: peerProgram(three),
+  workload: (ctx) => randomWrites(ctx, ['A'], 40, 200, 100),
+  faults: {
+    events: [
+      { kind: 'isolate', atMs: 300, node: 'C', durationMs: 5_000 },
+      { kind: 'clog', atMs: 1_500, from: 'A', to: 'B', durationMs: 3_000 },
+    ],
+  },
+  durationMs: 7_000,
+  liveness: converged(three),
+  ...peerChecking(three),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [partitionHeal, fivePartitions, resendClogged];

@@ -57,7 +57,7 @@ const caughtUpWithoutOwner: Liveness = {
   },
 };
 
-const { checks, models } = peerChecking(three);
+const { checks, models, evidence } = peerChecking(three, { options: { batchSize: 20 } });
 
 const relay: Scenario = {
   name: 'peer-relay-owner-down',
@@ -84,6 +84,7 @@ const relay: Scenario = {
   // A is down at the end: compare B and C record by record.
   checks: [...checks, convergedCheck(['B', 'C']), memoryIsDurableCheck(['B', 'C'])],
   models,
+  evidence,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

@@ -70,6 +70,8 @@ const noRogueData: Check = {
   },
 };
 
+const checking = peerChecking(real);
+
 const rogueScenario: Scenario = {
   name: 'peer-rogue-messages',
   description:
@@ -80,8 +82,9 @@ const rogueScenario: Scenario = {
   workload: (ctx) => randomWrites(ctx, real, 40, 200, 50),
   durationMs: 3_000,
   liveness: converged(real),
-  checks: [...peerChecking(real).checks, noRogueData],
-  models: peerChecking(real).models,
+  checks: [...checking.checks, noRogueData],
+  models: checking.models,
+  evidence: checking.evidence,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

@@ -29,7 +29,7 @@ const hard: Scenario = {
   },
   durationMs: 10_000,
   liveness: converged(five, 40_000),
-  ...peerChecking(five, 60),
+  ...peerChecking(five, { options: { batchSize: 60, bufferMax: 300, retryQueueMax: 16, maxDriftMs: SWARM_MAX_DRIFT_MS }, joiners: ['D', 'E'] }),
   maxEvents: 4_000_000,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,

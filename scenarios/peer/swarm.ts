@@ -22,7 +22,7 @@ const swarm: Scenario = {
   faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS, triggerOps: SWARM_TRIGGER_OPS } },
   durationMs: 6_000,
   liveness: converged(four, 30_000),
-  ...peerChecking(four, 100),
+  ...peerChecking(four, { options: { batchSize: 100, maxDriftMs: SWARM_MAX_DRIFT_MS }, joiners: ['D'] }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
@@ -40,7 +40,7 @@ const longSwarm: Scenario = {
   faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS, triggerOps: SWARM_TRIGGER_OPS } },
   durationMs: 40_000,
   liveness: converged(five, 40_000),
-  ...peerChecking(five, 200),
+  ...peerChecking(five, { options: { batchSize: 200, maxDriftMs: SWARM_MAX_DRIFT_MS }, joiners: ['E'] }),
   maxEvents: 5_000_000,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
@@ -65,7 +65,7 @@ const storageFaults: Scenario = {
   },
   durationMs: 5_000,
   liveness: converged(four),
-  ...peerChecking(four, 100),
+  ...peerChecking(four, { options: { batchSize: 100 }, joiners: ['D'] }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

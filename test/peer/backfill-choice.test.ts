@@ -50,7 +50,7 @@ function unevenLinks(slowMs: number, midMs: number): Scenario {
     workload: (ctx) => seedLibrary(ctx, ['A', 'B', 'C'], 2_000, 100),
     durationMs: 6_000,
     liveness: converged(ids),
-    ...peerChecking(ids, 250),
+    ...peerChecking(ids, { options: { batchSize: 250 }, joiners: ['D'] }),
     variantAreas: ['peer-sync'],
   };
 }

@@ -31,7 +31,7 @@ function story(resource: 'location' | 'tag', first: number, more: number): Scena
     faults: { events: [{ kind: 'isolate', atMs: 1_000, node: 'B', durationMs: 3_000 }] },
     durationMs: 6_000,
     liveness: converged(['A', 'B']),
-    ...peerChecking(['A', 'B']),
+    ...peerChecking(['A', 'B'], { options: { retryQueueMax: 1 } }),
   };
 }
 

@@ -4,7 +4,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/impl/peer/hlc.ts';
-import { ackedWritesCheck, bufferCheck, catchupDeltaCheck, convergedCheck, hlcCheck, memoryIsDurableCheck, pruneCheck, watermarkCheck } from '../../src/model/peer/invariants.ts';
+import {
+  ackedWritesCheck,
+  backfillProgressCheck,
+  backfillResumeCheck,
+  bufferCheck,
+  catchupDeltaCheck,
+  convergedCheck,
+  hlcCheck,
+  hlcDriftCheck,
+  memoryIsDurableCheck,
+  pruneCheck,
+  resendCheck,
+  watermarkCheck,
+} from '../../src/model/peer/invariants.ts';
 import type { ViewRecord } from '../../src/model/peer/view.ts';
 import { ackedWrites, type PeerView } from '../../src/model/peer/view.ts';
 import type { Check, ScenarioContext } from '../../src/scenario/types.ts';
@@ -20,6 +33,7 @@ function harness(check: Check, handles: Record<string, PeerView> = {}) {
     sim: { trace },
     shared: new Map(),
     fail: (_kind: string, name: string, message: string) => failures.push(`${name}: ${message}`),
+    exercised: () => undefined,
     handle: (id: string) => handles[id] ?? null,
   } as unknown as ScenarioContext;
   check.setup?.(ctx);
@@ -42,14 +56,16 @@ describe('peer invariants', () => {
     expect(u.failures.join()).toMatch(/not strictly increasing/);
   });
 
-  it('prune: pruning past what some member acknowledged fails', () => {
+  it('prune: pruning past what the network delivered of some member\'s acknowledgements fails', () => {
     const t = harness(pruneCheck(['A', 'B', 'C']));
-    t.emit('B', 'peer.ack.send', { to: 'A', resource: 'tag', upTo: h(20) });
-    t.emit('C', 'peer.ack.send', { to: 'A', resource: 'tag', upTo: h(10) });
+    t.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', resource: 'tag', upTo: h(20) });
+    t.emit('sim', 'fact.peer.ack', { from: 'C', to: 'A', resource: 'tag', upTo: h(10) });
+    // C says it sent more, but the network did not deliver it: it does not count.
+    t.emit('C', 'peer.ack.send', { to: 'A', resource: 'tag', upTo: h(20) });
     t.emit('A', 'peer.log.prune', { resource: 'tag', upTo: h(10), count: 1 });
     expect(t.failures).toEqual([]);
     t.emit('A', 'peer.log.prune', { resource: 'tag', upTo: h(20), count: 1 });
-    expect(t.failures.join()).toMatch(/C acknowledged only .*10-000000-A/);
+    expect(t.failures.join()).toMatch(/acknowledgements of C only up to .*10-000000-A/);
   });
 
   it('buffer: an update applied twice, or never applied nor visibly discarded, fails', () => {
@@ -101,27 +117,105 @@ describe('peer invariants', () => {
     expect(t.failures.join()).toMatch(/caught up 31 'entry' records of A \(relayed by B\) since the start, but A committed only 20 newer/);
   });
 
-  it('watermark: resuming a resource past anything received for it (a global watermark) fails', () => {
+  const change = (from: string, to: string, resource: string, last: string, shared = false): Record<string, unknown> => ({ from, to, sentUs: 0, resource, shared, n: 1, minTs: last, maxTs: last, last, lastUuid: 'u' });
+  const request = (from: string, to: string, resource: string, writer: string | null, since: string | null, sinceUuid: string | null = 'u', sentUs = 0): Record<string, unknown> => ({ from, to, sentUs, reqId: 1, resource, writer, since, sinceUuid });
+
+  it('watermark: a catch-up request past anything the network delivered of that stream (a global watermark) fails', () => {
     const t = harness(watermarkCheck(['A', 'B']));
-    t.emit('B', 'peer.recv', { from: 'A', resource: 'entry', n: 5, maxTs: h(50) });
-    t.emit('B', 'peer.recv', { from: 'A', resource: 'location', n: 5, maxTs: h(20) });
-    t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'entry', since: h(50) });
-    t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'location', since: h(20) });
+    t.emit('sim', 'fact.peer.change', change('A', 'B', 'entry', h(50)));
+    t.emit('sim', 'fact.peer.change', change('A', 'B', 'location', h(20)));
+    t.emit('B', 'peer.recv', { from: 'A', resource: 'location', n: 5, maxTs: h(50) }); // a claim: does not count
+    t.emit('sim', 'fact.peer.request', request('B', 'A', 'entry', 'A', h(50)));
+    t.emit('sim', 'fact.peer.request', request('B', 'A', 'location', 'A', h(20)));
     expect(t.failures).toEqual([]);
-    t.emit('B', 'peer.catchup.begin', { peer: 'A', resource: 'location', since: h(50) });
-    expect(t.failures.join()).toMatch(/resumes 'location' of A at watermark .*50-000000-A, beyond anything received for it/);
+    t.emit('sim', 'fact.peer.request', request('B', 'A', 'location', 'A', h(50)));
+    expect(t.failures.join()).toMatch(/B resumes 'location' of A at watermark .*50-000000-A\/u, beyond anything of A's the network delivered to it/);
   });
 
-  it('watermark: what a relay delivered counts for its writer, not for the relay', () => {
+  it('watermark: what a relay delivered counts for its writer; an adoption counts up to what the writer announced', () => {
     const t = harness(watermarkCheck(['A', 'B', 'C']));
-    t.emit('C', 'peer.recv', { from: 'B', writer: 'A', resource: 'entry', n: 5, maxTs: h(50) });
-    t.emit('C', 'peer.catchup.begin', { peer: 'B', writer: 'A', resource: 'entry', since: h(50) });
-    t.emit('C', 'peer.catchup.begin', { peer: 'A', resource: 'entry', since: h(50) });
+    t.emit('sim', 'fact.peer.response', { from: 'B', to: 'C', writer: 'A', resource: 'entry', n: 5, last: h(50), lastUuid: 'u' });
+    t.emit('sim', 'fact.peer.request', request('C', 'B', 'entry', 'A', h(50)));
+    t.emit('sim', 'fact.peer.request', request('C', 'A', 'entry', 'A', h(50)));
     expect(t.failures).toEqual([]);
-    t.emit('C', 'peer.catchup.begin', { peer: 'B', resource: 'entry', since: h(50) });
-    expect(t.failures.join()).toMatch(/resumes 'entry' of B at watermark .*50-000000-A, beyond anything received for it \(nothing\)/);
-    t.emit('C', 'peer.catchup.begin', { peer: 'B', writer: 'A', resource: 'entry', since: h(60) });
-    expect(t.failures.join()).toMatch(/resumes 'entry' of A \(relayed by B\) at watermark .*60-000000-A/);
+    t.emit('sim', 'fact.peer.request', request('C', 'B', 'entry', 'B', h(50)));
+    expect(t.failures.join()).toMatch(/resumes 'entry' of B at watermark .*50-000000-A\/u, beyond anything .* \(the start\)/);
+    const u = harness(watermarkCheck(['A', 'B']));
+    u.emit('sim', 'fact.peer.heartbeat', { from: 'A', to: 'B', sentUs: 0, hlc: h(70), latest: { tag: [h(60), 'u'] } });
+    u.emit('B', 'peer.watermark', { peer: 'A', resource: 'tag', ts: h(60), adopted: true });
+    u.emit('sim', 'fact.peer.request', request('B', 'A', 'tag', 'A', h(60), null));
+    expect(u.failures).toEqual([]);
+    u.emit('B', 'peer.watermark', { peer: 'A', resource: 'album', ts: h(60), adopted: true }); // never announced
+    u.emit('sim', 'fact.peer.request', request('B', 'A', 'album', 'A', h(60), null));
+    expect(u.failures.join()).toMatch(/resumes 'album' of A at watermark .*60-000000-A, beyond anything/);
+  });
+
+  it('resend: a shared change sent after the peer\'s acknowledgement of it was delivered fails', () => {
+    const t = harness(resendCheck(['A', 'B']));
+    t.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', resource: 'tag', upTo: h(20) });
+    t.emit('sim', 'fact.peer.change', { ...change('A', 'B', 'tag', h(30), true), minTs: h(25) });
+    t.emit('sim', 'fact.peer.change', { ...change('A', 'C', 'tag', h(30), true), minTs: h(10) }); // C acked nothing
+    expect(t.failures).toEqual([]);
+    t.emit('sim', 'fact.peer.change', { ...change('A', 'B', 'tag', h(30), true), minTs: h(20), sentUs: 5 });
+    expect(t.failures.join()).toMatch(/A sent B 1 'tag' changes from .*20-000000-A, but B had acknowledged everything up to .*20-000000-A/);
+  });
+
+  it('backfill-resume: a request from zero, or behind the durable checkpoint, fails; the first one after a start must be at it', () => {
+    const cp = (ts: string | null, uuid: string | null) => ({ device: 'E', init: false, checkpoint: { entry: { ts, uuid, done: false } } });
+    const t = harness(backfillResumeCheck(['A', 'E']));
+    t.emit('E', 'node.start', {});
+    t.emit('sim', 'fact.peer.request', request('E', 'A', 'entry', null, null, null));
+    t.emit('sim', 'fact.peer.store', cp(h(10), 'u5'));
+    t.emit('sim', 'fact.peer.request', request('E', 'A', 'entry', null, h(10), 'u5', 1));
+    expect(t.failures).toEqual([]);
+    t.emit('sim', 'fact.peer.request', request('E', 'A', 'entry', null, null, null, 2));
+    expect(t.failures.join()).toMatch(/E asked A for 'entry' from the start \(started over from zero\), but its durable checkpoint of 'entry' was at .*10-000000-A\/u5/);
+    const u = harness(backfillResumeCheck(['A', 'E']));
+    u.emit('sim', 'fact.peer.store', cp(h(10), 'u5'));
+    u.emit('E', 'node.start', {});
+    u.emit('sim', 'fact.peer.request', request('E', 'A', 'entry', null, h(10), 'u9', 1));
+    expect(u.failures.join()).toMatch(/as its first request after starting \(records in between skipped\)/);
+  });
+
+  it('backfill-progress: figures beyond what the network delivered, an expectation no response announced, or a ratio going back fail', () => {
+    const run = (batches: Record<string, unknown>[]): string => {
+      const t = harness(backfillProgressCheck(['A', 'E']));
+      t.emit('E', 'node.start', {});
+      t.emit('sim', 'fact.peer.response', { from: 'A', to: 'E', writer: null, resource: 'entry', n: 10, totals: { entry: 30, tag: 10 } });
+      t.emit('sim', 'fact.peer.store', { device: 'E', init: false, checkpoint: { entry: { ts: h(1), uuid: 'u', done: false }, tag: { ts: null, uuid: null, done: false } } });
+      for (const b of batches) t.emit('E', 'peer.backfill.batch', b);
+      return t.failures.join();
+    };
+    expect(run([{ received: 10, expected: 40, ratio: 0.25 }])).toBe('');
+    expect(run([{ received: 12, expected: 40, ratio: 0.3 }])).toMatch(/reports 12 records synced, but the network delivered 10/);
+    expect(run([{ received: 10, expected: 30, ratio: 1 / 3 }])).toMatch(/expects 30 records, but the full-scan responses delivered counted 40/);
+    expect(run([{ received: 10, expected: 40, ratio: 0.25 }, { received: 9, expected: 40, ratio: 0.225 }])).toMatch(/went back from 0.2500/);
+    const t = harness(backfillProgressCheck(['A', 'E']));
+    t.emit('E', 'node.start', {});
+    t.emit('sim', 'fact.peer.response', { from: 'A', to: 'E', writer: null, resource: 'entry', n: 30, totals: { entry: 30, tag: 10 } });
+    t.emit('sim', 'fact.peer.response', { from: 'A', to: 'E', writer: null, resource: 'tag', n: 10, totals: { entry: 30, tag: 10 } });
+    t.emit('sim', 'fact.peer.store', { device: 'E', init: false, checkpoint: { entry: { ts: h(1), uuid: 'u', done: false }, tag: { ts: h(2), uuid: 'u', done: true } } });
+    t.emit('E', 'peer.backfill.batch', { received: 40, expected: 40, ratio: 1 });
+    expect(t.failures.join()).toMatch(/reports progress 1 while its durable checkpoint says 'entry' is not done/);
+  });
+
+  it('hlc-drift: a rejection within the bound of the true wall clock, or an HLC taken beyond it, fails', () => {
+    const wall = 1_000_000;
+    const t = harness(hlcDriftCheck(['A', 'B'], 5_000));
+    t.emit('sim', 'fact.clock', { node: 'A', driftPpm: 0, wallMs: wall, monotonicMs: 0 });
+    t.emit('A', 'peer.hlc.rejected', { from: 'B', remote: h(wall + 6_000, 'B') });
+    t.emit('sim', 'fact.peer.heartbeat', { from: 'A', to: 'B', sentUs: 0, hlc: h(wall + 4_999) });
+    expect(t.failures).toEqual([]);
+    t.emit('A', 'peer.hlc.rejected', { from: 'B', remote: h(wall + 3_000, 'B') });
+    expect(t.failures.join()).toMatch(/A rejected .* as too far ahead, but it is 3000 ms ahead of A's true wall clock/);
+    const u = harness(hlcDriftCheck(['A', 'B'], 5_000));
+    u.emit('sim', 'fact.clock', { node: 'A', driftPpm: 0, wallMs: wall, monotonicMs: 0 });
+    // A clock stepping back lowers the wall clock, not what A may have taken before.
+    u.emit('sim', 'fact.clock', { node: 'A', driftPpm: 0, wallMs: wall - 8_000, monotonicMs: 0 });
+    u.emit('sim', 'fact.peer.change', { ...change('A', 'B', 'tag', h(wall + 5_000)), maxTs: h(wall + 5_000) });
+    expect(u.failures).toEqual([]);
+    u.emit('sim', 'fact.peer.heartbeat', { from: 'A', to: 'B', sentUs: 0, hlc: h(wall + 7_000) });
+    expect(u.failures.join()).toMatch(/A sent a heartbeat with HLC .*, 7000 ms ahead of the highest true reading of its wall clock/);
   });
 
   it('acked writes: a lost write or a resurrected delete fails at the end', () => {
@@ -177,7 +271,7 @@ describe('peer invariants', () => {
     expect(kv.visibleSnapshot().get('rec')?.size).toBe(1);
     const check = (records: Record<string, ViewRecord[]>): string[] => {
       const failures: string[] = [];
-      const ctx = { sim, handle: () => viewOf(records), fail: (_k: string, n: string, m: string) => failures.push(`${n}: ${m}`) } as unknown as ScenarioContext;
+      const ctx = { sim, shared: new Map(), exercised: () => undefined, handle: () => viewOf(records), fail: (_k: string, n: string, m: string) => failures.push(`${n}: ${m}`) } as unknown as ScenarioContext;
       memoryIsDurableCheck(['A']).final?.(ctx);
       return failures;
     };

@@ -108,20 +108,27 @@ describe('backfill progress', () => {
   it('invariant:backfill-progress fails on progress that goes back, exceeds 1, or does not end at 1', () => {
     const trace = new Trace(() => 0);
     const failures: string[] = [];
-    const ctx = { sim: { trace }, fail: (_k: string, name: string, m: string) => failures.push(`${name}: ${m}`) } as unknown as ScenarioContext;
-    backfillProgressCheck(['E']).setup!(ctx);
+    const ctx = { sim: { trace }, exercised: () => undefined, fail: (_k: string, name: string, m: string) => failures.push(`${name}: ${m}`) } as unknown as ScenarioContext;
+    backfillProgressCheck(['A', 'E']).setup!(ctx);
     const emit = (kind: string, data: Record<string, unknown>): void => void trace.emit('E', kind, data);
+    const delivered = (resource: string, n: number, totals: Record<string, number>): void =>
+      void trace.emit('sim', 'fact.peer.response', { from: 'A', to: 'E', writer: null, resource, n, totals });
+    emit('node.start', {}); // nothing durable: a new backfill
     emit('peer.backfill.begin', { resumed: false, received: 0, expected: 0, ratio: 0 });
+    delivered('tag', 24, { tag: 24 });
     emit('peer.backfill.batch', { received: 24, expected: 24, ratio: 1 });
     expect(failures).toEqual([]);
+    delivered('entry', 500, { tag: 24, entry: 6014 });
     emit('peer.backfill.batch', { received: 524, expected: 6038, ratio: 524 / 6038 }); // the old behaviour
     expect(failures.join()).toMatch(/invariant:backfill-progress: E: backfill progress went back from 1\.0000 .* to 0\.0868 \(524\/6038\)/);
     failures.length = 0;
-    emit('peer.backfill.begin', { resumed: false, received: 0, expected: 0, ratio: 0 }); // a new backfill starts over
+    emit('node.start', {}); // still nothing durable: a new backfill starts over
+    delivered('tag', 30, { tag: 20 });
     emit('peer.backfill.batch', { received: 30, expected: 20, ratio: 1.5 });
     expect(failures.join()).toMatch(/progress 30\/20 = 1\.5 is outside \[0, 1\]/);
     failures.length = 0;
-    emit('peer.backfill.begin', { resumed: false, received: 0, expected: 0, ratio: 0 });
+    emit('node.start', {});
+    delivered('tag', 10, { tag: 20 });
     emit('peer.backfill.complete', { received: 10, expected: 20, ratio: 0.5 });
     expect(failures.join()).toMatch(/backfill complete with progress 0\.5, not 1/);
   });

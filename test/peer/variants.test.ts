@@ -3,20 +3,36 @@ import { PEER_VARIANTS } from '../../src/impl/peer/variants.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import catchup from '../../scenarios/peer/catchup.ts';
+import clocks from '../../scenarios/peer/clocks-and-links.ts';
 import join from '../../scenarios/peer/join.ts';
 import partitions from '../../scenarios/peer/partition-heal.ts';
 import relay from '../../scenarios/peer/relay.ts';
 
-const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; kind: string; check: string }[] = [
   { variant: 'peer-global-watermark', scenario: 'peer-catchup-cut', kind: 'correctness', check: 'invariant:watermark-received' },
-  { variant: 'peer-checkpoint-noop', scenario: 'peer-join-10k-crash', kind: 'correctness', check: 'invariant:backfill-resume' },
+  // The model sees the first batch applied with no durable checkpoint (before any crash).
+  { variant: 'peer-checkpoint-noop', scenario: 'peer-join-10k-crash', kind: 'correctness', check: 'model:backfill' },
   { variant: 'peer-buffer-drop-oldest', scenario: 'peer-join-buffer-overflow', kind: 'correctness', check: 'invariant:buffer-exactly-once' },
   { variant: 'peer-prune-early', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:prune-after-all-acks' },
   // The audit's finding, kept as a variant: without relays C never gets A's records while A is down.
   { variant: 'peer-no-relay', scenario: 'peer-relay-owner-down', kind: 'liveness', check: 'liveness' },
+  // Issue 11: each escapes every check that trusts the implementation's own figures.
+  { variant: 'peer-resume-from-zero', scenario: 'peer-join-10k-crash', kind: 'correctness', check: 'invariant:backfill-resume' },
+  { variant: 'peer-failover-unassigned', scenario: 'peer-backfill-peer-drop', kind: 'correctness', check: 'model:backfill' },
+  { variant: 'peer-cursor-skip-tie', scenario: 'peer-backfill-peer-drop', kind: 'correctness', check: 'model:backfill' },
+  { variant: 'peer-init-early', scenario: 'peer-join-10k-crash', kind: 'correctness', check: 'model:backfill' },
+  { variant: 'peer-drift-own-hlc', scenario: 'peer-clock-drift-chain', kind: 'correctness', check: 'invariant:hlc-drift' },
+];
+
+/**
+ * Variants caught twice, by an invariant and by the model, each on its own evidence: with the first catcher
+ * removed, the second still fails the run.
+ */
+const SECOND: { variant: string; scenario: string; without: string; check: string }[] = [
+  { variant: 'peer-resume-from-zero', scenario: 'peer-join-10k-crash', without: 'invariant:backfill-resume', check: 'model:backfill' },
 ];
 
 describe('weakened peer variants are caught', () => {
@@ -31,6 +47,16 @@ describe('weakened peer variants are caught', () => {
       expect(bad.verdict).toBe(c.kind);
       expect(bad.failure?.check).toBe(c.check);
       expect(bad.replay).toContain(`--variant ${c.variant}`);
+    });
+  }
+
+  for (const c of SECOND) {
+    it(`${c.variant} fails ${c.scenario} with ${c.check} when ${c.without} is off`, async () => {
+      const s = byName.get(c.scenario)!;
+      const without: Scenario = c.without === 'model:backfill' ? { ...s, models: [] } : { ...s, checks: s.checks!.filter((k) => k.name !== c.without) };
+      const bad = await runScenario(without, 1, { variant: c.variant });
+      expect(bad.verdict).toBe('correctness');
+      expect(bad.failure?.check).toBe(c.check);
     });
   }
 });

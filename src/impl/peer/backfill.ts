@@ -112,6 +112,11 @@ export class Backfill {
   async run(): Promise<void> {
     const { core } = this;
     this.cp = loadCheckpoint(core.meta.get(metaKey.checkpoint), core.cfg.resourceOrder);
+    if (core.cfg.variant === 'peer-resume-from-zero') {
+      // Weakened: unfinished resources lose their cursors; the progress figures are kept (its own reports
+      // stay consistent: progress never goes back).
+      for (const c of Object.values(this.cp)) if (!c.done) c.cursor = null;
+    }
     const p = this.progress();
     core.state = 'backfilling';
     core.env.trace.emit('peer.backfill.begin', { resumed: p.transferred > 0, received: p.received, expected: p.expected, ratio: p.ratio, transferred: p.transferred });
@@ -162,7 +167,8 @@ export class Backfill {
   }
 
   private async worker(peer: string, resources: string[]): Promise<void> {
-    for (const r of resources) {
+    for (let i = 0; i < resources.length; i++) {
+      const r = resources[i]!;
       try {
         await this.resource(peer, r);
       } catch (e) {
@@ -170,7 +176,11 @@ export class Backfill {
         this.links.noteFailure(peer);
         this.core.env.trace.emit('peer.backfill.peer-lost', { peer, resource: r, reason: String((e as Error).message ?? e).slice(0, 120) });
         this.core.env.trace.probe('peer.backfill-peer-lost');
-        return;
+        // Weakened: fail over to another ready peer on its own, without a new assignment.
+        const other = this.core.cfg.variant === 'peer-failover-unassigned' ? this.links.servingByScore().find((p) => p !== peer) : undefined;
+        if (other === undefined) return;
+        peer = other;
+        i--;
       }
     }
   }
@@ -191,7 +201,11 @@ export class Backfill {
   private request(peer: string, resource: string, since: Cursor | null): Promise<ResponseMsg> {
     const { core } = this;
     const base = { library: core.cfg.library, from: core.env.deviceId, resource, writer: null, limit: core.cfg.batchSize };
-    if (core.cfg.resources.get(resource) === 'owned') return this.links.request(peer, (reqId) => ({ type: 'StateRequest', reqId, ...base, since }));
+    if (core.cfg.resources.get(resource) === 'owned') {
+      // Weakened: after the last timestamp rather than the last key (skips the rest of a tie).
+      const after = core.cfg.variant === 'peer-cursor-skip-tie' && since !== null ? { ts: since.ts, uuid: '\uffff' } : since;
+      return this.links.request(peer, (reqId) => ({ type: 'StateRequest', reqId, ...base, since: after }));
+    }
     return this.links.request(peer, (reqId) => ({ type: 'SharedChangeRequest', reqId, ...base, since: since?.ts ?? null }));
   }
 
@@ -234,6 +248,8 @@ export class Backfill {
         }
         // The weakened variant 'peer-checkpoint-noop' saves nothing (as the seed's `save()` stub did).
         if (core.cfg.variant !== 'peer-checkpoint-noop') w.meta.push({ key: metaKey.checkpoint, value: checkpointValue(saved) });
+        // The weakened variant 'peer-init-early' marks the library complete with the first batch.
+        if (core.cfg.variant === 'peer-init-early') w.meta.push({ key: metaKey.init, value: true });
         return w;
       },
       (w) => {

@@ -43,7 +43,7 @@ export const metaKey = {
 
 /** Builds the core from what was loaded (recovery): tables, log, meta and the HLC floor. */
 export function buildCore(env: Env, cfg: PeerConfig, store: PeerStore, loaded: LoadedState): Core {
-  const clock = new HlcClock(env.deviceId, () => env.clock.now(), cfg.maxDriftMs);
+  const clock = new HlcClock(env.deviceId, () => env.clock.now(), cfg.maxDriftMs, cfg.variant === 'peer-drift-own-hlc');
   const tables = new Map<string, RecordTable>();
   const log = new Map<string, SyncRecord[]>();
   let floor: string | null = null;

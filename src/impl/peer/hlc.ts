@@ -68,10 +68,15 @@ export class HlcClock {
   private physicalMs = 0;
   private counter = 0;
 
+  /**
+   * `driftFromHlc`: the weakened variant 'peer-drift-own-hlc' measures a remote's lead from the local HLC
+   * (max of wall clock and HLC) instead of the wall clock.
+   */
   constructor(
     readonly device: string,
     private readonly wallMs: () => number,
     readonly maxDriftMs: number,
+    private readonly driftFromHlc = false,
   ) {
     if (!(maxDriftMs > 0)) throw new RangeError(`maxDriftMs must be > 0, got ${maxDriftMs}`);
   }
@@ -96,7 +101,7 @@ export class HlcClock {
   /** Moves the clock past a remote timestamp; throws HlcDriftError (and changes nothing) if it is too far ahead. */
   observe(remote: Hlc): void {
     const wall = this.wallMs();
-    const ahead = remote.physicalMs - wall;
+    const ahead = remote.physicalMs - (this.driftFromHlc ? Math.max(wall, this.physicalMs) : wall);
     if (ahead > this.maxDriftMs) throw new HlcDriftError(formatHlc(remote), ahead, this.maxDriftMs);
     if (remote.physicalMs > this.physicalMs) {
       this.physicalMs = remote.physicalMs;

@@ -284,7 +284,9 @@ export class Receiver {
       since.set(resource, now);
       return;
     }
-    if (now - t0 < core.cfg.ackTimeoutMs) return;
+    // Monotonic ms are fractional: 4000.082 - 2000.082 is 1999.99999...; without the epsilon the resend
+    // waited one more check (ackTimeoutMs / 2) than documented (peer-resend-clogged found it).
+    if (now - t0 + 1e-6 < core.cfg.ackTimeoutMs) return;
     since.set(resource, now);
     const log = core.log.get(resource)!;
     const changes = log.filter((e) => acked === null || e.ts > acked).slice(0, core.cfg.batchSize);

@@ -10,7 +10,7 @@ export const PEER_VARIANTS = [
     name: 'peer-checkpoint-noop',
     area: 'peer-sync',
     description:
-      'the backfill checkpoint save does nothing: a crash mid-backfill restarts from zero (invariant:backfill-resume, scenario peer-join-10k-crash).',
+      'the backfill checkpoint save does nothing: a crash mid-backfill restarts from zero (model:backfill, a batch applied while the durable checkpoint stays where it was; scenario peer-join-10k-crash).',
   },
   {
     name: 'peer-buffer-drop-oldest',
@@ -29,6 +29,36 @@ export const PEER_VARIANTS = [
     area: 'peer-sync',
     description:
       'catch-up asks a peer only for its own writes (no relayed catch-up): a ready device that missed a writer\'s records cannot get them from another peer while the writer is down (liveness, scenario peer-relay-owner-down).',
+  },
+  {
+    name: 'peer-resume-from-zero',
+    area: 'peer-sync',
+    description:
+      'a restarted backfill loads its checkpoint but ignores the cursors of its unfinished resources (each starts over from its first record) while keeping its progress figures, so what it reports about itself stays consistent (invariant:backfill-resume: a request from the start while the durable checkpoint is further; model:backfill too; scenario peer-join-10k-crash).',
+  },
+  {
+    name: 'peer-failover-unassigned',
+    area: 'peer-sync',
+    description:
+      'a backfill worker whose peer fails switches on its own to the best other ready peer and goes on with its resources, without a new assignment round (model:backfill, a batch from a peer the resource is not assigned to; scenario peer-backfill-peer-drop).',
+  },
+  {
+    name: 'peer-cursor-skip-tie',
+    area: 'peer-sync',
+    description:
+      'the backfill asks for device-owned records after the last timestamp received instead of after the last key, as if timestamps were unique: records of one transaction (same timestamp) that did not fit in the batch are skipped (model:backfill, a request that does not start at the durable checkpoint; scenario peer-backfill-peer-drop).',
+  },
+  {
+    name: 'peer-init-early',
+    area: 'peer-sync',
+    description:
+      'the library is marked complete (meta/init) with the first backfill batch instead of at the end: after a crash mid-backfill the device restarts ready with part of the library (model:backfill, init durable while backfilling; scenario peer-join-10k-crash).',
+  },
+  {
+    name: 'peer-drift-own-hlc',
+    area: 'peer-sync',
+    description:
+      'the clock-drift check measures a remote HLC against the local HLC (which may already follow a fast peer) instead of the wall clock: a chain of fast clocks drags the device beyond the bound (invariant:hlc-drift, scenario peer-clock-drift-chain).',
   },
 ] as const;
 

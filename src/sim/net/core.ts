@@ -38,6 +38,14 @@ export interface NetStats {
   resets: number;
 }
 
+/**
+ * Sees every message handed to a node's handler (connection data and datagrams, duplicates included),
+ * right after its `net.deliver` record and before the handler runs: what the network actually delivered
+ * and when it was sent (`sentUs`, virtual µs), for evidence recorders (src/evidence). It must not mutate
+ * `message` (the receiver gets that object).
+ */
+export type DeliveryObserver = (from: string, to: string, message: Value, sentUs: number) => void;
+
 /** A handler registered by one incarnation of a node. */
 export interface Registered<H> {
   inc: number;
@@ -69,6 +77,8 @@ export class NetCore {
   readonly byNode = new Map<string, Set<Conn>>();
   /** Connection directions whose traffic is held by a partition, clog or stall. */
   readonly heldPipes = new Set<Pipe>();
+  /** The delivery observer (`SimNetwork.observeDeliveries`), or null: one null check per delivery. */
+  onDeliver: DeliveryObserver | null = null;
   /** µs after which a held connection is reset. */
   readonly connTimeoutUs: number;
   private readonly links = new Map<string, Map<string, Link>>();

@@ -19,6 +19,8 @@ export interface Datagram {
   readonly to: string;
   readonly message: Value;
   readonly type: string | undefined;
+  /** Virtual time at which it was sent, µs (for delivery observers). */
+  readonly sentUs: number;
 }
 
 /** A reordered datagram waits up to this many times its link's base latency (plus jitter) longer. */
@@ -26,7 +28,7 @@ export const REORDER_DELAY_FACTOR = 4;
 
 /** Sends `copy` (already a private copy) from `from` to `to`; the facet has checked liveness and faults. */
 export function sendDatagram(core: NetCore, from: SimNode, to: string, copy: Value): void {
-  const dg: Datagram = { id: core.datagramId(), from: from.id, to, message: copy, type: messageType(copy) };
+  const dg: Datagram = { id: core.datagramId(), from: from.id, to, message: copy, type: messageType(copy), sentUs: core.sim.nowUs() };
   core.stats.sent++;
   core.stats.datagramsSent++;
   const rec: Record<string, unknown> = { dgram: dg.id, to };
@@ -84,6 +86,7 @@ function arrive(core: NetCore, dg: Datagram, message: Value): void {
     core.sim.trace.emit(dg.to, 'net.deliver', rec);
     core.stats.delivered++;
     core.stats.datagramsDelivered++;
+    core.onDeliver?.(dg.from, dg.to, message, dg.sentUs);
     reg.handler(dg.from, message);
   });
 }

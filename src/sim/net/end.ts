@@ -138,6 +138,7 @@ export class ConnEnd implements Connection {
     if (p.type !== undefined) rec.type = p.type;
     this.core.sim.trace.emit(this.node.id, 'net.deliver', rec);
     this.core.stats.delivered++;
+    this.core.onDeliver?.(this.peer, this.node.id, p.message, p.sentUs);
     this.handler!(p.message);
   }
 

@@ -19,6 +19,9 @@
  * - Randomness: each link direction draws from its own streams `net/<from>-><to>` (connections) and
  *   `net/<from>-><to>/dgram` (datagrams), so one link's traffic never shifts another's draws.
  *
+ * Observers: `observeDeliveries` sees each delivered message (evidence recorders, src/evidence); it
+ * itself changes nothing in the run (what an observer emits is its own business).
+ *
  * Trace kinds: net.listen, net.connect, net.accept, net.established, net.refused, net.timeout, net.send,
  * net.deliver, net.drop, net.dup, net.close, net.reset, net.partition, net.heal, net.isolate, net.rejoin,
  * net.link, net.defaultLink, net.clog, net.unclog, net.stall, net.resetConnections. Message contents are
@@ -27,14 +30,14 @@
 import type { Net } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
 import type { Simulation } from '../simulation.ts';
-import { NetCore, type NetStats } from './core.ts';
+import { NetCore, type DeliveryObserver, type NetStats } from './core.ts';
 import { releaseHeld } from './datagram.ts';
 import { NetFacet } from './facet.ts';
 import type { Link } from './link.ts';
 import { checkLinkFaults, positive, type LinkFaults, type NetSpec } from './spec.ts';
 
 export type { LinkFaults, NetSpec } from './spec.ts';
-export type { NetStats } from './core.ts';
+export type { DeliveryObserver, NetStats } from './core.ts';
 export { ValueCloneError } from '../value.ts';
 
 /** Options of a partition. */
@@ -59,6 +62,22 @@ export class SimNetwork {
   /** The `Net` of incarnation `inc` of `node`. */
   facet(node: SimNode, inc: number): Net {
     return new NetFacet(this.core, node, inc);
+  }
+
+  /**
+   * Calls `observer(from, to, message, sentUs)` for every message handed to a node's handler, after its
+   * `net.deliver` record and before the handler (evidence recorders decode what was delivered; the
+   * observer must not mutate the message). Several observers run in the order they were added.
+   */
+  observeDeliveries(observer: DeliveryObserver): void {
+    const before = this.core.onDeliver;
+    this.core.onDeliver =
+      before === null
+        ? observer
+        : (from, to, message, sentUs) => {
+            before(from, to, message, sentUs);
+            observer(from, to, message, sentUs);
+          };
   }
 
   /** A copy of the counters. */

@@ -33,6 +33,8 @@ export interface Packet {
   seq: number;
   /** Virtual time at which it may arrive, µs. */
   arriveUs: number;
+  /** Virtual time at which it was sent, µs (for delivery observers). */
+  sentUs: number;
   message: Value;
   /** The message's string `type` field, for the trace. */
   type: string | undefined;
@@ -71,7 +73,7 @@ export class Pipe {
     const tail = this.queue.last();
     if (tail !== undefined && tail.arriveUs > at) at = tail.arriveUs;
     const seq = kind === DATA ? this.nextSeq++ : 0;
-    this.queue.push({ kind, seq, arriveUs: at, message, type });
+    this.queue.push({ kind, seq, arriveUs: at, sentUs: now, message, type });
     if (this.pumpEv === -1 && this.heldSinceUs < 0) this.schedule(this.queue.peek()!.arriveUs);
     return seq;
   }

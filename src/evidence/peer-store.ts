@@ -1,0 +1,90 @@
+/**
+ * `fact.peer.store`: the durable sync state of every peer sync device, read from the simulator's durable
+ * kv image (what a power loss now would leave), never from the device's own trace.
+ *
+ *   fact.peer.store {device, init, checkpoint}   (node 'sim')
+ *
+ * - init: the device durably holds a complete library (kv object store `meta`, key `init` is `true`);
+ * - checkpoint: its durable backfill checkpoint (store `meta`, key `checkpoint`), per resource
+ *   `{ts, uuid, done}`: the cursor after the last durable batch (null ts and uuid before the first one)
+ *   and whether the resource is complete; null when there is none (never started, or finished).
+ *
+ * Emitted when one of these changes, right after the simulator record that changed it: a strict
+ * `kv.commit` whose scope includes `meta` (every peer commit is strict: durable when it commits), and
+ * `kv.durable` / `kv.powerloss` (relaxed commits settled or lost). So the durable point is known before
+ * the device's next step (its next request, its `peer.backfill.batch`).
+ *
+ * Decoded here, independently of `src/impl` (docs/peer-sync.md, Backfill: `meta/checkpoint` holds per
+ * resource `cursor {ts, uuid} | null, done, ...`; `init` is `true` once complete). Only these two keys
+ * are read, one `durableGet` each per commit: no image is copied.
+ */
+import type { Simulation } from '../sim/simulation.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+import type { EvidenceRecorder } from './types.ts';
+
+/** One resource of a durable checkpoint. */
+export interface CheckpointEntry {
+  ts: string | null;
+  uuid: string | null;
+  done: boolean;
+}
+
+/** The fields of `fact.peer.store`. */
+export interface PeerStoreFact {
+  device: string;
+  init: boolean;
+  checkpoint: Record<string, CheckpointEntry> | null;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Decodes a stored checkpoint value (null when absent or not a checkpoint). */
+export function decodeCheckpoint(v: unknown): Record<string, CheckpointEntry> | null {
+  if (!isObj(v)) return null;
+  const out: Record<string, CheckpointEntry> = {};
+  for (const [r, e] of Object.entries(v)) {
+    if (!isObj(e)) continue;
+    const c = e.cursor;
+    const cursor = isObj(c) && typeof c.ts === 'string' && typeof c.uuid === 'string' ? c : null;
+    out[r] = { ts: cursor === null ? null : (cursor.ts as string), uuid: cursor === null ? null : (cursor.uuid as string), done: e.done === true };
+  }
+  return out;
+}
+
+/** Records `fact.peer.store` for every device (devices without peer state emit nothing). */
+export function peerStoreEvidence(): EvidenceRecorder {
+  return {
+    name: 'peer-store-durable',
+    produces: ['fact.peer.store'],
+    install(sim: Simulation) {
+      // Per device: the stored values last decoded (by reference: a put stores a new object) and the fact.
+      const seen = new Map<string, { init: unknown; checkpoint: unknown; text: string }>();
+      const look = (device: string, durable: boolean): void => {
+        const kv = sim.device(device).kv;
+        const read = (key: string): unknown => (durable ? kv.durableGet('meta', key) : kv.visibleGet('meta', key));
+        const init = read('init');
+        const checkpoint = read('checkpoint');
+        const before = seen.get(device);
+        if (before !== undefined && before.init === init && before.checkpoint === checkpoint) return;
+        if (before === undefined && init === undefined && checkpoint === undefined) return;
+        const fact: PeerStoreFact = { device, init: init === true, checkpoint: decodeCheckpoint(checkpoint) };
+        const text = JSON.stringify(fact);
+        seen.set(device, { init, checkpoint, text });
+        if (before?.text !== text) sim.trace.emit('sim', 'fact.peer.store', fact as unknown as Record<string, unknown>);
+      };
+      const deviceOf = (rec: TraceRecord): string | null => (typeof rec.data.device === 'string' ? rec.data.device : (sim.nodes.get(rec.node)?.deviceId ?? null));
+      sim.trace.on('kv.commit', (r) => {
+        if (r.data.durability !== 'strict' || !(r.data.stores as string[]).includes('meta')) return;
+        const device = deviceOf(r);
+        // A strict commit made everything before it durable too: the visible values are the durable ones.
+        if (device !== null) look(device, false);
+      });
+      const settled = (r: TraceRecord): void => {
+        const device = deviceOf(r);
+        if (device !== null && seen.has(device)) look(device, true);
+      };
+      sim.trace.on('kv.durable', settled);
+      sim.trace.on('kv.powerloss', settled);
+    },
+  };
+}

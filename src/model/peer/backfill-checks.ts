@@ -1,0 +1,197 @@
+/**
+ * Backfill invariants on independent evidence: the device's durable checkpoint (`fact.peer.store`, read
+ * from the simulator's kv image) and what the network delivered (`fact.peer.request`,
+ * `fact.peer.response`), never the implementation's own figures about its progress.
+ *
+ * - invariant:backfill-resume — every full-scan request of a backfill starts at or after the durable
+ *   checkpoint of its resource as it was when the request was sent (a crash, restart, pause or peer switch
+ *   never makes it start over or go back), and the first one of each resource after a (re)start starts
+ *   exactly at it (nothing skipped).
+ * - invariant:backfill-progress — the progress the implementation reports (`received / expected = ratio`
+ *   in peer.backfill.begin/batch/complete) is bounded by the evidence: received ≤ per resource what the
+ *   network delivered to the device in full-scan responses during this backfill (across restarts), or the
+ *   largest count a responder announced for a resource its durable checkpoint says is done (docs: a
+ *   complete resource counts as its expected total); expected = the sum of the record counts (`totals`)
+ *   of a full-scan response delivered in this backfill; the ratio
+ *   within [0, 1], never decreasing during a backfill (a resumed one included), below 1 while the durable
+ *   checkpoint has a resource not done, and 1 at completion. A backfill is new (may start over from 0)
+ *   only when the device started with neither a durable checkpoint nor a complete library.
+ */
+import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import type { TraceRecord } from '../../sim/trace.ts';
+import { compareKey, keyOf, showKey, type Key } from './keys.ts';
+
+type D = Record<string, unknown>;
+interface Entry {
+  ts: string | null;
+  uuid: string | null;
+  done: boolean;
+}
+type Checkpoint = Record<string, Entry> | null;
+
+/** The durable checkpoints of one device over time (fact.peer.store), to look up the one at a send time. */
+class DurableHistory {
+  private readonly times: number[] = [];
+  private readonly values: Checkpoint[] = [];
+  init = false;
+
+  add(t: number, cp: Checkpoint, init: boolean): void {
+    this.times.push(t);
+    this.values.push(cp);
+    this.init = init;
+  }
+
+  /** The checkpoint durable at time `t` (the last fact at or before it). */
+  at(t: number): Checkpoint {
+    let lo = 0;
+    let hi = this.times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? null : this.values[lo - 1]!;
+  }
+
+  get now(): Checkpoint {
+    return this.values.length === 0 ? null : this.values[this.values.length - 1]!;
+  }
+}
+
+/** Per device durable history, fed from fact.peer.store (device ids are node ids for peers). */
+function durableHistories(ctx: ScenarioContext, members: ReadonlySet<string>): Map<string, DurableHistory> {
+  const out = new Map<string, DurableHistory>();
+  ctx.sim.trace.on('fact.peer.store', (r) => {
+    const d = r.data as D;
+    const device = d.device as string;
+    if (!members.has(device)) return;
+    let h = out.get(device);
+    if (h === undefined) out.set(device, (h = new DurableHistory()));
+    h.add(r.t, d.checkpoint as Checkpoint, d.init === true);
+  });
+  return out;
+}
+
+const entryKey = (e: Entry | undefined): Key | null => (e === undefined || e.ts === null ? null : { ts: e.ts, uuid: e.uuid ?? '' });
+
+/** Full-scan requests start at the durable checkpoint after a (re)start, and never go back before it. */
+export function backfillResumeCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:backfill-resume';
+  return {
+    name,
+    covers: [name],
+    setup(ctx) {
+      const members = new Set(nodes);
+      const durable = durableHistories(ctx, members);
+      // Per device: when its current process started, and the resources it has asked for since.
+      const started = new Map<string, { us: number; asked: Set<string> }>();
+      ctx.sim.trace.on('node.start', (r) => void (members.has(r.node) && started.set(r.node, { us: r.t, asked: new Set() })));
+      ctx.sim.trace.on('fact.peer.request', (r) => {
+        const d = r.data as D;
+        const device = d.from as string;
+        if (d.writer !== null || !members.has(device)) return;
+        const sentUs = d.sentUs as number;
+        const life = started.get(device);
+        if (life === undefined || sentUs < life.us) return; // sent by a process that is gone
+        const resource = d.resource as string;
+        const at = entryKey(durable.get(device)?.at(sentUs)?.[resource]);
+        const first = !life.asked.has(resource);
+        life.asked.add(resource);
+        if (at === null) return; // nothing durable yet: any start is a start
+        ctx.exercised(name);
+        const since = keyOf(d.since, d.sinceUuid);
+        // A shared resource's cursor is an HLC (no uuid): compare timestamps only.
+        const cmp = since === null ? -1 : d.sinceUuid === null ? (since.ts < at.ts ? -1 : since.ts > at.ts ? 1 : 0) : compareKey(since, at);
+        const fail = (what: string): void =>
+          ctx.fail('correctness', name, `${device} asked ${d.to as string} for '${resource}' from ${showKey(since)}${what}, but its durable checkpoint of '${resource}' was at ${showKey(at)} (trace #${r.i})`);
+        if (cmp < 0) fail(since === null ? ' (started over from zero)' : ' (went back)');
+        else if (first && cmp > 0) fail(' as its first request after starting (records in between skipped)');
+      });
+    },
+  };
+}
+
+/** The reported backfill progress agrees with what the network delivered and the durable checkpoint. */
+export function backfillProgressCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:backfill-progress';
+  return {
+    name,
+    covers: [name],
+    setup(ctx) {
+      const members = new Set(nodes);
+      const durable = durableHistories(ctx, members);
+      // Per device, the backfill under way (from a start with nothing durable, across restarts).
+      interface Run {
+        /** Resource -> records delivered in full-scan responses; the largest count a responder announced. */
+        delivered: Map<string, number>;
+        announced: Map<string, number>;
+        /** Sums of the `totals` of each full-scan response delivered. */
+        sums: Set<number>;
+        ratio: number;
+        at: number;
+      }
+      const runs = new Map<string, Run>();
+      const fresh = (): Run => ({ delivered: new Map(), announced: new Map(), sums: new Set(), ratio: 0, at: -1 });
+      ctx.sim.trace.on('node.start', (r) => {
+        if (!members.has(r.node)) return;
+        const h = durable.get(r.node);
+        if (h === undefined || (h.now === null && !h.init)) runs.set(r.node, fresh());
+      });
+      ctx.sim.trace.on('fact.peer.response', (r) => {
+        const d = r.data as D;
+        const run = runs.get(d.to as string);
+        if (run === undefined || d.writer !== null || !members.has(d.from as string)) return;
+        const resource = d.resource as string;
+        run.delivered.set(resource, (run.delivered.get(resource) ?? 0) + (d.n as number));
+        const totals = d.totals as Record<string, number> | null;
+        if (totals === null) return;
+        let sum = 0;
+        for (const [r, n] of Object.entries(totals)) {
+          sum += n;
+          if (n > (run.announced.get(r) ?? -1)) run.announced.set(r, n);
+        }
+        run.sums.add(sum);
+      });
+      /** The most the device can have synced: per resource what arrived, or all announced once durably done. */
+      const bound = (run: Run, cp: Checkpoint): number => {
+        let n = 0;
+        for (const r of new Set([...run.delivered.keys(), ...run.announced.keys()])) {
+          const got = run.delivered.get(r) ?? 0;
+          n += cp?.[r]?.done === true ? Math.max(got, run.announced.get(r) ?? 0) : got;
+        }
+        return n;
+      };
+      const bad = (r: TraceRecord, what: string): false => {
+        ctx.fail('correctness', name, `${r.node}: ${what} (trace #${r.i})`);
+        return false;
+      };
+      const step = (r: TraceRecord): boolean => {
+        const run = runs.get(r.node);
+        if (run === undefined || !members.has(r.node)) return false;
+        const d = r.data as D;
+        const ratio = d.ratio;
+        const received = d.received as number;
+        const expected = d.expected as number;
+        ctx.exercised(name);
+        if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1) || received > expected) return bad(r, `progress ${received}/${expected} = ${String(ratio)} is outside [0, 1]`);
+        if (ratio < run.ratio) return bad(r, `backfill progress went back from ${run.ratio.toFixed(4)} (trace #${run.at}) to ${ratio.toFixed(4)} (${received}/${expected})`);
+        const cp = durable.get(r.node)?.now ?? null;
+        const most = bound(run, cp);
+        if (received > most) return bad(r, `reports ${received} records synced, but the network delivered ${most} in its backfill (counting resources durably done as announced)`);
+        if (expected > 0 && !run.sums.has(expected)) {
+          return bad(r, `expects ${expected} records, but the full-scan responses delivered counted ${[...run.sums].join(', ') || 'nothing'}`);
+        }
+        const open = Object.entries(cp ?? {}).find(([, e]) => !e.done);
+        if (ratio === 1 && r.kind !== 'peer.backfill.complete' && open !== undefined) return bad(r, `reports progress 1 while its durable checkpoint says '${open[0]}' is not done`);
+        run.ratio = ratio;
+        run.at = r.i;
+        return true;
+      };
+      ctx.sim.trace.on('peer.backfill.begin', step);
+      ctx.sim.trace.on('peer.backfill.batch', step);
+      ctx.sim.trace.on('peer.backfill.complete', (r) => {
+        if (step(r) && (r.data as D).ratio !== 1) bad(r, `backfill complete with progress ${String((r.data as D).ratio)}, not 1`);
+      });
+    },
+  };
+}

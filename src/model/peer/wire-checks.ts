@@ -1,0 +1,137 @@
+/**
+ * Invariants judged on what the network delivered (`fact.peer.*`, src/evidence/peer-wire.ts) rather than
+ * on what the implementation says it received.
+ *
+ * - invariant:watermark-received — a catch-up request for writer W's stream in resource R (to W or a relay)
+ *   starts from a watermark no greater than the largest key of W's stream in R that the network delivered
+ *   to the requester: a live change of W, a response to a request for W's stream, a full scan served by W
+ *   (its cursor: W's own stream is a subset of what it served), or W's newest key announced in a
+ *   heartbeat, for a watermark the device says it adopted by digest (`peer.watermark {adopted}`: the
+ *   adoption is believed only up to what W announced on the wire).
+ * - invariant:resend-unacked — a device never (re)sends a peer a shared change that the peer has already
+ *   acknowledged: every live shared change sent to P is newer than every acknowledgement from P that the
+ *   network had delivered to the sender before it sent it (resends after an ack timeout resend only what
+ *   is unacknowledged).
+ */
+import type { Check } from '../../scenario/types.ts';
+import { compareKey, keyOf, showKey, type Key } from './keys.ts';
+
+type D = Record<string, unknown>;
+
+/** Catch-up requests start from a watermark within what the network delivered of that writer's stream. */
+export function watermarkCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:watermark-received';
+  return {
+    name,
+    covers: [name],
+    setup(ctx) {
+      const member = new Set(nodes);
+      // `device|writer|resource` -> the largest key delivered; and the newest key the writer announced.
+      const received = new Map<string, Key>();
+      const announced = new Map<string, Key>();
+      const raise = (m: Map<string, Key>, key: string, k: Key | null): void => {
+        if (k === null) return;
+        const cur = m.get(key);
+        if (cur === undefined || compareKey(k, cur) > 0) m.set(key, k);
+      };
+      ctx.sim.trace.on('fact.peer.change', (r) => {
+        const d = r.data as D;
+        if (member.has(d.to as string)) raise(received, `${d.to as string}|${d.from as string}|${d.resource as string}`, keyOf(d.last, d.lastUuid));
+      });
+      ctx.sim.trace.on('fact.peer.response', (r) => {
+        const d = r.data as D;
+        if (d.writer === undefined || !member.has(d.to as string)) return;
+        // A catch-up answer holds the writer's records; a full scan served by W ends W's stream at its cursor.
+        const writer = d.writer === null ? (d.from as string) : (d.writer as string);
+        raise(received, `${d.to as string}|${writer}|${d.resource as string}`, keyOf(d.last, d.lastUuid));
+      });
+      ctx.sim.trace.on('fact.peer.heartbeat', (r) => {
+        const d = r.data as D;
+        const latest = d.latest as Record<string, [string, string] | null> | null;
+        if (latest === null || !member.has(d.to as string)) return;
+        for (const [resource, k] of Object.entries(latest)) if (k !== null) raise(announced, `${d.to as string}|${d.from as string}|${resource}`, { ts: k[0], uuid: k[1] });
+      });
+      ctx.sim.trace.on('peer.watermark', (r) => {
+        const d = r.data as D;
+        if (d.adopted !== true || !member.has(r.node)) return;
+        const key = `${r.node}|${d.peer as string}|${d.resource as string}`;
+        const said = announced.get(key);
+        // Believed up to what the writer announced: the adopted key itself when it was announced.
+        if (said !== undefined && typeof d.ts === 'string') raise(received, key, d.ts < said.ts ? { ts: d.ts, uuid: '\uffff' } : said);
+      });
+      ctx.sim.trace.on('fact.peer.request', (r) => {
+        const d = r.data as D;
+        const writer = d.writer as string | null;
+        const since = keyOf(d.since, d.sinceUuid);
+        if (writer === null || since === null || !member.has(d.from as string)) return;
+        ctx.exercised(name);
+        const got = received.get(`${d.from as string}|${writer}|${d.resource as string}`);
+        // A shared resource's cursor is an HLC (no uuid): compare timestamps only.
+        const beyond = got === undefined || (d.sinceUuid === null ? since.ts > got.ts : compareKey(since, got) > 0);
+        if (!beyond) return;
+        const via = writer === d.to ? '' : ` (relayed by ${d.to as string})`;
+        ctx.fail(
+          'correctness',
+          name,
+          `${d.from as string} resumes '${d.resource as string}' of ${writer}${via} at watermark ${showKey(since)}, beyond anything of ${writer}'s the network delivered to it (${showKey(got ?? null)}) (trace #${r.i})`,
+        );
+      });
+    },
+  };
+}
+
+/** A shared change is never sent to a peer that had already acknowledged it. */
+export function resendCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:resend-unacked';
+  return {
+    name,
+    covers: [name],
+    setup(ctx) {
+      const member = new Set(nodes);
+      // `writer|peer|resource` -> acknowledgements delivered to the writer: times (µs) and running max upTo.
+      const acks = new Map<string, { t: number[]; upTo: string[] }>();
+      ctx.sim.trace.on('fact.peer.ack', (r) => {
+        const d = r.data as D;
+        if (!member.has(d.to as string) || !member.has(d.from as string)) return;
+        const key = `${d.to as string}|${d.from as string}|${d.resource as string}`;
+        let a = acks.get(key);
+        if (a === undefined) acks.set(key, (a = { t: [], upTo: [] }));
+        const prev = a.upTo[a.upTo.length - 1];
+        a.t.push(r.t);
+        a.upTo.push(prev !== undefined && prev > (d.upTo as string) ? prev : (d.upTo as string));
+      });
+      // `writer|peer|resource` -> the newest shared change delivered so far: a change at or below it is a resend.
+      const newest = new Map<string, string>();
+      ctx.sim.trace.on('fact.peer.change', (r) => {
+        const d = r.data as D;
+        if (d.shared !== true || !member.has(d.from as string)) return;
+        const key = `${d.from as string}|${d.to as string}|${d.resource as string}`;
+        const seen = newest.get(key);
+        const resend = seen !== undefined && (d.minTs as string) <= seen;
+        if (seen === undefined || (d.maxTs as string) > seen) newest.set(key, d.maxTs as string);
+        const a = acks.get(key);
+        if (a === undefined) return;
+        // The largest ack delivered strictly before the change was sent.
+        const sentUs = d.sentUs as number;
+        let lo = 0;
+        let hi = a.t.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (a.t[mid]! < sentUs) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo === 0) return;
+        // Counted for resends only: a first send of a new change cannot be below an acknowledgement.
+        if (resend) ctx.exercised(name);
+        const acked = a.upTo[lo - 1]!;
+        if ((d.minTs as string) <= acked) {
+          ctx.fail(
+            'correctness',
+            name,
+            `${d.from as string} sent ${d.to as string} ${d.n as number} '${d.resource as string}' changes from ${d.minTs as string}, but ${d.to as string} had acknowledged everything up to ${acked} (delivered before the send) (trace #${r.i})`,
+          );
+        }
+      });
+    },
+  };
+}
