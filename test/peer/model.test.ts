@@ -73,6 +73,13 @@ function cutAt(kind: string, nth: number, tail: Rec[]): Rec[] {
 }
 
 describe('backfill model with data', () => {
+  it('refuses a founder that goes ready over live updates it buffered while starting (peer-swarm seed 2)', () => {
+    const base: Rec[] = [start('A'), ['A', 'peer.buffer.push', { id: 'x' }]];
+    expect(feed([...base, ['A', 'peer.sync.ready']]).failures.join()).toMatch(/readyFromStart: live updates it buffered while starting were never applied/);
+    expect(feed([...base, ['A', 'peer.buffer.applied', { ids: ['x'] }], ['A', 'peer.sync.ready']]).failures).toEqual([]);
+    expect(feed([...base, ['A', 'peer.buffer.overflow'], ['A', 'peer.sync.ready']]).failures).toEqual([]);
+  });
+
   it('accepts a join with a crash, a resume at the durable checkpoint, a peer switch and buffered updates', () => {
     const { monitor, failures } = feed(JOIN);
     expect(failures).toEqual([]);

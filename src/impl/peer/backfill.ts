@@ -276,12 +276,23 @@ export class Backfill {
     const p = this.progress();
     core.env.trace.emit('peer.backfill.complete', { received: p.received, expected: p.expected, ratio: p.ratio, transferred: p.transferred });
     // Updates that arrive while a round is being committed are buffered too: go round until none is left,
-    // then turn Ready without yielding, so nothing slips between the last round and Ready.
+    // then turn Ready without yielding, so nothing slips between the last round and Ready. The first round
+    // runs even with an empty buffer: it also writes init, the watermarks and deletes the checkpoint.
     do await retrying(core.env, 'buffer', core.cfg.reconnectMs, () => this.applyBuffered());
     while (this.receiver.buffer.size > 0);
     core.state = 'ready';
     core.env.trace.emit('peer.sync.ready', { reason: 'backfilled', overflowed: this.receiver.overflowed });
     this.onReady();
+  }
+
+  /**
+   * For a founder (or a complete device restarting) that buffered live updates while it started: applies
+   * them, round after round until none is left (the caller turns Ready without yielding). peer-swarm seed 2
+   * paused founder B at its first connect, and it went Ready over 549 buffered updates it never applied.
+   * (A round also rewrites init and deletes the absent checkpoint: harmless for a complete library.)
+   */
+  async drainBuffer(): Promise<void> {
+    while (this.receiver.buffer.size > 0) await retrying(this.core.env, 'buffer', this.core.cfg.reconnectMs, () => this.applyBuffered());
   }
 
   private async applyBuffered(): Promise<void> {
@@ -301,8 +312,9 @@ export class Backfill {
           for (const record of winnersOf(table(core, r), incoming)) w.records.push({ resource: r, record });
         }
         for (const r of core.cfg.resourceOrder) {
-          const c = this.cp[r]!;
-          if (c.origin !== null && c.cursor !== null) w.meta.push({ key: metaKey.watermark(c.origin, r), value: { ts: c.cursor.ts, uuid: c.cursor.uuid } });
+          // (No checkpoint when a founder drains what it buffered while starting: no watermark to set.)
+          const c = this.cp[r];
+          if (c !== undefined && c.origin !== null && c.cursor !== null) w.meta.push({ key: metaKey.watermark(c.origin, r), value: { ts: c.cursor.ts, uuid: c.cursor.uuid } });
         }
         w.meta.push({ key: metaKey.init, value: true });
         w.meta.push({ key: metaKey.checkpoint, value: null });

@@ -114,6 +114,7 @@ async function start(core: Core, parts: Parts): Promise<void> {
       const init = (): Promise<unknown> => core.store.commit(() => ({ ...emptyWrites(), meta: [{ key: metaKey.init, value: true }] }), () => core.meta.set(metaKey.init, true));
       await retrying(env, 'init', cfg.reconnectMs, init);
     }
+    await parts.backfill.drainBuffer();
     core.state = 'ready';
     env.trace.emit('peer.sync.ready', { reason: complete ? 'restart' : 'founder', records: totalRecords(core) });
     return;

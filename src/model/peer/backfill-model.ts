@@ -40,6 +40,8 @@ export interface BackfillContext {
   /** The durable `init` now, and when the current process started. */
   init: boolean;
   initAtStart: boolean;
+  /** Live updates were buffered since the last round that applied the buffer (or visible overflow). */
+  buffered: boolean;
   /** The durable checkpoint now (null: none). */
   checkpoint: Record<string, DurableEntry> | null;
   /** Resource -> the peer this process last assigned it to. */
@@ -118,7 +120,10 @@ function durableAsApplied(c: C, e: E): string | null {
 /** Guard name -> reason (null: passes). */
 export function backfillReasons(resources: readonly string[]): Record<string, Reason> {
   return {
-    readyFromStart: (c) => (c.founder || c.initAtStart ? null : 'not a configured founder, and its durable state said incomplete (no meta/init) when it started'),
+    readyFromStart: (c) => {
+      if (!c.founder && !c.initAtStart) return 'not a configured founder, and its durable state said incomplete (no meta/init) when it started';
+      return c.buffered ? 'live updates it buffered while starting were never applied (no peer.buffer.applied after the last peer.buffer.push)' : null;
+    },
     readyWhenComplete: (c) => (c.init ? null : 'its library is not durably complete (meta/init not written)'),
     backfillOnlyIfIncomplete: (c) => (c.initAtStart ? 'its durable state says the library is complete (meta/init): it must not backfill again' : null),
     assignReadyPeer: (c, e) => {
@@ -164,7 +169,7 @@ const CRASH = { CRASH: 'down' } as const;
  * Live updates may be buffered in every state before ready; a visible overflow discards them. (Self-loops
  * name their target: XState's `can()` accepts only transitions with a target or actions.)
  */
-const buffering = (state: string) => ({ BUFFER: { target: state }, OVERFLOW: { target: state } }) as const;
+const buffering = (state: string) => ({ BUFFER: { target: state, actions: 'buffered' }, OVERFLOW: { target: state, actions: 'unbuffered' } }) as const;
 const durable = (guard: string) => ({ DURABLE: { guard, actions: 'durable' } }) as const;
 
 /** The backfill machine for a library of `resources` (the guards' `allDone` needs them). */
@@ -176,10 +181,13 @@ export function backfillMachine(resources: readonly string[]) {
       start: assign(({ context, event }) => ({
         founder: (event as { founder: boolean }).founder,
         initAtStart: context.init,
+        buffered: false,
         assigned: {},
         delivered: {},
         applying: {},
       })),
+      buffered: assign({ buffered: true }),
+      unbuffered: assign({ buffered: false }),
       durable: assign(({ event }) => {
         const e = event as Extract<E, { type: 'DURABLE' }>;
         return { init: e.init, checkpoint: e.checkpoint };
@@ -202,7 +210,7 @@ export function backfillMachine(resources: readonly string[]) {
     },
   }).createMachine({
     id: 'backfill',
-    context: { founder: false, init: false, initAtStart: false, checkpoint: null, assigned: {}, delivered: {}, applying: {}, readyPeers: {} },
+    context: { founder: false, init: false, initAtStart: false, buffered: false, checkpoint: null, assigned: {}, delivered: {}, applying: {}, readyPeers: {} },
     initial: 'down',
     // Deliveries are facts about the network: recorded in any state (a late response is applied by no one).
     on: { RESPONSE: { actions: 'response' }, PEER_READY: { actions: 'peerReady' } },
@@ -212,6 +220,8 @@ export function backfillMachine(resources: readonly string[]) {
         on: {
           READY: { target: 'ready', guard: 'readyFromStart' },
           BEGIN: { target: 'backfilling', guard: 'backfillOnlyIfIncomplete' },
+          // A founder applies what it buffered while starting before it goes ready.
+          BUFFER_APPLIED: { target: 'uninitialized', actions: 'unbuffered' },
           ...durable('initOnlyForFounder'),
           ...buffering('uninitialized'),
           ...CRASH,
@@ -231,14 +241,14 @@ export function backfillMachine(resources: readonly string[]) {
         },
       },
       paused: { on: { RESUME: 'backfilling', ...durable('durableAsApplied'), ...buffering('paused'), ...CRASH } },
-      catchingUp: { on: { BUFFER_APPLIED: 'bufferApplied', ...durable('completionOnly'), ...buffering('catchingUp'), ...CRASH } },
+      catchingUp: { on: { BUFFER_APPLIED: { target: 'bufferApplied', actions: 'unbuffered' }, ...durable('completionOnly'), ...buffering('catchingUp'), ...CRASH } },
       // Updates that arrived while a round was being committed (traced before it) send it round again.
       bufferApplied: {
         on: {
           READY: { target: 'ready', guard: 'readyWhenComplete' },
-          BUFFER_APPLIED: { target: 'bufferApplied' },
-          BUFFER: 'catchingUp',
-          OVERFLOW: 'catchingUp',
+          BUFFER_APPLIED: { target: 'bufferApplied', actions: 'unbuffered' },
+          BUFFER: { target: 'catchingUp', actions: 'buffered' },
+          OVERFLOW: { target: 'catchingUp', actions: 'unbuffered' },
           ...durable('completionOnly'),
           ...CRASH,
         },
