@@ -5,9 +5,10 @@
  * Keys match the monitor's: a leaf state's key is its path below the machine ('idle', 'recovering.scan');
  * a transition's key is 'from|EVENT|to'. A transition declared on a compound state applies to each of its
  * leaf states and is listed once per leaf; a targetless one (an action or a guarded check that stays put)
- * is listed as 'leaf|EVENT|leaf', as the monitor counts it. Targetless transitions of the machine itself
- * (checks valid in every state, e.g. a fact the model holds every claim against) are not listed: they
- * would add a self-loop to every state; their guards' evaluations are counted per guard instead.
+ * is listed as 'leaf|EVENT|leaf', as the monitor counts it. A targetless transition of the machine itself
+ * (a check valid in every state, e.g. a fact the model holds every claim against) is listed once, as
+ * '*|EVENT|*' (`anywhere`): the coverage report credits it with the monitor's 'state|EVENT|state' counts
+ * that no leaf transition explains.
  */
 import { toDirectedGraph } from '@xstate/graph';
 import type { AnyStateMachine } from 'xstate';
@@ -40,7 +41,10 @@ export function modelGraph(machine: AnyStateMachine): ModelGraph {
   const visit = (n: GraphNode): void => {
     for (const e of n.edges) {
       const targetless = e.target.id === e.source.id;
-      if (targetless && e.source.id === root.id) continue;
+      if (targetless && e.source.id === root.id) {
+        transitions.add(`*|${e.label.text}|*`);
+        continue;
+      }
       const targets = leavesOf.get(e.target.id) ?? [strip(e.target.id)];
       // Entering a compound state lands in its initial leaf; we list the first leaf as the target.
       const to = targets[0]!;

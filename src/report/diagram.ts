@@ -75,7 +75,8 @@ function place(states: readonly string[], col: Map<string, number>, edges: reado
 
 /** The SVG of one model's state diagram. */
 export function stateDiagram(m: ModelReport): string {
-  const edges = parseEdges(m.transitions);
+  // '*|EVENT|*': a check the machine makes in every state; it has no place in the drawing (listed below it).
+  const edges = parseEdges(m.transitions).filter((e) => e.from !== '*');
   const col = columns(m.states.map((s) => s.key), m.initial, edges);
   BOX_W = Math.max(120, Math.min(260, 20 + 7.4 * Math.max(0, ...m.states.map((s) => s.key.length))));
   const pos = place(m.states.map((s) => s.key), col, edges);

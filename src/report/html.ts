@@ -51,6 +51,7 @@ function coverageSection(cov: CoverageReport): string {
     const never = [...m.states.filter((s) => s.count === 0).map((s) => `state <code>${esc(s.key)}</code>`), ...m.transitions.filter((t) => t.count === 0).map((t) => `transition <code>${esc(t.key.replace(/\|/g, ' → '))}</code>`)];
     parts.push(
       `<div class="model" data-model="${esc(m.name)}"><h3>${esc(m.name)} <small>${statsLine(m)}</small></h3><div class="scroll">${stateDiagram(m)}</div>` +
+        anywhereLine(m) +
         (never.length > 0 ? `<details class="never-list"><summary class="never">Never reached: ${never.length}</summary><ul>${never.map((n) => `<li>${n}</li>`).join('')}</ul></details>` : '<p class="ok">Every state and transition was reached.</p>') +
         (m.transitions.length > 24 ? '<p><small>Hover a transition for its event and count.</small></p>' : '') +
         (m.extra.length > 0 ? `<p>Reached but not in the model graph: ${m.extra.map((e) => `<code>${esc(e)}</code>`).join(', ')}</p>` : '') +
@@ -59,6 +60,13 @@ function coverageSection(cov: CoverageReport): string {
   }
   parts.push('</section>');
   return parts.join('');
+}
+
+/** The checks a model makes in every state ('*|EVENT|*'), which the diagram does not draw. */
+function anywhereLine(m: ModelReport): string {
+  const any = m.transitions.filter((t) => t.key.startsWith('*|'));
+  if (any.length === 0) return '';
+  return `<p>In every state: ${any.map((t) => `<code>${esc(t.key.split('|')[1]!)}</code> ${t.count === 0 ? '<span class="never">never</span>' : `×${t.count}`}`).join(', ')}</p>`;
 }
 
 function stateFaultSection(cov: CoverageReport): string {

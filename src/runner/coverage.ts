@@ -73,9 +73,18 @@ function modelReport(name: string, file: ResultsFile, cov: ModelCoverage | undef
   const g = file.models[name] ?? { initial: '', states: Object.keys(cov?.states ?? {}).sort(), transitions: Object.keys(cov?.transitions ?? {}).sort() };
   const c = cov ?? { model: name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
   const states = g.states.map((key) => ({ key, count: c.states[key] ?? 0 }));
-  const transitions = g.transitions.map((key) => ({ key, count: c.transitions[key] ?? 0 }));
   const known = new Set([...g.states, ...g.transitions]);
-  const extra = [...Object.keys(c.states), ...Object.keys(c.transitions)].filter((k) => !known.has(k)).sort();
+  // A machine-level targetless transition ('*|EVENT|*' in the graph) is counted by the monitor as
+  // 'state|EVENT|state' in whatever state the instance was: credit those to the '*' key.
+  const counts: Record<string, number> = {};
+  for (const [key, n] of Object.entries(c.transitions)) {
+    const [from, event, to] = key.split('|') as [string, string, string];
+    const anywhere = `*|${event}|*`;
+    const k = !known.has(key) && from === to && known.has(anywhere) ? anywhere : key;
+    counts[k] = (counts[k] ?? 0) + n;
+  }
+  const transitions = g.transitions.map((key) => ({ key, count: counts[key] ?? 0 }));
+  const extra = [...Object.keys(c.states), ...Object.keys(counts)].filter((k) => !known.has(k)).sort();
   const kinds = new Set<string>();
   const stateFaults: Record<string, Record<string, number>> = {};
   for (const [state, row] of Object.entries(c.stateFaults)) {
