@@ -74,6 +74,12 @@ describe('election model: guards refuse with their reason', () => {
     expect(failures[0]).toContain("mayAcquire: epoch 2 is not above the store's durable epoch 2");
   });
 
+  it('mayAcquire judges against what the tab knew when it campaigned: frozen between drawing and reporting, a stale epoch is acquired, then refused by the store (election-rolling-restarts-lock seed 5011)', () => {
+    const frozen: Rec[] = [...start('A'), store(4, 4, 1), ['A', 'election.campaign', { mode: 'lock' }, 2], store(6, 6, 3), ['A', 'election.acquired', { epoch: 5, mode: 'lock' }, 4]];
+    expect(feed(frozen).failures).toEqual([]);
+    expect(feed([...frozen, ['A', 'election.leader', { epoch: 5 }, 5]]).failures.join()).toMatch(/mayLead: the store was never fenced at epoch 5/);
+  });
+
   it('mayWrite: a batch with an epoch that is not the tab own', () => {
     const { failures } = feed([...aLeads, ['A', 'writer.begin', { epoch: 2, count: 1 }, 3]]);
     expect(failures[0]).toContain("mayWrite: epoch 2 is not this tab's current epoch 1");

@@ -38,6 +38,8 @@ export class LockElection implements Election {
   private closed = false;
   private watchTimer = 0;
   private beatTimer = 0;
+  /** The pending "queue again later" after a lost attempt (0: none); a new request cancels it. */
+  private retryTimer = 0;
   private unsubscribe: () => void = () => {};
   private readonly listeners: ((e: ElectionEvent) => void)[] = [];
   private readonly neverStepDown: boolean;
@@ -105,6 +107,11 @@ export class LockElection implements Election {
   /** Queues (or, with `steal`, takes) the lock under a new generation. */
   private request(steal: boolean): void {
     if (this.closed) return;
+    // A retry scheduled by an earlier lost attempt must not fire once a newer request exists: it would
+    // campaign again while this tab holds the lock and fences (found by syncbench explore,
+    // election-lock-leader-paused seed 5021 with B paused at its 2nd lock request).
+    this.deps.clock.clearTimer(this.retryTimer);
+    this.retryTimer = 0;
     const gen = ++this.gen;
     this.current = 'candidate';
     this.deps.report.campaign(steal ? 'lock-steal' : 'lock');
@@ -134,8 +141,17 @@ export class LockElection implements Election {
       this.lostGen = gen;
       this.deps.report.lost(stolen ? 'stolen' : 'lock-error');
       this.current = 'follower';
-      this.deps.clock.setTimeout(() => this.request(false), this.s.renewEveryMs);
+      this.retryLater();
     }
+  }
+
+  /** Queues again after `renewEveryMs` (one pending retry at most; `request` cancels it). */
+  private retryLater(): void {
+    this.deps.clock.clearTimer(this.retryTimer);
+    this.retryTimer = this.deps.clock.setTimeout(() => {
+      this.retryTimer = 0;
+      this.request(false);
+    }, this.s.renewEveryMs);
   }
 
   /** Holder of the lock: draws an epoch, fences, leads until stepping down. */
@@ -152,7 +168,7 @@ export class LockElection implements Election {
       tolerate(e);
       this.deps.report.lost('epoch-error');
       this.current = 'follower';
-      this.deps.clock.setTimeout(() => this.request(false), this.s.renewEveryMs);
+      this.retryLater();
       return;
     }
     if (this.holdingGen !== gen) return this.abandon(gen, 'stolen');

@@ -8,7 +8,8 @@
  *   fencing/leader --STEP_DOWN--> steppingDown --FOLLOWER--> follower;  any state --DOWN--> down
  *
  * Guards (docs/election.md has the table with the evidence of each):
- * - mayAcquire: a new epoch is above every epoch this tab knows and above the store's durable epoch.
+ * - mayAcquire: a new epoch is above every epoch this tab knew, and above the store's durable epoch, when it
+ *   last campaigned (it draws the epoch after that).
  * - mayLead: LEADER names the tab's own epoch, the store's durable epoch became that epoch during this
  *   term (fact.store: this tab's fence committed), and the tab knows no higher epoch.
  * - mayWrite: a batch (writer.begin) carries the tab's own current epoch, the tab knows no higher epoch
@@ -40,6 +41,15 @@ export interface TabContext {
   /** The highest epoch this incarnation of the tab has learned of, and how (for the reasons). */
   known: number;
   knownHow: string;
+  /**
+   * What the tab knew, and the store's durable epoch, when it last campaigned (CAMPAIGN or QUEUE): an epoch
+   * it acquires afterwards was drawn after that, so it must be above both. (Not `known` / `storeEpoch` at
+   * the ACQUIRED record: a tab frozen between drawing its epoch and reporting it may meanwhile see others
+   * draw and fence higher ones; its stale epoch is then refused by the store, which `mayLead` checks.)
+   */
+  knownAtCampaign: number;
+  knownHowAtCampaign: string;
+  storeEpochAtCampaign: number;
   /** The tab's latest true clock sample (fact.clock), null before any. */
   clock: ClockSample | null;
   /** End of the tab's lease belief on its own monotonic clock, ms (null: no belief reported this term). */
@@ -108,8 +118,8 @@ function pastTrust(c: TabContext, e: Ev<'WRITE'>): string | null {
 export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabModelEvent>>> = {
   mayAcquire: (c, e) => {
     const epoch = epochOf(e);
-    if (epoch <= c.known) return `epoch ${epoch} is not above epoch ${c.known} this tab already knows (${c.knownHow}): an epoch is acquired once`;
-    if (epoch <= c.storeEpoch) return `epoch ${epoch} is not above the store's durable epoch ${c.storeEpoch} (fact.store): it was used before`;
+    if (epoch <= c.knownAtCampaign) return `epoch ${epoch} is not above epoch ${c.knownAtCampaign} this tab knew when it campaigned (${c.knownHowAtCampaign}): an epoch is acquired once`;
+    if (epoch <= c.storeEpochAtCampaign) return `epoch ${epoch} is not above the store's durable epoch ${c.storeEpochAtCampaign} when it campaigned (fact.store): it was used before`;
     return null;
   },
   mayLead: (c, e) => notOwn(c, e) ?? notFenced(c) ?? higherKnown(c, e),
@@ -117,7 +127,20 @@ export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabMod
   sameEpoch: (c, e) => notOwn(c, e),
 };
 
-const INITIAL: TabContext = { epoch: 0, fenced: false, storeEpoch: 0, known: 0, knownHow: '', clock: null, trustUntilMs: null };
+const INITIAL: TabContext = {
+  epoch: 0,
+  fenced: false,
+  storeEpoch: 0,
+  known: 0,
+  knownHow: '',
+  knownAtCampaign: 0,
+  knownHowAtCampaign: '',
+  storeEpochAtCampaign: 0,
+  clock: null,
+  trustUntilMs: null,
+};
+const CAMPAIGN = { target: 'candidate', actions: 'campaign' } as const;
+const QUEUE = { target: 'queued', actions: 'campaign' } as const;
 
 /** How a tab learned an epoch (for the reasons), and which epoch it learned, for the data events. */
 function learned(e: TabModelEvent): { epoch: number; how: string } {
@@ -165,6 +188,7 @@ export const tabElectionMachine = setup({
       return { clock: { atUs: e.t, monotonicMs: e.monotonicMs, driftPpm: e.driftPpm } };
     }),
     acquire: assign(({ event }) => ({ epoch: epochOf(event), fenced: false, trustUntilMs: null })),
+    campaign: assign(({ context }) => ({ knownAtCampaign: context.known, knownHowAtCampaign: context.knownHow, storeEpochAtCampaign: context.storeEpoch })),
     believe: assign(({ context, event }) => {
       const e = event as Ev<'LEADER'>;
       const mono = monotonicAt(context.clock, e.t);
@@ -178,9 +202,9 @@ export const tabElectionMachine = setup({
   initial: 'down',
   states: {
     down: { on: { START: { target: 'follower', actions: 'forget' }, STORE: DATA.STORE, CLOCK: DATA.CLOCK } },
-    follower: { on: { CAMPAIGN: 'candidate', QUEUE: 'queued', ...DATA, ...DOWN } },
-    queued: { on: { CAMPAIGN: 'candidate', QUEUE: 'queued', LOST: 'follower', ...ACQUIRED, ...DATA, ...DOWN } },
-    candidate: { on: { CAMPAIGN: 'candidate', QUEUE: 'queued', LOST: 'follower', ...ACQUIRED, ...DATA, ...DOWN } },
+    follower: { on: { CAMPAIGN, QUEUE, ...DATA, ...DOWN } },
+    queued: { on: { CAMPAIGN, QUEUE, LOST: 'follower', ...ACQUIRED, ...DATA, ...DOWN } },
+    candidate: { on: { CAMPAIGN, QUEUE, LOST: 'follower', ...ACQUIRED, ...DATA, ...DOWN } },
     fencing: { on: { LEADER: { target: 'leader', guard: 'mayLead', actions: 'believe' }, ...STEP_DOWN, ...DATA, ...DOWN } },
     leader: {
       on: {
