@@ -152,7 +152,16 @@ export class BlockFencedStore implements FencedStore {
   /** Opens this tab's instance (startup recovery) and loads the key directory. */
   private async open(): Promise<BlockStore> {
     const store = await BlockStore.open(this.env, this.storeOptions);
-    const directory = decode(await store.read(DIRECTORY)) as Record<string, number> | null;
+    let directory: Record<string, number> | null;
+    try {
+      directory = decode(await store.read(DIRECTORY)) as Record<string, number> | null;
+    } catch (e) {
+      // An instance that failed to load its directory is closed, not leaked: the next write opens a new
+      // one, and two open instances in one tab could commit each other's leftovers (election-swarm-lock
+      // seed 5027: an EIO on this read left the first open, and model:recovery saw a second open over it).
+      await store.close().catch(() => undefined);
+      throw e;
+    }
     this.directory = new Map(Object.entries(directory ?? {}));
     this.instance = store;
     return store;
