@@ -130,13 +130,14 @@ export function steadyWrites(ctx: ScenarioContext, tabs: readonly string[], from
 
 /** The global-view invariants (see src/model/election/ledger.ts): they read the trace and its facts only. */
 export function electionInvariants(leaseExclusive: boolean): Check {
-  let ledger: ElectionLedger | null = null;
+  // The ledger is per run (ctx.shared): the check object is shared by every run of the scenario.
+  const LEDGER = 'election.ledger';
   return {
     name: 'election-invariants',
     covers: LEDGER_INVARIANTS.filter((n) => leaseExclusive || n !== 'invariant:lease-exclusive'),
     setup(ctx) {
       const l = new ElectionLedger({ leaseExclusive, exercised: (name) => ctx.exercised(name) });
-      ledger = l;
+      ctx.shared.set(LEDGER, l);
       ctx.sim.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
       for (const kind of LEDGER_KINDS) {
         ctx.sim.trace.on(kind, (rec) => {
@@ -146,7 +147,7 @@ export function electionInvariants(leaseExclusive: boolean): Check {
       }
     },
     final(ctx) {
-      const v = ledger?.finalCheck() ?? null;
+      const v = (ctx.shared.get(LEDGER) as ElectionLedger | undefined)?.finalCheck() ?? null;
       if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
     },
   };

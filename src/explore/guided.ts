@@ -148,8 +148,12 @@ export function anchorObserver(seed: number, plan: FaultPlan, into: Map<string, 
   };
 }
 
-/** Fault kinds a scenario's runs may carry (its swarm's kinds, or its plan's plus crash and pause). */
+/**
+ * Fault kinds exploration aims at a scenario: those it declares (`Scenario.explore`), else its swarm's
+ * kinds, or its plan's plus crash and pause.
+ */
 export function scenarioFaultKinds(s: Scenario): FaultKind[] {
+  if (s.explore !== undefined) return [...s.explore.kinds].sort();
   const f = s.faults;
   const kinds = new Set<FaultKind>(['crash', 'pause']);
   if (f !== undefined && 'swarm' in f) for (const k of f.swarm.kinds ?? []) kinds.add(k);

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { validatePlan } from '../faults/plan.ts';
+import { isFaultKind } from '../faults/schema.ts';
 import type { Scenario } from './types.ts';
 
 /** A scenario module could not be loaded or is invalid. */
@@ -67,6 +68,12 @@ export function validateScenario(s: Scenario, file: string): void {
   validateChecks(s.checks, at, bad);
   validateModels(s.models, at, bad);
   validateEvidence(s, at, bad);
+  const ex = (s as { explore?: unknown }).explore;
+  if (ex !== undefined) {
+    const e = ex as { kinds?: unknown; why?: unknown };
+    if (!Array.isArray(e.kinds) || !e.kinds.every((k) => typeof k === 'string' && isFaultKind(k))) bad(at('explore.kinds'), 'must be a list of fault kinds');
+    if (typeof e.why !== 'string' || e.why.trim() === '') bad(at('explore.why'), 'must say why the other kinds are left out');
+  }
   if (s.maxEvents !== undefined && !(Number.isInteger(s.maxEvents) && s.maxEvents > 0)) bad(at('maxEvents'), 'must be a positive integer');
   const probes = (s as { probes?: unknown }).probes;
   if (probes !== undefined && !(Array.isArray(probes) && probes.every((p) => typeof p === 'string' && p.length > 0))) {

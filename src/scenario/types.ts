@@ -16,7 +16,7 @@ import type { NodeProgram } from '../sim/node.ts';
 import type { Rng } from '../sim/rng.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { Failure, FailureKind } from '../sim/types.ts';
-import type { FaultPlan } from '../faults/plan.ts';
+import type { FaultKind, FaultPlan } from '../faults/plan.ts';
 import type { SwarmOptions } from '../faults/swarm.ts';
 
 /** A node of the topology. */
@@ -154,6 +154,11 @@ export interface Scenario {
   maxEvents?: number;
   /** Probes (rare paths, `env.trace.probe(name)`) this scenario should reach; the coverage report lists those never reached. */
   probes?: readonly string[];
+  /**
+   * Guided exploration (`syncbench explore`): the fault kinds it may aim at this scenario (default: its own
+   * plan's or swarm's kinds, plus crash and pause), and why others are left out (a documented limit).
+   */
+  explore?: { kinds: FaultKind[]; why: string };
   /** Variant areas this scenario can exercise (for documentation and `list`). */
   variantAreas?: string[];
 }

@@ -221,15 +221,36 @@ describe('peer invariants', () => {
   it('acked writes: a lost write or a resurrected delete fails at the end', () => {
     const rec = new Map<string, { ts: string; data: string | null }>([['tag/t1', { ts: h(5), data: 'old' }], ['tag/t2', { ts: h(9), data: 'back' }]]);
     const view: PeerView = { state: () => 'ready', digest: () => '', get: (r, u) => rec.get(`${r}/${u}`), records: () => [], resources: () => ['tag'] };
-    const t = harness(ackedWritesCheck(['A']), { A: view });
+    const b: PeerView = { ...view, get: () => undefined };
+    const t = harness(ackedWritesCheck(['A']), { A: view, B: b });
     ackedWrites(t.ctx).push({ node: 'B', resource: 'tag', uuid: 't1', hlc: h(7, 'B'), deleted: false });
     t.final();
     expect(t.failures.join()).toMatch(/invariant:acked-not-lost: A: acknowledged write of 'tag' t1 .* is lost/);
-    const u = harness(ackedWritesCheck(['A']), { A: view });
+    const u = harness(ackedWritesCheck(['A']), { A: view, B: b });
     ackedWrites(u.ctx).push({ node: 'B', resource: 'tag', uuid: 't2', hlc: h(8, 'B'), deleted: true });
     u.final();
     expect(u.failures.join()).toMatch(/invariant:no-resurrection: A: 'tag' t2 deleted by B .* is alive again/);
   });
+  it('acked writes: a writer down at the end owes only what the network delivered to a device that is up', () => {
+    const empty: PeerView = { state: () => 'ready', digest: () => '', get: () => undefined, records: () => [], resources: () => ['tag'] };
+    // B is down at the end (no handle); its write never left it: durable on B, not lost.
+    const t = harness(ackedWritesCheck(['A']), { A: empty });
+    ackedWrites(t.ctx).push({ node: 'B', resource: 'tag', uuid: 't1', hlc: h(7, 'B'), deleted: false });
+    t.final();
+    expect(t.failures).toEqual([]);
+    // The network delivered it to A (a live change from B, then a relay naming B as writer): A must hold it.
+    for (const fact of [
+      { kind: 'fact.peer.change', data: { from: 'B', to: 'A', resource: 'tag', minTs: h(6, 'B'), maxTs: h(8, 'B') } },
+      { kind: 'fact.peer.response', data: { from: 'C', to: 'A', resource: 'tag', writer: 'B', since: h(1, 'B'), maxTs: h(7, 'B') } },
+    ]) {
+      const u = harness(ackedWritesCheck(['A']), { A: empty });
+      ackedWrites(u.ctx).push({ node: 'B', resource: 'tag', uuid: 't1', hlc: h(7, 'B'), deleted: false });
+      u.emit('sim', fact.kind, fact.data);
+      u.final();
+      expect(u.failures.join(), fact.kind).toMatch(/A: acknowledged write of 'tag' t1 .* is lost/);
+    }
+  });
+
   /** A view over fixed records, with a digest that only counts them (as a broken digest might). */
   const viewOf = (records: Record<string, ViewRecord[]>, state = 'ready'): PeerView => ({
     state: () => state,
