@@ -133,11 +133,17 @@ async function runPhases(
   const deadlineUs = chaosEndUs + live.withinMs * 1000;
   const pollUs = (live.pollMs ?? 100) * 1000;
   let lastReason = 'not polled yet';
+  /** The last poll found the scenario's condition met but a model instance still hot. */
+  let lastHot = false;
   let done = false;
   const poll = (): void => {
-    // Hot model states (a recovery still running, a forwarded request unanswered...) hold convergence back.
-    const hot = watch.hot();
-    const r = hot.length > 0 ? describeHot(hot, sim.nowUs()) : live.done(ctx);
+    // The scenario's condition runs first, always: it may drive the system (a final forceSync, probe
+    // writes). Hot model states (a recovery still running, a forwarded request unanswered...) then hold
+    // convergence back.
+    const own = live.done(ctx);
+    const hot = own === true ? watch.hot() : [];
+    const r = own !== true ? own : hot.length > 0 ? describeHot(hot, sim.nowUs()) : true;
+    lastHot = own === true && hot.length > 0;
     if (r === true) {
       done = true;
       sim.trace.emit('sim', 'sim.converged', {});
@@ -150,12 +156,14 @@ async function runPhases(
   sim.scheduler.after(0, poll);
   const reason = await sim.run({ untilUs: deadlineUs, maxEvents });
   if (budgetExceeded(reason, sim, maxEvents) || sim.failure !== null || done) return;
+  // A model instance stuck in a hot state is the model's liveness failure, named after it (when the
+  // scenario's own condition held, or when nothing else explains the wait).
   const hot = watch.hot();
+  const byModel = hot.length > 0 && (lastHot || lastReason === 'not polled yet');
   sim.fail({
     kind: 'liveness',
-    // A model instance stuck in a hot state is the model's liveness failure, named after it.
-    check: hot.length > 0 ? `model:${hot[0]!.model}` : 'liveness',
-    message: `not done ${live.withinMs} ms after healing: ${hot.length > 0 ? describeHot(hot, sim.nowUs()) : lastReason}`,
+    check: byModel ? `model:${hot[0]!.model}` : 'liveness',
+    message: `not done ${live.withinMs} ms after healing: ${byModel ? describeHot(hot, sim.nowUs()) : lastReason}${!byModel && hot.length > 0 ? `; also ${describeHot(hot, sim.nowUs())}` : ''}`,
     details: { lastReason, hot },
   });
 }

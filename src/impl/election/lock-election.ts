@@ -86,6 +86,10 @@ export class LockElection implements Election {
 
   /** Steals the lock now. */
   takeOver(): void {
+    // Never from ourselves: a tab that holds the lock and is still fencing is a 'candidate' too (a pause of
+    // the old holder kept B's fence waiting, and B stole the lock from itself mid-fence: found by syncbench
+    // explore, election-lock-stolen-mid-write seed 7004).
+    if (this.myEpoch !== 0 || this.holdingGen !== 0) return;
     if (this.current === 'follower' || this.current === 'candidate') this.request(true);
   }
 
