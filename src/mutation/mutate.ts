@@ -51,14 +51,18 @@ function areaFiles(area: MutationArea): string[] {
 }
 
 async function mutateArea(area: MutationArea, files: string[] | null, o: { full: boolean; concurrency: number; sample: number | null; sampleSeed: number }): Promise<AreaScore> {
+  process.env.SYNCBENCH_MUTATE_AREA = area.name; // read by the judge's test file in every worker
   const dir = path.join(ROOT, 'reports/mutation', area.name);
   mkdirSync(dir, { recursive: true });
   const json = path.join(dir, 'mutation.json');
   await new Stryker({
     mutate: o.sample === null ? (files ?? area.mutate) : sampleRanges(files ?? areaFiles(area), o.sample, o.sampleSeed),
-    testRunner: 'command',
-    commandRunner: { command: `node --import tsx src/mutation/judge.ts ${area.name}` },
-    coverageAnalysis: 'off',
+    // The judge as vitest tests, one per (scenario, seed): with per-test coverage each mutant is judged by
+    // the scenario runs that execute it (and one no run executes is reported NoCoverage).
+    testRunner: 'vitest',
+    // The judge imports the implementation through the scenario modules it loads at run time: not 'related'.
+    vitest: { configFile: 'vitest.mutation.config.ts', related: false },
+    coverageAnalysis: 'perTest',
     concurrency: o.concurrency,
     incremental: true,
     force: o.full,
