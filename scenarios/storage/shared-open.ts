@@ -228,7 +228,7 @@ const sharedOpen: Scenario = {
   name: 'storage-shared-open-kv',
   description:
     "Two tabs share a kv store with no election: A commits a write every millisecond while B reopens the store again and again (its recoveries must start over when A's commits move the marker, and never delete A's blocks as strays), commits from a stale view (refused) and crashes with that instance open, and recovers in place after injected commit errors; before that, A retries an applied request id while another write is buffered. Every write A was told is durable stays, and no recovery reports a block another commit replaced as corrupt.",
-  suites: ['smoke', 'ci'],
+  suites: ['ci'],
   topology: { nodes: [{ id: 'A', device: 'D' }, { id: 'B', device: 'D', startAtMs: 100 }] },
   program: program(),
   workload,
