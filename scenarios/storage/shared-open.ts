@@ -61,7 +61,8 @@ async function openStore(env: Env): Promise<BlockStore> {
     try {
       return await BlockStore.open(env, { backend: 'kv', blockSize: BS, maxBlocks: 16 });
     } catch (e) {
-      if (!(e instanceof StoreError) || !RETRY_OPEN.has(e.code) || attempt >= OPEN_ATTEMPTS) throw e;
+      const code = (e as { code?: unknown }).code; // a StoreError, or an EnvError of an injected fault
+      if (typeof code !== 'string' || !RETRY_OPEN.has(code) || attempt >= OPEN_ATTEMPTS) throw e;
       await env.clock.sleep(1);
     }
   }
