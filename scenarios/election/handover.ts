@@ -153,6 +153,32 @@ export default [
     durationMs: 4_500,
   }),
   electionScenario({
+    name: 'election-paused-before-fence',
+    description:
+      'The first leader freezes right after it won the lease, before its fence: a follower takes over when the lease runs out and fences a higher epoch; on resume the frozen tab fences its old epoch, the store refuses it (EFENCED), and it follows.',
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => steadyWrites(ctx, three, 200, 4_000, 20),
+    // A's first commit in the 'election' store is its lease compare-and-set; it freezes once it took effect.
+    faults: { events: [{ kind: 'pause', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 1, target: 'election' }, when: 'after', durationMs: 2_000 }] },
+    durationMs: 4_500,
+  }),
+  electionScenario({
+    name: 'election-lock-paused-before-fence',
+    description:
+      'Lock mode: the first holder freezes right after drawing its epoch, before its fence: a follower hears no heartbeat, steals the lock and fences a higher epoch; on resume the frozen tab learns of the steal and queues for the lock again, and its fence, already under way, is refused (EFENCED).',
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lock',
+    startAtMs: aFirst,
+    workload: (ctx) => steadyWrites(ctx, three, 200, 4_000, 20),
+    // A's first commit in the 'election' store draws its epoch; it freezes once it took effect.
+    faults: { events: [{ kind: 'pause', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 1, target: 'election' }, when: 'after', durationMs: 2_000 }] },
+    durationMs: 4_500,
+  }),
+  electionScenario({
     name: 'election-crash-during-handover',
     description: 'Lock mode: the holder crashes while it steps down with half a batch still flushing after its lock was stolen; later a tab queued for the lock crashes.',
     suites: ['smoke', 'ci'],

@@ -10,6 +10,8 @@ const five = deviceIds(5);
 const four = deviceIds(4);
 const founders5 = five.slice(0, 4);
 const founders4 = four.slice(0, 3);
+const three = deviceIds(3);
+const founders3 = three.slice(0, 2);
 
 const join10k: Scenario = {
   name: 'peer-join-10k-crash',
@@ -100,4 +102,23 @@ const bufferOverflow: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [join10k, peerDrop, allGone, bufferOverflow];
+const completeUnderLoad: Scenario = {
+  name: 'peer-join-complete-under-load',
+  description:
+    'Device C, whose storage is slow (4 ms a strict commit), joins a small library while A and B write two records a millisecond right through the end of its backfill, with a live-update buffer of 2: updates keep arriving while the buffer is applied (the rounds before Ready), overflowing it or sending it round again; every overflow is visible and followed by catch-up, every update is applied once, and all converge.',
+  suites: ['ci'],
+  topology: { ...peerTopology(three, { C: { role: 'joiner', startAtMs: 200 } }), devices: { C: { kv: { strictCommitUs: 4_000 } } } },
+  program: peerProgram(three, { batchSize: 100, bufferMax: 2 }),
+  workload: (ctx) => {
+    seedLibrary(ctx, founders3, 300, 50);
+    // C's links come up about 600 ms after it starts; its backfill then takes some 100 ms.
+    randomWrites(ctx, founders3, 600, 750, 0.5);
+  },
+  durationMs: 2_000,
+  liveness: converged(three),
+  ...peerChecking(three, { options: { batchSize: 100, bufferMax: 2 }, joiners: ['C'] }),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [join10k, peerDrop, allGone, bufferOverflow, completeUnderLoad];

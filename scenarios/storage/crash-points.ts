@@ -5,13 +5,14 @@
  */
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
-import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import {
   blockData,
   doForceSync,
   doWrite,
   oracleCheck,
+  oracleOf,
   storageEvidence,
   storageTopology,
   storeLiveness,
@@ -19,6 +20,7 @@ import {
   verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
+  type StoreHandle,
 } from './_harness.ts';
 
 const NODE = 'S';
@@ -197,4 +199,61 @@ const kvAfterCommit = scripted(
   { events: [kvCommitAt('after')] },
 );
 
-export default [kvBeforeCommit, kvAfterCommit, mixedPresence, afterSynced, beforeMarker, afterMarker, pendingDealloc, tombstoneFinalize, duringRecovery, lostMarker].map(withLastCopy);
+const EPOCH_ACKED = 'storage.epoch-acked';
+
+/** Commit 1 writes blocks 0-3, commit 2 blocks 2-7, both at fencing epoch 1 (the store was fenced by a leader). */
+function twoFencedCommits(ctx: ScenarioContext): void {
+  const commit = (ids: number[]): void => {
+    const h = ctx.handle<StoreHandle>(NODE);
+    if (h === null) return;
+    for (const id of ids) {
+      const data = blockData(ctx, weak.blockSize);
+      oracleOf(ctx).noteWrite(NODE, h.store.write(id, data, { epoch: 1 }).seq, id, data);
+    }
+    h.store.forceSync({ epoch: 1 }).then(
+      (info) => {
+        oracleOf(ctx).noteAck(NODE, info.commit);
+        ctx.shared.set(EPOCH_ACKED, 1);
+        ctx.emit('workload.force-synced', { node: NODE, commit: info.commit });
+      },
+      (e: unknown) => ctx.emit('workload.force-sync-failed', { node: NODE, code: (e as { code?: string }).code ?? String(e) }),
+    );
+  };
+  ctx.at(100, () => commit([0, 1, 2, 3]));
+  ctx.at(300, () => commit([2, 3, 4, 5, 6, 7]));
+}
+
+/**
+ * Once a commit at fencing epoch e was acknowledged, every recovery ends with the durable marker at epoch
+ * e or above (fact.store, read from the durable image): a recovery that rewrites a lost marker from the
+ * committed metadata must carry the metadata's epoch over, or a deposed writer's stale epoch would pass.
+ */
+const epochSurvives: Check = {
+  name: 'invariant:epoch-survives-recovery',
+  covers: ['invariant:epoch-survives-recovery'],
+  setup(ctx) {
+    let epoch: number | null = null;
+    ctx.sim.trace.on('fact.store', (rec) => void (epoch = typeof rec.data.epoch === 'number' ? rec.data.epoch : 0));
+    ctx.sim.trace.on('store.recover.done', (rec) => {
+      const acked = ctx.shared.get(EPOCH_ACKED) as number | undefined;
+      if (acked === undefined) return;
+      ctx.exercised(this.name);
+      if ((epoch ?? 0) < acked) ctx.fail('correctness', this.name, `recovery ended (trace #${rec.i}) with the durable marker at epoch ${String(epoch)}, below epoch ${acked} of an acknowledged commit`);
+    });
+  },
+};
+
+const lostMarkerFenced: Scenario = {
+  ...scripted(
+    'storage-lost-marker-fenced',
+    "A store fenced at epoch 1 (file backend, weak disk) loses power right after commit 2's marker rename: the rename may land, be lost, or remove the old marker and leave none. Recovery must give commit 1 or 2, all or nothing, and leave the durable marker at epoch 1: a marker rewritten from the committed metadata keeps its epoch.",
+    weak,
+    twoFencedCommits,
+    { events: [crashAt('rename', '/store/marker.tmp', 2, 'after')] },
+  ),
+};
+lostMarkerFenced.checks = [...(lostMarkerFenced.checks ?? []), epochSurvives];
+
+export default [kvBeforeCommit, kvAfterCommit, mixedPresence, afterSynced, beforeMarker, afterMarker, pendingDealloc, tombstoneFinalize, duringRecovery, lostMarker, lostMarkerFenced].map(
+  withLastCopy,
+);

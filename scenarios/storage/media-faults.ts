@@ -19,6 +19,7 @@ import {
   verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
+  type StoreHandle,
 } from './_harness.ts';
 
 const NODE = 'S';
@@ -162,4 +163,52 @@ const markerRenameFails = scenario(
   },
 );
 
-export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails, markerRenameFails].map(withLastCopy);
+/**
+ * A write every 0.1 ms for 10 ms from `atMs` (block ids in turn), with a forceSync right after the first:
+ * writes keep arriving through the commit, and through the in-place recovery that precedes it.
+ */
+function writeWindow(ctx: ScenarioContext, atMs: number, sync = true): void {
+  for (let k = 0; k < 100; k++) ctx.at(atMs + k * 0.1, () => void doWrite(ctx, NODE, k % weak.blocks, blockData(ctx, weak.blockSize)));
+  if (sync) ctx.at(atMs + 0.05, () => doForceSync(ctx, NODE));
+}
+
+/** Closes the store (buffered writes are dropped with it), then restarts the node, which reopens it. */
+function closeAndRestart(ctx: ScenarioContext, atMs: number): void {
+  ctx.at(atMs, () => void ctx.handle<StoreHandle>(NODE)?.store.close().catch(() => undefined));
+  ctx.at(atMs + 10, () => {
+    ctx.sim.stop(NODE);
+    ctx.sim.start(NODE);
+  });
+}
+
+/** The faults of storage-writes-during-reload: the nth fsync of marker.tmp arms `fault` (counted from the op after it). */
+const atMarkerFsync = (nth: number, fault: { kind: 'diskError' | 'fsyncFail'; op?: string; code?: string; nth: number }): FaultPlan['events'][number] =>
+  ({ ...fault, node: NODE, trigger: { node: NODE, area: 'disk', op: 'fsync', target: '/store/marker.tmp', nth } }) as FaultPlan['events'][number];
+
+const writesDuringReload = scenario(
+  'storage-writes-during-reload',
+  'Writes arrive every 0.1 ms through every commit and through the in-place recoveries after failed marker writes: commit 3\'s marker rename fails (the recovery rolls it back), commit 4\'s directory fsync after the rename fails (the recovery finalizes it), a later rename fails and so does the recovery after it (stalled), and the store is closed while stalled and, later, with writes never committed: each batch applies once, writes taken during a recovery are committed after it, and nothing acknowledged is lost across the closes and a power loss.',
+  weak,
+  (ctx) => {
+    for (const t of [100, 200, 300, 400, 500, 600, 700, 800, 900]) writeWindow(ctx, t);
+    closeAndRestart(ctx, 815); // stalled: the recovery before commit 6 failed at 800
+    writeWindow(ctx, 1_000, false);
+    closeAndRestart(ctx, 1_011); // dirty: the writes of 1,000-1,010 were never committed
+  },
+  {
+    events: [
+      // marker.tmp is fsynced once per commit (recovery rewrites the marker only when it is behind): the
+      // 3rd is commit 3's; the rename right after it fails, and commit 3 is recovered in place at 400.
+      atMarkerFsync(3, { kind: 'diskError', op: 'rename', code: 'EIO', nth: 1 }),
+      // The 5th is commit 4's (500): the directory fsync after its rename fails; recovered in place at 600.
+      atMarkerFsync(5, { kind: 'fsyncFail', nth: 1 }),
+      // The 7th is commit 6's (700): its rename fails, and the first fsync after it, which is the in-place
+      // recovery's at 800, fails too.
+      atMarkerFsync(7, { kind: 'diskError', op: 'rename', code: 'EIO', nth: 1 }),
+      atMarkerFsync(7, { kind: 'fsyncFail', nth: 1 }),
+      { kind: 'crash', atMs: 1_100, node: NODE, powerLoss: true, restartAfterMs: 50 },
+    ],
+  },
+);
+
+export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails, markerRenameFails, writesDuringReload].map(withLastCopy);

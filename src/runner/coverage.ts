@@ -69,20 +69,28 @@ function sumCoverage(file: ResultsFile): Map<string, ModelCoverage> {
   return byModel;
 }
 
-function modelReport(name: string, file: ResultsFile, cov: ModelCoverage | undefined): ModelReport {
-  const g = file.models[name] ?? { initial: '', states: Object.keys(cov?.states ?? {}).sort(), transitions: Object.keys(cov?.transitions ?? {}).sort() };
-  const c = cov ?? { model: name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
-  const states = g.states.map((key) => ({ key, count: c.states[key] ?? 0 }));
-  const known = new Set([...g.states, ...g.transitions]);
-  // A machine-level targetless transition ('*|EVENT|*' in the graph) is counted by the monitor as
-  // 'state|EVENT|state' in whatever state the instance was: credit those to the '*' key.
+/**
+ * The monitor's transition counts keyed as the graph lists them: a machine-level targetless transition
+ * ('*|EVENT|*' in the graph) is counted by the monitor as 'state|EVENT|state' in whatever state the instance
+ * was; those counts that no leaf transition of the graph (`known`) explains are credited to the '*' key.
+ */
+export function creditTransitions(known: ReadonlySet<string>, transitions: Readonly<Record<string, number>>): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const [key, n] of Object.entries(c.transitions)) {
+  for (const [key, n] of Object.entries(transitions)) {
     const [from, event, to] = key.split('|') as [string, string, string];
     const anywhere = `*|${event}|*`;
     const k = !known.has(key) && from === to && known.has(anywhere) ? anywhere : key;
     counts[k] = (counts[k] ?? 0) + n;
   }
+  return counts;
+}
+
+function modelReport(name: string, file: ResultsFile, cov: ModelCoverage | undefined): ModelReport {
+  const g = file.models[name] ?? { initial: '', states: Object.keys(cov?.states ?? {}).sort(), transitions: Object.keys(cov?.transitions ?? {}).sort() };
+  const c = cov ?? { model: name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
+  const states = g.states.map((key) => ({ key, count: c.states[key] ?? 0 }));
+  const known = new Set([...g.states, ...g.transitions]);
+  const counts = creditTransitions(known, c.transitions);
   const transitions = g.transitions.map((key) => ({ key, count: counts[key] ?? 0 }));
   const extra = [...Object.keys(c.states), ...Object.keys(counts)].filter((k) => !known.has(k)).sort();
   const kinds = new Set<string>();

@@ -14,6 +14,7 @@ import { modelGraph } from '../../src/model/graph.ts';
 import { tabElectionMachine } from '../../src/model/election/machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
 import { LEDGER_INVARIANTS } from '../../src/model/election/ledger.ts';
+import { UNREACHED } from '../../src/model/unreached.ts';
 
 const all = await loadScenarios();
 const election = all.map((l) => l.scenario).filter((s) => s.name.startsWith('election-') && s.suites.includes('smoke'));
@@ -48,32 +49,28 @@ const ELECTION_MUST_REACH = [
   'steppingDown|DOWN|down',
   'follower|HEARD|follower',
   'fencing|STORE|fencing',
+  'fencing|REJECTED|fencing', // election-paused-before-fence
+  'queued|REJECTED|queued', // election-lock-paused-before-fence
 ];
 
-/** Election transitions no correct tab takes: a tab is rejected by the store only while fencing, leading or stepping down. */
-const ELECTION_NEVER = ['follower|REJECTED|follower', 'candidate|REJECTED|candidate', 'queued|REJECTED|queued'];
+/** Election transitions the ci suite's coverage set never takes, each with its reason (src/model/unreached.ts). */
+const ELECTION_NEVER = Object.keys(UNREACHED.election ?? {});
 
 /**
  * Election transitions the smoke suite may miss (docs/election.md, "Coverage"): a clock fault or a crash in
  * the instant a tab campaigns, fences or steps down; two leaders' announcements crossing (a leader hearing
- * or seeing another); a fence refused (an overlap or a steal between acquiring and fencing); a store
- * rejection reaching a tab before it learned it was deposed; lock requests failing or repeated while queued.
+ * or seeing another); a lock request failing while queued. The ci suite's coverage set reaches them.
  */
 const ELECTION_RARE = [
-  'candidate|CAMPAIGN|candidate',
   'candidate|CLOCK|candidate',
   'candidate|DOWN|down',
-  'candidate|QUEUE|queued',
   'fencing|CLOCK|fencing',
   'fencing|HEARD|fencing',
-  'fencing|REJECTED|fencing',
   'fencing|SEEN|fencing',
   'leader|HEARD|leader',
-  'leader|REJECTED|leader',
   'leader|SEEN|leader',
   'queued|CLOCK|queued',
   'queued|LOST|follower',
-  'queued|QUEUE|queued',
   'steppingDown|CLOCK|steppingDown',
 ];
 
@@ -97,27 +94,21 @@ const REQUEST_MUST_REACH = [
  * Request transitions that exist only so their guard can name why it refuses (never taken by a correct
  * run: REPLY reaches the model only when ok, SEND only with a request id it has not seen for the write).
  */
-const REQUEST_REFUSALS = [
-  'idle|ACK|acknowledged',
-  'forwarded|ACK|acknowledged',
-  'forwarded|REPLY|forwarded',
-  'forwarded|SEND|forwarded',
-  'applied|SEND|applied',
-  'failed|REPLY|failed',
-  'applied|APPLY|applied',
-  'acknowledged|APPLY|acknowledged',
-  'failed|APPLY|failed',
-  'applied|FAIL|failed',
-];
+const REQUEST_REFUSALS = Object.entries(UNREACHED.request ?? {})
+  .filter(([, u]) => u.kind === 'refusal')
+  .map(([t]) => t);
 
 /**
- * Request transitions the smoke suite may miss (docs/election.md, "Coverage"): this implementation never
- * fails a forwarded write definitely (an attempt may have landed); an ok reply after the caller's answer
+ * Request transitions the smoke suite may miss (docs/election.md, "Coverage"): the ones the ci suite never
+ * takes but that are no refusal (this implementation never fails a forwarded write definitely: an attempt
+ * may have landed); an ok reply after the caller's answer
  * or its timeout needs a reply slower than a lookup or the deadline; a tab dying between the apply and
  * the answer is a narrow window.
  */
 const REQUEST_RARE = [
-  'forwarded|FAIL|failed',
+  ...Object.entries(UNREACHED.request ?? {})
+    .filter(([, u]) => u.kind !== 'refusal')
+    .map(([t]) => t),
   'acknowledged|REPLY|acknowledged',
   'unknown|REPLY|unknown',
   'orphaned|APPLY|orphaned',

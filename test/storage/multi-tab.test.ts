@@ -162,4 +162,44 @@ describe('recovery while another tab commits (simulated kv store)', () => {
     expect(kinds).toContain('store.recover.restart'); // the race happened and recovery started over
     expect(reads.map((r) => r?.[0])).toEqual([0, 1, 2, 3].map((id) => last.get(id)));
   });
+
+  it("never reports a version the other tab's commits replaced as corrupt (verification starts over too)", async () => {
+    // Regression (storage-shared-open-kv): B verified blocks of the metadata it loaded while A's finalize
+    // deleted the versions A's newer commits replaced, and reported them corrupt (confirmed).
+    const sim = new Simulation({ seed: 12, trace: { keepAll: true } });
+    const opts = { ...KV, maxBlocks: 8 };
+    let error: unknown;
+    const writer = async (env: Env): Promise<void> => {
+      const s = await BlockStore.open(env, opts);
+      // Blocks 0-6 once (a verification reads them first), then block 7 over and over: each commit's
+      // finalize deletes the version of block 7 two commits back.
+      for (let id = 0; id < 7; id++) s.write(id, block(id));
+      await s.forceSync();
+      for (let i = 1; i <= 300; i++) {
+        s.write(7, block(i % 250));
+        await s.forceSync();
+      }
+    };
+    const opener = async (env: Env): Promise<void> => {
+      for (let i = 0; i < 30; i++) {
+        const s = await BlockStore.open(env, opts).catch((e: unknown) => {
+          if (e instanceof StoreError && e.code === 'ESTALE') return null; // A committed during every attempt
+          throw e;
+        });
+        expect(s?.summary().corrupt ?? []).toEqual([]);
+      }
+    };
+    const run = (body: (env: Env) => Promise<void>) => (env: Env) => body(env).catch((e: unknown) => void (error = e));
+    sim.addNode('A', { device: 'dev', program: run(writer) });
+    sim.addNode('B', { device: 'dev', program: run(opener) });
+    sim.start('A');
+    sim.start('B');
+    await sim.run({ untilUs: 5_000_000 });
+    expect(error).toBeUndefined();
+    expect(sim.failure).toBeNull();
+    const kinds = sim.trace.records()!.map((r) => r.kind);
+    expect(kinds.filter((k) => k === 'store.recover.done').length).toBeGreaterThan(4);
+    expect(kinds).toContain('store.recover.restart');
+    expect(kinds).not.toContain('store.recover.corrupt');
+  });
 });

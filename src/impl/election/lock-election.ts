@@ -181,7 +181,12 @@ export class LockElection implements Election {
     try {
       await this.deps.fence(epoch);
     } catch (e) {
-      await this.stepDown(tolerate(e) instanceof FencedError ? 'fenced' : 'error', true);
+      const fenced = tolerate(e) instanceof FencedError;
+      // Only this grant's term steps down: a fence that fails after the lock was stolen and the tab won a
+      // newer grant (its fence waited behind a frozen tab's transaction) must not end the newer term
+      // (found by syncbench explore, election-lock-paused-before-fence seed 11014: the newer term stepped
+      // down, then led anyway with no epoch).
+      if (this.holdingGen === gen && this.myEpoch === epoch) await this.stepDown(fenced ? 'fenced' : 'error', true);
       return;
     }
     if (this.holdingGen !== gen || this.current !== 'candidate') return;

@@ -98,6 +98,11 @@ export interface Backend {
    */
   deleteBlocks(names: readonly string[], ifCommit?: number): Promise<boolean>;
   /**
+   * True when the durable marker is no longer at `commit` (kv: another tab committed since recovery loaded
+   * it). Absent on the file backend, which has one writer at a time.
+   */
+  moved?(commit: number): Promise<boolean>;
+  /**
    * Makes every entry change durable (fsync of the block and root directories): recovery ends with it
    * because an earlier, failed recovery may have changed entries it could not make durable.
    */

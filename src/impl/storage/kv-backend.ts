@@ -132,6 +132,11 @@ export class KvBackend implements Backend {
     );
   }
 
+  async moved(commit: number): Promise<boolean> {
+    const { marker } = await this.kv.transaction([this.metaStore], 'readonly', (tx) => this.readHeader(tx));
+    return KvBackend.moved(marker ?? { commit: 0, epoch: 0 }, commit) !== null;
+  }
+
   async syncEntries(): Promise<void> {
     // Every kv transaction of recovery is strict: nothing to flush.
   }

@@ -28,9 +28,12 @@
  *
  * Concurrent writers (tabs sharing a kv store): steps 3 and 4 change the medium only while the durable
  * marker is still the one step 1 loaded (`ifCommit`, checked inside the transaction that deletes or
- * adopts). When another writer committed meanwhile, recovery starts again from step 1 (at most
- * RECOVERY_ATTEMPTS times, traced 'store.recover.restart'; then ESTALE), so a commit that landed after
- * the load is never deleted as strays nor overwritten by a repair. The file backend cannot check this.
+ * adopts), and step 4 judges a block version that fails to verify only while the marker is still there
+ * (another writer's finalize deletes the versions its commits replaced: gone, not damaged). When another
+ * writer committed meanwhile, recovery starts again from step 1 (at most RECOVERY_ATTEMPTS times, traced
+ * 'store.recover.restart'; then ESTALE), so a commit that landed after the load is never deleted as
+ * strays nor overwritten by a repair, nor its predecessors reported corrupt. The file backend cannot check
+ * this.
  */
 import type { Tracer } from '../env.ts';
 import type { Backend, BlockEntry } from './backend.ts';
@@ -226,6 +229,10 @@ async function verifyBlocks(backend: Backend, meta: StoreMeta, options: Recovery
     const b = meta.blocks.get(id)!;
     const verdict = await verifyVersion(backend, id, b.v, b.sum, options);
     if (verdict === 'ok') continue;
+    // A version another tab's commit replaced (and its finalize deleted) is no damage: when the marker
+    // moved since the load, start over (ESTALE) rather than judge the block from stale metadata
+    // (storage-shared-open-kv: B's recoveries reported A's superseded versions corrupt).
+    if (backend.moved !== undefined && (await backend.moved(meta.commit))) throw new StoreError('ESTALE', `the marker moved past commit ${meta.commit} during verification`);
     if (verdict === 'unstable') {
       // Flaky reads, no verdict: acting on them could destroy committed data. Reads verify on their own.
       trace.emit('store.recover.unstable', { id, v: b.v });
