@@ -51,6 +51,11 @@ for (const backend of ['file', 'kv'] as const) {
         expect(again.summary().corrupt).toEqual([2]);
         expect(await again.read(1)).toEqual(block(1));
         await expect(again.read(2)).rejects.toThrow(/ECHECKSUM/);
+        // Rewritten and committed, the block has a new, intact version: it reads again (it kept failing).
+        again.write(2, block(7));
+        await again.forceSync();
+        expect(await again.read(2)).toEqual(block(7));
+        expect(again.summary().corrupt).toEqual([]);
       });
 
       it('repairs a rotten current version from the previous one at open (repair mode), durably', async () => {

@@ -118,7 +118,11 @@ export class BlockStore {
   private closed = false;
   private backpressured = false;
   private capacityWaiters: (() => void)[] = [];
-  private readonly corrupt: Set<number>;
+  /**
+   * Blocks recovery found corrupt: id -> the version found corrupt. A later commit that rewrites the block
+   * gives it a new, intact version, which reads again (the set of ids once kept failing reads for good).
+   */
+  private readonly corrupt = new Map<number, number>();
   private readonly listeners: StoreListener[] = [];
   private readonly counters = { commits: 0, failed: 0, bytes: 0, checksumFailures: 0 };
   private readonly openedMs: number;
@@ -131,7 +135,7 @@ export class BlockStore {
     corrupt: number[],
   ) {
     this.meta = meta;
-    this.corrupt = new Set(corrupt);
+    this.noteCorrupt(corrupt);
     this.openedMs = env.clock.monotonic();
   }
 
@@ -261,7 +265,7 @@ export class BlockStore {
       this.env.trace.probe('store.read-gated');
       return null; // newer than the marker: not visible
     }
-    if (this.corrupt.has(id)) throw new StoreError('ECHECKSUM', `block ${id} v${b.v} is corrupt (found by recovery)`);
+    if (this.corrupt.get(id) === b.v) throw new StoreError('ECHECKSUM', `block ${id} v${b.v} is corrupt (found by recovery)`);
     const verify = this.config.variant !== 'storage-no-read-verify';
     for (let attempt = 0; attempt < 2; attempt++) {
       const data = await this.backend.readBlock(id, b.v);
@@ -314,7 +318,7 @@ export class BlockStore {
       blocks: m.blocks.size,
       tombstones: m.tombstones.size,
       digest: stateDigest(m.blocks),
-      corrupt: [...this.corrupt].sort((a, b) => a - b),
+      corrupt: [...this.corrupt].filter(([id, v]) => m.blocks.get(id)?.v === v).map(([id]) => id).sort((a, b) => a - b),
     };
   }
 
@@ -499,13 +503,21 @@ export class BlockStore {
     this.env.trace.probe('storage.force-sync-flush');
   }
 
+  /** Records the blocks recovery found corrupt, at their current versions. */
+  private noteCorrupt(ids: readonly number[]): void {
+    for (const id of ids) {
+      const v = this.meta.blocks.get(id)?.v;
+      if (v !== undefined) this.corrupt.set(id, v);
+    }
+  }
+
   /** After a marker write failed: recover in place to learn whether the batch took effect. */
   private async reload(): Promise<void> {
     const u = this.uncertain!;
     const result = await recover(this.backend, recoveryOptions(this.config, true), this.env.trace);
     this.meta = result.meta;
     this.durableCommit = 0;
-    for (const c of result.corrupt) this.corrupt.add(c);
+    this.noteCorrupt(result.corrupt);
     this.uncertain = null;
     if (result.meta.commit < u.commit) return;
     for (const [id, d] of u.entries) {
