@@ -88,6 +88,13 @@ export interface ModelSpec {
   hot?: readonly string[];
   /** The node an instance lives on, for crediting faults (default: the instance is the node). */
   nodeOf?(instance: string): string;
+  /**
+   * Record fields the model reads that a record may lack (checked with `=== undefined` by `map`): 'field' for
+   * every kind, or 'kind:field' for one kind. Every other
+   * field `map` reads must be present in every record of its kind (see `ModelMonitor`), so a trace record
+   * missing its data fails instead of reaching a guard as a default value.
+   */
+  optional?: readonly string[];
   /** True when transitions depend only on (state, event type): enables memoisation. */
   finite?: boolean;
 }
@@ -198,6 +205,9 @@ function sharedOf(machine: AnyStateMachine): Shared {
   return s;
 }
 
+/** Records of each kind the monitor spies on to learn which fields the model reads. */
+const LEARN_RECORDS = 32;
+
 /** True when `state` is one of `hot` (a key, or a prefix ending in '.'). */
 export function isHot(hot: readonly string[] | undefined, state: string): boolean {
   if (hot === undefined) return false;
@@ -218,6 +228,9 @@ export class ModelMonitor {
   /** (state key, event type) -> names of the guards on the candidate transitions (cache). */
   private readonly guardsAt = new Map<string, readonly string[]>();
   private failed = false;
+  /** Kind -> the fields the model read of its records, and how many more records to learn them from. */
+  private readonly readFields = new Map<string, { learning: number; fields: string[] }>();
+  private readonly optional: ReadonlySet<string>;
   private readonly deviceOfNode = new Map<string, string>();
   private readonly nodesOfDevice = new Map<string, string[]>();
   private readonly world: MonitorWorld = {
@@ -230,6 +243,7 @@ export class ModelMonitor {
     private readonly sink: MonitorSink,
   ) {
     this.coverage = { model: spec.name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
+    this.optional = new Set(spec.optional ?? []);
     this.shared = sharedOf(spec.machine);
     // Finite machines' transitions depend only on (state, event type): one memo serves every run.
     this.memo = spec.finite ? this.shared.memo : new Map();
@@ -261,7 +275,7 @@ export class ModelMonitor {
       if (!this.spec.kinds.includes('node.start')) return;
     }
     if (this.failed) return;
-    const m = this.spec.map(rec, this.world);
+    const m = this.mapRecord(rec);
     if (m === null) return;
     if (!Array.isArray(m)) {
       this.step((m as ModelTarget).instance, (m as ModelTarget).event, rec);
@@ -271,6 +285,50 @@ export class ModelMonitor {
       if (this.failed) return;
       this.step(t.instance, t.event, rec);
     }
+  }
+
+  /**
+   * `spec.map` with the record's fields checked: the fields the model reads of a kind are learned from the
+   * first records of that kind (a spy on `data`), and every record of the kind must carry them (unless the
+   * spec lists the field as optional). A record that lacks a field the model decides from would otherwise
+   * reach the guards as a default value (-1, false, 'undefined') and could pass them: it fails the run as
+   * a trace-format error naming the model, the kind and the field.
+   */
+  private mapRecord(rec: TraceRecord): ModelTarget | readonly ModelTarget[] | null {
+    let s = this.readFields.get(rec.kind);
+    if (s === undefined) this.readFields.set(rec.kind, (s = { learning: LEARN_RECORDS, fields: [] }));
+    let out: ModelTarget | readonly ModelTarget[] | null;
+    if (s.learning > 0) {
+      s.learning--;
+      const fields = s.fields;
+      const optional = this.optional;
+      const kind = rec.kind;
+      const note = (p: string | symbol): void => {
+        if (typeof p === 'string' && !optional.has(p) && !optional.has(`${kind}:${p}`) && !fields.includes(p)) fields.push(p);
+      };
+      const data = new Proxy(rec.data, {
+        get: (t, p, r) => (note(p), Reflect.get(t, p, r)),
+        has: (t, p) => (note(p), Reflect.has(t, p)),
+      });
+      out = this.spec.map({ ...rec, data }, this.world);
+    } else out = this.spec.map(rec, this.world);
+    for (const f of s.fields) {
+      if (rec.data[f] === undefined) {
+        this.failed = true;
+        this.sink.fail({
+          kind: 'correctness',
+          check: `model:${this.spec.name}`,
+          message:
+            `model:${this.spec.name}: record '${rec.kind}' (trace #${rec.i}, ${rec.node} at ${rec.t} µs) lacks the field '${f}' the model reads ` +
+            `(the trace format of the kind; list it in the spec's optional fields if it may be absent)`,
+          node: rec.node,
+          traceIndex: rec.i,
+          details: { model: this.spec.name, kind: rec.kind, field: f, record: rec },
+        });
+        return null;
+      }
+    }
+    return out;
   }
 
   private learnDevice(rec: TraceRecord): void {

@@ -20,6 +20,13 @@ export interface MutationArea {
   scenarioFiles(): string[];
   /** True for scenarios that judge this area. */
   judges(s: Scenario): boolean;
+  /**
+   * The area's fast unit tests (files under test/, each well under a second): they judge what no scenario
+   * can reach (option validation, error codes, the API's refusals). The slow scenario-sweeping test files
+   * are left out: the scenario runs above are the same runs, and each surviving mutant re-runs every test
+   * that covers it.
+   */
+  unitTests: readonly string[];
 }
 
 const filesIn = (dir: string): string[] =>
@@ -32,9 +39,10 @@ const ofSuites = (prefix: string) => (s: Scenario): boolean => s.name.startsWith
 /** Files never worth mutating: the weakened variants (broken on purpose), probe name lists, type-only files. */
 const NOT_MUTATED = ['variants.ts', 'probes.ts', 'index.ts', 'types.ts'];
 
-function area(name: string, scenarios: string, prefix: string, seeds: number): MutationArea {
+function area(name: string, scenarios: string, prefix: string, seeds: number, unitTests: readonly string[]): MutationArea {
   return {
     name,
+    unitTests,
     mutate: [`src/impl/${name}/**/*.ts`, ...NOT_MUTATED.map((f) => `!src/impl/${name}/**/${f}`)],
     seeds,
     scenarioFiles: () => filesIn(`scenarios/${scenarios}`),
@@ -44,8 +52,23 @@ function area(name: string, scenarios: string, prefix: string, seeds: number): M
 
 /** Every area with a mutation score. */
 export const MUTATION_AREAS: readonly MutationArea[] = [
-  area('storage', 'storage', 'storage-', 3),
-  area('election', 'election', 'election-', 2),
-  area('peer', 'peer', 'peer-', 2),
-  area('demo', 'demo', 'demo-', 3),
+  area('storage', 'storage', 'storage-', 3, [
+    'test/storage/store.test.ts',
+    'test/storage/checksums-and-rot.test.ts',
+    'test/storage/autosync.test.ts',
+    'test/storage/transient-reads.test.ts',
+    'test/storage/multi-tab.test.ts',
+    'test/storage/recovery-rewrite.test.ts',
+  ]),
+  area('election', 'election', 'election-', 2, ['test/election/fenced-store.test.ts', 'test/election/options.test.ts']),
+  area('peer', 'peer', 'peer-', 2, [
+    'test/peer/records.test.ts',
+    'test/peer/links.test.ts',
+    'test/peer/hlc.test.ts',
+    'test/peer/messages.test.ts',
+    'test/peer/options.test.ts',
+    'test/peer/incremental.test.ts',
+    'test/peer/resend.test.ts',
+  ]),
+  area('demo', 'demo', 'demo-', 3, ['test/sim/demo-gossip.test.ts']),
 ];

@@ -1,18 +1,26 @@
 /**
  * The mutation judge as vitest tests (StrykerJS's vitest runner, `vitest.mutation.config.ts`): one test per
- * (scenario, seed) of the area named by $SYNCBENCH_MUTATE_AREA, each passing only when the run passes.
- * With per-test coverage analysis Stryker runs, for each mutant, only the scenario runs that execute it,
- * and reports mutants no scenario executes as NoCoverage.
+ * (scenario, seed) of the area named by $SYNCBENCH_MUTATE_AREA, and one per entry of the checked-in corpora
+ * (corpus/coverage.json: runs that reach rare transitions; corpus/regressions.json: bugs found once) on the
+ * area's scenarios, each passing only when the run gives its expected verdict. With per-test coverage
+ * analysis Stryker runs, for each mutant, only the runs that execute it, and reports mutants no run
+ * executes as NoCoverage.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectationMismatch, readCorpus } from '../runner/corpus.ts';
 import { loadScenarioFiles } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run.ts';
 import { MUTATION_AREAS } from './areas.ts';
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const name = process.env.SYNCBENCH_MUTATE_AREA ?? '';
 const area = MUTATION_AREAS.find((a) => a.name === name);
 if (area === undefined) throw new Error(`SYNCBENCH_MUTATE_AREA '${name}' is not an area (${MUTATION_AREAS.map((a) => a.name).join(', ')})`);
-const scenarios = (await loadScenarioFiles(area.scenarioFiles())).map((l) => l.scenario).filter((s) => area.judges(s));
+const all = (await loadScenarioFiles(area.scenarioFiles())).map((l) => l.scenario);
+const scenarios = all.filter((s) => area.judges(s));
+const byName = new Map(all.map((s) => [s.name, s]));
 
 describe(`judge of ${area.name}`, () => {
   for (let seed = 0; seed < area.seeds; seed++) {
@@ -20,6 +28,16 @@ describe(`judge of ${area.name}`, () => {
       it(`${s.name} seed ${seed}`, async () => {
         const r = await runScenario(s, seed);
         expect(r.verdict, `${r.failure?.check}: ${r.failure?.message}`).toBe('pass');
+      });
+    }
+  }
+  for (const file of ['corpus/coverage.json', 'corpus/regressions.json']) {
+    for (const [k, e] of readCorpus(path.join(ROOT, file)).entries.entries()) {
+      const s = byName.get(e.scenario);
+      if (s === undefined) continue; // another area's entry
+      it(`${file} entry ${k}: ${e.scenario} seed ${e.seed}`, async () => {
+        const r = await runScenario(s, e.seed, { variant: e.variant ?? '', faults: e.faults, workloadScale: e.workloadScale });
+        expect(expectationMismatch(e, r)).toBeNull();
       });
     }
   }

@@ -8,6 +8,32 @@ import { ModelMonitor, type HotInstance } from '../model/monitor.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { Scenario } from './types.ts';
+import { DEMO_PROBES } from '../impl/demo/probes.ts';
+import { ELECTION_PROBES } from '../impl/election/probes.ts';
+import { PEER_PROBES } from '../impl/peer/probes.ts';
+import { STORAGE_PROBES } from '../impl/storage/probes.ts';
+
+/**
+ * The probe names of the implementation's areas, by area prefix: a probe of one of these areas that its
+ * list does not name is a rare path the scenarios' probe expectations cannot see (a misspelt or garbled
+ * name), and fails the run (`trace-names`).
+ */
+const KNOWN_PROBES: ReadonlyMap<string, ReadonlySet<string>> = (() => {
+  const byPrefix = new Map<string, Set<string>>();
+  for (const list of [STORAGE_PROBES, ELECTION_PROBES, PEER_PROBES, DEMO_PROBES] as readonly (readonly string[])[]) {
+    const all = new Set<string>(list);
+    for (const name of list) byPrefix.set(`${name.split('.')[0]!}.`, all);
+  }
+  return byPrefix;
+})();
+
+/** Why the probe `name` is not one of its area's (null when it is, or belongs to no known area). */
+export function unknownProbe(name: string): string | null {
+  for (const [prefix, known] of KNOWN_PROBES) {
+    if (name.startsWith(prefix)) return known.has(name) ? null : `probe '${name}' is in no probe list of the '${prefix.slice(0, -1)}' area (src/impl/*/probes.ts)`;
+  }
+  return null;
+}
 
 /** The monitors of a run. */
 export interface Watch {
@@ -36,6 +62,10 @@ export function faultTargets(rec: TraceRecord): Set<string> | null {
 /** Installs the scenario's evidence recorders and model monitors on `sim`. */
 export function installWatch(scenario: Scenario, sim: Simulation): Watch {
   for (const r of scenario.evidence ?? []) r.install(sim);
+  sim.trace.on('probe', (rec) => {
+    const why = unknownProbe(String(rec.data.name));
+    if (why !== null) sim.fail({ kind: 'correctness', check: 'trace-names', node: rec.node, traceIndex: rec.i, message: `${rec.node}: ${why}` });
+  });
   const monitors = (scenario.models ?? []).map((m) => new ModelMonitor(m, sim));
   for (const m of monitors) m.attach(sim.trace);
   if (monitors.length > 0) {

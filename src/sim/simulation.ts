@@ -87,6 +87,12 @@ function releaseRejections(): void {
   lastSliceOwner = null;
 }
 
+/** A trace kind or probe name of a node: dotted lower-case words ('store.commit.done', 'peer.batch'). */
+const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-zA-Z0-9-]*)+$/;
+
+/** Trace namespaces only the simulator writes (its records are the checks' evidence). */
+export const SIM_NAMESPACES: readonly string[] = ['sim', 'fact', 'fault', 'disk', 'kv', 'net', 'bus', 'lock', 'device', 'node', 'probe'];
+
 /** One deterministic world. */
 export class Simulation {
   readonly seed: number;
@@ -105,6 +111,8 @@ export class Simulation {
   private readonly listeners: LifecycleListener[] = [];
   private readonly interceptors: OpInterceptor[] = [];
   private readonly ambient: Rng;
+  /** Node trace kinds and probe names already judged by `checkName`. */
+  private readonly names = new Map<string, boolean>();
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed;
@@ -320,10 +328,12 @@ export class Simulation {
     };
     const trace: Tracer = {
       emit: (kind, data) => {
-        if (live()) this.trace.emit(node.id, kind, data ?? {});
+        if (!live()) return;
+        if (!this.checkName(node, 'trace kind', kind)) return;
+        this.trace.emit(node.id, kind, data ?? {});
       },
       probe: (name) => {
-        if (!live()) return;
+        if (!live() || !this.checkName(node, 'probe', name)) return;
         this.probes.set(name, (this.probes.get(name) ?? 0) + 1);
         this.trace.emit(node.id, 'probe', { name });
       },
@@ -360,6 +370,33 @@ export class Simulation {
     this.failure = { ...f, timeUs: this.scheduler.now, traceIndex: f.traceIndex ?? this.trace.count };
     this.trace.emit('sim', 'sim.failure', { kind: f.kind, check: f.check, message: f.message });
     this.scheduler.stop();
+  }
+
+  /**
+   * The names a node may give its trace records and probes: dotted lower-case words with an area prefix
+   * (`store.commit.done`, `storage.recover.finalized`), never a simulator namespace. A node that emits the
+   * simulator's kinds could forge the evidence the checks trust (`fact.store`, `disk.fsync`, `fault.*`), and
+   * a garbled name ('' or free text) is a record no model can read: either fails the run (`trace-names`).
+   * Decided once per name.
+   */
+  private checkName(node: SimNode, what: 'trace kind' | 'probe', name: string): boolean {
+    const key = `${what}\u0000${name}`;
+    let ok = this.names.get(key);
+    if (ok === undefined) {
+      ok = NAME.test(name) && !(what === 'trace kind' && SIM_NAMESPACES.some((p) => name === p || name.startsWith(`${p}.`)));
+      this.names.set(key, ok);
+    }
+    if (!ok) {
+      this.fail({
+        kind: 'correctness',
+        check: 'trace-names',
+        node: node.id,
+        message:
+          `${node.id} emitted the ${what} '${name}': ${what === 'probe' ? 'probe names' : 'node trace kinds'} are dotted lower-case words with ` +
+          `an area prefix (e.g. 'store.commit.done')${what === 'probe' ? '' : `, outside the simulator's namespaces (${SIM_NAMESPACES.join(', ')})`}`,
+      });
+    }
+    return ok;
   }
 
   private nodeThrew(node: SimNode, error: unknown): void {

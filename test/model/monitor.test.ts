@@ -119,6 +119,60 @@ describe('monitors in a run', () => {
     expect(r.failure!.message).toContain("unmapped kind 'tick.surprise'");
   });
 
+  it('fails a record lacking a field the model reads, naming model, kind and field', () => {
+    const { failures } = feed([
+      ['A', 'tick.open'],
+      ['A', 'tick.n', { n: 1 }],
+      ['A', 'tick.n', {}],
+    ]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.message).toContain("record 'tick.n'");
+    expect(failures[0]!.message).toContain("lacks the field 'n'");
+  });
+
+  it('accepts a missing field the spec lists as optional for that kind', () => {
+    const failures: { message: string }[] = [];
+    const monitor = new ModelMonitor({ ...spec, optional: ['tick.n:n'] }, { fail: (f) => void failures.push(f) });
+    monitor.onRecord({ i: 0, t: 0, node: 'A', kind: 'tick.open', data: {} });
+    monitor.onRecord({ i: 1, t: 1, node: 'A', kind: 'tick.n', data: { n: 1 } });
+    monitor.onRecord({ i: 2, t: 2, node: 'A', kind: 'tick.n', data: {} });
+    // The missing n reaches the guard as undefined: the guard, not the field check, decides.
+    expect(failures.every((f) => !f.message.includes('lacks the field'))).toBe(true);
+  });
+
+  it.each([
+    ['an empty kind', ''],
+    ['free text', 'Stryker was here!'],
+    ['a simulator namespace (forged evidence)', 'fact.store'],
+    ['a fault record', 'fault.crash'],
+  ])('fails a node that emits %s as a trace kind (trace-names)', async (_what, kind) => {
+    const r = await runScenario(tickScenario(['tick.open', kind, 'tick.close']), 1);
+    expect(r.verdict).toBe('correctness');
+    expect(r.failure!.check).toBe('trace-names');
+    expect(r.failure!.message).toContain(`'${kind}'`);
+  });
+
+  it.each([
+    ['an empty name', ''],
+    ['a name in no list of its area', 'storage.recover.finalised'],
+  ])('fails a probe with %s (trace-names)', async (_what, name) => {
+    const s = tickScenario(['tick.open', 'tick.close']);
+    const r = await runScenario(
+      {
+        ...s,
+        program: () => async (env) => {
+          await env.clock.sleep(1);
+          env.trace.probe(name);
+          return {};
+        },
+        models: [],
+      },
+      1,
+    );
+    expect(r.verdict).toBe('correctness');
+    expect(r.failure!.check).toBe('trace-names');
+  });
+
   it('counts a check subscribed to a kind as reading it, and reports exercised invariants', async () => {
     const r = await runScenario(
       tickScenario(['tick.open', 'tick.surprise', 'tick.close'], {

@@ -70,6 +70,8 @@ export function requestModel(tabs?: readonly string[]): ModelSpec {
     name: 'request',
     machine: requestMachine,
     kinds: REQUEST_MODEL_KINDS,
+    // workload.result: a success carries seq, a failure carries code and definite.
+    optional: ['workload.result:seq', 'workload.result:code', 'workload.result:definite'],
     reasons: REQUEST_REASONS,
     facts: ['fact.bus.request', 'fact.bus.reply', 'fact.request'],
     hot: REQUEST_HOT_STATES,

@@ -109,6 +109,8 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
     kinds: ELECTION_MODEL_KINDS,
     areas: ['election.', 'writer.', 'fenced.', 'fwd.'],
     ignores: IGNORES,
+    // A lock-mode leader holds no lease: its election.leader/renewed records carry no validMs.
+    optional: ['election.leader:validMs', 'election.renewed:validMs'],
     reasons: TAB_REASONS,
     facts: ['fact.store', 'fact.clock', 'fact.bus.leader'],
     hot: TAB_HOT_STATES,

@@ -45,6 +45,22 @@ const SIMPLE: Readonly<Record<string, string>> = {
   'node.stop': 'CRASH',
 };
 
+/** The SIMPLE kinds whose records carry the commit they are about (the model reads it). */
+const WITH_COMMIT = new Set([
+  'store.commit.synced',
+  'store.commit.marker',
+  'store.commit.finalize-failed',
+  'store.commit.refused',
+  'store.closed',
+  'store.recover.finalize',
+  'store.recover.rollback',
+  'store.recover.done',
+  'store.flushed',
+  'store.fence',
+]);
+/** The SIMPLE kinds with commit whose records carry an epoch too (the model reads it). */
+const WITH_EPOCH = new Set(['store.recover.done', 'store.fence']);
+
 /** Kinds of the model's areas it reads elsewhere or knowingly leaves to others, with the reason. */
 const IGNORES: Readonly<Record<string, string>> = {
   'store.fenced': 'a write refused by the epoch check before anything is buffered or committed: no change to the store',
@@ -83,7 +99,8 @@ function eventOf(rec: TraceRecord): ModelEvent | null {
     default: {
       const type = SIMPLE[rec.kind];
       if (type === undefined) return null;
-      return d.commit === undefined ? { type } : { type, commit: num(d.commit), ...(d.epoch === undefined ? {} : { epoch: num(d.epoch) }) };
+      if (!WITH_COMMIT.has(rec.kind)) return { type };
+      return { type, commit: num(d.commit), ...(WITH_EPOCH.has(rec.kind) ? { epoch: num(d.epoch) } : {}) };
     }
   }
 }
@@ -204,6 +221,7 @@ export const recoveryModel: ModelSpec = {
   kinds: RECOVERY_KINDS,
   areas: ['store.', 'autosync.'],
   ignores: IGNORES,
+  optional: ['fact.store:starting', 'device.powerloss:starting'],
   reasons: RECOVERY_REASONS,
   facts: ['fact.store'],
   hot: ['recovering.', 'reloading.', 'uncertain', 'stalled', 'committed', 'writing', 'synced', 'markerWriting'],
