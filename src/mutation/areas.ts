@@ -27,22 +27,38 @@ export interface MutationArea {
    * that covers it.
    */
   unitTests: readonly string[];
+  /**
+   * Other areas whose scenarios run this area's code in ways its own scenarios do not (the election runs
+   * the block store's kv backend with fencing and request records): their smoke and ci scenarios judge too,
+   * over `seeds` seeds.
+   */
+  alsoBy: readonly { scenarios: string; prefix: string; seeds: number }[];
 }
 
-const filesIn = (dir: string): string[] =>
+/** The scenario modules of a folder under the project root. */
+export const filesIn = (dir: string): string[] =>
   readdirSync(path.join(ROOT, dir))
     .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
     .map((f) => path.join(ROOT, dir, f));
 
-const ofSuites = (prefix: string) => (s: Scenario): boolean => s.name.startsWith(prefix) && (s.suites.includes('smoke') || s.suites.includes('ci'));
+/** True for the smoke and ci scenarios whose name starts with `prefix`. */
+export const ofSuites = (prefix: string) => (s: Scenario): boolean => s.name.startsWith(prefix) && (s.suites.includes('smoke') || s.suites.includes('ci'));
 
 /** Files never worth mutating: the weakened variants (broken on purpose), probe name lists, type-only files. */
 const NOT_MUTATED = ['variants.ts', 'probes.ts', 'index.ts', 'types.ts'];
 
-function area(name: string, scenarios: string, prefix: string, seeds: number, unitTests: readonly string[]): MutationArea {
+function area(
+  name: string,
+  scenarios: string,
+  prefix: string,
+  seeds: number,
+  unitTests: readonly string[],
+  alsoBy: MutationArea['alsoBy'] = [],
+): MutationArea {
   return {
     name,
     unitTests,
+    alsoBy,
     mutate: [`src/impl/${name}/**/*.ts`, ...NOT_MUTATED.map((f) => `!src/impl/${name}/**/${f}`)],
     seeds,
     scenarioFiles: () => filesIn(`scenarios/${scenarios}`),
@@ -54,12 +70,13 @@ function area(name: string, scenarios: string, prefix: string, seeds: number, un
 export const MUTATION_AREAS: readonly MutationArea[] = [
   area('storage', 'storage', 'storage-', 3, [
     'test/storage/store.test.ts',
+    'test/storage/api-errors.test.ts',
     'test/storage/checksums-and-rot.test.ts',
     'test/storage/autosync.test.ts',
     'test/storage/transient-reads.test.ts',
     'test/storage/multi-tab.test.ts',
     'test/storage/recovery-rewrite.test.ts',
-  ]),
+  ], [{ scenarios: 'election', prefix: 'election-', seeds: 1 }]),
   area('election', 'election', 'election-', 2, ['test/election/fenced-store.test.ts', 'test/election/options.test.ts']),
   area('peer', 'peer', 'peer-', 2, [
     'test/peer/records.test.ts',

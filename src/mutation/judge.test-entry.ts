@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { expectationMismatch, readCorpus } from '../runner/corpus.ts';
 import { loadScenarioFiles } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run.ts';
-import { MUTATION_AREAS } from './areas.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { filesIn, MUTATION_AREAS, ofSuites } from './areas.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const name = process.env.SYNCBENCH_MUTATE_AREA ?? '';
@@ -21,6 +22,8 @@ if (area === undefined) throw new Error(`SYNCBENCH_MUTATE_AREA '${name}' is not 
 const all = (await loadScenarioFiles(area.scenarioFiles())).map((l) => l.scenario);
 const scenarios = all.filter((s) => area.judges(s));
 const byName = new Map(all.map((s) => [s.name, s]));
+const others = new Map<string, Scenario[]>();
+for (const o of area.alsoBy) others.set(o.scenarios, (await loadScenarioFiles(filesIn(`scenarios/${o.scenarios}`))).map((l) => l.scenario).filter(ofSuites(o.prefix)));
 
 describe(`judge of ${area.name}`, () => {
   for (let seed = 0; seed < area.seeds; seed++) {
@@ -29,6 +32,17 @@ describe(`judge of ${area.name}`, () => {
         const r = await runScenario(s, seed);
         expect(r.verdict, `${r.failure?.check}: ${r.failure?.message}`).toBe('pass');
       });
+    }
+  }
+  for (const other of area.alsoBy) {
+    const theirs = others.get(other.scenarios)!;
+    for (let seed = 0; seed < other.seeds; seed++) {
+      for (const s of theirs) {
+        it(`${s.name} seed ${seed} (${other.scenarios} scenario)`, async () => {
+          const r = await runScenario(s, seed);
+          expect(r.verdict, `${r.failure?.check}: ${r.failure?.message}`).toBe('pass');
+        });
+      }
     }
   }
   for (const file of ['corpus/coverage.json', 'corpus/regressions.json']) {
