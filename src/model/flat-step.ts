@@ -1,7 +1,9 @@
 /**
- * A fast stepper for flat reference machines (every state a top-level atomic state; transitions with named
- * or inline guards and `assign` actions only; no entry/exit actions, invocations, delays or eventless
- * transitions): it selects the first enabled transition of the state for the event, applies its assigns,
+ * A fast stepper for the reference machines' subset of xstate (atomic and compound states, no parallel
+ * states; transitions with named or inline guards and `assign` actions only, on any state or the machine
+ * itself; no entry/exit actions, invocations, delays, eventless or wildcard transitions): it selects the
+ * first enabled transition for the event, the leaf state's own first and then each ancestor's (as xstate
+ * does), lands a transition to a compound state in its initial leaf, applies the assigns,
  * and returns the next snapshot, exactly as xstate's `transition()` and `snapshot.can()` would for that
  * subset — at a fraction of the cost (xstate's macrostep computes entry/exit sets and clones snapshots;
  * inside a running simulation a step cost 10-20 µs, and a model with thousands of steps per run doubled it).
@@ -30,6 +32,9 @@ interface Row {
 interface NodeLike {
   key: string;
   type: string;
+  path: string[];
+  parent?: NodeLike;
+  initial?: { target: NodeLike[] };
   states: Record<string, NodeLike>;
   entry: unknown[];
   exit: unknown[];
@@ -39,7 +44,7 @@ interface NodeLike {
   transitions: Map<string, { guard?: unknown; target?: NodeLike[]; actions: unknown[] }[]>;
 }
 
-/** Steps a flat machine; `step` returns the next snapshot, or null when the event is refused. */
+/** Steps a machine of the subset; `step` returns the next snapshot, or null when the event is refused. */
 export interface FlatStepper {
   step(snapshot: AnyMachineSnapshot, event: Ev): AnyMachineSnapshot | null;
 }
@@ -60,14 +65,33 @@ function assignOf(a: unknown, actions: Record<string, unknown>): Assignment | un
   return r.assignment as Assignment;
 }
 
-/** The transition table of `machine`, or null when it is not flat (see the file comment). */
+/** The key of a leaf state: its path joined with '.' ('idle', 'recovering.scanning'). */
+const keyOf = (node: NodeLike): string => node.path.join('.');
+
+/** The atomic state a transition to `node` lands in: `node` itself, or its initial child, recursively. */
+function leafOf(node: NodeLike): NodeLike | undefined {
+  let n = node;
+  while (n.type === 'compound') {
+    const next = n.initial?.target[0];
+    if (next === undefined) return undefined;
+    n = next;
+  }
+  return n.type === 'atomic' ? n : undefined;
+}
+
+/**
+ * The transition table of `machine` (leaf state key -> event type -> candidate rows, the leaf's own first,
+ * then each ancestor's up to the machine's, as xstate selects them), or null outside the subset.
+ */
 function tableOf(machine: AnyStateMachine): Map<string, Map<string, Row[]>> | null {
   const root = machine.root as unknown as NodeLike;
   const impl = (machine as unknown as { implementations: { guards: Record<string, unknown>; actions: Record<string, unknown> } }).implementations;
-  if (root.transitions.size > 0 || root.entry.length > 0 || root.exit.length > 0 || root.invoke.length > 0) return null;
-  const table = new Map<string, Map<string, Row[]>>();
-  for (const node of Object.values(root.states)) {
-    if (node.type !== 'atomic' || node.entry.length + node.exit.length + node.invoke.length + node.after.length + (node.always?.length ?? 0) > 0) return null;
+  // Rows of one node's own transitions, by event type (null: outside the subset).
+  const own = new Map<NodeLike, Map<string, Row[]>>();
+  const rowsOf = (node: NodeLike): Map<string, Row[]> | null => {
+    const known = own.get(node);
+    if (known !== undefined) return known;
+    if (node.entry.length + node.exit.length + node.invoke.length + node.after.length + (node.always?.length ?? 0) > 0) return null;
     const byEvent = new Map<string, Row[]>();
     for (const [type, defs] of node.transitions) {
       if (type === '*' || type.includes('*')) return null;
@@ -75,15 +99,52 @@ function tableOf(machine: AnyStateMachine): Map<string, Map<string, Row[]>> | nu
       for (const t of defs) {
         const guard = guardOf(t.guard, impl.guards);
         if (guard === undefined || (t.target !== undefined && t.target.length !== 1)) return null;
+        const leaf = t.target === undefined ? null : leafOf(t.target[0]!);
+        if (leaf === undefined) return null;
         const assigns = t.actions.map((a) => assignOf(a, impl.actions));
         if (assigns.some((a) => a === undefined)) return null;
-        rows.push({ guard, target: t.target?.[0]?.key ?? null, assigns: assigns as Assignment[] });
+        rows.push({ guard, target: leaf === null ? null : keyOf(leaf), assigns: assigns as Assignment[] });
       }
       byEvent.set(type, rows);
     }
-    table.set(node.key, byEvent);
-  }
+    own.set(node, byEvent);
+    return byEvent;
+  };
+  const table = new Map<string, Map<string, Row[]>>();
+  const visit = (node: NodeLike): boolean => {
+    if (node.type === 'compound') return Object.values(node.states).every(visit);
+    if (node.type !== 'atomic') return false; // parallel, history, final: outside the subset
+    const byEvent = new Map<string, Row[]>();
+    for (let n: NodeLike | undefined = node; n !== undefined; n = n.parent) {
+      const rows = rowsOf(n);
+      if (rows === null) return false;
+      for (const [type, list] of rows) byEvent.set(type, [...(byEvent.get(type) ?? []), ...list]);
+    }
+    table.set(keyOf(node), byEvent);
+    return true;
+  };
+  if (root.type !== 'compound' || rowsOf(root) === null || !Object.values(root.states).every(visit)) return null;
   return table;
+}
+
+/** The leaf key of a snapshot value ('idle', or { recovering: 'scanning' } -> 'recovering.scanning'). */
+function valueKey(value: unknown): string {
+  let key = '';
+  let v = value;
+  while (typeof v === 'object' && v !== null) {
+    const [k, inner] = Object.entries(v as Record<string, unknown>)[0]!;
+    key += `${k}.`;
+    v = inner;
+  }
+  return key + String(v);
+}
+
+/** The snapshot value of a leaf key ('recovering.scanning' -> { recovering: 'scanning' }). */
+function keyValue(key: string): unknown {
+  const parts = key.split('.');
+  let v: unknown = parts.pop()!;
+  while (parts.length > 0) v = { [parts.pop()!]: v };
+  return v;
 }
 
 function applyAssigns(context: unknown, event: Ev, assigns: readonly Assignment[]): unknown {
@@ -101,23 +162,29 @@ function applyAssigns(context: unknown, event: Ev, assigns: readonly Assignment[
   return ctx;
 }
 
-/** A fast stepper for `machine` when it is flat, else null. `initial` is its initial snapshot. */
+/** A fast stepper for `machine` when it is in the subset, else null. `initial` is its initial snapshot. */
 export function flatStepper(machine: AnyStateMachine, initial: AnyMachineSnapshot): FlatStepper | null {
   const table = tableOf(machine);
   if (table === null) return null;
-  // One xstate snapshot per state, made once; a step copies it with the new context.
+  // One xstate snapshot per state, made once; a step copies it with the new context. The key of each
+  // template's value object is remembered, so a step finds its row without walking the value.
   const templates = new Map<string, AnyMachineSnapshot>();
+  const keys = new WeakMap<object, string>();
+  const initialKey = valueKey(initial.value);
   const templateOf = (key: string): AnyMachineSnapshot => {
     let t = templates.get(key);
     if (t === undefined) {
-      t = key === initial.value ? initial : (machine.resolveState({ value: key, context: initial.context }) as AnyMachineSnapshot);
+      t = key === initialKey ? initial : (machine.resolveState({ value: keyValue(key) as never, context: initial.context }) as AnyMachineSnapshot);
+      if (typeof t.value === 'object' && t.value !== null) keys.set(t.value, key);
       templates.set(key, t);
     }
     return t;
   };
+  const keyOfValue = (value: unknown): string =>
+    typeof value === 'string' ? value : (keys.get(value as object) ?? valueKey(value));
   return {
     step(snapshot, event) {
-      const from = snapshot.value as string;
+      const from = keyOfValue(snapshot.value);
       const rows = table.get(from)?.get(event.type);
       if (rows === undefined) return null;
       for (const row of rows) {

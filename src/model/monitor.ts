@@ -144,6 +144,15 @@ export function guardsFrom<C, E>(reasons: Readonly<Record<string, GuardReason<C,
 export function stateKey(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === null || typeof value !== 'object') return String(value);
+  // Snapshots of one state share their value object (the steppers copy a template): key it once.
+  let key = STATE_KEYS.get(value);
+  if (key === undefined) STATE_KEYS.set(value, (key = objectStateKey(value)));
+  return key;
+}
+
+const STATE_KEYS = new WeakMap<object, string>();
+
+function objectStateKey(value: object): string {
   return Object.entries(value as Record<string, unknown>)
     .map(([k, v]) => {
       const inner = stateKey(v);

@@ -7,6 +7,7 @@ import { assign, initialTransition, setup, transition, type AnyMachineSnapshot, 
 import { flatStepper } from '../../src/model/flat-step.ts';
 import { tabElectionMachine } from '../../src/model/election/machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
+import { recoveryMachine } from '../../src/model/recovery/machine.ts';
 import { Rng } from '../../src/sim/rng.ts';
 
 type Ev = { type: string; [k: string]: unknown };
@@ -84,9 +85,32 @@ describe('flat stepper equals xstate', () => {
   });
 });
 
+describe('fast stepper on a hierarchical machine', () => {
+  it('on the recovery machine (compound states, machine-level and parent transitions)', () => {
+    const rng = new Rng(13);
+    const n = (r: Rng) => r.int(4);
+    const point = (r: Rng) => r.pick([undefined, { durable: n(r), epoch: r.int(2), shared: r.pick([true, false]) }]);
+    const simple = ['WRITE', 'MARKER_WRITE_ATOMIC', 'FINALIZED_CLEAN', 'FINALIZED_DIRTY', 'FINALIZE_FAILED', 'COMMIT_FAILED', 'COMMIT_FAILED_MARKER', 'COMMIT_REFUSED', 'DISCARDED_CLEAN', 'DISCARDED_DIRTY', 'CLOSE', 'RECOVER_BEGIN', 'RELOAD_BEGIN', 'RECOVER_RESTART', 'RECOVER_FAILED', 'FENCE_BEGIN', 'FENCE_FAILED', 'CRASH', 'POWER_LOSS'];
+    const withCommit = ['DATA_SYNCED', 'MARKER_WRITE', 'MARKER_DURABLE', 'RECOVER_FINALIZE', 'RECOVER_ROLLBACK', 'FLUSHED', 'ACKED'];
+    const make: ((r: Rng) => Ev)[] = [
+      (r) => ({ type: r.pick(simple), point: point(r) }),
+      (r) => ({ type: r.pick(simple), commit: n(r), point: point(r) }),
+      (r) => ({ type: r.pick(withCommit), commit: n(r), point: point(r) }),
+      (r) => ({ type: 'OPEN', store: r.pick(['file:/store', 'kv:store']), relaxed: r.pick([true, false]) }),
+      (r) => ({ type: 'COMMIT_BEGIN', commit: n(r), strict: r.pick([true, false]), point: point(r) }),
+      (r) => ({ type: 'RECOVER_DONE', commit: n(r), epoch: r.int(2), point: point(r) }),
+      (r) => ({ type: 'FENCE', commit: n(r), epoch: r.int(2), point: point(r) }),
+      (r) => ({ type: 'FACT', store: 'file:/store', durable: n(r), epoch: r.int(2), shared: false }),
+    ];
+    let refused = 0;
+    for (let k = 0; k < 300; k++) refused += compare(recoveryMachine, randomEvents(rng, 40, make));
+    expect(refused).toBeGreaterThan(1000);
+  });
+});
+
 describe('flat stepper subset', () => {
-  it('declines nested states, entry actions and non-assign actions', () => {
-    const nested = setup({}).createMachine({ id: 'n', initial: 'a', states: { a: { initial: 'x', states: { x: {} } } } });
+  it('declines parallel states, entry actions and non-assign actions', () => {
+    const nested = setup({}).createMachine({ id: 'n', type: 'parallel', states: { a: { initial: 'x', states: { x: {} } }, b: {} } });
     const entry = setup({}).createMachine({ id: 'e', initial: 'a', states: { a: { entry: () => {} } } });
     const logs = setup({}).createMachine({ id: 'l', initial: 'a', states: { a: { on: { E: { target: 'a', actions: () => {} } } } } });
     const fine = setup({ types: { context: {} as { n: number } } }).createMachine({ id: 'f', context: { n: 0 }, initial: 'a', states: { a: { on: { E: { target: 'a', actions: assign({ n: ({ context }) => context.n + 1 }) } } } } });

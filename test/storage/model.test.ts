@@ -54,8 +54,8 @@ describe('recovery model: the commit lifecycle', () => {
   });
 
   it('numbers commits marker + 1 and rejects a marker before the data is synced', () => {
-    expect(reason(feed([...open(), ['S', 'store.write', {}], ['S', 'store.commit.begin', { commit: 2 }]]))).toMatch(/^beginsNext: commit 2 began, but this process's last commit is 0/);
-    expect(feed([...open(), ['S', 'store.write', {}], ['S', 'store.commit.begin', { commit: 1 }], ['S', 'store.commit.marker-write', { commit: 1, atomic: false }]]).failure).toContain("in state 'writing' refused MARKER_WRITE");
+    expect(reason(feed([...open(), ['S', 'store.write', {}], ['S', 'store.commit.begin', { commit: 2, strict: true }]]))).toMatch(/^beginsNext: commit 2 began, but this process's last commit is 0/);
+    expect(feed([...open(), ['S', 'store.write', {}], ['S', 'store.commit.begin', { commit: 1, strict: true }], ['S', 'store.commit.marker-write', { commit: 1, atomic: false }]]).failure).toContain("in state 'writing' refused MARKER_WRITE");
   });
 
   it('refuses a marker reported durable before the durable image has it (report before the directory fsync)', () => {
@@ -114,9 +114,9 @@ describe('recovery model: recovery decisions against the durable commit point wh
     const finalized = feed([...uncertain, reload, ['S', 'store.write', {}], fact(1, 0), ['S', 'store.recover.finalize', { commit: 1 }], ['S', 'store.write', {}], ['S', 'store.recover.done', { commit: 1 }], ['S', 'store.recover.kept-dirty', {}]]);
     expect(finalized).toMatchObject({ state: 'dirty', failure: null });
     expect(feed([...uncertain, reload, ['S', 'store.recover.rollback', { commit: 1 }], ['S', 'store.write', {}], ['S', 'store.recover.failed', {}], reload, ['S', 'store.recover.done', { commit: 0 }]]).failure).toBeNull();
-    expect(feed([...uncertain, ['S', 'store.closed', {}]]).state).toBe('closed');
+    expect(feed([...uncertain, ['S', 'store.closed', { commit: 0, dirty: 0 }]]).state).toBe('closed');
     expect(feed([...restart, ['S', 'store.write', {}]]).failure).toContain("in state 'recovering.scanning' refused WRITE");
-    expect(feed([...uncertain, ['S', 'store.recover.begin', {}]]).failure).toContain("in state 'uncertain' refused RECOVER_BEGIN");
+    expect(feed([...uncertain, ['S', 'store.recover.begin', { inPlace: false }]]).failure).toContain("in state 'uncertain' refused RECOVER_BEGIN");
   });
 });
 
@@ -125,7 +125,7 @@ describe('recovery model: several processes and relaxed commits', () => {
     expect(feed([...open(), fact(3)], ['T']).failure).toBeNull();
     expect(reason(feed([...open(), fact(3)]))).toMatch(/^durableAdvance: the durable commit point advanced from 0 to 3, but no marker write/);
     // A recovery on a shared store may end below a later tab's commit, never below where it began.
-    const reopen: Rec[] = [...open(), fact(2), ['S', 'store.closed', {}], ...restart, fact(4)];
+    const reopen: Rec[] = [...open(), fact(2), ['S', 'store.closed', { commit: 0, dirty: 0 }], ...restart, fact(4)];
     expect(feed([...reopen, ['S', 'store.recover.done', { commit: 2 }]], ['T']).failure).toBeNull();
     expect(reason(feed([...reopen, ['S', 'store.recover.done', { commit: 1 }]], ['T']))).toMatch(/^reachedDurable: recovery ended at commit 1, below the durable commit point 2 when it began/);
   });
@@ -141,7 +141,7 @@ describe('recovery model: several processes and relaxed commits', () => {
     const kvFact = (n: number): Rec => ['sim', 'fact.store', { device: 'D', backend: 'kv', root: 'store', marker: n, meta: n, epoch: 0, pending: null }];
     const relaxed: Rec[] = [
       ['S', 'store.open', { backend: 'kv', root: 'store', relaxed: true }],
-      ['S', 'store.recover.begin', {}],
+      ['S', 'store.recover.begin', { inPlace: false }],
       ['S', 'store.recover.done', { commit: 0 }],
       ['S', 'store.write', {}],
       ['S', 'store.commit.begin', { commit: 1, strict: false }],
@@ -150,7 +150,7 @@ describe('recovery model: several processes and relaxed commits', () => {
       ['S', 'store.commit.done', { commit: 1, dirty: false }],
     ];
     expect(feed(relaxed).failure).toBeNull();
-    const crash: Rec[] = [['S', 'node.crash', { powerLoss: false }], ['S', 'store.open', { backend: 'kv', root: 'store', relaxed: true }], ['S', 'store.recover.begin', {}]];
+    const crash: Rec[] = [['S', 'node.crash', { powerLoss: false }], ['S', 'store.open', { backend: 'kv', root: 'store', relaxed: true }], ['S', 'store.recover.begin', { inPlace: false }]];
     expect(feed([...relaxed, ...crash, ['S', 'store.recover.done', { commit: 1 }], kvFact(1)]).failure).toBeNull();
     const lost: Rec[] = [...relaxed, ['sim', 'device.powerloss', { device: 'D' }] as Rec, ...crash];
     expect(reason(feed([...lost, ['S', 'store.recover.done', { commit: 1 }]]))).toMatch(/^reachedDurable: recovery reports commit 1, but the durable commit point is 0/);

@@ -58,8 +58,8 @@ const WITH_COMMIT = new Set([
   'store.flushed',
   'store.fence',
 ]);
-/** The SIMPLE kinds with commit whose records carry an epoch too (the model reads it). */
-const WITH_EPOCH = new Set(['store.recover.done', 'store.fence']);
+/** The SIMPLE kinds with commit whose epoch the model reads too. */
+const WITH_EPOCH = new Set(['store.fence']);
 
 /** Kinds of the model's areas it reads elsewhere or knowingly leaves to others, with the reason. */
 const IGNORES: Readonly<Record<string, string>> = {
