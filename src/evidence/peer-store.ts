@@ -17,6 +17,18 @@
  * Decoded here, independently of `src/impl` (docs/peer-sync.md, Backfill: `meta/checkpoint` holds per
  * resource `cursor {ts, uuid} | null, done, ...`; `init` is `true` once complete). Only these two keys
  * are read, one `durableGet` each per commit: no image is copied.
+ *
+ *   fact.peer.acks {device, acks: {peer: {resource: upTo}}}   (node 'sim')
+ *
+ * - the acknowledgements a device's new process finds in its kv store when it starts (store `meta`, key
+ *   `ack/<peer>/<resource>`: the HLC up to which that peer acknowledged the device's shared changes,
+ *   docs/peer-sync.md, Pruning): what survived of the acknowledgements its earlier processes received. An
+ *   acknowledgement delivered to a process that died before storing it is not there: the new process
+ *   cannot know it (invariant:resend-unacked, peer-swarm-long seed 1021009).
+ *
+ * Emitted right after `node.start`, before the process runs, for a device that has had acknowledgements
+ * delivered (only their (peer, resource) pairs are read, one `visibleGet` each: the new process reads the
+ * visible image, which after a power loss is the durable one).
  */
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
@@ -36,6 +48,12 @@ export interface PeerStoreFact {
   checkpoint: Record<string, CheckpointEntry> | null;
 }
 
+/** The fields of `fact.peer.acks`: per acknowledging peer, per resource, the stored `upTo`. */
+export interface PeerAcksFact {
+  device: string;
+  acks: Record<string, Record<string, string>>;
+}
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Decodes a stored checkpoint value (null when absent or not a checkpoint). */
@@ -51,12 +69,39 @@ export function decodeCheckpoint(v: unknown): Record<string, CheckpointEntry> | 
   return out;
 }
 
-/** Records `fact.peer.store` for every device (devices without peer state emit nothing). */
+/**
+ * Records `fact.peer.store` for every device (devices without peer state emit nothing), and
+ * `fact.peer.acks` when a device that has had acknowledgements delivered starts.
+ */
 export function peerStoreEvidence(): EvidenceRecorder {
   return {
     name: 'peer-store-durable',
-    produces: ['fact.peer.store'],
+    produces: ['fact.peer.store', 'fact.peer.acks'],
     install(sim: Simulation) {
+      // Device -> `peer\u0000resource` of every AckSharedChanges the network delivered to it: the only
+      // `ack/<peer>/<resource>` keys its store can hold (the wire format, docs/peer-sync.md, Messages).
+      const acked = new Map<string, Set<string>>();
+      sim.network.observeDeliveries((from, to, message) => {
+        if (!isObj(message) || message.type !== 'AckSharedChanges' || typeof message.resource !== 'string') return;
+        const device = sim.nodes.get(to)?.deviceId ?? to;
+        let pairs = acked.get(device);
+        if (pairs === undefined) acked.set(device, (pairs = new Set()));
+        pairs.add(`${from}\u0000${message.resource}`);
+      });
+      sim.trace.on('node.start', (r) => {
+        const device = typeof r.data.device === 'string' ? r.data.device : r.node;
+        const pairs = acked.get(device);
+        if (pairs === undefined) return;
+        const kv = sim.device(device).kv;
+        const acks: Record<string, Record<string, string>> = {};
+        for (const pair of [...pairs].sort()) {
+          const [peer, resource] = pair.split('\u0000') as [string, string];
+          const v = kv.visibleGet('meta', `ack/${peer}/${resource}`);
+          if (typeof v === 'string') (acks[peer] ??= {})[resource] = v;
+        }
+        const fact: PeerAcksFact = { device, acks };
+        sim.trace.emit('sim', 'fact.peer.acks', fact as unknown as Record<string, unknown>);
+      });
       // Per device: the stored values last decoded (by reference: a put stores a new object) and the fact.
       const seen = new Map<string, { init: unknown; checkpoint: unknown; text: string }>();
       const look = (device: string, durable: boolean): void => {

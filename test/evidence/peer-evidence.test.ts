@@ -1,6 +1,7 @@
 /**
  * The peer evidence recorders write what the simulator knows: `fact.peer.store` follows the durable
- * backfill checkpoint and `init` of a joining device ahead of the device's own reports, the wire facts
+ * backfill checkpoint and `init` of a joining device ahead of the device's own reports, `fact.peer.acks`
+ * tells what a restarted device finds of the acknowledgements its earlier processes received, the wire facts
  * describe what the network delivered (requests and the responses that answer them, live changes,
  * heartbeats, acknowledgements), and the delivery hook itself changes nothing in a run.
  */
@@ -52,6 +53,29 @@ describe('fact.peer.store', () => {
     // Founders: init durable before they say they are ready.
     const a = recs.find((r) => r.kind === 'fact.peer.store' && r.data.device === 'A')!;
     expect(a.data).toMatchObject({ init: true, checkpoint: null });
+  });
+});
+
+describe('fact.peer.acks', () => {
+  it('tells what a restarted device finds of the acknowledgements delivered to its earlier process, before it runs', async () => {
+    // peer-five-partitions: D crashes at 2 s and restarts at 2.8 s, after acknowledgements of its shared writes.
+    const s = await scenario('peer-five-partitions');
+    const recs = await trace({ ...s, evidence: [peerWireEvidence(), peerStoreEvidence()], models: [], checks: [] }, 0);
+    const facts = recs.filter((r) => r.kind === 'fact.peer.acks');
+    expect(facts.map((r) => r.data.device)).toEqual(['D']);
+    const fact = facts[0]!;
+    const start = recs.filter((r) => r.kind === 'node.start' && r.node === 'D').pop()!;
+    // Right after D's node.start: before anything of the new process.
+    expect(recs.slice(start.i + 1, fact.i).filter((r) => r.node === 'D')).toEqual([]);
+    const acks = fact.data.acks as Record<string, Record<string, string>>;
+    expect(Object.keys(acks).length).toBeGreaterThan(0);
+    for (const [peer, resources] of Object.entries(acks)) {
+      for (const [resource, upTo] of Object.entries(resources)) {
+        // What was stored is an acknowledgement the network delivered to D, from that peer, before it started.
+        const delivered = recs.filter((r) => r.kind === 'fact.peer.ack' && r.i < start.i && r.data.to === 'D' && r.data.from === peer && r.data.resource === resource);
+        expect(delivered.map((r) => r.data.upTo), `${peer} ${resource}`).toContain(upTo);
+      }
+    }
   });
 });
 

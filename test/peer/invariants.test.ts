@@ -26,8 +26,8 @@ import { Trace } from '../../src/sim/trace.ts';
 
 const h = (ms: number, d = 'A'): string => formatHlc({ physicalMs: ms, counter: 0, device: d });
 
-function harness(check: Check, handles: Record<string, PeerView> = {}) {
-  const trace = new Trace(() => 0);
+function harness(check: Check, handles: Record<string, PeerView> = {}, now: () => number = () => 0) {
+  const trace = new Trace(now);
   const failures: string[] = [];
   const ctx = {
     sim: { trace },
@@ -158,6 +158,44 @@ describe('peer invariants', () => {
     expect(t.failures).toEqual([]);
     t.emit('sim', 'fact.peer.change', { ...change('A', 'B', 'tag', h(30), true), minTs: h(20), sentUs: 5 });
     expect(t.failures.join()).toMatch(/A sent B 1 'tag' changes from .*20-000000-A, but B had acknowledged everything up to .*20-000000-A/);
+  });
+
+  it('resend: what a restarted sender knows is what its store held at the start and what its new process received', () => {
+    let now = 0;
+    const at = (us: number): void => void (now = us);
+    const run = (stored: Record<string, Record<string, string>> | null) => {
+      now = 0;
+      const t = harness(resendCheck(['A', 'B']), {}, () => now);
+      t.emit('A', 'node.start', {});
+      at(10);
+      t.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', resource: 'tag', upTo: h(20) });
+      at(20);
+      t.emit('A', 'node.crash', {}); // before its commit stored the acknowledgement (or after: `stored`)
+      at(30);
+      t.emit('A', 'node.start', {});
+      if (stored !== null) t.emit('sim', 'fact.peer.acks', { device: 'A', acks: stored });
+      at(40);
+      t.emit('sim', 'fact.peer.change', { ...change('A', 'B', 'tag', h(20), true), sentUs: 35 });
+      return t;
+    };
+    // peer-swarm-long seed 1021009: the acknowledgement died with the process that received it: the resend is due.
+    expect(run(null).failures).toEqual([]);
+    expect(run({ B: { tag: h(10) } }).failures).toEqual([]);
+    // Stored before the crash: the new process loads it, and must not resend what it covers.
+    expect(run({ B: { tag: h(20) } }).failures.join()).toMatch(/A sent B 1 'tag' changes from .*20-000000-A, but B had acknowledged everything up to .*20-000000-A \(delivered to the sending process before the send, or stored when it started\)/);
+    // A stored acknowledgement is believed only up to what the network delivered of B's.
+    expect(run({ B: { tag: h(30) } }).failures.join()).toMatch(/acknowledged everything up to .*20-000000-A/);
+    // The new process learns acknowledgements again; a change sent by the old process before it died is
+    // judged on what that one knew.
+    const t = run(null);
+    at(50);
+    t.emit('sim', 'fact.peer.change', { ...change('A', 'B', 'tag', h(20), true), sentUs: 15 });
+    expect(t.failures.join()).toMatch(/from .*20-000000-A, but B had acknowledged everything up to .*20-000000-A/);
+    t.failures.length = 0;
+    t.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', resource: 'tag', upTo: h(20) });
+    at(60);
+    t.emit('sim', 'fact.peer.change', { ...change('A', 'B', 'tag', h(20), true), sentUs: 55 });
+    expect(t.failures.join()).toMatch(/but B had acknowledged everything up to .*20-000000-A/);
   });
 
   it('backfill-resume: a request from zero, or behind the durable checkpoint, fails; the first one after a start must be at it', () => {

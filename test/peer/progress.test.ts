@@ -105,6 +105,33 @@ describe('backfill progress', () => {
     }
   }, 30_000);
 
+  // Regression (invariant:backfill-progress): a resource expected empty (C held no 'tag' record when D
+  // learned the totals: 2 + 3 + 8 + 0) counted as synced before it was scanned, so D read 13/13 = 1 after
+  // 'location' with 'tag' not done. Now the whole stays below expected until every resource is complete.
+  it('peer-swarm-hard seed 1021016: a resource expected empty keeps the ratio below 1 until it is scanned', async () => {
+    const hard = (await import('../../scenarios/peer/swarm-hard.ts')).default[0]!;
+    const seen: { node: string; kind: string; ratio: number; resource?: string }[] = [];
+    const r = await runScenario(hard, 1021016, {
+      traceSink: (l) => {
+        const rec = JSON.parse(l) as { node: string; kind: string; data: { ratio?: number; resource?: string } };
+        if ((rec.kind === 'peer.backfill.batch' || rec.kind === 'peer.backfill.complete') && typeof rec.data.ratio === 'number') {
+          seen.push({ node: rec.node, kind: rec.kind, ratio: rec.data.ratio, resource: rec.data.resource });
+        }
+      },
+    });
+    expect(r.failure?.message ?? 'pass', r.replay).toBe('pass');
+    const d = seen.filter((x) => x.node === 'D');
+    const location = d.find((x) => x.resource === 'location')!;
+    expect(location.ratio).toBeCloseTo(12 / 13);
+    // Every batch reading 1 is the last one before completion.
+    for (const node of new Set(seen.map((x) => x.node))) {
+      const mine = seen.filter((x) => x.node === node);
+      mine.forEach((x, i) => {
+        if (x.kind === 'peer.backfill.batch' && x.ratio === 1) expect(mine[i + 1]?.kind, `${node} batch ${i}`).toBe('peer.backfill.complete');
+      });
+    }
+  }, 30_000);
+
   it('invariant:backfill-progress fails on progress that goes back, exceeds 1, or does not end at 1', () => {
     const trace = new Trace(() => 0);
     const failures: string[] = [];

@@ -59,7 +59,7 @@ describe.skipIf(exe === null)('the HTML report in Chromium', () => {
       expect(await sf.locator('th').allTextContents()).toEqual(['state', 'pause']);
       expect(await sf.locator('tr').count()).toBe(4);
 
-      expect(await page.locator('#probes tr[data-probe="ticker-never"]').getAttribute('class')).toBe('never');
+      expect(await page.locator('#probes tr[data-probe="ticker.never"]').getAttribute('class')).toBe('never');
 
       const failures = page.locator('#failures tr.failure');
       expect(await failures.count()).toBe(3);

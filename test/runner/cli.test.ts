@@ -161,7 +161,7 @@ describe('syncbench run', () => {
     out = '';
     expect(await main(['coverage', dir])).toBe(0);
     expect(out).toMatch(/model ticker: states 2\/3/);
-    expect(out).toMatch(/NEVER {2}probe ticker-never/);
+    expect(out).toMatch(/NEVER {2}probe ticker.never/);
   });
 });
 

@@ -69,13 +69,13 @@ describe('coverage report', () => {
     // 20 pauses, each counted once per distinct state the two tickers were in at that moment.
     expect(paused).toBeGreaterThanOrEqual(20);
     expect(paused).toBeLessThanOrEqual(40);
-    const never = cov.probes.find((p) => p.name === 'ticker-never')!;
+    const never = cov.probes.find((p) => p.name === 'ticker.never')!;
     // Swept by scenario name: no suite was run, so no per-suite counts.
-    expect(never).toEqual({ name: 'ticker-never', hits: 0, bySuite: {}, declaredBy: ['fixture-ticker'] });
+    expect(never).toEqual({ name: 'ticker.never', hits: 0, bySuite: {}, declaredBy: ['fixture-ticker'] });
     const text = coverageText(cov).join('\n');
     expect(text).toMatch(/NEVER {2}state stopped/);
-    expect(text).toMatch(/NEVER {2}probe ticker-never/);
-    expect(text).toMatch(/probes: 1\/2 declared reached; never reached: ticker-never/);
+    expect(text).toMatch(/NEVER {2}probe ticker.never/);
+    expect(text).toMatch(/probes: 1\/2 declared reached; never reached: ticker.never/);
   });
 
   it('counts probes per suite only for the suites the sweep ran, not every suite a scenario belongs to', async () => {
@@ -83,9 +83,9 @@ describe('coverage report', () => {
     // fixture-ticker is in suites 'fixture' and 'fixture-ok'; the sweep runs suite 'fixture'.
     const file = (await runSweep({ targets: ['fixture'], scenarios: [all.get('fixture-ticker')!], from: 0, to: 3, workers: 1 })).file;
     const cov = coverageReport(file);
-    const rare = cov.probes.find((p) => p.name === 'ticker-rare')!;
+    const rare = cov.probes.find((p) => p.name === 'ticker.rare')!;
     expect(rare.hits).toBeGreaterThan(0);
     expect(rare.bySuite).toEqual({ fixture: rare.hits });
-    expect(cov.probes.find((p) => p.name === 'ticker-never')!.bySuite).toEqual({ fixture: 0 });
+    expect(cov.probes.find((p) => p.name === 'ticker.never')!.bySuite).toEqual({ fixture: 0 });
   });
 });

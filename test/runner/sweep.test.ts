@@ -47,8 +47,8 @@ describe('runSweep', () => {
     const out = await runSweep({ targets: ['fixture-ticker'], scenarios: [all.get('fixture-ticker')!], from: 0, to: 9, workers: 1 });
     const agg = out.file.scenarios['fixture-ticker']!;
     expect(agg.faults.pause).toBe(20);
-    expect(agg.probesDeclared).toEqual(['ticker-rare', 'ticker-never']);
-    expect(agg.probes['ticker-never']).toBeUndefined();
+    expect(agg.probesDeclared).toEqual(['ticker.rare', 'ticker.never']);
+    expect(agg.probes['ticker.never']).toBeUndefined();
     expect(agg.coverage[0]!.model).toBe('ticker');
     expect(out.file.models.ticker!.states).toEqual(['busy', 'idle', 'stopped']);
     expect(out.file.models.ticker!.initial).toBe('idle');
