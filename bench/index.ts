@@ -20,6 +20,7 @@ const GROUPS: [string, string, string][] = [
   ['peer', 'peer.bench.ts', 'benchPeer'],
   ['runner', 'runner.bench.ts', 'benchRunner'],
   ['explore', 'explore.bench.ts', 'benchExplore'],
+  ['coverage', 'coverage.bench.ts', 'benchCoverage'],
 ];
 
 function fmt(v: number): string {
