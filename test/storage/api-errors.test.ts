@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AutoSync, BlockStore, FencedError, RequestAppliedError, STORE_LIMITS, StoreError, resolveStoreOptions, type StoreOptions } from '../../src/impl/storage/index.ts';
 import { errorCode } from '../../src/impl/storage/errors.ts';
+import { onePath, STABLE_POLICY, stableRead, TRANSIENT_POLICY } from '../../src/impl/storage/stable-read.ts';
 import { fakeEnv } from './_fake-env.ts';
 
 describe('StoreOptions', () => {
@@ -135,5 +136,105 @@ describe('SyncPolicy', () => {
     const env = fakeEnv();
     const store = await BlockStore.open(env, { blockSize: 64 });
     expect(() => new AutoSync(env, store, { intervalMs: 0, debounceMs: 0, maxDirtyBytes: 0, maxDirtyBlocks: 1 }).stopTimers()).not.toThrow();
+  });
+});
+
+describe('stableRead: the exact read sequence and verdicts', () => {
+  const good = new Uint8Array([1, 2, 3, 4]);
+  const bad = new Uint8Array([9, 9, 9, 9]);
+  const other = new Uint8Array([8, 8, 8, 8]);
+  const check = (b: Uint8Array): number | undefined => (b[0] === 1 ? 1 : undefined);
+  /** Paths that answer from scripted lists and log which path was read. */
+  function scripted(primary: (Uint8Array | null)[], independent: (Uint8Array | null)[]) {
+    const log: string[] = [];
+    const paths = {
+      primary: async () => (log.push('p'), primary.length > 1 ? primary.shift()! : primary[0]!),
+      independent: async () => (log.push('i'), independent.length > 1 ? independent.shift()! : independent[0]!),
+    };
+    return { paths, log };
+  }
+  // 4-byte items need max(3, 1 + ceil(40 / log2(32))) = 9 identical failing reads, with 2 * 9 + 2 = 20 attempts.
+  it('confirms damage at rest only after the needed identical failures through both paths, alternating', async () => {
+    expect(STABLE_POLICY.confirmations(4)).toBe(9);
+    expect(STABLE_POLICY.confirmations(4096)).toBe(4);
+    expect(STABLE_POLICY.confirmations(1)).toBe(15);
+    expect(STABLE_POLICY.attempts(9)).toBe(20);
+    const { paths, log } = scripted([bad], [bad]);
+    expect(await stableRead(paths, check)).toEqual({ kind: 'bad' });
+    expect(log.join('')).toBe('pipipipip');
+  });
+  it('is ok at the first good read, on either path, and missing when the item is gone', async () => {
+    const a = scripted([bad], [good]);
+    expect(await stableRead(a.paths, check)).toEqual({ kind: 'ok', value: 1 });
+    expect(a.log.join('')).toBe('pi');
+    const b = scripted([null], [good]);
+    expect(await stableRead(b.paths, check)).toEqual({ kind: 'missing' });
+    expect(b.log).toEqual(['p']);
+  });
+  it('is suspect when failures repeat on one path only, after exactly the attempt budget', async () => {
+    let n = 0;
+    const log: string[] = [];
+    const paths = {
+      primary: async () => (log.push('p'), bad),
+      independent: async () => (log.push('i'), new Uint8Array([7, 7, 7, n++ & 255])),
+    };
+    // The primary path repeats the same wrong bytes 10 times; the independent one never agrees: no 'bad'.
+    expect(await stableRead(paths, check)).toEqual({ kind: 'suspect' });
+    expect(log).toHaveLength(20);
+  });
+  it('is unstable when no failing bytes ever repeat', async () => {
+    let n = 0;
+    const fresh = async () => new Uint8Array([9, 9, 9, n++ & 255]);
+    const r = await stableRead({ primary: fresh, independent: fresh }, check);
+    expect(r).toEqual({ kind: 'unstable' });
+    expect(n).toBe(20);
+  });
+  it('the transient policy (a weakened variant) reads one path and calls two agreeing failures damage', async () => {
+    const { paths, log } = scripted([bad], [good]);
+    expect(await stableRead(paths, check, TRANSIENT_POLICY)).toEqual({ kind: 'bad' });
+    expect(log.join('')).toBe('pp');
+    const one = onePath(async () => bad);
+    expect(await one.primary()).toBe(await one.independent());
+  });
+});
+
+describe('the write path refuses bad input and closed stores', () => {
+  const BS = 64;
+  const data = (v: number) => new Uint8Array(BS).fill(v);
+  it('takes ids 0..maxBlocks-1 only, and epochs that are non-negative integers', async () => {
+    const s = await BlockStore.open(fakeEnv(), { blockSize: BS, maxBlocks: 4 });
+    expect(() => s.write(3, data(1))).not.toThrow();
+    expect(() => s.write(0, data(1))).not.toThrow();
+    for (const id of [4, -1, 1.5, Number.NaN]) expect(() => s.write(id, data(1))).toThrow(`EINVAL: id: expected an integer in 0..3, got ${String(id)}`);
+    expect(() => s.write(1, data(1), { epoch: 0 })).not.toThrow();
+    for (const epoch of [-1, 0.5]) expect(() => s.write(1, data(1), { epoch })).toThrow(/^EINVAL: epoch: expected a non-negative integer/);
+  });
+  it('counts an overwrite of a dirty block once against maxDirtyBytes, and refuses the write that would exceed it', async () => {
+    const s = await BlockStore.open(fakeEnv(), { blockSize: BS, backpressureBytes: BS, maxDirtyBytes: 2 * BS });
+    s.write(1, data(1));
+    s.write(2, data(2));
+    expect(() => s.write(2, data(3))).not.toThrow(); // the same block again: no growth
+    expect(() => s.deallocate(1)).not.toThrow(); // a dealloc of a dirty block shrinks it
+    expect(() => s.write(3, data(4))).not.toThrow();
+    expect(() => s.write(4, data(5))).toThrow(/^ELIMIT: dirty data would exceed maxDirtyBytes 128/);
+    expect(s.metrics().dirtyBytes).toBe(2 * BS);
+  });
+  it('refuses everything once closed, with ECLOSED', async () => {
+    const s = await BlockStore.open(fakeEnv(), { blockSize: BS });
+    await s.close();
+    expect(() => s.write(1, data(1))).toThrow('ECLOSED: the store was shut down');
+    await expect(s.forceSync()).rejects.toThrow('ECLOSED: the store was shut down');
+  });
+});
+
+describe('AutoSync shutdown', () => {
+  it('drains what is dirty, then neither commits nor accepts forceSync', async () => {
+    const env = fakeEnv();
+    const store = await BlockStore.open(env, { blockSize: 64 });
+    const auto = new AutoSync(env, store, { intervalMs: 5, maxDirtyBlocks: 1, debounceMs: 0 });
+    store.write(1, new Uint8Array(64).fill(1));
+    const info = await auto.drainAndShutdown();
+    expect(info.commit).toBe(1);
+    await expect(auto.forceSync()).rejects.toThrow('ECLOSED: the AutoSync manager was shut down');
   });
 });
