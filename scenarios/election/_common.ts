@@ -5,6 +5,7 @@
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
+import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch } from '../../src/model/election/stability.ts';
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import { resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
@@ -153,6 +154,22 @@ export function electionInvariants(leaseExclusive: boolean): Check {
   };
 }
 
+/** invariant:no-spurious-failover (src/model/election/stability.ts): leadership changes only for a cause. */
+export function stableLeadership(root = 'store'): Check {
+  return {
+    name: 'stable-leadership',
+    covers: [NO_SPURIOUS_FAILOVER],
+    setup(ctx) {
+      const watch = new StabilityWatch(root, (name) => ctx.exercised(name));
+      ctx.sim.trace.on('*', (rec) => {
+        if (!rec.kind.startsWith('fault.') && !STABILITY_KINDS.includes(rec.kind)) return;
+        const v = watch.onRecord(rec);
+        if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
+      });
+    },
+  };
+}
+
 /** Bounds of the liveness phase, ms after healing. */
 export const LIVENESS_BOUNDS = {
   /** A running tab leads within this (lease takeover ~1.1 s plus a poll, with room for a failed try). */
@@ -288,7 +305,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     liveness: leaderAndWritesSettle(spec.tabs, spec.durationMs, spec.livenessMs),
     // The same checks for a plugged-in implementation: they read only what the reporter and the
     // single writer trace for any implementation.
-    checks: [electionInvariants(spec.mode === 'lease')],
+    checks: [electionInvariants(spec.mode === 'lease'), stableLeadership()],
     // The election model first (tests read its coverage as coverage[0]).
     models: [
       electionModel(spec.tabs),

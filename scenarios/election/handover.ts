@@ -21,7 +21,10 @@ function burstThenSteal(ctx: ScenarioContext, atMs: number, tab: string, thief: 
   ctx.at(atMs, () => {
     for (let k = 0; k < count; k++) writeAt(ctx, tab);
   });
-  ctx.at(atMs + 0.3, () => ctx.handle<ElectionTabHandle>(thief)?.takeOver());
+  ctx.at(atMs + 0.3, () => {
+    ctx.emit('workload.handover', { node: thief, how: 'takeOver' });
+    ctx.handle<ElectionTabHandle>(thief)?.takeOver();
+  });
 }
 
 /** Restarts every tab in turn: even steps close the tab cleanly (handover by release), odd steps crash it. */
@@ -37,6 +40,7 @@ function rollingRestarts(ctx: ScenarioContext, tabs: readonly string[], fromMs: 
         ctx.at(ctx.nowMs() + 300, () => ctx.sim.start(tab));
         return;
       }
+      ctx.emit('workload.handover', { node: tab, how: 'close' });
       void h.close().then(() => {
         ctx.sim.stop(tab);
         ctx.at(ctx.nowMs() + 300, () => ctx.sim.start(tab));

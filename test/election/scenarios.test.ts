@@ -177,6 +177,7 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string }> = {
   'election-relaxed-commits': { scenario: 'election-three-tabs-same-instant', check: 'invariant:store-log' },
   'election-wall-clock-trust': { scenario: 'election-leader-paused-clock-jump', check: 'model:election' },
   'election-timeout-definite': { scenario: 'election-forward-applied-unconfirmed', check: 'model:request' },
+  'election-renew-lost': { scenario: 'election-three-tabs-same-instant', check: 'invariant:no-spurious-failover' },
 };
 
 describe('weakened variants are caught', () => {
@@ -210,6 +211,19 @@ async function failsWith(s: Scenario, variant: string, check: string, message: R
 }
 
 describe('each new guard bites on its own', () => {
+  it('election-renew-lost is safe (every other check and model passes) but deposes a healthy leader: only invariant:no-spurious-failover sees it', async () => {
+    await failsWith(scenario('election-two-tabs-same-instant'), 'election-renew-lost', 'invariant:no-spurious-failover', /fenced at epoch \d+ over epoch \d+ .* with no fault injected .*: a healthy leader was deposed/);
+    const s = scenario('election-two-tabs-same-instant');
+    const withoutIt = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'stable-leadership') };
+    for (const seed of [0, 1, 2]) expect((await runScenario(withoutIt, seed, { variant: 'election-renew-lost' })).verdict).toBe('pass');
+  });
+
+  it('invariant:no-spurious-failover is judged in fault-free runs and excuses a failover after a crash or a handover', async () => {
+    const r = await runScenario(scenario('election-rolling-restarts'), 0);
+    expect(r.verdict).toBe('pass');
+    expect(r.exercised?.['invariant:no-spurious-failover'] ?? 0).toBeGreaterThan(0);
+  });
+
   // The escape: an election that never fences passed these lock-mode scenarios 10/10.
   it.each(['election-lock-stolen-mid-write', 'election-leader-paused-mid-flush', 'election-lock-leader-paused', 'election-crash-during-handover', 'election-swarm-short'])(
     'election-no-fence fails %s with model:election (mayLead, from fact.store)',

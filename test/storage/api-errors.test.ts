@@ -142,7 +142,6 @@ describe('SyncPolicy', () => {
 describe('stableRead: the exact read sequence and verdicts', () => {
   const good = new Uint8Array([1, 2, 3, 4]);
   const bad = new Uint8Array([9, 9, 9, 9]);
-  const other = new Uint8Array([8, 8, 8, 8]);
   const check = (b: Uint8Array): number | undefined => (b[0] === 1 ? 1 : undefined);
   /** Paths that answer from scripted lists and log which path was read. */
   function scripted(primary: (Uint8Array | null)[], independent: (Uint8Array | null)[]) {

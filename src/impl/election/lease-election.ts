@@ -63,6 +63,8 @@ export class LeaseElection implements Election {
   /** Weakened variant 'election-wall-clock-trust': the leader's trust runs on the wall clock (followers are unchanged). */
   private readonly wallTrust: boolean;
   private readonly neverStepDown: boolean;
+  /** Variant 'election-renew-lost': a renewal never recognises the tab's own lease record. */
+  private readonly renewLost: boolean;
 
   constructor(
     private readonly deps: ElectionDeps,
@@ -72,6 +74,7 @@ export class LeaseElection implements Election {
     this.wallLease = s.variant === 'election-wall-clock-lease';
     this.wallTrust = s.variant === 'election-wall-clock-trust';
     this.neverStepDown = s.variant === 'election-no-stepdown';
+    this.renewLost = s.variant === 'election-renew-lost';
   }
 
   /** Subscribes to announcements and starts the renew/observe timer. */
@@ -252,7 +255,7 @@ export class LeaseElection implements Election {
     const t0Wall = this.deps.clock.now();
     const ok = await this.deps.kv.transaction([STORE], 'readwrite', async (tx) => {
       const cur = asRecord(await tx.get(STORE, KEY));
-      if (cur === undefined || cur.holder !== this.me || cur.epoch !== epoch) return false;
+      if (cur === undefined || cur.holder !== this.me || cur.epoch !== epoch || this.renewLost) return false;
       const rec: LeaseRecord = { ...cur, renewals: cur.renewals + 1, wallExpiresMs: t0Wall + this.s.leaseMs };
       await tx.put(STORE, KEY, rec as unknown as Value);
       return true;

@@ -54,6 +54,12 @@ export const ELECTION_VARIANTS = [
     description:
       "a write that reaches its deadline after a forward is reported as definitely failed, although the forwarded attempt may have been applied (caught by model:request, definiteNotApplied, in election-forward-applied-unconfirmed).",
   },
+  {
+    name: 'election-renew-lost',
+    area: 'election',
+    description:
+      "the leader's lease renewal never finds its own record (a wrong key check): it steps down at its first renewal and the tabs keep re-electing each other, safely (fencing holds) but with no stable leader (caught by invariant:no-spurious-failover in election-three-tabs-same-instant).",
+  },
 ] as const;
 
 /** Name of an election variant. */
