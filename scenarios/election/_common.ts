@@ -6,6 +6,8 @@
  * every running tab succeeding, every write settled).
  */
 import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch } from '../../src/model/election/stability.ts';
+import { FAULT_KINDS } from '../../src/faults/schema.ts';
+import type { TraceRecord } from '../../src/sim/trace.ts';
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import { resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
@@ -161,11 +163,12 @@ export function stableLeadership(root = 'store'): Check {
     covers: [NO_SPURIOUS_FAILOVER],
     setup(ctx) {
       const watch = new StabilityWatch(root, (name) => ctx.exercised(name));
-      ctx.sim.trace.on('*', (rec) => {
-        if (!rec.kind.startsWith('fault.') && !STABILITY_KINDS.includes(rec.kind)) return;
+      const onRecord = (rec: TraceRecord): void => {
         const v = watch.onRecord(rec);
         if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
-      });
+      };
+      // Applied faults only (the injector's 'fault.<kind>' records), and the kinds the watch reads.
+      for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...STABILITY_KINDS]) ctx.sim.trace.on(kind, onRecord);
     },
   };
 }

@@ -234,8 +234,10 @@ export class ModelMonitor {
   private readonly memo: Map<string, AnyMachineSnapshot>;
   /** Instance -> virtual time (µs) it entered its current state. */
   private readonly since = new Map<string, number>();
-  /** (state key, event type) -> names of the guards on the candidate transitions (cache). */
-  private readonly guardsAt = new Map<string, readonly string[]>();
+  /** State key -> event type -> names of the guards on the candidate transitions (cache). */
+  private readonly guardsAt = new Map<string, Map<string, readonly string[]>>();
+  /** From -> event type -> to -> transition key (cache, see `transitionKey`). */
+  private readonly keys = new Map<string, Map<string, Map<string, string>>>();
   private failed = false;
   /** Kind -> the fields the model read of its records, and how many more records to learn them from. */
   private readonly readFields = new Map<string, { learning: number; fields: string[] }>();
@@ -402,11 +404,25 @@ export class ModelMonitor {
     }
     this.instances.set(instance, next);
     const to = stateKey(next.value);
-    bump(this.coverage.transitions, `${from}|${event.type}|${to}`);
+    bump(this.coverage.transitions, this.transitionKey(from, event.type, to));
     if (to !== from) {
       bump(this.coverage.states, to);
       this.since.set(instance, rec.t);
     }
+  }
+
+  /**
+   * 'from|EVENT|to', made once per triple: counting a transition is the monitor's most frequent operation,
+   * and a string built anew is hashed anew at every count.
+   */
+  private transitionKey(from: string, type: string, to: string): string {
+    let byType = this.keys.get(from);
+    if (byType === undefined) this.keys.set(from, (byType = new Map()));
+    let byTo = byType.get(type);
+    if (byTo === undefined) byType.set(type, (byTo = new Map()));
+    let key = byTo.get(to);
+    if (key === undefined) byTo.set(to, (key = `${from}|${type}|${to}`));
+    return key;
   }
 
   /** xstate's step: the next snapshot, or null when the event cannot be taken. */
@@ -417,8 +433,9 @@ export class ModelMonitor {
 
   /** The guards on the transitions `eventType` could take from the active state nodes of `snap`. */
   private candidateGuards(snap: AnyMachineSnapshot, from: string, eventType: string): readonly string[] {
-    const key = `${from}\u0000${eventType}`;
-    let names = this.guardsAt.get(key);
+    let byType = this.guardsAt.get(from);
+    if (byType === undefined) this.guardsAt.set(from, (byType = new Map()));
+    let names = byType.get(eventType);
     if (names === undefined) {
       const out = new Set<string>();
       for (const node of (snap as unknown as { _nodes: StateNodeLike[] })._nodes) {
@@ -427,7 +444,7 @@ export class ModelMonitor {
           if (g !== null) out.add(g);
         }
       }
-      this.guardsAt.set(key, (names = [...out]));
+      byType.set(eventType, (names = [...out]));
     }
     return names;
   }

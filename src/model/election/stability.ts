@@ -18,6 +18,7 @@
  * scripted fault-free ones, and the start of the others), and a failover there needs a lifecycle event or
  * a handover within `CAUSE_WINDOW_MS` before it.
  */
+import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 
 /** A failover must follow its cause within this (lease takeover ~1.1 s, plus polls and retries). */
@@ -52,7 +53,7 @@ export class StabilityWatch {
   onRecord(rec: TraceRecord): StabilityViolation | null {
     const ms = rec.t / 1000;
     if (rec.kind.startsWith('fault.')) {
-      if (rec.kind !== 'fault.arm' && rec.kind !== 'fault.miss') this.faulted = true;
+      if (appliedFaultKind(rec.kind) !== null) this.faulted = true;
       return null;
     }
     if (rec.kind !== 'fact.store') {
