@@ -75,7 +75,8 @@ async function mutateArea(area: MutationArea, files: string[] | null, o: { full:
     timeoutMS: 30_000,
     timeoutFactor: 3,
     disableTypeChecks: true,
-    ignorePatterns: ['reports', 'coverage', '.scratch', '.stryker-tmp', 'test'],
+    // test/ is copied: the area's unit tests judge too (src/mutation/areas.ts).
+    ignorePatterns: ['reports', 'coverage', '.scratch', '.stryker-tmp'],
     tempDirName: '.stryker-tmp',
     cleanTempDir: 'always',
     logLevel: 'warn' as LogLevel,
