@@ -25,26 +25,21 @@ const byName = new Map(all.map((s) => [s.name, s]));
 const others = new Map<string, Scenario[]>();
 for (const o of area.alsoBy) others.set(o.scenarios, (await loadScenarioFiles(filesIn(`scenarios/${o.scenarios}`))).map((l) => l.scenario).filter(ofSuites(o.prefix)));
 
-describe(`judge of ${area.name}`, () => {
-  for (let seed = 0; seed < area.seeds; seed++) {
-    for (const s of scenarios) {
-      it(`${s.name} seed ${seed}`, async () => {
+/** One test per (scenario, seed 0..seeds-1), each passing only when the run passes. */
+function passes(list: readonly Scenario[], seeds: number, suffix: string): void {
+  for (let seed = 0; seed < seeds; seed++) {
+    for (const s of list) {
+      it(`${s.name} seed ${seed}${suffix}`, async () => {
         const r = await runScenario(s, seed);
         expect(r.verdict, `${r.failure?.check}: ${r.failure?.message}`).toBe('pass');
       });
     }
   }
-  for (const other of area.alsoBy) {
-    const theirs = others.get(other.scenarios)!;
-    for (let seed = 0; seed < other.seeds; seed++) {
-      for (const s of theirs) {
-        it(`${s.name} seed ${seed} (${other.scenarios} scenario)`, async () => {
-          const r = await runScenario(s, seed);
-          expect(r.verdict, `${r.failure?.check}: ${r.failure?.message}`).toBe('pass');
-        });
-      }
-    }
-  }
+}
+
+describe(`judge of ${area.name}`, () => {
+  passes(scenarios, area.seeds, '');
+  for (const other of area.alsoBy) passes(others.get(other.scenarios)!, other.seeds, ` (${other.scenarios} scenario)`);
   for (const file of ['corpus/coverage.json', 'corpus/regressions.json']) {
     for (const [k, e] of readCorpus(path.join(ROOT, file)).entries.entries()) {
       const s = byName.get(e.scenario);

@@ -112,7 +112,8 @@ export class Simulation {
   private readonly interceptors: OpInterceptor[] = [];
   private readonly ambient: Rng;
   /** Node trace kinds and probe names already judged by `checkName`. */
-  private readonly names = new Map<string, boolean>();
+  private readonly kindNames = new Map<string, boolean>();
+  private readonly probeNames = new Map<string, boolean>();
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed;
@@ -380,11 +381,12 @@ export class Simulation {
    * Decided once per name.
    */
   private checkName(node: SimNode, what: 'trace kind' | 'probe', name: string): boolean {
-    const key = `${what}\u0000${name}`;
-    let ok = this.names.get(key);
+    // Keyed by the name itself (no string built per emit: this runs for every record a node writes).
+    const seen = what === 'probe' ? this.probeNames : this.kindNames;
+    let ok = seen.get(name);
     if (ok === undefined) {
       ok = NAME.test(name) && !(what === 'trace kind' && SIM_NAMESPACES.some((p) => name === p || name.startsWith(`${p}.`)));
-      this.names.set(key, ok);
+      seen.set(name, ok);
     }
     if (!ok) {
       this.fail({
