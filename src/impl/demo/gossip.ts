@@ -13,10 +13,12 @@
  * Items are opaque strings; a node never invents one.
  *
  * Durability: an item is acknowledged to the caller of `add` only after it is appended to
- * `/data/items.log` and the log is fsynced (and its directory, when the log was created). Each line is
- * `<item> <checksum>`; on start the log is read back and lines whose checksum does not match (a torn write,
- * a flipped bit) are skipped — a peer's anti-entropy brings those items back. A disk error while reading it
- * back is retried after `retryMs` (traced `demo.recover-failed`).
+ * `/data/items.log` and the log is fsynced. Each line is `<item> <checksum>\n`, the checksum the 32-bit
+ * FNV-1a hash of the item's UTF-16 code units as 8 lowercase hex digits (`lineChecksum`). On start the
+ * log is read back: lines whose checksum does not match (a flipped bit) are skipped, a torn last line (an
+ * append cut by a power loss) is truncated away, and the log and its directories are fsynced; a peer's
+ * anti-entropy brings skipped items back. A disk error while reading it back is retried after `retryMs`
+ * (traced `demo.recover-failed`).
  */
 import { EnvError, type Connection, type Env, type Value } from '../env.ts';
 
@@ -44,6 +46,7 @@ export interface GossipHandle {
 
 const LOG = '/data/items.log';
 const MAX_ITEMS = 100_000;
+const NEWLINE = 0x0a;
 
 /** FNV-1a 32-bit hash of a string, as 8 hex digits: the per-line checksum of the log. */
 export function lineChecksum(text: string): string {
@@ -70,33 +73,39 @@ export async function startGossipNode(env: Env, options: GossipOptions): Promise
   const conns = new Map<string, Connection>();
   let writeChain: Promise<void> = Promise.resolve();
 
-  /** True from creating the log until it and its directories are fsynced (across failed attempts). */
-  let unsynced = false;
-  /** Reads the log back (creating it on first start). */
+  /**
+   * Reads the log back (creating it on first start) and makes it durable. A torn last line (a power loss in
+   * the middle of an append) is cut off, or the next append would be glued to it and lost with it. The log
+   * and its directories are fsynced on every start, not only after creating the log: an earlier process
+   * may have created it and crashed before its directory entries were durable, and the visible file does
+   * not say so (found by invariant:acked-durable, demo-gossip-swarm seed 131).
+   */
   const recover = async (): Promise<void> => {
     await env.disk.mkdir('/data');
     const existing = await env.disk.stat(LOG);
-    if (existing === null) {
-      unsynced = true;
+    const created = existing === null;
+    if (created) {
       await env.disk.writeFile(LOG, new Uint8Array(0));
     } else {
-      const text = new TextDecoder().decode(await env.disk.readFile(LOG));
+      const bytes = await env.disk.readFile(LOG);
+      const complete = bytes.lastIndexOf(NEWLINE) + 1;
       let corrupt = 0;
-      for (const line of text.split('\n')) {
+      for (const line of new TextDecoder().decode(bytes.subarray(0, complete)).split('\n')) {
         if (line === '') continue;
         const item = parseLine(line);
         if (item === null) corrupt++;
-        else items.add(item);
+        else if (variant !== 'demo-forget-log') items.add(item);
+      }
+      if (complete < bytes.length && variant !== 'demo-keep-torn-tail') {
+        corrupt++;
+        await env.disk.truncate(LOG, complete);
       }
       if (corrupt > 0) env.trace.probe('demo.corrupt-log-line');
     }
-    if (unsynced) {
-      // Creating /data and the log is durable only once both parents are fsynced; an attempt that failed
-      // after creating the log leaves this to the next one (which finds the log already there).
+    if (created || variant !== 'demo-sync-dirs-once') {
       await env.disk.fsync(LOG);
       await env.disk.fsyncDir('/data');
       await env.disk.fsyncDir('/');
-      unsynced = false;
     }
   };
   // A disk error during recovery (EIO, ENOSPC, a failed fsync) is not fatal: a real process would be
@@ -128,6 +137,7 @@ export async function startGossipNode(env: Env, options: GossipOptions): Promise
   };
 
   const broadcast = (newItems: string[], except?: string): void => {
+    if (variant === 'demo-no-push') return;
     for (const [peer, c] of conns) {
       if (peer !== except && c.open) c.send({ type: 'items', from: env.nodeId, items: newItems });
     }

@@ -12,4 +12,28 @@ export const DEMO_VARIANTS = [
     description:
       'peers never exchange their full sets (no anti-entropy on connect or periodically): items added while a connection was down never reach the other side (liveness).',
   },
+  {
+    name: 'demo-keep-torn-tail',
+    area: 'demo',
+    description:
+      'recovery leaves a torn last line in the log: the next append is glued to it, and an acknowledged item is then lost with the torn line (invariant:acked-durable, demo-torn-append).',
+  },
+  {
+    name: 'demo-forget-log',
+    area: 'demo',
+    description:
+      'recovery starts from an empty set instead of the log it read: peers bring the items back, so every convergence check passes; only invariant:recovered-from-log sees it.',
+  },
+  {
+    name: 'demo-no-push',
+    area: 'demo',
+    description:
+      'new items are not pushed to peers; they spread only with the next anti-entropy round, a second later (invariant:eager-push, demo-relay-line).',
+  },
+  {
+    name: 'demo-sync-dirs-once',
+    area: 'demo',
+    description:
+      'the log\'s directories are fsynced only by the process that created it: one that crashed before doing so leaves a log that a power loss deletes, with every item acknowledged since (invariant:acked-durable, demo-gossip-swarm seed 131).',
+  },
 ] as const;
