@@ -5,7 +5,7 @@
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
-import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch } from '../../src/model/election/stability.ts';
+import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED } from '../../src/model/election/stability.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
@@ -156,13 +156,17 @@ export function electionInvariants(leaseExclusive: boolean): Check {
   };
 }
 
-/** invariant:no-spurious-failover (src/model/election/stability.ts): leadership changes only for a cause. */
+/**
+ * invariant:no-spurious-failover (src/model/election/stability.ts): leadership changes only for a cause; and
+ * invariant:takeover-honoured, its converse: a takeover the workload asked for happens.
+ */
 export function stableLeadership(root = 'store'): Check {
   return {
     name: 'stable-leadership',
-    covers: [NO_SPURIOUS_FAILOVER],
+    covers: [NO_SPURIOUS_FAILOVER, TAKEOVER_HONOURED],
     setup(ctx) {
       const watch = new StabilityWatch(root, (name) => ctx.exercised(name));
+      ctx.shared.set(STABILITY, watch);
       const onRecord = (rec: TraceRecord): void => {
         const v = watch.onRecord(rec);
         if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
@@ -170,8 +174,14 @@ export function stableLeadership(root = 'store'): Check {
       // Applied faults only (the injector's 'fault.<kind>' records), and the kinds the watch reads.
       for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...STABILITY_KINDS]) ctx.sim.trace.on(kind, onRecord);
     },
+    final(ctx) {
+      const v = (ctx.shared.get(STABILITY) as StabilityWatch).final(ctx.nowMs());
+      if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
+    },
   };
 }
+
+const STABILITY = 'election.stability-watch';
 
 /** Bounds of the liveness phase, ms after healing. */
 export const LIVENESS_BOUNDS = {

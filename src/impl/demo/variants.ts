@@ -16,7 +16,7 @@ export const DEMO_VARIANTS = [
     name: 'demo-keep-torn-tail',
     area: 'demo',
     description:
-      'recovery leaves a torn last line in the log: the next append is glued to it, and an acknowledged item is then lost with the torn line (invariant:acked-durable, demo-torn-append).',
+      'recovery leaves a torn last line in the log: the next append is glued to it, and the item is then lost with the torn line (invariant:held-durable, demo-torn-append).',
   },
   {
     name: 'demo-forget-log',
@@ -34,6 +34,12 @@ export const DEMO_VARIANTS = [
     name: 'demo-sync-dirs-once',
     area: 'demo',
     description:
-      'the log\'s directories are fsynced only by the process that created it: one that crashed before doing so leaves a log that a power loss deletes, with every item acknowledged since (invariant:acked-durable, demo-gossip-swarm seed 131).',
+      'the log\'s directories are fsynced only by the process that created it: one that crashed before doing so leaves a log that a power loss deletes, with every item stored since (invariant:held-durable, demo-gossip-swarm seed 131).',
+  },
+  {
+    name: 'demo-no-checksum',
+    area: 'demo',
+    description:
+      'recovery takes every line of the log without verifying its checksum: a line rotted at rest comes back as an item nobody added (invariant:no-invented-items, demo-log-rot).',
   },
 ] as const;
