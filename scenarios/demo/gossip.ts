@@ -441,4 +441,19 @@ const logRot: Scenario = {
   probes: DEMO_PROBES,
 };
 
-export default [swarm, partitionHeal, crashAfterAck, relay, tornAppend, logRot];
+const mergeDiskError: Scenario = {
+  name: 'demo-merge-disk-error',
+  description: "A peer's disk fails every append for a second while the other pushes it new items over a connection that never drops: the failed merges must be repaired by the periodic anti-entropy round alone.",
+  suites: ['smoke', 'ci', 'default'],
+  topology: topology(two),
+  program: program(two),
+  workload: (ctx) => addItems(ctx, ['A'], 10, 600, 80),
+  faults: { events: [{ kind: 'diskError', atMs: 500, node: 'B', op: 'write', code: 'EIO', probability: 1, durationMs: 1_000 }] },
+  durationMs: 2_000,
+  liveness: converged(two),
+  ...CHECKING,
+  variantAreas: ['demo'],
+  probes: DEMO_PROBES,
+};
+
+export default [swarm, partitionHeal, crashAfterAck, relay, tornAppend, logRot, mergeDiskError];

@@ -95,6 +95,13 @@ export interface ModelSpec {
    * missing its data fails instead of reaching a guard as a default value.
    */
   optional?: readonly string[];
+  /**
+   * Closed value sets ('kind:field' -> the values the trace format allows): a record whose field holds
+   * another value (a blank reason, a misspelt mode) fails the run as a trace-format error, as an unmapped
+   * kind does. For the fields whose values name *why* something happened (step-down reasons...), so a
+   * report cannot say nothing or something undocumented.
+   */
+  values?: Readonly<Record<string, readonly string[]>>;
   /** True when transitions depend only on (state, event type): enables memoisation. */
   finite?: boolean;
 }
@@ -242,6 +249,8 @@ export class ModelMonitor {
   /** Kind -> the fields the model read of its records, and how many more records to learn them from. */
   private readonly readFields = new Map<string, { learning: number; fields: string[] }>();
   private readonly optional: ReadonlySet<string>;
+  /** Kind -> [field, allowed values] of `spec.values`. */
+  private readonly values = new Map<string, [string, ReadonlySet<unknown>][]>();
   private readonly deviceOfNode = new Map<string, string>();
   private readonly nodesOfDevice = new Map<string, string[]>();
   private readonly world: MonitorWorld = {
@@ -255,6 +264,13 @@ export class ModelMonitor {
   ) {
     this.coverage = { model: spec.name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
     this.optional = new Set(spec.optional ?? []);
+    for (const [key, allowed] of Object.entries(spec.values ?? {})) {
+      const at = key.lastIndexOf(':');
+      const kind = key.slice(0, at);
+      const list = this.values.get(kind) ?? [];
+      list.push([key.slice(at + 1), new Set(allowed)]);
+      this.values.set(kind, list);
+    }
     this.shared = sharedOf(spec.machine);
     // Finite machines' transitions depend only on (state, event type): one memo serves every run.
     this.memo = spec.finite ? this.shared.memo : new Map();
@@ -323,6 +339,25 @@ export class ModelMonitor {
       });
       out = this.spec.map({ ...rec, data }, this.world);
     } else out = this.spec.map(rec, this.world);
+    const closed = this.values.get(rec.kind);
+    if (closed !== undefined) {
+      for (const [f, allowed] of closed) {
+        const v = rec.data[f];
+        if (v === undefined || allowed.has(v)) continue;
+        this.failed = true;
+        this.sink.fail({
+          kind: 'correctness',
+          check: `model:${this.spec.name}`,
+          message:
+            `model:${this.spec.name}: record '${rec.kind}' (trace #${rec.i}, ${rec.node} at ${rec.t} µs) has ${f} ${JSON.stringify(v)}, ` +
+            `not one of the values its trace format allows (${[...allowed].map((x) => JSON.stringify(x)).join(', ')})`,
+          node: rec.node,
+          traceIndex: rec.i,
+          details: { model: this.spec.name, kind: rec.kind, field: f, value: v, record: rec },
+        });
+        return null;
+      }
+    }
     for (const f of s.fields) {
       if (rec.data[f] === undefined) {
         this.failed = true;

@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A surviving mutant judged equivalent (it cannot change observable behaviour), with the reason. */
+/**
+ * A surviving mutant judged equivalent (it cannot change what the implementation stores, sends or answers),
+ * with the reason. Identified by its file, the text of its source line (trimmed, so the entry survives
+ * edits elsewhere in the file), the mutator and the replacement.
+ */
 export interface Equivalent {
   file: string;
-  line: number;
+  code: string;
   mutator: string;
   replacement: string;
   reason: string;
@@ -44,10 +48,11 @@ export function readEquivalents(): Equivalent[] {
 }
 
 /** Scores a Stryker JSON report (mutation-testing-report-schema) against the equivalent list. */
-export function scoreReport(area: string, report: { files: Record<string, { mutants: MutantRow[] }> }, equivalents: readonly Equivalent[]): AreaScore {
+export function scoreReport(area: string, report: { files: Record<string, { source?: string; mutants: MutantRow[] }> }, equivalents: readonly Equivalent[]): AreaScore {
   const out: AreaScore = { area, total: 0, killed: 0, equivalent: 0, survived: [], score: 0 };
-  for (const [file, { mutants }] of Object.entries(report.files)) {
+  for (const [file, { source, mutants }] of Object.entries(report.files)) {
     const rel = path.relative(ROOT, path.resolve(ROOT, file));
+    const lines = (source ?? '').split('\n');
     for (const m of mutants) {
       if (m.status === 'Ignored' || m.status === 'CompileError' || m.status === 'RuntimeError') continue;
       out.total++;
@@ -57,7 +62,8 @@ export function scoreReport(area: string, report: { files: Record<string, { muta
       }
       const line = m.location.start.line;
       const replacement = m.replacement ?? '';
-      const eq = equivalents.some((e) => e.file === rel && e.line === line && e.mutator === m.mutatorName && e.replacement === replacement);
+      const code = (lines[line - 1] ?? '').trim();
+      const eq = equivalents.some((e) => e.file === rel && e.code === code && e.mutator === m.mutatorName && e.replacement === replacement);
       if (eq) out.equivalent++;
       else out.survived.push({ file: rel, line, mutator: m.mutatorName, replacement });
     }

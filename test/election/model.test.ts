@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { modelGraph } from '../../src/model/graph.ts';
 import { ModelMonitor } from '../../src/model/monitor.ts';
 import { tabElectionMachine, type TabContext } from '../../src/model/election/machine.ts';
-import { electionModel } from '../../src/model/election/spec.ts';
+import { electionModel, STEP_DOWN_REASONS } from '../../src/model/election/spec.ts';
+import type { StepDownReason } from '../../src/impl/election/types.ts';
 
 type Rec = [node: string, kind: string, data?: Record<string, unknown>, tMs?: number];
 
@@ -112,7 +113,7 @@ describe('election model: guards refuse with their reason', () => {
   it('structure: no write outside leader, no leading without acquiring, no following without stepping down', () => {
     expect(feed([...start('A'), ['A', 'writer.begin', { epoch: 0, count: 1 }, 1]]).failures[0]).toContain("no transition for WRITE in 'follower'");
     expect(feed([...start('A'), ['A', 'election.leader', { epoch: 1 }, 1]]).failures[0]).toContain("no transition for LEADER in 'follower'");
-    expect(feed([...aLeads, ['A', 'election.follower', { reason: 'x' }, 3]]).failures[0]).toContain("no transition for FOLLOWER in 'leader'");
+    expect(feed([...aLeads, ['A', 'election.follower', { reason: 'closing' }, 3]]).failures[0]).toContain("no transition for FOLLOWER in 'leader'");
   });
 
   it('a restarted tab forgets what it knew; the store facts stay', () => {
@@ -141,5 +142,19 @@ describe('election model graph', () => {
     expect(g.transitions).toContain('fencing|LEADER|leader');
     expect(g.transitions).toContain('queued|ACQUIRED|fencing');
     expect(electionModel().hot).toEqual(['candidate', 'fencing', 'steppingDown']);
+  });
+});
+
+describe('step-down reasons are a closed vocabulary', () => {
+  it("the implementation's StepDownReason is exactly the model's STEP_DOWN_REASONS", () => {
+    // Both directions at compile time: every reason the implementation can report is documented, and back.
+    const fromImpl: readonly StepDownReason[] = STEP_DOWN_REASONS;
+    const toImpl: readonly (typeof STEP_DOWN_REASONS)[number][] = [] as StepDownReason[];
+    expect(fromImpl.length + toImpl.length).toBe(6);
+  });
+
+  it('a blank step-down reason fails the run with the field and the allowed values', () => {
+    const { failures } = feed([...start('A'), ['A', 'election.stepdown', { epoch: 1, reason: '' }]]);
+    expect(failures[0]).toMatch(/record 'election\.stepdown' .* has reason "", not one of the values its trace format allows \("lease-expired", /);
   });
 });

@@ -178,6 +178,7 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string }> = {
   'election-wall-clock-trust': { scenario: 'election-leader-paused-clock-jump', check: 'model:election' },
   'election-timeout-definite': { scenario: 'election-forward-applied-unconfirmed', check: 'model:request' },
   'election-renew-lost': { scenario: 'election-three-tabs-same-instant', check: 'invariant:no-spurious-failover' },
+  'election-ignore-takeover': { scenario: 'election-lock-stolen-mid-write', check: 'invariant:takeover-honoured' },
 };
 
 describe('weakened variants are caught', () => {

@@ -54,6 +54,19 @@ function feed(recs: [string, string, Record<string, unknown>?][]): { monitor: Mo
 }
 
 describe('model monitor with data', () => {
+
+  it('a field with a closed value set (ModelSpec.values) fails on any other value, naming kind, field and value', () => {
+    const closed: ModelSpec = { ...spec, values: { 'tick.open:why': ['user', 'timer'] } };
+    const failures: { message: string }[] = [];
+    const m = new ModelMonitor(closed, { fail: (f) => void failures.push(f) });
+    m.onRecord({ i: 0, t: 0, node: 'A', kind: 'tick.open', data: { why: 'user' } });
+    m.onRecord({ i: 1, t: 1, node: 'A', kind: 'tick.close', data: {} });
+    expect(failures).toEqual([]);
+    m.onRecord({ i: 2, t: 2, node: 'A', kind: 'tick.open', data: { why: '' } });
+    expect(failures.map((f) => f.message)).toEqual([
+      `model:ticks: record 'tick.open' (trace #2, A at 2 µs) has why "", not one of the values its trace format allows ("user", "timer")`,
+    ]);
+  });
   it('steps context through guarded transitions and counts guard evaluations', () => {
     const { monitor, failures } = feed([['A', 'tick.open'], ['A', 'tick.n', { n: 1 }], ['A', 'tick.n', { n: 5 }]]);
     expect(failures).toEqual([]);

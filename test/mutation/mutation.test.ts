@@ -3,7 +3,7 @@
  * score counts killed and timed-out mutants over the non-equivalent ones, and every listed equivalent
  * mutant says why.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MUTATION_AREAS } from '../../src/mutation/areas.ts';
@@ -27,6 +27,7 @@ describe('mutation score', () => {
   const report = {
     files: {
       'src/impl/demo/gossip.ts': {
+        source: 'a\nb\nc\nd\n  const x = "text";\ne\nf\n',
         mutants: [
           { id: '1', mutatorName: 'BooleanLiteral', replacement: 'false', status: 'Killed', location: at(3) },
           { id: '2', mutatorName: 'BooleanLiteral', replacement: 'true', status: 'Timeout', location: at(4) },
@@ -39,7 +40,7 @@ describe('mutation score', () => {
   };
 
   it('counts killed and timed-out mutants over the non-equivalent ones, and lists the rest', () => {
-    const eq = [{ file: 'src/impl/demo/gossip.ts', line: 5, mutator: 'StringLiteral', replacement: '""', reason: 'a log text' }];
+    const eq = [{ file: 'src/impl/demo/gossip.ts', code: 'const x = "text";', mutator: 'StringLiteral', replacement: '""', reason: 'a log text' }];
     const s = scoreReport('demo', report, eq);
     expect(s).toMatchObject({ total: 4, killed: 2, equivalent: 1, score: 66.7 });
     expect(s.survived).toEqual([{ file: 'src/impl/demo/gossip.ts', line: 6, mutator: 'EqualityOperator', replacement: 'a <= b' }]);
@@ -47,6 +48,13 @@ describe('mutation score', () => {
   });
 
   it('every mutant listed as equivalent gives its reason', () => {
-    for (const e of readEquivalents()) expect(e.reason.trim().length, `${e.file}:${e.line}`).toBeGreaterThan(10);
+    for (const e of readEquivalents()) expect(e.reason.trim().length, `${e.file}: ${e.code}`).toBeGreaterThan(10);
+  });
+
+  it('every mutant listed as equivalent names a line that exists in its file', () => {
+    for (const e of readEquivalents()) {
+      const lines = readFileSync(path.join(ROOT, e.file), 'utf8').split('\n').map((l) => l.trim());
+      expect(lines, `${e.file}: ${e.code}`).toContain(e.code);
+    }
   });
 });

@@ -54,7 +54,7 @@ export function lineChecksum(text: string): string {
 }
 
 /** Parses one log line; null when it is torn or corrupt (`verify` false: the demo-no-checksum variant). */
-function parseLine(line: string, verify = true): string | null {
+function parseLine(line: string, verify: boolean): string | null {
   const at = line.lastIndexOf(' ');
   if (at <= 0) return null;
   const item = line.slice(0, at);

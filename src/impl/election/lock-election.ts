@@ -89,7 +89,7 @@ export class LockElection implements Election {
     // Never from ourselves: a tab that holds the lock and is still fencing is a 'candidate' too (a pause of
     // the old holder kept B's fence waiting, and B stole the lock from itself mid-fence: found by syncbench
     // explore, election-lock-stolen-mid-write seed 7004).
-    if (this.myEpoch !== 0 || this.holdingGen !== 0) return;
+    if (this.myEpoch !== 0 || this.holdingGen !== 0 || this.s.variant === 'election-ignore-takeover') return;
     if (this.current === 'follower' || this.current === 'candidate') this.request(true);
   }
 
@@ -235,7 +235,7 @@ export class LockElection implements Election {
   /** Steals the lock when the leader has been silent for the takeover time. */
   private watch(): void {
     if (this.closed || (this.current !== 'follower' && this.current !== 'candidate')) return;
-    if (this.myEpoch !== 0 || this.holdingGen !== 0) return; // never steal from ourselves
+    if (this.myEpoch !== 0 || this.holdingGen !== 0 || this.s.variant === 'election-ignore-takeover') return; // never steal from ourselves
     const silentMs = this.deps.clock.monotonic() - this.lastLeaderMono;
     if (silentMs < leaseTakeoverMs(this.s) + this.jitterMs) return;
     this.deps.report.probe('election.lock-steal-silent-leader');

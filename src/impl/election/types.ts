@@ -10,7 +10,7 @@ import type { Bus, Clock, KvStore, Locks, Random } from '../env.ts';
 export type Role = 'follower' | 'candidate' | 'leader' | 'stepping-down' | 'closed';
 
 /** Why a leader stepped down (traced as `reason`). */
-export type StepDownReason = 'lease-expired' | 'lease-lost' | 'lock-stolen' | 'fenced' | 'closing' | 'error';
+export type StepDownReason = 'lease-expired' | 'lease-lost' | 'lock-stolen' | 'fenced' | 'closing' | 'error'; // docs/election.md, trace vocabulary
 
 /** Something an election tells its users. */
 export type ElectionEvent =

@@ -60,6 +60,12 @@ export const ELECTION_VARIANTS = [
     description:
       "the leader's lease renewal never finds its own record (a wrong key check): it steps down at its first renewal and the tabs keep re-electing each other, safely (fencing holds) but with no stable leader (caught by invariant:no-spurious-failover in election-three-tabs-same-instant).",
   },
+  {
+    name: 'election-ignore-takeover',
+    area: 'election',
+    description:
+      "takeOver() (steal the lock now) does nothing: the leader is never deposed, every safety check passes and the scenarios built on a steal prove nothing (caught by invariant:takeover-honoured in election-lock-stolen-mid-write).",
+  },
 ] as const;
 
 /** Name of an election variant. */

@@ -77,6 +77,14 @@ export const ELECTION_MODEL_KINDS: readonly string[] = [
   'fact.bus.leader',
 ];
 
+/**
+ * Why a tab stops leading (`election.stepdown` and `election.follower`, field `reason`): its lease ran out on
+ * its own clock, it lost the lease (a failed renewal, a higher epoch announced), its lock was stolen, the
+ * store fenced its epoch, the tab is closing, or a store error. A closed set (ModelSpec.values): a blank or
+ * undocumented reason fails the run, so a report always says which of these happened.
+ */
+export const STEP_DOWN_REASONS = ['lease-expired', 'lease-lost', 'lock-stolen', 'fenced', 'closing', 'error'] as const;
+
 /** Kinds of the model's areas it does not read, with the reason. */
 const IGNORES: Readonly<Record<string, string>> = {
   'fenced.fence': "the tab's own report of its fence; the model reads the store's durable epoch (fact.store), invariant:store-log checks the report against it",
@@ -111,6 +119,7 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
     ignores: IGNORES,
     // A lock-mode leader holds no lease: its election.leader/renewed records carry no validMs.
     optional: ['election.leader:validMs', 'election.renewed:validMs'],
+    values: { 'election.stepdown:reason': STEP_DOWN_REASONS, 'election.follower:reason': STEP_DOWN_REASONS },
     reasons: TAB_REASONS,
     facts: ['fact.store', 'fact.clock', 'fact.bus.leader'],
     hot: TAB_HOT_STATES,
