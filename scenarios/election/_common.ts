@@ -5,6 +5,7 @@
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
+import { PROMPT_KINDS, PROMPT_WRITES, PromptWrites } from '../../src/model/election/prompt.ts';
 import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED } from '../../src/model/election/stability.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
@@ -156,32 +157,46 @@ export function electionInvariants(leaseExclusive: boolean): Check {
   };
 }
 
-/**
- * invariant:no-spurious-failover (src/model/election/stability.ts): leadership changes only for a cause; and
- * invariant:takeover-honoured, its converse: a takeover the workload asked for happens.
- */
-export function stableLeadership(root = 'store'): Check {
+/** A watch over the trace that reports violations as it reads records and at the end of the run. */
+interface TraceWatch {
+  onRecord(rec: TraceRecord): { check: string; message: string; details: Record<string, unknown> } | null;
+  final(ms: number): { check: string; message: string; details: Record<string, unknown> } | null;
+}
+
+/** A check running one `TraceWatch` per run over the applied faults (the injector's 'fault.<kind>') and `kinds`. */
+function watchCheck(name: string, covers: readonly string[], kinds: readonly string[], make: (exercised: (name: string) => void) => TraceWatch): Check {
+  const key = `election.watch.${name}`;
   return {
-    name: 'stable-leadership',
-    covers: [NO_SPURIOUS_FAILOVER, TAKEOVER_HONOURED],
+    name,
+    covers,
     setup(ctx) {
-      const watch = new StabilityWatch(root, (name) => ctx.exercised(name));
-      ctx.shared.set(STABILITY, watch);
+      const watch = make((n) => ctx.exercised(n));
+      ctx.shared.set(key, watch);
       const onRecord = (rec: TraceRecord): void => {
         const v = watch.onRecord(rec);
         if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
       };
-      // Applied faults only (the injector's 'fault.<kind>' records), and the kinds the watch reads.
-      for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...STABILITY_KINDS]) ctx.sim.trace.on(kind, onRecord);
+      for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...kinds]) ctx.sim.trace.on(kind, onRecord);
     },
     final(ctx) {
-      const v = (ctx.shared.get(STABILITY) as StabilityWatch).final(ctx.nowMs());
+      const v = (ctx.shared.get(key) as TraceWatch).final(ctx.nowMs());
       if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
     },
   };
 }
 
-const STABILITY = 'election.stability-watch';
+/**
+ * invariant:no-spurious-failover (src/model/election/stability.ts): leadership changes only for a cause; and
+ * invariant:takeover-honoured, its converse: a takeover the workload asked for happens.
+ */
+export function stableLeadership(root = 'store'): Check {
+  return watchCheck('stable-leadership', [NO_SPURIOUS_FAILOVER, TAKEOVER_HONOURED], STABILITY_KINDS, (ex) => new StabilityWatch(root, ex));
+}
+
+/** invariant:prompt-writes (src/model/election/prompt.ts): undisturbed, a write settles in a few round trips. */
+export function promptWrites(root = 'store'): Check {
+  return watchCheck('prompt-writes', [PROMPT_WRITES], PROMPT_KINDS, (ex) => new PromptWrites(root, ex));
+}
 
 /** Bounds of the liveness phase, ms after healing. */
 export const LIVENESS_BOUNDS = {
@@ -318,7 +333,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     liveness: leaderAndWritesSettle(spec.tabs, spec.durationMs, spec.livenessMs),
     // The same checks for a plugged-in implementation: they read only what the reporter and the
     // single writer trace for any implementation.
-    checks: [electionInvariants(spec.mode === 'lease'), stableLeadership()],
+    checks: [electionInvariants(spec.mode === 'lease'), stableLeadership(), promptWrites()],
     // The election model first (tests read its coverage as coverage[0]).
     models: [
       electionModel(spec.tabs),

@@ -177,8 +177,9 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string }> = {
   'election-relaxed-commits': { scenario: 'election-three-tabs-same-instant', check: 'invariant:store-log' },
   'election-wall-clock-trust': { scenario: 'election-leader-paused-clock-jump', check: 'model:election' },
   'election-timeout-definite': { scenario: 'election-forward-applied-unconfirmed', check: 'model:request' },
-  'election-renew-lost': { scenario: 'election-three-tabs-same-instant', check: 'invariant:no-spurious-failover' },
+  'election-renew-lost': { scenario: 'election-three-tabs-same-instant', check: 'invariant:prompt-writes' },
   'election-ignore-takeover': { scenario: 'election-lock-stolen-mid-write', check: 'invariant:takeover-honoured' },
+  'election-lazy-redispatch': { scenario: 'election-rolling-restarts', check: 'invariant:prompt-writes' },
 };
 
 describe('weakened variants are caught', () => {
@@ -212,11 +213,29 @@ async function failsWith(s: Scenario, variant: string, check: string, message: R
 }
 
 describe('each new guard bites on its own', () => {
-  it('election-renew-lost is safe (every other check and model passes) but deposes a healthy leader: only invariant:no-spurious-failover sees it', async () => {
-    await failsWith(scenario('election-two-tabs-same-instant'), 'election-renew-lost', 'invariant:no-spurious-failover', /fenced at epoch \d+ over epoch \d+ .* with no fault injected .*: a healthy leader was deposed/);
+  it('election-renew-lost is safe (every other check and model passes) but deposes a healthy leader: only the leadership checks see it', async () => {
     const s = scenario('election-two-tabs-same-instant');
-    const withoutIt = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'stable-leadership') };
-    for (const seed of [0, 1, 2]) expect((await runScenario(withoutIt, seed, { variant: 'election-renew-lost' })).verdict).toBe('pass');
+    const only = (keep: string): Scenario => ({ ...s, checks: (s.checks ?? []).filter((c) => c.name !== (keep === 'stable-leadership' ? 'prompt-writes' : 'stable-leadership')) });
+    await failsWith(only('stable-leadership'), 'election-renew-lost', 'invariant:no-spurious-failover', /fenced at epoch \d+ over epoch \d+ .* with no fault injected .*: a healthy leader was deposed/);
+    // Writes issued while the tabs re-elect wait for the new leader: prompt-writes sees the same bug.
+    await failsWith(only('prompt-writes'), 'election-renew-lost', 'invariant:prompt-writes', /has no result 250 ms after .*progress waited for a timer/);
+    const withoutBoth = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'stable-leadership' && c.name !== 'prompt-writes') };
+    for (const seed of [0, 1, 2]) expect((await runScenario(withoutBoth, seed, { variant: 'election-renew-lost' })).verdict).toBe('pass');
+  });
+
+  it('election-lazy-redispatch is safe and live: only invariant:prompt-writes sees it', async () => {
+    const s = scenario('election-rolling-restarts');
+    const withoutIt = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'prompt-writes') };
+    for (const seed of [1, 2, 3]) expect((await runScenario(withoutIt, seed, { variant: 'election-lazy-redispatch' })).verdict).toBe('pass');
+  });
+
+  it('invariant:prompt-writes and invariant:takeover-honoured decide something in passing runs', async () => {
+    const r = await runScenario(scenario('election-two-tabs-same-instant'), 0);
+    expect(r.verdict).toBe('pass');
+    expect(r.exercised?.['invariant:prompt-writes'] ?? 0).toBeGreaterThan(0);
+    const t = await runScenario(scenario('election-lock-stolen-mid-write'), 0);
+    expect(t.verdict).toBe('pass');
+    expect(t.exercised?.['invariant:takeover-honoured'] ?? 0).toBeGreaterThan(0);
   });
 
   it('invariant:no-spurious-failover is judged in fault-free runs and excuses a failover after a crash or a handover', async () => {

@@ -58,13 +58,19 @@ export const ELECTION_VARIANTS = [
     name: 'election-renew-lost',
     area: 'election',
     description:
-      "the leader's lease renewal never finds its own record (a wrong key check): it steps down at its first renewal and the tabs keep re-electing each other, safely (fencing holds) but with no stable leader (caught by invariant:no-spurious-failover in election-three-tabs-same-instant).",
+      "the leader's lease renewal never finds its own record (a wrong key check): it steps down at its first renewal and the tabs keep re-electing each other, safely (fencing holds) but with no stable leader (caught by invariant:prompt-writes, and by invariant:no-spurious-failover without it, in election-three-tabs-same-instant).",
   },
   {
     name: 'election-ignore-takeover',
     area: 'election',
     description:
       "takeOver() (steal the lock now) does nothing: the leader is never deposed, every safety check passes and the scenarios built on a steal prove nothing (caught by invariant:takeover-honoured in election-lock-stolen-mid-write).",
+  },
+  {
+    name: 'election-lazy-redispatch',
+    area: 'election',
+    description:
+      "a tab does not re-send its pending writes when it learns of a new leader (or becomes one): they wait for their forward timeout, and every handover stalls writes for 400 ms; safe and live, so only invariant:prompt-writes sees it (in election-rolling-restarts).",
   },
 ] as const;
 

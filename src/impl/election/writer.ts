@@ -128,6 +128,8 @@ export class SingleWriter {
     this.unsubs.push(this.d.bus.subscribe(REPLY_CHANNEL, (m) => this.onReply(m)));
     this.unsubs.push(
       this.d.election.subscribe((e) => {
+        // Weakened variant 'election-lazy-redispatch': pending writes wait for their forward timeout instead.
+        if (this.d.settings.variant === 'election-lazy-redispatch') return;
         if (e.type === 'leader' || e.type === 'leader-seen') this.redispatchAll();
       }),
     );
