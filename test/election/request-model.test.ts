@@ -19,7 +19,7 @@ function feed(recs: Rec[]): { monitor: ModelMonitor; failures: string[] } {
 }
 
 const send = (id = 'B.0.1', reqId: string | null = id): Rec => ['sim', 'fact.bus.request', { device: 'd', msg: 1, from: 'B', id, reqId, value: 'w1' }];
-const apply = (commit: number, reqId = 'B.0.1'): Rec => ['sim', 'fact.request', { device: 'd', root: 'store', reqId, commit, epoch: 1, node: 'A', result: { key: 'k1', value: 'w1', epoch: 1, writer: 'A' } }];
+const apply = (commit: number, reqId = 'B.0.1', node = 'A'): Rec => ['sim', 'fact.request', { device: 'd', root: 'store', reqId, commit, epoch: 1, node, result: { key: 'k1', value: 'w1', epoch: 1, writer: node } }];
 const reply = (ok: boolean, seq: number | null): Rec => ['sim', 'fact.bus.reply', { device: 'd', msg: 2, from: 'A', to: 'B', id: 'B.0.1', ok, seq, code: ok ? null : 'EFENCED', value: 'w1' }];
 const result = (data: Record<string, unknown>): Rec => ['workload', 'workload.result', { node: 'B', value: 'w1', ...data }];
 
@@ -69,12 +69,14 @@ describe('request model: guards refuse with their reason', () => {
 
   it('ackAfterApply and definiteNotApplied: what the caller is told agrees with the store', () => {
     expect(feed([result({ ok: true, seq: 2 })]).failures[0]).toContain('ackAfterApply: the caller was told ok (seq 2) but the store has no durable record');
-    expect(feed([apply(2), result({ ok: true, seq: 3 })]).failures[0]).toContain('told seq 3 but the request was recorded at commit 2');
+    expect(feed([apply(2, 'B.0.1', 'B'), result({ ok: true, seq: 3 })]).failures[0]).toContain('told seq 3 but the request was recorded at commit 2');
     expect(feed([send(), apply(2), result({ ok: false, code: 'EBUSY', definite: true })]).failures[0]).toContain('definiteNotApplied');
   });
 
   it('the leader own write: applied, then acknowledged; an acknowledgement without a record is refused', () => {
-    expect(feed([apply(2), result({ ok: true, seq: 2 })]).failures).toEqual([]);
+    expect(feed([apply(2, 'B.0.1', 'B'), result({ ok: true, seq: 2 })]).failures).toEqual([]);
+    // Another tab cannot apply a write the bus never carried to it.
+    expect(feed([apply(2), result({ ok: true, seq: 2 })]).failures[0]).toContain("mayApply: applied at commit 2 by A's transaction, but the bus never carried a request for it (fact.bus.request)");
     expect(feed([result({ ok: true, seq: 2 })]).failures[0]).toContain("state 'idle' refused ACK");
   });
 });

@@ -16,7 +16,8 @@
  * - sameRequest: every forwarded attempt carries a request id, the same one each time (a retry under a new
  *   id cannot be deduplicated).
  * - mayApply: a write is applied at most once (one durable request record), under the request id it was
- *   forwarded with, and never after its caller was told it definitely failed.
+ *   forwarded with, never after its caller was told it definitely failed, and by another tab only after
+ *   the bus carried it there (a forwarded write cannot reach the leader any other way).
  * - replyAfterApply: an ok reply comes after the durable apply and names its commit (`seq`).
  * - ackAfterApply: the caller is told ok only after the durable apply, with its commit number.
  * - definiteNotApplied: a definite failure only for a write that was not applied.
@@ -40,7 +41,7 @@ export interface RequestContext {
 /** Event types of the request model. */
 export type RequestModelEvent =
   | { type: 'SEND'; id: string; reqId: string | null; msg: number }
-  | { type: 'APPLY'; reqId: string; commit: number; epoch: number }
+  | { type: 'APPLY'; reqId: string; commit: number; epoch: number; by: string; foreign: boolean }
   | { type: 'REPLY'; ok: boolean; seq: number | null; code: string | null; msg: number }
   | { type: 'ACK'; seq: number | null }
   | { type: 'FAIL'; code: string }
@@ -66,6 +67,7 @@ export const REQUEST_REASONS: Readonly<Record<string, GuardReason<RequestContext
     if (c.applied !== null) return `already applied at ${appliedAt(c)}: applied twice (now commit ${a.commit}, request ${a.reqId})`;
     if (c.definite !== null) return `its caller was told it definitely failed (${c.definite}), yet the store applied it at commit ${a.commit}`;
     if (c.reqId !== null && a.reqId !== c.reqId) return `applied under request id ${a.reqId} but forwarded as ${c.reqId}`;
+    if (a.foreign && c.sends === 0) return `applied at commit ${a.commit} by ${a.by}'s transaction, but the bus never carried a request for it (fact.bus.request): nothing could have told ${a.by} of this write`;
     return null;
   },
   replyAfterApply: (c, e) => {

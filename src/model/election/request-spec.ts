@@ -91,7 +91,9 @@ export function requestModel(tabs?: readonly string[]): ModelSpec {
         case 'fact.request': {
           const reqId = String(d.reqId);
           const value = str((d.result as { value?: unknown } | null)?.value);
-          t = target(issuerOf(reqId), value, { type: 'APPLY', reqId, commit: Number(d.commit), epoch: Number(d.epoch) });
+          const issuer = issuerOf(reqId);
+          const by = String(d.node);
+          t = target(issuer, value, { type: 'APPLY', reqId, commit: Number(d.commit), epoch: Number(d.epoch), by, foreign: by !== issuer });
           break;
         }
         default: {

@@ -85,6 +85,13 @@ export const ELECTION_MODEL_KINDS: readonly string[] = [
  */
 export const STEP_DOWN_REASONS = ['lease-expired', 'lease-lost', 'lock-stolen', 'fenced', 'closing', 'error'] as const;
 
+/**
+ * Why a campaign failed (`election.lost`, field `reason`): another tab took the lease first (`taken`), the
+ * store failed the attempt (`store-error`), the tab closed meanwhile (`closed`), the lock request was
+ * stolen or failed (`stolen`, `lock-error`), drawing the epoch failed (`epoch-error`). A closed set too.
+ */
+export const LOST_REASONS = ['taken', 'store-error', 'closed', 'stolen', 'lock-error', 'epoch-error'] as const;
+
 /** Kinds of the model's areas it does not read, with the reason. */
 const IGNORES: Readonly<Record<string, string>> = {
   'fenced.fence': "the tab's own report of its fence; the model reads the store's durable epoch (fact.store), invariant:store-log checks the report against it",
@@ -119,7 +126,7 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
     ignores: IGNORES,
     // A lock-mode leader holds no lease: its election.leader/renewed records carry no validMs.
     optional: ['election.leader:validMs', 'election.renewed:validMs'],
-    values: { 'election.stepdown:reason': STEP_DOWN_REASONS, 'election.follower:reason': STEP_DOWN_REASONS },
+    values: { 'election.stepdown:reason': STEP_DOWN_REASONS, 'election.follower:reason': STEP_DOWN_REASONS, 'election.lost:reason': LOST_REASONS },
     reasons: TAB_REASONS,
     facts: ['fact.store', 'fact.clock', 'fact.bus.leader'],
     hot: TAB_HOT_STATES,
