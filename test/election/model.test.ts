@@ -105,6 +105,15 @@ describe('election model: guards refuse with their reason', () => {
     expect(failures[0]).toMatch(/mayWrite: its lease belief ended at 902\.000 ms of its monotonic clock and the clock reads 955\.000 ms/);
   });
 
+  it('mayRenew: a renewal that still believes in the lease after another tab fenced the store is refused; one that no longer does is not', () => {
+    const afterTakeover = [...aLeads, store(2, 2, 1_500)];
+    expect(feed([...afterTakeover, ['A', 'election.renewed', { epoch: 1, validMs: 300 }, 1_600]]).failures[0]).toContain(
+      'mayRenew: it renewed its lease (belief valid 300 ms more) while the store is fenced at epoch 2 above its own 1 (fact.store): another tab already took over',
+    );
+    expect(feed([...afterTakeover, ['A', 'election.renewed', { epoch: 1, validMs: -50 }, 1_600]]).failures).toEqual([]);
+    expect(feed([...aLeads, ['A', 'election.renewed', { epoch: 1, validMs: 900 }, 300]]).failures).toEqual([]);
+  });
+
   it('sameEpoch: stepping down from an epoch that is not the tab own', () => {
     const { failures } = feed([...aLeads, ['A', 'election.stepdown', { epoch: 5, reason: 'fenced' }, 3]]);
     expect(failures[0]).toContain("sameEpoch: epoch 5 is not this tab's current epoch 1");

@@ -15,7 +15,10 @@
  * - mayWrite: a batch (writer.begin) carries the tab's own current epoch, the tab knows no higher epoch
  *   (once it learned one it must step down first), and, when it reported a lease belief (validMs), its
  *   true monotonic clock (fact.clock) has not passed the end of that belief.
- * - sameEpoch: RENEWED and STEP_DOWN name the tab's own epoch.
+ * - sameEpoch: STEP_DOWN names the tab's own epoch.
+ * - mayRenew: RENEWED names the tab's own epoch, and a renewal that extends the lease belief (validMs > 0)
+ *   comes while the store's durable epoch is not above it: a tab took over only after this tab's lease
+ *   ran out on its own clock, so a renewal reported after the takeover can no longer believe in the lease.
  * Data-only events (SEEN, HEARD, REJECTED, STORE, CLOCK) are taken in every state and only update the
  * context.
  */
@@ -125,6 +128,15 @@ export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabMod
   mayLead: (c, e) => notOwn(c, e) ?? notFenced(c) ?? higherKnown(c, e),
   mayWrite: (c, e) => notOwn(c, e) ?? higherKnown(c, e) ?? pastTrust(c, e as Ev<'WRITE'>),
   sameEpoch: (c, e) => notOwn(c, e),
+  mayRenew: (c, e) => {
+    const r = e as Ev<'RENEWED'>;
+    const own = notOwn(c, e);
+    if (own !== null) return own;
+    if (r.validMs !== null && r.validMs > 0 && c.storeEpoch > c.epoch) {
+      return `it renewed its lease (belief valid ${r.validMs} ms more) while the store is fenced at epoch ${c.storeEpoch} above its own ${c.epoch} (fact.store): another tab already took over`;
+    }
+    return null;
+  },
 };
 
 const INITIAL: TabContext = {
@@ -208,7 +220,7 @@ export const tabElectionMachine = setup({
     fencing: { on: { LEADER: { target: 'leader', guard: 'mayLead', actions: 'believe' }, ...STEP_DOWN, ...DATA, ...DOWN } },
     leader: {
       on: {
-        RENEWED: { target: 'leader', guard: 'sameEpoch', actions: 'believe' },
+        RENEWED: { target: 'leader', guard: 'mayRenew', actions: 'believe' },
         WRITE: { target: 'leader', guard: 'mayWrite' },
         ...STEP_DOWN,
         ...DATA,
