@@ -289,6 +289,100 @@ export function leaderAndWritesSettle(tabs: readonly string[], healMs: number, w
   };
 }
 
+/** How often invariant:api-agrees reads every tab's handle, virtual ms. */
+const API_POLL_MS = 20;
+
+/** The role a tab's latest `election.<kind>` report implies. */
+const ROLE_AFTER: Readonly<Record<string, readonly string[]>> = {
+  campaign: ['candidate'],
+  acquired: ['candidate'],
+  leader: ['leader'],
+  renewed: ['leader'],
+  stepdown: ['stepping-down'],
+  follower: ['follower'],
+  lost: ['follower'],
+};
+
+/** The roles a tab's `role()` may return (src/impl/election/types.ts, Role). */
+const ROLES: ReadonlySet<string> = new Set(['follower', 'candidate', 'leader', 'stepping-down', 'closed']);
+
+/**
+ * invariant:api-agrees: what a tab's client API says agrees with what it reported and with the workload's
+ * own record. Every API_POLL_MS the check reads each running tab's `role()`, `epoch()` and `pendingWrites()`:
+ * - the role is one of the documented roles, and the one its latest `election.*` report implies (campaign
+ *   or acquired: candidate; leader or renewed: leader; stepdown: stepping-down; follower or lost: follower;
+ *   before any report, follower or candidate); once the workload closed it, also 'closed', but never
+ *   straight from leading: a closing leader reports its step-down first (it drains and releases);
+ * - `epoch()` is the epoch of its latest leader report while it leads, and 0 otherwise;
+ * - `pendingWrites()` is the number of writes the workload issued at this process and has no result for.
+ * A tab whose API drifts from its reports misleads its users (a UI that shows 'leader' while the tab no
+ * longer writes) and hides bookkeeping bugs the reports alone do not show.
+ */
+function apiAgrees(tabs: readonly string[]): Check {
+  const KEY = 'election.api-agrees';
+  interface TabView {
+    incarnation: number;
+    last: string | null;
+    epoch: number;
+    closing: boolean;
+  }
+  return {
+    name: 'invariant:api-agrees',
+    covers: ['invariant:api-agrees'],
+    setup(ctx) {
+      const views = new Map<string, TabView>();
+      ctx.shared.set(KEY, views);
+      const view = (node: string): TabView | undefined => views.get(node);
+      ctx.sim.trace.on('node.start', (rec) => views.set(rec.node, { incarnation: rec.data.incarnation as number, last: null, epoch: 0, closing: false }));
+      for (const kind of ['election.campaign', 'election.acquired', 'election.leader', 'election.renewed', 'election.stepdown', 'election.follower', 'election.lost']) {
+        ctx.sim.trace.on(kind, (rec) => {
+          const v = view(rec.node);
+          if (v === undefined) return;
+          v.last = kind.slice('election.'.length);
+          if (kind === 'election.leader') v.epoch = rec.data.epoch as number;
+        });
+      }
+      ctx.sim.trace.on('workload.handover', (rec) => {
+        const v = view(rec.data.node as string);
+        if (v !== undefined && rec.data.how === 'close') v.closing = true;
+      });
+      // The workload stops a tab once its close() resolved: a leader must have stepped down by then.
+      ctx.sim.trace.on('node.stop', (rec) => {
+        const v = view(rec.node);
+        if (v === undefined || !v.closing) return;
+        ctx.exercised(this.name);
+        if (v.last === 'leader' || v.last === 'renewed') ctx.fail('correctness', this.name, `${rec.node}: close() resolved while it still led epoch ${v.epoch} (no election.stepdown): a closing leader steps down, drains and releases first`, { traceIndex: rec.i });
+      });
+      const poll = (): void => {
+        for (const tab of tabs) {
+          const h = ctx.handle<ElectionTabHandle>(tab);
+          const v = views.get(tab);
+          if (h === null || v === undefined || ctx.sim.node(tab).incarnation !== v.incarnation) continue;
+          const role = h.role();
+          const epoch = h.epoch();
+          const pendingHere = [...pending(ctx).values()].filter((p) => p.node === tab && p.incarnation === v.incarnation).length;
+          const normal = v.last === null ? ['follower', 'candidate'] : ROLE_AFTER[v.last]!;
+          // Closing: 'closed' is right once the tab no longer leads (a leader reports its step-down first).
+          const expected = v.closing && v.last !== 'leader' && v.last !== 'renewed' && v.last !== 'stepdown' ? [...normal, 'closed'] : normal;
+          ctx.exercised(this.name);
+          const problem = !ROLES.has(role)
+            ? `role() is '${role}', not a documented role`
+            : !expected.includes(role)
+              ? `role() is '${role}' but its latest report was election.${v.last ?? '(none)'}${v.closing ? ' (closing)' : ''}, which means ${expected.join(' or ')}`
+              : epoch !== (role === 'leader' ? v.epoch : 0)
+                ? `epoch() is ${epoch} while role() is '${role}' (its latest leader report named epoch ${v.epoch})`
+                : h.pendingWrites() !== pendingHere
+                  ? `pendingWrites() is ${h.pendingWrites()} but the workload has ${pendingHere} writes at this process without a result`
+                  : null;
+          if (problem !== null) ctx.fail('correctness', this.name, `${tab}: ${problem}`);
+        }
+        ctx.at(ctx.nowMs() + API_POLL_MS, poll);
+      };
+      ctx.at(0, poll);
+    },
+  };
+}
+
 /** What an election scenario varies. */
 export interface ElectionScenarioSpec {
   name: string;
@@ -333,7 +427,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     liveness: leaderAndWritesSettle(spec.tabs, spec.durationMs, spec.livenessMs),
     // The same checks for a plugged-in implementation: they read only what the reporter and the
     // single writer trace for any implementation.
-    checks: [electionInvariants(spec.mode === 'lease'), stableLeadership(), promptWrites()],
+    checks: [electionInvariants(spec.mode === 'lease'), stableLeadership(), promptWrites(), apiAgrees(spec.tabs)],
     // The election model first (tests read its coverage as coverage[0]).
     models: [
       electionModel(spec.tabs),

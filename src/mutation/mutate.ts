@@ -39,6 +39,15 @@ export function sampleRanges(files: readonly string[], p: number, seed: number):
   return out;
 }
 
+/** True for a mutant at `file:line` inside one of the `file:a-b` ranges. */
+export function inRanges(ranges: readonly string[]): (file: string, line: number) => boolean {
+  const parsed = ranges.map((r) => {
+    const m = /^(.*):(\d+)-(\d+)$/.exec(r)!;
+    return { file: m[1]!, a: Number(m[2]), b: Number(m[3]) };
+  });
+  return (file, line) => parsed.some((r) => r.file === file && line >= r.a && line <= r.b);
+}
+
 /** The files an area mutates (its globs expanded). */
 function areaFiles(area: MutationArea): string[] {
   const dir = area.mutate[0]!.replace('/**/*.ts', '');
@@ -55,8 +64,9 @@ async function mutateArea(area: MutationArea, files: string[] | null, o: { full:
   const dir = path.join(ROOT, 'reports/mutation', area.name);
   mkdirSync(dir, { recursive: true });
   const json = path.join(dir, 'mutation.json');
+  const ranges = o.sample === null ? null : sampleRanges(files ?? areaFiles(area), o.sample, o.sampleSeed);
   await new Stryker({
-    mutate: o.sample === null ? (files ?? area.mutate) : sampleRanges(files ?? areaFiles(area), o.sample, o.sampleSeed),
+    mutate: ranges ?? files ?? area.mutate,
     // The judge as vitest tests, one per (scenario, seed): with per-test coverage each mutant is judged by
     // the scenario runs that execute it (and one no run executes is reported NoCoverage).
     testRunner: 'vitest',
@@ -82,7 +92,9 @@ async function mutateArea(area: MutationArea, files: string[] | null, o: { full:
     logLevel: 'warn' as LogLevel,
   }).runMutationTest();
   const report = JSON.parse(readFileSync(json, 'utf8')) as { files: Record<string, { mutants: MutantRow[] }> };
-  return scoreReport(area.name, report, readEquivalents());
+  // A sampled run scores only the sampled chunks: the report also carries results the incremental file
+  // kept from earlier runs for the rest of the area.
+  return scoreReport(area.name, report, readEquivalents(), ranges === null ? undefined : inRanges(ranges));
 }
 
 async function main(): Promise<void> {

@@ -48,13 +48,19 @@ export function readEquivalents(): Equivalent[] {
 }
 
 /** Scores a Stryker JSON report (mutation-testing-report-schema) against the equivalent list. */
-export function scoreReport(area: string, report: { files: Record<string, { source?: string; mutants: MutantRow[] }> }, equivalents: readonly Equivalent[]): AreaScore {
+export function scoreReport(
+  area: string,
+  report: { files: Record<string, { source?: string; mutants: MutantRow[] }> },
+  equivalents: readonly Equivalent[],
+  within: (file: string, line: number) => boolean = () => true,
+): AreaScore {
   const out: AreaScore = { area, total: 0, killed: 0, equivalent: 0, survived: [], score: 0 };
   for (const [file, { source, mutants }] of Object.entries(report.files)) {
     const rel = path.relative(ROOT, path.resolve(ROOT, file));
     const lines = (source ?? '').split('\n');
     for (const m of mutants) {
       if (m.status === 'Ignored' || m.status === 'CompileError' || m.status === 'RuntimeError') continue;
+      if (!within(rel, m.location.start.line)) continue;
       out.total++;
       if (m.status === 'Killed' || m.status === 'Timeout') {
         out.killed++;

@@ -47,6 +47,15 @@ function base(factory?: () => Election): Scenario {
   });
 }
 
+/**
+ * `base()` for the fake handles below, without invariant:api-agrees: they answer role() and epoch() with no
+ * election behind them (that check would fail them first; these tests are about the liveness checks).
+ */
+function fakeTabs(handle: ElectionTabHandle, extra: Partial<Scenario> = {}): Scenario {
+  const s = base();
+  return { ...s, ...extra, program: () => () => handle, checks: (s.checks ?? []).filter((c) => c.name !== 'invariant:api-agrees') };
+}
+
 /** A tab whose election says it leads and whose writes go through `write`. */
 function leaderHandle(write: () => Promise<never>): ElectionTabHandle {
   return { write, read: async () => undefined, role: () => 'leader', epoch: () => 1, pendingWrites: () => 0, takeOver: () => {}, close: async () => {} };
@@ -61,7 +70,7 @@ describe('election liveness checks', () => {
 
   it('a write that never settles is a liveness failure even during chaos', async () => {
     const hanging = leaderHandle(() => new Promise(() => {}));
-    const s: Scenario = { ...base(), durationMs: 20_000, program: () => () => hanging };
+    const s = fakeTabs(hanging, { durationMs: 20_000 });
     const r = await runScenario(s, 1);
     expect(r.verdict).toBe('liveness');
     expect(r.failure?.check).toBe('liveness:write-hang');
@@ -72,7 +81,7 @@ describe('election liveness checks', () => {
 describe('after healing, a write must succeed (writes ending in errors is not enough)', () => {
   it('a leader that fails every write is a liveness failure', async () => {
     const failing = leaderHandle(() => Promise.reject(new WriteError('EFENCED', true, 'stuck leader')));
-    const r = await runScenario({ ...base(), program: () => () => failing }, 1);
+    const r = await runScenario(fakeTabs(failing), 1);
     expect(r.verdict).toBe('liveness');
     expect(r.failure?.check).toBe('liveness:write-after-heal');
     expect(r.failure?.message).toContain('last EFENCED');

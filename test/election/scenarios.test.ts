@@ -15,6 +15,11 @@ import { tabElectionMachine } from '../../src/model/election/machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
 import { LEDGER_INVARIANTS } from '../../src/model/election/ledger.ts';
 import { UNREACHED } from '../../src/model/unreached.ts';
+import { electionScenario } from '../../scenarios/election/_common.ts';
+import { leaderPaused } from '../../scenarios/election/handover.ts';
+import { defaultElectionFactory } from '../../src/impl/election/tab.ts';
+import { resolveTabOptions } from '../../src/impl/election/options.ts';
+import type { Election } from '../../src/impl/election/types.ts';
 
 const all = await loadScenarios();
 const election = all.map((l) => l.scenario).filter((s) => s.name.startsWith('election-') && s.suites.includes('smoke'));
@@ -137,7 +142,7 @@ describe('election scenarios pass', () => {
     const unreached = g.transitions.filter((t) => c.transitions[t] === undefined);
     expect(unreached.filter((t) => !ELECTION_NEVER.includes(t) && !ELECTION_RARE.includes(t))).toEqual([]);
     // Every guard decided something.
-    expect(Object.keys(c.guards ?? {}).sort()).toEqual(['mayAcquire', 'mayLead', 'mayWrite', 'sameEpoch']);
+    expect(Object.keys(c.guards ?? {}).sort()).toEqual(['mayAcquire', 'mayLead', 'mayRenew', 'mayWrite', 'sameEpoch']);
   });
 
   it('the smoke scenarios reach the request model answers, and every unreached transition is a refusal or rare', () => {
@@ -277,5 +282,36 @@ describe('each new guard bites on its own', () => {
     await failsWith(scenario('election-leader-paused-clock-jump'), 'election-wall-clock-trust', 'model:election', /mayWrite: its lease belief ended at .* a write .* ms after its own lease ran out/);
     const r = await runScenario(only('election-leader-paused-clock-jump', [], true), 0, { variant: 'election-wall-clock-trust' });
     expect(r.failure, r.failure?.message).toBeNull();
+  });
+});
+
+describe('invariant:api-agrees: the client API agrees with the reports and the workload', () => {
+  /** leaderPaused with the default election, its `method` replaced by `patch`. */
+  const patched = <K extends 'role' | 'epoch'>(method: K, patch: (real: () => ReturnType<Election[K]>) => ReturnType<Election[K]>): Scenario =>
+    electionScenario({
+      ...leaderPaused,
+      name: `election-api-${method}-patched`,
+      suites: [],
+      factory: (deps) => {
+        const e = defaultElectionFactory(resolveTabOptions({ mode: 'lease' }))(deps);
+        const real = e[method].bind(e) as () => ReturnType<Election[K]>;
+        (e as unknown as Record<K, () => ReturnType<Election[K]>>)[method] = () => patch(real);
+        return e;
+      },
+    });
+
+  it('decides something in a passing run', async () => {
+    const r = await runScenario(scenario('election-two-tabs-same-instant'), 0);
+    expect(r.verdict).toBe('pass');
+    expect(r.exercised?.['invariant:api-agrees'] ?? 0).toBeGreaterThan(0);
+  });
+
+  it('fails a role() that says leader while the reports say otherwise, and an epoch() that is not 0 off the lead', async () => {
+    const sticky = await runScenario(patched('role', (real) => (real() === 'follower' ? 'leader' : real())), 1);
+    expect(sticky.failure?.check).toBe('invariant:api-agrees');
+    expect(sticky.failure?.message).toMatch(/role\(\) is 'leader' but its latest report was election\.\S+, which means (follower|candidate)/);
+    const staleEpoch = await runScenario(patched('epoch', (real) => real() || 7), 1);
+    expect(staleEpoch.failure?.check).toBe('invariant:api-agrees');
+    expect(staleEpoch.failure?.message).toMatch(/epoch\(\) is 7 while role\(\) is '(follower|candidate|stepping-down)'/);
   });
 });
