@@ -16,6 +16,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export interface Equivalent {
   file: string;
   code: string;
+  /** The mutant's column, when the line holds several mutants with the same mutator and replacement. */
+  column?: number;
   mutator: string;
   replacement: string;
   reason: string;
@@ -69,7 +71,9 @@ export function scoreReport(
       const line = m.location.start.line;
       const replacement = m.replacement ?? '';
       const code = (lines[line - 1] ?? '').trim();
-      const eq = equivalents.some((e) => e.file === rel && e.code === code && e.mutator === m.mutatorName && e.replacement === replacement);
+      const eq = equivalents.some(
+        (e) => e.file === rel && e.code === code && e.mutator === m.mutatorName && e.replacement === replacement && (e.column === undefined || e.column === m.location.start.column),
+      );
       if (eq) out.equivalent++;
       else out.survived.push({ file: rel, line, mutator: m.mutatorName, replacement });
     }
