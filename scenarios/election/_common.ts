@@ -5,6 +5,7 @@
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
+import { ELECTION_BUS_CHANNELS } from '../../src/evidence/election-bus.ts';
 import { PROMPT_KINDS, PROMPT_WRITES, PromptWrites } from '../../src/model/election/prompt.ts';
 import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED } from '../../src/model/election/stability.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
@@ -383,6 +384,29 @@ function apiAgrees(tabs: readonly string[]): Check {
   };
 }
 
+/** The bus channel each message type of the single writer must travel on (docs/election.md, wire format). */
+const WRITER_CHANNELS: Readonly<Record<string, string>> = { fwd: ELECTION_BUS_CHANNELS.request, reply: ELECTION_BUS_CHANNELS.reply };
+
+/**
+ * invariant:writer-channels: the single writer's messages travel on their documented channels (a forwarded
+ * write `fwd` on 'election.req', a `reply` on 'election.reply'). The request model's evidence
+ * (fact.bus.request, fact.bus.reply) is decoded from those channels: a writer that renamed one would still
+ * work, since both ends use the same name, but would blind the model. The election's own channel belongs to
+ * the (pluggable) election and is not checked. Evidence: the bus's own `bus.post` records.
+ */
+const writerChannels: Check = {
+  name: 'invariant:writer-channels',
+  covers: ['invariant:writer-channels'],
+  setup(ctx) {
+    ctx.sim.trace.on('bus.post', (rec) => {
+      const want = typeof rec.data.type === 'string' ? WRITER_CHANNELS[rec.data.type] : undefined;
+      if (want === undefined) return;
+      ctx.exercised(this.name);
+      if (rec.data.channel !== want) ctx.fail('correctness', this.name, `${rec.node} posted a '${String(rec.data.type)}' message on channel '${String(rec.data.channel)}', not on '${want}'`, { traceIndex: rec.i });
+    });
+  },
+};
+
 /** What an election scenario varies. */
 export interface ElectionScenarioSpec {
   name: string;
@@ -427,7 +451,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     liveness: leaderAndWritesSettle(spec.tabs, spec.durationMs, spec.livenessMs),
     // The same checks for a plugged-in implementation: they read only what the reporter and the
     // single writer trace for any implementation.
-    checks: [electionInvariants(spec.mode === 'lease'), stableLeadership(), promptWrites(), apiAgrees(spec.tabs)],
+    checks: [electionInvariants(spec.mode === 'lease'), stableLeadership(), promptWrites(), apiAgrees(spec.tabs), writerChannels],
     // The election model first (tests read its coverage as coverage[0]).
     models: [
       electionModel(spec.tabs),
