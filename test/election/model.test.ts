@@ -105,6 +105,18 @@ describe('election model: guards refuse with their reason', () => {
     expect(failures[0]).toMatch(/mayWrite: its lease belief ended at 902\.000 ms of its monotonic clock and the clock reads 955\.000 ms/);
   });
 
+  it('mayLose: a campaign lost to a store error needs a failed kv transaction of the tab since it campaigned', () => {
+    const campaign: Rec[] = [...start('A'), ['A', 'election.campaign', { mode: 'lease' }, 1]];
+    expect(feed([...campaign, ['A', 'election.lost', { reason: 'store-error' }, 2]]).failures[0]).toContain(
+      "mayLose: it reported losing its campaign to a store error ('store-error'), but none of its kv transactions failed since it campaigned",
+    );
+    expect(feed([...campaign, ['A', 'kv.abort', { tx: 3, reason: 'EIO' }, 2], ['A', 'election.lost', { reason: 'store-error' }, 2]]).failures).toEqual([]);
+    // An explicit abort is the code's own choice, not a store failure; and a failure before the campaign does not count.
+    expect(feed([...campaign, ['A', 'kv.abort', { tx: 3, reason: 'abort' }, 2], ['A', 'election.lost', { reason: 'store-error' }, 2]]).failures[0]).toContain('mayLose');
+    expect(feed([...start('A'), ['A', 'kv.fault', { tx: 1, op: 'commit', action: 'error:EIO' }, 1], ['A', 'election.campaign', { mode: 'lease' }, 1], ['A', 'election.lost', { reason: 'store-error' }, 2]]).failures[0]).toContain('mayLose');
+    expect(feed([...campaign, ['A', 'election.lost', { reason: 'taken' }, 2]]).failures).toEqual([]);
+  });
+
   it('mayRenew: a renewal that still believes in the lease after another tab fenced the store is refused; one that no longer does is not', () => {
     const afterTakeover = [...aLeads, store(2, 2, 1_500)];
     expect(feed([...afterTakeover, ['A', 'election.renewed', { epoch: 1, validMs: 300 }, 1_600]]).failures[0]).toContain(

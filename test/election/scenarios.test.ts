@@ -142,7 +142,7 @@ describe('election scenarios pass', () => {
     const unreached = g.transitions.filter((t) => c.transitions[t] === undefined);
     expect(unreached.filter((t) => !ELECTION_NEVER.includes(t) && !ELECTION_RARE.includes(t))).toEqual([]);
     // Every guard decided something.
-    expect(Object.keys(c.guards ?? {}).sort()).toEqual(['mayAcquire', 'mayLead', 'mayRenew', 'mayWrite', 'sameEpoch']);
+    expect(Object.keys(c.guards ?? {}).sort()).toEqual(['mayAcquire', 'mayLead', 'mayLose', 'mayRenew', 'mayWrite', 'sameEpoch']);
   });
 
   it('the smoke scenarios reach the request model answers, and every unreached transition is a refusal or rare', () => {

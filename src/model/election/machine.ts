@@ -16,6 +16,8 @@
  *   (once it learned one it must step down first), and, when it reported a lease belief (validMs), its
  *   true monotonic clock (fact.clock) has not passed the end of that belief.
  * - sameEpoch: STEP_DOWN names the tab's own epoch.
+ * - mayLose: a campaign lost to a store error ('store-error', 'epoch-error') follows a failed kv transaction
+ *   of the tab since it campaigned (kv.abort, kv.fault: the simulator's records).
  * - mayRenew: RENEWED names the tab's own epoch, and a renewal that extends the lease belief (validMs > 0)
  *   comes while the store's durable epoch is not above it: a tab took over only after this tab's lease
  *   ran out on its own clock, so a renewal reported after the takeover can no longer believe in the lease.
@@ -65,7 +67,7 @@ export type TabModelEvent =
   | { type: 'DOWN' }
   | { type: 'CAMPAIGN'; mode: string }
   | { type: 'QUEUE' }
-  | { type: 'LOST' }
+  | { type: 'LOST'; reason: string; storeFailed: boolean }
   | { type: 'ACQUIRED'; epoch: number }
   | { type: 'LEADER'; epoch: number; validMs: number | null; t: number }
   | { type: 'RENEWED'; epoch: number; validMs: number | null; t: number }
@@ -128,6 +130,13 @@ export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabMod
   mayLead: (c, e) => notOwn(c, e) ?? notFenced(c) ?? higherKnown(c, e),
   mayWrite: (c, e) => notOwn(c, e) ?? higherKnown(c, e) ?? pastTrust(c, e as Ev<'WRITE'>),
   sameEpoch: (c, e) => notOwn(c, e),
+  mayLose: (_c, e) => {
+    const l = e as Ev<'LOST'>;
+    if ((l.reason === 'store-error' || l.reason === 'epoch-error') && !l.storeFailed) {
+      return `it reported losing its campaign to a store error ('${l.reason}'), but none of its kv transactions failed since it campaigned (kv.abort, kv.fault)`;
+    }
+    return null;
+  },
   mayRenew: (c, e) => {
     const r = e as Ev<'RENEWED'>;
     const own = notOwn(c, e);
@@ -215,8 +224,8 @@ export const tabElectionMachine = setup({
   states: {
     down: { on: { START: { target: 'follower', actions: 'forget' }, STORE: DATA.STORE, CLOCK: DATA.CLOCK } },
     follower: { on: { CAMPAIGN, QUEUE, ...DATA, ...DOWN } },
-    queued: { on: { CAMPAIGN, QUEUE, LOST: 'follower', ...ACQUIRED, ...DATA, ...DOWN } },
-    candidate: { on: { CAMPAIGN, QUEUE, LOST: 'follower', ...ACQUIRED, ...DATA, ...DOWN } },
+    queued: { on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...DOWN } },
+    candidate: { on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...DOWN } },
     fencing: { on: { LEADER: { target: 'leader', guard: 'mayLead', actions: 'believe' }, ...STEP_DOWN, ...DATA, ...DOWN } },
     leader: {
       on: {

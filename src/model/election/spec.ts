@@ -35,7 +35,7 @@ function ownStep(rec: TraceRecord): TabModelEvent | null {
     case 'election.campaign':
       return d.mode === 'lock' ? { type: 'QUEUE' } : { type: 'CAMPAIGN', mode: String(d.mode) };
     case 'election.lost':
-      return { type: 'LOST' };
+      return { type: 'LOST', reason: String(d.reason), storeFailed: false };
     case 'election.acquired':
       return { type: 'ACQUIRED', epoch: num(d.epoch) };
     case 'election.leader':
@@ -75,6 +75,8 @@ export const ELECTION_MODEL_KINDS: readonly string[] = [
   'fact.store',
   'fact.clock',
   'fact.bus.leader',
+  'kv.abort',
+  'kv.fault',
 ];
 
 /**
@@ -104,6 +106,8 @@ const IGNORES: Readonly<Record<string, string>> = {
 interface Seen {
   storeEpoch: Map<string, number>;
   heard: Map<string, number>;
+  /** Tabs that had a kv transaction fail (kv.abort other than an explicit abort, kv.fault) since they last campaigned. */
+  storeFailed: Set<string>;
 }
 
 /** Model spec of the per-tab election machine. */
@@ -115,7 +119,7 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
   const runs = new WeakMap<MonitorWorld, Seen>();
   const seenIn = (world: MonitorWorld): Seen => {
     let seen = runs.get(world);
-    if (seen === undefined) runs.set(world, (seen = { storeEpoch: new Map(), heard: new Map() }));
+    if (seen === undefined) runs.set(world, (seen = { storeEpoch: new Map(), heard: new Map(), storeFailed: new Set() }));
     return seen;
   };
   return {
@@ -163,10 +167,18 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
           heard.set(node, epoch);
           return { instance: node, event: { type: 'HEARD', from: String(d.from), epoch: num(d.epoch), msg: num(d.msg) } };
         }
+        case 'kv.abort':
+        case 'kv.fault':
+          // Evidence for a campaign lost to a store error: the simulator's record of a failed transaction.
+          if (rec.kind === 'kv.fault' || d.reason !== 'abort') seenIn(world).storeFailed.add(rec.node);
+          return null;
         default: {
           if (!mine(rec.node)) return null;
           const event = ownStep(rec);
-          return event === null ? null : { instance: rec.node, event };
+          if (event === null) return null;
+          const failed = seenIn(world).storeFailed;
+          if (event.type === 'CAMPAIGN' || event.type === 'QUEUE') failed.delete(rec.node);
+          return { instance: rec.node, event: event.type === 'LOST' ? { ...event, storeFailed: failed.has(rec.node) } : event };
         }
       }
     },
