@@ -183,6 +183,38 @@ export default [
     durationMs: 4_500,
   }),
   electionScenario({
+    name: 'election-lock-double-steal',
+    description: "Lock mode: two tabs steal the lock within a fraction of a millisecond, so the first thief loses it while its request is being granted, while it draws its epoch or while it fences: it must give up cleanly, and every write must land once through whoever leads.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lock',
+    startAtMs: aFirst,
+    workload: (ctx) => {
+      steadyWrites(ctx, three, 200, 4_000, 25);
+      const steal = (tab: string): void => {
+        ctx.emit('workload.handover', { node: tab, how: 'takeOver' });
+        ctx.handle<ElectionTabHandle>(tab)?.takeOver();
+      };
+      // C steals right after B, at growing gaps and once from the same task: B loses the lock while its request
+      // is still being granted, while it draws its epoch or while it fences.
+      [0.01, 0.15, 0.4, 0.8, 0].forEach((gapMs, k) => {
+        const at = 1_000 + k * 550;
+        if (gapMs === 0) {
+          ctx.at(at, () => {
+            steal('B');
+            steal('C');
+          });
+        } else {
+          ctx.at(at, () => steal('B'));
+          ctx.at(at + gapMs, () => steal('C'));
+        }
+        // Back to A, so that B and C are followers again for the next round.
+        ctx.at(at + 350, () => steal('A'));
+      });
+    },
+    durationMs: 4_200,
+  }),
+  electionScenario({
     name: 'election-crash-during-handover',
     description: 'Lock mode: the holder crashes while it steps down with half a batch still flushing after its lock was stolen; later a tab queued for the lock crashes.',
     suites: ['smoke', 'ci'],
