@@ -86,6 +86,10 @@ export function writeAt(ctx: ScenarioContext, tab: string): string | null {
 function issueWrite(ctx: ScenarioContext, tab: string, settled: (ok: boolean, code: string) => void): string | null {
   const h = ctx.handle<ElectionTabHandle>(tab);
   if (h === null) return null;
+  // Judged only for the first write of an instant: a write issued earlier in the same event may still wait
+  // for its synchronous refusal (EBUSY) to reach the workload, which happens once the event's microtasks run.
+  if (ctx.shared.get(LAST_ISSUE_MS) !== ctx.nowMs()) (ctx.shared.get(API_JUDGE) as ((tab: string) => void) | undefined)?.(tab);
+  ctx.shared.set(LAST_ISSUE_MS, ctx.nowMs());
   const n = ((ctx.shared.get(COUNTER) as number | undefined) ?? 0) + 1;
   ctx.shared.set(COUNTER, n);
   const value = `w${n}`;
@@ -162,6 +166,8 @@ export function electionInvariants(leaseExclusive: boolean): Check {
 interface TraceWatch {
   onRecord(rec: TraceRecord): { check: string; message: string; details: Record<string, unknown> } | null;
   final(ms: number): { check: string; message: string; details: Record<string, unknown> } | null;
+  /** True once nothing later in the run can be judged (both watches stop at the first injected fault). */
+  done(): boolean;
 }
 
 /** A check running one `TraceWatch` per run over the applied faults (the injector's 'fault.<kind>') and `kinds`. */
@@ -173,11 +179,14 @@ function watchCheck(name: string, covers: readonly string[], kinds: readonly str
     setup(ctx) {
       const watch = make((n) => ctx.exercised(n));
       ctx.shared.set(key, watch);
+      const offs: (() => void)[] = [];
       const onRecord = (rec: TraceRecord): void => {
         const v = watch.onRecord(rec);
         if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
+        // Unsubscribed once done: the rest of a swarm's trace would only cost time.
+        if (watch.done()) offs.splice(0).forEach((off) => off());
       };
-      for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...kinds]) ctx.sim.trace.on(kind, onRecord);
+      for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...kinds]) offs.push(ctx.sim.trace.on(kind, onRecord));
     },
     final(ctx) {
       const v = (ctx.shared.get(key) as TraceWatch).final(ctx.nowMs());
@@ -291,7 +300,12 @@ export function leaderAndWritesSettle(tabs: readonly string[], healMs: number, w
 }
 
 /** How often invariant:api-agrees reads every tab's handle, virtual ms. */
-const API_POLL_MS = 20;
+const API_POLL_MS = 100;
+
+/** ctx.shared key of invariant:api-agrees' judge of one tab, which the workload calls before each write. */
+const API_JUDGE = 'election.api-judge';
+/** ctx.shared key: the virtual ms of the workload's latest write. */
+const LAST_ISSUE_MS = 'election.last-issue-ms';
 
 /** The role a tab's latest `election.<kind>` report implies. */
 const ROLE_AFTER: Readonly<Record<string, readonly string[]>> = {
@@ -309,7 +323,7 @@ const ROLES: ReadonlySet<string> = new Set(['follower', 'candidate', 'leader', '
 
 /**
  * invariant:api-agrees: what a tab's client API says agrees with what it reported and with the workload's
- * own record. Every API_POLL_MS the check reads each running tab's `role()`, `epoch()` and `pendingWrites()`:
+ * own record. Before every write the workload issues at a tab, and every API_POLL_MS (100 ms), the check reads each running tab's `role()`, `epoch()` and `pendingWrites()`:
  * - the role is one of the documented roles, and the one its latest `election.*` report implies (campaign
  *   or acquired: candidate; leader or renewed: leader; stepdown: stepping-down; follower or lost: follower;
  *   before any report, follower or candidate); once the workload closed it, also 'closed', but never
@@ -354,29 +368,35 @@ function apiAgrees(tabs: readonly string[]): Check {
         ctx.exercised(this.name);
         if (v.last === 'leader' || v.last === 'renewed') ctx.fail('correctness', this.name, `${rec.node}: close() resolved while it still led epoch ${v.epoch} (no election.stepdown): a closing leader steps down, drains and releases first`, { traceIndex: rec.i });
       });
+      /** Judges `tab`'s API now (the caller runs at an event boundary: every microtask has settled). */
+      const judge = (tab: string): void => {
+        const h = ctx.handle<ElectionTabHandle>(tab);
+        const v = views.get(tab);
+        if (h === null || v === undefined || ctx.sim.node(tab).incarnation !== v.incarnation) return;
+        const role = h.role();
+        const epoch = h.epoch();
+        let pendingHere = 0;
+        for (const p of pending(ctx).values()) if (p.node === tab && p.incarnation === v.incarnation) pendingHere++;
+        const normal = v.last === null ? ['follower', 'candidate'] : ROLE_AFTER[v.last]!;
+        // Closing: 'closed' is right once the tab no longer leads (a leader reports its step-down first).
+        const expected = v.closing && v.last !== 'leader' && v.last !== 'renewed' && v.last !== 'stepdown' ? [...normal, 'closed'] : normal;
+        ctx.exercised(this.name);
+        const problem = !ROLES.has(role)
+          ? `role() is '${role}', not a documented role`
+          : !expected.includes(role)
+            ? `role() is '${role}' but its latest report was election.${v.last ?? '(none)'}${v.closing ? ' (closing)' : ''}, which means ${expected.join(' or ')}`
+            : epoch !== (role === 'leader' ? v.epoch : 0)
+              ? `epoch() is ${epoch} while role() is '${role}' (its latest leader report named epoch ${v.epoch})`
+              : h.pendingWrites() !== pendingHere
+                ? `pendingWrites() is ${h.pendingWrites()} but the workload has ${pendingHere} writes at this process without a result`
+                : null;
+        if (problem !== null) ctx.fail('correctness', this.name, `${tab}: ${problem}`);
+      };
+      // Judged whenever the workload is about to write at a tab (no extra events: it runs at the workload's
+      // own pace), and every API_POLL_MS for every tab, for the stretches without writes.
+      ctx.shared.set(API_JUDGE, judge);
       const poll = (): void => {
-        for (const tab of tabs) {
-          const h = ctx.handle<ElectionTabHandle>(tab);
-          const v = views.get(tab);
-          if (h === null || v === undefined || ctx.sim.node(tab).incarnation !== v.incarnation) continue;
-          const role = h.role();
-          const epoch = h.epoch();
-          const pendingHere = [...pending(ctx).values()].filter((p) => p.node === tab && p.incarnation === v.incarnation).length;
-          const normal = v.last === null ? ['follower', 'candidate'] : ROLE_AFTER[v.last]!;
-          // Closing: 'closed' is right once the tab no longer leads (a leader reports its step-down first).
-          const expected = v.closing && v.last !== 'leader' && v.last !== 'renewed' && v.last !== 'stepdown' ? [...normal, 'closed'] : normal;
-          ctx.exercised(this.name);
-          const problem = !ROLES.has(role)
-            ? `role() is '${role}', not a documented role`
-            : !expected.includes(role)
-              ? `role() is '${role}' but its latest report was election.${v.last ?? '(none)'}${v.closing ? ' (closing)' : ''}, which means ${expected.join(' or ')}`
-              : epoch !== (role === 'leader' ? v.epoch : 0)
-                ? `epoch() is ${epoch} while role() is '${role}' (its latest leader report named epoch ${v.epoch})`
-                : h.pendingWrites() !== pendingHere
-                  ? `pendingWrites() is ${h.pendingWrites()} but the workload has ${pendingHere} writes at this process without a result`
-                  : null;
-          if (problem !== null) ctx.fail('correctness', this.name, `${tab}: ${problem}`);
-        }
+        for (const tab of tabs) judge(tab);
         ctx.at(ctx.nowMs() + API_POLL_MS, poll);
       };
       ctx.at(0, poll);

@@ -79,7 +79,7 @@ export class Trace {
   count = 0;
   private readonly hash = new RollingHash();
   private readonly listeners = new Map<string, TraceListener[]>();
-  private readonly anyListeners: TraceListener[] = [];
+  private anyListeners: TraceListener[] = [];
   private readonly tail: (TraceRecord | undefined)[];
   private readonly tailSize: number;
   private readonly all: TraceRecord[] | null;
@@ -122,12 +122,19 @@ export class Trace {
 
   /** Subscribes to records of one kind, or of every kind with '*'. Returns an unsubscribe function. */
   on(kind: string, listener: TraceListener): () => void {
-    const list = kind === '*' ? this.anyListeners : this.listeners.get(kind) ?? [];
-    if (kind !== '*' && !this.listeners.has(kind)) this.listeners.set(kind, list);
-    list.push(listener);
+    // Copy-on-write: a listener that subscribes or unsubscribes while a record is being dispatched changes the
+    // list the next record sees, never the one being iterated (an in-place splice made the loop skip the next
+    // listener: found when two checks unsubscribed at the same fault record).
+    const get = (): TraceListener[] => (kind === '*' ? this.anyListeners : (this.listeners.get(kind) ?? []));
+    const set = (list: TraceListener[]): void => {
+      if (kind === '*') this.anyListeners = list;
+      else this.listeners.set(kind, list);
+    };
+    set([...get(), listener]);
     return () => {
+      const list = get();
       const at = list.indexOf(listener);
-      if (at >= 0) list.splice(at, 1);
+      if (at >= 0) set([...list.slice(0, at), ...list.slice(at + 1)]);
     };
   }
 

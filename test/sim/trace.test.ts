@@ -45,3 +45,22 @@ describe('trace', () => {
     expect(t.records()).toBeNull();
   });
 });
+
+describe('trace listeners', () => {
+  it('a listener that unsubscribes itself or another during a record never makes the dispatch skip a listener', () => {
+    const trace = new Trace(() => 0);
+    const seen: string[] = [];
+    const offs: (() => void)[] = [];
+    offs.push(trace.on('k', () => {
+      seen.push('a');
+      offs[0]!();
+      offs[1]!();
+    }));
+    offs.push(trace.on('k', () => seen.push('b')));
+    trace.on('k', () => seen.push('c'));
+    trace.emit('n', 'k');
+    expect(seen).toEqual(['a', 'b', 'c']); // b was removed mid-dispatch: this record still reaches it, and c
+    trace.emit('n', 'k');
+    expect(seen).toEqual(['a', 'b', 'c', 'c']);
+  });
+});

@@ -89,6 +89,11 @@ export class PromptWrites {
     }
   }
 
+  /** True once nothing later can be judged: after the first injected fault (the watch then ignores every record). */
+  done(): boolean {
+    return this.faulted;
+  }
+
   /** The end of the run at `ms`: a write still open past its deadline fails. */
   final(ms: number): PromptViolation | null {
     return this.overdue(ms);

@@ -97,6 +97,11 @@ export class StabilityWatch {
     };
   }
 
+  /** True once nothing later can be judged: after the first injected fault (the watch then ignores every record). */
+  done(): boolean {
+    return this.faulted;
+  }
+
   /** The end of the run at `ms`: a takeover still pending past its deadline fails. */
   final(ms: number): StabilityViolation | null {
     return this.lateTakeover(ms);
