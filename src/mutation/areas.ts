@@ -84,6 +84,7 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
     'test/peer/links.test.ts',
     'test/peer/hlc.test.ts',
     'test/peer/messages.test.ts',
+    'test/peer/messages-fields.test.ts',
     'test/peer/options.test.ts',
     'test/peer/incremental.test.ts',
     'test/peer/resend.test.ts',

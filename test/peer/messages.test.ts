@@ -1,29 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatHlc } from '../../src/impl/peer/hlc.ts';
-import { encodeMessage, validateMessage, type PeerMessage, type ValidationContext } from '../../src/impl/peer/messages.ts';
+import { encodeMessage, validateMessage, type PeerMessage } from '../../src/impl/peer/messages.ts';
+import { ctx, samples, ts } from './fixtures/messages.ts';
 import type { Value } from '../../src/impl/env.ts';
 
-const ctx: ValidationContext = { library: 'lib', resources: new Map([['entry', 'owned'], ['tag', 'shared']]) };
-const ts = (ms: number, d = 'A'): string => formatHlc({ physicalMs: ms, counter: 0, device: d });
-const rec = (uuid: string, ms: number, w = 'A') => ({ uuid, writer: w, ts: ts(ms, w), data: 'x' });
-
-const samples: PeerMessage[] = [
-  { type: 'StateChange', library: 'lib', from: 'A', resource: 'entry', prev: null, record: rec('u1', 5) },
-  { type: 'StateBatch', library: 'lib', from: 'A', resource: 'entry', prev: { ts: ts(4), uuid: 'u0' }, records: [rec('u1', 5), rec('u2', 5)] },
-  { type: 'StateRequest', library: 'lib', from: 'A', reqId: 3, resource: 'entry', writer: null, since: { ts: ts(1), uuid: 'a' }, limit: 10 },
-  { type: 'StateResponse', library: 'lib', from: 'A', reqId: 3, resource: 'entry', records: [rec('u1', 5, 'B')], hasMore: true, remaining: 4, totals: { entry: 5, tag: 0 } },
-  { type: 'SharedChange', library: 'lib', from: 'A', resource: 'tag', prev: ts(3), change: { ...rec('t', 4), data: null } },
-  { type: 'SharedChangeBatch', library: 'lib', from: 'A', resource: 'tag', prev: null, changes: [rec('t', 4), rec('t', 6)] },
-  { type: 'SharedChangeRequest', library: 'lib', from: 'A', reqId: 9, resource: 'tag', writer: 'B', since: ts(2), limit: 5 },
-  { type: 'SharedChangeResponse', library: 'lib', from: 'A', reqId: 9, resource: 'tag', changes: [], hasMore: false, remaining: 0, head: ts(8), totals: null },
-  { type: 'AckSharedChanges', library: 'lib', from: 'A', resource: 'tag', upTo: ts(8) },
-  {
-    type: 'Heartbeat', library: 'lib', from: 'A', boot: 'b1', seq: 4, ready: true, hlc: ts(9), sentMs: 12.5,
-    echo: { boot: 'b2', seq: 2, sentMs: 3, heldMs: 1 }, latest: { entry: { ts: ts(5), uuid: 'u2' }, tag: null }, digest: { entry: '2:ab12', tag: '0:0' },
-    marks: { entry: { B: { ts: ts(4, 'B'), uuid: 'u9' } }, tag: {} },
-  },
-  { type: 'Error', library: 'lib', from: 'A', code: 'malformed', message: 'bad', ref: 'StateChange', reqId: null },
-];
 
 function mutate(m: PeerMessage, patch: Record<string, Value>): Value {
   return { ...(encodeMessage(m) as Record<string, Value>), ...patch };
