@@ -88,6 +88,9 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
     'test/peer/options.test.ts',
     'test/peer/incremental.test.ts',
     'test/peer/resend.test.ts',
+    // Slower (a few scenario runs, ~5 s), but the only judge of the metrics: it compares each counter with
+    // the trace records of the same work.
+    'test/peer/metrics.test.ts',
   ]),
   area('demo', 'demo', 'demo-', 3, ['test/sim/demo-gossip.test.ts']),
 ];
