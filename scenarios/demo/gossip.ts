@@ -98,6 +98,23 @@ function readSet(ctx: ScenarioContext, check: string, node: string): string[] | 
   return got;
 }
 
+/** The device a node runs on. */
+const deviceOf = (ctx: ScenarioContext, node: string): string => ctx.sim.nodes.get(node)?.deviceId ?? node;
+
+/**
+ * Calls `fn(rec)` right after a node finished starting: at the same virtual instant as its
+ * `demo.recovered` (the handle is available once that event's microtasks ran), before any peer could have
+ * sent it anything; not when the node went down again meanwhile.
+ */
+function afterRecovery(ctx: ScenarioContext, fn: (rec: TraceRecord) => void): void {
+  ctx.sim.trace.on('demo.recovered', (rec) => {
+    const inc = ctx.sim.nodes.get(rec.node)?.incarnation;
+    ctx.at(ctx.nowMs(), () => {
+      if (ctx.sim.nodes.get(rec.node)?.incarnation === inc) fn(rec);
+    });
+  });
+}
+
 /** Safety: no node ever holds an item nobody added (checked on every merge and add, right after each recovery, and at the end). */
 const noInventedItems: Check = {
   name: 'invariant:no-invented-items',
@@ -113,12 +130,7 @@ const noInventedItems: Check = {
       }
     };
     ctx.sim.trace.on('demo.merged', (rec) => judge(rec.node));
-    ctx.sim.trace.on('demo.recovered', (rec) => {
-      const inc = ctx.sim.nodes.get(rec.node)?.incarnation;
-      ctx.at(ctx.nowMs(), () => {
-        if (ctx.sim.nodes.get(rec.node)?.incarnation === inc) judge(rec.node);
-      });
-    });
+    afterRecovery(ctx, (rec) => judge(rec.node));
   },
   final(ctx) {
     const { added } = sets(ctx);
@@ -158,24 +170,14 @@ const ackedDurable: Check = {
     ctx.sim.trace.on('workload.acked', (rec) => {
       const node = rec.data.node as string;
       const item = rec.data.item as string;
-      const device = ctx.sim.nodes.get(node)?.deviceId ?? node;
       ctx.exercised(this.name);
-      if (durable.get(device)?.has(item) !== true) {
+      if (durable.get(deviceOf(ctx, node))?.has(item) !== true) {
         ctx.fail('correctness', this.name, `add('${item}') at ${node} was acknowledged, but ${node}'s durable log holds no valid line for it (a power loss now would lose it)`, { traceIndex: rec.i });
       }
     });
   },
 };
 
-/**
- * Recovery reads everything back: right after a node finished starting (its handle is available, at the
- * same virtual instant as its `demo.recovered`, before any peer could have sent it anything), it holds
- * every item of the valid lines of its durable log as the process found it at `node.start`
- * (fact.demo.log `starting`). Anti-entropy would hide a recovery that drops items from every convergence
- * check: this is the only check that sees it. Excused: a read fault injected into that start's reads
- * (the node then skips a line it could not trust, and a peer sends the item back). Also: every node that
- * is up at the end traced `demo.recovered` for its current process, so this check cannot be bypassed.
- */
 /**
  * The set is the log: every item a node holds is in its durable log (a node stores an item, merged or
  * added, before it takes it into its set, and recovery fsyncs what it read back). Checked after every
@@ -189,49 +191,48 @@ const heldDurable: Check = {
   name: 'invariant:held-durable',
   covers: ['invariant:held-durable'],
   setup(ctx) {
-    const durable = durableItems(ctx);
     const damaged = new Set<string>(); // devices damaged at rest since their process started
     ctx.shared.set(DAMAGED, damaged);
+    durableItems(ctx);
     ctx.sim.trace.on('disk.corrupt', (rec) => damaged.add(rec.data.device as string));
-    ctx.sim.trace.on('node.start', (rec) => damaged.delete(ctx.sim.nodes.get(rec.node)?.deviceId ?? rec.node));
-    const judge = (node: string, when: string, at?: number): void => {
-      const device = ctx.sim.nodes.get(node)?.deviceId ?? node;
-      if (damaged.has(device)) return;
-      const got = readSet(ctx, this.name, node);
-      if (got === null) return;
-      ctx.exercised(this.name);
-      const log = durable.get(device) ?? new Set<string>();
-      const missing = got.filter((i) => !log.has(i));
-      if (missing.length > 0) {
-        ctx.fail('correctness', this.name, `${node} holds ${missing.length} item(s) its durable log has no valid line for (e.g. '${missing[0]}'), ${when}`, at === undefined ? {} : { traceIndex: at });
-      }
-    };
-    ctx.sim.trace.on('demo.added', (rec) => judge(rec.node, `after adding '${String(rec.data.item)}'`, rec.i));
-    ctx.sim.trace.on('demo.merged', (rec) => judge(rec.node, 'after a merge', rec.i));
-    ctx.sim.trace.on('demo.recovered', (rec) => {
-      const inc = ctx.sim.nodes.get(rec.node)?.incarnation;
-      ctx.at(ctx.nowMs(), () => {
-        if (ctx.sim.nodes.get(rec.node)?.incarnation === inc) judge(rec.node, 'right after its recovery', rec.i);
-      });
-    });
+    ctx.sim.trace.on('node.start', (rec) => damaged.delete(deviceOf(ctx, rec.node)));
+    ctx.sim.trace.on('demo.added', (rec) => judgeHeld(ctx, rec.node, `after adding '${String(rec.data.item)}'`, rec.i));
+    ctx.sim.trace.on('demo.merged', (rec) => judgeHeld(ctx, rec.node, 'after a merge', rec.i));
+    afterRecovery(ctx, (rec) => judgeHeld(ctx, rec.node, 'right after its recovery', rec.i));
   },
   final(ctx) {
-    const durable = durableItems(ctx);
-    const damaged = ctx.shared.get(DAMAGED) as Set<string>;
-    for (const id of ctx.sim.nodes.keys()) {
-      const device = ctx.sim.nodes.get(id)?.deviceId ?? id;
-      if (damaged.has(device)) continue;
-      const log = durable.get(device) ?? new Set<string>();
-      const missing = (readSet(ctx, this.name, id) ?? []).filter((i) => !log.has(i));
-      if (missing.length > 0) ctx.fail('correctness', this.name, `${id} holds ${missing.length} item(s) its durable log has no valid line for at the end (e.g. '${missing[0]}')`);
-    }
+    for (const id of ctx.sim.nodes.keys()) judgeHeld(ctx, id, 'at the end');
   },
 };
+
+/** invariant:held-durable for `node` now: its set against its device's durable log, unless the log was damaged at rest since it started. */
+function judgeHeld(ctx: ScenarioContext, node: string, when: string, at?: number): void {
+  const check = heldDurable.name;
+  const device = deviceOf(ctx, node);
+  if ((ctx.shared.get(DAMAGED) as Set<string>).has(device)) return;
+  const got = readSet(ctx, check, node);
+  if (got === null) return;
+  ctx.exercised(check);
+  const log = durableItems(ctx).get(device) ?? new Set<string>();
+  const missing = got.filter((i) => !log.has(i));
+  if (missing.length > 0) {
+    ctx.fail('correctness', check, `${node} holds ${missing.length} item(s) its durable log has no valid line for (e.g. '${missing[0]}'), ${when}`, at === undefined ? {} : { traceIndex: at });
+  }
+}
 
 const DAMAGED = 'demo.damaged-devices';
 
 const RECOVERED = 'demo.recovered-nodes';
 
+/**
+ * Recovery reads everything back: right after a node finished starting (its handle is available, at the
+ * same virtual instant as its `demo.recovered`, before any peer could have sent it anything), it holds
+ * every item of the valid lines of its durable log as the process found it at `node.start`
+ * (fact.demo.log `starting`). Anti-entropy would hide a recovery that drops items from every convergence
+ * check: this is the only check that sees it. Excused: a read fault injected into that start's reads
+ * (the node then skips a line it could not trust, and a peer sends the item back). Also: every node that
+ * is up at the end traced `demo.recovered` for its current process, so this check cannot be bypassed.
+ */
 const recoveredFromLog: Check = {
   name: 'invariant:recovered-from-log',
   covers: ['invariant:recovered-from-log'],
@@ -251,23 +252,18 @@ const recoveredFromLog: Check = {
     ctx.sim.trace.on('disk.fault', (rec) => {
       if (typeof rec.data.op === 'string' && rec.data.op.startsWith('read')) readFault.add(rec.node);
     });
-    ctx.sim.trace.on('demo.recovered', (rec: TraceRecord) => {
-      const node = rec.node;
-      recovered.add(node);
-      const want = found.get(node);
-      if (want === undefined || want.size === 0 || readFault.has(node)) return;
-      const inc = ctx.sim.nodes.get(node)?.incarnation;
-      ctx.at(ctx.nowMs(), () => {
-        const sim = ctx.sim.nodes.get(node);
-        const h = ctx.handle<GossipHandle>(node);
-        if (h === null || sim?.incarnation !== inc) return; // crashed again meanwhile
-        ctx.exercised(this.name);
-        const have = new Set(h.items());
-        const missing = [...want].filter((i) => !have.has(i));
-        if (missing.length > 0) {
-          ctx.fail('correctness', this.name, `${node} recovered without ${missing.length} of the ${want.size} items of its durable log (e.g. '${missing[0]}')`, { traceIndex: rec.i });
-        }
-      });
+    ctx.sim.trace.on('demo.recovered', (rec) => recovered.add(rec.node));
+    afterRecovery(ctx, (rec) => {
+      const want = found.get(rec.node);
+      if (want === undefined || want.size === 0 || readFault.has(rec.node)) return;
+      const got = readSet(ctx, this.name, rec.node);
+      if (got === null) return;
+      ctx.exercised(this.name);
+      const have = new Set(got);
+      const missing = [...want].filter((i) => !have.has(i));
+      if (missing.length > 0) {
+        ctx.fail('correctness', this.name, `${rec.node} recovered without ${missing.length} of the ${want.size} items of its durable log (e.g. '${missing[0]}')`, { traceIndex: rec.i });
+      }
     });
     ctx.sim.trace.on('node.crash', (rec) => recovered.add(rec.node));
     ctx.sim.trace.on('node.stop', (rec) => recovered.add(rec.node));
@@ -308,10 +304,10 @@ function eagerPush(nodes: readonly string[], boundMs: number): Check {
         const item = rec.data.item as string;
         ctx.at(ctx.nowMs() + boundMs, () => {
           for (const id of nodes) {
-            const h = ctx.handle<GossipHandle>(id);
-            if (h === null) continue;
+            const got = readSet(ctx, this.name, id);
+            if (got === null) continue;
             ctx.exercised(this.name);
-            if (!h.items().includes(item)) ctx.fail('correctness', this.name, `'${item}', acknowledged at ${rec.data.node as string} ${boundMs} ms ago over healthy links, has not reached ${id}`, { traceIndex: rec.i });
+            if (!got.includes(item)) ctx.fail('correctness', this.name, `'${item}', acknowledged at ${rec.data.node as string} ${boundMs} ms ago over healthy links, has not reached ${id}`, { traceIndex: rec.i });
           }
         });
       });
@@ -325,42 +321,49 @@ const EAGER_PUSH_MS = 400;
 const three = ['A', 'B', 'C'];
 const two = ['A', 'B'];
 
-const swarm: Scenario = {
+/** What a demo scenario varies; the rest (topology, program, convergence, checks, evidence) is shared. */
+type GossipSpec = Pick<Scenario, 'name' | 'description' | 'suites' | 'workload' | 'faults' | 'durationMs'> & { extraChecks?: Check[] };
+
+/**
+ * A demo scenario over `peers`: one gossip node each, every acknowledged item on every node after healing
+ * (liveness), the demo's checks and the durable-log evidence they read.
+ */
+function gossipScenario(peers: string[], spec: GossipSpec): Scenario {
+  const { extraChecks = [], ...rest } = spec;
+  return {
+    ...rest,
+    topology: topology(peers),
+    program: program(peers),
+    liveness: converged(peers),
+    checks: [...CHECKING.checks, ...extraChecks],
+    evidence: CHECKING.evidence,
+    variantAreas: ['demo'],
+    probes: DEMO_PROBES,
+  };
+}
+
+const swarm = gossipScenario(three, {
   name: 'demo-gossip-swarm',
   description: 'Three gossip peers under a swarm of partitions, crashes, clogs and lossy links; all acknowledged items reach every peer after healing.',
   suites: ['smoke', 'ci', 'default', 'nightly'],
-  topology: topology(three),
-  program: program(three),
   workload: (ctx) => addItems(ctx, three, 40, 100, 100),
   faults: { swarm: { kinds: SWARM_KINDS, triggerOps: SWARM_TRIGGER_OPS } },
   durationMs: 5_000,
-  liveness: converged(three),
-  ...CHECKING,
-  variantAreas: ['demo'],
-  probes: DEMO_PROBES,
-};
+});
 
-const partitionHeal: Scenario = {
+const partitionHeal = gossipScenario(two, {
   name: 'demo-partition-heal',
   description: 'Two peers split for 12 s (long enough for their connection to reset) while both take writes; anti-entropy on reconnect must bring both sides together.',
   suites: ['smoke', 'ci', 'default'],
-  topology: topology(two),
-  program: program(two),
   workload: (ctx) => addItems(ctx, two, 20, 1_000, 500),
   faults: { events: [{ kind: 'partition', atMs: 500, a: ['A'], b: ['B'], durationMs: 12_000 }] },
   durationMs: 14_000,
-  liveness: converged(two),
-  ...CHECKING,
-  variantAreas: ['demo'],
-  probes: DEMO_PROBES,
-};
+});
 
-const crashAfterAck: Scenario = {
+const crashAfterAck = gossipScenario(two, {
   name: 'demo-crash-after-ack',
   description: 'A peer, cut off from the other, takes four writes and loses power at the fsync of the fourth; the three acknowledged must survive the crash and be back in its set as soon as it restarts, before any peer could resend them.',
   suites: ['smoke', 'ci', 'default'],
-  topology: topology(two),
-  program: program(two),
   workload: (ctx) => addItems(ctx, ['A'], 4, 1_000, 100),
   faults: {
     events: [
@@ -370,34 +373,22 @@ const crashAfterAck: Scenario = {
     ],
   },
   durationMs: 4_000,
-  liveness: converged(two),
-  ...CHECKING,
-  variantAreas: ['demo'],
-  probes: DEMO_PROBES,
-};
+});
 
-const relay: Scenario = {
+const relay = gossipScenario(three, {
   name: 'demo-relay-line',
   description: 'Three peers in a line (A and C never reach each other, B sits between) take writes on healthy links: every item must reach the far end through B within the eager-push bound, not only at the next anti-entropy round.',
   suites: ['smoke', 'ci', 'default'],
-  topology: topology(three),
-  program: program(three),
   workload: (ctx) => addItems(ctx, three, 30, 500, 70),
   faults: { events: [{ kind: 'partition', atMs: 0, a: ['A'], b: ['C'], durationMs: 60_000 }] },
   durationMs: 3_000,
-  liveness: converged(three),
-  checks: [...CHECKING.checks, eagerPush(three, EAGER_PUSH_MS)],
-  evidence: CHECKING.evidence,
-  variantAreas: ['demo'],
-  probes: DEMO_PROBES,
-};
+  extraChecks: [eagerPush(three, EAGER_PUSH_MS)],
+});
 
-const tornAppend: Scenario = {
+const tornAppend = gossipScenario(two, {
   name: 'demo-torn-append',
   description: 'A peer back from a partition merges 50 items in one append, which is torn by a power loss; restarted and cut off again, it takes a write of its own: that line must not be glued to the torn one and lost with it.',
   suites: ['smoke', 'ci', 'default'],
-  topology: topology(two),
-  program: program(two),
   workload: (ctx) => {
     addItems(ctx, ['A'], 50, 100, 10);
     ctx.at(1_400, () => ctx.sim.start('B')); // down since the torn append (a no-op if it is up)
@@ -412,18 +403,12 @@ const tornAppend: Scenario = {
     ],
   },
   durationMs: 3_000,
-  liveness: converged(two),
-  ...CHECKING,
-  variantAreas: ['demo'],
-  probes: DEMO_PROBES,
-};
+});
 
-const logRot: Scenario = {
+const logRot = gossipScenario(two, {
   name: 'demo-log-rot',
   description: "A peer's log rots while it is down (three flipped bits at rest); back up and cut off, it must skip the lines that no longer check out (never hold what nobody added), and get those items back from the other peer once reconnected.",
   suites: ['smoke', 'ci', 'default'],
-  topology: topology(two),
-  program: program(two),
   workload: (ctx) => addItems(ctx, two, 20, 100, 40),
   faults: {
     events: [
@@ -435,25 +420,15 @@ const logRot: Scenario = {
     ],
   },
   durationMs: 3_000,
-  liveness: converged(two),
-  ...CHECKING,
-  variantAreas: ['demo'],
-  probes: DEMO_PROBES,
-};
+});
 
-const mergeDiskError: Scenario = {
+const mergeDiskError = gossipScenario(two, {
   name: 'demo-merge-disk-error',
   description: "A peer's disk fails every append for a second while the other pushes it new items over a connection that never drops: the failed merges must be repaired by the periodic anti-entropy round alone.",
   suites: ['smoke', 'ci', 'default'],
-  topology: topology(two),
-  program: program(two),
   workload: (ctx) => addItems(ctx, ['A'], 10, 600, 80),
   faults: { events: [{ kind: 'diskError', atMs: 500, node: 'B', op: 'write', code: 'EIO', probability: 1, durationMs: 1_000 }] },
   durationMs: 2_000,
-  liveness: converged(two),
-  ...CHECKING,
-  variantAreas: ['demo'],
-  probes: DEMO_PROBES,
-};
+});
 
 export default [swarm, partitionHeal, crashAfterAck, relay, tornAppend, logRot, mergeDiskError];
