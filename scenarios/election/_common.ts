@@ -5,7 +5,6 @@
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
-import { ELECTION_BUS_CHANNELS } from '../../src/evidence/election-bus.ts';
 import { PROMPT_KINDS, PROMPT_WRITES, PromptWrites } from '../../src/model/election/prompt.ts';
 import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED } from '../../src/model/election/stability.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
@@ -13,10 +12,10 @@ import type { TraceRecord } from '../../src/sim/trace.ts';
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import { resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
-import type { ElectionFactory } from '../../src/impl/election/types.ts';
+import type { ElectionFactory, Role } from '../../src/impl/election/types.ts';
 import { WriteError } from '../../src/impl/election/writer.ts';
 import { clockEvidence } from '../../src/evidence/clock.ts';
-import { electionBusEvidence } from '../../src/evidence/election-bus.ts';
+import { ELECTION_BUS_CHANNELS, electionBusEvidence } from '../../src/evidence/election-bus.ts';
 import { requestEvidence } from '../../src/evidence/requests.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import { ElectionLedger, LEDGER_INVARIANTS, LEDGER_KINDS } from '../../src/model/election/ledger.ts';
@@ -319,7 +318,30 @@ const ROLE_AFTER: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The roles a tab's `role()` may return (src/impl/election/types.ts, Role). */
-const ROLES: ReadonlySet<string> = new Set(['follower', 'candidate', 'leader', 'stepping-down', 'closed']);
+const ROLES: ReadonlySet<string> = new Set<Role>(['follower', 'candidate', 'leader', 'stepping-down', 'closed']);
+
+/** What invariant:api-agrees knows of a tab's current process from its reports and the workload. */
+interface TabView {
+  incarnation: number;
+  /** Kind of its latest election report without the 'election.' prefix, null before any. */
+  last: string | null;
+  /** Epoch of its latest election.leader. */
+  epoch: number;
+  /** The workload told it to close. */
+  closing: boolean;
+}
+
+/** What is wrong with a tab's API answers given its `view`, or null. */
+function apiProblem(v: TabView, role: string, epoch: number, pendingWrites: number, pendingHere: number): string | null {
+  const normal = v.last === null ? ['follower', 'candidate'] : ROLE_AFTER[v.last]!;
+  // Closing: 'closed' is right once the tab no longer leads (a leader reports its step-down first).
+  const expected = v.closing && v.last !== 'leader' && v.last !== 'renewed' && v.last !== 'stepdown' ? [...normal, 'closed'] : normal;
+  if (!ROLES.has(role)) return `role() is '${role}', not a documented role`;
+  if (!expected.includes(role)) return `role() is '${role}' but its latest report was election.${v.last ?? '(none)'}${v.closing ? ' (closing)' : ''}, which means ${expected.join(' or ')}`;
+  if (epoch !== (role === 'leader' ? v.epoch : 0)) return `epoch() is ${epoch} while role() is '${role}' (its latest leader report named epoch ${v.epoch})`;
+  if (pendingWrites !== pendingHere) return `pendingWrites() is ${pendingWrites} but the workload has ${pendingHere} writes at this process without a result`;
+  return null;
+}
 
 /**
  * invariant:api-agrees: what a tab's client API says agrees with what it reported and with the workload's
@@ -334,36 +356,27 @@ const ROLES: ReadonlySet<string> = new Set(['follower', 'candidate', 'leader', '
  * longer writes) and hides bookkeeping bugs the reports alone do not show.
  */
 function apiAgrees(tabs: readonly string[]): Check {
-  const KEY = 'election.api-agrees';
-  interface TabView {
-    incarnation: number;
-    last: string | null;
-    epoch: number;
-    closing: boolean;
-  }
   return {
     name: 'invariant:api-agrees',
     covers: ['invariant:api-agrees'],
     setup(ctx) {
       const views = new Map<string, TabView>();
-      ctx.shared.set(KEY, views);
-      const view = (node: string): TabView | undefined => views.get(node);
       ctx.sim.trace.on('node.start', (rec) => views.set(rec.node, { incarnation: rec.data.incarnation as number, last: null, epoch: 0, closing: false }));
       for (const kind of ['election.campaign', 'election.acquired', 'election.leader', 'election.renewed', 'election.stepdown', 'election.follower', 'election.lost']) {
         ctx.sim.trace.on(kind, (rec) => {
-          const v = view(rec.node);
+          const v = views.get(rec.node);
           if (v === undefined) return;
           v.last = kind.slice('election.'.length);
           if (kind === 'election.leader') v.epoch = rec.data.epoch as number;
         });
       }
       ctx.sim.trace.on('workload.handover', (rec) => {
-        const v = view(rec.data.node as string);
+        const v = views.get(rec.data.node as string);
         if (v !== undefined && rec.data.how === 'close') v.closing = true;
       });
       // The workload stops a tab once its close() resolved: a leader must have stepped down by then.
       ctx.sim.trace.on('node.stop', (rec) => {
-        const v = view(rec.node);
+        const v = views.get(rec.node);
         if (v === undefined || !v.closing) return;
         ctx.exercised(this.name);
         if (v.last === 'leader' || v.last === 'renewed') ctx.fail('correctness', this.name, `${rec.node}: close() resolved while it still led epoch ${v.epoch} (no election.stepdown): a closing leader steps down, drains and releases first`, { traceIndex: rec.i });
@@ -373,23 +386,10 @@ function apiAgrees(tabs: readonly string[]): Check {
         const h = ctx.handle<ElectionTabHandle>(tab);
         const v = views.get(tab);
         if (h === null || v === undefined || ctx.sim.node(tab).incarnation !== v.incarnation) return;
-        const role = h.role();
-        const epoch = h.epoch();
         let pendingHere = 0;
         for (const p of pending(ctx).values()) if (p.node === tab && p.incarnation === v.incarnation) pendingHere++;
-        const normal = v.last === null ? ['follower', 'candidate'] : ROLE_AFTER[v.last]!;
-        // Closing: 'closed' is right once the tab no longer leads (a leader reports its step-down first).
-        const expected = v.closing && v.last !== 'leader' && v.last !== 'renewed' && v.last !== 'stepdown' ? [...normal, 'closed'] : normal;
         ctx.exercised(this.name);
-        const problem = !ROLES.has(role)
-          ? `role() is '${role}', not a documented role`
-          : !expected.includes(role)
-            ? `role() is '${role}' but its latest report was election.${v.last ?? '(none)'}${v.closing ? ' (closing)' : ''}, which means ${expected.join(' or ')}`
-            : epoch !== (role === 'leader' ? v.epoch : 0)
-              ? `epoch() is ${epoch} while role() is '${role}' (its latest leader report named epoch ${v.epoch})`
-              : h.pendingWrites() !== pendingHere
-                ? `pendingWrites() is ${h.pendingWrites()} but the workload has ${pendingHere} writes at this process without a result`
-                : null;
+        const problem = apiProblem(v, h.role(), h.epoch(), h.pendingWrites(), pendingHere);
         if (problem !== null) ctx.fail('correctness', this.name, `${tab}: ${problem}`);
       };
       // Judged whenever the workload is about to write at a tab (no extra events: it runs at the workload's

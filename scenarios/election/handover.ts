@@ -16,15 +16,18 @@ function writesAt(ctx: ScenarioContext, tab: string, fromMs: number, toMs: numbe
   for (let t = fromMs; t < toMs; t += everyMs) ctx.at(t, () => writeAt(ctx, tab));
 }
 
+/** Tells `tab` to take the lock now, recorded as a workload handover (invariant:takeover-honoured reads it). */
+function stealNow(ctx: ScenarioContext, tab: string): void {
+  ctx.emit('workload.handover', { node: tab, how: 'takeOver' });
+  ctx.handle<ElectionTabHandle>(tab)?.takeOver();
+}
+
 /** `count` writes at `tab` at once, then `thief` takes the lock a few hundred µs later (mid-flush). */
 function burstThenSteal(ctx: ScenarioContext, atMs: number, tab: string, thief: string, count: number): void {
   ctx.at(atMs, () => {
     for (let k = 0; k < count; k++) writeAt(ctx, tab);
   });
-  ctx.at(atMs + 0.3, () => {
-    ctx.emit('workload.handover', { node: thief, how: 'takeOver' });
-    ctx.handle<ElectionTabHandle>(thief)?.takeOver();
-  });
+  ctx.at(atMs + 0.3, () => stealNow(ctx, thief));
 }
 
 /** Restarts every tab in turn: even steps close the tab cleanly (handover by release), odd steps crash it. */
@@ -191,10 +194,7 @@ export default [
     startAtMs: aFirst,
     workload: (ctx) => {
       steadyWrites(ctx, three, 200, 4_000, 25);
-      const steal = (tab: string): void => {
-        ctx.emit('workload.handover', { node: tab, how: 'takeOver' });
-        ctx.handle<ElectionTabHandle>(tab)?.takeOver();
-      };
+      const steal = (tab: string): void => stealNow(ctx, tab);
       // C steals right after B, at growing gaps and once from the same task: B loses the lock while its request
       // is still being granted, while it draws its epoch or while it fences.
       [0.01, 0.15, 0.4, 0.8, 0].forEach((gapMs, k) => {
