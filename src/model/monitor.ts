@@ -221,6 +221,13 @@ function sharedOf(machine: AnyStateMachine): Shared {
   return s;
 }
 
+/** Counts of one transition ('from|EVENT|to') and the guards that decided it, not yet in the coverage record. */
+interface TransitionCell {
+  key: string;
+  guards: readonly string[];
+  n: number;
+}
+
 /** Records of each kind the monitor spies on to learn which fields the model reads. */
 const LEARN_RECORDS = 32;
 
@@ -235,16 +242,18 @@ export function isHot(hot: readonly string[] | undefined, state: string): boolea
 export class ModelMonitor {
   /** Instance -> current snapshot. */
   readonly instances = new Map<string, AnyMachineSnapshot>();
-  /** Coverage gathered by this monitor. */
-  readonly coverage: ModelCoverage;
+  /** What `coverage` returns, with the counts of `cells` not yet added in. */
+  private readonly counted: ModelCoverage;
   private readonly shared: Shared;
   private readonly memo: Map<string, AnyMachineSnapshot>;
   /** Instance -> virtual time (µs) it entered its current state. */
   private readonly since = new Map<string, number>();
   /** State key -> event type -> names of the guards on the candidate transitions (cache). */
   private readonly guardsAt = new Map<string, Map<string, readonly string[]>>();
-  /** From -> event type -> to -> transition key (cache, see `transitionKey`). */
-  private readonly keys = new Map<string, Map<string, Map<string, string>>>();
+  /** From -> event type -> to -> the transition's counter (see `transitionCell`). */
+  private readonly keys = new Map<string, Map<string, Map<string, TransitionCell>>>();
+  /** Every transition counter, in order of first use (their counts join `coverage` when it is read). */
+  private readonly cells: TransitionCell[] = [];
   private failed = false;
   /** Kind -> the fields the model read of its records, and how many more records to learn them from. */
   private readonly readFields = new Map<string, { learning: number; fields: string[] }>();
@@ -262,7 +271,7 @@ export class ModelMonitor {
     readonly spec: ModelSpec,
     private readonly sink: MonitorSink,
   ) {
-    this.coverage = { model: spec.name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
+    this.counted = { model: spec.name, states: {}, transitions: {}, stateFaults: {}, guards: {} };
     this.optional = new Set(spec.optional ?? []);
     for (const [key, allowed] of Object.entries(spec.values ?? {})) {
       const at = key.lastIndexOf(':');
@@ -274,6 +283,17 @@ export class ModelMonitor {
     this.shared = sharedOf(spec.machine);
     // Finite machines' transitions depend only on (state, event type): one memo serves every run.
     this.memo = spec.finite ? this.shared.memo : new Map();
+  }
+
+  /** Coverage gathered by this monitor so far. */
+  get coverage(): ModelCoverage {
+    for (const c of this.cells) {
+      if (c.n === 0) continue;
+      bump(this.counted.transitions, c.key, c.n);
+      for (const g of c.guards) bump(this.counted.guards!, g, c.n);
+      c.n = 0;
+    }
+    return this.counted;
   }
 
   /** Subscribes to the trace; returns an unsubscribe function. */
@@ -396,7 +416,7 @@ export class ModelMonitor {
       if (nodes !== null && !nodes.has(this.spec.nodeOf?.(instance) ?? instance)) continue;
       seen.add(stateKey(snap.value));
     }
-    for (const s of seen) bump((this.coverage.stateFaults[s] ??= {}), faultKind);
+    for (const s of seen) bump((this.counted.stateFaults[s] ??= {}), faultKind);
   }
 
   /** Instances in a hot state now. */
@@ -416,7 +436,7 @@ export class ModelMonitor {
       snap = this.shared.initial;
       this.instances.set(instance, snap);
       this.since.set(instance, t);
-      bump(this.coverage.states, stateKey(snap.value));
+      bump(this.counted.states, stateKey(snap.value));
     }
     return snap;
   }
@@ -428,9 +448,10 @@ export class ModelMonitor {
     const memoKey = this.spec.finite ? `${from}\u0000${event.type}` : '';
     if (this.spec.finite) next = this.memo.get(memoKey);
     if (next === undefined) {
-      if (!this.spec.finite) this.countGuards(snap, from, event.type);
       const stepped = this.shared.flat === null ? this.transition(snap, event) : this.shared.flat.step(snap, event);
       if (stepped === null) {
+        // The guards decided this event too (a taken transition counts them through its cell).
+        for (const g of this.candidateGuards(snap, from, event.type)) bump(this.counted.guards!, g);
         this.refuse(instance, snap, from, event, rec);
         return;
       }
@@ -439,25 +460,31 @@ export class ModelMonitor {
     }
     this.instances.set(instance, next);
     const to = stateKey(next.value);
-    bump(this.coverage.transitions, this.transitionKey(from, event.type, to));
+    this.transitionCell(snap, from, event.type, to).n++;
     if (to !== from) {
-      bump(this.coverage.states, to);
+      bump(this.counted.states, to);
       this.since.set(instance, rec.t);
     }
   }
 
   /**
-   * 'from|EVENT|to', made once per triple: counting a transition is the monitor's most frequent operation,
-   * and a string built anew is hashed anew at every count.
+   * The counter of the transition from --type--> to, made once per triple: counting transitions and the
+   * guards that decided them is the monitor's most frequent operation, so a step increments one number and
+   * the counts join the coverage record only when it is read (`coverage`).
    */
-  private transitionKey(from: string, type: string, to: string): string {
+  private transitionCell(snap: AnyMachineSnapshot, from: string, type: string, to: string): TransitionCell {
     let byType = this.keys.get(from);
     if (byType === undefined) this.keys.set(from, (byType = new Map()));
     let byTo = byType.get(type);
     if (byTo === undefined) byType.set(type, (byTo = new Map()));
-    let key = byTo.get(to);
-    if (key === undefined) byTo.set(to, (key = `${from}|${type}|${to}`));
-    return key;
+    let cell = byTo.get(to);
+    if (cell === undefined) {
+      // Finite machines have no guards (and their memoised steps evaluate none).
+      const guards = this.spec.finite ? [] : this.candidateGuards(snap, from, type);
+      byTo.set(to, (cell = { key: `${from}|${type}|${to}`, guards, n: 0 }));
+      this.cells.push(cell);
+    }
+    return cell;
   }
 
   /** xstate's step: the next snapshot, or null when the event cannot be taken. */
@@ -482,11 +509,6 @@ export class ModelMonitor {
       byType.set(eventType, (names = [...out]));
     }
     return names;
-  }
-
-  private countGuards(snap: AnyMachineSnapshot, from: string, eventType: string): void {
-    const guards = this.coverage.guards!;
-    for (const g of this.candidateGuards(snap, from, eventType)) bump(guards, g);
   }
 
   private refuse(instance: string, snap: AnyMachineSnapshot, from: string, event: ModelEvent, rec: TraceRecord): void {
