@@ -119,6 +119,18 @@ describe('election model: guards refuse with their reason', () => {
     expect(feed([...campaign, ['A', 'election.lost', { reason: 'taken' }, 2]]).failures).toEqual([]);
   });
 
+  it("mayLose: 'closed' needs the workload's close of the tab, 'stolen' the lock manager taking its lock since it queued", () => {
+    const campaign: Rec[] = [...start('A'), ['A', 'election.campaign', { mode: 'lease' }, 1]];
+    expect(feed([...campaign, ['A', 'election.lost', { reason: 'closed' }, 2]]).failures[0]).toContain('mayLose: it reported losing its campaign because it closed, but the workload never closed it');
+    expect(feed([...campaign, ['workload', 'workload.handover', { node: 'A', how: 'close' }, 2], ['A', 'election.lost', { reason: 'closed' }, 2]]).failures).toEqual([]);
+    // Another tab's close, or a close of an earlier incarnation, does not count.
+    expect(feed([...campaign, ['workload', 'workload.handover', { node: 'B', how: 'close' }, 2], ['A', 'election.lost', { reason: 'closed' }, 2]]).failures[0]).toContain('mayLose');
+    const queued: Rec[] = [...start('A'), ['A', 'election.campaign', { mode: 'lock' }, 1]];
+    expect(feed([...queued, ['A', 'election.lost', { reason: 'stolen' }, 2]]).failures[0]).toContain('mayLose: it reported losing its campaign to a stolen lock, but the lock manager took no lock from it since it queued');
+    expect(feed([...queued, ['A', 'lock.release', { name: 'syncbench-election', reason: 'stolen' }, 2], ['A', 'election.lost', { reason: 'stolen' }, 2]]).failures).toEqual([]);
+    expect(feed([...start('A'), ['A', 'lock.release', { name: 'syncbench-election', reason: 'stolen' }, 1], ...queued.slice(-1), ['A', 'election.lost', { reason: 'stolen' }, 2]]).failures[0]).toContain('mayLose');
+  });
+
   it('mayRenew: a renewal that still believes in the lease after another tab fenced the store is refused; one that no longer does is not', () => {
     const afterTakeover = [...aLeads, store(2, 2, 1_500)];
     expect(feed([...afterTakeover, ['A', 'election.renewed', { epoch: 1, validMs: 300 }, 1_600]]).failures[0]).toContain(

@@ -17,7 +17,10 @@
  *   true monotonic clock (fact.clock) has not passed the end of that belief.
  * - sameEpoch: STEP_DOWN names the tab's own epoch.
  * - mayLose: a campaign lost to a store error ('store-error', 'epoch-error') follows a failed kv transaction
- *   of the tab since it campaigned (kv.abort, kv.fault: the simulator's records).
+ *   of the tab since it campaigned (kv.abort, kv.fault: the simulator's records); one lost because the tab
+ *   closed ('closed') follows the workload's close of it (workload.handover {how: 'close'}); one lost to a
+ *   stolen lock ('stolen') follows the lock manager taking the tab's lock away since it queued
+ *   (lock.release {reason: 'stolen'}).
  * - mayRenew: RENEWED names the tab's own epoch, and a renewal that extends the lease belief (validMs > 0)
  *   comes while the store's durable epoch is not above it: a tab took over only after this tab's lease
  *   ran out on its own clock, so a renewal reported after the takeover can no longer believe in the lease.
@@ -67,7 +70,7 @@ export type TabModelEvent =
   | { type: 'DOWN' }
   | { type: 'CAMPAIGN'; mode: string }
   | { type: 'QUEUE' }
-  | { type: 'LOST'; reason: string; storeFailed: boolean }
+  | { type: 'LOST'; reason: string; storeFailed: boolean; closing: boolean; lockStolen: boolean }
   | { type: 'ACQUIRED'; epoch: number }
   | { type: 'LEADER'; epoch: number; validMs: number | null; t: number }
   | { type: 'RENEWED'; epoch: number; validMs: number | null; t: number }
@@ -135,6 +138,8 @@ export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabMod
     if ((l.reason === 'store-error' || l.reason === 'epoch-error') && !l.storeFailed) {
       return `it reported losing its campaign to a store error ('${l.reason}'), but none of its kv transactions failed since it campaigned (kv.abort, kv.fault)`;
     }
+    if (l.reason === 'closed' && !l.closing) return `it reported losing its campaign because it closed, but the workload never closed it (workload.handover {how: 'close'})`;
+    if (l.reason === 'stolen' && !l.lockStolen) return `it reported losing its campaign to a stolen lock, but the lock manager took no lock from it since it queued (lock.release {reason: 'stolen'})`;
     return null;
   },
   mayRenew: (c, e) => {

@@ -35,7 +35,7 @@ function ownStep(rec: TraceRecord): TabModelEvent | null {
     case 'election.campaign':
       return d.mode === 'lock' ? { type: 'QUEUE' } : { type: 'CAMPAIGN', mode: String(d.mode) };
     case 'election.lost':
-      return { type: 'LOST', reason: String(d.reason), storeFailed: false };
+      return { type: 'LOST', reason: String(d.reason), storeFailed: false, closing: false, lockStolen: false };
     case 'election.acquired':
       return { type: 'ACQUIRED', epoch: num(d.epoch) };
     case 'election.leader':
@@ -77,6 +77,8 @@ export const ELECTION_MODEL_KINDS: readonly string[] = [
   'fact.bus.leader',
   'kv.abort',
   'kv.fault',
+  'workload.handover',
+  'lock.release',
 ];
 
 /**
@@ -108,6 +110,10 @@ interface Seen {
   heard: Map<string, number>;
   /** Tabs that had a kv transaction fail (kv.abort other than an explicit abort, kv.fault) since they last campaigned. */
   storeFailed: Set<string>;
+  /** Tabs the workload closed (workload.handover {how: 'close'}) since they last started. */
+  closing: Set<string>;
+  /** Tabs whose lock the lock manager took away (lock.release {reason: 'stolen'}) since they last campaigned. */
+  lockStolen: Set<string>;
 }
 
 /** Model spec of the per-tab election machine. */
@@ -119,7 +125,7 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
   const runs = new WeakMap<MonitorWorld, Seen>();
   const seenIn = (world: MonitorWorld): Seen => {
     let seen = runs.get(world);
-    if (seen === undefined) runs.set(world, (seen = { storeEpoch: new Map(), heard: new Map(), storeFailed: new Set() }));
+    if (seen === undefined) runs.set(world, (seen = { storeEpoch: new Map(), heard: new Map(), storeFailed: new Set(), closing: new Set(), lockStolen: new Set() }));
     return seen;
   };
   return {
@@ -150,6 +156,7 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
           if (!mine(rec.node)) return null;
           const seen = seenIn(world);
           seen.heard.delete(rec.node);
+          seen.closing.delete(rec.node);
           const epoch = seen.storeEpoch.get(String(d.device));
           const start: ModelTarget = { instance: rec.node, event: { type: 'START' } };
           return epoch === undefined ? start : [start, { instance: rec.node, event: { type: 'STORE', epoch } }];
@@ -172,13 +179,25 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
           // Evidence for a campaign lost to a store error: the simulator's record of a failed transaction.
           if (rec.kind === 'kv.fault' || d.reason !== 'abort') seenIn(world).storeFailed.add(rec.node);
           return null;
+        case 'workload.handover':
+          // Evidence for a campaign lost because the tab closed: the workload's own record of closing it.
+          if (d.how === 'close') seenIn(world).closing.add(String(d.node));
+          return null;
+        case 'lock.release':
+          // Evidence for a campaign lost to a stolen lock: the simulated lock manager's record.
+          if (d.reason === 'stolen') seenIn(world).lockStolen.add(rec.node);
+          return null;
         default: {
           if (!mine(rec.node)) return null;
           const event = ownStep(rec);
           if (event === null) return null;
-          const failed = seenIn(world).storeFailed;
-          if (event.type === 'CAMPAIGN' || event.type === 'QUEUE') failed.delete(rec.node);
-          return { instance: rec.node, event: event.type === 'LOST' ? { ...event, storeFailed: failed.has(rec.node) } : event };
+          const seen = seenIn(world);
+          if (event.type === 'CAMPAIGN' || event.type === 'QUEUE') {
+            seen.storeFailed.delete(rec.node);
+            seen.lockStolen.delete(rec.node);
+          }
+          if (event.type !== 'LOST') return { instance: rec.node, event };
+          return { instance: rec.node, event: { ...event, storeFailed: seen.storeFailed.has(rec.node), closing: seen.closing.has(rec.node), lockStolen: seen.lockStolen.has(rec.node) } };
         }
       }
     },
