@@ -14,16 +14,19 @@
  *   it does nothing.
  * - close() twice at once: both resolve, one step-down ('closing'), role 'closed', and a closed tab never
  *   campaigns again, even when told to take over.
+ * - The tab handle: an acknowledged write reads back at every tab; takeOver() where the election offers none
+ *   (lease mode) does nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { LeaseElection } from '../../src/impl/election/lease-election.ts';
 import { LockElection } from '../../src/impl/election/lock-election.ts';
 import { resolveTabOptions } from '../../src/impl/election/options.ts';
+import type { ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import type { Election, ElectionEvent } from '../../src/impl/election/types.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
-import { electionScenario, steadyWrites } from '../../scenarios/election/_common.ts';
+import { electionScenario, steadyWrites, writeAt } from '../../scenarios/election/_common.ts';
 
 const TABS = ['A', 'B', 'C'];
 type Mode = 'lease' | 'lock';
@@ -53,6 +56,7 @@ const STALE_FENCE_MS = 2_000;
 const OWN_FENCE_MS = 2_500;
 const TAKEOVER_MS = 4_000;
 const CLOSE_MS = 6_000;
+const READ_BACK_MS = 7_000;
 const DURATION_MS = 9_000;
 
 function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: string | null }> {
@@ -99,7 +103,7 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
     },
     workload: (ctx: ScenarioContext) => {
       nowMs = () => ctx.nowMs();
-      steadyWrites(ctx, TABS, 200, DURATION_MS - 500, 50);
+      steadyWrites(ctx, TABS, 200, READ_BACK_MS - 200, 50);
       const records: TraceRecord[] = [];
       for (const kind of ['election.campaign', 'election.stepdown', 'election.leader']) ctx.sim.trace.on(kind, (r) => records.push(r));
       const since = (node: string, kind: string, fromMs: number): TraceRecord[] => records.filter((r) => r.node === node && r.kind === kind && r.t >= fromMs * 1000);
@@ -201,6 +205,31 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
         ctx.at(CLOSE_MS + 1_000, () => t.election.takeOver?.());
       });
 
+      // The tab handle: a write acknowledged by the leader is read back at every tab (reads need no leader);
+      // takeOver() where the election has none (lease mode) is a no-op, not an error.
+      ctx.at(READ_BACK_MS, () => {
+        const l = leader();
+        const value = l === undefined ? null : writeAt(ctx, l[0]);
+        if (value === null) return;
+        // writeAt writes value w<n> under key k<n % 8>; the steady writes stopped before, so nothing overwrites it.
+        const key = `k${Number(value.slice(1)) % 8}`;
+        const off = ctx.sim.trace.on('workload.result', (r) => {
+          if (r.data.value !== value) return;
+          off();
+          if (r.data.ok !== true) return problem(`the read-back write ${value} failed (${String(r.data.code)})`);
+          for (const tab of TABS) {
+            void ctx.handle<ElectionTabHandle>(tab)?.read(key).then((v) => {
+              test('an acknowledged write reads back at every tab');
+              if (v !== value) problem(`${tab}: read('${key}') gave ${JSON.stringify(v)} after write ${value} was acknowledged`);
+            });
+          }
+        });
+        if (mode === 'lease') {
+          for (const tab of TABS) ctx.handle<ElectionTabHandle>(tab)?.takeOver();
+          test('takeOver() without an election that supports it does nothing');
+        }
+      });
+
       // Listener delivery, judged at the end.
       ctx.at(DURATION_MS - 50, () => {
         for (const [id, t] of tabs) {
@@ -243,6 +272,8 @@ describe.each(['lease', 'lock'] as const)('the Election contract, %s mode', (mod
       'fenced() for its own epoch deposes the leader',
       'close() twice: one step-down, closed for good',
       'listeners',
+      'an acknowledged write reads back at every tab',
+      ...(mode === 'lease' ? ['takeOver() without an election that supports it does nothing'] : []),
       ...(mode === 'lock' ? ['takeOver() by the leader does nothing', 'takeOver() by a follower makes it leader at once'] : []),
     ];
     for (const name of expected) expect(observed.tested.get(name) ?? 0, name).toBeGreaterThan(0);
