@@ -3,6 +3,7 @@
  * inside a simulated run, through the calls a user of the seam makes: what the scenarios' checks cannot see
  * because the single writer never makes those calls, or never in that order.
  *
+ * - Before start() a tab is a follower with no epoch that may not write.
  * - Events agree with the API at the moment they are delivered: on 'leader' the tab leads that epoch and may
  *   write; on 'follower' it no longer leads and may not.
  * - Listeners: every subscriber gets every event while subscribed (one per leadership change the tab
@@ -78,6 +79,8 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
       const election = mode === 'lock' ? new LockElection(deps, settings) : new LeaseElection(deps, settings);
       const tab: Tab = { election, events: [], once: [], early: [], unsubscribeEarly: () => {}, late: [] };
       tabs.set(deps.nodeId, tab);
+      test('before start()');
+      if (election.role() !== 'follower' || election.epoch() !== 0 || election.canWrite()) problem(`${deps.nodeId}: before start() role() is ${election.role()}, epoch() ${election.epoch()}`);
       // Subscribed before start(), in this order: the self-removing listener first, so a delivery that
       // iterated the live list would skip the recording listener right after it.
       const offOnce = election.subscribe((e) => {
@@ -266,6 +269,7 @@ describe.each(['lease', 'lock'] as const)('the Election contract, %s mode', (mod
     expect(failure).toBeNull();
     expect(observed.problems).toEqual([]);
     const expected = [
+      'before start()',
       'leader event agrees with the API',
       'follower event agrees with the API',
       'a stale fenced() is ignored',

@@ -4,6 +4,7 @@ import type { Env } from '../../src/impl/env.ts';
 import { BlockFencedStore } from '../../src/impl/election/block-fenced-store.ts';
 import { FencedError } from '../../src/impl/election/fenced-store.ts';
 import { resolveTabOptions } from '../../src/impl/election/options.ts';
+import { StoreError } from '../../src/impl/storage/index.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 
 /** Runs one program per tab (all on one device, started together) and returns what each resolved with. */
@@ -117,6 +118,32 @@ describe('BlockFencedStore', () => {
     });
     expect((results.A as { second: { dedup: boolean } }).second.dedup).toBe(false);
     expect(results.B).toBe('a3');
+  });
+
+  it('a record longer than a block is EINVAL; a key directory that outgrows its block is ELIMIT; neither is stored', async () => {
+    const { result } = await inTab(async (env) => {
+      const s = store(env);
+      await s.fence(1);
+      const long = await s.apply({ key: 'k', value: 'x'.repeat(2_000), epoch: 1, reqId: null }).catch((e: unknown) => e);
+      // Distinct keys until the directory no longer fits its block (docs: about 80 keys).
+      let full: unknown = null;
+      let stored = 0;
+      for (let n = 0; n < 500 && full === null; n++) {
+        await s.apply({ key: `key-${n}`, value: 'v', epoch: 1, reqId: null }).then(
+          () => void stored++,
+          (e: unknown) => void (full = e),
+        );
+      }
+      return { long, full, stored, longValue: await s.read('k'), lastValue: await s.read(`key-${stored}`), firstValue: await s.read('key-0') };
+    });
+    expect(result.long).toBeInstanceOf(StoreError);
+    expect((result.long as StoreError).code).toBe('EINVAL');
+    expect(result.longValue).toBeUndefined();
+    expect(result.full).toBeInstanceOf(StoreError);
+    expect((result.full as StoreError).code).toBe('ELIMIT');
+    expect(result.stored).toBeGreaterThan(8); // the election workload's keys k0..k7 fit
+    expect(result.lastValue).toBeUndefined();
+    expect(result.firstValue).toBe('v');
   });
 
   it('needs the kv backend: the file backend is refused with an error naming the option', () => {

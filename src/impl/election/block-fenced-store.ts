@@ -98,10 +98,10 @@ export class BlockFencedStore implements FencedStore {
     if (id === undefined) {
       id = directory.size + 1;
       directory = new Map(directory).set(w.key, id);
-      store.write(DIRECTORY, this.encode(Object.fromEntries(directory), 'the key directory'), { epoch: w.epoch });
+      store.write(DIRECTORY, this.encode(Object.fromEntries(directory), 'ELIMIT', 'the key directory'), { epoch: w.epoch });
     }
     const applied: Applied = { key: w.key, value: w.value, epoch: w.epoch, writer: this.options.writer };
-    store.write(id, this.encode({ ...applied, reqId: w.reqId }, `the record of key '${w.key}'`), { epoch: w.epoch });
+    store.write(id, this.encode({ ...applied, reqId: w.reqId }, 'EINVAL', `the record of key '${w.key}'`), { epoch: w.epoch });
     const requests = w.reqId === null ? [] : [{ id: w.reqId, result: applied }];
     const info = await (this.options.relaxed === true ? store.sync({ epoch: w.epoch, requests }) : store.forceSync({ epoch: w.epoch, requests }));
     this.directory = directory;
@@ -174,11 +174,14 @@ export class BlockFencedStore implements FencedStore {
     if (store !== null) await store.close();
   }
 
-  /** JSON zero-padded to the block size; EINVAL when it does not fit. */
-  private encode(doc: unknown, what: string): Uint8Array {
+  /**
+   * JSON zero-padded to the block size; a StoreError with `code` when it does not fit (ELIMIT: the key
+   * directory is full; EINVAL: one record is too long).
+   */
+  private encode(doc: unknown, code: 'ELIMIT' | 'EINVAL', what: string): Uint8Array {
     const bytes = encoder.encode(JSON.stringify(doc));
     const size = this.storeOptions.blockSize!;
-    if (bytes.length > size) throw new StoreError(what === 'the key directory' ? 'ELIMIT' : 'EINVAL', `${what} takes ${bytes.length} bytes, more than a block (${size})`);
+    if (bytes.length > size) throw new StoreError(code, `${what} takes ${bytes.length} bytes, more than a block (${size})`);
     const out = new Uint8Array(size);
     out.set(bytes);
     return out;
