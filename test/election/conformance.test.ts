@@ -12,7 +12,9 @@
  *   the unsubscribe function twice removes nothing else.
  * - fenced(epoch) steps down only for the tab's own current epoch (a stale report is ignored).
  * - takeOver() (lock mode) by a follower makes it leader at once (the old leader is deposed); by the leader
- *   it does nothing.
+ *   it does nothing. Two followers stealing at once: the first loses its grant before it drew an epoch,
+ *   reports the campaign lost ('stolen') and queues again without stealing (the lock manager's requests
+ *   show it); the second leads undisturbed.
  * - close() twice at once: both resolve, one step-down ('closing'), role 'closed', and a closed tab never
  *   campaigns again, even when told to take over.
  * - The tab handle: an acknowledged write reads back at every tab; takeOver() where the election offers none
@@ -108,7 +110,10 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
       nowMs = () => ctx.nowMs();
       steadyWrites(ctx, TABS, 200, READ_BACK_MS - 200, 50);
       const records: TraceRecord[] = [];
-      for (const kind of ['election.campaign', 'election.stepdown', 'election.leader']) ctx.sim.trace.on(kind, (r) => records.push(r));
+      for (const kind of ['election.campaign', 'election.stepdown', 'election.leader', 'election.lost']) ctx.sim.trace.on(kind, (r) => records.push(r));
+      // The simulated lock manager's record of every request (ground truth for queueing again).
+      const lockRequests: TraceRecord[] = [];
+      ctx.sim.trace.on('lock.request', (r) => lockRequests.push(r));
       const since = (node: string, kind: string, fromMs: number): TraceRecord[] => records.filter((r) => r.node === node && r.kind === kind && r.t >= fromMs * 1000);
       const leader = (): [string, Tab] | undefined => [...tabs].find(([, t]) => t.election.role() === 'leader');
 
@@ -176,6 +181,27 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
               if (tabs.get(thief)!.election.role() !== 'leader') problem(`${thief}: takeOver() did not make it leader within 450 ms (role ${tabs.get(thief)!.election.role()})`);
               const downs = since(id, 'election.stepdown', TAKEOVER_MS);
               if (downs.length === 0) problem(`${id}: still leading after ${thief} took over`);
+            });
+            // Two followers steal at once: the first is granted the lock and loses it before it drew an epoch.
+            // It reports the campaign lost ('stolen') and queues again without stealing; the second leads.
+            const third = TABS.find((x) => x !== id && x !== thief)!;
+            ctx.at(TAKEOVER_MS + 1_000, () => {
+              const [y, z] = [id, third];
+              if (!['follower', 'candidate'].includes(tabs.get(y)!.election.role()) || !['follower', 'candidate'].includes(tabs.get(z)!.election.role())) return;
+              ctx.emit('workload.handover', { node: y, how: 'takeOver' });
+              tabs.get(y)!.election.takeOver?.();
+              ctx.emit('workload.handover', { node: z, how: 'takeOver' });
+              tabs.get(z)!.election.takeOver?.();
+              const fromMs = ctx.nowMs();
+              ctx.at(fromMs + 3 * settings.renewEveryMs + 100, () => {
+                test('a tab that lost its grant before leading queues again');
+                const lost = since(y, 'election.lost', fromMs);
+                if (lost.length !== 1 || lost[0]!.data.reason !== 'stolen') problem(`${y}: lost its grant to ${z}'s steal but reported ${JSON.stringify(lost.map((r) => r.data.reason))}, not one 'stolen'`);
+                const requeue = lockRequests.filter((r) => r.node === y && r.t > (lost[0]?.t ?? Infinity));
+                if (requeue.length === 0) problem(`${y}: did not queue for the lock again after it lost its grant (no lock.request)`);
+                else if (requeue.some((r) => r.data.steal === true)) problem(`${y}: queued again by stealing the lock from ${z}`);
+                if (tabs.get(z)!.election.role() !== 'leader' || since(z, 'election.stepdown', fromMs).length > 0) problem(`${z}: took the lock last but does not lead undisturbed (role ${tabs.get(z)!.election.role()})`);
+              });
             });
           });
         });
@@ -278,7 +304,7 @@ describe.each(['lease', 'lock'] as const)('the Election contract, %s mode', (mod
       'listeners',
       'an acknowledged write reads back at every tab',
       ...(mode === 'lease' ? ['takeOver() without an election that supports it does nothing'] : []),
-      ...(mode === 'lock' ? ['takeOver() by the leader does nothing', 'takeOver() by a follower makes it leader at once'] : []),
+      ...(mode === 'lock' ? ['takeOver() by the leader does nothing', 'takeOver() by a follower makes it leader at once', 'a tab that lost its grant before leading queues again'] : []),
     ];
     for (const name of expected) expect(observed.tested.get(name) ?? 0, name).toBeGreaterThan(0);
   });

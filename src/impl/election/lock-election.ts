@@ -84,19 +84,26 @@ export class LockElection implements Election {
     };
   }
 
-  /** Steals the lock now. */
+  /** Steals the lock now (a closed tab does nothing: `request` refuses). */
   takeOver(): void {
-    // Never from ourselves: a tab that holds the lock and is still fencing is a 'candidate' too (a pause of
-    // the old holder kept B's fence waiting, and B stole the lock from itself mid-fence: found by syncbench
-    // explore, election-lock-stolen-mid-write seed 7004).
-    if (this.myEpoch !== 0 || this.holdingGen !== 0 || this.s.variant === 'election-ignore-takeover') return;
-    if (this.current === 'follower' || this.current === 'candidate') this.request(true);
+    if (this.mayStealNow()) this.request(true);
+  }
+
+  /**
+   * True when this tab may steal the lock: it holds no grant and has no term (a follower, or a candidate
+   * still waiting in the queue). Never from ourselves: a tab that holds the lock and is still drawing its
+   * epoch or fencing is a 'candidate' too (a pause of the old holder kept B's fence waiting, and B stole the
+   * lock from itself mid-fence: found by syncbench explore, election-lock-stolen-mid-write seed 7004).
+   */
+  private mayStealNow(): boolean {
+    return this.myEpoch === 0 && this.holdingGen === 0 && this.s.variant !== 'election-ignore-takeover';
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.deps.clock.clearTimer(this.watchTimer);
+    this.deps.clock.clearTimer(this.retryTimer);
     this.unsubscribe();
     if (this.current === 'leader') await this.stepDown('closing');
     this.current = 'closed';
@@ -234,8 +241,7 @@ export class LockElection implements Election {
 
   /** Steals the lock when the leader has been silent for the takeover time. */
   private watch(): void {
-    if (this.closed || (this.current !== 'follower' && this.current !== 'candidate')) return;
-    if (this.myEpoch !== 0 || this.holdingGen !== 0 || this.s.variant === 'election-ignore-takeover') return; // never steal from ourselves
+    if (!this.mayStealNow()) return; // the watchdog stops when the tab closes (close() clears it)
     const silentMs = this.deps.clock.monotonic() - this.lastLeaderMono;
     if (silentMs < leaseTakeoverMs(this.s) + this.jitterMs) return;
     this.deps.report.probe('election.lock-steal-silent-leader');
