@@ -91,6 +91,13 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
     // Slower (a few scenario runs, ~5 s), but the only judge of the metrics: it compares each counter with
     // the trace records of the same work.
     'test/peer/metrics.test.ts',
+    // Fast (< 1 s each): a real node answering a scripted peer, local write refusals, recovery of the stored
+    // state and storage retries, stored metrics snapshots, wire limits and refusal codes.
+    'test/peer/live-receive.test.ts',
+    'test/peer/local-writes.test.ts',
+    'test/peer/stored-state.test.ts',
+    'test/peer/metrics-decode.test.ts',
+    'test/peer/wire-limits.test.ts',
   ]),
   area('demo', 'demo', 'demo-', 3, ['test/sim/demo-gossip.test.ts']),
 ];
