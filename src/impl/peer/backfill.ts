@@ -99,21 +99,6 @@ export class Backfill {
     return { received, expected, ratio: expected === 0 ? (ready ? 1 : 0) : received / expected, transferred };
   }
 
-  /**
-   * What the backfill must transfer as known now: per resource, what it received plus what the serving peer
-   * still had after the last batch, or the expected total of a resource not started yet (the bound of
-   * invariant:backfill-resume; unlike `expected`, it grows with records written during the backfill).
-   */
-  private due(): number {
-    let n = 0;
-    for (const c of Object.values(this.cp)) {
-      if (c.done) n += c.received;
-      else if (c.cursor !== null) n += c.received + c.remaining;
-      else n += Math.max(c.received + c.remaining, c.total ?? 0);
-    }
-    return n;
-  }
-
   /** Runs the backfill to completion (resuming from a saved checkpoint), then goes Ready. */
   async run(): Promise<void> {
     const { core } = this;
@@ -269,7 +254,7 @@ export class Backfill {
         const p = this.progress();
         core.env.trace.emit('peer.backfill.batch', {
           peer, resource, n: records.length, received: p.received, expected: p.expected, ratio: p.ratio, transferred: p.transferred,
-          due: this.due(), cursor: next.cursor?.ts ?? null,
+          cursor: next.cursor?.ts ?? null,
         });
       },
     );
