@@ -54,10 +54,10 @@ function toRecord(v: Value | undefined, key: string): SyncRecord {
   return { uuid: o.u, writer: o.w, ts: o.t, data: o.d };
 }
 
-function splitKey(key: string): [string, string] {
+function resourceOf(key: string): string {
   const i = key.indexOf('/');
   if (i <= 0) throw new Error(`peer store: bad key '${key}'`);
-  return [key.slice(0, i), key.slice(i + 1)];
+  return key.slice(0, i);
 }
 
 /** The durable store of one peer. */
@@ -137,7 +137,7 @@ async function readRecords(tx: KvTx, store: string): Promise<Map<string, SyncRec
   const values = await Promise.all(keys.map((k) => tx.get(store, k)));
   for (let i = 0; i < keys.length; i++) {
     const key = String(keys[i]);
-    const [resource] = splitKey(key);
+    const resource = resourceOf(key);
     const r = toRecord(values[i], key);
     let list = out.get(resource);
     if (list === undefined) out.set(resource, (list = []));
