@@ -15,8 +15,10 @@
  *   it does nothing. Two followers stealing at once: the first loses its grant before it drew an epoch,
  *   reports the campaign lost ('stolen') and queues again without stealing (the lock manager's requests
  *   show it); the second leads undisturbed.
- * - close() twice at once: both resolve, one step-down ('closing'), role 'closed', and a closed tab never
- *   campaigns again, even when told to take over.
+ * - close() twice at once: both resolve, each only once the step-down finished, one step-down ('closing'),
+ *   role 'closed', and a closed tab never campaigns again, even when told to take over.
+ * - ElectionDeps: a writing leader has writes in flight at times (inflight()), and a tab reports it is a
+ *   follower again only once none is left (drained()).
  * - The tab handle: an acknowledged write reads back at every tab; takeOver() where the election offers none
  *   (lease mode) does nothing.
  */
@@ -25,7 +27,7 @@ import { LeaseElection } from '../../src/impl/election/lease-election.ts';
 import { LockElection } from '../../src/impl/election/lock-election.ts';
 import { resolveTabOptions } from '../../src/impl/election/options.ts';
 import type { ElectionTabHandle } from '../../src/impl/election/tab.ts';
-import type { Election, ElectionEvent } from '../../src/impl/election/types.ts';
+import type { Election, ElectionDeps, ElectionEvent } from '../../src/impl/election/types.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
@@ -43,6 +45,7 @@ interface Observed {
 /** One tab incarnation's election and what its listeners received. */
 interface Tab {
   election: Election;
+  deps: ElectionDeps;
   /** Events of the recording listener, with the virtual ms they arrived. */
   events: { e: ElectionEvent; atMs: number }[];
   /** Events of the listener that unsubscribes on its first event. */
@@ -79,7 +82,7 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
     startAtMs: { B: 100, C: 100 },
     factory: (deps) => {
       const election = mode === 'lock' ? new LockElection(deps, settings) : new LeaseElection(deps, settings);
-      const tab: Tab = { election, events: [], once: [], early: [], unsubscribeEarly: () => {}, late: [] };
+      const tab: Tab = { election, deps, events: [], once: [], early: [], unsubscribeEarly: () => {}, late: [] };
       tabs.set(deps.nodeId, tab);
       test('before start()');
       if (election.role() !== 'follower' || election.epoch() !== 0 || election.canWrite()) problem(`${deps.nodeId}: before start() role() is ${election.role()}, epoch() ${election.epoch()}`);
@@ -110,10 +113,28 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
       nowMs = () => ctx.nowMs();
       steadyWrites(ctx, TABS, 200, READ_BACK_MS - 200, 50);
       const records: TraceRecord[] = [];
-      for (const kind of ['election.campaign', 'election.stepdown', 'election.leader', 'election.lost']) ctx.sim.trace.on(kind, (r) => records.push(r));
+      for (const kind of ['election.campaign', 'election.stepdown', 'election.leader', 'election.lost', 'election.follower']) ctx.sim.trace.on(kind, (r) => records.push(r));
       // The simulated lock manager's record of every request (ground truth for queueing again).
       const lockRequests: TraceRecord[] = [];
       ctx.sim.trace.on('lock.request', (r) => lockRequests.push(r));
+
+      // ElectionDeps.inflight() / drained(): what a stepping-down leader waits for. A leader writing has writes
+      // in flight at times; a tab reports it is a follower again only once none is left.
+      let busiest = 0;
+      ctx.sim.trace.on('writer.begin', (r) => {
+        const n = tabs.get(r.node)?.deps.inflight();
+        if (typeof n !== 'number') problem(`${r.node}: deps.inflight() returned ${String(n)}, not a number`);
+        else busiest = Math.max(busiest, n);
+      });
+      ctx.sim.trace.on('election.follower', (r) => {
+        test('a tab is a follower again only once its writes drained');
+        const n = tabs.get(r.node)?.deps.inflight();
+        if (n !== 0) problem(`${r.node}: reported follower (${String(r.data.reason)}) with ${String(n)} leader writes still in flight`);
+      });
+      ctx.at(DURATION_MS - 60, () => {
+        test('a writing leader has writes in flight');
+        if (busiest === 0) problem('deps.inflight() never counted a leader write in flight');
+      });
       const since = (node: string, kind: string, fromMs: number): TraceRecord[] => records.filter((r) => r.node === node && r.kind === kind && r.t >= fromMs * 1000);
       const leader = (): [string, Tab] | undefined => [...tabs].find(([, t]) => t.election.role() === 'leader');
 
@@ -218,6 +239,8 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
         const done = (): void => {
           resolved++;
           if (resolved === 2) closedAt = ctx.nowMs();
+          test('close() resolves once the step-down finished');
+          if (since(id, 'election.follower', CLOSE_MS).length === 0) problem(`${id}: a close() resolved before the tab finished stepping down (no election.follower yet)`);
         };
         void t.election.close().then(done);
         void t.election.close().then(done);
@@ -303,6 +326,9 @@ describe.each(['lease', 'lock'] as const)('the Election contract, %s mode', (mod
       'close() twice: one step-down, closed for good',
       'listeners',
       'an acknowledged write reads back at every tab',
+      'a tab is a follower again only once its writes drained',
+      'a writing leader has writes in flight',
+      'close() resolves once the step-down finished',
       ...(mode === 'lease' ? ['takeOver() without an election that supports it does nothing'] : []),
       ...(mode === 'lock' ? ['takeOver() by the leader does nothing', 'takeOver() by a follower makes it leader at once', 'a tab that lost its grant before leading queues again'] : []),
     ];

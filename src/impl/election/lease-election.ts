@@ -55,6 +55,8 @@ export class LeaseElection implements Election {
   private observedLeader = '';
   private busy = false;
   private closed = false;
+  /** The shutdown close() started (null until then). */
+  private closing: Promise<void> | null = null;
   private timer = 0;
   private unsubscribe: () => void = () => {};
   private readonly listeners: ((e: ElectionEvent) => void)[] = [];
@@ -111,8 +113,13 @@ export class LeaseElection implements Election {
     };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Idempotent: every call returns the first call's promise, which resolves once the step-down finished. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
     this.deps.clock.clearTimer(this.timer);
     this.unsubscribe();

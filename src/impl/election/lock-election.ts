@@ -36,6 +36,8 @@ export class LockElection implements Election {
   private lastLeaderMono = 0;
   private jitterMs = 0;
   private closed = false;
+  /** The shutdown close() started (null until then). */
+  private closing: Promise<void> | null = null;
   private watchTimer = 0;
   private beatTimer = 0;
   /** The pending "queue again later" after a lost attempt (0: none); a new request cancels it. */
@@ -99,8 +101,13 @@ export class LockElection implements Election {
     return this.myEpoch === 0 && this.holdingGen === 0 && this.s.variant !== 'election-ignore-takeover';
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Idempotent: every call returns the first call's promise, which resolves once the step-down finished. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
     this.deps.clock.clearTimer(this.watchTimer);
     this.deps.clock.clearTimer(this.retryTimer);

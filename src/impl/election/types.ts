@@ -86,7 +86,10 @@ export interface Election {
   subscribe(listener: (event: ElectionEvent) => void): () => void;
   /** Takes leadership now if the implementation supports preemption (lock mode: steal). */
   takeOver?(): void;
-  /** Steps down if leader, releases what it holds and stops. */
+  /**
+   * Steps down if leader, releases what it holds and stops; resolves once that is done. Calling it again
+   * (also while the first call is still stepping down) resolves at the same moment, not earlier.
+   */
   close(): Promise<void>;
 }
 
