@@ -5,12 +5,13 @@
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
+import { FROZEN_KINDS, FROZEN_LEADER_REPLACED, FrozenLeaderWatch, frozenBoundMs } from '../../src/model/election/frozen.ts';
 import { PROMPT_KINDS, PROMPT_WRITES, PromptWrites } from '../../src/model/election/prompt.ts';
 import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED } from '../../src/model/election/stability.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
-import { resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
+import { leaseTakeoverMs, resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
 import type { ElectionFactory, Role } from '../../src/impl/election/types.ts';
 import { WriteError } from '../../src/impl/election/writer.ts';
@@ -205,6 +206,13 @@ export function stableLeadership(root = 'store'): Check {
 /** invariant:prompt-writes (src/model/election/prompt.ts): undisturbed, a write settles in a few round trips. */
 export function promptWrites(root = 'store'): Check {
   return watchCheck('prompt-writes', [PROMPT_WRITES], PROMPT_KINDS, (ex) => new PromptWrites(root, ex));
+}
+
+/** invariant:frozen-leader-replaced (src/model/election/frozen.ts): a frozen leader's followers try to take over in time. */
+export function frozenLeaderReplaced(mode: 'lease' | 'lock', options: TabOptions = {}): Check {
+  const s = resolveTabOptions({ ...options, mode });
+  const bound = frozenBoundMs(leaseTakeoverMs(s), s.renewEveryMs);
+  return watchCheck('frozen-leader', [FROZEN_LEADER_REPLACED], FROZEN_KINDS, (ex) => new FrozenLeaderWatch(mode, bound, ex));
 }
 
 /** Bounds of the liveness phase, ms after healing. */
@@ -471,7 +479,14 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     liveness: leaderAndWritesSettle(spec.tabs, spec.durationMs, spec.livenessMs),
     // The same checks for a plugged-in implementation: they read only what the reporter and the
     // single writer trace for any implementation.
-    checks: [electionInvariants(spec.mode === 'lease'), stableLeadership(), promptWrites(), apiAgrees(spec.tabs), writerChannels],
+    checks: [
+      electionInvariants(spec.mode === 'lease'),
+      stableLeadership(),
+      promptWrites(),
+      frozenLeaderReplaced(spec.mode, spec.options),
+      apiAgrees(spec.tabs),
+      writerChannels,
+    ],
     // The election model first (tests read its coverage as coverage[0]).
     models: [
       electionModel(spec.tabs),

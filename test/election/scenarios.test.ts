@@ -184,6 +184,7 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string }> = {
   'election-timeout-definite': { scenario: 'election-forward-applied-unconfirmed', check: 'model:request' },
   'election-renew-lost': { scenario: 'election-three-tabs-same-instant', check: 'invariant:prompt-writes' },
   'election-ignore-takeover': { scenario: 'election-lock-stolen-mid-write', check: 'invariant:takeover-honoured' },
+  'election-deaf-followers': { scenario: 'election-lock-leader-paused', check: 'invariant:frozen-leader-replaced' },
   'election-lazy-redispatch': { scenario: 'election-rolling-restarts', check: 'invariant:prompt-writes' },
 };
 

@@ -196,7 +196,9 @@ export class LeaseElection implements Election {
   private expired(rec: LeaseRecord | undefined, nowMono: number): boolean {
     if (rec === undefined || rec.holder === null) return true;
     if (this.wallLease) return this.deps.clock.now() >= rec.wallExpiresMs;
-    return nowMono - this.observedAtMono >= leaseTakeoverMs(this.s);
+    // Weakened variant 'election-deaf-followers': followers wait three takeover times.
+    const takeoverMs = leaseTakeoverMs(this.s) * (this.s.variant === 'election-deaf-followers' ? 3 : 1);
+    return nowMono - this.observedAtMono >= takeoverMs;
   }
 
   /** Compare-and-set: takes the lease if it is still the record that expired. */

@@ -249,6 +249,7 @@ export class LockElection implements Election {
   /** Steals the lock when the leader has been silent for the takeover time. */
   private watch(): void {
     if (!this.mayStealNow()) return; // the watchdog stops when the tab closes (close() clears it)
+    if (this.s.variant === 'election-deaf-followers') return; // weakened: never notices a silent leader
     const silentMs = this.deps.clock.monotonic() - this.lastLeaderMono;
     if (silentMs < leaseTakeoverMs(this.s) + this.jitterMs) return;
     this.deps.report.probe('election.lock-steal-silent-leader');

@@ -67,6 +67,12 @@ export const ELECTION_VARIANTS = [
       "takeOver() (steal the lock now) does nothing: the leader is never deposed, every safety check passes and the scenarios built on a steal prove nothing (caught by invariant:takeover-honoured in election-lock-stolen-mid-write).",
   },
   {
+    name: 'election-deaf-followers',
+    area: 'election',
+    description:
+      "followers are slow to notice a silent leader: in lock mode the heartbeat watchdog never steals, in lease mode followers wait three takeover times. Safe, and the leader simply carries on when it resumes, but every write hangs while it is frozen (caught by invariant:frozen-leader-replaced in election-lock-leader-paused).",
+  },
+  {
     name: 'election-lazy-redispatch',
     area: 'election',
     description:

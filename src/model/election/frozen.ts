@@ -1,0 +1,155 @@
+/**
+ * invariant:frozen-leader-replaced: when the leader freezes (a paused tab keeps its lease record or its lock),
+ * another running tab tries to take over within the takeover time. Every safety check passes an election
+ * whose followers never notice a silent leader (lock mode: a heartbeat watchdog that never fires; lease
+ * mode: followers that never time the record): the store stays consistent and the leader simply carries on
+ * when it resumes, but users see every write through the device hang for as long as the freeze lasts.
+ *
+ * Evidence (never the implementation's word about the takeover): the simulator's lifecycle records
+ * (`node.pause`, `.resume`, `.crash`, `.stop`, `.start`), the injector's `fault.<kind>` records, and the
+ * attempt as the environment saw it: in lock mode the lock manager's `lock.request {steal: true}`; in lease
+ * mode the tab's `election.campaign` (a campaign is a compare-and-set transaction on the lease record, which
+ * the election model then holds to its epoch rules). Who leads is taken from the tabs' own `election.leader`
+ * and `election.stepdown` reports, only to know whose freeze to watch.
+ *
+ * Bound: a follower hears the leader for the last time at the freeze at the latest, steals or campaigns once
+ * the takeover time (plus its jitter, under one renewal period) has passed on its clock, and looks every
+ * renewal period: freeze + takeover + 2 renewal periods, with 10% and 50 ms of room for clock drift and
+ * scheduling. Judged only while nothing else happens: the freeze window is dropped when the leader resumes,
+ * crashes or stops before the bound, when every other tab is paused or down, and when any other fault is
+ * applied meanwhile (a store or bus fault may legitimately delay the attempt).
+ */
+import { appliedFaultKind } from '../../faults/schema.ts';
+import type { TraceRecord } from '../../sim/trace.ts';
+
+/** The invariant's name. */
+export const FROZEN_LEADER_REPLACED = 'invariant:frozen-leader-replaced';
+
+/** Trace kinds the check reads (besides the injector's `fault.<kind>` records). */
+export const FROZEN_KINDS: readonly string[] = [
+  'node.start',
+  'node.pause',
+  'node.resume',
+  'node.crash',
+  'node.stop',
+  'election.leader',
+  'election.stepdown',
+  'election.campaign',
+  'lock.request',
+];
+
+/** The bound after a freeze (ms) for the given takeover time and renewal period. */
+export function frozenBoundMs(takeoverMs: number, renewEveryMs: number): number {
+  return (takeoverMs + 2 * renewEveryMs) * 1.1 + 50;
+}
+
+interface Window {
+  leader: string;
+  pausedMs: number;
+  deadlineMs: number;
+  /** Other tabs running when the leader froze and still running. */
+  eligible: Set<string>;
+  /** Trace index of the freeze. */
+  i: number;
+}
+
+/** What a violation reports. */
+export interface FrozenViolation {
+  check: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** The check's state over one run. */
+export class FrozenLeaderWatch {
+  private leader: string | null = null;
+  /** Tabs started and neither paused nor down. */
+  private readonly running = new Set<string>();
+  private window: Window | null = null;
+
+  constructor(
+    private readonly mode: 'lease' | 'lock',
+    private readonly boundMs: number,
+    private readonly exercised: (name: string) => void = () => {},
+  ) {}
+
+  onRecord(rec: TraceRecord): FrozenViolation | null {
+    const ms = rec.t / 1000;
+    const late = this.overdue(ms);
+    if (late !== null) return late;
+    const w = this.window;
+    if (rec.kind.startsWith('fault.')) {
+      // Another fault while a freeze is watched: the attempt may be legitimately delayed.
+      if (w !== null && appliedFaultKind(rec.kind) !== null && !(rec.kind === 'fault.pause' && rec.data.node === w.leader)) this.window = null;
+      return null;
+    }
+    switch (rec.kind) {
+      case 'node.start':
+      case 'node.resume':
+        this.running.add(rec.node);
+        if (w !== null && rec.node === w.leader) this.window = null;
+        return null;
+      case 'node.pause':
+      case 'node.crash':
+      case 'node.stop':
+        this.running.delete(rec.node);
+        if (rec.kind !== 'node.pause' && rec.node === this.leader) this.leader = null;
+        if (w !== null) {
+          if (rec.node === w.leader) this.window = null;
+          else if (w.eligible.delete(rec.node) && w.eligible.size === 0) this.window = null;
+          return null;
+        }
+        if (rec.kind === 'node.pause' && rec.node === this.leader) {
+          const eligible = new Set([...this.running].filter((n) => n !== rec.node));
+          if (eligible.size > 0) this.window = { leader: rec.node, pausedMs: ms, deadlineMs: ms + this.boundMs, eligible, i: rec.i };
+        }
+        return null;
+      case 'election.leader':
+        this.leader = rec.node;
+        return null;
+      case 'election.stepdown':
+        if (rec.node === this.leader) this.leader = null;
+        return null;
+      case 'election.campaign':
+        if (this.mode === 'lease') this.attempt(rec);
+        return null;
+      case 'lock.request':
+        if (this.mode === 'lock' && rec.data.steal === true) this.attempt(rec);
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  /** Nothing is left to judge once the run's last freeze window closed (the watch runs to the end). */
+  done(): boolean {
+    return false;
+  }
+
+  final(ms: number): FrozenViolation | null {
+    return this.overdue(ms);
+  }
+
+  private attempt(rec: TraceRecord): void {
+    const w = this.window;
+    if (w === null || !w.eligible.has(rec.node)) return;
+    this.window = null;
+    this.exercised(FROZEN_LEADER_REPLACED);
+  }
+
+  private overdue(ms: number): FrozenViolation | null {
+    const w = this.window;
+    if (w === null || ms <= w.deadlineMs) return null;
+    this.window = null;
+    this.exercised(FROZEN_LEADER_REPLACED);
+    const how = this.mode === 'lock' ? 'requested the lock with steal' : 'campaigned for the lease';
+    return {
+      check: FROZEN_LEADER_REPLACED,
+      message:
+        `leader ${w.leader} froze at ${w.pausedMs.toFixed(1)} ms (trace #${w.i}) and no other running tab (${[...w.eligible].join(', ')}) ${how} ` +
+        `within ${this.boundMs.toFixed(0)} ms (the takeover time plus two renewal periods, with room for drift), with no other fault meanwhile: ` +
+        `followers never noticed the silent leader, and every write hangs until it resumes`,
+      details: { leader: w.leader, pausedMs: w.pausedMs, boundMs: this.boundMs, eligible: [...w.eligible] },
+    };
+  }
+}
