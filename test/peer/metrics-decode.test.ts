@@ -7,7 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Value } from '../../src/impl/env.ts';
-import { COUNTER_NAMES, parseSnapshot, snapshotValue, SyncMetrics, type StoredSnapshot } from '../../src/impl/peer/metrics.ts';
+import type { Env } from '../../src/impl/env.ts';
+import { COUNTER_NAMES, MetricsRecorder, parseSnapshot, snapshotValue, SyncMetrics, type StoredSnapshot } from '../../src/impl/peer/metrics.ts';
+import type { PeerStore } from '../../src/impl/peer/store.ts';
 
 function sample(): StoredSnapshot {
   const m = new SyncMetrics();
@@ -85,5 +87,17 @@ describe('stored metrics snapshots', () => {
     expect(s.counters.starts).toBe(sample().snapshot.counters.starts + 1);
     expect(s.changesRejected).toEqual({ superseded: 5, 'clock-drift': 4 });
     expect(s.messagesRejected).toEqual({ malformed: 2, busy: 2 });
+  });
+
+  it("a snapshot of another library is not restored (its counts are another library's): the refusal is traced", () => {
+    const traced: { kind: string; data: Record<string, unknown> }[] = [];
+    const env = { trace: { emit: (kind: string, data: Record<string, unknown> = {}) => void traced.push({ kind, data }) } } as unknown as Env;
+    const recorder = new MetricsRecorder(env, 'lib', {} as PeerStore, new SyncMetrics(), () => ({}), 3);
+    recorder.restore({ ...sample(), library: 'other' });
+    expect(recorder.metrics.snapshot({}).counters).toEqual(new SyncMetrics().snapshot({}).counters);
+    expect(traced).toEqual([{ kind: 'peer.metrics.error', data: { what: 'restore', error: "snapshot of library 'other'" } }]);
+    recorder.restore(sample());
+    expect(recorder.metrics.snapshot({}).counters.starts).toBe(sample().snapshot.counters.starts);
+    expect(traced.map((t) => t.kind)).toEqual(['peer.metrics.error', 'peer.metrics.restored']);
   });
 });
