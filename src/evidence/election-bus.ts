@@ -58,7 +58,7 @@ export function electionBusEvidence(): EvidenceRecorder {
           delivered(e: BusEvent & { node: string }) {
             if (e.channel !== ELECTION_BUS_CHANNELS.announce) return;
             const m = asMsg(e.message);
-            if (m === null || (m.type !== 'leader' && m.type !== 'heartbeat') || typeof m.epoch !== 'number') return;
+            if (m === null || (m.type !== 'leader' && m.type !== 'heartbeat') || typeof m.epoch !== 'number' || typeof m.holder !== 'string') return;
             emit('fact.bus.leader', { msg: e.msg, node: e.node, from: e.from, epoch: m.epoch });
           },
         });

@@ -19,11 +19,14 @@
  *   role 'closed', and a closed tab never campaigns again, even when told to take over.
  * - ElectionDeps: a writing leader has writes in flight at times (inflight()), and a tab reports it is a
  *   follower again only once none is left (drained()).
+ * - Announcements on the election channel that are malformed (an epoch that is not a number, a holder that
+ *   is not a string, an unknown type) or stale (an epoch below the leader's) change nothing: no tab reports
+ *   seeing their sender, the leader keeps leading.
  * - The tab handle: an acknowledged write reads back at every tab; takeOver() where the election offers none
  *   (lease mode) does nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { LeaseElection } from '../../src/impl/election/lease-election.ts';
+import { ELECTION_CHANNEL, LeaseElection } from '../../src/impl/election/lease-election.ts';
 import { LockElection } from '../../src/impl/election/lock-election.ts';
 import { resolveTabOptions } from '../../src/impl/election/options.ts';
 import type { ElectionTabHandle } from '../../src/impl/election/tab.ts';
@@ -63,6 +66,7 @@ const OWN_FENCE_MS = 2_500;
 const TAKEOVER_MS = 4_000;
 const CLOSE_MS = 6_000;
 const READ_BACK_MS = 7_000;
+const ROGUE_MS = 7_500;
 const DURATION_MS = 9_000;
 
 function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: string | null }> {
@@ -113,7 +117,7 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
       nowMs = () => ctx.nowMs();
       steadyWrites(ctx, TABS, 200, READ_BACK_MS - 200, 50);
       const records: TraceRecord[] = [];
-      for (const kind of ['election.campaign', 'election.stepdown', 'election.leader', 'election.lost', 'election.follower']) ctx.sim.trace.on(kind, (r) => records.push(r));
+      for (const kind of ['election.campaign', 'election.stepdown', 'election.leader', 'election.lost', 'election.follower', 'election.seen']) ctx.sim.trace.on(kind, (r) => records.push(r));
       // The simulated lock manager's record of every request (ground truth for queueing again).
       const lockRequests: TraceRecord[] = [];
       ctx.sim.trace.on('lock.request', (r) => lockRequests.push(r));
@@ -257,6 +261,33 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
         ctx.at(CLOSE_MS + 1_000, () => t.election.takeOver?.());
       });
 
+      // Malformed announcements on the election channel, and a stale one, change nothing: no tab reports
+      // seeing their sender, and the leader keeps leading (the channel is open to every tab of the device).
+      ctx.at(ROGUE_MS, () => {
+        const l = leader();
+        const poster = TABS.find((x) => x !== l?.[0] && tabs.get(x)?.election.role() !== 'closed');
+        if (l === undefined || poster === undefined) return;
+        const bus = tabs.get(poster)!.deps.bus;
+        const stale = l[1].election.epoch() - 1;
+        for (const m of [
+          { type: 'leader', holder: 'R1', epoch: String(stale + 5) },
+          { type: 'leader', holder: 7, epoch: stale + 5 },
+          { type: 'bogus', holder: 'R2', epoch: stale + 5 },
+          { type: 'heartbeat', holder: 'R3' },
+          { type: 'leader', holder: 'R4', epoch: stale },
+          { type: 'heartbeat', holder: 'R4', epoch: stale },
+        ]) bus.post(ELECTION_CHANNEL, m);
+        ctx.at(ROGUE_MS + 100, () => {
+          test('malformed and stale announcements change nothing');
+          for (const r of records) {
+            if (r.t < ROGUE_MS * 1000) continue;
+            if (r.kind === 'election.stepdown') problem(`${r.node} stepped down (${String(r.data.reason)}) after malformed or stale announcements`);
+            if (r.kind === 'election.seen' && ['R1', 'R2', 'R3', 7].includes(r.data.holder as string)) problem(`${r.node} reported seeing ${String(r.data.holder)} from a malformed announcement`);
+          }
+          if (l[1].election.role() !== 'leader') problem(`${l[0]}: no longer leads after malformed or stale announcements (role ${l[1].election.role()})`);
+        });
+      });
+
       // The tab handle: a write acknowledged by the leader is read back at every tab (reads need no leader);
       // takeOver() where the election has none (lease mode) is a no-op, not an error.
       ctx.at(READ_BACK_MS, () => {
@@ -329,6 +360,7 @@ describe.each(['lease', 'lock'] as const)('the Election contract, %s mode', (mod
       'a tab is a follower again only once its writes drained',
       'a writing leader has writes in flight',
       'close() resolves once the step-down finished',
+      'malformed and stale announcements change nothing',
       ...(mode === 'lease' ? ['takeOver() without an election that supports it does nothing'] : []),
       ...(mode === 'lock' ? ['takeOver() by the leader does nothing', 'takeOver() by a follower makes it leader at once', 'a tab that lost its grant before leading queues again'] : []),
     ];
