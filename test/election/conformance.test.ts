@@ -6,6 +6,7 @@
  * - Before start() a tab is a follower with no epoch that may not write.
  * - Events agree with the API at the moment they are delivered: on 'leader' the tab leads that epoch and may
  *   write; on 'follower' it no longer leads and may not.
+ * - Every well-formed announcement of a leader the bus hands a tab becomes a 'leader-seen' event.
  * - Listeners: every subscriber gets every event while subscribed (one per leadership change the tab
  *   reports), in subscription order, also when one of
  *   them unsubscribes while an event is being delivered; an unsubscribed listener gets nothing more; calling
@@ -30,6 +31,7 @@ import { ELECTION_CHANNEL, LeaseElection } from '../../src/impl/election/lease-e
 import { LockElection } from '../../src/impl/election/lock-election.ts';
 import { resolveTabOptions } from '../../src/impl/election/options.ts';
 import type { ElectionTabHandle } from '../../src/impl/election/tab.ts';
+import type { Bus } from '../../src/impl/env.ts';
 import type { Election, ElectionDeps, ElectionEvent } from '../../src/impl/election/types.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
@@ -58,6 +60,8 @@ interface Tab {
   unsubscribeEarly: () => void;
   /** Events of a listener subscribed at UNSUBSCRIBE_MS, the newest when another one unsubscribed twice. */
   late: { e: ElectionEvent; atMs: number }[];
+  /** Well-formed 'leader' announcements the bus handed to this tab. */
+  announced: { holder: string; epoch: number }[];
 }
 
 const UNSUBSCRIBE_MS = 1_000;
@@ -84,9 +88,21 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
     tabs: TABS,
     mode,
     startAtMs: { B: 100, C: 100 },
-    factory: (deps) => {
+    factory: (given) => {
+      // The bus as the election sees it, with every announcement it is handed noted first.
+      const announced: { holder: string; epoch: number }[] = [];
+      const bus: Bus = {
+        post: (channel, message) => given.bus.post(channel, message),
+        subscribe: (channel, handler) =>
+          given.bus.subscribe(channel, (message, from) => {
+            const m = message as { type?: unknown; holder?: unknown; epoch?: unknown };
+            if (channel === ELECTION_CHANNEL && m.type === 'leader' && typeof m.holder === 'string' && typeof m.epoch === 'number') announced.push({ holder: m.holder, epoch: m.epoch });
+            handler(message, from);
+          }),
+      };
+      const deps: ElectionDeps = { ...given, bus };
       const election = mode === 'lock' ? new LockElection(deps, settings) : new LeaseElection(deps, settings);
-      const tab: Tab = { election, deps, events: [], once: [], early: [], unsubscribeEarly: () => {}, late: [] };
+      const tab: Tab = { election, deps, events: [], once: [], early: [], unsubscribeEarly: () => {}, late: [], announced };
       tabs.set(deps.nodeId, tab);
       test('before start()');
       if (election.role() !== 'follower' || election.epoch() !== 0 || election.canWrite()) problem(`${deps.nodeId}: before start() role() is ${election.role()}, epoch() ${election.epoch()}`);
@@ -331,6 +347,13 @@ function run(mode: Mode, seed: number): Promise<{ observed: Observed; failure: s
           if (JSON.stringify(t.early) !== JSON.stringify(expectedEarly)) {
             problem(`${id}: the listener unsubscribed at ${UNSUBSCRIBE_MS} ms got ${t.early.length} events, expected the ${expectedEarly.length} before it`);
           }
+          // Every announcement of a new leader the bus handed to the tab became a 'leader-seen' event (what the
+          // writer re-sends its pending writes on).
+          const seen = new Set(t.events.filter((x) => x.e.type === 'leader-seen').map(({ e }) => (e.type === 'leader-seen' ? `${e.holder}@${e.epoch}` : '')));
+          for (const a of t.announced) {
+            test('an announced leader is seen');
+            if (!seen.has(`${a.holder}@${a.epoch}`)) problem(`${id}: the bus handed it ${a.holder}'s announcement of epoch ${a.epoch}, but its listeners got no 'leader-seen' event for it`);
+          }
           const expectedLate = t.events.filter((x) => x.atMs >= UNSUBSCRIBE_MS);
           if (JSON.stringify(t.late) !== JSON.stringify(expectedLate)) {
             problem(`${id}: the listener subscribed at ${UNSUBSCRIBE_MS} ms got ${t.late.length} events, expected the ${expectedLate.length} after it`);
@@ -361,6 +384,7 @@ describe.each(['lease', 'lock'] as const)('the Election contract, %s mode', (mod
       'a writing leader has writes in flight',
       'close() resolves once the step-down finished',
       'malformed and stale announcements change nothing',
+      'an announced leader is seen',
       ...(mode === 'lease' ? ['takeOver() without an election that supports it does nothing'] : []),
       ...(mode === 'lock' ? ['takeOver() by the leader does nothing', 'takeOver() by a follower makes it leader at once', 'a tab that lost its grant before leading queues again'] : []),
     ];
