@@ -119,6 +119,15 @@ describe('election model: guards refuse with their reason', () => {
     expect(feed([...campaign, ['A', 'election.lost', { reason: 'taken' }, 2]]).failures).toEqual([]);
   });
 
+  it('mayLead / mayRenew: a lease term must say how long the tab trusts its lease (validMs); a lock term need not', () => {
+    const noValid = aLeads.map((r): Rec => (r[1] === 'election.leader' ? ['A', 'election.leader', { epoch: 1 }, 2] : r));
+    expect(feed(noValid).failures[0]).toContain("mayLead: it leads on a lease (it campaigned in mode 'lease') but its election.leader record gives no validMs");
+    expect(feed([...aLeads, ['A', 'election.renewed', { epoch: 1 }, 3]]).failures[0]).toContain('mayRenew: it leads on a lease');
+    expect(feed([...aLeads, ['A', 'election.renewed', { epoch: 1, validMs: 800 }, 3]]).failures).toEqual([]);
+    const lockTerm = noValid.map((r): Rec => (r[1] === 'election.campaign' ? ['A', 'election.campaign', { mode: 'lock' }, 1] : r));
+    expect(feed(lockTerm).failures).toEqual([]);
+  });
+
   it("mayLose: 'closed' needs the workload's close of the tab, 'stolen' the lock manager taking its lock since it queued", () => {
     const campaign: Rec[] = [...start('A'), ['A', 'election.campaign', { mode: 'lease' }, 1]];
     expect(feed([...campaign, ['A', 'election.lost', { reason: 'closed' }, 2]]).failures[0]).toContain('mayLose: it reported losing its campaign because it closed, but the workload never closed it');

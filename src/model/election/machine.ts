@@ -11,7 +11,8 @@
  * - mayAcquire: a new epoch is above every epoch this tab knew, and above the store's durable epoch, when it
  *   last campaigned (it draws the epoch after that).
  * - mayLead: LEADER names the tab's own epoch, the store's durable epoch became that epoch during this
- *   term (fact.store: this tab's fence committed), and the tab knows no higher epoch.
+ *   term (fact.store: this tab's fence committed), and the tab knows no higher epoch; after a lease
+ *   campaign it says how long it trusts the lease (validMs; RENEWED too, in mayRenew).
  * - mayWrite: a batch (writer.begin) carries the tab's own current epoch, the tab knows no higher epoch
  *   (once it learned one it must step down first), and, when it reported a lease belief (validMs), its
  *   true monotonic clock (fact.clock) has not passed the end of that belief.
@@ -62,6 +63,8 @@ export interface TabContext {
   clock: ClockSample | null;
   /** End of the tab's lease belief on its own monotonic clock, ms (null: no belief reported this term). */
   trustUntilMs: number | null;
+  /** The tab last campaigned for a lease (CAMPAIGN mode 'lease'): its LEADER and RENEWED must say how long it trusts it. */
+  leaseTerm: boolean;
 }
 
 /** Event types of the per-tab model. `t` is the record's true time, µs. */
@@ -107,6 +110,12 @@ function higherKnown(c: TabContext, e: TabModelEvent): string | null {
   return `this tab already knows epoch ${c.known} (${c.knownHow}), above its own ${epoch}: it must step down before it leads or writes again`;
 }
 
+/** A lease term's LEADER or RENEWED that does not say how long the tab trusts its lease (the reporter's contract). */
+function noBelief(c: TabContext, e: Ev<'LEADER' | 'RENEWED'>): string | null {
+  if (!c.leaseTerm || e.validMs !== null) return null;
+  return `it leads on a lease (it campaigned in mode 'lease') but its ${e.type === 'LEADER' ? 'election.leader' : 'election.renewed'} record gives no validMs: the model cannot hold its writes to the lease it believes in`;
+}
+
 function notFenced(c: TabContext): string | null {
   if (c.fenced) return null;
   return `the store was never fenced at epoch ${c.epoch} during this term: its durable epoch is ${c.storeEpoch} (fact.store)`;
@@ -130,7 +139,7 @@ export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabMod
     if (epoch <= c.storeEpochAtCampaign) return `epoch ${epoch} is not above the store's durable epoch ${c.storeEpochAtCampaign} when it campaigned (fact.store): it was used before`;
     return null;
   },
-  mayLead: (c, e) => notOwn(c, e) ?? notFenced(c) ?? higherKnown(c, e),
+  mayLead: (c, e) => notOwn(c, e) ?? notFenced(c) ?? higherKnown(c, e) ?? noBelief(c, e as Ev<'LEADER'>),
   mayWrite: (c, e) => notOwn(c, e) ?? higherKnown(c, e) ?? pastTrust(c, e as Ev<'WRITE'>),
   sameEpoch: (c, e) => notOwn(c, e),
   mayLose: (_c, e) => {
@@ -144,7 +153,7 @@ export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabMod
   },
   mayRenew: (c, e) => {
     const r = e as Ev<'RENEWED'>;
-    const own = notOwn(c, e);
+    const own = notOwn(c, e) ?? noBelief(c, r);
     if (own !== null) return own;
     if (r.validMs !== null && r.validMs > 0 && c.storeEpoch > c.epoch) {
       return `it renewed its lease (belief valid ${r.validMs} ms more) while the store is fenced at epoch ${c.storeEpoch} above its own ${c.epoch} (fact.store): another tab already took over`;
@@ -164,6 +173,7 @@ const INITIAL: TabContext = {
   storeEpochAtCampaign: 0,
   clock: null,
   trustUntilMs: null,
+  leaseTerm: false,
 };
 const CAMPAIGN = { target: 'candidate', actions: 'campaign' } as const;
 const QUEUE = { target: 'queued', actions: 'campaign' } as const;
@@ -214,7 +224,12 @@ export const tabElectionMachine = setup({
       return { clock: { atUs: e.t, monotonicMs: e.monotonicMs, driftPpm: e.driftPpm } };
     }),
     acquire: assign(({ event }) => ({ epoch: epochOf(event), fenced: false, trustUntilMs: null })),
-    campaign: assign(({ context }) => ({ knownAtCampaign: context.known, knownHowAtCampaign: context.knownHow, storeEpochAtCampaign: context.storeEpoch })),
+    campaign: assign(({ context, event }) => ({
+      knownAtCampaign: context.known,
+      knownHowAtCampaign: context.knownHow,
+      storeEpochAtCampaign: context.storeEpoch,
+      leaseTerm: event.type === 'CAMPAIGN' && event.mode === 'lease',
+    })),
     believe: assign(({ context, event }) => {
       const e = event as Ev<'LEADER'>;
       const mono = monotonicAt(context.clock, e.t);
