@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 /** Errors in what the user asked for (exit code 64), and helpers that turn bad input into them. */
 import { ScenarioError, SCENARIOS_DIR, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
@@ -81,11 +81,26 @@ export function intArg(name: string, v: unknown, min: number, max: number): numb
  * exist yet, and its nearest existing ancestor is a folder. Throws UsageError naming the option.
  */
 export function checkOutDir(option: string, dir: string): void {
+  // An empty path would resolve to the current folder and scatter report files there.
+  if (dir.trim() === '') throw new UsageError(`${option}: the path is empty (give a folder to write the report into)`);
   const full = path.resolve(dir);
   if (existsSync(full) && !statSync(full).isDirectory()) throw new UsageError(`${option} ${dir}: is a file, not a folder (give a folder to write the report into)`);
   let up = path.dirname(full);
   while (!existsSync(up)) up = path.dirname(up);
   if (!statSync(up).isDirectory()) throw new UsageError(`${option} ${dir}: ${up} is a file, not a folder`);
+  // Created and write-tested now, before any run: a folder that cannot be written fails here, not after the
+  // sweep (where every finished run would be lost).
+  try {
+    // One level at a time: Node's recursive mkdir never returns for some paths (e.g. under /proc).
+    const missing: string[] = [];
+    for (let d = full; !existsSync(d); d = path.dirname(d)) missing.unshift(d);
+    for (const d of missing) mkdirSync(d);
+    const probe = path.join(full, `.syncbench-write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    throw new UsageError(`${option} ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 /** Checks, before any work, that `file` can be written: its folder exists and it is not a folder itself. */

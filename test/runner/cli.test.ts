@@ -48,6 +48,9 @@ describe('syncbench run', () => {
     [['run', 'fixture', '--variant', 'nope'], /unknown variant 'nope'/],
     [['replay', 'fixture', '--seed', '1'], /is a suite/],
     [['coverage', '/nonexistent/dir'], /cannot read: ENOENT/],
+    // Report folders are created and write-tested before any run (an empty path would mean the current folder).
+    [['run', 'fixture', '--seeds', '0..1', '--report', ''], /--report: the path is empty/],
+    [['run', 'fixture', '--seeds', '0..1', '--report', '/proc/syncbench-x'], /--report \/proc\/syncbench-x: cannot write there \(ENOENT\)/],
   ])('%j is a usage error (64) saying what is wrong', async (args, message) => {
     expect(await run(...args)).toBe(64);
     expect(err).toMatch(message);
