@@ -32,12 +32,15 @@ export function parseSeed(input: string | number): number {
   }
   const text = input.trim();
   let value: number;
+  // Leading zeros do not count towards the length bound (which only keeps Number() exact).
   if (/^0x[0-9a-f]+$/i.test(text)) {
-    if (text.length > 2 + 14) throw new SeedError(`seed '${input}' is out of range: at most 2^53-1`);
-    value = Number.parseInt(text.slice(2), 16);
+    const digits = text.slice(2).replace(/^0+(?=[0-9a-f])/i, '');
+    if (digits.length > 14) throw new SeedError(`seed '${input}' is out of range: at most 2^53-1`);
+    value = Number.parseInt(digits, 16);
   } else if (/^[0-9]+$/.test(text)) {
-    if (text.length > 16) throw new SeedError(`seed '${input}' is out of range: at most ${SEED_MAX}`);
-    value = Number(text);
+    const digits = text.replace(/^0+(?=[0-9])/, '');
+    if (digits.length > 16) throw new SeedError(`seed '${input}' is out of range: at most ${SEED_MAX}`);
+    value = Number(digits);
   } else {
     throw new SeedError(`seed '${input}' is not a seed: expected a decimal integer 0..${SEED_MAX} or a hex string like 0x1f`);
   }

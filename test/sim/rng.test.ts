@@ -11,6 +11,15 @@ describe('seeds', () => {
     expect(parseSeed(7)).toBe(7);
   });
 
+  it('leading zeros do not make a seed out of range', () => {
+    expect(parseSeed('00000000000000001')).toBe(1);
+    expect(parseSeed('000000000000000000009007199254740991')).toBe(SEED_MAX);
+    expect(parseSeed('0x000000000000000001f')).toBe(31);
+    expect(parseSeed('0000')).toBe(0);
+    expect(() => parseSeed('0009007199254740992')).toThrow(/out of range/);
+    expect(() => parseSeed('0x0020000000000000')).toThrow(SeedError);
+  });
+
   it('rejects out-of-range and malformed seeds with a clear error', () => {
     for (const bad of ['-1', '9007199254740992', '0x20000000000000', '1.5', 'abc', '', '0x', '12e3']) {
       expect(() => parseSeed(bad), bad).toThrow(SeedError);
