@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { mergeCoverage, type ModelCoverage } from '../model/monitor.ts';
 import type { RunResult, Verdict } from '../scenario/types.ts';
+import { SEED_MAX } from '../sim/rng.ts';
 import type { Failure } from '../sim/types.ts';
 import { writeAtomic } from './atomic.ts';
 
@@ -162,6 +163,9 @@ export function writeResults(path: string, file: ResultsFile): void {
 
 const VERDICTS = new Set(['pass', 'correctness', 'liveness', 'crash']);
 
+/** True for a valid seed: an integer 0..SEED_MAX. */
+const isSeed = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= SEED_MAX;
+
 function check(cond: boolean, where: string, what: string): asserts cond {
   if (!cond) throw new ResultsError(`${where}: ${what}`);
 }
@@ -175,13 +179,16 @@ export function parseResults(json: unknown, where: string): ResultsFile {
   const m = f.meta;
   check(typeof m === 'object' && m !== null, where, 'meta is missing');
   check(Array.isArray(m.targets) && Number.isInteger(m.from) && Number.isInteger(m.to) && typeof m.variant === 'string' && Array.isArray(m.shards), where, 'meta is malformed (targets, from, to, variant, shards)');
+  check(isSeed(m.from) && isSeed(m.to) && m.from <= m.to, where, `meta: seed range ${String(m.from)}..${String(m.to)} is not a range of seeds 0..${SEED_MAX}`);
   check(Array.isArray(f.runs), where, 'runs is not a list');
   f.runs.forEach((r, i) => {
     const at = `runs[${i}]`;
     check(typeof r === 'object' && r !== null, where, `${at} is not an object`);
     check(typeof r.scenario === 'string' && Number.isInteger(r.seed), where, `${at}: scenario or seed is missing`);
+    check(isSeed(r.seed), where, `${at}.seed ${String(r.seed)} is out of range: a seed is an integer 0..${SEED_MAX}`);
     check(VERDICTS.has(r.verdict), where, `${at}.verdict '${String(r.verdict)}' is not a verdict`);
     check(typeof r.events === 'number' && typeof r.simTimeUs === 'number' && typeof r.traceHash === 'string', where, `${at}: events, simTimeUs or traceHash is missing`);
+    check(r.events >= 0 && r.simTimeUs >= 0 && (typeof r.wallMs !== 'number' || r.wallMs >= 0), where, `${at}: events, simTimeUs or wallMs is negative`);
     check(r.verdict === 'pass' || (typeof r.failure === 'object' && r.failure !== null), where, `${at}: a failed run has no failure`);
   });
   check(isRecord(f.scenarios), where, 'scenarios is missing');

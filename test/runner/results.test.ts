@@ -38,6 +38,24 @@ describe('results files', () => {
     expect(() => readResults(path.join(dir, 'nope.json'))).toThrow(/nope\.json: cannot read: ENOENT/);
   });
 
+  it('a field out of its range is a ResultsError naming it (negative or unsafe seeds, negative counts, a reversed range)', async () => {
+    const file = await sweep('fixture-ticker', 0, 1);
+    const dir = tmp();
+    const p = path.join(dir, 'results.json');
+    const cases: [object, RegExp][] = [
+      [{ ...file, runs: [{ ...file.runs[0], seed: -1 }] }, /runs\[0\]\.seed -1 is out of range/],
+      [{ ...file, runs: [{ ...file.runs[0], seed: 2 ** 53 }] }, /runs\[0\]\.seed 9007199254740992 is out of range/],
+      [{ ...file, runs: [{ ...file.runs[0], events: -5 }] }, /runs\[0\]: events, simTimeUs or wallMs is negative/],
+      [{ ...file, runs: [{ ...file.runs[0], wallMs: -1 }] }, /runs\[0\]: events, simTimeUs or wallMs is negative/],
+      [{ ...file, meta: { ...file.meta, from: 5, to: 1 } }, /meta: seed range 5\.\.1 is not a range of seeds/],
+      [{ ...file, meta: { ...file.meta, from: -2 } }, /meta: seed range -2\.\.1 is not a range of seeds/],
+    ];
+    for (const [bad, message] of cases) {
+      writeFileSync(p, JSON.stringify(bad));
+      expect(() => readResults(p)).toThrow(message);
+    }
+  });
+
   it('merging the shards of a sweep equals the unsharded sweep', async () => {
     const whole = await sweep('fixture-ticker', 0, 8);
     const parts = await Promise.all([1, 2, 3].map((i) => sweep('fixture-ticker', 0, 8, { index: i, count: 3 })));
