@@ -130,7 +130,7 @@ function program(): Command {
     .description('Deterministic simulation and verification test bench for data-sync systems')
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(printable(s)) });
   p.command('list')
     .description('list scenarios with their suites, the suites, and the weakened implementation variants')
     .option('--json', 'print JSON for tools')
@@ -158,6 +158,14 @@ function quietOnClosedPipe(): void {
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+/**
+ * `s` with control characters escaped as \xNN (line breaks and tabs kept): an error message echoes what the
+ * user typed, and raw escape sequences would otherwise reach the terminal.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
   const p = program();
@@ -171,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_CODES.usage;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`syncbench: ${e.message}\n`);
+      process.stderr.write(`syncbench: ${printable(e.message)}\n`);
       return EXIT_CODES.usage;
     }
     throw e;

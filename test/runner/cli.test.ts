@@ -51,6 +51,8 @@ describe('syncbench run', () => {
     // Report folders are created and write-tested before any run (an empty path would mean the current folder).
     [['run', 'fixture', '--seeds', '0..1', '--report', ''], /--report: the path is empty/],
     [['run', 'fixture', '--seeds', '0..1', '--report', '/proc/syncbench-x'], /--report \/proc\/syncbench-x: cannot write there \(ENOENT\)/],
+    // What the user typed is echoed with its control bytes escaped, never raw to the terminal.
+    [['run', 'bad\u001b[31mname\u0007', '--seeds', '0..1'], /unknown scenario or suite 'bad\\x1b\[31mname\\x07'/],
   ])('%j is a usage error (64) saying what is wrong', async (args, message) => {
     expect(await run(...args)).toBe(64);
     expect(err).toMatch(message);
