@@ -175,6 +175,9 @@ function esmHint(file: string): string {
 
 /** Loads every scenario module below `dir`; throws ScenarioError on the first bad one. */
 export async function loadScenarios(dir = SCENARIOS_DIR): Promise<LoadedScenario[]> {
+  if (dir.trim() === '') throw new ScenarioError('scenarios folder: the path is empty');
+  if (!existsSync(dir)) throw new ScenarioError(`scenarios folder ${dir}: does not exist`);
+  if (!statSync(dir).isDirectory()) throw new ScenarioError(`scenarios folder ${dir}: is a file, not a folder`);
   return loadScenarioFiles(listScenarioFiles(dir));
 }
 

@@ -58,6 +58,17 @@ describe('syncbench run', () => {
     expect(err).toMatch(message);
   });
 
+  it('a missing, empty or non-folder scenarios folder is a usage error (64) naming it, before any run', async () => {
+    expect(await main(['list', '--scenarios-dir', '/nonexistent-syncbench-dir'])).toBe(64);
+    expect(err).toMatch(/scenarios folder \/nonexistent-syncbench-dir: does not exist/);
+    const file = path.join(tmp(), 'a-file');
+    writeFileSync(file, '');
+    expect(await main(['run', 'x', '--scenarios-dir', file])).toBe(64);
+    expect(err).toMatch(/scenarios folder .*a-file: is a file, not a folder/);
+    expect(await main(['list', '--scenarios-dir', ''])).toBe(64);
+    expect(err).toMatch(/scenarios folder: the path is empty/);
+  });
+
   it('a scenario that fails to validate is a usage error naming the file and the field', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'bad.ts'), "export default { name: 'bad-one', description: 'd', suites: ['x'], topology: { nodes: [{ id: 'A' }] }, program: () => () => ({}), durationMs: -5 };\n");
