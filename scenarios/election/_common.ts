@@ -7,7 +7,7 @@
  */
 import { FROZEN_KINDS, FROZEN_LEADER_REPLACED, FrozenLeaderWatch, frozenBoundMs } from '../../src/model/election/frozen.ts';
 import { PROMPT_KINDS, PROMPT_WRITES, PromptWrites } from '../../src/model/election/prompt.ts';
-import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED } from '../../src/model/election/stability.ts';
+import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED, type WatchViolation } from '../../src/model/election/stability.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
@@ -164,8 +164,8 @@ export function electionInvariants(leaseExclusive: boolean): Check {
 
 /** A watch over the trace that reports violations as it reads records and at the end of the run. */
 interface TraceWatch {
-  onRecord(rec: TraceRecord): { check: string; message: string; details: Record<string, unknown> } | null;
-  final(ms: number): { check: string; message: string; details: Record<string, unknown> } | null;
+  onRecord(rec: TraceRecord): WatchViolation | null;
+  final(ms: number): WatchViolation | null;
   /** True once nothing later in the run can be judged (both watches stop at the first injected fault). */
   done(): boolean;
 }

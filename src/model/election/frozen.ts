@@ -21,6 +21,7 @@
  */
 import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
+import type { WatchViolation } from './stability.ts';
 
 /** The invariant's name. */
 export const FROZEN_LEADER_REPLACED = 'invariant:frozen-leader-replaced';
@@ -53,13 +54,6 @@ interface Window {
   i: number;
 }
 
-/** What a violation reports. */
-export interface FrozenViolation {
-  check: string;
-  message: string;
-  details: Record<string, unknown>;
-}
-
 /** The check's state over one run. */
 export class FrozenLeaderWatch {
   private leader: string | null = null;
@@ -73,7 +67,7 @@ export class FrozenLeaderWatch {
     private readonly exercised: (name: string) => void = () => {},
   ) {}
 
-  onRecord(rec: TraceRecord): FrozenViolation | null {
+  onRecord(rec: TraceRecord): WatchViolation | null {
     const ms = rec.t / 1000;
     const late = this.overdue(ms);
     if (late !== null) return late;
@@ -121,12 +115,12 @@ export class FrozenLeaderWatch {
     }
   }
 
-  /** Nothing is left to judge once the run's last freeze window closed (the watch runs to the end). */
+  /** Never done: a leader may freeze at any moment of the run, so the watch reads it to the end. */
   done(): boolean {
     return false;
   }
 
-  final(ms: number): FrozenViolation | null {
+  final(ms: number): WatchViolation | null {
     return this.overdue(ms);
   }
 
@@ -137,7 +131,7 @@ export class FrozenLeaderWatch {
     this.exercised(FROZEN_LEADER_REPLACED);
   }
 
-  private overdue(ms: number): FrozenViolation | null {
+  private overdue(ms: number): WatchViolation | null {
     const w = this.window;
     if (w === null || ms <= w.deadlineMs) return null;
     this.window = null;

@@ -19,6 +19,7 @@
  */
 import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
+import type { WatchViolation } from './stability.ts';
 
 /** The bound: a few bus round trips and store commits, well under the forward timeout (400 ms by default). */
 export const PROMPT_WRITE_MS = 250;
@@ -35,13 +36,6 @@ const DISTURBING = ['node.crash', 'node.stop', 'node.pause', 'node.resume', 'nod
 /** Trace kinds the check reads (besides the injector's `fault.<kind>` records). */
 export const PROMPT_KINDS: readonly string[] = ['fact.store', 'workload.write', 'workload.result', ...DISTURBING];
 
-/** What a violation reports. */
-export interface PromptViolation {
-  check: string;
-  message: string;
-  details: Record<string, unknown>;
-}
-
 /** The check's state over one run. */
 export class PromptWrites {
   /** Time (ms) the store's durable fencing epoch last rose, -1 before any fence. */
@@ -57,7 +51,7 @@ export class PromptWrites {
     private readonly exercised: (name: string) => void = () => {},
   ) {}
 
-  onRecord(rec: TraceRecord): PromptViolation | null {
+  onRecord(rec: TraceRecord): WatchViolation | null {
     const ms = rec.t / 1000;
     const late = this.overdue(ms);
     if (late !== null) return late;
@@ -95,7 +89,7 @@ export class PromptWrites {
   }
 
   /** The end of the run at `ms`: a write still open past its deadline fails. */
-  final(ms: number): PromptViolation | null {
+  final(ms: number): WatchViolation | null {
     return this.overdue(ms);
   }
 
@@ -110,7 +104,7 @@ export class PromptWrites {
     return w.ms > this.disturbedAt + SETTLE_MS ? w.ms + PROMPT_WRITE_MS : null;
   }
 
-  private overdue(ms: number): PromptViolation | null {
+  private overdue(ms: number): WatchViolation | null {
     if (this.faulted) return null;
     for (const [value, w] of this.open) {
       const deadline = this.deadline(w);

@@ -36,8 +36,8 @@ export const TAKEOVER_HONOURED = 'invariant:takeover-honoured';
 /** Trace kinds the check reads. */
 export const STABILITY_KINDS: readonly string[] = ['fact.store', 'node.crash', 'node.stop', 'node.pause', 'node.resume', 'workload.handover'];
 
-/** What a violation reports. */
-export interface StabilityViolation {
+/** What a trace watch of the election reports when an invariant breaks (stability, prompt-writes, frozen leader). */
+export interface WatchViolation {
   check: string;
   message: string;
   details: Record<string, unknown>;
@@ -58,7 +58,7 @@ export class StabilityWatch {
     private readonly exercised: (name: string) => void = () => {},
   ) {}
 
-  onRecord(rec: TraceRecord): StabilityViolation | null {
+  onRecord(rec: TraceRecord): WatchViolation | null {
     const ms = rec.t / 1000;
     const late = this.lateTakeover(ms);
     if (late !== null) return late;
@@ -103,7 +103,7 @@ export class StabilityWatch {
   }
 
   /** The end of the run at `ms`: a takeover still pending past its deadline fails. */
-  final(ms: number): StabilityViolation | null {
+  final(ms: number): WatchViolation | null {
     return this.lateTakeover(ms);
   }
 
@@ -120,7 +120,7 @@ export class StabilityWatch {
    * crashes or pauses after the request (it may be the thief). Evidence: the workload's own record and the
    * store's durable epoch (fact.store).
    */
-  private lateTakeover(ms: number): StabilityViolation | null {
+  private lateTakeover(ms: number): WatchViolation | null {
     const t = this.takeovers[0];
     if (t === undefined || ms - t.ms <= TAKEOVER_WITHIN_MS) return null;
     this.takeovers.shift();
