@@ -79,6 +79,14 @@ export function validateScenario(s: Scenario, file: string): void {
   if (probes !== undefined && !(Array.isArray(probes) && probes.every((p) => typeof p === 'string' && p.length > 0))) {
     bad(at('probes'), 'must be a list of probe names (the rare paths this scenario should reach)');
   }
+  const env = (s as { env?: unknown }).env;
+  if (env !== undefined && !(isObject(env) && Object.values(env).every((v) => typeof v === 'string'))) {
+    bad(at('env'), 'must map environment variable names to string values');
+  }
+  const allow = (s as { allowRealWorld?: unknown }).allowRealWorld;
+  if (allow !== undefined && !(Array.isArray(allow) && allow.every((a) => typeof a === 'string' && a.length > 0))) {
+    bad(at('allowRealWorld'), "must be a list of host call names (e.g. 'os.hostname')");
+  }
   if (s.faults !== undefined && !('swarm' in s.faults)) {
     try {
       validatePlan(s.faults, [...ids]);

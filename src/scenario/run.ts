@@ -59,6 +59,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
     trace: { keepAll: options.keepTrace ?? false, sink: options.traceSink },
     forceNextTickDrain: options.forceNextTickDrain,
     sliceEvents: options.sliceEvents,
+    realWorld: { env: scenario.env, allow: scenario.allowRealWorld },
   });
   const exercised: Record<string, number> = {};
   for (const c of scenario.checks ?? []) for (const name of c.covers ?? []) exercised[name] = 0;

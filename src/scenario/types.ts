@@ -161,6 +161,17 @@ export interface Scenario {
   explore?: { kinds: FaultKind[]; why: string };
   /** Variant areas this scenario can exercise (for documentation and `list`). */
   variantAreas?: string[];
+  /**
+   * The environment variables the code under test sees inside a run (`process.env`); reading any other is
+   * a crash verdict `no-real-world:process.env.NAME`. Fixed values, so a run does not depend on the host.
+   */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * Host calls the code under test may make inside a run although they are trapped by default (e.g.
+   * `['os.hostname', 'process.env.HOME']`; names as a `no-real-world:<call>` failure gives them). Its runs
+   * are then only as deterministic as those calls: prefer doing them at setup and passing the result in.
+   */
+  allowRealWorld?: readonly string[];
 }
 
 /** The verdict of one run. */

@@ -19,7 +19,7 @@ import { SimBus, type BusOptions } from './tabs/bus.ts';
 import { SimLocks, type LocksOptions } from './tabs/locks.ts';
 import { Trace, type TraceOptions } from './trace.ts';
 import type { Failure, FaultAction, LifecycleListener, OpInfo, OpInterceptor } from './types.ts';
-import { installWorld, SimLeakError, uninstallWorld } from './world.ts';
+import { installWorld, SimLeakError, uninstallWorld, type RealWorldOptions, type WorldSource } from './world.ts';
 
 /** Options of a simulation. */
 export interface SimulationOptions {
@@ -33,6 +33,8 @@ export interface SimulationOptions {
   sliceEvents?: number;
   /** Use the portable nextTick drain instead of V8's checkpoint. */
   forceNextTickDrain?: boolean;
+  /** The environment variables the run sees and the host calls it may make (see world.ts). */
+  realWorld?: RealWorldOptions;
 }
 
 /** Settings of a device. */
@@ -119,17 +121,21 @@ export class Simulation {
     this.seed = options.seed;
     this.rng = new Rng(options.seed);
     this.ambient = this.stream('ambient');
+    const allowed = new Set(options.realWorld?.allow ?? []);
+    const world: WorldSource = {
+      nowUs: () => this.scheduler.now,
+      ambient: this.ambient,
+      leak: (e) => this.leak(e),
+      nextTick: (fn) => this.scheduler.queueTick(fn),
+      env: { ...options.realWorld?.env },
+      allows: (call) => allowed.has(call),
+    };
     this.scheduler = new Scheduler({
       sliceEvents: options.sliceEvents,
       forceNextTickDrain: options.forceNextTickDrain,
       onSliceStart: () => {
         lastSliceOwner = this;
-        installWorld({
-          nowUs: () => this.scheduler.now,
-          ambient: this.ambient,
-          leak: (e) => this.leak(e),
-          nextTick: (fn) => this.scheduler.queueTick(fn),
-        });
+        installWorld(world);
       },
       onSliceEnd: () => uninstallWorld(),
       onTickError: (error) => this.tickThrew(error),
@@ -405,7 +411,7 @@ export class Simulation {
     const e = error instanceof Error ? error : new Error(String(error));
     this.fail({
       kind: 'crash',
-      check: e instanceof SimLeakError ? 'no-real-world' : 'exception',
+      check: e instanceof SimLeakError ? `no-real-world:${e.call}` : 'exception',
       message: `${node.id}: ${e.name}: ${e.message}`,
       node: node.id,
       details: { stack: e.stack ?? '' },
@@ -417,7 +423,7 @@ export class Simulation {
     const e = error instanceof Error ? error : new Error(String(error));
     this.fail({
       kind: 'crash',
-      check: e instanceof SimLeakError ? 'no-real-world' : 'exception',
+      check: e instanceof SimLeakError ? `no-real-world:${e.call}` : 'exception',
       message: `process.nextTick callback: ${e.name}: ${e.message}`,
       details: { stack: e.stack ?? '' },
     });
@@ -428,14 +434,14 @@ export class Simulation {
     const e = reason instanceof Error ? reason : new Error(String(reason));
     this.fail({
       kind: 'crash',
-      check: e instanceof SimLeakError ? 'no-real-world' : 'unhandled-rejection',
+      check: e instanceof SimLeakError ? `no-real-world:${e.call}` : 'unhandled-rejection',
       message: `unhandled rejection: ${e.name}: ${e.message}`,
       details: { stack: e.stack ?? '' },
     });
   }
 
   private leak(e: SimLeakError): void {
-    this.fail({ kind: 'crash', check: 'no-real-world', message: e.message, details: { stack: e.stack ?? '' } });
+    this.fail({ kind: 'crash', check: `no-real-world:${e.call}`, message: e.message, details: { stack: e.stack ?? '' } });
   }
 
   // ---------------------------------------------------------------- running

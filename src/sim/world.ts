@@ -20,8 +20,28 @@
  *   naming the call and what to use instead, and the run is marked as crashed (the throw might be
  *   swallowed by the caller).
  *
+ * - Trapped, the host itself (the trace hash would depend on the machine, and a run could end the process
+ *   that checks it): `process.exit`, `process.reallyExit`, `process.abort`, `process.kill`,
+ *   `process.chdir`, `process.dlopen`; every function of `node:fs` (and `fs.promises`), `node:os`,
+ *   `node:child_process`, `node:net`, `node:http`, `node:https`, `node:http2`, `node:dgram`, `node:dns`,
+ *   `node:tls`, `node:cluster`; the global `fetch`. The call throws `SimLeakError` and the run is a crash
+ *   verdict `no-real-world:<call>` (e.g. `no-real-world:fs.writeFileSync`).
+ * - Virtualised, the host's environment: `process.cwd()` is '/', and `process.env` holds only the values the
+ *   scenario declares (`Scenario.env`); reading any other variable is trapped like the calls above
+ *   (`no-real-world:process.env.HOME`), except the few Node's own console reads to choose colours
+ *   (NODE_INTERNAL_ENV), which read as unset. `'X' in process.env` and `Object.keys(process.env)` see the
+ *   declared variables only.
+ *
+ * Code that runs at setup, outside the run (a scenario module's top level, `program(node, ctx)` building a
+ * node's program, a check's `setup`, the workload's planning) is not inside a slice: it may read fixture
+ * files or the environment. What a node does while the simulation runs may not. A scenario that really
+ * needs one of the trapped calls inside the run names it in `Scenario.allowRealWorld` (e.g.
+ * `['os.hostname']`); its runs are then only as deterministic as that call.
+ *
  * Slices are synchronous (see scheduler.ts), so swapping globals around a slice affects nothing outside
- * the simulation, and two simulations interleaved in one process each see their own world.
+ * the simulation, and two simulations interleaved in one process each see their own world. The module
+ * functions are wrapped once, when this file loads (wrapping ~300 functions per slice would cost more than
+ * the slice); each wrapper asks whether a world is installed, so outside a run they behave as before.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { Rng } from './rng.ts';
@@ -36,6 +56,16 @@ const nodeTimersPromises = require('node:timers/promises') as Record<string, unk
 /** A real-world API was called from inside a simulation. */
 export class SimLeakError extends Error {
   override name = 'SimLeakError';
+  /**
+   * @param call what was called ('setTimeout', 'fs.writeFileSync', 'process.env.HOME'); the failure's
+   *   check is `no-real-world:<call>`.
+   */
+  constructor(
+    readonly call: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The simulated user and group that memfs (and any code inside a run) sees. */
@@ -83,6 +113,18 @@ export interface WorldSource {
   leak(error: SimLeakError): void;
   /** Queues a `process.nextTick` callback made inside the run (the scheduler drains it deterministically). */
   nextTick(fn: () => void): void;
+  /** The environment variables the run sees (`Scenario.env`). */
+  env: Readonly<Record<string, string>>;
+  /** True when the scenario allows this host call inside the run (`Scenario.allowRealWorld`). */
+  allows(call: string): boolean;
+}
+
+/** The parts of a WorldSource a Simulation takes from its options (see SimulationOptions.realWorld). */
+export interface RealWorldOptions {
+  /** Environment variables the run sees (all others are unset or trapped). */
+  env?: Readonly<Record<string, string>>;
+  /** Host calls the run may make anyway ('os.hostname', 'fs.readFileSync', 'process.env.NODE_ENV'...). */
+  allow?: readonly string[];
 }
 
 let installed: WorldSource | null = null;
@@ -105,10 +147,136 @@ function makeVirtualDate(src: WorldSource): DateConstructor {
 
 function trap(src: WorldSource, name: string, instead: string): (...args: unknown[]) => never {
   return () => {
-    const err = new SimLeakError(`${name} was called inside the simulation; use ${instead} instead`);
+    const err = new SimLeakError(name.replace(/ \(.*\)$/, ''), `${name} was called inside the simulation; use ${instead} instead`);
     src.leak(err);
     throw err;
   };
+}
+
+/** Records and throws the leak of a host call made inside the run (see the file comment). */
+function hostLeak(src: WorldSource, call: string): never {
+  const err = new SimLeakError(
+    call,
+    `${call} was ${call.startsWith('process.env.') ? 'read' : 'called'} inside the simulation: the run would depend on the host (or end the process checking it). ` +
+      `Do it at setup, outside the run, or pass what it returns in through the scenario` +
+      `${call.startsWith('process.env.') ? ' (Scenario.env declares the variables a run sees)' : ''}`,
+  );
+  src.leak(err);
+  throw err;
+}
+
+/** The host modules whose functions are trapped inside a run, by the name a leak reports. */
+const HOST_MODULES: Record<string, string> = {
+  fs: 'node:fs',
+  'fs.promises': 'node:fs/promises',
+  os: 'node:os',
+  child_process: 'node:child_process',
+  net: 'node:net',
+  http: 'node:http',
+  https: 'node:https',
+  http2: 'node:http2',
+  dgram: 'node:dgram',
+  dns: 'node:dns',
+  'dns.promises': 'node:dns/promises',
+  tls: 'node:tls',
+  cluster: 'node:cluster',
+};
+
+/** process methods trapped inside a run. */
+const PROCESS_TRAPS = ['exit', 'reallyExit', 'abort', 'kill', 'chdir', 'dlopen'] as const;
+
+/**
+ * Environment variables Node's own console and tty code read while printing (to choose colours): inside a
+ * run they read as unset instead of being trapped, so a `console.log` in the code under test stays legal.
+ */
+export const NODE_INTERNAL_ENV: ReadonlySet<string> = new Set([
+  'FORCE_COLOR', 'NO_COLOR', 'NODE_DISABLE_COLORS', 'TERM', 'COLORTERM', 'TERM_PROGRAM', 'TERM_PROGRAM_VERSION',
+  'CI', 'TMUX', 'TEAMCITY_VERSION', 'CI_NAME', 'COLORFGBG', 'NODE_DEBUG', 'NODE_V8_COVERAGE',
+]);
+
+/**
+ * Wraps every plain function (lower-case name: not a class) of the host modules once: inside a run the
+ * wrapper records a leak and throws, outside it calls the real function. Classes (`fs.ReadStream`,
+ * `net.Socket`) stay as they are (replacing them would break `instanceof`); the functions that create them
+ * (`fs.createReadStream`, `net.connect`) are trapped.
+ */
+function wrapHostModules(): void {
+  for (const [label, id] of Object.entries(HOST_MODULES)) {
+    const mod = require(id) as Record<string, unknown>;
+    for (const key of Object.keys(mod)) {
+      const fn = mod[key];
+      if (typeof fn !== 'function' || !/^[a-z]/.test(key)) continue;
+      const call = `${label}.${key}`;
+      const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+        if (installed !== null && !installed.allows(call)) hostLeak(installed, call);
+        return (fn as (...a: unknown[]) => unknown).apply(this, args);
+      };
+      // Keep properties such as fs.realpath.native and util.promisify.custom on the wrapper.
+      for (const k of Reflect.ownKeys(fn)) {
+        if (k === 'length' || k === 'name' || k === 'prototype') continue;
+        const d = Object.getOwnPropertyDescriptor(fn, k);
+        if (d !== undefined) Object.defineProperty(wrapped, k, d);
+      }
+      Object.defineProperty(wrapped, 'name', { value: key });
+      mod[key] = wrapped;
+    }
+  }
+  const g = globalThis as Record<string, unknown>;
+  const fetch = g.fetch;
+  if (typeof fetch === 'function') {
+    g.fetch = function (this: unknown, ...args: unknown[]): unknown {
+      if (installed !== null && !installed.allows('fetch')) hostLeak(installed, 'fetch');
+      return (fetch as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+  syncBuiltinESMExports();
+}
+
+wrapHostModules();
+
+/** What installWorld replaced on `process`, restored by uninstallWorld (saved per slice: a test or a guard may have replaced process.exit meanwhile). */
+const saved: { process: Record<string, unknown>; env: NodeJS.ProcessEnv; cwd: () => string } = { process: {}, env: process.env, cwd: process.cwd };
+
+/** Per world source, the replacements made once (a run has thousands of slices). */
+interface Prepared {
+  process: Record<string, unknown>;
+  env: NodeJS.ProcessEnv;
+}
+const preparedFor = new WeakMap<WorldSource, Prepared>();
+
+function prepare(src: WorldSource): Prepared {
+  let p = preparedFor.get(src);
+  if (p === undefined) {
+    const traps: Record<string, unknown> = {};
+    // process.exit ends through process.reallyExit: allowing the one allows the other.
+    const allowed = (k: string): boolean => src.allows(`process.${k}`) || (k === 'reallyExit' && src.allows('process.exit'));
+    for (const k of PROCESS_TRAPS) if (!allowed(k)) traps[k] = () => hostLeak(src, `process.${k}`);
+    p = { process: traps, env: virtualEnv(src) };
+    preparedFor.set(src, p);
+  }
+  return p;
+}
+
+const virtualCwd = (): string => '/';
+
+/** The `process.env` a run sees: the scenario's declared variables; any other read is a leak. */
+function virtualEnv(src: WorldSource): NodeJS.ProcessEnv {
+  const declared = src.env;
+  return new Proxy(Object.create(null) as NodeJS.ProcessEnv, {
+    get: (_t, key) => {
+      if (typeof key !== 'string') return undefined;
+      if (Object.hasOwn(declared, key)) return declared[key];
+      if (NODE_INTERNAL_ENV.has(key)) return undefined;
+      if (src.allows(`process.env.${key}`) || src.allows('process.env')) return saved.env[key];
+      return hostLeak(src, `process.env.${key}`);
+    },
+    has: (_t, key) => typeof key === 'string' && Object.hasOwn(declared, key),
+    ownKeys: () => Object.keys(declared),
+    getOwnPropertyDescriptor: (_t, key) =>
+      typeof key === 'string' && Object.hasOwn(declared, key) ? { value: declared[key], writable: true, enumerable: true, configurable: true } : undefined,
+    set: (_t, key) => hostLeak(src, `process.env.${String(key)} =`),
+    deleteProperty: (_t, key) => hostLeak(src, `delete process.env.${String(key)}`),
+  });
 }
 
 /** Replaces the ambient globals with the simulation's world. Must be paired with `uninstallWorld`. */
@@ -139,6 +307,15 @@ export function installWorld(src: WorldSource): void {
   };
   globalThis.crypto.getRandomValues = fill;
   (process as { nextTick: unknown }).nextTick = (fn: (...a: unknown[]) => void, ...args: unknown[]) => src.nextTick(() => fn(...args));
+  const prepared = prepare(src);
+  const p = process as unknown as Record<string, unknown>;
+  saved.process = {};
+  for (const k of Object.keys(prepared.process)) saved.process[k] = p[k];
+  Object.assign(process, prepared.process);
+  saved.env = process.env;
+  saved.cwd = process.cwd;
+  process.env = prepared.env;
+  process.cwd = virtualCwd;
   installModules(src);
 }
 
@@ -198,6 +375,9 @@ export function uninstallWorld(): void {
   globalThis.crypto.randomUUID = real.randomUUID;
   globalThis.crypto.getRandomValues = real.getRandomValues;
   (process as { nextTick: unknown }).nextTick = real.nextTick;
+  Object.assign(process, saved.process);
+  process.env = saved.env;
+  process.cwd = saved.cwd;
   Object.assign(nodeCrypto, real.crypto);
   Object.assign(nodeTimers, real.timers);
   Object.assign(nodeTimersPromises, real.timersPromises);

@@ -1,4 +1,9 @@
+import * as childProcess from 'node:child_process';
 import * as nodeCrypto from 'node:crypto';
+import fs, { readFileSync, writeFileSync } from 'node:fs';
+import fsPromises from 'node:fs/promises';
+import * as net from 'node:net';
+import os from 'node:os';
 import * as nodeTimers from 'node:timers';
 import * as timersPromises from 'node:timers/promises';
 import { Volume } from 'memfs';
@@ -115,13 +120,26 @@ describe('no leaks of the real world', () => {
     expect(sim.failure?.message).toContain('tick bug');
   });
 
-  for (const [label, call] of [
-    ['setTimeout (node:timers)', () => nodeTimers.setTimeout(() => {}, 1)],
-    ['clearTimeout (node:timers)', () => nodeTimers.clearTimeout(undefined)],
-    ['setTimeout (node:timers/promises)', () => void timersPromises.setTimeout(1)],
-    ['crypto.randomBytes with a callback', () => nodeCrypto.randomBytes(4, () => {})],
-    ['process.hrtime', () => process.hrtime()],
-    ['clearTimeout', () => clearTimeout(undefined)],
+  for (const [label, call, check] of [
+    ['setTimeout (node:timers)', () => nodeTimers.setTimeout(() => {}, 1), 'setTimeout'],
+    ['clearTimeout (node:timers)', () => nodeTimers.clearTimeout(undefined), 'clearTimeout'],
+    ['setTimeout (node:timers/promises)', () => void timersPromises.setTimeout(1), 'setTimeout'],
+    ['crypto.randomBytes with a callback', () => nodeCrypto.randomBytes(4, () => {}), 'crypto.randomBytes with a callback'],
+    ['process.hrtime', () => process.hrtime(), 'process.hrtime'],
+    ['clearTimeout', () => clearTimeout(undefined), 'clearTimeout'],
+    ['process.exit', () => process.exit(0), 'process.exit'],
+    ['process.abort', () => process.abort(), 'process.abort'],
+    ['process.kill', () => process.kill(process.pid, 0), 'process.kill'],
+    ['process.chdir', () => process.chdir('/'), 'process.chdir'],
+    ['fs.writeFileSync', () => writeFileSync('/tmp/syncbench-leak', 'x'), 'fs.writeFileSync'],
+    ['fs.readFileSync', () => fs.readFileSync('/etc/hostname'), 'fs.readFileSync'],
+    ['fs.promises.readFile', () => void fsPromises.readFile('/etc/hostname').catch(() => {}), 'fs.promises.readFile'],
+    ['os.hostname', () => os.hostname(), 'os.hostname'],
+    ['os.cpus', () => os.cpus(), 'os.cpus'],
+    ['child_process.execSync', () => childProcess.execSync('true'), 'child_process.execSync'],
+    ['net.connect', () => net.connect(1), 'net.connect'],
+    ['fetch', () => void fetch('http://127.0.0.1:1').catch(() => {}), 'fetch'],
+    ['process.env.HOME', () => process.env.HOME, 'process.env.HOME'],
   ] as const) {
     it(`traps ${label} inside a run (crash verdict naming it)`, async () => {
       const sim = new Simulation({ seed: 1 });
@@ -133,10 +151,52 @@ describe('no leaks of the real world', () => {
         }
       });
       await sim.run();
-      expect(sim.failure).toMatchObject({ kind: 'crash', check: 'no-real-world' });
+      expect(sim.failure).toMatchObject({ kind: 'crash', check: `no-real-world:${check}` });
       expect(sim.failure?.message).toContain(label);
     });
   }
+
+  it('outside a run the trapped calls are the real ones (setup may read fixtures and the environment)', () => {
+    expect(os.hostname()).toBe(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
+    expect(process.env.PATH).toBeTruthy();
+    expect(process.cwd()).not.toBe('');
+  });
+
+  it('inside a run, process.env holds the declared variables only and process.cwd() is /', async () => {
+    const sim = new Simulation({ seed: 1, realWorld: { env: { NODE_ENV: 'production' } } });
+    const seen: unknown[] = [];
+    sim.scheduler.at(1, () => {
+      seen.push(process.env.NODE_ENV, 'PATH' in process.env, Object.keys(process.env), process.cwd(), process.env.FORCE_COLOR);
+    });
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(seen).toEqual(['production', false, ['NODE_ENV'], '/', undefined]);
+    expect(process.env.PATH).toBeTruthy(); // restored
+  });
+
+  it('a scenario may allow a trapped call (its runs then depend on it)', async () => {
+    const sim = new Simulation({ seed: 1, realWorld: { allow: ['os.hostname', 'process.env.PATH'] } });
+    let host = '';
+    let pathVar: string | undefined;
+    sim.scheduler.at(1, () => {
+      host = os.hostname();
+      pathVar = process.env.PATH;
+    });
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(host).toBe(os.hostname());
+    expect(pathVar).toBe(process.env.PATH);
+  });
+
+  it('process.exit inside a run does not end the process, and is restored afterwards', async () => {
+    const exit = process.exit;
+    const sim = new Simulation({ seed: 1 });
+    sim.addNode('A', { program: () => process.exit(0) });
+    sim.start('A');
+    await sim.run();
+    expect(sim.failure?.check).toBe('no-real-world:process.exit');
+    expect(process.exit).toBe(exit);
+  });
 
   for (const call of ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'] as const) {
     it(`traps ${call} inside a node and makes the run a crash verdict naming it`, async () => {
@@ -153,7 +213,7 @@ describe('no leaks of the real world', () => {
       sim.start('A');
       await sim.run();
       expect(sim.failure?.kind).toBe('crash');
-      expect(sim.failure?.check).toBe('no-real-world');
+      expect(sim.failure?.check).toBe(`no-real-world:${call}`);
       expect(sim.failure?.message).toContain(call);
       expect(typeof globalThis.setTimeout(() => {}, 0)).toBe('object'); // restored afterwards
     });
