@@ -3,7 +3,7 @@
  *
  *   syncbench list [--json]
  *   syncbench run [scenario|suite ...] --seeds A..B [--workers N] [--shard i/n] [--variant NAME]
- *                 [--report DIR | --no-report] [--fail-fast] [--json]
+ *                 [--report DIR | --no-report] [--fail-fast] [--json] [--run-timeout S] [--max-heap MB]
  *   syncbench run --corpus FILE [--workers N] [--shard i/n] [--report DIR | --no-report] [--json]
  *   syncbench nightly [targets...] [--run N | --date YYYY-MM-DD] [--size N] [--report DIR] ...
  *   syncbench explore <scenario|suite...> [--budget N] [--seeds-from S] [--corpus FILE]
@@ -16,7 +16,10 @@
  *
  * Every command takes --scenarios-dir DIR (default: scenarios/, or $SYNCBENCH_SCENARIOS).
  * Exit codes: 0 pass, 1 correctness failure, 2 liveness failure, 3 crash, 64 usage error (unknown
- * scenario, bad seed range, bad shard spec, corrupt results file...).
+ * scenario, bad seed range, bad shard spec, corrupt results file, unwritable output...), 128+N stopped by
+ * signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP; the finished runs are written, marked partial).
+ * run, nightly, replay and shrink run seeds on worker threads under a watchdog (--run-timeout) and a heap
+ * limit (--max-heap).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { exploreCommand } from './explore.ts';
@@ -27,16 +30,24 @@ import { coverageCommand, mergeCommand } from './results-cmds.ts';
 import { runCommand } from './run.ts';
 import { shrinkCommand } from './shrink.ts';
 import { UsageError } from './usage.ts';
+import { HEAP_MB, RUN_TIMEOUT_S } from '../runner/slot.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 
 const DIR_HELP = 'load scenarios from this folder (default scenarios/)';
+const TIMEOUT_HELP = `wall-time budget of a run, seconds per simulated minute (default ${RUN_TIMEOUT_S}); a run over it is a crash (runner:watchdog)`;
+const HEAP_HELP = `heap limit of each run's thread, MB (default ${HEAP_MB}); a run over it is a crash (runner:heap)`;
+
+/** The options of commands that run seeds on threads under a watchdog. */
+function limitOptions(c: Command): Command {
+  return c.option('--run-timeout <s>', TIMEOUT_HELP).option('--max-heap <mb>', HEAP_HELP);
+}
 
 function runCmd(p: Command): void {
   p.command('run')
     .description('run scenarios or suites over a seed range on worker threads')
     .argument('[targets...]', 'scenario or suite names (default: the default suite)')
     .option('--seeds <A..B>', 'seed range (inclusive), or one seed (default 0..9)')
-    .option('--workers <n>', 'worker threads (default: one per core; 1 runs in-process)')
+    .option('--workers <n>', 'worker threads (default: one per core)')
     .option('--shard <i/n>', 'run only shard i of n of the sweep (for CI matrices; merge the results)')
     .option('--variant <name>', 'weakened implementation variant (see list)')
     .option('--fail-fast', 'stop at the first failure')
@@ -44,8 +55,8 @@ function runCmd(p: Command): void {
     .option('--report <dir>', 'write results.json, coverage.json, junit.xml and index.html here', 'reports/latest')
     .option('--no-report', 'write no report')
     .option('--corpus <file>', 'run the entries of a corpus file (their seeds, variants and plans) and check each gives its expected verdict')
-    .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (targets: string[], o: Record<string, unknown>) => void (await runCommand(targets, o)));
+    .option('--scenarios-dir <dir>', DIR_HELP);
+  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => void (await runCommand(targets, o)));
 }
 
 function nightlyCmd(p: Command): void {
@@ -60,8 +71,8 @@ function nightlyCmd(p: Command): void {
     .option('--shard <i/n>', 'run only shard i of n of the sweep')
     .option('--report <dir>', 'report folder (default reports/nightly)')
     .option('--json', 'print one JSON result per line instead of progress and the table')
-    .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (targets: string[], o: Record<string, unknown>) => nightlyCommand(targets, o));
+    .option('--scenarios-dir <dir>', DIR_HELP);
+  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => nightlyCommand(targets, o));
 }
 
 function exploreCmd(p: Command): void {
@@ -92,8 +103,8 @@ function replayCmd(p: Command): void {
     .option('--quiet', 'print only the verdict and the hash')
     .option('--corpus <file>', 'replay entry --entry K of this corpus file (its variant, plan and scale)')
     .option('--entry <k>', 'the entry of --corpus to replay (0-based)')
-    .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (scenario: string, o: Record<string, unknown>) => replayCommandAction(scenario, o));
+    .option('--scenarios-dir <dir>', DIR_HELP);
+  limitOptions(p.commands.at(-1)!).action(async (scenario: string, o: Record<string, unknown>) => replayCommandAction(scenario, o));
 }
 
 function shrinkCmd(p: Command): void {
@@ -105,8 +116,8 @@ function shrinkCmd(p: Command): void {
     .option('--out <file>', 'where to save the minimal plan (default reports/shrunk/<scenario>-seed<N>.json)')
     .option('--max-runs <n>', 'most runs to try (default 400)')
     .option('--time-limit <s>', 'most seconds to spend (default 120)')
-    .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (scenario: string, o: Record<string, unknown>) => shrinkCommand(scenario, o));
+    .option('--scenarios-dir <dir>', DIR_HELP);
+  limitOptions(p.commands.at(-1)!).action(async (scenario: string, o: Record<string, unknown>) => shrinkCommand(scenario, o));
 }
 
 function resultCmds(p: Command): void {

@@ -2,14 +2,13 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { parsePlan, type FaultPlan } from '../faults/plan.ts';
-import { runnerCrash } from '../runner/pool.ts';
-import { replayScenariosDir } from '../scenario/registry.ts';
+import { IsolatedRunner, RunAbandonedError } from '../runner/isolated.ts';
 import { shellQuote } from '../scenario/replay-command.ts';
-import { runScenario } from '../scenario/run.ts';
 import { EXIT_CODES, type RunResult } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { readCorpus, type CorpusEntry } from '../runner/corpus.ts';
-import { UsageError, checkOutFile, intArg, resolveRun, scenariosDir, seedArg } from './usage.ts';
+import { onInterrupt } from './signals.ts';
+import { UsageError, checkOutFile, intArg, resolveRun, runLimits, scenariosDir, seedArg } from './usage.ts';
 
 function numberArg(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -82,6 +81,7 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
   const toUs = numberArg('to', o.to);
   const faults = entry?.faults ?? (typeof o.faults === 'string' ? loadPlan(o.faults, scenario.topology.nodes.map((n) => n.id)) : undefined);
   const workloadScale = entry?.workloadScale ?? scaleArg(o.workloadScale);
+  const limits = runLimits(o);
   if (typeof o.trace === 'string') checkOutFile('--trace', o.trace);
   const file = typeof o.trace === 'string' ? createWriteStream(o.trace) : null;
   let fileError: Error | null = null;
@@ -101,17 +101,25 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
     lines.length = 0;
   };
-  let result: RunResult;
+  let records = 0;
+  let lastT = 0;
+  const runner = new IsolatedRunner(new Map([[scenario.name, scenario]]), scenariosDir(o), limits);
+  const stop = onInterrupt({ first: 'stopping the replay (the --trace file is marked incomplete)', second: 'stopping now' });
+  stop.soft.addEventListener('abort', () => void runner.close());
+  let result: RunResult | null = null;
   try {
-    result = await runScenario(scenario, seed, {
+    result = await runner.run(scenario, seed, {
       variant,
       faults,
       faultsFile: typeof o.faults === 'string' ? o.faults : undefined,
       workloadScale,
       ...(entry === null ? {} : { replay: corpusReplay(scenario.name, seed, String(o.corpus), Number(o.entry)) }),
+      // The run goes on a thread of its own (watchdog, heap limit); its trace lines come back in order.
       traceSink: (line) => {
         file?.write(`${line}\n`);
         const r = JSON.parse(line) as TraceRecord;
+        records = r.i + 1;
+        lastT = r.t;
         if (show(r)) {
           lines.push(jsonl ? line : formatRecord(r));
           if (lines.length >= 1000) flush();
@@ -119,12 +127,15 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
       },
     });
   } catch (e) {
-    // The run itself threw (e.g. the scenario's setup): a runner crash, as `run` reports it.
-    const err = e instanceof Error ? e : new Error(String(e));
-    result = runnerCrash({ scenario: scenario.name, seed }, variant, 'runner', err.message, err.stack, replayScenariosDir(scenario));
-    if (!quiet) process.stderr.write(`${err.stack ?? err.message}\n`);
+    if (!(e instanceof RunAbandonedError)) throw e;
+  } finally {
+    await runner.close();
+    stop.dispose();
   }
   flush();
+  // A trace that does not end with sim.end is incomplete; say so in the file, as a record of its own.
+  const incomplete = result === null ? `interrupted by ${stop.received() ?? 'a signal'}` : result.failure?.check.startsWith('runner') === true ? `the run did not finish (${result.failure.check})` : null;
+  if (incomplete !== null) file?.write(`${JSON.stringify({ i: records, t: lastT, node: 'sim', kind: 'sim.incomplete', data: { reason: incomplete } })}\n`);
   if (file !== null) {
     file.end();
     await finished(file).catch((e: Error) => {
@@ -132,11 +143,16 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
     });
   }
   if (fileError !== null) throw new UsageError(`--trace ${String(o.trace)}: cannot write: ${(fileError as Error).message}`);
+  if (result === null) {
+    process.stderr.write(`syncbench: ${stop.received()}: replay stopped after ${records} trace records${file === null ? '' : ` (${String(o.trace)} ends with a sim.incomplete record)`}\n`);
+    process.exitCode = stop.exitCode();
+    return;
+  }
   const f = result.failure;
   process.stdout.write(
     `verdict: ${result.verdict}${f ? ` (${f.check}: ${f.message})` : ''}\n` +
       `faults: ${result.faultSummary}\nevents: ${result.events}, sim time ${(result.simTimeUs / 1000).toFixed(1)} ms\n` +
-      `trace-hash: ${result.traceHash}\n`,
+      `trace-hash: ${result.traceHash === '' ? '(none: the run did not finish)' : result.traceHash}\n`,
   );
   process.exitCode = EXIT_CODES[result.verdict];
 }

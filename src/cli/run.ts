@@ -6,14 +6,16 @@ import { Progress } from '../runner/progress.ts';
 import { rowOf, type ResultsFile } from '../runner/results.ts';
 import { sweepJobs } from '../runner/shard.ts';
 import { summaryText } from '../runner/summary.ts';
-import { exitCodeOfRuns, runSweep } from '../runner/sweep.ts';
+import { exitCodeOfRuns, runSweep, type SweepOutcome } from '../runner/sweep.ts';
 import type { RunResult } from '../scenario/types.ts';
 import { corpusJobs, expectationMismatch, readCorpus, type CorpusEntry } from '../runner/corpus.ts';
 import { parseShard, type Job } from '../runner/shard.ts';
 import { checkVariant } from '../scenario/variants.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 import { corpusReplay } from './replay.ts';
-import { UsageError, asUsage, checkOutDir, intArg, loadAll, resolveRun, scenariosDir, type RunRequest } from './usage.ts';
+import { IsolatedRunner } from '../runner/isolated.ts';
+import { onInterrupt, type Interrupts } from './signals.ts';
+import { UsageError, asUsage, checkOutDir, intArg, loadAll, resolveRun, runLimits, scenariosDir, type RunRequest } from './usage.ts';
 
 /** Default report folder. */
 export const DEFAULT_REPORT_DIR = 'reports/latest';
@@ -89,43 +91,71 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
   const results: RunResult[] = [];
   const reportDir = o.report === false ? null : typeof o.report === 'string' ? o.report : DEFAULT_REPORT_DIR;
   if (reportDir !== null) checkOutDir('--report', reportDir);
+  const limits = runLimits(o);
   const progress = json ? null : new Progress(planned);
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort();
-    process.stderr.write('\nsyncbench: interrupted: finishing runs in flight and writing partial results (Ctrl-C again to quit now)\n');
-  };
-  process.on('SIGINT', onSigint);
-  const outcome = await runSweep({
-    signal: abort.signal,
-    targets: corpus !== null ? [`--corpus ${corpus.file}`] : targets.length > 0 ? targets : ['default'],
-    scenarios: req.scenarios,
-    ...(corpus === null ? {} : { jobs: corpus.jobs }),
-    from: req.from,
-    to: req.to,
-    shard: req.shard,
-    variant: req.variant,
-    workers,
-    failFast: o.failFast === true,
-    scenariosDir: dir,
-    onResult: (r) => {
-      if (corpus !== null) results.push(r);
-      if (json) process.stdout.write(`${JSON.stringify(rowOf(r))}\n`);
-      progress?.tick(r.verdict === 'pass' ? false : colour(liveFailure(r)));
-    },
+  const stop = onInterrupt({
+    first: 'finishing the runs in flight, then writing the finished runs (results marked partial)',
+    second: 'abandoning the runs in flight and writing the finished runs now',
   });
-  process.off('SIGINT', onSigint);
-  progress?.finish();
+  // Signals stay handled until the report is written (its folder is swapped as a whole).
+  try {
+    const outcome = await runSweep({
+      signal: stop.soft,
+      hardStop: stop.hard,
+      // Always on threads, also for one worker: the watchdog and the heap limit need the run off this thread.
+      forceThreads: true,
+      ...limits,
+      onInFlight: (list) => progress?.watch(list),
+      targets: corpus !== null ? [`--corpus ${corpus.file}`] : targets.length > 0 ? targets : ['default'],
+      scenarios: req.scenarios,
+      ...(corpus === null ? {} : { jobs: corpus.jobs }),
+      from: req.from,
+      to: req.to,
+      shard: req.shard,
+      variant: req.variant,
+      workers,
+      failFast: o.failFast === true,
+      scenariosDir: dir,
+      onResult: (r) => {
+        if (corpus !== null) results.push(r);
+        if (json) process.stdout.write(`${JSON.stringify(rowOf(r))}\n`);
+        progress?.tick(r.verdict === 'pass' ? false : colour(liveFailure(r)));
+      },
+    }).finally(() => progress?.finish());
+    return await finishRun(o, json, reportDir, req, planned, outcome, stop, corpus, results);
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** After the sweep: summary, report, exit code. */
+async function finishRun(
+  o: Record<string, unknown>,
+  json: boolean,
+  reportDir: string | null,
+  req: RunRequest,
+  planned: number,
+  outcome: SweepOutcome,
+  stop: Interrupts,
+  corpus: Plan['corpus'],
+  results: RunResult[],
+): Promise<ResultsFile> {
   if (!json) process.stdout.write(`${summaryText(outcome.file, outcome.wallMs, 20, o.report === false ? 'run with --report DIR to list them all' : undefined).map(colour).join('\n')}\n`);
   if (reportDir !== null) {
     const scenarios = new Map(req.scenarios.map((s) => [s.name, s]));
-    const written = await writeReport(reportDir, outcome.file, { scenarios, wallMs: outcome.wallMs });
+    // Interrupted: no timelines (they re-run failed seeds, and the user asked to stop).
+    const rerunner = new IsolatedRunner(scenarios, scenariosDir(o), runLimits(o));
+    const written = await writeReport(reportDir, outcome.file, {
+      scenarios,
+      wallMs: outcome.wallMs,
+      timelinesMax: stop.received() === null ? undefined : 0,
+      rerun: rerunner.run,
+    }).finally(() => rerunner.close());
     if (!json) process.stdout.write(`report: ${written.index} (results.json, coverage.json, junit.xml)\n`);
   }
-  if (abort.signal.aborted) {
-    process.stderr.write(`syncbench: interrupted after ${outcome.file.runs.length} of ${planned} runs (results marked partial)\n`);
-    process.exitCode = 130;
+  if (stop.received() !== null) {
+    process.stderr.write(`syncbench: ${stop.received()}: stopped after ${outcome.file.runs.length} of ${planned} runs (results marked partial)\n`);
+    process.exitCode = stop.exitCode();
     return outcome.file;
   }
   if (outcome.file.meta.partial === true) {

@@ -1,6 +1,7 @@
+/** Errors in what the user asked for (exit code 64), and helpers that turn bad input into them. */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-/** Errors in what the user asked for (exit code 64), and helpers that turn bad input into them. */
+import type { RunLimits } from '../runner/isolated.ts';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { checkVariant } from '../scenario/variants.ts';
@@ -110,4 +111,9 @@ export function checkOutFile(option: string, file: string): void {
   if (!existsSync(dir)) throw new UsageError(`${option} ${file}: folder ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`${option} ${file}: ${dir} is not a folder`);
   if (existsSync(full) && statSync(full).isDirectory()) throw new UsageError(`${option} ${file}: is a folder, not a file`);
+}
+
+/** The --run-timeout and --max-heap options of commands that run seeds on threads. */
+export function runLimits(o: Record<string, unknown>): RunLimits {
+  return { runTimeoutS: intArg('run-timeout', o.runTimeout, 1, 86_400), heapMb: intArg('max-heap', o.maxHeap, 64, 1_048_576) };
 }

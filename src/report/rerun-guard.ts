@@ -12,14 +12,17 @@ export class RerunExitError extends Error {
 }
 
 /**
- * Why a failed run must not be re-run in this process, or undefined when it may be. A crash whose check
- * is 'runner:worker' ended its worker thread (process.exit, a fatal error): re-run here it would end the
- * CLI.
+ * Why a failed run must not be re-run for a timeline, or undefined when it may be. A crash the runner had
+ * to stop ('runner:worker': it ended its thread; 'runner:watchdog': it hung; 'runner:heap': it ran out of
+ * memory) would only do it again: in this process it could end the CLI, and on a thread it would cost its
+ * whole budget again for a timeline that ends where the run stopped.
  */
 export function notRerunnable(row: RunRow): string | undefined {
-  if (row.verdict === 'crash' && row.failure?.check === 'runner:worker') {
-    return `its run ended the worker thread running it (${row.failure.message}), so it is not re-run in this process`;
-  }
+  const check = row.failure?.check;
+  if (row.verdict !== 'crash' || check === undefined) return undefined;
+  if (check === 'runner:worker') return `its run ended the worker thread running it (${row.failure!.message}), so it is not re-run`;
+  if (check === 'runner:watchdog') return 'its run hung (the watchdog stopped it), so it is not re-run';
+  if (check === 'runner:heap') return 'its run exceeded the heap limit, so it is not re-run';
   return undefined;
 }
 

@@ -6,6 +6,7 @@
  * step.
  */
 import { runScenario } from '../scenario/run.ts';
+import type { RunFn } from '../runner/isolated.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { RunRow } from '../runner/results.ts';
@@ -157,13 +158,13 @@ function faultRecord(line: string): TraceRecord | null {
  * fault records that fall out of the window are kept (the latest TIMELINE_EARLY_FAULTS_MAX), so the
  * fault that led to the failure is marked even when it came long before.
  */
-export async function captureTimeline(scenario: Scenario, row: RunRow): Promise<Timeline> {
+export async function captureTimeline(scenario: Scenario, row: RunRow, run: RunFn = runScenario): Promise<Timeline> {
   const failureIndex = row.failure?.traceIndex ?? Number.MAX_SAFE_INTEGER;
   const lastKept = failureIndex + AFTER_FAILURE;
   const ring: string[] = new Array(TIMELINE_STEPS_MAX);
   const early: TraceRecord[] = [];
   let n = 0;
-  const result = await runScenario(scenario, row.seed, {
+  const result = await run(scenario, row.seed, {
     variant: row.variant,
     traceSink: (line) => {
       if (n <= lastKept) {
@@ -176,6 +177,8 @@ export async function captureTimeline(scenario: Scenario, row: RunRow): Promise<
       n++;
     },
   });
+  // A run on a thread that could not finish (its setup threw, it hung, it ran out of memory) has no timeline.
+  if (result.failure?.check.startsWith('runner') === true) throw new Error(result.failure.message);
   const end = Math.min(n, lastKept + 1);
   const start = Math.max(0, end - TIMELINE_STEPS_MAX);
   const records: TraceRecord[] = [...early];

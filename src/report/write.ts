@@ -1,17 +1,19 @@
 /**
  * Writes a report folder: results.json (mergeable), coverage.json, junit.xml and a self-contained
- * index.html. Every file is written atomically. Timelines of failing seeds are made by re-running them
- * (at most `timelinesMax`, first failures first) when the scenarios are at hand.
+ * index.html, replacing the folder as a whole (see writeReport). Timelines of failing seeds are made by
+ * re-running them (at most `timelinesMax`, first failures first) when the scenarios are at hand.
  */
+import { copyFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Scenario } from '../scenario/types.ts';
-import { writeAtomic } from '../runner/atomic.ts';
+import { replaceFolder, whyNotReplaceable, writeAtomic } from '../runner/atomic.ts';
 import { coverageReport } from '../runner/coverage.ts';
 import { writeResults, type ResultsFile } from '../runner/results.ts';
 import { reportHtml } from './html.ts';
 import { junitXml } from './junit.ts';
 import { guardedRerun, notRerunnable } from './rerun-guard.ts';
 import { captureTimeline, type Timeline } from './timeline.ts';
+import type { RunFn } from '../runner/isolated.ts';
 
 /** Options of writeReport. */
 export interface ReportOptions {
@@ -23,6 +25,8 @@ export interface ReportOptions {
   wallMs?: number;
   /** Skip writing results.json (when it is the input being re-reported). */
   skipResults?: boolean;
+  /** How failing seeds are re-run for their timelines (default: in this process; the CLI uses a thread). */
+  rerun?: RunFn;
 }
 
 /** Paths of what was written. */
@@ -34,7 +38,12 @@ export interface WrittenReport {
 }
 
 /** Re-runs up to `max` failing seeds and returns their timelines, plus notes on what was skipped. */
-export async function timelinesFor(file: ResultsFile, scenarios: ReadonlyMap<string, Scenario> | undefined, max: number): Promise<{ timelines: Timeline[]; notes: string[] }> {
+export async function timelinesFor(
+  file: ResultsFile,
+  scenarios: ReadonlyMap<string, Scenario> | undefined,
+  max: number,
+  rerun?: RunFn,
+): Promise<{ timelines: Timeline[]; notes: string[] }> {
   const failed = file.runs.filter((r) => r.verdict !== 'pass');
   const timelines: Timeline[] = [];
   const notes: string[] = [];
@@ -51,7 +60,7 @@ export async function timelinesFor(file: ResultsFile, scenarios: ReadonlyMap<str
     }
     let tl: Timeline;
     try {
-      tl = await guardedRerun(() => captureTimeline(s, r));
+      tl = await guardedRerun(() => captureTimeline(s, r, rerun));
     } catch (e) {
       notes.push(`No timeline for ${r.scenario} seed ${r.seed}: the re-run failed (${e instanceof Error ? e.message : String(e)}).`);
       continue;
@@ -63,7 +72,29 @@ export async function timelinesFor(file: ResultsFile, scenarios: ReadonlyMap<str
   return { timelines, notes };
 }
 
-/** Writes the report into `dir`. */
+/** The files of a report, and the one `nightly` writes into the report folder afterwards. */
+const REPORT_ENTRIES = ['results.json', 'coverage.json', 'junit.xml', 'index.html', 'corpus-candidates.json'];
+
+/**
+ * True for an entry a report folder may hold: its files, a nightly's corpus-candidates.json, temp files of
+ * an interrupted writeAtomic and the write probe of `run`'s start-up check (cli/usage.ts checkOutDir).
+ */
+function isReportEntry(name: string): boolean {
+  const base = name.replace(/\.tmp-\d+-\d+$/, '');
+  return REPORT_ENTRIES.includes(base) || /^\.syncbench-write-test-\d+$/.test(name);
+}
+
+/**
+ * Writes the report into `dir`. Everything is computed first (timelines, then the texts); then the folder
+ * is replaced as a whole (runner/atomic.ts replaceFolder): a reader, or a kill at any moment, sees the old
+ * report or the new one, never a mix, and no temp files. The new folder holds exactly the report's files:
+ * an older report's corpus-candidates.json (written by `nightly` after this returns) goes with the old
+ * folder. With `skipResults`, the results.json already in `dir` is carried over into the new folder.
+ *
+ * A folder that holds anything else (user files, subfolders such as a merge --out inside a report folder),
+ * or that cannot be swapped (it holds the current folder, is a mount point, its parent is not writable),
+ * is never deleted: the report files are then written into it one by one, each atomically, as before.
+ */
 export async function writeReport(dir: string, file: ResultsFile, o: ReportOptions = {}): Promise<WrittenReport> {
   const out: WrittenReport = {
     results: path.join(dir, 'results.json'),
@@ -72,10 +103,23 @@ export async function writeReport(dir: string, file: ResultsFile, o: ReportOptio
     index: path.join(dir, 'index.html'),
   };
   const cov = coverageReport(file);
-  const { timelines, notes } = await timelinesFor(file, o.scenarios, o.timelinesMax ?? 10);
-  if (o.skipResults !== true) writeResults(out.results, file);
-  writeAtomic(out.coverage, `${JSON.stringify(cov, null, 1)}\n`);
-  writeAtomic(out.junit, junitXml(file));
-  writeAtomic(out.index, reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs }));
+  const { timelines, notes } = await timelinesFor(file, o.scenarios, o.timelinesMax ?? 10, o.rerun);
+  const texts: [string, string][] = [
+    ['coverage.json', `${JSON.stringify(cov, null, 1)}\n`],
+    ['junit.xml', junitXml(file)],
+    ['index.html', reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs })],
+  ];
+  const writeInto = (folder: string): void => {
+    if (o.skipResults !== true) writeResults(path.join(folder, 'results.json'), file);
+    for (const [name, text] of texts) writeAtomic(path.join(folder, name), text);
+  };
+  if (whyNotReplaceable(dir, isReportEntry) !== undefined) {
+    writeInto(dir);
+    return out;
+  }
+  replaceFolder(dir, (tmp) => {
+    if (o.skipResults === true && existsSync(out.results)) copyFileSync(out.results, path.join(tmp, 'results.json'));
+    writeInto(tmp);
+  });
   return out;
 }

@@ -1,45 +1,25 @@
 /**
- * Runs a sweep's jobs, in this process or on worker threads (default: one per core).
+ * Runs a sweep's jobs, on worker threads (default: one per core) or, for library callers that ask for
+ * one worker, in this process.
  *
  * Every run is a pure function of (scenario, seed, variant), so results do not depend on how many workers
- * ran them or in what order they finished; the caller sorts them. Each worker runs one job at a time and
- * asks for the next when done (work stealing by pull). A worker that dies mid-job turns that job into a
- * `crash` verdict (check 'runner:worker') and is replaced, up to a bounded number of times.
+ * ran them or in what order they finished; the caller sorts them. Each worker is a RunSlot (slot.ts): it
+ * runs one job at a time under a wall-time watchdog and a heap limit, and asks for the next when done
+ * (work stealing by pull). A run the slot had to stop (hung, out of memory, its thread died) is a `crash`
+ * verdict for that seed, and the sweep goes on with a fresh thread. The in-process mode has no watchdog
+ * (a synchronous loop cannot be interrupted on the thread it runs on): the CLI always uses threads.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { replayScenariosDir, scenarioFile } from '../scenario/registry.ts';
 import { replayCommand } from '../scenario/replay-command.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { RunOptions, RunResult, Scenario } from '../scenario/types.ts';
 import type { Job } from './shard.ts';
-
-/** Data every worker starts with. */
-export interface WorkerInit {
-  scenariosDir: string;
-  /** Only these scenario modules (when every scenario's file is known); else all of scenariosDir. */
-  files?: string[];
-  variant: string;
-}
-
-/** Pool -> worker. */
-export interface ToWorker {
-  job: Job;
-}
-
-/** Worker -> pool. */
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'result'; result: RunResult }
-  | { type: 'failed'; job: Job; message: string; stack: string }
-  | { type: 'fatal'; message: string };
+import { RunSlot, runBudgetMs, SlotFatalError, type SlotCrash } from './slot.ts';
 
 /** Options of `runJobs`. */
 export interface PoolOptions {
-  /** Worker threads; 1 runs in this process (no thread start-up). Default: one per core. */
+  /** Worker threads; 1 runs in this process (no thread start-up) unless forceThreads. Default: one per core. */
   workers?: number;
   /** Weakened variant ('' for the real implementation). */
   variant?: string;
@@ -47,12 +27,20 @@ export interface PoolOptions {
   failFast?: boolean;
   /** Stops handing out jobs when aborted (runs in flight finish and are reported). */
   signal?: AbortSignal;
+  /** Abandons the runs in flight when aborted (their threads are terminated; they are not reported). */
+  hardStop?: AbortSignal;
   /** Folder the workers load scenarios from (must hold the scenarios named by the jobs). */
   scenariosDir?: string;
-  /** Use worker threads even for one worker (benchmarks comparing 1 and N threads). */
+  /** Use worker threads even for one worker (the CLI always does: watchdog, heap limit). */
   forceThreads?: boolean;
+  /** Wall-time budget of a run, seconds per simulated minute (see runBudgetMs). */
+  runTimeoutS?: number;
+  /** Heap limit of each worker thread, MB. */
+  heapMb?: number;
   /** Called with every result as it arrives (in completion order). */
   onResult?(r: RunResult): void;
+  /** Called once with a function listing the runs in flight and since when (performance.now ms). */
+  onInFlight?(list: () => { job: Job; since: number }[]): void;
 }
 
 /** Largest accepted worker count. */
@@ -73,13 +61,21 @@ export function checkWorkers(n: number): number {
  * A crash verdict for a job whose run could not complete (its worker died or runScenario threw);
  * `scenariosDir` goes into the replay command (see replayScenariosDir).
  */
-export function runnerCrash(job: Job, variant: string, check: string, message: string, stack = '', scenariosDir?: string): RunResult {
+export function runnerCrash(
+  job: Job,
+  variant: string,
+  check: string,
+  message: string,
+  stack = '',
+  scenariosDir?: string,
+  at: { timeUs: number; traceIndex: number } = { timeUs: 0, traceIndex: 0 },
+): RunResult {
   return {
     scenario: job.scenario,
     seed: job.seed,
     variant,
     verdict: 'crash',
-    failure: { kind: 'crash', check, message, timeUs: 0, traceIndex: 0, details: { stack } },
+    failure: { kind: 'crash', check, message, timeUs: at.timeUs, traceIndex: at.traceIndex, details: { stack } },
     events: 0,
     traceRecords: 0,
     simTimeUs: 0,
@@ -99,12 +95,22 @@ export async function runJobs(jobs: readonly Job[], scenarios: ReadonlyMap<strin
   const workers = checkWorkers(options.workers ?? defaultWorkers());
   if (jobs.length === 0) return 0;
   if (options.forceThreads !== true && (workers === 1 || jobs.length <= 1)) return runInProcess(jobs, scenarios, options);
-  if (options.scenariosDir === undefined) throw new Error('runJobs: scenariosDir is required with more than one worker');
-  const dirOf = (name: string): string | undefined => {
-    const s = scenarios.get(name);
-    return s === undefined ? undefined : replayScenariosDir(s);
+  if (options.scenariosDir === undefined) throw new Error('runJobs: scenariosDir is required with worker threads');
+  return new ThreadPool(jobs, Math.min(workers, jobs.length), options, scenarios).run();
+}
+
+/** The crash verdict builder of slots running `scenarios` (replay commands name their folder). */
+export function slotCrash(scenarios: ReadonlyMap<string, Scenario>, variant: string): SlotCrash {
+  return (job, check, message, stack, at) => {
+    const s = scenarios.get(job.scenario);
+    return runnerCrash(job, job.variant ?? variant, check, message, stack, s === undefined ? undefined : replayScenariosDir(s), at);
   };
-  return new ThreadPool(jobs, Math.min(workers, jobs.length), options, filesOf(jobs, scenarios), dirOf).run();
+}
+
+/** A slot for `scenarios` (loads only their modules when known). */
+export function slotFor(scenarios: ReadonlyMap<string, Scenario>, scenariosDir: string, variant: string, heapMb?: number): RunSlot {
+  const files = filesOf([...scenarios.keys()].map((scenario) => ({ scenario, seed: 0 })), scenarios);
+  return new RunSlot({ scenariosDir, files, variant, heapMb, crash: slotCrash(scenarios, variant) });
 }
 
 /** The module files of the jobs' scenarios, or undefined when one is not known. */
@@ -148,101 +154,55 @@ export function jobOptions(job: Job, variant: string): RunOptions {
   return o;
 }
 
-/** The bootstrap each worker thread evaluates: register tsx, then load worker.ts. */
-function bootstrapCode(): string {
-  const req = createRequire(import.meta.url);
-  const tsxApi = pathToFileURL(path.join(path.dirname(req.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const worker = new URL('./worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); })`;
-}
-
+/** N run slots pulling jobs from one list. */
 class ThreadPool {
   private next = 0;
   private done = 0;
   private stopping = false;
-  private respawnsLeft: number;
-  private readonly live = new Set<Worker>();
-  private readonly inFlight = new Map<Worker, Job>();
-  private readonly code = bootstrapCode();
-  private settle!: (n: number) => void;
-  private reject!: (e: Error) => void;
+  private readonly slots: RunSlot[] = [];
 
   constructor(
     private readonly jobs: readonly Job[],
-    private readonly size: number,
+    size: number,
     private readonly o: PoolOptions,
-    private readonly files: string[] | undefined,
-    private readonly dirOf: (scenario: string) => string | undefined,
+    private readonly scenarios: ReadonlyMap<string, Scenario>,
   ) {
-    this.respawnsLeft = size * 4;
-  }
-
-  run(): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      this.settle = resolve;
-      this.reject = reject;
-      for (let i = 0; i < this.size; i++) this.spawn();
-    });
-  }
-
-  private spawn(): void {
-    const init: WorkerInit = { scenariosDir: this.o.scenariosDir!, files: this.files, variant: this.o.variant ?? '' };
-    const w = new Worker(this.code, { eval: true, workerData: init });
-    this.live.add(w);
-    w.on('message', (m: FromWorker) => this.onMessage(w, m));
-    w.on('error', (e) => this.onDeath(w, `worker thread failed: ${e.message}`, e.stack ?? ''));
-    w.on('exit', (code) => {
-      if (this.live.has(w)) this.onDeath(w, `worker thread exited with code ${code}`, '');
-    });
-  }
-
-  private onMessage(w: Worker, m: FromWorker): void {
-    if (m.type === 'fatal') return this.abort(new Error(m.message));
-    if (m.type === 'result') this.finish(w, m.result);
-    else if (m.type === 'failed') this.finish(w, runnerCrash(m.job, m.job.variant ?? this.o.variant ?? '', 'runner', m.message, m.stack, this.dirOf(m.job.scenario)));
-    this.dispatch(w);
-  }
-
-  private finish(w: Worker, r: RunResult): void {
-    this.inFlight.delete(w);
-    this.done++;
-    this.o.onResult?.(r);
-    if (this.o.failFast === true && r.verdict !== 'pass') this.stopping = true;
-  }
-
-  private dispatch(w: Worker): void {
-    if (this.stopping || this.o.signal?.aborted === true || this.next >= this.jobs.length) {
-      this.retire(w);
-      return;
+    const files = filesOf(jobs, scenarios);
+    const variant = o.variant ?? '';
+    for (let i = 0; i < size; i++) {
+      this.slots.push(new RunSlot({ scenariosDir: o.scenariosDir!, files, variant, heapMb: o.heapMb, crash: slotCrash(scenarios, variant) }));
     }
-    const job = this.jobs[this.next++]!;
-    this.inFlight.set(w, job);
-    w.postMessage({ job } satisfies ToWorker);
   }
 
-  private retire(w: Worker): void {
-    if (!this.live.delete(w)) return;
-    void w.terminate();
-    if (this.live.size === 0) this.settle(this.done);
+  async run(): Promise<number> {
+    this.o.onInFlight?.(() => this.slots.flatMap((s) => s.inFlight() ?? []));
+    const stopNow = (): void => {
+      this.stopping = true;
+      for (const s of this.slots) void s.close();
+    };
+    if (this.o.hardStop?.aborted === true) stopNow();
+    this.o.hardStop?.addEventListener('abort', stopNow);
+    try {
+      await Promise.all(this.slots.map((s) => this.loop(s)));
+    } catch (e) {
+      stopNow();
+      throw e instanceof SlotFatalError ? new Error(e.message) : e;
+    } finally {
+      this.o.hardStop?.removeEventListener('abort', stopNow);
+      await Promise.all(this.slots.map((s) => s.close()));
+    }
+    return this.done;
   }
 
-  private onDeath(w: Worker, message: string, stack: string): void {
-    if (!this.live.delete(w)) return;
-    const job = this.inFlight.get(w);
-    this.inFlight.delete(w);
-    if (job !== undefined) {
+  /** One slot's share: take the next job until none is left or the sweep stops. */
+  private async loop(slot: RunSlot): Promise<void> {
+    while (!this.stopping && this.o.signal?.aborted !== true && this.next < this.jobs.length) {
+      const job = this.jobs[this.next++]!;
+      const r = await slot.run(job, runBudgetMs(this.scenarios.get(job.scenario), this.o.runTimeoutS));
+      if (r === null) return; // abandoned (hard stop)
       this.done++;
-      this.o.onResult?.(runnerCrash(job, job.variant ?? this.o.variant ?? '', 'runner:worker', message, stack, this.dirOf(job.scenario)));
+      this.o.onResult?.(r);
+      if (this.o.failFast === true && r.verdict !== 'pass') this.stopping = true;
     }
-    if (this.respawnsLeft-- <= 0) return this.abort(new Error(`too many worker threads died; last: ${message}`));
-    if (!this.stopping && this.next < this.jobs.length) this.spawn();
-    else if (this.live.size === 0) this.settle(this.done);
-  }
-
-  private abort(e: Error): void {
-    this.stopping = true;
-    for (const w of this.live) void w.terminate();
-    this.live.clear();
-    this.reject(e);
   }
 }

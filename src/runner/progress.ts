@@ -8,6 +8,15 @@
 /** Failures announced live; the rest are only counted (the summary lists them all). */
 export const LIVE_FAILURES_MAX = 20;
 
+/** A run in flight longer than this (seconds) is named in the progress line, with how long it has run. */
+export const SLOW_AFTER_S = 10;
+
+/** A run in flight: what and since when (ms on the Progress clock). */
+export interface InFlightRun {
+  job: { scenario: string; seed: number };
+  since: number;
+}
+
 /** Where progress goes: stderr by default. */
 export interface ProgressOut {
   isTTY?: boolean;
@@ -46,6 +55,8 @@ export class Progress {
   private readonly tty: boolean;
   private readonly every: number;
   private readonly now: () => number;
+  private inFlight: (() => InFlightRun[]) | null = null;
+  private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly total: number,
@@ -83,11 +94,39 @@ export class Progress {
     const rate = this.done / secs;
     const eta = rate > 0 ? (this.total - this.done) / rate : Infinity;
     const pct = this.total === 0 ? 100 : (100 * this.done) / this.total;
-    return `${this.done}/${this.total} runs (${pct.toFixed(1)}%), ${this.failed} failed, ${rate.toFixed(1)} runs/s, ETA ${fmtSeconds(eta)}`;
+    return `${this.done}/${this.total} runs (${pct.toFixed(1)}%), ${this.failed} failed, ${rate.toFixed(1)} runs/s, ETA ${fmtSeconds(eta)}${this.slowText(t)}`;
+  }
+
+  /**
+   * Watches the runs in flight: the status names those running longer than SLOW_AFTER_S, and the line is
+   * redrawn (or, off a terminal, printed every `plainEveryMs`) even while no run finishes, so a sweep
+   * stuck on a slow or hanging seed says which one.
+   */
+  watch(list: () => InFlightRun[], everyMs = 1000): void {
+    this.inFlight = list;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => {
+      const t = this.now();
+      if (t - this.last >= this.every) {
+        this.last = t;
+        this.draw(t);
+      }
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  /** '; running > 10s: a seed 3 (42s), b seed 7 (12s)' for the slowest runs in flight, or ''. */
+  private slowText(t: number): string {
+    const slow = (this.inFlight?.() ?? []).filter((r) => t - r.since >= SLOW_AFTER_S * 1000).sort((a, b) => a.since - b.since);
+    if (slow.length === 0) return '';
+    const named = slow.slice(0, 3).map((r) => `${r.job.scenario} seed ${r.job.seed} (${fmtSeconds((t - r.since) / 1000)})`);
+    return `; running > ${SLOW_AFTER_S}s: ${named.join(', ')}${slow.length > 3 ? ` and ${slow.length - 3} more` : ''}`;
   }
 
   /** Ends the progress display (clears the bar on a terminal). */
   finish(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
     if (this.tty) this.out.write('\r\x1b[2K');
   }
 

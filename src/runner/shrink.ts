@@ -14,6 +14,7 @@
 import { validatePlan, type FaultEvent, type FaultPlan } from '../faults/plan.ts';
 import { planFor, runScenario } from '../scenario/run.ts';
 import type { RunResult, Scenario } from '../scenario/types.ts';
+import { RunAbandonedError, type RunFn } from './isolated.ts';
 
 /** Options of shrink(). */
 export interface ShrinkOptions {
@@ -24,6 +25,10 @@ export interface ShrinkOptions {
   timeLimitMs?: number;
   /** Called with a line after each accepted step. */
   onStep?(line: string): void;
+  /** How runs are made (default runScenario in this process; the CLI runs them on a watched thread). */
+  run?: RunFn;
+  /** Stops the search when aborted (the outcome is the best plan so far, budgetExhausted set). */
+  signal?: AbortSignal;
 }
 
 /** A failure that shrinking must preserve. */
@@ -72,7 +77,7 @@ class Search {
 
   /** Runs the candidate; returns the result when it fails the same way, else null. */
   async fails(plan: FaultPlan, scale: number): Promise<RunResult | null> {
-    if (this.runs >= (this.o.maxRuns ?? 400) || performance.now() > this.deadline) {
+    if (this.runs >= (this.o.maxRuns ?? 400) || performance.now() > this.deadline || this.o.signal?.aborted === true) {
       this.exhausted = true;
       return null;
     }
@@ -82,14 +87,21 @@ class Search {
       return null;
     }
     this.runs++;
-    const r = await runScenario(this.scenario, this.seed, { variant: this.o.variant, faults: plan, workloadScale: scale });
+    let r: RunResult;
+    try {
+      r = await (this.o.run ?? runScenario)(this.scenario, this.seed, { variant: this.o.variant, faults: plan, workloadScale: scale });
+    } catch (e) {
+      if (!(e instanceof RunAbandonedError)) throw e;
+      this.exhausted = true;
+      return null;
+    }
     return r.failure !== null && r.failure.kind === this.sig.kind && r.failure.check === this.sig.check ? r : null;
   }
 }
 
 /** Shrinks a failing run. Throws ShrinkError when the seed does not fail. */
 export async function shrink(scenario: Scenario, seed: number, o: ShrinkOptions = {}): Promise<ShrinkOutcome> {
-  const first = await runScenario(scenario, seed, { variant: o.variant });
+  const first = await (o.run ?? runScenario)(scenario, seed, { variant: o.variant });
   if (first.failure === null) throw new ShrinkError(`${scenario.name} seed ${seed} passes${o.variant ? ` with variant ${o.variant}` : ''}: nothing to shrink`);
   const sig = { kind: first.failure.kind, check: first.failure.check };
   const search = new Search(scenario, seed, o, sig);

@@ -5,7 +5,7 @@
  */
 import type { RunResult, Scenario } from '../scenario/types.ts';
 import { factsOf, modelsOf } from './facts.ts';
-import { runJobs } from './pool.ts';
+import { runJobs, type PoolOptions } from './pool.ts';
 import { addRun, emptyResults, sortRuns, type ResultsFile } from './results.ts';
 import { formatShard, runOrder, sweepJobs, type Job, type Shard } from './shard.ts';
 
@@ -27,6 +27,14 @@ export interface SweepOptions {
   failFast?: boolean;
   /** Aborting stops the sweep early; the outcome then holds the runs finished so far. */
   signal?: AbortSignal;
+  /** Aborting abandons the runs in flight too (a second Ctrl-C); the outcome holds the runs finished. */
+  hardStop?: AbortSignal;
+  /** Wall-time budget of a run, seconds per simulated minute (threads only). */
+  runTimeoutS?: number;
+  /** Heap limit of each worker thread, MB. */
+  heapMb?: number;
+  /** See PoolOptions.onInFlight. */
+  onInFlight?: PoolOptions['onInFlight'];
   /** Use worker threads even for one worker. */
   forceThreads?: boolean;
   /** Folder the worker threads load scenarios from. */
@@ -58,6 +66,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     variant,
     failFast: o.failFast,
     signal: o.signal,
+    hardStop: o.hardStop,
+    runTimeoutS: o.runTimeoutS,
+    heapMb: o.heapMb,
+    onInFlight: o.onInFlight,
     scenariosDir: o.scenariosDir,
     forceThreads: o.forceThreads,
     onResult: (r) => {
@@ -66,7 +78,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     },
   });
   sortRuns(file);
-  // Fewer runs than planned (Ctrl-C, or --fail-fast stopping at the first failure): the file says so.
+  // Fewer runs than planned (a signal, or --fail-fast stopping at the first failure): the file says so.
   if (file.runs.length < jobs.length) file.meta.partial = true;
   return { file, planned: jobs.length, wallMs: performance.now() - started };
 }

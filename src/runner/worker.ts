@@ -1,16 +1,55 @@
 /**
- * A sweep worker thread: loads the scenarios once, then runs the jobs the pool sends, one at a time, and
- * posts each RunResult back. Started by pool.ts through a tiny bootstrap that registers tsx first.
+ * A run worker thread: loads the scenarios once, then runs the jobs its RunSlot sends, one at a time, and
+ * posts each RunResult back. Started by slot.ts through a tiny bootstrap that registers tsx first.
+ *
+ * While a run goes, every trace line is also copied into the shared heartbeat buffer (see heartbeat.ts):
+ * when the run hangs (a synchronous or microtask loop never returns to the scheduler), this thread cannot
+ * answer, but the slot's watchdog reads the last record from that buffer after terminating the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadScenarioFiles, loadScenarios } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { jobOptions, type ToWorker, type WorkerInit } from './pool.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { jobOptions } from './pool.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './slot.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('src/runner/worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
+const heartbeat = new Heartbeat(init.heartbeat);
+
+/**
+ * Trace lines are posted one message per line when the job asks for its trace (replay, timelines): a run
+ * that then hangs has sent every line it wrote (a batch would hold back the last ones, the lines a user
+ * wants to see). About 2 µs per line; a replay prints far slower than that.
+ */
+
+function post(m: FromWorker): void {
+  port!.postMessage(m);
+}
+
+async function runJob(msg: ToWorker, byName: ReadonlyMap<string, Scenario>): Promise<void> {
+  const scenario = byName.get(msg.job.scenario);
+  if (scenario === undefined) {
+    post({ type: 'failed', job: msg.job, message: `worker: unknown scenario '${msg.job.scenario}'`, stack: '' });
+    return;
+  }
+  heartbeat.reset();
+  const sink = msg.streamTrace
+    ? (line: string): void => {
+        heartbeat.beat(line);
+        post({ type: 'lines', lines: [line] });
+      }
+    : (line: string): void => heartbeat.beat(line);
+  try {
+    const result = await runScenario(scenario, msg.job.seed, { ...jobOptions(msg.job, init.variant), traceSink: sink });
+    post({ type: 'result', result });
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    post({ type: 'failed', job: msg.job, message: err.message, stack: err.stack ?? '' });
+  }
+}
 
 async function start(): Promise<void> {
   let byName: Map<string, Scenario>;
@@ -18,24 +57,11 @@ async function start(): Promise<void> {
     const loaded = init.files !== undefined ? await loadScenarioFiles(init.files) : await loadScenarios(init.scenariosDir);
     byName = new Map(loaded.map((l) => [l.scenario.name, l.scenario]));
   } catch (e) {
-    port!.postMessage({ type: 'fatal', message: (e as Error).message });
+    post({ type: 'fatal', message: (e as Error).message });
     return;
   }
-  port!.on('message', (msg: ToWorker) => {
-    const scenario = byName.get(msg.job.scenario);
-    if (scenario === undefined) {
-      port!.postMessage({ type: 'failed', job: msg.job, message: `worker: unknown scenario '${msg.job.scenario}'`, stack: '' });
-      return;
-    }
-    runScenario(scenario, msg.job.seed, jobOptions(msg.job, init.variant)).then(
-      (result) => port!.postMessage({ type: 'result', result }),
-      (e: unknown) => {
-        const err = e instanceof Error ? e : new Error(String(e));
-        port!.postMessage({ type: 'failed', job: msg.job, message: err.message, stack: err.stack ?? '' });
-      },
-    );
-  });
-  port!.postMessage({ type: 'ready' });
+  port!.on('message', (msg: ToWorker) => void runJob(msg, byName));
+  post({ type: 'ready' });
 }
 
 void start();

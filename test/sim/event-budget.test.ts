@@ -136,6 +136,8 @@ describe('event budget through the CLI', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const dir = mkdtempSync(path.join(tmpdir(), 'syncbench-budget-'));
+    // Scenario modules are ES modules: a folder outside this package needs its own package.json saying so.
+    writeFileSync(path.join(dir, 'package.json'), '{"type": "module"}\n');
     writeFileSync(
       path.join(dir, 'busy.ts'),
       [

@@ -1,0 +1,253 @@
+/**
+ * A run slot: one worker thread that runs jobs one at a time, under a watchdog and a heap limit, so that
+ * nothing the code under test does can stop the bench:
+ *
+ * - a run still going after its wall-time budget (a synchronous or microtask loop, or a run far slower
+ *   than its simulated length) is a `crash` verdict `runner:watchdog` naming the scenario, the seed and the
+ *   last trace record (read from the shared heartbeat); the thread is terminated and the next job gets a
+ *   fresh one;
+ * - a run that exceeds the heap limit ends its thread with ERR_WORKER_OUT_OF_MEMORY: a `crash` verdict
+ *   `runner:heap`, the CLI lives on;
+ * - a thread that dies mid-run for any other reason (a native crash, or a `process.exit` the scenario
+ *   allowed): a `crash` verdict `runner:worker`.
+ *
+ * The sweep pool runs one slot per worker; replay, shrink and the report's timelines run their runs on a
+ * slot of their own, so a hanging seed cannot hang them either.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RunResult } from '../scenario/types.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+import { Heartbeat } from './heartbeat.ts';
+import type { Job } from './shard.ts';
+
+/** Data every worker starts with. */
+export interface WorkerInit {
+  scenariosDir: string;
+  /** Only these scenario modules (when every scenario's file is known); else all of scenariosDir. */
+  files?: string[];
+  variant: string;
+  /** The slot's heartbeat buffer (see heartbeat.ts). */
+  heartbeat: SharedArrayBuffer;
+}
+
+/** Slot -> worker. */
+export interface ToWorker {
+  job: Job;
+  /** Post the run's trace lines back (replay, timelines). */
+  streamTrace?: boolean;
+}
+
+/** Worker -> slot. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'result'; result: RunResult }
+  | { type: 'lines'; lines: string[] }
+  | { type: 'failed'; job: Job; message: string; stack: string }
+  | { type: 'fatal'; message: string };
+
+/** Default wall-time budget of a run, seconds per simulated minute (at least this much for any run). */
+export const RUN_TIMEOUT_S = 120;
+
+/** Default heap limit of a run's thread, MB. */
+export const HEAP_MB = 4096;
+
+/**
+ * The wall-time budget of a run of a scenario, ms: `timeoutS` per simulated minute (chaos phase plus the
+ * liveness window), and never less than `timeoutS`. The slowest scenarios today take about 0.16 s of wall
+ * time per simulated second, so the default leaves a margin of 10x or more.
+ */
+export function runBudgetMs(scenario: { durationMs: number; liveness?: { withinMs: number } } | undefined, timeoutS = RUN_TIMEOUT_S): number {
+  const simMs = scenario === undefined ? 0 : scenario.durationMs + (scenario.liveness?.withinMs ?? 0);
+  return timeoutS * 1000 * Math.max(1, simMs / 60_000);
+}
+
+/** How a slot reports a run it could not finish. */
+export type SlotCrash = (job: Job, check: string, message: string, stack?: string, at?: { timeUs: number; traceIndex: number }) => RunResult;
+
+/** Options of a slot. */
+export interface SlotOptions {
+  scenariosDir: string;
+  files?: string[];
+  variant: string;
+  /** Heap limit of the thread (old generation), MB. */
+  heapMb?: number;
+  /** Builds the crash verdict of a run the slot could not finish. */
+  crash: SlotCrash;
+}
+
+/** The scenario loading of a worker failed: the sweep cannot run (not a verdict). */
+export class SlotFatalError extends Error {
+  override name = 'SlotFatalError';
+}
+
+interface Current {
+  job: Job;
+  since: number;
+  resolve(r: RunResult | null): void;
+  reject(e: Error): void;
+  onLines?: (lines: string[]) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  budgetMs: number;
+}
+
+/** The bootstrap each worker thread evaluates: register tsx, then load worker.ts. */
+function bootstrapCode(): string {
+  const req = createRequire(import.meta.url);
+  const tsxApi = pathToFileURL(path.join(path.dirname(req.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const worker = new URL('./worker.ts', import.meta.url).href;
+  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); })`;
+}
+
+let code: string | undefined;
+
+/** One worker thread running one job at a time (see the file comment). */
+export class RunSlot {
+  private worker: Worker | null = null;
+  private ready: Promise<void> | null = null;
+  private current: Current | null = null;
+  private readonly heartbeat = new Heartbeat();
+  private closed = false;
+
+  constructor(private readonly o: SlotOptions) {}
+
+  /** The job running now and when it started (performance.now ms), or null. */
+  inFlight(): { job: Job; since: number } | null {
+    return this.current === null ? null : { job: this.current.job, since: this.current.since };
+  }
+
+  /**
+   * Runs `job` within `budgetMs` of wall time. Resolves with its result (a crash verdict when the slot
+   * had to stop it), or null when the slot was closed meanwhile (the run was abandoned). Rejects with
+   * SlotFatalError when the worker cannot load the scenarios.
+   */
+  async run(job: Job, budgetMs: number, onLines?: (lines: string[]) => void): Promise<RunResult | null> {
+    if (this.closed) return null;
+    if (this.current !== null) throw new Error('RunSlot.run: a job is already running on this slot');
+    const w = this.spawnIfNeeded();
+    await this.ready;
+    if (this.closed || this.worker !== w) return null;
+    return new Promise<RunResult | null>((resolve, reject) => {
+      const c: Current = { job, since: performance.now(), resolve, reject, onLines, timer: undefined, budgetMs };
+      c.timer = setTimeout(() => void this.watchdog(c), budgetMs);
+      this.current = c;
+      w.postMessage({ job, streamTrace: onLines !== undefined } satisfies ToWorker);
+    });
+  }
+
+  /** Stops the thread; a job in flight is abandoned (its run() resolves with null). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.settle(null);
+    const w = this.worker;
+    this.worker = null;
+    if (w !== null) await w.terminate();
+  }
+
+  private spawnIfNeeded(): Worker {
+    if (this.worker !== null) return this.worker;
+    code ??= bootstrapCode();
+    const init: WorkerInit = { scenariosDir: this.o.scenariosDir, files: this.o.files, variant: this.o.variant, heartbeat: this.heartbeat.buffer };
+    const w = new Worker(code, {
+      eval: true,
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb ?? HEAP_MB },
+    });
+    this.worker = w;
+    let started = false;
+    this.ready = new Promise<void>((resolve, reject) => {
+      w.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') {
+          started = true;
+          resolve();
+        } else if (m.type === 'fatal') {
+          const e = new SlotFatalError(m.message);
+          reject(e);
+          this.current?.reject(e);
+        } else this.onMessage(m);
+      });
+      w.on('error', (e: Error & { code?: string }) => {
+        if (!started) return reject(new SlotFatalError(`a worker thread failed to start: ${e.message}`));
+        this.onDeath(w, e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'heap' : 'error', e);
+      });
+      w.on('exit', (exitCode) => {
+        if (!started) return reject(new SlotFatalError(`a worker thread exited with code ${exitCode} before it was ready`));
+        this.onDeath(w, 'exit', undefined, exitCode);
+      });
+    });
+    // A failed start is reported through run(); keep Node from calling the rejection unhandled meanwhile.
+    this.ready.catch(() => {});
+    return w;
+  }
+
+  private onMessage(m: FromWorker): void {
+    const c = this.current;
+    if (c === null) return;
+    if (m.type === 'lines') c.onLines?.(m.lines);
+    else if (m.type === 'result') this.settle(m.result);
+    else if (m.type === 'failed') this.settle(this.o.crash(m.job, 'runner', m.message, m.stack));
+  }
+
+  private settle(r: RunResult | null): void {
+    const c = this.current;
+    if (c === null) return;
+    this.current = null;
+    clearTimeout(c.timer);
+    // A run the slot stopped has no wall time of its own: report how long it had run.
+    if (r !== null && r.wallMs === 0) r.wallMs = performance.now() - c.since;
+    c.resolve(r);
+  }
+
+  /** The worker `w` ended: its job in flight (if any) becomes a crash verdict; the next job gets a new thread. */
+  private onDeath(w: Worker, how: 'heap' | 'error' | 'exit', e?: Error, exitCode?: number): void {
+    if (this.worker !== w) return; // terminated on purpose (watchdog, close)
+    this.worker = null;
+    const c = this.current;
+    if (c === null) return;
+    const heapMb = this.o.heapMb ?? HEAP_MB;
+    if (how === 'heap') {
+      this.settle(this.o.crash(c.job, 'runner:heap', `the run exceeded the heap limit of ${heapMb} MB (--max-heap); ${this.lastRecordText()}`, e?.stack, this.lastAt()));
+    } else if (how === 'error') {
+      this.settle(this.o.crash(c.job, 'runner:worker', `worker thread failed: ${e?.message ?? ''}`, e?.stack));
+    } else {
+      this.settle(this.o.crash(c.job, 'runner:worker', `worker thread exited with code ${exitCode}`));
+    }
+  }
+
+  /** The budget ran out: stop the thread and report the run as hung, with the last record it wrote. */
+  private async watchdog(c: Current): Promise<void> {
+    if (this.current !== c) return;
+    const w = this.worker;
+    this.worker = null;
+    if (w !== null) await w.terminate();
+    if (this.current !== c) return;
+    const s = (c.budgetMs / 1000).toFixed(c.budgetMs % 1000 === 0 ? 0 : 1);
+    this.settle(
+      this.o.crash(
+        c.job,
+        'runner:watchdog',
+        `${c.job.scenario} seed ${c.job.seed} gave no result within its wall-time budget of ${s} s (--run-timeout): the run hangs ` +
+          `(e.g. a loop that never returns to the scheduler) or is far slower than its simulated length; ${this.lastRecordText()}`,
+        '',
+        this.lastAt(),
+      ),
+    );
+  }
+
+  private lastRecordText(): string {
+    const line = this.heartbeat.last();
+    return line === '' ? 'it wrote no trace record' : `last trace record (${this.heartbeat.count()} written): ${line}`;
+  }
+
+  /** Virtual time and position of the last record written, for the failure. */
+  private lastAt(): { timeUs: number; traceIndex: number } | undefined {
+    try {
+      const r = JSON.parse(this.heartbeat.last()) as TraceRecord;
+      return { timeUs: r.t, traceIndex: r.i };
+    } catch {
+      return undefined;
+    }
+  }
+}
