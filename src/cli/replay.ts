@@ -122,7 +122,10 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
         lastT = r.t;
         if (show(r)) {
           lines.push(jsonl ? line : formatRecord(r));
-          if (lines.length >= 1000) flush();
+          // Printed once per turn of the event loop (lines come from the run's thread in bursts), so a run
+          // that hangs has shown every record it wrote while the watchdog waits.
+          if (lines.length === 1) setImmediate(flush);
+          else if (lines.length >= 1000) flush();
         }
       },
     });

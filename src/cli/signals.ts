@@ -11,6 +11,11 @@
  *
  * The exit code is 128 + the signal's number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), as a
  * shell reports a process killed by that signal, so CI sees an interrupted job as failed.
+ *
+ * Started through `npx syncbench` or `npm start`, the CLI runs under `npm -> sh -c -> node`: a signal sent
+ * to npm alone is passed to the shell, which dies of it without passing it on, and the CLI is left running
+ * as an orphan. So the handlers also watch the parent process: when it goes away (the CLI is re-parented),
+ * that counts as a SIGHUP ("the controlling process ended"), with the same stop-and-write behaviour.
  */
 
 /** The signals handled. */
@@ -18,6 +23,9 @@ export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
 const NUMBER: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/** How often the parent process is checked, ms. */
+const PARENT_POLL_MS = 500;
 
 /** What the handlers tell the command. */
 export interface Interrupts {
@@ -60,12 +68,21 @@ export function onInterrupt(messages: InterruptMessages, write: (s: string) => v
   };
   const bound = STOP_SIGNALS.map((sig) => [sig, () => handler(sig)] as const);
   for (const [sig, fn] of bound) process.on(sig, fn);
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphaned);
+    write(`\nsyncbench: the parent process (${parent}) ended`);
+    handler('SIGHUP');
+  }, PARENT_POLL_MS);
+  orphaned.unref();
   return {
     soft: soft.signal,
     hard: hard.signal,
     received: () => first,
     exitCode: () => (first === null ? 0 : 128 + NUMBER[first]),
     dispose: () => {
+      clearInterval(orphaned);
       for (const [sig, fn] of bound) process.off(sig, fn);
     },
   };
