@@ -13,7 +13,7 @@ import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { Rng } from '../sim/rng.ts';
 import { corpusReplay } from './replay.ts';
-import { UsageError, asUsage, intArg, resolveRun, scenariosDir, seedArg } from './usage.ts';
+import { UsageError, asUsage, checkOutFile, intArg, resolveRun, scenariosDir, seedArg } from './usage.ts';
 
 const size = (c: CoverageSet): string => `states ${c.states.size}, transitions ${c.transitions.size}, state x fault cells ${c.cells.size}`;
 
@@ -41,6 +41,8 @@ export async function exploreCommand(targets: string[], o: Record<string, unknow
   const { scenarios } = await resolveRun(targets, '0', undefined, scenariosDir(o));
   const file = typeof o.corpus === 'string' ? o.corpus : null;
   const corpus: CorpusFile = file !== null && existsSync(file) ? await asUsage(() => readCorpus(file, new Set(scenarios.map((s) => s.name)))) : emptyCorpus();
+  // The kept runs are written at the end: a path that cannot take them fails now, not after the exploration.
+  if (file !== null) checkOutFile('--corpus', file, true);
   const withModels = scenarios.filter((s) => (s.models ?? []).length > 0);
   if (withModels.length === 0) throw new UsageError(`no model watches ${targets.join(' ')}: exploration is guided by model coverage`);
   let findings = 0;

@@ -168,7 +168,6 @@ function quietOnClosedPipe(): void {
   });
 }
 
-/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 /**
  * `s` with control characters escaped as \xNN (line breaks and tabs kept): an error message echoes what the
  * user typed, and raw escape sequences would otherwise reach the terminal.
@@ -177,16 +176,32 @@ export function printable(s: string): string {
   return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/**
+ * `help NAME` where commander would print the general help as an error (exit 1) without saying why: for
+ * `help help` print it as asked (exit 0); for a NAME that is no command report the unknown command (64).
+ */
+function helpTopic(p: Command, argv: readonly string[]): void {
+  const [first, name] = argv;
+  if (first !== 'help' || name === undefined || name.startsWith('-')) return;
+  if (name === 'help') p.help();
+  if (p.commands.some((c) => c.name() === name || c.aliases().includes(name))) return;
+  p.error(`error: unknown command '${name}'`, { code: 'commander.unknownCommand' });
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
   const p = program();
   process.exitCode = undefined;
   try {
+    helpTopic(p, argv);
     await p.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // Help asked for (`help`) is 0; help shown because no command was given is a usage error.
+      if (e.code === 'commander.help') return e.exitCode === 0 ? 0 : EXIT_CODES.usage;
       return EXIT_CODES.usage;
     }
     if (e instanceof UsageError) {

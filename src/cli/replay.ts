@@ -6,13 +6,14 @@ import { IsolatedRunner, RunAbandonedError } from '../runner/isolated.ts';
 import { shellQuote } from '../scenario/replay-command.ts';
 import { EXIT_CODES, type RunResult } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
-import { readCorpus, type CorpusEntry } from '../runner/corpus.ts';
+import type { CorpusEntry } from '../runner/corpus.ts';
 import { onInterrupt } from './signals.ts';
-import { UsageError, checkOutFile, intArg, resolveRun, runLimits, scenariosDir, seedArg } from './usage.ts';
+import { UsageError, checkOutFile, corpusArg, intArg, resolveRun, runLimits, scenariosDir, seedArg } from './usage.ts';
 
 function numberArg(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
+  // Number('') and Number(' ') are 0: a blank value is no time either.
+  const n = String(v).trim() === '' ? NaN : Number(v);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} '${String(v)}' is not a time in µs`);
   return n;
 }
@@ -51,19 +52,13 @@ export function corpusReplay(scenario: string, seed: number, file: string, k: nu
 }
 
 /** The corpus entry `--corpus FILE --entry K` names, checked against the scenario and seed given. */
-function corpusEntry(o: Record<string, unknown>, scenario: string, seed: number): CorpusEntry | null {
+async function corpusEntry(o: Record<string, unknown>, scenario: string, seed: number): Promise<CorpusEntry | null> {
   if (o.corpus === undefined && o.entry === undefined) return null;
   if (typeof o.corpus !== 'string' || o.entry === undefined) throw new UsageError('--corpus FILE and --entry K go together');
   for (const f of ['variant', 'faults', 'workloadScale'] as const) {
     if (o[f] !== undefined) throw new UsageError(`--${f === 'workloadScale' ? 'workload-scale' : f} cannot be combined with --corpus: the entry says it`);
   }
-  const corpus = (() => {
-    try {
-      return readCorpus(o.corpus);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  })();
+  const corpus = await corpusArg('--corpus', o.corpus);
   const k = intArg('entry', o.entry, 0, corpus.entries.length - 1)!;
   const e = corpus.entries[k]!;
   if (e.scenario !== scenario || e.seed !== seed) throw new UsageError(`${o.corpus} entry ${k} is ${e.scenario} seed ${e.seed}, not ${scenario} seed ${seed}`);
@@ -73,7 +68,7 @@ function corpusEntry(o: Record<string, unknown>, scenario: string, seed: number)
 /** Runs the `replay` command: readable lines (or JSONL with --jsonl), then verdict and `trace-hash: <hex>`. */
 export async function replayCommandAction(name: string, o: Record<string, unknown>): Promise<void> {
   const seed = await seedArg(String(o.seed));
-  const entry = corpusEntry(o, name, seed);
+  const entry = await corpusEntry(o, name, seed);
   const { scenarios, variant } = await resolveRun([name], '0', entry?.variant ?? (o.variant as string | undefined), scenariosDir(o));
   const scenario = scenarios[0]!;
   if (scenario.name !== name) throw new UsageError(`'${name}' is a suite; replay takes one scenario`);

@@ -9,7 +9,7 @@ import { exitCodeOfRuns } from '../runner/sweep.ts';
 import { loadScenarios } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { DEFAULT_REPORT_DIR } from './run.ts';
-import { asUsage, checkOutDir, scenariosDir } from './usage.ts';
+import { asUsage, checkOutDir, pathArg, scenariosDir } from './usage.ts';
 
 /** Default folder `merge` writes to. */
 export const DEFAULT_MERGE_DIR = 'reports/merged';
@@ -20,14 +20,16 @@ export function resultsPath(dirOrFile: string): string {
   return path.join(dirOrFile, 'results.json');
 }
 
-function load(dirOrFile: string): Promise<ResultsFile> {
+/** Loads the results file of argument `what`; a blank path is refused (it would read ./results.json). */
+function load(what: string, dirOrFile: string): Promise<ResultsFile> {
+  pathArg(what, dirOrFile, 'give a report folder or a results.json file');
   return asUsage(() => readResults(resultsPath(dirOrFile)));
 }
 
 /** Loads the scenarios for timelines; null (with a reason) when they cannot be loaded. */
-async function scenariosForTimelines(dir: string): Promise<Map<string, Scenario> | undefined> {
+async function scenariosForTimelines(o: Record<string, unknown>): Promise<Map<string, Scenario> | undefined> {
   try {
-    return new Map((await loadScenarios(dir)).map((l) => [l.scenario.name, l.scenario]));
+    return new Map((await loadScenarios(scenariosDir(o))).map((l) => [l.scenario.name, l.scenario]));
   } catch (e) {
     process.stderr.write(`syncbench: no timelines (scenarios did not load: ${(e as Error).message})\n`);
     return undefined;
@@ -37,14 +39,14 @@ async function scenariosForTimelines(dir: string): Promise<Map<string, Scenario>
 /** `merge DIR...`: combines shard results into one report folder; exit code of the worst verdict. */
 export async function mergeCommand(dirs: string[], o: Record<string, unknown>): Promise<void> {
   const files: { file: ResultsFile; where: string }[] = [];
-  for (const d of dirs) files.push({ file: await load(d), where: resultsPath(d) });
+  for (const [i, d] of dirs.entries()) files.push({ file: await load(`merge: DIR ${i + 1}`, d), where: resultsPath(d) });
   for (const { file, where } of files) {
     if (file.meta.partial === true) process.stderr.write(`syncbench: warning: ${where} is partial (its sweep was interrupted or stopped by --fail-fast): the merge does not hold every planned run\n`);
   }
   const merged = await asUsage(() => mergeResults(files));
   const out = typeof o.out === 'string' ? o.out : DEFAULT_MERGE_DIR;
   checkOutDir('--out', out);
-  const scenarios = o.timelines === false ? undefined : await scenariosForTimelines(scenariosDir(o));
+  const scenarios = o.timelines === false ? undefined : await scenariosForTimelines(o);
   const written = await writeReport(out, merged, { scenarios });
   process.stdout.write(`${summaryText(merged, merged.runs.reduce((s, r) => s + r.wallMs, 0)).join('\n')}\n`);
   process.stdout.write(`merged ${files.length} results files (shards ${merged.meta.shards.join(', ')}) into ${written.index}\n`);
@@ -68,7 +70,7 @@ export function missingShards(shards: readonly string[]): string[] {
 
 /** `coverage [DIR]`: prints model coverage and probes of a results file. */
 export async function coverageCommand(dir: string | undefined, o: Record<string, unknown>): Promise<void> {
-  const file = await load(dir ?? DEFAULT_REPORT_DIR);
+  const file = await load('coverage: DIR', dir ?? DEFAULT_REPORT_DIR);
   const cov = coverageReport(file);
   if (o.json === true) process.stdout.write(`${JSON.stringify(cov, null, 1)}\n`);
   else process.stdout.write(`${coverageText(cov).join('\n')}\n`);

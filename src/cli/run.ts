@@ -8,14 +8,13 @@ import { sweepJobs } from '../runner/shard.ts';
 import { summaryText } from '../runner/summary.ts';
 import { exitCodeOfRuns, runSweep, type SweepOutcome } from '../runner/sweep.ts';
 import type { RunResult } from '../scenario/types.ts';
-import { corpusJobs, expectationMismatch, readCorpus, type CorpusEntry } from '../runner/corpus.ts';
+import { corpusJobs, expectationMismatch, type CorpusEntry } from '../runner/corpus.ts';
 import { parseShard, type Job } from '../runner/shard.ts';
-import { checkVariant } from '../scenario/variants.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 import { corpusReplay } from './replay.ts';
 import { IsolatedRunner } from '../runner/isolated.ts';
 import { onInterrupt, type Interrupts } from './signals.ts';
-import { UsageError, asUsage, checkOutDir, intArg, loadAll, resolveRun, runLimits, scenariosDir, type RunRequest } from './usage.ts';
+import { UsageError, asUsage, checkOutDir, corpusArg, intArg, loadAll, resolveRun, runLimits, scenariosDir, type RunRequest } from './usage.ts';
 
 /** Default report folder. */
 export const DEFAULT_REPORT_DIR = 'reports/latest';
@@ -51,9 +50,7 @@ async function planRun(targets: string[], o: Record<string, unknown>, dir: strin
   }
   const all = await loadAll(dir);
   const file = o.corpus;
-  const corpus = await asUsage(() => readCorpus(file, new Set(all.map((l) => l.scenario.name))));
-  if (corpus.entries.length === 0) throw new UsageError(`${file}: the corpus has no entries`);
-  for (const e of corpus.entries) await asUsage(() => checkVariant(e.variant ?? ''));
+  const corpus = await corpusArg('--corpus', file, new Set(all.map((l) => l.scenario.name)));
   const jobs = corpusJobs(corpus).map((j, k) => ({ ...j, replay: corpusReplay(j.scenario, j.seed, file, k) }));
   const names = new Set(jobs.map((j) => j.scenario));
   const scenarios = all.map((l) => l.scenario).filter((s) => names.has(s.name));

@@ -8,7 +8,7 @@ import { replayCommand } from '../scenario/replay-command.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 import { IsolatedRunner, RunAbandonedError } from '../runner/isolated.ts';
 import { onInterrupt } from './signals.ts';
-import { intArg, resolveRun, runLimits, scenariosDir, seedArg, UsageError } from './usage.ts';
+import { checkOutFile, intArg, resolveRun, runLimits, scenariosDir, seedArg, UsageError } from './usage.ts';
 
 /** The replay command of a shrunk run (the scale flag only when the workload was reduced). */
 export function shrunkReplayCommand(scenario: string, seed: number, variant: string, planFile: string, scale: number, scenariosDir?: string): string {
@@ -24,6 +24,9 @@ export async function shrinkCommand(name: string, o: Record<string, unknown>): P
   const maxRuns = intArg('max-runs', o.maxRuns, 1, 100_000);
   const timeLimitS = intArg('time-limit', o.timeLimit, 1, 86_400);
   const limits = runLimits(o);
+  const file = typeof o.out === 'string' ? o.out : path.join('reports', 'shrunk', `${scenario.name}-seed${seed}${variant ? `-${variant}` : ''}.json`);
+  // Checked before shrinking (which can take minutes): the plan is written only at the end.
+  checkOutFile('--out', file, true);
   const log = (line: string): boolean => process.stderr.write(`shrink: ${line}\n`);
   // Every run goes on a watched thread: a candidate plan that makes the code hang is a crash verdict (a
   // different failure, so not kept), never a hung shrink.
@@ -52,7 +55,6 @@ export async function shrinkCommand(name: string, o: Record<string, unknown>): P
     await runner.close();
     stop.dispose();
   }
-  const file = typeof o.out === 'string' ? o.out : path.join('reports', 'shrunk', `${scenario.name}-seed${seed}${variant ? `-${variant}` : ''}.json`);
   writeAtomic(file, `${JSON.stringify(out.plan, null, 2)}\n`);
   const f = out.result.failure!;
   const lines = [

@@ -5,7 +5,7 @@ import type { RunLimits } from '../runner/isolated.ts';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { checkVariant } from '../scenario/variants.ts';
-import { CorpusError } from '../runner/corpus.ts';
+import { CorpusError, readCorpus, type CorpusFile } from '../runner/corpus.ts';
 import { ResultsError } from '../runner/results.ts';
 import { ShardError, parseShard, type Shard } from '../runner/shard.ts';
 import { SeedError, parseSeed, parseSeedRange } from '../sim/rng.ts';
@@ -27,10 +27,22 @@ export async function asUsage<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * `value`, a path the user gave with `what` (an option, an argument or an environment variable); a blank
+ * path is a UsageError naming `what` and saying what to `give` (it would otherwise mean the current folder,
+ * or fail later with a bare ENOENT).
+ */
+export function pathArg(what: string, value: string, give: string): string {
+  if (value.trim() === '') throw new UsageError(`${what}: the path is empty (${give})`);
+  return value;
+}
+
 /** The scenarios folder: `--scenarios-dir`, else $SYNCBENCH_SCENARIOS, else the project's scenarios/. */
 export function scenariosDir(o: Record<string, unknown>): string {
   if (typeof o.scenariosDir === 'string') return o.scenariosDir;
-  return process.env.SYNCBENCH_SCENARIOS ?? SCENARIOS_DIR;
+  const env = process.env.SYNCBENCH_SCENARIOS;
+  if (env === undefined) return SCENARIOS_DIR;
+  return pathArg('SYNCBENCH_SCENARIOS', env, 'name a scenarios folder, or unset it for the default scenarios/');
 }
 
 /** Loads the scenarios (a broken scenario module is a usage error naming the file and field). */
@@ -64,6 +76,13 @@ export async function resolveRun(
   });
 }
 
+/** Reads the corpus file of `option` to run its entries: a blank path, a bad file or no entries is a UsageError. */
+export async function corpusArg(option: string, file: string, knownScenarios?: ReadonlySet<string>): Promise<CorpusFile> {
+  const corpus = await asUsage(() => readCorpus(pathArg(option, file, 'give a corpus file'), knownScenarios));
+  if (corpus.entries.length === 0) throw new UsageError(`${file}: the corpus has no entries`);
+  return corpus;
+}
+
 /** Parses one seed or throws UsageError. */
 export function seedArg(text: string): Promise<number> {
   return asUsage(() => parseSeed(text));
@@ -83,12 +102,10 @@ export function intArg(name: string, v: unknown, min: number, max: number): numb
  */
 export function checkOutDir(option: string, dir: string): void {
   // An empty path would resolve to the current folder and scatter report files there.
-  if (dir.trim() === '') throw new UsageError(`${option}: the path is empty (give a folder to write the report into)`);
+  pathArg(option, dir, 'give a folder to write the report into');
   const full = path.resolve(dir);
   if (existsSync(full) && !statSync(full).isDirectory()) throw new UsageError(`${option} ${dir}: is a file, not a folder (give a folder to write the report into)`);
-  let up = path.dirname(full);
-  while (!existsSync(up)) up = path.dirname(up);
-  if (!statSync(up).isDirectory()) throw new UsageError(`${option} ${dir}: ${up} is a file, not a folder`);
+  nearestFolder(option, dir, full);
   // Created and write-tested now, before any run: a folder that cannot be written fails here, not after the
   // sweep (where every finished run would be lost).
   try {
@@ -104,12 +121,26 @@ export function checkOutDir(option: string, dir: string): void {
   }
 }
 
-/** Checks, before any work, that `file` can be written: its folder exists and it is not a folder itself. */
-export function checkOutFile(option: string, file: string): void {
+/** The nearest existing folder above `full` (`shown` as the user gave it); UsageError when that is a file. */
+function nearestFolder(option: string, shown: string, full: string): string {
+  let up = path.dirname(full);
+  while (!existsSync(up)) up = path.dirname(up);
+  if (!statSync(up).isDirectory()) throw new UsageError(`${option} ${shown}: ${up} is a file, not a folder`);
+  return up;
+}
+
+/**
+ * Checks, before any work, that `file` can be written: the path is not blank, it is not a folder, and its
+ * folder exists (with `makesFolders`, for writers that create missing folders: the nearest existing one
+ * above it is a folder).
+ */
+export function checkOutFile(option: string, file: string, makesFolders = false): void {
+  pathArg(option, file, 'give a file to write');
   const full = path.resolve(file);
   const dir = path.dirname(full);
-  if (!existsSync(dir)) throw new UsageError(`${option} ${file}: folder ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`${option} ${file}: ${dir} is not a folder`);
+  if (makesFolders) nearestFolder(option, file, full);
+  else if (!existsSync(dir)) throw new UsageError(`${option} ${file}: folder ${dir} does not exist`);
+  else if (!statSync(dir).isDirectory()) throw new UsageError(`${option} ${file}: ${dir} is not a folder`);
   if (existsSync(full) && statSync(full).isDirectory()) throw new UsageError(`${option} ${file}: is a folder, not a file`);
 }
 

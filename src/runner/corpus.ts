@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { parsePlan, type FaultPlan } from '../faults/plan.ts';
 import type { RunResult, Verdict } from '../scenario/types.ts';
+import { checkVariant } from '../scenario/variants.ts';
 import { writeAtomic } from './atomic.ts';
 import type { Job } from './shard.ts';
 
@@ -74,6 +75,11 @@ function parseEntry(e: unknown, at: string, known?: ReadonlySet<string>): Corpus
   if (known !== undefined && !known.has(o.scenario)) bad(at, `unknown scenario '${o.scenario}'`);
   if (!(typeof o.seed === 'number' && Number.isSafeInteger(o.seed) && o.seed >= 0)) bad(at, `seed must be an integer 0..2^53-1, got ${JSON.stringify(o.seed)}`);
   if (o.variant !== undefined && typeof o.variant !== 'string') bad(at, 'variant must be a string');
+  try {
+    checkVariant(o.variant ?? '');
+  } catch (err) {
+    bad(at, (err as Error).message);
+  }
   if (o.workloadScale !== undefined && !(typeof o.workloadScale === 'number' && o.workloadScale > 0 && o.workloadScale <= 1)) bad(at, 'workloadScale must be in (0, 1]');
   if (o.expect !== undefined && !VERDICTS.has(o.expect as string)) bad(at, `expect must be one of ${[...VERDICTS].join(', ')}`);
   if (o.check !== undefined && typeof o.check !== 'string') bad(at, 'check must be a check name');

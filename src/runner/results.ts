@@ -184,11 +184,13 @@ export function parseResults(json: unknown, where: string): ResultsFile {
   f.runs.forEach((r, i) => {
     const at = `runs[${i}]`;
     check(typeof r === 'object' && r !== null, where, `${at} is not an object`);
-    check(typeof r.scenario === 'string' && Number.isInteger(r.seed), where, `${at}: scenario or seed is missing`);
-    check(isSeed(r.seed), where, `${at}.seed ${String(r.seed)} is out of range: a seed is an integer 0..${SEED_MAX}`);
+    check(typeof r.scenario === 'string' && typeof r.seed === 'number', where, `${at}: scenario or seed is missing`);
+    check(Number.isInteger(r.seed), where, `${at}.seed ${r.seed} is not an integer: a seed is an integer 0..${SEED_MAX}`);
+    check(isSeed(r.seed), where, `${at}.seed ${r.seed} is out of range: a seed is an integer 0..${SEED_MAX}`);
     check(VERDICTS.has(r.verdict), where, `${at}.verdict '${String(r.verdict)}' is not a verdict`);
     check(typeof r.events === 'number' && typeof r.simTimeUs === 'number' && typeof r.traceHash === 'string', where, `${at}: events, simTimeUs or traceHash is missing`);
-    check(r.events >= 0 && r.simTimeUs >= 0 && (typeof r.wallMs !== 'number' || r.wallMs >= 0), where, `${at}: events, simTimeUs or wallMs is negative`);
+    for (const k of ['events', 'simTimeUs', 'wallMs'] as const) check(typeof r[k] !== 'number' || r[k] >= 0, where, `${at}: events, simTimeUs or wallMs is negative (${k} ${r[k]})`);
+    for (const k of ['events', 'traceRecords'] as const) checkCount(r[k], where, `${at}.${k}`);
     check(r.verdict === 'pass' || (typeof r.failure === 'object' && r.failure !== null), where, `${at}: a failed run has no failure`);
   });
   check(isRecord(f.scenarios), where, 'scenarios is missing');
@@ -207,22 +209,34 @@ export function parseResults(json: unknown, where: string): ResultsFile {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const isCounts = (v: unknown): v is Record<string, number> => isRecord(v) && Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** A count (events, trace records, probe hits, injections, visits...) is an integer >= 0. */
+function checkCount(v: unknown, where: string, at: string): void {
+  check(v !== undefined, where, `${at} is missing`);
+  check(Number.isSafeInteger(v) && (v as number) >= 0, where, `${at} ${JSON.stringify(v)} is not a count (an integer >= 0)`);
+}
+
+/** A map of counts (name -> count), naming the first entry that is not a count. */
+function checkCounts(v: unknown, where: string, at: string): void {
+  check(isRecord(v), where, `${at} is not a map of counts`);
+  for (const [k, x] of Object.entries(v)) checkCount(x, where, `${at}[${JSON.stringify(k)}]`);
+}
 
 /** Checks one scenario aggregate field by field (merge and coverage read every one of them). */
 function checkAggregate(a: unknown, where: string, at: string): void {
   check(isRecord(a), where, `${at} is not an object`);
   for (const k of ['suites', 'models', 'probesDeclared'] as const) check(isStringList(a[k]), where, `${at}.${k} is not a list of names`);
-  for (const k of ['probes', 'faults'] as const) check(isCounts(a[k]), where, `${at}.${k} is not a map of counts`);
-  check(a.exercised === undefined || isCounts(a.exercised), where, `${at}.exercised is not a map of counts`);
+  for (const k of ['probes', 'faults'] as const) checkCounts(a[k], where, `${at}.${k}`);
+  if (a.exercised !== undefined) checkCounts(a.exercised, where, `${at}.exercised`);
   check(Array.isArray(a.coverage), where, `${at}.coverage is not a list`);
   a.coverage.forEach((c: unknown, i) => {
     const ci = `${at}.coverage[${i}]`;
     check(isRecord(c), where, `${ci} is not an object`);
     check(typeof c.model === 'string', where, `${ci}.model is not a model name`);
-    for (const k of ['states', 'transitions'] as const) check(isCounts(c[k]), where, `${ci}.${k} is not a map of counts`);
-    check(c.guards === undefined || isCounts(c.guards), where, `${ci}.guards is not a map of counts`);
-    check(isRecord(c.stateFaults) && Object.values(c.stateFaults).every(isCounts), where, `${ci}.stateFaults is not a map of state -> fault counts`);
+    for (const k of ['states', 'transitions'] as const) checkCounts(c[k], where, `${ci}.${k}`);
+    if (c.guards !== undefined) checkCounts(c.guards, where, `${ci}.guards`);
+    check(isRecord(c.stateFaults), where, `${ci}.stateFaults is not a map of state -> fault counts`);
+    for (const [state, faults] of Object.entries(c.stateFaults)) checkCounts(faults, where, `${ci}.stateFaults[${JSON.stringify(state)}]`);
   });
 }
 

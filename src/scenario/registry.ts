@@ -181,12 +181,15 @@ function esmHint(file: string): string {
   return ` (scenario modules are ES modules, but this file is not in a package with "type": "module" (${where}), so Node loads it as CommonJS: add a package.json containing {"type": "module"} to the scenarios folder, e.g. ${dir}/package.json)`;
 }
 
-/** Loads every scenario module below `dir`; throws ScenarioError on the first bad one. */
+/** Loads every scenario module below `dir`; throws ScenarioError on the first bad one, or when there is none. */
 export async function loadScenarios(dir = SCENARIOS_DIR): Promise<LoadedScenario[]> {
   if (dir.trim() === '') throw new ScenarioError('scenarios folder: the path is empty');
   if (!existsSync(dir)) throw new ScenarioError(`scenarios folder ${dir}: does not exist`);
   if (!statSync(dir).isDirectory()) throw new ScenarioError(`scenarios folder ${dir}: is a file, not a folder`);
-  return loadScenarioFiles(listScenarioFiles(dir));
+  const loaded = await loadScenarioFiles(listScenarioFiles(dir));
+  // Nothing to list or run: most likely the wrong folder (every target would be an "unknown scenario").
+  if (loaded.length === 0) throw new ScenarioError(`scenarios folder ${dir}: holds no scenario (no .ts module below it exports one)`);
+  return loaded;
 }
 
 const fileOfScenario = new WeakMap<Scenario, string>();
