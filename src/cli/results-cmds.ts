@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeReport } from '../report/write.ts';
 import { coverageReport, coverageText } from '../runner/coverage.ts';
+import { IsolatedRunner } from '../runner/isolated.ts';
 import { mergeResults, readResults, type ResultsFile } from '../runner/results.ts';
 import { summaryText } from '../runner/summary.ts';
 import { exitCodeOfRuns } from '../runner/sweep.ts';
@@ -47,7 +48,9 @@ export async function mergeCommand(dirs: string[], o: Record<string, unknown>): 
   const out = typeof o.out === 'string' ? o.out : DEFAULT_MERGE_DIR;
   checkOutDir('--out', out);
   const scenarios = o.timelines === false ? undefined : await scenariosForTimelines(o);
-  const written = await writeReport(out, merged, { scenarios });
+  // Timelines re-run failing seeds: on a watched thread, as every run (a seed that hangs here does not hang merge).
+  const rerunner = scenarios === undefined ? null : new IsolatedRunner(scenarios, scenariosDir(o));
+  const written = await writeReport(out, merged, { scenarios, rerun: rerunner?.run }).finally(() => rerunner?.close());
   process.stdout.write(`${summaryText(merged, merged.runs.reduce((s, r) => s + r.wallMs, 0)).join('\n')}\n`);
   process.stdout.write(`merged ${files.length} results files (shards ${merged.meta.shards.join(', ')}) into ${written.index}\n`);
   const missing = missingShards(merged.meta.shards);
