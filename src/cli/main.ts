@@ -82,8 +82,8 @@ function exploreCmd(p: Command): void {
     .option('--budget <n>', 'runs per scenario (default 100)')
     .option('--seeds-from <n>', 'first fresh seed (default 0)')
     .option('--corpus <file>', 'corpus to start from (replayed first) and to write the kept runs to')
-    .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (targets: string[], o: Record<string, unknown>) => exploreCommand(targets, o));
+    .option('--scenarios-dir <dir>', DIR_HELP);
+  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => exploreCommand(targets, o));
 }
 
 function replayCmd(p: Command): void {

@@ -60,6 +60,10 @@ export interface ExploreOptions {
   rng?: Rng;
   /** Called after each run with what it added. */
   onRun?(step: ExploreStep): void;
+  /** Called before each run with what it will run (a watchdog names it if the run never ends). */
+  onRunStart?(entry: CorpusEntry): void;
+  /** Receives every trace line of every run (e.g. a watchdog's heartbeat). */
+  traceSink?(line: string): void;
 }
 
 /** One run of an exploration. */
@@ -277,15 +281,17 @@ export async function explore(o: ExploreOptions, graphs: ReadonlyMap<string, rea
     if (aim !== null) tried.set(aim.key, (tried.get(aim.key) ?? 0) + 1);
     const seed = aim?.anchor.seed ?? nextSeed++;
     const plan = aim === null ? planFor(o.scenario, seed, {}).plan : { events: [...aim.anchor.plan.events, aim.event] };
+    const entry: CorpusEntry = { scenario: o.scenario.name, seed, why: aim === null ? 'explore: plain seed' : `explore: aimed at ${aim.key}` };
+    if (aim !== null) entry.faults = plan;
+    o.onRunStart?.(entry);
     const result = await runScenario(o.scenario, seed, {
       ...(aim === null ? {} : { faults: plan }),
       observe: anchorObserver(seed, plan, anchors, rng),
+      traceSink: o.traceSink,
     });
     out.runs++;
     const added = addCoverage(cov, coverageKeys(result));
     arms.note(aim !== null, added);
-    const entry: CorpusEntry = { scenario: o.scenario.name, seed, why: aim === null ? 'explore: plain seed' : `explore: aimed at ${aim.key}` };
-    if (aim !== null) entry.faults = plan;
     if (result.verdict !== 'pass') out.findings.push({ entry, result });
     else if (added > 0) {
       entry.why += `, added ${added} coverage keys`;

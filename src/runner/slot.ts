@@ -33,12 +33,14 @@ export interface WorkerInit {
   heartbeat: SharedArrayBuffer;
 }
 
-/** Slot -> worker. */
-export interface ToWorker {
-  job: Job;
-  /** Post the run's trace lines back (replay, timelines). */
-  streamTrace?: boolean;
-}
+/** Slot -> worker: a job, or a task (a function of a module, run on the thread; see RunSlot.runTask). */
+export type ToWorker =
+  | {
+      job: Job;
+      /** Post the run's trace lines back (replay, timelines). */
+      streamTrace?: boolean;
+    }
+  | { task: { module: string; fn: string; args: unknown } };
 
 /** Worker -> slot. */
 export type FromWorker =
@@ -46,7 +48,30 @@ export type FromWorker =
   | { type: 'result'; result: RunResult }
   | { type: 'lines'; lines: string[] }
   | { type: 'failed'; job: Job; message: string; stack: string }
-  | { type: 'fatal'; message: string };
+  | { type: 'fatal'; message: string }
+  | { type: 'task-data'; data: unknown }
+  | { type: 'task-run'; label: unknown }
+  | { type: 'task-run-end' }
+  | { type: 'task-done' }
+  | { type: 'task-failed'; message: string; stack: string };
+
+/**
+ * What a task function gets on the worker thread. A task makes several runs (an exploration); it brackets
+ * each with runStarted/runEnded, so the slot's watchdog gives each run its own budget, and passes
+ * `traceSink` to them, so a hung run's last record is known.
+ */
+export interface TaskContext {
+  scenarios: ReadonlyMap<string, import('../scenario/types.ts').Scenario>;
+  send(data: unknown): void;
+  runStarted(label: unknown): void;
+  runEnded(): void;
+  traceSink(line: string): void;
+}
+
+/** How a task ended: done, or stopped (a run hung or ran out of memory, the thread died, the task threw). */
+export type TaskOutcome =
+  | { ended: 'done' }
+  | { ended: 'stopped'; check: string; message: string; stack: string; label: unknown; at?: { timeUs: number; traceIndex: number } };
 
 /** Default wall-time budget of a run, seconds per simulated minute (at least this much for any run). */
 export const RUN_TIMEOUT_S = 120;
@@ -110,6 +135,13 @@ export class RunSlot {
   private current: Current | null = null;
   private readonly heartbeat = new Heartbeat();
   private closed = false;
+  private task: {
+    resolve(o: TaskOutcome): void;
+    onData(d: unknown): void;
+    label: unknown;
+    timer: ReturnType<typeof setTimeout> | undefined;
+    budgetMs: number;
+  } | null = null;
 
   constructor(private readonly o: SlotOptions) {}
 
@@ -137,10 +169,63 @@ export class RunSlot {
     });
   }
 
+  /**
+   * Runs `fn(args, ctx: TaskContext)` of `module` on the slot's thread; `onData` receives what it sends.
+   * Each run the task brackets gets `budgetMs`; past it, the thread is terminated and the outcome names
+   * the run's label (what the task said it was running) and its last trace record.
+   */
+  async runTask(module: string, fn: string, args: unknown, budgetMs: number, onData: (d: unknown) => void): Promise<TaskOutcome> {
+    if (this.current !== null || this.task !== null) throw new Error('RunSlot.runTask: the slot is busy');
+    const w = this.spawnIfNeeded();
+    await this.ready;
+    return new Promise<TaskOutcome>((resolve) => {
+      this.task = { resolve, onData, label: null, timer: undefined, budgetMs };
+      w.postMessage({ task: { module, fn, args } } satisfies ToWorker);
+    });
+  }
+
+  private endTask(o: TaskOutcome): void {
+    const t = this.task;
+    if (t === null) return;
+    this.task = null;
+    clearTimeout(t.timer);
+    t.resolve(o);
+  }
+
+  private onTaskMessage(m: FromWorker): void {
+    const t = this.task!;
+    if (m.type === 'task-data') t.onData(m.data);
+    else if (m.type === 'task-run') {
+      t.label = m.label;
+      clearTimeout(t.timer);
+      t.timer = setTimeout(() => void this.taskWatchdog(), t.budgetMs);
+    } else if (m.type === 'task-run-end') clearTimeout(t.timer);
+    else if (m.type === 'task-done') this.endTask({ ended: 'done' });
+    else if (m.type === 'task-failed') this.endTask({ ended: 'stopped', check: 'runner', message: m.message, stack: m.stack, label: t.label });
+  }
+
+  private async taskWatchdog(): Promise<void> {
+    const t = this.task;
+    if (t === null) return;
+    const w = this.worker;
+    this.worker = null;
+    if (w !== null) await w.terminate();
+    const s = (t.budgetMs / 1000).toFixed(t.budgetMs % 1000 === 0 ? 0 : 1);
+    this.endTask({
+      ended: 'stopped',
+      check: 'runner:watchdog',
+      message: `no result within its wall-time budget of ${s} s (--run-timeout): the run hangs or is far slower than its simulated length; ${this.lastRecordText()}`,
+      stack: '',
+      label: t.label,
+      at: this.lastAt(),
+    });
+  }
+
   /** Stops the thread; a job in flight is abandoned (its run() resolves with null). */
   async close(): Promise<void> {
     this.closed = true;
     this.settle(null);
+    this.endTask({ ended: 'stopped', check: 'runner:closed', message: 'the slot was closed', stack: '', label: this.task?.label ?? null });
     const w = this.worker;
     this.worker = null;
     if (w !== null) await w.terminate();
@@ -183,6 +268,7 @@ export class RunSlot {
   }
 
   private onMessage(m: FromWorker): void {
+    if (this.task !== null) return this.onTaskMessage(m);
     const c = this.current;
     if (c === null) return;
     if (m.type === 'lines') c.onLines?.(m.lines);
@@ -204,6 +290,12 @@ export class RunSlot {
   private onDeath(w: Worker, how: 'heap' | 'error' | 'exit', e?: Error, exitCode?: number): void {
     if (this.worker !== w) return; // terminated on purpose (watchdog, close)
     this.worker = null;
+    if (this.task !== null) {
+      const heap = how === 'heap';
+      const message = heap ? `the run exceeded the heap limit of ${this.o.heapMb ?? HEAP_MB} MB (--max-heap); ${this.lastRecordText()}` : `worker thread ${how === 'exit' ? `exited with code ${exitCode}` : `failed: ${e?.message ?? ''}`}`;
+      this.endTask({ ended: 'stopped', check: heap ? 'runner:heap' : 'runner:worker', message, stack: e?.stack ?? '', label: this.task.label, at: heap ? this.lastAt() : undefined });
+      return;
+    }
     const c = this.current;
     if (c === null) return;
     const heapMb = this.o.heapMb ?? HEAP_MB;

@@ -12,7 +12,8 @@ import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { jobOptions } from './pool.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './slot.ts';
+import type { Job } from './shard.ts';
+import type { FromWorker, TaskContext, ToWorker, WorkerInit } from './slot.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('src/runner/worker.ts must run in a worker thread');
@@ -29,7 +30,29 @@ function post(m: FromWorker): void {
   port!.postMessage(m);
 }
 
-async function runJob(msg: ToWorker, byName: ReadonlyMap<string, Scenario>): Promise<void> {
+/** Runs a task (see RunSlot.runTask): `fn` of `module`, called with its args and a TaskContext. */
+async function runTask(task: { module: string; fn: string; args: unknown }, byName: ReadonlyMap<string, Scenario>): Promise<void> {
+  const ctx: TaskContext = {
+    scenarios: byName,
+    send: (data) => post({ type: 'task-data', data }),
+    runStarted: (label) => {
+      heartbeat.reset();
+      post({ type: 'task-run', label });
+    },
+    runEnded: () => post({ type: 'task-run-end' }),
+    traceSink: (line) => heartbeat.beat(line),
+  };
+  try {
+    const mod = (await import(task.module)) as Record<string, (args: unknown, ctx: TaskContext) => Promise<void>>;
+    await mod[task.fn]!(task.args, ctx);
+    post({ type: 'task-done' });
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    post({ type: 'task-failed', message: err.message, stack: err.stack ?? '' });
+  }
+}
+
+async function runJob(msg: Extract<ToWorker, { job: Job }>, byName: ReadonlyMap<string, Scenario>): Promise<void> {
   const scenario = byName.get(msg.job.scenario);
   if (scenario === undefined) {
     post({ type: 'failed', job: msg.job, message: `worker: unknown scenario '${msg.job.scenario}'`, stack: '' });
@@ -60,7 +83,7 @@ async function start(): Promise<void> {
     post({ type: 'fatal', message: (e as Error).message });
     return;
   }
-  port!.on('message', (msg: ToWorker) => void runJob(msg, byName));
+  port!.on('message', (msg: ToWorker) => void ('task' in msg ? runTask(msg.task, byName) : runJob(msg, byName)));
   post({ type: 'ready' });
 }
 
