@@ -8,7 +8,7 @@
  *   syncbench nightly [targets...] [--run N | --date YYYY-MM-DD] [--size N] [--report DIR] ...
  *   syncbench explore <scenario|suite...> [--budget N] [--seeds-from S] [--corpus FILE]
  *   syncbench replay <scenario> --seed N [--variant NAME] [--faults FILE] [--workload-scale X]
- *                    [--trace FILE] [--jsonl] [--node ID] [--kind PREFIX] [--from US] [--to US] [--quiet]
+ *                    [--trace FILE] [--jsonl] [--node ID] [--kind PREFIX] [--from TIME] [--to TIME] [--quiet]
  *                    [--corpus FILE --entry K]
  *   syncbench shrink <scenario> --seed N [--variant NAME] [--out FILE] [--max-runs N] [--time-limit S]
  *   syncbench merge DIR... [--out DIR]
@@ -21,6 +21,7 @@
  * run, nightly, replay and shrink run seeds on worker threads under a watchdog (--run-timeout) and a heap
  * limit (--max-heap).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { exploreCommand } from './explore.ts';
 import { listCommand } from './list.ts';
@@ -29,7 +30,13 @@ import { replayCommandAction } from './replay.ts';
 import { coverageCommand, mergeCommand } from './results-cmds.ts';
 import { runCommand } from './run.ts';
 import { shrinkCommand } from './shrink.ts';
+import { printable } from './printable.ts';
 import { UsageError } from './usage.ts';
+
+export { printable };
+
+/** The package's version (package.json, read once). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 import { HEAP_MB, RUN_TIMEOUT_S } from '../runner/slot.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 
@@ -98,8 +105,8 @@ function replayCmd(p: Command): void {
     .option('--jsonl', 'print the (filtered) records as JSON lines instead of readable lines')
     .option('--node <id>', 'print only records of this node')
     .option('--kind <prefix>', 'print only records whose kind starts with this')
-    .addOption(new Option('--from <us>', 'print only records at or after this virtual time (µs)'))
-    .addOption(new Option('--to <us>', 'print only records at or before this virtual time (µs)'))
+    .addOption(new Option('--from <time>', 'print only records at or after this virtual time (4.1s, 4100ms, 4100000us; a bare number is ms)'))
+    .addOption(new Option('--to <time>', 'print only records at or before this virtual time (same units)'))
     .option('--quiet', 'print only the verdict and the hash')
     .option('--corpus <file>', 'replay entry --entry K of this corpus file (its variant, plan and scale)')
     .option('--entry <k>', 'the entry of --corpus to replay (0-based)')
@@ -139,6 +146,7 @@ function resultCmds(p: Command): void {
 function program(): Command {
   const p = new Command('syncbench')
     .description('Deterministic simulation and verification test bench for data-sync systems')
+    .version(VERSION, '-V, --version', 'print the version of syncbench')
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(printable(s)) });
@@ -166,14 +174,6 @@ function quietOnClosedPipe(): void {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
-}
-
-/**
- * `s` with control characters escaped as \xNN (line breaks and tabs kept): an error message echoes what the
- * user typed, and raw escape sequences would otherwise reach the terminal.
- */
-export function printable(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /**

@@ -7,15 +7,22 @@ import { shellQuote } from '../scenario/replay-command.ts';
 import { EXIT_CODES, type RunResult } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { CorpusEntry } from '../runner/corpus.ts';
+import { printable } from './printable.ts';
 import { onInterrupt } from './signals.ts';
 import { UsageError, checkOutFile, corpusArg, intArg, resolveRun, runLimits, scenariosDir, seedArg } from './usage.ts';
 
-function numberArg(name: string, v: unknown): number | undefined {
+/** Microseconds per unit of a time option. */
+const US_PER: Readonly<Record<string, number>> = { s: 1_000_000, ms: 1000, us: 1, µs: 1 };
+
+/**
+ * A time option (`--from`, `--to`) in µs: a number with a unit (`4.1s`, `4100ms`, `4100000us`), or a bare
+ * number of ms, the unit every replay line prints (`#12   4100.000 ms A ...`).
+ */
+export function timeArg(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
-  // Number('') and Number(' ') are 0: a blank value is no time either.
-  const n = String(v).trim() === '' ? NaN : Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} '${String(v)}' is not a time in µs`);
-  return n;
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|ms|us|µs)?\s*$/.exec(String(v));
+  if (m === null) throw new UsageError(`--${name} '${String(v)}' is not a time: give a number with a unit (4.1s, 4100ms, 4100000us) or a bare number of ms, as replay prints`);
+  return Math.round(Number(m[1]) * US_PER[m[2] ?? 'ms']!);
 }
 
 function loadPlan(file: string, nodes: string[]): FaultPlan {
@@ -72,8 +79,8 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
   const { scenarios, variant } = await resolveRun([name], '0', entry?.variant ?? (o.variant as string | undefined), scenariosDir(o));
   const scenario = scenarios[0]!;
   if (scenario.name !== name) throw new UsageError(`'${name}' is a suite; replay takes one scenario`);
-  const fromUs = numberArg('from', o.from);
-  const toUs = numberArg('to', o.to);
+  const fromUs = timeArg('from', o.from);
+  const toUs = timeArg('to', o.to);
   const faults = entry?.faults ?? (typeof o.faults === 'string' ? loadPlan(o.faults, scenario.topology.nodes.map((n) => n.id)) : undefined);
   const workloadScale = entry?.workloadScale ?? scaleArg(o.workloadScale);
   const limits = runLimits(o);
@@ -85,6 +92,13 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
   });
   const quiet = o.quiet === true;
   const jsonl = o.jsonl === true;
+  // A filter that can match nothing prints nothing: say so instead of leaving the user with an empty screen.
+  const nodeIds = ['sim', 'fault', 'workload', ...scenario.topology.nodes.map((n) => n.id)];
+  if (typeof o.node === 'string' && !nodeIds.includes(o.node)) {
+    process.stderr.write(`syncbench: warning: --node ${printable(o.node)} is not a node of ${scenario.name} (nodes: ${nodeIds.join(', ')}): no record will match\n`);
+  }
+  const kindsSeen = new Set<string>();
+  let kindMatched = false;
   const show = (r: TraceRecord): boolean =>
     !quiet &&
     (o.node === undefined || r.node === o.node) &&
@@ -115,6 +129,10 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
         const r = JSON.parse(line) as TraceRecord;
         records = r.i + 1;
         lastT = r.t;
+        if (o.kind !== undefined) {
+          if (r.kind.startsWith(String(o.kind))) kindMatched = true;
+          else if (!kindMatched) kindsSeen.add(r.kind.split('.')[0]!);
+        }
         if (show(r)) {
           lines.push(jsonl ? line : formatRecord(r));
           // Printed once per turn of the event loop (lines come from the run's thread in bursts), so a run
@@ -131,6 +149,9 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
     stop.dispose();
   }
   flush();
+  if (o.kind !== undefined && !kindMatched) {
+    process.stderr.write(`syncbench: warning: --kind ${printable(String(o.kind))} matched no record (kind prefixes in this trace: ${[...kindsSeen].sort().join(', ')})\n`);
+  }
   // A trace that does not end with sim.end is incomplete; say so in the file, as a record of its own.
   const incomplete = result === null ? `interrupted by ${stop.received() ?? 'a signal'}` : result.failure?.check.startsWith('runner') === true ? `the run did not finish (${result.failure.check})` : null;
   if (incomplete !== null) file?.write(`${JSON.stringify({ i: records, t: lastT, node: 'sim', kind: 'sim.incomplete', data: { reason: incomplete } })}\n`);

@@ -59,7 +59,7 @@ export async function shrinkCommand(name: string, o: Record<string, unknown>): P
   const f = out.result.failure!;
   const lines = [
     `failure kept: ${out.signature.kind} ${out.signature.check}: ${f.message}`,
-    `fault plan: ${out.originalPlan.events.length} -> ${out.plan.events.length} events; workload scale 1 -> ${fmtScale(out.workloadScale)}; ${out.runs} runs${stop.received() !== null ? ` (stopped by ${stop.received()}: may shrink further)` : out.budgetExhausted ? ' (budget ran out: may shrink further with --max-runs/--time-limit)' : ''}`,
+    `fault plan: ${out.originalPlan.events.length} -> ${out.plan.events.length} events; ${out.scaleHonoured ? `workload scale 1 -> ${fmtScale(out.workloadScale)}` : "workload scale not shrunk (this scenario's workload does not use it)"}; ${out.runs} runs${stop.received() !== null ? ` (stopped by ${stop.received()}: may shrink further)` : out.budgetExhausted ? ' (budget ran out: may shrink further with --max-runs/--time-limit)' : ''}`,
     'minimal plan:',
     out.plan.events.length === 0 ? '  (no faults)' : formatPlan(out.plan).split('\n').map((l) => `  ${l}`).join('\n'),
     `plan saved to ${file}`,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { RunLimits } from '../runner/isolated.ts';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { checkVariant } from '../scenario/variants.ts';
+import { checkVariant, variantAreasOf, variantMismatch } from '../scenario/variants.ts';
 import { CorpusError, readCorpus, type CorpusFile } from '../runner/corpus.ts';
 import { ResultsError } from '../runner/results.ts';
 import { ShardError, parseShard, type Shard } from '../runner/shard.ts';
@@ -72,6 +72,7 @@ export async function resolveRun(
     const scenarios = resolveTargets(all, targets.length > 0 ? targets : ['default']);
     const { from, to } = parseSeedRange(seeds);
     checkVariant(variant ?? '');
+    warnVariantMismatch(variant ?? '', scenarios, all);
     return { scenarios, from, to, variant: variant ?? '', shard: shard === undefined ? undefined : parseShard(shard) };
   });
 }
@@ -147,4 +148,18 @@ export function checkOutFile(option: string, file: string, makesFolders = false)
 /** The --run-timeout and --max-heap options of commands that run seeds on threads. */
 export function runLimits(o: Record<string, unknown>): RunLimits {
   return { runTimeoutS: intArg('run-timeout', o.runTimeout, 1, 86_400), heapMb: intArg('max-heap', o.maxHeap, 64, 1_048_576) };
+}
+
+/** Warns (stderr) about each scenario the variant does not apply to; when it applies to none, says so once. */
+function warnVariantMismatch(variant: string, scenarios: readonly Scenario[], all: readonly LoadedScenario[]): void {
+  if (variant === '') return;
+  const fileOf = new Map(all.map((l) => [l.scenario, path.resolve(l.file)]));
+  const misses = scenarios.map((s) => variantMismatch(variant, s.name, variantAreasOf(s, fileOf.get(s), path.resolve(SCENARIOS_DIR)))).filter((m) => m !== null);
+  if (misses.length === 0) return;
+  if (misses.length === scenarios.length && scenarios.length > 1) {
+    process.stderr.write(`syncbench: warning: variant ${variant} applies to none of the ${scenarios.length} scenarios asked for: every run is of the real implementation\n`);
+    return;
+  }
+  for (const m of misses.slice(0, 5)) process.stderr.write(`syncbench: warning: ${m}\n`);
+  if (misses.length > 5) process.stderr.write(`syncbench: warning: ... and ${misses.length - 5} more scenarios the variant does not apply to\n`);
 }

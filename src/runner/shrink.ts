@@ -43,6 +43,8 @@ export interface ShrinkOutcome {
   originalPlan: FaultPlan;
   plan: FaultPlan;
   workloadScale: number;
+  /** False when the scenario's workload ignores the scale (a run at half of it is the same run): not shrunk. */
+  scaleHonoured: boolean;
   /** The last failing run with the minimal plan and scale. */
   result: RunResult;
   runs: number;
@@ -77,6 +79,12 @@ class Search {
 
   /** Runs the candidate; returns the result when it fails the same way, else null. */
   async fails(plan: FaultPlan, scale: number): Promise<RunResult | null> {
+    const r = await this.run(plan, scale);
+    return r !== null && r.failure !== null && r.failure.kind === this.sig.kind && r.failure.check === this.sig.check ? r : null;
+  }
+
+  /** Runs the candidate (counted against the budget); null when the budget is spent or the plan is invalid. */
+  async run(plan: FaultPlan, scale: number): Promise<RunResult | null> {
     if (this.runs >= (this.o.maxRuns ?? 400) || performance.now() > this.deadline || this.o.signal?.aborted === true) {
       this.exhausted = true;
       return null;
@@ -87,15 +95,13 @@ class Search {
       return null;
     }
     this.runs++;
-    let r: RunResult;
     try {
-      r = await (this.o.run ?? runScenario)(this.scenario, this.seed, { variant: this.o.variant, faults: plan, workloadScale: scale });
+      return await (this.o.run ?? runScenario)(this.scenario, this.seed, { variant: this.o.variant, faults: plan, workloadScale: scale });
     } catch (e) {
       if (!(e instanceof RunAbandonedError)) throw e;
       this.exhausted = true;
       return null;
     }
-    return r.failure !== null && r.failure.kind === this.sig.kind && r.failure.check === this.sig.check ? r : null;
   }
 }
 
@@ -114,19 +120,27 @@ export async function shrink(scenario: Scenario, seed: number, o: ShrinkOptions 
   let scale = 1;
   const step = (what: string): void => o.onStep?.(`${what}: ${plan.events.length} fault events, workload scale ${fmtScale(scale)} (${search.runs} runs)`);
 
-  const w1 = await shrinkScale(search, plan, scale);
-  if (w1 !== null) [scale, best] = [w1.scale, w1.result];
-  step('workload');
+  // A scenario whose workload ignores the scale runs the same at half of it (same trace hash): then the
+  // scale is not a dimension to shrink, and the outcome says so instead of claiming a smaller workload.
+  const half = await search.run(plan, 0.5);
+  const scaleHonoured = half === null || half.traceHash !== best.traceHash;
+  if (scaleHonoured) {
+    const w1 = await shrinkScale(search, plan, scale);
+    if (w1 !== null) [scale, best] = [w1.scale, w1.result];
+    step('workload');
+  }
   const ev = await removeEvents(search, plan, scale);
   if (ev !== null) [plan, best] = [ev.plan, ev.result];
   step('events');
   const fl = await simplifyFields(search, plan, scale);
   if (fl !== null) [plan, best] = [fl.plan, fl.result];
   step('fields');
-  const w2 = await shrinkScale(search, plan, scale);
-  if (w2 !== null) [scale, best] = [w2.scale, w2.result];
-  step('workload');
-  return { signature: sig, originalPlan, plan, workloadScale: scale, result: best, runs: search.runs, budgetExhausted: search.exhausted };
+  if (scaleHonoured) {
+    const w2 = await shrinkScale(search, plan, scale);
+    if (w2 !== null) [scale, best] = [w2.scale, w2.result];
+    step('workload');
+  }
+  return { signature: sig, originalPlan, plan, workloadScale: scale, scaleHonoured, result: best, runs: search.runs, budgetExhausted: search.exhausted };
 }
 
 /** Formats a scale for the command line (at most 4 significant digits). */

@@ -26,3 +26,29 @@ export function checkVariant(name: string): void {
   if (name === '' || VARIANTS.some((v) => v.name === name)) return;
   throw new Error(`unknown variant '${name}' (known: ${VARIANTS.map((v) => v.name).join(', ')})`);
 }
+
+/** The variant area of each folder of the project's scenarios/ (a scenario's default variant areas). */
+const AREA_OF_FOLDER: Readonly<Record<string, string>> = { demo: 'demo', storage: 'storage', election: 'election', peer: 'peer-sync' };
+
+/**
+ * The variant areas a scenario exercises: its `variantAreas`, else the area of its folder under the
+ * project's scenarios/ (undefined when unknown: a scenario of another folder that declares none).
+ */
+export function variantAreasOf(s: { variantAreas?: string[] }, file: string | undefined, scenariosRoot: string): readonly string[] | undefined {
+  if (s.variantAreas !== undefined) return s.variantAreas;
+  if (file === undefined) return undefined;
+  const rel = file.startsWith(scenariosRoot) ? file.slice(scenariosRoot.length).replace(/^[/\\]+/, '') : '';
+  const area = AREA_OF_FOLDER[rel.split(/[/\\]/)[0] ?? ''];
+  return area === undefined ? undefined : [area];
+}
+
+/**
+ * Why `variant` does not apply to a scenario with `areas` (null when it does, or when that is unknown):
+ * a variant weakens one area's implementation, and a scenario of another area runs the real one.
+ */
+export function variantMismatch(variant: string, scenario: string, areas: readonly string[] | undefined): string | null {
+  if (variant === '' || areas === undefined) return null;
+  const v = VARIANTS.find((x) => x.name === variant);
+  if (v === undefined || areas.includes(v.area)) return null;
+  return `variant ${variant} weakens the ${v.area} area, which ${scenario} does not exercise (${areas.join(', ')}): its runs are of the real implementation`;
+}
