@@ -9,6 +9,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { replaceFolder, whyNotReplaceable, writeAtomic } from '../runner/atomic.ts';
 import { coverageReport } from '../runner/coverage.ts';
 import { writeResults, type ResultsFile } from '../runner/results.ts';
+import { failureGroups } from './groups.ts';
 import { reportHtml } from './html.ts';
 import { junitXml } from './junit.ts';
 import { guardedRerun, notRerunnable } from './rerun-guard.ts';
@@ -17,7 +18,10 @@ import type { RunFn } from '../runner/isolated.ts';
 
 /** Options of writeReport. */
 export interface ReportOptions {
-  /** Scenarios by name, to re-run failing seeds for their timelines (none: no timelines). */
+  /**
+   * Scenarios by name, to re-run failing seeds for their timelines (none: no timelines) and to list the
+   * fault events of each group of failures.
+   */
   scenarios?: ReadonlyMap<string, Scenario>;
   /** Most timelines (default 10). */
   timelinesMax?: number;
@@ -104,10 +108,12 @@ export async function writeReport(dir: string, file: ResultsFile, o: ReportOptio
   };
   const cov = coverageReport(file);
   const { timelines, notes } = await timelinesFor(file, o.scenarios, o.timelinesMax ?? 10, o.rerun);
+  // Grouped once for both: with the scenarios at hand, each group's plan lists its example seed's faults.
+  const groups = failureGroups(file.runs, o.scenarios);
   const texts: [string, string][] = [
     ['coverage.json', `${JSON.stringify(cov, null, 1)}\n`],
-    ['junit.xml', junitXml(file)],
-    ['index.html', reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs })],
+    ['junit.xml', junitXml(file, o.scenarios, groups)],
+    ['index.html', reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs, scenarios: o.scenarios, groups })],
   ];
   const writeInto = (folder: string): void => {
     if (o.skipResults !== true) writeResults(path.join(folder, 'results.json'), file);

@@ -1,9 +1,11 @@
 /**
  * The end-of-sweep summary: a table per scenario (seeds, passed, failed by kind, events, simulated time,
- * wall time) and, for each failure, its kind, the model state and event or the invariant, the seed and the
- * exact replay command.
+ * wall time) and the failures grouped (report/groups.ts): per group its kind, the model state and event or
+ * the invariant, how many seeds, the first and the smallest failing seed, that seed's fault plan in words
+ * and its exact replay command.
  */
-import type { Verdict } from '../scenario/types.ts';
+import { failureGroups, groupSeeds, groupVariants, seedCount, seedList, type FailureGroup } from '../report/groups.ts';
+import type { Scenario, Verdict } from '../scenario/types.ts';
 import type { ResultsFile, RunRow } from './results.ts';
 
 /** Totals of one scenario. */
@@ -66,29 +68,47 @@ export function failureWhat(r: RunRow): string {
   return f.check;
 }
 
-/** Lines describing one failed run, the last one its replay command. */
-export function failureLines(r: RunRow): string[] {
+/** `at 4501.050 ms, trace #3500, node C`: where a run failed. */
+export function failureAt(r: RunRow): string {
   const f = r.failure!;
-  const at = `at ${(f.timeUs / 1000).toFixed(3)} ms, trace #${f.traceIndex}${f.node ? `, node ${f.node}` : ''}`;
+  return `at ${(f.timeUs / 1000).toFixed(3)} ms, trace #${f.traceIndex}${f.node ? `, node ${f.node}` : ''}`;
+}
+
+/**
+ * Lines describing one group of failed runs (report/groups.ts): what failed and how often, the example
+ * message, the seeds, the example seed's fault plan in words and, last, its replay command on a line of
+ * its own that is never wrapped (a terminal may fold it on screen; copied, it is one command).
+ */
+export function groupLines(g: FailureGroup): string[] {
+  const ex = g.smallest;
+  const variants = groupVariants(g);
   return [
-    `FAIL ${r.verdict} ${r.scenario} seed ${r.seed}${r.variant ? ` [${r.variant}]` : ''}: ${failureWhat(r)}`,
-    `  ${f.check}: ${f.message}`,
-    `  ${at}; faults: ${r.faultSummary}`,
-    `  replay: ${r.replay ?? ''}`,
+    `FAIL ${g.verdict} ${g.scenario}${variants.length > 0 ? ` [${variants.join(', ')}]` : ''}: ${failureWhat(ex)} (${seedCount(g.runs.length)})`,
+    `  ${g.check}: ${ex.failure!.message}`,
+    `  seeds: ${seedList(g.runs)}; ${groupSeeds(g)}`,
+    `  seed ${ex.seed} failed ${failureAt(ex)}; ${g.plan[0] === 'no faults' ? 'no faults' : `faults: ${g.plan[0] ?? ''}`}`,
+    ...g.plan.slice(1).map((l) => `    ${l}`),
+    `  replay: ${ex.replay ?? ''}`,
   ];
 }
 
 /**
- * The whole summary: table, up to `maxFailures` failures, and a closing verdict line. `rest` says where
- * the failures beyond `maxFailures` are listed.
+ * The whole summary: table, up to `maxGroups` groups of failures (report/groups.ts: same scenario, check
+ * and message shape), and a closing verdict line. `rest` says where the groups beyond `maxGroups` are
+ * listed. With `scenarios`, each group lists its example seed's fault events.
  */
-export function summaryText(file: ResultsFile, wallMs: number, maxFailures = 20, rest = 'listed in results.json and the report'): string[] {
+export function summaryText(file: ResultsFile, wallMs: number, maxGroups = 20, rest = 'listed in results.json and the report', scenarios?: ReadonlyMap<string, Scenario> | readonly Scenario[]): string[] {
   const lines = summaryTable(totalsOf(file.runs));
+  const byName = Array.isArray(scenarios) ? new Map((scenarios as readonly Scenario[]).map((s) => [s.name, s])) : (scenarios as ReadonlyMap<string, Scenario> | undefined);
   const failed = file.runs.filter((r) => r.verdict !== 'pass');
+  const groups = failureGroups(failed, byName);
   if (failed.length > 0) lines.push('');
-  for (const r of failed.slice(0, maxFailures)) lines.push(...failureLines(r));
-  if (failed.length > maxFailures) lines.push(`... and ${failed.length - maxFailures} more failures (${rest})`);
+  for (const g of groups.slice(0, maxGroups)) lines.push(...groupLines(g));
+  if (groups.length > maxGroups) {
+    const more = groups.slice(maxGroups).reduce((n, g) => n + g.runs.length, 0);
+    lines.push(`... and ${groups.length - maxGroups} more groups of failures (${more} runs; ${rest})`);
+  }
   lines.push('');
-  lines.push(failed.length === 0 ? `all ${file.runs.length} runs passed in ${fmtDuration(wallMs)}` : `${failed.length} of ${file.runs.length} runs failed in ${fmtDuration(wallMs)}`);
+  lines.push(failed.length === 0 ? `all ${file.runs.length} runs passed in ${fmtDuration(wallMs)}` : `${failed.length} of ${file.runs.length} runs failed (${groups.length} ${groups.length === 1 ? 'group' : 'groups'}) in ${fmtDuration(wallMs)}`);
   return lines;
 }
