@@ -13,6 +13,7 @@
  *   syncbench shrink <scenario> --seed N [--variant NAME] [--out FILE] [--max-runs N] [--time-limit S]
  *   syncbench merge DIR... [--out DIR]
  *   syncbench coverage [DIR] [--json]
+ *   syncbench view <trace.jsonl> [--out FILE.html]
  *
  * Every command takes --scenarios-dir DIR (default: scenarios/, or $SYNCBENCH_SCENARIOS).
  * Exit codes: 0 pass, 1 correctness failure, 2 liveness failure, 3 crash, 64 usage error (unknown
@@ -30,6 +31,7 @@ import { replayCommandAction } from './replay.ts';
 import { coverageCommand, mergeCommand } from './results-cmds.ts';
 import { runCommand } from './run.ts';
 import { shrinkCommand } from './shrink.ts';
+import { viewCommand } from './view.ts';
 import { printable } from './printable.ts';
 import { UsageError } from './usage.ts';
 
@@ -161,6 +163,12 @@ function program(): Command {
   replayCmd(p);
   shrinkCmd(p);
   resultCmds(p);
+  p.command('view')
+    .description('write a self-contained HTML trace viewer for a trace file replay --trace wrote')
+    .argument('<trace>', 'a JSONL trace (replay --trace)')
+    .option('--out <file>', 'the page to write (default: the trace path with .html)')
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (trace: string, o: Record<string, unknown>) => viewCommand(trace, o));
   return p;
 }
 

@@ -1,20 +1,25 @@
 /**
  * Writes a report folder: results.json (mergeable), coverage.json, junit.xml and a self-contained
  * index.html, replacing the folder as a whole (see writeReport). Timelines of failing seeds are made by
- * re-running them (at most `timelinesMax`, first failures first) when the scenarios are at hand.
+ * re-running them (at most `timelinesMax`, first failures first) when the scenarios are at hand; each
+ * timeline also gets a trace viewer page, `timeline-<scenario>-<seed>.html` (viewer.ts).
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Scenario } from '../scenario/types.ts';
 import { replaceFolder, whyNotReplaceable, writeAtomic } from '../runner/atomic.ts';
 import { coverageReport } from '../runner/coverage.ts';
-import { writeResults, type ResultsFile } from '../runner/results.ts';
+import { writeResults, type ResultsFile, type RunRow } from '../runner/results.ts';
 import { failureGroups } from './groups.ts';
 import { reportHtml } from './html.ts';
 import { junitXml } from './junit.ts';
 import { guardedRerun, notRerunnable } from './rerun-guard.ts';
 import { captureTimeline, type Timeline } from './timeline.ts';
+import { ViewerCapture, viewerFailure, viewerFileName, viewerHtml } from './viewer.ts';
 import type { RunFn } from '../runner/isolated.ts';
+import { runScenario } from '../scenario/run.ts';
+
+export { viewerFileName };
 
 /** Options of writeReport. */
 export interface ReportOptions {
@@ -39,18 +44,59 @@ export interface WrittenReport {
   coverage: string;
   junit: string;
   index: string;
+  /** The trace viewer pages, one per timeline (absent when there are none). */
+  viewers?: string[];
 }
 
-/** Re-runs up to `max` failing seeds and returns their timelines, plus notes on what was skipped. */
+/** A timeline's trace viewer page: its file name in the report folder (a relative link) and its HTML. */
+export interface ViewerPage {
+  scenario: string;
+  seed: number;
+  variant: string;
+  file: string;
+  html: string;
+}
+
+/**
+ * The viewer page of a re-run failing seed: the records captured, the failure marked. A page that could
+ * not be made still exists and says why, so every timeline has one.
+ */
+function viewerPage(row: RunRow, capture: ViewerCapture, tl: Timeline, file: string): ViewerPage {
+  const title = `${row.scenario} seed ${row.seed}${row.variant === '' ? '' : ` [${row.variant}]`}`;
+  const warnings = tl.traceHash === row.traceHash ? [] : [`The re-run's trace hash ${tl.traceHash} differs from the sweep's ${row.traceHash} (non-determinism, or the code changed): this is the re-run.`];
+  let html: string;
+  try {
+    html = viewerHtml(capture.input({ title, failure: viewerFailure(row.failure), replay: row.replay, warnings }));
+  } catch (e) {
+    html = viewerHtml({ title, records: [], notes: [`No trace viewer for this run: ${e instanceof Error ? e.message : String(e)}`], replay: row.replay });
+  }
+  return { scenario: row.scenario, seed: row.seed, variant: row.variant, file, html };
+}
+
+/** viewerFileName, made unique within one report (a scenario and seed failing under two variants). */
+function uniqueViewerFile(taken: Set<string>, scenario: string, seed: number): string {
+  const base = viewerFileName(scenario, seed);
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = base.replace(/\.html$/, `-${n}.html`);
+  taken.add(name);
+  return name;
+}
+
+/**
+ * Re-runs up to `max` failing seeds and returns their timelines, plus notes on what was skipped, and the
+ * trace viewer page of each timeline (`viewers[k]` is the page of `timelines[k]`; link to its `file`).
+ */
 export async function timelinesFor(
   file: ResultsFile,
   scenarios: ReadonlyMap<string, Scenario> | undefined,
   max: number,
   rerun?: RunFn,
-): Promise<{ timelines: Timeline[]; notes: string[] }> {
+): Promise<{ timelines: Timeline[]; notes: string[]; viewers: ViewerPage[] }> {
   const failed = file.runs.filter((r) => r.verdict !== 'pass');
   const timelines: Timeline[] = [];
   const notes: string[] = [];
+  const viewers: ViewerPage[] = [];
+  const viewerFiles = new Set<string>();
   for (const r of failed.slice(0, max)) {
     const s = scenarios?.get(r.scenario);
     if (s === undefined) {
@@ -63,17 +109,20 @@ export async function timelinesFor(
       continue;
     }
     let tl: Timeline;
+    // The same re-run also fills the timeline's viewer page (a wider window of records, and model bands).
+    const capture = new ViewerCapture(s.models ?? [], r.failure?.traceIndex);
     try {
-      tl = await guardedRerun(() => captureTimeline(s, r, rerun));
+      tl = await guardedRerun(() => captureTimeline(s, r, capture.tap(rerun ?? runScenario)));
     } catch (e) {
       notes.push(`No timeline for ${r.scenario} seed ${r.seed}: the re-run failed (${e instanceof Error ? e.message : String(e)}).`);
       continue;
     }
     if (tl.traceHash !== r.traceHash) notes.push(`${r.scenario} seed ${r.seed}: the re-run's trace hash ${tl.traceHash} differs from the sweep's ${r.traceHash} (non-determinism, or the code changed).`);
     timelines.push(tl);
+    viewers.push(viewerPage(r, capture, tl, uniqueViewerFile(viewerFiles, r.scenario, r.seed)));
   }
   if (failed.length > max) notes.push(`Timelines are drawn for the first ${max} of ${failed.length} failures; replay the others.`);
-  return { timelines, notes };
+  return { timelines, notes, viewers };
 }
 
 /** The files of a report, and the one `nightly` writes into the report folder afterwards. */
@@ -85,7 +134,7 @@ const REPORT_ENTRIES = ['results.json', 'coverage.json', 'junit.xml', 'index.htm
  */
 function isReportEntry(name: string): boolean {
   const base = name.replace(/\.tmp-\d+-\d+$/, '');
-  return REPORT_ENTRIES.includes(base) || /^\.syncbench-write-test-\d+$/.test(name);
+  return REPORT_ENTRIES.includes(base) || /^timeline-[A-Za-z0-9._-]*\.html$/.test(base) || /^\.syncbench-write-test-\d+$/.test(name);
 }
 
 /**
@@ -107,7 +156,7 @@ export async function writeReport(dir: string, file: ResultsFile, o: ReportOptio
     index: path.join(dir, 'index.html'),
   };
   const cov = coverageReport(file);
-  const { timelines, notes } = await timelinesFor(file, o.scenarios, o.timelinesMax ?? 10, o.rerun);
+  const { timelines, notes, viewers } = await timelinesFor(file, o.scenarios, o.timelinesMax ?? 10, o.rerun);
   // Grouped once for both: with the scenarios at hand, each group's plan lists its example seed's faults.
   const groups = failureGroups(file.runs, o.scenarios);
   const texts: [string, string][] = [
@@ -115,6 +164,8 @@ export async function writeReport(dir: string, file: ResultsFile, o: ReportOptio
     ['junit.xml', junitXml(file, o.scenarios, groups)],
     ['index.html', reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs, scenarios: o.scenarios, groups })],
   ];
+  for (const v of viewers) texts.push([v.file, v.html]);
+  if (viewers.length > 0) out.viewers = viewers.map((v) => path.join(dir, v.file));
   const writeInto = (folder: string): void => {
     if (o.skipResults !== true) writeResults(path.join(folder, 'results.json'), file);
     for (const [name, text] of texts) writeAtomic(path.join(folder, name), text);
