@@ -51,7 +51,7 @@ export async function mergeCommand(dirs: string[], o: Record<string, unknown>): 
   // Timelines re-run failing seeds: on a watched thread, as every run (a seed that hangs here does not hang merge).
   const rerunner = scenarios === undefined ? null : new IsolatedRunner(scenarios, scenariosDir(o));
   const written = await writeReport(out, merged, { scenarios, rerun: rerunner?.run }).finally(() => rerunner?.close());
-  process.stdout.write(`${summaryText(merged, merged.runs.reduce((s, r) => s + r.wallMs, 0)).join('\n')}\n`);
+  process.stdout.write(`${summaryText(merged, merged.runs.reduce((s, r) => s + r.wallMs, 0), 20, undefined, scenarios).join('\n')}\n`);
   process.stdout.write(`merged ${files.length} results files (shards ${merged.meta.shards.join(', ')}) into ${written.index}\n`);
   const missing = missingShards(merged.meta.shards);
   if (missing.length > 0) process.stderr.write(`syncbench: warning: shards ${missing.join(', ')} are missing from the merge\n`);

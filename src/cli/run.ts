@@ -137,7 +137,7 @@ async function finishRun(
   corpus: Plan['corpus'],
   results: RunResult[],
 ): Promise<ResultsFile> {
-  if (!json) process.stdout.write(`${summaryText(outcome.file, outcome.wallMs, 20, o.report === false ? 'run with --report DIR to list them all' : undefined).map(colour).join('\n')}\n`);
+  if (!json) process.stdout.write(`${summaryText(outcome.file, outcome.wallMs, 20, o.report === false ? 'run with --report DIR to list them all' : undefined, req.scenarios).map(colour).join('\n')}\n`);
   if (reportDir !== null) {
     const scenarios = new Map(req.scenarios.map((s) => [s.name, s]));
     // Interrupted: no timelines (they re-run failed seeds, and the user asked to stop).
