@@ -1,13 +1,18 @@
 /**
  * State diagrams for the report: a model's full graph (from @xstate/graph) drawn as SVG, states and
- * transitions coloured by how often the sweep reached them (red: never).
+ * transitions coloured by how often the sweep reached them (never: grey and dashed; red is for failures).
  *
- * Layout: states are placed in columns by their breadth-first distance from the initial state, stacked
- * within a column; transitions are quadratic curves (self-loops are small arcs above the state), labelled
- * with the event and the count. Good enough for the 5-25 states reference models have.
+ * The report draws them with ELK (diagram-layout.ts: `stateDiagramSvg`, async). This module's
+ * `stateDiagram` is the synchronous fallback, with a hand-written layout: states are placed in columns by
+ * their breadth-first distance from the initial state, stacked within a column; transitions are quadratic
+ * curves (self-loops are small arcs above the state, all of a state's on one arc), labelled with the
+ * event and the count, the labels of dense models on hover only; nested states are not grouped.
  */
 import type { ModelReport, Reach } from '../runner/coverage.ts';
+import { NEVER_EDGE, NEVER_FILL, NEVER_INK, NEVER_STROKE } from './diagram-layout.ts';
 import { esc, r1, reachColour } from './svg.ts';
+
+export { stateDiagramSvg } from './diagram-layout.ts';
 
 let BOX_W = 150;
 /** Above this many transitions, edge labels show only on hover (the title always has them). */
@@ -93,13 +98,13 @@ export function stateDiagram(m: ModelReport): string {
   edges.forEach((e, k) => parts.push(edgeSvg(e, k, pos, maxEdge, m.name)));
   for (const s of m.states) {
     const p = pos.get(s.key)!;
-    const fill = reachColour(s.count, maxState);
+    const fill = s.count === 0 ? NEVER_FILL : reachColour(s.count, maxState);
     const initial = s.key === m.initial ? ' initial' : '';
-    const ink = textInk(fill);
+    const ink = s.count === 0 ? NEVER_INK : textInk(fill);
     parts.push(
       `<g class="state${s.count === 0 ? ' never' : ''}${initial}" data-state="${esc(s.key)}" data-count="${s.count}">` +
         `<title>${esc(s.key)}: entered ${s.count} times</title>` +
-        `<rect x="${p.x}" y="${p.y}" width="${BOX_W}" height="${BOX_H}" rx="10" fill="${fill}" stroke="${s.count === 0 ? '#a50e0e' : '#1e5631'}" stroke-width="${initial ? 3 : 1.5}"/>` +
+        `<rect x="${p.x}" y="${p.y}" width="${BOX_W}" height="${BOX_H}" rx="10" fill="${fill}" stroke="${s.count === 0 ? NEVER_STROKE : '#1e5631'}" stroke-width="${initial ? 3 : 1.5}"${s.count === 0 ? ' stroke-dasharray="5 4"' : ''}/>` +
         `<text x="${p.x + BOX_W / 2}" y="${p.y + 18}" text-anchor="middle" class="sname" fill="${ink}">${esc(s.key)}</text>` +
         `<text x="${p.x + BOX_W / 2}" y="${p.y + 35}" text-anchor="middle" class="scount" fill="${ink}">${s.count === 0 ? 'never' : `×${s.count}`}</text></g>`,
     );
@@ -112,7 +117,7 @@ function edgeSvg(e: Edge, k: number, pos: Map<string, { x: number; y: number }>,
   const a = pos.get(e.from);
   const b = pos.get(e.to);
   if (a === undefined || b === undefined) return '';
-  const colour = e.count === 0 ? '#d93025' : reachColour(e.count, max);
+  const colour = e.count === 0 ? NEVER_EDGE : reachColour(e.count, max);
   const dash = e.count === 0 ? ' stroke-dasharray="5 4"' : '';
   const label = `${e.event} ${e.count === 0 ? '(never)' : `×${e.count}`}`;
   let d: string;

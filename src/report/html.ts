@@ -237,6 +237,8 @@ export interface HtmlInput {
   /** Why some timelines are missing. */
   notes?: readonly string[];
   wallMs?: number;
+  /** State diagrams by model name (SVG, diagram-layout.ts's ELK layout); a model missing here is drawn by stateDiagram. */
+  diagrams?: ReadonlyMap<string, string>;
   /** Scenarios by name: each group of failures then lists its example seed's fault events. */
   scenarios?: ReadonlyMap<string, Scenario>;
   /** The groups of failures, when already made (writeReport shares them with junit.xml). */

@@ -10,6 +10,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { replaceFolder, whyNotReplaceable, writeAtomic } from '../runner/atomic.ts';
 import { coverageReport } from '../runner/coverage.ts';
 import { writeResults, type ResultsFile, type RunRow } from '../runner/results.ts';
+import { modelDiagrams } from './diagram-layout.ts';
 import { failureGroups } from './groups.ts';
 import { reportHtml } from './html.ts';
 import { junitXml } from './junit.ts';
@@ -36,6 +37,8 @@ export interface ReportOptions {
   skipResults?: boolean;
   /** How failing seeds are re-run for their timelines (default: in this process; the CLI uses a thread). */
   rerun?: RunFn;
+  /** State diagrams by model name (SVG), when already drawn; default: each model's ELK layout (diagram-layout.ts). */
+  diagrams?: ReadonlyMap<string, string>;
 }
 
 /** Paths of what was written. */
@@ -157,12 +160,14 @@ export async function writeReport(dir: string, file: ResultsFile, o: ReportOptio
   };
   const cov = coverageReport(file);
   const { timelines, notes, viewers } = await timelinesFor(file, o.scenarios, o.timelinesMax ?? 10, o.rerun);
+  // Laid out before the HTML is built (ELK's API is async); a model missing here gets html.ts's fallback drawing.
+  const diagrams = o.diagrams ?? (await modelDiagrams(cov.models));
   // Grouped once for both: with the scenarios at hand, each group's plan lists its example seed's faults.
   const groups = failureGroups(file.runs, o.scenarios);
   const texts: [string, string][] = [
     ['coverage.json', `${JSON.stringify(cov, null, 1)}\n`],
     ['junit.xml', junitXml(file, o.scenarios, groups)],
-    ['index.html', reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs, scenarios: o.scenarios, groups })],
+    ['index.html', reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs, scenarios: o.scenarios, groups, diagrams })],
   ];
   for (const v of viewers) texts.push([v.file, v.html]);
   if (viewers.length > 0) out.viewers = viewers.map((v) => path.join(dir, v.file));
