@@ -80,16 +80,16 @@ function summarySection(file: ResultsFile, wallMs: number | undefined): string {
   return `<section id="summary"><h2>Summary</h2>${verdict}<table><tr><th class="l">scenario</th><th>seeds</th><th>passed</th><th>correctness</th><th>liveness</th><th>crash</th><th>events</th><th>sim time</th><th>run time</th></tr>${rows.join('')}</table>${wallMs === undefined ? '' : `<p>wall time of the sweep: ${fmtDuration(wallMs)}</p>`}</section>`;
 }
 
-function coverageSection(cov: CoverageReport): string {
+function coverageSection(cov: CoverageReport, diagrams?: ReadonlyMap<string, string>): string {
   const parts = [`<section id="coverage"><h2>Model coverage</h2><p class="legend">reach:<span class="swatch-never"></span>never reached (grey, dashed: no run of this sweep got there; not a failure)<span style="background:hsl(135,55%,74%)"></span>rare<span style="background:hsl(135,55%,33%)"></span>often. Red marks failures only.</p>`];
   if (cov.models.length === 0) parts.push('<p>No reference model watched these runs.</p>');
   for (const m of cov.models) {
     const never = [...m.states.filter((s) => s.count === 0).map((s) => `state <code>${esc(s.key)}</code>`), ...m.transitions.filter((t) => t.count === 0).map((t) => `transition <code>${esc(t.key.replace(/\|/g, ' → '))}</code>`)];
     parts.push(
-      `<div class="model" data-model="${esc(m.name)}"><h3>${esc(m.name)} <small>${statsLine(m)}</small></h3><div class="scroll">${stateDiagram(m)}</div>` +
+      `<div class="model" data-model="${esc(m.name)}"><h3>${esc(m.name)} <small>${statsLine(m)}</small></h3><div class="scroll">${diagrams?.get(m.name) ?? stateDiagram(m)}</div>` +
         anywhereLine(m) +
         (never.length > 0 ? `<details class="never-list"><summary class="never">Never reached: ${never.length}</summary><ul>${never.map((n) => `<li>${n}</li>`).join('')}</ul></details>` : '<p class="ok">Every state and transition was reached.</p>') +
-        (m.transitions.length > 24 ? '<p><small>Hover a transition for its event and count.</small></p>' : '') +
+        (m.transitions.length > 24 && diagrams?.has(m.name) !== true ? '<p><small>Hover a transition for its event and count.</small></p>' : '') +
         (m.extra.length > 0 ? `<p>Reached but not in the model graph: ${m.extra.map((e) => `<code>${esc(e)}</code>`).join(', ')}</p>` : '') +
         '</div>',
     );
@@ -162,16 +162,16 @@ function vacuitySection(cov: CoverageReport): string {
 }
 
 /** One failing seed of a group: when, its message, a link to its timeline (if drawn) and its replay command. */
-function seedRow(r: RunRow, drawn: ReadonlySet<string>, variantColumn: boolean): string {
+function seedRow(r: RunRow, drawn: ReadonlySet<string>, variantColumn: boolean, viewers: readonly ViewerLink[]): string {
   const f = r.failure!;
   const id = timelineId(r.scenario, r.seed);
-  const link = drawn.has(id) ? `<a href="#${esc(encodeURIComponent(id))}">timeline</a>` : '–';
+  const link = drawn.has(id) ? `<a href="#${esc(encodeURIComponent(id))}">timeline</a>${viewerLink(viewers, r)}` : '–';
   const variant = variantColumn ? `<td class="l nw">${esc(r.variant) || '–'}</td>` : '';
   return `<tr class="failure" data-scenario="${esc(r.scenario)}" data-seed="${r.seed}"><td>${r.seed}</td>${variant}<td class="nw">${(f.timeUs / 1000).toFixed(1)} ms</td><td class="l msg"><small>${esc(f.message)}</small></td><td class="l">${link}</td><td class="l">${commandBox(r.replay ?? '')}</td></tr>`;
 }
 
 /** One group of failures: what failed, how often, the example (smallest) seed with its plan and replay command, and its seeds. */
-function groupBox(g: FailureGroup, drawn: ReadonlySet<string>, seedsMax: number): string {
+function groupBox(g: FailureGroup, drawn: ReadonlySet<string>, seedsMax: number, viewers: readonly ViewerLink[]): string {
   const ex = g.smallest;
   const exId = timelineId(ex.scenario, ex.seed);
   const variants = groupVariants(g);
@@ -179,12 +179,12 @@ function groupBox(g: FailureGroup, drawn: ReadonlySet<string>, seedsMax: number)
   const listed = g.runs.slice(0, seedsMax);
   const more = g.runs.length > listed.length ? `<p>… and ${g.runs.length - listed.length} more seeds of this group in results.json and junit.xml.</p>` : '';
   const head = `<tr><th>seed</th>${mixed ? '<th class="l">variant</th>' : ''}<th>at</th><th class="l">message</th><th class="l">timeline</th><th class="l">replay</th></tr>`;
-  const seeds = listed.length === 0 ? more : `<details class="seeds"><summary>${g.runs.length === 1 ? 'the seed' : `all ${seedCount(g.runs.length)}`}</summary><table class="seeds">${head}${listed.map((r) => seedRow(r, drawn, mixed)).join('')}</table>${more}</details>`;
+  const seeds = listed.length === 0 ? more : `<details class="seeds"><summary>${g.runs.length === 1 ? 'the seed' : `all ${seedCount(g.runs.length)}`}</summary><table class="seeds">${head}${listed.map((r) => seedRow(r, drawn, mixed, viewers)).join('')}</table>${more}</details>`;
   return (
     `<div class="group" data-scenario="${esc(g.scenario)}" data-check="${esc(g.check)}" data-runs="${g.runs.length}">` +
     `<h3><span class="bad">${esc(g.verdict)}</span> ${esc(g.scenario)}${variants.length > 0 ? ` [${esc(variants.join(', '))}]` : ''}: ${esc(failureWhat(ex))} <small>(${seedCount(g.runs.length)}: ${esc(seedList(g.runs))})</small></h3>` +
     `<p class="msg"><code>${esc(g.check)}</code>: ${esc(ex.failure!.message)}</p>` +
-    `<p class="seeds-line">${esc(groupSeeds(g))}. Seed ${ex.seed}${mixed && ex.variant ? ` [${esc(ex.variant)}]` : ''} failed ${esc(failureAt(ex))}${drawn.has(exId) ? ` (<a href="#${esc(encodeURIComponent(exId))}">timeline</a>)` : ''}.</p>` +
+    `<p class="seeds-line">${esc(groupSeeds(g))}. Seed ${ex.seed}${mixed && ex.variant ? ` [${esc(ex.variant)}]` : ''} failed ${esc(failureAt(ex))}${drawn.has(exId) ? ` (<a href="#${esc(encodeURIComponent(exId))}">timeline</a>${viewerLink(viewers, ex)})` : ''}.</p>` +
     `<p>Faults of seed ${ex.seed}: ${esc(g.plan[0] ?? '')}</p>${g.plan.length > 1 ? `<ul class="plan">${g.plan.slice(1).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : ''}` +
     commandBox(ex.replay ?? '') +
     seeds +
@@ -192,7 +192,7 @@ function groupBox(g: FailureGroup, drawn: ReadonlySet<string>, seedsMax: number)
   );
 }
 
-function failureSection(groups: readonly FailureGroup[], timelines: readonly Timeline[]): string {
+function failureSection(groups: readonly FailureGroup[], timelines: readonly Timeline[], viewers: readonly ViewerLink[]): string {
   if (groups.length === 0) return '<section id="failures"><h2>Failures</h2><p class="ok">None.</p></section>';
   const drawn = new Set(timelines.map((t) => timelineId(t.scenario, t.seed)));
   const runs = groups.reduce((n, g) => n + g.runs.length, 0);
@@ -200,7 +200,7 @@ function failureSection(groups: readonly FailureGroup[], timelines: readonly Tim
   const boxes = groups.slice(0, HTML_GROUPS_MAX).map((g) => {
     const n = Math.min(HTML_GROUP_SEEDS_MAX, budget, g.runs.length);
     budget -= n;
-    return groupBox(g, drawn, n);
+    return groupBox(g, drawn, n, viewers);
   });
   const rest = groups.slice(HTML_GROUPS_MAX);
   const more = rest.length > 0 ? `<p>… and ${rest.length} more groups (${rest.reduce((n, g) => n + g.runs.length, 0)} runs) in results.json and junit.xml.</p>` : '';
@@ -208,18 +208,19 @@ function failureSection(groups: readonly FailureGroup[], timelines: readonly Tim
   return `<section id="failures"><h2>Failures (${runs} runs in ${groups.length} ${groups.length === 1 ? 'group' : 'groups'})</h2>${intro}${boxes.join('')}${more}</section>`;
 }
 
-function timelineSection(timelines: readonly Timeline[], notes: readonly string[]): string {
+function timelineSection(timelines: readonly Timeline[], notes: readonly string[], viewers: readonly ViewerLink[]): string {
   if (timelines.length === 0 && notes.length === 0) return '';
   const parts = ['<section id="timelines"><h2>Timelines of failing seeds</h2><p>One lane per node; steps left to right in trace order; blue lines are messages (a send or bus post to its delivery), orange diamonds faults (also those from before the window, left of a dotted grey break), the red line the failing step (a dashed red ring: the last step of the node the failure names). Hover for details.</p>'];
   const ids = new Set<string>();
-  for (const tl of timelines) {
+  for (const [k, tl] of timelines.entries()) {
     const f = tl.failing >= 0 ? tl.steps[tl.failing] : undefined;
+    const page = viewers[k];
     // Two runs of one (scenario, seed) (variants, corpus plans) share the link: the first one gets the id.
     const id = timelineId(tl.scenario, tl.seed);
     const idAttr = ids.has(id) ? '' : ` id="${esc(id)}"`;
     ids.add(id);
     parts.push(
-      `<div class="timeline-box"${idAttr} data-scenario="${esc(tl.scenario)}" data-seed="${tl.seed}"><h3>${esc(tl.scenario)} seed ${tl.seed}</h3>` +
+      `<div class="timeline-box"${idAttr} data-scenario="${esc(tl.scenario)}" data-seed="${tl.seed}"><h3>${esc(tl.scenario)} seed ${tl.seed}${page === undefined ? '' : ` <small><a class="viewer" href="${esc(encodeURI(page.file))}">open in the trace viewer</a> (time axis, zoom, model-state bands)</small>`}</h3>` +
         `<p>${tl.skipped > 0 ? `${tl.skipped} earlier records not shown${tl.windowStart > 0 ? ' (but the fault records among them)' : ''}; ` : ''}${tl.steps.length} records, ${tl.messages.length} messages${f ? `; failing step #${f.i} <code>${esc(f.kind)}</code> at ${(f.t / 1000).toFixed(3)} ms` : ''}</p>` +
         `<div class="scroll">${timelineSvg(tl)}</div></div>`,
     );
@@ -243,6 +244,28 @@ export interface HtmlInput {
   scenarios?: ReadonlyMap<string, Scenario>;
   /** The groups of failures, when already made (writeReport shares them with junit.xml). */
   groups?: readonly FailureGroup[];
+  /** Trace viewer pages written next to index.html (`viewers[k]` belongs to `timelines[k]`). */
+  viewers?: readonly ViewerLink[];
+}
+
+/** A trace viewer page of the report folder. */
+export interface ViewerLink {
+  scenario: string;
+  seed: number;
+  variant: string;
+  /** File name relative to the report folder. */
+  file: string;
+}
+
+/** The viewer page of a run, found by scenario, seed and variant. */
+function viewerOf(viewers: readonly ViewerLink[], r: { scenario: string; seed: number; variant: string }): ViewerLink | undefined {
+  return viewers.find((v) => v.scenario === r.scenario && v.seed === r.seed && v.variant === r.variant);
+}
+
+/** ' · <a>trace viewer</a>' for a run that has a viewer page, else ''. */
+function viewerLink(viewers: readonly ViewerLink[], r: { scenario: string; seed: number; variant: string }): string {
+  const v = viewerOf(viewers, r);
+  return v === undefined ? '' : ` · <a class="viewer" href="${esc(encodeURI(v.file))}">trace viewer</a>`;
 }
 
 /** The whole index.html. */
@@ -250,5 +273,5 @@ export function reportHtml(i: HtmlInput): string {
   const m = i.file.meta;
   const groups = i.groups ?? failureGroups(i.file.runs, i.scenarios);
   const meta = `targets ${esc(m.targets.join(' '))} · seeds ${m.from}..${m.to} · shards ${esc(m.shards.join(', '))}${m.variant ? ` · variant ${esc(m.variant)}` : ''} · ${i.file.runs.length} runs${m.partial ? ' · PARTIAL (stopped early: interrupted or --fail-fast)' : ''}`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncbench report</title><style>${CSS}</style></head><body><header><h1>syncbench report</h1><div class="meta">${meta}</div></header><main>${summarySection(i.file, i.wallMs)}${failureSection(groups, i.timelines)}${coverageSection(i.coverage)}${stateFaultSection(i.coverage)}${vacuitySection(i.coverage)}${probeSection(i.coverage)}${timelineSection(i.timelines, i.notes ?? [])}</main><script>${COPY_JS}</script></body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncbench report</title><style>${CSS}</style></head><body><header><h1>syncbench report</h1><div class="meta">${meta}</div></header><main>${summarySection(i.file, i.wallMs)}${failureSection(groups, i.timelines, i.viewers ?? [])}${coverageSection(i.coverage, i.diagrams)}${stateFaultSection(i.coverage)}${vacuitySection(i.coverage)}${probeSection(i.coverage)}${timelineSection(i.timelines, i.notes ?? [], i.viewers ?? [])}</main><script>${COPY_JS}</script></body></html>\n`;
 }

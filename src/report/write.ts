@@ -167,7 +167,7 @@ export async function writeReport(dir: string, file: ResultsFile, o: ReportOptio
   const texts: [string, string][] = [
     ['coverage.json', `${JSON.stringify(cov, null, 1)}\n`],
     ['junit.xml', junitXml(file, o.scenarios, groups)],
-    ['index.html', reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs, scenarios: o.scenarios, groups, diagrams })],
+    ['index.html', reportHtml({ file, coverage: cov, timelines, notes, wallMs: o.wallMs, scenarios: o.scenarios, groups, diagrams, viewers })],
   ];
   for (const v of viewers) texts.push([v.file, v.html]);
   if (viewers.length > 0) out.viewers = viewers.map((v) => path.join(dir, v.file));

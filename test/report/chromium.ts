@@ -13,3 +13,12 @@ export function chromiumPath(): string | null {
     return null;
   }
 }
+
+/** Whether the viewer's culprit ring is visible and horizontally inside the scrolled timeline (and on a `height`-px screen). */
+export async function culpritRingInView(page: import('playwright-core').Page, height = Infinity): Promise<boolean> {
+  const ring = page.locator('#culprit-ring');
+  if (!(await ring.isVisible())) return false;
+  const rb = (await ring.boundingBox())!;
+  const sb = (await page.locator('#scroller').boundingBox())!;
+  return rb.x >= sb.x && rb.x + rb.width <= sb.x + sb.width && rb.y + rb.height <= height;
+}
