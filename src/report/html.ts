@@ -167,7 +167,7 @@ function seedRow(r: RunRow, drawn: ReadonlySet<string>, variantColumn: boolean, 
   const id = timelineId(r.scenario, r.seed);
   const link = drawn.has(id) ? `<a href="#${esc(encodeURIComponent(id))}">timeline</a>${viewerLink(viewers, r)}` : '–';
   const variant = variantColumn ? `<td class="l nw">${esc(r.variant) || '–'}</td>` : '';
-  return `<tr class="failure" data-scenario="${esc(r.scenario)}" data-seed="${r.seed}"><td>${r.seed}</td>${variant}<td class="nw">${(f.timeUs / 1000).toFixed(1)} ms</td><td class="l msg"><small>${esc(f.message)}</small></td><td class="l">${link}</td><td class="l">${commandBox(r.replay ?? '')}</td></tr>`;
+  return `<tr class="failure" data-scenario="${esc(r.scenario)}" data-seed="${r.seed}"><td>${r.seed}</td>${variant}<td class="nw">${(f.timeUs / 1000).toFixed(1)} ms</td><td class="l msg"><small>${esc(f.message)}</small></td><td class="l nw">${link}</td><td class="l">${commandBox(r.replay ?? '')}</td></tr>`;
 }
 
 /** One group of failures: what failed, how often, the example (smallest) seed with its plan and replay command, and its seeds. */
