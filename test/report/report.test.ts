@@ -105,7 +105,7 @@ describe('index.html', () => {
     expect(html).toContain('<div class="timeline-box" id="timeline-fixture-flaky-1" data-scenario="fixture-flaky" data-seed="1">');
     expect(failures).toContain('<a href="#timeline-fixture-flaky-1">timeline</a>');
     expect(failures).not.toContain('#timeline-fixture-flaky-5');
-    expect(failures).toMatch(/<tr class="failure" data-scenario="fixture-flaky" data-seed="5">(?:(?!<\/tr>).)*<td class="l">–<\/td>/);
+    expect(failures).toMatch(/<tr class="failure" data-scenario="fixture-flaky" data-seed="5">(?:(?!<\/tr>).)*<td class="l nw">–<\/td>/);
   });
 
   it('puts every replay command on one unbroken line with a copy button (inline script, clipboard or selection)', async () => {
