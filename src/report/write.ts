@@ -11,7 +11,7 @@ import { replaceFolder, whyNotReplaceable, writeAtomic } from '../runner/atomic.
 import { coverageReport } from '../runner/coverage.ts';
 import { writeResults, type ResultsFile, type RunRow } from '../runner/results.ts';
 import { modelDiagrams } from './diagram-layout.ts';
-import { failureGroups } from './groups.ts';
+import { failureGroups, type FailureGroup } from './groups.ts';
 import { reportHtml } from './html.ts';
 import { junitXml } from './junit.ts';
 import { guardedRerun, notRerunnable } from './rerun-guard.ts';
@@ -94,13 +94,14 @@ export async function timelinesFor(
   scenarios: ReadonlyMap<string, Scenario> | undefined,
   max: number,
   rerun?: RunFn,
+  groups?: readonly FailureGroup[],
 ): Promise<{ timelines: Timeline[]; notes: string[]; viewers: ViewerPage[] }> {
   const failed = file.runs.filter((r) => r.verdict !== 'pass');
   const timelines: Timeline[] = [];
   const notes: string[] = [];
   const viewers: ViewerPage[] = [];
   const viewerFiles = new Set<string>();
-  for (const r of failed.slice(0, max)) {
+  for (const r of timelineOrder(failed, groups ?? failureGroups(failed, scenarios)).slice(0, max)) {
     const s = scenarios?.get(r.scenario);
     if (s === undefined) {
       notes.push(`No timeline for ${r.scenario} seed ${r.seed}: the scenario was not loaded.`);
@@ -124,8 +125,19 @@ export async function timelinesFor(
     timelines.push(tl);
     viewers.push(viewerPage(r, capture, tl, uniqueViewerFile(viewerFiles, r.scenario, r.seed)));
   }
-  if (failed.length > max) notes.push(`Timelines are drawn for the first ${max} of ${failed.length} failures; replay the others.`);
+  if (failed.length > max) notes.push(`Timelines are drawn for ${max} of ${failed.length} failures (the example seed of each group first); replay the others.`);
   return { timelines, notes, viewers };
+}
+
+/**
+ * The failing runs in the order their timelines are drawn: each group's example (its smallest seed) first,
+ * in group order, so a report with many groups shows one timeline per group before a second of any; then
+ * the other runs in results order.
+ */
+export function timelineOrder(failed: readonly RunRow[], groups: readonly FailureGroup[]): RunRow[] {
+  const first = groups.map((g) => g.smallest);
+  const taken = new Set(first);
+  return [...first, ...failed.filter((r) => !taken.has(r))];
 }
 
 /** The files of a report, and the one `nightly` writes into the report folder afterwards. */
@@ -159,11 +171,12 @@ export async function writeReport(dir: string, file: ResultsFile, o: ReportOptio
     index: path.join(dir, 'index.html'),
   };
   const cov = coverageReport(file);
-  const { timelines, notes, viewers } = await timelinesFor(file, o.scenarios, o.timelinesMax ?? 10, o.rerun);
+  // Grouped once for the timelines (each group's example first), junit.xml and the page: with the scenarios
+  // at hand, each group's plan lists its example seed's faults.
+  const groups = failureGroups(file.runs, o.scenarios);
+  const { timelines, notes, viewers } = await timelinesFor(file, o.scenarios, o.timelinesMax ?? 10, o.rerun, groups);
   // Laid out before the HTML is built (ELK's API is async); a model missing here gets html.ts's fallback drawing.
   const diagrams = o.diagrams ?? (await modelDiagrams(cov.models));
-  // Grouped once for both: with the scenarios at hand, each group's plan lists its example seed's faults.
-  const groups = failureGroups(file.runs, o.scenarios);
   const texts: [string, string][] = [
     ['coverage.json', `${JSON.stringify(cov, null, 1)}\n`],
     ['junit.xml', junitXml(file, o.scenarios, groups)],
