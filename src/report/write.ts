@@ -1,7 +1,7 @@
 /**
  * Writes a report folder: results.json (mergeable), coverage.json, junit.xml and a self-contained
  * index.html, replacing the folder as a whole (see writeReport). Timelines of failing seeds are made by
- * re-running them (at most `timelinesMax`, first failures first) when the scenarios are at hand; each
+ * re-running them (at most `timelinesMax`, each failure group's example first: see timelineOrder) when the scenarios are at hand; each
  * timeline also gets a trace viewer page, `timeline-<scenario>-<seed>.html` (viewer.ts).
  */
 import { copyFileSync, existsSync } from 'node:fs';
