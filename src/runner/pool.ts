@@ -109,14 +109,14 @@ export function slotCrash(scenarios: ReadonlyMap<string, Scenario>, variant: str
 
 /** A slot for `scenarios` (loads only their modules when known). */
 export function slotFor(scenarios: ReadonlyMap<string, Scenario>, scenariosDir: string, variant: string, heapMb?: number): RunSlot {
-  const files = filesOf([...scenarios.keys()].map((scenario) => ({ scenario, seed: 0 })), scenarios);
+  const files = filesOf(scenarios.keys(), scenarios);
   return new RunSlot({ scenariosDir, files, variant, heapMb, crash: slotCrash(scenarios, variant) });
 }
 
-/** The module files of the jobs' scenarios, or undefined when one is not known. */
-function filesOf(jobs: readonly Job[], scenarios: ReadonlyMap<string, Scenario>): string[] | undefined {
+/** The module files of the named scenarios, or undefined when one is not known. */
+function filesOf(names: Iterable<string>, scenarios: ReadonlyMap<string, Scenario>): string[] | undefined {
   const files = new Set<string>();
-  for (const name of new Set(jobs.map((j) => j.scenario))) {
+  for (const name of new Set(names)) {
     const s = scenarios.get(name);
     const f = s === undefined ? undefined : scenarioFile(s);
     if (f === undefined) return undefined;
@@ -167,7 +167,7 @@ class ThreadPool {
     private readonly o: PoolOptions,
     private readonly scenarios: ReadonlyMap<string, Scenario>,
   ) {
-    const files = filesOf(jobs, scenarios);
+    const files = filesOf(jobs.map((j) => j.scenario), scenarios);
     const variant = o.variant ?? '';
     for (let i = 0; i < size; i++) {
       this.slots.push(new RunSlot({ scenariosDir: o.scenariosDir!, files, variant, heapMb: o.heapMb, crash: slotCrash(scenarios, variant) }));

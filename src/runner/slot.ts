@@ -163,7 +163,7 @@ export class RunSlot {
     if (this.closed || this.worker !== w) return null;
     return new Promise<RunResult | null>((resolve, reject) => {
       const c: Current = { job, since: performance.now(), resolve, reject, onLines, timer: undefined, budgetMs };
-      c.timer = setTimeout(() => void this.watchdog(c), budgetMs);
+      c.timer = setTimeout(() => void this.expire(), budgetMs);
       this.current = c;
       w.postMessage({ job, streamTrace: onLines !== undefined } satisfies ToWorker);
     });
@@ -198,27 +198,10 @@ export class RunSlot {
     else if (m.type === 'task-run') {
       t.label = m.label;
       clearTimeout(t.timer);
-      t.timer = setTimeout(() => void this.taskWatchdog(), t.budgetMs);
+      t.timer = setTimeout(() => void this.expire(), t.budgetMs);
     } else if (m.type === 'task-run-end') clearTimeout(t.timer);
     else if (m.type === 'task-done') this.endTask({ ended: 'done' });
     else if (m.type === 'task-failed') this.endTask({ ended: 'stopped', check: 'runner', message: m.message, stack: m.stack, label: t.label });
-  }
-
-  private async taskWatchdog(): Promise<void> {
-    const t = this.task;
-    if (t === null) return;
-    const w = this.worker;
-    this.worker = null;
-    if (w !== null) await w.terminate();
-    const s = (t.budgetMs / 1000).toFixed(t.budgetMs % 1000 === 0 ? 0 : 1);
-    this.endTask({
-      ended: 'stopped',
-      check: 'runner:watchdog',
-      message: `no result within its wall-time budget of ${s} s (--run-timeout): the run hangs or is far slower than its simulated length; ${this.lastRecordText()}`,
-      stack: '',
-      label: t.label,
-      at: this.lastAt(),
-    });
   }
 
   /** Stops the thread; a job in flight is abandoned (its run() resolves with null). */
@@ -286,46 +269,47 @@ export class RunSlot {
     c.resolve(r);
   }
 
-  /** The worker `w` ended: its job in flight (if any) becomes a crash verdict; the next job gets a new thread. */
+  /** The worker `w` ended: its job or task in flight (if any) is stopped; the next one gets a new thread. */
   private onDeath(w: Worker, how: 'heap' | 'error' | 'exit', e?: Error, exitCode?: number): void {
     if (this.worker !== w) return; // terminated on purpose (watchdog, close)
     this.worker = null;
-    if (this.task !== null) {
-      const heap = how === 'heap';
-      const message = heap ? `the run exceeded the heap limit of ${this.o.heapMb ?? HEAP_MB} MB (--max-heap); ${this.lastRecordText()}` : `worker thread ${how === 'exit' ? `exited with code ${exitCode}` : `failed: ${e?.message ?? ''}`}`;
-      this.endTask({ ended: 'stopped', check: heap ? 'runner:heap' : 'runner:worker', message, stack: e?.stack ?? '', label: this.task.label, at: heap ? this.lastAt() : undefined });
-      return;
-    }
-    const c = this.current;
-    if (c === null) return;
-    const heapMb = this.o.heapMb ?? HEAP_MB;
     if (how === 'heap') {
-      this.settle(this.o.crash(c.job, 'runner:heap', `the run exceeded the heap limit of ${heapMb} MB (--max-heap); ${this.lastRecordText()}`, e?.stack, this.lastAt()));
-    } else if (how === 'error') {
-      this.settle(this.o.crash(c.job, 'runner:worker', `worker thread failed: ${e?.message ?? ''}`, e?.stack));
+      const message = `the run exceeded the heap limit of ${this.o.heapMb ?? HEAP_MB} MB (--max-heap); ${this.lastRecordText()}`;
+      this.stop({ check: 'runner:heap', message, stack: e?.stack ?? '', at: this.lastAt() });
     } else {
-      this.settle(this.o.crash(c.job, 'runner:worker', `worker thread exited with code ${exitCode}`));
+      const message = `worker thread ${how === 'exit' ? `exited with code ${exitCode}` : `failed: ${e?.message ?? ''}`}`;
+      this.stop({ check: 'runner:worker', message, stack: e?.stack ?? '' });
     }
   }
 
-  /** The budget ran out: stop the thread and report the run as hung, with the last record it wrote. */
-  private async watchdog(c: Current): Promise<void> {
-    if (this.current !== c) return;
+  /**
+   * The budget of the run in flight (a job's, or the bracketed run of a task) ran out: stop the thread and
+   * report the run as hung, with the last record it wrote.
+   */
+  private async expire(): Promise<void> {
+    const running = this.current ?? this.task;
+    if (running === null) return;
     const w = this.worker;
     this.worker = null;
     if (w !== null) await w.terminate();
-    if (this.current !== c) return;
-    const s = (c.budgetMs / 1000).toFixed(c.budgetMs % 1000 === 0 ? 0 : 1);
-    this.settle(
-      this.o.crash(
-        c.job,
-        'runner:watchdog',
-        `${c.job.scenario} seed ${c.job.seed} gave no result within its wall-time budget of ${s} s (--run-timeout): the run hangs ` +
-          `(e.g. a loop that never returns to the scheduler) or is far slower than its simulated length; ${this.lastRecordText()}`,
-        '',
-        this.lastAt(),
-      ),
-    );
+    if ((this.current ?? this.task) !== running) return; // it ended meanwhile
+    const s = (running.budgetMs / 1000).toFixed(running.budgetMs % 1000 === 0 ? 0 : 1);
+    const what = this.current === null ? 'the run' : `${this.current.job.scenario} seed ${this.current.job.seed}`;
+    this.stop({
+      check: 'runner:watchdog',
+      message:
+        `${what} gave no result within its wall-time budget of ${s} s (--run-timeout): the run hangs ` +
+        `(e.g. a loop that never returns to the scheduler) or is far slower than its simulated length; ${this.lastRecordText()}`,
+      stack: '',
+      at: this.lastAt(),
+    });
+  }
+
+  /** Ends the job or task in flight with a stop the slot decided (its crash verdict, or the task's outcome). */
+  private stop(st: { check: string; message: string; stack: string; at?: { timeUs: number; traceIndex: number } }): void {
+    if (this.task !== null) return this.endTask({ ended: 'stopped', ...st, label: this.task.label });
+    const c = this.current;
+    if (c !== null) this.settle(this.o.crash(c.job, st.check, st.message, st.stack, st.at));
   }
 
   private lastRecordText(): string {
