@@ -234,12 +234,18 @@ function wrapHostModules(): void {
 
 wrapHostModules();
 
-/** What installWorld replaced on `process`, restored by uninstallWorld (saved per slice: a test or a guard may have replaced process.exit meanwhile). */
+/**
+ * What installWorld replaced on `process`, restored by uninstallWorld. Saved at every slice, not once: a test
+ * or a guard may have replaced process.exit meanwhile. `process` points at the prepared world's own record
+ * (same keys as its traps), reused slice after slice.
+ */
 const saved: { process: Record<string, unknown>; env: NodeJS.ProcessEnv; cwd: () => string } = { process: {}, env: process.env, cwd: process.cwd };
 
 /** Per world source, the replacements made once (a run has thousands of slices). */
 interface Prepared {
   process: Record<string, unknown>;
+  /** The real process methods the traps replace, saved at each slice (see `saved`). */
+  real: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
 }
 const preparedFor = new WeakMap<WorldSource, Prepared>();
@@ -251,7 +257,7 @@ function prepare(src: WorldSource): Prepared {
     // process.exit ends through process.reallyExit: allowing the one allows the other.
     const allowed = (k: string): boolean => src.allows(`process.${k}`) || (k === 'reallyExit' && src.allows('process.exit'));
     for (const k of PROCESS_TRAPS) if (!allowed(k)) traps[k] = () => hostLeak(src, `process.${k}`);
-    p = { process: traps, env: virtualEnv(src) };
+    p = { process: traps, real: {}, env: virtualEnv(src) };
     preparedFor.set(src, p);
   }
   return p;
@@ -309,8 +315,8 @@ export function installWorld(src: WorldSource): void {
   (process as { nextTick: unknown }).nextTick = (fn: (...a: unknown[]) => void, ...args: unknown[]) => src.nextTick(() => fn(...args));
   const prepared = prepare(src);
   const p = process as unknown as Record<string, unknown>;
-  saved.process = {};
-  for (const k of Object.keys(prepared.process)) saved.process[k] = p[k];
+  for (const k in prepared.process) prepared.real[k] = p[k];
+  saved.process = prepared.real;
   Object.assign(process, prepared.process);
   saved.env = process.env;
   saved.cwd = process.cwd;
