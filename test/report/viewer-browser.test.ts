@@ -6,28 +6,17 @@
  *
  * Skipped with a message where there is no chromium (a bare dev machine); CI installs it in .ci/run.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { culpritRingInView } from './chromium.ts';
+import { chromiumPath, culpritRingInView } from './chromium.ts';
 import { viewerHtml } from '../../src/report/viewer.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
 
-function chromiumExe(): string | null {
-  const env = process.env.CHROMIUM_PATH;
-  if (env !== undefined && env !== '') return env;
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-const exe = chromiumExe();
+const exe = chromiumPath();
 if (exe === null) console.warn('viewer browser test skipped: no chromium (apt-get install -y chromium)');
 
 /** A 20,000-record trace: four nodes exchanging messages, a pause, and a failure culprit on C at record 15,000. */

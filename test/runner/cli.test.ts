@@ -3,19 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../capture.ts';
 import { main } from '../../src/cli/main.ts';
 import { FIXTURES_DIR } from './fixtures.ts';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'syncbench-cli-'));
 const run = (...args: string[]): Promise<number> => main([...args, '--scenarios-dir', FIXTURES_DIR]);
@@ -34,8 +27,8 @@ describe('syncbench run', () => {
     expect(await run('run', 'fixture-flaky', '--seeds', '0..1', '--workers', '1', '--no-report')).toBe(1);
     expect(await run('run', 'fixture-flaky', '--seeds', '2', '--workers', '1', '--no-report')).toBe(2);
     expect(await run('run', 'fixture-flaky', '--seeds', '0..3', '--workers', '1', '--no-report')).toBe(3);
-    expect(out).toContain('replay: npx syncbench replay fixture-flaky --seed 3');
-    expect(out).toMatch(/fixture-flaky\s+4\s+1\s+1\s+1\s+1/);
+    expect(io.out()).toContain('replay: npx syncbench replay fixture-flaky --seed 3');
+    expect(io.out()).toMatch(/fixture-flaky\s+4\s+1\s+1\s+1\s+1/);
   });
 
   it.each([
@@ -55,29 +48,29 @@ describe('syncbench run', () => {
     [['run', 'bad\u001b[31mname\u0007', '--seeds', '0..1'], /unknown scenario or suite 'bad\\x1b\[31mname\\x07'/],
   ])('%j is a usage error (64) saying what is wrong', async (args, message) => {
     expect(await run(...args)).toBe(64);
-    expect(err).toMatch(message);
+    expect(io.err()).toMatch(message);
   });
 
   it('a missing, empty or non-folder scenarios folder is a usage error (64) naming it, before any run', async () => {
     expect(await main(['list', '--scenarios-dir', '/nonexistent-syncbench-dir'])).toBe(64);
-    expect(err).toMatch(/scenarios folder \/nonexistent-syncbench-dir: does not exist/);
+    expect(io.err()).toMatch(/scenarios folder \/nonexistent-syncbench-dir: does not exist/);
     const file = path.join(tmp(), 'a-file');
     writeFileSync(file, '');
     expect(await main(['run', 'x', '--scenarios-dir', file])).toBe(64);
-    expect(err).toMatch(/scenarios folder .*a-file: is a file, not a folder/);
+    expect(io.err()).toMatch(/scenarios folder .*a-file: is a file, not a folder/);
     expect(await main(['list', '--scenarios-dir', ''])).toBe(64);
-    expect(err).toMatch(/scenarios folder: the path is empty/);
+    expect(io.err()).toMatch(/scenarios folder: the path is empty/);
   });
 
   it('a scenario that fails to validate is a usage error naming the file and the field', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'bad.ts'), "export default { name: 'bad-one', description: 'd', suites: ['x'], topology: { nodes: [{ id: 'A' }] }, program: () => () => ({}), durationMs: -5 };\n");
     expect(await main(['run', 'x', '--scenarios-dir', dir])).toBe(64);
-    expect(err).toMatch(/bad\.ts: bad-one\.durationMs: must be a positive number of ms, got -5/);
+    expect(io.err()).toMatch(/bad\.ts: bad-one\.durationMs: must be a positive number of ms, got -5/);
     const dir2 = tmp();
     writeFileSync(path.join(dir2, 'broken.ts'), 'export default {;\n');
     expect(await main(['list', '--scenarios-dir', dir2])).toBe(64);
-    expect(err).toMatch(/broken\.ts: failed to load/);
+    expect(io.err()).toMatch(/broken\.ts: failed to load/);
   });
 
   it.each([
@@ -91,7 +84,7 @@ describe('syncbench run', () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'bad.ts'), `export default { name: 'bad-one', description: 'd', suites: ['x'], topology: { nodes: [{ id: 'A' }] }, program: () => () => ({}), durationMs: 100, ${field} };\n`);
     expect(await main(['run', 'x', '--seeds', '0', '--workers', '1', '--no-report', '--scenarios-dir', dir])).toBe(64);
-    expect(err).toMatch(message);
+    expect(io.err()).toMatch(message);
   });
 
   it('writes a report folder; sharded runs merge into the same results as one run', async () => {
@@ -103,14 +96,14 @@ describe('syncbench run', () => {
     const runsOf = (d: string) => (JSON.parse(readFileSync(path.join(dir, d, 'results.json'), 'utf8')) as { runs: { traceHash: string; seed: number }[] }).runs.map((r) => [r.seed, r.traceHash]);
     expect(runsOf('merged')).toEqual(runsOf('all'));
     expect(await run('merge', path.join(dir, 's1'), path.join(dir, 's1'))).toBe(64);
-    expect(err).toMatch(/shards must not overlap/);
+    expect(io.err()).toMatch(/shards must not overlap/);
   });
 
   it('a corrupt results file is a usage error for merge and coverage', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'results.json'), '{"format":"syncbench-results","version":1,"meta":');
     expect(await run('merge', dir)).toBe(64);
-    expect(err).toMatch(/corrupt results file/);
+    expect(io.err()).toMatch(/corrupt results file/);
     expect(await main(['coverage', dir])).toBe(64);
   });
 
@@ -125,59 +118,59 @@ describe('syncbench run', () => {
     const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
     corrupt(json);
     writeFileSync(file, JSON.stringify(json));
-    err = '';
+    io.clear();
     expect(await main(['coverage', dir])).toBe(64);
-    expect(err).toMatch(message);
-    err = '';
+    expect(io.err()).toMatch(message);
+    io.clear();
     expect(await run('merge', dir, '--out', path.join(dir, 'merged'))).toBe(64);
-    expect(err).toMatch(message);
+    expect(io.err()).toMatch(message);
     expect(existsSync(path.join(dir, 'merged'))).toBe(false);
   });
 
   it('too many runs, a --report that is a file and a --trace in a missing folder are usage errors (64) before any run', async () => {
     expect(await run('run', 'fixture-ticker', '--seeds', '0..10000000', '--no-report')).toBe(64);
-    expect(err).toMatch(/10000001 runs is more than the limit of 10000000; split the seed range/);
+    expect(io.err()).toMatch(/10000001 runs is more than the limit of 10000000; split the seed range/);
     const dir = tmp();
     const file = path.join(dir, 'report.txt');
     writeFileSync(file, 'keep me');
-    out = '';
+    io.clear();
     expect(await run('run', 'fixture-ticker', '--seeds', '0..1', '--workers', '1', '--report', file)).toBe(64);
-    expect(err).toMatch(/--report .*report\.txt: is a file, not a folder/);
-    expect(out).not.toMatch(/fixture-ticker/);
+    expect(io.err()).toMatch(/--report .*report\.txt: is a file, not a folder/);
+    expect(io.out()).not.toMatch(/fixture-ticker/);
     expect(readFileSync(file, 'utf8')).toBe('keep me');
     expect(await run('run', 'fixture-ticker', '--seeds', '0..1', '--workers', '1', '--report', path.join(file, 'sub'))).toBe(64);
     expect(await run('merge', dir, '--out', file)).toBe(64);
     expect(await run('replay', 'fixture-ticker', '--seed', '1', '--trace', '/nonexistent/dir/t.jsonl')).toBe(64);
-    expect(err).toMatch(/--trace \/nonexistent\/dir\/t\.jsonl: folder \/nonexistent\/dir does not exist/);
+    expect(io.err()).toMatch(/--trace \/nonexistent\/dir\/t\.jsonl: folder \/nonexistent\/dir does not exist/);
     expect(await run('replay', 'fixture-ticker', '--seed', '1', '--trace', dir)).toBe(64);
-    expect(err).toMatch(/is a folder, not a file/);
+    expect(io.err()).toMatch(/is a folder, not a file/);
   });
 
   it('--fail-fast marks the results partial, like an interrupted run; merge warns about partial files', async () => {
     const dir = tmp();
     expect(await run('run', 'fixture-flaky', '--seeds', '0..7', '--workers', '1', '--fail-fast', '--report', dir)).toBe(1);
-    expect(err).toMatch(/--fail-fast stopped the sweep after 2 of 8 runs \(results marked partial\)/);
+    expect(io.err()).toMatch(/--fail-fast stopped the sweep after 2 of 8 runs \(results marked partial\)/);
     const file = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as { meta: { partial?: boolean }; runs: unknown[] };
     expect(file.runs).toHaveLength(2);
     expect(file.meta.partial).toBe(true);
-    err = '';
+    io.clear();
     expect(await run('merge', dir, '--out', path.join(dir, 'merged'))).toBe(1);
-    expect(err).toMatch(/warning: .*results\.json is partial/);
+    expect(io.err()).toMatch(/warning: .*results\.json is partial/);
     expect((JSON.parse(readFileSync(path.join(dir, 'merged', 'results.json'), 'utf8')) as { meta: { partial?: boolean } }).meta.partial).toBe(true);
-    err = '';
+    io.clear();
     const whole = tmp();
     expect(await run('run', 'fixture-ticker', '--seeds', '0..1', '--workers', '1', '--fail-fast', '--report', whole)).toBe(0);
     expect(await run('merge', whole, '--out', path.join(whole, 'merged'))).toBe(0);
-    expect(err).toBe('');
+    expect(io.err()).toBe('');
   });
 
   it('coverage prints states, never-reached states and probes', async () => {
     const dir = tmp();
     await run('run', 'fixture-ticker', '--seeds', '0..3', '--workers', '1', '--report', dir);
-    out = '';
+    io.clear();
     expect(await main(['coverage', dir])).toBe(0);
-    expect(out).toMatch(/model ticker: states 2\/3/);
-    expect(out).toMatch(/NEVER {2}probe ticker.never/);
+    expect(io.out()).toMatch(/model ticker: states 2\/3/);
+    expect(io.out()).toMatch(/NEVER {2}probe ticker.never/);
   });
 });
 
@@ -209,48 +202,48 @@ describe('syncbench shrink and replay', () => {
     const dir = tmp();
     const planFile = path.join(dir, 'plan.json');
     expect(await run('shrink', 'fixture-shrink', '--seed', '2', '--out', planFile)).toBe(1);
-    expect(out).toMatch(/fault plan: 7 -> 1 events/);
-    expect(out).toMatch(/pause node=A/);
-    const cmd = /replay: (npx syncbench replay .*)/.exec(out)![1]!;
+    expect(io.out()).toMatch(/fault plan: 7 -> 1 events/);
+    expect(io.out()).toMatch(/pause node=A/);
+    const cmd = /replay: (npx syncbench replay .*)/.exec(io.out())![1]!;
     expect(cmd).toContain(`--faults ${planFile}`);
     expect(cmd).toMatch(/--workload-scale 0\.1\d*/);
     expect(cmd).toContain('--scenarios-dir test/runner/fixtures/scenarios');
     const args = cmd.split(' ').slice(2);
-    out = '';
+    io.clear();
     expect(await main([...args, '--quiet'])).toBe(1);
-    expect(out).toMatch(/verdict: correctness \(invariant:no-pause-with-3-items: A was paused and 3 items were added\)/);
+    expect(io.out()).toMatch(/verdict: correctness \(invariant:no-pause-with-3-items: A was paused and 3 items were added\)/);
   });
 
   it('replay ends with the trace hash, equal to the sweep; filters and JSONL work', async () => {
     await run('run', 'fixture-flaky', '--seeds', '3', '--workers', '1', '--json', '--no-report');
-    const hash = (JSON.parse(out.trim()) as { traceHash: string }).traceHash;
-    out = '';
+    const hash = (JSON.parse(io.out().trim()) as { traceHash: string }).traceHash;
+    io.clear();
     expect(await run('replay', 'fixture-flaky', '--seed', '3', '--node', 'B', '--kind', 'ticker.')).toBe(3);
-    const lines = out.trim().split('\n');
+    const lines = io.out().trim().split('\n');
     expect(lines.at(-1)).toBe(`trace-hash: ${hash}`);
     expect(lines.filter((l) => l.startsWith('#')).every((l) => / B +ticker\./.test(l))).toBe(true);
-    out = '';
+    io.clear();
     await run('replay', 'fixture-flaky', '--seed', '3', '--jsonl', '--kind', 'sim.failure');
-    expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ node: 'sim', kind: 'sim.failure', data: { kind: 'crash' } });
+    expect(JSON.parse(io.out().split('\n')[0]!)).toMatchObject({ node: 'sim', kind: 'sim.failure', data: { kind: 'crash' } });
   });
 });
 
 describe('printed replay commands', () => {
   it('name the scenarios folder when it is not the default one, so they work as printed', async () => {
     expect(await run('run', 'fixture-flaky', '--seeds', '1', '--workers', '1', '--no-report')).toBe(1);
-    const cmd = /replay: (npx syncbench replay .*)/.exec(out)![1]!;
+    const cmd = /replay: (npx syncbench replay .*)/.exec(io.out())![1]!;
     expect(cmd).toBe('npx syncbench replay fixture-flaky --seed 1 --scenarios-dir test/runner/fixtures/scenarios');
-    out = '';
+    io.clear();
     expect(await main([...cmd.split(' ').slice(2), '--quiet'])).toBe(1);
-    expect(out).toMatch(/verdict: correctness/);
-    out = '';
+    expect(io.out()).toMatch(/verdict: correctness/);
+    io.clear();
     expect(await main(['run', 'fixture-throwing', '--scenarios-dir', THROWING_DIR, '--seeds', '1', '--workers', '1', '--no-report'])).toBe(3);
-    expect(out).toContain('replay: npx syncbench replay fixture-throwing --seed 1 --scenarios-dir test/runner/fixtures/throwing');
+    expect(io.out()).toContain('replay: npx syncbench replay fixture-throwing --seed 1 --scenarios-dir test/runner/fixtures/throwing');
   });
 
   it('leave the default scenarios folder out', async () => {
     expect(await main(['run', 'demo-partition-heal', '--seeds', '0', '--variant', 'demo-no-anti-entropy', '--workers', '1', '--no-report'])).toBe(2);
-    expect(out).toMatch(/replay: npx syncbench replay demo-partition-heal --seed 0 --variant demo-no-anti-entropy\n/);
+    expect(io.out()).toMatch(/replay: npx syncbench replay demo-partition-heal --seed 0 --variant demo-no-anti-entropy\n/);
   });
 });
 
@@ -269,8 +262,8 @@ describe('scenarios outside an ES module package', () => {
 describe('replay of a runner crash', () => {
   it('a scenario whose setup throws replays as a crash verdict with exit code 3, like run', async () => {
     expect(await main(['replay', 'fixture-throwing', '--seed', '1', '--scenarios-dir', THROWING_DIR])).toBe(3);
-    expect(out).toMatch(/verdict: crash \(runner: setup boom for seed 1\)/);
-    expect(out.trim().split('\n').at(-1)).toMatch(/^trace-hash:/);
+    expect(io.out()).toMatch(/verdict: crash \(runner: setup boom for seed 1\)/);
+    expect(io.out().trim().split('\n').at(-1)).toMatch(/^trace-hash:/);
     expect(await main(['replay', 'fixture-throwing', '--seed', '2', '--scenarios-dir', THROWING_DIR, '--quiet'])).toBe(0);
   });
 });
@@ -279,6 +272,6 @@ describe('weakened variants through the runner', () => {
   it('a sweep of a real scenario with a weakened variant fails with its kind and prints the variant in the replay command', async () => {
     const code = await main(['run', 'demo-partition-heal', '--seeds', '0..1', '--variant', 'demo-no-anti-entropy', '--workers', '1', '--no-report']);
     expect(code).toBe(2);
-    expect(out).toContain('replay: npx syncbench replay demo-partition-heal --seed 0 --variant demo-no-anti-entropy');
+    expect(io.out()).toContain('replay: npx syncbench replay demo-partition-heal --seed 0 --variant demo-no-anti-entropy');
   });
 });

@@ -6,7 +6,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../capture.ts';
 import { main } from '../../src/cli/main.ts';
 import { CorpusError, expectationMismatch, parseCorpus, readCorpus } from '../../src/runner/corpus.ts';
 import { loadScenarios } from '../../src/scenario/registry.ts';
@@ -54,15 +55,7 @@ describe('corpus files', () => {
 });
 
 describe('syncbench run --corpus', () => {
-  let out = '';
-  let err = '';
-  beforeEach(() => {
-    out = '';
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  });
-  afterEach(() => vi.restoreAllMocks());
+  const io = captureOutput();
   const corpusFile = (entries: unknown[]): string => {
     const f = path.join(mkdtempSync(path.join(tmpdir(), 'syncbench-corpus-')), 'c.json');
     writeFileSync(f, JSON.stringify({ format: 'syncbench-corpus', version: 1, entries }));
@@ -78,7 +71,7 @@ describe('syncbench run --corpus', () => {
       { scenario: 'fixture-ticker', seed: 5, faults: { events: [{ kind: 'pause', node: 'A', atMs: 10, durationMs: 50 }] }, why: 'a plan of its own' },
     ]);
     expect(await cli('run', '--corpus', f, '--workers', '1', '--no-report')).toBe(0);
-    expect(out).toContain(`corpus ${f}: 3 of 3 runs gave their expected verdict`);
+    expect(io.out()).toContain(`corpus ${f}: 3 of 3 runs gave their expected verdict`);
   });
 
   it('fails with the worst unexpected verdict and prints the entry and its replay command', async () => {
@@ -87,21 +80,21 @@ describe('syncbench run --corpus', () => {
       { scenario: 'fixture-flaky', seed: 0, expect: 'correctness', why: 'expected to fail' },
     ]);
     expect(await cli('run', '--corpus', f, '--workers', '1', '--no-report')).toBe(2);
-    expect(out).toContain('MISMATCH fixture-flaky seed 2 (entry 0: expected to pass): expected pass, got liveness');
-    expect(out).toContain(`replay: npx syncbench replay fixture-flaky --seed 2 --corpus ${f} --entry 0`);
-    expect(out).toContain('MISMATCH fixture-flaky seed 0 (entry 1: expected to fail): expected correctness, got pass');
+    expect(io.out()).toContain('MISMATCH fixture-flaky seed 2 (entry 0: expected to pass): expected pass, got liveness');
+    expect(io.out()).toContain(`replay: npx syncbench replay fixture-flaky --seed 2 --corpus ${f} --entry 0`);
+    expect(io.out()).toContain('MISMATCH fixture-flaky seed 0 (entry 1: expected to fail): expected correctness, got pass');
   });
 
   it('replays an entry with its own plan to the same trace hash as the corpus run', async () => {
     const f = corpusFile([{ scenario: 'fixture-ticker', seed: 5, faults: { events: [{ kind: 'pause', node: 'B', atMs: 40, durationMs: 300 }] }, why: 'a plan' }]);
     expect(await cli('run', '--corpus', f, '--workers', '1', '--json', '--no-report')).toBe(0);
-    const hash = (JSON.parse(out.trim().split('\n')[0]!) as { traceHash: string }).traceHash;
-    out = '';
+    const hash = (JSON.parse(io.out().trim().split('\n')[0]!) as { traceHash: string }).traceHash;
+    io.clear();
     expect(await cli('replay', 'fixture-ticker', '--seed', '5', '--corpus', f, '--entry', '0', '--quiet')).toBe(0);
-    expect(out).toContain(`trace-hash: ${hash}`);
-    out = '';
+    expect(io.out()).toContain(`trace-hash: ${hash}`);
+    io.clear();
     expect(await cli('replay', 'fixture-ticker', '--seed', '5', '--quiet')).toBe(0);
-    expect(out).not.toContain(`trace-hash: ${hash}`);
+    expect(io.out()).not.toContain(`trace-hash: ${hash}`);
   });
 
   it.each([
@@ -113,7 +106,7 @@ describe('syncbench run --corpus', () => {
   ])('%j is a usage error (64)', async (args, message) => {
     const f = corpusFile([{ scenario: 'fixture-ticker', seed: 5, why: 'w' }]);
     expect(await cli(...args.map((a) => (a === 'C' ? f : a)))).toBe(64);
-    expect(err).toMatch(message);
+    expect(io.err()).toMatch(message);
   });
 });
 
