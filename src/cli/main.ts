@@ -22,23 +22,18 @@
  * run, nightly, replay and shrink run seeds on worker threads under a watchdog (--run-timeout) and a heap
  * limit (--max-heap).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { exploreCommand } from './explore.ts';
-import { listCommand } from './list.ts';
-import { NIGHTLY_SIZE, nightlyCommand } from './nightly.ts';
-import { replayCommandAction } from './replay.ts';
-import { coverageCommand, mergeCommand } from './results-cmds.ts';
-import { runCommand } from './run.ts';
-import { shrinkCommand } from './shrink.ts';
-import { viewCommand } from './view.ts';
+// The commands' modules are imported when their command runs: `syncbench --help` then loads commander and
+// this file only, not the simulator, the models and the report writer (start-up time is what users feel).
+import { NIGHTLY_SIZE } from './defaults.ts';
+import { packageVersion } from './version.ts';
 import { printable } from './printable.ts';
 import { UsageError } from './usage.ts';
 
 export { printable };
 
 /** The package's version (package.json, read once). */
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = packageVersion();
 import { HEAP_MB, RUN_TIMEOUT_S } from '../runner/slot.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 
@@ -65,7 +60,7 @@ function runCmd(p: Command): void {
     .option('--no-report', 'write no report')
     .option('--corpus <file>', 'run the entries of a corpus file (their seeds, variants and plans) and check each gives its expected verdict')
     .option('--scenarios-dir <dir>', DIR_HELP);
-  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => void (await runCommand(targets, o)));
+  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => void (await (await import('./run.ts')).runCommand(targets, o)));
 }
 
 function nightlyCmd(p: Command): void {
@@ -81,7 +76,7 @@ function nightlyCmd(p: Command): void {
     .option('--report <dir>', 'report folder (default reports/nightly)')
     .option('--json', 'print one JSON result per line instead of progress and the table')
     .option('--scenarios-dir <dir>', DIR_HELP);
-  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => nightlyCommand(targets, o));
+  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => (await import('./nightly.ts')).nightlyCommand(targets, o));
 }
 
 function exploreCmd(p: Command): void {
@@ -92,7 +87,7 @@ function exploreCmd(p: Command): void {
     .option('--seeds-from <n>', 'first fresh seed (default 0)')
     .option('--corpus <file>', 'corpus to start from (replayed first) and to write the kept runs to')
     .option('--scenarios-dir <dir>', DIR_HELP);
-  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => exploreCommand(targets, o));
+  limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => (await import('./explore.ts')).exploreCommand(targets, o));
 }
 
 function replayCmd(p: Command): void {
@@ -113,7 +108,7 @@ function replayCmd(p: Command): void {
     .option('--corpus <file>', 'replay entry --entry K of this corpus file (its variant, plan and scale)')
     .option('--entry <k>', 'the entry of --corpus to replay (0-based)')
     .option('--scenarios-dir <dir>', DIR_HELP);
-  limitOptions(p.commands.at(-1)!).action(async (scenario: string, o: Record<string, unknown>) => replayCommandAction(scenario, o));
+  limitOptions(p.commands.at(-1)!).action(async (scenario: string, o: Record<string, unknown>) => (await import('./replay.ts')).replayCommandAction(scenario, o));
 }
 
 function shrinkCmd(p: Command): void {
@@ -126,7 +121,7 @@ function shrinkCmd(p: Command): void {
     .option('--max-runs <n>', 'most runs to try (default 400)')
     .option('--time-limit <s>', 'most seconds to spend (default 120)')
     .option('--scenarios-dir <dir>', DIR_HELP);
-  limitOptions(p.commands.at(-1)!).action(async (scenario: string, o: Record<string, unknown>) => shrinkCommand(scenario, o));
+  limitOptions(p.commands.at(-1)!).action(async (scenario: string, o: Record<string, unknown>) => (await import('./shrink.ts')).shrinkCommand(scenario, o));
 }
 
 function resultCmds(p: Command): void {
@@ -136,13 +131,13 @@ function resultCmds(p: Command): void {
     .option('--out <dir>', 'report folder to write', 'reports/merged')
     .option('--no-timelines', 'do not re-run failing seeds for timelines')
     .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (dirs: string[], o: Record<string, unknown>) => mergeCommand(dirs, o));
+    .action(async (dirs: string[], o: Record<string, unknown>) => (await import('./results-cmds.ts')).mergeCommand(dirs, o));
   p.command('coverage')
     .description('print model coverage (states, transitions, state-by-fault) and probes of a report')
     .argument('[dir]', 'report folder or results.json (default reports/latest)')
     .option('--json', 'print the coverage report as JSON')
     .option('--scenarios-dir <dir>', 'accepted for symmetry; coverage reads only the results file')
-    .action(async (dir: string | undefined, o: Record<string, unknown>) => coverageCommand(dir, o));
+    .action(async (dir: string | undefined, o: Record<string, unknown>) => (await import('./results-cmds.ts')).coverageCommand(dir, o));
 }
 
 function program(): Command {
@@ -156,7 +151,7 @@ function program(): Command {
     .description('list scenarios with their suites, the suites, and the weakened implementation variants')
     .option('--json', 'print JSON for tools')
     .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (o: Record<string, unknown>) => listCommand(o));
+    .action(async (o: Record<string, unknown>) => (await import('./list.ts')).listCommand(o));
   runCmd(p);
   nightlyCmd(p);
   exploreCmd(p);
@@ -168,7 +163,7 @@ function program(): Command {
     .argument('<trace>', 'a JSONL trace (replay --trace)')
     .option('--out <file>', 'the page to write (default: the trace path with .html)')
     .option('--scenarios-dir <dir>', DIR_HELP)
-    .action(async (trace: string, o: Record<string, unknown>) => viewCommand(trace, o));
+    .action(async (trace: string, o: Record<string, unknown>) => (await import('./view.ts')).viewCommand(trace, o));
   return p;
 }
 

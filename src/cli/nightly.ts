@@ -13,12 +13,11 @@ import { emptyCorpus, writeCorpus, type CorpusEntry } from '../runner/corpus.ts'
 import type { ResultsFile } from '../runner/results.ts';
 import { SEED_MAX } from '../sim/rng.ts';
 import { runCommand } from './run.ts';
+import { NIGHTLY_SIZE } from './defaults.ts';
 import { UsageError, intArg } from './usage.ts';
 
 /** First seed of night 0: far above the seeds tests and examples use. */
 export const NIGHTLY_BASE = 1_000_000;
-/** Default seeds per night. */
-export const NIGHTLY_SIZE = 500;
 const DAY0_MS = Date.UTC(2026, 0, 1);
 
 /** The run number: --run, else $GITHUB_RUN_NUMBER, else days since 2026-01-01 (UTC) of --date or today. */
