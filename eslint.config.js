@@ -22,7 +22,7 @@ const bannedGlobals = [
 const bannedModules = ['fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'dgram', 'timers', 'timers/promises', 'worker_threads', 'crypto', 'child_process', 'perf_hooks'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'reports/**', 'coverage/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'reports/**', 'coverage/**', '**/*.d.ts'] },
   tseslint.configs.base,
   {
     files: ['**/*.ts', '**/*.js'],

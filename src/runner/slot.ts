@@ -118,8 +118,12 @@ interface Current {
   budgetMs: number;
 }
 
-/** The bootstrap each worker thread evaluates: register tsx, then load worker.ts. */
+/**
+ * The bootstrap each worker thread evaluates. From the sources: register tsx, then load worker.ts. From the
+ * compiled package: load worker.js (the worker registers tsx itself if a scenario module is TypeScript).
+ */
 function bootstrapCode(): string {
+  if (import.meta.url.endsWith('.js')) return `import(${JSON.stringify(new URL('./worker.js', import.meta.url).href)})`;
   const req = createRequire(import.meta.url);
   const tsxApi = pathToFileURL(path.join(path.dirname(req.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
   const worker = new URL('./worker.ts', import.meta.url).href;

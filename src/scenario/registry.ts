@@ -32,9 +32,18 @@ function listScenarioFiles(dir: string): string[] {
     if (name.startsWith('_') || name.startsWith('.')) continue;
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) out.push(...listScenarioFiles(full));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts') && !name.endsWith('.test.ts')) out.push(full);
+    else if (isScenarioModule(name)) out.push(full);
   }
   return out;
+}
+
+/**
+ * Whether a file name is a scenario module: TypeScript (loaded through tsx) or JavaScript (the compiled
+ * package's own scenarios, or a user's compiled ones); never declarations or tests.
+ */
+function isScenarioModule(name: string): boolean {
+  if (/\.d\.m?ts$/.test(name) || /\.test\.m?[jt]s$/.test(name)) return false;
+  return /\.m?[jt]s$/.test(name);
 }
 
 const NAME_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -188,8 +197,21 @@ export async function loadScenarios(dir = SCENARIOS_DIR): Promise<LoadedScenario
   if (!statSync(dir).isDirectory()) throw new ScenarioError(`scenarios folder ${dir}: is a file, not a folder`);
   const loaded = await loadScenarioFiles(listScenarioFiles(dir));
   // Nothing to list or run: most likely the wrong folder (every target would be an "unknown scenario").
-  if (loaded.length === 0) throw new ScenarioError(`scenarios folder ${dir}: holds no scenario (no .ts module below it exports one)`);
+  if (loaded.length === 0) throw new ScenarioError(`scenarios folder ${dir}: holds no scenario (no .ts or .js module below it exports one)`);
   return loaded;
+}
+
+let tsxRegistered = false;
+
+/**
+ * Makes TypeScript modules importable. Running from the sources, tsx is registered already (this module is
+ * TypeScript itself); the compiled package registers it the first time a user's `.ts` scenario is loaded,
+ * so a command that loads none (help, compiled scenarios) does not pay for it.
+ */
+async function typescriptLoader(): Promise<void> {
+  if (tsxRegistered || import.meta.url.endsWith('.ts')) return;
+  tsxRegistered = true;
+  (await import('tsx/esm/api')).register();
 }
 
 const fileOfScenario = new WeakMap<Scenario, string>();
@@ -221,6 +243,7 @@ export async function loadScenarioFiles(files: readonly string[]): Promise<Loade
   for (const file of files) {
     let mod: { default?: unknown };
     try {
+      if (/\.m?ts$/.test(file)) await typescriptLoader();
       mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     } catch (e) {
       throw new ScenarioError(`${path.relative(process.cwd(), file)}: failed to load: ${(e as Error).message}${esmHint(file)}`);
