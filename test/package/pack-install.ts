@@ -1,0 +1,156 @@
+/**
+ * The package as a user gets it (`npm run test:package`, run by .ci/run): build dist/, `npm pack`,
+ * install the tarball into a fresh project outside this repository, and there
+ *   1. run a scenario of that project, written against the package's types, with the installed CLI;
+ *   2. type-check that project against the package's .d.ts files;
+ *   3. use the programmatic API (`import … from 'syncbench'`): runSeeds, exitCodeOfRuns, coverage;
+ *   4. run the project's vitest suite written with `syncbench/vitest`, including a seed that must fail;
+ *   5. time `syncbench --help` and `syncbench list` against `node -e 0` (printed, not asserted: a slow
+ *      machine must not fail CI; the figures go to the README's benchmark table).
+ * Exits non-zero naming the step that failed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const work = mkdtempSync(path.join(tmpdir(), 'syncbench-pack-'));
+const project = path.join(work, 'user-project');
+const keep = process.argv.includes('--keep');
+
+function step(name: string, cmd: string, args: string[], cwd: string, expectCode = 0): string {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, SYNCBENCH_COMPILED: undefined } });
+  const s = ((performance.now() - t0) / 1000).toFixed(1);
+  if (r.status !== expectCode) {
+    process.stderr.write(`pack-install: ${name}: exit ${String(r.status)} (expected ${expectCode}) after ${s} s\n${r.stdout}\n${r.stderr}\n`);
+    process.exit(1);
+  }
+  console.log(`ok   ${name} (${s} s)`);
+  return r.stdout;
+}
+
+const files: Record<string, string> = {
+  'package.json': JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2),
+  'tsconfig.json': JSON.stringify(
+    { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, allowImportingTsExtensions: true, types: ['node'] }, include: ['scenarios', 'test', 'api.ts'] },
+    null,
+    2,
+  ),
+  // The user's own implementation and scenario: a durable counter that must keep every acknowledged
+  // increment across power losses.
+  'scenarios/counter.ts': `import type { Env, Scenario } from 'syncbench';
+
+export interface Counter { value(): number; increment(): Promise<void> }
+
+export async function startCounter(env: Env): Promise<Counter> {
+  let n = ((await env.kv.transaction(['c'], 'readonly', (tx) => tx.get('c', 'n'))) as number | undefined) ?? 0;
+  return {
+    value: () => n,
+    async increment() {
+      await env.kv.transaction(['c'], 'readwrite', (tx) => tx.put('c', 'n', n + 1), { durability: 'strict' });
+      n++;
+    },
+  };
+}
+
+const scenario: Scenario = {
+  name: 'counter-power-loss',
+  description: 'A counter incremented 40 times while its device loses power twice keeps every acknowledged increment.',
+  suites: ['mine'],
+  topology: { nodes: [{ id: 'A' }] },
+  program: () => (env) => startCounter(env),
+  workload: (ctx) => {
+    ctx.shared.set('acked', 0);
+    for (let i = 0; i < 40; i++) {
+      ctx.at(50 + i * 100, () => {
+        const c = ctx.handle<Counter>('A');
+        if (c !== null) void c.increment().then(() => ctx.shared.set('acked', (ctx.shared.get('acked') as number) + 1), () => undefined);
+      });
+    }
+  },
+  faults: { events: [
+    { kind: 'crash', node: 'A', atMs: 1_030, powerLoss: true, restartAfterMs: 300 },
+    { kind: 'crash', node: 'A', atMs: 2_710, powerLoss: true, restartAfterMs: 300 },
+  ] },
+  durationMs: 5_000,
+  checks: [{
+    name: 'invariant:acked-kept',
+    final: (ctx) => {
+      const c = ctx.handle<Counter>('A');
+      const acked = ctx.shared.get('acked') as number;
+      if (c === null || c.value() < acked) ctx.fail('correctness', 'invariant:acked-kept', \`counter \${c?.value() ?? 'down'} < \${acked} acknowledged\`);
+    },
+  }],
+};
+export default scenario;
+`,
+  'api.ts': `import { exitCodeOfRuns, loadScenarios, runSeeds, coverageReport } from 'syncbench';
+
+const loaded = await loadScenarios('scenarios');
+const out = await runSeeds(loaded.map((l) => l.scenario), { seeds: '0..5', workers: 2 });
+const passed = out.file.runs.filter((r) => r.verdict === 'pass').length;
+console.log(\`api: \${out.file.runs.length} runs, \${passed} passed, exit \${exitCodeOfRuns(out.file.runs)}, models \${coverageReport(out.file).models.length}\`);
+if (passed !== 6) process.exit(1);
+`,
+  'test/counter.test.ts': `import { loadScenarios } from 'syncbench';
+import { scenarioTest } from 'syncbench/vitest';
+
+const [counter] = await loadScenarios('scenarios');
+scenarioTest(counter!.scenario, { seeds: '0..3' });
+// A sweep that expects a failure the scenario does not have: each seed must fail, with its replay command.
+if (process.env.EXPECT_FAIL === '1') scenarioTest(counter!.scenario, { seeds: '9..9', expect: 'correctness' });
+`,
+};
+
+try {
+  console.log(`pack-install: ${work}`);
+  step('npm run build', 'npm', ['run', '-s', 'build'], repo);
+  const packed = JSON.parse(step('npm pack', 'npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], repo)) as { filename: string; files: { path: string }[] }[];
+  const tarball = path.join(work, packed[0]!.filename);
+  const shipped = packed[0]!.files.map((f) => f.path);
+  for (const bad of ['src/', 'test/', 'bench/', '.scratch/', 'node_modules/']) {
+    if (shipped.some((f) => f.startsWith(bad))) throw new Error(`the package ships ${bad} (files: ${shipped.filter((f) => f.startsWith(bad)).slice(0, 3).join(', ')}…)`);
+  }
+  console.log(`ok   package: ${shipped.length} files, ${packed[0]!.filename}`);
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(project, f)), { recursive: true });
+    writeFileSync(path.join(project, f), text);
+  }
+  const versions = JSON.parse(execFileSync('npm', ['ls', '--json', '--depth=0', 'vitest', 'typescript', '@types/node'], { cwd: repo, encoding: 'utf8' })) as { dependencies: Record<string, { version: string }> };
+  const pin = (n: string): string => `${n}@${versions.dependencies[n]!.version}`;
+  step('npm install the tarball (+ vitest, typescript)', 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, pin('vitest'), pin('typescript'), pin('@types/node')], project);
+  const cli = path.join(project, 'node_modules/.bin/syncbench');
+  const listed = step('syncbench list --scenarios-dir scenarios', cli, ['list', '--scenarios-dir', 'scenarios'], project);
+  if (!listed.includes('counter-power-loss')) throw new Error(`list does not show the project's scenario:\n${listed}`);
+  step('syncbench run counter-power-loss --seeds 0..9', cli, ['run', 'counter-power-loss', '--scenarios-dir', 'scenarios', '--seeds', '0..9', '--report', 'reports/latest'], project);
+  step('syncbench replay counter-power-loss --seed 3', cli, ['replay', 'counter-power-loss', '--seed', '3', '--scenarios-dir', 'scenarios', '--quiet'], project);
+  step('tsc --noEmit (the project against the package types)', process.execPath, [path.join(project, 'node_modules/typescript/bin/tsc'), '-p', '.'], project);
+  console.log(step('the API: runSeeds over 6 seeds on 2 threads', process.execPath, ['--import', 'tsx', 'api.ts'], project).trim());
+  step('vitest with syncbench/vitest', process.execPath, [path.join(project, 'node_modules/vitest/vitest.mjs'), 'run'], project);
+  process.env.EXPECT_FAIL = '1';
+  step('vitest: a seed that gives another verdict fails the suite', process.execPath, [path.join(project, 'node_modules/vitest/vitest.mjs'), 'run'], project, 1);
+  delete process.env.EXPECT_FAIL;
+  // Start-up, best of 5 each, side by side.
+  const best = (args: string[]): number => {
+    let b = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      execFileSync(args[0]!, args.slice(1), { cwd: project, stdio: 'ignore' });
+      b = Math.min(b, performance.now() - t0);
+    }
+    return b;
+  };
+  const node0 = best([process.execPath, '-e', '0']);
+  const help = best([cli, '--help']);
+  const list = best([cli, 'list']);
+  console.log(`start-up: node -e 0 ${node0.toFixed(0)} ms; syncbench --help ${help.toFixed(0)} ms (${(help / node0).toFixed(2)}x); syncbench list ${list.toFixed(0)} ms (${(list / node0).toFixed(2)}x)`);
+  console.log('pack-install: all steps passed');
+} catch (e) {
+  process.stderr.write(`pack-install: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  if (!keep) rmSync(work, { recursive: true, force: true });
+}
