@@ -21,6 +21,7 @@ const GROUPS: [string, string, string][] = [
   ['runner', 'runner.bench.ts', 'benchRunner'],
   ['explore', 'explore.bench.ts', 'benchExplore'],
   ['coverage', 'coverage.bench.ts', 'benchCoverage'],
+  ['startup', 'startup.bench.ts', 'benchStartup'],
 ];
 
 function fmt(v: number): string {

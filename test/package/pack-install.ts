@@ -2,7 +2,7 @@
  * The package as a user gets it (`npm run test:package`, run by .ci/run): build dist/, `npm pack`,
  * install the tarball into a fresh project outside this repository, and there
  *   1. run a scenario of that project, written against the package's types, with the installed CLI;
- *   2. type-check that project against the package's .d.ts files;
+ *   2. type-check that project, and the examples of docs/api.md, against the package's .d.ts files;
  *   3. use the programmatic API (`import … from 'syncbench'`): runSeeds, exitCodeOfRuns, coverage;
  *   4. run the project's vitest suite written with `syncbench/vitest`, including a seed that must fail;
  *   5. time `syncbench --help` and `syncbench list` against `node -e 0` (printed, not asserted: a slow
@@ -10,7 +10,7 @@
  * Exits non-zero naming the step that failed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,61 +32,23 @@ function step(name: string, cmd: string, args: string[], cwd: string, expectCode
   return r.stdout;
 }
 
+/** The TypeScript examples of docs/api.md, in order. */
+const docBlocks = [...readFileSync(path.join(repo, 'docs/api.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+if (docBlocks.length !== 3) throw new Error(`docs/api.md: expected 3 TypeScript examples, found ${docBlocks.length}`);
+
 const files: Record<string, string> = {
   'package.json': JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2),
   'tsconfig.json': JSON.stringify(
-    { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, allowImportingTsExtensions: true, types: ['node'] }, include: ['scenarios', 'test', 'api.ts'] },
+    { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, allowImportingTsExtensions: true, types: ['node'] }, include: ['scenarios', 'test', 'docs', 'api.ts'] },
     null,
     2,
   ),
-  // The user's own implementation and scenario: a durable counter that must keep every acknowledged
-  // increment across power losses.
-  'scenarios/counter.ts': `import type { Env, Scenario } from 'syncbench';
-
-export interface Counter { value(): number; increment(): Promise<void> }
-
-export async function startCounter(env: Env): Promise<Counter> {
-  let n = ((await env.kv.transaction(['c'], 'readonly', (tx) => tx.get('c', 'n'))) as number | undefined) ?? 0;
-  return {
-    value: () => n,
-    async increment() {
-      await env.kv.transaction(['c'], 'readwrite', (tx) => tx.put('c', 'n', n + 1), { durability: 'strict' });
-      n++;
-    },
-  };
-}
-
-const scenario: Scenario = {
-  name: 'counter-power-loss',
-  description: 'A counter incremented 40 times while its device loses power twice keeps every acknowledged increment.',
-  suites: ['mine'],
-  topology: { nodes: [{ id: 'A' }] },
-  program: () => (env) => startCounter(env),
-  workload: (ctx) => {
-    ctx.shared.set('acked', 0);
-    for (let i = 0; i < 40; i++) {
-      ctx.at(50 + i * 100, () => {
-        const c = ctx.handle<Counter>('A');
-        if (c !== null) void c.increment().then(() => ctx.shared.set('acked', (ctx.shared.get('acked') as number) + 1), () => undefined);
-      });
-    }
-  },
-  faults: { events: [
-    { kind: 'crash', node: 'A', atMs: 1_030, powerLoss: true, restartAfterMs: 300 },
-    { kind: 'crash', node: 'A', atMs: 2_710, powerLoss: true, restartAfterMs: 300 },
-  ] },
-  durationMs: 5_000,
-  checks: [{
-    name: 'invariant:acked-kept',
-    final: (ctx) => {
-      const c = ctx.handle<Counter>('A');
-      const acked = ctx.shared.get('acked') as number;
-      if (c === null || c.value() < acked) ctx.fail('correctness', 'invariant:acked-kept', \`counter \${c?.value() ?? 'down'} < \${acked} acknowledged\`);
-    },
-  }],
-};
-export default scenario;
-`,
+  // The user's own implementation and scenario (docs/api.md's, so the page stays true): a durable counter
+  // that must keep every acknowledged increment across power losses.
+  'scenarios/counter.ts': docBlocks[0]!,
+  // docs/api.md's vitest and API examples: type-checked only (they name a variant of the user's own).
+  'docs/vitest-example.ts': docBlocks[1]!,
+  'docs/api-example.ts': docBlocks[2]!,
   'api.ts': `import { exitCodeOfRuns, loadScenarios, runSeeds, coverageReport } from 'syncbench';
 
 const loaded = await loadScenarios('scenarios');
