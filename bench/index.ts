@@ -22,6 +22,7 @@ const GROUPS: [string, string, string][] = [
   ['explore', 'explore.bench.ts', 'benchExplore'],
   ['coverage', 'coverage.bench.ts', 'benchCoverage'],
   ['startup', 'startup.bench.ts', 'benchStartup'],
+  ['memory', 'memory.bench.ts', 'benchMemory'],
 ];
 
 function fmt(v: number): string {
