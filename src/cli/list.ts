@@ -1,12 +1,14 @@
 /** `syncbench list`: scenarios with their suites, suites, and weakened variants. */
 import pc from 'picocolors';
+import { readCatalogue } from '../scenario/catalogue.ts';
 import { suitesOf } from '../scenario/registry.ts';
 import { VARIANTS } from '../scenario/variants.ts';
 import { loadAll, scenariosDir } from './usage.ts';
 
 /** Prints the catalogue (JSON with --json: {scenarios: [{name, suites, description}], suites, variants}). */
 export async function listCommand(o: Record<string, unknown>): Promise<void> {
-  const all = await loadAll(scenariosDir(o));
+  const dir = scenariosDir(o);
+  const all = (readCatalogue(dir) ?? (await loadAll(dir)).map((l) => l.scenario)).map((scenario) => ({ scenario }));
   const suites = suitesOf(all);
   if (o.json) {
     const out = {

@@ -265,7 +265,7 @@ export async function loadScenarioFiles(files: readonly string[]): Promise<Loade
 }
 
 /** Suite name -> scenario names, sorted. */
-export function suitesOf(scenarios: readonly LoadedScenario[]): Map<string, string[]> {
+export function suitesOf(scenarios: readonly { scenario: Pick<Scenario, 'name' | 'suites'> }[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const { scenario } of scenarios) for (const suite of scenario.suites) (m.get(suite) ?? m.set(suite, []).get(suite)!).push(scenario.name);
   return new Map([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
