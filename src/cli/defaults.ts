@@ -5,3 +5,6 @@
 
 /** Default seeds per night (`syncbench nightly --size`). */
 export const NIGHTLY_SIZE = 500;
+
+/** Where `run` writes its report (`--report`), and where `replay` finds the sweep to compare hashes with. */
+export const DEFAULT_REPORT_DIR = 'reports/latest';

@@ -4,12 +4,13 @@
  *   syncbench list [--json]
  *   syncbench run [scenario|suite ...] --seeds A..B [--workers N] [--shard i/n] [--variant NAME]
  *                 [--report DIR | --no-report] [--fail-fast] [--json] [--run-timeout S] [--max-heap MB]
+ *                 [--check-determinism[=RATE]]
  *   syncbench run --corpus FILE [--workers N] [--shard i/n] [--report DIR | --no-report] [--json]
  *   syncbench nightly [targets...] [--run N | --date YYYY-MM-DD] [--size N] [--report DIR] ...
  *   syncbench explore <scenario|suite...> [--budget N] [--seeds-from S] [--corpus FILE]
  *   syncbench replay <scenario> --seed N [--variant NAME] [--faults FILE] [--workload-scale X]
  *                    [--trace FILE] [--jsonl] [--node ID] [--kind PREFIX] [--from TIME] [--to TIME] [--quiet]
- *                    [--corpus FILE --entry K]
+ *                    [--corpus FILE --entry K] [--results FILE]
  *   syncbench shrink <scenario> --seed N [--variant NAME] [--out FILE] [--max-runs N] [--time-limit S]
  *   syncbench merge DIR... [--out DIR]
  *   syncbench coverage [DIR] [--json]
@@ -59,6 +60,7 @@ function runCmd(p: Command): void {
     .option('--report <dir>', 'write results.json, coverage.json, junit.xml and index.html here', 'reports/latest')
     .option('--no-report', 'write no report')
     .option('--corpus <file>', 'run the entries of a corpus file (their seeds, variants and plans) and check each gives its expected verdict')
+    .option('--check-determinism [rate]', 'run a sample of the runs twice and compare their traces (alone: every run; a rate 0..1: that fraction; the ci suite uses 0.02 unless given)')
     .option('--scenarios-dir <dir>', DIR_HELP);
   limitOptions(p.commands.at(-1)!).action(async (targets: string[], o: Record<string, unknown>) => void (await (await import('./run.ts')).runCommand(targets, o)));
 }
@@ -70,6 +72,7 @@ function nightlyCmd(p: Command): void {
     .option('--run <n>', 'run number (default $GITHUB_RUN_NUMBER, else days since 2026-01-01)')
     .option('--date <YYYY-MM-DD>', 'derive the run number from this UTC date instead of today')
     .option('--size <n>', `seeds per run (default ${NIGHTLY_SIZE})`)
+    .option('--check-determinism [rate]', 'run a sample of the runs twice and compare their traces (alone: every run; a rate 0..1)')
     .option('--variant <name>', 'weakened implementation variant (to see the failure path work)')
     .option('--workers <n>', 'worker threads (default: one per core)')
     .option('--shard <i/n>', 'run only shard i of n of the sweep')
@@ -107,6 +110,7 @@ function replayCmd(p: Command): void {
     .option('--quiet', 'print only the verdict and the hash')
     .option('--corpus <file>', 'replay entry --entry K of this corpus file (its variant, plan and scale)')
     .option('--entry <k>', 'the entry of --corpus to replay (0-based)')
+    .option('--results <file>', "warn when the trace hash differs from this sweep's (default reports/latest/results.json)")
     .option('--scenarios-dir <dir>', DIR_HELP);
   limitOptions(p.commands.at(-1)!).action(async (scenario: string, o: Record<string, unknown>) => (await import('./replay.ts')).replayCommandAction(scenario, o));
 }

@@ -1,5 +1,6 @@
 /** `syncbench replay`: re-run one seed, print its trace (filtered), and end with `trace-hash: <hex>`. */
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parsePlan, type FaultPlan } from '../faults/plan.ts';
 import { IsolatedRunner, RunAbandonedError } from '../runner/isolated.ts';
@@ -7,6 +8,8 @@ import { shellQuote } from '../scenario/replay-command.ts';
 import { EXIT_CODES, type RunResult } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { CorpusEntry } from '../runner/corpus.ts';
+import { readResults, type RunRow } from '../runner/results.ts';
+import { DEFAULT_REPORT_DIR } from './defaults.ts';
 import { printable } from './printable.ts';
 import { onInterrupt } from './signals.ts';
 import { UsageError, checkOutFile, corpusArg, intArg, resolveRun, runLimits, scenariosDir, seedArg } from './usage.ts';
@@ -84,6 +87,7 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
   const faults = entry?.faults ?? (typeof o.faults === 'string' ? loadPlan(o.faults, scenario.topology.nodes.map((n) => n.id)) : undefined);
   const workloadScale = entry?.workloadScale ?? scaleArg(o.workloadScale);
   const limits = runLimits(o);
+  if (typeof o.results === 'string' && !existsSync(o.results)) throw new UsageError(`--results ${o.results}: no such file (a results.json of syncbench run)`);
   if (typeof o.trace === 'string') checkOutFile('--trace', o.trace);
   const file = typeof o.trace === 'string' ? createWriteStream(o.trace) : null;
   let fileError: Error | null = null;
@@ -173,5 +177,28 @@ export async function replayCommandAction(name: string, o: Record<string, unknow
       `faults: ${result.faultSummary}\nevents: ${result.events}, sim time ${(result.simTimeUs / 1000).toFixed(1)} ms\n` +
       `trace-hash: ${result.traceHash === '' ? '(none: the run did not finish)' : result.traceHash}\n`,
   );
+  if (faults === undefined && workloadScale === undefined && entry === null) warnIfHashDiffers(result, typeof o.results === 'string' ? o.results : path.join(DEFAULT_REPORT_DIR, 'results.json'));
   process.exitCode = EXIT_CODES[result.verdict];
+}
+
+/**
+ * Compares the replay's trace hash with the sweep's (the results file of the last `run`, when it holds this
+ * scenario, seed and variant) and warns when they differ: the same seed must give the same trace, so either
+ * the code changed since that sweep or the run is not deterministic (`run --check-determinism` tells which).
+ * A missing or unreadable results file is no sweep to compare with: nothing is said.
+ */
+function warnIfHashDiffers(result: RunResult, file: string): void {
+  if (result.traceHash === '' || !existsSync(file)) return;
+  let row: RunRow | undefined;
+  try {
+    const results = readResults(file);
+    row = results.runs.find((r) => r.scenario === result.scenario && r.seed === result.seed && r.variant === result.variant);
+  } catch {
+    return;
+  }
+  if (row === undefined || row.traceHash === '' || row.traceHash === result.traceHash) return;
+  process.stderr.write(
+    `syncbench: warning: this replay's trace hash ${result.traceHash} differs from the sweep's ${row.traceHash} (${file}, verdict then ${row.verdict}): ` +
+      `the code changed since that sweep, or the run is not deterministic (syncbench run ${result.scenario} --seeds ${result.seed} --check-determinism tells which)\n`,
+  );
 }

@@ -9,7 +9,7 @@ import { summaryText } from '../runner/summary.ts';
 import { exitCodeOfRuns } from '../runner/sweep.ts';
 import { loadScenarios } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { DEFAULT_REPORT_DIR } from './run.ts';
+import { DEFAULT_REPORT_DIR } from './defaults.ts';
 import { asUsage, checkOutDir, pathArg, scenariosDir } from './usage.ts';
 
 /** Default folder `merge` writes to. */

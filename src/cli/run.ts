@@ -6,18 +6,19 @@ import { Progress } from '../runner/progress.ts';
 import { rowOf, type ResultsFile } from '../runner/results.ts';
 import { sweepJobs } from '../runner/shard.ts';
 import { summaryText } from '../runner/summary.ts';
+import { CI_DETERMINISM_RATE, NONDETERMINISM_CHECK, sampled } from '../runner/determinism.ts';
 import { exitCodeOfRuns, runSweep, type SweepOutcome } from '../runner/sweep.ts';
 import type { RunResult } from '../scenario/types.ts';
 import { corpusJobs, expectationMismatch, type CorpusEntry } from '../runner/corpus.ts';
 import { parseShard, type Job } from '../runner/shard.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
+import { DEFAULT_REPORT_DIR } from './defaults.ts';
 import { corpusReplay } from './replay.ts';
 import { IsolatedRunner } from '../runner/isolated.ts';
 import { onInterrupt, type Interrupts } from './signals.ts';
 import { UsageError, asUsage, checkOutDir, corpusArg, intArg, loadAll, resolveRun, runLimits, scenariosDir, type RunRequest } from './usage.ts';
 
 /** Default report folder. */
-export const DEFAULT_REPORT_DIR = 'reports/latest';
 
 function colour(line: string): string {
   if (line.startsWith('FAIL ')) return pc.red(line);
@@ -89,6 +90,7 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
   const reportDir = o.report === false ? null : typeof o.report === 'string' ? o.report : DEFAULT_REPORT_DIR;
   if (reportDir !== null) checkOutDir('--report', reportDir);
   const limits = runLimits(o);
+  const recheck = determinismRate(o.checkDeterminism, targets);
   const progress = json ? null : new Progress(planned);
   const stop = onInterrupt({
     first: 'finishing the runs in flight, then writing the finished runs (results marked partial)',
@@ -113,16 +115,40 @@ export async function runCommand(targets: string[], o: Record<string, unknown>):
       workers,
       failFast: o.failFast === true,
       scenariosDir: dir,
+      checkDeterminism: recheck,
       onResult: (r) => {
         if (corpus !== null) results.push(r);
         if (json) process.stdout.write(`${JSON.stringify(rowOf(r))}\n`);
         progress?.tick(r.verdict === 'pass' ? false : colour(liveFailure(r)));
       },
     }).finally(() => progress?.finish());
+    if (!json && recheck > 0) process.stdout.write(`${determinismLine(outcome, recheck)}\n`);
     return await finishRun(o, json, reportDir, req, planned, outcome, stop, corpus, results);
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * The determinism self-check's rate: `--check-determinism` alone re-runs every run, `=RATE` a sample
+ * (0..1, `=0` none); without the option, the `ci` suite re-runs CI_DETERMINISM_RATE of its runs.
+ */
+export function determinismRate(v: unknown, targets: readonly string[]): number {
+  if (v === undefined) return targets.includes('ci') ? CI_DETERMINISM_RATE : 0;
+  if (v === true) return 1;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new UsageError(`--check-determinism '${String(v)}' must be a rate from 0 to 1 (0.05: a twentieth of the runs are run twice), or nothing (every run)`);
+  }
+  return n;
+}
+
+/** What the determinism self-check did: how many runs ran twice, and how many of them differed. */
+function determinismLine(outcome: SweepOutcome, rate: number): string {
+  const twice = outcome.file.runs.filter((r) => sampled(r.scenario, r.seed, rate)).length;
+  const differed = outcome.file.runs.filter((r) => r.failure?.check === NONDETERMINISM_CHECK).length;
+  const what = differed === 0 ? 'every pair of traces identical' : pc.red(`${differed} gave different traces (${NONDETERMINISM_CHECK})`);
+  return `determinism: ${twice} of ${outcome.file.runs.length} runs run twice (rate ${rate}), ${what}`;
 }
 
 /** After the sweep: summary, report, exit code. */

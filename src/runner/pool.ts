@@ -15,6 +15,7 @@ import { replayCommand } from '../scenario/replay-command.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { RunOptions, RunResult, Scenario } from '../scenario/types.ts';
 import type { Job } from './shard.ts';
+import { runTwice } from './determinism.ts';
 import { RunSlot, runBudgetMs, SlotFatalError, type SlotCrash } from './slot.ts';
 
 /** Options of `runJobs`. */
@@ -133,7 +134,8 @@ async function runInProcess(jobs: readonly Job[], scenarios: ReadonlyMap<string,
     if (s === undefined) throw new Error(`runJobs: unknown scenario '${job.scenario}'`);
     let r: RunResult;
     try {
-      r = await runScenario(s, job.seed, jobOptions(job, variant));
+      const options = jobOptions(job, variant);
+      r = job.recheck === true ? await runTwice((o) => runScenario(s, job.seed, o), options) : await runScenario(s, job.seed, options);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       r = runnerCrash(job, job.variant ?? variant, 'runner', err.message, err.stack, replayScenariosDir(s));
@@ -198,7 +200,8 @@ class ThreadPool {
   private async loop(slot: RunSlot): Promise<void> {
     while (!this.stopping && this.o.signal?.aborted !== true && this.next < this.jobs.length) {
       const job = this.jobs[this.next++]!;
-      const r = await slot.run(job, runBudgetMs(this.scenarios.get(job.scenario), this.o.runTimeoutS));
+      // A job run twice (--check-determinism) has twice the budget.
+      const r = await slot.run(job, runBudgetMs(this.scenarios.get(job.scenario), this.o.runTimeoutS) * (job.recheck === true ? 2 : 1));
       if (r === null) return; // abandoned (hard stop)
       this.done++;
       this.o.onResult?.(r);

@@ -47,6 +47,8 @@ export interface Job {
   workloadScale?: number;
   /** Corpus runs only: the replay command that reproduces the entry (replay --corpus FILE --entry K). */
   replay?: string;
+  /** Run it twice and compare the traces (run --check-determinism; see determinism.ts). */
+  recheck?: boolean;
 }
 
 /** Largest number of jobs in one sweep (bounded memory for the job list and the results). */

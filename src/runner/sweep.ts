@@ -7,6 +7,7 @@ import type { RunResult, Scenario } from '../scenario/types.ts';
 import { factsOf, modelsOf } from './facts.ts';
 import { runJobs, type PoolOptions } from './pool.ts';
 import { addRun, emptyResults, sortRuns, type ResultsFile } from './results.ts';
+import { sampled } from './determinism.ts';
 import { formatShard, runOrder, sweepJobs, type Job, type Shard } from './shard.ts';
 
 /** The jobs of `jobs` that fall to `shard` (position p kept when p mod n = i - 1). */
@@ -43,6 +44,8 @@ export interface SweepOptions {
   onResult?(r: RunResult): void;
   /** Run exactly these jobs (a corpus) instead of scenarios x from..to; `shard` still applies. */
   jobs?: readonly Job[];
+  /** Fraction of the runs (0..1, sampled by scenario and seed) run twice to compare traces (determinism.ts). */
+  checkDeterminism?: number;
 }
 
 /** The outcome of a sweep. */
@@ -57,7 +60,9 @@ export interface SweepOutcome {
 export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   const started = performance.now();
   const variant = o.variant ?? '';
-  const jobs = o.jobs === undefined ? sweepJobs(o.scenarios.map((s) => s.name), o.from, o.to, o.shard) : shardOf(o.jobs, o.shard);
+  const planned = o.jobs === undefined ? sweepJobs(o.scenarios.map((s) => s.name), o.from, o.to, o.shard) : shardOf(o.jobs, o.shard);
+  const rate = o.checkDeterminism ?? 0;
+  const jobs = rate > 0 ? planned.map((j) => (sampled(j.scenario, j.seed, rate) ? { ...j, recheck: true } : j)) : planned;
   const meta = { targets: [...o.targets], from: o.from, to: o.to, variant, shards: [formatShard(o.shard ?? { index: 1, count: 1 })] };
   const file = emptyResults(meta, o.scenarios.map(factsOf), modelsOf(o.scenarios));
   const byName = new Map(o.scenarios.map((s) => [s.name, s]));

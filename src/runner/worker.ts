@@ -9,7 +9,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadScenarioFiles, loadScenarios } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run.ts';
-import type { Scenario } from '../scenario/types.ts';
+import type { RunOptions, RunResult, Scenario } from '../scenario/types.ts';
+import { runTwice } from './determinism.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { jobOptions } from './pool.ts';
 import type { Job } from './shard.ts';
@@ -66,7 +67,9 @@ async function runJob(msg: Extract<ToWorker, { job: Job }>, byName: ReadonlyMap<
       }
     : (line: string): void => heartbeat.beat(line);
   try {
-    const result = await runScenario(scenario, msg.job.seed, { ...jobOptions(msg.job, init.variant), traceSink: sink });
+    const options: RunOptions = { ...jobOptions(msg.job, init.variant), traceSink: sink };
+    const run = (o: RunOptions): Promise<RunResult> => runScenario(scenario, msg.job.seed, o);
+    const result = msg.job.recheck === true ? await runTwice(run, options, (line) => heartbeat.beat(line)) : await run(options);
     post({ type: 'result', result });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
