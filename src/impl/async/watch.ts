@@ -13,8 +13,10 @@ export interface WatchSender<T> {
 
 /** One receiver of a watch channel, remembering the last version it looked at. */
 export interface WatchReceiver<T> {
-  /** The latest value (does not mark it seen). */
+  /** The latest value (does not mark it seen: a later `changed()` may resolve for a version read here). */
   borrow(): T;
+  /** The latest value, marking its version seen (the next `changed()` waits for a newer one). */
+  borrowAndUpdate(): T;
   /** Resolves true when a version newer than the last one this receiver saw exists (marking it seen),
    *  false when the channel is closed and nothing newer is left. */
   changed(): Promise<boolean>;
@@ -58,6 +60,10 @@ export function watch<T>(initial: T): { sender: WatchSender<T>; receiver(): Watc
     let seen = version;
     return {
       borrow: () => value,
+      borrowAndUpdate: () => {
+        seen = version;
+        return value;
+      },
       async changed() {
         // Each pass waits for a send or the close: the loop never runs without one.
         for (;;) {
