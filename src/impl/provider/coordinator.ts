@@ -1,0 +1,212 @@
+/**
+ * The sync coordinator of a library: it owns the job lifecycle and runs jobs one provider at a time.
+ *
+ * Job lifecycle (persisted before it is traced, each step one strict commit):
+ *   pending --start--> running --> completed | failed | cancelled
+ * A job found `running` when the process starts was interrupted by a crash: it is marked failed and the
+ * provider is synced again. At most one job per provider runs; jobs of different providers run at once.
+ *
+ * `executeSync` orchestrates the phases of one job (the seed's refactoring): start (choosing Full or
+ * Incremental), discovery and processing running together (discovery.ts, processing.ts), the new cursor
+ * persisted once discovery consumed the provider's stream, processing awaited until every item is
+ * durable, conflict resolution, then completion. Only a completed job's cursor is ever used again, so a
+ * crash or cancellation at any await loses no change.
+ *
+ * Scheduling: `requestSync` persists a pending job (one per provider at most: later requests join it) and
+ * signals `wake`, a Notify. The scheduler loop waits on it and runs the pending jobs it finds; a request
+ * made while it runs them leaves a stored permit, so the loop goes round again (tokio's Notify semantics).
+ */
+import { CancellationToken, Notify, Semaphore, type BroadcastReceiver } from '../async/index.ts';
+import type { Env } from '../env.ts';
+import { ProviderClient } from './client.ts';
+import { discover } from './discovery.ts';
+import { jobFields, type JobContext, type JobProgress } from './job-context.ts';
+import type { JobRec, JobState, LibraryStore, SyncType } from './library-store.ts';
+import type { LibraryConfig } from './options.ts';
+import { processQueue } from './processing.ts';
+import { JobEvents, type JobStatus } from './progress.ts';
+import { WorkQueue } from './queue.ts';
+
+/** The coordinator of one library. */
+export class Coordinator {
+  readonly events: JobEvents;
+  private readonly clients = new Map<string, ProviderClient>();
+  private readonly semaphore: Semaphore;
+  private readonly wake: Notify;
+  /** Provider -> the token of its running job. */
+  private readonly running = new Map<string, CancellationToken>();
+  /** Provider -> a pending job being created (later requests join it). */
+  private readonly creating = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly env: Env,
+    private readonly cfg: LibraryConfig,
+    private readonly store: LibraryStore,
+  ) {
+    this.semaphore = new Semaphore(cfg.maxConcurrent, cfg.variant === 'provider-permit-leak' ? { weaken: 'leak-on-error' } : {});
+    this.wake = new Notify(cfg.variant === 'provider-lost-wakeup' ? { weaken: 'lose-stored-permit' } : {});
+    this.events = new JobEvents(cfg.progressCapacity, cfg.variant === 'provider-silent-lag');
+    for (const p of cfg.providers) this.clients.set(p, new ProviderClient(env, p, cfg.requestTimeoutMs));
+  }
+
+  /** Recovers the job table after a restart and starts the scheduler; every provider not in sync is requested. */
+  async start(): Promise<void> {
+    for (const job of [...this.store.jobs.values()].filter((j) => j.state === 'running')) {
+      const failed = await this.store.updateJob(job.id, { state: 'failed', error: 'interrupted' });
+      this.env.trace.probe('provider.job-interrupted');
+      this.env.trace.emit('provider.job.end', { job: job.id, provider: job.provider, state: 'failed', items: job.items, bytes: job.bytes, error: 'interrupted' });
+      this.publish(failed, { items: job.items, total: job.items, bytes: job.bytes });
+    }
+    void this.loop();
+    for (const p of this.cfg.providers) {
+      const last = this.latestJob(p);
+      if (last === undefined || last.state === 'failed' || last.state === 'cancelled') await this.requestSync(p, 'incremental');
+      else if (last.state === 'pending') this.wake.notifyOne();
+    }
+  }
+
+  /** Asks for a sync of `provider`; resolves with the id of the pending job that will run it. */
+  async requestSync(provider: string, type: SyncType = 'incremental'): Promise<number> {
+    if (!this.clients.has(provider)) throw new RangeError(`library: unknown provider ${provider}`);
+    const waiting = [...this.store.jobs.values()].find((j) => j.provider === provider && j.state === 'pending');
+    let id = waiting?.id ?? (await this.creating.get(provider));
+    if (id === undefined) {
+      const creation = this.store.createJob(provider, type).then((job) => {
+        this.env.trace.emit('provider.job.pending', { job: job.id, provider, requested: type });
+        this.publish(job, { items: 0, total: 0, bytes: 0 });
+        return job.id;
+      });
+      this.creating.set(provider, creation);
+      try {
+        id = await creation;
+      } finally {
+        this.creating.delete(provider);
+      }
+    }
+    this.wake.notifyOne();
+    return id;
+  }
+
+  /** Cancels the running job of `provider`; false when none runs. */
+  cancel(provider: string): boolean {
+    const token = this.running.get(provider);
+    if (token === undefined) return false;
+    token.cancel('cancelled by the user');
+    return true;
+  }
+
+  /** A subscriber to the job events. */
+  subscribe(): BroadcastReceiver<JobStatus> {
+    return this.events.subscribe();
+  }
+
+  private latestJob(provider: string): JobRec | undefined {
+    let last: JobRec | undefined;
+    for (const j of this.store.jobs.values()) if (j.provider === provider && (last === undefined || j.id > last.id)) last = j;
+    return last;
+  }
+
+  /** The scheduler: at each wake-up, runs every pending job (per provider in id order, providers at once). */
+  private async loop(): Promise<void> {
+    for (;;) {
+      await this.wake.notified();
+      const pending = [...this.store.jobs.values()].filter((j) => j.state === 'pending' && !this.running.has(j.provider)).sort((a, b) => a.id - b.id);
+      const providers = [...new Set(pending.map((j) => j.provider))];
+      await Promise.all(providers.map(async (p) => {
+        for (const job of pending.filter((j) => j.provider === p)) await this.executeSync(job);
+      }));
+    }
+  }
+
+  private publish(job: JobRec, p: JobProgress, state: JobState = job.state): void {
+    this.events.publish({ job: job.id, provider: job.provider, state, items: p.items, total: p.total, bytes: p.bytes });
+  }
+
+  /** Runs one job through its phases (see the file comment). Never rejects: a failure fails the job. */
+  async executeSync(pending: JobRec): Promise<void> {
+    const user = new CancellationToken();
+    this.running.set(pending.provider, user);
+    const ctx = await this.startJob(pending, user);
+    try {
+      await this.phases(ctx);
+      await this.finish(ctx, 'completed', null);
+    } catch (e) {
+      ctx.token.cancel('job ended');
+      if (user.cancelled) this.env.trace.probe('provider.job-cancelled');
+      await this.finish(ctx, user.cancelled ? 'cancelled' : 'failed', user.cancelled ? (user.reason ?? 'cancelled') : String((e as Error)?.message ?? e));
+    } finally {
+      this.running.delete(pending.provider);
+    }
+  }
+
+  /** Marks the job running, deciding Full or Incremental: Incremental needs the last completed job's cursor. */
+  private async startJob(pending: JobRec, user: CancellationToken): Promise<JobContext> {
+    const from = pending.requested === 'incremental' ? this.store.lastCompletedCursor(pending.provider) : null;
+    const type: SyncType = from === null ? 'full' : 'incremental';
+    const escalated = pending.requested === 'incremental' && from === null ? 'no-cursor' : null;
+    if (escalated !== null) this.env.trace.probe('provider.escalated-no-cursor');
+    const job = await this.store.updateJob(pending.id, { state: 'running', type, from });
+    this.env.trace.emit('provider.job.start', { job: job.id, provider: job.provider, requested: job.requested, type, from, escalated });
+    const progress: JobProgress = { items: 0, total: 0, bytes: 0 };
+    const token = user.child();
+    const ctx: JobContext = {
+      env: this.env, cfg: this.cfg, store: this.store, client: this.clients.get(job.provider)!, semaphore: this.semaphore,
+      queue: new WorkQueue(this.env, job.id, this.cfg.queueMax, this.cfg.variant === 'provider-unbounded-queue'),
+      token, job, progress,
+      report: () => this.publish(ctx.job, progress),
+    };
+    ctx.report();
+    return ctx;
+  }
+
+  /** Discovery and processing together, the cursor, then conflict resolution. */
+  private async phases(ctx: JobContext): Promise<void> {
+    const processing = processQueue(ctx);
+    // A failed worker ends the job: discovery, maybe waiting for room in the queue, must stop too.
+    processing.catch(() => ctx.token.cancel('processing failed'));
+    let cursor: string;
+    try {
+      cursor = await discover(ctx);
+    } finally {
+      ctx.queue.close();
+    }
+    if (ctx.cfg.variant !== 'provider-cursor-early') {
+      ctx.job = await this.store.updateJob(ctx.job.id, { cursor });
+      this.env.trace.emit('provider.job.cursor', { ...jobFields(ctx), cursor });
+    }
+    if (ctx.cfg.variant === 'provider-complete-early') {
+      await this.finish(ctx, 'completed', null);
+      await processing;
+      throw new EarlyCompletion();
+    }
+    await processing;
+    await this.resolveConflicts(ctx);
+  }
+
+  /**
+   * Conflict resolution after processing: the provider keeps paths unique, so two live tracks of one
+   * provider on one path mean the library applied changes out of order. Reported (the checks compare the
+   * library with the provider), never papered over.
+   */
+  private async resolveConflicts(ctx: JobContext): Promise<void> {
+    const byPath = new Map<string, string>();
+    let duplicates = 0;
+    for (const t of ctx.store.liveTracks(ctx.job.provider)) {
+      if (byPath.has(t.path)) duplicates++;
+      else byPath.set(t.path, t.fileId);
+    }
+    this.env.trace.emit('provider.job.resolved', { ...jobFields(ctx), duplicates });
+  }
+
+  private async finish(ctx: JobContext, state: JobState, error: string | null): Promise<void> {
+    if (ctx.job.state === 'completed') return; // weakened variant provider-complete-early: already done
+    const { items, bytes } = ctx.progress;
+    ctx.job = await this.store.updateJob(ctx.job.id, { state, items, bytes, error });
+    this.env.trace.emit('provider.job.end', { ...jobFields(ctx), state, items, bytes, error });
+    this.publish(ctx.job, ctx.progress);
+    if (state === 'failed') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);
+  }
+}
+
+/** Weakened variant provider-complete-early: the job was completed before its work was durable. */
+class EarlyCompletion extends Error {}
