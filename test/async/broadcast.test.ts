@@ -98,7 +98,7 @@ const property = (opts: BroadcastOptions = {}) =>
     (s, capacity, { values, receivers }) => broadcastRun(s, capacity, values, receivers, opts),
   );
 
-describe('broadcast', () => {
+describe('broadcast', { timeout: 10_000 }, () => {
   it('every receiver gets every value in order or an exact lag report, then closed (property)', async () => {
     await fc.assert(property(), { numRuns: 300 });
   });

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Cancelled, CancellationToken, Notify, Semaphore, spawn } from '../../src/impl/async/index.ts';
 
-describe('CancellationToken', () => {
+describe('CancellationToken', { timeout: 10_000 }, () => {
   it('a token is cancelled iff it or an ancestor was, with the reason of the first cancel that reached it (property)', () => {
     // A forest: parents[k] < k is token k's parent (or -1 for a root); cancels name tokens in order.
     const forest = fc.array(fc.integer({ min: -1, max: 11 }), { minLength: 1, maxLength: 12 }).map((ps) => ps.map((p, k) => (p < k ? p : -1)));
@@ -90,7 +90,7 @@ describe('CancellationToken', () => {
   });
 });
 
-describe('spawn', () => {
+describe('spawn', { timeout: 10_000 }, () => {
   it('join resolves with the value or rejects with the task error; the body starts after the caller', async () => {
     const order: string[] = [];
     const ok = spawn(async () => {

@@ -102,7 +102,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('cancel' as const), waiter: fc.nat(10) }),
 );
 
-describe('Notify', () => {
+describe('Notify', { timeout: 10_000 }, () => {
   it('never loses a wake-up: a consumer that checks, works, then waits takes every item (property)', async () => {
     await fc.assert(wakeUpProperty(), { numRuns: 300 });
   });

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnvPool, tempDir, within } from '../runtime/helpers.ts';
 import { PIPELINE_LOG, pipeline } from './pipeline.ts';
 
-describe('async primitives on the Node runtime', () => {
+describe('async primitives on the Node runtime', { timeout: 10_000 }, () => {
   const pool = new EnvPool();
   let dir: { path: string; remove: () => Promise<void> };
   beforeEach(async () => {

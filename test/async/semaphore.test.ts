@@ -122,7 +122,7 @@ async function semaphoreRun(s: fc.Scheduler, permits: number, tasks: TaskSpec[],
 const property = (opts: SemaphoreOptions = {}) =>
   fc.asyncProperty(fc.scheduler(), runSpec, (s, { permits, tasks }) => semaphoreRun(s, permits, tasks, opts));
 
-describe('Semaphore', () => {
+describe('Semaphore', { timeout: 10_000 }, () => {
   it('grants FIFO within the bound and gets every permit back after throws and cancellations (property)', async () => {
     await fc.assert(property(), { numRuns: 300 });
   });

@@ -61,7 +61,7 @@ function parked(env: Env, woken: string[], poll: boolean): void {
   });
 }
 
-describe('async primitives in a simulated run', () => {
+describe('async primitives in a simulated run', { timeout: 10_000 }, () => {
   it('the pipeline logs the same story in every run, and the same seed gives the same trace hash', async () => {
     const logs: string[][] = [];
     const scenario = oneNode('async-pipeline', (env) => {

@@ -42,7 +42,7 @@ async function watchRun(s: fc.Scheduler, values: number, slowness: number[]): Pr
   rules.verify();
 }
 
-describe('watch', () => {
+describe('watch', { timeout: 10_000 }, () => {
   it('receivers never miss the latest value, never see one twice, and end on close (property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 0, max: 8 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 }), watchRun),
