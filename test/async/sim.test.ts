@@ -48,10 +48,12 @@ function parked(env: Env, woken: string[], poll: boolean): void {
   void wr.changed().then(() => woken.push('watch'));
   void token.whenCancelled().then(() => woken.push('cancellation'));
   void spawn(() => token.whenCancelled()).join().then(() => woken.push('join'));
-  if (poll) void (async () => {
-    while (!flag) await env.clock.sleep(0);
-    woken.push('poller');
-  })();
+  if (poll) {
+    void (async () => {
+      while (!flag) await env.clock.sleep(0);
+      woken.push('poller');
+    })();
+  }
   void sleep(env, 10_000).then(() => {
     flag = true;
     notify.notifyOne();
