@@ -94,15 +94,17 @@ export function syncRequests(ctx: ScenarioContext, providers: string[], fromMs: 
 
 /**
  * After the chaos (`atMs`: once the providers' last changes are durable), asks the library for a sync of
- * every provider, at once, as soon as it is up: what liveness then waits for.
+ * every provider as soon as it is up, and again 5 ms later, while those syncs run (a second tap on
+ * "sync", a push notification during a sync): liveness then waits for both.
  */
 export function finalSync(ctx: ScenarioContext, providers: string[], atMs: number): void {
-  const attempt = (): void => {
+  const request = (then: () => void): void => {
     const h = library(ctx);
-    if (h === null) return ctx.at(ctx.nowMs() + 100, attempt);
+    if (h === null) return ctx.at(ctx.nowMs() + 100, () => request(then));
     for (const p of providers) h.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+    then();
   };
-  ctx.at(atMs, attempt);
+  ctx.at(atMs, () => request(() => ctx.at(ctx.nowMs() + 5, () => request(() => undefined))));
 }
 
 /**

@@ -12,9 +12,10 @@
  * durable, conflict resolution, then completion. Only a completed job's cursor is ever used again, so a
  * crash or cancellation at any await loses no change.
  *
- * Scheduling: `requestSync` persists a pending job (one per provider at most: later requests join it) and
- * signals `wake`, a Notify. The scheduler loop waits on it and runs the pending jobs it finds; a request
- * made while it runs them leaves a stored permit, so the loop goes round again (tokio's Notify semantics).
+ * Scheduling: each provider has a runner task and a `Notify`. `requestSync` persists a pending job (one
+ * per provider at most: later requests join it) and calls `notifyOne`; the runner wakes, runs the pending
+ * job to its end, and waits again. A request made while a job runs finds no waiter: the Notify stores the
+ * permit, and the runner's next wait returns at once (tokio's Notify semantics), so it is never lost.
  */
 import { CancellationToken, Notify, Semaphore, type BroadcastReceiver } from '../async/index.ts';
 import type { Env } from '../env.ts';
@@ -32,7 +33,8 @@ export class Coordinator {
   readonly events: JobEvents;
   private readonly clients = new Map<string, ProviderClient>();
   private readonly semaphore: Semaphore;
-  private readonly wake: Notify;
+  /** Provider -> the Notify its runner waits on. */
+  private readonly wake = new Map<string, Notify>();
   /** Provider -> the token of its running job. */
   private readonly running = new Map<string, CancellationToken>();
   /** Provider -> a pending job being created (later requests join it). */
@@ -44,12 +46,14 @@ export class Coordinator {
     private readonly store: LibraryStore,
   ) {
     this.semaphore = new Semaphore(cfg.maxConcurrent, cfg.variant === 'provider-permit-leak' ? { weaken: 'leak-on-error' } : {});
-    this.wake = new Notify(cfg.variant === 'provider-lost-wakeup' ? { weaken: 'lose-stored-permit' } : {});
     this.events = new JobEvents(cfg.progressCapacity, cfg.variant === 'provider-silent-lag');
-    for (const p of cfg.providers) this.clients.set(p, new ProviderClient(env, p, cfg.requestTimeoutMs));
+    for (const p of cfg.providers) {
+      this.clients.set(p, new ProviderClient(env, p, cfg.requestTimeoutMs));
+      this.wake.set(p, new Notify(cfg.variant === 'provider-lost-wakeup' ? { weaken: 'lose-stored-permit' } : {}));
+    }
   }
 
-  /** Recovers the job table after a restart and starts the scheduler; every provider not in sync is requested. */
+  /** Recovers the job table after a restart and starts the runners; every provider not in sync is requested. */
   async start(): Promise<void> {
     for (const job of [...this.store.jobs.values()].filter((j) => j.state === 'running')) {
       const failed = await this.store.updateJob(job.id, { state: 'failed', error: 'interrupted' });
@@ -57,11 +61,11 @@ export class Coordinator {
       this.env.trace.emit('provider.job.end', { job: job.id, provider: job.provider, state: 'failed', items: job.items, bytes: job.bytes, error: 'interrupted' });
       this.publish(failed, { items: job.items, total: job.items, bytes: job.bytes });
     }
-    void this.loop();
     for (const p of this.cfg.providers) {
+      void this.runner(p);
       const last = this.latestJob(p);
       if (last === undefined || last.state === 'failed' || last.state === 'cancelled') await this.requestSync(p, 'incremental');
-      else if (last.state === 'pending') this.wake.notifyOne();
+      else if (last.state === 'pending') this.wake.get(p)!.notifyOne();
     }
   }
 
@@ -83,7 +87,7 @@ export class Coordinator {
         this.creating.delete(provider);
       }
     }
-    this.wake.notifyOne();
+    this.wake.get(provider)!.notifyOne();
     return id;
   }
 
@@ -106,15 +110,13 @@ export class Coordinator {
     return last;
   }
 
-  /** The scheduler: at each wake-up, runs every pending job (per provider in id order, providers at once). */
-  private async loop(): Promise<void> {
+  /** The runner of one provider: one pending job per wake-up, run to its end. */
+  private async runner(provider: string): Promise<void> {
+    const wake = this.wake.get(provider)!;
     for (;;) {
-      await this.wake.notified();
-      const pending = [...this.store.jobs.values()].filter((j) => j.state === 'pending' && !this.running.has(j.provider)).sort((a, b) => a.id - b.id);
-      const providers = [...new Set(pending.map((j) => j.provider))];
-      await Promise.all(providers.map(async (p) => {
-        for (const job of pending.filter((j) => j.provider === p)) await this.executeSync(job);
-      }));
+      await wake.notified();
+      const job = [...this.store.jobs.values()].find((j) => j.provider === provider && j.state === 'pending');
+      if (job !== undefined) await this.executeSync(job);
     }
   }
 
@@ -159,7 +161,10 @@ export class Coordinator {
     return ctx;
   }
 
-  /** Discovery and processing together, the cursor, then conflict resolution. */
+  /**
+   * Discovery and processing together, the cursor, then conflict resolution. However the job ends, its
+   * workers have finished (their items applied whole or not at all) before it is marked ended.
+   */
   private async phases(ctx: JobContext): Promise<void> {
     const processing = processQueue(ctx);
     // A failed worker ends the job: discovery, maybe waiting for room in the queue, must stop too.
@@ -167,6 +172,10 @@ export class Coordinator {
     let cursor: string;
     try {
       cursor = await discover(ctx);
+    } catch (e) {
+      ctx.token.cancel('discovery failed');
+      await processing.catch(() => undefined);
+      throw e;
     } finally {
       ctx.queue.close();
     }

@@ -116,10 +116,17 @@ export function cursorSeq(cursor: string | null): number | null {
  * How the library's durable tracks of `provider` differ from the provider's files as of `seq` (at most
  * `max` differences, described), empty when they match: every file live as of `seq` is a live track with
  * its revision, path and hash; every other track is a tombstone.
+ *
+ * With `superseded`, a file the provider has changed again after `seq` (durably, by now) may be behind in
+ * the library: the provider serves only a file's current content, so its state as of `seq` may no longer
+ * be downloadable, and the newer change is in the feed after `seq`, where the next job starts. The
+ * library must still not hold anything newer than `seq`, nor a file that was deleted as of `seq`.
  */
-export function differences(truth: ProviderTruth, device: string, provider: string, seq: number, max = 3): string[] {
+export function differences(truth: ProviderTruth, device: string, provider: string, seq: number, max = 3, superseded = false): string[] {
   const files = truth.asOf(provider, seq);
   const tracks = truth.tracksOf(device, provider);
+  const history = truth.files.get(provider);
+  const movedOn = (id: string): boolean => superseded && (history?.get(id)?.at(-1)?.rev ?? 0) > seq;
   const out: string[] = [];
   for (const [id, f] of files) {
     if (out.length >= max) break;
@@ -127,6 +134,8 @@ export function differences(truth: ProviderTruth, device: string, provider: stri
     const live = t !== undefined && !t.deleted;
     if (f.deleted) {
       if (live) out.push(`${id} was deleted at rev ${f.rev} but the library holds it live at rev ${t.rev}`);
+    } else if (movedOn(id) && (t === undefined || t.rev <= f.rev) && !(t?.rev === f.rev && (t.path !== f.path || t.hash !== f.hash))) {
+      continue;
     } else if (!live) {
       out.push(`${id} is live at rev ${f.rev} (${f.path}) but the library ${t === undefined ? 'never stored it' : `holds a tombstone at rev ${t.rev}`}`);
     } else if (t.rev !== f.rev || t.path !== f.path || t.hash !== f.hash) {
