@@ -18,7 +18,7 @@
  * permit, and the runner's next wait returns at once (tokio's Notify semantics), so it is never lost.
  */
 import { CancellationToken, Notify, Semaphore, type BroadcastReceiver } from '../async/index.ts';
-import type { Env } from '../env.ts';
+import { EnvError, type Env } from '../env.ts';
 import { ProviderClient } from './client.ts';
 import { discover } from './discovery.ts';
 import { jobFields, type JobContext, type JobProgress } from './job-context.ts';
@@ -27,6 +27,9 @@ import type { LibraryConfig } from './options.ts';
 import { processQueue } from './processing.ts';
 import { JobEvents, type JobStatus } from './progress.ts';
 import { WorkQueue } from './queue.ts';
+
+/** Failed commits of one job-record write before it gives up. */
+const STORE_ATTEMPTS = 20;
 
 /** The coordinator of one library. */
 export class Coordinator {
@@ -56,7 +59,7 @@ export class Coordinator {
   /** Recovers the job table after a restart and starts the runners; every provider not in sync is requested. */
   async start(): Promise<void> {
     for (const job of [...this.store.jobs.values()].filter((j) => j.state === 'running')) {
-      const failed = await this.store.updateJob(job.id, { state: 'failed', error: 'interrupted' });
+      const failed = await this.persist(job.id, { state: 'failed', error: 'interrupted' });
       this.env.trace.probe('provider.job-interrupted');
       this.env.trace.emit('provider.job.end', { job: job.id, provider: job.provider, state: 'failed', items: job.items, bytes: job.bytes, error: 'interrupted' });
       this.publish(failed, { items: job.items, total: job.items, bytes: job.bytes });
@@ -75,7 +78,7 @@ export class Coordinator {
     const waiting = [...this.store.jobs.values()].find((j) => j.provider === provider && j.state === 'pending');
     let id = waiting?.id ?? (await this.creating.get(provider));
     if (id === undefined) {
-      const creation = this.store.createJob(provider, type).then((job) => {
+      const creation = this.retryStore(() => this.store.createJob(provider, type)).then((job) => {
         this.env.trace.emit('provider.job.pending', { job: job.id, provider, requested: type });
         this.publish(job, { items: 0, total: 0, bytes: 0 });
         return job.id;
@@ -116,7 +119,35 @@ export class Coordinator {
     for (;;) {
       await wake.notified();
       const job = [...this.store.jobs.values()].find((j) => j.provider === provider && j.state === 'pending');
-      if (job !== undefined) await this.executeSync(job);
+      if (job === undefined) continue;
+      try {
+        await this.executeSync(job);
+      } catch (e) {
+        // Its record could not be written (STORE_ATTEMPTS failed commits): it stays as durably recorded
+        // (a pending or running job: liveness names it) until a restart or the next request.
+        this.env.trace.emit('provider.job.error', { job: job.id, provider, error: String((e as Error)?.message ?? e).slice(0, 120) });
+      }
+    }
+  }
+
+  /** Persists changes to a job record, retrying failed commits (`retryStore`). */
+  private persist(id: number, changes: Partial<JobRec>): Promise<JobRec> {
+    return this.retryStore(() => this.store.updateJob(id, changes));
+  }
+
+  /**
+   * Runs a job-record write, retrying a failed commit (EIO, ENOSPC...) up to STORE_ATTEMPTS times with
+   * backoff: a job's lifecycle must reach the disk, or the job would be lost or run twice.
+   */
+  private async retryStore<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (e) {
+        if (!(e instanceof EnvError) || attempt >= STORE_ATTEMPTS) throw e;
+        this.env.trace.probe('provider.store-retried');
+        await this.env.clock.sleep(Math.min(this.cfg.backoffMs * 2 ** attempt, 1_000));
+      }
     }
   }
 
@@ -147,7 +178,7 @@ export class Coordinator {
     const type: SyncType = from === null ? 'full' : 'incremental';
     const escalated = pending.requested === 'incremental' && from === null ? 'no-cursor' : null;
     if (escalated !== null) this.env.trace.probe('provider.escalated-no-cursor');
-    const job = await this.store.updateJob(pending.id, { state: 'running', type, from });
+    const job = await this.persist(pending.id, { state: 'running', type, from });
     this.env.trace.emit('provider.job.start', { job: job.id, provider: job.provider, requested: job.requested, type, from, escalated });
     const progress: JobProgress = { items: 0, total: 0, bytes: 0 };
     const token = user.child();
@@ -169,26 +200,28 @@ export class Coordinator {
     const processing = processQueue(ctx);
     // A failed worker ends the job: discovery, maybe waiting for room in the queue, must stop too.
     processing.catch(() => ctx.token.cancel('processing failed'));
-    let cursor: string;
     try {
-      cursor = await discover(ctx);
+      let cursor: string;
+      try {
+        cursor = await discover(ctx);
+      } finally {
+        ctx.queue.close();
+      }
+      if (ctx.cfg.variant !== 'provider-cursor-early') {
+        ctx.job = await this.persist(ctx.job.id, { cursor });
+        this.env.trace.emit('provider.job.cursor', { ...jobFields(ctx), cursor });
+      }
+      if (ctx.cfg.variant === 'provider-complete-early') {
+        await this.finish(ctx, 'completed', null);
+        await processing;
+        throw new EarlyCompletion();
+      }
+      await processing;
     } catch (e) {
-      ctx.token.cancel('discovery failed');
+      ctx.token.cancel('job failed');
       await processing.catch(() => undefined);
       throw e;
-    } finally {
-      ctx.queue.close();
     }
-    if (ctx.cfg.variant !== 'provider-cursor-early') {
-      ctx.job = await this.store.updateJob(ctx.job.id, { cursor });
-      this.env.trace.emit('provider.job.cursor', { ...jobFields(ctx), cursor });
-    }
-    if (ctx.cfg.variant === 'provider-complete-early') {
-      await this.finish(ctx, 'completed', null);
-      await processing;
-      throw new EarlyCompletion();
-    }
-    await processing;
     await this.resolveConflicts(ctx);
   }
 
@@ -210,7 +243,7 @@ export class Coordinator {
   private async finish(ctx: JobContext, state: JobState, error: string | null): Promise<void> {
     if (ctx.job.state === 'completed') return; // weakened variant provider-complete-early: already done
     const { items, bytes } = ctx.progress;
-    ctx.job = await this.store.updateJob(ctx.job.id, { state, items, bytes, error });
+    ctx.job = await this.persist(ctx.job.id, { state, items, bytes, error });
     this.env.trace.emit('provider.job.end', { ...jobFields(ctx), state, items, bytes, error });
     this.publish(ctx.job, ctx.progress);
     if (state === 'failed') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);

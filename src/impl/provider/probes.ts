@@ -12,5 +12,6 @@ export const PROVIDER_PROBES = [
   'provider.job-interrupted', // a job found running at start (its process crashed) was marked failed
   'provider.job-cancelled', // a running job was cancelled cooperatively
   'provider.view-lagged', // the progress view fell behind the broadcast and resynchronised from the watch channel
+  'provider.store-retried', // a commit of a job record failed (EIO, ENOSPC) and was retried
   'provider.stale-listing-kept', // a full listing left out a track changed after the listing's snapshot (the feed brings it)
 ] as const;

@@ -12,6 +12,7 @@
  *   an item, a permit, a retry delay): an item whose download started is finished and applied whole.
  */
 import { sleep } from '../async/index.ts';
+import { EnvError } from '../env.ts';
 import { Unavailable } from './client.ts';
 import { contentHash } from './hash.ts';
 import { jobFields, type JobContext } from './job-context.ts';
@@ -82,8 +83,14 @@ async function processOnce(ctx: JobContext, item: WorkItem): Promise<void> {
   if (reply.type !== 'Content' || reply.rev !== meta.rev || contentHash(reply.data) !== meta.hash) {
     throw new SyncError(`download of ${meta.id}@${meta.rev}: the provider sent ${reply.type === 'Content' ? `rev ${reply.rev} hashing to ${contentHash(reply.data)}, not ${meta.hash}` : reply.type}`);
   }
-  if (await store.applyItem(job.provider, meta, reply.data, titleOf(reply.data))) return applied(ctx, item, meta.size, 'download');
-  return skipped(ctx, item, 'held');
+  let written: boolean;
+  try {
+    written = await store.applyItem(job.provider, meta, reply.data, titleOf(reply.data));
+  } catch (e) {
+    if (e instanceof EnvError) throw new Retry(null); // a failed commit applied nothing: try the item again
+    throw e;
+  }
+  return written ? applied(ctx, item, meta.size, 'download') : skipped(ctx, item, 'held');
 }
 
 /** The "tags": the content's first line. */

@@ -168,7 +168,11 @@ export function concurrencyCheck(options: ProviderCheckOptions): Check {
       ctx.shared.set(SPANS, spans);
       ctx.sim.trace.on('fact.provider.request', (r) => {
         const d = r.data as D;
-        if (d.op === 'Download' && libraries.has(d.from as string)) sent.set(`${d.from as string}>${d.to as string}#${d.reqId as number}`, d.sentUs as number);
+        if (!libraries.has(d.from as string)) return;
+        // A request id is reused by the library's next process: a new request replaces an unanswered one.
+        const key = `${d.from as string}>${d.to as string}#${d.reqId as number}`;
+        if (d.op === 'Download') sent.set(key, d.sentUs as number);
+        else sent.delete(key);
       });
       ctx.sim.trace.on('fact.provider.reply', (r) => {
         const d = r.data as D;
