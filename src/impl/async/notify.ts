@@ -3,6 +3,7 @@
  * of a spin on yield).
  */
 import { Cancelled, type CancellationToken } from './cancellation.js';
+import { WaitQueue } from './wait-queue.js';
 
 /** Options of a `Notify`. `weaken` selects a deliberately broken behaviour for checks; never the default. */
 export interface NotifyOptions {
@@ -12,7 +13,8 @@ export interface NotifyOptions {
 
 interface Waiter {
   readonly wake: () => void;
-  readonly unsubscribe: () => void;
+  /** Unregisters the waiter's cancellation listener (set once queued). */
+  unsubscribe: () => void;
 }
 
 /**
@@ -28,7 +30,7 @@ interface Waiter {
  */
 export class Notify {
   private stored = false;
-  private readonly queue: Waiter[] = [];
+  private readonly queue = new WaitQueue<Waiter>();
   private readonly loseStoredPermit: boolean;
 
   constructor(opts: NotifyOptions = {}) {
@@ -37,7 +39,7 @@ export class Notify {
 
   /** Tasks waiting now. */
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
 
   /** True if a `notifyOne` is stored for the next `notified()`. */
@@ -53,17 +55,13 @@ export class Notify {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        wake: resolve,
-        unsubscribe:
-          token?.onCancel((reason) => {
-            const index = this.queue.indexOf(waiter);
-            if (index < 0) return; // already woken
-            this.queue.splice(index, 1);
-            reject(new Cancelled(reason));
-          }) ?? noop,
-      };
-      this.queue.push(waiter);
+      const waiter: Waiter = { wake: resolve, unsubscribe: noop };
+      const entry = this.queue.push(waiter);
+      if (token) {
+        waiter.unsubscribe = token.onCancel((reason) => {
+          if (this.queue.remove(entry)) reject(new Cancelled(reason)); // else already woken
+        });
+      }
     });
   }
 
@@ -80,8 +78,7 @@ export class Notify {
 
   /** Wakes every current waiter; stores nothing. */
   notifyWaiters(): void {
-    const waiters = this.queue.splice(0);
-    for (const waiter of waiters) {
+    for (const waiter of this.queue.drain()) {
       waiter.unsubscribe();
       waiter.wake();
     }

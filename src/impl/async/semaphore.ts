@@ -3,6 +3,7 @@
  * waiter on release instead of spinning).
  */
 import { Cancelled, type CancellationToken } from './cancellation.js';
+import { WaitQueue, type QueueEntry } from './wait-queue.js';
 
 /** Permits held from a `Semaphore`; `release()` returns them, and only the first call counts. */
 export interface Permit {
@@ -18,7 +19,8 @@ export interface SemaphoreOptions {
 interface Waiter {
   readonly count: number;
   readonly grant: (permit: Permit) => void;
-  readonly unsubscribe: () => void;
+  /** Unregisters the waiter's cancellation listener (set once queued). */
+  unsubscribe: () => void;
 }
 
 /**
@@ -35,7 +37,7 @@ interface Waiter {
  */
 export class Semaphore {
   private free: number;
-  private readonly queue: Waiter[] = [];
+  private readonly queue = new WaitQueue<Waiter>();
   private readonly leakOnError: boolean;
 
   constructor(
@@ -54,7 +56,7 @@ export class Semaphore {
 
   /** Waiters queued right now. */
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
 
   /** Permits held right now (`permits - available`). */
@@ -73,17 +75,14 @@ export class Semaphore {
       return Promise.reject(new RangeError(`Semaphore: cannot acquire ${count} of ${this.permits} permits`));
     }
     if (token?.cancelled) return Promise.reject(new Cancelled(token.reason));
-    if (this.queue.length === 0 && this.free >= count) {
+    if (this.queue.size === 0 && this.free >= count) {
       this.free -= count;
       return Promise.resolve(this.permit(count));
     }
     return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = {
-        count,
-        grant: resolve,
-        unsubscribe: token?.onCancel((reason) => this.withdraw(waiter, reason, reject)) ?? noop,
-      };
-      this.queue.push(waiter);
+      const waiter: Waiter = { count, grant: resolve, unsubscribe: noop };
+      const entry = this.queue.push(waiter);
+      if (token) waiter.unsubscribe = token.onCancel((reason) => this.withdraw(entry, reason, reject));
     });
   }
 
@@ -115,7 +114,7 @@ export class Semaphore {
 
   /** Serves the queue from its head while the head's request fits; stops at the first that does not. */
   private grantWaiters(): void {
-    while (this.queue.length > 0 && this.free >= this.queue[0]!.count) {
+    for (let head = this.queue.peek(); head !== undefined && this.free >= head.count; head = this.queue.peek()) {
       const waiter = this.queue.shift()!;
       this.free -= waiter.count;
       waiter.unsubscribe();
@@ -124,12 +123,11 @@ export class Semaphore {
   }
 
   /** A waiter's token fired: it leaves the queue (never having held a permit) and the queue moves on. */
-  private withdraw(waiter: Waiter, reason: string | undefined, reject: (error: Cancelled) => void): void {
-    const index = this.queue.indexOf(waiter);
-    if (index < 0) return; // already granted: the grant is final
-    this.queue.splice(index, 1);
+  private withdraw(entry: QueueEntry<Waiter>, reason: string | undefined, reject: (error: Cancelled) => void): void {
+    const wasHead = this.queue.isFirst(entry);
+    if (!this.queue.remove(entry)) return; // already granted: the grant is final
     reject(new Cancelled(reason));
-    if (index === 0) this.grantWaiters();
+    if (wasHead) this.grantWaiters();
   }
 }
 
