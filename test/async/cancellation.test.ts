@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Cancelled, CancellationToken, Notify, Semaphore, spawn } from '../../src/impl/async/index.ts';
+import { Rules, step } from './scheduling.ts';
 
 describe('CancellationToken', { timeout: 10_000 }, () => {
   it('a token is cancelled iff it or an ancestor was, with the reason of the first cancel that reached it (property)', () => {
@@ -90,7 +91,44 @@ describe('CancellationToken', { timeout: 10_000 }, () => {
   });
 });
 
+/**
+ * Tasks under one parent check their token between scheduled steps; some are aborted and the parent may
+ * be cancelled, at scheduled points. join must report exactly what each task saw, and nothing may stay
+ * registered on the parent once every task settled.
+ */
+async function spawnRun(s: fc.Scheduler, tasks: { steps: number; abort: boolean }[], cancelParent: boolean): Promise<void> {
+  const rules = new Rules();
+  const parent = new CancellationToken();
+  const sawCancel = tasks.map(() => false);
+  const handles = tasks.map((t, k) =>
+    spawn(async (token) => {
+      for (let i = 0; i < t.steps; i++) {
+        await step(s, `task ${k} step ${i}`);
+        sawCancel[k] = token.cancelled;
+        token.throwIfCancelled();
+      }
+      return k;
+    }, parent),
+  );
+  tasks.forEach((t, k) => t.abort && void step(s, `abort ${k}`).then(() => handles[k]!.abort(`abort ${k}`)));
+  if (cancelParent) void step(s, 'cancel parent').then(() => parent.cancel('parent'));
+  await s.waitIdle();
+  const outcomes = await Promise.allSettled(handles.map((h) => h.join()));
+  outcomes.forEach((o, k) => {
+    rules.check(handles[k]!.finished, `task ${k} not finished`);
+    if (sawCancel[k]) rules.check(o.status === 'rejected' && o.reason instanceof Cancelled, `task ${k} saw its token cancelled but join did not reject with Cancelled`);
+    else rules.check(o.status === 'fulfilled' && o.value === k, `task ${k} ran to its end but join gave ${JSON.stringify(o)}`);
+  });
+  rules.check(parent.listenerCount === 0, `the parent keeps ${parent.listenerCount} listeners after every task settled`);
+  rules.verify();
+}
+
 describe('spawn', { timeout: 10_000 }, () => {
+  it('join reports what each task saw under aborts and a parent cancel, and finished tasks leave their parent (property)', async () => {
+    const task = fc.record({ steps: fc.integer({ min: 0, max: 3 }), abort: fc.boolean() });
+    await fc.assert(fc.asyncProperty(fc.scheduler(), fc.array(task, { minLength: 1, maxLength: 5 }), fc.boolean(), spawnRun), { numRuns: 300 });
+  });
+
   it('join resolves with the value or rejects with the task error; the body starts after the caller', async () => {
     const order: string[] = [];
     const ok = spawn(async () => {
