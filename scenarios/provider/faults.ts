@@ -22,8 +22,8 @@ const CRASH_AT = [6, 19, 41, 77, 120];
 const crashes: Scenario = {
   name: 'provider-crash-at-awaits',
   description:
-    'The library crashes (power loss) at its 6th, 19th, 41st, 77th and 120th kv commits — job starts, items mid-job, cursor writes and completions — and restarts 300 ms later; P2 crashes once too. Interrupted jobs are marked failed, syncs resume from the last completed cursor, no change is lost or applied twice.',
-  suites: ['smoke', 'ci', 'default'],
+    'The library crashes (power loss) at its 6th, 19th, 41st, 77th and 120th kv commits — job starts, items mid-job, cursor writes and completions — right after its 12th job creation, and once idle, restarting each time; P2 crashes once too. Interrupted jobs are marked failed, syncs resume from the last completed cursor, no change is lost or applied twice.',
+  suites: ['ci', 'default'],
   ...common,
   workload: (ctx) => {
     randomChanges(ctx, two, 150, 100, 25);
@@ -34,6 +34,9 @@ const crashes: Scenario = {
     events: [
       ...CRASH_AT.map((nth) => ({ kind: 'crash' as const, node: LIBRARY, powerLoss: true, restartAfterMs: 300, trigger: { node: LIBRARY, area: 'kv' as const, op: 'commit', nth } })),
       { kind: 'crash', node: 'P2', atMs: 2_200, restartAfterMs: 400 },
+      // Right after a sync request is durably pending (its job created, not started), and while idle.
+      { kind: 'crash', node: LIBRARY, powerLoss: true, restartAfterMs: 200, when: 'after', trigger: { node: LIBRARY, area: 'kv', op: 'commit', target: 'jobs,meta', nth: 12 } },
+      { kind: 'crash', node: LIBRARY, powerLoss: true, restartAfterMs: 200, atMs: 4_450 },
     ],
   },
   durationMs: 5_000,

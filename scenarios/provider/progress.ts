@@ -16,7 +16,7 @@ const progress: Scenario = {
   name: 'provider-two-providers',
   description:
     'The first syncs of two providers (150 and 300 files) run at once and send progress faster than the progress view renders it (channel capacity 2, 10 ms per event): the view is told it lagged, catches up from the latest statuses, never shows progress going back, and ends showing every job as it durably ended.',
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default'],
   topology: providerTopology(setup),
   program: providerProgram(setup),
   workload: (ctx) => {

@@ -18,7 +18,7 @@ const errors: Scenario = {
   name: 'provider-errors',
   description:
     'Both providers answer 10% of requests 429 (retry after 80 ms) and 15% with 500/503 while their files change and syncs are requested: requests and downloads are retried with backoff, failed jobs are requested again, and the library catches up with both.',
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default'],
   topology: providerTopology(errorsSetup),
   program: providerProgram(errorsSetup),
   workload: (ctx) => {
@@ -48,7 +48,7 @@ const expired: Scenario = {
   name: 'provider-cursor-expired',
   description:
     'Providers keep only 12 feed entries and P2 resets its feed at 2.5 s, while syncs are requested every 900 ms: incremental jobs meet 410s, escalate to full listings (reconciling deletions), and the library still equals both providers after every completed job.',
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default'],
   topology: providerTopology(expiredSetup),
   program: providerProgram(expiredSetup),
   workload: (ctx) => {

@@ -60,7 +60,10 @@ function upperBound(ids: readonly string[], after: string): number {
 export async function startProvider(env: Env, options: ProviderServerOptions = {}): Promise<ProviderHandle> {
   const server = new ProviderServer(env, resolveProviderOptions(options));
   await server.load();
-  if (server.head === 0 && server.cfg.seedFiles > 0) await server.seed();
+  if (server.head === 0 && server.cfg.seedFiles > 0) {
+    await server.seed();
+    server.catchUpIndex(); // the provider's content before anyone syncs: no lag to show
+  }
   server.listen();
   env.trace.emit('provider.server.ready', { files: server.liveCount(), head: server.head, epoch: server.epoch });
   return server.handle();
@@ -229,8 +232,12 @@ class ProviderServer {
     }, Math.max(0, next.dueMs - this.env.clock.monotonic()));
   }
 
-  private drainIndex(): void {
-    const now = this.env.clock.monotonic();
+  /** Applies every queued change to the index now. */
+  catchUpIndex(): void {
+    this.drainIndex(Infinity);
+  }
+
+  private drainIndex(now = this.env.clock.monotonic()): void {
     while (this.indexQueue.length > 0 && this.indexQueue[0]!.dueMs <= now) {
       const { change } = this.indexQueue.shift()!;
       const at = upperBound(this.indexIds, change.id) - 1;

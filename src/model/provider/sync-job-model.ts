@@ -25,6 +25,12 @@ export interface Stream {
   at: string | null;
   /** The page answering `at` said there is nothing more. */
   done: boolean;
+  /**
+   * Earlier positions of this stream ('c:<cursor>', 't:<page token>'): a request for one of them that the
+   * network delivers late (sent before the stream moved on, e.g. on a connection the library since gave
+   * up) is not a new read.
+   */
+  past: readonly string[];
 }
 
 /** The model's data for one (library, provider) pair. */
@@ -65,7 +71,7 @@ type E = SyncJobEvent;
 type Reason = GuardReason<C, E>;
 type JobEvent = Extract<E, { type: 'JOB' }>;
 
-const NO_STREAM: Stream = { listing: null, at: null, done: false };
+const NO_STREAM: Stream = { listing: null, at: null, done: false, past: [] };
 const job = (e: E): JobEvent | null => (e.type === 'JOB' ? e : null);
 const show = (c: string | null): string => c ?? 'none';
 
@@ -129,14 +135,16 @@ export const syncJobReasons: Record<string, Reason> = {
     if (j === null || j.state !== 'failed') return 'not a failure';
     return j.job === c.job ? null : `job ${j.job} was not running when the process stopped (${c.job ?? 'none'} was)`;
   },
-  /** Requests of a running job follow its stream. */
+  /** Requests of a running job follow its stream (or repeat a position it already passed, delivered late). */
   requestOnStream: (c, e) => {
     if (e.type !== 'REQUEST' || e.op === 'Download') return null;
     const s = c.stream;
     if (e.op === 'ListFiles') {
       if (s.listing === null) return `a listing requested by an ${c.type ?? '-'} job (not escalated to full)`;
-      return e.pageToken === s.listing.token ? null : `listing page ${show(e.pageToken)} requested, the next page is ${show(s.listing.token)}`;
+      if (e.pageToken === s.listing.token || s.past.includes(`t:${e.pageToken}`)) return null;
+      return `listing page ${show(e.pageToken)} requested, the next page is ${show(s.listing.token)}`;
     }
+    if (s.past.includes(`c:${e.cursor}`)) return null;
     if (s.listing !== null && !s.listing.done) return `changes requested from ${show(e.cursor)} before the listing was consumed`;
     return e.cursor === s.at ? null : `changes requested from ${show(e.cursor)}, but the delivered stream is at ${show(s.at)}`;
   },
@@ -159,16 +167,16 @@ function advance(c: C, e: Extract<E, { type: 'REPLY' }>): Stream {
   const s = c.stream;
   if (e.op === 'Files' && s.listing !== null && !s.listing.done && e.askedToken === s.listing.token) {
     const done = e.next === null;
-    return { listing: { token: e.next, done, asOf: e.asOf }, at: done ? e.asOf : null, done: false };
+    return { listing: { token: e.next, done, asOf: e.asOf }, at: done ? e.asOf : null, done: false, past: [...s.past, `t:${e.askedToken}`] };
   }
   if (e.op === 'Changes' && (s.listing === null || s.listing.done) && e.askedCursor === s.at && e.askedCursor !== null) {
-    return { ...s, at: e.cursor, done: !e.hasMore };
+    return { ...s, at: e.cursor, done: !e.hasMore, past: e.cursor === s.at ? s.past : [...s.past, `c:${s.at}`] };
   }
   return s;
 }
 
 function streamOf(j: JobEvent): Stream {
-  return j.sync === 'full' ? { listing: { token: null, done: false, asOf: null }, at: null, done: false } : { listing: null, at: j.from, done: false };
+  return j.sync === 'full' ? { listing: { token: null, done: false, asOf: null }, at: null, done: false, past: [] } : { listing: null, at: j.from, done: false, past: [] };
 }
 
 const CRASH = { CRASH: 'down' } as const;
