@@ -127,14 +127,17 @@ export const UNREACHED: Table = {
     ),
   },
   'sync-job': {
+    'expired|REQUEST|expired': refusal(
+      'noReadAfterExpiry: after a 410 the job persists its escalation to full before it reads again, so a listing or change request in expired is a read past an expired cursor (variant provider-no-escalation)',
+    ),
     'expired|CRASH|down': uncovered(
       'a crash in the window between a delivered 410 and the durable escalation of the job to full (one jobs commit, about 0.5 ms); it takes a crash triggered before that commit in a run where a cursor expires',
     ),
     'expired|JOB|expired': uncovered(
       'a sync of the same provider requested (its pending job durable) in the same window between a delivered 410 and the durable escalation; the scenarios request syncs every 150-450 ms',
     ),
-    'pending|JOB|pending': uncovered(
-      'a restart that finds both a running job of a provider (marked failed, interrupted) and a pending one: a crash while a job runs with a second request for the same provider queued behind it',
+    'expired|JOB|pending': uncovered(
+      'a job that fails after a 410 (its listing token expired by a feed reset, or its escalation commit failing) while a second request for the provider is queued: the scenarios reset one feed once',
     ),
   },
 };

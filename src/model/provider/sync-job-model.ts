@@ -137,7 +137,7 @@ export const syncJobReasons: Record<string, Reason> = {
   },
   /** Requests of a running job follow its stream (or repeat a position it already passed, delivered late). */
   requestOnStream: (c, e) => {
-    if (e.type !== 'REQUEST' || e.op === 'Download') return null;
+    if (e.type !== 'REQUEST') return null;
     const s = c.stream;
     if (e.op === 'ListFiles') {
       if (s.listing === null) return `a listing requested by an ${c.type ?? '-'} job (not escalated to full)`;
@@ -148,9 +148,9 @@ export const syncJobReasons: Record<string, Reason> = {
     if (s.listing !== null && !s.listing.done) return `changes requested from ${show(e.cursor)} before the listing was consumed`;
     return e.cursor === s.at ? null : `changes requested from ${show(e.cursor)}, but the delivered stream is at ${show(s.at)}`;
   },
-  /** Nothing but downloads after a 410 until the escalation is durable. */
+  /** No listing or change request after a 410 until the escalation is durable (refuses every one). */
   noReadAfterExpiry: (c, e) => {
-    if (e.type !== 'REQUEST' || e.op === 'Download') return null;
+    if (e.type !== 'REQUEST') return null;
     return `${e.op} from ${show(e.cursor ?? e.pageToken)} after the cursor ${show(c.stream.at)} expired (410): the job must escalate to a full listing first`;
   },
   expiresStream: (c, e) => {
@@ -319,9 +319,12 @@ export function syncJobModel(options: SyncJobModelOptions): ModelSpec {
         return world.nodesOn(d.device as string).filter((n) => libraries.has(n)).map((n) => ({ instance: `${n}|${d.provider as string}`, event: e }));
       }
       case 'fact.provider.request':
-        if (!libraries.has(d.from as string) || !providers.has(d.to as string)) return null;
+        // Downloads decide nothing here (the invariants judge their effect and their concurrency).
+        if (d.op === 'Download' || !libraries.has(d.from as string) || !providers.has(d.to as string)) return null;
         return { instance: `${d.from as string}|${d.to as string}`, event: { type: 'REQUEST', op: d.op as string, cursor: d.cursor as string | null, pageToken: d.pageToken as string | null } };
       case 'fact.provider.reply':
+        // Only pages move the stream, and only a 410 expires it: contents and other errors decide nothing.
+        if (d.op === 'Content' || (d.op === 'Error' && d.status !== 410)) return null;
         if (!libraries.has(d.to as string) || !providers.has(d.from as string)) return null;
         return {
           instance: `${d.to as string}|${d.from as string}`,
