@@ -155,18 +155,23 @@ export class Coordinator {
     this.events.publish({ job: job.id, provider: job.provider, state, items: p.items, total: p.total, bytes: p.bytes });
   }
 
-  /** Runs one job through its phases (see the file comment). Never rejects: a failure fails the job. */
+  /**
+   * Runs one job through its phases (see the file comment): a failure or cancellation fails or cancels
+   * the job. Rejects only when the job's own record cannot be written (see `retryStore`).
+   */
   async executeSync(pending: JobRec): Promise<void> {
     const user = new CancellationToken();
     this.running.set(pending.provider, user);
-    const ctx = await this.startJob(pending, user);
     try {
-      await this.phases(ctx);
-      await this.finish(ctx, 'completed', null);
-    } catch (e) {
-      ctx.token.cancel('job ended');
-      if (user.cancelled) this.env.trace.probe('provider.job-cancelled');
-      await this.finish(ctx, user.cancelled ? 'cancelled' : 'failed', user.cancelled ? (user.reason ?? 'cancelled') : String((e as Error)?.message ?? e));
+      const ctx = await this.startJob(pending, user);
+      try {
+        await this.phases(ctx);
+        await this.finish(ctx, 'completed', null);
+      } catch (e) {
+        ctx.token.cancel('job ended');
+        if (user.cancelled) this.env.trace.probe('provider.job-cancelled');
+        await this.finish(ctx, user.cancelled ? 'cancelled' : 'failed', user.cancelled ? (user.reason ?? 'cancelled') : String((e as Error)?.message ?? e));
+      }
     } finally {
       this.running.delete(pending.provider);
     }
@@ -222,7 +227,7 @@ export class Coordinator {
       await processing.catch(() => undefined);
       throw e;
     }
-    await this.resolveConflicts(ctx);
+    this.resolveConflicts(ctx);
   }
 
   /**
@@ -230,7 +235,7 @@ export class Coordinator {
    * provider on one path mean the library applied changes out of order. Reported (the checks compare the
    * library with the provider), never papered over.
    */
-  private async resolveConflicts(ctx: JobContext): Promise<void> {
+  private resolveConflicts(ctx: JobContext): void {
     const byPath = new Map<string, string>();
     let duplicates = 0;
     for (const t of ctx.store.liveTracks(ctx.job.provider)) {

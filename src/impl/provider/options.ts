@@ -58,7 +58,7 @@ export interface LibraryOptions {
   retryJobMs?: number;
   /** Capacity of the progress broadcast channel (default 16). */
   progressCapacity?: number;
-  /** Time the progress view spends on one event, ms (default 1; 0 disables the view). */
+  /** Time the progress view spends on one event, ms (default 1). */
   viewRenderMs?: number;
 }
 
