@@ -35,19 +35,20 @@ const errors: Scenario = {
 
 const expiredSetup: ProviderSetup = {
   providers: two,
-  provider: { pageSize: 5, seedFiles: 30, feedMax: 12 },
+  provider: { pageSize: 5, seedFiles: 30, feedMax: 12, listingLagMs: 1_000 },
   library: { maxConcurrent: 2, queueMax: 8 },
 };
 
 /**
- * Syncs are rare (every 900 ms) while the providers change about 15 files in between, beyond the 12
- * feed entries they keep: incremental jobs find their cursor expired (410) and escalate to a full
- * listing; P2's feed is also reset at 2.5 s.
+ * The providers change about 11 files per provider between two syncs of it (one change every 20 ms over
+ * both, a sync of a random one every 450 ms), around the 12 feed entries they keep: incremental jobs often
+ * find their cursor expired (410) and escalate to a full listing, whose index trails the feed by 1 s (so
+ * it misses files the library already has from the feed); P2's feed is also reset at 2.5 s.
  */
 const expired: Scenario = {
   name: 'provider-cursor-expired',
   description:
-    'Providers keep only 12 feed entries and P2 resets its feed at 2.5 s, while syncs are requested every 900 ms: incremental jobs meet 410s, escalate to full listings (reconciling deletions), and the library still equals both providers after every completed job.',
+    'Providers keep only 12 feed entries (their listing index 1 s behind the feed) and P2 resets its feed at 2.5 s, while syncs are requested every 450 ms: incremental jobs meet 410s and escalate to full listings, which reconcile deletions and keep tracks newer than the listing; the library still equals both providers after every completed job.',
   suites: ['ci', 'default'],
   topology: providerTopology(expiredSetup),
   program: providerProgram(expiredSetup),

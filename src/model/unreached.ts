@@ -136,8 +136,5 @@ export const UNREACHED: Table = {
     'expired|JOB|expired': uncovered(
       'a sync of the same provider requested (its pending job durable) in the same window between a delivered 410 and the durable escalation; the scenarios request syncs every 150-450 ms',
     ),
-    'expired|JOB|pending': uncovered(
-      'a job that fails after a 410 (its listing token expired by a feed reset, or its escalation commit failing) while a second request for the provider is queued: the scenarios reset one feed once',
-    ),
   },
 };
