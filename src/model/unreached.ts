@@ -24,6 +24,7 @@ type Table = Readonly<Record<string, Readonly<Record<string, Unreached>>>>;
 
 const refusal = (reason: string): Unreached => ({ kind: 'refusal', reason });
 const impossible = (reason: string): Unreached => ({ kind: 'impossible', reason });
+const uncovered = (reason: string): Unreached => ({ kind: 'uncovered', reason });
 
 const STALE_RESTART =
   'a recovery starts over (store.recover.restart) only on the kv backend, when its conditional delete or adopt finds the marker moved by another tab; ' +
@@ -123,6 +124,17 @@ export const UNREACHED: Table = {
     ),
     'ready|DURABLE|ready': impossible(
       `${DURABLE_PEER}: init and the deleted checkpoint are durable before Ready (the completion round, or a founder's init commit); later rounds and restarts write the same values`,
+    ),
+  },
+  'sync-job': {
+    'expired|REQUEST|expired': refusal(
+      'noReadAfterExpiry: after a 410 the job persists its escalation to full before it reads again, so a listing or change request in expired is a read past an expired cursor (variant provider-no-escalation)',
+    ),
+    'expired|CRASH|down': uncovered(
+      'a crash in the window between a delivered 410 and the durable escalation of the job to full (one jobs commit, about 0.5 ms); it takes a crash triggered before that commit in a run where a cursor expires',
+    ),
+    'expired|JOB|expired': uncovered(
+      'a sync of the same provider requested (its pending job durable) in the same window between a delivered 410 and the durable escalation; the scenarios request syncs every 150-450 ms',
     ),
   },
 };

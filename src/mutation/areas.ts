@@ -100,4 +100,6 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
     'test/peer/wire-limits.test.ts',
   ]),
   area('demo', 'demo', 'demo-', 3, ['test/sim/demo-gossip.test.ts']),
+  // Fast: the provider driven by a scripted client (listing, feed, expiry, errors) and option validation.
+  area('provider', 'provider', 'provider-', 2, ['test/provider/server.test.ts']),
 ];

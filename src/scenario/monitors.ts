@@ -11,6 +11,7 @@ import type { Scenario } from './types.ts';
 import { DEMO_PROBES } from '../impl/demo/probes.ts';
 import { ELECTION_PROBES } from '../impl/election/probes.ts';
 import { PEER_PROBES } from '../impl/peer/probes.ts';
+import { PROVIDER_PROBES } from '../impl/provider/probes.ts';
 import { STORAGE_PROBES } from '../impl/storage/probes.ts';
 
 /**
@@ -20,7 +21,7 @@ import { STORAGE_PROBES } from '../impl/storage/probes.ts';
  */
 const KNOWN_PROBES: ReadonlyMap<string, ReadonlySet<string>> = (() => {
   const byPrefix = new Map<string, Set<string>>();
-  for (const list of [STORAGE_PROBES, ELECTION_PROBES, PEER_PROBES, DEMO_PROBES] as readonly (readonly string[])[]) {
+  for (const list of [STORAGE_PROBES, ELECTION_PROBES, PEER_PROBES, DEMO_PROBES, PROVIDER_PROBES] as readonly (readonly string[])[]) {
     const all = new Set<string>(list);
     for (const name of list) byPrefix.set(`${name.split('.')[0]!}.`, all);
   }

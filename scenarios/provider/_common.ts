@@ -1,0 +1,135 @@
+/**
+ * Shared pieces of the provider sync scenarios: a library node `L` syncing from providers `P1`, `P2`...,
+ * the programs by role, the workload (the providers' users adding, modifying, moving and deleting files;
+ * the library's user asking for syncs and cancelling them), liveness (every library caught up with every
+ * provider's head, nothing pending or running, the progress view idle) and the checks, model and evidence.
+ */
+import { providerFeedEvidence } from '../../src/evidence/provider-feed.ts';
+import { providerLibraryEvidence } from '../../src/evidence/provider-library.ts';
+import { providerWireEvidence } from '../../src/evidence/provider-wire.ts';
+import type { EvidenceRecorder } from '../../src/evidence/types.ts';
+import { startLibrary, startProvider, type LibraryHandle, type LibraryOptions, type ProviderHandle, type ProviderServerOptions } from '../../src/impl/provider/index.ts';
+import { resolveLibraryOptions } from '../../src/impl/provider/options.ts';
+import { PROVIDER_PROBES } from '../../src/impl/provider/probes.ts';
+import { providerChecks } from '../../src/model/provider/invariants.ts';
+import { syncJobModel } from '../../src/model/provider/sync-job-model.ts';
+import { cursorSeq, truthOf } from '../../src/model/provider/truth.ts';
+import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
+
+/** The library node. */
+export const LIBRARY = 'L';
+
+/** Provider ids P1, P2... */
+export function providerIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `P${i + 1}`);
+}
+
+/** How a scenario's nodes are set up. */
+export interface ProviderSetup {
+  providers: string[];
+  /** Options of every provider, or per provider id. */
+  provider?: ProviderServerOptions | ((id: string) => ProviderServerOptions);
+  /** Library options besides `providers` and `variant`. */
+  library?: Partial<LibraryOptions>;
+}
+
+/** The topology: the library and the providers, each on its own device. */
+export function providerTopology(s: ProviderSetup): Topology {
+  return { nodes: [{ id: LIBRARY, role: 'library' }, ...s.providers.map((id) => ({ id, role: 'provider' }))] };
+}
+
+/** The program: a provider server per provider node, the library on `L`. */
+export function providerProgram(s: ProviderSetup): Scenario['program'] {
+  return (node, ctx) => (env) => {
+    if (node.role === 'provider') return startProvider(env, typeof s.provider === 'function' ? s.provider(node.id) : (s.provider ?? {}));
+    return startLibrary(env, { ...s.library, providers: s.providers, variant: ctx.variant });
+  };
+}
+
+/** Evidence, checks and the sync-job model for a scenario (pass the setup `providerProgram` got). */
+export function providerChecking(s: ProviderSetup): { checks: Check[]; models: NonNullable<Scenario['models']>; evidence: EvidenceRecorder[]; probes: readonly string[]; variantAreas: string[] } {
+  const cfg = resolveLibraryOptions({ ...s.library, providers: s.providers });
+  const who = { libraries: [LIBRARY], providers: s.providers };
+  return {
+    checks: providerChecks({ ...who, queueMax: cfg.queueMax, maxConcurrent: cfg.maxConcurrent }),
+    models: [syncJobModel(who)],
+    evidence: [providerFeedEvidence(), providerLibraryEvidence(), providerWireEvidence()],
+    probes: PROVIDER_PROBES,
+    variantAreas: ['provider-sync'],
+  };
+}
+
+const library = (ctx: ScenarioContext): LibraryHandle | null => ctx.handle<LibraryHandle>(LIBRARY);
+
+/** One random change at `provider`: add (40%), modify (30%), move (15%) or delete (15%). */
+function change(ctx: ScenarioContext, provider: string, k: number): void {
+  const h = ctx.handle<ProviderHandle>(provider);
+  if (h === null) return;
+  const rng = ctx.rng;
+  const live = h.live();
+  const roll = rng.float();
+  const failed = (e: unknown): void => ctx.emit('workload.change-failed', { provider, error: String(e) });
+  if (live.length === 0 || roll < 0.4) {
+    h.put(`/music/${provider}-${k}.mp3`, `track ${provider}-${k}\nby ${rng.int(1000)}`).catch(failed);
+    return;
+  }
+  const f = rng.pick(live);
+  if (roll < 0.7) h.put(f.path, `track ${f.id} v${k}\nby ${rng.int(1000)}`).catch(failed);
+  else if (roll < 0.85) h.move(f.id, `/music/moved/${provider}-${k}.mp3`).catch(failed);
+  else h.remove(f.id).catch(failed);
+}
+
+/** `count` random changes at random providers, one every `everyMs` from `fromMs`. */
+export function randomChanges(ctx: ScenarioContext, providers: string[], count: number, fromMs: number, everyMs: number): void {
+  const n = Math.max(1, Math.round(count * ctx.workloadScale));
+  for (let k = 0; k < n; k++) ctx.at(fromMs + k * everyMs, () => change(ctx, ctx.rng.pick(providers), k));
+}
+
+/** Sync requests for random providers every `everyMs` from `fromMs` until `untilMs`. */
+export function syncRequests(ctx: ScenarioContext, providers: string[], fromMs: number, everyMs: number, untilMs: number): void {
+  for (let t = fromMs; t < untilMs; t += everyMs) {
+    ctx.at(t, () => void library(ctx)?.requestSync(ctx.rng.pick(providers)).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) })));
+  }
+}
+
+/**
+ * After the chaos (`atMs`: once the providers' last changes are durable), asks the library for a sync of
+ * every provider as soon as it is up, and again 5 ms later, while those syncs run (a second tap on
+ * "sync", a push notification during a sync): liveness then waits for both.
+ */
+export function finalSync(ctx: ScenarioContext, providers: string[], atMs: number): void {
+  const request = (then: () => void): void => {
+    const h = library(ctx);
+    if (h === null) return ctx.at(ctx.nowMs() + 100, () => request(then));
+    for (const p of providers) h.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+    then();
+  };
+  ctx.at(atMs, () => request(() => ctx.at(ctx.nowMs() + 5, () => request(() => undefined))));
+}
+
+/**
+ * Liveness: every provider's last durable change is in the library — its last job for that provider is
+ * durably completed with a cursor at the provider's head — nothing is pending or running, and the
+ * progress view has rendered everything. Decided from the facts (the library's own view of itself is
+ * only asked whether its view is still rendering).
+ */
+export function caughtUp(providers: string[], withinMs = 20_000): Liveness {
+  return {
+    withinMs,
+    pollMs: 100,
+    done(ctx) {
+      const truth = truthOf(ctx);
+      const h = library(ctx);
+      if (h === null) return `${LIBRARY} is not up`;
+      const device = ctx.sim.nodes.get(LIBRARY)?.deviceId ?? LIBRARY;
+      for (const p of providers) {
+        const last = truth.lastJob(device, p);
+        const head = truth.head.get(p) ?? 0;
+        if (last === undefined) return `no job of ${p} yet`;
+        if (last.state !== 'completed') return `the last job of ${p} (${last.job}) is ${last.state}`;
+        if (cursorSeq(last.cursor) !== head) return `the last job of ${p} completed at ${last.cursor ?? '-'}, the provider's head is ${head}`;
+      }
+      return h.viewBusy() ? 'the progress view is rendering' : true;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Faults: crashes at the library's awaits (mid-page, mid-item, between the cursor write and completion),
+ * provider crashes, cancellations, partitions and slow links, kv errors, and a swarm.
+ */
+import type { Scenario } from '../../src/scenario/types.ts';
+import type { LibraryHandle } from '../../src/impl/provider/index.ts';
+import type { FaultKind } from '../../src/faults/plan.ts';
+import type { TriggerOp } from '../../src/faults/swarm.ts';
+import { LIBRARY, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
+
+const two = providerIds(2);
+const setup: ProviderSetup = {
+  providers: two,
+  provider: (id) => ({ pageSize: 8, seedFiles: id === 'P1' ? 80 : 50, errors: { rate5xx: 0.03 } }),
+  library: { maxConcurrent: 3, queueMax: 16, requestTimeoutMs: 500 },
+};
+const common = { topology: providerTopology(setup), program: providerProgram(setup), liveness: caughtUp(two, 30_000), ...providerChecking(setup) };
+
+/** The library's kv commits at which the crash scenario's crashes fire (job records, items, the cursor). */
+const CRASH_AT = [6, 19, 41, 77, 120];
+
+const crashes: Scenario = {
+  name: 'provider-crash-at-awaits',
+  description:
+    'The library crashes (power loss) at its 6th, 19th, 41st, 77th and 120th kv commits — job starts, items mid-job, cursor writes and completions — right after its 12th job creation, and once idle, restarting each time; P2 crashes once too. Interrupted jobs are marked failed, syncs resume from the last completed cursor, no change is lost or applied twice.',
+  suites: ['ci', 'default'],
+  ...common,
+  workload: (ctx) => {
+    randomChanges(ctx, two, 150, 100, 25);
+    syncRequests(ctx, two, 50, 200, 4_200);
+    finalSync(ctx, two, 4_600);
+  },
+  faults: {
+    events: [
+      ...CRASH_AT.map((nth) => ({ kind: 'crash' as const, node: LIBRARY, powerLoss: true, restartAfterMs: 300, trigger: { node: LIBRARY, area: 'kv' as const, op: 'commit', nth } })),
+      { kind: 'crash', node: 'P2', atMs: 2_200, restartAfterMs: 400 },
+      // Right after a sync request is durably pending (its job created, not started), and while idle.
+      { kind: 'crash', node: LIBRARY, powerLoss: true, restartAfterMs: 200, when: 'after', trigger: { node: LIBRARY, area: 'kv', op: 'commit', target: 'jobs,meta', nth: 12 } },
+      { kind: 'crash', node: LIBRARY, powerLoss: true, restartAfterMs: 200, atMs: 4_450 },
+    ],
+  },
+  durationMs: 5_000,
+};
+
+const cancels: Scenario = {
+  name: 'provider-cancel',
+  description:
+    'The user cancels running jobs every 130 ms while files change: each cancelled job stops between items (every item whole or untouched), its cursor is never used, and later syncs catch up.',
+  suites: ['ci', 'default'],
+  ...common,
+  workload: (ctx) => {
+    randomChanges(ctx, two, 150, 100, 25);
+    syncRequests(ctx, two, 50, 150, 4_200);
+    for (let t = 90; t < 4_200; t += 130) ctx.at(t, () => void ctx.handle<LibraryHandle>(LIBRARY)?.cancel(ctx.rng.pick(two)));
+    finalSync(ctx, two, 4_600);
+  },
+  durationMs: 5_000,
+};
+
+const partitions: Scenario = {
+  name: 'provider-partition',
+  description:
+    'The library is cut off from P1 twice (requests time out, jobs fail and are requested again), the link to P2 is slow and lossy with a long tail: jobs retry, fail and resume from the last completed cursor; the library catches up after healing.',
+  suites: ['ci', 'default'],
+  ...common,
+  workload: (ctx) => {
+    randomChanges(ctx, two, 150, 100, 25);
+    syncRequests(ctx, two, 50, 250, 4_200);
+    finalSync(ctx, two, 4_600);
+  },
+  faults: {
+    events: [
+      { kind: 'partition', atMs: 600, a: [LIBRARY], b: ['P1'], durationMs: 900 },
+      { kind: 'partition', atMs: 2_800, a: [LIBRARY], b: ['P1'], durationMs: 600 },
+      { kind: 'linkFaults', atMs: 300, from: 'P2', to: LIBRARY, latencyMs: 20, jitterMs: 30, tailProbability: 0.05, tailMs: 700, lossRate: 0.02, durationMs: 3_500 },
+    ],
+  },
+  durationMs: 5_000,
+};
+
+const diskErrors: Scenario = {
+  name: 'provider-disk-errors',
+  description:
+    "The library's kv commits fail with EIO (8%) or ENOSPC (3%) for 3.5 s: an item whose commit fails is not applied (a retry or the next job brings it), a job whose record cannot be written fails; the library catches up.",
+  suites: ['ci', 'default'],
+  ...common,
+  workload: (ctx) => {
+    randomChanges(ctx, two, 150, 100, 25);
+    syncRequests(ctx, two, 50, 250, 4_200);
+    finalSync(ctx, two, 4_600);
+  },
+  faults: {
+    events: [
+      { kind: 'diskError', atMs: 400, node: LIBRARY, area: 'kv', op: 'commit', code: 'EIO', probability: 0.08, durationMs: 3_500 },
+      { kind: 'diskError', atMs: 400, node: LIBRARY, area: 'kv', op: 'commit', code: 'ENOSPC', probability: 0.03, durationMs: 3_500 },
+    ],
+  },
+  durationMs: 5_000,
+};
+
+/** The swarm's fault kinds: all the defaults but disk-file faults (everything lives in kv stores) and clocks (no protocol time). */
+const SWARM_KINDS: FaultKind[] = ['crash', 'pause', 'partition', 'isolate', 'clog', 'stall', 'resetConnections', 'linkFaults', 'diskError'];
+const SWARM_TRIGGER_OPS: readonly TriggerOp[] = [
+  { area: 'kv', op: 'commit', perSec: 40 },
+  { area: 'net', op: 'send', perSec: 60 },
+  { area: 'net', op: 'connect', perSec: 0.5 },
+];
+
+const swarm: Scenario = {
+  name: 'provider-swarm',
+  description: 'A library and two providers under a swarm of faults drawn from the seed (crashes, pauses, partitions, clogs, stalls, resets, lossy links, kv errors); after healing the library equals both providers and every invariant held.',
+  suites: ['smoke', 'ci', 'default'],
+  ...common,
+  workload: (ctx) => {
+    randomChanges(ctx, two, 150, 100, 25);
+    syncRequests(ctx, two, 50, 250, 4_200);
+    finalSync(ctx, two, 4_600);
+  },
+  faults: { swarm: { kinds: SWARM_KINDS, errorOps: [{ area: 'kv', op: 'commit' }], triggerOps: SWARM_TRIGGER_OPS } },
+  durationMs: 5_000,
+};
+
+const longSwarm: Scenario = { ...swarm, name: 'provider-swarm-long', description: 'provider-swarm with 30 s of chaos and 600 changes.', suites: ['nightly'], durationMs: 30_000,
+  workload: (ctx) => {
+    randomChanges(ctx, two, 600, 100, 45);
+    syncRequests(ctx, two, 50, 300, 29_000);
+    finalSync(ctx, two, 29_600);
+  },
+  liveness: caughtUp(two, 40_000),
+};
+
+export default [crashes, cancels, partitions, diskErrors, swarm, longSwarm];

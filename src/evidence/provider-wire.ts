@@ -1,0 +1,53 @@
+/**
+ * `fact.provider.request` / `fact.provider.reply`: what the network delivered between libraries and
+ * cloud providers, decoded from the message bodies (the wire format of docs/provider-sync.md, read here
+ * independently of `src/impl`), as compact facts. Emitted on node 'sim' right after the delivery's
+ * `net.deliver`, before the receiver's handler runs; `sentUs` is when the message was sent.
+ *
+ *   fact.provider.request {from, to, sentUs, reqId, op, cursor, pageToken, fileId}
+ *   fact.provider.reply   {from, to, sentUs, reqId, op, status, n, cursor, hasMore, next, asOf, askedCursor, askedToken}
+ *
+ * - request: op 'ListFiles' | 'GetChanges' | 'Download'; the fields the op does not carry are null.
+ * - reply: op 'Files' | 'Changes' | 'Content' | 'Error'; status 200 except for Error; n entries; cursor
+ *   and hasMore of a Changes page; next and asOf of a Files page; askedCursor and askedToken: the cursor or
+ *   page token of the request it answers, as that request was delivered (null when it had none, or when no
+ *   such request was delivered).
+ */
+import type { Simulation } from '../sim/simulation.ts';
+import type { EvidenceRecorder } from './types.ts';
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const REQUESTS = new Set(['ListFiles', 'GetChanges', 'Download']);
+const REPLIES = new Set(['Files', 'Changes', 'Content', 'Error']);
+
+/** Records the wire facts of the provider protocol. */
+export function providerWireEvidence(): EvidenceRecorder {
+  return {
+    name: 'provider-wire',
+    produces: ['fact.provider.request', 'fact.provider.reply'],
+    install(sim: Simulation) {
+      // `${requester}>${provider}#${reqId}` -> what the delivered request asked (a reply answers it once).
+      const asked = new Map<string, { cursor: string | null; pageToken: string | null }>();
+      sim.network.observeDeliveries((from, to, m, sentUs) => {
+        if (!isObj(m) || typeof m.type !== 'string' || !Number.isInteger(m.reqId)) return;
+        if (REQUESTS.has(m.type)) {
+          asked.set(`${from}>${to}#${m.reqId as number}`, { cursor: strOrNull(m.cursor), pageToken: strOrNull(m.pageToken) });
+          sim.trace.emit('sim', 'fact.provider.request', {
+            from, to, sentUs, reqId: m.reqId, op: m.type, cursor: strOrNull(m.cursor), pageToken: strOrNull(m.pageToken), fileId: strOrNull(m.fileId),
+          });
+        } else if (REPLIES.has(m.type)) {
+          const entries = Array.isArray(m.entries) ? (m.entries as unknown[]) : [];
+          const key = `${to}>${from}#${m.reqId as number}`;
+          const q = asked.get(key);
+          asked.delete(key);
+          sim.trace.emit('sim', 'fact.provider.reply', {
+            from, to, sentUs, reqId: m.reqId, op: m.type, status: m.type === 'Error' ? Number(m.status) : 200, n: entries.length,
+            cursor: strOrNull(m.cursor), hasMore: m.hasMore === true, next: strOrNull(m.next), asOf: strOrNull(m.asOf),
+            askedCursor: q?.cursor ?? null, askedToken: q?.pageToken ?? null,
+          });
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * Async primitives for implementation code (seed items 6-8): tasks, a FIFO semaphore, Notify, cancellation
+ * tokens, broadcast and watch channels, and a cancellable sleep. None of them polls or spins: every wait
+ * is a promise resolved by the event that ends it, and time comes only from `Env` timers, so they behave
+ * the same under the simulator and on the Node runtime. Semantics: docs/async.md.
+ */
+export { Cancelled, CancellationToken } from './cancellation.js';
+export { spawn, type TaskHandle } from './task.js';
+export { Semaphore, type Permit, type SemaphoreOptions } from './semaphore.js';
+export { Notify, type NotifyOptions } from './notify.js';
+export { broadcast, type BroadcastSender, type BroadcastReceiver, type BroadcastOptions, type Recv } from './broadcast.js';
+export { watch, type WatchSender, type WatchReceiver } from './watch.js';
+export { sleep } from './sleep.js';

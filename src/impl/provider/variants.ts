@@ -1,0 +1,54 @@
+/** Weakened variants of the provider sync (see src/scenario/variants.ts). Never the default. */
+export const PROVIDER_VARIANTS = [
+  {
+    name: 'provider-cursor-early',
+    area: 'provider-sync',
+    description:
+      'the job record takes the cursor of every change page as it arrives, before the stream is consumed (model:sync-job, a durable cursor the delivered stream has not reached the end of; scenario provider-incremental).',
+  },
+  {
+    name: 'provider-no-escalation',
+    area: 'provider-sync',
+    description:
+      'an expired cursor (410) is not escalated to a full listing: the job asks for the latest cursor and goes on from there, skipping every change in between (model:sync-job, a change request after a 410 instead of a listing; scenario provider-cursor-expired).',
+  },
+  {
+    name: 'provider-ignore-deletions',
+    area: 'provider-sync',
+    description:
+      'incremental discovery drops deleted entries: deleted files stay in the library (invariant:completed-work-durable; scenario provider-incremental).',
+  },
+  {
+    name: 'provider-complete-early',
+    area: 'provider-sync',
+    description:
+      'the job completes as soon as the stream is consumed, without waiting for the work items to be durable (invariant:completed-work-durable; scenario provider-incremental).',
+  },
+  {
+    name: 'provider-unbounded-queue',
+    area: 'provider-sync',
+    description:
+      'discovery never waits for room in the work queue: it holds a whole listing at once (invariant:queue-bound; scenario provider-full-large).',
+  },
+  {
+    name: 'provider-permit-leak',
+    area: 'provider-sync',
+    description:
+      'the download semaphore keeps its permit when a download fails (Semaphore weaken leak-on-error): after maxConcurrent provider errors processing stalls (liveness, model:sync-job hot in running; scenario provider-errors).',
+  },
+  {
+    name: 'provider-lost-wakeup',
+    area: 'provider-sync',
+    description:
+      'the scheduler\'s Notify drops a notifyOne that finds no waiter (Notify weaken lose-stored-permit): a sync requested while another runs is never started (liveness, model:sync-job hot in pending; scenario provider-incremental).',
+  },
+  {
+    name: 'provider-silent-lag',
+    area: 'provider-sync',
+    description:
+      'the progress broadcast drops events for a slow subscriber without reporting the lag (broadcast weaken silent-lag): the progress view misses job completions and never resynchronises (invariant:progress-view; scenario provider-two-providers).',
+  },
+] as const;
+
+/** Name of a provider sync variant ('' is the correct implementation). */
+export type ProviderVariant = '' | (typeof PROVIDER_VARIANTS)[number]['name'];

@@ -1,0 +1,150 @@
+/**
+ * Ground truth of a provider sync run, kept from the trace's facts only: every provider's durable file
+ * history (`fact.provider.file`), every library device's durable tracks (`fact.library.track`) and jobs
+ * (`fact.library.job`). One per run (in `ctx.shared`), shared by the provider checks and liveness.
+ */
+import type { ScenarioContext } from '../../scenario/types.ts';
+
+/** One durable state of a provider file. */
+export interface FileState {
+  rev: number;
+  path: string;
+  hash: string;
+  deleted: boolean;
+}
+
+/** A library's durable track. */
+export interface TrackState extends FileState {
+  blob: string | null;
+  blobRev: number | null;
+}
+
+/** A library's durable job. */
+export interface JobState {
+  job: number;
+  provider: string;
+  state: string;
+  cursor: string | null;
+  items: number;
+  /** Trace index of the record that made it reach this state. */
+  at: number;
+}
+
+/** The truth of one run. */
+export class ProviderTruth {
+  /** Provider -> file id -> its durable states, oldest first (revisions increase). */
+  readonly files = new Map<string, Map<string, FileState[]>>();
+  /** Provider -> its largest durable revision (the feed's head). */
+  readonly head = new Map<string, number>();
+  /** Device -> `<provider>/<id>` -> durable track. */
+  readonly tracks = new Map<string, Map<string, TrackState>>();
+  /** Device -> job id -> durable job. */
+  readonly jobs = new Map<string, Map<number, JobState>>();
+
+  /** The provider's file states as of revision `seq`: file id -> latest state with rev <= seq. */
+  asOf(provider: string, seq: number): Map<string, FileState> {
+    const out = new Map<string, FileState>();
+    for (const [id, history] of this.files.get(provider) ?? []) {
+      let found: FileState | undefined;
+      for (let i = history.length - 1; i >= 0; i--) {
+        if (history[i]!.rev <= seq) {
+          found = history[i];
+          break;
+        }
+      }
+      if (found !== undefined) out.set(id, found);
+    }
+    return out;
+  }
+
+  /** The durable tracks of `provider` on `device`: file id -> track. */
+  tracksOf(device: string, provider: string): Map<string, TrackState> {
+    const out = new Map<string, TrackState>();
+    const prefix = `${provider}/`;
+    for (const [k, t] of this.tracks.get(device) ?? []) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), t);
+    return out;
+  }
+
+  /** The latest job of `provider` on `device` (by id), or undefined. */
+  lastJob(device: string, provider: string): JobState | undefined {
+    let last: JobState | undefined;
+    for (const j of this.jobs.get(device)?.values() ?? []) if (j.provider === provider && (last === undefined || j.job > last.job)) last = j;
+    return last;
+  }
+}
+
+const KEY = 'provider.truth';
+
+/** The run's truth, subscribing to the facts on first use (call it from a check's `setup`). */
+export function truthOf(ctx: ScenarioContext): ProviderTruth {
+  let truth = ctx.shared.get(KEY) as ProviderTruth | undefined;
+  if (truth !== undefined) return truth;
+  const t = (truth = new ProviderTruth());
+  ctx.shared.set(KEY, t);
+  ctx.sim.trace.on('fact.provider.file', (r) => {
+    const d = r.data as { provider: string; id: string; rev: number; path: string; hash: string; deleted: boolean };
+    let files = t.files.get(d.provider);
+    if (files === undefined) t.files.set(d.provider, (files = new Map()));
+    let history = files.get(d.id);
+    if (history === undefined) files.set(d.id, (history = []));
+    history.push({ rev: d.rev, path: d.path, hash: d.hash, deleted: d.deleted });
+    t.head.set(d.provider, Math.max(t.head.get(d.provider) ?? 0, d.rev));
+  });
+  ctx.sim.trace.on('fact.library.track', (r) => {
+    const d = r.data as { device: string; provider: string; id: string; rev: number; path: string; hash: string; deleted: boolean; blob: string | null; blobRev: number | null };
+    let tracks = t.tracks.get(d.device);
+    if (tracks === undefined) t.tracks.set(d.device, (tracks = new Map()));
+    tracks.set(`${d.provider}/${d.id}`, { rev: d.rev, path: d.path, hash: d.hash, deleted: d.deleted, blob: d.blob, blobRev: d.blobRev });
+  });
+  ctx.sim.trace.on('fact.library.job', (r) => {
+    const d = r.data as { device: string; job: number; provider: string; state: string; cursor: string | null; items: number };
+    let jobs = t.jobs.get(d.device);
+    if (jobs === undefined) t.jobs.set(d.device, (jobs = new Map()));
+    const before = jobs.get(d.job);
+    jobs.set(d.job, { job: d.job, provider: d.provider, state: d.state, cursor: d.cursor, items: d.items, at: before?.state === d.state ? before.at : r.i });
+  });
+  return t;
+}
+
+/** The seq of a cursor `<epoch>:<seq>` (the provider's documented format), or null. */
+export function cursorSeq(cursor: string | null): number | null {
+  const m = cursor === null ? null : /^\d+:(\d+)$/.exec(cursor);
+  return m === null || m === undefined ? null : Number(m[1]);
+}
+
+/**
+ * How the library's durable tracks of `provider` differ from the provider's files as of `seq` (at most
+ * `max` differences, described), empty when they match: every file live as of `seq` is a live track with
+ * its revision, path and hash; every other track is a tombstone.
+ *
+ * With `superseded`, a file the provider has changed again after `seq` (durably, by now) may be behind in
+ * the library: the provider serves only a file's current content, so its state as of `seq` may no longer
+ * be downloadable, and the newer change is in the feed after `seq`, where the next job starts. The
+ * library must still not hold anything newer than `seq`, nor a file that was deleted as of `seq`.
+ */
+export function differences(truth: ProviderTruth, device: string, provider: string, seq: number, max = 3, superseded = false): string[] {
+  const files = truth.asOf(provider, seq);
+  const tracks = truth.tracksOf(device, provider);
+  const history = truth.files.get(provider);
+  const movedOn = (id: string): boolean => superseded && (history?.get(id)?.at(-1)?.rev ?? 0) > seq;
+  const out: string[] = [];
+  for (const [id, f] of files) {
+    if (out.length >= max) break;
+    const t = tracks.get(id);
+    const live = t !== undefined && !t.deleted;
+    if (f.deleted) {
+      if (live) out.push(`${id} was deleted at rev ${f.rev} but the library holds it live at rev ${t.rev}`);
+    } else if (movedOn(id) && (t === undefined || t.rev <= f.rev) && !(t?.rev === f.rev && (t.path !== f.path || t.hash !== f.hash))) {
+      continue;
+    } else if (!live) {
+      out.push(`${id} is live at rev ${f.rev} (${f.path}) but the library ${t === undefined ? 'never stored it' : `holds a tombstone at rev ${t.rev}`}`);
+    } else if (t.rev !== f.rev || t.path !== f.path || t.hash !== f.hash) {
+      out.push(`${id} is at rev ${f.rev} (${f.path}, ${f.hash}) but the library holds rev ${t.rev} (${t.path}, ${t.hash})`);
+    }
+  }
+  for (const [id, t] of tracks) {
+    if (out.length >= max) break;
+    if (!t.deleted && !files.has(id)) out.push(`the library holds ${id} live at rev ${t.rev}, which the provider did not have as of rev ${seq}`);
+  }
+  return out;
+}

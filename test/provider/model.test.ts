@@ -1,0 +1,84 @@
+/**
+ * The sync-job model on hand-written event sequences: what it accepts, and each refusal with its reason.
+ */
+import { describe, expect, it } from 'vitest';
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import { syncJobMachine, syncJobReasons, type SyncJobEvent } from '../../src/model/provider/sync-job-model.ts';
+
+const machine = syncJobMachine();
+
+/** Steps the events in order; returns the final snapshot. */
+function run(events: SyncJobEvent[]): AnyMachineSnapshot {
+  let [s] = initialTransition(machine);
+  for (const e of events) [s] = transition(machine, s, e);
+  return s;
+}
+
+const job = (id: number, state: string, extra: Partial<{ sync: string; from: string | null; cursor: string | null; requested: string }> = {}): SyncJobEvent => ({
+  type: 'JOB', job: id, requested: extra.requested ?? 'incremental', sync: extra.sync ?? 'incremental', state, from: extra.from ?? null, cursor: extra.cursor ?? null,
+});
+const changes = (askedCursor: string, cursor: string, hasMore: boolean): SyncJobEvent => ({ type: 'REPLY', op: 'Changes', status: 200, askedCursor, askedToken: null, cursor, hasMore, next: null, asOf: null });
+const files = (askedToken: string | null, next: string | null, asOf: string): SyncJobEvent => ({ type: 'REPLY', op: 'Files', status: 200, askedCursor: null, askedToken, cursor: null, hasMore: false, next, asOf });
+const gone = (askedCursor: string): SyncJobEvent => ({ type: 'REPLY', op: 'Error', status: 410, askedCursor, askedToken: null, cursor: null, hasMore: false, next: null, asOf: null });
+
+/** A first job: escalated to full, listing in two pages, then the feed from the listing's asOf. */
+const FIRST: SyncJobEvent[] = [
+  { type: 'START' },
+  job(1, 'pending'),
+  job(1, 'running', { sync: 'full' }),
+  files(null, 't1', '0:5'),
+  files('t1', null, '0:5'),
+  changes('0:5', '0:9', false),
+  job(1, 'running', { sync: 'full', cursor: '0:9' }),
+  job(1, 'completed', { sync: 'full', cursor: '0:9' }),
+];
+
+describe('sync-job model', () => {
+  it('accepts a full first job and an incremental one from its cursor', () => {
+    const s = run([...FIRST, job(2, 'pending'), job(2, 'running', { from: '0:9' }), changes('0:9', '0:12', true), changes('0:12', '0:14', false), job(2, 'running', { from: '0:9', cursor: '0:14' }), job(2, 'completed', { from: '0:9', cursor: '0:14' })]);
+    expect(s.value).toBe('idle');
+    expect(s.context.completed).toBe('0:14');
+  });
+
+  it('refuses an incremental job without a completed cursor (it must escalate)', () => {
+    const s = run([{ type: 'START' }, job(1, 'pending')]);
+    expect(syncJobReasons.startsFromCompleted!(s.context, job(1, 'running', { from: '0:3' }))).toMatch(/no completed job to take a cursor from/);
+    expect(syncJobReasons.startsFromCompleted!(s.context, job(1, 'running', { sync: 'full' }))).toBeNull();
+  });
+
+  it('refuses an incremental job from another cursor than the last completed one', () => {
+    const s = run([...FIRST, job(2, 'pending')]);
+    expect(syncJobReasons.startsFromCompleted!(s.context, job(2, 'running', { from: '0:7' }))).toMatch(/not from the cursor of the last completed job \(0:9\)/);
+  });
+
+  it('refuses a cursor persisted before the stream is consumed, and a completion without it', () => {
+    const s = run([...FIRST, job(2, 'pending'), job(2, 'running', { from: '0:9' }), changes('0:9', '0:12', true)]);
+    expect(syncJobReasons.cursorAfterStream!(s.context, job(2, 'running', { from: '0:9', cursor: '0:12' }))).toMatch(/persisted before the stream was consumed/);
+    expect(syncJobReasons.completedAfterStream!(s.context, job(2, 'completed', { from: '0:9', cursor: '0:12' }))).toMatch(/not consumed/);
+  });
+
+  it('refuses a change request behind or past the delivered stream', () => {
+    const s = run([...FIRST, job(2, 'pending'), job(2, 'running', { from: '0:9' }), changes('0:9', '0:12', true)]);
+    expect(syncJobReasons.requestOnStream!(s.context, { type: 'REQUEST', op: 'GetChanges', cursor: '0:12', pageToken: null })).toBeNull();
+    expect(syncJobReasons.requestOnStream!(s.context, { type: 'REQUEST', op: 'GetChanges', cursor: '0:20', pageToken: null })).toMatch(/delivered stream is at 0:12/);
+    // A request from a position the stream passed, delivered late (its connection given up), is no new read.
+    expect(syncJobReasons.requestOnStream!(s.context, { type: 'REQUEST', op: 'GetChanges', cursor: '0:9', pageToken: null })).toBeNull();
+  });
+
+  it('after a 410 only an escalation to full is accepted, then a listing', () => {
+    const s = run([...FIRST, job(2, 'pending'), job(2, 'running', { from: '0:9' }), gone('0:9')]);
+    expect(s.value).toBe('expired');
+    expect(syncJobReasons.noReadAfterExpiry!(s.context, { type: 'REQUEST', op: 'GetChanges', cursor: null, pageToken: null })).toMatch(/must escalate to a full listing/);
+    const escalated = run([...FIRST, job(2, 'pending'), job(2, 'running', { from: '0:9' }), gone('0:9'), job(2, 'running', { sync: 'full' })]);
+    expect(escalated.value).toBe('running');
+    expect(escalated.context.stream.listing).toEqual({ token: null, done: false, asOf: null });
+    expect(syncJobReasons.requestOnStream!(escalated.context, { type: 'REQUEST', op: 'GetChanges', cursor: '0:9', pageToken: null })).toMatch(/before the listing was consumed/);
+  });
+
+  it('a restart marks the interrupted job failed and goes back to a pending request', () => {
+    const s = run([...FIRST, job(2, 'pending'), job(2, 'running', { from: '0:9' }), job(3, 'pending'), { type: 'CRASH' }, { type: 'START' }, job(2, 'failed', { from: '0:9' })]);
+    expect(s.value).toBe('pending');
+    expect(s.context.queued).toBe(3);
+    expect(s.context.completed).toBe('0:9');
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { PROVIDER_VARIANTS } from '../../src/impl/provider/variants.ts';
+import { runScenario } from '../../src/scenario/run.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import errors from '../../scenarios/provider/provider-errors.ts';
+import incremental from '../../scenarios/provider/incremental.ts';
+import progress from '../../scenarios/provider/progress.ts';
+
+const byName = new Map<string, Scenario>([...incremental, ...errors, ...progress].map((s) => [s.name, s]));
+
+/** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
+const CASES: { variant: string; scenario: string; kind: string; check: string; says: RegExp }[] = [
+  { variant: 'provider-cursor-early', scenario: 'provider-incremental', kind: 'correctness', check: 'model:sync-job', says: /persisted before the stream was consumed/ },
+  { variant: 'provider-no-escalation', scenario: 'provider-cursor-expired', kind: 'correctness', check: 'model:sync-job', says: /must escalate to a full listing/ },
+  { variant: 'provider-ignore-deletions', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:completed-work-durable', says: /was deleted at rev \d+ but the library holds it live/ },
+  { variant: 'provider-complete-early', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:completed-work-durable', says: /completed on L with cursor/ },
+  { variant: 'provider-unbounded-queue', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:queue-bound', says: /above queueMax 16/ },
+  // Leaked permits stall processing: the job never ends (a hot state at the deadline).
+  { variant: 'provider-permit-leak', scenario: 'provider-errors', kind: 'liveness', check: 'liveness', says: /still in hot state 'running'/ },
+  // The second sync request of the final pair comes while the first runs: its wake-up is lost.
+  { variant: 'provider-lost-wakeup', scenario: 'provider-incremental', kind: 'liveness', check: 'liveness', says: /still in hot state 'pending'/ },
+  { variant: 'provider-silent-lag', scenario: 'provider-two-providers', kind: 'correctness', check: 'invariant:progress-view', says: /is durably completed, but L's progress view shows it running/ },
+];
+
+/** Variants caught twice, each time on its own evidence: with the first catcher removed, the second still fails the run. */
+const SECOND: { variant: string; scenario: string; without: string; check: string }[] = [
+  // The skipped changes: the next completed job does not hold them.
+  { variant: 'provider-no-escalation', scenario: 'provider-cursor-expired', without: 'model:sync-job', check: 'invariant:completed-work-durable' },
+  // Kept deleted tracks, at the end.
+  { variant: 'provider-ignore-deletions', scenario: 'provider-incremental', without: 'invariant:completed-work-durable', check: 'invariant:library-matches-provider' },
+];
+
+describe('weakened provider variants are caught', () => {
+  it('every declared variant has a case', () => {
+    expect(CASES.map((c) => c.variant).sort()).toEqual(PROVIDER_VARIANTS.map((v) => v.name).sort());
+  });
+
+  for (const c of CASES) {
+    it(`${c.variant} fails ${c.scenario} with ${c.check} (seed 1)`, async () => {
+      const s = byName.get(c.scenario)!;
+      const bad = await runScenario(s, 1, { variant: c.variant });
+      expect(bad.verdict).toBe(c.kind);
+      expect(bad.failure?.check).toBe(c.check);
+      expect(bad.failure?.message).toMatch(c.says);
+      expect(bad.replay).toContain(`--variant ${c.variant}`);
+    });
+  }
+
+  for (const c of SECOND) {
+    it(`${c.variant} fails ${c.scenario} with ${c.check} when ${c.without} is off`, async () => {
+      const s = byName.get(c.scenario)!;
+      const without: Scenario = c.without.startsWith('model:') ? { ...s, models: [] } : { ...s, checks: s.checks!.filter((k) => k.name !== c.without) };
+      const bad = await runScenario(without, 1, { variant: c.variant });
+      expect(bad.verdict).toBe('correctness');
+      expect(bad.failure?.check).toBe(c.check);
+    });
+  }
+});
