@@ -2,8 +2,8 @@
  * Notify: wake one or all waiting tasks, without lost wake-ups (seed item 7: an awaitable Notify instead
  * of a spin on yield).
  */
-import { Cancelled, type CancellationToken } from './cancellation.js';
-import { WaitQueue } from './wait-queue.js';
+import { Cancelled, type CancellationToken } from './cancellation.ts';
+import { WaitQueue } from './wait-queue.ts';
 
 /** Options of a `Notify`. `weaken` selects a deliberately broken behaviour for checks; never the default. */
 export interface NotifyOptions {

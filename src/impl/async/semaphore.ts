@@ -2,8 +2,8 @@
  * A counting semaphore with FIFO waiters (seed item 7: a real single-threaded Semaphore, waking the next
  * waiter on release instead of spinning).
  */
-import { Cancelled, type CancellationToken } from './cancellation.js';
-import { WaitQueue, type QueueEntry } from './wait-queue.js';
+import { Cancelled, type CancellationToken } from './cancellation.ts';
+import { WaitQueue, type QueueEntry } from './wait-queue.ts';
 
 /** Permits held from a `Semaphore`; `release()` returns them, and only the first call counts. */
 export interface Permit {

@@ -2,8 +2,8 @@
  * A cancellable sleep on the node's own clock (`Env` timers: simulated time in a run, real time on the
  * Node runtime).
  */
-import type { Env } from '../env.js';
-import { Cancelled, type CancellationToken } from './cancellation.js';
+import type { Env } from '../env.ts';
+import { Cancelled, type CancellationToken } from './cancellation.ts';
 
 /**
  * Resolves after `ms` of the node's monotonic time, or rejects with `Cancelled` as soon as `token` fires

@@ -1,7 +1,7 @@
 /**
  * Spawned tasks with an awaitable handle (seed item 6: a JoinHandle that stores the task's outcome).
  */
-import { CancellationToken } from './cancellation.js';
+import { CancellationToken } from './cancellation.ts';
 
 /** A handle on a spawned task: await its outcome, ask it to stop, see whether it ended. */
 export interface TaskHandle<T> {
