@@ -1,0 +1,98 @@
+/**
+ * The seed's e2e tests that need no rebuild: local changes survive a reconnection, the footer turns red
+ * when the server stops, the pending count while cut off, a lost push and a lost final ACK.
+ */
+import type { Scenario } from '../../src/scenario/types.ts';
+import { allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, statusSeen } from './_common.ts';
+
+const three = clientIds(3);
+
+/** e2e "local changes sync after reconnection": the server is killed while clients write; they push after it returns. */
+const reconnect: Scenario = {
+  name: 'cs-reconnect-local-changes',
+  description:
+    'Three clients write while connected; the sync server is killed for 3 s (a power loss: what it had not committed is gone) while they keep writing locally; after it restarts every change is on the server and every client equals it.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: csTopology(three),
+  program: csProgram(),
+  workload: (ctx) => {
+    serverRecords(ctx, 50, 100);
+    clientWrites(ctx, three, 120, 300, 50);
+  },
+  faults: { events: [{ kind: 'crash', atMs: 2_000, node: 'S', powerLoss: true, restartAfterMs: 3_000 }] },
+  durationMs: 8_000,
+  liveness: allSynced(three),
+  ...csChecking(three),
+};
+
+/** e2e "footer shows red when disconnected": no server at first, green once it runs, red when it stops. */
+const footerRed: Scenario = {
+  name: 'cs-footer-red',
+  description:
+    'The client starts with no server (footer not green), the server starts at 1 s (green), the server stops at 4 s for 3 s (the footer must turn red: disconnected within 2 s), then everything is synced again.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: { ...csTopology(['C1']), nodes: csTopology(['C1']).nodes.map((n) => (n.role === 'client' ? n : { ...n, startAtMs: 1_000 })) },
+  program: csProgram(),
+  workload: (ctx) => clientWrites(ctx, ['C1'], 40, 200, 150),
+  faults: { events: [{ kind: 'crash', atMs: 4_000, node: 'S', restartAfterMs: 3_000 }] },
+  durationMs: 8_000,
+  liveness: allSynced(['C1']),
+  ...csChecking(['C1']),
+  checks: [
+    ...csChecking(['C1']).checks,
+    statusSeen('C1', ['synced', 'syncing'], 1_000, 3_000, 'green once the server runs'),
+    statusSeen('C1', ['disconnected'], 4_000, 2_000, 'red (disconnected) once the server stopped'),
+  ],
+};
+
+/** e2e "footer shows pending changes count": 5 writes while cut off show 5 pending, then 0. */
+const pendingCount: Scenario = {
+  name: 'cs-pending-count',
+  description:
+    'C1 is cut off from the server (partition) for 3 s and makes 5 local changes meanwhile: the footer shows 5 pending (acknowledged count, not sent count), and 0 once it reconnected and the server acknowledged them.',
+  suites: ['smoke', 'ci', 'default'],
+  topology: csTopology(three),
+  program: csProgram(),
+  workload: (ctx) => {
+    clientWrites(ctx, ['C2', 'C3'], 40, 200, 100);
+    for (let k = 0; k < 5; k++) {
+      ctx.at(1_200 + k * 200, () => {
+        void ctx.handle<import('../../src/impl/clientserver/index.ts').ClientHandle>('C1')?.write('book', `offline-${k}`, 'title', `offline ${k}`);
+      });
+    }
+  },
+  faults: { events: [{ kind: 'partition', atMs: 1_000, a: ['C1'], b: ['S', 'M'], durationMs: 3_000 }] },
+  durationMs: 7_000,
+  liveness: allSynced(three),
+  ...csChecking(three),
+  checks: [...csChecking(three).checks, statusSeen('C1', ['disconnected', 'connecting'], 1_000, 2_500, 'not green while cut off', 5)],
+};
+
+/**
+ * A lost push and a lost final ACK: C1's messages to the server are dropped for 0.8 s (its pushes are
+ * lost with the connection), later the server's messages to C1 are (the ACKs of what it stored are lost).
+ * The handshake's ACK replays both: the client resends what the server lacks and stops counting what it has.
+ */
+const lostAck: Scenario = {
+  name: 'cs-lost-final-ack',
+  description:
+    "C1 writes continuously; its pushes are lost for 0.8 s (one-way partition C1 -> S), later the server's ACKs to it are lost for 0.8 s (S -> C1): after each reconnection the handshake's ACK says what the server holds, C1 resends the rest, nothing is lost or stored twice.",
+  suites: ['smoke', 'ci', 'default'],
+  topology: csTopology(three),
+  program: csProgram(),
+  workload: (ctx) => {
+    clientWrites(ctx, ['C1'], 60, 200, 80);
+    clientWrites(ctx, ['C2', 'C3'], 30, 300, 150);
+  },
+  faults: {
+    events: [
+      { kind: 'partition', atMs: 1_500, a: ['C1'], b: ['S'], oneWay: true, durationMs: 800 },
+      { kind: 'partition', atMs: 3_500, a: ['S'], b: ['C1'], oneWay: true, durationMs: 800 },
+    ],
+  },
+  durationMs: 7_000,
+  liveness: allSynced(three),
+  ...csChecking(three),
+};
+
+export default [reconnect, footerRed, pendingCount, lostAck];
