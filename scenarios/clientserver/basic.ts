@@ -69,14 +69,15 @@ const pendingCount: Scenario = {
 };
 
 /**
- * A lost push and a lost final ACK: C1's messages to the server are dropped for 0.8 s (its pushes are
- * lost with the connection), later the server's messages to C1 are (the ACKs of what it stored are lost).
+ * A lost push and a lost final ACK: C1's messages to the server are held for 0.8 s and then its connection
+ * is reset (the pushes in flight are lost with it); later the same happens to the server's messages to C1
+ * (the ACKs of what the server stored are lost).
  * The handshake's ACK replays both: the client resends what the server lacks and stops counting what it has.
  */
 const lostAck: Scenario = {
   name: 'cs-lost-final-ack',
   description:
-    "C1 writes continuously; its pushes are lost for 0.8 s (one-way partition C1 -> S), later the server's ACKs to it are lost for 0.8 s (S -> C1): after each reconnection the handshake's ACK says what the server holds, C1 resends the rest, nothing is lost or stored twice.",
+    "C1 writes continuously; its pushes are held 0.8 s and lost when the connection is reset mid-message, later the server's ACKs to it are lost the same way: after each reconnection the handshake's ACK says what the server holds, C1 resends the rest, nothing is lost or stored twice.",
   suites: ['smoke', 'ci', 'default'],
   topology: csTopology(three),
   program: csProgram(),
@@ -86,8 +87,10 @@ const lostAck: Scenario = {
   },
   faults: {
     events: [
-      { kind: 'partition', atMs: 1_500, a: ['C1'], b: ['S'], oneWay: true, durationMs: 800 },
-      { kind: 'partition', atMs: 3_500, a: ['S'], b: ['C1'], oneWay: true, durationMs: 800 },
+      { kind: 'clog', atMs: 1_500, from: 'C1', to: 'S', durationMs: 1_000 },
+      { kind: 'resetConnections', atMs: 2_300, a: 'C1', b: 'S' },
+      { kind: 'clog', atMs: 4_000, from: 'S', to: 'C1', durationMs: 1_000 },
+      { kind: 'resetConnections', atMs: 4_800, a: 'S', b: 'C1' },
     ],
   },
   durationMs: 7_000,

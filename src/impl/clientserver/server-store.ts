@@ -98,10 +98,11 @@ export class ServerStore {
 
   /**
    * Appends the changes of client `site` it does not have yet (versions above the client's record: a
-   * resend after a lost ACK is skipped), in one strict transaction. Resolves with the appended entries
+   * resend after a lost ACK is skipped), in one strict transaction; a change past a gap (a version after
+   * the client's record + 1) and all after it are refused (`gap`). Resolves with the appended entries
    * and the client's highest stored version, once durable.
    */
-  append(site: string, changes: readonly Change[]): Promise<{ entries: LoggedChange[]; upTo: number; skipped: number }> {
+  append(site: string, changes: readonly Change[]): Promise<{ entries: LoggedChange[]; upTo: number; skipped: number; gap: boolean }> {
     return this.kv.transaction(
       [LOG, META],
       'readwrite',
@@ -115,13 +116,15 @@ export class ServerStore {
             skipped++;
             continue;
           }
+          // The client's versions are stored without gaps, so an ACK's upTo covers all before it.
+          if (c.dbVersion !== upTo + 1) return { entries, upTo, skipped, gap: true };
           const e: LoggedChange = { ...c, site, seq: ++head };
           await tx.put(LOG, e.seq, encodeEntry(e));
           entries.push(e);
           upTo = c.dbVersion;
         }
         if (entries.length > 0) await writeHead(tx, head, site, upTo);
-        return { entries, upTo, skipped };
+        return { entries, upTo, skipped, gap: false };
       },
       { durability: 'strict' },
     );

@@ -153,8 +153,9 @@ class Server {
   }
 
   private async append(s: Session, client: string, changes: readonly Change[]): Promise<void> {
-    const { entries, upTo, skipped } = await this.store.append(client, changes);
+    const { entries, upTo, skipped, gap } = await this.store.append(client, changes);
     if (skipped > 0) this.env.trace.probe('cs.push-duplicate');
+    if (gap) this.env.trace.probe('cs.push-gap');
     this.env.trace.emit('cs.server.append', { client, n: entries.length, skipped, upTo, head: this.headSeq + entries.length });
     this.committed(entries);
     if (s.conn.open) send(s.conn, { type: 'Ack', upTo });

@@ -108,7 +108,7 @@ export function greenPushesCheck(clients: readonly string[], boundMs: number): C
         for (const c of truth.clients.values()) {
           if (!c.green || c.site === null) continue;
           let f = floor.get(c.id) ?? 0;
-          while (c.local.has(f + 1) && truth.stored(c.site, f + 1)) f++;
+          while (c.local.has(f + 1) && truth.storedFor(c, f + 1)) f++;
           floor.set(c.id, f);
           const writtenUs = c.local.get(f + 1);
           if (writtenUs === undefined) continue;
@@ -138,7 +138,7 @@ function pendingTruth(truth: CsTruth, c: ClientTruth, nowUs: number): { missing:
   let unacked = 0;
   const acked = ackedBefore(c, nowUs, ACK_GRACE_US);
   for (const v of c.local.keys()) {
-    if (c.site === null || !truth.stored(c.site, v)) missing++;
+    if (!truth.storedFor(c, v)) missing++;
     else if (v > acked) unacked++;
   }
   return { missing, unacked };
@@ -236,7 +236,7 @@ export function noLossCheck(clients: readonly string[]): Check {
       const acked = (r: { i: number }, c: ClientTruth | null, upTo: number): void => {
         if (c === null || c.site === null) return;
         for (const v of c.local.keys()) {
-          if (v <= upTo && !truth.stored(c.site, v)) {
+          if (v <= upTo && !truth.storedFor(c, v)) {
             ctx.fail('correctness', name, `${c.id} was told the server holds its changes up to v${upTo}, but v${v} is not in the server's durable log (trace #${r.i})`);
             return;
           }
@@ -292,9 +292,9 @@ export function nukeReportsCheck(clients: readonly string[]): Check {
       const truth = truthOf(ctx, clients);
       truth.on('fact.cs.client', (r, c) => {
         if (c?.wiped == null) return;
-        const { site, local } = c.wiped;
+        const { site, lineage, local } = c.wiped;
         ctx.exercised(name);
-        const lost = local.filter((v) => !truth.stored(site, v) && !c.unsaved.has(`${site}/${v}`));
+        const lost = local.filter((v) => !truth.stored(site, v, lineage) && !c.unsaved.has(`${site}/${v}`));
         if (lost.length > 0) {
           ctx.fail('correctness', name, `${c.id}'s Nuke and Resync wiped ${lost.length} local change(s) the server never stored (v${lost.slice(0, 5).join(', v')}) without keeping them (durable unsaved) (trace #${r.i})`);
         }

@@ -43,7 +43,7 @@ export interface ClientTruth {
   /** Each acknowledgement delivered to this process for its site: [µs, upTo], upTo increasing. */
   acks: [number, number][];
   /** The site id and local change versions a Nuke and Resync replaced (set by the fact that replaced them). */
-  wiped: { site: string; local: number[] } | null;
+  wiped: { site: string; lineage: string | null; local: number[] } | null;
   /** What it shows: the last cs.status. */
   status: string;
   green: boolean;
@@ -66,7 +66,9 @@ export class CsTruth {
   serverSchema: number | null = null;
   entries: Entry[] = [];
   /** `site/version` -> entry, for the current lineage. */
-  readonly bySiteVersion = new Map<string, Entry>();
+  bySiteVersion = new Map<string, Entry>();
+  /** Server site id (a lineage) -> its `site/version` map: earlier lineages are kept (a client may still remember one). */
+  private readonly lineages = new Map<string, Map<string, Entry>>();
   /** When the current lineage began (its site id appeared), µs. */
   lineageSinceUs = 0;
   readonly clients = new Map<string, ClientTruth>();
@@ -85,9 +87,18 @@ export class CsTruth {
     this.listeners.set(kind, list);
   }
 
-  /** True when the server's durable log holds `site`'s change `version`. */
-  stored(site: string, version: number): boolean {
-    return this.bySiteVersion.has(`${site}/${version}`);
+  /**
+   * True when the server's durable log holds `site`'s change `version`: the current log, or the log of the
+   * lineage `lineage` (a server site id a client remembers; the one a rebuild replaced).
+   */
+  stored(site: string, version: number, lineage: string | null = null): boolean {
+    const log = lineage === null || lineage === this.serverSite ? this.bySiteVersion : this.lineages.get(lineage);
+    return log?.has(`${site}/${version}`) === true;
+  }
+
+  /** `stored` in the lineage client `c` remembers (the current one when it remembers none). */
+  storedFor(c: ClientTruth, version: number): boolean {
+    return c.site !== null && this.stored(c.site, version, c.remembered);
   }
 
   /** Subscribes to the trace. */
@@ -137,7 +148,8 @@ export class CsTruth {
     const d = r.data;
     if (d.site !== this.serverSite) {
       this.entries = [];
-      this.bySiteVersion.clear();
+      this.bySiteVersion = new Map();
+      if (typeof d.site === 'string') this.lineages.set(d.site, this.bySiteVersion);
       this.lineageSinceUs = r.t;
     }
     this.serverSite = d.site as string | null;
@@ -156,7 +168,7 @@ export class CsTruth {
     const d = r.data;
     c.wiped = null;
     if (c.site !== null && d.site !== c.site) {
-      c.wiped = { site: c.site, local: [...c.local.keys()] };
+      c.wiped = { site: c.site, lineage: c.remembered, local: [...c.local.keys()] };
       c.local = new Map();
       c.cells = new Map();
       c.ackUpTo = 0;
