@@ -12,7 +12,7 @@ const reconnect: Scenario = {
   name: 'cs-reconnect-local-changes',
   description:
     'Three clients write while connected; the sync server is killed for 3 s (a power loss: what it had not committed is gone) while they keep writing locally; after it restarts every change is on the server and every client equals it.',
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['smoke', 'ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram(),
   workload: (ctx) => {
@@ -30,7 +30,7 @@ const footerRed: Scenario = {
   name: 'cs-footer-red',
   description:
     'The client starts with no server (footer not green), the server starts at 1 s (green), the server stops at 4 s for 3 s (the footer must turn red: disconnected within 2 s), then everything is synced again.',
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default', 'nightly'],
   topology: { ...csTopology(['C1']), nodes: csTopology(['C1']).nodes.map((n) => (n.role === 'client' ? n : { ...n, startAtMs: 1_000 })) },
   program: csProgram(),
   workload: (ctx) => clientWrites(ctx, ['C1'], 40, 200, 150),
@@ -50,7 +50,7 @@ const pendingCount: Scenario = {
   name: 'cs-pending-count',
   description:
     'C1 is cut off from the server (partition) for 3 s and makes 5 local changes meanwhile: the footer shows 5 pending (acknowledged count, not sent count), and 0 once it reconnected and the server acknowledged them.',
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram(),
   workload: (ctx) => {
@@ -78,7 +78,7 @@ const lostAck: Scenario = {
   name: 'cs-lost-final-ack',
   description:
     "C1 writes continuously; its pushes are held 0.8 s and lost when the connection is reset mid-message, later the server's ACKs to it are lost the same way: after each reconnection the handshake's ACK says what the server holds, C1 resends the rest, nothing is lost or stored twice.",
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram(),
   workload: (ctx) => {

@@ -12,7 +12,7 @@ const longOutage: Scenario = {
   name: 'cs-long-outage',
   description:
     'The server is down from 2 s to 22 s while both clients keep writing: they show disconnected (and connecting while they retry) with their pending counts, never stuck; once the server is back every change reaches it.',
-  suites: ['ci', 'default'],
+  suites: ['ci', 'default', 'nightly'],
   topology: csTopology(two),
   program: csProgram(),
   workload: (ctx) => clientWrites(ctx, two, 80, 300, 300),
@@ -32,7 +32,7 @@ const stuckHandshake: Scenario = {
   name: 'cs-stuck-handshake',
   description:
     "The server hangs from 1 s to 8 s: the clients' connections open but never complete a handshake, three in a row make them stuck (diagnostics: rapid failures); the user clicks Nuke and Resync, which keeps their unacknowledged changes; once the server runs again they sync.",
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default', 'nightly'],
   topology: csTopology(two),
   program: csProgram(),
   workload: (ctx) => {

@@ -20,7 +20,7 @@ const rebuilt: Scenario = {
   name: 'cs-rebuilt-server',
   description:
     'Three clients sync; at 3 s the server is rebuilt (a fresh database with a new site id) while C1 has changes it has not pushed; every client must show incompatible within 3 s of the rebuild and never green against the new server; the user clicks Nuke and Resync, which keeps and reports C1\'s unsaved changes; then all are synced with the rebuilt server.',
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['smoke', 'ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram({ rebuildsAtMs: [3_000] }),
   workload: (ctx) => {
@@ -42,7 +42,7 @@ const metaBlocked: Scenario = {
   name: 'cs-meta-blocked-rebuild',
   description:
     "The meta channel (the seed's HTTP /meta) is blocked for the whole run while the sync connection works; the server is rebuilt at 3 s: the in-protocol handshake alone must report incompatible within 3 s (the seed's remaining risk), and Nuke and Resync recovers.",
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram({ rebuildsAtMs: [3_000] }),
   workload: (ctx) => {
@@ -72,7 +72,7 @@ const schemaUpgrade: Scenario = {
   name: 'cs-schema-upgrade',
   description:
     'The server restarts on schema 2 at 3 s: clients still on schema 1 show incompatible (schema) within 3 s and never green; each client restarts on schema 2 between 5 and 5.4 s and syncs again with its data (same server lineage).',
-  suites: ['smoke', 'ci', 'default'],
+  suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram({ serverSchema: [[2_900, 2]], clientSchema: Object.fromEntries(three.map((c, i) => [c, [[5_000 + i * 200, 2]] as const])) }),
   workload: (ctx) => {

@@ -9,7 +9,8 @@
  *   durable log within `pushMs` of being written (or of the client turning green), or the status leaves green.
  * - invariant:pending-count (3) — at every status emission the pending count is at least the number of the
  *   client's local changes missing from the server's durable log, and exceeds it by no more than those
- *   stored but not acknowledged to this process (at least 0.5 s ago: its handler may not have run yet); `unsaved` equals the durable unsaved changes.
+ *   stored but not acknowledged to this process (at least 0.5 s ago: its handler may not have run yet) and
+ *   recorded in its durable database; `unsaved` equals the durable unsaved changes.
  * - invariant:incompatible-reported (4) — a client is never green more than `incompatibleMs` after the
  *   server's durable identity (site id, schema) stopped matching the one it remembers and runs.
  * - invariant:no-loss-no-dup (5) — an acknowledgement covers only changes in the server's durable log; the
@@ -131,12 +132,13 @@ const ACK_GRACE_US = 500_000;
 
 /**
  * Local versions of a client missing from the server's durable log, and those stored but not acknowledged
- * to it (or acknowledged less than ACK_GRACE_US ago).
+ * to it (or acknowledged less than ACK_GRACE_US ago, or acknowledged but not recorded in its durable
+ * database: a failed commit of the ACK leaves it pending, which over-reports on the safe side).
  */
 function pendingTruth(truth: CsTruth, c: ClientTruth, nowUs: number): { missing: number; unacked: number } {
   let missing = 0;
   let unacked = 0;
-  const acked = ackedBefore(c, nowUs, ACK_GRACE_US);
+  const acked = Math.min(ackedBefore(c, nowUs, ACK_GRACE_US), c.durableAcked);
   for (const v of c.local.keys()) {
     if (!truth.storedFor(c, v)) missing++;
     else if (v > acked) unacked++;

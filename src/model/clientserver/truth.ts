@@ -35,6 +35,8 @@ export interface ClientTruth {
   site: string | null;
   remembered: string | null;
   cursor: number;
+  /** Durable: the acknowledged version the client recorded (meta `acked`). */
+  durableAcked: number;
   local: Map<number, number>; // version -> durable since (µs)
   cells: Map<string, CellClock>;
   unsaved: Set<string>;
@@ -76,7 +78,7 @@ export class CsTruth {
 
   constructor(clients: readonly string[]) {
     for (const id of clients) {
-      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], wiped: null, status: 'down', green: false, greenSinceUs: null });
+      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], wiped: null, status: 'down', green: false, greenSinceUs: null });
     }
   }
 
@@ -177,6 +179,7 @@ export class CsTruth {
     c.site = d.site as string | null;
     c.remembered = d.server as string | null;
     c.cursor = d.cursor as number;
+    c.durableAcked = d.acked as number;
     for (const v of d.local as number[]) c.local.set(v, r.t);
     for (const [key, value, colVersion, site] of d.cells as [string, string | null, number, string][]) {
       if (colVersion < 0) c.cells.delete(key);
