@@ -49,7 +49,7 @@ const footerRed: Scenario = {
 const pendingCount: Scenario = {
   name: 'cs-pending-count',
   description:
-    'C1 is cut off from the server (partition) for 3 s and makes 5 local changes meanwhile: the footer shows 5 pending (acknowledged count, not sent count), and 0 once it reconnected and the server acknowledged them.',
+    'C1 is cut off from the server (partition) for 3 s and makes 5 local changes meanwhile (crashing and restarting after the third): the footer shows 5 pending (acknowledged count, not sent count), and 0 once it reconnected and the server acknowledged them.',
   suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram(),
@@ -61,7 +61,13 @@ const pendingCount: Scenario = {
       });
     }
   },
-  faults: { events: [{ kind: 'partition', atMs: 1_000, a: ['C1'], b: ['S', 'M'], durationMs: 3_000 }] },
+  faults: {
+    events: [
+      { kind: 'partition', atMs: 1_000, a: ['C1'], b: ['S', 'M'], durationMs: 3_000 },
+      // C1 crashes before it noticed the partition (still green, 3 pending): it restarts with them from its durable log.
+      { kind: 'crash', atMs: 1_650, node: 'C1', restartAfterMs: 100 },
+    ],
+  },
   durationMs: 7_000,
   liveness: allSynced(three),
   ...csChecking(three),

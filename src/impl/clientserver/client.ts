@@ -84,6 +84,8 @@ class Client {
   private queue: Promise<unknown> = Promise.resolve();
   /** Wakes the connection loop (after a Nuke and Resync lifted an incompatible state). */
   private wake: (() => void) | null = null;
+  /** The connection attempt in progress (a Nuke and Resync waits for it to end). */
+  private attempting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly env: Env,
@@ -138,10 +140,15 @@ class Client {
 
   private async loop(): Promise<void> {
     for (;;) {
-      if (this.incompatible !== null) await new Promise<void>((r) => (this.wake = r));
-      else await this.attempt();
-      if (this.incompatible === null) await this.env.clock.sleep(this.cfg.reconnectMs);
+      if (this.halted()) await new Promise<void>((r) => (this.wake = r));
+      else await (this.attempting = this.attempt());
+      if (!this.halted()) await this.env.clock.sleep(this.cfg.reconnectMs);
     }
+  }
+
+  /** No connection attempts while incompatible (until Nuke and Resync) or during a Nuke and Resync. */
+  private halted(): boolean {
+    return this.incompatible !== null || this.nuking;
   }
 
   /** One attempt: meta check, connect, handshake; returns when the connection closed. */
@@ -152,6 +159,10 @@ class Client {
     let conn: Connection;
     try {
       conn = await this.env.net.connect(this.cfg.server, { timeoutMs: this.cfg.connectTimeoutMs });
+      if (this.nuking) {
+        conn.close();
+        throw new Error('Nuke and Resync');
+      }
     } catch {
       // An outage: disconnected, not stuck (the seed's false "stuck" counted these: cs-stuck-on-outage).
       if (this.cfg.variant === 'cs-stuck-on-outage') this.failed();
@@ -363,12 +374,16 @@ class Client {
       return await this.nukeNow();
     } finally {
       this.nuking = false;
+      this.wake?.();
+      this.wake = null;
     }
   }
 
   private async nukeNow(): Promise<{ pushed: number; exported: number }> {
     const pushed = await this.pushBeforeNuke();
+    // Nothing may sync under the old identity from here on: end the attempt in progress first.
     this.session?.conn.close();
+    await this.attempting;
     const site = this.env.random.uuid();
     // After every earlier write (serial): what is not acknowledged now is kept, then the wipe.
     const { keep, unsaved } = await this.serial(async () => {
@@ -384,8 +399,6 @@ class Client {
     this.failures = 0;
     this.env.trace.emit('cs.nuke', { pushed, exported: keep.length, unsaved, site });
     this.publish();
-    this.wake?.();
-    this.wake = null;
     return { pushed, exported: keep.length };
   }
 

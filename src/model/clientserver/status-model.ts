@@ -8,7 +8,7 @@
  *
  *   down --START--> disconnected <--> connecting --SYNCED|SYNCING--> synced <--> syncing
  *   connecting --STUCK--> stuck; connecting --INCOMPATIBLE--> incompatible; Nuke and Resync: back to
- *   disconnected or connecting; any --CRASH--> down. FACT (any state) records the evidence.
+ *   disconnected; any --CRASH--> down. FACT (any state) records the evidence.
  *
  * Hot: connecting and syncing must be left before the liveness deadline.
  */
@@ -164,14 +164,14 @@ export function statusMachine(bounds: StatusBounds) {
       },
       synced: { on: { ...green, DISCONNECTED: { target: 'disconnected', guard: 'offline' }, ...CRASH } },
       syncing: { on: { ...green, DISCONNECTED: { target: 'disconnected', guard: 'offline' }, STUCK: { target: 'stuck', guard: 'stuckEvidence' }, ...CRASH } },
-      // Stuck stays until a handshake completes or the user nukes (then disconnected or connecting).
+      // Stuck stays until a handshake completes, or until Nuke and Resync (which ends the attempt in
+      // progress before it wipes: disconnected).
       stuck: {
         on: {
           STUCK: 'stuck',
           ...green,
           INCOMPATIBLE: { target: 'incompatible', guard: 'mismatched' },
           DISCONNECTED: { target: 'disconnected', guard: 'offline' },
-          CONNECTING: 'connecting',
           ...CRASH,
         },
       },
