@@ -18,6 +18,7 @@ const GROUPS: [string, string, string][] = [
   ['storage', 'storage.bench.ts', 'benchStorage'],
   ['election', 'election.bench.ts', 'benchElection'],
   ['peer', 'peer.bench.ts', 'benchPeer'],
+  ['client-server', 'clientserver.bench.ts', 'benchClientServer'],
   ['runner', 'runner.bench.ts', 'benchRunner'],
   ['explore', 'explore.bench.ts', 'benchExplore'],
   ['coverage', 'coverage.bench.ts', 'benchCoverage'],

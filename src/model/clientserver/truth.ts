@@ -44,6 +44,9 @@ export interface ClientTruth {
   ackUpTo: number;
   /** Each acknowledgement delivered to this process for its site: [µs, upTo], upTo increasing. */
   acks: [number, number][];
+  /** `storedCount`'s cache: for which site and lineage `storedVersions` was counted, sorted. */
+  storedKey: string | null;
+  storedVersions: number[];
   /** The site id and local change versions a Nuke and Resync replaced (set by the fact that replaced them). */
   wiped: { site: string; lineage: string | null; local: number[] } | null;
   /** What it shows: the last cs.status. */
@@ -67,10 +70,10 @@ export class CsTruth {
   serverSite: string | null = null;
   serverSchema: number | null = null;
   entries: Entry[] = [];
-  /** `site/version` -> entry, for the current lineage. */
-  bySiteVersion = new Map<string, Entry>();
-  /** Server site id (a lineage) -> its `site/version` map: earlier lineages are kept (a client may still remember one). */
-  private readonly lineages = new Map<string, Map<string, Entry>>();
+  /** Origin site -> the versions of it in the current lineage's durable log. */
+  bySite = new Map<string, Set<number>>();
+  /** Server site id (a lineage) -> its `bySite`: earlier lineages are kept (a client may still remember one). */
+  private readonly lineages = new Map<string, Map<string, Set<number>>>();
   /** When the current lineage began (its site id appeared), µs. */
   lineageSinceUs = 0;
   readonly clients = new Map<string, ClientTruth>();
@@ -78,7 +81,7 @@ export class CsTruth {
 
   constructor(clients: readonly string[]) {
     for (const id of clients) {
-      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], wiped: null, status: 'down', green: false, greenSinceUs: null });
+      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, status: 'down', green: false, greenSinceUs: null });
     }
   }
 
@@ -94,13 +97,44 @@ export class CsTruth {
    * lineage `lineage` (a server site id a client remembers; the one a rebuild replaced).
    */
   stored(site: string, version: number, lineage: string | null = null): boolean {
-    const log = lineage === null || lineage === this.serverSite ? this.bySiteVersion : this.lineages.get(lineage);
-    return log?.has(`${site}/${version}`) === true;
+    const log = lineage === null || lineage === this.serverSite ? this.bySite : this.lineages.get(lineage);
+    return log?.get(site)?.has(version) === true;
   }
 
   /** `stored` in the lineage client `c` remembers (the current one when it remembers none). */
   storedFor(c: ClientTruth, version: number): boolean {
     return c.site !== null && this.stored(c.site, version, c.remembered);
+  }
+
+  /**
+   * How many of client `c`'s local changes the server's durable log (in the lineage it remembers) holds,
+   * and how many of those are above version `above`. Kept incrementally: a status is checked at every
+   * emission, and recounting every local change each time was the checks' main cost.
+   */
+  storedCount(c: ClientTruth, above: number): { stored: number; above: number } {
+    const key = `${c.site}|${c.remembered ?? this.serverSite}`;
+    if (c.storedKey !== key) {
+      c.storedKey = key;
+      c.storedVersions = [...c.local.keys()].filter((v) => this.storedFor(c, v)).sort((a, b) => a - b);
+    }
+    const vs = c.storedVersions;
+    let lo = 0;
+    let hi = vs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (vs[mid]! <= above) lo = mid + 1;
+      else hi = mid;
+    }
+    return { stored: vs.length, above: vs.length - lo };
+  }
+
+  /** Records that `c`'s version `v` is now both local and stored (keeps `storedCount` current). */
+  private noteStored(c: ClientTruth, v: number): void {
+    if (c.storedKey === null) return;
+    const vs = c.storedVersions;
+    let i = vs.length;
+    while (i > 0 && vs[i - 1]! > v) i--;
+    if (vs[i - 1] !== v) vs.splice(i, 0, v);
   }
 
   /** Subscribes to the trace. */
@@ -150,8 +184,8 @@ export class CsTruth {
     const d = r.data;
     if (d.site !== this.serverSite) {
       this.entries = [];
-      this.bySiteVersion = new Map();
-      if (typeof d.site === 'string') this.lineages.set(d.site, this.bySiteVersion);
+      this.bySite = new Map();
+      if (typeof d.site === 'string') this.lineages.set(d.site, this.bySite);
       this.lineageSinceUs = r.t;
     }
     this.serverSite = d.site as string | null;
@@ -160,7 +194,14 @@ export class CsTruth {
       const [seq, site, version, table, pk, col, value, colVersion] = a;
       const e: Entry = { seq, site, version, key: `${table}\u0000${pk}\u0000${col}`, value, colVersion, durableUs: r.t };
       this.entries.push(e);
-      this.bySiteVersion.set(`${site}/${version}`, e);
+      let vs = this.bySite.get(site);
+      if (vs === undefined) this.bySite.set(site, (vs = new Set()));
+      vs.add(version);
+    }
+    // Keep the clients' stored counts current (a change of their own just stored).
+    for (const c of this.clients.values()) {
+      if (c.storedKey === null || (c.remembered ?? this.serverSite) !== this.serverSite) continue;
+      for (const a of d.added as [number, string, number][]) if (a[1] === c.site && c.local.has(a[2])) this.noteStored(c, a[2]);
     }
     return null;
   }
@@ -180,7 +221,10 @@ export class CsTruth {
     c.remembered = d.server as string | null;
     c.cursor = d.cursor as number;
     c.durableAcked = d.acked as number;
-    for (const v of d.local as number[]) c.local.set(v, r.t);
+    for (const v of d.local as number[]) {
+      c.local.set(v, r.t);
+      if (this.storedFor(c, v)) this.noteStored(c, v);
+    }
     for (const [key, value, colVersion, site] of d.cells as [string, string | null, number, string][]) {
       if (colVersion < 0) c.cells.delete(key);
       else c.cells.set(key, { value, colVersion, site });
