@@ -100,5 +100,4 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
     'test/peer/wire-limits.test.ts',
   ]),
   area('demo', 'demo', 'demo-', 3, ['test/sim/demo-gossip.test.ts']),
-  area('clientserver', 'clientserver', 'cs-', 2, ['test/clientserver/units.test.ts']),
 ];

@@ -12,16 +12,18 @@ import { truthOf } from './truth.ts';
 /** The download a client is in. */
 interface Download {
   conn: string;
+  /** The client's number for it (from its first progress report). */
   id: number | null;
   head: number;
   total: number;
   bytes: number;
   /** Prefix sums of the records and bytes delivered in this download: [0, 0] first. */
   prefix: [number, number][];
+  /** The last `done` reported. */
   done: number;
-  /** The client showed green on the connection of this download. */
 }
 
+/** invariant:progress for `clients` (see the file comment). */
 export function progressCheck(clients: readonly string[]): Check {
   const name = 'invariant:progress';
   return {
