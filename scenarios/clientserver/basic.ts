@@ -29,12 +29,18 @@ const reconnect: Scenario = {
 const footerRed: Scenario = {
   name: 'cs-footer-red',
   description:
-    'The client starts with no server (footer not green), the server starts at 1 s (green), the server stops at 4 s for 3 s (the footer must turn red: disconnected within 2 s), then everything is synced again.',
+    'The client starts with no server (footer not green; it crashes once while loading its database), the server starts at 1 s (green), the server stops at 4 s for 3 s (the footer must turn red: disconnected within 2 s), then everything is synced again.',
   suites: ['ci', 'default', 'nightly'],
   topology: { ...csTopology(['C1']), nodes: csTopology(['C1']).nodes.map((n) => (n.role === 'client' ? n : { ...n, startAtMs: 1_000 })) },
   program: csProgram(),
   workload: (ctx) => clientWrites(ctx, ['C1'], 40, 200, 150),
-  faults: { events: [{ kind: 'crash', atMs: 4_000, node: 'S', restartAfterMs: 3_000 }] },
+  faults: {
+    events: [
+      // The client crashes while it loads its database (its first kv commit) and starts again.
+      { kind: 'crash', trigger: { node: 'C1', area: 'kv', op: 'commit', nth: 1 }, node: 'C1', restartAfterMs: 100 },
+      { kind: 'crash', atMs: 4_000, node: 'S', restartAfterMs: 3_000 },
+    ],
+  },
   durationMs: 8_000,
   liveness: allSynced(['C1']),
   ...csChecking(['C1']),

@@ -1,7 +1,8 @@
 /**
  * The client-server invariants (the seed's promises, issue 12), each on the simulator's ground truth
  * (truth.ts: the server's durable log, the clients' durable databases, what the network delivered), never
- * on what a client says about itself beyond the status it shows:
+ * on what a client says about itself beyond the status it shows. "While green" (1, 2, 4) excludes a
+ * frozen client and the first 0.5 s after it resumes (`heldGreen`): a frozen tab can change nothing.
  *
  * - invariant:green-has-server-changes (1) — while a client shows green, every server change durable for
  *   longer than `serverChangesMs` is in its durable local database (its cell is at least as new).
@@ -23,7 +24,7 @@
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import { progressCheck } from './progress-check.ts';
-import { ackedBefore, reflected, truthOf, type ClientTruth, type CsTruth } from './truth.ts';
+import { ackedBefore, heldGreen, reflected, RESUME_GRACE_US, truthOf, type ClientTruth, type CsTruth } from './truth.ts';
 
 export { progressCheck } from './progress-check.ts';
 
@@ -71,7 +72,7 @@ export function greenServerChangesCheck(clients: readonly string[], boundMs: num
           verified.clear();
         }
         for (const c of truth.clients.values()) {
-          if (!c.green) continue;
+          if (!heldGreen(c, nowUs)) continue;
           let i = verified.get(c.id) ?? 0;
           const es = truth.entries;
           while (i < es.length && reflected(c.cells.get(es[i]!.key), es[i]!.colVersion, es[i]!.site)) i++;
@@ -107,14 +108,14 @@ export function greenPushesCheck(clients: readonly string[], boundMs: number): C
       truth.on('fact.cs.client', (_r, c) => c?.wiped && floor.delete(c.id));
       ticking(ctx, 50_000, (nowUs) => {
         for (const c of truth.clients.values()) {
-          if (!c.green || c.site === null) continue;
+          if (!heldGreen(c, nowUs) || c.site === null) continue;
           let f = floor.get(c.id) ?? 0;
           while (c.local.has(f + 1) && truth.storedFor(c, f + 1)) f++;
           floor.set(c.id, f);
           const writtenUs = c.local.get(f + 1);
           if (writtenUs === undefined) continue;
           ctx.exercised(name);
-          const sinceUs = Math.max(writtenUs, c.greenSinceUs ?? nowUs);
+          const sinceUs = Math.max(writtenUs, c.greenSinceUs ?? nowUs, c.resumedUs + RESUME_GRACE_US);
           if (nowUs - sinceUs < boundMs * 1000) continue;
           ctx.fail('correctness', name, `${c.id} has shown ${c.status} for ${ms(nowUs - sinceUs)} while its local change v${f + 1} is not in the server's durable log (bound ${boundMs} ms)`);
           return;
@@ -187,7 +188,7 @@ export function incompatibleCheck(clients: readonly string[], boundMs: number): 
         update(nowUs);
         for (const c of truth.clients.values()) {
           const s = since.get(c.id);
-          if (s === undefined || !c.green) continue;
+          if (s === undefined || !heldGreen(c, nowUs)) continue;
           ctx.exercised(name);
           if (nowUs - s < boundMs * 1000) continue;
           ctx.fail('correctness', name, `${c.id} shows ${c.status} ${ms(nowUs - s)} after the server became incompatible with it (server ${truth.serverSite?.slice(0, 8)} schema ${String(truth.serverSchema)}; it remembers ${c.remembered?.slice(0, 8)}, runs schema ${c.schema}; bound ${boundMs} ms)`);

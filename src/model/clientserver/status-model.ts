@@ -148,7 +148,8 @@ export function statusMachine(bounds: StatusBounds) {
     initial: 'down',
     on: { FACT: { actions: 'fact' } },
     states: {
-      down: { on: { START: { target: 'disconnected', actions: 'start' } } },
+      // A crash while starting (before cs.client.start) leaves it down.
+      down: { on: { START: { target: 'disconnected', actions: 'start' }, ...CRASH } },
       disconnected: {
         on: { DISCONNECTED: { target: 'disconnected', guard: 'offline' }, CONNECTING: 'connecting', ...CRASH },
       },

@@ -49,6 +49,9 @@ export interface ClientTruth {
   storedVersions: number[];
   /** The site id and local change versions a Nuke and Resync replaced (set by the fact that replaced them). */
   wiped: { site: string; lineage: string | null; local: number[] } | null;
+  /** Frozen (node.pause) until node.resume; when it last resumed (µs; -Infinity: never paused). */
+  paused: boolean;
+  resumedUs: number;
   /** What it shows: the last cs.status. */
   status: string;
   green: boolean;
@@ -81,7 +84,7 @@ export class CsTruth {
 
   constructor(clients: readonly string[]) {
     for (const id of clients) {
-      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, status: 'down', green: false, greenSinceUs: null });
+      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, paused: false, resumedUs: -Infinity, status: 'down', green: false, greenSinceUs: null });
     }
   }
 
@@ -171,6 +174,14 @@ export class CsTruth {
       }
       then(r.kind, r, c);
     });
+    t.on('node.pause', (r) => {
+      const c = client(r.node);
+      if (c !== null) c.paused = true;
+    });
+    t.on('node.resume', (r) => {
+      const c = client(r.node);
+      if (c !== null) Object.assign(c, { paused: false, resumedUs: r.t });
+    });
     for (const k of ['node.crash', 'node.stop'] as const) {
       t.on(k, (r) => {
         const c = client(r.node);
@@ -232,6 +243,18 @@ export class CsTruth {
     for (const k of d.unsaved as string[]) c.unsaved.add(k);
     return c;
   }
+}
+
+/**
+ * How long after a resume a client's footer is held to the green promises again: a frozen tab (paused)
+ * shows what it showed when it froze and can change nothing; at resume its queued timers and deliveries
+ * run, and its next ping period (250 ms) closes a connection that went silent meanwhile.
+ */
+export const RESUME_GRACE_US = 500_000;
+
+/** True when `c` is judged as showing green at `nowUs`: green, not frozen, not just resumed. */
+export function heldGreen(c: ClientTruth, nowUs: number): boolean {
+  return c.green && !c.paused && nowUs - c.resumedUs >= RESUME_GRACE_US;
 }
 
 /** The highest acknowledgement delivered to `c` at least `graceUs` before `nowUs` (0: none). */
