@@ -16,7 +16,8 @@ import { fetchMeta } from './meta.ts';
 import { changeBytes, decodeMessage, encode, type CsMessage, type LoggedChange, type Welcome } from './messages.ts';
 import { resolveClientOptions, type ClientConfig, type ClientOptions } from './options.ts';
 import { ProgressTracker, type Progress } from './progress.ts';
-import { digestCells, retrying } from './server.ts';
+import { digestCells } from './digest.ts';
+import { retrying } from './retry.ts';
 import { sameView, statusOf, type StatusView, type StuckReason } from './status.ts';
 
 /** What the app (the workload) and the checks may ask a running client. */

@@ -1,5 +1,6 @@
 /** Public surface of the client-server sync implementation (the Librocco system, docs/client-server.md). */
-export { startServer, digestCells, type ServerHandle, type ServerRow } from './server.ts';
+export { startServer, type ServerHandle, type ServerRow } from './server.ts';
+export { digestCells } from './digest.ts';
 export { startClient, type ClientHandle } from './client.ts';
 export { startMeta, fetchMeta } from './meta.ts';
 export { resolveClientOptions, resolveServerOptions, type ClientOptions, type ServerOptions } from './options.ts';

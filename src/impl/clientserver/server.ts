@@ -9,9 +9,11 @@
  * cs.server.invalid {conn}; cs.server.store-error {error}.
  */
 import type { Connection, Env } from '../env.ts';
-import { changeBytes, decodeMessage, encode, type Change, type CsMessage, type Hello, type LoggedChange } from './messages.ts';
+import { changeBytes, decodeMessage, encode, wins, type Change, type CsMessage, type Hello, type LoggedChange } from './messages.ts';
 import { resolveServerOptions, type ServerConfig, type ServerOptions } from './options.ts';
-import { decodeEntry, ServerStore } from './server-store.ts';
+import { digestCells } from './digest.ts';
+import { retrying } from './retry.ts';
+import { ServerStore } from './server-store.ts';
 
 /** A row the operator writes on the server (the seed's `execOnRemote`). */
 export interface ServerRow {
@@ -198,10 +200,7 @@ class Server {
 
   private fold(e: LoggedChange): void {
     const k = cellKey(e);
-    const cur = this.cells.get(k);
-    if (cur === undefined || e.colVersion > cur.colVersion || (e.colVersion === cur.colVersion && e.site > cur.site)) {
-      this.cells.set(k, { colVersion: e.colVersion, site: e.site, value: e.value });
-    }
+    if (wins(e, this.cells.get(k))) this.cells.set(k, { colVersion: e.colVersion, site: e.site, value: e.value });
   }
 
   /** Runs `fn` after every earlier append or write (a failed one does not stop the queue). */
@@ -212,34 +211,8 @@ class Server {
   }
 }
 
-/** Runs a storage step until it succeeds (an injected error is transient), 200 ms apart. */
-export async function retrying<T>(env: Env, fn: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      env.trace.emit('cs.store-retry', { error: String((e as Error)?.message ?? e).slice(0, 120) });
-      await env.clock.sleep(200);
-    }
-  }
-}
-
 /** Sends on an open connection (a closed one drops it: the client resends after its next handshake). */
 function send(conn: Connection, m: CsMessage): void {
   if (conn.open) conn.send(encode(m));
 }
 
-/** An order-free digest of a database's cells (value and winning clock). */
-export function digestCells(cells: ReadonlyMap<string, { colVersion: number; site: string; value: string | null }>): string {
-  let h = 0x811c9dc5;
-  let n = 0;
-  for (const k of [...cells.keys()].sort()) {
-    const c = cells.get(k)!;
-    const line = `${k}\u0001${c.value ?? '\u0002'}\u0001${c.colVersion}\u0001${c.site}`;
-    for (let i = 0; i < line.length; i++) h = Math.imul(h ^ line.charCodeAt(i), 0x01000193) >>> 0;
-    n++;
-  }
-  return `${n}:${h.toString(16).padStart(8, '0')}`;
-}
-
-export { decodeEntry };
