@@ -146,11 +146,19 @@ export function allSynced(clients: readonly string[], withinMs = 20_000): Livene
   };
 }
 
-/** Evidence, checks and the sync-status model for a scenario with `clients`. */
-export function csChecking(clients: readonly string[], bounds: Partial<CsBounds> = {}): { checks: Check[]; models: NonNullable<Scenario['models']>; evidence: EvidenceRecorder[]; probes: readonly string[]; variantAreas: string[] } {
+/**
+ * Evidence, checks and the sync-status model for a scenario with `clients` (pass the client options
+ * `csProgram` got: the model judges "stuck" by the same bounds).
+ */
+export function csChecking(
+  clients: readonly string[],
+  bounds: Partial<CsBounds> = {},
+  options: Partial<ClientOptions> = {},
+): { checks: Check[]; models: NonNullable<Scenario['models']>; evidence: EvidenceRecorder[]; probes: readonly string[]; variantAreas: string[] } {
+  const stuck = { rapidFailuresMax: options.rapidFailuresMax ?? 3, stuckAfterMs: options.stuckAfterMs ?? 10_000 };
   return {
     checks: csChecks(clients, { serverDevice: SERVER_DEVICE, server: SERVER, ...bounds }),
-    models: [syncStatusModel(clients, { server: SERVER, meta: META })],
+    models: [syncStatusModel(clients, { server: SERVER, meta: META, ...stuck })],
     evidence: [csServerEvidence(SERVER_DEVICE), csClientEvidence(clients), csWireEvidence(SERVER, META)],
     probes: CS_PROBES,
     variantAreas: ['client-server'],
