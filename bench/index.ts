@@ -19,6 +19,7 @@ const GROUPS: [string, string, string][] = [
   ['election', 'election.bench.ts', 'benchElection'],
   ['peer', 'peer.bench.ts', 'benchPeer'],
   ['provider', 'provider.bench.ts', 'benchProvider'],
+  ['client-server', 'clientserver.bench.ts', 'benchClientServer'],
   ['runner', 'runner.bench.ts', 'benchRunner'],
   ['explore', 'explore.bench.ts', 'benchExplore'],
   ['coverage', 'coverage.bench.ts', 'benchCoverage'],

@@ -112,6 +112,22 @@ export const UNREACHED: Table = {
       'the single writer never tells a caller that a forwarded write definitely failed: forwarding marks it maybe-applied for good (SingleWriter.forward), and expire and close report it as not definite',
     ),
   },
+  'sync-status': {
+    'synced|SYNCED|synced': impossible(
+      'a client traces its status only when the view changes (status, pending, unsaved, reason, failures): while synced, pending is 0, failures were reset by the handshake, ' +
+        'and unsaved changes only with a Nuke and Resync, which leaves the client disconnected',
+    ),
+    'syncing|STUCK|stuck': impossible(
+      'no progress while green needs pushed changes the server neither acknowledges nor refuses while it answers pings: the server answers a Ping at once on the connection its ' +
+        'ACKs travel (FIFO), a failed append closes the session, and a held or paused server stops the pongs too, so the client closes the silent connection first (stale, 1.25 s)',
+    ),
+    'stuck|INCOMPATIBLE|incompatible': {
+      kind: 'uncovered',
+      reason:
+        'a client stuck after rapid failures whose next handshake meets a rebuilt or upgraded server: it takes a server that hangs long enough for three failed handshakes and is ' +
+        'rebuilt before it answers again; no scenario combines the two (cs-stuck-handshake hangs the server, cs-rebuilt-server rebuilds it)',
+    },
+  },
   backfill: {
     'down|DURABLE|down': impossible(
       `${DURABLE_PEER}: nothing commits while the node is down (a crash aborts its unfinished transactions; a commit landing at a crash is traced before node.crash)`,

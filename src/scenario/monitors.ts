@@ -8,6 +8,7 @@ import { ModelMonitor, type HotInstance } from '../model/monitor.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { Scenario } from './types.ts';
+import { CS_PROBES } from '../impl/clientserver/probes.ts';
 import { DEMO_PROBES } from '../impl/demo/probes.ts';
 import { ELECTION_PROBES } from '../impl/election/probes.ts';
 import { PEER_PROBES } from '../impl/peer/probes.ts';
@@ -21,7 +22,7 @@ import { STORAGE_PROBES } from '../impl/storage/probes.ts';
  */
 const KNOWN_PROBES: ReadonlyMap<string, ReadonlySet<string>> = (() => {
   const byPrefix = new Map<string, Set<string>>();
-  for (const list of [STORAGE_PROBES, ELECTION_PROBES, PEER_PROBES, DEMO_PROBES, PROVIDER_PROBES] as readonly (readonly string[])[]) {
+  for (const list of [STORAGE_PROBES, ELECTION_PROBES, PEER_PROBES, DEMO_PROBES, PROVIDER_PROBES, CS_PROBES] as readonly (readonly string[])[]) {
     const all = new Set<string>(list);
     for (const name of list) byPrefix.set(`${name.split('.')[0]!}.`, all);
   }

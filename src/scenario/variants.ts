@@ -3,6 +3,7 @@
  * `--variant NAME` (never the default), that prove the checks can fail. Each area declares its own list
  * beside its implementation; this file gathers them.
  */
+import { CS_VARIANTS } from '../impl/clientserver/variants.ts';
 import { DEMO_VARIANTS } from '../impl/demo/variants.ts';
 import { ELECTION_VARIANTS } from '../impl/election/variants.ts';
 import { PEER_VARIANTS } from '../impl/peer/variants.ts';
@@ -20,7 +21,7 @@ export interface Variant {
 }
 
 /** Every known variant. */
-export const VARIANTS: readonly Variant[] = [...DEMO_VARIANTS, ...STORAGE_VARIANTS, ...ELECTION_VARIANTS, ...PEER_VARIANTS, ...PROVIDER_VARIANTS];
+export const VARIANTS: readonly Variant[] = [...DEMO_VARIANTS, ...STORAGE_VARIANTS, ...ELECTION_VARIANTS, ...PEER_VARIANTS, ...PROVIDER_VARIANTS, ...CS_VARIANTS];
 
 /** Throws an error listing the known variants when `name` is not one ('' is the default implementation). */
 export function checkVariant(name: string): void {
@@ -29,7 +30,7 @@ export function checkVariant(name: string): void {
 }
 
 /** The variant area of each folder of the project's scenarios/ (a scenario's default variant areas). */
-const AREA_OF_FOLDER: Readonly<Record<string, string>> = { demo: 'demo', storage: 'storage', election: 'election', peer: 'peer-sync', provider: 'provider-sync' };
+const AREA_OF_FOLDER: Readonly<Record<string, string>> = { demo: 'demo', storage: 'storage', election: 'election', peer: 'peer-sync', provider: 'provider-sync', clientserver: 'client-server' };
 
 /**
  * The variant areas a scenario exercises: its `variantAreas`, else the area of its folder under the

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CS_PROBES } from '../../src/impl/clientserver/probes.ts';
 import { DEMO_PROBES } from '../../src/impl/demo/probes.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
@@ -21,6 +22,7 @@ const IMPL = path.join(ROOT, 'src/impl');
 
 /** Each implementation area (a folder of src/impl) and the probe list its scenarios declare. */
 const AREAS: Record<string, readonly string[]> = {
+  clientserver: CS_PROBES,
   demo: DEMO_PROBES,
   election: ELECTION_PROBES,
   peer: PEER_PROBES,

@@ -1,0 +1,54 @@
+/**
+ * Swarm runs: faults drawn from the seed (crashes with and without power loss, pauses, partitions, clogs,
+ * stalls, connection resets, lossy and slow links, clock jumps and drift, kv errors) over the server, its
+ * meta endpoint and the clients, with local writes, operator writes on the server and a user who nukes
+ * when the footer asks; after healing every client is synced and equal to the server.
+ */
+import type { FaultKind } from '../../src/faults/plan.ts';
+import { FAULT_KINDS } from '../../src/faults/schema.ts';
+import { SWARM_OPT_IN_KINDS, type TriggerOp } from '../../src/faults/swarm.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import { allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, userNukes } from './_common.ts';
+
+/**
+ * Every kind a swarm draws by default except the disk-file faults (fsync failures, torn writes, read bit
+ * flips: the devices keep everything in their kv stores, so armed they never land); not damage at rest
+ * either (opt-in: values carry no checksum, beyond what the protocol claims to survive).
+ */
+const KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => !SWARM_OPT_IN_KINDS.has(k) && k !== 'fsyncFail' && k !== 'tornWrite' && k !== 'bitFlip');
+
+/** kv errors land on commits and key scans (every device's storage is its kv store). */
+const ERROR_OPS = [
+  { area: 'kv', op: 'commit' },
+  { area: 'kv', op: 'keys' },
+] as const;
+
+/** Where triggered faults land: operations every node performs often. */
+const TRIGGER_OPS: readonly TriggerOp[] = [
+  { area: 'kv', op: 'commit', perSec: 10 },
+  { area: 'net', op: 'send', perSec: 20 },
+  { area: 'net', op: 'connect', perSec: 0.5 },
+];
+
+function swarm(name: string, clients: number, durationMs: number, suites: string[], writes: number): Scenario {
+  const ids = clientIds(clients);
+  return {
+    name,
+    description: `A server and ${clients} clients under a swarm of faults drawn from the seed for ${durationMs / 1000} s, with local writes, operator writes and a user who nukes a stuck or incompatible footer; after healing every client is synced and equal to the server, and every invariant held throughout.`,
+    suites,
+    topology: csTopology(ids),
+    program: csProgram(),
+    workload: (ctx) => {
+      serverRecords(ctx, 300, 100);
+      clientWrites(ctx, ids, writes, 300, Math.max(5, Math.floor((durationMs - 500) / writes)));
+      serverRecords(ctx, 100, durationMs / 2, 'mid');
+      userNukes(ctx, ids, 500, durationMs + 30_000, 2_000);
+    },
+    faults: { swarm: { kinds: KINDS, errorOps: ERROR_OPS, triggerOps: TRIGGER_OPS } },
+    durationMs,
+    liveness: allSynced(ids, 30_000),
+    ...csChecking(ids),
+  };
+}
+
+export default [swarm('cs-swarm', 4, 6_000, ['smoke', 'ci', 'default'], 200), swarm('cs-swarm-long', 8, 40_000, ['nightly'], 2_000)];

@@ -1,0 +1,74 @@
+/**
+ * `fact.cs.client`: a sync client's durable local database, decoded from its device's kv image by this
+ * recorder's own code (docs/client-server.md, "Storage"), never from the client's trace.
+ *
+ *   fact.cs.client {device, site, server, cursor, acked, version, local, localRemoved, cells, unsaved}   (node 'sim')
+ *
+ * - site: the client's durable site id; server: the server site id it remembers (null: none); cursor,
+ *   acked, version: the durable `meta` values (0 when absent);
+ * - local: the versions of this site's change log that became durable in this commit; localRemoved: how
+ *   many log entries it deleted (a Nuke and Resync);
+ * - cells: the cells it wrote, `[key, value, colVersion, site]` (key `<table>\0<pk>\0<col>`), or
+ *   `[key, null, -1, '']` for a deleted cell;
+ * - unsaved: the keys `<site>/<version>` of the changes a Nuke and Resync kept aside that this commit stored.
+ *
+ * Emitted right after each strict kv commit of a client device (every client commit is strict: durable
+ * when it commits). Relaxed commits are not recorded (the client never makes one).
+ */
+import type { Simulation } from '../sim/simulation.ts';
+import type { EvidenceRecorder } from './types.ts';
+
+/** A cell as the fact carries it. */
+export type ClientCell = [key: string, value: string | null, colVersion: number, site: string];
+
+/** The fields of `fact.cs.client`. */
+export interface CsClientFact {
+  device: string;
+  site: string | null;
+  server: string | null;
+  cursor: number;
+  acked: number;
+  version: number;
+  local: number[];
+  localRemoved: number;
+  cells: ClientCell[];
+  unsaved: string[];
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** Records `fact.cs.client` for the devices of `clients` (node id = device id). */
+export function csClientEvidence(clients: readonly string[]): EvidenceRecorder {
+  return {
+    name: 'cs-client-durable',
+    produces: ['fact.cs.client'],
+    install(sim: Simulation) {
+      for (const device of clients) {
+        const kv = sim.device(device).kv;
+        kv.observeCommits((c) => {
+          if (c.durability !== 'strict' || c.writes.length === 0) return;
+          const fact: CsClientFact = { device, site: null, server: null, cursor: 0, acked: 0, version: 0, local: [], localRemoved: 0, cells: [], unsaved: [] };
+          for (const w of c.writes) {
+            const v = kv.durableGet(w.store, w.key);
+            if (w.store === 'local' && typeof w.key === 'number') {
+              if (v === undefined) fact.localRemoved++;
+              else fact.local.push(w.key);
+            } else if (w.store === 'cells' && typeof w.key === 'string') {
+              const a = Array.isArray(v) && v.length === 3 ? (v as unknown[]) : null;
+              fact.cells.push(a === null ? [w.key, null, -1, ''] : [w.key, str(a[0]), num(a[1]), str(a[2]) ?? '']);
+            } else if (w.store === 'unsaved' && typeof w.key === 'string' && v !== undefined) fact.unsaved.push(w.key);
+          }
+          const meta = (k: string): unknown => kv.durableGet('meta', k);
+          fact.site = str(meta('site'));
+          fact.server = str(meta('server'));
+          fact.cursor = num(meta('cursor'));
+          fact.acked = num(meta('acked'));
+          fact.version = num(meta('version'));
+          fact.local.sort((a, b) => a - b);
+          sim.trace.emit('sim', 'fact.cs.client', fact as unknown as Record<string, unknown>);
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * A client's local database in its device's kv store (docs/client-server.md, "Storage"), every write a
+ * strict transaction, so a crash at any await loses nothing that was reported done and applies nothing
+ * twice:
+ *
+ *   cells    '<table>\0<pk>\0<col>' -> [value, colVersion, site]          the database (LWW per column)
+ *   local    version (number) -> [table, pk, col, value, colVersion]     this site's own change log
+ *   meta     'site' (this client's site id), 'version' (its last version), 'cursor' (last server seq
+ *            applied), 'acked' (its highest version the server acknowledged), 'server' (the server site
+ *            id it remembers)
+ *   unsaved  '<site>/<version>' -> [table, pk, col, value, colVersion]   changes a Nuke and Resync kept
+ *            because the server had not acknowledged them (reported, never silently dropped)
+ *
+ * A pulled batch and its cursor are one transaction: the cursor never passes a partly applied batch.
+ */
+import type { KvStore, KvTx, Value } from '../env.ts';
+import { wins, type Change, type LoggedChange } from './messages.ts';
+
+const CELLS = 'cells';
+const LOCAL = 'local';
+const META = 'meta';
+const UNSAVED = 'unsaved';
+
+/** The client's durable sync state. */
+export interface ClientMeta {
+  site: string;
+  version: number;
+  cursor: number;
+  acked: number;
+  server: string | null;
+  unsaved: number;
+}
+
+/** A cell as stored. */
+export interface Cell {
+  value: string | null;
+  colVersion: number;
+  site: string;
+}
+
+export const cellKey = (c: { table: string; pk: string; col: string }): string => `${c.table}\u0000${c.pk}\u0000${c.col}`;
+
+function decodeCell(v: Value | undefined): Cell | undefined {
+  if (!Array.isArray(v) || v.length !== 3) return undefined;
+  const [value, colVersion, site] = v as readonly unknown[];
+  return { value: value as string | null, colVersion: colVersion as number, site: site as string };
+}
+
+const num = (v: Value | undefined): number => (typeof v === 'number' ? v : 0);
+const STRICT = { durability: 'strict' } as const;
+
+/** The client's storage. */
+export class ClientStore {
+  constructor(private readonly kv: KvStore) {}
+
+  /** Loads the sync state and the cells; a first start draws the site id `fresh`. */
+  load(fresh: string): Promise<{ meta: ClientMeta; cells: Map<string, Cell> }> {
+    return this.kv.transaction([CELLS, META, UNSAVED], 'readwrite', async (tx) => {
+      let site = await tx.get(META, 'site');
+      if (typeof site !== 'string') {
+        site = fresh;
+        await tx.put(META, 'site', site);
+      }
+      const server = await tx.get(META, 'server');
+      const meta: ClientMeta = {
+        site,
+        version: num(await tx.get(META, 'version')),
+        cursor: num(await tx.get(META, 'cursor')),
+        acked: num(await tx.get(META, 'acked')),
+        server: typeof server === 'string' ? server : null,
+        unsaved: (await tx.keys(UNSAVED)).length,
+      };
+      const cells = new Map<string, Cell>();
+      for (const k of await tx.keys(CELLS)) {
+        const c = decodeCell(await tx.get(CELLS, k));
+        if (c !== undefined) cells.set(k as string, c);
+      }
+      return { meta, cells };
+    }, STRICT);
+  }
+
+  /** A local write: the next version, the cell and the change log entry, in one transaction. */
+  write(site: string, version: number, change: Omit<Change, 'site' | 'dbVersion'>): Promise<void> {
+    return this.kv.transaction([CELLS, LOCAL, META], 'readwrite', async (tx) => {
+      await tx.put(LOCAL, version, [change.table, change.pk, change.col, change.value, change.colVersion]);
+      await tx.put(CELLS, cellKey(change), [change.value, change.colVersion, site]);
+      await tx.put(META, 'version', version);
+    }, STRICT);
+  }
+
+  /** This site's changes after version `after`, at most `max`, in version order. */
+  localAfter(site: string, after: number, max: number): Promise<Change[]> {
+    return this.kv.transaction([LOCAL], 'readonly', async (tx) => {
+      const out: Change[] = [];
+      for (const k of await tx.keys(LOCAL, { lower: after + 1 })) {
+        if (out.length >= max) break;
+        const v = (await tx.get(LOCAL, k)) as readonly unknown[] | undefined;
+        if (!Array.isArray(v)) continue;
+        out.push({ table: v[0] as string, pk: v[1] as string, col: v[2] as string, value: v[3] as string | null, colVersion: v[4] as number, dbVersion: k as number, site });
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Applies a pulled batch (each change where it wins) and moves the cursor to its last seq, in one
+   * transaction. Returns the cells that changed.
+   */
+  applyPulled(batch: readonly LoggedChange[], cells: ReadonlyMap<string, Cell>): Promise<Map<string, Cell>> {
+    return this.kv.transaction([CELLS, META], 'readwrite', async (tx) => {
+      const changed = new Map<string, Cell>();
+      for (const c of batch) {
+        const k = cellKey(c);
+        if (!wins(c, changed.get(k) ?? cells.get(k))) continue;
+        const cell: Cell = { value: c.value, colVersion: c.colVersion, site: c.site };
+        changed.set(k, cell);
+        await tx.put(CELLS, k, [cell.value, cell.colVersion, cell.site]);
+      }
+      await tx.put(META, 'cursor', batch[batch.length - 1]!.seq);
+      return changed;
+    }, STRICT);
+  }
+
+  /** Records what the server acknowledged (and the server's identity, on a first handshake). */
+  acknowledge(acked: number, server: string | null): Promise<void> {
+    return this.kv.transaction([META], 'readwrite', async (tx) => {
+      await tx.put(META, 'acked', acked);
+      if (server !== null) await tx.put(META, 'server', server);
+    }, STRICT);
+  }
+
+  /**
+   * Nuke and Resync's wipe, in one transaction: `keep` (the changes the server has not acknowledged) go to
+   * `unsaved`, then cells, the change log and the sync state are deleted and the new site id `site` is
+   * stored. Returns how many changes are unsaved in all.
+   */
+  wipe(site: string, keep: readonly Change[]): Promise<number> {
+    return this.kv.transaction([CELLS, LOCAL, META, UNSAVED], 'readwrite', async (tx) => {
+      for (const c of keep) await tx.put(UNSAVED, `${c.site}/${c.dbVersion}`, [c.table, c.pk, c.col, c.value, c.colVersion]);
+      await clear(tx, CELLS);
+      await clear(tx, LOCAL);
+      await clear(tx, META);
+      await tx.put(META, 'site', site);
+      return (await tx.keys(UNSAVED)).length;
+    }, STRICT);
+  }
+}
+
+async function clear(tx: KvTx, store: string): Promise<void> {
+  for (const k of await tx.keys(store)) await tx.delete(store, k);
+}

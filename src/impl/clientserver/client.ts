@@ -1,0 +1,433 @@
+/**
+ * A sync client (the seed's browser sync worker, here a device with a kv store): local writes go to its
+ * own change log (client-store.ts); a connection loop runs the meta check, the handshake on the sync
+ * connection, the download to the server's head, pushes of everything the server has not acknowledged
+ * and pings; the footer status (status.ts) is derived from that state. Nuke and Resync replaces the local
+ * database with the server's, keeping and reporting what the server never acknowledged.
+ *
+ * Trace: cs.client.start {site, schema, version, acked, cursor, server, unsaved}; cs.status {status,
+ * pending, unsaved, reason, failures}; cs.progress {download, done, total, bytes, totalBytes, etaMs};
+ * cs.incompatible {reason}; cs.nuke {pushed, exported, unsaved, site}; cs.client.invalid {conn};
+ * cs.client.store-error {error}.
+ */
+import type { Connection, Env } from '../env.ts';
+import { ClientStore, cellKey, type Cell, type ClientMeta } from './client-store.ts';
+import { fetchMeta } from './meta.ts';
+import { changeBytes, decodeMessage, encode, type CsMessage, type LoggedChange, type Welcome } from './messages.ts';
+import { resolveClientOptions, type ClientConfig, type ClientOptions } from './options.ts';
+import { ProgressTracker, type Progress } from './progress.ts';
+import { digestCells } from './digest.ts';
+import { retrying } from './retry.ts';
+import { sameView, statusOf, type StatusView, type StuckReason } from './status.ts';
+
+/** What the app (the workload) and the checks may ask a running client. */
+export interface ClientHandle {
+  /** This client's site id (a Nuke and Resync draws a new one). */
+  site(): string;
+  /** The footer's status now. */
+  status(): StatusView;
+  /** Subscribes to status changes (called at once with the current one). */
+  onStatus(fn: (s: StatusView) => void): () => void;
+  /** Download progress; a late subscriber gets the latest at once. */
+  onProgress(fn: (p: Progress) => void): () => void;
+  /** A local write; resolves with its version once durable locally. Rejects during Nuke and Resync. */
+  write(table: string, pk: string, col: string, value: string | null): Promise<number>;
+  /** A cell's value (undefined: never written). */
+  get(table: string, pk: string, col: string): string | null | undefined;
+  /** Order-free digest of the local database (compare with the server's). */
+  digest(): string;
+  /** Nuke and Resync: resolves once the local database is replaced (the download follows). */
+  nuke(): Promise<{ pushed: number; exported: number }>;
+}
+
+/** One sync connection. */
+interface Session {
+  conn: Connection;
+  welcome: Welcome | null;
+  ready: boolean;
+  /** Everything up to this version was sent on this connection (or acknowledged before it). */
+  sentUpTo: number;
+  pingN: number;
+  /** Ping number -> monotonic ms it was sent. */
+  pings: Map<number, number>;
+  /** When the last ping the server answered was sent (green needs it recent). */
+  answeredSentMs: number;
+  /** Last handshake step, download batch or ACK. */
+  progressMs: number;
+  closed: Promise<void>;
+}
+
+/** Starts a client; resolves with its handle once its local database is loaded. */
+export async function startClient(env: Env, options: ClientOptions): Promise<ClientHandle> {
+  const cfg = resolveClientOptions(options);
+  const store = new ClientStore(env.kv);
+  const fresh = env.random.uuid();
+  const { meta, cells } = await retrying(env, () => store.load(fresh));
+  const c = new Client(env, cfg, store, meta, cells);
+  env.trace.emit('cs.client.start', { site: meta.site, schema: cfg.schema, version: meta.version, acked: meta.acked, cursor: meta.cursor, server: meta.server, unsaved: meta.unsaved });
+  c.start();
+  return c.handle();
+}
+
+class Client {
+  private phase: 'idle' | 'connecting' | 'ready' = 'idle';
+  private incompatible: string | null = null;
+  private stuck: StuckReason | null = null;
+  private failures = 0;
+  private session: Session | null = null;
+  private nuking = false;
+  /** Variant cs-no-ack-replay only: the last version sent, kept across connections. */
+  private lastSent = 0;
+  private view: StatusView | null = null;
+  private readonly statusSubscribers = new Set<(s: StatusView) => void>();
+  private readonly progress: ProgressTracker;
+  /** Storage mutations run one at a time (versions and cells stay consistent). */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Wakes the connection loop (after a Nuke and Resync lifted an incompatible state). */
+  private wake: (() => void) | null = null;
+  /** The connection attempt in progress (a Nuke and Resync waits for it to end). */
+  private attempting: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly env: Env,
+    private readonly cfg: ClientConfig,
+    private readonly store: ClientStore,
+    private meta: ClientMeta,
+    private cells: Map<string, Cell>,
+  ) {
+    this.progress = new ProgressTracker((p) => env.trace.emit('cs.progress', { ...p }), cfg.variant === 'cs-progress-chunks', 200);
+  }
+
+  start(): void {
+    this.publish();
+    this.env.clock.setInterval(() => this.tick(), this.cfg.pingEveryMs);
+    void this.loop();
+  }
+
+  handle(): ClientHandle {
+    return {
+      site: () => this.meta.site,
+      status: () => this.view!,
+      onStatus: (fn) => {
+        this.statusSubscribers.add(fn);
+        fn(this.view!);
+        return () => this.statusSubscribers.delete(fn);
+      },
+      onProgress: (fn) => this.progress.subscribe(fn),
+      write: (table, pk, col, value) => this.write(table, pk, col, value),
+      get: (table, pk, col) => this.cells.get(cellKey({ table, pk, col }))?.value,
+      digest: () => digestCells(this.cells),
+      nuke: () => this.nuke(),
+    };
+  }
+
+  // ---------------------------------------------------------------- status
+
+  private pending(): number {
+    const base = this.cfg.variant === 'cs-pending-from-sent' ? Math.max(this.meta.acked, this.lastSent) : this.meta.acked;
+    return Math.max(0, this.meta.version - base);
+  }
+
+  /** Traces and publishes the status when it changed. */
+  private publish(): void {
+    const v = statusOf({ phase: this.phase, incompatible: this.incompatible, stuck: this.stuck, failures: this.failures, pending: this.pending(), unsaved: this.meta.unsaved });
+    if (sameView(this.view, v)) return;
+    this.view = v;
+    this.env.trace.emit('cs.status', { ...v });
+    for (const fn of this.statusSubscribers) fn(v);
+  }
+
+  // ---------------------------------------------------------------- connection loop
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.halted()) await new Promise<void>((r) => (this.wake = r));
+      else await (this.attempting = this.attempt());
+      if (!this.halted()) await this.env.clock.sleep(this.cfg.reconnectMs);
+    }
+  }
+
+  /** No connection attempts while incompatible (until Nuke and Resync) or during a Nuke and Resync. */
+  private halted(): boolean {
+    return this.incompatible !== null || this.nuking;
+  }
+
+  /** One attempt: meta check, connect, handshake; returns when the connection closed. */
+  private async attempt(): Promise<void> {
+    this.phase = 'connecting';
+    this.publish();
+    if (this.cfg.meta !== null && !(await this.metaCheck())) return;
+    let conn: Connection;
+    try {
+      conn = await this.env.net.connect(this.cfg.server, { timeoutMs: this.cfg.connectTimeoutMs });
+      if (this.nuking) {
+        conn.close();
+        throw new Error('Nuke and Resync');
+      }
+    } catch {
+      // An outage: disconnected, not stuck (the seed's false "stuck" counted these: cs-stuck-on-outage).
+      if (this.cfg.variant === 'cs-stuck-on-outage') this.failed();
+      this.phase = 'idle';
+      this.publish();
+      return;
+    }
+    const s = this.open(conn);
+    await s.closed;
+    if (this.session === s) this.session = null;
+    if (!s.ready && this.incompatible === null) this.failed();
+    this.phase = 'idle';
+    this.publish();
+  }
+
+  /** The meta channel's early warning; false when it shows the server incompatible. */
+  private async metaCheck(): Promise<boolean> {
+    const m = await fetchMeta(this.env, this.cfg.meta!, this.cfg.db, this.cfg.metaTimeoutMs);
+    if (m === null) {
+      this.env.trace.probe('cs.meta-unreachable');
+      return true;
+    }
+    const why = mismatch(this.meta.server, this.cfg.schema, m.site, m.schema);
+    if (why === null) return true;
+    this.env.trace.probe('cs.meta-mismatch');
+    this.phase = 'idle';
+    this.markIncompatible(`meta: ${why}`);
+    return false;
+  }
+
+  /** A connection closed before its handshake completed: a rapid failure. */
+  private failed(): void {
+    this.failures++;
+    if (this.failures >= this.cfg.rapidFailuresMax) this.stuck = 'rapid-failures';
+  }
+
+  private open(conn: Connection): Session {
+    let closed!: () => void;
+    const now = this.env.clock.monotonic();
+    const s: Session = { conn, welcome: null, ready: false, sentUpTo: 0, pingN: 0, pings: new Map(), answeredSentMs: now, progressMs: now, closed: new Promise<void>((r) => (closed = r)) };
+    this.session = s;
+    let inbox: Promise<unknown> = Promise.resolve();
+    conn.onClose(() => closed());
+    conn.onMessage((raw) => {
+      const m = decodeMessage(raw);
+      if (m === null) return this.env.trace.emit('cs.client.invalid', { conn: conn.id });
+      if (m.type === 'Pong') return this.pong(s, m.n);
+      // Messages are handled one at a time, in order: a batch is applied before the next is looked at.
+      inbox = inbox
+        .then(() => (this.session === s && conn.open ? this.receive(s, m) : undefined))
+        .catch((e: unknown) => {
+          // A storage error: nothing of that message took effect. Start over from the durable state
+          // (a later batch must never be applied past one that failed).
+          this.env.trace.emit('cs.client.store-error', { error: String((e as Error)?.message ?? e).slice(0, 120) });
+          conn.close();
+        });
+    });
+    conn.send(encode({ type: 'Hello', db: this.cfg.db, schema: this.cfg.schema, client: this.meta.site, server: this.meta.server, cursor: this.meta.cursor }));
+    // The seed before its handshake: "connection opens -> green light".
+    if (this.cfg.variant === 'cs-green-on-open') this.maybeReady(s);
+    return s;
+  }
+
+  private async receive(s: Session, m: CsMessage): Promise<void> {
+    switch (m.type) {
+      case 'Welcome':
+        return this.welcome(s, m);
+      case 'Changes':
+        return this.pulled(s, m.changes);
+      case 'Ack':
+        return this.acked(s, m.upTo);
+      default:
+        this.env.trace.emit('cs.client.invalid', { conn: s.conn.id });
+    }
+  }
+
+  private async welcome(s: Session, w: Welcome): Promise<void> {
+    if (s.welcome !== null) return;
+    const why = mismatch(this.meta.server, this.cfg.schema, w.site, w.schema);
+    if (why !== null) {
+      this.markIncompatible(why);
+      s.conn.close();
+      return;
+    }
+    s.welcome = w;
+    s.progressMs = this.env.clock.monotonic();
+    if (w.acked < this.meta.acked) this.env.trace.probe('cs.ack-behind');
+    // ACK replay: the handshake says what the server holds; everything after it is (re)sent.
+    s.sentUpTo = this.cfg.variant === 'cs-no-ack-replay' ? Math.max(w.acked, this.lastSent) : w.acked;
+    const first = this.meta.server === null;
+    await this.serial(() => this.store.acknowledge(w.acked, first ? w.site : null));
+    this.meta = { ...this.meta, acked: w.acked, server: w.site };
+    if (w.total > 0) this.progress.start(w.total, w.bytes, this.env.clock.monotonic());
+    this.maybeReady(s);
+  }
+
+  private async pulled(s: Session, batch: readonly LoggedChange[]): Promise<void> {
+    const fresh = batch.filter((c) => c.seq > this.meta.cursor);
+    s.progressMs = this.env.clock.monotonic();
+    if (fresh.length === 0) return;
+    const changed = await this.serial(() => this.store.applyPulled(fresh, this.cells));
+    for (const [k, cell] of changed) this.cells.set(k, cell);
+    this.meta = { ...this.meta, cursor: fresh[fresh.length - 1]!.seq };
+    this.progress.add(fresh.length, fresh.reduce((n, c) => n + changeBytes(c), 0), this.env.clock.monotonic());
+    this.maybeReady(s);
+  }
+
+  private async acked(s: Session, upTo: number): Promise<void> {
+    s.progressMs = this.env.clock.monotonic();
+    if (upTo <= this.meta.acked) return;
+    await this.serial(() => this.store.acknowledge(upTo, null));
+    this.meta = { ...this.meta, acked: Math.max(this.meta.acked, upTo) };
+    this.publish();
+  }
+
+  /** Green once welcomed, compatible and caught up with the server's head as of the handshake. */
+  private maybeReady(s: Session): void {
+    const early = this.cfg.variant === 'cs-green-on-open';
+    if (s.ready || (!early && (s.welcome === null || this.meta.cursor < s.welcome.head))) return;
+    s.ready = true;
+    this.phase = 'ready';
+    this.failures = 0;
+    this.stuck = null;
+    this.publish();
+    void this.push(s);
+  }
+
+  private pong(s: Session, n: number): void {
+    const sent = s.pings.get(n);
+    if (sent === undefined) return;
+    for (const k of s.pings.keys()) if (k <= n) s.pings.delete(k);
+    s.answeredSentMs = Math.max(s.answeredSentMs, sent);
+  }
+
+  /** Every ping period: liveness of the connection, stuck detection, a ping. */
+  private tick(): void {
+    const s = this.session;
+    if (s === null || !s.conn.open) return;
+    const now = this.env.clock.monotonic();
+    if (now - s.answeredSentMs > this.cfg.staleAfterMs) {
+      this.env.trace.probe('cs.stale-close');
+      s.conn.close();
+      return;
+    }
+    const outstanding = !s.ready || s.sentUpTo > this.meta.acked;
+    if (outstanding && now - s.progressMs >= this.cfg.stuckAfterMs && this.stuck === null) {
+      this.stuck = 'no-progress';
+      this.publish();
+    }
+    s.pings.set(++s.pingN, now);
+    s.conn.send(encode({ type: 'Ping', n: s.pingN }));
+  }
+
+  // ---------------------------------------------------------------- pushing and local writes
+
+  /** Sends every local change after what this connection already covers, in batches. */
+  private async push(s: Session): Promise<void> {
+    if (this.cfg.variant === 'cs-green-on-open' && s.welcome === null) return;
+    try {
+      await this.pushAll(s);
+    } catch (e) {
+      this.env.trace.emit('cs.client.store-error', { error: String((e as Error)?.message ?? e).slice(0, 120) });
+      s.conn.close();
+    }
+  }
+
+  private async pushAll(s: Session): Promise<void> {
+    while (s.ready && s.conn.open && s.sentUpTo < this.meta.version) {
+      const from = s.sentUpTo;
+      const changes = await this.store.localAfter(this.meta.site, from, this.cfg.pushBatch);
+      if (changes.length === 0 || s.sentUpTo !== from || !s.conn.open) return;
+      s.conn.send(encode({ type: 'Push', changes }));
+      s.sentUpTo = changes[changes.length - 1]!.dbVersion;
+      this.lastSent = Math.max(this.lastSent, s.sentUpTo);
+      this.publish();
+    }
+  }
+
+  private async write(table: string, pk: string, col: string, value: string | null): Promise<number> {
+    if (this.nuking) throw new Error('ESTATE: Nuke and Resync in progress');
+    const version = await this.serial(async () => {
+      const k = cellKey({ table, pk, col });
+      const v = this.meta.version + 1;
+      const colVersion = (this.cells.get(k)?.colVersion ?? 0) + 1;
+      await this.store.write(this.meta.site, v, { table, pk, col, value, colVersion });
+      this.cells.set(k, { value, colVersion, site: this.meta.site });
+      this.meta = { ...this.meta, version: v };
+      return v;
+    });
+    this.publish();
+    const s = this.session;
+    if (s !== null && s.ready) void this.push(s);
+    return version;
+  }
+
+  // ---------------------------------------------------------------- incompatible, Nuke and Resync
+
+  private markIncompatible(reason: string): void {
+    if (this.incompatible !== null) return;
+    this.incompatible = reason;
+    this.env.trace.emit('cs.incompatible', { reason });
+    this.publish();
+  }
+
+  private async nuke(): Promise<{ pushed: number; exported: number }> {
+    if (this.nuking) throw new Error('ESTATE: Nuke and Resync already in progress');
+    this.nuking = true;
+    try {
+      return await this.nukeNow();
+    } finally {
+      this.nuking = false;
+      this.wake?.();
+      this.wake = null;
+    }
+  }
+
+  private async nukeNow(): Promise<{ pushed: number; exported: number }> {
+    const pushed = await this.pushBeforeNuke();
+    // Nothing may sync under the old identity from here on: end the attempt in progress first.
+    this.session?.conn.close();
+    await this.attempting;
+    const site = this.env.random.uuid();
+    // After every earlier write (serial): what is not acknowledged now is kept, then the wipe.
+    const { keep, unsaved } = await this.serial(async () => {
+      const keep = this.cfg.variant === 'cs-nuke-drops-pending' ? [] : await this.store.localAfter(this.meta.site, this.meta.acked, Number.MAX_SAFE_INTEGER);
+      return { keep, unsaved: await this.store.wipe(site, keep) };
+    });
+    if (keep.length > 0) this.env.trace.probe('cs.nuke-exported');
+    this.meta = { site, version: 0, cursor: 0, acked: 0, server: null, unsaved };
+    this.cells = new Map();
+    this.lastSent = 0;
+    this.incompatible = null;
+    this.stuck = null;
+    this.failures = 0;
+    this.env.trace.emit('cs.nuke', { pushed, exported: keep.length, unsaved, site });
+    this.publish();
+    return { pushed, exported: keep.length };
+  }
+
+  /** Where the server takes them (a compatible, ready connection), pending changes are pushed first. */
+  private async pushBeforeNuke(): Promise<number> {
+    const s = this.session;
+    const before = this.meta.acked;
+    if (s === null || !s.ready || this.pending() === 0) return 0;
+    const target = this.meta.version;
+    void this.push(s);
+    const deadline = this.env.clock.monotonic() + this.cfg.nukePushTimeoutMs;
+    while (this.meta.acked < target && s.conn.open && this.env.clock.monotonic() < deadline) await this.env.clock.sleep(50);
+    const pushed = this.meta.acked - before;
+    if (pushed > 0) this.env.trace.probe('cs.nuke-pushed');
+    return pushed;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** Why a server (site, schema) is not the one a client remembering `known` with `schema` may sync with. */
+function mismatch(known: string | null, schema: number, site: string | null, serverSchema: number | null): string | null {
+  if (site === null) return 'the server has no such database';
+  if (serverSchema !== schema) return `schema ${String(serverSchema)} on the server, ${schema} here`;
+  if (known !== null && site !== known) return `the server was rebuilt: site id ${site.slice(0, 8)}, this database synced with ${known.slice(0, 8)}`;
+  return null;
+}

@@ -1,0 +1,42 @@
+/** Weakened variants of the client-server sync (see src/scenario/variants.ts). Never the default. */
+export const CS_VARIANTS = [
+  {
+    name: 'cs-pending-from-sent',
+    area: 'client-server',
+    description:
+      "the pending count is local changes newer than the last *sent* version (the seed's Option A) instead of the last acknowledged one: a push lost with its connection shows 0 pending while the server never stored it (invariant:pending-count, scenario cs-pending-count).",
+  },
+  {
+    name: 'cs-green-on-open',
+    area: 'client-server',
+    description:
+      'the status turns green when the sync connection opens, before the handshake (the seed before its meta check): a rebuilt server shows green (model:sync-status, scenario cs-rebuilt-server).',
+  },
+  {
+    name: 'cs-no-ack-replay',
+    area: 'client-server',
+    description:
+      'after a reconnect the client resumes pushing after what it last sent instead of what the handshake says the server acknowledged: changes sent into a dropped connection are never sent again (invariant:green-pushes, scenario cs-lost-final-ack).',
+  },
+  {
+    name: 'cs-stuck-on-outage',
+    area: 'client-server',
+    description:
+      'refused and timed-out connection attempts count as rapid failures: a long but healthy outage (server down) shows "stuck" and offers Nuke (model:sync-status, scenario cs-long-outage).',
+  },
+  {
+    name: 'cs-progress-chunks',
+    area: 'client-server',
+    description:
+      'download progress counts chunks instead of records (the seed before its fix): 5,000 records show as 25 (invariant:progress, scenario cs-progress-5000).',
+  },
+  {
+    name: 'cs-nuke-drops-pending',
+    area: 'client-server',
+    description:
+      'Nuke and Resync wipes the local database without exporting the changes the server has not acknowledged: local work lost without a word (invariant:nuke-reports, scenario cs-rebuilt-server).',
+  },
+] as const;
+
+/** Name of a client-server variant ('' is the correct implementation). */
+export type CsVariant = '' | (typeof CS_VARIANTS)[number]['name'];

@@ -1,0 +1,74 @@
+/**
+ * Unit tests of the client-server pieces no scenario can aim at precisely: message validation, option
+ * validation, the footer's status function, the progress tracker's late subscribers, and the server's
+ * refusal of a push past a gap.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, wins } from '../../src/impl/clientserver/messages.ts';
+import { resolveClientOptions, resolveServerOptions } from '../../src/impl/clientserver/options.ts';
+import { ProgressTracker, type Progress } from '../../src/impl/clientserver/progress.ts';
+import { isGreen, statusOf } from '../../src/impl/clientserver/status.ts';
+
+describe('messages', () => {
+  it('accepts a valid Hello and refuses one with a bad field', () => {
+    expect(decodeMessage({ type: 'Hello', db: 'd', schema: 1, client: 'c', server: null, cursor: 0 })).not.toBeNull();
+    expect(decodeMessage({ type: 'Hello', db: 'd', schema: 1, client: 'c', server: null, cursor: -1 })).toBeNull();
+    expect(decodeMessage({ type: 'Nope' })).toBeNull();
+    expect(decodeMessage({ type: 'Changes', changes: [{ table: 't', pk: 'p', col: 'c', value: 'v', colVersion: 1, dbVersion: 1, site: 's' }] })).toBeNull(); // no seq
+  });
+
+  it('orders concurrent writes by column version, then by site id', () => {
+    expect(wins({ colVersion: 2, site: 'a' }, { colVersion: 1, site: 'z' })).toBe(true);
+    expect(wins({ colVersion: 1, site: 'b' }, { colVersion: 1, site: 'a' })).toBe(true);
+    expect(wins({ colVersion: 1, site: 'a' }, { colVersion: 1, site: 'a' })).toBe(false);
+  });
+});
+
+describe('options', () => {
+  it('fills defaults and names the bad field', () => {
+    const c = resolveClientOptions({ server: 'S', db: 'd', schema: 1 });
+    expect([c.stuckAfterMs, c.rapidFailuresMax, c.meta]).toEqual([10_000, 3, null]);
+    expect(() => resolveClientOptions({ server: 'S', db: 'd', schema: 1, stuckAfterMs: 0 })).toThrow(/stuckAfterMs/);
+    expect(() => resolveClientOptions({ server: 'S', db: 'd', schema: 1, pingEveryMs: 500, staleAfterMs: 400 })).toThrow(/staleAfterMs/);
+    expect(() => resolveServerOptions({ db: 'd', schema: 1, generation: -1 })).toThrow(/generation/);
+  });
+});
+
+describe('status', () => {
+  const base = { phase: 'ready' as const, incompatible: null, stuck: null, failures: 0, pending: 0, unsaved: 0 };
+  it('is green only after the handshake, with the pending count shown', () => {
+    expect(statusOf(base).status).toBe('synced');
+    expect(statusOf({ ...base, pending: 3 })).toMatchObject({ status: 'syncing', pending: 3 });
+    expect(isGreen(statusOf({ ...base, phase: 'connecting' }).status)).toBe(false);
+    expect(statusOf({ ...base, phase: 'idle' }).status).toBe('disconnected');
+  });
+  it('puts incompatible before stuck before the connection state', () => {
+    expect(statusOf({ ...base, stuck: 'no-progress', incompatible: 'rebuilt' })).toMatchObject({ status: 'incompatible', reason: 'rebuilt' });
+    expect(statusOf({ ...base, stuck: 'rapid-failures', failures: 3 })).toMatchObject({ status: 'stuck', reason: 'rapid-failures', failures: 3 });
+  });
+});
+
+describe('progress', () => {
+  it('counts records up to the total exactly, and a late subscriber gets the latest at once', () => {
+    const published: Progress[] = [];
+    const p = new ProgressTracker((x) => published.push(x), false, 200);
+    p.start(450, 900, 0);
+    p.add(200, 400, 100);
+    p.add(200, 400, 200);
+    p.add(50, 100, 250);
+    expect(published.map((x) => x.done)).toEqual([0, 200, 400, 450]);
+    expect(published.at(-1)).toMatchObject({ done: 450, total: 450, bytes: 900, etaMs: 0 });
+    expect(published[1]!.etaMs).toBe(125); // 100 ms for 200 records, 250 left
+    const late: Progress[] = [];
+    p.subscribe((x) => late.push(x));
+    expect(late).toEqual([published.at(-1)]);
+  });
+
+  it('the seed bug (chunks) is what the variant does', () => {
+    const published: Progress[] = [];
+    const p = new ProgressTracker((x) => published.push(x), true, 200);
+    p.start(450, 900, 0);
+    p.add(200, 400, 100);
+    expect(published.at(-1)).toMatchObject({ done: 1, total: 3 });
+  });
+});

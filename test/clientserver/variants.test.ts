@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { CS_VARIANTS } from '../../src/impl/clientserver/variants.ts';
+import { runScenario } from '../../src/scenario/run.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import basic from '../../scenarios/clientserver/basic.ts';
+import outage from '../../scenarios/clientserver/outage.ts';
+import progress from '../../scenarios/clientserver/progress.ts';
+import rebuild from '../../scenarios/clientserver/rebuild.ts';
+
+const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild].map((s) => [s.name, s]));
+
+/** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
+const CASES: { variant: string; scenario: string; check: string }[] = [
+  { variant: 'cs-pending-from-sent', scenario: 'cs-pending-count', check: 'invariant:pending-count' },
+  { variant: 'cs-green-on-open', scenario: 'cs-rebuilt-server', check: 'model:sync-status' },
+  { variant: 'cs-no-ack-replay', scenario: 'cs-lost-final-ack', check: 'invariant:green-pushes' },
+  { variant: 'cs-stuck-on-outage', scenario: 'cs-long-outage', check: 'model:sync-status' },
+  { variant: 'cs-progress-chunks', scenario: 'cs-progress-5000', check: 'invariant:progress' },
+  { variant: 'cs-nuke-drops-pending', scenario: 'cs-rebuilt-server', check: 'invariant:nuke-reports' },
+];
+
+/** Variants caught a second time on other evidence when the first catcher is removed. */
+const SECOND: { variant: string; scenario: string; without: string; check: string }[] = [
+  // Without the model (and the progress check), a fresh client green before its 5,000-record download
+  // lacks server changes durable for seconds: invariant 1 on the durable images alone.
+  { variant: 'cs-green-on-open', scenario: 'cs-progress-5000', without: 'model:sync-status', check: 'invariant:green-has-server-changes' },
+];
+
+describe('weakened client-server variants are caught', () => {
+  it('every declared variant has a case', () => {
+    expect(CASES.map((c) => c.variant).sort()).toEqual(CS_VARIANTS.map((v) => v.name).sort());
+  });
+
+  for (const c of CASES) {
+    it(`${c.variant} fails ${c.scenario} with ${c.check} (seed 1)`, async () => {
+      const bad = await runScenario(byName.get(c.scenario)!, 1, { variant: c.variant });
+      expect(bad.verdict).toBe('correctness');
+      expect(bad.failure?.check).toBe(c.check);
+      expect(bad.replay).toContain(`--variant ${c.variant}`);
+    });
+  }
+
+  for (const c of SECOND) {
+    it(`${c.variant} fails ${c.scenario} with ${c.check} when ${c.without} is off`, async () => {
+      const s = byName.get(c.scenario)!;
+      const without: Scenario = c.without.startsWith('model:') ? { ...s, models: [], checks: s.checks!.filter((k) => k.name !== 'invariant:progress') } : { ...s, checks: s.checks!.filter((k) => k.name !== c.without) };
+      const bad = await runScenario(without, 1, { variant: c.variant });
+      expect(bad.verdict).toBe('correctness');
+      expect(bad.failure?.check).toBe(c.check);
+    });
+  }
+});
