@@ -5,6 +5,10 @@
 // instead (after `npm run build`), as the installed package does.
 import { existsSync } from 'node:fs';
 
+// The parent process, taken before anything loads: if it dies while the CLI starts up, the CLI must still
+// notice it was orphaned (src/cli/signals.ts).
+const parent = process.ppid;
+
 const fromSource = process.env.SYNCBENCH_COMPILED !== '1' && existsSync(new URL('../src/cli/main.ts', import.meta.url));
 let main;
 if (fromSource) {
@@ -13,4 +17,4 @@ if (fromSource) {
 } else {
   ({ main } = await import('../dist/src/cli/main.js'));
 }
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2), { parent });

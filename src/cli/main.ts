@@ -27,6 +27,7 @@ import { Command, CommanderError, Option } from 'commander';
 // The commands' modules are imported when their command runs: `syncbench --help` then loads commander and
 // this file only, not the simulator, the models and the report writer (start-up time is what users feel).
 import { NIGHTLY_SIZE } from './defaults.ts';
+import { setParentAtStart } from './signals.ts';
 import { packageVersion } from './version.ts';
 import { printable } from './printable.ts';
 import { UsageError } from './usage.ts';
@@ -195,8 +196,12 @@ function helpTopic(p: Command, argv: readonly string[]): void {
   p.error(`error: unknown command '${name}'`, { code: 'commander.unknownCommand' });
 }
 
-/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI with `argv` (without node and script); resolves with the exit code. `start.parent`: the
+ * parent process as bin/syncbench.js saw it before loading anything (signals.ts).
+ */
+export async function main(argv: string[], start: { parent?: number } = {}): Promise<number> {
+  if (start.parent !== undefined) setParentAtStart(start.parent);
   quietOnClosedPipe();
   const p = program();
   process.exitCode = undefined;

@@ -27,6 +27,19 @@ const NUMBER: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }
 /** How often the parent process is checked, ms. */
 const PARENT_POLL_MS = 500;
 
+/**
+ * The parent process when the CLI started: bin/syncbench.js takes it before loading anything and main()
+ * passes it here; otherwise it is the parent when this module loaded. Taken at start, not when a command
+ * installs its handlers: a parent that dies while the scenarios load (seconds on a busy machine) would
+ * otherwise be missed, the CLI already re-parented when it looked, and the orphan would run on.
+ */
+let parentAtStart = process.ppid;
+
+/** Records the CLI's parent process as it was at start (see parentAtStart). */
+export function setParentAtStart(pid: number): void {
+  parentAtStart = pid;
+}
+
 /** What the handlers tell the command. */
 export interface Interrupts {
   /** Aborted at the first signal: take no new work. */
@@ -68,7 +81,7 @@ export function onInterrupt(messages: InterruptMessages, write: (s: string) => v
   };
   const bound = STOP_SIGNALS.map((sig) => [sig, () => handler(sig)] as const);
   for (const [sig, fn] of bound) process.on(sig, fn);
-  const parent = process.ppid;
+  const parent = parentAtStart;
   const orphaned = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(orphaned);

@@ -3,7 +3,7 @@
  * exits 128 + the signal, a trace cut short says so, a report folder is the old one or the new one, and a
  * signal sent only to `npx` reaches the CLI. Each case starts `node bin/syncbench.js` (about 1 s each).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,6 +120,11 @@ describe('signals through npx', () => {
   });
 });
 
+/** Ends an orphaned CLI that did not stop (the test then fails on its missing report), so none outlives the test. */
+function killOrphan(report: string): void {
+  spawnSync('pkill', ['-KILL', '-f', report]);
+}
+
 describe('a CLI whose parent dies', () => {
   it('stops like at SIGHUP and writes the finished runs (npm killed, or a shell that died of a signal)', async () => {
     const report = path.join(tmp, 'orphan');
@@ -130,6 +135,20 @@ describe('a CLI whose parent dies', () => {
     sh.proc.kill('SIGKILL');
     await sh.exit;
     for (let i = 0; i < 100 && !existsSync(path.join(report, 'results.json')); i++) await new Promise((r) => setTimeout(r, 100));
+    killOrphan(report);
+    expect(results(report).meta.partial).toBe(true);
+  });
+
+  it('stops also when the parent dies while the scenarios are still loading', async () => {
+    const report = path.join(tmp, 'orphan-early');
+    const args = [BIN, ...longSweep(report)].map((a) => `'${a}'`).join(' ');
+    const sh = start('sh', ['-c', `'${process.execPath}' ${args} > /dev/null; true`]);
+    // Half a second in: node has started, the scenarios (TypeScript, through tsx) are still loading.
+    await new Promise((r) => setTimeout(r, 500));
+    sh.proc.kill('SIGKILL');
+    await sh.exit;
+    for (let i = 0; i < 300 && !existsSync(path.join(report, 'results.json')); i++) await new Promise((r) => setTimeout(r, 100));
+    killOrphan(report);
     expect(results(report).meta.partial).toBe(true);
   });
 });
