@@ -11,6 +11,7 @@ import { CS_PROBES } from '../../src/impl/clientserver/probes.ts';
 import { DEMO_PROBES } from '../../src/impl/demo/probes.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
+import { PROVIDER_PROBES } from '../../src/impl/provider/probes.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import { reportHtml } from '../../src/report/html.ts';
 import { coverageReport, coverageText } from '../../src/runner/coverage.ts';
@@ -26,6 +27,7 @@ const AREAS: Record<string, readonly string[]> = {
   demo: DEMO_PROBES,
   election: ELECTION_PROBES,
   peer: PEER_PROBES,
+  provider: PROVIDER_PROBES,
   storage: STORAGE_PROBES,
 };
 

@@ -51,7 +51,8 @@ async function processItem(ctx: JobContext, item: WorkItem): Promise<void> {
       return;
     } catch (e) {
       if (!(e instanceof Retry)) throw e;
-      ctx.env.trace.probe(e.reply?.type === 'Error' && e.reply.status === 429 ? 'provider.rate-limited' : 'provider.server-error');
+      const rateLimited = e.reply?.type === 'Error' && e.reply.status === 429;
+      ctx.env.trace.probe(rateLimited ? 'provider.rate-limited' : 'provider.server-error');
       if (attempt >= ctx.cfg.retriesMax) throw new SyncError(`download of ${item.meta.id} failed ${attempt + 1} times`);
       await sleep(ctx.env, retryDelayMs(ctx.cfg, attempt, e.reply), ctx.token);
     }
