@@ -25,7 +25,11 @@ const GROUPS: [string, string, string][] = [
   ['coverage', 'coverage.bench.ts', 'benchCoverage'],
   ['startup', 'startup.bench.ts', 'benchStartup'],
   ['memory', 'memory.bench.ts', 'benchMemory'],
+  ['npmtest', 'npmtest.bench.ts', 'benchNpmTest'],
 ];
+
+/** Groups run only when named: they take minutes (npmtest runs the whole test suite). */
+const ONLY_WHEN_NAMED = new Set(['npmtest']);
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
@@ -44,7 +48,7 @@ async function main(): Promise<void> {
   }
   const all: (BenchResult & { group: string })[] = [];
   for (const [group, file, fn] of GROUPS) {
-    if (wanted.length > 0 && !wanted.includes(group)) continue;
+    if (wanted.length > 0 ? !wanted.includes(group) : ONLY_WHEN_NAMED.has(group)) continue;
     const full = path.join(here, file);
     if (!existsSync(full)) continue;
     const mod = (await import(pathToFileURL(full).href)) as Record<string, () => Promise<BenchResult[]>>;
