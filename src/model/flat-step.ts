@@ -21,11 +21,14 @@ interface Ev {
 type GuardFn = (args: { context: unknown; event: Ev }, params?: unknown) => boolean;
 type Assignment = ((args: { context: unknown; event: Ev }) => Record<string, unknown>) | Record<string, unknown>;
 
-/** One transition of the table: its guard (null: none), target state key (null: stays), assigns. */
+/** The assigns of a transition, compiled into one function from context and event to the next context. */
+type Update = (context: unknown, event: Ev) => unknown;
+
+/** One transition of the table: its guard (null: none), target state key (null: stays), its assigns (null: none). */
 interface Row {
   guard: GuardFn | null;
   target: string | null;
-  assigns: Assignment[];
+  update: Update | null;
 }
 
 /** What the xstate state nodes expose (internal shape, read once when building the table). */
@@ -103,7 +106,7 @@ function tableOf(machine: AnyStateMachine): Map<string, Map<string, Row[]>> | nu
         if (leaf === undefined) return null;
         const assigns = t.actions.map((a) => assignOf(a, impl.actions));
         if (assigns.some((a) => a === undefined)) return null;
-        rows.push({ guard, target: leaf === null ? null : keyOf(leaf), assigns: assigns as Assignment[] });
+        rows.push({ guard, target: leaf === null ? null : keyOf(leaf), update: compileAssigns(assigns as Assignment[]) });
       }
       byEvent.set(type, rows);
     }
@@ -147,19 +150,26 @@ function keyValue(key: string): unknown {
   return v;
 }
 
-function applyAssigns(context: unknown, event: Ev, assigns: readonly Assignment[]): unknown {
-  let ctx = context;
-  for (const a of assigns) {
-    const args = { context: ctx, event };
-    let partial: Record<string, unknown>;
-    if (typeof a === 'function') partial = a(args);
-    else {
-      partial = {};
-      for (const [k, v] of Object.entries(a)) partial[k] = typeof v === 'function' ? (v as (x: typeof args) => unknown)(args) : v;
-    }
-    ctx = Object.assign({}, ctx, partial);
-  }
-  return ctx;
+/**
+ * The assigns of one transition as a single function, built once with the table: xstate applies them in
+ * order, each seeing the context the previous one produced; within an object assigner every property
+ * function sees the context before that assigner. Compiled so a step neither walks the assigner's
+ * properties (Object.entries) nor builds a partial object per assigner.
+ */
+function compileAssigns(assigns: readonly Assignment[]): Update | null {
+  if (assigns.length === 0) return null;
+  const one = assigns.map((a): Update => {
+    if (typeof a === 'function') return (context, event) => ({ ...(context as object), ...a({ context, event }) });
+    const entries = Object.entries(a);
+    return (context, event) => {
+      const args = { context, event };
+      const next: Record<string, unknown> = { ...(context as object) };
+      for (const [k, v] of entries) next[k] = typeof v === 'function' ? (v as (x: typeof args) => unknown)(args) : v;
+      return next;
+    };
+  });
+  if (one.length === 1) return one[0]!;
+  return (context, event) => one.reduce((ctx, f) => f(ctx, event), context);
 }
 
 /** A fast stepper for `machine` when it is in the subset, else null. `initial` is its initial snapshot. */
@@ -189,8 +199,8 @@ export function flatStepper(machine: AnyStateMachine, initial: AnyMachineSnapsho
       if (rows === undefined) return null;
       for (const row of rows) {
         if (row.guard !== null && !row.guard({ context: snapshot.context, event })) continue;
-        if (row.target === null && row.assigns.length === 0) return null; // as snapshot.can(): nothing to take
-        const context = row.assigns.length === 0 ? snapshot.context : applyAssigns(snapshot.context, event, row.assigns);
+        if (row.target === null && row.update === null) return null; // as snapshot.can(): nothing to take
+        const context = row.update === null ? snapshot.context : row.update(snapshot.context, event);
         const target = row.target ?? from;
         if (target === from && context === snapshot.context) return snapshot;
         return { ...templateOf(target), context } as AnyMachineSnapshot;
