@@ -2,7 +2,7 @@
  * Network benchmarks: message deliveries per second of wall time between 3 nodes ping-ponging over
  * connections (each pair connected, 16 messages in flight per direction), and datagrams per second
  * bouncing between them. Both run with the trace hashed as in a real run (JSON per record, no keepAll)
- * and a default long-tail link. Goal from shared/PERF-NOTES.md: at least 100k deliveries/s.
+ * and a default long-tail link. Goal: at least 100k deliveries/s.
  */
 import type { Connection, Env } from '../src/impl/env.ts';
 import { Simulation } from '../src/sim/simulation.ts';

@@ -7,7 +7,7 @@
  * This is what makes replay and shrinking stable.
  *
  * Generator: seedrandom's `alea` (about 5x faster than the default ARC4 and 10x cheaper to create,
- * see shared/PERF-NOTES.md).
+ * measured in the kernel benchmark, `npm run bench -- kernel`).
  */
 import seedrandom from 'seedrandom';
 

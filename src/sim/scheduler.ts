@@ -12,7 +12,7 @@
  * - Fallback: after each event, a `process.nextTick` armed from a resolved-promise callback. A nextTick
  *   only runs once the microtask queue is empty, so the next event waits for every continuation.
  *
- * Both were measured correct (identical trace hashes) in shared/PERF-NOTES.md. Code running inside the
+ * Both give identical trace hashes (test/sim/determinism.test.ts runs the same seeds with each). Code running inside the
  * simulation must not use `setImmediate` or real timers: no drain covers those queues (the simulation traps
  * them while it runs, see `world.ts`). `process.nextTick` callbacks queued inside a slice are kept by the
  * scheduler and run after the event that queued them, before its microtasks, as Node orders them
