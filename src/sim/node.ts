@@ -31,6 +31,8 @@ export interface NodeHost {
   cancel(id: number): void;
   /** Records that code running on `node` threw (a crash verdict). */
   nodeThrew(node: SimNode, error: unknown): void;
+  /** Marks `node` as the owner of the event running now (see Scheduler.owner). */
+  own?(node: SimNode): void;
 }
 
 /** A simulated node. */
@@ -77,6 +79,7 @@ export class SimNode {
   }
 
   private run(fn: Task): void {
+    this.host.own?.(this);
     try {
       fn();
     } catch (e) {

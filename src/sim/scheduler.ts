@@ -96,6 +96,12 @@ export class Scheduler {
   private seq = 0;
   private cancelled = new Set<number>();
   private running = false;
+  /**
+   * Whose code the current event runs (a node sets itself when it runs a callback: SimNode.run), null for
+   * the simulator's own events. Reset before every event and kept through the microtasks drained after it,
+   * so a node's `await` continuations still see it (the globals of foreign code follow it: world.ts).
+   */
+  owner: unknown = null;
   private stopRequested = false;
   private failure: unknown = undefined;
   private readonly sliceEvents: number;
@@ -292,6 +298,7 @@ export class Scheduler {
       const fn = this.pop();
       if (fn === undefined) continue;
       this.events++;
+      this.owner = null;
       fn();
       this.settle(cp);
     }
@@ -342,6 +349,7 @@ export class Scheduler {
         const fn = this.pop();
         if (fn !== undefined) {
           this.events++;
+          this.owner = null;
           fn();
         }
       } catch (e) {

@@ -127,6 +127,7 @@ export class Simulation {
       ambient: this.ambient,
       leak: (e) => this.leak(e),
       nextTick: (fn) => this.scheduler.queueTick(fn),
+      currentClock: () => (this.scheduler.owner as SimNode | null)?.env?.clock ?? null,
       env: { ...options.realWorld?.env },
       allows: (call) => allowed.has(call),
     };
@@ -188,6 +189,9 @@ export class Simulation {
       after: (d, fn) => this.scheduler.after(d, fn),
       cancel: (ev) => this.scheduler.cancel(ev),
       nodeThrew: (n, e) => this.nodeThrew(n, e),
+      own: (n) => {
+        this.scheduler.owner = n;
+      },
     });
     this.nodes.set(id, node);
     device.nodes.push(node);

@@ -14,11 +14,16 @@
  * - `process.nextTick` (also used by Node's own streams, e.g. console.log): a callback queued inside a run
  *   runs inside it, deterministically: the scheduler drains queued ticks after each event, then the
  *   microtasks they cause, as Node would (see `WorldSource.nextTick`).
- * - Trapped (no deterministic meaning inside a run): `setTimeout`, `setInterval`, `setImmediate`,
- *   `clearTimeout`/`clearInterval`/`clearImmediate` of them (globals and the `node:timers` exports), the
- *   `node:timers/promises` functions, `queueMicrotask`, `process.hrtime`. A call throws `SimLeakError`
- *   naming the call and what to use instead, and the run is marked as crashed (the throw might be
- *   swallowed by the caller).
+ * - The node's own, for foreign code (a library that calls the globals instead of `Env`): while a node's
+ *   code runs (its callbacks and the continuations they cause), `setTimeout`, `setInterval`,
+ *   `setImmediate` and their `clear*` (globals and the `node:timers` exports) are timers on that node's
+ *   virtual monotonic clock, which die with its process (as `env.clock.setTimeout` does); `Date` and
+ *   `Date.now()` read its wall clock (skew, drift, jumps) and `performance.now()` its monotonic clock.
+ *   The handles they return have `ref`, `unref`, `hasRef`, `refresh` and a numeric value, like Node's.
+ * - Trapped (no deterministic meaning inside a run): those timers outside any node's code (the workload,
+ *   a check), the `node:timers/promises` functions, `queueMicrotask`, `process.hrtime`. A call throws
+ *   `SimLeakError` naming the call and what to use instead, and the run is marked as crashed (the throw
+ *   might be swallowed by the caller).
  *
  * - Trapped, the host itself (the trace hash would depend on the machine, and a run could end the process
  *   that checks it): `process.exit`, `process.reallyExit`, `process.abort`, `process.kill`,
@@ -44,13 +49,14 @@
  * the slice); each wrapper asks whether a world is installed, so outside a run they behave as before.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type { Clock } from '../impl/env.ts';
 import type { Rng } from './rng.ts';
 
 // The builtin modules' own export objects: patching them (then syncBuiltinESMExports) also changes what
 // `import { randomUUID } from 'node:crypto'` and `import { setTimeout } from 'node:timers'` see.
 const require = createRequire(import.meta.url);
 const nodeCrypto = require('node:crypto') as Record<string, unknown>;
-const nodeTimers = require('node:timers') as Record<string, unknown>;
+const nodeTimersModule = require('node:timers') as Record<string, unknown>;
 const nodeTimersPromises = require('node:timers/promises') as Record<string, unknown>;
 
 /** A real-world API was called from inside a simulation. */
@@ -95,7 +101,7 @@ const real = {
   /** The node:crypto, node:timers and node:timers/promises exports this file replaces. */
   // (node:crypto's getRandomValues is a getter for the global crypto's, which installWorld replaces.)
   crypto: pick(nodeCrypto, ['randomUUID', 'randomBytes', 'randomFillSync', 'randomFill', 'randomInt']),
-  timers: pick(nodeTimers, ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']),
+  timers: pick(nodeTimersModule, ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']),
   timersPromises: pick(nodeTimersPromises, ['setTimeout', 'setInterval', 'setImmediate']),
 };
 
@@ -117,6 +123,8 @@ export interface WorldSource {
   env: Readonly<Record<string, string>>;
   /** True when the scenario allows this host call inside the run (`Scenario.allowRealWorld`). */
   allows(call: string): boolean;
+  /** The clock of the node whose code runs now (its callbacks and their continuations), or null. */
+  currentClock?(): Clock | null;
 }
 
 /** The parts of a WorldSource a Simulation takes from its options (see SimulationOptions.realWorld). */
@@ -131,7 +139,11 @@ let installed: WorldSource | null = null;
 
 function makeVirtualDate(src: WorldSource): DateConstructor {
   const RealDate = real.Date;
-  const nowMs = (): number => EPOCH_MS + Math.floor(src.nowUs() / 1000);
+  // The wall clock of the node whose code runs, else the simulation's own (virtual time from EPOCH_MS).
+  const nowMs = (): number => {
+    const clock = src.currentClock?.() ?? null;
+    return clock !== null ? Math.floor(clock.now()) : EPOCH_MS + Math.floor(src.nowUs() / 1000);
+  };
   // A Date whose "now" is virtual; everything else behaves like the real Date.
   function VirtualDate(this: unknown, ...args: unknown[]): Date | string {
     if (!new.target) return new RealDate(nowMs()).toString();
@@ -150,6 +162,72 @@ function trap(src: WorldSource, name: string, instead: string): (...args: unknow
     const err = new SimLeakError(name.replace(/ \(.*\)$/, ''), `${name} was called inside the simulation; use ${instead} instead`);
     src.leak(err);
     throw err;
+  };
+}
+
+/** What the node-scoped timers return: a Node-like Timeout (ref/unref/hasRef/refresh, its number as value). */
+interface TimerHandle {
+  id: number;
+  ref(): TimerHandle;
+  unref(): TimerHandle;
+  hasRef(): boolean;
+  refresh(): TimerHandle;
+  [Symbol.toPrimitive](): number;
+}
+
+/** The timer id of a handle, a number, or anything else (null: not a timer of ours; clear* ignore it). */
+function timerIdOf(h: unknown): number | null {
+  if (typeof h === 'number') return h;
+  if (typeof h === 'object' && h !== null && typeof (h as TimerHandle).id === 'number') return (h as TimerHandle).id;
+  return null;
+}
+
+/**
+ * setTimeout/setInterval/setImmediate and their clear* for foreign code, on the clock of the node whose code
+ * runs (see the file comment); outside a node's code they are trapped as before. `where` names the export
+ * in leak messages ('' for the globals, ' (node:timers)').
+ */
+function nodeTimers(src: WorldSource, where: string): Record<string, (...args: unknown[]) => unknown> {
+  const make = (name: string, repeat: boolean, instead: string) => {
+    const leak = trap(src, `${name}${where}`, instead);
+    return (fn: unknown, ms?: unknown, ...args: unknown[]): TimerHandle => {
+      const clock = src.currentClock?.() ?? null;
+      if (clock === null || typeof fn !== 'function') return leak();
+      const delay = name === 'setImmediate' ? 0 : Math.max(0, Number(ms) || 0);
+      const call = name === 'setImmediate' ? () => (fn as (...a: unknown[]) => void)(ms, ...args) : () => (fn as (...a: unknown[]) => void)(...args);
+      const arm = (): number => (repeat ? clock.setInterval(call, delay) : clock.setTimeout(call, delay));
+      const handle: TimerHandle = {
+        id: arm(),
+        ref: () => handle,
+        unref: () => handle,
+        hasRef: () => true,
+        refresh: () => {
+          clock.clearTimer(handle.id);
+          handle.id = arm();
+          return handle;
+        },
+        [Symbol.toPrimitive]: () => handle.id,
+      };
+      return handle;
+    };
+  };
+  const clear = (name: string) => {
+    const leak = trap(src, `${name}${where}`, 'env.clock.clearTimer');
+    return (h: unknown): void => {
+      const id = timerIdOf(h);
+      if (id === null) return; // clearTimeout(undefined) and the like: nothing to clear, as in Node
+      const clock = src.currentClock?.() ?? null;
+      if (clock === null) return leak();
+      clock.clearTimer(id);
+    };
+  };
+  return {
+    setTimeout: make('setTimeout', false, 'env.clock.setTimeout'),
+    setInterval: make('setInterval', true, 'env.clock.setInterval'),
+    setImmediate: make('setImmediate', false, 'env.clock.setTimeout(fn, 0)'),
+    clearTimeout: clear('clearTimeout'),
+    clearInterval: clear('clearInterval'),
+    clearImmediate: clear('clearImmediate'),
   };
 }
 
@@ -292,13 +370,8 @@ export function installWorld(src: WorldSource): void {
   const g = globalThis as Record<string, unknown>;
   g.Date = makeVirtualDate(src);
   Math.random = () => src.ambient.float();
-  globalThis.performance.now = () => src.nowUs() / 1000;
-  g.setTimeout = trap(src, 'setTimeout', 'env.clock.setTimeout');
-  g.setInterval = trap(src, 'setInterval', 'env.clock.setInterval');
-  g.setImmediate = trap(src, 'setImmediate', 'env.clock.setTimeout(fn, 0)');
-  g.clearTimeout = trap(src, 'clearTimeout', 'env.clock.clearTimer');
-  g.clearInterval = trap(src, 'clearInterval', 'env.clock.clearTimer');
-  g.clearImmediate = trap(src, 'clearImmediate', 'env.clock.clearTimer');
+  globalThis.performance.now = () => src.currentClock?.()?.monotonic() ?? src.nowUs() / 1000;
+  Object.assign(g, nodeTimers(src, ''));
   g.queueMicrotask = trap(src, 'queueMicrotask', 'await Promise.resolve()');
   (process as { hrtime: unknown }).hrtime = trap(src, 'process.hrtime', 'env.clock.monotonic');
   process.getuid = () => SIM_UID;
@@ -344,14 +417,7 @@ function installModules(src: WorldSource): void {
       return min + Math.floor(src.ambient.float() * (max - min));
     },
   });
-  Object.assign(nodeTimers, {
-    setTimeout: trap(src, "setTimeout (node:timers)", 'env.clock.setTimeout'),
-    setInterval: trap(src, "setInterval (node:timers)", 'env.clock.setInterval'),
-    setImmediate: trap(src, "setImmediate (node:timers)", 'env.clock.setTimeout(fn, 0)'),
-    clearTimeout: trap(src, "clearTimeout (node:timers)", 'env.clock.clearTimer'),
-    clearInterval: trap(src, "clearInterval (node:timers)", 'env.clock.clearTimer'),
-    clearImmediate: trap(src, "clearImmediate (node:timers)", 'env.clock.clearTimer'),
-  });
+  Object.assign(nodeTimersModule, nodeTimers(src, ' (node:timers)'));
   Object.assign(nodeTimersPromises, {
     setTimeout: trap(src, 'setTimeout (node:timers/promises)', 'env.clock.sleep'),
     setInterval: trap(src, 'setInterval (node:timers/promises)', 'env.clock.setInterval'),
@@ -385,7 +451,7 @@ export function uninstallWorld(): void {
   process.env = saved.env;
   process.cwd = saved.cwd;
   Object.assign(nodeCrypto, real.crypto);
-  Object.assign(nodeTimers, real.timers);
+  Object.assign(nodeTimersModule, real.timers);
   Object.assign(nodeTimersPromises, real.timersPromises);
   syncBuiltinESMExports();
 }

@@ -122,11 +122,13 @@ describe('no leaks of the real world', () => {
 
   for (const [label, call, check] of [
     ['setTimeout (node:timers)', () => nodeTimers.setTimeout(() => {}, 1), 'setTimeout'],
-    ['clearTimeout (node:timers)', () => nodeTimers.clearTimeout(undefined), 'clearTimeout'],
+    ['clearTimeout (node:timers)', () => nodeTimers.clearTimeout(1 as unknown as NodeJS.Timeout), 'clearTimeout'],
     ['setTimeout (node:timers/promises)', () => void timersPromises.setTimeout(1), 'setTimeout'],
     ['crypto.randomBytes with a callback', () => nodeCrypto.randomBytes(4, () => {}), 'crypto.randomBytes with a callback'],
     ['process.hrtime', () => process.hrtime(), 'process.hrtime'],
-    ['clearTimeout', () => clearTimeout(undefined), 'clearTimeout'],
+    ['clearTimeout', () => clearTimeout(1 as unknown as NodeJS.Timeout), 'clearTimeout'],
+    // A simulator event, not a node's code: no node's clock to put the timer on.
+    ['setTimeout', () => setTimeout(() => {}, 1), 'setTimeout'],
     ['process.exit', () => process.exit(0), 'process.exit'],
     ['process.abort', () => process.abort(), 'process.abort'],
     ['process.kill', () => process.kill(process.pid, 0), 'process.kill'],
@@ -198,26 +200,65 @@ describe('no leaks of the real world', () => {
     expect(process.exit).toBe(exit);
   });
 
-  for (const call of ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'] as const) {
-    it(`traps ${call} inside a node and makes the run a crash verdict naming it`, async () => {
-      const sim = new Simulation({ seed: 1 });
-      sim.addNode('A', {
-        program: () => {
-          try {
-            (globalThis[call] as (fn: () => void, ms?: number) => void)(() => {}, 1);
-          } catch {
-            // swallowed on purpose: the simulation must still notice
-          }
-        },
-      });
-      sim.start('A');
-      await sim.run();
-      expect(sim.failure?.kind).toBe('crash');
-      expect(sim.failure?.check).toBe(`no-real-world:${call}`);
-      expect(sim.failure?.message).toContain(call);
-      expect(typeof globalThis.setTimeout(() => {}, 0)).toBe('object'); // restored afterwards
+  it('traps queueMicrotask inside a node and makes the run a crash verdict naming it', async () => {
+    const sim = new Simulation({ seed: 1 });
+    sim.addNode('A', {
+      program: () => {
+        try {
+          queueMicrotask(() => {});
+        } catch {
+          // swallowed on purpose: the simulation must still notice
+        }
+      },
     });
-  }
+    sim.start('A');
+    await sim.run();
+    expect(sim.failure).toMatchObject({ kind: 'crash', check: 'no-real-world:queueMicrotask' });
+    expect(typeof globalThis.setTimeout(() => {}, 0)).toBe('object'); // restored afterwards
+  });
+
+  it("foreign code's global timers, Date and performance.now are the node's own: its virtual clock, its skew, dying with its process", async () => {
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 1 });
+    // A library written for browsers or Node: global timers (with args, handles, unref, refresh), Date.
+    const library = (who: string): void => {
+      const started = performance.now();
+      setTimeout((x: string) => log.push(`${who} timeout ${x} after ${performance.now() - started} ms, wall ${Date.now() - EPOCH_MS}`), 30, 'arg').unref();
+      let ticks = 0;
+      const iv = setInterval(() => {
+        if (++ticks === 3) clearInterval(iv);
+        log.push(`${who} tick ${ticks} at ${performance.now() - started}`);
+      }, 10);
+      setImmediate((y: number) => log.push(`${who} immediate ${y}`), 7);
+      const never = setTimeout(() => log.push(`${who} cleared timer fired`), 5);
+      clearTimeout(never);
+      void Promise.resolve().then(() => setTimeout(() => log.push(`${who} timer set after an await`), 1));
+    };
+    sim.addNode('A', { program: () => library('A') });
+    sim.addNode('B', { clock: { offsetMs: 60_000 }, program: () => library('B') });
+    // C's library arms a timer and C dies before it fires: the timer dies with the process.
+    sim.addNode('C', { program: () => void setTimeout(() => log.push('C survived its crash'), 50) });
+    sim.start('A');
+    sim.start('B');
+    sim.start('C');
+    sim.scheduler.at(20_000, () => sim.crash('C'));
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    for (const who of ['A', 'B']) {
+      expect(log.filter((l) => l.startsWith(who)).map((l) => l.replace(/, wall \d+/, ''))).toEqual([
+        `${who} immediate 7`,
+        `${who} timer set after an await`,
+        `${who} tick 1 at 10`,
+        `${who} tick 2 at 20`,
+        `${who} timeout arg after 30 ms`, // armed at 0 for 30 ms, before the third tick was (at 20 for 10)
+        `${who} tick 3 at 30`,
+      ]);
+    }
+    // B's wall clock runs a minute ahead of A's: Date.now() inside its code says so.
+    const wall = (who: string): number => Number(/wall (\d+)/.exec(log.find((l) => l.startsWith(`${who} timeout`))!)![1]);
+    expect(wall('B') - wall('A')).toBe(60_000);
+    expect(log.some((l) => l.startsWith('C'))).toBe(false);
+  });
 
   it('an exception in a node is a crash verdict, not the death of the run', async () => {
     const sim = new Simulation({ seed: 1 });
