@@ -4,7 +4,9 @@
  *
  * - Virtualised (third-party code inside the simulation, e.g. memfs stamping file times, sees the
  *   simulation's world): `Date` (virtual wall time), `Math.random` (a seeded stream), `performance.now`
- *   (virtual time), `crypto.randomUUID` and `crypto.getRandomValues` (seeded), `process.getuid` and
+ *   (virtual time), `crypto.randomUUID` and `crypto.getRandomValues` (seeded; `Math.random` and these two
+ *   also when a library captured them at import time: they are dispatchers from the moment this file
+ *   loads), `process.getuid` and
  *   `process.getgid` (a fixed simulated user, SIM_UID/SIM_GID: memfs stamps every inode with them and asks
  *   for them on every permission check; the real calls are system calls that took a sixth of a storage
  *   swarm's time, and a run must not depend on which user runs it).
@@ -99,7 +101,7 @@ const real = {
   getRandomValues: globalThis.crypto.getRandomValues.bind(globalThis.crypto),
   nextTick: process.nextTick,
   /** The node:crypto, node:timers and node:timers/promises exports this file replaces. */
-  // (node:crypto's getRandomValues is a getter for the global crypto's, which installWorld replaces.)
+  // (node:crypto's getRandomValues is a getter for the global crypto's, which is a dispatcher: below.)
   crypto: pick(nodeCrypto, ['randomUUID', 'randomBytes', 'randomFillSync', 'randomFill', 'randomInt']),
   timers: pick(nodeTimersModule, ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']),
   timersPromises: pick(nodeTimersPromises, ['setTimeout', 'setInterval', 'setImmediate']),
@@ -136,6 +138,27 @@ export interface RealWorldOptions {
 }
 
 let installed: WorldSource | null = null;
+
+/** Fills `array` from the run's seeded stream (crypto.getRandomValues inside a run). */
+function fillSeeded<T extends ArrayBufferView | null>(src: WorldSource, array: T): T {
+  if (array !== null) {
+    const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    bytes.set(src.ambient.bytes(bytes.length));
+  }
+  return array;
+}
+
+/*
+ * Randomness captured at import time: a library that keeps `Math.random`, `crypto.getRandomValues` or
+ * `crypto.randomUUID` in a variable when its module loads (before any run) would keep the real functions
+ * and escape the seeded streams (the same seed would replay to another trace hash). So when this file loads
+ * (before any scenario or library module: the runner imports the simulator first), these globals become
+ * dispatchers that are the seeded functions while a world is installed and the real ones otherwise; they
+ * stay in place between runs.
+ */
+Math.random = () => (installed !== null ? installed.ambient.float() : real.mathRandom());
+globalThis.crypto.randomUUID = () => (installed !== null ? (installed.ambient.uuid() as ReturnType<typeof real.randomUUID>) : real.randomUUID());
+globalThis.crypto.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => (installed !== null ? fillSeeded(installed, array) : real.getRandomValues(array as never));
 
 function makeVirtualDate(src: WorldSource): DateConstructor {
   const RealDate = real.Date;
@@ -369,22 +392,12 @@ export function installWorld(src: WorldSource): void {
   installed = src;
   const g = globalThis as Record<string, unknown>;
   g.Date = makeVirtualDate(src);
-  Math.random = () => src.ambient.float();
   globalThis.performance.now = () => src.currentClock?.()?.monotonic() ?? src.nowUs() / 1000;
   Object.assign(g, nodeTimers(src, ''));
   g.queueMicrotask = trap(src, 'queueMicrotask', 'await Promise.resolve()');
   (process as { hrtime: unknown }).hrtime = trap(src, 'process.hrtime', 'env.clock.monotonic');
   process.getuid = () => SIM_UID;
   process.getgid = () => SIM_GID;
-  globalThis.crypto.randomUUID = () => src.ambient.uuid() as ReturnType<typeof globalThis.crypto.randomUUID>;
-  const fill = <T extends ArrayBufferView | null>(array: T): T => {
-    if (array !== null) {
-      const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-      bytes.set(src.ambient.bytes(bytes.length));
-    }
-    return array;
-  };
-  globalThis.crypto.getRandomValues = fill;
   (process as { nextTick: unknown }).nextTick = (fn: (...a: unknown[]) => void, ...args: unknown[]) => src.nextTick(() => fn(...args));
   const prepared = prepare(src);
   const p = process as unknown as Record<string, unknown>;
@@ -432,7 +445,6 @@ export function uninstallWorld(): void {
   installed = null;
   const g = globalThis as Record<string, unknown>;
   g.Date = real.Date;
-  Math.random = real.mathRandom;
   globalThis.performance.now = real.perfNow;
   g.setTimeout = real.setTimeout;
   g.setInterval = real.setInterval;
@@ -444,8 +456,6 @@ export function uninstallWorld(): void {
   (process as { hrtime: unknown }).hrtime = real.hrtime;
   process.getuid = real.getuid;
   process.getgid = real.getgid;
-  globalThis.crypto.randomUUID = real.randomUUID;
-  globalThis.crypto.getRandomValues = real.getRandomValues;
   (process as { nextTick: unknown }).nextTick = real.nextTick;
   Object.assign(process, saved.process);
   process.env = saved.env;

@@ -200,6 +200,23 @@ describe('no leaks of the real world', () => {
     expect(process.exit).toBe(exit);
   });
 
+  it('randomness a library captured when its module loaded is seeded inside a run, and real outside', async () => {
+    const { makeId } = await import('./fixtures/import-time-random.ts');
+    const ids = async (seed: number): Promise<string[]> => {
+      const sim = new Simulation({ seed });
+      const out: string[] = [];
+      sim.addNode('A', { program: () => void out.push(makeId(), makeId()) });
+      sim.start('A');
+      await sim.run();
+      return out;
+    };
+    const first = await ids(7);
+    expect(await ids(7)).toEqual(first);
+    expect(await ids(8)).not.toEqual(first);
+    expect(makeId()).not.toBe(makeId()); // outside a run: the real functions
+    expect(first).not.toContain(makeId());
+  });
+
   it('traps queueMicrotask inside a node and makes the run a crash verdict naming it', async () => {
     const sim = new Simulation({ seed: 1 });
     sim.addNode('A', {
