@@ -4,9 +4,9 @@
  *
  * - Virtualised (third-party code inside the simulation, e.g. memfs stamping file times, sees the
  *   simulation's world): `Date` (virtual wall time), `Math.random` (a seeded stream), `performance.now`
- *   (virtual time), `crypto.randomUUID` and `crypto.getRandomValues` (seeded; `Math.random` and these two
- *   also when a library captured them at import time: they are dispatchers from the moment this file
- *   loads), `process.getuid` and
+ *   (virtual time), `crypto.randomUUID` and `crypto.getRandomValues` (seeded; `Date`, `Math.random` and
+ *   these two also when a library captured them at import time: they are dispatchers from the moment this
+ *   file loads, real outside a run), `process.getuid` and
  *   `process.getgid` (a fixed simulated user, SIM_UID/SIM_GID: memfs stamps every inode with them and asks
  *   for them on every permission check; the real calls are system calls that took a sixth of a storage
  *   swarm's time, and a run must not depend on which user runs it).
@@ -156,29 +156,35 @@ function fillSeeded<T extends ArrayBufferView | null>(src: WorldSource, array: T
  * dispatchers that are the seeded functions while a world is installed and the real ones otherwise; they
  * stay in place between runs.
  */
-Math.random = () => (installed !== null ? installed.ambient.float() : real.mathRandom());
-globalThis.crypto.randomUUID = () => (installed !== null ? (installed.ambient.uuid() as ReturnType<typeof real.randomUUID>) : real.randomUUID());
-globalThis.crypto.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => (installed !== null ? fillSeeded(installed, array) : real.getRandomValues(array as never));
-
-function makeVirtualDate(src: WorldSource): DateConstructor {
+/**
+ * `Date` for all code, installed when this file loads (so `const D = Date` in a library is covered too):
+ * inside a run "now" is the wall clock of the node whose code runs, else the simulation's own virtual time
+ * from EPOCH_MS; outside a run it is the real clock. Everything else is the real Date (same prototype,
+ * subclasses construct through Reflect.construct).
+ */
+function dispatchDate(): DateConstructor {
   const RealDate = real.Date;
-  // The wall clock of the node whose code runs, else the simulation's own (virtual time from EPOCH_MS).
   const nowMs = (): number => {
+    const src = installed;
+    if (src === null) return RealDate.now();
     const clock = src.currentClock?.() ?? null;
     return clock !== null ? Math.floor(clock.now()) : EPOCH_MS + Math.floor(src.nowUs() / 1000);
   };
-  // A Date whose "now" is virtual; everything else behaves like the real Date.
-  function VirtualDate(this: unknown, ...args: unknown[]): Date | string {
+  function SimDate(this: unknown, ...args: unknown[]): Date | string {
     if (!new.target) return new RealDate(nowMs()).toString();
-    if (args.length === 0) return new RealDate(nowMs());
-    return new (RealDate as unknown as new (...a: unknown[]) => Date)(...args);
+    return Reflect.construct(RealDate, args.length === 0 ? [nowMs()] : args, new.target) as Date;
   }
-  VirtualDate.prototype = RealDate.prototype;
-  VirtualDate.now = nowMs;
-  VirtualDate.parse = RealDate.parse;
-  VirtualDate.UTC = RealDate.UTC;
-  return VirtualDate as unknown as DateConstructor;
+  SimDate.prototype = RealDate.prototype;
+  SimDate.now = nowMs;
+  SimDate.parse = RealDate.parse;
+  SimDate.UTC = RealDate.UTC;
+  return SimDate as unknown as DateConstructor;
 }
+
+globalThis.Date = dispatchDate();
+Math.random = () => (installed !== null ? installed.ambient.float() : real.mathRandom());
+globalThis.crypto.randomUUID = () => (installed !== null ? (installed.ambient.uuid() as ReturnType<typeof real.randomUUID>) : real.randomUUID());
+globalThis.crypto.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => (installed !== null ? fillSeeded(installed, array) : real.getRandomValues(array as never));
 
 function trap(src: WorldSource, name: string, instead: string): (...args: unknown[]) => never {
   return () => {
@@ -391,7 +397,6 @@ export function installWorld(src: WorldSource): void {
   if (installed !== null) throw new Error('a simulated world is already installed (slices are not reentrant)');
   installed = src;
   const g = globalThis as Record<string, unknown>;
-  g.Date = makeVirtualDate(src);
   globalThis.performance.now = () => src.currentClock?.()?.monotonic() ?? src.nowUs() / 1000;
   Object.assign(g, nodeTimers(src, ''));
   g.queueMicrotask = trap(src, 'queueMicrotask', 'await Promise.resolve()');
@@ -444,7 +449,6 @@ export function uninstallWorld(): void {
   if (installed === null) return;
   installed = null;
   const g = globalThis as Record<string, unknown>;
-  g.Date = real.Date;
   globalThis.performance.now = real.perfNow;
   g.setTimeout = real.setTimeout;
   g.setInterval = real.setInterval;

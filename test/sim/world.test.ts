@@ -217,6 +217,22 @@ describe('no leaks of the real world', () => {
     expect(first).not.toContain(makeId());
   });
 
+  it('a Date captured at import reads the node\'s wall clock inside a run and the real clock outside; subclasses of Date still work', async () => {
+    const { stamp } = await import('./fixtures/import-time-random.ts');
+    const sim = new Simulation({ seed: 1 });
+    let seen = 0;
+    sim.addNode('A', { clock: { offsetMs: 5_000 }, program: (env) => void env.clock.setTimeout(() => (seen = stamp()), 250) });
+    sim.start('A');
+    await sim.run();
+    expect(seen).toBe(EPOCH_MS + 5_250);
+    expect(Math.abs(stamp() - performance.timeOrigin - performance.now())).toBeLessThan(1_000);
+    class Stamped extends Date {
+      label = 'x';
+    }
+    const d = new Stamped(0);
+    expect([d instanceof Stamped, d instanceof Date, d.getTime(), d.label]).toEqual([true, true, 0, 'x']);
+  });
+
   it('traps queueMicrotask inside a node and makes the run a crash verdict naming it', async () => {
     const sim = new Simulation({ seed: 1 });
     sim.addNode('A', {
