@@ -128,6 +128,7 @@ export class Simulation {
       leak: (e) => this.leak(e),
       nextTick: (fn) => this.scheduler.queueTick(fn),
       currentClock: () => (this.scheduler.owner as SimNode | null)?.env?.clock ?? null,
+      currentBus: () => (this.scheduler.owner as SimNode | null)?.env?.bus ?? null,
       env: { ...options.realWorld?.env },
       allows: (call) => allowed.has(call),
     };

@@ -22,6 +22,7 @@
  *   virtual monotonic clock, which die with its process (as `env.clock.setTimeout` does); `Date` and
  *   `Date.now()` read its wall clock (skew, drift, jumps) and `performance.now()` its monotonic clock.
  *   The handles they return have `ref`, `unref`, `hasRef`, `refresh` and a numeric value, like Node's.
+ *   `BroadcastChannel` in a tab's code is a channel over its device's tab bus (`env.bus`).
  * - Trapped (no deterministic meaning inside a run): those timers outside any node's code (the workload,
  *   a check), the `node:timers/promises` functions, `queueMicrotask`, `process.hrtime`. A call throws
  *   `SimLeakError` naming the call and what to use instead, and the run is marked as crashed (the throw
@@ -51,7 +52,7 @@
  * the slice); each wrapper asks whether a world is installed, so outside a run they behave as before.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { Clock } from '../impl/env.ts';
+import type { Bus, Clock, Value } from '../impl/env.ts';
 import type { Rng } from './rng.ts';
 
 // The builtin modules' own export objects: patching them (then syncBuiltinESMExports) also changes what
@@ -127,6 +128,8 @@ export interface WorldSource {
   allows(call: string): boolean;
   /** The clock of the node whose code runs now (its callbacks and their continuations), or null. */
   currentClock?(): Clock | null;
+  /** The tab bus of the node whose code runs now, or null. */
+  currentBus?(): Bus | null;
 }
 
 /** The parts of a WorldSource a Simulation takes from its options (see SimulationOptions.realWorld). */
@@ -182,6 +185,65 @@ function dispatchDate(): DateConstructor {
 }
 
 globalThis.Date = dispatchDate();
+
+type MessageListener = (event: { data: unknown; origin: string }) => void;
+
+/**
+ * A BroadcastChannel for browser code running in a simulated tab, over its device's tab bus (`env.bus`):
+ * messages go to the channels of that name in the device's other live tabs (not to other channels of the
+ * same tab, unlike a browser), in the bus's order, and die with the tab. Listeners run as the tab's own
+ * code: a throw is a crash of the tab, as from any of its callbacks.
+ */
+class SimBroadcastChannel {
+  onmessage: MessageListener | null = null;
+  private readonly listeners: MessageListener[] = [];
+  private unsubscribe: (() => void) | null;
+
+  constructor(
+    readonly name: string,
+    private readonly bus: Bus,
+  ) {
+    this.unsubscribe = bus.subscribe(name, (data, from) => {
+      const event = { data, origin: from };
+      for (const l of [...this.listeners]) l(event);
+      this.onmessage?.(event);
+    });
+  }
+
+  postMessage(message: unknown): void {
+    if (this.unsubscribe === null) throw new Error(`BroadcastChannel '${this.name}' is closed`);
+    this.bus.post(this.name, message as Value);
+  }
+
+  addEventListener(type: string, listener: MessageListener): void {
+    if (type === 'message' && !this.listeners.includes(listener)) this.listeners.push(listener);
+  }
+
+  removeEventListener(type: string, listener: MessageListener): void {
+    const at = type === 'message' ? this.listeners.indexOf(listener) : -1;
+    if (at >= 0) this.listeners.splice(at, 1);
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+}
+
+/**
+ * `BroadcastChannel` for all code, installed when this file loads (so a library that keeps it from import
+ * is covered): inside a node's code a SimBroadcastChannel on that tab's bus, outside a run the real one;
+ * elsewhere inside a run (the workload, a check) a leak.
+ */
+const RealBroadcastChannel = globalThis.BroadcastChannel;
+function BroadcastChannelDispatch(this: unknown, name: string): unknown {
+  const src = installed;
+  if (src === null) return new RealBroadcastChannel(name);
+  const bus = src.currentBus?.() ?? null;
+  if (bus === null) return trap(src, 'BroadcastChannel', "a node's env.bus (or construct it in the node's code)")();
+  return new SimBroadcastChannel(String(name), bus);
+}
+(globalThis as Record<string, unknown>).BroadcastChannel = BroadcastChannelDispatch;
 Math.random = () => (installed !== null ? installed.ambient.float() : real.mathRandom());
 globalThis.crypto.randomUUID = () => (installed !== null ? (installed.ambient.uuid() as ReturnType<typeof real.randomUUID>) : real.randomUUID());
 globalThis.crypto.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => (installed !== null ? fillSeeded(installed, array) : real.getRandomValues(array as never));

@@ -129,6 +129,7 @@ describe('no leaks of the real world', () => {
     ['clearTimeout', () => clearTimeout(1 as unknown as NodeJS.Timeout), 'clearTimeout'],
     // A simulator event, not a node's code: no node's clock to put the timer on.
     ['setTimeout', () => setTimeout(() => {}, 1), 'setTimeout'],
+    ['BroadcastChannel', () => new BroadcastChannel('x'), 'BroadcastChannel'],
     ['process.exit', () => process.exit(0), 'process.exit'],
     ['process.abort', () => process.abort(), 'process.abort'],
     ['process.kill', () => process.kill(process.pid, 0), 'process.kill'],
@@ -231,6 +232,36 @@ describe('no leaks of the real world', () => {
     }
     const d = new Stamped(0);
     expect([d instanceof Stamped, d instanceof Date, d.getTime(), d.label]).toEqual([true, true, 0, 'x']);
+  });
+
+  it('BroadcastChannel in a tab\'s code goes over its device\'s tab bus: to the other tabs, in order, deterministic', async () => {
+    const { Channel } = await import('./fixtures/import-time-random.ts');
+    const runOnce = async (): Promise<string[]> => {
+      const log: string[] = [];
+      const sim = new Simulation({ seed: 4 });
+      const tab = (id: string) => () => {
+        const ch = new Channel('news'); // the constructor a library kept from import
+        ch.onmessage = (e: { data: unknown }) => log.push(`${id} got ${String(e.data)} at ${Math.round(performance.now())} ms`);
+        const other = new BroadcastChannel('other');
+        other.addEventListener('message', (e: { data: unknown }) => log.push(`${id} got ${String(e.data)} on other`));
+        setTimeout(() => ch.postMessage(`${id}-1`), id === 'A' ? 10 : 20);
+        if (id === 'C') setTimeout(() => other.postMessage('C-other'), 30);
+      };
+      for (const id of ['A', 'B', 'C']) sim.addNode(id, { device: 'browser', program: tab(id) });
+      sim.addNode('D', { device: 'laptop', program: tab('D') }); // another device: its own bus
+      for (const id of ['A', 'B', 'C', 'D']) sim.start(id);
+      await sim.run();
+      expect(sim.failure).toBeNull();
+      return log;
+    };
+    const log = await runOnce();
+    expect(log.filter((l) => l.includes('A-1')).sort()).toEqual(['B got A-1 at 10 ms', 'C got A-1 at 10 ms']);
+    expect(log.filter((l) => l.includes('D-1'))).toEqual([]);
+    expect(log.filter((l) => l.includes('C-other')).sort()).toEqual(['A got C-other on other', 'B got C-other on other']);
+    expect(await runOnce()).toEqual(log);
+    const outside = new BroadcastChannel('outside') as BroadcastChannel & { unref(): unknown }; // the real one outside a run
+    expect(typeof outside.unref).toBe('function');
+    outside.close();
   });
 
   it('traps queueMicrotask inside a node and makes the run a crash verdict naming it', async () => {
