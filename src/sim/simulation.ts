@@ -129,6 +129,7 @@ export class Simulation {
       nextTick: (fn) => this.scheduler.queueTick(fn),
       currentClock: () => (this.scheduler.owner as SimNode | null)?.env?.clock ?? null,
       currentBus: () => (this.scheduler.owner as SimNode | null)?.env?.bus ?? null,
+      currentLocks: () => (this.scheduler.owner as SimNode | null)?.env?.locks ?? null,
       env: { ...options.realWorld?.env },
       allows: (call) => allowed.has(call),
     };

@@ -22,7 +22,8 @@
  *   virtual monotonic clock, which die with its process (as `env.clock.setTimeout` does); `Date` and
  *   `Date.now()` read its wall clock (skew, drift, jumps) and `performance.now()` its monotonic clock.
  *   The handles they return have `ref`, `unref`, `hasRef`, `refresh` and a numeric value, like Node's.
- *   `BroadcastChannel` in a tab's code is a channel over its device's tab bus (`env.bus`).
+ *   `BroadcastChannel` in a tab's code is a channel over its device's tab bus (`env.bus`), and
+ *   `navigator.locks` its lock manager (`env.locks`; `navigator` exists only inside a run).
  * - Trapped (no deterministic meaning inside a run): those timers outside any node's code (the workload,
  *   a check), the `node:timers/promises` functions, `queueMicrotask`, `process.hrtime`. A call throws
  *   `SimLeakError` naming the call and what to use instead, and the run is marked as crashed (the throw
@@ -52,7 +53,7 @@
  * the slice); each wrapper asks whether a world is installed, so outside a run they behave as before.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { Bus, Clock, Value } from '../impl/env.ts';
+import type { Bus, Clock, Lock, LockOptions, Locks, Value } from '../impl/env.ts';
 import type { Rng } from './rng.ts';
 
 // The builtin modules' own export objects: patching them (then syncBuiltinESMExports) also changes what
@@ -130,6 +131,8 @@ export interface WorldSource {
   currentClock?(): Clock | null;
   /** The tab bus of the node whose code runs now, or null. */
   currentBus?(): Bus | null;
+  /** The lock manager of the node whose code runs now, or null. */
+  currentLocks?(): Locks | null;
 }
 
 /** The parts of a WorldSource a Simulation takes from its options (see SimulationOptions.realWorld). */
@@ -244,6 +247,31 @@ function BroadcastChannelDispatch(this: unknown, name: string): unknown {
   return new SimBroadcastChannel(String(name), bus);
 }
 (globalThis as Record<string, unknown>).BroadcastChannel = BroadcastChannelDispatch;
+
+/**
+ * `navigator` inside a run (Node 20 has none; it exists only during the run's slices, so code outside a run
+ * is not told it is in a browser): `navigator.locks.request(name[, options], callback)` is the running
+ * tab's lock manager (`env.locks`, exclusive locks shared by the device's tabs, released when the callback
+ * settles or the tab dies), with the Web Locks options it supports (`ifAvailable`, `steal`); a shared lock
+ * or an abort signal is refused, and a call outside a node's code is a leak.
+ */
+function simNavigator(src: WorldSource): { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> }; userAgent: string } {
+  return {
+    userAgent: 'syncbench (simulated tab)',
+    locks: {
+      request(name: string, a: unknown, b?: unknown): Promise<unknown> {
+        const locks = src.currentLocks?.() ?? null;
+        if (locks === null) return trap(src, 'navigator.locks.request', "a node's env.locks")();
+        const [options, callback] = (typeof a === 'function' ? [{}, a] : [a ?? {}, b]) as [LockOptions & { mode?: string; signal?: unknown }, (lock: Lock | null) => unknown];
+        if (options.mode === 'shared' || options.signal !== undefined) return Promise.reject(new Error(`navigator.locks.request: ${options.mode === 'shared' ? "mode 'shared'" : 'signal'} is not simulated (exclusive locks with ifAvailable and steal are)`));
+        const opts: LockOptions = {};
+        if (options.ifAvailable === true) opts.ifAvailable = true;
+        if (options.steal === true) opts.steal = true;
+        return locks.request(String(name), opts, (lock) => callback(lock));
+      },
+    },
+  };
+}
 Math.random = () => (installed !== null ? installed.ambient.float() : real.mathRandom());
 globalThis.crypto.randomUUID = () => (installed !== null ? (installed.ambient.uuid() as ReturnType<typeof real.randomUUID>) : real.randomUUID());
 globalThis.crypto.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => (installed !== null ? fillSeeded(installed, array) : real.getRandomValues(array as never));
@@ -461,6 +489,7 @@ export function installWorld(src: WorldSource): void {
   const g = globalThis as Record<string, unknown>;
   globalThis.performance.now = () => src.currentClock?.()?.monotonic() ?? src.nowUs() / 1000;
   Object.assign(g, nodeTimers(src, ''));
+  g.navigator = simNavigator(src);
   g.queueMicrotask = trap(src, 'queueMicrotask', 'await Promise.resolve()');
   (process as { hrtime: unknown }).hrtime = trap(src, 'process.hrtime', 'env.clock.monotonic');
   process.getuid = () => SIM_UID;
@@ -512,6 +541,7 @@ export function uninstallWorld(): void {
   installed = null;
   const g = globalThis as Record<string, unknown>;
   globalThis.performance.now = real.perfNow;
+  delete g.navigator;
   g.setTimeout = real.setTimeout;
   g.setInterval = real.setInterval;
   g.setImmediate = real.setImmediate;

@@ -243,7 +243,7 @@ describe('no leaks of the real world', () => {
         const ch = new Channel('news'); // the constructor a library kept from import
         ch.onmessage = (e: { data: unknown }) => log.push(`${id} got ${String(e.data)} at ${Math.round(performance.now())} ms`);
         const other = new BroadcastChannel('other');
-        other.addEventListener('message', (e: { data: unknown }) => log.push(`${id} got ${String(e.data)} on other`));
+        other.addEventListener('message', ((e: { data: unknown }) => log.push(`${id} got ${String(e.data)} on other`)) as never);
         setTimeout(() => ch.postMessage(`${id}-1`), id === 'A' ? 10 : 20);
         if (id === 'C') setTimeout(() => other.postMessage('C-other'), 30);
       };
@@ -259,9 +259,45 @@ describe('no leaks of the real world', () => {
     expect(log.filter((l) => l.includes('D-1'))).toEqual([]);
     expect(log.filter((l) => l.includes('C-other')).sort()).toEqual(['A got C-other on other', 'B got C-other on other']);
     expect(await runOnce()).toEqual(log);
-    const outside = new BroadcastChannel('outside') as BroadcastChannel & { unref(): unknown }; // the real one outside a run
+    const outside = new BroadcastChannel('outside') as InstanceType<typeof BroadcastChannel> & { unref(): unknown }; // the real one outside a run
     expect(typeof outside.unref).toBe('function');
     outside.close();
+  });
+
+  it('navigator.locks in a tab\'s code is its device\'s lock manager; navigator exists only inside a run', async () => {
+    type Nav = { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> } };
+    const nav = (): Nav => (globalThis as unknown as { navigator: Nav }).navigator;
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 2 });
+    for (const [id, at] of [['A', 5], ['B', 10]] as const) {
+      sim.addNode(id, {
+        device: 'browser',
+        program: () =>
+          setTimeout(() => {
+            void nav().locks.request('leader', async (lock: { name: string } | null) => {
+              log.push(`${id} holds ${lock?.name} at ${Math.round(performance.now())}`);
+              await new Promise((r) => setTimeout(r, 20));
+              log.push(`${id} releases at ${Math.round(performance.now())}`);
+            });
+            void nav().locks.request('leader', { ifAvailable: true }, (lock: unknown) => void log.push(`${id} ifAvailable: ${lock === null ? 'held' : 'free'}`));
+            void nav().locks.request('x', { mode: 'shared' }, () => undefined).catch((e: Error) => log.push(`${id} shared: ${e.message.slice(0, 40)}`));
+          }, at),
+      });
+      sim.start(id);
+    }
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(log).toEqual([
+      "A shared: navigator.locks.request: mode 'shared' i", // refused at once (a rejected promise)
+      'A holds leader at 5',
+      'A ifAvailable: held',
+      "B shared: navigator.locks.request: mode 'shared' i",
+      'B ifAvailable: held',
+      'A releases at 25',
+      'B holds leader at 25',
+      'B releases at 45',
+    ]);
+    expect(typeof (globalThis as { navigator?: unknown }).navigator).toBe('undefined');
   });
 
   it('traps queueMicrotask inside a node and makes the run a crash verdict naming it', async () => {
