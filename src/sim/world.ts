@@ -24,6 +24,9 @@
  *   The handles they return have `ref`, `unref`, `hasRef`, `refresh` and a numeric value, like Node's.
  *   `BroadcastChannel` in a tab's code is a channel over its device's tab bus (`env.bus`), and
  *   `navigator.locks` its lock manager (`env.locks`; `navigator` exists only inside a run).
+ * - Undone: listeners the run adds to `process` (`on`, `once`, `addListener`, `prepend*`) are removed when
+ *   its slice ends; process events come from Node's event loop, outside any slice, where the run's code
+ *   must not run, and a kept listener would leak into the next seed.
  * - Trapped (no deterministic meaning inside a run): those timers outside any node's code (the workload,
  *   a check), the `node:timers/promises` functions, `queueMicrotask`, `process.hrtime`. A call throws
  *   `SimLeakError` naming the call and what to use instead, and the run is marked as crashed (the throw
@@ -382,6 +385,9 @@ const HOST_MODULES: Record<string, string> = {
 /** process methods trapped inside a run. */
 const PROCESS_TRAPS = ['exit', 'reallyExit', 'abort', 'kill', 'chdir', 'dlopen'] as const;
 
+/** The process methods that add listeners: what they add inside a run is removed at the end of its slice. */
+const PROCESS_LISTENER_METHODS = ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const;
+
 /**
  * Environment variables Node's own console and tty code read while printing (to choose colours): inside a
  * run they read as unset instead of being trapped, so a `console.log` in the code under test stays legal.
@@ -444,6 +450,8 @@ interface Prepared {
   /** The real process methods the traps replace, saved at each slice (see `saved`). */
   real: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
+  /** Listeners the run added to `process` during the slice now running, removed when it ends. */
+  added: [event: string | symbol, listener: (...args: unknown[]) => void][];
 }
 const preparedFor = new WeakMap<WorldSource, Prepared>();
 
@@ -454,7 +462,18 @@ function prepare(src: WorldSource): Prepared {
     // process.exit ends through process.reallyExit: allowing the one allows the other.
     const allowed = (k: string): boolean => src.allows(`process.${k}`) || (k === 'reallyExit' && src.allows('process.exit'));
     for (const k of PROCESS_TRAPS) if (!allowed(k)) traps[k] = () => hostLeak(src, `process.${k}`);
-    p = { process: traps, real: {}, env: virtualEnv(src) };
+    const prepared: Prepared = { process: traps, real: {}, env: virtualEnv(src), added: [] };
+    // process.on and friends: the listener is added (the caller sees the usual behaviour) and remembered,
+    // and removed when the slice ends. Process events are emitted by Node's event loop, outside any slice,
+    // where the run's code must never run; and a listener kept would outlive the run and leak between seeds.
+    for (const k of PROCESS_LISTENER_METHODS) {
+      traps[k] = (event: string | symbol, listener: (...args: unknown[]) => void) => {
+        (prepared.real[k] as (e: string | symbol, l: (...a: unknown[]) => void) => unknown).call(process, event, listener);
+        prepared.added.push([event, listener]);
+        return process;
+      };
+    }
+    p = prepared;
     preparedFor.set(src, p);
   }
   return p;
@@ -537,7 +556,8 @@ function installModules(src: WorldSource): void {
 
 /** Restores the real globals. */
 export function uninstallWorld(): void {
-  if (installed === null) return;
+  const src = installed;
+  if (src === null) return;
   installed = null;
   const g = globalThis as Record<string, unknown>;
   globalThis.performance.now = real.perfNow;
@@ -554,6 +574,11 @@ export function uninstallWorld(): void {
   process.getgid = real.getgid;
   (process as { nextTick: unknown }).nextTick = real.nextTick;
   Object.assign(process, saved.process);
+  const p = preparedFor.get(src);
+  if (p !== undefined) {
+    for (const [event, listener] of p.added) process.removeListener(event, listener);
+    p.added.length = 0;
+  }
   process.env = saved.env;
   process.cwd = saved.cwd;
   Object.assign(nodeCrypto, real.crypto);

@@ -300,6 +300,30 @@ describe('no leaks of the real world', () => {
     expect(typeof (globalThis as { navigator?: unknown }).navigator).toBe('undefined');
   });
 
+  it('process listeners a run adds (process.on, once...) are removed when its slice ends: none outlives the run', async () => {
+    const events = ['exit', 'SIGINT', 'uncaughtException', 'warning'] as const;
+    const before = events.map((e) => process.listenerCount(e));
+    for (let seed = 0; seed < 5; seed++) {
+      const sim = new Simulation({ seed, sliceEvents: 1 }); // one event per slice: many slices
+      let during = -1;
+      sim.addNode('A', {
+        program: (env) => {
+          process.on('exit', () => undefined);
+          process.once('SIGINT', () => undefined);
+          process.prependListener('uncaughtException', () => undefined);
+          process.addListener('warning', () => undefined);
+          during = process.listenerCount('exit');
+          env.clock.setTimeout(() => process.on('exit', () => undefined), 10); // a later slice too
+        },
+      });
+      sim.start('A');
+      await sim.run();
+      expect(sim.failure).toBeNull();
+      expect(during).toBe(before[0]! + 1); // the caller sees its listener added
+    }
+    expect(events.map((e) => process.listenerCount(e))).toEqual(before);
+  });
+
   it('traps queueMicrotask inside a node and makes the run a crash verdict naming it', async () => {
     const sim = new Simulation({ seed: 1 });
     sim.addNode('A', {
