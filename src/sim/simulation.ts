@@ -130,6 +130,7 @@ export class Simulation {
       currentClock: () => (this.scheduler.owner as SimNode | null)?.env?.clock ?? null,
       currentBus: () => (this.scheduler.owner as SimNode | null)?.env?.bus ?? null,
       currentLocks: () => (this.scheduler.owner as SimNode | null)?.env?.locks ?? null,
+      currentNet: () => (this.scheduler.owner as SimNode | null)?.env?.net ?? null,
       env: { ...options.realWorld?.env },
       allows: (call) => allowed.has(call),
     };

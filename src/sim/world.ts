@@ -24,6 +24,7 @@
  *   The handles they return have `ref`, `unref`, `hasRef`, `refresh` and a numeric value, like Node's.
  *   `BroadcastChannel` in a tab's code is a channel over its device's tab bus (`env.bus`), and
  *   `navigator.locks` its lock manager (`env.locks`; `navigator` exists only inside a run).
+ *   A `WebSocket` (only inside a run) connects over the node's network (`env.net`).
  * - Undone: listeners the run adds to `process` (`on`, `once`, `addListener`, `prepend*`) are removed when
  *   its slice ends; process events come from Node's event loop, outside any slice, where the run's code
  *   must not run, and a kept listener would leak into the next seed.
@@ -56,7 +57,7 @@
  * the slice); each wrapper asks whether a world is installed, so outside a run they behave as before.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { Bus, Clock, Lock, LockOptions, Locks, Value } from '../impl/env.ts';
+import type { Bus, Clock, Connection, Lock, LockOptions, Locks, Net, Value } from '../impl/env.ts';
 import type { Rng } from './rng.ts';
 
 // The builtin modules' own export objects: patching them (then syncBuiltinESMExports) also changes what
@@ -136,6 +137,8 @@ export interface WorldSource {
   currentBus?(): Bus | null;
   /** The lock manager of the node whose code runs now, or null. */
   currentLocks?(): Locks | null;
+  /** The network of the node whose code runs now, or null. */
+  currentNet?(): Net | null;
 }
 
 /** The parts of a WorldSource a Simulation takes from its options (see SimulationOptions.realWorld). */
@@ -250,6 +253,99 @@ function BroadcastChannelDispatch(this: unknown, name: string): unknown {
   return new SimBroadcastChannel(String(name), bus);
 }
 (globalThis as Record<string, unknown>).BroadcastChannel = BroadcastChannelDispatch;
+
+type WsListener = (event: { type: string; data?: unknown; code?: number; reason?: string; wasClean?: boolean }) => void;
+
+/**
+ * A WebSocket for browser code running in a simulated node, over its network (`env.net.connect`): the host
+ * of the URL (`ws://S/sync` -> node `S`) is the address connected to; messages are the connection's
+ * messages (JSON values, in order); a refused or timed-out connect is an `error` then a `close` (code 1006),
+ * a reset is a `close` with code 1006, a close by either end code 1000. The other end is a node listening
+ * with `env.net.listen`. Only inside a run, like `navigator` (Node 20 has no global WebSocket).
+ */
+class SimWebSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readyState = 0;
+  binaryType = 'arraybuffer';
+  onopen: WsListener | null = null;
+  onmessage: WsListener | null = null;
+  onclose: WsListener | null = null;
+  onerror: WsListener | null = null;
+  private conn: Connection | null = null;
+  private readonly listeners = new Map<string, WsListener[]>();
+
+  constructor(
+    readonly url: string,
+    net: Net,
+  ) {
+    const host = /^wss?:\/\/([^/:?#]+)/.exec(url)?.[1];
+    if (host === undefined) throw new SyntaxError(`WebSocket: '${url}' is not a ws:// or wss:// URL`);
+    net.connect(host).then(
+      (conn) => {
+        if (this.readyState !== 0) return conn.close(); // closed while connecting
+        this.conn = conn;
+        this.readyState = 1;
+        conn.onMessage((data) => this.fire({ type: 'message', data }));
+        conn.onClose((why) => this.closed(why === 'closed' ? 1000 : 1006, why));
+        this.fire({ type: 'open' });
+      },
+      (e: Error) => {
+        this.fire({ type: 'error' });
+        this.closed(1006, e.message);
+      },
+    );
+  }
+
+  send(data: unknown): void {
+    if (this.readyState === 0) throw new Error('WebSocket: send before open (InvalidStateError)');
+    if (this.readyState === 1) this.conn!.send(data as Value);
+  }
+
+  close(): void {
+    if (this.readyState >= 2) return;
+    const conn = this.conn;
+    this.readyState = 2;
+    if (conn !== null) conn.close();
+    this.closed(1000, '');
+  }
+
+  addEventListener(type: string, listener: WsListener): void {
+    const list = this.listeners.get(type) ?? [];
+    if (!list.includes(listener)) list.push(listener);
+    this.listeners.set(type, list);
+  }
+
+  removeEventListener(type: string, listener: WsListener): void {
+    const list = this.listeners.get(type);
+    const at = list?.indexOf(listener) ?? -1;
+    if (at >= 0) list!.splice(at, 1);
+  }
+
+  private closed(code: number, reason: string): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.fire({ type: 'close', code, reason, wasClean: code === 1000 });
+  }
+
+  private fire(event: Parameters<WsListener>[0]): void {
+    for (const l of [...(this.listeners.get(event.type) ?? [])]) l(event);
+    const own = { open: this.onopen, message: this.onmessage, close: this.onclose, error: this.onerror }[event.type];
+    own?.(event);
+  }
+}
+
+/** The global WebSocket inside a run: a SimWebSocket on the running node's network (else a leak). */
+function simWebSocket(src: WorldSource): unknown {
+  const WebSocket = function (this: unknown, url: string): SimWebSocket {
+    const net = src.currentNet?.() ?? null;
+    if (net === null) return trap(src, 'WebSocket', "a node's env.net.connect (or construct it in the node's code)")();
+    return new SimWebSocket(String(url), net);
+  };
+  return Object.assign(WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+}
 
 /**
  * `navigator` inside a run (Node 20 has none; it exists only during the run's slices, so code outside a run
@@ -509,6 +605,7 @@ export function installWorld(src: WorldSource): void {
   globalThis.performance.now = () => src.currentClock?.()?.monotonic() ?? src.nowUs() / 1000;
   Object.assign(g, nodeTimers(src, ''));
   g.navigator = simNavigator(src);
+  g.WebSocket = simWebSocket(src);
   g.queueMicrotask = trap(src, 'queueMicrotask', 'await Promise.resolve()');
   (process as { hrtime: unknown }).hrtime = trap(src, 'process.hrtime', 'env.clock.monotonic');
   process.getuid = () => SIM_UID;
@@ -562,6 +659,7 @@ export function uninstallWorld(): void {
   const g = globalThis as Record<string, unknown>;
   globalThis.performance.now = real.perfNow;
   delete g.navigator;
+  delete g.WebSocket;
   g.setTimeout = real.setTimeout;
   g.setInterval = real.setInterval;
   g.setImmediate = real.setImmediate;

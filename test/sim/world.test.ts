@@ -324,6 +324,49 @@ describe('no leaks of the real world', () => {
     expect(events.map((e) => process.listenerCount(e))).toEqual(before);
   });
 
+  it('a WebSocket in a node\'s code connects over its network: open, messages in order, close codes, refused and reset', async () => {
+    type Ev = { type: string; data?: unknown; code?: number };
+    type Ws = { send(d: unknown): void; close(): void; onopen: ((e: Ev) => void) | null; onmessage: ((e: Ev) => void) | null; onclose: ((e: Ev) => void) | null; onerror: ((e: Ev) => void) | null; addEventListener(t: string, l: (e: Ev) => void): void; readyState: number };
+    const Socket = (): new (url: string) => Ws => (globalThis as unknown as { WebSocket: new (url: string) => Ws }).WebSocket;
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 3 });
+    sim.addNode('S', {
+      program: (env) => env.net.listen((conn) => conn.onMessage((m) => (m === 'bye' ? conn.close() : conn.send(String(m).toUpperCase())))),
+    });
+    sim.addNode('C', {
+      program: () => {
+        const ws = new (Socket())('ws://S/sync');
+        ws.onopen = () => {
+          log.push(`C open ${ws.readyState}`);
+          ws.send('hi');
+          ws.send('there');
+        };
+        ws.addEventListener('message', (e) => {
+          log.push(`C got ${String(e.data)}`);
+          if (e.data === 'THERE') ws.send('bye');
+        });
+        ws.onclose = (e) => log.push(`C closed ${e.code}`);
+        const refused = new (Socket())('ws://nobody/x');
+        refused.onerror = () => log.push('C refused: error');
+        refused.onclose = (e) => log.push(`C refused: closed ${e.code}`);
+      },
+    });
+    sim.addNode('R', {
+      program: () => {
+        const ws = new (Socket())('ws://S/other');
+        ws.onopen = () => log.push('R open');
+        ws.onclose = (e) => log.push(`R closed ${e.code}`);
+      },
+    });
+    for (const id of ['S', 'C']) sim.start(id);
+    sim.scheduler.at(100_000, () => sim.start('R'));
+    sim.scheduler.at(200_000, () => sim.crash('S'));
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(log).toEqual(['C refused: error', 'C refused: closed 1006', 'C open 1', 'C got HI', 'C got THERE', 'C closed 1000', 'R open', 'R closed 1006']);
+    expect(typeof (globalThis as { WebSocket?: unknown }).WebSocket).toBe('undefined');
+  });
+
   it('traps queueMicrotask inside a node and makes the run a crash verdict naming it', async () => {
     const sim = new Simulation({ seed: 1 });
     sim.addNode('A', {
