@@ -540,7 +540,7 @@ wrapHostModules();
  */
 const saved: { process: Record<string, unknown>; env: NodeJS.ProcessEnv; cwd: () => string } = { process: {}, env: process.env, cwd: process.cwd };
 
-/** Per world source, the replacements made once (a run has thousands of slices). */
+/** Per world source, the replacements made once (a run has thousands of slices; installWorld runs at each). */
 interface Prepared {
   process: Record<string, unknown>;
   /** The real process methods the traps replace, saved at each slice (see `saved`). */
@@ -548,6 +548,10 @@ interface Prepared {
   env: NodeJS.ProcessEnv;
   /** Listeners the run added to `process` during the slice now running, removed when it ends. */
   added: [event: string | symbol, listener: (...args: unknown[]) => void][];
+  /** The globals installed at each slice (the node-scoped timers, navigator, WebSocket, queueMicrotask). */
+  globals: Record<string, unknown>;
+  /** The node:timers exports installed at each slice. */
+  timers: Record<string, unknown>;
 }
 const preparedFor = new WeakMap<WorldSource, Prepared>();
 
@@ -558,7 +562,13 @@ function prepare(src: WorldSource): Prepared {
     // process.exit ends through process.reallyExit: allowing the one allows the other.
     const allowed = (k: string): boolean => src.allows(`process.${k}`) || (k === 'reallyExit' && src.allows('process.exit'));
     for (const k of PROCESS_TRAPS) if (!allowed(k)) traps[k] = () => hostLeak(src, `process.${k}`);
-    const prepared: Prepared = { process: traps, real: {}, env: virtualEnv(src), added: [] };
+    const globals = {
+      ...nodeTimers(src, ''),
+      navigator: simNavigator(src),
+      WebSocket: simWebSocket(src),
+      queueMicrotask: trap(src, 'queueMicrotask', 'await Promise.resolve()'),
+    };
+    const prepared: Prepared = { process: traps, real: {}, env: virtualEnv(src), added: [], globals, timers: nodeTimers(src, ' (node:timers)') };
     // process.on and friends: the listener is added (the caller sees the usual behaviour) and remembered,
     // and removed when the slice ends. Process events are emitted by Node's event loop, outside any slice,
     // where the run's code must never run; and a listener kept would outlive the run and leak between seeds.
@@ -603,15 +613,12 @@ export function installWorld(src: WorldSource): void {
   installed = src;
   const g = globalThis as Record<string, unknown>;
   globalThis.performance.now = () => src.currentClock?.()?.monotonic() ?? src.nowUs() / 1000;
-  Object.assign(g, nodeTimers(src, ''));
-  g.navigator = simNavigator(src);
-  g.WebSocket = simWebSocket(src);
-  g.queueMicrotask = trap(src, 'queueMicrotask', 'await Promise.resolve()');
+  const prepared = prepare(src);
+  Object.assign(g, prepared.globals);
   (process as { hrtime: unknown }).hrtime = trap(src, 'process.hrtime', 'env.clock.monotonic');
   process.getuid = () => SIM_UID;
   process.getgid = () => SIM_GID;
   (process as { nextTick: unknown }).nextTick = (fn: (...a: unknown[]) => void, ...args: unknown[]) => src.nextTick(() => fn(...args));
-  const prepared = prepare(src);
   const p = process as unknown as Record<string, unknown>;
   for (const k in prepared.process) prepared.real[k] = p[k];
   saved.process = prepared.real;
@@ -620,11 +627,11 @@ export function installWorld(src: WorldSource): void {
   saved.cwd = process.cwd;
   process.env = prepared.env;
   process.cwd = virtualCwd;
-  installModules(src);
+  installModules(src, prepared);
 }
 
 /** The node:crypto and node:timers exports inside a run (see the file comment). */
-function installModules(src: WorldSource): void {
+function installModules(src: WorldSource, prepared: Prepared): void {
   const async = (name: string) => trap(src, `crypto.${name} with a callback`, `its synchronous form (seeded inside a run)`);
   Object.assign(nodeCrypto, {
     randomUUID: () => src.ambient.uuid(),
@@ -642,7 +649,7 @@ function installModules(src: WorldSource): void {
       return min + Math.floor(src.ambient.float() * (max - min));
     },
   });
-  Object.assign(nodeTimersModule, nodeTimers(src, ' (node:timers)'));
+  Object.assign(nodeTimersModule, prepared.timers);
   Object.assign(nodeTimersPromises, {
     setTimeout: trap(src, 'setTimeout (node:timers/promises)', 'env.clock.sleep'),
     setInterval: trap(src, 'setInterval (node:timers/promises)', 'env.clock.setInterval'),
