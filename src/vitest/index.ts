@@ -15,6 +15,7 @@
  * limit; a scenario built in the test file itself runs its seeds one after another on vitest's thread.
  */
 import { afterAll, describe, test } from 'vitest';
+import { Semaphore } from '../impl/async/index.ts';
 import { IsolatedRunner } from '../runner/isolated.ts';
 import { defaultWorkers } from '../runner/pool.ts';
 import { runBudgetMs } from '../runner/slot.ts';
@@ -48,24 +49,25 @@ export function verdictMismatch(r: RunResult, expected: Verdict): Error | null {
   return e;
 }
 
-/** A fixed set of runners handed out to concurrent tests, one run at a time each. */
+/** A fixed set of runners handed out to concurrent tests, one run at a time each (a FIFO semaphore over them). */
 class Runners {
-  private readonly idle: IsolatedRunner[] = [];
-  private readonly waiting: ((r: IsolatedRunner) => void)[] = [];
+  private readonly idle: IsolatedRunner[];
+  private readonly permits: Semaphore;
 
   constructor(all: IsolatedRunner[]) {
-    this.idle.push(...all);
+    this.idle = [...all];
+    this.permits = new Semaphore(all.length);
   }
 
-  async with<T>(fn: (r: IsolatedRunner) => Promise<T>): Promise<T> {
-    const r = this.idle.pop() ?? (await new Promise<IsolatedRunner>((resolve) => this.waiting.push(resolve)));
-    try {
-      return await fn(r);
-    } finally {
-      const next = this.waiting.shift();
-      if (next !== undefined) next(r);
-      else this.idle.push(r);
-    }
+  with<T>(fn: (r: IsolatedRunner) => Promise<T>): Promise<T> {
+    return this.permits.withPermit(async () => {
+      const r = this.idle.pop()!;
+      try {
+        return await fn(r);
+      } finally {
+        this.idle.push(r);
+      }
+    });
   }
 }
 
