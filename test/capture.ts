@@ -1,8 +1,10 @@
 /**
  * Captures what the CLI writes while a test runs (in-process through main()): installs beforeEach and
  * afterEach hooks in the calling file; `out()` and `err()` read what was written to stdout and stderr
- * since the test began, `clear()` forgets it.
+ * since the test began, `clear()` forgets it. Colour escapes are stripped: CI machines often set FORCE_COLOR,
+ * and the assertions are about the words, not the colours.
  */
+import { stripVTControlCharacters } from 'node:util';
 import { afterEach, beforeEach, vi } from 'vitest';
 
 export interface Captured {
@@ -22,8 +24,8 @@ export function captureOutput(): Captured {
   });
   afterEach(() => vi.restoreAllMocks());
   return {
-    out: () => out,
-    err: () => err,
+    out: () => stripVTControlCharacters(out),
+    err: () => stripVTControlCharacters(err),
     clear: () => {
       out = '';
       err = '';
