@@ -17,6 +17,7 @@ import type { FaultPlan } from '../faults/plan.ts';
 import { formatSwarmSummary, swarmPlan } from '../faults/swarm.ts';
 import { Rng } from '../sim/rng.ts';
 import { Simulation } from '../sim/simulation.ts';
+import { TRACE_SCHEMA_VERSION } from '../sim/trace.ts';
 import type { Failure } from '../sim/types.ts';
 import type { RunOptions, RunResult, Scenario, ScenarioContext } from './types.ts';
 import { replayScenariosDir } from './registry.ts';
@@ -70,7 +71,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   }
 
   const { plan, summary } = planFor(scenario, seed, options);
-  sim.trace.emit('sim', 'sim.begin', { scenario: scenario.name, seed, variant, faults: summary });
+  sim.trace.emit('sim', 'sim.begin', { schemaVersion: TRACE_SCHEMA_VERSION, scenario: scenario.name, seed, variant, faults: summary });
 
   // Checks subscribe first: the closed vocabulary of the models' areas counts their subscriptions.
   for (const c of scenario.checks ?? []) c.setup?.(ctx);

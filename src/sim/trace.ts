@@ -16,6 +16,12 @@
  */
 import { createHash } from 'node:crypto';
 
+/**
+ * The version of the trace format (record shape and every kind's fields, docs/trace-format.md), written as
+ * `schemaVersion` in each trace's header record (`sim.begin`, record #0). Raised when a kind's fields change
+ * incompatibly; tools that read traces (check-trace, view) refuse a version they do not know.
+ */
+export const TRACE_SCHEMA_VERSION = 1;
 
 /** One trace record. */
 export interface TraceRecord {
