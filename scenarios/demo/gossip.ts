@@ -107,7 +107,7 @@ const deviceOf = (ctx: ScenarioContext, node: string): string => ctx.sim.nodes.g
  * sent it anything; not when the node went down again meanwhile.
  */
 function afterRecovery(ctx: ScenarioContext, fn: (rec: TraceRecord) => void): void {
-  ctx.sim.trace.on('demo.recovered', (rec) => {
+  ctx.trace.on('demo.recovered', (rec) => {
     const inc = ctx.sim.nodes.get(rec.node)?.incarnation;
     ctx.at(ctx.nowMs(), () => {
       if (ctx.sim.nodes.get(rec.node)?.incarnation === inc) fn(rec);
@@ -129,7 +129,7 @@ const noInventedItems: Check = {
         if (!added.has(i)) ctx.fail('correctness', this.name, `${node} holds '${i}', which was never added`);
       }
     };
-    ctx.sim.trace.on('demo.merged', (rec) => judge(rec.node));
+    ctx.trace.on('demo.merged', (rec) => judge(rec.node));
     afterRecovery(ctx, (rec) => judge(rec.node));
   },
   final(ctx) {
@@ -150,7 +150,7 @@ function durableItems(ctx: ScenarioContext): Map<string, ReadonlySet<string>> {
     const made = new Map<string, ReadonlySet<string>>();
     m = made;
     ctx.shared.set(key, made);
-    ctx.sim.trace.on('fact.demo.log', (rec) => made.set(rec.data.device as string, new Set(rec.data.items as string[])));
+    ctx.trace.on('fact.demo.log', (rec) => made.set(rec.data.device as string, new Set(rec.data.items as string[])));
   }
   return m;
 }
@@ -167,7 +167,7 @@ const ackedDurable: Check = {
   covers: ['invariant:acked-durable'],
   setup(ctx) {
     const durable = durableItems(ctx);
-    ctx.sim.trace.on('workload.acked', (rec) => {
+    ctx.trace.on('workload.acked', (rec) => {
       const node = rec.data.node as string;
       const item = rec.data.item as string;
       ctx.exercised(this.name);
@@ -194,10 +194,10 @@ const heldDurable: Check = {
     const damaged = new Set<string>(); // devices damaged at rest since their process started
     ctx.shared.set(DAMAGED, damaged);
     durableItems(ctx);
-    ctx.sim.trace.on('disk.corrupt', (rec) => damaged.add(rec.data.device as string));
-    ctx.sim.trace.on('node.start', (rec) => damaged.delete(deviceOf(ctx, rec.node)));
-    ctx.sim.trace.on('demo.added', (rec) => judgeHeld(ctx, rec.node, `after adding '${String(rec.data.item)}'`, rec.i));
-    ctx.sim.trace.on('demo.merged', (rec) => judgeHeld(ctx, rec.node, 'after a merge', rec.i));
+    ctx.trace.on('disk.corrupt', (rec) => damaged.add(rec.data.device as string));
+    ctx.trace.on('node.start', (rec) => damaged.delete(deviceOf(ctx, rec.node)));
+    ctx.trace.on('demo.added', (rec) => judgeHeld(ctx, rec.node, `after adding '${String(rec.data.item)}'`, rec.i));
+    ctx.trace.on('demo.merged', (rec) => judgeHeld(ctx, rec.node, 'after a merge', rec.i));
     afterRecovery(ctx, (rec) => judgeHeld(ctx, rec.node, 'right after its recovery', rec.i));
   },
   final(ctx) {
@@ -241,18 +241,18 @@ const recoveredFromLog: Check = {
     const readFault = new Set<string>();
     const recovered = new Set<string>(); // nodes whose current process traced demo.recovered (or is gone)
     ctx.shared.set(RECOVERED, recovered);
-    ctx.sim.trace.on('node.start', (rec) => {
+    ctx.trace.on('node.start', (rec) => {
       found.delete(rec.node);
       readFault.delete(rec.node);
       recovered.delete(rec.node);
     });
-    ctx.sim.trace.on('fact.demo.log', (rec) => {
+    ctx.trace.on('fact.demo.log', (rec) => {
       if (typeof rec.data.starting === 'string') found.set(rec.data.starting, new Set(rec.data.items as string[]));
     });
-    ctx.sim.trace.on('disk.fault', (rec) => {
+    ctx.trace.on('disk.fault', (rec) => {
       if (typeof rec.data.op === 'string' && rec.data.op.startsWith('read')) readFault.add(rec.node);
     });
-    ctx.sim.trace.on('demo.recovered', (rec) => recovered.add(rec.node));
+    ctx.trace.on('demo.recovered', (rec) => recovered.add(rec.node));
     afterRecovery(ctx, (rec) => {
       const want = found.get(rec.node);
       if (want === undefined || want.size === 0 || readFault.has(rec.node)) return;
@@ -265,8 +265,8 @@ const recoveredFromLog: Check = {
         ctx.fail('correctness', this.name, `${rec.node} recovered without ${missing.length} of the ${want.size} items of its durable log (e.g. '${missing[0]}')`, { traceIndex: rec.i });
       }
     });
-    ctx.sim.trace.on('node.crash', (rec) => recovered.add(rec.node));
-    ctx.sim.trace.on('node.stop', (rec) => recovered.add(rec.node));
+    ctx.trace.on('node.crash', (rec) => recovered.add(rec.node));
+    ctx.trace.on('node.stop', (rec) => recovered.add(rec.node));
   },
   final(ctx) {
     const recovered = ctx.shared.get(RECOVERED) as Set<string>;
@@ -300,7 +300,7 @@ function eagerPush(nodes: readonly string[], boundMs: number): Check {
     name: 'invariant:eager-push',
     covers: ['invariant:eager-push'],
     setup(ctx) {
-      ctx.sim.trace.on('workload.acked', (rec) => {
+      ctx.trace.on('workload.acked', (rec) => {
         const item = rec.data.item as string;
         ctx.at(ctx.nowMs() + boundMs, () => {
           for (const id of nodes) {

@@ -5,6 +5,7 @@
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
+import type { TraceCheck, TraceContext } from '../../src/model/check.ts';
 import { FROZEN_KINDS, FROZEN_LEADER_REPLACED, FrozenLeaderWatch, frozenBoundMs } from '../../src/model/election/frozen.ts';
 import { PROMPT_KINDS, PROMPT_WRITES, PromptWrites } from '../../src/model/election/prompt.ts';
 import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED, type WatchViolation } from '../../src/model/election/stability.ts';
@@ -73,8 +74,10 @@ function watchForHang(ctx: ScenarioContext, tab: string, value: string, incarnat
 const PAUSES = 'election.last-pause-ms';
 
 /** Tab -> virtual ms of its latest freeze (kept up to date by `electionInvariants`). */
-function lastPauses(ctx: ScenarioContext): Map<string, number> {
-  return sharedMap(ctx, PAUSES);
+function lastPauses(ctx: TraceContext): Map<string, number> {
+  let m = ctx.runState.get(PAUSES) as Map<string, number> | undefined;
+  if (m === undefined) ctx.runState.set(PAUSES, (m = new Map()));
+  return m;
 }
 
 /** Issues one write at `tab` now (skipped when the tab is down or paused). Returns the value or null. */
@@ -127,8 +130,8 @@ function loseWritesOfDeadTabs(ctx: ScenarioContext): void {
       ctx.emit('workload.lost', { node: w.node, value });
     }
   };
-  ctx.sim.trace.on('node.crash', lose);
-  ctx.sim.trace.on('node.stop', lose);
+  ctx.trace.on('node.crash', lose);
+  ctx.trace.on('node.stop', lose);
 }
 
 /** A write every `everyMs` from `fromMs` to `toMs` at a tab picked from `tabs` by the workload stream. */
@@ -138,25 +141,26 @@ export function steadyWrites(ctx: ScenarioContext, tabs: readonly string[], from
 }
 
 /** The global-view invariants (see src/model/election/ledger.ts): they read the trace and its facts only. */
-export function electionInvariants(leaseExclusive: boolean): Check {
+export function electionInvariants(leaseExclusive: boolean): TraceCheck {
   // The ledger is per run (ctx.shared): the check object is shared by every run of the scenario.
   const LEDGER = 'election.ledger';
   return {
+    onTrace: true,
     name: 'election-invariants',
     covers: LEDGER_INVARIANTS.filter((n) => leaseExclusive || n !== 'invariant:lease-exclusive'),
     setup(ctx) {
       const l = new ElectionLedger({ leaseExclusive, exercised: (name) => ctx.exercised(name) });
-      ctx.shared.set(LEDGER, l);
-      ctx.sim.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
+      ctx.runState.set(LEDGER, l);
+      ctx.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
       for (const kind of LEDGER_KINDS) {
-        ctx.sim.trace.on(kind, (rec) => {
+        ctx.trace.on(kind, (rec) => {
           const v = l.onRecord(rec);
           if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
         });
       }
     },
     final(ctx) {
-      const v = (ctx.shared.get(LEDGER) as ElectionLedger | undefined)?.finalCheck() ?? null;
+      const v = (ctx.runState.get(LEDGER) as ElectionLedger | undefined)?.finalCheck() ?? null;
       if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
     },
   };
@@ -171,14 +175,15 @@ interface TraceWatch {
 }
 
 /** A check running one `TraceWatch` per run over the applied faults (the injector's 'fault.<kind>') and `kinds`. */
-function watchCheck(name: string, covers: readonly string[], kinds: readonly string[], make: (exercised: (name: string) => void) => TraceWatch): Check {
+function watchCheck(name: string, covers: readonly string[], kinds: readonly string[], make: (exercised: (name: string) => void) => TraceWatch): TraceCheck {
   const key = `election.watch.${name}`;
   return {
+    onTrace: true,
     name,
     covers,
     setup(ctx) {
       const watch = make((n) => ctx.exercised(n));
-      ctx.shared.set(key, watch);
+      ctx.runState.set(key, watch);
       const offs: (() => void)[] = [];
       const onRecord = (rec: TraceRecord): void => {
         const v = watch.onRecord(rec);
@@ -186,10 +191,10 @@ function watchCheck(name: string, covers: readonly string[], kinds: readonly str
         // Unsubscribed once done: the rest of a swarm's trace would only cost time.
         if (watch.done()) offs.splice(0).forEach((off) => off());
       };
-      for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...kinds]) offs.push(ctx.sim.trace.on(kind, onRecord));
+      for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...kinds]) offs.push(ctx.trace.on(kind, onRecord));
     },
     final(ctx) {
-      const v = (ctx.shared.get(key) as TraceWatch).final(ctx.nowMs());
+      const v = (ctx.runState.get(key) as TraceWatch).final(ctx.nowMs());
       if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
     },
   };
@@ -199,17 +204,17 @@ function watchCheck(name: string, covers: readonly string[], kinds: readonly str
  * invariant:no-spurious-failover (src/model/election/stability.ts): leadership changes only for a cause; and
  * invariant:takeover-honoured, its converse: a takeover the workload asked for happens.
  */
-export function stableLeadership(root = 'store'): Check {
+export function stableLeadership(root = 'store'): TraceCheck {
   return watchCheck('stable-leadership', [NO_SPURIOUS_FAILOVER, TAKEOVER_HONOURED], STABILITY_KINDS, (ex) => new StabilityWatch(root, ex));
 }
 
 /** invariant:prompt-writes (src/model/election/prompt.ts): undisturbed, a write settles in a few round trips. */
-export function promptWrites(root = 'store'): Check {
+export function promptWrites(root = 'store'): TraceCheck {
   return watchCheck('prompt-writes', [PROMPT_WRITES], PROMPT_KINDS, (ex) => new PromptWrites(root, ex));
 }
 
 /** invariant:frozen-leader-replaced (src/model/election/frozen.ts): a frozen leader's followers try to take over in time. */
-export function frozenLeaderReplaced(mode: 'lease' | 'lock', options: TabOptions = {}): Check {
+export function frozenLeaderReplaced(mode: 'lease' | 'lock', options: TabOptions = {}): TraceCheck {
   const s = resolveTabOptions({ ...options, mode });
   const bound = frozenBoundMs(leaseTakeoverMs(s), s.renewEveryMs);
   return watchCheck('frozen-leader', [FROZEN_LEADER_REPLACED], FROZEN_KINDS, (ex) => new FrozenLeaderWatch(mode, bound, ex));
@@ -369,21 +374,21 @@ function apiAgrees(tabs: readonly string[]): Check {
     covers: ['invariant:api-agrees'],
     setup(ctx) {
       const views = new Map<string, TabView>();
-      ctx.sim.trace.on('node.start', (rec) => views.set(rec.node, { incarnation: rec.data.incarnation as number, last: null, epoch: 0, closing: false }));
+      ctx.trace.on('node.start', (rec) => views.set(rec.node, { incarnation: rec.data.incarnation as number, last: null, epoch: 0, closing: false }));
       for (const kind of ['election.campaign', 'election.acquired', 'election.leader', 'election.renewed', 'election.stepdown', 'election.follower', 'election.lost']) {
-        ctx.sim.trace.on(kind, (rec) => {
+        ctx.trace.on(kind, (rec) => {
           const v = views.get(rec.node);
           if (v === undefined) return;
           v.last = kind.slice('election.'.length);
           if (kind === 'election.leader') v.epoch = rec.data.epoch as number;
         });
       }
-      ctx.sim.trace.on('workload.handover', (rec) => {
+      ctx.trace.on('workload.handover', (rec) => {
         const v = views.get(rec.data.node as string);
         if (v !== undefined && rec.data.how === 'close') v.closing = true;
       });
       // The workload stops a tab once its close() resolved: a leader must have stepped down by then.
-      ctx.sim.trace.on('node.stop', (rec) => {
+      ctx.trace.on('node.stop', (rec) => {
         const v = views.get(rec.node);
         if (v === undefined || !v.closing) return;
         ctx.exercised(this.name);
@@ -422,11 +427,12 @@ const WRITER_CHANNELS: Readonly<Record<string, string>> = { fwd: ELECTION_BUS_CH
  * work, since both ends use the same name, but would blind the model. The election's own channel belongs to
  * the (pluggable) election and is not checked. Evidence: the bus's own `bus.post` records.
  */
-const writerChannels: Check = {
+const writerChannels: TraceCheck = {
+  onTrace: true,
   name: 'invariant:writer-channels',
   covers: ['invariant:writer-channels'],
   setup(ctx) {
-    ctx.sim.trace.on('bus.post', (rec) => {
+    ctx.trace.on('bus.post', (rec) => {
       const want = typeof rec.data.type === 'string' ? WRITER_CHANNELS[rec.data.type] : undefined;
       if (want === undefined) return;
       ctx.exercised(this.name);

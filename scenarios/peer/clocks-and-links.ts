@@ -77,7 +77,7 @@ const driftRejected: Scenario = {
       name: 'probe:drift-rejected',
       setup(ctx) {
         let rejected = 0;
-        ctx.sim.trace.on('peer.hlc.rejected', () => void rejected++);
+        ctx.trace.on('peer.hlc.rejected', () => void rejected++);
         ctx.shared.set('peer.drift-rejected', () => rejected);
       },
       final(ctx) {

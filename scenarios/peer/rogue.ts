@@ -65,8 +65,8 @@ const noRogueData: Check = {
   setup(ctx) {
     let rejected = 0;
     let delivered = 0;
-    ctx.sim.trace.on('peer.msg.rejected', (r) => void (r.data.from === 'R' && rejected++));
-    ctx.sim.trace.on('net.deliver', (r) => void (r.data.from === 'R' && real.includes(r.node) && delivered++));
+    ctx.trace.on('peer.msg.rejected', (r) => void (r.data.from === 'R' && rejected++));
+    ctx.trace.on('net.deliver', (r) => void (r.data.from === 'R' && real.includes(r.node) && delivered++));
     ctx.shared.set('peer.rejected', () => ({ rejected, delivered }));
   },
   final(ctx) {

@@ -167,7 +167,7 @@ export function doVerifiedRead(ctx: ScenarioContext, node: string, id: number): 
 
 /** After every recovery of `node`, read back every block id once it is up (ids 0..blocks-1). */
 export function verifyAfterRecovery(ctx: ScenarioContext, node: string, blocks: number): void {
-  ctx.sim.trace.on('store.recover.done', (rec) => {
+  ctx.trace.on('store.recover.done', (rec) => {
     if (rec.node !== node) return;
     let tries = 0;
     const poll = (): void => {

@@ -233,8 +233,8 @@ const epochSurvives: Check = {
   covers: ['invariant:epoch-survives-recovery'],
   setup(ctx) {
     let epoch: number | null = null;
-    ctx.sim.trace.on('fact.store', (rec) => void (epoch = typeof rec.data.epoch === 'number' ? rec.data.epoch : 0));
-    ctx.sim.trace.on('store.recover.done', (rec) => {
+    ctx.trace.on('fact.store', (rec) => void (epoch = typeof rec.data.epoch === 'number' ? rec.data.epoch : 0));
+    ctx.trace.on('store.recover.done', (rec) => {
       const acked = ctx.shared.get(EPOCH_ACKED) as number | undefined;
       if (acked === undefined) return;
       ctx.exercised(this.name);

@@ -6,6 +6,7 @@
  * failed commit, again while A commits. Before B starts, A retries a request id that was already applied
  * while another write is buffered: the retry is discarded, the other write commits next.
  */
+import type { TraceCheck } from '../../src/model/check.ts';
 import { BlockStore, StoreError } from '../../src/impl/storage/index.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Env } from '../../src/impl/env.ts';
@@ -205,18 +206,19 @@ const keepsCommits: Check = {
  * damaged. A version that another tab's later commit replaced (and its finalize deleted) is no damage: a
  * recovery that reads it from metadata the marker has left behind must start over, not report it.
  */
-const noFalseCorruption: Check = {
+const noFalseCorruption: TraceCheck = {
+  onTrace: true,
   name: 'invariant:no-false-corruption',
   covers: ['invariant:no-false-corruption'],
   setup(ctx) {
     let blocks: { current: string[] | null; bad: Set<string> } | null = null;
-    ctx.sim.trace.on('fact.store-blocks', (rec) => {
+    ctx.trace.on('fact.store-blocks', (rec) => {
       const d = rec.data as { current: string[] | null; missing: string[]; damaged: string[] };
       blocks = { current: d.current, bad: new Set([...d.missing, ...d.damaged]) };
     });
     // Every recovery that ends has been judged: its corrupt claims (none, mostly) were checked as they came.
-    ctx.sim.trace.on('store.recover.done', () => ctx.exercised(this.name));
-    ctx.sim.trace.on('store.recover.corrupt', (rec) => {
+    ctx.trace.on('store.recover.done', () => ctx.exercised(this.name));
+    ctx.trace.on('store.recover.corrupt', (rec) => {
       const version = `${String(rec.data.id)}.${String(rec.data.v)}`;
       if (blocks?.current?.includes(version) === true && blocks.bad.has(version)) return;
       const why = blocks?.current?.includes(version) === true ? 'the durable image holds it intact' : 'the durable commit point no longer has that version (another commit replaced it)';

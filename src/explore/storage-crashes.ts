@@ -141,7 +141,7 @@ async function trial(o: Resolved, cut: Cut | null): Promise<TrialOutcome> {
   // Ground truth first (fact.store after the simulator record that changed it), then the checks.
   storeEvidence([STORE]).install(sim);
   if (o.checkModel) new ModelMonitor(recoveryModel, sim).attach(sim.trace);
-  const oracle = new StorageOracle({ sim, fail: (kind, check, message, details) => fail({ kind, check, message, details }) }, { durable: () => durableStoreImage(sim, DEVICE, STORE) });
+  const oracle = new StorageOracle({ trace: sim.trace, fail: (kind, check, message, details) => fail({ kind, check, message, details }) }, { durable: () => durableStoreImage(sim, DEVICE, STORE) });
   oracle.attach();
   sim.addNode(NODE, {
     device: DEVICE,

@@ -4,7 +4,8 @@
  * instances they hit, and the hot states read at the liveness deadline.
  */
 import { appliedFaultKind } from '../faults/schema.ts';
-import { ModelMonitor, type HotInstance } from '../model/monitor.ts';
+import type { TraceSource } from '../model/check.ts';
+import { ModelMonitor, type HotInstance, type ModelSpec, type MonitorSink } from '../model/monitor.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { Scenario } from './types.ts';
@@ -64,15 +65,25 @@ export function faultTargets(rec: TraceRecord): Set<string> | null {
 /** Installs the scenario's evidence recorders and model monitors on `sim`. */
 export function installWatch(scenario: Scenario, sim: Simulation): Watch {
   for (const r of scenario.evidence ?? []) r.install(sim);
-  sim.trace.on('probe', (rec) => {
+  return watchTrace(scenario.models ?? [], sim.trace, (f) => sim.fail(f));
+}
+
+/**
+ * The watch over a trace, live or recorded: the probe names (`trace-names`), a monitor per model, the
+ * closed vocabulary of the models' areas, and the crediting of applied faults to the model instances they
+ * hit. Reads only the records.
+ */
+export function watchTrace(models: readonly ModelSpec[], trace: TraceSource, fail: MonitorSink['fail']): Watch {
+  trace.on('probe', (rec) => {
     const why = unknownProbe(String(rec.data.name));
-    if (why !== null) sim.fail({ kind: 'correctness', check: 'trace-names', node: rec.node, traceIndex: rec.i, message: `${rec.node}: ${why}` });
+    if (why !== null) fail({ kind: 'correctness', check: 'trace-names', node: rec.node, traceIndex: rec.i, message: `${rec.node}: ${why}` });
   });
-  const monitors = (scenario.models ?? []).map((m) => new ModelMonitor(m, sim));
-  for (const m of monitors) m.attach(sim.trace);
+  const sink: MonitorSink = { fail };
+  const monitors = models.map((m) => new ModelMonitor(m, sink));
+  for (const m of monitors) m.attach(trace);
   if (monitors.length > 0) {
-    const vocabulary = closedVocabulary(monitors, sim);
-    sim.trace.on('*', (rec) => {
+    const vocabulary = closedVocabulary(monitors, trace, fail);
+    trace.on('*', (rec) => {
       if (rec.node === 'fault') {
         // State-by-fault coverage: applied faults only ('fault.<kind>', not the injector's bookkeeping).
         const kind = appliedFaultKind(rec.kind);
@@ -92,7 +103,7 @@ export function installWatch(scenario: Scenario, sim: Simulation): Watch {
  * by some model (its `kinds` or `ignores`) or by some check (a subscription to that kind); otherwise the run
  * fails naming the model and the kind. Decided once per kind.
  */
-function closedVocabulary(monitors: readonly ModelMonitor[], sim: Simulation): (rec: TraceRecord) => void {
+function closedVocabulary(monitors: readonly ModelMonitor[], trace: TraceSource, fail: MonitorSink['fail']): (rec: TraceRecord) => void {
   const known = new Set<string>();
   for (const m of monitors) {
     for (const k of m.spec.kinds) known.add(k);
@@ -106,12 +117,12 @@ function closedVocabulary(monitors: readonly ModelMonitor[], sim: Simulation): (
     let owner = verdict.get(rec.kind);
     if (owner === undefined) {
       const o = owners.find((x) => rec.kind.startsWith(x.prefix));
-      owner = o === undefined || known.has(rec.kind) || sim.trace.hasListener(rec.kind) ? null : o.model;
+      owner = o === undefined || known.has(rec.kind) || trace.hasListener(rec.kind) ? null : o.model;
       verdict.set(rec.kind, owner);
     }
     if (owner === null) return;
     failed = true;
-    sim.fail({
+    fail({
       kind: 'correctness',
       check: `model:${owner}`,
       message:

@@ -71,7 +71,10 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   }
 
   const { plan, summary } = planFor(scenario, seed, options);
-  sim.trace.emit('sim', 'sim.begin', { schemaVersion: TRACE_SCHEMA_VERSION, scenario: scenario.name, seed, variant, faults: summary });
+  // The header: what a recorded trace needs to be checked on its own (check-trace): the format's version, the
+  // run's identity, and the topology (node ids, devices, roles) the area checks are built for.
+  const nodes = scenario.topology.nodes.map((n) => ({ id: n.id, device: n.device ?? n.id, role: n.role ?? '' }));
+  sim.trace.emit('sim', 'sim.begin', { schemaVersion: TRACE_SCHEMA_VERSION, scenario: scenario.name, seed, variant, faults: summary, nodes });
 
   // Checks subscribe first: the closed vocabulary of the models' areas counts their subscriptions.
   for (const c of scenario.checks ?? []) c.setup?.(ctx);
@@ -184,11 +187,13 @@ function makeContext(sim: Simulation, seed: number, variant: string, workloadSca
   if (!(workloadScale > 0 && workloadScale <= 1)) throw new RangeError(`workloadScale ${workloadScale} not in (0, 1]`);
   return {
     sim,
+    trace: sim.trace,
     seed,
     variant,
     rng: sim.stream('workload'),
     workloadScale,
     shared: new Map(),
+    runState: new Map(),
     nowMs: () => sim.nowUs() / 1000,
     at: (atMs, fn) => {
       sim.scheduler.at(atMs * 1000, () => {

@@ -8,6 +8,7 @@
  * (scenario, seed, options).
  */
 import type { EvidenceRecorder } from '../evidence/types.ts';
+import type { TraceContext } from '../model/check.ts';
 import type { ModelCoverage, ModelMonitor, ModelSpec } from '../model/monitor.ts';
 import type { ClockSpec } from '../sim/clock.ts';
 import type { DeviceSpec } from '../sim/simulation.ts';
@@ -70,9 +71,14 @@ export interface RunOptions {
   observe?(sim: Simulation, monitors: readonly ModelMonitor[]): void;
 }
 
-/** What a program factory, a workload and the checks can see. */
-export interface ScenarioContext {
+/**
+ * What a program factory, a workload and the checks can see. Trace checks see only its `TraceContext` part
+ * (src/model/check.ts), which a recorded trace can give too.
+ */
+export interface ScenarioContext extends TraceContext {
   readonly sim: Simulation;
+  /** The run's trace (`sim.trace`). */
+  readonly trace: Simulation['trace'];
   readonly seed: number;
   /** The selected variant ('' for the default implementation). */
   readonly variant: string;
@@ -99,10 +105,15 @@ export interface ScenarioContext {
   readonly shared: Map<string, unknown>;
 }
 
-/** A safety check or invariant. */
+/**
+ * A safety check or invariant. One declared with `traceCheck` (src/model/check.ts) reads only the trace and
+ * also runs on recorded traces (`check-trace`); any other is a live check, for scenarios only.
+ */
 export interface Check {
   /** Name used in failures, e.g. 'invariant:atomic-batch'. */
   name: string;
+  /** True for a trace check (`traceCheck`): its setup and final use only the `TraceContext`. */
+  readonly onTrace?: boolean;
   /** Called before the run starts: subscribe to trace kinds here. */
   setup?(ctx: ScenarioContext): void;
   /** Called when the run ends without an earlier failure (final-state checks). */

@@ -79,13 +79,43 @@ export class RollingHash {
   }
 }
 
+/**
+ * Subscriptions to trace records by kind: the live trace's, and a recorded trace's (check-trace's
+ * RecordedTrace). Subclasses deliver a record to `listeners.get(kind)` then to `anyListeners`.
+ */
+export class TraceSubscriptions {
+  protected readonly listeners = new Map<string, TraceListener[]>();
+  protected anyListeners: TraceListener[] = [];
+
+  /** Subscribes to records of one kind, or of every kind with '*'. Returns an unsubscribe function. */
+  on(kind: string, listener: TraceListener): () => void {
+    // Copy-on-write: a listener that subscribes or unsubscribes while a record is being dispatched changes the
+    // list the next record sees, never the one being iterated (an in-place splice made the loop skip the next
+    // listener: found when two checks unsubscribed at the same fault record).
+    const get = (): TraceListener[] => (kind === '*' ? this.anyListeners : (this.listeners.get(kind) ?? []));
+    const set = (list: TraceListener[]): void => {
+      if (kind === '*') this.anyListeners = list;
+      else this.listeners.set(kind, list);
+    };
+    set([...get(), listener]);
+    return () => {
+      const list = get();
+      const at = list.indexOf(listener);
+      if (at >= 0) set([...list.slice(0, at), ...list.slice(at + 1)]);
+    };
+  }
+
+  /** True when some listener subscribed to `kind` itself (not through '*'). */
+  hasListener(kind: string): boolean {
+    return (this.listeners.get(kind)?.length ?? 0) > 0;
+  }
+}
+
 /** The trace of one simulation. */
-export class Trace {
+export class Trace extends TraceSubscriptions {
   /** Records emitted so far. */
   count = 0;
   private readonly hash = new RollingHash();
-  private readonly listeners = new Map<string, TraceListener[]>();
-  private anyListeners: TraceListener[] = [];
   private readonly tail: (TraceRecord | undefined)[];
   private readonly tailSize: number;
   private readonly all: TraceRecord[] | null;
@@ -96,6 +126,7 @@ export class Trace {
     private readonly clock: () => number,
     options: TraceOptions = {},
   ) {
+    super();
     this.tailSize = Math.max(1, options.tailSize ?? 2000);
     this.tail = new Array(this.tailSize);
     this.all = options.keepAll ? [] : null;
@@ -124,29 +155,6 @@ export class Trace {
       if (this.jsonCache.size < 10_000) this.jsonCache.set(s, j);
     }
     return j;
-  }
-
-  /** Subscribes to records of one kind, or of every kind with '*'. Returns an unsubscribe function. */
-  on(kind: string, listener: TraceListener): () => void {
-    // Copy-on-write: a listener that subscribes or unsubscribes while a record is being dispatched changes the
-    // list the next record sees, never the one being iterated (an in-place splice made the loop skip the next
-    // listener: found when two checks unsubscribed at the same fault record).
-    const get = (): TraceListener[] => (kind === '*' ? this.anyListeners : (this.listeners.get(kind) ?? []));
-    const set = (list: TraceListener[]): void => {
-      if (kind === '*') this.anyListeners = list;
-      else this.listeners.set(kind, list);
-    };
-    set([...get(), listener]);
-    return () => {
-      const list = get();
-      const at = list.indexOf(listener);
-      if (at >= 0) set([...list.slice(0, at), ...list.slice(at + 1)]);
-    };
-  }
-
-  /** True when some listener subscribed to `kind` itself (not through '*'). */
-  hasListener(kind: string): boolean {
-    return (this.listeners.get(kind)?.length ?? 0) > 0;
   }
 
   /** The rolling hash of all records so far, 16 hex digits. */

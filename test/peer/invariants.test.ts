@@ -30,8 +30,10 @@ function harness(check: Check, handles: Record<string, PeerView> = {}, now: () =
   const trace = new Trace(now);
   const failures: string[] = [];
   const ctx = {
+    trace,
     sim: { trace },
     shared: new Map(),
+    runState: new Map(),
     fail: (_kind: string, name: string, message: string) => failures.push(`${name}: ${message}`),
     exercised: () => undefined,
     handle: (id: string) => handles[id] ?? null,

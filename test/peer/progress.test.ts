@@ -135,7 +135,7 @@ describe('backfill progress', () => {
   it('invariant:backfill-progress fails on progress that goes back, exceeds 1, or does not end at 1', () => {
     const trace = new Trace(() => 0);
     const failures: string[] = [];
-    const ctx = { sim: { trace }, exercised: () => undefined, fail: (_k: string, name: string, m: string) => failures.push(`${name}: ${m}`) } as unknown as ScenarioContext;
+    const ctx = { trace, runState: new Map(), exercised: () => undefined, fail: (_k: string, name: string, m: string) => failures.push(`${name}: ${m}`) } as unknown as ScenarioContext;
     backfillProgressCheck(['A', 'E']).setup!(ctx);
     const emit = (kind: string, data: Record<string, unknown>): void => void trace.emit('E', kind, data);
     const delivered = (resource: string, n: number, totals: Record<string, number>): void =>

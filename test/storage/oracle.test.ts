@@ -31,11 +31,11 @@ function harness(options: OracleOptions) {
     },
   };
   const ctx = {
-    sim: { trace },
+    trace,
     fail: (_kind: string, check: string, message: string) => void failures.push(`${check}: ${message}`),
     exercised: (name: string) => void exercised.set(name, (exercised.get(name) ?? 0) + 1),
   };
-  const oracle = new StorageOracle(ctx as unknown as Pick<ScenarioContext, 'sim' | 'fail'>, options);
+  const oracle = new StorageOracle(ctx as unknown as Pick<ScenarioContext, 'trace' | 'fail'>, options);
   oracle.attach();
   let i = 0;
   const emit = (kind: string, data: Record<string, unknown> = {}, node = NODE): void => {

@@ -22,7 +22,8 @@
  * - invariant:progress — a download's progress counts the records and bytes the network delivered, from 0
  *   to the total the server's durable log holds between the client's cursor and the head, monotonically.
  */
-import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import type { TraceCheck, TraceContext } from '../check.ts';
+import type { Check } from '../../scenario/types.ts';
 import { progressCheck } from './progress-check.ts';
 import { ackedBefore, heldGreen, reflected, RESUME_GRACE_US, truthOf, type ClientTruth, type CsTruth } from './truth.ts';
 
@@ -44,9 +45,9 @@ export interface CsBounds {
 const DEFAULTS = { serverChangesMs: 2_000, pushMs: 2_000, incompatibleMs: 3_000 };
 
 /** Calls `fn` at most every `periodUs` of virtual time, on any record. */
-function ticking(ctx: ScenarioContext, periodUs: number, fn: (nowUs: number) => void): void {
+function ticking(ctx: TraceContext, periodUs: number, fn: (nowUs: number) => void): void {
   let next = 0;
-  ctx.sim.trace.on('*', (r) => {
+  ctx.trace.on('*', (r) => {
     if (r.t < next) return;
     next = r.t + periodUs;
     fn(r.t);
@@ -56,9 +57,10 @@ function ticking(ctx: ScenarioContext, periodUs: number, fn: (nowUs: number) => 
 const ms = (us: number): string => `${(us / 1000).toFixed(0)} ms`;
 
 /** (1) While green, server changes older than the bound are local. */
-export function greenServerChangesCheck(clients: readonly string[], boundMs: number): Check {
+export function greenServerChangesCheck(clients: readonly string[], boundMs: number): TraceCheck {
   const name = 'invariant:green-has-server-changes';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -95,9 +97,10 @@ export function greenServerChangesCheck(clients: readonly string[], boundMs: num
 }
 
 /** (2) While green, local writes reach the server's durable log within the bound. */
-export function greenPushesCheck(clients: readonly string[], boundMs: number): Check {
+export function greenPushesCheck(clients: readonly string[], boundMs: number): TraceCheck {
   const name = 'invariant:green-pushes';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -143,9 +146,10 @@ function pendingTruth(truth: CsTruth, c: ClientTruth, nowUs: number): { missing:
 }
 
 /** (3) The pending count shown is what the server's durable log lacks (up to acknowledgements in flight). */
-export function pendingCountCheck(clients: readonly string[]): Check {
+export function pendingCountCheck(clients: readonly string[]): TraceCheck {
   const name = 'invariant:pending-count';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -168,9 +172,10 @@ export function pendingCountCheck(clients: readonly string[]): Check {
 }
 
 /** (4) Never green once the server became incompatible for longer than the bound. */
-export function incompatibleCheck(clients: readonly string[], boundMs: number): Check {
+export function incompatibleCheck(clients: readonly string[], boundMs: number): TraceCheck {
   const name = 'invariant:incompatible-reported';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -204,9 +209,10 @@ export function incompatibleCheck(clients: readonly string[], boundMs: number): 
 }
 
 /** (5) Nothing acknowledged is lost or applied twice; cursors follow what was applied; replicas end equal. */
-export function noLossCheck(clients: readonly string[]): Check {
+export function noLossCheck(clients: readonly string[]): TraceCheck {
   const name = 'invariant:no-loss-no-dup';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -214,7 +220,7 @@ export function noLossCheck(clients: readonly string[]): Check {
       let head = 0;
       let site: string | null = null;
       const seen = new Set<string>();
-      ctx.sim.trace.on('fact.cs.server', (r) => {
+      ctx.trace.on('fact.cs.server', (r) => {
         const d = r.data;
         if (d.site !== site) {
           site = d.site as string | null;
@@ -288,9 +294,10 @@ export function noLossCheck(clients: readonly string[]): Check {
 }
 
 /** (6) A Nuke and Resync keeps every local change the server's durable log lacks. */
-export function nukeReportsCheck(clients: readonly string[]): Check {
+export function nukeReportsCheck(clients: readonly string[]): TraceCheck {
   const name = 'invariant:nuke-reports';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {

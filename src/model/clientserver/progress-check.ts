@@ -6,7 +6,7 @@
  * (never chunks), never goes back, estimates no negative time, and the client is green only once the
  * download reached its total exactly (the estimate then 0).
  */
-import type { Check } from '../../scenario/types.ts';
+import type { TraceCheck } from '../check.ts';
 import { truthOf } from './truth.ts';
 
 /** The download a client is in. */
@@ -24,9 +24,10 @@ interface Download {
 }
 
 /** invariant:progress for `clients` (see the file comment). */
-export function progressCheck(clients: readonly string[]): Check {
+export function progressCheck(clients: readonly string[]): TraceCheck {
   const name = 'invariant:progress';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -34,7 +35,7 @@ export function progressCheck(clients: readonly string[]): Check {
       const fail = (msg: string, i: number): void => ctx.fail('correctness', name, `${msg} (trace #${i})`);
       const hello = new Map<string, { cursor: number; server: string | null; schema: number }>(); // conn -> Hello
       const downloads = new Map<string, Download>(); // client -> its current download
-      const t = ctx.sim.trace;
+      const t = ctx.trace;
       t.on('fact.cs.hello', (r) => void hello.set(r.data.conn as string, { cursor: r.data.cursor as number, server: r.data.server as string | null, schema: r.data.schema as number }));
       t.on('fact.cs.welcome', (r) => {
         const d = r.data;

@@ -4,7 +4,7 @@
  * network delivered to each client (fact.cs.welcome, fact.cs.ack) and what each client shows (cs.status).
  * One per run (`truthOf`), updated before the checks that subscribe through it hear of a record.
  */
-import type { ScenarioContext } from '../../scenario/types.ts';
+import type { TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 
 /** A durable server log entry (fact.cs.server `added`). */
@@ -141,8 +141,8 @@ export class CsTruth {
   }
 
   /** Subscribes to the trace. */
-  attach(ctx: ScenarioContext): void {
-    const t = ctx.sim.trace;
+  attach(ctx: TraceContext): void {
+    const t = ctx.trace;
     const client = (id: unknown): ClientTruth | null => (typeof id === 'string' ? (this.clients.get(id) ?? null) : null);
     const then = (kind: string, rec: TraceRecord, c: ClientTruth | null): void => {
       for (const fn of this.listeners.get(kind) ?? []) fn(rec, c);
@@ -265,12 +265,12 @@ export function ackedBefore(c: ClientTruth, nowUs: number, graceUs: number): num
 }
 
 /** The truth of the run `ctx` belongs to (made and attached by the first check that asks). */
-export function truthOf(ctx: ScenarioContext, clients: readonly string[]): CsTruth {
-  let t = ctx.shared.get('cs.truth') as CsTruth | undefined;
+export function truthOf(ctx: TraceContext, clients: readonly string[]): CsTruth {
+  let t = ctx.runState.get('cs.truth') as CsTruth | undefined;
   if (t === undefined) {
     t = new CsTruth(clients);
     t.attach(ctx);
-    ctx.shared.set('cs.truth', t);
+    ctx.runState.set('cs.truth', t);
   }
   return t;
 }

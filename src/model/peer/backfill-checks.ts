@@ -17,7 +17,7 @@
  *   checkpoint has a resource not done, and 1 at completion. A backfill is new (may start over from 0)
  *   only when the device started with neither a durable checkpoint nor a complete library.
  */
-import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import type { TraceCheck, TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { compareKey, keyOf, showKey, type Key } from './keys.ts';
 
@@ -59,9 +59,9 @@ class DurableHistory {
 }
 
 /** Per device durable history, fed from fact.peer.store (device ids are node ids for peers). */
-function durableHistories(ctx: ScenarioContext, members: ReadonlySet<string>): Map<string, DurableHistory> {
+function durableHistories(ctx: TraceContext, members: ReadonlySet<string>): Map<string, DurableHistory> {
   const out = new Map<string, DurableHistory>();
-  ctx.sim.trace.on('fact.peer.store', (r) => {
+  ctx.trace.on('fact.peer.store', (r) => {
     const d = r.data as D;
     const device = d.device as string;
     if (!members.has(device)) return;
@@ -75,9 +75,10 @@ function durableHistories(ctx: ScenarioContext, members: ReadonlySet<string>): M
 const entryKey = (e: Entry | undefined): Key | null => (e === undefined || e.ts === null ? null : { ts: e.ts, uuid: e.uuid ?? '' });
 
 /** Full-scan requests start at the durable checkpoint after a (re)start, and never go back before it. */
-export function backfillResumeCheck(nodes: readonly string[]): Check {
+export function backfillResumeCheck(nodes: readonly string[]): TraceCheck {
   const name = 'invariant:backfill-resume';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -85,8 +86,8 @@ export function backfillResumeCheck(nodes: readonly string[]): Check {
       const durable = durableHistories(ctx, members);
       // Per device: when its current process started, and the resources it has asked for since.
       const started = new Map<string, { us: number; asked: Set<string> }>();
-      ctx.sim.trace.on('node.start', (r) => void (members.has(r.node) && started.set(r.node, { us: r.t, asked: new Set() })));
-      ctx.sim.trace.on('fact.peer.request', (r) => {
+      ctx.trace.on('node.start', (r) => void (members.has(r.node) && started.set(r.node, { us: r.t, asked: new Set() })));
+      ctx.trace.on('fact.peer.request', (r) => {
         const d = r.data as D;
         const device = d.from as string;
         if (d.writer !== null || !members.has(device)) return;
@@ -112,9 +113,10 @@ export function backfillResumeCheck(nodes: readonly string[]): Check {
 }
 
 /** The reported backfill progress agrees with what the network delivered and the durable checkpoint. */
-export function backfillProgressCheck(nodes: readonly string[]): Check {
+export function backfillProgressCheck(nodes: readonly string[]): TraceCheck {
   const name = 'invariant:backfill-progress';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -132,12 +134,12 @@ export function backfillProgressCheck(nodes: readonly string[]): Check {
       }
       const runs = new Map<string, Run>();
       const fresh = (): Run => ({ delivered: new Map(), announced: new Map(), sums: new Set(), ratio: 0, at: -1 });
-      ctx.sim.trace.on('node.start', (r) => {
+      ctx.trace.on('node.start', (r) => {
         if (!members.has(r.node)) return;
         const h = durable.get(r.node);
         if (h === undefined || (h.now === null && !h.init)) runs.set(r.node, fresh());
       });
-      ctx.sim.trace.on('fact.peer.response', (r) => {
+      ctx.trace.on('fact.peer.response', (r) => {
         const d = r.data as D;
         const run = runs.get(d.to as string);
         if (run === undefined || d.writer !== null || !members.has(d.from as string)) return;
@@ -187,9 +189,9 @@ export function backfillProgressCheck(nodes: readonly string[]): Check {
         run.at = r.i;
         return true;
       };
-      ctx.sim.trace.on('peer.backfill.begin', step);
-      ctx.sim.trace.on('peer.backfill.batch', step);
-      ctx.sim.trace.on('peer.backfill.complete', (r) => {
+      ctx.trace.on('peer.backfill.begin', step);
+      ctx.trace.on('peer.backfill.batch', step);
+      ctx.trace.on('peer.backfill.complete', (r) => {
         if (step(r) && (r.data as D).ratio !== 1) bad(r, `backfill complete with progress ${String((r.data as D).ratio)}, not 1`);
       });
     },

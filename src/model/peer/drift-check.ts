@@ -12,8 +12,8 @@
  *
  * Tolerance: 1 ms (the implementation reads whole milliseconds).
  */
+import type { TraceCheck } from '../check.ts';
 import { clockAt, type ClockFact } from '../../evidence/clock.ts';
-import type { Check } from '../../scenario/types.ts';
 
 type D = Record<string, unknown>;
 
@@ -34,15 +34,16 @@ interface TrueClock {
 }
 
 /** Rejections only beyond the drift bound of the true wall clock; no HLC ever taken beyond it. */
-export function hlcDriftCheck(nodes: readonly string[], maxDriftMs: number): Check {
+export function hlcDriftCheck(nodes: readonly string[], maxDriftMs: number): TraceCheck {
   const name = 'invariant:hlc-drift';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
       const member = new Set(nodes);
       const clocks = new Map<string, TrueClock>();
-      ctx.sim.trace.on('fact.clock', (r) => {
+      ctx.trace.on('fact.clock', (r) => {
         const fact = r.data as unknown as ClockFact;
         const prev = clocks.get(fact.node);
         // The reading just before this change (a jump back lowers the wall clock, not the maximum).
@@ -71,10 +72,10 @@ export function hlcDriftCheck(nodes: readonly string[], maxDriftMs: number): Che
           );
         }
       };
-      ctx.sim.trace.on('fact.peer.heartbeat', (r) => judgeSent(r, (r.data as D).hlc, 'a heartbeat with HLC'));
-      ctx.sim.trace.on('fact.peer.change', (r) => judgeSent(r, (r.data as D).maxTs, 'a change at'));
-      ctx.sim.trace.on('fact.peer.response', (r) => judgeSent(r, (r.data as D).maxTs, 'a record at'));
-      ctx.sim.trace.on('peer.hlc.rejected', (r) => {
+      ctx.trace.on('fact.peer.heartbeat', (r) => judgeSent(r, (r.data as D).hlc, 'a heartbeat with HLC'));
+      ctx.trace.on('fact.peer.change', (r) => judgeSent(r, (r.data as D).maxTs, 'a change at'));
+      ctx.trace.on('fact.peer.response', (r) => judgeSent(r, (r.data as D).maxTs, 'a record at'));
+      ctx.trace.on('peer.hlc.rejected', (r) => {
         const ms = hlcPhysicalMs((r.data as D).remote);
         const wall = ms === null || !member.has(r.node) ? null : wallAt(r.node, r.t);
         if (wall === null || ms === null) return;

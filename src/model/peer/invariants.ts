@@ -27,6 +27,7 @@
  * invariant:watermark-received and invariant:resend-unacked (wire-checks.ts), invariant:hlc-drift
  * (drift-check.ts).
  */
+import type { TraceCheck, TraceContext } from '../check.ts';
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { backfillProgressCheck, backfillResumeCheck } from './backfill-checks.ts';
@@ -43,9 +44,10 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
 /** HLCs strictly increase per device and follow every change applied before. */
-export function hlcCheck(nodes: readonly string[]): Check {
+export function hlcCheck(nodes: readonly string[]): TraceCheck {
   const name = 'invariant:hlc';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -56,9 +58,9 @@ export function hlcCheck(nodes: readonly string[]): Check {
         if (ts !== null && ts > (floor.get(node) ?? '')) floor.set(node, ts);
       };
       // Only changes that took effect (durable): a receive lost in a crash never happened.
-      ctx.sim.trace.on('peer.applied', (r) => member.has(r.node) && raise(r.node, str((r.data as D).maxTs)));
-      ctx.sim.trace.on('peer.catchup.batch', (r) => member.has(r.node) && raise(r.node, str((r.data as D).maxTs)));
-      ctx.sim.trace.on('peer.commit', (r) => {
+      ctx.trace.on('peer.applied', (r) => member.has(r.node) && raise(r.node, str((r.data as D).maxTs)));
+      ctx.trace.on('peer.catchup.batch', (r) => member.has(r.node) && raise(r.node, str((r.data as D).maxTs)));
+      ctx.trace.on('peer.commit', (r) => {
         const d = r.data as D;
         const first = str(d.first) ?? str(d.hlc)!;
         const prev = last.get(r.node);
@@ -77,9 +79,10 @@ export function hlcCheck(nodes: readonly string[]): Check {
 }
 
 /** Log entries are pruned only after every other member acknowledged them. */
-export function pruneCheck(nodes: readonly string[]): Check {
+export function pruneCheck(nodes: readonly string[]): TraceCheck {
   const name = 'invariant:prune-after-all-acks';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -87,13 +90,13 @@ export function pruneCheck(nodes: readonly string[]): Check {
       // `writer|resource|acker` -> the largest upTo of the acker's acknowledgements the network delivered
       // to the writer (fact.peer.ack): what the writer may know, not what the acker says it sent.
       const acked = new Map<string, string>();
-      ctx.sim.trace.on('fact.peer.ack', (r) => {
+      ctx.trace.on('fact.peer.ack', (r) => {
         const d = r.data as D;
         const key = `${str(d.to)}|${str(d.resource)}|${str(d.from)}`;
         const up = str(d.upTo)!;
         if (up > (acked.get(key) ?? '')) acked.set(key, up);
       });
-      ctx.sim.trace.on('peer.log.prune', (r) => {
+      ctx.trace.on('peer.log.prune', (r) => {
         const d = r.data as D;
         const upTo = str(d.upTo)!;
         if (!member.has(r.node)) return;
@@ -112,9 +115,10 @@ export function pruneCheck(nodes: readonly string[]): Check {
 }
 
 /** Buffered live updates are applied exactly once (or visibly discarded). */
-export function bufferCheck(nodes: readonly string[]): Check {
+export function bufferCheck(nodes: readonly string[]): TraceCheck {
   const name = 'invariant:buffer-exactly-once';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -127,11 +131,11 @@ export function bufferCheck(nodes: readonly string[]): Check {
       };
       const member = new Set(nodes);
       const reset = (r: TraceRecord): void => void (member.has(r.node) && of(r.node).clear());
-      ctx.sim.trace.on('node.crash', reset);
-      ctx.sim.trace.on('node.stop', reset);
-      ctx.sim.trace.on('peer.buffer.overflow', reset);
-      ctx.sim.trace.on('peer.buffer.push', (r) => void of(r.node).add(str((r.data as D).id)!));
-      ctx.sim.trace.on('peer.buffer.applied', (r) => {
+      ctx.trace.on('node.crash', reset);
+      ctx.trace.on('node.stop', reset);
+      ctx.trace.on('peer.buffer.overflow', reset);
+      ctx.trace.on('peer.buffer.push', (r) => void of(r.node).add(str((r.data as D).id)!));
+      ctx.trace.on('peer.buffer.applied', (r) => {
         const p = of(r.node);
         ctx.exercised(name);
         for (const id of (r.data as D).ids as string[]) {
@@ -141,7 +145,7 @@ export function bufferCheck(nodes: readonly string[]): Check {
           }
         }
       });
-      ctx.sim.trace.on('peer.sync.ready', (r) => {
+      ctx.trace.on('peer.sync.ready', (r) => {
         const p = of(r.node);
         if (!member.has(r.node)) return;
         ctx.exercised(name);
@@ -157,9 +161,10 @@ export function bufferCheck(nodes: readonly string[]): Check {
  * Incremental catch-up transfers at most the delta (the writer's newer commits) plus one batch. The writer
  * is `writer` of the catch-up records (a relay serves another writer's stream), else the serving peer.
  */
-export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): Check {
+export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): TraceCheck {
   const name = 'invariant:catchup-delta';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -169,7 +174,7 @@ export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): 
       const sessions = new Map<string, { since: string | null; n: number }>();
       // Counted when a commit begins: a crash right after the kv commit made it durable leaves no
       // 'peer.commit' record, yet the device serves those records after restarting (an upper bound).
-      ctx.sim.trace.on('peer.commit.begin', (r) => {
+      ctx.trace.on('peer.commit.begin', (r) => {
         if (!member.has(r.node)) return;
         const d = r.data as D;
         const key = `${r.node}|${str(d.resource)}`;
@@ -188,12 +193,12 @@ export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): 
       };
       const writerOf = (d: D): string => str(d.writer) ?? str(d.peer)!;
       const key = (r: TraceRecord): string => `${r.node}|${str((r.data as D).peer)}|${writerOf(r.data as D)}|${str((r.data as D).resource)}`;
-      ctx.sim.trace.on('peer.catchup.begin', (r) => void sessions.set(key(r), { since: str((r.data as D).since), n: 0 }));
-      ctx.sim.trace.on('peer.catchup.batch', (r) => {
+      ctx.trace.on('peer.catchup.begin', (r) => void sessions.set(key(r), { since: str((r.data as D).since), n: 0 }));
+      ctx.trace.on('peer.catchup.batch', (r) => {
         const s = sessions.get(key(r));
         if (s !== undefined) s.n += num((r.data as D).n);
       });
-      ctx.sim.trace.on('peer.catchup.done', (r) => {
+      ctx.trace.on('peer.catchup.done', (r) => {
         const s = sessions.get(key(r));
         if (s === undefined) return;
         const d = r.data as D;
@@ -224,9 +229,9 @@ function lowerBound(a: readonly string[], x: string): number {
 export function ackedWritesCheck(nodes: readonly string[]): Check {
   const name = 'invariant:acked-not-lost';
   /** This run's deliveries: writer|resource|receiver -> HLC ranges [lo, hi] of that writer's records (per run: in ctx.shared). */
-  const reachedOf = (ctx: ScenarioContext): Map<string, [string, string][]> => {
-    let m = ctx.shared.get(name) as Map<string, [string, string][]> | undefined;
-    if (m === undefined) ctx.shared.set(name, (m = new Map()));
+  const reachedOf = (ctx: TraceContext): Map<string, [string, string][]> => {
+    let m = ctx.runState.get(name) as Map<string, [string, string][]> | undefined;
+    if (m === undefined) ctx.runState.set(name, (m = new Map()));
     return m;
   };
   return {
@@ -242,8 +247,8 @@ export function ackedWritesCheck(nodes: readonly string[]): Check {
         list.push([typeof lo === 'string' ? lo : '', hi]);
       };
       // Live changes carry their sender's own records; catch-up and relay responses name their writer.
-      ctx.sim.trace.on('fact.peer.change', (r) => note(r.data.from, r.data.resource, r.data.to, r.data.minTs, r.data.maxTs));
-      ctx.sim.trace.on('fact.peer.response', (r) => {
+      ctx.trace.on('fact.peer.change', (r) => note(r.data.from, r.data.resource, r.data.to, r.data.minTs, r.data.maxTs));
+      ctx.trace.on('fact.peer.response', (r) => {
         if (r.data.writer !== null) note(r.data.writer, r.data.resource, r.data.to, r.data.since, r.data.maxTs);
       });
     },

@@ -16,15 +16,16 @@
  *   resend that follows is due (peer-swarm-long seed 1021009: D crashed 71 µs after E's ack arrived, before
  *   its commit; restarted, it resent E the change).
  */
-import type { Check } from '../../scenario/types.ts';
+import type { TraceCheck } from '../check.ts';
 import { compareKey, keyOf, showKey, type Key } from './keys.ts';
 
 type D = Record<string, unknown>;
 
 /** Catch-up requests start from a watermark within what the network delivered of that writer's stream. */
-export function watermarkCheck(nodes: readonly string[]): Check {
+export function watermarkCheck(nodes: readonly string[]): TraceCheck {
   const name = 'invariant:watermark-received';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -37,24 +38,24 @@ export function watermarkCheck(nodes: readonly string[]): Check {
         const cur = m.get(key);
         if (cur === undefined || compareKey(k, cur) > 0) m.set(key, k);
       };
-      ctx.sim.trace.on('fact.peer.change', (r) => {
+      ctx.trace.on('fact.peer.change', (r) => {
         const d = r.data as D;
         if (member.has(d.to as string)) raise(received, `${d.to as string}|${d.from as string}|${d.resource as string}`, keyOf(d.last, d.lastUuid));
       });
-      ctx.sim.trace.on('fact.peer.response', (r) => {
+      ctx.trace.on('fact.peer.response', (r) => {
         const d = r.data as D;
         if (d.writer === undefined || !member.has(d.to as string)) return;
         // A catch-up answer holds the writer's records; a full scan served by W ends W's stream at its cursor.
         const writer = d.writer === null ? (d.from as string) : (d.writer as string);
         raise(received, `${d.to as string}|${writer}|${d.resource as string}`, keyOf(d.last, d.lastUuid));
       });
-      ctx.sim.trace.on('fact.peer.heartbeat', (r) => {
+      ctx.trace.on('fact.peer.heartbeat', (r) => {
         const d = r.data as D;
         const latest = d.latest as Record<string, [string, string] | null> | null;
         if (latest === null || !member.has(d.to as string)) return;
         for (const [resource, k] of Object.entries(latest)) if (k !== null) raise(announced, `${d.to as string}|${d.from as string}|${resource}`, { ts: k[0], uuid: k[1] });
       });
-      ctx.sim.trace.on('peer.watermark', (r) => {
+      ctx.trace.on('peer.watermark', (r) => {
         const d = r.data as D;
         if (d.adopted !== true || !member.has(r.node)) return;
         const key = `${r.node}|${d.peer as string}|${d.resource as string}`;
@@ -62,7 +63,7 @@ export function watermarkCheck(nodes: readonly string[]): Check {
         // Believed up to what the writer announced: the adopted key itself when it was announced.
         if (said !== undefined && typeof d.ts === 'string') raise(received, key, d.ts < said.ts ? { ts: d.ts, uuid: '\uffff' } : said);
       });
-      ctx.sim.trace.on('fact.peer.request', (r) => {
+      ctx.trace.on('fact.peer.request', (r) => {
         const d = r.data as D;
         const writer = d.writer as string | null;
         const since = keyOf(d.since, d.sinceUuid);
@@ -84,9 +85,10 @@ export function watermarkCheck(nodes: readonly string[]): Check {
 }
 
 /** A shared change is never sent to a peer whose acknowledgement of it the sending process knew. */
-export function resendCheck(nodes: readonly string[]): Check {
+export function resendCheck(nodes: readonly string[]): TraceCheck {
   const name = 'invariant:resend-unacked';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
@@ -109,7 +111,7 @@ export function resendCheck(nodes: readonly string[]): Check {
       };
       const max = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : a > b ? a : b);
       const min = (a: string | null, b: string | null): string | null => (a === null || b === null ? null : a < b ? a : b);
-      ctx.sim.trace.on('fact.peer.ack', (r) => {
+      ctx.trace.on('fact.peer.ack', (r) => {
         const d = r.data as D;
         if (!member.has(d.to as string) || !member.has(d.from as string)) return;
         const k = of(`${d.to as string}|${d.from as string}|${d.resource as string}`);
@@ -120,7 +122,7 @@ export function resendCheck(nodes: readonly string[]): Check {
         k.delivered = max(k.delivered, upTo);
       });
       // A new process of the writer knows none of its predecessors' acknowledgements but those stored...
-      ctx.sim.trace.on('node.start', (r) => {
+      ctx.trace.on('node.start', (r) => {
         if (!member.has(r.node)) return;
         for (const [key, k] of known) {
           if (!key.startsWith(`${r.node}|`)) continue;
@@ -130,7 +132,7 @@ export function resendCheck(nodes: readonly string[]): Check {
         }
       });
       // ... which the evidence reads from its store as it starts (right after node.start).
-      ctx.sim.trace.on('fact.peer.acks', (r) => {
+      ctx.trace.on('fact.peer.acks', (r) => {
         const d = r.data as D;
         const device = d.device as string;
         if (!member.has(device)) return;
@@ -145,7 +147,7 @@ export function resendCheck(nodes: readonly string[]): Check {
       });
       // `writer|peer|resource` -> the newest shared change delivered so far: a change at or below it is a resend.
       const newest = new Map<string, string>();
-      ctx.sim.trace.on('fact.peer.change', (r) => {
+      ctx.trace.on('fact.peer.change', (r) => {
         const d = r.data as D;
         if (d.shared !== true || !member.has(d.from as string)) return;
         const key = `${d.from as string}|${d.to as string}|${d.resource as string}`;

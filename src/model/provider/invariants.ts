@@ -22,12 +22,13 @@
  *   every job that ended while it ran in its durable final state, a completed one with items = total =
  *   the durable item count.
  */
-import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import { devicesOf, nodesUp, type TraceCheck, type TraceContext } from '../check.ts';
+import type { Check } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { cursorSeq, differences, truthOf } from './truth.ts';
 
 type D = Record<string, unknown>;
-/** Where a run's download spans are kept (`ctx.shared`) between the concurrency check's setup and final. */
+/** Where a run's download spans are kept (`ctx.runState`) between the concurrency check's setup and final. */
 const SPANS = 'provider.download-spans';
 
 /** Who is who, and the bounds the library was configured with. */
@@ -39,15 +40,16 @@ export interface ProviderCheckOptions {
 }
 
 /** A completed job's tracks equal the provider as of its cursor. */
-export function completedWorkCheck(): Check {
+export function completedWorkCheck(): TraceCheck {
   const name = 'invariant:completed-work-durable';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
       const truth = truthOf(ctx);
       const seen = new Set<string>();
-      ctx.sim.trace.on('fact.library.job', (r) => {
+      ctx.trace.on('fact.library.job', (r) => {
         const d = r.data as D;
         const key = `${d.device as string}#${d.job as number}`;
         if (d.state !== 'completed' || seen.has(key)) return;
@@ -65,16 +67,20 @@ export function completedWorkCheck(): Check {
 }
 
 /** At the end, every library equals every provider's latest files. */
-export function matchesProviderCheck(options: ProviderCheckOptions): Check {
+export function matchesProviderCheck(options: ProviderCheckOptions): TraceCheck {
   const name = 'invariant:library-matches-provider';
   return {
+    onTrace: true,
     name,
     covers: [name],
-    setup: (ctx) => void truthOf(ctx),
+    setup: (ctx) => {
+      devicesOf(ctx);
+      truthOf(ctx);
+    },
     final(ctx) {
       const truth = truthOf(ctx);
       for (const lib of options.libraries) {
-        const device = ctx.sim.nodes.get(lib)?.deviceId ?? lib;
+        const device = devicesOf(ctx).get(lib) ?? lib;
         for (const p of options.providers) {
           ctx.exercised(name);
           const diff = differences(truth, device, p, truth.head.get(p) ?? 0);
@@ -86,14 +92,15 @@ export function matchesProviderCheck(options: ProviderCheckOptions): Check {
 }
 
 /** Track writes raise revisions; live tracks have whole content. */
-export function trackRevisionsCheck(): Check {
+export function trackRevisionsCheck(): TraceCheck {
   const name = 'invariant:track-revisions';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
       const last = new Map<string, { rev: number; deleted: boolean }>();
-      ctx.sim.trace.on('fact.library.track', (r) => {
+      ctx.trace.on('fact.library.track', (r) => {
         const d = r.data as D;
         const key = `${d.device as string}:${d.provider as string}/${d.id as string}`;
         const rev = d.rev as number;
@@ -114,14 +121,15 @@ export function trackRevisionsCheck(): Check {
 }
 
 /** At most one durably running job per (library, provider). */
-export function oneRunningJobCheck(): Check {
+export function oneRunningJobCheck(): TraceCheck {
   const name = 'invariant:one-running-job';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
       const running = new Map<string, number>();
-      ctx.sim.trace.on('fact.library.job', (r) => {
+      ctx.trace.on('fact.library.job', (r) => {
         const d = r.data as D;
         const key = `${d.device as string}|${d.provider as string}`;
         const held = running.get(key);
@@ -136,37 +144,39 @@ export function oneRunningJobCheck(): Check {
 }
 
 /** Pushes minus takes of a job's queue never exceed `queueMax`. */
-export function queueBoundCheck(queueMax: number): Check {
+export function queueBoundCheck(queueMax: number): TraceCheck {
   const name = 'invariant:queue-bound';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
       const length = new Map<string, number>();
       const key = (r: TraceRecord): string => `${r.node}#${(r.data as D).job as number}`;
-      ctx.sim.trace.on('provider.queue.push', (r) => {
+      ctx.trace.on('provider.queue.push', (r) => {
         const n = (length.get(key(r)) ?? 0) + 1;
         length.set(key(r), n);
         ctx.exercised(name);
         if (n > queueMax) ctx.fail('correctness', name, `the work queue of job ${(r.data as D).job as number} on ${r.node} holds ${n} items, above queueMax ${queueMax} (trace #${r.i})`);
       });
-      ctx.sim.trace.on('provider.queue.take', (r) => void length.set(key(r), (length.get(key(r)) ?? 0) - 1));
+      ctx.trace.on('provider.queue.take', (r) => void length.set(key(r), (length.get(key(r)) ?? 0) - 1));
     },
   };
 }
 
 /** Downloads in flight per library, from the wire, never exceed `maxConcurrent`. */
-export function concurrencyCheck(options: ProviderCheckOptions): Check {
+export function concurrencyCheck(options: ProviderCheckOptions): TraceCheck {
   const name = 'invariant:concurrency-bound';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
       const libraries = new Set(options.libraries);
       const sent = new Map<string, number>();
       const spans = new Map<string, [number, number][]>();
-      ctx.shared.set(SPANS, spans);
-      ctx.sim.trace.on('fact.provider.request', (r) => {
+      ctx.runState.set(SPANS, spans);
+      ctx.trace.on('fact.provider.request', (r) => {
         const d = r.data as D;
         if (!libraries.has(d.from as string)) return;
         // A request id is reused by the library's next process: a new request replaces an unanswered one.
@@ -174,7 +184,7 @@ export function concurrencyCheck(options: ProviderCheckOptions): Check {
         if (d.op === 'Download') sent.set(key, d.sentUs as number);
         else sent.delete(key);
       });
-      ctx.sim.trace.on('fact.provider.reply', (r) => {
+      ctx.trace.on('fact.provider.reply', (r) => {
         const d = r.data as D;
         const key = `${d.to as string}>${d.from as string}#${d.reqId as number}`;
         const start = sent.get(key);
@@ -185,11 +195,11 @@ export function concurrencyCheck(options: ProviderCheckOptions): Check {
         list.push([start, r.t]);
       });
     },
-    final: (ctx) => checkSpans(ctx, name, options.maxConcurrent, ctx.shared.get(SPANS) as Map<string, [number, number][]>),
+    final: (ctx) => checkSpans(ctx, name, options.maxConcurrent, ctx.runState.get(SPANS) as Map<string, [number, number][]>),
   };
 }
 
-function checkSpans(ctx: ScenarioContext, name: string, max: number, spans: Map<string, [number, number][]>): void {
+function checkSpans(ctx: TraceContext, name: string, max: number, spans: Map<string, [number, number][]>): void {
   for (const [lib, list] of spans) {
     // Ends sort before starts at the same time: a permit released and taken again in one instant.
     const points = list.flatMap(([s, e]) => [[s, 1], [e, -1]] as [number, number][]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -203,24 +213,27 @@ function checkSpans(ctx: ScenarioContext, name: string, max: number, spans: Map<
 }
 
 /** The progress view never goes back, and at the end shows every job that ended while it ran as it ended. */
-export function progressViewCheck(options: ProviderCheckOptions): Check {
+export function progressViewCheck(options: ProviderCheckOptions): TraceCheck {
   const name = 'invariant:progress-view';
   const VIEW = 'provider.view-state';
   return {
+    onTrace: true,
     name,
     covers: [name],
     setup(ctx) {
+      devicesOf(ctx);
+      nodesUp(ctx);
       const truth = truthOf(ctx);
       // Node -> job -> what its view shows; node -> trace index of its start (jobs ending before are not shown).
       const shown = new Map<string, Map<number, { state: string; items: number; total: number }>>();
       const started = new Map<string, number>();
-      ctx.shared.set(VIEW, { shown, started, truth });
-      ctx.sim.trace.on('node.start', (r) => {
+      ctx.runState.set(VIEW, { shown, started, truth });
+      ctx.trace.on('node.start', (r) => {
         if (!options.libraries.includes(r.node)) return;
         shown.set(r.node, new Map());
         started.set(r.node, r.i);
       });
-      ctx.sim.trace.on('provider.view', (r) => {
+      ctx.trace.on('provider.view', (r) => {
         const d = r.data as D;
         const view = shown.get(r.node)!;
         const before = view.get(d.job as number);
@@ -232,11 +245,11 @@ export function progressViewCheck(options: ProviderCheckOptions): Check {
       });
     },
     final(ctx) {
-      const { shown, started, truth } = ctx.shared.get(VIEW) as { shown: Map<string, Map<number, { state: string; items: number; total: number }>>; started: Map<string, number>; truth: ReturnType<typeof truthOf> };
+      const { shown, started, truth } = ctx.runState.get(VIEW) as { shown: Map<string, Map<number, { state: string; items: number; total: number }>>; started: Map<string, number>; truth: ReturnType<typeof truthOf> };
       for (const lib of options.libraries) {
         const view = shown.get(lib);
-        if (view === undefined || ctx.handle(lib) === null) continue;
-        const device = ctx.sim.nodes.get(lib)?.deviceId ?? lib;
+        if (view === undefined || !nodesUp(ctx).has(lib)) continue;
+        const device = devicesOf(ctx).get(lib) ?? lib;
         for (const j of truth.jobs.get(device)?.values() ?? []) {
           if (j.state === 'pending' || j.state === 'running' || j.at < started.get(lib)!) continue;
           ctx.exercised(name);

@@ -1,9 +1,9 @@
 /**
  * Ground truth of a provider sync run, kept from the trace's facts only: every provider's durable file
  * history (`fact.provider.file`), every library device's durable tracks (`fact.library.track`) and jobs
- * (`fact.library.job`). One per run (in `ctx.shared`), shared by the provider checks and liveness.
+ * (`fact.library.job`). One per run (in `ctx.runState`), shared by the provider checks and liveness.
  */
-import type { ScenarioContext } from '../../scenario/types.ts';
+import type { TraceContext } from '../check.ts';
 
 /** One durable state of a provider file. */
 export interface FileState {
@@ -76,12 +76,12 @@ export class ProviderTruth {
 const KEY = 'provider.truth';
 
 /** The run's truth, subscribing to the facts on first use (call it from a check's `setup`). */
-export function truthOf(ctx: ScenarioContext): ProviderTruth {
-  let truth = ctx.shared.get(KEY) as ProviderTruth | undefined;
+export function truthOf(ctx: TraceContext): ProviderTruth {
+  let truth = ctx.runState.get(KEY) as ProviderTruth | undefined;
   if (truth !== undefined) return truth;
   const t = (truth = new ProviderTruth());
-  ctx.shared.set(KEY, t);
-  ctx.sim.trace.on('fact.provider.file', (r) => {
+  ctx.runState.set(KEY, t);
+  ctx.trace.on('fact.provider.file', (r) => {
     const d = r.data as { provider: string; id: string; rev: number; path: string; hash: string; deleted: boolean };
     let files = t.files.get(d.provider);
     if (files === undefined) t.files.set(d.provider, (files = new Map()));
@@ -90,13 +90,13 @@ export function truthOf(ctx: ScenarioContext): ProviderTruth {
     history.push({ rev: d.rev, path: d.path, hash: d.hash, deleted: d.deleted });
     t.head.set(d.provider, Math.max(t.head.get(d.provider) ?? 0, d.rev));
   });
-  ctx.sim.trace.on('fact.library.track', (r) => {
+  ctx.trace.on('fact.library.track', (r) => {
     const d = r.data as { device: string; provider: string; id: string; rev: number; path: string; hash: string; deleted: boolean; blob: string | null; blobRev: number | null };
     let tracks = t.tracks.get(d.device);
     if (tracks === undefined) t.tracks.set(d.device, (tracks = new Map()));
     tracks.set(`${d.provider}/${d.id}`, { rev: d.rev, path: d.path, hash: d.hash, deleted: d.deleted, blob: d.blob, blobRev: d.blobRev });
   });
-  ctx.sim.trace.on('fact.library.job', (r) => {
+  ctx.trace.on('fact.library.job', (r) => {
     const d = r.data as { device: string; job: number; provider: string; state: string; cursor: string | null; items: number };
     let jobs = t.jobs.get(d.device);
     if (jobs === undefined) t.jobs.set(d.device, (jobs = new Map()));

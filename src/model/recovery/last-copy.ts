@@ -10,7 +10,7 @@
  * overwritten, rolled back to an older version, or orphaned by metadata that no longer refers to it.
  * A version that was already damaged or missing at rest may go (that is what a repair is for).
  */
-import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import type { TraceCheck, TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 
 /** The invariant's name (failures and `covers`). */
@@ -85,13 +85,14 @@ function message(rec: TraceRecord, before: BlocksFact, after: BlocksFact, lost: 
 }
 
 /** The check: put it in a storage scenario's `checks` with `storeBlocksEvidence()` in its `evidence`. */
-export function lastCopyCheck(): Check {
+export function lastCopyCheck(): TraceCheck {
   return {
+    onTrace: true,
     name: LAST_COPY,
     covers: [LAST_COPY],
-    setup(ctx: ScenarioContext) {
+    setup(ctx: TraceContext) {
       const last = new Map<string, BlocksFact>();
-      ctx.sim.trace.on('fact.store-blocks', (rec) => {
+      ctx.trace.on('fact.store-blocks', (rec) => {
         const key = `${String(rec.data.device)}\u0000${String(rec.data.backend)}\u0000${String(rec.data.root)}`;
         const after = factOf(rec);
         const before = last.get(key);

@@ -114,7 +114,7 @@ export interface OracleOptions {
   relaxedCommits?: boolean;
 }
 
-type OracleContext = Pick<ScenarioContext, 'sim' | 'fail'> & Partial<Pick<ScenarioContext, 'exercised'>>;
+type OracleContext = Pick<ScenarioContext, 'trace' | 'fail'> & Partial<Pick<ScenarioContext, 'exercised'>>;
 
 /** Tracks expected state per node and fails the run when an invariant breaks. */
 export class StorageOracle {
@@ -131,7 +131,7 @@ export class StorageOracle {
 
   /** Subscribes to the trace. */
   attach(): void {
-    const t = this.ctx.sim.trace;
+    const t = this.ctx.trace;
     t.on('node.start', (r) => this.learnDevice(r));
     t.on('fact.store', (r) => this.onFact(r));
     t.on('store.commit.begin', (r) => this.onBegin(r));
