@@ -15,6 +15,7 @@
  *   syncbench merge DIR... [--out DIR]
  *   syncbench coverage [DIR] [--json]
  *   syncbench view <trace.jsonl> [--out FILE.html]
+ *   syncbench check-trace <area|scenario> <trace.jsonl> [--json]
  *
  * Every command takes --scenarios-dir DIR (default: scenarios/, or $SYNCBENCH_SCENARIOS).
  * Exit codes: 0 pass, 1 correctness failure, 2 liveness failure, 3 crash, 64 usage error (unknown
@@ -169,6 +170,13 @@ function program(): Command {
     .option('--out <file>', 'the page to write (default: the trace path with .html)')
     .option('--scenarios-dir <dir>', DIR_HELP)
     .action(async (trace: string, o: Record<string, unknown>) => (await import('./view.ts')).viewCommand(trace, o));
+  p.command('check-trace')
+    .description("check a recorded trace (replay --trace, or a port's own) against an area's or a scenario's models and trace checks")
+    .argument('<target>', 'an area (storage, election, client-server, provider) or a scenario name')
+    .argument('<trace>', 'a JSONL trace file whose first record is the sim.begin header')
+    .option('--json', 'print the verdict as JSON')
+    .option('--scenarios-dir <dir>', DIR_HELP)
+    .action(async (target: string, trace: string, o: Record<string, unknown>) => void (await (await import('./check-trace.ts')).checkTraceCommand(target, trace, o)));
   return p;
 }
 

@@ -4,30 +4,17 @@
  * scenario named by the `sim.begin` record gives the model bands when it loads; the `sim.failure` record is
  * marked; a trace cut short (`sim.incomplete`, or neither that nor `sim.end` at its end) gets a banner.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { writeAtomic } from '../runner/atomic.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { BandRecorder, TraceWindow, viewerHtml, type ViewerFailure } from '../report/viewer.ts';
 import { printable } from './printable.ts';
+import { checkTraceFile, readTraceFile } from './trace-file.ts';
 import { UsageError, checkOutFile, loadAll, pathArg, scenariosDir } from './usage.ts';
 
 /** Most records a page shows; a longer trace is shown as its last ones up to the failure, plus its faults. */
 export const VIEW_RECORDS_MAX = 100_000;
-
-/** Why `v` is not a trace record (null when it is). */
-function notARecord(v: unknown): string | null {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'is not a JSON object';
-  const r = v as Record<string, unknown>;
-  if (!Number.isSafeInteger(r.i) || (r.i as number) < 0) return `its "i" (${JSON.stringify(r.i)}) is not a trace position (an integer >= 0)`;
-  if (!Number.isSafeInteger(r.t) || (r.t as number) < 0) return `its "t" (${JSON.stringify(r.t)}) is not a virtual time (integer µs >= 0)`;
-  if (typeof r.node !== 'string' || r.node === '') return 'its "node" is not a non-empty string';
-  if (typeof r.kind !== 'string' || r.kind === '') return 'its "kind" is not a non-empty string';
-  if (typeof r.data !== 'object' || r.data === null || Array.isArray(r.data)) return 'its "data" is not a JSON object';
-  return null;
-}
 
 /** The default page path: the trace's, with .html for its extension. */
 export function defaultOut(trace: string): string {
@@ -60,25 +47,9 @@ interface Read {
 /** Reads and checks the trace, line by line: the window kept, the bands followed, the records that matter. */
 async function readTrace(file: string, dir: string): Promise<Read> {
   const out: Read = { window: new TraceWindow(VIEW_RECORDS_MAX), bands: null, notes: [], begin: null, failure: null, last: null, lines: 0 };
-  const size = statSync(file).size;
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
-  let bytes = 0;
-  for await (const line of lines) {
+  for await (const { rec: r, line } of readTraceFile(file)) {
     n++;
-    bytes += Buffer.byteLength(line) + 1;
-    const torn = bytes > size ? ' (the last line, without a newline: the file was cut while it was written; remove that line to view the rest)' : '';
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new UsageError(`${file}: line ${n} is not a trace record: ${line.trim() === '' ? 'it is empty' : (e as Error).message}${torn}`);
-    }
-    const why = notARecord(v);
-    if (why !== null) throw new UsageError(`${file}: line ${n} is not a trace record: ${why}${torn}`);
-    const r = v as TraceRecord;
-    if (out.last !== null && r.i <= out.last.i) throw new UsageError(`${file}: line ${n} is not a trace record: its "i" ${r.i} does not follow ${out.last.i} (records are in trace order)`);
-    if (out.last !== null && r.t < out.last.t) throw new UsageError(`${file}: line ${n} is not a trace record: its "t" ${r.t} µs is before the previous record's ${out.last.t} µs`);
     if (r.kind === 'sim.begin' && out.begin === null) {
       out.begin = r;
       const name = r.data.scenario;
@@ -100,8 +71,7 @@ async function readTrace(file: string, dir: string): Promise<Read> {
 /** Runs `syncbench view`. */
 export async function viewCommand(trace: string, o: Record<string, unknown>): Promise<void> {
   pathArg('view', trace, 'give a trace file that replay --trace wrote');
-  if (!existsSync(trace)) throw new UsageError(`${trace}: cannot read: no such file`);
-  if (statSync(trace).isDirectory()) throw new UsageError(`${trace}: is a folder, not a trace file`);
+  checkTraceFile(trace);
   const out = typeof o.out === 'string' ? o.out : defaultOut(trace);
   checkOutFile('--out', out);
   if (path.resolve(out) === path.resolve(trace)) throw new UsageError(`--out ${out}: is the trace itself`);

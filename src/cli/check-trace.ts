@@ -1,0 +1,93 @@
+/**
+ * `syncbench check-trace <area|scenario> FILE.jsonl [--json]`: checks a recorded trace (this bench's
+ * `replay --trace`, or a port's own implementation's) against an area's or a scenario's models and trace
+ * checks (src/scenario/check-records.ts), reading the file record by record. Exit codes as `run`: 0 pass,
+ * 1 correctness, 2 liveness, 3 crash (a check that could not read the trace), 64 usage (an unreadable or
+ * malformed file, an unknown target, a header of another schema version).
+ */
+import pc from 'picocolors';
+import { AREAS, type HeaderNode } from '../scenario/areas.ts';
+import { checkRecords, type CheckTarget, type RecordsResult } from '../scenario/check-records.ts';
+import { EXIT_CODES } from '../scenario/types.ts';
+import { TRACE_SCHEMA_VERSION, type TraceRecord } from '../sim/trace.ts';
+import { checkTraceFile, readTraceFile } from './trace-file.ts';
+import { UsageError, loadAll, pathArg, scenariosDir } from './usage.ts';
+
+/** The nodes of a header, or why they are unusable. */
+function headerNodes(header: Record<string, unknown>, file: string): HeaderNode[] {
+  const nodes = header.nodes;
+  if (!Array.isArray(nodes)) throw new UsageError(`${file}: its header (sim.begin, line 1) has no "nodes" list: an area check needs the topology (a scenario check does not)`);
+  return nodes.map((n, k) => {
+    const o = n as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || o.id === '') throw new UsageError(`${file}: header nodes[${k}] has no "id"`);
+    return { id: o.id, device: typeof o.device === 'string' ? o.device : o.id, role: typeof o.role === 'string' ? o.role : '' };
+  });
+}
+
+/** Reads the header (line 1) alone, to build the target before the records are streamed. */
+async function readHeader(file: string): Promise<Record<string, unknown>> {
+  for await (const { rec } of readTraceFile(file)) {
+    if (rec.kind !== 'sim.begin' || rec.i !== 0) throw new UsageError(`${file}: line 1 is '${rec.kind}' (#${rec.i}), not the header record sim.begin #0 (docs/trace-format.md)`);
+    const v = rec.data.schemaVersion;
+    if (v !== TRACE_SCHEMA_VERSION) {
+      throw new UsageError(`${file}: its header says schemaVersion ${JSON.stringify(v)}; this syncbench reads trace schema version ${TRACE_SCHEMA_VERSION}`);
+    }
+    return rec.data;
+  }
+  throw new UsageError(`${file}: holds no trace records`);
+}
+
+async function targetFor(name: string, header: Record<string, unknown>, file: string, o: Record<string, unknown>): Promise<CheckTarget> {
+  const area = AREAS[name];
+  if (area !== undefined) {
+    try {
+      return area.target(headerNodes(header, file));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`${file}: ${(e as Error).message}`);
+    }
+  }
+  const all = await loadAll(scenariosDir(o));
+  const s = all.find((l) => l.scenario.name === name)?.scenario;
+  if (s === undefined) {
+    throw new UsageError(`unknown area or scenario '${name}' (areas: ${Object.keys(AREAS).join(', ')}; scenarios: syncbench list)`);
+  }
+  return { name: `scenario ${s.name}`, models: s.models ?? [], checks: s.checks ?? [] };
+}
+
+/** Records of `file` as check-records reads them (a sync iterable over an async file: collected in chunks). */
+async function collect(file: string): Promise<TraceRecord[]> {
+  const out: TraceRecord[] = [];
+  for await (const { rec } of readTraceFile(file)) out.push(rec);
+  return out;
+}
+
+function describe(r: RecordsResult, target: CheckTarget, file: string): string {
+  const lines: string[] = [];
+  const what = `${file}: ${r.records} records against ${target.name} (${target.models.map((m) => `model:${m.name}`).join(', ') || 'no models'}; ${target.checks.filter((c) => c.onTrace === true).length} trace checks)`;
+  lines.push(what);
+  if (r.failure !== null) {
+    lines.push(pc.red(`FAIL ${r.verdict} ${r.failure.check} at trace #${r.failure.traceIndex}: ${r.failure.message}`));
+    const rec = r.failure.details?.record;
+    if (rec !== undefined) lines.push(`  record: ${JSON.stringify(rec)}`);
+  } else {
+    lines.push(pc.green(`pass: no model or trace check failed${r.complete ? '' : ' (safety only: the trace does not end with sim.end)'}`));
+  }
+  for (const n of r.notRun) lines.push(`not run: ${n.check}: ${n.why}`);
+  if (r.recordedVerdict !== null && r.recordedVerdict !== r.verdict) lines.push(`note: the trace itself recorded the verdict '${r.recordedVerdict}'`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs `syncbench check-trace`. */
+export async function checkTraceCommand(name: string, file: string, o: Record<string, unknown>): Promise<RecordsResult> {
+  pathArg('check-trace', file, 'give a JSONL trace file');
+  checkTraceFile(file);
+  const header = await readHeader(file);
+  const target = await targetFor(name, header, file, o);
+  const result = checkRecords(await collect(file), target);
+  if (o.json === true) {
+    process.stdout.write(`${JSON.stringify({ file, target: target.name, ...result }, null, 2)}\n`);
+  } else process.stdout.write(describe(result, target, file));
+  process.exitCode = EXIT_CODES[result.verdict];
+  return result;
+}
