@@ -40,6 +40,9 @@ export { shrink, ShrinkError, type ShrinkOptions, type ShrinkOutcome } from './r
 // Results, coverage, reports.
 export { readResults, writeResults, mergeResults, ResultsError, type ResultsFile, type RunRow } from './runner/results.ts';
 export { coverageReport, coverageText, type CoverageReport } from './runner/coverage.ts';
+// The trace schema (docs/trace-schema.md): validate records of a trace, e.g. a port's.
+export { TRACE_SCHEMA, TRACE_SCHEMA_ID, knownKind, validateRecord } from './trace/schema.ts';
+export { TRACE_SCHEMA_VERSION, type TraceRecord } from './sim/trace.ts';
 export { writeReport, type ReportOptions, type WrittenReport } from './report/write.ts';
 
 /**

@@ -2,7 +2,8 @@
  * `npm test` runs the smoke suite: every scenario in suite 'smoke' over a fixed seed range, one test per
  * scenario (the range is in the title; a failure lists each failing seed with its replay command), plus a
  * determinism test: the first two seeds, run two at once in the sweep, run again alone give the same trace
- * hashes (nothing shared between runs), and differ from each other.
+ * hashes (nothing shared between runs), and differ from each other. Every record of the first seed of each
+ * scenario is validated against the trace schema on the way (test/trace/schema-check.ts).
  *
  * SYNCBENCH_SMOKE_SEEDS=A..B overrides the range (e.g. a wider local sweep through vitest).
  */
@@ -11,6 +12,7 @@ import { loadScenarios, suitesOf } from '../src/scenario/registry.ts';
 import { runScenario } from '../src/scenario/run.ts';
 import type { RunResult, Scenario } from '../src/scenario/types.ts';
 import { parseSeedRange } from '../src/sim/rng.ts';
+import { SchemaCheck } from './trace/schema-check.ts';
 
 const SEEDS = process.env.SYNCBENCH_SMOKE_SEEDS ?? '0..4';
 const { from, to } = parseSeedRange(SEEDS);
@@ -41,18 +43,20 @@ describe(`smoke suite, seeds ${from}..${to}`, () => {
   for (const scenario of smoke) {
     it(`${scenario.name} seeds ${from}..${to}`, async () => {
       const failed: string[] = [];
+      const schema = new SchemaCheck();
       // Seeds run two at a time in this process, interleaved (simulations yield to the event loop between
       // slices of 500 events): the determinism tests below compare the first two with runs alone, so a
       // check or model that keeps run state in a shared, module-level closure would show up there.
       for (let seed = from; seed <= to; seed += 2) {
         const pair = seed + 1 <= to ? [seed, seed + 1] : [seed];
-        const rs = await Promise.all(pair.map((s) => runScenario(scenario, s, { sliceEvents: 500 })));
+        const rs = await Promise.all(pair.map((s) => runScenario(scenario, s, { sliceEvents: 500, traceSink: s === from ? schema.sink(scenario.name, s) : undefined })));
         for (const r of rs) {
           hashes.set(`${scenario.name}:${r.seed}`, r.traceHash);
           if (r.verdict !== 'pass') failed.push(describeFailure(r));
         }
       }
       expect(failed, `${failed.length} of ${to - from + 1} seeds failed:\n${failed.join('\n')}`).toEqual([]);
+      expect(schema.failed, schema.report()).toBe(0);
     });
   }
 });

@@ -5,7 +5,9 @@
  *   2. type-check that project, and the examples of docs/api.md, against the package's .d.ts files;
  *   3. use the programmatic API (`import … from 'syncbench'`): runSeeds, exitCodeOfRuns, coverage;
  *   4. run the project's vitest suite written with `syncbench/vitest`, including a seed that must fail;
- *   5. time `syncbench --help` and `syncbench list` against `node -e 0` (printed, not asserted: a slow
+ *   5. validate the trace of a replay with the package's trace schema (`validateRecord`, and the document
+ *      as `syncbench/trace-schema.json`);
+ *   6. time `syncbench --help` and `syncbench list` against `node -e 0` (printed, not asserted: a slow
  *      machine must not fail CI; the figures go to the README's benchmark table).
  * Exits non-zero naming the step that failed.
  */
@@ -65,6 +67,19 @@ scenarioTest(counter!.scenario, { seeds: '0..3' });
 // A sweep that expects a failure the scenario does not have: each seed must fail, with its replay command.
 if (process.env.EXPECT_FAIL === '1') scenarioTest(counter!.scenario, { seeds: '9..9', expect: 'correctness' });
 `,
+  // docs/trace-schema.md's way of validating a trace file, on the replay's trace: the records of the bench's
+  // own kinds must follow the schema (the project's own kinds are not in it).
+  'trace-check.ts': `import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { TRACE_SCHEMA_VERSION, knownKind, validateRecord } from 'syncbench';
+
+const schema = createRequire(import.meta.url)('syncbench/trace-schema.json') as { $id: string };
+const records = readFileSync('t.jsonl', 'utf8').split('\\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string; data: { schemaVersion?: number } });
+const ours = records.filter((r) => knownKind(r.kind));
+const errors = ours.map((r) => validateRecord(r)).filter((e) => e !== null);
+console.log(\`trace: \${records.length} records, \${ours.length} of the bench's kinds, \${errors.length} invalid (\${schema.$id})\`);
+if (errors.length > 0 || ours.length === 0 || records[0]!.data.schemaVersion !== TRACE_SCHEMA_VERSION) process.exit(1);
+`,
 };
 
 try {
@@ -75,6 +90,9 @@ try {
   const shipped = packed[0]!.files.map((f) => f.path);
   for (const bad of ['src/', 'test/', 'bench/', '.scratch/', 'node_modules/']) {
     if (shipped.some((f) => f.startsWith(bad))) throw new Error(`the package ships ${bad} (files: ${shipped.filter((f) => f.startsWith(bad)).slice(0, 3).join(', ')}…)`);
+  }
+  for (const needed of ['docs/trace-schema.json', 'docs/trace-schema.md', 'dist/src/trace/schema.js']) {
+    if (!shipped.includes(needed)) throw new Error(`the package does not ship ${needed}`);
   }
   console.log(`ok   package: ${shipped.length} files, ${packed[0]!.filename}`);
   for (const [f, text] of Object.entries(files)) {
@@ -88,9 +106,10 @@ try {
   const listed = step('syncbench list --scenarios-dir scenarios', cli, ['list', '--scenarios-dir', 'scenarios'], project);
   if (!listed.includes('counter-power-loss')) throw new Error(`list does not show the project's scenario:\n${listed}`);
   step('syncbench run counter-power-loss --seeds 0..9', cli, ['run', 'counter-power-loss', '--scenarios-dir', 'scenarios', '--seeds', '0..9', '--report', 'reports/latest'], project);
-  step('syncbench replay counter-power-loss --seed 3', cli, ['replay', 'counter-power-loss', '--seed', '3', '--scenarios-dir', 'scenarios', '--quiet'], project);
+  step('syncbench replay counter-power-loss --seed 3 --trace t.jsonl', cli, ['replay', 'counter-power-loss', '--seed', '3', '--scenarios-dir', 'scenarios', '--quiet', '--trace', 't.jsonl'], project);
   step('tsc --noEmit (the project against the package types)', process.execPath, [path.join(project, 'node_modules/typescript/bin/tsc'), '-p', '.'], project);
   console.log(step('the API: runSeeds over 6 seeds on 2 threads', process.execPath, ['--import', 'tsx', 'api.ts'], project).trim());
+  console.log(step('the trace schema: the replay\'s trace validates', process.execPath, ['--import', 'tsx', 'trace-check.ts'], project).trim());
   step('vitest with syncbench/vitest', process.execPath, [path.join(project, 'node_modules/vitest/vitest.mjs'), 'run'], project);
   process.env.EXPECT_FAIL = '1';
   step('vitest: a seed that gives another verdict fails the suite', process.execPath, [path.join(project, 'node_modules/vitest/vitest.mjs'), 'run'], project, 1);

@@ -1,0 +1,202 @@
+/**
+ * Evidence the recorders of src/evidence write (node `sim`): the ground truth the checks decide from
+ * (docs/models.md, "Facts"; each area's evidence table).
+ */
+import { any, arrayOf, bool, count, int, kind, mapOf, nullable, num, str, tuple, type KindSchemas } from './dsl.ts';
+
+const nStr = nullable(str);
+const nInt = nullable(int);
+/** A peer-sync key as a `[ts, uuid]` pair. */
+const tsUuid = tuple(str, str);
+/** A server log entry: `[seq, site, dbVersion, table, pk, col, value, colVersion]`. */
+const serverEntry = tuple(count, str, int, str, str, str, nStr, int);
+/** A client cell: `[key, value, colVersion, site]`. */
+const clientCell = tuple(str, nStr, int, str);
+
+export const FACT_KINDS: KindSchemas = {
+  'fact.store': kind(
+    "a block store's durable commit marker (and its epoch), committed and pending metadata, from the durable image; `starting`: the node whose start it precedes",
+    { device: str, backend: { enum: ['file', 'kv'] }, root: str, marker: nInt, epoch: nInt, meta: nInt, pending: nInt },
+    { starting: str },
+  ),
+  'fact.store-blocks': kind("the blocks current in a store's durable commit, and those the durable image lacks or holds damaged", {
+    device: str,
+    backend: { enum: ['file', 'kv'] },
+    root: str,
+    commit: nInt,
+    current: nullable(arrayOf(str)),
+    missing: arrayOf(str),
+    damaged: arrayOf(str),
+  }),
+  'fact.clock': kind("a node's true clocks at the record's time", { node: str, driftPpm: num, wallMs: num, monotonicMs: num }),
+  'fact.request': kind('a request record of a block store became durable; `node`: the tab whose transaction wrote it', {
+    device: str,
+    root: str,
+    reqId: str,
+    commit: int,
+    epoch: int,
+    node: str,
+    result: any,
+  }),
+  'fact.bus.request': kind('the tab bus carried a forwarded write', { device: str, msg: count, from: str, id: str, reqId: nStr, value: str }),
+  'fact.bus.reply': kind('the tab bus carried a reply to a forwarded write', {
+    device: str,
+    msg: count,
+    from: str,
+    to: nStr,
+    id: str,
+    ok: bool,
+    seq: nInt,
+    code: nStr,
+    value: nStr,
+  }),
+  'fact.bus.leader': kind('the tab bus handed a leader or heartbeat announcement to `node`', { device: str, msg: count, node: str, from: str, epoch: num }),
+
+  'fact.peer.store': kind("a peer device's durable meta/init and backfill checkpoint", {
+    device: str,
+    init: bool,
+    checkpoint: nullable(mapOf({ type: 'object', required: ['ts', 'uuid', 'done'], properties: { ts: nStr, uuid: nStr, done: bool }, additionalProperties: false })),
+  }),
+  'fact.peer.acks': kind("the acknowledgements a peer device's new process finds stored: peer -> resource -> upTo", { device: str, acks: mapOf(mapOf(str)) }),
+  'fact.peer.request': kind('the network delivered a catch-up or backfill request', {
+    from: str,
+    to: str,
+    sentUs: count,
+    reqId: int,
+    resource: str,
+    writer: nStr,
+    since: nStr,
+    sinceUuid: nStr,
+  }),
+  'fact.peer.response': kind(
+    'the network delivered a response; writer, since and sinceUuid of the request it answers (absent when no request was seen)',
+    {
+      from: str,
+      to: str,
+      sentUs: count,
+      reqId: int,
+      resource: str,
+      n: count,
+      last: nStr,
+      lastUuid: nStr,
+      maxTs: nStr,
+      hasMore: bool,
+      totals: nullable(mapOf(num)),
+    },
+    { writer: nStr, since: nStr, sinceUuid: nStr },
+  ),
+  'fact.peer.change': kind('the network delivered live changes', {
+    from: str,
+    to: str,
+    sentUs: count,
+    resource: str,
+    shared: bool,
+    n: count,
+    minTs: nStr,
+    maxTs: nStr,
+    last: nStr,
+    lastUuid: nStr,
+  }),
+  'fact.peer.heartbeat': kind('the network delivered a heartbeat', {
+    from: str,
+    to: str,
+    sentUs: count,
+    boot: nStr,
+    seq: nInt,
+    ready: bool,
+    hlc: str,
+    latest: nullable(mapOf(nullable(tsUuid))),
+  }),
+  'fact.peer.ack': kind('the network delivered an acknowledgement of shared changes', { from: str, to: str, sentUs: count, resource: str, upTo: str }),
+
+  'fact.provider.file': kind("a cloud provider's durable change of one file", { provider: str, id: str, rev: int, path: str, hash: str, deleted: bool }),
+  'fact.library.track': kind("a library's durable track, with the FNV-1a of its durable content", {
+    device: str,
+    provider: str,
+    id: str,
+    rev: int,
+    deleted: bool,
+    path: str,
+    hash: str,
+    blob: nStr,
+    blobRev: nInt,
+  }),
+  'fact.library.job': kind("a library's durable sync job", {
+    device: str,
+    job: int,
+    provider: str,
+    requested: str,
+    type: str,
+    state: str,
+    from: nStr,
+    cursor: nStr,
+    items: count,
+  }),
+  'fact.provider.request': kind('the network delivered a provider request', {
+    from: str,
+    to: str,
+    sentUs: count,
+    reqId: int,
+    op: str,
+    cursor: nStr,
+    pageToken: nStr,
+    fileId: nStr,
+  }),
+  'fact.provider.reply': kind('the network delivered a provider reply (status 200, or the error status)', {
+    from: str,
+    to: str,
+    sentUs: count,
+    reqId: int,
+    op: str,
+    status: num,
+    n: count,
+    cursor: nStr,
+    hasMore: bool,
+    next: nStr,
+    asOf: nStr,
+    askedCursor: nStr,
+    askedToken: nStr,
+  }),
+
+  'fact.cs.server': kind("the sync server's durable identity and the log entries a commit made durable", {
+    device: str,
+    site: nStr,
+    schema: nInt,
+    head: nInt,
+    added: arrayOf(serverEntry),
+    removed: count,
+  }),
+  'fact.cs.client': kind("a client's durable sync state, the local versions and cells a commit made durable, the changes a Nuke kept", {
+    device: str,
+    site: nStr,
+    server: nStr,
+    cursor: int,
+    acked: int,
+    version: int,
+    local: arrayOf(int),
+    localRemoved: count,
+    cells: arrayOf(clientCell),
+    unsaved: arrayOf(str),
+  }),
+  'fact.cs.hello': kind("the network delivered a client's Hello", { client: str, conn: str, site: str, server: nStr, schema: count, cursor: count }),
+  'fact.cs.welcome': kind("the network delivered the server's Welcome", {
+    client: str,
+    conn: str,
+    site: str,
+    schema: count,
+    head: count,
+    acked: count,
+    total: count,
+    bytes: count,
+  }),
+  'fact.cs.push': kind("the network delivered a client's push", { client: str, conn: str, n: count, first: int, last: int }),
+  'fact.cs.changes': kind('the network delivered changes to a client', { client: str, conn: str, n: count, first: int, last: int, bytes: count }),
+  'fact.cs.ack': kind("the network delivered the server's Ack", { client: str, conn: str, upTo: count }),
+  'fact.cs.meta': kind('the network delivered the meta endpoint\'s answer', { client: str, site: nStr, schema: nInt }),
+
+  'fact.demo.log': kind(
+    "the items of the valid lines of a demo node's durable log and how many lines fail the format; `starting`: the node whose start it precedes",
+    { device: str, items: arrayOf(str), invalid: count },
+    { starting: str },
+  ),
+};

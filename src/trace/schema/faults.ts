@@ -1,0 +1,50 @@
+/**
+ * The fault injector's kinds (node `fault`; docs/faults.md): one `fault.<kind>` per applied fault, its
+ * fields those of the plan's event (FAULT_SCHEMA, src/faults/schema.ts: the same source the plan's own
+ * validation uses) plus what the injector adds, and the injector's bookkeeping records.
+ */
+import { CORRUPT_MODES, DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, type FieldType } from '../../faults/schema.ts';
+import { any, arrayOf, bool, count, kind, nullable, num, oneOf, str, type JsonSchema, type KindSchema, type KindSchemas } from './dsl.ts';
+
+const when = oneOf('before', 'after');
+
+/** The JSON type of each fault field type (units and bounds are the plan's business). */
+const FIELD_JSON: Readonly<Record<FieldType, JsonSchema>> = {
+  node: str,
+  nodes: { type: 'array', items: str, minItems: 1 },
+  bool,
+  durationMs: num,
+  delayMs: num,
+  netDurationMs: num,
+  netDelayMs: num,
+  signedMs: num,
+  ppm: num,
+  probability: { type: 'number', minimum: 0, maximum: 1 },
+  nth: { type: 'integer', minimum: 1 },
+  when,
+  diskErrorCode: oneOf(...DISK_ERROR_CODES),
+  storageArea: oneOf('disk', 'kv'),
+  storageOp: str,
+  path: str,
+  corruptMode: oneOf(...CORRUPT_MODES),
+};
+
+/** What the injector adds to a fault's record: the operation that triggered it, its target, when. */
+const TRIGGERED = { op: str, target: nullable(str), when };
+/** What a corrupt fault hit: a disk file (`file`) or a kv value (`store`, `key`, `at`), and where. */
+const DAMAGE = { file: str, store: str, key: any, at: any, offset: count, length: count };
+
+function faultKind(name: (typeof FAULT_KINDS)[number]): KindSchema {
+  const required: Record<string, JsonSchema> = { event: count };
+  const optional: Record<string, JsonSchema> = { ...TRIGGERED, ...(name === 'corrupt' ? DAMAGE : {}) };
+  for (const f of FAULT_SCHEMA[name]) (f.required ? required : optional)[f.name] = FIELD_JSON[f.type];
+  return kind(`a ${name} fault applied (\`event\`: its index in the plan; \`op\`, \`target\`, \`when\`: the operation that triggered it)`, required, optional);
+}
+
+export const FAULT_RECORD_KINDS: KindSchemas = {
+  ...Object.fromEntries(FAULT_KINDS.map((k) => [`fault.${k}`, faultKind(k)])),
+  'fault.arm': kind('a storage fault armed: it acts on the operations it matches from now on', { event: count, kind: oneOf(...FAULT_KINDS), node: str }),
+  'fault.end': kind("a timed fault's duration ended", { event: count, kind: oneOf(...FAULT_KINDS) }),
+  'fault.miss': kind('a corrupt fault found nothing durable to damage', { event: count, kind: oneOf(...FAULT_KINDS), reason: str }, Object.fromEntries(FAULT_SCHEMA.corrupt.map((f) => [f.name, FIELD_JSON[f.type]]))),
+  'fault.heal': kind('end of chaos: paused nodes resumed, crashed ones restarted', { resumed: arrayOf(str), restarted: arrayOf(str) }),
+};
