@@ -74,6 +74,8 @@ function describe(r: RecordsResult, target: CheckTarget, file: string): string {
     lines.push(pc.green(`pass: no model or trace check failed${r.complete ? '' : ' (safety only: the trace does not end with sim.end)'}`));
   }
   for (const n of r.notRun) lines.push(`not run: ${n.check}: ${n.why}`);
+  const unknown = Object.entries(r.unknownKinds);
+  if (unknown.length > 0) lines.push(`not in trace schema v1 (not validated): ${unknown.map(([k, c]) => `${k} (${c})`).join(', ')}`);
   if (r.recordedVerdict !== null && r.recordedVerdict !== r.verdict) lines.push(`note: the trace itself recorded the verdict '${r.recordedVerdict}'`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,8 @@
  * trace checks (`traceCheck`, src/model/check.ts) as a live run, fed from the records instead of a
  * simulation, with the live run's order of events:
  *
+ * - every record of a kind trace schema v1 knows must follow it (src/trace/schema.ts): a record that does
+ *   not is a `trace-schema` failure naming it; kinds the schema does not know are counted, not judged;
  * - `sim.begin` (record #0, the header) gives the seed; checks subscribe after it, as in a live run;
  * - every other record is dispatched in order, except `sim.failure`: a recorded verdict is the trace's word,
  *   never evidence; the first failure found stops the reading (the rest is not read, as a live run stops);
@@ -21,6 +23,7 @@ import type { TraceCheck, TraceContext, TraceSource } from '../model/check.ts';
 import type { ModelCoverage, ModelSpec } from '../model/monitor.ts';
 import { TraceSubscriptions, type TraceRecord } from '../sim/trace.ts';
 import type { Failure } from '../sim/types.ts';
+import { knownKind, validateRecord } from '../trace/schema.ts';
 import { describeHot, watchTrace } from './monitors.ts';
 import type { Check, Verdict } from './types.ts';
 
@@ -66,6 +69,8 @@ export interface RecordsResult {
   notRun: NotRun[];
   coverage: ModelCoverage[];
   exercised: Record<string, number>;
+  /** Kinds outside trace schema v1 (a port's or a user scenario's own), with their record counts: not validated. */
+  unknownKinds: Record<string, number>;
 }
 
 /** Why a header is unusable (null when it is fine). */
@@ -108,6 +113,7 @@ export function checkRecords(records: Iterable<TraceRecord>, target: CheckTarget
   let complete = false;
   let converged = false;
   let n = 0;
+  const unknownKinds: Record<string, number> = {};
   const start = (): void => {
     // Checks subscribe first: the closed vocabulary counts their subscriptions (as in runScenario).
     for (const c of traceChecks) c.setup?.(ctx);
@@ -137,6 +143,15 @@ export function checkRecords(records: Iterable<TraceRecord>, target: CheckTarget
       if (failure !== null) break;
     }
     if (rec.kind === 'sim.failure') continue;
+    // The record's shape first: a known kind with a missing or mistyped field would reach the models as
+    // garbage. A kind the schema does not know (a port's own, a user workload's) is counted, not judged.
+    if (knownKind(rec.kind)) {
+      const why = validateRecord(rec);
+      if (why !== null) {
+        fail({ kind: 'correctness', check: 'trace-schema', message: `${why} (trace schema v1, docs/trace-schema.md)`, node: rec.node, traceIndex: rec.i, details: { record: rec } });
+        break;
+      }
+    } else unknownKinds[rec.kind] = (unknownKinds[rec.kind] ?? 0) + 1;
     if (rec.kind === 'sim.end') {
       recordedVerdict = typeof rec.data.verdict === 'string' ? rec.data.verdict : null;
       if (failure === null) for (const c of traceChecks) if (c.final !== undefined && failure === null) guarded(`the final check of ${c.name}`, () => c.final!(ctx));
@@ -175,6 +190,7 @@ export function checkRecords(records: Iterable<TraceRecord>, target: CheckTarget
     header,
     recordedVerdict,
     notRun,
+    unknownKinds,
     coverage: (watch as ReturnType<typeof watchTrace> | null)?.monitors.map((m) => m.coverage) ?? [],
     exercised,
   };

@@ -95,6 +95,22 @@ describe('a recorded trace is read as the live run read it', () => {
   });
 });
 
+describe('the schema', () => {
+  it('a record of a known kind with a mistyped field fails trace-schema naming it; an unknown kind is counted', async () => {
+    const lines = readFileSync('golden/recovery/pass-crash-before-marker.jsonl', 'utf8').trim().split('\n');
+    const at = lines.findIndex((l) => l.includes('"kind":"store.commit.begin"'));
+    const bad = lines[at]!.replace(/"commit":(\d+)/, '"commit":"$1"');
+    const extra = JSON.stringify({ ...(JSON.parse(lines[at]!) as object), kind: 'myport.note', data: {} });
+    const file = path.join(tmp, 'schema.jsonl');
+    writeFileSync(file, `${[...lines.slice(0, at), extra.replace(/"i":\d+/, `"i":${at}`), ...lines.slice(at).map((l, k) => (k === 0 ? bad : l).replace(/^\{"i":(\d+)/, (_m, i: string) => `{"i":${Number(i) + 1}`))].join('\n')}\n`);
+    expect(await main(['check-trace', 'storage', file, '--json'])).toBe(EXIT_CODES.correctness);
+    const out = JSON.parse(io.out()) as { failure: { check: string; message: string }; unknownKinds: Record<string, number> };
+    expect(out.failure.check).toBe('trace-schema');
+    expect(out.failure.message).toMatch(/record #\d+ 'store.commit.begin': data.commit must be integer/);
+    expect(out.unknownKinds).toEqual({ 'myport.note': 1 });
+  });
+});
+
 describe('check-trace usage errors', () => {
   const write = (name: string, text: string): string => {
     const f = path.join(tmp, name);

@@ -58,7 +58,7 @@ describe('trace schema: what validateRecord says', () => {
 
   it('accepts valid records', () => {
     expect(validateRecord(rec('store.commit.done', { commit: 3, dirty: false }))).toBeNull();
-    expect(validateRecord({ i: 0, t: 0, node: 'sim', kind: 'sim.begin', data: { schemaVersion: TRACE_SCHEMA_VERSION, scenario: 's', seed: 1, variant: '', faults: 'no faults' } })).toBeNull();
+    expect(validateRecord({ i: 0, t: 0, node: 'sim', kind: 'sim.begin', data: { schemaVersion: TRACE_SCHEMA_VERSION, scenario: 's', seed: 1, variant: '', faults: 'no faults', nodes: [{ id: 'A', device: 'A', role: '' }] } })).toBeNull();
     expect(validateRecord(rec('net.deliver', { conn: 'c1', from: 'B', seq: 4, type: 'hello' }))).toBeNull();
     expect(validateRecord(rec('net.deliver', { dgram: 7, from: 'B' }))).toBeNull();
     expect(validateRecord(rec('election.leader', { epoch: 2 }))).toBeNull();
@@ -82,7 +82,7 @@ describe('trace schema: what validateRecord says', () => {
     expect(validateRecord(rec('fact.cs.server', { device: 'S', site: 'x', schema: 1, head: 2, added: [[1, 's', 2, 't', 'p', 'c', 7, 1]], removed: 0 }))).toBe(
       "record #12 'fact.cs.server': data.added[0][6] must be string or null, got integer",
     );
-    expect(validateRecord({ i: 0, t: 0, node: 'sim', kind: 'sim.begin', data: { schemaVersion: 2, scenario: 's', seed: 1, variant: '', faults: '' } })).toBe(
+    expect(validateRecord({ i: 0, t: 0, node: 'sim', kind: 'sim.begin', data: { schemaVersion: 2, scenario: 's', seed: 1, variant: '', faults: '', nodes: [] } })).toBe(
       `record #0 'sim.begin': data.schemaVersion must be ${TRACE_SCHEMA_VERSION}, got 2`,
     );
   });

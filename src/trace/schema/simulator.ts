@@ -3,7 +3,7 @@
  * power, the virtual disk and kv store, the network, the tab bus, the lock manager, and probes.
  */
 import { TRACE_SCHEMA_VERSION } from '../../sim/trace.ts';
-import { any, arrayOf, bool, count, int, kind, nullable, num, oneOf, str, type JsonSchema, type KindSchemas } from './dsl.ts';
+import { any, arrayOf, bool, count, int, kind, nullable, num, obj, oneOf, str, type JsonSchema, type KindSchemas } from './dsl.ts';
 
 const verdict = oneOf('pass', 'correctness', 'liveness', 'crash');
 /** A disk or kv fault as the medium applied it: `error:<code>`, `crash:before|after`, `pause:before|after`, `torn`, `bitflip`... */
@@ -23,8 +23,8 @@ const connOrDatagram = { oneOf: [{ required: ['conn'], not: { required: ['dgram'
 
 export const SIMULATOR_KINDS: KindSchemas = {
   'sim.begin': kind(
-    "the trace's header, always record #0: the format's version, the run's scenario, seed, variant and fault plan summary",
-    { schemaVersion: { const: TRACE_SCHEMA_VERSION }, scenario: str, seed: int, variant: str, faults: str },
+    "the trace's header, always record #0: the format's version, the run's scenario, seed, variant, fault plan summary and topology (node ids, devices, roles: what check-trace builds an area's checks for)",
+    { schemaVersion: { const: TRACE_SCHEMA_VERSION }, scenario: str, seed: int, variant: str, faults: str, nodes: arrayOf(obj({ id: str, device: str, role: str })) },
   ),
   'sim.failure': kind('the first failure of the run (it stops the run)', { kind: verdict, check: str, message: str }),
   'sim.converged': kind('the liveness condition held after healing'),
