@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       keep.push(JSON.stringify({ i: last.i + 1, t: last.t, node: 'sim', kind: 'sim.incomplete', data: { reason: 'golden trace: cut after the first failure' } }));
     }
     const records = keep.map((l) => JSON.parse(l) as TraceRecord);
-    const offline = checkRecords(records, goldenTarget(c, records[0]!.data, scenarios));
+    const offline = await checkRecords(records, goldenTarget(c, records[0]!.data, scenarios));
     const live = `${r.verdict} ${r.failure?.check ?? ''}`;
     const off = `${offline.verdict} ${offline.failure?.check ?? ''}`;
     if (live !== off) throw new Error(`golden ${c.model}/${c.name}: the live run gave '${live}' but check-trace ${c.target} reads '${off}' (${offline.failure?.message ?? ''})`);

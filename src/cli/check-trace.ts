@@ -55,11 +55,9 @@ async function targetFor(name: string, header: Record<string, unknown>, file: st
   return { name: `scenario ${s.name}`, models: s.models ?? [], checks: s.checks ?? [] };
 }
 
-/** Records of `file` as check-records reads them (a sync iterable over an async file: collected in chunks). */
-async function collect(file: string): Promise<TraceRecord[]> {
-  const out: TraceRecord[] = [];
-  for await (const { rec } of readTraceFile(file)) out.push(rec);
-  return out;
+/** The records of `file`, streamed. */
+async function* records(file: string): AsyncGenerator<TraceRecord> {
+  for await (const { rec } of readTraceFile(file)) yield rec;
 }
 
 function describe(r: RecordsResult, target: CheckTarget, file: string): string {
@@ -86,7 +84,7 @@ export async function checkTraceCommand(name: string, file: string, o: Record<st
   checkTraceFile(file);
   const header = await readHeader(file);
   const target = await targetFor(name, header, file, o);
-  const result = checkRecords(await collect(file), target);
+  const result = await checkRecords(records(file), target);
   if (o.json === true) {
     process.stdout.write(`${JSON.stringify({ file, target: target.name, ...result }, null, 2)}\n`);
   } else process.stdout.write(describe(result, target, file));

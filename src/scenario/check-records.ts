@@ -76,8 +76,11 @@ export interface RecordsResult {
 /** Why a header is unusable (null when it is fine). */
 export type HeaderCheck = (header: Record<string, unknown>) => string | null;
 
-/** Checks `records` (in trace order, from the header on) against `target`. Pure: reads nothing else. */
-export function checkRecords(records: Iterable<TraceRecord>, target: CheckTarget): RecordsResult {
+/**
+ * Checks `records` (in trace order, from the header on) against `target`. Reads nothing else; a stream (a
+ * file read line by line) is read as it comes, never held whole.
+ */
+export async function checkRecords(records: Iterable<TraceRecord> | AsyncIterable<TraceRecord>, target: CheckTarget): Promise<RecordsResult> {
   const trace = new RecordedTrace();
   let current: TraceRecord | null = null;
   let failure: Failure | null = null;
@@ -129,7 +132,7 @@ export function checkRecords(records: Iterable<TraceRecord>, target: CheckTarget
       fail({ kind: 'crash', check: 'check-trace', message: `${what} threw at trace #${current?.i ?? 0}: ${err.message}`, details: { stack: err.stack ?? '' } });
     }
   };
-  for (const rec of records) {
+  for await (const rec of records) {
     n++;
     current = rec;
     if (n === 1) {

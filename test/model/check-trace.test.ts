@@ -60,7 +60,7 @@ describe('a recorded trace is read as the live run read it', () => {
     it(`${name} seed ${seed}${variant === '' ? '' : ` variant ${variant}`}: the same verdict and check offline`, async () => {
       const { live, lines } = await recorded(name, seed, variant);
       const s = scenarios.get(name)!;
-      const o = checkRecords(lines.map((l) => JSON.parse(l) as TraceRecord), { name, models: s.models ?? [], checks: s.checks ?? [] });
+      const o = await checkRecords(lines.map((l) => JSON.parse(l) as TraceRecord), { name, models: s.models ?? [], checks: s.checks ?? [] });
       expect(`${o.verdict} ${o.failure?.check ?? ''}`.trim()).toBe(live);
       expect(variant === '' ? live : o.verdict).toBe(variant === '' ? 'pass' : 'correctness');
     });
@@ -69,7 +69,7 @@ describe('a recorded trace is read as the live run read it', () => {
   it('lists the live checks it could not run, and judges hot states only where the trace claims convergence', async () => {
     const { lines } = await recorded('storage-crash-before-marker', 0);
     const s = scenarios.get('storage-crash-before-marker')!;
-    const o = checkRecords(lines.map((l) => JSON.parse(l) as TraceRecord), { name: 'x', models: s.models ?? [], checks: s.checks ?? [] });
+    const o = await checkRecords(lines.map((l) => JSON.parse(l) as TraceRecord), { name: 'x', models: s.models ?? [], checks: s.checks ?? [] });
     expect(o.notRun.map((n) => n.check)).toContain('storage-oracle');
     expect(o.complete).toBe(true);
   });
@@ -77,7 +77,7 @@ describe('a recorded trace is read as the live run read it', () => {
   it('a trace cut short is checked for safety only, and says its final checks were not run', async () => {
     const { lines } = await recorded('provider-incremental', 0);
     const s = scenarios.get('provider-incremental')!;
-    const o = checkRecords(lines.slice(0, 200).map((l) => JSON.parse(l) as TraceRecord), { name: 'x', models: s.models ?? [], checks: s.checks ?? [] });
+    const o = await checkRecords(lines.slice(0, 200).map((l) => JSON.parse(l) as TraceRecord), { name: 'x', models: s.models ?? [], checks: s.checks ?? [] });
     expect(o.verdict).toBe('pass');
     expect(o.complete).toBe(false);
     expect(o.notRun.some((n) => /does not end with sim.end/.test(n.why))).toBe(true);
