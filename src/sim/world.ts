@@ -57,8 +57,9 @@
  * the slice); each wrapper asks whether a world is installed, so outside a run they behave as before.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { Bus, Clock, Connection, Lock, LockOptions, Locks, Net, Value } from '../impl/env.ts';
+import type { Bus, Clock, Connection, Lock, Locks, Net, Value } from '../impl/env.ts';
 import type { Rng } from './rng.ts';
+import type { SimLockOptions } from './tabs/locks.ts';
 
 // The builtin modules' own export objects: patching them (then syncBuiltinESMExports) also changes what
 // `import { randomUUID } from 'node:crypto'` and `import { setTimeout } from 'node:timers'` see.
@@ -351,8 +352,9 @@ function simWebSocket(src: WorldSource): unknown {
  * `navigator` inside a run (Node 20 has none; it exists only during the run's slices, so code outside a run
  * is not told it is in a browser): `navigator.locks.request(name[, options], callback)` is the running
  * tab's lock manager (`env.locks`, exclusive locks shared by the device's tabs, released when the callback
- * settles or the tab dies), with the Web Locks options it supports (`ifAvailable`, `steal`); a shared lock
- * or an abort signal is refused, and a call outside a node's code is a leak.
+ * settles or the tab dies), with the Web Locks options it supports (`ifAvailable`, `steal`, `signal`: an
+ * abort withdraws a queued request, which rejects with the signal's reason); a shared lock is refused, and a
+ * call outside a node's code is a leak.
  */
 function simNavigator(src: WorldSource): { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> }; userAgent: string } {
   return {
@@ -361,11 +363,12 @@ function simNavigator(src: WorldSource): { locks: { request(name: string, a: unk
       request(name: string, a: unknown, b?: unknown): Promise<unknown> {
         const locks = src.currentLocks?.() ?? null;
         if (locks === null) return trap(src, 'navigator.locks.request', "a node's env.locks")();
-        const [options, callback] = (typeof a === 'function' ? [{}, a] : [a ?? {}, b]) as [LockOptions & { mode?: string; signal?: unknown }, (lock: Lock | null) => unknown];
-        if (options.mode === 'shared' || options.signal !== undefined) return Promise.reject(new Error(`navigator.locks.request: ${options.mode === 'shared' ? "mode 'shared'" : 'signal'} is not simulated (exclusive locks with ifAvailable and steal are)`));
-        const opts: LockOptions = {};
+        const [options, callback] = (typeof a === 'function' ? [{}, a] : [a ?? {}, b]) as [SimLockOptions & { mode?: string }, (lock: Lock | null) => unknown];
+        if (options.mode === 'shared') return Promise.reject(new Error(`navigator.locks.request: mode 'shared' is not simulated (exclusive locks with ifAvailable, steal and signal are)`));
+        const opts: SimLockOptions = {};
         if (options.ifAvailable === true) opts.ifAvailable = true;
         if (options.steal === true) opts.steal = true;
+        if (options.signal !== undefined) opts.signal = options.signal;
         return locks.request(String(name), opts, (lock) => callback(lock));
       },
     },

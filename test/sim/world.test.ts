@@ -300,6 +300,89 @@ describe('no leaks of the real world', () => {
     expect(typeof (globalThis as { navigator?: unknown }).navigator).toBe('undefined');
   });
 
+  it('navigator.locks takes an AbortSignal: an abort withdraws a queued request (rejecting with the reason), an aborted signal refuses at once, a granted hold ignores it', async () => {
+    type Nav = { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> } };
+    const nav = (): Nav => (globalThis as unknown as { navigator: Nav }).navigator;
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 3 });
+    const hold = (id: string, ms: number) => async () => {
+      log.push(`${id} holds at ${Math.round(performance.now())}`);
+      await new Promise((r) => setTimeout(r, ms));
+    };
+    sim.addNode('A', { device: 'browser', program: () => void nav().locks.request('L', hold('A', 30)) });
+    sim.addNode('B', {
+      device: 'browser',
+      program: () =>
+        setTimeout(() => {
+          const ac = new AbortController();
+          nav().locks.request('L', { signal: ac.signal }, hold('B', 1)).catch((e: unknown) => log.push(`B rejected: ${String(e)} at ${Math.round(performance.now())}`));
+          setTimeout(() => ac.abort('gave up'), 10);
+          const done = new AbortController();
+          done.abort('too late');
+          nav().locks.request('L', { signal: done.signal }, hold('B', 1)).catch((e: unknown) => log.push(`B refused: ${String(e)}`));
+        }, 1),
+    });
+    sim.addNode('C', {
+      device: 'browser',
+      program: () =>
+        setTimeout(() => {
+          const ac = new AbortController();
+          void nav().locks.request('L', { signal: ac.signal }, async () => {
+            ac.abort('ignored'); // held already: nothing happens
+            await hold('C', 5)();
+            log.push(`C releases at ${Math.round(performance.now())}`);
+          });
+        }, 2),
+    });
+    for (const id of ['A', 'B', 'C']) sim.start(id);
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(log).toEqual(['A holds at 0', 'B refused: too late', 'B rejected: gave up at 11', 'C holds at 30', 'C releases at 35']);
+  });
+
+  it("a lock request settles in the tab's own task when its callback does: a resumed tab handles no queued message in between", async () => {
+    type Nav = { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> } };
+    const nav = (): Nav => (globalThis as unknown as { navigator: Nav }).navigator;
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 5 });
+    sim.addNode('A', {
+      device: 'browser',
+      program: () => {
+        let leader = false;
+        let release = (): void => undefined;
+        const ch = new BroadcastChannel('ch');
+        ch.onmessage = (e: { data: unknown }) => {
+          if (e.data === 'release') release();
+          else log.push(`A got ${String(e.data)} as ${leader ? 'holder' : 'follower'}`);
+        };
+        void nav()
+          .locks.request('L', async () => {
+            leader = true;
+            await new Promise<void>((r) => (release = r));
+          })
+          .finally(() => (leader = false));
+      },
+    });
+    sim.addNode('B', {
+      device: 'browser',
+      program: () => {
+        const ch = new BroadcastChannel('ch');
+        setTimeout(() => {
+          ch.postMessage('m1');
+          ch.postMessage('release');
+          ch.postMessage('m2'); // queued behind the release while A is frozen
+        }, 20);
+      },
+    });
+    sim.start('A');
+    sim.start('B');
+    sim.scheduler.at(10_000, () => sim.pause('A'));
+    sim.scheduler.at(50_000, () => sim.resume('A'));
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(log).toEqual(['A got m1 as holder', 'A got m2 as follower']);
+  });
+
   it('process listeners a run adds (process.on, once...) are removed when its slice ends: none outlives the run', async () => {
     const events = ['exit', 'SIGINT', 'uncaughtException', 'warning'] as const;
     const before = events.map((e) => process.listenerCount(e));
