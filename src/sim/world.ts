@@ -24,7 +24,9 @@
  *   The handles they return have `ref`, `unref`, `hasRef`, `refresh` and a numeric value, like Node's.
  *   `BroadcastChannel` in a tab's code is a channel over its device's tab bus (`env.bus`), and
  *   `navigator.locks` its lock manager (`env.locks`; `navigator` exists only inside a run).
- *   A `WebSocket` (only inside a run) connects over the node's network (`env.net`).
+ *   A `WebSocket` (only inside a run) connects over the node's network (`env.net`). The rest of a task that
+ *   a crash could not cut short (JavaScript runs a task to its end) gets those of its dead incarnation,
+ *   which do nothing, as its env does: no timer fires, no lock is granted, no message leaves.
  * - Undone: listeners the run adds to `process` (`on`, `once`, `addListener`, `prepend*`) are removed when
  *   its slice ends; process events come from Node's event loop, outside any slice, where the run's code
  *   must not run, and a kept listener would leak into the next seed.

@@ -383,6 +383,33 @@ describe('no leaks of the real world', () => {
     expect(log).toEqual(['A got m1 as holder', 'A got m2 as follower']);
   });
 
+  it("the rest of a task a crash could not cut calls the dead tab's globals, which do nothing (no leak verdict)", async () => {
+    type Nav = { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> } };
+    const nav = (): Nav => (globalThis as unknown as { navigator: Nav }).navigator;
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 6 });
+    sim.addNode('A', {
+      device: 'browser',
+      program: () =>
+        setTimeout(() => {
+          void nav().locks.request('L', () => log.push('A granted'));
+          sim.crash('A'); // as a fault at that request would: the task goes on
+          void nav().locks.request('M', () => log.push('A granted M'));
+          const t = setTimeout(() => log.push('A timer'), 1);
+          clearTimeout(t);
+          setTimeout(() => log.push('A timer 2'), 1);
+          new BroadcastChannel('ch').postMessage('from the dead');
+          log.push(`A went on at ${Math.round(performance.now())}`);
+        }, 5),
+    });
+    sim.addNode('B', { device: 'browser', program: () => (new BroadcastChannel('ch').onmessage = (e: { data: unknown }) => log.push(`B got ${String(e.data)}`)) });
+    sim.start('A');
+    sim.start('B');
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(log).toEqual(['A went on at 5']);
+  });
+
   it('process listeners a run adds (process.on, once...) are removed when its slice ends: none outlives the run', async () => {
     const events = ['exit', 'SIGINT', 'uncaughtException', 'warning'] as const;
     const before = events.map((e) => process.listenerCount(e));
