@@ -136,6 +136,7 @@ export class Simulation {
       currentBus: () => ownerEnv()?.bus ?? null,
       currentLocks: () => ownerEnv()?.locks ?? null,
       currentNet: () => ownerEnv()?.net ?? null,
+      currentKv: () => ownerEnv()?.kv ?? null,
       env: { ...options.realWorld?.env },
       allows: (call) => allowed.has(call),
     };

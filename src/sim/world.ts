@@ -24,9 +24,10 @@
  *   The handles they return have `ref`, `unref`, `hasRef`, `refresh` and a numeric value, like Node's.
  *   `BroadcastChannel` in a tab's code is a channel over its device's tab bus (`env.bus`), and
  *   `navigator.locks` its lock manager (`env.locks`; `navigator` exists only inside a run).
- *   A `WebSocket` (only inside a run) connects over the node's network (`env.net`). The rest of a task that
- *   a crash could not cut short (JavaScript runs a task to its end) gets those of its dead incarnation,
- *   which do nothing, as its env does: no timer fires, no lock is granted, no message leaves.
+ *   A `WebSocket` (only inside a run) connects over the node's network (`env.net`), and `indexedDB` (only
+ *   inside a run) keeps its databases in the device's kv store (`env.kv`, src/sim/idb.ts). The rest of a
+ *   task that a crash could not cut short (JavaScript runs a task to its end) gets those of its dead
+ *   incarnation, which do nothing, as its env does: no timer fires, no lock is granted, no message leaves.
  * - Undone: listeners the run adds to `process` (`on`, `once`, `addListener`, `prepend*`) are removed when
  *   its slice ends; process events come from Node's event loop, outside any slice, where the run's code
  *   must not run, and a kept listener would leak into the next seed.
@@ -59,7 +60,8 @@
  * the slice); each wrapper asks whether a world is installed, so outside a run they behave as before.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { Bus, Clock, Connection, Lock, Locks, Net, Value } from '../impl/env.ts';
+import type { Bus, Clock, Connection, KvStore, Lock, Locks, Net, Value } from '../impl/env.ts';
+import { simIndexedDB } from './idb.ts';
 import type { Rng } from './rng.ts';
 import type { SimLockOptions } from './tabs/locks.ts';
 
@@ -142,6 +144,8 @@ export interface WorldSource {
   currentLocks?(): Locks | null;
   /** The network of the node whose code runs now, or null. */
   currentNet?(): Net | null;
+  /** The kv store of the node whose code runs now (its device's), or null. */
+  currentKv?(): KvStore | null;
 }
 
 /** The parts of a WorldSource a Simulation takes from its options (see SimulationOptions.realWorld). */
@@ -348,6 +352,23 @@ function simWebSocket(src: WorldSource): unknown {
     return new SimWebSocket(String(url), net);
   };
   return Object.assign(WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+}
+
+/**
+ * `indexedDB` inside a run (Node has none; only during the run's slices, like `navigator`): databases in the
+ * running tab's device kv store (`env.kv`), see idb.ts; a call outside a node's code is a leak.
+ */
+function simIndexedDBGlobal(src: WorldSource): unknown {
+  const current = (what: string): ReturnType<typeof simIndexedDB> => {
+    const kv = src.currentKv?.() ?? null;
+    const clock = src.currentClock?.() ?? null;
+    if (kv === null || clock === null) return trap(src, `indexedDB.${what}`, "a node's env.kv")();
+    return simIndexedDB(kv, clock);
+  };
+  return {
+    open: (name: string, version?: number) => current('open').open(name, version),
+    deleteDatabase: (name: string) => current('deleteDatabase').deleteDatabase(name),
+  };
 }
 
 /**
@@ -571,6 +592,7 @@ function prepare(src: WorldSource): Prepared {
       ...nodeTimers(src, ''),
       navigator: simNavigator(src),
       WebSocket: simWebSocket(src),
+      indexedDB: simIndexedDBGlobal(src),
       queueMicrotask: trap(src, 'queueMicrotask', 'await Promise.resolve()'),
     };
     const prepared: Prepared = { process: traps, real: {}, env: virtualEnv(src), added: [], globals, timers: nodeTimers(src, ' (node:timers)') };
@@ -672,6 +694,7 @@ export function uninstallWorld(): void {
   globalThis.performance.now = real.perfNow;
   delete g.navigator;
   delete g.WebSocket;
+  delete g.indexedDB;
   g.setTimeout = real.setTimeout;
   g.setInterval = real.setInterval;
   g.setImmediate = real.setImmediate;
