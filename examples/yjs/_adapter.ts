@@ -46,7 +46,13 @@ export interface YPeer {
   readonly doc: Y.Doc;
   /** Sets `key` to `value` in the shared map; resolves when the edit is acknowledged. */
   edit(key: string, value: string): Promise<void>;
+  /** Sets `key` in the map `notes`, which the peer's Y.UndoManager tracks (an edit the user may undo). */
+  note(key: string, value: string): void;
+  /** Undoes the last undo step of `notes` (yjs groups edits less than 500 ms apart into one step). */
+  undo(): void;
 }
+
+const NOTE = 'note';
 
 type Msg = { t: 'u'; u: Uint8Array } | { t: 'sv'; sv: Uint8Array; reply: boolean } | { t: 'diff'; u: Uint8Array };
 
@@ -125,12 +131,13 @@ export async function startYPeer(env: Env, peers: readonly string[], variant: st
   };
 
   doc.on('update', (update: Uint8Array, origin: unknown) => {
-    if (origin === LOCAL) {
+    if (origin === REMOTE) {
+      persist(env, REMOTE_STORE, update, 'relaxed').catch(() => undefined);
+    } else if (origin !== 'disk') {
+      // This peer's own change: an edit, a note, or an undo (whose origin is the UndoManager).
       const stored = persist(env, LOCAL_STORE, update, 'strict').then(() => broadcast(update));
       pendingAck = variant === ACK_BEFORE_PERSIST ? Promise.resolve() : stored;
       stored.catch(() => undefined);
-    } else if (origin === REMOTE) {
-      persist(env, REMOTE_STORE, update, 'relaxed').catch(() => undefined);
     }
   });
 
@@ -168,11 +175,22 @@ export async function startYPeer(env: Env, peers: readonly string[], variant: st
   for (const p of peers) dial(p);
   if (variant !== NO_RESYNC) env.clock.setInterval(() => conns.forEach((c) => sendSv(c, true)), RESYNC_MS);
 
+  // yjs's UndoManager groups edits into undo steps by lib0's `time.getUnixTime`, which is `Date.now` as lib0
+  // kept it when it loaded: inside a run, this node's wall clock.
+  const notes = doc.getMap<string>('notes');
+  const undoManager = new Y.UndoManager(notes, { trackedOrigins: new Set([NOTE]) });
+
   return {
     doc,
     edit(key, value) {
       doc.transact(() => map.set(key, value), LOCAL);
       return pendingAck;
+    },
+    note(key, value) {
+      doc.transact(() => notes.set(key, value), NOTE);
+    },
+    undo() {
+      undoManager.undo();
     },
   };
 }

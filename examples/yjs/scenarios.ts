@@ -196,7 +196,81 @@ function scenario(name: string, description: string, faults: Scenario['faults'],
   };
 }
 
+/** ctx.shared: virtual ms of every note edit, by key; and what the undo reverted. */
+const NOTES = 'yjs.notes';
+const UNDONE = 'yjs.undone';
+/** Y.UndoManager's default captureTimeout: edits closer than this (ms) form one undo step. */
+const CAPTURE_MS = 500;
+
+/**
+ * A user edits notes at peer A once a second (each edit its own undo step: they are 1,000 ms apart, over
+ * yjs's 500 ms capture timeout), then undoes once. The undo must revert exactly the last step: the last edit
+ * and any edits chained to it less than 500 ms apart in true time (virtual time, as the user lives it).
+ */
+function undoScenario(name: string, description: string, suites: string[], faults: FaultPlan): Scenario {
+  const edits = 6;
+  return {
+    name,
+    description,
+    suites,
+    topology: { nodes: [{ id: 'A', role: 'peer' }] },
+    program: (_node, ctx) => (env) => startYPeer(env, [], ctx.variant),
+    workload: (ctx) => {
+      const times = new Map<string, number>();
+      ctx.shared.set(NOTES, times);
+      for (let i = 0; i < edits; i++) {
+        const at = 500 + i * 1_000;
+        ctx.at(at, () => inNode<YPeer>(ctx, 'A', (p) => (times.set(`n${i}`, ctx.nowMs()), p.note(`n${i}`, `v${i}`))));
+      }
+      ctx.at(500 + edits * 1_000, () =>
+        inNode<YPeer>(ctx, 'A', (p) => {
+          const before = p.doc.getMap<string>('notes').toJSON();
+          p.undo();
+          const after = p.doc.getMap<string>('notes').toJSON();
+          const reverted = Object.keys(before).filter((k) => after[k] !== before[k]).sort();
+          ctx.shared.set(UNDONE, reverted);
+          ctx.emit('workload.undo', { reverted });
+        }),
+      );
+    },
+    faults,
+    durationMs: 1_000 + edits * 1_000,
+    checks: [
+      {
+        name: 'invariant:undo-step',
+        covers: ['invariant:undo-step'],
+        final(ctx) {
+          const times = ctx.shared.get(NOTES) as Map<string, number>;
+          const reverted = ctx.shared.get(UNDONE) as string[] | undefined;
+          if (reverted === undefined) return ctx.fail('correctness', 'invariant:undo-step', 'the undo never ran');
+          // The last step in true time: the last edit and those chained to it less than CAPTURE_MS apart.
+          const order = [...times].sort((a, b) => a[1] - b[1]);
+          const step = [order[order.length - 1]![0]];
+          for (let i = order.length - 1; i > 0 && order[i]![1] - order[i - 1]![1] < CAPTURE_MS; i--) step.push(order[i - 1]![0]);
+          ctx.exercised('invariant:undo-step');
+          if (JSON.stringify(step.sort()) !== JSON.stringify(reverted)) {
+            ctx.fail('correctness', 'invariant:undo-step', `one undo reverted ${reverted.join(', ') || 'nothing'}; the last step (edits under ${CAPTURE_MS} ms apart, true time) is ${step.join(', ')}`, { reverted, step });
+          }
+        },
+      },
+    ],
+    variantAreas: ['yjs'],
+  };
+}
+
 export default [
+  undoScenario(
+    'yjs-undo',
+    "One yjs peer's Y.UndoManager: notes edited a second apart, under a skewed and drifting clock; one undo reverts the last edit only.",
+    ['examples'],
+    { events: [{ kind: 'clockDrift', node: 'A', atMs: 100, driftPpm: 2_000 }, { kind: 'clockJump', node: 'A', atMs: 2_000, deltaMs: 45_000 }] },
+  ),
+  undoScenario(
+    'yjs-undo-clock-back',
+    "The bench's finding: the same, with A's wall clock stepped back 30 s between the last two edits (an NTP correction): yjs groups undo steps by Date.now, so one undo reverts two edits a second apart.",
+    ['findings'],
+    { events: [{ kind: 'clockJump', node: 'A', atMs: 5_000, deltaMs: -30_000 }] },
+  ),
   scenario('yjs-faults', 'Three yjs peers: a partition, power losses at kv commits, lossy and duplicating links, a clock jump and skewed clocks; acknowledged edits everywhere, documents converge.', PLAN, 4_000),
   scenario('yjs-swarm', 'Three yjs peers under a swarm of crashes, pauses, partitions, isolations, link faults, connection resets and clock jumps/drift; acknowledged edits everywhere, documents converge.', { swarm: SWARM }, 8_000),
 ];

@@ -64,6 +64,12 @@ describe('examples/yjs: three yjs peers over the simulated network', () => {
     expect(early).toMatch(/^correctness:invariant:acked-durable: edit k\d+=C:\d+ was acknowledged by C/);
   });
 
+  it("Y.UndoManager groups by lib0's import-time Date.now, the node's wall clock: one undo step per edit, but a step back of the clock merges two (the finding)", async () => {
+    expect(await verdicts(yjs.get('yjs-undo')!, [0])).toEqual(['pass']);
+    const [back] = await verdicts(yjs.get('yjs-undo-clock-back')!, [0]);
+    expect(back).toBe('correctness:invariant:undo-step: one undo reverted n4, n5; the last step (edits under 500 ms apart, true time) is n5');
+  });
+
   it('replays to the same trace hash (yjs client ids from the seeded crypto.getRandomValues lib0 bound at import)', async () => {
     const s = yjs.get('yjs-swarm')!;
     const a = await runScenario(s, 3, {});
