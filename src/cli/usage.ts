@@ -1,6 +1,7 @@
 /** Errors in what the user asked for (exit code 64), and helpers that turn bad input into them. */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { RunLimits } from '../runner/isolated.ts';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios, resolveTargets, type LoadedScenario } from '../scenario/registry.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -68,13 +69,31 @@ export async function resolveRun(
   shard?: string,
 ): Promise<RunRequest> {
   const all = await loadAll(dir);
-  return asUsage(() => {
+  return asUsage(async () => {
     const scenarios = resolveTargets(all, targets.length > 0 ? targets : ['default']);
     const { from, to } = parseSeedRange(seeds);
-    checkVariant(variant ?? '');
-    warnVariantMismatch(variant ?? '', scenarios, all);
+    const own = await moduleVariants(all.filter((l) => scenarios.includes(l.scenario)));
+    if (!own.includes(variant ?? '')) {
+      checkVariant(variant ?? '');
+      warnVariantMismatch(variant ?? '', scenarios, all);
+    }
     return { scenarios, from, to, variant: variant ?? '', shard: shard === undefined ? undefined : parseShard(shard) };
   });
+}
+
+/**
+ * The names of the weakened variants the modules of `loaded` declare themselves (`export const variants`,
+ * each `{name, area, description}`): variants of code outside the project's implementation, such as an
+ * example's adapter of a published library (examples/), which `--variant` accepts for those scenarios.
+ */
+async function moduleVariants(loaded: readonly LoadedScenario[]): Promise<string[]> {
+  const names: string[] = [];
+  for (const file of new Set(loaded.map((l) => l.file))) {
+    const mod = (await import(pathToFileURL(file).href)) as { variants?: unknown };
+    if (!Array.isArray(mod.variants)) continue;
+    for (const v of mod.variants as unknown[]) if (typeof (v as { name?: unknown })?.name === 'string') names.push((v as { name: string }).name);
+  }
+  return names;
 }
 
 /** Reads the corpus file of `option` to run its entries: a blank path, a bad file or no entries is a UsageError. */

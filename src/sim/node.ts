@@ -44,6 +44,13 @@ export class SimNode {
   handle: unknown = undefined;
   /** The current incarnation's env, or null while down. */
   env: Env | null = null;
+  /**
+   * While down, the env of the incarnation that died (null before the first start). A crash cannot cut the
+   * JavaScript task that was running short: the rest of it still runs, and the globals it calls (timers,
+   * BroadcastChannel, navigator.locks, WebSocket: src/sim/world.ts) are this env's, which does nothing,
+   * as the env it holds itself does.
+   */
+  deadEnv: Env | null = null;
   /** Live timers of the current incarnation: timer id -> scheduler event id. */
   readonly timers = new Map<number, number>();
   /** Deliveries waiting for the node: queued while paused, drained in order after resume. */
@@ -140,6 +147,7 @@ export class SimNode {
     this.timers.clear();
     this.backlog = [];
     this.status = 'down';
+    this.deadEnv = this.env;
     this.env = null;
     this.handle = undefined;
   }

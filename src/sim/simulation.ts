@@ -122,15 +122,21 @@ export class Simulation {
     this.rng = new Rng(options.seed);
     this.ambient = this.stream('ambient');
     const allowed = new Set(options.realWorld?.allow ?? []);
+    const ownerEnv = (): Env | null => {
+      const node = this.scheduler.owner as SimNode | null;
+      return node === null ? null : (node.env ?? node.deadEnv);
+    };
     const world: WorldSource = {
       nowUs: () => this.scheduler.now,
       ambient: this.ambient,
       leak: (e) => this.leak(e),
       nextTick: (fn) => this.scheduler.queueTick(fn),
-      currentClock: () => (this.scheduler.owner as SimNode | null)?.env?.clock ?? null,
-      currentBus: () => (this.scheduler.owner as SimNode | null)?.env?.bus ?? null,
-      currentLocks: () => (this.scheduler.owner as SimNode | null)?.env?.locks ?? null,
-      currentNet: () => (this.scheduler.owner as SimNode | null)?.env?.net ?? null,
+      // The running node's env, or (the rest of a task a crash could not cut) its dead incarnation's.
+      currentClock: () => ownerEnv()?.clock ?? null,
+      currentBus: () => ownerEnv()?.bus ?? null,
+      currentLocks: () => ownerEnv()?.locks ?? null,
+      currentNet: () => ownerEnv()?.net ?? null,
+      currentKv: () => ownerEnv()?.kv ?? null,
       env: { ...options.realWorld?.env },
       allows: (call) => allowed.has(call),
     };

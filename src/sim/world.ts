@@ -24,7 +24,10 @@
  *   The handles they return have `ref`, `unref`, `hasRef`, `refresh` and a numeric value, like Node's.
  *   `BroadcastChannel` in a tab's code is a channel over its device's tab bus (`env.bus`), and
  *   `navigator.locks` its lock manager (`env.locks`; `navigator` exists only inside a run).
- *   A `WebSocket` (only inside a run) connects over the node's network (`env.net`).
+ *   A `WebSocket` (only inside a run) connects over the node's network (`env.net`), and `indexedDB` (only
+ *   inside a run) keeps its databases in the device's kv store (`env.kv`, src/sim/idb.ts). The rest of a
+ *   task that a crash could not cut short (JavaScript runs a task to its end) gets those of its dead
+ *   incarnation, which do nothing, as its env does: no timer fires, no lock is granted, no message leaves.
  * - Undone: listeners the run adds to `process` (`on`, `once`, `addListener`, `prepend*`) are removed when
  *   its slice ends; process events come from Node's event loop, outside any slice, where the run's code
  *   must not run, and a kept listener would leak into the next seed.
@@ -57,8 +60,10 @@
  * the slice); each wrapper asks whether a world is installed, so outside a run they behave as before.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { Bus, Clock, Connection, Lock, LockOptions, Locks, Net, Value } from '../impl/env.ts';
+import type { Bus, Clock, Connection, KvStore, Lock, Locks, Net, Value } from '../impl/env.ts';
+import { simIndexedDB } from './idb.ts';
 import type { Rng } from './rng.ts';
+import type { SimLockOptions } from './tabs/locks.ts';
 
 // The builtin modules' own export objects: patching them (then syncBuiltinESMExports) also changes what
 // `import { randomUUID } from 'node:crypto'` and `import { setTimeout } from 'node:timers'` see.
@@ -139,6 +144,8 @@ export interface WorldSource {
   currentLocks?(): Locks | null;
   /** The network of the node whose code runs now, or null. */
   currentNet?(): Net | null;
+  /** The kv store of the node whose code runs now (its device's), or null. */
+  currentKv?(): KvStore | null;
 }
 
 /** The parts of a WorldSource a Simulation takes from its options (see SimulationOptions.realWorld). */
@@ -348,11 +355,29 @@ function simWebSocket(src: WorldSource): unknown {
 }
 
 /**
+ * `indexedDB` inside a run (Node has none; only during the run's slices, like `navigator`): databases in the
+ * running tab's device kv store (`env.kv`), see idb.ts; a call outside a node's code is a leak.
+ */
+function simIndexedDBGlobal(src: WorldSource): unknown {
+  const current = (what: string): ReturnType<typeof simIndexedDB> => {
+    const kv = src.currentKv?.() ?? null;
+    const clock = src.currentClock?.() ?? null;
+    if (kv === null || clock === null) return trap(src, `indexedDB.${what}`, "a node's env.kv")();
+    return simIndexedDB(kv, clock);
+  };
+  return {
+    open: (name: string, version?: number) => current('open').open(name, version),
+    deleteDatabase: (name: string) => current('deleteDatabase').deleteDatabase(name),
+  };
+}
+
+/**
  * `navigator` inside a run (Node 20 has none; it exists only during the run's slices, so code outside a run
  * is not told it is in a browser): `navigator.locks.request(name[, options], callback)` is the running
  * tab's lock manager (`env.locks`, exclusive locks shared by the device's tabs, released when the callback
- * settles or the tab dies), with the Web Locks options it supports (`ifAvailable`, `steal`); a shared lock
- * or an abort signal is refused, and a call outside a node's code is a leak.
+ * settles or the tab dies), with the Web Locks options it supports (`ifAvailable`, `steal`, `signal`: an
+ * abort withdraws a queued request, which rejects with the signal's reason); a shared lock is refused, and a
+ * call outside a node's code is a leak.
  */
 function simNavigator(src: WorldSource): { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> }; userAgent: string } {
   return {
@@ -361,11 +386,12 @@ function simNavigator(src: WorldSource): { locks: { request(name: string, a: unk
       request(name: string, a: unknown, b?: unknown): Promise<unknown> {
         const locks = src.currentLocks?.() ?? null;
         if (locks === null) return trap(src, 'navigator.locks.request', "a node's env.locks")();
-        const [options, callback] = (typeof a === 'function' ? [{}, a] : [a ?? {}, b]) as [LockOptions & { mode?: string; signal?: unknown }, (lock: Lock | null) => unknown];
-        if (options.mode === 'shared' || options.signal !== undefined) return Promise.reject(new Error(`navigator.locks.request: ${options.mode === 'shared' ? "mode 'shared'" : 'signal'} is not simulated (exclusive locks with ifAvailable and steal are)`));
-        const opts: LockOptions = {};
+        const [options, callback] = (typeof a === 'function' ? [{}, a] : [a ?? {}, b]) as [SimLockOptions & { mode?: string }, (lock: Lock | null) => unknown];
+        if (options.mode === 'shared') return Promise.reject(new Error(`navigator.locks.request: mode 'shared' is not simulated (exclusive locks with ifAvailable, steal and signal are)`));
+        const opts: SimLockOptions = {};
         if (options.ifAvailable === true) opts.ifAvailable = true;
         if (options.steal === true) opts.steal = true;
+        if (options.signal !== undefined) opts.signal = options.signal;
         return locks.request(String(name), opts, (lock) => callback(lock));
       },
     },
@@ -566,6 +592,7 @@ function prepare(src: WorldSource): Prepared {
       ...nodeTimers(src, ''),
       navigator: simNavigator(src),
       WebSocket: simWebSocket(src),
+      indexedDB: simIndexedDBGlobal(src),
       queueMicrotask: trap(src, 'queueMicrotask', 'await Promise.resolve()'),
     };
     const prepared: Prepared = { process: traps, real: {}, env: virtualEnv(src), added: [], globals, timers: nodeTimers(src, ' (node:timers)') };
@@ -667,6 +694,7 @@ export function uninstallWorld(): void {
   globalThis.performance.now = real.perfNow;
   delete g.navigator;
   delete g.WebSocket;
+  delete g.indexedDB;
   g.setTimeout = real.setTimeout;
   g.setInterval = real.setInterval;
   g.setImmediate = real.setImmediate;

@@ -300,6 +300,297 @@ describe('no leaks of the real world', () => {
     expect(typeof (globalThis as { navigator?: unknown }).navigator).toBe('undefined');
   });
 
+  it('navigator.locks takes an AbortSignal: an abort withdraws a queued request (rejecting with the reason), an aborted signal refuses at once, a granted hold ignores it', async () => {
+    type Nav = { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> } };
+    const nav = (): Nav => (globalThis as unknown as { navigator: Nav }).navigator;
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 3 });
+    const hold = (id: string, ms: number) => async () => {
+      log.push(`${id} holds at ${Math.round(performance.now())}`);
+      await new Promise((r) => setTimeout(r, ms));
+    };
+    sim.addNode('A', { device: 'browser', program: () => void nav().locks.request('L', hold('A', 30)) });
+    sim.addNode('B', {
+      device: 'browser',
+      program: () =>
+        setTimeout(() => {
+          const ac = new AbortController();
+          nav().locks.request('L', { signal: ac.signal }, hold('B', 1)).catch((e: unknown) => log.push(`B rejected: ${String(e)} at ${Math.round(performance.now())}`));
+          setTimeout(() => ac.abort('gave up'), 10);
+          const done = new AbortController();
+          done.abort('too late');
+          nav().locks.request('L', { signal: done.signal }, hold('B', 1)).catch((e: unknown) => log.push(`B refused: ${String(e)}`));
+        }, 1),
+    });
+    sim.addNode('C', {
+      device: 'browser',
+      program: () =>
+        setTimeout(() => {
+          const ac = new AbortController();
+          void nav().locks.request('L', { signal: ac.signal }, async () => {
+            ac.abort('ignored'); // held already: nothing happens
+            await hold('C', 5)();
+            log.push(`C releases at ${Math.round(performance.now())}`);
+          });
+        }, 2),
+    });
+    for (const id of ['A', 'B', 'C']) sim.start(id);
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(log).toEqual(['A holds at 0', 'B refused: too late', 'B rejected: gave up at 11', 'C holds at 30', 'C releases at 35']);
+  });
+
+  it("a lock request settles in the tab's own task when its callback does: a resumed tab handles no queued message in between", async () => {
+    type Nav = { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> } };
+    const nav = (): Nav => (globalThis as unknown as { navigator: Nav }).navigator;
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 5 });
+    sim.addNode('A', {
+      device: 'browser',
+      program: () => {
+        let leader = false;
+        let release = (): void => undefined;
+        const ch = new BroadcastChannel('ch');
+        ch.onmessage = (e: { data: unknown }) => {
+          if (e.data === 'release') release();
+          else log.push(`A got ${String(e.data)} as ${leader ? 'holder' : 'follower'}`);
+        };
+        void nav()
+          .locks.request('L', async () => {
+            leader = true;
+            await new Promise<void>((r) => (release = r));
+          })
+          .finally(() => (leader = false));
+      },
+    });
+    sim.addNode('B', {
+      device: 'browser',
+      program: () => {
+        const ch = new BroadcastChannel('ch');
+        setTimeout(() => {
+          ch.postMessage('m1');
+          ch.postMessage('release');
+          ch.postMessage('m2'); // queued behind the release while A is frozen
+        }, 20);
+      },
+    });
+    sim.start('A');
+    sim.start('B');
+    sim.scheduler.at(10_000, () => sim.pause('A'));
+    sim.scheduler.at(50_000, () => sim.resume('A'));
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(log).toEqual(['A got m1 as holder', 'A got m2 as follower']);
+  });
+
+  it("the rest of a task a crash could not cut calls the dead tab's globals, which do nothing (no leak verdict)", async () => {
+    type Nav = { locks: { request(name: string, a: unknown, b?: unknown): Promise<unknown> } };
+    const nav = (): Nav => (globalThis as unknown as { navigator: Nav }).navigator;
+    const log: string[] = [];
+    const sim = new Simulation({ seed: 6 });
+    sim.addNode('A', {
+      device: 'browser',
+      program: () =>
+        setTimeout(() => {
+          void nav().locks.request('L', () => log.push('A granted'));
+          sim.crash('A'); // as a fault at that request would: the task goes on
+          void nav().locks.request('M', () => log.push('A granted M'));
+          const t = setTimeout(() => log.push('A timer'), 1);
+          clearTimeout(t);
+          setTimeout(() => log.push('A timer 2'), 1);
+          new BroadcastChannel('ch').postMessage('from the dead');
+          log.push(`A went on at ${Math.round(performance.now())}`);
+        }, 5),
+    });
+    sim.addNode('B', { device: 'browser', program: () => (new BroadcastChannel('ch').onmessage = (e: { data: unknown }) => log.push(`B got ${String(e.data)}`)) });
+    sim.start('A');
+    sim.start('B');
+    await sim.run();
+    expect(sim.failure).toBeNull();
+    expect(log).toEqual(['A went on at 5']);
+  });
+
+  describe('indexedDB in a tab\'s code: databases in its device\'s kv store', () => {
+    type Req = { result: unknown; error: Error | null; onsuccess: ((this: Req) => void) | null; onerror: (() => void) | null; onupgradeneeded?: () => void; transaction?: unknown };
+    type Tx = { oncomplete: (() => void) | null; onabort: (() => void) | null; onerror: (() => void) | null; error: Error | null; objectStore(n: string): Store; abort(): void };
+    type Store = Record<'get' | 'delete', (k: unknown) => Req> & Record<'getAll' | 'getAllKeys' | 'count' | 'clear' | 'openCursor', () => Req> & Record<'put' | 'add', (v: unknown, k?: unknown) => Req>;
+    type Db = { transaction(s: string | string[], m?: string, o?: object): Tx; objectStoreNames: { contains(n: string): boolean }; createObjectStore(n: string, o?: object): unknown; version: number };
+    type Idb = { open(name: string, version?: number): Req; deleteDatabase(name: string): Req };
+    const idb = (): Idb => (globalThis as unknown as { indexedDB: Idb }).indexedDB;
+    const done = (r: Req | Tx): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        const o = r as Record<string, unknown>;
+        o.onsuccess = o.oncomplete = () => resolve((r as Req).result);
+        o.onerror = o.onabort = () => reject((r as Req).error);
+      });
+    const openDb = (name: string, stores: [string, object?][], version = 1): Promise<Db> => {
+      const req = idb().open(name, version);
+      req.onupgradeneeded = () => {
+        const db = req.result as Db;
+        for (const [s, o] of stores) if (!db.objectStoreNames.contains(s)) db.createObjectStore(s, o);
+      };
+      return done(req) as Promise<Db>;
+    };
+
+    it('open with upgradeneeded, put / get / getAll / getAllKeys / count / cursor / delete / clear, complete after the commit; another tab reads it; strict commits survive a power loss', async () => {
+      const log: string[] = [];
+      const sim = new Simulation({ seed: 8 });
+      sim.addNode('A', {
+        device: 'browser',
+        program: async (env) => {
+          const db = await openDb('app', [['kv']]);
+          log.push(`A opened v${db.version}`);
+          if (env.incarnation > 0) {
+            log.push(`A after the power loss reads keys ${JSON.stringify(await done(db.transaction('kv').objectStore('kv').getAllKeys()))}`);
+            return;
+          }
+          const tx = db.transaction('kv', 'readwrite', { durability: 'strict' });
+          const store = tx.objectStore('kv');
+          store.put({ n: 1 }, 'b');
+          store.put('one', 1);
+          store.put(new Uint8Array([7]), 'a');
+          const got = await done(store.get('b')); // the transaction stays active across awaits of its requests
+          store.put('two', 2);
+          log.push(`A got ${JSON.stringify(got)}; keys ${JSON.stringify(await done(store.getAllKeys()))}; count ${String(await done(store.count()))}`);
+          const seen: string[] = [];
+          store.openCursor().onsuccess = function (this: Req) {
+            const c = this.result as { key: unknown; continue(): void } | null;
+            if (c === null) return;
+            seen.push(String(c.key));
+            c.continue();
+          };
+          await done(tx);
+          log.push(`A committed at ${Math.round(performance.now())}; cursor ${seen.join(',')}`);
+          let late = '';
+          try {
+            store.get(1);
+          } catch (e) {
+            late = (e as Error).name;
+          }
+          log.push(`A late request: ${late}`);
+        },
+      });
+      sim.addNode('B', {
+        device: 'browser',
+        program: () =>
+          setTimeout(async () => {
+            const db = await openDb('app', [['kv']]);
+            const store = db.transaction(['kv']).objectStore('kv');
+            log.push(`B reads ${JSON.stringify(await done(store.getAll()))}`);
+            const w = db.transaction('kv', 'readwrite').objectStore('kv');
+            w.delete(1);
+            await done(w.getAllKeys()).then((k) => log.push(`B after delete ${JSON.stringify(k)}`));
+            w.clear();
+            log.push(`B after clear ${String(await done(w.count()))}`);
+          }, 500),
+      });
+      sim.start('A');
+      sim.start('B');
+      await sim.run({ untilUs: 300_000 });
+      sim.powerLoss('browser');
+      sim.start('A');
+      await sim.run({ untilUs: 400_000 });
+      sim.start('B');
+      await sim.run();
+      expect(sim.failure).toBeNull();
+      expect(log.slice(0, 4)).toEqual([
+        'A opened v1',
+        'A got {"n":1}; keys [1,2,"a","b"]; count 4',
+        expect.stringMatching(/^A committed at \d+; cursor 1,2,a,b$/),
+        'A late request: TransactionInactiveError',
+      ]);
+      // After the power loss A reopens (no upgrade: version 1 is stored) and finds what it committed; B reads it.
+      expect(log.slice(4)).toEqual([
+        'A opened v1',
+        'A after the power loss reads keys [1,2,"a","b"]',
+        'B reads ["one","two",{"0":7},{"n":1}]',
+        'B after delete [2,"a","b"]',
+        'B after clear 0',
+      ]);
+    });
+
+    it('add of an existing key fails the request and aborts the transaction (nothing it wrote lands); autoIncrement and keyPath give keys', async () => {
+      const log: string[] = [];
+      const sim = new Simulation({ seed: 9 });
+      sim.addNode('A', {
+        device: 'browser',
+        program: async () => {
+          const db = await openDb('app', [['kv'], ['auto', { autoIncrement: true }], ['people', { keyPath: 'id' }]]);
+          const t1 = db.transaction(['kv', 'auto', 'people'], 'readwrite');
+          t1.objectStore('kv').put('x', 'k');
+          const k1 = await done(t1.objectStore('auto').add('first'));
+          const k2 = await done(t1.objectStore('auto').put('second'));
+          const k3 = await done(t1.objectStore('people').put({ id: 'ann', age: 3 }));
+          await done(t1);
+          log.push(`keys ${String(k1)} ${String(k2)} ${String(k3)}`);
+          const t2 = db.transaction('kv', 'readwrite');
+          t2.objectStore('kv').put('y', 'other');
+          const dup = t2.objectStore('kv').add('z', 'k');
+          dup.onerror = () => log.push(`add failed: ${dup.error?.name}`);
+          (t2 as unknown as { addEventListener(t: string, l: () => void): void }).addEventListener('abort', () => log.push(`aborted: ${t2.error?.name}`));
+          await done(t2).catch(() => undefined);
+          const keys = await done(db.transaction('kv').objectStore('kv').getAllKeys());
+          log.push(`kv keys ${JSON.stringify(keys)}`);
+        },
+      });
+      sim.start('A');
+      await sim.run();
+      expect(sim.failure).toBeNull();
+      expect(log).toEqual(['keys 1 2 ann', 'add failed: ConstraintError', 'aborted: ConstraintError', 'kv keys ["k"]']);
+    });
+
+    it('idb-keyval (npm, unmodified) keeps its values in the device: set, setMany, update, del, get, getMany, keys, entries across tabs and a power loss', async () => {
+      const kvl = await import('idb-keyval');
+      const log: string[] = [];
+      const sim = new Simulation({ seed: 11 });
+      // createStore in the tab's code: idb-keyval's default store is module state, which would outlive the run.
+      sim.addNode('A', {
+        device: 'browser',
+        program: async (env) => {
+          const store = kvl.createStore('app', 'kv');
+          if (env.incarnation > 0) return void log.push(`A after the power loss: ${JSON.stringify(await kvl.entries(store))}`);
+          await kvl.set('x', 1, store);
+          await kvl.setMany([['y', 'two'], ['z', [3]]], store);
+          await kvl.update('x', (v) => (v as number) + 10, store);
+          await kvl.del('z', store);
+          log.push(`A wrote at ${Math.round(performance.now())}`);
+        },
+      });
+      sim.addNode('B', {
+        device: 'browser',
+        program: () =>
+          setTimeout(async () => {
+            const store = kvl.createStore('app', 'kv');
+            log.push(`B: ${JSON.stringify(await kvl.get('x', store))} ${JSON.stringify(await kvl.getMany(['y', 'z'], store))} ${JSON.stringify(await kvl.keys(store))}`);
+          }, 200),
+      });
+      sim.start('A');
+      sim.start('B');
+      await sim.run({ untilUs: 500_000 });
+      sim.powerLoss('browser'); // idb-keyval's transactions are the kv store's default durability: strict here
+      sim.start('A');
+      await sim.run();
+      expect(sim.failure).toBeNull();
+      expect(log).toEqual([expect.stringMatching(/^A wrote at \d+$/), 'B: 11 ["two",null] ["x","y"]', 'A after the power loss: [["x",11],["y","two"]]']);
+    });
+
+    it('exists only inside a run, and only for a node\'s code (elsewhere a leak)', async () => {
+      expect((globalThis as { indexedDB?: unknown }).indexedDB).toBeUndefined();
+      const sim = new Simulation({ seed: 1 });
+      sim.addNode('A', { program: () => undefined });
+      sim.start('A');
+      sim.scheduler.at(1_000, () => {
+        try {
+          idb().open('x'); // the workload's code, not a tab's
+        } catch {
+          // SimLeakError, recorded as the run's failure
+        }
+      });
+      await sim.run();
+      expect(sim.failure?.check).toBe('no-real-world:indexedDB.open');
+    });
+  });
+
   it('process listeners a run adds (process.on, once...) are removed when its slice ends: none outlives the run', async () => {
     const events = ['exit', 'SIGINT', 'uncaughtException', 'warning'] as const;
     const before = events.map((e) => process.listenerCount(e));

@@ -5,12 +5,16 @@
  * - Requests for a name queue FIFO. When a request is granted, `fn(lock)` is called as its own delivery
  *   to the requesting tab (a paused tab gets it on resume and holds the lock meanwhile). The lock is
  *   released when the promise returned by `fn` settles, resolved or rejected, and the request's promise
- *   settles the same way.
+ *   settles the same way, in the same task of the tab when `fn`'s promise settled in it (as in a browser:
+ *   no message the tab had queued runs in between).
  * - `ifAvailable`: when the lock is held or requests are queued, `fn(null)` is called (as its own
  *   delivery, at the same virtual time) and nothing is queued.
  * - `steal`: granted at once; the previous holder loses the lock (its request's promise rejects with
  *   EnvError('EABORT'), as the Web Locks API's AbortError; its `fn` keeps running and its later
  *   settling releases nothing). Queued requests stay queued.
+ * - `signal` (an AbortSignal, as the Web Locks API's option; the tab's `navigator.locks` passes it): aborting
+ *   removes a queued request and rejects its promise with `signal.reason`; a signal already aborted
+ *   rejects the request before it is placed; once granted, aborting changes nothing.
  * - A tab crash (with or without power loss) releases every lock it held and drops its queued requests.
  *   A paused tab keeps its locks, as frozen browser tabs do. A request from a dead incarnation never
  *   settles.
@@ -21,7 +25,8 @@
  *   once the task that asked ends).
  *
  * Trace: 'lock.request' {name, mode, ifAvailable, steal}, 'lock.grant' {name}, 'lock.release' {name,
- * reason: 'settled' | 'crash' | 'stolen'}, 'lock.denied' {name}, each at the tab concerned.
+ * reason: 'settled' | 'crash' | 'stolen'}, 'lock.denied' {name}, 'lock.abort' {name} (a queued request
+ * withdrawn by its signal), each at the tab concerned.
  */
 import { EnvError, type Lock, type LockOptions, type Locks } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
@@ -31,6 +36,12 @@ import type { Simulation } from '../simulation.ts';
 export interface LocksOptions {
   /** Queued requests per lock name before the run fails. Default 10,000. */
   queueLengthMax?: number;
+}
+
+/** A lock request's options inside the simulator: the Env's, and the Web Locks `signal` (world.ts). */
+export interface SimLockOptions extends LockOptions {
+  /** Withdraws the request while it is queued (see the file comment). */
+  signal?: AbortSignal;
 }
 
 /** Lock manager options with every field set. */
@@ -106,12 +117,14 @@ export class SimLocks {
     node: SimNode,
     inc: number,
     name: string,
-    options: LockOptions,
+    options: SimLockOptions,
     fn: (lock: Lock | null) => unknown,
   ): Promise<unknown> {
     if (!node.isLive(inc)) return NEVER;
     const invalid = checkRequest(name, options, fn);
     if (invalid !== null) return Promise.reject(invalid);
+    const signal = options.signal;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     const ifAvailable = options.ifAvailable === true;
     const steal = options.steal === true;
     this.sim.trace.emit(node.id, 'lock.request', { name, mode: 'exclusive', ifAvailable, steal });
@@ -126,7 +139,9 @@ export class SimLocks {
       return NEVER;
     }
     const promise = new Promise<unknown>((resolve, reject) => {
-      this.place({ node, inc, name, fn, resolve, reject }, ifAvailable, steal);
+      const req: Request = { node, inc, name, fn, resolve, reject };
+      this.place(req, ifAvailable, steal);
+      if (signal !== undefined) signal.addEventListener('abort', () => this.withdraw(req, signal.reason), { once: true });
     });
     if (action?.type === 'crash') this.sim.crashByFault(node.id, action, false); // crash after registering
     return promise;
@@ -148,6 +163,17 @@ export class SimLocks {
     } else {
       state.queue.push(req);
     }
+  }
+
+  /** An aborted signal takes `req` out of its queue (nothing once it was granted or denied). */
+  private withdraw(req: Request, reason: unknown): void {
+    const state = this.locks.get(req.name);
+    const at = state?.queue.indexOf(req) ?? -1;
+    if (state === undefined || at < 0) return;
+    state.queue.splice(at, 1);
+    this.sim.trace.emit(req.node.id, 'lock.abort', { name: req.name });
+    req.node.deliver(req.inc, () => req.reject(reason));
+    if (state.holder === null && state.queue.length === 0) this.locks.delete(req.name);
   }
 
   private failQueue(req: Request): void {
@@ -187,7 +213,12 @@ export class SimLocks {
 
   private settle(req: Request, lock: Lock | null, settleRequest: () => void): void {
     if (lock !== null) this.release(req, 'settled');
-    req.node.deliver(req.inc, settleRequest);
+    // As Web Locks resolve the request's promise with the callback's: when the callback settles in the tab's
+    // own task (the usual case), the request settles in that task too, before the tab's next task runs (a
+    // delivery would queue behind a backlog: a tab just resumed would handle its queued messages while
+    // still taking itself for the holder). Settled from elsewhere, it is delivered to the tab.
+    if (this.sim.scheduler.owner === req.node && req.node.status === 'running' && req.node.isLive(req.inc)) settleRequest();
+    else req.node.deliver(req.inc, settleRequest);
   }
 
   /** Ends `req`'s hold on its lock (nothing if it no longer holds it) and grants the next request. */
