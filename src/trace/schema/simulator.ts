@@ -111,6 +111,7 @@ export const SIMULATOR_KINDS: KindSchemas = {
   'lock.grant': kind('a lock granted', { name: str }),
   'lock.release': kind('a lock released', { name: str, reason: oneOf('settled', 'crash', 'stolen') }),
   'lock.denied': kind('an ifAvailable request found the lock held', { name: str }),
+  'lock.abort': kind('a queued request withdrawn by its AbortSignal', { name: str }),
 
   probe: kind('a rare path was reached ("sometimes" assertion)', { name: { type: 'string', pattern: '^[a-z][a-z0-9-]*(\\.[a-z][a-zA-Z0-9-]*)+$' } }),
 };
