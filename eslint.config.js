@@ -78,6 +78,34 @@ export default tseslint.config(
     },
   },
   {
+    // The simulator implements the Env seam: it knows src/impl's interfaces and nothing that checks or runs it.
+    files: ['src/sim/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/model/**', '**/evidence/**', '**/scenario/**', '**/runner/**', '**/faults/**', '**/cli/**', '**/report/**', '**/runtime/**'], message: 'src/sim imports only src/sim and src/impl (the Env seam)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The real runtime implements the same seam: what it shares with the simulator lives beside the seam (src/impl/seam).
+    files: ['src/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/sim/**', '**/model/**', '**/evidence/**', '**/scenario/**', '**/runner/**', '**/faults/**', '**/cli/**', '**/report/**'], message: 'src/runtime imports only src/runtime and src/impl (the Env seam)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // A model derived from the code it checks checks nothing.
     files: ['src/model/**/*.ts'],
     rules: {
@@ -88,7 +116,10 @@ export default tseslint.config(
             { name: m, message: `node:${m} ${DETERMINISM}` },
             { name: `node:${m}`, message: `node:${m} ${DETERMINISM}` },
           ]),
-          patterns: [{ group: ['**/impl/**'], message: 'src/model never imports src/impl' }],
+          patterns: [
+            { group: ['**/impl/**'], message: 'src/model never imports src/impl' },
+            { group: ['**/sim/simulation*', '**/runner/**', '**/cli/**', '**/report/**', '**/runtime/**'], message: 'src/model reads the trace (src/model/check.ts), never the simulation, the runner or the tools' },
+          ],
         },
       ],
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Value } from '../../src/impl/env.ts';
 import { Fifo } from '../../src/sim/fifo.ts';
-import { copyValue, messageType, VALUE_DEPTH_MAX, ValueCloneError } from '../../src/sim/value.ts';
+import { copyValue, messageType, VALUE_DEPTH_MAX, ValueCloneError } from '../../src/impl/seam/value.ts';
 
 describe('copyValue', () => {
   it('copies deeply: no shared arrays, objects or byte buffers', () => {

@@ -18,7 +18,7 @@ import { EnvError, type KvKey, type Value } from '../../impl/env.ts';
 import { fromJson, toJson } from './codec.ts';
 import { syncRealDir } from './disk.ts';
 import { codeOf } from './errors.ts';
-import { checkKey } from '../../sim/disk/kv-table.ts';
+import { checkKey } from '../../impl/seam/kv-table.ts';
 
 /** One write of a transaction: a put (value set) or a delete (value undefined). */
 export interface KvWrite {

@@ -18,8 +18,8 @@ import { copyValue } from './codec.ts';
 import { toEnvError } from './errors.ts';
 import { NEVER, type Life } from './life.ts';
 import { KvLog, type KvWrite } from './kv-log.ts';
-import { checkKey, KvTable } from '../../sim/disk/kv-table.ts';
-import { checkTransactionArgs, DELETED, KvTxCore } from '../../sim/disk/kv-tx.ts';
+import { checkKey, KvTable } from '../../impl/seam/kv-table.ts';
+import { checkTransactionArgs, DELETED, KvTxCore } from '../../impl/seam/kv-tx.ts';
 
 /** Unfinished transactions a store accepts before `transaction` fails with ESTATE. */
 export const KV_QUEUE_MAX = 10_000;

@@ -15,4 +15,4 @@ export {
 export { FILE_BYTES_MAX } from './state.ts';
 export { SimKv, type KvSnapshot } from './kv.ts';
 export { KvSpecError, type KvSpec } from './kv-spec.ts';
-export { compareKeys } from './kv-table.ts';
+export { compareKeys } from '../../impl/seam/kv-table.ts';

@@ -41,8 +41,9 @@ import type { Simulation } from '../simulation.ts';
 import type { FaultAction } from '../types.ts';
 import type { SimDisk } from './disk.ts';
 import { qualifyKvSpec, type KvSpec, type QualifiedKvSpec } from './kv-spec.ts';
-import { checkKey, copyValue, keySize, KvTable, valueSize } from './kv-table.ts';
-import { checkTransactionArgs, DELETED, KvTransaction } from './kv-tx.ts';
+import { checkKey, copyValue, keySize, KvTable, valueSize } from '../../impl/seam/kv-table.ts';
+import { checkTransactionArgs, DELETED } from '../../impl/seam/kv-tx.ts';
+import { KvTransaction } from './kv-tx.ts';
 
 export type { KvSpec } from './kv-spec.ts';
 

@@ -17,7 +17,7 @@ import type { SimNode } from '../node.ts';
 import type { NetCore } from './core.ts';
 import { ConnEnd } from './end.ts';
 import { DATA, FIN, Pipe, RST, SYN, SYNACK, type Packet, type Side } from './pipe.ts';
-import { messageBytes, messageType } from '../value.ts';
+import { messageBytes, messageType } from '../../impl/seam/value.ts';
 
 /** Why a connection was reset (traced as net.reset {reason}). */
 export type ResetReason = 'crash' | 'fault' | 'timeout' | 'abandoned';

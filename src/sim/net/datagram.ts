@@ -10,7 +10,7 @@ import type { Value } from '../../impl/env.ts';
 import type { SimNode } from '../node.ts';
 import type { NetCore } from './core.ts';
 import type { Link } from './link.ts';
-import { copyValue, messageBytes, messageType } from '../value.ts';
+import { copyValue, messageBytes, messageType } from '../../impl/seam/value.ts';
 
 /** A datagram on its way. */
 export interface Datagram {

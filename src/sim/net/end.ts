@@ -11,7 +11,7 @@ import type { NetCore } from './core.ts';
 import { decideFault } from './fault.ts';
 import { Fifo } from '../fifo.ts';
 import type { Packet, Side } from './pipe.ts';
-import { copyValue } from '../value.ts';
+import { copyValue } from '../../impl/seam/value.ts';
 
 /** One end of a connection: the `Connection` a node holds. */
 export class ConnEnd implements Connection {

@@ -9,7 +9,7 @@ import type { NetCore } from './core.ts';
 import { sendDatagram } from './datagram.ts';
 import { decideFault } from './fault.ts';
 import { positive } from './spec.ts';
-import { copyValue } from '../value.ts';
+import { copyValue } from '../../impl/seam/value.ts';
 
 const NEVER = new Promise<never>(() => {});
 

@@ -38,7 +38,7 @@ import { checkLinkFaults, positive, type LinkFaults, type NetSpec } from './spec
 
 export type { LinkFaults, NetSpec } from './spec.ts';
 export type { DeliveryObserver, NetStats } from './core.ts';
-export { ValueCloneError } from '../value.ts';
+export { ValueCloneError } from '../../impl/seam/value.ts';
 
 /** Options of a partition. */
 export interface PartitionOptions {

@@ -33,7 +33,7 @@ import type { Rng } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 import type { FaultAction } from '../types.ts';
 import { Fifo } from '../fifo.ts';
-import { copyValue, messageType } from '../value.ts';
+import { copyValue, messageType } from '../../impl/seam/value.ts';
 
 /** Options of a device's tab bus (all optional). */
 export interface BusOptions {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareKeys, KvTable } from '../../../src/sim/disk/kv-table.ts';
+import { compareKeys, KvTable } from '../../../src/impl/seam/kv-table.ts';
 import type { KvKey } from '../../../src/impl/env.ts';
 
 /** The reference: a Map whose keys are sorted on every read. */

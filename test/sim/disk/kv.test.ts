@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EnvError, type Env, type KvStore, type Value } from '../../../src/impl/env.ts';
-import { compareKeys } from '../../../src/sim/disk/kv-table.ts';
+import { compareKeys } from '../../../src/impl/seam/kv-table.ts';
 import { KvSpecError } from '../../../src/sim/disk/kv-spec.ts';
 import { SimKv } from '../../../src/sim/disk/kv.ts';
 import { Simulation } from '../../../src/sim/simulation.ts';

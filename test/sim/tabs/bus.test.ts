@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Env, Value } from '../../../src/impl/env.ts';
 import { SimBus } from '../../../src/sim/tabs/bus.ts';
-import { ValueCloneError } from '../../../src/sim/value.ts';
+import { ValueCloneError } from '../../../src/impl/seam/value.ts';
 import { kinds, tabWorld, withBus, type TabProgram } from './helpers.ts';
 
 /** A received message: who got it, from whom, what, and when (µs). */

@@ -5,11 +5,11 @@
  * value (-0 equals 0; NaN is not a key); strings by UTF-16 code units (JavaScript's `<`).
  * Values are JSON values plus Uint8Array; they are copied on the way in and on the way out.
  */
-import type { KvKey, Value } from '../../impl/env.ts';
+import type { KvKey, Value } from '../env.ts';
 
-import { copyValue as copyAny } from '../value.ts';
+import { copyValue as copyAny } from './value.ts';
 
-export { VALUE_DEPTH_MAX } from '../value.ts';
+export { VALUE_DEPTH_MAX } from './value.ts';
 
 /** A deep copy of a stored value (the simulator's one copier); errors name the path below 'value'. */
 export function copyValue(value: Value): Value {

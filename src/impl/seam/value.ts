@@ -5,7 +5,7 @@
  * plain objects), about 10x faster than `structuredClone` for small messages, and it rejects what a wire
  * format could not carry (as the browser's DataCloneError).
  */
-import type { Value } from '../impl/env.ts';
+import type { Value } from '../env.ts';
 
 /** Nesting depth a message may have (also stops cyclic objects). */
 export const VALUE_DEPTH_MAX = 64;
