@@ -12,9 +12,9 @@ function plan(seed: number, options: SwarmOptions = {}, durationMs = 30_000) {
 
 /** Nodes an event can take down (its node, or every node on its device when it cuts power). */
 function crashedBy(e: FaultEvent): string[] {
-  if (e.kind === 'crash') return [e.node];
-  if (e.kind === 'tornWrite') return [e.node];
-  return [];
+  if (e.kind !== 'crash' && e.kind !== 'tornWrite') return [];
+  if (typeof e.node !== 'string') throw new Error(`the swarm drew a selector for a ${e.kind}: it cannot keep neverCrash`);
+  return [e.node];
 }
 
 describe('swarm', () => {
