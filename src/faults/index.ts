@@ -28,6 +28,9 @@ export type {
   TornWriteFault,
   Trigger,
   TriggerArea,
+  NodeRef,
+  NodeSelector,
+  ResolvedEvent,
 } from './plan.ts';
 export { formatEvent, formatPlan, formatTrigger } from './plan.ts';
 export {
@@ -60,3 +63,4 @@ export {
 export { FAULT_ATLAS, formatAtlas, type AtlasEntry, type FaultSubsystem } from './atlas.ts';
 export { TRIGGER_POINTS, faultAt, type OpSite, type TriggerPoint } from './place.ts';
 export { damageBytes, damageValue, matchesPath } from './damage.ts';
+export { SELECTORS, formatRef, formatSelector, isSelector, type Resolution, type SelectorSpec } from './select.ts';

@@ -26,12 +26,15 @@ export interface LockHolderSelector {
 }
 
 /**
- * The election's leader as the tab bus says: the tab whose leader announcement (`{type: 'leader' |
- * 'heartbeat', holder, epoch}` on channel 'election') carries the highest epoch posted on its device, until
- * it resigns (`{type: 'resign'}`) or its process ends.
+ * The election's leader. `by: 'fence'` (default): the tab whose strict kv commit raised the durable fencing
+ * epoch of a block store on its device to its current value (fact.store, from the durable kv image: every
+ * election behind the seam fences before it leads), while that process lives. `by: 'bus'`: the tab whose
+ * announcement (`{type: 'leader' | 'heartbeat', holder, epoch}` on channel 'election') carries the highest
+ * epoch posted on its device, until it resigns (`{type: 'resign'}`) or its process ends.
  */
 export interface ElectionLeaderSelector {
   leader: 'election';
+  by?: 'fence' | 'bus';
   device?: string;
 }
 
@@ -67,6 +70,8 @@ export interface SelectorField {
   required: boolean;
   /** 'node': a node id of the scenario; 'device': a device id (checked at install); 'name': any non-empty string. */
   type: 'node' | 'device' | 'name';
+  /** The values it may take, when listed. */
+  values?: readonly string[];
 }
 
 /** A kind of selector. */
@@ -120,49 +125,96 @@ const lockHolder: SelectorSpec = {
   },
 };
 
+/** Per device, who leads by one kind of evidence, and why. */
+type LeaderBoard = Map<string, { node: string | null; epoch: number; why: string }>;
+
+/** Leaders by announcements on the election's bus channel. */
+function leadersByBus(sim: Simulation): LeaderBoard {
+  const board: LeaderBoard = new Map();
+  for (const device of sim.devices.values()) {
+    const s = { node: null as string | null, epoch: -Infinity, why: '' };
+    board.set(device.id, s);
+    device.bus.observe({
+      posted(e) {
+        if (e.channel !== ANNOUNCE_CHANNEL) return;
+        const m = e.message as Record<string, unknown> | null;
+        if (m === null || typeof m !== 'object' || typeof m.epoch !== 'number') return;
+        if ((m.type === 'leader' || m.type === 'heartbeat') && m.epoch >= s.epoch) {
+          Object.assign(s, { node: e.from, epoch: m.epoch, why: `announced leadership of epoch ${m.epoch} (bus post #${e.msg} at ${sim.nowUs() / 1000} ms)` });
+        } else if (m.type === 'resign' && e.from === s.node && m.epoch === s.epoch) {
+          s.node = null;
+        }
+      },
+    });
+  }
+  return board;
+}
+
+/**
+ * Who made the change a `fact.store` reports: the node of the strict `kv.commit` on that device right
+ * before it (the fact follows the record that changed it; other facts may sit in between); null when
+ * relaxed commits settling or a power loss moved it (no single author), or when nothing is found.
+ */
+function committerBefore(sim: Simulation, device: string, fact: TraceRecord): string | null {
+  const recent = sim.trace.recent(64);
+  for (let k = recent.length - 1; k >= 0; k--) {
+    const r = recent[k]!;
+    if (r.i >= fact.i) continue;
+    if (r.kind === 'kv.commit' && r.node !== 'sim' && sim.node(r.node).deviceId === device) return r.data.durability === 'strict' ? r.node : null;
+    if ((r.kind === 'kv.durable' || r.kind === 'kv.powerloss') && r.data.device === device) return null;
+  }
+  return null;
+}
+
+/** Leaders by the durable fencing epoch of the devices' kv block stores (fact.store) and who raised it. */
+function leadersByFence(sim: Simulation): LeaderBoard {
+  const board: LeaderBoard = new Map();
+  const epochs = new Map<string, number>();
+  sim.trace.on('fact.store', (r) => {
+    const d = r.data;
+    if (d.backend !== 'kv' || typeof d.device !== 'string' || typeof d.epoch !== 'number') return;
+    const key = `${d.device}\u0000${String(d.root)}`;
+    if (d.epoch <= (epochs.get(key) ?? -Infinity)) return;
+    epochs.set(key, d.epoch);
+    const by = committerBefore(sim, d.device, r);
+    board.set(d.device, { node: by, epoch: d.epoch, why: `raised the durable fencing epoch of store '${String(d.root)}' to ${d.epoch} (fact.store at ${r.t / 1000} ms)` });
+  });
+  return board;
+}
+
 const electionLeader: SelectorSpec = {
   key: 'leader',
   values: ['election'],
-  fields: [{ name: 'device', required: false, type: 'device' }],
-  doc: "the tab whose leader announcement on bus channel 'election' carries the highest epoch posted on its device, until it resigns or its process ends",
+  fields: [
+    { name: 'by', required: false, type: 'name', values: ['fence', 'bus'] },
+    { name: 'device', required: false, type: 'device' },
+  ],
+  doc: "the election's leader: by 'fence' (default), the tab whose commit raised its device's store fencing epoch to the current one; by 'bus', the latest announcer of the highest epoch on channel 'election'",
   track(sim) {
-    /** Per device: the latest leader by announcement, and the highest epoch announced. */
-    const state = new Map<string, { node: string | null; epoch: number; msg: number; atUs: number }>();
-    for (const device of sim.devices.values()) {
-      const s = { node: null as string | null, epoch: -Infinity, msg: -1, atUs: 0 };
-      state.set(device.id, s);
-      device.bus.observe({
-        posted(e) {
-          if (e.channel !== ANNOUNCE_CHANNEL) return;
-          const m = e.message as Record<string, unknown> | null;
-          if (m === null || typeof m !== 'object' || typeof m.epoch !== 'number') return;
-          if ((m.type === 'leader' || m.type === 'heartbeat') && m.epoch >= s.epoch) {
-            Object.assign(s, { node: e.from, epoch: m.epoch, msg: e.msg, atUs: sim.nowUs() });
-          } else if (m.type === 'resign' && e.from === s.node && m.epoch === s.epoch) {
-            s.node = null;
-          }
-        },
-      });
-    }
+    const boards = { fence: leadersByFence(sim), bus: leadersByBus(sim) };
     sim.onLifecycle({
       nodeDown(node: SimNode) {
-        const s = state.get(node.deviceId);
-        if (s !== undefined && s.node === node.id) s.node = null;
+        for (const board of [boards.fence, boards.bus]) {
+          const s = board.get(node.deviceId);
+          if (s !== undefined && s.node === node.id) s.node = null;
+        }
       },
     });
     return (x) => {
       const sel = x as ElectionLeaderSelector;
+      const by = sel.by ?? 'fence';
+      const board = boards[by];
       const leaders = new Set<string>();
       for (const d of devicesOf(sim, sel.device)) {
-        const n = state.get(d)?.node;
+        const n = board.get(d)?.node;
         if (n !== null && n !== undefined) leaders.add(n);
       }
-      const why = (n: string): string => {
-        const s = state.get(sim.node(n).deviceId)!;
-        return `announced leadership of epoch ${s.epoch} (bus post #${s.msg} at ${s.atUs / 1000} ms)`;
-      };
       const where = sel.device === undefined ? '' : ` on device '${sel.device}'`;
-      return first(sim, leaders, why) ?? { node: null, reason: `no tab leads${where} by the bus: none announced, or the last one resigned or ended` };
+      const none =
+        by === 'bus'
+          ? `no tab leads${where} by the bus: none announced, or the last one resigned or ended`
+          : `no tab leads${where} by the store: none fenced it (fact.store), or the one that did has ended`;
+      return first(sim, leaders, (n) => board.get(sim.node(n).deviceId)!.why) ?? { node: null, reason: none };
     };
   },
 };

@@ -120,6 +120,7 @@ function checkSelector(v: Json, path: string, scope: Scope): NodeSelector {
       continue;
     }
     if (f.type === 'node') out[f.name] = checkNode(fv, `${path}.${f.name}`, scope);
+    else if (f.values !== undefined) out[f.name] = checkEnum(fv, `${path}.${f.name}`, f.values);
     else if (typeof fv !== 'string' || fv === '') fail(`${path}.${f.name}`, `expected a non-empty ${f.type === 'device' ? 'device id' : 'name'}, got ${describe(fv)}`);
     else out[f.name] = fv;
   }

@@ -5,15 +5,17 @@
  * nobody matches, and deterministic.
  *
  * The world: three tabs of one device queue for lock 'L' at 0, 100 and 200 ms (granted in that order);
- * the holder announces itself on bus channel 'election' (epoch = its rank), makes five kv commits 20 ms
- * apart, resigns and releases. T1 holds it from 0 to about 100 ms, T2 then to about 200 ms, T3 to about
- * 300 ms; nobody after.
+ * the holder announces itself on bus channel 'election' (epoch = its rank), makes five kv commits 25 ms
+ * apart (the first raises the fencing epoch of a kv block store's marker to its rank, as a fence does),
+ * resigns and releases. T1 holds it from 0 to about 105 ms, T2 then to about 210 ms, T3 to about
+ * 315 ms; nobody after.
  */
 import { describe, expect, it } from 'vitest';
 import { installFaults } from '../../src/faults/inject.ts';
 import { FaultPlanError, formatEvent, parsePlan, type FaultEvent } from '../../src/faults/plan.ts';
 import { SELECTORS } from '../../src/faults/select.ts';
 import type { Env } from '../../src/impl/env.ts';
+import { storeEvidence } from '../../src/evidence/store.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
 
@@ -25,9 +27,11 @@ function holderProgram(env: Env): void {
   env.clock.setTimeout(() => {
     void env.locks.request('L', {}, async () => {
       env.bus.post('election', { type: 'leader', holder: env.nodeId, epoch: rank });
-      for (let i = 0; i < 5; i++) {
+      const marker = { commit: rank, epoch: rank };
+      await env.kv.transaction(['store:meta'], 'readwrite', (t) => t.put('store:meta', 'marker', marker), { durability: 'strict' });
+      for (let i = 1; i < 5; i++) {
         await env.kv.transaction(['s'], 'readwrite', (t) => t.put('s', `${env.nodeId}-${i}`, i));
-        await env.clock.sleep(20);
+        await env.clock.sleep(25);
       }
       env.bus.post('election', { type: 'resign', holder: env.nodeId, epoch: rank });
     });
@@ -37,6 +41,7 @@ function holderProgram(env: Env): void {
 async function run(events: FaultEvent[], untilMs = 1_000): Promise<{ sim: Simulation; recs: readonly TraceRecord[]; of: (kind: string) => TraceRecord[]; injected: Map<string, number> }> {
   const sim = new Simulation({ seed: 5, trace: { keepAll: true } });
   for (const id of TABS) sim.addNode(id, { device: 'laptop', program: holderProgram });
+  storeEvidence().install(sim);
   for (const id of TABS) sim.start(id);
   const injector = installFaults(sim, { events });
   await sim.run({ untilUs: untilMs * 1000 });
@@ -85,7 +90,8 @@ describe('selectors in plans: validation', () => {
     expect(bad({ kind: 'crash', atMs: 1, node: { leader: 'election', holder: 'lock', name: 'L' } }).message).toMatch(/^faults\.events\[0\]\.node: a selector names one kind .* got leader and holder$/);
     expect(bad({ kind: 'crash', atMs: 1, node: { holder: 'lock' } }).message).toBe('faults.events[0].node.name: missing (a holder selector needs name)');
     expect(bad({ kind: 'crash', atMs: 1, node: { holder: 'mutex', name: 'L' } }).message).toBe("faults.events[0].node.holder: expected one of lock, got 'mutex'");
-    expect(bad({ kind: 'crash', atMs: 1, node: { leader: 'election', epoch: 3 } }).message).toBe('faults.events[0].node.epoch: unknown field of a leader selector (fields: leader, device)');
+    expect(bad({ kind: 'crash', atMs: 1, node: { leader: 'election', epoch: 3 } }).message).toBe('faults.events[0].node.epoch: unknown field of a leader selector (fields: leader, by, device)');
+    expect(bad({ kind: 'crash', atMs: 1, node: { leader: 'election', by: 'vote' } }).message).toBe("faults.events[0].node.by: expected one of fence, bus, got 'vote'");
     expect(bad({ kind: 'crash', atMs: 1, node: { servingBackfill: 'R', of: 'X' } }).message).toBe("faults.events[0].node.of: unknown node 'X' (nodes: T1, T2, T3)");
     expect(bad({ kind: 'crash', atMs: 1, node: { backfilling: '' } }).message).toBe("faults.events[0].node.backfilling: expected a resource name or '*', got ''");
     expect(bad({ kind: 'crash', atMs: 1, node: 7 }).message).toMatch(/^faults\.events\[0\]\.node: expected a node id or a selector \(\{holder: \.\.\.\}, .*got 7$/);
@@ -142,31 +148,51 @@ describe('selectors resolved when the event fires', () => {
   it('nobody matching: the event is skipped as fault.miss, never thrown, not counted', async () => {
     const { of, injected } = await run([
       { kind: 'crash', atMs: 900, node: lockL },
-      { kind: 'pause', atMs: 900, node: { leader: 'election' }, durationMs: 10 },
+      { kind: 'pause', atMs: 900, node: { leader: 'election', by: 'bus' }, durationMs: 10 },
+      { kind: 'pause', atMs: 0.1, node: { leader: 'election', device: 'laptop' }, durationMs: 10 }, // before T1's fence
     ]);
     expect(of('fault.miss').map((r) => r.data)).toEqual([
+      { event: 2, kind: 'pause', node: { leader: 'election', device: 'laptop' }, durationMs: 10, reason: "node {leader:election device:laptop}: no tab leads on device 'laptop' by the store: none fenced it (fact.store), or the one that did has ended" },
       { event: 0, kind: 'crash', node: lockL, reason: "node {holder:lock name:L}: nobody holds lock 'L'" },
-      { event: 1, kind: 'pause', node: { leader: 'election' }, durationMs: 10, reason: 'node {leader:election}: no tab leads by the bus: none announced, or the last one resigned or ended' },
+      { event: 1, kind: 'pause', node: { leader: 'election', by: 'bus' }, durationMs: 10, reason: 'node {leader:election by:bus}: no tab leads by the bus: none announced, or the last one resigned or ended' },
     ]);
     expect(of('node.crash')).toEqual([]);
     expect(injected.size).toBe(0);
   });
 
   it('the election leader by the bus: the latest announcer of the highest epoch, until it resigns or ends', async () => {
+    const bus = { leader: 'election', by: 'bus' } as const;
     const { of } = await run([
-      { kind: 'clockJump', atMs: 50, node: { leader: 'election' }, deltaMs: 1_000 },
-      { kind: 'crash', atMs: 250, node: { leader: 'election' } },
-      { kind: 'pause', atMs: 260, node: { leader: 'election' }, durationMs: 10 },
+      { kind: 'clockJump', atMs: 50, node: bus, deltaMs: 1_000 },
+      { kind: 'crash', atMs: 250, node: bus },
+      { kind: 'pause', atMs: 260, node: bus, durationMs: 10 },
     ]);
-    expect(of('fault.clockJump')[0]!.data).toMatchObject({ node: 'T1', selectors: { node: { leader: 'election' } } });
+    expect(of('fault.clockJump')[0]!.data).toMatchObject({ node: 'T1', selectors: { node: bus } });
     expect(String((of('fault.clockJump')[0]!.data.evidence as Record<string, string>).node)).toMatch(/^T1 announced leadership of epoch 1 \(bus post #\d+ at 0 ms\)$/);
     expect(of('fault.crash')[0]!.data).toMatchObject({ node: 'T3' });
     // T3's process ended: nobody leads by the bus until someone announces again.
     expect(of('fault.miss').map((r) => r.data.event)).toEqual([2]);
   });
 
+  it('the election leader by the fence (default): whoever raised the durable fencing epoch, until its process ends', async () => {
+    const leader = { leader: 'election' } as const;
+    const { of, recs } = await run([
+      { kind: 'clockJump', atMs: 150, node: leader, deltaMs: 1_000 },
+      // After T3 released the lock it still leads by the store: nobody fenced above it.
+      { kind: 'crash', atMs: 500, node: leader },
+      { kind: 'pause', atMs: 510, node: leader, durationMs: 10 },
+    ]);
+    const jump = of('fault.clockJump')[0]!;
+    expect(jump.data).toMatchObject({ node: 'T2', selectors: { node: leader } });
+    expect(String((jump.data.evidence as Record<string, string>).node)).toMatch(/^T2 raised the durable fencing epoch of store 'store' to 2 \(fact\.store at [\d.]+ ms\)$/);
+    const fact = recs.filter((r) => r.kind === 'fact.store' && r.data.epoch === 2)[0]!;
+    expect(recs.filter((r) => r.kind === 'kv.commit' && r.i < fact.i).at(-1)!.node).toBe('T2');
+    expect(of('fault.crash')[0]!.data).toMatchObject({ node: 'T3' });
+    expect(of('fault.miss').map((r) => r.data.event)).toEqual([2]);
+  });
+
   it('a trigger on a selector counts the operations of whoever it describes at each one; the same selector as target answers the operation', async () => {
-    // The 7th kv commit made while holding 'L': T1 makes five, so T2's 2nd.
+    // The 7th kv commit made while holding 'L': T1 makes five (its marker and four others), so T2's 2nd.
     const { recs, of } = await run([{ kind: 'pause', node: lockL, durationMs: 30, when: 'before', trigger: { node: lockL, area: 'kv', op: 'commit', nth: 7 } }]);
     const fault = of('fault.pause')[0]!;
     expect(fault.data).toMatchObject({ node: 'T2', op: 'kv.commit', when: 'before', selectors: { node: lockL } });
@@ -181,7 +207,7 @@ describe('selectors resolved when the event fires', () => {
     const { of } = await run([
       // T3 requests the lock at 200 ms, while T2 holds it: T2 crashes, T3's request proceeds.
       { kind: 'crash', node: lockL, trigger: { node: 'T3', area: 'lock', op: 'request', nth: 1 } },
-      // T2's 1st commit is made while T2 holds the lock: the crash is that commit's answer.
+      // T1's 5th commit is made while T1 holds the lock: the crash is that commit's answer.
       { kind: 'crash', node: lockL, when: 'after', trigger: { node: 'T1', area: 'kv', op: 'commit', nth: 5 } },
     ]);
     const crashes = of('fault.crash').map((r) => r.data);
@@ -205,13 +231,14 @@ describe('selectors resolved when the event fires', () => {
 
   it('is deterministic: the same plan and seed give the same trace', async () => {
     const plan: FaultEvent[] = [
-      { kind: 'pause', atMs: 120, node: { leader: 'election' }, durationMs: 40 },
+      { kind: 'pause', atMs: 120, node: { leader: 'election', by: 'bus' }, durationMs: 40 },
+      { kind: 'clockJump', atMs: 130, node: { leader: 'election' }, deltaMs: 5 },
       { kind: 'crash', node: lockL, restartAfterMs: 10, trigger: { node: lockL, area: 'kv', op: 'commit', nth: 9 } },
     ];
     const a = await run(plan);
     const b = await run(plan);
     expect(a.sim.trace.hashHex()).toBe(b.sim.trace.hashHex());
-    expect(a.of('fault.pause').length + a.of('fault.crash').length).toBe(2);
+    expect(a.of('fault.pause').length + a.of('fault.crash').length + a.of('fault.clockJump').length).toBe(3);
   });
 });
 
