@@ -45,13 +45,15 @@ export {
   type FieldSpec,
   type FieldType,
 } from './schema.ts';
-export { FaultPlanError, AREA_OPS, PLAN_LIMITS, parseEvent, parsePlan, validatePlan } from './validate.ts';
+export { FaultPlanError, AREA_OPS, PLAN_LIMITS, parseEvent, parsePlan, parseSelector, validatePlan } from './validate.ts';
 export { healAll, installFaults, type FaultInjector, type InstallOptions } from './inject.ts';
 export {
   SWARM_DEFAULTS,
   formatSwarmSummary,
   swarmPlan,
   SWARM_OPT_IN_KINDS,
+  SWARM_TARGET_KINDS,
+  type SwarmTargets,
   type CorruptTarget,
   type TriggerOp,
   type Range,

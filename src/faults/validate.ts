@@ -127,6 +127,12 @@ function checkSelector(v: Json, path: string, scope: Scope): NodeSelector {
   return out as unknown as NodeSelector;
 }
 
+/** Parses a selector given on its own (swarm options): FaultPlanError naming `path` when malformed. */
+export function parseSelector(v: unknown, path: string, nodes?: readonly string[]): NodeSelector {
+  if (!isObject(v)) fail(path, `expected a selector (${SELECTOR_KEYS.map((k) => `{${k}: ...}`).join(', ')}), got ${describe(v)}`);
+  return checkSelector(v, path, nodes);
+}
+
 /** A node id, or a selector standing for the node the event fires at. */
 function checkTarget(v: unknown, path: string, scope: Scope): NodeRef {
   if (isObject(v)) return checkSelector(v, path, scope);
