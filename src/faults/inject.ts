@@ -243,7 +243,7 @@ class Injector implements FaultInjector {
   private fireTrigger(index: number, e: FaultEvent, t: Trigger, op: OpInfo, mayAnswer: boolean): FaultAction | null {
     const at = { op: `${op.area}.${op.op}` };
     if (!mayAnswer) return this.apply(index, e, at);
-    const resolved = sameRef((e as { node: NodeRef }).node, t.node) ? this.resolveAt(e, op) : this.resolve(index, e);
+    const resolved = sameRef((e as { node: NodeRef }).node, t.node) ? this.resolveAt(e, op) : this.resolve(index, e, at);
     if (resolved === null) return null;
     const { event, picked } = resolved;
     if (event.kind === 'crash' && event.node === op.node) return this.crashAt(index, event, op, picked);
@@ -277,7 +277,7 @@ class Injector implements FaultInjector {
    * record); null, after tracing 'fault.miss', when a selector names nobody or the nodes it resolves to
    * collide (a partition with one node on both sides).
    */
-  private resolve(index: number, e: FaultEvent): Resolved | null {
+  private resolve(index: number, e: FaultEvent, at?: { op: string }): Resolved | null {
     const sel = this.selectors;
     if (sel === null) return { event: e as ResolvedEvent, picked: {} };
     const selectors: Record<string, NodeSelector> = {};
@@ -299,7 +299,7 @@ class Injector implements FaultInjector {
         const field = f.type === 'target' ? f.name : `${f.name}[${i}]`;
         const r = sel.resolve(ref);
         if (r.node === null) {
-          this.missed(index, e, `${field} ${formatSelector(ref)}: ${r.reason}`);
+          this.missed(index, e, `${field} ${formatSelector(ref)}: ${r.reason}`, at);
           return null;
         }
         selectors[field] = ref;
@@ -310,7 +310,7 @@ class Injector implements FaultInjector {
     }
     const clash = collision(out);
     if (clash !== null) {
-      this.missed(index, e, clash);
+      this.missed(index, e, clash, at);
       return null;
     }
     const picked: Picked = Object.keys(selectors).length === 0 ? {} : { selectors, evidence };
@@ -362,7 +362,7 @@ class Injector implements FaultInjector {
 
   /** Applies one event now, its selectors resolved first (storage faults: arms them; they count when they hit). */
   private apply(index: number, e: FaultEvent, extra?: Record<string, unknown>): null {
-    const resolved = this.resolve(index, e);
+    const resolved = this.resolve(index, e, extra as { op: string } | undefined);
     if (resolved !== null) this.applyResolved(index, resolved.event, { ...extra, ...resolved.picked });
     return null;
   }
@@ -432,8 +432,8 @@ class Injector implements FaultInjector {
   }
 
   /** A fault that found nothing to act on: traced, not counted as injected. */
-  private missed(index: number, e: FaultEvent | ResolvedEvent, reason: string): void {
-    this.sim.trace.emit('fault', 'fault.miss', { event: index, kind: e.kind, ...eventFields(e), reason });
+  private missed(index: number, e: FaultEvent | ResolvedEvent, reason: string, at?: { op: string }): void {
+    this.sim.trace.emit('fault', 'fault.miss', { event: index, kind: e.kind, ...eventFields(e), ...(at === undefined ? {} : { op: at.op }), reason });
   }
 
   private crashNow(e: ResolvedEvent<FaultEvent & { kind: 'crash' }>): void {

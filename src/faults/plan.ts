@@ -77,7 +77,8 @@ export interface PauseFault extends Timing {
   node: NodeRef;
   durationMs: number;
   /**
-   * Triggered pauses of the trigger's own node only: the node freezes right 'after' the operation took
+   * Triggered pauses of the trigger's own node only (with a selector on either side: when the pause
+   * resolves to the node performing the operation): the node freezes right 'after' the operation took
    * effect, before it hears back (default), or 'before' it takes effect (it then takes effect on resume).
    * 'before' needs an operation that completes later (disk, kv); net, bus and lock operations take
    * effect as they are called, and the node freezes once the task that called them ends.

@@ -150,8 +150,11 @@ describe('selectors resolved when the event fires', () => {
       { kind: 'crash', atMs: 900, node: lockL },
       { kind: 'pause', atMs: 900, node: { leader: 'election', by: 'bus' }, durationMs: 10 },
       { kind: 'pause', atMs: 0.1, node: { leader: 'election', device: 'laptop' }, durationMs: 10 }, // before T1's fence
+      // At T1's lock request (0 ms) nobody has announced anything yet: a triggered miss names its operation.
+      { kind: 'clockJump', node: { leader: 'election', by: 'bus' }, deltaMs: 5, trigger: { node: 'T1', area: 'lock', op: 'request', nth: 1 } },
     ]);
     expect(of('fault.miss').map((r) => r.data)).toEqual([
+      { event: 3, kind: 'clockJump', node: { leader: 'election', by: 'bus' }, deltaMs: 5, op: 'lock.request', reason: 'node {leader:election by:bus}: no tab leads by the bus: none announced, or the last one resigned or ended' },
       { event: 2, kind: 'pause', node: { leader: 'election', device: 'laptop' }, durationMs: 10, reason: "node {leader:election device:laptop}: no tab leads on device 'laptop' by the store: none fenced it (fact.store), or the one that did has ended" },
       { event: 0, kind: 'crash', node: lockL, reason: "node {holder:lock name:L}: nobody holds lock 'L'" },
       { event: 1, kind: 'pause', node: { leader: 'election', by: 'bus' }, durationMs: 10, reason: 'node {leader:election by:bus}: no tab leads by the bus: none announced, or the last one resigned or ended' },
