@@ -145,6 +145,17 @@ describe('selectors resolved when the event fires', () => {
     expect(sim.node('T1').status).toBe('running');
   });
 
+  it('an isolation and a clock drift aim at the holder too; the applied records name it', async () => {
+    const { of, sim } = await run([
+      { kind: 'isolate', atMs: 150, node: lockL, durationMs: 20 },
+      { kind: 'clockDrift', atMs: 250, node: lockL, driftPpm: 500 },
+    ]);
+    expect(of('fault.isolate')[0]!.data).toMatchObject({ node: 'T2', durationMs: 20, selectors: { node: lockL } });
+    expect(of('fault.clockDrift')[0]!.data).toMatchObject({ node: 'T3', driftPpm: 500 });
+    expect(sim.node('T3').clock.driftPpm).toBeCloseTo(500, 6);
+    expect(sim.node('T2').clock.driftPpm).toBe(0);
+  });
+
   it('nobody matching: the event is skipped as fault.miss, never thrown, not counted', async () => {
     const { of, injected } = await run([
       { kind: 'crash', atMs: 900, node: lockL },
