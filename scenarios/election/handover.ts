@@ -137,12 +137,13 @@ export default [
     mode: 'lease',
     startAtMs: { B: 300 },
     workload: (ctx) => writesAt(ctx, 'B', 1_000, 6_000, 100),
+    // The leader's first reply post (A's with the built-in election), whichever tab leads.
     faults: {
       events: [
         {
           kind: 'crash',
-          node: 'A',
-          trigger: { node: 'A', area: 'bus', op: 'post', nth: 1, target: 'election.reply' },
+          node: LEADER,
+          trigger: { node: LEADER, area: 'bus', op: 'post', nth: 1, target: 'election.reply' },
           when: 'before',
           restartAfterMs: 2_000,
         },
@@ -161,7 +162,7 @@ export default [
     workload: (ctx) => writesAt(ctx, 'B', 1_000, 1_050, 100),
     faults: {
       events: [
-        { kind: 'crash', node: 'A', trigger: { node: 'A', area: 'bus', op: 'post', nth: 1, target: 'election.reply' }, when: 'before', restartAfterMs: 2_000 },
+        { kind: 'crash', node: LEADER, trigger: { node: LEADER, area: 'bus', op: 'post', nth: 1, target: 'election.reply' }, when: 'before', restartAfterMs: 2_000 },
         { kind: 'pause', atMs: 1_000.5, node: 'B', durationMs: 11_000 },
       ],
     },
@@ -324,10 +325,10 @@ export default [
     },
     faults: {
       events: [
-        // A freezes between two of its writes (every 10 ms) and after a renewal (every 250 ms from 0); its
-        // wall clock steps back while it is frozen.
-        { kind: 'pause', atMs: 1_505, node: 'A', durationMs: 1_000 },
-        { kind: 'clockJump', atMs: 1_600, node: 'A', deltaMs: -5_000 },
+        // The leader (A) freezes between two of its writes (every 10 ms) and after a renewal (every 250 ms
+        // from 0); its wall clock steps back while it is frozen (it still leads by the store's fence).
+        { kind: 'pause', atMs: 1_505, node: LEADER, durationMs: 1_000 },
+        { kind: 'clockJump', atMs: 1_600, node: LEADER, deltaMs: -5_000 },
       ],
     },
     durationMs: 5_000,
