@@ -4,8 +4,9 @@
  * A plan's node field may name a node (`"B"`) or describe one (`{ "leader": "election" }`): "whoever leads
  * now", "whoever holds lock L", "whoever is backfilling resource R". A selector is resolved by the injector
  * at the moment its event fires (a timed event at its time, a triggered one at its operation), against
- * evidence the simulator owns: its own lock table, what its tab bus carried, what its network delivered
- * (as the peer wire facts record it). The implementation's word about itself (its trace) is never read.
+ * evidence the simulator owns: its own lock table, the durable kv image (the store's fencing epoch as
+ * fact.store records it, and the kv.commit that moved it), what its tab bus carried, what its network
+ * delivered (as the peer wire facts record it). The implementation's reports about itself are never read.
  *
  * Selectors live in one registry (`SELECTORS`): each kind has the key that names it, the fields it takes,
  * and how it is tracked and resolved in a simulation. Adding one means adding its entry here (and its line
