@@ -18,7 +18,7 @@ export { VARIANTS, checkVariant, type Variant } from './scenario/variants.ts';
 export type * from './impl/env.ts';
 export type { NodeProgram } from './sim/node.ts';
 // Faults.
-export type { FaultEvent, FaultKind, FaultPlan } from './faults/plan.ts';
+export type { FaultEvent, FaultKind, FaultPlan, NodeRef, NodeSelector } from './faults/plan.ts';
 export { validatePlan } from './faults/plan.ts';
 // Models, evidence and checks (to write checks of your own: docs/models.md).
 export { ModelMonitor, guardsFrom, type GuardReason, type ModelSpec, type ModelCoverage } from './model/monitor.ts';

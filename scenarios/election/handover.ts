@@ -2,6 +2,7 @@
  * Election handover scenarios: a leader that freezes past its lease, crashes in the middle of a forwarded
  * write, loses its lock while still writing, has its wall clock jump back, and rolling restarts.
  */
+import { ELECTION_LOCK } from '../../src/impl/election/lock-election.ts';
 import type { ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
 import { electionScenario, steadyWrites, writeAt, type ElectionScenarioSpec } from './_common.ts';
@@ -10,6 +11,15 @@ const three = ['A', 'B', 'C'];
 const two = ['A', 'B'];
 /** A starts first so that it deterministically leads first. */
 const aFirst = { B: 100, C: 100 };
+
+/**
+ * Whoever leads when the fault fires (docs/faults.md, "Targets resolved when the fault fires"): the tab
+ * whose announcement on the election's bus channel carries the highest epoch. With the built-in election
+ * and `aFirst` that is A; with another election or other timing it is still the leader, never a follower.
+ */
+const LEADER = { leader: 'election' } as const;
+/** The tab holding the lock-mode election's Web Lock when the fault fires, from the simulator's lock table. */
+const LOCK_HOLDER = { holder: 'lock', name: ELECTION_LOCK } as const;
 
 /** A write at `tab` every `everyMs` in [fromMs, toMs). */
 function writesAt(ctx: ScenarioContext, tab: string, fromMs: number, toMs: number, everyMs: number): void {
@@ -64,33 +74,61 @@ export const leaderPaused: ElectionScenarioSpec = {
     steadyWrites(ctx, three, 200, 7_000, 20);
     writesAt(ctx, 'A', 200, 7_000, 10);
   },
-  faults: { events: [{ kind: 'pause', atMs: 1_500, node: 'A', durationMs: 3_000 }] },
+  // The leader, whoever it is at 1,500 ms (A with the built-in election): a plugged-in election with other
+  // timing must not see a follower frozen instead.
+  faults: { events: [{ kind: 'pause', atMs: 1_500, node: LEADER, durationMs: 3_000 }] },
   durationMs: 8_000,
+};
+
+/** The leader freezes mid-flush (exported: test/election/selectors.test.ts runs it with other timing). */
+export const leaderPausedMidFlush: ElectionScenarioSpec = {
+  name: 'election-leader-paused-mid-flush',
+  description:
+    'The leader freezes in the middle of a 24-write flush (between renewals); a follower takes over, and on resume the rest of the batch, already past its leadership check, is fenced by the store.',
+  suites: ['smoke', 'ci'],
+  tabs: three,
+  mode: 'lease',
+  startAtMs: aFirst,
+  workload: (ctx) => {
+    // No other write around the burst: the batch in flight at the pause is the burst itself.
+    steadyWrites(ctx, three, 200, 1_400, 20);
+    steadyWrites(ctx, three, 1_700, 6_000, 20);
+    // The burst goes to the tab that says it leads (A with the built-in election), so that its own flush
+    // is what the pause interrupts, whichever tab another election or other timing made leader.
+    ctx.at(1_600, () => {
+      const leader = three.find((t) => ctx.handle<ElectionTabHandle>(t)?.role() === 'leader') ?? 'A';
+      for (let k = 0; k < 24; k++) writeAt(ctx, leader);
+    });
+  },
+  // 1,600 is between the leader's renewals (every 250 ms from its start): the pause catches a block store
+  // commit, not a lease transaction (a frozen lease transaction would keep every follower from reading the
+  // lease). The leader is frozen, whoever it is then, by the store's fence (docs/faults.md).
+  faults: { events: [{ kind: 'pause', atMs: 1_600.2, node: LEADER, durationMs: 3_000 }] },
+  durationMs: 7_000,
+};
+
+/** The lock holder freezes while flushing (exported: test/election/selectors.test.ts runs it with other timing). */
+export const lockLeaderPaused: ElectionScenarioSpec = {
+  name: 'election-lock-leader-paused',
+  description: 'Lock mode: the lock holder freezes (keeping its lock) while flushing; a follower hears no heartbeat and steals the lock; on resume the old holder is fenced and steps down.',
+  suites: ['smoke', 'ci'],
+  tabs: three,
+  mode: 'lock',
+  startAtMs: aFirst,
+  workload: (ctx) => {
+    steadyWrites(ctx, three, 200, 6_000, 20);
+    ctx.at(1_500, () => {
+      for (let k = 0; k < 24; k++) writeAt(ctx, 'A');
+    });
+  },
+  // The lock holder, whoever it is then (A here), from the simulator's lock table.
+  faults: { events: [{ kind: 'pause', atMs: 1_500.2, node: LOCK_HOLDER, durationMs: 3_000 }] },
+  durationMs: 7_000,
 };
 
 export default [
   electionScenario(leaderPaused),
-  electionScenario({
-    name: 'election-leader-paused-mid-flush',
-    description:
-      'The leader freezes in the middle of a 24-write flush (between renewals); a follower takes over, and on resume the rest of the batch, already past its leadership check, is fenced by the store.',
-    suites: ['smoke', 'ci'],
-    tabs: three,
-    mode: 'lease',
-    startAtMs: aFirst,
-    workload: (ctx) => {
-      // No other write around the burst: the batch in flight at the pause is the burst itself.
-      steadyWrites(ctx, three, 200, 1_400, 20);
-      steadyWrites(ctx, three, 1_700, 6_000, 20);
-      ctx.at(1_600, () => {
-        for (let k = 0; k < 24; k++) writeAt(ctx, 'A');
-      });
-    },
-    // 1,600 is between A's renewals (every 250 ms from 0): the pause catches a block store commit, not
-    // a lease transaction (a frozen lease transaction would keep every follower from reading the lease).
-    faults: { events: [{ kind: 'pause', atMs: 1_600.2, node: 'A', durationMs: 3_000 }] },
-    durationMs: 7_000,
-  }),
+  electionScenario(leaderPausedMidFlush),
   electionScenario({
     name: 'election-leader-crash-mid-forward',
     description: 'The leader crashes after applying a forwarded write and before replying; the follower retries and the write is applied exactly once.',
@@ -99,12 +137,13 @@ export default [
     mode: 'lease',
     startAtMs: { B: 300 },
     workload: (ctx) => writesAt(ctx, 'B', 1_000, 6_000, 100),
+    // The leader's first reply post (A's with the built-in election), whichever tab leads.
     faults: {
       events: [
         {
           kind: 'crash',
-          node: 'A',
-          trigger: { node: 'A', area: 'bus', op: 'post', nth: 1, target: 'election.reply' },
+          node: LEADER,
+          trigger: { node: LEADER, area: 'bus', op: 'post', nth: 1, target: 'election.reply' },
           when: 'before',
           restartAfterMs: 2_000,
         },
@@ -123,7 +162,7 @@ export default [
     workload: (ctx) => writesAt(ctx, 'B', 1_000, 1_050, 100),
     faults: {
       events: [
-        { kind: 'crash', node: 'A', trigger: { node: 'A', area: 'bus', op: 'post', nth: 1, target: 'election.reply' }, when: 'before', restartAfterMs: 2_000 },
+        { kind: 'crash', node: LEADER, trigger: { node: LEADER, area: 'bus', op: 'post', nth: 1, target: 'election.reply' }, when: 'before', restartAfterMs: 2_000 },
         { kind: 'pause', atMs: 1_000.5, node: 'B', durationMs: 11_000 },
       ],
     },
@@ -231,22 +270,7 @@ export default [
     },
     durationMs: 4_000,
   }),
-  electionScenario({
-    name: 'election-lock-leader-paused',
-    description: 'Lock mode: the lock holder freezes (keeping its lock) while flushing; a follower hears no heartbeat and steals the lock; on resume the old holder is fenced and steps down.',
-    suites: ['smoke', 'ci'],
-    tabs: three,
-    mode: 'lock',
-    startAtMs: aFirst,
-    workload: (ctx) => {
-      steadyWrites(ctx, three, 200, 6_000, 20);
-      ctx.at(1_500, () => {
-        for (let k = 0; k < 24; k++) writeAt(ctx, 'A');
-      });
-    },
-    faults: { events: [{ kind: 'pause', atMs: 1_500.2, node: 'A', durationMs: 3_000 }] },
-    durationMs: 7_000,
-  }),
+  electionScenario(lockLeaderPaused),
   electionScenario({
     name: 'election-store-down',
     description: 'The shared store fails every commit for 12 s, longer than the write deadline: no lease can be renewed or taken, writes end with an error (never hang), and a leader is back once the store heals.',
@@ -301,10 +325,10 @@ export default [
     },
     faults: {
       events: [
-        // A freezes between two of its writes (every 10 ms) and after a renewal (every 250 ms from 0); its
-        // wall clock steps back while it is frozen.
-        { kind: 'pause', atMs: 1_505, node: 'A', durationMs: 1_000 },
-        { kind: 'clockJump', atMs: 1_600, node: 'A', deltaMs: -5_000 },
+        // The leader (A) freezes between two of its writes (every 10 ms) and after a renewal (every 250 ms
+        // from 0); its wall clock steps back while it is frozen (it still leads by the store's fence).
+        { kind: 'pause', atMs: 1_505, node: LEADER, durationMs: 1_000 },
+        { kind: 'clockJump', atMs: 1_600, node: LEADER, deltaMs: -5_000 },
       ],
     },
     durationMs: 5_000,

@@ -33,6 +33,13 @@ const swarm: SwarmOptions = {
 
 const lockSwarm: SwarmOptions = { ...swarm, triggerOps: [...LEASE_TRIGGER_OPS, { area: 'lock', op: 'request', perSec: 0.05 }] };
 
+/**
+ * The same swarm with half of its crashes, pauses, clock jumps and drifts aimed at the leader, whoever it
+ * is when each fires (docs/faults.md, "Targets resolved when the fault fires"): a uniform draw over three
+ * tabs spends two thirds of them on followers.
+ */
+const leaderSwarm: SwarmOptions = { ...swarm, targets: { selectors: [{ leader: 'election' }], probability: 0.5 } };
+
 export default [
   electionScenario({
     name: 'election-swarm',
@@ -63,6 +70,16 @@ export default [
     workload: (ctx) => steadyWrites(ctx, three, 100, 119_000, 25),
     faults: { swarm },
     durationMs: 120_000,
+  }),
+  electionScenario({
+    name: 'election-swarm-leader',
+    description: 'Three tabs in lease mode under the same swarm for 20 s, with half of its crashes, pauses and clock faults aimed at whoever leads when they fire.',
+    suites: ['nightly'],
+    tabs: three,
+    mode: 'lease',
+    workload: (ctx) => steadyWrites(ctx, three, 100, 19_000, 25),
+    faults: { swarm: leaderSwarm },
+    durationMs: 20_000,
   }),
   electionScenario({
     name: 'election-swarm-short',

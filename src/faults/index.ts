@@ -28,6 +28,9 @@ export type {
   TornWriteFault,
   Trigger,
   TriggerArea,
+  NodeRef,
+  NodeSelector,
+  ResolvedEvent,
 } from './plan.ts';
 export { formatEvent, formatPlan, formatTrigger } from './plan.ts';
 export {
@@ -42,13 +45,15 @@ export {
   type FieldSpec,
   type FieldType,
 } from './schema.ts';
-export { FaultPlanError, AREA_OPS, PLAN_LIMITS, parseEvent, parsePlan, validatePlan } from './validate.ts';
+export { FaultPlanError, AREA_OPS, PLAN_LIMITS, parseEvent, parsePlan, parseSelector, validatePlan } from './validate.ts';
 export { healAll, installFaults, type FaultInjector, type InstallOptions } from './inject.ts';
 export {
   SWARM_DEFAULTS,
   formatSwarmSummary,
   swarmPlan,
   SWARM_OPT_IN_KINDS,
+  SWARM_TARGET_KINDS,
+  type SwarmTargets,
   type CorruptTarget,
   type TriggerOp,
   type Range,
@@ -60,3 +65,4 @@ export {
 export { FAULT_ATLAS, formatAtlas, type AtlasEntry, type FaultSubsystem } from './atlas.ts';
 export { TRIGGER_POINTS, faultAt, type OpSite, type TriggerPoint } from './place.ts';
 export { damageBytes, damageValue, matchesPath } from './damage.ts';
+export { SELECTORS, formatRef, formatSelector, isSelector, type Resolution, type SelectorSpec } from './select.ts';

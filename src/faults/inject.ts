@@ -10,6 +10,11 @@
  *   'fault.end' when they end; arming a storage fault emits 'fault.arm'; a corrupt fault that finds
  *   nothing durable to damage emits 'fault.miss'; healing emits 'fault.heal'.
  * - `healAtMs` ends the chaos phase: everything is healed at that time and no fault fires afterwards.
+ * - A node field may be a selector (select.ts): it is resolved when the event fires, and the applied
+ *   record carries the node it resolved to (`node`, `a`, `b`...) with `selectors` (field -> selector) and
+ *   `evidence` (field -> why that node). When nobody matches, the event is skipped: 'fault.miss'
+ *   {event, kind, ...fields, reason}. A trigger whose node is a selector counts the operations of
+ *   whichever node the selector describes at each operation.
  *
  * A plan is validated against the simulation's nodes before anything is scheduled: a bad reference is a
  * FaultPlanError at install time, never a crash during the run.
@@ -21,8 +26,9 @@ import type { FaultAction, OpInfo } from '../sim/types.ts';
 import type { SimNetwork } from '../sim/net/network.ts';
 import { LinkLedger } from './links.ts';
 import { chooseDiskDamage, chooseKvDamage } from './damage.ts';
-import type { CorruptFault, CrashFault, FaultEvent, FaultKind, FaultPlan, PauseFault, Trigger } from './plan.ts';
+import type { FaultEvent, FaultKind, FaultPlan, ResolvedEvent, Trigger } from './plan.ts';
 import { FAULT_SCHEMA, NETWORK_KINDS } from './schema.ts';
+import { SelectorResolver, formatSelector, isSelector, sameRef, type NodeRef, type NodeSelector } from './select.ts';
 import { RuleBook, type RuleSpec } from './rules.ts';
 import { FaultPlanError, PLAN_LIMITS, parsePlan } from './validate.ts';
 
@@ -73,7 +79,15 @@ export function installFaults(sim: Simulation, plan: FaultPlan, options: Install
     net !== null && checked.events.some((e) => e.kind === 'linkFaults')
       ? new LinkLedger(net, [...sim.nodes.keys()])
       : null;
-  const injector = new Injector(sim, checked, net, links, healAtMs);
+  const used = selectorsOf(checked);
+  for (const { path, sel } of used) {
+    const device = (sel as { device?: string }).device;
+    if (device !== undefined && !sim.devices.has(device)) {
+      throw new FaultPlanError(`${path}.device`, `unknown device '${device}' (devices: ${[...sim.devices.keys()].join(', ')})`);
+    }
+  }
+  const selectors = used.length === 0 ? null : new SelectorResolver(sim, used.map((u) => u.sel));
+  const injector = new Injector(sim, checked, net, links, healAtMs, selectors);
   injector.install();
   return injector;
 }
@@ -119,6 +133,7 @@ class Injector implements FaultInjector {
     private readonly net: SimNetwork | null,
     private readonly links: LinkLedger | null,
     private readonly healAtMs: number | undefined,
+    private readonly selectors: SelectorResolver | null,
   ) {
     this.rules = new RuleBook(
       () => sim.nowUs(),
@@ -162,12 +177,12 @@ class Injector implements FaultInjector {
   }
 
   /** Records an applied fault: counts it and emits 'fault.<kind>'. */
-  private record(index: number, e: FaultEvent, extra?: Record<string, unknown>): void {
+  private record(index: number, e: ResolvedEvent, extra?: Record<string, unknown>): void {
     this.counts.set(e.kind, (this.counts.get(e.kind) ?? 0) + 1);
     this.sim.trace.emit('fault', `fault.${e.kind}`, { event: index, ...eventFields(e), ...extra });
   }
 
-  private ended(index: number, e: FaultEvent): void {
+  private ended(index: number, e: ResolvedEvent): void {
     this.sim.trace.emit('fault', 'fault.end', { event: index, kind: e.kind });
   }
 
@@ -199,53 +214,119 @@ class Injector implements FaultInjector {
   /**
    * A trigger rule. A crash or pause of the node performing the operation is the operation's answer (the
    * subsystem crashes or holds it, before or after the operation); any other event, including a crash
-   * or pause of another node, is applied on the spot and the operation proceeds.
+   * or pause of another node, is applied on the spot and the operation proceeds. With a selector on the
+   * trigger's node, the operations of whichever node it describes at each operation count; a crash or
+   * pause whose node is the same selector, or any selector resolving to the operation's node when it
+   * fires, answers the operation.
    */
   private addTrigger(index: number, e: FaultEvent, t: Trigger): void {
-    const answers = (e.kind === 'crash' || e.kind === 'pause') && e.node === t.node;
+    const crashOrPause = e.kind === 'crash' || e.kind === 'pause';
+    const mayAnswer = crashOrPause && (sameRef(e.node, t.node) || isSelector(e.node) || isSelector(t.node));
+    const selectors = this.selectors;
+    const on = t.node;
     this.rules.add({
       index,
       kind: e.kind,
-      node: t.node,
+      node: typeof on === 'string' ? on : null,
+      ...(typeof on === 'string' ? {} : { nodeMatches: (node: string) => selectors!.matches(on, node) }),
       area: t.area,
       ops: t.op === '*' ? null : [t.op],
       target: t.target,
       nth: t.nth,
       probability: 0,
       untilUs: Infinity,
-      acts: answers,
-      fire: (op) => {
-        if (!answers) return this.applyAt(index, e, op);
-        return e.kind === 'crash' ? this.crashAt(index, e, op) : this.pauseAt(index, e as PauseFault, op);
-      },
+      acts: mayAnswer,
+      fire: (op) => this.fireTrigger(index, e, t, op, mayAnswer),
     });
   }
 
+  private fireTrigger(index: number, e: FaultEvent, t: Trigger, op: OpInfo, mayAnswer: boolean): FaultAction | null {
+    const at = { op: `${op.area}.${op.op}` };
+    if (!mayAnswer) return this.apply(index, e, at);
+    const resolved = sameRef((e as { node: NodeRef }).node, t.node) ? this.resolveAt(e, op) : this.resolve(index, e, at);
+    if (resolved === null) return null;
+    const { event, picked } = resolved;
+    if (event.kind === 'crash' && event.node === op.node) return this.crashAt(index, event, op, picked);
+    if (event.kind === 'pause' && event.node === op.node) return this.pauseAt(index, event, op, picked);
+    this.applyResolved(index, event, { ...at, ...picked });
+    return null;
+  }
+
   /** A triggered pause of the operation's node: it freezes now; the subsystem holds the operation. */
-  private pauseAt(index: number, e: PauseFault, op: OpInfo): FaultAction {
+  private pauseAt(index: number, e: ResolvedEvent<FaultEvent & { kind: 'pause' }>, op: OpInfo, picked: Picked): FaultAction {
     const when = e.when ?? 'after';
-    this.record(index, e, { when, op: `${op.area}.${op.op}`, target: op.target ?? null });
+    this.record(index, e, { when, op: `${op.area}.${op.op}`, target: op.target ?? null, ...picked });
     this.pauseNode(index, e);
     return { type: 'pause', when };
   }
 
   /** A triggered crash: the subsystem performing `op` crashes the node before or after it. */
-  private crashAt(index: number, e: CrashFault, op: OpInfo): FaultAction {
+  private crashAt(index: number, e: ResolvedEvent<FaultEvent & { kind: 'crash' }>, op: OpInfo, picked: Picked): FaultAction {
     const when = e.when ?? 'before';
     if (e.restartAfterMs !== undefined) {
       this.pendingRestarts.push({ device: op.device, delayUs: e.restartAfterMs * 1000, crashing: false });
     }
-    this.record(index, e, { when, op: `${op.area}.${op.op}`, target: op.target ?? null });
+    this.record(index, e, { when, op: `${op.area}.${op.op}`, target: op.target ?? null, ...picked });
     return e.powerLoss === undefined ? { type: 'crash', when } : { type: 'crash', when, powerLoss: e.powerLoss };
   }
 
-  private applyAt(index: number, e: FaultEvent, op: OpInfo): null {
-    this.apply(index, e, { op: `${op.area}.${op.op}` });
-    return null;
+  // ------------------------------------------------------------------ selectors
+
+  /**
+   * The event with every selector replaced by the node it names now, and what was picked (for the applied
+   * record); null, after tracing 'fault.miss', when a selector names nobody or the nodes it resolves to
+   * collide (a partition with one node on both sides).
+   */
+  private resolve(index: number, e: FaultEvent, at?: { op: string }): Resolved | null {
+    const sel = this.selectors;
+    if (sel === null) return { event: e as ResolvedEvent, picked: {} };
+    const selectors: Record<string, NodeSelector> = {};
+    const evidence: Record<string, string> = {};
+    const record = e as unknown as Record<string, unknown>;
+    const out: Record<string, unknown> = { ...record };
+    for (const f of FAULT_SCHEMA[e.kind]) {
+      if (f.type !== 'target' && f.type !== 'targets') continue;
+      const v = record[f.name];
+      if (v === undefined) continue;
+      const refs = (f.type === 'target' ? [v] : v) as NodeRef[];
+      const ids: string[] = [];
+      for (let i = 0; i < refs.length; i++) {
+        const ref = refs[i]!;
+        if (typeof ref === 'string') {
+          ids.push(ref);
+          continue;
+        }
+        const field = f.type === 'target' ? f.name : `${f.name}[${i}]`;
+        const r = sel.resolve(ref);
+        if (r.node === null) {
+          this.missed(index, e, `${field} ${formatSelector(ref)}: ${r.reason}`, at);
+          return null;
+        }
+        selectors[field] = ref;
+        evidence[field] = `${r.node} ${r.evidence}`;
+        ids.push(r.node);
+      }
+      out[f.name] = f.type === 'target' ? ids[0] : ids;
+    }
+    const clash = collision(out);
+    if (clash !== null) {
+      this.missed(index, e, clash, at);
+      return null;
+    }
+    const picked: Picked = Object.keys(selectors).length === 0 ? {} : { selectors, evidence };
+    return { event: out as unknown as ResolvedEvent, picked };
+  }
+
+  /** A crash or pause whose node is its trigger's own selector: the node performing `op`. */
+  private resolveAt(e: FaultEvent, op: OpInfo): Resolved {
+    const node = (e as { node: NodeRef }).node;
+    const event = { ...e, node: op.node } as unknown as ResolvedEvent;
+    if (typeof node === 'string') return { event, picked: {} };
+    return { event, picked: { selectors: { node }, evidence: { node: `${op.node} performed the operation as ${formatSelector(node)}` } } };
   }
 
   /** Arms a storage fault on the node's operations from now on. */
-  private arm(index: number, e: FaultEvent & { node: string; nth?: number; probability?: number; durationMs?: number }): void {
+  private arm(index: number, e: ResolvedEvent & { node: string; nth?: number; probability?: number; durationMs?: number }, picked: Picked): void {
     const spec: RuleSpec = {
       index,
       kind: e.kind,
@@ -257,14 +338,14 @@ class Injector implements FaultInjector {
       probability: e.probability ?? 0,
       untilUs: e.durationMs === undefined ? Infinity : this.sim.nowUs() + e.durationMs * 1000,
       acts: true,
-      fire: (op) => this.storageHit(index, e, op),
+      fire: (op) => this.storageHit(index, e, op, picked),
     };
     this.rules.add(spec);
-    this.sim.trace.emit('fault', 'fault.arm', { event: index, kind: e.kind, node: e.node });
+    this.sim.trace.emit('fault', 'fault.arm', { event: index, kind: e.kind, node: e.node, ...picked });
   }
 
-  private storageHit(index: number, e: FaultEvent, op: OpInfo): FaultAction {
-    this.record(index, e, { op: `${op.area}.${op.op}`, target: op.target ?? null });
+  private storageHit(index: number, e: ResolvedEvent, op: OpInfo, picked: Picked): FaultAction {
+    this.record(index, e, { op: `${op.area}.${op.op}`, target: op.target ?? null, ...picked });
     switch (e.kind) {
       case 'diskError':
         return { type: 'error', code: e.code };
@@ -279,10 +360,16 @@ class Injector implements FaultInjector {
 
   // ------------------------------------------------------------------ applying events
 
-  /** Applies one event now (storage faults: arms them; they count when they hit). */
-  private apply(index: number, e: FaultEvent, extra?: Record<string, unknown>): void {
+  /** Applies one event now, its selectors resolved first (storage faults: arms them; they count when they hit). */
+  private apply(index: number, e: FaultEvent, extra?: Record<string, unknown>): null {
+    const resolved = this.resolve(index, e, extra as { op: string } | undefined);
+    if (resolved !== null) this.applyResolved(index, resolved.event, { ...extra, ...resolved.picked });
+    return null;
+  }
+
+  private applyResolved(index: number, e: ResolvedEvent, extra: Record<string, unknown> & Picked): void {
     if (e.kind === 'diskError' || e.kind === 'fsyncFail' || e.kind === 'tornWrite' || e.kind === 'bitFlip') {
-      this.arm(index, e);
+      this.arm(index, e, extra.selectors === undefined ? {} : { selectors: extra.selectors, evidence: extra.evidence });
       return;
     }
     if (e.kind === 'corrupt') {
@@ -316,7 +403,7 @@ class Injector implements FaultInjector {
   }
 
   /** Freezes the node for the event's duration (its deliveries queue), then 'fault.end'. */
-  private pauseNode(index: number, e: PauseFault): void {
+  private pauseNode(index: number, e: ResolvedEvent<FaultEvent & { kind: 'pause' }>): void {
     this.sim.pause(e.node);
     this.later(e.durationMs * 1000, () => this.endWith(index, e, () => this.sim.resume(e.node)));
   }
@@ -326,7 +413,7 @@ class Injector implements FaultInjector {
    * 'fault/corrupt' among those the event's path matches): the cause, with what it hit, is traced before
    * the medium's own record of the damage. 'fault.miss' when nothing durable matches.
    */
-  private corrupt(index: number, e: CorruptFault, extra?: Record<string, unknown>): void {
+  private corrupt(index: number, e: ResolvedEvent<FaultEvent & { kind: 'corrupt' }>, extra?: Record<string, unknown>): void {
     const device = this.sim.device(this.sim.node(e.node).deviceId);
     const rng = this.sim.stream('fault/corrupt');
     const mode = e.mode ?? 'flip';
@@ -345,11 +432,11 @@ class Injector implements FaultInjector {
   }
 
   /** A fault that found nothing to act on: traced, not counted as injected. */
-  private missed(index: number, e: FaultEvent, reason: string): void {
-    this.sim.trace.emit('fault', 'fault.miss', { event: index, kind: e.kind, ...eventFields(e), reason });
+  private missed(index: number, e: FaultEvent | ResolvedEvent, reason: string, at?: { op: string }): void {
+    this.sim.trace.emit('fault', 'fault.miss', { event: index, kind: e.kind, ...eventFields(e), ...(at === undefined ? {} : { op: at.op }), reason });
   }
 
-  private crashNow(e: CrashFault): void {
+  private crashNow(e: ResolvedEvent<FaultEvent & { kind: 'crash' }>): void {
     const device = this.sim.node(e.node).deviceId;
     const pending: PendingRestart | null =
       e.restartAfterMs === undefined ? null : { device, delayUs: e.restartAfterMs * 1000, crashing: false };
@@ -372,12 +459,12 @@ class Injector implements FaultInjector {
   }
 
   /** Ends a fault: `undo`, then 'fault.end'. */
-  private endWith(index: number, e: FaultEvent, undo: () => void): void {
+  private endWith(index: number, e: ResolvedEvent, undo: () => void): void {
     undo();
     this.ended(index, e);
   }
 
-  private applyNetwork(index: number, e: FaultEvent): void {
+  private applyNetwork(index: number, e: ResolvedEvent): void {
     const net = this.net!; // present: checked at install for plans with network kinds
     switch (e.kind) {
       case 'partition': {
@@ -474,15 +561,56 @@ function release(counts: Map<string, number>, key: string, last: () => void): vo
   }
 }
 
+/** What selectors picked, for the applied record: field -> selector, field -> why that node. */
+interface Picked {
+  selectors?: Record<string, NodeSelector>;
+  evidence?: Record<string, string>;
+}
+
+/** An event with its selectors resolved, and what they picked. */
+interface Resolved {
+  event: ResolvedEvent;
+  picked: Picked;
+}
+
+/** The selectors of a plan with their paths (event node fields and trigger nodes). */
+function selectorsOf(plan: FaultPlan): { path: string; sel: NodeSelector }[] {
+  const out: { path: string; sel: NodeSelector }[] = [];
+  plan.events.forEach((e, i) => {
+    const record = e as unknown as Record<string, unknown>;
+    for (const f of FAULT_SCHEMA[e.kind]) {
+      const v = record[f.name];
+      if (f.type === 'target' && isSelector(v)) out.push({ path: `faults.events[${i}].${f.name}`, sel: v });
+      if (f.type === 'targets' && Array.isArray(v)) {
+        v.forEach((x, k) => {
+          if (isSelector(x)) out.push({ path: `faults.events[${i}].${f.name}[${k}]`, sel: x });
+        });
+      }
+    }
+    if (e.trigger !== undefined && isSelector(e.trigger.node)) out.push({ path: `faults.events[${i}].trigger.node`, sel: e.trigger.node });
+  });
+  return out;
+}
+
+/** Why the resolved nodes of a partition cannot stand together (a node on both sides, or twice), or null. */
+function collision(e: Record<string, unknown>): string | null {
+  if (e.kind !== 'partition') return null;
+  const a = e.a as string[];
+  const b = e.b as string[];
+  const twice = [...a, ...b].find((n, i, all) => all.indexOf(n) !== i);
+  if (twice === undefined) return null;
+  return a.includes(twice) && b.includes(twice) ? `node '${twice}' resolves to both sides` : `node '${twice}' resolves twice on one side`;
+}
+
 /** Operation names a storage fault acts on; null for any. */
-function storageOps(e: FaultEvent): readonly string[] | null {
+function storageOps(e: ResolvedEvent): readonly string[] | null {
   if (e.kind === 'diskError') return e.op === '*' ? null : [e.op];
   if (e.kind === 'fsyncFail' || e.kind === 'tornWrite' || e.kind === 'bitFlip') return STORAGE_RULE_OPS[e.kind];
   throw new Error(`fault kind '${e.kind}' is not a storage fault`);
 }
 
 /** The event's own fields for its trace record (fresh arrays: trace data is never mutated). */
-function eventFields(e: FaultEvent): Record<string, unknown> {
+function eventFields(e: FaultEvent | ResolvedEvent): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const record = e as unknown as Record<string, unknown>;
   for (const f of FAULT_SCHEMA[e.kind]) {

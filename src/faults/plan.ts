@@ -11,6 +11,9 @@
  * This module is the plan's public face: types, printing, and (re-exported) parsing and validation.
  */
 import { FAULT_SCHEMA, type CORRUPT_MODES, type DISK_ERROR_CODES, type TRIGGER_AREAS } from './schema.ts';
+import { formatRef, isSelector, type NodeRef, type NodeSelector } from './select.ts';
+
+export type { NodeRef, NodeSelector } from './select.ts';
 
 export { FaultPlanError, PLAN_LIMITS, parseEvent, parsePlan, validatePlan } from './validate.ts';
 
@@ -19,8 +22,11 @@ export type TriggerArea = (typeof TRIGGER_AREAS)[number];
 
 /** "At the nth operation `area`.`op` of `node` (on `target`, if given)". */
 export interface Trigger {
-  /** Node performing the operation. */
-  node: string;
+  /**
+   * Node performing the operation, or a selector: then the operations count that are performed by a node
+   * the selector describes at the moment of the operation ("the leader's 3rd kv commit while leading").
+   */
+  node: NodeRef;
   /** Subsystem of the operation. */
   area: TriggerArea;
   /** Operation name as the subsystem reports it ('fsync', 'write', 'commit', 'get', 'send', ...; '*' any). */
@@ -45,7 +51,8 @@ export interface Timing {
 /** The process of `node` dies (its device loses power with `powerLoss`); optionally restarts. */
 export interface CrashFault extends Timing {
   kind: 'crash';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   /** Cut the device's power (every node on it dies; unsynced disk state resolved by profile). */
   powerLoss?: boolean;
   /** Restart the node(s) it took down this long after the crash. */
@@ -66,10 +73,12 @@ export interface RestartFault extends Timing {
 /** Freezes a node (a background tab) for a while; deliveries queue. */
 export interface PauseFault extends Timing {
   kind: 'pause';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   durationMs: number;
   /**
-   * Triggered pauses of the trigger's own node only: the node freezes right 'after' the operation took
+   * Triggered pauses of the trigger's own node only (with a selector on either side: when the pause
+   * resolves to the node performing the operation): the node freezes right 'after' the operation took
    * effect, before it hears back (default), or 'before' it takes effect (it then takes effect on resume).
    * 'before' needs an operation that completes later (disk, kv); net, bus and lock operations take
    * effect as they are called, and the node freezes once the task that called them ends.
@@ -86,8 +95,9 @@ export interface ResumeFault extends Timing {
 /** Nothing crosses between sides `a` and `b` (only a -> b is cut with `oneWay`) for a while. */
 export interface PartitionFault extends Timing {
   kind: 'partition';
-  a: string[];
-  b: string[];
+  /** Node ids or selectors (resolved when the event fires). */
+  a: NodeRef[];
+  b: NodeRef[];
   oneWay?: boolean;
   durationMs: number;
 }
@@ -95,7 +105,8 @@ export interface PartitionFault extends Timing {
 /** A peer drops off the network (from everyone), then rejoins. */
 export interface IsolateFault extends Timing {
   kind: 'isolate';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   durationMs: number;
 }
 
@@ -143,14 +154,16 @@ export interface LinkFaultsFault extends Timing {
 /** Steps a node's wall clock forward (positive) or back (negative). Monotonic time is unaffected. */
 export interface ClockJumpFault extends Timing {
   kind: 'clockJump';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   deltaMs: number;
 }
 
 /** Changes the rate of a node's clocks (parts per million; positive runs fast), for a while if given. */
 export interface ClockDriftFault extends Timing {
   kind: 'clockDrift';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   driftPpm: number;
   durationMs?: number;
 }
@@ -164,7 +177,8 @@ export type DiskErrorCode = (typeof DISK_ERROR_CODES)[number];
  */
 export interface DiskErrorFault extends Timing {
   kind: 'diskError';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   /** 'disk' (default) or 'kv'. */
   area?: 'disk' | 'kv';
   /** Operation name ('write', 'fsync', 'commit', ...) or '*' for any. */
@@ -178,7 +192,8 @@ export interface DiskErrorFault extends Timing {
 /** fsync / fsyncDir of `node` fails with EIO (nth, or with probability while it lasts). */
 export interface FsyncFailFault extends Timing {
   kind: 'fsyncFail';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   nth?: number;
   probability?: number;
   durationMs?: number;
@@ -187,14 +202,16 @@ export interface FsyncFailFault extends Timing {
 /** The nth write of `node` lands only partly (sector-granular prefix) and its device loses power. */
 export interface TornWriteFault extends Timing {
   kind: 'tornWrite';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   nth: number;
 }
 
 /** Reads of `node` return one flipped bit (nth, or with probability while it lasts); the disk is intact. */
 export interface BitFlipFault extends Timing {
   kind: 'bitFlip';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   nth?: number;
   probability?: number;
   durationMs?: number;
@@ -211,7 +228,8 @@ export type CorruptMode = (typeof CORRUPT_MODES)[number];
  */
 export interface CorruptFault extends Timing {
   kind: 'corrupt';
-  node: string;
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
   /** 'disk' (default) or 'kv'. */
   area?: 'disk' | 'kv';
   /**
@@ -242,6 +260,12 @@ export type FaultEvent =
   | BitFlipFault
   | CorruptFault;
 
+/** A node field after resolution: selectors replaced by the node ids they resolved to. */
+type ResolveRef<T> = T extends NodeSelector ? string : T extends readonly (infer U)[] ? ResolveRef<U>[] : T;
+
+/** An event as applied: every node field a node id (the injector resolves selectors when it fires). */
+export type ResolvedEvent<E extends FaultEvent = FaultEvent> = E extends FaultEvent ? { [K in keyof E]: K extends 'trigger' ? E[K] : ResolveRef<E[K]> } : never;
+
 /** The name of a fault kind. */
 export type FaultKind = FaultEvent['kind'];
 
@@ -261,11 +285,12 @@ export function ordinal(n: number): string {
 /** "3rd disk.fsync of A on /db/wal" */
 export function formatTrigger(t: Trigger): string {
   const target = t.target === undefined ? '' : ` on ${t.target}`;
-  return `${ordinal(t.nth)} ${t.area}.${t.op} of ${t.node}${target}`;
+  return `${ordinal(t.nth)} ${t.area}.${t.op} of ${formatRef(t.node)}${target}`;
 }
 
 function formatValue(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.join(',')}]`;
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(',')}]`;
+  if (isSelector(v)) return formatRef(v);
   return String(v);
 }
 

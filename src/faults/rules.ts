@@ -7,6 +7,10 @@
  * rules. At most one rule answers an operation with a FaultAction: when two would, the earlier one wins
  * and the later one's match is not counted, so it fires at the next matching operation instead.
  *
+ * A rule whose trigger names its node with a selector (select.ts) watches every node's operations and
+ * counts those performed by a node the selector describes at that moment (`nodeMatches`); such rules are
+ * consulted after the rules of the operation's own node.
+ *
  * The hot path (every disk, kv and network operation of every node) is a Map lookup by node and a short
  * loop; it allocates only when a rule finishes.
  */
@@ -20,7 +24,10 @@ export interface OpRule {
   readonly index: number;
   /** Fault kind (names the random stream of probabilistic rules). */
   readonly kind: FaultKind;
-  readonly node: string;
+  /** The node whose operations count; null: any node that `nodeMatches` at the operation. */
+  readonly node: string | null;
+  /** With `node` null: whether the node performing an operation counts for this rule now. */
+  readonly nodeMatches?: (node: string) => boolean;
   readonly area: string;
   /** Operation names that match; null matches every operation of the area. */
   readonly ops: readonly string[] | null;
@@ -48,6 +55,8 @@ export type RuleSpec = Omit<OpRule, 'count' | 'done'>;
 /** The rules of one injector, indexed by node. */
 export class RuleBook {
   private readonly byNode = new Map<string, OpRule[]>();
+  /** Rules on whichever node a selector describes at each operation. */
+  private anyNode: OpRule[] = [];
   private readonly streams = new Map<FaultKind, Rng>();
 
   constructor(
@@ -58,6 +67,10 @@ export class RuleBook {
   /** Adds a rule; it sees operations from the next one on. */
   add(spec: RuleSpec): void {
     const rule: OpRule = { ...spec, count: 0, done: false };
+    if (rule.node === null) {
+      this.anyNode.push(rule);
+      return;
+    }
     const list = this.byNode.get(rule.node);
     if (list === undefined) this.byNode.set(rule.node, [rule]);
     else list.push(rule);
@@ -66,37 +79,50 @@ export class RuleBook {
   /** Removes every rule. */
   clear(): void {
     this.byNode.clear();
+    this.anyNode = [];
   }
 
   /** Rules still armed (for tests and reports). */
   armed(): number {
     let n = 0;
     for (const list of this.byNode.values()) n += list.length;
-    return n;
+    return n + this.anyNode.length;
   }
 
   /** The interceptor: counts the operation against the node's rules and returns the action, if any. */
   intercept(op: OpInfo): FaultAction | null {
     const rules = this.byNode.get(op.node);
-    if (rules === undefined) return null;
+    const any = this.anyNode;
+    if (rules === undefined && any.length === 0) return null;
     const now = this.nowUs();
     let action: FaultAction | null = null;
     let finished = false;
-    const n = rules.length; // rules added while firing see the next operation, not this one
-    for (let i = 0; i < n; i++) {
-      const r = rules[i]!;
+    let finishedAny = false;
+    // Rules added while firing see the next operation, not this one.
+    const n = rules?.length ?? 0;
+    const m = any.length;
+    for (let i = 0; i < n + m; i++) {
+      const r = i < n ? rules![i]! : any[i - n]!;
       if (r.done || !matches(r, op)) continue;
       if (now > r.untilUs) {
-        r.done = finished = true;
+        r.done = true;
+        if (i < n) finished = true;
+        else finishedAny = true;
         continue;
       }
       if (action !== null && r.acts) continue;
+      if (r.node === null && r.nodeMatches?.(op.node) !== true) continue;
       if (!this.hits(r)) continue;
-      if (r.nth > 0) r.done = finished = true;
+      if (r.nth > 0) {
+        r.done = true;
+        if (i < n) finished = true;
+        else finishedAny = true;
+      }
       const a = r.fire(op);
       if (a !== null) action = a;
     }
     if (finished) this.compact(op.node);
+    if (finishedAny) this.anyNode = this.anyNode.filter((r) => !r.done);
     return action;
   }
 

@@ -44,6 +44,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 /**
  * Field types of the schema. Units are in the names: '*Ms' are virtual milliseconds.
  * - node / nodes: a node id / a non-empty list of distinct node ids
+ * - target / targets: the same, where a selector may stand for a node (resolved when the event fires)
  * - durationMs: > 0; delayMs: >= 0; signedMs: any non-zero finite; ppm: drift in parts per million
  * - netDurationMs / netDelayMs: the same within the network's bound on latencies (one hour)
  * - probability: 0..1 per operation or message; nth: integer >= 1
@@ -52,6 +53,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 export type FieldType =
   | 'node'
   | 'nodes'
+  | 'target'
+  | 'targets'
   | 'bool'
   | 'durationMs'
   | 'delayMs'
@@ -80,12 +83,12 @@ const opt = (name: string, type: FieldType): FieldSpec => ({ name, type, require
 
 /** Fields of every kind (besides kind, atMs and trigger), in the order they print. */
 export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
-  crash: [req('node', 'node'), opt('powerLoss', 'bool'), opt('restartAfterMs', 'delayMs'), opt('when', 'when')],
+  crash: [req('node', 'target'), opt('powerLoss', 'bool'), opt('restartAfterMs', 'delayMs'), opt('when', 'when')],
   restart: [req('node', 'node')],
-  pause: [req('node', 'node'), req('durationMs', 'durationMs'), opt('when', 'when')],
+  pause: [req('node', 'target'), req('durationMs', 'durationMs'), opt('when', 'when')],
   resume: [req('node', 'node')],
-  partition: [req('a', 'nodes'), req('b', 'nodes'), opt('oneWay', 'bool'), req('durationMs', 'durationMs')],
-  isolate: [req('node', 'node'), req('durationMs', 'durationMs')],
+  partition: [req('a', 'targets'), req('b', 'targets'), opt('oneWay', 'bool'), req('durationMs', 'durationMs')],
+  isolate: [req('node', 'target'), req('durationMs', 'durationMs')],
   clog: [req('from', 'node'), req('to', 'node'), req('durationMs', 'durationMs')],
   stall: [req('a', 'node'), req('b', 'node'), req('durationMs', 'netDurationMs')],
   resetConnections: [req('a', 'node'), opt('b', 'node')],
@@ -101,10 +104,10 @@ export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
     opt('tailMs', 'netDelayMs'),
     req('durationMs', 'durationMs'),
   ],
-  clockJump: [req('node', 'node'), req('deltaMs', 'signedMs')],
-  clockDrift: [req('node', 'node'), req('driftPpm', 'ppm'), opt('durationMs', 'durationMs')],
+  clockJump: [req('node', 'target'), req('deltaMs', 'signedMs')],
+  clockDrift: [req('node', 'target'), req('driftPpm', 'ppm'), opt('durationMs', 'durationMs')],
   diskError: [
-    req('node', 'node'),
+    req('node', 'target'),
     opt('area', 'storageArea'),
     req('op', 'storageOp'),
     req('code', 'diskErrorCode'),
@@ -112,10 +115,10 @@ export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
     opt('probability', 'probability'),
     opt('durationMs', 'durationMs'),
   ],
-  fsyncFail: [req('node', 'node'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
-  tornWrite: [req('node', 'node'), req('nth', 'nth')],
-  bitFlip: [req('node', 'node'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
-  corrupt: [req('node', 'node'), opt('area', 'storageArea'), opt('path', 'path'), opt('mode', 'corruptMode')],
+  fsyncFail: [req('node', 'target'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
+  tornWrite: [req('node', 'target'), req('nth', 'nth')],
+  bitFlip: [req('node', 'target'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
+  corrupt: [req('node', 'target'), opt('area', 'storageArea'), opt('path', 'path'), opt('mode', 'corruptMode')],
 };
 
 /** Kinds that act through the network (they need the network's fault API). */

@@ -17,9 +17,9 @@
  * restricting or enabling one kind never shifts what another kind generates.
  */
 import type { Rng } from '../sim/rng.ts';
-import type { CorruptMode, FaultEvent, FaultKind, FaultPlan, LinkFaultsFault, Trigger, TriggerArea } from './plan.ts';
+import type { CorruptMode, FaultEvent, FaultKind, FaultPlan, LinkFaultsFault, NodeSelector, Trigger, TriggerArea } from './plan.ts';
 import { FAULT_KINDS, IMMEDIATE_AREAS, NETWORK_KINDS } from './schema.ts';
-import { AREA_OPS, FaultPlanError, PLAN_LIMITS } from './validate.ts';
+import { AREA_OPS, FaultPlanError, PLAN_LIMITS, parseSelector } from './validate.ts';
 
 /** An inclusive range [min, max]. */
 export interface Range {
@@ -77,7 +77,28 @@ export interface SwarmOptions {
   errorOps?: readonly ErrorOp[];
   /** Most events in a plan (default 10,000); the summary says when the cap cut a plan short. */
   eventsMax?: number;
+  /**
+   * Roles to aim at instead of nodes (docs/faults.md, "Targets resolved when the fault fires"): each event
+   * of `kinds` gets, with `probability`, one of `selectors` as its node, resolved when it fires ("pause the
+   * leader"). Drawn from a stream of its own per kind: the plan's other draws do not move.
+   */
+  targets?: SwarmTargets;
 }
+
+/** Selector targets a swarm may draw (SwarmOptions.targets). */
+export interface SwarmTargets {
+  selectors: readonly NodeSelector[];
+  /** Chance that one event of the kinds is aimed at a selector (0..1). */
+  probability: number;
+  /**
+   * Kinds whose node may be a selector: pause, isolate, clockJump, clockDrift, and crash when no node is
+   * in neverCrash (a selector may name any node). Default: all of these.
+   */
+  kinds?: readonly FaultKind[];
+}
+
+/** Kinds whose node a swarm may aim at a selector (crash only without neverCrash). */
+export const SWARM_TARGET_KINDS: readonly FaultKind[] = ['crash', 'pause', 'isolate', 'clockJump', 'clockDrift'];
 
 /** The mix one seed chose: one entry per enabled kind, in FAULT_KINDS order. */
 export interface SwarmKindChoice {
@@ -90,6 +111,8 @@ export interface SwarmKindChoice {
   events: number;
   /** Of those, events placed at an exact operation (a trigger) instead of a time. */
   triggered: number;
+  /** Of those, events aimed at a selector instead of a node (only with SwarmOptions.targets). */
+  aimed?: number;
 }
 
 /** What a swarm plan is made of, for printing at the start of a run. */
@@ -161,6 +184,8 @@ interface SwarmContext {
   corruptTargets: readonly CorruptTarget[];
   eventsMax: number;
   neverCrash: string[];
+  /** Validated targets: selectors, probability and the kinds they apply to; null without. */
+  targets: { selectors: NodeSelector[]; probability: number; kinds: FaultKind[] } | null;
 }
 
 /** Draws the fault mix and the plan for one seed. Throws FaultPlanError naming a bad option. */
@@ -183,8 +208,9 @@ export function swarmPlan(
     const r = ctx.rate[kind];
     const ratePerSec = logUniform(stream, r.min, r.max);
     const events = generate(stream, ctx, kind, ratePerSec, durationMs);
+    if (ctx.targets?.kinds.includes(kind) === true) aim(root.fork(`${kind}/targets`), ctx.targets, events);
     timed = timed.concat(events);
-    const choice: SwarmKindChoice = { kind, ratePerSec, events: 0, triggered: 0 };
+    const choice: SwarmKindChoice = { kind, ratePerSec, events: 0, triggered: 0, ...(ctx.targets?.kinds.includes(kind) === true ? { aimed: 0 } : {}) };
     if (SWARM_DEFAULTS[kind].durationMs !== undefined) choice.durationMs = { ...ctx.duration[kind] };
     kinds.push(choice);
   }
@@ -195,6 +221,7 @@ export function swarmPlan(
     const k = kinds.find((c) => c.kind === e.kind)!;
     k.events++;
     if (e.trigger !== undefined) k.triggered++;
+    if (k.aimed !== undefined && typeof (e as { node?: unknown }).node === 'object') k.aimed++;
   }
   const summary: SwarmSummary = { durationMs, kinds, events: events.length, truncated, neverCrash: ctx.neverCrash };
   return { plan: { events }, summary };
@@ -205,7 +232,8 @@ export function formatSwarmSummary(s: SwarmSummary): string {
   const parts = s.kinds.map((k) => {
     const d = k.durationMs === undefined ? '' : ` ${k.durationMs.min}-${k.durationMs.max}ms`;
     const at = k.triggered === 0 ? '' : ` (${k.triggered} at operations)`;
-    return `${k.kind} ${k.ratePerSec.toFixed(2)}/s${d} x${k.events}${at}`;
+    const roles = k.aimed === undefined || k.aimed === 0 ? '' : ` (${k.aimed} at roles)`;
+    return `${k.kind} ${k.ratePerSec.toFixed(2)}/s${d} x${k.events}${at}${roles}`;
   });
   const cut = s.truncated ? ' (truncated at eventsMax)' : '';
   const line = `swarm: ${parts.join(', ')}; ${s.events} events in ${s.durationMs}ms${cut}`;
@@ -242,7 +270,9 @@ function resolve(topology: SwarmTopology, mix: SwarmOptions): SwarmContext {
     corruptTargets: mix.corruptTargets ?? [{ area: 'disk' }],
     eventsMax: mix.eventsMax ?? 10_000,
     neverCrash,
+    targets: null,
   };
+  ctx.targets = mix.targets === undefined ? null : checkTargets(mix.targets, nodes, neverCrash);
   checkScalars(ctx);
   for (const kind of FAULT_KINDS) {
     ctx.rate[kind] = checkRange(mix.ratePerSec?.[kind] ?? SWARM_DEFAULTS[kind].ratePerSec, `swarm.ratePerSec.${kind}`, SWARM_LIMITS.ratePerSecMax);
@@ -272,6 +302,27 @@ function checkScalars(ctx: SwarmContext): void {
     if (t.area === 'disk' && t.path !== undefined && !t.path.startsWith('/')) bad(`swarm.corruptTargets[${i}].path`, `a disk path starts with '/', got '${t.path}'`);
   });
   if (ctx.errorOps !== null && ctx.errorOps.length === 0) bad('swarm.errorOps', 'needs at least one operation');
+}
+
+function checkTargets(t: SwarmTargets, nodes: readonly string[], neverCrash: readonly string[]): NonNullable<SwarmContext['targets']> {
+  if (!Array.isArray(t.selectors) || t.selectors.length === 0) bad('swarm.targets.selectors', 'needs at least one selector');
+  const selectors = t.selectors.map((s, i) => parseSelector(s, `swarm.targets.selectors[${i}]`, nodes));
+  if (!(t.probability >= 0 && t.probability <= 1)) bad('swarm.targets.probability', `expected a probability 0..1, got ${t.probability}`);
+  const kinds = [...(t.kinds ?? SWARM_TARGET_KINDS.filter((k) => k !== 'crash' || neverCrash.length === 0))];
+  kinds.forEach((k, i) => {
+    if (!SWARM_TARGET_KINDS.includes(k)) bad(`swarm.targets.kinds[${i}]`, `'${k}' cannot be aimed at a selector (kinds: ${SWARM_TARGET_KINDS.join(', ')})`);
+    if (k === 'crash' && neverCrash.length > 0) bad(`swarm.targets.kinds[${i}]`, 'crash cannot be aimed at a selector with neverCrash (a selector may name a protected node)');
+  });
+  return { selectors, probability: t.probability, kinds };
+}
+
+/** With the targets' probability, replaces an event's node by one of the selectors (its trigger stays). */
+function aim(rng: Rng, targets: NonNullable<SwarmContext['targets']>, events: { event: FaultEvent }[]): void {
+  for (const x of events) {
+    if (!rng.chance(targets.probability)) continue;
+    const selector = rng.pick(targets.selectors);
+    x.event = { ...x.event, node: selector } as FaultEvent;
+  }
 }
 
 function checkRange(r: Range, path: string, max: number): Range {

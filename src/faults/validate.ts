@@ -7,6 +7,7 @@
  */
 import type { FaultEvent, FaultKind, FaultPlan, Trigger, TriggerArea } from './plan.ts';
 import { CORRUPT_MODES, DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, IMMEDIATE_AREAS, TRIGGER_AREAS, type FieldType } from './schema.ts';
+import { SELECTORS, formatRef, isSelector, sameRef, type NodeRef, type NodeSelector } from './select.ts';
 
 /** A plan (or one of its fields) is malformed; `path` names the field. */
 export class FaultPlanError extends Error {
@@ -89,6 +90,66 @@ function checkNodes(v: unknown, path: string, scope: Scope): string[] {
   return out;
 }
 
+const SELECTOR_KEYS = Object.keys(SELECTORS);
+
+/** A selector: exactly one registry key, its value, its fields; returned with its fields in registry order. */
+function checkSelector(v: Json, path: string, scope: Scope): NodeSelector {
+  const keys = Object.keys(v).filter((k) => SELECTOR_KEYS.includes(k));
+  if (keys.length !== 1) {
+    const found = keys.length === 0 ? `none of ${SELECTOR_KEYS.join(', ')}` : `${keys.join(' and ')}`;
+    fail(path, `a selector names one kind (${SELECTOR_KEYS.join(', ')}), got ${found}`);
+  }
+  const spec = SELECTORS[keys[0]!]!;
+  for (const key of Object.keys(v)) {
+    if (key !== spec.key && !spec.fields.some((f) => f.name === key)) {
+      fail(`${path}.${key}`, `unknown field of a ${spec.key} selector (fields: ${[spec.key, ...spec.fields.map((f) => f.name)].join(', ')})`);
+    }
+  }
+  const value = v[spec.key];
+  const out: Json = {};
+  if (spec.values === 'resource') {
+    if (typeof value !== 'string' || value === '') fail(`${path}.${spec.key}`, `expected a resource name or '*', got ${describe(value)}`);
+    out[spec.key] = value;
+  } else {
+    out[spec.key] = checkEnum(value, `${path}.${spec.key}`, spec.values);
+  }
+  for (const f of spec.fields) {
+    const fv = v[f.name];
+    if (fv === undefined) {
+      if (f.required) fail(`${path}.${f.name}`, `missing (a ${spec.key} selector needs ${f.name})`);
+      continue;
+    }
+    if (f.type === 'node') out[f.name] = checkNode(fv, `${path}.${f.name}`, scope);
+    else if (f.values !== undefined) out[f.name] = checkEnum(fv, `${path}.${f.name}`, f.values);
+    else if (typeof fv !== 'string' || fv === '') fail(`${path}.${f.name}`, `expected a non-empty ${f.type === 'device' ? 'device id' : 'name'}, got ${describe(fv)}`);
+    else out[f.name] = fv;
+  }
+  return out as unknown as NodeSelector;
+}
+
+/** Parses a selector given on its own (swarm options): FaultPlanError naming `path` when malformed. */
+export function parseSelector(v: unknown, path: string, nodes?: readonly string[]): NodeSelector {
+  if (!isObject(v)) fail(path, `expected a selector (${SELECTOR_KEYS.map((k) => `{${k}: ...}`).join(', ')}), got ${describe(v)}`);
+  return checkSelector(v, path, nodes);
+}
+
+/** A node id, or a selector standing for the node the event fires at. */
+function checkTarget(v: unknown, path: string, scope: Scope): NodeRef {
+  if (isObject(v)) return checkSelector(v, path, scope);
+  if (typeof v !== 'string' || v === '') {
+    fail(path, `expected a node id or a selector (${SELECTOR_KEYS.map((k) => `{${k}: ...}`).join(', ')}), got ${describe(v)}`);
+  }
+  return checkNode(v, path, scope);
+}
+
+function checkTargets(v: unknown, path: string, scope: Scope): NodeRef[] {
+  if (!Array.isArray(v) || v.length === 0) fail(path, `expected a non-empty list of node ids or selectors, got ${describe(v)}`);
+  const out = v.map((n, i) => checkTarget(n, `${path}[${i}]`, scope));
+  const dup = out.find((n, i) => out.findIndex((m) => sameRef(m, n)) !== i);
+  if (dup !== undefined) fail(path, `${typeof dup === 'string' ? `node '${dup}'` : `selector ${formatRef(dup)}`} is listed twice`);
+  return out;
+}
+
 function checkNumber(v: unknown, path: string, min: number, max: number, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, `expected ${what}, got ${describe(v)}`);
   if (v < min || v > max) fail(path, `${v} is out of range: expected ${what}`);
@@ -117,6 +178,10 @@ function checkField(v: unknown, path: string, type: FieldType, scope: Scope): un
       return checkNode(v, path, scope);
     case 'nodes':
       return checkNodes(v, path, scope);
+    case 'target':
+      return checkTarget(v, path, scope);
+    case 'targets':
+      return checkTargets(v, path, scope);
     case 'bool':
       if (typeof v !== 'boolean') fail(path, `expected true or false, got ${describe(v)}`);
       return v;
@@ -161,7 +226,7 @@ function checkTrigger(v: unknown, path: string, scope: Scope): Trigger {
   for (const key of Object.keys(v)) {
     if (!['node', 'area', 'op', 'nth', 'target'].includes(key)) fail(`${path}.${key}`, 'unknown field of a trigger');
   }
-  const node = checkNode(v.node, `${path}.node`, scope);
+  const node = checkTarget(v.node, `${path}.node`, scope);
   const area = checkEnum(v.area, `${path}.area`, TRIGGER_AREAS);
   const op = v.op;
   if (typeof op !== 'string' || op === '') fail(`${path}.op`, `expected an operation name or '*', got ${describe(op)}`);
@@ -230,7 +295,10 @@ function crossChecks(e: Json, path: string): void {
       const t = e.trigger as Trigger | undefined;
       if (e.when === undefined) break;
       if (t === undefined) fail(`${path}.when`, 'only triggered pauses have when');
-      if (t.node !== e.node) fail(`${path}.when`, `only a pause of the trigger's own node ('${t.node}') has when`);
+      // With a selector on either side, `when` applies if the pause resolves to the operation's node.
+      if (!sameRef(t.node, e.node as NodeRef) && !isSelector(t.node) && !isSelector(e.node)) {
+        fail(`${path}.when`, `only a pause of the trigger's own node ('${formatRef(t.node)}') has when`);
+      }
       if (e.when === 'before' && IMMEDIATE_AREAS.has(t.area)) {
         fail(`${path}.when`, `a ${t.area} operation takes effect as it is called: a node can only freeze after it`);
       }
@@ -241,9 +309,9 @@ function crossChecks(e: Json, path: string): void {
       if (e.area !== 'kv' && typeof e.path === 'string' && !e.path.startsWith('/')) fail(`${path}.path`, `a disk path starts with '/', got '${e.path}'`);
       break;
     case 'partition': {
-      const b = e.b as string[];
-      const both = (e.a as string[]).find((n) => b.includes(n));
-      if (both !== undefined) fail(`${path}.b`, `node '${both}' is on both sides`);
+      const b = e.b as NodeRef[];
+      const both = (e.a as NodeRef[]).find((n) => b.some((m) => sameRef(m, n)));
+      if (both !== undefined) fail(`${path}.b`, `${typeof both === 'string' ? `node '${both}'` : `selector ${formatRef(both)}`} is on both sides`);
       break;
     }
     case 'clog':

@@ -10,6 +10,7 @@
  */
 import { FAULT_SCHEMA } from '../faults/schema.ts';
 import { formatTrigger, type FaultEvent, type FaultPlan } from '../faults/plan.ts';
+import { formatRef, isSelector } from '../faults/select.ts';
 import type { RunRow } from '../runner/results.ts';
 import { planFor } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -20,9 +21,13 @@ export const PLAN_WORDS_MAX = 3;
 /** Fields placed in the sentence itself (target, time, duration); the others follow as `field=value`. */
 const PLACED = new Set(['node', 'a', 'b', 'from', 'to', 'durationMs', 'restartAfterMs']);
 
-const list = (v: unknown): string => (Array.isArray(v) ? v.join(',') : String(v));
+const word = (v: unknown): string => (isSelector(v) ? formatRef(v) : String(v));
+const list = (v: unknown): string => (Array.isArray(v) ? v.map(word).join(',') : word(v));
 
-/** Who the event hits: `B`, `A,B | C` (a partition; `->` one way), `A -> B`, `A <-> B`, `* -> B`. */
+/**
+ * Who the event hits: `B`, `A,B | C` (a partition; `->` one way), `A -> B`, `A <-> B`, `* -> B`; a selector
+ * in one word (`{leader:election}`).
+ */
 function target(e: FaultEvent): string {
   switch (e.kind) {
     case 'partition':
@@ -36,7 +41,7 @@ function target(e: FaultEvent): string {
     case 'resetConnections':
       return e.b === undefined ? e.a : `${e.a} <-> ${e.b}`;
     default:
-      return e.node;
+      return formatRef(e.node);
   }
 }
 

@@ -12,9 +12,9 @@ function plan(seed: number, options: SwarmOptions = {}, durationMs = 30_000) {
 
 /** Nodes an event can take down (its node, or every node on its device when it cuts power). */
 function crashedBy(e: FaultEvent): string[] {
-  if (e.kind === 'crash') return [e.node];
-  if (e.kind === 'tornWrite') return [e.node];
-  return [];
+  if (e.kind !== 'crash' && e.kind !== 'tornWrite') return [];
+  if (typeof e.node !== 'string') throw new Error(`the swarm drew a selector for a ${e.kind}: it cannot keep neverCrash`);
+  return [e.node];
 }
 
 describe('swarm', () => {
@@ -231,5 +231,52 @@ describe('swarm: damage at rest', () => {
     expect(events.some((e) => e.trigger !== undefined) && events.some((e) => e.atMs !== undefined)).toBe(true);
     expect(() => parsePlan({ events }, topology.nodes)).not.toThrow();
     expect(() => plan(1, { kinds: ['corrupt'], corruptTargets: [] })).toThrow('swarm.corruptTargets');
+  });
+
+  describe('targets: roles instead of nodes', () => {
+    const leader = { leader: 'election' } as const;
+    const holder = { holder: 'lock', name: 'L' } as const;
+    const targets = { selectors: [leader, holder], probability: 0.5 };
+    const nodeless = (e: FaultEvent): unknown => ({ ...e, node: undefined });
+
+    it('aims some events of the target kinds at selectors, moving no other draw', () => {
+      let aimed = 0;
+      for (let seed = 0; seed < 30; seed++) {
+        const base = plan(seed).plan.events;
+        const { plan: p, summary } = plan(seed, { targets });
+        expect(p.events.map(nodeless)).toEqual(base.map(nodeless));
+        p.events.forEach((e, i) => {
+          if (typeof (e as { node?: unknown }).node !== 'object') return expect(e).toEqual(base[i]);
+          aimed++;
+          expect(['crash', 'pause', 'isolate', 'clockJump', 'clockDrift']).toContain(e.kind);
+          expect([leader, holder]).toContainEqual((e as { node: unknown }).node);
+        });
+        expect(() => parsePlan(p, topology.nodes)).not.toThrow();
+        const roles = summary.kinds.reduce((n, k) => n + (k.aimed ?? 0), 0);
+        if (roles > 0) expect(formatSwarmSummary(summary)).toMatch(/ \(\d+ at roles\)/);
+      }
+      expect(aimed).toBeGreaterThan(10);
+    });
+
+    it('probability 0 aims nothing; kinds restricts where it aims', () => {
+      expect(plan(4, { targets: { ...targets, probability: 0 } }).plan).toEqual(plan(4).plan);
+      for (let seed = 0; seed < 20; seed++) {
+        for (const e of plan(seed, { targets: { ...targets, probability: 1, kinds: ['pause'] } }).plan.events) {
+          expect(typeof (e as { node?: unknown }).node === 'object').toBe(e.kind === 'pause');
+        }
+      }
+    });
+
+    it('refuses bad targets, and crash targets with neverCrash', () => {
+      expect(() => plan(1, { targets: { selectors: [], probability: 1 } })).toThrow('swarm.targets.selectors: needs at least one selector');
+      expect(() => plan(1, { targets: { selectors: [{ holder: 'lock' } as never], probability: 1 } })).toThrow('swarm.targets.selectors[0].name: missing (a holder selector needs name)');
+      expect(() => plan(1, { targets: { ...targets, probability: 2 } })).toThrow('swarm.targets.probability: expected a probability 0..1, got 2');
+      expect(() => plan(1, { targets: { ...targets, kinds: ['partition'] } })).toThrow("swarm.targets.kinds[0]: 'partition' cannot be aimed at a selector");
+      expect(() => plan(1, { neverCrash: ['A'], targets: { ...targets, kinds: ['crash'] } })).toThrow('swarm.targets.kinds[0]: crash cannot be aimed at a selector with neverCrash');
+      // Without kinds, neverCrash leaves crash out.
+      for (let seed = 0; seed < 20; seed++) {
+        for (const e of plan(seed, { neverCrash: ['A'], targets: { ...targets, probability: 1 } }).plan.events) if (e.kind === 'crash') expect(typeof e.node).toBe('string');
+      }
+    });
   });
 });

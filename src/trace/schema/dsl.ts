@@ -7,13 +7,16 @@
 /** A JSON Schema object. */
 export type JsonSchema = { readonly [key: string]: unknown };
 
-/** The schema of one kind's `data`: an object with exactly these fields, and a one-line description. */
+/**
+ * The schema of one kind's `data`: an object with exactly these fields (additionalProperties false; only a
+ * record that carries another record's fields, fault.miss, leaves them open), and a one-line description.
+ */
 export interface KindSchema extends JsonSchema {
   readonly description: string;
   readonly type: 'object';
   readonly required: readonly string[];
   readonly properties: Readonly<Record<string, JsonSchema>>;
-  readonly additionalProperties: false;
+  readonly additionalProperties: boolean;
 }
 
 /** Kind name -> schema of its `data`. */

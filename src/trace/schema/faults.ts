@@ -9,8 +9,12 @@ import { any, arrayOf, bool, count, kind, nullable, num, oneOf, str, type JsonSc
 const when = oneOf('before', 'after');
 
 /** The JSON type of each fault field type (units and bounds are the plan's business). */
+/** A node field that may hold a selector: the plan's selector object, or in an applied record the node it resolved to. */
+const target: JsonSchema = { anyOf: [str, { type: 'object' }] };
 const FIELD_JSON: Readonly<Record<FieldType, JsonSchema>> = {
   node: str,
+  target,
+  targets: { type: 'array', items: target, minItems: 1 },
   nodes: { type: 'array', items: str, minItems: 1 },
   bool,
   durationMs: num,
@@ -31,12 +35,14 @@ const FIELD_JSON: Readonly<Record<FieldType, JsonSchema>> = {
 
 /** What the injector adds to a fault's record: the operation that triggered it, its target, when. */
 const TRIGGERED = { op: str, target: nullable(str), when };
+/** What a fault aimed with a selector adds: field -> the selector, field -> why that node (docs/faults.md). */
+const SELECTED = { selectors: { type: 'object' }, evidence: { type: 'object', additionalProperties: str } };
 /** What a corrupt fault hit: a disk file (`file`) or a kv value (`store`, `key`, `at`), and where. */
 const DAMAGE = { file: str, store: str, key: any, at: any, offset: count, length: count };
 
 function faultKind(name: (typeof FAULT_KINDS)[number]): KindSchema {
   const required: Record<string, JsonSchema> = { event: count };
-  const optional: Record<string, JsonSchema> = { ...TRIGGERED, ...(name === 'corrupt' ? DAMAGE : {}) };
+  const optional: Record<string, JsonSchema> = { ...TRIGGERED, ...SELECTED, ...(name === 'corrupt' ? DAMAGE : {}) };
   for (const f of FAULT_SCHEMA[name]) (f.required ? required : optional)[f.name] = FIELD_JSON[f.type];
   return kind(`a ${name} fault applied (\`event\`: its index in the plan; \`op\`, \`target\`, \`when\`: the operation that triggered it)`, required, optional);
 }
@@ -45,6 +51,10 @@ export const FAULT_RECORD_KINDS: KindSchemas = {
   ...Object.fromEntries(FAULT_KINDS.map((k) => [`fault.${k}`, faultKind(k)])),
   'fault.arm': kind('a storage fault armed: it acts on the operations it matches from now on', { event: count, kind: oneOf(...FAULT_KINDS), node: str }),
   'fault.end': kind("a timed fault's duration ended", { event: count, kind: oneOf(...FAULT_KINDS) }),
-  'fault.miss': kind('a corrupt fault found nothing durable to damage', { event: count, kind: oneOf(...FAULT_KINDS), reason: str }, Object.fromEntries(FAULT_SCHEMA.corrupt.map((f) => [f.name, FIELD_JSON[f.type]]))),
+  // The missed event's own fields follow (any kind's, selectors included): not closed here.
+  'fault.miss': {
+    ...kind('a fault that did not land: a corrupt found nothing durable to damage, or a selector named nobody when it fired (the event\'s fields, `op` when triggered, `reason`)', { event: count, kind: oneOf(...FAULT_KINDS), reason: str }),
+    additionalProperties: true,
+  },
   'fault.heal': kind('end of chaos: paused nodes resumed, crashed ones restarted', { resumed: arrayOf(str), restarted: arrayOf(str) }),
 };
