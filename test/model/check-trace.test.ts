@@ -50,10 +50,10 @@ describe('a recorded trace is read as the live run read it', () => {
     ['storage-crash-before-marker', 0, ''],
     ['storage-crash-before-marker', 0, 'storage-keep-pending'],
     ['election-lock-stolen-mid-write', 0, 'election-no-stepdown'],
-    ['election-leader-paused-mid-flush', 0, 'election-no-fencing'],
+    ['election-lock-stolen-mid-write', 0, 'election-no-fencing'],
     ['cs-swarm', 1, 'cs-progress-chunks'],
     ['provider-incremental', 0, 'provider-unbounded-queue'],
-    ['peer-join-10k-crash', 1, 'peer-resume-from-zero'],
+    ['peer-backfill-peer-drop', 1, 'peer-cursor-skip-tie'],
     ['peer-swarm', 2, ''],
   ];
   for (const [name, seed, variant] of cases) {
