@@ -5,22 +5,18 @@
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
-import type { TraceCheck, TraceContext } from '../../src/model/check.ts';
+import type { TraceCheck } from '../../src/model/check.ts';
 import { FROZEN_KINDS, FROZEN_LEADER_REPLACED, FrozenLeaderWatch, frozenBoundMs } from '../../src/model/election/frozen.ts';
-import { PROMPT_KINDS, PROMPT_WRITES, PromptWrites } from '../../src/model/election/prompt.ts';
-import { NO_SPURIOUS_FAILOVER, STABILITY_KINDS, StabilityWatch, TAKEOVER_HONOURED, type WatchViolation } from '../../src/model/election/stability.ts';
-import { FAULT_KINDS } from '../../src/faults/schema.ts';
-import type { TraceRecord } from '../../src/sim/trace.ts';
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import { leaseTakeoverMs, resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
 import type { ElectionFactory, Role } from '../../src/impl/election/types.ts';
 import { WriteError } from '../../src/impl/election/writer.ts';
 import { clockEvidence } from '../../src/evidence/clock.ts';
-import { ELECTION_BUS_CHANNELS, electionBusEvidence } from '../../src/evidence/election-bus.ts';
+import { electionBusEvidence } from '../../src/evidence/election-bus.ts';
 import { requestEvidence } from '../../src/evidence/requests.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
-import { ElectionLedger, LEDGER_INVARIANTS, LEDGER_KINDS } from '../../src/model/election/ledger.ts';
+import { electionInvariants, lastPauses, promptWrites, stableLeadership, watchCheck, writerChannels } from '../../src/model/election/checks.ts';
 import { requestModel } from '../../src/model/election/request-spec.ts';
 import { electionModel } from '../../src/model/election/spec.ts';
 import { recoveryModel } from '../../src/model/recovery/spec.ts';
@@ -71,16 +67,6 @@ function watchForHang(ctx: ScenarioContext, tab: string, value: string, incarnat
   });
 }
 
-const PAUSES = 'election.last-pause-ms';
-
-/** Tab -> virtual ms of its latest freeze (kept up to date by `electionInvariants`). */
-function lastPauses(ctx: TraceContext): Map<string, number> {
-  let m = ctx.runState.get(PAUSES) as Map<string, number> | undefined;
-  if (m === undefined) ctx.runState.set(PAUSES, (m = new Map()));
-  return m;
-}
-
-/** Issues one write at `tab` now (skipped when the tab is down or paused). Returns the value or null. */
 export function writeAt(ctx: ScenarioContext, tab: string): string | null {
   return issueWrite(ctx, tab, () => {});
 }
@@ -138,79 +124,6 @@ function loseWritesOfDeadTabs(ctx: ScenarioContext): void {
 export function steadyWrites(ctx: ScenarioContext, tabs: readonly string[], fromMs: number, toMs: number, everyMs: number): void {
   const count = Math.max(1, Math.round(((toMs - fromMs) / everyMs) * ctx.workloadScale));
   for (let k = 0; k < count; k++) ctx.at(fromMs + k * everyMs, () => writeAt(ctx, ctx.rng.pick(tabs as string[])));
-}
-
-/** The global-view invariants (see src/model/election/ledger.ts): they read the trace and its facts only. */
-export function electionInvariants(leaseExclusive: boolean): TraceCheck {
-  // The ledger is per run (ctx.shared): the check object is shared by every run of the scenario.
-  const LEDGER = 'election.ledger';
-  return {
-    onTrace: true,
-    name: 'election-invariants',
-    covers: LEDGER_INVARIANTS.filter((n) => leaseExclusive || n !== 'invariant:lease-exclusive'),
-    setup(ctx) {
-      const l = new ElectionLedger({ leaseExclusive, exercised: (name) => ctx.exercised(name) });
-      ctx.runState.set(LEDGER, l);
-      ctx.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
-      for (const kind of LEDGER_KINDS) {
-        ctx.trace.on(kind, (rec) => {
-          const v = l.onRecord(rec);
-          if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
-        });
-      }
-    },
-    final(ctx) {
-      const v = (ctx.runState.get(LEDGER) as ElectionLedger | undefined)?.finalCheck() ?? null;
-      if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
-    },
-  };
-}
-
-/** A watch over the trace that reports violations as it reads records and at the end of the run. */
-interface TraceWatch {
-  onRecord(rec: TraceRecord): WatchViolation | null;
-  final(ms: number): WatchViolation | null;
-  /** True once nothing later in the run can be judged (both watches stop at the first injected fault). */
-  done(): boolean;
-}
-
-/** A check running one `TraceWatch` per run over the applied faults (the injector's 'fault.<kind>') and `kinds`. */
-function watchCheck(name: string, covers: readonly string[], kinds: readonly string[], make: (exercised: (name: string) => void) => TraceWatch): TraceCheck {
-  const key = `election.watch.${name}`;
-  return {
-    onTrace: true,
-    name,
-    covers,
-    setup(ctx) {
-      const watch = make((n) => ctx.exercised(n));
-      ctx.runState.set(key, watch);
-      const offs: (() => void)[] = [];
-      const onRecord = (rec: TraceRecord): void => {
-        const v = watch.onRecord(rec);
-        if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
-        // Unsubscribed once done: the rest of a swarm's trace would only cost time.
-        if (watch.done()) offs.splice(0).forEach((off) => off());
-      };
-      for (const kind of [...FAULT_KINDS.map((k) => `fault.${k}`), ...kinds]) offs.push(ctx.trace.on(kind, onRecord));
-    },
-    final(ctx) {
-      const v = (ctx.runState.get(key) as TraceWatch).final(ctx.nowMs());
-      if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
-    },
-  };
-}
-
-/**
- * invariant:no-spurious-failover (src/model/election/stability.ts): leadership changes only for a cause; and
- * invariant:takeover-honoured, its converse: a takeover the workload asked for happens.
- */
-export function stableLeadership(root = 'store'): TraceCheck {
-  return watchCheck('stable-leadership', [NO_SPURIOUS_FAILOVER, TAKEOVER_HONOURED], STABILITY_KINDS, (ex) => new StabilityWatch(root, ex));
-}
-
-/** invariant:prompt-writes (src/model/election/prompt.ts): undisturbed, a write settles in a few round trips. */
-export function promptWrites(root = 'store'): TraceCheck {
-  return watchCheck('prompt-writes', [PROMPT_WRITES], PROMPT_KINDS, (ex) => new PromptWrites(root, ex));
 }
 
 /** invariant:frozen-leader-replaced (src/model/election/frozen.ts): a frozen leader's followers try to take over in time. */
@@ -416,30 +329,6 @@ function apiAgrees(tabs: readonly string[]): Check {
     },
   };
 }
-
-/** The bus channel each message type of the single writer must travel on (docs/election.md, wire format). */
-const WRITER_CHANNELS: Readonly<Record<string, string>> = { fwd: ELECTION_BUS_CHANNELS.request, reply: ELECTION_BUS_CHANNELS.reply };
-
-/**
- * invariant:writer-channels: the single writer's messages travel on their documented channels (a forwarded
- * write `fwd` on 'election.req', a `reply` on 'election.reply'). The request model's evidence
- * (fact.bus.request, fact.bus.reply) is decoded from those channels: a writer that renamed one would still
- * work, since both ends use the same name, but would blind the model. The election's own channel belongs to
- * the (pluggable) election and is not checked. Evidence: the bus's own `bus.post` records.
- */
-const writerChannels: TraceCheck = {
-  onTrace: true,
-  name: 'invariant:writer-channels',
-  covers: ['invariant:writer-channels'],
-  setup(ctx) {
-    ctx.trace.on('bus.post', (rec) => {
-      const want = typeof rec.data.type === 'string' ? WRITER_CHANNELS[rec.data.type] : undefined;
-      if (want === undefined) return;
-      ctx.exercised(this.name);
-      if (rec.data.channel !== want) ctx.fail('correctness', this.name, `${rec.node} posted a '${String(rec.data.type)}' message on channel '${String(rec.data.channel)}', not on '${want}'`, { traceIndex: rec.i });
-    });
-  },
-};
 
 /** What an election scenario varies. */
 export interface ElectionScenarioSpec {

@@ -14,6 +14,7 @@
 import { resolveLibraryOptions } from '../impl/provider/options.ts';
 import { csChecks } from '../model/clientserver/invariants.ts';
 import { syncStatusModel } from '../model/clientserver/status-model.ts';
+import { electionInvariants, promptWrites, stableLeadership, writerChannels } from '../model/election/checks.ts';
 import { electionModel } from '../model/election/spec.ts';
 import { requestModel } from '../model/election/request-spec.ts';
 import { providerChecks } from '../model/provider/invariants.ts';
@@ -60,12 +61,17 @@ export const AREAS: Readonly<Record<string, AreaSpec>> = {
     target: () => ({ name: 'area storage', models: [recoveryModel], checks: [lastCopyCheck()] }),
   },
   election: {
-    description: 'the election model (epochs, fences, leases), the write-forwarding request model and the recovery model of the shared store',
+    description:
+      'the election model (epochs, fences, leases), the write-forwarding request model, the recovery model of the shared store, and the ledger, stability, prompt-write and writer-channel invariants (lease exclusivity only in a scenario: it needs the mode)',
     roles: "'tab' (every node when none has it)",
     target: (nodes) => {
       const tabs = withRole(nodes, 'tab');
       const ids = tabs.length > 0 ? tabs : nodes.map((n) => n.id);
-      return { name: 'area election', models: [electionModel({ tabs: ids }), requestModel(ids), recoveryModel], checks: [] };
+      return {
+        name: 'area election',
+        models: [electionModel({ tabs: ids }), requestModel(ids), recoveryModel],
+        checks: [electionInvariants(false), stableLeadership(), promptWrites(), writerChannels],
+      };
     },
   },
   'client-server': {
