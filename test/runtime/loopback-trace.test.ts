@@ -1,8 +1,8 @@
 /**
  * Issue 14 item 3: a loopback run of the block store on the real runtime writes a trace, in the bench's
  * format, that `syncbench check-trace storage` accepts, with the recovery model exercised for real (a clean
- * restart, a crash in the middle of a commit and its recovery), and that the same check refuses once the
- * evidence or the store's claims are edited. The run trace's format itself (header, dense `i`, `t` never
+ * restart, a crash in the middle of a commit and its recovery; invariant:last-copy-kept on every durable
+ * change), and that the same check refuses once the evidence or the store's claims are edited. The run trace's format itself (header, dense `i`, `t` never
  * going back, `sim.end`) and its guards (nodes named in the header, no forged evidence) are checked too.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,7 @@ interface CheckOutput {
   converged: boolean;
   notRun: { check: string }[];
   coverage: { model: string; states: Record<string, number>; transitions: Record<string, number> }[];
+  exercised: Record<string, number>;
 }
 
 /** `syncbench check-trace storage FILE --json`, in process: the exit code and the JSON verdict. */
@@ -128,6 +129,8 @@ describe.each(['file', 'kv'] as const)('a loopback run of the block store on the
     const facts = records.filter((r) => r.kind === 'fact.store');
     expect(facts.every((f) => f.node === 'sim' && f.data.device === 'S' && f.data.backend === backend)).toBe(true);
     expect(facts.filter((f) => f.data.starting === 'S')).toHaveLength(2); // at both restarts
+    const blocks = records.filter((r) => r.kind === 'fact.store-blocks');
+    expect(blocks.at(-1)!.data).toMatchObject({ device: 'S', backend, commit: facts.at(-1)!.data.marker, missing: [], damaged: [] });
     // Every acknowledged commit is preceded by a fact showing it durable.
     for (const ack of records.filter((r) => r.kind === 'workload.force-synced')) {
       const last = facts.filter((f) => f.i < ack.i).at(-1)!;
@@ -144,6 +147,7 @@ describe.each(['file', 'kv'] as const)('a loopback run of the block store on the
     for (const s of ['recovering.scanning', 'idle', 'dirty', 'writing', 'markerWriting', 'committed', 'closed', 'crashed']) expect(states).toContain(s);
     expect(recovery.transitions['crashed|RECOVER_BEGIN|recovering.scanning']).toBe(2);
     expect(recovery.transitions['idle|ACKED|idle']).toBeGreaterThanOrEqual(6);
+    expect(out.exercised['invariant:last-copy-kept']).toBeGreaterThanOrEqual(3);
     if (backend === 'file') {
       // The crash after the pending metadata was durable: the restart rolls that commit back.
       expect(states).toContain('recovering.rolledBack');
@@ -179,6 +183,15 @@ describe.each(['file', 'kv'] as const)('a loopback run of the block store on the
     ({ code, out } = await checkTrace(edited));
     expect(code).toBe(EXIT_CODES.correctness);
     expect(out.failure?.check).toBe('model:recovery');
+
+    // The durable image losing a committed block version: invariant:last-copy-kept.
+    const [prior, image] = records.filter((r) => r.kind === 'fact.store-blocks').slice(-2) as [Rec, Rec];
+    const lost = (image.data.current as string[]).find((v) => (prior.data.current as string[]).includes(v))!; // kept by the last commit
+    writeRecords(edited, records.map((r) => (r === image ? { ...r, data: { ...r.data, missing: [lost] } } : r)));
+    ({ code, out } = await checkTrace(edited));
+    expect(code).toBe(EXIT_CODES.correctness);
+    expect(out.failure?.check).toBe('invariant:last-copy-kept');
+    expect(out.failure?.message).toContain(`${lost} removed`);
   });
 });
 

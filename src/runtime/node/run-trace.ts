@@ -13,7 +13,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_STORES, type DurablePoint, type StoreLocation } from '../../evidence/store.ts';
+import { DEFAULT_STORES, type StoreLocation } from '../../evidence/store.ts';
 
 /** The trace format version this writer produces (TRACE_SCHEMA_VERSION of src/sim/trace.ts). */
 export const RUN_TRACE_SCHEMA_VERSION = 1;
@@ -41,7 +41,7 @@ export interface RunTraceOptions {
   variant?: string;
   /** `sim.begin.faults`. Default 'none' (the real runtime injects no faults). */
   faults?: string;
-  /** Block stores whose `fact.store` the envs write (default: file '/store' and kv 'store'; [] for none). */
+  /** Block stores whose `fact.store` and `fact.store-blocks` the envs write (default: file '/store' and kv 'store'; [] for none). */
   stores?: readonly StoreLocation[];
 }
 
@@ -62,11 +62,6 @@ export class RunTrace {
   readonly nodes: readonly RunTraceNode[];
   /** The block stores the envs of this run report evidence for. */
   readonly stores: readonly StoreLocation[];
-  /**
-   * Evidence memory shared by the envs of the run (as a simulator recorder's is by a device's processes):
-   * `<device>\0<backend>\0<root>` -> the last durable point written.
-   */
-  readonly points = new Map<string, DurablePoint>();
   private fd: number | null;
   private next = 0;
   private lastT = 0;
