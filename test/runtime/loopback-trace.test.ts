@@ -218,6 +218,19 @@ describe('the run trace', () => {
     expect(seen).toEqual(['runtime.start', 'demo.hello', 'probe']);
   });
 
+  it('records evidence it cannot read instead of failing the implementation\'s fsync', async () => {
+    const run = new RunTrace({ file: join(dir(), 't.jsonl'), scenario: 'runtime-loopback-x', nodes: [{ id: 'S', device: 'S', role: 'store' }] });
+    const h = await pool.create({ nodeId: 'S', dataDir: join(dir(), 's'), run });
+    await h.env.disk.mkdir('/store/marker'); // a directory where the marker document belongs: unreadable as one
+    await within(5000, 'fsyncDir', h.env.disk.fsyncDir('/store'));
+    await pool.closeAll();
+    await run.end();
+    const errors = readRecords(run.file).filter((r) => r.kind === 'runtime.evidence-error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ node: 'sim', data: { what: 'the stores of S after the fsync of /store' } });
+    expect(String(errors[0]!.data.error)).toMatch(/EISDIR/);
+  });
+
   it('refuses a header without nodes or with a node named twice', () => {
     const file = join(dir(), 'x.jsonl');
     expect(() => new RunTrace({ file, scenario: 's', nodes: [] })).toThrow(/nodes must be a non-empty list/);

@@ -78,7 +78,8 @@ export async function createNodeEnv(options: NodeEnvOptions): Promise<NodeEnvHan
       trace,
     };
     if (run !== null && evidence !== null) {
-      // As a simulated process starts: node.start, then the stores' durable point as the process finds it.
+      // As a simulated process starts: node.start, then the stores' durable point as the process finds it
+      // (evidence reads never reject: nothing can fail between node.start and the returned handle).
       run.emit(settings.nodeId, 'node.start', { incarnation, device: device.id });
       await evidence.started(settings.nodeId);
     }

@@ -130,12 +130,22 @@ export class RunTrace {
 
   /**
    * Runs `fn` after every evidence read queued before it: reads of the real disk are asynchronous, and two
-   * of them overlapping could write an older state after a newer one.
+   * of them overlapping could write an older state after a newer one. Never rejects: an evidence read that
+   * fails is recorded (`evidenceFailed`), it does not fail the implementation's operation.
    */
-  serial(fn: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(fn);
-    this.queue = run.catch(() => {});
+  serial(what: string, fn: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(fn).catch((e: unknown) => this.evidenceFailed(what, e));
+    this.queue = run;
     return run;
+  }
+
+  /**
+   * Records that evidence could not be read (`runtime.evidence-error {what, error}` on node 'sim'): the
+   * fact it would have written is missing, which the checks notice (a claim without its evidence is
+   * refused), never a silent pass.
+   */
+  evidenceFailed(what: string, e: unknown): void {
+    this.emit('sim', 'runtime.evidence-error', { what, error: e instanceof Error ? e.message : String(e) });
   }
 
   /**

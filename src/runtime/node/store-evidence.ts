@@ -128,7 +128,7 @@ export function storeEvidence(run: RunTrace, device: string, dataDir: string, kv
 
   return {
     started: (node) =>
-      run.serial(async () => {
+      run.serial(`the stores of ${device} at the start of ${node}`, async () => {
         for (const loc of run.stores) {
           const m = memoryOf(loc);
           await refresh(loc, m);
@@ -139,7 +139,7 @@ export function storeEvidence(run: RunTrace, device: string, dataDir: string, kv
     synced: (path) => {
       const touched = run.stores.filter((loc) => loc.backend === 'file' && inRoot(loc, path));
       if (touched.length === 0) return Promise.resolve();
-      return run.serial(async () => {
+      return run.serial(`the stores of ${device} after the fsync of ${path}`, async () => {
         for (const loc of touched) {
           const m = memoryOf(loc);
           await refresh(loc, m);
@@ -150,12 +150,16 @@ export function storeEvidence(run: RunTrace, device: string, dataDir: string, kv
     },
     kvCommitted: (stores, strict) => {
       if (!strict) return;
-      for (const loc of run.stores) {
-        if (loc.backend !== 'kv') continue;
-        const m = memoryOf(loc);
-        const meta = stores.includes(`${loc.root}:meta`);
-        if (meta || m.point !== undefined) writePoint(loc, m);
-        if (meta || stores.includes(`${loc.root}:blocks`)) writeBlocks(loc, m, false, 'all');
+      try {
+        for (const loc of run.stores) {
+          if (loc.backend !== 'kv') continue;
+          const m = memoryOf(loc);
+          const meta = stores.includes(`${loc.root}:meta`);
+          if (meta || m.point !== undefined) writePoint(loc, m);
+          if (meta || stores.includes(`${loc.root}:blocks`)) writeBlocks(loc, m, false, 'all');
+        }
+      } catch (e) {
+        run.evidenceFailed(`the kv stores of ${device} after a strict commit`, e);
       }
     },
   };
