@@ -1,20 +1,24 @@
 /**
- * Issue 14 item 3: a loopback run of the block store on the real runtime writes a trace, in the bench's
- * format, that `syncbench check-trace storage` accepts, with the recovery model exercised for real (a clean
- * restart, a crash in the middle of a commit and its recovery; invariant:last-copy-kept on every durable
- * change), and that the same check refuses once the evidence or the store's claims are edited. The run trace's format itself (header, dense `i`, `t` never
- * going back, `sim.end`) and its guards (nodes named in the header, no forged evidence) are checked too.
+ * Issue 14 item 3: loopback runs of the block store and of peer sync on the real runtime write traces in
+ * the bench's format (RunTrace) that `syncbench check-trace` accepts: `storage` for the block store, with
+ * the recovery model exercised for real (a clean restart, a crash in the middle of a commit and its
+ * recovery; invariant:last-copy-kept on every durable change); `peer-swarm` for four peer devices (a
+ * joiner's backfill, the backfill model and the peer checks). Hand-edited copies (evidence removed, claims
+ * changed) are refused. The run trace's format itself (header, dense `i`, `t` never going back, `sim.end`)
+ * and its guards (nodes named in the header, no forged evidence, unreadable evidence recorded) too.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { startPeerNode, type PeerHandle } from '../../src/impl/peer/index.ts';
 import { BlockStore } from '../../src/impl/storage/index.ts';
 import { RunTrace, type NodeEnvHandle } from '../../src/runtime/node/index.ts';
 import { EXIT_CODES } from '../../src/scenario/types.ts';
 import type { TraceRecord as Rec } from '../../src/sim/trace.ts';
 import { captureOutput } from '../capture.ts';
-import { perTestDir, within } from './helpers.ts';
+import { LIBRARY, RESOURCES, SWARM_MAX_DRIFT_MS } from '../../scenarios/peer/_common.ts';
+import { perTestDir, waitFor, within } from './helpers.ts';
 
 const io = captureOutput();
 
@@ -37,10 +41,10 @@ interface CheckOutput {
   exercised: Record<string, number>;
 }
 
-/** `syncbench check-trace storage FILE --json`, in process: the exit code and the JSON verdict. */
-async function checkTrace(file: string): Promise<{ code: number; out: CheckOutput }> {
+/** `syncbench check-trace TARGET FILE --json`, in process: the exit code and the JSON verdict. */
+async function checkTrace(file: string, target = 'storage'): Promise<{ code: number; out: CheckOutput }> {
   io.clear();
-  const code = await main(['check-trace', 'storage', file, '--json']);
+  const code = await main(['check-trace', target, file, '--json']);
   return { code, out: JSON.parse(io.out()) as CheckOutput };
 }
 
@@ -192,6 +196,74 @@ describe.each(['file', 'kv'] as const)('a loopback run of the block store on the
     expect(code).toBe(EXIT_CODES.correctness);
     expect(out.failure?.check).toBe('invariant:last-copy-kept');
     expect(out.failure?.message).toContain(`${lost} removed`);
+  });
+});
+
+describe('a loopback run of peer sync on the real runtime', () => {
+  const { pool, dir } = perTestDir();
+  const ids = ['A', 'B', 'C', 'D'];
+
+  /**
+   * peer-swarm's topology and configuration without its faults: founders A, B, C write owned and shared
+   * records; D joins later and backfills from them while A keeps writing; all converge; every env closes.
+   */
+  async function peerRun(file: string): Promise<void> {
+    const run = new RunTrace({ file, scenario: 'runtime-loopback-peer', peer: true, nodes: ids.map((id) => ({ id, device: id, role: id === 'D' ? 'joiner' : 'founder' })) });
+    const envs = new Map<string, NodeEnvHandle>();
+    const nodes = new Map<string, PeerHandle>();
+    const start = async (id: string): Promise<void> => {
+      const h = await pool.create({ nodeId: id, dataDir: join(dir(), id), run });
+      for (const [other, oh] of envs) {
+        oh.setPeer(id, h.port);
+        h.setPeer(other, oh.port);
+      }
+      envs.set(id, h);
+      const options = { library: LIBRARY, peers: ids.filter((p) => p !== id), resources: RESOURCES, founder: id !== 'D', batchSize: 100, maxDriftMs: SWARM_MAX_DRIFT_MS };
+      nodes.set(id, await within(5000, `startPeerNode ${id}`, startPeerNode(h.env, options)));
+    };
+    const node = (id: string): PeerHandle => nodes.get(id)!;
+    for (const id of ['A', 'B', 'C']) await start(id);
+    await waitFor(5000, 'founders ready', () => ['A', 'B', 'C'].every((id) => node(id).state() === 'ready'));
+    for (const id of ['A', 'B', 'C']) {
+      await within(5000, 'writeOwned', node(id).writeOwned('location', Array.from({ length: 150 }, (_, k) => ({ uuid: `${id}-loc-${k}`, data: `${id}#${k}` }))));
+      await within(5000, 'writeShared', node(id).writeShared('tag', [{ uuid: `tag-${id}`, data: id }]));
+    }
+    await start('D');
+    await within(5000, 'writeOwned', node('A').writeOwned('entry', [{ uuid: 'A-entry-0', data: 'late' }]));
+    await waitFor(10_000, 'convergence', () => ids.every((id) => node(id).state() === 'ready') && new Set(ids.map((id) => node(id).digest())).size === 1);
+    await pool.closeAll();
+    await run.end();
+  }
+
+  it('writes a bench trace that check-trace peer-swarm accepts, the backfill model and the peer checks exercised', async () => {
+    const file = join(dir(), 'peer.jsonl');
+    await peerRun(file);
+    const records = readRecords(file);
+    // The evidence the peer checks read, on node sim; each delivery sent before it arrived.
+    for (const kind of ['fact.peer.request', 'fact.peer.response', 'fact.peer.change', 'fact.peer.heartbeat', 'fact.peer.ack', 'fact.peer.store', 'fact.clock']) {
+      expect(records.filter((r) => r.kind === kind && r.node === 'sim').length, kind).toBeGreaterThan(0);
+    }
+    for (const r of records.filter((x) => x.kind.startsWith('fact.peer.') && 'sentUs' in x.data)) expect(Number(r.data.sentUs)).toBeLessThanOrEqual(r.t);
+    expect(records.filter((r) => r.kind === 'fact.clock').map((r) => r.data.node)).toEqual(ids);
+
+    const { code, out } = await checkTrace(file, 'peer-swarm');
+    expect(out.failure).toBeNull();
+    expect(code).toBe(EXIT_CODES.pass);
+    expect(out).toMatchObject({ verdict: 'pass', complete: true, converged: true });
+    // Live checks (a node's memory at the end) cannot run on a trace, and say so.
+    expect(out.notRun.map((n) => n.check)).toEqual(expect.arrayContaining(['invariant:converged']));
+    const backfill = out.coverage.find((c) => c.model === 'backfill')!;
+    for (const s of ['uninitialized', 'ready', 'backfilling', 'catchingUp']) expect(Object.keys(backfill.states)).toContain(s);
+    expect(backfill.transitions['backfilling|COMPLETE|catchingUp']).toBe(1);
+    for (const inv of ['invariant:hlc', 'invariant:backfill-progress', 'invariant:backfill-resume', 'invariant:hlc-drift']) expect(out.exercised[inv], inv).toBeGreaterThan(0);
+
+    // Edited: no heartbeat ever says a peer is ready, yet the joiner backfills from one.
+    const edited = join(dir(), 'edited.jsonl');
+    writeRecords(edited, records.map((r) => (r.kind === 'fact.peer.heartbeat' ? { ...r, data: { ...r.data, ready: false } } : r)));
+    const bad = await checkTrace(edited, 'peer-swarm');
+    expect(bad.code).toBe(EXIT_CODES.correctness);
+    expect(bad.out.failure?.check).toBe('model:backfill');
+    expect(bad.out.failure?.message).toContain('never said it was ready');
   });
 });
 

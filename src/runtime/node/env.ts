@@ -12,6 +12,7 @@ import { acquireKv } from './kv.ts';
 import { Life } from './life.ts';
 import { startNet } from './net.ts';
 import { requirePort, resolveOptions, type NodeEnvOptions } from './options.ts';
+import { peerEvidence } from './peer-evidence.ts';
 import { storeEvidence } from './store-evidence.ts';
 import { createTracer } from './tracer.ts';
 
@@ -57,13 +58,14 @@ export async function createNodeEnv(options: NodeEnvOptions): Promise<NodeEnvHan
     life.onClose(release);
     const trace = createTracer(life, settings.nodeId, clock.monotonic, settings.trace, settings.traceFile, run);
     const evidence = run === null ? null : storeEvidence(run, device.id, dataDir, shared.kv);
+    const peer = run?.peer === true ? peerEvidence(run, settings.nodeId, device.id, shared.kv) : null;
     const peers = new Map(Object.entries(settings.peers));
     const limits = {
       messageBytesMax: settings.messageBytesMax,
       bufferLengthMax: settings.bufferLengthMax,
       writeBytesMax: 4 * settings.messageBytesMax,
     };
-    const net = await startNet(life, { nodeId: settings.nodeId, port: settings.port, connectTimeoutMs: settings.connectTimeoutMs, limits }, peers, trace);
+    const net = await startNet(life, { nodeId: settings.nodeId, port: settings.port, connectTimeoutMs: settings.connectTimeoutMs, limits, wire: peer?.wire ?? null }, peers, trace);
     const env: Env = {
       nodeId: settings.nodeId,
       deviceId: device.id,
@@ -71,7 +73,16 @@ export async function createNodeEnv(options: NodeEnvOptions): Promise<NodeEnvHan
       clock,
       random: createRandom(),
       disk: createDisk(life, dataDir, evidence === null ? null : (path) => evidence.synced(path)),
-      kv: shared.kv.facet(life, settings.kvDurability, evidence === null ? null : (stores, strict) => evidence.kvCommitted(stores, strict)),
+      kv: shared.kv.facet(
+        life,
+        settings.kvDurability,
+        evidence === null
+          ? null
+          : (stores, strict) => {
+              evidence.kvCommitted(stores, strict);
+              peer?.kvCommitted(stores, strict);
+            },
+      ),
       net: net.net,
       bus: device.bus.facet(life, settings.nodeId),
       locks: device.locks.facet(life),
@@ -82,6 +93,7 @@ export async function createNodeEnv(options: NodeEnvOptions): Promise<NodeEnvHan
       // (evidence reads never reject: nothing can fail between node.start and the returned handle).
       run.emit(settings.nodeId, 'node.start', { incarnation, device: device.id });
       await evidence.started(settings.nodeId);
+      peer?.started({ wallMs: clock.now(), monotonicMs: clock.monotonic() });
     }
     trace.emit('runtime.start', { incarnation, port: net.port });
     return {

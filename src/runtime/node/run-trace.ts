@@ -43,6 +43,8 @@ export interface RunTraceOptions {
   faults?: string;
   /** Block stores whose `fact.store` and `fact.store-blocks` the envs write (default: file '/store' and kv 'store'; [] for none). */
   stores?: readonly StoreLocation[];
+  /** Write peer sync's evidence too (`fact.peer.*`, `fact.clock`; peer-evidence.ts). Default false. */
+  peer?: boolean;
 }
 
 /** One record as written. */
@@ -62,6 +64,8 @@ export class RunTrace {
   readonly nodes: readonly RunTraceNode[];
   /** The block stores the envs of this run report evidence for. */
   readonly stores: readonly StoreLocation[];
+  /** The envs write peer sync's evidence. */
+  readonly peer: boolean;
   private fd: number | null;
   private next = 0;
   private lastT = 0;
@@ -87,6 +91,7 @@ export class RunTrace {
     this.file = options.file;
     this.nodes = options.nodes.map((n) => ({ id: n.id, device: n.device, role: n.role }));
     this.stores = options.stores ?? DEFAULT_STORES;
+    this.peer = options.peer === true;
     this.fd = openSync(options.file, 'w');
     this.emit('sim', 'sim.begin', {
       schemaVersion: RUN_TRACE_SCHEMA_VERSION,
