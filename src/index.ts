@@ -42,6 +42,9 @@ export { readResults, writeResults, mergeResults, ResultsError, type ResultsFile
 export { coverageReport, coverageText, type CoverageReport } from './runner/coverage.ts';
 // The trace schema (docs/trace-schema.md): validate records of a trace, e.g. a port's.
 export { TRACE_SCHEMA, TRACE_SCHEMA_ID, knownKind, validateRecord } from './trace/schema.ts';
+export { checkRecords, RecordedTrace, type CheckTarget, type NotRun, type RecordsResult } from './scenario/check-records.ts';
+export { AREAS, type AreaSpec, type HeaderNode } from './scenario/areas.ts';
+export { traceCheck, devicesOf, nodesUp, type TraceCheck, type TraceContext, type TraceSource } from './model/check.ts';
 export { TRACE_SCHEMA_VERSION, type TraceRecord } from './sim/trace.ts';
 export { writeReport, type ReportOptions, type WrittenReport } from './report/write.ts';
 

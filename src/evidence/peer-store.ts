@@ -69,6 +69,66 @@ export function decodeCheckpoint(v: unknown): Record<string, CheckpointEntry> | 
   return out;
 }
 
+/** What a peer store recorder needs to be told. */
+export interface PeerStoreFacts {
+  /** A message was delivered to a process of `device` (AckSharedChanges name the keys to read at its next start). */
+  delivered(from: string, device: string, message: unknown): void;
+  /** A process of `device` started (after its `node.start`): `fact.peer.acks` when it has had acknowledgements delivered. */
+  started(device: string): void;
+  /** The device's `meta` store may have changed durably (`durable`: read durable values, else visible ones). */
+  changed(device: string, durable: boolean): void;
+  /** The device has written a fact already. */
+  seen(device: string): boolean;
+}
+
+/**
+ * The decoding of `fact.peer.store` and `fact.peer.acks`, reading a device's kv `meta` store with
+ * `read(device, key, durable)` and writing each fact with `emit`: the simulator's recorder reads its kv
+ * images, the real runtime's run trace its kv stores.
+ */
+export function peerStoreFacts(
+  read: (device: string, key: string, durable: boolean) => unknown,
+  emit: (kind: string, data: Record<string, unknown>) => void,
+): PeerStoreFacts {
+  // Device -> `peer\u0000resource` of every AckSharedChanges the network delivered to it: the only
+  // `ack/<peer>/<resource>` keys its store can hold (the wire format, docs/peer-sync.md, Messages).
+  const acked = new Map<string, Set<string>>();
+  // Per device: the stored values last decoded (by reference: a put stores a new object) and the fact.
+  const seen = new Map<string, { init: unknown; checkpoint: unknown; text: string }>();
+  return {
+    delivered(from, device, message) {
+      if (!isObj(message) || message.type !== 'AckSharedChanges' || typeof message.resource !== 'string') return;
+      let pairs = acked.get(device);
+      if (pairs === undefined) acked.set(device, (pairs = new Set()));
+      pairs.add(`${from}\u0000${message.resource}`);
+    },
+    started(device) {
+      const pairs = acked.get(device);
+      if (pairs === undefined) return;
+      const acks: Record<string, Record<string, string>> = {};
+      for (const pair of [...pairs].sort()) {
+        const [peer, resource] = pair.split('\u0000') as [string, string];
+        const v = read(device, `ack/${peer}/${resource}`, false);
+        if (typeof v === 'string') (acks[peer] ??= {})[resource] = v;
+      }
+      const fact: PeerAcksFact = { device, acks };
+      emit('fact.peer.acks', fact as unknown as Record<string, unknown>);
+    },
+    changed(device, durable) {
+      const init = read(device, 'init', durable);
+      const checkpoint = read(device, 'checkpoint', durable);
+      const before = seen.get(device);
+      if (before !== undefined && before.init === init && before.checkpoint === checkpoint) return;
+      if (before === undefined && init === undefined && checkpoint === undefined) return;
+      const fact: PeerStoreFact = { device, init: init === true, checkpoint: decodeCheckpoint(checkpoint) };
+      const text = JSON.stringify(fact);
+      seen.set(device, { init, checkpoint, text });
+      if (before?.text !== text) emit('fact.peer.store', fact as unknown as Record<string, unknown>);
+    },
+    seen: (device) => seen.has(device),
+  };
+}
+
 /**
  * Records `fact.peer.store` for every device (devices without peer state emit nothing), and
  * `fact.peer.acks` when a device that has had acknowledgements delivered starts.
@@ -78,55 +138,22 @@ export function peerStoreEvidence(): EvidenceRecorder {
     name: 'peer-store-durable',
     produces: ['fact.peer.store', 'fact.peer.acks'],
     install(sim: Simulation) {
-      // Device -> `peer\u0000resource` of every AckSharedChanges the network delivered to it: the only
-      // `ack/<peer>/<resource>` keys its store can hold (the wire format, docs/peer-sync.md, Messages).
-      const acked = new Map<string, Set<string>>();
-      sim.network.observeDeliveries((from, to, message) => {
-        if (!isObj(message) || message.type !== 'AckSharedChanges' || typeof message.resource !== 'string') return;
-        const device = sim.nodes.get(to)?.deviceId ?? to;
-        let pairs = acked.get(device);
-        if (pairs === undefined) acked.set(device, (pairs = new Set()));
-        pairs.add(`${from}\u0000${message.resource}`);
-      });
-      sim.trace.on('node.start', (r) => {
-        const device = typeof r.data.device === 'string' ? r.data.device : r.node;
-        const pairs = acked.get(device);
-        if (pairs === undefined) return;
-        const kv = sim.device(device).kv;
-        const acks: Record<string, Record<string, string>> = {};
-        for (const pair of [...pairs].sort()) {
-          const [peer, resource] = pair.split('\u0000') as [string, string];
-          const v = kv.visibleGet('meta', `ack/${peer}/${resource}`);
-          if (typeof v === 'string') (acks[peer] ??= {})[resource] = v;
-        }
-        const fact: PeerAcksFact = { device, acks };
-        sim.trace.emit('sim', 'fact.peer.acks', fact as unknown as Record<string, unknown>);
-      });
-      // Per device: the stored values last decoded (by reference: a put stores a new object) and the fact.
-      const seen = new Map<string, { init: unknown; checkpoint: unknown; text: string }>();
-      const look = (device: string, durable: boolean): void => {
-        const kv = sim.device(device).kv;
-        const read = (key: string): unknown => (durable ? kv.durableGet('meta', key) : kv.visibleGet('meta', key));
-        const init = read('init');
-        const checkpoint = read('checkpoint');
-        const before = seen.get(device);
-        if (before !== undefined && before.init === init && before.checkpoint === checkpoint) return;
-        if (before === undefined && init === undefined && checkpoint === undefined) return;
-        const fact: PeerStoreFact = { device, init: init === true, checkpoint: decodeCheckpoint(checkpoint) };
-        const text = JSON.stringify(fact);
-        seen.set(device, { init, checkpoint, text });
-        if (before?.text !== text) sim.trace.emit('sim', 'fact.peer.store', fact as unknown as Record<string, unknown>);
-      };
+      const facts = peerStoreFacts(
+        (device, key, durable) => (durable ? sim.device(device).kv.durableGet('meta', key) : sim.device(device).kv.visibleGet('meta', key)),
+        (kind, data) => void sim.trace.emit('sim', kind, data),
+      );
+      sim.network.observeDeliveries((from, to, message) => facts.delivered(from, sim.nodes.get(to)?.deviceId ?? to, message));
+      sim.trace.on('node.start', (r) => facts.started(typeof r.data.device === 'string' ? r.data.device : r.node));
       const deviceOf = (rec: TraceRecord): string | null => (typeof rec.data.device === 'string' ? rec.data.device : (sim.nodes.get(rec.node)?.deviceId ?? null));
       sim.trace.on('kv.commit', (r) => {
         if (r.data.durability !== 'strict' || !(r.data.stores as string[]).includes('meta')) return;
         const device = deviceOf(r);
         // A strict commit made everything before it durable too: the visible values are the durable ones.
-        if (device !== null) look(device, false);
+        if (device !== null) facts.changed(device, false);
       });
       const settled = (r: TraceRecord): void => {
         const device = deviceOf(r);
-        if (device !== null && seen.has(device)) look(device, true);
+        if (device !== null && facts.seen(device)) facts.changed(device, true);
       };
       sim.trace.on('kv.durable', settled);
       sim.trace.on('kv.powerloss', settled);

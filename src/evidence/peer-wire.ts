@@ -73,65 +73,84 @@ function latestOf(v: unknown): Record<string, [string, string] | null> | null {
 /** The fact kinds `peerWireEvidence` writes. */
 export const PEER_WIRE_FACTS = ['fact.peer.request', 'fact.peer.response', 'fact.peer.change', 'fact.peer.heartbeat', 'fact.peer.ack'] as const;
 
+/** What a peer wire recorder needs to be told: process starts and deliveries. */
+export interface PeerWireFacts {
+  /** `node`'s process (re)started: it numbers its requests afresh. */
+  started(node: string): void;
+  /** A message from `from` was delivered to `to`; `sentUs`: when it was sent. */
+  delivered(from: string, to: string, message: unknown, sentUs: number): void;
+}
+
+/**
+ * The decoding of `fact.peer.*` from deliveries, writing each fact with `emit`: the simulator's recorder
+ * feeds it the simulated network's deliveries, the real runtime's run trace the sockets'.
+ */
+export function peerWireFacts(emit: (kind: string, data: Record<string, unknown>) => void): PeerWireFacts {
+  const asked = new Map<string, Asked>();
+  return {
+    started(node) {
+      for (const k of asked.keys()) if (k.startsWith(`${node}>`)) asked.delete(k);
+    },
+    delivered(from, to, message, sentUs) {
+      if (!isObj(message) || typeof message.type !== 'string') return;
+      const m = message;
+      const resource = strOr(m.resource, null);
+      switch (m.type) {
+        case 'StateRequest':
+        case 'SharedChangeRequest': {
+          if (resource === null || typeof m.reqId !== 'number') return;
+          const s = m.since;
+          const since = m.type === 'StateRequest' ? (isObj(s) ? strOr(s.ts, null) : null) : strOr(s, null);
+          const sinceUuid = m.type === 'StateRequest' && isObj(s) ? strOr(s.uuid, null) : null;
+          const writer = strOr(m.writer, null);
+          asked.set(`${from}>${to}#${m.reqId}`, { writer, since, sinceUuid });
+          return emit('fact.peer.request', { from, to, sentUs, reqId: m.reqId, resource, writer, since, sinceUuid });
+        }
+        case 'StateResponse':
+        case 'SharedChangeResponse': {
+          const sum = summarize(m.type === 'StateResponse' ? m.records : m.changes);
+          if (resource === null || typeof m.reqId !== 'number' || sum === null) return;
+          const key = `${to}>${from}#${m.reqId}`;
+          const q = asked.get(key);
+          asked.delete(key);
+          return emit('fact.peer.response', {
+            from, to, sentUs, reqId: m.reqId, resource, writer: q?.writer, since: q?.since, sinceUuid: q?.sinceUuid,
+            n: sum.n, last: sum.last, lastUuid: sum.lastUuid, maxTs: sum.maxTs, hasMore: m.hasMore === true, totals: totalsOf(m.totals),
+          });
+        }
+        case 'StateChange':
+        case 'SharedChange':
+        case 'StateBatch':
+        case 'SharedChangeBatch': {
+          const one = m.type === 'StateChange' ? m.record : m.type === 'SharedChange' ? m.change : undefined;
+          const sum = summarize(one !== undefined ? [one] : m.type === 'StateBatch' ? m.records : m.changes);
+          if (resource === null || sum === null || sum.n === 0) return;
+          const shared = m.type === 'SharedChange' || m.type === 'SharedChangeBatch';
+          return emit('fact.peer.change', { from, to, sentUs, resource, shared, n: sum.n, minTs: sum.minTs, maxTs: sum.maxTs, last: sum.last, lastUuid: sum.lastUuid });
+        }
+        case 'Heartbeat':
+          if (typeof m.hlc !== 'string') return;
+          return emit('fact.peer.heartbeat', { from, to, sentUs, boot: strOr(m.boot, null), seq: m.seq ?? null, ready: m.ready === true, hlc: m.hlc, latest: latestOf(m.latest) });
+        case 'AckSharedChanges':
+          if (resource === null || typeof m.upTo !== 'string') return;
+          return emit('fact.peer.ack', { from, to, sentUs, resource, upTo: m.upTo });
+        default:
+          return;
+      }
+    },
+  };
+}
+
 /** Records `fact.peer.*` for every delivered peer sync message. */
 export function peerWireEvidence(): EvidenceRecorder {
   return {
     name: 'peer-wire',
     produces: PEER_WIRE_FACTS,
     install(sim: Simulation) {
-      const asked = new Map<string, Asked>();
-      const emit = (kind: string, data: Record<string, unknown>): void => void sim.trace.emit('sim', kind, data);
+      const facts = peerWireFacts((kind, data) => void sim.trace.emit('sim', kind, data));
       // A restarted process numbers its requests afresh: forget what its previous one asked.
-      sim.trace.on('node.start', (r) => {
-        for (const k of asked.keys()) if (k.startsWith(`${r.node}>`)) asked.delete(k);
-      });
-      sim.network.observeDeliveries((from, to, message, sentUs) => {
-        if (!isObj(message) || typeof message.type !== 'string') return;
-        const m = message;
-        const resource = strOr(m.resource, null);
-        switch (m.type) {
-          case 'StateRequest':
-          case 'SharedChangeRequest': {
-            if (resource === null || typeof m.reqId !== 'number') return;
-            const s = m.since;
-            const since = m.type === 'StateRequest' ? (isObj(s) ? strOr(s.ts, null) : null) : strOr(s, null);
-            const sinceUuid = m.type === 'StateRequest' && isObj(s) ? strOr(s.uuid, null) : null;
-            const writer = strOr(m.writer, null);
-            asked.set(`${from}>${to}#${m.reqId}`, { writer, since, sinceUuid });
-            return emit('fact.peer.request', { from, to, sentUs, reqId: m.reqId, resource, writer, since, sinceUuid });
-          }
-          case 'StateResponse':
-          case 'SharedChangeResponse': {
-            const sum = summarize(m.type === 'StateResponse' ? m.records : m.changes);
-            if (resource === null || typeof m.reqId !== 'number' || sum === null) return;
-            const key = `${to}>${from}#${m.reqId}`;
-            const q = asked.get(key);
-            asked.delete(key);
-            return emit('fact.peer.response', {
-              from, to, sentUs, reqId: m.reqId, resource, writer: q?.writer, since: q?.since, sinceUuid: q?.sinceUuid,
-              n: sum.n, last: sum.last, lastUuid: sum.lastUuid, maxTs: sum.maxTs, hasMore: m.hasMore === true, totals: totalsOf(m.totals),
-            });
-          }
-          case 'StateChange':
-          case 'SharedChange':
-          case 'StateBatch':
-          case 'SharedChangeBatch': {
-            const one = m.type === 'StateChange' ? m.record : m.type === 'SharedChange' ? m.change : undefined;
-            const sum = summarize(one !== undefined ? [one] : m.type === 'StateBatch' ? m.records : m.changes);
-            if (resource === null || sum === null || sum.n === 0) return;
-            const shared = m.type === 'SharedChange' || m.type === 'SharedChangeBatch';
-            return emit('fact.peer.change', { from, to, sentUs, resource, shared, n: sum.n, minTs: sum.minTs, maxTs: sum.maxTs, last: sum.last, lastUuid: sum.lastUuid });
-          }
-          case 'Heartbeat':
-            if (typeof m.hlc !== 'string') return;
-            return emit('fact.peer.heartbeat', { from, to, sentUs, boot: strOr(m.boot, null), seq: m.seq ?? null, ready: m.ready === true, hlc: m.hlc, latest: latestOf(m.latest) });
-          case 'AckSharedChanges':
-            if (resource === null || typeof m.upTo !== 'string') return;
-            return emit('fact.peer.ack', { from, to, sentUs, resource, upTo: m.upTo });
-          default:
-            return;
-        }
-      });
+      sim.trace.on('node.start', (r) => facts.started(r.node));
+      sim.network.observeDeliveries((from, to, message, sentUs) => facts.delivered(from, to, message, sentUs));
     },
   };
 }

@@ -147,34 +147,43 @@ function unframedMeta(bytes: unknown): DecodedMeta | null {
 }
 
 /** How one store's durable image is read (file or kv). */
-interface StoreReader {
+export interface StoreReader {
   marker(): number | null;
   meta(): DecodedMeta | null;
   pending(): DecodedMeta | null;
   block(name: string): unknown;
 }
 
-function fileReader(sim: Simulation, device: string, root: string): StoreReader {
-  const disk = sim.device(device).disk;
+/** The reader of a file-backend store whose durable files `read(path)` returns (null: no durable entry). */
+export function fileStoreReader(read: (path: string) => Uint8Array | null, root: string): StoreReader {
   const [marker, meta, pending] = [`${root}/marker`, `${root}/meta.json`, `${root}/pending.json`];
   const paths = new Map<string, string>();
   return {
-    marker: () => memo(markers, disk.durableFile(marker), unframedMarker),
-    meta: () => memo(metas, disk.durableFile(meta), unframedMeta),
-    pending: () => memo(metas, disk.durableFile(pending), unframedMeta),
+    marker: () => memo(markers, read(marker), unframedMarker),
+    meta: () => memo(metas, read(meta), unframedMeta),
+    pending: () => memo(metas, read(pending), unframedMeta),
     block: (name) => {
       let path = paths.get(name);
       if (path === undefined) paths.set(name, (path = `${root}/blocks/${name}`));
-      return disk.durableFile(path);
+      return read(path);
     },
   };
+}
+
+function fileReader(sim: Simulation, device: string, root: string): StoreReader {
+  const disk = sim.device(device).disk;
+  return fileStoreReader((path) => disk.durableFile(path), root);
 }
 
 /** `visible()`: read what is visible (a strict commit just made it durable). */
 function kvReader(sim: Simulation, device: string, root: string, visible: () => boolean): StoreReader {
   const kv = sim.device(device).kv;
+  return kvStoreReader((store, key) => (visible() ? kv.visibleGet(store, key) : kv.durableGet(store, key)), root);
+}
+
+/** The reader of a kv-backend store whose durable values `get(store, key)` returns (undefined: none). */
+export function kvStoreReader(get: (store: string, key: string) => unknown, root: string): StoreReader {
   const [metaStore, blocks] = [`${root}:meta`, `${root}:blocks`];
-  const get = (store: string, key: string): unknown => (visible() ? kv.visibleGet(store, key) : kv.durableGet(store, key));
   return {
     marker: () => memo(markers, get(metaStore, 'marker'), markerOf),
     meta: () => memo(metas, get(metaStore, 'meta'), decodeMeta),
@@ -189,7 +198,7 @@ function kvReader(sim: Simulation, device: string, root: string, visible: () => 
  * holds no block entry and no directory is ever removed), 'blocks' (the fsync of blocks/), or 'all'.
  * Narrower scopes skip lookups that cannot differ.
  */
-type Scope = 'docs' | 'blocks' | 'all';
+export type Scope = 'docs' | 'blocks' | 'all';
 
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
@@ -197,8 +206,11 @@ function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
   return true;
 }
 
-/** One store on one device: its reader and what it last read and emitted. */
-class Watched {
+/**
+ * One store on one device: its reader and what it last read and emitted. `next` gives the fact to write
+ * (undefined: nothing changed since the last one, unless `always`); the real runtime's evidence uses it too.
+ */
+export class Watched {
   private committed: ReturnType<typeof committedMeta> = null;
   private blocks: unknown[] = [];
   private fact: CommittedBlocks | null = null;

@@ -87,29 +87,42 @@ const epochOf = (doc: unknown): number | null => {
   return typeof e === 'number' && Number.isInteger(e) && e >= 0 ? e : null;
 };
 
-/** The durable point of a file-backend store on `sim`'s device `device`. */
-function fileDurable(sim: Simulation, device: string, root: string): DurablePoint {
-  const disk = sim.device(device).disk;
-  const marker = unframeDocument(disk.durableFile(`${root}/marker`));
+/**
+ * The durable point of a file-backend store whose documents `read(path)` returns (null: absent), decoded
+ * with the frame checks: the simulator reads its durable image, the real runtime its data directory.
+ */
+export function fileStorePoint(read: (path: string) => Uint8Array | null, root: string): DurablePoint {
+  const marker = unframeDocument(read(`${root}/marker`));
   const markerCommit = commitOf(marker);
   return {
     marker: markerCommit,
     epoch: markerCommit === null ? null : epochOf(marker),
-    meta: commitOf(unframeDocument(disk.durableFile(`${root}/meta.json`))),
-    pending: commitOf(unframeDocument(disk.durableFile(`${root}/pending.json`))),
+    meta: commitOf(unframeDocument(read(`${root}/meta.json`))),
+    pending: commitOf(unframeDocument(read(`${root}/pending.json`))),
   };
+}
+
+/** The durable point of a kv-backend store whose `<root>:meta` object store `get(key)` reads. */
+export function kvStorePoint(get: (key: string) => unknown): DurablePoint {
+  const marker = get('marker');
+  const markerCommit = commitOf(marker);
+  return { marker: markerCommit, epoch: markerCommit === null ? null : epochOf(marker), meta: commitOf(get('meta')), pending: null };
+}
+
+/** The durable point of a file-backend store on `sim`'s device `device`. */
+function fileDurable(sim: Simulation, device: string, root: string): DurablePoint {
+  const disk = sim.device(device).disk;
+  return fileStorePoint((path) => disk.durableFile(path), root);
 }
 
 /** The durable point of a kv-backend store; `visible`: read what is visible (a strict commit just made it durable). */
 function kvDurable(sim: Simulation, device: string, root: string, visible: boolean): DurablePoint {
   const kv = sim.device(device).kv;
-  const read = (key: string): unknown => (visible ? kv.visibleGet(`${root}:meta`, key) : kv.durableGet(`${root}:meta`, key));
-  const marker = read('marker');
-  const markerCommit = commitOf(marker);
-  return { marker: markerCommit, epoch: markerCommit === null ? null : epochOf(marker), meta: commitOf(read('meta')), pending: null };
+  return kvStorePoint((key) => (visible ? kv.visibleGet(`${root}:meta`, key) : kv.durableGet(`${root}:meta`, key)));
 }
 
-const same = (a: DurablePoint | undefined, b: DurablePoint): boolean =>
+/** Two points are the same (a fact is written only when the point changed). */
+export const samePoint = (a: DurablePoint | undefined, b: DurablePoint): boolean =>
   a !== undefined && a.marker === b.marker && a.epoch === b.epoch && a.meta === b.meta && a.pending === b.pending;
 
 /** Records `fact.store` for the block stores at `stores` on every device. */
@@ -121,7 +134,7 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
       const last = new Map<string, DurablePoint>();
       const emit = (device: string, loc: StoreLocation, point: DurablePoint): void => {
         const key = `${device}\u0000${loc.backend}\u0000${loc.root}`;
-        if (same(last.get(key), point)) return;
+        if (samePoint(last.get(key), point)) return;
         last.set(key, point);
         sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point });
       };

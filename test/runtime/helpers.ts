@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { createNodeEnv, type NodeEnvHandle, type NodeEnvOptions } from '../../src/runtime/node/index.ts';
 
 /** A fresh temporary directory and its cleanup. */
@@ -56,4 +57,28 @@ export class EnvPool {
   async closeAll(): Promise<void> {
     await Promise.all(this.handles.splice(0).map((h) => within(5000, 'close', h.close())));
   }
+}
+
+/**
+ * Installs hooks giving each test of the calling suite a fresh temporary directory (`dir()`) and closing
+ * the envs of `pool` (then removing the directory) after it.
+ */
+export function perTestDir(): { pool: EnvPool; dir: () => string } {
+  const pool = new EnvPool();
+  let current: { path: string; remove: () => Promise<void> } | null = null;
+  beforeEach(async () => {
+    current = await tempDir();
+  });
+  afterEach(async () => {
+    await pool.closeAll();
+    await current?.remove();
+    current = null;
+  });
+  return {
+    pool,
+    dir: () => {
+      if (current === null) throw new Error('perTestDir: dir() is only set while a test runs');
+      return current.path;
+    },
+  };
 }

@@ -25,6 +25,15 @@ export interface ConnectionLimits {
   readonly writeBytesMax: number;
 }
 
+/**
+ * Observes an env's frames for a run trace's evidence (`fact.peer.*`): each frame sent (a connection's line,
+ * a datagram's payload) and each that arrived, decoded, before the implementation's handler sees it.
+ */
+export interface WireTap {
+  sent(to: string, frame: string): void;
+  arrived(from: string, frame: string, message: Value): void;
+}
+
 /** Rethrows `error` outside the current event, so it is reported as an uncaught exception. */
 export function rethrowLater(error: unknown): void {
   queueMicrotask(() => {
@@ -49,6 +58,7 @@ export class RuntimeConnection implements Connection {
     private readonly limits: ConnectionLimits,
     readonly id: string,
     readonly peer: string,
+    private readonly wire: WireTap | null = null,
   ) {
     socket.on('end', () => this.ended('closed'));
     socket.on('error', () => this.ended('reset'));
@@ -72,6 +82,7 @@ export class RuntimeConnection implements Connection {
       this.reset(`more than ${this.limits.writeBytesMax} bytes wait to be sent`);
       throw new EnvError('ECLOSED', `connection ${this.id} to '${this.peer}' was reset: the peer does not read`);
     }
+    this.wire?.sent(this.peer, line);
     this.socket.write(`${line}\n`);
   }
 
@@ -115,6 +126,7 @@ export class RuntimeConnection implements Connection {
     } catch (e) {
       return this.reset(`malformed frame: ${String(e)}`);
     }
+    this.wire?.arrived(this.peer, line, message);
     if (this.handler !== null && this.buffered.length === 0) return this.dispatch(message);
     if (this.buffered.length >= this.limits.bufferLengthMax) {
       return this.reset(`${this.limits.bufferLengthMax} messages buffered without a message handler (bufferLengthMax)`);

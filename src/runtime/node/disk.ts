@@ -40,8 +40,11 @@ export function realPath(root: string, path: unknown, field = 'path'): string {
   return join(root, ...parts);
 }
 
-/** Builds the disk of one env, rooted at the existing directory `root`. */
-export function createDisk(life: Life, root: string): Disk {
+/**
+ * Builds the disk of one env, rooted at the existing directory `root`. `synced` (the run trace's evidence)
+ * runs after every successful fsync and fsyncDir, before the operation resolves.
+ */
+export function createDisk(life: Life, root: string, synced: ((path: string) => Promise<void>) | null = null): Disk {
   /** Runs one operation, mapping its errors and honouring close. */
   const op = <T>(what: string, path: unknown, fn: (real: string) => Promise<T>): Promise<T> =>
     life.run(async () => {
@@ -83,9 +86,14 @@ export function createDisk(life: Life, root: string): Disk {
         withHandle(real, 'r', async (fh) => {
           if ((await fh.stat()).isDirectory()) throw new EnvError('EISDIR', `fsync '${path}': is a directory (use fsyncDir)`);
           await fh.sync();
+          await synced?.(path);
         }),
       ),
-    fsyncDir: (path) => op('fsyncDir', path, (real) => syncDir(real, path)),
+    fsyncDir: (path) =>
+      op('fsyncDir', path, async (real) => {
+        await syncDir(real, path);
+        await synced?.(path);
+      }),
     mkdir: (path) => op('mkdir', path, async (real) => void (await mkdir(real, { recursive: true }))),
     rename: (from, to) =>
       op('rename', from, async (realFrom) => {

@@ -29,6 +29,7 @@ class Tx extends KvTxCore {
   constructor(
     id: number,
     readonly owner: Life,
+    readonly committed: CommitObserver | null,
     stores: ReadonlySet<string>,
     mode: 'readonly' | 'readwrite',
     durability: KvDurability,
@@ -41,6 +42,9 @@ class Tx extends KvTxCore {
 }
 
 const noop = (): void => {};
+
+/** Told of every commit that wrote something, once its log line is written (and fsynced when strict), before it resolves. */
+export type CommitObserver = (stores: readonly string[], strict: boolean) => void;
 
 /** The kv store of one data directory. */
 export class RuntimeKv {
@@ -63,8 +67,16 @@ export class RuntimeKv {
     return kv;
   }
 
-  /** The KvStore an env sees; `life` ends its transactions when the env closes. */
-  facet(life: Life, defaultDurability: KvDurability): KvStore {
+  /** A committed value as the store holds it (not a copy: do not modify), for the run trace's evidence. */
+  peek(store: string, key: string): unknown {
+    return this.tables.get(store)?.get(key);
+  }
+
+  /**
+   * The KvStore an env sees; `life` ends its transactions when the env closes; `committed` is told of its
+   * commits (the run trace's evidence).
+   */
+  facet(life: Life, defaultDurability: KvDurability, committed: CommitObserver | null = null): KvStore {
     life.onClose(() => this.dropOwner(life));
     return {
       transaction: <T>(
@@ -74,7 +86,7 @@ export class RuntimeKv {
         options?: { durability?: KvDurability },
       ): Promise<T> => {
         if (!life.live) return NEVER;
-        return life.run(() => this.begin(life, stores, mode, fn, options?.durability ?? defaultDurability) as Promise<T>);
+        return life.run(() => this.begin(life, committed, stores, mode, fn, options?.durability ?? defaultDurability) as Promise<T>);
       },
     };
   }
@@ -90,6 +102,7 @@ export class RuntimeKv {
 
   private begin(
     owner: Life,
+    committed: CommitObserver | null,
     stores: readonly string[],
     mode: 'readonly' | 'readwrite',
     fn: (tx: KvTx) => Promise<unknown>,
@@ -99,7 +112,7 @@ export class RuntimeKv {
     if (this.log === null) throw new EnvError('ESTATE', 'the kv store is closed');
     if (this.queue.length >= KV_QUEUE_MAX) throw new EnvError('ESTATE', `more than ${KV_QUEUE_MAX} unfinished kv transactions`);
     return new Promise<unknown>((resolve, reject) => {
-      const tx = new Tx(this.nextTx++, owner, scope, mode, durability, resolve, reject, fn);
+      const tx = new Tx(this.nextTx++, owner, committed, scope, mode, durability, resolve, reject, fn);
       this.queue.push(tx);
       this.pump();
     });
@@ -192,8 +205,12 @@ export class RuntimeKv {
     tx.status = 'committing';
     const log = this.log;
     if (log === null) return this.abort(tx, new EnvError('ESTATE', 'the kv store is closed'));
-    log.commit(writes, tx.durability === 'strict', () => writes.forEach((w) => this.applyWrite(w))).then(
-      () => this.finish(tx, result),
+    const strict = tx.durability === 'strict';
+    log.commit(writes, strict, () => writes.forEach((w) => this.applyWrite(w))).then(
+      () => {
+        tx.committed?.([...new Set(writes.map((w) => w.store))], strict);
+        this.finish(tx, result);
+      },
       (e: unknown) => this.abort(tx, toEnvError(e, `commit of kv transaction ${tx.id}`)),
     );
   }

@@ -11,7 +11,7 @@
  */
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { EnvError, type Connection, type Net, type Tracer } from '../../impl/env.ts';
-import { RuntimeConnection, rethrowLater, type ConnectionLimits } from './connection.ts';
+import { RuntimeConnection, rethrowLater, type ConnectionLimits, type WireTap } from './connection.ts';
 import { DatagramSocket } from './datagram.ts';
 import { toEnvError } from './errors.ts';
 import { LineReader } from './framing.ts';
@@ -28,6 +28,8 @@ export interface NetSettings {
   readonly port: number;
   readonly connectTimeoutMs: number;
   readonly limits: ConnectionLimits;
+  /** The run trace's observer of frames, or null. */
+  readonly wire: WireTap | null;
 }
 
 /** A started network: the Net facet plus its port and peer table. */
@@ -113,7 +115,7 @@ async function bindPorts(
     const server = createServer(onSocket);
     const port = await listen(server, settings.port);
     try {
-      return { server, port, udp: await DatagramSocket.bind(settings.nodeId, port, trace) };
+      return { server, port, udp: await DatagramSocket.bind(settings.nodeId, port, trace, settings.wire) };
     } catch (e) {
       server.close();
       if (settings.port !== 0 || attempt >= EPHEMERAL_ATTEMPTS) throw e;
@@ -169,7 +171,7 @@ function accept(
     if (h === null || !life.live) return refuse(`'${settings.nodeId}' does not listen`);
     clearTimeout(timer);
     socket.write(`${JSON.stringify({ welcome: settings.nodeId })}\n`);
-    conn = new RuntimeConnection(life, socket, trace, settings.limits, nextId(), hello.hello);
+    conn = new RuntimeConnection(life, socket, trace, settings.limits, nextId(), hello.hello, settings.wire);
     trace.emit('net.accept', { conn: conn.id, from: conn.peer });
     try {
       h(conn);
@@ -218,7 +220,7 @@ function dial(
       }
       settled = true;
       clearTimeout(timer);
-      conn = new RuntimeConnection(life, socket, trace, settings.limits, id, address);
+      conn = new RuntimeConnection(life, socket, trace, settings.limits, id, address, settings.wire);
       trace.emit('net.connect', { conn: id, to: address });
       resolve(conn);
     };

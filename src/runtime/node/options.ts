@@ -4,6 +4,7 @@
  */
 import type { KvDurability } from '../../impl/env.ts';
 import type { NodeDevice } from './device.ts';
+import { RunTrace } from './run-trace.ts';
 import type { TraceRecord } from './tracer.ts';
 
 /** Options of `createNodeEnv` (only nodeId and dataDir are required). */
@@ -34,6 +35,11 @@ export interface NodeEnvOptions {
   trace?: (record: TraceRecord) => void;
   /** File to append trace records to, one JSON object per line. */
   traceFile?: string;
+  /**
+   * The run trace (bench format, shared by the envs of one run) to write this env's records, its
+   * `node.start` / `node.crash` and its stores' `fact.store` evidence into. The node must be in its header.
+   */
+  run?: RunTrace;
 }
 
 /** Options with every field set. */
@@ -51,6 +57,7 @@ export interface NodeEnvSettings {
   readonly bufferLengthMax: number;
   readonly trace: ((record: TraceRecord) => void) | null;
   readonly traceFile: string | null;
+  readonly run: RunTrace | null;
 }
 
 /** Validates `options` and fills in defaults. */
@@ -78,7 +85,14 @@ export function resolveOptions(options: NodeEnvOptions): NodeEnvSettings {
     bufferLengthMax: requireInt('bufferLengthMax', options.bufferLengthMax ?? 10_000, 1),
     trace: options.trace ?? null,
     traceFile: options.traceFile === undefined ? null : requireString('traceFile', options.traceFile),
+    run: requireRun(options.run),
   };
+}
+
+function requireRun(run: unknown): RunTrace | null {
+  if (run === undefined) return null;
+  if (!(run instanceof RunTrace)) throw new TypeError('run must be a RunTrace');
+  return run;
 }
 
 function requireString(field: string, value: unknown): string {
