@@ -143,7 +143,7 @@ export function backfillReasons(resources: readonly string[]): Record<string, Re
       const d = c.applying[e.resource];
       if (d === undefined || d.peer !== e.peer) return `no batch of '${e.resource}' from ${e.peer} was being applied`;
       const cp = c.checkpoint?.[e.resource];
-      if (compareKey(entryKey(cp), endOf(d)) === 0 && cp!.done === !d.hasMore) return null;
+      if (cp !== undefined && compareKey(entryKey(cp), endOf(d)) === 0 && cp.done === !d.hasMore) return null;
       return `the batch of '${e.resource}' is applied but the durable checkpoint of '${e.resource}' is at ${showEntry(cp)}, not at the batch's end ${showKey(endOf(d))}${d.hasMore ? '' : ' (done)'}`;
     },
     durableAsApplied,

@@ -137,7 +137,7 @@ export class RuntimeConnection implements Connection {
   /** Net layer: the stream is unusable (a framing error); resets the connection. */
   reset(why: string): void {
     if (this.closed) return;
-    this.trace.emit('net.reset', { conn: this.id, why });
+    this.trace.emit('net.reset', { conn: this.id, reason: 'protocol', why });
     this.socket.resetAndDestroy();
     this.ended('reset');
   }

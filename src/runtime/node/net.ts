@@ -172,7 +172,7 @@ function accept(
     clearTimeout(timer);
     socket.write(`${JSON.stringify({ welcome: settings.nodeId })}\n`);
     conn = new RuntimeConnection(life, socket, trace, settings.limits, nextId(), hello.hello, settings.wire);
-    trace.emit('net.accept', { conn: conn.id, from: conn.peer });
+    trace.emit('net.accept', { conn: conn.id, from: conn.peer, to: settings.nodeId });
     try {
       h(conn);
     } catch (e) {
@@ -221,7 +221,7 @@ function dial(
       settled = true;
       clearTimeout(timer);
       conn = new RuntimeConnection(life, socket, trace, settings.limits, id, address, settings.wire);
-      trace.emit('net.connect', { conn: id, to: address });
+      trace.emit('net.connect', { conn: id, from: settings.nodeId, to: address });
       resolve(conn);
     };
     readLines(socket, reader, () => onWelcome, (e) => (conn !== null ? conn.reset(String(e)) : fail(new EnvError('ECONNREFUSED', String(e)))));
