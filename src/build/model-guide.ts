@@ -188,6 +188,12 @@ export function candidatesOf(leaf: StateNodeLike): Candidate[] {
   return out;
 }
 
+/** A leaf's description (the machine's `description`), after its parent's for a nested state: '' when none. */
+function descriptionOf(s: StateNodeLike): string {
+  const parent = s.parent?.parent === undefined ? undefined : s.parent.description;
+  return [parent, s.description].filter((d) => d !== undefined).join(': ');
+}
+
 /** The machine's leaf states (keys as the monitor gives them), its initial leaf and every event it names. */
 export function machineShape(machine: AnyStateMachine): { states: StateNodeLike[]; initial: string; events: string[] } {
   const root = machine.root as unknown as StateNodeLike;
@@ -536,12 +542,13 @@ export function modelGuide(m: GuideModel, validate = false): string {
   );
 
   out.push('## States', '');
-  const described = states.some((s) => (s.description ?? s.parent?.description) !== undefined);
+  out.push('Hot: an instance still in the state at the liveness deadline fails liveness (`ModelSpec.hot`).', '');
+  const described = states.some((s) => descriptionOf(s) !== '');
   out.push(`| state | |${described ? ' description |' : ''}`, `|---|---|${described ? '---|' : ''}`);
   for (const s of states) {
     const key = keyOf(s);
-    const marks = [key === initial ? 'initial' : '', isHot(spec.hot, key) ? 'hot (must be left before the liveness deadline)' : ''].filter((x) => x !== '').join(', ');
-    const desc = described ? ` ${prose(s.description ?? s.parent?.description ?? '')} |` : '';
+    const marks = [key === initial ? 'initial' : '', isHot(spec.hot, key) ? 'hot' : ''].filter((x) => x !== '').join(', ');
+    const desc = described ? ` ${prose(descriptionOf(s))} |` : '';
     out.push(`| ${code(key)} | ${marks} |${desc}`);
   }
   out.push('');
@@ -596,6 +603,7 @@ export function modelGuide(m: GuideModel, validate = false): string {
     const cands = candidatesOf(s);
     const marks = [key === initial ? 'initial' : '', isHot(spec.hot, key) ? 'hot' : ''].filter((x) => x !== '');
     out.push(`### ${code(key)}${marks.length > 0 ? ` (${marks.join(', ')})` : ''}`, '');
+    if (descriptionOf(s) !== '') out.push(`${prose(descriptionOf(s))}.`, '');
     out.push('| event | from trace kinds | guard | target | declared on |', '|---|---|---|---|---|');
     const order = [...new Set(cands.map((c) => c.event))];
     for (const e of order) {
