@@ -330,6 +330,8 @@ export interface KindRow {
   kind: string;
   /** What the sample record gave ('' when nothing) and the fields map read of it. */
   base: Outcome;
+  /** The sample record's values of the fields a variant changes (what the base outcome depends on). */
+  baseValues: Variant[];
   /** Single-field changes whose outcome differs. */
   variants: { variant: Variant; outcome: Outcome }[];
 }
@@ -355,7 +357,8 @@ export function kindRows(m: GuideModel, spec: ModelSpec, validate = false): Kind
     const variants = variantsOf(props, base, device, new Set(Object.keys(over)))
       .map((variant) => ({ variant, outcome: outcomeOf(spec, m, rec({ ...base, [variant.field]: variant.value })) }))
       .filter((v) => v.outcome.text !== first.text);
-    return { kind, base: first, variants };
+    const baseValues = [...new Set(variants.map((v) => v.variant.field))].map((field) => ({ field, value: base[field] }));
+    return { kind, base: first, baseValues, variants };
   });
 }
 
@@ -523,7 +526,8 @@ export function modelGuide(m: GuideModel, validate = false): string {
     producers.set(type, list);
   };
   for (const r of rows) {
-    for (const t of r.base.events.keys()) produced(t, r.kind);
+    const given = r.baseValues.map((v) => `${v.field}: ${show(v.value)}`).join(', ');
+    for (const t of r.base.events.keys()) produced(t, given === '' ? r.kind : `${r.kind} {${given}}`);
     for (const v of r.variants) for (const t of v.outcome.events.keys()) produced(t, `${r.kind} {${v.variant.field}: ${show(v.variant.value)}}`);
   }
   const from = (type: string): string => (producers.get(type) ?? []).map(code).join(', ') || '(no sample record)';
@@ -564,7 +568,8 @@ export function modelGuide(m: GuideModel, validate = false): string {
   for (const r of rows) {
     const variants = r.variants.map((v) => `${code(`${v.variant.field}: ${show(v.variant.value)}`)} → ${v.outcome.text || 'no event'}`).join('; ');
     const read = [...new Set([r.base, ...r.variants.map((v) => v.outcome)].flatMap((o) => o.read))];
-    out.push(`| ${code(r.kind)} | ${read.join(', ')} | ${cell(r.base.text || 'no event')} | ${cell(variants)} |`);
+    const given = r.baseValues.map((v) => code(`${v.field}: ${show(v.value)}`)).join(', ');
+    out.push(`| ${code(r.kind)} | ${read.join(', ')} | ${cell(`${given === '' ? '' : `${given} → `}${r.base.text || 'no event'}`)} | ${cell(variants)} |`);
   }
   out.push('');
   const fields = new Map<string, Set<string>>();
@@ -603,7 +608,8 @@ export function modelGuide(m: GuideModel, validate = false): string {
     const cands = candidatesOf(s);
     const marks = [key === initial ? 'initial' : '', isHot(spec.hot, key) ? 'hot' : ''].filter((x) => x !== '');
     out.push(`### ${code(key)}${marks.length > 0 ? ` (${marks.join(', ')})` : ''}`, '');
-    if (descriptionOf(s) !== '') out.push(`${prose(descriptionOf(s))}.`, '');
+    const desc = descriptionOf(s);
+    if (desc !== '') out.push(`${prose(desc.charAt(0).toUpperCase() + desc.slice(1))}.`, '');
     out.push('| event | from trace kinds | guard | target | declared on |', '|---|---|---|---|---|');
     const order = [...new Set(cands.map((c) => c.event))];
     for (const e of order) {
