@@ -120,8 +120,10 @@ export const GUIDE_MODELS: readonly GuideModel[] = [
   },
 ];
 
+/** The repository (the guides' sources and the guides are named relative to it). */
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** The folder of the guides. */
-export const GUIDES_DIR = 'docs/guides';
+export const GUIDES_DIR = path.join(ROOT, 'docs', 'guides');
 const GENERATOR = 'src/build/model-guide.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -390,7 +392,7 @@ const parsed = new Map<string, ParsedSource>();
 function parse(file: string): ParsedSource {
   let p = parsed.get(file);
   if (p !== undefined) return p;
-  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const sf = ts.createSourceFile(file, readFileSync(path.join(ROOT, file), 'utf8'), ts.ScriptTarget.ES2022, true);
   const functions = new Map<string, Fn>();
   const properties = new Map<string, ts.ObjectLiteralElementLike>();
   const visit = (n: ts.Node): void => {
@@ -686,7 +688,7 @@ function main(): void {
   for (const f of readdirSync(GUIDES_DIR, { withFileTypes: true })) if (f.isFile() && !files.has(f.name)) rmSync(path.join(GUIDES_DIR, f.name));
   for (const [name, text] of files) {
     writeAtomic(path.join(GUIDES_DIR, name), text);
-    process.stdout.write(`${path.join(GUIDES_DIR, name)}: ${text.split('\n').length - 1} lines\n`);
+    process.stdout.write(`${path.relative(ROOT, path.join(GUIDES_DIR, name))}: ${text.split('\n').length - 1} lines\n`);
   }
 }
 

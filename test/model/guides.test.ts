@@ -15,7 +15,7 @@ describe('model guides', () => {
     const stale: string[] = [];
     for (const [name, text] of files) {
       const file = path.join(GUIDES_DIR, name);
-      if (!existsSync(file) || readFileSync(file, 'utf8') !== text) stale.push(file);
+      if (!existsSync(file) || readFileSync(file, 'utf8') !== text) stale.push(path.relative(process.cwd(), file));
     }
     const extra = readdirSync(GUIDES_DIR).filter((f) => !files.has(f));
     expect(stale, `out of date with the models: ${stale.join(', ')}; run \`npm run guides\` and commit the result`).toEqual([]);
