@@ -11,9 +11,9 @@
  *   its ancestors', in the order XState tries them);
  * - the kind -> event table: each kind the model reads is fed to the spec's `map` as a sample record built
  *   from its trace schema (docs/trace-schema.json; ids from a small sample topology, a few overrides per
- *   model so the record concerns a model instance), validated against the schema; then every boolean and
- *   enum field is flipped and every nullable field filled one at a time, and the variants whose outcome
- *   differs are listed. The fields `map` read are spied as the monitor does;
+ *   model so the record concerns a model instance; `npm run guides` validates each against the schema);
+ *   then every boolean and enum field is flipped and every nullable field filled or emptied one at a time,
+ *   and the variants whose outcome differs are listed. The fields `map` read are spied as the monitor does;
  * - the guards' refusal sentences: read from the source (TypeScript's parser) of the reason function the
  *   guard is built from, following the local helpers it returns the result of; `{expr}` stands for an
  *   interpolated value, `{…}` for a complex one.
