@@ -149,11 +149,13 @@ export function statusMachine(bounds: StatusBounds) {
     on: { FACT: { actions: 'fact' } },
     states: {
       // A crash while starting (before cs.client.start) leaves it down.
-      down: { on: { START: { target: 'disconnected', actions: 'start' }, ...CRASH } },
+      down: { description: 'the client is not running (before cs.client.start, after a crash or stop)', on: { START: { target: 'disconnected', actions: 'start' }, ...CRASH } },
       disconnected: {
+        description: 'shows disconnected: only while no sync connection is open',
         on: { DISCONNECTED: { target: 'disconnected', guard: 'offline' }, CONNECTING: 'connecting', ...CRASH },
       },
       connecting: {
+        description: 'shows connecting',
         on: {
           CONNECTING: 'connecting',
           DISCONNECTED: { target: 'disconnected', guard: 'offline' },
@@ -163,11 +165,12 @@ export function statusMachine(bounds: StatusBounds) {
           ...CRASH,
         },
       },
-      synced: { on: { ...green, DISCONNECTED: { target: 'disconnected', guard: 'offline' }, ...CRASH } },
-      syncing: { on: { ...green, DISCONNECTED: { target: 'disconnected', guard: 'offline' }, STUCK: { target: 'stuck', guard: 'stuckEvidence' }, ...CRASH } },
+      synced: { description: 'shows synced (green, 0 pending): only after a compatible handshake on the open connection, caught up', on: { ...green, DISCONNECTED: { target: 'disconnected', guard: 'offline' }, ...CRASH } },
+      syncing: { description: 'shows syncing (green, changes pending): as synced, with pending changes', on: { ...green, DISCONNECTED: { target: 'disconnected', guard: 'offline' }, STUCK: { target: 'stuck', guard: 'stuckEvidence' }, ...CRASH } },
       // Stuck stays until a handshake completes, or until Nuke and Resync (which ends the attempt in
       // progress before it wipes: disconnected).
       stuck: {
+        description: 'shows stuck: only after connections failing in a row or an open one without progress; stays until a handshake completes or Nuke and Resync',
         on: {
           STUCK: 'stuck',
           ...green,
@@ -177,7 +180,7 @@ export function statusMachine(bounds: StatusBounds) {
         },
       },
       // Incompatible stays until Nuke and Resync.
-      incompatible: { on: { INCOMPATIBLE: 'incompatible', DISCONNECTED: { target: 'disconnected', guard: 'offline' }, ...CRASH } },
+      incompatible: { description: 'shows incompatible: only after a Welcome or Meta showed an incompatible server; stays until Nuke and Resync', on: { INCOMPATIBLE: 'incompatible', DISCONNECTED: { target: 'disconnected', guard: 'offline' }, ...CRASH } },
     },
   });
 }

@@ -242,12 +242,13 @@ export const tabElectionMachine = setup({
   context: INITIAL,
   initial: 'down',
   states: {
-    down: { on: { START: { target: 'follower', actions: 'forget' }, STORE: DATA.STORE, CLOCK: DATA.CLOCK } },
-    follower: { on: { CAMPAIGN, QUEUE, ...DATA, ...DOWN } },
-    queued: { on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...DOWN } },
-    candidate: { on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...DOWN } },
-    fencing: { on: { LEADER: { target: 'leader', guard: 'mayLead', actions: 'believe' }, ...STEP_DOWN, ...DATA, ...DOWN } },
+    down: { description: 'the tab is not running (before node.start, after node.crash or node.stop)', on: { START: { target: 'follower', actions: 'forget' }, STORE: DATA.STORE, CLOCK: DATA.CLOCK } },
+    follower: { description: 'running, neither campaigning nor leading', on: { CAMPAIGN, QUEUE, ...DATA, ...DOWN } },
+    queued: { description: 'lock mode: waiting for the lock (election.campaign {mode: lock}) as long as the holder lives', on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...DOWN } },
+    candidate: { description: 'campaigning for a lease or stealing the lock: resolves at once (election.acquired or election.lost)', on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...DOWN } },
+    fencing: { description: 'acquired an epoch (election.acquired): the store must be fenced at it before the tab leads', on: { LEADER: { target: 'leader', guard: 'mayLead', actions: 'believe' }, ...STEP_DOWN, ...DATA, ...DOWN } },
     leader: {
+      description: 'leading at its epoch (election.leader): it renews and writes, at its own epoch only',
       on: {
         RENEWED: { target: 'leader', guard: 'mayRenew', actions: 'believe' },
         WRITE: { target: 'leader', guard: 'mayWrite' },
@@ -256,7 +257,7 @@ export const tabElectionMachine = setup({
         ...DOWN,
       },
     },
-    steppingDown: { on: { FOLLOWER: { target: 'follower', actions: 'endTerm' }, ...DATA, ...DOWN } },
+    steppingDown: { description: 'stepping down (election.stepdown): election.follower next', on: { FOLLOWER: { target: 'follower', actions: 'endTerm' }, ...DATA, ...DOWN } },
   },
 });
 

@@ -118,6 +118,7 @@ export const requestMachine = setup({
   initial: 'idle',
   states: {
     idle: {
+      description: 'something happened to the write: neither forwarded nor applied yet',
       on: {
         SEND: { target: 'forwarded', ...send },
         APPLY: { target: 'applied', ...apply },
@@ -127,6 +128,7 @@ export const requestMachine = setup({
       },
     },
     forwarded: {
+      description: 'forwarded to the leader over the bus (fact.bus.request), not durably applied yet',
       on: {
         SEND: send,
         REPLY: { target: 'forwarded', ...reply },
@@ -137,6 +139,7 @@ export const requestMachine = setup({
       },
     },
     applied: {
+      description: 'the store durably recorded the request (fact.request); the caller has no answer yet',
       on: {
         SEND: send,
         REPLY: { target: 'applied', ...reply },
@@ -146,10 +149,10 @@ export const requestMachine = setup({
         LOST: 'orphaned',
       },
     },
-    acknowledged: { on: { REPLY: { target: 'acknowledged', ...reply }, APPLY: apply } },
-    failed: { on: { REPLY: { target: 'failed', ...reply }, APPLY: apply } },
-    unknown: { on: { REPLY: { target: 'unknown', ...reply }, APPLY: apply } },
-    orphaned: { on: { REPLY: { target: 'orphaned', ...reply }, APPLY: apply } },
+    acknowledged: { description: 'the caller was told ok (workload.result {ok: true})', on: { REPLY: { target: 'acknowledged', ...reply }, APPLY: apply } },
+    failed: { description: 'the caller was told it definitely failed (workload.result {definite: true})', on: { REPLY: { target: 'failed', ...reply }, APPLY: apply } },
+    unknown: { description: 'the caller was told it failed, maybe applied (workload.result {definite: false})', on: { REPLY: { target: 'unknown', ...reply }, APPLY: apply } },
+    orphaned: { description: 'its tab died, and its caller with it (workload.lost)', on: { REPLY: { target: 'orphaned', ...reply }, APPLY: apply } },
   },
 });
 

@@ -215,8 +215,9 @@ export function backfillMachine(resources: readonly string[]) {
     // Deliveries are facts about the network: recorded in any state (a late response is applied by no one).
     on: { RESPONSE: { actions: 'response' }, PEER_READY: { actions: 'peerReady' } },
     states: {
-      down: { on: { START: { target: 'uninitialized', actions: 'start' }, DURABLE: { actions: 'durable' } } },
+      down: { description: "the device's process is not running", on: { START: { target: 'uninitialized', actions: 'start' }, DURABLE: { actions: 'durable' } } },
       uninitialized: {
+        description: 'started, neither ready nor backfilling: a founder, or a device durably complete at start, goes ready; another backfills',
         on: {
           READY: { target: 'ready', guard: 'readyFromStart' },
           BEGIN: { target: 'backfilling', guard: 'backfillOnlyIfIncomplete' },
@@ -228,6 +229,7 @@ export function backfillMachine(resources: readonly string[]) {
         },
       },
       backfilling: {
+        description: 'fetching the library from ready peers, resource by resource, each batch checkpointed durably',
         on: {
           ASSIGN: { guard: 'assignReadyPeer', actions: 'assignPeers' },
           RECV: { guard: 'recvAsDelivered', actions: 'applying' },
@@ -240,10 +242,11 @@ export function backfillMachine(resources: readonly string[]) {
           ...CRASH,
         },
       },
-      paused: { on: { RESUME: 'backfilling', ...durable('durableAsApplied'), ...buffering('paused'), ...CRASH } },
-      catchingUp: { on: { BUFFER_APPLIED: { target: 'bufferApplied', actions: 'unbuffered' }, ...durable('completionOnly'), ...buffering('catchingUp'), ...CRASH } },
+      paused: { description: 'the backfill is paused (peer.backfill.pause) until peer.backfill.resume', on: { RESUME: 'backfilling', ...durable('durableAsApplied'), ...buffering('paused'), ...CRASH } },
+      catchingUp: { description: 'the backfill is complete (every resource durably done): the live updates buffered meanwhile are applied', on: { BUFFER_APPLIED: { target: 'bufferApplied', actions: 'unbuffered' }, ...durable('completionOnly'), ...buffering('catchingUp'), ...CRASH } },
       // Updates that arrived while a round was being committed (traced before it) send it round again.
       bufferApplied: {
+        description: 'the buffer was applied (peer.buffer.applied): ready next, unless more updates arrived',
         on: {
           READY: { target: 'ready', guard: 'readyWhenComplete' },
           BUFFER_APPLIED: { target: 'bufferApplied', actions: 'unbuffered' },
@@ -253,7 +256,7 @@ export function backfillMachine(resources: readonly string[]) {
           ...CRASH,
         },
       },
-      ready: { on: { LIVE_APPLY: { target: 'ready' }, CATCHUP_BATCH: { target: 'ready' }, ...durable('completionOnly'), ...CRASH } },
+      ready: { description: 'holds the complete library: applies live updates and catch-up batches', on: { LIVE_APPLY: { target: 'ready' }, CATCHUP_BATCH: { target: 'ready' }, ...durable('completionOnly'), ...CRASH } },
     },
   });
 }

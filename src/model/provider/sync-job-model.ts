@@ -224,11 +224,13 @@ export function syncJobMachine() {
     on: { REPLY: { actions: 'reply' } },
     states: {
       down: {
+        description: 'the library process is not running',
         on: {
           START: [{ target: 'pending', guard: 'hasQueued' }, { target: 'idle' }],
         },
       },
       idle: {
+        description: 'no job pending or running',
         on: {
           JOB: [
             { target: 'pending', guard: 'newPending', actions: 'queue' },
@@ -238,6 +240,7 @@ export function syncJobMachine() {
         },
       },
       pending: {
+        description: 'a job is durably pending (requested, not started)',
         on: {
           JOB: [
             { target: 'running', guard: 'startsFromCompleted', actions: 'run' },
@@ -247,6 +250,7 @@ export function syncJobMachine() {
         },
       },
       running: {
+        description: 'a job is running: its requests follow the delivered stream, its durable cursor the consumed one',
         on: {
           JOB: [
             { target: 'running', guard: 'newPending', actions: 'queue' },
@@ -259,6 +263,7 @@ export function syncJobMachine() {
         },
       },
       expired: {
+        description: "the running job's cursor expired (a 410 for the stream's position): no read until the job is durably escalated to full",
         on: {
           JOB: [
             { target: 'expired', guard: 'newPending', actions: 'queue' },

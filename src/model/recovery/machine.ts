@@ -67,6 +67,7 @@ const writeLoop = { WRITE: { actions: 'stay' } } as const;
  */
 function recoveryStates(inPlace: boolean) {
   return {
+    description: inPlace ? 'in-place recovery of the open store before its next commit (writes accepted meanwhile)' : 'startup recovery',
     initial: 'scanning',
     on: {
       ...(inPlace ? writeLoop : {}),
@@ -78,13 +79,14 @@ function recoveryStates(inPlace: boolean) {
     },
     states: {
       scanning: {
+        description: 'no decision on pending metadata yet',
         on: {
           RECOVER_FINALIZE: { target: 'finalized', guard: 'finalizeBelowDurable' },
           RECOVER_ROLLBACK: { target: 'rolledBack', guard: 'rollbackAboveDurable' },
         },
       },
-      finalized: {},
-      rolledBack: {},
+      finalized: { description: 'pending metadata finalized (its commit at or below the durable point)' },
+      rolledBack: { description: 'pending metadata rolled back (its commit above the durable point, or unknown: torn)' },
     },
   } as const;
 }
@@ -109,14 +111,18 @@ export const recoveryMachine = machineSetup.createMachine({
     POWER_LOSS: { actions: 'powerLoss' },
   },
   states: {
-    down: { on: { ...recoverFrom, ...crash } },
-    crashed: { on: { ...recoverFrom, ...crash } },
-    closed: { on: { ...recoverFrom, ...crash } },
+    down: { description: 'no store opened yet, or a startup recovery failed', on: { ...recoverFrom, ...crash } },
+    crashed: { description: 'the process crashed or stopped (node.crash, node.stop): the next open recovers', on: { ...recoverFrom, ...crash } },
+    closed: { description: 'the store was closed (store.closed): the next open recovers', on: { ...recoverFrom, ...crash } },
     recovering: recoveryStates(false),
     reloading: recoveryStates(true),
-    idle: { on: { WRITE: 'dirty', ...close, ...crash } },
-    dirty: { on: { ...writeLoop, COMMIT_BEGIN: { target: 'writing', guard: 'beginsNext', actions: 'begin' }, ...close, ...crash } },
+    idle: { description: 'open, nothing buffered', on: { WRITE: 'dirty', ...close, ...crash } },
+    dirty: {
+      description: 'writes buffered, no commit in progress',
+      on: { ...writeLoop, COMMIT_BEGIN: { target: 'writing', guard: 'beginsNext', actions: 'begin' }, ...close, ...crash },
+    },
     writing: {
+      description: "a commit began (store.commit.begin): its data is being written",
       on: {
         ...writeLoop,
         DATA_SYNCED: { target: 'synced', guard: 'ownCommit' },
@@ -127,6 +133,7 @@ export const recoveryMachine = machineSetup.createMachine({
       },
     },
     synced: {
+      description: "the commit's data is synced (store.commit.synced): its marker write is next",
       on: {
         ...writeLoop,
         MARKER_WRITE: { target: 'markerWriting', guard: 'ownCommit', actions: 'markerWrite' },
@@ -136,6 +143,7 @@ export const recoveryMachine = machineSetup.createMachine({
       },
     },
     markerWriting: {
+      description: "the commit's marker is being written (a rename, or the kv transaction)",
       on: {
         ...writeLoop,
         MARKER_DURABLE: { target: 'committed', guard: 'markerDurable', actions: 'markerDurable' },
@@ -147,6 +155,7 @@ export const recoveryMachine = machineSetup.createMachine({
       },
     },
     committed: {
+      description: 'the store reports the marker durable (store.commit.marker): the commit is finalized next',
       on: {
         ...writeLoop,
         FINALIZED_CLEAN: { target: 'idle', guard: 'ownFinalize', actions: 'endCommit' },
@@ -156,8 +165,8 @@ export const recoveryMachine = machineSetup.createMachine({
         ...crash,
       },
     },
-    uncertain: { on: { ...writeLoop, ...reload, ...close, ...crash } },
-    stalled: { on: { ...writeLoop, ...reload, ...close, ...crash } },
-    fenced: { on: { ...close, ...crash } },
+    uncertain: { description: 'the marker write failed: its outcome is unknown until an in-place recovery', on: { ...writeLoop, ...reload, ...close, ...crash } },
+    stalled: { description: 'an in-place recovery failed: the next commit retries it', on: { ...writeLoop, ...reload, ...close, ...crash } },
+    fenced: { description: 'a commit was refused by another writer (store.commit.refused): the owner must reopen', on: { ...close, ...crash } },
   },
 });
