@@ -36,7 +36,7 @@ function step(name: string, cmd: string, args: string[], cwd: string, expectCode
 
 /** The TypeScript examples of docs/api.md, in order. */
 const docBlocks = [...readFileSync(path.join(repo, 'docs/api.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-if (docBlocks.length !== 3) throw new Error(`docs/api.md: expected 3 TypeScript examples, found ${docBlocks.length}`);
+if (docBlocks.length !== 4) throw new Error(`docs/api.md: expected 4 TypeScript examples, found ${docBlocks.length}`);
 
 const files: Record<string, string> = {
   'package.json': JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2),
@@ -51,6 +51,8 @@ const files: Record<string, string> = {
   // docs/api.md's vitest and API examples: type-checked only (they name a variant of the user's own).
   'docs/vitest-example.ts': docBlocks[1]!,
   'docs/api-example.ts': docBlocks[2]!,
+  // docs/api.md's check-trace example: type-checked against the package's declarations.
+  'docs/check-trace-example.ts': docBlocks[3]!,
   'api.ts': `import { exitCodeOfRuns, loadScenarios, runSeeds, coverageReport } from 'syncbench';
 
 const loaded = await loadScenarios('scenarios');
@@ -107,6 +109,8 @@ try {
   if (!listed.includes('counter-power-loss')) throw new Error(`list does not show the project's scenario:\n${listed}`);
   step('syncbench run counter-power-loss --seeds 0..9', cli, ['run', 'counter-power-loss', '--scenarios-dir', 'scenarios', '--seeds', '0..9', '--report', 'reports/latest'], project);
   step('syncbench replay counter-power-loss --seed 3 --trace t.jsonl', cli, ['replay', 'counter-power-loss', '--seed', '3', '--scenarios-dir', 'scenarios', '--quiet', '--trace', 't.jsonl'], project);
+  step('syncbench check-trace counter-power-loss t.jsonl (the user scenario\'s models on its recorded trace)', cli, ['check-trace', 'counter-power-loss', 't.jsonl', '--scenarios-dir', 'scenarios'], project);
+  step('syncbench check-trace storage <the package\'s golden failing trace> exits 1', cli, ['check-trace', 'storage', 'node_modules/syncbench/golden/recovery/fail-keep-pending.jsonl'], project, 1);
   step('tsc --noEmit (the project against the package types)', process.execPath, [path.join(project, 'node_modules/typescript/bin/tsc'), '-p', '.'], project);
   console.log(step('the API: runSeeds over 6 seeds on 2 threads', process.execPath, ['--import', 'tsx', 'api.ts'], project).trim());
   console.log(step('the trace schema: the replay\'s trace validates', process.execPath, ['--import', 'tsx', 'trace-check.ts'], project).trim());
