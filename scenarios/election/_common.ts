@@ -19,7 +19,7 @@ import { storeEvidence } from '../../src/evidence/store.ts';
 import { electionInvariants, lastPauses, promptWrites, stableLeadership, watchCheck, writerChannels } from '../../src/model/election/checks.ts';
 import { requestModel } from '../../src/model/election/request-spec.ts';
 import { electionModel } from '../../src/model/election/spec.ts';
-import { recoveryModel } from '../../src/model/recovery/spec.ts';
+import { recoveryModel } from '../../src/model/storage/spec.ts';
 import type { ClockSpec } from '../../src/sim/clock.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { SwarmOptions } from '../../src/faults/swarm.ts';

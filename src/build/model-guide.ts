@@ -30,7 +30,7 @@ import { requestModel } from '../model/election/request-spec.ts';
 import { isHot, type ModelEvent, type ModelSpec, type ModelTarget, type MonitorWorld } from '../model/monitor.ts';
 import { backfillModel } from '../model/peer/backfill-model.ts';
 import { syncJobModel } from '../model/provider/sync-job-model.ts';
-import { recoveryModel } from '../model/recovery/spec.ts';
+import { recoveryModel } from '../model/storage/spec.ts';
 import { writeAtomic } from '../runner/atomic.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { TRACE_SCHEMA, validateRecord } from '../trace/schema.ts';
@@ -74,7 +74,7 @@ export const GUIDE_MODELS: readonly GuideModel[] = [
     name: 'recovery',
     sample: '`recoveryModel` (not parameterised); nodes A and B, each alone on its device (dA, dB)',
     build: () => recoveryModel,
-    sources: ['src/model/recovery/spec.ts', 'src/model/recovery/machine.ts', 'src/model/recovery/guards.ts'],
+    sources: ['src/model/storage/spec.ts', 'src/model/storage/machine.ts', 'src/model/storage/guards.ts'],
     topology: TWO,
   },
   {

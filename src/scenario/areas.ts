@@ -19,8 +19,8 @@ import { electionModel } from '../model/election/spec.ts';
 import { requestModel } from '../model/election/request-spec.ts';
 import { providerChecks } from '../model/provider/invariants.ts';
 import { syncJobModel } from '../model/provider/sync-job-model.ts';
-import { lastCopyCheck } from '../model/recovery/last-copy.ts';
-import { recoveryModel } from '../model/recovery/spec.ts';
+import { lastCopyCheck } from '../model/storage/last-copy.ts';
+import { recoveryModel } from '../model/storage/spec.ts';
 import type { CheckTarget } from './check-records.ts';
 
 /** A node of a trace's header. */

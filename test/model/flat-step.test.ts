@@ -7,7 +7,7 @@ import { assign, initialTransition, setup, transition, type AnyMachineSnapshot, 
 import { flatStepper } from '../../src/model/flat-step.ts';
 import { tabElectionMachine } from '../../src/model/election/machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
-import { recoveryMachine } from '../../src/model/recovery/machine.ts';
+import { recoveryMachine } from '../../src/model/storage/machine.ts';
 import { Rng } from '../../src/sim/rng.ts';
 
 type Ev = { type: string; [k: string]: unknown };
