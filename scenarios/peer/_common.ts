@@ -10,7 +10,7 @@ import type { EvidenceRecorder } from '../../src/evidence/types.ts';
 import { startPeerNode, type PeerHandle, type PeerOptions } from '../../src/impl/peer/index.ts';
 import { resolvePeerOptions } from '../../src/impl/peer/options.ts';
 import { backfillModel } from '../../src/model/peer/backfill-model.ts';
-import { peerChecks } from '../../src/model/peer/invariants.ts';
+import { peerChecks } from '../../src/model/peer/checks.ts';
 import { ackedWrites } from '../../src/model/peer/view.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology, TopologyNode } from '../../src/scenario/types.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';

@@ -2,7 +2,7 @@
  * Relayed catch-up: a ready device that missed a writer's records gets them from any peer that holds them,
  * while the writer itself stays down.
  */
-import { convergedCheck, memoryIsDurableCheck } from '../../src/model/peer/invariants.ts';
+import { convergedCheck, memoryIsDurableCheck } from '../../src/model/peer/checks.ts';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';

@@ -11,7 +11,7 @@ import type { EvidenceRecorder } from '../../src/evidence/types.ts';
 import { startLibrary, startProvider, type LibraryHandle, type LibraryOptions, type ProviderHandle, type ProviderServerOptions } from '../../src/impl/provider/index.ts';
 import { resolveLibraryOptions } from '../../src/impl/provider/options.ts';
 import { PROVIDER_PROBES } from '../../src/impl/provider/probes.ts';
-import { providerChecks } from '../../src/model/provider/invariants.ts';
+import { providerChecks } from '../../src/model/provider/checks.ts';
 import { syncJobModel } from '../../src/model/provider/sync-job-model.ts';
 import { cursorSeq, truthOf } from '../../src/model/provider/truth.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';

@@ -3,7 +3,7 @@
  * finalize, or of recovery itself, under the weak persistence profile (unsynced operations land, vanish
  * or tear independently). Every recovery is checked by the oracle (docs/storage.md) and the recovery model.
  */
-import { recoveryModel } from '../../src/model/storage/spec.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';

@@ -6,7 +6,7 @@
  * epoch alone. Then B drains and shuts down, both stop, and a fresh open must see exactly B's data.
  */
 import { AutoSync, BlockStore, FencedError } from '../../src/impl/storage/index.ts';
-import { recoveryModel } from '../../src/model/storage/spec.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';

@@ -5,7 +5,7 @@
  * (invariant:last-copy-kept, invariant:atomic-batch). Refusing such a repair (reporting the block
  * corrupt, to be decided later) is allowed.
  */
-import { recoveryModel } from '../../src/model/storage/spec.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultEvent } from '../../src/faults/plan.ts';
 import type { Scenario } from '../../src/scenario/types.ts';

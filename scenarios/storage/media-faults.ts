@@ -2,7 +2,7 @@
  * Block store scenarios with media faults: a torn marker write, bit rot on read, ENOSPC in the middle of a
  * commit, and a power loss right after an acknowledged forceSync (strict profile: nothing unsynced survives).
  */
-import { recoveryModel } from '../../src/model/storage/spec.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';

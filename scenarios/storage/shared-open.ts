@@ -10,7 +10,7 @@ import type { TraceCheck } from '../../src/model/check.ts';
 import { BlockStore, StoreError } from '../../src/impl/storage/index.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Env } from '../../src/impl/env.ts';
-import { recoveryModel } from '../../src/model/storage/spec.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { withLastCopy } from './_harness.ts';

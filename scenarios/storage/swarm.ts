@@ -5,7 +5,7 @@
  * AutoSync commits in the background; the workload forces syncs now and then and reads back with
  * verification. One scenario per backend: the same model and oracle check both.
  */
-import { recoveryModel } from '../../src/model/storage/spec.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { SwarmOptions } from '../../src/faults/swarm.ts';
 import type { Scenario } from '../../src/scenario/types.ts';

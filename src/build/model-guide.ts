@@ -24,13 +24,13 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import type { AnyStateMachine } from 'xstate';
-import { syncStatusModel } from '../model/clientserver/status-model.ts';
-import { electionModel } from '../model/election/spec.ts';
-import { requestModel } from '../model/election/request-spec.ts';
+import { syncStatusModel } from '../model/clientserver/sync-status-model.ts';
+import { electionModel } from '../model/election/election-model.ts';
+import { requestModel } from '../model/election/request-model.ts';
 import { isHot, type ModelEvent, type ModelSpec, type ModelTarget, type MonitorWorld } from '../model/monitor.ts';
 import { backfillModel } from '../model/peer/backfill-model.ts';
 import { syncJobModel } from '../model/provider/sync-job-model.ts';
-import { recoveryModel } from '../model/storage/spec.ts';
+import { recoveryModel } from '../model/storage/recovery-model.ts';
 import { writeAtomic } from '../runner/atomic.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { TRACE_SCHEMA, validateRecord } from '../trace/schema.ts';
@@ -74,14 +74,14 @@ export const GUIDE_MODELS: readonly GuideModel[] = [
     name: 'recovery',
     sample: '`recoveryModel` (not parameterised); nodes A and B, each alone on its device (dA, dB)',
     build: () => recoveryModel,
-    sources: ['src/model/storage/spec.ts', 'src/model/storage/machine.ts', 'src/model/storage/guards.ts'],
+    sources: ['src/model/storage/recovery-model.ts', 'src/model/storage/recovery-machine.ts', 'src/model/storage/guards.ts'],
     topology: TWO,
   },
   {
     name: 'election',
     sample: "`electionModel({tabs: ['A', 'B']})`; tabs A and B share the device `browser`",
     build: () => electionModel({ tabs: ['A', 'B'] }),
-    sources: ['src/model/election/spec.ts', 'src/model/election/machine.ts'],
+    sources: ['src/model/election/election-model.ts', 'src/model/election/election-machine.ts'],
     topology: TABS,
     overrides: { 'fact.store': { backend: 'kv' }, 'fact.clock': { node: 'A' }, 'fact.bus.leader': { node: 'A', from: 'B' } },
   },
@@ -89,7 +89,7 @@ export const GUIDE_MODELS: readonly GuideModel[] = [
     name: 'request',
     sample: "`requestModel(['A', 'B'])`; tabs A and B share the device `browser`; a write is `<tab>#<value>` (sample: A#v1)",
     build: () => requestModel(['A', 'B']),
-    sources: ['src/model/election/request-spec.ts', 'src/model/election/request-machine.ts'],
+    sources: ['src/model/election/request-model.ts', 'src/model/election/request-machine.ts'],
     topology: TABS,
     overrides: { 'fact.bus.request': { from: 'A' }, 'fact.request': { result: { value: 'v1' } } },
   },
@@ -104,7 +104,7 @@ export const GUIDE_MODELS: readonly GuideModel[] = [
     name: 'sync-status',
     sample: "`syncStatusModel(['A', 'B'], {server: 'S', meta: 'M'})` (default bounds); each node is its own device",
     build: () => syncStatusModel(['A', 'B'], { server: 'S', meta: 'M' }),
-    sources: ['src/model/clientserver/status-model.ts'],
+    sources: ['src/model/clientserver/sync-status-model.ts'],
     topology: ['A', 'B', 'S', 'M'].map((id) => ({ id, device: id })),
     overrides: { 'net.established': { to: 'S' } },
     // net.close concerns a model instance only for a sync connection the client opened (net.established).

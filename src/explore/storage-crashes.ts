@@ -28,7 +28,7 @@ import { sameBytes } from '../model/storage/digest.ts';
 import { StorageOracle } from '../model/storage/oracle.ts';
 import { durableStoreImage } from '../evidence/store-image.ts';
 import { storeEvidence, type StoreLocation } from '../evidence/store.ts';
-import { recoveryModel } from '../model/storage/spec.ts';
+import { recoveryModel } from '../model/storage/recovery-model.ts';
 import type { OutcomeChooser, PendingOp, PendingOutcome, PersistenceProfile } from '../sim/disk/disk.ts';
 import { Rng } from '../sim/rng.ts';
 import { Simulation } from '../sim/simulation.ts';

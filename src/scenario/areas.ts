@@ -12,15 +12,15 @@
  * end, the simulator's disks) need a run; check-trace lists them as not run.
  */
 import { resolveLibraryOptions } from '../impl/provider/options.ts';
-import { csChecks } from '../model/clientserver/invariants.ts';
-import { syncStatusModel } from '../model/clientserver/status-model.ts';
+import { csChecks } from '../model/clientserver/checks.ts';
+import { syncStatusModel } from '../model/clientserver/sync-status-model.ts';
 import { electionInvariants, promptWrites, stableLeadership, writerChannels } from '../model/election/checks.ts';
-import { electionModel } from '../model/election/spec.ts';
-import { requestModel } from '../model/election/request-spec.ts';
-import { providerChecks } from '../model/provider/invariants.ts';
+import { electionModel } from '../model/election/election-model.ts';
+import { requestModel } from '../model/election/request-model.ts';
+import { providerChecks } from '../model/provider/checks.ts';
 import { syncJobModel } from '../model/provider/sync-job-model.ts';
 import { lastCopyCheck } from '../model/storage/last-copy.ts';
-import { recoveryModel } from '../model/storage/spec.ts';
+import { recoveryModel } from '../model/storage/recovery-model.ts';
 import type { CheckTarget } from './check-records.ts';
 
 /** A node of a trace's header. */

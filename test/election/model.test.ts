@@ -7,8 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelGraph } from '../../src/model/graph.ts';
 import { ModelMonitor } from '../../src/model/monitor.ts';
-import { tabElectionMachine, type TabContext } from '../../src/model/election/machine.ts';
-import { electionModel, STEP_DOWN_REASONS } from '../../src/model/election/spec.ts';
+import { tabElectionMachine, type TabContext } from '../../src/model/election/election-machine.ts';
+import { electionModel, STEP_DOWN_REASONS } from '../../src/model/election/election-model.ts';
 import type { StepDownReason } from '../../src/impl/election/types.ts';
 
 type Rec = [node: string, kind: string, data?: Record<string, unknown>, tMs?: number];

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { modelGraph } from '../../src/model/graph.ts';
 import { ModelMonitor } from '../../src/model/monitor.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
-import { issuerOf, requestModel } from '../../src/model/election/request-spec.ts';
+import { issuerOf, requestModel } from '../../src/model/election/request-model.ts';
 
 type Rec = [node: string, kind: string, data: Record<string, unknown>];
 

@@ -11,7 +11,7 @@ import { ELECTION_VARIANTS } from '../../src/impl/election/variants.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
 import { mergeCoverage, type ModelCoverage } from '../../src/model/monitor.ts';
 import { modelGraph } from '../../src/model/graph.ts';
-import { tabElectionMachine } from '../../src/model/election/machine.ts';
+import { tabElectionMachine } from '../../src/model/election/election-machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
 import { LEDGER_INVARIANTS } from '../../src/model/election/ledger.ts';
 import { UNREACHED } from '../../src/model/unreached.ts';

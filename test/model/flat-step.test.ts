@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { assign, initialTransition, setup, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { flatStepper } from '../../src/model/flat-step.ts';
-import { tabElectionMachine } from '../../src/model/election/machine.ts';
+import { tabElectionMachine } from '../../src/model/election/election-machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
-import { recoveryMachine } from '../../src/model/storage/machine.ts';
+import { recoveryMachine } from '../../src/model/storage/recovery-machine.ts';
 import { Rng } from '../../src/sim/rng.ts';
 
 type Ev = { type: string; [k: string]: unknown };

@@ -17,7 +17,7 @@ import {
   pruneCheck,
   resendCheck,
   watermarkCheck,
-} from '../../src/model/peer/invariants.ts';
+} from '../../src/model/peer/checks.ts';
 import type { ViewRecord } from '../../src/model/peer/view.ts';
 import { ackedWrites, type PeerView } from '../../src/model/peer/view.ts';
 import type { Check, ScenarioContext } from '../../src/scenario/types.ts';

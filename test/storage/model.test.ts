@@ -10,8 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import { ModelMonitor } from '../../src/model/monitor.ts';
 import { modelGraph } from '../../src/model/graph.ts';
-import { recoveryMachine } from '../../src/model/storage/machine.ts';
-import { recoveryModel } from '../../src/model/storage/spec.ts';
+import { recoveryMachine } from '../../src/model/storage/recovery-machine.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
 
 type Rec = [node: string, kind: string, data?: Record<string, unknown>];

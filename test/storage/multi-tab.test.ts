@@ -8,7 +8,7 @@ import { BlockStore, FencedError, RequestAppliedError, StoreError } from '../../
 import { Simulation } from '../../src/sim/simulation.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import { ModelMonitor } from '../../src/model/monitor.ts';
-import { recoveryModel } from '../../src/model/storage/spec.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { fakeEnv } from './_fake-env.ts';
 
 const BS = 64;

@@ -10,7 +10,7 @@
  * the believer, a belief is read as ending after validMs * 0.99 of true time.
  */
 import type { TraceRecord } from '../../sim/trace.ts';
-import { monotonicAt, type ClockSample } from './machine.ts';
+import { monotonicAt, type ClockSample } from './election-machine.ts';
 import type { Violation } from './ledger.ts';
 
 /** Without a clock fact, a lease belief of `validMs` is read as ending after validMs * 0.99 of true time. */

@@ -27,7 +27,7 @@
  */
 import type { TraceRecord } from '../../sim/trace.ts';
 import { LeaseBeliefs } from './lease-beliefs.ts';
-import type { ClockSample } from './machine.ts';
+import type { ClockSample } from './election-machine.ts';
 
 /** A broken invariant. */
 export interface Violation {

@@ -4,9 +4,9 @@
  */
 import { count, int, kind, nullable, num, oneOf, str, type KindSchemas } from './dsl.ts';
 
-/** `STEP_DOWN_REASONS` of src/model/election/spec.ts (a closed set; test/trace/schema.test.ts holds them equal). */
+/** `STEP_DOWN_REASONS` of src/model/election/election-model.ts (a closed set; test/trace/schema.test.ts holds them equal). */
 export const STEP_DOWN_REASONS = ['lease-expired', 'lease-lost', 'lock-stolen', 'fenced', 'closing', 'error'] as const;
-/** `LOST_REASONS` of src/model/election/spec.ts. */
+/** `LOST_REASONS` of src/model/election/election-model.ts. */
 export const LOST_REASONS = ['taken', 'store-error', 'closed', 'stolen', 'lock-error', 'epoch-error'] as const;
 
 export const ELECTION_KINDS: KindSchemas = {

@@ -22,7 +22,7 @@
 import type { ModelEvent, ModelSpec, ModelTarget, MonitorWorld } from '../monitor.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { RECOVERY_REASONS, type RecoveryEvent } from './guards.ts';
-import { recoveryMachine } from './machine.ts';
+import { recoveryMachine } from './recovery-machine.ts';
 
 const SIMPLE: Readonly<Record<string, string>> = {
   'store.write': 'WRITE',

@@ -12,7 +12,7 @@
  */
 import type { ModelSpec, ModelTarget, MonitorWorld } from '../monitor.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { TAB_HOT_STATES, TAB_REASONS, tabElectionMachine, type TabModelEvent } from './machine.ts';
+import { TAB_HOT_STATES, TAB_REASONS, tabElectionMachine, type TabModelEvent } from './election-machine.ts';
 
 /** Where the tabs' protected store lives (a kv-backend block store). */
 export interface ElectionModelOptions {
