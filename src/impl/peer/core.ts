@@ -3,7 +3,7 @@
  * backfill). Plain data plus small helpers; the parts own the behaviour.
  */
 import type { Env, Value } from '../env.ts';
-import { formatHlc, HlcClock, parseHlc } from './hlc.ts';
+import { formatHlc, HlcClock, parseHlc, type HybridClock } from './hlc.ts';
 import type { ResourceKind } from './messages.ts';
 import { SyncMetrics } from './metrics.ts';
 import type { PeerConfig } from './options.ts';
@@ -18,7 +18,7 @@ export interface Core {
   readonly env: Env;
   readonly cfg: PeerConfig;
   readonly store: PeerStore;
-  readonly clock: HlcClock;
+  readonly clock: HybridClock;
   /** Resource -> table. */
   readonly tables: Map<string, RecordTable>;
   /** Own shared changes not yet acknowledged by every peer: resource -> changes in HLC order. */
@@ -43,7 +43,8 @@ export const metaKey = {
 
 /** Builds the core from what was loaded (recovery): tables, log, meta and the HLC floor. */
 export function buildCore(env: Env, cfg: PeerConfig, store: PeerStore, loaded: LoadedState): Core {
-  const clock = new HlcClock(env.deviceId, () => env.clock.now(), cfg.maxDriftMs, cfg.variant === 'peer-drift-own-hlc');
+  const wall = (): number => env.clock.now();
+  const clock = cfg.hlc === null ? new HlcClock(env.deviceId, wall, cfg.maxDriftMs, cfg.variant === 'peer-drift-own-hlc') : cfg.hlc(env.deviceId, wall, cfg.maxDriftMs);
   const tables = new Map<string, RecordTable>();
   const log = new Map<string, SyncRecord[]>();
   let floor: string | null = null;

@@ -63,8 +63,33 @@ export function isHlcString(s: unknown): s is string {
   return typeof s === 'string' && HLC_RE.test(s);
 }
 
-/** The HLC clock of one device. */
-export class HlcClock {
+/**
+ * The HLC seam (PeerOptions.hlc): what the peer node asks of its hybrid logical clock. A plugged-in clock
+ * (another HLC library, a port's) is checked by the same trace checks as the built-in one:
+ * invariant:hlc (every commit's timestamp above the previous one and above every change applied before:
+ * `peer.commit`, `peer.applied`, `peer.catchup.batch`) and invariant:hlc-drift (a remote timestamp is
+ * rejected exactly when it leads the device's true wall clock, fact.clock, by more than maxDriftMs).
+ */
+export interface HybridClock {
+  /** The device id the timestamps carry. */
+  readonly device: string;
+  /** The bound `observe` enforces, ms. */
+  readonly maxDriftMs: number;
+  /** The latest value issued or observed, without advancing. */
+  peek(): Hlc;
+  /** A new timestamp, greater than everything issued or observed before. */
+  tick(): Hlc;
+  /** Moves past a remote timestamp; throws HlcDriftError (changing nothing) when it leads the wall clock by more than maxDriftMs. */
+  observe(remote: Hlc): void;
+  /** Raises the clock to at least `floor` (recovery: the largest timestamp found on disk). */
+  restoreFloor(floor: Hlc): void;
+}
+
+/** Builds a device's clock: `wallMs` reads the device's wall clock (env.clock.now). */
+export type HybridClockFactory = (device: string, wallMs: () => number, maxDriftMs: number) => HybridClock;
+
+/** The HLC clock of one device (the built-in HybridClock). */
+export class HlcClock implements HybridClock {
   private physicalMs = 0;
   private counter = 0;
 

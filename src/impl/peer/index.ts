@@ -1,7 +1,7 @@
 /** Public surface of the leaderless hybrid peer sync implementation. */
 export { startPeerNode, type PeerHandle } from './node.ts';
 export { resolvePeerOptions, type PeerOptions, type PeerConfig } from './options.ts';
-export { HlcClock, HlcDriftError, compareHlc, formatHlc, parseHlc, type Hlc } from './hlc.ts';
+export { HlcClock, HlcDriftError, compareHlc, formatHlc, parseHlc, type Hlc, type HybridClock, type HybridClockFactory } from './hlc.ts';
 export { validateMessage, encodeMessage, WIRE_LIMITS, type PeerMessage, type ResourceKind } from './messages.ts';
 export { RecordTable, compareKey, wins, type SyncRecord, type Cursor } from './records.ts';
 export { PEER_VARIANTS, type PeerVariant } from './variants.ts';

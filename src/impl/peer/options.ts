@@ -2,6 +2,7 @@
  * Options of a peer sync node: `PeerOptions` (what callers pass, mostly optional) resolved once into
  * `PeerConfig` (everything set and validated; a bad field throws a RangeError naming it).
  */
+import type { HybridClockFactory } from './hlc.ts';
 import type { ResourceKind } from './messages.ts';
 import { PEER_VARIANTS, type PeerVariant } from './variants.ts';
 
@@ -35,6 +36,8 @@ export interface PeerOptions {
   bufferMax?: number;
   /** A remote HLC further ahead than this is rejected, ms (default 60,000). */
   maxDriftMs?: number;
+  /** Plugs in another hybrid logical clock (the HybridClock seam of hlc.ts); default the built-in HlcClock. */
+  hlc?: HybridClockFactory;
   /** Own shared changes kept unacknowledged at most (default 100,000); a write beyond it is refused. */
   logMax?: number;
   /** Period of metrics snapshots, ms of the device's monotonic clock (default 5,000; 0 disables them). */
@@ -61,9 +64,17 @@ export interface PeerConfig {
   retryQueueMax: number;
   bufferMax: number;
   maxDriftMs: number;
+  /** The plugged-in clock's factory, or null for the built-in HlcClock. */
+  hlc: HybridClockFactory | null;
   logMax: number;
   metricsSnapshotMs: number;
   metricsSnapshotsKept: number;
+}
+
+function hlcFactory(f: unknown): HybridClockFactory | null {
+  if (f === undefined) return null;
+  if (typeof f !== 'function') throw new TypeError(`peer options: hlc must be a function (device, wallMs, maxDriftMs) => HybridClock, got ${typeof f}`);
+  return f as HybridClockFactory;
 }
 
 function positiveInt(field: string, v: number | undefined, dflt: number, max: number): number {
@@ -111,6 +122,7 @@ export function resolvePeerOptions(o: PeerOptions): PeerConfig {
     retryQueueMax: positiveInt('retryQueueMax', o.retryQueueMax, 256, 1_000_000),
     bufferMax: positiveInt('bufferMax', o.bufferMax, 10_000, 10_000_000),
     maxDriftMs: positiveInt('maxDriftMs', o.maxDriftMs, 60_000, 86_400_000),
+    hlc: hlcFactory(o.hlc),
     logMax: positiveInt('logMax', o.logMax, 100_000, 10_000_000),
     metricsSnapshotMs: nonNegativeInt('metricsSnapshotMs', o.metricsSnapshotMs, 5_000, 86_400_000),
     metricsSnapshotsKept: positiveInt('metricsSnapshotsKept', o.metricsSnapshotsKept, 10, 10_000),
