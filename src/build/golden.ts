@@ -13,11 +13,11 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../runner/atomic.ts';
-import { AREAS } from '../scenario/areas.ts';
-import { checkRecords, type CheckTarget } from '../scenario/check-records.ts';
+import { checkTargetFor } from '../scenario/areas.ts';
+import { checkRecords } from '../scenario/check-records.ts';
 import { loadScenarios } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run.ts';
-import type { Scenario, Verdict } from '../scenario/types.ts';
+import type { Verdict } from '../scenario/types.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 
 /** One golden trace. */
@@ -62,15 +62,6 @@ export const GOLDEN_CASES: readonly Omit<GoldenCase, 'verdict' | 'check'>[] = [
 /** Folder of the golden traces. */
 export const GOLDEN_DIR = 'golden';
 
-/** The target of a case, as check-trace builds it. */
-export function goldenTarget(c: Pick<GoldenCase, 'target'>, header: Record<string, unknown>, scenarios: readonly Scenario[]): CheckTarget {
-  const area = AREAS[c.target];
-  if (area !== undefined) return area.target((header.nodes ?? []) as { id: string; device: string; role: string }[]);
-  const s = scenarios.find((x) => x.name === c.target);
-  if (s === undefined) throw new Error(`golden: no scenario ${c.target}`);
-  return { name: `scenario ${s.name}`, models: s.models ?? [], checks: s.checks ?? [] };
-}
-
 async function main(): Promise<void> {
   const scenarios = (await loadScenarios('scenarios')).map((l) => l.scenario);
   rmSync(GOLDEN_DIR, { recursive: true, force: true });
@@ -90,7 +81,9 @@ async function main(): Promise<void> {
       keep.push(JSON.stringify({ i: last.i + 1, t: last.t, node: 'sim', kind: 'sim.incomplete', data: { reason: 'golden trace: cut after the first failure' } }));
     }
     const records = keep.map((l) => JSON.parse(l) as TraceRecord);
-    const offline = await checkRecords(records, goldenTarget(c, records[0]!.data, scenarios));
+    const target = checkTargetFor(c.target, records[0]!.data, scenarios);
+    if (target === null) throw new Error(`golden ${c.model}/${c.name}: no area or scenario '${c.target}'`);
+    const offline = await checkRecords(records, target);
     const live = `${r.verdict} ${r.failure?.check ?? ''}`;
     const off = `${offline.verdict} ${offline.failure?.check ?? ''}`;
     if (live !== off) throw new Error(`golden ${c.model}/${c.name}: the live run gave '${live}' but check-trace ${c.target} reads '${off}' (${offline.failure?.message ?? ''})`);

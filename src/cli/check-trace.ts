@@ -6,23 +6,12 @@
  * malformed file, an unknown target, a header of another schema version).
  */
 import pc from 'picocolors';
-import { AREAS, type HeaderNode } from '../scenario/areas.ts';
+import { AREAS, checkTargetFor } from '../scenario/areas.ts';
 import { checkRecords, type CheckTarget, type RecordsResult } from '../scenario/check-records.ts';
 import { EXIT_CODES } from '../scenario/types.ts';
 import { TRACE_SCHEMA_VERSION, type TraceRecord } from '../sim/trace.ts';
 import { checkTraceFile, readTraceFile } from './trace-file.ts';
 import { UsageError, loadAll, pathArg, scenariosDir } from './usage.ts';
-
-/** The nodes of a header, or why they are unusable. */
-function headerNodes(header: Record<string, unknown>, file: string): HeaderNode[] {
-  const nodes = header.nodes;
-  if (!Array.isArray(nodes)) throw new UsageError(`${file}: its header (sim.begin, line 1) has no "nodes" list: an area check needs the topology (a scenario check does not)`);
-  return nodes.map((n, k) => {
-    const o = n as Record<string, unknown>;
-    if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || o.id === '') throw new UsageError(`${file}: header nodes[${k}] has no "id"`);
-    return { id: o.id, device: typeof o.device === 'string' ? o.device : o.id, role: typeof o.role === 'string' ? o.role : '' };
-  });
-}
 
 /** Reads the header (line 1) alone, to build the target before the records are streamed. */
 async function readHeader(file: string): Promise<Record<string, unknown>> {
@@ -38,21 +27,16 @@ async function readHeader(file: string): Promise<Record<string, unknown>> {
 }
 
 async function targetFor(name: string, header: Record<string, unknown>, file: string, o: Record<string, unknown>): Promise<CheckTarget> {
-  const area = AREAS[name];
-  if (area !== undefined) {
-    try {
-      return area.target(headerNodes(header, file));
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`${file}: ${(e as Error).message}`);
-    }
+  // Scenarios are loaded only for a name that is no area (loading them is most of check-trace's start-up).
+  const scenarios = AREAS[name] === undefined ? (await loadAll(scenariosDir(o))).map((l) => l.scenario) : [];
+  let target: CheckTarget | null;
+  try {
+    target = checkTargetFor(name, header, scenarios);
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as Error).message}`);
   }
-  const all = await loadAll(scenariosDir(o));
-  const s = all.find((l) => l.scenario.name === name)?.scenario;
-  if (s === undefined) {
-    throw new UsageError(`unknown area or scenario '${name}' (areas: ${Object.keys(AREAS).join(', ')}; scenarios: syncbench list)`);
-  }
-  return { name: `scenario ${s.name}`, models: s.models ?? [], checks: s.checks ?? [] };
+  if (target === null) throw new UsageError(`unknown area or scenario '${name}' (areas: ${Object.keys(AREAS).join(', ')}; scenarios: syncbench list)`);
+  return target;
 }
 
 /** The records of `file`, streamed. */

@@ -21,7 +21,9 @@ import { providerChecks } from '../model/provider/checks.ts';
 import { syncJobModel } from '../model/provider/sync-job-model.ts';
 import { lastCopyCheck } from '../model/storage/last-copy.ts';
 import { recoveryModel } from '../model/storage/recovery-model.ts';
+import type { ModelSpec } from '../model/monitor.ts';
 import type { CheckTarget } from './check-records.ts';
+import type { Check } from './types.ts';
 
 /** A node of a trace's header. */
 export interface HeaderNode {
@@ -100,3 +102,26 @@ export const AREAS: Readonly<Record<string, AreaSpec>> = {
     },
   },
 };
+
+/** The nodes of a trace header (`sim.begin.nodes`); throws an Error naming what is missing. */
+export function headerNodes(header: Record<string, unknown>): HeaderNode[] {
+  const nodes = header.nodes;
+  if (!Array.isArray(nodes)) throw new Error('its header (sim.begin, line 1) has no "nodes" list: an area check needs the topology (a scenario check does not)');
+  return nodes.map((n, k) => {
+    const o = n as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || o.id === '') throw new Error(`header nodes[${k}] has no "id"`);
+    return { id: o.id, device: typeof o.device === 'string' ? o.device : o.id, role: typeof o.role === 'string' ? o.role : '' };
+  });
+}
+
+/**
+ * What `check-trace <name>` checks a trace with `header` against: the area `name`, built for the header's
+ * nodes, or the scenario `name` of `scenarios` (its own models and checks); null when it is neither.
+ * Throws an Error naming what an area needs and the header lacks.
+ */
+export function checkTargetFor(name: string, header: Record<string, unknown>, scenarios: readonly { name: string; models?: readonly ModelSpec[]; checks?: readonly Check[] }[]): CheckTarget | null {
+  const area = AREAS[name];
+  if (area !== undefined) return area.target(headerNodes(header));
+  const s = scenarios.find((x) => x.name === name);
+  return s === undefined ? null : { name: `scenario ${s.name}`, models: s.models ?? [], checks: s.checks ?? [] };
+}
