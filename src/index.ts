@@ -14,6 +14,7 @@ export type { Check, Liveness, RunOptions, RunResult, Scenario, ScenarioContext,
 export { EXIT_CODES } from './scenario/types.ts';
 export { ScenarioError, loadScenarioFiles, loadScenarios, resolveTargets, suitesOf, validateScenario, type LoadedScenario } from './scenario/registry.ts';
 export { VARIANTS, checkVariant, type Variant } from './scenario/variants.ts';
+export { stockScenarios, withImplementations, type Implementations, type PluggedImplementations } from './scenario/implementations.ts';
 // The environment implementation code is written against, and node programs.
 export type * from './impl/env.ts';
 export type { NodeProgram } from './sim/node.ts';

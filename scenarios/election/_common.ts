@@ -364,7 +364,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     topology: {
       nodes: spec.tabs.map((id) => ({ id, device: DEVICE, role: 'tab', clock: spec.clocks?.[id], startAtMs: spec.startAtMs?.[id] })),
     },
-    program: (_node, ctx) => (env) => startElectionTab(env, { ...spec.options, mode: spec.mode, variant: ctx.variant }, spec.factory),
+    program: (_node, ctx) => (env) => startElectionTab(env, { ...spec.options, mode: spec.mode, variant: ctx.variant }, ctx.implementations.election ?? spec.factory),
     workload: (ctx) => {
       loseWritesOfDeadTabs(ctx);
       spec.workload(ctx);
@@ -396,6 +396,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     ],
     maxEvents: spec.maxEvents,
     variantAreas: ['election'],
+    seams: ['election'],
     probes: ELECTION_PROBES,
   };
 }

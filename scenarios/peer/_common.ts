@@ -36,6 +36,9 @@ export function peerTopology(ids: string[], extra: Partial<Record<string, Partia
   return { nodes: ids.map((id) => ({ id, role: 'founder', ...extra[id] })) };
 }
 
+/** The seams a peer scenario's program builds its nodes through (withImplementations). */
+export const PEER_SEAMS = ['hlc'] as const;
+
 /** The program: a peer node per topology node; role 'joiner' backfills. */
 export function peerProgram(ids: string[], options: Partial<PeerOptions> = {}): Scenario['program'] {
   return (node, ctx) => (env) =>
@@ -46,6 +49,8 @@ export function peerProgram(ids: string[], options: Partial<PeerOptions> = {}): 
       founder: node.role !== 'joiner',
       variant: ctx.variant,
       ...options,
+      // A plugged-in HLC (withImplementations) wins over the scenario's own.
+      ...(ctx.implementations.hlc !== undefined ? { hlc: ctx.implementations.hlc } : {}),
     });
 }
 

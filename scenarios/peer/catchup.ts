@@ -4,7 +4,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, PEER_SEAMS } from './_common.ts';
 
 const three = deviceIds(3);
 
@@ -15,6 +15,7 @@ const catchupCut: Scenario = {
   suites: ['smoke', 'ci', 'default'],
   topology: { ...peerTopology(three), net: { connTimeoutMs: 1_000 } },
   program: peerProgram(three, { batchSize: 40, retryQueueMax: 4 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, ['A', 'B'], 400, 300, 8),
   faults: {
     events: [

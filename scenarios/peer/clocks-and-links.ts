@@ -5,7 +5,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, PEER_SEAMS } from './_common.ts';
 
 const four = deviceIds(4);
 
@@ -20,6 +20,7 @@ const clockSkew: Scenario = {
     D: { clock: { offsetMs: 6_000, driftPpm: -200 } },
   }),
   program: peerProgram(four),
+  seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, four, 200, 200, 25),
   faults: {
     events: [
@@ -43,6 +44,7 @@ const datagrams: Scenario = {
   suites: ['smoke', 'ci', 'default'],
   topology: peerTopology(four),
   program: peerProgram(four, { heartbeatMs: 100 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, four, 200, 200, 25),
   faults: {
     events: [{ kind: 'linkFaults', atMs: 100, dupRate: 0.3, reorderRate: 0.3, lossRate: 0.1, tailProbability: 0.1, tailMs: 80, durationMs: 5_500 }],
@@ -63,6 +65,7 @@ const driftRejected: Scenario = {
   suites: ['smoke', 'ci'],
   topology: peerTopology(['A', 'B', 'C', 'D'], { D: { clock: { offsetMs: 8_000 } } }),
   program: peerProgram(['A', 'B', 'C', 'D'], { maxDriftMs: 5_000 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, ['D'], 20, 200, 50),
   faults: { events: [{ kind: 'clockJump', atMs: 1_500, node: 'D', deltaMs: -8_000 }] },
   explore: {
@@ -102,6 +105,7 @@ const driftChain: Scenario = {
   suites: ['smoke', 'ci'],
   topology: peerTopology(chain, { B: { clock: { offsetMs: 3_000 } }, C: { clock: { offsetMs: 7_000 } } }),
   program: peerProgram(chain, { maxDriftMs: 5_000 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     randomWrites(ctx, ['B'], 3, 200, 50);
     randomWrites(ctx, ['C'], 3, 600, 50);

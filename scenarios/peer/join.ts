@@ -4,7 +4,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary, PEER_SEAMS } from './_common.ts';
 
 const five = deviceIds(5);
 const four = deviceIds(4);
@@ -20,6 +20,7 @@ const join10k: Scenario = {
   suites: ['smoke', 'ci', 'default'],
   topology: peerTopology(five, { E: { role: 'joiner', startAtMs: 1_500 } }),
   program: peerProgram(five),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, founders5, 10_000, 100);
     randomWrites(ctx, founders5, 150, 1_200, 30);
@@ -42,6 +43,7 @@ const peerDrop: Scenario = {
   suites: ['smoke', 'ci', 'default'],
   topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }),
   program: peerProgram(four, { batchSize: 250 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, founders4, 4_000, 100);
     randomWrites(ctx, founders4, 80, 900, 40);
@@ -66,6 +68,7 @@ const allGone: Scenario = {
   suites: ['smoke', 'ci', 'default'],
   topology: { ...peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }), net: { connTimeoutMs: 1_500 } },
   program: peerProgram(four, { batchSize: 250 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, founders4, 3_000, 100);
     randomWrites(ctx, four, 120, 900, 40);
@@ -91,6 +94,7 @@ const bufferOverflow: Scenario = {
   suites: ['smoke', 'ci'],
   topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 800 } }),
   program: peerProgram(four, { batchSize: 50, bufferMax: 40 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, founders4, 3_000, 100);
     randomWrites(ctx, founders4, 200, 800, 10);
@@ -109,6 +113,7 @@ const completeUnderLoad: Scenario = {
   suites: ['ci'],
   topology: { ...peerTopology(three, { C: { role: 'joiner', startAtMs: 200 } }), devices: { C: { kv: { strictCommitUs: 4_000 } } } },
   program: peerProgram(three, { batchSize: 100, bufferMax: 2 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, founders3, 300, 50);
     // C's links come up about 600 ms after it starts; its backfill then takes some 100 ms.

@@ -3,7 +3,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites } from './_common.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, PEER_SEAMS } from './_common.ts';
 
 const three = deviceIds(3);
 const five = deviceIds(5);
@@ -15,6 +15,7 @@ const partitionHeal: Scenario = {
   suites: ['smoke', 'ci', 'default'],
   topology: peerTopology(three),
   program: peerProgram(three),
+  seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, three, 120, 200, 50),
   faults: {
     events: [
@@ -36,6 +37,7 @@ const fivePartitions: Scenario = {
   suites: ['ci', 'nightly'],
   topology: peerTopology(five),
   program: peerProgram(five),
+  seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, five, 300, 200, 25),
   faults: {
     events: [
@@ -65,6 +67,7 @@ const resendClogged: Scenario = {
   suites: ['smoke', 'ci'],
   topology: { ...peerTopology(three), net: { connTimeoutMs: 4_000 } },
   program: peerProgram(three),
+  seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, ['A'], 40, 200, 100),
   faults: {
     events: [

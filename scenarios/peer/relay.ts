@@ -7,7 +7,7 @@ import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { ackedWrites } from '../../src/model/peer/view.ts';
-import { deviceIds, peerChecking, peerProgram, peerTopology } from './_common.ts';
+import { deviceIds, peerChecking, peerProgram, peerTopology, PEER_SEAMS } from './_common.ts';
 
 const three = deviceIds(3);
 /** Records A writes per resource while C is cut off. */
@@ -70,6 +70,7 @@ const relay: Scenario = {
   // Connections reset after 1 s cut off: nothing A sent to C survives in a connection.
   topology: { ...peerTopology(three), net: { connTimeoutMs: 1_000 } },
   program: peerProgram(three, { batchSize: 20 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     for (let k = 0; k < 5; k++) {
       ctx.at(400 + k * 40, () => writeFrom(ctx, 'A', 'location', 'loc-A', k * 10, 10));

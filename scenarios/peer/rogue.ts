@@ -8,7 +8,7 @@ import { formatHlc } from '../../src/impl/peer/hlc.ts';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Check, Scenario } from '../../src/scenario/types.ts';
-import { converged, LIBRARY, peerChecking, peerProgram, randomWrites } from './_common.ts';
+import { converged, LIBRARY, peerChecking, peerProgram, randomWrites, PEER_SEAMS } from './_common.ts';
 
 const real = ['A', 'B'];
 const members = ['A', 'B', 'R'];
@@ -97,6 +97,7 @@ const rogueScenario: Scenario = {
   suites: ['smoke', 'ci'],
   topology: { nodes: [{ id: 'A', role: 'founder' }, { id: 'B', role: 'founder' }, { id: 'R', role: 'rogue' }] },
   program: (node, ctx) => (node.role === 'rogue' ? rogue : peerProgram(members)(node, ctx)),
+  seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, real, 40, 200, 50),
   durationMs: 3_000,
   liveness: converged(real),

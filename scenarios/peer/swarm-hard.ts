@@ -4,7 +4,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { SWARM_ERROR_OPS, SWARM_MAX_DRIFT_MS, SWARM_TRIGGER_OPS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { SWARM_ERROR_OPS, SWARM_MAX_DRIFT_MS, SWARM_TRIGGER_OPS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary, PEER_SEAMS } from './_common.ts';
 
 const five = deviceIds(5);
 
@@ -15,6 +15,7 @@ const hard: Scenario = {
   suites: ['nightly'],
   topology: { ...peerTopology(five, { D: { role: 'joiner', startAtMs: 800 }, E: { role: 'joiner', startAtMs: 2_500 } }), net: { connTimeoutMs: 2_000 } },
   program: peerProgram(five, { batchSize: 60, bufferMax: 300, retryQueueMax: 16, maxDriftMs: SWARM_MAX_DRIFT_MS }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, ['A', 'B', 'C'], 1_500, 100);
     randomWrites(ctx, five, 600, 300, 15);

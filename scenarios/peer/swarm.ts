@@ -4,7 +4,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { SWARM_ERROR_OPS, SWARM_KINDS, SWARM_MAX_DRIFT_MS, SWARM_TRIGGER_OPS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary } from './_common.ts';
+import { SWARM_ERROR_OPS, SWARM_KINDS, SWARM_MAX_DRIFT_MS, SWARM_TRIGGER_OPS, converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, seedLibrary, PEER_SEAMS } from './_common.ts';
 
 const four = deviceIds(4);
 const five = deviceIds(5);
@@ -15,6 +15,7 @@ const swarm: Scenario = {
   suites: ['smoke', 'ci', 'default'],
   topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }),
   program: peerProgram(four, { batchSize: 100, maxDriftMs: SWARM_MAX_DRIFT_MS }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, ['A', 'B', 'C'], 600, 100);
     randomWrites(ctx, four, 200, 300, 25);
@@ -33,6 +34,7 @@ const longSwarm: Scenario = {
   suites: ['nightly'],
   topology: peerTopology(five, { E: { role: 'joiner', startAtMs: 2_000 } }),
   program: peerProgram(five, { batchSize: 200, maxDriftMs: SWARM_MAX_DRIFT_MS }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, ['A', 'B', 'C', 'D'], 3_000, 100);
     randomWrites(ctx, five, 2_000, 500, 20);
@@ -53,6 +55,7 @@ const storageFaults: Scenario = {
   suites: ['smoke', 'ci'],
   topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 600 } }),
   program: peerProgram(four, { batchSize: 100 }),
+  seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, ['A', 'B', 'C'], 900, 100);
     randomWrites(ctx, four, 200, 300, 20);

@@ -84,6 +84,16 @@ export function validateScenario(s: Scenario, file: string): void {
     if (typeof e.why !== 'string' || e.why.trim() === '') bad(at('explore.why'), 'must say why the other kinds are left out');
   }
   if (s.maxEvents !== undefined && !(Number.isInteger(s.maxEvents) && s.maxEvents > 0)) bad(at('maxEvents'), 'must be a positive integer');
+  const seams = (s as { seams?: unknown }).seams;
+  if (seams !== undefined && !(Array.isArray(seams) && seams.every((x) => typeof x === 'string' && x.length > 0))) bad(at('seams'), 'must be a list of seam names');
+  const impls = (s as { implementations?: unknown }).implementations;
+  if (impls !== undefined) {
+    if (!isObject(impls)) bad(at('implementations'), 'must be an object of seam -> implementation');
+    for (const [seam, f] of Object.entries(impls as object)) {
+      if (!(Array.isArray(seams) && seams.includes(seam))) bad(at(`implementations.${seam}`), `this scenario builds no node through the '${seam}' seam`);
+      if (typeof f !== 'function' && (typeof f !== 'object' || f === null)) bad(at(`implementations.${seam}`), 'must be an implementation (a factory)');
+    }
+  }
   const probes = (s as { probes?: unknown }).probes;
   if (probes !== undefined && !(Array.isArray(probes) && probes.every((p) => typeof p === 'string' && p.length > 0))) {
     bad(at('probes'), 'must be a list of probe names (the rare paths this scenario should reach)');

@@ -13,6 +13,7 @@
  * the real world).
  */
 import { installFaults } from '../faults/inject.ts';
+import type { Implementations } from './implementations.ts';
 import type { FaultPlan } from '../faults/plan.ts';
 import { formatSwarmSummary, swarmPlan } from '../faults/swarm.ts';
 import { Rng } from '../sim/rng.ts';
@@ -64,7 +65,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   });
   const exercised: Record<string, number> = {};
   for (const c of scenario.checks ?? []) for (const name of c.covers ?? []) exercised[name] = 0;
-  const ctx = makeContext(sim, seed, variant, options.workloadScale ?? 1, exercised);
+  const ctx = makeContext(sim, seed, variant, scenario.implementations ?? {}, options.workloadScale ?? 1, exercised);
   for (const [id, spec] of Object.entries(scenario.topology.devices ?? {})) sim.addDevice(id, spec);
   for (const n of scenario.topology.nodes) {
     sim.addNode(n.id, { device: n.device, clock: n.clock, program: scenario.program(n, ctx) });
@@ -183,13 +184,21 @@ function budgetExceeded(reason: string, sim: Simulation, maxEvents: number): boo
   return true;
 }
 
-function makeContext(sim: Simulation, seed: number, variant: string, workloadScale: number, exercised: Record<string, number>): ScenarioContext {
+function makeContext(
+  sim: Simulation,
+  seed: number,
+  variant: string,
+  implementations: Implementations,
+  workloadScale: number,
+  exercised: Record<string, number>,
+): ScenarioContext {
   if (!(workloadScale > 0 && workloadScale <= 1)) throw new RangeError(`workloadScale ${workloadScale} not in (0, 1]`);
   return {
     sim,
     trace: sim.trace,
     seed,
     variant,
+    implementations,
     rng: sim.stream('workload'),
     workloadScale,
     shared: new Map(),

@@ -8,6 +8,7 @@
  * (scenario, seed, options).
  */
 import type { EvidenceRecorder } from '../evidence/types.ts';
+import type { Implementations } from './implementations.ts';
 import type { TraceContext } from '../model/check.ts';
 import type { ModelCoverage, ModelMonitor, ModelSpec } from '../model/monitor.ts';
 import type { ClockSpec } from '../sim/clock.ts';
@@ -82,6 +83,11 @@ export interface ScenarioContext extends TraceContext {
   readonly seed: number;
   /** The selected variant ('' for the default implementation). */
   readonly variant: string;
+  /**
+   * The implementations plugged into this scenario's seams (`Scenario.implementations`; empty for the
+   * built-in ones). A program builds its node with the entry of its seam when there is one.
+   */
+  readonly implementations: Implementations;
   /** The workload's own random stream. */
   readonly rng: Rng;
   /** Workload scale, 1 unless shrinking reduced it (0 < scale <= 1). */
@@ -172,6 +178,13 @@ export interface Scenario {
   explore?: { kinds: FaultKind[]; why: string };
   /** Variant areas this scenario can exercise (for documentation and `list`). */
   variantAreas?: string[];
+  /**
+   * The plug-in seams its program builds nodes through (`ctx.implementations`), e.g. ['election']:
+   * `withImplementations` refuses to plug a seam into scenarios that would ignore it.
+   */
+  seams?: readonly (keyof Implementations)[];
+  /** Implementations plugged into those seams (set by `withImplementations`); absent entries are built-in. */
+  implementations?: Implementations;
   /**
    * The environment variables the code under test sees inside a run (`process.env`); reading any other is
    * a crash verdict `no-real-world:process.env.NAME`. Fixed values, so a run does not depend on the host.
