@@ -9,7 +9,9 @@ import { resolveTabOptions } from '../../src/impl/election/options.ts';
 import { HlcClock } from '../../src/impl/peer/hlc.ts';
 import { stockScenarios, withImplementations } from '../../src/scenario/implementations.ts';
 import { ScenarioError, validateScenario } from '../../src/scenario/registry.ts';
+import { checkRecords } from '../../src/scenario/check-records.ts';
 import { runScenario } from '../../src/scenario/run.ts';
+import type { TraceRecord } from '../../src/sim/trace.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { ElectionFactory } from '../../src/impl/election/types.ts';
 import { StickyLeaseElection } from '../election/sticky-lease-election.ts';
@@ -38,9 +40,14 @@ describe('withImplementations', () => {
 
   it('a flawed election plugged into the stock leader-freeze scenario is caught by its checks', async () => {
     const [plugged] = withImplementations([named(election, 'election-leader-paused')], { label: 'sticky', election: (deps) => new StickyLeaseElection(deps) });
-    const r = await runScenario(plugged!, 1);
+    const lines: string[] = [];
+    const r = await runScenario(plugged!, 1, { traceSink: (l) => lines.push(l) });
     expect(r.verdict).toBe('correctness');
     expect(r.failure?.check).toBe('invariant:lease-exclusive');
+    // Its recorded trace (with the plug-in's own campaign mode, 'sticky-lease') gives check-trace the same verdict.
+    expect(lines.some((l) => l.includes('"mode":"sticky-lease"'))).toBe(true);
+    const o = await checkRecords(lines.map((l) => JSON.parse(l) as TraceRecord), { name: plugged!.name, models: plugged!.models ?? [], checks: plugged!.checks ?? [] });
+    expect(`${o.verdict} ${o.failure?.check}`).toBe('correctness invariant:lease-exclusive');
   });
 
   it('the built-in HLC plugged into a stock peer scenario gives its trace hash', async () => {

@@ -15,7 +15,7 @@ import { ELECTION_CHANNEL } from './lease-election.ts';
 import { tolerate } from './errors.ts';
 import { FencedError } from './fenced-store.ts';
 import { leaseTakeoverMs, type TabSettings } from './options.ts';
-import type { Election, ElectionDeps, ElectionEvent, Role, StepDownReason } from './types.ts';
+import type { Election, ElectionDeps, ElectionEvent, LostReason, Role, StepDownReason } from './types.ts';
 
 /** Name of the leadership lock. */
 export const ELECTION_LOCK = 'syncbench-election';
@@ -215,7 +215,7 @@ export class LockElection implements Election {
   }
 
   /** The grant was lost before an epoch was drawn (ignored when a newer request superseded it). */
-  private abandon(gen: number, reason: string): void {
+  private abandon(gen: number, reason: LostReason): void {
     if (this.current !== 'candidate' || gen !== this.gen) return;
     this.deps.report.lost(reason);
     this.current = 'follower';

@@ -11,6 +11,12 @@ export type Role = 'follower' | 'candidate' | 'leader' | 'stepping-down' | 'clos
 
 /** Why a leader stepped down (traced as `reason`). */
 export type StepDownReason = 'lease-expired' | 'lease-lost' | 'lock-stolen' | 'fenced' | 'closing' | 'error'; // docs/election.md, trace vocabulary
+/**
+ * Why a campaign failed: another tab took it (`taken`), the store transaction failed (`store-error`), the tab
+ * is closing (`closed`), the lock was stolen or could not be had (`stolen`, `lock-error`), the epoch could not
+ * be recorded (`epoch-error`). The election model refuses any other (a closed vocabulary, as the trace schema).
+ */
+export type LostReason = 'taken' | 'store-error' | 'closed' | 'stolen' | 'lock-error' | 'epoch-error';
 
 /** Something an election tells its users. */
 export type ElectionEvent =
@@ -26,7 +32,7 @@ export interface ElectionReporter {
   /** About to try to become leader (lease looked free or expired; or queued for the lock). */
   campaign(mode: string): void;
   /** The attempt failed (someone else got it, or the store transaction failed). */
-  lost(reason: string): void;
+  lost(reason: LostReason): void;
   /** Won epoch `epoch` (it is durably recorded); not acting yet: the store is fenced next. */
   acquired(epoch: number, mode: string): void;
   /**
@@ -39,7 +45,7 @@ export interface ElectionReporter {
   /** Stops acting as leader now; in-flight writes may still finish (they are fenced if stale). */
   stepDown(epoch: number, reason: StepDownReason): void;
   /** Back to follower (in-flight writes drained, lease released if closing). */
-  follower(reason: string): void;
+  follower(reason: StepDownReason): void;
   /** Another tab is seen as leader (announcement or store record). */
   seen(holder: string, epoch: number): void;
   /** Marks that a named rare path was reached (a "sometimes" assertion the runner counts). */

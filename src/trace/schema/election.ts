@@ -10,9 +10,14 @@ export const STEP_DOWN_REASONS = ['lease-expired', 'lease-lost', 'lock-stolen', 
 export const LOST_REASONS = ['taken', 'store-error', 'closed', 'stolen', 'lock-error', 'epoch-error'] as const;
 
 export const ELECTION_KINDS: KindSchemas = {
-  'election.campaign': kind('about to try to become leader (`lock`: queued behind the holder; `lock-steal`: stealing it)', { mode: oneOf('lease', 'lock', 'lock-steal') }),
+  // The mode is the implementation's word for how it campaigns: the election model treats 'lock' (queued) apart
+  // and every other mode alike, so a plugged-in election may name its own (its guide: docs/guides/election.md).
+  'election.campaign': kind(
+    "about to try to become leader; mode: the built-in's `lease`, `lock` (queued behind the holder: the model's `queued` state) or `lock-steal`, or a plugged-in election's own name (any mode other than `lock` is a candidate that must resolve)",
+    { mode: str },
+  ),
   'election.lost': kind('the attempt failed', { reason: oneOf(...LOST_REASONS) }),
-  'election.acquired': kind('won an epoch (durable), not acting yet', { epoch: int, mode: oneOf('lease', 'lock') }),
+  'election.acquired': kind("won an epoch (durable), not acting yet; mode as the campaign's (the model does not read it)", { epoch: int, mode: str }),
   'election.leader': kind('store fenced, leading; `validMs`: trust left (lease mode)', { epoch: int }, { validMs: num }),
   'election.renewed': kind('lease renewed', { epoch: int, validMs: num }),
   'election.stepdown': kind('stops leading now', { epoch: int, reason: oneOf(...STEP_DOWN_REASONS) }),
