@@ -15,6 +15,9 @@ export { EXIT_CODES } from './scenario/types.ts';
 export { ScenarioError, loadScenarioFiles, loadScenarios, resolveTargets, suitesOf, validateScenario, type LoadedScenario } from './scenario/registry.ts';
 export { VARIANTS, checkVariant, type Variant } from './scenario/variants.ts';
 export { stockScenarios, withImplementations, type Implementations, type PluggedImplementations } from './scenario/implementations.ts';
+// The seams' interfaces (docs/porting.md, section 4).
+export type { Election, ElectionDeps, ElectionEvent, ElectionFactory, ElectionReporter, LostReason, StepDownReason } from './impl/election/types.ts';
+export { HlcDriftError, formatHlc, parseHlc, compareHlc, type Hlc, type HybridClock, type HybridClockFactory } from './impl/peer/hlc.ts';
 // The environment implementation code is written against, and node programs.
 export type * from './impl/env.ts';
 export type { NodeProgram } from './sim/node.ts';

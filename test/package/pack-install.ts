@@ -2,7 +2,8 @@
  * The package as a user gets it (`npm run test:package`, run by .ci/run): build dist/, `npm pack`,
  * install the tarball into a fresh project outside this repository, and there
  *   1. run a scenario of that project, written against the package's types, with the installed CLI;
- *   2. type-check that project, and the examples of docs/api.md, against the package's .d.ts files;
+ *   2. type-check that project, and the examples of docs/api.md, against the package's .d.ts files; run
+ *      the package's stock peer scenarios with the user's own HLC plugged in (docs/api.md's seam example);
  *   3. use the programmatic API (`import … from 'syncbench'`): runSeeds, exitCodeOfRuns, coverage;
  *   4. run the project's vitest suite written with `syncbench/vitest`, including a seed that must fail;
  *   5. validate the trace of a replay with the package's trace schema (`validateRecord`, and the document
@@ -36,12 +37,12 @@ function step(name: string, cmd: string, args: string[], cwd: string, expectCode
 
 /** The TypeScript examples of docs/api.md, in order. */
 const docBlocks = [...readFileSync(path.join(repo, 'docs/api.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-if (docBlocks.length !== 4) throw new Error(`docs/api.md: expected 4 TypeScript examples, found ${docBlocks.length}`);
+if (docBlocks.length !== 5) throw new Error(`docs/api.md: expected 5 TypeScript examples, found ${docBlocks.length}`);
 
 const files: Record<string, string> = {
   'package.json': JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2),
   'tsconfig.json': JSON.stringify(
-    { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, allowImportingTsExtensions: true, types: ['node'] }, include: ['scenarios', 'test', 'docs', 'api.ts'] },
+    { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, allowImportingTsExtensions: true, types: ['node'] }, include: ['scenarios', 'plugged', 'test', 'docs', 'api.ts'] },
     null,
     2,
   ),
@@ -53,6 +54,8 @@ const files: Record<string, string> = {
   'docs/api-example.ts': docBlocks[2]!,
   // docs/api.md's check-trace example: type-checked against the package's declarations.
   'docs/check-trace-example.ts': docBlocks[3]!,
+  // docs/api.md's seam example: the package's stock peer scenarios with the user's own HLC plugged in.
+  'plugged/my-hlc.ts': docBlocks[4]!,
   'api.ts': `import { exitCodeOfRuns, loadScenarios, runSeeds, coverageReport } from 'syncbench';
 
 const loaded = await loadScenarios('scenarios');
@@ -111,6 +114,12 @@ try {
   step('syncbench replay counter-power-loss --seed 3 --trace t.jsonl', cli, ['replay', 'counter-power-loss', '--seed', '3', '--scenarios-dir', 'scenarios', '--quiet', '--trace', 't.jsonl'], project);
   step('syncbench check-trace counter-power-loss t.jsonl (the user scenario\'s models on its recorded trace)', cli, ['check-trace', 'counter-power-loss', 't.jsonl', '--scenarios-dir', 'scenarios'], project);
   step('syncbench check-trace storage <the package\'s golden failing trace> exits 1', cli, ['check-trace', 'storage', 'node_modules/syncbench/golden/recovery/fail-keep-pending.jsonl'], project, 1);
+  step(
+    'syncbench run the stock peer-clock scenarios with the user\'s HLC plugged in (withImplementations)',
+    cli,
+    ['run', 'my-hlc-peer-clock-skew', 'my-hlc-peer-clock-drift-rejected', '--scenarios-dir', 'plugged', '--seeds', '0..2', '--no-report'],
+    project,
+  );
   step('tsc --noEmit (the project against the package types)', process.execPath, [path.join(project, 'node_modules/typescript/bin/tsc'), '-p', '.'], project);
   console.log(step('the API: runSeeds over 6 seeds on 2 threads', process.execPath, ['--import', 'tsx', 'api.ts'], project).trim());
   console.log(step('the trace schema: the replay\'s trace validates', process.execPath, ['--import', 'tsx', 'trace-check.ts'], project).trim());
