@@ -89,6 +89,11 @@ describe('storage seam', () => {
     const p = await runScenario(plugged('storage-fencing-two-tabs-kv', 'partial', partial), 0);
     expect(p.verdict).toBe('crash');
     expect(p.failure?.message).toMatch(/storage seam: the BlockStorageFactory's store lacks deallocate, sync, forceSync, highestEpoch, close, subscribe, metrics/);
+
+    // The class itself instead of a factory (a function too, so withImplementations takes it).
+    const c = await runScenario(plugged('storage-swarm-kv', 'class', BlockStore as unknown as BlockStorageFactory), 0);
+    expect(c.verdict).toBe('crash');
+    expect(c.failure?.message).toMatch(/storage seam: got the class BlockStore, not a BlockStorageFactory: pass \(env, options\) => BlockStore\.open\(env, options\)/);
   });
 
   it('withImplementations refuses a storage entry that is no factory, or scenarios without the seam', async () => {

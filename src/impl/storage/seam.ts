@@ -106,9 +106,15 @@ export function checkBlockStorage(store: unknown): BlockStorage {
 
 /**
  * Opens a store through `factory` (the built-in when undefined) and checks what it returns. A factory that
- * throws a StoreError or an environment error passes it on unchanged (the caller retries EIO as usual).
+ * throws a StoreError or an environment error passes it on unchanged (the caller retries EIO as usual);
+ * a class given instead of a factory, or a result that is no BlockStorage, throws StorageSeamError.
  */
 export async function openBlockStorage(factory: BlockStorageFactory | undefined, env: Env, options: StoreOptions): Promise<BlockStorage> {
   if (factory === undefined) return BlockStore.open(env, options);
+  if (/^class[\s{]/.test(Function.prototype.toString.call(factory))) {
+    // A class is a function too, but calling it throws a TypeError that names no seam.
+    const name = factory.name === '' ? 'MyStore' : factory.name;
+    throw new StorageSeamError(`storage seam: got the class ${name}, not a BlockStorageFactory: pass (env, options) => ${name}.open(env, options)`);
+  }
   return checkBlockStorage(await (factory(env, options) as unknown));
 }
