@@ -15,10 +15,10 @@
  * layout and commit protocol", "kv backend"): the framed `marker`, `meta.json`, `pending.json` (file) or
  * the `<root>:meta` keys `marker` and `meta` (kv), the metadata JSON, block entries `<id>.<version>` of
  * exactly `blockSize` bytes with the metadata's `crc32` / `fast` checksum, a block's version being the
- * commit that wrote it and the marker the commit point. A store with another format is not judged by
- * these checks (its durable writes would not show in `fact.store`: the first forceSync it acknowledges
- * fails `model:recovery` `ackDurable` or `markerDurable`); docs/storage.md says why the seam takes no
- * decoder of the implementation's own.
+ * commit that wrote it and the marker the commit point. A store with another format cannot pass these
+ * checks (its durable writes do not show in `fact.store`: its first reported marker fails
+ * `model:recovery` `markerDurable`, its first acknowledged forceSync `ackDurable`); docs/storage.md says
+ * why the seam takes no decoder of the implementation's own.
  *
  * The trace contract (through `env.trace.emit`; kinds and fields in docs/trace-schema.md, meanings in
  * docs/storage.md "Trace records"): `store.open` before recovery, `store.recover.begin`, `.finalize`,
@@ -27,7 +27,7 @@
  * `store.commit.begin {commit, upTo, blocks, epoch, strict}` (upTo: the highest seq in the batch; the batch
  * is every accepted write of this instance up to it that no earlier commit took), `store.commit.synced`
  * (file), `store.commit.marker-write {commit, atomic}`, `store.commit.marker` only once the marker is
- * durable (strict commits), then `store.commit.done`, or `store.commit.failed {commit, code, stage}` /
+ * durable (a relaxed kv commit: once visible), then `store.commit.done`, or `store.commit.failed {commit, code, stage}` /
  * `.refused` / `.discarded`; `store.flushed`, `store.closed`. The recovery model (`model:recovery`, which
  * owns the `store.` and `autosync.` areas: an unknown kind there fails the run) says which record is
  * legal in which of its states: docs/guides/recovery.md. Every durability claim is held against
