@@ -3,7 +3,8 @@
  * the oracle check wired to the simulator's durable image, workloads (scripted and random) that tell the
  * oracle what they wrote and what forceSync acknowledged, and verification reads after every recovery.
  */
-import { AutoSync, BlockStore, StoreError, type StoreOptions, type SyncPolicy } from '../../src/impl/storage/index.ts';
+import { AutoSync, StoreError, openBlockStorage, type BlockStorage, type StoreOptions, type SyncPolicy } from '../../src/impl/storage/index.ts';
+import type { Env } from '../../src/impl/env.ts';
 import type { NodeProgram } from '../../src/sim/node.ts';
 import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/storage/oracle.ts';
 import { lastCopyCheck } from '../../src/model/storage/last-copy.ts';
@@ -16,7 +17,8 @@ import type { PersistenceProfile } from '../../src/sim/disk/disk.ts';
 
 /** What a storage scenario's node returns. */
 export interface StoreHandle {
-  store: BlockStore;
+  /** The built-in BlockStore, or the one plugged into the storage seam (`ctx.implementations.storage`). */
+  store: BlockStorage;
   auto: AutoSync | null;
 }
 
@@ -35,6 +37,14 @@ export interface StorageSetup {
 }
 
 const ORACLE = 'storage.oracle';
+
+/** The seams a storage scenario's program builds its nodes through (withImplementations). */
+export const STORAGE_SEAMS = ['storage'] as const;
+
+/** Opens the node's block store through the storage seam: the plugged-in one, else the built-in BlockStore. */
+export function openStorage(ctx: ScenarioContext, env: Env, options: StoreOptions): Promise<BlockStorage> {
+  return openBlockStorage(ctx.implementations.storage, env, options);
+}
 const OPEN_ATTEMPTS = 20;
 
 /** `s` with the durable block evidence and invariant:last-copy-kept (every storage scenario has them). */
@@ -69,13 +79,16 @@ function storeOptions(setup: StorageSetup, variant: string): StoreOptions {
   };
 }
 
-/** The node program: open the store (retrying recovery that failed with an I/O error), start AutoSync. */
+/**
+ * The node program: open the store through the storage seam (retrying recovery that failed with an I/O
+ * error), start AutoSync over it.
+ */
 export function storeProgram(setup: StorageSetup, ctx: ScenarioContext): NodeProgram {
   return async (env) => {
-    let store: BlockStore | null = null;
+    let store: BlockStorage | null = null;
     for (let attempt = 1; store === null; attempt++) {
       try {
-        store = await BlockStore.open(env, storeOptions(setup, ctx.variant));
+        store = await openStorage(ctx, env, storeOptions(setup, ctx.variant));
         ctx.exercised('invariant:recoverable');
       } catch (e) {
         const code = (e as { code?: string }).code;

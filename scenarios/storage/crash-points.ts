@@ -17,6 +17,7 @@ import {
   storageTopology,
   storeLiveness,
   storeProgram,
+  STORAGE_SEAMS,
   verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
@@ -41,6 +42,7 @@ function scripted(
     suites,
     topology: storageTopology(nodes, setup),
     program: (_node, ctx) => storeProgram(setup, ctx),
+    seams: STORAGE_SEAMS,
     workload: (ctx) => {
       verifyAfterRecovery(ctx, NODE, setup.blocks);
       script(ctx);

@@ -5,13 +5,13 @@
  * (its view of the store is current again) and still writes with epoch 1: refused again, now by the
  * epoch alone. Then B drains and shuts down, both stop, and a fresh open must see exactly B's data.
  */
-import { AutoSync, BlockStore, FencedError } from '../../src/impl/storage/index.ts';
+import { AutoSync, FencedError } from '../../src/impl/storage/index.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';
 import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { withLastCopy, type StoreHandle } from './_harness.ts';
+import { openStorage, STORAGE_SEAMS, withLastCopy, type StoreHandle } from './_harness.ts';
 
 const BS = 1024;
 const bytes = (v: number): Uint8Array => new Uint8Array(BS).fill(v);
@@ -158,10 +158,11 @@ const fencing = (backend: 'file' | 'kv'): Scenario => ({
   suites: backend === 'file' ? ['smoke', 'ci', 'default'] : ['smoke', 'ci'],
   topology: { nodes: [{ id: 'A', device: 'D' }, { id: 'B', device: 'D', startAtMs: null }], devices: { D: { disk: { profile: 'weak' } } } },
   program: (_node, ctx) => async (env) => {
-    const store = await BlockStore.open(env, { backend, blockSize: BS, maxBlocks: 16, variant: ctx.variant });
+    const store = await openStorage(ctx, env, { backend, blockSize: BS, maxBlocks: 16, variant: ctx.variant });
     const handle: StoreHandle = { store, auto: new AutoSync(env, store, { intervalMs: 0 }) };
     return handle;
   },
+  seams: STORAGE_SEAMS,
   workload,
   ...(backend === 'file'
     ? { explore: { kinds: ['crash'] as FaultKind[], why: 'no added pauses: the file backend takes one writer at a time, and a paused commit overlapping the other tab\'s open is two concurrent writers (docs/storage.md)' } }

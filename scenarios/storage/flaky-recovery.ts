@@ -19,6 +19,7 @@ import {
   storeLiveness,
   storageEvidence,
   storeProgram,
+  STORAGE_SEAMS,
   verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
@@ -38,6 +39,7 @@ const flakyRecovery: Scenario = {
   suites: ['smoke', 'ci'],
   topology: storageTopology(nodes, setup),
   program: (_node, ctx) => storeProgram(setup, ctx),
+  seams: STORAGE_SEAMS,
   workload: (ctx) => {
     verifyAfterRecovery(ctx, NODE, setup.blocks);
     for (let c = 0; c < 2; c++) {

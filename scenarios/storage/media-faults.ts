@@ -16,6 +16,7 @@ import {
   storageTopology,
   storeLiveness,
   storeProgram,
+  STORAGE_SEAMS,
   verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
@@ -32,6 +33,7 @@ function scenario(name: string, description: string, setup: StorageSetup, script
     suites: inDefault ? ['smoke', 'ci', 'default'] : ['smoke', 'ci'],
     topology: storageTopology(nodes, setup),
     program: (_node, ctx) => storeProgram(setup, ctx),
+    seams: STORAGE_SEAMS,
     workload: (ctx) => {
       verifyAfterRecovery(ctx, NODE, setup.blocks);
       script(ctx);

@@ -7,13 +7,13 @@
  * while another write is buffered: the retry is discarded, the other write commits next.
  */
 import type { TraceCheck } from '../../src/model/check.ts';
-import { BlockStore, StoreError } from '../../src/impl/storage/index.ts';
+import { StoreError, type BlockStorage } from '../../src/impl/storage/index.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Env } from '../../src/impl/env.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { withLastCopy } from './_harness.ts';
+import { openStorage, STORAGE_SEAMS, withLastCopy } from './_harness.ts';
 
 const BS = 512;
 /** A's blocks are 0-7, B's 8-15. */
@@ -25,7 +25,7 @@ const RETRY_OPEN = new Set(['ESTALE', 'EIO', 'ENOSPC']);
 
 /** What a tab's program returns: its current store instance (null while reopening) and how to reopen it (skipped while an open runs). */
 interface TabHandle {
-  store: BlockStore | null;
+  store: BlockStorage | null;
   reopen(): Promise<void>;
 }
 
@@ -57,10 +57,10 @@ function kOf(d: Uint8Array | null): number | null {
   return d.every((b, i) => i < 4 || b === (k & 0xff)) ? k : null;
 }
 
-async function openStore(env: Env): Promise<BlockStore> {
+async function openStore(ctx: ScenarioContext, env: Env): Promise<BlockStorage> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await BlockStore.open(env, { backend: 'kv', blockSize: BS, maxBlocks: 16 });
+      return await openStorage(ctx, env, { backend: 'kv', blockSize: BS, maxBlocks: 16 });
     } catch (e) {
       const code = (e as { code?: unknown }).code; // a StoreError, or an EnvError of an injected fault
       if (typeof code !== 'string' || !RETRY_OPEN.has(code) || attempt >= OPEN_ATTEMPTS) throw e;
@@ -70,7 +70,7 @@ async function openStore(env: Env): Promise<BlockStore> {
 }
 
 function program(): Scenario['program'] {
-  return () => async (env) => {
+  return (_node, ctx) => async (env) => {
     let opening = true;
     const h: TabHandle = {
       store: null,
@@ -81,20 +81,20 @@ function program(): Scenario['program'] {
         h.store = null;
         try {
           await old?.close().catch(() => undefined);
-          h.store = await openStore(env);
+          h.store = await openStore(ctx, env);
         } finally {
           opening = false;
         }
       },
     };
-    h.store = await openStore(env);
+    h.store = await openStore(ctx, env);
     opening = false;
     return h;
   };
 }
 
 /** The store of `tab` now, or null (down or reopening). */
-const storeOf = (ctx: ScenarioContext, tab: string): BlockStore | null => ctx.handle<TabHandle>(tab)?.store ?? null;
+const storeOf = (ctx: ScenarioContext, tab: string): BlockStorage | null => ctx.handle<TabHandle>(tab)?.store ?? null;
 
 /** A writes block `id` with the next write number and forces it; a refused instance is replaced. */
 function aWrite(ctx: ScenarioContext, id: number, requestId?: string, k = ++ledger(ctx).k): void {
@@ -234,6 +234,7 @@ const sharedOpen: Scenario = {
   suites: ['ci'],
   topology: { nodes: [{ id: 'A', device: 'D' }, { id: 'B', device: 'D', startAtMs: 100 }] },
   program: program(),
+  seams: STORAGE_SEAMS,
   workload,
   // B's commit at t + 10 of each round (the first kv commit after the arming) fails.
   faults: { events: [345, 405, 465, 525].map((atMs) => ({ kind: 'diskError' as const, atMs, node: 'B', area: 'kv' as const, op: 'commit', code: 'EIO', nth: 1 })) },

@@ -16,6 +16,7 @@ import {
   storageTopology,
   storeLiveness,
   storeProgram,
+  STORAGE_SEAMS,
   verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
@@ -30,6 +31,7 @@ function swarm(name: string, description: string, setup: StorageSetup, suites: s
     suites,
     topology: storageTopology(nodes, setup),
     program: (_node, ctx) => storeProgram(setup, ctx),
+    seams: STORAGE_SEAMS,
     workload: (ctx) => {
       for (const n of nodes) verifyAfterRecovery(ctx, n, setup.blocks);
       randomWorkload(ctx, nodes, setup, { ops, everyMs: durationMs / ops, deallocP: 0.05, forceSyncP: 0.1, readP: 0.15 });

@@ -10,11 +10,13 @@
  *
  * Background commit failures are counted and traced (the data stays dirty and is retried at the next
  * trigger); they never become unhandled rejections. Backpressure is the store's (see BlockStore.write).
+ * It drives any `BlockStorage` (seam.ts), the built-in store or a plugged-in one.
  */
 import type { Env, TimerId } from '../env.ts';
 import { errorCode, StoreError } from './errors.ts';
 import type { StoreEvent } from './metrics.ts';
-import type { BlockStore, CommitInfo } from './store.ts';
+import type { BlockStorage } from './seam.ts';
+import type { CommitInfo } from './store.ts';
 
 /** When the manager commits. */
 export interface SyncPolicy {
@@ -53,7 +55,7 @@ export class AutoSync {
 
   constructor(
     private readonly env: Env,
-    private readonly store: BlockStore,
+    private readonly store: BlockStorage,
     policy: SyncPolicy = {},
   ) {
     this.policy = resolvePolicy(policy);
