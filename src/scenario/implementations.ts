@@ -18,6 +18,7 @@ import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { ElectionFactory } from '../impl/election/types.ts';
 import type { HybridClockFactory } from '../impl/peer/hlc.ts';
+import type { PeerNodeFactory } from '../impl/peer/seam.ts';
 import type { Scenario } from './types.ts';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios } from './registry.ts';
 
@@ -30,6 +31,8 @@ export interface Implementations {
   election?: ElectionFactory;
   /** The peer node's hybrid logical clock (docs/peer-sync.md, "Plugging in another HLC"). */
   hlc?: HybridClockFactory;
+  /** The whole peer sync node (docs/peer-sync.md, "Plugging in another peer node"); not with `hlc` (the built-in node's clock). */
+  peer?: PeerNodeFactory;
 }
 
 /** What `withImplementations` plugs in: the implementations and a label naming them. */
@@ -44,6 +47,7 @@ const LABEL_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const SEAMS: Record<keyof Implementations, string> = {
   election: 'an ElectionFactory (deps) => Election',
   hlc: 'a HybridClockFactory (device, wallMs, maxDriftMs) => HybridClock',
+  peer: 'a PeerNodeFactory (env, options) => Promise<PeerNode>',
 };
 
 /**
