@@ -24,7 +24,8 @@
  * fails the run, so use exactly these kinds and fields:
  * - `peer.sync.ready {reason, records?, overflowed?}` the moment the node holds a complete library (founder
  *   at start, restart of a durably complete device, or end of a backfill). Not traced: the backfill model
- *   stays in a hot state and the run fails liveness naming the device.
+ *   stays in `uninitialized`, refuses the node's first `peer.applied` there (model:backfill), or fails
+ *   liveness naming the device (a hot state).
  * - local writes: `peer.commit.begin {resource, hlc, n}` before the kv commit, `peer.commit {resource, kind,
  *   hlc, first?, n}` after it (`first`/`hlc`: the first and last HLC of a shared write; an owned write has
  *   one HLC) — invariant:hlc, invariant:catchup-delta;
@@ -41,7 +42,9 @@
  *   `peer.msg.rejected {from, code, type, reason}` per refused message — peer-rogue-messages.
  * Which of these the backfill model accepts in which of its states (anything else fails `model:backfill`
  * naming the guard): docs/guides/backfill.md, generated from the model. A check that nothing exercised
- * passes vacuously: trace what the node does, and look at the run's `exercised` counts.
+ * passes vacuously (the built-in node without its `peer.commit` records passes peer-partition-heal with
+ * invariant:hlc exercised 0 times): trace what the node does, and compare the run's `exercised` counts
+ * (RunResult.exercised, the report) with the built-in's.
  *
  * THE EVIDENCE CONTRACT (what the simulator's decoders read, independently of this code: keep it field for
  * field, byte for byte where it says so):
