@@ -7,8 +7,9 @@ import { clockEvidence } from '../../src/evidence/clock.ts';
 import { peerStoreEvidence } from '../../src/evidence/peer-store.ts';
 import { peerWireEvidence } from '../../src/evidence/peer-wire.ts';
 import type { EvidenceRecorder } from '../../src/evidence/types.ts';
-import { startPeerNode, type PeerHandle, type PeerOptions } from '../../src/impl/peer/index.ts';
+import type { PeerOptions } from '../../src/impl/peer/index.ts';
 import { resolvePeerOptions } from '../../src/impl/peer/options.ts';
+import { builtInPeerNode, PeerSeamError, startPlugged, type PeerNode } from '../../src/impl/peer/seam.ts';
 import { backfillModel } from '../../src/model/peer/backfill-model.ts';
 import { peerChecks } from '../../src/model/peer/checks.ts';
 import { ackedWrites } from '../../src/model/peer/view.ts';
@@ -36,26 +37,40 @@ export function peerTopology(ids: string[], extra: Partial<Record<string, Partia
   return { nodes: ids.map((id) => ({ id, role: 'founder', ...extra[id] })) };
 }
 
-/** The seams a peer scenario's program builds its nodes through (withImplementations). */
-export const PEER_SEAMS = ['hlc'] as const;
+/**
+ * The seams a peer scenario's program builds its nodes through (withImplementations): `peer`, the whole
+ * node (src/impl/peer/seam.ts), and `hlc`, the built-in node's clock. Not both: a plugged-in node has its own.
+ */
+export const PEER_SEAMS = ['hlc', 'peer'] as const;
 
-/** The program: a peer node per topology node; role 'joiner' backfills. */
+/**
+ * The program: a peer node per topology node; role 'joiner' backfills. The node is the plugged-in one
+ * (`ctx.implementations.peer`, started through `startPlugged`, which checks what it gives) or the built-in.
+ */
 export function peerProgram(ids: string[], options: Partial<PeerOptions> = {}): Scenario['program'] {
-  return (node, ctx) => (env) =>
-    startPeerNode(env, {
+  return (node, ctx) => (env) => {
+    const opts: PeerOptions = {
       library: LIBRARY,
       peers: ids.filter((p) => p !== node.id),
       resources: RESOURCES,
       founder: node.role !== 'joiner',
       variant: ctx.variant,
       ...options,
+    };
+    const { peer, hlc } = ctx.implementations;
+    if (peer === undefined) {
       // A plugged-in HLC (withImplementations) wins over the scenario's own.
-      ...(ctx.implementations.hlc !== undefined ? { hlc: ctx.implementations.hlc } : {}),
-    });
+      return builtInPeerNode(env, { ...opts, ...(hlc !== undefined ? { hlc } : {}) });
+    }
+    if (hlc !== undefined || opts.hlc !== undefined) {
+      throw new PeerSeamError("peer seam: the 'hlc' seam plugs a clock into the built-in peer node only; a plugged-in 'peer' node brings its own (plug one or the other)");
+    }
+    return startPlugged(peer, env, opts);
+  };
 }
 
-function ready(ctx: ScenarioContext, node: string): PeerHandle | null {
-  const h = ctx.handle<PeerHandle>(node);
+function ready(ctx: ScenarioContext, node: string): PeerNode | null {
+  const h = ctx.handle<PeerNode>(node);
   return h !== null && h.state() === 'ready' ? h : null;
 }
 
@@ -157,7 +172,7 @@ export function converged(ids: string[], withinMs = 20_000): Liveness {
     done(ctx) {
       let first: string | null = null;
       for (const id of ids) {
-        const h = ctx.handle<PeerHandle>(id);
+        const h = ctx.handle<PeerNode>(id);
         if (h === null) return `${id} is not up`;
         if (h.state() !== 'ready') return `${id} is ${h.state()} (progress ${JSON.stringify(h.progress())})`;
         const d = h.digest();

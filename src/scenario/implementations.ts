@@ -19,6 +19,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { ElectionFactory } from '../impl/election/types.ts';
 import type { HybridClockFactory } from '../impl/peer/hlc.ts';
 import type { BlockStorageFactory } from '../impl/storage/seam.ts';
+import type { PeerNodeFactory } from '../impl/peer/seam.ts';
 import type { Scenario } from './types.ts';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios } from './registry.ts';
 
@@ -33,6 +34,8 @@ export interface Implementations {
   hlc?: HybridClockFactory;
   /** The block store of a storage scenario's node (docs/storage.md, "Plugging in another block store"). */
   storage?: BlockStorageFactory;
+  /** The whole peer sync node (docs/peer-sync.md, "Plugging in another peer node"); not with `hlc` (the built-in node's clock). */
+  peer?: PeerNodeFactory;
 }
 
 /** What `withImplementations` plugs in: the implementations and a label naming them. */
@@ -48,6 +51,7 @@ const SEAMS: Record<keyof Implementations, string> = {
   election: 'an ElectionFactory (deps) => Election',
   hlc: 'a HybridClockFactory (device, wallMs, maxDriftMs) => HybridClock',
   storage: 'a BlockStorageFactory (env, options) => Promise<BlockStorage>',
+  peer: 'a PeerNodeFactory (env, options) => Promise<PeerNode>',
 };
 
 /**

@@ -1,5 +1,6 @@
 /** Public surface of the leaderless hybrid peer sync implementation. */
 export { startPeerNode, type PeerHandle } from './node.ts';
+export { builtInPeerNode, startPlugged, PeerSeamError, PEER_NODE_METHODS, type PeerNode, type PeerNodeFactory } from './seam.ts';
 export { resolvePeerOptions, type PeerOptions, type PeerConfig } from './options.ts';
 export { HlcClock, HlcDriftError, compareHlc, formatHlc, parseHlc, type Hlc, type HybridClock, type HybridClockFactory } from './hlc.ts';
 export { validateMessage, encodeMessage, WIRE_LIMITS, type PeerMessage, type ResourceKind } from './messages.ts';

@@ -4,42 +4,29 @@
  * peer wrote something newer than our watermark.
  */
 import type { Env } from '../env.ts';
-import { Backfill, type Progress } from './backfill.ts';
+import { Backfill } from './backfill.ts';
 import { Catchup } from './catchup.ts';
-import { buildCore, metaKey, reportFailure, retrying, table, type Core, type SyncState } from './core.ts';
+import { buildCore, metaKey, reportFailure, retrying, table, type Core } from './core.ts';
 import { Links, type PeerLinkState } from './links.ts';
 import type { PeerMessage } from './messages.ts';
 import { MetricsRecorder, type MetricsSnapshot, type StoredSnapshot } from './metrics.ts';
 import { resolvePeerOptions, type PeerOptions } from './options.ts';
 import { Receiver } from './receive.ts';
-import type { SyncRecord } from './records.ts';
+import type { PeerNode } from './seam.ts';
 import { emptyWrites, PeerStore } from './store.ts';
-import { TransactionManager, type WriteItem } from './transactions.ts';
+import { TransactionManager } from './transactions.ts';
 
-/** The API a peer node offers to the workload and the checks (a client's view). */
-export interface PeerHandle {
+/**
+ * The API the built-in peer node offers: the seam's `PeerNode` (seam.ts: what the workloads and the checks
+ * call, documented for a port) and the built-in's own diagnostics, which no stock check reads.
+ */
+export interface PeerHandle extends PeerNode {
   /** This device's id. */
   readonly deviceId: string;
-  /** Writes device-owned records; resolves with the commit HLC once durable. Rejects unless ready. */
-  writeOwned(resource: string, items: readonly WriteItem[]): Promise<string>;
-  /** Writes shared records (data null deletes); resolves with the HLC of each change that took effect. */
-  writeShared(resource: string, items: readonly WriteItem[]): Promise<string[]>;
-  /** The current version of a record, or undefined. */
-  get(resource: string, uuid: string): SyncRecord | undefined;
   /** Records of a resource (tombstones included). */
   count(resource: string): number;
-  /** Every record of a resource (tombstones included), in no particular order. */
-  records(resource: string): readonly SyncRecord[];
-  /** The library's resources, in the configured order. */
-  resources(): readonly string[];
-  /** Order-free digest of every table: equal digests mean equal data. */
-  digest(): string;
   /** Digest of one table. */
   digestOf(resource: string): string;
-  /** The sync state. */
-  state(): SyncState;
-  /** Backfill progress in records. */
-  progress(): Progress;
   /** Peers with an open connection. */
   connectedPeers(): string[];
   /** Connection state, measured RTT, score and retry queue of every peer. */

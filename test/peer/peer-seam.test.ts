@@ -1,0 +1,99 @@
+/**
+ * The peer-node seam (`Implementations.peer`, src/impl/peer/seam.ts): a whole peer sync node plugged into
+ * the stock peer scenarios with withImplementations, judged by their unchanged checks. The built-in node
+ * plugged in explicitly gives the stock traces; three flawed "third-party" nodes (test/peer/flawed-peer-nodes.ts)
+ * are each caught by a stock scenario; a bad plug-in is refused with an error naming the seam.
+ */
+import { describe, expect, it } from 'vitest';
+import { builtInPeerNode, PEER_NODE_METHODS, type PeerNode, type PeerNodeFactory } from '../../src/impl/peer/seam.ts';
+import { HlcClock } from '../../src/impl/peer/hlc.ts';
+import type { PeerView } from '../../src/model/peer/view.ts';
+import { stockScenarios, withImplementations } from '../../src/scenario/implementations.ts';
+import { validateScenario } from '../../src/scenario/registry.ts';
+import { runScenario } from '../../src/scenario/run.ts';
+import type { RunResult, Scenario } from '../../src/scenario/types.ts';
+import { eagerAck, forgetfulResume, pagedRecovery } from './flawed-peer-nodes.ts';
+
+const peer = await stockScenarios('peer');
+
+function stock(name: string): Scenario {
+  const s = peer.find((x) => x.name === name);
+  if (s === undefined) throw new Error(`no stock scenario ${name}`);
+  return s;
+}
+
+/** `name` with `factory` plugged in through withImplementations (the stock name kept: the trace header names it). */
+function plugged(name: string, factory: PeerNodeFactory): Scenario {
+  const [copy] = withImplementations([stock(name)], { label: 'third-party', peer: factory });
+  expect(copy!.name).toBe(`third-party-${name}`);
+  return { ...copy!, name };
+}
+
+const outcome = (r: RunResult): string => `${r.verdict} ${r.failure?.check ?? ''}`.trim();
+
+describe('the peer-node seam', () => {
+  it('every stock peer scenario builds its nodes through it', () => {
+    expect(peer.length).toBeGreaterThan(0);
+    for (const s of peer) expect(s.seams, s.name).toContain('peer');
+    // The handle offers at least what the end-of-run checks read (a type-level check).
+    const view: (n: PeerNode) => PeerView = (n) => n;
+    expect(typeof view).toBe('function');
+    expect(PEER_NODE_METHODS).toEqual(['writeOwned', 'writeShared', 'get', 'records', 'resources', 'digest', 'state', 'progress']);
+  });
+
+  it('the built-in node plugged in explicitly gives the stock trace hashes', async () => {
+    for (const name of ['peer-partition-heal', 'peer-catchup-cut']) {
+      for (const seed of [0, 1]) {
+        const a = await runScenario(stock(name), seed);
+        const b = await runScenario(plugged(name, builtInPeerNode), seed);
+        expect(a.verdict, `${name} seed ${seed}`).toBe('pass');
+        expect(b.traceHash, `${name} seed ${seed}`).toBe(a.traceHash);
+      }
+    }
+  });
+
+  it('a node whose recovery forgets the backfill checkpoint is caught restarting its backfill from zero', async () => {
+    // E crashes (power loss) at its 8th kv commit, mid-backfill; restarted, it begins a new backfill.
+    const r = await runScenario(plugged('peer-join-10k-crash', forgetfulResume), 0);
+    expect(outcome(r)).toBe('correctness invariant:backfill-progress');
+    expect(r.failure?.message).toMatch(/^E: backfill progress went back from 0\.\d+ .* to 0\.0000/);
+  });
+
+  it('a node that acknowledges before its commits are durable is caught by the durable kv image', async () => {
+    // Relaxed commits: the joiner reports a batch applied while its durable checkpoint has not moved.
+    const r = await runScenario(plugged('peer-join-10k-crash', eagerAck), 0);
+    expect(outcome(r)).toBe('correctness model:backfill');
+    expect(r.failure?.message).toMatch(/instance 'E' in state 'backfilling' refused BATCH .*batchCheckpointed/);
+  });
+
+  it('a node whose recovery scan reads one page of records is caught diverging after a restart', async () => {
+    // A (a founder holding ~1,000 entries and more) restarts after a power loss and loads only the first
+    // 1,000 keys of its record store; nobody sends a writer its own records back, so it never converges.
+    const r = await runScenario(plugged('peer-backfill-peer-drop', pagedRecovery), 0);
+    expect(outcome(r)).toBe('liveness liveness');
+    expect(r.failure?.message).toMatch(/not done 20000 ms after healing: .* holds .*location=\d+/);
+  });
+
+  it('a bad plug-in is refused with an error naming the seam, never a hang or a pass', async () => {
+    expect(() => withImplementations(peer, { label: 'x', peer: 42 } as never)).toThrow(/peer must be a PeerNodeFactory \(env, options\) => Promise<PeerNode>, got number/);
+    const cases: [PeerNodeFactory, RegExp][] = [
+      [(() => ({ state: () => 'ready' })) as never, /^[A-C]: PeerSeamError: peer seam: the node of [A-C]: the factory must return a Promise<PeerNode> .*got object/],
+      [() => Promise.resolve(null as never), /^[A-C]: PeerSeamError: peer seam: the node of [A-C] resolved with null, not a PeerNode/],
+      [async (env, options) => ({ ...(await builtInPeerNode(env, options)), records: undefined }) as never, /^[A-C]: PeerSeamError: peer seam: the node of [A-C] lacks records \(a PeerNode has writeOwned, writeShared, /],
+      [() => { throw new Error('no such library'); }, /^[A-C]: PeerSeamError: peer seam: the node of [A-C]: the factory threw instead of returning a Promise<PeerNode>: no such library/],
+    ];
+    for (const [factory, message] of cases) {
+      const r = await runScenario(plugged('peer-partition-heal', factory), 0);
+      expect(outcome(r)).toBe('crash exception');
+      expect(r.failure?.message).toMatch(message);
+    }
+  });
+
+  it('refuses a plugged-in node together with a plugged-in HLC (the hlc seam is the built-in node\'s)', async () => {
+    const both = withImplementations([stock('peer-partition-heal')], { label: 'both', peer: builtInPeerNode, hlc: (d, w, m) => new HlcClock(d, w, m) });
+    validateScenario(both[0]!, 'both.ts');
+    const r = await runScenario(both[0]!, 0);
+    expect(r.verdict).toBe('crash');
+    expect(r.failure?.message).toMatch(/peer seam: the 'hlc' seam plugs a clock into the built-in peer node only/);
+  });
+});
