@@ -18,6 +18,8 @@ import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { ElectionFactory } from '../impl/election/types.ts';
 import type { HybridClockFactory } from '../impl/peer/hlc.ts';
+import type { CsClientFactory } from '../impl/clientserver/seam.ts';
+import type { ProviderLibraryFactory } from '../impl/provider/seam.ts';
 import type { Scenario } from './types.ts';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios } from './registry.ts';
 
@@ -30,6 +32,10 @@ export interface Implementations {
   election?: ElectionFactory;
   /** The peer node's hybrid logical clock (docs/peer-sync.md, "Plugging in another HLC"). */
   hlc?: HybridClockFactory;
+  /** The client of the client-server slice (docs/client-server.md, "Plugging in another client"). */
+  csClient?: CsClientFactory;
+  /** The library of the provider slice (docs/provider-sync.md, "Plugging in another library"). */
+  providerLibrary?: ProviderLibraryFactory;
 }
 
 /** What `withImplementations` plugs in: the implementations and a label naming them. */
@@ -44,6 +50,8 @@ const LABEL_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const SEAMS: Record<keyof Implementations, string> = {
   election: 'an ElectionFactory (deps) => Election',
   hlc: 'a HybridClockFactory (device, wallMs, maxDriftMs) => HybridClock',
+  csClient: 'a CsClientFactory (env, ClientOptions) => Promise<ClientHandle>',
+  providerLibrary: 'a ProviderLibraryFactory (env, LibraryOptions) => Promise<LibraryHandle>',
 };
 
 /**
