@@ -9,9 +9,10 @@
  * What to implement: a `CsClientFactory`, `(env, options) => Promise<ClientHandle>`. It is called at every
  * start of the node (incarnation 0, then after each crash) with the node's `Env` (use nothing else: no
  * global timers, clock, randomness or I/O) and the scenario's `ClientOptions` (`server`, `meta`, `db`,
- * `schema` and the timing bounds the model judges by: `pingEveryMs`, `staleAfterMs`, `stuckAfterMs`,
- * `rapidFailuresMax`; `variant` names the built-in's weakened variants and may be ignored). It resolves
- * once the local database is loaded; the node's `handle` is then what it resolved with.
+ * `schema`; `stuckAfterMs` and `rapidFailuresMax`, the bounds the model judges "stuck" by; the other
+ * timings are the built-in's tuning — the green promises are checked at 2 s whatever they are; `variant`
+ * names the built-in's weakened variants and may be ignored). It resolves once the local database is
+ * loaded; the node's `handle` is then what it resolved with.
  *
  * What the checks rely on (they never read the handle: only the trace and the simulator's evidence):
  *
@@ -31,7 +32,8 @@
  *    - any other `cs.*` kind must be one the area knowingly ignores (docs/guides/sync-status.md, "Areas
  *      and ignored kinds": `cs.client.invalid`, `cs.client.store-error`, `cs.store-retry`,
  *      `cs.incompatible`, `cs.nuke`); another fails the run (unmapped kind). Probes (`env.trace.probe`)
- *      are free; the built-in's are listed in CS_PROBES.
+ *      are only counted: the coverage report lists the built-in's (CS_PROBES) a plugged client never
+ *      reaches, which is no failure.
  * 2. Wire (messages.ts; decoded independently by src/evidence/cs-wire.ts): one sync connection at a time
  *    to `options.server` through `env.net.connect`, opened with `Hello {db, schema, client, server, cursor}`;
  *    `Push {changes}` of its own changes in version order, no gap after what the server acknowledged;
