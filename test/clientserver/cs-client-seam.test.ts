@@ -44,5 +44,9 @@ describe('the csClient seam', () => {
     expect(r.verdict).toBe('crash');
     expect(r.failure?.message).toMatch(/csClient seam: the plugged-in factory resolved to object, not a ClientHandle \(missing site, onStatus, onProgress, write, get, digest, nuke/);
     expect(() => withImplementations(stock, { label: 'x', csClient: { startClient: builtInCsClient } as never })).toThrow(/csClient must be a CsClientFactory/);
+    // A scenario written by hand (not through withImplementations) with an object in the seam.
+    const handMade = { ...stock.find((s) => s.name === 'cs-footer-red')!, implementations: { csClient: { startClient: builtInCsClient } as never } };
+    const h = await runScenario(handMade, 0);
+    expect(`${h.verdict} ${h.failure?.message}`).toMatch(/^crash .*csClient seam: expected a CsClientFactory \(env, options\) => Promise<handle>, got object/);
   });
 });

@@ -53,5 +53,9 @@ describe('the providerLibrary seam', () => {
     expect(r.verdict).toBe('crash');
     expect(r.failure?.message).toMatch(/providerLibrary seam: the plugged-in factory resolved to undefined, not a LibraryHandle \(missing requestSync, cancel, tracks, jobs, view, viewBusy/);
     expect(() => withImplementations(stock, { label: 'x', providerLibrary: 'startLibrary' as never })).toThrow(/providerLibrary must be a ProviderLibraryFactory/);
+    // A scenario written by hand (not through withImplementations) with something else in the seam.
+    const handMade = { ...stock.find((s) => s.name === 'provider-incremental')!, implementations: { providerLibrary: { start: builtInProviderLibrary } as never } };
+    const h = await runScenario(handMade, 0);
+    expect(`${h.verdict} ${h.failure?.message}`).toMatch(/^crash .*providerLibrary seam: expected a ProviderLibraryFactory \(env, options\) => Promise<handle>, got object/);
   });
 });

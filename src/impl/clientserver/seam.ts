@@ -75,6 +75,7 @@ const CLIENT_METHODS: readonly (keyof ClientHandle)[] = ['site', 'status', 'onSt
 export function csClientFactory(plugged: CsClientFactory | undefined): CsClientFactory {
   if (plugged === undefined) return builtInCsClient;
   return async (env, options) => {
+    if (typeof plugged !== 'function') throw new TypeError(`csClient seam: expected a CsClientFactory (env, options) => Promise<handle>, got ${typeof plugged} (src/impl/clientserver/seam.ts)`);
     const h: unknown = await plugged(env, options);
     const missing = typeof h === 'object' && h !== null ? CLIENT_METHODS.filter((m) => typeof (h as Record<string, unknown>)[m] !== 'function') : CLIENT_METHODS;
     if (missing.length > 0) {

@@ -71,6 +71,7 @@ const LIBRARY_METHODS: readonly (keyof LibraryHandle)[] = ['requestSync', 'cance
 export function providerLibraryFactory(plugged: ProviderLibraryFactory | undefined): ProviderLibraryFactory {
   if (plugged === undefined) return builtInProviderLibrary;
   return async (env, options) => {
+    if (typeof plugged !== 'function') throw new TypeError(`providerLibrary seam: expected a ProviderLibraryFactory (env, options) => Promise<handle>, got ${typeof plugged} (src/impl/provider/seam.ts)`);
     const lib: unknown = await plugged(env, options);
     const absent = LIBRARY_METHODS.filter((m) => typeof lib !== 'object' || lib === null || typeof (lib as Record<string, unknown>)[m] !== 'function');
     if (absent.length === 0) return lib as LibraryHandle;
