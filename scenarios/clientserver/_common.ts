@@ -10,7 +10,8 @@ import { csClientEvidence } from '../../src/evidence/cs-client.ts';
 import { csServerEvidence } from '../../src/evidence/cs-server.ts';
 import { csWireEvidence } from '../../src/evidence/cs-wire.ts';
 import type { EvidenceRecorder } from '../../src/evidence/types.ts';
-import { startClient, startMeta, startServer, type ClientHandle, type ClientOptions, type ServerHandle, type ServerRow } from '../../src/impl/clientserver/index.ts';
+import { startMeta, startServer, type ClientHandle, type ClientOptions, type ServerHandle, type ServerRow } from '../../src/impl/clientserver/index.ts';
+import { csClientFactory } from '../../src/impl/clientserver/seam.ts';
 import { CS_PROBES } from '../../src/impl/clientserver/probes.ts';
 import { csChecks, type CsBounds } from '../../src/model/clientserver/checks.ts';
 import { syncStatusModel } from '../../src/model/clientserver/sync-status-model.ts';
@@ -53,7 +54,13 @@ export function csTopology(clients: readonly string[], net?: Topology['net']): T
   };
 }
 
-/** The program of each role; client options override the defaults. */
+/** The seams a client-server scenario's program builds its nodes through (withImplementations). */
+export const CS_SEAMS = ['csClient'] as const;
+
+/**
+ * The program of each role; client options override the defaults. The clients are built through the
+ * `csClient` seam (a plugged-in client, else the built-in `startClient`); the server and meta stay built-in.
+ */
 export function csProgram(deploy: Deployment = {}, options: Partial<ClientOptions> = {}): Scenario['program'] {
   return (node, ctx) => (env) => {
     const now = ctx.nowMs();
@@ -62,7 +69,7 @@ export function csProgram(deploy: Deployment = {}, options: Partial<ClientOption
       return startServer(env, { db: DB, schema: schemaAt(deploy.serverSchema, now), generation, variant: ctx.variant });
     }
     if (node.role === 'meta') return startMeta(env, DB);
-    return startClient(env, { server: SERVER, meta: META, db: DB, schema: schemaAt(deploy.clientSchema?.[node.id], now), variant: ctx.variant, ...options });
+    return csClientFactory(ctx.implementations.csClient)(env, { server: SERVER, meta: META, db: DB, schema: schemaAt(deploy.clientSchema?.[node.id], now), variant: ctx.variant, ...options });
   };
 }
 

@@ -3,7 +3,7 @@
  * when the server stops, the pending count while cut off, a lost push and a lost final ACK.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, statusSeen } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, statusSeen } from './_common.ts';
 
 const three = clientIds(3);
 
@@ -15,6 +15,7 @@ const reconnect: Scenario = {
   suites: ['smoke', 'ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram(),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     serverRecords(ctx, 50, 100);
     clientWrites(ctx, three, 120, 300, 50);
@@ -33,6 +34,7 @@ const footerRed: Scenario = {
   suites: ['ci', 'default', 'nightly'],
   topology: { ...csTopology(['C1']), nodes: csTopology(['C1']).nodes.map((n) => (n.role === 'client' ? n : { ...n, startAtMs: 1_000 })) },
   program: csProgram(),
+  seams: CS_SEAMS,
   workload: (ctx) => clientWrites(ctx, ['C1'], 40, 200, 150),
   faults: {
     events: [
@@ -59,6 +61,7 @@ const pendingCount: Scenario = {
   suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram(),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     clientWrites(ctx, ['C2', 'C3'], 40, 200, 100);
     for (let k = 0; k < 5; k++) {
@@ -93,6 +96,7 @@ const lostAck: Scenario = {
   suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram(),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     clientWrites(ctx, ['C1'], 60, 200, 80);
     clientWrites(ctx, ['C2', 'C3'], 30, 300, 150);

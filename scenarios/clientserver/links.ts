@@ -4,7 +4,7 @@
  * drift sync like the others (the protocol uses monotonic time only).
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords } from './_common.ts';
 
 const three = clientIds(3);
 const base = csTopology(three);
@@ -19,6 +19,7 @@ const slowLinks: Scenario = {
     nodes: base.nodes.map((n) => (n.id === 'C2' ? { ...n, clock: { offsetMs: 180_000 } } : n.id === 'C3' ? { ...n, clock: { offsetMs: -90_000, driftPpm: 500 } } : n)),
   },
   program: csProgram(),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     serverRecords(ctx, 200, 100);
     clientWrites(ctx, three, 150, 300, 50);

@@ -4,7 +4,7 @@
  * the user's Nuke and Resync (pushing first where the server takes the changes) recovers.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, statusSeen, userNukes } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, statusSeen, userNukes } from './_common.ts';
 
 const two = clientIds(2);
 
@@ -15,6 +15,7 @@ const longOutage: Scenario = {
   suites: ['ci', 'default', 'nightly'],
   topology: csTopology(two),
   program: csProgram(),
+  seams: CS_SEAMS,
   workload: (ctx) => clientWrites(ctx, two, 80, 300, 300),
   faults: {
     events: [
@@ -43,6 +44,7 @@ const stuckHandshake: Scenario = {
   suites: ['ci', 'default', 'nightly'],
   topology: csTopology(four),
   program: csProgram(),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     // C1 writes nothing: it goes from stuck straight to synced; C4 waits with pending changes (syncing).
     clientWrites(ctx, ['C2', 'C3', 'C4'], 60, 300, 100);

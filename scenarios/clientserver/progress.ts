@@ -1,6 +1,6 @@
 /** The seed's e2e test "progress shows record counts not chunk counts": 5,000 records to a fresh client. */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords } from './_common.ts';
 
 const two = clientIds(2);
 
@@ -11,6 +11,7 @@ const progress5000: Scenario = {
   suites: ['ci', 'default', 'nightly'],
   topology: { ...csTopology(two), nodes: csTopology(two).nodes.map((n) => (n.id === 'C2' ? { ...n, startAtMs: 2_500 } : n)) },
   program: csProgram(),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     serverRecords(ctx, 5_000, 100);
     clientWrites(ctx, ['C1'], 40, 300, 100);

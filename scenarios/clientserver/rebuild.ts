@@ -4,7 +4,7 @@
  */
 import type { ClientHandle } from '../../src/impl/clientserver/index.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, META, serverRecords, statusSeen, userNukes } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, META, serverRecords, statusSeen, userNukes } from './_common.ts';
 
 const three = clientIds(3);
 
@@ -23,6 +23,7 @@ const rebuilt: Scenario = {
   suites: ['smoke', 'ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram({ rebuildsAtMs: [3_000] }),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     serverRecords(ctx, 100, 100);
     clientWrites(ctx, three, 60, 300, 40);
@@ -45,6 +46,7 @@ const metaBlocked: Scenario = {
   suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram({ rebuildsAtMs: [3_000] }),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     serverRecords(ctx, 100, 100);
     clientWrites(ctx, three, 60, 300, 40);
@@ -75,6 +77,7 @@ const schemaUpgrade: Scenario = {
   suites: ['ci', 'default', 'nightly'],
   topology: csTopology(three),
   program: csProgram({ serverSchema: [[2_900, 2]], clientSchema: Object.fromEntries(three.map((c, i) => [c, [[5_000 + i * 200, 2]] as const])) }),
+  seams: CS_SEAMS,
   workload: (ctx) => {
     serverRecords(ctx, 60, 100);
     clientWrites(ctx, three, 100, 300, 60);

@@ -8,7 +8,7 @@ import type { FaultKind } from '../../src/faults/plan.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
 import { SWARM_OPT_IN_KINDS, type TriggerOp } from '../../src/faults/swarm.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, userNukes } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, userNukes } from './_common.ts';
 
 /**
  * Every kind a swarm draws by default except the disk-file faults (fsync failures, torn writes, read bit
@@ -38,6 +38,7 @@ function swarm(name: string, clients: number, durationMs: number, suites: string
     suites,
     topology: csTopology(ids),
     program: csProgram(),
+    seams: CS_SEAMS,
     workload: (ctx) => {
       serverRecords(ctx, 300, 100);
       clientWrites(ctx, ids, writes, 300, Math.max(5, Math.floor((durationMs - 500) / writes)));

@@ -8,8 +8,9 @@ import { providerFeedEvidence } from '../../src/evidence/provider-feed.ts';
 import { providerLibraryEvidence } from '../../src/evidence/provider-library.ts';
 import { providerWireEvidence } from '../../src/evidence/provider-wire.ts';
 import type { EvidenceRecorder } from '../../src/evidence/types.ts';
-import { startLibrary, startProvider, type LibraryHandle, type LibraryOptions, type ProviderHandle, type ProviderServerOptions } from '../../src/impl/provider/index.ts';
+import { startProvider, type LibraryHandle, type LibraryOptions, type ProviderHandle, type ProviderServerOptions } from '../../src/impl/provider/index.ts';
 import { resolveLibraryOptions } from '../../src/impl/provider/options.ts';
+import { providerLibraryFactory } from '../../src/impl/provider/seam.ts';
 import { PROVIDER_PROBES } from '../../src/impl/provider/probes.ts';
 import { providerChecks } from '../../src/model/provider/checks.ts';
 import { syncJobModel } from '../../src/model/provider/sync-job-model.ts';
@@ -38,11 +39,17 @@ export function providerTopology(s: ProviderSetup): Topology {
   return { nodes: [{ id: LIBRARY, role: 'library' }, ...s.providers.map((id) => ({ id, role: 'provider' }))] };
 }
 
-/** The program: a provider server per provider node, the library on `L`. */
+/** The seams a provider scenario's program builds its nodes through (withImplementations). */
+export const PROVIDER_SEAMS = ['providerLibrary'] as const;
+
+/**
+ * The program: a provider server per provider node, the library on `L`, built through the
+ * `providerLibrary` seam (a plugged-in library, else the built-in `startLibrary`).
+ */
 export function providerProgram(s: ProviderSetup): Scenario['program'] {
   return (node, ctx) => (env) => {
     if (node.role === 'provider') return startProvider(env, typeof s.provider === 'function' ? s.provider(node.id) : (s.provider ?? {}));
-    return startLibrary(env, { ...s.library, providers: s.providers, variant: ctx.variant });
+    return providerLibraryFactory(ctx.implementations.providerLibrary)(env, { ...s.library, providers: s.providers, variant: ctx.variant });
   };
 }
 

@@ -6,7 +6,7 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import type { LibraryHandle } from '../../src/impl/provider/index.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';
 import type { TriggerOp } from '../../src/faults/swarm.ts';
-import { LIBRARY, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
+import { PROVIDER_SEAMS, LIBRARY, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
 
 const two = providerIds(2);
 const setup: ProviderSetup = {
@@ -14,7 +14,7 @@ const setup: ProviderSetup = {
   provider: (id) => ({ pageSize: 8, seedFiles: id === 'P1' ? 80 : 50, errors: { rate5xx: 0.03 } }),
   library: { maxConcurrent: 3, queueMax: 16, requestTimeoutMs: 500 },
 };
-const common = { topology: providerTopology(setup), program: providerProgram(setup), liveness: caughtUp(two, 30_000), ...providerChecking(setup) };
+const common = { topology: providerTopology(setup), program: providerProgram(setup), seams: PROVIDER_SEAMS, liveness: caughtUp(two, 30_000), ...providerChecking(setup) };
 
 /** The library's kv commits at which the crash scenario's crashes fire (job records, items, the cursor). */
 const CRASH_AT = [6, 19, 41, 77, 120];

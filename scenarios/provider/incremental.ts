@@ -3,7 +3,7 @@
  * (no completed job yet), then every sync reads the change feed from the last completed job's cursor.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
+import { PROVIDER_SEAMS, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
 
 const two = providerIds(2);
 const setup: ProviderSetup = {
@@ -19,6 +19,7 @@ const incremental: Scenario = {
   suites: ['smoke', 'ci', 'default'],
   topology: providerTopology(setup),
   program: providerProgram(setup),
+  seams: PROVIDER_SEAMS,
   workload: (ctx) => {
     randomChanges(ctx, two, 160, 100, 25);
     syncRequests(ctx, two, 50, 250, 4_500);

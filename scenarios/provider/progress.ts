@@ -3,7 +3,7 @@
  * view (a slow subscriber) lags and must resynchronise.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, type ProviderSetup } from './_common.ts';
+import { PROVIDER_SEAMS, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, type ProviderSetup } from './_common.ts';
 
 const two = providerIds(2);
 const setup: ProviderSetup = {
@@ -19,6 +19,7 @@ const progress: Scenario = {
   suites: ['ci', 'default'],
   topology: providerTopology(setup),
   program: providerProgram(setup),
+  seams: PROVIDER_SEAMS,
   workload: (ctx) => {
     randomChanges(ctx, two, 40, 1_000, 50);
     finalSync(ctx, two, 3_500);

@@ -4,7 +4,7 @@
  */
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { ProviderHandle } from '../../src/impl/provider/index.ts';
-import { caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
+import { PROVIDER_SEAMS, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
 
 const two = providerIds(2);
 
@@ -21,6 +21,7 @@ const errors: Scenario = {
   suites: ['ci', 'default'],
   topology: providerTopology(errorsSetup),
   program: providerProgram(errorsSetup),
+  seams: PROVIDER_SEAMS,
   workload: (ctx) => {
     randomChanges(ctx, two, 120, 100, 30);
     syncRequests(ctx, two, 50, 300, 4_000);
@@ -52,6 +53,7 @@ const expired: Scenario = {
   suites: ['ci', 'default'],
   topology: providerTopology(expiredSetup),
   program: providerProgram(expiredSetup),
+  seams: PROVIDER_SEAMS,
   workload: (ctx) => {
     randomChanges(ctx, two, 200, 100, 20);
     syncRequests(ctx, two, 50, 450, 4_200);

@@ -20,6 +20,8 @@ import type { ElectionFactory } from '../impl/election/types.ts';
 import type { HybridClockFactory } from '../impl/peer/hlc.ts';
 import type { BlockStorageFactory } from '../impl/storage/seam.ts';
 import type { PeerNodeFactory } from '../impl/peer/seam.ts';
+import type { CsClientFactory } from '../impl/clientserver/seam.ts';
+import type { ProviderLibraryFactory } from '../impl/provider/seam.ts';
 import type { Scenario } from './types.ts';
 import { ScenarioError, SCENARIOS_DIR, loadScenarios } from './registry.ts';
 
@@ -36,6 +38,10 @@ export interface Implementations {
   storage?: BlockStorageFactory;
   /** The whole peer sync node (docs/peer-sync.md, "Plugging in another peer node"); not with `hlc` (the built-in node's clock). */
   peer?: PeerNodeFactory;
+  /** The client of the client-server slice (docs/client-server.md, "Plugging in another client"). */
+  csClient?: CsClientFactory;
+  /** The library of the provider slice (docs/provider-sync.md, "Plugging in another library"). */
+  providerLibrary?: ProviderLibraryFactory;
 }
 
 /** What `withImplementations` plugs in: the implementations and a label naming them. */
@@ -52,6 +58,8 @@ const SEAMS: Record<keyof Implementations, string> = {
   hlc: 'a HybridClockFactory (device, wallMs, maxDriftMs) => HybridClock',
   storage: 'a BlockStorageFactory (env, options) => Promise<BlockStorage>',
   peer: 'a PeerNodeFactory (env, options) => Promise<PeerNode>',
+  csClient: 'a CsClientFactory (env, ClientOptions) => Promise<ClientHandle>',
+  providerLibrary: 'a ProviderLibraryFactory (env, LibraryOptions) => Promise<LibraryHandle>',
 };
 
 /**

@@ -25,10 +25,12 @@ export interface LibraryHandle {
   viewBusy(): boolean;
 }
 
-/** Starts a library node; resolves with its handle once its state is loaded and the coordinator runs. */
-export async function startLibrary(env: Env, options: LibraryOptions): Promise<LibraryHandle> {
+/**
+ * Starts a library node; resolves with its handle once its state is loaded and the coordinator runs.
+ * `store` is the built-in durable store unless given (a test composes the coordinator with another).
+ */
+export async function startLibrary(env: Env, options: LibraryOptions, store: LibraryStore = new LibraryStore(env)): Promise<LibraryHandle> {
   const cfg = resolveLibraryOptions(options);
-  const store = new LibraryStore(env);
   await store.load();
   const coordinator = new Coordinator(env, cfg, store);
   const view = new ProgressView(env, coordinator.subscribe(), coordinator.events.snapshot(), cfg.viewRenderMs);

@@ -1,0 +1,78 @@
+/**
+ * Test-only "third-party" libraries for the providerLibrary seam (test/provider/provider-library-seam.test.ts):
+ * the built-in coordinator and progress view over a store of their own, each with one flaw a port could
+ * plausibly have. Neither is a weakened variant of the built-in: the flaw lives in code outside src/.
+ */
+import type { KvStore, Value } from '../../src/impl/env.ts';
+import { startLibrary } from '../../src/impl/provider/library.ts';
+import { LibraryStore, type JobRec, type SyncType, type TrackRec } from '../../src/impl/provider/library-store.ts';
+import type { FileMeta } from '../../src/impl/provider/messages.ts';
+import type { ProviderLibraryFactory } from '../../src/impl/provider/seam.ts';
+
+/**
+ * Resumes from the cursor of the provider's latest job that has one, whatever that job's state: a job
+ * that failed or was cancelled after its discovery persisted the new cursor hands that cursor on, so the
+ * items it never made durable are skipped for good ("the cursor is where we got to").
+ */
+class LatestCursorStore extends LibraryStore {
+  override lastCompletedCursor(provider: string): string | null {
+    let best: JobRec | null = null;
+    for (const j of this.jobs.values()) if (j.provider === provider && j.cursor !== null && (best === null || j.id > best.id)) best = j;
+    return best?.cursor ?? null;
+  }
+}
+
+/**
+ * Numbers its jobs from a counter kept in memory only (it never reads `meta/nextJob` back): after a
+ * restart its new jobs take the ids of old ones and overwrite their durable records.
+ */
+class VolatileJobIdsStore extends LibraryStore {
+  private next = 1;
+
+  constructor(private readonly kv: KvStore, env: ConstructorParameters<typeof LibraryStore>[0]) {
+    super(env);
+  }
+
+  override async createJob(provider: string, requested: SyncType): Promise<JobRec> {
+    const job: JobRec = { id: this.next++, provider, requested, type: requested, state: 'pending', from: null, cursor: null, items: 0, bytes: 0, error: null };
+    await this.kv.transaction(['jobs'], 'readwrite', (tx) => tx.put('jobs', job.id, job as unknown as Value), { durability: 'strict' });
+    this.jobs.set(job.id, job);
+    return job;
+  }
+}
+
+/**
+ * Writes a downloaded item in two transactions, the track first, then its content: a crash between them
+ * leaves a track whose durable content is another revision's (or none), and for a moment it is so even
+ * without a crash. The revision rule is kept (decided inside the track's transaction).
+ */
+class TwoStepItemStore extends LibraryStore {
+  constructor(private readonly kv: KvStore, env: ConstructorParameters<typeof LibraryStore>[0]) {
+    super(env);
+  }
+
+  override async applyItem(provider: string, meta: FileMeta, data: string, title: string): Promise<boolean> {
+    const key = `${provider}/${meta.id}`;
+    const t: TrackRec = { provider, fileId: meta.id, path: meta.path, hash: meta.hash, size: meta.size, rev: meta.rev, deleted: false, title };
+    const strict = { durability: 'strict' } as const;
+    const newer = await this.kv.transaction(['tracks'], 'readwrite', async (tx) => {
+      const cur = (await tx.get('tracks', key)) as unknown as TrackRec | undefined;
+      if (cur !== undefined && cur.rev >= t.rev) return false;
+      await tx.put('tracks', key, t as unknown as Value);
+      return true;
+    }, strict);
+    if (!newer) return false;
+    this.tracks.set(key, t);
+    await this.kv.transaction(['blobs'], 'readwrite', (tx) => tx.put('blobs', key, { rev: meta.rev, data }), strict);
+    return true;
+  }
+}
+
+/** A library that resumes an incremental sync from a failed or cancelled job's cursor. */
+export const latestCursorLibrary: ProviderLibraryFactory = (env, options) => startLibrary(env, options, new LatestCursorStore(env));
+
+/** A library whose job ids restart at 1 after every restart. */
+export const volatileJobIdsLibrary: ProviderLibraryFactory = (env, options) => startLibrary(env, options, new VolatileJobIdsStore(env.kv, env));
+
+/** A library that writes an item's track and content in two transactions. */
+export const twoStepItemLibrary: ProviderLibraryFactory = (env, options) => startLibrary(env, options, new TwoStepItemStore(env.kv, env));
