@@ -18,11 +18,15 @@ export { stockScenarios, withImplementations, type Implementations, type Plugged
 // The seams' interfaces (docs/porting.md, section 4).
 export type { Election, ElectionDeps, ElectionEvent, ElectionFactory, ElectionReporter, LostReason, StepDownReason } from './impl/election/types.ts';
 export { HlcDriftError, formatHlc, parseHlc, compareHlc, type Hlc, type HybridClock, type HybridClockFactory } from './impl/peer/hlc.ts';
-export { builtinStorage, StorageSeamError, type BlockStorage, type BlockStorageFactory } from './impl/storage/seam.ts';
+export { builtInStorage, StorageSeamError, type BlockStorage, type BlockStorageFactory } from './impl/storage/seam.ts';
 export { StoreError, FencedError, RequestAppliedError, type StoreErrorCode, type AppliedRequest } from './impl/storage/errors.ts';
 export type { StoreOptions } from './impl/storage/options.ts';
 export type { CommitInfo, CommitOptions, WriteAck, WriteOptions } from './impl/storage/store.ts';
 export type { StoreEvent, StoreListener, StoreMetrics } from './impl/storage/metrics.ts';
+export { builtInPeerNode, PeerSeamError, type PeerNode, type PeerNodeFactory } from './impl/peer/seam.ts';
+export type { PeerOptions } from './impl/peer/options.ts';
+export { builtInCsClient, type CsClientFactory, type ClientHandle, type ClientOptions } from './impl/clientserver/seam.ts';
+export { builtInProviderLibrary, type ProviderLibraryFactory, type LibraryHandle, type LibraryOptions } from './impl/provider/seam.ts';
 // The environment implementation code is written against, and node programs.
 export type * from './impl/env.ts';
 export type { NodeProgram } from './sim/node.ts';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BlockStore } from '../../src/impl/storage/store.ts';
-import { builtinStorage, type BlockStorageFactory } from '../../src/impl/storage/seam.ts';
+import { builtInStorage, type BlockStorageFactory } from '../../src/impl/storage/seam.ts';
 import { stockScenarios, withImplementations } from '../../src/scenario/implementations.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
@@ -38,7 +38,7 @@ describe('storage seam', () => {
     ];
     for (const [name, seeds] of cases) {
       const stock = named(name);
-      const copy = plugged(name, 'builtin', builtinStorage);
+      const copy = plugged(name, 'builtin', builtInStorage);
       expect(copy.name).toBe(`builtin-${name}`);
       for (const seed of seeds) {
         const a = await runScenario(stock, seed);
@@ -99,6 +99,6 @@ describe('storage seam', () => {
   it('withImplementations refuses a storage entry that is no factory, or scenarios without the seam', async () => {
     expect(() => withImplementations(storage, { label: 'x', storage: {} } as never)).toThrow(/storage must be a BlockStorageFactory \(env, options\) => Promise<BlockStorage>, got object/);
     const peer = await stockScenarios('peer');
-    expect(() => withImplementations(peer, { label: 'x', storage: builtinStorage })).toThrow(/builds its nodes through the 'storage' seam/);
+    expect(() => withImplementations(peer, { label: 'x', storage: builtInStorage })).toThrow(/builds its nodes through the 'storage' seam/);
   });
 });

@@ -14,4 +14,4 @@ export type { CorruptionMode } from './recovery.ts';
 export { BlockStore, type BlockInfo, type CommitInfo, type CommitOptions, type StoreSummary, type WriteAck, type WriteOptions } from './store.ts';
 export { STORAGE_VARIANTS, type StorageVariant } from './variants.ts';
 export { STORAGE_PROBES } from './probes.ts';
-export { builtinStorage, checkBlockStorage, openBlockStorage, StorageSeamError, BLOCK_STORAGE_METHODS, type BlockStorage, type BlockStorageFactory } from './seam.ts';
+export { builtInStorage, checkBlockStorage, openBlockStorage, StorageSeamError, BLOCK_STORAGE_METHODS, type BlockStorage, type BlockStorageFactory } from './seam.ts';

@@ -1,7 +1,7 @@
 /**
  * The storage seam: the block store a storage scenario's node runs (`Implementations.storage`, plugged in
  * with `withImplementations(await stockScenarios('storage'), { label, storage })`). The built-in
- * `BlockStore` is the default (`builtinStorage`). Guide: docs/storage.md, "Plugging in another block store".
+ * `BlockStore` is the default (`builtInStorage`). Guide: docs/storage.md, "Plugging in another block store".
  *
  * What to implement: a `BlockStorageFactory` `(env, options) => Promise<BlockStorage>` that opens the store
  * (running its startup recovery) through `env` only: `env.disk` for `options.backend` 'file', `env.kv` for
@@ -83,7 +83,7 @@ export interface BlockStorage {
 export type BlockStorageFactory = (env: Env, options: StoreOptions) => Promise<BlockStorage>;
 
 /** The built-in block store (`BlockStore.open`): the default of the storage seam. */
-export const builtinStorage: BlockStorageFactory = (env, options) => BlockStore.open(env, options);
+export const builtInStorage: BlockStorageFactory = (env, options) => BlockStore.open(env, options);
 
 /** The methods `checkBlockStorage` requires (every member of `BlockStorage`). */
 export const BLOCK_STORAGE_METHODS: readonly (keyof BlockStorage)[] = ['write', 'deallocate', 'read', 'sync', 'forceSync', 'highestEpoch', 'close', 'subscribe', 'metrics'];
