@@ -12,7 +12,7 @@ import { csWireEvidence } from '../../src/evidence/cs-wire.ts';
 import type { EvidenceRecorder } from '../../src/evidence/types.ts';
 import { startClient, startMeta, startServer, type ClientHandle, type ClientOptions, type ServerHandle, type ServerRow } from '../../src/impl/clientserver/index.ts';
 import { CS_PROBES } from '../../src/impl/clientserver/probes.ts';
-import { csChecks, type CsBounds } from '../../src/model/clientserver/checks.ts';
+import { csChecks, type CsBounds } from '../../src/model/clientserver/index.ts';
 import { syncStatusModel } from '../../src/model/clientserver/sync-status-model.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 

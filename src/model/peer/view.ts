@@ -1,42 +1,5 @@
 /**
- * What the peer sync checks may see of a node and of the workload: the public handle API (structurally,
- * so src/model does not import src/impl) and the workload's record of acknowledged writes.
+ * Former path of peer-view.ts, kept only while scenarios/peer/_common.ts still imports it (that file is
+ * being edited on another branch). Delete once nothing imports it.
  */
-import type { ScenarioContext } from '../../scenario/types.ts';
-
-/** The part of a peer node's handle the checks read (a client's view). */
-export interface PeerView {
-  state(): string;
-  digest(): string;
-  get(resource: string, uuid: string): { ts: string; data: string | null } | undefined;
-  /** Every record of a resource, tombstones included (data null). */
-  records(resource: string): readonly ViewRecord[];
-  resources(): readonly string[];
-}
-
-/** A record as the checks see it. */
-export interface ViewRecord {
-  uuid: string;
-  writer: string;
-  ts: string;
-  data: string | null;
-}
-
-/** One write the workload saw acknowledged (its promise resolved: durable on the writer). */
-export interface AckedWrite {
-  node: string;
-  resource: string;
-  uuid: string;
-  /** HLC of the change. */
-  hlc: string;
-  deleted: boolean;
-}
-
-const ACKED = 'peer.acked-writes';
-
-/** The list of acknowledged writes in this run (created on first use). */
-export function ackedWrites(ctx: ScenarioContext): AckedWrite[] {
-  let a = ctx.shared.get(ACKED) as AckedWrite[] | undefined;
-  if (a === undefined) ctx.shared.set(ACKED, (a = []));
-  return a;
-}
+export { ackedWrites } from './peer-view.ts';

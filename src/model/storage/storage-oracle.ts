@@ -1,0 +1,469 @@
+/**
+ * The storage oracle: what every store's committed state must be, computed from the workload's own
+ * writes and the store's commit boundaries in the trace, and the invariants checked against the
+ * simulator's durable image after every recovery and on every verified read. One checker over several
+ * invariants, named after the check that runs it ('storage-oracle': `oracleCheck` in
+ * scenarios/storage/_harness.ts).
+ *
+ * Evidence: the workload tells the oracle what it wrote (`noteWrite`, with the sequence number the store
+ * returned) and what a completed forceSync acknowledged (`noteAck`). From the trace it takes commit
+ * boundaries (`store.commit.begin {commit, upTo}`: the batch is every write of this process with seq <= upTo
+ * not yet committed; `store.commit.marker-write`) and the ground truth `fact.store` (the durable commit
+ * point of the device: a commit becomes the expected state when the durable image says its marker is
+ * durable, never because the store says so; with relaxed commits, whose durability is not promised, the
+ * store's `store.commit.marker` makes it the visible state; until the store says so, by that report or by
+ * the recovery that resolves an uncertain marker write, its reads may still return the state before). After
+ * `store.recover.done` it reads the
+ * durable image (`StoreImage`: metadata, block entries, root entries) and checks it, not the digests and
+ * counts the store reports: a store that reports the expected digest while holding other blocks fails.
+ *
+ * Invariants (each a failure name):
+ * - invariant:commit-sequence          commits are numbered marker + 1
+ * - invariant:acked-survives           the recovered medium never holds less than a commit acknowledged by forceSync
+ * - invariant:durable-commit-survives  ... nor less than a commit whose marker the durable image held
+ * - invariant:no-block-newer-than-marker  recovery never exposes a commit whose marker write never started
+ * - invariant:atomic-batch             the medium's metadata lists exactly one commit's (id, version) set
+ * - invariant:tombstones-persist       the medium's tombstones are exactly that commit's: every block deallocated
+ *                                      by a commit <= it and not written since (with the commit that deallocated
+ *                                      it), and no other
+ * - invariant:checksums-valid          every version the medium's metadata references holds the bytes the workload
+ *                                      wrote for it; and the store reports no corrupt or repaired block (unless the
+ *                                      scenario damages the medium on purpose)
+ * - invariant:no-stray-files           the medium holds only referenced block versions, no pending metadata or
+ *                                      temporaries, no deallocated (tombstoned) block, at most two versions
+ * - invariant:committed-data-durable   every committed block's current version is durable with the right bytes
+ * - invariant:read-returns-committed-data  a read returns the committed bytes (or fails), never other bytes
+ */
+import type { DurableMeta, StoreImage } from '../../evidence/store-image.ts';
+import type { ScenarioContext } from '../../scenario/types.ts';
+import type { TraceRecord } from '../../sim/trace.ts';
+import { sameBytes } from './block-digest.ts';
+
+/** A block the oracle expects: its version (commit that wrote it) and bytes. */
+export interface ExpectedBlock {
+  v: number;
+  data: Uint8Array;
+}
+
+/** Expected committed state: block id -> block. */
+export type ExpectedState = Map<number, ExpectedBlock>;
+
+/**
+ * Expected tombstones: block id -> the commit that deallocated it. A commit deallocates a block that was
+ * allocated before it and is absent after it; a block absent before (never written, or already
+ * deallocated) keeps what it had; a block written by a commit loses its tombstone.
+ */
+export type ExpectedTombstones = Map<number, number>;
+
+/** What one commit leaves: its blocks and its tombstones. */
+interface Snapshot {
+  state: ExpectedState;
+  tombs: ExpectedTombstones;
+}
+
+/** The durable medium of one store as the simulator sees it (src/evidence/store-image.ts). */
+export type DurableView = StoreImage;
+
+/** Names allowed in a store's root after recovery. */
+const ROOT_ALLOWED = new Set(['marker', 'meta.json', 'blocks', 'meta']);
+
+/** Every invariant the oracle checks (the `covers` of a check that runs it). */
+export const ORACLE_INVARIANTS = [
+  'invariant:commit-sequence',
+  'invariant:acked-survives',
+  'invariant:durable-commit-survives',
+  'invariant:no-block-newer-than-marker',
+  'invariant:atomic-batch',
+  'invariant:tombstones-persist',
+  'invariant:checksums-valid',
+  'invariant:no-stray-files',
+  'invariant:committed-data-durable',
+  'invariant:read-returns-committed-data',
+] as const;
+
+interface Book {
+  k: number;
+  committed: ExpectedState;
+  /** Tombstones of the committed state. */
+  tombs: ExpectedTombstones;
+  /** Committed states that may still be the durable one (relaxed commits), by commit number. */
+  history: Map<number, Snapshot>;
+  candidates: Map<number, Snapshot & { upTo: number }>;
+  pending: { seq: number; id: number; data: Uint8Array | null }[];
+  markerStarted: number;
+  /** Lowest commit recovery may return: max of acknowledged commits and durable commit points seen. */
+  floor: number;
+  acked: number;
+  /** Bytes of every block version a commit wrote: '<id>.<version>' -> bytes. */
+  versions: Map<string, Uint8Array>;
+  /**
+   * The state before a commit the durable image made current while the store had not said so yet (its
+   * marker report, or the recovery that resolves an uncertain marker write): the store may serve it until then.
+   */
+  lagging: ExpectedState | null;
+}
+
+/** Options of the oracle. */
+export interface OracleOptions {
+  /** Recovery may find corrupt blocks (a scenario that damages the medium on purpose). */
+  allowCorruption?: boolean;
+  /** The durable image of a node's store, read after every recovery. */
+  durable: (node: string) => DurableView | null;
+  /**
+   * The store commits with relaxed durability when not forced (kv `relaxedCommits`): a commit becomes the
+   * expected (visible) state when the store reports its marker, since its durability is not promised.
+   */
+  relaxedCommits?: boolean;
+}
+
+type OracleContext = Pick<ScenarioContext, 'trace' | 'fail'> & Partial<Pick<ScenarioContext, 'exercised'>>;
+
+/** Tracks expected state per node and fails the run when an invariant breaks. */
+export class StorageOracle {
+  private readonly books = new Map<string, Book>();
+  private readonly nodesOf = new Map<string, string[]>();
+  private failed = false;
+  /** Recoveries checked, reads verified (for tests and reports). */
+  readonly stats = { recoveries: 0, reads: 0, readErrors: 0 };
+
+  constructor(
+    private readonly ctx: OracleContext,
+    private readonly options: OracleOptions,
+  ) {}
+
+  /** Subscribes to the trace. */
+  attach(): void {
+    const t = this.ctx.trace;
+    t.on('node.start', (r) => this.learnDevice(r));
+    t.on('fact.store', (r) => this.onFact(r));
+    t.on('store.commit.begin', (r) => this.onBegin(r));
+    t.on('store.commit.marker-write', (r) => {
+      const b = this.book(r.node);
+      b.markerStarted = Math.max(b.markerStarted, r.data.commit as number);
+    });
+    t.on('store.commit.marker', (r) => this.onMarker(r));
+    t.on('store.commit.refused', (r) => void (this.book(r.node).pending = []));
+    t.on('store.recover.done', (r) => this.onRecovered(r));
+    t.on('node.start', (r) => void (this.book(r.node).lagging = null));
+    t.on('node.crash', (r) => void (this.book(r.node).pending = []));
+    t.on('node.stop', (r) => void (this.book(r.node).pending = []));
+  }
+
+  private learnDevice(r: TraceRecord): void {
+    const device = String(r.data.device);
+    const nodes = this.nodesOf.get(device) ?? [];
+    if (!nodes.includes(r.node)) this.nodesOf.set(device, [...nodes, r.node]);
+  }
+
+  private book(node: string): Book {
+    let b = this.books.get(node);
+    if (b === undefined) {
+      b = {
+        k: 0,
+        committed: new Map(),
+        tombs: new Map(),
+        history: new Map([[0, { state: new Map(), tombs: new Map() }]]),
+        candidates: new Map(),
+        pending: [],
+        markerStarted: 0,
+        floor: 0,
+        acked: 0,
+        versions: new Map(),
+        lagging: null,
+      };
+      this.books.set(node, b);
+    }
+    return b;
+  }
+
+  private fail(check: string, message: string, details: Record<string, unknown> = {}): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.ctx.fail('correctness', check, message, details);
+  }
+
+  private exercised(name: (typeof ORACLE_INVARIANTS)[number]): void {
+    this.ctx.exercised?.(name);
+  }
+
+  /** The workload wrote `data` (null: deallocated) to block `id` of `node`'s store; the store returned `seq`. */
+  noteWrite(node: string, seq: number, id: number, data: Uint8Array | null): void {
+    this.book(node).pending.push({ seq, id, data: data === null ? null : data.slice() });
+  }
+
+  /** A forceSync of `node` completed with marker `commit`: that commit must survive every crash. */
+  noteAck(node: string, commit: number): void {
+    const b = this.book(node);
+    b.acked = Math.max(b.acked, commit);
+    this.raiseFloor(b, commit);
+  }
+
+  /** The committed state the oracle expects of `node` now. */
+  expected(node: string): ReadonlyMap<number, ExpectedBlock> {
+    return this.book(node).committed;
+  }
+
+  /** The commit the oracle believes is current on `node`. */
+  commitOf(node: string): number {
+    return this.book(node).k;
+  }
+
+  private raiseFloor(b: Book, commit: number): void {
+    if (commit <= b.floor) return;
+    b.floor = commit;
+    for (const c of [...b.history.keys()]) if (c < b.floor) b.history.delete(c);
+  }
+
+  private onBegin(r: TraceRecord): void {
+    const b = this.book(r.node);
+    const n = r.data.commit as number;
+    const upTo = r.data.upTo as number;
+    this.exercised('invariant:commit-sequence');
+    if (n !== b.k + 1) {
+      const lost = b.candidates.has(n - 1) ? ` (commit ${n - 1} began, but the durable image never held its marker)` : '';
+      this.fail('invariant:commit-sequence', `${r.node}: commit ${n} began on top of commit ${b.k}${lost}`, { commit: n, current: b.k });
+      return;
+    }
+    const state: ExpectedState = new Map(b.committed);
+    const touched = new Set<number>();
+    for (const w of b.pending) {
+      if (w.seq > upTo) break;
+      touched.add(w.id);
+      if (w.data === null) state.delete(w.id);
+      else {
+        state.set(w.id, { v: n, data: w.data });
+        b.versions.set(`${w.id}.${n}`, w.data);
+      }
+    }
+    b.candidates.set(n, { state, tombs: nextTombstones(b.committed, b.tombs, state, touched, n), upTo });
+  }
+
+  /** The durable commit point of a device moved: its commit (and every one below) is committed and must survive. */
+  private onFact(r: TraceRecord): void {
+    const durable = Math.max(Number(r.data.marker ?? 0), Number(r.data.meta ?? 0));
+    for (const node of this.nodesOf.get(String(r.data.device)) ?? []) {
+      const b = this.books.get(node);
+      if (b === undefined) continue;
+      this.raiseFloor(b, durable);
+      const c = b.candidates.get(durable);
+      if (durable <= b.k || c === undefined) continue;
+      this.exercised('invariant:no-block-newer-than-marker');
+      if (durable > b.markerStarted) {
+        this.fail('invariant:no-block-newer-than-marker', `${node}: the durable image holds commit ${durable}, whose marker write never started (last started: ${b.markerStarted})`, { durable, markerStarted: b.markerStarted });
+        return;
+      }
+      b.lagging ??= b.committed;
+      this.adopt(b, durable, c);
+    }
+  }
+
+  /** The store reports commit `n` took effect: with relaxed commits that makes it the visible state. */
+  private onMarker(r: TraceRecord): void {
+    const b = this.book(r.node);
+    b.lagging = null;
+    if (this.options.relaxedCommits !== true) return;
+    const n = r.data.commit as number;
+    const c = b.candidates.get(n);
+    if (c !== undefined) this.adopt(b, n, c);
+    else if (n > b.k) this.fail('invariant:commit-sequence', `${r.node}: marker of commit ${n}, which never began`, { commit: n });
+  }
+
+  private adopt(b: Book, n: number, c: Snapshot & { upTo: number }): void {
+    b.committed = c.state;
+    b.tombs = c.tombs;
+    b.k = n;
+    b.history.set(n, { state: c.state, tombs: c.tombs });
+    b.pending = b.pending.filter((w) => w.seq > c.upTo);
+    for (const key of [...b.candidates.keys()]) if (key <= n) b.candidates.delete(key);
+  }
+
+  private onRecovered(r: TraceRecord): void {
+    this.stats.recoveries++;
+    const b = this.book(r.node);
+    b.lagging = null;
+    const view = this.options.durable(r.node);
+    if (view === null) return;
+    const image = view.read();
+    const meta = image.metadata ?? { commit: 0, blocks: new Map(), tombstones: new Map() };
+    if (!this.resolveRecovered(r.node, b, meta.commit)) return;
+    if (!this.checkBatch(r.node, b, meta) || !this.checkTombstones(r.node, b, meta)) return;
+    if (!this.checkVersions(r.node, b, meta, image.blockEntries) || !this.checkReported(r)) return;
+    if (!this.checkMedium(r.node, b, image.rootEntries, image.blockEntries)) return;
+    this.followReported(b, meta.commit, r.data.commit as number);
+  }
+
+  /** Decides which expected state the medium's commit `got` must match; false after a failure. */
+  private resolveRecovered(node: string, b: Book, got: number): boolean {
+    if (b.acked > 0) this.exercised('invariant:acked-survives');
+    if (b.floor > 0) this.exercised('invariant:durable-commit-survives');
+    if (got === b.k) return true;
+    if (got > b.k) {
+      this.exercised('invariant:no-block-newer-than-marker');
+      const c = b.candidates.get(got);
+      if (c === undefined || got > b.markerStarted) {
+        this.fail('invariant:no-block-newer-than-marker', `${node}: recovery left commit ${got} on the medium, whose marker write never started (last started: ${b.markerStarted})`, { got, markerStarted: b.markerStarted });
+        return false;
+      }
+      this.adopt(b, got, c);
+      return true;
+    }
+    if (got < b.acked) {
+      this.fail('invariant:acked-survives', `${node}: after recovery the medium holds commit ${got}, but forceSync acknowledged commit ${b.acked}`, { got, acked: b.acked });
+      return false;
+    }
+    const old = b.history.get(got);
+    if (got < b.floor || old === undefined) {
+      this.fail('invariant:durable-commit-survives', `${node}: after recovery the medium holds commit ${got}, but commit ${b.floor} was durable`, { got, floor: b.floor });
+      return false;
+    }
+    b.committed = old.state;
+    b.tombs = old.tombs;
+    b.k = got;
+    b.candidates.clear();
+    return true;
+  }
+
+  /** invariant:atomic-batch: the medium's metadata lists exactly the expected (id, version) set. */
+  private checkBatch(node: string, b: Book, meta: DurableMeta): boolean {
+    this.exercised('invariant:atomic-batch');
+    const wrong: string[] = [];
+    for (const [id, e] of b.committed) {
+      const got = meta.blocks.get(id);
+      if (got?.v !== e.v) wrong.push(`block ${id}: v${got?.v ?? '-'} instead of v${e.v}`);
+    }
+    for (const [id, got] of meta.blocks) if (!b.committed.has(id)) wrong.push(`block ${id}: v${got.v} instead of absent`);
+    if (wrong.length === 0) return true;
+    this.fail('invariant:atomic-batch', `${node}: after recovery the medium's metadata of commit ${meta.commit} is not commit ${b.k}'s state (not all old or all new): ${wrong.slice(0, 5).join('; ')}`, {
+      commit: meta.commit,
+      wrong: wrong.slice(0, 20),
+    });
+    return false;
+  }
+
+  /** invariant:tombstones-persist: the medium's tombstones are exactly the expected ones. */
+  private checkTombstones(node: string, b: Book, meta: DurableMeta): boolean {
+    if (b.tombs.size > 0 || meta.tombstones.size > 0) this.exercised('invariant:tombstones-persist');
+    const wrong: string[] = [];
+    for (const [id, c] of b.tombs) if (meta.tombstones.get(id) !== c) wrong.push(`block ${id}: ${meta.tombstones.has(id) ? `dated ${meta.tombstones.get(id)}` : 'lost'} (expected commit ${c})`);
+    for (const [id, c] of meta.tombstones) if (!b.tombs.has(id)) wrong.push(`block ${id}: tombstoned by ${c}, expected none`);
+    if (wrong.length === 0) return true;
+    this.fail(
+      'invariant:tombstones-persist',
+      `${node}: after recovery commit ${meta.commit} holds ${meta.tombstones.size} tombstones, expected ${b.tombs.size}: ${wrong.slice(0, 5).join('; ')} (a deallocation was lost or resurrected, or a rewritten block is still tombstoned)`,
+      { commit: meta.commit, wrong: wrong.slice(0, 20), expectedTombstones: [...b.tombs.entries()].sort((x, y) => x[0] - y[0]).map(([id, c]) => `${id}@${c}`).slice(0, 20) },
+    );
+    return false;
+  }
+
+  /** invariant:checksums-valid on the medium: each version the metadata references holds the workload's bytes. */
+  private checkVersions(node: string, b: Book, meta: DurableMeta, entries: Map<string, Uint8Array>): boolean {
+    if (this.options.allowCorruption === true) return true;
+    if (meta.blocks.size > 0) this.exercised('invariant:checksums-valid');
+    for (const [id, { v, prev }] of meta.blocks) {
+      for (const version of prev < 0 ? [v] : [v, prev]) {
+        const name = `${id}.${version}`;
+        const bytes = entries.get(name);
+        const want = b.versions.get(name);
+        if (bytes === undefined || want === undefined || sameBytes(bytes, want)) continue;
+        this.fail('invariant:checksums-valid', `${node}: block ${id} v${version}, referenced by the metadata after recovery, holds other bytes than the workload wrote`, { id, v: version });
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The store's own report of damage it found, in a scenario that damages nothing (a reported failure is one). */
+  private checkReported(r: TraceRecord): boolean {
+    if (this.options.allowCorruption === true) return true;
+    const corrupt = Number(r.data.corrupt ?? 0);
+    const repaired = Number(r.data.repaired ?? 0);
+    if (corrupt === 0 && repaired === 0) return true;
+    this.fail('invariant:checksums-valid', `${r.node}: recovery reports ${corrupt} corrupt and ${repaired} repaired committed blocks, but nothing damaged the medium`);
+    return false;
+  }
+
+  private checkMedium(node: string, b: Book, rootEntries: string[], entries: Map<string, Uint8Array>): boolean {
+    this.exercised('invariant:no-stray-files');
+    const extra = rootEntries.filter((n) => !ROOT_ALLOWED.has(n));
+    if (extra.length > 0) {
+      this.fail('invariant:no-stray-files', `${node}: after recovery the store root still holds ${extra.join(', ')}`, { extra });
+      return false;
+    }
+    const perBlock = new Map<number, number>();
+    for (const name of entries.keys()) {
+      const m = /^(\d+)\.(\d+)$/.exec(name);
+      const id = m === null ? -1 : Number(m[1]);
+      const e = b.committed.get(id);
+      if (m === null || e === undefined || Number(m[2]) > e.v) {
+        this.fail('invariant:no-stray-files', `${node}: block entry '${name}' is not a committed version of an allocated block`, { name });
+        return false;
+      }
+      perBlock.set(id, (perBlock.get(id) ?? 0) + 1);
+    }
+    if (b.committed.size > 0) this.exercised('invariant:committed-data-durable');
+    for (const [id, e] of b.committed) {
+      const bytes = entries.get(`${id}.${e.v}`);
+      if (bytes === undefined || !sameBytes(bytes, e.data)) {
+        this.fail('invariant:committed-data-durable', `${node}: block ${id} v${e.v} is ${bytes === undefined ? 'missing from' : 'wrong on'} the durable medium`, { id, v: e.v });
+        return false;
+      }
+      if ((perBlock.get(id) ?? 0) > 2) {
+        this.fail('invariant:no-stray-files', `${node}: block ${id} keeps ${perBlock.get(id)} versions (at most current and previous)`, { id });
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * With relaxed commits the store recovers what is visible, which may be ahead of the durable image: reads
+   * then follow the commit it reports (the recovery model holds that number against the durable point).
+   */
+  private followReported(b: Book, onMedium: number, reported: number): void {
+    if (this.options.relaxedCommits !== true || reported <= onMedium) return;
+    const snap = b.history.get(reported) ?? b.candidates.get(reported);
+    if (snap === undefined) return;
+    b.committed = snap.state;
+    b.tombs = snap.tombs;
+    b.k = reported;
+  }
+
+  /**
+   * Checks a committed read of block `id` on `node`: `before` is `expected(node).get(id)` captured when
+   * the read started (a commit may complete while it runs). An error is acceptable; other bytes are not.
+   */
+  verifyRead(node: string, id: number, before: ExpectedBlock | undefined, got: Uint8Array | null | Error): void {
+    this.stats.reads++;
+    if (got instanceof Error) {
+      this.stats.readErrors++;
+      return;
+    }
+    this.exercised('invariant:read-returns-committed-data');
+    const b = this.book(node);
+    const after = b.committed.get(id);
+    const ok = (e: ExpectedBlock | undefined): boolean => (e === undefined ? got === null : got !== null && sameBytes(got, e.data));
+    if (ok(before) || ok(after) || (b.lagging !== null && ok(b.lagging.get(id)))) return;
+    this.fail('invariant:read-returns-committed-data', `${node}: read of block ${id} returned ${got === null ? 'nothing' : 'bytes that were never committed there'}; expected ${after === undefined ? 'nothing' : `v${after.v}`}`, {
+      id,
+      expected: after?.v ?? null,
+    });
+  }
+}
+
+/**
+ * Tombstones after a commit `n` that turned `before` into `after`, touching the block ids `touched`: a
+ * block allocated before and absent after is tombstoned by `n`; a block present after is not; any other
+ * keeps its tombstone (or its absence). Copies `tombs` only when it changes.
+ */
+function nextTombstones(before: ExpectedState, tombs: ExpectedTombstones, after: ExpectedState, touched: ReadonlySet<number>, n: number): ExpectedTombstones {
+  let out = tombs;
+  const own = (): ExpectedTombstones => (out === tombs ? (out = new Map(tombs)) : out);
+  for (const id of touched) {
+    if (after.has(id)) {
+      if (out.has(id)) own().delete(id);
+    } else if (before.has(id)) {
+      own().set(id, n);
+    }
+  }
+  return out;
+}
