@@ -39,8 +39,9 @@ const ROLE_AFTER: Readonly<Record<string, readonly string[]>> = {
   lost: ['follower'],
 };
 
-/** The roles a tab's `role()` may return (src/impl/election/types.ts, Role: keep both lists the same). */
-const ROLES: ReadonlySet<string> = new Set<string>(['follower', 'candidate', 'leader', 'stepping-down', 'closed']);
+/** The roles a tab's `role()` may return: src/impl/election/types.ts, Role (test/election/api-agrees.test.ts keeps both the same). */
+export const TAB_ROLES = ['follower', 'candidate', 'leader', 'stepping-down', 'closed'] as const;
+const ROLES: ReadonlySet<string> = new Set<string>(TAB_ROLES);
 
 /** What invariant:api-agrees knows of a tab's current process from its reports and the workload. */
 interface TabView {

@@ -14,4 +14,4 @@ export { promptWrites, PromptWrites } from './prompt-writes.ts';
 export { FrozenLeaderWatch, FROZEN_LEADER_REPLACED, FROZEN_KINDS, frozenBoundMs } from './frozen-leader-replaced.ts';
 export { writerChannels } from './writer-channels.ts';
 export { watchCheck, type TraceWatch, type WatchViolation } from './trace-watch.ts';
-export { apiAgrees, apiJudge, type PendingWrite, type TabApi } from './api-agrees.ts';
+export { apiAgrees, apiJudge, TAB_ROLES, type PendingWrite, type TabApi } from './api-agrees.ts';
