@@ -124,6 +124,12 @@ export default tseslint.config(
           ],
         },
       ],
+      // Live checks (src/model/<area>/, docs/models.md "Layout") are typed against the scenario's `Check` and
+      // `ScenarioContext`: types only, so that a check never runs scenario code (a workload, a program) of its own.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/scenario/**'], allowTypeImports: true, message: 'src/model imports only types from src/scenario (a live check\'s Check and ScenarioContext)' }] },
+      ],
     },
   },
 );

@@ -11,7 +11,7 @@
  */
 import { exploreCommitCrashes } from '../src/explore/storage-crashes.ts';
 import { BlockStore } from '../src/impl/storage/index.ts';
-import { LAST_COPY } from '../src/model/storage/last-copy.ts';
+import { LAST_COPY } from '../src/model/storage/last-copy-kept.ts';
 import { runScenario } from '../src/scenario/run.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 import { Simulation } from '../src/sim/simulation.ts';

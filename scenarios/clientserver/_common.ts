@@ -13,7 +13,7 @@ import type { EvidenceRecorder } from '../../src/evidence/types.ts';
 import { startMeta, startServer, type ClientHandle, type ClientOptions, type ServerHandle, type ServerRow } from '../../src/impl/clientserver/index.ts';
 import { csClientFactory } from '../../src/impl/clientserver/seam.ts';
 import { CS_PROBES } from '../../src/impl/clientserver/probes.ts';
-import { csChecks, type CsBounds } from '../../src/model/clientserver/checks.ts';
+import { csChecks, type CsBounds } from '../../src/model/clientserver/index.ts';
 import { syncStatusModel } from '../../src/model/clientserver/sync-status-model.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 

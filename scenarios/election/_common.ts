@@ -6,24 +6,37 @@
  * every running tab succeeding, every write settled).
  */
 import type { TraceCheck } from '../../src/model/check.ts';
-import { FROZEN_KINDS, FROZEN_LEADER_REPLACED, FrozenLeaderWatch, frozenBoundMs } from '../../src/model/election/frozen.ts';
 import { startElectionTab, type ElectionTabHandle } from '../../src/impl/election/tab.ts';
 import { leaseTakeoverMs, resolveTabOptions, type TabOptions } from '../../src/impl/election/options.ts';
 import { ELECTION_PROBES } from '../../src/impl/election/probes.ts';
-import type { ElectionFactory, Role } from '../../src/impl/election/types.ts';
+import type { ElectionFactory } from '../../src/impl/election/types.ts';
 import { WriteError } from '../../src/impl/election/writer.ts';
 import { clockEvidence } from '../../src/evidence/clock.ts';
 import { electionBusEvidence } from '../../src/evidence/election-bus.ts';
 import { requestEvidence } from '../../src/evidence/requests.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
-import { electionInvariants, lastPauses, promptWrites, stableLeadership, watchCheck, writerChannels } from '../../src/model/election/checks.ts';
-import { requestModel } from '../../src/model/election/request-model.ts';
-import { electionModel } from '../../src/model/election/election-model.ts';
+import {
+  apiAgrees,
+  apiJudge,
+  electionInvariants,
+  electionModel,
+  FROZEN_KINDS,
+  FROZEN_LEADER_REPLACED,
+  FrozenLeaderWatch,
+  frozenBoundMs,
+  lastPauses,
+  promptWrites,
+  requestModel,
+  stableLeadership,
+  watchCheck,
+  writerChannels,
+  type PendingWrite,
+} from '../../src/model/election/index.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import type { ClockSpec } from '../../src/sim/clock.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { SwarmOptions } from '../../src/faults/swarm.ts';
-import type { Check, Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 
 /** The device all tabs of a scenario share. */
 export const DEVICE = 'browser';
@@ -32,11 +45,6 @@ const COUNTER = 'election.write-counter';
 /** The tabs' write deadline (TabOptions.writeDeadlineMs default). */
 const WRITE_DEADLINE_MS = resolveTabOptions().writeDeadlineMs;
 
-/** A write the workload issued and has not seen settle. */
-interface PendingWrite {
-  node: string;
-  incarnation: number;
-}
 
 /** The map stored under `key` in the scenario's shared memory (created on first use). */
 function sharedMap<K, V>(ctx: ScenarioContext, key: string): Map<K, V> {
@@ -77,7 +85,7 @@ function issueWrite(ctx: ScenarioContext, tab: string, settled: (ok: boolean, co
   if (h === null) return null;
   // Judged only for the first write of an instant: a write issued earlier in the same event may still wait
   // for its synchronous refusal (EBUSY) to reach the workload, which happens once the event's microtasks run.
-  if (ctx.shared.get(LAST_ISSUE_MS) !== ctx.nowMs()) (ctx.shared.get(API_JUDGE) as ((tab: string) => void) | undefined)?.(tab);
+  if (ctx.shared.get(LAST_ISSUE_MS) !== ctx.nowMs()) apiJudge(ctx)?.(tab);
   ctx.shared.set(LAST_ISSUE_MS, ctx.nowMs());
   const n = ((ctx.shared.get(COUNTER) as number | undefined) ?? 0) + 1;
   ctx.shared.set(COUNTER, n);
@@ -126,7 +134,7 @@ export function steadyWrites(ctx: ScenarioContext, tabs: readonly string[], from
   for (let k = 0; k < count; k++) ctx.at(fromMs + k * everyMs, () => writeAt(ctx, ctx.rng.pick(tabs as string[])));
 }
 
-/** invariant:frozen-leader-replaced (src/model/election/frozen.ts): a frozen leader's followers try to take over in time. */
+/** invariant:frozen-leader-replaced (src/model/election/frozen-leader-replaced.ts): a frozen leader's followers try to take over in time. */
 export function frozenLeaderReplaced(mode: 'lease' | 'lock', options: TabOptions = {}): TraceCheck {
   const s = resolveTabOptions({ ...options, mode });
   const bound = frozenBoundMs(leaseTakeoverMs(s), s.renewEveryMs);
@@ -224,111 +232,8 @@ export function leaderAndWritesSettle(tabs: readonly string[], healMs: number, w
   };
 }
 
-/** How often invariant:api-agrees reads every tab's handle, virtual ms. */
-const API_POLL_MS = 100;
-
-/** ctx.shared key of invariant:api-agrees' judge of one tab, which the workload calls before each write. */
-const API_JUDGE = 'election.api-judge';
 /** ctx.shared key: the virtual ms of the workload's latest write. */
 const LAST_ISSUE_MS = 'election.last-issue-ms';
-
-/** The role a tab's latest `election.<kind>` report implies. */
-const ROLE_AFTER: Readonly<Record<string, readonly string[]>> = {
-  campaign: ['candidate'],
-  acquired: ['candidate'],
-  leader: ['leader'],
-  renewed: ['leader'],
-  stepdown: ['stepping-down'],
-  follower: ['follower'],
-  lost: ['follower'],
-};
-
-/** The roles a tab's `role()` may return (src/impl/election/types.ts, Role). */
-const ROLES: ReadonlySet<string> = new Set<Role>(['follower', 'candidate', 'leader', 'stepping-down', 'closed']);
-
-/** What invariant:api-agrees knows of a tab's current process from its reports and the workload. */
-interface TabView {
-  incarnation: number;
-  /** Kind of its latest election report without the 'election.' prefix, null before any. */
-  last: string | null;
-  /** Epoch of its latest election.leader. */
-  epoch: number;
-  /** The workload told it to close. */
-  closing: boolean;
-}
-
-/** What is wrong with a tab's API answers given its `view`, or null. */
-function apiProblem(v: TabView, role: string, epoch: number, pendingWrites: number, pendingHere: number): string | null {
-  const normal = v.last === null ? ['follower', 'candidate'] : ROLE_AFTER[v.last]!;
-  // Closing: 'closed' is right once the tab no longer leads (a leader reports its step-down first).
-  const expected = v.closing && v.last !== 'leader' && v.last !== 'renewed' && v.last !== 'stepdown' ? [...normal, 'closed'] : normal;
-  if (!ROLES.has(role)) return `role() is '${role}', not a documented role`;
-  if (!expected.includes(role)) return `role() is '${role}' but its latest report was election.${v.last ?? '(none)'}${v.closing ? ' (closing)' : ''}, which means ${expected.join(' or ')}`;
-  if (epoch !== (role === 'leader' ? v.epoch : 0)) return `epoch() is ${epoch} while role() is '${role}' (its latest leader report named epoch ${v.epoch})`;
-  if (pendingWrites !== pendingHere) return `pendingWrites() is ${pendingWrites} but the workload has ${pendingHere} writes at this process without a result`;
-  return null;
-}
-
-/**
- * invariant:api-agrees: what a tab's client API says agrees with what it reported and with the workload's
- * own record. Before every write the workload issues at a tab, and every API_POLL_MS (100 ms), the check reads each running tab's `role()`, `epoch()` and `pendingWrites()`:
- * - the role is one of the documented roles, and the one its latest `election.*` report implies (campaign
- *   or acquired: candidate; leader or renewed: leader; stepdown: stepping-down; follower or lost: follower;
- *   before any report, follower or candidate); once the workload closed it, also 'closed', but never
- *   straight from leading: a closing leader reports its step-down first (it drains and releases);
- * - `epoch()` is the epoch of its latest leader report while it leads, and 0 otherwise;
- * - `pendingWrites()` is the number of writes the workload issued at this process and has no result for.
- * A tab whose API drifts from its reports misleads its users (a UI that shows 'leader' while the tab no
- * longer writes) and hides bookkeeping bugs the reports alone do not show.
- */
-function apiAgrees(tabs: readonly string[]): Check {
-  return {
-    name: 'invariant:api-agrees',
-    covers: ['invariant:api-agrees'],
-    setup(ctx) {
-      const views = new Map<string, TabView>();
-      ctx.trace.on('node.start', (rec) => views.set(rec.node, { incarnation: rec.data.incarnation as number, last: null, epoch: 0, closing: false }));
-      for (const kind of ['election.campaign', 'election.acquired', 'election.leader', 'election.renewed', 'election.stepdown', 'election.follower', 'election.lost']) {
-        ctx.trace.on(kind, (rec) => {
-          const v = views.get(rec.node);
-          if (v === undefined) return;
-          v.last = kind.slice('election.'.length);
-          if (kind === 'election.leader') v.epoch = rec.data.epoch as number;
-        });
-      }
-      ctx.trace.on('workload.handover', (rec) => {
-        const v = views.get(rec.data.node as string);
-        if (v !== undefined && rec.data.how === 'close') v.closing = true;
-      });
-      // The workload stops a tab once its close() resolved: a leader must have stepped down by then.
-      ctx.trace.on('node.stop', (rec) => {
-        const v = views.get(rec.node);
-        if (v === undefined || !v.closing) return;
-        ctx.exercised(this.name);
-        if (v.last === 'leader' || v.last === 'renewed') ctx.fail('correctness', this.name, `${rec.node}: close() resolved while it still led epoch ${v.epoch} (no election.stepdown): a closing leader steps down, drains and releases first`, { traceIndex: rec.i });
-      });
-      /** Judges `tab`'s API now (the caller runs at an event boundary: every microtask has settled). */
-      const judge = (tab: string): void => {
-        const h = ctx.handle<ElectionTabHandle>(tab);
-        const v = views.get(tab);
-        if (h === null || v === undefined || ctx.sim.node(tab).incarnation !== v.incarnation) return;
-        let pendingHere = 0;
-        for (const p of pending(ctx).values()) if (p.node === tab && p.incarnation === v.incarnation) pendingHere++;
-        ctx.exercised(this.name);
-        const problem = apiProblem(v, h.role(), h.epoch(), h.pendingWrites(), pendingHere);
-        if (problem !== null) ctx.fail('correctness', this.name, `${tab}: ${problem}`);
-      };
-      // Judged whenever the workload is about to write at a tab (no extra events: it runs at the workload's
-      // own pace), and every API_POLL_MS for every tab, for the stretches without writes.
-      ctx.shared.set(API_JUDGE, judge);
-      const poll = (): void => {
-        for (const tab of tabs) judge(tab);
-        ctx.at(ctx.nowMs() + API_POLL_MS, poll);
-      };
-      ctx.at(0, poll);
-    },
-  };
-}
 
 /** What an election scenario varies. */
 export interface ElectionScenarioSpec {
@@ -379,7 +284,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
       stableLeadership(),
       promptWrites(),
       frozenLeaderReplaced(spec.mode, spec.options),
-      apiAgrees(spec.tabs),
+      apiAgrees(spec.tabs, (ctx) => pending(ctx).values()),
       writerChannels,
     ],
     // The election model first (tests read its coverage as coverage[0]).

@@ -2,11 +2,11 @@
  * Relayed catch-up: a ready device that missed a writer's records gets them from any peer that holds them,
  * while the writer itself stays down.
  */
-import { convergedCheck, memoryIsDurableCheck } from '../../src/model/peer/checks.ts';
+import { convergedCheck, memoryIsDurableCheck } from '../../src/model/peer/index.ts';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { ackedWrites } from '../../src/model/peer/view.ts';
+import { ackedWrites } from '../../src/model/peer/peer-view.ts';
 import { deviceIds, peerChecking, peerProgram, peerTopology, PEER_SEAMS } from './_common.ts';
 
 const three = deviceIds(3);

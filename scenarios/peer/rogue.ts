@@ -5,9 +5,9 @@
  */
 import type { Env, Value } from '../../src/impl/env.ts';
 import { formatHlc } from '../../src/impl/peer/hlc.ts';
-import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
-import type { Check, Scenario } from '../../src/scenario/types.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import { rejectedNeverApplied } from '../../src/model/peer/index.ts';
 import { converged, LIBRARY, peerChecking, peerProgram, randomWrites, PEER_SEAMS } from './_common.ts';
 
 const real = ['A', 'B'];
@@ -54,39 +54,8 @@ function rogue(env: Env): { errors: () => number } {
   return { errors: () => errors };
 }
 
-/**
- * Nothing of the rogue's is applied; every rogue message the network delivered to a real device (its
- * `net.deliver` records: faults may crash a device before a message arrives) is rejected; and the rogue
- * hears an Error back at least once when any was delivered.
- */
-const noRogueData: Check = {
-  name: 'invariant:rejected-never-applied',
-  covers: ['invariant:rejected-never-applied'],
-  setup(ctx) {
-    let rejected = 0;
-    let delivered = 0;
-    ctx.trace.on('peer.msg.rejected', (r) => void (r.data.from === 'R' && rejected++));
-    ctx.trace.on('net.deliver', (r) => void (r.data.from === 'R' && real.includes(r.node) && delivered++));
-    ctx.shared.set('peer.rejected', () => ({ rejected, delivered }));
-  },
-  final(ctx) {
-    for (const id of real) {
-      const h = ctx.handle<PeerHandle>(id)!;
-      for (let k = 1; k <= 5; k++) {
-        for (const r of ['entry', 'tag']) {
-          if (h.get(r, `rogue-${k}`) !== undefined) ctx.fail('correctness', this.name, `${id} applied rogue-${k} from an invalid message`);
-        }
-      }
-    }
-    const { rejected, delivered } = (ctx.shared.get('peer.rejected') as () => { rejected: number; delivered: number })();
-    const errors = ctx.handle<{ errors: () => number }>('R')?.errors() ?? 0;
-    // 7 over the connection (A) and 7 as datagrams (B) when no fault interferes; every delivered one rejected.
-    if (delivered === 0) return;
-    ctx.exercised(this.name);
-    if (rejected < delivered) ctx.fail('correctness', this.name, `only ${rejected} of the ${delivered} invalid messages delivered were rejected`);
-    else if (errors === 0) ctx.fail('correctness', this.name, `the rogue got no Error reply for ${delivered} invalid messages delivered`);
-  },
-};
+/** invariant:rejected-never-applied (src/model/peer/): none of the records `garbage` forges is applied, every delivered message is rejected. */
+const noRogueData = rejectedNeverApplied(real, 'R', { uuids: ['rogue-1', 'rogue-2', 'rogue-3', 'rogue-4', 'rogue-5'], resources: ['entry', 'tag'] });
 
 const checking = peerChecking(real);
 

@@ -12,9 +12,9 @@ import { startProvider, type LibraryHandle, type LibraryOptions, type ProviderHa
 import { resolveLibraryOptions } from '../../src/impl/provider/options.ts';
 import { providerLibraryFactory } from '../../src/impl/provider/seam.ts';
 import { PROVIDER_PROBES } from '../../src/impl/provider/probes.ts';
-import { providerChecks } from '../../src/model/provider/checks.ts';
+import { providerChecks } from '../../src/model/provider/index.ts';
 import { syncJobModel } from '../../src/model/provider/sync-job-model.ts';
-import { cursorSeq, truthOf } from '../../src/model/provider/truth.ts';
+import { cursorSeq, truthOf } from '../../src/model/provider/provider-truth.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 
 /** The library node. */

@@ -6,8 +6,8 @@
 import { AutoSync, StoreError, openBlockStorage, type BlockStorage, type StoreOptions, type SyncPolicy } from '../../src/impl/storage/index.ts';
 import type { Env } from '../../src/impl/env.ts';
 import type { NodeProgram } from '../../src/sim/node.ts';
-import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/storage/oracle.ts';
-import { lastCopyCheck } from '../../src/model/storage/last-copy.ts';
+import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/storage/storage-oracle.ts';
+import { lastCopyCheck } from '../../src/model/storage/last-copy-kept.ts';
 import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
 import { durableStoreImage } from '../../src/evidence/store-image.ts';
 import { storeEvidence, type StoreLocation } from '../../src/evidence/store.ts';

@@ -4,8 +4,9 @@
  * or tear independently). Every recovery is checked by the oracle (docs/storage.md) and the recovery model.
  */
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
+import { epochSurvivesRecovery } from '../../src/model/storage/index.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
-import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import {
   blockData,
@@ -225,25 +226,8 @@ function twoFencedCommits(ctx: ScenarioContext): void {
   ctx.at(300, () => commit([2, 3, 4, 5, 6, 7]));
 }
 
-/**
- * Once a commit at fencing epoch e was acknowledged, every recovery ends with the durable marker at epoch
- * e or above (fact.store, read from the durable image): a recovery that rewrites a lost marker from the
- * committed metadata must carry the metadata's epoch over, or a deposed writer's stale epoch would pass.
- */
-const epochSurvives: Check = {
-  name: 'invariant:epoch-survives-recovery',
-  covers: ['invariant:epoch-survives-recovery'],
-  setup(ctx) {
-    let epoch: number | null = null;
-    ctx.trace.on('fact.store', (rec) => void (epoch = typeof rec.data.epoch === 'number' ? rec.data.epoch : 0));
-    ctx.trace.on('store.recover.done', (rec) => {
-      const acked = ctx.shared.get(EPOCH_ACKED) as number | undefined;
-      if (acked === undefined) return;
-      ctx.exercised(this.name);
-      if ((epoch ?? 0) < acked) ctx.fail('correctness', this.name, `recovery ended (trace #${rec.i}) with the durable marker at epoch ${String(epoch)}, below epoch ${acked} of an acknowledged commit`);
-    });
-  },
-};
+/** invariant:epoch-survives-recovery against the epoch this workload saw acknowledged (src/model/storage/). */
+const epochSurvives = epochSurvivesRecovery((ctx) => ctx.shared.get(EPOCH_ACKED) as number | undefined);
 
 const lostMarkerFenced: Scenario = {
   ...scripted(

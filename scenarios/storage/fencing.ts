@@ -7,26 +7,16 @@
  */
 import { AutoSync, FencedError } from '../../src/impl/storage/index.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
+import { staleEpochNeverAccepted, type FencingResult } from '../../src/model/storage/index.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';
-import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { openStorage, STORAGE_SEAMS, withLastCopy, type StoreHandle } from './_harness.ts';
 
 const BS = 1024;
 const bytes = (v: number): Uint8Array => new Uint8Array(BS).fill(v);
 const RESULT = 'storage.fencing.result';
-
-/** What the workload saw happen (faults may cut any step short: the check judges what did happen). */
-interface FencingResult {
-  /** B's epoch-2 commit was acknowledged (durable). */
-  epoch2Acked: boolean;
-  /** Each commit attempted with stale epoch 1 after epoch 2 was acknowledged: how it ended. */
-  stale: { step: string; outcome: 'accepted' | 'refused' | 'env-error' | 'other-error' | 'pending'; code?: string }[];
-  /** The final reopen read block 0 (null: the step did not run). */
-  finalBlock: number | null | undefined;
-  finalEpoch: number | undefined;
-}
 
 /** Errors a fault in the environment may cause instead of the refusal: not a verdict on fencing. */
 const ENV_CODES = new Set(['EIO', 'ENOSPC', 'ECLOSED']);
@@ -128,29 +118,8 @@ function workload(ctx: ScenarioContext): void {
   );
 }
 
-/**
- * Once epoch 2 is acknowledged, no commit of stale epoch 1 may be accepted (it must be refused with
- * EFENCED, or fail on an injected environment error), and a reopen must see epoch 2 and its write. Judged
- * on what the workload saw happen: a step a fault cut short (a tab down, an ack that never came) is not
- * held against the store.
- */
-const outcome: Check = {
-  name: 'invariant:stale-epoch-never-accepted',
-  covers: ['invariant:stale-epoch-never-accepted'],
-  final(ctx) {
-    const r = result(ctx);
-    for (const a of r.stale) {
-      if (a.outcome === 'pending') continue;
-      ctx.exercised(this.name);
-      if (a.outcome === 'accepted') return ctx.fail('correctness', this.name, `a commit of stale epoch 1 (${a.step}) was accepted after epoch 2 was acknowledged`);
-      if (a.outcome === 'other-error') return ctx.fail('correctness', this.name, `a commit of stale epoch 1 (${a.step}) failed with ${a.code ?? '?'}, not refused with EFENCED`);
-    }
-    if (!r.epoch2Acked || r.finalBlock === undefined) return;
-    ctx.exercised(this.name);
-    if (r.finalBlock !== 2) ctx.fail('correctness', this.name, `after reopening, block 0 holds ${String(r.finalBlock)}, expected epoch 2's write (2)`);
-    else if (r.finalEpoch !== 2) ctx.fail('correctness', this.name, `after reopening, the recorded epoch is ${String(r.finalEpoch)}, expected 2`);
-  },
-};
+/** invariant:stale-epoch-never-accepted over what this workload saw happen (src/model/storage/). */
+const outcome = staleEpochNeverAccepted(result);
 
 const fencing = (backend: 'file' | 'kv'): Scenario => ({
   name: `storage-fencing-two-tabs-${backend}`,

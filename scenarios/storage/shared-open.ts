@@ -6,13 +6,13 @@
  * failed commit, again while A commits. Before B starts, A retries a request id that was already applied
  * while another write is buffered: the retry is discarded, the other write commits next.
  */
-import type { TraceCheck } from '../../src/model/check.ts';
 import { StoreError, type BlockStorage } from '../../src/impl/storage/index.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Env } from '../../src/impl/env.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
+import { concurrentRecoveryKeepsCommits, noFalseCorruption, type CommitLedger } from '../../src/model/storage/index.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
-import type { Check, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { openStorage, STORAGE_SEAMS, withLastCopy } from './_harness.ts';
 
 const BS = 512;
@@ -29,8 +29,8 @@ interface TabHandle {
   reopen(): Promise<void>;
 }
 
-/** Per A block: the numbers k of the writes issued to it, and the highest whose forceSync was acknowledged. */
-interface Ledger {
+/** Per A block: the numbers k of the writes issued to it, and the highest whose forceSync was acknowledged (the check's `CommitLedger`). */
+interface Ledger extends CommitLedger {
   attempted: Map<number, number[]>;
   acked: Map<number, number>;
   /** Block id -> k read back by the final open (null: absent or not a write of this scenario). */
@@ -172,60 +172,8 @@ function workload(ctx: ScenarioContext): void {
   });
 }
 
-/**
- * Every block of A holds, after both tabs stopped, the last write A was told is durable or a later write of
- * A to that block (one that landed without its acknowledgement reaching A): never an older one, never
- * nothing. B's recoveries ran while A committed: one that deleted A's newer blocks as strays (not starting
- * over when the marker moved) or adopted stale metadata over A's commit would leave an older write or none.
- */
-const keepsCommits: Check = {
-  name: 'invariant:concurrent-recovery-keeps-commits',
-  covers: ['invariant:concurrent-recovery-keeps-commits'],
-  final(ctx) {
-    const l = ledger(ctx);
-    if (l.final === null) return;
-    for (const [id, acked] of l.acked) {
-      const got = l.final.get(id);
-      if (got === undefined) continue; // the read failed (an injected error): no verdict on this block
-      ctx.exercised(this.name);
-      const attempted = l.attempted.get(id) ?? [];
-      if (got === null || got < acked || !attempted.includes(got)) {
-        return ctx.fail(
-          'correctness',
-          this.name,
-          `block ${id} holds ${got === null ? 'nothing of A' : `A's write ${got}`}, but A's write ${acked} to it was acknowledged (writes to it: ${attempted.slice(-5).join(', ')}...)`,
-        );
-      }
-    }
-  },
-};
-
-/**
- * A recovery reports a block version damaged (store.recover.corrupt) only when the durable image, as the
- * latest fact.store-blocks of the device shows it, still commits that version and lacks it or holds it
- * damaged. A version that another tab's later commit replaced (and its finalize deleted) is no damage: a
- * recovery that reads it from metadata the marker has left behind must start over, not report it.
- */
-const noFalseCorruption: TraceCheck = {
-  onTrace: true,
-  name: 'invariant:no-false-corruption',
-  covers: ['invariant:no-false-corruption'],
-  setup(ctx) {
-    let blocks: { current: string[] | null; bad: Set<string> } | null = null;
-    ctx.trace.on('fact.store-blocks', (rec) => {
-      const d = rec.data as { current: string[] | null; missing: string[]; damaged: string[] };
-      blocks = { current: d.current, bad: new Set([...d.missing, ...d.damaged]) };
-    });
-    // Every recovery that ends has been judged: its corrupt claims (none, mostly) were checked as they came.
-    ctx.trace.on('store.recover.done', () => ctx.exercised(this.name));
-    ctx.trace.on('store.recover.corrupt', (rec) => {
-      const version = `${String(rec.data.id)}.${String(rec.data.v)}`;
-      if (blocks?.current?.includes(version) === true && blocks.bad.has(version)) return;
-      const why = blocks?.current?.includes(version) === true ? 'the durable image holds it intact' : 'the durable commit point no longer has that version (another commit replaced it)';
-      ctx.fail('correctness', this.name, `${rec.node}'s recovery reports block ${version} damaged, but ${why} (trace #${rec.i})`);
-    });
-  },
-};
+/** invariant:concurrent-recovery-keeps-commits over this workload's ledger (src/model/storage/). */
+const keepsCommits = concurrentRecoveryKeepsCommits(ledger);
 
 const sharedOpen: Scenario = {
   name: 'storage-shared-open-kv',

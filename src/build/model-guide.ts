@@ -74,7 +74,7 @@ export const GUIDE_MODELS: readonly GuideModel[] = [
     name: 'recovery',
     sample: '`recoveryModel` (not parameterised); nodes A and B, each alone on its device (dA, dB)',
     build: () => recoveryModel,
-    sources: ['src/model/storage/recovery-model.ts', 'src/model/storage/recovery-machine.ts', 'src/model/storage/guards.ts'],
+    sources: ['src/model/storage/recovery-model.ts', 'src/model/storage/recovery-machine.ts', 'src/model/storage/recovery-guards.ts'],
     topology: TWO,
   },
   {

@@ -7,7 +7,7 @@
  * same seed and cuts the power exactly before the k-th of those operations (or after the last), with
  * explicit outcomes for the operations still pending (`SimDisk.powerLossWith`), restarts the node, lets
  * recovery run, restarts it once more (a second recovery of the recovered state) and checks:
- *   - everything the storage oracle checks after a recovery (src/model/storage/oracle.ts): all old or all
+ *   - everything the storage oracle checks after a recovery (src/model/storage/storage-oracle.ts): all old or all
  *     new, acknowledged and durably-marked commits survive, nothing newer than the marker, no stray files,
  *     committed data durable, checksums valid;
  *   - the recovery model accepts the trace (with the durable commit point recorded as fact.store);
@@ -24,8 +24,8 @@
  */
 import { BlockStore } from '../impl/storage/index.ts';
 import { ModelMonitor } from '../model/monitor.ts';
-import { sameBytes } from '../model/storage/digest.ts';
-import { StorageOracle } from '../model/storage/oracle.ts';
+import { sameBytes } from '../model/storage/block-digest.ts';
+import { StorageOracle } from '../model/storage/storage-oracle.ts';
 import { durableStoreImage } from '../evidence/store-image.ts';
 import { storeEvidence, type StoreLocation } from '../evidence/store.ts';
 import { recoveryModel } from '../model/storage/recovery-model.ts';

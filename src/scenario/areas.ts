@@ -12,14 +12,14 @@
  * end, the simulator's disks) need a run; check-trace lists them as not run.
  */
 import { resolveLibraryOptions } from '../impl/provider/options.ts';
-import { csChecks } from '../model/clientserver/checks.ts';
+import { csChecks } from '../model/clientserver/index.ts';
 import { syncStatusModel } from '../model/clientserver/sync-status-model.ts';
-import { electionInvariants, promptWrites, stableLeadership, writerChannels } from '../model/election/checks.ts';
+import { electionInvariants, promptWrites, stableLeadership, writerChannels } from '../model/election/index.ts';
 import { electionModel } from '../model/election/election-model.ts';
 import { requestModel } from '../model/election/request-model.ts';
-import { providerChecks } from '../model/provider/checks.ts';
+import { providerChecks } from '../model/provider/index.ts';
 import { syncJobModel } from '../model/provider/sync-job-model.ts';
-import { lastCopyCheck } from '../model/storage/last-copy.ts';
+import { lastCopyCheck } from '../model/storage/last-copy-kept.ts';
 import { recoveryModel } from '../model/storage/recovery-model.ts';
 import type { ModelSpec } from '../model/monitor.ts';
 import type { CheckTarget } from './check-records.ts';

@@ -13,7 +13,7 @@ import { runScenario } from '../../src/scenario/run.ts';
 import type { RunOptions, RunResult, Scenario } from '../../src/scenario/types.ts';
 import { expectNoWriteThroughA } from './expect-liveness.ts';
 import { electionScenario, steadyWrites } from '../../scenarios/election/_common.ts';
-import { electionInvariants } from '../../src/model/election/checks.ts';
+import { electionInvariants } from '../../src/model/election/index.ts';
 import { leaderPaused } from '../../scenarios/election/handover.ts';
 
 const all = await loadScenarios();

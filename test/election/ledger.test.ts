@@ -4,7 +4,7 @@
  * it should.
  */
 import { describe, expect, it } from 'vitest';
-import { ElectionLedger } from '../../src/model/election/ledger.ts';
+import { ElectionLedger } from '../../src/model/election/election-invariants.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
 
 function feeder(leaseExclusive = true): { feed(node: string, kind: string, data: Record<string, unknown>, tMs?: number): string | null; ledger: ElectionLedger; ran: Map<string, number> } {

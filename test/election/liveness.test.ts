@@ -9,7 +9,7 @@ import { WriteError } from '../../src/impl/election/writer.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { electionScenario, steadyWrites } from '../../scenarios/election/_common.ts';
-import { electionInvariants } from '../../src/model/election/checks.ts';
+import { electionInvariants } from '../../src/model/election/index.ts';
 import { leaderPaused } from '../../scenarios/election/handover.ts';
 import { expectNoWriteThroughA } from './expect-liveness.ts';
 import { StickyLeaseElection } from './sticky-lease-election.ts';

@@ -13,7 +13,7 @@ import { mergeCoverage, type ModelCoverage } from '../../src/model/monitor.ts';
 import { modelGraph } from '../../src/model/graph.ts';
 import { tabElectionMachine } from '../../src/model/election/election-machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
-import { LEDGER_INVARIANTS } from '../../src/model/election/ledger.ts';
+import { LEDGER_INVARIANTS } from '../../src/model/election/election-invariants.ts';
 import { UNREACHED } from '../../src/model/unreached.ts';
 import { electionScenario } from '../../scenarios/election/_common.ts';
 import { leaderPaused } from '../../scenarios/election/handover.ts';

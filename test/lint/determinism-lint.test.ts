@@ -51,6 +51,8 @@ describe('determinism lint', () => {
     expect((await messages("import { Simulation } from '../sim/simulation.ts'; void Simulation;\n", 'src/model/sample.ts')).join()).toContain('src/model reads the trace');
     expect(await messages("import { KvTable } from '../../impl/seam/kv-table.ts'; void KvTable;\n", 'src/runtime/node/sample.ts')).toEqual([]);
     expect(await messages("import type { TraceRecord } from '../sim/trace.ts'; export type R = TraceRecord;\n", 'src/model/sample.ts')).toEqual([]);
+    expect((await messages("import { stockScenarios } from '../scenario/implementations.ts'; void stockScenarios;\n", 'src/model/sample.ts')).join()).toContain('src/model imports only types from src/scenario');
+    expect(await messages("import type { Check } from '../../scenario/types.ts'; export type C = Check;\n", 'src/model/peer/sample.ts')).toEqual([]);
   });
 
   it('allows the same calls in the simulator and passes clean implementation code', async () => {

@@ -17,9 +17,9 @@ import {
   pruneCheck,
   resendCheck,
   watermarkCheck,
-} from '../../src/model/peer/checks.ts';
-import type { ViewRecord } from '../../src/model/peer/view.ts';
-import { ackedWrites, type PeerView } from '../../src/model/peer/view.ts';
+} from '../../src/model/peer/index.ts';
+import type { ViewRecord } from '../../src/model/peer/peer-view.ts';
+import { ackedWrites, type PeerView } from '../../src/model/peer/peer-view.ts';
 import type { Check, ScenarioContext } from '../../src/scenario/types.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import { Trace } from '../../src/sim/trace.ts';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtInPeerNode, PEER_NODE_METHODS, type PeerNode, type PeerNodeFactory } from '../../src/impl/peer/seam.ts';
 import { HlcClock } from '../../src/impl/peer/hlc.ts';
-import type { PeerView } from '../../src/model/peer/view.ts';
+import type { PeerView } from '../../src/model/peer/peer-view.ts';
 import { stockScenarios, withImplementations } from '../../src/scenario/implementations.ts';
 import { validateScenario } from '../../src/scenario/registry.ts';
 import { runScenario } from '../../src/scenario/run.ts';

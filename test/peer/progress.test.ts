@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
-import { backfillProgressCheck } from '../../src/model/peer/checks.ts';
+import { backfillProgressCheck } from '../../src/model/peer/index.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import { pinnedPlan } from './pinned-plans.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';

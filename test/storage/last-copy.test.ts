@@ -4,7 +4,7 @@
  * ways a version can be lost (and the ways it may legitimately go).
  */
 import { describe, expect, it } from 'vitest';
-import { intactVersions, lostCopies, type BlocksFact } from '../../src/model/storage/last-copy.ts';
+import { intactVersions, lostCopies, type BlocksFact } from '../../src/model/storage/last-copy-kept.ts';
 
 const fact = (commit: number | null, current: string[] | null, missing: string[] = [], damaged: string[] = []): BlocksFact => ({ commit, current, missing, damaged });
 const before = fact(2, ['0.1', '1.2', '2.2']);

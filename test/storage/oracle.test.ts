@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { BlockStore } from '../../src/impl/storage/index.ts';
 import { fileImage, kvImage } from '../../src/evidence/store-image.ts';
-import { StorageOracle, type OracleOptions } from '../../src/model/storage/oracle.ts';
+import { StorageOracle, type OracleOptions } from '../../src/model/storage/storage-oracle.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
 import type { TraceListener } from '../../src/sim/trace.ts';
 import { fakeEnv, type FakeEnv } from './_fake-env.ts';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mergeCoverage, type ModelCoverage } from '../../src/model/monitor.ts';
-import { RECOVERY_REASONS } from '../../src/model/storage/guards.ts';
+import { RECOVERY_REASONS } from '../../src/model/storage/recovery-guards.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import crashPoints from '../../scenarios/storage/crash-points.ts';
 import media from '../../scenarios/storage/media-faults.ts';

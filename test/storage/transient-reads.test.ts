@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { BlockStore } from '../../src/impl/storage/index.ts';
 import type { Disk } from '../../src/impl/env.ts';
-import { LAST_COPY } from '../../src/model/storage/last-copy.ts';
+import { LAST_COPY } from '../../src/model/storage/last-copy-kept.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import media from '../../scenarios/storage/media-faults.ts';

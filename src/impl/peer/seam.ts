@@ -77,7 +77,7 @@
  *
  * THE HANDLE (`PeerNode`): exactly what the stock workloads, liveness conditions and the three checks that
  * read nodes at the end of a run call (invariant:acked-not-lost, invariant:converged,
- * invariant:memory-is-durable; src/model/peer/checks.ts, view.ts `PeerView`). The checks compare what it
+ * invariant:memory-is-durable; src/model/peer/ acked-not-lost.ts, converged.ts, memory-is-durable.ts; peer-view.ts `PeerView`). The checks compare what it
  * shows with the workload's record of acknowledged writes, with the other nodes and with the device's kv
  * image (`rec`), never with the node's own bookkeeping.
  */

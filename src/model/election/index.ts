@@ -1,7 +1,17 @@
-/** Public surface of the election models: the per-tab and per-request machines, their monitor specs and the global view. */
+/**
+ * Public surface of the election models and checkers (one per file, named after the check: docs/models.md,
+ * Layout): the per-tab and per-request machines and their monitor specs, the global-view ledger and its
+ * check, and the trace watches.
+ */
 export { tabElectionMachine, TAB_REASONS, TAB_HOT_STATES, monotonicAt, type TabContext, type TabModelEvent, type ClockSample } from './election-machine.ts';
 export { electionModel, ELECTION_MODEL_KINDS, type ElectionModelOptions } from './election-model.ts';
 export { requestMachine, REQUEST_REASONS, REQUEST_HOT_STATES, type RequestContext, type RequestModelEvent } from './request-machine.ts';
 export { requestModel, REQUEST_MODEL_KINDS, issuerOf } from './request-model.ts';
-export { ElectionLedger, LEDGER_KINDS, LEDGER_INVARIANTS, type LedgerOptions, type Violation } from './ledger.ts';
+export { ElectionLedger, LEDGER_KINDS, LEDGER_INVARIANTS, electionInvariants, lastPauses, type LedgerOptions, type Violation } from './election-invariants.ts';
 export { LeaseBeliefs } from './lease-beliefs.ts';
+export { stableLeadership, StabilityWatch } from './stable-leadership.ts';
+export { promptWrites, PromptWrites } from './prompt-writes.ts';
+export { FrozenLeaderWatch, FROZEN_LEADER_REPLACED, FROZEN_KINDS, frozenBoundMs } from './frozen-leader-replaced.ts';
+export { writerChannels } from './writer-channels.ts';
+export { watchCheck, type TraceWatch, type WatchViolation } from './trace-watch.ts';
+export { apiAgrees, apiJudge, TAB_ROLES, type PendingWrite, type TabApi } from './api-agrees.ts';

@@ -11,7 +11,7 @@
  */
 import type { TraceRecord } from '../../sim/trace.ts';
 import { monotonicAt, type ClockSample } from './election-machine.ts';
-import type { Violation } from './ledger.ts';
+import type { Violation } from './election-invariants.ts';
 
 /** Without a clock fact, a lease belief of `validMs` is read as ending after validMs * 0.99 of true time. */
 const BELIEF_ALLOWANCE = 0.99;

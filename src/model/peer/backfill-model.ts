@@ -13,7 +13,7 @@
 import { assign, setup } from 'xstate';
 import { guardsFrom, type GuardReason, type ModelEvent, type ModelSpec, type ModelTarget, type MonitorWorld } from '../monitor.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { compareKey, showKey, type Key } from './keys.ts';
+import { compareKey, showKey, type Key } from './change-keys.ts';
 
 /** A full-scan response the network delivered (fact.peer.response with writer null). */
 export interface Delivered {

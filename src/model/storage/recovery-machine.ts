@@ -1,7 +1,7 @@
 /**
  * The recovery model: the lifecycle of one process's block store (its commits, its startup and in-place
  * recoveries) with the protocol's data in context and guards that hold every claim of the store against
- * the simulator's durable image (guards.ts; docs/storage.md "Recovery model").
+ * the simulator's durable image (recovery-guards.ts; docs/storage.md "Recovery model").
  *
  *   down|crashed|closed -RECOVER_BEGIN-> recovering.scanning -FINALIZE|ROLLBACK-> recovering.finalized|rolledBack
  *   recovering.* -RECOVER_DONE-> idle -WRITE-> dirty -COMMIT_BEGIN-> writing -DATA_SYNCED-> synced
@@ -18,7 +18,7 @@
  */
 import { assign, setup } from 'xstate';
 import { guardsFrom } from '../monitor.ts';
-import { durableAt, INITIAL_CONTEXT, ownAdvance, otherStore, RECOVERY_REASONS, type RecoveryContext, type RecoveryEvent } from './guards.ts';
+import { durableAt, INITIAL_CONTEXT, ownAdvance, otherStore, RECOVERY_REASONS, type RecoveryContext, type RecoveryEvent } from './recovery-guards.ts';
 
 const commitOf = (e: RecoveryEvent): number => e.commit ?? -1;
 

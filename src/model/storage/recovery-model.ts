@@ -21,7 +21,7 @@
  */
 import type { ModelEvent, ModelSpec, ModelTarget, MonitorWorld } from '../monitor.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { RECOVERY_REASONS, type RecoveryEvent } from './guards.ts';
+import { RECOVERY_REASONS, type RecoveryEvent } from './recovery-guards.ts';
 import { recoveryMachine } from './recovery-machine.ts';
 
 const SIMPLE: Readonly<Record<string, string>> = {

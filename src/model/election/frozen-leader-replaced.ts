@@ -21,7 +21,7 @@
  */
 import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import type { WatchViolation } from './stability.ts';
+import type { WatchViolation } from './trace-watch.ts';
 
 /** The invariant's name. */
 export const FROZEN_LEADER_REPLACED = 'invariant:frozen-leader-replaced';

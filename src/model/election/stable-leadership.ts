@@ -20,6 +20,8 @@
  */
 import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
+import type { TraceCheck } from '../check.ts';
+import { watchCheck, type WatchViolation } from './trace-watch.ts';
 
 /** A failover must follow its cause within this (lease takeover ~1.1 s, plus polls and retries). */
 export const CAUSE_WINDOW_MS = 5_000;
@@ -35,13 +37,6 @@ export const TAKEOVER_HONOURED = 'invariant:takeover-honoured';
 
 /** Trace kinds the check reads. */
 export const STABILITY_KINDS: readonly string[] = ['fact.store', 'node.crash', 'node.stop', 'node.pause', 'node.resume', 'workload.handover'];
-
-/** What a trace watch of the election reports when an invariant breaks (stability, prompt-writes, frozen leader). */
-export interface WatchViolation {
-  check: string;
-  message: string;
-  details: Record<string, unknown>;
-}
 
 /** The check's state over one run; `onRecord` gets every record (fault records included). */
 export class StabilityWatch {
@@ -132,4 +127,12 @@ export class StabilityWatch {
       details: { node: t.node, atMs: t.ms, epoch: t.epoch },
     };
   }
+}
+
+/**
+ * invariant:no-spurious-failover : leadership changes only for a cause; and
+ * invariant:takeover-honoured, its converse: a takeover the workload asked for happens.
+ */
+export function stableLeadership(root = 'store'): TraceCheck {
+  return watchCheck('stable-leadership', [NO_SPURIOUS_FAILOVER, TAKEOVER_HONOURED], STABILITY_KINDS, (ex) => new StabilityWatch(root, ex));
 }

@@ -40,3 +40,21 @@ export function ackedWrites(ctx: ScenarioContext): AckedWrite[] {
   if (a === undefined) ctx.shared.set(ACKED, (a = []));
   return a;
 }
+
+/** The views of `nodes` when every one is up and ready, else null (liveness reports the others). */
+export function readyViews(ctx: ScenarioContext, nodes: readonly string[]): [string, PeerView][] | null {
+  const out: [string, PeerView][] = [];
+  for (const id of nodes) {
+    const h = ctx.handle<PeerView>(id);
+    if (h === null || h.state() !== 'ready') return null;
+    out.push([id, h]);
+  }
+  return out;
+}
+
+/** A record for messages. */
+export const showRecord = (r: ViewRecord | undefined): string => (r === undefined ? 'nothing' : `${r.ts} by ${r.writer} ${r.data === null ? '(tombstone)' : JSON.stringify(r.data)}`);
+
+/** The same record (uuid, writer, version, data or tombstone). */
+export const sameRecord = (a: ViewRecord | undefined, b: ViewRecord | undefined): boolean =>
+  a !== undefined && b !== undefined && a.uuid === b.uuid && a.writer === b.writer && a.ts === b.ts && a.data === b.data;

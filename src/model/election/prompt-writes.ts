@@ -19,7 +19,8 @@
  */
 import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import type { WatchViolation } from './stability.ts';
+import type { TraceCheck } from '../check.ts';
+import { watchCheck, type WatchViolation } from './trace-watch.ts';
 
 /** The bound: a few bus round trips and store commits, well under the forward timeout (400 ms by default). */
 export const PROMPT_WRITE_MS = 250;
@@ -126,4 +127,9 @@ export class PromptWrites {
     }
     return null;
   }
+}
+
+/** invariant:prompt-writes: undisturbed, a write settles in a few round trips. */
+export function promptWrites(root = 'store'): TraceCheck {
+  return watchCheck('prompt-writes', [PROMPT_WRITES], PROMPT_KINDS, (ex) => new PromptWrites(root, ex));
 }

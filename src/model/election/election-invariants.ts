@@ -24,7 +24,11 @@
  * - invariant:store-log — the tabs' reports of their commits (`fenced.fence`, `fenced.write`) match the
  *   store's durable history.
  * - invariant:lease-exclusive (lease mode only) — see lease-beliefs.ts.
+ *
+ * One checker over several invariants, named after its check, `electionInvariants` ('election-invariants',
+ * at the end of this file), which runs the ledger over a trace.
  */
+import type { TraceCheck, TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { LeaseBeliefs } from './lease-beliefs.ts';
 import type { ClockSample } from './election-machine.ts';
@@ -381,5 +385,40 @@ function untruthful(rec: TraceRecord, claim: string, truth: string): Violation {
     message: `'${rec.node}' reported ${claim} (${rec.kind}, trace #${rec.i}) but ${truth}`,
     node: rec.node,
     details: { record: rec },
+  };
+}
+
+const PAUSES = 'election.last-pause-ms';
+
+/** Tab -> virtual ms of its latest freeze (kept up to date by `electionInvariants`). */
+export function lastPauses(ctx: TraceContext): Map<string, number> {
+  let m = ctx.runState.get(PAUSES) as Map<string, number> | undefined;
+  if (m === undefined) ctx.runState.set(PAUSES, (m = new Map()));
+  return m;
+}
+
+/** The global-view invariants (the ledger above): they read the trace and its facts only. */
+export function electionInvariants(leaseExclusive: boolean): TraceCheck {
+  // The ledger is per run (ctx.shared): the check object is shared by every run of the scenario.
+  const LEDGER = 'election.ledger';
+  return {
+    onTrace: true,
+    name: 'election-invariants',
+    covers: LEDGER_INVARIANTS.filter((n) => leaseExclusive || n !== 'invariant:lease-exclusive'),
+    setup(ctx) {
+      const l = new ElectionLedger({ leaseExclusive, exercised: (name) => ctx.exercised(name) });
+      ctx.runState.set(LEDGER, l);
+      ctx.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
+      for (const kind of LEDGER_KINDS) {
+        ctx.trace.on(kind, (rec) => {
+          const v = l.onRecord(rec);
+          if (v !== null) ctx.fail('correctness', v.check, v.message, { ...v.details, traceIndex: rec.i });
+        });
+      }
+    },
+    final(ctx) {
+      const v = (ctx.runState.get(LEDGER) as ElectionLedger | undefined)?.finalCheck() ?? null;
+      if (v !== null) ctx.fail('correctness', v.check, v.message, v.details);
+    },
   };
 }

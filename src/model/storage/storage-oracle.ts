@@ -1,7 +1,9 @@
 /**
  * The storage oracle: what every store's committed state must be, computed from the workload's own
  * writes and the store's commit boundaries in the trace, and the invariants checked against the
- * simulator's durable image after every recovery and on every verified read.
+ * simulator's durable image after every recovery and on every verified read. One checker over several
+ * invariants, named after the check that runs it ('storage-oracle': `oracleCheck` in
+ * scenarios/storage/_harness.ts).
  *
  * Evidence: the workload tells the oracle what it wrote (`noteWrite`, with the sequence number the store
  * returned) and what a completed forceSync acknowledged (`noteAck`). From the trace it takes commit
@@ -35,7 +37,7 @@
 import type { DurableMeta, StoreImage } from '../../evidence/store-image.ts';
 import type { ScenarioContext } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { sameBytes } from './digest.ts';
+import { sameBytes } from './block-digest.ts';
 
 /** A block the oracle expects: its version (commit that wrote it) and bytes. */
 export interface ExpectedBlock {

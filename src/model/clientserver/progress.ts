@@ -7,7 +7,7 @@
  * download reached its total exactly (the estimate then 0).
  */
 import type { TraceCheck } from '../check.ts';
-import { truthOf } from './truth.ts';
+import { truthOf } from './cs-truth.ts';
 
 /** The download a client is in. */
 interface Download {

@@ -1,0 +1,51 @@
+/**
+ * The client-server checkers (the seed's promises, issue 12), one per file named after its invariant
+ * (docs/models.md, Layout), and `csChecks`, every one of them for a scenario. Each judges the simulator's
+ * ground truth (cs-truth.ts: the server's durable log, the clients' durable databases, what the network
+ * delivered), never what a client says about itself beyond the status it shows.
+ */
+import type { Check } from '../../scenario/types.ts';
+import { progressCheck } from './progress.ts';
+import { greenServerChangesCheck } from './green-has-server-changes.ts';
+import { greenPushesCheck } from './green-pushes.ts';
+import { pendingCountCheck } from './pending-count.ts';
+import { incompatibleCheck } from './incompatible-reported.ts';
+import { noLossCheck } from './no-loss-no-dup.ts';
+import { nukeReportsCheck } from './nuke-reports.ts';
+
+export { greenServerChangesCheck } from './green-has-server-changes.ts';
+export { greenPushesCheck } from './green-pushes.ts';
+export { pendingCountCheck } from './pending-count.ts';
+export { incompatibleCheck } from './incompatible-reported.ts';
+export { noLossCheck } from './no-loss-no-dup.ts';
+export { nukeReportsCheck } from './nuke-reports.ts';
+export { progressCheck } from './progress.ts';
+
+/** Bounds of the invariants, virtual ms. */
+export interface CsBounds {
+  /** (1) server changes older than this are local while green (the seed: "one or a few seconds"). */
+  serverChangesMs: number;
+  /** (2) a local write reaches the server's durable log within this while green. */
+  pushMs: number;
+  /** (4) green this long after the server became incompatible is a failure. */
+  incompatibleMs: number;
+  /** The server's device and address. */
+  serverDevice: string;
+  server: string;
+}
+
+const DEFAULTS = { serverChangesMs: 2_000, pushMs: 2_000, incompatibleMs: 3_000 };
+
+/** Every client-server invariant for a scenario over `clients`. */
+export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> & Pick<CsBounds, 'serverDevice' | 'server'>): Check[] {
+  const b = { ...DEFAULTS, ...bounds };
+  return [
+    greenServerChangesCheck(clients, b.serverChangesMs),
+    greenPushesCheck(clients, b.pushMs),
+    pendingCountCheck(clients),
+    incompatibleCheck(clients, b.incompatibleMs),
+    noLossCheck(clients),
+    nukeReportsCheck(clients),
+    progressCheck(clients),
+  ];
+}

@@ -1,0 +1,58 @@
+/**
+ * The durable backfill checkpoints of each device over time (`fact.peer.store`, read from the simulator's
+ * kv image), as the backfill checks look them up at a send time.
+ */
+import type { TraceContext } from '../check.ts';
+
+import type { D } from './record-fields.ts';
+
+export interface Entry {
+  ts: string | null;
+  uuid: string | null;
+  done: boolean;
+}
+
+export type Checkpoint = Record<string, Entry> | null;
+
+/** The durable checkpoints of one device over time (fact.peer.store), to look up the one at a send time. */
+class DurableHistory {
+  private readonly times: number[] = [];
+  private readonly values: Checkpoint[] = [];
+  init = false;
+
+  add(t: number, cp: Checkpoint, init: boolean): void {
+    this.times.push(t);
+    this.values.push(cp);
+    this.init = init;
+  }
+
+  /** The checkpoint durable at time `t` (the last fact at or before it). */
+  at(t: number): Checkpoint {
+    let lo = 0;
+    let hi = this.times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? null : this.values[lo - 1]!;
+  }
+
+  get now(): Checkpoint {
+    return this.values.length === 0 ? null : this.values[this.values.length - 1]!;
+  }
+}
+
+/** Per device durable history, fed from fact.peer.store (device ids are node ids for peers). */
+export function durableHistories(ctx: TraceContext, members: ReadonlySet<string>): Map<string, DurableHistory> {
+  const out = new Map<string, DurableHistory>();
+  ctx.trace.on('fact.peer.store', (r) => {
+    const d = r.data as D;
+    const device = d.device as string;
+    if (!members.has(device)) return;
+    let h = out.get(device);
+    if (h === undefined) out.set(device, (h = new DurableHistory()));
+    h.add(r.t, d.checkpoint as Checkpoint, d.init === true);
+  });
+  return out;
+}

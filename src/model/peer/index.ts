@@ -1,0 +1,59 @@
+/**
+ * The peer sync checkers, one per file named after its invariant (docs/models.md, Layout), and
+ * `peerChecks`, every one of them for a scenario. Each reads the trace (facts included) and, for final-state
+ * checks, the nodes' public handles; none looks inside the implementation. Where each one's evidence comes
+ * from: docs/peer-sync.md (Model and invariants, the evidence table).
+ */
+import type { Check } from '../../scenario/types.ts';
+import { backfillProgressCheck } from './backfill-progress.ts';
+import { backfillResumeCheck } from './backfill-resume.ts';
+import { hlcDriftCheck } from './hlc-drift.ts';
+import { resendCheck } from './resend-unacked.ts';
+import { watermarkCheck } from './watermark-received.ts';
+import { hlcCheck } from './hlc.ts';
+import { pruneCheck } from './prune-after-all-acks.ts';
+import { bufferCheck } from './buffer-exactly-once.ts';
+import { catchupDeltaCheck } from './catchup-delta.ts';
+import { ackedWritesCheck } from './acked-not-lost.ts';
+import { convergedCheck } from './converged.ts';
+import { memoryIsDurableCheck } from './memory-is-durable.ts';
+
+export { hlcCheck } from './hlc.ts';
+export { pruneCheck } from './prune-after-all-acks.ts';
+export { bufferCheck } from './buffer-exactly-once.ts';
+export { catchupDeltaCheck } from './catchup-delta.ts';
+export { ackedWritesCheck } from './acked-not-lost.ts';
+export { convergedCheck } from './converged.ts';
+export { memoryIsDurableCheck } from './memory-is-durable.ts';
+export { backfillResumeCheck } from './backfill-resume.ts';
+export { backfillProgressCheck } from './backfill-progress.ts';
+export { watermarkCheck } from './watermark-received.ts';
+export { resendCheck } from './resend-unacked.ts';
+export { hlcDriftCheck } from './hlc-drift.ts';
+export { rejectedNeverApplied, type Forged, type RogueView } from './rejected-never-applied.ts';
+
+/** What the peer checks need to know of a scenario's configuration. */
+export interface PeerCheckOptions {
+  /** The batch size the devices use (the "one batch" allowance of catch-up). */
+  batchSize: number;
+  /** The devices' `maxDriftMs` (invariant:hlc-drift). */
+  maxDriftMs: number;
+}
+
+/** Every peer check, for `Scenario.checks`. */
+export function peerChecks(nodes: readonly string[], options: PeerCheckOptions): Check[] {
+  return [
+    hlcCheck(nodes),
+    pruneCheck(nodes),
+    bufferCheck(nodes),
+    backfillResumeCheck(nodes),
+    backfillProgressCheck(nodes),
+    catchupDeltaCheck(nodes, options.batchSize),
+    watermarkCheck(nodes),
+    resendCheck(nodes),
+    hlcDriftCheck(nodes, options.maxDriftMs),
+    ackedWritesCheck(nodes),
+    convergedCheck(nodes),
+    memoryIsDurableCheck(nodes),
+  ];
+}

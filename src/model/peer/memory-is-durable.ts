@@ -1,0 +1,45 @@
+/**
+ * invariant:memory-is-durable — at the end, what each device serves from memory is exactly what its kv
+ * store holds (store `rec`, key `<resource>/<uuid>`, value `{u, w, t, d}`; docs/peer-sync.md): nothing
+ * shown that a restart would lose or change. A live check (reads each node's `PeerView` and the
+ * simulator's kv image).
+ */
+import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import { readyViews, sameRecord, showRecord, type ViewRecord } from './peer-view.ts';
+
+/** A record of a kv store `rec` (key `<resource>/<uuid>`, value `{u, w, t, d}`: src/impl/peer/store.ts). */
+function durableRecord(kv: { visibleGet(store: string, key: string): unknown }, resource: string, uuid: string): ViewRecord | undefined {
+  const o = kv.visibleGet('rec', `${resource}/${uuid}`) as { u: string; w: string; t: string; d: string | null } | undefined;
+  return o === undefined ? undefined : { uuid: o.u, writer: o.w, ts: o.t, data: o.d };
+}
+
+/**
+ * At the end, each ready device's in-memory records are exactly what its kv store holds (read key by key:
+ * no copy of the store). The other direction (a durable record the device does not show) is covered for
+ * what matters by acked-not-lost (every acknowledged write is shown) and converged (every device shows
+ * what any other shows); what it leaves out is a record no device shows and nobody acknowledged.
+ */
+export function memoryIsDurableCheck(nodes: readonly string[]): Check {
+  const name = 'invariant:memory-is-durable';
+  return {
+    name,
+    covers: [name],
+    final(ctx: ScenarioContext) {
+      const views = readyViews(ctx, nodes);
+      if (views === null) return;
+      ctx.exercised(name);
+      for (const [id, v] of views) {
+        const kv = ctx.sim.device(ctx.sim.node(id).deviceId).kv;
+        for (const resource of v.resources()) {
+          for (const mem of v.records(resource)) {
+            const disk = durableRecord(kv, resource, mem.uuid);
+            if (!sameRecord(mem, disk)) {
+              ctx.fail('correctness', name, `${id}: '${resource}' ${mem.uuid}: serves ${showRecord(mem)} from memory, its kv store holds ${showRecord(disk)}`);
+              return;
+            }
+          }
+        }
+      }
+    },
+  };
+}

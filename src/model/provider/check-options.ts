@@ -1,0 +1,14 @@
+/**
+ * What the provider checks share: the scenario's configuration they judge against, and the type of a
+ * trace record's untyped `data`.
+ */
+/** A trace record's `data`. */
+export type D = Record<string, unknown>;
+
+/** Who is who, and the bounds the library was configured with. */
+export interface ProviderCheckOptions {
+  libraries: readonly string[];
+  providers: readonly string[];
+  queueMax: number;
+  maxConcurrent: number;
+}

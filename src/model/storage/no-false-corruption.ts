@@ -1,0 +1,29 @@
+/**
+ * invariant:no-false-corruption — a recovery reports a block version damaged (`store.recover.corrupt`) only
+ * when the durable image, as the latest `fact.store-blocks` of the device shows it, still commits that
+ * version and lacks it or holds it damaged. A version that another tab's later commit replaced (and its
+ * finalize deleted) is no damage: a recovery that reads it from metadata the marker has left behind must
+ * start over, not report it. A trace check: it reads the store's records and the simulator's evidence only.
+ */
+import type { TraceCheck } from '../check.ts';
+
+export const noFalseCorruption: TraceCheck = {
+  onTrace: true,
+  name: 'invariant:no-false-corruption',
+  covers: ['invariant:no-false-corruption'],
+  setup(ctx) {
+    let blocks: { current: string[] | null; bad: Set<string> } | null = null;
+    ctx.trace.on('fact.store-blocks', (rec) => {
+      const d = rec.data as { current: string[] | null; missing: string[]; damaged: string[] };
+      blocks = { current: d.current, bad: new Set([...d.missing, ...d.damaged]) };
+    });
+    // Every recovery that ends has been judged: its corrupt claims (none, mostly) were checked as they came.
+    ctx.trace.on('store.recover.done', () => ctx.exercised(this.name));
+    ctx.trace.on('store.recover.corrupt', (rec) => {
+      const version = `${String(rec.data.id)}.${String(rec.data.v)}`;
+      if (blocks?.current?.includes(version) === true && blocks.bad.has(version)) return;
+      const why = blocks?.current?.includes(version) === true ? 'the durable image holds it intact' : 'the durable commit point no longer has that version (another commit replaced it)';
+      ctx.fail('correctness', this.name, `${rec.node}'s recovery reports block ${version} damaged, but ${why} (trace #${rec.i})`);
+    });
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * The storage checks that used to be written inside their scenarios (shared-open.ts, fencing.ts,
+ * crash-points.ts), fed by hand: each fails on the violation it names and passes on the sound version.
+ * The scenarios' weakened variants show them catching real implementations (storage-no-fencing).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  concurrentRecoveryKeepsCommits,
+  epochSurvivesRecovery,
+  noFalseCorruption,
+  staleEpochNeverAccepted,
+  type CommitLedger,
+  type FencingResult,
+} from '../../src/model/storage/index.ts';
+import type { Check, ScenarioContext } from '../../src/scenario/types.ts';
+import { Trace } from '../../src/sim/trace.ts';
+
+function harness(check: Check) {
+  const trace = new Trace(() => 0);
+  const failures: string[] = [];
+  const exercised: string[] = [];
+  const ctx = {
+    trace,
+    shared: new Map(),
+    runState: new Map(),
+    fail: (_kind: string, name: string, message: string) => failures.push(`${name}: ${message}`),
+    exercised: (name: string) => exercised.push(name),
+  } as unknown as ScenarioContext;
+  check.setup?.(ctx);
+  return { emit: (node: string, kind: string, data: Record<string, unknown>) => trace.emit(node, kind, data), failures, exercised, final: () => check.final?.(ctx) };
+}
+
+describe('storage checks moved out of the scenarios', () => {
+  it('concurrent-recovery-keeps-commits: a block back at an older write than the acknowledged one fails', () => {
+    const ledger = (final: [number, number | null][]): CommitLedger => ({ attempted: new Map([[0, [3, 5, 7]]]), acked: new Map([[0, 5]]), final: new Map(final) });
+    for (const [final, fails] of [[[[0, 7]], false], [[[0, 5]], false], [[[0, 3]], true], [[[0, null]], true], [[[0, 6]], true]] as const) {
+      const t = harness(concurrentRecoveryKeepsCommits(() => ledger(final as unknown as [number, number | null][])));
+      t.final();
+      expect(t.failures.length > 0, JSON.stringify(final)).toBe(fails);
+    }
+    const none = harness(concurrentRecoveryKeepsCommits(() => ({ ...ledger([]), final: null })));
+    none.final();
+    expect(none.failures).toEqual([]);
+    expect(none.exercised).toEqual([]);
+  });
+
+  it('no-false-corruption: a corrupt report on an intact or replaced version fails, on a damaged one passes', () => {
+    const t = harness(noFalseCorruption);
+    t.emit('sim', 'fact.store-blocks', { current: ['0.2', '1.1'], missing: [], damaged: ['1.1'] });
+    t.emit('S', 'store.recover.corrupt', { id: 1, v: 1 });
+    expect(t.failures).toEqual([]);
+    t.emit('S', 'store.recover.corrupt', { id: 0, v: 1 });
+    expect(t.failures.join()).toMatch(/no longer has that version/);
+    const u = harness(noFalseCorruption);
+    u.emit('sim', 'fact.store-blocks', { current: ['0.2'], missing: [], damaged: [] });
+    u.emit('S', 'store.recover.corrupt', { id: 0, v: 2 });
+    expect(u.failures.join()).toMatch(/holds it intact/);
+  });
+
+  it('stale-epoch-never-accepted: an accepted or wrongly refused stale commit, or a reopen without epoch 2, fails', () => {
+    const judge = (r: Partial<FencingResult>): string[] => {
+      const t = harness(staleEpochNeverAccepted(() => ({ epoch2Acked: true, stale: [], finalBlock: 2, finalEpoch: 2, ...r })));
+      t.final();
+      return t.failures;
+    };
+    expect(judge({ stale: [{ step: 'stale', outcome: 'refused' }, { step: 'x', outcome: 'env-error', code: 'EIO' }] })).toEqual([]);
+    expect(judge({ stale: [{ step: 'stale', outcome: 'accepted' }] }).join()).toMatch(/was accepted/);
+    expect(judge({ stale: [{ step: 'stale', outcome: 'other-error', code: 'EINVAL' }] }).join()).toMatch(/failed with EINVAL/);
+    expect(judge({ finalBlock: 1 }).join()).toMatch(/block 0 holds 1/);
+    expect(judge({ finalEpoch: 1 }).join()).toMatch(/recorded epoch is 1/);
+  });
+
+  it('epoch-survives-recovery: a recovery ending below the acknowledged epoch fails', () => {
+    const workload: { acked?: number } = {};
+    const t = harness(epochSurvivesRecovery(() => workload.acked));
+    t.emit('sim', 'fact.store', { epoch: 0 });
+    t.emit('S', 'store.recover.done', {});
+    expect(t.failures).toEqual([]); // nothing acknowledged yet
+    workload.acked = 1;
+    t.emit('sim', 'fact.store', { epoch: 1 });
+    t.emit('S', 'store.recover.done', {});
+    expect(t.failures).toEqual([]);
+    t.emit('sim', 'fact.store', { epoch: 0 });
+    t.emit('S', 'store.recover.done', {});
+    expect(t.failures.join()).toMatch(/epoch 0, below epoch 1/);
+  });
+});
