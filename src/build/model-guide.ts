@@ -246,6 +246,8 @@ function sampleString(field: string, device: string): string {
 /** A sample value of a field: `nonNull` fills a nullable field with a value of its other type. */
 function sampleValue(field: string, s: JsonSchema, device: string, nonNull: boolean): unknown {
   if (Array.isArray(s.enum)) return (s.enum as unknown[]).find((v) => v !== null) ?? null;
+  // An open field with documented values (`examples`, e.g. the built-in's modes): the first of them.
+  if (Array.isArray(s.examples) && s.examples.length > 0) return s.examples[0];
   if (Array.isArray(s.anyOf)) return sampleValue(field, (s.anyOf as JsonSchema[]).find((x) => !typesOf(x).includes('null')) ?? {}, device, nonNull);
   const types = typesOf(s);
   // A nullable id (a node, a value...) names the sample's: the record concerns a model instance.
@@ -281,7 +283,13 @@ function variantsOf(props: Record<string, JsonSchema>, base: Record<string, unkn
   const out: Variant[] = [];
   for (const [field, s] of Object.entries(props)) {
     if (fixed.has(field)) continue;
-    const values: unknown[] = Array.isArray(s.enum) ? (s.enum as unknown[]) : typesOf(s).includes('boolean') ? [false, true] : [];
+    const values: unknown[] = Array.isArray(s.enum)
+      ? (s.enum as unknown[])
+      : Array.isArray(s.examples)
+        ? [...(s.examples as unknown[])]
+        : typesOf(s).includes('boolean')
+          ? [false, true]
+          : [];
     if (typesOf(s).includes('null') || (Array.isArray(s.enum) && (s.enum as unknown[]).includes(null))) values.push(null, sampleValue(field, s, device, true));
     for (const value of new Set(values)) if (JSON.stringify(value) !== JSON.stringify(base[field])) out.push({ field, value });
   }

@@ -14,10 +14,10 @@ export const ELECTION_KINDS: KindSchemas = {
   // and every other mode alike, so a plugged-in election may name its own (its guide: docs/guides/election.md).
   'election.campaign': kind(
     "about to try to become leader; mode: the built-in's `lease`, `lock` (queued behind the holder: the model's `queued` state) or `lock-steal`, or a plugged-in election's own name (any mode other than `lock` is a candidate that must resolve)",
-    { mode: str },
+    { mode: { ...str, examples: ['lease', 'lock', 'lock-steal'] } },
   ),
   'election.lost': kind('the attempt failed', { reason: oneOf(...LOST_REASONS) }),
-  'election.acquired': kind("won an epoch (durable), not acting yet; mode as the campaign's (the model does not read it)", { epoch: int, mode: str }),
+  'election.acquired': kind("won an epoch (durable), not acting yet; mode as the campaign's (the model does not read it)", { epoch: int, mode: { ...str, examples: ['lease', 'lock'] } }),
   'election.leader': kind('store fenced, leading; `validMs`: trust left (lease mode)', { epoch: int }, { validMs: num }),
   'election.renewed': kind('lease renewed', { epoch: int, validMs: num }),
   'election.stepdown': kind('stops leading now', { epoch: int, reason: oneOf(...STEP_DOWN_REASONS) }),
