@@ -6,7 +6,7 @@
  * failed commit, again while A commits. Before B starts, A retries a request id that was already applied
  * while another write is buffered: the retry is discarded, the other write commits next.
  */
-import { StoreError, type BlockStorage } from '../../src/impl/storage/index.ts';
+import { StoreError, type BlockStorage, type CommitInfo } from '../../src/impl/storage/index.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Env } from '../../src/impl/env.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
@@ -110,9 +110,30 @@ function aWrite(ctx: ScenarioContext, id: number, requestId?: string, k = ++ledg
   const l = ledger(ctx);
   l.attempted.set(id, [...(l.attempted.get(id) ?? []), k]);
   store.forceSync(requestId === undefined ? {} : { requests: [{ id: requestId, result: null }] }).then(
-    () => void l.acked.set(id, Math.max(l.acked.get(id) ?? 0, k)),
+    (info) => {
+      l.acked.set(id, Math.max(l.acked.get(id) ?? 0, k));
+      forceSynced(ctx, 'A', info);
+    },
     () => undefined,
   );
+}
+
+/**
+ * The workload's record of a forceSync acknowledged to `tab` (`workload.force-synced`): the recovery model
+ * holds the acknowledged commit against the durable image (ackDurable), whatever the store claims.
+ */
+function forceSynced(ctx: ScenarioContext, tab: string, info: CommitInfo): void {
+  ctx.emit('workload.force-synced', { node: tab, commit: info.commit });
+}
+
+/** forceSync on `tab`'s store now; an acknowledgment is recorded, a failure is not judged here. */
+function forceSync(ctx: ScenarioContext, tab: string): void {
+  storeOf(ctx, tab)
+    ?.forceSync()
+    .then(
+      (info) => forceSynced(ctx, tab, info),
+      () => undefined,
+    );
 }
 
 /** B writes one of its own blocks and forces it (the outcome is not judged: B's commits are often stale). */
@@ -125,7 +146,7 @@ function bWrite(ctx: ScenarioContext, id: number): void {
     if (!(e instanceof StoreError)) throw e;
     return;
   }
-  void store.forceSync().catch(() => undefined);
+  forceSync(ctx, 'B');
 }
 
 function workload(ctx: ScenarioContext): void {
@@ -133,7 +154,7 @@ function workload(ctx: ScenarioContext): void {
   ctx.at(20, () => aWrite(ctx, 0, 'A-retry', 1));
   ctx.at(30, () => aWrite(ctx, 0, 'A-retry', 1));
   ctx.at(30.05, () => aWrite(ctx, 1));
-  ctx.at(40, () => void storeOf(ctx, 'A')?.forceSync().catch(() => undefined));
+  ctx.at(40, () => forceSync(ctx, 'A'));
   ctx.at(50, () => void (ledger(ctx).k = Math.max(ledger(ctx).k, 2)));
   // A commits a write every millisecond from 100 to 600 (B starts at 100).
   for (let n = 0; n < 500; n++) ctx.at(100 + n, () => aWrite(ctx, n % A_BLOCKS));

@@ -51,7 +51,7 @@ describe('storage seam', () => {
   }, 30_000);
 
   it('a store acknowledging forceSync when its commit starts is caught by the recovery model (ackDurable)', async () => {
-    for (const [name, seed] of [['storage-power-loss-after-ack', 0], ['storage-swarm-kv', 1]] as const) {
+    for (const [name, seed] of [['storage-power-loss-after-ack', 0], ['storage-swarm-kv', 1], ['storage-shared-open-kv', 0]] as const) {
       const r = await runScenario(plugged(name, 'eager-ack', eagerAckStorage), seed);
       expect(r.verdict, name).toBe('correctness');
       expect(r.failure?.check, name).toBe('model:recovery');
