@@ -58,8 +58,9 @@ describe('storage checks moved out of the scenarios', () => {
   });
 
   it('stale-epoch-never-accepted: an accepted or wrongly refused stale commit, or a reopen without epoch 2, fails', () => {
-    const judge = (r: Partial<FencingResult>): string[] => {
+    const judge = (r: Partial<FencingResult>, durableEpoch = 2): string[] => {
       const t = harness(staleEpochNeverAccepted(() => ({ epoch2Acked: true, stale: [], finalBlock: 2, finalEpoch: 2, ...r })));
+      t.emit('sim', 'fact.store', { device: 'D', root: 'store', epoch: durableEpoch });
       t.final();
       return t.failures;
     };
@@ -68,6 +69,8 @@ describe('storage checks moved out of the scenarios', () => {
     expect(judge({ stale: [{ step: 'stale', outcome: 'other-error', code: 'EINVAL' }] }).join()).toMatch(/failed with EINVAL/);
     expect(judge({ finalBlock: 1 }).join()).toMatch(/block 0 holds 1/);
     expect(judge({ finalEpoch: 1 }).join()).toMatch(/recorded epoch is 1/);
+    // The store reporting epoch 2 while its durable marker holds 1 (the evidence, not its word).
+    expect(judge({}, 1).join()).toMatch(/durable commit marker of D:store holds epoch 1 at the end \(fact.store\)/);
   });
 
   it('epoch-survives-recovery: a recovery ending below the acknowledged epoch fails', () => {

@@ -6,11 +6,14 @@
  *
  * A live check: it judges the workload's own record (`FencingResult`: the outcome of each stale attempt as
  * the store's promise settled, and the final read), which a recorded trace does not hold. The scenario
- * passes the accessor of its record (scenarios/storage/fencing.ts).
+ * passes the accessor of its record (scenarios/storage/fencing.ts). The epoch that survives is judged on
+ * the evidence first: the durable commit marker's epoch (`fact.store`, the simulator's durable image) must
+ * be 2 at the end; then the reopened store's own `highestEpoch()` must agree with it.
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 
 const NAME = 'invariant:stale-epoch-never-accepted';
+const DURABLE = 'stale-epoch-never-accepted.durable';
 
 /** What the workload saw happen (faults may cut any step short: the check judges what did happen). */
 export interface FencingResult {
@@ -28,6 +31,15 @@ export function staleEpochNeverAccepted(resultOf: (ctx: ScenarioContext) => Fenc
   return {
     name: NAME,
     covers: [NAME],
+    setup(ctx) {
+      // The durable marker epoch of each store (device and root), from the latest fact.store (per run).
+      const durable = new Map<string, number | null>();
+      ctx.runState.set(DURABLE, durable);
+      ctx.trace.on('fact.store', (rec) => {
+        const d = rec.data as { device: string; root: string; epoch: number | null };
+        durable.set(`${d.device}:${d.root}`, d.epoch);
+      });
+    },
     final(ctx) {
       const r = resultOf(ctx);
       for (const a of r.stale) {
@@ -38,7 +50,10 @@ export function staleEpochNeverAccepted(resultOf: (ctx: ScenarioContext) => Fenc
       }
       if (!r.epoch2Acked || r.finalBlock === undefined) return;
       ctx.exercised(NAME);
-      if (r.finalBlock !== 2) ctx.fail('correctness', NAME, `after reopening, block 0 holds ${String(r.finalBlock)}, expected epoch 2's write (2)`);
+      const durable = ctx.runState.get(DURABLE) as Map<string, number | null>;
+      const stale = [...durable].find(([, epoch]) => epoch !== 2);
+      if (stale !== undefined) ctx.fail('correctness', NAME, `epoch 2 was acknowledged, but the durable commit marker of ${stale[0]} holds epoch ${String(stale[1])} at the end (fact.store)`);
+      else if (r.finalBlock !== 2) ctx.fail('correctness', NAME, `after reopening, block 0 holds ${String(r.finalBlock)}, expected epoch 2's write (2)`);
       else if (r.finalEpoch !== 2) ctx.fail('correctness', NAME, `after reopening, the recorded epoch is ${String(r.finalEpoch)}, expected 2`);
     },
   };
