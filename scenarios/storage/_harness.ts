@@ -8,6 +8,7 @@ import type { Env } from '../../src/impl/env.ts';
 import type { NodeProgram } from '../../src/sim/node.ts';
 import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/storage/storage-oracle.ts';
 import { lastCopyCheck } from '../../src/model/storage/last-copy-kept.ts';
+import { noFalseCorruption } from '../../src/model/storage/no-false-corruption.ts';
 import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
 import { durableStoreImage } from '../../src/evidence/store-image.ts';
 import { storeEvidence, type StoreLocation } from '../../src/evidence/store.ts';
@@ -47,9 +48,13 @@ export function openStorage(ctx: ScenarioContext, env: Env, options: StoreOption
 }
 const OPEN_ATTEMPTS = 20;
 
-/** `s` with the durable block evidence and invariant:last-copy-kept (every storage scenario has them). */
+/**
+ * `s` with the durable block evidence and the trace checks that read it: invariant:last-copy-kept and
+ * invariant:no-false-corruption (every storage scenario has them).
+ */
 export function withLastCopy(s: Scenario): Scenario {
-  return { ...s, evidence: [...(s.evidence ?? []), storeBlocksEvidence()], checks: [...(s.checks ?? []), lastCopyCheck()] };
+  const checks = (s.checks ?? []).filter((c) => c !== noFalseCorruption);
+  return { ...s, evidence: [...(s.evidence ?? []), storeBlocksEvidence()], checks: [...checks, lastCopyCheck(), noFalseCorruption] };
 }
 
 /** Where the setup's store lives: file root '/store', kv root 'store'. */

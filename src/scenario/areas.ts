@@ -20,6 +20,7 @@ import { requestModel } from '../model/election/request-model.ts';
 import { providerChecks } from '../model/provider/index.ts';
 import { syncJobModel } from '../model/provider/sync-job-model.ts';
 import { lastCopyCheck } from '../model/storage/last-copy-kept.ts';
+import { noFalseCorruption } from '../model/storage/no-false-corruption.ts';
 import { recoveryModel } from '../model/storage/recovery-model.ts';
 import type { ModelSpec } from '../model/monitor.ts';
 import type { CheckTarget } from './check-records.ts';
@@ -60,7 +61,7 @@ export const AREAS: Readonly<Record<string, AreaSpec>> = {
   storage: {
     description: 'the recovery model (commit numbers against the durable marker) and invariant:last-copy, over fact.store and fact.store-blocks',
     roles: 'any',
-    target: () => ({ name: 'area storage', models: [recoveryModel], checks: [lastCopyCheck()] }),
+    target: () => ({ name: 'area storage', models: [recoveryModel], checks: [lastCopyCheck(), noFalseCorruption] }),
   },
   election: {
     description:

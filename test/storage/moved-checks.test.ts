@@ -46,13 +46,23 @@ describe('storage checks moved out of the scenarios', () => {
 
   it('no-false-corruption: a corrupt report on an intact or replaced version fails, on a damaged one passes', () => {
     const t = harness(noFalseCorruption);
-    t.emit('sim', 'fact.store-blocks', { current: ['0.2', '1.1'], missing: [], damaged: ['1.1'] });
+    t.emit('S', 'node.start', { incarnation: 0, device: 'D' });
+    t.emit('T', 'node.start', { incarnation: 0, device: 'E' });
+    t.emit('sim', 'fact.store-blocks', { device: 'D', current: ['0.2', '1.1'], missing: [], damaged: ['1.1'] });
+    t.emit('sim', 'fact.store-blocks', { device: 'E', current: ['0.1'], missing: [], damaged: [] });
     t.emit('S', 'store.recover.corrupt', { id: 1, v: 1 });
     expect(t.failures).toEqual([]);
-    t.emit('S', 'store.recover.corrupt', { id: 0, v: 1 });
-    expect(t.failures.join()).toMatch(/no longer has that version/);
+    // Judged against its own device's image: version 1.1 is damaged on D, not on E.
+    t.emit('T', 'store.recover.corrupt', { id: 1, v: 1 });
+    expect(t.failures.join()).toMatch(/^invariant:no-false-corruption: T's recovery reports block 1.1 damaged, but the durable commit point no longer has/);
+    const s2 = harness(noFalseCorruption);
+    s2.emit('S', 'node.start', { incarnation: 0, device: 'D' });
+    s2.emit('sim', 'fact.store-blocks', { device: 'D', current: ['0.2', '1.1'], missing: [], damaged: ['1.1'] });
+    s2.emit('S', 'store.recover.corrupt', { id: 0, v: 1 });
+    expect(s2.failures.join()).toMatch(/no longer has that version/);
     const u = harness(noFalseCorruption);
-    u.emit('sim', 'fact.store-blocks', { current: ['0.2'], missing: [], damaged: [] });
+    u.emit('S', 'node.start', { incarnation: 0, device: 'D' });
+    u.emit('sim', 'fact.store-blocks', { device: 'D', current: ['0.2'], missing: [], damaged: [] });
     u.emit('S', 'store.recover.corrupt', { id: 0, v: 2 });
     expect(u.failures.join()).toMatch(/holds it intact/);
   });

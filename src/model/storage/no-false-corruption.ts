@@ -5,21 +5,30 @@
  * finalize deleted) is no damage: a recovery that reads it from metadata the marker has left behind must
  * start over, not report it. A trace check: it reads the store's records and the simulator's evidence only.
  */
-import type { TraceCheck } from '../check.ts';
+import { devicesOf, type TraceCheck } from '../check.ts';
+
+/** What the latest `fact.store-blocks` of a device says: the versions its durable commit holds, and which are bad. */
+interface DeviceBlocks {
+  current: string[] | null;
+  bad: Set<string>;
+}
 
 export const noFalseCorruption: TraceCheck = {
   onTrace: true,
   name: 'invariant:no-false-corruption',
   covers: ['invariant:no-false-corruption'],
   setup(ctx) {
-    let blocks: { current: string[] | null; bad: Set<string> } | null = null;
+    // Per device: the stores of different devices are different media (a store's root is one per device).
+    const byDevice = new Map<string, DeviceBlocks>();
+    const devices = devicesOf(ctx);
     ctx.trace.on('fact.store-blocks', (rec) => {
-      const d = rec.data as { current: string[] | null; missing: string[]; damaged: string[] };
-      blocks = { current: d.current, bad: new Set([...d.missing, ...d.damaged]) };
+      const d = rec.data as { device: string; current: string[] | null; missing: string[]; damaged: string[] };
+      byDevice.set(d.device, { current: d.current, bad: new Set([...d.missing, ...d.damaged]) });
     });
     // Every recovery that ends has been judged: its corrupt claims (none, mostly) were checked as they came.
     ctx.trace.on('store.recover.done', () => ctx.exercised(this.name));
     ctx.trace.on('store.recover.corrupt', (rec) => {
+      const blocks = byDevice.get(devices.get(rec.node) ?? rec.node);
       const version = `${String(rec.data.id)}.${String(rec.data.v)}`;
       if (blocks?.current?.includes(version) === true && blocks.bad.has(version)) return;
       const why = blocks?.current?.includes(version) === true ? 'the durable image holds it intact' : 'the durable commit point no longer has that version (another commit replaced it)';
