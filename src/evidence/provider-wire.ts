@@ -5,13 +5,15 @@
  * `net.deliver`, before the receiver's handler runs; `sentUs` is when the message was sent.
  *
  *   fact.provider.request {from, to, sentUs, reqId, op, cursor, pageToken, fileId}
- *   fact.provider.reply   {from, to, sentUs, reqId, op, status, n, cursor, hasMore, next, asOf, askedCursor, askedToken}
+ *   fact.provider.reply   {from, to, sentUs, reqId, op, status, n, cursor, hasMore, next, asOf, askedCursor, askedToken, entries}
  *
  * - request: op 'ListFiles' | 'GetChanges' | 'Download'; the fields the op does not carry are null.
  * - reply: op 'Files' | 'Changes' | 'Content' | 'Error'; status 200 except for Error; n entries; cursor
  *   and hasMore of a Changes page; next and asOf of a Files page; askedCursor and askedToken: the cursor or
  *   page token of the request it answers, as that request was delivered (null when it had none, or when no
- *   such request was delivered).
+ *   such request was delivered); entries: the page's entries as `[id, rev, deleted]` (a listing entry is
+ *   never deleted; empty for Content and Error), what the library now holds in memory to work on
+ *   (`invariant:queue-bound`).
  */
 import type { Simulation } from '../sim/simulation.ts';
 import type { EvidenceRecorder } from './types.ts';
@@ -20,6 +22,12 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const REQUESTS = new Set(['ListFiles', 'GetChanges', 'Download']);
 const REPLIES = new Set(['Files', 'Changes', 'Content', 'Error']);
+
+/** A page entry as `[id, rev, deleted]`, or null when it is not a well-formed file entry. */
+function entryOf(e: unknown): [string, number, boolean] | null {
+  if (!isObj(e) || typeof e.id !== 'string' || !Number.isInteger(e.rev)) return null;
+  return [e.id, e.rev as number, e.op === 'deleted'];
+}
 
 /** Records the wire facts of the provider protocol. */
 export function providerWireEvidence(): EvidenceRecorder {
@@ -38,13 +46,14 @@ export function providerWireEvidence(): EvidenceRecorder {
           });
         } else if (REPLIES.has(m.type)) {
           const entries = Array.isArray(m.entries) ? (m.entries as unknown[]) : [];
+          const decoded = entries.map(entryOf).filter((e): e is [string, number, boolean] => e !== null);
           const key = `${to}>${from}#${m.reqId as number}`;
           const q = asked.get(key);
           asked.delete(key);
           sim.trace.emit('sim', 'fact.provider.reply', {
             from, to, sentUs, reqId: m.reqId, op: m.type, status: m.type === 'Error' ? Number(m.status) : 200, n: entries.length,
             cursor: strOrNull(m.cursor), hasMore: m.hasMore === true, next: strOrNull(m.next), asOf: strOrNull(m.asOf),
-            askedCursor: q?.cursor ?? null, askedToken: q?.pageToken ?? null,
+            askedCursor: q?.cursor ?? null, askedToken: q?.pageToken ?? null, entries: decoded,
           });
         }
       });

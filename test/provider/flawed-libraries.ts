@@ -1,9 +1,9 @@
 /**
  * Test-only "third-party" libraries for the providerLibrary seam (test/provider/provider-library-seam.test.ts):
  * the built-in coordinator and progress view over a store of their own, each with one flaw a port could
- * plausibly have. Neither is a weakened variant of the built-in: the flaw lives in code outside src/.
+ * plausibly have (the read-ahead one wraps the network under the built-in library instead). None is a weakened variant of the built-in: the flaw lives in code outside src/.
  */
-import type { KvStore, Value } from '../../src/impl/env.ts';
+import type { Connection, Env, KvStore, Net, Value } from '../../src/impl/env.ts';
 import { startLibrary } from '../../src/impl/provider/library.ts';
 import { LibraryStore, type JobRec, type SyncType, type TrackRec } from '../../src/impl/provider/library-store.ts';
 import type { FileMeta } from '../../src/impl/provider/messages.ts';
@@ -76,3 +76,92 @@ export const volatileJobIdsLibrary: ProviderLibraryFactory = (env, options) => s
 
 /** A library that writes an item's track and content in two transactions. */
 export const twoStepItemLibrary: ProviderLibraryFactory = (env, options) => startLibrary(env, options, new TwoStepItemStore(env.kv, env));
+
+/** A message as an object, or null. */
+const asObj = (m: Value): Record<string, unknown> | null => (typeof m === 'object' && m !== null && !Array.isArray(m) && !(m instanceof Uint8Array) ? (m as Record<string, unknown>) : null);
+
+/**
+ * A connection to a provider that reads the listing ahead into an array of its own: each listing page
+ * that arrives makes it request the next one at once (request ids from 1,000,000), and the library's own
+ * requests for those pages are answered from the array. The library's queue stays bounded and its push
+ * and take records are honest; the whole listing sits in memory beside it.
+ */
+class ReadAheadConnection implements Connection {
+  private handler: (m: Value) => void = () => undefined;
+  /** Page token -> the reply read ahead for it (the array outside the queue). */
+  private readonly pages = new Map<string, Value>();
+  /** Request id of a read-ahead request -> its page token. */
+  private readonly ahead = new Map<number, string>();
+  /** Page token -> the library's request id waiting for the read-ahead reply. */
+  private readonly waiting = new Map<string, number>();
+  private nextId = 1_000_000;
+
+  constructor(private readonly inner: Connection) {
+    inner.onMessage((m) => this.onInner(m));
+  }
+
+  get id(): string {
+    return this.inner.id;
+  }
+  get peer(): string {
+    return this.inner.peer;
+  }
+  get open(): boolean {
+    return this.inner.open;
+  }
+  onMessage(handler: (m: Value) => void): void {
+    this.handler = handler;
+  }
+  onClose(handler: (reason: 'closed' | 'reset') => void): void {
+    this.inner.onClose(handler);
+  }
+  close(): void {
+    this.inner.close();
+  }
+
+  send(message: Value): void {
+    const m = asObj(message);
+    const token = m?.type === 'ListFiles' && typeof m.pageToken === 'string' ? m.pageToken : null;
+    if (m?.type === 'ListFiles' && token === null) this.pages.clear(); // a new listing
+    if (token === null || !this.inner.open) return this.inner.send(message);
+    const page = this.pages.get(token);
+    if (page !== undefined) {
+      this.pages.delete(token);
+      const reply = { ...asObj(page)!, reqId: m!.reqId } as Value;
+      void Promise.resolve().then(() => this.handler(reply));
+    } else if ([...this.ahead.values()].includes(token)) this.waiting.set(token, m!.reqId as number);
+    else this.inner.send(message);
+  }
+
+  private onInner(message: Value): void {
+    const m = asObj(message);
+    const token = m === null ? undefined : this.ahead.get(m.reqId as number);
+    if (m?.type === 'Files' && typeof m.next === 'string') this.readAhead(m.next);
+    if (token === undefined) return this.handler(message);
+    this.ahead.delete(m!.reqId as number);
+    const reqId = this.waiting.get(token);
+    this.waiting.delete(token);
+    if (reqId === undefined) this.pages.set(token, message);
+    else this.handler({ ...m!, reqId } as Value);
+  }
+
+  private readAhead(token: string): void {
+    const reqId = this.nextId++;
+    this.ahead.set(reqId, token);
+    this.inner.send({ type: 'ListFiles', reqId, pageToken: token });
+  }
+}
+
+/** The node's network with every connection it opens reading listings ahead. */
+function readAheadNet(net: Net): Net {
+  return {
+    address: net.address,
+    listen: (handler) => net.listen(handler),
+    connect: async (address, options) => new ReadAheadConnection(await net.connect(address, options)),
+    sendDatagram: (to, message) => net.sendDatagram(to, message),
+    onDatagram: (handler) => net.onDatagram(handler),
+  };
+}
+
+/** A library that keeps the whole listing in an array outside its queue (read ahead) and feeds the queue one by one. */
+export const readAheadLibrary: ProviderLibraryFactory = (env, options) => startLibrary({ ...env, net: readAheadNet(env.net) } satisfies Env, options);

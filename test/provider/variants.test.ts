@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROVIDER_VARIANTS } from '../../src/impl/provider/variants.ts';
 import { runScenario } from '../../src/scenario/run.ts';
-import type { Scenario } from '../../src/scenario/types.ts';
+import type { Check, Scenario } from '../../src/scenario/types.ts';
 import errors from '../../scenarios/provider/provider-errors.ts';
 import incremental from '../../scenarios/provider/incremental.ts';
 import progress from '../../scenarios/provider/progress.ts';
@@ -14,7 +14,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
   { variant: 'provider-no-escalation', scenario: 'provider-cursor-expired', kind: 'correctness', check: 'model:sync-job', says: /must escalate to a full listing/ },
   { variant: 'provider-ignore-deletions', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:completed-work-durable', says: /was deleted at rev \d+ but the library holds it live/ },
   { variant: 'provider-complete-early', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:completed-work-durable', says: /completed on L with cursor/ },
-  { variant: 'provider-unbounded-queue', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:queue-bound', says: /above queueMax 16/ },
+  // The queue's own records show the 17th item first; the bound on evidence follows (SECOND).
+  { variant: 'provider-unbounded-queue', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:queue-records', says: /holds 17 items by its own push and take records, above queueMax 16/ },
   // Leaked permits stall processing: the job never ends (a hot state at the deadline).
   { variant: 'provider-permit-leak', scenario: 'provider-errors', kind: 'liveness', check: 'liveness', says: /still in hot state 'running'/ },
   // The second sync request of the final pair comes while the first runs: its wake-up is lost.
@@ -23,12 +24,30 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
 ];
 
 /** Variants caught twice, each time on its own evidence: with the first catcher removed, the second still fails the run. */
-const SECOND: { variant: string; scenario: string; without: string; check: string }[] = [
+const SECOND: { variant: string; scenario: string; without: string; check: string; says?: RegExp }[] = [
   // The skipped changes: the next completed job does not hold them.
   { variant: 'provider-no-escalation', scenario: 'provider-cursor-expired', without: 'model:sync-job', check: 'invariant:completed-work-durable' },
   // Kept deleted tracks, at the end.
   { variant: 'provider-ignore-deletions', scenario: 'provider-incremental', without: 'invariant:completed-work-durable', check: 'invariant:library-matches-provider' },
+  // Without the queue's own records: the pages delivered ahead of the downloads and durable tracks.
+  { variant: 'provider-unbounded-queue', scenario: 'provider-incremental', without: 'invariant:queue-records', check: 'invariant:queue-bound', says: /L holds \d+ entries of P\d's pages for job \d+ that no delivered Download and no durable track settled, above queueMax 16 \+ maxConcurrent 3 \+ the 5 entries/ },
+  { variant: 'provider-unbounded-queue', scenario: 'provider-two-providers', without: 'invariant:queue-records', check: 'invariant:queue-bound', says: /above queueMax 32 \+ maxConcurrent 6 \+ the 25 entries/ },
 ];
+
+/**
+ * A check switched off: it reads the provider.queue.* records and decides nothing (a check removed outright
+ * would leave its kinds unread, and the closed vocabulary would fail the run instead).
+ */
+function off(name: string): Check {
+  return {
+    name: `${name} (off)`,
+    onTrace: true,
+    covers: [],
+    setup(ctx) {
+      for (const kind of ['provider.queue.push', 'provider.queue.take']) ctx.trace.on(kind, () => undefined);
+    },
+  };
+}
 
 describe('weakened provider variants are caught', () => {
   it('every declared variant has a case', () => {
@@ -49,10 +68,11 @@ describe('weakened provider variants are caught', () => {
   for (const c of SECOND) {
     it(`${c.variant} fails ${c.scenario} with ${c.check} when ${c.without} is off`, async () => {
       const s = byName.get(c.scenario)!;
-      const without: Scenario = c.without.startsWith('model:') ? { ...s, models: [] } : { ...s, checks: s.checks!.filter((k) => k.name !== c.without) };
+      const without: Scenario = c.without.startsWith('model:') ? { ...s, models: [] } : { ...s, checks: s.checks!.map((k) => (k.name === c.without ? off(k.name) : k)) };
       const bad = await runScenario(without, 1, { variant: c.variant });
       expect(bad.verdict).toBe('correctness');
       expect(bad.failure?.check).toBe(c.check);
+      if (c.says !== undefined) expect(bad.failure?.message).toMatch(c.says);
     });
   }
 });

@@ -1,8 +1,10 @@
 /**
  * The provider sync checkers, one per file named after its invariant (docs/models.md, Layout), and
  * `providerChecks`, all of them for a scenario. Each reads the trace's facts (the provider's durable files,
- * the library's durable tracks and jobs, what the network delivered); the progress view and the work queue
- * are judged from their own trace records. Evidence per check: docs/provider-sync.md (Model and invariants).
+ * the library's durable tracks and jobs, what the network delivered); the progress view is judged from
+ * its own trace records, and the work queue's own records are a second line (`invariant:queue-records`)
+ * behind the bound judged on the wire and the durable tracks (`invariant:queue-bound`). Evidence per
+ * check: docs/provider-sync.md (Model and invariants).
  */
 import type { Check } from '../../scenario/types.ts';
 import type { ProviderCheckOptions } from './check-options.ts';
@@ -11,6 +13,8 @@ import { matchesProviderCheck } from './library-matches-provider.ts';
 import { trackRevisionsCheck } from './track-revisions.ts';
 import { oneRunningJobCheck } from './one-running-job.ts';
 import { queueBoundCheck } from './queue-bound.ts';
+import { queueRecordsCheck } from './queue-records.ts';
+import { jobRecordsForwardCheck } from './job-records-forward.ts';
 import { concurrencyCheck } from './concurrency-bound.ts';
 import { progressViewCheck } from './progress-view.ts';
 
@@ -19,6 +23,8 @@ export { matchesProviderCheck } from './library-matches-provider.ts';
 export { trackRevisionsCheck } from './track-revisions.ts';
 export { oneRunningJobCheck } from './one-running-job.ts';
 export { queueBoundCheck } from './queue-bound.ts';
+export { queueRecordsCheck } from './queue-records.ts';
+export { jobRecordsForwardCheck, jobRecordStep } from './job-records-forward.ts';
 export { concurrencyCheck } from './concurrency-bound.ts';
 export { progressViewCheck } from './progress-view.ts';
 export type { ProviderCheckOptions } from './check-options.ts';
@@ -30,7 +36,9 @@ export function providerChecks(options: ProviderCheckOptions): Check[] {
     matchesProviderCheck(options),
     trackRevisionsCheck(),
     oneRunningJobCheck(),
-    queueBoundCheck(options.queueMax),
+    jobRecordsForwardCheck(),
+    queueBoundCheck(options),
+    queueRecordsCheck(options.queueMax),
     concurrencyCheck(options),
     progressViewCheck(options),
   ];

@@ -156,6 +156,7 @@ export const FACT_KINDS: KindSchemas = {
     asOf: nStr,
     askedCursor: nStr,
     askedToken: nStr,
+    entries: arrayOf(tuple(str, int, bool)),
   }),
 
   'fact.cs.server': kind("the sync server's durable identity and the log entries a commit made durable", {
