@@ -35,7 +35,12 @@
  *    (`invariant:concurrency-bound`, from request delivery to reply delivery).
  * 3. Trace (src/trace/schema/provider.ts, docs/trace-schema.md):
  *    - `provider.queue.push {job, id, priority}` / `provider.queue.take {job, id}` for each work item
- *      queued and taken (the check counts them: at most `queueMax` queued per job, `invariant:queue-bound`);
+ *      queued and taken (`invariant:queue-records` counts them: at most `queueMax` queued per job; a second
+ *      line, since they are the library's own word). The bound that does not take its word,
+ *      `invariant:queue-bound`, reads the wire and the durable tracks: when a page is delivered, the entries
+ *      delivered for the running job that no delivered `Download` and no durable track at their revision
+ *      settled are at most `queueMax + maxConcurrent +` that page's entries (discovery waits for room
+ *      before it asks for more);
  *    - `provider.view {job, provider, state, items, total}` each time the progress view shows a job's
  *      status, the view's process being the library node (`invariant:progress-view`:
  *      never backwards, and every job that durably ended while the view's process ran shown as ended,

@@ -28,7 +28,7 @@ export const PROVIDER_VARIANTS = [
     name: 'provider-unbounded-queue',
     area: 'provider-sync',
     description:
-      'discovery never waits for room in the work queue: it holds a whole listing at once (invariant:queue-bound; scenario provider-full-large).',
+      'discovery never waits for room in the work queue: it holds a whole listing at once (invariant:queue-records, and invariant:queue-bound on the wire evidence; scenario provider-incremental).',
   },
   {
     name: 'provider-permit-leak',
