@@ -27,7 +27,9 @@
  *    incremental from the cursor of the provider's last *completed* job, else full), the `cursor` only
  *    once the delivered stream is consumed, then `completed` (only with that cursor, and only once every
  *    item is durable: `invariant:completed-work-durable`), `failed` or `cancelled`; at most one running
- *    job per provider (`invariant:one-running-job`).
+ *    job per provider (`invariant:one-running-job`). A record never goes back and job ids are never
+ *    reused: each new job's id is above every earlier one, an ended job is never written again
+ *    (`invariant:job-records-forward`).
  * 2. Wire (messages.ts; decoded independently by src/evidence/provider-wire.ts): `ListFiles`, `GetChanges`,
  *    `Download` with an integer `reqId`, to the provider's address through `env.net.connect`; the model
  *    follows the delivered pages (a listing from its first page, the feed from the job's cursor, after a
