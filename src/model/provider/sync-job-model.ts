@@ -45,6 +45,14 @@ export interface SyncJobContext {
   from: string | null;
   cursor: string | null;
   stream: Stream;
+  /**
+   * When (µs) the model's expectation of the library's reads last changed: a job started, escalated or
+   * ended, its cursor expired (a 410 delivered), or the process went down. A request sent before then and
+   * delivered after (a clogged or stalled connection) was a read of that earlier stream, not of this one.
+   */
+  since: number;
+  /** Requests delivered late (sent before `since`), counted: judged by nothing, so taken without a change of state. */
+  late: number;
 }
 
 /** A durable job record. */
@@ -56,15 +64,17 @@ export interface JobFacts {
   state: string;
   from: string | null;
   cursor: string | null;
+  /** When the record became durable (µs). */
+  t: number;
 }
 
 /** Model events (payloads as the map builds them). */
 export type SyncJobEvent =
   | { type: 'START' }
-  | { type: 'CRASH' }
+  | { type: 'CRASH'; t: number }
   | ({ type: 'JOB' } & JobFacts)
-  | { type: 'REQUEST'; op: string; cursor: string | null; pageToken: string | null }
-  | { type: 'REPLY'; op: string; status: number; askedCursor: string | null; askedToken: string | null; cursor: string | null; hasMore: boolean; next: string | null; asOf: string | null };
+  | { type: 'REQUEST'; op: string; cursor: string | null; pageToken: string | null; sentUs: number }
+  | { type: 'REPLY'; t: number; op: string; status: number; askedCursor: string | null; askedToken: string | null; cursor: string | null; hasMore: boolean; next: string | null; asOf: string | null };
 
 type C = SyncJobContext;
 type E = SyncJobEvent;
@@ -153,6 +163,15 @@ export const syncJobReasons: Record<string, Reason> = {
     if (e.type !== 'REQUEST') return null;
     return `${e.op} from ${show(e.cursor ?? e.pageToken)} after the cursor ${show(c.stream.at)} expired (410): the job must escalate to a full listing first`;
   },
+  /**
+   * A request the library sent before the model's expectation last changed (`since`), delivered late: it
+   * belonged to an earlier stream (a job since ended, a process since gone, a stream since expired) and is
+   * judged by nothing now. One sent after that is a read of the current state and must fit it.
+   */
+  sentBefore: (c, e) => {
+    if (e.type !== 'REQUEST') return 'not a request';
+    return e.sentUs < c.since ? null : `${e.op} from ${show(e.cursor ?? e.pageToken)} was sent at ${e.sentUs} µs, after the state it is judged in began (${c.since} µs), so it is no late delivery`;
+  },
   expiresStream: (c, e) => {
     if (e.type !== 'REPLY' || e.status !== 410) return 'not a 410';
     if (e.op !== 'Error') return 'not an error';
@@ -179,7 +198,7 @@ function streamOf(j: JobEvent): Stream {
   return j.sync === 'full' ? { listing: { token: null, done: false, asOf: null }, at: null, done: false, past: [] } : { listing: null, at: j.from, done: false, past: [] };
 }
 
-const CRASH = { CRASH: 'down' } as const;
+const CRASH = { CRASH: { target: 'down', actions: 'down' } } as const;
 /** How a job ends: completed (with its cursor) or failed / cancelled, then pending if another job waits. */
 const FAILURES = [
   { target: 'pending', guard: 'endedThenPending', actions: 'end' },
@@ -205,23 +224,31 @@ export function syncJobMachine() {
       queue: assign(({ event }) => ({ queued: (event as JobEvent).job })),
       run: assign(({ event }) => {
         const j = event as JobEvent;
-        return { queued: null, job: j.job, type: j.sync, from: j.from, cursor: j.cursor, stream: streamOf(j) };
+        return { queued: null, job: j.job, type: j.sync, from: j.from, cursor: j.cursor, stream: streamOf(j), since: j.t };
       }),
       cursor: assign(({ event }) => ({ cursor: (event as JobEvent).cursor })),
       escalate: assign(({ event }) => {
         const j = event as JobEvent;
-        return { type: j.sync, from: null, cursor: null, stream: streamOf(j) };
+        return { type: j.sync, from: null, cursor: null, stream: streamOf(j), since: j.t };
       }),
-      complete: assign(({ event }) => ({ completed: (event as JobEvent).cursor, job: null, type: null, from: null, cursor: null, stream: NO_STREAM })),
-      end: assign({ job: null, type: null, from: null, cursor: null, stream: NO_STREAM }),
+      complete: assign(({ event }) => ({ completed: (event as JobEvent).cursor, job: null, type: null, from: null, cursor: null, stream: NO_STREAM, since: (event as JobEvent).t })),
+      end: assign(({ event }) => ({ job: null, type: null, from: null, cursor: null, stream: NO_STREAM, since: (event as JobEvent).t })),
+      down: assign(({ event }) => ({ since: (event as Extract<E, { type: 'CRASH' }>).t })),
+      late: assign(({ context }) => ({ late: context.late + 1 })),
       reply: assign(({ context, event }) => ({ stream: advance(context, event as Extract<E, { type: 'REPLY' }>) })),
+      expire: assign(({ context, event }) => {
+        const r = event as Extract<E, { type: 'REPLY' }>;
+        return { stream: advance(context, r), since: r.t };
+      }),
     },
   }).createMachine({
     id: 'sync-job',
-    context: { completed: null, queued: null, job: null, type: null, from: null, cursor: null, stream: NO_STREAM },
+    context: { completed: null, queued: null, job: null, type: null, from: null, cursor: null, stream: NO_STREAM, since: 0, late: 0 },
     initial: 'down',
-    // Replies are facts about the network: a late one (its request abandoned) changes nothing.
-    on: { REPLY: { actions: 'reply' } },
+    // Replies are facts about the network: a late one (its request abandoned) changes nothing. So is a
+    // request delivered late (sent before the state's stream began): in any state, after the state's own
+    // transitions refused it.
+    on: { REPLY: { actions: 'reply' }, REQUEST: { guard: 'sentBefore', actions: 'late' } },
     states: {
       down: {
         description: 'the library process is not running',
@@ -258,7 +285,7 @@ export function syncJobMachine() {
             ...ENDINGS,
           ],
           REQUEST: { target: 'running', guard: 'requestOnStream' },
-          REPLY: { target: 'expired', guard: 'expiresStream', actions: 'reply' },
+          REPLY: { target: 'expired', guard: 'expiresStream', actions: 'expire' },
           ...CRASH,
         },
       },
@@ -315,18 +342,18 @@ export function syncJobModel(options: SyncJobModelOptions): ModelSpec {
         return libraries.has(rec.node) ? all(rec.node, { type: 'START' }) : null;
       case 'node.crash':
       case 'node.stop':
-        return libraries.has(rec.node) ? all(rec.node, { type: 'CRASH' }) : null;
+        return libraries.has(rec.node) ? all(rec.node, { type: 'CRASH', t: rec.t }) : null;
       case 'fact.library.job': {
         const e: ModelEvent = {
           type: 'JOB', job: d.job as number, requested: d.requested as string, sync: d.type as string, state: d.state as string,
-          from: d.from as string | null, cursor: d.cursor as string | null,
+          from: d.from as string | null, cursor: d.cursor as string | null, t: rec.t,
         };
         return world.nodesOn(d.device as string).filter((n) => libraries.has(n)).map((n) => ({ instance: `${n}|${d.provider as string}`, event: e }));
       }
       case 'fact.provider.request':
         // Downloads decide nothing here (the invariants judge their effect and their concurrency).
         if (d.op === 'Download' || !libraries.has(d.from as string) || !providers.has(d.to as string)) return null;
-        return { instance: `${d.from as string}|${d.to as string}`, event: { type: 'REQUEST', op: d.op as string, cursor: d.cursor as string | null, pageToken: d.pageToken as string | null } };
+        return { instance: `${d.from as string}|${d.to as string}`, event: { type: 'REQUEST', op: d.op as string, cursor: d.cursor as string | null, pageToken: d.pageToken as string | null, sentUs: d.sentUs as number } };
       case 'fact.provider.reply':
         // Only pages move the stream, and only a 410 expires it: contents and other errors decide nothing.
         if (d.op === 'Content' || (d.op === 'Error' && d.status !== 410)) return null;
@@ -334,7 +361,7 @@ export function syncJobModel(options: SyncJobModelOptions): ModelSpec {
         return {
           instance: `${d.to as string}|${d.from as string}`,
           event: {
-            type: 'REPLY', op: d.op as string, status: d.status as number, askedCursor: d.askedCursor as string | null, askedToken: d.askedToken as string | null,
+            type: 'REPLY', t: rec.t, op: d.op as string, status: d.status as number, askedCursor: d.askedCursor as string | null, askedToken: d.askedToken as string | null,
             cursor: d.cursor as string | null, hasMore: d.hasMore as boolean, next: d.next as string | null, asOf: d.asOf as string | null,
           },
         };
