@@ -15,9 +15,11 @@
  * A live check: it reads the node's `PeerView` (`get`) and the simulator's durable kv image
  * (`SimKv.durableGet`), key by key — no copy of the store. The keys to read are the `rec` keys the device's
  * commits ever wrote (`SimKv.observeCommits`, keys only); one never written cannot be held. The comparison
- * runs in a simulator event of its own at the time of the ready record, right after the event that traced it
- * (a restarted node's handle exists only once its start resolved, in that event's microtasks): no kv commit
- * can complete in between, and a node down by then is not judged.
+ * runs in a simulator event of its own at the virtual time of the ready record, right after the event that
+ * traced it (a restarted node's handle exists only once its start resolved, in that event's microtasks).
+ * Only events already due at that same microsecond run in between; a commit one of them completes is
+ * judged with the rest (durable, it must be served: a node applies what it committed in the microtasks of
+ * the event that completed the commit). A node down or paused by then is not judged (nobody can read it).
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import { ackedWrites, heldAcked, type PeerView } from './peer-view.ts';
