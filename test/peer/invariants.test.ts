@@ -269,7 +269,7 @@ describe('peer invariants', () => {
     const u = harness(ackedWritesCheck(['A']), { A: view, B: b });
     ackedWrites(u.ctx).push({ node: 'B', resource: 'tag', uuid: 't2', hlc: h(8, 'B'), deleted: true });
     u.final();
-    expect(u.failures.join()).toMatch(/invariant:no-resurrection: A: 'tag' t2 deleted by B .* is alive again/);
+    expect(u.failures.join()).toMatch(/invariant:no-resurrection: A: acknowledged delete of 'tag' t2 by B .* is alive again/);
   });
   it('acked writes: a writer down at the end owes only what the network delivered to a device that is up', () => {
     const empty: PeerView = { state: () => 'ready', digest: () => '', get: () => undefined, records: () => [], resources: () => ['tag'] };

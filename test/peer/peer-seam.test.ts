@@ -1,7 +1,7 @@
 /**
  * The peer-node seam (`Implementations.peer`, src/impl/peer/seam.ts): a whole peer sync node plugged into
  * the stock peer scenarios with withImplementations, judged by their unchanged checks. The built-in node
- * plugged in explicitly gives the stock traces; three flawed "third-party" nodes (test/peer/flawed-peer-nodes.ts)
+ * plugged in explicitly gives the stock traces; four flawed "third-party" nodes (test/peer/flawed-peer-nodes.ts)
  * are each caught by a stock scenario; a bad plug-in is refused with an error naming the seam.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { stockScenarios, withImplementations } from '../../src/scenario/implemen
 import { validateScenario } from '../../src/scenario/registry.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { RunResult, Scenario } from '../../src/scenario/types.ts';
-import { eagerAck, forgetfulResume, pagedRecovery } from './flawed-peer-nodes.ts';
+import { eagerAck, eagerFounder, forgetfulResume, pagedRecovery } from './flawed-peer-nodes.ts';
 
 const peer = await stockScenarios('peer');
 
@@ -66,12 +66,42 @@ describe('the peer-node seam', () => {
     expect(r.failure?.message).toMatch(/instance 'E' in state 'backfilling' refused BATCH .*batchCheckpointed/);
   });
 
-  it('a node whose recovery scan reads one page of records is caught diverging after a restart', async () => {
-    // A (a founder holding ~1,000 entries and more) restarts after a power loss and loads only the first
-    // 1,000 keys of its record store; nobody sends a writer its own records back, so it never converges.
-    const r = await runScenario(plugged('peer-backfill-peer-drop', pagedRecovery), 0);
-    expect(outcome(r)).toBe('liveness liveness');
-    expect(r.failure?.message).toMatch(/not done 20000 ms after healing: .* holds .*location=\d+/);
+  /** `s` without the check named `name`. */
+  const without = (s: Scenario, name: string): Scenario => ({ ...s, checks: s.checks!.filter((c) => c.name !== name) });
+
+  it('a node whose recovery scan reads one page of records is caught the moment it is ready again', async () => {
+    // A (a founder holding 4,000 records) restarts after a crash and loads only the first 1,000 keys of its
+    // record store: ready, it serves a quarter of what it durably holds. Without that check, liveness:
+    // nobody sends a writer its own records back, so it never converges.
+    const s = plugged('peer-backfill-peer-drop', pagedRecovery);
+    const r = await runScenario(s, 0);
+    expect(outcome(r)).toBe('correctness invariant:ready-serves-durable');
+    expect(r.failure?.message).toMatch(/^A ready \(incarnation 1\): serves 1000 of the \d+ records its kv store durably holds; /);
+    const off = await runScenario(without(s, 'invariant:ready-serves-durable'), 0);
+    expect(outcome(off)).toBe('liveness liveness');
+    expect(off.failure?.message).toMatch(/not done 20000 ms after healing: .* holds .*location=\d+/);
+  });
+
+  it('a node whose recovery scan reads one page of records is caught even where catch-up hides it by the end', async () => {
+    // E loses power mid-backfill and restarts having loaded only the first 1,000 of its records; catch-up
+    // fetches the rest again before the end, so memory-is-durable, acked-not-lost and converged pass (the
+    // escape): the ready record is where a user reading sees durable records missing.
+    const s = plugged('peer-join-10k-crash', pagedRecovery);
+    const r = await runScenario(s, 0);
+    expect(outcome(r)).toBe('correctness invariant:ready-serves-durable');
+    expect(r.failure?.message).toMatch(/^E ready \(incarnation 1\): serves \d+ of the \d+ records its kv store durably holds; '\w+' \S+: its kv store durably holds \S+ .*, it serves nothing$/);
+    expect(outcome(await runScenario(without(s, 'invariant:ready-serves-durable'), 0))).toBe('pass');
+  });
+
+  it('a founder that acknowledges writes before they are durable is caught when it is ready again without them', async () => {
+    // B loses power with acknowledged writes not yet durable: its store no longer holds them, so only the
+    // workload's record of acknowledged writes shows them missing at B's ready (acked-not-lost at every
+    // ready, not only at the end; without it, liveness fails 20 s after healing).
+    const s = plugged('peer-backfill-peer-drop', eagerFounder);
+    const r = await runScenario(s, 0);
+    expect(outcome(r)).toBe('correctness invariant:ready-serves-durable');
+    expect(r.failure?.message).toMatch(/^B ready \(incarnation 1\): its own acknowledged write of '\w+' \S+ by B at \S+ is lost \(holds nothing\)$/);
+    expect(outcome(await runScenario(without(s, 'invariant:ready-serves-durable'), 0))).toBe('liveness liveness');
   });
 
   it('a bad plug-in is refused with an error naming the seam, never a hang or a pass', async () => {

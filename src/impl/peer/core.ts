@@ -48,9 +48,15 @@ export function buildCore(env: Env, cfg: PeerConfig, store: PeerStore, loaded: L
   const tables = new Map<string, RecordTable>();
   const log = new Map<string, SyncRecord[]>();
   let floor: string | null = null;
+  // The weakened variant 'peer-partial-reload' reloads only the device's own writes and forgets its
+  // watermarks, leaving the others' records to catch-up (they stay in the store and raise the HLC floor).
+  const partial = cfg.variant === 'peer-partial-reload';
   for (const r of cfg.resourceOrder) {
     const t = new RecordTable(r);
-    for (const rec of loaded.records.get(r) ?? []) t.merge(rec);
+    for (const rec of loaded.records.get(r) ?? []) {
+      if (!partial || rec.writer === env.deviceId) t.merge(rec);
+      else if (floor === null || rec.ts > floor) floor = rec.ts;
+    }
     tables.set(r, t);
     const entries = (loaded.log.get(r) ?? []).slice().sort((a, b) => (a.ts < b.ts ? -1 : 1));
     log.set(r, entries);
@@ -63,7 +69,7 @@ export function buildCore(env: Env, cfg: PeerConfig, store: PeerStore, loaded: L
     if (k.startsWith('head/') && typeof v === 'string' && (floor === null || v > floor)) floor = v;
   }
   if (floor !== null) clock.restoreFloor(parseHlc(floor));
-  return { env, cfg, store, clock, tables, log, meta: new Map(loaded.meta), metrics: new SyncMetrics(), state: 'uninitialized' };
+  return { env, cfg, store, clock, tables, log, meta: new Map(partial ? [...loaded.meta].filter(([k]) => !k.startsWith('wm/')) : loaded.meta), metrics: new SyncMetrics(), state: 'uninitialized' };
 }
 
 /** The table of `resource` (it exists: resources are validated at the edge). */

@@ -60,6 +60,12 @@ export const PEER_VARIANTS = [
     description:
       'the clock-drift check measures a remote HLC against the local HLC (which may already follow a fast peer) instead of the wall clock: a chain of fast clocks drags the device beyond the bound (invariant:hlc-drift, scenario peer-clock-drift-chain).',
   },
+  {
+    name: 'peer-partial-reload',
+    area: 'peer-sync',
+    description:
+      'a restart reloads only the records the device wrote itself and forgets its watermarks, leaving the other writers\' records, still in its kv store, to catch-up: until catch-up has fetched them again the ready device serves less than it durably holds, acknowledged writes included; by the end memory equals disk again (invariant:ready-serves-durable, scenario peer-backfill-peer-drop).',
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

@@ -6,7 +6,7 @@
  */
 import type { TraceContext } from '../check.ts';
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
-import { ackedWrites, type PeerView } from './peer-view.ts';
+import { ackedWrites, heldAcked, type PeerView } from './peer-view.ts';
 
 /** At the end, every acknowledged write and delete is held by every node. */
 export function ackedWritesCheck(nodes: readonly string[]): Check {
@@ -49,14 +49,10 @@ export function ackedWritesCheck(nodes: readonly string[]): Check {
         const h = ctx.handle<PeerView>(id)!;
         ctx.exercised(name, due.length);
         for (const w of due) {
-          const rec = h.get(w.resource, w.uuid);
           if (w.deleted) ctx.exercised('invariant:no-resurrection');
-          if (w.deleted && (rec === undefined || rec.data !== null)) {
-            ctx.fail('correctness', 'invariant:no-resurrection', `${id}: '${w.resource}' ${w.uuid} deleted by ${w.node} at ${w.hlc} is ${rec === undefined ? 'missing' : 'alive again'}`);
-            return;
-          }
-          if (rec === undefined || (rec.ts < w.hlc && rec.data !== null)) {
-            ctx.fail('correctness', name, `${id}: acknowledged write of '${w.resource}' ${w.uuid} by ${w.node} at ${w.hlc} is lost (holds ${rec?.ts ?? 'nothing'})`);
+          const issue = heldAcked(w, h.get(w.resource, w.uuid));
+          if (issue !== null) {
+            ctx.fail('correctness', w.deleted ? 'invariant:no-resurrection' : name, `${id}: acknowledged ${issue}`);
             return;
           }
         }

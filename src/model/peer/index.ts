@@ -17,6 +17,7 @@ import { catchupDeltaCheck } from './catchup-delta.ts';
 import { ackedWritesCheck } from './acked-not-lost.ts';
 import { convergedCheck } from './converged.ts';
 import { memoryIsDurableCheck } from './memory-is-durable.ts';
+import { readyServesDurableCheck } from './ready-serves-durable.ts';
 
 export { hlcCheck } from './hlc.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
@@ -25,6 +26,7 @@ export { catchupDeltaCheck } from './catchup-delta.ts';
 export { ackedWritesCheck } from './acked-not-lost.ts';
 export { convergedCheck } from './converged.ts';
 export { memoryIsDurableCheck } from './memory-is-durable.ts';
+export { readyServesDurableCheck } from './ready-serves-durable.ts';
 export { backfillResumeCheck } from './backfill-resume.ts';
 export { backfillProgressCheck } from './backfill-progress.ts';
 export { watermarkCheck } from './watermark-received.ts';
@@ -55,5 +57,6 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     ackedWritesCheck(nodes),
     convergedCheck(nodes),
     memoryIsDurableCheck(nodes),
+    readyServesDurableCheck(nodes),
   ];
 }

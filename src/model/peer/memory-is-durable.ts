@@ -15,9 +15,9 @@ function durableRecord(kv: { visibleGet(store: string, key: string): unknown }, 
 
 /**
  * At the end, each ready device's in-memory records are exactly what its kv store holds (read key by key:
- * no copy of the store). The other direction (a durable record the device does not show) is covered for
- * what matters by acked-not-lost (every acknowledged write is shown) and converged (every device shows
- * what any other shows); what it leaves out is a record no device shows and nobody acknowledged.
+ * no copy of the store). The other direction (a durable record the device does not show) is checked at
+ * every ready by ready-serves-durable, and at the end for what matters by acked-not-lost (every
+ * acknowledged write is shown) and converged (every device shows what any other shows).
  */
 export function memoryIsDurableCheck(nodes: readonly string[]): Check {
   const name = 'invariant:memory-is-durable';

@@ -41,6 +41,15 @@ export function ackedWrites(ctx: ScenarioContext): AckedWrite[] {
   return a;
 }
 
+/**
+ * What is wrong when a device serves `rec` (its `get`) for the acknowledged write `w`: null when it holds
+ * that version or a newer one (a delete: a tombstone), else the message's tail naming the write.
+ */
+export function heldAcked(w: AckedWrite, rec: { ts: string; data: string | null } | undefined): string | null {
+  if (w.deleted) return rec === undefined || rec.data !== null ? `delete of '${w.resource}' ${w.uuid} by ${w.node} at ${w.hlc} is ${rec === undefined ? 'missing' : 'alive again'}` : null;
+  return rec === undefined || (rec.ts < w.hlc && rec.data !== null) ? `write of '${w.resource}' ${w.uuid} by ${w.node} at ${w.hlc} is lost (holds ${rec?.ts ?? 'nothing'})` : null;
+}
+
 /** The views of `nodes` when every one is up and ready, else null (liveness reports the others). */
 export function readyViews(ctx: ScenarioContext, nodes: readonly string[]): [string, PeerView][] | null {
   const out: [string, PeerView][] = [];

@@ -1,0 +1,108 @@
+/**
+ * invariant:ready-serves-durable — when a device becomes ready after a start (its `peer.sync.ready`: a
+ * founder, a restart of a complete device, the end of a backfill), what it serves includes every record
+ * its kv store durably holds at that moment (store `rec`, key `<resource>/<uuid>`, value `{u, w, t, d}`;
+ * docs/peer-sync.md), the same version or one that beats it by the merge rule, and every write it
+ * acknowledged itself before that start (the workload's ledger, `ackedWrites`): acked-not-lost judged at
+ * every ready, not only at the end. A restart that serves less than it durably holds shows a user reading
+ * right after it acknowledged data missing, even when catch-up fetches it again before the end, where
+ * memory-is-durable, acked-not-lost and converged look (the paged recovery of issue 14's peer seam).
+ *
+ * Why "includes" and not less: a peer never prunes `rec` (tombstones are kept forever, docs/peer-sync.md,
+ * Known limits; only own `log` entries are pruned). A port that forgets records must delete their keys in
+ * the same commit: what its store no longer holds durably is not required.
+ *
+ * A live check: it reads the node's `PeerView` (`get`) and the simulator's durable kv image
+ * (`SimKv.durableGet`), key by key — no copy of the store. The keys to read are the `rec` keys the device's
+ * commits ever wrote (`SimKv.observeCommits`, keys only); one never written cannot be held. The comparison
+ * runs in a simulator event of its own at the virtual time of the ready record, right after the event that
+ * traced it (a restarted node's handle exists only once its start resolved, in that event's microtasks).
+ * Only events already due at that same microsecond run in between; a commit one of them completes is
+ * judged with the rest (durable, it must be served: a node applies what it committed in the microtasks of
+ * the event that completed the commit). A node down or paused by then is not judged (nobody can read it).
+ */
+import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import { ackedWrites, heldAcked, type PeerView } from './peer-view.ts';
+
+const NAME = 'invariant:ready-serves-durable';
+
+/** A stored record `{u, w, t, d}` (undefined when the value is not one). */
+function decode(v: unknown): { t: string; d: string | null } | undefined {
+  const o = v as { t?: unknown; d?: unknown } | undefined;
+  return typeof o === 'object' && o !== null && typeof o.t === 'string' && (o.d === null || typeof o.d === 'string') ? { t: o.t as string, d: o.d as string | null } : undefined;
+}
+
+/**
+ * True when `served` is the durable version or beats it by the merge rule (docs/peer-sync.md, Data: a
+ * tombstone beats a live version, else the larger key; one uuid, so the larger timestamp).
+ */
+function servesAtLeast(served: { ts: string; data: string | null } | undefined, durable: { t: string; d: string | null }): boolean {
+  if (served === undefined) return false;
+  if (served.ts === durable.t) return served.data === durable.d;
+  if ((served.data === null) !== (durable.d === null)) return served.data === null;
+  return served.ts > durable.t;
+}
+
+/** At every ready after a start, the node serves what its kv store durably holds and what it acknowledged. */
+export function readyServesDurableCheck(nodes: readonly string[]): Check {
+  /** Per run: device -> the `rec` keys its commits ever wrote. */
+  const keysOf = (ctx: ScenarioContext): Map<string, Set<string>> => {
+    let m = ctx.runState.get(NAME) as Map<string, Set<string>> | undefined;
+    if (m === undefined) ctx.runState.set(NAME, (m = new Map()));
+    return m;
+  };
+
+  function judge(ctx: ScenarioContext, id: string, inc: number): void {
+    const node = ctx.sim.node(id);
+    const h = ctx.handle<PeerView>(id);
+    if (h === null || node.incarnation !== inc || ctx.sim.failure !== null) return;
+    const kv = ctx.sim.device(node.deviceId).kv;
+    let missing = 0;
+    let first = '';
+    let held = 0;
+    for (const key of keysOf(ctx).get(node.deviceId) ?? []) {
+      const durable = decode(kv.durableGet('rec', key));
+      if (durable === undefined) continue;
+      held++;
+      const slash = key.indexOf('/');
+      const served = h.get(key.slice(0, slash), key.slice(slash + 1));
+      if (servesAtLeast(served, durable)) continue;
+      if (missing++ === 0) first = `'${key.slice(0, slash)}' ${key.slice(slash + 1)}: its kv store durably holds ${durable.t} ${durable.d === null ? '(tombstone)' : JSON.stringify(durable.d)}, it serves ${served === undefined ? 'nothing' : `${served.ts} ${served.data === null ? '(tombstone)' : JSON.stringify(served.data)}`}`;
+    }
+    ctx.exercised(NAME);
+    if (missing > 0) {
+      ctx.fail('correctness', NAME, `${id} ready (incarnation ${inc}): serves ${held - missing} of the ${held} records its kv store durably holds; ${first}`);
+      return;
+    }
+    // Its own acknowledged writes (a new process cannot write before it is ready: all of an earlier one).
+    for (const w of ackedWrites(ctx)) {
+      if (w.node !== id) continue;
+      const issue = heldAcked(w, h.get(w.resource, w.uuid));
+      if (issue !== null) {
+        ctx.fail('correctness', NAME, `${id} ready (incarnation ${inc}): its own acknowledged ${issue}`);
+        return;
+      }
+    }
+  }
+
+  return {
+    name: NAME,
+    covers: [NAME],
+    setup(ctx: ScenarioContext) {
+      const keys = keysOf(ctx);
+      const devices = new Set(nodes.map((id) => ctx.sim.node(id).deviceId));
+      for (const device of devices) {
+        const set = new Set<string>();
+        keys.set(device, set);
+        ctx.sim.device(device).kv.observeCommits((c) => {
+          for (const w of c.writes) if (w.store === 'rec' && typeof w.key === 'string') set.add(w.key);
+        });
+      }
+      ctx.trace.on('peer.sync.ready', (r) => {
+        if (!nodes.includes(r.node)) return;
+        const inc = ctx.sim.node(r.node).incarnation;
+        ctx.sim.scheduler.after(0, () => judge(ctx, r.node, inc));
+      });
+    },
+  };
+}
