@@ -64,7 +64,8 @@
  *   nothing to judge. Keep the format.
  * - HLCs are strings `PPPPPPPPPPPPPPP-CCCCCC-device` (hlc.ts, formatHlc): the checks compare them as
  *   strings, so their string order must be the HLC order. Records are ordered by the key (ts, uuid).
- * - The kv store (src/evidence/peer-store.ts -> fact.peer.store, fact.peer.acks; invariant:memory-is-durable):
+ * - The kv store (src/evidence/peer-store.ts -> fact.peer.store, fact.peer.acks; invariant:memory-is-durable,
+ *   invariant:ready-serves-durable):
  *   object store `rec`, key `<resource>/<uuid>`, value `{u, w, t, d}` (the record the node shows);
  *   object store `meta`: key `init` = `true` once the device durably holds a complete library, key
  *   `checkpoint` = `{<resource>: {cursor: {ts, uuid} | null, done: boolean, ...}}` while a backfill is
@@ -75,11 +76,13 @@
  * - The clock: every HLC a node puts on the wire is judged against its device's true wall clock
  *   (fact.clock); use `env.clock`, never the host's.
  *
- * THE HANDLE (`PeerNode`): exactly what the stock workloads, liveness conditions and the three checks that
- * read nodes at the end of a run call (invariant:acked-not-lost, invariant:converged,
- * invariant:memory-is-durable; src/model/peer/ acked-not-lost.ts, converged.ts, memory-is-durable.ts; peer-view.ts `PeerView`). The checks compare what it
- * shows with the workload's record of acknowledged writes, with the other nodes and with the device's kv
- * image (`rec`), never with the node's own bookkeeping.
+ * THE HANDLE (`PeerNode`): exactly what the stock workloads, liveness conditions and the checks that read
+ * nodes call: at the end of a run invariant:acked-not-lost, invariant:converged and
+ * invariant:memory-is-durable, and right after every `peer.sync.ready` invariant:ready-serves-durable
+ * (`get`; src/model/peer/ acked-not-lost.ts, converged.ts, memory-is-durable.ts, ready-serves-durable.ts;
+ * peer-view.ts `PeerView`). The checks compare what it shows with the workload's record of acknowledged
+ * writes, with the other nodes and with the device's kv image (`rec`), never with the node's own
+ * bookkeeping.
  */
 import type { Env } from '../env.ts';
 import type { Progress } from './backfill.ts';
