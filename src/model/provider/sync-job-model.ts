@@ -46,9 +46,11 @@ export interface SyncJobContext {
   cursor: string | null;
   stream: Stream;
   /**
-   * When (µs) the model's expectation of the library's reads last changed: a job started, escalated or
-   * ended, its cursor expired (a 410 delivered), or the process went down. A request sent before then and
-   * delivered after (a clogged or stalled connection) was a read of that earlier stream, not of this one.
+   * When (µs) the last stream the library may have been reading stopped being one: a job ended, its cursor
+   * expired (a 410 delivered), or the process went down. A request sent before then and delivered after (a
+   * clogged or stalled connection) was a read of that earlier stream, not of the current state. A job
+   * starting or escalating does not move it: a request sent while the job was only pending, or between a
+   * 410 and the durable escalation, is judged where it arrives (it read nothing the model allowed).
    */
   since: number;
   /** Requests delivered late (sent before `since`), counted: judged by nothing, so taken without a change of state. */
@@ -164,9 +166,9 @@ export const syncJobReasons: Record<string, Reason> = {
     return `${e.op} from ${show(e.cursor ?? e.pageToken)} after the cursor ${show(c.stream.at)} expired (410): the job must escalate to a full listing first`;
   },
   /**
-   * A request the library sent before the model's expectation last changed (`since`), delivered late: it
-   * belonged to an earlier stream (a job since ended, a process since gone, a stream since expired) and is
-   * judged by nothing now. One sent after that is a read of the current state and must fit it.
+   * A request the library sent before its last stream ended (`since`: a job ended, a 410, a crash),
+   * delivered late: it belonged to that earlier stream and is judged by nothing now. One sent after is a
+   * read of the current state and must fit it.
    */
   sentBefore: (c, e) => {
     if (e.type !== 'REQUEST') return 'not a request';
@@ -224,12 +226,12 @@ export function syncJobMachine() {
       queue: assign(({ event }) => ({ queued: (event as JobEvent).job })),
       run: assign(({ event }) => {
         const j = event as JobEvent;
-        return { queued: null, job: j.job, type: j.sync, from: j.from, cursor: j.cursor, stream: streamOf(j), since: j.t };
+        return { queued: null, job: j.job, type: j.sync, from: j.from, cursor: j.cursor, stream: streamOf(j) };
       }),
       cursor: assign(({ event }) => ({ cursor: (event as JobEvent).cursor })),
       escalate: assign(({ event }) => {
         const j = event as JobEvent;
-        return { type: j.sync, from: null, cursor: null, stream: streamOf(j), since: j.t };
+        return { type: j.sync, from: null, cursor: null, stream: streamOf(j) };
       }),
       complete: assign(({ event }) => ({ completed: (event as JobEvent).cursor, job: null, type: null, from: null, cursor: null, stream: NO_STREAM, since: (event as JobEvent).t })),
       end: assign(({ event }) => ({ job: null, type: null, from: null, cursor: null, stream: NO_STREAM, since: (event as JobEvent).t })),
