@@ -64,8 +64,10 @@ const SEAMS: Record<keyof Implementations, string> = {
 
 /**
  * Copies of `scenarios` running `impl` instead of the built-in implementations it names, renamed
- * `<label>-<name>`. Throws ScenarioError for an unknown seam, an entry that is not a function, a bad label, or
- * a seam that none of the scenarios uses (a typo would otherwise silently test the built-in code).
+ * `<label>-<name>`: each copy gets the seams it builds nodes through, and a scenario that uses none of the
+ * given seams is left out (so `stockScenarios()` of every area can be given). Throws ScenarioError for an
+ * unknown seam, an entry that is not a function, a bad label, `peer` with `hlc` (the built-in node's clock),
+ * or a seam that none of the scenarios uses (a typo would otherwise silently test the built-in code).
  */
 export function withImplementations(scenarios: readonly Scenario[], impl: PluggedImplementations): Scenario[] {
   if (typeof impl !== 'object' || impl === null) throw new ScenarioError('withImplementations: the second argument must be { label, ...implementations }');
@@ -90,11 +92,18 @@ export function withImplementations(scenarios: readonly Scenario[], impl: Plugge
       );
     }
   }
-  return scenarios.map((s) => ({
-    ...s,
-    name: `${impl.label}-${s.name}`,
-    implementations: { ...s.implementations, ...plugged },
-  }));
+  if (plugged.peer !== undefined && plugged.hlc !== undefined) {
+    throw new ScenarioError("withImplementations: 'hlc' is the built-in peer node's clock: a plugged-in 'peer' node brings its own (plug one of them)");
+  }
+  // Each copy gets only the seams it builds nodes through; a scenario using none of them is left out (a
+  // copy would run the built-in code under the label).
+  const out: Scenario[] = [];
+  for (const s of scenarios) {
+    const mine = Object.entries(plugged).filter(([seam]) => (s.seams ?? []).includes(seam as keyof Implementations));
+    if (mine.length === 0) continue;
+    out.push({ ...s, name: `${impl.label}-${s.name}`, implementations: { ...s.implementations, ...Object.fromEntries(mine) } });
+  }
+  return out;
 }
 
 /**

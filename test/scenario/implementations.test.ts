@@ -59,6 +59,18 @@ describe('withImplementations', () => {
     expect(b.traceHash).toBe(a.traceHash);
   });
 
+  it('given every area, copies only the scenarios of the plugged seams, each with its own seams', async () => {
+    const all = await stockScenarios();
+    const f: ElectionFactory = (deps) => new StickyLeaseElection(deps);
+    const copies = withImplementations(all, { label: 'mine', election: f });
+    expect(copies.length).toBe(election.length);
+    expect(copies.every((c) => c.name.startsWith('mine-election-') && Object.keys(c.implementations ?? {}).join() === 'election')).toBe(true);
+    for (const c of copies) validateScenario(c, 'copies.ts');
+    const hlc = withImplementations(all, { label: 'two', election: f, hlc: (device, wallMs, maxDriftMs) => new HlcClock(device, wallMs, maxDriftMs) });
+    expect(hlc.length).toBe(election.length + peer.filter((s) => (s.seams ?? []).includes('hlc')).length);
+    for (const c of hlc) validateScenario(c, 'copies.ts');
+  });
+
   it('copies are valid scenarios and leave the stock ones untouched', () => {
     const copies = withImplementations(election, { label: 'mine', election: (deps) => new StickyLeaseElection(deps) });
     expect(copies).toHaveLength(election.length);
@@ -73,6 +85,7 @@ describe('withImplementations', () => {
     expect(() => withImplementations(election, { label: 'x', election: 42 } as never)).toThrow(/election must be an ElectionFactory/);
     expect(() => withImplementations(election, { label: 'x' })).toThrow(/no implementation given/);
     expect(() => withImplementations(peer, { label: 'x', election: f })).toThrow(/none of the \d+ scenarios builds its nodes through the 'election' seam \(their seams: hlc/);
+    expect(() => withImplementations(peer, { label: 'x', peer: async () => ({}) as never, hlc: (d, w, m) => new HlcClock(d, w, m) })).toThrow(/'hlc' is the built-in peer node's clock/);
     await expect(stockScenarios('nope')).rejects.toThrow(ScenarioError);
     await expect(stockScenarios('../x')).rejects.toThrow(/no area '\.\.\/x'/);
     const bad = { ...named(peer, 'peer-clock-skew'), implementations: { election: f } };
