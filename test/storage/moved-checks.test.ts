@@ -48,8 +48,12 @@ describe('storage checks moved out of the scenarios', () => {
     const t = harness(noFalseCorruption);
     t.emit('S', 'node.start', { incarnation: 0, device: 'D' });
     t.emit('T', 'node.start', { incarnation: 0, device: 'E' });
-    t.emit('sim', 'fact.store-blocks', { device: 'D', current: ['0.2', '1.1'], missing: [], damaged: ['1.1'] });
-    t.emit('sim', 'fact.store-blocks', { device: 'E', current: ['0.1'], missing: [], damaged: [] });
+    t.emit('S', 'store.open', { backend: 'kv', root: 'store' });
+    t.emit('T', 'store.open', { backend: 'kv', root: 'store' });
+    t.emit('sim', 'fact.store-blocks', { device: 'D', backend: 'kv', root: 'store', current: ['0.2', '1.1'], missing: [], damaged: ['1.1'] });
+    t.emit('sim', 'fact.store-blocks', { device: 'E', backend: 'kv', root: 'store', current: ['0.1'], missing: [], damaged: [] });
+    // Another store of device D, intact: S's store is judged by its own.
+    t.emit('sim', 'fact.store-blocks', { device: 'D', backend: 'kv', root: 'other', current: ['1.1'], missing: [], damaged: [] });
     t.emit('S', 'store.recover.corrupt', { id: 1, v: 1 });
     expect(t.failures).toEqual([]);
     // Judged against its own device's image: version 1.1 is damaged on D, not on E.
@@ -57,12 +61,14 @@ describe('storage checks moved out of the scenarios', () => {
     expect(t.failures.join()).toMatch(/^invariant:no-false-corruption: T's recovery reports block 1.1 damaged, but the durable commit point no longer has/);
     const s2 = harness(noFalseCorruption);
     s2.emit('S', 'node.start', { incarnation: 0, device: 'D' });
-    s2.emit('sim', 'fact.store-blocks', { device: 'D', current: ['0.2', '1.1'], missing: [], damaged: ['1.1'] });
+    s2.emit('S', 'store.open', { backend: 'kv', root: 'store' });
+    s2.emit('sim', 'fact.store-blocks', { device: 'D', backend: 'kv', root: 'store', current: ['0.2', '1.1'], missing: [], damaged: ['1.1'] });
     s2.emit('S', 'store.recover.corrupt', { id: 0, v: 1 });
     expect(s2.failures.join()).toMatch(/no longer has that version/);
     const u = harness(noFalseCorruption);
     u.emit('S', 'node.start', { incarnation: 0, device: 'D' });
-    u.emit('sim', 'fact.store-blocks', { device: 'D', current: ['0.2'], missing: [], damaged: [] });
+    u.emit('S', 'store.open', { backend: 'file', root: '/store' });
+    u.emit('sim', 'fact.store-blocks', { device: 'D', backend: 'file', root: '/store', current: ['0.2'], missing: [], damaged: [] });
     u.emit('S', 'store.recover.corrupt', { id: 0, v: 2 });
     expect(u.failures.join()).toMatch(/holds it intact/);
   });

@@ -18,17 +18,20 @@ export const noFalseCorruption: TraceCheck = {
   name: 'invariant:no-false-corruption',
   covers: ['invariant:no-false-corruption'],
   setup(ctx) {
-    // Per device: the stores of different devices are different media (a store's root is one per device).
-    const byDevice = new Map<string, DeviceBlocks>();
+    // Per store: a device's stores (backend and root) are different media, and so are other devices'.
+    const byStore = new Map<string, DeviceBlocks>();
+    /** The store each node opened (`store.open {backend, root}`). */
+    const storeOf = new Map<string, string>();
     const devices = devicesOf(ctx);
+    ctx.trace.on('store.open', (rec) => void storeOf.set(rec.node, `${String(rec.data.backend)}:${String(rec.data.root)}`));
     ctx.trace.on('fact.store-blocks', (rec) => {
-      const d = rec.data as { device: string; current: string[] | null; missing: string[]; damaged: string[] };
-      byDevice.set(d.device, { current: d.current, bad: new Set([...d.missing, ...d.damaged]) });
+      const d = rec.data as { device: string; backend: string; root: string; current: string[] | null; missing: string[]; damaged: string[] };
+      byStore.set(`${d.device}\u0000${d.backend}:${d.root}`, { current: d.current, bad: new Set([...d.missing, ...d.damaged]) });
     });
     // Every recovery that ends has been judged: its corrupt claims (none, mostly) were checked as they came.
     ctx.trace.on('store.recover.done', () => ctx.exercised(this.name));
     ctx.trace.on('store.recover.corrupt', (rec) => {
-      const blocks = byDevice.get(devices.get(rec.node) ?? rec.node);
+      const blocks = byStore.get(`${devices.get(rec.node) ?? rec.node}\u0000${storeOf.get(rec.node) ?? ''}`);
       const version = `${String(rec.data.id)}.${String(rec.data.v)}`;
       if (blocks?.current?.includes(version) === true && blocks.bad.has(version)) return;
       const why = blocks?.current?.includes(version) === true ? 'the durable image holds it intact' : 'the durable commit point no longer has that version (another commit replaced it)';
