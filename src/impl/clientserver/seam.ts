@@ -3,7 +3,8 @@
  * "Plugging in another client"). The server `S` and the meta endpoint `M` stay built-in; every client
  * node `C1..Cn` of the stock scenarios is started through this seam:
  *
- *   program = ctx.implementations.csClient ?? startClient        (scenarios/clientserver/_common.ts)
+ *   program = csClientFactory(ctx.implementations.csClient)   (scenarios/clientserver/_common.ts; the
+ *             built-in startClient when none is plugged, a checked wrapper around yours)
  *   withImplementations(await stockScenarios('clientserver'), { label: 'mine', csClient: myFactory })
  *
  * What to implement: a `CsClientFactory`, `(env, options) => Promise<ClientHandle>`. It is called at every

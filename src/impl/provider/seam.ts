@@ -4,7 +4,8 @@
  * providers `P1`, `P2`... stay built-in; the library node `L` of every stock scenario is started through
  * this seam:
  *
- *   program = ctx.implementations.providerLibrary ?? startLibrary     (scenarios/provider/_common.ts)
+ *   program = providerLibraryFactory(ctx.implementations.providerLibrary)   (scenarios/provider/_common.ts;
+ *             the built-in startLibrary when none is plugged, a checked wrapper around yours)
  *   withImplementations(await stockScenarios('provider'), { label: 'mine', providerLibrary: myFactory })
  *
  * What to implement: a `ProviderLibraryFactory`, `(env, options) => Promise<LibraryHandle>`. It is called
@@ -34,7 +35,7 @@
  *    `Download` with an integer `reqId`, to the provider's address through `env.net.connect`; the model
  *    follows the delivered pages (a listing from its first page, the feed from the job's cursor, after a
  *    410 no read until the job is durably `type: 'full'`). At most `maxConcurrent` downloads in flight
- *    (`invariant:concurrency-bound`, from request delivery to reply delivery).
+ *    (`invariant:concurrency-bound`, from the request's send to its reply's delivery).
  * 3. Trace (src/trace/schema/provider.ts, docs/trace-schema.md):
  *    - `provider.queue.push {job, id, priority}` / `provider.queue.take {job, id}` for each work item
  *      queued and taken (`invariant:queue-records` counts them: at most `queueMax` queued per job; a second

@@ -11,7 +11,7 @@ import { ackedWrites, heldAcked, type PeerView } from './peer-view.ts';
 /** At the end, every acknowledged write and delete is held by every node. */
 export function ackedWritesCheck(nodes: readonly string[]): Check {
   const name = 'invariant:acked-not-lost';
-  /** This run's deliveries: writer|resource|receiver -> HLC ranges [lo, hi] of that writer's records (per run: in ctx.shared). */
+  /** This run's deliveries: writer|resource|receiver -> HLC ranges [lo, hi] of that writer's records (per run: in ctx.runState). */
   const reachedOf = (ctx: TraceContext): Map<string, [string, string][]> => {
     let m = ctx.runState.get(name) as Map<string, [string, string][]> | undefined;
     if (m === undefined) ctx.runState.set(name, (m = new Map()));

@@ -21,7 +21,7 @@ export interface FencingResult {
   epoch2Acked: boolean;
   /** Each commit attempted with stale epoch 1 after epoch 2 was acknowledged: how it ended. */
   stale: { step: string; outcome: 'accepted' | 'refused' | 'env-error' | 'other-error' | 'pending'; code?: string }[];
-  /** The final reopen read block 0 (null: the step did not run). */
+  /** What the final reopen read in block 0 (null: no block there; undefined: the step did not run). */
   finalBlock: number | null | undefined;
   finalEpoch: number | undefined;
 }
