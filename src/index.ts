@@ -18,6 +18,7 @@ export { stockScenarios, withImplementations, type Implementations, type Plugged
 // The seams' interfaces (docs/porting.md, section 4).
 export type { Election, ElectionDeps, ElectionEvent, ElectionFactory, ElectionReporter, LostReason, StepDownReason } from './impl/election/types.ts';
 export { HlcDriftError, formatHlc, parseHlc, compareHlc, type Hlc, type HybridClock, type HybridClockFactory } from './impl/peer/hlc.ts';
+export { SeamError } from './impl/seam/seam-error.ts';
 export { builtInStorage, StorageSeamError, type BlockStorage, type BlockStorageFactory } from './impl/storage/seam.ts';
 export { StoreError, FencedError, RequestAppliedError, type StoreErrorCode, type AppliedRequest } from './impl/storage/errors.ts';
 export type { StoreOptions } from './impl/storage/options.ts';

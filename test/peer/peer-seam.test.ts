@@ -120,9 +120,12 @@ describe('the peer-node seam', () => {
   });
 
   it('refuses a plugged-in node together with a plugged-in HLC (the hlc seam is the built-in node\'s)', async () => {
-    const both = withImplementations([stock('peer-partition-heal')], { label: 'both', peer: builtInPeerNode, hlc: (d, w, m) => new HlcClock(d, w, m) });
-    validateScenario(both[0]!, 'both.ts');
-    const r = await runScenario(both[0]!, 0);
+    const hlc = (d: string, w: () => number, m: number): HlcClock => new HlcClock(d, w, m);
+    expect(() => withImplementations([stock('peer-partition-heal')], { label: 'both', peer: builtInPeerNode, hlc })).toThrow(/'hlc' is the built-in peer node's clock/);
+    // Set by hand (past withImplementations), the node's start refuses it too.
+    const both = { ...stock('peer-partition-heal'), implementations: { peer: builtInPeerNode, hlc } };
+    validateScenario(both, 'both.ts');
+    const r = await runScenario(both, 0);
     expect(r.verdict).toBe('crash');
     expect(r.failure?.message).toMatch(/peer seam: the 'hlc' seam plugs a clock into the built-in peer node only/);
   });

@@ -53,6 +53,7 @@
  * server's: `digestCells` of digest.ts over the cells, the same function the server uses).
  */
 import type { Env } from '../env.ts';
+import { notAFactory, SeamError } from '../seam/seam-error.ts';
 import { startClient, type ClientHandle } from './client.ts';
 import type { ClientOptions } from './options.ts';
 
@@ -76,11 +77,12 @@ const CLIENT_METHODS: readonly (keyof ClientHandle)[] = ['site', 'status', 'onSt
 export function csClientFactory(plugged: CsClientFactory | undefined): CsClientFactory {
   if (plugged === undefined) return builtInCsClient;
   return async (env, options) => {
-    if (typeof plugged !== 'function') throw new TypeError(`csClient seam: expected a CsClientFactory (env, options) => Promise<handle>, got ${typeof plugged} (src/impl/clientserver/seam.ts)`);
+    const why = notAFactory(plugged, 'a CsClientFactory (env, options) => Promise<handle>', (name) => `(env, options) => ${name}.start(env, options)`);
+    if (why !== null) throw new SeamError('csClient', `${why} (src/impl/clientserver/seam.ts)`);
     const h: unknown = await plugged(env, options);
     const missing = typeof h === 'object' && h !== null ? CLIENT_METHODS.filter((m) => typeof (h as Record<string, unknown>)[m] !== 'function') : CLIENT_METHODS;
     if (missing.length > 0) {
-      throw new TypeError(`csClient seam: the plugged-in factory resolved to ${h === null ? 'null' : typeof h}, not a ClientHandle (missing ${missing.join(', ')}; src/impl/clientserver/seam.ts)`);
+      throw new SeamError('csClient', `the plugged-in factory resolved to ${h === null ? 'null' : typeof h}, not a ClientHandle (missing ${missing.join(', ')}; src/impl/clientserver/seam.ts)`);
     }
     return h as ClientHandle;
   };

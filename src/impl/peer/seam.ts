@@ -85,6 +85,7 @@
  * bookkeeping.
  */
 import type { Env } from '../env.ts';
+import { notAFactory, SeamError } from '../seam/seam-error.ts';
 import type { Progress } from './backfill.ts';
 import type { SyncState } from './core.ts';
 import { startPeerNode } from './node.ts';
@@ -135,8 +136,11 @@ export const builtInPeerNode: PeerNodeFactory = startPeerNode;
 export const PEER_NODE_METHODS = ['writeOwned', 'writeShared', 'get', 'records', 'resources', 'digest', 'state', 'progress'] as const satisfies readonly (keyof PeerNode)[];
 
 /** A plugged-in peer node broke the seam's contract (the message names the seam and what is wrong). */
-export class PeerSeamError extends Error {
+export class PeerSeamError extends SeamError {
   override name = 'PeerSeamError';
+  constructor(message: string) {
+    super('peer', message);
+  }
 }
 
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
@@ -147,7 +151,9 @@ const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v)
  * `PeerSeamError` naming the seam, which the simulator turns into a crash verdict of the run.
  */
 export function startPlugged(factory: PeerNodeFactory, env: Env, options: PeerOptions): Promise<PeerNode> {
-  const where = `peer seam: the node of ${env.deviceId}`;
+  const where = `the node of ${env.deviceId}`;
+  const why = notAFactory(factory, 'a PeerNodeFactory (env, options) => Promise<PeerNode>', (name) => `(env, options) => ${name}.start(env, options)`);
+  if (why !== null) throw new PeerSeamError(`${where}: ${why}`);
   let started: unknown;
   try {
     started = factory(env, options);

@@ -56,6 +56,7 @@
  * durably completed at the provider's head). `tracks`, `jobs` and `view` are for tests and tools.
  */
 import type { Env } from '../env.ts';
+import { notAFactory, SeamError } from '../seam/seam-error.ts';
 import { startLibrary, type LibraryHandle } from './library.ts';
 import type { LibraryOptions } from './options.ts';
 
@@ -79,10 +80,11 @@ const LIBRARY_METHODS: readonly (keyof LibraryHandle)[] = ['requestSync', 'cance
 export function providerLibraryFactory(plugged: ProviderLibraryFactory | undefined): ProviderLibraryFactory {
   if (plugged === undefined) return builtInProviderLibrary;
   return async (env, options) => {
-    if (typeof plugged !== 'function') throw new TypeError(`providerLibrary seam: expected a ProviderLibraryFactory (env, options) => Promise<handle>, got ${typeof plugged} (src/impl/provider/seam.ts)`);
+    const why = notAFactory(plugged, 'a ProviderLibraryFactory (env, options) => Promise<handle>', (name) => `(env, options) => ${name}.start(env, options)`);
+    if (why !== null) throw new SeamError('providerLibrary', `${why} (src/impl/provider/seam.ts)`);
     const lib: unknown = await plugged(env, options);
     const absent = LIBRARY_METHODS.filter((m) => typeof lib !== 'object' || lib === null || typeof (lib as Record<string, unknown>)[m] !== 'function');
     if (absent.length === 0) return lib as LibraryHandle;
-    throw new TypeError(`providerLibrary seam: the plugged-in factory resolved to ${lib === null ? 'null' : typeof lib}, not a LibraryHandle (missing ${absent.join(', ')}; src/impl/provider/seam.ts)`);
+    throw new SeamError('providerLibrary', `the plugged-in factory resolved to ${lib === null ? 'null' : typeof lib}, not a LibraryHandle (missing ${absent.join(', ')}; src/impl/provider/seam.ts)`);
   };
 }

@@ -38,6 +38,7 @@
  * The workloads tell a refusal from a crash by these classes.
  */
 import type { Env } from '../env.ts';
+import { notAFactory, SeamError } from '../seam/seam-error.ts';
 import type { StoreListener, StoreMetrics } from './metrics.ts';
 import type { StoreOptions } from './options.ts';
 import { BlockStore, type CommitInfo, type CommitOptions, type WriteAck, type WriteOptions } from './store.ts';
@@ -89,18 +90,21 @@ export const builtInStorage: BlockStorageFactory = (env, options) => BlockStore.
 export const BLOCK_STORAGE_METHODS: readonly (keyof BlockStorage)[] = ['write', 'deallocate', 'read', 'sync', 'forceSync', 'highestEpoch', 'close', 'subscribe', 'metrics'];
 
 /** A plugged-in factory's result that is not a `BlockStorage` (thrown in the node: a crash verdict naming the seam). */
-export class StorageSeamError extends TypeError {
+export class StorageSeamError extends SeamError {
   override name = 'StorageSeamError';
+  constructor(message: string) {
+    super('storage', message);
+  }
 }
 
 /** `store` if it has every `BlockStorage` method; else StorageSeamError naming the seam and what is missing. */
 export function checkBlockStorage(store: unknown): BlockStorage {
   const what = store === null ? 'null' : Array.isArray(store) ? 'an array' : typeof store;
   if (typeof store !== 'object' || store === null) {
-    throw new StorageSeamError(`storage seam: the BlockStorageFactory resolved to ${what}, not a BlockStorage (methods: ${BLOCK_STORAGE_METHODS.join(', ')})`);
+    throw new StorageSeamError(`the BlockStorageFactory resolved to ${what}, not a BlockStorage (methods: ${BLOCK_STORAGE_METHODS.join(', ')})`);
   }
   const missing = BLOCK_STORAGE_METHODS.filter((m) => typeof (store as Record<string, unknown>)[m] !== 'function');
-  if (missing.length > 0) throw new StorageSeamError(`storage seam: the BlockStorageFactory's store lacks ${missing.join(', ')} (a BlockStorage has ${BLOCK_STORAGE_METHODS.join(', ')})`);
+  if (missing.length > 0) throw new StorageSeamError(`the BlockStorageFactory's store lacks ${missing.join(', ')} (a BlockStorage has ${BLOCK_STORAGE_METHODS.join(', ')})`);
   return store as BlockStorage;
 }
 
@@ -110,11 +114,8 @@ export function checkBlockStorage(store: unknown): BlockStorage {
  * a class given instead of a factory, or a result that is no BlockStorage, throws StorageSeamError.
  */
 export async function openBlockStorage(factory: BlockStorageFactory | undefined, env: Env, options: StoreOptions): Promise<BlockStorage> {
-  if (factory === undefined) return BlockStore.open(env, options);
-  if (/^class[\s{]/.test(Function.prototype.toString.call(factory))) {
-    // A class is a function too, but calling it throws a TypeError that names no seam.
-    const name = factory.name === '' ? 'MyStore' : factory.name;
-    throw new StorageSeamError(`storage seam: got the class ${name}, not a BlockStorageFactory: pass (env, options) => ${name}.open(env, options)`);
-  }
+  if (factory === undefined) return builtInStorage(env, options);
+  const why = notAFactory(factory, 'a BlockStorageFactory', (name) => `(env, options) => ${name}.open(env, options)`);
+  if (why !== null) throw new StorageSeamError(why);
   return checkBlockStorage(await (factory(env, options) as unknown));
 }
