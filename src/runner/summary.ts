@@ -108,7 +108,23 @@ export function summaryText(file: ResultsFile, wallMs: number, maxGroups = 20, r
     const more = groups.slice(maxGroups).reduce((n, g) => n + g.runs.length, 0);
     lines.push(`... and ${groups.length - maxGroups} more groups of failures (${more} runs; ${rest})`);
   }
+  lines.push(...vacuousLines(file));
   lines.push('');
   lines.push(failed.length === 0 ? `all ${file.runs.length} runs passed in ${fmtDuration(wallMs)}` : `${failed.length} of ${file.runs.length} runs failed (${groups.length} ${groups.length === 1 ? 'group' : 'groups'}) in ${fmtDuration(wallMs)}`);
   return lines;
+}
+
+/**
+ * The invariants no run of the sweep evaluated on real input (every check `covers` them; `exercised` stayed 0):
+ * a check with nothing to judge passes, so a green sweep says nothing about them — a fault that never
+ * happened, or an implementation (a plugged-in one) that never traces what the check reads. One line, so it
+ * cannot be missed; the report's coverage page has the full list per scenario.
+ */
+export function vacuousLines(file: ResultsFile): string[] {
+  const sum = new Map<string, number>();
+  for (const agg of Object.values(file.scenarios)) for (const [k, n] of Object.entries(agg.exercised ?? {})) sum.set(k, (sum.get(k) ?? 0) + n);
+  const vacuous = [...sum].filter(([, n]) => n === 0).map(([k]) => k).sort();
+  if (vacuous.length === 0) return [];
+  const shown = vacuous.slice(0, 8).join(', ') + (vacuous.length > 8 ? `, and ${vacuous.length - 8} more` : '');
+  return ['', `vacuous: ${vacuous.length} of ${sum.size} invariants were never evaluated on real input in these runs (they passed with nothing to judge): ${shown}`];
 }

@@ -1,12 +1,28 @@
 /** The terminal summary of `run` and `merge`: the per-scenario table, then the failures grouped. */
 import { describe, expect, it } from 'vitest';
 import { emptyResults, type RunRow } from '../../src/runner/results.ts';
-import { summaryText } from '../../src/runner/summary.ts';
+import { summaryText, vacuousLines } from '../../src/runner/summary.ts';
 import { runSweep } from '../../src/runner/sweep.ts';
 import { failedRow } from '../report/rows.ts';
 import { fixtures } from './fixtures.ts';
 
 describe('summaryText', () => {
+  it('names the invariants no run evaluated on real input (a check with nothing to judge passes), before the verdict line', async () => {
+    const { loadScenarios } = await import('../../src/scenario/registry.ts');
+    const peer = (await loadScenarios('scenarios')).find((l) => l.scenario.name === 'peer-partition-heal')!.scenario;
+    const { file } = await runSweep({ targets: [peer.name], scenarios: [peer], from: 0, to: 1, workers: 1 });
+    const lines = summaryText(file, 10);
+    const line = lines.find((l) => l.startsWith('vacuous: '));
+    // No backfill in this scenario: the backfill checks never had input. Every other check did.
+    expect(line).toMatch(/^vacuous: \d+ of \d+ invariants were never evaluated on real input in these runs \(they passed with nothing to judge\): .*invariant:backfill-progress/);
+    expect(line).not.toContain('invariant:acked-not-lost');
+    expect(lines.at(-1)).toMatch(/^all 2 runs passed in /);
+    // A sweep whose every invariant was evaluated says nothing.
+    for (const agg of Object.values(file.scenarios)) for (const k of Object.keys(agg.exercised ?? {})) agg.exercised![k] = 1;
+    expect(vacuousLines(file)).toEqual([]);
+  });
+
+
   it('keeps the per-scenario table and prints one group per (scenario, kind, check, message shape)', async () => {
     const all = await fixtures();
     const { file } = await runSweep({ targets: ['fixture-flaky'], scenarios: [all.get('fixture-flaky')!], from: 0, to: 7, workers: 1 });
