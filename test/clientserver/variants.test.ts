@@ -14,6 +14,7 @@ const CASES: { variant: string; scenario: string; check: string }[] = [
   { variant: 'cs-pending-from-sent', scenario: 'cs-pending-count', check: 'invariant:pending-count' },
   { variant: 'cs-green-on-open', scenario: 'cs-rebuilt-server', check: 'model:sync-status' },
   { variant: 'cs-no-ack-replay', scenario: 'cs-lost-final-ack', check: 'invariant:green-pushes' },
+  { variant: 'cs-no-lineage-check', scenario: 'cs-rebuilt-server', check: 'model:sync-status' },
   { variant: 'cs-stuck-on-outage', scenario: 'cs-long-outage', check: 'model:sync-status' },
   { variant: 'cs-progress-chunks', scenario: 'cs-progress-5000', check: 'invariant:progress' },
   { variant: 'cs-nuke-drops-pending', scenario: 'cs-rebuilt-server', check: 'invariant:nuke-reports' },
@@ -24,6 +25,9 @@ const SECOND: { variant: string; scenario: string; without: string; check: strin
   // Without the model (and the progress check), a fresh client green before its 5,000-record download
   // lacks server changes durable for seconds: invariant 1 on the durable images alone.
   { variant: 'cs-green-on-open', scenario: 'cs-progress-5000', without: 'model:sync-status', check: 'invariant:green-has-server-changes' },
+  // Without the model, a client green against a rebuilt server (the meta channel blocked, so only the
+  // handshake could have told) fails the durable identities' comparison: invariant 4.
+  { variant: 'cs-no-lineage-check', scenario: 'cs-meta-blocked-rebuild', without: 'model:sync-status', check: 'invariant:incompatible-reported' },
 ];
 
 describe('weakened client-server variants are caught', () => {

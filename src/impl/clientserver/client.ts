@@ -186,7 +186,7 @@ class Client {
       this.env.trace.probe('cs.meta-unreachable');
       return true;
     }
-    const why = mismatch(this.meta.server, this.cfg.schema, m.site, m.schema);
+    const why = mismatch(this.known(), this.cfg.schema, m.site, m.schema);
     if (why === null) return true;
     this.env.trace.probe('cs.meta-mismatch');
     this.phase = 'idle';
@@ -242,7 +242,7 @@ class Client {
 
   private async welcome(s: Session, w: Welcome): Promise<void> {
     if (s.welcome !== null) return;
-    const why = mismatch(this.meta.server, this.cfg.schema, w.site, w.schema);
+    const why = mismatch(this.known(), this.cfg.schema, w.site, w.schema);
     if (why !== null) {
       this.markIncompatible(why);
       s.conn.close();
@@ -360,6 +360,15 @@ class Client {
   }
 
   // ---------------------------------------------------------------- incompatible, Nuke and Resync
+
+  /**
+   * The server site id this database synced with, as the handshake compares it. Weakened variant
+   * 'cs-no-lineage-check': none (the handshake checks the schema only, so a rebuilt server is taken for the
+   * one this database synced with).
+   */
+  private known(): string | null {
+    return this.cfg.variant === 'cs-no-lineage-check' ? null : this.meta.server;
+  }
 
   private markIncompatible(reason: string): void {
     if (this.incompatible !== null) return;

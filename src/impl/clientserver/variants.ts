@@ -13,6 +13,12 @@ export const CS_VARIANTS = [
       'the status turns green when the sync connection opens, before the handshake (the seed before its meta check): a rebuilt server shows green (model:sync-status, scenario cs-rebuilt-server).',
   },
   {
+    name: 'cs-no-lineage-check',
+    area: 'client-server',
+    description:
+      "the handshake (and the meta check) compare the schema only, not the server's site id: a rebuilt server is taken for the one this database synced with and the footer turns green against it (invariant:incompatible-reported, scenario cs-rebuilt-server).",
+  },
+  {
     name: 'cs-no-ack-replay',
     area: 'client-server',
     description:

@@ -29,9 +29,10 @@ export function incompatibleCheck(clients: readonly string[], boundMs: number): 
         update(nowUs);
         for (const c of truth.clients.values()) {
           const s = since.get(c.id);
-          if (s === undefined || !heldGreen(c, nowUs)) continue;
+          if (s === undefined) continue;
+          // Real input: a client's status while the server is incompatible with it (green or not).
           ctx.exercised(name);
-          if (nowUs - s < boundMs * 1000) continue;
+          if (!heldGreen(c, nowUs) || nowUs - s < boundMs * 1000) continue;
           ctx.fail('correctness', name, `${c.id} shows ${c.status} ${ms(nowUs - s)} after the server became incompatible with it (server ${truth.serverSite?.slice(0, 8)} schema ${String(truth.serverSchema)}; it remembers ${c.remembered?.slice(0, 8)}, runs schema ${c.schema}; bound ${boundMs} ms)`);
           return;
         }
