@@ -1,7 +1,7 @@
 /**
  * The peer-node seam (`Implementations.peer`, src/impl/peer/seam.ts): a whole peer sync node plugged into
  * the stock peer scenarios with withImplementations, judged by their unchanged checks. The built-in node
- * plugged in explicitly gives the stock traces; four flawed "third-party" nodes (test/peer/flawed-peer-nodes.ts)
+ * plugged in explicitly gives the stock traces; flawed "third-party" nodes (test/peer/flawed-peer-nodes.ts)
  * are each caught by a stock scenario; a bad plug-in is refused with an error naming the seam.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,21 +12,16 @@ import { stockScenarios, withImplementations } from '../../src/scenario/implemen
 import { validateScenario } from '../../src/scenario/registry.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { RunResult, Scenario } from '../../src/scenario/types.ts';
+import { expectStockHashes, plugged as pluggedInto, stockNamed } from '../scenario/seam-testing.ts';
 import { eagerAck, eagerFounder, forgetfulResume, pagedRecovery } from './flawed-peer-nodes.ts';
 
 const peer = await stockScenarios('peer');
 
-function stock(name: string): Scenario {
-  const s = peer.find((x) => x.name === name);
-  if (s === undefined) throw new Error(`no stock scenario ${name}`);
-  return s;
-}
+const stock = (name: string): Scenario => stockNamed(peer, name);
 
 /** `name` with `factory` plugged in through withImplementations (the stock name kept: the trace header names it). */
 function plugged(name: string, factory: PeerNodeFactory): Scenario {
-  const [copy] = withImplementations([stock(name)], { label: 'third-party', peer: factory });
-  expect(copy!.name).toBe(`third-party-${name}`);
-  return { ...copy!, name };
+  return { ...pluggedInto(peer, name, 'third-party', { peer: factory }), name };
 }
 
 const outcome = (r: RunResult): string => `${r.verdict} ${r.failure?.check ?? ''}`.trim();
@@ -42,14 +37,7 @@ describe('the peer-node seam', () => {
   });
 
   it('the built-in node plugged in explicitly gives the stock trace hashes', async () => {
-    for (const name of ['peer-partition-heal', 'peer-catchup-cut']) {
-      for (const seed of [0, 1]) {
-        const a = await runScenario(stock(name), seed);
-        const b = await runScenario(plugged(name, builtInPeerNode), seed);
-        expect(a.verdict, `${name} seed ${seed}`).toBe('pass');
-        expect(b.traceHash, `${name} seed ${seed}`).toBe(a.traceHash);
-      }
-    }
+    await expectStockHashes(peer, ['peer-partition-heal', 'peer-catchup-cut'], { peer: builtInPeerNode });
   });
 
   it('a node whose recovery forgets the backfill checkpoint is caught restarting its backfill from zero', async () => {

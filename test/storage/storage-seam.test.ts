@@ -10,16 +10,12 @@ import { builtInStorage, type BlockStorageFactory } from '../../src/impl/storage
 import { stockScenarios, withImplementations } from '../../src/scenario/implementations.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
+import { expectStockHashes, plugged as pluggedInto } from '../scenario/seam-testing.ts';
 import { eagerAckStorage } from './eager-ack-store.ts';
 import { staleCacheStorage } from './stale-cache-store.ts';
 
 const storage = await stockScenarios('storage');
-const named = (name: string): Scenario => {
-  const s = storage.find((x) => x.name === name);
-  if (s === undefined) throw new Error(`no scenario ${name}`);
-  return s;
-};
-const plugged = (name: string, label: string, factory: BlockStorageFactory): Scenario => withImplementations([named(name)], { label, storage: factory })[0]!;
+const plugged = (name: string, label: string, factory: BlockStorageFactory): Scenario => pluggedInto(storage, name, label, { storage: factory });
 
 describe('storage seam', () => {
   it('every stock storage scenario builds its store through the seam', () => {
@@ -30,24 +26,8 @@ describe('storage seam', () => {
   it('the built-in store plugged in gives the stock trace hashes', async () => {
     // A scripted crash scenario (storeProgram), both fencing tabs (their own program), a swarm (AutoSync
     // over the seam), and the shared kv store whose tabs reopen through the seam.
-    const cases: [string, number[]][] = [
-      ['storage-power-loss-after-ack', [0, 1]],
-      ['storage-fencing-two-tabs-kv', [0, 1]],
-      ['storage-swarm-kv', [0, 1]],
-      ['storage-shared-open-kv', [0]],
-    ];
-    for (const [name, seeds] of cases) {
-      const stock = named(name);
-      const copy = plugged(name, 'builtin', builtInStorage);
-      expect(copy.name).toBe(`builtin-${name}`);
-      for (const seed of seeds) {
-        const a = await runScenario(stock, seed);
-        // The header names the scenario: the same name makes the traces comparable record for record.
-        const b = await runScenario({ ...copy, name }, seed);
-        expect(a.verdict, `${name} seed ${seed}`).toBe('pass');
-        expect(b.traceHash, `${name} seed ${seed}`).toBe(a.traceHash);
-      }
-    }
+    await expectStockHashes(storage, ['storage-power-loss-after-ack', 'storage-fencing-two-tabs-kv', 'storage-swarm-kv'], { storage: builtInStorage }, [0, 1]);
+    await expectStockHashes(storage, ['storage-shared-open-kv'], { storage: builtInStorage }, [0]);
   }, 30_000);
 
   it('a store acknowledging forceSync when its commit starts is caught by the recovery model (ackDurable)', async () => {
