@@ -4,6 +4,7 @@
  * single writer — and the handle the workload and the checks use.
  */
 import type { Env } from '../env.ts';
+import { notAFactory, SeamError, withMethods } from '../seam/seam-error.ts';
 import { BlockFencedStore } from './block-fenced-store.ts';
 import { LeaseElection } from './lease-election.ts';
 import { LockElection } from './lock-election.ts';
@@ -60,7 +61,7 @@ export function startElectionTab(env: Env, options: TabOptions = {}, factory?: E
     drained: () => writer?.drained() ?? Promise.resolve(),
     report: makeReporter(env.trace),
   };
-  const election: Election = (factory ?? defaultElectionFactory(settings))(deps);
+  const election: Election = factory === undefined ? defaultElectionFactory(settings)(deps) : pluggedElection(factory, deps);
   writer = new SingleWriter({ nodeId: env.nodeId, incarnation: env.incarnation, clock: env.clock, bus: env.bus, trace: env.trace, store, election, settings });
   writer.start();
   election.start();
@@ -77,4 +78,14 @@ export function startElectionTab(env: Env, options: TabOptions = {}, factory?: E
       await election.close();
     },
   };
+}
+
+/** The methods a plugged-in `Election` must have (`takeOver` is optional). */
+const ELECTION_METHODS = ['start', 'role', 'epoch', 'canWrite', 'fenced', 'subscribe', 'close'] as const satisfies readonly (keyof Election)[];
+
+/** A plugged-in election made by `factory`, checked: a class or a result without the methods is a SeamError naming the seam. */
+function pluggedElection(factory: ElectionFactory, deps: ElectionDeps): Election {
+  const why = notAFactory(factory, 'an ElectionFactory (deps) => Election', (name) => `(deps) => new ${name}(deps)`);
+  if (why !== null) throw new SeamError('election', why);
+  return withMethods<Election>('election', 'an Election', factory(deps), ELECTION_METHODS);
 }

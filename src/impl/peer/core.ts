@@ -3,7 +3,8 @@
  * backfill). Plain data plus small helpers; the parts own the behaviour.
  */
 import type { Env, Value } from '../env.ts';
-import { formatHlc, HlcClock, parseHlc, type HybridClock } from './hlc.ts';
+import { formatHlc, HlcClock, parseHlc, type HybridClock, type HybridClockFactory } from './hlc.ts';
+import { notAFactory, SeamError, withMethods } from '../seam/seam-error.ts';
 import type { ResourceKind } from './messages.ts';
 import { SyncMetrics } from './metrics.ts';
 import type { PeerConfig } from './options.ts';
@@ -44,7 +45,7 @@ export const metaKey = {
 /** Builds the core from what was loaded (recovery): tables, log, meta and the HLC floor. */
 export function buildCore(env: Env, cfg: PeerConfig, store: PeerStore, loaded: LoadedState): Core {
   const wall = (): number => env.clock.now();
-  const clock = cfg.hlc === null ? new HlcClock(env.deviceId, wall, cfg.maxDriftMs, cfg.variant === 'peer-drift-own-hlc') : cfg.hlc(env.deviceId, wall, cfg.maxDriftMs);
+  const clock = cfg.hlc === null ? new HlcClock(env.deviceId, wall, cfg.maxDriftMs, cfg.variant === 'peer-drift-own-hlc') : pluggedClock(cfg.hlc, env.deviceId, wall, cfg.maxDriftMs);
   const tables = new Map<string, RecordTable>();
   const log = new Map<string, SyncRecord[]>();
   let floor: string | null = null;
@@ -138,4 +139,14 @@ export async function retrying<T>(env: Env, what: string, delayMs: number, fn: (
 /** Reports a failed background task (never an unhandled rejection): traced as `peer.store.error`. */
 export function reportFailure(env: Env, what: string): (e: unknown) => void {
   return (e) => env.trace.emit('peer.store.error', { what, attempt: 1, error: String((e as Error)?.message ?? e).slice(0, 120) });
+}
+
+/** The methods a plugged-in `HybridClock` must have. */
+const CLOCK_METHODS = ['peek', 'tick', 'observe', 'restoreFloor'] as const satisfies readonly (keyof HybridClock)[];
+
+/** A plugged-in HLC (PeerOptions.hlc), checked: a class or a result without the methods is a SeamError naming the seam. */
+function pluggedClock(factory: HybridClockFactory, device: string, wall: () => number, maxDriftMs: number): HybridClock {
+  const why = notAFactory(factory, 'a HybridClockFactory (device, wallMs, maxDriftMs) => HybridClock', (name) => `(device, wallMs, maxDriftMs) => new ${name}(device, wallMs, maxDriftMs)`);
+  if (why !== null) throw new SeamError('hlc', why);
+  return withMethods<HybridClock>('hlc', 'a HybridClock', factory(device, wall, maxDriftMs), CLOCK_METHODS);
 }
