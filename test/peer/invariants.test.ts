@@ -23,23 +23,13 @@ import { ackedWrites, type PeerView } from '../../src/model/peer/peer-view.ts';
 import type { Check, ScenarioContext } from '../../src/scenario/types.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import { Trace } from '../../src/sim/trace.ts';
+import { checkHarness } from '../check-harness.ts';
 
 const h = (ms: number, d = 'A'): string => formatHlc({ physicalMs: ms, counter: 0, device: d });
 
 function harness(check: Check, handles: Record<string, PeerView> = {}, now: () => number = () => 0) {
   const trace = new Trace(now);
-  const failures: string[] = [];
-  const ctx = {
-    trace,
-    sim: { trace },
-    shared: new Map(),
-    runState: new Map(),
-    fail: (_kind: string, name: string, message: string) => failures.push(`${name}: ${message}`),
-    exercised: () => undefined,
-    handle: (id: string) => handles[id] ?? null,
-  } as unknown as ScenarioContext;
-  check.setup?.(ctx);
-  return { emit: (node: string, kind: string, data: Record<string, unknown>) => trace.emit(node, kind, data), failures, ctx, final: () => check.final?.(ctx) };
+  return checkHarness(check, { handles, trace, extra: { sim: { trace } } });
 }
 
 describe('peer invariants', () => {

@@ -2,30 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { rejectedNeverApplied, type RogueView } from '../../src/model/peer/index.ts';
 import type { PeerView } from '../../src/model/peer/peer-view.ts';
-import type { ScenarioContext } from '../../src/scenario/types.ts';
-import { Trace } from '../../src/sim/trace.ts';
+import { checkHarness } from '../check-harness.ts';
 
 function run(applied: string | null, delivered: number, rejected: number, errors: number): string[] {
-  const trace = new Trace(() => 0);
-  const failures: string[] = [];
   const peer = { get: (_r: string, uuid: string) => (uuid === applied ? { ts: 't', data: 'evil' } : undefined) } as unknown as PeerView;
   const rogue: RogueView = { errors: () => errors };
-  const handles: Record<string, unknown> = { A: peer, B: peer, R: rogue };
-  const ctx = {
-    trace,
-    shared: new Map(),
-    runState: new Map(),
-    fail: (_kind: string, name: string, message: string) => failures.push(`${name}: ${message}`),
-    exercised: () => undefined,
-    handle: (id: string) => handles[id] ?? null,
-  } as unknown as ScenarioContext;
-  const check = rejectedNeverApplied(['A', 'B'], 'R', { uuids: ['rogue-1', 'rogue-2'], resources: ['entry'] });
-  check.setup?.(ctx);
-  for (let k = 0; k < delivered; k++) trace.emit('A', 'net.deliver', { from: 'R' });
-  trace.emit('B', 'net.deliver', { from: 'C' }); // not the rogue's
-  for (let k = 0; k < rejected; k++) trace.emit('A', 'peer.msg.rejected', { from: 'R' });
-  check.final?.(ctx);
-  return failures;
+  const t = checkHarness(rejectedNeverApplied(['A', 'B'], 'R', { uuids: ['rogue-1', 'rogue-2'], resources: ['entry'] }), { handles: { A: peer, B: peer, R: rogue } });
+  for (let k = 0; k < delivered; k++) t.emit('A', 'net.deliver', { from: 'R' });
+  t.emit('B', 'net.deliver', { from: 'C' }); // not the rogue's
+  for (let k = 0; k < rejected; k++) t.emit('A', 'peer.msg.rejected', { from: 'R' });
+  t.final();
+  return t.failures;
 }
 
 describe('invariant:rejected-never-applied', () => {

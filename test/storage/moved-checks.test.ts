@@ -12,23 +12,10 @@ import {
   type CommitLedger,
   type FencingResult,
 } from '../../src/model/storage/index.ts';
-import type { Check, ScenarioContext } from '../../src/scenario/types.ts';
-import { Trace } from '../../src/sim/trace.ts';
+import type { Check } from '../../src/scenario/types.ts';
+import { checkHarness } from '../check-harness.ts';
 
-function harness(check: Check) {
-  const trace = new Trace(() => 0);
-  const failures: string[] = [];
-  const exercised: string[] = [];
-  const ctx = {
-    trace,
-    shared: new Map(),
-    runState: new Map(),
-    fail: (_kind: string, name: string, message: string) => failures.push(`${name}: ${message}`),
-    exercised: (name: string) => exercised.push(name),
-  } as unknown as ScenarioContext;
-  check.setup?.(ctx);
-  return { emit: (node: string, kind: string, data: Record<string, unknown>) => trace.emit(node, kind, data), failures, exercised, final: () => check.final?.(ctx) };
-}
+const harness = (check: Check) => checkHarness(check);
 
 describe('storage checks moved out of the scenarios', () => {
   it('concurrent-recovery-keeps-commits: a block back at an older write than the acknowledged one fails', () => {
