@@ -85,7 +85,7 @@
  * bookkeeping.
  */
 import type { Env } from '../env.ts';
-import { notAFactory, SeamError } from '../seam/seam-error.ts';
+import { describeValue, notAFactory, SeamError } from '../seam/seam-error.ts';
 import type { Progress } from './backfill.ts';
 import type { SyncState } from './core.ts';
 import { startPeerNode } from './node.ts';
@@ -143,7 +143,6 @@ export class PeerSeamError extends SeamError {
   }
 }
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
 /**
  * Starts a plugged-in node through `factory` and checks what it gives: a promise (a synchronous throw or
@@ -161,10 +160,10 @@ export function startPlugged(factory: PeerNodeFactory, env: Env, options: PeerOp
     throw new PeerSeamError(`${where}: the factory threw instead of returning a Promise<PeerNode>: ${String((e as Error)?.message ?? e)}`);
   }
   if (typeof (started as { then?: unknown } | null)?.then !== 'function') {
-    throw new PeerSeamError(`${where}: the factory must return a Promise<PeerNode> (src/impl/peer/seam.ts), got ${describe(started)}`);
+    throw new PeerSeamError(`${where}: the factory must return a Promise<PeerNode> (src/impl/peer/seam.ts), got ${describeValue(started)}`);
   }
   return (started as Promise<unknown>).then((node) => {
-    if (typeof node !== 'object' || node === null) throw new PeerSeamError(`${where} resolved with ${describe(node)}, not a PeerNode (src/impl/peer/seam.ts)`);
+    if (typeof node !== 'object' || node === null) throw new PeerSeamError(`${where} resolved with ${describeValue(node)}, not a PeerNode (src/impl/peer/seam.ts)`);
     const missing = PEER_NODE_METHODS.filter((m) => typeof (node as Record<string, unknown>)[m] !== 'function');
     if (missing.length > 0) throw new PeerSeamError(`${where} lacks ${missing.join(', ')} (a PeerNode has ${PEER_NODE_METHODS.join(', ')}: src/impl/peer/seam.ts)`);
     return node as PeerNode;

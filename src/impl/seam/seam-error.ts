@@ -27,14 +27,15 @@ export function notAFactory(factory: unknown, expected: string, use: (className:
   return null;
 }
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+/** What a value is, for a refusal's message: 'null', 'an array' or its typeof. */
+export const describeValue = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
 /**
  * `value` when it is an object with every one of `methods`, else a SeamError naming the seam, `what` the
  * factory should have made (e.g. 'an Election') and the methods it lacks.
  */
 export function withMethods<T>(seam: string, what: string, value: unknown, methods: readonly string[]): T {
-  if (typeof value !== 'object' || value === null) throw new SeamError(seam, `the factory returned ${describe(value)}, not ${what} (methods: ${methods.join(', ')})`);
+  if (typeof value !== 'object' || value === null) throw new SeamError(seam, `the factory returned ${describeValue(value)}, not ${what} (methods: ${methods.join(', ')})`);
   const missing = methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
   if (missing.length > 0) throw new SeamError(seam, `the factory's ${what.replace(/^an? /, '')} lacks ${missing.join(', ')} (${what} has ${methods.join(', ')})`);
   return value as T;

@@ -38,7 +38,7 @@
  * The workloads tell a refusal from a crash by these classes.
  */
 import type { Env } from '../env.ts';
-import { notAFactory, SeamError } from '../seam/seam-error.ts';
+import { describeValue, notAFactory, SeamError } from '../seam/seam-error.ts';
 import type { StoreListener, StoreMetrics } from './metrics.ts';
 import type { StoreOptions } from './options.ts';
 import { BlockStore, type CommitInfo, type CommitOptions, type WriteAck, type WriteOptions } from './store.ts';
@@ -99,7 +99,7 @@ export class StorageSeamError extends SeamError {
 
 /** `store` if it has every `BlockStorage` method; else StorageSeamError naming the seam and what is missing. */
 export function checkBlockStorage(store: unknown): BlockStorage {
-  const what = store === null ? 'null' : Array.isArray(store) ? 'an array' : typeof store;
+  const what = describeValue(store);
   if (typeof store !== 'object' || store === null) {
     throw new StorageSeamError(`the BlockStorageFactory resolved to ${what}, not a BlockStorage (methods: ${BLOCK_STORAGE_METHODS.join(', ')})`);
   }

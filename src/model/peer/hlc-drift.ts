@@ -15,7 +15,7 @@
 import type { TraceCheck } from '../check.ts';
 import { clockAt, type ClockFact } from '../../evidence/clock.ts';
 
-type D = Record<string, unknown>;
+import type { D } from './record-fields.ts';
 
 /** The physical milliseconds of an HLC string (`PPPPPPPPPPPPPPP-CCCCCC-device`, docs/peer-sync.md), or null. */
 export function hlcPhysicalMs(s: unknown): number | null {
