@@ -7,7 +7,7 @@ import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { ackedWrites } from '../../src/model/peer/peer-view.ts';
-import { deviceIds, peerChecking, peerProgram, peerTopology, PEER_SEAMS } from './_common.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, PEER_SEAMS } from './_common.ts';
 
 const three = deviceIds(3);
 /** Records A writes per resource while C is cut off. */
@@ -93,4 +93,40 @@ const relay: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [relay];
+/** Records of A's batches in peer-relay-unconfirmed: 10 that B holds completely, then 5 it misses, then 5 it gets. */
+const UNCONFIRMED = { first: 10, missed: 5, after: 5 };
+
+const unconfirmed: Scenario = {
+  name: 'peer-relay-unconfirmed',
+  description:
+    `A writes ${UNCONFIRMED.first} records that B receives, then ${UNCONFIRMED.missed} that B fails to store (its kv commit fails), then ${UNCONFIRMED.after} more that B stores, and goes down before B fetches the missing ones: B holds A's stream only up to its watermark, plus records after a gap. C, cut off until then, catches up A's stream through B: B may relay only up to its watermark (the complete prefix), so C's watermark cannot skip the records B missed. A comes back and all three converge.`,
+  suites: ['smoke', 'ci', 'default'],
+  topology: { ...peerTopology(three), net: { connTimeoutMs: 1_000 } },
+  program: peerProgram(three, { batchSize: 20 }),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    const { first, missed, after } = UNCONFIRMED;
+    ctx.at(300, () => writeFrom(ctx, 'A', 'location', 'loc-A', 0, first));
+    ctx.at(800, () => writeFrom(ctx, 'A', 'location', 'loc-A', first, missed));
+    ctx.at(850, () => writeFrom(ctx, 'A', 'location', 'loc-A', first + missed, after));
+    // Down before its next heartbeat can make B fetch what it missed; back once C has caught up through B.
+    ctx.at(880, () => ctx.sim.stop('A'));
+    ctx.at(3_500, () => ctx.sim.start('A'));
+  },
+  faults: {
+    events: [
+      { kind: 'isolate', atMs: 100, node: 'C', durationMs: 2_400 },
+      // B's next kv commit fails: the one storing A's second batch (B writes nothing itself).
+      { kind: 'diskError', atMs: 790, node: 'B', area: 'kv', op: 'commit', code: 'EIO', nth: 1 },
+    ],
+  },
+  durationMs: 4_000,
+  liveness: converged(three, 5_000),
+  checks,
+  models,
+  evidence,
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [relay, unconfirmed];

@@ -17,7 +17,12 @@
  * - response: a StateResponse / SharedChangeResponse, with `writer`, `since` and `sinceUuid` of the request
  *   it answers (undefined when no such request was delivered: then it answers nothing); `n` records, the
  *   key of the last (`last`, `lastUuid`; null when empty), the largest timestamp `maxTs`, `hasMore`, and
- *   `totals`: the records the responder holds per resource (in answers to full scans), or null.
+ *   `totals`: the records the responder holds per resource (in answers to full scans), or null. For an
+ *   answer to a relay request (`writer` neither null nor the responder) also `relayMark`: the responder's
+ *   watermark for that writer and resource as its kv store durably holds it at delivery (`[ts, uuid]`, null
+ *   when it has none; store `meta`, key `wm/<writer>/<resource>`, docs/peer-sync.md), absent when no store
+ *   reader was given. Watermarks only grow and are stored in the transaction that moves them, so this is an
+ *   upper bound of the watermark the responder served under (invariant:relay-within-watermark).
  * - change: a live StateChange / StateBatch / SharedChange / SharedChangeBatch (`shared` for the latter
  *   two): `n` records, smallest and largest timestamps, and the key of the last one.
  * - heartbeat: `boot`, `seq`, `ready` (the sender holds a complete library), `hlc` (the sender's clock),
@@ -63,10 +68,15 @@ function totalsOf(v: unknown): Record<string, number> | null {
   return out;
 }
 
+/** A stored cursor `{ts, uuid}` as `[ts, uuid]`, or null. */
+function cursorOf(v: unknown): [string, string] | null {
+  return isObj(v) && typeof v.ts === 'string' && typeof v.uuid === 'string' ? [v.ts, v.uuid] : null;
+}
+
 function latestOf(v: unknown): Record<string, [string, string] | null> | null {
   if (!isObj(v)) return null;
   const out: Record<string, [string, string] | null> = {};
-  for (const [r, c] of Object.entries(v)) out[r] = isObj(c) && typeof c.ts === 'string' && typeof c.uuid === 'string' ? [c.ts, c.uuid] : null;
+  for (const [r, c] of Object.entries(v)) out[r] = cursorOf(c);
   return out;
 }
 
@@ -85,7 +95,11 @@ export interface PeerWireFacts {
  * The decoding of `fact.peer.*` from deliveries, writing each fact with `emit`: the simulator's recorder
  * feeds it the simulated network's deliveries, the real runtime's run trace the sockets'.
  */
-export function peerWireFacts(emit: (kind: string, data: Record<string, unknown>) => void): PeerWireFacts {
+export function peerWireFacts(
+  emit: (kind: string, data: Record<string, unknown>) => void,
+  /** The value a node's device durably holds under `key` in its kv store `meta` (undefined: none, or unknown). */
+  readMeta?: (node: string, key: string) => unknown,
+): PeerWireFacts {
   const asked = new Map<string, Asked>();
   return {
     started(node) {
@@ -113,9 +127,12 @@ export function peerWireFacts(emit: (kind: string, data: Record<string, unknown>
           const key = `${to}>${from}#${m.reqId}`;
           const q = asked.get(key);
           asked.delete(key);
+          const relayed = typeof q?.writer === 'string' && q.writer !== from;
+          const relayMark = relayed && readMeta !== undefined ? { relayMark: cursorOf(readMeta(from, `wm/${q.writer!}/${resource}`)) } : {};
           return emit('fact.peer.response', {
             from, to, sentUs, reqId: m.reqId, resource, writer: q?.writer, since: q?.since, sinceUuid: q?.sinceUuid,
             n: sum.n, last: sum.last, lastUuid: sum.lastUuid, maxTs: sum.maxTs, hasMore: m.hasMore === true, totals: totalsOf(m.totals),
+            ...relayMark,
           });
         }
         case 'StateChange':
@@ -147,7 +164,10 @@ export function peerWireEvidence(): EvidenceRecorder {
     name: 'peer-wire',
     produces: PEER_WIRE_FACTS,
     install(sim: Simulation) {
-      const facts = peerWireFacts((kind, data) => void sim.trace.emit('sim', kind, data));
+      const facts = peerWireFacts(
+        (kind, data) => void sim.trace.emit('sim', kind, data),
+        (node, key) => sim.device(sim.nodes.get(node)?.deviceId ?? node).kv.durableGet('meta', key),
+      );
       // A restarted process numbers its requests afresh: forget what its previous one asked.
       sim.trace.on('node.start', (r) => facts.started(r.node));
       sim.network.observeDeliveries((from, to, message, sentUs) => facts.delivered(from, to, message, sentUs));

@@ -27,6 +27,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-drift-own-hlc', scenario: 'peer-clock-drift-chain', kind: 'correctness', check: 'invariant:hlc-drift' },
   // A and B restart serving only their own writes; catch-up brings the rest back before the end.
   { variant: 'peer-partial-reload', scenario: 'peer-backfill-peer-drop', kind: 'correctness', check: 'invariant:ready-serves-durable' },
+  // B relays A's records it got after a gap: C's watermark skips the ones B missed.
+  { variant: 'peer-relay-past-watermark', scenario: 'peer-relay-unconfirmed', kind: 'correctness', check: 'invariant:relay-within-watermark' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -38,8 +40,10 @@ const ONLY: { variant: string; scenario: string; check: string }[] = [
  * Variants caught twice, by an invariant and by the model, each on its own evidence: with the first catcher
  * removed, the second still fails the run.
  */
-const SECOND: { variant: string; scenario: string; without: string; check: string }[] = [
+const SECOND: { variant: string; scenario: string; without: string; check: string; kind?: string }[] = [
   { variant: 'peer-resume-from-zero', scenario: 'peer-join-10k-crash', without: 'invariant:backfill-resume', check: 'model:backfill' },
+  // Without the relay check the skipped records are a divergence: B and C never get A's missed batch.
+  { variant: 'peer-relay-past-watermark', scenario: 'peer-relay-unconfirmed', without: 'invariant:relay-within-watermark', check: 'liveness', kind: 'liveness' },
 ];
 
 describe('weakened peer variants are caught', () => {
@@ -70,7 +74,7 @@ describe('weakened peer variants are caught', () => {
       const s = byName.get(c.scenario)!;
       const without: Scenario = c.without === 'model:backfill' ? { ...s, models: [] } : { ...s, checks: s.checks!.filter((k) => k.name !== c.without) };
       const bad = await runScenario(without, 1, { variant: c.variant });
-      expect(bad.verdict).toBe('correctness');
+      expect(bad.verdict).toBe(c.kind ?? 'correctness');
       expect(bad.failure?.check).toBe(c.check);
     });
   }

@@ -6,6 +6,7 @@
 export const PEER_PROBES = [
   'peer.watermark-adopted', // catch-up adopted a peer's watermark
   'peer.catchup-relayed', // catch-up fetched another writer's changes through a relaying peer
+  'peer.relay-bounded', // a relay held records of the writer past its watermark for it, and withheld them
   'peer.retry-overflow', // a link's bounded retry queue overflowed and was cleared (catch-up refetches)
   'peer.link-stale', // a peer restarted: the link's connection to its previous process was closed as half-open
   'peer.hlc-drift-rejected', // a message whose clock was too far ahead was rejected

@@ -183,10 +183,17 @@ export class Receiver {
       req.type === 'StateRequest' ? req.since : req.since === null ? null : { ts: req.since, uuid: AFTER_ANY_UUID };
     const relay = req.writer !== null && req.writer !== core.env.deviceId;
     const until = relay ? metaCursor(core, watermarkKey(core, req.writer!, req.resource)) : null;
+    const t = table(core, req.resource);
+    if (relay) {
+      const held = t.latestBy(req.writer!);
+      if (held !== null && (until === null || compareKey(held, until) > 0)) core.env.trace.probe('peer.relay-bounded');
+    }
+    // Weakened variant 'peer-relay-past-watermark': a relay serves everything it holds of the writer.
+    const pastMark = core.cfg.variant === 'peer-relay-past-watermark';
     const { records, remaining } =
-      relay && until === null
+      relay && until === null && !pastMark
         ? { records: [], remaining: 0 }
-        : table(core, req.resource).scan(since, req.writer, Math.min(req.limit, core.cfg.batchSize), until);
+        : t.scan(since, req.writer, Math.min(req.limit, core.cfg.batchSize), pastMark ? null : until);
     // A full scan (a backfill) learns what to expect of every resource from any response.
     const totals = req.writer === null ? Object.fromEntries(core.cfg.resourceOrder.map((r) => [r, table(core, r).size])) : null;
     const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore: remaining > 0, remaining, totals };

@@ -66,6 +66,12 @@ export const PEER_VARIANTS = [
     description:
       'a restart reloads only the records the device wrote itself and forgets its watermarks, leaving the other writers\' records, still in its kv store, to catch-up: until catch-up has fetched them again the ready device serves less than it durably holds, acknowledged writes included; by the end memory equals disk again (invariant:ready-serves-durable, scenario peer-backfill-peer-drop).',
   },
+  {
+    name: 'peer-relay-past-watermark',
+    area: 'peer-sync',
+    description:
+      'a relay answers a catch-up of another writer\'s stream with every record of that writer it holds, not only up to its watermark for the writer: records it received live after a gap are relayed, and the requester\'s watermark moves over the ones in between, which it then never fetches (invariant:relay-within-watermark, scenario peer-relay-unconfirmed; without that check a divergence in the long swarms, liveness).',
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

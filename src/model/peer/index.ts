@@ -10,6 +10,7 @@ import { backfillResumeCheck } from './backfill-resume.ts';
 import { hlcDriftCheck } from './hlc-drift.ts';
 import { resendCheck } from './resend-unacked.ts';
 import { watermarkCheck } from './watermark-received.ts';
+import { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
 import { hlcCheck } from './hlc.ts';
 import { pruneCheck } from './prune-after-all-acks.ts';
 import { bufferCheck } from './buffer-exactly-once.ts';
@@ -30,6 +31,7 @@ export { readyServesDurableCheck } from './ready-serves-durable.ts';
 export { backfillResumeCheck } from './backfill-resume.ts';
 export { backfillProgressCheck } from './backfill-progress.ts';
 export { watermarkCheck } from './watermark-received.ts';
+export { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
 export { resendCheck } from './resend-unacked.ts';
 export { hlcDriftCheck } from './hlc-drift.ts';
 export { rejectedNeverApplied, type Forged, type RogueView } from './rejected-never-applied.ts';
@@ -52,6 +54,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     backfillProgressCheck(nodes),
     catchupDeltaCheck(nodes, options.batchSize),
     watermarkCheck(nodes),
+    relayWithinWatermarkCheck(nodes),
     resendCheck(nodes),
     hlcDriftCheck(nodes, options.maxDriftMs),
     ackedWritesCheck(nodes),

@@ -27,6 +27,8 @@ interface PeerMemory {
   /** `<from>\0<to>\0<frame>` -> send times (µs) of the frames with that text not yet arrived. */
   inFlight: Map<string, number[]>;
   kvOf: Map<string, KvPeek>;
+  /** Node -> its device (a relay's watermark is read from the responder's device). */
+  deviceOf: Map<string, string>;
 }
 
 const memories = new WeakMap<RunTrace, PeerMemory>();
@@ -36,7 +38,11 @@ function memoryOf(run: RunTrace): PeerMemory {
   if (m === undefined) {
     const emit = (kind: string, data: Record<string, unknown>): void => void run.emit('sim', kind, data);
     const kvOf = new Map<string, KvPeek>();
-    m = { wire: peerWireFacts(emit), store: peerStoreFacts((device, key) => kvOf.get(device)?.peek('meta', key), emit), inFlight: new Map(), kvOf };
+    const deviceOf = new Map<string, string>();
+    // A relay's watermark as its kv store holds it now: a device moves a watermark in memory only after the
+    // transaction storing it committed, so this bounds the watermark it served under (peer-wire.ts).
+    const wire = peerWireFacts(emit, (node, key) => kvOf.get(deviceOf.get(node) ?? node)?.peek('meta', key));
+    m = { wire, store: peerStoreFacts((device, key) => kvOf.get(device)?.peek('meta', key), emit), inFlight: new Map(), kvOf, deviceOf };
     memories.set(run, m);
   }
   return m;
@@ -56,6 +62,7 @@ export interface PeerEvidence {
 export function peerEvidence(run: RunTrace, node: string, device: string, kv: KvPeek): PeerEvidence {
   const m = memoryOf(run);
   m.kvOf.set(device, kv); // this env is the device's latest
+  m.deviceOf.set(node, device);
   const key = (from: string, to: string, frame: string): string => `${from}\u0000${to}\u0000${frame}`;
   return {
     wire: {

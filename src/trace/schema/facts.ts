@@ -83,7 +83,7 @@ export const FACT_KINDS: KindSchemas = {
       hasMore: bool,
       totals: nullable(mapOf(num)),
     },
-    { writer: nStr, since: nStr, sinceUuid: nStr },
+    { writer: nStr, since: nStr, sinceUuid: nStr, relayMark: nullable(tsUuid) },
   ),
   'fact.peer.change': kind('the network delivered live changes', {
     from: str,
