@@ -212,6 +212,19 @@ export default [
     durationMs: 4_500,
   }),
   electionScenario({
+    name: 'election-paused-mid-renew',
+    description:
+      'The leader freezes for 1.5 s right after one of its lease renewals committed, before it has read the reply: its lease runs out meanwhile and a follower takes over. On resume its trust must count from before the renewal was sent (already over), not from the reply: it steps down without writing again with its old epoch.',
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => steadyWrites(ctx, three, 200, 4_000, 20),
+    // A's commits in the 'election' store: 1 its lease compare-and-set, 2 and 3 its first renewals.
+    faults: { events: [{ kind: 'pause', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 3, target: 'election' }, when: 'after', durationMs: 1_500 }] },
+    durationMs: 4_500,
+  }),
+  electionScenario({
     name: 'election-lock-paused-before-fence',
     description:
       'Lock mode: the first holder freezes right after drawing its epoch, before its fence: a follower hears no heartbeat, steals the lock and fences a higher epoch; on resume the frozen tab learns of the steal and queues for the lock again, and its fence, already under way, is refused (EFENCED).',

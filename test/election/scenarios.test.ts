@@ -172,7 +172,7 @@ describe('election scenarios pass', () => {
 });
 
 /** Variant -> the scenario that catches it and the check that fails first (every check and model on). */
-const CAUGHT_BY: Record<string, { scenario: string; check: string }> = {
+const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: number[] }> = {
   'election-no-fencing': { scenario: 'election-lock-stolen-mid-write', check: 'invariant:no-stale-write' },
   'election-wall-clock-lease': { scenario: 'election-clock-jump-back', check: 'invariant:lease-exclusive' },
   'election-no-stepdown': { scenario: 'election-leader-paused', check: 'invariant:lease-exclusive' },
@@ -186,6 +186,9 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string }> = {
   'election-ignore-takeover': { scenario: 'election-lock-stolen-mid-write', check: 'invariant:takeover-honoured' },
   'election-deaf-followers': { scenario: 'election-lock-leader-paused', check: 'invariant:frozen-leader-replaced' },
   'election-lazy-redispatch': { scenario: 'election-rolling-restarts', check: 'invariant:prompt-writes' },
+  // Seed 3 passes: the new leader's announcement reaches A before its renewal's reply, and A steps down
+  // (19 of seeds 0..19 fail; on some the model sees the write first, model:election mayWrite).
+  'election-renew-from-reply': { scenario: 'election-paused-mid-renew', check: 'invariant:lease-exclusive', seeds: [1, 2, 4] },
 };
 
 describe('weakened variants are caught', () => {
@@ -193,8 +196,8 @@ describe('weakened variants are caught', () => {
     expect(Object.keys(CAUGHT_BY).sort()).toEqual(ELECTION_VARIANTS.map((v) => v.name).sort());
   });
 
-  it.each(Object.entries(CAUGHT_BY))('%s', async (variant, { scenario: name, check }) => {
-    for (const seed of SEEDS) {
+  it.each(Object.entries(CAUGHT_BY))('%s', async (variant, { scenario: name, check, seeds }) => {
+    for (const seed of seeds ?? SEEDS) {
       const r = await runScenario(scenario(name), seed, { variant });
       expect(r.verdict, `${variant} seed ${seed}`).toBe('correctness');
       expect(r.failure?.check).toBe(check);

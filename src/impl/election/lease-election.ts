@@ -64,6 +64,8 @@ export class LeaseElection implements Election {
   private readonly wallLease: boolean;
   /** Weakened variant 'election-wall-clock-trust': the leader's trust runs on the wall clock (followers are unchanged). */
   private readonly wallTrust: boolean;
+  /** Weakened variant 'election-renew-from-reply': a renewal's trust is measured from its commit, not its start. */
+  private readonly trustFromReply: boolean;
   private readonly neverStepDown: boolean;
   /** Variant 'election-renew-lost': a renewal never recognises the tab's own lease record. */
   private readonly renewLost: boolean;
@@ -75,6 +77,7 @@ export class LeaseElection implements Election {
     this.me = `${deps.nodeId}#${deps.incarnation}`;
     this.wallLease = s.variant === 'election-wall-clock-lease';
     this.wallTrust = s.variant === 'election-wall-clock-trust';
+    this.trustFromReply = s.variant === 'election-renew-from-reply';
     this.neverStepDown = s.variant === 'election-no-stepdown';
     this.renewLost = s.variant === 'election-renew-lost';
   }
@@ -271,7 +274,9 @@ export class LeaseElection implements Election {
     });
     if (this.current !== 'leader' || this.myEpoch !== epoch) return;
     if (ok) {
-      this.validUntilMono = t0Mono + leaseValidityMs(this.s);
+      // Measured from before the renewal was sent: the others count the lease from the record it wrote, and a
+      // renewal may take long (a slow store, a frozen tab) before its reply comes back.
+      this.validUntilMono = (this.trustFromReply ? this.deps.clock.monotonic() : t0Mono) + leaseValidityMs(this.s);
       this.validUntilWall = t0Wall + (this.wallTrust ? leaseValidityMs(this.s) : this.s.leaseMs);
       this.deps.report.renewed(epoch, this.remainingMs());
     } else if (!this.neverStepDown) {

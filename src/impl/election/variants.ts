@@ -49,6 +49,12 @@ export const ELECTION_VARIANTS = [
       "the leader measures its lease trust on the wall clock (followers still wait on their monotonic clocks): after its wall clock stepped back and a freeze, it writes past its lease (caught by model:election, mayWrite, in election-leader-paused-clock-jump).",
   },
   {
+    name: 'election-renew-from-reply',
+    area: 'election',
+    description:
+      "the leader measures a renewed lease from when the renewal committed (its reply) instead of from when it was sent: a renewal that took long (the tab froze while it was in flight) extends its trust past the lease the others see, and it leads on after one of them took over (caught by invariant:lease-exclusive or model:election, in election-paused-mid-renew).",
+  },
+  {
     name: 'election-timeout-definite',
     area: 'election',
     description:
