@@ -57,10 +57,10 @@ export async function benchClientServer(): Promise<BenchResult[]> {
   }
   const name = '1 server + 8 clients';
   return [
-    { name: `client-server ${name}: simulated / wall time (checks on)`, value: on.simS / on.wallS, unit: 'x' },
-    { name: `client-server ${name}: events per wall second (checks on)`, value: on.events / on.wallS, unit: 'events/s' },
-    { name: `client-server ${name}: simulated / wall time (checks off)`, value: off.simS / off.wallS, unit: 'x' },
-    { name: `client-server ${name}: events per wall second (checks off)`, value: off.events / off.wallS, unit: 'events/s' },
-    { name: `client-server ${name}: checking overhead (wall with / without)`, value: on.wallS / off.wallS, unit: 'ratio', goal: 1.5, lowerIsBetter: true },
+    { name: `${name}: simulated / wall time (checks on)`, value: on.simS / on.wallS, unit: 'x' },
+    { name: `${name}: events per wall second (checks on)`, value: on.events / on.wallS, unit: 'events/s' },
+    { name: `${name}: simulated / wall time (checks off)`, value: off.simS / off.wallS, unit: 'x' },
+    { name: `${name}: events per wall second (checks off)`, value: off.events / off.wallS, unit: 'events/s' },
+    { name: `${name}: checking overhead (wall with / without)`, value: on.wallS / off.wallS, unit: 'ratio', goal: 1.5, lowerIsBetter: true },
   ];
 }

@@ -57,20 +57,71 @@ export function csTopology(clients: readonly string[], net?: Topology['net']): T
 /** The seams a client-server scenario's program builds its nodes through (withImplementations). */
 export const CS_SEAMS = ['csClient'] as const;
 
+/** Where a swarm's workload leaves the deployment it drew, for `csProgram(drawnDeployment)`. */
+const DRAWN = 'cs.deployment';
+
+/** The deployment a swarm's workload drew for this run (`drawDeployment`); none before it drew. */
+export const drawnDeployment = (ctx: ScenarioContext): Deployment => (ctx.shared.get(DRAWN) as Deployment | undefined) ?? {};
+
 /**
  * The program of each role; client options override the defaults. The clients are built through the
  * `csClient` seam (a plugged-in client, else the built-in `startClient`); the server and meta stay built-in.
+ * `deploy` is the operator's schedule, or a function of the run that gives it (a swarm's, drawn per seed).
  */
-export function csProgram(deploy: Deployment = {}, options: Partial<ClientOptions> = {}): Scenario['program'] {
+export function csProgram(deploy: Deployment | ((ctx: ScenarioContext) => Deployment) = {}, options: Partial<ClientOptions> = {}): Scenario['program'] {
   return (node, ctx) => (env) => {
     const now = ctx.nowMs();
+    const plan = typeof deploy === 'function' ? deploy(ctx) : deploy;
     if (node.role === 'server') {
-      const generation = (deploy.rebuildsAtMs ?? []).filter((t) => t <= now).length;
-      return startServer(env, { db: DB, schema: schemaAt(deploy.serverSchema, now), generation, variant: ctx.variant });
+      const generation = (plan.rebuildsAtMs ?? []).filter((t) => t <= now).length;
+      return startServer(env, { db: DB, schema: schemaAt(plan.serverSchema, now), generation, variant: ctx.variant });
     }
     if (node.role === 'meta') return startMeta(env, DB);
-    return csClientFactory(ctx.implementations.csClient)(env, { server: SERVER, meta: META, db: DB, schema: schemaAt(deploy.clientSchema?.[node.id], now), variant: ctx.variant, ...options });
+    return csClientFactory(ctx.implementations.csClient)(env, { server: SERVER, meta: META, db: DB, schema: schemaAt(plan.clientSchema?.[node.id], now), variant: ctx.variant, ...options });
   };
+}
+
+/**
+ * The operator restarts `node` at `atMs` (a deployment: the schedule takes effect at its next start),
+ * bringing it back `downMs` later; a node already down is only started. Traced as workload.deploy.
+ */
+export function operatorRestart(ctx: ScenarioContext, node: string, atMs: number, downMs: number, what: string): void {
+  ctx.at(atMs, () => {
+    ctx.emit('workload.deploy', { node, what });
+    ctx.sim.crash(node, { powerLoss: false });
+  });
+  ctx.at(atMs + downMs, () => ctx.sim.start(node));
+}
+
+/**
+ * A swarm's operator, drawn per seed from a stream of its own (the workload's other draws do not move):
+ * with probability 0.4 a rebuild of the server, with probability 0.4 an upgrade to schema 2 (the server
+ * first, or with probability 0.3 the clients first, each 0.3-1.5 s apart), at times in [1 s, chaos end -
+ * 2 s]. The schedule is left for `csProgram(drawnDeployment)`; the restarts are the operator's
+ * (`operatorRestart`), beside the swarm's own crashes.
+ */
+export function drawDeployment(ctx: ScenarioContext, clients: readonly string[], durationMs: number): void {
+  const rng = ctx.sim.stream('cs.deploy');
+  const when = (): number => rng.range(1_000, Math.max(1_000, durationMs - 2_000));
+  const d: { rebuildsAtMs?: number[]; serverSchema?: [number, number][]; clientSchema?: Record<string, [number, number][]> } = {};
+  if (rng.chance(0.4)) {
+    const t = when();
+    d.rebuildsAtMs = [t];
+    operatorRestart(ctx, SERVER, t, 300, 'rebuild');
+  }
+  if (rng.chance(0.4)) {
+    const t = when();
+    const clientsFirst = rng.chance(0.3);
+    d.serverSchema = [[t, 2]];
+    operatorRestart(ctx, SERVER, t, 200, 'schema 2');
+    d.clientSchema = {};
+    for (const id of clients) {
+      const at = clientsFirst ? Math.max(200, t - rng.range(300, 1_500)) : t + rng.range(300, 1_500);
+      d.clientSchema[id] = [[at, 2]];
+      operatorRestart(ctx, id, at, 100, 'schema 2');
+    }
+  }
+  ctx.shared.set(DRAWN, d);
 }
 
 const TABLES = ['book', 'customer'] as const;
@@ -78,8 +129,11 @@ const COLUMNS = ['title', 'price', 'note'] as const;
 /** Rows per table the workload writes (a small pool: concurrent edits of the same cells). */
 const ROWS = 20;
 
-/** `count` local writes on random clients (those up), one every `everyMs` from `fromMs`. */
-export function clientWrites(ctx: ScenarioContext, clients: readonly string[], count: number, fromMs: number, everyMs: number): void {
+/**
+ * `count` local writes on random clients (those up), one every `everyMs` from `fromMs`; `tag` tells the
+ * values of one call from another's (a write k of two calls would otherwise write the same value).
+ */
+export function clientWrites(ctx: ScenarioContext, clients: readonly string[], count: number, fromMs: number, everyMs: number, tag = ''): void {
   const n = Math.max(1, Math.round(count * ctx.workloadScale));
   for (let k = 0; k < n; k++) {
     ctx.at(fromMs + k * everyMs, () => {
@@ -88,9 +142,20 @@ export function clientWrites(ctx: ScenarioContext, clients: readonly string[], c
       if (h === null) return;
       const table = ctx.rng.pick(TABLES);
       const pk = `${table}-${ctx.rng.int(ROWS)}`;
-      h.write(table, pk, ctx.rng.pick(COLUMNS), `${id}#${k}`).catch((e: unknown) => ctx.emit('workload.write-failed', { node: id, error: String(e) }));
+      h.write(table, pk, ctx.rng.pick(COLUMNS), `${id}#${tag}${k}`).catch((e: unknown) => ctx.emit('workload.write-failed', { node: id, error: String(e) }));
     });
   }
+}
+
+/**
+ * A workload that goes quiet: `bursts` bursts of `perBurst` local writes on random clients, `everyMs`
+ * apart (faster than a push is acknowledged, so writes land while a push is in flight), each burst
+ * followed by `quietMs` without a write. A write left unsent at the end of a burst stays unsent through
+ * the quiet window: invariant 2 (green-pushes) sees it, where a steady stream of writes would flush it.
+ */
+export function burstWrites(ctx: ScenarioContext, clients: readonly string[], o: { fromMs: number; bursts: number; perBurst: number; everyMs: number; quietMs: number }): void {
+  const burstMs = o.perBurst * o.everyMs + o.quietMs;
+  for (let b = 0; b < o.bursts; b++) clientWrites(ctx, clients, o.perBurst, o.fromMs + b * burstMs, o.everyMs, `b${b}.`);
 }
 
 /** The operator writes `rows` records on the server at `atMs` (the seed's execOnRemote), in batches of 500. */
@@ -170,6 +235,37 @@ export function csChecking(
     evidence: [csServerEvidence(SERVER_DEVICE), csClientEvidence(clients), csWireEvidence(SERVER, META)],
     probes: CS_PROBES,
     variantAreas: ['client-server'],
+  };
+}
+
+/** What a client-server scenario of the usual shape says of itself (`csScenario` adds the rest). */
+export interface CsScenarioSpec extends Pick<Scenario, 'name' | 'description' | 'suites' | 'workload' | 'faults' | 'durationMs'> {
+  /** The clients (C1..Cn). */
+  clients: readonly string[];
+  /** The world, when it is not `csTopology(clients)`. */
+  topology?: Topology;
+  /** The operator's schedule. */
+  deploy?: Deployment;
+  /** The scenario's own expectations (`statusSeen`), beside the area's checks. */
+  expect?: readonly Check[];
+}
+
+/**
+ * A client-server scenario of the usual shape: S, M and the clients, each built by `csProgram(deploy)`
+ * (clients through the seam), the area's evidence, checks and model, and liveness: every client synced
+ * and equal to the server within 20 s of healing.
+ */
+export function csScenario(spec: CsScenarioSpec): Scenario {
+  const { clients, topology, deploy, expect, ...own } = spec;
+  const checking = csChecking(clients);
+  return {
+    ...own,
+    topology: topology ?? csTopology(clients),
+    program: csProgram(deploy),
+    seams: CS_SEAMS,
+    liveness: allSynced(clients),
+    ...checking,
+    checks: [...checking.checks, ...(expect ?? [])],
   };
 }
 

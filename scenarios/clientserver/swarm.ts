@@ -8,7 +8,7 @@ import type { FaultKind } from '../../src/faults/plan.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
 import { SWARM_OPT_IN_KINDS, type TriggerOp } from '../../src/faults/swarm.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, userNukes } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, drawDeployment, drawnDeployment, serverRecords, userNukes } from './_common.ts';
 
 /**
  * Every kind a swarm draws by default except the disk-file faults (fsync failures, torn writes, read bit
@@ -37,9 +37,10 @@ function swarm(name: string, clients: number, durationMs: number, suites: string
     description: `A server and ${clients} clients under a swarm of faults drawn from the seed for ${durationMs / 1000} s, with local writes, operator writes and a user who nukes a stuck or incompatible footer; after healing every client is synced and equal to the server, and every invariant held throughout.`,
     suites,
     topology: csTopology(ids),
-    program: csProgram(),
+    program: csProgram(drawnDeployment),
     seams: CS_SEAMS,
     workload: (ctx) => {
+      drawDeployment(ctx, ids, durationMs);
       serverRecords(ctx, 300, 100);
       clientWrites(ctx, ids, writes, 300, Math.max(5, Math.floor((durationMs - 500) / writes)));
       serverRecords(ctx, 100, durationMs / 2, 'mid');

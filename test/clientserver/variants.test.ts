@@ -5,9 +5,10 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import basic from '../../scenarios/clientserver/basic.ts';
 import outage from '../../scenarios/clientserver/outage.ts';
 import progress from '../../scenarios/clientserver/progress.ts';
+import quiet from '../../scenarios/clientserver/quiet.ts';
 import rebuild from '../../scenarios/clientserver/rebuild.ts';
 
-const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...quiet].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; check: string }[] = [
@@ -18,6 +19,10 @@ const CASES: { variant: string; scenario: string; check: string }[] = [
   { variant: 'cs-stuck-on-outage', scenario: 'cs-long-outage', check: 'model:sync-status' },
   { variant: 'cs-progress-chunks', scenario: 'cs-progress-5000', check: 'invariant:progress' },
   { variant: 'cs-nuke-drops-pending', scenario: 'cs-rebuilt-server', check: 'invariant:nuke-reports' },
+  // The meta channel blocked: nothing but the sync connection could tell the rebuilt server apart.
+  { variant: 'cs-meta-only-lineage', scenario: 'cs-meta-blocked-rebuild', check: 'model:sync-status' },
+  { variant: 'cs-lost-wakeup', scenario: 'cs-quiet-bursts', check: 'invariant:green-pushes' },
+  { variant: 'cs-fresh-on-pong', scenario: 'cs-latency-creep', check: 'invariant:green-has-server-changes' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */
@@ -53,4 +58,19 @@ describe('weakened client-server variants are caught', () => {
       expect(bad.failure?.check).toBe(c.check);
     });
   }
+});
+
+/**
+ * Why the lineage belongs in the sync protocol (docs/client-server.md, "The handshake"): the seed as it is
+ * (cs-meta-only-lineage: the lineage checked by the HTTP meta channel only) passes the rebuild scenario
+ * while the meta channel answers, and fails it once the meta channel is blocked (the case above).
+ */
+describe('cs-meta-only-lineage: the meta channel alone is not enough', () => {
+  it('passes cs-rebuilt-server (the meta channel answers and warns), seeds 0 and 1', async () => {
+    for (const seed of [0, 1]) {
+      const r = await runScenario(byName.get('cs-rebuilt-server')!, seed, { variant: 'cs-meta-only-lineage' });
+      expect(r.failure).toBeNull();
+      expect(r.verdict).toBe('pass');
+    }
+  });
 });

@@ -13,7 +13,7 @@
 import type { Connection, Env } from '../env.ts';
 import { ClientStore, cellKey, type Cell, type ClientMeta } from './client-store.ts';
 import { fetchMeta } from './meta.ts';
-import { changeBytes, decodeMessage, encode, type CsMessage, type LoggedChange, type Welcome } from './messages.ts';
+import { changeBytes, decodeMessage, encode, type CsMessage, type Hello, type LoggedChange, type Welcome } from './messages.ts';
 import { resolveClientOptions, type ClientConfig, type ClientOptions } from './options.ts';
 import { ProgressTracker, type Progress } from './progress.ts';
 import { digestCells } from './digest.ts';
@@ -221,7 +221,10 @@ class Client {
           conn.close();
         });
     });
-    conn.send(encode({ type: 'Hello', db: this.cfg.db, schema: this.cfg.schema, client: this.meta.site, server: this.meta.server, cursor: this.meta.cursor }));
+    const hello: Hello = { type: 'Hello', db: this.cfg.db, schema: this.cfg.schema, client: this.meta.site, server: this.meta.server, cursor: this.meta.cursor };
+    // Variant cs-meta-only-lineage (the seed as it is): the sync protocol carries no lineage.
+    if (this.cfg.variant === 'cs-meta-only-lineage') hello.server = null;
+    conn.send(encode(hello));
     // The seed before its handshake: "connection opens -> green light".
     if (this.cfg.variant === 'cs-green-on-open') this.maybeReady(s);
     return s;
@@ -242,7 +245,11 @@ class Client {
 
   private async welcome(s: Session, w: Welcome): Promise<void> {
     if (s.welcome !== null) return;
-    const why = mismatch(this.known(), this.cfg.schema, w.site, w.schema);
+    let known = this.known();
+    // Variant cs-meta-only-lineage (the seed as it is): the Welcome is checked for the schema only; the
+    // lineage only by the meta channel (metaCheck), so a blocked meta channel lets a rebuilt server through.
+    if (this.cfg.variant === 'cs-meta-only-lineage') known = null;
+    const why = mismatch(known, this.cfg.schema, w.site, w.schema);
     if (why !== null) {
       this.markIncompatible(why);
       s.conn.close();
@@ -296,6 +303,9 @@ class Client {
     if (sent === undefined) return;
     for (const k of s.pings.keys()) if (k <= n) s.pings.delete(k);
     s.answeredSentMs = Math.max(s.answeredSentMs, sent);
+    // Variant cs-fresh-on-pong: the connection counts as fresh from when an answer arrived, not from when
+    // the answered ping was sent (a slowly growing latency keeps it green while ever further behind).
+    if (this.cfg.variant === 'cs-fresh-on-pong') s.answeredSentMs = this.env.clock.monotonic();
   }
 
   /** Every ping period: liveness of the connection, stuck detection, a ping. */
@@ -355,6 +365,9 @@ class Client {
     });
     this.publish();
     const s = this.session;
+    // Variant cs-lost-wakeup: a write made while a push is unacknowledged starts no push (it waits for a
+    // later write, which a quiet workload never makes).
+    if (this.cfg.variant === 'cs-lost-wakeup' && s !== null && s.sentUpTo > this.meta.acked) return version;
     if (s !== null && s.ready) void this.push(s);
     return version;
   }

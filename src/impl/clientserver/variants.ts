@@ -42,6 +42,24 @@ export const CS_VARIANTS = [
     description:
       'Nuke and Resync wipes the local database without exporting the changes the server has not acknowledged: local work lost without a word (invariant:nuke-reports, scenario cs-rebuilt-server).',
   },
+  {
+    name: 'cs-meta-only-lineage',
+    area: 'client-server',
+    description:
+      "the seed as it is: the server's lineage is checked only by the HTTP meta channel; the sync connection's Hello carries no remembered site id and the Welcome is checked for the schema only. It passes cs-rebuilt-server (the meta channel warns) and fails cs-meta-blocked-rebuild (model:sync-status: green against the rebuilt server): why the handshake must carry the lineage.",
+  },
+  {
+    name: 'cs-lost-wakeup',
+    area: 'client-server',
+    description:
+      'a local write made while a push is unacknowledged starts no push: it waits for the next write, and a workload that goes quiet strands it while the footer stays green (invariant:green-pushes, scenario cs-quiet-bursts).',
+  },
+  {
+    name: 'cs-fresh-on-pong',
+    area: 'client-server',
+    description:
+      'the connection counts as fresh from when a ping answer arrived instead of when the answered ping was sent: on a link whose latency grows slowly the answers keep arriving, ever older, and the footer stays green seconds behind the server (invariant:green-has-server-changes, scenario cs-latency-creep).',
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */

@@ -22,6 +22,7 @@ export const WORKLOAD_KINDS: KindSchemas = {
   'workload.write-failed': kind('a write the workload asked for failed', { node: str, error: str }),
   'workload.nuke': kind('the user clicked Nuke and Resync on a stuck or incompatible footer', { node: str, status: str }),
   'workload.nuke-failed': kind('a Nuke and Resync failed', { node: str, error: str }),
+  'workload.deploy': kind("the operator restarts a node for a deployment drawn by a client-server swarm (`what`: 'rebuild' or 'schema 2')", { node: str, what: str }),
   // provider sync
   'workload.change-failed': kind("a change to a provider's files failed", { provider: str, error: str }),
   'workload.sync-failed': kind('a requested sync failed', { error: str }),
