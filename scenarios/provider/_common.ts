@@ -68,8 +68,8 @@ export function providerChecking(s: ProviderSetup): { checks: Check[]; models: N
 
 const library = (ctx: ScenarioContext): LibraryHandle | null => ctx.handle<LibraryHandle>(LIBRARY);
 
-/** One random change at `provider`: add (40%), modify (30%), move (15%) or delete (15%). */
-function change(ctx: ScenarioContext, provider: string, k: number): void {
+/** One random change at `provider`: add (40%), modify (30%), move (15%) or delete (15%); `k` names a new file. */
+export function randomChange(ctx: ScenarioContext, provider: string, k: number): void {
   const h = ctx.handle<ProviderHandle>(provider);
   if (h === null) return;
   const rng = ctx.rng;
@@ -89,7 +89,7 @@ function change(ctx: ScenarioContext, provider: string, k: number): void {
 /** `count` random changes at random providers, one every `everyMs` from `fromMs`. */
 export function randomChanges(ctx: ScenarioContext, providers: string[], count: number, fromMs: number, everyMs: number): void {
   const n = Math.max(1, Math.round(count * ctx.workloadScale));
-  for (let k = 0; k < n; k++) ctx.at(fromMs + k * everyMs, () => change(ctx, ctx.rng.pick(providers), k));
+  for (let k = 0; k < n; k++) ctx.at(fromMs + k * everyMs, () => randomChange(ctx, ctx.rng.pick(providers), k));
 }
 
 /** Sync requests for random providers every `everyMs` from `fromMs` until `untilMs`. */

@@ -76,3 +76,13 @@ describe('weakened provider variants are caught', () => {
     });
   }
 });
+
+// Self-resume (provider-self-resume: no sync is requested after the last jobs are lost to a crash and a
+// partition). Pushed before the suite above collects its cases, so "every declared variant has a case" sees them.
+for (const s of (await import('../../scenarios/provider/resume.ts')).default) byName.set(s.name, s);
+CASES.push(
+  // The restart leaves both providers' interrupted jobs failed and requests nothing.
+  { variant: 'provider-no-resume-at-start', scenario: 'provider-self-resume', kind: 'liveness', check: 'liveness', says: /the last job of P\d \(\d+\) is failed/ },
+  // P2's jobs fail while it is cut off, and none is requested again.
+  { variant: 'provider-no-job-retry', scenario: 'provider-self-resume', kind: 'liveness', check: 'liveness', says: /the last job of P2 \(\d+\) is failed/ },
+);

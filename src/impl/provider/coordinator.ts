@@ -61,13 +61,16 @@ export class Coordinator {
     for (const job of [...this.store.jobs.values()].filter((j) => j.state === 'running')) {
       const failed = await this.persist(job.id, { state: 'failed', error: 'interrupted' });
       this.env.trace.probe('provider.job-interrupted');
+      if (job.type === 'incremental') this.env.trace.probe('provider.job-interrupted-incremental');
+      if (job.cursor !== null) this.env.trace.probe('provider.job-interrupted-with-cursor');
       this.env.trace.emit('provider.job.end', { job: job.id, provider: job.provider, state: 'failed', items: job.items, bytes: job.bytes, error: 'interrupted' });
       this.publish(failed, { items: job.items, total: job.items, bytes: job.bytes });
     }
     for (const p of this.cfg.providers) {
       void this.runner(p);
       const last = this.latestJob(p);
-      if (last === undefined || last.state === 'failed' || last.state === 'cancelled') await this.requestSync(p, 'incremental');
+      const behind = last !== undefined && (last.state === 'failed' || last.state === 'cancelled') && this.cfg.variant !== 'provider-no-resume-at-start';
+      if (last === undefined || behind) await this.requestSync(p, 'incremental');
       else if (last.state === 'pending') this.wake.get(p)!.notifyOne();
     }
   }
@@ -251,7 +254,7 @@ export class Coordinator {
     ctx.job = await this.persist(ctx.job.id, { state, items, bytes, error });
     this.env.trace.emit('provider.job.end', { ...jobFields(ctx), state, items, bytes, error });
     this.publish(ctx.job, ctx.progress);
-    if (state === 'failed') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);
+    if (state === 'failed' && this.cfg.variant !== 'provider-no-job-retry') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);
   }
 }
 

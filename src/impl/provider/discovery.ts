@@ -24,6 +24,7 @@ export async function discover(ctx: JobContext): Promise<string> {
       if (!(e instanceof Expired)) throw e;
       if (ctx.cfg.variant === 'provider-no-escalation') return readChanges(ctx, await latestCursor(ctx));
       ctx.env.trace.probe('provider.escalated-expired');
+      if (ctx.progress.total > 0) ctx.env.trace.probe('provider.escalated-mid-stream');
       ctx.job = await ctx.store.updateJob(ctx.job.id, { type: 'full', from: null });
       ctx.env.trace.emit('provider.job.escalate', { ...jobFields(ctx), reason: 'expired' });
     }

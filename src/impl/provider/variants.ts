@@ -48,6 +48,18 @@ export const PROVIDER_VARIANTS = [
     description:
       'the progress broadcast drops events for a slow subscriber without reporting the lag (broadcast weaken silent-lag): the progress view misses job completions and never resynchronises (invariant:progress-view; scenario provider-two-providers).',
   },
+  {
+    name: 'provider-no-resume-at-start',
+    area: 'provider-sync',
+    description:
+      'a restart requests a sync only of a provider that never had a job: one whose last job failed, was cancelled or was interrupted by the crash is left behind until the user asks again (liveness; scenario provider-self-resume).',
+  },
+  {
+    name: 'provider-no-job-retry',
+    area: 'provider-sync',
+    description:
+      'a failed job is not requested again after retryJobMs: a provider whose last job failed (a partition, a provider down) stays behind until the user asks again (liveness; scenario provider-self-resume).',
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */

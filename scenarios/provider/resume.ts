@@ -1,0 +1,49 @@
+/**
+ * Self-resume: the library catches up by itself, with no sync requested after its last jobs were lost to
+ * a crash and to failures. Every other scenario ends with `finalSync` (two user requests per provider),
+ * which would hide a library that never resumes on its own.
+ */
+import type { Scenario } from '../../src/scenario/types.ts';
+import { PROVIDER_SEAMS, LIBRARY, caughtUp, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
+import type { LibraryHandle } from '../../src/impl/provider/index.ts';
+
+const two = providerIds(2);
+const setup: ProviderSetup = {
+  providers: two,
+  provider: (id) => ({ pageSize: 5, seedFiles: id === 'P1' ? 40 : 30 }),
+  library: { maxConcurrent: 3, queueMax: 16, requestTimeoutMs: 300, retriesMax: 2, backoffMs: 20, retryJobMs: 300 },
+};
+
+/** The user's last sync requests (both providers), while the library is cut off from both. */
+const LAST_REQUEST_MS = 2_600;
+
+const selfResume: Scenario = {
+  name: 'provider-self-resume',
+  description:
+    "The user's last sync requests (2.6 s) find the library cut off from both providers; it loses power while both jobs run and restarts, P1 heals at 3 s and P2 only at 5 s, so P2's jobs keep failing. Nobody asks for a sync again: the restart must request both providers (their last jobs were interrupted) and each failed job must be requested again, until the library is caught up.",
+  suites: ['ci', 'default'],
+  topology: providerTopology(setup),
+  program: providerProgram(setup),
+  seams: PROVIDER_SEAMS,
+  workload: (ctx) => {
+    randomChanges(ctx, two, 120, 100, 20);
+    syncRequests(ctx, two, 50, 250, 2_000);
+    ctx.at(LAST_REQUEST_MS, () => {
+      for (const p of two) void ctx.handle<LibraryHandle>(LIBRARY)?.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+    });
+  },
+  faults: {
+    events: [
+      { kind: 'crash', node: LIBRARY, powerLoss: true, restartAfterMs: 200, atMs: 1_300 },
+      { kind: 'partition', atMs: 2_580, a: [LIBRARY], b: ['P1'], durationMs: 420 },
+      { kind: 'partition', atMs: 2_580, a: [LIBRARY], b: ['P2'], durationMs: 2_420 },
+      // Both jobs of the last requests are running (their first feed request lost in the partition).
+      { kind: 'crash', node: LIBRARY, powerLoss: true, restartAfterMs: 200, atMs: 2_700 },
+    ],
+  },
+  durationMs: 5_000,
+  liveness: caughtUp(two),
+  ...providerChecking(setup),
+};
+
+export default [selfResume];
