@@ -42,6 +42,18 @@ export const CS_VARIANTS = [
     description:
       'Nuke and Resync wipes the local database without exporting the changes the server has not acknowledged: local work lost without a word (invariant:nuke-reports, scenario cs-rebuilt-server).',
   },
+  {
+    name: 'cs-tabs-no-handover',
+    area: 'client-server',
+    description:
+      "several tabs: a deposed leader tab keeps its sync client running (no revocation, no kv fence, no lease test): a leader frozen past its lease resumes beside the new leader's client and syncs the same database on a second connection (invariant:tabs-one-connection, scenario cs-tabs).",
+  },
+  {
+    name: 'cs-tabs-stale-status',
+    area: 'client-server',
+    description:
+      "several tabs: a follower tab keeps showing the last status it heard from a leader, however old: after the leader tab crashed while green, the other tabs show green while no tab syncs (invariant:tabs-agree, scenario cs-tabs).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */
