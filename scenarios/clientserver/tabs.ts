@@ -114,7 +114,7 @@ const checking = csChecking([DEVICE, OTHER]);
 const tabs: Scenario = {
   name: 'cs-tabs',
   description:
-    'Device C1 runs three tabs; the elected leader tab holds the sync connection and the others show its status and forward their writes to it; C2 and the operator write meanwhile. The leader tab freezes past its lease while it syncs (2 s, for 3 s), the next leader crashes during a 2,000-record download (7 s), the next is closed (10 s): another tab takes over each time, one tab at a time uses a sync connection, every tab shows the same status, and no write made in any tab is lost or stored twice.',
+    'Device C1 runs three tabs; the elected leader tab holds the sync connection and the others show its status and forward their writes to it; C2 and the operator write meanwhile. The leader tab freezes past its lease while it syncs (2 s, for 3 s), the next leader crashes during a 2,000-record download (7 s), the device is cut off from the server for 1.5 s (8.8 s: pending changes pile up), the leader is closed (10.8 s): another tab takes over each time, one tab at a time uses a sync connection, every tab shows the same status, and no write made in any tab is lost or stored twice.',
   suites: ['ci', 'default', 'nightly'],
   topology: {
     nodes: [...csTopology([OTHER]).nodes, ...TABS.map((id, i) => ({ id, device: DEVICE, role: 'tab', ...(i === 0 ? {} : { startAtMs: 100 }) }))],
@@ -134,15 +134,17 @@ const tabs: Scenario = {
     serverRecords(ctx, 2_000, 6_980, 'bulk');
     tabWrites(ctx, 180, 300, 60);
     clientWrites(ctx, [OTHER], 60, 300, 180);
-    closeLeaderTab(ctx, 10_000);
+    closeLeaderTab(ctx, 10_800);
   },
   faults: {
     events: [
       { kind: 'pause', atMs: 2_000, node: LEADER, durationMs: 3_000 },
       { kind: 'crash', atMs: 7_000, node: LEADER, restartAfterMs: 1_000 },
+      // The device cut off from the server while its tabs write: every tab must show the pending count.
+      { kind: 'partition', atMs: 8_800, a: TABS, b: ['S', 'M'], durationMs: 1_500 },
     ],
   },
-  durationMs: 12_000,
+  durationMs: 12_500,
   liveness: tabsSynced(),
   checks: [...deviceChecks(checking.checks, TABS_OF), ...tabsChecks(TABS_OF, SERVER)],
   models: checking.models.map((m) => deviceModel(m, TABS_OF)),

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Env } from '../../src/impl/env.ts';
+import { Tenure, TABS_FENCE_STORE } from '../../src/impl/clientserver/tabs.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
@@ -33,6 +36,54 @@ describe('several tabs: the device as one client', () => {
     expect(kinds(rec('T2', 'cs.tab.stop', { epoch: 2, reason: 'lease-expired' }))).toEqual(['C1 node.stop']);
     expect(kinds(rec('T2', 'cs.status'))).toEqual([]);
     expect(kinds(rec('C2', 'cs.status'))).toEqual(['C2 cs.status']);
+  });
+});
+
+/** What a promise did: 'ok' or its error's code. */
+const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => String((e as { code?: unknown }).code ?? e));
+
+describe("a leader tab's tenure (the client's view of its Env)", () => {
+  it('refuses a write once a newer leader fenced the store, even while the tab believes it still leads', async () => {
+    const seen: string[] = [];
+    const program = async (env: Env): Promise<void> => {
+      const t = new Tenure(env, 1, () => true, true);
+      const kv = t.view().kv;
+      seen.push(await outcome(kv.transaction(['meta'], 'readwrite', (tx) => tx.put('meta', 'a', 1))));
+      // Another tab's election fences epoch 2 (what tabs.ts's fence does).
+      await env.kv.transaction([TABS_FENCE_STORE], 'readwrite', (tx) => tx.put(TABS_FENCE_STORE, 'fence', 2));
+      seen.push(await outcome(kv.transaction(['meta'], 'readwrite', (tx) => tx.put('meta', 'b', 2))));
+      seen.push(await outcome(kv.transaction(['meta'], 'readonly', (tx) => tx.get('meta', 'a'))));
+      seen.push(JSON.stringify(await env.kv.transaction(['meta'], 'readonly', (tx) => tx.keys('meta'))));
+    };
+    const sim = new Simulation({ seed: 1 });
+    sim.addNode('T1', { program });
+    sim.start('T1');
+    await sim.run({ untilUs: 1_000_000 });
+    expect(seen).toEqual(['ok', 'EFENCED', 'ok', '["a"]']);
+  });
+
+  it('once revoked: no timer fires, no record is traced, no connection opens, no transaction runs', async () => {
+    const seen: string[] = [];
+    const program = async (env: Env): Promise<void> => {
+      const t = new Tenure(env, 1, () => true, true);
+      const v = t.view();
+      v.clock.setInterval(() => seen.push('tick'), 100);
+      v.clock.setTimeout(() => seen.push('timeout'), 250);
+      void v.clock.sleep(250).then(() => seen.push('slept'));
+      await env.clock.sleep(150);
+      t.revoke();
+      v.trace.emit('cs.test', {});
+      seen.push(await outcome(v.net.connect('S')));
+      seen.push(await outcome(v.kv.transaction(['meta'], 'readonly', (tx) => tx.get('meta', 'a'))));
+      await env.clock.sleep(500);
+      seen.push('end');
+    };
+    const sim = new Simulation({ seed: 1, trace: { keepAll: true } });
+    sim.addNode('T1', { program });
+    sim.start('T1');
+    await sim.run({ untilUs: 2_000_000 });
+    expect(seen).toEqual(['tick', 'ESTATE', 'ESTATE', 'end']);
+    expect(sim.trace.records()!.some((r) => r.kind === 'cs.test')).toBe(false);
   });
 });
 

@@ -96,9 +96,9 @@ const never = new Promise<never>(() => {});
 
 /**
  * A leader's right to run the client: an Env view that stops working when the tenure ends (see the file
- * comment). `strict` false (variant cs-tabs-no-handover): it never ends.
+ * comment). `strict` false (variant cs-tabs-no-handover): it never ends. Exported for its unit test.
  */
-class Tenure {
+export class Tenure {
   private revoked = false;
   private readonly conns = new Set<Connection>();
   private readonly timers = new Set<TimerId>();
