@@ -46,7 +46,7 @@ export const CS_VARIANTS = [
     name: 'cs-tabs-no-handover',
     area: 'client-server',
     description:
-      "several tabs: a deposed leader tab keeps its sync client running (no revocation, no kv fence, no lease test): a leader frozen past its lease resumes beside the new leader's client and syncs the same database on a second connection (invariant:tabs-one-connection, scenario cs-tabs).",
+      "several tabs: a deposed leader tab keeps its sync client running (no revocation, no kv fence, no lease test): a leader frozen past its lease resumes beside the new leader's client, writes the device's database and syncs it on a second connection (invariant:tabs-fenced; on the network evidence alone invariant:tabs-one-connection; scenario cs-tabs).",
   },
   {
     name: 'cs-tabs-stale-status',
