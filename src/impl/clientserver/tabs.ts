@@ -144,7 +144,7 @@ export class Tenure {
       emit: (kind, data) => (this.live() ? env.trace.emit(kind, data) : undefined),
       probe: (name) => (this.live() ? env.trace.probe(name) : undefined),
     };
-    return { ...env, nodeId: env.nodeId, deviceId: env.deviceId, incarnation: env.incarnation, random: env.random, disk: env.disk, bus: env.bus, locks: env.locks, clock, trace, kv: this.kv(), net: this.net() };
+    return { nodeId: env.nodeId, deviceId: env.deviceId, incarnation: env.incarnation, random: env.random, disk: env.disk, bus: env.bus, locks: env.locks, clock, trace, kv: this.kv(), net: this.net() };
   }
 
   private timer(id: TimerId): TimerId {
@@ -180,8 +180,11 @@ export class Tenure {
   private net(): Net {
     const net = this.env.net;
     return {
-      ...net,
       address: net.address,
+      // A client never listens nor sends datagrams; passed through unchanged.
+      listen: (handler) => net.listen(handler),
+      sendDatagram: (to, message) => net.sendDatagram(to, message),
+      onDatagram: (handler) => net.onDatagram(handler),
       connect: async (address, options) => {
         if (!this.live()) throw this.refused('connect');
         const c = await net.connect(address, options);
