@@ -7,8 +7,9 @@ import outage from '../../scenarios/clientserver/outage.ts';
 import progress from '../../scenarios/clientserver/progress.ts';
 import quiet from '../../scenarios/clientserver/quiet.ts';
 import rebuild from '../../scenarios/clientserver/rebuild.ts';
+import tabs from '../../scenarios/clientserver/tabs.ts';
 
-const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...quiet].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...quiet, ...tabs].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; check: string }[] = [
@@ -23,6 +24,9 @@ const CASES: { variant: string; scenario: string; check: string }[] = [
   { variant: 'cs-meta-only-lineage', scenario: 'cs-meta-blocked-rebuild', check: 'model:sync-status' },
   { variant: 'cs-lost-wakeup', scenario: 'cs-quiet-bursts', check: 'invariant:green-pushes' },
   { variant: 'cs-fresh-on-pong', scenario: 'cs-latency-creep', check: 'invariant:green-has-server-changes' },
+  // Several tabs: a deposed leader tab's client keeps writing; a follower shows a dead leader's status.
+  { variant: 'cs-tabs-no-handover', scenario: 'cs-tabs', check: 'invariant:tabs-fenced' },
+  { variant: 'cs-tabs-stale-status', scenario: 'cs-tabs', check: 'invariant:tabs-agree' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */

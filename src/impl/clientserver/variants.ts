@@ -60,6 +60,18 @@ export const CS_VARIANTS = [
     description:
       'the connection counts as fresh from when a ping answer arrived instead of when the answered ping was sent: on a link whose latency grows slowly the answers keep arriving, ever older, and the footer stays green seconds behind the server (invariant:green-has-server-changes, scenario cs-latency-creep).',
   },
+  {
+    name: 'cs-tabs-no-handover',
+    area: 'client-server',
+    description:
+      "several tabs: a deposed leader tab keeps its sync client running (no revocation, no kv fence, no lease test): a leader frozen past its lease resumes beside the new leader's client, writes the device's database and syncs it on a second connection (invariant:tabs-fenced; on the network evidence alone invariant:tabs-one-connection; scenario cs-tabs).",
+  },
+  {
+    name: 'cs-tabs-stale-status',
+    area: 'client-server',
+    description:
+      "several tabs: a follower tab keeps showing the last status it heard from a leader, however old: after the leader tab crashed while green, the other tabs show green while no tab syncs (invariant:tabs-agree, scenario cs-tabs).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */

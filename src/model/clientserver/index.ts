@@ -49,3 +49,4 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
     progressCheck(clients),
   ];
 }
+export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';

@@ -41,4 +41,14 @@ export const CS_KINDS: KindSchemas = {
   'cs.server.exec': kind('the server appended its own writes', { n: count, head: count }),
   'cs.server.invalid': kind('an invalid message dropped by the server', { conn: str }),
   'cs.server.store-error': kind('a failed server commit: not acknowledged, the session is closed', { error: str }),
+  // Several tabs (src/impl/clientserver/tabs.ts)
+  'cs.tab.status': kind("what a tab's footer shows (the leader's client's status, or disconnected when no leader is heard); `epoch`: the leader it mirrors, 0 for none", {
+    status: oneOf(...SYNC_STATUSES),
+    pending: count,
+    unsaved: count,
+    reason: nullable(str),
+    failures: count,
+    epoch: count,
+  }),
+  'cs.tab.stop': kind("a deposed leader tab stopped its sync client (`reason`: the election's step-down reason, or why the client's start failed)", { epoch: count, reason: str }),
 };

@@ -1,0 +1,156 @@
+/**
+ * Several tabs of one device (docs/client-server.md, "Several tabs"): device C1 runs three tabs T1..T3
+ * (src/impl/clientserver/tabs.ts: the elected leader tab runs the sync client, the others show its status
+ * and forward their writes to it), beside the server and another client C2. The leader tab is frozen past
+ * its lease, crashed and closed while it syncs; another tab takes over each time.
+ *
+ * Checked: C1 as one client (the device's client is its leader tab's: every invariant and the sync-status
+ * model through `deviceChecks`/`deviceModel`), and the tabs' promises (invariant:tabs-agree,
+ * invariant:tabs-one-connection, invariant:tab-writes).
+ */
+import type { ClientHandle, ServerHandle } from '../../src/impl/clientserver/index.ts';
+import { csClientFactory } from '../../src/impl/clientserver/seam.ts';
+import { startCsTab, type CsTabHandle } from '../../src/impl/clientserver/tabs.ts';
+import { deviceChecks, deviceModel, tabsChecks, type TabsOf } from '../../src/model/clientserver/tabs-agree.ts';
+import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import { CS_SEAMS, DB, META, SERVER, allSynced, clientWrites, csChecking, csProgram, csTopology, serverRecords } from './_common.ts';
+
+/** The tabbed device and its tabs; T1 starts first and leads first. */
+const DEVICE = 'C1';
+const TABS = ['T1', 'T2', 'T3'];
+const TABS_OF: TabsOf = { [DEVICE]: TABS };
+const OTHER = 'C2';
+/** Who leads when the fault fires: the tab whose announcement on the election's channel carries the highest epoch. */
+const LEADER = { leader: 'election', by: 'bus' } as const;
+
+const PENDING = 'cs.tabs.pending-writes';
+
+/** Tab writes issued and not settled: value -> [tab, incarnation]. */
+function pendingWrites(ctx: ScenarioContext): Map<string, [string, number]> {
+  let m = ctx.shared.get(PENDING) as Map<string, [string, number]> | undefined;
+  if (m === undefined) ctx.shared.set(PENDING, (m = new Map()));
+  return m;
+}
+
+/**
+ * `count` writes at random running tabs, one every `everyMs` from `fromMs`, each with a unique value:
+ * traced as workload.write {node, value} and workload.result {node, value, ok, code?} (invariant:tab-writes
+ * reads them).
+ */
+function tabWrites(ctx: ScenarioContext, count: number, fromMs: number, everyMs: number): void {
+  const n = Math.max(1, Math.round(count * ctx.workloadScale));
+  for (let k = 0; k < n; k++) {
+    ctx.at(fromMs + k * everyMs, () => {
+      const tab = ctx.rng.pick(TABS);
+      const h = ctx.handle<CsTabHandle>(tab);
+      if (h === null || ctx.sim.node(tab).status !== 'running') return;
+      const value = `${tab}#${k}`;
+      const table = ctx.rng.pick(['book', 'customer']);
+      const pk = `${table}-${ctx.rng.int(20)}`;
+      pendingWrites(ctx).set(value, [tab, ctx.sim.node(tab).incarnation]);
+      ctx.emit('workload.write', { node: tab, value });
+      h.write(table, pk, ctx.rng.pick(['title', 'price', 'note']), value).then(
+        () => {
+          pendingWrites(ctx).delete(value);
+          ctx.emit('workload.result', { node: tab, value, ok: true });
+        },
+        (e: unknown) => {
+          pendingWrites(ctx).delete(value);
+          ctx.emit('workload.result', { node: tab, value, ok: false, code: String((e as Error)?.message ?? e).slice(0, 80) });
+        },
+      );
+    });
+  }
+}
+
+/** The user closes the leader tab at `atMs` (a clean close: it hands over) and reopens it 500 ms later. */
+function closeLeaderTab(ctx: ScenarioContext, atMs: number): void {
+  ctx.at(atMs, () => {
+    const tab = TABS.find((t) => ctx.handle<CsTabHandle>(t)?.role() === 'leader');
+    if (tab === undefined) return;
+    ctx.emit('workload.handover', { node: tab, how: 'close' });
+    void ctx.handle<CsTabHandle>(tab)!.close().then(() => {
+      ctx.sim.stop(tab);
+      ctx.at(ctx.nowMs() + 500, () => ctx.sim.start(tab));
+    });
+  });
+}
+
+/**
+ * Liveness: the server up and C2 synced, every tab up, the one tab running a client synced and equal to
+ * the server, every tab showing synced, every tab write settled.
+ */
+function tabsSynced(withinMs = 20_000): Liveness {
+  const other = allSynced([OTHER], withinMs);
+  return {
+    withinMs,
+    pollMs: 200,
+    done(ctx) {
+      // The server up and C2 synced with it first.
+      const c2 = other.done(ctx);
+      if (c2 !== true) return c2;
+      const server = ctx.handle<ServerHandle>(SERVER)!;
+      const down = TABS.filter((t) => ctx.sim.node(t).status !== 'running');
+      if (down.length > 0) return `tab(s) ${down.join(', ')} not running`;
+      const clients = TABS.map((t) => ctx.handle<CsTabHandle>(t)?.client() ?? null).filter((c): c is ClientHandle => c !== null);
+      if (clients.length !== 1) return `${clients.length} tabs run a sync client`;
+      const c = clients[0]!;
+      if (c.status().status !== 'synced') return `the leader tab's client shows ${c.status().status}`;
+      if (c.digest() !== server.digest()) return `the leader tab's client holds ${c.digest()}, the server ${server.digest()}`;
+      for (const t of TABS) {
+        const s = ctx.handle<CsTabHandle>(t)!.status();
+        if (s.status !== 'synced') return `tab ${t} shows ${s.status}`;
+      }
+      for (const [value, [tab, inc]] of pendingWrites(ctx)) {
+        if (ctx.sim.node(tab).incarnation === inc) return `write ${value} at ${tab} has not settled`;
+      }
+      return true;
+    },
+  };
+}
+
+const checking = csChecking([DEVICE, OTHER]);
+
+const tabs: Scenario = {
+  name: 'cs-tabs',
+  description:
+    'Device C1 runs three tabs; the elected leader tab holds the sync connection and the others show its status and forward their writes to it; C2 and the operator write meanwhile. The leader tab freezes past its lease while it syncs (2 s, for 3 s), the next leader crashes during a 2,000-record download (7 s), the device is cut off from the server for 1.5 s (8.8 s: pending changes pile up), the leader is closed (10.8 s): another tab takes over each time, one tab at a time uses a sync connection, every tab shows the same status, and no write made in any tab is lost or stored twice.',
+  suites: ['ci', 'default', 'nightly'],
+  topology: {
+    nodes: [...csTopology([OTHER]).nodes, ...TABS.map((id, i) => ({ id, device: DEVICE, role: 'tab', ...(i === 0 ? {} : { startAtMs: 100 }) }))],
+  },
+  program: (node, ctx) => {
+    if (node.role !== 'tab') return csProgram()(node, ctx);
+    return (env) =>
+      startCsTab(env, {
+        client: { server: SERVER, meta: META, db: DB, schema: 1, variant: ctx.variant },
+        startClient: csClientFactory(ctx.implementations.csClient),
+        variant: ctx.variant,
+      });
+  },
+  seams: CS_SEAMS,
+  workload: (ctx) => {
+    serverRecords(ctx, 100, 300);
+    serverRecords(ctx, 2_000, 6_980, 'bulk');
+    tabWrites(ctx, 180, 300, 60);
+    clientWrites(ctx, [OTHER], 60, 300, 180);
+    closeLeaderTab(ctx, 10_800);
+  },
+  faults: {
+    events: [
+      { kind: 'pause', atMs: 2_000, node: LEADER, durationMs: 3_000 },
+      { kind: 'crash', atMs: 7_000, node: LEADER, restartAfterMs: 1_000 },
+      // The device cut off from the server while its tabs write: every tab must show the pending count.
+      { kind: 'partition', atMs: 8_800, a: TABS, b: ['S', 'M'], durationMs: 1_500 },
+    ],
+  },
+  durationMs: 12_500,
+  liveness: tabsSynced(),
+  checks: [...deviceChecks(checking.checks, TABS_OF), ...tabsChecks(TABS_OF, SERVER)],
+  models: checking.models.map((m) => deviceModel(m, TABS_OF)),
+  evidence: checking.evidence,
+  probes: checking.probes,
+  variantAreas: checking.variantAreas,
+};
+
+export default [tabs];

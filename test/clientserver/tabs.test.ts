@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { Env } from '../../src/impl/env.ts';
+import { Tenure, TABS_FENCE_STORE } from '../../src/impl/clientserver/tabs.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
+import { runScenario } from '../../src/scenario/run.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import type { TraceRecord } from '../../src/sim/trace.ts';
+import { TabsView } from '../../src/model/clientserver/tabs-agree.ts';
+import tabs from '../../scenarios/clientserver/tabs.ts';
+
+const scenario = tabs.find((s) => s.name === 'cs-tabs')!;
+const TAB_CHECKS = ['invariant:tabs-agree', 'invariant:tabs-one-connection', 'invariant:tabs-fenced', 'invariant:tab-writes'];
+
+/** The scenario without the checks named in `without` (a second catcher must then fail it). */
+function minus(s: Scenario, without: readonly string[]): Scenario {
+  return { ...s, checks: s.checks!.filter((c) => !without.includes(c.name)) };
+}
+
+let n = 0;
+const rec = (node: string, kind: string, data: Record<string, unknown> = {}): TraceRecord => ({ i: n++, t: n * 1000, node, kind, data });
+
+describe('several tabs: the device as one client', () => {
+  it("shows the records of the tab whose client started last as the device's, and ends its client when another starts", () => {
+    const v = new TabsView({ C1: ['T1', 'T2'] });
+    const kinds = (r: TraceRecord) => v.map(r).map((a) => `${a.node} ${a.kind}${a.kind.startsWith('fact.') ? ` ${String(a.data.client)}` : ''}`);
+    expect(kinds(rec('T1', 'cs.client.start'))).toEqual(['C1 cs.client.start']);
+    expect(kinds(rec('T1', 'cs.status'))).toEqual(['C1 cs.status']);
+    expect(kinds(rec('sim', 'fact.cs.ack', { client: 'T1' }))).toEqual(['sim fact.cs.ack C1']);
+    expect(kinds(rec('T2', 'cs.tab.status'))).toEqual([]);
+    expect(kinds(rec('T2', 'node.crash'))).toEqual([]);
+    // T2's client starts while T1's has not stopped: T1's ends first (as a stop of the device's client).
+    expect(kinds(rec('T2', 'cs.client.start'))).toEqual(['C1 node.stop', 'C1 cs.client.start']);
+    expect(kinds(rec('T1', 'cs.status'))).toEqual([]);
+    expect(kinds(rec('sim', 'fact.cs.ack', { client: 'T1' }))).toEqual([]);
+    expect(kinds(rec('T2', 'net.established', { conn: 'c1', to: 'S' }))).toEqual(['C1 net.established']);
+    expect(kinds(rec('T2', 'cs.tab.stop', { epoch: 2, reason: 'lease-expired' }))).toEqual(['C1 node.stop']);
+    expect(kinds(rec('T2', 'cs.status'))).toEqual([]);
+    expect(kinds(rec('C2', 'cs.status'))).toEqual(['C2 cs.status']);
+  });
+});
+
+/** What a promise did: 'ok' or its error's code. */
+const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => String((e as { code?: unknown }).code ?? e));
+
+describe("a leader tab's tenure (the client's view of its Env)", () => {
+  it('refuses a write once a newer leader fenced the store, even while the tab believes it still leads', async () => {
+    const seen: string[] = [];
+    const program = async (env: Env): Promise<void> => {
+      const t = new Tenure(env, 1, () => true, true);
+      const kv = t.view().kv;
+      seen.push(await outcome(kv.transaction(['meta'], 'readwrite', (tx) => tx.put('meta', 'a', 1))));
+      // Another tab's election fences epoch 2 (what tabs.ts's fence does).
+      await env.kv.transaction([TABS_FENCE_STORE], 'readwrite', (tx) => tx.put(TABS_FENCE_STORE, 'fence', 2));
+      seen.push(await outcome(kv.transaction(['meta'], 'readwrite', (tx) => tx.put('meta', 'b', 2))));
+      seen.push(await outcome(kv.transaction(['meta'], 'readonly', (tx) => tx.get('meta', 'a'))));
+      seen.push(JSON.stringify(await env.kv.transaction(['meta'], 'readonly', (tx) => tx.keys('meta'))));
+    };
+    const sim = new Simulation({ seed: 1 });
+    sim.addNode('T1', { program });
+    sim.start('T1');
+    await sim.run({ untilUs: 1_000_000 });
+    expect(seen).toEqual(['ok', 'EFENCED', 'ok', '["a"]']);
+  });
+
+  it('once revoked: no timer fires, no record is traced, no connection opens, no transaction runs', async () => {
+    const seen: string[] = [];
+    const program = async (env: Env): Promise<void> => {
+      const t = new Tenure(env, 1, () => true, true);
+      const v = t.view();
+      v.clock.setInterval(() => seen.push('tick'), 100);
+      v.clock.setTimeout(() => seen.push('timeout'), 250);
+      void v.clock.sleep(250).then(() => seen.push('slept'));
+      await env.clock.sleep(150);
+      t.revoke();
+      v.trace.emit('cs.test', {});
+      seen.push(await outcome(v.net.connect('S')));
+      seen.push(await outcome(v.kv.transaction(['meta'], 'readonly', (tx) => tx.get('meta', 'a'))));
+      await env.clock.sleep(500);
+      seen.push('end');
+    };
+    const sim = new Simulation({ seed: 1, trace: { keepAll: true } });
+    sim.addNode('T1', { program });
+    sim.start('T1');
+    await sim.run({ untilUs: 2_000_000 });
+    expect(seen).toEqual(['tick', 'ESTATE', 'ESTATE', 'end']);
+    expect(sim.trace.records()!.some((r) => r.kind === 'cs.test')).toBe(false);
+  });
+});
+
+describe('several tabs (scenario cs-tabs)', () => {
+  it('passes on the unmodified code, every tab invariant exercised (seed 1)', async () => {
+    const r = await runScenario(scenario, 1);
+    expect(r.failure).toBeNull();
+    expect(r.verdict).toBe('pass');
+    for (const c of TAB_CHECKS) expect(r.exercised[c] ?? 0, c).toBeGreaterThan(0);
+  });
+
+  it('cs-tabs-no-handover (a deposed leader keeps its client) fails with invariant:tabs-fenced (seed 1)', async () => {
+    const bad = await runScenario(scenario, 1, { variant: 'cs-tabs-no-handover' });
+    expect(bad.verdict).toBe('correctness');
+    expect(bad.failure?.check).toBe('invariant:tabs-fenced');
+    expect(bad.replay).toContain('--variant cs-tabs-no-handover');
+  });
+
+  it('cs-tabs-no-handover is caught again on the network evidence without the kv fence check (seed 1)', async () => {
+    // Without the device's invariants too: two connections of one device, from the simulator's log alone.
+    const s = { ...minus(scenario, ['invariant:tabs-fenced', 'invariant:pending-count', 'invariant:no-loss-no-dup', 'invariant:green-pushes', 'invariant:tab-writes']), models: [] };
+    const bad = await runScenario(s, 1, { variant: 'cs-tabs-no-handover' });
+    expect(bad.verdict).toBe('correctness');
+    expect(bad.failure?.check).toBe('invariant:tabs-one-connection');
+  });
+
+  it('cs-tabs-stale-status (followers keep an old status) fails with invariant:tabs-agree (seed 1)', async () => {
+    const bad = await runScenario(scenario, 1, { variant: 'cs-tabs-stale-status' });
+    expect(bad.verdict).toBe('correctness');
+    expect(bad.failure?.check).toBe('invariant:tabs-agree');
+  });
+});
