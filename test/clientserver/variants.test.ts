@@ -3,11 +3,13 @@ import { CS_VARIANTS } from '../../src/impl/clientserver/variants.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import basic from '../../scenarios/clientserver/basic.ts';
+import nuke from '../../scenarios/clientserver/nuke.ts';
 import outage from '../../scenarios/clientserver/outage.ts';
 import progress from '../../scenarios/clientserver/progress.ts';
 import rebuild from '../../scenarios/clientserver/rebuild.ts';
+import stuck from '../../scenarios/clientserver/stuck.ts';
 
-const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...nuke, ...stuck].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; check: string }[] = [
@@ -18,6 +20,11 @@ const CASES: { variant: string; scenario: string; check: string }[] = [
   { variant: 'cs-stuck-on-outage', scenario: 'cs-long-outage', check: 'model:sync-status' },
   { variant: 'cs-progress-chunks', scenario: 'cs-progress-5000', check: 'invariant:progress' },
   { variant: 'cs-nuke-drops-pending', scenario: 'cs-rebuilt-server', check: 'invariant:nuke-reports' },
+  { variant: 'cs-nuke-forgets-export', scenario: 'cs-two-nukes', check: 'invariant:nuke-reports' },
+  { variant: 'cs-nuke-no-push', scenario: 'cs-nuke-push-first', check: 'expect:C1-nuke-pushed-first' },
+  { variant: 'cs-stuck-late', scenario: 'cs-stuck-handshake', check: 'invariant:stuck-in-time' },
+  { variant: 'cs-no-progress-ignored', scenario: 'cs-no-progress', check: 'invariant:stuck-in-time' },
+  { variant: 'cs-incompatible-silent', scenario: 'cs-meta-blocked-rebuild', check: 'invariant:incompatible-reported' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */
