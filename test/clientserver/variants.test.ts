@@ -35,6 +35,9 @@ const SECOND: { variant: string; scenario: string; without: string; check: strin
   // Without the model, a client green against a rebuilt server (the meta channel blocked, so only the
   // handshake could have told) fails the durable identities' comparison: invariant 4.
   { variant: 'cs-no-lineage-check', scenario: 'cs-meta-blocked-rebuild', without: 'model:sync-status', check: 'invariant:incompatible-reported' },
+  // Without nuke-reports, the footer's unsaved count (the first export's changes still counted) against the
+  // durable unsaved keys (the second wipe deleted them): invariant 3.
+  { variant: 'cs-nuke-forgets-export', scenario: 'cs-two-nukes', without: 'invariant:nuke-reports', check: 'invariant:pending-count' },
 ];
 
 describe('weakened client-server variants are caught', () => {
