@@ -9,7 +9,7 @@ import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, cs
 const three = clientIds(3);
 
 /** C1 writes `n` changes from `fromMs` (while the server is down for a rebuild: they stay pending). */
-export function offlineWrites(ctx: ScenarioContext, client: string, fromMs: number, n: number, tag: string): void {
+function offlineWrites(ctx: ScenarioContext, client: string, fromMs: number, n: number, tag: string): void {
   for (let k = 0; k < n; k++) {
     ctx.at(fromMs + k * 100, () => void ctx.handle<ClientHandle>(client)?.write('book', `${tag}-${k}`, 'title', `${tag} ${k}`).catch(() => {}));
   }
