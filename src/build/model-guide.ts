@@ -265,7 +265,8 @@ function sampleValue(field: string, s: JsonSchema, device: string, nonNull: bool
     case 'boolean':
       return false;
     case 'array':
-      return [];
+      // A tuple (fixed items): a sample of each; a list: empty.
+      return Array.isArray(s.prefixItems) ? (s.prefixItems as JsonSchema[]).map((x) => sampleValue(field, x, device, true)) : [];
     case 'null':
       return null;
     default:

@@ -2,7 +2,8 @@
  * `fact.cs.client`: a sync client's durable local database, decoded from its device's kv image by this
  * recorder's own code (docs/client-server.md, "Storage"), never from the client's trace.
  *
- *   fact.cs.client {device, site, server, cursor, acked, version, local, localRemoved, cells, unsaved}   (node 'sim')
+ *   fact.cs.client {device, site, server, cursor, acked, version, local, localRemoved, cells, unsaved,
+ *                   unsavedRemoved}   (node 'sim')
  *
  * - site: the client's durable site id; server: the server site id it remembers (null: none); cursor,
  *   acked, version: the durable `meta` values (0 when absent);
@@ -10,7 +11,9 @@
  *   many log entries it deleted (a Nuke and Resync);
  * - cells: the cells it wrote, `[key, value, colVersion, site]` (key `<table>\0<pk>\0<col>`), or
  *   `[key, null, -1, '']` for a deleted cell;
- * - unsaved: the keys `<site>/<version>` of the changes a Nuke and Resync kept aside that this commit stored.
+ * - unsaved: the keys `<site>/<version>` of the changes a Nuke and Resync kept aside that this commit stored;
+ *   unsavedRemoved: the keys of kept changes this commit deleted (a change the user was told about that
+ *   is no longer kept: invariant:nuke-reports judges each).
  *
  * Emitted right after each strict kv commit of a client device (every client commit is strict: durable
  * when it commits). Relaxed commits are not recorded (the client never makes one).
@@ -33,6 +36,7 @@ export interface CsClientFact {
   localRemoved: number;
   cells: ClientCell[];
   unsaved: string[];
+  unsavedRemoved: string[];
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
@@ -48,7 +52,7 @@ export function csClientEvidence(clients: readonly string[]): EvidenceRecorder {
         const kv = sim.device(device).kv;
         kv.observeCommits((c) => {
           if (c.durability !== 'strict' || c.writes.length === 0) return;
-          const fact: CsClientFact = { device, site: null, server: null, cursor: 0, acked: 0, version: 0, local: [], localRemoved: 0, cells: [], unsaved: [] };
+          const fact: CsClientFact = { device, site: null, server: null, cursor: 0, acked: 0, version: 0, local: [], localRemoved: 0, cells: [], unsaved: [], unsavedRemoved: [] };
           for (const w of c.writes) {
             const v = kv.durableGet(w.store, w.key);
             if (w.store === 'local' && typeof w.key === 'number') {
@@ -57,7 +61,10 @@ export function csClientEvidence(clients: readonly string[]): EvidenceRecorder {
             } else if (w.store === 'cells' && typeof w.key === 'string') {
               const a = Array.isArray(v) && v.length === 3 ? (v as unknown[]) : null;
               fact.cells.push(a === null ? [w.key, null, -1, ''] : [w.key, str(a[0]), num(a[1]), str(a[2]) ?? '']);
-            } else if (w.store === 'unsaved' && typeof w.key === 'string' && v !== undefined) fact.unsaved.push(w.key);
+            } else if (w.store === 'unsaved' && typeof w.key === 'string') {
+              if (v === undefined) fact.unsavedRemoved.push(w.key);
+              else fact.unsaved.push(w.key);
+            }
           }
           const meta = (k: string): unknown => kv.durableGet('meta', k);
           fact.site = str(meta('site'));

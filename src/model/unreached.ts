@@ -117,10 +117,6 @@ export const UNREACHED: Table = {
       'a client traces its status only when the view changes (status, pending, unsaved, reason, failures): while synced, pending is 0, failures were reset by the handshake, ' +
         'and unsaved changes only with a Nuke and Resync, which leaves the client disconnected',
     ),
-    'syncing|STUCK|stuck': impossible(
-      'no progress while green needs pushed changes the server neither acknowledges nor refuses while it answers pings: the server answers a Ping at once on the connection its ' +
-        'ACKs travel (FIFO), a failed append closes the session, and a held or paused server stops the pongs too, so the client closes the silent connection first (stale, 1.25 s)',
-    ),
     'stuck|INCOMPATIBLE|incompatible': {
       kind: 'uncovered',
       reason:

@@ -3,13 +3,15 @@ import { CS_VARIANTS } from '../../src/impl/clientserver/variants.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import basic from '../../scenarios/clientserver/basic.ts';
+import nuke from '../../scenarios/clientserver/nuke.ts';
 import outage from '../../scenarios/clientserver/outage.ts';
 import progress from '../../scenarios/clientserver/progress.ts';
 import quiet from '../../scenarios/clientserver/quiet.ts';
 import rebuild from '../../scenarios/clientserver/rebuild.ts';
+import stuck from '../../scenarios/clientserver/stuck.ts';
 import tabs from '../../scenarios/clientserver/tabs.ts';
 
-const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...quiet, ...tabs].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...quiet, ...tabs, ...nuke, ...stuck].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; check: string }[] = [
@@ -27,6 +29,11 @@ const CASES: { variant: string; scenario: string; check: string }[] = [
   // Several tabs: a deposed leader tab's client keeps writing; a follower shows a dead leader's status.
   { variant: 'cs-tabs-no-handover', scenario: 'cs-tabs', check: 'invariant:tabs-fenced' },
   { variant: 'cs-tabs-stale-status', scenario: 'cs-tabs', check: 'invariant:tabs-agree' },
+  { variant: 'cs-nuke-forgets-export', scenario: 'cs-two-nukes', check: 'invariant:nuke-reports' },
+  { variant: 'cs-nuke-no-push', scenario: 'cs-nuke-push-first', check: 'expect:C1-nuke-pushed-first' },
+  { variant: 'cs-stuck-late', scenario: 'cs-stuck-handshake', check: 'invariant:stuck-in-time' },
+  { variant: 'cs-no-progress-ignored', scenario: 'cs-no-progress', check: 'invariant:stuck-in-time' },
+  { variant: 'cs-incompatible-silent', scenario: 'cs-meta-blocked-rebuild', check: 'invariant:incompatible-reported' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */
@@ -37,6 +44,9 @@ const SECOND: { variant: string; scenario: string; without: string; check: strin
   // Without the model, a client green against a rebuilt server (the meta channel blocked, so only the
   // handshake could have told) fails the durable identities' comparison: invariant 4.
   { variant: 'cs-no-lineage-check', scenario: 'cs-meta-blocked-rebuild', without: 'model:sync-status', check: 'invariant:incompatible-reported' },
+  // Without nuke-reports, the footer's unsaved count (the first export's changes still counted) against the
+  // durable unsaved keys (the second wipe deleted them): invariant 3.
+  { variant: 'cs-nuke-forgets-export', scenario: 'cs-two-nukes', without: 'invariant:nuke-reports', check: 'invariant:pending-count' },
 ];
 
 describe('weakened client-server variants are caught', () => {

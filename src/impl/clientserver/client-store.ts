@@ -132,16 +132,19 @@ export class ClientStore {
   /**
    * Nuke and Resync's wipe, in one transaction: `keep` (the changes the server has not acknowledged) go to
    * `unsaved`, then cells, the change log and the sync state are deleted and the new site id `site` is
-   * stored. Returns how many changes are unsaved in all.
+   * stored. Returns how many changes are unsaved in all. `forgetEarlier` (weakened variant
+   * cs-nuke-forgets-export only): an earlier Nuke's export is replaced, while the count still adds both.
    */
-  wipe(site: string, keep: readonly Change[]): Promise<number> {
+  wipe(site: string, keep: readonly Change[], forgetEarlier = false): Promise<number> {
     return this.kv.transaction([CELLS, LOCAL, META, UNSAVED], 'readwrite', async (tx) => {
+      const before = (await tx.keys(UNSAVED)).length;
+      if (forgetEarlier) await clear(tx, UNSAVED);
       for (const c of keep) await tx.put(UNSAVED, `${c.site}/${c.dbVersion}`, [c.table, c.pk, c.col, c.value, c.colVersion]);
       await clear(tx, CELLS);
       await clear(tx, LOCAL);
       await clear(tx, META);
       await tx.put(META, 'site', site);
-      return (await tx.keys(UNSAVED)).length;
+      return forgetEarlier ? before + keep.length : (await tx.keys(UNSAVED)).length;
     }, STRICT);
   }
 }

@@ -36,7 +36,7 @@ export interface ClientHandle {
   get(table: string, pk: string, col: string): string | null | undefined;
   /** Order-free digest of the local database (compare with the server's). */
   digest(): string;
-  /** Nuke and Resync: resolves once the local database is replaced (the download follows). */
+  /** Nuke and Resync: resolves once the local database is replaced (the download follows); a call during one joins it. */
   nuke(): Promise<{ pushed: number; exported: number }>;
 }
 
@@ -76,6 +76,8 @@ class Client {
   private failures = 0;
   private session: Session | null = null;
   private nuking = false;
+  /** The Nuke and Resync in progress (a second click joins it). */
+  private nukeRun: Promise<{ pushed: number; exported: number }> | null = null;
   /** Variant cs-no-ack-replay only: the last version sent, kept across connections. */
   private lastSent = 0;
   private view: StatusView | null = null;
@@ -197,7 +199,9 @@ class Client {
   /** A connection closed before its handshake completed: a rapid failure. */
   private failed(): void {
     this.failures++;
-    if (this.failures >= this.cfg.rapidFailuresMax) this.stuck = 'rapid-failures';
+    // Weakened variant cs-stuck-late: one failure late.
+    const late = this.cfg.variant === 'cs-stuck-late' ? 1 : 0;
+    if (this.failures >= this.cfg.rapidFailuresMax + late) this.stuck = 'rapid-failures';
   }
 
   private open(conn: Connection): Session {
@@ -249,7 +253,7 @@ class Client {
     // Variant cs-meta-only-lineage (the seed as it is): the Welcome is checked for the schema only; the
     // lineage only by the meta channel (metaCheck), so a blocked meta channel lets a rebuilt server through.
     if (this.cfg.variant === 'cs-meta-only-lineage') known = null;
-    const why = mismatch(known, this.cfg.schema, w.site, w.schema);
+    const why = mismatch(known, this.cfg.schema, w.site, w.schema) ?? this.ahead(w.head);
     if (why !== null) {
       this.markIncompatible(why);
       s.conn.close();
@@ -269,7 +273,7 @@ class Client {
 
   private async pulled(s: Session, batch: readonly LoggedChange[]): Promise<void> {
     const fresh = batch.filter((c) => c.seq > this.meta.cursor);
-    s.progressMs = this.env.clock.monotonic();
+    this.progressed(s);
     if (fresh.length === 0) return;
     const changed = await this.serial(() => this.store.applyPulled(fresh, this.cells));
     for (const [k, cell] of changed) this.cells.set(k, cell);
@@ -279,11 +283,25 @@ class Client {
   }
 
   private async acked(s: Session, upTo: number): Promise<void> {
-    s.progressMs = this.env.clock.monotonic();
+    this.progressed(s);
+    await this.recordAck(upTo);
+  }
+
+  /** Durably records an acknowledgement above the one recorded, then shows the new pending count. */
+  private async recordAck(upTo: number): Promise<void> {
     if (upTo <= this.meta.acked) return;
     await this.serial(() => this.store.acknowledge(upTo, null));
     this.meta = { ...this.meta, acked: Math.max(this.meta.acked, upTo) };
     this.publish();
+  }
+
+  /** A download batch or an ACK arrived: progress, which ends a no-progress stuck on a ready connection. */
+  private progressed(s: Session): void {
+    s.progressMs = this.env.clock.monotonic();
+    if (s.ready && this.stuck === 'no-progress') {
+      this.stuck = null;
+      this.publish();
+    }
   }
 
   /** Green once welcomed, compatible and caught up with the server's head as of the handshake. */
@@ -319,7 +337,9 @@ class Client {
       return;
     }
     const outstanding = !s.ready || s.sentUpTo > this.meta.acked;
-    if (outstanding && now - s.progressMs >= this.cfg.stuckAfterMs && this.stuck === null) {
+    // Weakened variant cs-no-progress-ignored: a connection without progress never makes the client stuck.
+    const never = this.cfg.variant === 'cs-no-progress-ignored';
+    if (outstanding && !never && now - s.progressMs >= this.cfg.stuckAfterMs && this.stuck === null) {
       this.stuck = 'no-progress';
       this.publish();
     }
@@ -345,6 +365,9 @@ class Client {
       const from = s.sentUpTo;
       const changes = await this.store.localAfter(this.meta.site, from, this.cfg.pushBatch);
       if (changes.length === 0 || s.sentUpTo !== from || !s.conn.open) return;
+      // Work becomes outstanding now: "no progress for stuckAfterMs" counts from here, not from an ACK
+      // of long ago (a write after a quiet spell is not stuck on its first ping period).
+      if (from <= this.meta.acked) s.progressMs = this.env.clock.monotonic();
       s.conn.send(encode({ type: 'Push', changes }));
       s.sentUpTo = changes[changes.length - 1]!.dbVersion;
       this.lastSent = Math.max(this.lastSent, s.sentUpTo);
@@ -383,35 +406,53 @@ class Client {
     return this.cfg.variant === 'cs-no-lineage-check' ? null : this.meta.server;
   }
 
+  /**
+   * A Welcome whose head is below this database's cursor: the server's log lacks changes this database
+   * applied from it (the server treats such a Hello as incompatible and serves nothing: answering green
+   * would show a session that never syncs). Weakened variant cs-no-lineage-check (the seed's handshake:
+   * the schema only): not compared either.
+   */
+  private ahead(head: number): string | null {
+    // The weakened variants that skip the lineage check skip this one too: it alone would catch the
+    // rebuilt server in their scenarios (a fresh log shorter than the client's cursor).
+    const skip = this.cfg.variant === 'cs-no-lineage-check' || this.cfg.variant === 'cs-meta-only-lineage';
+    return this.meta.cursor > head && !skip ? `the server's log ends at ${head}, this database applied up to ${this.meta.cursor}` : null;
+  }
+
   private markIncompatible(reason: string): void {
-    if (this.incompatible !== null) return;
+    // Weakened variant cs-incompatible-silent: the client closes and retries without telling the user.
+    if (this.incompatible !== null || this.cfg.variant === 'cs-incompatible-silent') return;
     this.incompatible = reason;
     this.env.trace.emit('cs.incompatible', { reason });
     this.publish();
   }
 
   private async nuke(): Promise<{ pushed: number; exported: number }> {
-    if (this.nuking) throw new Error('ESTATE: Nuke and Resync already in progress');
+    if (this.nukeRun !== null) return this.nukeRun;
     this.nuking = true;
     try {
-      return await this.nukeNow();
+      return await (this.nukeRun = this.nukeNow());
     } finally {
       this.nuking = false;
+      this.nukeRun = null;
       this.wake?.();
       this.wake = null;
     }
   }
 
   private async nukeNow(): Promise<{ pushed: number; exported: number }> {
-    const pushed = await this.pushBeforeNuke();
+    const before = this.meta.acked;
+    if (this.cfg.variant !== 'cs-nuke-no-push' && this.pending() > 0) await this.pushBeforeNuke();
     // Nothing may sync under the old identity from here on: end the attempt in progress first.
     this.session?.conn.close();
     await this.attempting;
+    const pushed = this.meta.acked - before;
+    if (pushed > 0) this.env.trace.probe('cs.nuke-pushed');
     const site = this.env.random.uuid();
     // After every earlier write (serial): what is not acknowledged now is kept, then the wipe.
     const { keep, unsaved } = await this.serial(async () => {
       const keep = this.cfg.variant === 'cs-nuke-drops-pending' ? [] : await this.store.localAfter(this.meta.site, this.meta.acked, Number.MAX_SAFE_INTEGER);
-      return { keep, unsaved: await this.store.wipe(site, keep) };
+      return { keep, unsaved: await this.store.wipe(site, keep, this.cfg.variant === 'cs-nuke-forgets-export') };
     });
     if (keep.length > 0) this.env.trace.probe('cs.nuke-exported');
     this.meta = { site, version: 0, cursor: 0, acked: 0, server: null, unsaved };
@@ -425,18 +466,73 @@ class Client {
     return { pushed, exported: keep.length };
   }
 
-  /** Where the server takes them (a compatible, ready connection), pending changes are pushed first. */
-  private async pushBeforeNuke(): Promise<number> {
-    const s = this.session;
-    const before = this.meta.acked;
-    if (s === null || !s.ready || this.pending() === 0) return 0;
-    const target = this.meta.version;
-    void this.push(s);
+  /**
+   * Pending changes are pushed first where the server takes them: on the ready connection, or else (stuck,
+   * incompatible, between attempts) on a handshake of its own once the attempt in progress has ended. Waits
+   * up to `nukePushTimeoutMs` for the ACKs; what is not acknowledged by then is kept and reported.
+   */
+  private async pushBeforeNuke(): Promise<void> {
     const deadline = this.env.clock.monotonic() + this.cfg.nukePushTimeoutMs;
-    while (this.meta.acked < target && s.conn.open && this.env.clock.monotonic() < deadline) await this.env.clock.sleep(50);
-    const pushed = this.meta.acked - before;
-    if (pushed > 0) this.env.trace.probe('cs.nuke-pushed');
-    return pushed;
+    const s = this.session;
+    if (s !== null && s.ready && s.conn.open) {
+      void this.push(s);
+      await this.untilAcked(() => s.conn.open, deadline);
+      return;
+    }
+    this.session?.conn.close();
+    await this.attempting;
+    await this.pushSession(deadline);
+  }
+
+  /** Waits until everything local is acknowledged, `open()` turns false or the deadline passes. */
+  private async untilAcked(open: () => boolean, deadline: number): Promise<void> {
+    const target = this.meta.version;
+    while (this.meta.acked < target && open() && this.env.clock.monotonic() < deadline) await this.env.clock.sleep(50);
+  }
+
+  /**
+   * Nuke and Resync's own connection: a Hello; where the Welcome shows the server this database synced
+   * with (lineage, schema, cursor), every change after its ACK is pushed and the ACKs recorded. The
+   * server's Changes are not applied (the database is about to be replaced). The status is connecting
+   * meanwhile (stuck and incompatible still show as such).
+   */
+  private async pushSession(deadline: number): Promise<void> {
+    let conn: Connection;
+    try {
+      conn = await this.env.net.connect(this.cfg.server, { timeoutMs: this.cfg.connectTimeoutMs });
+    } catch {
+      return;
+    }
+    this.phase = 'connecting';
+    this.publish();
+    let welcome: Welcome | null = null;
+    let inbox: Promise<unknown> = Promise.resolve();
+    conn.onMessage((raw) => {
+      const m = decodeMessage(raw);
+      if (m?.type === 'Welcome' && welcome === null) welcome = m;
+      else if (m?.type === 'Ack') inbox = inbox.then(() => (conn.open ? this.recordAck(m.upTo) : undefined)).catch(() => conn.close());
+    });
+    conn.send(encode({ type: 'Hello', db: this.cfg.db, schema: this.cfg.schema, client: this.meta.site, server: this.meta.server, cursor: this.meta.cursor }));
+    while (welcome === null && conn.open && this.env.clock.monotonic() < deadline) await this.env.clock.sleep(20);
+    const w = welcome as Welcome | null;
+    if (w !== null && conn.open && (mismatch(this.meta.server, this.cfg.schema, w.site, w.schema) ?? this.ahead(w.head)) === null) {
+      try {
+        await this.recordAck(w.acked);
+        for (let from = Math.max(w.acked, this.meta.acked); from < this.meta.version && conn.open; ) {
+          const changes = await this.store.localAfter(this.meta.site, from, this.cfg.pushBatch);
+          if (changes.length === 0 || !conn.open) break;
+          conn.send(encode({ type: 'Push', changes }));
+          from = changes[changes.length - 1]!.dbVersion;
+        }
+        await this.untilAcked(() => conn.open, deadline);
+        await inbox;
+      } catch (e) {
+        this.env.trace.emit('cs.client.store-error', { error: String((e as Error)?.message ?? e).slice(0, 120) });
+      }
+    }
+    conn.close();
+    this.phase = 'idle';
+    this.publish();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

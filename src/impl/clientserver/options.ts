@@ -19,6 +19,11 @@ export interface ServerOptions {
   chunk?: number;
   /** Weakened variant ('' default). */
   variant?: string;
+  /**
+   * A scenario's slow storage (never set in production): awaited before each append of a client's push,
+   * in the commit queue, so the server keeps answering pings while it stores (and acknowledges) nothing.
+   */
+  appendGate?: () => Promise<void>;
 }
 
 /** Resolved server options. */
@@ -28,6 +33,7 @@ export interface ServerConfig {
   generation: number;
   chunk: number;
   variant: CsVariant;
+  appendGate: (() => Promise<void>) | null;
 }
 
 /** Options of a client (a browser's sync worker). */
@@ -95,6 +101,7 @@ export function resolveServerOptions(o: ServerOptions): ServerConfig {
     generation,
     chunk: count(o.chunk, 200, 'chunk'),
     variant: (o.variant ?? '') as CsVariant,
+    appendGate: o.appendGate ?? null,
   };
 }
 

@@ -155,6 +155,7 @@ class Server {
   }
 
   private async append(s: Session, client: string, changes: readonly Change[]): Promise<void> {
+    if (this.cfg.appendGate !== null) await this.cfg.appendGate();
     const { entries, upTo, skipped, gap } = await this.store.append(client, changes);
     if (skipped > 0) this.env.trace.probe('cs.push-duplicate');
     if (gap) this.env.trace.probe('cs.push-gap');

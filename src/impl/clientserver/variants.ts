@@ -72,6 +72,36 @@ export const CS_VARIANTS = [
     description:
       "several tabs: a follower tab keeps showing the last status it heard from a leader, however old: after the leader tab crashed while green, the other tabs show green while no tab syncs (invariant:tabs-agree, scenario cs-tabs).",
   },
+  {
+    name: 'cs-nuke-forgets-export',
+    area: 'client-server',
+    description:
+      "a second Nuke and Resync replaces the first one's export instead of adding to it, while the count shown still adds both: changes the user was told are unsaved are silently deleted (invariant:nuke-reports, scenario cs-two-nukes).",
+  },
+  {
+    name: 'cs-nuke-no-push',
+    area: 'client-server',
+    description:
+      'Nuke and Resync never pushes first: changes a compatible server would have taken are exported as unsaved instead of saved (expect:C1-nuke-pushed-first, scenario cs-nuke-push-first).',
+  },
+  {
+    name: 'cs-stuck-late',
+    area: 'client-server',
+    description:
+      'stuck after one rapid failure more than configured (4 failed handshakes instead of 3): the footer keeps saying connecting while the evidence already says stuck (invariant:stuck-in-time, scenario cs-stuck-handshake).',
+  },
+  {
+    name: 'cs-no-progress-ignored',
+    area: 'client-server',
+    description:
+      'an open connection that makes no progress (the server answers pings but acknowledges nothing) never makes the client stuck: the footer shows syncing forever (invariant:stuck-in-time, scenario cs-no-progress).',
+  },
+  {
+    name: 'cs-incompatible-silent',
+    area: 'client-server',
+    description:
+      'an incompatible server (rebuilt, another schema) is never reported: the client closes and retries, and ends stuck at best (invariant:incompatible-reported, scenario cs-meta-blocked-rebuild).',
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */

@@ -47,8 +47,14 @@ export interface ClientTruth {
   /** `storedCount`'s cache: for which site and lineage `storedVersions` was counted, sorted. */
   storedKey: string | null;
   storedVersions: number[];
-  /** The site id and local change versions a Nuke and Resync replaced (set by the fact that replaced them). */
-  wiped: { site: string; lineage: string | null; local: number[] } | null;
+  /**
+   * The site id, remembered lineage, local change versions and durable `acked` a Nuke and Resync replaced
+   * (set by the fact that replaced them, null on every other fact).
+   */
+  wiped: { site: string; lineage: string | null; local: number[]; acked: number } | null;
+  /** The unsaved keys the latest fact stored, and those it deleted (fact.cs.client `unsaved`, `unsavedRemoved`). */
+  unsavedAdded: string[];
+  unsavedRemoved: string[];
   /** Frozen (node.pause) until node.resume; when it last resumed (µs; -Infinity: never paused). */
   paused: boolean;
   resumedUs: number;
@@ -84,7 +90,7 @@ export class CsTruth {
 
   constructor(clients: readonly string[]) {
     for (const id of clients) {
-      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, paused: false, resumedUs: -Infinity, status: 'down', green: false, greenSinceUs: null });
+      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, unsavedAdded: [], unsavedRemoved: [], paused: false, resumedUs: -Infinity, status: 'down', green: false, greenSinceUs: null });
     }
   }
 
@@ -222,7 +228,7 @@ export class CsTruth {
     const d = r.data;
     c.wiped = null;
     if (c.site !== null && d.site !== c.site) {
-      c.wiped = { site: c.site, lineage: c.remembered, local: [...c.local.keys()] };
+      c.wiped = { site: c.site, lineage: c.remembered, local: [...c.local.keys()], acked: c.durableAcked };
       c.local = new Map();
       c.cells = new Map();
       c.ackUpTo = 0;
@@ -240,7 +246,10 @@ export class CsTruth {
       if (colVersion < 0) c.cells.delete(key);
       else c.cells.set(key, { value, colVersion, site });
     }
-    for (const k of d.unsaved as string[]) c.unsaved.add(k);
+    c.unsavedAdded = d.unsaved as string[];
+    c.unsavedRemoved = (d.unsavedRemoved as string[] | undefined) ?? [];
+    for (const k of c.unsavedAdded) c.unsaved.add(k);
+    for (const k of c.unsavedRemoved) c.unsaved.delete(k);
     return c;
   }
 }

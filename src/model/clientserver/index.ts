@@ -12,6 +12,7 @@ import { pendingCountCheck } from './pending-count.ts';
 import { incompatibleCheck } from './incompatible-reported.ts';
 import { noLossCheck } from './no-loss-no-dup.ts';
 import { nukeReportsCheck } from './nuke-reports.ts';
+import { stuckInTimeCheck } from './stuck-in-time.ts';
 
 export { greenServerChangesCheck } from './green-has-server-changes.ts';
 export { greenPushesCheck } from './green-pushes.ts';
@@ -20,6 +21,7 @@ export { incompatibleCheck } from './incompatible-reported.ts';
 export { noLossCheck } from './no-loss-no-dup.ts';
 export { nukeReportsCheck } from './nuke-reports.ts';
 export { progressCheck } from './progress.ts';
+export { stuckInTimeCheck } from './stuck-in-time.ts';
 
 /** Bounds of the invariants, virtual ms. */
 export interface CsBounds {
@@ -27,14 +29,22 @@ export interface CsBounds {
   serverChangesMs: number;
   /** (2) a local write reaches the server's durable log within this while green. */
   pushMs: number;
-  /** (4) green this long after the server became incompatible is a failure. */
+  /**
+   * (4) green this long after the server became incompatible is a failure, and so is a client not showing
+   * incompatible this long after an incompatible Welcome or Meta was delivered to it.
+   */
   incompatibleMs: number;
+  /** Stuck must show this long after rapid failures or `stuckAfterMs` without progress at the latest. */
+  stuckMs: number;
+  /** The clients' configured thresholds of stuck (ClientOptions; defaults 3 and 10 s). */
+  rapidFailuresMax: number;
+  stuckAfterMs: number;
   /** The server's device and address. */
   serverDevice: string;
   server: string;
 }
 
-const DEFAULTS = { serverChangesMs: 2_000, pushMs: 2_000, incompatibleMs: 3_000 };
+const DEFAULTS = { serverChangesMs: 2_000, pushMs: 2_000, incompatibleMs: 3_000, stuckMs: 500, rapidFailuresMax: 3, stuckAfterMs: 10_000 };
 
 /** Every client-server invariant for a scenario over `clients`. */
 export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> & Pick<CsBounds, 'serverDevice' | 'server'>): Check[] {
@@ -47,6 +57,7 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
     noLossCheck(clients),
     nukeReportsCheck(clients),
     progressCheck(clients),
+    stuckInTimeCheck(clients, b.server, { rapidFailuresMax: b.rapidFailuresMax, stuckAfterMs: b.stuckAfterMs, boundMs: b.stuckMs }),
   ];
 }
 export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';

@@ -2,7 +2,7 @@
  * The sync-status reference model: one instance per client, stepped with every footer status the client
  * shows (`cs.status`) and with the ground truth that decides whether it may show it — the client's sync
  * connection as the network made it (net.established / net.close), what the network delivered on it
- * (fact.cs.welcome, fact.cs.changes, fact.cs.ack) and on the meta channel (fact.cs.meta), and the client's
+ * (fact.cs.hello, fact.cs.welcome, fact.cs.changes, fact.cs.ack) and on the meta channel (fact.cs.meta), and the client's
  * durable database (fact.cs.client: its remembered server site id and cursor). States and guards in
  * docs/client-server.md (Model); each guard's reason is in `statusReasons`.
  *
@@ -25,7 +25,10 @@ export interface Welcomed {
 
 /** The model's data for one client. */
 export interface StatusContext {
-  /** The client's schema version (its cs.client.start: configuration, not a claim about progress). */
+  /**
+   * The client's schema version (its cs.client.start: configuration), for Meta answers; a Welcome is
+   * judged against the schema the Hello on its connection announced (fact.cs.hello).
+   */
   schema: number;
   /** Durable (fact.cs.client): the client's site id, the server site id it remembers, its cursor. */
   site: string | null;
@@ -33,6 +36,8 @@ export interface StatusContext {
   cursor: number;
   /** The open sync connection (net.established to the server, no net.close since), or null. */
   conn: string | null;
+  /** The Hello delivered to the server on `conn` (the schema and cursor the client announced), or null. */
+  hello: { schema: number; cursor: number } | null;
   /** The Welcome delivered on `conn`, or null. */
   welcome: Welcomed | null;
   /** Why the latest Welcome or Meta delivered showed the server incompatible (null: none did). */
@@ -49,6 +54,7 @@ export interface StatusContext {
 export type Fact =
   | { what: 'open'; conn: string; atUs: number }
   | { what: 'close'; conn: string }
+  | { what: 'hello'; conn: string; schema: number; cursor: number }
   | { what: 'welcome'; site: string; schema: number; head: number; atUs: number }
   | { what: 'progress'; atUs: number }
   | { what: 'meta'; site: string | null; schema: number | null }
@@ -78,6 +84,17 @@ export function incompatibility(remembered: string | null, schema: number, site:
   return null;
 }
 
+/**
+ * Why the Welcome `w` on a connection whose Hello was `hello` shows a server the client may not sync with:
+ * `incompatibility` with the schema the Hello announced (the configured one when no Hello was seen), or a
+ * log head below the Hello's cursor (the server then serves nothing: it must not show green).
+ */
+function welcomeMismatch(c: C, w: Welcomed, hello: C['hello']): string | null {
+  const why = incompatibility(c.remembered, hello?.schema ?? c.schema, w.site, w.schema);
+  if (why !== null || hello === null || hello.cursor <= w.head) return why;
+  return `the server's log ends at ${w.head}, below the cursor ${hello.cursor} the client's Hello announced`;
+}
+
 /** Guard name -> reason (null: passes). */
 export function statusReasons(bounds: StatusBounds): Record<string, GuardReason<C, E>> {
   return {
@@ -86,7 +103,7 @@ export function statusReasons(bounds: StatusBounds): Record<string, GuardReason<
       if (c.conn === null) return 'no sync connection is open';
       const w = c.welcome;
       if (w === null) return `no Welcome was delivered on ${c.conn}: the handshake has not completed`;
-      const why = incompatibility(c.remembered, c.schema, w.site, w.schema);
+      const why = welcomeMismatch(c, w, c.hello);
       if (why !== null) return `the Welcome on ${c.conn} shows an incompatible server: ${why}`;
       if (c.remembered !== w.site) return `the client's durable database does not remember the server ${w.site.slice(0, 8)} it shows green for`;
       if (c.cursor < w.head) return `its durable cursor ${c.cursor} is behind the server's head ${w.head} at the handshake: not caught up`;
@@ -108,12 +125,14 @@ export function statusReasons(bounds: StatusBounds): Record<string, GuardReason<
 function applyFact(c: C, f: Fact): Partial<C> {
   switch (f.what) {
     case 'open':
-      return { conn: f.conn, welcome: null, progressUs: f.atUs, greenOnConn: false };
+      return { conn: f.conn, hello: null, welcome: null, progressUs: f.atUs, greenOnConn: false };
     case 'close':
       if (f.conn !== c.conn) return {};
-      return { conn: null, welcome: null, failures: c.greenOnConn ? c.failures : c.failures + 1 };
+      return { conn: null, hello: null, welcome: null, failures: c.greenOnConn ? c.failures : c.failures + 1 };
+    case 'hello':
+      return f.conn === c.conn ? { hello: { schema: f.schema, cursor: f.cursor } } : {};
     case 'welcome': {
-      const why = incompatibility(c.remembered, c.schema, f.site, f.schema);
+      const why = welcomeMismatch(c, f, c.hello);
       return { welcome: { site: f.site, schema: f.schema, head: f.head }, progressUs: f.atUs, mismatch: why ?? c.mismatch };
     }
     case 'progress':
@@ -138,13 +157,13 @@ export function statusMachine(bounds: StatusBounds) {
     types: { context: {} as C, events: {} as E },
     guards: guardsFrom(statusReasons(bounds)),
     actions: {
-      start: assign(({ event }) => ({ schema: (event as { schema: number }).schema, conn: null, welcome: null, mismatch: null, greenOnConn: false, failures: 0 })),
+      start: assign(({ event }) => ({ schema: (event as { schema: number }).schema, conn: null, hello: null, welcome: null, mismatch: null, greenOnConn: false, failures: 0 })),
       fact: assign(({ context, event }) => applyFact(context, event as unknown as Fact)),
       green: assign({ greenOnConn: true, failures: 0 }),
     },
   }).createMachine({
     id: 'sync-status',
-    context: { schema: 0, site: null, remembered: null, cursor: 0, conn: null, welcome: null, mismatch: null, progressUs: 0, greenOnConn: false, failures: 0 },
+    context: { schema: 0, site: null, remembered: null, cursor: 0, conn: null, hello: null, welcome: null, mismatch: null, progressUs: 0, greenOnConn: false, failures: 0 },
     initial: 'down',
     on: { FACT: { actions: 'fact' } },
     states: {
@@ -208,6 +227,8 @@ export const CS_IGNORES: Readonly<Record<string, string>> = {
   'cs.meta.serve': 'the meta endpoint answering: what the client got is fact.cs.meta',
   'cs.incompatible': 'the reason is also in the cs.status record the model steps',
   'cs.nuke': 'judged on the durable image (invariant:nuke-reports: fact.cs.client site change and unsaved keys)',
+  'cs.tab.status': "what a tab shows (several tabs): judged against the device client's cs.status by invariant:tabs-agree",
+  'cs.tab.stop': "a tab's client tenure ended (several tabs): the device view maps the next client's start as a new process (TabsView)",
 };
 
 /** Options of the sync-status model. */
@@ -245,6 +266,8 @@ export function syncStatusModel(clients: readonly string[], options: StatusModel
         return fact(rec.node, { what: 'open', conn: d.conn as string, atUs: rec.t });
       case 'net.close':
         return conns.get(d.conn as string) === rec.node ? fact(rec.node, { what: 'close', conn: d.conn as string }) : null;
+      case 'fact.cs.hello':
+        return fact(d.client as string, { what: 'hello', conn: d.conn as string, schema: d.schema as number, cursor: d.cursor as number });
       case 'fact.cs.welcome':
         return fact(d.client as string, { what: 'welcome', site: d.site as string, schema: d.schema as number, head: d.head as number, atUs: rec.t });
       case 'fact.cs.changes':
@@ -262,10 +285,10 @@ export function syncStatusModel(clients: readonly string[], options: StatusModel
     name: 'sync-status',
     machine: statusMachine(bounds),
     reasons: statusReasons(bounds),
-    kinds: ['cs.client.start', 'node.crash', 'node.stop', 'cs.status', 'net.established', 'net.close', 'fact.cs.welcome', 'fact.cs.changes', 'fact.cs.ack', 'fact.cs.meta', 'fact.cs.client'],
+    kinds: ['cs.client.start', 'node.crash', 'node.stop', 'cs.status', 'net.established', 'net.close', 'fact.cs.hello', 'fact.cs.welcome', 'fact.cs.changes', 'fact.cs.ack', 'fact.cs.meta', 'fact.cs.client'],
     areas: ['cs.'],
     ignores: CS_IGNORES,
-    facts: ['fact.cs.welcome', 'fact.cs.changes', 'fact.cs.ack', 'fact.cs.meta', 'fact.cs.client'],
+    facts: ['fact.cs.hello', 'fact.cs.welcome', 'fact.cs.changes', 'fact.cs.ack', 'fact.cs.meta', 'fact.cs.client'],
     hot: ['connecting', 'syncing'],
     values: { 'cs.status:status': Object.keys(STATUS_EVENT) },
     map: (rec, world) => route(rec, connsOf(world)),

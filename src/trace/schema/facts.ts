@@ -167,7 +167,7 @@ export const FACT_KINDS: KindSchemas = {
     added: arrayOf(serverEntry),
     removed: count,
   }),
-  'fact.cs.client': kind("a client's durable sync state, the local versions and cells a commit made durable, the changes a Nuke kept", {
+  'fact.cs.client': kind("a client's durable sync state, the local versions and cells a commit made durable, the changes a Nuke kept (unsavedRemoved: kept ones it deleted)", {
     device: str,
     site: nStr,
     server: nStr,
@@ -178,6 +178,8 @@ export const FACT_KINDS: KindSchemas = {
     localRemoved: count,
     cells: arrayOf(clientCell),
     unsaved: arrayOf(str),
+  }, {
+    unsavedRemoved: arrayOf(str),
   }),
   'fact.cs.hello': kind("the network delivered a client's Hello", { client: str, conn: str, site: str, server: nStr, schema: count, cursor: count }),
   'fact.cs.welcome': kind("the network delivered the server's Welcome", {

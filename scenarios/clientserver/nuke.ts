@@ -1,0 +1,45 @@
+/**
+ * Nuke and Resync twice: what the first one kept aside (unsaved) must survive the second, and the
+ * count shown must be what the device keeps.
+ */
+import type { ClientHandle } from '../../src/impl/clientserver/index.ts';
+import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, statusSeen, userNukes } from './_common.ts';
+
+const three = clientIds(3);
+
+/** C1 writes `n` changes from `fromMs` (while the server is down for a rebuild: they stay pending). */
+function offlineWrites(ctx: ScenarioContext, client: string, fromMs: number, n: number, tag: string): void {
+  for (let k = 0; k < n; k++) {
+    ctx.at(fromMs + k * 100, () => void ctx.handle<ClientHandle>(client)?.write('book', `${tag}-${k}`, 'title', `${tag} ${k}`).catch(() => {}));
+  }
+}
+
+const twoNukes: Scenario = {
+  name: 'cs-two-nukes',
+  description:
+    'The server is rebuilt at 3 s and again at 8 s; each time C1 has changes it could not push (written while the server was down): every client shows incompatible, the user clicks Nuke and Resync, C1 keeps 4 then 3 more changes unsaved (7 in all, shown in its footer), none silently deleted by the second Nuke; then all are synced with the twice-rebuilt server.',
+  suites: ['ci', 'default', 'nightly'],
+  topology: csTopology(three),
+  program: csProgram({ rebuildsAtMs: [3_000, 8_000] }),
+  seams: CS_SEAMS,
+  workload: (ctx) => {
+    serverRecords(ctx, 50, 100);
+    clientWrites(ctx, three, 60, 300, 40);
+    offlineWrites(ctx, 'C1', 3_050, 4, 'first');
+    offlineWrites(ctx, 'C1', 8_050, 3, 'second');
+    userNukes(ctx, three, 3_000, 40_000);
+  },
+  faults: {
+    events: [
+      { kind: 'crash', atMs: 3_000, node: 'S', restartAfterMs: 300 },
+      { kind: 'crash', atMs: 8_000, node: 'S', restartAfterMs: 300 },
+    ],
+  },
+  durationMs: 14_000,
+  liveness: allSynced(three),
+  ...csChecking(three),
+  checks: [...csChecking(three).checks, statusSeen('C1', ['incompatible'], 8_000, 3_000, 'incompatible after the second rebuild')],
+};
+
+export default [twoNukes];

@@ -1,0 +1,138 @@
+/**
+ * Stuck for the other reason, and Nuke and Resync that pushes first: a server that answers pings but
+ * stores nothing (its storage stalls) makes a client stuck without progress; a server that hung (three
+ * failed handshakes: stuck) and answers again when the user clicks Nuke and Resync takes the pending
+ * changes before the wipe, so nothing is reported unsaved.
+ */
+import type { TraceCheck } from '../../src/model/check.ts';
+import { truthOf } from '../../src/model/clientserver/cs-truth.ts';
+import { startServer, type ClientHandle, type ClientOptions } from '../../src/impl/clientserver/index.ts';
+import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import { CS_SEAMS, DB, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, statusSeen, userNukes } from './_common.ts';
+
+const two = clientIds(2);
+
+/**
+ * The program with the server's appends held from `fromMs` to `untilMs` (scenario time): slow storage
+ * behind a server that keeps answering pings (ServerOptions.appendGate).
+ */
+function stalledAppends(fromMs: number, untilMs: number, options: Partial<ClientOptions>): Scenario['program'] {
+  const base = csProgram({}, options);
+  return (node, ctx) => {
+    if (node.role !== 'server') return base(node, ctx);
+    return (env) =>
+      startServer(env, {
+        db: DB,
+        schema: 1,
+        variant: ctx.variant,
+        appendGate: () => {
+          const now = ctx.nowMs();
+          return now >= fromMs && now < untilMs ? env.clock.sleep(untilMs - now) : Promise.resolve();
+        },
+      });
+  };
+}
+
+/** `client` showed stuck with `reason` at some point in [fromMs, fromMs + withinMs] (its cs.status). */
+function stuckReasonSeen(client: string, reason: string, fromMs: number, withinMs: number): TraceCheck {
+  const name = `expect:${client}-stuck-${reason}`;
+  return {
+    onTrace: true,
+    name,
+    covers: [name],
+    setup(ctx) {
+      ctx.trace.on('cs.status', (r) => {
+        const t = r.t / 1000;
+        if (r.node === client && r.data.status === 'stuck' && r.data.reason === reason && t >= fromMs && t <= fromMs + withinMs) ctx.runState.set(name, true);
+      });
+    },
+    final(ctx) {
+      ctx.exercised(name);
+      if (ctx.runState.get(name) !== true) ctx.fail('correctness', name, `${client} never showed stuck (${reason}) between ${fromMs} and ${fromMs + withinMs} ms`);
+    },
+  };
+}
+
+/**
+ * `client`'s Nuke and Resync found a compatible server: every local change it wiped is in the server's
+ * durable log (pushed first), none kept as unsaved. Evidence: fact.cs.client (the wipe) and
+ * fact.cs.server (cs-truth.ts).
+ */
+function nukePushedFirst(client: string, clients: readonly string[]): TraceCheck {
+  const name = `expect:${client}-nuke-pushed-first`;
+  return {
+    onTrace: true,
+    name,
+    covers: [name],
+    setup(ctx) {
+      const truth = truthOf(ctx, clients);
+      truth.on('fact.cs.client', (r, c) => {
+        if (c?.id !== client || c.wiped === null) return;
+        ctx.runState.set(name, true);
+        const { site, lineage, local } = c.wiped;
+        const missing = local.filter((v) => !truth.stored(site, v, lineage));
+        if (missing.length > 0 || c.unsavedAdded.length > 0) {
+          ctx.fail('correctness', name, `${client}'s Nuke and Resync met a server that answered, yet ${missing.length} of its ${local.length} changes never reached its durable log and ${c.unsavedAdded.length} were reported unsaved (trace #${r.i})`);
+        }
+      });
+    },
+    final(ctx) {
+      ctx.exercised(name);
+      if (ctx.runState.get(name) !== true) ctx.fail('correctness', name, `${client} was never nuked (no new durable site id)`);
+    },
+  };
+}
+
+/** The user clicks Nuke and Resync on `client` at `atMs` if its footer shows stuck (traced as workload.nuke). */
+function nukeIfStuck(ctx: ScenarioContext, client: string, atMs: number): void {
+  ctx.at(atMs, () => {
+    const h = ctx.handle<ClientHandle>(client);
+    const s = h?.status().status;
+    if (h === null || s !== 'stuck') return;
+    ctx.emit('workload.nuke', { node: client, status: s });
+    h.nuke().catch((e: unknown) => ctx.emit('workload.nuke-failed', { node: client, error: String(e) }));
+  });
+}
+
+/** Stuck after 1 s without progress here (configurable): the promise "green ⇒ pushed within 2 s" holds. */
+const quick = { stuckAfterMs: 1_000 };
+
+const noProgress: Scenario = {
+  name: 'cs-no-progress',
+  description:
+    "The server's storage stalls from 2 s to 5 s: it answers pings but stores and acknowledges nothing, so both clients' pushes make no progress and they show stuck (no progress, after 1 s here) instead of green; the user clicks Nuke and Resync on C2, which pushes first and waits for the ACKs that come once the storage recovers; C1 leaves stuck on its own when the ACKs arrive; all end synced.",
+  suites: ['ci', 'default', 'nightly'],
+  topology: csTopology(two),
+  program: stalledAppends(2_000, 5_000, quick),
+  seams: CS_SEAMS,
+  workload: (ctx) => {
+    clientWrites(ctx, two, 40, 300, 100);
+    userNukes(ctx, ['C2'], 2_000, 4_500, 500);
+  },
+  durationMs: 9_000,
+  liveness: allSynced(two),
+  ...csChecking(two, quick, quick),
+  checks: [...csChecking(two, quick, quick).checks, stuckReasonSeen('C1', 'no-progress', 2_000, 2_500)],
+};
+
+const pushFirst: Scenario = {
+  name: 'cs-nuke-push-first',
+  description:
+    'The server hangs from 1 s to 10 s (paused: connections open, no handshake completes) while C1 writes 5 changes: three failed handshakes make it stuck; the user clicks Nuke and Resync at 9.8 s, just before the server answers again: the Nuke opens a handshake of its own, the server (compatible) takes the 5 changes, and nothing is reported unsaved.',
+  suites: ['ci', 'default', 'nightly'],
+  topology: csTopology(two),
+  program: csProgram(),
+  seams: CS_SEAMS,
+  workload: (ctx) => {
+    clientWrites(ctx, ['C2'], 20, 300, 200);
+    for (let k = 0; k < 5; k++) ctx.at(1_500 + k * 200, () => void ctx.handle<ClientHandle>('C1')?.write('book', `pending-${k}`, 'title', `pending ${k}`).catch(() => {}));
+    nukeIfStuck(ctx, 'C1', 9_800);
+  },
+  faults: { events: [{ kind: 'pause', atMs: 1_000, node: 'S', durationMs: 9_000 }] },
+  durationMs: 13_000,
+  liveness: allSynced(two),
+  ...csChecking(two),
+  checks: [...csChecking(two).checks, statusSeen('C1', ['stuck'], 1_000, 8_800, 'stuck before the nuke'), nukePushedFirst('C1', two)],
+};
+
+export default [noProgress, pushFirst];
