@@ -4,14 +4,15 @@
  * attributed to the job by its request's `sentUs`) is allowed once per entry naming that revision in the
  * pages delivered for the job (`fact.provider.reply` entries; a full job after an escalation may be given
  * one file revision twice, by the feed and the listing). Beyond that, a download is allowed only after
- * the previous content of that revision could not be written: the request was sent after a kv fault of the
- * library (`kv.fault`, the simulator's record of a failed disk operation) that followed that content's
- * delivery. A download of a revision no page delivered for the job is not work of that job.
+ * the previous content of that revision could not be written: the request was sent after a failed kv
+ * operation of the library (the simulator's records: `kv.fault`, an injected fault; `kv.abort` other than
+ * by a crash, e.g. a full disk) that followed that content's delivery. A download of a revision no page delivered for the job is not work of that job.
  *
  * What it catches: items queued twice (two downloads of one entry at once), a retry after a download
  * that succeeded, and the workers of an ended job still downloading inside the next one.
  */
 import type { TraceCheck } from '../check.ts';
+import type { TraceRecord } from '../../sim/trace.ts';
 import { ledgerCheck } from './job-ledger.ts';
 import type { ProviderCheckOptions } from './check-options.ts';
 
@@ -21,13 +22,15 @@ export function downloadsOnceCheck(options: Pick<ProviderCheckOptions, 'librarie
   return ledgerCheck(name, options.libraries, (ctx, ledgers, libraries) => {
     /** Device -> when its library's kv operations failed (µs), in order. */
     const faults = new Map<string, number[]>();
-    ctx.trace.on('kv.fault', (r) => {
-      if (!libraries.has(r.node)) return;
+    const failed = (r: TraceRecord): void => {
+      if (!libraries.has(r.node) || r.data.reason === 'crash') return;
       const device = ledgers.deviceOf(r.node);
       let list = faults.get(device);
       if (list === undefined) faults.set(device, (list = []));
       list.push(r.t);
-    });
+    };
+    ctx.trace.on('kv.fault', failed);
+    ctx.trace.on('kv.abort', failed);
     ledgers.onContent((l, c, r) => {
       const given = l.entries.get(c.key) ?? 0;
       const job = `job ${l.job} of ${l.provider} on ${l.device}`;
