@@ -104,6 +104,17 @@ describe('the work checks on hand-made facts', () => {
     expect(run(0, 0, true)).toEqual([]);
   });
 
+  it('job-progress: a page asked for before the job\'s running record (an earlier job\'s, delivered late) is not the job\'s work', () => {
+    const f = facts(jobProgressCheck(opts));
+    f.ask(1, 'GetChanges', 5, { cursor: '0:0' });
+    f.at(10);
+    f.job(1, 'running');
+    f.at(12);
+    f.reply(1, 'Changes', { entries: [['f9', 9, false]] });
+    f.job(1, 'completed', { cursor: '0:9', items: 1 });
+    expect(f.failures).toEqual([expect.stringMatching(/completed with 1 items, but the pages delivered for it hold 0 entries/)]);
+  });
+
   it('respects-retry-after: the same request before the retry-after fails; other requests, a later one, or the next job pass', () => {
     const f = given(respectsRetryAfterCheck(opts));
     f.ask(2, 'GetChanges', 13, { cursor: '0:3' });
