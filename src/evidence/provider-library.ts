@@ -3,7 +3,7 @@
  * commits (what a crash now would leave), never from its trace. docs/provider-sync.md, Evidence.
  *
  *   fact.library.track {device, provider, id, rev, deleted, path, hash, blob}   (node 'sim')
- *   fact.library.job   {device, job, provider, requested, type, state, from, cursor, items}
+ *   fact.library.job   {device, job, provider, requested, type, state, from, cursor, items, bytes}
  *
  * - track: a durable write of `tracks/<provider>/<id>`; `blob` is the FNV-1a hash (computed here) of the
  *   content durably stored beside it (`blobs/<provider>/<id>`, `{rev, data}`), with its revision as
@@ -40,6 +40,7 @@ export interface LibraryJobFact {
   from: string | null;
   cursor: string | null;
   items: number;
+  bytes: number;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -66,6 +67,7 @@ function decodeJob(device: string, v: unknown): LibraryJobFact | null {
   return {
     device, job: v.id as number, provider: v.provider, requested: String(v.requested), type: String(v.type), state: v.state,
     from: strOrNull(v.from), cursor: strOrNull(v.cursor), items: Number.isInteger(v.items) ? (v.items as number) : 0,
+    bytes: Number.isInteger(v.bytes) ? (v.bytes as number) : 0,
   };
 }
 

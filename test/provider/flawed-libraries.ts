@@ -1,7 +1,10 @@
 /**
- * Test-only "third-party" libraries for the providerLibrary seam (test/provider/provider-library-seam.test.ts):
- * the built-in coordinator and progress view over a store of their own, each with one flaw a port could
- * plausibly have (the read-ahead one wraps the network under the built-in library instead). None is a weakened variant of the built-in: the flaw lives in code outside src/.
+ * Test-only "third-party" libraries for the providerLibrary seam: the built-in coordinator and progress view
+ * over a store of their own, or over a client layer of their own (a wrapper of the node's network), or with
+ * a handle of their own, each with one flaw a port could plausibly have. None is a weakened variant of the
+ * built-in: the flaw lives in code outside src/. test/provider/provider-library-seam.test.ts plugs the
+ * first four (latest cursor, volatile job ids, two-step items, read-ahead); test/provider/checks-work.test.ts
+ * the rest (no retry-after, stale page buffer, bytes as received, write-behind, non-joining requests).
  */
 import type { Connection, Env, KvStore, Net, Value } from '../../src/impl/env.ts';
 import { startLibrary } from '../../src/impl/provider/library.ts';
@@ -81,22 +84,14 @@ export const twoStepItemLibrary: ProviderLibraryFactory = (env, options) => star
 const asObj = (m: Value): Record<string, unknown> | null => (typeof m === 'object' && m !== null && !Array.isArray(m) && !(m instanceof Uint8Array) ? (m as Record<string, unknown>) : null);
 
 /**
- * A connection to a provider that reads the listing ahead into an array of its own: each listing page
- * that arrives makes it request the next one at once (request ids from 1,000,000), and the library's own
- * requests for those pages are answered from the array. The library's queue stays bounded and its push
- * and take records are honest; the whole listing sits in memory beside it.
+ * A connection to a provider seen through a port's own client layer: by default it passes everything
+ * through; a flawed layer overrides `send` (what the library sends) or `onInner` (what it hands the library
+ * of what the provider sent, through `deliver`).
  */
-class ReadAheadConnection implements Connection {
+class ClientLayer implements Connection {
   private handler: (m: Value) => void = () => undefined;
-  /** Page token -> the reply read ahead for it (the array outside the queue). */
-  private readonly pages = new Map<string, Value>();
-  /** Request id of a read-ahead request -> its page token. */
-  private readonly ahead = new Map<number, string>();
-  /** Page token -> the library's request id waiting for the read-ahead reply. */
-  private readonly waiting = new Map<string, number>();
-  private nextId = 1_000_000;
 
-  constructor(private readonly inner: Connection) {
+  constructor(protected readonly inner: Connection) {
     inner.onMessage((m) => this.onInner(m));
   }
 
@@ -118,8 +113,37 @@ class ReadAheadConnection implements Connection {
   close(): void {
     this.inner.close();
   }
-
   send(message: Value): void {
+    this.inner.send(message);
+  }
+
+  /** A message from the provider. */
+  protected onInner(message: Value): void {
+    this.deliver(message);
+  }
+
+  /** Hands `message` to the library. */
+  protected deliver(message: Value): void {
+    this.handler(message);
+  }
+}
+
+/**
+ * A connection to a provider that reads the listing ahead into an array of its own: each listing page
+ * that arrives makes it request the next one at once (request ids from 1,000,000), and the library's own
+ * requests for those pages are answered from the array. The library's queue stays bounded and its push
+ * and take records are honest; the whole listing sits in memory beside it.
+ */
+class ReadAheadConnection extends ClientLayer {
+  /** Page token -> the reply read ahead for it (the array outside the queue). */
+  private readonly pages = new Map<string, Value>();
+  /** Request id of a read-ahead request -> its page token. */
+  private readonly ahead = new Map<number, string>();
+  /** Page token -> the library's request id waiting for the read-ahead reply. */
+  private readonly waiting = new Map<string, number>();
+  private nextId = 1_000_000;
+
+  override send(message: Value): void {
     const m = asObj(message);
     const token = m?.type === 'ListFiles' && typeof m.pageToken === 'string' ? m.pageToken : null;
     if (m?.type === 'ListFiles' && token === null) this.pages.clear(); // a new listing
@@ -128,21 +152,21 @@ class ReadAheadConnection implements Connection {
     if (page !== undefined) {
       this.pages.delete(token);
       const reply = { ...asObj(page)!, reqId: m!.reqId } as Value;
-      void Promise.resolve().then(() => this.handler(reply));
+      void Promise.resolve().then(() => this.deliver(reply));
     } else if ([...this.ahead.values()].includes(token)) this.waiting.set(token, m!.reqId as number);
     else this.inner.send(message);
   }
 
-  private onInner(message: Value): void {
+  protected override onInner(message: Value): void {
     const m = asObj(message);
     const token = m === null ? undefined : this.ahead.get(m.reqId as number);
     if (m?.type === 'Files' && typeof m.next === 'string') this.readAhead(m.next);
-    if (token === undefined) return this.handler(message);
+    if (token === undefined) return this.deliver(message);
     this.ahead.delete(m!.reqId as number);
     const reqId = this.waiting.get(token);
     this.waiting.delete(token);
     if (reqId === undefined) this.pages.set(token, message);
-    else this.handler({ ...m!, reqId } as Value);
+    else this.deliver({ ...m!, reqId } as Value);
   }
 
   private readAhead(token: string): void {
@@ -152,16 +176,124 @@ class ReadAheadConnection implements Connection {
   }
 }
 
-/** The node's network with every connection it opens reading listings ahead. */
-function readAheadNet(net: Net): Net {
+/**
+ * A client layer that drops the retry-after of a 429 (it looks for it where this provider does not put it),
+ * so the library falls back to its own backoff: it asks again sooner than the provider said.
+ */
+class NoRetryAfterConnection extends ClientLayer {
+  protected override onInner(message: Value): void {
+    const m = asObj(message);
+    this.deliver(m?.type === 'Error' && m.status === 429 ? ({ ...m, retryAfterMs: null } as Value) : message);
+  }
+}
+
+/**
+ * A client layer whose page buffer is not cleared between pages: each listing or change page it hands the
+ * library carries the previous page of that kind's entries too (cursors and tokens are right), so most
+ * entries reach the queue twice.
+ */
+class StalePageBufferConnection extends ClientLayer {
+  /** The last page's type and entries (a buffer per kind of page: listing entries are not change entries). */
+  private buffer: { type: unknown; entries: unknown[] } = { type: null, entries: [] };
+
+  protected override onInner(message: Value): void {
+    const m = asObj(message);
+    if ((m?.type !== 'Files' && m?.type !== 'Changes') || !Array.isArray(m.entries)) return this.deliver(message);
+    const entries = this.buffer.type === m.type ? [...this.buffer.entries, ...m.entries] : m.entries;
+    this.buffer = { type: m.type, entries: m.entries };
+    this.deliver({ ...m, entries } as Value);
+  }
+}
+
+/**
+ * A client layer that counts the bytes of every content it receives, per provider, from the running
+ * job's start (the store writes the tally into the job's record as its `bytes`): downloads whose item
+ * was then not written (a failed commit retried, a newer revision already held) count too.
+ */
+class CountingConnection extends ClientLayer {
+  constructor(inner: Connection, private readonly tally: Map<string, number>) {
+    super(inner);
+  }
+
+  protected override onInner(message: Value): void {
+    const m = asObj(message);
+    if (m?.type === 'Content' && typeof m.data === 'string') this.tally.set(this.peer, (this.tally.get(this.peer) ?? 0) + m.data.length);
+    this.deliver(message);
+  }
+}
+
+/** The node's network with every connection it opens seen through `layer`. */
+function layeredNet(net: Net, layer: (c: Connection) => Connection): Net {
   return {
     address: net.address,
     listen: (handler) => net.listen(handler),
-    connect: async (address, options) => new ReadAheadConnection(await net.connect(address, options)),
+    connect: async (address, options) => layer(await net.connect(address, options)),
     sendDatagram: (to, message) => net.sendDatagram(to, message),
     onDatagram: (handler) => net.onDatagram(handler),
   };
 }
 
+/** The built-in library over a network seen through `layer`. */
+const layered = (layer: (c: Connection) => Connection): ProviderLibraryFactory => (env, options) => startLibrary({ ...env, net: layeredNet(env.net, layer) } satisfies Env, options);
+
 /** A library that keeps the whole listing in an array outside its queue (read ahead) and feeds the queue one by one. */
-export const readAheadLibrary: ProviderLibraryFactory = (env, options) => startLibrary({ ...env, net: readAheadNet(env.net) } satisfies Env, options);
+export const readAheadLibrary = layered((c) => new ReadAheadConnection(c));
+
+/** A library that ignores a 429's retry-after and retries after its own backoff. */
+export const noRetryAfterLibrary = layered((c) => new NoRetryAfterConnection(c));
+
+/** A library that hands each page's entries to its queue again with the next page. */
+export const stalePageBufferLibrary = layered((c) => new StalePageBufferConnection(c));
+
+/** Writes the client layer's byte tally into the job record as its progress `bytes`. */
+class TallyBytesStore extends LibraryStore {
+  constructor(private readonly tally: Map<string, number>, env: ConstructorParameters<typeof LibraryStore>[0]) {
+    super(env);
+  }
+
+  override updateJob(id: number, changes: Partial<JobRec>): Promise<JobRec> {
+    const provider = this.jobs.get(id)?.provider ?? '';
+    if (changes.state === 'running') this.tally.set(provider, 0);
+    return super.updateJob(id, changes.bytes === undefined ? changes : { ...changes, bytes: this.tally.get(provider) ?? 0 });
+  }
+}
+
+/** A library whose progress bytes count every content received, not the contents it applied. */
+export const bytesReceivedLibrary: ProviderLibraryFactory = (env, options) => {
+  const tally = new Map<string, number>();
+  return startLibrary({ ...env, net: layeredNet(env.net, (c) => new CountingConnection(c, tally)) } satisfies Env, options, new TallyBytesStore(tally, env));
+};
+
+/**
+ * Writes items behind: `applyItem` answers "written" at once and commits in the background, one item after
+ * another, so the coordinator counts an item done, and may end its job, before the item is durable: the
+ * job is over on disk while its work is still being written (and a failed commit loses the item).
+ */
+class WriteBehindStore extends LibraryStore {
+  private behind: Promise<unknown> = Promise.resolve();
+
+  override applyItem(provider: string, meta: FileMeta, data: string, title: string): Promise<boolean> {
+    this.behind = this.behind.then(() => super.applyItem(provider, meta, data, title)).catch(() => undefined);
+    return Promise.resolve(true);
+  }
+}
+
+/** A library that writes its items behind the coordinator's back. */
+export const writeBehindLibrary: ProviderLibraryFactory = (env, options) => startLibrary(env, options, new WriteBehindStore(env));
+
+/**
+ * A sync request that creates the pending job itself when the store shows none, before it hands over to
+ * the coordinator (which then finds that job and wakes the runner): requests made in one instant each find
+ * none and create one, so a provider gets several pending jobs.
+ */
+export const nonJoiningLibrary: ProviderLibraryFactory = async (env, options) => {
+  const store = new LibraryStore(env);
+  const handle = await startLibrary(env, options, store);
+  return {
+    ...handle,
+    requestSync: async (provider: string, type?: SyncType) => {
+      if (![...store.jobs.values()].some((j) => j.provider === provider && j.state === 'pending')) await store.createJob(provider, type ?? 'incremental');
+      return handle.requestSync(provider, type);
+    },
+  };
+};

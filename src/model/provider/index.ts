@@ -3,7 +3,9 @@
  * `providerChecks`, all of them for a scenario. Each reads the trace's facts (the provider's durable files,
  * the library's durable tracks and jobs, what the network delivered); the progress view is judged from
  * its own trace records, and the work queue's own records are a second line (`invariant:queue-records`)
- * behind the bound judged on the wire and the durable tracks (`invariant:queue-bound`). Evidence per
+ * behind the bound judged on the wire and the durable tracks (`invariant:queue-bound`). What each job did
+ * on the evidence (its pages, downloads and durable writes) is kept once per run by job-ledger.ts for the
+ * checks that judge a job's work (writes inside a job, its durable progress, downloads, retry-after). Evidence per
  * check: docs/provider-sync.md (Model and invariants).
  */
 import type { Check } from '../../scenario/types.ts';
@@ -17,6 +19,10 @@ import { queueRecordsCheck } from './queue-records.ts';
 import { jobRecordsForwardCheck } from './job-records-forward.ts';
 import { concurrencyCheck } from './concurrency-bound.ts';
 import { progressViewCheck } from './progress-view.ts';
+import { writesInsideJobCheck } from './writes-inside-job.ts';
+import { jobProgressCheck } from './job-progress.ts';
+import { downloadsOnceCheck } from './downloads-once.ts';
+import { respectsRetryAfterCheck } from './respects-retry-after.ts';
 
 export { completedWorkCheck } from './completed-work-durable.ts';
 export { matchesProviderCheck } from './library-matches-provider.ts';
@@ -27,6 +33,10 @@ export { queueRecordsCheck } from './queue-records.ts';
 export { jobRecordsForwardCheck, jobRecordStep } from './job-records-forward.ts';
 export { concurrencyCheck } from './concurrency-bound.ts';
 export { progressViewCheck } from './progress-view.ts';
+export { writesInsideJobCheck } from './writes-inside-job.ts';
+export { jobProgressCheck } from './job-progress.ts';
+export { downloadsOnceCheck } from './downloads-once.ts';
+export { respectsRetryAfterCheck } from './respects-retry-after.ts';
 export type { ProviderCheckOptions } from './check-options.ts';
 
 /** Every provider check, for a scenario. */
@@ -41,5 +51,9 @@ export function providerChecks(options: ProviderCheckOptions): Check[] {
     queueRecordsCheck(options.queueMax),
     concurrencyCheck(options),
     progressViewCheck(options),
+    writesInsideJobCheck(options),
+    jobProgressCheck(options),
+    downloadsOnceCheck(options),
+    respectsRetryAfterCheck(options),
   ];
 }

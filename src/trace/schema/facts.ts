@@ -131,6 +131,7 @@ export const FACT_KINDS: KindSchemas = {
     from: nStr,
     cursor: nStr,
     items: count,
+    bytes: count,
   }),
   'fact.provider.request': kind('the network delivered a provider request', {
     from: str,
@@ -141,6 +142,7 @@ export const FACT_KINDS: KindSchemas = {
     cursor: nStr,
     pageToken: nStr,
     fileId: nStr,
+    rev: nInt,
   }),
   'fact.provider.reply': kind('the network delivered a provider reply (status 200, or the error status)', {
     from: str,
@@ -157,6 +159,10 @@ export const FACT_KINDS: KindSchemas = {
     askedCursor: nStr,
     askedToken: nStr,
     entries: arrayOf(tuple(str, int, bool)),
+    fileId: nStr,
+    rev: nInt,
+    size: nullable(count),
+    retryAfterMs: nInt,
   }),
 
   'fact.cs.server': kind("the sync server's durable identity and the log entries a commit made durable", {
