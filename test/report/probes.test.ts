@@ -32,7 +32,7 @@ const AREAS: Record<string, readonly string[]> = {
 };
 
 /** `.probe(` calls whose argument is not a literal: pass-throughs that forward a caller's literal. */
-const PASS_THROUGH = new Set(['election/report.ts:name']);
+const PASS_THROUGH = new Set(['election/report.ts:name', 'clientserver/tabs.ts:name']);
 
 interface ProbeCall {
   file: string;

@@ -79,7 +79,10 @@ export class Coordinator {
   async requestSync(provider: string, type: SyncType = 'incremental'): Promise<number> {
     if (!this.clients.has(provider)) throw new RangeError(`library: unknown provider ${provider}`);
     const waiting = [...this.store.jobs.values()].find((j) => j.provider === provider && j.state === 'pending');
-    let id = waiting?.id ?? (await this.creating.get(provider));
+    // Join the job being created without yielding first: an `await` before `creating` is set lets every
+    // request of the same instant find no job and create one of its own (two pending jobs).
+    const joining = waiting === undefined ? this.creating.get(provider) : undefined;
+    let id = waiting?.id ?? (joining === undefined ? undefined : await joining);
     if (id === undefined) {
       const creation = this.retryStore(() => this.store.createJob(provider, type)).then((job) => {
         this.env.trace.emit('provider.job.pending', { job: job.id, provider, requested: type });

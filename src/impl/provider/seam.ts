@@ -30,12 +30,17 @@
  *    item is durable: `invariant:completed-work-durable`), `failed` or `cancelled`; at most one running
  *    job per provider (`invariant:one-running-job`). A record never goes back and job ids are never
  *    reused: each new job's id is above every earlier one, an ended job is never written again
- *    (`invariant:job-records-forward`).
+ *    (`invariant:job-records-forward`). A job record's `bytes` is what the job downloaded and durably
+ *    applied; each entry delivered for a job is one item, counted once (`invariant:job-progress`); no
+ *    track is written and no `Download` sent for a provider while none of its jobs is durably running
+ *    (`invariant:writes-inside-job`).
  * 2. Wire (messages.ts; decoded independently by src/evidence/provider-wire.ts): `ListFiles`, `GetChanges`,
  *    `Download` with an integer `reqId`, to the provider's address through `env.net.connect`; the model
  *    follows the delivered pages (a listing from its first page, the feed from the job's cursor, after a
  *    410 no read until the job is durably `type: 'full'`). At most `maxConcurrent` downloads in flight
- *    (`invariant:concurrency-bound`, from the request's send to its reply's delivery).
+ *    (`invariant:concurrency-bound`, from the request's send to its reply's delivery). One `Download` per
+ *    entry and revision (`invariant:downloads-once`); a request answered 429 is not sent again before its
+ *    `retryAfterMs` (`invariant:respects-retry-after`).
  * 3. Trace (src/trace/schema/provider.ts, docs/trace-schema.md):
  *    - `provider.queue.push {job, id, priority}` / `provider.queue.take {job, id}` for each work item
  *      queued and taken (`invariant:queue-records` counts them: at most `queueMax` queued per job; a second
