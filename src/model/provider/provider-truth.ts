@@ -114,37 +114,73 @@ export function cursorSeq(cursor: string | null): number | null {
 
 /**
  * How the library's durable tracks of `provider` differ from the provider's files as of `seq` (at most
- * `max` differences, described), empty when they match: every file live as of `seq` is a live track with
- * its revision, path and hash; every other track is a tombstone.
+ * `max` differences, the first by file id, described), empty when they match: every file live as of `seq` is a live track with
+ * its revision, path and hash; every other track is a tombstone. `ids`: judge only these file ids (the
+ * others are known to match); all of them when absent.
  *
  * With `superseded`, a file the provider has changed again after `seq` (durably, by now) may be behind in
  * the library: the provider serves only a file's current content, so its state as of `seq` may no longer
  * be downloadable, and the newer change is in the feed after `seq`, where the next job starts. The
- * library must still not hold anything newer than `seq`, nor a file that was deleted as of `seq`.
+ * library must still not hold anything newer than `seq`, nor a file that was deleted as of `seq`. The ids
+ * excused that way are added to `excused` when given.
  */
-export function differences(truth: ProviderTruth, device: string, provider: string, seq: number, max = 3, superseded = false): string[] {
-  const files = truth.asOf(provider, seq);
-  const tracks = truth.tracksOf(device, provider);
+export function differences(
+  truth: ProviderTruth,
+  device: string,
+  provider: string,
+  seq: number,
+  max = 3,
+  superseded = false,
+  ids?: Iterable<string>,
+  excused?: Set<string>,
+): string[] {
   const history = truth.files.get(provider);
-  const movedOn = (id: string): boolean => superseded && (history?.get(id)?.at(-1)?.rev ?? 0) > seq;
-  const out: string[] = [];
-  for (const [id, f] of files) {
-    if (out.length >= max) break;
-    const t = tracks.get(id);
-    const live = t !== undefined && !t.deleted;
-    if (f.deleted) {
-      if (live) out.push(`${id} was deleted at rev ${f.rev} but the library holds it live at rev ${t.rev}`);
-    } else if (movedOn(id) && (t === undefined || t.rev <= f.rev) && !(t?.rev === f.rev && (t.path !== f.path || t.hash !== f.hash))) {
-      continue;
-    } else if (!live) {
-      out.push(`${id} is live at rev ${f.rev} (${f.path}) but the library ${t === undefined ? 'never stored it' : `holds a tombstone at rev ${t.rev}`}`);
-    } else if (t.rev !== f.rev || t.path !== f.path || t.hash !== f.hash) {
-      out.push(`${id} is at rev ${f.rev} (${f.path}, ${f.hash}) but the library holds rev ${t.rev} (${t.path}, ${t.hash})`);
+  // Every difference, then the first `max` by file id: the same ones whichever files were judged.
+  const found: [string, string][] = [];
+  const add = (id: string, d: string | null): void => void (d !== null && found.push([id, d]));
+  if (ids === undefined) {
+    const files = truth.asOf(provider, seq);
+    const tracks = truth.tracksOf(device, provider);
+    for (const [id, f] of files) add(id, differenceOf(id, f, tracks.get(id), history?.get(id), seq, superseded, excused));
+    for (const [id, t] of tracks) if (!files.has(id)) add(id, differenceOf(id, undefined, t, history?.get(id), seq, superseded, excused));
+  } else {
+    const tracks = truth.tracks.get(device);
+    for (const id of ids) {
+      const h = history?.get(id);
+      add(id, differenceOf(id, h === undefined ? undefined : stateAsOf(h, seq), tracks?.get(`${provider}/${id}`), h, seq, superseded, excused));
     }
   }
-  for (const [id, t] of tracks) {
-    if (out.length >= max) break;
-    if (!t.deleted && !files.has(id)) out.push(`the library holds ${id} live at rev ${t.rev}, which the provider did not have as of rev ${seq}`);
+  return found
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, max)
+    .map(([, d]) => d);
+}
+
+/** The latest of a file's durable states with rev <= seq (states oldest first), or undefined. */
+function stateAsOf(history: readonly FileState[], seq: number): FileState | undefined {
+  for (let i = history.length - 1; i >= 0; i--) if (history[i]!.rev <= seq) return history[i];
+  return undefined;
+}
+
+/** How one file's track differs from the file as of `seq` (`f`: its state then, if it existed), or null. */
+function differenceOf(
+  id: string,
+  f: FileState | undefined,
+  t: TrackState | undefined,
+  history: readonly FileState[] | undefined,
+  seq: number,
+  superseded: boolean,
+  excused: Set<string> | undefined,
+): string | null {
+  const live = t !== undefined && !t.deleted;
+  if (f === undefined) return live ? `the library holds ${id} live at rev ${t.rev}, which the provider did not have as of rev ${seq}` : null;
+  if (f.deleted) return live ? `${id} was deleted at rev ${f.rev} but the library holds it live at rev ${t.rev}` : null;
+  const movedOn = superseded && (history?.at(-1)?.rev ?? 0) > seq;
+  if (movedOn && (t === undefined || t.rev <= f.rev) && !(t?.rev === f.rev && (t.path !== f.path || t.hash !== f.hash))) {
+    excused?.add(id);
+    return null;
   }
-  return out;
+  if (!live) return `${id} is live at rev ${f.rev} (${f.path}) but the library ${t === undefined ? 'never stored it' : `holds a tombstone at rev ${t.rev}`}`;
+  if (t.rev !== f.rev || t.path !== f.path || t.hash !== f.hash) return `${id} is at rev ${f.rev} (${f.path}, ${f.hash}) but the library holds rev ${t.rev} (${t.path}, ${t.hash})`;
+  return null;
 }

@@ -1,0 +1,43 @@
+/**
+ * invariant:completed-work-durable compares only the files that changed since its last judgement of a
+ * (device, provider) (src/model/provider/completed-work-durable.ts). It must give the same verdicts, with
+ * the same messages, as comparing every file at every completion: here on the provider scenarios whose
+ * jobs complete many times (incremental syncs, crashes inside them, expired cursors, a feed reset), with
+ * the correct library and with the variants it exists to catch.
+ */
+import { describe, expect, it } from 'vitest';
+import { completedWorkCheck } from '../../src/model/provider/index.ts';
+import { stockScenarios } from '../../src/scenario/implementations.ts';
+import { runScenario } from '../../src/scenario/run.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+
+const NAME = 'invariant:completed-work-durable';
+const SCENARIOS = ['provider-incremental', 'provider-crash-incremental', 'provider-cursor-expired', 'provider-expired-mid-stream'];
+
+/** The scenario with the check comparing every file at every completion. */
+function fullCompare(s: Scenario): Scenario {
+  const checks = s.checks!.map((c) => (c.name === NAME ? completedWorkCheck({ full: true }) : c));
+  expect(checks.filter((c) => c.name === NAME)).toHaveLength(1);
+  return { ...s, checks };
+}
+
+describe('invariant:completed-work-durable judges only what changed, with the verdicts of a full comparison', async () => {
+  const byName = new Map((await stockScenarios('provider')).map((s) => [s.name, s]));
+  for (const name of SCENARIOS) {
+    for (const variant of ['', 'provider-ignore-deletions', 'provider-complete-early']) {
+      it(`${name}${variant === '' ? '' : ` --variant ${variant}`}, seeds 0 and 1`, async () => {
+        const s = byName.get(name)!;
+        for (const seed of [0, 1]) {
+          const quick = await runScenario(s, seed, { variant });
+          const full = await runScenario(fullCompare(s), seed, { variant });
+          expect({ verdict: quick.verdict, check: quick.failure?.check, message: quick.failure?.message }).toEqual({
+            verdict: full.verdict,
+            check: full.failure?.check,
+            message: full.failure?.message,
+          });
+          expect(quick.traceHash).toBe(full.traceHash);
+        }
+      });
+    }
+  }
+});
