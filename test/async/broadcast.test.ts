@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { broadcast, type BroadcastOptions, type Recv } from '../../src/impl/async/index.ts';
-import { expectCaught, Rules, step } from './scheduling.ts';
+import { expectCaught, Rules, sendWhileSubscribing, step } from './scheduling.ts';
 
 interface ReceiverSpec {
   /** Values sent before it subscribes (it subscribes at the first send step at or after this count). */
@@ -28,9 +28,8 @@ async function broadcastRun(
 ): Promise<void> {
   const rules = new Rules();
   const channel = broadcast<number>(capacity, opts);
-  let sent = 0;
   const logs = receivers.map(() => ({ from: -1, results: [] as Recv<number>[] }));
-  const read = async (r: number): Promise<void> => {
+  const read = async (r: number, sent: number): Promise<void> => {
     const spec = receivers[r]!;
     const rx = r % 2 === 0 ? channel.subscribe() : channel.sender.subscribe();
     logs[r]!.from = sent;
@@ -41,25 +40,17 @@ async function broadcastRun(
       if (got.kind === 'closed') return;
     }
   };
-  const started = receivers.map(() => false);
-  const startDue = (): void =>
-    receivers.forEach((spec, r) => {
-      if (started[r] || spec.subscribeAfter > sent) return;
-      started[r] = true;
-      void read(r).catch(rules.unexpected);
-    });
-  const send = async (): Promise<void> => {
-    for (let v = 0; v < values; v++) {
-      startDue();
-      await step(s, `send ${v}`);
-      rules.check(channel.sender.send(v) === started.filter(Boolean).length, 'send returns the receiver count');
-      sent++;
-    }
-    startDue();
-    await step(s, 'close');
-    channel.sender.close();
-  };
-  void send().catch(rules.unexpected);
+  const { started, done } = sendWhileSubscribing(
+    s,
+    values,
+    receivers,
+    (r, sent) => void read(r, sent).catch(rules.unexpected),
+    (v) => rules.check(channel.sender.send(v) === started.filter(Boolean).length, 'send returns the receiver count'),
+  );
+  void done
+    .then(() => step(s, 'close'))
+    .then(() => channel.sender.close())
+    .catch(rules.unexpected);
   await s.waitIdle();
 
   logs.forEach(({ from, results }, r) => checkReceiver(rules, r, from, values, capacity, results));
