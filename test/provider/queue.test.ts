@@ -106,7 +106,11 @@ const runSpec: fc.Arbitrary<RunSpec> = fc.record({
     { minLength: 1, maxLength: 2 },
   ),
   takers: fc.array(
-    fc.record({ slowness: fc.integer({ min: 0, max: 2 }), quitsAfter: fc.option(fc.integer({ min: 0, max: 3 })), cancels: fc.boolean() }),
+    fc.record({
+      slowness: fc.integer({ min: 0, max: 2 }),
+      quitsAfter: fc.option(fc.integer({ min: 0, max: 3 }), { freq: 2 }),
+      cancels: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    }),
     { maxLength: 3 },
   ),
   close: fc.constantFrom<RunSpec['close']>('after-pushes', 'anytime', 'never'),
