@@ -46,7 +46,7 @@ function apply(spec: Spec, op: Op, capacity: number): Spec | undefined {
 /**
  * Wing and Gong's search: is there an order of the ops, each placed between its call and its observed
  * result, in which every completed op is legal for the spec? Pending ops may be placed (a push only) or
- * left out. Returns the first completed op that no order explains, or undefined when linearizable.
+ * left out. Returns undefined when linearizable, else a description of the history.
  */
 function linearize(ops: Op[], capacity: number): string | undefined {
   const seen = new Set<string>();
@@ -71,7 +71,7 @@ function linearize(ops: Op[], capacity: number): string | undefined {
     return false;
   };
   if (search(ops.map(() => false), 0, { high: [], normal: [], closed: false })) return undefined;
-  return `not linearizable: no order explains the history after ${deepest} ops: ${ops.map(show).join('; ')}`;
+  return `not linearizable: the longest legal order explains ${deepest} of ${mustPlace} completed calls: ${ops.map(show).join('; ')}`;
 }
 
 function show(op: Op): string {
