@@ -1,73 +1,98 @@
 /**
  * broadcast: every receiver accounts for every value sent after it subscribed, each either received in
- * order or counted in exactly one lag report; close wakes every receiver after it drained. Explored over
+ * order or counted in exactly one lag report; a send wakes every waiting receiver; close wakes every
+ * receiver after it drained; an unsubscribed receiver no longer counts and reads closed. Explored over
  * interleavings of senders and slow receivers by fast-check's scheduler; 'silent-lag' must fail it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { broadcast, type BroadcastOptions, type Recv } from '../../src/impl/async/index.ts';
-import { expectCaught, Rules, step } from './scheduling.ts';
+import { expectCaught, Rules, sendWhileSubscribing, step } from './scheduling.ts';
 
 interface ReceiverSpec {
   /** Values sent before it subscribes (it subscribes at the first send step at or after this count). */
   subscribeAfter: number;
   /** Scheduled steps before each recv: a slow receiver falls behind. */
   slowness: number;
+  /** Unsubscribed at a scheduled point (maybe while it waits in recv): from then on its recv says closed. */
+  leaves: boolean;
 }
 
 /**
- * Sends 0..values-1 (one per scheduled step) then closes; receivers subscribe along the way and read at
- * their own pace until `closed`. Checks each receiver's sequence of results against what was sent.
+ * Sends 0..values-1 (one per scheduled step) then closes, either racing the receivers or once everything
+ * settled; receivers subscribe along the way, read at their own pace until `closed`, and some unsubscribe
+ * midway. Checks each receiver's sequence of results against what was sent.
  */
 async function broadcastRun(
   s: fc.Scheduler,
   capacity: number,
   values: number,
   receivers: ReceiverSpec[],
+  closeWhenSettled: boolean,
   opts: BroadcastOptions = {},
 ): Promise<void> {
   const rules = new Rules();
   const channel = broadcast<number>(capacity, opts);
-  let sent = 0;
-  const logs = receivers.map(() => ({ from: -1, results: [] as Recv<number>[] }));
-  const read = async (r: number): Promise<void> => {
+  // `leftAt`: how many results it had read when it was unsubscribed (null while subscribed).
+  const logs = receivers.map(() => ({ from: -1, results: [] as Recv<number>[], leftAt: null as number | null }));
+  const next = receivers.map(() => 0); // the first value a receiver has not accounted for yet
+  const waiting = receivers.map(() => false);
+  const read = async (r: number, sent: number): Promise<void> => {
     const spec = receivers[r]!;
     const rx = r % 2 === 0 ? channel.subscribe() : channel.sender.subscribe();
-    logs[r]!.from = sent;
+    const log = logs[r]!;
+    log.from = next[r] = sent;
+    if (spec.leaves) {
+      void step(s, `unsubscribe ${r}`).then(() => {
+        rx.unsubscribe();
+        log.leftAt = log.results.length;
+      });
+    }
     for (;;) {
       for (let k = 0; k < spec.slowness; k++) await step(s, `receiver ${r} busy`);
+      waiting[r] = true;
       const got = await rx.recv();
-      logs[r]!.results.push(got);
+      waiting[r] = false;
+      log.results.push(got);
+      if (got.kind === 'value') next[r] = got.value + 1;
+      if (got.kind === 'lagged') next[r] += got.missed;
       if (got.kind === 'closed') return;
     }
   };
-  const started = receivers.map(() => false);
-  const startDue = (): void =>
-    receivers.forEach((spec, r) => {
-      if (started[r] || spec.subscribeAfter > sent) return;
-      started[r] = true;
-      void read(r).catch(rules.unexpected);
+  const live = (): number => logs.filter((l, r) => started[r] && l.leftAt === null).length;
+  const { started, done } = sendWhileSubscribing(
+    s,
+    values,
+    receivers,
+    (r, sent) => void read(r, sent).catch(rules.unexpected),
+    (v) => rules.check(channel.sender.send(v) === live(), 'send returns the number of subscribed receivers'),
+  );
+  if (closeWhenSettled) {
+    void done.catch(rules.unexpected);
+    await s.waitIdle();
+    // Settled: a receiver waiting in recv has read or counted every value (each send woke it).
+    waiting.forEach((w, r) => {
+      rules.check(!w || logs[r]!.leftAt === null, `receiver ${r}: waits in recv though it was unsubscribed (unsubscribe did not wake it)`);
+      rules.check(!w || next[r] === values, `receiver ${r}: waits in recv with values ${next[r]}..${values - 1} unread (a send did not wake it)`);
     });
-  const send = async (): Promise<void> => {
-    for (let v = 0; v < values; v++) {
-      startDue();
-      await step(s, `send ${v}`);
-      rules.check(channel.sender.send(v) === started.filter(Boolean).length, 'send returns the receiver count');
-      sent++;
-    }
-    startDue();
-    await step(s, 'close');
     channel.sender.close();
-  };
-  void send().catch(rules.unexpected);
+  } else {
+    void done
+      .then(() => step(s, 'close'))
+      .then(() => channel.sender.close())
+      .catch(rules.unexpected);
+  }
   await s.waitIdle();
 
-  logs.forEach(({ from, results }, r) => checkReceiver(rules, r, from, values, capacity, results));
+  logs.forEach(({ from, results, leftAt }, r) => checkReceiver(rules, r, from, values, capacity, results, leftAt));
   rules.verify();
 }
 
-/** Walks one receiver's results: values in order, lags counted exactly, every value accounted for, then closed. */
-function checkReceiver(rules: Rules, r: number, from: number, values: number, capacity: number, results: Recv<number>[]): void {
+/**
+ * Walks one receiver's results: values in order, lags counted exactly, then closed; every value accounted
+ * for, unless it was unsubscribed after reading `leftAt` results: then the next one (if any) is closed.
+ */
+function checkReceiver(rules: Rules, r: number, from: number, values: number, capacity: number, results: Recv<number>[], leftAt: number | null): void {
   let expected = from;
   for (const got of results) {
     if (got.kind === 'value') {
@@ -81,12 +106,17 @@ function checkReceiver(rules: Rules, r: number, from: number, values: number, ca
   }
   rules.check(results.at(-1)?.kind === 'closed', `receiver ${r}: did not see closed (close must wake it)`);
   rules.check(results.filter((x) => x.kind === 'closed').length === 1, `receiver ${r}: read past closed`);
-  rules.check(expected === values, `receiver ${r}: accounted for values ${from}..${expected - 1} of ${from}..${values - 1}`);
+  if (leftAt !== null) rules.check(results.length <= leftAt + 1, `receiver ${r}: read ${results[leftAt]?.kind} after it was unsubscribed`);
+  else rules.check(expected === values, `receiver ${r}: accounted for values ${from}..${expected - 1} of ${from}..${values - 1}`);
   if (values - from <= capacity) rules.check(!results.some((x) => x.kind === 'lagged'), `receiver ${r}: lag reported though the ring never overflowed`);
 }
 
 const receiverSpec = (values: number): fc.Arbitrary<ReceiverSpec> =>
-  fc.record({ subscribeAfter: fc.integer({ min: 0, max: values }), slowness: fc.integer({ min: 0, max: 3 }) });
+  fc.record({
+    subscribeAfter: fc.integer({ min: 0, max: values }),
+    slowness: fc.integer({ min: 0, max: 3 }),
+    leaves: fc.boolean(),
+  });
 
 const property = (opts: BroadcastOptions = {}) =>
   fc.asyncProperty(
@@ -95,7 +125,8 @@ const property = (opts: BroadcastOptions = {}) =>
     fc.integer({ min: 0, max: 10 }).chain((values) =>
       fc.record({ values: fc.constant(values), receivers: fc.array(receiverSpec(values), { minLength: 1, maxLength: 4 }) }),
     ),
-    (s, capacity, { values, receivers }) => broadcastRun(s, capacity, values, receivers, opts),
+    fc.boolean(),
+    (s, capacity, { values, receivers }, closeWhenSettled) => broadcastRun(s, capacity, values, receivers, closeWhenSettled, opts),
   );
 
 describe('broadcast', { timeout: 10_000 }, () => {

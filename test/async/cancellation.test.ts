@@ -6,35 +6,48 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Cancelled, CancellationToken, Notify, Semaphore, spawn } from '../../src/impl/async/index.ts';
-import { Rules, step } from './scheduling.ts';
+import { Rules, settled, step } from './scheduling.ts';
+
+/** A forest: parents[k] < k is token k's parent (or -1 for a root). */
+const forest: fc.Arbitrary<number[]> = fc
+  .array(fc.integer({ min: -1, max: 11 }), { minLength: 1, maxLength: 12 })
+  .map((ps) => ps.map((p, k) => (p < k ? p : -1)));
+
+/** Builds a forest of tokens, cancels the named ones in order, and compares each token with the reference. */
+const treeProperty = fc.asyncProperty(forest, fc.array(fc.nat(11), { maxLength: 6 }), async (parents, cancels) => {
+  const tokens: CancellationToken[] = [];
+  parents.forEach((p) => tokens.push(p < 0 ? new CancellationToken() : tokens[p]!.child()));
+  const heard = tokens.map(() => [] as (string | undefined)[]); // what each token's onCancel listener got
+  tokens.forEach((t, k) => t.onCancel((reason) => heard[k]!.push(reason)));
+  const resolved = tokens.map(() => false);
+  tokens.forEach((t, k) => void t.whenCancelled().then(() => (resolved[k] = true)));
+  const expectedReason: (string | undefined)[] = parents.map(() => undefined);
+  const reach = (k: number, reason: string): void => {
+    if (expectedReason[k] !== undefined) return;
+    expectedReason[k] = reason;
+    parents.forEach((p, c) => p === k && reach(c, reason));
+  };
+  cancels.forEach((k, n) => {
+    if (k >= tokens.length) return;
+    tokens[k]!.cancel(`cancel ${n}`);
+    reach(k, `cancel ${n}`);
+  });
+  await settled([]); // every pending microtask ran
+  tokens.forEach((t, k) => {
+    const cancelled = expectedReason[k] !== undefined;
+    expect(t.cancelled, `token ${k} cancelled`).toBe(cancelled);
+    expect(t.reason, `token ${k} reason`).toBe(expectedReason[k]);
+    expect(heard[k], `token ${k}: its listener ran once, with the reason`).toEqual(cancelled ? [expectedReason[k]] : []);
+    expect(resolved[k], `token ${k}: whenCancelled() resolved`).toBe(cancelled);
+    // A live token holds its own listener and one per live child; a cancelled one holds nothing.
+    const liveChildren = parents.filter((p, c) => p === k && expectedReason[c] === undefined).length;
+    expect(t.listenerCount, `token ${k} listeners`).toBe(cancelled ? 0 : 1 + liveChildren);
+  });
+});
 
 describe('CancellationToken', { timeout: 10_000 }, () => {
-  it('a token is cancelled iff it or an ancestor was, with the reason of the first cancel that reached it (property)', () => {
-    // A forest: parents[k] < k is token k's parent (or -1 for a root); cancels name tokens in order.
-    const forest = fc.array(fc.integer({ min: -1, max: 11 }), { minLength: 1, maxLength: 12 }).map((ps) => ps.map((p, k) => (p < k ? p : -1)));
-    fc.assert(
-      fc.property(forest, fc.array(fc.nat(11), { maxLength: 6 }), (parents, cancels) => {
-        const tokens: CancellationToken[] = [];
-        parents.forEach((p) => tokens.push(p < 0 ? new CancellationToken() : tokens[p]!.child()));
-        const expectedReason: (string | undefined)[] = parents.map(() => undefined);
-        const reach = (k: number, reason: string): void => {
-          if (expectedReason[k] !== undefined) return;
-          expectedReason[k] = reason;
-          parents.forEach((p, c) => p === k && reach(c, reason));
-        };
-        cancels.forEach((k, n) => {
-          if (k >= tokens.length) return;
-          tokens[k]!.cancel(`cancel ${n}`);
-          reach(k, `cancel ${n}`);
-        });
-        tokens.forEach((t, k) => {
-          expect(t.cancelled).toBe(expectedReason[k] !== undefined);
-          expect(t.reason).toBe(expectedReason[k]);
-          if (t.cancelled) expect(t.listenerCount).toBe(0);
-        });
-      }),
-      { numRuns: 300 },
-    );
+  it('a token is cancelled iff it or an ancestor was, with the reason of the first cancel that reached it; waits resolve; cancelled children leave their parent (property)', async () => {
+    await fc.assert(treeProperty, { numRuns: 300 });
   });
 
   it('whenCancelled resolves when cancelled, at once when already cancelled, and is one promise for all callers', async () => {
@@ -100,18 +113,34 @@ async function spawnRun(s: fc.Scheduler, tasks: { steps: number; abort: boolean 
   const rules = new Rules();
   const parent = new CancellationToken();
   const sawCancel = tasks.map(() => false);
+  const aborted = tasks.map(() => false);
+  let parentCancelled = false;
   const handles = tasks.map((t, k) =>
     spawn(async (token) => {
       for (let i = 0; i < t.steps; i++) {
         await step(s, `task ${k} step ${i}`);
         sawCancel[k] = token.cancelled;
+        rules.check(!handles[k]!.finished, `task ${k}: finished while it runs`);
+        // Abort and a parent cancel are synchronous: the task's token says so at its next look.
+        rules.check(token.cancelled === (aborted[k] || parentCancelled), `task ${k}: token cancelled ${token.cancelled}, aborted ${aborted[k]}, parent cancelled ${parentCancelled}`);
         token.throwIfCancelled();
       }
       return k;
     }, parent),
   );
-  tasks.forEach((t, k) => t.abort && void step(s, `abort ${k}`).then(() => handles[k]!.abort(`abort ${k}`)));
-  if (cancelParent) void step(s, 'cancel parent').then(() => parent.cancel('parent'));
+  tasks.forEach((t, k) => {
+    if (!t.abort) return;
+    void step(s, `abort ${k}`).then(() => {
+      aborted[k] = true;
+      handles[k]!.abort(`abort ${k}`);
+    });
+  });
+  if (cancelParent) {
+    void step(s, 'cancel parent').then(() => {
+      parentCancelled = true;
+      parent.cancel('parent');
+    });
+  }
   await s.waitIdle();
   const outcomes = await Promise.allSettled(handles.map((h) => h.join()));
   outcomes.forEach((o, k) => {
@@ -123,10 +152,12 @@ async function spawnRun(s: fc.Scheduler, tasks: { steps: number; abort: boolean 
   rules.verify();
 }
 
+const spawnTask = fc.record({ steps: fc.integer({ min: 0, max: 3 }), abort: fc.boolean() });
+const spawnProperty = fc.asyncProperty(fc.scheduler(), fc.array(spawnTask, { minLength: 1, maxLength: 5 }), fc.boolean(), spawnRun);
+
 describe('spawn', { timeout: 10_000 }, () => {
   it('join reports what each task saw under aborts and a parent cancel, and finished tasks leave their parent (property)', async () => {
-    const task = fc.record({ steps: fc.integer({ min: 0, max: 3 }), abort: fc.boolean() });
-    await fc.assert(fc.asyncProperty(fc.scheduler(), fc.array(task, { minLength: 1, maxLength: 5 }), fc.boolean(), spawnRun), { numRuns: 300 });
+    await fc.assert(spawnProperty, { numRuns: 300 });
   });
 
   it('join resolves with the value or rejects with the task error; the body starts after the caller', async () => {

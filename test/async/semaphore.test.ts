@@ -16,6 +16,8 @@ interface TaskSpec {
   holdSteps: number;
   throws: boolean;
   cancels: boolean;
+  /** Calls `release()` twice (only the first may count). */
+  releasesTwice: boolean;
 }
 
 const taskSpec = (permits: number): fc.Arbitrary<TaskSpec> =>
@@ -25,6 +27,7 @@ const taskSpec = (permits: number): fc.Arbitrary<TaskSpec> =>
     holdSteps: fc.integer({ min: 0, max: 2 }),
     throws: fc.boolean(),
     cancels: fc.boolean(),
+    releasesTwice: fc.boolean(),
   });
 
 const runSpec = fc.integer({ min: 1, max: 3 }).chain((permits) =>
@@ -69,7 +72,10 @@ async function semaphoreRun(s: fc.Scheduler, permits: number, tasks: TaskSpec[],
     const count = countOf(i);
     const body = async (): Promise<void> => {
       onGrant(i, count);
-      for (let k = 0; k < t.holdSteps; k++) await step(s, `hold ${i}`);
+      for (let k = 0; k < t.holdSteps; k++) {
+        await step(s, `hold ${i}`);
+        checkWorkConserving(`while task ${i} holds`);
+      }
       held -= count;
       if (t.throws) throw new Boom();
     };
@@ -83,6 +89,8 @@ async function semaphoreRun(s: fc.Scheduler, permits: number, tasks: TaskSpec[],
           await body();
         } finally {
           permit.release();
+          if (t.releasesTwice) permit.release();
+          checkWorkConserving(`after task ${i} released`);
         }
       }
       outcome[i] = 'done';

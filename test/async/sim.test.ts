@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../src/impl/env.ts';
 import { broadcast, CancellationToken, Notify, Semaphore, sleep, spawn, watch } from '../../src/impl/async/index.ts';
+import { WorkQueue, type WorkItem } from '../../src/impl/provider/queue.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { PIPELINE_LOG, pipeline, swarm, type SwarmReport } from './pipeline.ts';
@@ -48,6 +49,14 @@ function parked(env: Env, woken: string[], poll: boolean): void {
   void wr.changed().then(() => woken.push('watch'));
   void token.whenCancelled().then(() => woken.push('cancellation'));
   void spawn(() => token.whenCancelled()).join().then(() => woken.push('join'));
+  // The provider job's work queue, built on Notify: a take on an empty queue, a push on a full one.
+  const item: WorkItem = { meta: { id: 'f', path: '/f', hash: 'h', size: 1, rev: 1 }, move: false };
+  const empty = new WorkQueue(env, 1, 1);
+  const full = new WorkQueue(env, 2, 1);
+  void empty.take(token).then(() => woken.push('queue take'));
+  void full.push(item, 'high', new CancellationToken()).then(() => {
+    void full.push(item, 'high', new CancellationToken()).then(() => woken.push('queue push'));
+  });
   if (poll) {
     void (async () => {
       while (!flag) await env.clock.sleep(0);
@@ -59,6 +68,8 @@ function parked(env: Env, woken: string[], poll: boolean): void {
     notify.notifyOne();
     sender.send(1);
     w.sender.send(1);
+    void empty.push(item, 'high', new CancellationToken());
+    void full.take(new CancellationToken());
     token.cancel();
   });
 }
@@ -85,7 +96,7 @@ describe('async primitives in a simulated run', { timeout: 10_000 }, () => {
     const woken: string[] = [];
     const quiet = await runScenario(oneNode('async-parked', (env) => parked(env, woken, false), { durationMs: 12_000, maxEvents: 50 }), 1);
     expect(quiet.verdict).toBe('pass');
-    expect(woken.sort()).toEqual(['broadcast', 'cancellation', 'join', 'notify', 'semaphore', 'watch']);
+    expect(woken.sort()).toEqual(['broadcast', 'cancellation', 'join', 'notify', 'queue push', 'queue take', 'semaphore', 'watch']);
     expect(quiet.events).toBeLessThan(50);
   });
 

@@ -4,8 +4,10 @@
  *
  * - `push` waits while the queue is full (discovery stops reading the provider until workers catch up);
  *   `take` waits while it is empty and resolves null once it is closed and drained.
- * - Waits are `Notify`s, never polls: a push wakes one taker, a take wakes the producer, `close` wakes
- *   every taker. Both waits end with `Cancelled` when the job's token fires.
+ * - `close` ends the pushes: a push after it, or one still waiting for room, rejects with `QueueClosed`
+ *   (an item accepted after the takers drained the queue and left would never be taken).
+ * - Waits are `Notify`s, never polls: a push wakes one taker, a take wakes one pusher, `close` wakes
+ *   every taker and every pusher. Both waits end with `Cancelled` when the job's token fires.
  * - Each push and take is traced (`provider.queue.push` / `.take` with the job id), so a check can count
  *   the queue's length itself instead of trusting a size the queue reports.
  */
@@ -21,6 +23,11 @@ export interface WorkItem {
   meta: FileMeta;
   /** A move: the library may already hold the content. */
   move: boolean;
+}
+
+/** What `push` rejects with once the queue is closed: nothing is added after `close`. */
+export class QueueClosed extends Error {
+  override name = 'QueueClosed';
 }
 
 /** The work queue of one job. */
@@ -43,10 +50,11 @@ export class WorkQueue {
     return this.high.length + this.normal.length;
   }
 
-  /** Adds an item, waiting for room first. */
+  /** Adds an item, waiting for room first; rejects with `QueueClosed` if the queue is or gets closed. */
   async push(item: WorkItem, priority: Priority, token: CancellationToken): Promise<void> {
-    if (this.length >= this.capacity && !this.unbounded) this.env.trace.probe('provider.queue-full');
-    while (this.length >= this.capacity && !this.unbounded) await this.roomReady.notified(token);
+    if (this.full()) this.env.trace.probe('provider.queue-full');
+    while (this.full()) await this.roomReady.notified(token);
+    if (this.closed) throw new QueueClosed(`work queue of job ${this.job} is closed: ${item.meta.id} not queued`);
     (priority === 'high' ? this.high : this.normal).push(item);
     this.env.trace.emit('provider.queue.push', { job: this.job, id: item.meta.id, priority });
     this.itemReady.notifyOne();
@@ -66,9 +74,15 @@ export class WorkQueue {
     }
   }
 
-  /** No more pushes: takers drain what is left and then get null. */
+  /** No more pushes: takers drain what is left and then get null; waiting pushers reject. */
   close(): void {
     this.closed = true;
     this.itemReady.notifyWaiters();
+    this.roomReady.notifyWaiters();
+  }
+
+  /** A push must wait: open, bounded and at capacity. */
+  private full(): boolean {
+    return !this.closed && !this.unbounded && this.length >= this.capacity;
   }
 }
