@@ -4,8 +4,7 @@
  * failed handshakes: stuck) and answers again when the user clicks Nuke and Resync takes the pending
  * changes before the wipe, so nothing is reported unsaved.
  */
-import type { TraceCheck } from '../../src/model/check.ts';
-import { truthOf } from '../../src/model/clientserver/cs-truth.ts';
+import { nukePushedFirst, stuckReasonSeen } from '../../src/model/clientserver/index.ts';
 import { startServer, type ClientHandle, type ClientOptions } from '../../src/impl/clientserver/index.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { CS_SEAMS, DB, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, statusSeen, userNukes } from './_common.ts';
@@ -33,55 +32,7 @@ function stalledAppends(fromMs: number, untilMs: number, options: Partial<Client
   };
 }
 
-/** `client` showed stuck with `reason` at some point in [fromMs, fromMs + withinMs] (its cs.status). */
-function stuckReasonSeen(client: string, reason: string, fromMs: number, withinMs: number): TraceCheck {
-  const name = `expect:${client}-stuck-${reason}`;
-  return {
-    onTrace: true,
-    name,
-    covers: [name],
-    setup(ctx) {
-      ctx.trace.on('cs.status', (r) => {
-        const t = r.t / 1000;
-        if (r.node === client && r.data.status === 'stuck' && r.data.reason === reason && t >= fromMs && t <= fromMs + withinMs) ctx.runState.set(name, true);
-      });
-    },
-    final(ctx) {
-      ctx.exercised(name);
-      if (ctx.runState.get(name) !== true) ctx.fail('correctness', name, `${client} never showed stuck (${reason}) between ${fromMs} and ${fromMs + withinMs} ms`);
-    },
-  };
-}
 
-/**
- * `client`'s Nuke and Resync found a compatible server: every local change it wiped is in the server's
- * durable log (pushed first), none kept as unsaved. Evidence: fact.cs.client (the wipe) and
- * fact.cs.server (cs-truth.ts).
- */
-function nukePushedFirst(client: string, clients: readonly string[]): TraceCheck {
-  const name = `expect:${client}-nuke-pushed-first`;
-  return {
-    onTrace: true,
-    name,
-    covers: [name],
-    setup(ctx) {
-      const truth = truthOf(ctx, clients);
-      truth.on('fact.cs.client', (r, c) => {
-        if (c?.id !== client || c.wiped === null) return;
-        ctx.runState.set(name, true);
-        const { site, lineage, local } = c.wiped;
-        const missing = local.filter((v) => !truth.stored(site, v, lineage));
-        if (missing.length > 0 || c.unsavedAdded.length > 0) {
-          ctx.fail('correctness', name, `${client}'s Nuke and Resync met a server that answered, yet ${missing.length} of its ${local.length} changes never reached its durable log and ${c.unsavedAdded.length} were reported unsaved (trace #${r.i})`);
-        }
-      });
-    },
-    final(ctx) {
-      ctx.exercised(name);
-      if (ctx.runState.get(name) !== true) ctx.fail('correctness', name, `${client} was never nuked (no new durable site id)`);
-    },
-  };
-}
 
 /** The user clicks Nuke and Resync on `client` at `atMs` if its footer shows stuck (traced as workload.nuke). */
 function nukeIfStuck(ctx: ScenarioContext, client: string, atMs: number): void {

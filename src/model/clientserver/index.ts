@@ -61,3 +61,6 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
   ];
 }
 export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';
+export { statusSeen } from './status-seen.ts';
+export { stuckReasonSeen } from './stuck-reason-seen.ts';
+export { nukePushedFirst } from './nuke-pushed-first.ts';
