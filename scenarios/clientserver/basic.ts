@@ -106,7 +106,7 @@ const lostAck = csScenario({
 const commitErrors = csScenario({
   name: 'cs-server-commit-errors',
   description:
-    "The sync server's kv commits fail with probability 0.3 for 2 s (then 0.5 for 1 s) while three clients push: a failed append is not acknowledged and its session closes; every acknowledged change is in the server's durable log exactly once, and all end synced.",
+    "The sync server's block-file writes fail (EIO) with probability 0.3 for 2 s (then 0.5 for 1 s) while three clients push: a failed append is not acknowledged and its session closes; every acknowledged change is in the server's durable log exactly once, and all end synced.",
   suites: ['ci', 'default', 'nightly'],
   clients: three,
   workload: (ctx) => {
@@ -115,8 +115,8 @@ const commitErrors = csScenario({
   },
   faults: {
     events: [
-      { kind: 'diskError', atMs: 1_500, node: 'S', area: 'kv', op: 'commit', code: 'EIO', probability: 0.3, durationMs: 2_000 },
-      { kind: 'diskError', atMs: 4_500, node: 'S', area: 'kv', op: 'commit', code: 'EIO', probability: 0.5, durationMs: 1_000 },
+      { kind: 'diskError', atMs: 1_500, node: 'S', area: 'disk', op: 'writeFile', code: 'EIO', probability: 0.3, durationMs: 2_000 },
+      { kind: 'diskError', atMs: 4_500, node: 'S', area: 'disk', op: 'writeFile', code: 'EIO', probability: 0.5, durationMs: 1_000 },
     ],
   },
   durationMs: 8_000,

@@ -1,7 +1,8 @@
 /**
  * Swarm runs: faults drawn from the seed (crashes with and without power loss, pauses, partitions, clogs,
- * stalls, connection resets, lossy and slow links, clock jumps and drift, kv errors) over the server, its
- * meta endpoint and the clients, with local writes, operator writes on the server and a user who nukes
+ * stalls, connection resets, lossy and slow links, clock jumps and drift, kv errors, and on the server's
+ * block store disk errors, failing fsyncs, torn writes and flipped reads) over the server, its meta
+ * endpoint and the clients, with local writes, operator writes on the server and a user who nukes
  * when the footer asks; after healing every client is synced and equal to the server.
  */
 import type { FaultKind } from '../../src/faults/plan.ts';
@@ -11,21 +12,31 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, drawDeployment, drawnDeployment, serverRecords, userNukes } from './_common.ts';
 
 /**
- * Every kind a swarm draws by default except the disk-file faults (fsync failures, torn writes, read bit
- * flips: the devices keep everything in their kv stores, so armed they never land); not damage at rest
- * either (opt-in: values carry no checksum, beyond what the protocol claims to survive).
+ * Every kind a swarm draws by default, the disk-file faults included: the server's change log is a block
+ * store on its device's disk (docs/client-server.md, "Data and storage"), so fsync failures, torn writes
+ * (a power loss in the middle of an append) and flipped reads land there; drawn on a client they find no
+ * file (clients keep their database in their kv store). Not damage at rest (opt-in: the storage layer
+ * reports a rotten block, it cannot restore it, and a lost acknowledged change is then the medium's).
  */
-const KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => !SWARM_OPT_IN_KINDS.has(k) && k !== 'fsyncFail' && k !== 'tornWrite' && k !== 'bitFlip');
+const KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => !SWARM_OPT_IN_KINDS.has(k));
 
-/** kv errors land on commits and key scans (every device's storage is its kv store). */
+/**
+ * kv errors land on commits and key scans (the clients' databases, the meta copy of the server's identity);
+ * disk errors on the server's block store: its block and document writes, fsyncs, renames and reads.
+ */
 const ERROR_OPS = [
   { area: 'kv', op: 'commit' },
   { area: 'kv', op: 'keys' },
+  { area: 'disk', op: 'writeFile' },
+  { area: 'disk', op: 'fsync' },
+  { area: 'disk', op: 'rename' },
+  { area: 'disk', op: 'read' },
 ] as const;
 
-/** Where triggered faults land: operations every node performs often. */
+/** Where triggered faults land: operations every node performs often (the server's block store: writes). */
 const TRIGGER_OPS: readonly TriggerOp[] = [
   { area: 'kv', op: 'commit', perSec: 10 },
+  { area: 'disk', op: 'writeFile', perSec: 30 },
   { area: 'net', op: 'send', perSec: 20 },
   { area: 'net', op: 'connect', perSec: 0.5 },
 ];

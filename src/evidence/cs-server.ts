@@ -1,21 +1,38 @@
 /**
- * `fact.cs.server`: the sync server's durable change log and identity, decoded from the server device's
- * kv image by this recorder's own code (the layout of docs/client-server.md, "Storage", read here
- * independently of `src/impl`), never from the server's trace.
+ * `fact.cs.server`: the sync server's durable change log and identity, decoded from the simulator's
+ * durable image of the server's block store (what a power loss now would leave) by this recorder's own
+ * code, never from the server's trace: the block store's durable commit point and its metadata are read
+ * with the storage evidence decoders (store-blocks.ts: framed marker and metadata documents, block
+ * versions, checksums), the log's blocks with the layout of docs/client-server.md ("Data and storage"),
+ * read here independently of `src/impl`:
+ *
+ *   block 0: header, UTF-8 JSON {format: 'cs-log', v: 1, site, schema, generation, head, bytes} then zeros;
+ *   blocks 1..P: the log's byte stream in pages of the block size, entry k (seq k) the line
+ *   `JSON [table, pk, col, value, colVersion, site, dbVersion]\n`, `bytes` long in all.
  *
  *   fact.cs.server {device, site, schema, head, added, removed}   (node 'sim')
  *
- * - site, schema, head: the durable `meta` values `site`, `schema`, `head` (null when absent);
- * - added: the log entries that became durable in this commit, `[seq, site, dbVersion, table, pk, col,
+ * - site, schema, head: the durable header's (null when there is no store);
+ * - added: the log entries that became durable with this commit, `[seq, site, dbVersion, table, pk, col,
  *   value, colVersion]` (origin site and version preserved);
- * - removed: how many durable log entries this commit deleted (a rebuild replaces the log).
+ * - removed: how many durable log entries this commit took away (a rebuild replaces the log; otherwise a
+ *   loss: an entry gone, or rewritten with other content, which also counts as added).
  *
- * Emitted right after each strict kv commit of the server device that wrote `log` or `meta` (the server
- * commits strictly only: a strict commit is durable when it commits, so the values are read with
- * `durableGet`). A relaxed commit is not recorded: the server never makes one, and a change it made
- * would be missing from the facts until a later strict commit, failing the checks that expect it.
+ * Emitted when the durable commit point of the store moves (a new commit's marker is durable, or a power
+ * loss or recovery changed what is durable) and the log or header it holds differ from the last fact:
+ * file backend after `disk.fsyncDir` / `disk.fsync` of the root or `blocks/` and `disk.powerloss`; kv
+ * after a strict `kv.commit` touching `<root>:meta`, `kv.durable`, `kv.powerloss`. A durable image whose
+ * header or pages cannot be read (missing, failing their checksum, not the format) keeps the last site
+ * and reports every entry removed and head null: a loss, not a rebuild.
+ *
+ * Decoding reuses the entries of the last fact up to the first page whose block version changed (block
+ * versions are never rewritten), so an append costs the pages it wrote.
  */
 import type { Simulation } from '../sim/simulation.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+import { blockChecksum } from './block-checksum.ts';
+import { fileStoreReader, kvStoreReader, type DecodedMeta, type StoreReader } from './store-blocks.ts';
+import type { StoreLocation } from './store.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 /** A durable server log entry as the fact carries it. */
@@ -31,6 +48,12 @@ export interface CsServerFact {
   removed: number;
 }
 
+/** Where the server's block store lives: file backend `/cs-server`, kv backend `cs-server` (both watched). */
+export const CS_SERVER_STORES: readonly StoreLocation[] = [
+  { backend: 'file', root: '/cs-server' },
+  { backend: 'kv', root: 'cs-server' },
+];
+
 /** Decodes a stored log entry `[table, pk, col, value, colVersion, site, dbVersion]` (null: not one). */
 export function decodeServerEntry(seq: number, v: unknown): ServerEntry | null {
   if (!Array.isArray(v) || v.length !== 7) return null;
@@ -40,41 +63,195 @@ export function decodeServerEntry(seq: number, v: unknown): ServerEntry | null {
   return [seq, site, dbVersion, table, pk, col, value, colVersion];
 }
 
-/** Records `fact.cs.server` for the server device `device`. */
-export function csServerEvidence(device: string): EvidenceRecorder {
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const decoder = new TextDecoder();
+
+/** The decoded durable log of one store. */
+interface Log {
+  commit: number;
+  site: string | null;
+  schema: number | null;
+  head: number | null;
+  /** Block id -> `<id>.<v>` of its current version. */
+  names: Map<number, string>;
+  entries: ServerEntry[];
+  /** Stream offset just past each entry's newline. */
+  ends: number[];
+}
+
+/** The metadata of the durable commit point (the committed one, or the pending one the marker reached). */
+function pointMeta(r: StoreReader): DecodedMeta | null | undefined {
+  const marker = r.marker();
+  const meta = r.meta();
+  const point = Math.max(marker ?? 0, meta?.commit ?? 0);
+  if (marker === null && meta === null) return undefined; // nothing committed yet (a pending commit is not)
+  if (meta !== null && meta.commit === point) return meta;
+  const pending = r.pending();
+  return pending !== null && pending.commit === point ? pending : null;
+}
+
+/** The intact bytes of block `id` in `meta` (null: not allocated, missing or damaged). */
+function blockOf(r: StoreReader, meta: DecodedMeta, index: Map<number, number>, id: number): Uint8Array | null {
+  const i = index.get(id);
+  if (i === undefined) return null;
+  const bytes = r.block(meta.names[i]!);
+  if (!(bytes instanceof Uint8Array) || bytes.length !== meta.blockSize || blockChecksum(meta.algorithm, bytes) !== meta.sums[i]) return null;
+  return bytes;
+}
+
+function parseHeader(block: Uint8Array): { site: string; schema: number; head: number; bytes: number } | null {
+  const end = block.indexOf(0);
+  try {
+    const d = JSON.parse(decoder.decode(end < 0 ? block : block.subarray(0, end))) as Record<string, unknown> | null;
+    if (d === null || d.format !== 'cs-log' || d.v !== 1 || typeof d.site !== 'string' || !isCount(d.schema) || !isCount(d.head) || !isCount(d.bytes)) return null;
+    return { site: d.site, schema: d.schema, head: d.head, bytes: d.bytes };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The log of the durable image `meta`, reusing `last`'s entries below the first page whose version
+ * changed. Null: unreadable (a header or page missing or damaged, or not the format).
+ */
+function decodeLog(r: StoreReader, meta: DecodedMeta, last: Log | null): Log | null {
+  const index = new Map<number, number>();
+  const names = new Map<number, string>();
+  meta.names.forEach((n, i) => {
+    const id = Number(n.slice(0, n.indexOf('.')));
+    index.set(id, i);
+    names.set(id, n);
+  });
+  const headerBlock = blockOf(r, meta, index, 0);
+  const h = headerBlock === null ? null : parseHeader(headerBlock);
+  if (h === null) return null;
+  const B = meta.blockSize;
+  const pages = Math.ceil(h.bytes / B);
+  let same = 0; // pages 1..same are the versions `last` decoded
+  if (last !== null) while (same < pages && last.names.get(same + 1) !== undefined && last.names.get(same + 1) === names.get(same + 1)) same++;
+  const keep = last === null ? 0 : countBelow(last.ends, Math.min(same * B, h.bytes));
+  const entries = last === null ? [] : last.entries.slice(0, keep);
+  const ends = last === null ? [] : last.ends.slice(0, keep);
+  const from = keep === 0 ? 0 : ends[keep - 1]!;
+  if (from < h.bytes) {
+    const first = Math.floor(from / B);
+    const buf = new Uint8Array((pages - first) * B);
+    for (let p = first; p < pages; p++) {
+      const page = blockOf(r, meta, index, p + 1);
+      if (page === null) return null;
+      buf.set(page, (p - first) * B);
+    }
+    const text = decoder.decode(buf.subarray(from - first * B, h.bytes - first * B));
+    if (!text.endsWith('\n')) return null;
+    let offset = from;
+    for (const line of text.slice(0, -1).split('\n')) {
+      let e: ServerEntry | null;
+      try {
+        e = decodeServerEntry(entries.length + 1, JSON.parse(line));
+      } catch {
+        e = null;
+      }
+      if (e === null) return null;
+      offset += Buffer.byteLength(line) + 1;
+      entries.push(e);
+      ends.push(offset);
+    }
+  }
+  return { commit: meta.commit, site: h.site, schema: h.schema, head: h.head, names, entries, ends };
+}
+
+/** How many of the ascending `ends` are <= limit. */
+function countBelow(ends: readonly number[], limit: number): number {
+  let n = 0;
+  while (n < ends.length && ends[n]! <= limit) n++;
+  return n;
+}
+
+const sameEntry = (a: ServerEntry, b: ServerEntry): boolean => a.every((x, i) => x === b[i]);
+
+/** Records `fact.cs.server` for the server device `device` (its block store at either location). */
+export function csServerEvidence(device: string, stores: readonly StoreLocation[] = CS_SERVER_STORES): EvidenceRecorder {
   return {
     name: 'cs-server-durable',
     produces: ['fact.cs.server'],
     install(sim: Simulation) {
-      const kv = sim.device(device).kv;
-      const meta = (key: string): unknown => kv.durableGet('meta', key);
-      kv.observeCommits((c) => {
-        if (c.durability !== 'strict') return;
+      const d = sim.device(device);
+      let visible = false;
+      const readers = new Map<StoreLocation, StoreReader>();
+      const readerOf = (loc: StoreLocation): StoreReader => {
+        let r = readers.get(loc);
+        if (r === undefined) {
+          r = loc.backend === 'file' ? fileStoreReader((path) => d.disk.durableFile(path), loc.root) : kvStoreReader((store, key) => (visible ? d.kv.visibleGet(store, key) : d.kv.durableGet(store, key)), loc.root);
+          readers.set(loc, r);
+        }
+        return r;
+      };
+      /** Per location: the log of its last fact and the commit it was decoded from. */
+      const state = new Map<StoreLocation, { last: Log | null; commit: number | null | undefined }>();
+      const update = (loc: StoreLocation): void => {
+        const r = readerOf(loc);
+        let st = state.get(loc);
+        if (st === undefined) state.set(loc, (st = { last: null, commit: undefined }));
+        const last = st.last;
+        const point = pointMeta(r);
+        if (point === undefined && last === null) return; // no store here (yet)
+        const meta = point ?? null; // a store that had commits and now has none lost them
+        if (meta !== null && meta.commit === st.commit) return; // the durable point did not move
+        st.commit = meta?.commit ?? null;
+        const log = meta === null ? null : decodeLog(r, meta, last);
         const added: ServerEntry[] = [];
         let removed = 0;
-        let touched = false;
-        for (const w of c.writes) {
-          if (w.store === 'meta') touched = true;
-          if (w.store !== 'log' || typeof w.key !== 'number') continue;
-          touched = true;
-          const e = decodeServerEntry(w.key, kv.durableGet('log', w.key));
-          if (e === null) removed++;
-          else added.push(e);
+        const before = last?.entries ?? [];
+        if (log === null) {
+          removed = before.length;
+        } else if (log.site !== (last?.site ?? null)) {
+          removed = before.length;
+          added.push(...log.entries);
+        } else {
+          for (let i = 0; i < log.entries.length; i++) {
+            const old = before[i];
+            if (old !== undefined && sameEntry(old, log.entries[i]!)) continue;
+            if (old !== undefined) removed++;
+            added.push(log.entries[i]!);
+          }
+          removed += Math.max(0, before.length - log.entries.length);
         }
-        if (!touched) return;
-        const site = meta('site');
-        const schema = meta('schema');
-        const head = meta('head');
         const fact: CsServerFact = {
           device,
-          site: typeof site === 'string' ? site : null,
-          schema: typeof schema === 'number' ? schema : null,
-          head: typeof head === 'number' ? head : null,
-          added: added.sort((a, b) => a[0] - b[0]),
+          site: log?.site ?? last?.site ?? null,
+          schema: log === null ? (last?.schema ?? null) : log.schema,
+          head: log?.head ?? null,
+          added,
           removed,
         };
-        sim.trace.emit('sim', 'fact.cs.server', fact as unknown as Record<string, unknown>);
+        const changed = last === null || (log === null ? last.head !== null : fact.site !== last.site || fact.schema !== last.schema || fact.head !== last.head || added.length > 0 || removed > 0);
+        st.last = log ?? (last === null ? null : { ...last, head: null, entries: [], ends: [], names: new Map() });
+        if (changed) sim.trace.emit('sim', 'fact.cs.server', fact as unknown as Record<string, unknown>);
+      };
+      const ours = (rec: TraceRecord): boolean => (typeof rec.data.device === 'string' ? rec.data.device : sim.nodes.get(rec.node)?.deviceId) === device;
+      const files = stores.filter((s) => s.backend === 'file');
+      const kvs = stores.filter((s) => s.backend === 'kv');
+      const inRoot = (loc: StoreLocation, path: unknown): boolean => typeof path === 'string' && (path === loc.root || path === `${loc.root}/blocks` || (path.startsWith(`${loc.root}/`) && !path.slice(loc.root.length + 1).includes('/')));
+      const onFile = (r: TraceRecord): void => {
+        if (ours(r)) for (const loc of files) if (inRoot(loc, r.data.path)) update(loc);
+      };
+      sim.trace.on('disk.fsyncDir', onFile);
+      sim.trace.on('disk.fsync', onFile);
+      sim.trace.on('disk.powerloss', (r) => {
+        if (ours(r)) for (const loc of files) update(loc);
       });
+      sim.trace.on('kv.commit', (r) => {
+        if (r.data.durability !== 'strict' || !ours(r)) return;
+        const touched = r.data.stores as string[];
+        visible = true;
+        for (const loc of kvs) if (touched.includes(`${loc.root}:meta`)) update(loc);
+        visible = false;
+      });
+      const kvSettled = (r: TraceRecord): void => {
+        if (ours(r)) for (const loc of kvs) update(loc);
+      };
+      sim.trace.on('kv.durable', kvSettled);
+      sim.trace.on('kv.powerloss', kvSettled);
     },
   };
 }

@@ -8,10 +8,11 @@ import outage from '../../scenarios/clientserver/outage.ts';
 import progress from '../../scenarios/clientserver/progress.ts';
 import quiet from '../../scenarios/clientserver/quiet.ts';
 import rebuild from '../../scenarios/clientserver/rebuild.ts';
+import storage from '../../scenarios/clientserver/storage.ts';
 import stuck from '../../scenarios/clientserver/stuck.ts';
 import tabs from '../../scenarios/clientserver/tabs.ts';
 
-const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...quiet, ...tabs, ...nuke, ...stuck].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...quiet, ...tabs, ...nuke, ...stuck, ...storage].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; check: string }[] = [
@@ -34,6 +35,8 @@ const CASES: { variant: string; scenario: string; check: string }[] = [
   { variant: 'cs-stuck-late', scenario: 'cs-stuck-handshake', check: 'invariant:stuck-in-time' },
   { variant: 'cs-no-progress-ignored', scenario: 'cs-no-progress', check: 'invariant:stuck-in-time' },
   { variant: 'cs-incompatible-silent', scenario: 'cs-meta-blocked-rebuild', check: 'invariant:incompatible-reported' },
+  // The server's log on its block store: a power loss mid-append loses what was already acknowledged.
+  { variant: 'cs-ack-before-durable', scenario: 'cs-server-torn-append', check: 'invariant:no-loss-no-dup' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */

@@ -2,7 +2,11 @@
  * Options of the client-server sync: two types each (all optional, then resolved with defaults and
  * validated once, failing with a message that names the field).
  */
+import type { ServerStoreConfig } from './server-store.ts';
 import type { CsVariant } from './variants.ts';
+
+/** Where the server's block store lives on each backend (docs/client-server.md, "Data and storage"). */
+export const SERVER_STORE_ROOTS = { file: '/cs-server', kv: 'cs-server' } as const;
 
 /** Options of a sync server node. */
 export interface ServerOptions {
@@ -17,6 +21,13 @@ export interface ServerOptions {
   generation?: number;
   /** Changes per `Changes` message (default 200). */
   chunk?: number;
+  /**
+   * The backend of the server's block store (src/impl/storage): 'file' (default: the device's disk, so
+   * disk faults reach it) or 'kv' (the device's transactional store).
+   */
+  storage?: 'file' | 'kv';
+  /** Block size of the server's block store: its page of log bytes (default 4096). */
+  blockSize?: number;
   /** Weakened variant ('' default). */
   variant?: string;
   /**
@@ -32,6 +43,7 @@ export interface ServerConfig {
   schema: number;
   generation: number;
   chunk: number;
+  store: ServerStoreConfig;
   variant: CsVariant;
   appendGate: (() => Promise<void>) | null;
 }
@@ -91,6 +103,15 @@ function schemaOf(v: number, field: string): number {
   return v;
 }
 
+function storeOf(o: ServerOptions): ServerStoreConfig {
+  const backend = o.storage ?? 'file';
+  if (backend !== 'file' && backend !== 'kv') throw new RangeError(`storage: expected 'file' or 'kv', got ${String(o.storage)}`);
+  const blockSize = count(o.blockSize, 4096, 'blockSize');
+  // The header (a site id, numbers) must fit one block; the storage layer caps the size at 1 MiB.
+  if (blockSize < 256 || blockSize > 1 << 20) throw new RangeError(`blockSize: expected an integer in 256..1048576, got ${String(o.blockSize)}`);
+  return { backend, root: SERVER_STORE_ROOTS[backend], blockSize };
+}
+
 /** Resolves and validates server options. */
 export function resolveServerOptions(o: ServerOptions): ServerConfig {
   const generation = o.generation ?? 0;
@@ -100,6 +121,7 @@ export function resolveServerOptions(o: ServerOptions): ServerConfig {
     schema: schemaOf(o.schema, 'schema'),
     generation,
     chunk: count(o.chunk, 200, 'chunk'),
+    store: storeOf(o),
     variant: (o.variant ?? '') as CsVariant,
     appendGate: o.appendGate ?? null,
   };

@@ -1,5 +1,6 @@
 /**
- * The sync server node: the authoritative change log (server-store.ts), many client sessions over the
+ * The sync server node: the authoritative change log (server-store.ts: a block store of the project's
+ * storage layer, file backend by default, `ServerOptions.storage`), many client sessions over the
  * sync connection, and the relaying of every committed change to every live session with its origin site
  * preserved. Commits are serialised (one append at a time), and an `Ack` is sent only once the append is
  * durable. The protocol is in messages.ts and docs/client-server.md.
@@ -14,6 +15,9 @@ import { resolveServerOptions, type ServerConfig, type ServerOptions } from './o
 import { digestCells } from './digest.ts';
 import { retrying } from './retry.ts';
 import { ServerStore } from './server-store.ts';
+
+/** How often an idle server lets its block store finish a failed finalize (ServerStore.tidy). */
+const TIDY_EVERY_MS = 1_000;
 
 /** A row the operator writes on the server (the seed's `execOnRemote`). */
 export interface ServerRow {
@@ -52,7 +56,7 @@ const cellKey = (c: { table: string; pk: string; col: string }): string => `${c.
 /** Starts a sync server; resolves with its handle once its storage is loaded (and rebuilt or migrated). */
 export async function startServer(env: Env, options: ServerOptions): Promise<ServerHandle> {
   const cfg = resolveServerOptions(options);
-  const store = new ServerStore(env.kv);
+  const store = new ServerStore(env, cfg.store);
   const meta = await retrying(env, () => store.loadMeta());
   const rebuilt = meta.site === null || meta.generation < cfg.generation;
   let site = meta.site ?? '';
@@ -62,10 +66,12 @@ export async function startServer(env: Env, options: ServerOptions): Promise<Ser
   }
   const migrated = !rebuilt && meta.schema !== cfg.schema;
   if (migrated) await retrying(env, () => store.migrate(cfg.schema));
+  await retrying(env, () => publishIdentity(env, site, cfg.schema));
   const server = new Server(env, cfg, store, site);
-  await retrying(env, () => server.loadCells());
+  server.loadCells();
   env.trace.emit('cs.server.start', { site, schema: cfg.schema, head: server.headSeq, rebuilt, migrated });
   env.net.listen((conn) => server.accept(conn));
+  env.clock.setInterval(() => server.tidy(), TIDY_EVERY_MS);
   return server.handle();
 }
 
@@ -84,10 +90,15 @@ class Server {
     private readonly site: string,
   ) {}
 
-  async loadCells(): Promise<void> {
-    const { head, entries } = await this.store.readAfter(0, '');
+  loadCells(): void {
+    const { head, entries } = this.store.readAfter(0, '');
     this.headSeq = head;
     for (const e of entries) this.fold(e);
+  }
+
+  /** Lets the store finish an earlier commit's leftovers, in the commit queue (nothing when there are none). */
+  tidy(): void {
+    void this.serial(() => this.store.tidy());
   }
 
   handle(): ServerHandle {
@@ -121,6 +132,8 @@ class Server {
         return;
       case 'Push':
         if (s.client !== null && s.live) {
+          // Weakened variant cs-ack-before-durable: acknowledged on arrival, before the append is durable.
+          if (this.cfg.variant === 'cs-ack-before-durable' && m.changes.length > 0) send(s.conn, { type: 'Ack', upTo: m.changes.at(-1)!.dbVersion });
           void this.serial(() => this.append(s, s.client!, m.changes)).catch((e: unknown) => {
             // Not stored, not acknowledged: the client resends after its next handshake.
             this.env.trace.emit('cs.server.store-error', { error: String((e as Error)?.message ?? e).slice(0, 120) });
@@ -140,7 +153,7 @@ class Server {
   private async hello(s: Session, h: Hello): Promise<void> {
     if (s.client !== null || h.db !== this.cfg.db) return s.conn.close();
     s.client = h.client;
-    const { head, acked, entries } = await this.store.readAfter(h.cursor, h.client);
+    const { head, acked, entries } = this.store.readAfter(h.cursor, h.client);
     // A client of another lineage or schema is told who we are and nothing else: it must not merge.
     const compatible = h.schema === this.cfg.schema && (h.server === null || h.server === this.site) && h.cursor <= head;
     this.env.trace.emit('cs.server.hello', { conn: s.conn.id, client: h.client, cursor: h.cursor, compatible });
@@ -156,15 +169,17 @@ class Server {
 
   private async append(s: Session, client: string, changes: readonly Change[]): Promise<void> {
     if (this.cfg.appendGate !== null) await this.cfg.appendGate();
+    this.committed(await this.store.ready());
     const { entries, upTo, skipped, gap } = await this.store.append(client, changes);
     if (skipped > 0) this.env.trace.probe('cs.push-duplicate');
     if (gap) this.env.trace.probe('cs.push-gap');
     this.env.trace.emit('cs.server.append', { client, n: entries.length, skipped, upTo, head: this.headSeq + entries.length });
     this.committed(entries);
-    if (s.conn.open) send(s.conn, { type: 'Ack', upTo });
+    if (s.conn.open && this.cfg.variant !== 'cs-ack-before-durable') send(s.conn, { type: 'Ack', upTo });
   }
 
   private async exec(rows: readonly { table: string; pk: string; col: string; value: string | null }[]): Promise<number> {
+    this.committed(await this.store.ready());
     const entries = await this.store.exec(this.site, rows, (r) => (this.cells.get(cellKey(r))?.colVersion ?? 0) + 1);
     this.env.trace.emit('cs.server.exec', { n: entries.length, head: this.headSeq + entries.length });
     this.committed(entries);
@@ -193,7 +208,7 @@ class Server {
   private async catchUp(s: Session): Promise<void> {
     s.live = false;
     const from = s.sent;
-    const { head, entries } = await this.store.readAfter(from, '');
+    const { head, entries } = this.store.readAfter(from, '');
     for (let i = 0; i < entries.length; i += this.cfg.chunk) send(s.conn, { type: 'Changes', changes: entries.slice(i, i + this.cfg.chunk) });
     s.sent = Math.max(from, head);
     s.live = true;
@@ -210,6 +225,22 @@ class Server {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * Publishes the server's identity for the meta endpoint (meta.ts reads the device's kv store `meta`, keys
+ * `site` and `schema`): a copy of what the log's header holds, written after the header is durable.
+ */
+function publishIdentity(env: Env, site: string, schema: number): Promise<void> {
+  return env.kv.transaction(
+    ['meta'],
+    'readwrite',
+    async (tx) => {
+      await tx.put('meta', 'site', site);
+      await tx.put('meta', 'schema', schema);
+    },
+    { durability: 'strict' },
+  );
 }
 
 /** Sends on an open connection (a closed one drops it: the client resends after its next handshake). */

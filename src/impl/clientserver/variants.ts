@@ -102,6 +102,12 @@ export const CS_VARIANTS = [
     description:
       'an incompatible server (rebuilt, another schema) is never reported: the client closes and retries, and ends stuck at best (invariant:incompatible-reported, scenario cs-meta-blocked-rebuild).',
   },
+  {
+    name: 'cs-ack-before-durable',
+    area: 'client-server',
+    description:
+      "the server acknowledges a push when it arrives, before its append is durable: a power loss or a failed write in between loses changes the client was told are stored, and it never resends them (invariant:no-loss-no-dup, scenario cs-server-torn-append).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */
