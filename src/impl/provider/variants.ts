@@ -60,6 +60,12 @@ export const PROVIDER_VARIANTS = [
     description:
       'a failed job is not requested again after retryJobMs: a provider whose last job failed (a partition, a provider down) stays behind until the user asks again (liveness; scenario provider-self-resume).',
   },
+  {
+    name: 'provider-no-dedup',
+    area: 'provider-sync',
+    description:
+      'the conflict phase is skipped: duplicate uploads (live tracks of one provider with one content hash) are never marked, and marks that no longer hold are never cleared (invariant:duplicates-resolved; scenario provider-incremental).',
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */

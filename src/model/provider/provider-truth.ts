@@ -17,6 +17,8 @@ export interface FileState {
 export interface TrackState extends FileState {
   blob: string | null;
   blobRev: number | null;
+  /** Its duplicate mark: the canonical file id of its group (invariant:duplicates-resolved), or null. */
+  dupOf: string | null;
 }
 
 /** A library's durable job. */
@@ -91,10 +93,10 @@ export function truthOf(ctx: TraceContext): ProviderTruth {
     t.head.set(d.provider, Math.max(t.head.get(d.provider) ?? 0, d.rev));
   });
   ctx.trace.on('fact.library.track', (r) => {
-    const d = r.data as { device: string; provider: string; id: string; rev: number; path: string; hash: string; deleted: boolean; blob: string | null; blobRev: number | null };
+    const d = r.data as { device: string; provider: string; id: string; rev: number; path: string; hash: string; deleted: boolean; blob: string | null; blobRev: number | null; dupOf?: string | null };
     let tracks = t.tracks.get(d.device);
     if (tracks === undefined) t.tracks.set(d.device, (tracks = new Map()));
-    tracks.set(`${d.provider}/${d.id}`, { rev: d.rev, path: d.path, hash: d.hash, deleted: d.deleted, blob: d.blob, blobRev: d.blobRev });
+    tracks.set(`${d.provider}/${d.id}`, { rev: d.rev, path: d.path, hash: d.hash, deleted: d.deleted, blob: d.blob, blobRev: d.blobRev, dupOf: d.dupOf ?? null });
   });
   ctx.trace.on('fact.library.job', (r) => {
     const d = r.data as { device: string; job: number; provider: string; state: string; cursor: string | null; items: number };
