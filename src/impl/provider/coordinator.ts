@@ -44,6 +44,8 @@ export class Coordinator {
   private readonly running = new Map<string, CancellationToken>();
   /** Provider -> a pending job being created (later requests join it). */
   private readonly creating = new Map<string, Promise<number>>();
+  /** Weakened variant provider-dedup-volatile: job id -> its provider's tracks (by file id) when it started. */
+  private readonly tracksAtStart = new Map<number, Map<string, TrackRec>>();
 
   constructor(
     private readonly env: Env,
@@ -192,6 +194,7 @@ export class Coordinator {
     const escalated = pending.requested === 'incremental' && from === null ? 'no-cursor' : null;
     if (escalated !== null) this.env.trace.probe('provider.escalated-no-cursor');
     const job = await this.persist(pending.id, { state: 'running', type, from });
+    if (this.cfg.variant === 'provider-dedup-volatile') this.tracksAtStart.set(job.id, new Map(this.store.tracksOf(job.provider).map((t) => [t.fileId, t])));
     this.env.trace.emit('provider.job.start', { job: job.id, provider: job.provider, requested: job.requested, type, from, escalated });
     const progress: JobProgress = { items: 0, total: 0, bytes: 0 };
     const token = user.child();
@@ -251,13 +254,34 @@ export class Coordinator {
     const provider = ctx.job.provider;
     const tracks = new Map(ctx.store.tracksOf(provider).map((t) => [t.fileId, t]));
     const want = this.cfg.variant === 'provider-no-dedup' ? null : duplicateMarks(tracks.values());
-    const changes = want === null ? [] : [...tracks.values()].filter((t) => t.dupOf !== (want.get(t.fileId) ?? null)).map((t) => t.fileId);
+    const changed = this.changedHashes(ctx.job.id, tracks);
+    const changes = want === null ? [] : [...tracks.values()].filter((t) => t.dupOf !== (want.get(t.fileId) ?? null) && (changed === null || changed.has(t.hash))).map((t) => t.fileId);
     for (let i = 0; i < changes.length; i += MARKS_PER_COMMIT) {
       ctx.token.throwIfCancelled();
       const marks = new Map(changes.slice(i, i + MARKS_PER_COMMIT).map((id) => [id, want!.get(id) ?? null]));
       await this.retryStore(() => ctx.store.markDuplicates(provider, marks, tracks));
     }
     this.env.trace.emit('provider.job.resolved', { ...jobFields(ctx), duplicates: want?.size ?? 0 });
+  }
+
+  /**
+   * Weakened variant provider-dedup-volatile: the hashes of the tracks the job wrote (before and after),
+   * from what it held in memory when it started; null (every hash) otherwise. A job stopped before its
+   * conflict phase (a crash, a cancellation, a failure) leaves its marks undone for good: the next job
+   * does not see its writes as its own.
+   */
+  private changedHashes(job: number, tracks: ReadonlyMap<string, TrackRec>): Set<string> | null {
+    const before = this.tracksAtStart.get(job);
+    if (before === undefined) return null;
+    this.tracksAtStart.delete(job);
+    const changed = new Set<string>();
+    for (const [id, t] of tracks) {
+      const was = before.get(id);
+      if (was === t) continue;
+      changed.add(t.hash);
+      if (was !== undefined) changed.add(was.hash);
+    }
+    return changed;
   }
 
   private async finish(ctx: JobContext, state: JobState, error: string | null): Promise<void> {
