@@ -14,7 +14,7 @@
  */
 import type { TraceCheck } from '../check.ts';
 import type { D } from './check-options.ts';
-import { truthOf, type TrackState } from './provider-truth.ts';
+import { onCompletion, truthOf, type TrackState } from './provider-truth.ts';
 
 /** The tracks of one (device, provider) indexed by content hash, and the hashes written since the last judgement. */
 interface Groups {
@@ -27,6 +27,21 @@ interface Groups {
 
 const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** How the tracks `ids` of `provider` with hash `hash` (`tracks`: a device's) miss their marks: [id, why]. */
+function wrongMarks(provider: string, hash: string, ids: Iterable<string>, tracks: ReadonlyMap<string, TrackState>): [string, string][] {
+  const states = [...ids].sort(byId).map((id) => [id, tracks.get(`${provider}/${id}`)!] as [string, TrackState]);
+  const live = states.filter(([, t]) => !t.deleted).map(([id]) => id);
+  const canonical = live.length >= 2 ? live[0]! : null;
+  const wrong: [string, string][] = [];
+  for (const [id, t] of states) {
+    const want = canonical !== null && !t.deleted && id !== canonical ? canonical : null;
+    if (t.dupOf === want) continue;
+    const why = t.deleted ? 'it is a tombstone' : live.length < 2 ? `it is the only live track with hash ${hash}` : `the live tracks with hash ${hash} are ${live.join(', ')}`;
+    wrong.push([id, `${id} is ${t.dupOf === null ? 'unmarked' : `marked dupOf ${t.dupOf}`}, not ${want === null ? 'unmarked' : `dupOf ${want}`} (${why})`]);
+  }
+  return wrong;
+}
+
 /** At every durable completion of a job of P, P's tracks on that device carry exactly the duplicate marks. */
 export function duplicatesResolvedCheck(options: { full?: boolean } = {}): TraceCheck {
   const name = 'invariant:duplicates-resolved';
@@ -37,7 +52,6 @@ export function duplicatesResolvedCheck(options: { full?: boolean } = {}): Trace
     setup(ctx) {
       const truth = truthOf(ctx);
       const groups = new Map<string, Groups>();
-      const seen = new Set<string>();
       ctx.trace.on('fact.library.track', (r) => {
         const d = r.data as D;
         const key = `${d.device as string}|${d.provider as string}`;
@@ -56,34 +70,16 @@ export function duplicatesResolvedCheck(options: { full?: boolean } = {}): Trace
         ids.add(id);
         g.dirty.add(hash);
       });
-      ctx.trace.on('fact.library.job', (r) => {
-        const d = r.data as D;
-        const device = d.device as string;
-        const provider = d.provider as string;
-        const job = `${device}#${d.job as number}`;
-        if (d.state !== 'completed' || seen.has(job)) return;
-        seen.add(job);
+      onCompletion(ctx, ({ device, provider, job }, r) => {
         ctx.exercised(name);
         const g = groups.get(`${device}|${provider}`);
         if (g === undefined) return;
         const tracks = truth.tracks.get(device)!;
-        const wrong: [string, string][] = [];
-        for (const hash of options.full === true ? g.byHash.keys() : g.dirty) {
-          const ids = [...(g.byHash.get(hash) ?? [])].sort(byId);
-          const states = ids.map((id) => [id, tracks.get(`${provider}/${id}`)!] as [string, TrackState]);
-          const live = states.filter(([, t]) => !t.deleted);
-          const canonical = live.length >= 2 ? live[0]![0] : null;
-          for (const [id, t] of states) {
-            const want = canonical !== null && !t.deleted && id !== canonical ? canonical : null;
-            if (t.dupOf === want) continue;
-            const why = t.deleted ? 'it is a tombstone' : live.length < 2 ? `it is the only live track with hash ${hash}` : `the live tracks with hash ${hash} are ${live.map(([i]) => i).join(', ')}`;
-            wrong.push([id, `${id} is ${t.dupOf === null ? 'unmarked' : `marked dupOf ${t.dupOf}`}, not ${want === null ? 'unmarked' : `dupOf ${want}`} (${why})`]);
-          }
-        }
+        const wrong = [...(options.full === true ? g.byHash.keys() : g.dirty)].flatMap((hash) => wrongMarks(provider, hash, g.byHash.get(hash) ?? [], tracks));
         g.dirty.clear();
         if (wrong.length === 0) return;
         const shown = wrong.sort((a, b) => byId(a[0], b[0])).slice(0, 3).map(([, w]) => w);
-        ctx.fail('correctness', name, `job ${d.job as number} of ${provider} completed on ${device}, but its durable duplicate marks are not resolved: ${shown.join('; ')}${wrong.length > 3 ? ` (${wrong.length} tracks in all)` : ''} (trace #${r.i})`);
+        ctx.fail('correctness', name, `job ${job} of ${provider} completed on ${device}, but its durable duplicate marks are not resolved: ${shown.join('; ')}${wrong.length > 3 ? ` (${wrong.length} tracks in all)` : ''} (trace #${r.i})`);
       });
     },
   };
