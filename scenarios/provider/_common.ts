@@ -1,6 +1,7 @@
 /**
  * Shared pieces of the provider sync scenarios: a library node `L` syncing from providers `P1`, `P2`...,
- * the programs by role, the workload (the providers' users adding, modifying, moving and deleting files;
+ * the programs by role, the workload (the providers' users adding, modifying, moving and deleting files,
+ * uploading some songs twice;
  * the library's user asking for syncs and cancelling them), liveness (every library caught up with every
  * provider's head, nothing pending or running, the progress view idle) and the checks, model and evidence.
  */
@@ -9,6 +10,8 @@ import { providerLibraryEvidence } from '../../src/evidence/provider-library.ts'
 import { providerWireEvidence } from '../../src/evidence/provider-wire.ts';
 import type { EvidenceRecorder } from '../../src/evidence/types.ts';
 import { startProvider, type LibraryHandle, type LibraryOptions, type ProviderHandle, type ProviderServerOptions } from '../../src/impl/provider/index.ts';
+import { contentHash } from '../../src/impl/provider/hash.ts';
+import type { FileMeta } from '../../src/impl/provider/messages.ts';
 import { resolveLibraryOptions } from '../../src/impl/provider/options.ts';
 import { providerLibraryFactory } from '../../src/impl/provider/seam.ts';
 import { PROVIDER_PROBES } from '../../src/impl/provider/probes.ts';
@@ -68,7 +71,35 @@ export function providerChecking(s: ProviderSetup): { checks: Check[]; models: N
 
 const library = (ctx: ScenarioContext): LibraryHandle | null => ctx.handle<LibraryHandle>(LIBRARY);
 
-/** One random change at `provider`: add (40%), modify (30%), move (15%) or delete (15%); `k` names a new file. */
+/** The contents the workload wrote, by `<provider>|<content hash>` (the provider hands out no content). */
+const written = new WeakMap<ScenarioContext, Map<string, string>>();
+
+/** The content of a live file, when the workload knows it (it wrote it, or it is an unmodified seed file). */
+function contentOf(ctx: ScenarioContext, provider: string, f: FileMeta): string | undefined {
+  const known = written.get(ctx)?.get(`${provider}|${f.hash}`);
+  if (known !== undefined) return known;
+  const seed = /^\/music\/seed-0*(\d+)\.mp3$/.exec(f.path);
+  const data = seed === null ? undefined : `seed-${seed[1]}`;
+  return data !== undefined && contentHash(data) === f.hash ? data : undefined;
+}
+
+/**
+ * Live files of one content hash, two or more (the same song uploaded twice: duplicates the library's
+ * conflict phase marks, invariant:duplicates-resolved), each sorted by id (the first is the canonical).
+ */
+function duplicateGroups(live: readonly FileMeta[]): FileMeta[][] {
+  const byHash = new Map<string, FileMeta[]>();
+  for (const f of live) byHash.set(f.hash, [...(byHash.get(f.hash) ?? []), f]);
+  return [...byHash.values()].filter((g) => g.length >= 2).map((g) => g.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+}
+
+/**
+ * One random change at `provider`: add (30%), add a copy of a live file's content under a new path (10%:
+ * a duplicate), modify (30%), move (15%) or delete (15%); `k` names a new file. When there are duplicate
+ * groups, half the copies copy a group member (the group grows), half the modifications change a member
+ * (it leaves the group) and half the deletions delete a group's canonical (the next smallest id becomes
+ * canonical): groups form, change and dissolve.
+ */
 export function randomChange(ctx: ScenarioContext, provider: string, k: number): void {
   const h = ctx.handle<ProviderHandle>(provider);
   if (h === null) return;
@@ -76,14 +107,22 @@ export function randomChange(ctx: ScenarioContext, provider: string, k: number):
   const live = h.live();
   const roll = rng.float();
   const failed = (e: unknown): void => ctx.emit('workload.change-failed', { provider, error: String(e) });
-  if (live.length === 0 || roll < 0.4) {
-    h.put(`/music/${provider}-${k}.mp3`, `track ${provider}-${k}\nby ${rng.int(1000)}`).catch(failed);
-    return;
-  }
-  const f = rng.pick(live);
-  if (roll < 0.7) h.put(f.path, `track ${f.id} v${k}\nby ${rng.int(1000)}`).catch(failed);
-  else if (roll < 0.85) h.move(f.id, `/music/moved/${provider}-${k}.mp3`).catch(failed);
-  else h.remove(f.id).catch(failed);
+  let contents = written.get(ctx);
+  if (contents === undefined) written.set(ctx, (contents = new Map()));
+  const put = (path: string, data: string): void => {
+    contents.set(`${provider}|${contentHash(data)}`, data);
+    h.put(path, data).catch(failed);
+  };
+  const aimed = (roll >= 0.3 && roll < 0.7) || roll >= 0.85;
+  const groups = aimed && live.length > 0 ? duplicateGroups(live) : [];
+  const grouped = groups.length > 0 && rng.float() < 0.5 ? rng.pick(groups) : null;
+  const copied = live.length > 0 && roll >= 0.3 && roll < 0.4 ? contentOf(ctx, provider, rng.pick(grouped ?? live)) : undefined;
+  if (live.length === 0 || roll < 0.4) return put(`/music/${provider}-${k}.mp3`, copied ?? `track ${provider}-${k}\nby ${rng.int(1000)}`);
+  if (roll < 0.7) {
+    const f = rng.pick(grouped ?? live);
+    put(f.path, `track ${f.id} v${k}\nby ${rng.int(1000)}`);
+  } else if (roll < 0.85) h.move(rng.pick(live).id, `/music/moved/${provider}-${k}.mp3`).catch(failed);
+  else h.remove((grouped?.[0] ?? rng.pick(live)).id).catch(failed);
 }
 
 /** `count` random changes at random providers, one every `everyMs` from `fromMs`. */

@@ -69,10 +69,16 @@ const incSetup: ProviderSetup = {
 const ITEM_CRASHES = [70, 120, 165, 210];
 /** The library's job-record commits (running, cursor, escalation, end) right after which it crashes. */
 const JOB_CRASHES = [24, 37, 50, 66];
+/**
+ * The library's duplicate-mark commits (the conflict phase's: `tracks` alone) before (the first) and right
+ * after (the second) which it crashes: a job's marks are lost or durable without its completion, and the
+ * next job's conflict phase must redo them (invariant:duplicates-resolved at its completion).
+ */
+const MARK_CRASHES = [2, 4];
 
 const incrementalCrashes: Scenario = {
   name: 'provider-crash-incremental',
-  description: `The library crashes (power loss) inside incremental jobs: before its ${ITEM_CRASHES.join(', ')}th item commits (mid-page, mid-item) and right after its ${JOB_CRASHES.join(', ')}th job-record commits (some right after a cursor write, before completion), restarting each time. Interrupted incremental jobs are marked failed and the next job reads again from the last completed cursor: no change is lost or applied twice.`,
+  description: `The library crashes (power loss) inside incremental jobs: before its ${ITEM_CRASHES.join(', ')}th item commits (mid-page, mid-item) and right after its ${JOB_CRASHES.join(', ')}th job-record commits (some right after a cursor write, before completion), before its ${MARK_CRASHES[0]!}nd and right after its ${MARK_CRASHES[1]!}th duplicate-mark commits (before completion), restarting each time. Interrupted incremental jobs are marked failed and the next job reads again from the last completed cursor: no change is lost or applied twice.`,
   suites: ['ci', 'default'],
   topology: providerTopology(incSetup),
   program: providerProgram(incSetup),
@@ -84,6 +90,8 @@ const incrementalCrashes: Scenario = {
     events: [
       ...ITEM_CRASHES.map((nth) => crashAtCommit(nth, 150, 'tracks,blobs')),
       ...JOB_CRASHES.map((nth) => crashAtCommit(nth, 150, 'jobs', 'after')),
+      crashAtCommit(MARK_CRASHES[0]!, 150, 'tracks'),
+      crashAtCommit(MARK_CRASHES[1]!, 150, 'tracks', 'after'),
     ],
   },
   durationMs: 5_000,

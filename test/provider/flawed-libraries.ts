@@ -56,7 +56,7 @@ class TwoStepItemStore extends LibraryStore {
 
   override async applyItem(provider: string, meta: FileMeta, data: string, title: string): Promise<boolean> {
     const key = `${provider}/${meta.id}`;
-    const t: TrackRec = { provider, fileId: meta.id, path: meta.path, hash: meta.hash, size: meta.size, rev: meta.rev, deleted: false, title };
+    const t: TrackRec = { provider, fileId: meta.id, path: meta.path, hash: meta.hash, size: meta.size, rev: meta.rev, deleted: false, title, dupOf: null };
     const strict = { durability: 'strict' } as const;
     const newer = await this.kv.transaction(['tracks'], 'readwrite', async (tx) => {
       const cur = (await tx.get('tracks', key)) as unknown as TrackRec | undefined;

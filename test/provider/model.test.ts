@@ -110,11 +110,11 @@ describe('sync-job model', () => {
     expect(s.context.completed).toBe('0:9');
   });
 
-  it('provider-swarm-long seed 8: a GetChanges delivered after its job ended (a stalled connection) is a late delivery, not a read while idle', async () => {
+  it('provider-swarm-long seed 50: a GetChanges delivered after its job ended (a stalled connection) is a late delivery, not a read while idle', async () => {
     const { stockScenarios } = await import('../../src/scenario/implementations.ts');
     const { runScenario } = await import('../../src/scenario/run.ts');
     const s = (await stockScenarios('provider')).find((x) => x.name === 'provider-swarm-long')!;
-    const r = await runScenario(s, 8);
+    const r = await runScenario(s, 50);
     expect(r.failure?.message ?? 'pass').toBe('pass');
     const cov = r.coverage.find((c) => c.model === 'sync-job')!;
     // The root's sentBefore transition, taken in idle (the coverage report credits it to '*|REQUEST|*').

@@ -88,3 +88,17 @@ CASES.push(
   // P2's jobs fail while it is cut off, and none is requested again.
   { variant: 'provider-no-job-retry', scenario: 'provider-self-resume', kind: 'liveness', check: 'liveness', says: /the last job of P2 \(\d+\) is failed/ },
 );
+
+// Duplicates (provider-incremental uploads some songs twice): the conflict phase skipped, a job completes
+// with a copy unmarked.
+CASES.push({
+  variant: 'provider-no-dedup', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:duplicates-resolved',
+  says: /^job \d+ of P\d completed on L, but its durable duplicate marks are not resolved: f\d+ is unmarked, not dupOf f\d+ \(the live tracks with hash [0-9a-f]{8} are f\d+, f\d+/,
+});
+
+// The phase regroups only what its own job wrote: marks owed by a job a crash stopped are never redone.
+for (const s of (await import('../../scenarios/provider/faults.ts')).default) byName.set(s.name, s);
+CASES.push({
+  variant: 'provider-dedup-volatile', scenario: 'provider-crash-incremental', kind: 'correctness', check: 'invariant:duplicates-resolved',
+  says: /^job \d+ of P\d completed on L, but its durable duplicate marks are not resolved: f\d+ is (marked dupOf f\d+|unmarked), not /,
+});

@@ -9,8 +9,8 @@
  * `executeSync` orchestrates the phases of one job (the seed's refactoring): start (choosing Full or
  * Incremental), discovery and processing running together (discovery.ts, processing.ts), the new cursor
  * persisted once discovery consumed the provider's stream, processing awaited until every item is
- * durable, conflict resolution, then completion. Only a completed job's cursor is ever used again, so a
- * crash or cancellation at any await loses no change.
+ * durable, conflict resolution (the duplicate marks, `resolveDuplicates`), then completion. Only a
+ * completed job's cursor is ever used again, so a crash or cancellation at any await loses no change.
  *
  * Scheduling: each provider has a runner task and a `Notify`. `requestSync` persists a pending job (one
  * per provider at most: later requests join it) and calls `notifyOne`; the runner wakes, runs the pending
@@ -22,7 +22,7 @@ import { EnvError, type Env } from '../env.ts';
 import { ProviderClient } from './client.ts';
 import { discover } from './discovery.ts';
 import { jobFields, type JobContext, type JobProgress } from './job-context.ts';
-import type { JobRec, JobState, LibraryStore, SyncType } from './library-store.ts';
+import type { JobRec, JobState, LibraryStore, SyncType, TrackRec } from './library-store.ts';
 import type { LibraryConfig } from './options.ts';
 import { processQueue } from './processing.ts';
 import { JobEvents, type JobStatus } from './progress.ts';
@@ -30,6 +30,8 @@ import { WorkQueue } from './queue.ts';
 
 /** Failed commits of one job-record write before it gives up. */
 const STORE_ATTEMPTS = 20;
+/** Duplicate marks written per strict commit by the conflict phase. */
+const MARKS_PER_COMMIT = 64;
 
 /** The coordinator of one library. */
 export class Coordinator {
@@ -42,6 +44,8 @@ export class Coordinator {
   private readonly running = new Map<string, CancellationToken>();
   /** Provider -> a pending job being created (later requests join it). */
   private readonly creating = new Map<string, Promise<number>>();
+  /** Weakened variant provider-dedup-volatile: job id -> its provider's tracks (by file id) when it started. */
+  private readonly tracksAtStart = new Map<number, Map<string, TrackRec>>();
 
   constructor(
     private readonly env: Env,
@@ -190,6 +194,7 @@ export class Coordinator {
     const escalated = pending.requested === 'incremental' && from === null ? 'no-cursor' : null;
     if (escalated !== null) this.env.trace.probe('provider.escalated-no-cursor');
     const job = await this.persist(pending.id, { state: 'running', type, from });
+    if (this.cfg.variant === 'provider-dedup-volatile') this.tracksAtStart.set(job.id, new Map(this.store.tracksOf(job.provider).map((t) => [t.fileId, t])));
     this.env.trace.emit('provider.job.start', { job: job.id, provider: job.provider, requested: job.requested, type, from, escalated });
     const progress: JobProgress = { items: 0, total: 0, bytes: 0 };
     const token = user.child();
@@ -233,22 +238,50 @@ export class Coordinator {
       await processing.catch(() => undefined);
       throw e;
     }
-    this.resolveConflicts(ctx);
+    await this.resolveDuplicates(ctx);
   }
 
   /**
-   * Conflict resolution after processing: the provider keeps paths unique, so two live tracks of one
-   * provider on one path mean the library applied changes out of order. Reported (the checks compare the
-   * library with the provider), never papered over.
+   * Conflict resolution after processing: duplicates are live tracks of the job's provider with one
+   * content hash (the same song uploaded twice, under two paths). Each group's canonical member is its
+   * smallest file id (string order); every other member is durably marked `dupOf: <canonical>`, and every
+   * mark that no longer holds is cleared (its track or the canonical deleted, its content changed, the
+   * group dissolved), in strict transactions of at most MARKS_PER_COMMIT tracks. It recomputes everything
+   * from the provider's tracks, which are stable here (one job per provider, and its processing is over),
+   * so it is idempotent: a crash or cancellation before completion leaves the next job to finish it.
    */
-  private resolveConflicts(ctx: JobContext): void {
-    const byPath = new Map<string, string>();
-    let duplicates = 0;
-    for (const t of ctx.store.liveTracks(ctx.job.provider)) {
-      if (byPath.has(t.path)) duplicates++;
-      else byPath.set(t.path, t.fileId);
+  private async resolveDuplicates(ctx: JobContext): Promise<void> {
+    const provider = ctx.job.provider;
+    const tracks = new Map(ctx.store.tracksOf(provider).map((t) => [t.fileId, t]));
+    const want = this.cfg.variant === 'provider-no-dedup' ? null : duplicateMarks(tracks.values());
+    const changed = this.changedHashes(ctx.job.id, tracks);
+    const changes = want === null ? [] : [...tracks.values()].filter((t) => t.dupOf !== (want.get(t.fileId) ?? null) && (changed === null || changed.has(t.hash))).map((t) => t.fileId);
+    for (let i = 0; i < changes.length; i += MARKS_PER_COMMIT) {
+      ctx.token.throwIfCancelled();
+      const marks = new Map(changes.slice(i, i + MARKS_PER_COMMIT).map((id) => [id, want!.get(id) ?? null]));
+      await this.retryStore(() => ctx.store.markDuplicates(provider, marks, tracks));
     }
-    this.env.trace.emit('provider.job.resolved', { ...jobFields(ctx), duplicates });
+    this.env.trace.emit('provider.job.resolved', { ...jobFields(ctx), duplicates: want?.size ?? 0 });
+  }
+
+  /**
+   * Weakened variant provider-dedup-volatile: the hashes of the tracks the job wrote (before and after),
+   * from what it held in memory when it started; null (every hash) otherwise. A job stopped before its
+   * conflict phase (a crash, a cancellation, a failure) leaves its marks undone for good: the next job
+   * does not see its writes as its own.
+   */
+  private changedHashes(job: number, tracks: ReadonlyMap<string, TrackRec>): Set<string> | null {
+    const before = this.tracksAtStart.get(job);
+    if (before === undefined) return null;
+    this.tracksAtStart.delete(job);
+    const changed = new Set<string>();
+    for (const [id, t] of tracks) {
+      const was = before.get(id);
+      if (was === t) continue;
+      changed.add(t.hash);
+      if (was !== undefined) changed.add(was.hash);
+    }
+    return changed;
   }
 
   private async finish(ctx: JobContext, state: JobState, error: string | null): Promise<void> {
@@ -259,6 +292,23 @@ export class Coordinator {
     this.publish(ctx.job, ctx.progress);
     if (state === 'failed' && this.cfg.variant !== 'provider-no-job-retry') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);
   }
+}
+
+/**
+ * The duplicate marks `tracks` must carry: non-canonical member's file id -> its group's canonical (the
+ * smallest file id of the live tracks with one content hash, two or more of them). Tracks not named carry
+ * no mark.
+ */
+export function duplicateMarks(tracks: Iterable<TrackRec>): Map<string, string> {
+  const canonical = new Map<string, string>();
+  const live = [...tracks].filter((t) => !t.deleted).sort((a, b) => (a.fileId < b.fileId ? -1 : a.fileId > b.fileId ? 1 : 0));
+  const marks = new Map<string, string>();
+  for (const t of live) {
+    const first = canonical.get(t.hash);
+    if (first === undefined) canonical.set(t.hash, t.fileId);
+    else marks.set(t.fileId, first);
+  }
+  return marks;
 }
 
 /** Weakened variant provider-complete-early: the job was completed before its work was durable. */

@@ -1,14 +1,16 @@
 /**
  * The library's durable state (kv, strict commits), with an in-memory copy of what is durable.
  *
- *   tracks/<provider>/<fileId>  {provider, fileId, path, hash, size, rev, deleted, title}
+ *   tracks/<provider>/<fileId>  {provider, fileId, path, hash, size, rev, deleted, title, dupOf}
  *   blobs/<provider>/<fileId>   {rev, data}                        the downloaded content (live tracks only)
  *   jobs/<id>                   {id, provider, requested, type, state, from, cursor, items, bytes, error}
  *   meta/nextJob                the next job id
  *
  * A track and its blob are written in one transaction: an item is applied whole or not at all, whatever
- * interrupts it (crash, cancellation, a failed commit). Decoded independently by
- * src/evidence/provider-library.ts.
+ * interrupts it (crash, cancellation, a failed commit). `dupOf` is the duplicate mark of the job's
+ * conflict phase (coordinator.ts): the canonical file id of the live tracks with the track's content hash,
+ * null when the track is canonical, alone, or a tombstone; a track rewritten by processing carries none
+ * until the phase runs again. Decoded independently by src/evidence/provider-library.ts.
  */
 import type { Env, KvTx, Value } from '../env.ts';
 import type { FileMeta } from './messages.ts';
@@ -25,6 +27,8 @@ export interface TrackRec {
   deleted: boolean;
   /** Extracted from the content (the "tags"). */
   title: string;
+  /** The canonical file id of its duplicate group when it is a non-canonical member, else null. */
+  dupOf: string | null;
 }
 
 /** Sync types. */
@@ -67,7 +71,7 @@ export class LibraryStore {
     await this.env.kv.transaction(['tracks', 'jobs', 'meta'], 'readonly', async (tx) => {
       for (const k of await tx.keys('tracks')) {
         const t = (await tx.get('tracks', k)) as unknown as TrackRec;
-        this.tracks.set(String(k), t);
+        this.tracks.set(String(k), { ...t, dupOf: t.dupOf ?? null });
       }
       for (const k of await tx.keys('jobs')) {
         const j = (await tx.get('jobs', k)) as unknown as JobRec;
@@ -83,7 +87,12 @@ export class LibraryStore {
 
   /** Live tracks of `provider`. */
   liveTracks(provider: string): TrackRec[] {
-    return [...this.tracks.values()].filter((t) => t.provider === provider && !t.deleted);
+    return this.tracksOf(provider).filter((t) => !t.deleted);
+  }
+
+  /** Every track of `provider`, tombstones included. */
+  tracksOf(provider: string): TrackRec[] {
+    return [...this.tracks.values()].filter((t) => t.provider === provider);
   }
 
   /**
@@ -92,7 +101,7 @@ export class LibraryStore {
    * meanwhile is seen). Resolves true when written.
    */
   async applyItem(provider: string, meta: FileMeta, data: string, title: string): Promise<boolean> {
-    const t: TrackRec = { provider, fileId: meta.id, path: meta.path, hash: meta.hash, size: meta.size, rev: meta.rev, deleted: false, title };
+    const t: TrackRec = { provider, fileId: meta.id, path: meta.path, hash: meta.hash, size: meta.size, rev: meta.rev, deleted: false, title, dupOf: null };
     return this.writeTrack(t, (tx, key) => tx.put('blobs', key, { rev: meta.rev, data }));
   }
 
@@ -100,7 +109,7 @@ export class LibraryStore {
   async moveTrack(provider: string, meta: FileMeta): Promise<boolean> {
     const before = this.track(provider, meta.id);
     if (before === undefined || before.deleted) return false;
-    const t: TrackRec = { ...before, path: meta.path, rev: meta.rev };
+    const t: TrackRec = { ...before, path: meta.path, rev: meta.rev, dupOf: null };
     return this.writeTrack(t, async (tx, key) => {
       const blob = (await tx.get('blobs', key)) as { rev: number; data: string } | undefined;
       if (blob !== undefined) await tx.put('blobs', key, { rev: meta.rev, data: blob.data });
@@ -110,8 +119,31 @@ export class LibraryStore {
   /** Marks a track deleted at revision `rev` (a tombstone, so an older change never brings it back); true when written. */
   async deleteTrack(provider: string, fileId: string, rev: number): Promise<boolean> {
     const before = this.track(provider, fileId);
-    const t: TrackRec = { provider, fileId, path: before?.path ?? '', hash: before?.hash ?? '', size: 0, rev, deleted: true, title: '' };
+    const t: TrackRec = { provider, fileId, path: before?.path ?? '', hash: before?.hash ?? '', size: 0, rev, deleted: true, title: '', dupOf: null };
     return this.writeTrack(t, (tx, key) => tx.delete('blobs', key));
+  }
+
+  /**
+   * Sets the duplicate marks `marks` (file id -> canonical file id, or null to clear) of `provider`'s
+   * tracks in one strict transaction; a track whose durable revision or state is no longer the one the
+   * marks were computed from is left alone (tracks change only inside their provider's job, so it is not
+   * expected). Resolves with the number of tracks written.
+   */
+  async markDuplicates(provider: string, marks: ReadonlyMap<string, string | null>, basis: ReadonlyMap<string, TrackRec>): Promise<number> {
+    const written: TrackRec[] = [];
+    await this.env.kv.transaction(['tracks'], 'readwrite', async (tx) => {
+      for (const [fileId, dupOf] of marks) {
+        const key = trackKey(provider, fileId);
+        const cur = (await tx.get('tracks', key)) as unknown as TrackRec | undefined;
+        const seen = basis.get(fileId);
+        if (cur === undefined || seen === undefined || cur.rev !== seen.rev || cur.deleted !== seen.deleted) continue;
+        const t: TrackRec = { ...cur, dupOf };
+        await tx.put('tracks', key, t as unknown as Value);
+        written.push(t);
+      }
+    }, { durability: 'strict' });
+    for (const t of written) this.tracks.set(trackKey(t.provider, t.fileId), t);
+    return written.length;
   }
 
   /** Writes `t` (and `more`) in one transaction unless the durable track's revision forbids it. */

@@ -60,6 +60,18 @@ export const PROVIDER_VARIANTS = [
     description:
       'a failed job is not requested again after retryJobMs: a provider whose last job failed (a partition, a provider down) stays behind until the user asks again (liveness; scenario provider-self-resume).',
   },
+  {
+    name: 'provider-no-dedup',
+    area: 'provider-sync',
+    description:
+      'the conflict phase is skipped: duplicate uploads (live tracks of one provider with one content hash) are never marked, and marks that no longer hold are never cleared (invariant:duplicates-resolved; scenario provider-incremental).',
+  },
+  {
+    name: 'provider-dedup-volatile',
+    area: 'provider-sync',
+    description:
+      'the conflict phase regroups only the content hashes of the tracks its own job wrote (seen in memory since the job started): the marks a job owed when a crash, a cancellation or a failure stopped it before its conflict phase are never redone (invariant:duplicates-resolved; scenario provider-crash-incremental).',
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */

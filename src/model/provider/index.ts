@@ -23,6 +23,7 @@ import { writesInsideJobCheck } from './writes-inside-job.ts';
 import { jobProgressCheck } from './job-progress.ts';
 import { downloadsOnceCheck } from './downloads-once.ts';
 import { respectsRetryAfterCheck } from './respects-retry-after.ts';
+import { duplicatesResolvedCheck } from './duplicates-resolved.ts';
 
 export { completedWorkCheck } from './completed-work-durable.ts';
 export { matchesProviderCheck } from './library-matches-provider.ts';
@@ -55,5 +56,7 @@ export function providerChecks(options: ProviderCheckOptions): Check[] {
     jobProgressCheck(options),
     downloadsOnceCheck(options),
     respectsRetryAfterCheck(options),
+    duplicatesResolvedCheck(),
   ];
 }
+export { duplicatesResolvedCheck } from './duplicates-resolved.ts';

@@ -141,10 +141,17 @@ export function ledgersOf(ctx: TraceContext, libraries: readonly string[]): JobL
       for (const fn of ends) fn(l, d.state as string, r);
     }
   });
+  // `<device>|<provider>/<id>` -> the revision and state of its last durable track write: a rewrite of
+  // both (a duplicate mark, invariant:duplicates-resolved) is no item.
+  const tracks = new Map<string, string>();
   ctx.trace.on('fact.library.track', (r) => {
     const d = r.data as D;
+    const at = `${d.rev as number}${d.deleted === true ? 'x' : ''}`;
+    const track = `${d.device as string}|${d.provider as string}/${d.id as string}`;
+    const same = tracks.get(track) === at;
+    tracks.set(track, at);
     const l = open.get(`${d.device as string}|${d.provider as string}`);
-    if (l === undefined || d.deleted === true) return;
+    if (l === undefined || d.deleted === true || same) return;
     l.liveWrites++;
     const key = `${d.id as string}@${d.rev as number}`;
     const size = l.sizes.get(key);

@@ -3,7 +3,7 @@
  * history (`fact.provider.file`), every library device's durable tracks (`fact.library.track`) and jobs
  * (`fact.library.job`). One per run (in `ctx.runState`), shared by the provider checks and liveness.
  */
-import type { TraceContext } from '../check.ts';
+import type { TraceContext, TraceRecord } from '../check.ts';
 
 /** One durable state of a provider file. */
 export interface FileState {
@@ -17,6 +17,8 @@ export interface FileState {
 export interface TrackState extends FileState {
   blob: string | null;
   blobRev: number | null;
+  /** Its duplicate mark: the canonical file id of its group (invariant:duplicates-resolved), or null. */
+  dupOf: string | null;
 }
 
 /** A library's durable job. */
@@ -91,10 +93,10 @@ export function truthOf(ctx: TraceContext): ProviderTruth {
     t.head.set(d.provider, Math.max(t.head.get(d.provider) ?? 0, d.rev));
   });
   ctx.trace.on('fact.library.track', (r) => {
-    const d = r.data as { device: string; provider: string; id: string; rev: number; path: string; hash: string; deleted: boolean; blob: string | null; blobRev: number | null };
+    const d = r.data as { device: string; provider: string; id: string; rev: number; path: string; hash: string; deleted: boolean; blob: string | null; blobRev: number | null; dupOf?: string | null };
     let tracks = t.tracks.get(d.device);
     if (tracks === undefined) t.tracks.set(d.device, (tracks = new Map()));
-    tracks.set(`${d.provider}/${d.id}`, { rev: d.rev, path: d.path, hash: d.hash, deleted: d.deleted, blob: d.blob, blobRev: d.blobRev });
+    tracks.set(`${d.provider}/${d.id}`, { rev: d.rev, path: d.path, hash: d.hash, deleted: d.deleted, blob: d.blob, blobRev: d.blobRev, dupOf: d.dupOf ?? null });
   });
   ctx.trace.on('fact.library.job', (r) => {
     const d = r.data as { device: string; job: number; provider: string; state: string; cursor: string | null; items: number };
@@ -104,6 +106,18 @@ export function truthOf(ctx: TraceContext): ProviderTruth {
     jobs.set(d.job, { job: d.job, provider: d.provider, state: d.state, cursor: d.cursor, items: d.items, at: before?.state === d.state ? before.at : r.i });
   });
   return t;
+}
+
+/** Calls `fn` once per job that becomes durably completed (`fact.library.job`), with its record. */
+export function onCompletion(ctx: TraceContext, fn: (job: { device: string; provider: string; job: number; cursor: string | null }, r: TraceRecord) => void): void {
+  const seen = new Set<string>();
+  ctx.trace.on('fact.library.job', (r) => {
+    const d = r.data as { device: string; provider: string; job: number; state: string; cursor: string | null };
+    const key = `${d.device}#${d.job}`;
+    if (d.state !== 'completed' || seen.has(key)) return;
+    seen.add(key);
+    fn({ device: d.device, provider: d.provider, job: d.job, cursor: d.cursor }, r);
+  });
 }
 
 /** The seq of a cursor `<epoch>:<seq>` (the provider's documented format), or null. */

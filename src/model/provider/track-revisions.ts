@@ -1,6 +1,8 @@
 /**
  * invariant:track-revisions — a durable track write raises the track's revision (a change applied twice,
- * or an older one over a newer, fails), except a tombstone replacing the live track of its own revision;
+ * or an older one over a newer, fails), except a tombstone replacing the live track of its own revision
+ * and a duplicate mark (the conflict phase rewriting the track as it is, with only `dupOf` changed:
+ * invariant:duplicates-resolved judges the marks);
  * a live track's durable content is whole: its blob is of its revision and hashes to its hash (a
  * crash or cancellation never leaves half an item). Evidence: the library's durable tracks (fact records).
  */
@@ -15,17 +17,18 @@ export function trackRevisionsCheck(): TraceCheck {
     name,
     covers: [name],
     setup(ctx) {
-      const last = new Map<string, { rev: number; deleted: boolean }>();
+      const last = new Map<string, { rev: number; deleted: boolean; path: unknown; hash: unknown; dupOf: unknown }>();
       ctx.trace.on('fact.library.track', (r) => {
         const d = r.data as D;
         const key = `${d.device as string}:${d.provider as string}/${d.id as string}`;
         const rev = d.rev as number;
         const deleted = d.deleted as boolean;
         const before = last.get(key);
-        last.set(key, { rev, deleted });
+        last.set(key, { rev, deleted, path: d.path, hash: d.hash, dupOf: d.dupOf ?? null });
         ctx.exercised(name);
         const where = `${d.provider as string}/${d.id as string} on ${d.device as string} (trace #${r.i})`;
-        if (before !== undefined && !(rev > before.rev || (rev === before.rev && deleted && !before.deleted))) {
+        const mark = before !== undefined && rev === before.rev && deleted === before.deleted && d.path === before.path && d.hash === before.hash && (d.dupOf ?? null) !== before.dupOf;
+        if (before !== undefined && !mark && !(rev > before.rev || (rev === before.rev && deleted && !before.deleted))) {
           return ctx.fail('correctness', name, `${where} was written at rev ${rev}${deleted ? ' (deleted)' : ''} over rev ${before.rev}${before.deleted ? ' (deleted)' : ''}: a change applied twice or out of order`);
         }
         if (!deleted && (d.blob !== d.hash || d.blobRev !== rev)) {

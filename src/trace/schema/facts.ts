@@ -110,7 +110,7 @@ export const FACT_KINDS: KindSchemas = {
   'fact.peer.ack': kind('the network delivered an acknowledgement of shared changes', { from: str, to: str, sentUs: count, resource: str, upTo: str }),
 
   'fact.provider.file': kind("a cloud provider's durable change of one file", { provider: str, id: str, rev: int, path: str, hash: str, deleted: bool }),
-  'fact.library.track': kind("a library's durable track, with the FNV-1a of its durable content", {
+  'fact.library.track': kind("a library's durable track, with the FNV-1a of its durable content and its duplicate mark (the canonical file id, null when unmarked)", {
     device: str,
     provider: str,
     id: str,
@@ -120,6 +120,7 @@ export const FACT_KINDS: KindSchemas = {
     hash: str,
     blob: nStr,
     blobRev: nInt,
+    dupOf: nStr,
   }),
   'fact.library.job': kind("a library's durable sync job", {
     device: str,
