@@ -320,7 +320,7 @@ export const PROVIDER_IGNORES: Readonly<Record<string, string>> = {
   'provider.job.cursor': 'the durable job record (fact.library.job: cursor) is what the model reads',
   'provider.job.end': 'the durable job record (fact.library.job: state) is what the model reads',
   'provider.job.error': 'a job whose record could not be written: the durable record (fact.library.job) stays, and a hot state names it',
-  'provider.job.resolved': 'duplicate detection: invariant:completed-work-durable compares the tracks with the provider itself',
+  'provider.job.resolved': "the implementation's claim: the durable duplicate marks (fact.library.track dupOf) are what invariant:duplicates-resolved reads",
   'provider.item.applied': "the implementation's claim: the durable track (fact.library.track) is what the checks read",
   'provider.item.skipped': "the implementation's claim: the durable track (fact.library.track) is what the checks read",
   'provider.item.deleted': "the implementation's claim: the durable tombstone (fact.library.track) is what the checks read",
