@@ -5,7 +5,8 @@ import { Simulation } from '../../src/sim/simulation.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { TraceRecord } from '../../src/sim/trace.ts';
-import { TabsView } from '../../src/model/clientserver/tabs-agree.ts';
+import { TabsView, tabsFencedCheck } from '../../src/model/clientserver/tabs-agree.ts';
+import { checkHarness } from '../check-harness.ts';
 import tabs from '../../scenarios/clientserver/tabs.ts';
 
 const scenario = tabs.find((s) => s.name === 'cs-tabs')!;
@@ -114,5 +115,21 @@ describe('several tabs (scenario cs-tabs)', () => {
     const bad = await runScenario(scenario, 1, { variant: 'cs-tabs-stale-status' });
     expect(bad.verdict).toBe('correctness');
     expect(bad.failure?.check).toBe('invariant:tabs-agree');
+  });
+});
+
+describe('invariant:tabs-fenced on hand-made commits', () => {
+  const tabsOf = { C1: ['T1', 'T2'] };
+  it('passes the latest fencer, fails a deposed tab and a client commit before any fence', () => {
+    const ok = checkHarness(tabsFencedCheck(tabsOf));
+    ok.emit('T1', 'kv.commit', { stores: ['cs-tabs'] });
+    ok.emit('T1', 'kv.commit', { stores: ['cells', 'meta'] });
+    expect(ok.failures).toEqual([]);
+    ok.emit('T2', 'kv.commit', { stores: ['cs-tabs'] });
+    ok.emit('T1', 'kv.commit', { stores: ['local'] });
+    expect(ok.failures).toEqual([expect.stringMatching(/tab T1 committed to C1's sync database .* after tab T2 fenced it/)]);
+    const unfenced = checkHarness(tabsFencedCheck(tabsOf));
+    unfenced.emit('T2', 'kv.commit', { stores: ['local', 'meta'] });
+    expect(unfenced.failures).toEqual([expect.stringMatching(/tab T2 committed to C1's sync database .* before any tab fenced it/)]);
   });
 });

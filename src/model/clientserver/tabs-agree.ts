@@ -408,7 +408,8 @@ const FENCE_STORE = 'cs-tabs';
  * invariant:tabs-fenced: a deposed tab's client never writes the device's database. From the simulator's
  * commit log (kv.commit {stores}, node = the committing tab): a tab that commits to the client's stores
  * must be the tab that committed the device's latest fence (a transaction over the fence store alone:
- * the election's fence of a new leader), or no fence was ever committed.
+ * the election's fence of a new leader); a commit before any fence fails too (every leader fences before
+ * its client starts).
  */
 export function tabsFencedCheck(tabs: TabsOf): TraceCheck {
   const name = 'invariant:tabs-fenced';
@@ -422,8 +423,10 @@ export function tabsFencedCheck(tabs: TabsOf): TraceCheck {
       if (stores.length === 1 && stores[0] === FENCE_STORE) return void fencer.set(device, { tab: r.node, atUs: r.t });
       if (!stores.some((s) => CLIENT_STORES.includes(s))) return;
       const f = fencer.get(device);
-      if (f === undefined) return;
       ctx.exercised(name);
+      // Every leader fences before its client starts: a client commit with no fence before it is a tab
+      // that leads (or believes it does) without having fenced.
+      if (f === undefined) return ctx.fail('correctness', name, `tab ${r.node} committed to ${device}'s sync database (stores ${stores.join(', ')}) before any tab fenced it: a leader's client writes without a fence`, { tab: r.node, device });
       if (f.tab !== r.node) ctx.fail('correctness', name, `tab ${r.node} committed to ${device}'s sync database (stores ${stores.join(', ')}) after tab ${f.tab} fenced it at ${(f.atUs / 1000).toFixed(0)} ms: a deposed tab's client wrote`, { tab: r.node, device });
     });
   });
