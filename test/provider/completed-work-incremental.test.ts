@@ -25,6 +25,8 @@ function fullCompare(s: Scenario): Scenario {
 
 describe('invariant:completed-work-durable judges only what changed, with the verdicts of a full comparison', async () => {
   const byName = new Map((await stockScenarios('provider')).map((s) => [s.name, s]));
+  /** Variant -> how many runs the check failed (the comparison must have been made on failing runs too). */
+  const caught = new Map<string, number>();
   for (const name of SCENARIOS) {
     for (const variant of ['', 'provider-ignore-deletions', 'provider-complete-early']) {
       it(`${name}${variant === '' ? '' : ` --variant ${variant}`}, seeds ${SEEDS.join(', ')}`, async () => {
@@ -38,8 +40,14 @@ describe('invariant:completed-work-durable judges only what changed, with the ve
             message: full.failure?.message,
           });
           expect(quick.traceHash).toBe(full.traceHash);
+          if (quick.failure?.check === NAME) caught.set(variant, (caught.get(variant) ?? 0) + 1);
         }
       });
     }
   }
+
+  it('compared failing runs too: each variant was caught by the check at least once', () => {
+    expect(caught.get('provider-ignore-deletions') ?? 0).toBeGreaterThan(0);
+    expect(caught.get('provider-complete-early') ?? 0).toBeGreaterThan(0);
+  });
 });

@@ -33,8 +33,8 @@
  * failures, epoch} (epoch: of the leader whose status it mirrors, 0 for none); a revoked tenure traces
  * cs.tab.stop {epoch, reason}.
  *
- * Variants: `cs-tabs-no-handover` (a deposed tab's client keeps running: no revocation, no fence, no lease
- * test); `cs-tabs-stale-status` (a follower keeps the last status it heard, however old).
+ * Variants: `cs-tabs-no-handover` (a deposed tab's client keeps running: no revocation, the new leader's
+ * fence not checked by its transactions, no lease test); `cs-tabs-stale-status` (a follower keeps the last status it heard, however old).
  */
 import { EnvError, type Connection, type Env, type KvStore, type Net, type TimerId, type Tracer, type Value } from '../env.ts';
 import { FencedError } from '../election/fenced-store.ts';
