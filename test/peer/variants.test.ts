@@ -29,6 +29,9 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-partial-reload', scenario: 'peer-backfill-peer-drop', kind: 'correctness', check: 'invariant:ready-serves-durable' },
   // B relays A's records it got after a gap: C's watermark skips the ones B missed.
   { variant: 'peer-relay-past-watermark', scenario: 'peer-relay-unconfirmed', kind: 'correctness', check: 'invariant:relay-within-watermark' },
+  // B's own watermark moves over the gap its failed commit left: only convergence sees it (no check
+  // rebuilds the complete prefix of a writer's stream from the durable records: docs/peer-sync.md).
+  { variant: 'peer-watermark-over-gap', scenario: 'peer-relay-unconfirmed', kind: 'liveness', check: 'liveness' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

@@ -92,8 +92,10 @@ export class Receiver {
         for (const record of winnersOf(table(core, resource), records)) w.records.push({ resource, record });
         const last = maxKeyOf(records);
         const wm = metaCursor(core, wmKey);
-        // Contiguous with what we hold of the writer's own stream: the watermark may follow.
-        if (follows(chain, wm) && (wm === null || compareKey(last, wm) > 0)) w.meta.push({ key: wmKey, value: { ts: last.ts, uuid: last.uuid } });
+        // Contiguous with what we hold of the writer's own stream: the watermark may follow. (Weakened variant
+        // 'peer-watermark-over-gap': it follows every live change, over a gap too.)
+        const contiguous = core.cfg.variant === 'peer-watermark-over-gap' || follows(chain, wm);
+        if (contiguous && (wm === null || compareKey(last, wm) > 0)) w.meta.push({ key: wmKey, value: { ts: last.ts, uuid: last.uuid } });
         if (chain.kind === 'shared') {
           const cur = metaString(core, ckey);
           if (chain.prev === null || (cur !== null && chain.prev <= cur)) contig = maxHlc(cur, last.ts);

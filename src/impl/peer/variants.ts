@@ -72,6 +72,12 @@ export const PEER_VARIANTS = [
     description:
       'a relay answers a catch-up of another writer\'s stream with every record of that writer it holds, not only up to its watermark for the writer: records it received live after a gap are relayed, and the requester\'s watermark moves over the ones in between, which it then never fetches (invariant:relay-within-watermark, scenario peer-relay-unconfirmed; without that check a divergence in the long swarms, liveness).',
   },
+  {
+    name: 'peer-watermark-over-gap',
+    area: 'peer-sync',
+    description:
+      "a live change moves the watermark for its writer even when it does not follow what the device holds of the writer's stream (a gap: an earlier change was lost): the device then never fetches the missing records, and relays its watermark as a complete prefix (liveness: the devices never converge; scenario peer-relay-unconfirmed, where B's failed commit leaves the gap).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
