@@ -238,6 +238,39 @@ export function isHot(hot: readonly string[] | undefined, state: string): boolea
   return false;
 }
 
+/**
+ * What a monitor knows of one record kind: the fields its model reads (learned from the first
+ * LEARN_RECORDS records of the kind: the object is the handler of a Proxy spying on their `data`), and
+ * the kind's closed value sets. A class, so a learning record costs one Proxy and no closures.
+ */
+class KindInfo implements ProxyHandler<Record<string, unknown>> {
+  /** Records of the kind still to learn from. */
+  learning = LEARN_RECORDS;
+  /** Fields read, in order of first read (optional ones excluded). */
+  readonly fields: string[] = [];
+
+  constructor(
+    private readonly kind: string,
+    private readonly optional: ReadonlySet<string>,
+    /** [field, allowed values] pairs of `ModelSpec.values` for the kind, or null. */
+    readonly closed: readonly [string, ReadonlySet<unknown>][] | null,
+  ) {}
+
+  get(target: Record<string, unknown>, p: string | symbol, receiver: unknown): unknown {
+    this.note(p);
+    return Reflect.get(target, p, receiver);
+  }
+
+  has(target: Record<string, unknown>, p: string | symbol): boolean {
+    this.note(p);
+    return Reflect.has(target, p);
+  }
+
+  private note(p: string | symbol): void {
+    if (typeof p === 'string' && !this.optional.has(p) && !this.optional.has(`${this.kind}:${p}`) && !this.fields.includes(p)) this.fields.push(p);
+  }
+}
+
 /** Steps one model over the trace for any number of instances. */
 export class ModelMonitor {
   /** Instance -> current snapshot. */
@@ -255,8 +288,8 @@ export class ModelMonitor {
   /** Every transition counter, in order of first use (their counts join `coverage` when it is read). */
   private readonly cells: TransitionCell[] = [];
   private failed = false;
-  /** Kind -> the fields the model read of its records, and how many more records to learn them from. */
-  private readonly readFields = new Map<string, { learning: number; fields: string[] }>();
+  /** Kind -> the fields the model read of its records (learned from the first ones) and its closed value sets. */
+  private readonly kindInfo = new Map<string, KindInfo>();
   private readonly optional: ReadonlySet<string>;
   /** Kind -> [field, allowed values] of `spec.values`. */
   private readonly values = new Map<string, [string, ReadonlySet<unknown>][]>();
@@ -342,26 +375,16 @@ export class ModelMonitor {
    * a trace-format error naming the model, the kind and the field.
    */
   private mapRecord(rec: TraceRecord): ModelTarget | readonly ModelTarget[] | null {
-    let s = this.readFields.get(rec.kind);
-    if (s === undefined) this.readFields.set(rec.kind, (s = { learning: LEARN_RECORDS, fields: [] }));
+    // One lookup per record: what the monitor knows of the kind (fields read, closed value sets).
+    let k = this.kindInfo.get(rec.kind);
+    if (k === undefined) this.kindInfo.set(rec.kind, (k = new KindInfo(rec.kind, this.optional, this.values.get(rec.kind) ?? null)));
     let out: ModelTarget | readonly ModelTarget[] | null;
-    if (s.learning > 0) {
-      s.learning--;
-      const fields = s.fields;
-      const optional = this.optional;
-      const kind = rec.kind;
-      const note = (p: string | symbol): void => {
-        if (typeof p === 'string' && !optional.has(p) && !optional.has(`${kind}:${p}`) && !fields.includes(p)) fields.push(p);
-      };
-      const data = new Proxy(rec.data, {
-        get: (t, p, r) => (note(p), Reflect.get(t, p, r)),
-        has: (t, p) => (note(p), Reflect.has(t, p)),
-      });
-      out = this.spec.map({ ...rec, data }, this.world);
+    if (k.learning > 0) {
+      k.learning--;
+      out = this.spec.map({ ...rec, data: new Proxy(rec.data, k) }, this.world);
     } else out = this.spec.map(rec, this.world);
-    const closed = this.values.get(rec.kind);
-    if (closed !== undefined) {
-      for (const [f, allowed] of closed) {
+    if (k.closed !== null) {
+      for (const [f, allowed] of k.closed) {
         const v = rec.data[f];
         if (v === undefined || allowed.has(v)) continue;
         this.failed = true;
@@ -378,7 +401,9 @@ export class ModelMonitor {
         return null;
       }
     }
-    for (const f of s.fields) {
+    const fields = k.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
       if (rec.data[f] === undefined) {
         this.failed = true;
         this.sink.fail({

@@ -100,7 +100,7 @@ function eventOf(rec: TraceRecord): ModelEvent | null {
       const type = SIMPLE[rec.kind];
       if (type === undefined) return null;
       if (!WITH_COMMIT.has(rec.kind)) return { type };
-      return { type, commit: num(d.commit), ...(WITH_EPOCH.has(rec.kind) ? { epoch: num(d.epoch) } : {}) };
+      return WITH_EPOCH.has(rec.kind) ? { type, commit: num(d.commit), epoch: num(d.epoch) } : { type, commit: num(d.commit) };
     }
   }
 }
@@ -126,16 +126,30 @@ function deviceNodes(rec: TraceRecord, world: MonitorWorld): readonly string[] {
  *   event that can change the state reaches the instance, a further WRITE changes nothing: not stepped.
  */
 interface RunMemo {
-  points: Map<string, { store: string; durable: number; epoch: number }>;
+  points: Map<string, DevicePoint>;
   sent: Map<string, string>;
   storeOf: Map<string, string>;
+  /** Node -> its key in `points` (device and store), once both are known (cleared by its next OPEN). */
+  keyOf: Map<string, string>;
   writing: Set<string>;
+}
+
+/**
+ * The durable point of one device and store, replaced (never changed) by each fact: so the `point` payload
+ * of instance events, read-only for the guards, is made once per fact and device sharing, not per event.
+ */
+interface DevicePoint {
+  store: string;
+  durable: number;
+  epoch: number;
+  /** The event payloads of this point: [device not shared, shared]. */
+  payloads: [RecoveryEvent['point'], RecoveryEvent['point']];
 }
 const memos = new WeakMap<MonitorWorld, RunMemo>();
 
 function memoOf(world: MonitorWorld): RunMemo {
   let m = memos.get(world);
-  if (m === undefined) memos.set(world, (m = { points: new Map(), sent: new Map(), storeOf: new Map(), writing: new Set() }));
+  if (m === undefined) memos.set(world, (m = { points: new Map(), sent: new Map(), storeOf: new Map(), keyOf: new Map(), writing: new Set() }));
   return m;
 }
 
@@ -149,7 +163,7 @@ function factEvents(rec: TraceRecord, world: MonitorWorld): ModelTarget[] | null
   const store = `${String(d.backend)}:${String(d.root)}`;
   const memo = memoOf(world);
   const key = `${String(d.device)}\u0000${store}`;
-  memo.points.set(key, { store, durable, epoch });
+  memo.points.set(key, { store, durable, epoch, payloads: [undefined, undefined] });
   const nodes = deviceNodes(rec, world);
   if (nodes.length > 1) return null;
   const value = `${durable}:${epoch}`;
@@ -163,11 +177,18 @@ function factEvents(rec: TraceRecord, world: MonitorWorld): ModelTarget[] | null
 function pointOf(node: string, world: MonitorWorld, memo: RunMemo): RecoveryEvent['point'] {
   const device = world.deviceOf(node);
   if (device === undefined) return undefined;
+  let point: DevicePoint | undefined;
   const store = memo.storeOf.get(node);
-  let point = store === undefined ? undefined : memo.points.get(`${device}\u0000${store}`);
-  if (point === undefined && store === undefined) for (const [k, p] of memo.points) if (k.startsWith(`${device}\u0000`)) point = p;
+  if (store === undefined) {
+    for (const [k, p] of memo.points) if (k.startsWith(`${device}\u0000`)) point = p;
+  } else {
+    let key = memo.keyOf.get(node);
+    if (key === undefined) memo.keyOf.set(node, (key = `${device}\u0000${store}`));
+    point = memo.points.get(key);
+  }
   if (point === undefined) return undefined;
-  return { durable: point.durable, epoch: point.epoch, shared: world.nodesOn(device).length > 1 };
+  const shared = world.nodesOn(device).length > 1 ? 1 : 0;
+  return (point.payloads[shared] ??= { durable: point.durable, epoch: point.epoch, shared: shared === 1 });
 }
 
 /** An instance event (a fresh object from `eventOf`), with the durable point of the node's store attached. */
@@ -178,7 +199,10 @@ function instanceEvent(node: string, event: ModelEvent | null, world: MonitorWor
     if (memo.writing.has(node)) return null;
     memo.writing.add(node);
   } else if (!STATELESS.has(event.type)) memo.writing.delete(node);
-  if (event.type === 'OPEN') memo.storeOf.set(node, String(event.store));
+  if (event.type === 'OPEN') {
+    memo.storeOf.set(node, String(event.store));
+    memo.keyOf.delete(node);
+  }
   const point = pointOf(node, world, memo);
   if (point !== undefined) event.point = point;
   return { instance: node, event };
