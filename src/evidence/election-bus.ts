@@ -38,7 +38,6 @@ export function electionBusEvidence(): EvidenceRecorder {
       for (const device of sim.devices.values()) {
         /** Request id -> value of the forwarded write, as the bus carried it. */
         const valueOf = new Map<string, string>();
-        const emit = (kind: string, data: Record<string, unknown>): void => void sim.trace.emit('sim', kind, { device: device.id, ...data });
         device.bus.observe({
           posted(e: BusEvent) {
             const m = asMsg(e.message);
@@ -48,18 +47,28 @@ export function electionBusEvidence(): EvidenceRecorder {
               const value = str(m.value);
               if (id === null || value === null) return;
               valueOf.set(id, value);
-              emit('fact.bus.request', { msg: e.msg, from: e.from, id, reqId: str(m.reqId), value });
+              sim.trace.emit('sim', 'fact.bus.request', { device: device.id, msg: e.msg, from: e.from, id, reqId: str(m.reqId), value });
             } else if (e.channel === ELECTION_BUS_CHANNELS.reply && m.type === 'reply') {
               const id = str(m.id);
               if (id === null || typeof m.ok !== 'boolean') return;
-              emit('fact.bus.reply', { msg: e.msg, from: e.from, to: str(m.to), id, ok: m.ok, seq: numOrNull(m.seq), code: str(m.code), value: valueOf.get(id) ?? null });
+              sim.trace.emit('sim', 'fact.bus.reply', {
+                device: device.id,
+                msg: e.msg,
+                from: e.from,
+                to: str(m.to),
+                id,
+                ok: m.ok,
+                seq: numOrNull(m.seq),
+                code: str(m.code),
+                value: valueOf.get(id) ?? null,
+              });
             }
           },
           delivered(e: BusEvent & { node: string }) {
             if (e.channel !== ELECTION_BUS_CHANNELS.announce) return;
             const m = asMsg(e.message);
             if (m === null || (m.type !== 'leader' && m.type !== 'heartbeat') || typeof m.epoch !== 'number' || typeof m.holder !== 'string') return;
-            emit('fact.bus.leader', { msg: e.msg, node: e.node, from: e.from, epoch: m.epoch });
+            sim.trace.emit('sim', 'fact.bus.leader', { device: device.id, msg: e.msg, node: e.node, from: e.from, epoch: m.epoch });
           },
         });
       }

@@ -54,19 +54,22 @@ export function requestEvidence(roots: readonly string[] = ['store']): EvidenceR
       for (const device of sim.devices.values()) {
         const held: Held[] = [];
         const emit = (root: string, f: RequestFact): void => {
-          sim.trace.emit('sim', 'fact.request', { device: device.id, root, ...f });
+          sim.trace.emit('sim', 'fact.request', { device: device.id, root, reqId: f.reqId, commit: f.commit, epoch: f.epoch, node: f.node, result: f.result });
         };
         device.kv.observeCommits((c: KvCommitView) => {
-          const byRoot = new Map<string, RequestFact[]>();
+          // Made only for a commit that wrote a request record (most commits write none).
+          let byRoot: Map<string, RequestFact[]> | null = null;
           for (const w of c.writes) {
             const root = stores.get(w.store);
             if (root === undefined || typeof w.key !== 'string') continue;
             const f = decodeRecord(w.key, c.node, w.value);
             if (f === null) continue;
+            byRoot ??= new Map();
             let list = byRoot.get(root);
             if (list === undefined) byRoot.set(root, (list = []));
             list.push(f);
           }
+          if (byRoot === null) return;
           for (const [root, facts] of byRoot) {
             if (c.durability === 'strict') for (const f of facts) emit(root, f);
             else held.push({ tx: c.tx, root, facts });
