@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Value } from '../../src/impl/env.ts';
 import { Fifo } from '../../src/sim/fifo.ts';
@@ -31,6 +32,35 @@ describe('copyValue', () => {
     cyclic.self = cyclic;
     expect(() => copyValue(cyclic as Value)).toThrow(ValueCloneError);
     expect(() => copyValue(cyclic as Value)).toThrow(new RegExp(`deeper than ${VALUE_DEPTH_MAX}`));
+  });
+
+  it('accepts nesting up to the limit and rejects one level more, as the path-tracking copy does', () => {
+    const nest = (levels: number): Value => {
+      let v: Value = 'leaf';
+      for (let i = 0; i < levels; i++) v = i % 2 === 0 ? [v] : { k: v };
+      return v;
+    };
+    expect(copyValue(nest(VALUE_DEPTH_MAX))).toEqual(nest(VALUE_DEPTH_MAX));
+    expect(() => copyValue(nest(VALUE_DEPTH_MAX + 1))).toThrow(new RegExp(`deeper than ${VALUE_DEPTH_MAX}`));
+  });
+
+  it('copies any JSON value equal to itself, and names a bad part at any depth', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
+        const copy = copyValue(v as Value);
+        expect(copy).toEqual(v);
+        if (v !== null && typeof v === 'object') expect(copy).not.toBe(v);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 8 }), (path) => {
+        const root: Record<string, unknown> = {};
+        let at = root;
+        for (const k of path.slice(0, -1)) at = at[k] = { ok: 1 } as Record<string, unknown>;
+        at[path[path.length - 1]!] = new Set();
+        expect(() => copyValue(root as Value)).toThrow(`message.${path.join('.')} is a Set`);
+      }),
+    );
   });
 
   it('finds the string type field of object messages only', () => {

@@ -49,7 +49,8 @@ export function valueSize(value: Value | undefined): number {
     for (const v of value as readonly Value[]) n += valueSize(v);
     return n;
   }
-  for (const [k, v] of Object.entries(value)) n += k.length + valueSize(v);
+  const obj = value as { readonly [key: string]: Value | undefined };
+  for (const k in obj) if (Object.hasOwn(obj, k)) n += k.length + valueSize(obj[k]);
   return n;
 }
 
