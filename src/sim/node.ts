@@ -110,17 +110,19 @@ export class SimNode {
   setTimer(inc: number, ms: number, repeat: boolean, fn: Task): number {
     if (!this.isLive(inc)) return 0;
     const timerId = this.nextTimerId++;
-    const arm = (): void => {
-      const ev = this.after(inc, this.clock.trueDelayUs(ms), () => {
-        if (!this.timers.has(timerId)) return;
-        if (repeat) arm();
-        else this.timers.delete(timerId);
-        fn();
-      });
-      this.timers.set(timerId, ev);
-    };
-    arm();
+    this.armTimer(inc, timerId, ms, repeat, fn);
     return timerId;
+  }
+
+  /** Schedules the next firing of timer `timerId` (an interval re-arms itself when it fires). */
+  private armTimer(inc: number, timerId: number, ms: number, repeat: boolean, fn: Task): void {
+    const ev = this.after(inc, this.clock.trueDelayUs(ms), () => {
+      if (!this.timers.has(timerId)) return;
+      if (repeat) this.armTimer(inc, timerId, ms, repeat, fn);
+      else this.timers.delete(timerId);
+      fn();
+    });
+    this.timers.set(timerId, ev);
   }
 
   /** Cancels a timer of the current incarnation. */
