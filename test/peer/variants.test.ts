@@ -29,9 +29,11 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-partial-reload', scenario: 'peer-backfill-peer-drop', kind: 'correctness', check: 'invariant:ready-serves-durable' },
   // B relays A's records it got after a gap: C's watermark skips the ones B missed.
   { variant: 'peer-relay-past-watermark', scenario: 'peer-relay-unconfirmed', kind: 'correctness', check: 'invariant:relay-within-watermark' },
-  // B's own watermark moves over the gap its failed commit left: only convergence sees it (no check
-  // rebuilds the complete prefix of a writer's stream from the durable records: docs/peer-sync.md).
-  { variant: 'peer-watermark-over-gap', scenario: 'peer-relay-unconfirmed', kind: 'liveness', check: 'liveness' },
+  // B's own watermark moves over the gap its failed commit left: its kv store does not hold A's records
+  // below the watermark it stored (once seen only as liveness, when the devices failed to converge).
+  { variant: 'peer-watermark-over-gap', scenario: 'peer-relay-unconfirmed', kind: 'correctness', check: 'invariant:watermark-complete' },
+  // A bug nobody planned when invariant:watermark-complete was written (before it, liveness in 5 of 80 ci runs).
+  { variant: 'peer-adopt-count-only', scenario: 'peer-duplicated-datagrams', kind: 'correctness', check: 'invariant:watermark-complete' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -45,8 +47,8 @@ const ONLY: { variant: string; scenario: string; check: string }[] = [
  */
 const SECOND: { variant: string; scenario: string; without: string; check: string; kind?: string }[] = [
   { variant: 'peer-resume-from-zero', scenario: 'peer-join-10k-crash', without: 'invariant:backfill-resume', check: 'model:backfill' },
-  // Without the relay check the skipped records are a divergence: B and C never get A's missed batch.
-  { variant: 'peer-relay-past-watermark', scenario: 'peer-relay-unconfirmed', without: 'invariant:relay-within-watermark', check: 'liveness', kind: 'liveness' },
+  // Without the relay check, C's watermark for A moves over the batch B missed: C's kv store lacks it.
+  { variant: 'peer-relay-past-watermark', scenario: 'peer-relay-unconfirmed', without: 'invariant:relay-within-watermark', check: 'invariant:watermark-complete' },
 ];
 
 describe('weakened peer variants are caught', () => {

@@ -69,7 +69,7 @@ export class Catchup {
       const wm = metaCursor(this.core, key);
       if (wm !== null && compareKey(latest, wm) <= 0) continue;
       behind = true;
-      if (table(this.core, r).writerDigest(peer) === hb.digest[r]) adopt.push({ key, resource: r, cursor: latest });
+      if (this.sameStream(table(this.core, r).writerDigest(peer), hb.digest[r])) adopt.push({ key, resource: r, cursor: latest });
       else if (wm === null) fullFetch = true;
     }
     if (!behind) return;
@@ -118,6 +118,16 @@ export class Catchup {
       this.running.delete(peer);
       if (this.again.delete(peer) && this.links.isConnected(peer)) this.run(peer);
     });
+  }
+
+  /**
+   * True when our digest of a writer's own stream equals the one it announced (`count:sum`): we hold exactly
+   * its stream, so its latest key can be adopted as our watermark. (The weakened variant
+   * 'peer-adopt-count-only' compares the counts alone.)
+   */
+  private sameStream(ours: string, theirs: string | undefined): boolean {
+    if (this.core.cfg.variant === 'peer-adopt-count-only') return theirs !== undefined && ours.split(':')[0] === theirs.split(':')[0];
+    return ours === theirs;
   }
 
   /**

@@ -76,7 +76,13 @@ export const PEER_VARIANTS = [
     name: 'peer-watermark-over-gap',
     area: 'peer-sync',
     description:
-      "a live change moves the watermark for its writer even when it does not follow what the device holds of the writer's stream (a gap: an earlier change was lost): the device then never fetches the missing records, and relays its watermark as a complete prefix (liveness: the devices never converge; scenario peer-relay-unconfirmed, where B's failed commit leaves the gap).",
+      "a live change moves the watermark for its writer even when it does not follow what the device holds of the writer's stream (a gap: an earlier change was lost): the device then never fetches the missing records, and relays its watermark as a complete prefix (invariant:watermark-complete; scenario peer-relay-unconfirmed, where B's failed commit leaves the gap).",
+  },
+  {
+    name: 'peer-adopt-count-only',
+    area: 'peer-sync',
+    description:
+      "watermark adoption compares only the record counts of the two digests (`count:sum`), not their sums: a device holding as many of a writer's records as the writer, but not the same versions, adopts the writer's latest key as its watermark and never fetches what differs (invariant:watermark-complete, scenario peer-duplicated-datagrams; a bug nobody planned when the check was written, kept as a variant).",
   },
 ] as const;
 

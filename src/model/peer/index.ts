@@ -19,6 +19,7 @@ import { ackedWritesCheck } from './acked-not-lost.ts';
 import { convergedCheck } from './converged.ts';
 import { memoryIsDurableCheck } from './memory-is-durable.ts';
 import { readyServesDurableCheck } from './ready-serves-durable.ts';
+import { watermarkCompleteCheck } from './watermark-complete.ts';
 
 export { hlcCheck } from './hlc.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
@@ -32,6 +33,7 @@ export { backfillResumeCheck } from './backfill-resume.ts';
 export { backfillProgressCheck } from './backfill-progress.ts';
 export { watermarkCheck } from './watermark-received.ts';
 export { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
+export { watermarkCompleteCheck } from './watermark-complete.ts';
 export { resendCheck } from './resend-unacked.ts';
 export { hlcDriftCheck } from './hlc-drift.ts';
 export { rejectedNeverApplied, type Forged, type RogueView } from './rejected-never-applied.ts';
@@ -55,6 +57,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     catchupDeltaCheck(nodes, options.batchSize),
     watermarkCheck(nodes),
     relayWithinWatermarkCheck(nodes),
+    watermarkCompleteCheck(nodes),
     resendCheck(nodes),
     hlcDriftCheck(nodes, options.maxDriftMs),
     ackedWritesCheck(nodes),
