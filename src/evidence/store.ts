@@ -24,6 +24,7 @@
  */
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
+import { crc32 } from './block-checksum.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 /** A block store to watch: its backend and root (file: a directory; kv: the object store prefix). */
@@ -44,23 +45,6 @@ export interface DurablePoint {
   epoch: number | null;
   meta: number | null;
   pending: number | null;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE), the checksum of framed documents. */
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 const decoder = new TextDecoder();
@@ -91,15 +75,39 @@ const epochOf = (doc: unknown): number | null => {
  * The durable point of a file-backend store whose documents `read(path)` returns (null: absent), decoded
  * with the frame checks: the simulator reads its durable image, the real runtime its data directory.
  */
-export function fileStorePoint(read: (path: string) => Uint8Array | null, root: string): DurablePoint {
-  const marker = unframeDocument(read(`${root}/marker`));
-  const markerCommit = commitOf(marker);
+export function fileStorePoint(read: (path: string) => Uint8Array | null, root: string, numbers: (bytes: Uint8Array | null) => DocNumbers = docNumbers): DurablePoint {
+  const marker = numbers(read(`${root}/marker`));
   return {
-    marker: markerCommit,
-    epoch: markerCommit === null ? null : epochOf(marker),
-    meta: commitOf(unframeDocument(read(`${root}/meta.json`))),
-    pending: commitOf(unframeDocument(read(`${root}/pending.json`))),
+    marker: marker.commit,
+    epoch: marker.commit === null ? null : marker.epoch,
+    meta: numbers(read(`${root}/meta.json`)).commit,
+    pending: numbers(read(`${root}/pending.json`)).commit,
   };
+}
+
+/** The numbers of a framed document the durable point needs (null: absent or invalid). */
+export interface DocNumbers {
+  readonly commit: number | null;
+  readonly epoch: number | null;
+}
+
+/** The commit and epoch of a framed document (null: absent, torn, rotten, or not such a number). */
+export function docNumbers(bytes: Uint8Array | null): DocNumbers {
+  const doc = unframeDocument(bytes);
+  return { commit: commitOf(doc), epoch: epochOf(doc) };
+}
+
+/**
+ * `docNumbers` memoized per byte array: the simulator's durable file contents are immutable and shared,
+ * so a document that did not change is decoded once, not at every fsync of its directory.
+ */
+const decoded = new WeakMap<Uint8Array, DocNumbers>();
+const NO_DOC: DocNumbers = { commit: null, epoch: null };
+function memoDocNumbers(bytes: Uint8Array | null): DocNumbers {
+  if (bytes === null) return NO_DOC;
+  let out = decoded.get(bytes);
+  if (out === undefined) decoded.set(bytes, (out = docNumbers(bytes)));
+  return out;
 }
 
 /** The durable point of a kv-backend store whose `<root>:meta` object store `get(key)` reads. */
@@ -112,7 +120,7 @@ export function kvStorePoint(get: (key: string) => unknown): DurablePoint {
 /** The durable point of a file-backend store on `sim`'s device `device`. */
 function fileDurable(sim: Simulation, device: string, root: string): DurablePoint {
   const disk = sim.device(device).disk;
-  return fileStorePoint((path) => disk.durableFile(path), root);
+  return fileStorePoint((path) => disk.durableFile(path), root, memoDocNumbers);
 }
 
 /** The durable point of a kv-backend store; `visible`: read what is visible (a strict commit just made it durable). */
