@@ -92,14 +92,19 @@ const epochOf = (doc: unknown): number | null => {
  * with the frame checks: the simulator reads its durable image, the real runtime its data directory.
  */
 export function fileStorePoint(read: (path: string) => Uint8Array | null, root: string, numbers: (bytes: Uint8Array | null) => DocNumbers = docNumbers): DurablePoint {
-  const marker = numbers(read(`${root}/marker`));
+  let paths = docPaths.get(root);
+  if (paths === undefined) docPaths.set(root, (paths = [`${root}/marker`, `${root}/meta.json`, `${root}/pending.json`]));
+  const marker = numbers(read(paths[0]));
   return {
     marker: marker.commit,
     epoch: marker.commit === null ? null : marker.epoch,
-    meta: numbers(read(`${root}/meta.json`)).commit,
-    pending: numbers(read(`${root}/pending.json`)).commit,
+    meta: numbers(read(paths[1])).commit,
+    pending: numbers(read(paths[2])).commit,
   };
 }
+
+/** The document paths of a file-backend store's root (built once: a string's hash is computed once). */
+const docPaths = new Map<string, readonly [marker: string, meta: string, pending: string]>();
 
 /** The numbers of a framed document the durable point needs (null: absent or invalid). */
 export interface DocNumbers {
