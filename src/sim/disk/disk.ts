@@ -177,18 +177,17 @@ export class SimDisk {
           checkOffset(offset, 'offset');
           checkOffset(length, 'length');
         }),
+      // The effects below are passed inline: a named arrow costs a __name call per operation under tsx.
       writeFile: (path, data) => {
         let copy = EMPTY;
-        const effect = (): void => this.wrote(copy.length, () => st.doWriteFile(id, path, copy));
-        return call('writeFile', path, () => writeUs(copy.length), effect, () => {
+        return call('writeFile', path, () => writeUs(copy.length), () => this.wrote(copy.length, () => st.doWriteFile(id, path, copy)), () => {
           checkBytes(data, 'data');
           copy = data.slice();
         });
       },
       write: (path, offset, data) => {
         let copy = EMPTY;
-        const effect = (): void => this.wrote(copy.length, () => st.doWrite(id, path, offset, copy));
-        return call('write', path, () => writeUs(copy.length), effect, () => {
+        return call('write', path, () => writeUs(copy.length), () => this.wrote(copy.length, () => st.doWrite(id, path, offset, copy)), () => {
           checkOffset(offset, 'offset');
           checkBytes(data, 'data');
           copy = data.slice();
