@@ -91,38 +91,21 @@ const epochOf = (doc: unknown): number | null => {
  * The durable point of a file-backend store whose documents `read(path)` returns (null: absent), decoded
  * with the frame checks: the simulator reads its durable image, the real runtime its data directory.
  */
-export function fileStorePoint(read: (path: string) => Uint8Array | null, root: string, numbers: (bytes: Uint8Array | null) => DocNumbers = docNumbers): DurablePoint {
+export function fileStorePoint(read: (path: string) => Uint8Array | null, root: string, decode: (bytes: Uint8Array | null) => unknown = unframeDocument): DurablePoint {
   let paths = docPaths.get(root);
   if (paths === undefined) docPaths.set(root, (paths = [`${root}/marker`, `${root}/meta.json`, `${root}/pending.json`]));
-  const marker = numbers(read(paths[0]));
+  const marker = decode(read(paths[0]));
+  const markerCommit = commitOf(marker);
   return {
-    marker: marker.commit,
-    epoch: marker.commit === null ? null : marker.epoch,
-    meta: numbers(read(paths[1])).commit,
-    pending: numbers(read(paths[2])).commit,
+    marker: markerCommit,
+    epoch: markerCommit === null ? null : epochOf(marker),
+    meta: commitOf(decode(read(paths[1]))),
+    pending: commitOf(decode(read(paths[2]))),
   };
 }
 
 /** The document paths of a file-backend store's root (built once: a string's hash is computed once). */
 const docPaths = new Map<string, readonly [marker: string, meta: string, pending: string]>();
-
-/** The numbers of a framed document the durable point needs (null: absent or invalid). */
-export interface DocNumbers {
-  readonly commit: number | null;
-  readonly epoch: number | null;
-}
-
-/** The commit and epoch of a framed document (null: absent, torn, rotten, or not such a number). */
-export function docNumbers(bytes: Uint8Array | null): DocNumbers {
-  const doc = unframeDocument(bytes);
-  return { commit: commitOf(doc), epoch: epochOf(doc) };
-}
-
-/** `docNumbers` of an immutable array (see `durableDocument`). */
-function durableDocNumbers(bytes: Uint8Array | null): DocNumbers {
-  const doc = durableDocument(bytes);
-  return { commit: commitOf(doc), epoch: epochOf(doc) };
-}
 
 /** The durable point of a kv-backend store whose `<root>:meta` object store `get(key)` reads. */
 export function kvStorePoint(get: (key: string) => unknown): DurablePoint {
@@ -134,7 +117,7 @@ export function kvStorePoint(get: (key: string) => unknown): DurablePoint {
 /** The durable point of a file-backend store on `sim`'s device `device`. */
 function fileDurable(sim: Simulation, device: string, root: string): DurablePoint {
   const disk = sim.device(device).disk;
-  return fileStorePoint((path) => disk.durableFile(path), root, durableDocNumbers);
+  return fileStorePoint((path) => disk.durableFile(path), root, durableDocument);
 }
 
 /** The durable point of a kv-backend store; `visible`: read what is visible (a strict commit just made it durable). */
@@ -153,11 +136,18 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
     name: 'store-durable',
     produces: ['fact.store'],
     install(sim: Simulation) {
-      const last = new Map<string, DurablePoint>();
+      // The last point written, by device, per store (locations naming the same store share one map).
+      const lastAt = new Map<StoreLocation, Map<string, DurablePoint>>();
+      const byStore = new Map<string, Map<string, DurablePoint>>();
+      for (const loc of stores) {
+        const key = `${loc.backend}\u0000${loc.root}`;
+        if (!byStore.has(key)) byStore.set(key, new Map());
+        lastAt.set(loc, byStore.get(key)!);
+      }
       const emit = (device: string, loc: StoreLocation, point: DurablePoint): void => {
-        const key = `${device}\u0000${loc.backend}\u0000${loc.root}`;
-        if (samePoint(last.get(key), point)) return;
-        last.set(key, point);
+        const last = lastAt.get(loc)!;
+        if (samePoint(last.get(device), point)) return;
+        last.set(device, point);
         sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point });
       };
       // A process starting on a device learns the durable point of its stores as it is (it may have missed
@@ -166,7 +156,7 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         const device = typeof r.data.device === 'string' ? r.data.device : null;
         if (device === null) return;
         for (const loc of stores) {
-          const point = last.get(`${device}\u0000${loc.backend}\u0000${loc.root}`);
+          const point = lastAt.get(loc)!.get(device);
           if (point !== undefined) sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point, starting: r.node });
         }
       });
@@ -177,7 +167,9 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         const device = deviceOf(rec);
         if (device === null || typeof path !== 'string') return;
         for (const loc of files) {
-          if (path === loc.root || (path.startsWith(`${loc.root}/`) && !path.slice(loc.root.length + 1).includes('/'))) emit(device, loc, fileDurable(sim, device, loc.root));
+          // The root itself, or an entry directly in it.
+          const inRoot = path.length > loc.root.length && path.startsWith(loc.root) && path[loc.root.length] === '/' && !path.includes('/', loc.root.length + 1);
+          if (path === loc.root || inRoot) emit(device, loc, fileDurable(sim, device, loc.root));
         }
       };
       if (files.length > 0) {
@@ -197,7 +189,7 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         });
         const relaxedSettled = (r: TraceRecord): void => {
           const device = deviceOf(r);
-          if (device !== null) for (const loc of kvs) if (last.has(`${device}\u0000kv\u0000${loc.root}`) || sim.device(device).kv.durableGet(`${loc.root}:meta`, 'marker') !== undefined) emit(device, loc, kvDurable(sim, device, loc.root, false));
+          if (device !== null) for (const loc of kvs) if (lastAt.get(loc)!.has(device) || sim.device(device).kv.durableGet(`${loc.root}:meta`, 'marker') !== undefined) emit(device, loc, kvDurable(sim, device, loc.root, false));
         };
         sim.trace.on('kv.durable', relaxedSettled);
         sim.trace.on('kv.powerloss', relaxedSettled);
