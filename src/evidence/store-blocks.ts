@@ -25,8 +25,8 @@
  */
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
-import { blockChecksum, crc32, type BlockAlgorithm } from './block-checksum.ts';
-import { DEFAULT_STORES, type StoreLocation } from './store.ts';
+import { blockChecksum, type BlockAlgorithm } from './block-checksum.ts';
+import { DEFAULT_STORES, durableDocument, type StoreLocation } from './store.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 /** The fields of `fact.store-blocks` besides device, backend and root. */
@@ -122,28 +122,12 @@ function memo<T>(cache: WeakMap<object, T>, value: unknown, decode: (v: unknown)
   return out as T;
 }
 
-/**
- * A framed document's JSON body (`<crc32 of body, 8 hex>\n<json>`), or null when the frame is torn,
- * rotten or not JSON: store.ts's unframeDocument with a faster CRC and decoding (the store writes ASCII).
- */
-function unframe(bytes: Uint8Array | null): unknown {
-  if (bytes === null || bytes.length < 10 || bytes[8] !== 10) return null;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-  const want = Number.parseInt(text.slice(0, 8), 16);
-  if (!Number.isFinite(want) || crc32(bytes.subarray(9)) !== want) return null;
-  try {
-    return JSON.parse(text.slice(9)) as unknown;
-  } catch {
-    return null;
-  }
-}
-
 function unframedMarker(bytes: unknown): number | null {
-  return markerOf(unframe(bytes as Uint8Array | null));
+  return markerOf(durableDocument(bytes as Uint8Array | null));
 }
 
 function unframedMeta(bytes: unknown): DecodedMeta | null {
-  return decodeMeta(unframe(bytes as Uint8Array | null));
+  return decodeMeta(durableDocument(bytes as Uint8Array | null));
 }
 
 /** How one store's durable image is read (file or kv). */

@@ -24,6 +24,7 @@
  */
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
+import { crc32 } from './block-checksum.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 /** A block store to watch: its backend and root (file: a directory; kv: the object store prefix). */
@@ -46,23 +47,6 @@ export interface DurablePoint {
   pending: number | null;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE), the checksum of framed documents. */
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 const decoder = new TextDecoder();
 
 /** A framed document's JSON body, or null when the frame is torn, rotten or not JSON. */
@@ -72,11 +56,27 @@ export function unframeDocument(bytes: Uint8Array | null): unknown {
   const body = bytes.subarray(9);
   if (!Number.isFinite(want) || crc32(body) !== want) return null;
   try {
-    return JSON.parse(decoder.decode(body)) as unknown;
+    // The body as latin1 (faster than UTF-8): every field read from a document is a number or an ASCII
+    // name, which read the same either way.
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.length).toString('latin1')) as unknown;
   } catch {
     return null;
   }
 }
+
+/**
+ * `unframeDocument` memoized per byte array, for arrays that never change (the simulator's durable file
+ * contents are immutable and shared): a document is decoded once per run, not at every fsync of its
+ * directory, and once for all the evidence that reads it (store.ts, store-blocks.ts). The body is shared:
+ * do not mutate it.
+ */
+export function durableDocument(bytes: Uint8Array | null): unknown {
+  if (bytes === null) return null;
+  let out = bodies.get(bytes);
+  if (out === undefined && !bodies.has(bytes)) bodies.set(bytes, (out = unframeDocument(bytes)));
+  return out;
+}
+const bodies = new WeakMap<Uint8Array, unknown>();
 
 const commitOf = (doc: unknown): number | null => {
   const c = (doc as { commit?: unknown } | null)?.commit;
@@ -91,16 +91,21 @@ const epochOf = (doc: unknown): number | null => {
  * The durable point of a file-backend store whose documents `read(path)` returns (null: absent), decoded
  * with the frame checks: the simulator reads its durable image, the real runtime its data directory.
  */
-export function fileStorePoint(read: (path: string) => Uint8Array | null, root: string): DurablePoint {
-  const marker = unframeDocument(read(`${root}/marker`));
+export function fileStorePoint(read: (path: string) => Uint8Array | null, root: string, decode: (bytes: Uint8Array | null) => unknown = unframeDocument): DurablePoint {
+  let paths = docPaths.get(root);
+  if (paths === undefined) docPaths.set(root, (paths = [`${root}/marker`, `${root}/meta.json`, `${root}/pending.json`]));
+  const marker = decode(read(paths[0]));
   const markerCommit = commitOf(marker);
   return {
     marker: markerCommit,
     epoch: markerCommit === null ? null : epochOf(marker),
-    meta: commitOf(unframeDocument(read(`${root}/meta.json`))),
-    pending: commitOf(unframeDocument(read(`${root}/pending.json`))),
+    meta: commitOf(decode(read(paths[1]))),
+    pending: commitOf(decode(read(paths[2]))),
   };
 }
+
+/** The document paths of a file-backend store's root (built once: a string's hash is computed once). */
+const docPaths = new Map<string, readonly [marker: string, meta: string, pending: string]>();
 
 /** The durable point of a kv-backend store whose `<root>:meta` object store `get(key)` reads. */
 export function kvStorePoint(get: (key: string) => unknown): DurablePoint {
@@ -112,7 +117,7 @@ export function kvStorePoint(get: (key: string) => unknown): DurablePoint {
 /** The durable point of a file-backend store on `sim`'s device `device`. */
 function fileDurable(sim: Simulation, device: string, root: string): DurablePoint {
   const disk = sim.device(device).disk;
-  return fileStorePoint((path) => disk.durableFile(path), root);
+  return fileStorePoint((path) => disk.durableFile(path), root, durableDocument);
 }
 
 /** The durable point of a kv-backend store; `visible`: read what is visible (a strict commit just made it durable). */
@@ -131,11 +136,18 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
     name: 'store-durable',
     produces: ['fact.store'],
     install(sim: Simulation) {
-      const last = new Map<string, DurablePoint>();
+      // The last point written, by device, per store (locations naming the same store share one map).
+      const lastAt = new Map<StoreLocation, Map<string, DurablePoint>>();
+      const byStore = new Map<string, Map<string, DurablePoint>>();
+      for (const loc of stores) {
+        const key = `${loc.backend}\u0000${loc.root}`;
+        if (!byStore.has(key)) byStore.set(key, new Map());
+        lastAt.set(loc, byStore.get(key)!);
+      }
       const emit = (device: string, loc: StoreLocation, point: DurablePoint): void => {
-        const key = `${device}\u0000${loc.backend}\u0000${loc.root}`;
-        if (samePoint(last.get(key), point)) return;
-        last.set(key, point);
+        const last = lastAt.get(loc)!;
+        if (samePoint(last.get(device), point)) return;
+        last.set(device, point);
         sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point });
       };
       // A process starting on a device learns the durable point of its stores as it is (it may have missed
@@ -144,7 +156,7 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         const device = typeof r.data.device === 'string' ? r.data.device : null;
         if (device === null) return;
         for (const loc of stores) {
-          const point = last.get(`${device}\u0000${loc.backend}\u0000${loc.root}`);
+          const point = lastAt.get(loc)!.get(device);
           if (point !== undefined) sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point, starting: r.node });
         }
       });
@@ -155,7 +167,9 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         const device = deviceOf(rec);
         if (device === null || typeof path !== 'string') return;
         for (const loc of files) {
-          if (path === loc.root || (path.startsWith(`${loc.root}/`) && !path.slice(loc.root.length + 1).includes('/'))) emit(device, loc, fileDurable(sim, device, loc.root));
+          // The root itself, or an entry directly in it.
+          const inRoot = path.length > loc.root.length && path.startsWith(loc.root) && path[loc.root.length] === '/' && !path.includes('/', loc.root.length + 1);
+          if (path === loc.root || inRoot) emit(device, loc, fileDurable(sim, device, loc.root));
         }
       };
       if (files.length > 0) {
@@ -175,7 +189,7 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         });
         const relaxedSettled = (r: TraceRecord): void => {
           const device = deviceOf(r);
-          if (device !== null) for (const loc of kvs) if (last.has(`${device}\u0000kv\u0000${loc.root}`) || sim.device(device).kv.durableGet(`${loc.root}:meta`, 'marker') !== undefined) emit(device, loc, kvDurable(sim, device, loc.root, false));
+          if (device !== null) for (const loc of kvs) if (lastAt.get(loc)!.has(device) || sim.device(device).kv.durableGet(`${loc.root}:meta`, 'marker') !== undefined) emit(device, loc, kvDurable(sim, device, loc.root, false));
         };
         sim.trace.on('kv.durable', relaxedSettled);
         sim.trace.on('kv.powerloss', relaxedSettled);

@@ -75,8 +75,17 @@ export class FileBackend implements Backend {
    */
   private async readDoc(name: string): Promise<{ exists: boolean; doc: unknown }> {
     const path = this.p(name);
+    const disk = this.disk;
     const r = await stableRead(
-      { primary: () => readIfExists(this.disk, path), independent: () => readPositional(this.disk, path) },
+      // Methods rather than arrow-valued properties (no __name calls per read under tsx).
+      {
+        primary() {
+          return readIfExists(disk, path);
+        },
+        independent() {
+          return readPositional(disk, path);
+        },
+      },
       (bytes) => unframe(bytes) ?? undefined,
       this.flags.readPolicy ?? STABLE_POLICY,
     );

@@ -209,10 +209,17 @@ function isKept(e: BlockEntry, meta: StoreMeta, blockSize: number): boolean {
 
 /** The verdict on one block version: see stable-read.ts ('bad': damage at rest, confirmed). */
 async function verifyVersion(backend: Backend, id: number, v: number, sum: number, options: RecoveryOptions): Promise<StableRead<true>['kind']> {
-  const check = (data: Uint8Array): true | undefined =>
-    data.length === options.blockSize && checksum(options.algorithm, data) === sum ? true : undefined;
-  const paths = { primary: () => backend.readBlock(id, v, 'primary'), independent: () => backend.readBlock(id, v, 'independent') };
-  return (await stableRead(paths, check, options.readPolicy ?? STABLE_POLICY)).kind;
+  // Methods and an inline check rather than named arrows (no __name calls per block under tsx).
+  const paths = {
+    primary() {
+      return backend.readBlock(id, v, 'primary');
+    },
+    independent() {
+      return backend.readBlock(id, v, 'independent');
+    },
+  };
+  const read = await stableRead(paths, (data) => (data.length === options.blockSize && checksum(options.algorithm, data) === sum ? true : undefined), options.readPolicy ?? STABLE_POLICY);
+  return read.kind;
 }
 
 /** What step 4 decided: the checked metadata, and the damaged versions a repair replaced (to delete). */

@@ -339,7 +339,8 @@ export class BlockStore {
 
   private enqueue(strict: boolean, options: CommitOptions): Promise<CommitInfo> {
     const requests = this.checkRequests(options.requests ?? []);
-    const run = (): Promise<CommitInfo> => this.commitOnce(strict, options.epoch, requests);
+    // bind rather than an arrow: under tsx every named arrow made at run time costs a __name call.
+    const run = this.commitOnce.bind(this, strict, options.epoch, requests);
     const p = this.chain.then(run, run);
     this.chain = p.catch(() => undefined);
     return p;
@@ -415,13 +416,19 @@ export class BlockStore {
     this.env.trace.emit('store.commit.begin', { commit: n, upTo, blocks: entries.size, epoch: batch.next.epoch, strict: batch.strict });
     this.notify({ type: 'sync-start', commit: n, blocks: entries.size });
     let stage: 'data' | 'marker' = 'data';
+    const trace = this.env.trace;
+    // Methods rather than arrow-valued properties (no __name call per commit under tsx).
     const hooks: CommitHooks = {
-      synced: () => this.env.trace.emit('store.commit.synced', { commit: n }),
-      markerWrite: (atomic) => {
-        stage = 'marker';
-        this.env.trace.emit('store.commit.marker-write', { commit: n, atomic });
+      synced() {
+        trace.emit('store.commit.synced', { commit: n });
       },
-      marker: () => this.env.trace.emit('store.commit.marker', { commit: n }),
+      markerWrite(atomic) {
+        stage = 'marker';
+        trace.emit('store.commit.marker-write', { commit: n, atomic });
+      },
+      marker() {
+        trace.emit('store.commit.marker', { commit: n });
+      },
     };
     try {
       await this.backend.commit(batch, hooks);

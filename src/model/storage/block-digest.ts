@@ -25,9 +25,10 @@ export function expectedTombstoneDigest(tombstones: ReadonlyMap<number, number>)
   return fnv(tombstones, (c) => c);
 }
 
-/** True when two byte arrays are equal. */
+/** True when two byte arrays are equal (Buffer.equals, a memcmp, from 64 bytes: blocks are kilobytes). */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
+  if (a.length >= 64) return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

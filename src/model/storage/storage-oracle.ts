@@ -441,8 +441,7 @@ export class StorageOracle {
     this.exercised('invariant:read-returns-committed-data');
     const b = this.book(node);
     const after = b.committed.get(id);
-    const ok = (e: ExpectedBlock | undefined): boolean => (e === undefined ? got === null : got !== null && sameBytes(got, e.data));
-    if (ok(before) || ok(after) || (b.lagging !== null && ok(b.lagging.get(id)))) return;
+    if (readMatches(got, before) || readMatches(got, after) || (b.lagging !== null && readMatches(got, b.lagging.get(id)))) return;
     this.fail('invariant:read-returns-committed-data', `${node}: read of block ${id} returned ${got === null ? 'nothing' : 'bytes that were never committed there'}; expected ${after === undefined ? 'nothing' : `v${after.v}`}`, {
       id,
       expected: after?.v ?? null,
@@ -457,13 +456,18 @@ export class StorageOracle {
  */
 function nextTombstones(before: ExpectedState, tombs: ExpectedTombstones, after: ExpectedState, touched: ReadonlySet<number>, n: number): ExpectedTombstones {
   let out = tombs;
-  const own = (): ExpectedTombstones => (out === tombs ? (out = new Map(tombs)) : out);
   for (const id of touched) {
-    if (after.has(id)) {
-      if (out.has(id)) own().delete(id);
-    } else if (before.has(id)) {
-      own().set(id, n);
-    }
+    const untomb = after.has(id) && out.has(id);
+    const tomb = !after.has(id) && before.has(id);
+    if (!untomb && !tomb) continue;
+    if (out === tombs) out = new Map(tombs);
+    if (untomb) out.delete(id);
+    else out.set(id, n);
   }
   return out;
+}
+
+/** A verified read returned `e`'s bytes (`e` undefined: the block unallocated, so nothing). */
+function readMatches(got: Uint8Array | null, e: ExpectedBlock | undefined): boolean {
+  return e === undefined ? got === null : got !== null && sameBytes(got, e.data);
 }

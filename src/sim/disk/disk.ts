@@ -32,7 +32,7 @@ import type { SimNode } from '../node.ts';
 import type { Rng } from '../rng.ts';
 import type { Simulation } from '../simulation.ts';
 import type { FaultAction } from '../types.ts';
-import { PathChecker, ROOT } from './paths.ts';
+import { checkPath, ROOT } from './paths.ts';
 import {
   allowedOutcomes,
   checkOutcomes,
@@ -131,7 +131,6 @@ export class SimDisk {
   private readonly latencyRng: Rng;
   private readonly faultRng: Rng;
   private readonly stats: DiskCounters;
-  private readonly paths: PathChecker = new PathChecker();
   /** Outcomes chosen by powerLossWith for the power loss being resolved. */
   private chosen: PendingOutcome[] | null = null;
   /** The torn write of an injected 'torn' fault, resolved with a forced outcome. */
@@ -165,7 +164,7 @@ export class SimDisk {
     /** Validates (path first, then `check`), then completes `effect` after `us()` µs. */
     const call = <T>(m: DiskMethod, path: string, us: () => number, effect: () => T, check?: () => void): Promise<T> =>
       this.guard(node, inc, () => {
-        this.paths.check(path, m === 'rename' ? 'from' : 'path');
+        checkPath(path, m === 'rename' ? 'from' : 'path');
         check?.();
         return this.submit(node, inc, m, path, us(), effect);
       });
@@ -178,18 +177,17 @@ export class SimDisk {
           checkOffset(offset, 'offset');
           checkOffset(length, 'length');
         }),
+      // The effects below are passed inline: a named arrow costs a __name call per operation under tsx.
       writeFile: (path, data) => {
         let copy = EMPTY;
-        const effect = (): void => this.wrote(copy.length, () => st.doWriteFile(id, path, copy));
-        return call('writeFile', path, () => writeUs(copy.length), effect, () => {
+        return call('writeFile', path, () => writeUs(copy.length), () => this.wrote(copy.length, () => st.doWriteFile(id, path, copy)), () => {
           checkBytes(data, 'data');
           copy = data.slice();
         });
       },
       write: (path, offset, data) => {
         let copy = EMPTY;
-        const effect = (): void => this.wrote(copy.length, () => st.doWrite(id, path, offset, copy));
-        return call('write', path, () => writeUs(copy.length), effect, () => {
+        return call('write', path, () => writeUs(copy.length), () => this.wrote(copy.length, () => st.doWrite(id, path, offset, copy)), () => {
           checkOffset(offset, 'offset');
           checkBytes(data, 'data');
           copy = data.slice();
@@ -202,7 +200,7 @@ export class SimDisk {
       mkdir: (path) => call('mkdir', path, () => lat.metaUs, () => st.doMkdir(id, path)),
       rename: (from, to) =>
         call('rename', from, () => lat.metaUs, () => st.doRename(id, from, to), () => {
-          this.paths.check(to, 'to');
+          checkPath(to, 'to');
           if (from === ROOT || to === ROOT) throw new TypeError('the root directory cannot be renamed');
         }),
       unlink: (path) => call('unlink', path, () => lat.metaUs, () => st.doUnlink(id, path)),

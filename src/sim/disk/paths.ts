@@ -12,27 +12,18 @@ export function checkPath(path: unknown, field: string): asserts path is string 
   if (!path.startsWith('/')) throw new TypeError(`${field} '${path}' must be absolute (start with '/')`);
   if (path.endsWith('/')) throw new TypeError(`${field} '${path}' must not end with '/'`);
   if (path.includes('\0')) throw new TypeError(`${field} must not contain NUL`);
-  for (const part of path.slice(1).split('/')) {
-    if (part === '' || part === '.' || part === '..') {
-      throw new TypeError(`${field} '${path}' has an empty, '.' or '..' component`);
-    }
+  // Each component between slashes (a scan: no arrays or substrings) must not be '', '.' or '..'.
+  for (let start = 1, i = 1; i <= path.length; i++) {
+    if (i < path.length && path.charCodeAt(i) !== SLASH) continue;
+    const n = i - start;
+    const dots = n <= 2 && path.charCodeAt(start) === DOT && (n === 1 || path.charCodeAt(start + 1) === DOT);
+    if (n === 0 || dots) throw new TypeError(`${field} '${path}' has an empty, '.' or '..' component`);
+    start = i + 1;
   }
 }
 
-/** `checkPath` with a memo of paths already found well-formed (bounded: cleared when full). */
-export class PathChecker {
-  private readonly known = new Set<string>();
-
-  constructor(private readonly max = 4096) {}
-
-  /** Throws a TypeError naming `field` when `path` is not a well-formed absolute path. */
-  check(path: unknown, field: string): asserts path is string {
-    if (typeof path === 'string' && this.known.has(path)) return;
-    checkPath(path, field);
-    if (this.known.size >= this.max) this.known.clear();
-    this.known.add(path);
-  }
-}
+const SLASH = 47;
+const DOT = 46;
 
 /** The parent directory of a non-root path. */
 export function parentOf(path: string): string {

@@ -1,5 +1,5 @@
 /**
- * The synchronous state of one disk: visible files (memfs), the durable image and the list of pending
+ * The synchronous state of one disk: visible files, the durable image and the list of pending
  * (unsynced) operations between them. Each `do*` method is the effect of one disk operation at the moment
  * it takes effect; it throws an EnvError (and changes nothing) when the operation fails. Scheduling,
  * latency and fault injection live in disk.ts.
@@ -14,7 +14,7 @@ import { isDataOp, type DataOp, type EntryOp, type PendingOp, type PendingOutcom
 import type { QualifiedDiskSpec } from './spec.ts';
 import { diskError, VisibleFs, type VFile } from './visible.ts';
 
-/** Largest file size the disk accepts (a sanity bound: memfs keeps files in memory). */
+/** Largest file size the disk accepts (a sanity bound: visible files are kept in memory). */
 export const FILE_BYTES_MAX = 1 << 30;
 
 /** Emits a trace record for `node`. */
@@ -200,8 +200,7 @@ export class DiskState {
     this.requireSpace(data.length - (f?.size ?? 0), 'writeFile', path, data.length);
     this.requireRoom(f === undefined ? 2 : 1, 'writeFile', path);
     f ??= this.create(node, path);
-    this.visible.truncate(f, 0);
-    this.visible.writeAt(f, 0, data);
+    this.visible.replace(f, data);
     this.push({ kind: 'writeFile', seq: this.seq(), node, ino: f.ino, path, data });
     this.emit(node, 'disk.writeFile', { path, len: data.length });
   }
@@ -304,9 +303,7 @@ export class DiskState {
     const f = [...this.visible.files.values()].find((v) => v.ino === ino);
     if (f === undefined) return true; // unlinked (not durably yet): nothing visible to refresh
     const ops = this.pending.filter((op): op is DataOp => isDataOp(op) && op.ino === ino);
-    const next = landAll(bytes, ops, this.spec.sectorSize);
-    if (next.length < f.size) this.visible.truncate(f, next.length);
-    this.visible.writeAt(f, 0, next);
+    this.visible.replace(f, landAll(bytes, ops, this.spec.sectorSize));
     return true;
   }
 

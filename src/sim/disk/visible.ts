@@ -1,21 +1,26 @@
 /**
- * The visible state of a disk: what processes see (the page cache), held in a memfs volume.
+ * The visible state of a disk: what processes see (the page cache).
  *
- * memfs holds names and bytes; beside it a small index maps paths to file inodes (`VFile`: our inode
- * number, the memfs descriptor kept open on it, its size and link count) and records which paths are
- * directories, so lookups and POSIX error codes never depend on memfs internals. Only memfs's synchronous
- * API is used, and file times it stamps are never read. A descriptor follows its inode across renames.
+ * Plain maps: paths to file inodes (`VFile`: our inode number, its bytes, size and link count) and the
+ * set of directory paths, so lookups and POSIX error codes follow our own rules. (This was a memfs volume
+ * beside the same index; memfs's path walks, descriptors and time stamps through the virtualised Date cost
+ * about a fifth of a storage swarm's run, and the index already held everything the disk needs.) A file's
+ * bytes may be an array shared with a pending op or the durable image (immutable there): it is copied
+ * before the first change in place (`own`), so a whole-file write or a rebuild from the image never copies.
  */
-import { Volume } from 'memfs';
 import { EnvError, type EnvErrorCode } from '../../impl/env.ts';
 import type { DurableImage } from './image.ts';
-import { ancestorsOf, depthOf, parentOf, ROOT } from './paths.ts';
+import { ancestorsOf, parentOf, ROOT } from './paths.ts';
+
+const EMPTY = new Uint8Array(0);
 
 /** A visible file inode. */
 export interface VFile {
   readonly ino: number;
-  /** memfs descriptor open on the inode. */
-  fd: number;
+  /** The contents are `data[0, size)`; bytes from `size` on are zero when `own`. */
+  data: Uint8Array;
+  /** `data` is this file's own buffer (else it is shared and immutable: copy before changing it). */
+  own: boolean;
   size: number;
   /** Visible names of the inode (more than one only after a non-atomic rename landed half-way). */
   nlink: number;
@@ -28,7 +33,6 @@ export function diskError(code: EnvErrorCode, op: string, path: string, detail: 
 
 /** The visible file system of one disk. */
 export class VisibleFs {
-  private vol = new Volume();
   /** Visible directories, root included. */
   readonly dirs = new Set<string>([ROOT]);
   /** Visible file entries. */
@@ -72,24 +76,44 @@ export class VisibleFs {
 
   /** Creates an empty file inode `ino` at `path` (its parent exists, nothing is at `path`). */
   createFile(path: string, ino: number): VFile {
-    const f: VFile = { ino, fd: this.vol.openSync(path, 'w+'), size: 0, nlink: 1 };
+    const f: VFile = { ino, data: EMPTY, own: false, size: 0, nlink: 1 };
     this.files.set(path, f);
     return f;
   }
 
-  /** Writes `data` at `offset` of `f`. */
+  /** `f`'s own buffer with room for `n` bytes (zero beyond its size), copying a shared one first. */
+  private room(f: VFile, n: number): Uint8Array {
+    if (f.own && n <= f.data.length) return f.data;
+    const next = new Uint8Array(f.own ? Math.max(n, f.data.length * 2) : Math.max(n, f.size));
+    next.set(f.data.subarray(0, f.size));
+    f.data = next;
+    f.own = true;
+    return next;
+  }
+
+  /** Writes `data` at `offset` of `f` (a gap after the end reads as zeros). */
   writeAt(f: VFile, offset: number, data: Uint8Array): void {
-    if (data.length > 0) this.vol.writeSync(f.fd, data, 0, data.length, offset);
     const end = offset + data.length;
+    if (data.length > 0) this.room(f, end).set(data, offset);
     if (end > f.size) {
       this.usedBytes += end - f.size;
       f.size = end;
     }
   }
 
+  /** The contents of `f` become `data`, which is immutable from now on (shared, not copied). */
+  replace(f: VFile, data: Uint8Array): void {
+    this.usedBytes += data.length - f.size;
+    f.data = data;
+    f.own = false;
+    f.size = data.length;
+  }
+
   /** Sets `f`'s length (zero-filled when growing). */
   truncate(f: VFile, length: number): void {
-    this.vol.ftruncateSync(f.fd, length);
+    if (length < f.size) {
+      if (f.own) f.data.fill(0, length, f.size);
+    } else if (length > f.size) this.room(f, length);
     this.usedBytes += length - f.size;
     f.size = length;
   }
@@ -97,9 +121,7 @@ export class VisibleFs {
   /** Up to `length` bytes at `offset` of `f`, as a fresh copy. */
   read(f: VFile, offset: number, length: number): Uint8Array {
     const n = Math.max(0, Math.min(length, f.size - offset));
-    const out = new Uint8Array(n);
-    if (n > 0) this.vol.readSync(f.fd, out, 0, n, offset);
-    return out;
+    return n > 0 ? f.data.slice(offset, offset + n) : new Uint8Array(0);
   }
 
   /** All of `f`'s bytes, as a fresh copy. */
@@ -109,7 +131,6 @@ export class VisibleFs {
 
   /** Creates directory `path` (its parent exists, nothing is at `path`). */
   mkdir(path: string): void {
-    this.vol.mkdirSync(path);
     this.dirs.add(path);
   }
 
@@ -117,10 +138,6 @@ export class VisibleFs {
   rename(from: string, to: string): void {
     const f = this.files.get(from)!;
     const replaced = this.files.get(to);
-    // memfs 4.80 miscounts a directory's children when renameSync replaces a file (a later rmdir then
-    // fails with ENOTEMPTY), so the destination is unlinked first; nobody can observe the gap.
-    if (replaced !== undefined) this.vol.unlinkSync(to);
-    this.vol.renameSync(from, to);
     this.files.delete(from);
     this.files.set(to, f);
     if (replaced !== undefined) this.dropLink(replaced);
@@ -129,21 +146,27 @@ export class VisibleFs {
   /** Removes the file entry `path` (checked by the caller). */
   unlink(path: string): void {
     const f = this.files.get(path)!;
-    this.vol.unlinkSync(path);
     this.files.delete(path);
     this.dropLink(f);
   }
 
+  /** A second name `to` for the file at `from` (a hard link). */
+  private link(f: VFile, to: string): void {
+    f.nlink++;
+    this.files.set(to, f);
+  }
+
   private dropLink(f: VFile): void {
     if (--f.nlink > 0) return;
-    this.vol.closeSync(f.fd);
     this.usedBytes -= f.size;
   }
 
   /** Names in directory `path` (checked by the caller), sorted. */
   list(path: string): string[] {
-    const names = this.vol.readdirSync(path) as string[];
-    return names.map(String).sort();
+    const names: string[] = [];
+    for (const d of this.dirs) if (d !== ROOT && parentOf(d) === path) names.push(d.slice(d.lastIndexOf('/') + 1));
+    for (const p of this.files.keys()) if (parentOf(p) === path) names.push(p.slice(p.lastIndexOf('/') + 1));
+    return names.sort();
   }
 
   /** Path -> copy of the contents of every visible file, sorted by path. */
@@ -162,61 +185,47 @@ export class VisibleFs {
    */
   reconcile(image: DurableImage, touched: ReadonlySet<number>): void {
     for (const [p, f] of [...this.files]) if (image.files.get(p) !== f.ino) this.unlink(p);
-    const goneDirs = [...this.dirs].filter((d) => d !== ROOT && !image.dirs.has(d));
-    for (const d of goneDirs.sort((a, b) => depthOf(b) - depthOf(a))) {
-      this.vol.rmdirSync(d);
-      this.dirs.delete(d);
-    }
-    const newDirs = [...image.dirs].filter((d) => !this.dirs.has(d));
-    for (const d of newDirs.sort((a, b) => depthOf(a) - depthOf(b) || (a < b ? -1 : 1))) this.mkdir(d);
-    const byIno = new Map<number, { f: VFile; path: string }>();
-    for (const [p, f] of this.files) if (!byIno.has(f.ino)) byIno.set(f.ino, { f, path: p });
+    for (const d of [...this.dirs]) if (d !== ROOT && !image.dirs.has(d)) this.dirs.delete(d);
+    for (const d of image.dirs) this.dirs.add(d);
+    const byIno = new Map<number, VFile>();
+    for (const f of this.files.values()) byIno.set(f.ino, f);
     const written = new Set<number>();
     for (const [p, ino] of image.files) {
       if (this.files.has(p)) continue;
       const other = byIno.get(ino);
       if (other !== undefined) {
-        this.vol.linkSync(other.path, p);
-        other.f.nlink++;
-        this.files.set(p, other.f);
+        this.link(other, p);
         continue;
       }
       const f = this.createFile(p, ino);
-      this.writeAt(f, 0, image.contentOf(ino));
-      byIno.set(ino, { f, path: p });
+      this.replace(f, image.contentOf(ino));
+      byIno.set(ino, f);
       written.add(ino);
     }
     for (const ino of touched) {
-      const entry = byIno.get(ino);
-      if (entry === undefined || written.has(ino)) continue;
-      const bytes = image.contentOf(ino);
-      if (bytes.length < entry.f.size) this.truncate(entry.f, bytes.length);
-      this.writeAt(entry.f, 0, bytes);
+      const f = byIno.get(ino);
+      if (f !== undefined && !written.has(ino)) this.replace(f, image.contentOf(ino));
     }
   }
 
-  /** Replaces everything with the contents of a normalized durable image (a fresh volume). */
+  /** Replaces everything with the contents of a normalized durable image. */
   rebuild(image: DurableImage): void {
-    this.vol = new Volume();
     this.dirs.clear();
     this.dirs.add(ROOT);
     this.files.clear();
     this.usedBytes = 0;
-    const dirs = [...image.dirs].sort((a, b) => depthOf(a) - depthOf(b) || (a < b ? -1 : 1));
-    for (const d of dirs) this.mkdir(d);
-    const byIno = new Map<number, { f: VFile; path: string }>();
+    for (const d of image.dirs) this.dirs.add(d);
+    const byIno = new Map<number, VFile>();
     for (const p of [...image.files.keys()].sort()) {
       const ino = image.files.get(p)!;
       const first = byIno.get(ino);
       if (first !== undefined) {
-        this.vol.linkSync(first.path, p);
-        first.f.nlink++;
-        this.files.set(p, first.f);
+        this.link(first, p);
         continue;
       }
       const f = this.createFile(p, ino);
-      this.writeAt(f, 0, image.contentOf(ino));
-      byIno.set(ino, { f, path: p });
+      this.replace(f, image.contentOf(ino));
+      byIno.set(ino, f);
     }
   }
 }
