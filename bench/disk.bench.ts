@@ -4,7 +4,7 @@
  * - the same spread over 64 files with an fsyncDir every 64 pairs;
  * - wall time of resolving one power loss of a disk holding 1,000 durable 4 KiB files, each (or 10 of
  *   them) with one unsynced 4 KiB rewrite pending ('weak' profile: every pending write is drawn and
- *   applied), including bringing the visible memfs volume in line; and of a durable snapshot;
+ *   applied), including bringing the visible file system in line; and of a durable snapshot;
  * - relaxed kv commits (one put each) per second.
  * Figures are medians of 5 repetitions.
  */
