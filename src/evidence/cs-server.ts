@@ -110,11 +110,24 @@ function parseHeader(block: Uint8Array): { site: string; schema: number; head: n
   }
 }
 
+/** The log of a durable image: `last`'s first `keep` entries (unchanged pages), then `tail`, decoded anew. */
+interface Decoded {
+  commit: number;
+  site: string;
+  schema: number;
+  head: number;
+  names: Map<number, string>;
+  keep: number;
+  tail: ServerEntry[];
+  tailEnds: number[];
+}
+
 /**
- * The log of the durable image `meta`, reusing `last`'s entries below the first page whose version
- * changed. Null: unreadable (a header or page missing or damaged, or not the format).
+ * The log of the durable image `meta`: `last`'s entries below the first page whose version changed are
+ * kept (not copied: the caller splices `tail` onto them), the rest decoded from the pages. Null:
+ * unreadable (a header or page missing or damaged, or not the format).
  */
-function decodeLog(r: StoreReader, meta: DecodedMeta, last: Log | null): Log | null {
+function decodeLog(r: StoreReader, meta: DecodedMeta, last: Log | null): Decoded | null {
   const index = new Map<number, number>();
   const names = new Map<number, string>();
   meta.names.forEach((n, i) => {
@@ -130,9 +143,9 @@ function decodeLog(r: StoreReader, meta: DecodedMeta, last: Log | null): Log | n
   let same = 0; // pages 1..same are the versions `last` decoded
   if (last !== null) while (same < pages && last.names.get(same + 1) !== undefined && last.names.get(same + 1) === names.get(same + 1)) same++;
   const keep = last === null ? 0 : countBelow(last.ends, Math.min(same * B, h.bytes));
-  const entries = last === null ? [] : last.entries.slice(0, keep);
-  const ends = last === null ? [] : last.ends.slice(0, keep);
-  const from = keep === 0 ? 0 : ends[keep - 1]!;
+  const tail: ServerEntry[] = [];
+  const tailEnds: number[] = [];
+  const from = keep === 0 ? 0 : last!.ends[keep - 1]!;
   if (from < h.bytes) {
     const first = Math.floor(from / B);
     const buf = new Uint8Array((pages - first) * B);
@@ -147,23 +160,23 @@ function decodeLog(r: StoreReader, meta: DecodedMeta, last: Log | null): Log | n
     for (const line of text.slice(0, -1).split('\n')) {
       let e: ServerEntry | null;
       try {
-        e = decodeServerEntry(entries.length + 1, JSON.parse(line));
+        e = decodeServerEntry(keep + tail.length + 1, JSON.parse(line));
       } catch {
         e = null;
       }
       if (e === null) return null;
       offset += Buffer.byteLength(line) + 1;
-      entries.push(e);
-      ends.push(offset);
+      tail.push(e);
+      tailEnds.push(offset);
     }
   }
-  return { commit: meta.commit, site: h.site, schema: h.schema, head: h.head, names, entries, ends };
+  return { commit: meta.commit, site: h.site, schema: h.schema, head: h.head, names, keep, tail, tailEnds };
 }
 
-/** How many of the ascending `ends` are <= limit. */
+/** How many of the ascending `ends` are <= limit (searched from the end: an append keeps all but the last few). */
 function countBelow(ends: readonly number[], limit: number): number {
-  let n = 0;
-  while (n < ends.length && ends[n]! <= limit) n++;
+  let n = ends.length;
+  while (n > 0 && ends[n - 1]! > limit) n--;
   return n;
 }
 
@@ -198,23 +211,38 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
         const meta = point ?? null; // a store that had commits and now has none lost them
         if (meta !== null && meta.commit === st.commit) return; // the durable point did not move
         st.commit = meta?.commit ?? null;
-        const log = meta === null ? null : decodeLog(r, meta, last);
+        const dec = meta === null ? null : decodeLog(r, meta, last);
         const added: ServerEntry[] = [];
         let removed = 0;
         const before = last?.entries ?? [];
-        if (log === null) {
+        // The entries below `keep` are `before`'s own (the same arrays): only the tail can differ.
+        if (dec === null) {
           removed = before.length;
-        } else if (log.site !== (last?.site ?? null)) {
+        } else if (dec.site !== (last?.site ?? null)) {
           removed = before.length;
-          added.push(...log.entries);
+          for (let i = 0; i < dec.keep; i++) added.push(before[i]!);
+          for (const e of dec.tail) added.push(e);
         } else {
-          for (let i = 0; i < log.entries.length; i++) {
-            const old = before[i];
-            if (old !== undefined && sameEntry(old, log.entries[i]!)) continue;
+          for (let i = 0; i < dec.tail.length; i++) {
+            const old = before[dec.keep + i];
+            if (old !== undefined && sameEntry(old, dec.tail[i]!)) continue;
             if (old !== undefined) removed++;
-            added.push(log.entries[i]!);
+            added.push(dec.tail[i]!);
           }
-          removed += Math.max(0, before.length - log.entries.length);
+          removed += Math.max(0, before.length - (dec.keep + dec.tail.length));
+        }
+        let log: Log | null = null;
+        if (dec !== null) {
+          // Take over `last`'s arrays: its entries past `keep` were compared above and are not needed again.
+          const entries = last === null ? [] : last.entries;
+          const ends = last === null ? [] : last.ends;
+          entries.length = dec.keep;
+          ends.length = dec.keep;
+          for (let i = 0; i < dec.tail.length; i++) {
+            entries.push(dec.tail[i]!);
+            ends.push(dec.tailEnds[i]!);
+          }
+          log = { commit: dec.commit, site: dec.site, schema: dec.schema, head: dec.head, names: dec.names, entries, ends };
         }
         const fact: CsServerFact = {
           device,
