@@ -26,7 +26,10 @@
  * and reports every entry removed and head null: a loss, not a rebuild.
  *
  * Decoding reuses the entries of the last fact up to the first page whose block version changed (block
- * versions are never rewritten), so an append costs the pages it wrote.
+ * versions are never rewritten), and past it those whose bytes the new pages repeat unchanged (an
+ * entry's decoding depends on its bytes only), so an append costs the pages it wrote and parses only the
+ * entries it added. Every page from the one holding the first entry not reused by version is still
+ * read and its checksum verified.
  */
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
@@ -77,6 +80,9 @@ interface Log {
   entries: ServerEntry[];
   /** Stream offset just past each entry's newline. */
   ends: number[];
+  /** The log's byte stream: its first `bytes` bytes are those of the pages `names` holds (whole pages kept). */
+  stream: Uint8Array;
+  bytes: number;
 }
 
 /** The metadata of the durable commit point (the committed one, or the pending one the marker reached). */
@@ -110,22 +116,26 @@ function parseHeader(block: Uint8Array): { site: string; schema: number; head: n
   }
 }
 
-/** The log of a durable image: `last`'s first `keep` entries (unchanged pages), then `tail`, decoded anew. */
+/** The log of a durable image: `last`'s first `keep` entries (unchanged), then `tail`, decoded anew. */
 interface Decoded {
   commit: number;
   site: string;
   schema: number;
   head: number;
   names: Map<number, string>;
+  bytes: number;
   keep: number;
   tail: ServerEntry[];
   tailEnds: number[];
+  /** The byte stream holding the log (`last`'s, written over from the first page read). */
+  stream: Uint8Array;
 }
 
 /**
  * The log of the durable image `meta`: `last`'s entries below the first page whose version changed are
- * kept (not copied: the caller splices `tail` onto them), the rest decoded from the pages. Null:
- * unreadable (a header or page missing or damaged, or not the format).
+ * kept, and so are those after them whose bytes the pages read now hold unchanged (not copied: the
+ * caller splices `tail` onto them); the rest is decoded from the pages. Null: unreadable (a header or
+ * page missing or damaged, or not the format).
  */
 function decodeLog(r: StoreReader, meta: DecodedMeta, last: Log | null): Decoded | null {
   const index = new Map<number, number>();
@@ -142,19 +152,42 @@ function decodeLog(r: StoreReader, meta: DecodedMeta, last: Log | null): Decoded
   const pages = Math.ceil(h.bytes / B);
   let same = 0; // pages 1..same are the versions `last` decoded
   if (last !== null) while (same < pages && last.names.get(same + 1) !== undefined && last.names.get(same + 1) === names.get(same + 1)) same++;
-  const keep = last === null ? 0 : countBelow(last.ends, Math.min(same * B, h.bytes));
+  const ends = last === null ? [] : last.ends;
+  const byVersion = countBelow(ends, Math.min(same * B, h.bytes));
+  const from0 = byVersion === 0 ? 0 : ends[byVersion - 1]!;
+  const first = Math.floor(from0 / B);
+  const read: Uint8Array[] = [];
+  for (let p = first; p < pages; p++) {
+    const page = blockOf(r, meta, index, p + 1);
+    if (page === null) return null;
+    read.push(page);
+  }
+  // Past `from0`, the entries whose bytes are unchanged decode as they did: find the first changed byte.
+  const old = last === null ? null : last.stream;
+  const upTo = old === null ? 0 : Math.min(last!.bytes, h.bytes);
+  let unchanged = from0;
+  if (old !== null) {
+    for (let k = 0; k < read.length && unchanged < upTo; k++) {
+      const page = read[k]!;
+      const base = (first + k) * B;
+      const stop = Math.min(upTo, base + B);
+      while (unchanged < stop && page[unchanged - base] === old[unchanged]) unchanged++;
+      if (unchanged < stop) break;
+    }
+  }
+  const keep = countBelow(ends, unchanged);
+  const from = keep === 0 ? 0 : ends[keep - 1]!;
+  let stream = old ?? new Uint8Array(0);
+  if (stream.length < pages * B) {
+    const grown = new Uint8Array(Math.max(pages * B, 2 * stream.length));
+    grown.set(stream.subarray(0, first * B));
+    stream = grown;
+  }
+  for (let k = 0; k < read.length; k++) stream.set(read[k]!, (first + k) * B);
   const tail: ServerEntry[] = [];
   const tailEnds: number[] = [];
-  const from = keep === 0 ? 0 : last!.ends[keep - 1]!;
   if (from < h.bytes) {
-    const first = Math.floor(from / B);
-    const buf = new Uint8Array((pages - first) * B);
-    for (let p = first; p < pages; p++) {
-      const page = blockOf(r, meta, index, p + 1);
-      if (page === null) return null;
-      buf.set(page, (p - first) * B);
-    }
-    const text = decoder.decode(buf.subarray(from - first * B, h.bytes - first * B));
+    const text = decoder.decode(stream.subarray(from, h.bytes));
     if (!text.endsWith('\n')) return null;
     let offset = from;
     for (const line of text.slice(0, -1).split('\n')) {
@@ -170,7 +203,7 @@ function decodeLog(r: StoreReader, meta: DecodedMeta, last: Log | null): Decoded
       tailEnds.push(offset);
     }
   }
-  return { commit: meta.commit, site: h.site, schema: h.schema, head: h.head, names, keep, tail, tailEnds };
+  return { commit: meta.commit, site: h.site, schema: h.schema, head: h.head, names, bytes: h.bytes, keep, tail, tailEnds, stream };
 }
 
 /** How many of the ascending `ends` are <= limit (searched from the end: an append keeps all but the last few). */
@@ -242,7 +275,7 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
             entries.push(dec.tail[i]!);
             ends.push(dec.tailEnds[i]!);
           }
-          log = { commit: dec.commit, site: dec.site, schema: dec.schema, head: dec.head, names: dec.names, entries, ends };
+          log = { commit: dec.commit, site: dec.site, schema: dec.schema, head: dec.head, names: dec.names, entries, ends, stream: dec.stream, bytes: dec.bytes };
         }
         const fact: CsServerFact = {
           device,
@@ -253,7 +286,7 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
           removed,
         };
         const changed = last === null || (log === null ? last.head !== null : fact.site !== last.site || fact.schema !== last.schema || fact.head !== last.head || added.length > 0 || removed > 0);
-        st.last = log ?? (last === null ? null : { ...last, head: null, entries: [], ends: [], names: new Map() });
+        st.last = log ?? (last === null ? null : { ...last, head: null, entries: [], ends: [], names: new Map(), stream: new Uint8Array(0), bytes: 0 });
         if (changed) sim.trace.emit('sim', 'fact.cs.server', fact as unknown as Record<string, unknown>);
       };
       const ours = (rec: TraceRecord): boolean => (typeof rec.data.device === 'string' ? rec.data.device : sim.nodes.get(rec.node)?.deviceId) === device;
