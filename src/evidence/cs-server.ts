@@ -31,6 +31,7 @@
  * entries it added. Every page from the one holding the first entry not reused by version is still
  * read and its checksum verified.
  */
+import zlib from 'node:zlib';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { blockChecksum } from './block-checksum.ts';
@@ -103,11 +104,17 @@ function pointMeta(r: StoreReader): DecodedMeta | null | undefined {
  */
 type Sums = Map<string, WeakMap<Uint8Array, number>>;
 
+/**
+ * CRC-32 by Node's zlib where it has one (Node >= 20.15; the same IEEE CRC-32 as block-checksum.ts, about
+ * 3x faster than the JavaScript one for a 4 KiB block): every commit verifies the header and last page.
+ */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
 function checksumOf(sums: Sums, algorithm: DecodedMeta['algorithm'], bytes: Uint8Array): number {
   let m = sums.get(algorithm);
   if (m === undefined) sums.set(algorithm, (m = new WeakMap()));
   let sum = m.get(bytes);
-  if (sum === undefined) m.set(bytes, (sum = blockChecksum(algorithm, bytes)));
+  if (sum === undefined) m.set(bytes, (sum = algorithm === 'crc32' && nativeCrc32 !== undefined ? nativeCrc32(bytes) : blockChecksum(algorithm, bytes)));
   return sum;
 }
 
@@ -186,7 +193,7 @@ function decodeLog(r: StoreReader, sums: Sums, meta: DecodedMeta, last: Log | nu
       const page = read[k]!;
       const base = (first + k) * B;
       const stop = Math.min(upTo, base + B);
-      while (unchanged < stop && page[unchanged - base] === old[unchanged]) unchanged++;
+      unchanged = firstChange(page, base, old, unchanged, stop);
       if (unchanged < stop) break;
     }
   }
@@ -219,6 +226,16 @@ function decodeLog(r: StoreReader, sums: Sums, meta: DecodedMeta, last: Log | nu
     }
   }
   return { commit: meta.commit, site: h.site, schema: h.schema, head: h.head, names, bytes: h.bytes, keep, tail, tailEnds, stream };
+}
+
+/** The first stream offset in [from, to) where `page` (stream offsets from `base` on) differs from `old`; `to` if none. */
+function firstChange(page: Uint8Array, base: number, old: Uint8Array, from: number, to: number): number {
+  // Buffer.compare is native: the common case (an append left the old bytes as they were) needs no JS loop.
+  if (from >= to) return from;
+  if (Buffer.compare(page.subarray(from - base, to - base), old.subarray(from, to)) === 0) return to;
+  let i = from;
+  while (i < to && page[i - base] === old[i]) i++;
+  return i;
 }
 
 /** How many of the ascending `ends` are <= limit (searched from the end: an append keeps all but the last few). */
@@ -308,9 +325,12 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
       const ours = (rec: TraceRecord): boolean => (typeof rec.data.device === 'string' ? rec.data.device : sim.nodes.get(rec.node)?.deviceId) === device;
       const files = stores.filter((s) => s.backend === 'file');
       const kvs = stores.filter((s) => s.backend === 'kv');
-      const inRoot = (loc: StoreLocation, path: unknown): boolean => typeof path === 'string' && (path === loc.root || path === `${loc.root}/blocks` || (path.startsWith(`${loc.root}/`) && !path.slice(loc.root.length + 1).includes('/')));
+      // The root, its blocks/ directory and the files directly in the root (built once: every fsync asks).
+      const dirs = files.map((loc) => ({ loc, blocks: `${loc.root}/blocks`, prefix: `${loc.root}/` }));
+      const inRoot = (root: string, blocks: string, prefix: string, path: unknown): boolean =>
+        typeof path === 'string' && (path === root || path === blocks || (path.startsWith(prefix) && path.indexOf('/', prefix.length) < 0));
       const onFile = (r: TraceRecord): void => {
-        if (ours(r)) for (const loc of files) if (inRoot(loc, r.data.path)) update(loc);
+        if (ours(r)) for (const f of dirs) if (inRoot(f.loc.root, f.blocks, f.prefix, r.data.path)) update(f.loc);
       };
       sim.trace.on('disk.fsyncDir', onFile);
       sim.trace.on('disk.fsync', onFile);
