@@ -66,12 +66,11 @@ export function csClientEvidence(clients: readonly string[]): EvidenceRecorder {
               else fact.unsaved.push(w.key);
             }
           }
-          const meta = (k: string): unknown => kv.durableGet('meta', k);
-          fact.site = str(meta('site'));
-          fact.server = str(meta('server'));
-          fact.cursor = num(meta('cursor'));
-          fact.acked = num(meta('acked'));
-          fact.version = num(meta('version'));
+          fact.site = str(kv.durableGet('meta', 'site'));
+          fact.server = str(kv.durableGet('meta', 'server'));
+          fact.cursor = num(kv.durableGet('meta', 'cursor'));
+          fact.acked = num(kv.durableGet('meta', 'acked'));
+          fact.version = num(kv.durableGet('meta', 'version'));
           fact.local.sort((a, b) => a - b);
           sim.trace.emit('sim', 'fact.cs.client', fact as unknown as Record<string, unknown>);
         });

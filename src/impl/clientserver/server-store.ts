@@ -74,7 +74,7 @@ export class ServerStore {
   private store: BlockStore | null = null;
   private header: Header = EMPTY;
   private log: LoggedChange[] = [];
-  /** The log's byte stream (its length is header.bytes). */
+  /** The log's byte stream: its first header.bytes bytes (the buffer is larger: room to append). */
   private stream = new Uint8Array(0);
   /** Client site -> its highest version in the log. */
   private clients = new Map<string, number>();
@@ -240,9 +240,16 @@ export class ServerStore {
     const added = encoder.encode(entries.map((e) => `${encodeEntry(e)}\n`).join(''));
     const from = this.header.bytes;
     const bytes = from + added.length;
-    const stream = new Uint8Array(Math.ceil(bytes / B) * B);
-    stream.set(this.stream.subarray(0, from));
+    const pagesEnd = Math.ceil(bytes / B) * B;
+    // The stream buffer grows by doubling (copying the whole log on every append made appends O(n^2));
+    // past `header.bytes` it may hold a failed append's bytes, so the last page's padding is zeroed.
+    let stream = this.stream;
+    if (stream.length < pagesEnd) {
+      stream = new Uint8Array(Math.max(pagesEnd, 2 * stream.length));
+      stream.set(this.stream.subarray(0, from));
+    }
     stream.set(added, from);
+    stream.fill(0, bytes, pagesEnd);
     for (let i = Math.floor(from / B); i * B < bytes; i++) store.write(i + 1, stream.slice(i * B, (i + 1) * B));
     const h: Header = { ...this.header, head: this.header.head + entries.length, bytes };
     store.write(0, this.headerBlock(h));

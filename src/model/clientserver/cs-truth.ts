@@ -268,9 +268,18 @@ export function heldGreen(c: ClientTruth, nowUs: number): boolean {
 
 /** The highest acknowledgement delivered to `c` at least `graceUs` before `nowUs` (0: none). */
 export function ackedBefore(c: ClientTruth, nowUs: number, graceUs: number): number {
-  let upTo = 0;
-  for (const [t, u] of c.acks) if (t <= nowUs - graceUs) upTo = u;
-  return upTo;
+  // `acks` is in trace order (times non-decreasing, upTo increasing): the last one old enough, by bisection
+  // (a status is checked at every emission; scanning every acknowledgement made that O(n) each).
+  const acks = c.acks;
+  const limit = nowUs - graceUs;
+  let lo = 0;
+  let hi = acks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (acks[mid]![0] <= limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? 0 : acks[lo - 1]![1];
 }
 
 /** The truth of the run `ctx` belongs to (made and attached by the first check that asks). */
