@@ -4,9 +4,11 @@
  *
  * Every run is a pure function of (scenario, seed, variant), so results do not depend on how many workers
  * ran them or in what order they finished; the caller sorts them. Each worker is a RunSlot (slot.ts): it
- * runs one job at a time under a wall-time watchdog and a heap limit, and asks for the next when done
- * (work stealing by pull). A run the slot had to stop (hung, out of memory, its thread died) is a `crash`
- * verdict for that seed, and the sweep goes on with a fresh thread. The in-process mode has no watchdog
+ * runs one job at a time under a wall-time watchdog and a heap limit, and asks for the next when done:
+ * each thread has its own group of scenarios and steals from the others once its group is done
+ * (lanes.ts: each thread then JIT-compiles the code of fewer scenarios). A run the slot had to stop
+ * (hung, out of memory, its thread died) is a `crash` verdict for that seed, and the sweep goes on with a
+ * fresh thread. The in-process mode has no watchdog
  * (a synchronous loop cannot be interrupted on the thread it runs on): the CLI always uses threads.
  */
 import { availableParallelism } from 'node:os';
@@ -16,6 +18,7 @@ import { runScenario } from '../scenario/run.ts';
 import type { RunOptions, RunResult, Scenario } from '../scenario/types.ts';
 import type { Job } from './shard.ts';
 import { runTwice } from './determinism.ts';
+import { JobLanes } from './lanes.ts';
 import { RunSlot, runBudgetMs, SlotFatalError, type SlotCrash } from './slot.ts';
 
 /** Options of `runJobs`. */
@@ -156,20 +159,21 @@ export function jobOptions(job: Job, variant: string): RunOptions {
   return o;
 }
 
-/** N run slots pulling jobs from one list. */
+/** N run slots pulling jobs from their shares of the list (lanes.ts: scenario affinity). */
 class ThreadPool {
-  private next = 0;
+  private readonly lanes: JobLanes;
   private done = 0;
   private stopping = false;
   private readonly slots: RunSlot[] = [];
 
   constructor(
-    private readonly jobs: readonly Job[],
+    jobs: readonly Job[],
     size: number,
     private readonly o: PoolOptions,
     private readonly scenarios: ReadonlyMap<string, Scenario>,
   ) {
     const files = filesOf(jobs.map((j) => j.scenario), scenarios);
+    this.lanes = new JobLanes(jobs, size);
     const variant = o.variant ?? '';
     for (let i = 0; i < size; i++) {
       this.slots.push(new RunSlot({ scenariosDir: o.scenariosDir!, files, variant, heapMb: o.heapMb, crash: slotCrash(scenarios, variant) }));
@@ -185,7 +189,7 @@ class ThreadPool {
     if (this.o.hardStop?.aborted === true) stopNow();
     this.o.hardStop?.addEventListener('abort', stopNow);
     try {
-      await Promise.all(this.slots.map((s) => this.loop(s)));
+      await Promise.all(this.slots.map((s, i) => this.loop(s, i)));
     } catch (e) {
       stopNow();
       throw e instanceof SlotFatalError ? new Error(e.message) : e;
@@ -196,10 +200,11 @@ class ThreadPool {
     return this.done;
   }
 
-  /** One slot's share: take the next job until none is left or the sweep stops. */
-  private async loop(slot: RunSlot): Promise<void> {
-    while (!this.stopping && this.o.signal?.aborted !== true && this.next < this.jobs.length) {
-      const job = this.jobs[this.next++]!;
+  /** Slot `t`'s share: take its next job (its own, else stolen) until none is left or the sweep stops. */
+  private async loop(slot: RunSlot, t: number): Promise<void> {
+    while (!this.stopping && this.o.signal?.aborted !== true) {
+      const job = this.lanes.take(t);
+      if (job === undefined) return;
       // A job run twice (--check-determinism) has twice the budget.
       const r = await slot.run(job, runBudgetMs(this.scenarios.get(job.scenario), this.o.runTimeoutS) * (job.recheck === true ? 2 : 1));
       if (r === null) return; // abandoned (hard stop)
