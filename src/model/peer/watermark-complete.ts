@@ -72,8 +72,6 @@ interface RunState {
   versions: Map<string, Map<string, Version[]>>;
   /** `device\0writer\0resource` -> index into the writer's versions below which all were judged, and the key judged up to. */
   judged: Map<string, { next: number; upTo: Key }>;
-  /** `resource/uuid` -> the version that wins the merge among every version any device wrote of it. */
-  best: Map<string, Version & { writer: string }>;
 }
 
 /** Inserts `v` in key order (a writer's keys grow, so almost always at the end); a repeat is kept once. */
@@ -88,6 +86,15 @@ function insert(list: Version[], v: Version): void {
 function decodeMark(v: unknown): Key | null {
   const o = v as { ts?: unknown; uuid?: unknown } | undefined;
   return typeof o === 'object' && o !== null && typeof o.ts === 'string' && typeof o.uuid === 'string' ? { ts: o.ts, uuid: o.uuid } : null;
+}
+
+/** True when some device's kv store holds a version of `v`'s record, written by another writer than `writer`, that beats `v`. */
+function beatenElsewhere(kvOf: ReadonlyMap<string, SimKv>, writer: string, v: Version): boolean {
+  for (const kv of kvOf.values()) {
+    const r = decodeRecord(kv.visibleGet('rec', v.kvKey));
+    if (r !== undefined && r.w !== writer && r.t !== v.ts && covers(r, v)) return true;
+  }
+  return false;
 }
 
 /** Every watermark a device stores covers its writer's stream completely (see the file comment). */
@@ -118,9 +125,10 @@ export function watermarkCompleteCheck(nodes: readonly string[]): Check {
         const held = decodeRecord(kv.visibleGet('rec', v.kvKey));
         if (covers(held, v)) continue;
         // Another writer's version that beats this one exists: the device gets it from that writer's stream
-        // (from which a relay serving the writer's stream rightly left this record out).
-        const best = st.best.get(v.kvKey);
-        if (best !== undefined && best.writer !== writer && best.ts !== v.ts && covers({ t: best.ts, dead: best.dead }, v)) continue;
+        // (from which a relay serving the writer's stream rightly left this record out). A committed version
+        // is never lost (every peer commit is strict) and only a better one replaces it, so such a version
+        // exists exactly when some device's kv store holds a version by another writer beating this one.
+        if (beatenElsewhere(kvOf, writer, v)) continue;
         ctx.fail(
           'correctness',
           NAME,
@@ -141,7 +149,7 @@ export function watermarkCompleteCheck(nodes: readonly string[]): Check {
     name: NAME,
     covers: [NAME],
     setup(ctx: ScenarioContext) {
-      const st: RunState = { versions: new Map(), judged: new Map(), best: new Map() };
+      const st: RunState = { versions: new Map(), judged: new Map() };
       const kvOf = new Map<string, SimKv>();
       const devices = new Set(nodes.map((id) => ctx.sim.node(id).deviceId));
       for (const device of devices) kvOf.set(device, ctx.sim.device(device).kv);
@@ -152,16 +160,17 @@ export function watermarkCompleteCheck(nodes: readonly string[]): Check {
             // Most records a device stores are other writers' (a backfill, catch-up): looked at no further.
             if (w.store !== 'rec' || typeof w.key !== 'string' || (w.value as { w?: unknown } | undefined)?.w !== device) continue;
             const r = decodeRecord(w.value);
-            if (r === undefined || r.w !== device || !w.key.endsWith(`/${r.u}`)) continue;
-            const resource = w.key.slice(0, w.key.length - r.u.length - 1);
+            if (r === undefined || r.w !== device) continue;
+            // The key is `<resource>/<uuid>` (checked without building strings: this runs for every own record).
+            const at = w.key.length - r.u.length - 1;
+            if (at < 1 || w.key.charCodeAt(at) !== 47 || !w.key.endsWith(r.u)) continue;
+            const resource = w.key.slice(0, at);
             let byResource = st.versions.get(device);
             if (byResource === undefined) st.versions.set(device, (byResource = new Map()));
             let list = byResource.get(resource);
             if (list === undefined) byResource.set(resource, (list = []));
             const v: Version = { ts: r.t, uuid: r.u, dead: r.dead, kvKey: w.key };
             insert(list, v);
-            const best = st.best.get(w.key);
-            if (best === undefined || (best.ts !== v.ts && covers({ t: v.ts, dead: v.dead }, best))) st.best.set(w.key, { ts: v.ts, uuid: v.uuid, dead: v.dead, kvKey: v.kvKey, writer: device });
           }
           for (const w of c.writes) {
             if (w.store !== 'meta' || typeof w.key !== 'string' || !w.key.startsWith('wm/') || ctx.sim.failure !== null) continue;
