@@ -45,9 +45,9 @@ function servesAtLeast(served: { ts: string; data: string | null } | undefined, 
 
 /** At every ready after a start, the node serves what its kv store durably holds and what it acknowledged. */
 export function readyServesDurableCheck(nodes: readonly string[]): Check {
-  /** Per run: device -> the `rec` keys its commits ever wrote. */
-  const keysOf = (ctx: ScenarioContext): Map<string, Set<string>> => {
-    let m = ctx.runState.get(NAME) as Map<string, Set<string>> | undefined;
+  /** Per run: device -> the `rec` keys its commits ever wrote -> [resource, uuid] (split once per key: a device is judged at each ready). */
+  const keysOf = (ctx: ScenarioContext): Map<string, Map<string, [string, string]>> => {
+    let m = ctx.runState.get(NAME) as Map<string, Map<string, [string, string]>> | undefined;
     if (m === undefined) ctx.runState.set(NAME, (m = new Map()));
     return m;
   };
@@ -60,14 +60,13 @@ export function readyServesDurableCheck(nodes: readonly string[]): Check {
     let missing = 0;
     let first = '';
     let held = 0;
-    for (const key of keysOf(ctx).get(node.deviceId) ?? []) {
+    for (const [key, [resource, uuid]] of keysOf(ctx).get(node.deviceId) ?? []) {
       const durable = decode(kv.durableGet('rec', key));
       if (durable === undefined) continue;
       held++;
-      const slash = key.indexOf('/');
-      const served = h.get(key.slice(0, slash), key.slice(slash + 1));
+      const served = h.get(resource, uuid);
       if (servesAtLeast(served, durable)) continue;
-      if (missing++ === 0) first = `'${key.slice(0, slash)}' ${key.slice(slash + 1)}: its kv store durably holds ${durable.t} ${durable.d === null ? '(tombstone)' : JSON.stringify(durable.d)}, it serves ${served === undefined ? 'nothing' : `${served.ts} ${served.data === null ? '(tombstone)' : JSON.stringify(served.data)}`}`;
+      if (missing++ === 0) first = `'${resource}' ${uuid}: its kv store durably holds ${durable.t} ${durable.d === null ? '(tombstone)' : JSON.stringify(durable.d)}, it serves ${served === undefined ? 'nothing' : `${served.ts} ${served.data === null ? '(tombstone)' : JSON.stringify(served.data)}`}`;
     }
     ctx.exercised(NAME);
     if (missing > 0) {
@@ -92,10 +91,14 @@ export function readyServesDurableCheck(nodes: readonly string[]): Check {
       const keys = keysOf(ctx);
       const devices = new Set(nodes.map((id) => ctx.sim.node(id).deviceId));
       for (const device of devices) {
-        const set = new Set<string>();
-        keys.set(device, set);
+        const split = new Map<string, [string, string]>();
+        keys.set(device, split);
         ctx.sim.device(device).kv.observeCommits((c) => {
-          for (const w of c.writes) if (w.store === 'rec' && typeof w.key === 'string') set.add(w.key);
+          for (const w of c.writes) {
+            if (w.store !== 'rec' || typeof w.key !== 'string' || split.has(w.key)) continue;
+            const slash = w.key.indexOf('/');
+            split.set(w.key, [w.key.slice(0, slash), w.key.slice(slash + 1)]);
+          }
         });
       }
       ctx.trace.on('peer.sync.ready', (r) => {

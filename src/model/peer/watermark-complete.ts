@@ -155,10 +155,17 @@ export function watermarkCompleteCheck(nodes: readonly string[]): Check {
       for (const device of devices) kvOf.set(device, ctx.sim.device(device).kv);
       for (const device of devices) {
         kvOf.get(device)!.observeCommits((c) => {
-          // The commit's own versions first: a watermark stored with them is judged with them held.
+          // One pass over the writes: the commit's own versions are taken in, its watermark writes (rare) are
+          // judged after, with the versions of the same commit held.
+          let marks: { key: string; value: unknown }[] | null = null;
           for (const w of c.writes) {
+            if (typeof w.key !== 'string') continue;
+            if (w.store === 'meta') {
+              if (w.key.startsWith('wm/')) (marks ??= []).push({ key: w.key, value: w.value });
+              continue;
+            }
             // Most records a device stores are other writers' (a backfill, catch-up): looked at no further.
-            if (w.store !== 'rec' || typeof w.key !== 'string' || (w.value as { w?: unknown } | undefined)?.w !== device) continue;
+            if (w.store !== 'rec' || (w.value as { w?: unknown } | undefined)?.w !== device) continue;
             const r = decodeRecord(w.value);
             if (r === undefined || r.w !== device) continue;
             // The key is `<resource>/<uuid>` (checked without building strings: this runs for every own record).
@@ -169,15 +176,13 @@ export function watermarkCompleteCheck(nodes: readonly string[]): Check {
             if (byResource === undefined) st.versions.set(device, (byResource = new Map()));
             let list = byResource.get(resource);
             if (list === undefined) byResource.set(resource, (list = []));
-            const v: Version = { ts: r.t, uuid: r.u, dead: r.dead, kvKey: w.key };
-            insert(list, v);
+            insert(list, { ts: r.t, uuid: r.u, dead: r.dead, kvKey: w.key });
           }
-          for (const w of c.writes) {
-            if (w.store !== 'meta' || typeof w.key !== 'string' || !w.key.startsWith('wm/') || ctx.sim.failure !== null) continue;
-            const slash = w.key.indexOf('/', 3);
-            if (slash < 0) continue;
-            const mark = decodeMark(w.value);
-            if (mark !== null) judge(ctx, st, kvOf, device, w.key.slice(3, slash), w.key.slice(slash + 1), mark, c.tx);
+          if (marks === null || ctx.sim.failure !== null) return;
+          for (const m of marks) {
+            const slash = m.key.indexOf('/', 3);
+            const mark = decodeMark(m.value);
+            if (slash > 0 && mark !== null) judge(ctx, st, kvOf, device, m.key.slice(3, slash), m.key.slice(slash + 1), mark, c.tx);
           }
         });
       }
