@@ -155,7 +155,9 @@ class ProviderServer {
       this.feed.push(change);
       this.toIndex(change);
     }
-    this.feed = this.feed.slice(overflow);
+    // The oldest entries leave the feed only when it overflows (copying it on every commit made a run of
+    // n changes over a large feed quadratic).
+    if (overflow > 0) this.feed = this.feed.slice(overflow);
     this.floor = floor;
     this.head = last;
   }
