@@ -31,7 +31,6 @@
  * entries it added. Every page from the one holding the first entry not reused by version is still
  * read and its checksum verified.
  */
-import zlib from 'node:zlib';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { blockChecksum } from './block-checksum.ts';
@@ -104,17 +103,11 @@ function pointMeta(r: StoreReader): DecodedMeta | null | undefined {
  */
 type Sums = Map<string, WeakMap<Uint8Array, number>>;
 
-/**
- * CRC-32 by Node's zlib where it has one (Node >= 20.15; the same IEEE CRC-32 as block-checksum.ts, about
- * 3x faster than the JavaScript one for a 4 KiB block): every commit verifies the header and last page.
- */
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-
 function checksumOf(sums: Sums, algorithm: DecodedMeta['algorithm'], bytes: Uint8Array): number {
   let m = sums.get(algorithm);
   if (m === undefined) sums.set(algorithm, (m = new WeakMap()));
   let sum = m.get(bytes);
-  if (sum === undefined) m.set(bytes, (sum = algorithm === 'crc32' && nativeCrc32 !== undefined ? nativeCrc32(bytes) : blockChecksum(algorithm, bytes)));
+  if (sum === undefined) m.set(bytes, (sum = blockChecksum(algorithm, bytes)));
   return sum;
 }
 

@@ -8,7 +8,9 @@
  * subset — at a fraction of the cost (xstate's macrostep computes entry/exit sets and clones snapshots;
  * inside a running simulation a step cost 10-20 µs, and a model with thousands of steps per run doubled it).
  * The machine is still an xstate machine: xstate builds it, its graph, its initial snapshot; snapshots made
- * here keep the fields the monitor and xstate read (`value`, `context`, `_nodes`, `machine`, `can`...).
+ * here keep the fields the monitor and xstate read (`value`, `context`, `_nodes`, `machine`, `can`...): own `context`,
+ * the rest read through the state's template snapshot (its prototype), so a copy by spread or `toJSON`
+ * sees `context` only.
  * `flatStepper` returns null for any machine outside the subset, which the monitor then steps with xstate.
  */
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';

@@ -23,14 +23,9 @@
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import { ackedWrites, heldAcked, type PeerView } from './peer-view.ts';
+import { storedRecord } from './record-fields.ts';
 
 const NAME = 'invariant:ready-serves-durable';
-
-/** A stored record `{u, w, t, d}` (undefined when the value is not one). */
-function decode(v: unknown): { t: string; d: string | null } | undefined {
-  const o = v as { t?: unknown; d?: unknown } | undefined;
-  return typeof o === 'object' && o !== null && typeof o.t === 'string' && (o.d === null || typeof o.d === 'string') ? { t: o.t as string, d: o.d as string | null } : undefined;
-}
 
 /**
  * True when `served` is the durable version or beats it by the merge rule (docs/peer-sync.md, Data: a
@@ -61,7 +56,7 @@ export function readyServesDurableCheck(nodes: readonly string[]): Check {
     let first = '';
     let held = 0;
     for (const [key, [resource, uuid]] of keysOf(ctx).get(node.deviceId) ?? []) {
-      const durable = decode(kv.durableGet('rec', key));
+      const durable = storedRecord(kv.durableGet('rec', key));
       if (durable === undefined) continue;
       held++;
       const served = h.get(resource, uuid);

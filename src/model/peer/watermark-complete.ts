@@ -29,41 +29,16 @@
  */
 import type { SimKv } from '../../sim/disk/kv.ts';
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
+import { compareKey, type Key } from './change-keys.ts';
+import { atLeast, storedRecord } from './record-fields.ts';
 
 const NAME = 'invariant:watermark-complete';
-
-/** A record key: HLC timestamp, then uuid (docs/peer-sync.md, Data). */
-interface Key {
-  ts: string;
-  uuid: string;
-}
 
 /** One version of a record as a writer's commit stored it. */
 interface Version extends Key {
   dead: boolean;
   /** Its kv key, `<resource>/<uuid>` (the string the commit wrote: reading with it hashes nothing new). */
   kvKey: string;
-}
-
-const cmp = (a: Key, b: Key): number => (a.ts !== b.ts ? (a.ts < b.ts ? -1 : 1) : a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
-
-/** A stored record `{u, w, t, d}`, or undefined when the value is not one. */
-function decodeRecord(v: unknown): { u: string; w: string; t: string; dead: boolean } | undefined {
-  const o = v as { u?: unknown; w?: unknown; t?: unknown; d?: unknown } | undefined;
-  if (typeof o !== 'object' || o === null || typeof o.u !== 'string' || typeof o.w !== 'string' || typeof o.t !== 'string') return undefined;
-  if (o.d !== null && typeof o.d !== 'string') return undefined;
-  return { u: o.u, w: o.w, t: o.t, dead: o.d === null };
-}
-
-/**
- * True when `held` is `v` or beats it by the merge rule (docs/peer-sync.md, Data: a tombstone beats a live
- * version, else the larger key; one uuid, so the larger timestamp).
- */
-function covers(held: { t: string; dead: boolean } | undefined, v: Version): boolean {
-  if (held === undefined) return false;
-  if (held.t === v.ts) return true;
-  if (held.dead !== v.dead) return held.dead;
-  return held.t > v.ts;
 }
 
 /** What the check keeps per run. */
@@ -77,8 +52,8 @@ interface RunState {
 /** Inserts `v` in key order (a writer's keys grow, so almost always at the end); a repeat is kept once. */
 function insert(list: Version[], v: Version): void {
   let i = list.length;
-  while (i > 0 && cmp(list[i - 1]!, v) > 0) i--;
-  if (i > 0 && cmp(list[i - 1]!, v) === 0) return;
+  while (i > 0 && compareKey(list[i - 1]!, v) > 0) i--;
+  if (i > 0 && compareKey(list[i - 1]!, v) === 0) return;
   list.splice(i, 0, v);
 }
 
@@ -91,8 +66,8 @@ function decodeMark(v: unknown): Key | null {
 /** True when some device's kv store holds a version of `v`'s record, written by another writer than `writer`, that beats `v`. */
 function beatenElsewhere(kvOf: ReadonlyMap<string, SimKv>, writer: string, v: Version): boolean {
   for (const kv of kvOf.values()) {
-    const r = decodeRecord(kv.visibleGet('rec', v.kvKey));
-    if (r !== undefined && r.w !== writer && r.t !== v.ts && covers(r, v)) return true;
+    const r = storedRecord(kv.visibleGet('rec', v.kvKey));
+    if (r !== undefined && r.w !== writer && r.t !== v.ts && atLeast(r, v.ts, v.dead)) return true;
   }
   return false;
 }
@@ -111,19 +86,19 @@ export function watermarkCompleteCheck(nodes: readonly string[]): Check {
       const key = `${device}\u0000${writer}\u0000${res}`;
       let at = st.judged.get(key);
       if (at === undefined) st.judged.set(key, (at = { next: 0, upTo: { ts: '', uuid: '' } }));
-      if (cmp(mark, at.upTo) <= 0) continue;
+      if (compareKey(mark, at.upTo) <= 0) continue;
       // Versions inserted below the judged point later (a writer's keys grow: none) are not judged again.
-      while (at.next < list.length && cmp(list[at.next]!, at.upTo) <= 0) at.next++;
+      while (at.next < list.length && compareKey(list[at.next]!, at.upTo) <= 0) at.next++;
       let judgedAny = false;
-      for (; at.next < list.length && cmp(list[at.next]!, mark) <= 0; at.next++) {
+      for (; at.next < list.length && compareKey(list[at.next]!, mark) <= 0; at.next++) {
         const v = list[at.next]!;
-        const current = decodeRecord(writerKv.visibleGet('rec', v.kvKey));
+        const current = storedRecord(writerKv.visibleGet('rec', v.kvKey));
         // Replaced at the writer by another writer's version (or a newer one of its own, judged as itself): no
         // longer in the writer's stream.
         if (current === undefined || current.w !== writer || current.t !== v.ts) continue;
         judgedAny = true;
-        const held = decodeRecord(kv.visibleGet('rec', v.kvKey));
-        if (covers(held, v)) continue;
+        const held = storedRecord(kv.visibleGet('rec', v.kvKey));
+        if (atLeast(held, v.ts, v.dead)) continue;
         // Another writer's version that beats this one exists: the device gets it from that writer's stream
         // (from which a relay serving the writer's stream rightly left this record out). A committed version
         // is never lost (every peer commit is strict) and only a better one replaces it, so such a version
@@ -166,7 +141,7 @@ export function watermarkCompleteCheck(nodes: readonly string[]): Check {
             }
             // Most records a device stores are other writers' (a backfill, catch-up): looked at no further.
             if (w.store !== 'rec' || (w.value as { w?: unknown } | undefined)?.w !== device) continue;
-            const r = decodeRecord(w.value);
+            const r = storedRecord(w.value);
             if (r === undefined || r.w !== device) continue;
             // The key is `<resource>/<uuid>` (checked without building strings: this runs for every own record).
             const at = w.key.length - r.u.length - 1;
