@@ -181,6 +181,8 @@ function aimParams(kind: FaultKind, a: Anchor, others: readonly string[], rng: R
       return { deltaMs: sign() * ms(100, 20_000) };
     case 'clockDrift':
       return { driftPpm: sign() * ms(1000, 20_000), durationMs: ms(200, 5000) };
+    case 'taskDelay':
+      return { delayMs: ms(10, 2000), durationMs: ms(200, 5000) };
     case 'isolate':
       return others.length === 0 ? null : { durationMs: ms(100, 5000) };
     case 'partition':

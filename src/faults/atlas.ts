@@ -161,6 +161,18 @@ export const FAULT_ATLAS: readonly AtlasEntry[] = [
       mode: "'flip' one bit (default) | 'zero' one sector | 'truncate' the tail at a sector boundary (disk)",
     },
   },
+  {
+    kind: 'taskDelay',
+    subsystem: 'process',
+    models:
+      "a browser running a tab's other task sources first: a BroadcastChannel message or a Web Locks callback (a steal's AbortError) handled late, after IndexedDB results and timers",
+    params: {
+      node: 'node id',
+      source: "'bus' | 'lock' (optional: both)",
+      delayMs: 'ms each task of the source waits once the tab could run it',
+      durationMs: 'ms during which delivered tasks are late',
+    },
+  },
 ];
 
 /** The atlas as text: one line per kind, its parameters indented below. */

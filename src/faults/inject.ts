@@ -19,7 +19,7 @@
  * A plan is validated against the simulation's nodes before anything is scheduled: a bad reference is a
  * FaultPlanError at install time, never a crash during the run.
  */
-import type { SimNode } from '../sim/node.ts';
+import type { SimNode, TaskSource } from '../sim/node.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import type { FaultAction, OpInfo } from '../sim/types.ts';
@@ -27,7 +27,7 @@ import type { SimNetwork } from '../sim/net/network.ts';
 import { LinkLedger } from './links.ts';
 import { chooseDiskDamage, chooseKvDamage } from './damage.ts';
 import type { FaultEvent, FaultKind, FaultPlan, ResolvedEvent, Trigger } from './plan.ts';
-import { FAULT_SCHEMA, NETWORK_KINDS } from './schema.ts';
+import { FAULT_SCHEMA, NETWORK_KINDS, TASK_SOURCES } from './schema.ts';
 import { SelectorResolver, formatSelector, isSelector, sameRef, type NodeRef, type NodeSelector } from './select.ts';
 import { RuleBook, type RuleSpec } from './rules.ts';
 import { FaultPlanError, PLAN_LIMITS, parsePlan } from './validate.ts';
@@ -126,6 +126,8 @@ class Injector implements FaultInjector {
   private readonly isolated = new Map<string, number>();
   /** Drift of each node before the first clockDrift touched it. */
   private readonly driftBefore = new Map<string, number>();
+  /** Delays (µs) of the taskDelay faults lasting now, per node and source: the largest applies. */
+  private readonly taskDelays = new Map<string, Map<TaskSource, number[]>>();
 
   constructor(
     private readonly sim: Simulation,
@@ -396,6 +398,9 @@ class Injector implements FaultInjector {
       case 'clockDrift':
         this.drift(index, e.node, e.driftPpm, e.durationMs);
         break;
+      case 'taskDelay':
+        this.delayTasks(index, e);
+        break;
       default:
         this.applyNetwork(index, e);
         break;
@@ -458,6 +463,29 @@ class Injector implements FaultInjector {
     });
   }
 
+  /** Makes the node's tasks of the event's source(s) late for its duration (SimNode.deliverFrom), then 'fault.end'. */
+  private delayTasks(index: number, e: ResolvedEvent<FaultEvent & { kind: 'taskDelay' }>): void {
+    const sources = e.source === undefined ? TASK_SOURCES : [e.source];
+    const delayUs = e.delayMs * 1000;
+    for (const source of sources) this.setTaskDelay(e.node, source, delayUs, +1);
+    this.later(e.durationMs * 1000, () =>
+      this.endWith(index, e, () => {
+        for (const source of sources) this.setTaskDelay(e.node, source, delayUs, -1);
+      }),
+    );
+  }
+
+  /** Adds (+1) or removes (-1) one lasting delay of `node`'s `source` and applies the largest left. */
+  private setTaskDelay(node: string, source: TaskSource, delayUs: number, change: 1 | -1): void {
+    let sources = this.taskDelays.get(node);
+    if (sources === undefined) this.taskDelays.set(node, (sources = new Map()));
+    let list = sources.get(source);
+    if (list === undefined) sources.set(source, (list = []));
+    if (change > 0) list.push(delayUs);
+    else list.splice(list.indexOf(delayUs), 1);
+    this.sim.node(node).setTaskDelay(source, list.length === 0 ? 0 : Math.max(...list));
+  }
+
   /** Ends a fault: `undo`, then 'fault.end'. */
   private endWith(index: number, e: ResolvedEvent, undo: () => void): void {
     undo();
@@ -514,6 +542,8 @@ class Injector implements FaultInjector {
     this.pendingRestarts = [];
     this.healNetwork();
     for (const [node, ppm] of this.driftBefore) this.sim.node(node).clock.setDrift(ppm);
+    for (const [node, sources] of this.taskDelays) for (const source of sources.keys()) this.sim.node(node).setTaskDelay(source, 0);
+    this.taskDelays.clear();
     const resumed: string[] = [];
     const restarted: string[] = [];
     for (const node of this.sim.nodes.values()) {

@@ -43,6 +43,7 @@ const PLACE_DEFAULTS: Partial<Record<FaultKind, Readonly<Record<string, unknown>
   linkFaults: { lossRate: 0.5, durationMs: 1_000 },
   clockJump: { deltaMs: 60_000 },
   clockDrift: { driftPpm: 1_000, durationMs: 5_000 },
+  taskDelay: { delayMs: 500, durationMs: 3_000 },
   diskError: { code: 'EIO', nth: 1 },
   fsyncFail: { nth: 1 },
   tornWrite: { nth: 1 },

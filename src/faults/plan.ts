@@ -86,6 +86,21 @@ export interface PauseFault extends Timing {
   when?: 'before' | 'after';
 }
 
+/**
+ * Makes a node's tasks of one source late for a while (a browser's event loop running other task sources
+ * first): each BroadcastChannel message ('bus') or lock manager callback ('lock': a grant, a denial, a
+ * steal's rejection) delivered while it lasts runs `delayMs` after the node could first run it, in order;
+ * IndexedDB results, timers and other sources run meanwhile. Both sources when `source` is not given.
+ */
+export interface TaskDelayFault extends Timing {
+  kind: 'taskDelay';
+  /** A node id, or a selector resolved when the event fires (select.ts). */
+  node: NodeRef;
+  source?: 'bus' | 'lock';
+  delayMs: number;
+  durationMs: number;
+}
+
 /** Unfreezes a paused node. */
 export interface ResumeFault extends Timing {
   kind: 'resume';
@@ -258,7 +273,8 @@ export type FaultEvent =
   | FsyncFailFault
   | TornWriteFault
   | BitFlipFault
-  | CorruptFault;
+  | CorruptFault
+  | TaskDelayFault;
 
 /** A node field after resolution: selectors replaced by the node ids they resolved to. */
 type ResolveRef<T> = T extends NodeSelector ? string : T extends readonly (infer U)[] ? ResolveRef<U>[] : T;

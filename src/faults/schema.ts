@@ -11,6 +11,9 @@ export const TRIGGER_AREAS = ['disk', 'kv', 'net', 'bus', 'lock'] as const;
 /** Disk error codes a diskError can inject. */
 export const DISK_ERROR_CODES = ['EIO', 'ENOSPC'] as const;
 
+/** Sources of a tab's tasks a taskDelay fault can make late (SimNode's TaskSource). */
+export const TASK_SOURCES = ['bus', 'lock'] as const;
+
 /** How a corrupt fault damages durable data ('truncate' only for disk files). */
 export const CORRUPT_MODES = ['flip', 'zero', 'truncate'] as const;
 
@@ -39,6 +42,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'tornWrite',
   'bitFlip',
   'corrupt',
+  'taskDelay',
 ];
 
 /**
@@ -49,6 +53,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
  * - netDurationMs / netDelayMs: the same within the network's bound on latencies (one hour)
  * - probability: 0..1 per operation or message; nth: integer >= 1
  * - path: a non-empty path or store name, a trailing '*' making it a prefix
+ * - taskSource: a source of a tab's tasks a taskDelay makes late ('bus' or 'lock')
  */
 export type FieldType =
   | 'node'
@@ -69,7 +74,8 @@ export type FieldType =
   | 'storageArea'
   | 'storageOp'
   | 'path'
-  | 'corruptMode';
+  | 'corruptMode'
+  | 'taskSource';
 
 /** One field of a fault kind. */
 export interface FieldSpec {
@@ -119,6 +125,7 @@ export const FAULT_SCHEMA: Readonly<Record<FaultKind, readonly FieldSpec[]>> = {
   tornWrite: [req('node', 'target'), req('nth', 'nth')],
   bitFlip: [req('node', 'target'), opt('nth', 'nth'), opt('probability', 'probability'), opt('durationMs', 'durationMs')],
   corrupt: [req('node', 'target'), opt('area', 'storageArea'), opt('path', 'path'), opt('mode', 'corruptMode')],
+  taskDelay: [req('node', 'target'), opt('source', 'taskSource'), req('delayMs', 'durationMs'), req('durationMs', 'durationMs')],
 };
 
 /** Kinds that act through the network (they need the network's fault API). */

@@ -126,10 +126,11 @@ export interface SwarmSummary {
 }
 
 /**
- * Kinds a swarm never draws unless `kinds` names them: restart and resume, and damage at rest (only data
- * kept with end-to-end checksums and a second copy can survive it).
+ * Kinds a swarm never draws unless `kinds` names them: restart and resume, damage at rest (only data
+ * kept with end-to-end checksums and a second copy can survive it), and late tasks (only browser tabs have
+ * a bus and locks to make late: elsewhere it would be a fault that touches nothing).
  */
-export const SWARM_OPT_IN_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['restart', 'resume', 'corrupt']);
+export const SWARM_OPT_IN_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['restart', 'resume', 'corrupt', 'taskDelay']);
 
 /** Default rate (events/s) and, for lasting faults, duration range (ms) of every kind. */
 export const SWARM_DEFAULTS: Readonly<Record<FaultKind, { ratePerSec: Range; durationMs?: Range }>> = {
@@ -150,6 +151,7 @@ export const SWARM_DEFAULTS: Readonly<Record<FaultKind, { ratePerSec: Range; dur
   tornWrite: { ratePerSec: { min: 0.02, max: 0.2 } },
   bitFlip: { ratePerSec: { min: 0.05, max: 0.5 }, durationMs: { min: 100, max: 2_000 } },
   corrupt: { ratePerSec: { min: 0.05, max: 0.5 } },
+  taskDelay: { ratePerSec: { min: 0.05, max: 0.5 }, durationMs: { min: 200, max: 5_000 } },
 };
 
 /** Limits on swarm options. */
@@ -479,6 +481,13 @@ function makeEvent(rng: Rng, ctx: SwarmContext, kind: FaultKind, atMs: number): 
       return { kind, atMs, node: rng.pick(ctx.powerLossOk), nth: rng.range(1, 10) };
     case 'corrupt':
       return makeCorrupt(rng, ctx, atMs);
+    case 'taskDelay': {
+      const n = node();
+      const delayMs = Math.round(logUniform(rng, 5, 3_000));
+      const durationMs = durationOf(rng, ctx, kind);
+      const source = rng.pick(['bus', 'lock', 'both'] as const);
+      return { kind, atMs, node: n, ...(source === 'both' ? {} : { source }), delayMs, durationMs };
+    }
   }
 }
 

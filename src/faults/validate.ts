@@ -6,7 +6,7 @@
  * fields, in schema order (so printing and hashing a parsed plan is stable).
  */
 import type { FaultEvent, FaultKind, FaultPlan, Trigger, TriggerArea } from './plan.ts';
-import { CORRUPT_MODES, DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, IMMEDIATE_AREAS, TRIGGER_AREAS, type FieldType } from './schema.ts';
+import { CORRUPT_MODES, DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, IMMEDIATE_AREAS, TASK_SOURCES, TRIGGER_AREAS, type FieldType } from './schema.ts';
 import { SELECTORS, formatRef, isSelector, sameRef, type NodeRef, type NodeSelector } from './select.ts';
 
 /** A plan (or one of its fields) is malformed; `path` names the field. */
@@ -218,6 +218,8 @@ function checkField(v: unknown, path: string, type: FieldType, scope: Scope): un
       return v;
     case 'corruptMode':
       return checkEnum(v, path, CORRUPT_MODES);
+    case 'taskSource':
+      return checkEnum(v, path, TASK_SOURCES);
   }
 }
 

@@ -18,6 +18,29 @@ import type { Task } from './scheduler.ts';
 /** Node status. */
 export type NodeStatus = 'down' | 'running' | 'paused';
 
+/**
+ * Task sources a fault can make late (the `taskDelay` fault): a tab's BroadcastChannel messages ('bus') and
+ * its lock manager's callbacks ('lock': a grant, a denial, a steal's rejection). In a browser each is a task
+ * source of its own, and the event loop may run other sources' tasks first (IndexedDB results, timers).
+ */
+export type TaskSource = 'bus' | 'lock';
+
+/** A task of a late source, waiting for its turn: it runs at `dueUs` or after the source's earlier tasks. */
+interface LateTask {
+  fn: Task;
+  dueUs: number;
+}
+
+/** One source's lateness on a node: the delay while a fault lasts, and the tasks it holds back. */
+interface LateSource {
+  /** Delay added to a task delivered while the fault lasts (µs); 0 once it ended. */
+  delayUs: number;
+  /** Tasks delivered late that have not run yet, oldest first (their delivery may still sit in the backlog). */
+  waiting: number;
+  /** Tasks whose turn has come, oldest first: each runs at its `dueUs`, never before the one ahead of it. */
+  queue: LateTask[];
+}
+
 /** The program a node runs: receives its Env, may return a handle for the workload (e.g. an API object). */
 export type NodeProgram = (env: Env) => unknown;
 
@@ -55,6 +78,8 @@ export class SimNode {
   readonly timers = new Map<number, number>();
   /** Deliveries waiting for the node: queued while paused, drained in order after resume. */
   private backlog: Task[] = [];
+  /** Task sources made late by a fault (taskDelay), or that still hold late tasks; null: none (the usual case). */
+  private late: Map<TaskSource, LateSource> | null = null;
   private nextTimerId = 1;
 
   constructor(
@@ -106,6 +131,55 @@ export class SimNode {
     return this.host.after(delayUs, () => this.deliver(inc, fn));
   }
 
+  /**
+   * `deliver` for a task of `source`. Without a taskDelay fault on that source it is `deliver`. While one
+   * lasts, the task, once the node could run it (at once, or on resume), waits the fault's delay more;
+   * tasks of one source keep their order (a task delivered after the fault ended still waits behind the
+   * late ones), and other sources' tasks run meanwhile.
+   */
+  deliverFrom(source: TaskSource, inc: number, fn: Task): void {
+    const late = this.late?.get(source);
+    if (late === undefined || (late.delayUs === 0 && late.waiting === 0)) {
+      this.deliver(inc, fn);
+      return;
+    }
+    const delayUs = late.delayUs;
+    late.waiting++;
+    this.deliver(inc, () => this.holdLate(source, late, inc, { fn, dueUs: this.host.nowUs() + delayUs }));
+  }
+
+  /** `after` for a task of `source` (see deliverFrom). */
+  afterFrom(source: TaskSource, inc: number, delayUs: number, fn: Task): number {
+    return this.host.after(delayUs, () => this.deliverFrom(source, inc, fn));
+  }
+
+  /** Sets the delay of `source`'s tasks delivered from now on (0: on time again). Called by the fault injector. */
+  setTaskDelay(source: TaskSource, delayUs: number): void {
+    if (this.late === null) this.late = new Map();
+    const late = this.late.get(source);
+    if (late !== undefined) late.delayUs = delayUs;
+    else if (delayUs > 0) this.late.set(source, { delayUs, waiting: 0, queue: [] });
+  }
+
+  /** A late task's delivery ran: it joins its source's queue and runs at its due time, in order. */
+  private holdLate(source: TaskSource, late: LateSource, inc: number, task: LateTask): void {
+    if (this.late?.get(source) !== late) return; // a new incarnation dropped the late tasks
+    late.queue.push(task);
+    if (late.queue.length === 1) this.runLateAt(late, inc);
+  }
+
+  /** Schedules the run of the queue's head at its due time (now if it is past). */
+  private runLateAt(late: LateSource, inc: number): void {
+    const head = late.queue[0]!;
+    this.after(inc, Math.max(0, head.dueUs - this.host.nowUs()), () => {
+      if (late.queue[0] !== head) return;
+      late.queue.shift();
+      late.waiting--;
+      if (late.queue.length > 0) this.runLateAt(late, inc);
+      head.fn();
+    });
+  }
+
   /** A timer on this node's monotonic clock; `repeat` makes it an interval. Returns a timer id. */
   setTimer(inc: number, ms: number, repeat: boolean, fn: Task): number {
     if (!this.isLive(inc)) return 0;
@@ -148,10 +222,19 @@ export class SimNode {
     for (const ev of this.timers.values()) this.host.cancel(ev);
     this.timers.clear();
     this.backlog = [];
+    this.dropLateTasks();
     this.status = 'down';
     this.deadEnv = this.env;
     this.env = null;
     this.handle = undefined;
+  }
+
+  /** Drops the late tasks of a dead incarnation (the delays of faults still lasting stay). */
+  private dropLateTasks(): void {
+    if (this.late === null) return;
+    const kept = new Map<TaskSource, LateSource>();
+    for (const [source, late] of this.late) if (late.delayUs > 0) kept.set(source, { delayUs: late.delayUs, waiting: 0, queue: [] });
+    this.late = kept;
   }
 
   /** Freezes the node: deliveries queue until resume. Its clock keeps running. */

@@ -30,6 +30,7 @@ const everyKind: FaultPlan = {
     { kind: 'crash', node: 'B', trigger: { node: 'B', area: 'disk', op: 'fsync', nth: 3, target: '/db/wal' }, when: 'after' },
     { kind: 'pause', node: 'C', durationMs: 200, when: 'before', trigger: { node: 'C', area: 'kv', op: 'get', nth: 2, target: 'rec' } },
     { kind: 'corrupt', node: 'C', area: 'kv', trigger: { node: 'A', area: 'bus', op: 'post', nth: 1 } },
+    { kind: 'taskDelay', atMs: 1800, node: 'B', source: 'lock', delayMs: 300, durationMs: 1000 },
   ],
 };
 

@@ -280,7 +280,7 @@ export class SimBus {
       if (!tab.alive) return;
       // The inbox keeps arrival order even when deliveries queued during a pause are replayed late.
       tab.inbox.push(env);
-      tab.node.deliver(tab.inc, tab.handleNext);
+      tab.node.deliverFrom('bus', tab.inc, tab.handleNext);
     });
   }
 

@@ -157,7 +157,7 @@ export class SimLocks {
       this.grant(state, req);
     } else if (ifAvailable) {
       this.sim.trace.emit(req.node.id, 'lock.denied', { name: req.name });
-      req.node.after(req.inc, 0, () => this.run(req, null));
+      req.node.afterFrom('lock', req.inc, 0, () => this.run(req, null));
     } else if (state.queue.length >= this.settings.queueLengthMax) {
       this.failQueue(req);
     } else {
@@ -172,7 +172,7 @@ export class SimLocks {
     if (state === undefined || at < 0) return;
     state.queue.splice(at, 1);
     this.sim.trace.emit(req.node.id, 'lock.abort', { name: req.name });
-    req.node.deliver(req.inc, () => req.reject(reason));
+    req.node.deliverFrom('lock', req.inc, () => req.reject(reason));
     if (state.holder === null && state.queue.length === 0) this.locks.delete(req.name);
   }
 
@@ -194,7 +194,7 @@ export class SimLocks {
     state.holder = req;
     this.sim.trace.emit(req.node.id, 'lock.grant', { name: req.name });
     const lock: Lock = Object.freeze({ name: req.name });
-    req.node.after(req.inc, 0, () => this.run(req, lock));
+    req.node.afterFrom('lock', req.inc, 0, () => this.run(req, lock));
   }
 
   /** Calls `fn`; when its promise settles, releases the lock (if still held) and settles the request. */
@@ -218,7 +218,7 @@ export class SimLocks {
     // delivery would queue behind a backlog: a tab just resumed would handle its queued messages while
     // still taking itself for the holder). Settled from elsewhere, it is delivered to the tab.
     if (this.sim.scheduler.owner === req.node && req.node.status === 'running' && req.node.isLive(req.inc)) settleRequest();
-    else req.node.deliver(req.inc, settleRequest);
+    else req.node.deliverFrom('lock', req.inc, settleRequest);
   }
 
   /** Ends `req`'s hold on its lock (nothing if it no longer holds it) and grants the next request. */
@@ -234,7 +234,7 @@ export class SimLocks {
   private revoke(state: LockState, holder: Request): void {
     state.holder = null;
     this.sim.trace.emit(holder.node.id, 'lock.release', { name: holder.name, reason: 'stolen' });
-    holder.node.deliver(holder.inc, () => holder.reject(new EnvError('EABORT', `lock stolen: '${holder.name}'`)));
+    holder.node.deliverFrom('lock', holder.inc, () => holder.reject(new EnvError('EABORT', `lock stolen: '${holder.name}'`)));
   }
 
   private grantNext(state: LockState, name: string): void {

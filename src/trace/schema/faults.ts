@@ -3,7 +3,7 @@
  * fields those of the plan's event (FAULT_SCHEMA, src/faults/schema.ts: the same source the plan's own
  * validation uses) plus what the injector adds, and the injector's bookkeeping records.
  */
-import { CORRUPT_MODES, DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, type FieldType } from '../../faults/schema.ts';
+import { CORRUPT_MODES, DISK_ERROR_CODES, FAULT_KINDS, FAULT_SCHEMA, TASK_SOURCES, type FieldType } from '../../faults/schema.ts';
 import { any, arrayOf, bool, count, kind, nullable, num, oneOf, str, type JsonSchema, type KindSchema, type KindSchemas } from './dsl.ts';
 
 const when = oneOf('before', 'after');
@@ -31,6 +31,7 @@ const FIELD_JSON: Readonly<Record<FieldType, JsonSchema>> = {
   storageOp: str,
   path: str,
   corruptMode: oneOf(...CORRUPT_MODES),
+  taskSource: oneOf(...TASK_SOURCES),
 };
 
 /** What the injector adds to a fault's record: the operation that triggered it, its target, when. */
