@@ -184,6 +184,27 @@ export default [
     durationMs: 5_000,
   }),
   electionScenario({
+    name: 'election-lock-stolen-notice-late',
+    description:
+      "Lock mode: a tab steals the lock while the holder flushes a burst longer than one batch, and the holder's browser runs its lock and BroadcastChannel tasks late (taskDelay): the store's refusal (EFENCED) is the first the holder hears of the steal, and it must step down on it before its next batch, not keep writing at its old epoch until the steal's notice arrives.",
+    suites: ['smoke', 'ci'],
+    tabs: two,
+    mode: 'lock',
+    startAtMs: { B: 100 },
+    workload: (ctx) => {
+      burstThenSteal(ctx, 1_000, 'A', 'B', 80);
+      burstThenSteal(ctx, 2_500, 'B', 'A', 80);
+    },
+    // Each holder's steal notice and the thief's heartbeats reach it 600 ms late.
+    faults: {
+      events: [
+        { kind: 'taskDelay', atMs: 900, node: 'A', delayMs: 600, durationMs: 1_000 },
+        { kind: 'taskDelay', atMs: 2_400, node: 'B', delayMs: 600, durationMs: 1_000 },
+      ],
+    },
+    durationMs: 4_500,
+  }),
+  electionScenario({
     name: 'election-crash-while-fencing',
     description: 'The first leader crashes right after its fence commits, before it starts leading; a follower takes over when the lease runs out, and the restarted tab follows.',
     suites: ['smoke', 'ci'],

@@ -21,7 +21,7 @@ const LEASE_TRIGGER_OPS: TriggerOp[] = [
 ];
 
 const swarm: SwarmOptions = {
-  kinds: ['crash', 'pause', 'clockJump', 'clockDrift', 'diskError'],
+  kinds: ['crash', 'pause', 'clockJump', 'clockDrift', 'diskError', 'taskDelay'],
   triggerOps: LEASE_TRIGGER_OPS,
   // The tabs' store is the kv store: disk errors must fail kv commits and reads (aimed at disk
   // operations, the swarm's default, they never landed).

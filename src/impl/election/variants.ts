@@ -84,6 +84,12 @@ export const ELECTION_VARIANTS = [
     description:
       "a tab does not re-send its pending writes when it learns of a new leader (or becomes one): they wait for their forward timeout, and every handover stalls writes for 400 ms; safe and live, so only invariant:prompt-writes sees it (in election-rolling-restarts).",
   },
+  {
+    name: 'election-ignore-fenced',
+    area: 'election',
+    description:
+      "the writer fails a batch the store refused (EFENCED) but does not tell the election: the tab goes on leading until another signal (its lease, the lock's steal notice, a heartbeat) reaches it, and starts its next batch at the epoch the store just refused (caught by model:election, mayWrite, in election-lock-stolen-notice-late, where the holder's lock and bus tasks run late).",
+  },
 ] as const;
 
 /** Name of an election variant. */

@@ -348,7 +348,8 @@ export class SingleWriter {
         if (e instanceof FencedError) {
           this.d.trace.probe('election.flush-fenced');
           fenced = true;
-          this.d.election.fenced(epoch);
+          // Weakened variant 'election-ignore-fenced': the refusal fails the batch but the election never hears of it.
+          if (this.d.settings.variant !== 'election-ignore-fenced') this.d.election.fenced(epoch);
           item.done({ kind: 'failed', code: 'EFENCED' });
         } else {
           item.done({ kind: 'failed', code: tolerate(e).code });
