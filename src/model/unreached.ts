@@ -69,11 +69,6 @@ export const UNREACHED: Table = {
       'lease mode campaigns only as a follower (observe); in lock mode the watchdog steals only while the tab holds no grant (holdingGen 0), and a steal is granted at once: ' +
         'the grant is delivered to the tab before any later timer of it, also across a freeze (deliveries queue in order), so a tab never steals twice in one campaign',
     ),
-    'leader|REJECTED|leader': impossible(
-      'the store refuses a write only at an epoch another tab fenced after taking over. Lease: the successor takes over only after the lease record stayed unchanged for ' +
-        "the takeover time, longer than the leader's trust, and the leader's timer (every renewEveryMs) steps it down first; a frozen leader's timer runs at resume, before " +
-        'any write it issues then can complete. Lock: the steal rejects the holder\'s lock request at once (EABORT), which steps it down before the thief has drawn and fenced its epoch',
-    ),
     'follower|REJECTED|follower': impossible(
       'fenced.reject comes from the tab\'s own fence or write. Stepping down waits for in-flight writes (drained) before FOLLOWER; a fence refused comes while fencing, ' +
         'or, when the lock was stolen during the fence, after the step-down that queues again in the same task (FOLLOWER then QUEUE): in queued',
