@@ -41,6 +41,8 @@ const CASES: { variant: string; scenario: string; check: string }[] = [
   // Found by planting bugs: windows no earlier scenario reached (scenarios/clientserver/flaky.ts).
   { variant: 'cs-failures-not-reset', scenario: 'cs-flaky-handshakes', check: 'model:sync-status' },
   { variant: 'cs-nuke-push-late', scenario: 'cs-nuke-push-unsent', check: 'expect:C1-nuke-pushed-first' },
+  // A forwarded write and its resend both reach the new leader (the tabs before the fix).
+  { variant: 'cs-tabs-unaddressed', scenario: 'cs-tabs-busy', check: 'invariant:tab-writes' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */

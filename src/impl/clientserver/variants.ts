@@ -120,6 +120,12 @@ export const CS_VARIANTS = [
     description:
       "Nuke and Resync's own handshake pushes from one version after the first one the server lacks: the server refuses the change past the gap and everything after it, so changes it would have taken are exported as unsaved (expect:C1-nuke-pushed-first, scenario cs-nuke-push-unsent; cs-nuke-push-first does not see it: the old connection had sent them already).",
   },
+  {
+    name: 'cs-tabs-unaddressed',
+    area: 'client-server',
+    description:
+      "several tabs (the bench's own tabs.ts before this was found): a forwarded write is not addressed to a leader's epoch, so when a follower hears a new leader while its request is still on its way to that same leader, it sends it again and the new leader takes both: one write stored twice (invariant:tab-writes, scenario cs-tabs-busy; cs-tabs, one write every 60 ms, never has one in flight then).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */
