@@ -62,7 +62,7 @@ export async function startClient(env: Env, options: ClientOptions): Promise<Cli
   const cfg = resolveClientOptions(options);
   const store = new ClientStore(env.kv);
   const fresh = env.random.uuid();
-  const { meta, cells } = await retrying(env, () => store.load(fresh));
+  const { meta, cells } = await retrying(env, () => store.load(fresh, cfg.variant === 'cs-acked-not-reloaded'));
   const c = new Client(env, cfg, store, meta, cells);
   env.trace.emit('cs.client.start', { site: meta.site, schema: cfg.schema, version: meta.version, acked: meta.acked, cursor: meta.cursor, server: meta.server, unsaved: meta.unsaved });
   c.start();

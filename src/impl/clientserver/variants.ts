@@ -121,6 +121,12 @@ export const CS_VARIANTS = [
       "Nuke and Resync's own handshake pushes from one version after the first one the server lacks: the server refuses the change past the gap and everything after it, so changes it would have taken are exported as unsaved (expect:C1-nuke-pushed-first, scenario cs-nuke-push-unsent; cs-nuke-push-first does not see it: the old connection had sent them already).",
   },
   {
+    name: 'cs-acked-not-reloaded',
+    area: 'client-server',
+    description:
+      'a restarted client does not read back the acknowledged version it recorded: until its next handshake it shows every change it ever made as pending, for as long as an outage lasts, and a Nuke in that window reports saved changes as unsaved (invariant:pending-count, scenario cs-long-outage; invariant:nuke-reports in cs-rebuild-client-down).',
+  },
+  {
     name: 'cs-tabs-unaddressed',
     area: 'client-server',
     description:
