@@ -2,11 +2,12 @@
  * The client-server checks on hand-made traces, one rule at a time: invariant:nuke-reports (kept changes
  * deleted, saved changes reported unsaved), invariant:stuck-in-time (rapid failures, no progress),
  * invariant:incompatible-reported (incompatible reported in time, not hidden by a wipe) and the
- * sync-status model's `handshaken` guard on a Welcome whose head is below the Hello's cursor. The whole
+ * sync-status model's `handshaken` guard on a Welcome whose head is below the Hello's cursor, and
+ * invariant:green-has-server-changes counting a change's age in the server's running time. The whole
  * runs (each weakened variant caught by a scenario) are in variants.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { incompatibleCheck, nukeReportsCheck, stuckInTimeCheck } from '../../src/model/clientserver/index.ts';
+import { greenServerChangesCheck, incompatibleCheck, nukeReportsCheck, stuckInTimeCheck } from '../../src/model/clientserver/index.ts';
 import { statusReasons, type StatusContext } from '../../src/model/clientserver/sync-status-model.ts';
 import { checkHarness } from '../check-harness.ts';
 
@@ -169,5 +170,33 @@ describe('sync-status model: handshaken', () => {
 
   it('refuses green when the Hello announced a cursor past the Welcome head (the server serves nothing)', () => {
     expect(handshaken(ctx(5), synced)).toMatch(/the server's log ends at 4, below the cursor 5/);
+  });
+});
+
+describe('invariant:green-has-server-changes', () => {
+  /** Server change #1 durable at 100 ms, the server frozen 101..2,400 ms, C1 green without it at `greenMs`. */
+  function frozenServer(server: string | undefined, greenMs: number) {
+    const h = timed(greenServerChangesCheck(C, 2_000, server));
+    h.emit('C1', 'cs.client.start', { schema: 1 });
+    h.emit('sim', 'fact.cs.client', client({}));
+    h.at(100);
+    h.emit('sim', 'fact.cs.server', serverLog());
+    h.at(101);
+    h.emit('S', 'node.pause', {});
+    h.at(2_400);
+    h.emit('S', 'node.resume', {});
+    h.at(greenMs);
+    h.emit('C1', 'cs.status', { status: 'synced', pending: 0, unsaved: 0 });
+    return h;
+  }
+  const serverLog = () => server([[1, 'B', 1, 't', 'p', 'c', 'v', 1]]);
+
+  it('passes a client green 2.3 s after a change became durable, 2.3 s of which the server was frozen (cs-swarm-long seed 16)', () => {
+    expect(frozenServer('S', 2_410).failures).toEqual([]);
+  });
+
+  it('fails it once the server ran 2 s since, and without the server frozen', () => {
+    expect(frozenServer('S', 4_500).failures[0]).toMatch(/server change #1 .*durable for 4400 ms \(the server frozen 2299 ms of it\)/);
+    expect(frozenServer(undefined, 2_410).failures[0]).toMatch(/server change #1 .*durable for 2310 ms, is not/);
   });
 });

@@ -8,10 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { RunResult, Scenario } from '../../src/scenario/types.ts';
 import basic from '../../scenarios/clientserver/basic.ts';
+import flaky from '../../scenarios/clientserver/flaky.ts';
 import rebuild from '../../scenarios/clientserver/rebuild.ts';
 import swarm from '../../scenarios/clientserver/swarm.ts';
 
-const byName = new Map<string, Scenario>([...basic, ...rebuild, ...swarm].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...basic, ...flaky, ...rebuild, ...swarm].map((s) => [s.name, s]));
 
 interface Rec {
   t: number;
@@ -74,5 +75,26 @@ describe('the client-server scenarios reach the paths they were built for', () =
     expect(nukes).toBeGreaterThan(0);
     expect(exercised['invariant:incompatible-reported']).toBeGreaterThan(0);
     expect(exercised['invariant:nuke-reports']).toBeGreaterThan(0);
+  });
+  it('cs-flaky-handshakes: every client fails a handshake in each of the three hangs, green in between, never stuck (seed 0)', async () => {
+    const { r, recs } = await traced('cs-flaky-handshakes', 0);
+    expect(r.failure).toBeNull();
+    for (const c of ['C1', 'C2', 'C3']) {
+      // Sync connections to S that closed before the client showed green on them, and the green spells between.
+      const open = new Map<string, boolean>();
+      const failedAt: number[] = [];
+      for (const x of recs) {
+        if (x.node !== c) continue;
+        if (x.kind === 'net.established' && x.data.to === 'S') open.set(String(x.data.conn), false);
+        if (x.kind === 'cs.status' && (x.data.status === 'synced' || x.data.status === 'syncing')) for (const k of open.keys()) open.set(k, true);
+        if (x.kind === 'net.close' && open.has(String(x.data.conn))) {
+          if (open.get(String(x.data.conn)) === false) failedAt.push(x.t);
+          open.delete(String(x.data.conn));
+        }
+        expect(x.kind === 'cs.status' && x.data.status === 'stuck', `${c} stuck at ${x.t}`).toBe(false);
+      }
+      // One failure in each hang (1-3.2 s, 5-7.2 s, 9-11.2 s, closed by the silence bound up to ~0.5 s after).
+      for (const from of [1_000_000, 5_000_000, 9_000_000]) expect(failedAt.some((t) => t >= from && t < from + 3_000_000), `${c} from ${from}`).toBe(true);
+    }
   });
 });

@@ -118,6 +118,22 @@ describe('several tabs (scenario cs-tabs)', () => {
   });
 });
 
+describe('forwarded writes at a takeover (scenario cs-tabs-busy)', () => {
+  const busy = tabs.find((s) => s.name === 'cs-tabs-busy')!;
+  it('passes on the unmodified code, tab writes exercised (seed 1)', async () => {
+    const r = await runScenario(busy, 1);
+    expect(r.failure).toBeNull();
+    expect(r.exercised['invariant:tab-writes'] ?? 0).toBeGreaterThan(0);
+  });
+
+  it('cs-tabs-unaddressed (a request and its resend both taken by the new leader) passes cs-tabs and fails cs-tabs-busy (seed 1)', async () => {
+    expect((await runScenario(scenario, 1, { variant: 'cs-tabs-unaddressed' })).failure).toBeNull();
+    const bad = await runScenario(busy, 1, { variant: 'cs-tabs-unaddressed' });
+    expect(bad.failure?.check).toBe('invariant:tab-writes');
+    expect(bad.failure?.message).toMatch(/2 times/);
+  });
+});
+
 describe('invariant:tabs-fenced on hand-made commits', () => {
   const tabsOf = { C1: ['T1', 'T2'] };
   it('passes the latest fencer, fails a deposed tab and a client commit before any fence', () => {

@@ -3,6 +3,7 @@ import { CS_VARIANTS } from '../../src/impl/clientserver/variants.ts';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import basic from '../../scenarios/clientserver/basic.ts';
+import flaky from '../../scenarios/clientserver/flaky.ts';
 import nuke from '../../scenarios/clientserver/nuke.ts';
 import outage from '../../scenarios/clientserver/outage.ts';
 import progress from '../../scenarios/clientserver/progress.ts';
@@ -12,7 +13,7 @@ import storage from '../../scenarios/clientserver/storage.ts';
 import stuck from '../../scenarios/clientserver/stuck.ts';
 import tabs from '../../scenarios/clientserver/tabs.ts';
 
-const byName = new Map<string, Scenario>([...basic, ...outage, ...progress, ...rebuild, ...quiet, ...tabs, ...nuke, ...stuck, ...storage].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...basic, ...flaky, ...outage, ...progress, ...rebuild, ...quiet, ...tabs, ...nuke, ...stuck, ...storage].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; check: string }[] = [
@@ -37,6 +38,13 @@ const CASES: { variant: string; scenario: string; check: string }[] = [
   { variant: 'cs-incompatible-silent', scenario: 'cs-meta-blocked-rebuild', check: 'invariant:incompatible-reported' },
   // The server's log on its block store: a power loss mid-append loses what was already acknowledged.
   { variant: 'cs-ack-before-durable', scenario: 'cs-server-torn-append', check: 'invariant:no-loss-no-dup' },
+  // Found by planting bugs: windows no earlier scenario reached (scenarios/clientserver/flaky.ts).
+  { variant: 'cs-failures-not-reset', scenario: 'cs-flaky-handshakes', check: 'model:sync-status' },
+  { variant: 'cs-nuke-push-late', scenario: 'cs-nuke-push-unsent', check: 'expect:C1-nuke-pushed-first' },
+  // A restart that forgets the durable ACK: pending over-reported while offline (the start's ACK counts).
+  { variant: 'cs-acked-not-reloaded', scenario: 'cs-long-outage', check: 'invariant:pending-count' },
+  // A forwarded write and its resend both reach the new leader (the tabs before the fix).
+  { variant: 'cs-tabs-unaddressed', scenario: 'cs-tabs-busy', check: 'invariant:tab-writes' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */
@@ -89,5 +97,20 @@ describe('cs-meta-only-lineage: the meta channel alone is not enough', () => {
       expect(r.failure).toBeNull();
       expect(r.verdict).toBe('pass');
     }
+  });
+});
+
+/**
+ * Windows the earlier scenarios miss (found by planting bugs): each of these variants passes the scenario
+ * that was closest to it, which is why scenarios/clientserver/flaky.ts exists.
+ */
+describe('variants only the flaky scenarios reach', () => {
+  it('cs-nuke-push-late passes cs-nuke-push-first (its changes went out on the old connection first), seed 1', async () => {
+    const r = await runScenario(byName.get('cs-nuke-push-first')!, 1, { variant: 'cs-nuke-push-late' });
+    expect(r.failure).toBeNull();
+  });
+  it('cs-failures-not-reset passes cs-stuck-handshake (its failed handshakes are all in a row), seed 1', async () => {
+    const r = await runScenario(byName.get('cs-stuck-handshake')!, 1, { variant: 'cs-failures-not-reset' });
+    expect(r.failure).toBeNull();
   });
 });

@@ -53,8 +53,11 @@ const STRICT = { durability: 'strict' } as const;
 export class ClientStore {
   constructor(private readonly kv: KvStore) {}
 
-  /** Loads the sync state and the cells; a first start draws the site id `fresh`. */
-  load(fresh: string): Promise<{ meta: ClientMeta; cells: Map<string, Cell> }> {
+  /**
+   * Loads the sync state and the cells; a first start draws the site id `fresh`. `forgetAcked` (weakened
+   * variant cs-acked-not-reloaded only): the acknowledged version is not read back (0).
+   */
+  load(fresh: string, forgetAcked = false): Promise<{ meta: ClientMeta; cells: Map<string, Cell> }> {
     return this.kv.transaction([CELLS, META, UNSAVED], 'readwrite', async (tx) => {
       let site = await tx.get(META, 'site');
       if (typeof site !== 'string') {
@@ -66,7 +69,7 @@ export class ClientStore {
         site,
         version: num(await tx.get(META, 'version')),
         cursor: num(await tx.get(META, 'cursor')),
-        acked: num(await tx.get(META, 'acked')),
+        acked: forgetAcked ? 0 : num(await tx.get(META, 'acked')),
         server: typeof server === 'string' ? server : null,
         unsaved: (await tx.keys(UNSAVED)).length,
       };

@@ -62,7 +62,7 @@ export async function startClient(env: Env, options: ClientOptions): Promise<Cli
   const cfg = resolveClientOptions(options);
   const store = new ClientStore(env.kv);
   const fresh = env.random.uuid();
-  const { meta, cells } = await retrying(env, () => store.load(fresh));
+  const { meta, cells } = await retrying(env, () => store.load(fresh, cfg.variant === 'cs-acked-not-reloaded'));
   const c = new Client(env, cfg, store, meta, cells);
   env.trace.emit('cs.client.start', { site: meta.site, schema: cfg.schema, version: meta.version, acked: meta.acked, cursor: meta.cursor, server: meta.server, unsaved: meta.unsaved });
   c.start();
@@ -310,7 +310,9 @@ class Client {
     if (s.ready || (!early && (s.welcome === null || this.meta.cursor < s.welcome.head))) return;
     s.ready = true;
     this.phase = 'ready';
-    this.failures = 0;
+    // Weakened variant cs-failures-not-reset: the count of failed handshakes is not reset here, so
+    // failures that were not in a row add up to stuck.
+    if (this.cfg.variant !== 'cs-failures-not-reset') this.failures = 0;
     this.stuck = null;
     this.publish();
     void this.push(s);
@@ -518,7 +520,10 @@ class Client {
     if (w !== null && conn.open && (mismatch(this.meta.server, this.cfg.schema, w.site, w.schema) ?? this.ahead(w.head)) === null) {
       try {
         await this.recordAck(w.acked);
-        for (let from = Math.max(w.acked, this.meta.acked); from < this.meta.version && conn.open; ) {
+        // Weakened variant cs-nuke-push-late: the push starts one version after the first one the server
+        // lacks (the server refuses a change past a gap, and everything after it).
+        const late = this.cfg.variant === 'cs-nuke-push-late' ? 1 : 0;
+        for (let from = Math.max(w.acked, this.meta.acked) + late; from < this.meta.version && conn.open; ) {
           const changes = await this.store.localAfter(this.meta.site, from, this.cfg.pushBatch);
           if (changes.length === 0 || !conn.open) break;
           conn.send(encode({ type: 'Push', changes }));

@@ -24,7 +24,10 @@
  * as it hands the write to its client), then `written {version}` once it is durable locally. A request no
  * leader accepted is sent again to each newer leader heard (a leader deposed meanwhile never takes it: it
  * finds out before it acts); an accepted one is never sent again (at most once: a resend after a lost
- * answer would store the change twice). No answer within `forwardTimeoutMs`: the write fails.
+ * answer would store the change twice). Each send is addressed to one leader's epoch (the latest heard; 0
+ * when none was), and a leader takes only a request addressed to its own: the send before the resend may
+ * still be on its way to the same new leader (variant cs-tabs-unaddressed: stored twice, cs-tabs-busy).
+ * No answer within `forwardTimeoutMs`: the write fails.
  *
  * Status in every tab: the leader posts its client's status on the bus at each change and every
  * `statusEveryMs`; a follower shows the latest status of the highest epoch it heard, and `disconnected` when
@@ -34,7 +37,8 @@
  * cs.tab.stop {epoch, reason}.
  *
  * Variants: `cs-tabs-no-handover` (a deposed tab's client keeps running: no revocation, the new leader's
- * fence not checked by its transactions, no lease test); `cs-tabs-stale-status` (a follower keeps the last status it heard, however old).
+ * fence not checked by its transactions, no lease test); `cs-tabs-stale-status` (a follower keeps the last status it heard, however old);
+ * `cs-tabs-unaddressed` (forwarded writes not addressed to an epoch: a request and its resend both taken).
  */
 import { EnvError, type Connection, type Env, type KvStore, type Net, type TimerId, type Tracer, type Value } from '../env.ts';
 import { FencedError } from '../election/fenced-store.ts';
@@ -85,7 +89,7 @@ export interface CsTabHandle {
 
 type BusMessage =
   | { type: 'status'; epoch: number; view: StatusView }
-  | { type: 'write'; id: string; table: string; pk: string; col: string; value: string | null }
+  | { type: 'write'; id: string; epoch: number; table: string; pk: string; col: string; value: string | null }
   | { type: 'accepted'; id: string }
   | { type: 'written'; id: string; version: number }
   | { type: 'write-failed'; id: string; error: string };
@@ -244,7 +248,7 @@ class Tab {
   private shownEpoch = 0;
   private writes = 0;
   /** Forwarded writes without an answer: `accepted` once a leader took the request (it is never sent again). */
-  private readonly waiting = new Map<string, { request: BusMessage; accepted: boolean; resolve: (v: number) => void; reject: (e: Error) => void; timer: TimerId }>();
+  private readonly waiting = new Map<string, { request: BusMessage & { type: 'write' }; accepted: boolean; resolve: (v: number) => void; reject: (e: Error) => void; timer: TimerId }>();
   private closed = false;
 
   constructor(
@@ -374,7 +378,15 @@ class Tab {
         if (m.epoch < this.heardEpoch) return;
         // A new leader: forwarded writes no leader took are sent to it (none can take them later: a
         // leader deposed meanwhile finds out before it acts on a request it had not taken).
-        if (m.epoch > this.heardEpoch) for (const w of this.waiting.values()) if (!w.accepted) this.env.bus.post(TABS_CHANNEL, w.request as unknown as Value);
+        // Each send is addressed to one leader's epoch: the send before, still on its way, may reach this
+        // same new leader, which takes only the copy addressed to it (else it would store it twice).
+        if (m.epoch > this.heardEpoch) {
+          for (const w of this.waiting.values()) {
+            if (w.accepted) continue;
+            if (this.variant !== 'cs-tabs-unaddressed') w.request = { ...w.request, epoch: m.epoch };
+            this.env.bus.post(TABS_CHANNEL, w.request as unknown as Value);
+          }
+        }
         this.heardEpoch = m.epoch;
         this.heard = m.view;
         this.heardAtMs = this.env.clock.monotonic();
@@ -383,6 +395,9 @@ class Tab {
         const t = this.tenure;
         const c = this.client;
         if (t === null || c === null || !t.live()) return;
+        // Only a request addressed to this tenure (variant cs-tabs-unaddressed: any, so a request and its
+        // resend to this leader are both stored).
+        if (m.epoch !== t.epoch && this.variant !== 'cs-tabs-unaddressed') return;
         this.env.bus.post(TABS_CHANNEL, { type: 'accepted', id: m.id });
         c.write(m.table, m.pk, m.col, m.value).then(
           (version) => this.env.bus.post(TABS_CHANNEL, { type: 'written', id: m.id, version }),
@@ -413,7 +428,9 @@ class Tab {
     const t = this.tenure;
     if (t !== null && t.live() && this.client !== null) return this.client.write(table, pk, col, value);
     const id = `${this.env.nodeId}#${this.env.incarnation}/${++this.writes}`;
-    const request: BusMessage = { type: 'write', id, table, pk, col, value };
+    // Addressed to the leader this tab heard last (none yet: epoch 0, which no leader takes; it is sent
+    // again, addressed, when a leader is heard).
+    const request = { type: 'write' as const, id, epoch: this.heardEpoch, table, pk, col, value };
     return new Promise<number>((resolve, reject) => {
       const timer = this.env.clock.setTimeout(() => {
         const w = this.waiting.get(id);

@@ -108,6 +108,30 @@ export const CS_VARIANTS = [
     description:
       "the server acknowledges a push when it arrives, before its append is durable: a power loss or a failed write in between loses changes the client was told are stored, and it never resends them (invariant:no-loss-no-dup, scenario cs-server-torn-append).",
   },
+  {
+    name: 'cs-failures-not-reset',
+    area: 'client-server',
+    description:
+      'the count of connections that failed before their handshake is not reset when a handshake completes: failures that were never in a row (a server that hangs now and then, green in between) add up, and the third one shows stuck (model:sync-status, scenario cs-flaky-handshakes).',
+  },
+  {
+    name: 'cs-nuke-push-late',
+    area: 'client-server',
+    description:
+      "Nuke and Resync's own handshake pushes from one version after the first one the server lacks: the server refuses the change past the gap and everything after it, so changes it would have taken are exported as unsaved (expect:C1-nuke-pushed-first, scenario cs-nuke-push-unsent; cs-nuke-push-first does not see it: the old connection had sent them already).",
+  },
+  {
+    name: 'cs-acked-not-reloaded',
+    area: 'client-server',
+    description:
+      'a restarted client does not read back the acknowledged version it recorded: until its next handshake it shows every change it ever made as pending, for as long as an outage lasts, and a Nuke in that window reports saved changes as unsaved (invariant:pending-count, scenario cs-long-outage; invariant:nuke-reports in cs-rebuild-client-down).',
+  },
+  {
+    name: 'cs-tabs-unaddressed',
+    area: 'client-server',
+    description:
+      "several tabs (the bench's own tabs.ts before this was found): a forwarded write is not addressed to a leader's epoch, so when a follower hears a new leader while its request is still on its way to that same leader, it sends it again and the new leader takes both: one write stored twice (invariant:tab-writes, scenario cs-tabs-busy; cs-tabs, one write every 60 ms, never has one in flight then).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */

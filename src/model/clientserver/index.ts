@@ -25,7 +25,7 @@ export { stuckInTimeCheck } from './stuck-in-time.ts';
 
 /** Bounds of the invariants, virtual ms. */
 export interface CsBounds {
-  /** (1) server changes older than this are local while green (the seed: "one or a few seconds"). */
+  /** (1) server changes older than this (in the server's running time) are local while green (the seed: "one or a few seconds"). */
   serverChangesMs: number;
   /** (2) a local write reaches the server's durable log within this while green. */
   pushMs: number;
@@ -50,7 +50,7 @@ const DEFAULTS = { serverChangesMs: 2_000, pushMs: 2_000, incompatibleMs: 3_000,
 export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> & Pick<CsBounds, 'serverDevice' | 'server'>): Check[] {
   const b = { ...DEFAULTS, ...bounds };
   return [
-    greenServerChangesCheck(clients, b.serverChangesMs),
+    greenServerChangesCheck(clients, b.serverChangesMs, b.server),
     greenPushesCheck(clients, b.pushMs),
     pendingCountCheck(clients),
     incompatibleCheck(clients, b.incompatibleMs),
