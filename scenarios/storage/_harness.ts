@@ -160,11 +160,14 @@ export function doWrite(ctx: ScenarioContext, node: string, id: number, data: Ui
 export function doForceSync(ctx: ScenarioContext, node: string): void {
   const h = ctx.handle<StoreHandle>(node);
   if (h === null) return;
+  const before = oracleOf(ctx).writesNoted(node);
   const call = h.auto !== null ? h.auto.forceSync() : h.store.forceSync();
   call.then(
     (info) => {
-      oracleOf(ctx).noteAck(node, info.commit);
+      // The acknowledgment is traced first: the recovery model judges its durability (ackDurable) before
+      // the oracle judges what it covers.
       ctx.emit('workload.force-synced', { node, commit: info.commit });
+      oracleOf(ctx).noteAck(node, info.commit, before);
     },
     (e: unknown) => ctx.emit('workload.force-sync-failed', { node, code: (e as { code?: string }).code ?? String(e) }),
   );
@@ -243,9 +246,10 @@ export function storeLiveness(nodes: string[], withinMs = 5_000): Liveness {
         if (state === 'done') continue;
         if (state === undefined || state === 'failed') {
           ctx.shared.set(key, 'running');
+          const before = oracleOf(ctx).writesNoted(node);
           h.store.forceSync().then(
             (info) => {
-              oracleOf(ctx).noteAck(node, info.commit);
+              oracleOf(ctx).noteAck(node, info.commit, before);
               ctx.shared.set(key, 'done');
             },
             () => ctx.shared.set(key, 'failed'),

@@ -7,12 +7,13 @@ import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { STORAGE_VARIANTS } from '../../src/impl/storage/variants.ts';
 import crashPoints from '../../scenarios/storage/crash-points.ts';
+import failedCommitWrites from '../../scenarios/storage/failed-commit-writes.ts';
 import fencing from '../../scenarios/storage/fencing.ts';
 import flaky from '../../scenarios/storage/flaky-recovery.ts';
 import media from '../../scenarios/storage/media-faults.ts';
 import swarm from '../../scenarios/storage/swarm.ts';
 
-const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm];
+const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites];
 const byName = (name: string): Scenario => {
   const s = all.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no scenario ${name}`);
@@ -57,6 +58,12 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-rollback-durable', scenario: byName('storage-tombstone-across-finalize'), check: 'model:recovery', reason: /rollbackAboveDurable: recovery rolls back commit 2, at or below the durable commit point 2/ },
   { variant: 'storage-rollback-durable', scenario: withoutModels(byName('storage-tombstone-across-finalize')), check: /invariant:(durable-commit-survives|last-copy-kept)/ },
   { variant: 'storage-relaxed-force-sync', scenario: byName('storage-swarm-kv'), check: 'model:recovery', reason: /markerDurable: the store reports commit \d+'s marker durable, but the durable commit point is \d+/ },
+  // The oracle holds the previous versions the medium's metadata names against the medium (hunt, 2026-12).
+  { variant: 'storage-finalize-drops-previous', scenario: byName('storage-power-loss-after-ack'), check: 'invariant:checksums-valid', reason: /the previous version the metadata keeps for repair, is missing/ },
+  { variant: 'storage-finalize-drops-previous', scenario: byName('storage-writes-during-failed-commit-kv'), check: 'invariant:checksums-valid', reason: /the previous version the metadata keeps for repair, is missing/ },
+  // Every acknowledged forceSync covers each write the workload made before calling it (hunt, 2026-12).
+  { variant: 'storage-failed-batch-overwrites', scenario: byName('storage-writes-during-failed-commit-file'), check: 'invariant:acked-survives', reason: /made before that forceSync was called, is in no commit up to it/ },
+  { variant: 'storage-failed-batch-overwrites', scenario: byName('storage-writes-during-failed-commit-kv'), check: 'invariant:acked-survives', reason: /made before that forceSync was called, is in no commit up to it/ },
 ];
 
 describe('weakened storage variants are caught', () => {

@@ -401,6 +401,9 @@ export class BlockStore {
         continue;
       }
       if (cur?.prev) garbage.push({ id, v: cur.prev.v });
+      // Variant storage-finalize-drops-previous: finalize also deletes the version this commit replaces, which
+      // the new metadata keeps as the block's previous version (the copy a repair rolls back to).
+      if (cur !== undefined && this.config.variant === 'storage-finalize-drops-previous') garbage.push({ id, v: cur.v });
       const prev = cur === undefined ? null : { v: cur.v, sum: cur.sum, mtime: cur.mtime };
       next.blocks.set(id, { v: next.commit, sum: checksum(this.config.algorithm, e.data), mtime, prev });
       next.tombstones.delete(id);
@@ -468,9 +471,15 @@ export class BlockStore {
       this.env.trace.emit('store.commit.discarded', { commit: n, code, dirty: this.dirty.size > 0 });
       this.env.trace.probe('storage.commit.request-applied');
     } else {
+      // A block written again while the commit ran keeps the newer write (the variant puts the batch's back).
+      const olderWins = this.config.variant === 'storage-failed-batch-overwrites';
       for (const [id, d] of entries) {
-        if (this.dirty.has(id)) this.dirtyBytes -= d.data?.length ?? 0;
-        else this.dirty.set(id, d);
+        const newer = this.dirty.get(id);
+        if (newer !== undefined && !olderWins) this.dirtyBytes -= d.data?.length ?? 0;
+        else {
+          if (newer !== undefined) this.dirtyBytes -= newer.data?.length ?? 0;
+          this.dirty.set(id, d);
+        }
       }
       if (stage === 'marker') {
         this.uncertain = { commit: n, entries };

@@ -66,6 +66,18 @@ export const STORAGE_VARIANTS = [
     description:
       'kv backend with relaxed commits: forced commits use relaxed durability too, so forceSync acknowledges commits a power loss may take. Caught by model:recovery (markerDurable, ackDurable) in storage-swarm-kv.',
   },
+  {
+    name: 'storage-finalize-drops-previous',
+    area: 'storage',
+    description:
+      "finalize deletes the version a commit replaces along with the older one, while the new metadata still names it as the block's previous version (the copy a repair rolls back to): every rewritten block is left unrepairable. Caught by invariant:checksums-valid (a referenced previous version missing from the medium after recovery) in most storage scenarios, e.g. storage-power-loss-after-ack.",
+  },
+  {
+    name: 'storage-failed-batch-overwrites',
+    area: 'storage',
+    description:
+      "a failed commit puts its batch back into the dirty set over the writes made to the same blocks while it ran: the newer writes are replaced by older data (and dropped with the batch when an in-place recovery finds it applied). Caught by invariant:acked-survives (the next forceSync acknowledges a commit without a write made before it) in storage-writes-during-failed-commit-file / -kv.",
+  },
 ] as const;
 
 /** Name of a storage variant. */
