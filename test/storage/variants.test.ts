@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/scenario/run.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { STORAGE_VARIANTS } from '../../src/impl/storage/variants.ts';
+import autosync from '../../scenarios/storage/autosync.ts';
 import crashPoints from '../../scenarios/storage/crash-points.ts';
 import failedCommitWrites from '../../scenarios/storage/failed-commit-writes.ts';
 import fencing from '../../scenarios/storage/fencing.ts';
@@ -13,7 +14,7 @@ import flaky from '../../scenarios/storage/flaky-recovery.ts';
 import media from '../../scenarios/storage/media-faults.ts';
 import swarm from '../../scenarios/storage/swarm.ts';
 
-const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites];
+const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync];
 const byName = (name: string): Scenario => {
   const s = all.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no scenario ${name}`);
@@ -64,6 +65,13 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   // Every acknowledged forceSync covers each write the workload made before calling it (hunt, 2026-12).
   { variant: 'storage-failed-batch-overwrites', scenario: byName('storage-writes-during-failed-commit-file'), check: 'invariant:acked-survives', reason: /made before that forceSync was called, is in no commit up to it/ },
   { variant: 'storage-failed-batch-overwrites', scenario: byName('storage-writes-during-failed-commit-kv'), check: 'invariant:acked-survives', reason: /made before that forceSync was called, is in no commit up to it/ },
+  // AutoSync alone commits, with tight dirty limits and a failed first commit (hunt, 2026-12).
+  { variant: 'storage-autosync-stops-after-failure', scenario: byName('storage-autosync-after-failure-file'), check: 'invariant:autosync-keeps-up' },
+  { variant: 'storage-autosync-stops-after-failure', scenario: byName('storage-autosync-after-failure-kv'), check: 'invariant:autosync-keeps-up' },
+  { variant: 'storage-dirty-bytes-leak', scenario: byName('storage-autosync-after-failure-file'), check: 'invariant:dirty-limits-honest' },
+  { variant: 'storage-dirty-bytes-leak', scenario: byName('storage-autosync-after-failure-kv'), check: 'invariant:dirty-limits-honest' },
+  { variant: 'storage-close-without-drain', scenario: byName('storage-autosync-after-failure-file'), check: 'invariant:close-waits-for-commits' },
+  { variant: 'storage-close-without-drain', scenario: byName('storage-autosync-after-failure-kv'), check: 'invariant:close-waits-for-commits' },
 ];
 
 describe('weakened storage variants are caught', () => {

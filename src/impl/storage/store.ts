@@ -441,7 +441,7 @@ export class BlockStore {
     this.meta = batch.next;
     if (batch.strict) this.durableCommit = n;
     this.inflight = null;
-    this.dirtyBytes -= bytesOf(entries);
+    if (this.config.variant !== 'storage-dirty-bytes-leak') this.dirtyBytes -= bytesOf(entries);
     this.counters.commits++;
     this.counters.bytes += batch.writes.length * this.config.blockSize;
     this.updateBackpressure();
@@ -619,7 +619,7 @@ export class BlockStore {
 
   /** Waits for queued commits, then refuses every further call with ECLOSED. */
   async close(): Promise<void> {
-    await this.chain;
+    if (this.config.variant !== 'storage-close-without-drain') await this.chain;
     this.closed = true;
     this.env.trace.emit('store.closed', { commit: this.meta.commit, dirty: this.dirty.size });
   }

@@ -78,6 +78,24 @@ export const STORAGE_VARIANTS = [
     description:
       "a failed commit puts its batch back into the dirty set over the writes made to the same blocks while it ran: the newer writes are replaced by older data (and dropped with the batch when an in-place recovery finds it applied). Caught by invariant:acked-survives (the next forceSync acknowledges a commit without a write made before it) in storage-writes-during-failed-commit-file / -kv.",
   },
+  {
+    name: 'storage-autosync-stops-after-failure',
+    area: 'storage',
+    description:
+      'AutoSync leaves its running flag set when a background commit fails: no interval or threshold commits again, and writes stay buffered (at risk) until the next forceSync, with no error anywhere. Caught by invariant:autosync-keeps-up (a write in no commit 2 intervals + slack later, from the workload\'s own record) in storage-autosync-after-failure-file / -kv.',
+  },
+  {
+    name: 'storage-dirty-bytes-leak',
+    area: 'storage',
+    description:
+      "a successful commit does not release its bytes from the dirty-byte counter: backpressure stays on and, once the leak passes maxDirtyBytes, every write is refused with ELIMIT. Caught by invariant:dirty-limits-honest (backpressure or ELIMIT while the workload's outstanding blocks cannot reach the limit) in storage-autosync-after-failure-file / -kv.",
+  },
+  {
+    name: 'storage-close-without-drain',
+    area: 'storage',
+    description:
+      'close() marks the store closed without waiting for queued commits: a forceSync called just before it is refused with ECLOSED and its writes are dropped. Caught by invariant:close-waits-for-commits in storage-autosync-after-failure-file / -kv (closed right after a forceSync call).',
+  },
 ] as const;
 
 /** Name of a storage variant. */

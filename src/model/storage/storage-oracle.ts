@@ -90,7 +90,7 @@ interface Book {
   history: Map<number, Snapshot>;
   candidates: Map<number, Snapshot & { upTo: number }>;
   /** Writes of the workload not yet in an adopted commit, in call order; `n`: the order of noting (noted). */
-  pending: { seq: number; id: number; data: Uint8Array | null; n: number }[];
+  pending: { seq: number; id: number; data: Uint8Array | null; n: number; at: number }[];
   /** Writes the workload has noted so far (the `n` of the next one). */
   noted: number;
   markerStarted: number;
@@ -192,9 +192,15 @@ export class StorageOracle {
   }
 
   /** The workload wrote `data` (null: deallocated) to block `id` of `node`'s store; the store returned `seq`. */
-  noteWrite(node: string, seq: number, id: number, data: Uint8Array | null): void {
+  noteWrite(node: string, seq: number, id: number, data: Uint8Array | null, atMs = -1): void {
     const b = this.book(node);
-    b.pending.push({ seq, id, data: data === null ? null : data.slice(), n: b.noted++ });
+    b.pending.push({ seq, id, data: data === null ? null : data.slice(), n: b.noted++, at: atMs });
+  }
+
+  /** The workload's writes of `node` in no commit that took effect yet: distinct blocks, and the oldest's time. */
+  outstanding(node: string): { blocks: number; oldestMs: number | null } {
+    const p = this.book(node).pending;
+    return { blocks: new Set(p.map((w) => w.id)).size, oldestMs: p.length === 0 ? null : p[0]!.at };
   }
 
   /** How many writes the workload has noted on `node`: taken when it calls forceSync, given back to noteAck. */
