@@ -102,3 +102,10 @@ CASES.push({
   variant: 'provider-dedup-volatile', scenario: 'provider-crash-incremental', kind: 'correctness', check: 'invariant:duplicates-resolved',
   says: /^job \d+ of P\d completed on L, but its durable duplicate marks are not resolved: f\d+ is (marked dupOf f\d+|unmarked), not /,
 });
+
+// A deletion leaves the song's content on the device: the tracks match the provider, only the durable
+// blob beside the tombstone shows it (hunt, 2026-12).
+CASES.push({
+  variant: 'provider-tombstone-keeps-content', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:track-revisions',
+  says: /is a tombstone at rev \d+, but its content \(rev \d+\) is still stored beside it/,
+});

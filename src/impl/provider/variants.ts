@@ -72,6 +72,12 @@ export const PROVIDER_VARIANTS = [
     description:
       'the conflict phase regroups only the content hashes of the tracks its own job wrote (seen in memory since the job started): the marks a job owed when a crash, a cancellation or a failure stopped it before its conflict phase are never redone (invariant:duplicates-resolved; scenario provider-crash-incremental).',
   },
+  {
+    name: 'provider-tombstone-keeps-content',
+    area: 'provider-sync',
+    description:
+      "a deletion makes the track a tombstone but leaves its downloaded content (blobs/<provider>/<id>) on the device: the library's tracks still match the provider, so nothing else sees it (invariant:track-revisions: a tombstone whose content is still stored beside it; scenario provider-incremental).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */
