@@ -12,9 +12,10 @@ import failedCommitWrites from '../../scenarios/storage/failed-commit-writes.ts'
 import fencing from '../../scenarios/storage/fencing.ts';
 import flaky from '../../scenarios/storage/flaky-recovery.ts';
 import media from '../../scenarios/storage/media-faults.ts';
+import requestRetries from '../../scenarios/storage/request-retries.ts';
 import swarm from '../../scenarios/storage/swarm.ts';
 
-const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync];
+const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync, ...requestRetries];
 const byName = (name: string): Scenario => {
   const s = all.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no scenario ${name}`);
@@ -72,6 +73,7 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-dirty-bytes-leak', scenario: byName('storage-autosync-after-failure-kv'), check: 'invariant:dirty-limits-honest' },
   { variant: 'storage-close-without-drain', scenario: byName('storage-autosync-after-failure-file'), check: 'invariant:close-waits-for-commits' },
   { variant: 'storage-close-without-drain', scenario: byName('storage-autosync-after-failure-kv'), check: 'invariant:close-waits-for-commits' },
+  { variant: 'storage-request-check-first-only', scenario: byName('storage-request-retries-kv'), check: 'invariant:request-applied-once', reason: /a commit carrying \[r4, r1\] applied as commit 3, but 'r1' was applied by commit 1/ },
 ];
 
 describe('weakened storage variants are caught', () => {

@@ -652,6 +652,7 @@ function makeKvBackend(env: Env, config: StoreConfig): KvBackend {
     relaxed: config.relaxedCommits,
     noFencing: config.variant === 'storage-no-fencing',
     relaxedForced: config.variant === 'storage-relaxed-force-sync',
+    firstRequestOnly: config.variant === 'storage-request-check-first-only',
   });
 }
 

@@ -96,6 +96,12 @@ export const STORAGE_VARIANTS = [
     description:
       'close() marks the store closed without waiting for queued commits: a forceSync called just before it is refused with ECLOSED and its writes are dropped. Caught by invariant:close-waits-for-commits in storage-autosync-after-failure-file / -kv (closed right after a forceSync call).',
   },
+  {
+    name: 'storage-request-check-first-only',
+    area: 'storage',
+    description:
+      "kv: a commit looks up only the first of its request ids: a retry carrying an applied id after a new one applies again (the retry's writes twice, the record overwritten with the new commit). Caught by invariant:request-applied-once in storage-request-retries-kv.",
+  },
 ] as const;
 
 /** Name of a storage variant. */

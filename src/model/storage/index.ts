@@ -12,3 +12,4 @@ export { concurrentRecoveryKeepsCommits, type CommitLedger } from './concurrent-
 export { staleEpochNeverAccepted, type FencingResult } from './stale-epoch-never-accepted.ts';
 export { epochSurvivesRecovery } from './epoch-survives-recovery.ts';
 export { judgeAutosync, judgeWriteAnswer, AUTOSYNC_KEEPS_UP, DIRTY_LIMITS_HONEST, type DirtyLimits, type Outstanding } from './write-pressure.ts';
+export { requestAppliedOnce, REQUEST_APPLIED_ONCE, type RequestAttempt, type RequestLedger } from './request-applied-once.ts';
