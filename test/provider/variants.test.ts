@@ -109,3 +109,10 @@ CASES.push({
   variant: 'provider-tombstone-keeps-content', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:track-revisions',
   says: /is a tombstone at rev \d+, but its content \(rev \d+\) is still stored beside it/,
 });
+
+// Skipped as held only below a newer revision: full listings fetch again what earlier jobs made durable
+// (the library stays right; the downloads show it). provider-cursor-expired escalates to full listings.
+CASES.push({
+  variant: 'provider-redownload-held', scenario: 'provider-cursor-expired', kind: 'correctness', check: 'invariant:downloads-once',
+  says: /downloaded f\d+@\d+ \(trace #\d+\), but L durably held that file at rev \d+ before the job began/,
+});

@@ -78,6 +78,12 @@ export const PROVIDER_VARIANTS = [
     description:
       "a deletion makes the track a tombstone but leaves its downloaded content (blobs/<provider>/<id>) on the device: the library's tracks still match the provider, so nothing else sees it (invariant:track-revisions: a tombstone whose content is still stored beside it; scenario provider-incremental).",
   },
+  {
+    name: 'provider-redownload-held',
+    area: 'provider-sync',
+    description:
+      'an item is skipped as held only when the library holds a newer revision: every full listing downloads again each file the library already holds at that revision (the write is then refused, so the library stays right: only the traffic shows it). invariant:downloads-once (a download of a revision the library durably held before the job began; scenario provider-cursor-expired, whose full listings name held files).',
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */
