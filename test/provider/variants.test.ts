@@ -87,6 +87,8 @@ CASES.push(
   { variant: 'provider-no-resume-at-start', scenario: 'provider-self-resume', kind: 'liveness', check: 'liveness', says: /the last job of P\d \(\d+\) is failed/ },
   // P2's jobs fail while it is cut off, and none is requested again.
   { variant: 'provider-no-job-retry', scenario: 'provider-self-resume', kind: 'liveness', check: 'liveness', says: /the last job of P2 \(\d+\) is failed/ },
+  // A pending job (requested while the last ran) found at the restart is never run: nobody asks again.
+  { variant: 'provider-pending-not-resumed', scenario: 'provider-resume-pending', kind: 'liveness', check: 'liveness', says: /the last job of P\d \(\d+\) is pending/ },
 );
 
 // Duplicates (provider-incremental uploads some songs twice): the conflict phase skipped, a job completes

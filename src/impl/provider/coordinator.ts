@@ -75,7 +75,8 @@ export class Coordinator {
       const last = this.latestJob(p);
       const behind = last !== undefined && (last.state === 'failed' || last.state === 'cancelled') && this.cfg.variant !== 'provider-no-resume-at-start';
       if (last === undefined || behind) await this.requestSync(p, 'incremental');
-      else if (last.state === 'pending') this.wake.get(p)!.notifyOne();
+      // Variant provider-pending-not-resumed: a pending job found at start waits for a request nobody makes.
+      else if (last.state === 'pending' && this.cfg.variant !== 'provider-pending-not-resumed') this.wake.get(p)!.notifyOne();
     }
   }
 

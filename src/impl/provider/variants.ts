@@ -84,6 +84,12 @@ export const PROVIDER_VARIANTS = [
     description:
       'an item is skipped as held only when the library holds a newer revision: every full listing downloads again each file the library already holds at that revision (the write is then refused, so the library stays right: only the traffic shows it). invariant:downloads-once (a download of a revision the library durably held before the job began; scenario provider-cursor-expired, whose full listings name held files).',
   },
+  {
+    name: 'provider-pending-not-resumed',
+    area: 'provider-sync',
+    description:
+      "a pending job found at start (requested before a crash, never started) does not wake its provider's runner: it waits for the user's next request, and without one the library never catches up (liveness: the last job is pending; scenario provider-resume-pending).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */
