@@ -118,3 +118,10 @@ CASES.push({
   variant: 'provider-redownload-held', scenario: 'provider-cursor-expired', kind: 'correctness', check: 'invariant:downloads-once',
   says: /downloaded f\d+@\d+ \(trace #\d+\), but L durably held that file at rev \d+ before the job began/,
 });
+
+// A cancellation stays until the user asks again: retrying a cancelled job undoes it.
+for (const s of (await import('../../scenarios/provider/cancel-stays.ts')).default) byName.set(s.name, s);
+CASES.push({
+  variant: 'provider-retry-cancelled', scenario: 'provider-cancel-stays', kind: 'correctness', check: 'invariant:cancel-is-final',
+  says: /^job \d+ of P1 on L was created .* after the user cancelled the last one .*: the cancellation was undone/,
+});

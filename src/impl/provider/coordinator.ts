@@ -291,7 +291,9 @@ export class Coordinator {
     ctx.job = await this.persist(ctx.job.id, { state, items, bytes, error });
     this.env.trace.emit('provider.job.end', { ...jobFields(ctx), state, items, bytes, error });
     this.publish(ctx.job, ctx.progress);
-    if (state === 'failed' && this.cfg.variant !== 'provider-no-job-retry') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);
+    // Only a failed job is requested again by itself (variant provider-retry-cancelled: a cancelled one too).
+    const retried = state === 'failed' || (state === 'cancelled' && this.cfg.variant === 'provider-retry-cancelled');
+    if (retried && this.cfg.variant !== 'provider-no-job-retry') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);
   }
 }
 

@@ -90,6 +90,12 @@ export const PROVIDER_VARIANTS = [
     description:
       "a pending job found at start (requested before a crash, never started) does not wake its provider's runner: it waits for the user's next request, and without one the library never catches up (liveness: the last job is pending; scenario provider-resume-pending).",
   },
+  {
+    name: 'provider-retry-cancelled',
+    area: 'provider-sync',
+    description:
+      "a cancelled job is requested again after retryJobMs, like a failed one: the user's cancellation is undone a moment later (invariant:cancel-is-final: a new job of the provider with no request of the user nor a restart since the cancellation; scenario provider-cancel-stays).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */
