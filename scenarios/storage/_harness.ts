@@ -9,7 +9,7 @@ import type { NodeProgram } from '../../src/sim/node.ts';
 import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/storage/storage-oracle.ts';
 import { lastCopyCheck } from '../../src/model/storage/last-copy-kept.ts';
 import { noFalseCorruption } from '../../src/model/storage/no-false-corruption.ts';
-import { AUTOSYNC_KEEPS_UP, DIRTY_LIMITS_HONEST, judgeAutosync, judgeWriteAnswer, type DirtyLimits } from '../../src/model/storage/write-pressure.ts';
+import { AUTOSYNC_KEEPS_UP, DIRTY_LIMITS_HONEST, READ_YOUR_WRITES, judgeAutosync, judgeOwnRead, judgeWriteAnswer, type DirtyLimits } from '../../src/model/storage/write-pressure.ts';
 import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
 import { durableStoreImage } from '../../src/evidence/store-image.ts';
 import { storeEvidence, type StoreLocation } from '../../src/evidence/store.ts';
@@ -234,6 +234,28 @@ export function closeStore(ctx: ScenarioContext, node: string): void {
   if (h === null) return;
   closingStores(ctx).add(h.store);
   void h.store.close().catch(() => undefined);
+}
+
+/** Checks invariant:read-your-writes on the reads of `doOwnRead` (a scenario that makes them adds it). */
+export const ownReadsCheck: Check = {
+  name: 'storage-own-reads',
+  covers: [READ_YOUR_WRITES],
+  setup(ctx) {
+    ctx.shared.set(OWN_READS, true);
+  },
+};
+
+const OWN_READS = 'storage.own-reads';
+
+/** Reads block `id` on `node` as the store's user sees it (uncommitted writes included): its latest write. */
+export function doOwnRead(ctx: ScenarioContext, node: string, id: number): void {
+  const h = ctx.handle<StoreHandle>(node);
+  if (h === null || ctx.shared.get(OWN_READS) !== true) return;
+  const want = oracleOf(ctx).latestWrite(node, id);
+  h.store.read(id).then(
+    (got) => judgeOwnRead(ctx, node, id, want, got),
+    (e: unknown) => judgeOwnRead(ctx, node, id, want, e instanceof Error ? e : new Error(String(e))),
+  );
 }
 
 /** Reads block `id` (committed only) on `node` and has the oracle verify the result. */

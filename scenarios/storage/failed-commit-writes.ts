@@ -4,7 +4,8 @@
  * an in-place recovery that finds the batch applied must drop only the writes that batch took. Every
  * forceSync then acknowledges a commit holding each write made before it was called (the oracle holds
  * each acknowledgment against the workload's own record of its writes, not against the `upTo` the store
- * claims), and reads return the newest committed bytes.
+ * claims), reads return the newest committed bytes, and reads of uncommitted data (during the commit and after
+ * its failure) return the user's latest write (invariant:read-your-writes).
  *
  * In the other storage scenarios a failed commit's blocks are written again after the failure (writes every
  * 0.1 ms in storage-writes-during-reload, random writes in the swarms), which hides a store that puts the
@@ -18,9 +19,11 @@ import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import {
   blockData,
   doForceSync,
+  doOwnRead,
   doVerifiedRead,
   doWrite,
   oracleCheck,
+  ownReadsCheck,
   storageEvidence,
   storageTopology,
   storeLiveness,
@@ -48,6 +51,12 @@ function failingRound(ctx: ScenarioContext, setup: StorageSetup, atMs: number, f
   ctx.at(atMs + 0.05, () => {
     for (let k = 0; k < during; k++) doWrite(ctx, NODE, (first + k) % setup.blocks, blockData(ctx, setup.blockSize));
   });
+  // The store's user reads its own writes while the commit runs (in flight and rewritten), and after it failed.
+  for (const at of [atMs + 0.06, atMs + 50]) {
+    ctx.at(at, () => {
+      for (let id = 0; id < setup.blocks; id++) doOwnRead(ctx, NODE, id);
+    });
+  }
   ctx.at(atMs + 100, () => doForceSync(ctx, NODE));
   ctx.at(atMs + 150, () => {
     for (let id = 0; id < setup.blocks; id++) doVerifiedRead(ctx, NODE, id);
@@ -69,7 +78,7 @@ function scenario(name: string, description: string, setup: StorageSetup, script
     faults,
     durationMs: 2_000,
     liveness: storeLiveness(nodes),
-    checks: [oracleCheck(setup)],
+    checks: [oracleCheck(setup), ownReadsCheck],
     models: [recoveryModel],
     evidence: storageEvidence(setup),
     variantAreas: ['storage'],

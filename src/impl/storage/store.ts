@@ -252,7 +252,9 @@ export class BlockStore {
     this.checkUsable();
     this.checkId(id);
     if (options.committedOnly !== true) {
-      const d = this.dirty.get(id) ?? this.inflight?.get(id);
+      // The latest write first: a block written again while a commit of it runs is in both (the variant
+      // storage-read-inflight-first answers with the commit's older one).
+      const d = this.config.variant === 'storage-read-inflight-first' ? (this.inflight?.get(id) ?? this.dirty.get(id)) : (this.dirty.get(id) ?? this.inflight?.get(id));
       if (d !== undefined) return d.data === null ? null : d.data.slice();
     }
     return this.readCommitted(id);

@@ -76,7 +76,7 @@ export const STORAGE_VARIANTS = [
     name: 'storage-failed-batch-overwrites',
     area: 'storage',
     description:
-      "a failed commit puts its batch back into the dirty set over the writes made to the same blocks while it ran: the newer writes are replaced by older data (and dropped with the batch when an in-place recovery finds it applied). Caught by invariant:acked-survives (the next forceSync acknowledges a commit without a write made before it) in storage-writes-during-failed-commit-file / -kv.",
+      "a failed commit puts its batch back into the dirty set over the writes made to the same blocks while it ran: the newer writes are replaced by older data (and dropped with the batch when an in-place recovery finds it applied). Caught by invariant:read-your-writes (a read after the failure returns the older write) and, without those reads, invariant:acked-survives (the next forceSync acknowledges a commit without a write made before it) in storage-writes-during-failed-commit-file / -kv.",
   },
   {
     name: 'storage-autosync-stops-after-failure',
@@ -101,6 +101,12 @@ export const STORAGE_VARIANTS = [
     area: 'storage',
     description:
       "kv: a commit looks up only the first of its request ids: a retry carrying an applied id after a new one applies again (the retry's writes twice, the record overwritten with the new commit). Caught by invariant:request-applied-once in storage-request-retries-kv.",
+  },
+  {
+    name: 'storage-read-inflight-first',
+    area: 'storage',
+    description:
+      "a read of uncommitted data looks in the batch of the commit in flight before the newer writes buffered since: a block written again while its commit runs reads back the older write. Caught by invariant:read-your-writes (the workload's own latest write) in storage-writes-during-failed-commit-file / -kv, which read their own writes during the commit.",
   },
 ] as const;
 

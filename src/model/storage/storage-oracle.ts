@@ -197,6 +197,16 @@ export class StorageOracle {
     b.pending.push({ seq, id, data: data === null ? null : data.slice(), n: b.noted++, at: atMs });
   }
 
+  /**
+   * What a read of block `id` on `node` that may see uncommitted data must return now: the workload's
+   * latest write to it (null: a deallocation), or, with none outstanding, the committed state's bytes.
+   */
+  latestWrite(node: string, id: number): Uint8Array | null {
+    const b = this.book(node);
+    for (let i = b.pending.length - 1; i >= 0; i--) if (b.pending[i]!.id === id) return b.pending[i]!.data;
+    return b.committed.get(id)?.data ?? null;
+  }
+
   /** The workload's writes of `node` in no commit that took effect yet: distinct blocks, and the oldest's time. */
   outstanding(node: string): { blocks: number; oldestMs: number | null } {
     const p = this.book(node).pending;

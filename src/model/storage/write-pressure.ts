@@ -65,3 +65,19 @@ export function judgeAutosync(ctx: Ctx, node: string, o: Outstanding, boundMs: n
     boundMs,
   });
 }
+
+export const READ_YOUR_WRITES = 'invariant:read-your-writes';
+
+/**
+ * invariant:read-your-writes — a read without `committedOnly` returns this instance's latest write of the
+ * block, committed or not (docs/storage.md, Semantics): `want` is the workload's own latest write (the
+ * oracle's record; null: deallocated or never written), `got` what the read returned (an Error: no verdict).
+ */
+export function judgeOwnRead(ctx: Ctx, node: string, id: number, want: Uint8Array | null, got: Uint8Array | null | Error): void {
+  if (got instanceof Error) return;
+  ctx.exercised(READ_YOUR_WRITES);
+  const same = want === null || got === null ? want === got : want.length === got.length && want.every((b, i) => b === got[i]);
+  if (!same) {
+    ctx.fail('correctness', READ_YOUR_WRITES, `${node}: a read of block ${id} returned ${got === null ? 'nothing' : 'other bytes'} instead of this instance's latest write to it${want === null ? ' (none: deallocated)' : ''}`, { id });
+  }
+}
