@@ -125,3 +125,9 @@ CASES.push({
   variant: 'provider-retry-cancelled', scenario: 'provider-cancel-stays', kind: 'correctness', check: 'invariant:cancel-is-final',
   says: /^job \d+ of P1 on L was created .* after the user cancelled the last one .*: the cancellation was undone/,
 });
+
+// The end shown before it is durable: the view's record precedes the job's durable end.
+CASES.push({
+  variant: 'provider-status-before-durable', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:progress-view',
+  says: /^L's progress view shows job \d+ (completed|failed|cancelled) \(trace #\d+\), but its durable record is running: a status shown before it is durable/,
+});

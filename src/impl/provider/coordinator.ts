@@ -288,9 +288,12 @@ export class Coordinator {
   private async finish(ctx: JobContext, state: JobState, error: string | null): Promise<void> {
     if (ctx.job.state === 'completed') return; // weakened variant provider-complete-early: already done
     const { items, bytes } = ctx.progress;
+    // Variant provider-status-before-durable: the end is published before its record is written.
+    const early = this.cfg.variant === 'provider-status-before-durable';
+    if (early) this.publish({ ...ctx.job, state }, ctx.progress);
     ctx.job = await this.persist(ctx.job.id, { state, items, bytes, error });
     this.env.trace.emit('provider.job.end', { ...jobFields(ctx), state, items, bytes, error });
-    this.publish(ctx.job, ctx.progress);
+    if (!early) this.publish(ctx.job, ctx.progress);
     // Only a failed job is requested again by itself (variant provider-retry-cancelled: a cancelled one too).
     const retried = state === 'failed' || (state === 'cancelled' && this.cfg.variant === 'provider-retry-cancelled');
     if (retried && this.cfg.variant !== 'provider-no-job-retry') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);

@@ -96,6 +96,12 @@ export const PROVIDER_VARIANTS = [
     description:
       "a cancelled job is requested again after retryJobMs, like a failed one: the user's cancellation is undone a moment later (invariant:cancel-is-final: a new job of the provider with no request of the user nor a restart since the cancellation; scenario provider-cancel-stays).",
   },
+  {
+    name: 'provider-status-before-durable',
+    area: 'provider-sync',
+    description:
+      "a job's end is published to the progress view before its record is written: the user may see a job completed that a crash leaves running (then failed) (invariant:progress-view: a view record of an ended state the durable job record does not hold yet; scenario provider-incremental).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */
