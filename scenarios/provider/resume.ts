@@ -46,4 +46,27 @@ const selfResume: Scenario = {
   ...providerChecking(setup),
 };
 
-export default [selfResume];
+/**
+ * The restart finds a pending job (requested while the provider's job ran, never started) above the
+ * interrupted one: it must run it, not wait for a request nobody makes. provider-self-resume's last jobs
+ * were all running at the crash, and every other scenario requests syncs after its restarts, which hides a
+ * restart that leaves a pending job without waking its runner.
+ */
+const resumePending: Scenario = {
+  ...selfResume,
+  name: 'provider-resume-pending',
+  description:
+    "As provider-self-resume, but the user asks twice for each provider (2.6 s and 2.65 s): the second request, made while the first job runs (cut off), leaves a durable pending job. The library loses power at 2.7 s; at restart the interrupted jobs are failed and the pending ones must run by themselves (nobody asks again) until the library is caught up.",
+  suites: ['ci'],
+  workload: (ctx) => {
+    randomChanges(ctx, two, 120, 100, 20);
+    syncRequests(ctx, two, 50, 250, 2_000);
+    for (const t of [LAST_REQUEST_MS, LAST_REQUEST_MS + 50]) {
+      ctx.at(t, () => {
+        for (const p of two) void ctx.handle<LibraryHandle>(LIBRARY)?.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+      });
+    }
+  },
+};
+
+export default [selfResume, resumePending];

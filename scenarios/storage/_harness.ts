@@ -9,6 +9,7 @@ import type { NodeProgram } from '../../src/sim/node.ts';
 import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/storage/storage-oracle.ts';
 import { lastCopyCheck } from '../../src/model/storage/last-copy-kept.ts';
 import { noFalseCorruption } from '../../src/model/storage/no-false-corruption.ts';
+import { AUTOSYNC_KEEPS_UP, DIRTY_LIMITS_HONEST, READ_YOUR_WRITES, judgeAutosync, judgeOwnRead, judgeWriteAnswer, type DirtyLimits } from '../../src/model/storage/write-pressure.ts';
 import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
 import { durableStoreImage } from '../../src/evidence/store-image.ts';
 import { storeEvidence, type StoreLocation } from '../../src/evidence/store.ts';
@@ -35,6 +36,9 @@ export interface StorageSetup {
   relaxedCommits?: boolean;
   /** The scenario damages the medium on purpose: recovery may find corrupt blocks. */
   allowCorruption?: boolean;
+  /** StoreOptions.backpressureBytes / maxDirtyBytes (default: the store's). */
+  backpressureBytes?: number;
+  maxDirtyBytes?: number;
 }
 
 const ORACLE = 'storage.oracle';
@@ -81,6 +85,8 @@ function storeOptions(setup: StorageSetup, variant: string): StoreOptions {
     corruption: setup.corruption ?? 'repair',
     relaxedCommits: setup.relaxedCommits ?? false,
     variant: variant.startsWith('storage-') ? variant : '',
+    ...(setup.backpressureBytes === undefined ? {} : { backpressureBytes: setup.backpressureBytes }),
+    ...(setup.maxDirtyBytes === undefined ? {} : { maxDirtyBytes: setup.maxDirtyBytes }),
   };
 }
 
@@ -145,14 +151,45 @@ export function blockData(ctx: ScenarioContext, size: number): Uint8Array {
 export function doWrite(ctx: ScenarioContext, node: string, id: number, data: Uint8Array | null): boolean {
   const h = ctx.handle<StoreHandle>(node);
   if (h === null) return false;
+  const oracle = oracleOf(ctx);
+  const limits = ctx.shared.get(LIMITS) as DirtyLimits | undefined;
+  const before = limits === undefined ? null : oracle.outstanding(node);
   try {
     const ack = data === null ? h.store.deallocate(id) : h.store.write(id, data);
-    oracleOf(ctx).noteWrite(node, ack.seq, id, data);
+    oracle.noteWrite(node, ack.seq, id, data, ctx.nowMs());
+    if (limits !== undefined && data !== null) judgeWriteAnswer(ctx, node, limits, ack.backpressure ? 'backpressure' : 'accepted', before!, oracle.outstanding(node));
     return true;
   } catch (e) {
     if (!(e instanceof StoreError)) throw e;
     ctx.emit('workload.write-refused', { node, id, code: e.code });
+    if (limits !== undefined && data !== null && e.code === 'ELIMIT') judgeWriteAnswer(ctx, node, limits, 'refused', before!, before!);
     return false;
+  }
+}
+
+const LIMITS = 'storage.dirty-limits';
+
+/**
+ * invariant:dirty-limits-honest on every write of the workload (the setup's limits), and, with
+ * `autosyncBoundMs`, invariant:autosync-keeps-up polled by `pollAutosync` (src/model/storage/write-pressure.ts).
+ */
+export function writePressureCheck(setup: StorageSetup, autosyncBoundMs?: number): Check {
+  return {
+    name: 'storage-write-pressure',
+    covers: autosyncBoundMs === undefined ? [DIRTY_LIMITS_HONEST] : [DIRTY_LIMITS_HONEST, AUTOSYNC_KEEPS_UP, CLOSE_WAITS],
+    setup(ctx) {
+      const backpressureBytes = setup.backpressureBytes ?? 256 * setup.blockSize;
+      ctx.shared.set(LIMITS, { blockSize: setup.blockSize, backpressureBytes, maxDirtyBytes: setup.maxDirtyBytes ?? 4 * backpressureBytes } satisfies DirtyLimits);
+    },
+  };
+}
+
+/** Judges every `everyMs` from `fromMs` to `toMs` that `node`'s AutoSync committed its writes within `boundMs`. */
+export function pollAutosync(ctx: ScenarioContext, node: string, fromMs: number, toMs: number, everyMs: number, boundMs: number): void {
+  for (let t = fromMs; t <= toMs; t += everyMs) {
+    ctx.at(t, () => {
+      if (ctx.handle<StoreHandle>(node) !== null) judgeAutosync(ctx, node, oracleOf(ctx).outstanding(node), boundMs);
+    });
   }
 }
 
@@ -160,13 +197,64 @@ export function doWrite(ctx: ScenarioContext, node: string, id: number, data: Ui
 export function doForceSync(ctx: ScenarioContext, node: string): void {
   const h = ctx.handle<StoreHandle>(node);
   if (h === null) return;
+  const before = oracleOf(ctx).writesNoted(node);
+  const closing = closingStores(ctx).has(h.store);
   const call = h.auto !== null ? h.auto.forceSync() : h.store.forceSync();
   call.then(
     (info) => {
-      oracleOf(ctx).noteAck(node, info.commit);
+      // The acknowledgment is traced first: the recovery model judges its durability (ackDurable) before
+      // the oracle judges what it covers.
       ctx.emit('workload.force-synced', { node, commit: info.commit });
+      oracleOf(ctx).noteAck(node, info.commit, before);
+      if (!closing && closingStores(ctx).has(h.store)) ctx.exercised(CLOSE_WAITS);
     },
-    (e: unknown) => ctx.emit('workload.force-sync-failed', { node, code: (e as { code?: string }).code ?? String(e) }),
+    (e: unknown) => {
+      const code = (e as { code?: string }).code ?? String(e);
+      ctx.emit('workload.force-sync-failed', { node, code });
+      // close() waits for queued commits: a forceSync called before it must not be refused as closed.
+      if (!closing && closingStores(ctx).has(h.store)) ctx.exercised(CLOSE_WAITS);
+      if (code === 'ECLOSED' && !closing && closingStores(ctx).has(h.store)) {
+        ctx.fail('correctness', CLOSE_WAITS, `${node}: a forceSync called before close() was refused with ECLOSED: close did not wait for the queued commit`);
+      }
+    },
+  );
+}
+
+const CLOSE_WAITS = 'invariant:close-waits-for-commits';
+
+function closingStores(ctx: ScenarioContext): WeakSet<BlockStorage> {
+  let s = ctx.shared.get('storage.closing') as WeakSet<BlockStorage> | undefined;
+  if (s === undefined) ctx.shared.set('storage.closing', (s = new WeakSet()));
+  return s;
+}
+
+/** Closes `node`'s store now (a forceSync called before it must still complete: invariant:close-waits-for-commits). */
+export function closeStore(ctx: ScenarioContext, node: string): void {
+  const h = ctx.handle<StoreHandle>(node);
+  if (h === null) return;
+  closingStores(ctx).add(h.store);
+  void h.store.close().catch(() => undefined);
+}
+
+/** Checks invariant:read-your-writes on the reads of `doOwnRead` (a scenario that makes them adds it). */
+export const ownReadsCheck: Check = {
+  name: 'storage-own-reads',
+  covers: [READ_YOUR_WRITES],
+  setup(ctx) {
+    ctx.shared.set(OWN_READS, true);
+  },
+};
+
+const OWN_READS = 'storage.own-reads';
+
+/** Reads block `id` on `node` as the store's user sees it (uncommitted writes included): its latest write. */
+export function doOwnRead(ctx: ScenarioContext, node: string, id: number): void {
+  const h = ctx.handle<StoreHandle>(node);
+  if (h === null || ctx.shared.get(OWN_READS) !== true) return;
+  const want = oracleOf(ctx).latestWrite(node, id);
+  h.store.read(id).then(
+    (got) => judgeOwnRead(ctx, node, id, want, got),
+    (e: unknown) => judgeOwnRead(ctx, node, id, want, e instanceof Error ? e : new Error(String(e))),
   );
 }
 
@@ -243,9 +331,10 @@ export function storeLiveness(nodes: string[], withinMs = 5_000): Liveness {
         if (state === 'done') continue;
         if (state === undefined || state === 'failed') {
           ctx.shared.set(key, 'running');
+          const before = oracleOf(ctx).writesNoted(node);
           h.store.forceSync().then(
             (info) => {
-              oracleOf(ctx).noteAck(node, info.commit);
+              oracleOf(ctx).noteAck(node, info.commit, before);
               ctx.shared.set(key, 'done');
             },
             () => ctx.shared.set(key, 'failed'),

@@ -87,6 +87,8 @@ CASES.push(
   { variant: 'provider-no-resume-at-start', scenario: 'provider-self-resume', kind: 'liveness', check: 'liveness', says: /the last job of P\d \(\d+\) is failed/ },
   // P2's jobs fail while it is cut off, and none is requested again.
   { variant: 'provider-no-job-retry', scenario: 'provider-self-resume', kind: 'liveness', check: 'liveness', says: /the last job of P2 \(\d+\) is failed/ },
+  // A pending job (requested while the last ran) found at the restart is never run: nobody asks again.
+  { variant: 'provider-pending-not-resumed', scenario: 'provider-resume-pending', kind: 'liveness', check: 'liveness', says: /the last job of P\d \(\d+\) is pending/ },
 );
 
 // Duplicates (provider-incremental uploads some songs twice): the conflict phase skipped, a job completes
@@ -101,4 +103,31 @@ for (const s of (await import('../../scenarios/provider/faults.ts')).default) by
 CASES.push({
   variant: 'provider-dedup-volatile', scenario: 'provider-crash-incremental', kind: 'correctness', check: 'invariant:duplicates-resolved',
   says: /^job \d+ of P\d completed on L, but its durable duplicate marks are not resolved: f\d+ is (marked dupOf f\d+|unmarked), not /,
+});
+
+// A deletion leaves the song's content on the device: the tracks match the provider, only the durable
+// blob beside the tombstone shows it (hunt, 2026-12).
+CASES.push({
+  variant: 'provider-tombstone-keeps-content', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:track-revisions',
+  says: /is a tombstone at rev \d+, but its content \(rev \d+\) is still stored beside it/,
+});
+
+// Skipped as held only below a newer revision: full listings fetch again what earlier jobs made durable
+// (the library stays right; the downloads show it). provider-cursor-expired escalates to full listings.
+CASES.push({
+  variant: 'provider-redownload-held', scenario: 'provider-cursor-expired', kind: 'correctness', check: 'invariant:downloads-once',
+  says: /downloaded f\d+@\d+ \(trace #\d+\), but L durably held that file at rev \d+ before the job began/,
+});
+
+// A cancellation stays until the user asks again: retrying a cancelled job undoes it.
+for (const s of (await import('../../scenarios/provider/cancel-stays.ts')).default) byName.set(s.name, s);
+CASES.push({
+  variant: 'provider-retry-cancelled', scenario: 'provider-cancel-stays', kind: 'correctness', check: 'invariant:cancel-is-final',
+  says: /^job \d+ of P1 on L was created .* after the user cancelled the last one .*: the cancellation was undone/,
+});
+
+// The end shown before it is durable: the view's record precedes the job's durable end.
+CASES.push({
+  variant: 'provider-status-before-durable', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:progress-view',
+  says: /^L's progress view shows job \d+ (completed|failed|cancelled) \(trace #\d+\), but its durable record is running: a status shown before it is durable/,
 });

@@ -75,7 +75,8 @@ export class Coordinator {
       const last = this.latestJob(p);
       const behind = last !== undefined && (last.state === 'failed' || last.state === 'cancelled') && this.cfg.variant !== 'provider-no-resume-at-start';
       if (last === undefined || behind) await this.requestSync(p, 'incremental');
-      else if (last.state === 'pending') this.wake.get(p)!.notifyOne();
+      // Variant provider-pending-not-resumed: a pending job found at start waits for a request nobody makes.
+      else if (last.state === 'pending' && this.cfg.variant !== 'provider-pending-not-resumed') this.wake.get(p)!.notifyOne();
     }
   }
 
@@ -287,10 +288,15 @@ export class Coordinator {
   private async finish(ctx: JobContext, state: JobState, error: string | null): Promise<void> {
     if (ctx.job.state === 'completed') return; // weakened variant provider-complete-early: already done
     const { items, bytes } = ctx.progress;
+    // Variant provider-status-before-durable: the end is published before its record is written.
+    const early = this.cfg.variant === 'provider-status-before-durable';
+    if (early) this.publish({ ...ctx.job, state }, ctx.progress);
     ctx.job = await this.persist(ctx.job.id, { state, items, bytes, error });
     this.env.trace.emit('provider.job.end', { ...jobFields(ctx), state, items, bytes, error });
-    this.publish(ctx.job, ctx.progress);
-    if (state === 'failed' && this.cfg.variant !== 'provider-no-job-retry') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);
+    if (!early) this.publish(ctx.job, ctx.progress);
+    // Only a failed job is requested again by itself (variant provider-retry-cancelled: a cancelled one too).
+    const retried = state === 'failed' || (state === 'cancelled' && this.cfg.variant === 'provider-retry-cancelled');
+    if (retried && this.cfg.variant !== 'provider-no-job-retry') this.env.clock.setTimeout(() => void this.requestSync(ctx.job.provider).catch(() => undefined), this.cfg.retryJobMs);
   }
 }
 

@@ -63,6 +63,8 @@ export class LibraryStore {
   /** Durable jobs by id. */
   readonly jobs = new Map<number, JobRec>();
   private nextJob = 1;
+  /** The weakened variant the library runs (set by startLibrary; '' for the real implementation). */
+  variant = '';
 
   constructor(private readonly env: Env) {}
 
@@ -120,6 +122,8 @@ export class LibraryStore {
   async deleteTrack(provider: string, fileId: string, rev: number): Promise<boolean> {
     const before = this.track(provider, fileId);
     const t: TrackRec = { provider, fileId, path: before?.path ?? '', hash: before?.hash ?? '', size: 0, rev, deleted: true, title: '', dupOf: null };
+    // Variant provider-tombstone-keeps-content: the track becomes a tombstone but its blob stays.
+    if (this.variant === 'provider-tombstone-keeps-content') return this.writeTrack(t, async () => undefined);
     return this.writeTrack(t, (tx, key) => tx.delete('blobs', key));
   }
 

@@ -31,6 +31,7 @@ export interface LibraryHandle {
  */
 export async function startLibrary(env: Env, options: LibraryOptions, store: LibraryStore = new LibraryStore(env)): Promise<LibraryHandle> {
   const cfg = resolveLibraryOptions(options);
+  store.variant = cfg.variant;
   await store.load();
   const coordinator = new Coordinator(env, cfg, store);
   const view = new ProgressView(env, coordinator.subscribe(), coordinator.events.snapshot(), cfg.viewRenderMs);

@@ -64,7 +64,9 @@ async function processOnce(ctx: JobContext, item: WorkItem): Promise<void> {
   const { store, job } = ctx;
   const { meta } = item;
   const held = store.track(job.provider, meta.id);
-  if (held !== undefined && held.rev >= meta.rev) return skipped(ctx, item, 'held');
+  // Variant provider-redownload-held: only a newer revision counts as held (the same one is fetched again).
+  const sameIsHeld = ctx.cfg.variant !== 'provider-redownload-held';
+  if (held !== undefined && (held.rev > meta.rev || (sameIsHeld && held.rev === meta.rev))) return skipped(ctx, item, 'held');
   if (item.move && held !== undefined && !held.deleted && held.hash === meta.hash) {
     if (await store.moveTrack(job.provider, meta)) return applied(ctx, item, 0, 'move');
     return skipped(ctx, item, 'held');

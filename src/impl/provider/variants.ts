@@ -72,6 +72,36 @@ export const PROVIDER_VARIANTS = [
     description:
       'the conflict phase regroups only the content hashes of the tracks its own job wrote (seen in memory since the job started): the marks a job owed when a crash, a cancellation or a failure stopped it before its conflict phase are never redone (invariant:duplicates-resolved; scenario provider-crash-incremental).',
   },
+  {
+    name: 'provider-tombstone-keeps-content',
+    area: 'provider-sync',
+    description:
+      "a deletion makes the track a tombstone but leaves its downloaded content (blobs/<provider>/<id>) on the device: the library's tracks still match the provider, so nothing else sees it (invariant:track-revisions: a tombstone whose content is still stored beside it; scenario provider-incremental).",
+  },
+  {
+    name: 'provider-redownload-held',
+    area: 'provider-sync',
+    description:
+      'an item is skipped as held only when the library holds a newer revision: every full listing downloads again each file the library already holds at that revision (the write is then refused, so the library stays right: only the traffic shows it). invariant:downloads-once (a download of a revision the library durably held before the job began; scenario provider-cursor-expired, whose full listings name held files).',
+  },
+  {
+    name: 'provider-pending-not-resumed',
+    area: 'provider-sync',
+    description:
+      "a pending job found at start (requested before a crash, never started) does not wake its provider's runner: it waits for the user's next request, and without one the library never catches up (liveness: the last job is pending; scenario provider-resume-pending).",
+  },
+  {
+    name: 'provider-retry-cancelled',
+    area: 'provider-sync',
+    description:
+      "a cancelled job is requested again after retryJobMs, like a failed one: the user's cancellation is undone a moment later (invariant:cancel-is-final: a new job of the provider with no request of the user nor a restart since the cancellation; scenario provider-cancel-stays).",
+  },
+  {
+    name: 'provider-status-before-durable',
+    area: 'provider-sync',
+    description:
+      "a job's end is published to the progress view before its record is written: the user may see a job completed that a crash leaves running (then failed) (invariant:progress-view: a view record of an ended state the durable job record does not hold yet; scenario provider-incremental).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */

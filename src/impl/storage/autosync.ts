@@ -41,6 +41,11 @@ function resolvePolicy(p: SyncPolicy): ResolvedPolicy {
   return out;
 }
 
+/** The weakened variant the store was opened with (the built-in store's options), else ''. */
+function variantOf(store: BlockStorage): string {
+  return (store as { options?: { variant?: unknown } }).options?.variant === 'storage-autosync-stops-after-failure' ? 'storage-autosync-stops-after-failure' : '';
+}
+
 /** Background commits of one store. */
 export class AutoSync {
   private readonly policy: ResolvedPolicy;
@@ -94,7 +99,8 @@ export class AutoSync {
   }
 
   private failed(e: unknown): void {
-    this.running = false;
+    // Variant storage-autosync-stops-after-failure: the flag stays set, so no trigger commits again.
+    if (variantOf(this.store) !== 'storage-autosync-stops-after-failure') this.running = false;
     this.failures++;
     this.env.trace.emit('autosync.failed', { code: errorCode(e) });
   }

@@ -35,6 +35,8 @@ export interface KvBackendOptions {
   noFencing?: boolean;
   /** Forced commits use relaxed durability too (the 'storage-relaxed-force-sync' variant). */
   relaxedForced?: boolean;
+  /** Only a commit's first request id is looked up (the 'storage-request-check-first-only' variant). */
+  firstRequestOnly?: boolean;
 }
 
 /** The kv backend. */
@@ -159,7 +161,7 @@ export class KvBackend implements Backend {
         const current = marker ?? { commit: 0, epoch: 0 };
         const bad = this.fencedBy(current, next.epoch) ?? KvBackend.moved(current, batch.base);
         if (bad !== null) return bad;
-        for (const r of batch.requests) {
+        for (const r of this.options.firstRequestOnly === true ? batch.requests.slice(0, 1) : batch.requests) {
           const applied = asApplied(await tx.get(this.requests, r.id));
           if (applied !== null) return new RequestAppliedError(r.id, applied);
         }

@@ -252,7 +252,9 @@ export class BlockStore {
     this.checkUsable();
     this.checkId(id);
     if (options.committedOnly !== true) {
-      const d = this.dirty.get(id) ?? this.inflight?.get(id);
+      // The latest write first: a block written again while a commit of it runs is in both (the variant
+      // storage-read-inflight-first answers with the commit's older one).
+      const d = this.config.variant === 'storage-read-inflight-first' ? (this.inflight?.get(id) ?? this.dirty.get(id)) : (this.dirty.get(id) ?? this.inflight?.get(id));
       if (d !== undefined) return d.data === null ? null : d.data.slice();
     }
     return this.readCommitted(id);
@@ -401,6 +403,9 @@ export class BlockStore {
         continue;
       }
       if (cur?.prev) garbage.push({ id, v: cur.prev.v });
+      // Variant storage-finalize-drops-previous: finalize also deletes the version this commit replaces, which
+      // the new metadata keeps as the block's previous version (the copy a repair rolls back to).
+      if (cur !== undefined && this.config.variant === 'storage-finalize-drops-previous') garbage.push({ id, v: cur.v });
       const prev = cur === undefined ? null : { v: cur.v, sum: cur.sum, mtime: cur.mtime };
       next.blocks.set(id, { v: next.commit, sum: checksum(this.config.algorithm, e.data), mtime, prev });
       next.tombstones.delete(id);
@@ -438,7 +443,7 @@ export class BlockStore {
     this.meta = batch.next;
     if (batch.strict) this.durableCommit = n;
     this.inflight = null;
-    this.dirtyBytes -= bytesOf(entries);
+    if (this.config.variant !== 'storage-dirty-bytes-leak') this.dirtyBytes -= bytesOf(entries);
     this.counters.commits++;
     this.counters.bytes += batch.writes.length * this.config.blockSize;
     this.updateBackpressure();
@@ -468,9 +473,15 @@ export class BlockStore {
       this.env.trace.emit('store.commit.discarded', { commit: n, code, dirty: this.dirty.size > 0 });
       this.env.trace.probe('storage.commit.request-applied');
     } else {
+      // A block written again while the commit ran keeps the newer write (the variant puts the batch's back).
+      const olderWins = this.config.variant === 'storage-failed-batch-overwrites';
       for (const [id, d] of entries) {
-        if (this.dirty.has(id)) this.dirtyBytes -= d.data?.length ?? 0;
-        else this.dirty.set(id, d);
+        const newer = this.dirty.get(id);
+        if (newer !== undefined && !olderWins) this.dirtyBytes -= d.data?.length ?? 0;
+        else {
+          if (newer !== undefined) this.dirtyBytes -= newer.data?.length ?? 0;
+          this.dirty.set(id, d);
+        }
       }
       if (stage === 'marker') {
         this.uncertain = { commit: n, entries };
@@ -610,7 +621,7 @@ export class BlockStore {
 
   /** Waits for queued commits, then refuses every further call with ECLOSED. */
   async close(): Promise<void> {
-    await this.chain;
+    if (this.config.variant !== 'storage-close-without-drain') await this.chain;
     this.closed = true;
     this.env.trace.emit('store.closed', { commit: this.meta.commit, dirty: this.dirty.size });
   }
@@ -643,6 +654,7 @@ function makeKvBackend(env: Env, config: StoreConfig): KvBackend {
     relaxed: config.relaxedCommits,
     noFencing: config.variant === 'storage-no-fencing',
     relaxedForced: config.variant === 'storage-relaxed-force-sync',
+    firstRequestOnly: config.variant === 'storage-request-check-first-only',
   });
 }
 

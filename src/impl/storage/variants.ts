@@ -66,6 +66,48 @@ export const STORAGE_VARIANTS = [
     description:
       'kv backend with relaxed commits: forced commits use relaxed durability too, so forceSync acknowledges commits a power loss may take. Caught by model:recovery (markerDurable, ackDurable) in storage-swarm-kv.',
   },
+  {
+    name: 'storage-finalize-drops-previous',
+    area: 'storage',
+    description:
+      "finalize deletes the version a commit replaces along with the older one, while the new metadata still names it as the block's previous version (the copy a repair rolls back to): every rewritten block is left unrepairable. Caught by invariant:checksums-valid (a referenced previous version missing from the medium after recovery) in most storage scenarios, e.g. storage-power-loss-after-ack.",
+  },
+  {
+    name: 'storage-failed-batch-overwrites',
+    area: 'storage',
+    description:
+      "a failed commit puts its batch back into the dirty set over the writes made to the same blocks while it ran: the newer writes are replaced by older data (and dropped with the batch when an in-place recovery finds it applied). Caught by invariant:read-your-writes (a read after the failure returns the older write) and, without those reads, invariant:acked-survives (the next forceSync acknowledges a commit without a write made before it) in storage-writes-during-failed-commit-file / -kv.",
+  },
+  {
+    name: 'storage-autosync-stops-after-failure',
+    area: 'storage',
+    description:
+      'AutoSync leaves its running flag set when a background commit fails: no interval or threshold commits again, and writes stay buffered (at risk) until the next forceSync, with no error anywhere. Caught by invariant:autosync-keeps-up (a write in no commit 2 intervals + slack later, from the workload\'s own record) in storage-autosync-after-failure-file / -kv.',
+  },
+  {
+    name: 'storage-dirty-bytes-leak',
+    area: 'storage',
+    description:
+      "a successful commit does not release its bytes from the dirty-byte counter: backpressure stays on and, once the leak passes maxDirtyBytes, every write is refused with ELIMIT. Caught by invariant:dirty-limits-honest (backpressure or ELIMIT while the workload's outstanding blocks cannot reach the limit) in storage-autosync-after-failure-file / -kv.",
+  },
+  {
+    name: 'storage-close-without-drain',
+    area: 'storage',
+    description:
+      'close() marks the store closed without waiting for queued commits: a forceSync called just before it is refused with ECLOSED and its writes are dropped. Caught by invariant:close-waits-for-commits in storage-autosync-after-failure-file / -kv (closed right after a forceSync call).',
+  },
+  {
+    name: 'storage-request-check-first-only',
+    area: 'storage',
+    description:
+      "kv: a commit looks up only the first of its request ids: a retry carrying an applied id after a new one applies again (the retry's writes twice, the record overwritten with the new commit). Caught by invariant:request-applied-once in storage-request-retries-kv.",
+  },
+  {
+    name: 'storage-read-inflight-first',
+    area: 'storage',
+    description:
+      "a read of uncommitted data looks in the batch of the commit in flight before the newer writes buffered since: a block written again while its commit runs reads back the older write. Caught by invariant:read-your-writes (the workload's own latest write) in storage-writes-during-failed-commit-file / -kv, which read their own writes during the commit.",
+  },
 ] as const;
 
 /** Name of a storage variant. */

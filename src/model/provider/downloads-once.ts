@@ -8,8 +8,14 @@
  * operation of the library (the simulator's records: `kv.fault`, an injected fault; `kv.abort` other than
  * by a crash, e.g. a full disk) that followed that content's delivery. A download of a revision no page delivered for the job is not work of that job.
  *
+ * Nor does a job download a revision its library already held when the job began running: a durable
+ * track of the file (`fact.library.track`, live or a tombstone) at that revision or a newer one, written
+ * before the job's running record. Such an entry is skipped as held (a full listing names every file the
+ * library holds: a job that downloads them anew re-fetches the whole library).
+ *
  * What it catches: items queued twice (two downloads of one entry at once), a retry after a download
- * that succeeded, and the workers of an ended job still downloading inside the next one.
+ * that succeeded, the workers of an ended job still downloading inside the next one, and downloads of
+ * revisions an earlier job already made durable.
  */
 import type { TraceCheck } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
@@ -31,11 +37,30 @@ export function downloadsOnceCheck(options: Pick<ProviderCheckOptions, 'librarie
     };
     ctx.trace.on('kv.fault', failed);
     ctx.trace.on('kv.abort', failed);
+    /** `<device>|<provider>/<fileId>` -> its durable track writes: [when (µs), revision], in order. */
+    const held = new Map<string, [number, number][]>();
+    ctx.trace.on('fact.library.track', (r) => {
+      const key = `${r.data.device as string}|${r.data.provider as string}/${r.data.id as string}`;
+      let list = held.get(key);
+      if (list === undefined) held.set(key, (list = []));
+      list.push([r.t, r.data.rev as number]);
+    });
+    /** The revision of the last durable track write of the file before `us`, or -1. */
+    const heldAt = (device: string, provider: string, fileId: string, us: number): number => {
+      let rev = -1;
+      for (const [t, v] of held.get(`${device}|${provider}/${fileId}`) ?? []) if (t < us) rev = v;
+      return rev;
+    };
     ledgers.onContent((l, c, r) => {
       const given = l.entries.get(c.key) ?? 0;
       const job = `job ${l.job} of ${l.provider} on ${l.device}`;
       ctx.exercised(name);
       if (given === 0) return ctx.fail('correctness', name, `${job} downloaded ${c.key}, which no page delivered for it named (trace #${r.i}): not work of this job`);
+      const at = c.key.lastIndexOf('@');
+      const had = heldAt(l.device, l.provider, c.key.slice(0, at), l.sinceUs);
+      if (had >= Number(c.key.slice(at + 1))) {
+        return ctx.fail('correctness', name, `${job} downloaded ${c.key} (trace #${r.i}), but ${l.device} durably held that file at rev ${had} before the job began: an item the library holds is skipped, not fetched again`);
+      }
       if (c.before.length < given) return;
       const prev = c.before.at(-1)!;
       if ((faults.get(l.device) ?? []).some((t) => t >= prev && t <= c.sentUs)) return;

@@ -60,3 +60,4 @@ export function providerChecks(options: ProviderCheckOptions): Check[] {
   ];
 }
 export { duplicatesResolvedCheck } from './duplicates-resolved.ts';
+export { cancelIsFinal, CANCEL_IS_FINAL, type CancelLedger } from './cancel-is-final.ts';

@@ -1,7 +1,9 @@
 /**
  * invariant:progress-view — the progress view never takes a job's progress back, and at the end it shows
  * every job that ended while it ran in its durable final state, a completed one with items = total =
- * the durable item count. Evidence: the view's own `provider.view` records against provider-truth.ts.
+ * the durable item count; and it never shows a job ended before its end is durable (a status shown too early:
+ * a crash then would leave the job running, or failed, after the user saw it completed). Evidence: the view's
+ * own `provider.view` records against provider-truth.ts (`fact.library.job`).
  */
 import { devicesOf, nodesUp, type TraceCheck } from '../check.ts';
 import { truthOf } from './provider-truth.ts';
@@ -36,7 +38,14 @@ export function progressViewCheck(options: ProviderCheckOptions): TraceCheck {
         if (before !== undefined && (d.items as number) < before.items) {
           ctx.fail('correctness', name, `${r.node}'s progress view took job ${d.job as number} back from ${before.items} to ${d.items as number} items (trace #${r.i})`);
         }
-        view.set(d.job as number, { state: d.state as string, items: d.items as number, total: d.total as number });
+        const state = d.state as string;
+        if (state === 'completed' || state === 'failed' || state === 'cancelled') {
+          const durable = truth.jobs.get(devicesOf(ctx).get(r.node) ?? r.node)?.get(d.job as number);
+          if (durable?.state !== state) {
+            ctx.fail('correctness', name, `${r.node}'s progress view shows job ${d.job as number} ${state} (trace #${r.i}), but its durable record is ${durable === undefined ? 'absent' : durable.state}: a status shown before it is durable`);
+          }
+        }
+        view.set(d.job as number, { state, items: d.items as number, total: d.total as number });
       });
     },
     final(ctx) {

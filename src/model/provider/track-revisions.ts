@@ -4,7 +4,9 @@
  * and a duplicate mark (the conflict phase rewriting the track as it is, with only `dupOf` changed:
  * invariant:duplicates-resolved judges the marks);
  * a live track's durable content is whole: its blob is of its revision and hashes to its hash (a
- * crash or cancellation never leaves half an item). Evidence: the library's durable tracks (fact records).
+ * crash or cancellation never leaves half an item); a tombstone's content is gone with it (the deletion
+ * removes the blob in its own transaction: a deleted song's file kept on the device is a leak the user
+ * cannot see or remove). Evidence: the library's durable tracks (fact records).
  */
 import type { TraceCheck } from '../check.ts';
 import type { D } from './check-options.ts';
@@ -33,6 +35,8 @@ export function trackRevisionsCheck(): TraceCheck {
         }
         if (!deleted && (d.blob !== d.hash || d.blobRev !== rev)) {
           ctx.fail('correctness', name, `${where} is live at rev ${rev} with hash ${d.hash as string}, but its durable content is ${d.blob === null ? 'missing' : `rev ${String(d.blobRev)} hashing to ${d.blob as string}`}: a half-applied item`);
+        } else if (deleted && d.blob !== null) {
+          ctx.fail('correctness', name, `${where} is a tombstone at rev ${rev}, but its content (rev ${String(d.blobRev)}) is still stored beside it: a deletion that left the file behind`);
         }
       });
     },

@@ -11,3 +11,5 @@ export { noFalseCorruption } from './no-false-corruption.ts';
 export { concurrentRecoveryKeepsCommits, type CommitLedger } from './concurrent-recovery-keeps-commits.ts';
 export { staleEpochNeverAccepted, type FencingResult } from './stale-epoch-never-accepted.ts';
 export { epochSurvivesRecovery } from './epoch-survives-recovery.ts';
+export { judgeAutosync, judgeOwnRead, judgeWriteAnswer, AUTOSYNC_KEEPS_UP, DIRTY_LIMITS_HONEST, READ_YOUR_WRITES, type DirtyLimits, type Outstanding } from './write-pressure.ts';
+export { requestAppliedOnce, REQUEST_APPLIED_ONCE, type RequestAttempt, type RequestLedger } from './request-applied-once.ts';

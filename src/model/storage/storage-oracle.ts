@@ -89,7 +89,10 @@ interface Book {
   /** Committed states that may still be the durable one (relaxed commits), by commit number. */
   history: Map<number, Snapshot>;
   candidates: Map<number, Snapshot & { upTo: number }>;
-  pending: { seq: number; id: number; data: Uint8Array | null }[];
+  /** Writes of the workload not yet in an adopted commit, in call order; `n`: the order of noting (noted). */
+  pending: { seq: number; id: number; data: Uint8Array | null; n: number; at: number }[];
+  /** Writes the workload has noted so far (the `n` of the next one). */
+  noted: number;
   markerStarted: number;
   /** Lowest commit recovery may return: max of acknowledged commits and durable commit points seen. */
   floor: number;
@@ -143,6 +146,7 @@ export class StorageOracle {
     });
     t.on('store.commit.marker', (r) => this.onMarker(r));
     t.on('store.commit.refused', (r) => void (this.book(r.node).pending = []));
+    t.on('store.commit.discarded', (r) => this.onDiscarded(r));
     t.on('store.recover.done', (r) => this.onRecovered(r));
     t.on('node.start', (r) => void (this.book(r.node).lagging = null));
     t.on('node.crash', (r) => void (this.book(r.node).pending = []));
@@ -165,6 +169,7 @@ export class StorageOracle {
         history: new Map([[0, { state: new Map(), tombs: new Map() }]]),
         candidates: new Map(),
         pending: [],
+        noted: 0,
         markerStarted: 0,
         floor: 0,
         acked: 0,
@@ -187,15 +192,52 @@ export class StorageOracle {
   }
 
   /** The workload wrote `data` (null: deallocated) to block `id` of `node`'s store; the store returned `seq`. */
-  noteWrite(node: string, seq: number, id: number, data: Uint8Array | null): void {
-    this.book(node).pending.push({ seq, id, data: data === null ? null : data.slice() });
+  noteWrite(node: string, seq: number, id: number, data: Uint8Array | null, atMs = -1): void {
+    const b = this.book(node);
+    b.pending.push({ seq, id, data: data === null ? null : data.slice(), n: b.noted++, at: atMs });
   }
 
-  /** A forceSync of `node` completed with marker `commit`: that commit must survive every crash. */
-  noteAck(node: string, commit: number): void {
+  /**
+   * What a read of block `id` on `node` that may see uncommitted data must return now: the workload's
+   * latest write to it (null: a deallocation), or, with none outstanding, the committed state's bytes.
+   */
+  latestWrite(node: string, id: number): Uint8Array | null {
+    const b = this.book(node);
+    for (let i = b.pending.length - 1; i >= 0; i--) if (b.pending[i]!.id === id) return b.pending[i]!.data;
+    return b.committed.get(id)?.data ?? null;
+  }
+
+  /** The workload's writes of `node` in no commit that took effect yet: distinct blocks, and the oldest's time. */
+  outstanding(node: string): { blocks: number; oldestMs: number | null } {
+    const p = this.book(node).pending;
+    return { blocks: new Set(p.map((w) => w.id)).size, oldestMs: p.length === 0 ? null : p[0]!.at };
+  }
+
+  /** How many writes the workload has noted on `node`: taken when it calls forceSync, given back to noteAck. */
+  writesNoted(node: string): number {
+    return this.book(node).noted;
+  }
+
+  /**
+   * A forceSync of `node` completed with marker `commit`: that commit must survive every crash. `before`
+   * (writesNoted when the workload called forceSync): every write the workload made before the call must
+   * be in an adopted commit by now (the acknowledged one or an earlier one), whatever `upTo` the store
+   * claimed for its commits: a forceSync that acknowledges while a write made before it is still
+   * buffered, lost or replaced by an older one breaks invariant:acked-survives.
+   */
+  noteAck(node: string, commit: number, before?: number): void {
     const b = this.book(node);
     b.acked = Math.max(b.acked, commit);
     this.raiseFloor(b, commit);
+    if (before === undefined) return;
+    this.exercised('invariant:acked-survives');
+    const left = b.pending.find((w) => w.n < before);
+    if (left === undefined) return;
+    this.fail(
+      'invariant:acked-survives',
+      `${node}: forceSync acknowledged commit ${commit}, but the workload's write seq ${left.seq} (block ${left.id}), made before that forceSync was called, is in no commit up to it (commit ${b.k} holds ${describe(b.committed.get(left.id))} there)`,
+      { commit, seq: left.seq, id: left.id },
+    );
   }
 
   /** The committed state the oracle expects of `node` now. */
@@ -236,6 +278,18 @@ export class StorageOracle {
       }
     }
     b.candidates.set(n, { state, tombs: nextTombstones(b.committed, b.tombs, state, touched, n), upTo });
+  }
+
+  /**
+   * A commit whose request id was found applied: the store discarded its batch (a retry's writes, which the
+   * first commit applied), told the caller so (EAPPLIED) and applied nothing: its writes leave the pending list.
+   */
+  private onDiscarded(r: TraceRecord): void {
+    const b = this.book(r.node);
+    const c = b.candidates.get(r.data.commit as number);
+    if (c === undefined) return;
+    b.pending = b.pending.filter((w) => w.seq > c.upTo);
+    b.candidates.delete(r.data.commit as number);
   }
 
   /** The durable commit point of a device moved: its commit (and every one below) is committed and must survive. */
@@ -364,8 +418,18 @@ export class StorageOracle {
         const name = `${id}.${version}`;
         const bytes = entries.get(name);
         const want = b.versions.get(name);
-        if (bytes === undefined || want === undefined || sameBytes(bytes, want)) continue;
-        this.fail('invariant:checksums-valid', `${node}: block ${id} v${version}, referenced by the metadata after recovery, holds other bytes than the workload wrote`, { id, v: version });
+        if (want === undefined || (bytes !== undefined && sameBytes(bytes, want))) continue;
+        // A missing current version is committed-data-durable's; a missing previous one is the copy a repair
+        // would roll back to, which only a repair may give up (it drops the reference first): a finalize or
+        // cleanup that deletes it while the metadata still names it leaves the block unrepairable.
+        if (bytes === undefined && version === v) continue;
+        this.fail(
+          'invariant:checksums-valid',
+          bytes === undefined
+            ? `${node}: block ${id} v${version}, the previous version the metadata keeps for repair, is missing from the medium after recovery`
+            : `${node}: block ${id} v${version}, referenced by the metadata after recovery, holds other bytes than the workload wrote`,
+          { id, v: version, missing: bytes === undefined },
+        );
         return false;
       }
     }
@@ -465,6 +529,11 @@ function nextTombstones(before: ExpectedState, tombs: ExpectedTombstones, after:
     else out.set(id, n);
   }
   return out;
+}
+
+/** An expected block for a message. */
+function describe(e: ExpectedBlock | undefined): string {
+  return e === undefined ? 'nothing' : `v${e.v}`;
 }
 
 /** A verified read returned `e`'s bytes (`e` undefined: the block unallocated, so nothing). */

@@ -1,0 +1,94 @@
+/**
+ * AutoSync alone commits the workload's writes (no forceSync until the end), with tight dirty limits, and
+ * its first background commit fails: the manager must keep committing (invariant:autosync-keeps-up), and
+ * the store's backpressure and ELIMIT answers must follow the data actually outstanding
+ * (invariant:dirty-limits-honest), both judged from the workload's own record of its writes. At the end the
+ * store is closed right after a forceSync was called: close waits for the commit (the recovery model
+ * refuses a close while a commit is in flight), and everything acknowledged survives the restart.
+ *
+ * The other storage scenarios call forceSync often (the swarms) or run no AutoSync, and open the store
+ * with the default limits (256 and 1,024 blocks): a manager that stops after a failed commit, or a dirty
+ * counter that is not released after commits, passed them all.
+ */
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
+import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
+import type { FaultPlan } from '../../src/faults/plan.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import {
+  blockData,
+  closeStore,
+  doForceSync,
+  doWrite,
+  oracleCheck,
+  pollAutosync,
+  storageEvidence,
+  storageTopology,
+  storeLiveness,
+  storeProgram,
+  STORAGE_SEAMS,
+  verifyAfterRecovery,
+  withLastCopy,
+  writePressureCheck,
+  type StorageSetup,
+} from './_harness.ts';
+
+const NODE = 'S';
+const nodes = [NODE];
+const INTERVAL_MS = 50;
+/** Two intervals and a commit's worth of slack (a commit of a few blocks takes a few ms here). */
+const BOUND_MS = 2 * INTERVAL_MS + 60;
+
+function autosyncScenario(name: string, description: string, setup: StorageSetup, firstCommitFault: FaultPlan['events'][number]): Scenario {
+  return {
+    name,
+    description,
+    suites: ['smoke', 'ci'],
+    topology: storageTopology(nodes, setup),
+    program: (_node, ctx) => storeProgram(setup, ctx),
+    seams: STORAGE_SEAMS,
+    workload: (ctx) => {
+      verifyAfterRecovery(ctx, NODE, setup.blocks);
+      // A write every 10 ms (block ids in turn) from 20 ms to 900 ms: about five blocks per interval.
+      for (let k = 0; k < 89; k++) ctx.at(20 + k * 10, () => void doWrite(ctx, NODE, k % setup.blocks, blockData(ctx, setup.blockSize)));
+      pollAutosync(ctx, NODE, 100, 950, 10, BOUND_MS);
+      // Closed right after a forceSync was called (its commit in flight), then restarted.
+      ctx.at(1_000, () => {
+        doWrite(ctx, NODE, 0, blockData(ctx, setup.blockSize));
+        doForceSync(ctx, NODE);
+        closeStore(ctx, NODE);
+      });
+      ctx.at(1_050, () => {
+        ctx.sim.stop(NODE);
+        ctx.sim.start(NODE);
+      });
+    },
+    faults: { events: [firstCommitFault, { kind: 'crash', atMs: 1_300, node: NODE, powerLoss: true, restartAfterMs: 50 }] },
+    durationMs: 2_000,
+    liveness: storeLiveness(nodes),
+    checks: [oracleCheck(setup), writePressureCheck(setup, BOUND_MS)],
+    models: [recoveryModel],
+    evidence: storageEvidence(setup),
+    variantAreas: ['storage'],
+    probes: STORAGE_PROBES,
+  };
+}
+
+const limits = { blockSize: 2048, blocks: 8, backpressureBytes: 12 * 2048, maxDirtyBytes: 16 * 2048 };
+const file: StorageSetup = { backend: 'file', profile: 'weak', autosync: { intervalMs: INTERVAL_MS, maxDirtyBlocks: 64, debounceMs: 5 }, ...limits };
+const kv: StorageSetup = { backend: 'kv', relaxedCommits: true, autosync: { intervalMs: INTERVAL_MS, maxDirtyBlocks: 64, debounceMs: 5 }, ...limits };
+
+export default [
+  autosyncScenario(
+    'storage-autosync-after-failure-file',
+    'AutoSync (every 50 ms) alone commits a write every 10 ms on a file store with tight dirty limits (backpressure at 12 blocks, ELIMIT at 16); its first background commit fails (ENOSPC): the next intervals must commit everything, every write within 160 ms, with no false backpressure or ELIMIT; then the store is closed with a forceSync in flight, restarted, and loses power.',
+    file,
+    // Armed before the first background commit (50 ms): its first block file write fails.
+    { kind: 'diskError', atMs: 30, node: NODE, op: 'writeFile', code: 'ENOSPC', nth: 1 },
+  ),
+  autosyncScenario(
+    'storage-autosync-after-failure-kv',
+    'The kv variant (relaxed background commits): the first background commit transaction fails (EIO); AutoSync must keep committing every write within 160 ms, with honest backpressure and ELIMIT answers; then a close with a forceSync in flight, a restart and a power loss.',
+    kv,
+    { kind: 'diskError', atMs: 30, node: NODE, area: 'kv', op: 'commit', code: 'EIO', nth: 1 },
+  ),
+].map(withLastCopy);

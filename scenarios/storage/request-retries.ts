@@ -1,0 +1,105 @@
+/**
+ * Request ids retried inside commits that carry several ids (kv backend): a retry carrying an applied id
+ * second, or third, beside new ones must be refused with EAPPLIED and apply nothing; the durable request
+ * records must keep naming the commit that applied each id (invariant:request-applied-once, judged from
+ * the workload's own record and the kv durable image of `store:requests`).
+ *
+ * storage-shared-open-kv retries one id alone, and the election scenarios forward one request per commit
+ * as a rule: a store that checks only the first id of a commit passed them all.
+ */
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
+import { requestAppliedOnce, type RequestAttempt, type RequestLedger } from '../../src/model/storage/request-applied-once.ts';
+import { RequestAppliedError } from '../../src/impl/storage/errors.ts';
+import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
+import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import {
+  blockData,
+  doWrite,
+  oracleCheck,
+  oracleOf,
+  storageEvidence,
+  storageTopology,
+  storeLiveness,
+  storeProgram,
+  STORAGE_SEAMS,
+  verifyAfterRecovery,
+  withLastCopy,
+  type StorageSetup,
+  type StoreHandle,
+} from './_harness.ts';
+
+const NODE = 'S';
+const setup: StorageSetup = { backend: 'kv', blockSize: 2048, blocks: 8 };
+
+interface Ledger extends RequestLedger {
+  attempts: RequestAttempt[];
+  durable: Map<string, number> | null;
+}
+
+function ledger(ctx: ScenarioContext): Ledger {
+  let l = ctx.shared.get('storage.request-ledger') as Ledger | undefined;
+  if (l === undefined) ctx.shared.set('storage.request-ledger', (l = { attempts: [], durable: null }));
+  return l;
+}
+
+/** Writes `blocks`, then a forceSync recording `ids`; the answer goes to the ledger. */
+function commitWith(ctx: ScenarioContext, blocks: number[], ids: string[]): void {
+  const h = ctx.handle<StoreHandle>(NODE);
+  if (h === null) return;
+  for (const id of blocks) doWrite(ctx, NODE, id, blockData(ctx, setup.blockSize));
+  const attempt: RequestAttempt = { ids, outcome: null };
+  ledger(ctx).attempts.push(attempt);
+  const before = oracleOf(ctx).writesNoted(NODE);
+  h.store.forceSync({ requests: ids.map((id) => ({ id, result: null })) }).then(
+    (info) => {
+      attempt.outcome = { kind: 'ok', commit: info.commit };
+      ctx.emit('workload.force-synced', { node: NODE, commit: info.commit });
+      oracleOf(ctx).noteAck(NODE, info.commit, before);
+    },
+    (e: unknown) => {
+      attempt.outcome = e instanceof RequestAppliedError ? { kind: 'applied', id: e.requestId, commit: e.applied.commit } : { kind: 'error', code: String((e as { code?: unknown }).code ?? e) };
+      ctx.emit('workload.force-sync-failed', { node: NODE, code: String((e as { code?: unknown }).code ?? e) });
+    },
+  );
+}
+
+/** The durable request records of the store (the simulator's kv image, not the store's reading of it). */
+function readDurableRecords(ctx: ScenarioContext): void {
+  const records = ctx.sim.device(ctx.sim.node(NODE).deviceId).kv.durableSnapshot().get('store:requests');
+  const out = new Map<string, number>();
+  for (const [k, v] of records ?? []) {
+    const c = (v as { commit?: unknown } | null)?.commit;
+    out.set(String(k), typeof c === 'number' ? c : -1);
+  }
+  ledger(ctx).durable = out;
+}
+
+const requestRetries: Scenario = {
+  name: 'storage-request-retries-kv',
+  description:
+    "Commits on a kv store carry several request ids: r1 alone, then r2 and r3 together; retries carry an applied id second or third beside new ones ([r4, r1], [r3, r5], [r5, r6, r2]) and must be refused with EAPPLIED naming the first commit, applying nothing; a later commit of r5 alone applies. After a power loss the durable request records still name the commit that applied each id, and none names an id never applied.",
+  suites: ['smoke', 'ci'],
+  topology: storageTopology([NODE], setup),
+  program: (_node, ctx) => storeProgram(setup, ctx),
+  seams: STORAGE_SEAMS,
+  workload: (ctx) => {
+    verifyAfterRecovery(ctx, NODE, setup.blocks);
+    ctx.at(100, () => commitWith(ctx, [0, 1], ['r1']));
+    ctx.at(200, () => commitWith(ctx, [2], ['r2', 'r3']));
+    ctx.at(300, () => commitWith(ctx, [0], ['r4', 'r1']));
+    ctx.at(400, () => commitWith(ctx, [1, 3], ['r3', 'r5']));
+    ctx.at(500, () => commitWith(ctx, [4], ['r5', 'r6', 'r2']));
+    ctx.at(600, () => commitWith(ctx, [5], ['r5']));
+    ctx.at(1_500, () => readDurableRecords(ctx));
+  },
+  faults: { events: [{ kind: 'crash', atMs: 800, node: NODE, powerLoss: true, restartAfterMs: 50 }] },
+  durationMs: 2_000,
+  liveness: storeLiveness([NODE]),
+  checks: [oracleCheck(setup), requestAppliedOnce(ledger)],
+  models: [recoveryModel],
+  evidence: storageEvidence(setup),
+  variantAreas: ['storage'],
+  probes: STORAGE_PROBES,
+};
+
+export default [requestRetries].map(withLastCopy);

@@ -1,0 +1,83 @@
+/**
+ * invariant:dirty-limits-honest and invariant:autosync-keeps-up: what the store says about its dirty data
+ * (backpressure, ELIMIT refusals) and whether its AutoSync manager commits it, judged from the workload's
+ * own record of its writes (`Outstanding`: the storage oracle's writes not yet in a commit the durable
+ * image made current; relaxed kv: the store's marker), never from the dirty counts or metrics the store
+ * reports about itself.
+ *
+ * - dirty-limits-honest: an honest store holds each outstanding block at most twice (buffered, and in a
+ *   commit in flight), so its dirty bytes are at most 2 x outstanding blocks x blockSize. A write refused
+ *   with ELIMIT, or answered `backpressure: true`, when even that bound is within the limit, is a false
+ *   signal: a dirty-byte counter that leaks (not released after a commit) refuses writes for good.
+ * - autosync-keeps-up: with AutoSync (interval I), a write made while the store is up is in a durable commit
+ *   within 2 I + slack, in a scenario whose faults fail at most one commit at a time: a manager that stops
+ *   committing (its timer not re-armed, or a flag left set after a failed commit) leaves data at risk without
+ *   any error. Only scenarios that pass a bound judge it (the swarms fail commits for long spells).
+ */
+import type { ScenarioContext } from '../../scenario/types.ts';
+
+export const DIRTY_LIMITS_HONEST = 'invariant:dirty-limits-honest';
+export const AUTOSYNC_KEEPS_UP = 'invariant:autosync-keeps-up';
+
+/** The workload's writes of one node not yet in a commit that took effect. */
+export interface Outstanding {
+  /** Distinct block ids among them. */
+  blocks: number;
+  /** When the oldest of them was made (ms), null when there is none. */
+  oldestMs: number | null;
+}
+
+/** The limits a scenario opened its store with. */
+export interface DirtyLimits {
+  blockSize: number;
+  backpressureBytes: number;
+  maxDirtyBytes: number;
+}
+
+type Ctx = Pick<ScenarioContext, 'fail' | 'exercised' | 'nowMs'>;
+
+/**
+ * Judges the store's answer to a write of one block on `node`: `before` is what was outstanding before the
+ * write (a refused write adds nothing), `after` with it.
+ */
+export function judgeWriteAnswer(ctx: Ctx, node: string, limits: DirtyLimits, answer: 'refused' | 'backpressure' | 'accepted', before: Outstanding, after: Outstanding): void {
+  ctx.exercised(DIRTY_LIMITS_HONEST);
+  const bs = limits.blockSize;
+  if (answer === 'refused' && (2 * before.blocks + 1) * bs <= limits.maxDirtyBytes) {
+    ctx.fail('correctness', DIRTY_LIMITS_HONEST, `${node}: a write was refused with ELIMIT (maxDirtyBytes ${limits.maxDirtyBytes}), but the workload has only ${before.blocks} blocks outstanding (at most ${2 * before.blocks * bs} dirty bytes with a commit in flight)`, {
+      outstanding: before.blocks,
+    });
+  } else if (answer === 'backpressure' && 2 * after.blocks * bs <= limits.backpressureBytes) {
+    ctx.fail('correctness', DIRTY_LIMITS_HONEST, `${node}: a write answered backpressure (backpressureBytes ${limits.backpressureBytes}), but the workload has only ${after.blocks} blocks outstanding (at most ${2 * after.blocks * bs} dirty bytes with a commit in flight)`, {
+      outstanding: after.blocks,
+    });
+  }
+}
+
+/** Judges, now, that `node`'s AutoSync committed its outstanding writes within `boundMs`. */
+export function judgeAutosync(ctx: Ctx, node: string, o: Outstanding, boundMs: number): void {
+  ctx.exercised(AUTOSYNC_KEEPS_UP);
+  if (o.oldestMs === null) return;
+  const age = ctx.nowMs() - o.oldestMs;
+  if (age <= boundMs) return;
+  ctx.fail('correctness', AUTOSYNC_KEEPS_UP, `${node}: a write made at ${o.oldestMs.toFixed(1)} ms is still in no commit ${age.toFixed(1)} ms later (AutoSync bound ${boundMs} ms): background commits stopped`, {
+    oldestMs: o.oldestMs,
+    boundMs,
+  });
+}
+
+export const READ_YOUR_WRITES = 'invariant:read-your-writes';
+
+/**
+ * invariant:read-your-writes — a read without `committedOnly` returns this instance's latest write of the
+ * block, committed or not (docs/storage.md, Semantics): `want` is the workload's own latest write (the
+ * oracle's record; null: deallocated or never written), `got` what the read returned (an Error: no verdict).
+ */
+export function judgeOwnRead(ctx: Ctx, node: string, id: number, want: Uint8Array | null, got: Uint8Array | null | Error): void {
+  if (got instanceof Error) return;
+  ctx.exercised(READ_YOUR_WRITES);
+  const same = want === null || got === null ? want === got : want.length === got.length && want.every((b, i) => b === got[i]);
+  if (!same) {
+    ctx.fail('correctness', READ_YOUR_WRITES, `${node}: a read of block ${id} returned ${got === null ? 'nothing' : 'other bytes'} instead of this instance's latest write to it${want === null ? ' (none: deallocated)' : ''}`, { id });
+  }
+}
