@@ -19,7 +19,7 @@ import { ackedWritesCheck } from './acked-not-lost.ts';
 import { convergedCheck } from './converged.ts';
 import { memoryIsDurableCheck } from './memory-is-durable.ts';
 import { readyServesDurableCheck } from './ready-serves-durable.ts';
-import { watermarkCompleteCheck } from './watermark-complete.ts';
+import { ackHeldCheck, logPrunedAfterAcksCheck, watermarkCompleteCheck } from './watermark-complete.ts';
 
 export { hlcCheck } from './hlc.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
@@ -33,7 +33,7 @@ export { backfillResumeCheck } from './backfill-resume.ts';
 export { backfillProgressCheck } from './backfill-progress.ts';
 export { watermarkCheck } from './watermark-received.ts';
 export { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
-export { watermarkCompleteCheck } from './watermark-complete.ts';
+export { ackHeldCheck, logPrunedAfterAcksCheck, watermarkCompleteCheck } from './watermark-complete.ts';
 export { resendCheck } from './resend-unacked.ts';
 export { hlcDriftCheck } from './hlc-drift.ts';
 export { rejectedNeverApplied, type Forged, type RogueView } from './rejected-never-applied.ts';
@@ -58,6 +58,8 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     watermarkCheck(nodes),
     relayWithinWatermarkCheck(nodes),
     watermarkCompleteCheck(nodes),
+    ackHeldCheck(nodes),
+    logPrunedAfterAcksCheck(nodes),
     resendCheck(nodes),
     hlcDriftCheck(nodes, options.maxDriftMs),
     ackedWritesCheck(nodes),
