@@ -40,6 +40,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   // and a prune deleting more of the log than it reports (the older prune check reads the report).
   { variant: 'peer-ack-over-gap', scenario: 'peer-five-partitions', kind: 'correctness', check: 'invariant:ack-held' },
   { variant: 'peer-prune-past-floor', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-after-acks' },
+  // A joiner says ready and serves full scans while it backfills: D backfills part of the library from C.
+  { variant: 'peer-serve-while-backfilling', scenario: 'peer-join-two-joiners', kind: 'correctness', check: 'invariant:backfill-from-complete' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -47,6 +49,7 @@ const ONLY: { variant: string; scenario: string; check: string }[] = [
   { variant: 'peer-partial-reload', scenario: 'peer-backfill-peer-drop', check: 'invariant:ready-serves-durable' },
   { variant: 'peer-ack-over-gap', scenario: 'peer-five-partitions', check: 'invariant:ack-held' },
   { variant: 'peer-prune-past-floor', scenario: 'peer-partition-heal', check: 'invariant:log-pruned-after-acks' },
+  { variant: 'peer-serve-while-backfilling', scenario: 'peer-join-two-joiners', check: 'invariant:backfill-from-complete' },
 ];
 
 /**

@@ -175,7 +175,9 @@ export class Receiver {
    */
   serve(from: string, req: StateRequestMsg | SharedChangeRequestMsg): void {
     const { core } = this;
-    if (req.writer === null && core.state !== 'ready') {
+    // Weakened variant 'peer-serve-while-backfilling': only a device that has not begun serves no backfill.
+    const serving = core.cfg.variant === 'peer-serve-while-backfilling' ? core.state !== 'uninitialized' : core.state === 'ready';
+    if (req.writer === null && !serving) {
       // A full scan is a backfill: only a device holding the whole library serves one (its heartbeats say
       // `ready`); this one would serve part of it as if it were all.
       this.links.sendError(from, 'busy', `${core.env.deviceId} is ${core.state}: it does not serve backfills yet`, req.type, req.reqId);

@@ -96,6 +96,12 @@ export const PEER_VARIANTS = [
     description:
       "a prune deletes the whole own log once every peer acknowledged part of it, while its trace reports the prune up to what they acknowledged (invariant:log-pruned-after-acks, judged on the kv deletes; invariant:prune-after-all-acks reads the reported point and passes; scenario peer-partition-heal).",
   },
+  {
+    name: 'peer-serve-while-backfilling',
+    area: 'peer-sync',
+    description:
+      "a device says it is ready (heartbeat `ready`) and serves full scans as soon as its own backfill has begun: another joiner backfills part of the library from it as if it were all, completes and turns ready with records missing, which catch-up fetches later (invariant:backfill-from-complete, scenario peer-join-two-joiners; before that check every run passed).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

@@ -7,6 +7,7 @@
 import type { Check } from '../../scenario/types.ts';
 import { backfillProgressCheck } from './backfill-progress.ts';
 import { backfillResumeCheck } from './backfill-resume.ts';
+import { backfillFromCompleteCheck } from './backfill-from-complete.ts';
 import { hlcDriftCheck } from './hlc-drift.ts';
 import { resendCheck } from './resend-unacked.ts';
 import { watermarkCheck } from './watermark-received.ts';
@@ -30,6 +31,7 @@ export { convergedCheck } from './converged.ts';
 export { memoryIsDurableCheck } from './memory-is-durable.ts';
 export { readyServesDurableCheck } from './ready-serves-durable.ts';
 export { backfillResumeCheck } from './backfill-resume.ts';
+export { backfillFromCompleteCheck } from './backfill-from-complete.ts';
 export { backfillProgressCheck } from './backfill-progress.ts';
 export { watermarkCheck } from './watermark-received.ts';
 export { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
@@ -44,6 +46,8 @@ export interface PeerCheckOptions {
   batchSize: number;
   /** The devices' `maxDriftMs` (invariant:hlc-drift). */
   maxDriftMs: number;
+  /** Devices configured as joiners (invariant:backfill-from-complete; the others are founders). */
+  joiners?: readonly string[];
 }
 
 /** Every peer check, for `Scenario.checks`. */
@@ -53,6 +57,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     pruneCheck(nodes),
     bufferCheck(nodes),
     backfillResumeCheck(nodes),
+    backfillFromCompleteCheck(nodes, options.joiners ?? []),
     backfillProgressCheck(nodes),
     catchupDeltaCheck(nodes, options.batchSize),
     watermarkCheck(nodes),
