@@ -7,8 +7,9 @@ import clocks from '../../scenarios/peer/clocks-and-links.ts';
 import join from '../../scenarios/peer/join.ts';
 import partitions from '../../scenarios/peer/partition-heal.ts';
 import relay from '../../scenarios/peer/relay.ts';
+import swarm from '../../scenarios/peer/swarm.ts';
 
-const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; kind: string; check: string }[] = [
@@ -42,6 +43,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-prune-past-floor', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-after-acks' },
   // A joiner says ready and serves full scans while it backfills: D backfills part of the library from C.
   { variant: 'peer-serve-while-backfilling', scenario: 'peer-join-two-joiners', kind: 'correctness', check: 'invariant:backfill-from-complete' },
+  // Changes broadcast before their commit is durable: seen where commits fail (before the check, liveness only).
+  { variant: 'peer-broadcast-before-durable', scenario: 'peer-kv-errors', kind: 'correctness', check: 'invariant:change-sent-durable' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

@@ -102,6 +102,12 @@ export const PEER_VARIANTS = [
     description:
       "a device says it is ready (heartbeat `ready`) and serves full scans as soon as its own backfill has begun: another joiner backfills part of the library from it as if it were all, completes and turns ready with records missing, which catch-up fetches later (invariant:backfill-from-complete, scenario peer-join-two-joiners; before that check every run passed).",
   },
+  {
+    name: 'peer-broadcast-before-durable',
+    area: 'peer-sync',
+    description:
+      "shared changes are broadcast as their transaction is issued, before it is durable: when the commit then fails (or a power loss takes it), the peers hold changes their writer never made (invariant:change-sent-durable, scenario peer-kv-errors; before that check, liveness only, in that scenario alone).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

@@ -13,6 +13,7 @@ import { resendCheck } from './resend-unacked.ts';
 import { watermarkCheck } from './watermark-received.ts';
 import { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
 import { hlcCheck } from './hlc.ts';
+import { changeSentDurableCheck } from './change-sent-durable.ts';
 import { pruneCheck } from './prune-after-all-acks.ts';
 import { bufferCheck } from './buffer-exactly-once.ts';
 import { catchupDeltaCheck } from './catchup-delta.ts';
@@ -23,6 +24,7 @@ import { readyServesDurableCheck } from './ready-serves-durable.ts';
 import { ackHeldCheck, logPrunedAfterAcksCheck, watermarkCompleteCheck } from './watermark-complete.ts';
 
 export { hlcCheck } from './hlc.ts';
+export { changeSentDurableCheck } from './change-sent-durable.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
 export { bufferCheck } from './buffer-exactly-once.ts';
 export { catchupDeltaCheck } from './catchup-delta.ts';
@@ -65,6 +67,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     watermarkCompleteCheck(nodes),
     ackHeldCheck(nodes),
     logPrunedAfterAcksCheck(nodes),
+    changeSentDurableCheck(nodes),
     resendCheck(nodes),
     hlcDriftCheck(nodes, options.maxDriftMs),
     ackedWritesCheck(nodes),
