@@ -241,7 +241,7 @@ export interface PeerSetup {
 export function peerChecking(ids: string[], setup: PeerSetup = {}): { checks: Check[]; models: NonNullable<Scenario['models']>; evidence: EvidenceRecorder[] } {
   const cfg = resolvePeerOptions({ library: LIBRARY, peers: ids, resources: RESOURCES, ...setup.options });
   return {
-    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs }),
+    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs, joiners: setup.joiners ?? [] }),
     models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners: setup.joiners })],
     evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],
   };

@@ -126,4 +126,26 @@ const completeUnderLoad: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [join10k, peerDrop, allGone, bufferOverflow, completeUnderLoad];
+const twoJoiners: Scenario = {
+  name: 'peer-join-two-joiners',
+  description:
+    'Devices C and D join a library of 3,000 records held by A and B, D while C is still backfilling (C\'s storage is slow: 15 ms a strict commit, batches of 100): D must backfill only from devices holding the whole library (A and B), never from C, whose heartbeats may say ready only once it is complete; all converge.',
+  suites: ['smoke', 'ci'],
+  topology: {
+    ...peerTopology(four, { C: { role: 'joiner', startAtMs: 600 }, D: { role: 'joiner', startAtMs: 700 } }),
+    devices: { C: { kv: { strictCommitUs: 15_000 } } },
+  },
+  program: peerProgram(four, { batchSize: 100 }),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    seedLibrary(ctx, founders4.slice(0, 2), 3_000, 100);
+    randomWrites(ctx, founders4.slice(0, 2), 100, 700, 20);
+  },
+  durationMs: 5_000,
+  liveness: converged(four),
+  ...peerChecking(four, { options: { batchSize: 100 }, joiners: ['C', 'D'] }),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [join10k, peerDrop, allGone, bufferOverflow, completeUnderLoad, twoJoiners];

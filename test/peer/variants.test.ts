@@ -7,8 +7,9 @@ import clocks from '../../scenarios/peer/clocks-and-links.ts';
 import join from '../../scenarios/peer/join.ts';
 import partitions from '../../scenarios/peer/partition-heal.ts';
 import relay from '../../scenarios/peer/relay.ts';
+import swarm from '../../scenarios/peer/swarm.ts';
 
-const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; kind: string; check: string }[] = [
@@ -16,7 +17,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   // The model sees the first batch applied with no durable checkpoint (before any crash).
   { variant: 'peer-checkpoint-noop', scenario: 'peer-join-10k-crash', kind: 'correctness', check: 'model:backfill' },
   { variant: 'peer-buffer-drop-oldest', scenario: 'peer-join-buffer-overflow', kind: 'correctness', check: 'invariant:buffer-exactly-once' },
-  { variant: 'peer-prune-early', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:prune-after-all-acks' },
+  // The kv delete is judged as the prune commits, before the prune's trace record reports it.
+  { variant: 'peer-prune-early', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-after-acks' },
   // The audit's finding, kept as a variant: without relays C never gets A's records while A is down.
   { variant: 'peer-no-relay', scenario: 'peer-relay-owner-down', kind: 'liveness', check: 'liveness' },
   // Issue 11: each escapes every check that trusts the implementation's own figures.
@@ -34,11 +36,23 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-watermark-over-gap', scenario: 'peer-relay-unconfirmed', kind: 'correctness', check: 'invariant:watermark-complete' },
   // A bug nobody planned when invariant:watermark-complete was written (before it, liveness in 5 of 80 ci runs).
   { variant: 'peer-adopt-count-only', scenario: 'peer-duplicated-datagrams', kind: 'correctness', check: 'invariant:watermark-complete' },
+  // Planted in the hunt of 2026-12-07, both escaping every check before (0 of 90 runs of the peer ci scenarios):
+  // an acknowledgement over a chain gap (the heartbeats' catch-up later fetches the change, so all converge),
+  // and a prune deleting more of the log than it reports (the older prune check reads the report).
+  { variant: 'peer-ack-over-gap', scenario: 'peer-five-partitions', kind: 'correctness', check: 'invariant:ack-held' },
+  { variant: 'peer-prune-past-floor', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-after-acks' },
+  // A joiner says ready and serves full scans while it backfills: D backfills part of the library from C.
+  { variant: 'peer-serve-while-backfilling', scenario: 'peer-join-two-joiners', kind: 'correctness', check: 'invariant:backfill-from-complete' },
+  // Changes broadcast before their commit is durable: seen where commits fail (before the check, liveness only).
+  { variant: 'peer-broadcast-before-durable', scenario: 'peer-kv-errors', kind: 'correctness', check: 'invariant:change-sent-durable' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
 const ONLY: { variant: string; scenario: string; check: string }[] = [
   { variant: 'peer-partial-reload', scenario: 'peer-backfill-peer-drop', check: 'invariant:ready-serves-durable' },
+  { variant: 'peer-ack-over-gap', scenario: 'peer-five-partitions', check: 'invariant:ack-held' },
+  { variant: 'peer-prune-past-floor', scenario: 'peer-partition-heal', check: 'invariant:log-pruned-after-acks' },
+  { variant: 'peer-serve-while-backfilling', scenario: 'peer-join-two-joiners', check: 'invariant:backfill-from-complete' },
 ];
 
 /**
@@ -49,6 +63,8 @@ const SECOND: { variant: string; scenario: string; without: string; check: strin
   { variant: 'peer-resume-from-zero', scenario: 'peer-join-10k-crash', without: 'invariant:backfill-resume', check: 'model:backfill' },
   // Without the relay check, C's watermark for A moves over the batch B missed: C's kv store lacks it.
   { variant: 'peer-relay-past-watermark', scenario: 'peer-relay-unconfirmed', without: 'invariant:relay-within-watermark', check: 'invariant:watermark-complete' },
+  // The reported prune point is judged too (on a recorded trace, where the kv check cannot run).
+  { variant: 'peer-prune-early', scenario: 'peer-partition-heal', without: 'invariant:log-pruned-after-acks', check: 'invariant:prune-after-all-acks' },
 ];
 
 describe('weakened peer variants are caught', () => {

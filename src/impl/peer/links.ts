@@ -448,7 +448,8 @@ export class Links {
       from: env.deviceId,
       boot: this.boot,
       seq: this.hbSeq++,
-      ready: this.core.state === 'ready',
+      // (Weakened variant 'peer-serve-while-backfilling': says ready as soon as its backfill has begun.)
+      ready: this.core.cfg.variant === 'peer-serve-while-backfilling' ? this.core.state !== 'uninitialized' : this.core.state === 'ready',
       hlc: hlcNow(this.core),
       sentMs: now,
       echo: l.echo === null ? null : { boot: l.echo.boot, seq: l.echo.seq, sentMs: l.echo.sentMs, heldMs: now - l.echo.atMs },

@@ -98,7 +98,8 @@ export class Receiver {
         if (contiguous && (wm === null || compareKey(last, wm) > 0)) w.meta.push({ key: wmKey, value: { ts: last.ts, uuid: last.uuid } });
         if (chain.kind === 'shared') {
           const cur = metaString(core, ckey);
-          if (chain.prev === null || (cur !== null && chain.prev <= cur)) contig = maxHlc(cur, last.ts);
+          // Weakened variant 'peer-ack-over-gap': the chain follows (and is acknowledged) over a gap too.
+          if (chain.prev === null || (cur !== null && chain.prev <= cur) || core.cfg.variant === 'peer-ack-over-gap') contig = maxHlc(cur, last.ts);
           if (contig !== null && contig !== cur) w.meta.push({ key: ckey, value: contig });
         }
         // peer.recv as the transaction is issued (a crash right after it became durable leaves no untraced
@@ -174,7 +175,9 @@ export class Receiver {
    */
   serve(from: string, req: StateRequestMsg | SharedChangeRequestMsg): void {
     const { core } = this;
-    if (req.writer === null && core.state !== 'ready') {
+    // Weakened variant 'peer-serve-while-backfilling': only a device that has not begun serves no backfill.
+    const serving = core.cfg.variant === 'peer-serve-while-backfilling' ? core.state !== 'uninitialized' : core.state === 'ready';
+    if (req.writer === null && !serving) {
       // A full scan is a backfill: only a device holding the whole library serves one (its heartbeats say
       // `ready`); this one would serve part of it as if it were all.
       this.links.sendError(from, 'busy', `${core.env.deviceId} is ${core.state}: it does not serve backfills yet`, req.type, req.reqId);
@@ -236,10 +239,13 @@ export class Receiver {
         w.meta.push({ key: ackKey, value: ackValue });
         const log = core.log.get(resource)!;
         const floor = this.pruneFloor(resource);
+        // Weakened variant 'peer-prune-past-floor': once every peer acknowledged something, the whole log
+        // goes, while the trace reports the prune up to the floor only.
+        const pastFloor = core.cfg.variant === 'peer-prune-past-floor';
         for (const e of log) {
-          if (floor === null || e.ts > floor) break;
+          if (floor === null || (e.ts > floor && !pastFloor)) break;
           w.logDelete.push({ resource, ts: e.ts });
-          upTo = e.ts;
+          if (e.ts <= floor) upTo = e.ts;
         }
         return w;
       },

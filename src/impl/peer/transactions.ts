@@ -25,10 +25,15 @@ export const WRITE_ITEMS_MAX = 5_000;
 
 /** Commits local writes and broadcasts them. */
 export class TransactionManager {
+  /** Weakened variant 'peer-broadcast-before-durable' (shared changes broadcast before their commit is durable). */
+  private readonly early: boolean;
+
   constructor(
     private readonly core: Core,
     private readonly links: Links,
-  ) {}
+  ) {
+    this.early = core.cfg.variant === 'peer-broadcast-before-durable';
+  }
 
   /** Writes device-owned records of `resource`; resolves with the commit's HLC once durable. */
   async commitOwned(resource: string, items: readonly WriteItem[]): Promise<string> {
@@ -91,7 +96,7 @@ export class TransactionManager {
       },
     );
     const list = changes ?? [];
-    this.broadcastShared(resource, prev, list);
+    if (!this.early) this.broadcastShared(resource, prev, list);
     return list.map((c) => c.ts);
   }
 
@@ -112,6 +117,8 @@ export class TransactionManager {
       w.meta.push({ key: metaKey.head(resource), value: last.record.ts });
       w.meta.push({ key: metaKey.stream(resource), value: { ts: last.record.ts, uuid: last.record.uuid } });
       core.env.trace.emit('peer.commit.begin', { resource, hlc: last.record.ts, n: w.logPut.length });
+      // Weakened variant 'peer-broadcast-before-durable': the changes go out as the transaction is issued.
+      if (this.early) this.broadcastShared(resource, head, w.records.map((x) => x.record));
     }
     return w;
   }

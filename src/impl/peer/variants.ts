@@ -22,7 +22,7 @@ export const PEER_VARIANTS = [
     name: 'peer-prune-early',
     area: 'peer-sync',
     description:
-      'a shared log entry is pruned once any one peer acknowledged it instead of all (invariant:prune-after-all-acks, scenario peer-partition-heal).',
+      'a shared log entry is pruned once any one peer acknowledged it instead of all (invariant:log-pruned-after-acks on the kv deletes, and invariant:prune-after-all-acks on the reported prune; scenario peer-partition-heal).',
   },
   {
     name: 'peer-no-relay',
@@ -83,6 +83,30 @@ export const PEER_VARIANTS = [
     area: 'peer-sync',
     description:
       "watermark adoption compares only the record counts of the two digests (`count:sum`), not their sums: a device holding as many of a writer's records as the writer, but not the same versions, adopts the writer's latest key as its watermark and never fetches what differs (invariant:watermark-complete, scenario peer-duplicated-datagrams; a bug nobody planned when the check was written, kept as a variant).",
+  },
+  {
+    name: 'peer-ack-over-gap',
+    area: 'peer-sync',
+    description:
+      "a live shared change extends the writer's chain, and is acknowledged, even after a gap (an earlier change was lost): the writer prunes the missing change and stops resending it, and the receiver holds it only once a heartbeat's catch-up fetches it (invariant:ack-held, scenario peer-five-partitions; before that check every ci run passed, the catch-up hiding it).",
+  },
+  {
+    name: 'peer-prune-past-floor',
+    area: 'peer-sync',
+    description:
+      "a prune deletes the whole own log once every peer acknowledged part of it, while its trace reports the prune up to what they acknowledged (invariant:log-pruned-after-acks, judged on the kv deletes; invariant:prune-after-all-acks reads the reported point and passes; scenario peer-partition-heal).",
+  },
+  {
+    name: 'peer-serve-while-backfilling',
+    area: 'peer-sync',
+    description:
+      "a device says it is ready (heartbeat `ready`) and serves full scans as soon as its own backfill has begun: another joiner backfills part of the library from it as if it were all, completes and turns ready with records missing, which catch-up fetches later (invariant:backfill-from-complete, scenario peer-join-two-joiners; before that check every run passed).",
+  },
+  {
+    name: 'peer-broadcast-before-durable',
+    area: 'peer-sync',
+    description:
+      "shared changes are broadcast as their transaction is issued, before it is durable: when the commit then fails (or a power loss takes it), the peers hold changes their writer never made (invariant:change-sent-durable, scenario peer-kv-errors; before that check, liveness only, in that scenario alone).",
   },
 ] as const;
 

@@ -18,16 +18,30 @@ export type Checkpoint = Record<string, Entry> | null;
 class DurableHistory {
   private readonly times: number[] = [];
   private readonly values: Checkpoint[] = [];
+  private readonly inits: boolean[] = [];
   init = false;
 
   add(t: number, cp: Checkpoint, init: boolean): void {
     this.times.push(t);
     this.values.push(cp);
+    this.inits.push(init);
     this.init = init;
   }
 
   /** The checkpoint durable at time `t` (the last fact at or before it). */
   at(t: number): Checkpoint {
+    const i = this.indexAt(t);
+    return i < 0 ? null : this.values[i]!;
+  }
+
+  /** True when `init` was durable at time `t` (the last fact at or before it said so). */
+  initAt(t: number): boolean {
+    const i = this.indexAt(t);
+    return i >= 0 && this.inits[i]!;
+  }
+
+  /** Index of the last fact at or before `t` (-1: none). */
+  private indexAt(t: number): number {
     let lo = 0;
     let hi = this.times.length;
     while (lo < hi) {
@@ -35,7 +49,7 @@ class DurableHistory {
       if (this.times[mid]! <= t) lo = mid + 1;
       else hi = mid;
     }
-    return lo === 0 ? null : this.values[lo - 1]!;
+    return lo - 1;
   }
 
   get now(): Checkpoint {

@@ -7,11 +7,13 @@
 import type { Check } from '../../scenario/types.ts';
 import { backfillProgressCheck } from './backfill-progress.ts';
 import { backfillResumeCheck } from './backfill-resume.ts';
+import { backfillFromCompleteCheck } from './backfill-from-complete.ts';
 import { hlcDriftCheck } from './hlc-drift.ts';
 import { resendCheck } from './resend-unacked.ts';
 import { watermarkCheck } from './watermark-received.ts';
 import { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
 import { hlcCheck } from './hlc.ts';
+import { changeSentDurableCheck } from './change-sent-durable.ts';
 import { pruneCheck } from './prune-after-all-acks.ts';
 import { bufferCheck } from './buffer-exactly-once.ts';
 import { catchupDeltaCheck } from './catchup-delta.ts';
@@ -19,9 +21,10 @@ import { ackedWritesCheck } from './acked-not-lost.ts';
 import { convergedCheck } from './converged.ts';
 import { memoryIsDurableCheck } from './memory-is-durable.ts';
 import { readyServesDurableCheck } from './ready-serves-durable.ts';
-import { watermarkCompleteCheck } from './watermark-complete.ts';
+import { ackHeldCheck, logPrunedAfterAcksCheck, watermarkCompleteCheck } from './watermark-complete.ts';
 
 export { hlcCheck } from './hlc.ts';
+export { changeSentDurableCheck } from './change-sent-durable.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
 export { bufferCheck } from './buffer-exactly-once.ts';
 export { catchupDeltaCheck } from './catchup-delta.ts';
@@ -30,10 +33,11 @@ export { convergedCheck } from './converged.ts';
 export { memoryIsDurableCheck } from './memory-is-durable.ts';
 export { readyServesDurableCheck } from './ready-serves-durable.ts';
 export { backfillResumeCheck } from './backfill-resume.ts';
+export { backfillFromCompleteCheck } from './backfill-from-complete.ts';
 export { backfillProgressCheck } from './backfill-progress.ts';
 export { watermarkCheck } from './watermark-received.ts';
 export { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
-export { watermarkCompleteCheck } from './watermark-complete.ts';
+export { ackHeldCheck, logPrunedAfterAcksCheck, watermarkCompleteCheck } from './watermark-complete.ts';
 export { resendCheck } from './resend-unacked.ts';
 export { hlcDriftCheck } from './hlc-drift.ts';
 export { rejectedNeverApplied, type Forged, type RogueView } from './rejected-never-applied.ts';
@@ -44,6 +48,8 @@ export interface PeerCheckOptions {
   batchSize: number;
   /** The devices' `maxDriftMs` (invariant:hlc-drift). */
   maxDriftMs: number;
+  /** Devices configured as joiners (invariant:backfill-from-complete; the others are founders). */
+  joiners?: readonly string[];
 }
 
 /** Every peer check, for `Scenario.checks`. */
@@ -53,11 +59,15 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     pruneCheck(nodes),
     bufferCheck(nodes),
     backfillResumeCheck(nodes),
+    backfillFromCompleteCheck(nodes, options.joiners ?? []),
     backfillProgressCheck(nodes),
     catchupDeltaCheck(nodes, options.batchSize),
     watermarkCheck(nodes),
     relayWithinWatermarkCheck(nodes),
     watermarkCompleteCheck(nodes),
+    ackHeldCheck(nodes),
+    logPrunedAfterAcksCheck(nodes),
+    changeSentDurableCheck(nodes),
     resendCheck(nodes),
     hlcDriftCheck(nodes, options.maxDriftMs),
     ackedWritesCheck(nodes),
