@@ -80,6 +80,15 @@ export const UNREACHED: Table = {
         "which takes the takeover time of silence, so its fence must wait that long behind another tab's open transaction and complete between its steal and its epoch draw " +
         '(election-lock-paused-before-fence seed 11014 with C frozen inside a kv read, in corpus/regressions.json, has it complete just after the draw: in fencing)',
     },
+    ...Object.fromEntries(
+      ['follower', 'queued', 'candidate', 'fencing', 'leader', 'steppingDown'].map((state) => [
+        `${state}|COMMITTED|${state}`,
+        refusal(
+          'drainedFirst: the map steps COMMITTED only for a commit at or below an epoch whose term the tab reported ending (election.follower), ' +
+            'which is what drainedFirst refuses (variant election-no-drain)',
+        ),
+      ]),
+    ),
   },
   request: {
     'idle|ACK|acknowledged': refusal(

@@ -295,7 +295,8 @@ export class LeaseElection implements Election {
     if (reason === 'lease-expired') this.deps.report.probe('election.lease-expired');
     this.deps.report.stepDown(epoch, reason);
     this.emit({ type: 'follower', reason });
-    await this.deps.drained();
+    // Weakened variant 'election-no-drain': reports follower (and, closing, gives the lease up) with writes still in flight.
+    if (this.s.variant !== 'election-no-drain') await this.deps.drained();
     if (reason === 'closing') await this.release(epoch);
     this.myEpoch = 0;
     this.observedKey = '\u0000';

@@ -233,7 +233,8 @@ export class LockElection implements Election {
     this.deps.clock.clearTimer(this.beatTimer);
     this.deps.report.stepDown(epoch, reason);
     this.emit({ type: 'follower', reason });
-    await this.deps.drained();
+    // Weakened variant 'election-no-drain': reports follower (and, closing, gives the lease up) with writes still in flight.
+    if (this.s.variant !== 'election-no-drain') await this.deps.drained();
     this.myEpoch = 0;
     this.deps.report.follower(reason);
     this.current = this.closed ? 'closed' : 'follower';

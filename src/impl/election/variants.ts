@@ -90,6 +90,12 @@ export const ELECTION_VARIANTS = [
     description:
       "the writer fails a batch the store refused (EFENCED) but does not tell the election: the tab goes on leading until another signal (its lease, the lock's steal notice, a heartbeat) reaches it, and starts its next batch at the epoch the store just refused (caught by model:election, mayWrite, in election-lock-stolen-notice-late, where the holder's lock and bus tasks run late).",
   },
+  {
+    name: 'election-no-drain',
+    area: 'election',
+    description:
+      "stepping down does not wait for the term's in-flight writes: the tab reports follower (and, closing, releases its lease) while a write of its old term is still committing, which then lands under a term it said was over (caught by model:election, drainedFirst, in election-lock-stolen-mid-write and six other scenarios).",
+  },
 ] as const;
 
 /** Name of an election variant. */

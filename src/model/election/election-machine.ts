@@ -25,6 +25,9 @@
  * - mayRenew: RENEWED names the tab's own epoch, and a renewal that extends the lease belief (validMs > 0)
  *   comes while the store's durable epoch is not above it: a tab took over only after this tab's lease
  *   ran out on its own clock, so a renewal reported after the takeover can no longer believe in the lease.
+ * - drainedFirst: a write of this tab commits (COMMITTED: the store's durable request record, fact.request)
+ *   at an epoch above every term it reported ending (FOLLOWER): a tab steps down only once its in-flight
+ *   writes are done, so none of its old term lands while it says it follows (or leads a later term).
  * Data-only events (SEEN, HEARD, REJECTED, STORE, CLOCK) are taken in every state and only update the
  * context.
  */
@@ -65,6 +68,8 @@ export interface TabContext {
   trustUntilMs: number | null;
   /** The tab last campaigned for a lease (CAMPAIGN mode 'lease'): its LEADER and RENEWED must say how long it trusts it. */
   leaseTerm: boolean;
+  /** The highest epoch of a term this incarnation reported ending (FOLLOWER after STEP_DOWN), 0 when none. */
+  endedEpoch: number;
 }
 
 /** Event types of the per-tab model. `t` is the record's true time, µs. */
@@ -84,7 +89,8 @@ export type TabModelEvent =
   | { type: 'HEARD'; from: string; epoch: number; msg: number }
   | { type: 'REJECTED'; epoch: number; fence: number }
   | { type: 'STORE'; epoch: number }
-  | { type: 'CLOCK'; t: number; monotonicMs: number; driftPpm: number };
+  | { type: 'CLOCK'; t: number; monotonicMs: number; driftPpm: number }
+  | { type: 'COMMITTED'; epoch: number; commit: number; reqId: string };
 
 type Ev<T extends TabModelEvent['type']> = Extract<TabModelEvent, { type: T }>;
 
@@ -151,6 +157,14 @@ export const TAB_REASONS: Readonly<Record<string, GuardReason<TabContext, TabMod
     if (l.reason === 'stolen' && !l.lockStolen) return `it reported losing its campaign to a stolen lock, but the lock manager took no lock from it since it queued (lock.release {reason: 'stolen'})`;
     return null;
   },
+  drainedFirst: (c, e) => {
+    const w = e as Ev<'COMMITTED'>;
+    if (w.epoch > c.endedEpoch) return null;
+    return (
+      `its write ${w.reqId} at epoch ${w.epoch} committed (commit ${w.commit}, fact.request) after it reported ending its term at epoch ` +
+      `${c.endedEpoch} (election.follower): stepping down must wait for the term's in-flight writes`
+    );
+  },
   mayRenew: (c, e) => {
     const r = e as Ev<'RENEWED'>;
     const own = notOwn(c, e) ?? noBelief(c, r);
@@ -174,6 +188,7 @@ const INITIAL: TabContext = {
   clock: null,
   trustUntilMs: null,
   leaseTerm: false,
+  endedEpoch: 0,
 };
 const CAMPAIGN = { target: 'candidate', actions: 'campaign' } as const;
 const QUEUE = { target: 'queued', actions: 'campaign' } as const;
@@ -201,6 +216,8 @@ const DATA = {
   CLOCK: { actions: 'clock' },
 } as const;
 const DOWN = { DOWN: { target: '#election.down', actions: 'forget' } } as const;
+/** A write of the tab committed: judged in the state it finds (a guard on a transition back to that state). */
+const committed = <S extends string>(state: S) => ({ COMMITTED: { target: `#election.${state}` as const, guard: 'drainedFirst' } }) as const;
 const STEP_DOWN = { STEP_DOWN: { target: '#election.steppingDown', guard: 'sameEpoch' } } as const;
 const ACQUIRED = { ACQUIRED: { target: '#election.fencing', guard: 'mayAcquire', actions: 'acquire' } } as const;
 
@@ -235,7 +252,7 @@ export const tabElectionMachine = setup({
       const mono = monotonicAt(context.clock, e.t);
       return { trustUntilMs: typeof e.validMs === 'number' && mono !== null ? mono + e.validMs : null };
     }),
-    endTerm: assign({ epoch: 0, fenced: false, trustUntilMs: null }),
+    endTerm: assign(({ context }) => ({ epoch: 0, fenced: false, trustUntilMs: null, endedEpoch: Math.max(context.endedEpoch, context.epoch) })),
   },
 }).createMachine({
   id: 'election',
@@ -243,10 +260,10 @@ export const tabElectionMachine = setup({
   initial: 'down',
   states: {
     down: { description: 'the tab is not running (before node.start, after node.crash or node.stop)', on: { START: { target: 'follower', actions: 'forget' }, STORE: DATA.STORE, CLOCK: DATA.CLOCK } },
-    follower: { description: 'running, neither campaigning nor leading', on: { CAMPAIGN, QUEUE, ...DATA, ...DOWN } },
-    queued: { description: 'lock mode: waiting for the lock (election.campaign {mode: lock}) as long as the holder lives', on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...DOWN } },
-    candidate: { description: 'campaigning for a lease or stealing the lock: resolves at once (election.acquired or election.lost)', on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...DOWN } },
-    fencing: { description: 'acquired an epoch (election.acquired): the store must be fenced at it before the tab leads', on: { LEADER: { target: 'leader', guard: 'mayLead', actions: 'believe' }, ...STEP_DOWN, ...DATA, ...DOWN } },
+    follower: { description: 'running, neither campaigning nor leading', on: { CAMPAIGN, QUEUE, ...DATA, ...committed('follower'), ...DOWN } },
+    queued: { description: 'lock mode: waiting for the lock (election.campaign {mode: lock}) as long as the holder lives', on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...committed('queued'), ...DOWN } },
+    candidate: { description: 'campaigning for a lease or stealing the lock: resolves at once (election.acquired or election.lost)', on: { CAMPAIGN, QUEUE, LOST: { target: 'follower', guard: 'mayLose' }, ...ACQUIRED, ...DATA, ...committed('candidate'), ...DOWN } },
+    fencing: { description: 'acquired an epoch (election.acquired): the store must be fenced at it before the tab leads', on: { LEADER: { target: 'leader', guard: 'mayLead', actions: 'believe' }, ...STEP_DOWN, ...DATA, ...committed('fencing'), ...DOWN } },
     leader: {
       description: 'leading at its epoch (election.leader): it renews and writes, at its own epoch only',
       on: {
@@ -254,10 +271,11 @@ export const tabElectionMachine = setup({
         WRITE: { target: 'leader', guard: 'mayWrite' },
         ...STEP_DOWN,
         ...DATA,
+        ...committed('leader'),
         ...DOWN,
       },
     },
-    steppingDown: { description: 'stepping down (election.stepdown): election.follower next', on: { FOLLOWER: { target: 'follower', actions: 'endTerm' }, ...DATA, ...DOWN } },
+    steppingDown: { description: 'stepping down (election.stepdown): election.follower next', on: { FOLLOWER: { target: 'follower', actions: 'endTerm' }, ...DATA, ...committed('steppingDown'), ...DOWN } },
   },
 });
 

@@ -79,6 +79,7 @@ export const ELECTION_MODEL_KINDS: readonly string[] = [
   'kv.fault',
   'workload.handover',
   'lock.release',
+  'fact.request',
 ];
 
 /**
@@ -114,6 +115,10 @@ interface Seen {
   closing: Set<string>;
   /** Tabs whose lock the lock manager took away (lock.release {reason: 'stolen'}) since they last campaigned. */
   lockStolen: Set<string>;
+  /** Per tab: the epoch of the term it is stepping down from (election.stepdown), until election.follower. */
+  stepping: Map<string, number>;
+  /** Per tab: the highest epoch of a term its current incarnation reported ending (election.follower). */
+  ended: Map<string, number>;
 }
 
 /** Model spec of the per-tab election machine. */
@@ -125,7 +130,9 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
   const runs = new WeakMap<MonitorWorld, Seen>();
   const seenIn = (world: MonitorWorld): Seen => {
     let seen = runs.get(world);
-    if (seen === undefined) runs.set(world, (seen = { storeEpoch: new Map(), heard: new Map(), storeFailed: new Set(), closing: new Set(), lockStolen: new Set() }));
+    if (seen === undefined) {
+      runs.set(world, (seen = { storeEpoch: new Map(), heard: new Map(), storeFailed: new Set(), closing: new Set(), lockStolen: new Set(), stepping: new Map(), ended: new Map() }));
+    }
     return seen;
   };
   return {
@@ -138,7 +145,7 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
     optional: ['election.leader:validMs', 'election.renewed:validMs'],
     values: { 'election.stepdown:reason': STEP_DOWN_REASONS, 'election.follower:reason': STEP_DOWN_REASONS, 'election.lost:reason': LOST_REASONS },
     reasons: TAB_REASONS,
-    facts: ['fact.store', 'fact.clock', 'fact.bus.leader'],
+    facts: ['fact.store', 'fact.clock', 'fact.bus.leader', 'fact.request'],
     hot: TAB_HOT_STATES,
     map(rec: TraceRecord, world: MonitorWorld): ModelTarget | readonly ModelTarget[] | null {
       const d = rec.data;
@@ -152,11 +159,20 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
           const event: TabModelEvent = { type: 'STORE', epoch };
           return world.nodesOn(d.device).filter(mine).map((instance) => ({ instance, event }));
         }
+        case 'fact.request': {
+          // Only a commit at or below a term the tab ended can fail drainedFirst: the rest decides nothing.
+          const node = String(d.node);
+          const epoch = num(d.epoch);
+          if (!mine(node) || epoch > (seenIn(world).ended.get(node) ?? 0)) return null;
+          return { instance: node, event: { type: 'COMMITTED', epoch, commit: num(d.commit), reqId: String(d.reqId) } };
+        }
         case 'node.start': {
           if (!mine(rec.node)) return null;
           const seen = seenIn(world);
           seen.heard.delete(rec.node);
           seen.closing.delete(rec.node);
+          seen.stepping.delete(rec.node);
+          seen.ended.delete(rec.node);
           const epoch = seen.storeEpoch.get(String(d.device));
           const start: ModelTarget = { instance: rec.node, event: { type: 'START' } };
           return epoch === undefined ? start : [start, { instance: rec.node, event: { type: 'STORE', epoch } }];
@@ -195,6 +211,12 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
           if (event.type === 'CAMPAIGN' || event.type === 'QUEUE') {
             seen.storeFailed.delete(rec.node);
             seen.lockStolen.delete(rec.node);
+          }
+          if (event.type === 'STEP_DOWN') seen.stepping.set(rec.node, event.epoch);
+          if (event.type === 'FOLLOWER') {
+            const epoch = seen.stepping.get(rec.node) ?? 0;
+            if (epoch > (seen.ended.get(rec.node) ?? 0)) seen.ended.set(rec.node, epoch);
+            seen.stepping.delete(rec.node);
           }
           if (event.type !== 'LOST') return { instance: rec.node, event };
           return { instance: rec.node, event: { ...event, storeFailed: seen.storeFailed.has(rec.node), closing: seen.closing.has(rec.node), lockStolen: seen.lockStolen.has(rec.node) } };
