@@ -88,11 +88,45 @@ describe('taskDelay', () => {
     expect(log[0]!.atMs).toBeLessThan(102);
   });
 
+  it('overlapping faults on one source: the largest delay applies until each ends; without a source the lock is late too', async () => {
+    const log: Handled[] = [];
+    let world: TabWorld | null = null;
+    const w = (world = tabWorld(5, { t1: idle, t2: recorder(() => world!, log) }));
+    installFaults(w.sim, {
+      events: [
+        { kind: 'taskDelay', atMs: 1, node: 't2', source: 'bus', delayMs: 80, durationMs: 30 },
+        { kind: 'taskDelay', atMs: 2, node: 't2', source: 'bus', delayMs: 20, durationMs: 100 },
+        { kind: 'taskDelay', atMs: 1, node: 't2', delayMs: 40, durationMs: 200 },
+      ],
+    });
+    // At 10 ms the three overlap: the 80 ms one wins although the 20 ms one began later; from 31 ms only
+    // the 20 and 40 ms ones last (40 wins: the both-sources one), from 102 ms the 40 ms one alone.
+    w.at(10, () => w.env('t1').bus.post('c', 'a'));
+    w.at(200, () => w.env('t1').bus.post('c', 'b'));
+    const lockAt: number[] = [];
+    w.at(150, () => void w.env('t2').locks.request('L', {}, () => void lockAt.push(w.sim.nowUs() / 1000)));
+    await w.sim.run({ untilUs: 1_000_000 });
+    const at = (what: string): number => log.find((h) => h.what === what)!.atMs;
+    expect(at('bus a')).toBeGreaterThanOrEqual(90);
+    expect(at('bus a')).toBeLessThan(92);
+    expect(at('bus b')).toBeGreaterThanOrEqual(240);
+    expect(at('bus b')).toBeLessThan(242);
+    // The grant of a lock requested at 150 ms (during the both-sources fault) runs 40 ms late.
+    expect(lockAt).toEqual([190]);
+  });
+
   it('is checked like every kind: a bad source or a missing delay is a clear plan error', () => {
     const w = tabWorld(4, { t1: idle });
-    expect(() => installFaults(w.sim, { events: [{ kind: 'taskDelay', atMs: 1, node: 't1', source: 'timer', delayMs: 5, durationMs: 5 } as never] })).toThrow(
-      /events\[0\]\.source.*'bus', 'lock'|source/,
-    );
-    expect(() => installFaults(w.sim, { events: [{ kind: 'taskDelay', atMs: 1, node: 't1', durationMs: 5 } as never] })).toThrow(/delayMs/);
+    const message = (event: unknown): string => {
+      try {
+        installFaults(w.sim, { events: [event as never] });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    expect(message({ kind: 'taskDelay', atMs: 1, node: 't1', source: 'timer', delayMs: 5, durationMs: 5 })).toMatch(/events\[0\]\.source: expected one of bus, lock, got 'timer'/);
+    expect(message({ kind: 'taskDelay', atMs: 1, node: 't1', durationMs: 5 })).toMatch(/events\[0\]\.delayMs: missing/);
+    expect(message({ kind: 'taskDelay', atMs: 1, node: 't1', delayMs: 0, durationMs: 5 })).toMatch(/events\[0\]\.delayMs: .*positive/);
   });
 });
