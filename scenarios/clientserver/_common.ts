@@ -5,7 +5,7 @@
  * writes, the operator's writes on the server, the user who clicks Nuke and Resync when the footer asks),
  * liveness (every client synced and equal to the server) and the checks, model and evidence.
  */
-import { statusSeen } from '../../src/model/clientserver/index.ts';
+import { nukePushedFirst, statusSeen } from '../../src/model/clientserver/index.ts';
 import { csClientEvidence } from '../../src/evidence/cs-client.ts';
 import { csServerEvidence } from '../../src/evidence/cs-server.ts';
 import { csWireEvidence } from '../../src/evidence/cs-wire.ts';
@@ -196,6 +196,53 @@ export function userNukes(ctx: ScenarioContext, clients: readonly string[], from
       }
     });
   }
+}
+
+/** The user clicks Nuke and Resync on `client` at `atMs` if its footer shows stuck (traced as workload.nuke). */
+export function nukeIfStuck(ctx: ScenarioContext, client: string, atMs: number): void {
+  ctx.at(atMs, () => {
+    const h = ctx.handle<ClientHandle>(client);
+    const s = h?.status().status;
+    if (h === null || s !== 'stuck') return;
+    ctx.emit('workload.nuke', { node: client, status: s });
+    h.nuke().catch((e: unknown) => ctx.emit('workload.nuke-failed', { node: client, error: String(e) }));
+  });
+}
+
+/** When C1 writes its 5 changes in `nukeAfterHang`: from `fromMs`, one every `everyMs`, keyed `<tag>-k`. */
+export interface HangWrites {
+  fromMs: number;
+  everyMs: number;
+  tag: string;
+}
+
+/**
+ * Nuke and Resync against a server that hangs: S paused from 1 s to 10 s (connections open, no handshake
+ * completes), C2 writing throughout, C1 writing 5 changes (`writes`); three failed handshakes make C1
+ * stuck, the user clicks Nuke and Resync at 9.8 s, just before the server answers again, and the Nuke
+ * must push the 5 before the wipe (expect:C1-nuke-pushed-first). The scenarios differ in when C1 writes
+ * (cs-nuke-push-first: on its last green connection; cs-nuke-push-unsent: after it closed).
+ */
+export function nukeAfterHang(name: string, description: string, writes: HangWrites): Scenario {
+  const two = clientIds(2);
+  return {
+    name,
+    description,
+    suites: ['ci', 'default', 'nightly'],
+    topology: csTopology(two),
+    program: csProgram(),
+    seams: CS_SEAMS,
+    workload: (ctx) => {
+      clientWrites(ctx, ['C2'], 20, 300, 200);
+      for (let k = 0; k < 5; k++) ctx.at(writes.fromMs + k * writes.everyMs, () => void ctx.handle<ClientHandle>('C1')?.write('book', `${writes.tag}-${k}`, 'title', `${writes.tag} ${k}`).catch(() => {}));
+      nukeIfStuck(ctx, 'C1', 9_800);
+    },
+    faults: { events: [{ kind: 'pause', atMs: 1_000, node: SERVER, durationMs: 9_000 }] },
+    durationMs: 13_000,
+    liveness: allSynced(two),
+    ...csChecking(two),
+    checks: [...csChecking(two).checks, statusSeen('C1', ['stuck'], 1_000, 8_800, 'stuck before the nuke'), nukePushedFirst('C1', two)],
+  };
 }
 
 /** Liveness: the server and every client up, every client synced (nothing pending) and equal to the server. */

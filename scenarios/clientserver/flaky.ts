@@ -8,14 +8,11 @@
  *   all (in cs-nuke-push-first they were already sent on the old connection, which the server takes on
  *   resume and which hides a Nuke session that pushes the wrong range).
  */
-import { nukePushedFirst } from '../../src/model/clientserver/index.ts';
-import type { ClientHandle } from '../../src/impl/clientserver/index.ts';
 import type { FaultEvent } from '../../src/faults/plan.ts';
-import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, statusSeen } from './_common.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, nukeAfterHang, statusSeen } from './_common.ts';
 
 const three = clientIds(3);
-const two = clientIds(2);
 
 /**
  * Three hangs of the server (2.2 s each: one handshake fails, the next one after it resumes completes),
@@ -42,35 +39,10 @@ const flakyHandshakes: Scenario = {
   checks: [...csChecking(three).checks, statusSeen('C1', ['synced', 'syncing'], 3_600, 1_300, 'green between the first and second hang')],
 };
 
-/** The user clicks Nuke and Resync on `client` at `atMs` if its footer shows stuck (traced as workload.nuke). */
-function nukeIfStuck(ctx: ScenarioContext, client: string, atMs: number): void {
-  ctx.at(atMs, () => {
-    const h = ctx.handle<ClientHandle>(client);
-    const s = h?.status().status;
-    if (h === null || s !== 'stuck') return;
-    ctx.emit('workload.nuke', { node: client, status: s });
-    h.nuke().catch((e: unknown) => ctx.emit('workload.nuke-failed', { node: client, error: String(e) }));
-  });
-}
-
-const pushUnsent: Scenario = {
-  name: 'cs-nuke-push-unsent',
-  description:
-    'The server hangs from 1 s to 10 s; C1 writes 5 changes at 4 s, after its last green connection closed, so no connection ever carried them; stuck after three failed handshakes, the user clicks Nuke and Resync at 9.8 s: its own handshake, answered when the server resumes, must push all 5 (from the first one the server lacks) before the wipe, and nothing is reported unsaved.',
-  suites: ['ci', 'default', 'nightly'],
-  topology: csTopology(two),
-  program: csProgram(),
-  seams: CS_SEAMS,
-  workload: (ctx) => {
-    clientWrites(ctx, ['C2'], 20, 300, 200);
-    for (let k = 0; k < 5; k++) ctx.at(4_000 + k * 100, () => void ctx.handle<ClientHandle>('C1')?.write('book', `unsent-${k}`, 'title', `unsent ${k}`).catch(() => {}));
-    nukeIfStuck(ctx, 'C1', 9_800);
-  },
-  faults: { events: [{ kind: 'pause', atMs: 1_000, node: 'S', durationMs: 9_000 }] },
-  durationMs: 13_000,
-  liveness: allSynced(two),
-  ...csChecking(two),
-  checks: [...csChecking(two).checks, statusSeen('C1', ['stuck'], 1_000, 8_800, 'stuck before the nuke'), nukePushedFirst('C1', two)],
-};
+const pushUnsent = nukeAfterHang(
+  'cs-nuke-push-unsent',
+  'The server hangs from 1 s to 10 s; C1 writes 5 changes at 4 s, after its last green connection closed, so no connection ever carried them; stuck after three failed handshakes, the user clicks Nuke and Resync at 9.8 s: its own handshake, answered when the server resumes, must push all 5 (from the first one the server lacks) before the wipe, and nothing is reported unsaved.',
+  { fromMs: 4_000, everyMs: 100, tag: 'unsent' },
+);
 
 export default [flakyHandshakes, pushUnsent];

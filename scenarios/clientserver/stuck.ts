@@ -4,10 +4,10 @@
  * failed handshakes: stuck) and answers again when the user clicks Nuke and Resync takes the pending
  * changes before the wipe, so nothing is reported unsaved.
  */
-import { nukePushedFirst, stuckReasonSeen } from '../../src/model/clientserver/index.ts';
-import { startServer, type ClientHandle, type ClientOptions } from '../../src/impl/clientserver/index.ts';
-import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { CS_SEAMS, DB, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, statusSeen, userNukes } from './_common.ts';
+import { stuckReasonSeen } from '../../src/model/clientserver/index.ts';
+import { startServer, type ClientOptions } from '../../src/impl/clientserver/index.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import { CS_SEAMS, DB, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, nukeAfterHang, userNukes } from './_common.ts';
 
 const two = clientIds(2);
 
@@ -33,18 +33,6 @@ function stalledAppends(fromMs: number, untilMs: number, options: Partial<Client
 }
 
 
-
-/** The user clicks Nuke and Resync on `client` at `atMs` if its footer shows stuck (traced as workload.nuke). */
-function nukeIfStuck(ctx: ScenarioContext, client: string, atMs: number): void {
-  ctx.at(atMs, () => {
-    const h = ctx.handle<ClientHandle>(client);
-    const s = h?.status().status;
-    if (h === null || s !== 'stuck') return;
-    ctx.emit('workload.nuke', { node: client, status: s });
-    h.nuke().catch((e: unknown) => ctx.emit('workload.nuke-failed', { node: client, error: String(e) }));
-  });
-}
-
 /** Stuck after 1 s without progress here (configurable): the promise "green ⇒ pushed within 2 s" holds. */
 const quick = { stuckAfterMs: 1_000 };
 
@@ -66,24 +54,10 @@ const noProgress: Scenario = {
   checks: [...csChecking(two, quick, quick).checks, stuckReasonSeen('C1', 'no-progress', 2_000, 2_500)],
 };
 
-const pushFirst: Scenario = {
-  name: 'cs-nuke-push-first',
-  description:
-    'The server hangs from 1 s to 10 s (paused: connections open, no handshake completes) while C1 writes 5 changes: three failed handshakes make it stuck; the user clicks Nuke and Resync at 9.8 s, just before the server answers again: the Nuke opens a handshake of its own, the server (compatible) takes the 5 changes, and nothing is reported unsaved.',
-  suites: ['ci', 'default', 'nightly'],
-  topology: csTopology(two),
-  program: csProgram(),
-  seams: CS_SEAMS,
-  workload: (ctx) => {
-    clientWrites(ctx, ['C2'], 20, 300, 200);
-    for (let k = 0; k < 5; k++) ctx.at(1_500 + k * 200, () => void ctx.handle<ClientHandle>('C1')?.write('book', `pending-${k}`, 'title', `pending ${k}`).catch(() => {}));
-    nukeIfStuck(ctx, 'C1', 9_800);
-  },
-  faults: { events: [{ kind: 'pause', atMs: 1_000, node: 'S', durationMs: 9_000 }] },
-  durationMs: 13_000,
-  liveness: allSynced(two),
-  ...csChecking(two),
-  checks: [...csChecking(two).checks, statusSeen('C1', ['stuck'], 1_000, 8_800, 'stuck before the nuke'), nukePushedFirst('C1', two)],
-};
+const pushFirst = nukeAfterHang(
+  'cs-nuke-push-first',
+  'The server hangs from 1 s to 10 s (paused: connections open, no handshake completes) while C1 writes 5 changes: three failed handshakes make it stuck; the user clicks Nuke and Resync at 9.8 s, just before the server answers again: the Nuke opens a handshake of its own, the server (compatible) takes the 5 changes, and nothing is reported unsaved.',
+  { fromMs: 1_500, everyMs: 200, tag: 'pending' },
+);
 
 export default [noProgress, pushFirst];

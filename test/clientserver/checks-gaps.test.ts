@@ -200,3 +200,82 @@ describe('invariant:green-has-server-changes', () => {
     expect(frozenServer(undefined, 2_410).failures[0]).toMatch(/server change #1 .*durable for 2310 ms, is not/);
   });
 });
+
+describe('frozen spells end at a crash or stop (the simulator emits no node.resume for a node that went down paused)', () => {
+  const serverLog = () => server([[1, 'B', 1, 't', 'p', 'c', 'v', 1]]);
+
+  /** C1 up, `node` paused at 50 ms, crashed at 60 ms, started at 100 ms; change #1 durable at 200 ms. */
+  function pausedThenCrashed(node: 'S' | 'C1') {
+    const h = timed(greenServerChangesCheck(C, 2_000, 'S'));
+    h.emit('C1', 'cs.client.start', { schema: 1 });
+    h.emit('sim', 'fact.cs.client', client({}));
+    h.at(50);
+    h.emit(node, 'node.pause', {});
+    h.at(60);
+    h.emit(node, 'node.crash', { incarnation: 1, powerLoss: false });
+    h.at(100);
+    h.emit(node, 'node.start', { incarnation: 2 });
+    if (node === 'C1') h.emit('C1', 'cs.client.start', { schema: 1 });
+    h.at(200);
+    h.emit('sim', 'fact.cs.server', serverLog());
+    return h;
+  }
+
+  it('green-has-server-changes counts the server running again after it was paused and crashed', () => {
+    const h = pausedThenCrashed('S');
+    h.at(2_150);
+    h.emit('C1', 'cs.status', { status: 'synced', pending: 0, unsaved: 0 });
+    expect(h.failures).toEqual([]);
+    h.at(60_000);
+    h.emit('sim', 'tick', {});
+    expect(h.failures).toEqual([expect.stringMatching(/C1 shows synced while the server change #1 .*durable for 59800 ms, is not in its database/)]);
+  });
+
+  it('green-has-server-changes judges a client again once it was paused, crashed and restarted', () => {
+    const h = pausedThenCrashed('C1');
+    h.at(60_000);
+    h.emit('C1', 'cs.status', { status: 'synced', pending: 0, unsaved: 0 });
+    // The status and the periodic judge both see it (a run stops at the first failure).
+    expect(h.failures[0]).toMatch(/C1 shows synced while the server change #1 .*durable for 59800 ms, is not in its database/);
+  });
+
+  it('incompatible-reported judges a client again once it was paused, crashed and restarted', () => {
+    const h = timed(incompatibleCheck(C, 3_000));
+    h.emit('C1', 'cs.client.start', { schema: 1 });
+    h.emit('sim', 'fact.cs.client', client({}));
+    h.at(50);
+    h.emit('C1', 'node.pause', {});
+    h.at(60);
+    h.emit('C1', 'node.stop', { incarnation: 1, powerLoss: false });
+    h.at(100);
+    h.emit('C1', 'node.start', { incarnation: 2 });
+    h.emit('C1', 'cs.client.start', { schema: 1 });
+    h.emit('sim', 'fact.cs.hello', { client: 'C1', conn: 'c1', site: 'A', server: 'S1', schema: 1, cursor: 0 });
+    h.at(1_000);
+    h.emit('sim', 'fact.cs.welcome', { client: 'C1', conn: 'c1', site: 'S2', schema: 1, head: 0, acked: 0, total: 0, bytes: 0 });
+    h.emit('C1', 'cs.status', { status: 'stuck' });
+    h.at(4_100);
+    h.emit('sim', 'tick', {});
+    expect(h.failures).toEqual([expect.stringMatching(/C1 shows stuck .* after a Welcome showed the server incompatible/)]);
+  });
+
+  it('stuck-in-time judges a client again once it was paused, crashed and restarted', () => {
+    const h = timed(stuckInTimeCheck(C, 'S', { rapidFailuresMax: 3, stuckAfterMs: 1_000, boundMs: 500 }));
+    h.emit('C1', 'cs.client.start', {});
+    h.at(10);
+    h.emit('C1', 'node.pause', {});
+    h.at(20);
+    h.emit('C1', 'node.crash', { incarnation: 1, powerLoss: false });
+    h.at(50);
+    h.emit('C1', 'node.start', { incarnation: 2 });
+    h.emit('C1', 'cs.client.start', {});
+    for (let k = 0; k < 3; k++) {
+      h.at(100 + k * 100);
+      h.emit('C1', 'net.established', { conn: `c${k}`, to: 'S' });
+      h.emit('C1', 'net.close', { conn: `c${k}`, reason: 'closed' });
+    }
+    h.at(1_000);
+    h.emit('sim', 'tick', {});
+    expect(h.failures).toEqual([expect.stringMatching(/3 of its sync connections in a row closed/)]);
+  });
+});

@@ -6,6 +6,7 @@
  */
 import type { TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
+import { frozenOf, type FrozenSpells, type NodeFrozen } from './frozen-spells.ts';
 
 /** A durable server log entry (fact.cs.server `added`). */
 export interface Entry {
@@ -55,9 +56,8 @@ export interface ClientTruth {
   /** The unsaved keys the latest fact stored, and those it deleted (fact.cs.client `unsaved`, `unsavedRemoved`). */
   unsavedAdded: string[];
   unsavedRemoved: string[];
-  /** Frozen (node.pause) until node.resume; when it last resumed (µs; -Infinity: never paused). */
-  paused: boolean;
-  resumedUs: number;
+  /** Its process's frozen spells (frozen-spells.ts: node.pause until node.resume, crash, stop or start). */
+  proc: NodeFrozen;
   /** What it shows: the last cs.status. */
   status: string;
   green: boolean;
@@ -88,9 +88,13 @@ export class CsTruth {
   readonly clients = new Map<string, ClientTruth>();
   private readonly listeners = new Map<string, Listener[]>();
 
-  constructor(clients: readonly string[]) {
+  /** The run's frozen spells (every node's: the server's too). */
+  readonly frozen: FrozenSpells;
+
+  constructor(clients: readonly string[], frozen: FrozenSpells) {
+    this.frozen = frozen;
     for (const id of clients) {
-      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, unsavedAdded: [], unsavedRemoved: [], paused: false, resumedUs: -Infinity, status: 'down', green: false, greenSinceUs: null });
+      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, unsavedAdded: [], unsavedRemoved: [], proc: frozen.of(id), status: 'down', green: false, greenSinceUs: null });
     }
   }
 
@@ -180,14 +184,6 @@ export class CsTruth {
       }
       then(r.kind, r, c);
     });
-    t.on('node.pause', (r) => {
-      const c = client(r.node);
-      if (c !== null) c.paused = true;
-    });
-    t.on('node.resume', (r) => {
-      const c = client(r.node);
-      if (c !== null) Object.assign(c, { paused: false, resumedUs: r.t });
-    });
     for (const k of ['node.crash', 'node.stop'] as const) {
       t.on(k, (r) => {
         const c = client(r.node);
@@ -263,7 +259,7 @@ export const RESUME_GRACE_US = 500_000;
 
 /** True when `c` is judged as showing green at `nowUs`: green, not frozen, not just resumed. */
 export function heldGreen(c: ClientTruth, nowUs: number): boolean {
-  return c.green && !c.paused && nowUs - c.resumedUs >= RESUME_GRACE_US;
+  return c.green && !c.proc.frozen && nowUs - c.proc.resumedUs >= RESUME_GRACE_US;
 }
 
 /** The highest acknowledgement delivered to `c` at least `graceUs` before `nowUs` (0: none). */
@@ -286,7 +282,7 @@ export function ackedBefore(c: ClientTruth, nowUs: number, graceUs: number): num
 export function truthOf(ctx: TraceContext, clients: readonly string[]): CsTruth {
   let t = ctx.runState.get('cs.truth') as CsTruth | undefined;
   if (t === undefined) {
-    t = new CsTruth(clients);
+    t = new CsTruth(clients, frozenOf(ctx));
     t.attach(ctx);
     ctx.runState.set('cs.truth', t);
   }

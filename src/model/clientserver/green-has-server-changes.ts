@@ -3,10 +3,11 @@
  * change durable for longer than `serverChangesMs` is in its durable local database (its cell is at least
  * as new). "While green" excludes a frozen client and the first 0.5 s after it resumes (`heldGreen`).
  * A change's age counts the time the server node ran since it became durable: a server frozen
- * (node.pause to node.resume) can relay nothing, and one frozen between the durable commit point and the
- * end of its commit (the block store's finalize) learns of the change only at its resume, after the
- * handshakes queued meanwhile (cs-swarm-long seed 16: #1792 durable 0.3 ms before a 2.25 s pause, a client
- * green on a Welcome answered at the resume, the relay 2 ms later).
+ * (node.pause to node.resume, or to its crash or stop: frozen-spells.ts) can relay nothing, and one
+ * frozen between the durable commit point and the end of its commit (the block store's finalize) learns
+ * of the change only at its resume, after the handshakes queued meanwhile (cs-swarm-long seed 16: #1792
+ * durable 0.3 ms before a 2.25 s pause, a client green on a Welcome answered at the resume, the relay
+ * 2 ms later).
  * Evidence: the simulator's ground truth (cs-truth.ts), never what a client says of itself beyond its status.
  */
 import type { TraceCheck } from '../check.ts';
@@ -25,27 +26,8 @@ export function greenServerChangesCheck(clients: readonly string[], boundMs: num
       // Per client: entries[0..verified) are reflected in its database (cells only grow until a nuke).
       const verified = new Map<string, number>();
       let lineage = truth.serverSite;
-      // The server node's frozen spells [node.pause, node.resume) (the last one open while frozen).
-      const frozen: [number, number][] = [];
-      if (server !== undefined) {
-        ctx.trace.on('node.pause', (r) => {
-          if (r.node === server) frozen.push([r.t, Infinity]);
-        });
-        ctx.trace.on('node.resume', (r) => {
-          const f = frozen.at(-1);
-          if (r.node === server && f !== undefined && f[1] === Infinity) f[1] = r.t;
-        });
-      }
-      /** µs the server ran between `fromUs` and `nowUs`. */
-      const ranUs = (fromUs: number, nowUs: number): number => {
-        let us = nowUs - fromUs;
-        for (let k = frozen.length - 1; k >= 0; k--) {
-          const [p, r] = frozen[k]!;
-          if (r <= fromUs) break;
-          us -= Math.min(r, nowUs) - Math.max(p, fromUs);
-        }
-        return us;
-      };
+      /** µs the server ran between `fromUs` and `nowUs` (every µs without a server node to follow). */
+      const ranUs = (fromUs: number, nowUs: number): number => (server === undefined ? nowUs - fromUs : truth.frozen.ranUs(server, fromUs, nowUs));
       const check = (nowUs: number): void => {
         if (truth.serverSite !== lineage) {
           lineage = truth.serverSite;

@@ -29,7 +29,7 @@ export function greenPushesCheck(clients: readonly string[], boundMs: number): T
           const writtenUs = c.local.get(f + 1);
           if (writtenUs === undefined) continue;
           ctx.exercised(name);
-          const sinceUs = Math.max(writtenUs, c.greenSinceUs ?? nowUs, c.resumedUs + RESUME_GRACE_US);
+          const sinceUs = Math.max(writtenUs, c.greenSinceUs ?? nowUs, c.proc.resumedUs + RESUME_GRACE_US);
           if (nowUs - sinceUs < boundMs * 1000) continue;
           ctx.fail('correctness', name, `${c.id} has shown ${c.status} for ${ms(nowUs - sinceUs)} while its local change v${f + 1} is not in the server's durable log (bound ${boundMs} ms)`);
           return;

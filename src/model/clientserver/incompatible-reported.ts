@@ -114,9 +114,9 @@ export function incompatibleCheck(clients: readonly string[], boundMs: number): 
         update(nowUs);
         for (const c of truth.clients.values()) {
           const req = wire.get(c.id)!.required;
-          if (req !== null && !c.paused) {
+          if (req !== null && !c.proc.frozen) {
             ctx.exercised(name);
-            if (nowUs - Math.max(req.sinceUs, c.resumedUs) > boundMs * 1000) {
+            if (nowUs - Math.max(req.sinceUs, c.proc.resumedUs) > boundMs * 1000) {
               ctx.fail('correctness', name, `${c.id} shows ${c.status} ${ms(nowUs - req.sinceUs)} after ${req.why}; it must show incompatible within ${boundMs} ms`);
               wire.get(c.id)!.required = null;
               return;

@@ -14,13 +14,15 @@
  * before it is delivered, so its own idle time is at least the check's less its handler's delay, which the
  * bound covers with its ping period (it looks every `pingEveryMs`).
  *
- * Not judged: a frozen client (node.pause until node.resume, then the bound again from the resume), a
+ * Not judged: a frozen client (node.pause until node.resume, then the bound again from the resume, or
+ * until it crashes or stops: frozen-spells.ts), a
  * client during a Nuke and Resync (from the user's workload.nuke until its durable site id changes: its
  * own push connection is no sync attempt), a client that is down.
  */
 import type { TraceCheck } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { ms, ticking } from './cs-time.ts';
+import { frozenOf, type NodeFrozen } from './frozen-spells.ts';
 
 /** The client's configured thresholds and the check's bound. */
 export interface StuckBounds {
@@ -42,8 +44,8 @@ interface Conn {
 
 interface Client {
   up: boolean;
-  paused: boolean;
-  resumedUs: number;
+  /** Its process's frozen spells (frozen-spells.ts). */
+  proc: NodeFrozen;
   nuking: boolean;
   site: string | null;
   conn: Conn | null;
@@ -64,7 +66,8 @@ export function stuckInTimeCheck(clients: readonly string[], server: string, bou
     name,
     covers: [name],
     setup(ctx) {
-      const state = new Map<string, Client>(clients.map((id) => [id, { up: false, paused: false, resumedUs: -Infinity, nuking: false, site: null, conn: null, failures: 0, status: 'down', failedSinceUs: null }]));
+      const frozen = frozenOf(ctx);
+      const state = new Map<string, Client>(clients.map((id) => [id, { up: false, proc: frozen.of(id), nuking: false, site: null, conn: null, failures: 0, status: 'down', failedSinceUs: null }]));
       const t = ctx.trace;
       const of = (id: unknown): Client | undefined => (typeof id === 'string' ? state.get(id) : undefined);
       const onConn = (r: TraceRecord): Conn | null => {
@@ -85,18 +88,10 @@ export function stuckInTimeCheck(clients: readonly string[], server: string, bou
         t.on(k, (r) => {
           const c = of(r.node);
           if (c === undefined) return;
-          Object.assign(c, { up: false, paused: false, nuking: false, conn: null });
+          Object.assign(c, { up: false, nuking: false, conn: null });
           reset(c);
         });
       }
-      t.on('node.pause', (r) => {
-        const c = of(r.node);
-        if (c !== undefined) c.paused = true;
-      });
-      t.on('node.resume', (r) => {
-        const c = of(r.node);
-        if (c !== undefined) Object.assign(c, { paused: false, resumedUs: r.t });
-      });
       t.on('workload.nuke', (r) => {
         const c = of(r.data.node);
         if (c !== undefined) c.nuking = true;
@@ -156,8 +151,8 @@ export function stuckInTimeCheck(clients: readonly string[], server: string, bou
       });
       ticking(ctx, 50_000, (nowUs) => {
         for (const [id, c] of state) {
-          if (!c.up || c.paused || c.nuking) continue;
-          const from = (us: number): number => Math.max(us, c.resumedUs);
+          if (!c.up || c.proc.frozen || c.nuking) continue;
+          const from = (us: number): number => Math.max(us, c.proc.resumedUs);
           if (c.failedSinceUs !== null) {
             if (nowUs - from(c.failedSinceUs) > bounds.boundMs * 1000) {
               ctx.fail('correctness', name, `${id} shows ${c.status} ${ms(nowUs - c.failedSinceUs)} after ${c.failures} of its sync connections in a row closed before it showed green on them (stuck after ${bounds.rapidFailuresMax}; bound ${bounds.boundMs} ms)`);
