@@ -5,10 +5,17 @@
  * - invariant:change-sent-durable judges a delivered change by the merge rule (atLeast): a sent tombstone
  *   is not excused by a newer live version the sender durably holds (a tombstone beats any live version,
  *   so the newer live one does not cover it).
+ * - invariant:log-pruned-after-acks splits a log key `<resource>/<hlc>` at the first '/' followed by an
+ *   HLC: not at the first '/' (a plugged-in node's resource name may hold one), nor at the last (a device
+ *   id, the tail of an HLC, may hold one).
+ * - invariant:ack-held reads the acker's durable image: a version it shows but has not made durable does
+ *   not make an acknowledgement true.
+ * - the three checks on the watermark evidence share it per run and per node list (one run, two node
+ *   lists: each judged on its own devices).
  */
 import { describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/impl/peer/hlc.ts';
-import { changeSentDurableCheck } from '../../src/model/peer/index.ts';
+import { ackHeldCheck, changeSentDurableCheck, logPrunedAfterAcksCheck } from '../../src/model/peer/index.ts';
 import type { Check } from '../../src/scenario/types.ts';
 import type { KvCommitView } from '../../src/sim/disk/kv.ts';
 import { Trace } from '../../src/sim/trace.ts';
@@ -79,5 +86,61 @@ describe('invariant:change-sent-durable', () => {
     t.trace.emit('sim', 'fact.peer.change', { from: 'A', to: 'B', sentUs: 0, resource: 'tag', shared: true, n: 1, minTs: h(5), maxTs: h(5), last: h(5), lastUuid: 'x', lastDead: false });
     expect(t.failures()).toEqual([]);
     expect(t.exercised()).toHaveLength(2);
+  });
+});
+
+describe('invariant:log-pruned-after-acks', () => {
+  it('splits a log key at its last slash: a resource named with a slash, acknowledged by every peer, may be pruned', () => {
+    const t = harness([logPrunedAfterAcksCheck(['A', 'B'])], ['A', 'B']);
+    t.trace.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', sentUs: 0, resource: 'lib/tag', upTo: h(10) });
+    t.kvs.get('A')!.commit([{ store: 'log', key: `lib/tag/${h(10)}`, value: undefined }]);
+    expect(t.failures()).toEqual([]);
+    expect(t.exercised()).toEqual(['invariant:log-pruned-after-acks']);
+    // Past what B acknowledged: fails.
+    t.kvs.get('A')!.commit([{ store: 'log', key: `lib/tag/${h(11)}`, value: undefined }]);
+    expect(t.failures()).toHaveLength(1);
+  });
+
+  it("nor at its last slash: a device id, the HLC's tail, may hold one", () => {
+    const t = harness([logPrunedAfterAcksCheck(['A', 'B'])], ['A', 'B']);
+    t.trace.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', sentUs: 0, resource: 'tag', upTo: h(10, 'site/A') });
+    t.kvs.get('A')!.commit([{ store: 'log', key: `tag/${h(10, 'site/A')}`, value: undefined }]);
+    expect(t.failures()).toEqual([]);
+    expect(t.exercised()).toEqual(['invariant:log-pruned-after-acks']);
+  });
+});
+
+describe('invariant:ack-held', () => {
+  it("judges the acker's durable image: a version shown but not durable does not make the ack true", () => {
+    const t = harness([ackHeldCheck(['A', 'B'])], ['A', 'B']);
+    const v = rec('x', 'A', h(10), 'v');
+    t.kvs.get('A')!.commit([{ store: 'rec', key: 'tag/x', value: v }]);
+    t.kvs.get('B')!.commit([{ store: 'rec', key: 'tag/x', value: v }], false);
+    t.trace.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', sentUs: 0, resource: 'tag', upTo: h(10) });
+    expect(t.failures()).toHaveLength(1);
+    expect(t.failures()[0]).toMatch(/invariant:ack-held/);
+  });
+
+  it('passes once the acker holds the version durably', () => {
+    const t = harness([ackHeldCheck(['A', 'B'])], ['A', 'B']);
+    const v = rec('x', 'A', h(10), 'v');
+    t.kvs.get('A')!.commit([{ store: 'rec', key: 'tag/x', value: v }]);
+    t.kvs.get('B')!.commit([{ store: 'rec', key: 'tag/x', value: v }]);
+    t.trace.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', sentUs: 0, resource: 'tag', upTo: h(10) });
+    expect(t.failures()).toEqual([]);
+    expect(t.exercised()).toEqual(['invariant:ack-held']);
+  });
+
+  it('one run, two node lists: the evidence is not shared between them (the second list is not ignored)', () => {
+    const { kvs, sim } = world(['A', 'B', 'C']);
+    const trace = new Trace(() => 0);
+    // Both checks on one context (a run): ack-held over A and B, log-pruned over A, B and C.
+    const a = checkHarness(ackHeldCheck(['A', 'B']), { trace, extra: { sim: { ...sim, trace } } });
+    logPrunedAfterAcksCheck(['A', 'B', 'C']).setup!(a.ctx);
+    trace.emit('sim', 'fact.peer.ack', { from: 'B', to: 'A', sentUs: 0, resource: 'tag', upTo: h(10) });
+    // C never acknowledged: with the first caller's list (A, B) winning, C was not a member and the prune passed.
+    kvs.get('A')!.commit([{ store: 'log', key: `tag/${h(10)}`, value: undefined }]);
+    expect(a.failures).toHaveLength(1);
+    expect(a.failures[0]).toMatch(/invariant:log-pruned-after-acks.*C/);
   });
 });
