@@ -229,20 +229,33 @@ export const SWARM_TRIGGER_OPS: readonly TriggerOp[] = [
   { area: 'net', op: 'connect', perSec: 0.3 },
 ];
 
-/** How a scenario's devices are set up, as the checks and the model need to know it. */
+/** How a scenario's devices are set up, as the checks and the model need to know it (beyond its topology). */
 export interface PeerSetup {
   /** The options given to `peerProgram` (the checks read the batch size and `maxDriftMs` from them). */
   options?: Partial<PeerOptions>;
-  /** Devices configured as joiners (the others are founders). */
-  joiners?: readonly string[];
 }
 
-/** Evidence, checks and the backfill model for a scenario over `ids` (pass the options `peerProgram` got). */
-export function peerChecking(ids: string[], setup: PeerSetup = {}): { checks: Check[]; models: NonNullable<Scenario['models']>; evidence: EvidenceRecorder[] } {
+/** The peer devices of a topology: its nodes of role 'founder' or 'joiner' (not a rogue). */
+export function peerMembers(topology: Topology): string[] {
+  return topology.nodes.filter((n) => n.role === 'founder' || n.role === 'joiner').map((n) => n.id);
+}
+
+/** The joiners of a topology: its nodes of role 'joiner' (they backfill; `peerProgram` starts them so). */
+export function peerJoiners(topology: Topology): string[] {
+  return topology.nodes.filter((n) => n.role === 'joiner').map((n) => n.id);
+}
+
+/**
+ * Evidence, checks and the backfill model for a scenario of `topology` (pass the options `peerProgram` got).
+ * The members and the joiners are read from the topology's roles, the one place they are configured.
+ */
+export function peerChecking(topology: Topology, setup: PeerSetup = {}): { checks: Check[]; models: NonNullable<Scenario['models']>; evidence: EvidenceRecorder[] } {
+  const ids = peerMembers(topology);
+  const joiners = peerJoiners(topology);
   const cfg = resolvePeerOptions({ library: LIBRARY, peers: ids, resources: RESOURCES, ...setup.options });
   return {
-    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs, joiners: setup.joiners ?? [] }),
-    models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners: setup.joiners })],
+    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs, joiners }),
+    models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners })],
     evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],
   };
 }

@@ -8,12 +8,14 @@ import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWr
 
 const three = deviceIds(3);
 
+const catchupCutTopology = { ...peerTopology(three), net: { connTimeoutMs: 1_000 } };
+
 const catchupCut: Scenario = {
   name: 'peer-catchup-cut',
   description:
     'C is cut off long enough for its connections to reset while A and B write hundreds of records (the retry queues overflow, so catch-up must do the work); right after C reconnects its connections are reset again, mid catch-up. Per-resource watermarks must resume each resource where it stopped: all converge, and each catch-up moves at most the delta plus one batch.',
   suites: ['smoke', 'ci', 'default'],
-  topology: { ...peerTopology(three), net: { connTimeoutMs: 1_000 } },
+  topology: catchupCutTopology,
   program: peerProgram(three, { batchSize: 40, retryQueueMax: 4 }),
   seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, ['A', 'B'], 400, 300, 8),
@@ -26,7 +28,7 @@ const catchupCut: Scenario = {
   },
   durationMs: 6_000,
   liveness: converged(three),
-  ...peerChecking(three, { options: { batchSize: 40, retryQueueMax: 4 } }),
+  ...peerChecking(catchupCutTopology, { options: { batchSize: 40, retryQueueMax: 4 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

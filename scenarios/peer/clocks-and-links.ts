@@ -9,16 +9,18 @@ import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWr
 
 const four = deviceIds(4);
 
+const clockSkewTopology = peerTopology(four, {
+  A: { clock: { offsetMs: 4_000 } },
+  B: { clock: { offsetMs: -2_000, driftPpm: 300 } },
+  D: { clock: { offsetMs: 6_000, driftPpm: -200 } },
+});
+
 const clockSkew: Scenario = {
   name: 'peer-clock-skew',
   description:
     'Four devices whose wall clocks are skewed by up to 6 s (and drift); C steps back 5 s and A forward 3 s mid-run, then A partitions off. HLCs must stay strictly increasing per device and causal; concurrent shared edits resolve the same everywhere.',
   suites: ['smoke', 'ci', 'default'],
-  topology: peerTopology(four, {
-    A: { clock: { offsetMs: 4_000 } },
-    B: { clock: { offsetMs: -2_000, driftPpm: 300 } },
-    D: { clock: { offsetMs: 6_000, driftPpm: -200 } },
-  }),
+  topology: clockSkewTopology,
   program: peerProgram(four),
   seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, four, 200, 200, 25),
@@ -32,17 +34,19 @@ const clockSkew: Scenario = {
   },
   durationMs: 6_000,
   liveness: converged(four),
-  ...peerChecking(four),
+  ...peerChecking(clockSkewTopology),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
+
+const datagramsTopology = peerTopology(four);
 
 const datagrams: Scenario = {
   name: 'peer-duplicated-datagrams',
   description:
     'Every link duplicates 30% and reorders 30% of datagrams and loses 10%, with a long latency tail, while four devices write: stale and duplicated heartbeats are ignored, RTT stays measured, and all converge.',
   suites: ['smoke', 'ci', 'default'],
-  topology: peerTopology(four),
+  topology: datagramsTopology,
   program: peerProgram(four, { heartbeatMs: 100 }),
   seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, four, 200, 200, 25),
@@ -51,19 +55,21 @@ const datagrams: Scenario = {
   },
   durationMs: 6_000,
   liveness: converged(four),
-  ...peerChecking(four, { options: { heartbeatMs: 100 } }),
+  ...peerChecking(datagramsTopology, { options: { heartbeatMs: 100 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
 
-const driftChecking = peerChecking(four, { options: { maxDriftMs: 5_000 } });
+const driftRejectedTopology = peerTopology(['A', 'B', 'C', 'D'], { D: { clock: { offsetMs: 8_000 } } });
+
+const driftChecking = peerChecking(driftRejectedTopology, { options: { maxDriftMs: 5_000 } });
 
 const driftRejected: Scenario = {
   name: 'peer-clock-drift-rejected',
   description:
     'D\'s clock runs 8 s ahead (max drift 5 s) while it writes, then is corrected: its changes are rejected with an Error (logged) until the others\' clocks are within the bound, and only then applied; all converge.',
   suites: ['smoke', 'ci'],
-  topology: peerTopology(['A', 'B', 'C', 'D'], { D: { clock: { offsetMs: 8_000 } } }),
+  topology: driftRejectedTopology,
   program: peerProgram(['A', 'B', 'C', 'D'], { maxDriftMs: 5_000 }),
   seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, ['D'], 20, 200, 50),
@@ -98,12 +104,14 @@ const driftRejected: Scenario = {
 
 const chain = ['A', 'B', 'C', 'D'];
 
+const driftChainTopology = peerTopology(chain, { B: { clock: { offsetMs: 3_000 } }, C: { clock: { offsetMs: 7_000 } } });
+
 const driftChain: Scenario = {
   name: 'peer-clock-drift-chain',
   description:
     "B's wall clock runs 3 s ahead of A's and D's and C's 7 s (max drift 5 s). B writes first: A and D take its HLC (3 s ahead). Then C writes: A and D must refuse C's HLC, 7 s ahead of their wall clocks even though it is only 4 s ahead of their HLCs, while B takes it (4 s ahead of B). C is corrected at 1 s; once the others' clocks are within 5 s of the HLCs C left behind, all converge. No device's HLC may lead its own wall clock by more than the bound.",
   suites: ['smoke', 'ci'],
-  topology: peerTopology(chain, { B: { clock: { offsetMs: 3_000 } }, C: { clock: { offsetMs: 7_000 } } }),
+  topology: driftChainTopology,
   program: peerProgram(chain, { maxDriftMs: 5_000 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -114,7 +122,7 @@ const driftChain: Scenario = {
   faults: { events: [{ kind: 'clockJump', atMs: 1_000, node: 'C', deltaMs: -7_000 }] },
   durationMs: 5_000,
   liveness: converged(chain),
-  ...peerChecking(chain, { options: { maxDriftMs: 5_000 } }),
+  ...peerChecking(driftChainTopology, { options: { maxDriftMs: 5_000 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

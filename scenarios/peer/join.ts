@@ -13,12 +13,14 @@ const founders4 = four.slice(0, 3);
 const three = deviceIds(3);
 const founders3 = three.slice(0, 2);
 
+const join10kTopology = peerTopology(five, { E: { role: 'joiner', startAtMs: 1_500 } });
+
 const join10k: Scenario = {
   name: 'peer-join-10k-crash',
   description:
     'Device E joins a library of 10,000 records held by A-D while they keep writing; E loses power at its 8th kv commit (mid-backfill) and restarts: it must resume from its checkpoint, buffer live updates and apply them once, and converge.',
   suites: ['smoke', 'ci', 'default'],
-  topology: peerTopology(five, { E: { role: 'joiner', startAtMs: 1_500 } }),
+  topology: join10kTopology,
   program: peerProgram(five),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -30,18 +32,20 @@ const join10k: Scenario = {
   },
   durationMs: 8_000,
   liveness: converged(five),
-  ...peerChecking(five, { joiners: ['E'] }),
+  ...peerChecking(join10kTopology),
   maxEvents: 3_000_000,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
+
+const peerDropTopology = peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } });
 
 const peerDrop: Scenario = {
   name: 'peer-backfill-peer-drop',
   description:
     'Device D backfills 4,000 records; A crashes at D\'s 3rd kv commit and B at its 6th, mid-stream: D saves its checkpoint, switches to the remaining peers (chosen by measured RTT) and resumes without skipping.',
   suites: ['smoke', 'ci', 'default'],
-  topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }),
+  topology: peerDropTopology,
   program: peerProgram(four, { batchSize: 250 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -56,17 +60,19 @@ const peerDrop: Scenario = {
   },
   durationMs: 6_000,
   liveness: converged(four),
-  ...peerChecking(four, { options: { batchSize: 250 }, joiners: ['D'] }),
+  ...peerChecking(peerDropTopology, { options: { batchSize: 250 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
+
+const allGoneTopology = { ...peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }), net: { connTimeoutMs: 1_500 } };
 
 const allGone: Scenario = {
   name: 'peer-all-peers-gone',
   description:
     'Device D is cut off from every peer mid-backfill long enough for its connections to reset: it pauses (no peer reachable), loses power while paused, restarts still cut off and pauses again, and resumes from its checkpoint on reconnection; ready devices catch up incrementally afterwards.',
   suites: ['smoke', 'ci', 'default'],
-  topology: { ...peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }), net: { connTimeoutMs: 1_500 } },
+  topology: allGoneTopology,
   program: peerProgram(four, { batchSize: 250 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -82,17 +88,19 @@ const allGone: Scenario = {
   },
   durationMs: 7_000,
   liveness: converged(four),
-  ...peerChecking(four, { options: { batchSize: 250 }, joiners: ['D'] }),
+  ...peerChecking(allGoneTopology, { options: { batchSize: 250 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
+
+const bufferOverflowTopology = peerTopology(four, { D: { role: 'joiner', startAtMs: 800 } });
 
 const bufferOverflow: Scenario = {
   name: 'peer-join-buffer-overflow',
   description:
     'Device D backfills slowly (small batches) while the others write fast: its live-update buffer (bufferMax 40) overflows; the overflow must be visible and followed by catch-up, never a silent drop.',
   suites: ['smoke', 'ci'],
-  topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 800 } }),
+  topology: bufferOverflowTopology,
   program: peerProgram(four, { batchSize: 50, bufferMax: 40 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -101,17 +109,19 @@ const bufferOverflow: Scenario = {
   },
   durationMs: 5_000,
   liveness: converged(four),
-  ...peerChecking(four, { options: { batchSize: 50, bufferMax: 40 }, joiners: ['D'] }),
+  ...peerChecking(bufferOverflowTopology, { options: { batchSize: 50, bufferMax: 40 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
+
+const completeUnderLoadTopology = { ...peerTopology(three, { C: { role: 'joiner', startAtMs: 200 } }), devices: { C: { kv: { strictCommitUs: 4_000 } } } };
 
 const completeUnderLoad: Scenario = {
   name: 'peer-join-complete-under-load',
   description:
     'Device C, whose storage is slow (4 ms a strict commit), joins a small library while A and B write two records a millisecond right through the end of its backfill, with a live-update buffer of 2: updates keep arriving while the buffer is applied (the rounds before Ready), overflowing it or sending it round again; every overflow is visible and followed by catch-up, every update is applied once, and all converge.',
   suites: ['ci'],
-  topology: { ...peerTopology(three, { C: { role: 'joiner', startAtMs: 200 } }), devices: { C: { kv: { strictCommitUs: 4_000 } } } },
+  topology: completeUnderLoadTopology,
   program: peerProgram(three, { batchSize: 100, bufferMax: 2 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -121,9 +131,14 @@ const completeUnderLoad: Scenario = {
   },
   durationMs: 2_000,
   liveness: converged(three),
-  ...peerChecking(three, { options: { batchSize: 100, bufferMax: 2 }, joiners: ['C'] }),
+  ...peerChecking(completeUnderLoadTopology, { options: { batchSize: 100, bufferMax: 2 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
+};
+
+const twoJoinersTopology = {
+  ...peerTopology(four, { C: { role: 'joiner', startAtMs: 600 }, D: { role: 'joiner', startAtMs: 700 } }),
+  devices: { C: { kv: { strictCommitUs: 15_000 } } },
 };
 
 const twoJoiners: Scenario = {
@@ -131,10 +146,7 @@ const twoJoiners: Scenario = {
   description:
     'Devices C and D join a library of 3,000 records held by A and B, D while C is still backfilling (C\'s storage is slow: 15 ms a strict commit, batches of 100): D must backfill only from devices holding the whole library (A and B), never from C, whose heartbeats may say ready only once it is complete; all converge.',
   suites: ['smoke', 'ci'],
-  topology: {
-    ...peerTopology(four, { C: { role: 'joiner', startAtMs: 600 }, D: { role: 'joiner', startAtMs: 700 } }),
-    devices: { C: { kv: { strictCommitUs: 15_000 } } },
-  },
+  topology: twoJoinersTopology,
   program: peerProgram(four, { batchSize: 100 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -143,7 +155,7 @@ const twoJoiners: Scenario = {
   },
   durationMs: 5_000,
   liveness: converged(four),
-  ...peerChecking(four, { options: { batchSize: 100 }, joiners: ['C', 'D'] }),
+  ...peerChecking(twoJoinersTopology, { options: { batchSize: 100 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

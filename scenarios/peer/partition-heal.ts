@@ -8,12 +8,14 @@ import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWr
 const three = deviceIds(3);
 const five = deviceIds(5);
 
+const partitionHealTopology = peerTopology(three);
+
 const partitionHeal: Scenario = {
   name: 'peer-partition-heal',
   description:
     'Three devices edit device-owned and shared records (the same shared records concurrently) while a partition splits {A} from {B, C} and later {A, B} from {C}; after healing all converge, nothing acknowledged is lost, deletes stick, logs are pruned only after every ack.',
   suites: ['smoke', 'ci', 'default'],
-  topology: peerTopology(three),
+  topology: partitionHealTopology,
   program: peerProgram(three),
   seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, three, 120, 200, 50),
@@ -25,17 +27,19 @@ const partitionHeal: Scenario = {
   },
   durationMs: 7_000,
   liveness: converged(three),
-  ...peerChecking(three),
+  ...peerChecking(partitionHealTopology),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
+
+const fivePartitionsTopology = peerTopology(five);
 
 const fivePartitions: Scenario = {
   name: 'peer-five-partitions',
   description:
     'Five devices under a rolling series of partitions and a crash with restart, with concurrent edits to shared records; after healing all converge.',
   suites: ['ci', 'nightly'],
-  topology: peerTopology(five),
+  topology: fivePartitionsTopology,
   program: peerProgram(five),
   seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, five, 300, 200, 25),
@@ -49,7 +53,7 @@ const fivePartitions: Scenario = {
   },
   durationMs: 8_000,
   liveness: converged(five),
-  ...peerChecking(five),
+  ...peerChecking(fivePartitionsTopology),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
@@ -60,12 +64,14 @@ const fivePartitions: Scenario = {
  * connection stays open, so A resends, and must resend only what B has not acknowledged
  * (invariant:resend-unacked; resends are rare elsewhere).
  */
+const resendCloggedTopology = { ...peerTopology(three), net: { connTimeoutMs: 4_000 } };
+
 const resendClogged: Scenario = {
   name: 'peer-resend-clogged',
   description:
     "A writes shared records while C is cut off (A keeps them in its log until C acknowledges) and B acknowledges them; then A's messages to B are held for 3 s: A resends what B has not acknowledged, and only that. All converge.",
   suites: ['smoke', 'ci'],
-  topology: { ...peerTopology(three), net: { connTimeoutMs: 4_000 } },
+  topology: resendCloggedTopology,
   program: peerProgram(three),
   seams: PEER_SEAMS,
   workload: (ctx) => randomWrites(ctx, ['A'], 40, 200, 100),
@@ -77,7 +83,7 @@ const resendClogged: Scenario = {
   },
   durationMs: 7_000,
   liveness: converged(three),
-  ...peerChecking(three),
+  ...peerChecking(resendCloggedTopology),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

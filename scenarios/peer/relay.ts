@@ -5,7 +5,7 @@
 import { convergedCheck, memoryIsDurableCheck } from '../../src/model/peer/index.ts';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
-import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
+import type { Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 import { ackedWrites } from '../../src/model/peer/peer-view.ts';
 import { converged, deviceIds, peerChecking, peerProgram, peerTopology, PEER_SEAMS } from './_common.ts';
 
@@ -60,7 +60,10 @@ const caughtUpWithoutOwner: Liveness = {
   },
 };
 
-const { checks, models, evidence } = peerChecking(three, { options: { batchSize: 20 } });
+/** Both relay scenarios run the same three devices. */
+const relayTopology: Topology = { ...peerTopology(three), net: { connTimeoutMs: 1_000 } };
+
+const { checks, models, evidence } = peerChecking(relayTopology, { options: { batchSize: 20 } });
 
 const relay: Scenario = {
   name: 'peer-relay-owner-down',
@@ -68,7 +71,7 @@ const relay: Scenario = {
     `C is cut off while A writes ${N} device-owned and ${N} shared records that B receives; then A goes down for good (stopped, so the heal does not restart it) and C reconnects to B only. C must get A's records from B (relayed catch-up bounded by B's watermarks for A) and converge with B while A is still down.`,
   suites: ['smoke', 'ci', 'default'],
   // Connections reset after 1 s cut off: nothing A sent to C survives in a connection.
-  topology: { ...peerTopology(three), net: { connTimeoutMs: 1_000 } },
+  topology: relayTopology,
   program: peerProgram(three, { batchSize: 20 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -101,7 +104,7 @@ const unconfirmed: Scenario = {
   description:
     `A writes ${UNCONFIRMED.first} records that B receives, then ${UNCONFIRMED.missed} that B fails to store (its kv commit fails), then ${UNCONFIRMED.after} more that B stores, and goes down before B fetches the missing ones: B holds A's stream only up to its watermark, plus records after a gap. C, cut off until then, catches up A's stream through B: B may relay only up to its watermark (the complete prefix), so C's watermark cannot skip the records B missed. A comes back and all three converge.`,
   suites: ['smoke', 'ci', 'default'],
-  topology: { ...peerTopology(three), net: { connTimeoutMs: 1_000 } },
+  topology: relayTopology,
   program: peerProgram(three, { batchSize: 20 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {

@@ -8,12 +8,14 @@ import { SWARM_ERROR_OPS, SWARM_MAX_DRIFT_MS, SWARM_TRIGGER_OPS, converged, devi
 
 const five = deviceIds(5);
 
+const hardTopology = { ...peerTopology(five, { D: { role: 'joiner', startAtMs: 800 }, E: { role: 'joiner', startAtMs: 2_500 } }), net: { connTimeoutMs: 2_000 } };
+
 const hard: Scenario = {
   name: 'peer-swarm-hard',
   description:
     'Five devices (D joins at 0.8 s, E at 2.5 s) with small batches, buffer and retry queue under frequent crashes, connection resets, partitions, clock jumps and drift, stalls, clogs, pauses and kv errors; all converge and every invariant holds.',
   suites: ['nightly'],
-  topology: { ...peerTopology(five, { D: { role: 'joiner', startAtMs: 800 }, E: { role: 'joiner', startAtMs: 2_500 } }), net: { connTimeoutMs: 2_000 } },
+  topology: hardTopology,
   program: peerProgram(five, { batchSize: 60, bufferMax: 300, retryQueueMax: 16, maxDriftMs: SWARM_MAX_DRIFT_MS }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -30,7 +32,7 @@ const hard: Scenario = {
   },
   durationMs: 10_000,
   liveness: converged(five, 40_000),
-  ...peerChecking(five, { options: { batchSize: 60, bufferMax: 300, retryQueueMax: 16, maxDriftMs: SWARM_MAX_DRIFT_MS }, joiners: ['D', 'E'] }),
+  ...peerChecking(hardTopology, { options: { batchSize: 60, bufferMax: 300, retryQueueMax: 16, maxDriftMs: SWARM_MAX_DRIFT_MS } }),
   maxEvents: 4_000_000,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,

@@ -9,11 +9,13 @@ import { SWARM_ERROR_OPS, SWARM_KINDS, SWARM_MAX_DRIFT_MS, SWARM_TRIGGER_OPS, co
 const four = deviceIds(4);
 const five = deviceIds(5);
 
+const swarmTopology = peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } });
+
 const swarm: Scenario = {
   name: 'peer-swarm',
   description: 'Four devices (D joins after 1 s) under a swarm of faults drawn from the seed; after healing all converge and every invariant holds.',
   suites: ['smoke', 'ci', 'default'],
-  topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 1_000 } }),
+  topology: swarmTopology,
   program: peerProgram(four, { batchSize: 100, maxDriftMs: SWARM_MAX_DRIFT_MS }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -23,16 +25,18 @@ const swarm: Scenario = {
   faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS, triggerOps: SWARM_TRIGGER_OPS } },
   durationMs: 6_000,
   liveness: converged(four, 30_000),
-  ...peerChecking(four, { options: { batchSize: 100, maxDriftMs: SWARM_MAX_DRIFT_MS }, joiners: ['D'] }),
+  ...peerChecking(swarmTopology, { options: { batchSize: 100, maxDriftMs: SWARM_MAX_DRIFT_MS } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
+
+const longSwarmTopology = peerTopology(five, { E: { role: 'joiner', startAtMs: 2_000 } });
 
 const longSwarm: Scenario = {
   name: 'peer-swarm-long',
   description: 'Five devices (E joins a 3,000-record library) under a 40 s swarm of faults; after healing all converge and every invariant holds.',
   suites: ['nightly'],
-  topology: peerTopology(five, { E: { role: 'joiner', startAtMs: 2_000 } }),
+  topology: longSwarmTopology,
   program: peerProgram(five, { batchSize: 200, maxDriftMs: SWARM_MAX_DRIFT_MS }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -42,18 +46,20 @@ const longSwarm: Scenario = {
   faults: { swarm: { kinds: SWARM_KINDS, errorOps: SWARM_ERROR_OPS, triggerOps: SWARM_TRIGGER_OPS } },
   durationMs: 40_000,
   liveness: converged(five, 40_000),
-  ...peerChecking(five, { options: { batchSize: 200, maxDriftMs: SWARM_MAX_DRIFT_MS }, joiners: ['E'] }),
+  ...peerChecking(longSwarmTopology, { options: { batchSize: 200, maxDriftMs: SWARM_MAX_DRIFT_MS } }),
   maxEvents: 5_000_000,
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };
+
+const storageFaultsTopology = peerTopology(four, { D: { role: 'joiner', startAtMs: 600 } });
 
 const storageFaults: Scenario = {
   name: 'peer-kv-errors',
   description:
     'Every device\'s kv commits fail with EIO (5%) or ENOSPC (2%) for 4 s while D backfills and all write: failed writes are refused to the caller, failed applies are fetched again by catch-up, backfill retries; all converge.',
   suites: ['smoke', 'ci'],
-  topology: peerTopology(four, { D: { role: 'joiner', startAtMs: 600 } }),
+  topology: storageFaultsTopology,
   program: peerProgram(four, { batchSize: 100 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
@@ -68,7 +74,7 @@ const storageFaults: Scenario = {
   },
   durationMs: 5_000,
   liveness: converged(four),
-  ...peerChecking(four, { options: { batchSize: 100 }, joiners: ['D'] }),
+  ...peerChecking(storageFaultsTopology, { options: { batchSize: 100 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

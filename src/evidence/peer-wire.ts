@@ -7,7 +7,7 @@
  *
  *   fact.peer.request   {from, to, sentUs, reqId, resource, writer, since, sinceUuid}
  *   fact.peer.response  {from, to, sentUs, reqId, resource, writer, since, sinceUuid, n, last, lastUuid, maxTs, hasMore, totals}
- *   fact.peer.change    {from, to, sentUs, resource, shared, n, minTs, maxTs, last, lastUuid}
+ *   fact.peer.change    {from, to, sentUs, resource, shared, n, minTs, maxTs, last, lastUuid, lastDead}
  *   fact.peer.heartbeat {from, to, sentUs, boot, seq, ready, hlc, latest}
  *   fact.peer.ack       {from, to, sentUs, resource, upTo}
  *
@@ -24,7 +24,8 @@
  *   reader was given. Watermarks only grow and are stored in the transaction that moves them, so this is an
  *   upper bound of the watermark the responder served under (invariant:relay-within-watermark).
  * - change: a live StateChange / StateBatch / SharedChange / SharedChangeBatch (`shared` for the latter
- *   two): `n` records, smallest and largest timestamps, and the key of the last one.
+ *   two): `n` records, smallest and largest timestamps, the key of the last one, and `lastDead`: the last
+ *   one is a tombstone (`d` null), which the merge rule ranks above any live version.
  * - heartbeat: `boot`, `seq`, `ready` (the sender holds a complete library), `hlc` (the sender's clock),
  *   `latest` (per resource the sender's newest own key as `[ts, uuid]`, or null).
  * - ack: an AckSharedChanges: the sender holds the receiver's changes in `resource` up to `upTo`.
@@ -48,7 +49,7 @@ interface Asked {
 }
 
 /** The decoded summary of a list of wire records `{u, w, t, d}`, or null when it is not one. */
-function summarize(list: unknown): { n: number; minTs: string | null; maxTs: string | null; last: string | null; lastUuid: string | null } | null {
+function summarize(list: unknown): { n: number; minTs: string | null; maxTs: string | null; last: string | null; lastUuid: string | null; lastDead: boolean } | null {
   if (!Array.isArray(list)) return null;
   let minTs: string | null = null;
   let maxTs: string | null = null;
@@ -58,7 +59,7 @@ function summarize(list: unknown): { n: number; minTs: string | null; maxTs: str
     if (maxTs === null || r.t > maxTs) maxTs = r.t;
   }
   const last = list.length === 0 ? null : (list[list.length - 1] as Obj);
-  return { n: list.length, minTs, maxTs, last: last === null ? null : (last.t as string), lastUuid: last === null ? null : (last.u as string) };
+  return { n: list.length, minTs, maxTs, last: last === null ? null : (last.t as string), lastUuid: last === null ? null : (last.u as string), lastDead: last !== null && last.d === null };
 }
 
 function totalsOf(v: unknown): Record<string, number> | null {
@@ -143,7 +144,7 @@ export function peerWireFacts(
           const sum = summarize(one !== undefined ? [one] : m.type === 'StateBatch' ? m.records : m.changes);
           if (resource === null || sum === null || sum.n === 0) return;
           const shared = m.type === 'SharedChange' || m.type === 'SharedChangeBatch';
-          return emit('fact.peer.change', { from, to, sentUs, resource, shared, n: sum.n, minTs: sum.minTs, maxTs: sum.maxTs, last: sum.last, lastUuid: sum.lastUuid });
+          return emit('fact.peer.change', { from, to, sentUs, resource, shared, n: sum.n, minTs: sum.minTs, maxTs: sum.maxTs, last: sum.last, lastUuid: sum.lastUuid, lastDead: sum.lastDead });
         }
         case 'Heartbeat':
           if (typeof m.hlc !== 'string') return;

@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/scenario/run.ts';
-import type { Scenario } from '../../src/scenario/types.ts';
+import type { Scenario, Topology } from '../../src/scenario/types.ts';
 import { converged, peerChecking, peerProgram, peerTopology, seedLibrary } from '../../scenarios/peer/_common.ts';
 import join from '../../scenarios/peer/join.ts';
 
@@ -38,19 +38,20 @@ const ids = ['A', 'B', 'C', 'D'];
  */
 function unevenLinks(slowMs: number, midMs: number): Scenario {
   const both = (a: string, b: string, latencyMs: number) => ({ [`${a}->${b}`]: { latencyMs }, [`${b}->${a}`]: { latencyMs } });
+  const topology: Topology = {
+    ...peerTopology(ids, { D: { role: 'joiner', startAtMs: 1_000 } }),
+    net: { tailProbability: 0, links: { ...both('D', 'A', slowMs), ...both('D', 'C', midMs) } },
+  };
   return {
     name: `peer-backfill-uneven-links-${slowMs}-${midMs}`,
     description: 'D joins; its links to A are slow, to C slower than to B: it must deal its backfill best measured RTT first.',
     suites: [],
-    topology: {
-      ...peerTopology(ids, { D: { role: 'joiner', startAtMs: 1_000 } }),
-      net: { tailProbability: 0, links: { ...both('D', 'A', slowMs), ...both('D', 'C', midMs) } },
-    },
+    topology,
     program: peerProgram(ids, { batchSize: 250 }),
     workload: (ctx) => seedLibrary(ctx, ['A', 'B', 'C'], 2_000, 100),
     durationMs: 6_000,
     liveness: converged(ids),
-    ...peerChecking(ids, { options: { batchSize: 250 }, joiners: ['D'] }),
+    ...peerChecking(topology, { options: { batchSize: 250 } }),
     variantAreas: ['peer-sync'],
   };
 }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { runScenario } from '../../src/scenario/run.ts';
-import type { Scenario } from '../../src/scenario/types.ts';
+import type { Scenario, Topology } from '../../src/scenario/types.ts';
 import { converged, peerChecking, peerProgram, peerTopology } from '../../scenarios/peer/_common.ts';
 
 function story(resource: 'location' | 'tag', first: number, more: number): Scenario {
@@ -15,12 +15,13 @@ function story(resource: 'location' | 'tag', first: number, more: number): Scena
     const items = Array.from({ length: n }, (_, i) => ({ uuid: `${resource}-${String(from + i).padStart(4, '0')}`, data: 'x' }));
     void (resource === 'location' ? h.writeOwned(resource, items) : h.writeShared(resource, items));
   };
+  // Connections reset after 1 s cut off; the retry queue is too small to carry the new records.
+  const topology: Topology = { ...peerTopology(['A', 'B']), net: { connTimeoutMs: 1_000 } };
   return {
     name: `story-incremental-${resource}`,
     description: `A writes ${first} ${resource} records, B syncs, B is cut off, A writes ${more} more, B reconnects.`,
     suites: [],
-    // Connections reset after 1 s cut off; the retry queue is too small to carry the new records.
-    topology: { ...peerTopology(['A', 'B']), net: { connTimeoutMs: 1_000 } },
+    topology,
     program: peerProgram(['A', 'B'], { retryQueueMax: 1 }),
     workload: (ctx) => {
       ctx.at(300, () => write(ctx.handle<PeerHandle>('A')!, 0, first));
@@ -31,7 +32,7 @@ function story(resource: 'location' | 'tag', first: number, more: number): Scena
     faults: { events: [{ kind: 'isolate', atMs: 1_000, node: 'B', durationMs: 3_000 }] },
     durationMs: 6_000,
     liveness: converged(['A', 'B']),
-    ...peerChecking(['A', 'B'], { options: { retryQueueMax: 1 } }),
+    ...peerChecking(topology, { options: { retryQueueMax: 1 } }),
   };
 }
 

@@ -52,13 +52,18 @@ describe('the peer-node seam', () => {
 
   it('a node that acknowledges before its commits are durable is caught by the durable kv image', async () => {
     // Relaxed commits: its writes reach the peers before they are durable at the writer (a founder's first
-    // broadcast, invariant:change-sent-durable); without that check, the joiner reports a batch applied while
-    // its durable checkpoint has not moved.
+    // broadcast, invariant:change-sent-durable); without that check, its acknowledgements of changes not yet
+    // durable (invariant:ack-held, on the acker's durable image); without both, the joiner reports a batch
+    // applied while its durable checkpoint has not moved.
     const s = plugged('peer-join-10k-crash', eagerAck);
     const r = await runScenario(s, 0);
     expect(outcome(r)).toBe('correctness invariant:change-sent-durable');
     expect(r.failure?.message).toMatch(/the change was sent before its commit was durable$/);
-    const off = await runScenario(without(s, 'invariant:change-sent-durable'), 0);
+    const noSent = without(s, 'invariant:change-sent-durable');
+    const acked = await runScenario(noSent, 0);
+    expect(outcome(acked)).toBe('correctness invariant:ack-held');
+    expect(acked.failure?.message).toMatch(/^\w acknowledged \w's changes in '\w+' up to \S+ \(delivered, trace #\d+\), but it does not durably hold /);
+    const off = await runScenario(without(noSent, 'invariant:ack-held'), 0);
     expect(outcome(off)).toBe('correctness model:backfill');
     expect(off.failure?.message).toMatch(/instance 'E' in state 'backfilling' refused BATCH .*batchCheckpointed/);
   });
@@ -91,9 +96,12 @@ describe('the peer-node seam', () => {
     // B loses power with acknowledged writes not yet durable: its store no longer holds them, so only the
     // workload's record of acknowledged writes shows them missing at B's ready (acked-not-lost at every
     // ready, not only at the end; without it, liveness fails 20 s after healing).
-    // (Its broadcasts of writes not yet durable fail invariant:change-sent-durable first: off here.)
-    const s = without(plugged('peer-backfill-peer-drop', eagerFounder), 'invariant:change-sent-durable');
+    // (Its broadcasts of writes not yet durable fail invariant:change-sent-durable first, and its
+    // acknowledgements of changes not yet durable invariant:ack-held: both off here.)
+    const noSent = without(plugged('peer-backfill-peer-drop', eagerFounder), 'invariant:change-sent-durable');
+    const s = without(noSent, 'invariant:ack-held');
     expect(outcome(await runScenario(plugged('peer-backfill-peer-drop', eagerFounder), 0))).toBe('correctness invariant:change-sent-durable');
+    expect(outcome(await runScenario(noSent, 0))).toBe('correctness invariant:ack-held');
     const r = await runScenario(s, 0);
     expect(outcome(r)).toBe('correctness invariant:ready-serves-durable');
     expect(r.failure?.message).toMatch(/^B ready \(incarnation 1\): its own acknowledged write of '\w+' \S+ by B at \S+ is lost \(holds nothing\)$/);

@@ -13,7 +13,9 @@
  *
  * Evidence: the responses the network delivered (`fact.peer.response`, with their send time `sentUs`) and
  * the responders' durable `init` over time (`fact.peer.store`, read from the simulator's kv image); the
- * scenario's configuration (which devices are joiners).
+ * scenario's configuration (which devices are joiners: its topology's nodes of role 'joiner',
+ * scenarios/peer/_common.ts `peerChecking`). Counted as exercised only for the joiners' answers, the only
+ * ones judged.
  */
 import type { TraceCheck } from '../check.ts';
 import { durableHistories } from './durable-checkpoints.ts';
@@ -33,9 +35,9 @@ export function backfillFromCompleteCheck(nodes: readonly string[], joiners: rea
       ctx.trace.on('fact.peer.response', (r) => {
         const d = r.data as D;
         const from = d.from as string;
-        if (d.writer !== null || !members.has(from)) return;
+        // A founder's answer is complete by configuration: nothing is judged (and nothing counted as exercised).
+        if (d.writer !== null || !members.has(from) || !joining.has(from)) return;
         ctx.exercised(name);
-        if (!joining.has(from)) return;
         const sentUs = d.sentUs as number;
         if (durable.get(from)?.initAt(sentUs) === true) return;
         ctx.fail(

@@ -96,6 +96,7 @@ export const FACT_KINDS: KindSchemas = {
     maxTs: nStr,
     last: nStr,
     lastUuid: nStr,
+    lastDead: bool,
   }),
   'fact.peer.heartbeat': kind('the network delivered a heartbeat', {
     from: str,
