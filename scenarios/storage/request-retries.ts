@@ -9,6 +9,7 @@
  */
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { requestAppliedOnce, type RequestAttempt, type RequestLedger } from '../../src/model/storage/request-applied-once.ts';
+import { workloadLedger } from '../../src/model/workload-ledger.ts';
 import { RequestAppliedError } from '../../src/impl/storage/errors.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
@@ -36,11 +37,7 @@ interface Ledger extends RequestLedger {
   durable: Map<string, number> | null;
 }
 
-function ledger(ctx: ScenarioContext): Ledger {
-  let l = ctx.shared.get('storage.request-ledger') as Ledger | undefined;
-  if (l === undefined) ctx.shared.set('storage.request-ledger', (l = { attempts: [], durable: null }));
-  return l;
-}
+const ledger = workloadLedger<Ledger>('storage.request-ledger', () => ({ attempts: [], durable: null }));
 
 /** Writes `blocks`, then a forceSync recording `ids`; the answer goes to the ledger. */
 function commitWith(ctx: ScenarioContext, blocks: number[], ids: string[]): void {
