@@ -45,6 +45,8 @@ function commitWith(ctx: ScenarioContext, blocks: number[], ids: string[]): void
   if (h === null) return;
   for (const id of blocks) doWrite(ctx, NODE, id, blockData(ctx, setup.blockSize));
   const attempt: RequestAttempt = { ids, outcome: null };
+  /** The ids this workload sent in an earlier commit: the only ones an EAPPLIED answer may name. */
+  const sent = new Set(ledger(ctx).attempts.flatMap((a) => a.ids));
   ledger(ctx).attempts.push(attempt);
   const before = oracleOf(ctx).writesNoted(NODE);
   h.store.forceSync({ requests: ids.map((id) => ({ id, result: null })) }).then(
@@ -56,6 +58,9 @@ function commitWith(ctx: ScenarioContext, blocks: number[], ids: string[]): void
     (e: unknown) => {
       attempt.outcome = e instanceof RequestAppliedError ? { kind: 'applied', id: e.requestId, commit: e.applied.commit } : { kind: 'error', code: String((e as { code?: unknown }).code ?? e) };
       ctx.emit('workload.force-sync-failed', { node: NODE, code: String((e as { code?: unknown }).code ?? e) });
+      // Refused as a retry of a request this workload did send: the store applied nothing, and its batch
+      // (these writes) is gone. The oracle learns it from this answer, never from the store's trace.
+      if (e instanceof RequestAppliedError && ids.includes(e.requestId) && sent.has(e.requestId)) oracleOf(ctx).noteDiscarded(NODE, before);
     },
   );
 }

@@ -6,7 +6,8 @@
  * scenarios/storage/_harness.ts).
  *
  * Evidence: the workload tells the oracle what it wrote (`noteWrite`, with the sequence number the store
- * returned) and what a completed forceSync acknowledged (`noteAck`). From the trace it takes commit
+ * returned), what a completed forceSync acknowledged (`noteAck`) and which forceSync carrying request ids
+ * was refused because one was applied already (`noteDiscarded`: the batch was a retry's, nothing applied). From the trace it takes commit
  * boundaries (`store.commit.begin {commit, upTo}`: the batch is every write of this process with seq <= upTo
  * not yet committed; `store.commit.marker-write`) and the ground truth `fact.store` (the durable commit
  * point of the device: a commit becomes the expected state when the durable image says its marker is
@@ -104,6 +105,11 @@ interface Book {
    * marker report, or the recovery that resolves an uncertain marker write): the store may serve it until then.
    */
   lagging: ExpectedState | null;
+  /**
+   * The batch (`upTo`) of the last commit the store traced as discarded (`store.commit.discarded`), until
+   * the workload says it was refused with EAPPLIED (`noteDiscarded`): the trace record alone excuses nothing.
+   */
+  discardedUpTo: number | null;
 }
 
 /** Options of the oracle. */
@@ -175,6 +181,7 @@ export class StorageOracle {
         acked: 0,
         versions: new Map(),
         lagging: null,
+        discardedUpTo: null,
       };
       this.books.set(node, b);
     }
@@ -240,6 +247,20 @@ export class StorageOracle {
     );
   }
 
+  /**
+   * A forceSync of `node` carrying request ids, called when `before` writes were noted (`writesNoted`), was
+   * refused with EAPPLIED naming an id the workload had sent before: the store applied nothing and dropped
+   * its batch (a retry's writes). Those writes leave the outstanding ones: every write made before the call,
+   * and the rest of the batch the store last traced as discarded (writes made after the call, before the
+   * commit began). The workload's word, told only on the answer it got, never the trace record alone.
+   */
+  noteDiscarded(node: string, before: number): void {
+    const b = this.book(node);
+    const upTo = b.discardedUpTo ?? -1;
+    b.discardedUpTo = null;
+    b.pending = b.pending.filter((w) => w.n >= before && w.seq > upTo);
+  }
+
   /** The committed state the oracle expects of `node` now. */
   expected(node: string): ReadonlyMap<number, ExpectedBlock> {
     return this.book(node).committed;
@@ -281,15 +302,15 @@ export class StorageOracle {
   }
 
   /**
-   * A commit whose request id was found applied: the store discarded its batch (a retry's writes, which the
-   * first commit applied), told the caller so (EAPPLIED) and applied nothing: its writes leave the pending list.
+   * The store traced commit `n` as discarded (a request id found applied): only which batch it was (its
+   * `upTo`) is kept, for `noteDiscarded`. Its writes stay outstanding until the workload says its forceSync
+   * was refused with EAPPLIED: a store that traces a discard its caller never heard of, or answers EAPPLIED
+   * to a commit the workload knows applied nothing, is not excused of the writes it dropped.
    */
   private onDiscarded(r: TraceRecord): void {
     const b = this.book(r.node);
     const c = b.candidates.get(r.data.commit as number);
-    if (c === undefined) return;
-    b.pending = b.pending.filter((w) => w.seq > c.upTo);
-    b.candidates.delete(r.data.commit as number);
+    if (c !== undefined) b.discardedUpTo = c.upTo;
   }
 
   /** The durable commit point of a device moved: its commit (and every one below) is committed and must survive. */
