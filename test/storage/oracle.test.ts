@@ -241,3 +241,25 @@ describe('storage oracle and a commit discarded as a retry (EAPPLIED)', () => {
     expect(alone.failures[0]).toMatch(/^invariant:read-returns-committed-data: S: read of block 0 returned nothing; expected v1/);
   });
 });
+
+describe('storage oracle with relaxed commits adopts what the visible kv image holds', () => {
+  /** Block 0 written, commit 1 begun and reported by the store; the simulator's visible marker holds `visible`. */
+  const run = (visible: number | null): { outstanding: number; commit: number; failures: string[] } => {
+    const { oracle, emit, failures } = harness({ durable: () => null, relaxedCommits: true, visibleMarker: () => visible });
+    oracle.noteWrite(NODE, 1, 0, block(1), 10);
+    emit('store.commit.begin', { commit: 1, upTo: 1 });
+    emit('store.commit.marker-write', { commit: 1 });
+    emit('store.commit.marker', { commit: 1 });
+    return { outstanding: oracle.outstanding(NODE).blocks, commit: oracle.commitOf(NODE), failures };
+  };
+
+  it('a marker report the image bears out adopts the commit; one it does not adopts nothing (the write stays outstanding)', () => {
+    expect(run(1)).toEqual({ outstanding: 0, commit: 1, failures: [] });
+    expect(run(null)).toEqual({ outstanding: 1, commit: 0, failures: [] });
+    expect(run(0)).toEqual({ outstanding: 1, commit: 0, failures: [] });
+  });
+
+  it('a marker in the image of a commit that never began fails commit-sequence', () => {
+    expect(run(2).failures[0]).toMatch(/^invariant:commit-sequence: S: the visible kv image holds the marker of commit 2, which never began/);
+  });
+});

@@ -2,8 +2,8 @@
  * invariant:dirty-limits-honest and invariant:autosync-keeps-up: what the store says about its dirty data
  * (backpressure, ELIMIT refusals) and whether its AutoSync manager commits it, judged from the workload's
  * own record of its writes (`Outstanding`: the storage oracle's writes not yet in a commit the durable
- * image made current; relaxed kv: the store's marker), never from the dirty counts or metrics the store
- * reports about itself.
+ * image made current; relaxed kv: the commit the simulator's visible kv image of the marker holds when the
+ * store reports one), never from the dirty counts or metrics the store reports about itself.
  *
  * - dirty-limits-honest: an honest store holds each outstanding block at most twice (buffered, and in a
  *   commit in flight), so its dirty bytes are at most 2 x outstanding blocks x blockSize. A write refused
