@@ -111,6 +111,12 @@ interface Book {
    * the workload says it was refused with EAPPLIED (`noteDiscarded`): the trace record alone excuses nothing.
    */
   discardedUpTo: number | null;
+  /**
+   * Distinct blocks of the batch of the last commit adopted, until the next commit begins: the store may
+   * still hold them as dirty until its commit call returns (file backend, syncFirst false: the data fsyncs
+   * run after the marker), though they are no longer outstanding.
+   */
+  settling: number;
 }
 
 /** Options of the oracle. */
@@ -189,6 +195,7 @@ export class StorageOracle {
         versions: new Map(),
         lagging: null,
         discardedUpTo: null,
+        settling: 0,
       };
       this.books.set(node, b);
     }
@@ -221,10 +228,14 @@ export class StorageOracle {
     return b.committed.get(id)?.data ?? null;
   }
 
-  /** The workload's writes of `node` in no commit that took effect yet: distinct blocks, and the oldest's time. */
-  outstanding(node: string): { blocks: number; oldestMs: number | null } {
-    const p = this.book(node).pending;
-    return { blocks: new Set(p.map((w) => w.id)).size, oldestMs: p.length === 0 ? null : p[0]!.at };
+  /**
+   * The workload's writes of `node` in no commit that took effect yet: distinct blocks, and the oldest's
+   * time; and the distinct blocks of the last adopted commit's batch until the next commit begins.
+   */
+  outstanding(node: string): { blocks: number; oldestMs: number | null; settlingBlocks: number } {
+    const b = this.book(node);
+    const p = b.pending;
+    return { blocks: new Set(p.map((w) => w.id)).size, oldestMs: p.length === 0 ? null : p[0]!.at, settlingBlocks: b.settling };
   }
 
   /** How many writes the workload has noted on `node`: taken when it calls forceSync, given back to noteAck. */
@@ -288,6 +299,7 @@ export class StorageOracle {
     const b = this.book(r.node);
     const n = r.data.commit as number;
     const upTo = r.data.upTo as number;
+    b.settling = 0;
     this.exercised('invariant:commit-sequence');
     if (n !== b.k + 1) {
       const lost = b.candidates.has(n - 1) ? ` (commit ${n - 1} began, but the durable image never held its marker)` : '';
@@ -360,6 +372,7 @@ export class StorageOracle {
     b.tombs = c.tombs;
     b.k = n;
     b.history.set(n, { state: c.state, tombs: c.tombs });
+    b.settling = new Set(b.pending.filter((w) => w.seq <= c.upTo).map((w) => w.id)).size;
     b.pending = b.pending.filter((w) => w.seq > c.upTo);
     for (const key of [...b.candidates.keys()]) if (key <= n) b.candidates.delete(key);
   }
