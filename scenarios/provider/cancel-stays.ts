@@ -7,6 +7,7 @@
  * a cancelled job as if it had failed.
  */
 import { cancelIsFinal, type CancelLedger } from '../../src/model/provider/cancel-is-final.ts';
+import { workloadLedger } from '../../src/model/workload-ledger.ts';
 import type { LibraryHandle } from '../../src/impl/provider/index.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { PROVIDER_SEAMS, LIBRARY, caughtUp, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, type ProviderSetup } from './_common.ts';
@@ -22,11 +23,7 @@ interface Ledger extends CancelLedger {
   requestedUs: Map<string, number>;
 }
 
-function ledger(ctx: ScenarioContext): Ledger {
-  let l = ctx.shared.get('provider.cancel-ledger') as Ledger | undefined;
-  if (l === undefined) ctx.shared.set('provider.cancel-ledger', (l = { requestedUs: new Map() }));
-  return l;
-}
+const ledger = workloadLedger<Ledger>('provider.cancel-ledger', () => ({ requestedUs: new Map() }));
 
 /** The user asks for a sync of `p` (recorded before the call: the job record follows it). */
 function request(ctx: ScenarioContext, p: string): void {

@@ -135,11 +135,19 @@ export function oracleCheck(setup: StorageSetup): Check {
         allowCorruption: setup.allowCorruption ?? false,
         durable: (node) => durableStoreImage(ctx.sim, ctx.sim.node(node).deviceId, storeLocation(setup)),
         relaxedCommits: setup.backend === 'kv' && setup.relaxedCommits === true,
+        visibleMarker: (node) => visibleKvMarker(ctx, node),
       });
       oracle.attach();
       ctx.shared.set(ORACLE, oracle);
     },
   };
+}
+
+/** The commit of the kv marker (`store:meta` key 'marker') in the simulator's visible image of `node`'s device. */
+function visibleKvMarker(ctx: ScenarioContext, node: string): number | null {
+  const root = storeLocation({ backend: 'kv' }).root;
+  const m = ctx.sim.device(ctx.sim.node(node).deviceId).kv.visibleGet(`${root}:meta`, 'marker') as { commit?: unknown } | undefined;
+  return typeof m?.commit === 'number' ? m.commit : null;
 }
 
 /** Deterministic block contents from the workload stream. */

@@ -9,6 +9,7 @@
  */
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { requestAppliedOnce, type RequestAttempt, type RequestLedger } from '../../src/model/storage/request-applied-once.ts';
+import { workloadLedger } from '../../src/model/workload-ledger.ts';
 import { RequestAppliedError } from '../../src/impl/storage/errors.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
@@ -36,11 +37,7 @@ interface Ledger extends RequestLedger {
   durable: Map<string, number> | null;
 }
 
-function ledger(ctx: ScenarioContext): Ledger {
-  let l = ctx.shared.get('storage.request-ledger') as Ledger | undefined;
-  if (l === undefined) ctx.shared.set('storage.request-ledger', (l = { attempts: [], durable: null }));
-  return l;
-}
+const ledger = workloadLedger<Ledger>('storage.request-ledger', () => ({ attempts: [], durable: null }));
 
 /** Writes `blocks`, then a forceSync recording `ids`; the answer goes to the ledger. */
 function commitWith(ctx: ScenarioContext, blocks: number[], ids: string[]): void {
@@ -48,6 +45,8 @@ function commitWith(ctx: ScenarioContext, blocks: number[], ids: string[]): void
   if (h === null) return;
   for (const id of blocks) doWrite(ctx, NODE, id, blockData(ctx, setup.blockSize));
   const attempt: RequestAttempt = { ids, outcome: null };
+  /** The ids this workload sent in an earlier commit: the only ones an EAPPLIED answer may name. */
+  const sent = new Set(ledger(ctx).attempts.flatMap((a) => a.ids));
   ledger(ctx).attempts.push(attempt);
   const before = oracleOf(ctx).writesNoted(NODE);
   h.store.forceSync({ requests: ids.map((id) => ({ id, result: null })) }).then(
@@ -59,6 +58,9 @@ function commitWith(ctx: ScenarioContext, blocks: number[], ids: string[]): void
     (e: unknown) => {
       attempt.outcome = e instanceof RequestAppliedError ? { kind: 'applied', id: e.requestId, commit: e.applied.commit } : { kind: 'error', code: String((e as { code?: unknown }).code ?? e) };
       ctx.emit('workload.force-sync-failed', { node: NODE, code: String((e as { code?: unknown }).code ?? e) });
+      // Refused as a retry of a request this workload did send: the store applied nothing, and its batch
+      // (these writes) is gone. The oracle learns it from this answer, never from the store's trace.
+      if (e instanceof RequestAppliedError && ids.includes(e.requestId) && sent.has(e.requestId)) oracleOf(ctx).noteDiscarded(NODE, before);
     },
   );
 }

@@ -11,6 +11,7 @@ import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Env } from '../../src/impl/env.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { concurrentRecoveryKeepsCommits, type CommitLedger } from '../../src/model/storage/index.ts';
+import { workloadLedger } from '../../src/model/workload-ledger.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { openStorage, STORAGE_SEAMS, withLastCopy } from './_harness.ts';
@@ -38,11 +39,7 @@ interface Ledger extends CommitLedger {
   k: number;
 }
 
-function ledger(ctx: ScenarioContext): Ledger {
-  let l = ctx.shared.get(LEDGER) as Ledger | undefined;
-  if (l === undefined) ctx.shared.set(LEDGER, (l = { attempted: new Map(), acked: new Map(), final: null, k: 0 }));
-  return l;
-}
+const ledger = workloadLedger<Ledger>(LEDGER, () => ({ attempted: new Map(), acked: new Map(), final: null, k: 0 }));
 
 /** Block contents carrying write number `k`. */
 function dataOf(k: number): Uint8Array {

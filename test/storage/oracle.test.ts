@@ -213,3 +213,53 @@ describe('storage oracle reads around a commit the store has not confirmed', () 
     expect(run(true)[0]).toMatch(/^invariant:read-returns-committed-data: S: read of block 0 returned bytes that were never committed there; expected v2/);
   });
 });
+
+describe('storage oracle and a commit discarded as a retry (EAPPLIED)', () => {
+  /** Block 0 written (seq 1), its commit traced as discarded; `told`: the workload's forceSync was refused with EAPPLIED. */
+  const run = (told: boolean): { outstanding: number; failures: string[] } => {
+    const { oracle, emit, failures } = harness({ durable: () => null });
+    const before = oracle.writesNoted(NODE);
+    oracle.noteWrite(NODE, 1, 0, block(1));
+    emit('store.commit.begin', { commit: 1, upTo: 1 });
+    emit('store.commit.discarded', { commit: 1, code: 'EAPPLIED', dirty: false });
+    if (told) oracle.noteDiscarded(NODE, before + 1);
+    const outstanding = oracle.outstanding(NODE).blocks;
+    // The next commit (block 1, seq 2) is acknowledged: the write to block 0 must be in it unless it was discarded.
+    oracle.noteWrite(NODE, 2, 1, block(2));
+    emit('store.commit.begin', { commit: 1, upTo: 2 });
+    emit('store.commit.marker-write', { commit: 1 });
+    emit('fact.store', { device: 'D', backend: 'kv', root: 'store', marker: 1, meta: 1 }, 'sim');
+    emit('store.commit.marker', { commit: 1 });
+    oracle.verifyRead(NODE, 0, oracle.expected(NODE).get(0), null);
+    return { outstanding, failures };
+  };
+
+  it('drops the batch on the workload\'s word (its forceSync refused with EAPPLIED), never on the store\'s trace record alone', () => {
+    expect(run(true)).toEqual({ outstanding: 0, failures: [] });
+    const alone = run(false);
+    expect(alone.outstanding).toBe(1);
+    expect(alone.failures[0]).toMatch(/^invariant:read-returns-committed-data: S: read of block 0 returned nothing; expected v1/);
+  });
+});
+
+describe('storage oracle with relaxed commits adopts what the visible kv image holds', () => {
+  /** Block 0 written, commit 1 begun and reported by the store; the simulator's visible marker holds `visible`. */
+  const run = (visible: number | null): { outstanding: number; commit: number; failures: string[] } => {
+    const { oracle, emit, failures } = harness({ durable: () => null, relaxedCommits: true, visibleMarker: () => visible });
+    oracle.noteWrite(NODE, 1, 0, block(1), 10);
+    emit('store.commit.begin', { commit: 1, upTo: 1 });
+    emit('store.commit.marker-write', { commit: 1 });
+    emit('store.commit.marker', { commit: 1 });
+    return { outstanding: oracle.outstanding(NODE).blocks, commit: oracle.commitOf(NODE), failures };
+  };
+
+  it('a marker report the image bears out adopts the commit; one it does not adopts nothing (the write stays outstanding)', () => {
+    expect(run(1)).toEqual({ outstanding: 0, commit: 1, failures: [] });
+    expect(run(null)).toEqual({ outstanding: 1, commit: 0, failures: [] });
+    expect(run(0)).toEqual({ outstanding: 1, commit: 0, failures: [] });
+  });
+
+  it('a marker in the image of a commit that never began fails commit-sequence', () => {
+    expect(run(2).failures[0]).toMatch(/^invariant:commit-sequence: S: the visible kv image holds the marker of commit 2, which never began/);
+  });
+});

@@ -20,9 +20,13 @@
  *
  * 1. Storage (library-store.ts; decoded independently by src/evidence/provider-library.ts): the device's
  *    kv store, `durability: 'strict'` transactions, stores `tracks` (`<provider>/<fileId>` -> `{provider,
- *    fileId, path, hash, size, rev, deleted, title}`), `blobs` (same key -> `{rev, data}`, written in the
- *    same transaction as its track) and `jobs` (`<id>` -> `{id, provider, requested, type, state, from,
- *    cursor, items, bytes, error}`). The durable job records *are* the job reporter: the sync-job model
+ *    fileId, path, hash, size, rev, deleted, title, dupOf}`), `blobs` (same key -> `{rev, data}`, written
+ *    in the same transaction as its track) and `jobs` (`<id>` -> `{id, provider, requested, type, state,
+ *    from, cursor, items, bytes, error}`). A track's revision only rises (a tombstone may replace the live
+ *    track of its own revision, and the conflict phase may rewrite a track as it is with only `dupOf`
+ *    changed: `invariant:duplicates-resolved` judges the marks); a live track's durable blob is of its
+ *    revision and hashes to its `hash`; a tombstone (`deleted: true`) has no content: its blob is deleted
+ *    in the same transaction (`invariant:track-revisions`). The durable job records *are* the job reporter: the sync-job model
  *    steps on each one (`fact.library.job`), so their order is the contract — docs/guides/sync-job.md
  *    says which record is legal in which state: `pending`, then `running` with `type` and `from` (an
  *    incremental from the cursor of the provider's last *completed* job, else full), the `cursor` only
@@ -51,8 +55,9 @@
  *      before it asks for more);
  *    - `provider.view {job, provider, state, items, total}` each time the progress view shows a job's
  *      status, the view's process being the library node (`invariant:progress-view`:
- *      never backwards, and every job that durably ended while the view's process ran shown as ended,
- *      a completed one at items = total = the durable count);
+ *      never backwards; never an ended state (completed, failed, cancelled) before the job's durable
+ *      record holds it: publish the end after its commit; and every job that durably ended while the
+ *      view's process ran shown as ended, a completed one at items = total = the durable count);
  *    - any other `provider.*` kind must be one the area knowingly ignores (docs/guides/sync-job.md,
  *      "Areas and ignored kinds"); another fails the run (unmapped kind).
  *

@@ -9,6 +9,11 @@
  * store's durable image of `<root>:requests`, read by the scenario with the simulator's durable snapshot,
  * never through the store. A live check (the ledger is in the workload's memory); the scenario passes its
  * accessor (scenarios/storage/request-retries.ts).
+ *
+ * An attempt with no known outcome (an injected fault failed it, or no answer came) may have applied its
+ * ids by a commit the workload was never told: a later EAPPLIED naming one of them is taken as that
+ * commit, a later commit applying one of them as meaning it did not (its durable record must then name
+ * that later commit), and until then a durable record of such an id may name any commit or none.
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 
@@ -35,17 +40,31 @@ export function requestAppliedOnce(ledgerOf: (ctx: ScenarioContext) => RequestLe
     covers: [REQUEST_APPLIED_ONCE],
     final(ctx) {
       const l = ledgerOf(ctx);
+      /** Request id -> the commit the workload was told applied it. */
       const applied = new Map<string, number>();
+      /** Ids of attempts with no known outcome (an injected fault, no answer): applied by some commit, or not. */
+      const maybe = new Set<string>();
       for (const a of l.attempts) {
         const o = a.outcome;
-        if (o === null || o.kind === 'error') continue; // unknown outcome (an injected fault): no verdict
+        if (o === null || o.kind === 'error') {
+          for (const id of a.ids) if (!applied.has(id)) maybe.add(id);
+          continue;
+        }
         ctx.exercised(REQUEST_APPLIED_ONCE);
         const earlier = a.ids.filter((id) => applied.has(id));
         if (o.kind === 'ok') {
           if (earlier.length > 0) {
             return ctx.fail('correctness', REQUEST_APPLIED_ONCE, `a commit carrying [${a.ids.join(', ')}] applied as commit ${o.commit}, but ${earlier.map((id) => `'${id}' was applied by commit ${applied.get(id)}`).join(', ')}: a retried request applied twice`);
           }
-          for (const id of a.ids) applied.set(id, o.commit);
+          // An id only possibly applied before: that attempt did not apply after all (or the durable record, below, says otherwise).
+          for (const id of a.ids) {
+            applied.set(id, o.commit);
+            maybe.delete(id);
+          }
+        } else if (a.ids.includes(o.id) && !applied.has(o.id) && maybe.has(o.id)) {
+          // The attempt whose answer was lost applied it: now the workload knows by which commit.
+          applied.set(o.id, o.commit);
+          maybe.delete(o.id);
         } else if (applied.get(o.id) !== o.commit || !a.ids.includes(o.id)) {
           return ctx.fail('correctness', REQUEST_APPLIED_ONCE, `a commit carrying [${a.ids.join(', ')}] was refused as '${o.id}' applied by commit ${o.commit}, but the workload's record has ${applied.has(o.id) ? `commit ${applied.get(o.id)}` : 'it never applied'}`);
         }
@@ -57,7 +76,7 @@ export function requestAppliedOnce(ledgerOf: (ctx: ScenarioContext) => RequestLe
         }
       }
       for (const [id, commit] of l.durable) {
-        if (!applied.has(id)) return ctx.fail('correctness', REQUEST_APPLIED_ONCE, `a durable record names request '${id}' applied by commit ${commit}, but no commit the workload was answered applied it`);
+        if (!applied.has(id) && !maybe.has(id)) return ctx.fail('correctness', REQUEST_APPLIED_ONCE, `a durable record names request '${id}' applied by commit ${commit}, but no commit the workload was answered applied it`);
       }
     },
   };

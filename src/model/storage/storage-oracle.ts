@@ -6,12 +6,14 @@
  * scenarios/storage/_harness.ts).
  *
  * Evidence: the workload tells the oracle what it wrote (`noteWrite`, with the sequence number the store
- * returned) and what a completed forceSync acknowledged (`noteAck`). From the trace it takes commit
+ * returned), what a completed forceSync acknowledged (`noteAck`) and which forceSync carrying request ids
+ * was refused because one was applied already (`noteDiscarded`: the batch was a retry's, nothing applied). From the trace it takes commit
  * boundaries (`store.commit.begin {commit, upTo}`: the batch is every write of this process with seq <= upTo
  * not yet committed; `store.commit.marker-write`) and the ground truth `fact.store` (the durable commit
  * point of the device: a commit becomes the expected state when the durable image says its marker is
  * durable, never because the store says so; with relaxed commits, whose durability is not promised, the
- * store's `store.commit.marker` makes it the visible state; until the store says so, by that report or by
+ * commit the simulator's visible kv image of the marker holds when the store reports a marker
+ * (`store.commit.marker`) becomes the visible state; until the store says so, by that report or by
  * the recovery that resolves an uncertain marker write, its reads may still return the state before). After
  * `store.recover.done` it reads the
  * durable image (`StoreImage`: metadata, block entries, root entries) and checks it, not the digests and
@@ -104,6 +106,17 @@ interface Book {
    * marker report, or the recovery that resolves an uncertain marker write): the store may serve it until then.
    */
   lagging: ExpectedState | null;
+  /**
+   * The batch (`upTo`) of the last commit the store traced as discarded (`store.commit.discarded`), until
+   * the workload says it was refused with EAPPLIED (`noteDiscarded`): the trace record alone excuses nothing.
+   */
+  discardedUpTo: number | null;
+  /**
+   * Distinct blocks of the batch of the last commit adopted, until the next commit begins: the store may
+   * still hold them as dirty until its commit call returns (file backend, syncFirst false: the data fsyncs
+   * run after the marker), though they are no longer outstanding.
+   */
+  settling: number;
 }
 
 /** Options of the oracle. */
@@ -114,9 +127,15 @@ export interface OracleOptions {
   durable: (node: string) => DurableView | null;
   /**
    * The store commits with relaxed durability when not forced (kv `relaxedCommits`): a commit becomes the
-   * expected (visible) state when the store reports its marker, since its durability is not promised.
+   * expected (visible) state when it is visible, since its durability is not promised: when the store
+   * reports its marker, the commit the simulator's visible kv image of the marker holds (`visibleMarker`).
    */
   relaxedCommits?: boolean;
+  /**
+   * The commit of the marker in the simulator's visible kv image of `node`'s store (null: none), read when
+   * the store reports a marker with relaxed commits. Without it (hand-fed tests) the store's report is taken.
+   */
+  visibleMarker?: (node: string) => number | null;
 }
 
 type OracleContext = Pick<ScenarioContext, 'trace' | 'fail'> & Partial<Pick<ScenarioContext, 'exercised'>>;
@@ -175,6 +194,8 @@ export class StorageOracle {
         acked: 0,
         versions: new Map(),
         lagging: null,
+        discardedUpTo: null,
+        settling: 0,
       };
       this.books.set(node, b);
     }
@@ -207,10 +228,14 @@ export class StorageOracle {
     return b.committed.get(id)?.data ?? null;
   }
 
-  /** The workload's writes of `node` in no commit that took effect yet: distinct blocks, and the oldest's time. */
-  outstanding(node: string): { blocks: number; oldestMs: number | null } {
-    const p = this.book(node).pending;
-    return { blocks: new Set(p.map((w) => w.id)).size, oldestMs: p.length === 0 ? null : p[0]!.at };
+  /**
+   * The workload's writes of `node` in no commit that took effect yet: distinct blocks, and the oldest's
+   * time; and the distinct blocks of the last adopted commit's batch until the next commit begins.
+   */
+  outstanding(node: string): { blocks: number; oldestMs: number | null; settlingBlocks: number } {
+    const b = this.book(node);
+    const p = b.pending;
+    return { blocks: new Set(p.map((w) => w.id)).size, oldestMs: p.length === 0 ? null : p[0]!.at, settlingBlocks: b.settling };
   }
 
   /** How many writes the workload has noted on `node`: taken when it calls forceSync, given back to noteAck. */
@@ -240,6 +265,20 @@ export class StorageOracle {
     );
   }
 
+  /**
+   * A forceSync of `node` carrying request ids, called when `before` writes were noted (`writesNoted`), was
+   * refused with EAPPLIED naming an id the workload had sent before: the store applied nothing and dropped
+   * its batch (a retry's writes). Those writes leave the outstanding ones: every write made before the call,
+   * and the rest of the batch the store last traced as discarded (writes made after the call, before the
+   * commit began). The workload's word, told only on the answer it got, never the trace record alone.
+   */
+  noteDiscarded(node: string, before: number): void {
+    const b = this.book(node);
+    const upTo = b.discardedUpTo ?? -1;
+    b.discardedUpTo = null;
+    b.pending = b.pending.filter((w) => w.n >= before && w.seq > upTo);
+  }
+
   /** The committed state the oracle expects of `node` now. */
   expected(node: string): ReadonlyMap<number, ExpectedBlock> {
     return this.book(node).committed;
@@ -260,6 +299,7 @@ export class StorageOracle {
     const b = this.book(r.node);
     const n = r.data.commit as number;
     const upTo = r.data.upTo as number;
+    b.settling = 0;
     this.exercised('invariant:commit-sequence');
     if (n !== b.k + 1) {
       const lost = b.candidates.has(n - 1) ? ` (commit ${n - 1} began, but the durable image never held its marker)` : '';
@@ -281,15 +321,15 @@ export class StorageOracle {
   }
 
   /**
-   * A commit whose request id was found applied: the store discarded its batch (a retry's writes, which the
-   * first commit applied), told the caller so (EAPPLIED) and applied nothing: its writes leave the pending list.
+   * The store traced commit `n` as discarded (a request id found applied): only which batch it was (its
+   * `upTo`) is kept, for `noteDiscarded`. Its writes stay outstanding until the workload says its forceSync
+   * was refused with EAPPLIED: a store that traces a discard its caller never heard of, or answers EAPPLIED
+   * to a commit the workload knows applied nothing, is not excused of the writes it dropped.
    */
   private onDiscarded(r: TraceRecord): void {
     const b = this.book(r.node);
     const c = b.candidates.get(r.data.commit as number);
-    if (c === undefined) return;
-    b.pending = b.pending.filter((w) => w.seq > c.upTo);
-    b.candidates.delete(r.data.commit as number);
+    if (c !== undefined) b.discardedUpTo = c.upTo;
   }
 
   /** The durable commit point of a device moved: its commit (and every one below) is committed and must survive. */
@@ -311,15 +351,20 @@ export class StorageOracle {
     }
   }
 
-  /** The store reports commit `n` took effect: with relaxed commits that makes it the visible state. */
+  /**
+   * The store reports commit `n` took effect: with relaxed commits the commit the simulator's visible image
+   * of the marker now holds becomes the expected state (the report is when to look, not what to adopt: a
+   * report the image does not bear out adopts nothing, and its writes stay outstanding).
+   */
   private onMarker(r: TraceRecord): void {
     const b = this.book(r.node);
     b.lagging = null;
     if (this.options.relaxedCommits !== true) return;
-    const n = r.data.commit as number;
+    const visible = this.options.visibleMarker;
+    const n = visible === undefined ? (r.data.commit as number) : (visible(r.node) ?? 0);
     const c = b.candidates.get(n);
     if (c !== undefined) this.adopt(b, n, c);
-    else if (n > b.k) this.fail('invariant:commit-sequence', `${r.node}: marker of commit ${n}, which never began`, { commit: n });
+    else if (n > b.k) this.fail('invariant:commit-sequence', `${r.node}: ${visible === undefined ? '' : 'the visible kv image holds the '}marker of commit ${n}, which never began`, { commit: n });
   }
 
   private adopt(b: Book, n: number, c: Snapshot & { upTo: number }): void {
@@ -327,6 +372,7 @@ export class StorageOracle {
     b.tombs = c.tombs;
     b.k = n;
     b.history.set(n, { state: c.state, tombs: c.tombs });
+    b.settling = new Set(b.pending.filter((w) => w.seq <= c.upTo).map((w) => w.id)).size;
     b.pending = b.pending.filter((w) => w.seq > c.upTo);
     for (const key of [...b.candidates.keys()]) if (key <= n) b.candidates.delete(key);
   }
