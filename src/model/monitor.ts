@@ -287,6 +287,8 @@ export class ModelMonitor {
   private readonly keys = new Map<string, Map<string, Map<string, TransitionCell>>>();
   /** Every transition counter, in order of first use (their counts join `coverage` when it is read). */
   private readonly cells: TransitionCell[] = [];
+  /** Flat machines: row taken (FlatStepper.lastRow) -> its counter, and the state it enters (null: stays). */
+  private readonly rows: ({ cell: TransitionCell; to: string | null } | undefined)[] = [];
   private failed = false;
   /** Kind -> the fields the model read of its records (learned from the first ones) and its closed value sets. */
   private readonly kindInfo = new Map<string, KindInfo>();
@@ -333,7 +335,12 @@ export class ModelMonitor {
   attach(trace: { on(kind: string, l: (r: TraceRecord) => void): () => void }): () => void {
     const kinds = new Set(this.spec.kinds);
     kinds.delete('node.start');
-    const offs = [...kinds].map((k) => trace.on(k, (r) => this.onRecord(r)));
+    // Each subscription holds what the monitor knows of its kind (records reach it by that kind only), so a
+    // record costs no lookup of its kind: the same object `onRecord` finds in `kindInfo`.
+    const offs = [...kinds].map((k) => {
+      const info = this.infoOf(k);
+      return trace.on(k, (r) => this.onKindRecord(r, info));
+    });
     offs.push(trace.on('node.start', (r) => this.onRecord(r)));
     return () => offs.forEach((off) => off());
   }
@@ -354,8 +361,20 @@ export class ModelMonitor {
       this.learnDevice(rec);
       if (!this.spec.kinds.includes('node.start')) return;
     }
+    this.onKindRecord(rec, this.infoOf(rec.kind));
+  }
+
+  /** What the monitor knows of `kind` (made on first use). */
+  private infoOf(kind: string): KindInfo {
+    let k = this.kindInfo.get(kind);
+    if (k === undefined) this.kindInfo.set(kind, (k = new KindInfo(kind, this.optional, this.values.get(kind) ?? null)));
+    return k;
+  }
+
+  /** `onRecord` past node.start's device learning, for a record of the kind `k` describes. */
+  private onKindRecord(rec: TraceRecord, k: KindInfo): void {
     if (this.failed) return;
-    const m = this.mapRecord(rec);
+    const m = this.mapRecord(rec, k);
     if (m === null) return;
     if (!Array.isArray(m)) {
       this.step((m as ModelTarget).instance, (m as ModelTarget).event, rec);
@@ -374,10 +393,7 @@ export class ModelMonitor {
    * reach the guards as a default value (-1, false, 'undefined') and could pass them: it fails the run as
    * a trace-format error naming the model, the kind and the field.
    */
-  private mapRecord(rec: TraceRecord): ModelTarget | readonly ModelTarget[] | null {
-    // One lookup per record: what the monitor knows of the kind (fields read, closed value sets).
-    let k = this.kindInfo.get(rec.kind);
-    if (k === undefined) this.kindInfo.set(rec.kind, (k = new KindInfo(rec.kind, this.optional, this.values.get(rec.kind) ?? null)));
+  private mapRecord(rec: TraceRecord, k: KindInfo): ModelTarget | readonly ModelTarget[] | null {
     let out: ModelTarget | readonly ModelTarget[] | null;
     if (k.learning > 0) {
       k.learning--;
@@ -468,6 +484,32 @@ export class ModelMonitor {
 
   private step(instance: string, event: ModelEvent, rec: TraceRecord): void {
     const snap = this.current(instance, rec.t);
+    const flat = this.shared.flat;
+    if (flat !== null && !this.spec.finite) {
+      const next = flat.step(snap, event);
+      if (next !== null) {
+        // The row the stepper took names the source state, the event type and the target state (flat-step.ts,
+        // `lastRow`), so its counter is found by number; made as below the first time (same counter object).
+        const row = flat.lastRow;
+        let taken = this.rows[row];
+        if (taken === undefined) {
+          const from = stateKey(snap.value);
+          const to = stateKey(next.value);
+          this.rows[row] = taken = { cell: this.transitionCell(snap, from, event.type, to), to: to === from ? null : to };
+        }
+        this.instances.set(instance, next);
+        taken.cell.n++;
+        if (taken.to !== null) {
+          bump(this.counted.states, taken.to);
+          this.since.set(instance, rec.t);
+        }
+        return;
+      }
+      const from = stateKey(snap.value);
+      for (const g of this.candidateGuards(snap, from, event.type)) bump(this.counted.guards!, g);
+      this.refuse(instance, snap, from, event, rec);
+      return;
+    }
     const from = stateKey(snap.value);
     let next: AnyMachineSnapshot | undefined;
     const memoKey = this.spec.finite ? `${from}\u0000${event.type}` : '';
