@@ -26,9 +26,22 @@ type Assignment = ((args: { context: unknown; event: Ev }) => Record<string, unk
 /** The assigns of a transition, compiled into one function from context and event to the next context. */
 type Update = (context: unknown, event: Ev) => unknown;
 
+/**
+ * The reason function (`GuardReason`) of each guard `guardsFrom` made: such a guard is `why(context, event)
+ * === null`, so the stepper calls `why` itself, without building the guard's argument object per call.
+ */
+const REASONS = new WeakMap<object, (context: unknown, event: Ev) => string | null>();
+
+/** Records that `guard` passes exactly when `why` returns null (monitor.ts, guardsFrom). */
+export function guardReason(guard: object, why: (context: never, event: never) => string | null): void {
+  REASONS.set(guard, why as (context: unknown, event: Ev) => string | null);
+}
+
 /** One transition of the table: its guard (null: none), target state key (null: stays), its assigns (null: none). */
 interface Row {
   guard: GuardFn | null;
+  /** The guard's reason function when it has one (see REASONS): called instead of the guard. */
+  reason: ((context: unknown, event: Ev) => string | null) | null;
   target: string | null;
   update: Update | null;
 }
@@ -125,7 +138,7 @@ function tableOf(machine: AnyStateMachine, copy: ContextCopy): Map<string, Map<s
         if (leaf === undefined) return null;
         const assigns = t.actions.map((a) => assignOf(a, impl.actions));
         if (assigns.some((a) => a === undefined)) return null;
-        rows.push({ guard, target: leaf === null ? null : keyOf(leaf), update: compileAssigns(assigns as Assignment[], copy) });
+        rows.push({ guard, reason: guard === null ? null : (REASONS.get(guard) ?? null), target: leaf === null ? null : keyOf(leaf), update: compileAssigns(assigns as Assignment[], copy) });
       }
       byEvent.set(type, rows);
     }
@@ -271,7 +284,7 @@ export function flatStepper(machine: AnyStateMachine, initial: AnyMachineSnapsho
       const rows = table.get(from)?.get(event.type);
       if (rows === undefined) return null;
       for (const row of rows) {
-        if (row.guard !== null && !row.guard({ context: snapshot.context, event })) continue;
+        if (row.reason !== null ? row.reason(snapshot.context, event) !== null : row.guard !== null && !row.guard({ context: snapshot.context, event })) continue;
         if (row.target === null && row.update === null) return null; // as snapshot.can(): nothing to take
         const context = row.update === null ? snapshot.context : row.update(snapshot.context, event);
         const target = row.target ?? from;
