@@ -550,7 +550,7 @@ export class ModelMonitor {
           // in that order); the next ones join it when `coverage` is read.
           if (taken.to !== null) bump(this.counted.states, taken.to);
         } else if (taken.to !== null) taken.enters++;
-        this.instances.set(instance, next);
+        if (next !== snap) this.instances.set(instance, next); // (the same snapshot: already there)
         taken.cell.n++;
         if (taken.to !== null) this.since.set(instance, rec.t);
         return;
