@@ -236,7 +236,12 @@ function contextCopy(initial: unknown): ContextCopy {
   // '__proto__' in a literal sets the prototype instead of defining the property: leave it to the spread.
   if (keys.length === 0 || keys.includes('__proto__')) return spread;
   const known = new Set(keys);
-  const literal = new Function('c', `return { ${keys.map((k) => `${JSON.stringify(k)}: c[${JSON.stringify(k)}]`).join(', ')} };`) as (c: Record<string, unknown>) => Record<string, unknown>;
+  let literal: (c: Record<string, unknown>) => Record<string, unknown>;
+  try {
+    literal = new Function('c', `return { ${keys.map((k) => `${JSON.stringify(k)}: c[${JSON.stringify(k)}]`).join(', ')} };`) as typeof literal;
+  } catch {
+    return spread; // code generation disallowed (--disallow-code-generation-from-strings)
+  }
   const sameKeys = (context: Record<string, unknown>): boolean => {
     const own = Object.keys(context);
     if (own.length !== keys.length) return false;

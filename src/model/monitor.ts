@@ -231,6 +231,9 @@ interface TransitionCell {
   n: number;
 }
 
+/** Compiled field checks (KindInfo.compile), by their code. */
+const CHECKS = new Map<string, (data: Record<string, unknown>) => number>();
+
 /** Records of each kind the monitor spies on to learn which fields the model reads. */
 const LEARN_RECORDS = 32;
 
@@ -299,7 +302,14 @@ class KindInfo implements ProxyHandler<Record<string, unknown>> {
   private compile(): void {
     const body = this.fields.map((f, i) => `d[${JSON.stringify(f)}] === undefined ? ${i} : `).join('');
     try {
-      this.check = new Function('d', `return ${body}-1;`) as (data: Record<string, unknown>) => number;
+      // One function per field list for every monitor and run (a function made per run would start
+      // unoptimised in every run).
+      let check = CHECKS.get(body);
+      if (check === undefined) {
+        check = new Function('d', `return ${body}-1;`) as (data: Record<string, unknown>) => number;
+        if (CHECKS.size < 1000) CHECKS.set(body, check);
+      }
+      this.check = check;
     } catch {
       // Code generation disallowed (--disallow-code-generation-from-strings): keep the loop.
       this.check = (data) => {
