@@ -148,7 +148,8 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         const last = lastAt.get(loc)!;
         if (samePoint(last.get(device), point)) return;
         last.set(device, point);
-        sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, ...point });
+        // The fields of `{ device, backend, root, ...point }`, in that order, without the spread.
+        sim.trace.emit('sim', 'fact.store', { device, backend: loc.backend, root: loc.root, marker: point.marker, epoch: point.epoch, meta: point.meta, pending: point.pending });
       };
       // A process starting on a device learns the durable point of its stores as it is (it may have missed
       // every change: another tab of the device committed before it started).
@@ -181,11 +182,12 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
         });
       }
       if (kvs.length > 0) {
+        const metaStores = kvs.map((loc) => `${loc.root}:meta`);
         sim.trace.on('kv.commit', (r) => {
           if (r.data.durability !== 'strict') return;
           const device = deviceOf(r);
           const touched = r.data.stores as string[];
-          if (device !== null) for (const loc of kvs) if (touched.includes(`${loc.root}:meta`)) emit(device, loc, kvDurable(sim, device, loc.root, true));
+          if (device !== null) for (let k = 0; k < kvs.length; k++) if (touched.includes(metaStores[k]!)) emit(device, kvs[k]!, kvDurable(sim, device, kvs[k]!.root, true));
         });
         const relaxedSettled = (r: TraceRecord): void => {
           const device = deviceOf(r);

@@ -26,11 +26,35 @@ type Assignment = ((args: { context: unknown; event: Ev }) => Record<string, unk
 /** The assigns of a transition, compiled into one function from context and event to the next context. */
 type Update = (context: unknown, event: Ev) => unknown;
 
+/**
+ * The reason function (`GuardReason`) of each guard `guardsFrom` made: such a guard is `why(context, event)
+ * === null`, so the stepper calls `why` itself, without building the guard's argument object per call.
+ */
+const REASONS = new WeakMap<object, (context: unknown, event: Ev) => string | null>();
+
+/** Records that `guard` passes exactly when `why` returns null (monitor.ts, guardsFrom). */
+export function guardReason(guard: object, why: (context: never, event: never) => string | null): void {
+  REASONS.set(guard, why as (context: unknown, event: Ev) => string | null);
+}
+
 /** One transition of the table: its guard (null: none), target state key (null: stays), its assigns (null: none). */
 interface Row {
   guard: GuardFn | null;
+  /** The guard's reason function when it has one (see REASONS): called instead of the guard. */
+  reason: ((context: unknown, event: Ev) => string | null) | null;
   target: string | null;
   update: Update | null;
+}
+
+/**
+ * A row as one leaf state's table holds it: its own copy (an ancestor's transition is copied into each leaf
+ * below it), numbered, so a row names one (state, event type, candidate) and the state it lands in.
+ */
+interface LeafRow extends Row {
+  /** Unique within the stepper, from 0 (`FlatStepper.lastRow`). */
+  id: number;
+  /** The template snapshot of the state the row lands in (made on first use). */
+  template: AnyMachineSnapshot | null;
 }
 
 /** What the xstate state nodes expose (internal shape, read once when building the table). */
@@ -52,6 +76,12 @@ interface NodeLike {
 /** Steps a machine of the subset; `step` returns the next snapshot, or null when the event is refused. */
 export interface FlatStepper {
   step(snapshot: AnyMachineSnapshot, event: Ev): AnyMachineSnapshot | null;
+  /**
+   * The row the last `step` that returned a snapshot took: a number from 0 naming one (state, event type,
+   * candidate transition), so the same number always means the same source state, event type and target
+   * state (the monitor keys its transition counters by it). Read it right after `step`.
+   */
+  lastRow: number;
 }
 
 function guardOf(g: unknown, guards: Record<string, unknown>): GuardFn | null | undefined {
@@ -88,7 +118,7 @@ function leafOf(node: NodeLike): NodeLike | undefined {
  * The transition table of `machine` (leaf state key -> event type -> candidate rows, the leaf's own first,
  * then each ancestor's up to the machine's, as xstate selects them), or null outside the subset.
  */
-function tableOf(machine: AnyStateMachine): Map<string, Map<string, Row[]>> | null {
+function tableOf(machine: AnyStateMachine, copy: ContextCopy): Map<string, Map<string, LeafRow[]>> | null {
   const root = machine.root as unknown as NodeLike;
   const impl = (machine as unknown as { implementations: { guards: Record<string, unknown>; actions: Record<string, unknown> } }).implementations;
   // Rows of one node's own transitions, by event type (null: outside the subset).
@@ -108,22 +138,23 @@ function tableOf(machine: AnyStateMachine): Map<string, Map<string, Row[]>> | nu
         if (leaf === undefined) return null;
         const assigns = t.actions.map((a) => assignOf(a, impl.actions));
         if (assigns.some((a) => a === undefined)) return null;
-        rows.push({ guard, target: leaf === null ? null : keyOf(leaf), update: compileAssigns(assigns as Assignment[]) });
+        rows.push({ guard, reason: guard === null ? null : (REASONS.get(guard) ?? null), target: leaf === null ? null : keyOf(leaf), update: compileAssigns(assigns as Assignment[], copy) });
       }
       byEvent.set(type, rows);
     }
     own.set(node, byEvent);
     return byEvent;
   };
-  const table = new Map<string, Map<string, Row[]>>();
+  const table = new Map<string, Map<string, LeafRow[]>>();
+  let ids = 0;
   const visit = (node: NodeLike): boolean => {
     if (node.type === 'compound') return Object.values(node.states).every(visit);
     if (node.type !== 'atomic') return false; // parallel, history, final: outside the subset
-    const byEvent = new Map<string, Row[]>();
+    const byEvent = new Map<string, LeafRow[]>();
     for (let n: NodeLike | undefined = node; n !== undefined; n = n.parent) {
       const rows = rowsOf(n);
       if (rows === null) return false;
-      for (const [type, list] of rows) byEvent.set(type, [...(byEvent.get(type) ?? []), ...list]);
+      for (const [type, list] of rows) byEvent.set(type, [...(byEvent.get(type) ?? []), ...list.map((r) => ({ ...r, id: ids++, template: null }))]);
     }
     table.set(keyOf(node), byEvent);
     return true;
@@ -158,14 +189,14 @@ function keyValue(key: string): unknown {
  * function sees the context before that assigner. Compiled so a step neither walks the assigner's
  * properties (Object.entries) nor builds a partial object per assigner.
  */
-function compileAssigns(assigns: readonly Assignment[]): Update | null {
+function compileAssigns(assigns: readonly Assignment[], copy: ContextCopy): Update | null {
   if (assigns.length === 0) return null;
   const one = assigns.map((a): Update => {
-    if (typeof a === 'function') return (context, event) => ({ ...(context as object), ...a({ context, event }) });
+    if (typeof a === 'function') return (context, event) => copy.merge(context as Record<string, unknown>, a({ context, event }));
     const entries = Object.entries(a);
     return (context, event) => {
       const args = { context, event };
-      const next: Record<string, unknown> = { ...(context as object) };
+      const next = copy.clone(context as Record<string, unknown>);
       for (const [k, v] of entries) next[k] = typeof v === 'function' ? (v as (x: typeof args) => unknown)(args) : v;
       return next;
     };
@@ -174,9 +205,66 @@ function compileAssigns(assigns: readonly Assignment[]): Update | null {
   return (context, event) => one.reduce((ctx, f) => f(ctx, event), context);
 }
 
+/**
+ * Copies of a machine's contexts, `{ ...context }` and `{ ...context, ...update }` without the spread: on
+ * Node 20 spreading an object of a dozen properties costs ~0.2 µs (it copies property by property at
+ * runtime), a literal with the same keys ~0.02 µs, and a step copies the context once or twice.
+ *
+ * Exact: the copy is the literal `{ k1: context.k1, ..., kn: context.kn }` for the keys `Object.keys` gives
+ * of the machine's initial context, used only when `Object.keys(context)` is that same list in that same
+ * order (else the spread runs). Both then make a plain object whose own properties are those keys, in that
+ * order, with the values read by [[Get]], as the spread does. An update's keys are written into the copy
+ * only when each is one of those keys (an existing writable data property: the write keeps its place, as
+ * the spread's overwrite does); an update with another key, or with symbol keys, goes through the spread.
+ * Not covered: a context with symbol keys that has the initial context's string keys (the spread would
+ * copy the symbols): no context is made so (the initial one is checked for symbols, and every other is a
+ * copy made here or by xstate from it and from updates, whose symbols send them to the spread).
+ */
+interface ContextCopy {
+  clone(context: Record<string, unknown>): Record<string, unknown>;
+  merge(context: Record<string, unknown>, update: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** The copies of contexts shaped as `initial` (see ContextCopy). */
+function contextCopy(initial: unknown): ContextCopy {
+  const spread: ContextCopy = {
+    clone: (context) => ({ ...context }),
+    merge: (context, update) => ({ ...context, ...update }),
+  };
+  if (typeof initial !== 'object' || initial === null || Object.getPrototypeOf(initial) !== Object.prototype || Object.getOwnPropertySymbols(initial).length > 0) return spread;
+  const keys = Object.keys(initial);
+  // '__proto__' in a literal sets the prototype instead of defining the property: leave it to the spread.
+  if (keys.length === 0 || keys.includes('__proto__')) return spread;
+  const known = new Set(keys);
+  let literal: (c: Record<string, unknown>) => Record<string, unknown>;
+  try {
+    literal = new Function('c', `return { ${keys.map((k) => `${JSON.stringify(k)}: c[${JSON.stringify(k)}]`).join(', ')} };`) as typeof literal;
+  } catch {
+    return spread; // code generation disallowed (--disallow-code-generation-from-strings)
+  }
+  const sameKeys = (context: Record<string, unknown>): boolean => {
+    const own = Object.keys(context);
+    if (own.length !== keys.length) return false;
+    for (let i = 0; i < own.length; i++) if (own[i] !== keys[i]) return false;
+    return true;
+  };
+  return {
+    clone: (context) => (sameKeys(context) ? literal(context) : { ...context }),
+    merge: (context, update) => {
+      if (!sameKeys(context)) return { ...context, ...update };
+      const set = Object.keys(update);
+      for (let i = 0; i < set.length; i++) if (!known.has(set[i]!)) return { ...context, ...update };
+      if (Object.getOwnPropertySymbols(update).length > 0) return { ...context, ...update };
+      const next = literal(context);
+      for (let i = 0; i < set.length; i++) next[set[i]!] = update[set[i]!];
+      return next;
+    },
+  };
+}
+
 /** A fast stepper for `machine` when it is in the subset, else null. `initial` is its initial snapshot. */
 export function flatStepper(machine: AnyStateMachine, initial: AnyMachineSnapshot): FlatStepper | null {
-  const table = tableOf(machine);
+  const table = tableOf(machine, contextCopy(initial.context));
   if (table === null) return null;
   // One xstate snapshot per state, made once; a step copies it with the new context. The key of each
   // template's value object is remembered, so a step finds its row without walking the value.
@@ -195,19 +283,21 @@ export function flatStepper(machine: AnyStateMachine, initial: AnyMachineSnapsho
   const keyOfValue = (value: unknown): string =>
     typeof value === 'string' ? value : (keys.get(value as object) ?? valueKey(value));
   return {
+    lastRow: -1,
     step(snapshot, event) {
       const from = keyOfValue(snapshot.value);
       const rows = table.get(from)?.get(event.type);
       if (rows === undefined) return null;
       for (const row of rows) {
-        if (row.guard !== null && !row.guard({ context: snapshot.context, event })) continue;
+        if (row.reason !== null ? row.reason(snapshot.context, event) !== null : row.guard !== null && !row.guard({ context: snapshot.context, event })) continue;
         if (row.target === null && row.update === null) return null; // as snapshot.can(): nothing to take
         const context = row.update === null ? snapshot.context : row.update(snapshot.context, event);
         const target = row.target ?? from;
+        this.lastRow = row.id;
         if (target === from && context === snapshot.context) return snapshot;
         // The template as prototype, the context as own property: a step allocates one small object instead
         // of copying the snapshot's fifteen fields (status, value, _nodes, can, ...), which read through.
-        const next = Object.create(templateOf(target)) as AnyMachineSnapshot & { context: unknown };
+        const next = Object.create((row.template ??= templateOf(target))) as AnyMachineSnapshot & { context: unknown };
         next.context = context;
         return next;
       }

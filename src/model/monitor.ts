@@ -26,7 +26,7 @@
  */
 import { createActor, initialTransition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { TraceRecord } from '../sim/trace.ts';
-import { flatStepper, type FlatStepper } from './flat-step.ts';
+import { flatStepper, guardReason, type FlatStepper } from './flat-step.ts';
 
 /** A model event: XState event object. */
 export interface ModelEvent {
@@ -86,7 +86,7 @@ export interface ModelSpec {
   facts?: readonly string[];
   /** Hot states: state keys (or prefixes ending in '.') an instance must leave before the liveness deadline. */
   hot?: readonly string[];
-  /** The node an instance lives on, for crediting faults (default: the instance is the node). */
+  /** The node an instance lives on, for crediting faults (default: the instance is the node); a function of the name (asked once per instance). */
   nodeOf?(instance: string): string;
   /**
    * Record fields the model reads that a record may lack (checked with `=== undefined` by `map`): 'field' for
@@ -143,7 +143,10 @@ export interface HotInstance {
 /** XState guards built from reason functions: a guard passes when its reason is null. */
 export function guardsFrom<C, E>(reasons: Readonly<Record<string, GuardReason<C, E>>>): Record<string, (args: { context: C; event: E }) => boolean> {
   const out: Record<string, (args: { context: C; event: E }) => boolean> = {};
-  for (const [name, why] of Object.entries(reasons)) out[name] = ({ context, event }) => why(context, event) === null;
+  for (const [name, why] of Object.entries(reasons)) {
+    out[name] = ({ context, event }) => why(context, event) === null;
+    guardReason(out[name], why);
+  }
   return out;
 }
 
@@ -228,6 +231,9 @@ interface TransitionCell {
   n: number;
 }
 
+/** Compiled field checks (KindInfo.compile), by their code. */
+const CHECKS = new Map<string, (data: Record<string, unknown>) => number>();
+
 /** Records of each kind the monitor spies on to learn which fields the model reads. */
 const LEARN_RECORDS = 32;
 
@@ -266,8 +272,51 @@ class KindInfo implements ProxyHandler<Record<string, unknown>> {
     return Reflect.has(target, p);
   }
 
+  /** Names already noted: the fields read and the optional names read (each decided once). */
+  private readonly noted = new Set<string>();
+  /** `missing` compiled for the final `fields` (null until learning ends, or where code cannot be generated). */
+  private check: ((data: Record<string, unknown>) => number) | null = null;
+
   private note(p: string | symbol): void {
-    if (typeof p === 'string' && !this.optional.has(p) && !this.optional.has(`${this.kind}:${p}`) && !this.fields.includes(p)) this.fields.push(p);
+    if (typeof p !== 'string' || this.noted.has(p)) return;
+    this.noted.add(p);
+    if (this.optional.has(p) || this.optional.has(`${this.kind}:${p}`)) return;
+    this.fields.push(p);
+    this.check = null; // (a spied record read late: compiled again)
+  }
+
+  /** The position in `fields` of the first field `data` lacks (=== undefined), or -1. */
+  missing(data: Record<string, unknown>): number {
+    if (this.check !== null) return this.check(data);
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) if (data[fields[i]!] === undefined) return i;
+    if (this.learning === 0) this.compile();
+    return -1;
+  }
+
+  /**
+   * Once learning is over the fields are fixed: the same loop as a function of named reads
+   * (`d["marker"] === undefined ? 0 : ...`). The loop's reads by a variable name go through V8's generic
+   * keyed lookup for every record; named reads of one kind's records are cached by their shape.
+   */
+  private compile(): void {
+    const body = this.fields.map((f, i) => `d[${JSON.stringify(f)}] === undefined ? ${i} : `).join('');
+    try {
+      // One function per field list for every monitor and run (a function made per run would start
+      // unoptimised in every run).
+      let check = CHECKS.get(body);
+      if (check === undefined) {
+        check = new Function('d', `return ${body}-1;`) as (data: Record<string, unknown>) => number;
+        if (CHECKS.size < 1000) CHECKS.set(body, check);
+      }
+      this.check = check;
+    } catch {
+      // Code generation disallowed (--disallow-code-generation-from-strings): keep the loop.
+      this.check = (data) => {
+        for (let i = 0; i < this.fields.length; i++) if (data[this.fields[i]!] === undefined) return i;
+        return -1;
+      };
+    }
   }
 }
 
@@ -287,6 +336,13 @@ export class ModelMonitor {
   private readonly keys = new Map<string, Map<string, Map<string, TransitionCell>>>();
   /** Every transition counter, in order of first use (their counts join `coverage` when it is read). */
   private readonly cells: TransitionCell[] = [];
+  /**
+   * Flat machines: row taken (FlatStepper.lastRow) -> its transition's counter, the state it enters (null:
+   * stays) and the entries into it not yet added to `states`.
+   */
+  private readonly rows: ({ cell: TransitionCell; to: string | null; enters: number } | undefined)[] = [];
+  /** The instances in order of creation (that of `instances`, which never drops one), with their node. */
+  private readonly order: { instance: string; node: string }[] = [];
   private failed = false;
   /** Kind -> the fields the model read of its records (learned from the first ones) and its closed value sets. */
   private readonly kindInfo = new Map<string, KindInfo>();
@@ -320,6 +376,11 @@ export class ModelMonitor {
 
   /** Coverage gathered by this monitor so far. */
   get coverage(): ModelCoverage {
+    for (const r of this.rows) {
+      if (r === undefined || r.enters === 0) continue;
+      bump(this.counted.states, r.to!, r.enters);
+      r.enters = 0;
+    }
     for (const c of this.cells) {
       if (c.n === 0) continue;
       bump(this.counted.transitions, c.key, c.n);
@@ -333,7 +394,12 @@ export class ModelMonitor {
   attach(trace: { on(kind: string, l: (r: TraceRecord) => void): () => void }): () => void {
     const kinds = new Set(this.spec.kinds);
     kinds.delete('node.start');
-    const offs = [...kinds].map((k) => trace.on(k, (r) => this.onRecord(r)));
+    // Each subscription holds what the monitor knows of its kind (records reach it by that kind only), so a
+    // record costs no lookup of its kind: the same object `onRecord` finds in `kindInfo`.
+    const offs = [...kinds].map((k) => {
+      const info = this.infoOf(k);
+      return trace.on(k, (r) => this.onKindRecord(r, info));
+    });
     offs.push(trace.on('node.start', (r) => this.onRecord(r)));
     return () => offs.forEach((off) => off());
   }
@@ -354,8 +420,20 @@ export class ModelMonitor {
       this.learnDevice(rec);
       if (!this.spec.kinds.includes('node.start')) return;
     }
+    this.onKindRecord(rec, this.infoOf(rec.kind));
+  }
+
+  /** What the monitor knows of `kind` (made on first use). */
+  private infoOf(kind: string): KindInfo {
+    let k = this.kindInfo.get(kind);
+    if (k === undefined) this.kindInfo.set(kind, (k = new KindInfo(kind, this.optional, this.values.get(kind) ?? null)));
+    return k;
+  }
+
+  /** `onRecord` past node.start's device learning, for a record of the kind `k` describes. */
+  private onKindRecord(rec: TraceRecord, k: KindInfo): void {
     if (this.failed) return;
-    const m = this.mapRecord(rec);
+    const m = this.mapRecord(rec, k);
     if (m === null) return;
     if (!Array.isArray(m)) {
       this.step((m as ModelTarget).instance, (m as ModelTarget).event, rec);
@@ -374,10 +452,7 @@ export class ModelMonitor {
    * reach the guards as a default value (-1, false, 'undefined') and could pass them: it fails the run as
    * a trace-format error naming the model, the kind and the field.
    */
-  private mapRecord(rec: TraceRecord): ModelTarget | readonly ModelTarget[] | null {
-    // One lookup per record: what the monitor knows of the kind (fields read, closed value sets).
-    let k = this.kindInfo.get(rec.kind);
-    if (k === undefined) this.kindInfo.set(rec.kind, (k = new KindInfo(rec.kind, this.optional, this.values.get(rec.kind) ?? null)));
+  private mapRecord(rec: TraceRecord, k: KindInfo): ModelTarget | readonly ModelTarget[] | null {
     let out: ModelTarget | readonly ModelTarget[] | null;
     if (k.learning > 0) {
       k.learning--;
@@ -401,23 +476,21 @@ export class ModelMonitor {
         return null;
       }
     }
-    const fields = k.fields;
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      if (rec.data[f] === undefined) {
-        this.failed = true;
-        this.sink.fail({
-          kind: 'correctness',
-          check: `model:${this.spec.name}`,
-          message:
-            `model:${this.spec.name}: record '${rec.kind}' (trace #${rec.i}, ${rec.node} at ${rec.t} µs) lacks the field '${f}' the model reads ` +
-            `(the trace format of the kind; list it in the spec's optional fields if it may be absent)`,
-          node: rec.node,
-          traceIndex: rec.i,
-          details: { model: this.spec.name, kind: rec.kind, field: f, record: rec },
-        });
-        return null;
-      }
+    const at = k.missing(rec.data);
+    if (at >= 0) {
+      const f = k.fields[at]!;
+      this.failed = true;
+      this.sink.fail({
+        kind: 'correctness',
+        check: `model:${this.spec.name}`,
+        message:
+          `model:${this.spec.name}: record '${rec.kind}' (trace #${rec.i}, ${rec.node} at ${rec.t} µs) lacks the field '${f}' the model reads ` +
+          `(the trace format of the kind; list it in the spec's optional fields if it may be absent)`,
+        node: rec.node,
+        traceIndex: rec.i,
+        details: { model: this.spec.name, kind: rec.kind, field: f, record: rec },
+      });
+      return null;
     }
     return out;
   }
@@ -437,9 +510,11 @@ export class ModelMonitor {
    */
   noteFault(faultKind: string, nodes: ReadonlySet<string> | null): void {
     const seen = new Set<string>();
-    for (const [instance, snap] of this.instances) {
-      if (nodes !== null && !nodes.has(this.spec.nodeOf?.(instance) ?? instance)) continue;
-      seen.add(stateKey(snap.value));
+    // In the order of `instances` (the order states are first credited in), without a lookup per instance
+    // that the fault did not hit.
+    for (const { instance, node } of this.order) {
+      if (nodes !== null && !nodes.has(node)) continue;
+      seen.add(stateKey(this.instances.get(instance)!.value));
     }
     for (const s of seen) bump((this.counted.stateFaults[s] ??= {}), faultKind);
   }
@@ -460,6 +535,7 @@ export class ModelMonitor {
     if (snap === undefined) {
       snap = this.shared.initial;
       this.instances.set(instance, snap);
+      this.order.push({ instance, node: this.spec.nodeOf?.(instance) ?? instance });
       this.since.set(instance, t);
       bump(this.counted.states, stateKey(snap.value));
     }
@@ -468,6 +544,32 @@ export class ModelMonitor {
 
   private step(instance: string, event: ModelEvent, rec: TraceRecord): void {
     const snap = this.current(instance, rec.t);
+    const flat = this.shared.flat;
+    if (flat !== null && !this.spec.finite) {
+      const next = flat.step(snap, event);
+      if (next !== null) {
+        // The row the stepper took names the source state, the event type and the target state (flat-step.ts,
+        // `lastRow`), so its counter is found by number; made as below the first time (same counter object).
+        const row = flat.lastRow;
+        let taken = this.rows[row];
+        if (taken === undefined) {
+          const from = stateKey(snap.value);
+          const to = stateKey(next.value);
+          this.rows[row] = taken = { cell: this.transitionCell(snap, from, event.type, to), to: to === from ? null : to, enters: 0 };
+          // The first entry through this row counts at once (a state's key joins `states` when first entered,
+          // in that order); the next ones join it when `coverage` is read.
+          if (taken.to !== null) bump(this.counted.states, taken.to);
+        } else if (taken.to !== null) taken.enters++;
+        if (next !== snap) this.instances.set(instance, next); // (the same snapshot: already there)
+        taken.cell.n++;
+        if (taken.to !== null) this.since.set(instance, rec.t);
+        return;
+      }
+      const from = stateKey(snap.value);
+      for (const g of this.candidateGuards(snap, from, event.type)) bump(this.counted.guards!, g);
+      this.refuse(instance, snap, from, event, rec);
+      return;
+    }
     const from = stateKey(snap.value);
     let next: AnyMachineSnapshot | undefined;
     const memoKey = this.spec.finite ? `${from}\u0000${event.type}` : '';

@@ -32,6 +32,8 @@ function compare(machine: AnyStateMachine, events: Ev[]): number {
     b = next!;
     expect(b.value).toEqual(a.value);
     expect(b.context).toEqual(a.context);
+    // The stepper copies contexts without the spread (flat-step.ts, ContextCopy): same keys in the same order.
+    expect(Object.keys(b.context as object)).toEqual(Object.keys(a.context as object));
   }
   return refused;
 }
@@ -105,6 +107,51 @@ describe('fast stepper on a hierarchical machine', () => {
     let refused = 0;
     for (let k = 0; k < 300; k++) refused += compare(recoveryMachine, randomEvents(rng, 40, make));
     expect(refused).toBeGreaterThan(1000);
+  });
+});
+
+describe('flat stepper context copies', () => {
+  it('equal the spread also for updates with new keys and contexts of another shape', () => {
+    const m = setup({ types: { context: {} as Record<string, unknown> } }).createMachine({
+      id: 'c',
+      context: { a: 1, b: null },
+      initial: 'x',
+      states: {
+        x: {
+          on: {
+            SET: { actions: assign(({ event }) => ({ b: (event as unknown as { v: unknown }).v })) },
+            ADD: { actions: assign(({ context }) => ({ z: 1, a: Number(context.a) + 1 })) },
+            OBJ: { actions: assign({ b: 'o', a: () => 7 }) },
+          },
+        },
+      },
+    });
+    const events: Ev[] = [{ type: 'SET', v: 2 }, { type: 'OBJ' }, { type: 'ADD' }, { type: 'SET', v: 'q' }, { type: 'OBJ' }, { type: 'ADD' }];
+    expect(compare(m, events)).toBe(0);
+    // A context shaped otherwise than the initial one (keys in another order) is copied as the spread copies it.
+    const flat = flatStepper(m, initialTransition(m)[0])!;
+    const odd = { ...initialTransition(m)[0], context: { b: 5, a: 1 } } as unknown as AnyMachineSnapshot;
+    const next = flat.step(odd, { type: 'OBJ' })!;
+    expect(Object.entries(next.context as object)).toEqual([['b', 'o'], ['a', 7]]);
+  });
+
+  it('names each taken row by one number: the same source state, event type and target', () => {
+    const initial = initialTransition(recoveryMachine)[0];
+    const flat = flatStepper(recoveryMachine, initial)!;
+    const seen = new Map<number, string>();
+    const rng = new Rng(5);
+    let snap: AnyMachineSnapshot = initial;
+    const types = ['OPEN', 'RECOVER_BEGIN', 'RECOVER_DONE', 'WRITE', 'COMMIT_BEGIN', 'MARKER_WRITE_ATOMIC', 'MARKER_DURABLE', 'FINALIZED_CLEAN', 'CRASH', 'POWER_LOSS'];
+    for (let k = 0; k < 2000; k++) {
+      const e: Ev = { type: rng.pick(types), commit: rng.int(3), store: 'kv:store', point: { durable: rng.int(3), epoch: 0, shared: false } };
+      const next = flat.step(snap, e);
+      if (next === null) continue;
+      const what = `${JSON.stringify(snap.value)}|${e.type}|${JSON.stringify(next.value)}`;
+      expect(seen.get(flat.lastRow) ?? what).toBe(what);
+      seen.set(flat.lastRow, what);
+      snap = next;
+    }
+    expect(seen.size).toBeGreaterThan(5);
   });
 });
 

@@ -143,6 +143,16 @@ describe('monitors in a run', () => {
     expect(failures[0]!.message).toContain("lacks the field 'n'");
   });
 
+  it('fails a record lacking a learned field long after learning ended (the compiled field check)', () => {
+    const recs: [string, string, Record<string, unknown>?][] = [['A', 'tick.open']];
+    for (let n = 1; n <= 100; n++) recs.push(['A', 'tick.n', { n }]);
+    recs.push(['A', 'tick.n', { m: 1 }]);
+    const { failures } = feed(recs);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.message).toContain("lacks the field 'n'");
+    expect(failures[0]!.message).toContain('trace #101');
+  });
+
   it('accepts a missing field the spec lists as optional for that kind', () => {
     const failures: { message: string }[] = [];
     const monitor = new ModelMonitor({ ...spec, optional: ['tick.n:n'] }, { fail: (f) => void failures.push(f) });

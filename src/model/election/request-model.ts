@@ -30,9 +30,6 @@ export function issuerOf(reqId: string): string | null {
   return inc > 0 ? reqId.slice(0, inc) : null;
 }
 
-function target(tab: string | null, value: string | null, event: RequestModelEvent): ModelTarget | null {
-  return tab === null || value === null ? null : { instance: `${tab}#${value}`, event };
-}
 
 function workloadEvent(rec: TraceRecord): RequestModelEvent | null {
   const d = rec.data;
@@ -56,11 +53,25 @@ interface Seen {
 /** Model spec of the per-write request machine; `tabs` limits it to writes issued at these tabs. */
 export function requestModel(tabs?: readonly string[]): ModelSpec {
   const only = tabs === undefined ? null : new Set(tabs);
+  /**
+   * The instance of a write of `value` at `tab`, or null when either is unknown or the tab is not one of
+   * `tabs` (the part of `<tab>#<value>` before its first '#', as `nodeOf` reads it).
+   */
+  const target = (tab: string | null, value: string | null, event: RequestModelEvent): ModelTarget | null => {
+    if (tab === null || value === null) return null;
+    if (only !== null && !only.has(tab.includes('#') ? tab.slice(0, tab.indexOf('#')) : tab)) return null;
+    return { instance: `${tab}#${value}`, event };
+  };
   const runs = new WeakMap<MonitorWorld, Seen>();
+  // The last run's memory (a monitor maps its records one after another: one lookup per run, not per record).
+  let lastWorld: MonitorWorld | null = null;
+  let lastSeen: Seen | null = null;
   /** True when `key` for `instance` was seen with this `value` already (and remembers it). */
   const repeated = <V>(world: MonitorWorld, which: keyof Seen, instance: string, value: V): boolean => {
-    let seen = runs.get(world);
-    if (seen === undefined) runs.set(world, (seen = { sent: new Map(), replied: new Map() }));
+    let seen = world === lastWorld ? lastSeen : runs.get(world);
+    if (seen === undefined || seen === null) runs.set(world, (seen = { sent: new Map(), replied: new Map() }));
+    lastWorld = world;
+    lastSeen = seen;
     const m = seen[which] as Map<string, V>;
     if (m.has(instance) && m.get(instance) === value) return true;
     m.set(instance, value);
@@ -101,7 +112,7 @@ export function requestModel(tabs?: readonly string[]): ModelSpec {
           t = event === null ? null : target(str(d.node), str(d.value), event);
         }
       }
-      if (t === null || (only !== null && !only.has(t.instance.slice(0, t.instance.indexOf('#'))))) return null;
+      if (t === null) return null;
       if (t.event.type === 'SEND' && repeated(world, 'sent', t.instance, `${t.event.id}\u0000${String(t.event.reqId)}`)) return null;
       if (t.event.type === 'REPLY' && repeated(world, 'replied', t.instance, t.event.seq)) return null;
       return t;

@@ -146,10 +146,16 @@ interface DevicePoint {
   payloads: [RecoveryEvent['point'], RecoveryEvent['point']];
 }
 const memos = new WeakMap<MonitorWorld, RunMemo>();
+// The last run's memory: a monitor maps its records one after another (one lookup per run, not per record).
+let lastWorld: MonitorWorld | null = null;
+let lastMemo: RunMemo | null = null;
 
 function memoOf(world: MonitorWorld): RunMemo {
+  if (world === lastWorld) return lastMemo!;
   let m = memos.get(world);
   if (m === undefined) memos.set(world, (m = { points: new Map(), sent: new Map(), storeOf: new Map(), keyOf: new Map(), writing: new Set() }));
+  lastWorld = world;
+  lastMemo = m;
   return m;
 }
 
