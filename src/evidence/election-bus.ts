@@ -3,14 +3,14 @@
  * and forwarding"), read from the simulator's bus, never from the implementation's trace.
  *
  *   fact.bus.request {device, msg, from, id, reqId, value}          a forwarded write was posted
- *   fact.bus.reply   {device, msg, from, to, id, ok, seq, code, value}  a reply was posted
+ *   fact.bus.reply   {device, msg, from, to, id, ok, seq, code, dedup, value}  a reply was posted
  *   fact.bus.leader  {device, msg, node, from, epoch}                 `node` received an announcement
  *   (all on node 'sim'; `msg` is the bus's post number, as in 'bus.post' / 'bus.deliver')
  *
  * - request: channel 'election.req', `{type:'fwd', id, reqId, from, key, value}`; `from` is the posting
  *   tab (the bus's truth, not the message's field); `reqId` null when the message carries none.
- * - reply: channel 'election.reply', `{type:'reply', id, to, ok, seq?, code?}`; `seq` / `code` null when
- *   absent; `value`: the value of the forwarded write with this `id` as the bus carried it (null if the bus
+ * - reply: channel 'election.reply', `{type:'reply', id, to, ok, seq?, code?, dedup?}`; `seq` / `code` /
+ *   `dedup` null when absent; `value`: the value of the forwarded write with this `id` as the bus carried it (null if the bus
  *   never carried a request with that id).
  * - leader: a `{type:'leader' | 'heartbeat', holder, epoch}` on channel 'election' handed to `node` (emitted
  *   right before its handlers run): from then on the tab knows `epoch`.
@@ -60,6 +60,7 @@ export function electionBusEvidence(): EvidenceRecorder {
                 ok: m.ok,
                 seq: numOrNull(m.seq),
                 code: str(m.code),
+                dedup: typeof m.dedup === 'boolean' ? m.dedup : null,
                 value: valueOf.get(id) ?? null,
               });
             }

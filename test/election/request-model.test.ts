@@ -20,7 +20,11 @@ function feed(recs: Rec[]): { monitor: ModelMonitor; failures: string[] } {
 
 const send = (id = 'B.0.1', reqId: string | null = id): Rec => ['sim', 'fact.bus.request', { device: 'd', msg: 1, from: 'B', id, reqId, value: 'w1' }];
 const apply = (commit: number, reqId = 'B.0.1', node = 'A'): Rec => ['sim', 'fact.request', { device: 'd', root: 'store', reqId, commit, epoch: 1, node, result: { key: 'k1', value: 'w1', epoch: 1, writer: node } }];
-const reply = (ok: boolean, seq: number | null): Rec => ['sim', 'fact.bus.reply', { device: 'd', msg: 2, from: 'A', to: 'B', id: 'B.0.1', ok, seq, code: ok ? null : 'EFENCED', value: 'w1' }];
+const reply = (ok: boolean, seq: number | null, dedup: boolean | null = null, from = 'A'): Rec => [
+  'sim',
+  'fact.bus.reply',
+  { device: 'd', msg: 2, from, to: 'B', id: 'B.0.1', ok, seq, code: ok ? null : 'EFENCED', dedup, value: 'w1' },
+];
 const result = (data: Record<string, unknown>): Rec => ['workload', 'workload.result', { node: 'B', value: 'w1', ...data }];
 
 describe('request model: correct histories pass', () => {
@@ -65,6 +69,17 @@ describe('request model: guards refuse with their reason', () => {
     expect(feed([send(), reply(true, 5)]).failures[0]).toContain('replyAfterApply: an ok reply (bus msg 2, seq 5) before the store durably recorded the request');
     expect(feed([send(), apply(4), reply(true, 5)]).failures[0]).toContain('names seq 5 but the request was recorded at commit 4');
     expect(feed([send(), reply(false, null), apply(4)]).failures).toEqual([]); // a failed attempt decides nothing
+  });
+
+  it('replyAfterApply: a reply saying its request applied the write (dedup false) comes from the applying tab, once', () => {
+    // A applied it and says so; a retry that reached C found it applied and says so.
+    expect(feed([send(), apply(4, 'B.0.1', 'A'), reply(true, 4, false, 'A'), reply(true, 4, true, 'C')]).failures).toEqual([]);
+    expect(feed([send(), apply(4, 'B.0.1', 'A'), reply(true, 4, false, 'C')]).failures[0]).toContain(
+      "C's ok reply (bus msg 2) says its request applied the write (dedup false), but A's transaction recorded it at commit 4",
+    );
+    expect(feed([send(), apply(4, 'B.0.1', 'A'), reply(true, 4, false, 'A'), reply(true, 4, false, 'A')]).failures[0]).toContain('a second ok reply (bus msg 2) says its request applied the write');
+    // A reply that does not say (dedup null: a recorder or writer that does not report it) is not judged on it.
+    expect(feed([send(), apply(4, 'B.0.1', 'A'), reply(true, 4, null, 'C')]).failures).toEqual([]);
   });
 
   it('ackAfterApply and definiteNotApplied: what the caller is told agrees with the store', () => {

@@ -96,6 +96,12 @@ export const ELECTION_VARIANTS = [
     description:
       "stepping down does not wait for the term's in-flight writes: the tab reports follower (and, closing, releases its lease) while a write of its old term is still committing, which then lands under a term it said was over (caught by model:election, drainedFirst, in election-lock-stolen-mid-write and six other scenarios).",
   },
+  {
+    name: 'election-dedup-false',
+    area: 'election',
+    description:
+      "the leader's ok reply to a forwarded write always says the request applied it (dedup false), also when a retry found it applied by an earlier leader: the caller is told its retry wrote afresh (caught by model:request, replyAfterApply: the durable request record names another tab's transaction).",
+  },
 ] as const;
 
 /** Name of an election variant. */

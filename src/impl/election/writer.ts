@@ -378,7 +378,8 @@ export class SingleWriter {
     const reqId = typeof msg.reqId === 'string' ? msg.reqId : null;
     const r = await this.leaderApply(msg.key, msg.value, reqId);
     if (r.kind === 'not-leader') return;
-    if (r.kind === 'ok') this.d.bus.post(REPLY_CHANNEL, { ...reply, ok: true, seq: r.seq, dedup: r.dedup });
+    // Weakened variant 'election-dedup-false': every ok reply says this request applied the write.
+    if (r.kind === 'ok') this.d.bus.post(REPLY_CHANNEL, { ...reply, ok: true, seq: r.seq, dedup: this.d.settings.variant === 'election-dedup-false' ? false : r.dedup });
     else this.d.bus.post(REPLY_CHANNEL, { ...reply, ok: false, code: r.code });
   }
 }

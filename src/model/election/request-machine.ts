@@ -18,7 +18,11 @@
  * - mayApply: a write is applied at most once (one durable request record), under the request id it was
  *   forwarded with, never after its caller was told it definitely failed, and by another tab only after
  *   the bus carried it there (a forwarded write cannot reach the leader any other way).
- * - replyAfterApply: an ok reply comes after the durable apply and names its commit (`seq`).
+ * - replyAfterApply: an ok reply comes after the durable apply and names its commit (`seq`); one that says
+ *   the write was applied by the request it answers (`dedup: false`) comes from the tab whose transaction
+ *   durably recorded it (`fact.request {node}`), and only once: any other answer found it applied.
+ *   (A reply says nothing of which attempt it answers, so a second receipt at the applying tab that wrongly
+ *   says `dedup: false` is seen only when both replies were posted.)
  * - ackAfterApply: the caller is told ok only after the durable apply, with its commit number.
  * - definiteNotApplied: a definite failure only for a write that was not applied.
  * Hot: forwarded, applied (the caller has no answer yet).
@@ -36,13 +40,17 @@ export interface RequestContext {
   applied: { reqId: string; commit: number; epoch: number } | null;
   /** The error code of a definite failure told to the caller, null otherwise. */
   definite: string | null;
+  /** The tab whose transaction durably recorded the request (fact.request {node}), null before. */
+  appliedBy: string | null;
+  /** Ok replies that said the write was applied by the request they answer (dedup false). */
+  freshReplies: number;
 }
 
 /** Event types of the request model. */
 export type RequestModelEvent =
   | { type: 'SEND'; id: string; reqId: string | null; msg: number }
   | { type: 'APPLY'; reqId: string; commit: number; epoch: number; by: string; foreign: boolean }
-  | { type: 'REPLY'; ok: boolean; seq: number | null; code: string | null; msg: number }
+  | { type: 'REPLY'; ok: boolean; seq: number | null; code: string | null; msg: number; from: string; dedup: boolean | null }
   | { type: 'ACK'; seq: number | null }
   | { type: 'FAIL'; code: string }
   | { type: 'FAIL_UNKNOWN'; code: string }
@@ -75,6 +83,10 @@ export const REQUEST_REASONS: Readonly<Record<string, GuardReason<RequestContext
     if (!r.ok) return null;
     if (c.applied === null) return `an ok reply (bus msg ${r.msg}, seq ${String(r.seq)}) before the store durably recorded the request`;
     if (r.seq !== c.applied.commit) return `the ok reply names seq ${String(r.seq)} but the request was recorded at ${appliedAt(c)}`;
+    if (r.dedup === false && r.from !== c.appliedBy) {
+      return `${r.from}'s ok reply (bus msg ${r.msg}) says its request applied the write (dedup false), but ${String(c.appliedBy)}'s transaction recorded it at ${appliedAt(c)} (fact.request): a retry found it applied`;
+    }
+    if (r.dedup === false && c.freshReplies > 0) return `a second ok reply (bus msg ${r.msg}) says its request applied the write (dedup false): only one request can, the others found it applied`;
     return null;
   },
   ackAfterApply: (c, e) => {
@@ -89,12 +101,12 @@ export const REQUEST_REASONS: Readonly<Record<string, GuardReason<RequestContext
   },
 };
 
-const INITIAL: RequestContext = { id: null, reqId: null, sends: 0, applied: null, definite: null };
+const INITIAL: RequestContext = { id: null, reqId: null, sends: 0, applied: null, definite: null, appliedBy: null, freshReplies: 0 };
 
 const send = { guard: 'sameRequest', actions: 'send' } as const;
 const apply = { guard: 'mayApply', actions: 'apply' } as const;
 // A transition with neither target nor actions counts as not taken (snapshot.can): REPLY keeps its target.
-const reply = { guard: 'replyAfterApply' } as const;
+const reply = { guard: 'replyAfterApply', actions: 'reply' } as const;
 const fail = { FAIL: { target: 'failed', guard: 'definiteNotApplied', actions: 'failDefinitely' }, FAIL_UNKNOWN: 'unknown' } as const;
 
 /** The per-write request machine. */
@@ -108,8 +120,9 @@ export const requestMachine = setup({
     }),
     apply: assign(({ event }) => {
       const a = event as Ev<'APPLY'>;
-      return { applied: { reqId: a.reqId, commit: a.commit, epoch: a.epoch } };
+      return { applied: { reqId: a.reqId, commit: a.commit, epoch: a.epoch }, appliedBy: a.by };
     }),
+    reply: assign(({ context, event }) => ((event as Ev<'REPLY'>).dedup === false ? { freshReplies: context.freshReplies + 1 } : {})),
     failDefinitely: assign({ definite: ({ event }) => (event as Ev<'FAIL'>).code }),
   },
 }).createMachine({

@@ -82,7 +82,8 @@ export function requestModel(tabs?: readonly string[]): ModelSpec {
     machine: requestMachine,
     kinds: REQUEST_MODEL_KINDS,
     // workload.result: a success carries seq, a failure carries code and definite.
-    optional: ['workload.result:seq', 'workload.result:code', 'workload.result:definite'],
+    // fact.bus.reply:dedup: traces recorded before the recorder reported it (the check then has nothing to judge).
+    optional: ['workload.result:seq', 'workload.result:code', 'workload.result:definite', 'fact.bus.reply:dedup'],
     reasons: REQUEST_REASONS,
     facts: ['fact.bus.request', 'fact.bus.reply', 'fact.request'],
     hot: REQUEST_HOT_STATES,
@@ -97,7 +98,15 @@ export function requestModel(tabs?: readonly string[]): ModelSpec {
         case 'fact.bus.reply':
           // A failed attempt decides nothing (it did not apply; a retry follows): only ok replies are checked.
           if (d.ok !== true) return null;
-          t = target(str(d.to), str(d.value), { type: 'REPLY', ok: d.ok === true, seq: numOrNull(d.seq), code: str(d.code), msg: Number(d.msg) });
+          t = target(str(d.to), str(d.value), {
+            type: 'REPLY',
+            ok: d.ok === true,
+            seq: numOrNull(d.seq),
+            code: str(d.code),
+            msg: Number(d.msg),
+            from: String(d.from),
+            dedup: typeof d.dedup === 'boolean' ? d.dedup : null,
+          });
           break;
         case 'fact.request': {
           const reqId = String(d.reqId);
@@ -114,7 +123,8 @@ export function requestModel(tabs?: readonly string[]): ModelSpec {
       }
       if (t === null) return null;
       if (t.event.type === 'SEND' && repeated(world, 'sent', t.instance, `${t.event.id}\u0000${String(t.event.reqId)}`)) return null;
-      if (t.event.type === 'REPLY' && repeated(world, 'replied', t.instance, t.event.seq)) return null;
+      // A repeated ok reply naming the same seq decides nothing new, unless it says it applied the write.
+      if (t.event.type === 'REPLY' && t.event.dedup !== false && repeated(world, 'replied', t.instance, t.event.seq)) return null;
       return t;
     },
   };

@@ -48,6 +48,7 @@ export const FACT_KINDS: KindSchemas = {
     ok: bool,
     seq: nInt,
     code: nStr,
+    dedup: { type: ['boolean', 'null'] },
     value: nStr,
   }),
   'fact.bus.leader': kind('the tab bus handed a leader or heartbeat announcement to `node`', { device: str, msg: count, node: str, from: str, epoch: num }),
