@@ -137,24 +137,26 @@ const completeUnderLoad: Scenario = {
 };
 
 const twoJoinersTopology = {
-  ...peerTopology(four, { C: { role: 'joiner', startAtMs: 600 }, D: { role: 'joiner', startAtMs: 700 } }),
+  ...peerTopology(five, { C: { role: 'joiner', startAtMs: 600 }, D: { role: 'joiner', startAtMs: 700 }, E: { role: 'joiner', startAtMs: 3_000 } }),
   devices: { C: { kv: { strictCommitUs: 15_000 } } },
 };
 
 const twoJoiners: Scenario = {
   name: 'peer-join-two-joiners',
   description:
-    'Devices C and D join a library of 3,000 records held by A and B, D while C is still backfilling (C\'s storage is slow: 15 ms a strict commit, batches of 100): D must backfill only from devices holding the whole library (A and B), never from C, whose heartbeats may say ready only once it is complete; all converge.',
+    'Devices C and D join a library of 3,000 records held by A and B, D while C is still backfilling (C\'s storage is slow: 15 ms a strict commit, batches of 100): D must backfill only from devices holding the whole library (A and B), never from C, whose heartbeats may say ready only once it is complete. Then E joins while A and B are cut off from it (3 s, for 3 s): it backfills from the joiners C and D, now durably complete; all converge.',
   suites: ['smoke', 'ci'],
   topology: twoJoinersTopology,
-  program: peerProgram(four, { batchSize: 100 }),
+  program: peerProgram(five, { batchSize: 100 }),
   seams: PEER_SEAMS,
   workload: (ctx) => {
     seedLibrary(ctx, founders4.slice(0, 2), 3_000, 100);
     randomWrites(ctx, founders4.slice(0, 2), 100, 700, 20);
   },
-  durationMs: 5_000,
-  liveness: converged(four),
+  // E's backfill can only come from a joiner: invariant:backfill-from-complete judges its answers.
+  faults: { events: [{ kind: 'partition', atMs: 2_900, a: ['A', 'B'], b: ['E'], durationMs: 3_000 }] },
+  durationMs: 7_000,
+  liveness: converged(five),
   ...peerChecking(twoJoinersTopology, { options: { batchSize: 100 } }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
