@@ -63,6 +63,25 @@ describe('live device-owned changes and the watermark', () => {
     expect(w.a().records('entry').map((r) => r.uuid).sort()).toEqual(['e1', 'e2', 'e3', 'e5']);
   });
 
+  it('a watermark inside a transaction: a change chained from that transaction\'s last key is after a gap (the uuid breaks the tie)', async () => {
+    // A holds only the first records of B's transaction at ts T (as a catch-up page ending inside it leaves
+    // it); B's next change names the transaction's last key as prev. Same ts, later uuid: A misses the rest
+    // of the transaction, and a watermark that followed would let catch-up skip it for good.
+    const w = await peerWorld();
+    const t = w.ts(0);
+    const [a1, a2] = [rec('a1', t), rec('a2', t)];
+    w.send(owned(null, [a1, a2]));
+    expect(await markOf(w, 'entry')).toEqual(key(a2));
+    const next = rec('n1', w.ts(1));
+    w.send(owned({ ts: t, uuid: 'a9' }, [next]));
+    expect(await markOf(w, 'entry')).toEqual(key(a2));
+    expect(w.a().get('entry', 'n1')).toEqual(next);
+    // Chained from exactly the watermark's key, it follows.
+    const n2 = rec('n2', w.ts(2));
+    w.send(owned(key(a2), [n2]));
+    expect(await markOf(w, 'entry')).toEqual(key(n2));
+  });
+
   it('a first change chained after a gap (no watermark yet) is applied and sets no watermark', async () => {
     const w = await peerWorld();
     const e9 = rec('e9', w.ts(1));
