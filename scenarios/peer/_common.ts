@@ -124,6 +124,24 @@ export function randomWrites(ctx: ScenarioContext, nodes: string[], count: numbe
 }
 
 /**
+ * `count` transactions of `size` device-owned records each by `node` in `resource` (one timestamp per
+ * transaction: many ties), one every `everyMs` from `fromMs`.
+ */
+export function ownedTransactions(ctx: ScenarioContext, node: string, resource: string, size: number, count: number, fromMs: number, everyMs: number): void {
+  for (let k = 0; k < count; k++) {
+    ctx.at(fromMs + k * everyMs, () => {
+      const h = ready(ctx, node);
+      if (h === null) return;
+      const uuids = Array.from({ length: size }, () => ctx.rng.uuid());
+      h.writeOwned(resource, uuids.map((uuid, i) => ({ uuid, data: `${node}#tx${k}-${i}` }))).then(
+        (hlc) => remember(ctx, node, resource, uuids, [hlc], false),
+        (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
+      );
+    });
+  }
+}
+
+/**
  * Seeds a library of about `total` device-owned records spread over `writers` (batches of 500, one batch
  * per writer every `everyMs` from `atMs`), plus every shared record of the pool.
  */

@@ -4,9 +4,10 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, PEER_SEAMS } from './_common.ts';
+import { converged, deviceIds, ownedTransactions, peerChecking, peerProgram, peerTopology, randomWrites, PEER_SEAMS } from './_common.ts';
 
 const three = deviceIds(3);
+const two = deviceIds(2);
 
 const catchupCutTopology = { ...peerTopology(three), net: { connTimeoutMs: 1_000 } };
 
@@ -33,4 +34,48 @@ const catchupCut: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [catchupCut];
+const insideTopology = { ...peerTopology(two), net: { connTimeoutMs: 1_000 } };
+/** Catch-up batches of 10 inside a 60-record transaction; A's retry queue holds one change, so catch-up does the work. */
+const insideOptions = { batchSize: 10, retryQueueMax: 1 };
+
+/**
+ * A writes one 60-record transaction (one ts) while B is cut off; B's catch-up of it comes in batches of 10, so
+ * B's watermark for A stops inside the transaction after each batch. A's next transactions are chained from the
+ * transaction's last key: they reach B as live changes while its watermark is inside it, and must not move it.
+ */
+const insideTransaction: Scenario = {
+  name: 'peer-catchup-inside-transaction',
+  description:
+    "A writes a 60-record transaction (one timestamp) while B is cut off; on reconnection B catches it up in batches of 10 over a slow link, so its watermark for A stops inside the transaction, and A's next transactions, chained from its last record, reach B as live changes meanwhile: they must not move the watermark over the rest of the transaction (it would never be fetched). All converge.",
+  suites: ['smoke', 'ci'],
+  topology: insideTopology,
+  program: peerProgram(two, insideOptions),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    ownedTransactions(ctx, 'A', 'entry', 1, 5, 900, 10); // fills A's retry queue for B: the big one is not resent
+    ownedTransactions(ctx, 'A', 'entry', 60, 1, 1_000, 100);
+    // At B's first catch-up batch of A's 'entry' stream with more to come (the network's delivery of the
+    // response, fact.peer.response), A writes the next transactions: live changes while B is inside the big one.
+    let fired = false;
+    ctx.trace.on('fact.peer.response', (r) => {
+      const d = r.data;
+      if (fired || d.from !== 'A' || d.to !== 'B' || d.resource !== 'entry' || d.hasMore !== true || d.writer !== 'A') return;
+      fired = true;
+      ownedTransactions(ctx, 'A', 'entry', 5, 6, ctx.nowMs(), 25);
+    });
+  },
+  faults: {
+    events: [
+      { kind: 'isolate', atMs: 800, node: 'B', durationMs: 1_200 },
+      // Each catch-up batch takes a round trip of 20 ms or more: the live changes land between batches.
+      { kind: 'linkFaults', atMs: 1_900, from: 'A', to: 'B', latencyMs: 20, durationMs: 3_000 },
+    ],
+  },
+  durationMs: 6_000,
+  liveness: converged(two),
+  ...peerChecking(insideTopology, { options: insideOptions }),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [catchupCut, insideTransaction];

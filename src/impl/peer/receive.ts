@@ -94,7 +94,7 @@ export class Receiver {
         const wm = metaCursor(core, wmKey);
         // Contiguous with what we hold of the writer's own stream: the watermark may follow. (Weakened variant
         // 'peer-watermark-over-gap': it follows every live change, over a gap too.)
-        const contiguous = core.cfg.variant === 'peer-watermark-over-gap' || follows(chain, wm);
+        const contiguous = core.cfg.variant === 'peer-watermark-over-gap' || follows(chain, wm, core.cfg.variant === 'peer-watermark-ts-only');
         if (contiguous && (wm === null || compareKey(last, wm) > 0)) w.meta.push({ key: wmKey, value: { ts: last.ts, uuid: last.uuid } });
         if (chain.kind === 'shared') {
           const cur = metaString(core, ckey);
@@ -323,10 +323,15 @@ function maxKeyOf(records: readonly SyncRecord[]): SyncRecord {
   return m;
 }
 
-/** True when a change chained from `chain.prev` directly follows what watermark `wm` covers. */
-function follows(chain: Chain, wm: Cursor | null): boolean {
+/**
+ * True when a change chained from `chain.prev` directly follows what watermark `wm` covers. An owned
+ * transaction's records share one ts, so the uuid decides: a watermark inside the transaction `prev` ends
+ * (a catch-up batch ended there) does not cover it. (Weakened variant 'peer-watermark-ts-only' compares the
+ * ts alone.)
+ */
+function follows(chain: Chain, wm: Cursor | null, variantTsOnly: boolean): boolean {
   if (chain.prev === null) return true; // the writer's first change in the resource
   if (wm === null) return false;
-  if (chain.kind === 'owned') return compareKey(wm, chain.prev) >= 0;
+  if (chain.kind === 'owned') return variantTsOnly ? wm.ts >= chain.prev.ts : compareKey(wm, chain.prev) >= 0;
   return wm.ts >= chain.prev; // shared changes have one HLC each: ts alone names the change
 }

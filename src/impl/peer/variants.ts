@@ -108,6 +108,12 @@ export const PEER_VARIANTS = [
     description:
       "shared changes are broadcast as their transaction is issued, before it is durable: when the commit then fails (or a power loss takes it), the peers hold changes their writer never made (invariant:change-sent-durable, scenario peer-kv-errors; before that check, liveness only, in that scenario alone).",
   },
+  {
+    name: 'peer-watermark-ts-only',
+    area: 'peer-sync',
+    description:
+      "a live owned change counts as following the watermark when its prev has the watermark's timestamp, whatever the uuid: a watermark inside a transaction (a catch-up batch ended there) jumps over the rest of it, which catch-up, starting from the watermark, then never fetches (invariant:watermark-complete, scenario peer-catchup-inside-transaction; planted in the hunt of 2026-12-07, where no scenario reached the window).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
