@@ -15,6 +15,9 @@ export type FaultDecision = 'go' | 'stop' | { crashAfter: { powerLoss?: boolean 
  */
 export function decideFault(core: NetCore, node: SimNode, op: 'send' | 'datagram' | 'connect', target: string): FaultDecision {
   const action = core.fault(node, op, target);
+  // A fault at this operation took the caller's device down (another node's crash with power loss): nothing
+  // is sent or connected. (Its own crash is decided below: before, or after the operation.)
+  if (node.status === 'down') return 'stop';
   if (action === null) return 'go';
   if (action.type === 'error') throw new EnvError(action.code, `injected fault at net.${op} to '${target}'`);
   if (action.type === 'pause') return 'go'; // the node froze (the injector paused it): it freezes after this call

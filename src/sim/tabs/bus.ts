@@ -204,6 +204,8 @@ export class SimBus {
     const snapshot = copyValue(message); // the sender may change `message` later; rejects non-Values
     const type = messageType(snapshot);
     const action = this.sim.intercept({ area: 'bus', op: 'post', node: node.id, device: this.deviceId, target: channel });
+    // A fault at this post took the poster's device down (another tab's crash with power loss): nothing is posted.
+    if (!node.isLive(inc)) return;
     if (action !== null && !this.faultLetsPostThrough(node, channel, type, action)) return;
     this.postNow(node, channel, snapshot, type);
     if (action?.type === 'crash') this.sim.crashByFault(node.id, action, false);

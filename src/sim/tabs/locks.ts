@@ -129,6 +129,8 @@ export class SimLocks {
     const steal = options.steal === true;
     this.sim.trace.emit(node.id, 'lock.request', { name, mode: 'exclusive', ifAvailable, steal });
     const action = this.sim.intercept({ area: 'lock', op: 'request', node: node.id, device: this.deviceId, target: name });
+    // A fault at this request took the requester's device down (another tab's crash with power loss): it is never placed.
+    if (!node.isLive(inc)) return NEVER;
     if (action?.type === 'error') return Promise.reject(new EnvError(action.code, `lock request '${name}' failed (injected)`));
     if (action?.type === 'crash' && action.when === 'before') {
       this.sim.crashByFault(node.id, action, false);
