@@ -17,7 +17,10 @@
  * renewal period: freeze + takeover + 2 renewal periods, with 10% and 50 ms of room for clock drift and
  * scheduling. Judged only while nothing else happens: the freeze window is dropped when the leader resumes,
  * crashes or stops before the bound, when every other tab is paused or down, and when any other fault is
- * applied meanwhile (a store or bus fault may legitimately delay the attempt).
+ * applied meanwhile (a store or bus fault may legitimately delay the attempt); and it is not opened while
+ * another lasting fault is still in effect from before the freeze (its `fault.<kind>` with a `durationMs`
+ * and no `fault.end` yet): e.g. another tab frozen with a kv transaction open holds the lease record's
+ * store, so no follower can read it until that tab resumes (election-swarm seed 4046).
  */
 import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
@@ -55,10 +58,15 @@ interface Window {
 }
 
 /** The check's state over one run. */
+/** Storage fault kinds: their `fault.<kind>` records are hits of an armed fault, not a fault that lasts. */
+const STORAGE_HITS: ReadonlySet<string> = new Set(['diskError', 'fsyncFail', 'tornWrite', 'bitFlip']);
+
 export class FrozenLeaderWatch {
   private leader: string | null = null;
   /** Tabs started and neither paused nor down. */
   private readonly running = new Set<string>();
+  /** Lasting faults in effect (plan event -> the node it froze, for pauses; '' otherwise), until their fault.end. */
+  private readonly lasting = new Map<number, string>();
   private window: Window | null = null;
 
   constructor(
@@ -67,14 +75,25 @@ export class FrozenLeaderWatch {
     private readonly exercised: (name: string) => void = () => {},
   ) {}
 
+  /** True when a lasting fault other than the pause of `leader` is in effect. */
+  private otherFaultLasts(leader: string): boolean {
+    for (const node of this.lasting.values()) if (node !== leader) return true;
+    return false;
+  }
+
   onRecord(rec: TraceRecord): WatchViolation | null {
     const ms = rec.t / 1000;
     const late = this.overdue(ms);
     if (late !== null) return late;
     const w = this.window;
     if (rec.kind.startsWith('fault.')) {
+      const kind = appliedFaultKind(rec.kind);
+      if (rec.kind === 'fault.end') this.lasting.delete(rec.data.event as number);
+      else if (kind !== null && !STORAGE_HITS.has(kind) && typeof rec.data.durationMs === 'number') {
+        this.lasting.set(rec.data.event as number, kind === 'pause' ? String(rec.data.node) : '');
+      }
       // Another fault while a freeze is watched: the attempt may be legitimately delayed.
-      if (w !== null && appliedFaultKind(rec.kind) !== null && !(rec.kind === 'fault.pause' && rec.data.node === w.leader)) this.window = null;
+      if (w !== null && kind !== null && !(rec.kind === 'fault.pause' && rec.data.node === w.leader)) this.window = null;
       return null;
     }
     switch (rec.kind) {
@@ -93,7 +112,7 @@ export class FrozenLeaderWatch {
           else if (w.eligible.delete(rec.node) && w.eligible.size === 0) this.window = null;
           return null;
         }
-        if (rec.kind === 'node.pause' && rec.node === this.leader) {
+        if (rec.kind === 'node.pause' && rec.node === this.leader && !this.otherFaultLasts(rec.node)) {
           const eligible = new Set([...this.running].filter((n) => n !== rec.node));
           if (eligible.size > 0) this.window = { leader: rec.node, pausedMs: ms, deadlineMs: ms + this.boundMs, eligible, i: rec.i };
         }

@@ -1,0 +1,54 @@
+/**
+ * invariant:frozen-leader-replaced's watch fed hand-made records: a frozen leader must be challenged within
+ * the bound, unless another fault that lasts was already in effect when it froze (another tab frozen with a
+ * kv transaction open holds the lease record's store: election-swarm seed 4046 failed on that before).
+ */
+import { describe, expect, it } from 'vitest';
+import { FrozenLeaderWatch } from '../../src/model/election/frozen-leader-replaced.ts';
+import type { TraceRecord } from '../../src/sim/trace.ts';
+
+type Rec = [ms: number, node: string, kind: string, data?: Record<string, unknown>];
+
+/** The violations the watch reports over `recs` and at `endMs`. */
+function violations(recs: Rec[], endMs: number): string[] {
+  const watch = new FrozenLeaderWatch('lease', 1_000);
+  const out: string[] = [];
+  recs.forEach(([ms, node, kind, data], i) => {
+    const v = watch.onRecord({ i, t: ms * 1000, node, kind, data: data ?? {} } as TraceRecord);
+    if (v !== null) out.push(v.message);
+  });
+  const v = watch.final(endMs);
+  if (v !== null) out.push(v.message);
+  return out;
+}
+
+const start: Rec[] = [
+  [0, 'A', 'node.start'],
+  [0, 'B', 'node.start'],
+  [0, 'C', 'node.start'],
+  [10, 'A', 'election.leader', { epoch: 1 }],
+];
+const freezeA: Rec[] = [
+  [600, 'fault', 'fault.pause', { event: 1, node: 'A', durationMs: 3_000 }],
+  [600, 'A', 'node.pause'],
+];
+
+describe('frozen-leader-replaced: the windows it judges', () => {
+  it('a frozen leader nobody challenges fails; a campaign within the bound passes', () => {
+    expect(violations([...start, ...freezeA], 3_000)[0]).toContain('leader A froze at 600.0 ms');
+    expect(violations([...start, ...freezeA, [1_500, 'B', 'election.campaign', { mode: 'lease' }]], 3_000)).toEqual([]);
+  });
+
+  it('not judged while another lasting fault from before the freeze is in effect; judged again once it ended', () => {
+    const freezeC: Rec[] = [
+      [5, 'fault', 'fault.pause', { event: 0, node: 'C', durationMs: 1_000 }],
+      [5, 'C', 'node.pause'],
+    ];
+    expect(violations([...start, ...freezeC, ...freezeA], 3_000)).toEqual([]);
+    const ended: Rec[] = [...freezeC, [400, 'fault', 'fault.end', { event: 0, kind: 'pause' }], [400, 'C', 'node.resume']];
+    expect(violations([...start, ...ended, ...freezeA], 3_000)[0]).toContain('leader A froze at 600.0 ms');
+    // A storage fault's record is a hit of an armed fault, not a lasting one: the window still opens.
+    const hit: Rec = [300, 'fault', 'fault.diskError', { event: 2, node: 'B', op: 'kv.commit', durationMs: 500 }];
+    expect(violations([...start, hit, ...freezeA], 3_000)[0]).toContain('leader A froze');
+  });
+});
