@@ -167,6 +167,15 @@ export class BlockFencedStore implements FencedStore {
     return store;
   }
 
+  /**
+   * The tab's term ended and its writes are drained: its instance is closed. A commit whose finalize failed
+   * is finalized at the instance's next commit, and a follower makes none; the next term reopens behind its
+   * fence (reads do not use the instance).
+   */
+  async release(): Promise<void> {
+    await this.drop();
+  }
+
   /** Closes this tab's instance (a failed or refused one must not commit its leftovers later). */
   private async drop(): Promise<void> {
     const store = this.instance;

@@ -63,6 +63,12 @@ export function startElectionTab(env: Env, options: TabOptions = {}, factory?: E
   };
   const election: Election = factory === undefined ? defaultElectionFactory(settings)(deps) : pluggedElection(factory, deps);
   writer = new SingleWriter({ nodeId: env.nodeId, incarnation: env.incarnation, clock: env.clock, bus: env.bus, trace: env.trace, store, election, settings });
+  // When a term ends, its store instance is released once its writes are drained (unless a new term began):
+  // an instance left open by a follower would keep a failed finalize pending for good.
+  election.subscribe((e) => {
+    if (e.type !== 'follower') return;
+    void deps.drained().then(() => (election.canWrite() ? undefined : store.release().catch(() => undefined)));
+  });
   writer.start();
   election.start();
   const w = writer;
