@@ -16,6 +16,9 @@ import { storeEvidence, type StoreLocation } from '../../src/evidence/store.ts';
 import type { EvidenceRecorder } from '../../src/evidence/types.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 import type { PersistenceProfile } from '../../src/sim/disk/disk.ts';
+import type { FaultPlan } from '../../src/faults/plan.ts';
+import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
+import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 
 /** What a storage scenario's node returns. */
 export interface StoreHandle {
@@ -352,5 +355,48 @@ export function storeLiveness(nodes: string[], withinMs = 5_000): Liveness {
       }
       return true;
     },
+  };
+}
+
+/** What a scripted one-node block store scenario sets (`scriptedScenario`). */
+export interface ScriptedStorage {
+  name: string;
+  description: string;
+  setup: StorageSetup;
+  /** The node running the store. */
+  node: string;
+  /** The workload, after the re-reads every recovery gets (`verifyAfterRecovery`). */
+  script: (ctx: ScenarioContext) => void;
+  faults: FaultPlan;
+  suites?: string[];
+  /** Checks beside the oracle's. */
+  checks?: Check[];
+}
+
+/**
+ * A block store scenario over one node with a scripted workload and fault plan: the oracle (and `checks`),
+ * the recovery model and the store's evidence, every recovery's blocks read back, 2 s of simulated time.
+ */
+export function scriptedScenario(o: ScriptedStorage): Scenario {
+  const nodes = [o.node];
+  return {
+    name: o.name,
+    description: o.description,
+    suites: o.suites ?? ['smoke', 'ci'],
+    topology: storageTopology(nodes, o.setup),
+    program: (_node, ctx) => storeProgram(o.setup, ctx),
+    seams: STORAGE_SEAMS,
+    workload: (ctx) => {
+      verifyAfterRecovery(ctx, o.node, o.setup.blocks);
+      o.script(ctx);
+    },
+    faults: o.faults,
+    durationMs: 2_000,
+    liveness: storeLiveness(nodes),
+    checks: [oracleCheck(o.setup), ...(o.checks ?? [])],
+    models: [recoveryModel],
+    evidence: storageEvidence(o.setup),
+    variantAreas: ['storage'],
+    probes: STORAGE_PROBES,
   };
 }

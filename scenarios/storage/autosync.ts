@@ -10,8 +10,6 @@
  * with the default limits (256 and 1,024 blocks): a manager that stops after a failed commit, or a dirty
  * counter that is not released after commits, passed them all.
  */
-import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
-import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import {
@@ -19,35 +17,25 @@ import {
   closeStore,
   doForceSync,
   doWrite,
-  oracleCheck,
   pollAutosync,
-  storageEvidence,
-  storageTopology,
-  storeLiveness,
-  storeProgram,
-  STORAGE_SEAMS,
-  verifyAfterRecovery,
   withLastCopy,
   writePressureCheck,
   type StorageSetup,
+  scriptedScenario,
 } from './_harness.ts';
 
 const NODE = 'S';
-const nodes = [NODE];
 const INTERVAL_MS = 50;
 /** Two intervals and a commit's worth of slack (a commit of a few blocks takes a few ms here). */
 const BOUND_MS = 2 * INTERVAL_MS + 60;
 
 function autosyncScenario(name: string, description: string, setup: StorageSetup, firstCommitFault: FaultPlan['events'][number]): Scenario {
-  return {
+  return scriptedScenario({
     name,
     description,
-    suites: ['smoke', 'ci'],
-    topology: storageTopology(nodes, setup),
-    program: (_node, ctx) => storeProgram(setup, ctx),
-    seams: STORAGE_SEAMS,
-    workload: (ctx) => {
-      verifyAfterRecovery(ctx, NODE, setup.blocks);
+    setup,
+    node: NODE,
+    script: (ctx) => {
       // A write every 10 ms (block ids in turn) from 20 ms to 900 ms: about five blocks per interval.
       for (let k = 0; k < 89; k++) ctx.at(20 + k * 10, () => void doWrite(ctx, NODE, k % setup.blocks, blockData(ctx, setup.blockSize)));
       pollAutosync(ctx, NODE, 100, 950, 10, BOUND_MS);
@@ -63,14 +51,8 @@ function autosyncScenario(name: string, description: string, setup: StorageSetup
       });
     },
     faults: { events: [firstCommitFault, { kind: 'crash', atMs: 1_300, node: NODE, powerLoss: true, restartAfterMs: 50 }] },
-    durationMs: 2_000,
-    liveness: storeLiveness(nodes),
-    checks: [oracleCheck(setup), writePressureCheck(setup, BOUND_MS)],
-    models: [recoveryModel],
-    evidence: storageEvidence(setup),
-    variantAreas: ['storage'],
-    probes: STORAGE_PROBES,
-  };
+    checks: [writePressureCheck(setup, BOUND_MS)],
+  });
 }
 
 const limits = { blockSize: 2048, blocks: 8, backpressureBytes: 12 * 2048, maxDirtyBytes: 16 * 2048 };

@@ -3,30 +3,21 @@
  * finalize, or of recovery itself, under the weak persistence profile (unsynced operations land, vanish
  * or tear independently). Every recovery is checked by the oracle (docs/storage.md) and the recovery model.
  */
-import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { epochSurvivesRecovery } from '../../src/model/storage/index.ts';
-import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import {
   blockData,
   doForceSync,
   doWrite,
-  oracleCheck,
   oracleOf,
-  storageEvidence,
-  storageTopology,
-  storeLiveness,
-  storeProgram,
-  STORAGE_SEAMS,
-  verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
   type StoreHandle,
+  scriptedScenario,
 } from './_harness.ts';
 
 const NODE = 'S';
-const nodes = [NODE];
 
 /** A block store scenario over one node with a scripted workload and fault plan. */
 function scripted(
@@ -37,26 +28,7 @@ function scripted(
   faults: FaultPlan,
   suites = ['smoke', 'ci'],
 ): Scenario {
-  return {
-    name,
-    description,
-    suites,
-    topology: storageTopology(nodes, setup),
-    program: (_node, ctx) => storeProgram(setup, ctx),
-    seams: STORAGE_SEAMS,
-    workload: (ctx) => {
-      verifyAfterRecovery(ctx, NODE, setup.blocks);
-      script(ctx);
-    },
-    faults,
-    durationMs: 2_000,
-    liveness: storeLiveness(nodes),
-    checks: [oracleCheck(setup)],
-    models: [recoveryModel],
-    evidence: storageEvidence(setup),
-    variantAreas: ['storage'],
-    probes: STORAGE_PROBES,
-  };
+  return scriptedScenario({ name, description, setup, node: NODE, script, faults, suites });
 }
 
 const weak: StorageSetup = { backend: 'file', blockSize: 2048, blocks: 8, profile: 'weak' };

@@ -12,8 +12,6 @@
  * older batch back over the newer write (or drops the newer write with it): here the last write to some
  * blocks falls between the commit's start and its failure, and nothing writes them again.
  */
-import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
-import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import {
@@ -22,20 +20,13 @@ import {
   doOwnRead,
   doVerifiedRead,
   doWrite,
-  oracleCheck,
   ownReadsCheck,
-  storageEvidence,
-  storageTopology,
-  storeLiveness,
-  storeProgram,
-  STORAGE_SEAMS,
-  verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
+  scriptedScenario,
 } from './_harness.ts';
 
 const NODE = 'S';
-const nodes = [NODE];
 
 /**
  * At `atMs`: `before` blocks written and a forceSync whose commit fails (the plan's fault); 0.05 ms later,
@@ -64,26 +55,7 @@ function failingRound(ctx: ScenarioContext, setup: StorageSetup, atMs: number, f
 }
 
 function scenario(name: string, description: string, setup: StorageSetup, script: (ctx: ScenarioContext) => void, faults: FaultPlan): Scenario {
-  return {
-    name,
-    description,
-    suites: ['smoke', 'ci'],
-    topology: storageTopology(nodes, setup),
-    program: (_node, ctx) => storeProgram(setup, ctx),
-    seams: STORAGE_SEAMS,
-    workload: (ctx) => {
-      verifyAfterRecovery(ctx, NODE, setup.blocks);
-      script(ctx);
-    },
-    faults,
-    durationMs: 2_000,
-    liveness: storeLiveness(nodes),
-    checks: [oracleCheck(setup), ownReadsCheck],
-    models: [recoveryModel],
-    evidence: storageEvidence(setup),
-    variantAreas: ['storage'],
-    probes: STORAGE_PROBES,
-  };
+  return scriptedScenario({ name, description, setup, node: NODE, script, faults, checks: [ownReadsCheck] });
 }
 
 const file: StorageSetup = { backend: 'file', blockSize: 2048, blocks: 8, profile: 'weak' };

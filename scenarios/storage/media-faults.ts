@@ -2,8 +2,6 @@
  * Block store scenarios with media faults: a torn marker write, bit rot on read, ENOSPC in the middle of a
  * commit, and a power loss right after an acknowledged forceSync (strict profile: nothing unsynced survives).
  */
-import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
-import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import {
@@ -11,42 +9,16 @@ import {
   doForceSync,
   doVerifiedRead,
   doWrite,
-  oracleCheck,
-  storageEvidence,
-  storageTopology,
-  storeLiveness,
-  storeProgram,
-  STORAGE_SEAMS,
-  verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
   type StoreHandle,
+  scriptedScenario,
 } from './_harness.ts';
 
 const NODE = 'S';
-const nodes = [NODE];
 
 function scenario(name: string, description: string, setup: StorageSetup, script: (ctx: ScenarioContext) => void, faults: FaultPlan, inDefault = false): Scenario {
-  return {
-    name,
-    description,
-    suites: inDefault ? ['smoke', 'ci', 'default'] : ['smoke', 'ci'],
-    topology: storageTopology(nodes, setup),
-    program: (_node, ctx) => storeProgram(setup, ctx),
-    seams: STORAGE_SEAMS,
-    workload: (ctx) => {
-      verifyAfterRecovery(ctx, NODE, setup.blocks);
-      script(ctx);
-    },
-    faults,
-    durationMs: 2_000,
-    liveness: storeLiveness(nodes),
-    checks: [oracleCheck(setup)],
-    models: [recoveryModel],
-    evidence: storageEvidence(setup),
-    variantAreas: ['storage'],
-    probes: STORAGE_PROBES,
-  };
+  return scriptedScenario({ name, description, setup, node: NODE, script, faults, suites: inDefault ? ['smoke', 'ci', 'default'] : ['smoke', 'ci'] });
 }
 
 const weak: StorageSetup = { backend: 'file', blockSize: 2048, blocks: 8, profile: 'weak' };

@@ -7,26 +7,18 @@
  * storage-shared-open-kv retries one id alone, and the election scenarios forward one request per commit
  * as a rule: a store that checks only the first id of a commit passed them all.
  */
-import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { requestAppliedOnce, type RequestAttempt, type RequestLedger } from '../../src/model/storage/request-applied-once.ts';
 import { workloadLedger } from '../../src/model/workload-ledger.ts';
 import { RequestAppliedError } from '../../src/impl/storage/errors.ts';
-import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import {
   blockData,
   doWrite,
-  oracleCheck,
   oracleOf,
-  storageEvidence,
-  storageTopology,
-  storeLiveness,
-  storeProgram,
-  STORAGE_SEAMS,
-  verifyAfterRecovery,
   withLastCopy,
   type StorageSetup,
   type StoreHandle,
+  scriptedScenario,
 } from './_harness.ts';
 
 const NODE = 'S';
@@ -76,16 +68,13 @@ function readDurableRecords(ctx: ScenarioContext): void {
   ledger(ctx).durable = out;
 }
 
-const requestRetries: Scenario = {
+const requestRetries: Scenario = scriptedScenario({
   name: 'storage-request-retries-kv',
   description:
     "Commits on a kv store carry several request ids: r1 alone, then r2 and r3 together; retries carry an applied id second or third beside new ones ([r4, r1], [r3, r5], [r5, r6, r2]) and must be refused with EAPPLIED naming the first commit, applying nothing; a later commit of r5 alone applies. After a power loss the durable request records still name the commit that applied each id, and none names an id never applied.",
-  suites: ['smoke', 'ci'],
-  topology: storageTopology([NODE], setup),
-  program: (_node, ctx) => storeProgram(setup, ctx),
-  seams: STORAGE_SEAMS,
-  workload: (ctx) => {
-    verifyAfterRecovery(ctx, NODE, setup.blocks);
+  setup,
+  node: NODE,
+  script: (ctx) => {
     ctx.at(100, () => commitWith(ctx, [0, 1], ['r1']));
     ctx.at(200, () => commitWith(ctx, [2], ['r2', 'r3']));
     ctx.at(300, () => commitWith(ctx, [0], ['r4', 'r1']));
@@ -95,13 +84,7 @@ const requestRetries: Scenario = {
     ctx.at(1_500, () => readDurableRecords(ctx));
   },
   faults: { events: [{ kind: 'crash', atMs: 800, node: NODE, powerLoss: true, restartAfterMs: 50 }] },
-  durationMs: 2_000,
-  liveness: storeLiveness([NODE]),
-  checks: [oracleCheck(setup), requestAppliedOnce(ledger)],
-  models: [recoveryModel],
-  evidence: storageEvidence(setup),
-  variantAreas: ['storage'],
-  probes: STORAGE_PROBES,
-};
+  checks: [requestAppliedOnce(ledger)],
+});
 
 export default [requestRetries].map(withLastCopy);
