@@ -1,7 +1,8 @@
 /**
  * invariant:frozen-leader-replaced's watch fed hand-made records: a frozen leader must be challenged within
  * the bound, unless another fault that lasts was already in effect when it froze (another tab frozen with a
- * kv transaction open holds the lease record's store: election-swarm seed 4046 failed on that before).
+ * kv transaction open holds the lease record's store: election-swarm seed 4046 failed on that before), or
+ * the leader itself froze holding the lease record's store (election-swarm-long seed 6014 failed on that).
  */
 import { describe, expect, it } from 'vitest';
 import { FrozenLeaderWatch } from '../../src/model/election/frozen-leader-replaced.ts';
@@ -50,5 +51,13 @@ describe('frozen-leader-replaced: the windows it judges', () => {
     // A storage fault's record is a hit of an armed fault, not a lasting one: the window still opens.
     const hit: Rec = [300, 'fault', 'fault.diskError', { event: 2, node: 'B', op: 'kv.commit', durationMs: 500 }];
     expect(violations([...start, hit, ...freezeA], 3_000)[0]).toContain('leader A froze');
+  });
+
+  it('lease mode: not judged when the leader froze holding a kv transaction on the lease store (kv.held); judged otherwise', () => {
+    const held = (node: string, stores: string[]): Rec => [600, node, 'kv.held', { txs: [7], stores, readwrite: stores }];
+    expect(violations([...start, ...freezeA, held('A', ['election', 'store:meta'])], 3_000)).toEqual([]);
+    // Holding other stores only, or another tab's record: the followers can still poll the lease.
+    expect(violations([...start, ...freezeA, held('A', ['store:meta'])], 3_000)[0]).toContain('leader A froze');
+    expect(violations([...start, ...freezeA, held('B', ['election'])], 3_000)[0]).toContain('leader A froze');
   });
 });

@@ -20,7 +20,11 @@
  * applied meanwhile (a store or bus fault may legitimately delay the attempt); and it is not opened while
  * another lasting fault is still in effect from before the freeze (its `fault.<kind>` with a `durationMs`
  * and no `fault.end` yet): e.g. another tab frozen with a kv transaction open holds the lease record's
- * store, so no follower can read it until that tab resumes (election-swarm seed 4046).
+ * store, so no follower can read it until that tab resumes (election-swarm seed 4046). In lease mode it is
+ * also dropped when the leader froze holding a kv transaction on the lease record's store (the simulator's
+ * `kv.held` right after its `node.pause`: e.g. its renewal, open when it froze): every follower's lease
+ * poll and campaign waits behind it until the leader resumes, as in a browser (election-swarm-long seed
+ * 6014). Lock mode needs no such excuse: a steal takes the lock without the store.
  */
 import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
@@ -40,7 +44,11 @@ export const FROZEN_KINDS: readonly string[] = [
   'election.stepdown',
   'election.campaign',
   'lock.request',
+  'kv.held',
 ];
+
+/** The kv object store of the lease record (docs/election.md, lease mode: store 'election', key 'lease'). */
+export const LEASE_STORE = 'election';
 
 /** The bound after a freeze (ms) for the given takeover time and renewal period. */
 export function frozenBoundMs(takeoverMs: number, renewEveryMs: number): number {
@@ -128,6 +136,10 @@ export class FrozenLeaderWatch {
         return null;
       case 'lock.request':
         if (this.mode === 'lock' && rec.data.steal === true) this.attempt(rec);
+        return null;
+      case 'kv.held':
+        // The frozen leader keeps the lease record's store: no follower can poll or campaign until it resumes.
+        if (w !== null && rec.node === w.leader && this.mode === 'lease' && (rec.data.stores as string[]).includes(LEASE_STORE)) this.window = null;
         return null;
       default:
         return null;

@@ -29,7 +29,9 @@
  * 'abort' | 'crash' | an injected error code | 'ENOSPC'} on the transaction's node; 'kv.fault' {tx, op,
  * action}; node 'sim': 'kv.durable' {device, upTo} when relaxed commits up to tx `upTo` became durable,
  * 'kv.powerloss' {device, lost, kept, lostFrom} (lostFrom: the first lost tx, or null), 'kv.corrupt'
- * {device, store, key} when a durable value is damaged at rest.
+ * {device, store, key} when a durable value is damaged at rest; 'kv.held' {txs, stores, readwrite} on a
+ * node that froze (right after its node.pause) with unfinished transactions: their ids, the stores their
+ * scopes take, and those a readwrite one takes.
  *
  * Observers (`observeCommits`, for evidence recorders in src/evidence) see which keys every applied commit
  * wrote, right after its 'kv.commit' record (the trace gives only counts).
@@ -120,7 +122,32 @@ export class SimKv {
       devicePowerLoss: (id) => {
         if (id === deviceId) this.resolvePowerLoss();
       },
+      nodePaused: (node) => {
+        if (node.deviceId === deviceId) this.traceHeld(node);
+      },
     });
+  }
+
+  /**
+   * A node froze: names the transactions it leaves unfinished ('kv.held'). Their scopes stay taken while it
+   * is frozen, so every later transaction that conflicts waits until it resumes (as a frozen browser tab's
+   * open IndexedDB transaction blocks the other tabs); checks that expect other nodes to act meanwhile read
+   * this. Nothing is traced when the node holds none.
+   */
+  private traceHeld(node: SimNode): void {
+    const txs: number[] = [];
+    const stores = new Set<string>();
+    const written = new Set<string>();
+    for (const tx of this.queue) {
+      if (tx.node !== node) continue;
+      txs.push(tx.id);
+      for (const s of tx.stores) {
+        stores.add(s);
+        if (tx.mode === 'readwrite') written.add(s);
+      }
+    }
+    if (txs.length === 0) return;
+    this.sim.trace.emit(node.id, 'kv.held', { txs, stores: [...stores].sort(), readwrite: [...written].sort() });
   }
 
   /** Calls `observer` after every applied readwrite commit (see the file comment). */

@@ -69,6 +69,10 @@ export const SIMULATOR_KINDS: KindSchemas = {
   'kv.fault': kind('an injected kv fault took effect', { tx: count, op: oneOf('commit', 'get', 'keys'), action: faultAction }),
   'kv.powerloss': kind('what a power loss took of the relaxed commits (node `sim`)', { device: str, lost: count, kept: count, lostFrom: nullable(count) }),
   'kv.corrupt': kind('damage at rest to a durable kv value (node `sim`)', { device: str, store: str, key: any }),
+  'kv.held': kind(
+    'a node froze with unfinished kv transactions (right after its `node.pause`): their ids, the stores their scopes take, and those a readwrite one takes; conflicting transactions of other nodes wait until it resumes',
+    { txs: arrayOf(count), stores: arrayOf(str), readwrite: arrayOf(str) },
+  ),
 
   'net.listen': kind('a node listens for connections'),
   'net.connect': kind('a connection attempt', { conn: str, from: str, to: str }),

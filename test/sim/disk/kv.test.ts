@@ -212,6 +212,38 @@ describe('transactions', () => {
     expect([...kv.durableSnapshot().get('s')!.keys()]).toEqual(['b']);
     expect(sim.trace.records()!.some((r) => r.kind === 'kv.abort' && r.data.reason === 'crash')).toBe(true);
   });
+
+  it("a frozen tab keeps its transactions' scopes until it resumes, and kv.held names them", async () => {
+    const log: string[] = [];
+    const { sim } = tabs({
+      A: async (env) => {
+        const w = env.kv.transaction(['s', 't'], 'readwrite', async (tx) => {
+          await env.clock.sleep(100);
+          await tx.put('s', 'a', 1);
+        });
+        const r = env.kv.transaction(['u'], 'readonly', (tx) => tx.get('u', 'x'));
+        await Promise.all([w, r]);
+      },
+      B: async (env) => {
+        await env.clock.sleep(1);
+        await put(env.kv, 'b', 'from B');
+        log.push('B committed');
+      },
+    });
+    sim.start('A');
+    sim.start('B');
+    await sim.runUntil(50);
+    sim.pause('A');
+    await sim.runUntil(1_000_000);
+    expect(log).toEqual([]); // B's transaction on 's' waits behind frozen A's
+    const held = sim.trace.records()!.filter((r) => r.kind === 'kv.held');
+    expect(held.map((r) => [r.node, r.data])).toEqual([['A', { txs: [1, 2], stores: ['s', 't', 'u'], readwrite: ['s', 't'] }]]);
+    sim.resume('A');
+    await sim.run();
+    expect(log).toEqual(['B committed']);
+    sim.pause('B'); // holds nothing: no record
+    expect(sim.trace.records()!.filter((r) => r.kind === 'kv.held')).toHaveLength(1);
+  });
 });
 
 describe('faults at commit', () => {
