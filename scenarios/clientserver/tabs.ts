@@ -12,6 +12,7 @@ import type { ClientHandle, ServerHandle } from '../../src/impl/clientserver/ind
 import { csClientFactory } from '../../src/impl/clientserver/seam.ts';
 import { startCsTab, type CsTabHandle } from '../../src/impl/clientserver/tabs.ts';
 import { deviceChecks, deviceModel, tabsChecks, type TabsOf } from '../../src/model/clientserver/tabs-agree.ts';
+import type { FaultEvent } from '../../src/faults/plan.ts';
 import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { CS_SEAMS, DB, META, SERVER, allSynced, clientWrites, csChecking, csProgram, csTopology, serverRecords } from './_common.ts';
 
@@ -123,6 +124,14 @@ function tabsSynced(withinMs = 20_000): Liveness {
 
 const checking = csChecking([DEVICE, OTHER]);
 
+/** cs-tabs' fault plan: the leader frozen, crashed, cut off. */
+const TABS_FAULTS: FaultEvent[] = [
+  { kind: 'pause', atMs: 2_000, node: LEADER, durationMs: 3_000 },
+  { kind: 'crash', atMs: 7_000, node: LEADER, restartAfterMs: 1_000 },
+  // The device cut off from the server while its tabs write: every tab must show the pending count.
+  { kind: 'partition', atMs: 8_800, a: TABS, b: ['S', 'M'], durationMs: 1_500 },
+];
+
 const tabs: Scenario = {
   name: 'cs-tabs',
   description:
@@ -148,14 +157,7 @@ const tabs: Scenario = {
     clientWrites(ctx, [OTHER], 60, 300, 180);
     closeLeaderTab(ctx, 10_800);
   },
-  faults: {
-    events: [
-      { kind: 'pause', atMs: 2_000, node: LEADER, durationMs: 3_000 },
-      { kind: 'crash', atMs: 7_000, node: LEADER, restartAfterMs: 1_000 },
-      // The device cut off from the server while its tabs write: every tab must show the pending count.
-      { kind: 'partition', atMs: 8_800, a: TABS, b: ['S', 'M'], durationMs: 1_500 },
-    ],
-  },
+  faults: { events: TABS_FAULTS },
   durationMs: 12_500,
   liveness: tabsSynced(),
   checks: [...deviceChecks(checking.checks, TABS_OF), ...tabsChecks(TABS_OF, SERVER)],
@@ -182,4 +184,28 @@ const busy: Scenario = {
   },
 };
 
-export default [tabs, busy];
+/**
+ * cs-tabs with tabs whose tasks run late (fault `taskDelay`, as a background or busy browser tab's are):
+ * a follower hears the leader's statuses and replies 120 ms late for 4 s, the leader handles forwarded
+ * writes and its lock callbacks 150 ms late while the next leader is elected after the crash, and a tab's
+ * lock callbacks run 300 ms late around the close. Every tab must still show the device's status (late by
+ * at most its delay: invariant:tabs-agree judges it against what the device showed within that delay),
+ * one tab at a time syncs, and every write is stored once.
+ */
+const late: Scenario = {
+  ...tabs,
+  name: 'cs-tabs-late',
+  description:
+    "cs-tabs (device C1 with three tabs, the leader frozen at 2 s, crashed at 7 s, cut off at 8.8 s, closed at 10.8 s) with late tasks: follower T2's BroadcastChannel tasks run 120 ms late from 0.5 s to 4.5 s, the leader's bus and lock tasks 150 ms late from 6.5 s to 9.5 s, T3's lock callbacks 300 ms late from 10 s to 12 s; tabs still show the device's status within their delay and the bound, one tab at a time syncs, and every write is stored once.",
+  suites: ['ci', 'nightly'],
+  faults: {
+    events: [
+      ...TABS_FAULTS,
+      { kind: 'taskDelay', atMs: 500, node: 'T2', source: 'bus', delayMs: 120, durationMs: 4_000 },
+      { kind: 'taskDelay', atMs: 6_500, node: LEADER, delayMs: 150, durationMs: 3_000 },
+      { kind: 'taskDelay', atMs: 10_000, node: 'T3', source: 'lock', delayMs: 300, durationMs: 2_000 },
+    ],
+  },
+};
+
+export default [tabs, busy, late];

@@ -17,7 +17,10 @@
  * - invariant:tabs-agree: every running tab shows (cs.tab.status) what the device's client shows (its last
  *   cs.status as the model judges it: status, pending, unsaved, reason), or `disconnected` while no client
  *   runs, within `boundMs`. While the client's tab is frozen its last status may still be shown, or
- *   `disconnected`. A frozen tab, and a tab for RESUME_GRACE after it resumed, is not judged.
+ *   `disconnected`. A frozen tab, and a tab for RESUME_GRACE after it resumed, is not judged. A tab whose
+ *   BroadcastChannel tasks run late (the injector's `fault.taskDelay` on it, source `bus` or all, until
+ *   its delay after the fault's `fault.end`: late tasks stay in order) may also show what the device
+ *   showed at any moment of the last `delayMs` (it hears the leader's statuses that late).
  * - invariant:tabs-one-connection: at most one tab of a device uses a sync connection (net.established to
  *   the server, from the simulator's connection log): once a tab's connection is established, no other tab
  *   of the device sends on its own (net.send), and each such other connection is closed (net.close) within
@@ -237,6 +240,68 @@ function tabsCheck(name: string, tabs: TabsOf, setup: (ctx: TraceContext, s: Tab
   };
 }
 
+/** What a device's client showed from `fromUs` on (`none`: no client ran it). */
+interface Past {
+  fromUs: number;
+  none: boolean;
+  shown: Shown | null;
+  frozen: boolean;
+}
+
+/**
+ * Tabs whose BroadcastChannel tasks run late, from the injector's records: `fault.taskDelay {event, node,
+ * source?, delayMs}` (source 'bus' or none) until its `fault.end`, and for its delay after that (the late
+ * tasks still queued run in order). Overlapping faults: the largest delay (as the simulator applies them).
+ */
+class LateTabs {
+  /** Fault event -> its tab and delay (µs), while it lasts. */
+  private readonly active = new Map<number, { tab: string; us: number }>();
+  /** Tab -> the delay its queued tasks may still have after a fault ended, and until when (µs). */
+  private readonly tails = new Map<string, { us: number; untilUs: number }>();
+
+  /** Reads a fault record; true when the tab delays changed. */
+  onRecord(r: TraceRecord, view: TabsView): boolean {
+    if (r.kind === 'fault.taskDelay') {
+      const tab = r.data.node as string;
+      if (view.deviceOf(tab) === undefined || (r.data.source !== undefined && r.data.source !== 'bus')) return false;
+      this.active.set(r.data.event as number, { tab, us: (r.data.delayMs as number) * 1000 });
+      return true;
+    }
+    if (r.kind !== 'fault.end') return false;
+    const f = this.active.get(r.data.event as number);
+    if (f === undefined) return false;
+    this.active.delete(r.data.event as number);
+    const tail = this.tails.get(f.tab);
+    const us = tail !== undefined && tail.untilUs >= r.t ? Math.max(tail.us, f.us) : f.us;
+    this.tails.set(f.tab, { us, untilUs: r.t + us });
+    return true;
+  }
+
+  /** The delay of `tab`'s bus tasks at `nowUs` (0: on time). */
+  delayUs(tab: string, nowUs: number): number {
+    let us = 0;
+    for (const f of this.active.values()) if (f.tab === tab && f.us > us) us = f.us;
+    const tail = this.tails.get(tab);
+    if (tail !== undefined && tail.untilUs >= nowUs && tail.us > us) us = tail.us;
+    return us;
+  }
+
+  /** The largest delay in effect or still draining. */
+  maxDelayUs(): number {
+    let us = 0;
+    for (const f of this.active.values()) us = Math.max(us, f.us);
+    for (const t of this.tails.values()) us = Math.max(us, t.us);
+    return us;
+  }
+
+  /** True while some tab is late (a fault lasts, or a tail has not run out at `nowUs`). */
+  any(nowUs: number): boolean {
+    if (this.active.size > 0) return true;
+    for (const [tab, t] of this.tails) if (t.untilUs < nowUs) this.tails.delete(tab);
+    return this.tails.size > 0;
+  }
+}
+
 /**
  * invariant:tabs-agree: every running tab shows the device client's status within `boundMs` (see the
  * file comment).
@@ -258,14 +323,31 @@ export function tabsAgreeCheck(tabs: TabsOf, boundMs = TABS_AGREE_MS): TraceChec
       if (view.holder.get(device) === null || c.shown === null) return 'disconnected (no client runs the device)';
       return c.frozen ? `${say(c.shown)} or disconnected (the client's tab is frozen)` : say(c.shown);
     };
-    const fits = (device: string, s: Shown | undefined): boolean => {
-      if (s === undefined) return false;
-      const c = client.get(device)!;
-      if (view.holder.get(device) === null || c.shown === null) return s.status === 'disconnected';
+    /** Whether `s` fits what the device's client shows when it is in state `c` (`none`: no client runs). */
+    const fitsState = (none: boolean, c: { shown: Shown | null; frozen: boolean }, s: Shown): boolean => {
+      if (none || c.shown === null) return s.status === 'disconnected';
       if (c.frozen) return s.status === 'disconnected' || same(s, c.shown);
       return same(s, c.shown);
     };
+    const late = new LateTabs();
+    /** Device -> what its client showed since the first late tab (newest last), kept only while a tab is late. */
+    const history = new Map<string, Past[]>();
+    const fits = (device: string, tab: string, s: Shown | undefined, nowUs: number): boolean => {
+      if (s === undefined) return false;
+      if (fitsState(view.holder.get(device) === null, client.get(device)!, s)) return true;
+      const lateUs = late.delayUs(tab, nowUs);
+      if (lateUs === 0) return false;
+      // What the device showed at any moment of the last lateUs: each past state until the one current then.
+      const past = history.get(device) ?? [];
+      for (let i = past.length - 1; i >= 0; i--) {
+        const h = past[i]!;
+        if (fitsState(h.none, h, s)) return true;
+        if (h.fromUs <= nowUs - lateUs) break;
+      }
+      return false;
+    };
     ctx.trace.on('*', (r) => {
+      let moved = false;
       for (const a of view.map(r)) {
         const c = client.get(a.node);
         if (c === undefined) continue;
@@ -274,12 +356,28 @@ export function tabsAgreeCheck(tabs: TabsOf, boundMs = TABS_AGREE_MS): TraceChec
         else if (a.kind === 'node.pause') c.frozen = true;
         else if (a.kind === 'node.resume') c.frozen = false;
         else continue;
-        dirty = true;
+        dirty = moved = true;
       }
       if (r.kind === 'cs.tab.status' && view.deviceOf(r.node) !== undefined) {
         tabShown.set(r.node, shownOf(r.data));
         dirty = true;
       }
+      if (late.onRecord(r, view)) dirty = moved = true;
+      if (late.any(r.t)) {
+        // A late tab's fit changes as time passes (a past state ages out): judge at every record.
+        dirty = true;
+        if (moved) {
+          for (const [device, c] of client) {
+            const past = history.get(device) ?? [];
+            past.push({ fromUs: r.t, none: view.holder.get(device) === null, shown: c.shown, frozen: c.frozen });
+            // Keep what the latest delay can still reach (and one state before it).
+            const horizon = r.t - late.maxDelayUs();
+            let drop = 0;
+            while (drop + 1 < past.length && past[drop + 1]!.fromUs <= horizon) drop++;
+            history.set(device, drop > 0 ? past.slice(drop) : past);
+          }
+        }
+      } else if (history.size > 0) history.clear();
       if (dirty) {
         dirty = false;
         let judged = false;
@@ -288,7 +386,7 @@ export function tabsAgreeCheck(tabs: TabsOf, boundMs = TABS_AGREE_MS): TraceChec
             const p = procs.get(t);
             const held = p !== undefined && p.up && !p.paused;
             judged ||= held && r.t >= p.judgedFromUs;
-            if (!held || fits(device, tabShown.get(t))) since.delete(t);
+            if (!held || fits(device, t, tabShown.get(t), r.t)) since.delete(t);
             else if (!since.has(t)) since.set(t, Math.max(r.t, p.judgedFromUs));
           }
         }
