@@ -2,7 +2,7 @@
  * `npm run mutate [-- AREA... | FILE...] [--full] [--concurrency N]`: StrykerJS over `src/impl`, each mutant
  * judged by the area's scenarios (src/mutation/judge.ts), then the score per area.
  *
- * - Areas: storage, election, peer, demo (src/mutation/areas.ts); or implementation files, each judged by
+ * - Areas: storage, election, peer, demo, provider, clientserver (src/mutation/areas.ts); or implementation files, each judged by
  *   its area. Default: every area.
  * - `--sample P` (0 < P < 1): mutate only a seeded sample of each file's 20-line chunks, a fraction P of
  *   them (`--sample-seed N`, default 1): an estimate of the score in a fraction of the time.

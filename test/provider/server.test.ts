@@ -111,6 +111,64 @@ describe('simulated provider', () => {
   });
 });
 
+describe('simulated provider: the operations its users make', () => {
+  /** Every live file the listing shows once the index caught up (all pages), as [id, path, rev]. */
+  async function listAll(ask: (step: string, body: RequestBody) => Promise<ProviderReply>, step: string): Promise<[string, string, number][]> {
+    const out: [string, string, number][] = [];
+    let token: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const r = await ask(`${step}.${page}`, { type: 'ListFiles', pageToken: token });
+      if (r.type !== 'Files') throw new Error(`listing: ${JSON.stringify(r)}`);
+      for (const e of r.entries) out.push([e.id, e.path, e.rev]);
+      if (r.next === null) return out;
+      token = r.next;
+    }
+    throw new Error('listing never ended');
+  }
+
+  it('put adds a file under a new id or modifies the file at that path; remove and move change the listing and the feed', async () => {
+    let handle: ProviderHandle | null = null;
+    const errors: string[] = [];
+    const lists: Record<string, [string, string, number][]> = {};
+    const seen = await withProvider(
+      (ctx) => {
+        const p = (): ProviderHandle => (handle = ctx.handle<ProviderHandle>('P1')!);
+        ctx.at(10, () => void p().put('/new.mp3', 'one'));
+        ctx.at(15, () => void p().put('/music/seed-000002.mp3', 'changed'));
+        ctx.at(20, () => void p().remove('f00000003'));
+        ctx.at(25, () => void p().move('f00000004', '/moved.mp3'));
+        ctx.at(30, () => void p().move('f00000005', '/new.mp3').catch((e: Error) => errors.push(e.message)));
+        ctx.at(35, () => void p().put('/other.mp3', 'two'));
+      },
+      async (ask, sleep) => {
+        await sleep(300);
+        // The feed keeps its 4 newest entries; it answers 3 at a time.
+        const first = await ask('feed', { type: 'GetChanges', cursor: '0:8' });
+        if (first.type === 'Changes') await ask('feed2', { type: 'GetChanges', cursor: first.cursor });
+        lists.after = await listAll(ask, 'list');
+      },
+    );
+    type Feed = { entries: { op: string; id: string; path: string; rev: number }[] };
+    const feed = [...(seen.feed as Feed).entries, ...(seen.feed2 as Feed).entries];
+    expect(feed.map((e) => [e.op, e.id, e.path, e.rev])).toEqual([
+      ['modified', 'f00000002', '/music/seed-000002.mp3', 9],
+      ['deleted', 'f00000003', '/music/seed-000003.mp3', 10],
+      ['moved', 'f00000004', '/moved.mp3', 11],
+      ['added', 'f00000012', '/other.mp3', 12],
+    ]);
+    expect(errors).toEqual(['provider: /new.mp3 exists']);
+    // The listing (index caught up): each live file once, at its latest revision; the deleted one gone.
+    expect(lists.after!.map(([id]) => id)).toEqual(['f00000001', 'f00000002', 'f00000004', 'f00000005', 'f00000006', 'f00000007', 'f00000008', 'f00000012']);
+    expect(lists.after!.find(([id]) => id === 'f00000008')).toEqual(['f00000008', '/new.mp3', 8]);
+    expect(lists.after!.find(([id]) => id === 'f00000002')).toEqual(['f00000002', '/music/seed-000002.mp3', 9]);
+    expect(lists.after!.find(([id]) => id === 'f00000004')).toEqual(['f00000004', '/moved.mp3', 11]);
+    const live = handle!.live().map((f) => [f.id, f.path]).sort();
+    expect(live).toContainEqual(['f00000004', '/moved.mp3']);
+    expect(live.map(([id]) => id)).not.toContain('f00000003');
+    expect(live).toHaveLength(8);
+  });
+});
+
 describe('provider options', () => {
   it('fill in defaults and name a bad field', () => {
     expect(resolveProviderOptions({})).toMatchObject({ pageSize: 100, feedMax: 10_000, listingLagMs: 300, seedFiles: 0, errors: { rate429: 0, rate5xx: 0, retryAfterMs: 200 } });
