@@ -61,7 +61,7 @@ export function providerChecking(s: ProviderSetup): { checks: Check[]; models: N
   const cfg = resolveLibraryOptions({ ...s.library, providers: s.providers });
   const who = { libraries: [LIBRARY], providers: s.providers };
   return {
-    checks: providerChecks({ ...who, queueMax: cfg.queueMax, maxConcurrent: cfg.maxConcurrent }),
+    checks: providerChecks({ ...who, queueMax: cfg.queueMax, maxConcurrent: cfg.maxConcurrent, requestTimeoutMs: cfg.requestTimeoutMs }),
     models: [syncJobModel(who)],
     evidence: [providerFeedEvidence(), providerLibraryEvidence(), providerWireEvidence()],
     probes: PROVIDER_PROBES,

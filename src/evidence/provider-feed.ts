@@ -2,7 +2,7 @@
  * `fact.provider.file`: every change a cloud provider made durable, read from its kv commits (what a
  * crash now would leave), never from its trace. docs/provider-sync.md, Evidence.
  *
- *   fact.provider.file {provider, id, rev, path, hash, deleted}   (node 'sim')
+ *   fact.provider.file {provider, id, rev, path, hash, deleted, title}   (node 'sim')
  *
  * - provider: the provider's device (its node id and address); id, rev: the file and its revision (the
  *   feed sequence number of the change); path, hash: its metadata after the change; deleted: the change
@@ -26,6 +26,16 @@ export interface ProviderFileFact {
   path: string;
   hash: string;
   deleted: boolean;
+  title: string | null;
+}
+
+/**
+ * The title a library takes from a content (its "tags", docs/provider-sync.md): the first line, at most 64
+ * UTF-16 code units. Computed here from the provider's stored content, never from a library's records.
+ */
+export function contentTitle(data: string): string {
+  const nl = data.indexOf('\n');
+  return (nl < 0 ? data : data.slice(0, nl)).slice(0, 64);
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -33,7 +43,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 /** Decodes a stored `files/<id>` value, or null when it is not one. */
 export function decodeProviderFile(provider: string, v: unknown): ProviderFileFact | null {
   if (!isObj(v) || typeof v.id !== 'string' || !Number.isInteger(v.rev) || typeof v.path !== 'string' || typeof v.hash !== 'string') return null;
-  return { provider, id: v.id, rev: v.rev as number, path: v.path, hash: v.hash, deleted: v.deleted === true };
+  const title = typeof v.data === 'string' ? contentTitle(v.data) : null;
+  return { provider, id: v.id, rev: v.rev as number, path: v.path, hash: v.hash, deleted: v.deleted === true, title };
 }
 
 /** Records `fact.provider.file` for every device whose commits write the `files` store. */

@@ -2,13 +2,14 @@
  * `fact.library.track` and `fact.library.job`: a library's durable tracks and sync jobs, read from its kv
  * commits (what a crash now would leave), never from its trace. docs/provider-sync.md, Evidence.
  *
- *   fact.library.track {device, provider, id, rev, deleted, path, hash, blob, blobRev, dupOf}   (node 'sim')
+ *   fact.library.track {device, provider, id, rev, deleted, path, hash, blob, blobRev, dupOf, title}   (node 'sim')
  *   fact.library.job   {device, job, provider, requested, type, state, from, cursor, items, bytes}
  *
  * - track: a durable write of `tracks/<provider>/<id>`; `blob` is the FNV-1a hash (computed here) of the
  *   content durably stored beside it (`blobs/<provider>/<id>`, `{rev, data}`), with its revision as
  *   `blobRev`, or null when there is none; `dupOf` is the track's duplicate mark (the canonical file id
- *   of its group of live tracks with one content hash), null when the record has none (or not a string).
+ *   of its group of live tracks with one content hash), null when the record has none (or not a string);
+ *   `title` is the title the track record holds (what the library shows for it), null when it has none.
  * - job: a durable write of `jobs/<id>`.
  * Decoded here from the library's documented layout, independently of `src/impl`. Only strict commits
  * are recorded (a relaxed one is not durable when it commits).
@@ -29,6 +30,7 @@ export interface LibraryTrackFact {
   blob: string | null;
   blobRev: number | null;
   dupOf: string | null;
+  title: string | null;
 }
 
 /** The fields of `fact.library.job`. */
@@ -60,7 +62,7 @@ function decodeTrack(device: string, v: unknown, blob: unknown): LibraryTrackFac
   const b = isObj(blob) && typeof blob.data === 'string' && Number.isInteger(blob.rev) ? blob : null;
   return {
     device, provider: v.provider, id: v.fileId, rev: v.rev as number, deleted: v.deleted === true, path: String(v.path), hash: String(v.hash),
-    blob: b === null ? null : fnv1a(b.data as string), blobRev: b === null ? null : (b.rev as number), dupOf: strOrNull(v.dupOf),
+    blob: b === null ? null : fnv1a(b.data as string), blobRev: b === null ? null : (b.rev as number), dupOf: strOrNull(v.dupOf), title: strOrNull(v.title),
   };
 }
 

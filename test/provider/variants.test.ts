@@ -131,3 +131,24 @@ CASES.push({
   variant: 'provider-status-before-durable', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:progress-view',
   says: /^L's progress view shows job \d+ (completed|failed|cancelled) \(trace #\d+\), but its durable record is running: a status shown before it is durable/,
 });
+
+// Closing bug classes the 2026-12-07 hunt found escaping (moves, titles, a reply timer): each passed
+// every check before; each is now judged on the simulator's evidence.
+CASES.push(
+  // A move of held content downloaded again: the provider's history shows the revision is a move, the
+  // library's durable track held its content when the change page came, and a Download of it was delivered.
+  {
+    variant: 'provider-move-downloads', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:moves-local',
+    says: /^L downloaded P\d's f\d+@\d+ \(request delivered at trace #\d+\), a move of content it durably held \(rev \d+, the same hash\)/,
+  },
+  // The title read from the wrong line: the durable track's title against the provider's stored content.
+  {
+    variant: 'provider-title-last-line', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:track-titles',
+    says: /^P\d\/f\d+ on L is live at rev \d+ titled "by \d+" \(trace #\d+\), but the provider's content at that revision is titled "track P\d-\d+"/,
+  },
+  // A reply leaves its timer running: the connection is closed 2 s after an answered request.
+  {
+    variant: 'provider-timer-not-cleared', scenario: 'provider-incremental', kind: 'correctness', check: 'invariant:closes-when-overdue',
+    says: /^L closed its connection c\d+ to P\d at \d+\.\d+ ms \(trace #\d+\) with \d+ request\(s\) in flight, though no request on it had waited requestTimeoutMs \(2000 ms\) unanswered/,
+  },
+);

@@ -33,6 +33,8 @@ export class ProviderClient {
     private readonly env: Env,
     readonly address: string,
     private readonly timeoutMs: number,
+    /** Weakened variant provider-timer-not-cleared: a reply leaves its request's timer running. */
+    private readonly keepTimers = false,
   ) {}
 
   /** Sends `body` and resolves with the provider's reply (see the file comment). */
@@ -77,7 +79,7 @@ export class ProviderClient {
     const p = this.pending.get(reply.reqId);
     if (p === undefined) return;
     this.pending.delete(reply.reqId);
-    this.env.clock.clearTimer(p.timer);
+    if (!this.keepTimers) this.env.clock.clearTimer(p.timer);
     p.resolve(reply);
   }
 

@@ -67,7 +67,9 @@ async function processOnce(ctx: JobContext, item: WorkItem): Promise<void> {
   // Variant provider-redownload-held: only a newer revision counts as held (the same one is fetched again).
   const sameIsHeld = ctx.cfg.variant !== 'provider-redownload-held';
   if (held !== undefined && (held.rev > meta.rev || (sameIsHeld && held.rev === meta.rev))) return skipped(ctx, item, 'held');
-  if (item.move && held !== undefined && !held.deleted && held.hash === meta.hash) {
+  // Variant provider-move-downloads: a move is fetched again instead of moving the content the library holds.
+  const movesHeld = ctx.cfg.variant !== 'provider-move-downloads';
+  if (movesHeld && item.move && held !== undefined && !held.deleted && held.hash === meta.hash) {
     if (await store.moveTrack(job.provider, meta)) return applied(ctx, item, 0, 'move');
     return skipped(ctx, item, 'held');
   }
@@ -88,7 +90,7 @@ async function processOnce(ctx: JobContext, item: WorkItem): Promise<void> {
   }
   let written: boolean;
   try {
-    written = await store.applyItem(job.provider, meta, reply.data, titleOf(reply.data));
+    written = await store.applyItem(job.provider, meta, reply.data, titleOf(reply.data, ctx.cfg.variant === 'provider-title-last-line'));
   } catch (e) {
     if (e instanceof EnvError) throw new Retry(null); // a failed commit applied nothing: try the item again
     throw e;
@@ -96,9 +98,9 @@ async function processOnce(ctx: JobContext, item: WorkItem): Promise<void> {
   return written ? applied(ctx, item, meta.size, 'download') : skipped(ctx, item, 'held');
 }
 
-/** The "tags": the content's first line. */
-function titleOf(data: string): string {
-  return data.split('\n', 1)[0]!.slice(0, 64);
+/** The "tags": the content's first line, at most 64 characters (variant provider-title-last-line: its last line). */
+function titleOf(data: string, lastLine: boolean): string {
+  return (lastLine ? data.split('\n').at(-1)! : data.split('\n', 1)[0]!).slice(0, 64);
 }
 
 function applied(ctx: JobContext, item: WorkItem, bytes: number, how: 'download' | 'move'): void {

@@ -37,14 +37,18 @@
  *    (`invariant:job-records-forward`). A job record's `bytes` is what the job downloaded and durably
  *    applied; each entry delivered for a job is one item, counted once (`invariant:job-progress`); no
  *    track is written and no `Download` sent for a provider while none of its jobs is durably running
- *    (`invariant:writes-inside-job`).
+ *    (`invariant:writes-inside-job`). A live track's `title` is its content's first line, at most 64
+ *    UTF-16 code units (`invariant:track-titles`, against the provider's stored content).
  * 2. Wire (messages.ts; decoded independently by src/evidence/provider-wire.ts): `ListFiles`, `GetChanges`,
  *    `Download` with an integer `reqId`, to the provider's address through `env.net.connect`; the model
  *    follows the delivered pages (a listing from its first page, the feed from the job's cursor, after a
  *    410 no read until the job is durably `type: 'full'`). At most `maxConcurrent` downloads in flight
  *    (`invariant:concurrency-bound`, from the request's send to its reply's delivery). One `Download` per
  *    entry and revision (`invariant:downloads-once`); a request answered 429 is not sent again before its
- *    `retryAfterMs` (`invariant:respects-retry-after`).
+ *    `retryAfterMs` (`invariant:respects-retry-after`). A move (a change page's `moved` entry) of a file
+ *    whose content the library durably holds is applied without a `Download` (`invariant:moves-local`).
+ *    The library closes its connection to a provider only when a request on it went unanswered for
+ *    `requestTimeoutMs` (`invariant:closes-when-overdue`, from the simulator's network records).
  * 3. Trace (src/trace/schema/provider.ts, docs/trace-schema.md):
  *    - `provider.queue.push {job, id, priority}` / `provider.queue.take {job, id}` for each work item
  *      queued and taken (`invariant:queue-records` counts them: at most `queueMax` queued per job; a second

@@ -102,6 +102,24 @@ export const PROVIDER_VARIANTS = [
     description:
       "a job's end is published to the progress view before its record is written: the user may see a job completed that a crash leaves running (then failed) (invariant:progress-view: a view record of an ended state the durable job record does not hold yet; scenario provider-incremental).",
   },
+  {
+    name: 'provider-move-downloads',
+    area: 'provider-sync',
+    description:
+      "a moved or renamed file is downloaded again instead of moving the content the library holds: the library stays right, only the traffic shows it (invariant:moves-local: a Download of a move's revision whose content the library durably held when the change page naming the move was delivered; scenario provider-incremental).",
+  },
+  {
+    name: 'provider-title-last-line',
+    area: 'provider-sync',
+    description:
+      "a track's title is taken from its content's last line instead of its first: the library shows a wrong title for every file it downloads, and nothing else differs (invariant:track-titles: a live track's title against its content's title at the provider; scenario provider-incremental).",
+  },
+  {
+    name: 'provider-timer-not-cleared',
+    area: 'provider-sync',
+    description:
+      "a reply does not clear its request's timeout timer: requestTimeoutMs after every answered request the connection is closed as timed out, abandoning the requests on it, which retries then hide (invariant:closes-when-overdue: a connection the library closed while no request on it had waited requestTimeoutMs unanswered; scenario provider-incremental).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */

@@ -11,4 +11,6 @@ export interface ProviderCheckOptions {
   providers: readonly string[];
   queueMax: number;
   maxConcurrent: number;
+  /** The library's request timeout (invariant:closes-when-overdue); 2,000 ms (the default) when absent. */
+  requestTimeoutMs?: number;
 }

@@ -24,6 +24,9 @@ import { jobProgressCheck } from './job-progress.ts';
 import { downloadsOnceCheck } from './downloads-once.ts';
 import { respectsRetryAfterCheck } from './respects-retry-after.ts';
 import { duplicatesResolvedCheck } from './duplicates-resolved.ts';
+import { trackTitlesCheck } from './track-titles.ts';
+import { movesLocalCheck } from './moves-local.ts';
+import { closesWhenOverdueCheck } from './closes-when-overdue.ts';
 
 export { completedWorkCheck } from './completed-work-durable.ts';
 export { matchesProviderCheck } from './library-matches-provider.ts';
@@ -57,7 +60,13 @@ export function providerChecks(options: ProviderCheckOptions): Check[] {
     downloadsOnceCheck(options),
     respectsRetryAfterCheck(options),
     duplicatesResolvedCheck(),
+    trackTitlesCheck(),
+    movesLocalCheck(options),
+    closesWhenOverdueCheck(options),
   ];
 }
 export { duplicatesResolvedCheck } from './duplicates-resolved.ts';
+export { trackTitlesCheck } from './track-titles.ts';
+export { movesLocalCheck } from './moves-local.ts';
+export { closesWhenOverdueCheck } from './closes-when-overdue.ts';
 export { cancelIsFinal, CANCEL_IS_FINAL, type CancelLedger } from './cancel-is-final.ts';

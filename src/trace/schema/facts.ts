@@ -111,8 +111,8 @@ export const FACT_KINDS: KindSchemas = {
   }),
   'fact.peer.ack': kind('the network delivered an acknowledgement of shared changes', { from: str, to: str, sentUs: count, resource: str, upTo: str }),
 
-  'fact.provider.file': kind("a cloud provider's durable change of one file", { provider: str, id: str, rev: int, path: str, hash: str, deleted: bool }),
-  'fact.library.track': kind("a library's durable track, with the FNV-1a of its durable content and its duplicate mark (the canonical file id, null when unmarked)", {
+  'fact.provider.file': kind("a cloud provider's durable change of one file, with the title of its stored content (its first line, at most 64 code units)", { provider: str, id: str, rev: int, path: str, hash: str, deleted: bool }, { title: nStr }),
+  'fact.library.track': kind("a library's durable track, with the FNV-1a of its durable content, its duplicate mark (the canonical file id, null when unmarked) and the title it holds", {
     device: str,
     provider: str,
     id: str,
@@ -123,7 +123,7 @@ export const FACT_KINDS: KindSchemas = {
     blob: nStr,
     blobRev: nInt,
     dupOf: nStr,
-  }),
+  }, { title: nStr }),
   'fact.library.job': kind("a library's durable sync job", {
     device: str,
     job: int,
