@@ -14,8 +14,11 @@ import { unframeDocument, type StoreLocation } from './store.ts';
 /** The committed metadata on the medium: commit, allocated blocks (current and previous version), tombstones. */
 export interface DurableMeta {
   commit: number;
-  /** Block id -> current version and previous version (-1: none). */
-  blocks: Map<number, { v: number; prev: number }>;
+  /**
+   * Block id -> current version and previous version (-1: none), with the mtime the metadata records for
+   * each (wall-clock ms; null when the row holds no integer there).
+   */
+  blocks: Map<number, { v: number; prev: number; mtime: number | null; prevMtime: number | null }>;
   /** Block id -> the commit that deallocated it. */
   tombstones: Map<number, number>;
 }
@@ -41,10 +44,10 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 export function decodeMeta(doc: unknown): DurableMeta | null {
   const r = doc as { commit?: unknown; blocks?: unknown; tombstones?: unknown } | null;
   if (r === null || typeof r !== 'object' || !isInt(r.commit) || !Array.isArray(r.blocks) || !Array.isArray(r.tombstones)) return null;
-  const blocks = new Map<number, { v: number; prev: number }>();
+  const blocks: DurableMeta['blocks'] = new Map();
   for (const row of r.blocks as unknown[]) {
     if (!Array.isArray(row) || !isInt(row[0]) || !isInt(row[1]) || !isInt(row[4])) return null;
-    blocks.set(row[0], { v: row[1], prev: row[4] });
+    blocks.set(row[0], { v: row[1], prev: row[4], mtime: isInt(row[3]) ? row[3] : null, prevMtime: isInt(row[6]) ? row[6] : null });
   }
   const tombstones = new Map<number, number>();
   for (const row of r.tombstones as unknown[]) {

@@ -64,6 +64,8 @@ export interface RecoveryOptions {
   ignoreMarker?: boolean;
   /** Variant: `store.recover.done` reports the highest commit found on the medium, not the one recovered. */
   reportHighest?: boolean;
+  /** Variant: a repair rolls a damaged block back to its previous version without verifying that version. */
+  repairUnverified?: boolean;
   /**
    * True when an open store recovers in place (its marker write failed, `reload`): it keeps taking writes
    * meanwhile. False at startup, when there is no store instance yet. Traced in `store.recover.begin`.
@@ -250,7 +252,7 @@ async function verifyBlocks(backend: Backend, meta: StoreMeta, options: Recovery
     // that happened to repeat. Rolling back would give up the only copy of a committed version on that.
     const confirmed = verdict !== 'suspect';
     const prev = b.prev;
-    if (confirmed && options.corruption === 'repair' && prev !== null && (await verifyVersion(backend, id, prev.v, prev.sum, options)) === 'ok') {
+    if (confirmed && options.corruption === 'repair' && prev !== null && (options.repairUnverified === true || (await verifyVersion(backend, id, prev.v, prev.sum, options)) === 'ok')) {
       if (out.meta === meta) out.meta = cloneMeta(meta);
       out.meta.blocks.set(id, { ...prev, prev: null });
       out.repaired.push(id);
