@@ -16,7 +16,7 @@ export interface DurableMeta {
   commit: number;
   /**
    * Block id -> current version and previous version (-1: none), with the mtime the metadata records for
-   * each (wall-clock ms; null when the row holds no integer there).
+   * each (wall-clock ms; null when the row holds no number there).
    */
   blocks: Map<number, { v: number; prev: number; mtime: number | null; prevMtime: number | null }>;
   /** Block id -> the commit that deallocated it. */
@@ -39,6 +39,7 @@ export interface StoreImage {
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Decodes a metadata JSON document (null when it is not one). */
 export function decodeMeta(doc: unknown): DurableMeta | null {
@@ -47,7 +48,7 @@ export function decodeMeta(doc: unknown): DurableMeta | null {
   const blocks: DurableMeta['blocks'] = new Map();
   for (const row of r.blocks as unknown[]) {
     if (!Array.isArray(row) || !isInt(row[0]) || !isInt(row[1]) || !isInt(row[4])) return null;
-    blocks.set(row[0], { v: row[1], prev: row[4], mtime: isInt(row[3]) ? row[3] : null, prevMtime: isInt(row[6]) ? row[6] : null });
+    blocks.set(row[0], { v: row[1], prev: row[4], mtime: isNum(row[3]) ? row[3] : null, prevMtime: isNum(row[6]) ? row[6] : null });
   }
   const tombstones = new Map<number, number>();
   for (const row of r.tombstones as unknown[]) {
