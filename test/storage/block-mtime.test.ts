@@ -11,8 +11,9 @@ import { decodeMeta } from '../../src/evidence/store-image.ts';
 
 const meta = (rows: [number, number, number | null, number, number | null][]): DurableMeta => ({
   commit: 9,
-  blocks: new Map(rows.map(([id, v, mtime, prev, prevMtime]) => [id, { v, mtime, prev, prevMtime }])),
+  blocks: new Map(rows.map(([id, v, mtime, prev, prevMtime]) => [id, { v, mtime, prev, prevMtime, sum: null, prevSum: null }])),
   tombstones: new Map(),
+  algorithm: null,
 });
 
 describe('invariant:block-mtime (CommitClocks)', () => {
@@ -61,7 +62,7 @@ describe('invariant:block-mtime (CommitClocks)', () => {
 
   it('decodes the mtimes of the documented metadata row [id, v, sum, mtime, prevV, prevSum, prevMtime]', () => {
     const m = decodeMeta({ commit: 2, blocks: [[0, 2, 7, 1_700_000_000_123, 1, 8, 1_700_000_000_001], [1, 2, 7, 12.5, -1, 0, 0], [2, 2, 7, 'x', -1, 0, 0]], tombstones: [] });
-    expect(m?.blocks.get(0)).toEqual({ v: 2, prev: 1, mtime: 1_700_000_000_123, prevMtime: 1_700_000_000_001 });
+    expect(m?.blocks.get(0)).toEqual({ v: 2, prev: 1, sum: 7, prevSum: 8, mtime: 1_700_000_000_123, prevMtime: 1_700_000_000_001 });
     expect(m?.blocks.get(1)?.mtime).toBe(12.5);
     expect(m?.blocks.get(2)?.mtime).toBeNull();
   });

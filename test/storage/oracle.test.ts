@@ -159,6 +159,17 @@ for (const backend of ['file', 'kv'] as const) {
       // The store reports the damage itself too; the oracle found it on the medium first.
       expect(failures[0]).toMatch(/^invariant:checksums-valid: S: block 0 v1, referenced by the metadata after recovery, holds other bytes than the workload wrote/);
     });
+
+    it('fails metadata whose checksum of a version is not that of the bytes the workload wrote (hunt 2)', async () => {
+      const { failures } = await run((env) => tamperMeta(env, backend, (m) => { const row = m.blocks.find((r) => r[0] === 0)!; row[2] = row[2]! ^ 1; }));
+      expect(failures[0]).toMatch(/^invariant:checksums-valid: S: block 0 v1: the metadata after recovery records checksum \d+, which the bytes the workload wrote for it do not have/);
+    });
+
+    it('fails metadata that drops or changes the previous version the commit replaced (hunt 2)', async () => {
+      // Block 1 was written by commit 3 after its deallocation: no previous version. Claiming v1 is wrong.
+      const { failures } = await run((env) => tamperMeta(env, backend, (m) => (m.blocks.find((r) => r[0] === 1)![4] = 1)));
+      expect(failures[0]).toMatch(/^invariant:checksums-valid: S: block 1 v3: the metadata after recovery names previous version v1, but commit 3 replaced none/);
+    });
   });
 }
 

@@ -83,6 +83,10 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-request-check-first-only', scenario: byName('storage-request-retries-kv'), check: 'invariant:request-applied-once', reason: /a commit carrying \[r4, r1\] applied as commit 3, but 'r1' was applied by commit 1/ },
   // Damage at rest the oracle can judge: a repair must roll back only to a version that verifies (hunt 2, 2026-12).
   { variant: 'storage-repair-unverified-previous', scenario: byName('storage-damage-at-rest-repair'), check: 'invariant:checksums-valid', reason: /repaired block 1 \(v3, damaged at rest\) to its previous version v2, which holds other bytes than the workload wrote/ },
+  { variant: 'storage-repair-unverified-previous', scenario: byName('storage-damage-at-rest-repair-kv'), check: 'invariant:checksums-valid', reason: /to its previous version v\d, which holds other bytes than the workload wrote/, some: true },
+  { variant: 'storage-repair-keeps-damaged', scenario: byName('storage-damage-at-rest-repair'), check: 'invariant:checksums-valid', reason: /block 0 v3: the metadata after recovery names no previous version, but commit 3 replaced v2/ },
+  { variant: 'storage-repair-stale-checksum', scenario: byName('storage-damage-at-rest-repair'), check: 'invariant:checksums-valid', reason: /block 0 v2: the metadata after recovery records checksum \d+, which the bytes the workload wrote for it do not have/ },
+  { variant: 'storage-repair-stale-checksum', scenario: byName('storage-damage-at-rest-repair-kv'), check: 'invariant:checksums-valid', some: true },
   // The durable metadata's mtimes against the node's own wall clock during each commit (hunt 2, 2026-12).
   { variant: 'storage-mtime-monotonic', scenario: byName('storage-power-loss-after-ack'), check: 'invariant:block-mtime', reason: /block \d+ v\d \(current\): mtime \d+(\.\d+)?, but the committing node's wall clock read \d+/ },
   { variant: 'storage-mtime-monotonic', scenario: byName('storage-damage-at-rest-repair'), check: 'invariant:block-mtime' },

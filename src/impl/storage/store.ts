@@ -681,6 +681,7 @@ function recoveryOptions(config: StoreConfig, inPlace: boolean): Parameters<type
     ignoreMarker: config.variant === 'storage-rollback-durable',
     reportHighest: config.variant === 'storage-done-misreports',
     repairUnverified: config.variant === 'storage-repair-unverified-previous',
+    repairSlot: config.variant === 'storage-repair-keeps-damaged' ? 'current' : config.variant === 'storage-repair-stale-checksum' ? 'sum' : undefined,
     inPlace,
   };
 }

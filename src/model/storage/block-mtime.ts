@@ -14,7 +14,7 @@
  * device, fails. A version of a commit the check never saw begin is not judged (the oracle's
  * atomic-batch judges where it came from).
  */
-import { durableStoreImage, type DurableMeta } from '../../evidence/store-image.ts';
+import { durableStoreMeta, type DurableMeta } from '../../evidence/store-image.ts';
 import type { StoreLocation } from '../../evidence/store.ts';
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 
@@ -142,7 +142,7 @@ const FINAL = 'storage.block-mtime.final';
 /** Judges the durable metadata of `node`'s store; false after a failure. */
 function judgeStore(ctx: ScenarioContext, clocks: CommitClocks, node: string, loc: StoreLocation | undefined, device: string, when: string): boolean {
   if (loc === undefined) return true;
-  const meta = durableStoreImage(ctx.sim, device, loc).read().metadata;
+  const meta = durableStoreMeta(ctx.sim, device, loc);
   if (meta === null) return true;
   const { wrong, judged } = clocks.judge(device, meta);
   if (judged > 0) ctx.exercised(BLOCK_MTIME);

@@ -40,6 +40,7 @@ import type { DurableMeta, StoreImage } from '../../evidence/store-image.ts';
 import type { ScenarioContext } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { sameBytes } from './block-digest.ts';
+import { blockChecksum } from '../../evidence/block-checksum.ts';
 
 /** A block the oracle expects: its version (commit that wrote it) and bytes. */
 export interface ExpectedBlock {
@@ -406,7 +407,7 @@ export class StorageOracle {
     const view = this.options.durable(r.node);
     if (view === null) return;
     const image = view.read();
-    const meta = image.metadata ?? { commit: 0, blocks: new Map(), tombstones: new Map() };
+    const meta: DurableMeta = image.metadata ?? { commit: 0, blocks: new Map(), tombstones: new Map(), algorithm: null };
     if (!this.resolveRecovered(r.node, b, meta.commit)) return;
     if (!this.acceptRepairs(r.node, b, meta, image.blockEntries)) return;
     if (!this.checkBatch(r.node, b, meta) || !this.checkTombstones(r.node, b, meta)) return;
@@ -534,11 +535,28 @@ export class StorageOracle {
     if (this.options.allowCorruption === true && this.options.damagedAtRest === undefined) return true;
     const damaged = this.damaged(node);
     if (meta.blocks.size > 0) this.exercised('invariant:checksums-valid');
-    for (const [id, { v, prev }] of meta.blocks) {
+    for (const [id, { v, prev, sum, prevSum }] of meta.blocks) {
+      // The previous version is the one the commit replaced (the copy a repair rolls back to): metadata that
+      // drops it, or names another, leaves the block unrepairable (a repair that keeps the damaged version
+      // and drops its intact predecessor). Only a repair, which rolls the block back, leaves none.
+      const e = b.committed.get(id);
+      const keep = e?.prev?.v ?? -1;
+      if (e !== undefined && e.v === v && prev !== keep) {
+        this.fail('invariant:checksums-valid', `${node}: block ${id} v${v}: the metadata after recovery names ${prev < 0 ? 'no previous version' : `previous version v${prev}`}, but commit ${v} replaced ${keep < 0 ? 'none' : `v${keep}`} (the copy a repair rolls back to)`, { id, v, prev, expected: keep });
+        return false;
+      }
       for (const version of prev < 0 ? [v] : [v, prev]) {
         const name = `${id}.${version}`;
         const bytes = entries.get(name);
         const want = b.versions.get(name);
+        if (want !== undefined && !this.sumMatches(meta, id, version === v ? sum : prevSum, want)) {
+          this.fail(
+            'invariant:checksums-valid',
+            `${node}: block ${id} v${version}: the metadata after recovery records checksum ${String(version === v ? sum : prevSum)}, which the bytes the workload wrote for it do not have (the store will refuse a good copy as corrupt)`,
+            { id, v: version },
+          );
+          return false;
+        }
         if (want === undefined || (bytes !== undefined && sameBytes(bytes, want))) continue;
         // Damage at rest the store could not repair (the oracle judged the repairs first): it stays reported.
         if (damaged.has(name)) continue;
@@ -557,6 +575,15 @@ export class StorageOracle {
       }
     }
     return true;
+  }
+
+  /**
+   * The checksum the metadata records for a version holds for the bytes the workload wrote (computed
+   * independently, src/evidence/block-checksum.ts). True when the metadata names no algorithm.
+   */
+  private sumMatches(meta: DurableMeta, id: number, sum: number | null, want: Uint8Array): boolean {
+    if (meta.algorithm === null) return true;
+    return sum === blockChecksum(meta.algorithm, want);
   }
 
   /** The store's own report of damage it found, in a scenario that damages nothing (a reported failure is one). */
