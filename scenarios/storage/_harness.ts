@@ -8,7 +8,7 @@ import type { Env } from '../../src/impl/env.ts';
 import type { NodeProgram } from '../../src/sim/node.ts';
 import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/storage/storage-oracle.ts';
 import { lastCopyCheck } from '../../src/model/storage/last-copy-kept.ts';
-import { blockMtimeCheck } from '../../src/model/storage/block-mtime.ts';
+import { blockMtimeCheck, judgeStat, type StatAnswer } from '../../src/model/storage/block-mtime.ts';
 import { noFalseCorruption } from '../../src/model/storage/no-false-corruption.ts';
 import { AUTOSYNC_KEEPS_UP, DIRTY_LIMITS_HONEST, READ_YOUR_WRITES, judgeAutosync, judgeOwnRead, judgeWriteAnswer, type DirtyLimits } from '../../src/model/storage/write-pressure.ts';
 import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
@@ -313,6 +313,9 @@ export function doVerifiedRead(ctx: ScenarioContext, node: string, id: number): 
   if (h === null) return;
   const oracle = oracleOf(ctx);
   const before: ExpectedBlock | undefined = oracle.expected(node).get(id);
+  // The built-in's stat (not part of the seam: asked only of a store that has it), held to the node's clock.
+  const stat = (h.store as { stat?: (id: number) => StatAnswer | null }).stat;
+  if (typeof stat === 'function') judgeStat(ctx, node, id, stat.call(h.store, id));
   h.store.read(id, { committedOnly: true }).then(
     (got) => oracle.verifyRead(node, id, before, got),
     // Any error is an acceptable answer (ECHECKSUM, an injected EIO...): only wrong bytes are not.

@@ -59,6 +59,7 @@ export default [
         damage(400, '4.1', 'flip'), // a previous version alone
         damage(400, '5.2', 'truncate'), // the current version cut short (5.1 intact)
         powerCycle(450),
+        powerCycle(560), // the repairs of the recovery at 500 must be durable: no commit since
         { kind: 'clockJump', atMs: 650, node: NODE, deltaMs: 30_000 },
         damage(800, '1.4', 'flip'), // its previous version is 1.3, damaged since 400: stays corrupt
         damage(800, '6.4', 'zero'), // repairable: 6.2 intact

@@ -5,7 +5,7 @@
  * cover it end to end (test/storage/variants.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { CommitClocks } from '../../src/model/storage/block-mtime.ts';
+import { CommitClocks, judgeStat } from '../../src/model/storage/block-mtime.ts';
 import type { DurableMeta } from '../../src/evidence/store-image.ts';
 import { decodeMeta } from '../../src/evidence/store-image.ts';
 
@@ -65,5 +65,26 @@ describe('invariant:block-mtime (CommitClocks)', () => {
     expect(m?.blocks.get(0)).toEqual({ v: 2, prev: 1, sum: 7, prevSum: 8, mtime: 1_700_000_000_123, prevMtime: 1_700_000_000_001 });
     expect(m?.blocks.get(1)?.mtime).toBe(12.5);
     expect(m?.blocks.get(2)?.mtime).toBeNull();
+  });
+});
+
+describe('invariant:block-mtime on the store\'s stat() answers (judgeStat)', () => {
+  it('holds lastModifiedMs to the wall clock of the commit numbered like the version stat reports', () => {
+    const failures: string[] = [];
+    const clocks = new CommitClocks();
+    clocks.begin('S', 'D', 1, 1_000);
+    clocks.end('S', 1_002);
+    const ctx = {
+      shared: new Map<string, unknown>([['storage.block-mtime.clocks', clocks]]),
+      sim: { node: () => ({ deviceId: 'D' }) },
+      exercised: () => undefined,
+      fail: (_k: string, check: string, message: string) => void failures.push(`${check}: ${message}`),
+    } as unknown as Parameters<typeof judgeStat>[0];
+    judgeStat(ctx, 'S', 0, { version: 1, lastModifiedMs: 1_001 });
+    judgeStat(ctx, 'S', 0, { version: 7, lastModifiedMs: 5 }); // a commit never seen: not judged
+    judgeStat(ctx, 'S', 0, null);
+    expect(failures).toEqual([]);
+    judgeStat(ctx, 'S', 0, { version: 1, lastModifiedMs: 12.5 });
+    expect(failures[0]).toMatch(/^invariant:block-mtime: S: stat\(0\) answers lastModifiedMs .*block 0 v1 \(stat\): mtime 12\.5, but the committing node's wall clock read 1000\.\.1002 \(S\) during commit 1/);
   });
 });

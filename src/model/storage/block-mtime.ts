@@ -71,6 +71,23 @@ export class CommitClocks {
   }
 
   /**
+   * Why `mtime` recorded for version `v` of block `id` on `device` is not a reading of the committing
+   * node's wall clock during commit `v` (null: it is, or commit `v` was never seen to begin).
+   */
+  wrongMtime(device: string, id: number, v: number, mtime: number | null, which: string): string | null {
+    const windows = this.byDevice.get(device)?.get(v);
+    if (windows === undefined) return null;
+    if (mtime !== null && windows.some((w) => mtime >= Math.floor(w.lo) && mtime <= Math.ceil(w.hi))) return null;
+    const ranges = windows.map((w) => (w.lo === w.hi ? `${w.lo} (${w.node})` : `${w.lo}..${w.hi} (${w.node})`)).join(', ');
+    return `block ${id} v${v} (${which}): mtime ${mtime ?? 'missing'}, but the committing node's wall clock read ${ranges} during commit ${v}`;
+  }
+
+  /** True when commit `v` of `device` was seen to begin. */
+  knows(device: string, v: number): boolean {
+    return this.byDevice.get(device)?.has(v) === true;
+  }
+
+  /**
    * The versions of `meta` on `device` whose mtime lies outside every wall-clock range of their commit
    * (messages); `judged` counts the versions that had a range to be held against.
    */
@@ -79,12 +96,10 @@ export class CommitClocks {
     const wrong: string[] = [];
     let judged = 0;
     const one = (id: number, v: number, mtime: number | null, which: string): void => {
-      const windows = commits?.get(v);
-      if (windows === undefined) return;
+      if (commits?.has(v) !== true) return;
       judged++;
-      if (mtime !== null && windows.some((w) => mtime >= Math.floor(w.lo) && mtime <= Math.ceil(w.hi))) return;
-      const ranges = windows.map((w) => (w.lo === w.hi ? `${w.lo} (${w.node})` : `${w.lo}..${w.hi} (${w.node})`)).join(', ');
-      wrong.push(`block ${id} v${v} (${which}): mtime ${mtime ?? 'missing'}, but the committing node's wall clock read ${ranges} during commit ${v}`);
+      const why = this.wrongMtime(device, id, v, mtime, which);
+      if (why !== null) wrong.push(why);
     };
     for (const [id, b] of [...meta.blocks].sort((x, y) => x[0] - y[0])) {
       one(id, b.v, b.mtime, 'current');
@@ -109,6 +124,7 @@ export function blockMtimeCheck(): Check {
     covers: [BLOCK_MTIME],
     setup(ctx) {
       const clocks = new CommitClocks();
+      ctx.shared.set(CLOCKS, clocks);
       const stores = new Map<string, StoreLocation>();
       const wall = (node: string): number => ctx.sim.node(node).clock.wallMs();
       const device = (node: string): string => ctx.sim.node(node).deviceId;
@@ -138,6 +154,28 @@ export function blockMtimeCheck(): Check {
 }
 
 const FINAL = 'storage.block-mtime.final';
+const CLOCKS = 'storage.block-mtime.clocks';
+
+/** What `stat(id)` of the built-in store answers (the fields judged). */
+export interface StatAnswer {
+  version: number;
+  lastModifiedMs: number;
+}
+
+/**
+ * The store's answer to `stat(id)` on `node` (a workload asked, if the store has `stat`): its
+ * `lastModifiedMs` must be a reading of the committing node's wall clock during the commit numbered like
+ * the version it reports (the same rule as the durable metadata's). A no-op without the check.
+ */
+export function judgeStat(ctx: ScenarioContext, node: string, id: number, answer: StatAnswer | null): void {
+  const clocks = ctx.shared.get(CLOCKS) as CommitClocks | undefined;
+  if (clocks === undefined || answer === null) return;
+  const device = ctx.sim.node(node).deviceId;
+  if (!clocks.knows(device, answer.version)) return;
+  ctx.exercised(BLOCK_MTIME);
+  const why = clocks.wrongMtime(device, id, answer.version, Number.isFinite(answer.lastModifiedMs) ? answer.lastModifiedMs : null, 'stat');
+  if (why !== null) ctx.fail('correctness', BLOCK_MTIME, `${node}: stat(${id}) answers lastModifiedMs that is not the committing node's wall clock during the commit: ${why}`, { id, version: answer.version });
+}
 
 /** Judges the durable metadata of `node`'s store; false after a failure. */
 function judgeStore(ctx: ScenarioContext, clocks: CommitClocks, node: string, loc: StoreLocation | undefined, device: string, when: string): boolean {
