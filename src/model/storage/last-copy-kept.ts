@@ -8,7 +8,8 @@
  * (a) still current and intact, or (b) superseded: the durable commit point moved forward and the block
  * was written again by a later commit (a higher version) or deallocated. Anything else lost it: unlinked,
  * overwritten, rolled back to an older version, or orphaned by metadata that no longer refers to it.
- * A version that was already damaged or missing at rest may go (that is what a repair is for).
+ * A version that was already damaged or missing at rest may go (that is what a repair is for), and so may
+ * one the simulator damaged at rest since (its `disk.corrupt` / `kv.corrupt` records: a corrupt fault).
  */
 import type { TraceCheck, TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';

@@ -29,8 +29,11 @@
  *                                      by a commit <= it and not written since (with the commit that deallocated
  *                                      it), and no other
  * - invariant:checksums-valid          every version the medium's metadata references holds the bytes the workload
- *                                      wrote for it; and the store reports no corrupt or repaired block (unless the
- *                                      scenario damages the medium on purpose)
+ *                                      wrote for it, under the checksum the metadata records, and the previous version
+ *                                      it names is the one the commit replaced; and the store reports no corrupt or
+ *                                      repaired block (unless the scenario damages the medium on purpose: then only
+ *                                      versions the simulator damaged at rest are excused, and a repair is accepted
+ *                                      only of such a version, to a previous version holding the workload's bytes)
  * - invariant:no-stray-files           the medium holds only referenced block versions, no pending metadata or
  *                                      temporaries, no deallocated (tombstoned) block, at most two versions
  * - invariant:committed-data-durable   every committed block's current version is durable with the right bytes
