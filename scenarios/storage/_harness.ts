@@ -8,6 +8,7 @@ import type { Env } from '../../src/impl/env.ts';
 import type { NodeProgram } from '../../src/sim/node.ts';
 import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/model/storage/storage-oracle.ts';
 import { lastCopyCheck } from '../../src/model/storage/last-copy-kept.ts';
+import { blockMtimeCheck, judgeStat, type StatAnswer } from '../../src/model/storage/block-mtime.ts';
 import { noFalseCorruption } from '../../src/model/storage/no-false-corruption.ts';
 import { AUTOSYNC_KEEPS_UP, DIRTY_LIMITS_HONEST, READ_YOUR_WRITES, judgeAutosync, judgeOwnRead, judgeWriteAnswer, type DirtyLimits } from '../../src/model/storage/write-pressure.ts';
 import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
@@ -16,6 +17,7 @@ import { storeEvidence, type StoreLocation } from '../../src/evidence/store.ts';
 import type { EvidenceRecorder } from '../../src/evidence/types.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 import type { PersistenceProfile } from '../../src/sim/disk/disk.ts';
+import type { ClockSpec } from '../../src/sim/clock.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
@@ -37,8 +39,13 @@ export interface StorageSetup {
   autosync?: SyncPolicy;
   corruption?: 'report' | 'repair';
   relaxedCommits?: boolean;
-  /** The scenario damages the medium on purpose: recovery may find corrupt blocks. */
+  /**
+   * The scenario damages the medium on purpose (or flips reads): recovery may find corrupt blocks. The
+   * oracle still holds every block version the simulator did not damage at rest to the workload's bytes.
+   */
   allowCorruption?: boolean;
+  /** Repair mode with damage at rest and no flipped reads: a block with an intact previous version must be repaired. */
+  demandRepair?: boolean;
   /** StoreOptions.backpressureBytes / maxDirtyBytes (default: the store's). */
   backpressureBytes?: number;
   maxDirtyBytes?: number;
@@ -56,12 +63,12 @@ export function openStorage(ctx: ScenarioContext, env: Env, options: StoreOption
 const OPEN_ATTEMPTS = 20;
 
 /**
- * `s` with the durable block evidence and the trace checks that read it: invariant:last-copy-kept and
- * invariant:no-false-corruption (every storage scenario has them).
+ * `s` with the durable block evidence and the checks that read the durable image: invariant:last-copy-kept,
+ * invariant:no-false-corruption and invariant:block-mtime (every storage scenario has them).
  */
 export function withLastCopy(s: Scenario): Scenario {
   const checks = (s.checks ?? []).filter((c) => c !== noFalseCorruption);
-  return { ...s, evidence: [...(s.evidence ?? []), storeBlocksEvidence()], checks: [...checks, lastCopyCheck(), noFalseCorruption] };
+  return { ...s, evidence: [...(s.evidence ?? []), storeBlocksEvidence()], checks: [...checks, lastCopyCheck(), noFalseCorruption, blockMtimeCheck()] };
 }
 
 /** Where the setup's store lives: file root '/store', kv root 'store'. */
@@ -134,8 +141,11 @@ export function oracleCheck(setup: StorageSetup): Check {
     name: 'storage-oracle',
     covers: [...ORACLE_INVARIANTS, 'invariant:recoverable'],
     setup(ctx) {
+      const damaged = damagedAtRest(ctx, setup);
       const oracle = new StorageOracle(ctx, {
         allowCorruption: setup.allowCorruption ?? false,
+        damagedAtRest: (node) => damaged.get(ctx.sim.node(node).deviceId) ?? NO_DAMAGE,
+        demandRepair: setup.demandRepair === true,
         durable: (node) => durableStoreImage(ctx.sim, ctx.sim.node(node).deviceId, storeLocation(setup)),
         relaxedCommits: setup.backend === 'kv' && setup.relaxedCommits === true,
         visibleMarker: (node) => visibleKvMarker(ctx, node),
@@ -144,6 +154,34 @@ export function oracleCheck(setup: StorageSetup): Check {
       ctx.shared.set(ORACLE, oracle);
     },
   };
+}
+
+const NO_DAMAGE: ReadonlySet<string> = new Set();
+
+/**
+ * The block versions ('<id>.<v>') of the setup's store the simulator damaged at rest, per device: its
+ * `disk.corrupt {device, path}` and `kv.corrupt {device, store, key}` records (node 'sim').
+ */
+function damagedAtRest(ctx: ScenarioContext, setup: StorageSetup): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (device: string, name: string): void => {
+    let set = out.get(device);
+    if (set === undefined) out.set(device, (set = new Set()));
+    set.add(name);
+  };
+  const loc = storeLocation(setup);
+  if (loc.backend === 'file') {
+    const dir = `${loc.root}/blocks/`;
+    ctx.trace.on('disk.corrupt', (r) => {
+      const path = String(r.data.path);
+      if (path.startsWith(dir)) add(String(r.data.device), path.slice(dir.length));
+    });
+  } else {
+    ctx.trace.on('kv.corrupt', (r) => {
+      if (r.data.store === `${loc.root}:blocks`) add(String(r.data.device), String(r.data.key));
+    });
+  }
+  return out;
 }
 
 /** The commit of the kv marker (`store:meta` key 'marker') in the simulator's visible image of `node`'s device. */
@@ -275,6 +313,9 @@ export function doVerifiedRead(ctx: ScenarioContext, node: string, id: number): 
   if (h === null) return;
   const oracle = oracleOf(ctx);
   const before: ExpectedBlock | undefined = oracle.expected(node).get(id);
+  // The built-in's stat (not part of the seam: asked only of a store that has it), held to the node's clock.
+  const stat = (h.store as { stat?: (id: number) => StatAnswer | null }).stat;
+  if (typeof stat === 'function') judgeStat(ctx, node, id, stat.call(h.store, id));
   h.store.read(id, { committedOnly: true }).then(
     (got) => oracle.verifyRead(node, id, before, got),
     // Any error is an acceptable answer (ECHECKSUM, an injected EIO...): only wrong bytes are not.
@@ -371,6 +412,8 @@ export interface ScriptedStorage {
   suites?: string[];
   /** Checks beside the oracle's. */
   checks?: Check[];
+  /** The node's clock (offset, drift): default the true time. */
+  clock?: ClockSpec;
 }
 
 /**
@@ -379,11 +422,12 @@ export interface ScriptedStorage {
  */
 export function scriptedScenario(o: ScriptedStorage): Scenario {
   const nodes = [o.node];
+  const topology = storageTopology(nodes, o.setup);
   return {
     name: o.name,
     description: o.description,
     suites: o.suites ?? ['smoke', 'ci'],
-    topology: storageTopology(nodes, o.setup),
+    topology: o.clock === undefined ? topology : { ...topology, nodes: topology.nodes.map((n) => ({ ...n, clock: o.clock })) },
     program: (_node, ctx) => storeProgram(o.setup, ctx),
     seams: STORAGE_SEAMS,
     workload: (ctx) => {

@@ -10,12 +10,18 @@
  */
 import type { Simulation } from '../sim/simulation.ts';
 import { unframeDocument, type StoreLocation } from './store.ts';
+import type { BlockAlgorithm } from './block-checksum.ts';
 
 /** The committed metadata on the medium: commit, allocated blocks (current and previous version), tombstones. */
 export interface DurableMeta {
   commit: number;
-  /** Block id -> current version and previous version (-1: none). */
-  blocks: Map<number, { v: number; prev: number }>;
+  /**
+   * Block id -> current version and previous version (-1: none), with the checksum and the mtime the
+   * metadata records for each (null when the row holds no number there; mtime: wall-clock ms).
+   */
+  blocks: Map<number, { v: number; prev: number; sum: number | null; prevSum: number | null; mtime: number | null; prevMtime: number | null }>;
+  /** The block checksum algorithm the metadata names (null: none known). */
+  algorithm: BlockAlgorithm | null;
   /** Block id -> the commit that deallocated it. */
   tombstones: Map<number, number>;
 }
@@ -36,22 +42,24 @@ export interface StoreImage {
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Decodes a metadata JSON document (null when it is not one). */
 export function decodeMeta(doc: unknown): DurableMeta | null {
-  const r = doc as { commit?: unknown; blocks?: unknown; tombstones?: unknown } | null;
+  const r = doc as { commit?: unknown; algorithm?: unknown; blocks?: unknown; tombstones?: unknown } | null;
   if (r === null || typeof r !== 'object' || !isInt(r.commit) || !Array.isArray(r.blocks) || !Array.isArray(r.tombstones)) return null;
-  const blocks = new Map<number, { v: number; prev: number }>();
+  const blocks: DurableMeta['blocks'] = new Map();
   for (const row of r.blocks as unknown[]) {
     if (!Array.isArray(row) || !isInt(row[0]) || !isInt(row[1]) || !isInt(row[4])) return null;
-    blocks.set(row[0], { v: row[1], prev: row[4] });
+    const num = (k: number): number | null => (isNum(row[k]) ? (row[k] as number) : null);
+    blocks.set(row[0], { v: row[1], prev: row[4], sum: num(2), prevSum: num(5), mtime: num(3), prevMtime: num(6) });
   }
   const tombstones = new Map<number, number>();
   for (const row of r.tombstones as unknown[]) {
     if (!Array.isArray(row) || !isInt(row[0]) || !isInt(row[1])) return null;
     tombstones.set(row[0], row[1]);
   }
-  return { commit: r.commit, blocks, tombstones };
+  return { commit: r.commit, blocks, tombstones, algorithm: r.algorithm === 'crc32' || r.algorithm === 'fast' ? r.algorithm : null };
 }
 
 /** A file-backend image over a snapshot of durable paths -> bytes. */
@@ -88,4 +96,10 @@ export function kvImage(snapshot: () => ReadonlyMap<string, ReadonlyMap<unknown,
 export function durableStoreImage(sim: Simulation, device: string, loc: StoreLocation): StoreImage {
   const d = sim.device(device);
   return loc.backend === 'kv' ? kvImage(() => d.kv.durableSnapshot(), loc.root) : fileImage(() => d.disk.durableSnapshot(), loc.root);
+}
+
+/** The committed metadata alone of the store at `loc` on `sim`'s device `device` (no snapshot of its blocks). */
+export function durableStoreMeta(sim: Simulation, device: string, loc: StoreLocation): DurableMeta | null {
+  const d = sim.device(device);
+  return decodeMeta(loc.backend === 'kv' ? (d.kv.durableGet(`${loc.root}:meta`, 'meta') ?? null) : unframeDocument(d.disk.durableFile(`${loc.root}/meta.json`) ?? null));
 }

@@ -4,7 +4,7 @@
  * ways a version can be lost (and the ways it may legitimately go).
  */
 import { describe, expect, it } from 'vitest';
-import { intactVersions, lostCopies, type BlocksFact } from '../../src/model/storage/last-copy-kept.ts';
+import { intactVersions, lastCopyCheck, lostCopies, type BlocksFact } from '../../src/model/storage/last-copy-kept.ts';
 
 const fact = (commit: number | null, current: string[] | null, missing: string[] = [], damaged: string[] = []): BlocksFact => ({ commit, current, missing, damaged });
 const before = fact(2, ['0.1', '1.2', '2.2']);
@@ -55,5 +55,39 @@ describe('invariant:last-copy-kept (lostCopies)', () => {
   it('has nothing to keep before the first commit or when the metadata was unreadable', () => {
     expect(lostCopies(fact(null, null), fact(null, null))).toEqual([]);
     expect(lostCopies(fact(2, null), fact(1, ['0.1']))).toEqual([]);
+  });
+});
+
+describe('invariant:last-copy-kept (the check) with damage at rest', () => {
+  /** Feeds the check a fact, maybe damage at rest (the simulator's record), and a second fact; returns its failures. */
+  function judge(record: { kind: string; data: Record<string, unknown> } | null): string[] {
+    const listeners = new Map<string, ((r: unknown) => void)[]>();
+    const failures: string[] = [];
+    const ctx = {
+      trace: { on: (kind: string, l: (r: unknown) => void) => void listeners.set(kind, [...(listeners.get(kind) ?? []), l]) },
+      fail: (_k: string, check: string, message: string) => void failures.push(`${check}: ${message}`),
+      exercised: () => undefined,
+    };
+    lastCopyCheck().setup!(ctx as never);
+    let i = 0;
+    const emit = (kind: string, data: Record<string, unknown>): void => {
+      for (const l of listeners.get(kind) ?? []) l({ i: i++, t: 0, node: 'sim', kind, data });
+    };
+    const blocks = (current: string[], damaged: string[] = []) => ({ device: 'D', backend: 'file', root: '/store', commit: 3, current, missing: [], damaged });
+    emit('fact.store-blocks', blocks(['0.3', '1.3']));
+    if (record !== null) emit(record.kind, record.data);
+    // Recovery repaired block 0 to its previous version (the damaged 0.3 deleted).
+    emit('fact.store-blocks', blocks(['0.2', '1.3']));
+    return failures;
+  }
+
+  it('lets a version go that the simulator damaged at rest after the fact before (a repair of it)', () => {
+    expect(judge({ kind: 'disk.corrupt', data: { device: 'D', path: '/store/blocks/0.3', len: 64 } })).toEqual([]);
+  });
+
+  it('still fails the same repair when nothing damaged the version, or something else was damaged', () => {
+    expect(judge(null)[0]).toMatch(/^invariant:last-copy-kept: D:\/store: the last intact durable copy of committed block version\(s\) 0\.3 rolled-back/);
+    expect(judge({ kind: 'disk.corrupt', data: { device: 'D', path: '/store/blocks/1.3', len: 64 } })).toHaveLength(1);
+    expect(judge({ kind: 'disk.corrupt', data: { device: 'E', path: '/store/blocks/0.3', len: 64 } })).toHaveLength(1);
   });
 });

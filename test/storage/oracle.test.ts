@@ -159,6 +159,17 @@ for (const backend of ['file', 'kv'] as const) {
       // The store reports the damage itself too; the oracle found it on the medium first.
       expect(failures[0]).toMatch(/^invariant:checksums-valid: S: block 0 v1, referenced by the metadata after recovery, holds other bytes than the workload wrote/);
     });
+
+    it('fails metadata whose checksum of a version is not that of the bytes the workload wrote (hunt 2)', async () => {
+      const { failures } = await run((env) => tamperMeta(env, backend, (m) => { const row = m.blocks.find((r) => r[0] === 0)!; row[2] = row[2]! ^ 1; }));
+      expect(failures[0]).toMatch(/^invariant:checksums-valid: S: block 0 v1: the metadata after recovery records checksum \d+, which the bytes the workload wrote for it do not have/);
+    });
+
+    it('fails metadata that drops or changes the previous version the commit replaced (hunt 2)', async () => {
+      // Block 1 was written by commit 3 after its deallocation: no previous version. Claiming v1 is wrong.
+      const { failures } = await run((env) => tamperMeta(env, backend, (m) => (m.blocks.find((r) => r[0] === 1)![4] = 1)));
+      expect(failures[0]).toMatch(/^invariant:checksums-valid: S: block 1 v3: the metadata after recovery names previous version v1, but commit 3 replaced none/);
+    });
   });
 }
 
@@ -263,3 +274,62 @@ describe('storage oracle with relaxed commits adopts what the visible kv image h
     expect(run(2).failures[0]).toMatch(/^invariant:commit-sequence: S: the visible kv image holds the marker of commit 2, which never began/);
   });
 });
+
+/**
+ * Damage at rest (hunt 2, 2026-12): blocks 0 and 1 written by commits 1 and 2 (version 2 current, 1
+ * previous), `damage` flips a byte of each named version on the medium (declared as the simulator's
+ * `disk.corrupt` / `kv.corrupt` records would, unless `undeclared`), then a reopen and a verified read of
+ * each block. A repair is accepted only of a version damaged at rest and only to a previous version that
+ * holds the workload's bytes.
+ */
+for (const backend of ['file', 'kv'] as const) {
+  const image = (env: FakeEnv) => (backend === 'file' ? fileImage(() => env.files, '/store') : kvImage(() => env.kvData, 'store'));
+  async function damaged(damage: string[], o: { variant?: string; corruption?: 'repair' | 'report'; demandRepair?: boolean; undeclared?: boolean } = {}): Promise<string[]> {
+    let env: FakeEnv | null = null;
+    const atRest = new Set<string>();
+    const { oracle, emit, failures } = harness({ durable: () => image(env!), allowCorruption: true, damagedAtRest: () => atRest, demandRepair: o.demandRepair === true });
+    env = live(emit, backend);
+    const s = await BlockStore.open(env, { backend, blockSize: BS });
+    for (const fill of [1, 2]) {
+      for (const id of [0, 1]) oracle.noteWrite(NODE, s.write(id, block(fill * 10 + id)).seq, id, block(fill * 10 + id));
+      await s.forceSync();
+    }
+    await s.close();
+    emit('node.stop');
+    for (const name of damage) {
+      const bytes = backend === 'file' ? env.files.get(`/store/blocks/${name}`)! : (env.kvData.get('store:blocks')!.get(name) as Uint8Array);
+      bytes[3] = bytes[3]! ^ 0x10;
+      if (o.undeclared !== true) atRest.add(name);
+    }
+    const again = live(emit, backend, env);
+    env = again;
+    const s2 = await BlockStore.open(again, { backend, blockSize: BS, corruption: o.corruption ?? 'repair', variant: o.variant ?? '' });
+    for (const id of [0, 1]) {
+      const before = oracle.expected(NODE).get(id);
+      oracle.verifyRead(NODE, id, before, await s2.read(id, { committedOnly: true }).catch((e: unknown) => e as Error));
+    }
+    return failures;
+  }
+
+  describe(`storage oracle: repairs after damage at rest (${backend})`, () => {
+    it('accepts a repair to an intact previous version, and reads of it', async () => {
+      expect(await damaged(['0.2'])).toEqual([]);
+    });
+    it('accepts a block left corrupt when both versions are damaged, and a damaged previous version alone', async () => {
+      expect(await damaged(['1.2', '1.1'])).toEqual([]);
+      expect(await damaged(['0.1'])).toEqual([]);
+    });
+    it('fails a repair to a previous version that does not verify (storage-repair-unverified-previous)', async () => {
+      const failures = await damaged(['1.2', '1.1'], { variant: 'storage-repair-unverified-previous' });
+      expect(failures[0]).toMatch(/^invariant:checksums-valid: S: recovery repaired block 1 \(v2, damaged at rest\) to its previous version v1, which holds other bytes than the workload wrote/);
+    });
+    it('with demandRepair, fails a damaged block left current although its previous version is intact', async () => {
+      expect(await damaged(['0.2'], { corruption: 'report' })).toEqual([]);
+      expect((await damaged(['0.2'], { corruption: 'report', demandRepair: true }))[0]).toMatch(/^invariant:checksums-valid: S: block 0 v2 was damaged at rest and recovery \(repair mode\) left it current, though its previous version v1 is intact/);
+    });
+    it('excuses only what the simulator damaged: other bytes nobody damaged at rest fail as before', async () => {
+      expect((await damaged(['0.1'], { undeclared: true }))[0]).toMatch(/^invariant:checksums-valid: S: block 0 v1, referenced by the metadata after recovery, holds other bytes/);
+      expect((await damaged(['0.2'], { undeclared: true }))[0]).toMatch(/^invariant:atomic-batch: .*block 0: v1 instead of v2/);
+    });
+  });
+}

@@ -8,6 +8,7 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import { STORAGE_VARIANTS } from '../../src/impl/storage/variants.ts';
 import autosync from '../../scenarios/storage/autosync.ts';
 import crashPoints from '../../scenarios/storage/crash-points.ts';
+import damageAtRest from '../../scenarios/storage/damage-at-rest.ts';
 import failedCommitWrites from '../../scenarios/storage/failed-commit-writes.ts';
 import fencing from '../../scenarios/storage/fencing.ts';
 import flaky from '../../scenarios/storage/flaky-recovery.ts';
@@ -15,7 +16,7 @@ import media from '../../scenarios/storage/media-faults.ts';
 import requestRetries from '../../scenarios/storage/request-retries.ts';
 import swarm from '../../scenarios/storage/swarm.ts';
 
-const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync, ...requestRetries];
+const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync, ...requestRetries, ...damageAtRest];
 const byName = (name: string): Scenario => {
   const s = all.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no scenario ${name}`);
@@ -80,6 +81,15 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-close-without-drain', scenario: byName('storage-autosync-after-failure-file'), check: 'invariant:close-waits-for-commits' },
   { variant: 'storage-close-without-drain', scenario: byName('storage-autosync-after-failure-kv'), check: 'invariant:close-waits-for-commits' },
   { variant: 'storage-request-check-first-only', scenario: byName('storage-request-retries-kv'), check: 'invariant:request-applied-once', reason: /a commit carrying \[r4, r1\] applied as commit 3, but 'r1' was applied by commit 1/ },
+  // Damage at rest the oracle can judge: a repair must roll back only to a version that verifies (hunt 2, 2026-12).
+  { variant: 'storage-repair-unverified-previous', scenario: byName('storage-damage-at-rest-repair'), check: 'invariant:checksums-valid', reason: /repaired block 1 \(v3, damaged at rest\) to its previous version v2, which holds other bytes than the workload wrote/ },
+  { variant: 'storage-repair-unverified-previous', scenario: byName('storage-damage-at-rest-repair-kv'), check: 'invariant:checksums-valid', reason: /to its previous version v\d, which holds other bytes than the workload wrote/, some: true },
+  { variant: 'storage-repair-keeps-damaged', scenario: byName('storage-damage-at-rest-repair'), check: 'invariant:checksums-valid', reason: /block 0 v3: the metadata after recovery names no previous version, but commit 3 replaced v2/ },
+  { variant: 'storage-repair-stale-checksum', scenario: byName('storage-damage-at-rest-repair'), check: 'invariant:checksums-valid', reason: /block 0 v2: the metadata after recovery records checksum \d+, which the bytes the workload wrote for it do not have/ },
+  { variant: 'storage-repair-stale-checksum', scenario: byName('storage-damage-at-rest-repair-kv'), check: 'invariant:checksums-valid', some: true },
+  // The durable metadata's mtimes against the node's own wall clock during each commit (hunt 2, 2026-12).
+  { variant: 'storage-mtime-monotonic', scenario: byName('storage-power-loss-after-ack'), check: 'invariant:block-mtime', reason: /block \d+ v\d \(current\): mtime \d+(\.\d+)?, but the committing node's wall clock read \d+/ },
+  { variant: 'storage-mtime-monotonic', scenario: byName('storage-damage-at-rest-repair'), check: 'invariant:block-mtime' },
 ];
 
 describe('weakened storage variants are caught', () => {

@@ -64,6 +64,13 @@ export interface RecoveryOptions {
   ignoreMarker?: boolean;
   /** Variant: `store.recover.done` reports the highest commit found on the medium, not the one recovered. */
   reportHighest?: boolean;
+  /** Variant: a repair rolls a damaged block back to its previous version without verifying that version. */
+  repairUnverified?: boolean;
+  /**
+   * Variant: a repair's metadata takes the wrong slot: 'current' keeps the damaged version (and drops the
+   * intact previous one), 'sum' rolls back to the previous version with the damaged version's checksum.
+   */
+  repairSlot?: 'current' | 'sum';
   /**
    * True when an open store recovers in place (its marker write failed, `reload`): it keeps taking writes
    * meanwhile. False at startup, when there is no store instance yet. Traced in `store.recover.begin`.
@@ -250,9 +257,10 @@ async function verifyBlocks(backend: Backend, meta: StoreMeta, options: Recovery
     // that happened to repeat. Rolling back would give up the only copy of a committed version on that.
     const confirmed = verdict !== 'suspect';
     const prev = b.prev;
-    if (confirmed && options.corruption === 'repair' && prev !== null && (await verifyVersion(backend, id, prev.v, prev.sum, options)) === 'ok') {
+    if (confirmed && options.corruption === 'repair' && prev !== null && (options.repairUnverified === true || (await verifyVersion(backend, id, prev.v, prev.sum, options)) === 'ok')) {
       if (out.meta === meta) out.meta = cloneMeta(meta);
-      out.meta.blocks.set(id, { ...prev, prev: null });
+      const repaired = options.repairSlot === 'current' ? { ...b, prev: null } : options.repairSlot === 'sum' ? { ...prev, sum: b.sum, prev: null } : { ...prev, prev: null };
+      out.meta.blocks.set(id, repaired);
       out.repaired.push(id);
       out.replaced.push(blockName(id, b.v));
       trace.emit('store.recover.repair', { id, from: b.v, to: prev.v });

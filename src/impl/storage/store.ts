@@ -386,7 +386,9 @@ export class BlockStore {
     const base = this.meta;
     const next = cloneMeta(base);
     next.commit = base.commit + 1;
-    const mtime = this.env.clock.now();
+    // Variant storage-mtime-monotonic: the commit's mtime from the monotonic clock (performance.now()
+    // for Date.now()): ms since the process started, not wall-clock time.
+    const mtime = this.config.variant === 'storage-mtime-monotonic' ? this.env.clock.monotonic() : this.env.clock.now();
     const writes: CommitBatch['writes'] = [];
     const garbage: CommitBatch['garbage'] = [];
     let epoch = Math.max(base.epoch, epochFloor);
@@ -678,6 +680,8 @@ function recoveryOptions(config: StoreConfig, inPlace: boolean): Parameters<type
     readPolicy: readPolicy(config),
     ignoreMarker: config.variant === 'storage-rollback-durable',
     reportHighest: config.variant === 'storage-done-misreports',
+    repairUnverified: config.variant === 'storage-repair-unverified-previous',
+    repairSlot: config.variant === 'storage-repair-keeps-damaged' ? 'current' : config.variant === 'storage-repair-stale-checksum' ? 'sum' : undefined,
     inPlace,
   };
 }

@@ -108,6 +108,30 @@ export const STORAGE_VARIANTS = [
     description:
       "a read of uncommitted data looks in the batch of the commit in flight before the newer writes buffered since: a block written again while its commit runs reads back the older write. Caught by invariant:read-your-writes (the workload's own latest write) in storage-writes-during-failed-commit-file / -kv, which read their own writes during the commit.",
   },
+  {
+    name: 'storage-repair-unverified-previous',
+    area: 'storage',
+    description:
+      "recovery in repair mode rolls a block whose current version is damaged at rest back to its previous version without verifying that version: a block whose two versions are both damaged is 'repaired' to a copy that does not verify (reads then fail ECHECKSUM for good, and the damaged current version is deleted). Caught by invariant:checksums-valid (a repair to a previous version holding other bytes than the workload wrote, judged on the durable image) in storage-damage-at-rest-repair.",
+  },
+  {
+    name: 'storage-repair-keeps-damaged',
+    area: 'storage',
+    description:
+      "a repair writes the damaged block's own entry back without its previous version and deletes the damaged version: the metadata names a version that is gone, and the intact previous version, no longer referenced, is deleted as a stray by the next recovery. Caught by invariant:checksums-valid (the metadata's previous version is not the one the commit replaced) in storage-damage-at-rest-repair.",
+  },
+  {
+    name: 'storage-repair-stale-checksum',
+    area: 'storage',
+    description:
+      "a repair rolls back to the previous version but keeps the damaged version's checksum: reads of the repaired block fail ECHECKSUM and the next recovery reports it corrupt, though its bytes are intact. Caught by invariant:checksums-valid (the metadata's checksum of a version against the bytes the workload wrote, computed independently) in storage-damage-at-rest-repair.",
+  },
+  {
+    name: 'storage-mtime-monotonic',
+    area: 'storage',
+    description:
+      "a commit records its blocks' mtime (stat().lastModifiedMs) from the monotonic clock instead of the node's wall clock: ms since the process started. Caught by invariant:block-mtime (the durable metadata's mtimes against the node's wall clock during each commit, read from the simulator) in every storage scenario that commits.",
+  },
 ] as const;
 
 /** Name of a storage variant. */

@@ -8,7 +8,8 @@
  * (a) still current and intact, or (b) superseded: the durable commit point moved forward and the block
  * was written again by a later commit (a higher version) or deallocated. Anything else lost it: unlinked,
  * overwritten, rolled back to an older version, or orphaned by metadata that no longer refers to it.
- * A version that was already damaged or missing at rest may go (that is what a repair is for).
+ * A version that was already damaged or missing at rest may go (that is what a repair is for), and so may
+ * one the simulator damaged at rest since (its `disk.corrupt` / `kv.corrupt` records: a corrupt fault).
  */
 import type { TraceCheck, TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
@@ -92,6 +93,22 @@ export function lastCopyCheck(): TraceCheck {
     covers: [LAST_COPY],
     setup(ctx: TraceContext) {
       const last = new Map<string, BlocksFact>();
+      // Versions the simulator damaged at rest (a corrupt fault), per store: no longer intact copies, whatever
+      // a fact taken before the damage said; the store may give them up (a repair, a stray deleted).
+      const damaged = new Map<string, Set<string>>();
+      const hit = (key: string, name: string): void => {
+        let set = damaged.get(key);
+        if (set === undefined) damaged.set(key, (set = new Set()));
+        set.add(name);
+      };
+      ctx.trace.on('disk.corrupt', (rec) => {
+        const m = /^(.*)\/blocks\/([^/]+)$/.exec(String(rec.data.path));
+        if (m !== null) hit(`${String(rec.data.device)}\u0000file\u0000${m[1]!}`, m[2]!);
+      });
+      ctx.trace.on('kv.corrupt', (rec) => {
+        const m = /^(.*):blocks$/.exec(String(rec.data.store));
+        if (m !== null) hit(`${String(rec.data.device)}\u0000kv\u0000${m[1]!}`, String(rec.data.key));
+      });
       ctx.trace.on('fact.store-blocks', (rec) => {
         const key = `${String(rec.data.device)}\u0000${String(rec.data.backend)}\u0000${String(rec.data.root)}`;
         const after = factOf(rec);
@@ -99,7 +116,8 @@ export function lastCopyCheck(): TraceCheck {
         last.set(key, after);
         if (before === undefined || intactVersions(before).length === 0) return;
         ctx.exercised(LAST_COPY);
-        const lost = lostCopies(before, after);
+        const atRest = damaged.get(key);
+        const lost = lostCopies(before, after).filter((l) => atRest?.has(l.version) !== true);
         if (lost.length === 0) return;
         ctx.fail('correctness', LAST_COPY, message(rec, before, after, lost), { traceIndex: rec.i, before, after, lost });
       });

@@ -29,8 +29,11 @@
  *                                      by a commit <= it and not written since (with the commit that deallocated
  *                                      it), and no other
  * - invariant:checksums-valid          every version the medium's metadata references holds the bytes the workload
- *                                      wrote for it; and the store reports no corrupt or repaired block (unless the
- *                                      scenario damages the medium on purpose)
+ *                                      wrote for it, under the checksum the metadata records, and the previous version
+ *                                      it names is the one the commit replaced; and the store reports no corrupt or
+ *                                      repaired block (unless the scenario damages the medium on purpose: then only
+ *                                      versions the simulator damaged at rest are excused, and a repair is accepted
+ *                                      only of such a version, to a previous version holding the workload's bytes)
  * - invariant:no-stray-files           the medium holds only referenced block versions, no pending metadata or
  *                                      temporaries, no deallocated (tombstoned) block, at most two versions
  * - invariant:committed-data-durable   every committed block's current version is durable with the right bytes
@@ -40,11 +43,17 @@ import type { DurableMeta, StoreImage } from '../../evidence/store-image.ts';
 import type { ScenarioContext } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { sameBytes } from './block-digest.ts';
+import { blockChecksum } from '../../evidence/block-checksum.ts';
 
 /** A block the oracle expects: its version (commit that wrote it) and bytes. */
 export interface ExpectedBlock {
   v: number;
   data: Uint8Array;
+  /**
+   * The version the block had in the committed state the commit built on (what the store keeps as its
+   * previous version, the copy a repair rolls back to); undefined: none (new, or allocated again).
+   */
+  prev?: { v: number; data: Uint8Array };
 }
 
 /** Expected committed state: block id -> block. */
@@ -65,6 +74,8 @@ interface Snapshot {
 
 /** The durable medium of one store as the simulator sees it (src/evidence/store-image.ts). */
 export type DurableView = StoreImage;
+
+const NONE: ReadonlySet<string> = new Set();
 
 /** Names allowed in a store's root after recovery. */
 const ROOT_ALLOWED = new Set(['marker', 'meta.json', 'blocks', 'meta']);
@@ -123,6 +134,20 @@ interface Book {
 export interface OracleOptions {
   /** Recovery may find corrupt blocks (a scenario that damages the medium on purpose). */
   allowCorruption?: boolean;
+  /**
+   * The block versions ('<id>.<v>') of `node`'s store that the simulator damaged at rest (its `disk.corrupt`
+   * / `kv.corrupt` records), with `allowCorruption`: only those may hold other bytes than the workload
+   * wrote, or be missing, on the medium after recovery; a repair (the block rolled back to its previous
+   * version) is accepted only of a version damaged there, and only to a previous version that holds the
+   * workload's bytes. Without it every version is held to the workload's bytes as when nothing is damaged.
+   */
+  damagedAtRest?: (node: string) => ReadonlySet<string>;
+  /**
+   * Repair mode and no transient read faults: a block whose current version was damaged at rest while its
+   * previous version is intact must be repaired by the recovery (the store has no excuse to keep serving
+   * ECHECKSUM for it).
+   */
+  demandRepair?: boolean;
   /** The durable image of a node's store, read after every recovery. */
   durable: (node: string) => DurableView | null;
   /**
@@ -313,7 +338,8 @@ export class StorageOracle {
       touched.add(w.id);
       if (w.data === null) state.delete(w.id);
       else {
-        state.set(w.id, { v: n, data: w.data });
+        const cur = b.committed.get(w.id);
+        state.set(w.id, { v: n, data: w.data, prev: cur === undefined ? undefined : { v: cur.v, data: cur.data } });
         b.versions.set(`${w.id}.${n}`, w.data);
       }
     }
@@ -384,8 +410,9 @@ export class StorageOracle {
     const view = this.options.durable(r.node);
     if (view === null) return;
     const image = view.read();
-    const meta = image.metadata ?? { commit: 0, blocks: new Map(), tombstones: new Map() };
+    const meta: DurableMeta = image.metadata ?? { commit: 0, blocks: new Map(), tombstones: new Map(), algorithm: null };
     if (!this.resolveRecovered(r.node, b, meta.commit)) return;
+    if (!this.acceptRepairs(r.node, b, meta, image.blockEntries)) return;
     if (!this.checkBatch(r.node, b, meta) || !this.checkTombstones(r.node, b, meta)) return;
     if (!this.checkVersions(r.node, b, meta, image.blockEntries) || !this.checkReported(r)) return;
     if (!this.checkMedium(r.node, b, image.rootEntries, image.blockEntries)) return;
@@ -455,16 +482,87 @@ export class StorageOracle {
     return false;
   }
 
+  /** The block versions of `node`'s store damaged at rest (none unless the scenario damages the medium). */
+  private damaged(node: string): ReadonlySet<string> {
+    return this.options.allowCorruption === true && this.options.damagedAtRest !== undefined ? this.options.damagedAtRest(node) : NONE;
+  }
+
+  /**
+   * Repairs after damage at rest (invariant:checksums-valid): a block the medium's metadata names at the
+   * expected state's previous version instead of its current one was rolled back by a repair. Accepted only
+   * when the simulator damaged the current version at rest, and only to a previous version that holds the
+   * bytes the workload wrote for it (a repair must never serve a version that does not verify); the
+   * expected state then follows the repair. With `demandRepair`, a block left at a version damaged at rest
+   * while its previous version is intact fails too. Anything else is left to atomic-batch.
+   */
+  private acceptRepairs(node: string, b: Book, meta: DurableMeta, entries: Map<string, Uint8Array>): boolean {
+    const damaged = this.damaged(node);
+    if (damaged.size === 0) return true;
+    let repaired: ExpectedState | null = null;
+    for (const [id, e] of b.committed) {
+      const got = meta.blocks.get(id);
+      if (got === undefined || e.prev === undefined) continue;
+      const intact = (v: number, data: Uint8Array): boolean => {
+        const bytes = entries.get(`${id}.${v}`);
+        return bytes !== undefined && sameBytes(bytes, data);
+      };
+      if (got.v === e.v) {
+        if (this.options.demandRepair !== true || !damaged.has(`${id}.${e.v}`) || intact(e.v, e.data) || got.prev !== e.prev.v) continue;
+        this.exercised('invariant:checksums-valid');
+        if (!intact(e.prev.v, e.prev.data)) continue;
+        this.fail('invariant:checksums-valid', `${node}: block ${id} v${e.v} was damaged at rest and recovery (repair mode) left it current, though its previous version v${e.prev.v} is intact on the medium`, { id, v: e.v, prev: e.prev.v });
+        return false;
+      }
+      if (got.v !== e.prev.v || !damaged.has(`${id}.${e.v}`)) continue;
+      this.exercised('invariant:checksums-valid');
+      if (!intact(e.prev.v, e.prev.data)) {
+        this.fail(
+          'invariant:checksums-valid',
+          `${node}: recovery repaired block ${id} (v${e.v}, damaged at rest) to its previous version v${e.prev.v}, which ${entries.has(`${id}.${e.prev.v}`) ? 'holds other bytes than the workload wrote' : 'is missing from the medium'}: a repair must roll back only to a version that verifies`,
+          { id, v: e.v, to: e.prev.v },
+        );
+        return false;
+      }
+      repaired ??= new Map(b.committed);
+      repaired.set(id, { v: e.prev.v, data: e.prev.data });
+    }
+    if (repaired !== null) {
+      b.committed = repaired;
+      b.history.set(b.k, { state: repaired, tombs: b.tombs });
+    }
+    return true;
+  }
+
   /** invariant:checksums-valid on the medium: each version the metadata references holds the workload's bytes. */
   private checkVersions(node: string, b: Book, meta: DurableMeta, entries: Map<string, Uint8Array>): boolean {
-    if (this.options.allowCorruption === true) return true;
+    if (this.options.allowCorruption === true && this.options.damagedAtRest === undefined) return true;
+    const damaged = this.damaged(node);
     if (meta.blocks.size > 0) this.exercised('invariant:checksums-valid');
-    for (const [id, { v, prev }] of meta.blocks) {
+    for (const [id, { v, prev, sum, prevSum }] of meta.blocks) {
+      // The previous version is the one the commit replaced (the copy a repair rolls back to): metadata that
+      // drops it, or names another, leaves the block unrepairable (a repair that keeps the damaged version
+      // and drops its intact predecessor). Only a repair, which rolls the block back, leaves none.
+      const e = b.committed.get(id);
+      const keep = e?.prev?.v ?? -1;
+      if (e !== undefined && e.v === v && prev !== keep) {
+        this.fail('invariant:checksums-valid', `${node}: block ${id} v${v}: the metadata after recovery names ${prev < 0 ? 'no previous version' : `previous version v${prev}`}, but commit ${v} replaced ${keep < 0 ? 'none' : `v${keep}`} (the copy a repair rolls back to)`, { id, v, prev, expected: keep });
+        return false;
+      }
       for (const version of prev < 0 ? [v] : [v, prev]) {
         const name = `${id}.${version}`;
         const bytes = entries.get(name);
         const want = b.versions.get(name);
+        if (want !== undefined && !this.sumMatches(meta, id, version === v ? sum : prevSum, want)) {
+          this.fail(
+            'invariant:checksums-valid',
+            `${node}: block ${id} v${version}: the metadata after recovery records checksum ${String(version === v ? sum : prevSum)}, which the bytes the workload wrote for it do not have (the store will refuse a good copy as corrupt)`,
+            { id, v: version },
+          );
+          return false;
+        }
         if (want === undefined || (bytes !== undefined && sameBytes(bytes, want))) continue;
+        // Damage at rest the store could not repair (the oracle judged the repairs first): it stays reported.
+        if (damaged.has(name)) continue;
         // A missing current version is committed-data-durable's; a missing previous one is the copy a repair
         // would roll back to, which only a repair may give up (it drops the reference first): a finalize or
         // cleanup that deletes it while the metadata still names it leaves the block unrepairable.
@@ -482,6 +580,15 @@ export class StorageOracle {
     return true;
   }
 
+  /**
+   * The checksum the metadata records for a version holds for the bytes the workload wrote (computed
+   * independently, src/evidence/block-checksum.ts). True when the metadata names no algorithm.
+   */
+  private sumMatches(meta: DurableMeta, id: number, sum: number | null, want: Uint8Array): boolean {
+    if (meta.algorithm === null) return true;
+    return sum === blockChecksum(meta.algorithm, want);
+  }
+
   /** The store's own report of damage it found, in a scenario that damages nothing (a reported failure is one). */
   private checkReported(r: TraceRecord): boolean {
     if (this.options.allowCorruption === true) return true;
@@ -494,6 +601,7 @@ export class StorageOracle {
 
   private checkMedium(node: string, b: Book, rootEntries: string[], entries: Map<string, Uint8Array>): boolean {
     this.exercised('invariant:no-stray-files');
+    const damaged = this.damaged(node);
     const extra = rootEntries.filter((n) => !ROOT_ALLOWED.has(n));
     if (extra.length > 0) {
       this.fail('invariant:no-stray-files', `${node}: after recovery the store root still holds ${extra.join(', ')}`, { extra });
@@ -513,7 +621,7 @@ export class StorageOracle {
     if (b.committed.size > 0) this.exercised('invariant:committed-data-durable');
     for (const [id, e] of b.committed) {
       const bytes = entries.get(`${id}.${e.v}`);
-      if (bytes === undefined || !sameBytes(bytes, e.data)) {
+      if ((bytes === undefined || !sameBytes(bytes, e.data)) && !damaged.has(`${id}.${e.v}`)) {
         this.fail('invariant:committed-data-durable', `${node}: block ${id} v${e.v} is ${bytes === undefined ? 'missing from' : 'wrong on'} the durable medium`, { id, v: e.v });
         return false;
       }

@@ -1,0 +1,92 @@
+/**
+ * Damage at rest (`corrupt` faults on durable block files) where the oracle can judge what recovery makes
+ * of it: current versions whose previous version is intact (recovery in repair mode must roll back to it),
+ * current and previous versions both damaged (nothing verifies: the block stays reported corrupt, never
+ * "repaired" to a damaged copy), a previous version alone damaged, a block written again over a version
+ * left damaged, and a truncated current version. The node's wall clock is two hours behind, drifts, and
+ * jumps back and forth between commits, so the block mtimes the metadata records are held to that node's
+ * own clock (invariant:block-mtime).
+ */
+import type { FaultEvent } from '../../src/faults/plan.ts';
+import type { ScenarioContext } from '../../src/scenario/types.ts';
+import { blockData, doForceSync, doVerifiedRead, doWrite, scriptedScenario, withLastCopy, type StorageSetup } from './_harness.ts';
+
+const NODE = 'S';
+const setup: StorageSetup = { backend: 'file', blockSize: 2048, blocks: 8, profile: 'strict', corruption: 'repair', allowCorruption: true, demandRepair: true };
+const kvSetup: StorageSetup = { ...setup, backend: 'kv' };
+
+/** A forced commit at `atMs` writing `ids`. */
+function commit(ctx: ScenarioContext, atMs: number, ids: number[]): void {
+  ctx.at(atMs, () => {
+    for (const id of ids) doWrite(ctx, NODE, id, blockData(ctx, setup.blockSize));
+    doForceSync(ctx, NODE);
+  });
+}
+
+const damage = (atMs: number, file: string, mode: 'flip' | 'zero' | 'truncate'): FaultEvent => ({ kind: 'corrupt', atMs, node: NODE, path: `/store/blocks/${file}`, mode });
+const powerCycle = (atMs: number): FaultEvent => ({ kind: 'crash', atMs, node: NODE, powerLoss: true, restartAfterMs: 50 });
+
+const all = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/** The workload of both scenarios: five forced commits, reads between them. */
+function script(ctx: ScenarioContext): void {
+  commit(ctx, 100, all); // commit 1: every block v1
+  commit(ctx, 200, all); // commit 2: v2 (previous v1)
+  commit(ctx, 300, [0, 1, 2, 3]); // commit 3: blocks 0-3 v3 (previous v2)
+  commit(ctx, 700, [1, 5, 6]); // commit 4: block 1 v4 over the damaged v3; 5 and 6 v4 (previous v1 / v2)
+  commit(ctx, 1_100, all); // commit 5
+  for (let k = 0; k < 20; k++) ctx.at(1_000 + k * 5, () => doVerifiedRead(ctx, NODE, k % setup.blocks));
+}
+
+const clock = { offsetMs: -7_200_000, driftPpm: 400 };
+const kvDamage = (atMs: number, mode: 'flip' | 'zero'): FaultEvent => ({ kind: 'corrupt', atMs, node: NODE, area: 'kv', path: 'store:blocks', mode });
+
+export default [
+  scriptedScenario({
+    name: 'storage-damage-at-rest-repair',
+    description:
+      'Block files damaged at rest between commits, then power cycles (repair mode): a damaged current version with an intact previous one must be repaired to it; one whose previous version is damaged too (before, or after the block was rewritten over it) must stay reported corrupt, never be rolled back to the damaged copy; a previous version damaged alone or a truncated current one changes nothing else. The node\'s clock is skewed, drifts and jumps: block mtimes must be its wall clock during each commit.',
+    setup,
+    node: NODE,
+    clock,
+    script,
+    faults: {
+      events: [
+        { kind: 'clockJump', atMs: 250, node: NODE, deltaMs: -45_000 },
+        damage(400, '0.3', 'flip'), // repairable: 0.2 intact
+        damage(400, '1.3', 'zero'), // 1.3 and 1.2 both damaged: stays corrupt
+        damage(400, '1.2', 'flip'),
+        damage(400, '4.1', 'flip'), // a previous version alone
+        damage(400, '5.2', 'truncate'), // the current version cut short (5.1 intact)
+        powerCycle(450),
+        powerCycle(560), // the repairs of the recovery at 500 must be durable: no commit since
+        { kind: 'clockJump', atMs: 650, node: NODE, deltaMs: 30_000 },
+        damage(800, '1.4', 'flip'), // its previous version is 1.3, damaged since 400: stays corrupt
+        damage(800, '6.4', 'zero'), // repairable: 6.2 intact
+        damage(800, '2.3', 'flip'), // repairable: 2.2 intact
+        powerCycle(850),
+        powerCycle(1_200),
+      ],
+    },
+  }),
+  scriptedScenario({
+    name: 'storage-damage-at-rest-repair-kv',
+    description:
+      'The kv backend under damage at rest (repair mode): block values picked by the seed (current or previous versions, some twice) get a flipped bit or a zeroed run between commits and power cycles: every repair must roll back to a previous version that verifies, a block with an intact previous version must be repaired, one without must stay reported corrupt. The node\'s clock is skewed, drifts and jumps: block mtimes must be its wall clock during each commit.',
+    setup: kvSetup,
+    node: NODE,
+    clock,
+    script,
+    faults: {
+      events: [
+        { kind: 'clockJump', atMs: 250, node: NODE, deltaMs: -45_000 },
+        ...[0, 1, 2, 3, 4].map((k) => kvDamage(400, k % 2 === 0 ? 'flip' : 'zero')),
+        powerCycle(450),
+        { kind: 'clockJump', atMs: 650, node: NODE, deltaMs: 30_000 },
+        ...[0, 1, 2, 3].map((k) => kvDamage(800, k % 2 === 0 ? 'zero' : 'flip')),
+        powerCycle(850),
+        powerCycle(1_200),
+      ],
+    },
+  }),
+].map(withLastCopy);
