@@ -16,6 +16,8 @@ export interface MutationArea {
   mutate: string[];
   /** Seeds per scenario the judge runs (0..seeds-1). */
   seeds: number;
+  /** The name prefix of the area's scenarios (`cs-` for clientserver, else `<name>-`). */
+  prefix: string;
   /** The scenario modules that define the judging scenarios. */
   scenarioFiles(): string[];
   /** True for scenarios that judge this area. */
@@ -61,6 +63,7 @@ function area(
     alsoBy,
     mutate: [`src/impl/${name}/**/*.ts`, ...NOT_MUTATED.map((f) => `!src/impl/${name}/**/${f}`)],
     seeds,
+    prefix,
     scenarioFiles: () => filesIn(`scenarios/${scenarios}`),
     judges: ofSuites(prefix),
   };

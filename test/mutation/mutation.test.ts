@@ -18,7 +18,8 @@ describe('mutation areas', () => {
     expect(a.mutate[0]).toBe(`src/impl/${name}/**/*.ts`);
     const judged = (await loadScenarioFiles(a.scenarioFiles())).map((l) => l.scenario).filter((s) => a.judges(s));
     expect(judged.length).toBeGreaterThan(2);
-    for (const s of judged) expect(s.name.startsWith(`${name}-`), s.name).toBe(true);
+    for (const s of judged) expect(s.name.startsWith(a.prefix), s.name).toBe(true);
+    expect(a.prefix === `${name}-` || (name === 'clientserver' && a.prefix === 'cs-')).toBe(true);
   });
 });
 
