@@ -114,6 +114,12 @@ export const PEER_VARIANTS = [
     description:
       "a live owned change counts as following the watermark when its prev has the watermark's timestamp, whatever the uuid: a watermark inside a transaction (a catch-up batch ended there) jumps over the rest of it, which catch-up, starting from the watermark, then never fetches (invariant:watermark-complete, scenario peer-catchup-inside-transaction; planted in the hunt of 2026-12-07, where no scenario reached the window).",
   },
+  {
+    name: 'peer-error-as-empty-answer',
+    area: 'peer-sync',
+    description:
+      "an Error answering a request (a refusal: busy, unknown-resource, malformed) settles it as an empty last answer instead of failing it: a backfill marks the refused resource complete with the records it did not get (model:backfill, a batch no response delivered; scenario peer-backfill-refused, where a member says it is ready and refuses every request; planted in the hunt of 2026-12-07, where no scenario made a peer answer with an error).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
