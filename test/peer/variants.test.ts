@@ -51,6 +51,10 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   // Planted in the hunt of 2026-12-07, where no scenario made a peer answer with an error: R refuses C's full
   // scan and C marks the resource complete with nothing received.
   { variant: 'peer-error-as-empty-answer', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'model:backfill' },
+  // Extra resends, traffic only before invariant:resend-interval (0 of 105 peer ci runs failed with either):
+  // R never acknowledges, so every device resends to it; too often, or at once after C's restart.
+  { variant: 'peer-resend-twice-as-often', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:resend-interval' },
+  { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:resend-interval' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -61,6 +65,8 @@ const ONLY: { variant: string; scenario: string; check: string }[] = [
   { variant: 'peer-serve-while-backfilling', scenario: 'peer-join-two-joiners', check: 'invariant:backfill-from-complete' },
   // C completes without the refused resource; catch-up fetches it afterwards (digests differ), so all converge.
   { variant: 'peer-error-as-empty-answer', scenario: 'peer-backfill-refused', check: 'model:backfill' },
+  { variant: 'peer-resend-twice-as-often', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
+  { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
 ];
 
 /**

@@ -120,6 +120,18 @@ export const PEER_VARIANTS = [
     description:
       "an Error answering a request (a refusal: busy, unknown-resource, malformed) settles it as an empty last answer instead of failing it: a backfill marks the refused resource complete with the records it did not get (model:backfill, a batch no response delivered; scenario peer-backfill-refused, where a member says it is ready and refuses every request; planted in the hunt of 2026-12-07, where no scenario made a peer answer with an error).",
   },
+  {
+    name: 'peer-resend-twice-as-often',
+    area: 'peer-sync',
+    description:
+      "unacknowledged shared changes are resent every ackTimeoutMs / 2 (the timeout compared with the check period): twice the traffic the protocol makes, and nothing in the data shows it (invariant:resend-interval, on the delivered resends and the sender's true monotonic clock; scenario peer-resend-clogged; planted in the hunt of 2026-12-07, where it escaped as traffic only).",
+  },
+  {
+    name: 'peer-resend-on-restart',
+    area: 'peer-sync',
+    description:
+      "a restarted device resends the unacknowledged shared changes it finds at its first check, without waiting ackTimeoutMs (as if it had waited before the restart): extra traffic after every restart, invisible in the data (invariant:resend-interval: a resend sooner than ackTimeoutMs after the process started; scenario peer-backfill-refused; planted in the hunt of 2026-12-07, where it escaped as traffic only).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

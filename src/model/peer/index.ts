@@ -10,6 +10,7 @@ import { backfillResumeCheck } from './backfill-resume.ts';
 import { backfillFromCompleteCheck } from './backfill-from-complete.ts';
 import { hlcDriftCheck } from './hlc-drift.ts';
 import { resendCheck } from './resend-unacked.ts';
+import { resendIntervalCheck } from './resend-interval.ts';
 import { watermarkCheck } from './watermark-received.ts';
 import { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
 import { hlcCheck } from './hlc.ts';
@@ -43,6 +44,7 @@ export { watermarkCompleteCheck } from './watermark-complete.ts';
 export { ackHeldCheck } from './ack-held.ts';
 export { logPrunedAfterAcksCheck } from './log-pruned-after-acks.ts';
 export { resendCheck } from './resend-unacked.ts';
+export { resendIntervalCheck } from './resend-interval.ts';
 export { hlcDriftCheck } from './hlc-drift.ts';
 export { rejectedNeverApplied, type Forged, type RogueView } from './rejected-never-applied.ts';
 
@@ -54,6 +56,8 @@ export interface PeerCheckOptions {
   maxDriftMs: number;
   /** Devices configured as joiners (invariant:backfill-from-complete; the others are founders). */
   joiners?: readonly string[];
+  /** The devices' `ackTimeoutMs` (invariant:resend-interval); without it that check is not run. */
+  ackTimeoutMs?: number;
 }
 
 /** Every peer check, for `Scenario.checks`. */
@@ -73,6 +77,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     logPrunedAfterAcksCheck(nodes),
     changeSentDurableCheck(nodes),
     resendCheck(nodes),
+    ...(options.ackTimeoutMs !== undefined ? [resendIntervalCheck(nodes, options.ackTimeoutMs)] : []),
     hlcDriftCheck(nodes, options.maxDriftMs),
     ackedWritesCheck(nodes),
     convergedCheck(nodes),
