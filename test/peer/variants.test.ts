@@ -53,6 +53,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-error-as-empty-answer', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'model:backfill' },
   // Extra resends, traffic only before invariant:resend-interval (0 of 105 peer ci runs failed with either):
   // R never acknowledges, so every device resends to it; too often, or at once after C's restart.
+  // A catch-up taking R's refusal as the end of the stream: no data moves, only the session's claim.
+  { variant: 'peer-catchup-error-as-end', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:catchup-answered' },
   { variant: 'peer-resend-twice-as-often', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:resend-interval' },
   { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:resend-interval' },
 ];
@@ -63,8 +65,7 @@ const ONLY: { variant: string; scenario: string; check: string }[] = [
   { variant: 'peer-ack-over-gap', scenario: 'peer-five-partitions', check: 'invariant:ack-held' },
   { variant: 'peer-prune-past-floor', scenario: 'peer-partition-heal', check: 'invariant:log-pruned-after-acks' },
   { variant: 'peer-serve-while-backfilling', scenario: 'peer-join-two-joiners', check: 'invariant:backfill-from-complete' },
-  // C completes without the refused resource; catch-up fetches it afterwards (digests differ), so all converge.
-  { variant: 'peer-error-as-empty-answer', scenario: 'peer-backfill-refused', check: 'model:backfill' },
+  { variant: 'peer-catchup-error-as-end', scenario: 'peer-backfill-refused', check: 'invariant:catchup-answered' },
   { variant: 'peer-resend-twice-as-often', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
   { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
 ];
@@ -79,6 +80,9 @@ const SECOND: { variant: string; scenario: string; without: string; check: strin
   { variant: 'peer-relay-past-watermark', scenario: 'peer-relay-unconfirmed', without: 'invariant:relay-within-watermark', check: 'invariant:watermark-complete' },
   // The reported prune point is judged too (on a recorded trace, where the kv check cannot run).
   { variant: 'peer-prune-early', scenario: 'peer-partition-heal', without: 'invariant:log-pruned-after-acks', check: 'invariant:prune-after-all-acks' },
+  // Without the model, C completes without the refused resource (catch-up fetches it later), but the
+  // catch-ups that take R's refusals as answers fail invariant:catchup-answered.
+  { variant: 'peer-error-as-empty-answer', scenario: 'peer-backfill-refused', without: 'model:backfill', check: 'invariant:catchup-answered' },
 ];
 
 describe('weakened peer variants are caught', () => {

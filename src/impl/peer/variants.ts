@@ -132,6 +132,12 @@ export const PEER_VARIANTS = [
     description:
       "a restarted device resends the unacknowledged shared changes it finds at its first check, without waiting ackTimeoutMs (as if it had waited before the restart): extra traffic after every restart, invisible in the data (invariant:resend-interval: a resend sooner than ackTimeoutMs after the process started; scenario peer-backfill-refused; planted in the hunt of 2026-12-07, where it escaped as traffic only).",
   },
+  {
+    name: 'peer-catchup-error-as-end',
+    area: 'peer-sync',
+    description:
+      "a catch-up takes a refusal (an Error answering its request) as the end of the stream: the session goes on as if the peer had nothing more, and a relay offer it refused counts as fetched. No data moves (the watermark follows records received only), so every data check passes (invariant:catchup-answered: a batch no delivered answer carries; scenario peer-backfill-refused; a bug of the hunt of 2026-12-07's class nobody planned).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

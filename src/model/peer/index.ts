@@ -18,6 +18,7 @@ import { changeSentDurableCheck } from './change-sent-durable.ts';
 import { pruneCheck } from './prune-after-all-acks.ts';
 import { bufferCheck } from './buffer-exactly-once.ts';
 import { catchupDeltaCheck } from './catchup-delta.ts';
+import { catchupAnsweredCheck } from './catchup-answered.ts';
 import { ackedWritesCheck } from './acked-not-lost.ts';
 import { convergedCheck } from './converged.ts';
 import { memoryIsDurableCheck } from './memory-is-durable.ts';
@@ -31,6 +32,7 @@ export { changeSentDurableCheck } from './change-sent-durable.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
 export { bufferCheck } from './buffer-exactly-once.ts';
 export { catchupDeltaCheck } from './catchup-delta.ts';
+export { catchupAnsweredCheck } from './catchup-answered.ts';
 export { ackedWritesCheck } from './acked-not-lost.ts';
 export { convergedCheck } from './converged.ts';
 export { memoryIsDurableCheck } from './memory-is-durable.ts';
@@ -70,6 +72,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     backfillFromCompleteCheck(nodes, options.joiners ?? []),
     backfillProgressCheck(nodes),
     catchupDeltaCheck(nodes, options.batchSize),
+    catchupAnsweredCheck(nodes),
     watermarkCheck(nodes),
     relayWithinWatermarkCheck(nodes),
     watermarkCompleteCheck(nodes),
