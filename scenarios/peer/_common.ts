@@ -272,7 +272,7 @@ export function peerChecking(topology: Topology, setup: PeerSetup = {}): { check
   const joiners = peerJoiners(topology);
   const cfg = resolvePeerOptions({ library: LIBRARY, peers: ids, resources: RESOURCES, ...setup.options });
   return {
-    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs, joiners }),
+    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs, joiners, ackTimeoutMs: cfg.ackTimeoutMs }),
     models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners })],
     evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],
   };

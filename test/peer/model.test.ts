@@ -96,7 +96,20 @@ describe('backfill model with data', () => {
   it('refuses a batch that is not what the network delivered', () => {
     expect(feed(cutAt('peer.backfill.recv', 1, [recv('A', 'entry', 't9')])).failures.join()).toMatch(/recvAsDelivered: applies 2 records up to t9, but A's response held 2 up to t1/);
     const none = feed(cutAt('fact.peer.response', 1, [recv('A', 'entry', 't1')]));
-    expect(none.failures.join()).toMatch(/recvAsDelivered: no response of A for 'entry' was delivered/);
+    expect(none.failures.join()).toMatch(/recvAsDelivered: no response of A for 'entry' answers the last full scan/);
+  });
+
+  it('refuses a batch answering an older request: the last one was refused (an Error) or not answered', () => {
+    // E asks A again from t1 (fact.peer.request delivered); A refuses; E applies A's earlier answer again.
+    const request: Rec = ['sim', 'fact.peer.request', { from: 'E', to: 'A', writer: null, resource: 'entry', since: 't1', sinceUuid: 'u2' }];
+    const after = JOIN.findIndex((r) => r[1] === 'peer.backfill.batch') + 1;
+    const stale = feed([...JOIN.slice(0, after), request, recv('A', 'entry', 't1')]);
+    expect(stale.failures.join()).toMatch(/recvAsDelivered: no response of A for 'entry' answers the last full scan of 'entry' this device asked it for/);
+    // A catch-up request (writer named) leaves the backfill's answer alone; an answer to the new request is applied.
+    const catchup: Rec = ['sim', 'fact.peer.request', { from: 'E', to: 'A', writer: 'A', resource: 'entry', since: 't1', sinceUuid: 'u2' }];
+    expect(feed([...JOIN.slice(0, after), catchup]).failures).toEqual([]);
+    const answered = feed([...JOIN.slice(0, after), request, response('A', 'entry', ['t1', 'u2'], ['t2', 'u1'], true), recv('A', 'entry', 't2')]);
+    expect(answered.failures).toEqual([]);
   });
 
   it('refuses a resumed backfill that starts over from zero, or past the durable checkpoint', () => {

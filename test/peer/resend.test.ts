@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/scenario/run.ts';
 import partitions from '../../scenarios/peer/partition-heal.ts';
+import refusals from '../../scenarios/peer/refusals.ts';
 
 const scenario = partitions.find((s) => s.name === 'peer-resend-clogged')!;
 
@@ -27,5 +28,32 @@ describe('resends after an ack timeout', () => {
     expect(toB[0]!.t).toBeLessThan(4_500_000);
     // The invariant judged real resends (changes delivered to B a second time).
     expect(r.exercised['invariant:resend-unacked']).toBeGreaterThan(0);
+  });
+});
+
+describe('invariant:resend-interval under drift, jumps, pauses and restarts', () => {
+  const refused = refusals.find((s) => s.name === 'peer-backfill-refused')!;
+  // R never acknowledges: every device resends to it every ackTimeoutMs, across these clock faults.
+  const faults = {
+    events: [
+      ...(refused.faults !== undefined && 'events' in refused.faults ? refused.faults.events : []),
+      { kind: 'clockDrift' as const, atMs: 1_000, node: 'A', driftPpm: 50_000 },
+      { kind: 'clockDrift' as const, atMs: 1_000, node: 'B', driftPpm: -50_000, durationMs: 3_000 },
+      { kind: 'clockJump' as const, atMs: 2_500, node: 'A', deltaMs: -30_000 },
+      { kind: 'clockJump' as const, atMs: 3_000, node: 'D', deltaMs: 20_000 },
+      { kind: 'pause' as const, atMs: 5_000, node: 'A', durationMs: 2_300 },
+      { kind: 'crash' as const, atMs: 6_000, node: 'D', restartAfterMs: 200 },
+    ],
+  };
+
+  it.each([0, 1, 2])('a correct device passes (seed %i), its resends judged', async (seed) => {
+    const r = await runScenario({ ...refused, faults }, seed);
+    expect(r.verdict).toBe('pass');
+    expect(r.exercised['invariant:resend-interval']).toBeGreaterThan(10);
+  });
+
+  it('a device resending twice as often fails it under the same faults', async () => {
+    const r = await runScenario({ ...refused, faults }, 0, { variant: 'peer-resend-twice-as-often' });
+    expect(r.failure?.check).toBe('invariant:resend-interval');
   });
 });

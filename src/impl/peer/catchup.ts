@@ -185,7 +185,15 @@ export class Catchup {
     let transferred = 0;
     let head: string | null = null;
     for (;;) {
-      const resp = await this.request(peer, writer, resource, since);
+      // (Weakened variant 'peer-catchup-error-as-end': a refusal ends the stream as if the peer had no more.)
+      const resp =
+        core.cfg.variant === 'peer-catchup-error-as-end'
+          ? await this.request(peer, writer, resource, since).catch((e: Error) => {
+              if (!e.message.includes(' answered ')) throw e;
+              const base = { library: core.cfg.library, from: peer, reqId: 0, resource, hasMore: false, remaining: 0, totals: null };
+              return { type: 'SharedChangeResponse' as const, ...base, changes: [], head: null };
+            })
+          : await this.request(peer, writer, resource, since);
       const records = resp.type === 'StateResponse' ? resp.records : resp.changes;
       if (resp.type === 'SharedChangeResponse' && writer === peer) head = resp.head;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');

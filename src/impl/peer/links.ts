@@ -352,7 +352,14 @@ export class Links {
     if (msg.type === 'Error') {
       this.core.metrics.c.errorsReceived++;
       this.core.env.trace.emit('peer.error.recv', { from: peer, code: msg.code, ref: msg.ref });
-      if (msg.reqId !== null) this.settle(peer, msg.reqId, null, new Error(`${peer} answered ${msg.code}: ${msg.message}`));
+      if (msg.reqId === null) return;
+      if (this.core.cfg.variant === 'peer-error-as-empty-answer') {
+        // Weakened: a refusal is taken as "nothing (more) to send", an empty last answer.
+        const base = { library: msg.library, from: peer, reqId: msg.reqId, resource: '', hasMore: false, remaining: 0, totals: null };
+        this.settle(peer, msg.reqId, msg.ref === 'StateRequest' ? { type: 'StateResponse', ...base, records: [] } : { type: 'SharedChangeResponse', ...base, changes: [], head: null }, null);
+        return;
+      }
+      this.settle(peer, msg.reqId, null, new Error(`${peer} answered ${msg.code}: ${msg.message}`));
       return;
     }
     if (msg.type === 'Heartbeat' && !this.onHeartbeat(peer, msg, conn)) return;

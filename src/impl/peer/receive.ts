@@ -38,12 +38,16 @@ export class Receiver {
   overflowed = false;
   /** Peer -> resource -> monotonic ms since which it has left our head unacknowledged. */
   private readonly unackedSince = new Map<string, Map<string, number>>();
+  /** This process found a complete library in its store (a restart; read by a weakened variant only). */
+  private readonly restarted: boolean;
 
   constructor(
     private readonly core: Core,
     private readonly links: Links,
     private readonly requestCatchup: (peer: string) => void,
-  ) {}
+  ) {
+    this.restarted = core.meta.get(metaKey.init) === true;
+  }
 
   /**
    * Observes the largest HLC in `records`; on too much drift answers an Error, traces it and returns false
@@ -295,13 +299,17 @@ export class Receiver {
       return;
     }
     const t0 = since.get(resource);
+    const v = core.cfg.variant;
     if (t0 === undefined) {
       since.set(resource, now);
-      return;
+      // Weakened variant 'peer-resend-on-restart': a restarted device resends a head it finds unacknowledged
+      // at once, as if it had waited before the restart.
+      if (v !== 'peer-resend-on-restart' || !this.restarted) return;
     }
     // Monotonic ms are fractional: 4000.082 - 2000.082 is 1999.99999...; without the epsilon the resend
-    // waited one more check (ackTimeoutMs / 2) than documented (peer-resend-clogged found it).
-    if (now - t0 + 1e-6 < core.cfg.ackTimeoutMs) return;
+    // waited one more check (ackTimeoutMs / 2) than documented (peer-resend-clogged found it). (Weakened
+    // variant 'peer-resend-twice-as-often': the timeout is compared with the check period, ackTimeoutMs / 2.)
+    else if (now - t0 + 1e-6 < (v === 'peer-resend-twice-as-often' ? core.cfg.ackTimeoutMs / 2 : core.cfg.ackTimeoutMs)) return;
     since.set(resource, now);
     const log = core.log.get(resource)!;
     const changes = log.filter((e) => acked === null || e.ts > acked).slice(0, core.cfg.batchSize);

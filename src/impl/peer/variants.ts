@@ -114,6 +114,30 @@ export const PEER_VARIANTS = [
     description:
       "a live owned change counts as following the watermark when its prev has the watermark's timestamp, whatever the uuid: a watermark inside a transaction (a catch-up batch ended there) jumps over the rest of it, which catch-up, starting from the watermark, then never fetches (invariant:watermark-complete, scenario peer-catchup-inside-transaction; planted in the hunt of 2026-12-07, where no scenario reached the window).",
   },
+  {
+    name: 'peer-error-as-empty-answer',
+    area: 'peer-sync',
+    description:
+      "an Error answering a request (a refusal: busy, unknown-resource, malformed) settles it as an empty last answer instead of failing it: a backfill marks the refused resource complete with the records it did not get (model:backfill, a batch no response delivered; scenario peer-backfill-refused, where a member says it is ready and refuses every request; planted in the hunt of 2026-12-07, where no scenario made a peer answer with an error).",
+  },
+  {
+    name: 'peer-resend-twice-as-often',
+    area: 'peer-sync',
+    description:
+      "unacknowledged shared changes are resent every ackTimeoutMs / 2 (the timeout compared with the check period): twice the traffic the protocol makes, and nothing in the data shows it (invariant:resend-interval, on the delivered resends and the sender's true monotonic clock; scenario peer-resend-clogged; planted in the hunt of 2026-12-07, where it escaped as traffic only).",
+  },
+  {
+    name: 'peer-resend-on-restart',
+    area: 'peer-sync',
+    description:
+      "a restarted device resends the unacknowledged shared changes it finds at its first check, without waiting ackTimeoutMs (as if it had waited before the restart): extra traffic after every restart, invisible in the data (invariant:resend-interval: a resend sooner than ackTimeoutMs after the process started; scenario peer-backfill-refused; planted in the hunt of 2026-12-07, where it escaped as traffic only).",
+  },
+  {
+    name: 'peer-catchup-error-as-end',
+    area: 'peer-sync',
+    description:
+      "a catch-up takes a refusal (an Error answering its request) as the end of the stream: the session goes on as if the peer had nothing more, and a relay offer it refused counts as fetched. No data moves (the watermark follows records received only), so every data check passes (invariant:catchup-answered: a batch no delivered answer carries; scenario peer-backfill-refused; a bug of the hunt of 2026-12-07's class nobody planned).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

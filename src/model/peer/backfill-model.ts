@@ -46,7 +46,11 @@ export interface BackfillContext {
   checkpoint: Record<string, DurableEntry> | null;
   /** Resource -> the peer this process last assigned it to. */
   assigned: Record<string, string>;
-  /** `peer|resource` -> the last full-scan response that peer delivered for the resource (this process). */
+  /**
+   * `peer|resource` -> the full-scan response that peer delivered to the last full-scan request of the
+   * resource this process sent it; absent once a newer request was delivered and not answered (an Error
+   * reply, a timeout): a batch must answer the request it was asked with.
+   */
   delivered: Record<string, Delivered>;
   /** Resource -> the delivered response whose batch is being applied (peer.backfill.recv). */
   applying: Record<string, Delivered>;
@@ -60,6 +64,7 @@ export type BackfillEvent =
   | { type: 'CRASH' }
   | { type: 'DURABLE'; init: boolean; checkpoint: Record<string, DurableEntry> | null }
   | ({ type: 'RESPONSE'; resource: string } & Delivered)
+  | { type: 'REQUEST'; peer: string; resource: string }
   | { type: 'PEER_READY'; peer: string }
   | { type: 'READY' }
   | { type: 'BEGIN' }
@@ -134,7 +139,7 @@ export function backfillReasons(resources: readonly string[]): Record<string, Re
       if (e.type !== 'RECV') return null;
       if (c.assigned[e.resource] !== e.peer) return `'${e.resource}' is assigned to ${c.assigned[e.resource] ?? 'no peer'}, not ${e.peer}`;
       const d = c.delivered[`${e.peer}|${e.resource}`];
-      if (d === undefined) return `no response of ${e.peer} for '${e.resource}' was delivered to this device`;
+      if (d === undefined) return `no response of ${e.peer} for '${e.resource}' answers the last full scan of '${e.resource}' this device asked it for (refused with an Error, or not answered)`;
       if (d.n !== e.n || (d.n > 0 && d.last !== e.cursor)) return `applies ${e.n} records up to ${e.cursor ?? '-'}, but ${e.peer}'s response held ${d.n} up to ${d.last ?? '-'}`;
       return startsAtCheckpoint(c, e.resource, d);
     },
@@ -196,6 +201,14 @@ export function backfillMachine(resources: readonly string[]) {
         const { type: _t, resource, ...d } = event as Extract<E, { type: 'RESPONSE' }>;
         return { delivered: { ...context.delivered, [`${d.peer}|${resource}`]: d } };
       }),
+      // A new full-scan request: what the peer delivered before answers an older one.
+      request: assign(({ context, event }) => {
+        const e = event as Extract<E, { type: 'REQUEST' }>;
+        const key = `${e.peer}|${e.resource}`;
+        if (context.delivered[key] === undefined) return {};
+        const { [key]: _old, ...delivered } = context.delivered;
+        return { delivered };
+      }),
       peerReady: assign(({ context, event }) => ({ readyPeers: { ...context.readyPeers, [(event as { peer: string }).peer]: true as const } })),
       assignPeers: assign(({ context, event }) => {
         const e = event as Extract<E, { type: 'ASSIGN' }>;
@@ -213,7 +226,7 @@ export function backfillMachine(resources: readonly string[]) {
     context: { founder: false, init: false, initAtStart: false, buffered: false, checkpoint: null, assigned: {}, delivered: {}, applying: {}, readyPeers: {} },
     initial: 'down',
     // Deliveries are facts about the network: recorded in any state (a late response is applied by no one).
-    on: { RESPONSE: { actions: 'response' }, PEER_READY: { actions: 'peerReady' } },
+    on: { RESPONSE: { actions: 'response' }, REQUEST: { actions: 'request' }, PEER_READY: { actions: 'peerReady' } },
     states: {
       down: { description: "the device's process is not running", on: { START: { target: 'uninitialized', actions: 'start' }, DURABLE: { actions: 'durable' } } },
       uninitialized: {
@@ -366,15 +379,20 @@ export function backfillModel(nodes: readonly string[], options: BackfillModelOp
         const event: ModelEvent = { type: 'DURABLE', init: d.init as boolean, checkpoint: d.checkpoint as Record<string, DurableEntry> | null };
         return world.nodesOn(d.device as string).filter((n) => members.has(n)).map((instance) => ({ instance, event }));
       }
+      case 'fact.peer.request':
+        // A full scan (a backfill) delivered to the peer asked: its answer is still to come.
+        if (d.writer !== null) return null;
+        return own(d.from as string, { type: 'REQUEST', peer: d.to as string, resource: d.resource as string });
       case 'fact.peer.response':
-        // Full scans (a backfill) only: a catch-up names its writer; undefined: it answers no request.
-        if (d.writer !== null || !members.has(d.from as string)) return null;
+        // Full scans (a backfill) only: a catch-up names its writer; undefined: it answers no request. From
+        // any sender: a member of the library that runs no checked node (a scripted peer) may serve too.
+        if (d.writer !== null) return null;
         return own(d.to as string, {
           type: 'RESPONSE', resource: d.resource as string, peer: d.from as string, since: d.since as string | null, sinceUuid: d.sinceUuid as string | null,
           n: d.n as number, last: d.last as string | null, lastUuid: d.lastUuid as string | null, hasMore: d.hasMore as boolean,
         });
       case 'fact.peer.heartbeat':
-        return d.ready === true && members.has(d.from as string) ? own(d.to as string, { type: 'PEER_READY', peer: d.from as string }) : null;
+        return d.ready === true ? own(d.to as string, { type: 'PEER_READY', peer: d.from as string }) : null;
       default:
         return null;
     }
@@ -385,11 +403,11 @@ export function backfillModel(nodes: readonly string[], options: BackfillModelOp
     reasons: backfillReasons(options.resources),
     kinds: [
       'node.start', ...Object.keys(SIMPLE), 'peer.backfill.assign', 'peer.backfill.recv', 'peer.backfill.batch',
-      'fact.peer.store', 'fact.peer.response', 'fact.peer.heartbeat',
+      'fact.peer.store', 'fact.peer.request', 'fact.peer.response', 'fact.peer.heartbeat',
     ],
     areas: ['peer.'],
     ignores: PEER_IGNORES,
-    facts: ['fact.peer.store', 'fact.peer.response', 'fact.peer.heartbeat'],
+    facts: ['fact.peer.store', 'fact.peer.request', 'fact.peer.response', 'fact.peer.heartbeat'],
     hot: ['uninitialized', 'backfilling', 'paused', 'catchingUp', 'bufferApplied'],
     map(rec: TraceRecord, world: MonitorWorld) {
       // Fast path for the payload-free kinds (a join traces one buffer push per record).

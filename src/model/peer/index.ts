@@ -10,6 +10,7 @@ import { backfillResumeCheck } from './backfill-resume.ts';
 import { backfillFromCompleteCheck } from './backfill-from-complete.ts';
 import { hlcDriftCheck } from './hlc-drift.ts';
 import { resendCheck } from './resend-unacked.ts';
+import { resendIntervalCheck } from './resend-interval.ts';
 import { watermarkCheck } from './watermark-received.ts';
 import { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
 import { hlcCheck } from './hlc.ts';
@@ -17,6 +18,7 @@ import { changeSentDurableCheck } from './change-sent-durable.ts';
 import { pruneCheck } from './prune-after-all-acks.ts';
 import { bufferCheck } from './buffer-exactly-once.ts';
 import { catchupDeltaCheck } from './catchup-delta.ts';
+import { catchupAnsweredCheck } from './catchup-answered.ts';
 import { ackedWritesCheck } from './acked-not-lost.ts';
 import { convergedCheck } from './converged.ts';
 import { memoryIsDurableCheck } from './memory-is-durable.ts';
@@ -30,6 +32,7 @@ export { changeSentDurableCheck } from './change-sent-durable.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
 export { bufferCheck } from './buffer-exactly-once.ts';
 export { catchupDeltaCheck } from './catchup-delta.ts';
+export { catchupAnsweredCheck } from './catchup-answered.ts';
 export { ackedWritesCheck } from './acked-not-lost.ts';
 export { convergedCheck } from './converged.ts';
 export { memoryIsDurableCheck } from './memory-is-durable.ts';
@@ -43,6 +46,7 @@ export { watermarkCompleteCheck } from './watermark-complete.ts';
 export { ackHeldCheck } from './ack-held.ts';
 export { logPrunedAfterAcksCheck } from './log-pruned-after-acks.ts';
 export { resendCheck } from './resend-unacked.ts';
+export { resendIntervalCheck } from './resend-interval.ts';
 export { hlcDriftCheck } from './hlc-drift.ts';
 export { rejectedNeverApplied, type Forged, type RogueView } from './rejected-never-applied.ts';
 
@@ -54,6 +58,8 @@ export interface PeerCheckOptions {
   maxDriftMs: number;
   /** Devices configured as joiners (invariant:backfill-from-complete; the others are founders). */
   joiners?: readonly string[];
+  /** The devices' `ackTimeoutMs` (invariant:resend-interval); without it that check is not run. */
+  ackTimeoutMs?: number;
 }
 
 /** Every peer check, for `Scenario.checks`. */
@@ -66,6 +72,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     backfillFromCompleteCheck(nodes, options.joiners ?? []),
     backfillProgressCheck(nodes),
     catchupDeltaCheck(nodes, options.batchSize),
+    catchupAnsweredCheck(nodes),
     watermarkCheck(nodes),
     relayWithinWatermarkCheck(nodes),
     watermarkCompleteCheck(nodes),
@@ -73,6 +80,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     logPrunedAfterAcksCheck(nodes),
     changeSentDurableCheck(nodes),
     resendCheck(nodes),
+    ...(options.ackTimeoutMs !== undefined ? [resendIntervalCheck(nodes, options.ackTimeoutMs)] : []),
     hlcDriftCheck(nodes, options.maxDriftMs),
     ackedWritesCheck(nodes),
     convergedCheck(nodes),
