@@ -99,6 +99,12 @@ describe('library store: duplicate marks', () => {
       await store.applyItem('P1', { ...meta(3), id: 'f2', path: '/b.mp3', hash: 'h3' }, 'other', 'Other');
       expect(await store.markDuplicates('P1', new Map([['f2', null]]), basis)).toBe(0);
       expect(await store.markDuplicates('P1', new Map([['f9', 'f1']]), basis)).toBe(0);
+      // A durable track missing from the basis, and a basis track the store does not hold: both left alone.
+      expect(await store.markDuplicates('P1', new Map([['f1', 'f2']]), new Map())).toBe(0);
+      const ghost: TrackRec = { ...basis.get('f1')!, fileId: 'f7' };
+      expect(await store.markDuplicates('P1', new Map([['f7', 'f1']]), new Map([['f7', ghost]]))).toBe(0);
+      expect(durable('tracks', 'P1/f7')).toBeUndefined();
+      expect(track(durable('tracks', 'P1/f1'))).toMatchObject({ dupOf: null });
       expect(track(durable('tracks', 'P1/f2'))).toMatchObject({ rev: 3, hash: 'h3', dupOf: null });
       // A track deleted since (same revision, now a tombstone) is left alone too.
       const basis2 = new Map(store.tracksOf('P1').map((t) => [t.fileId, t]));

@@ -139,6 +139,9 @@ describe('simulated provider: the operations its users make', () => {
         ctx.at(25, () => void p().move('f00000004', '/moved.mp3'));
         ctx.at(30, () => void p().move('f00000005', '/new.mp3').catch((e: Error) => errors.push(e.message)));
         ctx.at(35, () => void p().put('/other.mp3', 'two'));
+        // A file that is not live cannot be removed or moved.
+        ctx.at(40, () => void p().remove('f00000003').catch((e: Error) => errors.push(e.message)));
+        ctx.at(45, () => void p().move('f00000099', '/x.mp3').catch((e: Error) => errors.push(e.message)));
       },
       async (ask, sleep) => {
         await sleep(300);
@@ -156,7 +159,7 @@ describe('simulated provider: the operations its users make', () => {
       ['moved', 'f00000004', '/moved.mp3', 11],
       ['added', 'f00000012', '/other.mp3', 12],
     ]);
-    expect(errors).toEqual(['provider: /new.mp3 exists']);
+    expect(errors).toEqual(['provider: /new.mp3 exists', 'provider: no live file f00000003', 'provider: no live file f00000099']);
     // The listing (index caught up): each live file once, at its latest revision; the deleted one gone.
     expect(lists.after!.map(([id]) => id)).toEqual(['f00000001', 'f00000002', 'f00000004', 'f00000005', 'f00000006', 'f00000007', 'f00000008', 'f00000012']);
     expect(lists.after!.find(([id]) => id === 'f00000008')).toEqual(['f00000008', '/new.mp3', 8]);
