@@ -331,6 +331,26 @@ export default [
     durationMs: 6_000,
   }),
   electionScenario({
+    name: 'election-opposite-drifts',
+    description:
+      "Clocks drift at the largest rates the lease assumes, in opposite directions (the leader 5% slow, the followers 5% fast, set by clock-rate faults), with renewals and polls every 10 ms so that a follower reads each renewal within a few ms and takes over right at its takeover time; the leader freezes: its trust, on the true clock, must end before a follower acquires.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    options: { renewEveryMs: 10 },
+    workload: (ctx) => steadyWrites(ctx, three, 200, 5_000, 20),
+    faults: {
+      events: [
+        { kind: 'clockDrift', atMs: 300, node: LEADER, driftPpm: -50_000 },
+        { kind: 'clockDrift', atMs: 300, node: 'B', driftPpm: 50_000 },
+        { kind: 'clockDrift', atMs: 300, node: 'C', driftPpm: 50_000 },
+        { kind: 'pause', atMs: 1_500, node: LEADER, durationMs: 2_000 },
+      ],
+    },
+    durationMs: 6_000,
+  }),
+  electionScenario({
     name: 'election-clock-jump-back',
     description: "The leader's wall clock jumps back 5 s while tabs run with skewed and drifting clocks; leases on the monotonic clock are unaffected.",
     suites: ['smoke', 'ci', 'default'],

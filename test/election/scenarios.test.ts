@@ -189,6 +189,7 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-ignore-fenced': { scenario: 'election-lock-stolen-notice-late', check: 'model:election' },
   'election-no-drain': { scenario: 'election-lock-stolen-mid-write', check: 'model:election' },
   'election-dedup-false': { scenario: 'election-leader-paused', check: 'model:request' },
+  'election-renew-margin-added': { scenario: 'election-opposite-drifts', check: 'invariant:lease-exclusive' },
   // Seed 3 passes: the new leader's announcement reaches A before its renewal's reply, and A steps down
   // (19 of seeds 0..19 fail; on some the model sees the write first, model:election mayWrite).
   'election-renew-from-reply': { scenario: 'election-paused-mid-renew', check: 'invariant:lease-exclusive', seeds: [1, 2, 4] },

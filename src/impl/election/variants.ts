@@ -102,6 +102,12 @@ export const ELECTION_VARIANTS = [
     description:
       "the leader's ok reply to a forwarded write always says the request applied it (dedup false), also when a retry found it applied by an earlier leader: the caller is told its retry wrote afresh (caught by model:request, replyAfterApply: the durable request record names another tab's transaction).",
   },
+  {
+    name: 'election-renew-margin-added',
+    area: 'election',
+    description:
+      "a lease renewal adds the clock-drift margin instead of subtracting it (leaseMs·(1+d) − margin, the full lease at the defaults): with the leader's clock 5% slow and a follower's 5% fast, the follower takes over about 3 ms of true time before the deposed leader's trust ends (caught by invariant:lease-exclusive in election-opposite-drifts; every other scenario passes it: a 4% drift or 250 ms polls leave no overlap).",
+  },
 ] as const;
 
 /** Name of an election variant. */
