@@ -233,6 +233,19 @@ export default [
     durationMs: 4_500,
   }),
   electionScenario({
+    name: 'election-paused-after-campaign',
+    description:
+      "The first leader freezes for 1 s right after its lease compare-and-set committed, before it read the reply: longer than it may trust the lease, shorter than a follower waits. On resume its fence still succeeds, but its trust, counted from before the campaign, is over: it must not lead on a lease it would count from the reply.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => steadyWrites(ctx, three, 200, 4_000, 20),
+    // A's first commit in the 'election' store is its lease compare-and-set; it freezes once it took effect.
+    faults: { events: [{ kind: 'pause', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 1, target: 'election' }, when: 'after', durationMs: 1_000 }] },
+    durationMs: 4_500,
+  }),
+  electionScenario({
     name: 'election-paused-mid-renew',
     description:
       'The leader freezes for 1.5 s right after one of its lease renewals committed, before it has read the reply: its lease runs out meanwhile and a follower takes over. On resume its trust must count from before the renewal was sent (already over), not from the reply: it steps down without writing again with its old epoch.',

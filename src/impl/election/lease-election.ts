@@ -237,7 +237,8 @@ export class LeaseElection implements Election {
     // A lease released by a clean close (holder null after an epoch): taken over without waiting for expiry.
     if (expected !== undefined && expected.holder === null) this.deps.report.probe('election.handover-on-close');
     this.myEpoch = epoch;
-    this.validUntilMono = t0Mono + leaseValidityMs(this.s);
+    // Weakened variant 'election-campaign-trust-from-reply': the new lease is trusted from the campaign's reply.
+    this.validUntilMono = (this.s.variant === 'election-campaign-trust-from-reply' ? this.deps.clock.monotonic() : t0Mono) + leaseValidityMs(this.s);
     this.validUntilWall = t0Wall + (this.wallTrust ? leaseValidityMs(this.s) : this.s.leaseMs);
     this.deps.report.acquired(epoch, 'lease');
     await this.fenceAndLead(epoch);

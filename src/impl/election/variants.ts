@@ -108,6 +108,12 @@ export const ELECTION_VARIANTS = [
     description:
       "a lease renewal adds the clock-drift margin instead of subtracting it (leaseMs·(1+d) − margin, the full lease at the defaults): with the leader's clock 5% slow and a follower's 5% fast, the follower takes over about 3 ms of true time before the deposed leader's trust ends (caught by invariant:lease-exclusive in election-opposite-drifts; every other scenario passes it: a 4% drift or 250 ms polls leave no overlap).",
   },
+  {
+    name: 'election-campaign-trust-from-reply',
+    area: 'election',
+    description:
+      "a tab that won the lease trusts it from when the compare-and-set's reply came back, not from when it started: a campaign whose reply took long (the tab froze right after the commit) leads on a lease the followers count from the commit (caught by invariant:lease-bounded in election-paused-after-campaign: the trust ends 1.9 s of true time after the lease record committed, past the 1 s lease).",
+  },
 ] as const;
 
 /** Name of an election variant. */
