@@ -152,6 +152,24 @@ export default [
     durationMs: 7_000,
   }),
   electionScenario({
+    name: 'election-lookup-fails',
+    description:
+      "The leader crashes after applying a forwarded write and before replying, and every kv read of the follower fails for 1.2 s meanwhile: its lookups of the unanswered writes fail, and a failed lookup must count as 'not known', never as 'applied': it re-sends, and each write is answered with the commit that applied it.",
+    suites: ['smoke', 'ci'],
+    tabs: two,
+    mode: 'lease',
+    startAtMs: { B: 300 },
+    workload: (ctx) => writesAt(ctx, 'B', 1_000, 4_000, 100),
+    faults: {
+      events: [
+        // The leader's first reply post (A's with the built-in election), whichever tab leads.
+        { kind: 'crash', node: LEADER, trigger: { node: LEADER, area: 'bus', op: 'post', nth: 1, target: 'election.reply' }, when: 'before', restartAfterMs: 2_000 },
+        { kind: 'diskError', atMs: 900, node: 'B', area: 'kv', op: 'get', code: 'EIO', probability: 1, durationMs: 1_200 },
+      ],
+    },
+    durationMs: 5_000,
+  }),
+  electionScenario({
     name: 'election-forward-applied-unconfirmed',
     description:
       "The leader applies a forwarded write and crashes before replying, and the follower freezes past the write's deadline: on resume the deadline has passed before it could look the write up, so it must tell its caller 'maybe applied' (ETIMEDOUT, not definite).",

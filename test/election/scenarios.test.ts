@@ -14,6 +14,7 @@ import { modelGraph } from '../../src/model/graph.ts';
 import { tabElectionMachine } from '../../src/model/election/election-machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
 import { electionInvariants, LEDGER_INVARIANTS } from '../../src/model/election/election-invariants.ts';
+import { NO_STRANDED_WRITES } from '../../src/model/election/stranded-writes.ts';
 import { UNREACHED } from '../../src/model/unreached.ts';
 import { electionScenario } from '../../scenarios/election/_common.ts';
 import { leaderPaused } from '../../scenarios/election/handover.ts';
@@ -190,6 +191,8 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-no-drain': { scenario: 'election-lock-stolen-mid-write', check: 'model:election' },
   'election-dedup-false': { scenario: 'election-leader-paused', check: 'model:request' },
   'election-renew-margin-added': { scenario: 'election-opposite-drifts', check: 'invariant:lease-bounded' },
+  'election-stepdown-drops-queue': { scenario: 'election-lock-stolen-notice-late', check: 'invariant:no-stranded-writes' },
+  'election-lookup-error-applied': { scenario: 'election-lookup-fails', check: 'model:request' },
   'election-campaign-trust-from-reply': { scenario: 'election-paused-after-campaign', check: 'invariant:lease-bounded' },
   // invariant:lease-bounded sees the renewed trust outlast the lease on every seed (without it, seed 3 passed:
   // the new leader's announcement reached A before its renewal's reply; invariant:lease-exclusive or
@@ -228,6 +231,16 @@ async function failsWith(s: Scenario, variant: string, check: string, message: R
 }
 
 describe('each new guard bites on its own', () => {
+  it('election-stepdown-drops-queue settles every write by its deadline: only invariant:no-stranded-writes sees it', async () => {
+    const s = scenario('election-lock-stolen-notice-late');
+    const without: Scenario = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'stranded-writes') };
+    for (const seed of [0, 1]) expect((await runScenario(without, seed, { variant: 'election-stepdown-drops-queue' })).verdict).toBe('pass');
+    // Judged on real input where writes time out for good reason (the store fails every commit for 12 s).
+    const r = await runScenario(scenario('election-store-down'), 0);
+    expect(r.verdict).toBe('pass');
+    expect(r.exercised?.[NO_STRANDED_WRITES] ?? 0).toBeGreaterThan(0);
+  });
+
   it('a lease trusted too long: invariant:lease-bounded sees it on a slow leader clock alone, invariant:lease-exclusive sees the overlap it allows', async () => {
     // 4% slow leader, no follower inside the overlap: only the bound on true time sees the margin added.
     await failsWith(scenario('election-clock-drift'), 'election-renew-margin-added', 'invariant:lease-bounded', /past the lease of 1000 ms/);

@@ -114,6 +114,12 @@ export const ELECTION_VARIANTS = [
     description:
       "a tab that won the lease trusts it from when the compare-and-set's reply came back, not from when it started: a campaign whose reply took long (the tab froze right after the commit) leads on a lease the followers count from the commit (caught by invariant:lease-bounded in election-paused-after-campaign: the trust ends 1.9 s of true time after the lease record committed, past the 1 s lease).",
   },
+  {
+    name: 'election-lookup-error-applied',
+    area: 'election',
+    description:
+      "a follower whose lookup of an unanswered forwarded write fails (a kv read error) takes the error as 'applied' and tells its caller the write succeeded, with no commit behind it (caught by model:request, ackAfterApply, in election-lookup-fails, where the follower's kv reads fail while the leader that applied its write is down).",
+  },
 ] as const;
 
 /** Name of an election variant. */
