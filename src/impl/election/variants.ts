@@ -115,6 +115,12 @@ export const ELECTION_VARIANTS = [
       "a tab that won the lease trusts it from when the compare-and-set's reply came back, not from when it started: a campaign whose reply took long (the tab froze right after the commit) leads on a lease the followers count from the commit (caught by invariant:lease-bounded in election-paused-after-campaign: the trust ends 1.9 s of true time after the lease record committed, past the 1 s lease).",
   },
   {
+    name: 'election-stepdown-drops-queue',
+    area: 'election',
+    description:
+      "the leader's flush loop, finding it may no longer write, drops the queued batch instead of handing its writes back: a forwarded write waits for its forward timeout, and the tab's own write is never retried and times out (ETIMEDOUT, maybe applied) although the tab reaches the new leader at once (caught by invariant:no-stranded-writes in election-lock-stolen-notice-late).",
+  },
+  {
     name: 'election-lookup-error-applied',
     area: 'election',
     description:

@@ -322,7 +322,8 @@ export class SingleWriter {
       while (this.flushQueue.length > 0) {
         const batch = this.flushQueue.splice(0, FLUSH_BATCH_MAX);
         if (!this.d.election.canWrite()) {
-          for (const item of batch) item.done({ kind: 'not-leader' });
+          // Weakened variant 'election-stepdown-drops-queue': the batch is dropped, its writes never hear back.
+          if (this.d.settings.variant !== 'election-stepdown-drops-queue') for (const item of batch) item.done({ kind: 'not-leader' });
           continue;
         }
         const epoch = this.d.election.epoch();
