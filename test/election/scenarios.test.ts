@@ -15,6 +15,7 @@ import { tabElectionMachine } from '../../src/model/election/election-machine.ts
 import { requestMachine } from '../../src/model/election/request-machine.ts';
 import { electionInvariants, LEDGER_INVARIANTS } from '../../src/model/election/election-invariants.ts';
 import { NO_STRANDED_WRITES } from '../../src/model/election/stranded-writes.ts';
+import { PENDING_BOUND } from '../../src/model/election/pending-bound.ts';
 import { UNREACHED } from '../../src/model/unreached.ts';
 import { electionScenario } from '../../scenarios/election/_common.ts';
 import { leaderPaused } from '../../scenarios/election/handover.ts';
@@ -193,6 +194,7 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-renew-margin-added': { scenario: 'election-opposite-drifts', check: 'invariant:lease-bounded' },
   'election-stepdown-drops-queue': { scenario: 'election-lock-stolen-notice-late', check: 'invariant:no-stranded-writes' },
   'election-lookup-error-applied': { scenario: 'election-lookup-fails', check: 'model:request' },
+  'election-pending-off-by-one': { scenario: 'election-pending-bound', check: 'invariant:pending-bound' },
   'election-campaign-trust-from-reply': { scenario: 'election-paused-after-campaign', check: 'invariant:lease-bounded' },
   // invariant:lease-bounded sees the renewed trust outlast the lease on every seed (without it, seed 3 passed:
   // the new leader's announcement reached A before its renewal's reply; invariant:lease-exclusive or
@@ -231,6 +233,15 @@ async function failsWith(s: Scenario, variant: string, check: string, message: R
 }
 
 describe('each new guard bites on its own', () => {
+  it('invariant:pending-bound judges every write of a burst over the bound, and only it sees the bound off by one', async () => {
+    const s = scenario('election-pending-bound');
+    const r = await runScenario(s, 0);
+    expect(r.verdict).toBe('pass');
+    expect(r.exercised?.[PENDING_BOUND] ?? 0).toBeGreaterThan(40);
+    const without: Scenario = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'pending-bound') };
+    for (const seed of [0, 1]) expect((await runScenario(without, seed, { variant: 'election-pending-off-by-one' })).verdict).toBe('pass');
+  });
+
   it('election-stepdown-drops-queue settles every write by its deadline: only invariant:no-stranded-writes sees it', async () => {
     const s = scenario('election-lock-stolen-notice-late');
     const without: Scenario = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'stranded-writes') };

@@ -126,6 +126,12 @@ export const ELECTION_VARIANTS = [
     description:
       "a follower whose lookup of an unanswered forwarded write fails (a kv read error) takes the error as 'applied' and tells its caller the write succeeded, with no commit behind it (caught by model:request, ackAfterApply, in election-lookup-fails, where the follower's kv reads fail while the leader that applied its write is down).",
   },
+  {
+    name: 'election-pending-off-by-one',
+    area: 'election',
+    description:
+      "a tab accepts one write more than pendingWritesMax before it refuses with EBUSY (a '>' for '>='): every safety check passes it (caught by invariant:pending-bound in election-pending-bound, from the workload's record of its open writes).",
+  },
 ] as const;
 
 /** Name of an election variant. */

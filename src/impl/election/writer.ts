@@ -138,7 +138,8 @@ export class SingleWriter {
   /** Writes `value` under `key` through the leader. */
   write(key: string, value: string): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new WriteError('ECLOSED', true, 'the tab is closing'));
-    if (this.pending.size >= this.d.settings.pendingWritesMax) {
+    // Weakened variant 'election-pending-off-by-one': one write more than the bound is accepted.
+    if (this.pending.size >= this.d.settings.pendingWritesMax + (this.d.settings.variant === 'election-pending-off-by-one' ? 1 : 0)) {
       return Promise.reject(new WriteError('EBUSY', true, `${this.pending.size} writes pending (pendingWritesMax)`));
     }
     const id = `${this.d.nodeId}.${this.d.incarnation}.${++this.counter}`;
