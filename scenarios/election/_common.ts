@@ -25,9 +25,11 @@ import {
   FrozenLeaderWatch,
   frozenBoundMs,
   lastPauses,
+  pendingBound,
   promptWrites,
   requestModel,
   stableLeadership,
+  strandedWrites,
   watchCheck,
   writerChannels,
   type PendingWrite,
@@ -260,6 +262,12 @@ export interface ElectionScenarioSpec {
   factory?: ElectionFactory;
 }
 
+/** The lease a scenario's tabs run with (invariant:lease-bounded holds their beliefs to it). */
+function leaseTerms(options: TabOptions = {}): { leaseMs: number; clockDriftMaxPpm: number } {
+  const s = resolveTabOptions(options);
+  return { leaseMs: s.leaseMs, clockDriftMaxPpm: s.clockDriftMaxPpm };
+}
+
 /** Builds a scenario from its spec: tab program, invariants, per-tab model and liveness. */
 export function electionScenario(spec: ElectionScenarioSpec): Scenario {
   return {
@@ -280,9 +288,11 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
     // The same checks for a plugged-in implementation: they read only what the reporter and the
     // single writer trace for any implementation.
     checks: [
-      electionInvariants(spec.mode === 'lease'),
+      electionInvariants(spec.mode === 'lease', leaseTerms(spec.options)),
       stableLeadership(),
       promptWrites(),
+      strandedWrites(),
+      pendingBound(resolveTabOptions(spec.options).pendingWritesMax),
       frozenLeaderReplaced(spec.mode, spec.options),
       apiAgrees(spec.tabs, (ctx) => pending(ctx).values()),
       writerChannels,

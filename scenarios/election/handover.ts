@@ -152,6 +152,24 @@ export default [
     durationMs: 7_000,
   }),
   electionScenario({
+    name: 'election-lookup-fails',
+    description:
+      "The leader crashes after applying a forwarded write and before replying, and every kv read of the follower fails for 1.2 s meanwhile: its lookups of the unanswered writes fail, and a failed lookup must count as 'not known', never as 'applied': it re-sends, and each write is answered with the commit that applied it.",
+    suites: ['smoke', 'ci'],
+    tabs: two,
+    mode: 'lease',
+    startAtMs: { B: 300 },
+    workload: (ctx) => writesAt(ctx, 'B', 1_000, 4_000, 100),
+    faults: {
+      events: [
+        // The leader's first reply post (A's with the built-in election), whichever tab leads.
+        { kind: 'crash', node: LEADER, trigger: { node: LEADER, area: 'bus', op: 'post', nth: 1, target: 'election.reply' }, when: 'before', restartAfterMs: 2_000 },
+        { kind: 'diskError', atMs: 900, node: 'B', area: 'kv', op: 'get', code: 'EIO', probability: 1, durationMs: 1_200 },
+      ],
+    },
+    durationMs: 5_000,
+  }),
+  electionScenario({
     name: 'election-forward-applied-unconfirmed',
     description:
       "The leader applies a forwarded write and crashes before replying, and the follower freezes past the write's deadline: on resume the deadline has passed before it could look the write up, so it must tell its caller 'maybe applied' (ETIMEDOUT, not definite).",
@@ -230,6 +248,19 @@ export default [
     workload: (ctx) => steadyWrites(ctx, three, 200, 4_000, 20),
     // A's first commit in the 'election' store is its lease compare-and-set; it freezes once it took effect.
     faults: { events: [{ kind: 'pause', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 1, target: 'election' }, when: 'after', durationMs: 2_000 }] },
+    durationMs: 4_500,
+  }),
+  electionScenario({
+    name: 'election-paused-after-campaign',
+    description:
+      "The first leader freezes for 1 s right after its lease compare-and-set committed, before it read the reply: longer than it may trust the lease, shorter than a follower waits. On resume its fence still succeeds, but its trust, counted from before the campaign, is over: it must not lead on a lease it would count from the reply.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => steadyWrites(ctx, three, 200, 4_000, 20),
+    // A's first commit in the 'election' store is its lease compare-and-set; it freezes once it took effect.
+    faults: { events: [{ kind: 'pause', node: 'A', trigger: { node: 'A', area: 'kv', op: 'commit', nth: 1, target: 'election' }, when: 'after', durationMs: 1_000 }] },
     durationMs: 4_500,
   }),
   electionScenario({
@@ -328,6 +359,26 @@ export default [
     clocks: { A: { driftPpm: -40_000 }, B: { driftPpm: 40_000 }, C: { driftPpm: 25_000 } },
     workload: (ctx) => steadyWrites(ctx, three, 200, 5_000, 20),
     faults: { events: [{ kind: 'pause', atMs: 1_500, node: 'A', durationMs: 2_000 }] },
+    durationMs: 6_000,
+  }),
+  electionScenario({
+    name: 'election-opposite-drifts',
+    description:
+      "Clocks drift at the largest rates the lease assumes, in opposite directions (the leader 5% slow, the followers 5% fast, set by clock-rate faults), with renewals and polls every 10 ms so that a follower reads each renewal within a few ms and takes over right at its takeover time; the leader freezes: its trust, on the true clock, must end before a follower acquires.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    options: { renewEveryMs: 10 },
+    workload: (ctx) => steadyWrites(ctx, three, 200, 5_000, 20),
+    faults: {
+      events: [
+        { kind: 'clockDrift', atMs: 300, node: LEADER, driftPpm: -50_000 },
+        { kind: 'clockDrift', atMs: 300, node: 'B', driftPpm: 50_000 },
+        { kind: 'clockDrift', atMs: 300, node: 'C', driftPpm: 50_000 },
+        { kind: 'pause', atMs: 1_500, node: LEADER, durationMs: 2_000 },
+      ],
+    },
     durationMs: 6_000,
   }),
   electionScenario({

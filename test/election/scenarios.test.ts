@@ -13,7 +13,9 @@ import { mergeCoverage, type ModelCoverage } from '../../src/model/monitor.ts';
 import { modelGraph } from '../../src/model/graph.ts';
 import { tabElectionMachine } from '../../src/model/election/election-machine.ts';
 import { requestMachine } from '../../src/model/election/request-machine.ts';
-import { LEDGER_INVARIANTS } from '../../src/model/election/election-invariants.ts';
+import { electionInvariants, LEDGER_INVARIANTS } from '../../src/model/election/election-invariants.ts';
+import { NO_STRANDED_WRITES } from '../../src/model/election/stranded-writes.ts';
+import { PENDING_BOUND } from '../../src/model/election/pending-bound.ts';
 import { UNREACHED } from '../../src/model/unreached.ts';
 import { electionScenario } from '../../scenarios/election/_common.ts';
 import { leaderPaused } from '../../scenarios/election/handover.ts';
@@ -189,9 +191,15 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-ignore-fenced': { scenario: 'election-lock-stolen-notice-late', check: 'model:election' },
   'election-no-drain': { scenario: 'election-lock-stolen-mid-write', check: 'model:election' },
   'election-dedup-false': { scenario: 'election-leader-paused', check: 'model:request' },
-  // Seed 3 passes: the new leader's announcement reaches A before its renewal's reply, and A steps down
-  // (19 of seeds 0..19 fail; on some the model sees the write first, model:election mayWrite).
-  'election-renew-from-reply': { scenario: 'election-paused-mid-renew', check: 'invariant:lease-exclusive', seeds: [1, 2, 4] },
+  'election-renew-margin-added': { scenario: 'election-opposite-drifts', check: 'invariant:lease-bounded' },
+  'election-stepdown-drops-queue': { scenario: 'election-lock-stolen-notice-late', check: 'invariant:no-stranded-writes' },
+  'election-lookup-error-applied': { scenario: 'election-lookup-fails', check: 'model:request' },
+  'election-pending-off-by-one': { scenario: 'election-pending-bound', check: 'invariant:pending-bound' },
+  'election-campaign-trust-from-reply': { scenario: 'election-paused-after-campaign', check: 'invariant:lease-bounded' },
+  // invariant:lease-bounded sees the renewed trust outlast the lease on every seed (without it, seed 3 passed:
+  // the new leader's announcement reached A before its renewal's reply; invariant:lease-exclusive or
+  // model:election caught 19 of seeds 0..19).
+  'election-renew-from-reply': { scenario: 'election-paused-mid-renew', check: 'invariant:lease-bounded' },
 };
 
 describe('weakened variants are caught', () => {
@@ -225,6 +233,35 @@ async function failsWith(s: Scenario, variant: string, check: string, message: R
 }
 
 describe('each new guard bites on its own', () => {
+  it('invariant:pending-bound judges every write of a burst over the bound, and only it sees the bound off by one', async () => {
+    const s = scenario('election-pending-bound');
+    const r = await runScenario(s, 0);
+    expect(r.verdict).toBe('pass');
+    expect(r.exercised?.[PENDING_BOUND] ?? 0).toBeGreaterThan(40);
+    const without: Scenario = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'pending-bound') };
+    for (const seed of [0, 1]) expect((await runScenario(without, seed, { variant: 'election-pending-off-by-one' })).verdict).toBe('pass');
+  });
+
+  it('election-stepdown-drops-queue settles every write by its deadline: only invariant:no-stranded-writes sees it', async () => {
+    const s = scenario('election-lock-stolen-notice-late');
+    const without: Scenario = { ...s, checks: (s.checks ?? []).filter((c) => c.name !== 'stranded-writes') };
+    for (const seed of [0, 1]) expect((await runScenario(without, seed, { variant: 'election-stepdown-drops-queue' })).verdict).toBe('pass');
+    // Judged on real input where writes time out for good reason (the store fails every commit for 12 s).
+    const r = await runScenario(scenario('election-store-down'), 0);
+    expect(r.verdict).toBe('pass');
+    expect(r.exercised?.[NO_STRANDED_WRITES] ?? 0).toBeGreaterThan(0);
+  });
+
+  it('a lease trusted too long: invariant:lease-bounded sees it on a slow leader clock alone, invariant:lease-exclusive sees the overlap it allows', async () => {
+    // 4% slow leader, no follower inside the overlap: only the bound on true time sees the margin added.
+    await failsWith(scenario('election-clock-drift'), 'election-renew-margin-added', 'invariant:lease-bounded', /past the lease of 1000 ms/);
+    // Without the bound, the largest opposite drifts show two tabs believing at once (true clocks).
+    const s = scenario('election-opposite-drifts');
+    const noBound: Scenario = { ...s, checks: (s.checks ?? []).map((c) => (c.name === 'election-invariants' ? electionInvariants(true) : c)) };
+    await failsWith(noBound, 'election-renew-margin-added', 'invariant:lease-exclusive', /two tabs believed they held the lease/);
+    for (const seed of [0, 1, 2]) expect((await runScenario(scenario('election-clock-drift'), seed)).exercised?.['invariant:lease-bounded'] ?? 0).toBeGreaterThan(0);
+  });
+
   it('election-renew-lost is safe (every other check and model passes) but deposes a healthy leader: only the leadership checks see it', async () => {
     const s = scenario('election-two-tabs-same-instant');
     const only = (keep: string): Scenario => ({ ...s, checks: (s.checks ?? []).filter((c) => c.name !== (keep === 'stable-leadership' ? 'prompt-writes' : 'stable-leadership')) });

@@ -69,6 +69,8 @@ export class LeaseElection implements Election {
   private readonly neverStepDown: boolean;
   /** Variant 'election-renew-lost': a renewal never recognises the tab's own lease record. */
   private readonly renewLost: boolean;
+  /** Variant 'election-renew-margin-added': a renewal adds the drift margin instead of subtracting it. */
+  private readonly renewMarginAdded: boolean;
 
   constructor(
     private readonly deps: ElectionDeps,
@@ -80,6 +82,7 @@ export class LeaseElection implements Election {
     this.trustFromReply = s.variant === 'election-renew-from-reply';
     this.neverStepDown = s.variant === 'election-no-stepdown';
     this.renewLost = s.variant === 'election-renew-lost';
+    this.renewMarginAdded = s.variant === 'election-renew-margin-added';
   }
 
   /** Subscribes to announcements and starts the renew/observe timer. */
@@ -234,7 +237,8 @@ export class LeaseElection implements Election {
     // A lease released by a clean close (holder null after an epoch): taken over without waiting for expiry.
     if (expected !== undefined && expected.holder === null) this.deps.report.probe('election.handover-on-close');
     this.myEpoch = epoch;
-    this.validUntilMono = t0Mono + leaseValidityMs(this.s);
+    // Weakened variant 'election-campaign-trust-from-reply': the new lease is trusted from the campaign's reply.
+    this.validUntilMono = (this.s.variant === 'election-campaign-trust-from-reply' ? this.deps.clock.monotonic() : t0Mono) + leaseValidityMs(this.s);
     this.validUntilWall = t0Wall + (this.wallTrust ? leaseValidityMs(this.s) : this.s.leaseMs);
     this.deps.report.acquired(epoch, 'lease');
     await this.fenceAndLead(epoch);
@@ -276,7 +280,9 @@ export class LeaseElection implements Election {
     if (ok) {
       // Measured from before the renewal was sent: the others count the lease from the record it wrote, and a
       // renewal may take long (a slow store, a frozen tab) before its reply comes back.
-      this.validUntilMono = (this.trustFromReply ? this.deps.clock.monotonic() : t0Mono) + leaseValidityMs(this.s);
+      // Weakened variant 'election-renew-margin-added': leaseMs·(1 + d) − m (the full lease at the defaults).
+      const validMs = this.renewMarginAdded ? this.s.leaseMs * (1 + this.s.clockDriftMaxPpm / 1e6) - this.s.safetyMarginMs : leaseValidityMs(this.s);
+      this.validUntilMono = (this.trustFromReply ? this.deps.clock.monotonic() : t0Mono) + validMs;
       this.validUntilWall = t0Wall + (this.wallTrust ? leaseValidityMs(this.s) : this.s.leaseMs);
       this.deps.report.renewed(epoch, this.remainingMs());
     } else if (!this.neverStepDown) {

@@ -102,6 +102,36 @@ export const ELECTION_VARIANTS = [
     description:
       "the leader's ok reply to a forwarded write always says the request applied it (dedup false), also when a retry found it applied by an earlier leader: the caller is told its retry wrote afresh (caught by model:request, replyAfterApply: the durable request record names another tab's transaction).",
   },
+  {
+    name: 'election-renew-margin-added',
+    area: 'election',
+    description:
+      "a lease renewal adds the clock-drift margin instead of subtracting it (leaseMs·(1+d) − margin, the full lease at the defaults): with the leader's clock 5% slow and a follower's 5% fast, the follower takes over about 3 ms of true time before the deposed leader's trust ends (caught by invariant:lease-exclusive in election-opposite-drifts; every other scenario passes it: a 4% drift or 250 ms polls leave no overlap).",
+  },
+  {
+    name: 'election-campaign-trust-from-reply',
+    area: 'election',
+    description:
+      "a tab that won the lease trusts it from when the compare-and-set's reply came back, not from when it started: a campaign whose reply took long (the tab froze right after the commit) leads on a lease the followers count from the commit (caught by invariant:lease-bounded in election-paused-after-campaign: the trust ends 1.9 s of true time after the lease record committed, past the 1 s lease).",
+  },
+  {
+    name: 'election-stepdown-drops-queue',
+    area: 'election',
+    description:
+      "the leader's flush loop, finding it may no longer write, drops the queued batch instead of handing its writes back: a forwarded write waits for its forward timeout, and the tab's own write is never retried and times out (ETIMEDOUT, maybe applied) although the tab reaches the new leader at once (caught by invariant:no-stranded-writes in election-lock-stolen-notice-late).",
+  },
+  {
+    name: 'election-lookup-error-applied',
+    area: 'election',
+    description:
+      "a follower whose lookup of an unanswered forwarded write fails (a kv read error) takes the error as 'applied' and tells its caller the write succeeded, with no commit behind it (caught by model:request, ackAfterApply, in election-lookup-fails, where the follower's kv reads fail while the leader that applied its write is down).",
+  },
+  {
+    name: 'election-pending-off-by-one',
+    area: 'election',
+    description:
+      "a tab accepts one write more than pendingWritesMax before it refuses with EBUSY (a '>' for '>='): every safety check passes it (caught by invariant:pending-bound in election-pending-bound, from the workload's record of its open writes).",
+  },
 ] as const;
 
 /** Name of an election variant. */

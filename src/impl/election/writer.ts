@@ -138,7 +138,8 @@ export class SingleWriter {
   /** Writes `value` under `key` through the leader. */
   write(key: string, value: string): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new WriteError('ECLOSED', true, 'the tab is closing'));
-    if (this.pending.size >= this.d.settings.pendingWritesMax) {
+    // Weakened variant 'election-pending-off-by-one': one write more than the bound is accepted.
+    if (this.pending.size >= this.d.settings.pendingWritesMax + (this.d.settings.variant === 'election-pending-off-by-one' ? 1 : 0)) {
       return Promise.reject(new WriteError('EBUSY', true, `${this.pending.size} writes pending (pendingWritesMax)`));
     }
     const id = `${this.d.nodeId}.${this.d.incarnation}.${++this.counter}`;
@@ -235,9 +236,10 @@ export class SingleWriter {
     if (p.done || p.applying) return;
     if (this.newIdOnRetry) return this.dispatch(this.renamed(p));
     if (p.reqId !== null) {
-      const found = await this.d.store.lookup(p.reqId).catch((e: unknown) => {
+      const found = await this.d.store.lookup(p.reqId).catch((e: unknown): WriteResult | null => {
         tolerate(e);
-        return null;
+        // Weakened variant 'election-lookup-error-applied': a failed lookup is taken as 'applied'.
+        return this.d.settings.variant === 'election-lookup-error-applied' ? { seq: 0, dedup: true } : null;
       });
       if (p.done) return;
       if (found !== null) {
@@ -321,7 +323,8 @@ export class SingleWriter {
       while (this.flushQueue.length > 0) {
         const batch = this.flushQueue.splice(0, FLUSH_BATCH_MAX);
         if (!this.d.election.canWrite()) {
-          for (const item of batch) item.done({ kind: 'not-leader' });
+          // Weakened variant 'election-stepdown-drops-queue': the batch is dropped, its writes never hear back.
+          if (this.d.settings.variant !== 'election-stepdown-drops-queue') for (const item of batch) item.done({ kind: 'not-leader' });
           continue;
         }
         const epoch = this.d.election.epoch();

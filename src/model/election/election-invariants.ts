@@ -24,13 +24,14 @@
  * - invariant:store-log — the tabs' reports of their commits (`fenced.fence`, `fenced.write`) match the
  *   store's durable history.
  * - invariant:lease-exclusive (lease mode only) — see lease-beliefs.ts.
+ * - invariant:lease-bounded (lease mode, with the scenario's lease terms) — see lease-beliefs.ts.
  *
  * One checker over several invariants, named after its check, `electionInvariants` ('election-invariants',
  * at the end of this file), which runs the ledger over a trace.
  */
 import type { TraceCheck, TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { LeaseBeliefs } from './lease-beliefs.ts';
+import { LeaseBeliefs, type LeaseTerms } from './lease-beliefs.ts';
 import type { ClockSample } from './election-machine.ts';
 
 /** A broken invariant. */
@@ -49,6 +50,7 @@ export const LEDGER_INVARIANTS: readonly string[] = [
   'invariant:exactly-once',
   'invariant:store-log',
   'invariant:lease-exclusive',
+  'invariant:lease-bounded',
 ];
 
 /** Trace kinds the ledger reads. */
@@ -77,6 +79,8 @@ export const LEDGER_KINDS: readonly string[] = [
 export interface LedgerOptions {
   /** Check invariant:lease-exclusive (only meaningful for lease-based elections). */
   leaseExclusive: boolean;
+  /** The scenario's lease (leaseMs, clockDriftMaxPpm): turns on invariant:lease-bounded. */
+  lease?: LeaseTerms;
   /** kv root of the protected block store (default 'store'). */
   root?: string;
   /** Device of a node when no 'node.start' said it (tests feeding records directly). */
@@ -117,8 +121,8 @@ class DeviceView {
   readonly definitelyFailed = new Set<string>();
   readonly beliefs: LeaseBeliefs;
 
-  constructor(clockOf: (node: string) => ClockSample | null) {
-    this.beliefs = new LeaseBeliefs(clockOf);
+  constructor(clockOf: (node: string) => ClockSample | null, lease: LeaseTerms | null) {
+    this.beliefs = new LeaseBeliefs(clockOf, lease);
   }
 }
 
@@ -138,7 +142,7 @@ export class ElectionLedger {
   /** The view of `device` (created on first use). */
   view(device: string): DeviceView {
     let v = this.devices.get(device);
-    if (v === undefined) this.devices.set(device, (v = new DeviceView((n) => this.clocks.get(n) ?? null)));
+    if (v === undefined) this.devices.set(device, (v = new DeviceView((n) => this.clocks.get(n) ?? null, this.options.lease ?? null)));
     return v;
   }
 
@@ -164,18 +168,22 @@ export class ElectionLedger {
       case 'election.acquired':
         return this.acquired(rec.node, num(d.epoch), rec);
       case 'election.leader':
-        this.leads(rec);
-        return null;
+        return this.leads(rec);
       case 'election.renewed':
-        this.view(this.deviceOf(rec.node)).beliefs.believe(rec);
-        return null;
+        return this.believes(rec);
       case 'election.stepdown':
         this.view(this.deviceOf(rec.node)).beliefs.forget(rec.node);
         return null;
       case 'writer.begin':
         return this.writeBegins(rec);
       case 'kv.commit':
-        if (d.durability === 'strict') this.view(this.deviceOf(rec.node)).lastCommitter = rec.node;
+        if (d.durability === 'strict') {
+          const v = this.view(this.deviceOf(rec.node));
+          v.lastCommitter = rec.node;
+          // A commit outside the protected store (its stores are '<root>:...'): the tab's lease record.
+          const stores = Array.isArray(d.stores) ? d.stores.map(String) : [];
+          if (stores.length > 0 && !stores.some((s) => s.startsWith(`${this.root}:`))) v.beliefs.committed(rec.node, rec.t);
+        }
         return null;
       case 'kv.durable':
       case 'kv.powerloss':
@@ -205,7 +213,7 @@ export class ElectionLedger {
   private down(node: string): void {
     if (node === 'sim') return;
     const v = this.view(this.deviceOf(node));
-    v.beliefs.forget(node);
+    v.beliefs.down(node);
     v.tabEpoch.delete(node);
   }
 
@@ -231,14 +239,21 @@ export class ElectionLedger {
     return null;
   }
 
-  private leads(rec: TraceRecord): void {
+  private leads(rec: TraceRecord): Violation | null {
     const v = this.view(this.deviceOf(rec.node));
     const epoch = num(rec.data.epoch);
     if (epoch > v.leadingEpoch) {
       v.leadingEpoch = epoch;
       v.leadingTab = rec.node;
     }
-    v.beliefs.believe(rec);
+    return this.believes(rec);
+  }
+
+  /** A lease belief (leader or renewed): recorded, and held to the lease's length (invariant:lease-bounded). */
+  private believes(rec: TraceRecord): Violation | null {
+    const beliefs = this.view(this.deviceOf(rec.node)).beliefs;
+    const violation = beliefs.believe(rec, () => this.ran('invariant:lease-bounded'));
+    return this.options.leaseExclusive ? violation : null;
   }
 
   private writeBegins(rec: TraceRecord): Violation | null {
@@ -398,15 +413,15 @@ export function lastPauses(ctx: TraceContext): Map<string, number> {
 }
 
 /** The global-view invariants (the ledger above): they read the trace and its facts only. */
-export function electionInvariants(leaseExclusive: boolean): TraceCheck {
+export function electionInvariants(leaseExclusive: boolean, lease?: LeaseTerms): TraceCheck {
   // The ledger is per run (ctx.shared): the check object is shared by every run of the scenario.
   const LEDGER = 'election.ledger';
   return {
     onTrace: true,
     name: 'election-invariants',
-    covers: LEDGER_INVARIANTS.filter((n) => leaseExclusive || n !== 'invariant:lease-exclusive'),
+    covers: LEDGER_INVARIANTS.filter((n) => (leaseExclusive || n !== 'invariant:lease-exclusive') && ((leaseExclusive && lease !== undefined) || n !== 'invariant:lease-bounded')),
     setup(ctx) {
-      const l = new ElectionLedger({ leaseExclusive, exercised: (name) => ctx.exercised(name) });
+      const l = new ElectionLedger({ leaseExclusive, lease, exercised: (name) => ctx.exercised(name) });
       ctx.runState.set(LEDGER, l);
       ctx.trace.on('node.pause', (rec) => lastPauses(ctx).set(rec.node, rec.t / 1000));
       for (const kind of LEDGER_KINDS) {

@@ -11,6 +11,8 @@ export { ElectionLedger, LEDGER_KINDS, LEDGER_INVARIANTS, electionInvariants, la
 export { LeaseBeliefs } from './lease-beliefs.ts';
 export { stableLeadership, StabilityWatch } from './stable-leadership.ts';
 export { promptWrites, PromptWrites } from './prompt-writes.ts';
+export { strandedWrites, StrandedWrites, NO_STRANDED_WRITES } from './stranded-writes.ts';
+export { pendingBound, PendingBoundWatch, PENDING_BOUND } from './pending-bound.ts';
 export { FrozenLeaderWatch, FROZEN_LEADER_REPLACED, FROZEN_KINDS, frozenBoundMs } from './frozen-leader-replaced.ts';
 export { writerChannels } from './writer-channels.ts';
 export { watchCheck, type TraceWatch, type WatchViolation } from './trace-watch.ts';

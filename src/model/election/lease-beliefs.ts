@@ -8,6 +8,18 @@
  * acquiring at true time t' overlaps it when the believer's monotonic clock at t' (extrapolated from its
  * latest fact.clock, so drift changes in between count) is still below that end. Without a clock fact for
  * the believer, a belief is read as ending after validMs * 0.99 of true time.
+ *
+ * invariant:lease-bounded (lease mode, given the scenario's lease terms): a belief ends, in true time, within
+ * `leaseMs` of the commit of the tab's lease record it rests on. That is the leader's half of the lease
+ * protocol: a leader trusts at most `leaseMs` of true time after its renewal (or campaign) started, and a
+ * follower waits more than `leaseMs` of true time after it read the record, so the halves never overlap
+ * whatever the clock rates within `clockDriftMaxPpm`. The commit is the tab's latest strict kv commit
+ * outside the protected block store before the report (`kv.commit`, a simulator record: the lease's
+ * compare-and-set or renewal), the rate its true clock's (`fact.clock`). This sees a leader that trusts too
+ * long without needing a follower to take over inside the overlap (which needs the largest opposite drifts
+ * and a follower acting right at its takeover time: election-opposite-drifts): a slow leader clock, or a
+ * trust counted from after a slow transaction, is enough. Not judged while the believer's clock runs
+ * outside the assumed bound (the protocol then promises nothing) or before any such commit of the tab.
  */
 import type { TraceRecord } from '../../sim/trace.ts';
 import { monotonicAt, type ClockSample } from './election-machine.ts';
@@ -15,6 +27,12 @@ import type { Violation } from './election-invariants.ts';
 
 /** Without a clock fact, a lease belief of `validMs` is read as ending after validMs * 0.99 of true time. */
 const BELIEF_ALLOWANCE = 0.99;
+
+/** The lease the scenario configured: a belief must end within `leaseMs` of true time after its record's commit. */
+export interface LeaseTerms {
+  leaseMs: number;
+  clockDriftMaxPpm: number;
+}
 
 interface Belief {
   epoch: number;
@@ -29,19 +47,63 @@ export class LeaseBeliefs {
   private maxAcquired = 0;
   private maxAcquiredBy = '';
 
-  constructor(private readonly clockOf: (node: string) => ClockSample | null) {}
+  /** Tab -> true time (µs) of its latest strict kv commit outside the protected store (its lease record). */
+  private readonly leaseCommitUs = new Map<string, number>();
 
-  /** A tab reported trusting its lease for `validMs` more (at rec.t). */
-  believe(rec: TraceRecord): void {
+  constructor(
+    private readonly clockOf: (node: string) => ClockSample | null,
+    private readonly terms: LeaseTerms | null = null,
+  ) {}
+
+  /** `tab` committed a strict kv transaction outside the protected store at true time `tUs`. */
+  committed(tab: string, tUs: number): void {
+    this.leaseCommitUs.set(tab, tUs);
+  }
+
+  /** Whether invariant:lease-bounded is judged (the scenario gave its lease terms). */
+  get bounded(): boolean {
+    return this.terms !== null;
+  }
+
+  /**
+   * A tab reported trusting its lease for `validMs` more (at rec.t). Returns an invariant:lease-bounded
+   * violation when that trust outlasts `leaseMs` of true time after its lease record's commit; `judged` is
+   * called when it was decided.
+   */
+  believe(rec: TraceRecord, judged: () => void = () => {}): Violation | null {
     const validMs = rec.data.validMs;
-    if (typeof validMs !== 'number') return;
-    const mono = monotonicAt(this.clockOf(rec.node), rec.t);
+    if (typeof validMs !== 'number') return null;
+    const clock = this.clockOf(rec.node);
+    const mono = monotonicAt(clock, rec.t);
     this.beliefs.set(rec.node, { epoch: Number(rec.data.epoch), endMonoMs: mono === null ? null : mono + validMs, endUs: rec.t + validMs * 1000 * BELIEF_ALLOWANCE });
+    const committedUs = this.leaseCommitUs.get(rec.node);
+    if (this.terms === null || clock === null || committedUs === undefined) return null;
+    // (1 ppm of slack: a rate set to the bound reads back a hair above it.)
+    if (Math.abs(clock.driftPpm) > this.terms.clockDriftMaxPpm + 1) return null;
+    judged();
+    const endUs = rec.t + (validMs * 1000) / (1 + clock.driftPpm / 1e6);
+    const boundUs = committedUs + this.terms.leaseMs * 1000;
+    if (endUs <= boundUs) return null;
+    return {
+      check: 'invariant:lease-bounded',
+      message:
+        `'${rec.node}' reported trusting its lease of epoch ${String(rec.data.epoch)} for ${validMs.toFixed(1)} ms more (${rec.kind}, trace #${rec.i}); ` +
+        `its clock runs at ${clock.driftPpm} ppm (fact.clock), so the trust ends ${((endUs - committedUs) / 1000).toFixed(1)} ms of true time after its lease record ` +
+        `committed (kv.commit at ${committedUs} µs), past the lease of ${this.terms.leaseMs} ms: a follower that read the record then may take over while it still believes`,
+      node: rec.node,
+      details: { epoch: rec.data.epoch, validMs, driftPpm: clock.driftPpm, committedUs, overMs: (endUs - boundUs) / 1000 },
+    };
   }
 
   /** The tab stopped trusting (stepped down, crashed, stopped). */
   forget(tab: string): void {
     this.beliefs.delete(tab);
+  }
+
+  /** The tab went down: its next incarnation starts without a lease record. */
+  down(tab: string): void {
+    this.beliefs.delete(tab);
+    this.leaseCommitUs.delete(tab);
   }
 
   /** `tab` acquired `epoch`: a violation when another tab still believes in its lease of an older epoch. */
