@@ -24,7 +24,8 @@ import {
 
 const nodes = ['S1', 'S2'];
 
-function swarm(name: string, description: string, setup: StorageSetup, suites: string[], ops: number, durationMs: number): Scenario {
+function swarm(name: string, description: string, setup: StorageSetup, suites: string[], ops: number, durationMs: number, damage = false): Scenario {
+  const kinds = setup.backend === 'kv' ? KV_SWARM : FILE_SWARM;
   return {
     name,
     description,
@@ -36,7 +37,7 @@ function swarm(name: string, description: string, setup: StorageSetup, suites: s
       for (const n of nodes) verifyAfterRecovery(ctx, n, setup.blocks);
       randomWorkload(ctx, nodes, setup, { ops, everyMs: durationMs / ops, deallocP: 0.05, forceSyncP: 0.1, readP: 0.15 });
     },
-    faults: { swarm: setup.backend === 'kv' ? KV_SWARM : FILE_SWARM },
+    faults: { swarm: damage ? withDamage(kinds, setup) : kinds },
     durationMs,
     liveness: storeLiveness(nodes, 10_000),
     checks: [oracleCheck(setup)],
@@ -90,6 +91,18 @@ const KV_SWARM: SwarmOptions = {
   ],
 };
 
+/**
+ * The long swarms also damage block versions at rest (`corrupt` on the store's block files or values,
+ * current or previous versions, at a time or at an operation): recovery must repair a damaged current
+ * version from an intact previous one and never roll back to a damaged one (invariant:checksums-valid,
+ * judged from the simulator's damage records). Documents (metadata, marker, pending) are not damaged
+ * here: a store keeps one copy of each, so their damage can legitimately lose acknowledged writes.
+ */
+function withDamage(o: SwarmOptions, setup: StorageSetup): SwarmOptions {
+  const target = setup.backend === 'kv' ? { area: 'kv' as const, path: 'store:blocks' } : { area: 'disk' as const, path: '/store/blocks/*' };
+  return { ...o, kinds: [...(o.kinds ?? []), 'corrupt'], corruptTargets: [target] };
+}
+
 const fileSetup: StorageSetup = {
   backend: 'file',
   blockSize: 2048,
@@ -125,11 +138,12 @@ export default [
   ),
   swarm(
     'storage-swarm-file-long',
-    'A long random workload on two file-backed stores under swarm faults (nightly).',
-    fileSetup,
+    'A long random workload on two file-backed stores under swarm faults and damage to block files at rest (nightly).',
+    { ...fileSetup, allowCorruption: true },
     ['nightly'],
     3_000,
     60_000,
+    true,
   ),
-  swarm('storage-swarm-kv-long', 'A long random workload on two kv-backed stores under swarm faults (nightly).', kvSetup, ['nightly'], 3_000, 60_000),
+  swarm('storage-swarm-kv-long', 'A long random workload on two kv-backed stores under swarm faults and damage to block values at rest (nightly).', { ...kvSetup, allowCorruption: true }, ['nightly'], 3_000, 60_000, true),
 ].map(withLastCopy);
