@@ -30,6 +30,7 @@ import {
   requestModel,
   stableLeadership,
   strandedWrites,
+  recordsFollowRequests,
   watchCheck,
   writerChannels,
   type PendingWrite,
@@ -296,6 +297,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
       frozenLeaderReplaced(spec.mode, spec.options),
       apiAgrees(spec.tabs, (ctx) => pending(ctx).values()),
       writerChannels,
+      recordsFollowRequests(),
     ],
     // The election model first (tests read its coverage as coverage[0]).
     models: [

@@ -200,6 +200,9 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   // the new leader's announcement reached A before its renewal's reply; invariant:lease-exclusive or
   // model:election caught 19 of seeds 0..19).
   'election-renew-from-reply': { scenario: 'election-paused-mid-renew', check: 'invariant:lease-bounded' },
+  // A failed commit's write rides on a later commit of the same term only when a later one succeeds: the
+  // swarm's short disk errors (election-store-down keeps the store down for the whole term).
+  'election-keep-failed-instance': { scenario: 'election-swarm', check: 'invariant:records-follow-requests', seeds: [5, 6, 7] },
 };
 
 describe('weakened variants are caught', () => {

@@ -37,6 +37,8 @@ export interface BlockFencedStoreOptions {
   noFencing?: boolean;
   /** Weakened variant 'election-relaxed-commits': writes commit with relaxed durability (`sync`, not `forceSync`). */
   relaxed?: boolean;
+  /** Weakened variant 'election-keep-failed-instance': the instance is kept after a failed commit. */
+  keepFailedInstance?: boolean;
 }
 
 /** What a request id records (enough to re-report the write it committed). */
@@ -87,7 +89,9 @@ export class BlockFencedStore implements FencedStore {
       return await this.commit(store, w);
     } catch (e) {
       if (e instanceof RequestAppliedError) return this.deduplicated(e, w.reqId);
-      await this.drop();
+      // Variant election-keep-failed-instance: the failed write's blocks stay dirty in the instance and ride
+      // on the next commit, without the request record they were written for.
+      if (this.options.keepFailedInstance !== true) await this.drop();
       return this.rejected(e, w.epoch, w.value);
     }
   }

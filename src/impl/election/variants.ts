@@ -132,6 +132,12 @@ export const ELECTION_VARIANTS = [
     description:
       "a tab accepts one write more than pendingWritesMax before it refuses with EBUSY (a '>' for '>='): every safety check passes it (caught by invariant:pending-bound in election-pending-bound, from the workload's record of its open writes).",
   },
+  {
+    name: 'election-keep-failed-instance',
+    area: 'election',
+    description:
+      "after a failed commit the tab keeps its block store instance instead of dropping it: the failed write's key record stays dirty and rides on the tab's next commit, which records only its own request, so the store holds a value no recorded request wrote (caught by invariant:records-follow-requests in election-swarm, whose short disk errors fail one commit of a term and let the next succeed; in election-store-down the store stays down for the whole term).",
+  },
 ] as const;
 
 /** Name of an election variant. */

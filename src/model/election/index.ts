@@ -17,3 +17,4 @@ export { FrozenLeaderWatch, FROZEN_LEADER_REPLACED, FROZEN_KINDS, frozenBoundMs 
 export { writerChannels } from './writer-channels.ts';
 export { watchCheck, type TraceWatch, type WatchViolation } from './trace-watch.ts';
 export { apiAgrees, apiJudge, TAB_ROLES, type PendingWrite, type TabApi } from './api-agrees.ts';
+export { recordsFollowRequests, RECORDS_FOLLOW_REQUESTS, decodeKeyRecord } from './records-follow-requests.ts';
