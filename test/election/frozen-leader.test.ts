@@ -60,4 +60,17 @@ describe('frozen-leader-replaced: the windows it judges', () => {
     expect(violations([...start, ...freezeA, held('A', ['store:meta'])], 3_000)[0]).toContain('leader A froze');
     expect(violations([...start, ...freezeA, held('B', ['election'])], 3_000)[0]).toContain('leader A froze');
   });
+
+  it('judged again once the held transactions end while the leader is still frozen (a pause at a commit lets it finish)', () => {
+    const held: Rec = [600, 'A', 'kv.held', { txs: [7, 8], stores: ['election'], readwrite: ['election'] }];
+    const commit7: Rec = [600, 'A', 'kv.commit', { tx: 7 }];
+    const abort8: Rec = [900, 'A', 'kv.abort', { tx: 8, reason: 'error' }];
+    // One of two ended: still excused. Both ended: the bound counts from the second end (900 ms).
+    expect(violations([...start, ...freezeA, held, commit7], 3_000)).toEqual([]);
+    const late = violations([...start, ...freezeA, held, commit7, abort8], 3_000);
+    expect(late[0]).toContain('leader A froze at 900.0 ms');
+    expect(violations([...start, ...freezeA, held, commit7, abort8, [1_800, 'B', 'election.campaign', { mode: 'lease' }]], 3_000)).toEqual([]);
+    // Another tab's commit does not end the leader's hold.
+    expect(violations([...start, ...freezeA, held, [600, 'B', 'kv.commit', { tx: 7 }]], 3_000)).toEqual([]);
+  });
 });

@@ -24,7 +24,9 @@
  * also dropped when the leader froze holding a kv transaction on the lease record's store (the simulator's
  * `kv.held` right after its `node.pause`: e.g. its renewal, open when it froze): every follower's lease
  * poll and campaign waits behind it until the leader resumes, as in a browser (election-swarm-long seed
- * 6014). Lock mode needs no such excuse: a steal takes the lock without the store.
+ * 6014); once those transactions end while it is still frozen (`kv.commit` / `kv.abort`: a pause triggered
+ * at a commit lets that commit finish first), the window opens again with its bound counted from then.
+ * Lock mode needs no such excuse: a steal takes the lock without the store.
  */
 import { appliedFaultKind } from '../../faults/schema.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
@@ -45,6 +47,8 @@ export const FROZEN_KINDS: readonly string[] = [
   'election.campaign',
   'lock.request',
   'kv.held',
+  'kv.commit',
+  'kv.abort',
 ];
 
 /** The kv object store of the lease record (docs/election.md, lease mode: store 'election', key 'lease'). */
@@ -76,6 +80,8 @@ export class FrozenLeaderWatch {
   /** Lasting faults in effect (plan event -> the node it froze, for pauses; '' otherwise), until their fault.end. */
   private readonly lasting = new Map<number, string>();
   private window: Window | null = null;
+  /** A frozen leader's window set aside while it holds kv transactions on the lease store (`kv.held`). */
+  private held: { leader: string; txs: Set<number>; eligible: Set<string>; i: number } | null = null;
 
   constructor(
     private readonly mode: 'lease' | 'lock',
@@ -102,6 +108,7 @@ export class FrozenLeaderWatch {
       }
       // Another fault while a freeze is watched: the attempt may be legitimately delayed.
       if (w !== null && kind !== null && !(rec.kind === 'fault.pause' && rec.data.node === w.leader)) this.window = null;
+      if (this.held !== null && kind !== null) this.held = null;
       return null;
     }
     switch (rec.kind) {
@@ -109,12 +116,14 @@ export class FrozenLeaderWatch {
       case 'node.resume':
         this.running.add(rec.node);
         if (w !== null && rec.node === w.leader) this.window = null;
+        if (this.held !== null && rec.node === this.held.leader) this.held = null;
         return null;
       case 'node.pause':
       case 'node.crash':
       case 'node.stop':
         this.running.delete(rec.node);
         if (rec.kind !== 'node.pause' && rec.node === this.leader) this.leader = null;
+        if (this.held !== null && rec.node === this.held.leader) this.held = null;
         if (w !== null) {
           if (rec.node === w.leader) this.window = null;
           else if (w.eligible.delete(rec.node) && w.eligible.size === 0) this.window = null;
@@ -138,9 +147,23 @@ export class FrozenLeaderWatch {
         if (this.mode === 'lock' && rec.data.steal === true) this.attempt(rec);
         return null;
       case 'kv.held':
-        // The frozen leader keeps the lease record's store: no follower can poll or campaign until it resumes.
-        if (w !== null && rec.node === w.leader && this.mode === 'lease' && (rec.data.stores as string[]).includes(LEASE_STORE)) this.window = null;
+        // The frozen leader keeps the lease record's store: no follower can poll or campaign until it resumes,
+        // or until those transactions end while it is frozen (a pause triggered at a commit lets that commit
+        // finish first): then the window opens again, its bound counted from then.
+        if (w !== null && rec.node === w.leader && this.mode === 'lease' && (rec.data.stores as string[]).includes(LEASE_STORE)) {
+          this.held = { leader: w.leader, txs: new Set(rec.data.txs as number[]), eligible: w.eligible, i: w.i };
+          this.window = null;
+        }
         return null;
+      case 'kv.commit':
+      case 'kv.abort': {
+        const h = this.held;
+        if (h === null || rec.node !== h.leader || !h.txs.delete(rec.data.tx as number) || h.txs.size > 0) return null;
+        this.held = null;
+        for (const n of [...h.eligible]) if (!this.running.has(n)) h.eligible.delete(n);
+        if (h.eligible.size > 0 && !this.otherFaultLasts(h.leader)) this.window = { leader: h.leader, pausedMs: ms, deadlineMs: ms + this.boundMs, eligible: h.eligible, i: h.i };
+        return null;
+      }
       default:
         return null;
     }
