@@ -211,6 +211,30 @@ describe('invariant:tabs-agree with late BroadcastChannel tasks (taskDelay)', ()
     expect(run(100, { delayMs: 120, source: 'lock' })[0]).toMatch(/tab T2 of C1 has shown/);
   });
 
+  it('a status the device showed just before the fault began may still be shown for the delay', () => {
+    let now = 0;
+    const h = checkHarness(tabsAgreeCheck({ C1: ['T1', 'T2'] }, 600), { now: () => now });
+    const at = (ms: number, node: string, kind: string, data: Record<string, unknown> = {}) => {
+      now = ms * 1000;
+      h.emit(node, kind, data);
+    };
+    const status = (pending: number) => ({ status: 'syncing', pending, unsaved: 0, reason: null });
+    at(0, 'T1', 'node.start');
+    at(0, 'T2', 'node.start');
+    at(10, 'T1', 'cs.client.start');
+    // Pending counts change every 50 ms; T2 hears each 700 ms late from the fault at 1 s (its bus tasks
+    // delayed 700 ms: more than the 600 ms bound), the first of them posted just before the fault.
+    for (let k = 0; k <= 40; k++) {
+      at(20 + k * 50, 'T1', 'cs.status', status(k));
+      at(20 + k * 50, 'T1', 'cs.tab.status', status(k));
+      if (k === 19) at(990, 'fault', 'fault.taskDelay', { event: 1, node: 'T2', delayMs: 700, durationMs: 5_000 });
+      if (k < 19) at(20 + k * 50, 'T2', 'cs.tab.status', status(k));
+    }
+    for (let k = 19; k <= 40; k++) at(20 + k * 50 + 700, 'T2', 'cs.tab.status', status(k));
+    at(3_000, 'T1', 'probe');
+    expect(h.failures).toEqual([]);
+  });
+
   it('a follower further behind than its delay still fails', () => {
     expect(run(300, { delayMs: 120 })[0]).toMatch(/tab T2 of C1 has shown/);
   });

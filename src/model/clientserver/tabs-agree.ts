@@ -362,22 +362,23 @@ export function tabsAgreeCheck(tabs: TabsOf, boundMs = TABS_AGREE_MS): TraceChec
         tabShown.set(r.node, shownOf(r.data));
         dirty = true;
       }
-      if (late.onRecord(r, view)) dirty = moved = true;
-      if (late.any(r.t)) {
-        // A late tab's fit changes as time passes (a past state ages out): judge at every record.
-        dirty = true;
-        if (moved) {
-          for (const [device, c] of client) {
-            const past = history.get(device) ?? [];
-            past.push({ fromUs: r.t, none: view.holder.get(device) === null, shown: c.shown, frozen: c.frozen });
-            // Keep what the latest delay can still reach (and one state before it).
-            const horizon = r.t - late.maxDelayUs();
-            let drop = 0;
-            while (drop + 1 < past.length && past[drop + 1]!.fromUs <= horizon) drop++;
-            history.set(device, drop > 0 ? past.slice(drop) : past);
-          }
+      if (late.onRecord(r, view)) dirty = true;
+      const lateNow = late.any(r.t);
+      // A late tab's fit changes as time passes (a past state ages out): judge at every record.
+      if (lateNow) dirty = true;
+      if (moved) {
+        for (const [device, c] of client) {
+          const past = history.get(device) ?? [];
+          past.push({ fromUs: r.t, none: view.holder.get(device) === null, shown: c.shown, frozen: c.frozen });
+          // While a tab is late: what the latest delay can still reach (and the state before it). Otherwise
+          // the last two states, so a late period starting now still knows the one shown just before (a
+          // status posted just before the fault is delivered late).
+          const horizon = lateNow ? r.t - late.maxDelayUs() : Infinity;
+          let drop = 0;
+          while (drop + 2 < past.length && past[drop + 1]!.fromUs <= horizon) drop++;
+          history.set(device, drop > 0 ? past.slice(drop) : past);
         }
-      } else if (history.size > 0) history.clear();
+      }
       if (dirty) {
         dirty = false;
         let judged = false;
@@ -387,7 +388,8 @@ export function tabsAgreeCheck(tabs: TabsOf, boundMs = TABS_AGREE_MS): TraceChec
             const held = p !== undefined && p.up && !p.paused;
             judged ||= held && r.t >= p.judgedFromUs;
             if (!held || fits(device, t, tabShown.get(t), r.t)) since.delete(t);
-            else if (!since.has(t)) since.set(t, Math.max(r.t, p.judgedFromUs));
+            // A late tab shows what it held before a freeze until its delay after the resume has passed too.
+            else if (!since.has(t)) since.set(t, Math.max(r.t, p.judgedFromUs + late.delayUs(t, r.t)));
           }
         }
         if (judged) ctx.exercised(name);
