@@ -32,6 +32,7 @@
 import type { TraceCheck, TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { LeaseBeliefs, type LeaseTerms } from './lease-beliefs.ts';
+import { LEASE_STORE } from './frozen-leader-replaced.ts';
 import type { ClockSample } from './election-machine.ts';
 
 /** A broken invariant. */
@@ -176,15 +177,14 @@ export class ElectionLedger {
         return null;
       case 'writer.begin':
         return this.writeBegins(rec);
-      case 'kv.commit':
-        if (d.durability === 'strict') {
-          const v = this.view(this.deviceOf(rec.node));
-          v.lastCommitter = rec.node;
-          // A commit outside the protected store (its stores are '<root>:...'): the tab's lease record.
-          const stores = Array.isArray(d.stores) ? d.stores.map(String) : [];
-          if (stores.length > 0 && !stores.some((s) => s.startsWith(`${this.root}:`))) v.beliefs.committed(rec.node, rec.t);
-        }
+      case 'kv.commit': {
+        const stores = Array.isArray(d.stores) ? d.stores.map(String) : [];
+        // A commit that wrote the lease record's store (docs/election.md: object store 'election'), of any
+        // durability (others see it at once): the anchor of the tab's next lease belief.
+        if (stores.includes(LEASE_STORE) && num(d.puts) > 0) this.view(this.deviceOf(rec.node)).beliefs.committed(rec.node, rec.t);
+        if (d.durability === 'strict') this.view(this.deviceOf(rec.node)).lastCommitter = rec.node;
         return null;
+      }
       case 'kv.durable':
       case 'kv.powerloss':
         if (typeof d.device === 'string') this.view(d.device).lastCommitter = null;

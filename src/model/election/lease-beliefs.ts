@@ -13,9 +13,9 @@
  * `leaseMs` of the commit of the tab's lease record it rests on. That is the leader's half of the lease
  * protocol: a leader trusts at most `leaseMs` of true time after its renewal (or campaign) started, and a
  * follower waits more than `leaseMs` of true time after it read the record, so the halves never overlap
- * whatever the clock rates within `clockDriftMaxPpm`. The commit is the tab's latest strict kv commit
- * outside the protected block store before the report (`kv.commit`, a simulator record: the lease's
- * compare-and-set or renewal), the rate its true clock's (`fact.clock`). This sees a leader that trusts too
+ * whatever the clock rates within `clockDriftMaxPpm`. The commit is the tab's latest kv commit that wrote
+ * the lease record's store 'election', of any durability, before the report (`kv.commit` with puts, a
+ * simulator record: the lease's compare-and-set or renewal), the rate its true clock's (`fact.clock`). This sees a leader that trusts too
  * long without needing a follower to take over inside the overlap (which needs the largest opposite drifts
  * and a follower acting right at its takeover time: election-opposite-drifts): a slow leader clock, or a
  * trust counted from after a slow transaction, is enough. Not judged while the believer's clock runs
@@ -47,7 +47,7 @@ export class LeaseBeliefs {
   private maxAcquired = 0;
   private maxAcquiredBy = '';
 
-  /** Tab -> true time (µs) of its latest strict kv commit outside the protected store (its lease record). */
+  /** Tab -> true time (µs) of its latest kv commit that wrote the lease record's store. */
   private readonly leaseCommitUs = new Map<string, number>();
 
   constructor(
