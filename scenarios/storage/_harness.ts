@@ -160,7 +160,9 @@ const NO_DAMAGE: ReadonlySet<string> = new Set();
 
 /**
  * The block versions ('<id>.<v>') of the setup's store the simulator damaged at rest, per device: its
- * `disk.corrupt {device, path}` and `kv.corrupt {device, store, key}` records (node 'sim').
+ * `disk.corrupt {device, path}` and `kv.corrupt {device, store, key}` records (node 'sim'). A name written
+ * again afterwards (a commit number reused after a rollback: `disk.writeFile` of that path by a node of the
+ * device, or a kv commit writing that key, from the simulator's commit log) is intact again and forgotten.
  */
 function damagedAtRest(ctx: ScenarioContext, setup: StorageSetup): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
@@ -176,10 +178,22 @@ function damagedAtRest(ctx: ScenarioContext, setup: StorageSetup): Map<string, S
       const path = String(r.data.path);
       if (path.startsWith(dir)) add(String(r.data.device), path.slice(dir.length));
     });
-  } else {
-    ctx.trace.on('kv.corrupt', (r) => {
-      if (r.data.store === `${loc.root}:blocks`) add(String(r.data.device), String(r.data.key));
+    ctx.trace.on('disk.writeFile', (r) => {
+      const path = String(r.data.path);
+      if (out.size > 0 && path.startsWith(dir)) out.get(ctx.sim.node(r.node).deviceId)?.delete(path.slice(dir.length));
     });
+  } else {
+    const blocks = `${loc.root}:blocks`;
+    ctx.trace.on('kv.corrupt', (r) => {
+      if (r.data.store === blocks) add(String(r.data.device), String(r.data.key));
+    });
+    for (const device of ctx.sim.devices.values()) {
+      device.kv.observeCommits((c) => {
+        const set = out.get(device.id);
+        if (set === undefined || set.size === 0) return;
+        for (const w of c.writes) if (w.store === blocks && typeof w.key === 'string' && w.value !== undefined) set.delete(w.key);
+      });
+    }
   }
   return out;
 }

@@ -90,4 +90,31 @@ describe('invariant:last-copy-kept (the check) with damage at rest', () => {
     expect(judge({ kind: 'disk.corrupt', data: { device: 'D', path: '/store/blocks/1.3', len: 64 } })).toHaveLength(1);
     expect(judge({ kind: 'disk.corrupt', data: { device: 'E', path: '/store/blocks/0.3', len: 64 } })).toHaveLength(1);
   });
+
+  it('forgets the damage once the name is intact again (written anew after a rollback): a later loss of it fails', () => {
+    const listeners = new Map<string, ((r: unknown) => void)[]>();
+    const failures: string[] = [];
+    const ctx = {
+      trace: { on: (kind: string, l: (r: unknown) => void) => void listeners.set(kind, [...(listeners.get(kind) ?? []), l]) },
+      fail: (_k: string, check: string, message: string) => void failures.push(`${check}: ${message}`),
+      exercised: () => undefined,
+    };
+    lastCopyCheck().setup!(ctx as never);
+    let i = 0;
+    const emit = (kind: string, data: Record<string, unknown>): void => {
+      for (const l of listeners.get(kind) ?? []) l({ i: i++, t: 0, node: 'sim', kind, data });
+    };
+    const blocks = (commit: number, current: string[], damaged: string[] = []) => ({ device: 'D', backend: 'file', root: '/store', commit, current, missing: [], damaged });
+    emit('fact.store-blocks', blocks(3, ['0.2', '1.3']));
+    emit('disk.corrupt', { device: 'D', path: '/store/blocks/1.3', len: 64 });
+    emit('fact.store-blocks', blocks(3, ['0.2', '1.3'], ['1.3']));
+    // Rolled back to commit 2, then commit 3 reused: 1.3 written anew, intact.
+    emit('fact.store-blocks', blocks(2, ['0.2', '1.2']));
+    emit('fact.store-blocks', blocks(3, ['0.2', '1.3']));
+    expect(failures).toEqual([]);
+    // Now a recovery throws the good 1.3 away: no damage excuses it any more.
+    emit('fact.store-blocks', blocks(3, ['0.2', '1.2']));
+    expect(failures[0]).toMatch(/1\.3 rolled-back/);
+  });
 });
+
