@@ -9,9 +9,10 @@
  * on that connection (`net.deliver` on the library, then `fact.provider.reply` with the request id). A
  * request the provider never received, or whose reply never came, stays unanswered.
  *
- * A close at t is explained by an unanswered request sent at or before t - requestTimeoutMs / 2: the
- * library's timers run on its own clock, which may drift (a clock would have to run twice as fast for a
- * real timeout to look that early); a paused process only fires timers late. What it catches: a timeout
+ * A close at t is explained by an unanswered request sent at or before t - 0.9 * requestTimeoutMs: the
+ * library's timers run on its own clock, which may drift (10% of room: far beyond the drift any clock
+ * fault draws, 2000 ppm in the swarms, and provider scenarios draw none); a paused process only fires
+ * timers late. (It allowed half the timeout before: a timer armed for 0.5x to 0.9x the timeout passed.) What it catches: a timeout
  * timer that a reply does not clear (the connection closed requestTimeoutMs after an answered request,
  * abandoning the requests in flight on it: retries hide it), a timer armed with the wrong duration or
  * for the wrong request, a connection dropped on an error reply. A library that closes idle connections
@@ -21,6 +22,9 @@ import type { TraceCheck } from '../check.ts';
 import type { ProviderCheckOptions, D } from './check-options.ts';
 
 const REQUESTS = new Set(['ListFiles', 'GetChanges', 'Download']);
+
+/** The share of requestTimeoutMs a request must have waited (room for the library's clock drift). */
+const OVERDUE_SHARE = 0.9;
 
 interface Sent {
   t: number;
@@ -85,7 +89,7 @@ export function closesWhenOverdueCheck(options: Pick<ProviderCheckOptions, 'libr
         const d = r.data as D;
         const c = conns.get(d.conn as string);
         if (c === undefined || r.node !== c.library || d.local !== true) return;
-        const overdue = c.sent.some((s) => !s.answered && s.t <= r.t - timeoutUs / 2);
+        const overdue = c.sent.some((s) => !s.answered && s.t <= r.t - timeoutUs * OVERDUE_SHARE);
         if (overdue) return;
         const open = c.sent.filter((s) => !s.answered);
         const oldest = open.length === 0 ? 'none was unanswered' : `the oldest unanswered was sent ${((r.t - Math.min(...open.map((s) => s.t))) / 1000).toFixed(3)} ms before`;
