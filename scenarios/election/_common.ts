@@ -292,7 +292,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
       electionInvariants(spec.mode === 'lease', leaseTerms(spec.options)),
       stableLeadership(),
       promptWrites(),
-      strandedWrites(),
+      strandedWrites(resolveTabOptions(spec.options).writeDeadlineMs),
       pendingBound(resolveTabOptions(spec.options).pendingWritesMax),
       frozenLeaderReplaced(spec.mode, spec.options),
       apiAgrees(spec.tabs, (ctx) => pending(ctx).values()),
