@@ -60,7 +60,7 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
     stuckInTimeCheck(clients, b.server, { rapidFailuresMax: b.rapidFailuresMax, stuckAfterMs: b.stuckAfterMs, boundMs: b.stuckMs }),
   ];
 }
-export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';
+export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, tabWritesTakenCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';
 export { statusSeen } from './status-seen.ts';
 export { stuckReasonSeen } from './stuck-reason-seen.ts';
 export { nukePushedFirst } from './nuke-pushed-first.ts';
