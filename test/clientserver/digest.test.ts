@@ -48,6 +48,10 @@ describe('digestCells', () => {
     ];
     for (const cells of cases) expect(digestCells(cells)).toBe(reference(cells));
     expect(digestCells(new Map())).toBe('0:811c9dc5');
+    // A hash below 0x10000000 keeps its leading zero: always 8 hex digits.
+    const small = new Map([['k4', { value: 'v', colVersion: 1, site: 's' }]]);
+    expect(reference(small)).toBe('1:0de353c3');
+    expect(digestCells(small)).toBe('1:0de353c3');
   });
 
   it('does not depend on the order the cells were inserted in', () => {
