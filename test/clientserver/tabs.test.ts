@@ -10,7 +10,7 @@ import { checkHarness } from '../check-harness.ts';
 import tabs from '../../scenarios/clientserver/tabs.ts';
 
 const scenario = tabs.find((s) => s.name === 'cs-tabs')!;
-const TAB_CHECKS = ['invariant:tabs-agree', 'invariant:tabs-one-connection', 'invariant:tabs-fenced', 'invariant:tab-writes'];
+const TAB_CHECKS = ['invariant:tabs-agree', 'invariant:tabs-one-connection', 'invariant:tabs-fenced', 'invariant:tab-writes', 'invariant:tab-writes-taken'];
 
 /** The scenario without the checks named in `without` (a second catcher must then fail it). */
 function minus(s: Scenario, without: readonly string[]): Scenario {

@@ -8,6 +8,9 @@ import { decodeMessage, wins } from '../../src/impl/clientserver/messages.ts';
 import { resolveClientOptions, resolveServerOptions } from '../../src/impl/clientserver/options.ts';
 import { ProgressTracker, type Progress } from '../../src/impl/clientserver/progress.ts';
 import { isGreen, statusOf } from '../../src/impl/clientserver/status.ts';
+import { ClientStore } from '../../src/impl/clientserver/client-store.ts';
+import type { Change } from '../../src/impl/clientserver/messages.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
 
 describe('messages', () => {
   it('accepts a valid Hello and refuses one with a bad field', () => {
@@ -64,11 +67,47 @@ describe('progress', () => {
     expect(late).toEqual([published.at(-1)]);
   });
 
+  it('numbers the downloads of a process 1, 2, ... (the app tells a new download from the last one)', () => {
+    const published: Progress[] = [];
+    const p = new ProgressTracker((x) => published.push(x), false, 200);
+    p.start(10, 20, 0);
+    p.add(10, 20, 5);
+    p.start(3, 6, 10);
+    expect(published.map((x) => [x.download, x.done, x.total])).toEqual([
+      [1, 0, 10],
+      [1, 10, 10],
+      [2, 0, 3],
+    ]);
+  });
+
   it('the seed bug (chunks) is what the variant does', () => {
     const published: Progress[] = [];
     const p = new ProgressTracker((x) => published.push(x), true, 200);
     p.start(450, 900, 0);
     p.add(200, 400, 100);
     expect(published.at(-1)).toMatchObject({ done: 1, total: 3 });
+  });
+});
+
+describe('client store', () => {
+  it('gives the local changes after a version, at most `max` of them (a Push holds at most pushBatch), in version order', async () => {
+    const sim = new Simulation({ seed: 1 });
+    sim.addNode('C', {
+      device: 'C',
+      program: async (env) => {
+        const store = new ClientStore(env.kv);
+        for (let v = 1; v <= 5; v++) await store.write('site-a', v, { table: 't', pk: `p${v}`, col: 'c', value: `x${v}`, colVersion: 1 });
+        return Promise.all([store.localAfter('site-a', 1, 2), store.localAfter('site-a', 3, 10), store.localAfter('site-a', 0, 0)]);
+      },
+    });
+    sim.start('C');
+    await sim.runUntil(1_000_000);
+    const [two, rest, none] = (await sim.node('C').handle) as Change[][];
+    expect(two!.map((c) => c.dbVersion)).toEqual([2, 3]);
+    expect(rest!.map((c) => [c.dbVersion, c.value, c.site])).toEqual([
+      [4, 'x4', 'site-a'],
+      [5, 'x5', 'site-a'],
+    ]);
+    expect(none).toEqual([]);
   });
 });

@@ -321,6 +321,8 @@ class Tab {
           this.refresh();
           this.post();
         });
+        // Variant cs-tabs-own-untaken: the tabs before this was found.
+        if (this.variant !== 'cs-tabs-own-untaken') this.takeOwn(h);
       },
       (e: unknown) => {
         // The load failed (a kv error, or fenced by a newer leader): give the lease up; another tab tries.
@@ -440,6 +442,31 @@ class Tab {
       this.waiting.set(id, { request, accepted: false, resolve, reject, timer });
       this.env.bus.post(TABS_CHANNEL, request as unknown as Value);
     });
+  }
+
+  /**
+   * Once this tab leads and its client runs: its own forwarded writes that no leader took. A tab hears none
+   * of its own posts (a BroadcastChannel does not deliver to its sender), so when the newer leader is this
+   * tab no status makes it send them again (a write made in the tab that took over as the user closed the
+   * leader's failed after forwardTimeoutMs: invariant:tab-writes-taken, cs-tabs seeds 3 and 4); it takes
+   * them itself. An older leader takes none of them any more: it was deposed and fenced before this tab led.
+   */
+  private takeOwn(h: ClientHandle): void {
+    for (const [id, w] of this.waiting) {
+      if (w.accepted) continue;
+      w.accepted = true;
+      const done = (): boolean => {
+        if (this.waiting.get(id) !== w) return false;
+        this.waiting.delete(id);
+        this.env.clock.clearTimer(w.timer);
+        return true;
+      };
+      const r = w.request;
+      h.write(r.table, r.pk, r.col, r.value).then(
+        (version) => done() && w.resolve(version),
+        (e: unknown) => done() && w.reject(e instanceof Error ? e : new EnvError('ESTATE', String(e))),
+      );
+    }
   }
 
   private async close(): Promise<void> {

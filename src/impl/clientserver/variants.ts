@@ -132,6 +132,12 @@ export const CS_VARIANTS = [
     description:
       "several tabs (the bench's own tabs.ts before this was found): a forwarded write is not addressed to a leader's epoch, so when a follower hears a new leader while its request is still on its way to that same leader, it sends it again and the new leader takes both: one write stored twice (invariant:tab-writes, scenario cs-tabs-busy; cs-tabs, one write every 60 ms, never has one in flight then).",
   },
+  {
+    name: 'cs-tabs-own-untaken',
+    area: 'client-server',
+    description:
+      "several tabs (the bench's own tabs.ts before this was found): a tab that becomes the leader never takes its own forwarded writes that no leader took (it hears none of its own posts, so no status sends them again): a write made in a follower tab just as the user closes the leader tab, and that tab takes over, fails after forwardTimeoutMs though its own tab leads (invariant:tab-writes-taken: cs-tabs seeds 3 and 4, cs-tabs-busy seeds 0 and 3, of 0..5).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */

@@ -13,6 +13,7 @@ import { incompatibleCheck } from './incompatible-reported.ts';
 import { noLossCheck } from './no-loss-no-dup.ts';
 import { nukeReportsCheck } from './nuke-reports.ts';
 import { stuckInTimeCheck } from './stuck-in-time.ts';
+import { changesInOrderCheck } from './changes-in-order.ts';
 
 export { greenServerChangesCheck } from './green-has-server-changes.ts';
 export { greenPushesCheck } from './green-pushes.ts';
@@ -22,6 +23,7 @@ export { noLossCheck } from './no-loss-no-dup.ts';
 export { nukeReportsCheck } from './nuke-reports.ts';
 export { progressCheck } from './progress.ts';
 export { stuckInTimeCheck } from './stuck-in-time.ts';
+export { changesInOrderCheck, CHANGES_MAX } from './changes-in-order.ts';
 
 /** Bounds of the invariants, virtual ms. */
 export interface CsBounds {
@@ -57,10 +59,11 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
     noLossCheck(clients),
     nukeReportsCheck(clients),
     progressCheck(clients),
+    changesInOrderCheck(clients),
     stuckInTimeCheck(clients, b.server, { rapidFailuresMax: b.rapidFailuresMax, stuckAfterMs: b.stuckAfterMs, boundMs: b.stuckMs }),
   ];
 }
-export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';
+export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, tabWritesTakenCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';
 export { statusSeen } from './status-seen.ts';
 export { stuckReasonSeen } from './stuck-reason-seen.ts';
 export { nukePushedFirst } from './nuke-pushed-first.ts';

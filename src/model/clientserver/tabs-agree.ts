@@ -500,6 +500,125 @@ export function tabWritesCheck(tabs: TabsOf): TraceCheck {
   );
 }
 
+/**
+ * How long after a tab's disruption ends (resumed, restarted) a write may still fail for it: the tab
+ * rejoins the election and a leader it deposed finds out within one lease (about 0.9 s here).
+ */
+export const TAB_SETTLE_US = 1_000_000;
+
+const ms = (us: number): string => (us / 1000).toFixed(0);
+
+/**
+ * The longest stretch of [fromUs, toUs] outside every spell, each spell counted until TAB_SETTLE_US after
+ * its end: its start and length, µs.
+ */
+function longestCalm(spells: readonly [number, number][], fromUs: number, toUs: number): { fromUs: number; us: number } {
+  const busy = spells
+    .map(([a, b]): [number, number] => [a, b + TAB_SETTLE_US])
+    .filter(([a, b]) => a <= toUs && b >= fromUs)
+    .sort((x, y) => x[0] - y[0]);
+  let best = { fromUs, us: 0 };
+  let at = fromUs;
+  for (const [a, b] of busy) {
+    if (a - at > best.us) best = { fromUs: at, us: a - at };
+    at = Math.max(at, b);
+  }
+  if (toUs - at > best.us) best = { fromUs: at, us: toUs - at };
+  return best;
+}
+
+/** One tab write waiting for its result: its tab and when it was made (µs). */
+interface Waiting {
+  tab: string;
+  atUs: number;
+}
+
+/**
+ * invariant:tab-writes-taken: a write made in a tab fails only when the device's tabs were disturbed while
+ * it waited. From the workload's own records (workload.write, workload.result ok false: unique values) and
+ * the simulator's and the injector's: the disturbances are the spells in which some tab of its device was
+ * frozen (node.pause to node.resume), down (node.crash or node.stop to node.start), closed by the user
+ * (workload.handover) or ran its tasks late (fault.taskDelay to its fault.end and its delay), each counted until TAB_SETTLE_US after it ended (the tabs settle on a
+ * leader within a lease). A failed write fails the check when, while it waited, there was a stretch of at
+ * least TAB_SETTLE_US outside all of these: every tab running on time, a leader among them that takes a
+ * forwarded write within a bus delivery. Such a failure is a write the user could not make for no reason
+ * the device saw (a leader that never takes forwarded writes, a request never resent to a new leader, one
+ * addressed to an epoch no leader holds).
+ */
+export function tabWritesTakenCheck(tabs: TabsOf): TraceCheck {
+  const name = 'invariant:tab-writes-taken';
+  return tabsCheck(name, tabs, (ctx, { view }) => {
+    const waiting = new Map<string, Waiting>();
+    /** Device -> its disruptions: [fromUs, untilUs] (untilUs Infinity while open). */
+    const spells = new Map<string, [number, number][]>();
+    /** Tab -> its open spell (frozen or down). */
+    const open = new Map<string, [number, number]>();
+    /** Fault event -> its open task-delay spell and the delay (µs). */
+    const delays = new Map<number, { spell: [number, number]; us: number }>();
+    const spellsOf = (device: string): [number, number][] => {
+      let l = spells.get(device);
+      if (l === undefined) spells.set(device, (l = []));
+      return l;
+    };
+    const begin = (tab: string, atUs: number): void => {
+      const device = view.deviceOf(tab);
+      if (device === undefined || open.has(tab)) return;
+      const spell: [number, number] = [atUs, Infinity];
+      open.set(tab, spell);
+      spellsOf(device).push(spell);
+    };
+    const end = (tab: string, atUs: number): void => {
+      const spell = open.get(tab);
+      if (spell === undefined) return;
+      spell[1] = atUs;
+      open.delete(tab);
+    };
+    ctx.trace.on('node.pause', (r) => begin(r.node, r.t));
+    ctx.trace.on('node.crash', (r) => begin(r.node, r.t));
+    ctx.trace.on('node.stop', (r) => begin(r.node, r.t));
+    ctx.trace.on('node.resume', (r) => end(r.node, r.t));
+    ctx.trace.on('node.start', (r) => end(r.node, r.t));
+    ctx.trace.on('workload.handover', (r) => {
+      const device = view.deviceOf(r.data.node as string);
+      if (device !== undefined) spellsOf(device).push([r.t, r.t]);
+    });
+    ctx.trace.on('fault.taskDelay', (r) => {
+      const device = view.deviceOf(r.data.node as string);
+      if (device === undefined) return;
+      const spell: [number, number] = [r.t, Infinity];
+      spellsOf(device).push(spell);
+      delays.set(r.data.event as number, { spell, us: (r.data.delayMs as number) * 1000 });
+    });
+    ctx.trace.on('fault.end', (r) => {
+      const d = delays.get(r.data.event as number);
+      if (d === undefined) return;
+      d.spell[1] = r.t + d.us;
+      delays.delete(r.data.event as number);
+    });
+    ctx.trace.on('workload.write', (r) => {
+      const tab = r.data.node as string;
+      if (view.deviceOf(tab) !== undefined) waiting.set(r.data.value as string, { tab, atUs: r.t });
+    });
+    ctx.trace.on('workload.result', (r) => {
+      const value = r.data.value as string;
+      const w = waiting.get(value);
+      if (w === undefined) return;
+      waiting.delete(value);
+      ctx.exercised(name);
+      if (r.data.ok === true) return;
+      const calm = longestCalm(spellsOf(view.deviceOf(w.tab)!), w.atUs, r.t);
+      if (calm.us >= TAB_SETTLE_US) {
+        ctx.fail(
+          'correctness',
+          name,
+          `write ${value} made in tab ${w.tab} at ${ms(w.atUs)} ms failed at ${ms(r.t)} ms (${String(r.data.code ?? '')}), though every tab of its device ran on time from ${ms(calm.fromUs)} ms to ${ms(calm.fromUs + calm.us)} ms while it waited`,
+          { value },
+        );
+      }
+    });
+  });
+}
+
 /** The kv stores of the client's database (client-store.ts) and the tabs' fence store (tabs.ts). */
 const CLIENT_STORES = ['cells', 'local', 'meta', 'unsaved'];
 const FENCE_STORE = 'cs-tabs';
@@ -534,5 +653,5 @@ export function tabsFencedCheck(tabs: TabsOf): TraceCheck {
 
 /** The tabs' checks for a scenario. */
 export function tabsChecks(tabs: TabsOf, server: string, boundMs = TABS_AGREE_MS): TraceCheck[] {
-  return [tabsAgreeCheck(tabs, boundMs), tabsOneConnectionCheck(tabs, server), tabsFencedCheck(tabs), tabWritesCheck(tabs)];
+  return [tabsAgreeCheck(tabs, boundMs), tabsOneConnectionCheck(tabs, server), tabsFencedCheck(tabs), tabWritesCheck(tabs), tabWritesTakenCheck(tabs)];
 }
