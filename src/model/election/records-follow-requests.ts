@@ -42,13 +42,16 @@ interface Written {
   rec: KeyRecord | null;
 }
 
+const utf8 = new TextDecoder();
+
 /** A key record from a block's bytes (JSON, zero-padded), or null when it is not one. */
 export function decodeKeyRecord(bytes: unknown): KeyRecord | null {
   if (!(bytes instanceof Uint8Array)) return null;
-  let end = bytes.length;
-  while (end > 0 && bytes[end - 1] === 0) end--;
+  // The JSON ends at the first zero byte (the padding): a record is far shorter than its block.
+  let end = bytes.indexOf(0);
+  if (end < 0) end = bytes.length;
   try {
-    const v = JSON.parse(new TextDecoder().decode(bytes.subarray(0, end))) as unknown;
+    const v = JSON.parse(utf8.decode(bytes.subarray(0, end))) as unknown;
     return v !== null && typeof v === 'object' && !Array.isArray(v) && 'key' in v ? (v as KeyRecord) : null;
   } catch {
     return null;
