@@ -17,8 +17,11 @@
  * Fails when a write issued at tab T at time w fails at f >= w + 0.9 * writeDeadlineMs
  * (given up at its deadline, whatever code the tab chose) while no request record of it was ever written,
  * and the store recorded another write of the same incarnation of T, issued after w, at least
- * STRANDED_SLACK_MS before f, with T not frozen at any time in the last STRANDED_SLACK_MS before f (a
- * frozen tab's timers run late, so its deadline may fire right at its resume).
+ * STRANDED_SLACK_MS before f and after the last lifecycle event of any tab of the run (a pause, resume,
+ * crash, stop or start), with no tab frozen at f: a leader that froze, crashed or stopped after applying
+ * the later write (and maybe holds the store: a frozen tab's open transaction blocks every other) cannot
+ * apply the earlier one, and a frozen tab's timers run late (election-swarm-long seed 11000: leader C
+ * froze 4 ms after recording A's w131, holding the store until after A's w12 timed out).
  */
 import type { TraceRecord } from '../../sim/trace.ts';
 import type { TraceCheck } from '../check.ts';
@@ -53,9 +56,9 @@ export class StrandedWrites implements TraceWatch {
   /** Tab -> its incarnation (count of node.start), and its incarnation's freshly recorded writes (ms, value), in order. */
   private readonly incarnation = new Map<string, number>();
   private readonly fresh = new Map<string, { ms: number; value: string; issuedMs: number }[]>();
-  /** Tab -> when it last resumed from a freeze (ms), and whether it is frozen now. */
-  private readonly resumedAt = new Map<string, number>();
+  /** Tabs frozen now, and when any tab last paused, resumed, crashed, stopped or started (ms). */
   private readonly frozen = new Set<string>();
+  private lastLifecycleMs = -Infinity;
 
   constructor(
     private readonly deadlineMs: number,
@@ -70,18 +73,21 @@ export class StrandedWrites implements TraceWatch {
         this.incarnation.set(rec.node, (this.incarnation.get(rec.node) ?? 0) + 1);
         this.fresh.delete(rec.node);
         this.frozen.delete(rec.node);
+        this.lastLifecycleMs = ms;
         return null;
       case 'node.crash':
       case 'node.stop':
         this.fresh.delete(rec.node);
         this.frozen.delete(rec.node);
+        this.lastLifecycleMs = ms;
         return null;
       case 'node.pause':
         this.frozen.add(rec.node);
+        this.lastLifecycleMs = ms;
         return null;
       case 'node.resume':
         this.frozen.delete(rec.node);
-        this.resumedAt.set(rec.node, ms);
+        this.lastLifecycleMs = ms;
         return null;
       case 'workload.write':
         if (typeof d.value === 'string' && typeof d.node === 'string') {
@@ -123,11 +129,12 @@ export class StrandedWrites implements TraceWatch {
     if (d.ok === true || w.applied || (this.incarnation.get(w.node) ?? 0) !== w.incarnation) return null;
     // Given up at its deadline (whatever code the tab chose), not refused early.
     if (ms < w.ms + this.deadlineMs * DEADLINE_SHARE) return null;
-    // Frozen in the slack before the failure: its timers ran late, the deadline may have fired at the resume.
-    if (this.frozen.has(w.node) || (this.resumedAt.get(w.node) ?? -Infinity) >= ms - STRANDED_SLACK_MS) return null;
+    // A tab frozen now: timers run late, and a frozen leader may hold the store.
+    if (this.frozen.size > 0) return null;
     this.exercised(NO_STRANDED_WRITES);
-    // The latest fresh commit of a later write of the tab, STRANDED_SLACK_MS before this one failed.
-    const fresh = (this.fresh.get(w.node) ?? []).findLast((a) => a.issuedMs > w.ms && a.ms <= ms - STRANDED_SLACK_MS);
+    // The latest fresh commit of a later write of the tab, STRANDED_SLACK_MS before this one failed and
+    // after the last lifecycle event of any tab.
+    const fresh = (this.fresh.get(w.node) ?? []).findLast((a) => a.issuedMs > w.ms && a.ms <= ms - STRANDED_SLACK_MS && a.ms > this.lastLifecycleMs);
     if (fresh === undefined) return null;
     return {
       check: NO_STRANDED_WRITES,
