@@ -3,7 +3,11 @@
  * when the durable image, as the latest `fact.store-blocks` of the device shows it, still commits that
  * version and lacks it or holds it damaged. A version that another tab's later commit replaced (and its
  * finalize deleted) is no damage: a recovery that reads it from metadata the marker has left behind must
- * start over, not report it. A trace check: it reads the store's records and the simulator's evidence only.
+ * start over, not report it. A version the simulator damaged at rest (`disk.corrupt` / `kv.corrupt`) since the
+ * latest fact is damaged too: the fact is taken at durable changes, not at damage (storage-swarm-kv-long seed
+ * 13003: a value zeroed between two commits, found by an in-place recovery before any fact). The damage is
+ * forgotten once a later fact shows that version current and intact (written again: a reused commit number).
+ * A trace check: it reads the store's records and the simulator's evidence only.
  */
 import { devicesOf, type TraceCheck } from '../check.ts';
 
@@ -24,16 +28,36 @@ export const noFalseCorruption: TraceCheck = {
     const storeOf = new Map<string, string>();
     const devices = devicesOf(ctx);
     ctx.trace.on('store.open', (rec) => void storeOf.set(rec.node, `${String(rec.data.backend)}:${String(rec.data.root)}`));
+    /** Per store: the versions the simulator damaged at rest, until a later fact shows them intact. */
+    const atRest = new Map<string, Set<string>>();
+    const damage = (key: string, name: string): void => {
+      let set = atRest.get(key);
+      if (set === undefined) atRest.set(key, (set = new Set()));
+      set.add(name);
+    };
+    ctx.trace.on('disk.corrupt', (rec) => {
+      const m = /^(.*)\/blocks\/([^/]+)$/.exec(String(rec.data.path));
+      if (m !== null) damage(`${String(rec.data.device)}\u0000file:${m[1]!}`, m[2]!);
+    });
+    ctx.trace.on('kv.corrupt', (rec) => {
+      const m = /^(.*):blocks$/.exec(String(rec.data.store));
+      if (m !== null) damage(`${String(rec.data.device)}\u0000kv:${m[1]!}`, String(rec.data.key));
+    });
     ctx.trace.on('fact.store-blocks', (rec) => {
       const d = rec.data as { device: string; backend: string; root: string; current: string[] | null; missing: string[]; damaged: string[] };
-      byStore.set(`${d.device}\u0000${d.backend}:${d.root}`, { current: d.current, bad: new Set([...d.missing, ...d.damaged]) });
+      const key = `${d.device}\u0000${d.backend}:${d.root}`;
+      const bad = new Set([...d.missing, ...d.damaged]);
+      byStore.set(key, { current: d.current, bad });
+      const hit = atRest.get(key);
+      if (hit !== undefined && d.current !== null) for (const n of d.current) if (hit.has(n) && !bad.has(n)) hit.delete(n);
     });
     // Every recovery that ends has been judged: its corrupt claims (none, mostly) were checked as they came.
     ctx.trace.on('store.recover.done', () => ctx.exercised(this.name));
     ctx.trace.on('store.recover.corrupt', (rec) => {
-      const blocks = byStore.get(`${devices.get(rec.node) ?? rec.node}\u0000${storeOf.get(rec.node) ?? ''}`);
+      const key = `${devices.get(rec.node) ?? rec.node}\u0000${storeOf.get(rec.node) ?? ''}`;
+      const blocks = byStore.get(key);
       const version = `${String(rec.data.id)}.${String(rec.data.v)}`;
-      if (blocks?.current?.includes(version) === true && blocks.bad.has(version)) return;
+      if (blocks?.current?.includes(version) === true && (blocks.bad.has(version) || atRest.get(key)?.has(version) === true)) return;
       const why = blocks?.current?.includes(version) === true ? 'the durable image holds it intact' : 'the durable commit point no longer has that version (another commit replaced it)';
       ctx.fail('correctness', this.name, `${rec.node}'s recovery reports block ${version} damaged, but ${why} (trace #${rec.i})`);
     });
