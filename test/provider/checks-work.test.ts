@@ -83,6 +83,28 @@ describe('the work checks on hand-made facts', () => {
     concurrent.reply(3, 'Content', { fileId: 'f2', rev: 2, size: 4 });
     expect(concurrent.failures).toEqual([expect.stringMatching(/downloaded f2@2 2 times, .*while the previous download was in flight/)]);
 
+    // Two entries of one revision (a listing and a feed page): two downloads may be live at once, and each
+    // may be fetched again after a failed write (provider-swarm-long seed 13010 failed on that before).
+    const two = given(downloadsOnceCheck(opts));
+    two.ask(5, 'GetChanges', 12.5);
+    two.at(12.6);
+    two.reply(5, 'Changes', { entries: [['f1', 1, false]] });
+    two.ask(6, 'Download', 13, { fileId: 'f1', rev: 1 });
+    two.at(14);
+    two.reply(6, 'Content', { fileId: 'f1', rev: 1, size: 5 });
+    two.emit('L', 'kv.fault', { tx: 1, op: 'commit', action: 'EIO' });
+    two.ask(7, 'Download', 15, { fileId: 'f1', rev: 1 }); // the first entry's retry
+    two.ask(8, 'Download', 15.5, { fileId: 'f1', rev: 1 }); // the second entry, while 7 is in flight
+    two.at(16);
+    two.reply(7, 'Content', { fileId: 'f1', rev: 1, size: 5 });
+    two.reply(8, 'Content', { fileId: 'f1', rev: 1, size: 5 });
+    expect(two.failures).toEqual([]);
+    // A third live download (nothing failed since those two arrived) is one too many.
+    two.ask(9, 'Download', 17, { fileId: 'f1', rev: 1 });
+    two.at(18);
+    two.reply(9, 'Content', { fileId: 'f1', rev: 1, size: 5 });
+    expect(two.failures).toEqual([expect.stringMatching(/downloaded f1@1 4 times, given it by 2 page entries/)]);
+
     const stray = given(downloadsOnceCheck(opts));
     download(stray, 2, 'f3', 3, 13, 14);
     expect(stray.failures).toEqual([expect.stringMatching(/downloaded f3@3, which no page delivered for it named/)]);
