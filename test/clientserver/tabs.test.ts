@@ -162,19 +162,24 @@ describe('invariant:tabs-fenced on hand-made commits', () => {
 });
 
 describe('invariant:tabs-agree with late BroadcastChannel tasks (taskDelay)', () => {
-  /**
-   * The device's client in leader tab T1 changes its pending count every 60 ms from 1 s to 3 s (T1 shows
-   * it at once); follower T2 shows each
-   * status `lagMs` later. `fault`: a taskDelay of `delayMs` on T2 (source `source`) from 0.5 s to 3.5 s.
-   */
-  function run(lagMs: number, fault: { delayMs: number; source?: string } | null): string[] {
+  /** invariant:tabs-agree on device C1 (tabs T1, T2) fed by hand: `at(ms, ...)` emits a record at that time. */
+  function agreeHarness() {
     let now = 0;
     const h = checkHarness(tabsAgreeCheck({ C1: ['T1', 'T2'] }, 600), { now: () => now });
-    const at = (ms: number, node: string, kind: string, data: Record<string, unknown> = {}) => {
+    const at = (ms: number, node: string, kind: string, data: Record<string, unknown> = {}): void => {
       now = ms * 1000;
       h.emit(node, kind, data);
     };
-    const status = (pending: number) => ({ status: 'syncing', pending, unsaved: 0, reason: null });
+    return { h, at };
+  }
+  const status = (pending: number) => ({ status: 'syncing', pending, unsaved: 0, reason: null });
+
+  /**
+   * The device's client in leader tab T1 changes its pending count every 60 ms from 1 s to 3 s (T1 shows
+   * it at once); follower T2 shows each status `lagMs` later. `fault`: a taskDelay of `delayMs` on T2 (source `source`) from 0.5 s to 3.5 s.
+   */
+  function run(lagMs: number, fault: { delayMs: number; source?: string } | null): string[] {
+    const { h, at } = agreeHarness();
     const events: [number, string, string, Record<string, unknown>][] = [
       [0, 'T1', 'node.start', {}],
       [0, 'T2', 'node.start', {}],
@@ -212,13 +217,7 @@ describe('invariant:tabs-agree with late BroadcastChannel tasks (taskDelay)', ()
   });
 
   it('a status the device showed just before the fault began may still be shown for the delay', () => {
-    let now = 0;
-    const h = checkHarness(tabsAgreeCheck({ C1: ['T1', 'T2'] }, 600), { now: () => now });
-    const at = (ms: number, node: string, kind: string, data: Record<string, unknown> = {}) => {
-      now = ms * 1000;
-      h.emit(node, kind, data);
-    };
-    const status = (pending: number) => ({ status: 'syncing', pending, unsaved: 0, reason: null });
+    const { h, at } = agreeHarness();
     at(0, 'T1', 'node.start');
     at(0, 'T2', 'node.start');
     at(10, 'T1', 'cs.client.start');

@@ -59,8 +59,8 @@ describe('invariant:last-copy-kept (lostCopies)', () => {
 });
 
 describe('invariant:last-copy-kept (the check) with damage at rest', () => {
-  /** Feeds the check a fact, maybe damage at rest (the simulator's record), and a second fact; returns its failures. */
-  function judge(record: { kind: string; data: Record<string, unknown> } | null): string[] {
+  /** The check set up on hand-fed records: its failures, and `emit` to feed it one (node 'sim'). */
+  function fed(): { failures: string[]; emit: (kind: string, data: Record<string, unknown>) => void } {
     const listeners = new Map<string, ((r: unknown) => void)[]>();
     const failures: string[] = [];
     const ctx = {
@@ -73,6 +73,12 @@ describe('invariant:last-copy-kept (the check) with damage at rest', () => {
     const emit = (kind: string, data: Record<string, unknown>): void => {
       for (const l of listeners.get(kind) ?? []) l({ i: i++, t: 0, node: 'sim', kind, data });
     };
+    return { failures, emit };
+  }
+
+  /** Feeds the check a fact, maybe damage at rest (the simulator's record), and a second fact; returns its failures. */
+  function judge(record: { kind: string; data: Record<string, unknown> } | null): string[] {
+    const { failures, emit } = fed();
     const blocks = (current: string[], damaged: string[] = []) => ({ device: 'D', backend: 'file', root: '/store', commit: 3, current, missing: [], damaged });
     emit('fact.store-blocks', blocks(['0.3', '1.3']));
     if (record !== null) emit(record.kind, record.data);
@@ -92,18 +98,7 @@ describe('invariant:last-copy-kept (the check) with damage at rest', () => {
   });
 
   it('forgets the damage once the name is intact again (written anew after a rollback): a later loss of it fails', () => {
-    const listeners = new Map<string, ((r: unknown) => void)[]>();
-    const failures: string[] = [];
-    const ctx = {
-      trace: { on: (kind: string, l: (r: unknown) => void) => void listeners.set(kind, [...(listeners.get(kind) ?? []), l]) },
-      fail: (_k: string, check: string, message: string) => void failures.push(`${check}: ${message}`),
-      exercised: () => undefined,
-    };
-    lastCopyCheck().setup!(ctx as never);
-    let i = 0;
-    const emit = (kind: string, data: Record<string, unknown>): void => {
-      for (const l of listeners.get(kind) ?? []) l({ i: i++, t: 0, node: 'sim', kind, data });
-    };
+    const { failures, emit } = fed();
     const blocks = (commit: number, current: string[], damaged: string[] = []) => ({ device: 'D', backend: 'file', root: '/store', commit, current, missing: [], damaged });
     emit('fact.store-blocks', blocks(3, ['0.2', '1.3']));
     emit('disk.corrupt', { device: 'D', path: '/store/blocks/1.3', len: 64 });

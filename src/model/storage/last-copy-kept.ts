@@ -11,6 +11,7 @@
  * A version that was already damaged or missing at rest may go (that is what a repair is for), and so may
  * one the simulator damaged at rest since (its `disk.corrupt` / `kv.corrupt` records: a corrupt fault).
  */
+import { DamagedAtRest, storeKey } from './damaged-at-rest.ts';
 import type { TraceCheck, TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 
@@ -95,35 +96,18 @@ export function lastCopyCheck(): TraceCheck {
       const last = new Map<string, BlocksFact>();
       // Versions the simulator damaged at rest (a corrupt fault), per store: no longer intact copies, whatever
       // a fact taken before the damage said; the store may give them up (a repair, a stray deleted).
-      const damaged = new Map<string, Set<string>>();
-      const hit = (key: string, name: string): void => {
-        let set = damaged.get(key);
-        if (set === undefined) damaged.set(key, (set = new Set()));
-        set.add(name);
-      };
-      ctx.trace.on('disk.corrupt', (rec) => {
-        const m = /^(.*)\/blocks\/([^/]+)$/.exec(String(rec.data.path));
-        if (m !== null) hit(`${String(rec.data.device)}\u0000file\u0000${m[1]!}`, m[2]!);
-      });
-      ctx.trace.on('kv.corrupt', (rec) => {
-        const m = /^(.*):blocks$/.exec(String(rec.data.store));
-        if (m !== null) hit(`${String(rec.data.device)}\u0000kv\u0000${m[1]!}`, String(rec.data.key));
-      });
+      const damaged = new DamagedAtRest(ctx.trace);
       ctx.trace.on('fact.store-blocks', (rec) => {
-        const key = `${String(rec.data.device)}\u0000${String(rec.data.backend)}\u0000${String(rec.data.root)}`;
+        const key = storeKey(String(rec.data.device), String(rec.data.backend), String(rec.data.root));
         const after = factOf(rec);
         const before = last.get(key);
         last.set(key, after);
-        const atRest = damaged.get(key);
         // A damaged name the store wrote again (a commit number reused after a rollback) is intact once more:
         // forget the damage after this fact is judged, or a later loss of the new, good copy would be excused.
-        const heal = (): void => {
-          if (atRest === undefined || after.current === null) return;
-          for (const n of after.current) if (atRest.has(n) && !after.damaged.includes(n) && !after.missing.includes(n)) atRest.delete(n);
-        };
+        const heal = (): void => damaged.heal(key, after.current, (n) => after.damaged.includes(n) || after.missing.includes(n));
         if (before === undefined || intactVersions(before).length === 0) return heal();
         ctx.exercised(LAST_COPY);
-        const lost = lostCopies(before, after).filter((l) => atRest?.has(l.version) !== true);
+        const lost = lostCopies(before, after).filter((l) => !damaged.has(key, l.version));
         heal();
         if (lost.length === 0) return;
         ctx.fail('correctness', LAST_COPY, message(rec, before, after, lost), { traceIndex: rec.i, before, after, lost });

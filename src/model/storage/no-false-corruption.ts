@@ -10,6 +10,7 @@
  * A trace check: it reads the store's records and the simulator's evidence only.
  */
 import { devicesOf, type TraceCheck } from '../check.ts';
+import { DamagedAtRest, storeKey } from './damaged-at-rest.ts';
 
 /** What the latest `fact.store-blocks` of a device says: the versions its durable commit holds, and which are bad. */
 interface DeviceBlocks {
@@ -27,29 +28,15 @@ export const noFalseCorruption: TraceCheck = {
     /** The store each node opened (`store.open {backend, root}`). */
     const storeOf = new Map<string, string>();
     const devices = devicesOf(ctx);
-    ctx.trace.on('store.open', (rec) => void storeOf.set(rec.node, `${String(rec.data.backend)}:${String(rec.data.root)}`));
+    ctx.trace.on('store.open', (rec) => void storeOf.set(rec.node, `${String(rec.data.backend)}\u0000${String(rec.data.root)}`));
     /** Per store: the versions the simulator damaged at rest, until a later fact shows them intact. */
-    const atRest = new Map<string, Set<string>>();
-    const damage = (key: string, name: string): void => {
-      let set = atRest.get(key);
-      if (set === undefined) atRest.set(key, (set = new Set()));
-      set.add(name);
-    };
-    ctx.trace.on('disk.corrupt', (rec) => {
-      const m = /^(.*)\/blocks\/([^/]+)$/.exec(String(rec.data.path));
-      if (m !== null) damage(`${String(rec.data.device)}\u0000file:${m[1]!}`, m[2]!);
-    });
-    ctx.trace.on('kv.corrupt', (rec) => {
-      const m = /^(.*):blocks$/.exec(String(rec.data.store));
-      if (m !== null) damage(`${String(rec.data.device)}\u0000kv:${m[1]!}`, String(rec.data.key));
-    });
+    const atRest = new DamagedAtRest(ctx.trace);
     ctx.trace.on('fact.store-blocks', (rec) => {
       const d = rec.data as { device: string; backend: string; root: string; current: string[] | null; missing: string[]; damaged: string[] };
-      const key = `${d.device}\u0000${d.backend}:${d.root}`;
+      const key = storeKey(d.device, d.backend, d.root);
       const bad = new Set([...d.missing, ...d.damaged]);
       byStore.set(key, { current: d.current, bad });
-      const hit = atRest.get(key);
-      if (hit !== undefined && d.current !== null) for (const n of d.current) if (hit.has(n) && !bad.has(n)) hit.delete(n);
+      atRest.heal(key, d.current, (n) => bad.has(n));
     });
     // Every recovery that ends has been judged: its corrupt claims (none, mostly) were checked as they came.
     ctx.trace.on('store.recover.done', () => ctx.exercised(this.name));
@@ -57,7 +44,7 @@ export const noFalseCorruption: TraceCheck = {
       const key = `${devices.get(rec.node) ?? rec.node}\u0000${storeOf.get(rec.node) ?? ''}`;
       const blocks = byStore.get(key);
       const version = `${String(rec.data.id)}.${String(rec.data.v)}`;
-      if (blocks?.current?.includes(version) === true && (blocks.bad.has(version) || atRest.get(key)?.has(version) === true)) return;
+      if (blocks?.current?.includes(version) === true && (blocks.bad.has(version) || atRest.has(key, version))) return;
       const why = blocks?.current?.includes(version) === true ? 'the durable image holds it intact' : 'the durable commit point no longer has that version (another commit replaced it)';
       ctx.fail('correctness', this.name, `${rec.node}'s recovery reports block ${version} damaged, but ${why} (trace #${rec.i})`);
     });
