@@ -290,6 +290,25 @@ export default [
     durationMs: 4_500,
   }),
   electionScenario({
+    name: 'election-lock-paused-mid-draw',
+    description:
+      "Lock mode, two tabs: the first holder freezes right after reading the epoch counter, with its draw's transaction open, and its browser runs its lock tasks late: the other tab hears no heartbeat and steals the lock. The thief's draw must wait for the frozen one and draw the next epoch, never the same (a draw read and written in two transactions lets both read the same counter); on resume the old holder, not yet told of the steal, is refused by the store (EFENCED) and follows.",
+    suites: ['smoke', 'ci'],
+    tabs: two,
+    mode: 'lock',
+    startAtMs: { B: 100 },
+    workload: (ctx) => steadyWrites(ctx, two, 200, 4_000, 20),
+    faults: {
+      events: [
+        // A's first read in the 'election' store is its draw's read of the counter; it freezes once the read took effect.
+        { kind: 'pause', node: 'A', trigger: { node: 'A', area: 'kv', op: 'get', nth: 1, target: 'election' }, when: 'after', durationMs: 2_000 },
+        // The steal's notice (a lock task) reaches A 1.5 s late: A finishes its draw before it hears of the steal.
+        { kind: 'taskDelay', atMs: 1, node: 'A', source: 'lock', delayMs: 1_500, durationMs: 3_000 },
+      ],
+    },
+    durationMs: 5_000,
+  }),
+  electionScenario({
     name: 'election-lock-double-steal',
     description: "Lock mode: two tabs steal the lock within a fraction of a millisecond, so the first thief loses it while its request is being granted, while it draws its epoch or while it fences: it must give up cleanly, and every write must land once through whoever leads.",
     suites: ['smoke', 'ci'],

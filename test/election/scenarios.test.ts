@@ -203,6 +203,8 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   // A failed commit's write rides on a later commit of the same term only when a later one succeeds: the
   // swarm's short disk errors (election-store-down keeps the store down for the whole term).
   'election-keep-failed-instance': { scenario: 'election-swarm', check: 'invariant:records-follow-requests', seeds: [5, 6, 7] },
+  // Both holders draw epoch 1: the frozen one read the counter before the thief, and wrote it after.
+  'election-epoch-two-tx': { scenario: 'election-lock-paused-mid-draw', check: 'invariant:epoch-unique' },
 };
 
 describe('weakened variants are caught', () => {

@@ -176,12 +176,17 @@ export class LockElection implements Election {
   private async lead(gen: number): Promise<void> {
     let epoch: number;
     try {
-      epoch = await this.deps.kv.transaction([STORE], 'readwrite', async (tx) => {
-        const cur = await tx.get(STORE, EPOCH_KEY);
-        const next = (typeof cur === 'number' ? cur : 0) + 1;
-        await tx.put(STORE, EPOCH_KEY, next);
-        return next;
-      });
+      // One readwrite transaction: the read and the write of the counter are atomic, so two holders (one
+      // frozen mid-draw, one that stole the lock meanwhile) can never draw the same epoch.
+      epoch =
+        this.s.variant === 'election-epoch-two-tx'
+          ? await this.drawInTwoTransactions()
+          : await this.deps.kv.transaction([STORE], 'readwrite', async (tx) => {
+              const cur = await tx.get(STORE, EPOCH_KEY);
+              const next = (typeof cur === 'number' ? cur : 0) + 1;
+              await tx.put(STORE, EPOCH_KEY, next);
+              return next;
+            });
     } catch (e) {
       tolerate(e);
       this.deps.report.lost('epoch-error');
@@ -212,6 +217,14 @@ export class LockElection implements Election {
     await new Promise<void>((resolve) => {
       this.releaseHold = resolve;
     });
+  }
+
+  /** Weakened variant 'election-epoch-two-tx': the counter read and written in two transactions (not atomic). */
+  private async drawInTwoTransactions(): Promise<number> {
+    const cur = await this.deps.kv.transaction([STORE], 'readonly', (tx) => tx.get(STORE, EPOCH_KEY));
+    const next = (typeof cur === 'number' ? cur : 0) + 1;
+    await this.deps.kv.transaction([STORE], 'readwrite', (tx) => tx.put(STORE, EPOCH_KEY, next));
+    return next;
   }
 
   /** The grant was lost before an epoch was drawn (ignored when a newer request superseded it). */

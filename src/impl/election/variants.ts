@@ -138,6 +138,12 @@ export const ELECTION_VARIANTS = [
     description:
       "after a failed commit the tab keeps its block store instance instead of dropping it: the failed write's key record stays dirty and rides on the tab's next commit, which records only its own request, so the store holds a value no recorded request wrote (caught by invariant:records-follow-requests in election-swarm, whose short disk errors fail one commit of a term and let the next succeed; in election-store-down the store stays down for the whole term).",
   },
+  {
+    name: 'election-epoch-two-tx',
+    area: 'election',
+    description:
+      "lock mode: the new holder reads the epoch counter in one (readonly) transaction and writes the next value in another: a holder frozen between its read and its write lets a thief read the same counter, and both draw one epoch and lead with it, so fencing cannot tell them apart (caught by invariant:epoch-unique in election-lock-paused-mid-draw, where the holder freezes right after its read and hears of the steal late: 20 of seeds 0..19; it passed every other smoke and ci scenario, seeds 0..4).",
+  },
 ] as const;
 
 /** Name of an election variant. */
