@@ -33,6 +33,8 @@ import {
   recordsFollowRequests,
   watchCheck,
   writerChannels,
+  stealAfterSilence,
+  type SilenceTerms,
   type PendingWrite,
 } from '../../src/model/election/index.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
@@ -142,6 +144,12 @@ export function frozenLeaderReplaced(mode: 'lease' | 'lock', options: TabOptions
   const s = resolveTabOptions({ ...options, mode });
   const bound = frozenBoundMs(leaseTakeoverMs(s), s.renewEveryMs);
   return watchCheck('frozen-leader', [FROZEN_LEADER_REPLACED], FROZEN_KINDS, (ex) => new FrozenLeaderWatch(mode, bound, ex));
+}
+
+/** What invariant:steal-after-silence needs of lock-mode settings `options`. */
+function silenceTerms(options: TabOptions = {}): SilenceTerms {
+  const s = resolveTabOptions({ ...options, mode: 'lock' });
+  return { takeoverMs: leaseTakeoverMs(s), clockDriftMaxPpm: s.clockDriftMaxPpm };
 }
 
 /** Bounds of the liveness phase, ms after healing. */
@@ -298,6 +306,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
       apiAgrees(spec.tabs, (ctx) => pending(ctx).values()),
       writerChannels,
       recordsFollowRequests(),
+      ...(spec.mode === 'lock' ? [stealAfterSilence(silenceTerms(spec.options))] : []),
     ],
     // The election model first (tests read its coverage as coverage[0]).
     models: [

@@ -205,6 +205,8 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-keep-failed-instance': { scenario: 'election-swarm', check: 'invariant:records-follow-requests', seeds: [5, 6, 7] },
   // Both holders draw epoch 1: the frozen one read the counter before the thief, and wrote it after.
   'election-epoch-two-tx': { scenario: 'election-lock-paused-mid-draw', check: 'invariant:epoch-unique' },
+  // The thief's silence from the simulator's delivery log of announcements (every safety check passes it).
+  'election-early-steal': { scenario: 'election-lock-leader-paused', check: 'invariant:steal-after-silence' },
 };
 
 describe('weakened variants are caught', () => {

@@ -265,7 +265,9 @@ export class LockElection implements Election {
     if (!this.mayStealNow()) return; // the watchdog stops when the tab closes (close() clears it)
     if (this.s.variant === 'election-deaf-followers') return; // weakened: never notices a silent leader
     const silentMs = this.deps.clock.monotonic() - this.lastLeaderMono;
-    if (silentMs < leaseTakeoverMs(this.s) + this.jitterMs) return;
+    // Weakened variant 'election-early-steal': steals after a third of the takeover time.
+    const takeoverMs = leaseTakeoverMs(this.s) / (this.s.variant === 'election-early-steal' ? 3 : 1);
+    if (silentMs < takeoverMs + this.jitterMs) return;
     this.deps.report.probe('election.lock-steal-silent-leader');
     this.lastLeaderMono = this.deps.clock.monotonic();
     this.request(true);

@@ -144,6 +144,12 @@ export const ELECTION_VARIANTS = [
     description:
       "lock mode: the new holder reads the epoch counter in one (readonly) transaction and writes the next value in another: a holder frozen between its read and its write lets a thief read the same counter, and both draw one epoch and lead with it, so fencing cannot tell them apart (caught by invariant:epoch-unique in election-lock-paused-mid-draw, where the holder freezes right after its read and hears of the steal late: 20 of seeds 0..19; it passed every other smoke and ci scenario, seeds 0..4).",
   },
+  {
+    name: 'election-early-steal',
+    area: 'election',
+    description:
+      "lock mode: a follower steals the lock after a third of the takeover time without a leader's announcement: healthy leaders whose heartbeats arrive a little late are deposed. Fencing keeps the store right, so every safety check passes it, and before the first fault heartbeats are on time (caught by invariant:steal-after-silence in election-lock-leader-paused, from the simulator's delivery log of announcements; it passed every smoke and ci scenario before that check).",
+  },
 ] as const;
 
 /** Name of an election variant. */

@@ -15,6 +15,7 @@ export { strandedWrites, StrandedWrites, NO_STRANDED_WRITES } from './stranded-w
 export { pendingBound, PendingBoundWatch, PENDING_BOUND } from './pending-bound.ts';
 export { FrozenLeaderWatch, FROZEN_LEADER_REPLACED, FROZEN_KINDS, frozenBoundMs } from './frozen-leader-replaced.ts';
 export { writerChannels } from './writer-channels.ts';
+export { stealAfterSilence, STEAL_AFTER_SILENCE, type SilenceTerms } from './steal-after-silence.ts';
 export { watchCheck, type TraceWatch, type WatchViolation } from './trace-watch.ts';
 export { apiAgrees, apiJudge, TAB_ROLES, type PendingWrite, type TabApi } from './api-agrees.ts';
 export { recordsFollowRequests, RECORDS_FOLLOW_REQUESTS, decodeKeyRecord } from './records-follow-requests.ts';
