@@ -127,4 +127,30 @@ const kvStore = pushingThrough(
   true,
 );
 
-export default [tornAppend, diskErrors, kvStore];
+/**
+ * The clients' own databases fail: their kv commits (pulled batches, acknowledgements, local writes) fail
+ * now and then while the server streams a backlog and later changes and the clients write. A failed commit
+ * took no effect: the client must start over from what its database holds (nothing of a failed batch
+ * counted as received), never from what it had in memory.
+ */
+const clientStoreErrors = csScenario({
+  name: 'cs-client-store-errors',
+  description:
+    "Every client's kv commits fail with probability 0.3 for 2 s, then 0.5 for 1 s, while the server streams a backlog of 600 rows and 200 more arrive, and the clients write: a failed pull, acknowledgement or write takes no effect, the client starts over from its durable state, and all end synced and equal to the server.",
+  suites: ['ci', 'default', 'nightly'],
+  clients: three,
+  workload: (ctx) => {
+    serverRecords(ctx, 600, 100);
+    clientWrites(ctx, three, 120, 300, 40);
+    serverRecords(ctx, 200, 2_500, 'mid');
+  },
+  faults: {
+    events: three.flatMap((node): FaultEvent[] => [
+      { kind: 'diskError', atMs: 150, node, area: 'kv', op: 'commit', code: 'EIO', probability: 0.3, durationMs: 2_000 },
+      { kind: 'diskError', atMs: 2_600, node, area: 'kv', op: 'commit', code: 'EIO', probability: 0.5, durationMs: 1_000 },
+    ]),
+  },
+  durationMs: 6_000,
+});
+
+export default [tornAppend, diskErrors, kvStore, clientStoreErrors];

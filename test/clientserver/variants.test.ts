@@ -48,6 +48,8 @@ const CASES: { variant: string; scenario: string; check: string; seed?: number }
   // A new leader tab never takes its own forwarded writes (the tabs before the fix): only when the user
   // closes the leader just as a follower writes and that follower takes over (seed 3; not seed 1).
   { variant: 'cs-tabs-own-untaken', scenario: 'cs-tabs', check: 'invariant:tab-writes-taken', seed: 3 },
+  // The clients' own kv commits fail: a cursor moved before its batch is durable skips that batch.
+  { variant: 'cs-cursor-before-durable', scenario: 'cs-client-store-errors', check: 'invariant:no-loss-no-dup' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */

@@ -275,9 +275,13 @@ class Client {
     const fresh = batch.filter((c) => c.seq > this.meta.cursor);
     this.progressed(s);
     if (fresh.length === 0) return;
+    // The cursor moves once the batch is durable: a failed commit leaves it where the database has it, so
+    // the next handshake asks for the batch again. (Variant cs-cursor-before-durable moves it first.)
+    const cursor = fresh[fresh.length - 1]!.seq;
+    if (this.cfg.variant === 'cs-cursor-before-durable') this.meta = { ...this.meta, cursor };
     const changed = await this.serial(() => this.store.applyPulled(fresh, this.cells));
     for (const [k, cell] of changed) this.cells.set(k, cell);
-    this.meta = { ...this.meta, cursor: fresh[fresh.length - 1]!.seq };
+    this.meta = { ...this.meta, cursor };
     this.progress.add(fresh.length, fresh.reduce((n, c) => n + changeBytes(c), 0), this.env.clock.monotonic());
     this.maybeReady(s);
   }

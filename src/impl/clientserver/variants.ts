@@ -138,6 +138,12 @@ export const CS_VARIANTS = [
     description:
       "several tabs (the bench's own tabs.ts before this was found): a tab that becomes the leader never takes its own forwarded writes that no leader took (it hears none of its own posts, so no status sends them again): a write made in a follower tab just as the user closes the leader tab, and that tab takes over, fails after forwardTimeoutMs though its own tab leads (invariant:tab-writes-taken: cs-tabs seeds 3 and 4, cs-tabs-busy seeds 0 and 3, of 0..5).",
   },
+  {
+    name: 'cs-cursor-before-durable',
+    area: 'client-server',
+    description:
+      "a client moves its in-memory cursor past a pulled batch before the batch's commit is durable: when that commit fails, the next handshake asks for changes after the batch, which the client never stores (invariant:no-loss-no-dup and model:sync-status in cs-client-store-errors, where the clients' kv commits fail; it passed every smoke and ci scenario and cs-swarm seeds 0..19).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */
