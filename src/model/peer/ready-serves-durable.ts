@@ -14,7 +14,10 @@
  *
  * A live check: it reads the node's `PeerView` (`get`) and the simulator's durable kv image
  * (`SimKv.durableGet`), key by key — no copy of the store. The keys to read are the `rec` keys the device's
- * commits ever wrote (`SimKv.observeCommits`, keys only); one never written cannot be held. The comparison
+ * commits ever wrote (`SimKv.observeCommits`, keys only); one never written cannot be held. Each commit only
+ * appends its `rec` keys to a log; the log is folded into the set of keys (in order of first write) when the
+ * device is judged, so a device never judged (a founder ready before its first commit, never restarted)
+ * costs one array push per write, nothing more. The comparison
  * runs in a simulator event of its own at the virtual time of the ready record, right after the event that
  * traced it (a restarted node's handle exists only once its start resolved, in that event's microtasks).
  * Only events already due at that same microsecond run in between; a commit one of them completes is
@@ -38,11 +41,36 @@ function servesAtLeast(served: { ts: string; data: string | null } | undefined, 
   return served.ts > durable.t;
 }
 
+/**
+ * The `rec` keys one device's commits wrote: `log`, every one as written (repeats included), not yet folded
+ * into `split`, the keys in order of first write -> [resource, uuid] (split once per key, at the first '/').
+ */
+interface DeviceKeys {
+  log: string[];
+  split: Map<string, [string, string]>;
+}
+
+/**
+ * Every `rec` key the device's commits wrote, in order of first write, after folding in the log: the same
+ * map, in the same order, as adding each key as its commit is observed (a key already there keeps its place).
+ */
+function writtenKeys(dk: DeviceKeys | undefined): Map<string, [string, string]> {
+  if (dk === undefined) return new Map();
+  const { log, split } = dk;
+  for (const key of log) {
+    if (split.has(key)) continue;
+    const slash = key.indexOf('/');
+    split.set(key, [key.slice(0, slash), key.slice(slash + 1)]);
+  }
+  log.length = 0;
+  return split;
+}
+
 /** At every ready after a start, the node serves what its kv store durably holds and what it acknowledged. */
 export function readyServesDurableCheck(nodes: readonly string[]): Check {
-  /** Per run: device -> the `rec` keys its commits ever wrote -> [resource, uuid] (split once per key: a device is judged at each ready). */
-  const keysOf = (ctx: ScenarioContext): Map<string, Map<string, [string, string]>> => {
-    let m = ctx.runState.get(NAME) as Map<string, Map<string, [string, string]>> | undefined;
+  /** Per run: device -> the `rec` keys its commits wrote (see DeviceKeys). */
+  const keysOf = (ctx: ScenarioContext): Map<string, DeviceKeys> => {
+    let m = ctx.runState.get(NAME) as Map<string, DeviceKeys> | undefined;
     if (m === undefined) ctx.runState.set(NAME, (m = new Map()));
     return m;
   };
@@ -55,7 +83,7 @@ export function readyServesDurableCheck(nodes: readonly string[]): Check {
     let missing = 0;
     let first = '';
     let held = 0;
-    for (const [key, [resource, uuid]] of keysOf(ctx).get(node.deviceId) ?? []) {
+    for (const [key, [resource, uuid]] of writtenKeys(keysOf(ctx).get(node.deviceId))) {
       const durable = storedRecord(kv.durableGet('rec', key));
       if (durable === undefined) continue;
       held++;
@@ -86,14 +114,10 @@ export function readyServesDurableCheck(nodes: readonly string[]): Check {
       const keys = keysOf(ctx);
       const devices = new Set(nodes.map((id) => ctx.sim.node(id).deviceId));
       for (const device of devices) {
-        const split = new Map<string, [string, string]>();
-        keys.set(device, split);
+        const dk: DeviceKeys = { log: [], split: new Map() };
+        keys.set(device, dk);
         ctx.sim.device(device).kv.observeCommits((c) => {
-          for (const w of c.writes) {
-            if (w.store !== 'rec' || typeof w.key !== 'string' || split.has(w.key)) continue;
-            const slash = w.key.indexOf('/');
-            split.set(w.key, [w.key.slice(0, slash), w.key.slice(slash + 1)]);
-          }
+          for (const w of c.writes) if (w.store === 'rec' && typeof w.key === 'string') dk.log.push(w.key);
         });
       }
       ctx.trace.on('peer.sync.ready', (r) => {
