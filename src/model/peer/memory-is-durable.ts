@@ -31,8 +31,12 @@ export function memoryIsDurableCheck(nodes: readonly string[]): Check {
       for (const [id, v] of views) {
         const kv = ctx.sim.device(ctx.sim.node(id).deviceId).kv;
         for (const resource of v.resources()) {
-          for (const mem of v.records(resource)) {
-            const o = kv.visibleGet('rec', `${resource}/${mem.uuid}`) as Stored;
+          const prefix = `${resource}/`;
+          const list = v.records(resource);
+          // (An index, not for-of: this runs once per run, mostly unoptimized, for every record.)
+          for (let i = 0; i < list.length; i++) {
+            const mem = list[i]!;
+            const o = kv.visibleGet('rec', `${prefix}${mem.uuid}`) as Stored;
             // sameRecord(mem, asRecord(o)) without building the record (mem is defined: mem.uuid was read).
             if (o !== undefined && mem.uuid === o.u && mem.writer === o.w && mem.ts === o.t && mem.data === o.d) continue;
             const disk = asRecord(o);
