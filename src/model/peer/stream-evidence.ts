@@ -104,6 +104,16 @@ function beatenElsewhere(kvOf: ReadonlyMap<string, SimKv>, writer: string, v: Ve
   return false;
 }
 
+/** The value of `key` in a device's kv store `rec`: durable, else visible (committed). */
+function readRec(kv: SimKv, durable: boolean, key: string): unknown {
+  return durable ? kv.durableGet('rec', key) : kv.visibleGet('rec', key);
+}
+
+/** atLeast(storedRecord(value), v.ts, v.dead), without building the record: the stored value holds `v` or better. */
+function holds(value: unknown, v: Version): boolean {
+  return isStored(value) && (value.t === v.ts || ((value.d === null) !== v.dead ? value.d === null : value.t > v.ts));
+}
+
 /** A version of the writer's stream a device lacks below a mark, with what it holds of that record instead. */
 interface Missing {
   v: Version;
@@ -149,22 +159,29 @@ function firstMissing(
     for (; at.next < list.length && compareKey(list[at.next]!, mark) <= 0; at.next++) {
       const v = list[at.next]!;
       // (Stored values are read as they are, not decoded into new objects: this runs for every version.)
+      // Once some version was judged, one the device holds passes whether or not it is still the writer's
+      // current version: then the writer's store is read only for a version the device lacks.
+      let value: unknown;
+      if (judgedAny) {
+        value = readRec(kv, durable, v.kvKey);
+        if (holds(value, v)) continue;
+      }
       const current = writerKv.visibleGet('rec', v.kvKey);
       // Replaced at the writer by another writer's version (or a newer one of its own, judged as itself): no
       // longer in the writer's stream.
       if (!isStored(current) || current.w !== writer || current.t !== v.ts) continue;
-      judgedAny = true;
-      const value = durable ? kv.durableGet('rec', v.kvKey) : kv.visibleGet('rec', v.kvKey);
-      // atLeast(storedRecord(value), v.ts, v.dead), without building the record.
-      if (isStored(value) && (value.t === v.ts || ((value.d === null) !== v.dead ? value.d === null : value.t > v.ts))) continue;
-      const held = storedRecord(value);
+      if (!judgedAny) {
+        judgedAny = true;
+        value = readRec(kv, durable, v.kvKey);
+        if (holds(value, v)) continue;
+      }
       // Another writer's version that beats this one exists: the device gets it from that writer's stream
       // (from which a relay serving the writer's stream rightly left this record out). A committed version
       // is never lost (every peer commit is strict) and only a better one replaces it, so such a version
       // exists exactly when some device's kv store holds a version by another writer beating this one.
       if (beatenElsewhere(kvOf, writer, v)) continue;
-      if (judgedAny) exercised();
-      return { v, res, held };
+      exercised();
+      return { v, res, held: storedRecord(value) };
     }
     if (judgedAny) exercised();
     at.upTo = mark;
