@@ -14,11 +14,21 @@ const byUuid = (list: readonly ViewRecord[]): Map<string, ViewRecord> => {
   return m;
 };
 
+/** True when `a` and `b` (of equal lengths) hold the same record at every position. */
+function samePositions(a: readonly ViewRecord[], b: readonly ViewRecord[]): boolean {
+  for (let i = 0; i < a.length; i++) if (!sameRecord(a[i], b[i])) return false;
+  return true;
+}
+
 /** The first difference between two devices' records of one resource (`ma`: the first's, by uuid), or null. */
 function firstDifference(a: readonly ViewRecord[], ma: ReadonlyMap<string, ViewRecord>, b: readonly ViewRecord[]): { uuid: string; a?: ViewRecord; b?: ViewRecord } | null {
-  // Views list records in no particular order. Equal sets are the common case: one pass over b against
-  // the Map of a decides it; only when something differs are the uuids sorted, so the reported difference
-  // is the first in uuid order (deterministic), not whichever came first in memory.
+  // Views list records in no particular order, but equal tables of one implementation list theirs in the
+  // same order (its key order): b equal to a position by position, with a's uuids distinct (ma.size), is
+  // b equal to a as a set, with b's uuids distinct too, which is what the test below decides (null).
+  if (b.length === a.length && ma.size === a.length && samePositions(a, b)) return null;
+  // Equal sets are the common case: one pass over b against the Map of a decides it; only when something
+  // differs are the uuids sorted, so the reported difference is the first in uuid order (deterministic),
+  // not whichever came first in memory.
   // (Sizes: a repeated uuid in either list must not hide a record only the other has.)
   if (b.length === ma.size && ma.size === a.length && b.every((r) => sameRecord(r, ma.get(r.uuid)))) {
     const mb = byUuid(b);

@@ -14,7 +14,10 @@
  *
  * A live check: it reads the node's `PeerView` (`get`) and the simulator's durable kv image
  * (`SimKv.durableGet`), key by key — no copy of the store. The keys to read are the `rec` keys the device's
- * commits ever wrote (`SimKv.observeCommits`, keys only); one never written cannot be held. The comparison
+ * commits ever wrote (`SimKv.observeCommits`, keys only); one never written cannot be held. Each commit only
+ * appends its `rec` keys to a log; the log is folded into the set of keys (in order of first write) when the
+ * device is judged, so a device never judged (a founder ready before its first commit, never restarted)
+ * costs one array push per write, nothing more. The comparison
  * runs in a simulator event of its own at the virtual time of the ready record, right after the event that
  * traced it (a restarted node's handle exists only once its start resolved, in that event's microtasks).
  * Only events already due at that same microsecond run in between; a commit one of them completes is
@@ -23,7 +26,7 @@
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import { ackedWrites, heldAcked, type PeerView } from './peer-view.ts';
-import { storedRecord } from './record-fields.ts';
+import { isStored } from './record-fields.ts';
 
 const NAME = 'invariant:ready-serves-durable';
 
@@ -38,11 +41,32 @@ function servesAtLeast(served: { ts: string; data: string | null } | undefined, 
   return served.ts > durable.t;
 }
 
+/**
+ * The `rec` keys one device's commits wrote: `log`, every one as written (repeats included), not yet folded
+ * into `keys`, each key once in order of first write.
+ */
+interface DeviceKeys {
+  log: string[];
+  keys: Set<string>;
+}
+
+/**
+ * Every `rec` key the device's commits wrote, in order of first write, after folding in the log: the same
+ * set, in the same order, as adding each key as its commit is observed (a key already there keeps its place).
+ */
+function writtenKeys(dk: DeviceKeys | undefined): ReadonlySet<string> {
+  if (dk === undefined) return new Set();
+  const { log, keys } = dk;
+  for (let i = 0; i < log.length; i++) keys.add(log[i]!);
+  log.length = 0;
+  return keys;
+}
+
 /** At every ready after a start, the node serves what its kv store durably holds and what it acknowledged. */
 export function readyServesDurableCheck(nodes: readonly string[]): Check {
-  /** Per run: device -> the `rec` keys its commits ever wrote -> [resource, uuid] (split once per key: a device is judged at each ready). */
-  const keysOf = (ctx: ScenarioContext): Map<string, Map<string, [string, string]>> => {
-    let m = ctx.runState.get(NAME) as Map<string, Map<string, [string, string]>> | undefined;
+  /** Per run: device -> the `rec` keys its commits wrote (see DeviceKeys). */
+  const keysOf = (ctx: ScenarioContext): Map<string, DeviceKeys> => {
+    let m = ctx.runState.get(NAME) as Map<string, DeviceKeys> | undefined;
     if (m === undefined) ctx.runState.set(NAME, (m = new Map()));
     return m;
   };
@@ -55,21 +79,31 @@ export function readyServesDurableCheck(nodes: readonly string[]): Check {
     let missing = 0;
     let first = '';
     let held = 0;
-    for (const [key, [resource, uuid]] of keysOf(ctx).get(node.deviceId) ?? []) {
-      const durable = storedRecord(kv.durableGet('rec', key));
-      if (durable === undefined) continue;
+    let lastResource = '';
+    // (forEach, not for-of: this runs once per ready, mostly unoptimized, and allocates nothing per key.)
+    writtenKeys(keysOf(ctx).get(node.deviceId)).forEach((key) => {
+      // The stored value is read as it is, not decoded into a new record.
+      const durable = kv.durableGet('rec', key);
+      if (!isStored(durable)) return;
       held++;
+      // The key split at its first '/': resource key.slice(0, slash), uuid key.slice(slash + 1), as strings
+      // equal to the last resource and to the stored uuid when they are (almost always): no copy per key.
+      const slash = key.indexOf('/');
+      const resource = slash === lastResource.length && key.startsWith(lastResource) ? lastResource : (lastResource = key.slice(0, slash));
+      const uuid = key.length - slash - 1 === durable.u.length && key.endsWith(durable.u) ? durable.u : key.slice(slash + 1);
       const served = h.get(resource, uuid);
-      if (servesAtLeast(served, durable)) continue;
+      if (servesAtLeast(served, durable)) return;
       if (missing++ === 0) first = `'${resource}' ${uuid}: its kv store durably holds ${durable.t} ${durable.d === null ? '(tombstone)' : JSON.stringify(durable.d)}, it serves ${served === undefined ? 'nothing' : `${served.ts} ${served.data === null ? '(tombstone)' : JSON.stringify(served.data)}`}`;
-    }
+    });
     ctx.exercised(NAME);
     if (missing > 0) {
       ctx.fail('correctness', NAME, `${id} ready (incarnation ${inc}): serves ${held - missing} of the ${held} records its kv store durably holds; ${first}`);
       return;
     }
     // Its own acknowledged writes (a new process cannot write before it is ready: all of an earlier one).
-    for (const w of ackedWrites(ctx)) {
+    const acked = ackedWrites(ctx);
+    for (let i = 0; i < acked.length; i++) {
+      const w = acked[i]!;
       if (w.node !== id) continue;
       const issue = heldAcked(w, h.get(w.resource, w.uuid));
       if (issue !== null) {
@@ -86,14 +120,10 @@ export function readyServesDurableCheck(nodes: readonly string[]): Check {
       const keys = keysOf(ctx);
       const devices = new Set(nodes.map((id) => ctx.sim.node(id).deviceId));
       for (const device of devices) {
-        const split = new Map<string, [string, string]>();
-        keys.set(device, split);
+        const dk: DeviceKeys = { log: [], keys: new Set() };
+        keys.set(device, dk);
         ctx.sim.device(device).kv.observeCommits((c) => {
-          for (const w of c.writes) {
-            if (w.store !== 'rec' || typeof w.key !== 'string' || split.has(w.key)) continue;
-            const slash = w.key.indexOf('/');
-            split.set(w.key, [w.key.slice(0, slash), w.key.slice(slash + 1)]);
-          }
+          for (const w of c.writes) if (w.store === 'rec' && typeof w.key === 'string') dk.log.push(w.key);
         });
       }
       ctx.trace.on('peer.sync.ready', (r) => {

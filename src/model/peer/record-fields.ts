@@ -17,6 +17,15 @@ export interface StoredRecord {
   dead: boolean;
 }
 
+/** A stored `rec` value as read, not copied (`isStored` tells whether it is one). */
+export type Stored = { u: string; w: string; t: string; d: string | null } | undefined;
+
+/** True when `v` is a stored record, exactly when `storedRecord(v)` is not undefined (without building one). */
+export function isStored(v: unknown): v is NonNullable<Stored> {
+  const o = v as { u?: unknown; w?: unknown; t?: unknown; d?: unknown } | undefined;
+  return typeof o === 'object' && o !== null && typeof o.u === 'string' && typeof o.w === 'string' && typeof o.t === 'string' && (o.d === null || typeof o.d === 'string');
+}
+
 /** Decodes a stored `rec` value (undefined when absent or not a record). */
 export function storedRecord(v: unknown): StoredRecord | undefined {
   const o = v as { u?: unknown; w?: unknown; t?: unknown; d?: unknown } | undefined;

@@ -46,7 +46,7 @@ import type { SimKv } from '../../sim/disk/kv.ts';
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import { compareKey, type Key } from './change-keys.ts';
 import { nodeDevices } from './node-devices.ts';
-import { atLeast, storedRecord, str, type D } from './record-fields.ts';
+import { atLeast, isStored, storedRecord, str, type D, type Stored } from './record-fields.ts';
 
 export const NAME = 'invariant:watermark-complete';
 export const ACK_NAME = 'invariant:ack-held';
@@ -67,12 +67,26 @@ interface RunState {
   judged: Map<string, { next: number; upTo: Key }>;
 }
 
-/** Inserts `v` in key order (a writer's keys grow, so almost always at the end); a repeat is kept once. */
+/** Inserts `v` in key order (a writer's keys grow, so almost always at the end); a repeat is kept once (the one already there). */
 function insert(list: Version[], v: Version): void {
   let i = list.length;
   while (i > 0 && compareKey(list[i - 1]!, v) > 0) i--;
   if (i > 0 && compareKey(list[i - 1]!, v) === 0) return;
-  list.splice(i, 0, v);
+  if (i === list.length) list.push(v);
+  else list.splice(i, 0, v);
+}
+
+/**
+ * Inserts one commit's versions of a list (`batch`, in commit order) as inserting them one by one in that
+ * order would: the result is the sorted list of distinct keys keeping, of equal keys, the one inserted
+ * first, whatever the order of insertion among different keys. So the batch is sorted first (stably:
+ * equal keys keep their commit order), and each insert then stops at the end of the list. One commit
+ * writes a whole batch at a single HLC with uuids in any order: inserted in commit order, each would walk
+ * back over the batch (quadratic in the batch size).
+ */
+function insertAll(list: Version[], batch: Version[]): void {
+  if (batch.length > 1) batch.sort(compareKey);
+  for (const v of batch) insert(list, v);
 }
 
 /** A stored watermark `{ts, uuid}`, or null when the value is not one. */
@@ -88,6 +102,16 @@ function beatenElsewhere(kvOf: ReadonlyMap<string, SimKv>, writer: string, v: Ve
     if (r !== undefined && r.w !== writer && r.t !== v.ts && atLeast(r, v.ts, v.dead)) return true;
   }
   return false;
+}
+
+/** The value of `key` in a device's kv store `rec`: durable, else visible (committed). */
+function readRec(kv: SimKv, durable: boolean, key: string): unknown {
+  return durable ? kv.durableGet('rec', key) : kv.visibleGet('rec', key);
+}
+
+/** atLeast(storedRecord(value), v.ts, v.dead), without building the record: the stored value holds `v` or better. */
+function holds(value: unknown, v: Version): boolean {
+  return isStored(value) && (value.t === v.ts || ((value.d === null) !== v.dead ? value.d === null : value.t > v.ts));
 }
 
 /** A version of the writer's stream a device lacks below a mark, with what it holds of that record instead. */
@@ -134,20 +158,30 @@ function firstMissing(
     let judgedAny = false;
     for (; at.next < list.length && compareKey(list[at.next]!, mark) <= 0; at.next++) {
       const v = list[at.next]!;
-      const current = storedRecord(writerKv.visibleGet('rec', v.kvKey));
+      // (Stored values are read as they are, not decoded into new objects: this runs for every version.)
+      // Once some version was judged, one the device holds passes whether or not it is still the writer's
+      // current version: then the writer's store is read only for a version the device lacks.
+      let value: unknown;
+      if (judgedAny) {
+        value = readRec(kv, durable, v.kvKey);
+        if (holds(value, v)) continue;
+      }
+      const current = writerKv.visibleGet('rec', v.kvKey);
       // Replaced at the writer by another writer's version (or a newer one of its own, judged as itself): no
       // longer in the writer's stream.
-      if (current === undefined || current.w !== writer || current.t !== v.ts) continue;
-      judgedAny = true;
-      const held = storedRecord(durable ? kv.durableGet('rec', v.kvKey) : kv.visibleGet('rec', v.kvKey));
-      if (atLeast(held, v.ts, v.dead)) continue;
+      if (!isStored(current) || current.w !== writer || current.t !== v.ts) continue;
+      if (!judgedAny) {
+        judgedAny = true;
+        value = readRec(kv, durable, v.kvKey);
+        if (holds(value, v)) continue;
+      }
       // Another writer's version that beats this one exists: the device gets it from that writer's stream
       // (from which a relay serving the writer's stream rightly left this record out). A committed version
       // is never lost (every peer commit is strict) and only a better one replaces it, so such a version
       // exists exactly when some device's kv store holds a version by another writer beating this one.
       if (beatenElsewhere(kvOf, writer, v)) continue;
-      if (judgedAny) exercised();
-      return { v, res, held };
+      exercised();
+      return { v, res, held: storedRecord(value) };
     }
     if (judgedAny) exercised();
     at.upTo = mark;
@@ -275,11 +309,17 @@ function sharedOf(ctx: ScenarioContext, nodes: readonly string[]): Shared {
   };
 
   for (const device of devices) {
+    /** The list of the last resource this device's own versions went to (resources are few: no slice, no lookup per version). */
+    let lastResource = '';
+    let lastList: Version[] | null = null;
     kvOf.get(device)!.observeCommits((c) => {
       // One pass over the writes: the commit's own versions are taken in, its watermark writes and log
       // deletes (rare) are judged after, with the versions of the same commit held.
       let marks: { key: string; value: unknown }[] | null = null;
       let deleted: string[] | null = null;
+      /** The commit's own versions per list, inserted after the pass (nothing reads the lists during it). */
+      let batches: [Version[], Version[]][] | null = null;
+      let batch: Version[] | null = null;
       for (const w of c.writes) {
         if (typeof w.key !== 'string') continue;
         if (w.store === 'meta') {
@@ -292,18 +332,29 @@ function sharedOf(ctx: ScenarioContext, nodes: readonly string[]): Shared {
         }
         // Most records a device stores are other writers' (a backfill, catch-up): looked at no further.
         if (w.store !== 'rec' || (w.value as { w?: unknown } | undefined)?.w !== device) continue;
-        const r = storedRecord(w.value);
-        if (r === undefined || r.w !== device) continue;
+        const r = w.value as Stored;
+        if (!isStored(r) || r.w !== device) continue;
         // The key is `<resource>/<uuid>` (checked without building strings: this runs for every own record).
         const at = w.key.length - r.u.length - 1;
         if (at < 1 || w.key.charCodeAt(at) !== 47 || !w.key.endsWith(r.u)) continue;
-        const resource = w.key.slice(0, at);
-        let byResource = st.versions.get(device);
-        if (byResource === undefined) st.versions.set(device, (byResource = new Map()));
-        let list = byResource.get(resource);
-        if (list === undefined) byResource.set(resource, (list = []));
-        insert(list, { ts: r.t, uuid: r.u, dead: r.dead, kvKey: w.key });
+        if (lastList === null || at !== lastResource.length || !w.key.startsWith(lastResource)) {
+          const resource = w.key.slice(0, at);
+          let byResource = st.versions.get(device);
+          if (byResource === undefined) st.versions.set(device, (byResource = new Map()));
+          let list = byResource.get(resource);
+          if (list === undefined) byResource.set(resource, (list = []));
+          lastResource = resource;
+          lastList = list;
+          batch = null;
+        }
+        if (batch === null) {
+          const list = lastList;
+          batch = batches?.find((b) => b[0] === list)?.[1] ?? null;
+          if (batch === null) (batches ??= []).push([list, (batch = [])]);
+        }
+        batch.push({ ts: r.t, uuid: r.u, dead: r.d === null, kvKey: w.key });
       }
+      if (batches !== null) for (const [list, b] of batches) insertAll(list, b);
       if (ctx.sim.failure !== null) return;
       if (deleted !== null && sh.on.has(PRUNE_NAME)) judgePrune(device, deleted, c.tx);
       if (marks === null || !sh.on.has(NAME)) return;
