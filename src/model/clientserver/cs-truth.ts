@@ -180,7 +180,8 @@ export class CsTruth {
       if (c !== null) {
         const green = r.data.status === 'synced' || r.data.status === 'syncing';
         c.greenSinceUs = green ? (c.green ? c.greenSinceUs : r.t) : null;
-        Object.assign(c, { status: r.data.status as string, green });
+        c.status = r.data.status as string;
+        c.green = green;
       }
       then(r.kind, r, c);
     });
