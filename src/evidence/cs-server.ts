@@ -358,11 +358,14 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
       sim.trace.on('disk.powerloss', (r) => {
         if (ours(r)) for (const loc of files) update(loc);
       });
+      // Every client's commit is one too: the stores it touched are looked at first (names built once).
+      const kvMeta = kvs.map((loc) => ({ loc, meta: `${loc.root}:meta` }));
       sim.trace.on('kv.commit', (r) => {
-        if (r.data.durability !== 'strict' || !ours(r)) return;
+        if (r.data.durability !== 'strict') return;
         const touched = r.data.stores as string[];
+        if (!kvMeta.some((k) => touched.includes(k.meta)) || !ours(r)) return;
         visible = true;
-        for (const loc of kvs) if (touched.includes(`${loc.root}:meta`)) update(loc);
+        for (const k of kvMeta) if (touched.includes(k.meta)) update(k.loc);
         visible = false;
       });
       const kvSettled = (r: TraceRecord): void => {
