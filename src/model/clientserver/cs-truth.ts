@@ -254,8 +254,19 @@ export class CsTruth {
       if (this.storedFor(c, v)) this.noteStored(c, v);
     }
     for (const [key, value, colVersion, site] of d.cells as [string, string | null, number, string][]) {
-      if (colVersion < 0) c.cells.delete(key);
-      else c.cells.set(key, { value, colVersion, site });
+      if (colVersion < 0) {
+        c.cells.delete(key);
+        continue;
+      }
+      // A cell's clock is updated in place (nothing holds one beyond a lookup): no object per write to
+      // survive the young generation and die in the old one.
+      const cell = c.cells.get(key);
+      if (cell === undefined) c.cells.set(key, { value, colVersion, site });
+      else {
+        cell.value = value;
+        cell.colVersion = colVersion;
+        cell.site = site;
+      }
     }
     c.unsavedAdded = d.unsaved as string[];
     c.unsavedRemoved = (d.unsavedRemoved as string[] | undefined) ?? [];
