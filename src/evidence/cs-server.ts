@@ -75,8 +75,11 @@ interface Log {
   site: string | null;
   schema: number | null;
   head: number | null;
-  /** Block id -> `<id>.<v>` of its current version. */
-  names: Map<number, string>;
+  /** The metadata it was decoded from (its block ids and versions); null: none (a loss). */
+  meta: DecodedMeta | null;
+  /** The header block's bytes and what they decoded to. */
+  headerBytes: Uint8Array | null;
+  header: Header | null;
   entries: ServerEntry[];
   /** Stream offset just past each entry's newline. */
   ends: number[];
@@ -111,16 +114,39 @@ function checksumOf(sums: Sums, algorithm: DecodedMeta['algorithm'], bytes: Uint
   return sum;
 }
 
+/**
+ * The row of block `id` in metadata ids `ids` (ascending; the last of equal ids, as a map built in row
+ * order would keep); -1 when it has none. The log's blocks are ids 0..P, usually each at its own index.
+ */
+function rowOf(ids: readonly number[], id: number): number {
+  if (ids[id] === id && ids[id + 1] !== id) return id;
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && ids[lo - 1] === id ? lo - 1 : -1;
+}
+
 /** The intact bytes of block `id` in `meta` (null: not allocated, missing or damaged). */
-function blockOf(r: StoreReader, sums: Sums, meta: DecodedMeta, index: Map<number, number>, id: number): Uint8Array | null {
-  const i = index.get(id);
-  if (i === undefined) return null;
-  const bytes = r.block(meta.names[i]!);
+function blockOf(r: StoreReader, sums: Sums, meta: DecodedMeta, id: number): Uint8Array | null {
+  const i = rowOf(meta.ids, id);
+  if (i < 0) return null;
+  const bytes = r.block(`${meta.ids[i]!}.${meta.versions[i]!}`);
   if (!(bytes instanceof Uint8Array) || bytes.length !== meta.blockSize || checksumOf(sums, meta.algorithm, bytes) !== meta.sums[i]) return null;
   return bytes;
 }
 
-function parseHeader(block: Uint8Array): { site: string; schema: number; head: number; bytes: number } | null {
+interface Header {
+  site: string;
+  schema: number;
+  head: number;
+  bytes: number;
+}
+
+function parseHeader(block: Uint8Array): Header | null {
   const end = block.indexOf(0);
   try {
     const d = JSON.parse(decoder.decode(end < 0 ? block : block.subarray(0, end))) as Record<string, unknown> | null;
@@ -137,7 +163,8 @@ interface Decoded {
   site: string;
   schema: number;
   head: number;
-  names: Map<number, string>;
+  headerBytes: Uint8Array;
+  header: Header;
   bytes: number;
   keep: number;
   tail: ServerEntry[];
@@ -153,27 +180,28 @@ interface Decoded {
  * page missing or damaged, or not the format).
  */
 function decodeLog(r: StoreReader, sums: Sums, meta: DecodedMeta, last: Log | null): Decoded | null {
-  const index = new Map<number, number>();
-  const names = new Map<number, string>();
-  meta.names.forEach((n, i) => {
-    const id = Number(n.slice(0, n.indexOf('.')));
-    index.set(id, i);
-    names.set(id, n);
-  });
-  const headerBlock = blockOf(r, sums, meta, index, 0);
-  const h = headerBlock === null ? null : parseHeader(headerBlock);
+  const headerBlock = blockOf(r, sums, meta, 0);
+  // The same (immutable) bytes decode as they did.
+  const h = headerBlock === null ? null : headerBlock === last?.headerBytes ? last.header : parseHeader(headerBlock);
   if (h === null) return null;
   const B = meta.blockSize;
   const pages = Math.ceil(h.bytes / B);
   let same = 0; // pages 1..same are the versions `last` decoded
-  if (last !== null) while (same < pages && last.names.get(same + 1) !== undefined && last.names.get(same + 1) === names.get(same + 1)) same++;
+  const was = last?.meta ?? null;
+  if (was !== null) {
+    for (; same < pages; same++) {
+      const a = rowOf(was.ids, same + 1);
+      const b = a < 0 ? -1 : rowOf(meta.ids, same + 1);
+      if (b < 0 || was.versions[a] !== meta.versions[b]) break;
+    }
+  }
   const ends = last === null ? [] : last.ends;
   const byVersion = countBelow(ends, Math.min(same * B, h.bytes));
   const from0 = byVersion === 0 ? 0 : ends[byVersion - 1]!;
   const first = Math.floor(from0 / B);
   const read: Uint8Array[] = [];
   for (let p = first; p < pages; p++) {
-    const page = blockOf(r, sums, meta, index, p + 1);
+    const page = blockOf(r, sums, meta, p + 1);
     if (page === null) return null;
     read.push(page);
   }
@@ -218,7 +246,7 @@ function decodeLog(r: StoreReader, sums: Sums, meta: DecodedMeta, last: Log | nu
       tailEnds.push(offset);
     }
   }
-  return { commit: meta.commit, site: h.site, schema: h.schema, head: h.head, names, bytes: h.bytes, keep, tail, tailEnds, stream };
+  return { commit: meta.commit, site: h.site, schema: h.schema, head: h.head, headerBytes: headerBlock!, header: h, bytes: h.bytes, keep, tail, tailEnds, stream };
 }
 
 /** The first stream offset in [from, to) where `page` (stream offsets from `base` on) differs from `old`; `to` if none. */
@@ -301,7 +329,7 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
             entries.push(dec.tail[i]!);
             ends.push(dec.tailEnds[i]!);
           }
-          log = { commit: dec.commit, site: dec.site, schema: dec.schema, head: dec.head, names: dec.names, entries, ends, stream: dec.stream, bytes: dec.bytes };
+          log = { commit: dec.commit, site: dec.site, schema: dec.schema, head: dec.head, meta: meta!, headerBytes: dec.headerBytes, header: dec.header, entries, ends, stream: dec.stream, bytes: dec.bytes };
         }
         const fact: CsServerFact = {
           device,
@@ -312,7 +340,7 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
           removed,
         };
         const changed = last === null || (log === null ? last.head !== null : fact.site !== last.site || fact.schema !== last.schema || fact.head !== last.head || added.length > 0 || removed > 0);
-        st.last = log ?? (last === null ? null : { ...last, head: null, entries: [], ends: [], names: new Map(), stream: new Uint8Array(0), bytes: 0 });
+        st.last = log ?? (last === null ? null : { ...last, head: null, entries: [], ends: [], meta: null, headerBytes: null, header: null, stream: new Uint8Array(0), bytes: 0 });
         if (changed) sim.trace.emit('sim', 'fact.cs.server', fact as unknown as Record<string, unknown>);
       };
       const ours = (rec: TraceRecord): boolean => (typeof rec.data.device === 'string' ? rec.data.device : sim.nodes.get(rec.node)?.deviceId) === device;
@@ -330,11 +358,14 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
       sim.trace.on('disk.powerloss', (r) => {
         if (ours(r)) for (const loc of files) update(loc);
       });
+      // Every client's commit is one too: the stores it touched are looked at first (names built once).
+      const kvMeta = kvs.map((loc) => ({ loc, meta: `${loc.root}:meta` }));
       sim.trace.on('kv.commit', (r) => {
-        if (r.data.durability !== 'strict' || !ours(r)) return;
+        if (r.data.durability !== 'strict') return;
         const touched = r.data.stores as string[];
+        if (!kvMeta.some((k) => touched.includes(k.meta)) || !ours(r)) return;
         visible = true;
-        for (const loc of kvs) if (touched.includes(`${loc.root}:meta`)) update(loc);
+        for (const k of kvMeta) if (touched.includes(k.meta)) update(k.loc);
         visible = false;
       });
       const kvSettled = (r: TraceRecord): void => {

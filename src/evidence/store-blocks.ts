@@ -42,7 +42,11 @@ export interface DecodedMeta {
   commit: number;
   blockSize: number;
   algorithm: BlockAlgorithm;
-  /** `<id>.<v>` of each allocated block, ascending id (shared by every fact of this metadata: not mutated). */
+  /** The id of each allocated block, ascending (shared by every reader of this metadata: not mutated). */
+  ids: readonly number[];
+  /** The current version of each of them. */
+  versions: readonly number[];
+  /** `<id>.<v>` of each of them (shared by every fact of this metadata: not mutated). */
   names: string[];
   /** The checksum each of them records. */
   sums: number[];
@@ -50,18 +54,57 @@ export interface DecodedMeta {
 
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
-/** Metadata from a decoded document, or null when it is not well-formed. */
+/**
+ * Decoded metadata whose names are built on first use: the server log's evidence (cs-server.ts) reads a
+ * few blocks of each commit's metadata by id and version and never needs the names of the others.
+ */
+class Meta implements DecodedMeta {
+  private named: string[] | null = null;
+
+  constructor(
+    readonly commit: number,
+    readonly blockSize: number,
+    readonly algorithm: BlockAlgorithm,
+    readonly ids: readonly number[],
+    readonly versions: readonly number[],
+    readonly sums: number[],
+  ) {}
+
+  get names(): string[] {
+    if (this.named === null) {
+      const names = new Array<string>(this.ids.length);
+      for (let i = 0; i < names.length; i++) names[i] = `${this.ids[i]!}.${this.versions[i]!}`;
+      this.named = names;
+    }
+    return this.named;
+  }
+}
+
+/** Metadata from a decoded document, or null when it is not well-formed. Rows are ordered by id (a stable sort). */
 export function decodeMeta(doc: unknown): DecodedMeta | null {
   const r = doc as { commit?: unknown; blockSize?: unknown; algorithm?: unknown; blocks?: unknown } | null;
   if (r === null || typeof r !== 'object' || !isCount(r.commit) || !isCount(r.blockSize)) return null;
   if ((r.algorithm !== 'crc32' && r.algorithm !== 'fast') || !Array.isArray(r.blocks)) return null;
-  const rows: [number, number, number][] = [];
-  for (const row of r.blocks as unknown[]) {
+  const blocks = r.blocks as unknown[];
+  const n = blocks.length;
+  let ids = new Array<number>(n);
+  let versions = new Array<number>(n);
+  let sums = new Array<number>(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    const row = blocks[i];
     if (!Array.isArray(row) || !isCount(row[0]) || !isCount(row[1]) || typeof row[2] !== 'number') return null;
-    rows.push([row[0], row[1], row[2] >>> 0]);
+    ids[i] = row[0];
+    versions[i] = row[1];
+    sums[i] = row[2] >>> 0;
+    if (i > 0 && row[0] < ids[i - 1]!) sorted = false;
   }
-  rows.sort((a, b) => a[0] - b[0]);
-  return { commit: r.commit, blockSize: r.blockSize, algorithm: r.algorithm, names: rows.map(([id, v]) => `${id}.${v}`), sums: rows.map((row) => row[2]) };
+  if (!sorted) {
+    // The writer lists rows by id: this order only for metadata written otherwise (ties keep their order).
+    const order = Array.from(ids.keys()).sort((a, b) => ids[a]! - ids[b]! || a - b);
+    [ids, versions, sums] = [order.map((i) => ids[i]!), order.map((i) => versions[i]!), order.map((i) => sums[i]!)];
+  }
+  return new Meta(r.commit, r.blockSize, r.algorithm, ids, versions, sums);
 }
 
 function markerOf(doc: unknown): number | null {
@@ -122,6 +165,22 @@ function memo<T>(cache: WeakMap<object, T>, value: unknown, decode: (v: unknown)
   return out as T;
 }
 
+/**
+ * `memo` behind the last value one reader read at one place: the durable documents rarely change between
+ * two fsyncs, and the same value decodes as it did (the cache above) without a WeakMap lookup.
+ */
+function memoLast<T>(cache: WeakMap<object, T>, decode: (v: unknown) => T): (value: unknown) => T {
+  let last: unknown = memoLast; // no value read yet (a value is never this function)
+  let out: T;
+  return (value) => {
+    if (value !== last) {
+      out = memo(cache, value, decode);
+      last = value;
+    }
+    return out;
+  };
+}
+
 function unframedMarker(bytes: unknown): number | null {
   return markerOf(durableDocument(bytes as Uint8Array | null));
 }
@@ -142,10 +201,11 @@ export interface StoreReader {
 export function fileStoreReader(read: (path: string) => Uint8Array | null, root: string): StoreReader {
   const [marker, meta, pending] = [`${root}/marker`, `${root}/meta.json`, `${root}/pending.json`];
   const paths = new Map<string, string>();
+  const [markerOf, metaOf, pendingOf] = [memoLast(markers, unframedMarker), memoLast(metas, unframedMeta), memoLast(metas, unframedMeta)];
   return {
-    marker: () => memo(markers, read(marker), unframedMarker),
-    meta: () => memo(metas, read(meta), unframedMeta),
-    pending: () => memo(metas, read(pending), unframedMeta),
+    marker: () => markerOf(read(marker)),
+    meta: () => metaOf(read(meta)),
+    pending: () => pendingOf(read(pending)),
     block: (name) => {
       let path = paths.get(name);
       if (path === undefined) paths.set(name, (path = `${root}/blocks/${name}`));
@@ -168,9 +228,10 @@ function kvReader(sim: Simulation, device: string, root: string, visible: () => 
 /** The reader of a kv-backend store whose durable values `get(store, key)` returns (undefined: none). */
 export function kvStoreReader(get: (store: string, key: string) => unknown, root: string): StoreReader {
   const [metaStore, blocks] = [`${root}:meta`, `${root}:blocks`];
+  const [markerAt, metaAt] = [memoLast(markers, markerOf), memoLast(metas, decodeMeta)];
   return {
-    marker: () => memo(markers, get(metaStore, 'marker'), markerOf),
-    meta: () => memo(metas, get(metaStore, 'meta'), decodeMeta),
+    marker: () => markerAt(get(metaStore, 'marker')),
+    meta: () => metaAt(get(metaStore, 'meta')),
     pending: () => null,
     block: (name) => get(blocks, name),
   };

@@ -40,6 +40,8 @@ export interface ClientTruth {
   durableAcked: number;
   local: Map<number, number>; // version -> durable since (µs)
   cells: Map<string, CellClock>;
+  /** How many fact.cs.client records the truth took in for it (its durable state, `cells` included, changes only with one). */
+  facts: number;
   unsaved: Set<string>;
   /** The highest acknowledgement (Welcome.acked, Ack.upTo) delivered to this process for its site. */
   ackUpTo: number;
@@ -94,15 +96,20 @@ export class CsTruth {
   constructor(clients: readonly string[], frozen: FrozenSpells) {
     this.frozen = frozen;
     for (const id of clients) {
-      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, unsavedAdded: [], unsavedRemoved: [], proc: frozen.of(id), status: 'down', green: false, greenSinceUs: null });
+      this.clients.set(id, { id, up: false, schema: 0, site: null, remembered: null, cursor: 0, durableAcked: 0, local: new Map(), cells: new Map(), facts: 0, unsaved: new Set(), ackUpTo: 0, acks: [], storedKey: null, storedVersions: [], wiped: null, unsavedAdded: [], unsavedRemoved: [], proc: frozen.of(id), status: 'down', green: false, greenSinceUs: null });
     }
   }
 
   /** Calls `fn` after the truth took in each record of `kind` (the client it concerns, or null). */
   on(kind: string, fn: Listener): void {
-    const list = this.listeners.get(kind) ?? [];
-    list.push(fn);
-    this.listeners.set(kind, list);
+    this.listenersOf(kind).push(fn);
+  }
+
+  /** The listeners of `kind` (one array per kind for the run: `attach` holds the ones it calls). */
+  private listenersOf(kind: string): Listener[] {
+    let list = this.listeners.get(kind);
+    if (list === undefined) this.listeners.set(kind, (list = []));
+    return list;
   }
 
   /**
@@ -154,12 +161,18 @@ export class CsTruth {
   attach(ctx: TraceContext): void {
     const t = ctx.trace;
     const client = (id: unknown): ClientTruth | null => (typeof id === 'string' ? (this.clients.get(id) ?? null) : null);
-    const then = (kind: string, rec: TraceRecord, c: ClientTruth | null): void => {
-      for (const fn of this.listeners.get(kind) ?? []) fn(rec, c);
+    const then = (list: readonly Listener[], rec: TraceRecord, c: ClientTruth | null): void => {
+      for (const fn of list) fn(rec, c);
     };
-    t.on('fact.cs.server', (r) => then(r.kind, r, this.server(r)));
-    t.on('fact.cs.client', (r) => then(r.kind, r, this.client(r, client(r.data.device))));
+    const onServer = this.listenersOf('fact.cs.server');
+    const onClient = this.listenersOf('fact.cs.client');
+    const onStart = this.listenersOf('cs.client.start');
+    const onStatus = this.listenersOf('cs.status');
+    const onDown = this.listenersOf('down');
+    t.on('fact.cs.server', (r) => then(onServer, r, this.server(r)));
+    t.on('fact.cs.client', (r) => then(onClient, r, this.client(r, client(r.data.device))));
     for (const k of ['fact.cs.welcome', 'fact.cs.ack'] as const) {
+      const list = this.listenersOf(k);
       t.on(k, (r) => {
         const c = client(r.data.client);
         const upTo = (r.data.acked ?? r.data.upTo) as number;
@@ -167,28 +180,29 @@ export class CsTruth {
           c.ackUpTo = upTo;
           c.acks.push([r.t, upTo]);
         }
-        then(r.kind, r, c);
+        then(list, r, c);
       });
     }
     t.on('cs.client.start', (r) => {
       const c = client(r.node);
       if (c !== null) Object.assign(c, { up: true, schema: r.data.schema as number, ackUpTo: 0, acks: [] });
-      then(r.kind, r, c);
+      then(onStart, r, c);
     });
     t.on('cs.status', (r) => {
       const c = client(r.node);
       if (c !== null) {
         const green = r.data.status === 'synced' || r.data.status === 'syncing';
         c.greenSinceUs = green ? (c.green ? c.greenSinceUs : r.t) : null;
-        Object.assign(c, { status: r.data.status as string, green });
+        c.status = r.data.status as string;
+        c.green = green;
       }
-      then(r.kind, r, c);
+      then(onStatus, r, c);
     });
     for (const k of ['node.crash', 'node.stop'] as const) {
       t.on(k, (r) => {
         const c = client(r.node);
         if (c !== null) Object.assign(c, { up: false, status: 'down', green: false, greenSinceUs: null });
-        then('down', r, c);
+        then(onDown, r, c);
       });
     }
   }
@@ -222,6 +236,7 @@ export class CsTruth {
   private client(r: TraceRecord, c: ClientTruth | null): ClientTruth | null {
     if (c === null) return null;
     const d = r.data;
+    c.facts++;
     c.wiped = null;
     if (c.site !== null && d.site !== c.site) {
       c.wiped = { site: c.site, lineage: c.remembered, local: [...c.local.keys()], acked: c.durableAcked };
@@ -239,8 +254,19 @@ export class CsTruth {
       if (this.storedFor(c, v)) this.noteStored(c, v);
     }
     for (const [key, value, colVersion, site] of d.cells as [string, string | null, number, string][]) {
-      if (colVersion < 0) c.cells.delete(key);
-      else c.cells.set(key, { value, colVersion, site });
+      if (colVersion < 0) {
+        c.cells.delete(key);
+        continue;
+      }
+      // A cell's clock is updated in place (nothing holds one beyond a lookup): no object per write to
+      // survive the young generation and die in the old one.
+      const cell = c.cells.get(key);
+      if (cell === undefined) c.cells.set(key, { value, colVersion, site });
+      else {
+        cell.value = value;
+        cell.colVersion = colVersion;
+        cell.site = site;
+      }
     }
     c.unsavedAdded = d.unsaved as string[];
     c.unsavedRemoved = (d.unsavedRemoved as string[] | undefined) ?? [];

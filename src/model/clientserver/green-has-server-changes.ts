@@ -23,22 +23,37 @@ export function greenServerChangesCheck(clients: readonly string[], boundMs: num
     covers: [name],
     setup(ctx) {
       const truth = truthOf(ctx, clients);
-      // Per client: entries[0..verified) are reflected in its database (cells only grow until a nuke).
-      const verified = new Map<string, number>();
+      // Per client (in the truth's order): entries[0..i) are reflected in its database (cells only grow
+      // until a nuke), found by a scan that stopped at entry i when the client had taken in `facts` facts
+      // and the log was `log` with `entries` entries. With none of these changed since, a scan would stop
+      // at i again (same cells, same entry): it is not repeated (a status is checked at every emission,
+      // for every client).
+      const scans = [...truth.clients.values()].map((c) => ({ c, i: 0, facts: -1, log: truth.entries, entries: -1 }));
+      const reset = (s: (typeof scans)[number]): void => {
+        s.i = 0;
+        s.facts = -1;
+        s.entries = -1;
+      };
       let lineage = truth.serverSite;
       /** µs the server ran between `fromUs` and `nowUs` (every µs without a server node to follow). */
       const ranUs = (fromUs: number, nowUs: number): number => (server === undefined ? nowUs - fromUs : truth.frozen.ranUs(server, fromUs, nowUs));
       const check = (nowUs: number): void => {
         if (truth.serverSite !== lineage) {
           lineage = truth.serverSite;
-          verified.clear();
+          scans.forEach(reset);
         }
-        for (const c of truth.clients.values()) {
+        for (const s of scans) {
+          const c = s.c;
           if (!heldGreen(c, nowUs)) continue;
-          let i = verified.get(c.id) ?? 0;
+          let i = s.i;
           const es = truth.entries;
-          while (i < es.length && reflected(c.cells.get(es[i]!.key), es[i]!.colVersion, es[i]!.site)) i++;
-          verified.set(c.id, i);
+          if (s.facts !== c.facts || s.log !== es || s.entries !== es.length) {
+            while (i < es.length && reflected(c.cells.get(es[i]!.key), es[i]!.colVersion, es[i]!.site)) i++;
+            s.i = i;
+            s.facts = c.facts;
+            s.log = es;
+            s.entries = es.length;
+          }
           const e = es[i];
           if (e === undefined || nowUs - e.durableUs < boundMs * 1000) continue;
           const ran = ranUs(e.durableUs, nowUs);
@@ -49,7 +64,9 @@ export function greenServerChangesCheck(clients: readonly string[], boundMs: num
           return;
         }
       };
-      truth.on('fact.cs.client', (_r, c) => c?.wiped && verified.delete(c.id));
+      truth.on('fact.cs.client', (_r, c) => {
+        if (c?.wiped) reset(scans.find((s) => s.c === c)!);
+      });
       truth.on('cs.status', (r, c) => {
         if (c?.green) ctx.exercised(name);
         check(r.t);

@@ -48,14 +48,16 @@ export function incompatibleCheck(clients: readonly string[], boundMs: number): 
     setup(ctx) {
       const truth = truthOf(ctx, clients);
       const wire = new Map<string, Wire>(clients.map((id) => [id, { hellos: new Map(), schema: null, nuking: false, required: null }]));
-      // Client -> since when (µs) the server's durable identity does not match it.
-      const since = new Map<string, number>();
+      // Each client of the truth (in its order) with its wire and since when (µs) the server's durable
+      // identity does not match it (undefined: it matches). Held side by side: every fact updates all.
+      const all = [...truth.clients.values()].map((c) => ({ c, w: wire.get(c.id)!, since: undefined as number | undefined }));
       const update = (nowUs: number): void => {
-        for (const c of truth.clients.values()) {
-          const schema = wire.get(c.id)!.schema;
+        for (const x of all) {
+          const c = x.c;
+          const schema = x.w.schema;
           const bad = c.remembered !== null && truth.serverSite !== null && (truth.serverSite !== c.remembered || (schema !== null && truth.serverSchema !== schema));
-          if (!bad) since.delete(c.id);
-          else if (!since.has(c.id)) since.set(c.id, nowUs);
+          if (!bad) x.since = undefined;
+          else if (x.since === undefined) x.since = nowUs;
         }
       };
       const require = (r: TraceRecord, c: ClientTruth | undefined, why: string | null): void => {
@@ -112,17 +114,18 @@ export function incompatibleCheck(clients: readonly string[], boundMs: number): 
       });
       const check = (nowUs: number): void => {
         update(nowUs);
-        for (const c of truth.clients.values()) {
-          const req = wire.get(c.id)!.required;
+        for (const x of all) {
+          const c = x.c;
+          const req = x.w.required;
           if (req !== null && !c.proc.frozen) {
             ctx.exercised(name);
             if (nowUs - Math.max(req.sinceUs, c.proc.resumedUs) > boundMs * 1000) {
               ctx.fail('correctness', name, `${c.id} shows ${c.status} ${ms(nowUs - req.sinceUs)} after ${req.why}; it must show incompatible within ${boundMs} ms`);
-              wire.get(c.id)!.required = null;
+              x.w.required = null;
               return;
             }
           }
-          const s = since.get(c.id);
+          const s = x.since;
           if (s === undefined) continue;
           // Real input: a client's status while the server is incompatible with it (green or not).
           ctx.exercised(name);

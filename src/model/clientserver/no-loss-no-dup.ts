@@ -32,8 +32,9 @@ export function noLossCheck(clients: readonly string[]): TraceCheck {
           ctx.exercised(name);
           if (seq !== head + 1) ctx.fail('correctness', name, `the server's durable log appended #${seq} after #${head} (trace #${r.i})`);
           head = seq;
-          if (seen.has(`${s}/${v}`)) ctx.fail('correctness', name, `the server's durable log holds ${s.slice(0, 8)} v${v} twice (trace #${r.i})`);
-          seen.add(`${s}/${v}`);
+          const key = `${s}/${v}`;
+          if (seen.has(key)) ctx.fail('correctness', name, `the server's durable log holds ${s.slice(0, 8)} v${v} twice (trace #${r.i})`);
+          seen.add(key);
         }
       });
       // Per client: its local versions up to this one were found stored at an earlier acknowledgement

@@ -152,9 +152,10 @@ export function stuckInTimeCheck(clients: readonly string[], server: string, bou
       ticking(ctx, 50_000, (nowUs) => {
         for (const [id, c] of state) {
           if (!c.up || c.proc.frozen || c.nuking) continue;
-          const from = (us: number): number => Math.max(us, c.proc.resumedUs);
+          // Times count from the resume at the earliest (inline: no closure per client and tick).
+          const resumedUs = c.proc.resumedUs;
           if (c.failedSinceUs !== null) {
-            if (nowUs - from(c.failedSinceUs) > bounds.boundMs * 1000) {
+            if (nowUs - Math.max(c.failedSinceUs, resumedUs) > bounds.boundMs * 1000) {
               ctx.fail('correctness', name, `${id} shows ${c.status} ${ms(nowUs - c.failedSinceUs)} after ${c.failures} of its sync connections in a row closed before it showed green on them (stuck after ${bounds.rapidFailuresMax}; bound ${bounds.boundMs} ms)`);
               c.failedSinceUs = null;
               return;
@@ -162,7 +163,7 @@ export function stuckInTimeCheck(clients: readonly string[], server: string, bou
           }
           const conn = c.conn;
           if (conn === null || (conn.green && conn.pushed <= conn.acked)) continue;
-          const idleUs = nowUs - from(conn.progressUs);
+          const idleUs = nowUs - Math.max(conn.progressUs, resumedUs);
           if (idleUs < bounds.stuckAfterMs * 1000) continue;
           ctx.exercised(name);
           if (!excused(c.status) && idleUs > (bounds.stuckAfterMs + bounds.boundMs) * 1000) {

@@ -244,9 +244,15 @@ export function syncStatusModel(clients: readonly string[], options: StatusModel
   const members = new Set(clients);
   // Per run (keyed by the monitor's world): sync connection -> its client, for net.close.
   const runs = new WeakMap<MonitorWorld, Map<string, string>>();
+  // The last world asked about and its map (a run asks at every record: no WeakMap lookup each time).
+  let lastWorld: MonitorWorld | null = null;
+  let lastConns = new Map<string, string>();
   const connsOf = (world: MonitorWorld): Map<string, string> => {
+    if (world === lastWorld) return lastConns;
     let m = runs.get(world);
     if (m === undefined) runs.set(world, (m = new Map()));
+    lastWorld = world;
+    lastConns = m;
     return m;
   };
   // The event is built whole (a spread of the fact into it cost more than the model's step on every delivery).
