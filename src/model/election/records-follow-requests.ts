@@ -24,6 +24,9 @@ export const RECORDS_FOLLOW_REQUESTS = 'invariant:records-follow-requests';
 /** The store the election's tabs write (kv backend, root 'store'). */
 const ROOT = 'store';
 const DIRECTORY = 0;
+/** Its object stores' names, made once (a name built per lookup is hashed again at each). */
+const META_STORE = `${ROOT}:meta`;
+const BLOCKS_STORE = `${ROOT}:blocks`;
 
 /** A key record as a block holds it. */
 interface KeyRecord {
@@ -105,8 +108,8 @@ export function recordsFollowRequests(): Check {
         if (after >= commit) return;
         st.seen.set(device, commit);
         const kv = ctx.sim.device(device).kv;
-        for (const [block, v] of writtenSince(kv.durableGet(`${ROOT}:meta`, 'meta'), commit, after)) {
-          st.written.push({ device, commit: v, block, bytes: kv.durableGet(`${ROOT}:blocks`, block) });
+        for (const [block, v] of writtenSince(kv.durableGet(META_STORE, 'meta'), commit, after)) {
+          st.written.push({ device, commit: v, block, bytes: kv.durableGet(BLOCKS_STORE, block) });
         }
       });
       ctx.trace.on('fact.request', (r: TraceRecord) => {
