@@ -87,17 +87,33 @@ export function recordsFollowRequests(): Check {
   const STATE = 'records-follow-requests';
   interface State {
     written: Written[];
-    /** device -> commit -> reqId -> the recorded result. */
-    requests: Map<string, Map<number, Map<string, Record<string, unknown>>>>;
+    /**
+     * The `fact.request` records of the store, in trace order (their data: trace records are never
+     * mutated), indexed at the end of the run (`requestsOf`): the index is only read there.
+     */
+    recorded: Record<string, unknown>[];
     /** device -> the last commit judged. */
     seen: Map<string, number>;
   }
+  /** device -> commit -> reqId -> the recorded result, from the records in trace order. */
+  const requestsOf = (recorded: readonly Record<string, unknown>[]): Map<string, Map<number, Map<string, Record<string, unknown>>>> => {
+    const requests = new Map<string, Map<number, Map<string, Record<string, unknown>>>>();
+    for (const d of recorded) {
+      const device = String(d.device);
+      let byCommit = requests.get(device);
+      if (byCommit === undefined) requests.set(device, (byCommit = new Map()));
+      let reqs = byCommit.get(d.commit as number);
+      if (reqs === undefined) byCommit.set(d.commit as number, (reqs = new Map()));
+      reqs.set(d.reqId as string, (d.result ?? {}) as Record<string, unknown>);
+    }
+    return requests;
+  };
   const state = (ctx: ScenarioContext): State => ctx.runState.get(STATE) as State;
   return {
     name: RECORDS_FOLLOW_REQUESTS,
     covers: [RECORDS_FOLLOW_REQUESTS],
     setup(ctx: ScenarioContext) {
-      const st: State = { written: [], requests: new Map(), seen: new Map() };
+      const st: State = { written: [], recorded: [], seen: new Map() };
       ctx.runState.set(STATE, st);
       ctx.trace.on('fact.store', (r: TraceRecord) => {
         const d = r.data;
@@ -115,21 +131,17 @@ export function recordsFollowRequests(): Check {
       ctx.trace.on('fact.request', (r: TraceRecord) => {
         const d = r.data;
         if (d.root !== ROOT || typeof d.commit !== 'number' || typeof d.reqId !== 'string') return;
-        const device = String(d.device);
-        let byCommit = st.requests.get(device);
-        if (byCommit === undefined) st.requests.set(device, (byCommit = new Map()));
-        let reqs = byCommit.get(d.commit);
-        if (reqs === undefined) byCommit.set(d.commit, (reqs = new Map()));
-        reqs.set(d.reqId, (d.result ?? {}) as Record<string, unknown>);
+        st.recorded.push(d);
       });
     },
     final(ctx: ScenarioContext) {
       const st = state(ctx);
+      const requests = requestsOf(st.recorded);
       for (const w of st.written) {
         const rec = decodeKeyRecord(w.bytes);
         if (rec === null || rec.reqId === null || rec.reqId === undefined) continue;
         ctx.exercised(RECORDS_FOLLOW_REQUESTS);
-        const reqs = st.requests.get(w.device)?.get(w.commit);
+        const reqs = requests.get(w.device)?.get(w.commit);
         const result = reqs?.get(String(rec.reqId));
         const same = result !== undefined && result.key === rec.key && result.value === rec.value && result.epoch === rec.epoch && result.writer === rec.writer;
         if (same) continue;
