@@ -245,30 +245,37 @@ function contextCopy(initial: unknown): ContextCopy {
     return spread; // code generation disallowed (--disallow-code-generation-from-strings)
   }
   // `Object.keys(x)` without the array it allocates (a step made ~100 bytes of key arrays): a for-in over a
-  // plain object yields its own enumerable string keys first, in the order `Object.keys` gives them, then
-  // the enumerable ones of its prototypes it does not shadow; keeping only the own ones (hasOwn) leaves
-  // exactly `Object.keys(x)`, in that order.
+  // plain object yields every own enumerable string key first, in the order `Object.keys` gives them, then
+  // the enumerable ones of its prototypes it does not shadow. So when the last key it yielded is an own
+  // one, it yielded exactly `Object.keys(x)`, in that order.
   const sameKeys = (context: Record<string, unknown>): boolean => {
     let i = 0;
     for (const k in context) {
-      if (!hasOwn.call(context, k)) continue;
       if (k !== keys[i]) return false;
       i++;
     }
-    return i === keys.length;
+    return i === keys.length && hasOwn.call(context, keys[i - 1]!);
   };
-  /** True when every own enumerable string key of `update` is one of the initial context's. */
-  const knownKeys = (update: Record<string, unknown>): boolean => {
-    for (const k in update) if (hasOwn.call(update, k) && !known.has(k)) return false;
-    return true;
+  /**
+   * True when every key a for-in over `update` yields is one of the initial context's and is its own (the
+   * last one is: see above), so the for-in yields exactly `Object.keys(update)`. False sends the update
+   * through the spread, which gives the same object anyway (the literal path is only faster).
+   */
+  const ownKnownKeys = (update: Record<string, unknown>): boolean => {
+    let last: string | null = null;
+    for (const k in update) {
+      if (!known.has(k)) return false;
+      last = k;
+    }
+    return last === null || hasOwn.call(update, last);
   };
   return {
     clone: (context) => (sameKeys(context) ? literal(context) : { ...context }),
     merge: (context, update) => {
-      if (!sameKeys(context) || !knownKeys(update)) return { ...context, ...update };
+      if (!sameKeys(context) || !ownKnownKeys(update)) return { ...context, ...update };
       if (Object.getOwnPropertySymbols(update).length > 0) return { ...context, ...update };
       const next = literal(context);
-      for (const k in update) if (hasOwn.call(update, k)) next[k] = update[k];
+      for (const k in update) next[k] = update[k];
       return next;
     },
   };
