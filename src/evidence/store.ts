@@ -120,10 +120,14 @@ function fileDurable(sim: Simulation, device: string, root: string): DurablePoin
   return fileStorePoint((path) => disk.durableFile(path), root, durableDocument);
 }
 
-/** The durable point of a kv-backend store; `visible`: read what is visible (a strict commit just made it durable). */
-function kvDurable(sim: Simulation, device: string, root: string, visible: boolean): DurablePoint {
+/**
+ * The durable point of a kv-backend store whose object store is `metaStore` (`<root>:meta`, a name made once
+ * per location: a name built per call is hashed again at each lookup); `visible`: read what is visible (a
+ * strict commit just made it durable).
+ */
+function kvDurable(sim: Simulation, device: string, metaStore: string, visible: boolean): DurablePoint {
   const kv = sim.device(device).kv;
-  return kvStorePoint((key) => (visible ? kv.visibleGet(`${root}:meta`, key) : kv.durableGet(`${root}:meta`, key)));
+  return kvStorePoint((key) => (visible ? kv.visibleGet(metaStore, key) : kv.durableGet(metaStore, key)));
 }
 
 /** Two points are the same (a fact is written only when the point changed). */
@@ -187,11 +191,15 @@ export function storeEvidence(stores: readonly StoreLocation[] = DEFAULT_STORES)
           if (r.data.durability !== 'strict') return;
           const device = deviceOf(r);
           const touched = r.data.stores as string[];
-          if (device !== null) for (let k = 0; k < kvs.length; k++) if (touched.includes(metaStores[k]!)) emit(device, kvs[k]!, kvDurable(sim, device, kvs[k]!.root, true));
+          if (device !== null) for (let k = 0; k < kvs.length; k++) if (touched.includes(metaStores[k]!)) emit(device, kvs[k]!, kvDurable(sim, device, metaStores[k]!, true));
         });
         const relaxedSettled = (r: TraceRecord): void => {
           const device = deviceOf(r);
-          if (device !== null) for (const loc of kvs) if (lastAt.get(loc)!.has(device) || sim.device(device).kv.durableGet(`${loc.root}:meta`, 'marker') !== undefined) emit(device, loc, kvDurable(sim, device, loc.root, false));
+          if (device === null) return;
+          for (let k = 0; k < kvs.length; k++) {
+            const loc = kvs[k]!;
+            if (lastAt.get(loc)!.has(device) || sim.device(device).kv.durableGet(metaStores[k]!, 'marker') !== undefined) emit(device, loc, kvDurable(sim, device, metaStores[k]!, false));
+          }
         };
         sim.trace.on('kv.durable', relaxedSettled);
         sim.trace.on('kv.powerloss', relaxedSettled);

@@ -129,6 +129,13 @@ class DeviceView {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
+/** `Array.isArray(stores) && stores.map(String).includes(store)`, without the mapped copy (a kv.commit's `stores`: strings). */
+function touches(stores: unknown, store: string): boolean {
+  if (!Array.isArray(stores)) return false;
+  for (let i = 0; i < stores.length; i++) if (String(stores[i]) === store) return true;
+  return false;
+}
+
 /** Feeds on trace records; answers with the first violation it sees. */
 export class ElectionLedger {
   private readonly devices = new Map<string, DeviceView>();
@@ -178,10 +185,9 @@ export class ElectionLedger {
       case 'writer.begin':
         return this.writeBegins(rec);
       case 'kv.commit': {
-        const stores = Array.isArray(d.stores) ? d.stores.map(String) : [];
         // A commit that wrote the lease record's store (docs/election.md: object store 'election'), of any
         // durability (others see it at once): the anchor of the tab's next lease belief.
-        if (stores.includes(LEASE_STORE) && num(d.puts) > 0) this.view(this.deviceOf(rec.node)).beliefs.committed(rec.node, rec.t);
+        if (touches(d.stores, LEASE_STORE) && num(d.puts) > 0) this.view(this.deviceOf(rec.node)).beliefs.committed(rec.node, rec.t);
         if (d.durability === 'strict') this.view(this.deviceOf(rec.node)).lastCommitter = rec.node;
         return null;
       }
@@ -368,17 +374,21 @@ export class ElectionLedger {
   }
 }
 
+/** How a stale commit's message names it (built only for a violation, not at every commit). */
+function staleWhat(commit: number, epoch: number): string {
+  return `commit ${commit} of the store (durable epoch ${epoch}, fact.store)`;
+}
+
 /** A commit that the store should have refused as stale (null when none). */
 function staleCommit(v: DeviceView, commit: number, epoch: number, before: number, by: string | null): Violation | null {
-  const what = `commit ${commit} of the store (durable epoch ${epoch}, fact.store)`;
   if (epoch < before) {
-    return { check: 'invariant:no-stale-write', message: `${what} lowered the store's durable epoch from ${before}`, node: by ?? undefined, details: { commit, epoch, before } };
+    return { check: 'invariant:no-stale-write', message: `${staleWhat(commit, epoch)} lowered the store's durable epoch from ${before}`, node: by ?? undefined, details: { commit, epoch, before } };
   }
   const own = by === null ? undefined : v.tabEpoch.get(by);
   if (by !== null && own !== undefined && own < before) {
     return {
       check: 'invariant:no-stale-write',
-      message: `'${by}', whose epoch is ${own}, made ${what} after the store had been fenced at epoch ${before}: a write from a stale epoch was accepted`,
+      message: `'${by}', whose epoch is ${own}, made ${staleWhat(commit, epoch)} after the store had been fenced at epoch ${before}: a write from a stale epoch was accepted`,
       node: by,
       details: { commit, epoch, writerEpoch: own, before },
     };
@@ -386,7 +396,7 @@ function staleCommit(v: DeviceView, commit: number, epoch: number, before: numbe
   if (epoch < v.leadingEpoch) {
     return {
       check: 'invariant:no-stale-write',
-      message: `${what}${by === null ? '' : ` by '${by}'`} has an epoch below ${v.leadingEpoch}, with which '${v.leadingTab}' already leads: a leader acts only once the store is fenced at its epoch`,
+      message: `${staleWhat(commit, epoch)}${by === null ? '' : ` by '${by}'`} has an epoch below ${v.leadingEpoch}, with which '${v.leadingTab}' already leads: a leader acts only once the store is fenced at its epoch`,
       node: by ?? undefined,
       details: { commit, epoch, leadingEpoch: v.leadingEpoch, leadingTab: v.leadingTab },
     };

@@ -24,6 +24,9 @@ export const RECORDS_FOLLOW_REQUESTS = 'invariant:records-follow-requests';
 /** The store the election's tabs write (kv backend, root 'store'). */
 const ROOT = 'store';
 const DIRECTORY = 0;
+/** Its object stores' names, made once (a name built per lookup is hashed again at each). */
+const META_STORE = `${ROOT}:meta`;
+const BLOCKS_STORE = `${ROOT}:blocks`;
 
 /** A key record as a block holds it. */
 interface KeyRecord {
@@ -34,12 +37,18 @@ interface KeyRecord {
   reqId: unknown;
 }
 
-/** A block version a durable commit wrote, decoded. */
+/**
+ * A block version a durable commit wrote: its bytes as the durable image held them, decoded at the end of
+ * the run (`final`). Kept, not copied: the simulator's kv values are never mutated (a put stores a copy of
+ * the caller's value, reads of the durable image share it read-only, and damage replaces a value rather
+ * than writing into it), so the bytes decoded at the end are the bytes the commit left. Decoding them all
+ * in one loop at the end costs a fraction of decoding each one between two simulator steps.
+ */
 interface Written {
   device: string;
   commit: number;
   block: string;
-  rec: KeyRecord | null;
+  bytes: unknown;
 }
 
 const utf8 = new TextDecoder();
@@ -78,17 +87,33 @@ export function recordsFollowRequests(): Check {
   const STATE = 'records-follow-requests';
   interface State {
     written: Written[];
-    /** device -> commit -> reqId -> the recorded result. */
-    requests: Map<string, Map<number, Map<string, Record<string, unknown>>>>;
+    /**
+     * The `fact.request` records of the store, in trace order (their data: trace records are never
+     * mutated), indexed at the end of the run (`requestsOf`): the index is only read there.
+     */
+    recorded: Record<string, unknown>[];
     /** device -> the last commit judged. */
     seen: Map<string, number>;
   }
+  /** device -> commit -> reqId -> the recorded result, from the records in trace order. */
+  const requestsOf = (recorded: readonly Record<string, unknown>[]): Map<string, Map<number, Map<string, Record<string, unknown>>>> => {
+    const requests = new Map<string, Map<number, Map<string, Record<string, unknown>>>>();
+    for (const d of recorded) {
+      const device = String(d.device);
+      let byCommit = requests.get(device);
+      if (byCommit === undefined) requests.set(device, (byCommit = new Map()));
+      let reqs = byCommit.get(d.commit as number);
+      if (reqs === undefined) byCommit.set(d.commit as number, (reqs = new Map()));
+      reqs.set(d.reqId as string, (d.result ?? {}) as Record<string, unknown>);
+    }
+    return requests;
+  };
   const state = (ctx: ScenarioContext): State => ctx.runState.get(STATE) as State;
   return {
     name: RECORDS_FOLLOW_REQUESTS,
     covers: [RECORDS_FOLLOW_REQUESTS],
     setup(ctx: ScenarioContext) {
-      const st: State = { written: [], requests: new Map(), seen: new Map() };
+      const st: State = { written: [], recorded: [], seen: new Map() };
       ctx.runState.set(STATE, st);
       ctx.trace.on('fact.store', (r: TraceRecord) => {
         const d = r.data;
@@ -99,38 +124,35 @@ export function recordsFollowRequests(): Check {
         if (after >= commit) return;
         st.seen.set(device, commit);
         const kv = ctx.sim.device(device).kv;
-        for (const [block, v] of writtenSince(kv.durableGet(`${ROOT}:meta`, 'meta'), commit, after)) {
-          st.written.push({ device, commit: v, block, rec: decodeKeyRecord(kv.durableGet(`${ROOT}:blocks`, block)) });
+        for (const [block, v] of writtenSince(kv.durableGet(META_STORE, 'meta'), commit, after)) {
+          st.written.push({ device, commit: v, block, bytes: kv.durableGet(BLOCKS_STORE, block) });
         }
       });
       ctx.trace.on('fact.request', (r: TraceRecord) => {
         const d = r.data;
         if (d.root !== ROOT || typeof d.commit !== 'number' || typeof d.reqId !== 'string') return;
-        const device = String(d.device);
-        let byCommit = st.requests.get(device);
-        if (byCommit === undefined) st.requests.set(device, (byCommit = new Map()));
-        let reqs = byCommit.get(d.commit);
-        if (reqs === undefined) byCommit.set(d.commit, (reqs = new Map()));
-        reqs.set(d.reqId, (d.result ?? {}) as Record<string, unknown>);
+        st.recorded.push(d);
       });
     },
     final(ctx: ScenarioContext) {
       const st = state(ctx);
+      const requests = requestsOf(st.recorded);
       for (const w of st.written) {
-        if (w.rec === null || w.rec.reqId === null || w.rec.reqId === undefined) continue;
+        const rec = decodeKeyRecord(w.bytes);
+        if (rec === null || rec.reqId === null || rec.reqId === undefined) continue;
         ctx.exercised(RECORDS_FOLLOW_REQUESTS);
-        const reqs = st.requests.get(w.device)?.get(w.commit);
-        const result = reqs?.get(String(w.rec.reqId));
-        const same = result !== undefined && result.key === w.rec.key && result.value === w.rec.value && result.epoch === w.rec.epoch && result.writer === w.rec.writer;
+        const reqs = requests.get(w.device)?.get(w.commit);
+        const result = reqs?.get(String(rec.reqId));
+        const same = result !== undefined && result.key === rec.key && result.value === rec.value && result.epoch === rec.epoch && result.writer === rec.writer;
         if (same) continue;
         const recorded = reqs === undefined || reqs.size === 0 ? 'no request' : `only ${[...reqs.keys()].join(', ')}`;
         ctx.fail(
           'correctness',
           RECORDS_FOLLOW_REQUESTS,
-          `commit ${w.commit} on ${w.device} wrote block ${w.block}: key '${String(w.rec.key)}' = '${String(w.rec.value)}' (epoch ${String(w.rec.epoch)}, ` +
-            `${String(w.rec.writer)}) for request ${String(w.rec.reqId)}, but that commit recorded ${result === undefined ? recorded : `that request with another result (${JSON.stringify(result)})`}: ` +
+          `commit ${w.commit} on ${w.device} wrote block ${w.block}: key '${String(rec.key)}' = '${String(rec.value)}' (epoch ${String(rec.epoch)}, ` +
+            `${String(rec.writer)}) for request ${String(rec.reqId)}, but that commit recorded ${result === undefined ? recorded : `that request with another result (${JSON.stringify(result)})`}: ` +
             `the store holds a value no request it recorded wrote (a failed commit's write riding on a later one?)`,
-          { device: w.device, commit: w.commit, block: w.block, reqId: w.rec.reqId },
+          { device: w.device, commit: w.commit, block: w.block, reqId: rec.reqId },
         );
         return;
       }
