@@ -4,7 +4,7 @@
  *
  * Every run is a pure function of (scenario, seed, variant), so results do not depend on how many workers
  * ran them or in what order they finished; the caller sorts them. Each worker is a RunSlot (slot.ts): it
- * runs one job at a time under a wall-time watchdog and a heap limit, and asks for the next when done:
+ * runs one job at a time under a wall-time watchdog and a heap limit, with the next one queued behind it:
  * each thread has its own group of scenarios, of about equal expected cost and cut between areas where
  * possible, and steals from the others once its group is done (lanes.ts: each thread then JIT-compiles
  * the code of fewer scenarios). A run the slot had to stop
@@ -221,17 +221,37 @@ class ThreadPool {
     return this.done;
   }
 
-  /** Slot `t`'s share: take its next job (its own, else stolen) until none is left or the sweep stops. */
+  /**
+   * Slot `t`'s share: take its next job (its own, else stolen) until none is left or the sweep stops. While
+   * a job runs, the next one waits on the slot (RunSlot.run), so the thread goes from one run to the next
+   * without a round trip through this thread; not with --fail-fast (a job handed out runs: none may
+   * follow the first failure), nor for the last jobs of the sweep (a job queued behind a run could not be
+   * stolen by an idle thread).
+   */
   private async loop(slot: RunSlot, t: number): Promise<void> {
-    while (!this.stopping && this.o.signal?.aborted !== true) {
+    const pending: Promise<RunResult | null>[] = [];
+    const give = (): void => {
+      if (this.stopping || this.o.signal?.aborted === true) return;
       const job = this.lanes.take(t);
       if (job === undefined) return;
       // A job run twice (--check-determinism) has twice the budget.
-      const r = await slot.run(job, runBudgetMs(this.scenarios.get(job.scenario), this.o.runTimeoutS) * (job.recheck === true ? 2 : 1));
+      const p = slot.run(job, runBudgetMs(this.scenarios.get(job.scenario), this.o.runTimeoutS) * (job.recheck === true ? 2 : 1));
+      p.catch(() => {}); // a failure is thrown where it is awaited; a queued job's, after the first, is not
+      pending.push(p);
+    };
+    const queue = (): void => {
+      if (pending.length < 2 && this.o.failFast !== true && this.lanes.left >= this.slots.length) give();
+    };
+    give();
+    queue();
+    while (pending.length > 0) {
+      const r = await pending.shift()!;
       if (r === null) return; // abandoned (hard stop)
       this.done++;
       this.o.onResult?.(r);
       if (this.o.failFast === true && r.verdict !== 'pass') this.stopping = true;
+      if (pending.length === 0) give();
+      queue();
     }
   }
 }
