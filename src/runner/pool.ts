@@ -4,14 +4,16 @@
  *
  * Every run is a pure function of (scenario, seed, variant), so results do not depend on how many workers
  * ran them or in what order they finished; the caller sorts them. Each worker is a RunSlot (slot.ts): it
- * runs one job at a time under a wall-time watchdog and a heap limit, and asks for the next when done:
- * each thread has its own group of scenarios and steals from the others once its group is done
- * (lanes.ts: each thread then JIT-compiles the code of fewer scenarios). A run the slot had to stop
+ * runs one job at a time under a wall-time watchdog and a heap limit, with the next one queued behind it:
+ * each thread has its own group of scenarios, of about equal expected cost and cut between areas where
+ * possible, and steals from the others once its group is done (lanes.ts: each thread then JIT-compiles
+ * the code of fewer scenarios). A run the slot had to stop
  * (hung, out of memory, its thread died) is a `crash` verdict for that seed, and the sweep goes on with a
  * fresh thread. The in-process mode has no watchdog
  * (a synchronous loop cannot be interrupted on the thread it runs on): the CLI always uses threads.
  */
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { replayScenariosDir, scenarioFile } from '../scenario/registry.ts';
 import { replayCommand } from '../scenario/replay-command.ts';
 import { runScenario } from '../scenario/run.ts';
@@ -159,6 +161,19 @@ export function jobOptions(job: Job, variant: string): RunOptions {
   return o;
 }
 
+/**
+ * What a job is expected to cost, relative to the others: its simulated length (chaos phase plus liveness
+ * window; twice that for a run checked twice). In the smoke suite the wall time of a run is 2 ms to 0.8 s
+ * and roughly follows it: split by job count, the first of two groups held 69% of the suite's wall time
+ * (the other thread then stole scenarios of areas it had not run, compiling their code a second time);
+ * split by simulated length, 48%.
+ */
+export function expectedCost(job: Job, scenarios: ReadonlyMap<string, Scenario>): number {
+  const s = scenarios.get(job.scenario);
+  const simMs = s === undefined ? 1 : s.durationMs + (s.liveness?.withinMs ?? 0);
+  return simMs * (job.recheck === true ? 2 : 1);
+}
+
 /** N run slots pulling jobs from their shares of the list (lanes.ts: scenario affinity). */
 class ThreadPool {
   private readonly lanes: JobLanes;
@@ -173,7 +188,13 @@ class ThreadPool {
     private readonly scenarios: ReadonlyMap<string, Scenario>,
   ) {
     const files = filesOf(jobs.map((j) => j.scenario), scenarios);
-    this.lanes = new JobLanes(jobs, size);
+    // A scenario's family is its module's folder (scenarios/<area>/): the code its runs share most with.
+    const family = (name: string): string => {
+      const s = scenarios.get(name);
+      const f = s === undefined ? undefined : scenarioFile(s);
+      return f === undefined ? '' : path.dirname(f);
+    };
+    this.lanes = new JobLanes(jobs, size, (j) => expectedCost(j, scenarios), family);
     const variant = o.variant ?? '';
     for (let i = 0; i < size; i++) {
       this.slots.push(new RunSlot({ scenariosDir: o.scenariosDir!, files, variant, heapMb: o.heapMb, crash: slotCrash(scenarios, variant) }));
@@ -200,17 +221,37 @@ class ThreadPool {
     return this.done;
   }
 
-  /** Slot `t`'s share: take its next job (its own, else stolen) until none is left or the sweep stops. */
+  /**
+   * Slot `t`'s share: take its next job (its own, else stolen) until none is left or the sweep stops. While
+   * a job runs, the next one waits on the slot (RunSlot.run), so the thread goes from one run to the next
+   * without a round trip through this thread; not with --fail-fast (a job handed out runs: none may
+   * follow the first failure), nor for the last jobs of the sweep (a job queued behind a run could not be
+   * stolen by an idle thread).
+   */
   private async loop(slot: RunSlot, t: number): Promise<void> {
-    while (!this.stopping && this.o.signal?.aborted !== true) {
+    const pending: Promise<RunResult | null>[] = [];
+    const give = (): void => {
+      if (this.stopping || this.o.signal?.aborted === true) return;
       const job = this.lanes.take(t);
       if (job === undefined) return;
       // A job run twice (--check-determinism) has twice the budget.
-      const r = await slot.run(job, runBudgetMs(this.scenarios.get(job.scenario), this.o.runTimeoutS) * (job.recheck === true ? 2 : 1));
+      const p = slot.run(job, runBudgetMs(this.scenarios.get(job.scenario), this.o.runTimeoutS) * (job.recheck === true ? 2 : 1));
+      p.catch(() => {}); // a failure is thrown where it is awaited; a queued job's, after the first, is not
+      pending.push(p);
+    };
+    const queue = (): void => {
+      if (pending.length < 2 && this.o.failFast !== true && this.lanes.left >= this.slots.length) give();
+    };
+    give();
+    queue();
+    while (pending.length > 0) {
+      const r = await pending.shift()!;
       if (r === null) return; // abandoned (hard stop)
       this.done++;
       this.o.onResult?.(r);
       if (this.o.failFast === true && r.verdict !== 'pass') this.stopping = true;
+      if (pending.length === 0) give();
+      queue();
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * A run worker thread: loads the scenarios once, then runs the jobs its RunSlot sends, one at a time, and
- * posts each RunResult back. Started by slot.ts through a tiny bootstrap that registers tsx first.
+ * A run worker thread: loads the scenarios once, then runs the jobs its RunSlot sends, one at a time in
+ * the order sent (the slot may send the next job before this one ends), and posts each RunResult back. Started by slot.ts through a tiny bootstrap that registers tsx first.
  *
  * While a run goes, every trace line is also copied into the shared heartbeat buffer (see heartbeat.ts):
  * when the run hangs (a synchronous or microtask loop never returns to the scheduler), this thread cannot
@@ -86,7 +86,11 @@ async function start(): Promise<void> {
     post({ type: 'fatal', message: (e as Error).message });
     return;
   }
-  port!.on('message', (msg: ToWorker) => void ('task' in msg ? runTask(msg.task, byName) : runJob(msg, byName)));
+  // One job at a time, in the order sent: the slot may post the next job while this one runs.
+  let chain = Promise.resolve();
+  port!.on('message', (msg: ToWorker) => {
+    chain = chain.then(() => ('task' in msg ? runTask(msg.task, byName) : runJob(msg, byName)));
+  });
   post({ type: 'ready' });
 }
 

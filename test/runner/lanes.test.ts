@@ -34,6 +34,19 @@ describe('job lanes (scenario affinity)', () => {
     expect(drain(l, [0, 1])).toEqual(['0:a0', '1:c0', '0:b0', '1:d0', '0:a1', '1:c1', '0:b1', '1:d1', '0:a2', '1:c2', '0:b2', '1:d2']);
   });
 
+  it('groups are of about equal expected cost when jobs have costs', () => {
+    // a costs 3 per run, b, c and d 1: a alone is half of the sweep's cost.
+    const cost = (j: Job): number => (j.scenario === 'a' ? 3 : 1);
+    const l = new JobLanes(jobs, 2, cost);
+    const own = (t: number, n: number): string[] => Array.from({ length: n }, () => key(l.take(t)!));
+    expect(own(0, 3)).toEqual(['a0', 'a1', 'a2']);
+    expect(own(1, 9)).toEqual(['b0', 'c0', 'd0', 'b1', 'c1', 'd1', 'b2', 'c2', 'd2']);
+    expect(l.left).toBe(0);
+    // By job count (no costs), a and b would be one group, c and d the other.
+    const byCount = new JobLanes(jobs, 2);
+    expect([byCount.take(0), byCount.take(0), byCount.take(1)].map((j) => key(j!))).toEqual(['a0', 'b0', 'c0']);
+  });
+
   it('a thread whose group is done steals whole scenarios, then half of the last one; every job is handed out once', () => {
     const l = new JobLanes(runOrder(sweepJobs(['a', 'b', 'c', 'd', 'e', 'f'], 0, 3)), 2);
     // Thread 0 runs three jobs, then only thread 1 asks: it does its own group, then steals.

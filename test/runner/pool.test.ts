@@ -21,6 +21,16 @@ describe('worker pool', () => {
     expect(results[1]!.replay).toBe('npx syncbench replay fixture-dying --seed 1 --scenarios-dir test/runner/fixtures/dying');
   });
 
+  it('a job queued behind one whose thread dies runs on a fresh thread (one worker, every job queued behind another)', async () => {
+    const scenarios = new Map((await loadScenarios(DYING_DIR)).map((l) => [l.scenario.name, l.scenario]));
+    const results: RunResult[] = [];
+    const jobs = [0, 1, 3, 2, 5, 4, 6].map((seed) => ({ scenario: 'fixture-dying', seed }));
+    const n = await runJobs(jobs, scenarios, { workers: 1, forceThreads: true, scenariosDir: DYING_DIR, onResult: (r) => results.push(r) });
+    expect(n).toBe(7);
+    // In the order given: one thread runs the jobs one after another.
+    expect(results.map((r) => `${r.seed}:${r.verdict}`)).toEqual(['0:pass', '1:crash', '3:crash', '2:pass', '5:crash', '4:pass', '6:pass']);
+  });
+
   it('rejects bad worker counts naming the option', () => {
     expect(() => checkWorkers(0)).toThrow(/--workers 0/);
     expect(() => checkWorkers(1.5)).toThrow(/--workers/);
