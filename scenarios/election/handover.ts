@@ -111,7 +111,7 @@ export const leaderPausedMidFlush: ElectionScenarioSpec = {
 export const lockLeaderPaused: ElectionScenarioSpec = {
   name: 'election-lock-leader-paused',
   description: 'Lock mode: the lock holder freezes (keeping its lock) while flushing; a follower hears no heartbeat and steals the lock; on resume the old holder is fenced and steps down.',
-  suites: ['smoke', 'ci'],
+  suites: ['smoke', 'ci', 'default'],
   tabs: three,
   mode: 'lock',
   startAtMs: aFirst,
