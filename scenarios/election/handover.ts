@@ -292,7 +292,7 @@ export default [
   electionScenario({
     name: 'election-lock-paused-mid-draw',
     description:
-      "Lock mode, two tabs: the first holder freezes right after reading the epoch counter, with its draw's transaction open, and its browser runs its lock tasks late: the other tab hears no heartbeat and steals the lock. The thief's draw must wait for the frozen one and draw the next epoch, never the same (a draw read and written in two transactions lets both read the same counter); on resume the old holder, not yet told of the steal, is refused by the store (EFENCED) and follows.",
+      "Lock mode, two tabs: the first holder freezes right after reading the epoch counter, with its draw's transaction open, and its browser runs its lock tasks late: the other tab hears no heartbeat and steals the lock. The thief's draw must wait for the frozen one and draw the next epoch, never the same (a draw read and written in two transactions lets both read the same counter); on resume the old holder, not yet told of the steal, finishes its draw first and the thief draws the next epoch; the old holder's fence is then refused (EFENCED), or it leads until the thief fences its higher epoch and announces; either way it follows.",
     suites: ['smoke', 'ci'],
     tabs: two,
     mode: 'lock',

@@ -57,7 +57,7 @@ describe('invariant:steal-after-silence', () => {
     at(20, 'B', 'election.stepdown', { epoch: 2, reason: 'lock-stolen' });
     at(20 + BOUND_MS - 5, 'B', 'lock.request', steal);
     expect(h.failures).toHaveLength(1);
-    expect(h.failures[0]).toMatch(/after it last heard a leader or started/);
+    expect(h.failures[0]).toMatch(/after it last heard a leader, started, stepped down or stole/);
   });
 
   it('widens the bound by the drift the true clock showed beyond the assumed one', () => {
@@ -66,5 +66,27 @@ describe('invariant:steal-after-silence', () => {
     at(0, 'sim', 'fact.clock', { node: 'B', driftPpm: 200_000, wallMs: 0, monotonicMs: 0 });
     at(1_000 / 1.2, 'B', 'lock.request', steal);
     expect(h.failures).toEqual([]);
+  });
+
+  it("does not restart the count at the user's steal: the watchdog counts from what the tab heard (review finding)", () => {
+    const { h, at } = harness();
+    at(0, 'B', 'node.start', { device: 'D' });
+    at(750, 'sim', 'fact.bus.leader', { device: 'D', msg: 1, node: 'B', from: 'A', epoch: 1 });
+    // The user's steal at 1,000 ms loses the lock to another thief that never announces.
+    at(1_000, 'workload', 'workload.handover', { node: 'B', how: 'takeOver' });
+    at(1_000, 'B', 'lock.request', steal);
+    // The watchdog steals a takeover time after the announcement of 750 ms, 900 ms after the user's steal.
+    at(750 + BOUND_MS + 0.5, 'B', 'lock.request', steal);
+    expect(h.failures).toEqual([]);
+  });
+
+  it("bounds by the clock rate the tab's true clock ran at, not by the assumed worst drift", () => {
+    const { h, at } = harness();
+    at(0, 'B', 'node.start', { device: 'D' });
+    at(0, 'sim', 'fact.clock', { node: 'B', driftPpm: 0, wallMs: 0, monotonicMs: 0 });
+    // 960 ms of silence: enough at the assumed 5% (952 ms), too little for a clock running at true rate.
+    at(960, 'B', 'lock.request', steal);
+    expect(h.failures).toHaveLength(1);
+    expect(h.failures[0]).toMatch(/at 0 ppm/);
   });
 });
