@@ -309,6 +309,24 @@ export default [
     durationMs: 5_000,
   }),
   electionScenario({
+    name: 'election-lock-thief-frozen',
+    description:
+      "Lock mode: the user makes B steal the lock, C steals it from B a hundredth of a millisecond later and freezes for 3 s right after reading the epoch counter, holding the lock and announcing nothing: B, who lost, and A, deposed, hear no leader and one of them steals again once the takeover time has passed since the last announcement it heard (not since the user's steal), and every write lands once.",
+    suites: ['ci', 'nightly'],
+    tabs: three,
+    mode: 'lock',
+    startAtMs: { B: 150, C: 100 },
+    workload: (ctx) => {
+      steadyWrites(ctx, three, 200, 4_000, 100);
+      ctx.at(1_000, () => stealNow(ctx, 'B'));
+      ctx.at(1_000.01, () => stealNow(ctx, 'C'));
+    },
+    // C's first read in the 'election' store is its draw's read of the counter (found by the review of
+    // invariant:steal-after-silence, which counted B's silence from the user's steal).
+    faults: { events: [{ kind: 'pause', node: 'C', trigger: { node: 'C', area: 'kv', op: 'get', nth: 1, target: 'election' }, when: 'after', durationMs: 3_000 }] },
+    durationMs: 4_500,
+  }),
+  electionScenario({
     name: 'election-lock-double-steal',
     description: "Lock mode: two tabs steal the lock within a fraction of a millisecond, so the first thief loses it while its request is being granted, while it draws its epoch or while it fences: it must give up cleanly, and every write must land once through whoever leads.",
     suites: ['smoke', 'ci'],
