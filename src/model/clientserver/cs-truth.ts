@@ -7,6 +7,7 @@
 import type { TraceContext } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { frozenOf, type FrozenSpells, type NodeFrozen } from './frozen-spells.ts';
+import { countAtMost } from '../sorted.ts';
 
 /** A durable server log entry (fact.cs.server `added`). */
 export interface Entry {
@@ -138,14 +139,7 @@ export class CsTruth {
       c.storedVersions = [...c.local.keys()].filter((v) => this.storedFor(c, v)).sort((a, b) => a - b);
     }
     const vs = c.storedVersions;
-    let lo = 0;
-    let hi = vs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (vs[mid]! <= above) lo = mid + 1;
-      else hi = mid;
-    }
-    return { stored: vs.length, above: vs.length - lo };
+    return { stored: vs.length, above: vs.length - countAtMost(vs, above) };
   }
 
   /** Records that `c`'s version `v` is now both local and stored (keeps `storedCount` current). */

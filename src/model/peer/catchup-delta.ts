@@ -6,6 +6,7 @@
 import type { TraceCheck } from '../check.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 import { type D, str } from './record-fields.ts';
+import { countBelow } from '../sorted.ts';
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
@@ -40,7 +41,7 @@ export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): 
         if (c === undefined) return 0;
         const all = c.total[c.total.length - 1] ?? 0;
         if (since === null) return all;
-        const i = lowerBound(c.hlc, since); // commits with hlc >= since
+        const i = countBelow(c.hlc, since); // commits with hlc >= since
         return all - (i === 0 ? 0 : c.total[i - 1]!);
       };
       const writerOf = (d: D): string => str(d.writer) ?? str(d.peer)!;
@@ -66,13 +67,3 @@ export function catchupDeltaCheck(nodes: readonly string[], batchSize: number): 
   };
 }
 
-function lowerBound(a: readonly string[], x: string): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

@@ -5,6 +5,7 @@
 import type { TraceContext } from '../check.ts';
 
 import type { D } from './record-fields.ts';
+import { countAtMost } from '../sorted.ts';
 
 export interface Entry {
   ts: string | null;
@@ -42,14 +43,7 @@ class DurableHistory {
 
   /** Index of the last fact at or before `t` (-1: none). */
   private indexAt(t: number): number {
-    let lo = 0;
-    let hi = this.times.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.times[mid]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
+    return countAtMost(this.times, t) - 1;
   }
 
   get now(): Checkpoint {

@@ -23,6 +23,7 @@
  */
 import type { TraceCheck } from '../check.ts';
 import type { D } from './record-fields.ts';
+import { countAtMost } from '../sorted.ts';
 
 /** Slack on the monotonic comparison, ms (the implementation compares fractional ms with 1e-6). */
 const TOLERANCE_MS = 0.001;
@@ -36,14 +37,7 @@ interface ClockSample {
 
 /** Index of the last entry of sorted `ts` at or before `x` (-1: none). */
 function lastAtOrBefore(ts: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
+  return countAtMost(ts, x) - 1;
 }
 
 /** Inserts `x` into sorted `list` and returns its index. */

@@ -10,6 +10,7 @@
  */
 import type { TraceCheck } from '../check.ts';
 import type { D } from './record-fields.ts';
+import { countBelow } from '../sorted.ts';
 
 /** A shared change is never sent to a peer whose acknowledgement of it the sending process knew. */
 export function resendCheck(nodes: readonly string[]): TraceCheck {
@@ -86,13 +87,7 @@ export function resendCheck(nodes: readonly string[]): TraceCheck {
         // What the sending process knew when it sent: entries delivered strictly before the send, and a start
         // at the send's very time (the process that sent it).
         const sentUs = d.sentUs as number;
-        let lo = 0;
-        let hi = k.t.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (k.t[mid]! < sentUs) lo = mid + 1;
-          else hi = mid;
-        }
+        let lo = countBelow(k.t, sentUs);
         for (let i = lo; i < k.t.length && k.t[i] === sentUs; i++) if (k.start[i]) lo = i + 1;
         if (lo === 0) return;
         const acked = k.upTo[lo - 1]!;
