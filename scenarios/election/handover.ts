@@ -40,6 +40,16 @@ function burstThenSteal(ctx: ScenarioContext, atMs: number, tab: string, thief: 
   ctx.at(atMs + 0.3, () => stealNow(ctx, thief));
 }
 
+/** The user closes `tab` at `atMs` (cleanly: its lease is handed over); it stays closed (healing restarts only crashed tabs). */
+function closeTabAt(ctx: ScenarioContext, tab: string, atMs: number): void {
+  ctx.at(atMs, () => {
+    const h = ctx.handle<ElectionTabHandle>(tab);
+    if (h === null) return;
+    ctx.emit('workload.handover', { node: tab, how: 'close' });
+    void h.close().then(() => ctx.sim.stop(tab));
+  });
+}
+
 /** Restarts every tab in turn: even steps close the tab cleanly (handover by release), odd steps crash it. */
 function rollingRestarts(ctx: ScenarioContext, tabs: readonly string[], fromMs: number, everyMs: number, steps: number): void {
   for (let i = 0; i < steps; i++) {
@@ -385,6 +395,25 @@ export default [
       events: three.map((node) => ({ kind: 'diskError' as const, atMs: 2_000, node, area: 'kv' as const, op: 'commit', code: 'EIO' as const, probability: 1, durationMs: 12_000 })),
     },
     durationMs: 17_000,
+  }),
+  electionScenario({
+    name: 'election-store-errors-then-alone',
+    description:
+      "Every tab's kv reads and commits fail half the time for 3 s, so each tab's election loop meets errors (failed polls, renewals, campaigns); then the user closes B and C: A, alone, must lead again and take writes. A tab whose loop stops for good after one store error passes every scenario where another tab is left to lead.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => {
+      steadyWrites(ctx, ['A'], 200, 9_000, 100);
+      for (const tab of ['B', 'C']) closeTabAt(ctx, tab, 5_000);
+    },
+    faults: {
+      events: three.flatMap((node) =>
+        (['get', 'commit'] as const).map((op) => ({ kind: 'diskError' as const, atMs: 1_000, node, area: 'kv' as const, op, code: 'EIO' as const, probability: 0.5, durationMs: 3_000 })),
+      ),
+    },
+    durationMs: 9_000,
   }),
   electionScenario({
     name: 'election-clock-drift',

@@ -39,6 +39,8 @@ export interface BlockFencedStoreOptions {
   relaxed?: boolean;
   /** Weakened variant 'election-keep-failed-instance': the instance is kept after a failed commit. */
   keepFailedInstance?: boolean;
+  /** Weakened variant 'election-key-in-directory-block': a new key's block id is off by one (the first key gets block 0). */
+  keyIdOffByOne?: boolean;
 }
 
 /** What a request id records (enough to re-report the write it committed). */
@@ -100,7 +102,8 @@ export class BlockFencedStore implements FencedStore {
     let id = this.directory.get(w.key);
     let directory = this.directory;
     if (id === undefined) {
-      id = directory.size + 1;
+      // Block 0 is the directory: keys take 1, 2, ... (the weakened variant forgets the + 1).
+      id = directory.size + (this.options.keyIdOffByOne === true ? 0 : 1);
       directory = new Map(directory).set(w.key, id);
       store.write(DIRECTORY, this.encode(Object.fromEntries(directory), 'ELIMIT', 'the key directory'), { epoch: w.epoch });
     }

@@ -53,7 +53,8 @@ export class LeaseElection implements Election {
   private observedKey = '\u0000';
   private observedAtMono = 0;
   private observedLeader = '';
-  private busy = false;
+  /** A step is running ('stuck': only in the weakened variant 'election-loop-stops-on-error'). */
+  private busy: boolean | 'stuck' = false;
   private closed = false;
   /** The shutdown close() started (null until then). */
   private closing: Promise<void> | null = null;
@@ -136,14 +137,16 @@ export class LeaseElection implements Election {
   // ---------------------------------------------------------------- timer
 
   private tick(): void {
-    if (this.busy || this.closed) return;
+    if (this.busy !== false || this.closed) return;
     this.busy = true;
     this.step()
       .catch((e: unknown) => {
         tolerate(e); // a failed kv transaction: the lease is not renewed, and lapses if this keeps happening
+        // Weakened variant 'election-loop-stops-on-error': the loop stays busy after an error, so never runs again.
+        if (this.s.variant === 'election-loop-stops-on-error') this.busy = 'stuck';
       })
       .finally(() => {
-        this.busy = false;
+        if (this.busy !== 'stuck') this.busy = false;
       });
   }
 

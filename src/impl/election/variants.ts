@@ -150,6 +150,18 @@ export const ELECTION_VARIANTS = [
     description:
       "lock mode: a follower steals the lock after a third of the takeover time without a leader's announcement: healthy leaders whose heartbeats arrive a little late are deposed. Fencing keeps the store right, so every safety check passes it, and before the first fault heartbeats are on time (caught by invariant:steal-after-silence in election-lock-leader-paused, from the simulator's delivery log of announcements; it passed every smoke and ci scenario before that check).",
   },
+  {
+    name: 'election-key-in-directory-block',
+    area: 'election',
+    description:
+      "the store gives a new key the block id 'directory size' instead of 'directory size + 1', so the first key's record is filed in block 0 over the key directory of the same commit: the write is committed, its request recorded and its caller told it succeeded, but no reader finds it (the directory is gone, and rewritten without that key's record at the next new key). Every log agrees with itself (caught by invariant:requests-in-store, which reads each recorded request back from the durable image by the store's documented layout: every ci scenario; it passed all 93 smoke/ci election runs, seeds 0..2, before that check).",
+  },
+  {
+    name: 'election-loop-stops-on-error',
+    area: 'election',
+    description:
+      "lease mode: the tab's poll/renew loop resets its busy flag only after a step that succeeded, so one failed kv transaction (a poll, a renewal) stops the loop for good: the tab never polls, renews or campaigns again, though its writes still reach other leaders. Every scenario with another tab left to lead passes it (caught by liveness:leader-bound in election-store-errors-then-alone, where the other tabs are closed after the errors: 20 of seeds 0..19; it passed all 93 smoke/ci election runs, seeds 0..2, and election-swarm 0..19 before that scenario, and 3 of 10 election-swarm-long runs caught it).",
+  },
 ] as const;
 
 /** Name of an election variant. */

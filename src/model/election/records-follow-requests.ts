@@ -14,12 +14,23 @@
  * key, value, epoch and writer). The directory (block 0) and records without a request id (the store's
  * API allows writes without one; the election's writes all carry one) are not judged. Judged at the end
  * of the run, once every request record of every commit has been read.
+ *
+ * invariant:requests-in-store, the converse, from the same evidence: every request a commit recorded is
+ * in the store as of that commit, read by the documented layout: the directory (block 0, at its version
+ * in that commit's metadata) maps the request's key to a block id, and that block's version written by
+ * the same commit holds the key with the request's value. A store that records a write but files it
+ * where no reader finds it (a key given the directory's own block, a directory that was not rewritten, a
+ * record written under another key's block) loses an acknowledged write while every log looks right.
+ * Judged for the commits seen exactly (a `fact.store` for each: every strict kv commit; relaxed commits
+ * that become durable together are skipped, since their older block versions are gone from the metadata).
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
 
 /** The invariant's name. */
 export const RECORDS_FOLLOW_REQUESTS = 'invariant:records-follow-requests';
+/** The converse invariant's name (see the file comment). */
+export const REQUESTS_IN_STORE = 'invariant:requests-in-store';
 
 /** The store the election's tabs write (kv backend, root 'store'). */
 const ROOT = 'store';
@@ -51,6 +62,14 @@ interface Written {
   bytes: unknown;
 }
 
+/** A commit seen exactly (its `fact.store` followed the previous commit's): its directory block's bytes. */
+interface Seen {
+  device: string;
+  commit: number;
+  /** The directory's bytes at its version in this commit's metadata (undefined: the metadata lists none). */
+  directory: unknown;
+}
+
 const utf8 = new TextDecoder();
 
 /** A key record from a block's bytes (JSON, zero-padded), or null when it is not one. */
@@ -62,6 +81,27 @@ export function decodeKeyRecord(bytes: unknown): KeyRecord | null {
   try {
     const v = JSON.parse(utf8.decode(bytes.subarray(0, end))) as unknown;
     return v !== null && typeof v === 'object' && !Array.isArray(v) && 'key' in v ? (v as KeyRecord) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The version of the directory (block 0) in the committed metadata `doc`, or null. */
+function directoryVersion(doc: unknown): number | null {
+  const m = doc as { blocks?: unknown } | null;
+  if (m === null || typeof m !== 'object' || !Array.isArray(m.blocks)) return null;
+  for (const row of m.blocks as unknown[]) if (Array.isArray(row) && row[0] === DIRECTORY && typeof row[1] === 'number') return row[1];
+  return null;
+}
+
+/** The key directory from its block's bytes (JSON object, zero-padded): key -> block id, or null. */
+function decodeDirectory(bytes: unknown): Record<string, unknown> | null {
+  if (!(bytes instanceof Uint8Array)) return null;
+  let end = bytes.indexOf(0);
+  if (end < 0) end = bytes.length;
+  try {
+    const v = JSON.parse(utf8.decode(bytes.subarray(0, end))) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch {
     return null;
   }
@@ -87,6 +127,8 @@ export function recordsFollowRequests(): Check {
   const STATE = 'records-follow-requests';
   interface State {
     written: Written[];
+    /** The commits seen exactly, in trace order. */
+    exact: Seen[];
     /**
      * The `fact.request` records of the store, in trace order (their data: trace records are never
      * mutated), indexed at the end of the run (`requestsOf`): the index is only read there.
@@ -111,9 +153,9 @@ export function recordsFollowRequests(): Check {
   const state = (ctx: ScenarioContext): State => ctx.runState.get(STATE) as State;
   return {
     name: RECORDS_FOLLOW_REQUESTS,
-    covers: [RECORDS_FOLLOW_REQUESTS],
+    covers: [RECORDS_FOLLOW_REQUESTS, REQUESTS_IN_STORE],
     setup(ctx: ScenarioContext) {
-      const st: State = { written: [], recorded: [], seen: new Map() };
+      const st: State = { written: [], exact: [], recorded: [], seen: new Map() };
       ctx.runState.set(STATE, st);
       ctx.trace.on('fact.store', (r: TraceRecord) => {
         const d = r.data;
@@ -124,8 +166,14 @@ export function recordsFollowRequests(): Check {
         if (after >= commit) return;
         st.seen.set(device, commit);
         const kv = ctx.sim.device(device).kv;
-        for (const [block, v] of writtenSince(kv.durableGet(META_STORE, 'meta'), commit, after)) {
+        const meta = kv.durableGet(META_STORE, 'meta');
+        for (const [block, v] of writtenSince(meta, commit, after)) {
           st.written.push({ device, commit: v, block, bytes: kv.durableGet(BLOCKS_STORE, block) });
+        }
+        // Exactly the next commit of a device seen before (or its first): every block it wrote is listed.
+        if (commit === after + 1 || after === 0) {
+          const dv = directoryVersion(meta);
+          st.exact.push({ device, commit, directory: dv === null ? undefined : kv.durableGet(BLOCKS_STORE, `${DIRECTORY}.${dv}`) });
         }
       });
       ctx.trace.on('fact.request', (r: TraceRecord) => {
@@ -137,6 +185,7 @@ export function recordsFollowRequests(): Check {
     final(ctx: ScenarioContext) {
       const st = state(ctx);
       const requests = requestsOf(st.recorded);
+      if (!requestsInStore(ctx, st.exact, st.written, requests)) return;
       for (const w of st.written) {
         const rec = decodeKeyRecord(w.bytes);
         if (rec === null || rec.reqId === null || rec.reqId === undefined) continue;
@@ -158,4 +207,51 @@ export function recordsFollowRequests(): Check {
       }
     },
   };
+}
+
+/**
+ * invariant:requests-in-store (see the file comment): false after a failure. `written` lists the block
+ * versions each commit wrote (as the metadata names them, `<id>.<commit>`), `requests` each commit's
+ * request records.
+ */
+function requestsInStore(
+  ctx: ScenarioContext,
+  exact: readonly Seen[],
+  written: readonly Written[],
+  requests: Map<string, Map<number, Map<string, Record<string, unknown>>>>,
+): boolean {
+  const blocks = new Map<string, unknown>();
+  for (const w of written) blocks.set(`${w.device}/${w.block}`, w.bytes);
+  for (const c of exact) {
+    const reqs = requests.get(c.device)?.get(c.commit);
+    if (reqs === undefined) continue;
+    const directory = decodeDirectory(c.directory);
+    for (const [reqId, result] of reqs) {
+      if (typeof result.key !== 'string') continue;
+      ctx.exercised(REQUESTS_IN_STORE);
+      const key = result.key;
+      const id = directory?.[key];
+      let found: string;
+      if (directory === null) found = 'the directory (block 0) at that commit is not a key directory';
+      else if (typeof id !== 'number' || id === DIRECTORY) found = `the directory maps '${key}' to ${JSON.stringify(id ?? null)}`;
+      else {
+        const bytes = blocks.get(`${c.device}/${id}.${c.commit}`);
+        const rec = decodeKeyRecord(bytes);
+        if (rec !== null && rec.key === key && [...reqs.values()].some((r) => r.key === key && r.value === rec.value)) continue;
+        found =
+          bytes === undefined
+            ? `the commit did not write block ${id}, where the directory files '${key}'`
+            : `block ${id}.${c.commit}, where the directory files '${key}', holds ${rec === null ? 'no key record' : `key '${String(rec.key)}' = '${String(rec.value)}'`}`;
+      }
+      ctx.fail(
+        'correctness',
+        REQUESTS_IN_STORE,
+        `commit ${c.commit} on ${c.device} recorded request ${reqId} (key '${key}' = '${String(result.value)}'), but read by the store's layout ${found}: ` +
+          `an acknowledged write no reader finds`,
+        { device: c.device, commit: c.commit, reqId, key },
+      );
+      return false;
+    }
+  }
+  return true;
 }
