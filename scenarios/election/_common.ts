@@ -1,7 +1,8 @@
 /**
  * Shared pieces of the election scenarios: the tab program, the write workload (every write is traced as
  * 'workload.write', its outcome as 'workload.result', and a write whose tab died before it settled as
- * 'workload.lost': the workload's own record), the evidence recorders, the invariant check over the global
+ * 'workload.lost': the workload's own record; every fourth acknowledged write is read back at once by
+ * another tab, 'workload.read' / 'workload.read-result'), the evidence recorders, the invariant check over the global
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
  */
@@ -31,6 +32,7 @@ import {
   stableLeadership,
   strandedWrites,
   recordsFollowRequests,
+  readsSeeStore,
   watchCheck,
   writerChannels,
   stealAfterSilence,
@@ -105,6 +107,7 @@ function issueWrite(ctx: ScenarioContext, tab: string, settled: (ok: boolean, co
       p.delete(value);
       ctx.emit('workload.result', { node: tab, value, ok: true, seq: r.seq, dedup: r.dedup });
       settled(true, '');
+      if (n % READ_BACK_EVERY === 0) readBack(ctx, tab, `k${n % 8}`);
     },
     (e: unknown) => {
       p.delete(value);
@@ -115,6 +118,34 @@ function issueWrite(ctx: ScenarioContext, tab: string, settled: (ok: boolean, co
     },
   );
   return value;
+}
+
+/** Every this many writes, one acknowledged is read back by another tab. */
+const READ_BACK_EVERY = 4;
+const READ_COUNTER = 'election.read-counter';
+
+/**
+ * Another running tab (the first in topology order; the writer when it runs alone) reads `key` back at
+ * once, through its `read()`: traced as 'workload.read' {node, device, key, id} and
+ * 'workload.read-result' {node, key, id, ok, value | code} (invariant:reads-see-store).
+ */
+function readBack(ctx: ScenarioContext, writer: string, key: string): void {
+  let reader = writer;
+  for (const node of ctx.sim.nodes.values()) {
+    if (node.id !== writer && node.status === 'running' && ctx.handle<ElectionTabHandle>(node.id) !== null) {
+      reader = node.id;
+      break;
+    }
+  }
+  const h = ctx.handle<ElectionTabHandle>(reader);
+  if (h === null) return;
+  const id = ((ctx.shared.get(READ_COUNTER) as number | undefined) ?? 0) + 1;
+  ctx.shared.set(READ_COUNTER, id);
+  ctx.emit('workload.read', { node: reader, device: ctx.sim.node(reader).deviceId, key, id });
+  h.read(key).then(
+    (v) => ctx.emit('workload.read-result', { node: reader, key, id, ok: true, value: v ?? null }),
+    (e: unknown) => ctx.emit('workload.read-result', { node: reader, key, id, ok: false, code: e instanceof Error ? e.message.slice(0, 80) : String(e) }),
+  );
 }
 
 /**
@@ -306,6 +337,7 @@ export function electionScenario(spec: ElectionScenarioSpec): Scenario {
       apiAgrees(spec.tabs, (ctx) => pending(ctx).values()),
       writerChannels,
       recordsFollowRequests(),
+      readsSeeStore(),
       ...(spec.mode === 'lock' ? [stealAfterSilence(silenceTerms(spec.options))] : []),
     ],
     // The election model first (tests read its coverage as coverage[0]).

@@ -41,6 +41,8 @@ export interface BlockFencedStoreOptions {
   keepFailedInstance?: boolean;
   /** Weakened variant 'election-key-in-directory-block': a new key's block id is off by one (the first key gets block 0). */
   keyIdOffByOne?: boolean;
+  /** Weakened variant 'election-read-cache': reads are cached and never refreshed. */
+  readCache?: boolean;
 }
 
 /** What a request id records (enough to re-report the write it committed). */
@@ -61,6 +63,8 @@ const decoder = new TextDecoder();
 export class BlockFencedStore implements FencedStore {
   private readonly storeOptions: StoreOptions;
   private instance: BlockStore | null = null;
+  /** Only in the weakened variant 'election-read-cache': key -> the first value read. */
+  private readonly readCache = new Map<string, string | undefined>();
   /** Key directory as of this instance's last commit (or open). */
   private directory = new Map<string, number>();
 
@@ -149,6 +153,15 @@ export class BlockFencedStore implements FencedStore {
 
   /** The committed value of `key` (read-only; no leader or instance needed). */
   async read(key: string): Promise<string | undefined> {
+    // Weakened variant 'election-read-cache': the first value read of a key is kept and returned ever after.
+    if (this.options.readCache === true) {
+      if (!this.readCache.has(key)) this.readCache.set(key, await this.readDurable(key));
+      return this.readCache.get(key);
+    }
+    return this.readDurable(key);
+  }
+
+  private async readDurable(key: string): Promise<string | undefined> {
     const directory = decode(await BlockStore.readCommitted(this.env, this.storeOptions, DIRECTORY)) as Record<string, number> | null;
     const id = directory?.[key];
     if (typeof id !== 'number') return undefined;

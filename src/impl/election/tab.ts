@@ -46,6 +46,7 @@ export function startElectionTab(env: Env, options: TabOptions = {}, factory?: E
     relaxed: settings.variant === 'election-relaxed-commits',
     keepFailedInstance: settings.variant === 'election-keep-failed-instance',
     keyIdOffByOne: settings.variant === 'election-key-in-directory-block',
+    readCache: settings.variant === 'election-read-cache',
   });
   // Weakened variant 'election-no-fence': the election's call to fence the store does nothing.
   const noFence = settings.variant === 'election-no-fence';

@@ -157,6 +157,12 @@ export const ELECTION_VARIANTS = [
       "the store gives a new key the block id 'directory size' instead of 'directory size + 1', so the first key's record is filed in block 0 over the key directory of the same commit: the write is committed, its request recorded and its caller told it succeeded, but no reader finds it (the directory is gone, and rewritten without that key's record at the next new key). Every log agrees with itself (caught by invariant:requests-in-store, which reads each recorded request back from the durable image by the store's documented layout: every ci scenario; it passed all 93 smoke/ci election runs, seeds 0..2, before that check).",
   },
   {
+    name: 'election-read-cache',
+    area: 'election',
+    description:
+      "a tab keeps the first value it read of each key and answers every later read of that key from it: the store is right and every write is acknowledged correctly, but a tab reads values the store replaced long ago (caught by invariant:reads-see-store, which holds each read against the values the durable image held under the key while the read ran: 90 of 96 smoke/ci election runs, seeds 0..2; nothing read the store before that check).",
+  },
+  {
     name: 'election-loop-stops-on-error',
     area: 'election',
     description:

@@ -95,7 +95,7 @@ function directoryVersion(doc: unknown): number | null {
 }
 
 /** The key directory from its block's bytes (JSON object, zero-padded): key -> block id, or null. */
-function decodeDirectory(bytes: unknown): Record<string, unknown> | null {
+export function decodeDirectory(bytes: unknown): Record<string, unknown> | null {
   if (!(bytes instanceof Uint8Array)) return null;
   let end = bytes.indexOf(0);
   if (end < 0) end = bytes.length;
