@@ -300,6 +300,23 @@ export default [
     durationMs: 4_500,
   }),
   electionScenario({
+    name: 'election-reader-frozen-mid-read',
+    description:
+      "B freezes for 12 s in the middle of reading the store back (its read's transaction open: a frozen tab keeps it), so the leader A's commits wait behind it, longer than the write deadline: A's own writes reach their deadline while they are being applied, and must fail as 'maybe applied' (ETIMEDOUT, not definite), since each commits once B resumes; later ones are refused at once (EBUSY) while the queue is full.",
+    suites: ['smoke', 'ci'],
+    tabs: two,
+    mode: 'lease',
+    startAtMs: { B: 100 },
+    workload: (ctx) => writesAt(ctx, 'A', 200, 3_000, 50),
+    faults: {
+      events: [
+        // B's first read in the store's metadata is a read-back of one of A's writes (B forwards nothing: A writes alone).
+        { kind: 'pause', node: 'B', trigger: { node: 'B', area: 'kv', op: 'get', nth: 1, target: 'store:meta' }, when: 'after', durationMs: 12_000 },
+      ],
+    },
+    durationMs: 16_000,
+  }),
+  electionScenario({
     name: 'election-lock-paused-mid-draw',
     description:
       "Lock mode, two tabs: the first holder freezes right after reading the epoch counter, with its draw's transaction open, and its browser runs its lock tasks late: the other tab hears no heartbeat and steals the lock. The thief's draw must wait for the frozen one and draw the next epoch, never the same (a draw read and written in two transactions lets both read the same counter); on resume the old holder, not yet told of the steal, finishes its draw first and the thief draws the next epoch; the old holder's fence is then refused (EFENCED), or it leads until the thief fences its higher epoch and announces; either way it follows.",

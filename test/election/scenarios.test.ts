@@ -212,6 +212,8 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-key-in-directory-block': { scenario: 'election-two-tabs-same-instant', check: 'invariant:requests-in-store' },
   // A read answered from a cache the tab never refreshes (nothing else reads the store).
   'election-read-cache': { scenario: 'election-leader-paused', check: 'invariant:reads-see-store' },
+  // The leader's own commit waits past the deadline behind a frozen reader's transaction.
+  'election-deadline-ignores-apply': { scenario: 'election-reader-frozen-mid-read', check: 'model:request' },
   // The lone tab left after the errors never polls again: no leader after healing.
   'election-loop-stops-on-error': { scenario: 'election-store-errors-then-alone', check: 'liveness:leader-bound', verdict: 'liveness' },
 };

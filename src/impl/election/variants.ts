@@ -163,6 +163,12 @@ export const ELECTION_VARIANTS = [
       "a tab keeps the first value it read of each key and answers every later read of that key from it: the store is right and every write is acknowledged correctly, but a tab reads values the store replaced long ago (caught by invariant:reads-see-store, which holds each read against the values the durable image held under the key while the read ran: 90 of 96 smoke/ci election runs, seeds 0..2; nothing read the store before that check).",
   },
   {
+    name: 'election-deadline-ignores-apply',
+    area: 'election',
+    description:
+      "a write reaching its deadline while the leader's own apply of it is still running is reported definitely failed (ETIMEDOUT, definite): the apply may still commit, and does (caught by model:request, mayApply, in election-reader-frozen-mid-read, where a tab frozen mid-read holds the store past the write deadline: 10 of seeds 0..9; no scenario made a leader's own commit outlast the deadline before, and it passed all 96 smoke/ci election runs, seeds 0..2).",
+  },
+  {
     name: 'election-loop-stops-on-error',
     area: 'election',
     description:

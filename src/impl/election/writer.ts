@@ -208,7 +208,9 @@ export class SingleWriter {
     if (p.done) return;
     this.d.trace.probe('election.write-deadline');
     // Weakened variant 'election-timeout-definite': forgets that a forwarded attempt may have landed.
-    const definite = (this.forgetsForwards || !p.maybeApplied) && !p.applying;
+    // Weakened variant 'election-deadline-ignores-apply': forgets that a local apply still running may commit.
+    const applying = p.applying && this.d.settings.variant !== 'election-deadline-ignores-apply';
+    const definite = (this.forgetsForwards || !p.maybeApplied) && !applying;
     const code = definite && p.lastCode !== null ? p.lastCode : 'ETIMEDOUT';
     this.fail(p, new WriteError(code, definite, `write ${p.id} got no result within ${this.d.settings.writeDeadlineMs} ms`));
   }
