@@ -2,13 +2,15 @@
  * What the bench's scenario workloads record (`ctx.emit`, node `workload`): what they asked and were told.
  * A scenario of your own that emits other `workload.*` kinds writes traces outside this schema.
  */
-import { bool, count, kind, oneOf, str, type KindSchemas } from './dsl.ts';
+import { bool, count, kind, nullable, oneOf, str, type KindSchemas } from './dsl.ts';
 
 export const WORKLOAD_KINDS: KindSchemas = {
   // election
   'workload.write': kind('the workload issued a write at a tab', { node: str, value: str }),
   'workload.result': kind('the workload saw a write settle: `seq`, `dedup` when ok; `code`, `definite` when not', { node: str, value: str, ok: bool }, { seq: count, dedup: bool, code: str, definite: bool }),
   'workload.lost': kind('the tab died before the write settled', { node: str, value: str }),
+  'workload.read': kind("another tab reads an acknowledged write's key back", { node: str, device: str, key: str, id: count }),
+  'workload.read-result': kind('the read returned: `value` (null: no such key) when ok; `code` when not', { node: str, key: str, id: count, ok: bool }, { value: nullable(str), code: str }),
   'workload.handover': kind('a tab told to close or to take the lock over', { node: str, how: oneOf('close', 'takeOver') }),
   // storage
   'workload.force-synced': kind('a completed forceSync told the caller `commit` is durable', { node: str, commit: count }),
