@@ -41,6 +41,26 @@ function script(ctx: ScenarioContext): void {
 const clock = { offsetMs: -7_200_000, driftPpm: 400 };
 const kvDamage = (atMs: number, mode: 'flip' | 'zero'): FaultEvent => ({ kind: 'corrupt', atMs, node: NODE, area: 'kv', path: 'store:blocks', mode });
 
+/** A power loss at the nth disk `op` on `target` (the node restarts 30 ms later: four fit before commit 4). */
+const repairCrash = (op: string, target: string, nth: number, when: 'before' | 'after'): FaultEvent => ({
+  kind: 'crash',
+  node: NODE,
+  powerLoss: true,
+  restartAfterMs: 30,
+  when,
+  trigger: { node: NODE, area: 'disk', op, target, nth },
+});
+
+/** A power loss right after the nth kv transaction on the metadata alone (a recovery's adopt: commits also write blocks). */
+const kvRepairCrash = (nth: number): FaultEvent => ({
+  kind: 'crash',
+  node: NODE,
+  powerLoss: true,
+  restartAfterMs: 50,
+  when: 'after',
+  trigger: { node: NODE, area: 'kv', op: 'commit', target: 'store:meta', nth },
+});
+
 export default [
   scriptedScenario({
     name: 'storage-damage-at-rest-repair',
@@ -85,6 +105,57 @@ export default [
         { kind: 'clockJump', atMs: 650, node: NODE, deltaMs: 30_000 },
         ...[0, 1, 2, 3].map((k) => kvDamage(800, k % 2 === 0 ? 'zero' : 'flip')),
         powerCycle(850),
+        powerCycle(1_200),
+      ],
+    },
+  }),
+  scriptedScenario({
+    name: 'storage-repair-crash',
+    description:
+      'Power losses in the middle of repairs (weak disk: unsynced writes and renames land, vanish or tear): blocks damaged at rest, then the recovery that repairs them loses power right after writing its metadata, the next one right after renaming it into place, the next one while it deletes the damaged versions; later damage, and a power loss between a repair\'s metadata and its deletion. Every recovery after that must give the committed data (repaired to intact previous versions, or reported corrupt), never an unreadable store nor a lost block.',
+    setup: { ...setup, profile: 'weak' },
+    node: NODE,
+    clock,
+    script,
+    faults: {
+      events: [
+        damage(400, '0.3', 'flip'), // repairable: 0.2 intact
+        damage(400, '1.3', 'zero'), // both versions damaged: stays corrupt
+        damage(400, '1.2', 'flip'),
+        damage(400, '5.2', 'truncate'), // repairable: 5.1 intact
+        powerCycle(450),
+        // Commits 1-3 wrote, fsynced and renamed pending.json three times: the recovery at 500 ms loses
+        // power once its repair's metadata is durable under pending.json (the 4th fsync), the next one
+        // right after writing it (the 5th write, not synced), the next one right after renaming it into
+        // place (the 4th rename, root/ not synced), the next one before deleting the damaged version.
+        repairCrash('fsync', '/store/pending.json', 4, 'after'),
+        repairCrash('writeFile', '/store/pending.json', 5, 'after'),
+        repairCrash('rename', '/store/pending.json', 4, 'after'),
+        repairCrash('unlink', '/store/blocks/0.3', 1, 'before'), // the repair's deletion of the damaged version
+        damage(800, '6.4', 'zero'), // repairable: 6.2 intact
+        damage(800, '2.3', 'flip'), // repairable: 2.2 intact
+        powerCycle(850),
+        repairCrash('unlink', '/store/blocks/6.4', 1, 'after'),
+        powerCycle(1_200),
+      ],
+    },
+  }),
+  scriptedScenario({
+    name: 'storage-repair-crash-kv',
+    description:
+      'The kv backend: block values damaged at rest (picked by the seed), then a power loss right after the recovery that repairs them made its metadata durable, before it deleted the damaged versions; again after later damage. The next recovery must finish the repair from what is durable.',
+    setup: kvSetup,
+    node: NODE,
+    clock,
+    script,
+    faults: {
+      events: [
+        ...[0, 1, 2, 3, 4].map((k) => kvDamage(400, k % 2 === 0 ? 'flip' : 'zero')),
+        powerCycle(450),
+        kvRepairCrash(1),
+        ...[0, 1, 2, 3].map((k) => kvDamage(800, k % 2 === 0 ? 'zero' : 'flip')),
+        powerCycle(850),
+        kvRepairCrash(2),
         powerCycle(1_200),
       ],
     },

@@ -643,6 +643,7 @@ function makeBackend(env: Env, config: StoreConfig): Backend {
     noFencing: config.variant === 'storage-no-fencing',
     readPolicy: readPolicy(config),
     lazyMarkerFsync: config.variant === 'storage-lazy-marker-fsync',
+    stalePendingBody: config.variant === 'storage-repair-stale-pending',
   });
 }
 

@@ -132,6 +132,12 @@ export const STORAGE_VARIANTS = [
     description:
       "a commit records its blocks' mtime (stat().lastModifiedMs) from the monotonic clock instead of the node's wall clock: ms since the process started. Caught by invariant:block-mtime (the durable metadata's mtimes against the node's wall clock during each commit, read from the simulator) in every storage scenario that commits.",
   },
+  {
+    name: 'storage-repair-stale-pending',
+    area: 'storage',
+    description:
+      "file backend, the old behaviour (a real bug found by storage-repair-crash): recovery unlinks a leftover pending.json but keeps its loaded body, so a repair whose metadata equals that body (a power loss right after a repair wrote it) skips writing pending.json and renames a file that is gone: open() fails with ENOENT. Caught as an exception in storage-repair-crash (most seeds).",
+  },
 ] as const;
 
 /** Name of a storage variant. */
