@@ -41,14 +41,14 @@ function script(ctx: ScenarioContext): void {
 const clock = { offsetMs: -7_200_000, driftPpm: 400 };
 const kvDamage = (atMs: number, mode: 'flip' | 'zero'): FaultEvent => ({ kind: 'corrupt', atMs, node: NODE, area: 'kv', path: 'store:blocks', mode });
 
-/** A power loss at the nth disk `op` on `target` (the node restarts 30 ms later: four fit before commit 4). */
-const repairCrash = (op: string, target: string, nth: number, when: 'before' | 'after'): FaultEvent => ({
+/** A power loss at the nth disk `op` (on `target`, if given; the node restarts 30 ms later: four fit before commit 4). */
+const repairCrash = (op: string, target: string | undefined, nth: number, when: 'before' | 'after'): FaultEvent => ({
   kind: 'crash',
   node: NODE,
   powerLoss: true,
   restartAfterMs: 30,
   when,
-  trigger: { node: NODE, area: 'disk', op, target, nth },
+  trigger: { node: NODE, area: 'disk', op, nth, ...(target === undefined ? {} : { target }) },
 });
 
 /** A power loss right after the nth kv transaction on the metadata alone (a recovery's adopt: commits also write blocks). */
@@ -124,14 +124,16 @@ export default [
         damage(400, '1.2', 'flip'),
         damage(400, '5.2', 'truncate'), // repairable: 5.1 intact
         powerCycle(450),
-        // Commits 1-3 wrote, fsynced and renamed pending.json three times: the recovery at 500 ms loses
-        // power once its repair's metadata is durable under pending.json (the 4th fsync), the next one
-        // right after writing it (the 5th write, not synced), the next one right after renaming it into
-        // place (the 4th rename, root/ not synced), the next one before deleting the damaged version.
-        repairCrash('fsync', '/store/pending.json', 4, 'after'),
-        repairCrash('writeFile', '/store/pending.json', 5, 'after'),
-        repairCrash('rename', '/store/pending.json', 4, 'after'),
-        repairCrash('unlink', '/store/blocks/0.3', 1, 'before'), // the repair's deletion of the damaged version
+        // Counted over every file, whatever the store names them: commits 1-3 made 26 writes and 26 file
+        // fsyncs (20 blocks, 3 metadata, 3 markers), 6 renames and 4 unlinks (commit 3's finalize), and the
+        // recovery at 500 ms deletes the truncated 5.2 (the 5th unlink) before it repairs. That recovery
+        // loses power right after the repair's first write (not synced), the next one right after its
+        // first fsync, the next one right after its first rename, the next one before the next deletion
+        // (the damaged 0.3, by a repair or as a stray).
+        repairCrash('writeFile', undefined, 27, 'after'),
+        repairCrash('fsync', undefined, 27, 'after'),
+        repairCrash('rename', undefined, 7, 'after'),
+        repairCrash('unlink', undefined, 6, 'before'),
         damage(800, '6.4', 'zero'), // repairable: 6.2 intact
         damage(800, '2.3', 'flip'), // repairable: 2.2 intact
         powerCycle(850),
