@@ -57,6 +57,9 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-catchup-error-as-end', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:catchup-answered' },
   { variant: 'peer-resend-twice-as-often', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:resend-interval' },
   { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:resend-interval' },
+  // Hunt 4 (2026-12-07): buffered updates told apart by timestamp alone drop the rest of a transaction
+  // delivered live while C and D backfill; the device's own bookkeeping agrees with itself.
+  { variant: 'peer-buffer-dedup-by-ts', scenario: 'peer-join-two-joiners', kind: 'correctness', check: 'invariant:buffered-live-kept' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -68,6 +71,7 @@ const ONLY: { variant: string; scenario: string; check: string }[] = [
   { variant: 'peer-catchup-error-as-end', scenario: 'peer-backfill-refused', check: 'invariant:catchup-answered' },
   { variant: 'peer-resend-twice-as-often', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
   { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
+  { variant: 'peer-buffer-dedup-by-ts', scenario: 'peer-join-two-joiners', check: 'invariant:buffered-live-kept' },
 ];
 
 /**

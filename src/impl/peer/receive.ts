@@ -144,7 +144,9 @@ export class Receiver {
   private bufferAll(from: string, resource: string, records: readonly SyncRecord[]): void {
     const { core } = this;
     for (const r of records) {
-      const id = `${resource}:${r.uuid}@${r.ts}`;
+      // Weakened variant 'peer-buffer-dedup-by-ts': updates told apart by their timestamp alone, so the
+      // records of one owned transaction (one ts) after the first are taken for duplicates and dropped.
+      const id = core.cfg.variant === 'peer-buffer-dedup-by-ts' ? `${resource}@${r.ts}` : `${resource}:${r.uuid}@${r.ts}`;
       if (this.buffer.has(id)) continue;
       if (this.buffer.size >= core.cfg.bufferMax) this.onOverflow();
       this.buffer.set(id, { id, from, resource, record: r });

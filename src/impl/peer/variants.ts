@@ -138,6 +138,12 @@ export const PEER_VARIANTS = [
     description:
       "a catch-up takes a refusal (an Error answering its request) as the end of the stream: the session goes on as if the peer had nothing more, and a relay offer it refused counts as fetched. No data moves (the watermark follows records received only), so every data check passes (invariant:catchup-answered: a batch no delivered answer carries; scenario peer-backfill-refused; a bug of the hunt of 2026-12-07's class nobody planned).",
   },
+  {
+    name: 'peer-buffer-dedup-by-ts',
+    area: 'peer-sync',
+    description:
+      "live updates buffered during a backfill are told apart by their timestamp alone: the records of one owned transaction (one ts) after the first are taken for duplicates and dropped, silently; the device's own bookkeeping agrees with itself, so invariant:buffer-exactly-once passes (invariant:buffered-live-kept, from the live messages the network delivered: scenario peer-join-two-joiners; a bug of the hunt of 2026-12-07's fourth pass, caught in 0 of 105 peer ci runs before).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

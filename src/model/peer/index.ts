@@ -17,6 +17,7 @@ import { hlcCheck } from './hlc.ts';
 import { changeSentDurableCheck } from './change-sent-durable.ts';
 import { pruneCheck } from './prune-after-all-acks.ts';
 import { bufferCheck } from './buffer-exactly-once.ts';
+import { bufferedLiveKeptCheck } from './buffered-live-kept.ts';
 import { catchupDeltaCheck } from './catchup-delta.ts';
 import { catchupAnsweredCheck } from './catchup-answered.ts';
 import { ackedWritesCheck } from './acked-not-lost.ts';
@@ -31,6 +32,7 @@ export { hlcCheck } from './hlc.ts';
 export { changeSentDurableCheck } from './change-sent-durable.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
 export { bufferCheck } from './buffer-exactly-once.ts';
+export { bufferedLiveKeptCheck } from './buffered-live-kept.ts';
 export { catchupDeltaCheck } from './catchup-delta.ts';
 export { catchupAnsweredCheck } from './catchup-answered.ts';
 export { ackedWritesCheck } from './acked-not-lost.ts';
@@ -68,6 +70,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     hlcCheck(nodes),
     pruneCheck(nodes),
     bufferCheck(nodes),
+    bufferedLiveKeptCheck(nodes),
     backfillResumeCheck(nodes),
     backfillFromCompleteCheck(nodes, options.joiners ?? []),
     backfillProgressCheck(nodes),
