@@ -5,7 +5,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, PEER_SEAMS } from './_common.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, sharedTransactions, PEER_SEAMS } from './_common.ts';
 
 const four = deviceIds(4);
 
@@ -127,4 +127,35 @@ const driftChain: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [clockSkew, datagrams, driftRejected, driftChain];
+const two = deviceIds(2);
+const aheadTopology = peerTopology(two, { A: { clock: { offsetMs: 4_000, driftPpm: 200 } }, B: { clock: { offsetMs: -1_000 } } });
+
+/**
+ * A's clock is 5 s ahead of B's. A writes shared transactions of 6 records: each record its own HLC, all in
+ * one millisecond of A's clock (counters 0..5), sent as one SharedChangeBatch; B writes a shared record
+ * every 3 ms. Between a batch and A's next heartbeat (500 ms), B's next HLC must still order after the
+ * whole batch (its largest timestamp), not only after its first: B's wall clock is far behind, so its
+ * HLC is whatever it took from A. Every other scenario's batches spanned no counters beyond the clock the
+ * heartbeats carried by the time the next local write came (the hunt of 2026-12-07's fourth pass: a
+ * receiver observing a batch's smallest timestamp passed them all).
+ */
+const aheadBatches: Scenario = {
+  name: 'peer-clock-ahead-batches',
+  description:
+    "A's clock runs 5 s ahead of B's; A writes shared transactions of 6 records (one HLC each, sent as one batch) while B writes a shared record every 3 ms: B's writes after each batch must order after all of it (invariant:hlc), though B's own wall clock is far behind.",
+  suites: ['smoke', 'ci'],
+  topology: aheadTopology,
+  program: peerProgram(two),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    sharedTransactions(ctx, 'A', 'tag', 6, 30, 300, 97);
+    sharedTransactions(ctx, 'B', 'album', 1, 1_000, 300, 3);
+  },
+  durationMs: 5_000,
+  liveness: converged(two),
+  ...peerChecking(aheadTopology),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [clockSkew, datagrams, driftRejected, driftChain, aheadBatches];

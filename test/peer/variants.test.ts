@@ -60,6 +60,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   // Hunt 4 (2026-12-07): buffered updates told apart by timestamp alone drop the rest of a transaction
   // delivered live while C and D backfill; the device's own bookkeeping agrees with itself.
   { variant: 'peer-buffer-dedup-by-ts', scenario: 'peer-join-two-joiners', kind: 'correctness', check: 'invariant:buffered-live-kept' },
+  // Hunt 4: the clock observing a batch's smallest timestamp (B's next write orders inside A's batch).
+  { variant: 'peer-observe-batch-min', scenario: 'peer-clock-ahead-batches', kind: 'correctness', check: 'invariant:hlc' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

@@ -55,7 +55,9 @@ export class Receiver {
    */
   observe(from: string, records: readonly SyncRecord[], ref: string): boolean {
     let max: string | null = null;
-    for (const r of records) if (max === null || r.ts > max) max = r.ts;
+    // Weakened variant 'peer-observe-batch-min': the clock observes a batch's smallest timestamp.
+    const least = this.core.cfg.variant === 'peer-observe-batch-min';
+    for (const r of records) if (max === null || (least ? r.ts < max : r.ts > max)) max = r.ts;
     if (max === null) return true;
     // A heartbeat's one pseudo-record carries only its clock: it is no change.
     const changes = ref === 'Heartbeat' ? 0 : records.length;

@@ -144,6 +144,12 @@ export const PEER_VARIANTS = [
     description:
       "live updates buffered during a backfill are told apart by their timestamp alone: the records of one owned transaction (one ts) after the first are taken for duplicates and dropped, silently; the device's own bookkeeping agrees with itself, so invariant:buffer-exactly-once passes (invariant:buffered-live-kept, from the live messages the network delivered: scenario peer-join-two-joiners; a bug of the hunt of 2026-12-07's fourth pass, caught in 0 of 105 peer ci runs before).",
   },
+  {
+    name: 'peer-observe-batch-min',
+    area: 'peer-sync',
+    description:
+      "a receive moves the clock up to the smallest timestamp of a batch instead of its largest: a write made after a batch from a device whose clock is ahead can order before records of that batch (a newer write losing to an older one). Caught by invariant:hlc in peer-clock-ahead-batches (5 of 5 seeds); every other scenario passed (0 of 105 peer ci runs): the heartbeats carried the sender's clock before the next local write.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
