@@ -5,7 +5,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, sharedTransactions, PEER_SEAMS } from './_common.ts';
+import { converged, deviceIds, ownedTransactions, peerChecking, peerProgram, peerTopology, randomWrites, sharedTransactions, PEER_SEAMS } from './_common.ts';
 
 const four = deviceIds(4);
 
@@ -158,4 +158,42 @@ const aheadBatches: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [clockSkew, datagrams, driftRejected, driftChain, aheadBatches];
+const restartTopology = peerTopology(two);
+
+/**
+ * A device whose wall clock steps back 20 s, then restarts while cut off from every peer: its first writes
+ * after the restart must still order after every timestamp it issued before (the HLC is raised to the
+ * largest one its store holds, docs/peer-sync.md). Connected, the peers' heartbeats would raise it first.
+ * In every other scenario a restarted device either heard a peer before its next write or its wall clock had
+ * not gone back (the hunt of 2026-12-07's fourth pass: a restart that never restored the floor failed 1 of
+ * 105 peer ci runs).
+ */
+const restartClockBack: Scenario = {
+  name: 'peer-restart-clock-back',
+  description:
+    "A writes, is cut off, its wall clock steps back 20 s and it restarts still cut off, then writes again: its new HLCs must order after all it issued before the restart (invariant:hlc), though no peer's clock can raise it.",
+  suites: ['smoke', 'ci'],
+  topology: restartTopology,
+  program: peerProgram(two),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    // New records (owned: they never lose a merge, so every write commits), and shared edits by both.
+    ownedTransactions(ctx, 'A', 'entry', 2, 120, 300, 20);
+    sharedTransactions(ctx, 'A', 'tag', 1, 60, 310, 40);
+    sharedTransactions(ctx, 'B', 'tag', 1, 60, 320, 40);
+  },
+  faults: {
+    events: [
+      { kind: 'partition', atMs: 1_000, a: ['A'], b: ['B'], durationMs: 2_000 },
+      { kind: 'clockJump', atMs: 1_150, node: 'A', deltaMs: -20_000 },
+      { kind: 'crash', atMs: 1_200, node: 'A', restartAfterMs: 300 },
+    ],
+  },
+  durationMs: 5_000,
+  liveness: converged(two),
+  ...peerChecking(restartTopology),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [clockSkew, datagrams, driftRejected, driftChain, aheadBatches, restartClockBack];

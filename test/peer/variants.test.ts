@@ -62,6 +62,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-buffer-dedup-by-ts', scenario: 'peer-join-two-joiners', kind: 'correctness', check: 'invariant:buffered-live-kept' },
   // Hunt 4: the clock observing a batch's smallest timestamp (B's next write orders inside A's batch).
   { variant: 'peer-observe-batch-min', scenario: 'peer-clock-ahead-batches', kind: 'correctness', check: 'invariant:hlc' },
+  // Hunt 4: a restart without the HLC floor, the wall clock 20 s back and no peer to hear from.
+  { variant: 'peer-restart-no-hlc-floor', scenario: 'peer-restart-clock-back', kind: 'correctness', check: 'invariant:hlc' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

@@ -150,6 +150,12 @@ export const PEER_VARIANTS = [
     description:
       "a receive moves the clock up to the smallest timestamp of a batch instead of its largest: a write made after a batch from a device whose clock is ahead can order before records of that batch (a newer write losing to an older one). Caught by invariant:hlc in peer-clock-ahead-batches (5 of 5 seeds); every other scenario passed (0 of 105 peer ci runs): the heartbeats carried the sender's clock before the next local write.",
   },
+  {
+    name: 'peer-restart-no-hlc-floor',
+    area: 'peer-sync',
+    description:
+      "a restart does not raise the HLC to the largest timestamp the store holds: a device whose wall clock went back issues timestamps below its own earlier writes (its new shared edits lose to its older versions and are silently left out). Caught by invariant:hlc in peer-restart-clock-back (10 of 10 seeds; A restarts cut off from every peer, its wall clock 20 s back); 1 of 105 peer ci runs before.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
