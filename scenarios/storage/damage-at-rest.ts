@@ -9,7 +9,8 @@
  */
 import type { FaultEvent } from '../../src/faults/plan.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
-import { blockData, doForceSync, doVerifiedRead, doWrite, scriptedScenario, withLastCopy, type StorageSetup } from './_harness.ts';
+import { BlockStore } from '../../src/impl/storage/index.ts';
+import { blockData, doForceSync, doVerifiedRead, doWrite, oracleOf, scriptedScenario, withLastCopy, type StorageSetup, type StoreHandle } from './_harness.ts';
 
 const NODE = 'S';
 const setup: StorageSetup = { backend: 'file', blockSize: 2048, blocks: 8, profile: 'strict', corruption: 'repair', allowCorruption: true, demandRepair: true };
@@ -36,6 +37,30 @@ function script(ctx: ScenarioContext): void {
   commit(ctx, 700, [1, 5, 6]); // commit 4: block 1 v4 over the damaged v3; 5 and 6 v4 (previous v1 / v2)
   commit(ctx, 1_100, all); // commit 5
   for (let k = 0; k < 20; k++) ctx.at(1_000 + k * 5, () => doVerifiedRead(ctx, NODE, k % setup.blocks));
+}
+
+/**
+ * Reads every block through `BlockStore.readCommitted` (kv: one read-only transaction, no open, as another
+ * tab does), the oracle judging each answer as it does the store's own reads: an error is an answer, bytes
+ * the workload never committed there are not. Only the built-in store has it (a plugged store is not asked).
+ */
+function committedReads(ctx: ScenarioContext): void {
+  const h = ctx.handle<StoreHandle>(NODE);
+  if (h === null || h.env === undefined || h.options === undefined || !(h.store instanceof BlockStore)) return;
+  const oracle = oracleOf(ctx);
+  for (let id = 0; id < setup.blocks; id++) {
+    const before = oracle.expected(NODE).get(id);
+    BlockStore.readCommitted(h.env, h.options, id).then(
+      (got) => oracle.verifyRead(NODE, id, before, got),
+      (e: unknown) => oracle.verifyRead(NODE, id, before, e instanceof Error ? e : new Error(String(e))),
+    );
+  }
+}
+
+/** The workload of `script`, plus committed reads by another path while blocks lie damaged and after each recovery. */
+function kvScript(ctx: ScenarioContext): void {
+  script(ctx);
+  for (const t of [420, 620, 820, 1_000, 1_300]) ctx.at(t, () => committedReads(ctx));
 }
 
 const clock = { offsetMs: -7_200_000, driftPpm: 400 };
@@ -145,11 +170,11 @@ export default [
   scriptedScenario({
     name: 'storage-repair-crash-kv',
     description:
-      'The kv backend: block values damaged at rest (picked by the seed), then a power loss right after the recovery that repairs them made its metadata durable, before it deleted the damaged versions; again after later damage. The next recovery must finish the repair from what is durable.',
+      'The kv backend: block values damaged at rest (picked by the seed), then a power loss right after the recovery that repairs them made its metadata durable, before it deleted the damaged versions; again after later damage. The next recovery must finish the repair from what is durable. Another path reads committed blocks without opening the store (BlockStore.readCommitted) while they lie damaged and after each recovery: never damaged bytes.',
     setup: kvSetup,
     node: NODE,
     clock,
-    script,
+    script: kvScript,
     faults: {
       events: [
         ...[0, 1, 2, 3, 4].map((k) => kvDamage(400, k % 2 === 0 ? 'flip' : 'zero')),

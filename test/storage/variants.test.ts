@@ -100,6 +100,7 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-write-keeps-caller-buffer', scenario: byName('storage-caller-buffers-kv'), check: 'invariant:read-your-writes' },
   { variant: 'storage-read-returns-own-buffer', scenario: byName('storage-caller-buffers'), check: 'invariant:read-returns-committed-data' },
   { variant: 'storage-read-returns-own-buffer', scenario: byName('storage-caller-buffers-kv'), check: 'invariant:read-returns-committed-data' },
+  { variant: 'storage-read-committed-unverified', scenario: byName('storage-repair-crash-kv'), check: 'invariant:read-returns-committed-data' },
 ];
 
 describe('weakened storage variants are caught', () => {

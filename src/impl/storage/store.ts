@@ -660,6 +660,7 @@ function makeKvBackend(env: Env, config: StoreConfig): KvBackend {
     noFencing: config.variant === 'storage-no-fencing',
     relaxedForced: config.variant === 'storage-relaxed-force-sync',
     firstRequestOnly: config.variant === 'storage-request-check-first-only',
+    readCommittedUnverified: config.variant === 'storage-read-committed-unverified',
   });
 }
 

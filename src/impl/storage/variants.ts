@@ -150,6 +150,12 @@ export const STORAGE_VARIANTS = [
     description:
       "read() of a block written but not yet committed returns the store's own buffer instead of a copy: a caller that scribbles on the result changes the write, and the next commit stores the scribble. Caught by invariant:read-returns-committed-data in storage-caller-buffers / -kv, whose workload scribbles on every read's result.",
   },
+  {
+    name: 'storage-read-committed-unverified',
+    area: 'storage',
+    description:
+      "kv: BlockStore.readCommitted (a read without opening the store, as a follower tab reads) checks the block's length but not its checksum: a block damaged at rest is returned as committed data. Caught by invariant:read-returns-committed-data in storage-repair-crash-kv (10 of 10 seeds), whose workload reads that way while blocks lie damaged; no other storage scenario called it.",
+  },
 ] as const;
 
 /** Name of a storage variant. */
