@@ -9,15 +9,17 @@
  * Evidence: the live messages as the network delivered them (`Network.observeDeliveries`: StateChange,
  * StateBatch, SharedChange, SharedChangeBatch from a member, decoded from the wire format of
  * docs/peer-sync.md, every record `{u, w, t, d}`), and the node's public handle (`get`) right after its
- * ready. invariant:buffer-exactly-once judges the device's own bookkeeping (the ids it gives buffered
- * updates, `peer.buffer.push/applied`): a device that files the records of one owned transaction under one
- * id (their shared timestamp) keeps one of them and drops the rest silently, and that bookkeeping agrees
- * with itself (variant `peer-buffer-dedup-by-ts`).
+ * ready (in the event invariant:ready-serves-durable judges it in: `afterReady`).
+ * invariant:buffer-exactly-once judges the device's own bookkeeping (the ids it gives buffered updates,
+ * `peer.buffer.push/applied`): a device that files the records of one owned transaction under one id
+ * (their shared timestamp) keeps one of them and drops the rest silently, and that bookkeeping agrees with
+ * itself (variant `peer-buffer-dedup-by-ts`).
  *
  * A process's deliveries are forgotten when it stops (a new process starts with an empty buffer).
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import type { PeerView } from './peer-view.ts';
+import { afterReady } from './ready-serves-durable.ts';
 
 const NAME = 'invariant:buffered-live-kept';
 
@@ -102,7 +104,7 @@ export function bufferedLiveKeptCheck(nodes: readonly string[]): Check {
         if (p == null) return;
         pending.set(r.node, null);
         const inc = ctx.sim.node(r.node).incarnation;
-        ctx.sim.scheduler.after(0, () => judge(r.node, inc, p));
+        afterReady(ctx, r.node, () => judge(r.node, inc, p));
       });
       ctx.sim.network.observeDeliveries((from, to, message) => {
         const p = pending.get(to);
