@@ -290,7 +290,13 @@ export function peerChecking(topology: Topology, setup: PeerSetup = {}): { check
   const joiners = peerJoiners(topology);
   const cfg = resolvePeerOptions({ library: LIBRARY, peers: ids, resources: RESOURCES, ...setup.options });
   return {
-    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs, joiners, ackTimeoutMs: cfg.ackTimeoutMs }),
+    checks: peerChecks(ids, {
+      batchSize: cfg.batchSize,
+      maxDriftMs: cfg.maxDriftMs,
+      joiners,
+      ackTimeoutMs: cfg.ackTimeoutMs,
+      ownedResources: cfg.resourceOrder.filter((r) => cfg.resources.get(r) === 'owned'),
+    }),
     models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners })],
     evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],
   };

@@ -209,7 +209,9 @@ export class Receiver {
         : t.scan(since, req.writer, Math.min(req.limit, core.cfg.batchSize), pastMark ? null : until);
     // A full scan (a backfill) learns what to expect of every resource from any response.
     const totals = req.writer === null ? Object.fromEntries(core.cfg.resourceOrder.map((r) => [r, table(core, r).size])) : null;
-    const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore: remaining > 0, remaining, totals };
+    // Weakened variant 'peer-has-more-off-by-one': the last record left is taken for none.
+    const hasMore = core.cfg.variant === 'peer-has-more-off-by-one' ? remaining > 1 : remaining > 0;
+    const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore, remaining, totals };
     if (req.type === 'StateRequest') {
       this.links.send(from, { type: 'StateResponse', ...base, records });
     } else {

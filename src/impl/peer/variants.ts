@@ -156,6 +156,12 @@ export const PEER_VARIANTS = [
     description:
       "a restart does not raise the HLC to the largest timestamp the store holds: a device whose wall clock went back issues timestamps below its own earlier writes (its new shared edits lose to its older versions and are silently left out). Caught by invariant:hlc in peer-restart-clock-back (10 of 10 seeds; A restarts cut off from every peer, its wall clock 20 s back); 1 of 105 peer ci runs before.",
   },
+  {
+    name: 'peer-has-more-off-by-one',
+    area: 'peer-sync',
+    description:
+      "an answer says the stream ended (hasMore false) when one record is left: the requester's catch-up stops a record short (a later one fetches it), a joiner's backfill marks the resource done without it. Caught by invariant:stream-end-complete (the responder's own heartbeats announced a newer own record before it answered) in peer-catchup-one-left (10 of 10 seeds), whose catch-up ends at 61 records in batches of 10; 0 of 105 peer ci runs failed before.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
