@@ -142,6 +142,24 @@ export function ownedTransactions(ctx: ScenarioContext, node: string, resource: 
 }
 
 /**
+ * `count` transactions of `size` shared records each by `node` in `resource` (records of the shared pool,
+ * one HLC each, ascending: sent as one SharedChangeBatch), one every `everyMs` from `fromMs`.
+ */
+export function sharedTransactions(ctx: ScenarioContext, node: string, resource: string, size: number, count: number, fromMs: number, everyMs: number): void {
+  for (let k = 0; k < count; k++) {
+    ctx.at(fromMs + k * everyMs, () => {
+      const h = ready(ctx, node);
+      if (h === null) return;
+      const uuids = ctx.rng.shuffled(sharedPool(ctx, resource)).slice(0, size);
+      h.writeShared(resource, uuids.map((uuid, i) => ({ uuid, data: `${node}#stx${k}-${i}` }))).then(
+        (hlcs) => remember(ctx, node, resource, hlcs.length === uuids.length ? uuids : [], hlcs, false),
+        (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
+      );
+    });
+  }
+}
+
+/**
  * Seeds a library of about `total` device-owned records spread over `writers` (batches of 500, one batch
  * per writer every `everyMs` from `atMs`), plus every shared record of the pool.
  */
@@ -272,7 +290,13 @@ export function peerChecking(topology: Topology, setup: PeerSetup = {}): { check
   const joiners = peerJoiners(topology);
   const cfg = resolvePeerOptions({ library: LIBRARY, peers: ids, resources: RESOURCES, ...setup.options });
   return {
-    checks: peerChecks(ids, { batchSize: cfg.batchSize, maxDriftMs: cfg.maxDriftMs, joiners, ackTimeoutMs: cfg.ackTimeoutMs }),
+    checks: peerChecks(ids, {
+      batchSize: cfg.batchSize,
+      maxDriftMs: cfg.maxDriftMs,
+      joiners,
+      ackTimeoutMs: cfg.ackTimeoutMs,
+      ownedResources: cfg.resourceOrder.filter((r) => cfg.resources.get(r) === 'owned'),
+    }),
     models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners })],
     evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],
   };

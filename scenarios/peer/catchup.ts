@@ -78,4 +78,28 @@ const insideTransaction: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [catchupCut, insideTransaction];
+/**
+ * A writes 61 records (one a transaction) while B is cut off: B's catch-up of A's stream takes six batches
+ * of 10 and one more record. The stream ends only when nothing is left: an answer saying "no more" while
+ * one record remains leaves B a record short until a later catch-up (a joiner would go ready without it).
+ * Every other scenario's streams ended at a batch boundary or far from one (the hunt of 2026-12-07's
+ * fourth pass: an answer computing `hasMore` as `remaining > 1` passed them all).
+ */
+const oneLeft: Scenario = {
+  name: 'peer-catchup-one-left',
+  description:
+    "A writes 61 records one at a time while B is cut off; on reconnection B's catch-up of A's stream takes six batches of 10 and a last one of 1. An answer may say the stream ended only when nothing is left (invariant:stream-end-complete); all converge.",
+  suites: ['smoke', 'ci'],
+  topology: insideTopology,
+  program: peerProgram(two, insideOptions),
+  seams: PEER_SEAMS,
+  workload: (ctx) => ownedTransactions(ctx, 'A', 'entry', 1, 61, 900, 15),
+  faults: { events: [{ kind: 'isolate', atMs: 800, node: 'B', durationMs: 1_200 }] },
+  durationMs: 5_000,
+  liveness: converged(two),
+  ...peerChecking(insideTopology, { options: insideOptions }),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [catchupCut, insideTransaction, oneLeft];

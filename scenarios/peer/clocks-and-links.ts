@@ -5,7 +5,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, PEER_SEAMS } from './_common.ts';
+import { converged, deviceIds, ownedTransactions, peerChecking, peerProgram, peerTopology, randomWrites, sharedTransactions, PEER_SEAMS } from './_common.ts';
 
 const four = deviceIds(4);
 
@@ -127,4 +127,73 @@ const driftChain: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [clockSkew, datagrams, driftRejected, driftChain];
+const two = deviceIds(2);
+const aheadTopology = peerTopology(two, { A: { clock: { offsetMs: 4_000, driftPpm: 200 } }, B: { clock: { offsetMs: -1_000 } } });
+
+/**
+ * A's clock is 5 s ahead of B's. A writes shared transactions of 6 records: each record its own HLC, all in
+ * one millisecond of A's clock (counters 0..5), sent as one SharedChangeBatch; B writes a shared record
+ * every 3 ms. Between a batch and A's next heartbeat (500 ms), B's next HLC must still order after the
+ * whole batch (its largest timestamp), not only after its first: B's wall clock is far behind, so its
+ * HLC is whatever it took from A. Every other scenario's batches spanned no counters beyond the clock the
+ * heartbeats carried by the time the next local write came (the hunt of 2026-12-07's fourth pass: a
+ * receiver observing a batch's smallest timestamp passed them all).
+ */
+const aheadBatches: Scenario = {
+  name: 'peer-clock-ahead-batches',
+  description:
+    "A's clock runs 5 s ahead of B's; A writes shared transactions of 6 records (one HLC each, sent as one batch) while B writes a shared record every 3 ms: B's writes after each batch must order after all of it (invariant:hlc), though B's own wall clock is far behind.",
+  suites: ['smoke', 'ci'],
+  topology: aheadTopology,
+  program: peerProgram(two),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    sharedTransactions(ctx, 'A', 'tag', 6, 30, 300, 97);
+    sharedTransactions(ctx, 'B', 'album', 1, 1_000, 300, 3);
+  },
+  durationMs: 5_000,
+  liveness: converged(two),
+  ...peerChecking(aheadTopology),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+const restartTopology = peerTopology(two);
+
+/**
+ * A device whose wall clock steps back 20 s, then restarts while cut off from every peer: its first writes
+ * after the restart must still order after every timestamp it issued before (the HLC is raised to the
+ * largest one its store holds, docs/peer-sync.md). Connected, the peers' heartbeats would raise it first.
+ * In every other scenario a restarted device either heard a peer before its next write or its wall clock had
+ * not gone back (the hunt of 2026-12-07's fourth pass: a restart that never restored the floor failed 1 of
+ * 105 peer ci runs).
+ */
+const restartClockBack: Scenario = {
+  name: 'peer-restart-clock-back',
+  description:
+    "A writes, is cut off, its wall clock steps back 20 s and it restarts still cut off, then writes again: its new HLCs must order after all it issued before the restart (invariant:hlc), though no peer's clock can raise it.",
+  suites: ['smoke', 'ci'],
+  topology: restartTopology,
+  program: peerProgram(two),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    // New records (owned: they never lose a merge, so every write commits), and shared edits by both.
+    ownedTransactions(ctx, 'A', 'entry', 2, 120, 300, 20);
+    sharedTransactions(ctx, 'A', 'tag', 1, 60, 310, 40);
+    sharedTransactions(ctx, 'B', 'tag', 1, 60, 320, 40);
+  },
+  faults: {
+    events: [
+      { kind: 'partition', atMs: 1_000, a: ['A'], b: ['B'], durationMs: 2_000 },
+      { kind: 'clockJump', atMs: 1_150, node: 'A', deltaMs: -20_000 },
+      { kind: 'crash', atMs: 1_200, node: 'A', restartAfterMs: 300 },
+    ],
+  },
+  durationMs: 5_000,
+  liveness: converged(two),
+  ...peerChecking(restartTopology),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [clockSkew, datagrams, driftRejected, driftChain, aheadBatches, restartClockBack];

@@ -27,6 +27,9 @@ export interface StoreHandle {
   /** The built-in BlockStore, or the one plugged into the storage seam (`ctx.implementations.storage`). */
   store: BlockStorage;
   auto: AutoSync | null;
+  /** The node's environment and the options its store was opened with (static calls: `BlockStore.readCommitted`). */
+  env?: Env;
+  options?: StoreOptions;
 }
 
 /** How a storage scenario sets up its stores. */
@@ -123,7 +126,7 @@ export function storeProgram(setup: StorageSetup, ctx: ScenarioContext): NodePro
       }
     }
     const auto = setup.autosync === undefined ? null : new AutoSync(env, store, setup.autosync);
-    const handle: StoreHandle = { store, auto };
+    const handle: StoreHandle = { store, auto, env, options: storeOptions(setup, ctx.variant) };
     return handle;
   };
 }

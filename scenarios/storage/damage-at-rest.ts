@@ -9,7 +9,8 @@
  */
 import type { FaultEvent } from '../../src/faults/plan.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
-import { blockData, doForceSync, doVerifiedRead, doWrite, scriptedScenario, withLastCopy, type StorageSetup } from './_harness.ts';
+import { BlockStore } from '../../src/impl/storage/index.ts';
+import { blockData, doForceSync, doVerifiedRead, doWrite, oracleOf, scriptedScenario, withLastCopy, type StorageSetup, type StoreHandle } from './_harness.ts';
 
 const NODE = 'S';
 const setup: StorageSetup = { backend: 'file', blockSize: 2048, blocks: 8, profile: 'strict', corruption: 'repair', allowCorruption: true, demandRepair: true };
@@ -38,8 +39,52 @@ function script(ctx: ScenarioContext): void {
   for (let k = 0; k < 20; k++) ctx.at(1_000 + k * 5, () => doVerifiedRead(ctx, NODE, k % setup.blocks));
 }
 
+/**
+ * Reads every block through `BlockStore.readCommitted` (kv: one read-only transaction, no open, as another
+ * tab does), the oracle judging each answer as it does the store's own reads: an error is an answer, bytes
+ * the workload never committed there are not. Only the built-in store has it (a plugged store is not asked).
+ */
+function committedReads(ctx: ScenarioContext): void {
+  const h = ctx.handle<StoreHandle>(NODE);
+  if (h === null || h.env === undefined || h.options === undefined || !(h.store instanceof BlockStore)) return;
+  const oracle = oracleOf(ctx);
+  for (let id = 0; id < setup.blocks; id++) {
+    const before = oracle.expected(NODE).get(id);
+    BlockStore.readCommitted(h.env, h.options, id).then(
+      (got) => oracle.verifyRead(NODE, id, before, got),
+      (e: unknown) => oracle.verifyRead(NODE, id, before, e instanceof Error ? e : new Error(String(e))),
+    );
+  }
+}
+
+/** The workload of `script`, plus committed reads by another path while blocks lie damaged and after each recovery. */
+function kvScript(ctx: ScenarioContext): void {
+  script(ctx);
+  for (const t of [420, 620, 820, 1_000, 1_300]) ctx.at(t, () => committedReads(ctx));
+}
+
 const clock = { offsetMs: -7_200_000, driftPpm: 400 };
 const kvDamage = (atMs: number, mode: 'flip' | 'zero'): FaultEvent => ({ kind: 'corrupt', atMs, node: NODE, area: 'kv', path: 'store:blocks', mode });
+
+/** A power loss at the nth disk `op` (on `target`, if given; the node restarts 30 ms later: four fit before commit 4). */
+const repairCrash = (op: string, target: string | undefined, nth: number, when: 'before' | 'after'): FaultEvent => ({
+  kind: 'crash',
+  node: NODE,
+  powerLoss: true,
+  restartAfterMs: 30,
+  when,
+  trigger: { node: NODE, area: 'disk', op, nth, ...(target === undefined ? {} : { target }) },
+});
+
+/** A power loss right after the nth kv transaction on the metadata alone (a recovery's adopt: commits also write blocks). */
+const kvRepairCrash = (nth: number): FaultEvent => ({
+  kind: 'crash',
+  node: NODE,
+  powerLoss: true,
+  restartAfterMs: 50,
+  when: 'after',
+  trigger: { node: NODE, area: 'kv', op: 'commit', target: 'store:meta', nth },
+});
 
 export default [
   scriptedScenario({
@@ -85,6 +130,59 @@ export default [
         { kind: 'clockJump', atMs: 650, node: NODE, deltaMs: 30_000 },
         ...[0, 1, 2, 3].map((k) => kvDamage(800, k % 2 === 0 ? 'zero' : 'flip')),
         powerCycle(850),
+        powerCycle(1_200),
+      ],
+    },
+  }),
+  scriptedScenario({
+    name: 'storage-repair-crash',
+    description:
+      'Power losses in the middle of repairs (weak disk: unsynced writes and renames land, vanish or tear): blocks damaged at rest, then the recovery that repairs them loses power right after writing its metadata, the next one right after renaming it into place, the next one while it deletes the damaged versions; later damage, and a power loss between a repair\'s metadata and its deletion. Every recovery after that must give the committed data (repaired to intact previous versions, or reported corrupt), never an unreadable store nor a lost block.',
+    setup: { ...setup, profile: 'weak' },
+    node: NODE,
+    clock,
+    script,
+    faults: {
+      events: [
+        damage(400, '0.3', 'flip'), // repairable: 0.2 intact
+        damage(400, '1.3', 'zero'), // both versions damaged: stays corrupt
+        damage(400, '1.2', 'flip'),
+        damage(400, '5.2', 'truncate'), // repairable: 5.1 intact
+        powerCycle(450),
+        // Counted over every file, whatever the store names them: commits 1-3 made 26 writes and 26 file
+        // fsyncs (20 blocks, 3 metadata, 3 markers), 6 renames and 4 unlinks (commit 3's finalize), and the
+        // recovery at 500 ms deletes the truncated 5.2 (the 5th unlink) before it repairs. That recovery
+        // loses power right after the repair's first write (not synced), the next one right after its
+        // first fsync, the next one right after its first rename, the next one before the next deletion
+        // (the damaged 0.3, by a repair or as a stray).
+        repairCrash('writeFile', undefined, 27, 'after'),
+        repairCrash('fsync', undefined, 27, 'after'),
+        repairCrash('rename', undefined, 7, 'after'),
+        repairCrash('unlink', undefined, 6, 'before'),
+        damage(800, '6.4', 'zero'), // repairable: 6.2 intact
+        damage(800, '2.3', 'flip'), // repairable: 2.2 intact
+        powerCycle(850),
+        repairCrash('unlink', '/store/blocks/6.4', 1, 'after'),
+        powerCycle(1_200),
+      ],
+    },
+  }),
+  scriptedScenario({
+    name: 'storage-repair-crash-kv',
+    description:
+      'The kv backend: block values damaged at rest (picked by the seed), then a power loss right after the recovery that repairs them made its metadata durable, before it deleted the damaged versions; again after later damage. The next recovery must finish the repair from what is durable. Another path reads committed blocks without opening the store (BlockStore.readCommitted) while they lie damaged and after each recovery: never damaged bytes.',
+    setup: kvSetup,
+    node: NODE,
+    clock,
+    script: kvScript,
+    faults: {
+      events: [
+        ...[0, 1, 2, 3, 4].map((k) => kvDamage(400, k % 2 === 0 ? 'flip' : 'zero')),
+        powerCycle(450),
+        kvRepairCrash(1),
+        ...[0, 1, 2, 3].map((k) => kvDamage(800, k % 2 === 0 ? 'zero' : 'flip')),
+        powerCycle(850),
+        kvRepairCrash(2),
         powerCycle(1_200),
       ],
     },

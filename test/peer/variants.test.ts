@@ -57,6 +57,15 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-catchup-error-as-end', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:catchup-answered' },
   { variant: 'peer-resend-twice-as-often', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:resend-interval' },
   { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', kind: 'correctness', check: 'invariant:resend-interval' },
+  // Hunt 4 (2026-12-07): buffered updates told apart by timestamp alone drop the rest of a transaction
+  // delivered live while C and D backfill; the device's own bookkeeping agrees with itself.
+  { variant: 'peer-buffer-dedup-by-ts', scenario: 'peer-join-two-joiners', kind: 'correctness', check: 'invariant:buffered-live-kept' },
+  // Hunt 4: the clock observing a batch's smallest timestamp (B's next write orders inside A's batch).
+  { variant: 'peer-observe-batch-min', scenario: 'peer-clock-ahead-batches', kind: 'correctness', check: 'invariant:hlc' },
+  // Hunt 4: a restart without the HLC floor, the wall clock 20 s back and no peer to hear from.
+  { variant: 'peer-restart-no-hlc-floor', scenario: 'peer-restart-clock-back', kind: 'correctness', check: 'invariant:hlc' },
+  // Hunt 4: an answer ending the stream with one record left (the next catch-up fetches it: nothing else fails).
+  { variant: 'peer-has-more-off-by-one', scenario: 'peer-catchup-one-left', kind: 'correctness', check: 'invariant:stream-end-complete' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -68,6 +77,8 @@ const ONLY: { variant: string; scenario: string; check: string }[] = [
   { variant: 'peer-catchup-error-as-end', scenario: 'peer-backfill-refused', check: 'invariant:catchup-answered' },
   { variant: 'peer-resend-twice-as-often', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
   { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
+  { variant: 'peer-buffer-dedup-by-ts', scenario: 'peer-join-two-joiners', check: 'invariant:buffered-live-kept' },
+  { variant: 'peer-has-more-off-by-one', scenario: 'peer-catchup-one-left', check: 'invariant:stream-end-complete' },
 ];
 
 /**

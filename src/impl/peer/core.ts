@@ -69,7 +69,8 @@ export function buildCore(env: Env, cfg: PeerConfig, store: PeerStore, loaded: L
   for (const [k, v] of loaded.meta) {
     if (k.startsWith('head/') && typeof v === 'string' && (floor === null || v > floor)) floor = v;
   }
-  if (floor !== null) clock.restoreFloor(parseHlc(floor));
+  // Weakened variant 'peer-restart-no-hlc-floor': the clock restarts from the wall clock alone.
+  if (floor !== null && cfg.variant !== 'peer-restart-no-hlc-floor') clock.restoreFloor(parseHlc(floor));
   return { env, cfg, store, clock, tables, log, meta: new Map(partial ? [...loaded.meta].filter(([k]) => !k.startsWith('wm/')) : loaded.meta), metrics: new SyncMetrics(), state: 'uninitialized' };
 }
 

@@ -55,7 +55,9 @@ export class Receiver {
    */
   observe(from: string, records: readonly SyncRecord[], ref: string): boolean {
     let max: string | null = null;
-    for (const r of records) if (max === null || r.ts > max) max = r.ts;
+    // Weakened variant 'peer-observe-batch-min': the clock observes a batch's smallest timestamp.
+    const least = this.core.cfg.variant === 'peer-observe-batch-min';
+    for (const r of records) if (max === null || (least ? r.ts < max : r.ts > max)) max = r.ts;
     if (max === null) return true;
     // A heartbeat's one pseudo-record carries only its clock: it is no change.
     const changes = ref === 'Heartbeat' ? 0 : records.length;
@@ -144,7 +146,9 @@ export class Receiver {
   private bufferAll(from: string, resource: string, records: readonly SyncRecord[]): void {
     const { core } = this;
     for (const r of records) {
-      const id = `${resource}:${r.uuid}@${r.ts}`;
+      // Weakened variant 'peer-buffer-dedup-by-ts': updates told apart by their timestamp alone, so the
+      // records of one owned transaction (one ts) after the first are taken for duplicates and dropped.
+      const id = core.cfg.variant === 'peer-buffer-dedup-by-ts' ? `${resource}@${r.ts}` : `${resource}:${r.uuid}@${r.ts}`;
       if (this.buffer.has(id)) continue;
       if (this.buffer.size >= core.cfg.bufferMax) this.onOverflow();
       this.buffer.set(id, { id, from, resource, record: r });
@@ -205,7 +209,9 @@ export class Receiver {
         : t.scan(since, req.writer, Math.min(req.limit, core.cfg.batchSize), pastMark ? null : until);
     // A full scan (a backfill) learns what to expect of every resource from any response.
     const totals = req.writer === null ? Object.fromEntries(core.cfg.resourceOrder.map((r) => [r, table(core, r).size])) : null;
-    const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore: remaining > 0, remaining, totals };
+    // Weakened variant 'peer-has-more-off-by-one': the last record left is taken for none.
+    const hasMore = core.cfg.variant === 'peer-has-more-off-by-one' ? remaining > 1 : remaining > 0;
+    const base = { library: core.cfg.library, from: core.env.deviceId, reqId: req.reqId, resource: req.resource, hasMore, remaining, totals };
     if (req.type === 'StateRequest') {
       this.links.send(from, { type: 'StateResponse', ...base, records });
     } else {

@@ -138,6 +138,30 @@ export const PEER_VARIANTS = [
     description:
       "a catch-up takes a refusal (an Error answering its request) as the end of the stream: the session goes on as if the peer had nothing more, and a relay offer it refused counts as fetched. No data moves (the watermark follows records received only), so every data check passes (invariant:catchup-answered: a batch no delivered answer carries; scenario peer-backfill-refused; a bug of the hunt of 2026-12-07's class nobody planned).",
   },
+  {
+    name: 'peer-buffer-dedup-by-ts',
+    area: 'peer-sync',
+    description:
+      "live updates buffered during a backfill are told apart by their timestamp alone: the records of one owned transaction (one ts) after the first are taken for duplicates and dropped, silently; the device's own bookkeeping agrees with itself, so invariant:buffer-exactly-once passes (invariant:buffered-live-kept, from the live messages the network delivered: scenario peer-join-two-joiners; a bug of the hunt of 2026-12-07's fourth pass, caught in 0 of 105 peer ci runs before).",
+  },
+  {
+    name: 'peer-observe-batch-min',
+    area: 'peer-sync',
+    description:
+      "a receive moves the clock up to the smallest timestamp of a batch instead of its largest: a write made after a batch from a device whose clock is ahead can order before records of that batch (a newer write losing to an older one). Caught by invariant:hlc in peer-clock-ahead-batches (5 of 5 seeds); every other scenario passed (0 of 105 peer ci runs): the heartbeats carried the sender's clock before the next local write.",
+  },
+  {
+    name: 'peer-restart-no-hlc-floor',
+    area: 'peer-sync',
+    description:
+      "a restart does not raise the HLC to the largest timestamp the store holds: a device whose wall clock went back issues timestamps below its own earlier writes (its new shared edits lose to its older versions and are silently left out). Caught by invariant:hlc in peer-restart-clock-back (10 of 10 seeds; A restarts cut off from every peer, its wall clock 20 s back); 1 of 105 peer ci runs before.",
+  },
+  {
+    name: 'peer-has-more-off-by-one',
+    area: 'peer-sync',
+    description:
+      "an answer says the stream ended (hasMore false) when one record is left: the requester's catch-up stops a record short (a later one fetches it), a joiner's backfill marks the resource done without it. Caught by invariant:stream-end-complete (the responder's own heartbeats announced a newer own record before it answered) in peer-catchup-one-left (10 of 10 seeds), whose catch-up ends at 61 records in batches of 10; 0 of 105 peer ci runs failed before.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

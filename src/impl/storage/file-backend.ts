@@ -40,6 +40,8 @@ export interface FileBackendFlags {
   readPolicy?: StablePolicy;
   /** Leave the marker rename to finalize's directory fsync (the 'storage-lazy-marker-fsync' variant). */
   lazyMarkerFsync?: boolean;
+  /** Keep the loaded pending.json body after unlinking it (the 'storage-repair-stale-pending' variant). */
+  stalePendingBody?: boolean;
 }
 
 /** The file backend. */
@@ -161,6 +163,10 @@ export class FileBackend implements Backend {
       await this.disk.unlink(this.p(name));
       removed = true;
     }
+    // pending.json is gone: a repair whose metadata equals its body must write it again, not rename a file
+    // that no longer exists (storage-repair-crash: a power loss right after a repair wrote pending.json, the
+    // next recovery dropped it as a leftover and then failed ENOENT at the rename of the same repair).
+    if (this.flags.stalePendingBody !== true) this.bodies.pending = null;
     if (removed) await this.fsyncDir(this.root);
   }
 

@@ -31,6 +31,8 @@ import { markerFromJson, metaFromJson, metaToJson } from './format.ts';
 export interface KvBackendOptions {
   /** Durability of commits that are not forced. */
   relaxed: boolean;
+  /** Variant: `readCommitted` checks the length only, not the checksum. */
+  readCommittedUnverified?: boolean;
   /** Do not check epochs (the 'storage-no-fencing' variant). */
   noFencing?: boolean;
   /** Forced commits use relaxed durability too (the 'storage-relaxed-force-sync' variant). */
@@ -236,7 +238,8 @@ export class KvBackend implements Backend {
       if (meta === null || b === undefined) return null;
       const data = await tx.get(this.blocks, blockName(id, b.v));
       if (!(data instanceof Uint8Array)) throw new StoreError('ECORRUPT', `block ${id} v${b.v} is missing from the medium`);
-      if (data.length !== blockSize || checksum(meta.algorithm, data) !== b.sum) throw new StoreError('ECHECKSUM', `block ${id} v${b.v} failed its checksum`);
+      // Variant storage-read-committed-unverified: only the length is checked, so damaged bytes are returned.
+      if (data.length !== blockSize || (this.options.readCommittedUnverified !== true && checksum(meta.algorithm, data) !== b.sum)) throw new StoreError('ECHECKSUM', `block ${id} v${b.v} failed its checksum`);
       return data;
     });
   }

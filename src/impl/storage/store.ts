@@ -191,7 +191,8 @@ export class BlockStore {
     if (!(data instanceof Uint8Array) || data.length !== this.config.blockSize) {
       throw new StoreError('EINVAL', `data: expected ${this.config.blockSize} bytes, got ${data?.length ?? typeof data}`);
     }
-    return this.buffer(id, data.slice(), options);
+    // Variant storage-write-keeps-caller-buffer: the caller's buffer is kept, so refilling it changes the write.
+    return this.buffer(id, this.config.variant === 'storage-write-keeps-caller-buffer' ? data : data.slice(), options);
   }
 
   /** Buffers a deallocation: the block becomes absent and a tombstone records it. */
@@ -255,7 +256,8 @@ export class BlockStore {
       // The latest write first: a block written again while a commit of it runs is in both (the variant
       // storage-read-inflight-first answers with the commit's older one).
       const d = this.config.variant === 'storage-read-inflight-first' ? (this.inflight?.get(id) ?? this.dirty.get(id)) : (this.dirty.get(id) ?? this.inflight?.get(id));
-      if (d !== undefined) return d.data === null ? null : d.data.slice();
+      // Variant storage-read-returns-own-buffer: the buffered write itself, which the caller may scribble on.
+      if (d !== undefined) return d.data === null || this.config.variant === 'storage-read-returns-own-buffer' ? d.data : d.data.slice();
     }
     return this.readCommitted(id);
   }
@@ -643,6 +645,7 @@ function makeBackend(env: Env, config: StoreConfig): Backend {
     noFencing: config.variant === 'storage-no-fencing',
     readPolicy: readPolicy(config),
     lazyMarkerFsync: config.variant === 'storage-lazy-marker-fsync',
+    stalePendingBody: config.variant === 'storage-repair-stale-pending',
   });
 }
 
@@ -657,6 +660,7 @@ function makeKvBackend(env: Env, config: StoreConfig): KvBackend {
     noFencing: config.variant === 'storage-no-fencing',
     relaxedForced: config.variant === 'storage-relaxed-force-sync',
     firstRequestOnly: config.variant === 'storage-request-check-first-only',
+    readCommittedUnverified: config.variant === 'storage-read-committed-unverified',
   });
 }
 

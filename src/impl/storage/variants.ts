@@ -132,6 +132,30 @@ export const STORAGE_VARIANTS = [
     description:
       "a commit records its blocks' mtime (stat().lastModifiedMs) from the monotonic clock instead of the node's wall clock: ms since the process started. Caught by invariant:block-mtime (the durable metadata's mtimes against the node's wall clock during each commit, read from the simulator) in every storage scenario that commits.",
   },
+  {
+    name: 'storage-repair-stale-pending',
+    area: 'storage',
+    description:
+      "file backend, the old behaviour (a real bug found by storage-repair-crash): recovery unlinks a leftover pending.json but keeps its loaded body, so a repair whose metadata equals that body (a power loss right after a repair wrote it) skips writing pending.json and renames a file that is gone: open() fails with ENOENT. Caught as an exception in storage-repair-crash (most seeds).",
+  },
+  {
+    name: 'storage-write-keeps-caller-buffer',
+    area: 'storage',
+    description:
+      "write() buffers the caller's Uint8Array instead of a copy: a caller that reuses its buffer (a VFS's page buffer) changes every write still buffered, and the commit stores the buffer's latest bytes for all of them. Caught by invariant:read-your-writes (and the oracle's durable checks) in storage-caller-buffers / -kv, whose workload refills one buffer before each write.",
+  },
+  {
+    name: 'storage-read-returns-own-buffer',
+    area: 'storage',
+    description:
+      "read() of a block written but not yet committed returns the store's own buffer instead of a copy: a caller that scribbles on the result changes the write, and the next commit stores the scribble. Caught by invariant:read-returns-committed-data in storage-caller-buffers / -kv, whose workload scribbles on every read's result.",
+  },
+  {
+    name: 'storage-read-committed-unverified',
+    area: 'storage',
+    description:
+      "kv: BlockStore.readCommitted (a read without opening the store, as a follower tab reads) checks the block's length but not its checksum: a block damaged at rest is returned as committed data. Caught by invariant:read-returns-committed-data in storage-repair-crash-kv (10 of 10 seeds), whose workload reads that way while blocks lie damaged; no other storage scenario called it.",
+  },
 ] as const;
 
 /** Name of a storage variant. */

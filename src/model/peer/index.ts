@@ -17,6 +17,7 @@ import { hlcCheck } from './hlc.ts';
 import { changeSentDurableCheck } from './change-sent-durable.ts';
 import { pruneCheck } from './prune-after-all-acks.ts';
 import { bufferCheck } from './buffer-exactly-once.ts';
+import { bufferedLiveKeptCheck } from './buffered-live-kept.ts';
 import { catchupDeltaCheck } from './catchup-delta.ts';
 import { catchupAnsweredCheck } from './catchup-answered.ts';
 import { ackedWritesCheck } from './acked-not-lost.ts';
@@ -25,12 +26,14 @@ import { memoryIsDurableCheck } from './memory-is-durable.ts';
 import { readyServesDurableCheck } from './ready-serves-durable.ts';
 import { ackHeldCheck } from './ack-held.ts';
 import { logPrunedAfterAcksCheck } from './log-pruned-after-acks.ts';
+import { streamEndCompleteCheck } from './stream-end-complete.ts';
 import { watermarkCompleteCheck } from './watermark-complete.ts';
 
 export { hlcCheck } from './hlc.ts';
 export { changeSentDurableCheck } from './change-sent-durable.ts';
 export { pruneCheck } from './prune-after-all-acks.ts';
 export { bufferCheck } from './buffer-exactly-once.ts';
+export { bufferedLiveKeptCheck } from './buffered-live-kept.ts';
 export { catchupDeltaCheck } from './catchup-delta.ts';
 export { catchupAnsweredCheck } from './catchup-answered.ts';
 export { ackedWritesCheck } from './acked-not-lost.ts';
@@ -45,6 +48,7 @@ export { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
 export { watermarkCompleteCheck } from './watermark-complete.ts';
 export { ackHeldCheck } from './ack-held.ts';
 export { logPrunedAfterAcksCheck } from './log-pruned-after-acks.ts';
+export { streamEndCompleteCheck } from './stream-end-complete.ts';
 export { resendCheck } from './resend-unacked.ts';
 export { resendIntervalCheck } from './resend-interval.ts';
 export { hlcDriftCheck } from './hlc-drift.ts';
@@ -60,6 +64,8 @@ export interface PeerCheckOptions {
   joiners?: readonly string[];
   /** The devices' `ackTimeoutMs` (invariant:resend-interval); without it that check is not run. */
   ackTimeoutMs?: number;
+  /** The device-owned resources (invariant:stream-end-complete); without them that check is not run. */
+  ownedResources?: readonly string[];
 }
 
 /** Every peer check, for `Scenario.checks`. */
@@ -68,6 +74,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     hlcCheck(nodes),
     pruneCheck(nodes),
     bufferCheck(nodes),
+    bufferedLiveKeptCheck(nodes),
     backfillResumeCheck(nodes),
     backfillFromCompleteCheck(nodes, options.joiners ?? []),
     backfillProgressCheck(nodes),
@@ -78,6 +85,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     watermarkCompleteCheck(nodes),
     ackHeldCheck(nodes),
     logPrunedAfterAcksCheck(nodes),
+    ...(options.ownedResources !== undefined ? [streamEndCompleteCheck(nodes, options.ownedResources)] : []),
     changeSentDurableCheck(nodes),
     resendCheck(nodes),
     ...(options.ackTimeoutMs !== undefined ? [resendIntervalCheck(nodes, options.ackTimeoutMs)] : []),
