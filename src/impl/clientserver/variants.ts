@@ -144,6 +144,18 @@ export const CS_VARIANTS = [
     description:
       "a client moves its in-memory cursor past a pulled batch before the batch's commit is durable: when that commit fails, the next handshake asks for changes after the batch, which the client never stores (invariant:no-loss-no-dup and model:sync-status in cs-client-store-errors, where the clients' kv commits fail; it passed every smoke and ci scenario and cs-swarm seeds 0..19).",
   },
+  {
+    name: 'cs-tabs-resend-accepted',
+    area: 'client-server',
+    description:
+      "several tabs: a forwarded write a leader already took is sent again to each newer leader heard: when the leader froze or crashed right after the write was durable, before its answer, the next leader finds the write in the device's change log and takes the resend too, so the change is stored twice (invariant:tab-writes, scenario cs-tabs-commit-unanswered, where the leader tab is frozen or crashed right after a forwarded write's commit).",
+  },
+  {
+    name: 'cs-tabs-untold-maybe',
+    area: 'client-server',
+    description:
+      "several tabs: a forwarded write a leader took and never answered is reported \"not saved\" when it times out, although the leader may have written it before it froze or crashed (the next leader pushes it): the user retries and stores it twice, or gives up on a change the server has (invariant:tab-write-answers, scenario cs-tabs-commit-unanswered).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */
