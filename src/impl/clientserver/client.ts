@@ -62,7 +62,16 @@ export async function startClient(env: Env, options: ClientOptions): Promise<Cli
   const cfg = resolveClientOptions(options);
   const store = new ClientStore(env.kv);
   const fresh = env.random.uuid();
-  const { meta, cells } = await retrying(env, () => store.load(fresh, cfg.variant === 'cs-acked-not-reloaded'));
+  const loaded = await retrying(env, () => store.load(fresh, cfg.variant === 'cs-acked-not-reloaded', cfg.variant === 'cs-cells-unchecked'));
+  const { cells, damaged } = loaded;
+  let { meta } = loaded;
+  if (damaged.length > 0) {
+    // Cells damaged at rest: deleted, this site's own changes of them folded back, the whole log downloaded again.
+    env.trace.probe('cs.cells-damaged');
+    const repaired = await retrying(env, () => store.repair(meta.site, damaged, cfg.variant === 'cs-damage-keeps-cursor'));
+    for (const [k, cell] of repaired.cells) cells.set(k, cell);
+    meta = { ...meta, cursor: repaired.cursor };
+  }
   const c = new Client(env, cfg, store, meta, cells);
   env.trace.emit('cs.client.start', { site: meta.site, schema: cfg.schema, version: meta.version, acked: meta.acked, cursor: meta.cursor, server: meta.server, unsaved: meta.unsaved });
   c.start();

@@ -156,6 +156,18 @@ export const CS_VARIANTS = [
     description:
       "several tabs: a forwarded write a leader took and never answered is reported \"not saved\" when it times out, although the leader may have written it before it froze or crashed (the next leader pushes it): the user retries and stores it twice, or gives up on a change the server has (invariant:tab-write-answers, scenario cs-tabs-commit-unanswered).",
   },
+  {
+    name: 'cs-cells-unchecked',
+    area: 'client-server',
+    description:
+      "a client loads its cells without comparing their checks: a cell damaged at rest (a flipped bit in its value or origin) is shown as it is, and stays until a newer change of that cell arrives (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest).",
+  },
+  {
+    name: 'cs-damage-keeps-cursor',
+    area: 'client-server',
+    description:
+      "a client that finds cells damaged at rest deletes them but trusts its cursor: the server's changes of those cells are never downloaded again, so the footer turns green with cells missing (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */
