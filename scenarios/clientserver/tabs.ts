@@ -231,13 +231,15 @@ function followerWrites(ctx: ScenarioContext, count: number, fromMs: number, eve
  * follower's wait ends first: it must say "may be saved"), and crashed right after a third (no answer
  * ever; restarted after 1 s). The next leader finds each write in the change log and pushes it; the
  * follower must not send it again (stored twice: cs-tabs-resend-accepted, invariant:tab-writes) and must
- * not report it not saved (cs-tabs-untold-maybe, invariant:tab-write-answers).
+ * not report it not saved (cs-tabs-untold-maybe, invariant:tab-write-answers). Last, the leader crashes just
+ * before a write's commit: that write is lost, and no tab may report it written (a leader that answers
+ * `written` when it takes a write: invariant:tab-writes).
  */
 const unanswered: Scenario = {
   ...tabs,
   name: 'cs-tabs-commit-unanswered',
   description:
-    "Device C1 with three tabs; writes are made in the follower tabs and forwarded to the leader. The leader tab is frozen right after a forwarded write's kv commit (its 12th, for 3 s: past its lease), then right after another (its 60th, for 6 s: longer than the follower waits), and crashed right after a third (its 110th, restarted after 1 s): each write is durable and unanswered when another tab takes over. Each is on the server once, and no tab reports one of them not saved.",
+    "Device C1 with three tabs; writes are made in the follower tabs and forwarded to the leader. The leader tab is frozen right after a forwarded write's kv commit (its 12th, for 3 s: past its lease), then right after another (its 60th, for 6 s: longer than the follower waits), and crashed right after a third (its 110th, restarted after 1 s): each write is durable and unanswered when another tab takes over. Each is on the server once, and no tab reports one of them not saved. Then crashed just before a fourth write's commit (its 140th): that write is lost, and no tab reports it written.",
   suites: ['ci', 'default', 'nightly'],
   workload: (ctx) => {
     serverRecords(ctx, 100, 300);
@@ -249,6 +251,8 @@ const unanswered: Scenario = {
       { kind: 'pause', node: LEADER, when: 'after', durationMs: 3_000, trigger: { ...WRITE_COMMIT, nth: 12 } },
       { kind: 'pause', node: LEADER, when: 'after', durationMs: 6_000, trigger: { ...WRITE_COMMIT, nth: 60 } },
       { kind: 'crash', node: LEADER, when: 'after', restartAfterMs: 1_000, trigger: { ...WRITE_COMMIT, nth: 110 } },
+      // And once before the commit: the write is not saved, its acceptance already told (may be saved, never "written").
+      { kind: 'crash', node: LEADER, when: 'before', restartAfterMs: 1_000, trigger: { ...WRITE_COMMIT, nth: 140 } },
     ],
   },
   durationMs: 16_000,

@@ -43,7 +43,8 @@
  * fence not checked by its transactions, no lease test); `cs-tabs-stale-status` (a follower keeps the last status it heard, however old);
  * `cs-tabs-unaddressed` (forwarded writes not addressed to an epoch: a request and its resend both taken);
  * `cs-tabs-resend-accepted` (an accepted request sent again to a new leader: stored twice when the leader
- * that took it wrote it and never answered); `cs-tabs-untold-maybe` (such a write reported "not saved").
+ * that took it wrote it and never answered); `cs-tabs-untold-maybe` (such a write reported "not saved");
+ * `cs-tabs-written-on-accept` (answered `written` when taken, before the write is durable).
  */
 import { EnvError, type Connection, type Env, type KvStore, type Net, type TimerId, type Tracer, type Value } from '../env.ts';
 import { FencedError } from '../election/fenced-store.ts';
@@ -424,6 +425,8 @@ class Tab {
         // resend to this leader are both stored).
         if (m.epoch !== t.epoch && this.variant !== 'cs-tabs-unaddressed') return;
         this.env.bus.post(TABS_CHANNEL, { type: 'accepted', id: m.id });
+        // Variant cs-tabs-written-on-accept: answered written when taken, before the write is durable.
+        if (this.variant === 'cs-tabs-written-on-accept') this.env.bus.post(TABS_CHANNEL, { type: 'written', id: m.id, version: 0 });
         c.write(m.table, m.pk, m.col, m.value).then(
           (version) => this.env.bus.post(TABS_CHANNEL, { type: 'written', id: m.id, version }),
           (e: unknown) => this.env.bus.post(TABS_CHANNEL, { type: 'write-failed', id: m.id, error: String((e as Error)?.message ?? e).slice(0, 120) }),

@@ -157,6 +157,12 @@ export const CS_VARIANTS = [
       "several tabs: a forwarded write a leader took and never answered is reported \"not saved\" when it times out, although the leader may have written it before it froze or crashed (the next leader pushes it): the user retries and stores it twice, or gives up on a change the server has (invariant:tab-write-answers, scenario cs-tabs-commit-unanswered).",
   },
   {
+    name: 'cs-tabs-written-on-accept',
+    area: 'client-server',
+    description:
+      "several tabs: the leader tab answers a forwarded write `written` as soon as it takes it, before its client's commit is durable: a leader that crashes before the commit loses a write the user was told is saved (invariant:tab-writes, scenario cs-tabs-commit-unanswered, where the leader crashes just before a forwarded write's commit; it passed every smoke and ci scenario before).",
+  },
+  {
     name: 'cs-cells-unchecked',
     area: 'client-server',
     description:
