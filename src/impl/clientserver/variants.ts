@@ -163,6 +163,12 @@ export const CS_VARIANTS = [
       "several tabs: the leader tab answers a forwarded write `written` as soon as it takes it, before its client's commit is durable: a leader that crashes before the commit loses a write the user was told is saved (invariant:tab-writes, scenario cs-tabs-commit-unanswered, where the leader crashes just before a forwarded write's commit; it passed every smoke and ci scenario before).",
   },
   {
+    name: 'cs-wall-clock-timers',
+    area: 'client-server',
+    description:
+      "the client times its pings, the silence of its connection and no-progress on the wall clock instead of the monotonic one: when the wall clock is set back, a connection that went silent stays green for as long as the clock went back (invariant:green-has-server-changes, scenario cs-client-clock-jumps; it passed every smoke and ci scenario and cs-swarm seeds 0..9 before).",
+  },
+  {
     name: 'cs-cells-unchecked',
     area: 'client-server',
     description:
