@@ -239,11 +239,11 @@ const unanswered: Scenario = {
   ...tabs,
   name: 'cs-tabs-commit-unanswered',
   description:
-    "Device C1 with three tabs; writes are made in the follower tabs and forwarded to the leader. The leader tab is frozen right after a forwarded write's kv commit (its 12th, for 3 s: past its lease), then right after another (its 60th, for 6 s: longer than the follower waits), and crashed right after a third (its 110th, restarted after 1 s): each write is durable and unanswered when another tab takes over. Each is on the server once, and no tab reports one of them not saved. Then crashed just before a fourth write's commit (its 140th): that write is lost, and no tab reports it written.",
+    "Device C1 with three tabs; writes are made in the follower tabs and forwarded to the leader. The leader tab is frozen right after a forwarded write's kv commit (its 12th, for 3 s: past its lease), then right after another (its 60th, for 6 s: longer than the follower waits), and crashed right after a third (its 110th, restarted after 1 s): each write is durable and unanswered when another tab takes over. Each is on the server once, and no tab reports one of them not saved. Then crashed just before a fourth write's commit (its 200th, once the third write's wait ended): that write is lost, and no tab reports it written.",
   suites: ['ci', 'default', 'nightly'],
   workload: (ctx) => {
     serverRecords(ctx, 100, 300);
-    followerWrites(ctx, 180, 300, 60);
+    followerWrites(ctx, 240, 300, 60);
     clientWrites(ctx, [OTHER], 60, 300, 180);
   },
   faults: {
@@ -251,11 +251,12 @@ const unanswered: Scenario = {
       { kind: 'pause', node: LEADER, when: 'after', durationMs: 3_000, trigger: { ...WRITE_COMMIT, nth: 12 } },
       { kind: 'pause', node: LEADER, when: 'after', durationMs: 6_000, trigger: { ...WRITE_COMMIT, nth: 60 } },
       { kind: 'crash', node: LEADER, when: 'after', restartAfterMs: 1_000, trigger: { ...WRITE_COMMIT, nth: 110 } },
-      // And once before the commit: the write is not saved, its acceptance already told (may be saved, never "written").
-      { kind: 'crash', node: LEADER, when: 'before', restartAfterMs: 1_000, trigger: { ...WRITE_COMMIT, nth: 140 } },
+      // And once before the commit, after the third write's wait ended (a crash of the waiting tab would end
+    // its wait unanswered): the write is not saved, its acceptance already told (may be saved, never "written").
+      { kind: 'crash', node: LEADER, when: 'before', restartAfterMs: 1_000, trigger: { ...WRITE_COMMIT, nth: 200 } },
     ],
   },
-  durationMs: 16_000,
+  durationMs: 18_000,
 };
 
 export default [tabs, busy, late, unanswered];
