@@ -61,6 +61,8 @@ const CASES: { variant: string; scenario: string; check: string; seed?: number }
   // The clients' cells damaged at rest, loaded at a restart.
   { variant: 'cs-cells-unchecked', scenario: 'cs-client-damage-at-rest', check: 'invariant:damaged-cells-replaced' },
   { variant: 'cs-damage-keeps-cursor', scenario: 'cs-client-damage-at-rest', check: 'invariant:damaged-cells-replaced' },
+  // A reload after a Nuke that kept changes: the footer's unsaved count read back.
+  { variant: 'cs-unsaved-not-reloaded', scenario: 'cs-nuke-then-reload', check: 'invariant:pending-count' },
   // Timers on the wall clock: a clock set back keeps a silent connection green.
   { variant: 'cs-wall-clock-timers', scenario: 'cs-client-clock-jumps', check: 'invariant:green-has-server-changes' },
 ];
@@ -132,6 +134,7 @@ describe('variants only the fourth hunt scenarios reach', () => {
     ['cs-tabs-resend-accepted', 'cs-tabs-busy'],
     ['cs-tabs-written-on-accept', 'cs-tabs'],
     ['cs-wall-clock-timers', 'cs-slow-links'],
+    ['cs-unsaved-not-reloaded', 'cs-two-nukes'],
   ] as const) {
     it(`${variant} passes ${scenario}, seed 1`, async () => {
       const r = await runScenario(byName.get(scenario)!, 1, { variant });

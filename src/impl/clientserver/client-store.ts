@@ -82,9 +82,11 @@ export class ClientStore {
 
   /**
    * Loads the sync state and the cells; a first start draws the site id `fresh`. `forgetAcked` (weakened
-   * variant cs-acked-not-reloaded only): the acknowledged version is not read back (0).
+   * variant cs-acked-not-reloaded only): the acknowledged version is not read back (0); `unchecked`
+   * (cs-cells-unchecked): the cells' checks are not compared; `forgetUnsaved` (cs-unsaved-not-reloaded):
+   * the changes a Nuke and Resync kept are not counted (0).
    */
-  load(fresh: string, forgetAcked = false, unchecked = false): Promise<{ meta: ClientMeta; cells: Map<string, Cell>; damaged: string[] }> {
+  load(fresh: string, forgetAcked = false, unchecked = false, forgetUnsaved = false): Promise<{ meta: ClientMeta; cells: Map<string, Cell>; damaged: string[] }> {
     return this.kv.transaction([CELLS, META, UNSAVED], 'readwrite', async (tx) => {
       let site = await tx.get(META, 'site');
       if (typeof site !== 'string') {
@@ -98,7 +100,7 @@ export class ClientStore {
         cursor: num(await tx.get(META, 'cursor')),
         acked: forgetAcked ? 0 : num(await tx.get(META, 'acked')),
         server: typeof server === 'string' ? server : null,
-        unsaved: (await tx.keys(UNSAVED)).length,
+        unsaved: forgetUnsaved ? 0 : (await tx.keys(UNSAVED)).length,
       };
       const cells = new Map<string, Cell>();
       const damaged: string[] = [];

@@ -62,7 +62,7 @@ export async function startClient(env: Env, options: ClientOptions): Promise<Cli
   const cfg = resolveClientOptions(options);
   const store = new ClientStore(env.kv);
   const fresh = env.random.uuid();
-  const loaded = await retrying(env, () => store.load(fresh, cfg.variant === 'cs-acked-not-reloaded', cfg.variant === 'cs-cells-unchecked'));
+  const loaded = await retrying(env, () => store.load(fresh, cfg.variant === 'cs-acked-not-reloaded', cfg.variant === 'cs-cells-unchecked', cfg.variant === 'cs-unsaved-not-reloaded'));
   const { cells, damaged } = loaded;
   let { meta } = loaded;
   if (damaged.length > 0) {

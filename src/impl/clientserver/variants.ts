@@ -169,6 +169,12 @@ export const CS_VARIANTS = [
       "the client times its pings, the silence of its connection and no-progress on the wall clock instead of the monotonic one: when the wall clock is set back, a connection that went silent stays green for as long as the clock went back (invariant:green-has-server-changes, scenario cs-client-clock-jumps; it passed every smoke and ci scenario and cs-swarm seeds 0..9 before).",
   },
   {
+    name: 'cs-unsaved-not-reloaded',
+    area: 'client-server',
+    description:
+      "a restarted client does not count the changes an earlier Nuke and Resync kept aside: after a reload the footer shows 0 unsaved while the database keeps them (invariant:pending-count, scenario cs-nuke-then-reload; it passed every smoke and ci scenario and cs-swarm seeds 0..9 before: no scenario reloaded a client after a Nuke that kept changes).",
+  },
+  {
     name: 'cs-cells-unchecked',
     area: 'client-server',
     description:
