@@ -36,8 +36,8 @@ function pendingWrites(ctx: ScenarioContext): Map<string, [string, number]> {
 
 /**
  * `count` writes at random running tabs, one every `everyMs` from `fromMs`, each with a unique value:
- * traced as workload.write {node, value} and workload.result {node, value, ok, code?, saved?} (saved: 'maybe' or
- * 'no' on a failure, what the tab said; invariant:tab-writes and invariant:tab-write-answers read them).
+ * traced as workload.write {node, value} and workload.result {node, value, ok, code?, saved?} (saved: 'maybe' on
+ * a failure the tab said may be saved; invariant:tab-writes and invariant:tab-write-answers read them).
  */
 function tabWrites(ctx: ScenarioContext, count: number, fromMs: number, everyMs: number): void {
   const n = Math.max(1, Math.round(count * ctx.workloadScale));
@@ -60,9 +60,10 @@ function tabWrite(ctx: ScenarioContext, tab: string, tag: string): void {
     },
     (e: unknown) => {
       pendingWrites(ctx).delete(value);
-      // Whether the tab said the write may be saved after all (TabWriteError.saved; 'no' for any other error).
-      const saved = (e as { saved?: unknown } | null)?.saved === 'maybe' ? 'maybe' : 'no';
-      ctx.emit('workload.result', { node: tab, value, ok: false, code: String((e as Error)?.message ?? e).slice(0, 80), saved });
+      // `saved: 'maybe'` when the tab said the write may be saved after all (TabWriteError.saved); absent for
+      // a definite failure (saved 'no', or any other error).
+      const maybe = (e as { saved?: unknown } | null)?.saved === 'maybe';
+      ctx.emit('workload.result', { node: tab, value, ok: false, code: String((e as Error)?.message ?? e).slice(0, 80), ...(maybe ? { saved: 'maybe' } : {}) });
     },
   );
 }

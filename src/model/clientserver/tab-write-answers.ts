@@ -6,7 +6,7 @@
  * of the leader right after such a commit). The next leader pushes it, so the user must not be told it
  * failed for good: the tab's answer then is an honest "may be saved" (`TabWriteError.saved === 'maybe'`,
  * recorded by the workload as `workload.result {ok: false, saved: 'maybe'}`). A failure recorded with
- * `saved` 'no' (or without it: any other error) claims the write was not saved; the check fails when its
+ * no `saved` (the tab said 'no', or any other error) claims the write was not saved; the check fails when its
  * value is saved anyway.
  *
  * Evidence: the workload's own record (workload.write, workload.result: unique values) against the
