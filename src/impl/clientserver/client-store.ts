@@ -20,7 +20,7 @@
  * holds every other change that ever won a cell, so nothing damaged is shown or kept. A cell without a
  * check (three elements: a database written before checks) is taken as it is. (Weakened variants:
  * cs-cells-unchecked ignores the check; cs-damage-keeps-cursor deletes the damaged cells but trusts the
- * cursor, so they are never downloaded again.)
+ * cursor, so they are never downloaded again; cs-repair-no-fold does not fold the client's own changes back.)
  */
 import type { KvStore, KvTx, Value } from '../env.ts';
 import { wins, type Change, type LoggedChange } from './messages.ts';
@@ -117,9 +117,10 @@ export class ClientStore {
    * Replaces damaged cells (`damaged`, found by `load`), in one transaction: each is deleted, this site's
    * own changes of it are folded back from the change log (the server may not have them yet), and the
    * cursor goes back to 0 so the next handshake downloads every other change (`keepCursor`, variant
-   * cs-damage-keeps-cursor: the cursor is trusted). Returns the cells folded back and the new cursor.
+   * cs-damage-keeps-cursor: the cursor is trusted; `noFold`, variant cs-repair-no-fold: nothing is folded
+   * back, so a cell whose winner is a change the server lacks is missing until the push comes back). Returns the cells folded back and the new cursor.
    */
-  repair(site: string, damaged: readonly string[], keepCursor = false): Promise<{ cells: Map<string, Cell>; cursor: number }> {
+  repair(site: string, damaged: readonly string[], keepCursor = false, noFold = false): Promise<{ cells: Map<string, Cell>; cursor: number }> {
     return this.kv.transaction([CELLS, LOCAL, META], 'readwrite', async (tx) => {
       const wanted = new Set(damaged);
       for (const k of damaged) await tx.delete(CELLS, k);
@@ -128,7 +129,7 @@ export class ClientStore {
         const v = (await tx.get(LOCAL, k)) as readonly unknown[] | undefined;
         if (!Array.isArray(v)) continue;
         const key = cellKey({ table: v[0] as string, pk: v[1] as string, col: v[2] as string });
-        if (!wanted.has(key)) continue;
+        if (!wanted.has(key) || noFold) continue;
         const c: Cell = { value: v[3] as string | null, colVersion: v[4] as number, site };
         if (wins(c, cells.get(key))) cells.set(key, c);
       }

@@ -163,6 +163,12 @@ export const CS_VARIANTS = [
       "several tabs: the leader tab answers a forwarded write `written` as soon as it takes it, before its client's commit is durable: a leader that crashes before the commit loses a write the user was told is saved (invariant:tab-writes, scenario cs-tabs-commit-unanswered, where the leader crashes just before a forwarded write's commit; it passed every smoke and ci scenario before).",
   },
   {
+    name: 'cs-repair-no-fold',
+    area: 'client-server',
+    description:
+      "a client that finds cells damaged at rest replaces them from the server's log only, not from its own change log: a damaged cell whose winner is the client's own change the server has not acknowledged is missing when the footer turns green, until the push comes back as a relay (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest: C4 reloads while cut off with its own changes damaged).",
+  },
+  {
     name: 'cs-wall-clock-timers',
     area: 'client-server',
     description:
