@@ -12,6 +12,7 @@ import type { ClientHandle, ServerHandle } from '../../src/impl/clientserver/ind
 import { csClientFactory } from '../../src/impl/clientserver/seam.ts';
 import { startCsTab, type CsTabHandle } from '../../src/impl/clientserver/tabs.ts';
 import { deviceChecks, deviceModel, tabsChecks, type TabsOf } from '../../src/model/clientserver/tabs-agree.ts';
+import { tabWriteAnswersCheck } from '../../src/model/clientserver/tab-write-answers.ts';
 import type { FaultEvent } from '../../src/faults/plan.ts';
 import type { Liveness, Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import { CS_SEAMS, DB, META, SERVER, allSynced, clientWrites, csChecking, csProgram, csTopology, serverRecords } from './_common.ts';
@@ -35,8 +36,8 @@ function pendingWrites(ctx: ScenarioContext): Map<string, [string, number]> {
 
 /**
  * `count` writes at random running tabs, one every `everyMs` from `fromMs`, each with a unique value:
- * traced as workload.write {node, value} and workload.result {node, value, ok, code?} (invariant:tab-writes
- * reads them).
+ * traced as workload.write {node, value} and workload.result {node, value, ok, code?, saved?} (saved: 'maybe' on
+ * a failure the tab said may be saved; invariant:tab-writes and invariant:tab-write-answers read them).
  */
 function tabWrites(ctx: ScenarioContext, count: number, fromMs: number, everyMs: number): void {
   const n = Math.max(1, Math.round(count * ctx.workloadScale));
@@ -59,7 +60,10 @@ function tabWrite(ctx: ScenarioContext, tab: string, tag: string): void {
     },
     (e: unknown) => {
       pendingWrites(ctx).delete(value);
-      ctx.emit('workload.result', { node: tab, value, ok: false, code: String((e as Error)?.message ?? e).slice(0, 80) });
+      // `saved: 'maybe'` when the tab said the write may be saved after all (TabWriteError.saved); absent for
+      // a definite failure (saved 'no', or any other error).
+      const maybe = (e as { saved?: unknown } | null)?.saved === 'maybe';
+      ctx.emit('workload.result', { node: tab, value, ok: false, code: String((e as Error)?.message ?? e).slice(0, 80), ...(maybe ? { saved: 'maybe' } : {}) });
     },
   );
 }
@@ -160,7 +164,7 @@ const tabs: Scenario = {
   faults: { events: TABS_FAULTS },
   durationMs: 12_500,
   liveness: tabsSynced(),
-  checks: [...deviceChecks(checking.checks, TABS_OF), ...tabsChecks(TABS_OF, SERVER)],
+  checks: [...deviceChecks(checking.checks, TABS_OF), ...tabsChecks(TABS_OF, SERVER), tabWriteAnswersCheck(TABS)],
   models: checking.models.map((m) => deviceModel(m, TABS_OF)),
   evidence: checking.evidence,
   probes: checking.probes,
@@ -208,4 +212,52 @@ const late: Scenario = {
   },
 };
 
-export default [tabs, busy, late];
+/** A forwarded write's commit in the leader tab's client: its kv transaction (client-store.ts `write`, under the tenure's fence). */
+const WRITE_COMMIT = { node: LEADER, area: 'kv', op: 'commit', target: 'cells,local,meta,cs-tabs' } as const;
+
+/** `count` writes at follower tabs (forwarded to the leader), one every `everyMs` from `fromMs`. */
+function followerWrites(ctx: ScenarioContext, count: number, fromMs: number, everyMs: number): void {
+  for (let k = 0; k < count; k++) {
+    ctx.at(fromMs + k * everyMs, () => {
+      const followers = TABS.filter((t) => ctx.sim.node(t).status === 'running' && ctx.handle<CsTabHandle>(t)?.role() !== 'leader');
+      if (followers.length > 0) tabWrite(ctx, ctx.rng.pick(followers), `~${k}`);
+    });
+  }
+}
+
+/**
+ * A forwarded write durable in the device's database and unanswered at a takeover: the leader tab is
+ * frozen right after the commit of one (3 s: past its lease, so another tab takes over, and the frozen one
+ * answers at its resume, inside the 5 s the follower waits), later frozen right after another for 6 s (the
+ * follower's wait ends first: it must say "may be saved"), and crashed right after a third (no answer
+ * ever; restarted after 1 s). The next leader finds each write in the change log and pushes it; the
+ * follower must not send it again (stored twice: cs-tabs-resend-accepted, invariant:tab-writes) and must
+ * not report it not saved (cs-tabs-untold-maybe, invariant:tab-write-answers). Last, the leader crashes just
+ * before a write's commit: that write is lost, and no tab may report it written (a leader that answers
+ * `written` when it takes a write: invariant:tab-writes).
+ */
+const unanswered: Scenario = {
+  ...tabs,
+  name: 'cs-tabs-commit-unanswered',
+  description:
+    "Device C1 with three tabs; writes are made in the follower tabs and forwarded to the leader. The leader tab is frozen right after a forwarded write's kv commit (its 12th, for 3 s: past its lease), then right after another (its 60th, for 6 s: longer than the follower waits), and crashed right after a third (its 110th, restarted after 1 s): each write is durable and unanswered when another tab takes over. Each is on the server once, and no tab reports one of them not saved. Then crashed just before a fourth write's commit (its 200th, once the third write's wait ended): that write is lost, and no tab reports it written.",
+  suites: ['ci', 'default', 'nightly'],
+  workload: (ctx) => {
+    serverRecords(ctx, 100, 300);
+    followerWrites(ctx, 240, 300, 60);
+    clientWrites(ctx, [OTHER], 60, 300, 180);
+  },
+  faults: {
+    events: [
+      { kind: 'pause', node: LEADER, when: 'after', durationMs: 3_000, trigger: { ...WRITE_COMMIT, nth: 12 } },
+      { kind: 'pause', node: LEADER, when: 'after', durationMs: 6_000, trigger: { ...WRITE_COMMIT, nth: 60 } },
+      { kind: 'crash', node: LEADER, when: 'after', restartAfterMs: 1_000, trigger: { ...WRITE_COMMIT, nth: 110 } },
+      // And once before the commit, after the third write's wait ended (a crash of the waiting tab would end
+    // its wait unanswered): the write is not saved, its acceptance already told (may be saved, never "written").
+      { kind: 'crash', node: LEADER, when: 'before', restartAfterMs: 1_000, trigger: { ...WRITE_COMMIT, nth: 200 } },
+    ],
+  },
+  durationMs: 18_000,
+};
+
+export default [tabs, busy, late, unanswered];

@@ -59,7 +59,8 @@ export function csClientEvidence(clients: readonly string[]): EvidenceRecorder {
               if (v === undefined) fact.localRemoved++;
               else fact.local.push(w.key);
             } else if (w.store === 'cells' && typeof w.key === 'string') {
-              const a = Array.isArray(v) && v.length === 3 ? (v as unknown[]) : null;
+              // [value, colVersion, site] and, from the built-in client, its check (not read here).
+              const a = Array.isArray(v) && (v.length === 3 || v.length === 4) ? (v as unknown[]) : null;
               fact.cells.push(a === null ? [w.key, null, -1, ''] : [w.key, str(a[0]), num(a[1]), str(a[2]) ?? '']);
             } else if (w.store === 'unsaved' && typeof w.key === 'string') {
               if (v === undefined) fact.unsavedRemoved.push(w.key);

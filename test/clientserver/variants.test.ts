@@ -12,8 +12,11 @@ import rebuild from '../../scenarios/clientserver/rebuild.ts';
 import storage from '../../scenarios/clientserver/storage.ts';
 import stuck from '../../scenarios/clientserver/stuck.ts';
 import tabs from '../../scenarios/clientserver/tabs.ts';
+import damage from '../../scenarios/clientserver/damage.ts';
+import clocks from '../../scenarios/clientserver/clocks.ts';
+import links from '../../scenarios/clientserver/links.ts';
 
-const byName = new Map<string, Scenario>([...basic, ...flaky, ...outage, ...progress, ...rebuild, ...quiet, ...tabs, ...nuke, ...stuck, ...storage].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...basic, ...flaky, ...outage, ...progress, ...rebuild, ...quiet, ...tabs, ...nuke, ...stuck, ...storage, ...damage, ...clocks, ...links].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; check: string; seed?: number }[] = [
@@ -50,6 +53,19 @@ const CASES: { variant: string; scenario: string; check: string; seed?: number }
   { variant: 'cs-tabs-own-untaken', scenario: 'cs-tabs', check: 'invariant:tab-writes-taken', seed: 3 },
   // The clients' own kv commits fail: a cursor moved before its batch is durable skips that batch.
   { variant: 'cs-cursor-before-durable', scenario: 'cs-client-store-errors', check: 'invariant:no-loss-no-dup' },
+  // Found by the fourth hunt: a forwarded write durable and unanswered at a takeover (the leader tab frozen
+  // or crashed right after its commit), or lost (crashed just before it).
+  { variant: 'cs-tabs-resend-accepted', scenario: 'cs-tabs-commit-unanswered', check: 'invariant:tab-writes' },
+  { variant: 'cs-tabs-untold-maybe', scenario: 'cs-tabs-commit-unanswered', check: 'invariant:tab-write-answers' },
+  { variant: 'cs-tabs-written-on-accept', scenario: 'cs-tabs-commit-unanswered', check: 'invariant:tab-writes' },
+  // The clients' cells damaged at rest, loaded at a restart.
+  { variant: 'cs-cells-unchecked', scenario: 'cs-client-damage-at-rest', check: 'invariant:damaged-cells-replaced' },
+  { variant: 'cs-damage-keeps-cursor', scenario: 'cs-client-damage-at-rest', check: 'invariant:damaged-cells-replaced' },
+  { variant: 'cs-repair-no-fold', scenario: 'cs-client-damage-at-rest', check: 'invariant:damaged-cells-replaced' },
+  // A reload after a Nuke that kept changes: the footer's unsaved count read back.
+  { variant: 'cs-unsaved-not-reloaded', scenario: 'cs-nuke-then-reload', check: 'invariant:pending-count' },
+  // Timers on the wall clock: a clock set back keeps a silent connection green.
+  { variant: 'cs-wall-clock-timers', scenario: 'cs-client-clock-jumps', check: 'invariant:green-has-server-changes' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */
@@ -109,6 +125,30 @@ describe('cs-meta-only-lineage: the meta channel alone is not enough', () => {
  * Windows the earlier scenarios miss (found by planting bugs): each of these variants passes the scenario
  * that was closest to it, which is why scenarios/clientserver/flaky.ts exists.
  */
+/**
+ * The fourth hunt's variants pass the scenarios that were closest to them (why the new scenarios exist):
+ * no earlier scenario froze or crashed the leader tab between a forwarded write's commit and its answer,
+ * damaged a client's storage, or set a client's wall clock back.
+ */
+describe('variants only the fourth hunt scenarios reach', () => {
+  for (const [variant, scenario] of [
+    ['cs-tabs-resend-accepted', 'cs-tabs-busy'],
+    ['cs-tabs-written-on-accept', 'cs-tabs'],
+    ['cs-wall-clock-timers', 'cs-slow-links'],
+    ['cs-unsaved-not-reloaded', 'cs-two-nukes'],
+  ] as const) {
+    it(`${variant} passes ${scenario}, seed 1`, async () => {
+      const r = await runScenario(byName.get(scenario)!, 1, { variant });
+      expect(r.failure).toBeNull();
+    });
+  }
+  it('without invariant:damaged-cells-replaced, cells kept damaged (cs-cells-unchecked) are seen only by liveness, seed 1', async () => {
+    const s = byName.get('cs-client-damage-at-rest')!;
+    const r = await runScenario({ ...s, checks: s.checks!.filter((k) => k.name !== 'invariant:damaged-cells-replaced') }, 1, { variant: 'cs-cells-unchecked' });
+    expect(r.verdict).toBe('liveness');
+  });
+});
+
 describe('variants only the flaky scenarios reach', () => {
   it('cs-nuke-push-late passes cs-nuke-push-first (its changes went out on the old connection first), seed 1', async () => {
     const r = await runScenario(byName.get('cs-nuke-push-first')!, 1, { variant: 'cs-nuke-push-late' });

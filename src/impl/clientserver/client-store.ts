@@ -3,7 +3,8 @@
  * strict transaction, so a crash at any await loses nothing that was reported done and applies nothing
  * twice:
  *
- *   cells    '<table>\0<pk>\0<col>' -> [value, colVersion, site]          the database (LWW per column)
+ *   cells    '<table>\0<pk>\0<col>' -> [value, colVersion, site, check]   the database (LWW per column);
+ *            check: FNV-1a of the key and the cell (cellCheck), so damage at rest is found at load
  *   local    version (number) -> [table, pk, col, value, colVersion]     this site's own change log
  *   meta     'site' (this client's site id), 'version' (its last version), 'cursor' (last server seq
  *            applied), 'acked' (its highest version the server acknowledged), 'server' (the server site
@@ -12,6 +13,14 @@
  *            because the server had not acknowledged them (reported, never silently dropped)
  *
  * A pulled batch and its cursor are one transaction: the cursor never passes a partly applied batch.
+ *
+ * Damage at rest (a cell whose check fails, or that is not a cell at all): found at load, the damaged cells
+ * are deleted and the cursor goes back to 0 in one transaction, after the client's own changes of those
+ * cells are folded back from its change log: the next handshake downloads the server's whole log, which
+ * holds every other change that ever won a cell, so nothing damaged is shown or kept. A cell without a
+ * check (three elements: a database written before checks) is taken as it is. (Weakened variants:
+ * cs-cells-unchecked ignores the check; cs-damage-keeps-cursor deletes the damaged cells but trusts the
+ * cursor, so they are never downloaded again; cs-repair-no-fold does not fold the client's own changes back.)
  */
 import type { KvStore, KvTx, Value } from '../env.ts';
 import { wins, type Change, type LoggedChange } from './messages.ts';
@@ -40,10 +49,28 @@ export interface Cell {
 
 export const cellKey = (c: { table: string; pk: string; col: string }): string => `${c.table}\u0000${c.pk}\u0000${c.col}`;
 
-function decodeCell(v: Value | undefined): Cell | undefined {
-  if (!Array.isArray(v) || v.length !== 3) return undefined;
-  const [value, colVersion, site] = v as readonly unknown[];
-  return { value: value as string | null, colVersion: colVersion as number, site: site as string };
+/** The check of a cell: FNV-1a (32 bits) over the UTF-16 code units of `key \x01 value (\x02 null) \x01 colVersion \x01 site`. */
+export function cellCheck(key: string, c: Cell): number {
+  const line = `${key}\u0001${c.value ?? '\u0002'}\u0001${c.colVersion}\u0001${c.site}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < line.length; i++) h = Math.imul(h ^ line.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+const cellValue = (key: string, c: Cell): Value => [c.value, c.colVersion, c.site, cellCheck(key, c)];
+
+/**
+ * A stored cell, or 'damaged' when it is not a well-formed cell or its check fails (`unchecked`, variant
+ * cs-cells-unchecked: the check is not compared); undefined when absent.
+ */
+function decodeCell(key: string, v: Value | undefined, unchecked = false): Cell | 'damaged' | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || (v.length !== 3 && v.length !== 4)) return 'damaged';
+  const [value, colVersion, site, check] = v as readonly unknown[];
+  if ((value !== null && typeof value !== 'string') || typeof colVersion !== 'number' || typeof site !== 'string') return 'damaged';
+  const cell: Cell = { value, colVersion, site };
+  if (v.length === 4 && !unchecked && check !== cellCheck(key, cell)) return 'damaged';
+  return cell;
 }
 
 const num = (v: Value | undefined): number => (typeof v === 'number' ? v : 0);
@@ -55,9 +82,11 @@ export class ClientStore {
 
   /**
    * Loads the sync state and the cells; a first start draws the site id `fresh`. `forgetAcked` (weakened
-   * variant cs-acked-not-reloaded only): the acknowledged version is not read back (0).
+   * variant cs-acked-not-reloaded only): the acknowledged version is not read back (0); `unchecked`
+   * (cs-cells-unchecked): the cells' checks are not compared; `forgetUnsaved` (cs-unsaved-not-reloaded):
+   * the changes a Nuke and Resync kept are not counted (0).
    */
-  load(fresh: string, forgetAcked = false): Promise<{ meta: ClientMeta; cells: Map<string, Cell> }> {
+  load(fresh: string, forgetAcked = false, unchecked = false, forgetUnsaved = false): Promise<{ meta: ClientMeta; cells: Map<string, Cell>; damaged: string[] }> {
     return this.kv.transaction([CELLS, META, UNSAVED], 'readwrite', async (tx) => {
       let site = await tx.get(META, 'site');
       if (typeof site !== 'string') {
@@ -71,14 +100,43 @@ export class ClientStore {
         cursor: num(await tx.get(META, 'cursor')),
         acked: forgetAcked ? 0 : num(await tx.get(META, 'acked')),
         server: typeof server === 'string' ? server : null,
-        unsaved: (await tx.keys(UNSAVED)).length,
+        unsaved: forgetUnsaved ? 0 : (await tx.keys(UNSAVED)).length,
       };
       const cells = new Map<string, Cell>();
+      const damaged: string[] = [];
       for (const k of await tx.keys(CELLS)) {
-        const c = decodeCell(await tx.get(CELLS, k));
-        if (c !== undefined) cells.set(k as string, c);
+        const c = decodeCell(k as string, await tx.get(CELLS, k), unchecked);
+        if (c === 'damaged') damaged.push(k as string);
+        else if (c !== undefined) cells.set(k as string, c);
       }
-      return { meta, cells };
+      return { meta, cells, damaged };
+    }, STRICT);
+  }
+
+  /**
+   * Replaces damaged cells (`damaged`, found by `load`), in one transaction: each is deleted, this site's
+   * own changes of it are folded back from the change log (the server may not have them yet), and the
+   * cursor goes back to 0 so the next handshake downloads every other change (`keepCursor`, variant
+   * cs-damage-keeps-cursor: the cursor is trusted; `noFold`, variant cs-repair-no-fold: nothing is folded
+   * back, so a cell whose winner is a change the server lacks is missing until the push comes back). Returns the cells folded back and the new cursor.
+   */
+  repair(site: string, damaged: readonly string[], keepCursor = false, noFold = false): Promise<{ cells: Map<string, Cell>; cursor: number }> {
+    return this.kv.transaction([CELLS, LOCAL, META], 'readwrite', async (tx) => {
+      const wanted = new Set(damaged);
+      for (const k of damaged) await tx.delete(CELLS, k);
+      const cells = new Map<string, Cell>();
+      for (const k of await tx.keys(LOCAL)) {
+        const v = (await tx.get(LOCAL, k)) as readonly unknown[] | undefined;
+        if (!Array.isArray(v)) continue;
+        const key = cellKey({ table: v[0] as string, pk: v[1] as string, col: v[2] as string });
+        if (!wanted.has(key) || noFold) continue;
+        const c: Cell = { value: v[3] as string | null, colVersion: v[4] as number, site };
+        if (wins(c, cells.get(key))) cells.set(key, c);
+      }
+      for (const [k, c] of cells) await tx.put(CELLS, k, cellValue(k, c));
+      const cursor = keepCursor ? num(await tx.get(META, 'cursor')) : 0;
+      await tx.put(META, 'cursor', cursor);
+      return { cells, cursor };
     }, STRICT);
   }
 
@@ -86,7 +144,8 @@ export class ClientStore {
   write(site: string, version: number, change: Omit<Change, 'site' | 'dbVersion'>): Promise<void> {
     return this.kv.transaction([CELLS, LOCAL, META], 'readwrite', async (tx) => {
       await tx.put(LOCAL, version, [change.table, change.pk, change.col, change.value, change.colVersion]);
-      await tx.put(CELLS, cellKey(change), [change.value, change.colVersion, site]);
+      const key = cellKey(change);
+      await tx.put(CELLS, key, cellValue(key, { value: change.value, colVersion: change.colVersion, site }));
       await tx.put(META, 'version', version);
     }, STRICT);
   }
@@ -117,7 +176,7 @@ export class ClientStore {
         if (!wins(c, changed.get(k) ?? cells.get(k))) continue;
         const cell: Cell = { value: c.value, colVersion: c.colVersion, site: c.site };
         changed.set(k, cell);
-        await tx.put(CELLS, k, [cell.value, cell.colVersion, cell.site]);
+        await tx.put(CELLS, k, cellValue(k, cell));
       }
       await tx.put(META, 'cursor', batch[batch.length - 1]!.seq);
       return changed;

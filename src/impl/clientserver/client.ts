@@ -62,7 +62,16 @@ export async function startClient(env: Env, options: ClientOptions): Promise<Cli
   const cfg = resolveClientOptions(options);
   const store = new ClientStore(env.kv);
   const fresh = env.random.uuid();
-  const { meta, cells } = await retrying(env, () => store.load(fresh, cfg.variant === 'cs-acked-not-reloaded'));
+  const loaded = await retrying(env, () => store.load(fresh, cfg.variant === 'cs-acked-not-reloaded', cfg.variant === 'cs-cells-unchecked', cfg.variant === 'cs-unsaved-not-reloaded'));
+  const { cells, damaged } = loaded;
+  let { meta } = loaded;
+  if (damaged.length > 0) {
+    // Cells damaged at rest: deleted, this site's own changes of them folded back, the whole log downloaded again.
+    env.trace.probe('cs.cells-damaged');
+    const repaired = await retrying(env, () => store.repair(meta.site, damaged, cfg.variant === 'cs-damage-keeps-cursor', cfg.variant === 'cs-repair-no-fold'));
+    for (const [k, cell] of repaired.cells) cells.set(k, cell);
+    meta = { ...meta, cursor: repaired.cursor };
+  }
   const c = new Client(env, cfg, store, meta, cells);
   env.trace.emit('cs.client.start', { site: meta.site, schema: cfg.schema, version: meta.version, acked: meta.acked, cursor: meta.cursor, server: meta.server, unsaved: meta.unsaved });
   c.start();
@@ -98,6 +107,15 @@ class Client {
     private cells: Map<string, Cell>,
   ) {
     this.progress = new ProgressTracker((p) => env.trace.emit('cs.progress', { ...p }), cfg.variant === 'cs-progress-chunks', 200);
+  }
+
+  /**
+   * The clock every timing of the client reads (ping ages, no-progress, Nuke's deadline): the monotonic one.
+   * Weakened variant cs-wall-clock-timers: the wall clock, which jumps (a clock set back keeps a silent
+   * connection green for as long as it went back).
+   */
+  private mono(): number {
+    return this.cfg.variant === 'cs-wall-clock-timers' ? this.env.clock.now() : this.env.clock.monotonic();
   }
 
   start(): void {
@@ -206,7 +224,7 @@ class Client {
 
   private open(conn: Connection): Session {
     let closed!: () => void;
-    const now = this.env.clock.monotonic();
+    const now = this.mono();
     const s: Session = { conn, welcome: null, ready: false, sentUpTo: 0, pingN: 0, pings: new Map(), answeredSentMs: now, progressMs: now, closed: new Promise<void>((r) => (closed = r)) };
     this.session = s;
     let inbox: Promise<unknown> = Promise.resolve();
@@ -260,14 +278,14 @@ class Client {
       return;
     }
     s.welcome = w;
-    s.progressMs = this.env.clock.monotonic();
+    s.progressMs = this.mono();
     if (w.acked < this.meta.acked) this.env.trace.probe('cs.ack-behind');
     // ACK replay: the handshake says what the server holds; everything after it is (re)sent.
     s.sentUpTo = this.cfg.variant === 'cs-no-ack-replay' ? Math.max(w.acked, this.lastSent) : w.acked;
     const first = this.meta.server === null;
     await this.serial(() => this.store.acknowledge(w.acked, first ? w.site : null));
     this.meta = { ...this.meta, acked: w.acked, server: w.site };
-    if (w.total > 0) this.progress.start(w.total, w.bytes, this.env.clock.monotonic());
+    if (w.total > 0) this.progress.start(w.total, w.bytes, this.mono());
     this.maybeReady(s);
   }
 
@@ -282,7 +300,7 @@ class Client {
     const changed = await this.serial(() => this.store.applyPulled(fresh, this.cells));
     for (const [k, cell] of changed) this.cells.set(k, cell);
     this.meta = { ...this.meta, cursor };
-    this.progress.add(fresh.length, fresh.reduce((n, c) => n + changeBytes(c), 0), this.env.clock.monotonic());
+    this.progress.add(fresh.length, fresh.reduce((n, c) => n + changeBytes(c), 0), this.mono());
     this.maybeReady(s);
   }
 
@@ -301,7 +319,7 @@ class Client {
 
   /** A download batch or an ACK arrived: progress, which ends a no-progress stuck on a ready connection. */
   private progressed(s: Session): void {
-    s.progressMs = this.env.clock.monotonic();
+    s.progressMs = this.mono();
     if (s.ready && this.stuck === 'no-progress') {
       this.stuck = null;
       this.publish();
@@ -329,14 +347,14 @@ class Client {
     s.answeredSentMs = Math.max(s.answeredSentMs, sent);
     // Variant cs-fresh-on-pong: the connection counts as fresh from when an answer arrived, not from when
     // the answered ping was sent (a slowly growing latency keeps it green while ever further behind).
-    if (this.cfg.variant === 'cs-fresh-on-pong') s.answeredSentMs = this.env.clock.monotonic();
+    if (this.cfg.variant === 'cs-fresh-on-pong') s.answeredSentMs = this.mono();
   }
 
   /** Every ping period: liveness of the connection, stuck detection, a ping. */
   private tick(): void {
     const s = this.session;
     if (s === null || !s.conn.open) return;
-    const now = this.env.clock.monotonic();
+    const now = this.mono();
     if (now - s.answeredSentMs > this.cfg.staleAfterMs) {
       this.env.trace.probe('cs.stale-close');
       s.conn.close();
@@ -373,7 +391,7 @@ class Client {
       if (changes.length === 0 || s.sentUpTo !== from || !s.conn.open) return;
       // Work becomes outstanding now: "no progress for stuckAfterMs" counts from here, not from an ACK
       // of long ago (a write after a quiet spell is not stuck on its first ping period).
-      if (from <= this.meta.acked) s.progressMs = this.env.clock.monotonic();
+      if (from <= this.meta.acked) s.progressMs = this.mono();
       s.conn.send(encode({ type: 'Push', changes }));
       s.sentUpTo = changes[changes.length - 1]!.dbVersion;
       this.lastSent = Math.max(this.lastSent, s.sentUpTo);
@@ -478,7 +496,7 @@ class Client {
    * up to `nukePushTimeoutMs` for the ACKs; what is not acknowledged by then is kept and reported.
    */
   private async pushBeforeNuke(): Promise<void> {
-    const deadline = this.env.clock.monotonic() + this.cfg.nukePushTimeoutMs;
+    const deadline = this.mono() + this.cfg.nukePushTimeoutMs;
     const s = this.session;
     if (s !== null && s.ready && s.conn.open) {
       void this.push(s);
@@ -493,7 +511,7 @@ class Client {
   /** Waits until everything local is acknowledged, `open()` turns false or the deadline passes. */
   private async untilAcked(open: () => boolean, deadline: number): Promise<void> {
     const target = this.meta.version;
-    while (this.meta.acked < target && open() && this.env.clock.monotonic() < deadline) await this.env.clock.sleep(50);
+    while (this.meta.acked < target && open() && this.mono() < deadline) await this.env.clock.sleep(50);
   }
 
   /**
@@ -519,7 +537,7 @@ class Client {
       else if (m?.type === 'Ack') inbox = inbox.then(() => (conn.open ? this.recordAck(m.upTo) : undefined)).catch(() => conn.close());
     });
     conn.send(encode({ type: 'Hello', db: this.cfg.db, schema: this.cfg.schema, client: this.meta.site, server: this.meta.server, cursor: this.meta.cursor }));
-    while (welcome === null && conn.open && this.env.clock.monotonic() < deadline) await this.env.clock.sleep(20);
+    while (welcome === null && conn.open && this.mono() < deadline) await this.env.clock.sleep(20);
     const w = welcome as Welcome | null;
     if (w !== null && conn.open && (mismatch(this.meta.server, this.cfg.schema, w.site, w.schema) ?? this.ahead(w.head)) === null) {
       try {

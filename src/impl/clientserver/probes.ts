@@ -13,4 +13,5 @@ export const CS_PROBES = [
   'cs.relay-gap', // a live relay found a session behind the log: it caught up by reading the log
   'cs.nuke-pushed', // Nuke and Resync pushed pending changes before wiping
   'cs.nuke-exported', // Nuke and Resync kept changes the server did not take, and reported them
+  'cs.cells-damaged', // a client found cells damaged at rest when it loaded its database: replaced from its change log and the server's
 ] as const;

@@ -27,7 +27,10 @@
  * answer would store the change twice). Each send is addressed to one leader's epoch (the latest heard; 0
  * when none was), and a leader takes only a request addressed to its own: the send before the resend may
  * still be on its way to the same new leader (variant cs-tabs-unaddressed: stored twice, cs-tabs-busy).
- * No answer within `forwardTimeoutMs`: the write fails.
+ * No answer within `forwardTimeoutMs`: the write fails. A failure says whether the write may be saved
+ * (`TabWriteError.saved`): 'maybe' when a leader took it and never answered (it may have frozen or crashed
+ * right after the write was durable; the next leader pushes it), 'no' when no leader took it or the leader
+ * refused it.
  *
  * Status in every tab: the leader posts its client's status on the bus at each change and every
  * `statusEveryMs`; a follower shows the latest status of the highest epoch it heard, and `disconnected` when
@@ -38,7 +41,10 @@
  *
  * Variants: `cs-tabs-no-handover` (a deposed tab's client keeps running: no revocation, the new leader's
  * fence not checked by its transactions, no lease test); `cs-tabs-stale-status` (a follower keeps the last status it heard, however old);
- * `cs-tabs-unaddressed` (forwarded writes not addressed to an epoch: a request and its resend both taken).
+ * `cs-tabs-unaddressed` (forwarded writes not addressed to an epoch: a request and its resend both taken);
+ * `cs-tabs-resend-accepted` (an accepted request sent again to a new leader: stored twice when the leader
+ * that took it wrote it and never answered); `cs-tabs-untold-maybe` (such a write reported "not saved");
+ * `cs-tabs-written-on-accept` (answered `written` when taken, before the write is durable).
  */
 import { EnvError, type Connection, type Env, type KvStore, type Net, type TimerId, type Tracer, type Value } from '../env.ts';
 import { FencedError } from '../election/fenced-store.ts';
@@ -93,6 +99,22 @@ type BusMessage =
   | { type: 'accepted'; id: string }
   | { type: 'written'; id: string; version: number }
   | { type: 'write-failed'; id: string; error: string };
+
+/**
+ * A forwarded write that failed, and whether it may be saved after all: 'maybe' when a leader tab took it
+ * (its `accepted` came) and never answered (it may have crashed or frozen right after the write was
+ * durable: the next leader pushes it), 'no' when no leader took it or the leader refused it. An app tells
+ * the user "not saved" only for 'no' (a retry of a 'maybe' may store the change twice).
+ */
+export class TabWriteError extends EnvError {
+  constructor(
+    code: ConstructorParameters<typeof EnvError>[0],
+    message: string,
+    readonly saved: 'no' | 'maybe',
+  ) {
+    super(code, message);
+  }
+}
 
 const NO_STATUS: StatusView = { status: 'disconnected', pending: 0, unsaved: 0, reason: null, failures: 0 };
 
@@ -384,7 +406,9 @@ class Tab {
         // same new leader, which takes only the copy addressed to it (else it would store it twice).
         if (m.epoch > this.heardEpoch) {
           for (const w of this.waiting.values()) {
-            if (w.accepted) continue;
+            // Variant cs-tabs-resend-accepted: an accepted request is sent again too (stored twice when the
+            // leader that took it had written it and never answered).
+            if (w.accepted && this.variant !== 'cs-tabs-resend-accepted') continue;
             if (this.variant !== 'cs-tabs-unaddressed') w.request = { ...w.request, epoch: m.epoch };
             this.env.bus.post(TABS_CHANNEL, w.request as unknown as Value);
           }
@@ -401,6 +425,8 @@ class Tab {
         // resend to this leader are both stored).
         if (m.epoch !== t.epoch && this.variant !== 'cs-tabs-unaddressed') return;
         this.env.bus.post(TABS_CHANNEL, { type: 'accepted', id: m.id });
+        // Variant cs-tabs-written-on-accept: answered written when taken, before the write is durable.
+        if (this.variant === 'cs-tabs-written-on-accept') this.env.bus.post(TABS_CHANNEL, { type: 'written', id: m.id, version: 0 });
         c.write(m.table, m.pk, m.col, m.value).then(
           (version) => this.env.bus.post(TABS_CHANNEL, { type: 'written', id: m.id, version }),
           (e: unknown) => this.env.bus.post(TABS_CHANNEL, { type: 'write-failed', id: m.id, error: String((e as Error)?.message ?? e).slice(0, 120) }),
@@ -419,7 +445,7 @@ class Tab {
         this.waiting.delete(m.id);
         this.env.clock.clearTimer(w.timer);
         if (m.type === 'written') w.resolve(m.version);
-        else w.reject(new EnvError('ESTATE', `the leader tab refused the write: ${m.error}`));
+        else w.reject(new TabWriteError('ESTATE', `the leader tab refused the write: ${m.error}`, 'no'));
         return;
       }
     }
@@ -437,7 +463,9 @@ class Tab {
       const timer = this.env.clock.setTimeout(() => {
         const w = this.waiting.get(id);
         this.waiting.delete(id);
-        reject(new EnvError('ETIMEDOUT', `write ${id}: ${w?.accepted === true ? 'the leader tab took it and never answered (it may be saved)' : 'no leader tab took it'} within ${this.forwardTimeoutMs} ms`));
+        // Variant cs-tabs-untold-maybe: a write a leader took and never answered is reported not saved.
+        const maybe = w?.accepted === true && this.variant !== 'cs-tabs-untold-maybe';
+        reject(new TabWriteError('ETIMEDOUT', `write ${id}: ${w?.accepted === true ? 'the leader tab took it and never answered (it may be saved)' : 'no leader tab took it'} within ${this.forwardTimeoutMs} ms`, maybe ? 'maybe' : 'no'));
       }, this.forwardTimeoutMs);
       this.waiting.set(id, { request, accepted: false, resolve, reject, timer });
       this.env.bus.post(TABS_CHANNEL, request as unknown as Value);

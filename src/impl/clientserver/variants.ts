@@ -144,6 +144,54 @@ export const CS_VARIANTS = [
     description:
       "a client moves its in-memory cursor past a pulled batch before the batch's commit is durable: when that commit fails, the next handshake asks for changes after the batch, which the client never stores (invariant:no-loss-no-dup and model:sync-status in cs-client-store-errors, where the clients' kv commits fail; it passed every smoke and ci scenario and cs-swarm seeds 0..19).",
   },
+  {
+    name: 'cs-tabs-resend-accepted',
+    area: 'client-server',
+    description:
+      "several tabs: a forwarded write a leader already took is sent again to each newer leader heard: when the leader froze or crashed right after the write was durable, before its answer, the next leader finds the write in the device's change log and takes the resend too, so the change is stored twice (invariant:tab-writes, scenario cs-tabs-commit-unanswered, where the leader tab is frozen or crashed right after a forwarded write's commit).",
+  },
+  {
+    name: 'cs-tabs-untold-maybe',
+    area: 'client-server',
+    description:
+      "several tabs: a forwarded write a leader took and never answered is reported \"not saved\" when it times out, although the leader may have written it before it froze or crashed (the next leader pushes it): the user retries and stores it twice, or gives up on a change the server has (invariant:tab-write-answers, scenario cs-tabs-commit-unanswered).",
+  },
+  {
+    name: 'cs-tabs-written-on-accept',
+    area: 'client-server',
+    description:
+      "several tabs: the leader tab answers a forwarded write `written` as soon as it takes it, before its client's commit is durable: a leader that crashes before the commit loses a write the user was told is saved (invariant:tab-writes, scenario cs-tabs-commit-unanswered, where the leader crashes just before a forwarded write's commit; it passed every smoke and ci scenario before).",
+  },
+  {
+    name: 'cs-repair-no-fold',
+    area: 'client-server',
+    description:
+      "a client that finds cells damaged at rest replaces them from the server's log only, not from its own change log: a damaged cell whose winner is the client's own change the server has not acknowledged is missing when the footer turns green, until the push comes back as a relay (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest: C4 reloads while cut off with its own changes damaged).",
+  },
+  {
+    name: 'cs-wall-clock-timers',
+    area: 'client-server',
+    description:
+      "the client times its pings, the silence of its connection and no-progress on the wall clock instead of the monotonic one: when the wall clock is set back, a connection that went silent stays green for as long as the clock went back (invariant:green-has-server-changes, scenario cs-client-clock-jumps; it passed every smoke and ci scenario and cs-swarm seeds 0..9 before).",
+  },
+  {
+    name: 'cs-unsaved-not-reloaded',
+    area: 'client-server',
+    description:
+      "a restarted client does not count the changes an earlier Nuke and Resync kept aside: after a reload the footer shows 0 unsaved while the database keeps them (invariant:pending-count, scenario cs-nuke-then-reload; it passed every smoke and ci scenario and cs-swarm seeds 0..9 before: no scenario reloaded a client after a Nuke that kept changes).",
+  },
+  {
+    name: 'cs-cells-unchecked',
+    area: 'client-server',
+    description:
+      "a client loads its cells without comparing their checks: a cell damaged at rest (a flipped bit in its value or origin) is shown as it is, and stays until a newer change of that cell arrives (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest).",
+  },
+  {
+    name: 'cs-damage-keeps-cursor',
+    area: 'client-server',
+    description:
+      "a client that finds cells damaged at rest deletes them but trusts its cursor: the server's changes of those cells are never downloaded again, so the footer turns green with cells missing (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest).",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */
