@@ -49,12 +49,18 @@ export interface DurablePoint {
 
 const decoder = new TextDecoder();
 
-/** A framed document's JSON body, or null when the frame is torn, rotten or not JSON. */
-export function unframeDocument(bytes: Uint8Array | null): unknown {
+/** A framed document's body bytes, or null when the frame is torn or rotten (its checksum fails). */
+export function framedBody(bytes: Uint8Array | null): Uint8Array | null {
   if (bytes === null || bytes.length < 10 || bytes[8] !== 10) return null;
   const want = Number.parseInt(decoder.decode(bytes.subarray(0, 8)), 16);
   const body = bytes.subarray(9);
-  if (!Number.isFinite(want) || crc32(body) !== want) return null;
+  return Number.isFinite(want) && crc32(body) === want ? body : null;
+}
+
+/** A framed document's JSON body, or null when the frame is torn, rotten or not JSON. */
+export function unframeDocument(bytes: Uint8Array | null): unknown {
+  const body = framedBody(bytes);
+  if (body === null) return null;
   try {
     // The body as latin1 (faster than UTF-8): every field read from a document is a number or an ASCII
     // name, which read the same either way.
