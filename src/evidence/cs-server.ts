@@ -268,6 +268,34 @@ function countBelow(ends: readonly number[], limit: number): number {
 
 const sameEntry = (a: ServerEntry, b: ServerEntry): boolean => a.every((x, i) => x === b[i]);
 
+/** JSON text of a number, as JSON.stringify writes it (a non-finite number is null). */
+const numJson = (n: number | null): string => (n !== null && Number.isFinite(n) ? `${n}` : 'null');
+
+/**
+ * `JSON.stringify(fact)` for the trace, built faster: the same text, field by field in the fact's key
+ * order, with the JSON of the strings that repeat (device, site ids, tables, row keys, columns) cached.
+ */
+export function serverFactJson(): (fact: CsServerFact) => string {
+  const cached = new Map<string, string>();
+  const str = (s: string | null): string => {
+    if (s === null) return 'null';
+    let j = cached.get(s);
+    if (j === undefined) {
+      j = JSON.stringify(s);
+      if (cached.size < 4096) cached.set(s, j);
+    }
+    return j;
+  };
+  return (f) => {
+    let out = `{"device":${str(f.device)},"site":${str(f.site)},"schema":${numJson(f.schema)},"head":${numJson(f.head)},"added":[`;
+    for (let i = 0; i < f.added.length; i++) {
+      const [seq, site, dbVersion, table, pk, col, value, colVersion] = f.added[i]!;
+      out += `${i > 0 ? ',' : ''}[${numJson(seq)},${str(site)},${numJson(dbVersion)},${str(table)},${str(pk)},${str(col)},${value === null ? 'null' : JSON.stringify(value)},${numJson(colVersion)}]`;
+    }
+    return `${out}],"removed":${numJson(f.removed)}}`;
+  };
+}
+
 /** Records `fact.cs.server` for the server device `device` (its block store at either location). */
 export function csServerEvidence(device: string, stores: readonly StoreLocation[] = CS_SERVER_STORES): EvidenceRecorder {
   return {
@@ -275,6 +303,7 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
     produces: ['fact.cs.server'],
     install(sim: Simulation) {
       const d = sim.device(device);
+      const json = serverFactJson();
       let visible = false;
       const readers = new Map<StoreLocation, StoreReader>();
       const readerOf = (loc: StoreLocation): StoreReader => {
@@ -341,7 +370,7 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
         };
         const changed = last === null || (log === null ? last.head !== null : fact.site !== last.site || fact.schema !== last.schema || fact.head !== last.head || added.length > 0 || removed > 0);
         st.last = log ?? (last === null ? null : { ...last, head: null, entries: [], ends: [], meta: null, headerBytes: null, header: null, stream: new Uint8Array(0), bytes: 0 });
-        if (changed) sim.trace.emit('sim', 'fact.cs.server', fact as unknown as Record<string, unknown>);
+        if (changed) sim.trace.emit('sim', 'fact.cs.server', fact as unknown as Record<string, unknown>, json(fact));
       };
       const ours = (rec: TraceRecord): boolean => (typeof rec.data.device === 'string' ? rec.data.device : sim.nodes.get(rec.node)?.deviceId) === device;
       const files = stores.filter((s) => s.backend === 'file');
