@@ -43,7 +43,18 @@ export function csWireEvidence(server: string, meta: string): EvidenceRecorder {
     install(sim: Simulation) {
       let conn: unknown = null;
       sim.trace.on('net.deliver', (r) => (conn = r.data.conn));
-      const emit = (kind: string, data: Record<string, unknown>): void => void sim.trace.emit('sim', kind, data);
+      const emit = (kind: string, data: Record<string, unknown>, json?: string): void => void sim.trace.emit('sim', kind, data, json);
+      // JSON of the client and connection ids (few, repeated): the two most frequent facts (changes, ack)
+      // are written by hand, the same text as JSON.stringify(data) (`conn` a string; otherwise emit does it).
+      const ids = new Map<string, string>();
+      const idJson = (s: string): string => {
+        let j = ids.get(s);
+        if (j === undefined) {
+          j = JSON.stringify(s);
+          if (ids.size < 4096) ids.set(s, j);
+        }
+        return j;
+      };
       sim.network.observeDeliveries((from, to, m) => {
         if (!isObj(m) || typeof m.type !== 'string') return;
         if (to === server) {
@@ -61,9 +72,15 @@ export function csWireEvidence(server: string, meta: string): EvidenceRecorder {
         if (m.type === 'Welcome' && typeof m.site === 'string' && nat(m.schema) && nat(m.head) && nat(m.acked) && nat(m.total) && nat(m.bytes)) {
           return emit('fact.cs.welcome', { client: to, conn, site: m.site, schema: m.schema, head: m.head, acked: m.acked, total: m.total, bytes: m.bytes });
         }
-        if (m.type === 'Ack' && nat(m.upTo)) return emit('fact.cs.ack', { client: to, conn, upTo: m.upTo });
+        if (m.type === 'Ack' && nat(m.upTo)) {
+          return emit('fact.cs.ack', { client: to, conn, upTo: m.upTo }, typeof conn === 'string' ? `{"client":${idJson(to)},"conn":${idJson(conn)},"upTo":${m.upTo}}` : undefined);
+        }
         const sum = m.type === 'Changes' ? summarize(m.changes, 'seq') : null;
-        if (sum !== null) emit('fact.cs.changes', { client: to, conn, n: sum.n, first: sum.first, last: sum.last, bytes: sum.bytes });
+        if (sum !== null) {
+          // n, first, last and bytes are whole numbers (nat, a count, a sum of lengths): their JSON is their decimal.
+          const json = typeof conn === 'string' ? `{"client":${idJson(to)},"conn":${idJson(conn)},"n":${sum.n},"first":${sum.first},"last":${sum.last},"bytes":${sum.bytes}}` : undefined;
+          emit('fact.cs.changes', { client: to, conn, n: sum.n, first: sum.first, last: sum.last, bytes: sum.bytes }, json);
+        }
       });
     },
   };
