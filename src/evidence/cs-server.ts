@@ -100,17 +100,23 @@ function pointMeta(r: StoreReader): DecodedMeta | null | undefined {
 }
 
 /**
- * Block checksums by bytes, per algorithm, for one run. The simulator's durable contents are immutable
- * (a write lands as new bytes), so the checksum of bytes already summed is looked up, not recomputed: the
- * unchanged page an append reads again is verified against its metadata's sum all the same.
+ * Block checksums of one run, by block id: the bytes last summed for the id, their algorithm and sum. The
+ * simulator's durable contents are immutable (a write lands as new bytes), so the checksum of the bytes
+ * summed last is looked up, not recomputed: the unchanged page an append reads again is verified against
+ * its metadata's sum all the same. (Per id, not a WeakMap by bytes: a lookup per block read cost more.)
  */
-type Sums = Map<string, WeakMap<Uint8Array, number>>;
+interface Sums {
+  bytes: (Uint8Array | undefined)[];
+  algorithm: string[];
+  sum: number[];
+}
 
-function checksumOf(sums: Sums, algorithm: DecodedMeta['algorithm'], bytes: Uint8Array): number {
-  let m = sums.get(algorithm);
-  if (m === undefined) sums.set(algorithm, (m = new WeakMap()));
-  let sum = m.get(bytes);
-  if (sum === undefined) m.set(bytes, (sum = blockChecksum(algorithm, bytes)));
+function checksumOf(sums: Sums, id: number, algorithm: DecodedMeta['algorithm'], bytes: Uint8Array): number {
+  if (sums.bytes[id] === bytes && sums.algorithm[id] === algorithm) return sums.sum[id]!;
+  const sum = blockChecksum(algorithm, bytes);
+  sums.bytes[id] = bytes;
+  sums.algorithm[id] = algorithm;
+  sums.sum[id] = sum;
   return sum;
 }
 
@@ -135,7 +141,7 @@ function blockOf(r: StoreReader, sums: Sums, meta: DecodedMeta, id: number): Uin
   const i = rowOf(meta.ids, id);
   if (i < 0) return null;
   const bytes = r.block(`${meta.ids[i]!}.${meta.versions[i]!}`);
-  if (!(bytes instanceof Uint8Array) || bytes.length !== meta.blockSize || checksumOf(sums, meta.algorithm, bytes) !== meta.sums[i]) return null;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== meta.blockSize || checksumOf(sums, id, meta.algorithm, bytes) !== meta.sums[i]) return null;
   return bytes;
 }
 
@@ -314,7 +320,7 @@ export function csServerEvidence(device: string, stores: readonly StoreLocation[
         }
         return r;
       };
-      const sums: Sums = new Map();
+      const sums: Sums = { bytes: [], algorithm: [], sum: [] };
       /** Per location: the log of its last fact and the commit it was decoded from. */
       const state = new Map<StoreLocation, { last: Log | null; commit: number | null | undefined }>();
       const update = (loc: StoreLocation): void => {
