@@ -19,6 +19,7 @@
  * when it commits). Relaxed commits are not recorded (the client never makes one).
  */
 import type { Simulation } from '../sim/simulation.ts';
+import { cachedJson, numJson } from './json-text.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 /** A cell as the fact carries it. */
@@ -42,9 +43,6 @@ export interface CsClientFact {
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-/** JSON text of a number, as JSON.stringify writes it (a non-finite number is null). */
-const numJson = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null');
-
 /**
  * `JSON.stringify(fact)` for the trace, built faster (a client writes a fact at every commit, the most
  * frequent record of a client-server run): the same text, field by field in the fact's key order, with the
@@ -52,20 +50,12 @@ const numJson = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null');
  * the header `{"device":..,"site":..,"server":..,"cursor":` kept per device while its site and server stay.
  */
 export function clientFactJson(): (fact: CsClientFact) => string {
-  const cached = new Map<string, string>();
-  const str = (s: string): string => {
-    let j = cached.get(s);
-    if (j === undefined) {
-      j = JSON.stringify(s);
-      if (cached.size < 4096) cached.set(s, j);
-    }
-    return j;
-  };
+  const str = cachedJson();
   const heads = new Map<string, { site: string | null; server: string | null; json: string }>();
   return (f) => {
     let h = heads.get(f.device);
     if (h === undefined || h.site !== f.site || h.server !== f.server) {
-      h = { site: f.site, server: f.server, json: `{"device":${str(f.device)},"site":${f.site === null ? 'null' : str(f.site)},"server":${f.server === null ? 'null' : str(f.server)},"cursor":` };
+      h = { site: f.site, server: f.server, json: `{"device":${str(f.device)},"site":${str(f.site)},"server":${str(f.server)},"cursor":` };
       heads.set(f.device, h);
     }
     let out = `${h.json}${numJson(f.cursor)},"acked":${numJson(f.acked)},"version":${numJson(f.version)},"local":[`;

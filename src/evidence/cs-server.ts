@@ -36,6 +36,7 @@ import type { TraceRecord } from '../sim/trace.ts';
 import { blockChecksum } from './block-checksum.ts';
 import { fileStoreReader, kvStoreReader, type DecodedMeta, type StoreReader } from './store-blocks.ts';
 import type { StoreLocation } from './store.ts';
+import { cachedJson, numJson } from './json-text.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 /** A durable server log entry as the fact carries it. */
@@ -274,24 +275,12 @@ function countBelow(ends: readonly number[], limit: number): number {
 
 const sameEntry = (a: ServerEntry, b: ServerEntry): boolean => a.every((x, i) => x === b[i]);
 
-/** JSON text of a number, as JSON.stringify writes it (a non-finite number is null). */
-const numJson = (n: number | null): string => (n !== null && Number.isFinite(n) ? `${n}` : 'null');
-
 /**
  * `JSON.stringify(fact)` for the trace, built faster: the same text, field by field in the fact's key
  * order, with the JSON of the strings that repeat (device, site ids, tables, row keys, columns) cached.
  */
 export function serverFactJson(): (fact: CsServerFact) => string {
-  const cached = new Map<string, string>();
-  const str = (s: string | null): string => {
-    if (s === null) return 'null';
-    let j = cached.get(s);
-    if (j === undefined) {
-      j = JSON.stringify(s);
-      if (cached.size < 4096) cached.set(s, j);
-    }
-    return j;
-  };
+  const str = cachedJson();
   return (f) => {
     let out = `{"device":${str(f.device)},"site":${str(f.site)},"schema":${numJson(f.schema)},"head":${numJson(f.head)},"added":[`;
     for (let i = 0; i < f.added.length; i++) {

@@ -15,6 +15,7 @@
  * Messages that do not decode are skipped (the receiver drops them too).
  */
 import type { Simulation } from '../sim/simulation.ts';
+import { cachedJson } from './json-text.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 type Obj = { readonly [k: string]: unknown };
@@ -46,15 +47,7 @@ export function csWireEvidence(server: string, meta: string): EvidenceRecorder {
       const emit = (kind: string, data: Record<string, unknown>, json?: string): void => void sim.trace.emit('sim', kind, data, json);
       // JSON of the client and connection ids (few, repeated): the two most frequent facts (changes, ack)
       // are written by hand, the same text as JSON.stringify(data) (`conn` a string; otherwise emit does it).
-      const ids = new Map<string, string>();
-      const idJson = (s: string): string => {
-        let j = ids.get(s);
-        if (j === undefined) {
-          j = JSON.stringify(s);
-          if (ids.size < 4096) ids.set(s, j);
-        }
-        return j;
-      };
+      const idJson = cachedJson();
       sim.network.observeDeliveries((from, to, m) => {
         if (!isObj(m) || typeof m.type !== 'string') return;
         if (to === server) {
