@@ -15,6 +15,7 @@
  * Messages that do not decode are skipped (the receiver drops them too).
  */
 import type { Simulation } from '../sim/simulation.ts';
+import { cachedJson } from './json-text.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 type Obj = { readonly [k: string]: unknown };
@@ -43,7 +44,10 @@ export function csWireEvidence(server: string, meta: string): EvidenceRecorder {
     install(sim: Simulation) {
       let conn: unknown = null;
       sim.trace.on('net.deliver', (r) => (conn = r.data.conn));
-      const emit = (kind: string, data: Record<string, unknown>): void => void sim.trace.emit('sim', kind, data);
+      const emit = (kind: string, data: Record<string, unknown>, json?: string): void => void sim.trace.emit('sim', kind, data, json);
+      // JSON of the client and connection ids (few, repeated): the two most frequent facts (changes, ack)
+      // are written by hand, the same text as JSON.stringify(data) (`conn` a string; otherwise emit does it).
+      const idJson = cachedJson();
       sim.network.observeDeliveries((from, to, m) => {
         if (!isObj(m) || typeof m.type !== 'string') return;
         if (to === server) {
@@ -61,9 +65,15 @@ export function csWireEvidence(server: string, meta: string): EvidenceRecorder {
         if (m.type === 'Welcome' && typeof m.site === 'string' && nat(m.schema) && nat(m.head) && nat(m.acked) && nat(m.total) && nat(m.bytes)) {
           return emit('fact.cs.welcome', { client: to, conn, site: m.site, schema: m.schema, head: m.head, acked: m.acked, total: m.total, bytes: m.bytes });
         }
-        if (m.type === 'Ack' && nat(m.upTo)) return emit('fact.cs.ack', { client: to, conn, upTo: m.upTo });
+        if (m.type === 'Ack' && nat(m.upTo)) {
+          return emit('fact.cs.ack', { client: to, conn, upTo: m.upTo }, typeof conn === 'string' ? `{"client":${idJson(to)},"conn":${idJson(conn)},"upTo":${m.upTo}}` : undefined);
+        }
         const sum = m.type === 'Changes' ? summarize(m.changes, 'seq') : null;
-        if (sum !== null) emit('fact.cs.changes', { client: to, conn, n: sum.n, first: sum.first, last: sum.last, bytes: sum.bytes });
+        if (sum !== null) {
+          // n, first, last and bytes are whole numbers (nat, a count, a sum of lengths): their JSON is their decimal.
+          const json = typeof conn === 'string' ? `{"client":${idJson(to)},"conn":${idJson(conn)},"n":${sum.n},"first":${sum.first},"last":${sum.last},"bytes":${sum.bytes}}` : undefined;
+          emit('fact.cs.changes', { client: to, conn, n: sum.n, first: sum.first, last: sum.last, bytes: sum.bytes }, json);
+        }
       });
     },
   };

@@ -26,7 +26,8 @@
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { blockChecksum, type BlockAlgorithm } from './block-checksum.ts';
-import { DEFAULT_STORES, durableDocument, type StoreLocation } from './store.ts';
+import { DEFAULT_STORES, durableDocument, framedBody, type StoreLocation } from './store.ts';
+import { MetaTextParser } from './store-meta-text.ts';
 import type { EvidenceRecorder } from './types.ts';
 
 /** The fields of `fact.store-blocks` besides device, backend and root. */
@@ -197,11 +198,27 @@ export interface StoreReader {
   block(name: string): unknown;
 }
 
+/**
+ * `unframedMeta` for the documents one reader reads, one after another: the body is decoded by a
+ * `MetaTextParser`, which reuses the rows the previous document repeats (exact: the same fields, or it
+ * declines and `unframedMeta` decodes the document).
+ */
+function framedMetas(): (bytes: unknown) => DecodedMeta | null {
+  const text = new MetaTextParser();
+  return (bytes) => {
+    const body = framedBody(bytes as Uint8Array | null);
+    if (body === null) return null;
+    const f = text.parse(body);
+    return f === undefined ? unframedMeta(bytes) : new Meta(f.commit, f.blockSize, f.algorithm, f.ids, f.versions, f.sums);
+  };
+}
+
 /** The reader of a file-backend store whose durable files `read(path)` returns (null: no durable entry). */
 export function fileStoreReader(read: (path: string) => Uint8Array | null, root: string): StoreReader {
   const [marker, meta, pending] = [`${root}/marker`, `${root}/meta.json`, `${root}/pending.json`];
   const paths = new Map<string, string>();
-  const [markerOf, metaOf, pendingOf] = [memoLast(markers, unframedMarker), memoLast(metas, unframedMeta), memoLast(metas, unframedMeta)];
+  const metaOfBytes = framedMetas(); // one parser: the pending document is the next committed one
+  const [markerOf, metaOf, pendingOf] = [memoLast(markers, unframedMarker), memoLast(metas, metaOfBytes), memoLast(metas, metaOfBytes)];
   return {
     marker: () => markerOf(read(marker)),
     meta: () => metaOf(read(meta)),

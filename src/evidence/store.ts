@@ -49,12 +49,28 @@ export interface DurablePoint {
 
 const decoder = new TextDecoder();
 
+/** A framed document's body bytes, or null when the frame is torn or rotten (its checksum fails). */
+export function framedBody(bytes: Uint8Array | null): Uint8Array | null {
+  if (bytes === null || bytes.length < 10 || bytes[8] !== 10) return null;
+  // Eight hex digits (as written) read as parseInt reads them, without decoding a string; else parseInt.
+  let want = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = bytes[i]!;
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+    if (d < 0) {
+      want = Number.parseInt(decoder.decode(bytes.subarray(0, 8)), 16);
+      break;
+    }
+    want = want * 16 + d;
+  }
+  const body = bytes.subarray(9);
+  return Number.isFinite(want) && crc32(body) === want ? body : null;
+}
+
 /** A framed document's JSON body, or null when the frame is torn, rotten or not JSON. */
 export function unframeDocument(bytes: Uint8Array | null): unknown {
-  if (bytes === null || bytes.length < 10 || bytes[8] !== 10) return null;
-  const want = Number.parseInt(decoder.decode(bytes.subarray(0, 8)), 16);
-  const body = bytes.subarray(9);
-  if (!Number.isFinite(want) || crc32(body) !== want) return null;
+  const body = framedBody(bytes);
+  if (body === null) return null;
   try {
     // The body as latin1 (faster than UTF-8): every field read from a document is a number or an ASCII
     // name, which read the same either way.
