@@ -108,12 +108,14 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
   // Fast: message codecs, retry and status rules, and the server's durable store on its own; the rules no
   // scenario reaches: the durable log's format refusals at load, and the digest against its definition;
   // the server answering scripted sessions (a Push before or without a compatible handshake, an
-  // undecodable message, the operator's writes, which no scenario check reads back).
+  // undecodable message, the operator's writes, which no scenario check reads back); a Nuke with changes
+  // pending on a ready connection (pushed there, on at the ACKs; the push timeout kept exactly).
   area('clientserver', 'clientserver', 'cs-', 1, [
     'test/clientserver/units.test.ts',
     'test/clientserver/server-store.test.ts',
     'test/clientserver/server-log-format.test.ts',
     'test/clientserver/digest.test.ts',
     'test/clientserver/server-protocol.test.ts',
+    'test/clientserver/nuke-push.test.ts',
   ]),
 ];
