@@ -109,7 +109,8 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
   // scenario reaches: the durable log's format refusals at load, and the digest against its definition;
   // the server answering scripted sessions (a Push before or without a compatible handshake, an
   // undecodable message, the operator's writes, which no scenario check reads back); a Nuke with changes
-  // pending on a ready connection (pushed there, on at the ACKs; the push timeout kept exactly).
+  // pending on a ready connection (pushed there, on at the ACKs; the push timeout kept exactly); a tab's
+  // fence (refused only to a lower epoch than recorded), which no scenario reaches with a higher record.
   area('clientserver', 'clientserver', 'cs-', 1, [
     'test/clientserver/units.test.ts',
     'test/clientserver/server-store.test.ts',
@@ -117,5 +118,6 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
     'test/clientserver/digest.test.ts',
     'test/clientserver/server-protocol.test.ts',
     'test/clientserver/nuke-push.test.ts',
+    'test/clientserver/tab-fence.test.ts',
   ]),
 ];
