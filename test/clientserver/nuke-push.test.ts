@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { startClient, type ClientHandle } from '../../src/impl/clientserver/client.ts';
 import { startServer, type ServerHandle } from '../../src/impl/clientserver/server.ts';
+import { encode, type CsMessage, type LoggedChange } from '../../src/impl/clientserver/messages.ts';
+import type { Connection, Value } from '../../src/impl/env.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 
 describe('Nuke and Resync with changes pending on a ready connection', () => {
@@ -77,3 +79,82 @@ describe('Nuke and Resync with changes pending on a ready connection', () => {
     expect(tookMs).toBeLessThan(3_025);
   });
 });
+
+/**
+ * A scripted server at S: `answer` decides what it sends back to each message (Pings always get their Pong);
+ * every message it received is kept.
+ */
+function scriptedWorld(answer: (m: Record<string, Value>) => CsMessage[]) {
+  const sim = new Simulation({ seed: 13, trace: { keepAll: true }, net: { latencyMs: 2, jitterMs: 0, tailProbability: 0 } });
+  const got: Record<string, Value>[] = [];
+  const conns: Connection[] = [];
+  sim.addNode('S', {
+    device: 'S',
+    program: (env) => {
+      env.net.listen((conn) => {
+        conns.push(conn);
+        conn.onMessage((raw) => {
+          const m = raw as Record<string, Value>;
+          got.push(m);
+          const out = m.type === 'Ping' ? [{ type: 'Pong', n: m.n } as CsMessage] : answer(m);
+          for (const o of out) if (conn.open) conn.send(encode(o));
+        });
+      });
+      return null;
+    },
+  });
+  sim.addNode('C', { device: 'C', program: (env) => startClient(env, { server: 'S', db: 'd', schema: 1, nukePushTimeoutMs: 3_000 }) });
+  sim.start('S');
+  sim.start('C');
+  const client = () => sim.node('C').handle as ClientHandle;
+  /** Writes `n` changes and waits until they are durable locally. */
+  const write = async (n: number): Promise<void> => {
+    let done = false;
+    void Promise.all(Array.from({ length: n }, (_, i) => client().write('t', `w${i}`, 'c', `v${i}`))).then(() => (done = true));
+    for (let t = 1, from = sim.nowUs(); t <= 5_000 && !done; t++) await sim.run({ untilUs: from + t * 1_000 });
+    expect(done).toBe(true);
+  };
+  /** Runs a Nuke to its end (at most 10 s): its result, or the error it failed with. */
+  const nuke = async (): Promise<{ pushed: number; exported: number } | { error: string }> => {
+    let out: { pushed: number; exported: number } | { error: string } | null = null;
+    void client().nuke().then(
+      (r) => (out = r),
+      (e: unknown) => (out = { error: String(e) }),
+    );
+    for (let t = 1, from = sim.nowUs(); t <= 1_000 && out === null; t++) await sim.run({ untilUs: from + t * 10_000 });
+    return out ?? { error: 'did not end' };
+  };
+  return { sim, got, conns, client, write, nuke };
+}
+
+describe("Nuke and Resync's own connection", () => {
+  it('a server that never answers the Hello: the Nuke keeps every pending change unsaved and ends', async () => {
+    const w = scriptedWorld(() => []);
+    await w.sim.run({ untilUs: 1_000_000 });
+    await w.write(2);
+    expect(await w.nuke()).toEqual({ pushed: 0, exported: 2 });
+    expect(w.got.filter((m) => m.type === 'Push')).toEqual([]);
+    expect(w.client().status().unsaved).toBe(2);
+  });
+
+  it('a server of the same lineage whose log ends below the cursor (restored from an old copy) is pushed nothing', async () => {
+    const change: LoggedChange = { table: 't', pk: 'x', col: 'c', value: 'from the server', colVersion: 1, dbVersion: 1, site: 'other', seq: 1 };
+    let restored = false;
+    const w = scriptedWorld((m) => {
+      if (m.type !== 'Hello') return [];
+      if (!restored) return [{ type: 'Welcome', db: 'd', site: 'srv-1', schema: 1, head: 1, acked: 0, total: 1, bytes: 15 }, { type: 'Changes', changes: [change] }];
+      return [{ type: 'Welcome', db: 'd', site: 'srv-1', schema: 1, head: 0, acked: 0, total: 0, bytes: 0 }];
+    });
+    await w.sim.run({ untilUs: 1_000_000 });
+    expect(w.client().get('t', 'x', 'c')).toBe('from the server');
+    restored = true;
+    for (const c of w.conns) c.close();
+    await w.sim.run({ untilUs: 3_000_000 });
+    expect(w.client().status().status).toBe('incompatible');
+    await w.write(1);
+    const pushes = w.got.filter((m) => m.type === 'Push').length;
+    expect(await w.nuke()).toEqual({ pushed: 0, exported: 1 });
+    expect(w.got.filter((m) => m.type === 'Push').length).toBe(pushes);
+  });
+});
+
