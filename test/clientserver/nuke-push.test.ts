@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { startClient, type ClientHandle } from '../../src/impl/clientserver/client.ts';
 import { startServer, type ServerHandle } from '../../src/impl/clientserver/server.ts';
 import { encode, type CsMessage, type LoggedChange } from '../../src/impl/clientserver/messages.ts';
-import type { Connection, Value } from '../../src/impl/env.ts';
+import { EnvError, type Connection, type Env, type KvStore, type Value } from '../../src/impl/env.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 
 describe('Nuke and Resync with changes pending on a ready connection', () => {
@@ -84,7 +84,7 @@ describe('Nuke and Resync with changes pending on a ready connection', () => {
  * A scripted server at S: `answer` decides what it sends back to each message (Pings always get their Pong);
  * every message it received is kept.
  */
-function scriptedWorld(answer: (m: Record<string, Value>) => CsMessage[]) {
+function scriptedWorld(answer: (m: Record<string, Value>) => CsMessage[], kvFails: { next: Error | null } = { next: null }) {
   const sim = new Simulation({ seed: 13, trace: { keepAll: true }, net: { latencyMs: 2, jitterMs: 0, tailProbability: 0 } });
   const got: Record<string, Value>[] = [];
   const conns: Connection[] = [];
@@ -103,7 +103,20 @@ function scriptedWorld(answer: (m: Record<string, Value>) => CsMessage[]) {
       return null;
     },
   });
-  sim.addNode('C', { device: 'C', program: (env) => startClient(env, { server: 'S', db: 'd', schema: 1, nukePushTimeoutMs: 3_000 }) });
+  sim.addNode('C', {
+    device: 'C',
+    program: (env) => {
+      // The client's kv store, whose next transaction fails with `kvFails.next` once it is set.
+      const kv: KvStore = {
+        transaction: (stores, mode, fn, options) => {
+          const e = kvFails.next;
+          kvFails.next = null;
+          return e !== null ? Promise.reject(e) : env.kv.transaction(stores, mode, fn, options);
+        },
+      };
+      return startClient(Object.assign(Object.create(env) as Env, { kv }), { server: 'S', db: 'd', schema: 1, nukePushTimeoutMs: 3_000 });
+    },
+  });
   sim.start('S');
   sim.start('C');
   const client = () => sim.node('C').handle as ClientHandle;
@@ -155,6 +168,24 @@ describe("Nuke and Resync's own connection", () => {
     const pushes = w.got.filter((m) => m.type === 'Push').length;
     expect(await w.nuke()).toEqual({ pushed: 0, exported: 1 });
     expect(w.got.filter((m) => m.type === 'Push').length).toBe(pushes);
+  });
+
+  it('a local storage error during its push ends the push, is traced (cs.client.store-error), and the Nuke still ends keeping the changes', async () => {
+    // The first Hello is never answered (the sync connection never gets ready), the Nuke's own is.
+    let hellos = 0;
+    const kvFails: { next: Error | null } = { next: null };
+    const w = scriptedWorld((m) => (m.type === 'Hello' && ++hellos > 1 ? [{ type: 'Welcome', db: 'd', site: 'srv-1', schema: 1, head: 0, acked: 0, total: 0, bytes: 0 }] : []), kvFails);
+    await w.sim.run({ untilUs: 1_000_000 });
+    await w.write(2);
+    expect(hellos).toBe(1);
+    const failure = new EnvError('EIO', `the disk is gone ${'.'.repeat(150)}`);
+    kvFails.next = failure;
+    expect(await w.nuke()).toEqual({ pushed: 0, exported: 2 });
+    expect(kvFails.next).toBeNull();
+    expect(hellos).toBe(2);
+    expect(w.got.filter((m) => m.type === 'Push')).toEqual([]);
+    const traced = w.sim.trace.records()!.filter((r) => r.node === 'C' && r.kind === 'cs.client.store-error');
+    expect(traced.map((r) => r.data)).toEqual([{ error: failure.message.slice(0, 120) }]);
   });
 });
 
