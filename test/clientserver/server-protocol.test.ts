@@ -22,9 +22,9 @@ interface World {
   recs(kind: string): Record<string, unknown>[];
 }
 
-async function world(): Promise<World> {
+async function world(appendGate?: () => Promise<void>): Promise<World> {
   const sim = new Simulation({ seed: 5, trace: { keepAll: true }, net: { latencyMs: 1, jitterMs: 0, tailProbability: 0 } });
-  sim.addNode('S', { device: 'S', program: (env) => startServer(env, { db: 'd', schema: 1, blockSize: 256 }) });
+  sim.addNode('S', { device: 'S', program: (env) => startServer(env, { db: 'd', schema: 1, blockSize: 256, appendGate }) });
   let client: { connect(): Promise<Connection> } | null = null;
   sim.addNode('C', {
     device: 'C',
@@ -132,4 +132,19 @@ describe('the sync server and its sessions', () => {
       [3, 'two', 2],
     ]);
   });
+
+  it('a Push whose commit fails is not acknowledged, its session is closed, and the failure traced (cs.server.store-error)', async () => {
+    const failure = new Error(`EIO: the disk is gone ${'.'.repeat(150)}`);
+    const w = await world(() => Promise.reject(failure));
+    const a = await w.open();
+    a.conn.send(hello('site-a'));
+    await w.advance(200);
+    a.conn.send(encode({ type: 'Push', changes: [change('site-a', 1)] }));
+    await w.advance(500);
+    expect(a.got.map((m) => m.type)).toEqual(['Welcome']);
+    expect(a.conn.open).toBe(false);
+    expect(w.server().head()).toBe(0);
+    expect(w.recs('cs.server.store-error')).toEqual([{ error: failure.message.slice(0, 120) }]);
+  });
 });
+
