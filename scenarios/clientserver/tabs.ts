@@ -240,7 +240,7 @@ const unanswered: Scenario = {
   ...tabs,
   name: 'cs-tabs-commit-unanswered',
   description:
-    "Device C1 with three tabs; writes are made in the follower tabs and forwarded to the leader. The leader tab is frozen right after a forwarded write's kv commit (its 12th, for 3 s: past its lease), then right after another (its 60th, for 6 s: longer than the follower waits), and crashed right after a third (its 110th, restarted after 1 s): each write is durable and unanswered when another tab takes over. Each is on the server once, and no tab reports one of them not saved. Then crashed just before a fourth write's commit (its 200th, once the third write's wait ended): that write is lost, and no tab reports it written.",
+    "Device C1 with three tabs; writes are made in the follower tabs and forwarded to the leader. The leader tab is frozen right after a forwarded write's kv commit (its 12th, for 3 s: past its lease), then right after another (its 61st, for 6 s: longer than the follower waits), and crashed right after a third (its 112th, restarted after 1 s): each write is durable and unanswered when another tab takes over. Each is on the server once, and no tab reports one of them not saved. Then crashed just before a fourth write's commit (its 203rd, once the third write's wait ended): that write is lost, and no tab reports it written.",
   suites: ['ci', 'default', 'nightly'],
   workload: (ctx) => {
     serverRecords(ctx, 100, 300);
@@ -248,6 +248,8 @@ const unanswered: Scenario = {
     clientWrites(ctx, [OTHER], 60, 300, 180);
   },
   faults: {
+    // `nth` counts the commits no earlier rule answered (src/faults/rules.ts): a rule that fired takes its
+    // commit from the later ones' count, so these fire at the 12th, 61st, 112th and 203rd commit.
     events: [
       { kind: 'pause', node: LEADER, when: 'after', durationMs: 3_000, trigger: { ...WRITE_COMMIT, nth: 12 } },
       { kind: 'pause', node: LEADER, when: 'after', durationMs: 6_000, trigger: { ...WRITE_COMMIT, nth: 60 } },

@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the election scenarios: the tab program, the write workload (every write is traced as
  * 'workload.write', its outcome as 'workload.result', and a write whose tab died before it settled as
- * 'workload.lost': the workload's own record; every fourth acknowledged write is read back at once by
+ * 'workload.lost': the workload's own record; every third acknowledged write is read back at once by
  * another tab, 'workload.read' / 'workload.read-result'), the evidence recorders, the invariant check over the global
  * view, the per-tab and per-request models, and liveness (a leader among the running tabs, a write through
  * every running tab succeeding, every write settled).
@@ -120,8 +120,8 @@ function issueWrite(ctx: ScenarioContext, tab: string, settled: (ok: boolean, co
   return value;
 }
 
-/** Every this many writes, one acknowledged is read back by another tab. */
-const READ_BACK_EVERY = 4;
+/** Every this many writes, one acknowledged is read back by another tab (prime to the 8 keys: every key is read). */
+const READ_BACK_EVERY = 3;
 const READ_COUNTER = 'election.read-counter';
 
 /**

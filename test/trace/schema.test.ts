@@ -32,6 +32,7 @@ const RUNS: readonly [string, number, string][] = [
   ['provider-cursor-expired', 0, ''], // provider.server.reset, provider.job.escalate
   ['peer-join-complete-under-load', 0, ''],
   ['cs-footer-red', 0, ''],
+  ['cs-tabs-commit-unanswered', 0, ''], // workload.result {saved: 'maybe'}
   ['election-lock-stolen-mid-write', 0, 'election-no-fencing'], // sim.failure, verdict correctness
   ['demo-relay-line', 0, 'demo-no-push'],
 ];

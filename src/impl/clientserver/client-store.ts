@@ -118,13 +118,22 @@ export class ClientStore {
    * own changes of it are folded back from the change log (the server may not have them yet), and the
    * cursor goes back to 0 so the next handshake downloads every other change (`keepCursor`, variant
    * cs-damage-keeps-cursor: the cursor is trusted; `noFold`, variant cs-repair-no-fold: nothing is folded
-   * back, so a cell whose winner is a change the server lacks is missing until the push comes back). Returns the cells folded back and the new cursor.
+   * back, so a cell whose winner is a change the server lacks is missing until the push comes back;
+   * `recheck`, variant cs-repair-rechecks-damage: a damaged cell that still decodes is written back under a
+   * check recomputed over its damaged content and kept). Returns the cells folded back and the new cursor.
    */
-  repair(site: string, damaged: readonly string[], keepCursor = false, noFold = false): Promise<{ cells: Map<string, Cell>; cursor: number }> {
+  repair(site: string, damaged: readonly string[], keepCursor = false, noFold = false, recheck = false): Promise<{ cells: Map<string, Cell>; cursor: number }> {
     return this.kv.transaction([CELLS, LOCAL, META], 'readwrite', async (tx) => {
       const wanted = new Set(damaged);
-      for (const k of damaged) await tx.delete(CELLS, k);
       const cells = new Map<string, Cell>();
+      for (const k of damaged) {
+        const v = recheck ? await tx.get(CELLS, k) : undefined;
+        if (Array.isArray(v) && (v[0] === null || typeof v[0] === 'string') && typeof v[1] === 'number' && typeof v[2] === 'string') {
+          const c: Cell = { value: v[0], colVersion: v[1], site: v[2] };
+          await tx.put(CELLS, k, cellValue(k, c));
+          cells.set(k, c);
+        } else await tx.delete(CELLS, k);
+      }
       for (const k of await tx.keys(LOCAL)) {
         const v = (await tx.get(LOCAL, k)) as readonly unknown[] | undefined;
         if (!Array.isArray(v)) continue;

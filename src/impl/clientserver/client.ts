@@ -68,7 +68,7 @@ export async function startClient(env: Env, options: ClientOptions): Promise<Cli
   if (damaged.length > 0) {
     // Cells damaged at rest: deleted, this site's own changes of them folded back, the whole log downloaded again.
     env.trace.probe('cs.cells-damaged');
-    const repaired = await retrying(env, () => store.repair(meta.site, damaged, cfg.variant === 'cs-damage-keeps-cursor', cfg.variant === 'cs-repair-no-fold'));
+    const repaired = await retrying(env, () => store.repair(meta.site, damaged, cfg.variant === 'cs-damage-keeps-cursor', cfg.variant === 'cs-repair-no-fold', cfg.variant === 'cs-repair-rechecks-damage'));
     for (const [k, cell] of repaired.cells) cells.set(k, cell);
     meta = { ...meta, cursor: repaired.cursor };
   }

@@ -169,6 +169,12 @@ export const CS_VARIANTS = [
       "a client that finds cells damaged at rest replaces them from the server's log only, not from its own change log: a damaged cell whose winner is the client's own change the server has not acknowledged is missing when the footer turns green, until the push comes back as a relay (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest: C4 reloads while cut off with its own changes damaged).",
   },
   {
+    name: 'cs-repair-rechecks-damage',
+    area: 'client-server',
+    description:
+      "a client that finds a cell damaged at rest writes it back under a check recomputed over the damaged content and keeps showing it: the damage is now 'valid' and its footer turns green on it (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest, 10 of seeds 0..9; before the check stopped taking any later write of the cell as a replacement, only liveness saw it, at the end: a review finding).",
+  },
+  {
     name: 'cs-wall-clock-timers',
     area: 'client-server',
     description:

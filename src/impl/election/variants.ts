@@ -160,7 +160,7 @@ export const ELECTION_VARIANTS = [
     name: 'election-read-cache',
     area: 'election',
     description:
-      "a tab keeps the first value it read of each key and answers every later read of that key from it: the store is right and every write is acknowledged correctly, but a tab reads values the store replaced long ago (caught by invariant:reads-see-store, which holds each read against the values the durable image held under the key while the read ran: 90 of 96 smoke/ci election runs, seeds 0..2; nothing read the store before that check).",
+      "a tab keeps the first value it read of each key and answers every later read of that key from it: the store is right and every write is acknowledged correctly, but a tab reads values the store replaced long ago (caught by invariant:reads-see-store, which holds each read against the values the durable image held under the key while the read ran: 95 of 99 smoke/ci election runs, seeds 0..2; nothing read the store before that check).",
   },
   {
     name: 'election-deadline-ignores-apply',

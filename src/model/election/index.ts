@@ -18,5 +18,5 @@ export { writerChannels } from './writer-channels.ts';
 export { stealAfterSilence, STEAL_AFTER_SILENCE, type SilenceTerms } from './steal-after-silence.ts';
 export { watchCheck, type TraceWatch, type WatchViolation } from './trace-watch.ts';
 export { apiAgrees, apiJudge, TAB_ROLES, type PendingWrite, type TabApi } from './api-agrees.ts';
-export { readsSeeStore, READS_SEE_STORE, durableValue } from './reads-see-store.ts';
+export { readsSeeStore, READS_SEE_STORE } from './reads-see-store.ts';
 export { recordsFollowRequests, RECORDS_FOLLOW_REQUESTS, REQUESTS_IN_STORE, decodeKeyRecord } from './records-follow-requests.ts';

@@ -11,23 +11,21 @@
  * the store's documented layout (`store:meta` key `meta`: each block's version; `store:blocks`
  * `<id>.<version>`: block 0 the key directory, JSON `{key: id}`, block `<id>` the key's record, JSON
  * `{key, value, ...}`), read when the read is issued and again at every `fact.store` (a durable commit)
- * while it runs. The read must return one of those values. Failed reads are not judged; a read whose tab
- * went down is dropped.
+ * while it runs. The read must return one of those values. A read may fail only when the simulator hurt
+ * it: a kv operation of its tab failed by an injected fault (`kv.fault`) while it ran, or the device's
+ * store was damaged at rest (`kv.corrupt`) before it returned; a read that fails otherwise (a store whose
+ * reads always fail would pass every other check) fails the check. A read whose tab went down is dropped.
  *
  * The built-in store's commits are strict (visible when durable), so a read never sees a value that is
  * not durable; a store that lets reads see a commit before it is durable fails here too.
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
 import type { TraceRecord } from '../../sim/trace.ts';
-import { decodeDirectory, decodeKeyRecord } from './records-follow-requests.ts';
+import { BLOCKS_STORE, decodeDirectory, decodeKeyRecord, DIRECTORY, META_STORE, ROOT } from './records-follow-requests.ts';
 
 /** The invariant's name. */
 export const READS_SEE_STORE = 'invariant:reads-see-store';
 
-const ROOT = 'store';
-const META_STORE = `${ROOT}:meta`;
-const BLOCKS_STORE = `${ROOT}:blocks`;
-const DIRECTORY = 0;
 
 /** A read that has not returned: the values its key held durably since it was issued. */
 interface OpenRead {
@@ -36,13 +34,15 @@ interface OpenRead {
   key: string;
   /** Values seen (null: the key was absent), in order. */
   seen: (string | null)[];
+  /** An injected fault failed a kv operation of the reader while the read ran. */
+  hurt: boolean;
 }
 
 /**
  * The value of `key` in the device's durable image by the store's layout: null when the key is absent,
  * a string for its record's value, or a description (starting with '<') when the image is not readable.
  */
-export function durableValue(ctx: ScenarioContext, device: string, key: string): string | null {
+function durableValue(ctx: ScenarioContext, device: string, key: string): string | null {
   const kv = ctx.sim.device(device).kv;
   const meta = kv.durableGet(META_STORE, 'meta') as { blocks?: unknown } | undefined;
   if (meta === undefined) return null;
@@ -73,7 +73,7 @@ export function readsSeeStore(): Check {
       };
       ctx.trace.on('workload.read', (rec: TraceRecord) => {
         const d = rec.data;
-        const r: OpenRead = { node: String(d.node), device: String(d.device), key: String(d.key), seen: [] };
+        const r: OpenRead = { node: String(d.node), device: String(d.device), key: String(d.key), seen: [], hurt: false };
         note(r);
         open.set(d.id as number, r);
       });
@@ -86,13 +86,28 @@ export function readsSeeStore(): Check {
       };
       ctx.trace.on('node.crash', drop);
       ctx.trace.on('node.stop', drop);
+      ctx.trace.on('kv.fault', (rec: TraceRecord) => {
+        for (const r of open.values()) if (r.node === rec.node) r.hurt = true;
+      });
+      /** Devices whose durable kv image was damaged at rest (reads may fail their checksum from then on). */
+      const damaged = new Set<string>();
+      ctx.trace.on('kv.corrupt', (rec: TraceRecord) => void damaged.add(String(rec.data.device)));
       ctx.trace.on('workload.read-result', (rec: TraceRecord) => {
         const d = rec.data;
         const r = open.get(d.id as number);
         if (r === undefined) return;
         open.delete(d.id as number);
-        if (d.ok !== true) return;
         ctx.exercised(READS_SEE_STORE);
+        if (d.ok !== true) {
+          if (r.hurt || damaged.has(r.device)) return;
+          ctx.fail(
+            'correctness',
+            READS_SEE_STORE,
+            `${r.node} read key '${r.key}' and the read failed (${String(d.code)}) although no injected fault hurt its kv operations and the store was never damaged at rest`,
+            { node: r.node, key: r.key, id: d.id },
+          );
+          return;
+        }
         const value = (d.value ?? null) as string | null;
         if (r.seen.includes(value)) return;
         ctx.fail(

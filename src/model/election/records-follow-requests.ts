@@ -32,12 +32,12 @@ export const RECORDS_FOLLOW_REQUESTS = 'invariant:records-follow-requests';
 /** The converse invariant's name (see the file comment). */
 export const REQUESTS_IN_STORE = 'invariant:requests-in-store';
 
-/** The store the election's tabs write (kv backend, root 'store'). */
-const ROOT = 'store';
-const DIRECTORY = 0;
+/** The store the election's tabs write (kv backend, root 'store'); its key directory is block 0. */
+export const ROOT = 'store';
+export const DIRECTORY = 0;
 /** Its object stores' names, made once (a name built per lookup is hashed again at each). */
-const META_STORE = `${ROOT}:meta`;
-const BLOCKS_STORE = `${ROOT}:blocks`;
+export const META_STORE = `${ROOT}:meta`;
+export const BLOCKS_STORE = `${ROOT}:blocks`;
 
 /** A key record as a block holds it. */
 interface KeyRecord {

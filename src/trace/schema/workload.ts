@@ -7,7 +7,7 @@ import { bool, count, kind, nullable, oneOf, str, type KindSchemas } from './dsl
 export const WORKLOAD_KINDS: KindSchemas = {
   // election
   'workload.write': kind('the workload issued a write at a tab', { node: str, value: str }),
-  'workload.result': kind('the workload saw a write settle: `seq`, `dedup` when ok; `code`, `definite` when not', { node: str, value: str, ok: bool }, { seq: count, dedup: bool, code: str, definite: bool }),
+  'workload.result': kind("the workload saw a write settle: `seq`, `dedup` when ok; `code`, `definite` when not; `saved: 'maybe'` when a tab said a failed write may be saved after all", { node: str, value: str, ok: bool }, { seq: count, dedup: bool, code: str, definite: bool, saved: oneOf('maybe') }),
   'workload.lost': kind('the tab died before the write settled', { node: str, value: str }),
   'workload.read': kind("another tab reads an acknowledged write's key back", { node: str, device: str, key: str, id: count }),
   'workload.read-result': kind('the read returned: `value` (null: no such key) when ok; `code` when not', { node: str, key: str, id: count, ok: bool }, { value: nullable(str), code: str }),
