@@ -37,6 +37,25 @@ describe('options', () => {
     expect(() => resolveServerOptions({ db: 'd', schema: 1, generation: -1 })).toThrow(/generation/);
   });
 
+  it('validates the client options: a given value is used, each refusal names its field and the value', () => {
+    const base = { server: 'S', db: 'd', schema: 1 };
+    const c = resolveClientOptions({ ...base, pingEveryMs: 300, staleAfterMs: 900, stuckAfterMs: 1, rapidFailuresMax: 1, pushBatch: 1, nukePushTimeoutMs: 7 });
+    expect([c.pingEveryMs, c.staleAfterMs, c.stuckAfterMs, c.rapidFailuresMax, c.pushBatch, c.nukePushTimeoutMs]).toEqual([300, 900, 1, 1, 1, 7]);
+    // positive: a finite number above 0
+    expect(() => resolveClientOptions({ ...base, pingEveryMs: Infinity })).toThrow('pingEveryMs: expected a positive number, got Infinity');
+    expect(() => resolveClientOptions({ ...base, reconnectMs: Number.NaN })).toThrow('reconnectMs: expected a positive number, got NaN');
+    expect(() => resolveClientOptions({ ...base, stuckAfterMs: -5 })).toThrow('stuckAfterMs: expected a positive number, got -5');
+    expect(() => resolveClientOptions({ ...base, connectTimeoutMs: 0 })).toThrow('connectTimeoutMs: expected a positive number, got 0');
+    // count: a positive integer
+    expect(() => resolveClientOptions({ ...base, pushBatch: 0 })).toThrow('pushBatch: expected a positive number, got 0');
+    expect(() => resolveClientOptions({ ...base, pushBatch: 1.5 })).toThrow('pushBatch: expected a positive integer, got 1.5');
+    // named: a non-empty string
+    expect(() => resolveClientOptions({ ...base, server: '' })).toThrow('server: expected a non-empty string');
+    expect(() => resolveClientOptions({ ...base, db: 5 as unknown as string })).toThrow('db: expected a non-empty string');
+    expect(resolveClientOptions({ ...base, meta: 'M' }).meta).toBe('M');
+    expect(() => resolveClientOptions({ ...base, meta: '' })).toThrow('meta: expected a non-empty string');
+  });
+
   it('validates the server options: each refusal names its field and the value, each bound is inclusive', () => {
     const base = { db: 'd', schema: 1 };
     // schema: an integer >= 0 (0 is a schema like any other)
