@@ -45,6 +45,9 @@ describe('Nuke and Resync with changes pending on a ready connection', () => {
     expect((doneUs - startedUs) / 1000).toBeLessThan(1_000);
     expect(c.site()).not.toBe(oldSite);
     expect((sim.node('S').handle as ServerHandle).head()).toBe(3);
+    // Step 4's report.
+    const reported = sim.trace.records()!.filter((r) => r.node === 'C' && r.kind === 'cs.nuke');
+    expect(reported.map((r) => r.data)).toEqual([{ pushed: 3, exported: 0, unsaved: 0, site: c.site() }]);
   });
 
   it('with a server that never acknowledges, waits nukePushTimeoutMs and no longer, then keeps all of them unsaved', async () => {
@@ -84,13 +87,14 @@ describe('Nuke and Resync with changes pending on a ready connection', () => {
  * A scripted server at S: `answer` decides what it sends back to each message (Pings always get their Pong);
  * every message it received is kept.
  */
-function scriptedWorld(answer: (m: Record<string, Value>) => CsMessage[], kvFails: { next: Error | null } = { next: null }) {
+function scriptedWorld(answer: (m: Record<string, Value>) => CsMessage[], kvFails: { next: Error | null } = { next: null }, listening = true) {
   const sim = new Simulation({ seed: 13, trace: { keepAll: true }, net: { latencyMs: 2, jitterMs: 0, tailProbability: 0 } });
   const got: Record<string, Value>[] = [];
   const conns: Connection[] = [];
   sim.addNode('S', {
     device: 'S',
     program: (env) => {
+      if (!listening) return null;
       env.net.listen((conn) => {
         conns.push(conn);
         conn.onMessage((raw) => {
@@ -127,14 +131,17 @@ function scriptedWorld(answer: (m: Record<string, Value>) => CsMessage[], kvFail
     for (let t = 1, from = sim.nowUs(); t <= 5_000 && !done; t++) await sim.run({ untilUs: from + t * 1_000 });
     expect(done).toBe(true);
   };
-  /** Runs a Nuke to its end (at most 10 s): its result, or the error it failed with. */
-  const nuke = async (): Promise<{ pushed: number; exported: number } | { error: string }> => {
+  /** Runs a Nuke to its end (at most 10 s): its result, or the error it failed with; `at1s` runs 1 s into it. */
+  const nuke = async (at1s?: () => void): Promise<{ pushed: number; exported: number } | { error: string }> => {
     let out: { pushed: number; exported: number } | { error: string } | null = null;
     void client().nuke().then(
       (r) => (out = r),
       (e: unknown) => (out = { error: String(e) }),
     );
-    for (let t = 1, from = sim.nowUs(); t <= 1_000 && out === null; t++) await sim.run({ untilUs: from + t * 10_000 });
+    for (let t = 1, from = sim.nowUs(); t <= 1_000 && out === null; t++) {
+      await sim.run({ untilUs: from + t * 10_000 });
+      if (t === 100) at1s?.();
+    }
     return out ?? { error: 'did not end' };
   };
   return { sim, got, conns, client, write, nuke };
@@ -145,8 +152,19 @@ describe("Nuke and Resync's own connection", () => {
     const w = scriptedWorld(() => []);
     await w.sim.run({ untilUs: 1_000_000 });
     await w.write(2);
-    expect(await w.nuke()).toEqual({ pushed: 0, exported: 2 });
+    // Meanwhile (its own handshake under way) the footer shows connecting.
+    let meanwhile = '';
+    expect(await w.nuke(() => (meanwhile = w.client().status().status))).toEqual({ pushed: 0, exported: 2 });
+    expect(meanwhile).toBe('connecting');
     expect(w.got.filter((m) => m.type === 'Push')).toEqual([]);
+    expect(w.client().status().unsaved).toBe(2);
+  });
+
+  it('a server that cannot be reached: the Nuke keeps every pending change unsaved and ends', async () => {
+    const w = scriptedWorld(() => [], { next: null }, false);
+    await w.sim.run({ untilUs: 1_000_000 });
+    await w.write(2);
+    expect(await w.nuke()).toEqual({ pushed: 0, exported: 2 });
     expect(w.client().status().unsaved).toBe(2);
   });
 

@@ -76,6 +76,8 @@ describe('the sync server and its sessions', () => {
     expect(a.got[1]).toEqual({ type: 'Changes', changes: [{ ...change('site-a', 1), seq: 1 }] });
     expect(a.got[2]).toEqual({ type: 'Ack', upTo: 1 });
     expect(w.server().head()).toBe(1);
+    expect(w.server().schema()).toBe(1);
+    expect(w.recs('cs.server.append')).toEqual([{ client: 'site-a', n: 1, skipped: 0, upTo: 1, head: 1 }]);
     // Another schema: told who the server is and nothing else; its Push is not taken.
     const b = await w.open();
     b.conn.send(hello('site-b', 2));
