@@ -106,11 +106,18 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
   // Fast: the provider driven by a scripted client (listing, feed, expiry, errors) and option validation.
   area('provider', 'provider', 'provider-', 2, ['test/provider/server.test.ts', 'test/provider/queue.test.ts', 'test/provider/job-records.test.ts', 'test/provider/library-store.test.ts', 'test/provider/provider-library-seam.test.ts']),
   // Fast: message codecs, retry and status rules, and the server's durable store on its own; the rules no
-  // scenario reaches: the durable log's format refusals at load, and the digest against its definition.
+  // scenario reaches: the durable log's format refusals at load, and the digest against its definition;
+  // the server answering scripted sessions (a Push before or without a compatible handshake, an
+  // undecodable message, the operator's writes, which no scenario check reads back); a Nuke with changes
+  // pending on a ready connection (pushed there, on at the ACKs; the push timeout kept exactly); a tab's
+  // fence (refused only to a lower epoch than recorded), which no scenario reaches with a higher record.
   area('clientserver', 'clientserver', 'cs-', 1, [
     'test/clientserver/units.test.ts',
     'test/clientserver/server-store.test.ts',
     'test/clientserver/server-log-format.test.ts',
     'test/clientserver/digest.test.ts',
+    'test/clientserver/server-protocol.test.ts',
+    'test/clientserver/nuke-push.test.ts',
+    'test/clientserver/tab-fence.test.ts',
   ]),
 ];

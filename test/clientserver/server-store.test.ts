@@ -125,6 +125,47 @@ describe.each(['file', 'kv'] as const)('the server store on the %s backend', (ba
   });
 });
 
+describe('the server store at the edges of a block', () => {
+  const enc = new TextEncoder();
+  /** The header rebuild(site, 1, 0) writes (the documented format). */
+  const headerOf = (site: string): string => JSON.stringify({ format: 'cs-log', v: 1, site, schema: 1, generation: 0, head: 0, bytes: 0 });
+
+  it('writes a header that fills its block exactly, and refuses one a byte longer (EINVAL) rather than cut it', async () => {
+    const w = world('file');
+    await w.sim.runUntil(50_000);
+    const fits = 'f'.repeat(256 - enc.encode(headerOf('')).length);
+    expect(enc.encode(headerOf(fits)).length).toBe(256);
+    await settle(w, w.store().rebuild(fits, 1, 0));
+    expect(factLog(w.facts).site).toBe(fits);
+    const err = await settle(w, w.store().rebuild(`${fits}g`, 1, 0).then(() => null, (e: unknown) => e));
+    expect(err).toMatchObject({ code: 'EINVAL', message: 'EINVAL: server log header of 257 bytes exceeds blockSize 256' });
+    // Nothing of the refused header was written: a reopen finds the identity it had.
+    w.sim.crash('S', { powerLoss: true });
+    w.sim.start('S');
+    await w.sim.runUntil(w.sim.scheduler.now + 200_000);
+    expect(await settle(w, w.store().loadMeta())).toEqual({ site: fits, schema: 1, generation: 0, head: 0 });
+  });
+
+  it('an append that ends exactly at a page boundary, then another, reopen to the same log', async () => {
+    const w = world('file');
+    await w.sim.runUntil(50_000);
+    await settle(w, w.store().rebuild('server-site', 1, 0));
+    const line = (value: string): number => enc.encode(`${JSON.stringify(['t', 'k1', 'c', value, 1, 'client-a', 1])}\n`).length;
+    const exact = change(1, 'p'.repeat(256 - line('')));
+    expect(line(exact.value!)).toBe(256);
+    await settle(w, w.store().append('client-a', [exact]));
+    await settle(w, w.store().append('client-a', [change(2), change(3)]));
+    const before = w.store().readAfter(0, 'client-a');
+    expect(before.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    w.sim.crash('S', { powerLoss: true });
+    w.sim.start('S');
+    await w.sim.runUntil(w.sim.scheduler.now + 200_000);
+    expect((await settle(w, w.store().loadMeta())).head).toBe(3);
+    expect(w.store().readAfter(0, 'client-a')).toEqual(before);
+    expect(factLog(w.facts).entries.map((e) => [e[0], e[6]])).toEqual(before.entries.map((e) => [e.seq, e.value]));
+  });
+});
+
 describe('the evidence reports a rewritten history as a loss', () => {
   it('an entry rewritten in place (same seq, other content) counts as removed and added again', async () => {
     const w = world('file');

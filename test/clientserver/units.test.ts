@@ -8,7 +8,8 @@ import { decodeMessage, wins } from '../../src/impl/clientserver/messages.ts';
 import { resolveClientOptions, resolveServerOptions } from '../../src/impl/clientserver/options.ts';
 import { ProgressTracker, type Progress } from '../../src/impl/clientserver/progress.ts';
 import { isGreen, statusOf } from '../../src/impl/clientserver/status.ts';
-import { ClientStore } from '../../src/impl/clientserver/client-store.ts';
+import { cellKey, ClientStore } from '../../src/impl/clientserver/client-store.ts';
+import type { Value } from '../../src/impl/env.ts';
 import type { Change } from '../../src/impl/clientserver/messages.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 
@@ -34,6 +35,48 @@ describe('options', () => {
     expect(() => resolveClientOptions({ server: 'S', db: 'd', schema: 1, stuckAfterMs: 0 })).toThrow(/stuckAfterMs/);
     expect(() => resolveClientOptions({ server: 'S', db: 'd', schema: 1, pingEveryMs: 500, staleAfterMs: 400 })).toThrow(/staleAfterMs/);
     expect(() => resolveServerOptions({ db: 'd', schema: 1, generation: -1 })).toThrow(/generation/);
+  });
+
+  it('validates the client options: a given value is used, each refusal names its field and the value', () => {
+    const base = { server: 'S', db: 'd', schema: 1 };
+    const c = resolveClientOptions({ ...base, pingEveryMs: 300, staleAfterMs: 900, stuckAfterMs: 1, rapidFailuresMax: 1, pushBatch: 1, nukePushTimeoutMs: 7 });
+    expect([c.pingEveryMs, c.staleAfterMs, c.stuckAfterMs, c.rapidFailuresMax, c.pushBatch, c.nukePushTimeoutMs]).toEqual([300, 900, 1, 1, 1, 7]);
+    // positive: a finite number above 0
+    expect(() => resolveClientOptions({ ...base, pingEveryMs: Infinity })).toThrow('pingEveryMs: expected a positive number, got Infinity');
+    expect(() => resolveClientOptions({ ...base, reconnectMs: Number.NaN })).toThrow('reconnectMs: expected a positive number, got NaN');
+    expect(() => resolveClientOptions({ ...base, stuckAfterMs: -5 })).toThrow('stuckAfterMs: expected a positive number, got -5');
+    expect(() => resolveClientOptions({ ...base, connectTimeoutMs: 0 })).toThrow('connectTimeoutMs: expected a positive number, got 0');
+    // count: a positive integer
+    expect(() => resolveClientOptions({ ...base, pushBatch: 0 })).toThrow('pushBatch: expected a positive number, got 0');
+    expect(() => resolveClientOptions({ ...base, pushBatch: 1.5 })).toThrow('pushBatch: expected a positive integer, got 1.5');
+    // named: a non-empty string
+    expect(() => resolveClientOptions({ ...base, server: '' })).toThrow('server: expected a non-empty string');
+    expect(() => resolveClientOptions({ ...base, db: 5 as unknown as string })).toThrow('db: expected a non-empty string');
+    expect(resolveClientOptions({ ...base, meta: 'M' }).meta).toBe('M');
+    expect(() => resolveClientOptions({ ...base, meta: '' })).toThrow('meta: expected a non-empty string');
+  });
+
+  it('validates the server options: each refusal names its field and the value, each bound is inclusive', () => {
+    const base = { db: 'd', schema: 1 };
+    // schema: an integer >= 0 (0 is a schema like any other)
+    expect(resolveServerOptions({ ...base, schema: 0 }).schema).toBe(0);
+    expect(() => resolveServerOptions({ ...base, schema: -1 })).toThrow('schema: expected an integer >= 0, got -1');
+    expect(() => resolveServerOptions({ ...base, schema: 1.5 })).toThrow('schema: expected an integer >= 0, got 1.5');
+    // db: a non-empty string
+    expect(() => resolveServerOptions({ ...base, db: '' })).toThrow('db: expected a non-empty string');
+    // generation: an integer >= 0
+    expect(resolveServerOptions({ ...base, generation: 0 }).generation).toBe(0);
+    expect(() => resolveServerOptions({ ...base, generation: 0.5 })).toThrow('generation: expected an integer >= 0, got 0.5');
+    // storage: 'file' (default) or 'kv'
+    expect(resolveServerOptions(base).store).toMatchObject({ backend: 'file', root: '/cs-server', blockSize: 4096 });
+    expect(resolveServerOptions({ ...base, storage: 'kv' }).store).toMatchObject({ backend: 'kv', root: 'cs-server' });
+    expect(() => resolveServerOptions({ ...base, storage: 'disk' as 'kv' })).toThrow("storage: expected 'file' or 'kv', got disk");
+    // blockSize: an integer in 256..1048576, both ends allowed
+    expect(resolveServerOptions({ ...base, blockSize: 256 }).store.blockSize).toBe(256);
+    expect(resolveServerOptions({ ...base, blockSize: 1 << 20 }).store.blockSize).toBe(1 << 20);
+    expect(() => resolveServerOptions({ ...base, blockSize: 255 })).toThrow('blockSize: expected an integer in 256..1048576, got 255');
+    expect(() => resolveServerOptions({ ...base, blockSize: (1 << 20) + 1 })).toThrow('blockSize: expected an integer in 256..1048576, got 1048577');
+    expect(() => resolveServerOptions({ ...base, blockSize: 300.5 })).toThrow('blockSize: expected a positive integer, got 300.5');
   });
 });
 
@@ -109,5 +152,40 @@ describe('client store', () => {
       [5, 'x5', 'site-a'],
     ]);
     expect(none).toEqual([]);
+  });
+  it('loads back what it stored: the sync state (with the server it synced with), every cell, and only the cells whose check fails as damaged', async () => {
+    const sim = new Simulation({ seed: 1 });
+    sim.addNode('C', {
+      device: 'C',
+      program: async (env) => {
+        const store = new ClientStore(env.kv);
+        const first = await store.load('site-a');
+        for (let v = 1; v <= 3; v++) await store.write('site-a', v, { table: 't', pk: `p${v}`, col: 'c', value: v === 2 ? null : `x${v}`, colVersion: 1 });
+        await store.applyPulled([{ table: 't', pk: 'q', col: 'c', value: 'from-b', colVersion: 4, site: 'site-b', dbVersion: 9, seq: 7 }], first.cells);
+        await store.acknowledge(2, 'server-site');
+        const clean = await new ClientStore(env.kv).load('site-z');
+        // Damage at rest: one cell's stored value changed under its check.
+        await env.kv.transaction(['cells'], 'readwrite', async (tx) => {
+          const v = (await tx.get('cells', cellKey({ table: 't', pk: 'p3', col: 'c' }))) as unknown[];
+          await tx.put('cells', cellKey({ table: 't', pk: 'p3', col: 'c' }), ['x3!', ...v.slice(1)] as Value);
+        });
+        const damaged = await new ClientStore(env.kv).load('site-z');
+        return { first, clean, damaged };
+      },
+    });
+    sim.start('C');
+    await sim.runUntil(1_000_000);
+    const { first, clean, damaged } = (await sim.node('C').handle) as Record<'first' | 'clean' | 'damaged', Awaited<ReturnType<ClientStore['load']>>>;
+    expect(first).toEqual({ meta: { site: 'site-a', version: 0, cursor: 0, acked: 0, server: null, unsaved: 0 }, cells: new Map(), damaged: [] });
+    expect(clean.meta).toEqual({ site: 'site-a', version: 3, cursor: 7, acked: 2, server: 'server-site', unsaved: 0 });
+    expect(clean.damaged).toEqual([]);
+    expect([...clean.cells.entries()].sort()).toEqual([
+      [cellKey({ table: 't', pk: 'p1', col: 'c' }), { value: 'x1', colVersion: 1, site: 'site-a' }],
+      [cellKey({ table: 't', pk: 'p2', col: 'c' }), { value: null, colVersion: 1, site: 'site-a' }],
+      [cellKey({ table: 't', pk: 'p3', col: 'c' }), { value: 'x3', colVersion: 1, site: 'site-a' }],
+      [cellKey({ table: 't', pk: 'q', col: 'c' }), { value: 'from-b', colVersion: 4, site: 'site-b' }],
+    ]);
+    expect(damaged.damaged).toEqual([cellKey({ table: 't', pk: 'p3', col: 'c' })]);
+    expect([...damaged.cells.keys()].sort()).toEqual([cellKey({ table: 't', pk: 'p1', col: 'c' }), cellKey({ table: 't', pk: 'p2', col: 'c' }), cellKey({ table: 't', pk: 'q', col: 'c' })]);
   });
 });
