@@ -167,7 +167,10 @@ export function serverRecords(ctx: ScenarioContext, rows: number, atMs: number, 
       if (h === null) return;
       const batch: ServerRow[] = [];
       for (let i = from; i < Math.min(n, from + 500); i++) batch.push({ table: 'stock', pk: `${tag}-${i}`, col: 'title', value: `${tag} record ${i}` });
-      h.exec(batch).catch((e: unknown) => ctx.emit('workload.write-failed', { node: SERVER, error: String(e) }));
+      h.exec(batch).then(
+        () => ctx.emit('workload.server-exec', { node: SERVER, rows: batch.map((r) => [r.table, r.pk, r.col, r.value]) }),
+        (e: unknown) => ctx.emit('workload.write-failed', { node: SERVER, error: String(e) }),
+      );
     });
   }
 }

@@ -180,7 +180,8 @@ class Server {
 
   private async exec(rows: readonly { table: string; pk: string; col: string; value: string | null }[]): Promise<number> {
     this.committed(await this.store.ready());
-    const entries = await this.store.exec(this.site, rows, (r) => (this.cells.get(cellKey(r))?.colVersion ?? 0) + 1);
+    // Weakened variant cs-exec-unstored: the operator's rows are answered as written and never stored.
+    const entries = this.cfg.variant === 'cs-exec-unstored' ? [] : await this.store.exec(this.site, rows, (r) => (this.cells.get(cellKey(r))?.colVersion ?? 0) + 1);
     this.env.trace.emit('cs.server.exec', { n: entries.length, head: this.headSeq + entries.length });
     this.committed(entries);
     return this.headSeq;

@@ -169,6 +169,12 @@ export const CS_VARIANTS = [
       "a client that finds cells damaged at rest replaces them from the server's log only, not from its own change log: a damaged cell whose winner is the client's own change the server has not acknowledged is missing when the footer turns green, until the push comes back as a relay (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest: C4 reloads while cut off with its own changes damaged).",
   },
   {
+    name: 'cs-exec-unstored',
+    area: 'client-server',
+    description:
+      "the server answers its operator's writes (exec) as done and never stores them: clients and server agree on a database without them, so every comparison of the two passed it (invariant:operator-writes-stored, from the workload's record of each successful exec against the server's durable log: 50 of 68 smoke/ci runs, seeds 0..1, the rest make no operator writes; found by the mutation score, 2026-12-07 evening).",
+  },
+  {
     name: 'cs-repair-rechecks-damage',
     area: 'client-server',
     description:

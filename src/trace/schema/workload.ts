@@ -2,7 +2,7 @@
  * What the bench's scenario workloads record (`ctx.emit`, node `workload`): what they asked and were told.
  * A scenario of your own that emits other `workload.*` kinds writes traces outside this schema.
  */
-import { bool, count, kind, nullable, oneOf, str, type KindSchemas } from './dsl.ts';
+import { arrayOf, bool, count, kind, nullable, oneOf, str, tuple, type KindSchemas } from './dsl.ts';
 
 export const WORKLOAD_KINDS: KindSchemas = {
   // election
@@ -22,6 +22,7 @@ export const WORKLOAD_KINDS: KindSchemas = {
   'workload.stale-commit-accepted': kind('a commit from a stale epoch was accepted (the check fails on it)', { step: str }),
   // peer sync, client-server
   'workload.write-failed': kind('a write the workload asked for failed', { node: str, error: str }),
+  'workload.server-exec': kind("the server's operator was told its write succeeded: `rows` [table, pk, col, value]", { node: str, rows: arrayOf(tuple(str, str, str, nullable(str))) }),
   'workload.nuke': kind('the user clicked Nuke and Resync on a stuck or incompatible footer', { node: str, status: str }),
   'workload.nuke-failed': kind('a Nuke and Resync failed', { node: str, error: str }),
   'workload.deploy': kind("the operator restarts a node for a deployment drawn by a client-server swarm (`what`: 'rebuild' or 'schema 2')", { node: str, what: str }),
