@@ -94,9 +94,22 @@ function directoryVersion(doc: unknown): number | null {
   return null;
 }
 
+/**
+ * Decoded directories by their bytes: a commit that adds no key leaves the directory's version, and so the
+ * very bytes the durable image holds, unchanged (kv values are never mutated: see `Written`), so most
+ * commits find it here instead of parsing it again.
+ */
+const directories = new WeakMap<Uint8Array, Record<string, unknown> | null>();
+
 /** The key directory from its block's bytes (JSON object, zero-padded): key -> block id, or null. */
 export function decodeDirectory(bytes: unknown): Record<string, unknown> | null {
   if (!(bytes instanceof Uint8Array)) return null;
+  let d = directories.get(bytes);
+  if (d === undefined) directories.set(bytes, (d = parseDirectory(bytes)));
+  return d;
+}
+
+function parseDirectory(bytes: Uint8Array): Record<string, unknown> | null {
   let end = bytes.indexOf(0);
   if (end < 0) end = bytes.length;
   try {
