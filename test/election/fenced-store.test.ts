@@ -1,6 +1,7 @@
 /** The fenced store over the block store: fencing, exactly-once by request id, lookups, two tabs. */
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../../src/impl/env.ts';
+import { EnvError, type Env } from '../../src/impl/env.ts';
+import { tolerate } from '../../src/impl/election/errors.ts';
 import { BlockFencedStore } from '../../src/impl/election/block-fenced-store.ts';
 import { FencedError } from '../../src/impl/election/fenced-store.ts';
 import { resolveTabOptions } from '../../src/impl/election/options.ts';
@@ -149,5 +150,26 @@ describe('BlockFencedStore', () => {
   it('needs the kv backend: the file backend is refused with an error naming the option', () => {
     expect(() => resolveTabOptions({ store: { backend: 'file' } })).toThrow(/store\.backend must be 'kv'/);
     expect(resolveTabOptions({ store: { backend: 'kv' } }).store.backend).toBe('kv');
+  });
+});
+
+describe('tolerate: the errors the election retries past, and the bugs it must not swallow', () => {
+  it('returns an environment failure and a store refusal a retry may get past', () => {
+    const env = new EnvError('EIO', 'injected');
+    expect(tolerate(env)).toBe(env);
+    for (const code of ['ESTALE', 'ECORRUPT', 'EFENCED'] as const) {
+      const e = new StoreError(code, 'refused');
+      expect(tolerate(e)).toBe(e);
+    }
+  });
+
+  it('rethrows a bad argument or limit (EINVAL, ELIMIT), which no retry can fix, and anything else', () => {
+    for (const code of ['EINVAL', 'ELIMIT'] as const) {
+      const e = new StoreError(code, 'a bug');
+      expect(() => tolerate(e)).toThrow(e);
+    }
+    const bug = new TypeError('x is undefined');
+    expect(() => tolerate(bug)).toThrow(bug);
+    expect(() => tolerate('a string')).toThrow();
   });
 });
