@@ -502,6 +502,30 @@ export default [
     durationMs: 5_000,
   }),
   electionScenario({
+    name: 'election-closed-while-frozen',
+    description:
+      "The user closes the leader in the middle of a 24-write flush and the tab freezes for 3 s before the flush ends: a follower takes the lapsed lease meanwhile. On resume the old leader's close finishes (its writes fenced) and must give up only its own lease: a release that clears whatever record it finds hands the new leader's lease to the third tab while the new leader still trusts it.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => {
+      steadyWrites(ctx, three, 200, 1_400, 20);
+      steadyWrites(ctx, three, 1_700, 6_000, 20);
+      // The burst and the close go to the tab that says it leads (A with the built-in election): the close
+      // then waits for the flush the pause interrupts.
+      ctx.at(1_600, () => {
+        const leader = three.find((t) => ctx.handle<ElectionTabHandle>(t)?.role() === 'leader') ?? 'A';
+        for (let k = 0; k < 24; k++) writeAt(ctx, leader);
+        closeTabAt(ctx, leader, 1_600.1);
+      });
+    },
+    // As in election-leader-paused-mid-flush: 1,600 is between the leader's renewals, so the pause catches a
+    // block store commit of the burst, not a lease transaction.
+    faults: { events: [{ kind: 'pause', atMs: 1_600.2, node: LEADER, durationMs: 3_000 }] },
+    durationMs: 7_000,
+  }),
+  electionScenario({
     name: 'election-rolling-restarts',
     description: 'Every tab is restarted in turn (clean close, then crash) under a steady write load; leadership hands over each time and no write is lost or applied twice.',
     suites: ['smoke', 'ci', 'default'],

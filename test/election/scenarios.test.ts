@@ -216,6 +216,8 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-deadline-ignores-apply': { scenario: 'election-reader-frozen-mid-read', check: 'model:request' },
   // The lone tab left after the errors never polls again: no leader after healing.
   'election-loop-stops-on-error': { scenario: 'election-store-errors-then-alone', check: 'liveness:leader-bound', verdict: 'liveness' },
+  // The closing leader froze mid-flush; its release, on resume, clears the lease a follower took meanwhile.
+  'election-release-any-holder': { scenario: 'election-closed-while-frozen', check: 'invariant:lease-exclusive' },
 };
 
 describe('weakened variants are caught', () => {

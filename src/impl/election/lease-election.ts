@@ -318,7 +318,8 @@ export class LeaseElection implements Election {
     try {
       await this.deps.kv.transaction([STORE], 'readwrite', async (tx) => {
         const cur = asRecord(await tx.get(STORE, KEY));
-        if (cur === undefined || cur.holder !== this.me || cur.epoch !== epoch) return;
+        // Weakened variant 'election-release-any-holder': clears the record even when another tab holds it now.
+        if (cur === undefined || ((cur.holder !== this.me || cur.epoch !== epoch) && this.s.variant !== 'election-release-any-holder')) return;
         await tx.put(STORE, KEY, { ...cur, holder: null } as unknown as Value);
       });
       this.deps.bus.post(ELECTION_CHANNEL, { type: 'resign', holder: this.deps.nodeId, epoch });

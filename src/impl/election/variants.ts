@@ -174,6 +174,12 @@ export const ELECTION_VARIANTS = [
     description:
       "lease mode: the tab's poll/renew loop resets its busy flag only after a step that succeeded, so one failed kv transaction (a poll, a renewal) stops the loop for good: the tab never polls, renews or campaigns again, though its writes still reach other leaders. Every scenario with another tab left to lead passes it (caught by liveness:leader-bound in election-store-errors-then-alone, where the other tabs are closed after the errors: 20 of seeds 0..19; it passed all 93 smoke/ci election runs, seeds 0..2, and election-swarm 0..19 before that scenario, and 3 of 10 election-swarm-long runs caught it).",
   },
+  {
+    name: 'election-release-any-holder',
+    area: 'election',
+    description:
+      "lease mode: a closing leader gives up whatever lease record it finds, not only its own: when a follower took the lapsed lease while the closing tab was frozen (its close waiting for a flush), the release clears the new leader's record and a third tab takes it at once while the new leader still trusts its lease (caught by invariant:lease-exclusive in election-closed-while-frozen: 10 of seeds 0..9; it passed all 99 smoke/ci election runs, seeds 0..2, before that scenario: no scenario closed a leader whose lease had been taken).",
+  },
 ] as const;
 
 /** Name of an election variant. */
