@@ -176,6 +176,30 @@ export function serverRecords(ctx: ScenarioContext, rows: number, atMs: number, 
 }
 
 /**
+ * The operator edits rows the clients write too: `count` writes on the server (1 to 3 random cells of the
+ * clients' tables each), `everyMs` apart from `fromMs`. Each replaces whatever the cell holds, so the
+ * server must log it above every earlier version of the cell (invariant:operator-writes-win).
+ */
+export function operatorEdits(ctx: ScenarioContext, count: number, fromMs: number, everyMs: number): void {
+  for (let k = 0; k < count; k++) {
+    ctx.at(fromMs + k * everyMs, () => {
+      const h = ctx.handle<ServerHandle>(SERVER);
+      if (h === null) return;
+      const batch: ServerRow[] = [];
+      const n = 1 + ctx.rng.int(3);
+      for (let i = 0; i < n; i++) {
+        const table = ctx.rng.pick(TABLES);
+        batch.push({ table, pk: `${table}-${ctx.rng.int(ROWS)}`, col: ctx.rng.pick(COLUMNS), value: `op#${k}.${i}` });
+      }
+      h.exec(batch).then(
+        () => ctx.emit('workload.server-exec', { node: SERVER, rows: batch.map((r) => [r.table, r.pk, r.col, r.value]) }),
+        (e: unknown) => ctx.emit('workload.write-failed', { node: SERVER, error: String(e) }),
+      );
+    });
+  }
+}
+
+/**
  * The user: a client whose footer shows stuck or incompatible for `afterMs` gets Nuke and Resync clicked
  * (polled every 250 ms from `fromMs`). Traced as workload.nuke {node, status}.
  */

@@ -2,7 +2,7 @@
  * The seed's e2e tests that need no rebuild: local changes survive a reconnection, the footer turns red
  * when the server stops, the pending count while cut off, a lost push and a lost final ACK.
  */
-import { clientIds, clientWrites, csScenario, csTopology, serverRecords, statusSeen } from './_common.ts';
+import { clientIds, clientWrites, csScenario, operatorEdits, csTopology, serverRecords, statusSeen } from './_common.ts';
 
 const three = clientIds(3);
 
@@ -19,6 +19,25 @@ const reconnect = csScenario({
   },
   faults: { events: [{ kind: 'crash', atMs: 2_000, node: 'S', powerLoss: true, restartAfterMs: 3_000 }] },
   durationMs: 8_000,
+});
+
+/**
+ * The operator edits the rows the clients write (the seed's execOnRemote on existing records) while they
+ * write them too, and the server loses power once: every operator write must supersede the cell's earlier
+ * versions in the server's log, before and after the restart (which rebuilds the server's view from its log).
+ */
+const operatorEditsScenario = csScenario({
+  name: 'cs-operator-edits',
+  description:
+    "Three clients write 20 rows of two tables while the server's operator edits the same rows (60 small writes); the server loses power at 2.5 s for 1 s. Each operator write must carry a column version above every earlier version of its cell in the server's log (else the merge keeps the old value on every side), and every client ends equal to the server.",
+  suites: ['smoke', 'ci', 'nightly'],
+  clients: three,
+  workload: (ctx) => {
+    clientWrites(ctx, three, 150, 200, 30);
+    operatorEdits(ctx, 60, 250, 80);
+  },
+  faults: { events: [{ kind: 'crash', atMs: 2_500, node: 'S', powerLoss: true, restartAfterMs: 1_000 }] },
+  durationMs: 9_000,
 });
 
 /** e2e "footer shows red when disconnected": no server at first, green once it runs, red when it stops. */
@@ -147,4 +166,4 @@ const staleSession = csScenario({
   durationMs: 8_000,
 });
 
-export default [reconnect, footerRed, pendingCount, lostAck, commitErrors, staleSession];
+export default [reconnect, footerRed, pendingCount, lostAck, commitErrors, staleSession, operatorEditsScenario];

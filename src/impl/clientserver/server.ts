@@ -181,7 +181,22 @@ class Server {
   private async exec(rows: readonly { table: string; pk: string; col: string; value: string | null }[]): Promise<number> {
     this.committed(await this.store.ready());
     // Weakened variant cs-exec-unstored: the operator's rows are answered as written and never stored.
-    const entries = this.cfg.variant === 'cs-exec-unstored' ? [] : await this.store.exec(this.site, rows, (r) => (this.cells.get(cellKey(r))?.colVersion ?? 0) + 1);
+    // Each row supersedes the cell's current version, including an earlier row of this batch for the same
+    // cell (the rows apply in order: the last one must win; versions taken from the database alone made two
+    // rows of one cell tie, and the tie kept the first: found by invariant:operator-writes-win).
+    // Weakened variant cs-exec-stale-version: a row of a cell already written keeps that cell's column
+    // version (not bumped), so the merge may keep the old value. Weakened variant cs-exec-batch-tie: the
+    // behaviour before that fix (versions from the database alone).
+    const bump = this.cfg.variant === 'cs-exec-stale-version' ? 0 : 1;
+    const inBatch = new Map<string, number>();
+    const colVersionOf = (r: ServerRow): number => {
+      const k = cellKey(r);
+      const current = (this.cfg.variant === 'cs-exec-batch-tie' ? undefined : inBatch.get(k)) ?? this.cells.get(k)?.colVersion;
+      const v = current === undefined ? 1 : current + bump;
+      inBatch.set(k, v);
+      return v;
+    };
+    const entries = this.cfg.variant === 'cs-exec-unstored' ? [] : await this.store.exec(this.site, rows, colVersionOf);
     this.env.trace.emit('cs.server.exec', { n: entries.length, head: this.headSeq + entries.length });
     this.committed(entries);
     return this.headSeq;

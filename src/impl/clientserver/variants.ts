@@ -175,6 +175,18 @@ export const CS_VARIANTS = [
       "the server answers its operator's writes (exec) as done and never stores them: clients and server agree on a database without them, so every comparison of the two passed it (invariant:operator-writes-stored, from the workload's record of each successful exec against the server's durable log: 50 of 68 smoke/ci runs, seeds 0..1, the rest make no operator writes; found by the mutation score, 2026-12-07 evening).",
   },
   {
+    name: 'cs-exec-stale-version',
+    area: 'client-server',
+    description:
+      "the server logs its operator's write of a cell already written with that cell's column version, not one above it: where the old value's site id is higher, the merge keeps the old value on every side, so clients and server agree and the write is simply gone (invariant:operator-writes-win, from the server's durable log: every operator entry must carry a column version above every earlier entry of its cell; it passed all 68 smoke/ci client-server runs, seeds 0..1, before that check).",
+  },
+  {
+    name: 'cs-exec-batch-tie',
+    area: 'client-server',
+    description:
+      "the reference server before 2026-12-07 night: an operator write of several rows takes each row's column version from the database alone, so two rows of one batch for the same cell tie, and the tie (same site) keeps the first: the operator's last value is lost on every side (invariant:operator-writes-win in cs-operator-edits, 4 of seeds 0..9; no workload wrote a cell twice in one batch before that scenario).",
+  },
+  {
     name: 'cs-repair-rechecks-damage',
     area: 'client-server',
     description:

@@ -14,7 +14,7 @@ import { noLossCheck } from './no-loss-no-dup.ts';
 import { nukeReportsCheck } from './nuke-reports.ts';
 import { stuckInTimeCheck } from './stuck-in-time.ts';
 import { changesInOrderCheck } from './changes-in-order.ts';
-import { operatorWritesStoredCheck } from './operator-writes-stored.ts';
+import { operatorWritesStoredCheck, operatorWritesWinCheck } from './operator-writes-stored.ts';
 
 export { greenServerChangesCheck } from './green-has-server-changes.ts';
 export { greenPushesCheck } from './green-pushes.ts';
@@ -25,7 +25,7 @@ export { nukeReportsCheck } from './nuke-reports.ts';
 export { progressCheck } from './progress.ts';
 export { stuckInTimeCheck } from './stuck-in-time.ts';
 export { changesInOrderCheck, CHANGES_MAX } from './changes-in-order.ts';
-export { operatorWritesStoredCheck } from './operator-writes-stored.ts';
+export { operatorWritesStoredCheck, operatorWritesWinCheck } from './operator-writes-stored.ts';
 
 /** Bounds of the invariants, virtual ms. */
 export interface CsBounds {
@@ -63,6 +63,7 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
     progressCheck(clients),
     changesInOrderCheck(clients),
     operatorWritesStoredCheck(),
+    operatorWritesWinCheck(),
     stuckInTimeCheck(clients, b.server, { rapidFailuresMax: b.rapidFailuresMax, stuckAfterMs: b.stuckAfterMs, boundMs: b.stuckMs }),
   ];
 }
