@@ -43,6 +43,26 @@ const rebuilt = csScenario({
   expect: [statusSeen('C1', ['incompatible'], 3_000, 3_000, 'incompatible after the rebuild')],
 });
 
+/**
+ * Life after Nuke and Resync: the clients keep writing, fewer changes than they made before. Their new
+ * change logs must start empty: a Nuke that keeps the old log pushes the old changes again, under the new
+ * site id, once a new write wakes the push (invariant:pushes-have-origin).
+ */
+const nukeThenWrite = csScenario({
+  name: 'cs-nuke-then-write',
+  description:
+    "As cs-rebuilt-server, then every client writes 6 more changes after its Nuke and Resync (each made about 20 before): only those reach the rebuilt server under the clients' new site ids; nothing from before the Nuke is pushed again.",
+  suites: ['smoke', 'ci', 'nightly'],
+  clients: three,
+  deploy: { rebuildsAtMs: [3_000] },
+  workload: (ctx) => {
+    aroundRebuild(4, true)(ctx);
+    clientWrites(ctx, three, 18, 7_000, 150, 'after.');
+  },
+  faults: { events: [{ kind: 'crash', atMs: 3_000, node: 'S', restartAfterMs: 300 }] },
+  durationMs: 12_000,
+});
+
 /** The seed's Gap 1: the meta channel is blocked, the sync connection opens; the handshake must still tell. */
 const metaBlocked = csScenario({
   name: 'cs-meta-blocked-rebuild',
@@ -141,4 +161,4 @@ const schemaClientFirst = csScenario({
   expect: [statusSeen('C1', ['incompatible'], 2_100, 2_000, 'incompatible while ahead of the server')],
 });
 
-export default [rebuilt, metaBlocked, schemaUpgrade, rebuildClientDown, schemaClientFirst];
+export default [rebuilt, nukeThenWrite, metaBlocked, schemaUpgrade, rebuildClientDown, schemaClientFirst];

@@ -205,14 +205,16 @@ export class ClientStore {
    * `unsaved`, then cells, the change log and the sync state are deleted and the new site id `site` is
    * stored. Returns how many changes are unsaved in all. `forgetEarlier` (weakened variant
    * cs-nuke-forgets-export only): an earlier Nuke's export is replaced, while the count still adds both.
+   * `keepLog` (weakened variant cs-nuke-keeps-log only): the change log is not deleted, so the first writes
+   * after the Nuke reuse its versions and the push sends the old entries after them under the new site id.
    */
-  wipe(site: string, keep: readonly Change[], forgetEarlier = false): Promise<number> {
+  wipe(site: string, keep: readonly Change[], forgetEarlier = false, keepLog = false): Promise<number> {
     return this.kv.transaction([CELLS, LOCAL, META, UNSAVED], 'readwrite', async (tx) => {
       const before = (await tx.keys(UNSAVED)).length;
       if (forgetEarlier) await clear(tx, UNSAVED);
       for (const c of keep) await tx.put(UNSAVED, `${c.site}/${c.dbVersion}`, [c.table, c.pk, c.col, c.value, c.colVersion]);
       await clear(tx, CELLS);
-      await clear(tx, LOCAL);
+      if (!keepLog) await clear(tx, LOCAL);
       await clear(tx, META);
       await tx.put(META, 'site', site);
       return forgetEarlier ? before + keep.length : (await tx.keys(UNSAVED)).length;

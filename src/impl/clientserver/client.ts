@@ -476,7 +476,7 @@ class Client {
     // After every earlier write (serial): what is not acknowledged now is kept, then the wipe.
     const { keep, unsaved } = await this.serial(async () => {
       const keep = this.cfg.variant === 'cs-nuke-drops-pending' ? [] : await this.store.localAfter(this.meta.site, this.meta.acked, Number.MAX_SAFE_INTEGER);
-      return { keep, unsaved: await this.store.wipe(site, keep, this.cfg.variant === 'cs-nuke-forgets-export') };
+      return { keep, unsaved: await this.store.wipe(site, keep, this.cfg.variant === 'cs-nuke-forgets-export', this.cfg.variant === 'cs-nuke-keeps-log') };
     });
     if (keep.length > 0) this.env.trace.probe('cs.nuke-exported');
     this.meta = { site, version: 0, cursor: 0, acked: 0, server: null, unsaved };

@@ -187,6 +187,12 @@ export const CS_VARIANTS = [
       "the reference server before 2026-12-07 night: an operator write of several rows takes each row's column version from the database alone, so two rows of one batch for the same cell tie, and the tie (same site) keeps the first: the operator's last value is lost on every side (invariant:operator-writes-win in cs-operator-edits, 4 of seeds 0..9; no workload wrote a cell twice in one batch before that scenario).",
   },
   {
+    name: 'cs-nuke-keeps-log',
+    area: 'client-server',
+    description:
+      "Nuke and Resync deletes the cells and the sync state but not the change log: the first writes after it reuse the old versions, and the push then sends the old entries after them under the new site id, changes the user was told were saved or kept aside (invariant:pushes-have-origin in cs-nuke-then-write, 10 of seeds 0..9; it passed 69 of 70 smoke/ci client-server runs, seeds 0..1, and liveness alone saw the other one: no scenario wrote after a Nuke).",
+  },
+  {
     name: 'cs-repair-rechecks-damage',
     area: 'client-server',
     description:
