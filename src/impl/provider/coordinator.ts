@@ -83,7 +83,10 @@ export class Coordinator {
   /** Asks for a sync of `provider`; resolves with the id of the pending job that will run it. */
   async requestSync(provider: string, type: SyncType = 'incremental'): Promise<number> {
     if (!this.clients.has(provider)) throw new RangeError(`library: unknown provider ${provider}`);
-    const waiting = [...this.store.jobs.values()].find((j) => j.provider === provider && j.state === 'pending');
+    // Variant provider-request-joins-running: a request also joins the provider's running job, which may
+    // have read the feed already: the changes made since wait for some later request.
+    const joinRunning = this.cfg.variant === 'provider-request-joins-running';
+    const waiting = [...this.store.jobs.values()].find((j) => j.provider === provider && (j.state === 'pending' || (joinRunning && j.state === 'running')));
     // Join the job being created without yielding first: an `await` before `creating` is set lets every
     // request of the same instant find no job and create one of its own (two pending jobs).
     const joining = waiting === undefined ? this.creating.get(provider) : undefined;
