@@ -260,9 +260,11 @@ export class Coordinator {
     const want = this.cfg.variant === 'provider-no-dedup' ? null : duplicateMarks(tracks.values());
     const changed = this.changedHashes(ctx.job.id, tracks);
     const changes = want === null ? [] : [...tracks.values()].filter((t) => t.dupOf !== (want.get(t.fileId) ?? null) && (changed === null || changed.has(t.hash))).map((t) => t.fileId);
+    // Variant provider-marks-batch-short: each commit's slice ends one early, so the last mark of every full batch is skipped.
+    const short = this.cfg.variant === 'provider-marks-batch-short' ? 1 : 0;
     for (let i = 0; i < changes.length; i += MARKS_PER_COMMIT) {
       ctx.token.throwIfCancelled();
-      const marks = new Map(changes.slice(i, i + MARKS_PER_COMMIT).map((id) => [id, want!.get(id) ?? null]));
+      const marks = new Map(changes.slice(i, i + MARKS_PER_COMMIT - short).map((id) => [id, want!.get(id) ?? null]));
       await this.retryStore(() => ctx.store.markDuplicates(provider, marks, tracks));
     }
     this.env.trace.emit('provider.job.resolved', { ...jobFields(ctx), duplicates: want?.size ?? 0 });
