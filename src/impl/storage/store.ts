@@ -271,7 +271,9 @@ export class BlockStore {
     }
     if (this.corrupt.get(id) === b.v) throw new StoreError('ECHECKSUM', `block ${id} v${b.v} is corrupt (found by recovery)`);
     const verify = this.config.variant !== 'storage-no-read-verify';
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // Variant storage-read-no-retry: the first mismatch is reported as damage (a flipped read is not read again).
+    const attempts = this.config.variant === 'storage-read-no-retry' ? 1 : 2;
+    for (let attempt = 0; attempt < attempts; attempt++) {
       const data = await this.backend.readBlock(id, b.v);
       if (data === null) throw new StoreError('ECORRUPT', `block ${id} v${b.v} is missing from the medium`);
       if (!verify || (data.length === this.config.blockSize && checksum(this.config.algorithm, data) === b.sum)) return data;
