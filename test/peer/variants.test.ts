@@ -9,8 +9,9 @@ import partitions from '../../scenarios/peer/partition-heal.ts';
 import refusals from '../../scenarios/peer/refusals.ts';
 import relay from '../../scenarios/peer/relay.ts';
 import swarm from '../../scenarios/peer/swarm.ts';
+import ties from '../../scenarios/peer/ties.ts';
 
-const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm, ...refusals].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm, ...refusals, ...ties].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; kind: string; check: string }[] = [
@@ -66,6 +67,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-restart-no-hlc-floor', scenario: 'peer-restart-clock-back', kind: 'correctness', check: 'invariant:hlc' },
   // Hunt 4: an answer ending the stream with one record left (the next catch-up fetches it: nothing else fails).
   { variant: 'peer-has-more-off-by-one', scenario: 'peer-catchup-one-left', kind: 'correctness', check: 'invariant:stream-end-complete' },
+  // Hunt 5: a tie of HLC physical ms and counter broken by the device ids reversed (no scenario tied before).
+  { variant: 'peer-tie-device-inverted', scenario: 'peer-equal-hlc-ties', kind: 'correctness', check: 'invariant:watermark-complete' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -94,6 +97,8 @@ const SECOND: { variant: string; scenario: string; without: string; check: strin
   // Without the model, C completes without the refused resource (catch-up fetches it later), but the
   // catch-ups that take R's refusals as answers fail invariant:catchup-answered.
   { variant: 'peer-error-as-empty-answer', scenario: 'peer-backfill-refused', without: 'model:backfill', check: 'invariant:catchup-answered' },
+  // Without the watermark check, an acknowledgement covers the version the inverted tie-break dropped.
+  { variant: 'peer-tie-device-inverted', scenario: 'peer-equal-hlc-ties', without: 'invariant:watermark-complete', check: 'invariant:ack-held' },
 ];
 
 describe('weakened peer variants are caught', () => {

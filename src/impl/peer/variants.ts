@@ -162,6 +162,12 @@ export const PEER_VARIANTS = [
     description:
       "an answer says the stream ended (hasMore false) when one record is left: the requester's catch-up stops a record short (a later one fetches it), a joiner's backfill marks the resource done without it. Caught by invariant:stream-end-complete (the responder's own heartbeats announced a newer own record before it answered) in peer-catchup-one-left (10 of 10 seeds), whose catch-up ends at 61 records in batches of 10; 0 of 105 peer ci runs failed before.",
   },
+  {
+    name: 'peer-tie-device-inverted',
+    area: 'peer-sync',
+    description:
+      "two versions of one record with equal HLC physical ms and counter (two devices writing it in the same ms) are ordered by their device ids reversed: every device agrees, so everything converges, but on the other winner than the documented order (the HLC string) names, and a device's watermark or acknowledgement covers a version it dropped for one the order puts below it. Caught by invariant:watermark-complete (and, with it off, invariant:ack-held) in peer-equal-hlc-ties (devices with agreeing clocks write one shared record in the same instant: 5 of 5 seeds); no other scenario ever produced such a tie (0 of 120 peer smoke+ci runs).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
