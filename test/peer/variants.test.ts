@@ -10,11 +10,12 @@ import refusals from '../../scenarios/peer/refusals.ts';
 import relay from '../../scenarios/peer/relay.ts';
 import swarm from '../../scenarios/peer/swarm.ts';
 import ties from '../../scenarios/peer/ties.ts';
+import crashMidCatchup from '../../scenarios/peer/crash-mid-catchup.ts';
 
-const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm, ...refusals, ...ties].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm, ...refusals, ...ties, ...crashMidCatchup].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
-const CASES: { variant: string; scenario: string; kind: string; check: string }[] = [
+const CASES: { variant: string; scenario: string; kind: string; check: string; seeds?: number[] }[] = [
   { variant: 'peer-global-watermark', scenario: 'peer-catchup-cut', kind: 'correctness', check: 'invariant:watermark-received' },
   // The model sees the first batch applied with no durable checkpoint (before any crash).
   { variant: 'peer-checkpoint-noop', scenario: 'peer-join-10k-crash', kind: 'correctness', check: 'model:backfill' },
@@ -69,6 +70,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-has-more-off-by-one', scenario: 'peer-catchup-one-left', kind: 'correctness', check: 'invariant:stream-end-complete' },
   // Hunt 5: a tie of HLC physical ms and counter broken by the device ids reversed (no scenario tied before).
   { variant: 'peer-tie-device-inverted', scenario: 'peer-equal-hlc-ties', kind: 'correctness', check: 'invariant:watermark-complete' },
+  // Hunt 5: the contiguous point stored with a catch-up's first batch; B loses power mid-stream (6 of seeds 0..9).
+  { variant: 'peer-contig-before-stream-end', scenario: 'peer-crash-mid-shared-catchup', kind: 'correctness', check: 'invariant:ack-held', seeds: [0, 3] },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -107,7 +110,7 @@ describe('weakened peer variants are caught', () => {
   });
 
   for (const c of CASES) {
-    it.each([1, 2])(`${c.variant} fails ${c.scenario} with ${c.check} (seed %i)`, async (seed) => {
+    it.each(c.seeds ?? [1, 2])(`${c.variant} fails ${c.scenario} with ${c.check} (seed %i)`, async (seed) => {
       const s = byName.get(c.scenario)!;
       const bad = await runScenario(s, seed, { variant: c.variant });
       expect(bad.verdict).toBe(c.kind);
