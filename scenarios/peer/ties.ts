@@ -16,7 +16,7 @@ const topology = peerTopology(four);
 const ties: Scenario = {
   name: 'peer-equal-hlc-ties',
   description:
-    'Four devices with agreeing clocks write the same shared record in the same instant, 40 rounds (one tombstone in five rounds), with random writes besides, while B is partitioned off and C crashes: ties of physical ms and counter are decided by the device id (the HLC string) the same way everywhere, and no acknowledged write loses to a write the documented order puts below it.',
+    'Four devices with agreeing clocks write the same shared record in the same instant, 60 rounds (one tombstone in five rounds), with random writes besides, while B is partitioned off and C crashes: ties of physical ms and counter are decided by the device id (the HLC string) the same way everywhere, and no acknowledged write loses to a write the documented order puts below it.',
   suites: ['smoke', 'ci'],
   topology,
   program: peerProgram(four),
