@@ -293,6 +293,8 @@ export const SWARM_TRIGGER_OPS: readonly TriggerOp[] = [
 export interface PeerSetup {
   /** The options given to `peerProgram` (the checks read the batch size and `maxDriftMs` from them). */
   options?: Partial<PeerOptions>;
+  /** The ids given to `peerProgram` when they include a node that is no member (a scripted or rogue one). */
+  peers?: string[];
 }
 
 /** The peer devices of a topology: its nodes of role 'founder' or 'joiner' (not a rogue). */
@@ -320,6 +322,7 @@ export function peerChecking(topology: Topology, setup: PeerSetup = {}): { check
       joiners,
       ackTimeoutMs: cfg.ackTimeoutMs,
       ownedResources: cfg.resourceOrder.filter((r) => cfg.resources.get(r) === 'owned'),
+      ...(setup.peers !== undefined ? { peers: setup.peers } : {}),
     }),
     models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners })],
     evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],

@@ -72,6 +72,9 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
   { variant: 'peer-tie-device-inverted', scenario: 'peer-equal-hlc-ties', kind: 'correctness', check: 'invariant:watermark-complete' },
   // Hunt 5: the contiguous point stored with a catch-up's first batch; B loses power mid-stream (6 of seeds 0..9).
   { variant: 'peer-contig-before-stream-end', scenario: 'peer-crash-mid-shared-catchup', kind: 'correctness', check: 'invariant:ack-held', seeds: [0, 3] },
+  // Hunt 5: the in-memory log drops its newest entries at a prune while the store drops its oldest
+  // (catch-up repairs the peers: only the store's log, holding acknowledged entries, shows it).
+  { variant: 'peer-prune-memory-newest', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-when-acked' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

@@ -174,6 +174,12 @@ export const PEER_VARIANTS = [
     description:
       "a catch-up of a writer's shared changes stores the writer's head as its contiguous point with the first batch instead of the last: a crash in the middle of the stream leaves a contiguous point (what the device acknowledges) over batches it never fetched, and its next live change from the writer is acknowledged up to there. Caught by invariant:ack-held in peer-crash-mid-shared-catchup (B loses power right after a catch-up batch commit with more to come); no other scenario crashed a device mid shared catch-up (0 of 120 peer smoke+ci runs).",
   },
+  {
+    name: 'peer-prune-memory-newest',
+    area: 'peer-sync',
+    description:
+      "a prune deletes the oldest acknowledged entries from the store but drops the newest from the in-memory log: the unacknowledged changes are no longer resent (catch-up repairs the peers, so everything converges) and the acknowledged entries stay in the store until a restart. Caught by invariant:log-pruned-when-acked (the device's kv store holds every member's acknowledgement above a log entry it still holds); hunt 5: 0 of 120 peer smoke+ci runs before.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
