@@ -403,7 +403,8 @@ export class BlockStore {
       if (e.data === null) {
         if (cur === undefined) continue;
         garbage.push({ id, v: cur.v });
-        if (cur.prev !== null) garbage.push({ id, v: cur.prev.v });
+        // Variant storage-dealloc-keeps-previous: the deallocated block's previous version is left on the medium.
+        if (cur.prev !== null && this.config.variant !== 'storage-dealloc-keeps-previous') garbage.push({ id, v: cur.prev.v });
         next.blocks.delete(id);
         next.tombstones.set(id, next.commit);
         continue;

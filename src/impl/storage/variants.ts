@@ -162,6 +162,12 @@ export const STORAGE_VARIANTS = [
     description:
       "a committed read whose bytes fail their checksum once throws ECHECKSUM at once instead of reading again: one flipped read on the way (the medium intact) is reported to the caller as damage. Caught by invariant:read-fails-for-cause (an ECHECKSUM with exactly one flipped read of the block's file during the read and no damage at rest, from the simulator's disk.fault records) in storage-bit-rot-read; the oracle accepts every error, so nothing saw it before (0 of 175 smoke+ci runs).",
   },
+  {
+    name: 'storage-dealloc-keeps-previous',
+    area: 'storage',
+    description:
+      "a deallocation's finalize deletes the block's current version but not its previous one: the file stays on the medium (a leak) until the next open, whose recovery deletes it as a stray. Caught by invariant:no-leaked-versions (the durable medium at the end of the run, against the durable metadata); invariant:no-stray-files judges only after recoveries, which had cleaned it (0 of 175 smoke+ci runs before).",
+  },
 ] as const;
 
 /** Name of a storage variant. */
