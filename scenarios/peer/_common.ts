@@ -160,6 +160,30 @@ export function sharedTransactions(ctx: ScenarioContext, node: string, resource:
 }
 
 /**
+ * Ties: `count` rounds in which every ready device of `nodes` writes the same shared record of `resource`
+ * in the same instant (one record of the pool per round, a tombstone now and then), one round every
+ * `everyMs` from `fromMs`. With clocks that agree, the writes of a round carry equal HLCs (physical ms and
+ * counter) and differ only by device: the documented order (the HLC string, its device last) decides.
+ */
+export function sharedTies(ctx: ScenarioContext, nodes: string[], resource: string, count: number, fromMs: number, everyMs: number): void {
+  for (let k = 0; k < count; k++) {
+    ctx.at(fromMs + k * everyMs, () => {
+      const uuid = ctx.rng.pick(sharedPool(ctx, resource));
+      const deleter = ctx.rng.chance(0.2) ? ctx.rng.pick(nodes) : null;
+      for (const node of nodes) {
+        const h = ready(ctx, node);
+        if (h === null) continue;
+        const del = node === deleter;
+        h.writeShared(resource, [{ uuid, data: del ? null : `${node}#tie${k}` }]).then(
+          (hlcs) => remember(ctx, node, resource, hlcs.length > 0 ? [uuid] : [], hlcs, del),
+          (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
+        );
+      }
+    });
+  }
+}
+
+/**
  * Seeds a library of about `total` device-owned records spread over `writers` (batches of 500, one batch
  * per writer every `everyMs` from `atMs`), plus every shared record of the pool.
  */
@@ -269,6 +293,8 @@ export const SWARM_TRIGGER_OPS: readonly TriggerOp[] = [
 export interface PeerSetup {
   /** The options given to `peerProgram` (the checks read the batch size and `maxDriftMs` from them). */
   options?: Partial<PeerOptions>;
+  /** The ids given to `peerProgram` when they include a node that is no member (a scripted or rogue one). */
+  peers?: string[];
 }
 
 /** The peer devices of a topology: its nodes of role 'founder' or 'joiner' (not a rogue). */
@@ -296,6 +322,7 @@ export function peerChecking(topology: Topology, setup: PeerSetup = {}): { check
       joiners,
       ackTimeoutMs: cfg.ackTimeoutMs,
       ownedResources: cfg.resourceOrder.filter((r) => cfg.resources.get(r) === 'owned'),
+      ...(setup.peers !== undefined ? { peers: setup.peers } : {}),
     }),
     models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners })],
     evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],

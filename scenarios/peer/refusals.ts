@@ -135,7 +135,7 @@ const refused: Scenario = {
   },
   durationMs: 8_000,
   liveness: converged(real),
-  ...peerChecking(refusedTopology, { options }),
+  ...peerChecking(refusedTopology, { options, peers: members }),
   variantAreas: ['peer-sync'],
   probes: PEER_PROBES,
 };

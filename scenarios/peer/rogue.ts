@@ -60,7 +60,7 @@ const noRogueData = rejectedNeverApplied(real, 'R', { uuids: ['rogue-1', 'rogue-
 const rogueTopology: Topology = { nodes: [{ id: 'A', role: 'founder' }, { id: 'B', role: 'founder' }, { id: 'R', role: 'rogue' }] };
 
 /** The checks of the real devices (peerChecking leaves out a node of role 'rogue'). */
-const checking = peerChecking(rogueTopology);
+const checking = peerChecking(rogueTopology, { peers: members });
 
 const rogueScenario: Scenario = {
   name: 'peer-rogue-messages',

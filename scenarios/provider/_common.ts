@@ -18,6 +18,7 @@ import { PROVIDER_PROBES } from '../../src/impl/provider/probes.ts';
 import { providerChecks } from '../../src/model/provider/index.ts';
 import { syncJobModel } from '../../src/model/provider/sync-job-model.ts';
 import { cursorSeq, truthOf } from '../../src/model/provider/provider-truth.ts';
+import { recordSyncRequest } from '../../src/model/provider/request-covered.ts';
 import type { Check, Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 
 /** The library node. */
@@ -70,6 +71,15 @@ export function providerChecking(s: ProviderSetup): { checks: Check[]; models: N
 }
 
 const library = (ctx: ScenarioContext): LibraryHandle | null => ctx.handle<LibraryHandle>(LIBRARY);
+
+/**
+ * The user asks `h` for a sync of `provider`: recorded for invariant:request-covered (when, the provider's
+ * durable head then, the job id the call resolves with); a failed request is traced.
+ */
+export function askSync(ctx: ScenarioContext, h: LibraryHandle, provider: string): void {
+  const device = ctx.sim.nodes.get(LIBRARY)?.deviceId ?? LIBRARY;
+  recordSyncRequest(ctx, device, provider, h.requestSync(provider)).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+}
 
 /** The contents the workload wrote, by `<provider>|<content hash>` (the provider hands out no content). */
 const written = new WeakMap<ScenarioContext, Map<string, string>>();
@@ -134,7 +144,10 @@ export function randomChanges(ctx: ScenarioContext, providers: string[], count: 
 /** Sync requests for random providers every `everyMs` from `fromMs` until `untilMs`. */
 export function syncRequests(ctx: ScenarioContext, providers: string[], fromMs: number, everyMs: number, untilMs: number): void {
   for (let t = fromMs; t < untilMs; t += everyMs) {
-    ctx.at(t, () => void library(ctx)?.requestSync(ctx.rng.pick(providers)).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) })));
+    ctx.at(t, () => {
+      const h = library(ctx);
+      if (h !== null) askSync(ctx, h, ctx.rng.pick(providers));
+    });
   }
 }
 
@@ -147,7 +160,7 @@ export function finalSync(ctx: ScenarioContext, providers: string[], atMs: numbe
   const request = (then: () => void): void => {
     const h = library(ctx);
     if (h === null) return ctx.at(ctx.nowMs() + 100, () => request(then));
-    for (const p of providers) h.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+    for (const p of providers) askSync(ctx, h, p);
     then();
   };
   ctx.at(atMs, () => request(() => ctx.at(ctx.nowMs() + 5, () => request(() => undefined))));

@@ -10,7 +10,7 @@ import { cancelIsFinal, type CancelLedger } from '../../src/model/provider/cance
 import { workloadLedger } from '../../src/model/workload-ledger.ts';
 import type { LibraryHandle } from '../../src/impl/provider/index.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { PROVIDER_SEAMS, LIBRARY, caughtUp, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, type ProviderSetup } from './_common.ts';
+import { PROVIDER_SEAMS, LIBRARY, caughtUp, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, askSync, type ProviderSetup } from './_common.ts';
 
 const two = providerIds(2);
 const setup: ProviderSetup = {
@@ -30,7 +30,7 @@ function request(ctx: ScenarioContext, p: string): void {
   const h = ctx.handle<LibraryHandle>(LIBRARY);
   if (h === null) return;
   ledger(ctx).requestedUs.set(p, ctx.nowMs() * 1000);
-  h.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+  askSync(ctx, h, p);
 }
 
 const cancelStays: Scenario = {

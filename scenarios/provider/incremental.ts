@@ -7,7 +7,7 @@
  */
 import type { LibraryHandle } from '../../src/impl/provider/index.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { LIBRARY, PROVIDER_SEAMS, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
+import { LIBRARY, PROVIDER_SEAMS, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, askSync, type ProviderSetup } from './_common.ts';
 
 const two = providerIds(2);
 const setup: ProviderSetup = {
@@ -20,7 +20,7 @@ const setup: ProviderSetup = {
 function burst(ctx: ScenarioContext, provider: string, n: number, atMs: number): void {
   ctx.at(atMs, () => {
     const h = ctx.handle<LibraryHandle>(LIBRARY);
-    for (let k = 0; k < n; k++) void h?.requestSync(provider).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+    if (h !== null) for (let k = 0; k < n; k++) askSync(ctx, h, provider);
   });
 }
 

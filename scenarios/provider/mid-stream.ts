@@ -6,7 +6,7 @@
  */
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
 import type { LibraryHandle, ProviderHandle } from '../../src/impl/provider/index.ts';
-import { PROVIDER_SEAMS, LIBRARY, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, type ProviderSetup } from './_common.ts';
+import { PROVIDER_SEAMS, LIBRARY, caughtUp, finalSync, providerChecking, providerIds, providerProgram, providerTopology, askSync, type ProviderSetup } from './_common.ts';
 
 const two = providerIds(2);
 const setup: ProviderSetup = {
@@ -38,7 +38,10 @@ function touch(ctx: ScenarioContext, p: string, k: number): void {
 
 function workload(ctx: ScenarioContext): void {
   let k = 0;
-  const sync = (p: string): void => void ctx.handle<LibraryHandle>(LIBRARY)?.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+  const sync = (p: string): void => {
+    const h = ctx.handle<LibraryHandle>(LIBRARY);
+    if (h !== null) askSync(ctx, h, p);
+  };
   two.forEach((p, i) => {
     for (let c = 0; c < CYCLES; c++) {
       const base = 100 + c * CYCLE_MS + i * (CYCLE_MS / 2);

@@ -4,7 +4,7 @@
  * which would hide a library that never resumes on its own.
  */
 import type { Scenario } from '../../src/scenario/types.ts';
-import { PROVIDER_SEAMS, LIBRARY, caughtUp, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, type ProviderSetup } from './_common.ts';
+import { PROVIDER_SEAMS, LIBRARY, caughtUp, providerChecking, providerIds, providerProgram, providerTopology, randomChanges, syncRequests, askSync, type ProviderSetup } from './_common.ts';
 import type { LibraryHandle } from '../../src/impl/provider/index.ts';
 
 const two = providerIds(2);
@@ -29,7 +29,10 @@ const selfResume: Scenario = {
     randomChanges(ctx, two, 120, 100, 20);
     syncRequests(ctx, two, 50, 250, 2_000);
     ctx.at(LAST_REQUEST_MS, () => {
-      for (const p of two) void ctx.handle<LibraryHandle>(LIBRARY)?.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+      {
+        const h = ctx.handle<LibraryHandle>(LIBRARY);
+        if (h !== null) for (const p of two) askSync(ctx, h, p);
+      }
     });
   },
   faults: {
@@ -63,7 +66,10 @@ const resumePending: Scenario = {
     syncRequests(ctx, two, 50, 250, 2_000);
     for (const t of [LAST_REQUEST_MS, LAST_REQUEST_MS + 50]) {
       ctx.at(t, () => {
-        for (const p of two) void ctx.handle<LibraryHandle>(LIBRARY)?.requestSync(p).catch((e: unknown) => ctx.emit('workload.sync-failed', { error: String(e) }));
+        {
+        const h = ctx.handle<LibraryHandle>(LIBRARY);
+        if (h !== null) for (const p of two) askSync(ctx, h, p);
+      }
       });
     }
   },

@@ -10,6 +10,8 @@ import { ORACLE_INVARIANTS, StorageOracle, type ExpectedBlock } from '../../src/
 import { lastCopyCheck } from '../../src/model/storage/last-copy-kept.ts';
 import { blockMtimeCheck, judgeStat, type StatAnswer } from '../../src/model/storage/block-mtime.ts';
 import { noFalseCorruption } from '../../src/model/storage/no-false-corruption.ts';
+import { READ_FAILS_FOR_CAUSE, judgeFailedRead, readCauses } from '../../src/model/storage/read-fails-for-cause.ts';
+import { NO_LEAKED_VERSIONS, leakedVersion } from '../../src/model/storage/no-leaked-versions.ts';
 import { AUTOSYNC_KEEPS_UP, DIRTY_LIMITS_HONEST, READ_YOUR_WRITES, judgeAutosync, judgeOwnRead, judgeWriteAnswer, type DirtyLimits } from '../../src/model/storage/write-pressure.ts';
 import { storeBlocksEvidence } from '../../src/evidence/store-blocks.ts';
 import { durableStoreImage } from '../../src/evidence/store-image.ts';
@@ -142,8 +144,9 @@ export function oracleOf(ctx: ScenarioContext): StorageOracle {
 export function oracleCheck(setup: StorageSetup): Check {
   return {
     name: 'storage-oracle',
-    covers: [...ORACLE_INVARIANTS, 'invariant:recoverable'],
+    covers: [...ORACLE_INVARIANTS, 'invariant:recoverable', READ_FAILS_FOR_CAUSE, NO_LEAKED_VERSIONS],
     setup(ctx) {
+      readCauses(ctx);
       const damaged = damagedAtRest(ctx, setup);
       const oracle = new StorageOracle(ctx, {
         allowCorruption: setup.allowCorruption ?? false,
@@ -155,6 +158,16 @@ export function oracleCheck(setup: StorageSetup): Check {
       });
       oracle.attach();
       ctx.shared.set(ORACLE, oracle);
+    },
+    final(ctx) {
+      // Every store that is up at the end: nothing its finalize should have deleted is left (hunt 5).
+      for (const [id, node] of ctx.sim.nodes) {
+        if (ctx.handle(id) === null) continue;
+        const leak = leakedVersion(durableStoreImage(ctx.sim, node.deviceId, storeLocation(setup)).read());
+        ctx.exercised(NO_LEAKED_VERSIONS);
+        if (leak === null) continue;
+        return ctx.fail('correctness', NO_LEAKED_VERSIONS, `${id}: at the end the durable medium still holds block entry '${leak.name}': ${leak.why}, so its finalize should have deleted it (a version leaked while the store ran)`, { name: leak.name });
+      }
     },
   };
 }
@@ -333,10 +346,16 @@ export function doVerifiedRead(ctx: ScenarioContext, node: string, id: number): 
   // The built-in's stat (not part of the seam: asked only of a store that has it), held to the node's clock.
   const stat = (h.store as { stat?: (id: number) => StatAnswer | null }).stat;
   if (typeof stat === 'function') judgeStat(ctx, node, id, stat.call(h.store, id));
+  const flipsBefore = readCauses(ctx).count(node, id);
   h.store.read(id, { committedOnly: true }).then(
     (got) => oracle.verifyRead(node, id, before, got),
-    // Any error is an acceptable answer (ECHECKSUM, an injected EIO...): only wrong bytes are not.
-    (e: unknown) => oracle.verifyRead(node, id, before, e instanceof Error ? e : new Error(String(e))),
+    // Any error is an acceptable answer to the oracle (ECHECKSUM, an injected EIO...): only wrong bytes are
+    // not. An ECHECKSUM must still have a cause on the simulator's records (invariant:read-fails-for-cause).
+    (e: unknown) => {
+      const err = e instanceof Error ? e : new Error(String(e));
+      judgeFailedRead(ctx, node, id, flipsBefore, err);
+      oracle.verifyRead(node, id, before, err);
+    },
   );
 }
 

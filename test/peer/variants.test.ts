@@ -9,11 +9,13 @@ import partitions from '../../scenarios/peer/partition-heal.ts';
 import refusals from '../../scenarios/peer/refusals.ts';
 import relay from '../../scenarios/peer/relay.ts';
 import swarm from '../../scenarios/peer/swarm.ts';
+import ties from '../../scenarios/peer/ties.ts';
+import crashMidCatchup from '../../scenarios/peer/crash-mid-catchup.ts';
 
-const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm, ...refusals].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm, ...refusals, ...ties, ...crashMidCatchup].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
-const CASES: { variant: string; scenario: string; kind: string; check: string }[] = [
+const CASES: { variant: string; scenario: string; kind: string; check: string; seeds?: number[] }[] = [
   { variant: 'peer-global-watermark', scenario: 'peer-catchup-cut', kind: 'correctness', check: 'invariant:watermark-received' },
   // The model sees the first batch applied with no durable checkpoint (before any crash).
   { variant: 'peer-checkpoint-noop', scenario: 'peer-join-10k-crash', kind: 'correctness', check: 'model:backfill' },
@@ -66,6 +68,13 @@ const CASES: { variant: string; scenario: string; kind: string; check: string }[
   { variant: 'peer-restart-no-hlc-floor', scenario: 'peer-restart-clock-back', kind: 'correctness', check: 'invariant:hlc' },
   // Hunt 4: an answer ending the stream with one record left (the next catch-up fetches it: nothing else fails).
   { variant: 'peer-has-more-off-by-one', scenario: 'peer-catchup-one-left', kind: 'correctness', check: 'invariant:stream-end-complete' },
+  // Hunt 5: a tie of HLC physical ms and counter broken by the device ids reversed (no scenario tied before).
+  { variant: 'peer-tie-device-inverted', scenario: 'peer-equal-hlc-ties', kind: 'correctness', check: 'invariant:watermark-complete' },
+  // Hunt 5: the contiguous point stored with a catch-up's first batch; B loses power mid-stream (6 of seeds 0..9).
+  { variant: 'peer-contig-before-stream-end', scenario: 'peer-crash-mid-shared-catchup', kind: 'correctness', check: 'invariant:ack-held', seeds: [0, 3] },
+  // Hunt 5: the in-memory log drops its newest entries at a prune while the store drops its oldest
+  // (catch-up repairs the peers: only the store's log, holding acknowledged entries, shows it).
+  { variant: 'peer-prune-memory-newest', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-when-acked' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -94,6 +103,8 @@ const SECOND: { variant: string; scenario: string; without: string; check: strin
   // Without the model, C completes without the refused resource (catch-up fetches it later), but the
   // catch-ups that take R's refusals as answers fail invariant:catchup-answered.
   { variant: 'peer-error-as-empty-answer', scenario: 'peer-backfill-refused', without: 'model:backfill', check: 'invariant:catchup-answered' },
+  // Without the watermark check, an acknowledgement covers the version the inverted tie-break dropped.
+  { variant: 'peer-tie-device-inverted', scenario: 'peer-equal-hlc-ties', without: 'invariant:watermark-complete', check: 'invariant:ack-held' },
 ];
 
 describe('weakened peer variants are caught', () => {
@@ -102,7 +113,7 @@ describe('weakened peer variants are caught', () => {
   });
 
   for (const c of CASES) {
-    it.each([1, 2])(`${c.variant} fails ${c.scenario} with ${c.check} (seed %i)`, async (seed) => {
+    it.each(c.seeds ?? [1, 2])(`${c.variant} fails ${c.scenario} with ${c.check} (seed %i)`, async (seed) => {
       const s = byName.get(c.scenario)!;
       const bad = await runScenario(s, seed, { variant: c.variant });
       expect(bad.verdict).toBe(c.kind);

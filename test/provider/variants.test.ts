@@ -152,3 +152,18 @@ CASES.push(
     says: /^L closed its connection c\d+ to P\d at \d+\.\d+ ms \(trace #\d+\) with \d+ request\(s\) in flight, though no request on it had waited requestTimeoutMs \(2000 ms\) unanswered/,
   },
 );
+
+// Fifth hunt (2026-12-07, evening): a request joining the running job (its call resolves with a job that
+// read the feed before it), and an off-by-one at the duplicate marks' commit batch of 64, which no scenario
+// reached before provider-many-duplicates.
+for (const s of (await import('../../scenarios/provider/many-duplicates.ts')).default) byName.set(s.name, s);
+CASES.push(
+  {
+    variant: 'provider-request-joins-running', scenario: 'provider-partition', kind: 'correctness', check: 'invariant:request-covered',
+    says: /^a sync of P\d requested at \d+\.\d ms, when the provider's durable head was \d+, resolved with job \d+ on L, which completed at cursor \d+:\d+ \(trace #\d+\): the request was answered by a job that did not read the changes made before it/,
+  },
+  {
+    variant: 'provider-marks-batch-short', scenario: 'provider-many-duplicates', kind: 'correctness', check: 'invariant:duplicates-resolved',
+    says: /^job \d+ of P\d completed on L, but its durable duplicate marks are not resolved: f\d+ is unmarked, not dupOf f\d+/,
+  },
+);

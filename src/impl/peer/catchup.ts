@@ -198,7 +198,11 @@ export class Catchup {
       if (resp.type === 'SharedChangeResponse' && writer === peer) head = resp.head;
       if (!this.receiver.observe(peer, records, resp.type)) throw new Error('clock drift');
       if (records.some((r) => r.writer !== writer)) throw new Error(`${peer} answered a request for ${writer}'s records with another writer's`);
-      await this.apply(peer, writer, resource, records, wmKey, resp.hasMore ? null : head, since);
+      // The writer's head is its contiguous point only once the stream is consumed. (Weakened variant
+      // 'peer-contig-before-stream-end': taken with the first batch, so a crash mid-stream leaves a stored
+      // contiguous point, which later acknowledgements follow, over the batches not fetched yet.)
+      const early = core.cfg.variant === 'peer-contig-before-stream-end';
+      await this.apply(peer, writer, resource, records, wmKey, resp.hasMore && !early ? null : head, since);
       transferred += records.length;
       const last = records[records.length - 1];
       if (last !== undefined) since = { ts: last.ts, uuid: last.uuid };

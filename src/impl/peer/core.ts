@@ -53,7 +53,7 @@ export function buildCore(env: Env, cfg: PeerConfig, store: PeerStore, loaded: L
   // watermarks, leaving the others' records to catch-up (they stay in the store and raise the HLC floor).
   const partial = cfg.variant === 'peer-partial-reload';
   for (const r of cfg.resourceOrder) {
-    const t = new RecordTable(r);
+    const t = new RecordTable(r, cfg.variant === 'peer-tie-device-inverted');
     for (const rec of loaded.records.get(r) ?? []) {
       if (!partial || rec.writer === env.deviceId) t.merge(rec);
       else if (floor === null || rec.ts > floor) floor = rec.ts;

@@ -261,7 +261,11 @@ export class Receiver {
       },
       (w) => {
         const log = core.log.get(resource)!;
-        log.splice(0, w.logDelete.length);
+        // Weakened variant 'peer-prune-memory-newest': the in-memory log drops its newest entries, while the
+        // store deleted its oldest: the two part ways (unacknowledged changes are no longer resent, and the
+        // acknowledged ones stay in the store for good).
+        if (core.cfg.variant === 'peer-prune-memory-newest') log.splice(Math.max(0, log.length - w.logDelete.length), w.logDelete.length);
+        else log.splice(0, w.logDelete.length);
         core.metrics.c.sharedChangesAcked += w.logDelete.length;
         if (upTo !== null) core.env.trace.emit('peer.log.prune', { resource, upTo, count: w.logDelete.length });
       },

@@ -36,13 +36,21 @@ export function compareKey(a: Cursor, b: Cursor): number {
   return a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0;
 }
 
-/** True when `incoming` should replace `current` under the merge rule. */
-export function wins(incoming: SyncRecord, current: SyncRecord | undefined): boolean {
+/** Length of an HLC string's physical ms and counter (`<15 digits>-<6 digits>`): what precedes its device. */
+const HLC_CLOCK_CHARS = 22;
+
+/**
+ * True when `incoming` should replace `current` under the merge rule. (`tieInverted`: the weakened variant
+ * 'peer-tie-device-inverted', where two versions of equal physical ms and counter are ordered by their
+ * device ids reversed.)
+ */
+export function wins(incoming: SyncRecord, current: SyncRecord | undefined, tieInverted = false): boolean {
   if (current === undefined) return true;
   const inDead = incoming.data === null;
   const curDead = current.data === null;
   if (curDead && !inDead) return false;
   if (inDead && !curDead) return true;
+  if (tieInverted && incoming.ts !== current.ts && incoming.ts.slice(0, HLC_CLOCK_CHARS) === current.ts.slice(0, HLC_CLOCK_CHARS)) return incoming.ts < current.ts;
   return compareKey(incoming, current) > 0;
 }
 
@@ -53,7 +61,7 @@ export function wins(incoming: SyncRecord, current: SyncRecord | undefined): boo
 export function winnersOf(table: RecordTable, incoming: readonly SyncRecord[]): SyncRecord[] {
   const best = new Map<string, SyncRecord>();
   for (const r of incoming) {
-    if (wins(r, best.get(r.uuid) ?? table.get(r.uuid))) best.set(r.uuid, r);
+    if (wins(r, best.get(r.uuid) ?? table.get(r.uuid), table.tieInverted)) best.set(r.uuid, r);
   }
   return [...best.values()];
 }
@@ -98,7 +106,11 @@ export class RecordTable {
   private version = 0;
   private readonly latestCache = new Map<string, { version: number; cursor: Cursor | null }>();
 
-  constructor(readonly resource: string) {}
+  constructor(
+    readonly resource: string,
+    /** Weakened variant 'peer-tie-device-inverted' (see `wins`). */
+    readonly tieInverted = false,
+  ) {}
 
   /** Number of records, tombstones included. */
   get size(): number {
@@ -118,7 +130,7 @@ export class RecordTable {
   /** Applies the merge rule; returns true when the table changed. */
   merge(r: SyncRecord): boolean {
     const cur = this.byUuid.get(r.uuid);
-    if (!wins(r, cur)) return false;
+    if (!wins(r, cur, this.tieInverted)) return false;
     this.put(r, cur);
     return true;
   }

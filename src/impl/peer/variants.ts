@@ -162,6 +162,24 @@ export const PEER_VARIANTS = [
     description:
       "an answer says the stream ended (hasMore false) when one record is left: the requester's catch-up stops a record short (a later one fetches it), a joiner's backfill marks the resource done without it. Caught by invariant:stream-end-complete (the responder's own heartbeats announced a newer own record before it answered) in peer-catchup-one-left (10 of 10 seeds), whose catch-up ends at 61 records in batches of 10; 0 of 105 peer ci runs failed before.",
   },
+  {
+    name: 'peer-tie-device-inverted',
+    area: 'peer-sync',
+    description:
+      "two versions of one record with equal HLC physical ms and counter (two devices writing it in the same ms) are ordered by their device ids reversed: every device agrees, so everything converges, but on the other winner than the documented order (the HLC string) names, and a device's watermark or acknowledgement covers a version it dropped for one the order puts below it. Caught by invariant:watermark-complete (and, with it off, invariant:ack-held) in peer-equal-hlc-ties (devices with agreeing clocks write one shared record in the same instant: 5 of 5 seeds); no other scenario ever produced such a tie (0 of 120 peer smoke+ci runs).",
+  },
+  {
+    name: 'peer-contig-before-stream-end',
+    area: 'peer-sync',
+    description:
+      "a catch-up of a writer's shared changes stores the writer's head as its contiguous point with the first batch instead of the last: a crash in the middle of the stream leaves a contiguous point (what the device acknowledges) over batches it never fetched, and its next live change from the writer is acknowledged up to there. Caught by invariant:ack-held in peer-crash-mid-shared-catchup (B loses power right after a catch-up batch commit with more to come); no other scenario crashed a device mid shared catch-up (0 of 120 peer smoke+ci runs).",
+  },
+  {
+    name: 'peer-prune-memory-newest',
+    area: 'peer-sync',
+    description:
+      "a prune deletes the oldest acknowledged entries from the store but drops the newest from the in-memory log: the unacknowledged changes are no longer resent (catch-up repairs the peers, so everything converges) and the acknowledged entries stay in the store until a restart. Caught by invariant:log-pruned-when-acked (the device's kv store holds every member's acknowledgement above a log entry it still holds); hunt 5: 0 of 120 peer smoke+ci runs before.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

@@ -83,7 +83,10 @@ export class Coordinator {
   /** Asks for a sync of `provider`; resolves with the id of the pending job that will run it. */
   async requestSync(provider: string, type: SyncType = 'incremental'): Promise<number> {
     if (!this.clients.has(provider)) throw new RangeError(`library: unknown provider ${provider}`);
-    const waiting = [...this.store.jobs.values()].find((j) => j.provider === provider && j.state === 'pending');
+    // Variant provider-request-joins-running: a request also joins the provider's running job, which may
+    // have read the feed already: the changes made since wait for some later request.
+    const joinRunning = this.cfg.variant === 'provider-request-joins-running';
+    const waiting = [...this.store.jobs.values()].find((j) => j.provider === provider && (j.state === 'pending' || (joinRunning && j.state === 'running')));
     // Join the job being created without yielding first: an `await` before `creating` is set lets every
     // request of the same instant find no job and create one of its own (two pending jobs).
     const joining = waiting === undefined ? this.creating.get(provider) : undefined;
@@ -257,9 +260,11 @@ export class Coordinator {
     const want = this.cfg.variant === 'provider-no-dedup' ? null : duplicateMarks(tracks.values());
     const changed = this.changedHashes(ctx.job.id, tracks);
     const changes = want === null ? [] : [...tracks.values()].filter((t) => t.dupOf !== (want.get(t.fileId) ?? null) && (changed === null || changed.has(t.hash))).map((t) => t.fileId);
+    // Variant provider-marks-batch-short: each commit's slice ends one early, so the last mark of every full batch is skipped.
+    const short = this.cfg.variant === 'provider-marks-batch-short' ? 1 : 0;
     for (let i = 0; i < changes.length; i += MARKS_PER_COMMIT) {
       ctx.token.throwIfCancelled();
-      const marks = new Map(changes.slice(i, i + MARKS_PER_COMMIT).map((id) => [id, want!.get(id) ?? null]));
+      const marks = new Map(changes.slice(i, i + MARKS_PER_COMMIT - short).map((id) => [id, want!.get(id) ?? null]));
       await this.retryStore(() => ctx.store.markDuplicates(provider, marks, tracks));
     }
     this.env.trace.emit('provider.job.resolved', { ...jobFields(ctx), duplicates: want?.size ?? 0 });

@@ -120,6 +120,18 @@ export const PROVIDER_VARIANTS = [
     description:
       "a reply does not clear its request's timeout timer: requestTimeoutMs after every answered request the connection is closed as timed out, abandoning the requests on it, which retries then hide (invariant:closes-when-overdue: a connection the library closed while no request on it had waited requestTimeoutMs unanswered; scenario provider-incremental).",
   },
+  {
+    name: 'provider-request-joins-running',
+    area: 'provider-sync',
+    description:
+      "a sync request finds the provider's running job and joins it, as if it were pending: the call resolves with a job that may have read the feed before the request, so the changes made since wait for some later request (invariant:request-covered: a requested job completed at a cursor below the provider's durable head when the request was made; scenario provider-incremental).",
+  },
+  {
+    name: 'provider-marks-batch-short',
+    area: 'provider-sync',
+    description:
+      "the conflict phase's commits of duplicate marks take one mark fewer than their batch of 64 (an off-by-one at the batch boundary): the 64th mark of every full batch is never written, so a job with more than 63 marks to change completes with a group half marked (invariant:duplicates-resolved; scenario provider-many-duplicates, the only one that changes over 64 marks in a job).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */

@@ -271,7 +271,9 @@ export class BlockStore {
     }
     if (this.corrupt.get(id) === b.v) throw new StoreError('ECHECKSUM', `block ${id} v${b.v} is corrupt (found by recovery)`);
     const verify = this.config.variant !== 'storage-no-read-verify';
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // Variant storage-read-no-retry: the first mismatch is reported as damage (a flipped read is not read again).
+    const attempts = this.config.variant === 'storage-read-no-retry' ? 1 : 2;
+    for (let attempt = 0; attempt < attempts; attempt++) {
       const data = await this.backend.readBlock(id, b.v);
       if (data === null) throw new StoreError('ECORRUPT', `block ${id} v${b.v} is missing from the medium`);
       if (!verify || (data.length === this.config.blockSize && checksum(this.config.algorithm, data) === b.sum)) return data;
@@ -401,7 +403,8 @@ export class BlockStore {
       if (e.data === null) {
         if (cur === undefined) continue;
         garbage.push({ id, v: cur.v });
-        if (cur.prev !== null) garbage.push({ id, v: cur.prev.v });
+        // Variant storage-dealloc-keeps-previous: the deallocated block's previous version is left on the medium.
+        if (cur.prev !== null && this.config.variant !== 'storage-dealloc-keeps-previous') garbage.push({ id, v: cur.prev.v });
         next.blocks.delete(id);
         next.tombstones.set(id, next.commit);
         continue;

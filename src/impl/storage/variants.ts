@@ -156,6 +156,18 @@ export const STORAGE_VARIANTS = [
     description:
       "kv: BlockStore.readCommitted (a read without opening the store, as a follower tab reads) checks the block's length but not its checksum: a block damaged at rest is returned as committed data. Caught by invariant:read-returns-committed-data in storage-repair-crash-kv (10 of 10 seeds), whose workload reads that way while blocks lie damaged; no other storage scenario called it.",
   },
+  {
+    name: 'storage-read-no-retry',
+    area: 'storage',
+    description:
+      "a committed read whose bytes fail their checksum once throws ECHECKSUM at once instead of reading again: one flipped read on the way (the medium intact) is reported to the caller as damage. Caught by invariant:read-fails-for-cause (an ECHECKSUM with exactly one flipped read of the block's file during the read and no damage at rest, from the simulator's disk.fault records) in storage-bit-rot-read; the oracle accepts every error, so nothing saw it before (0 of 175 smoke+ci runs).",
+  },
+  {
+    name: 'storage-dealloc-keeps-previous',
+    area: 'storage',
+    description:
+      "a deallocation's finalize deletes the block's current version but not its previous one: the file stays on the medium (a leak) until the next open, whose recovery deletes it as a stray. Caught by invariant:no-leaked-versions (the durable medium at the end of the run, against the durable metadata); invariant:no-stray-files judges only after recoveries, which had cleaned it (0 of 175 smoke+ci runs before).",
+  },
 ] as const;
 
 /** Name of a storage variant. */

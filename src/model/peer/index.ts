@@ -26,6 +26,7 @@ import { memoryIsDurableCheck } from './memory-is-durable.ts';
 import { readyServesDurableCheck } from './ready-serves-durable.ts';
 import { ackHeldCheck } from './ack-held.ts';
 import { logPrunedAfterAcksCheck } from './log-pruned-after-acks.ts';
+import { logPrunedWhenAckedCheck } from './log-pruned-when-acked.ts';
 import { streamEndCompleteCheck } from './stream-end-complete.ts';
 import { watermarkCompleteCheck } from './watermark-complete.ts';
 
@@ -48,6 +49,7 @@ export { relayWithinWatermarkCheck } from './relay-within-watermark.ts';
 export { watermarkCompleteCheck } from './watermark-complete.ts';
 export { ackHeldCheck } from './ack-held.ts';
 export { logPrunedAfterAcksCheck } from './log-pruned-after-acks.ts';
+export { logPrunedWhenAckedCheck, LOG_PRUNED_WHEN_ACKED } from './log-pruned-when-acked.ts';
 export { streamEndCompleteCheck } from './stream-end-complete.ts';
 export { resendCheck } from './resend-unacked.ts';
 export { resendIntervalCheck } from './resend-interval.ts';
@@ -66,6 +68,11 @@ export interface PeerCheckOptions {
   ackTimeoutMs?: number;
   /** The device-owned resources (invariant:stream-end-complete); without them that check is not run. */
   ownedResources?: readonly string[];
+  /**
+   * The ids the members' programs list as their peers, when they include nodes the checks leave out (a
+   * scripted member): invariant:log-pruned-when-acked waits for their acknowledgements too. Default `nodes`.
+   */
+  peers?: readonly string[];
 }
 
 /** Every peer check, for `Scenario.checks`. */
@@ -85,6 +92,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     watermarkCompleteCheck(nodes),
     ackHeldCheck(nodes),
     logPrunedAfterAcksCheck(nodes),
+    logPrunedWhenAckedCheck(nodes, options.peers),
     ...(options.ownedResources !== undefined ? [streamEndCompleteCheck(nodes, options.ownedResources)] : []),
     changeSentDurableCheck(nodes),
     resendCheck(nodes),
