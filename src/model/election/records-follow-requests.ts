@@ -72,9 +72,23 @@ interface Seen {
 
 const utf8 = new TextDecoder();
 
-/** A key record from a block's bytes (JSON, zero-padded), or null when it is not one. */
+/**
+ * Decoded key records by their bytes: the same block version is decoded by invariant:reads-see-store at
+ * every durable commit while a read of its key runs, and twice at the end of the run here (by each
+ * invariant). Exact: kv values are never mutated (see `Written`), so the same bytes decode to the same
+ * record; the record is shared, read-only, by every caller.
+ */
+const keyRecords = new WeakMap<Uint8Array, KeyRecord | null>();
+
+/** A key record from a block's bytes (JSON, zero-padded), or null when it is not one (shared: do not mutate). */
 export function decodeKeyRecord(bytes: unknown): KeyRecord | null {
   if (!(bytes instanceof Uint8Array)) return null;
+  let r = keyRecords.get(bytes);
+  if (r === undefined) keyRecords.set(bytes, (r = parseKeyRecord(bytes)));
+  return r;
+}
+
+function parseKeyRecord(bytes: Uint8Array): KeyRecord | null {
   // The JSON ends at the first zero byte (the padding): a record is far shorter than its block.
   let end = bytes.indexOf(0);
   if (end < 0) end = bytes.length;
@@ -250,7 +264,7 @@ function requestsInStore(
       else {
         const bytes = blocks.get(`${c.device}/${id}.${c.commit}`);
         const rec = decodeKeyRecord(bytes);
-        if (rec !== null && rec.key === key && [...reqs.values()].some((r) => r.key === key && r.value === rec.value)) continue;
+        if (rec !== null && rec.key === key && someRequestWrote(reqs, key, rec.value)) continue;
         found =
           bytes === undefined
             ? `the commit did not write block ${id}, where the directory files '${key}'`
@@ -267,4 +281,10 @@ function requestsInStore(
     }
   }
   return true;
+}
+
+/** True when one of a commit's request results `reqs` wrote `value` under `key` (a loop, not a copy of the map's values per request). */
+function someRequestWrote(reqs: ReadonlyMap<string, Record<string, unknown>>, key: string, value: unknown): boolean {
+  for (const r of reqs.values()) if (r.key === key && r.value === value) return true;
+  return false;
 }
