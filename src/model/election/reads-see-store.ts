@@ -39,6 +39,17 @@ interface OpenRead {
 }
 
 /**
+ * The version of block `id` in the metadata's rows `[id, version]`: that of the last well-formed row naming
+ * it (what a map filled from the rows in order would hold), or undefined. A scan of the few rows instead of
+ * a map built per lookup.
+ */
+function versionOf(rows: readonly unknown[], id: number): number | undefined {
+  let v: number | undefined;
+  for (const row of rows) if (Array.isArray(row) && row[0] === id && typeof row[1] === 'number') v = row[1];
+  return v;
+}
+
+/**
  * The value of `key` in the device's durable image by the store's layout: null when the key is absent,
  * a string for its record's value, or a description (starting with '<') when the image is not readable.
  */
@@ -46,14 +57,13 @@ function durableValue(ctx: ScenarioContext, device: string, key: string): string
   const kv = ctx.sim.device(device).kv;
   const meta = kv.durableGet(META_STORE, 'meta') as { blocks?: unknown } | undefined;
   if (meta === undefined) return null;
-  const versions = new Map<number, number>();
-  if (Array.isArray(meta.blocks)) for (const row of meta.blocks as unknown[]) if (Array.isArray(row) && typeof row[0] === 'number' && typeof row[1] === 'number') versions.set(row[0], row[1]);
-  const dv = versions.get(DIRECTORY);
+  const rows = Array.isArray(meta.blocks) ? (meta.blocks as unknown[]) : [];
+  const dv = versionOf(rows, DIRECTORY);
   if (dv === undefined) return null;
   const directory = decodeDirectory(kv.durableGet(BLOCKS_STORE, `${DIRECTORY}.${dv}`));
   const id = directory?.[key];
   if (typeof id !== 'number') return null;
-  const v = versions.get(id);
+  const v = versionOf(rows, id);
   const rec = v === undefined ? null : decodeKeyRecord(kv.durableGet(BLOCKS_STORE, `${id}.${v}`));
   return rec !== null && rec.key === key && typeof rec.value === 'string' ? rec.value : `<no record of '${key}' in block ${id}>`;
 }

@@ -60,6 +60,14 @@ interface Written {
   commit: number;
   block: string;
   bytes: unknown;
+  /** Its key record, decoded once at the end of the run (undefined until then): see `recordOf`. */
+  rec: KeyRecord | null | undefined;
+}
+
+/** The key record of a written block version, decoded once (both invariants read it at the end of the run). */
+function recordOf(w: Written): KeyRecord | null {
+  if (w.rec === undefined) w.rec = decodeKeyRecord(w.bytes);
+  return w.rec;
 }
 
 /** A commit seen exactly (its `fact.store` followed the previous commit's): its directory block's bytes. */
@@ -181,7 +189,7 @@ export function recordsFollowRequests(): Check {
         const kv = ctx.sim.device(device).kv;
         const meta = kv.durableGet(META_STORE, 'meta');
         for (const [block, v] of writtenSince(meta, commit, after)) {
-          st.written.push({ device, commit: v, block, bytes: kv.durableGet(BLOCKS_STORE, block) });
+          st.written.push({ device, commit: v, block, bytes: kv.durableGet(BLOCKS_STORE, block), rec: undefined });
         }
         // Exactly the next commit of a device seen before (or its first): every block it wrote is listed.
         if (commit === after + 1 || after === 0) {
@@ -200,7 +208,7 @@ export function recordsFollowRequests(): Check {
       const requests = requestsOf(st.recorded);
       if (!requestsInStore(ctx, st.exact, st.written, requests)) return;
       for (const w of st.written) {
-        const rec = decodeKeyRecord(w.bytes);
+        const rec = recordOf(w);
         if (rec === null || rec.reqId === null || rec.reqId === undefined) continue;
         ctx.exercised(RECORDS_FOLLOW_REQUESTS);
         const reqs = requests.get(w.device)?.get(w.commit);
@@ -233,8 +241,8 @@ function requestsInStore(
   written: readonly Written[],
   requests: Map<string, Map<number, Map<string, Record<string, unknown>>>>,
 ): boolean {
-  const blocks = new Map<string, unknown>();
-  for (const w of written) blocks.set(`${w.device}/${w.block}`, w.bytes);
+  const blocks = new Map<string, Written>();
+  for (const w of written) blocks.set(`${w.device}/${w.block}`, w);
   for (const c of exact) {
     const reqs = requests.get(c.device)?.get(c.commit);
     if (reqs === undefined) continue;
@@ -248,11 +256,11 @@ function requestsInStore(
       if (directory === null) found = 'the directory (block 0) at that commit is not a key directory';
       else if (typeof id !== 'number' || id === DIRECTORY) found = `the directory maps '${key}' to ${JSON.stringify(id ?? null)}`;
       else {
-        const bytes = blocks.get(`${c.device}/${id}.${c.commit}`);
-        const rec = decodeKeyRecord(bytes);
-        if (rec !== null && rec.key === key && [...reqs.values()].some((r) => r.key === key && r.value === rec.value)) continue;
+        const w = blocks.get(`${c.device}/${id}.${c.commit}`);
+        const rec = w === undefined ? null : recordOf(w);
+        if (rec !== null && rec.key === key && someRequestWrote(reqs, key, rec.value)) continue;
         found =
-          bytes === undefined
+          w?.bytes === undefined
             ? `the commit did not write block ${id}, where the directory files '${key}'`
             : `block ${id}.${c.commit}, where the directory files '${key}', holds ${rec === null ? 'no key record' : `key '${String(rec.key)}' = '${String(rec.value)}'`}`;
       }
@@ -267,4 +275,10 @@ function requestsInStore(
     }
   }
   return true;
+}
+
+/** True when one of a commit's request results `reqs` wrote `value` under `key` (a loop, not a copy of the map's values per request). */
+function someRequestWrote(reqs: ReadonlyMap<string, Record<string, unknown>>, key: string, value: unknown): boolean {
+  for (const r of reqs.values()) if (r.key === key && r.value === value) return true;
+  return false;
 }
