@@ -22,13 +22,20 @@ export function operatorWritesStoredCheck(): TraceCheck {
     onTrace: true,
     covers: [NAME],
     setup(ctx) {
-      /** `table \0 pk \0 col \0 value` of every entry the server's log ever made durable. */
+      /** `table \0 pk \0 col \0 value` of every entry the server's log ever made durable (up to `unread`). */
       const durable = new Set<string>();
+      /**
+       * The `added` lists of the facts not yet taken into `durable`: the set is only read when an operator
+       * write is judged (a few times a run, while every server commit brings a fact), so the entries are
+       * keyed when one is, all of them in fact order: the same set at every judgement (facts' data is
+       * immutable), without keying the entries that come after the last write (most of a run's).
+       */
+      let unread: unknown[][][] = [];
       const cell = (table: unknown, pk: unknown, col: unknown, value: unknown): string => `${String(table)}\u0000${String(pk)}\u0000${String(col)}\u0000${value === null ? '\u0001' : String(value)}`;
-      ctx.trace.on('fact.cs.server', (r) => {
-        for (const a of r.data.added as unknown[][]) durable.add(cell(a[3], a[4], a[5], a[6]));
-      });
+      ctx.trace.on('fact.cs.server', (r) => void unread.push(r.data.added as unknown[][]));
       ctx.trace.on('workload.server-exec', (r) => {
+        for (const added of unread) for (const a of added) durable.add(cell(a[3], a[4], a[5], a[6]));
+        unread = [];
         const rows = r.data.rows as unknown[][];
         if (rows.length > 0) ctx.exercised(NAME);
         for (const row of rows) {
