@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DurableMeta, StoreImageState } from '../../src/evidence/store-image.ts';
 import { leakedVersion } from '../../src/model/storage/no-leaked-versions.ts';
+import { loadScenarioFiles } from '../../src/scenario/registry.ts';
+import { runScenario } from '../../src/scenario/run.ts';
 
 const row = (v: number, prev = -1) => ({ v, prev, sum: 0, prevSum: null, mtime: 0, prevMtime: null });
 function image(names: string[], commit: number, blocks: [number, number, number?][], tombstones: [number, number][] = [], root = ['marker', 'meta.json', 'blocks']): StoreImageState {
@@ -27,5 +29,13 @@ describe('invariant:no-leaked-versions', () => {
   it('does not judge a store between its marker and its finalize, or without metadata', () => {
     expect(leakedVersion(image(['4.2'], 7, [], [[4, 5]], ['marker', 'meta.json', 'pending.json', 'blocks']))).toBeNull();
     expect(leakedVersion({ rootEntries: [], blockEntries: new Map([['1.1', new Uint8Array(1)]]), metadata: null })).toBeNull();
+  });
+
+  it("catches the built-in's own leak before its fix: a failed attempt's version of a block the retry deallocates", async () => {
+    const swarm = (await loadScenarioFiles([new URL('../../scenarios/storage/swarm.ts', import.meta.url).pathname])).map((l) => l.scenario).find((x) => x.name === 'storage-swarm-file')!;
+    const bad = await runScenario(swarm, 241, { variant: 'storage-retry-keeps-attempt' });
+    expect(bad.failure?.check).toBe('invariant:no-leaked-versions');
+    expect(bad.failure?.message).toMatch(/block entry '14\.15'/);
+    expect((await runScenario(swarm, 241)).verdict).toBe('pass');
   });
 });

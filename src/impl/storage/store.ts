@@ -114,6 +114,13 @@ export class BlockStore {
    */
   private durableCommit = 0;
   private uncertain: Uncertain | null = null;
+  /**
+   * Block id -> the commit number of a failed attempt that wrote its version file (data or marker stage).
+   * The retry reuses the number: a block the retry deallocates instead would leave that file to no one
+   * until the next open's recovery (a leak found by invariant:no-leaked-versions' review), so the retry
+   * names it as garbage. Cleared when a commit succeeds.
+   */
+  private readonly attempted = new Map<number, number>();
   private refused: StoreError | null = null;
   private closed = false;
   private backpressured = false;
@@ -401,6 +408,8 @@ export class BlockStore {
       epoch = Math.max(epoch, e.epoch);
       const cur = next.blocks.get(id);
       if (e.data === null) {
+        // Weakened variant storage-retry-keeps-attempt: the built-in before this fix.
+        if (this.attempted.get(id) === next.commit && this.config.variant !== 'storage-retry-keeps-attempt') garbage.push({ id, v: next.commit });
         if (cur === undefined) continue;
         garbage.push({ id, v: cur.v });
         // Variant storage-dealloc-keeps-previous: the deallocated block's previous version is left on the medium.
@@ -450,6 +459,7 @@ export class BlockStore {
     this.meta = batch.next;
     if (batch.strict) this.durableCommit = n;
     this.inflight = null;
+    this.attempted.clear();
     if (this.config.variant !== 'storage-dirty-bytes-leak') this.dirtyBytes -= bytesOf(entries);
     this.counters.commits++;
     this.counters.bytes += batch.writes.length * this.config.blockSize;
@@ -490,6 +500,7 @@ export class BlockStore {
           this.dirty.set(id, d);
         }
       }
+      for (const w of batch.writes) this.attempted.set(w.id, n);
       if (stage === 'marker') {
         this.uncertain = { commit: n, entries };
         this.env.trace.probe('storage.commit.marker-uncertain');

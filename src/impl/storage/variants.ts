@@ -168,6 +168,12 @@ export const STORAGE_VARIANTS = [
     description:
       "a deallocation's finalize deletes the block's current version but not its previous one: the file stays on the medium (a leak) until the next open, whose recovery deletes it as a stray. Caught by invariant:no-leaked-versions (the durable medium at the end of the run, against the durable metadata); invariant:no-stray-files judges only after recoveries, which had cleaned it (0 of 175 smoke+ci runs before).",
   },
+  {
+    name: 'storage-retry-keeps-attempt',
+    area: 'storage',
+    description:
+      "the built-in store before 2026-12-07 night: a commit that failed after writing a block's new version is retried under the same number, and when the block is deallocated before the retry, the failed attempt's version file stays on the medium until the next open's recovery (a leak). Caught by invariant:no-leaked-versions in storage-swarm-file seeds 165, 226, 241 and 266 of 160..269, and 14 of 200 storage-swarm-file-long seeds (a read-only review found it as a false failure of the new check: the check was right).",
+  },
 ] as const;
 
 /** Name of a storage variant. */
