@@ -130,6 +130,18 @@ const COLUMNS = ['title', 'price', 'note'] as const;
 const ROWS = 20;
 
 /**
+ * The user writes `value` into a cell at client `id`, if it runs: recorded first as `workload.cs-write`
+ * (the workload's own record of what the user wrote where: invariant:pushes-were-written holds every client
+ * change the server logs against it), then written. Null when the client is not running.
+ */
+export function userWrite(ctx: ScenarioContext, id: string, table: string, pk: string, col: string, value: string): Promise<number> | null {
+  const h = ctx.handle<ClientHandle>(id);
+  if (h === null) return null;
+  ctx.emit('workload.cs-write', { node: id, table, pk, col, value });
+  return h.write(table, pk, col, value);
+}
+
+/**
  * `count` local writes on random clients (those up), one every `everyMs` from `fromMs`; `tag` tells the
  * values of one call from another's (a write k of two calls would otherwise write the same value).
  */
@@ -138,11 +150,10 @@ export function clientWrites(ctx: ScenarioContext, clients: readonly string[], c
   for (let k = 0; k < n; k++) {
     ctx.at(fromMs + k * everyMs, () => {
       const id = ctx.rng.pick(clients);
-      const h = ctx.handle<ClientHandle>(id);
-      if (h === null) return;
+      if (ctx.handle<ClientHandle>(id) === null) return;
       const table = ctx.rng.pick(TABLES);
       const pk = `${table}-${ctx.rng.int(ROWS)}`;
-      h.write(table, pk, ctx.rng.pick(COLUMNS), `${id}#${tag}${k}`).catch((e: unknown) => ctx.emit('workload.write-failed', { node: id, error: String(e) }));
+      userWrite(ctx, id, table, pk, ctx.rng.pick(COLUMNS), `${id}#${tag}${k}`)?.catch((e: unknown) => ctx.emit('workload.write-failed', { node: id, error: String(e) }));
     });
   }
 }
@@ -261,7 +272,7 @@ export function nukeAfterHang(name: string, description: string, writes: HangWri
     seams: CS_SEAMS,
     workload: (ctx) => {
       clientWrites(ctx, ['C2'], 20, 300, 200);
-      for (let k = 0; k < 5; k++) ctx.at(writes.fromMs + k * writes.everyMs, () => void ctx.handle<ClientHandle>('C1')?.write('book', `${writes.tag}-${k}`, 'title', `${writes.tag} ${k}`).catch(() => {}));
+      for (let k = 0; k < 5; k++) ctx.at(writes.fromMs + k * writes.everyMs, () => void userWrite(ctx, 'C1', 'book', `${writes.tag}-${k}`, 'title', `${writes.tag} ${k}`)?.catch(() => {}));
       nukeIfStuck(ctx, 'C1', 9_800);
     },
     faults: { events: [{ kind: 'pause', atMs: 1_000, node: SERVER, durationMs: 9_000 }] },

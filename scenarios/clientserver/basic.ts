@@ -2,7 +2,7 @@
  * The seed's e2e tests that need no rebuild: local changes survive a reconnection, the footer turns red
  * when the server stops, the pending count while cut off, a lost push and a lost final ACK.
  */
-import { clientIds, clientWrites, csScenario, operatorEdits, csTopology, serverRecords, statusSeen } from './_common.ts';
+import { clientIds, clientWrites, csScenario, operatorEdits, csTopology, serverRecords, statusSeen, userWrite } from './_common.ts';
 
 const three = clientIds(3);
 
@@ -74,7 +74,7 @@ const pendingCount = csScenario({
     clientWrites(ctx, ['C2', 'C3'], 40, 200, 100);
     for (let k = 0; k < 5; k++) {
       ctx.at(1_200 + k * 200, () => {
-        void ctx.handle<import('../../src/impl/clientserver/index.ts').ClientHandle>('C1')?.write('book', `offline-${k}`, 'title', `offline ${k}`);
+        void userWrite(ctx, 'C1', 'book', `offline-${k}`, 'title', `offline ${k}`);
       });
     }
   },

@@ -6,10 +6,9 @@
  * its database and replace the damaged cells before its footer turns green (invariant:damaged-cells-replaced),
  * and end equal to the server (liveness, invariant:no-loss-no-dup).
  */
-import type { ClientHandle } from '../../src/impl/clientserver/index.ts';
 import { damagedCellsReplacedCheck } from '../../src/model/clientserver/damaged-cells-replaced.ts';
 import type { FaultEvent } from '../../src/faults/plan.ts';
-import { clientIds, clientWrites, csScenario, serverRecords } from './_common.ts';
+import { clientIds, clientWrites, csScenario, serverRecords, userWrite } from './_common.ts';
 
 const three = clientIds(3);
 const four = clientIds(4);
@@ -30,7 +29,7 @@ const damageAtRest = csScenario({
     serverRecords(ctx, 50, 5_000);
     clientWrites(ctx, three, 150, 300, 60);
     // C4, cut off from its start: its only cells are its own changes the server never acknowledged.
-    for (let k = 0; k < 4; k++) ctx.at(400 + k * 100, () => void ctx.handle<ClientHandle>('C4')?.write('book', `offline-${k}`, 'title', `C4 offline ${k}`).catch(() => {}));
+    for (let k = 0; k < 4; k++) ctx.at(400 + k * 100, () => void userWrite(ctx, 'C4', 'book', `offline-${k}`, 'title', `C4 offline ${k}`)?.catch(() => {}));
   },
   faults: {
     events: [

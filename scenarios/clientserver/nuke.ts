@@ -2,16 +2,15 @@
  * Nuke and Resync twice: what the first one kept aside (unsaved) must survive the second, and the
  * count shown must be what the device keeps.
  */
-import type { ClientHandle } from '../../src/impl/clientserver/index.ts';
 import type { Scenario, ScenarioContext } from '../../src/scenario/types.ts';
-import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, statusSeen, userNukes } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, serverRecords, statusSeen, userNukes, userWrite } from './_common.ts';
 
 const three = clientIds(3);
 
 /** C1 writes `n` changes from `fromMs` (while the server is down for a rebuild: they stay pending). */
 function offlineWrites(ctx: ScenarioContext, client: string, fromMs: number, n: number, tag: string): void {
   for (let k = 0; k < n; k++) {
-    ctx.at(fromMs + k * 100, () => void ctx.handle<ClientHandle>(client)?.write('book', `${tag}-${k}`, 'title', `${tag} ${k}`).catch(() => {}));
+    ctx.at(fromMs + k * 100, () => void userWrite(ctx, client, 'book', `${tag}-${k}`, 'title', `${tag} ${k}`)?.catch(() => {}));
   }
 }
 

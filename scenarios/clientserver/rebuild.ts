@@ -2,16 +2,15 @@
  * The seed's critical e2e test "shows stuck dialog when server DB is rebuilt", with and without the meta
  * channel, and a schema upgrade on both sides.
  */
-import type { ClientHandle } from '../../src/impl/clientserver/index.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
-import { clientIds, clientWrites, csScenario, META, serverRecords, statusSeen, userNukes } from './_common.ts';
+import { clientIds, clientWrites, csScenario, META, serverRecords, statusSeen, userNukes, userWrite } from './_common.ts';
 
 const three = clientIds(3);
 
 /** C1 writes while the server is down for its rebuild: its changes are pending when the user nukes. */
 function offlineWrites(ctx: ScenarioContext, fromMs: number, n: number): void {
   for (let k = 0; k < n; k++) {
-    ctx.at(fromMs + k * 100, () => void ctx.handle<ClientHandle>('C1')?.write('book', `unsynced-${k}`, 'title', `unsynced ${k}`).catch(() => {}));
+    ctx.at(fromMs + k * 100, () => void userWrite(ctx, 'C1', 'book', `unsynced-${k}`, 'title', `unsynced ${k}`)?.catch(() => {}));
   }
 }
 

@@ -9,7 +9,7 @@ import type { FaultKind } from '../../src/faults/plan.ts';
 import { FAULT_KINDS } from '../../src/faults/schema.ts';
 import { SWARM_OPT_IN_KINDS, type TriggerOp } from '../../src/faults/swarm.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, drawDeployment, drawnDeployment, serverRecords, userNukes } from './_common.ts';
+import { CS_SEAMS, allSynced, clientIds, clientWrites, csChecking, csProgram, csTopology, drawDeployment, drawnDeployment, operatorEdits, serverRecords, userNukes } from './_common.ts';
 
 /**
  * Every kind a swarm draws by default, the disk-file faults included: the server's change log is a block
@@ -55,6 +55,8 @@ function swarm(name: string, clients: number, durationMs: number, suites: string
       serverRecords(ctx, 300, 100);
       clientWrites(ctx, ids, writes, 300, Math.max(5, Math.floor((durationMs - 500) / writes)));
       serverRecords(ctx, 100, durationMs / 2, 'mid');
+      // The operator also edits the rows the clients write, under the swarm's faults (operator-writes-win).
+      operatorEdits(ctx, 40, 300, Math.max(20, Math.floor((durationMs - 500) / 40)));
       userNukes(ctx, ids, 500, durationMs + 30_000, 2_000);
     },
     faults: { swarm: { kinds: KINDS, errorOps: ERROR_OPS, triggerOps: TRIGGER_OPS } },

@@ -66,6 +66,7 @@ const CASES: { variant: string; scenario: string; check: string; seed?: number }
   { variant: 'cs-exec-stale-version', scenario: 'cs-operator-edits', check: 'invariant:operator-writes-win' },
   { variant: 'cs-exec-batch-tie', scenario: 'cs-operator-edits', check: 'invariant:operator-writes-win' },
   { variant: 'cs-nuke-keeps-log', scenario: 'cs-nuke-then-write', check: 'invariant:pushes-have-origin' },
+  { variant: 'cs-echo-pulled', scenario: 'cs-operator-edits', check: 'invariant:pushes-were-written' },
   { variant: 'cs-repair-rechecks-damage', scenario: 'cs-client-damage-at-rest', check: 'invariant:damaged-cells-replaced' },
   // A reload after a Nuke that kept changes: the footer's unsaved count read back.
   { variant: 'cs-unsaved-not-reloaded', scenario: 'cs-nuke-then-reload', check: 'invariant:pending-count' },

@@ -299,6 +299,9 @@ class Client {
     if (this.cfg.variant === 'cs-cursor-before-durable') this.meta = { ...this.meta, cursor };
     const changed = await this.serial(() => this.store.applyPulled(fresh, this.cells));
     for (const [k, cell] of changed) this.cells.set(k, cell);
+    // Weakened variant cs-echo-pulled: the operator's changes just pulled are written again as this client's
+    // own (an echo), so they go back to the server under this client's site id.
+    if (this.cfg.variant === 'cs-echo-pulled') for (const c of fresh) if (c.site === this.meta.server) void this.write(c.table, c.pk, c.col, c.value);
     this.meta = { ...this.meta, cursor };
     this.progress.add(fresh.length, fresh.reduce((n, c) => n + changeBytes(c), 0), this.mono());
     this.maybeReady(s);

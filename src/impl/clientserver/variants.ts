@@ -193,6 +193,12 @@ export const CS_VARIANTS = [
       "Nuke and Resync deletes the cells and the sync state but not the change log: the first writes after it reuse the old versions, and the push then sends the old entries after them under the new site id, changes the user was told were saved or kept aside (invariant:pushes-have-origin in cs-nuke-then-write, 10 of seeds 0..9; it passed 69 of 70 smoke/ci client-server runs, seeds 0..1, and liveness alone saw the other one: no scenario wrote after a Nuke).",
   },
   {
+    name: 'cs-echo-pulled',
+    area: 'client-server',
+    description:
+      "a client writes the operator's changes it pulls again as its own (an echo): each goes back to the server under the client's site id as a durable version of the client's own, so every replica still agrees and pushes-have-origin accepts it (invariant:pushes-were-written: the value is not one the user wrote at that client, from the workload's record; 53 of 72 smoke/ci runs, seeds 0..1, found by the read-only review, which saw it pass every check before).",
+  },
+  {
     name: 'cs-repair-rechecks-damage',
     area: 'client-server',
     description:

@@ -15,7 +15,7 @@ import { nukeReportsCheck } from './nuke-reports.ts';
 import { stuckInTimeCheck } from './stuck-in-time.ts';
 import { changesInOrderCheck } from './changes-in-order.ts';
 import { operatorWritesStoredCheck, operatorWritesWinCheck } from './operator-writes-stored.ts';
-import { pushesHaveOriginCheck } from './pushes-have-origin.ts';
+import { pushesHaveOriginCheck, pushesWereWrittenCheck } from './pushes-have-origin.ts';
 
 export { greenServerChangesCheck } from './green-has-server-changes.ts';
 export { greenPushesCheck } from './green-pushes.ts';
@@ -27,7 +27,7 @@ export { progressCheck } from './progress.ts';
 export { stuckInTimeCheck } from './stuck-in-time.ts';
 export { changesInOrderCheck, CHANGES_MAX } from './changes-in-order.ts';
 export { operatorWritesStoredCheck, operatorWritesWinCheck } from './operator-writes-stored.ts';
-export { pushesHaveOriginCheck } from './pushes-have-origin.ts';
+export { pushesHaveOriginCheck, pushesWereWrittenCheck } from './pushes-have-origin.ts';
 
 /** Bounds of the invariants, virtual ms. */
 export interface CsBounds {
@@ -67,6 +67,7 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
     operatorWritesStoredCheck(),
     operatorWritesWinCheck(),
     pushesHaveOriginCheck(clients),
+    pushesWereWrittenCheck(clients),
     stuckInTimeCheck(clients, b.server, { rapidFailuresMax: b.rapidFailuresMax, stuckAfterMs: b.stuckAfterMs, boundMs: b.stuckMs }),
   ];
 }

@@ -119,9 +119,10 @@ export function operatorWritesWinCheck(): TraceCheck {
           const k = key(e);
           const v = e[7] as number;
           const before = log.top.get(k);
-          if (e[1] === site && site !== null) {
+          if (e[1] === site && site !== null && before !== undefined) {
+            // Judged only when it overwrites: the first write of a cell supersedes nothing.
             ctx.exercised(WIN);
-            if (before !== undefined && v <= before) {
+            if (v <= before) {
               ctx.fail(
                 'correctness',
                 WIN,

@@ -58,3 +58,67 @@ export function pushesHaveOriginCheck(clients: readonly string[]): TraceCheck {
     },
   };
 }
+
+const WRITTEN = 'invariant:pushes-were-written';
+
+/**
+ * invariant:pushes-were-written: every change the server's durable log holds under a client's site id
+ * holds a value the user wrote at that client's device (the workload's own record: `workload.cs-write`
+ * for a client, `workload.write` for a tab of a device with several tabs; values are unique per write).
+ * A client that logs a change it pulled as its own (an echo: every operator or other client's change
+ * pushed back under its site id) makes durable versions of its own, which pushes-have-origin accepts; only
+ * the user's record tells that nobody wrote them there.
+ *
+ * Evidence: the workload's record, the devices of the nodes (`node.start`), the clients' durable site ids
+ * (`fact.cs.client`) and the server's durable log (`fact.cs.server`). Judged only in runs whose workload
+ * records its writes (a scenario that records none leaves this check vacuous, as the report says); a
+ * change without a value (a delete) is not judged.
+ */
+export function pushesWereWrittenCheck(clients: readonly string[]): TraceCheck {
+  return {
+    name: WRITTEN,
+    onTrace: true,
+    covers: [WRITTEN],
+    setup(ctx) {
+      const devices = new Set(clients);
+      const deviceOf = new Map<string, string>(); // node -> device
+      /** Device -> the values the user wrote there. */
+      const written = new Map<string, Set<string>>();
+      let recorded = false;
+      /** Site id -> its device. */
+      const owner = new Map<string, string>();
+      ctx.trace.on('node.start', (r) => void deviceOf.set(r.node, r.data.device as string));
+      const note = (node: string, value: unknown): void => {
+        if (typeof value !== 'string') return;
+        recorded = true;
+        const device = deviceOf.get(node) ?? node;
+        let set = written.get(device);
+        if (set === undefined) written.set(device, (set = new Set()));
+        set.add(value);
+      };
+      ctx.trace.on('workload.cs-write', (r) => note(r.data.node as string, r.data.value));
+      ctx.trace.on('workload.write', (r) => note(r.data.node as string, r.data.value));
+      ctx.trace.on('fact.cs.client', (r) => {
+        const site = r.data.site as string | null;
+        const device = r.data.device as string;
+        if (site !== null && devices.has(device) && !owner.has(site)) owner.set(site, device);
+      });
+      ctx.trace.on('fact.cs.server', (r) => {
+        if (!recorded) return;
+        for (const e of r.data.added as unknown[][]) {
+          const device = owner.get(e[1] as string);
+          const value = e[6];
+          if (device === undefined || typeof value !== 'string') continue;
+          ctx.exercised(WRITTEN);
+          if (written.get(device)?.has(value) === true) continue;
+          ctx.fail(
+            'correctness',
+            WRITTEN,
+            `the server's durable log holds ${String(e[3])}/${String(e[4])}/${String(e[5])} = ${JSON.stringify(value)} at seq ${String(e[0])} under ${device}'s site ${(e[1] as string).slice(0, 8)}, a value the user never wrote at ${device} (trace #${r.i})`,
+          );
+          return;
+        }
+      });
+    },
+  };
+}
