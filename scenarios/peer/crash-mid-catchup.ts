@@ -17,7 +17,7 @@ const options = { batchSize: 10, retryQueueMax: 1 };
 /**
  * B's kv commits (every peer commit writes the stores rec, log and meta) after which it loses power and
  * restarts 40 ms later: with its first commits (start, live changes) and one per catch-up batch, these fall
- * inside its catch-up of A's 'tag' stream (6 of seeds 0..9 with more batches to come), twice in a row.
+ * inside its catch-up of A's 'tag' stream (6 of seeds 0..9 with more batches to come): three power losses, two commits apart.
  */
 const CRASH_AFTER: readonly number[] = [7, 9, 11];
 

@@ -29,10 +29,8 @@ const selfResume: Scenario = {
     randomChanges(ctx, two, 120, 100, 20);
     syncRequests(ctx, two, 50, 250, 2_000);
     ctx.at(LAST_REQUEST_MS, () => {
-      {
-        const h = ctx.handle<LibraryHandle>(LIBRARY);
-        if (h !== null) for (const p of two) askSync(ctx, h, p);
-      }
+      const h = ctx.handle<LibraryHandle>(LIBRARY);
+      if (h !== null) for (const p of two) askSync(ctx, h, p);
     });
   },
   faults: {
@@ -66,10 +64,8 @@ const resumePending: Scenario = {
     syncRequests(ctx, two, 50, 250, 2_000);
     for (const t of [LAST_REQUEST_MS, LAST_REQUEST_MS + 50]) {
       ctx.at(t, () => {
-        {
         const h = ctx.handle<LibraryHandle>(LIBRARY);
         if (h !== null) for (const p of two) askSync(ctx, h, p);
-      }
       });
     }
   },

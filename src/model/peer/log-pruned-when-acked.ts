@@ -12,7 +12,9 @@
  *
  * Evidence: each device's kv commits as the simulator applied them (`SimKv.observeCommits`: the keys of
  * store `log` put and deleted, the `ack/` keys of store `meta`); every peer commit is strict, so what a
- * commit applied is durable. The peers a device waits for are the ids its program lists (`peers`). A live
+ * commit applied is durable. (An implementation with relaxed commits could lose an acknowledgement at a
+ * power loss that this fold still counts: such commits would have to be left out, or the state rebuilt
+ * from the durable image at `kv.powerloss`; the built-in makes none.) The peers a device waits for are the ids its program lists (`peers`). A live
  * check.
  */
 import type { Check, ScenarioContext } from '../../scenario/types.ts';
