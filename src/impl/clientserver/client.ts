@@ -150,7 +150,11 @@ class Client {
 
   /** Traces and publishes the status when it changed. */
   private publish(): void {
-    const v = statusOf({ phase: this.phase, incompatible: this.incompatible, stuck: this.stuck, failures: this.failures, pending: this.pending(), unsaved: this.meta.unsaved });
+    // A connection this client just closed (a stale one, a store error) ends 'ready' at once: the loop sets
+    // the phase only once the close has been delivered, and a write committing meanwhile must not show
+    // syncing on a connection that is gone (cs-slow-links seed 105, found on fresh seeds by the review).
+    const phase = this.phase === 'ready' && this.session?.conn.open !== true ? 'idle' : this.phase;
+    const v = statusOf({ phase, incompatible: this.incompatible, stuck: this.stuck, failures: this.failures, pending: this.pending(), unsaved: this.meta.unsaved });
     if (sameView(this.view, v)) return;
     this.view = v;
     this.env.trace.emit('cs.status', { ...v });
