@@ -148,9 +148,20 @@ export function oracleCheck(setup: StorageSetup): Check {
     setup(ctx) {
       readCauses(ctx);
       const damaged = damagedAtRest(ctx, setup);
+      // Repairs onto versions intact at the time: recorded as the repair happens (the damage set of now).
+      const ontoIntact = new Map<string, Set<string>>();
+      ctx.trace.on('store.recover.repair', (r) => {
+        const device = ctx.sim.node(r.node).deviceId;
+        const name = `${String(r.data.id)}.${String(r.data.to)}`;
+        if (damaged.get(device)?.has(name) === true) return;
+        let set = ontoIntact.get(device);
+        if (set === undefined) ontoIntact.set(device, (set = new Set()));
+        set.add(name);
+      });
       const oracle = new StorageOracle(ctx, {
         allowCorruption: setup.allowCorruption ?? false,
         damagedAtRest: (node) => damaged.get(ctx.sim.node(node).deviceId) ?? NO_DAMAGE,
+        repairedOntoIntact: (node) => ontoIntact.get(ctx.sim.node(node).deviceId) ?? NO_DAMAGE,
         demandRepair: setup.demandRepair === true,
         durable: (node) => durableStoreImage(ctx.sim, ctx.sim.node(node).deviceId, storeLocation(setup)),
         relaxedCommits: setup.backend === 'kv' && setup.relaxedCommits === true,

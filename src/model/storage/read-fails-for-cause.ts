@@ -40,12 +40,15 @@ class ReadCauses {
 
 const BLOCK_FILE = /\/blocks\/(\d+)\.\d+$/;
 
-/** The run's read causes, subscribing to the simulator's records on first use (call it from a check's setup). */
-export function readCauses(ctx: ScenarioContext): ReadCauses {
-  let c = ctx.runState.get(KEY) as ReadCauses | undefined;
+/**
+ * The run's read causes, subscribing to the simulator's records on first use (call it from a check's
+ * setup). Shared through `runState` when the context has one (a live check); a trace check gets its own.
+ */
+export function readCauses(ctx: { trace: Pick<ScenarioContext['trace'], 'on'>; runState?: ScenarioContext['runState'] }): ReadCauses {
+  let c = ctx.runState?.get(KEY) as ReadCauses | undefined;
   if (c !== undefined) return c;
   const causes = (c = new ReadCauses());
-  ctx.runState.set(KEY, causes);
+  ctx.runState?.set(KEY, causes);
   ctx.trace.on('disk.fault', (r) => {
     if (r.data.action !== 'bitflip') return;
     const m = BLOCK_FILE.exec(String(r.data.path));
