@@ -40,6 +40,22 @@ function burstThenSteal(ctx: ScenarioContext, atMs: number, tab: string, thief: 
   ctx.at(atMs + 0.3, () => stealNow(ctx, thief));
 }
 
+/**
+ * Steady writes at every tab except around 1.4-1.7 s, where the tab that says it leads (A with the built-in
+ * election) gets a burst of 24 writes at 1.6 s, so that its own flush is what a pause at 1,600.2 interrupts,
+ * whichever tab another election or other timing made leader (no other write around it: the batch in
+ * flight at the pause is the burst itself). `then` runs right after the burst is issued, with its tab.
+ */
+function burstAtLeader(ctx: ScenarioContext, then?: (leader: string) => void): void {
+  steadyWrites(ctx, three, 200, 1_400, 20);
+  steadyWrites(ctx, three, 1_700, 6_000, 20);
+  ctx.at(1_600, () => {
+    const leader = three.find((t) => ctx.handle<ElectionTabHandle>(t)?.role() === 'leader') ?? 'A';
+    for (let k = 0; k < 24; k++) writeAt(ctx, leader);
+    then?.(leader);
+  });
+}
+
 /** The user closes `tab` at `atMs` (cleanly: its lease is handed over); it stays closed (healing restarts only crashed tabs). */
 function closeTabAt(ctx: ScenarioContext, tab: string, atMs: number): void {
   ctx.at(atMs, () => {
@@ -99,17 +115,7 @@ export const leaderPausedMidFlush: ElectionScenarioSpec = {
   tabs: three,
   mode: 'lease',
   startAtMs: aFirst,
-  workload: (ctx) => {
-    // No other write around the burst: the batch in flight at the pause is the burst itself.
-    steadyWrites(ctx, three, 200, 1_400, 20);
-    steadyWrites(ctx, three, 1_700, 6_000, 20);
-    // The burst goes to the tab that says it leads (A with the built-in election), so that its own flush
-    // is what the pause interrupts, whichever tab another election or other timing made leader.
-    ctx.at(1_600, () => {
-      const leader = three.find((t) => ctx.handle<ElectionTabHandle>(t)?.role() === 'leader') ?? 'A';
-      for (let k = 0; k < 24; k++) writeAt(ctx, leader);
-    });
-  },
+  workload: (ctx) => burstAtLeader(ctx),
   // 1,600 is between the leader's renewals (every 250 ms from its start): the pause catches a block store
   // commit, not a lease transaction (a frozen lease transaction would keep every follower from reading the
   // lease). The leader is frozen, whoever it is then, by the store's fence (docs/faults.md).
@@ -509,17 +515,8 @@ export default [
     tabs: three,
     mode: 'lease',
     startAtMs: aFirst,
-    workload: (ctx) => {
-      steadyWrites(ctx, three, 200, 1_400, 20);
-      steadyWrites(ctx, three, 1_700, 6_000, 20);
-      // The burst and the close go to the tab that says it leads (A with the built-in election): the close
-      // then waits for the flush the pause interrupts.
-      ctx.at(1_600, () => {
-        const leader = three.find((t) => ctx.handle<ElectionTabHandle>(t)?.role() === 'leader') ?? 'A';
-        for (let k = 0; k < 24; k++) writeAt(ctx, leader);
-        closeTabAt(ctx, leader, 1_600.1);
-      });
-    },
+    // The close goes to the burst's tab too: it then waits for the flush the pause interrupts.
+    workload: (ctx) => burstAtLeader(ctx, (leader) => closeTabAt(ctx, leader, 1_600.1)),
     // As in election-leader-paused-mid-flush: 1,600 is between the leader's renewals, so the pause catches a
     // block store commit of the burst, not a lease transaction.
     faults: { events: [{ kind: 'pause', atMs: 1_600.2, node: LEADER, durationMs: 3_000 }] },
