@@ -8,15 +8,20 @@
  * 13003: a value zeroed between two commits, found by an in-place recovery before any fact). The damage is
  * forgotten once a later fact shows that version current and intact (written again: a reused commit number).
  * A `suspect` report (`confirmed: false`: failing bytes repeated but never confirmed, which refuses repair
- * and destroys nothing, docs/storage.md "Stable reads") is allowed when the simulator flipped at least two
- * reads of that block's files on that node since its recovery began: with 16-byte blocks two random flips
- * agree often (storage-flaky-recovery-reads seed 112: 15 flipped reads of 1.2, found on fresh seeds by
- * the review). Without such flips it is a false report like any other.
+ * and destroys nothing, docs/storage.md "Stable reads") is allowed when the simulator flipped at least
+ * SUSPECT_FLIPS reads of that block's files on that node since its recovery began: the documented rule
+ * reads an item 2k + 2 times, k >= 3 identical failing reads to confirm, and says suspect only when every
+ * one of those reads failed, so at least 8 (storage-flaky-recovery-reads seed 112: 16 flipped reads of a
+ * 16-byte block, k = 7; found on fresh seeds by the review). With fewer it is a false report like any
+ * other: a recovery that gives up after two flipped reads fails it.
  * A trace check: it reads the store's records and the simulator's evidence only.
  */
 import { readCauses } from './read-fails-for-cause.ts';
 import { devicesOf, type TraceCheck } from '../check.ts';
 import { DamagedAtRest, storeKey } from './damaged-at-rest.ts';
+
+/** Flipped reads a `suspect` verdict needs at the least: 2k + 2 reads, all failing, with k >= 3 (see above). */
+const SUSPECT_FLIPS = 8;
 
 /** What the latest `fact.store-blocks` of a device says: the versions its durable commit holds, and which are bad. */
 interface DeviceBlocks {
@@ -61,7 +66,7 @@ export const noFalseCorruption: TraceCheck = {
       const version = `${String(rec.data.id)}.${String(rec.data.v)}`;
       if (blocks?.current?.includes(version) === true && (blocks.bad.has(version) || atRest.has(key, version))) return;
       const id = Number(rec.data.id);
-      if (rec.data.confirmed === false && causes.count(rec.node, id) - (flipsAtRecovery.get(rec.node)?.get(id) ?? 0) >= 2) return;
+      if (rec.data.confirmed === false && causes.count(rec.node, id) - (flipsAtRecovery.get(rec.node)?.get(id) ?? 0) >= SUSPECT_FLIPS) return;
       const why = blocks?.current?.includes(version) === true ? 'the durable image holds it intact' : 'the durable commit point no longer has that version (another commit replaced it)';
       ctx.fail('correctness', this.name, `${rec.node}'s recovery reports block ${version} damaged, but ${why} (trace #${rec.i})`);
     });
