@@ -82,6 +82,16 @@ function remember(ctx: ScenarioContext, node: string, resource: string, uuids: s
   });
 }
 
+/**
+ * The workload's record of what it asks `node` to write (`workload.peer-write {node, values}`, the values
+ * that are not deletes), made before the write: invariant:own-writes-were-written holds every record a
+ * device writes under its own id against it. Returns `items` (a wrapper at each write call).
+ */
+export function issued<T extends { data: string | null }>(ctx: ScenarioContext, node: string, items: T[]): T[] {
+  ctx.emit('workload.peer-write', { node, values: items.flatMap((it) => (it.data === null ? [] : [it.data])) });
+  return items;
+}
+
 function sharedPool(ctx: ScenarioContext, resource: string): string[] {
   const key = `peer.pool.${resource}`;
   let pool = ctx.shared.get(key) as string[] | undefined;
@@ -102,7 +112,7 @@ function operate(ctx: ScenarioContext, node: string, k: number): void {
     const n = rng.chance(0.3) ? rng.range(2, 6) : 1; // batches share one timestamp: ties
     const uuids = Array.from({ length: n }, () => rng.uuid());
     const items = uuids.map((uuid) => ({ uuid, data: `${node}#${k}` }));
-    h.writeOwned(resource, items).then(
+    h.writeOwned(resource, issued(ctx, node, items)).then(
       (hlc) => remember(ctx, node, resource, uuids, [hlc], false),
       (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
     );
@@ -111,7 +121,7 @@ function operate(ctx: ScenarioContext, node: string, k: number): void {
   const resource = rng.pick(SHARED);
   const uuid = rng.pick(sharedPool(ctx, resource));
   const del = rng.chance(0.1);
-  h.writeShared(resource, [{ uuid, data: del ? null : `${node}#${k}` }]).then(
+  h.writeShared(resource, issued(ctx, node, [{ uuid, data: del ? null : `${node}#${k}` }])).then(
     (hlcs) => remember(ctx, node, resource, hlcs.length > 0 ? [uuid] : [], hlcs, del),
     (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
   );
@@ -133,7 +143,7 @@ export function ownedTransactions(ctx: ScenarioContext, node: string, resource: 
       const h = ready(ctx, node);
       if (h === null) return;
       const uuids = Array.from({ length: size }, () => ctx.rng.uuid());
-      h.writeOwned(resource, uuids.map((uuid, i) => ({ uuid, data: `${node}#tx${k}-${i}` }))).then(
+      h.writeOwned(resource, issued(ctx, node, uuids.map((uuid, i) => ({ uuid, data: `${node}#tx${k}-${i}` })))).then(
         (hlc) => remember(ctx, node, resource, uuids, [hlc], false),
         (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
       );
@@ -151,7 +161,7 @@ export function sharedTransactions(ctx: ScenarioContext, node: string, resource:
       const h = ready(ctx, node);
       if (h === null) return;
       const uuids = ctx.rng.shuffled(sharedPool(ctx, resource)).slice(0, size);
-      h.writeShared(resource, uuids.map((uuid, i) => ({ uuid, data: `${node}#stx${k}-${i}` }))).then(
+      h.writeShared(resource, issued(ctx, node, uuids.map((uuid, i) => ({ uuid, data: `${node}#stx${k}-${i}` })))).then(
         (hlcs) => remember(ctx, node, resource, hlcs.length === uuids.length ? uuids : [], hlcs, false),
         (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
       );
@@ -174,7 +184,7 @@ export function sharedTies(ctx: ScenarioContext, nodes: string[], resource: stri
         const h = ready(ctx, node);
         if (h === null) continue;
         const del = node === deleter;
-        h.writeShared(resource, [{ uuid, data: del ? null : `${node}#tie${k}` }]).then(
+        h.writeShared(resource, issued(ctx, node, [{ uuid, data: del ? null : `${node}#tie${k}` }])).then(
           (hlcs) => remember(ctx, node, resource, hlcs.length > 0 ? [uuid] : [], hlcs, del),
           (e: unknown) => ctx.emit('workload.write-failed', { node, error: String(e) }),
         );
@@ -203,7 +213,7 @@ export function seedLibrary(ctx: ScenarioContext, writers: string[], total: numb
         const h = ready(ctx, w);
         if (h === null) return;
         const uuids = Array.from({ length: size }, () => ctx.rng.uuid());
-        h.writeOwned(resource, uuids.map((uuid, i) => ({ uuid, data: `${tag}-${i}` }))).then(
+        h.writeOwned(resource, issued(ctx, w, uuids.map((uuid, i) => ({ uuid, data: `${tag}-${i}` })))).then(
           (hlc) => remember(ctx, w, resource, uuids, [hlc], false),
           (e: unknown) => ctx.emit('workload.write-failed', { node: w, error: String(e) }),
         );
@@ -216,7 +226,7 @@ export function seedLibrary(ctx: ScenarioContext, writers: string[], total: numb
       const h = ready(ctx, writers[0]!);
       if (h === null) return;
       const pool = sharedPool(ctx, resource);
-      h.writeShared(resource, pool.map((uuid) => ({ uuid, data: 'seed' }))).then(
+      h.writeShared(resource, issued(ctx, writers[0]!, pool.map((uuid) => ({ uuid, data: 'seed' })))).then(
         (hlcs) => hlcs.forEach((hlc, i) => remember(ctx, writers[0]!, resource, [pool[i]!], [hlc], false)),
         (e: unknown) => ctx.emit('workload.write-failed', { node: writers[0]!, error: String(e) }),
       );

@@ -7,7 +7,7 @@ import type { PeerHandle } from '../../src/impl/peer/index.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Liveness, Scenario, ScenarioContext, Topology } from '../../src/scenario/types.ts';
 import { ackedWrites } from '../../src/model/peer/peer-view.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, PEER_SEAMS } from './_common.ts';
+import { converged, deviceIds, issued, peerChecking, peerProgram, peerTopology, PEER_SEAMS } from './_common.ts';
 
 const three = deviceIds(3);
 /** Records A writes per resource while C is cut off. */
@@ -26,8 +26,8 @@ function writeFrom(ctx: ScenarioContext, node: string, resource: 'location' | 't
     });
   };
   const fail = (e: unknown): void => ctx.emit('workload.write-failed', { node, error: String(e) });
-  if (resource === 'location') h.writeOwned(resource, items).then((hlc) => remember([hlc]), fail);
-  else h.writeShared(resource, items).then(remember, fail);
+  if (resource === 'location') h.writeOwned(resource, issued(ctx, node, items)).then((hlc) => remember([hlc]), fail);
+  else h.writeShared(resource, issued(ctx, node, items)).then(remember, fail);
 }
 
 /** Records of `resource` on `h` whose uuid starts with `prefix` (A's items; C edits three of A's tags). */

@@ -75,6 +75,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
   // Hunt 5: the in-memory log drops its newest entries at a prune while the store drops its oldest
   // (catch-up repairs the peers: only the store's log, holding acknowledged entries, shows it).
   { variant: 'peer-prune-memory-newest', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-when-acked' },
+  // An echo of every shared change received: nothing but the workload's record tells who wrote it.
+  { variant: 'peer-echo-shared', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:own-writes-were-written' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

@@ -13,6 +13,7 @@ import { MetricsRecorder, type MetricsSnapshot, type StoredSnapshot } from './me
 import { resolvePeerOptions, type PeerOptions } from './options.ts';
 import { Receiver } from './receive.ts';
 import type { PeerNode } from './seam.ts';
+import type { SyncRecord } from './records.ts';
 import { emptyWrites, PeerStore } from './store.ts';
 import { TransactionManager } from './transactions.ts';
 
@@ -109,6 +110,20 @@ async function start(core: Core, parts: Parts): Promise<void> {
   parts.backfill.run().catch(reportFailure(env, 'backfill'));
 }
 
+/** Weakened variant 'peer-echo-shared' only: the (uuid, value) pairs each device already echoed. */
+const echoed = new WeakMap<Core, Set<string>>();
+
+/** Weakened variant 'peer-echo-shared': writes `change` again as this device's own, once per value. */
+function echo(core: Core, parts: Parts, resource: string, change: SyncRecord): void {
+  if (change.data === null || change.writer === core.env.deviceId) return;
+  let seen = echoed.get(core);
+  if (seen === undefined) echoed.set(core, (seen = new Set()));
+  const k = `${change.uuid}|${change.data}`;
+  if (seen.has(k)) return;
+  seen.add(k);
+  void parts.tx.commitShared(resource, [{ uuid: change.uuid, data: change.data }]).catch(() => undefined);
+}
+
 function onMessage(core: Core, parts: Parts, peer: string, msg: PeerMessage): void {
   const { receiver, catchup } = parts;
   switch (msg.type) {
@@ -117,7 +132,11 @@ function onMessage(core: Core, parts: Parts, peer: string, msg: PeerMessage): vo
     case 'StateBatch':
       return receiver.onLive(peer, msg.resource, msg.records, { kind: 'owned', prev: msg.prev }, msg.type);
     case 'SharedChange':
-      return receiver.onLive(peer, msg.resource, [msg.change], { kind: 'shared', prev: msg.prev }, msg.type);
+      receiver.onLive(peer, msg.resource, [msg.change], { kind: 'shared', prev: msg.prev }, msg.type);
+      // Weakened variant 'peer-echo-shared': a shared change received from another device is written once
+      // more as this device's own (an echo).
+      if (core.cfg.variant === 'peer-echo-shared') echo(core, parts, msg.resource, msg.change);
+      return;
     case 'SharedChangeBatch':
       return receiver.onLive(peer, msg.resource, msg.changes, { kind: 'shared', prev: msg.prev }, msg.type);
     case 'StateRequest':

@@ -180,6 +180,12 @@ export const PEER_VARIANTS = [
     description:
       "a prune deletes the oldest acknowledged entries from the store but drops the newest from the in-memory log: the unacknowledged changes are no longer resent (catch-up repairs the peers, so everything converges) and the acknowledged entries stay in the store until a restart. Caught by invariant:log-pruned-when-acked (the device's kv store holds every member's acknowledgement above a log entry it still holds); hunt 5: 0 of 120 peer smoke+ci runs before.",
   },
+  {
+    name: 'peer-echo-shared',
+    area: 'peer',
+    description:
+      "a device writes every shared change it receives from another device once more as its own (an echo: the same value under a new timestamp of its own): every replica still converges and every stream, watermark and acknowledgement is consistent, but the echo buries any concurrent newer write of a third device (caught by invariant:own-writes-were-written, from the workload's record of what it asked each device to write: 44 of 52 smoke/ci peer runs, seeds 0..1; it passed all 52 before that check).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

@@ -27,6 +27,7 @@ import { readyServesDurableCheck } from './ready-serves-durable.ts';
 import { ackHeldCheck } from './ack-held.ts';
 import { logPrunedAfterAcksCheck } from './log-pruned-after-acks.ts';
 import { logPrunedWhenAckedCheck } from './log-pruned-when-acked.ts';
+import { ownWritesWereWrittenCheck } from './own-writes-were-written.ts';
 import { streamEndCompleteCheck } from './stream-end-complete.ts';
 import { watermarkCompleteCheck } from './watermark-complete.ts';
 
@@ -50,6 +51,7 @@ export { watermarkCompleteCheck } from './watermark-complete.ts';
 export { ackHeldCheck } from './ack-held.ts';
 export { logPrunedAfterAcksCheck } from './log-pruned-after-acks.ts';
 export { logPrunedWhenAckedCheck, LOG_PRUNED_WHEN_ACKED } from './log-pruned-when-acked.ts';
+export { ownWritesWereWrittenCheck, OWN_WRITES_WERE_WRITTEN } from './own-writes-were-written.ts';
 export { streamEndCompleteCheck } from './stream-end-complete.ts';
 export { resendCheck } from './resend-unacked.ts';
 export { resendIntervalCheck } from './resend-interval.ts';
@@ -93,6 +95,7 @@ export function peerChecks(nodes: readonly string[], options: PeerCheckOptions):
     ackHeldCheck(nodes),
     logPrunedAfterAcksCheck(nodes),
     logPrunedWhenAckedCheck(nodes, options.peers),
+    ownWritesWereWrittenCheck(nodes),
     ...(options.ownedResources !== undefined ? [streamEndCompleteCheck(nodes, options.ownedResources)] : []),
     changeSentDurableCheck(nodes),
     resendCheck(nodes),

@@ -22,6 +22,7 @@ export const WORKLOAD_KINDS: KindSchemas = {
   'workload.stale-commit-accepted': kind('a commit from a stale epoch was accepted (the check fails on it)', { step: str }),
   // peer sync, client-server
   'workload.write-failed': kind('a write the workload asked for failed', { node: str, error: str }),
+  'workload.peer-write': kind('the workload asks a peer device to write records: the `values` that are not deletes (recorded before the write is made)', { node: str, values: arrayOf(str) }),
   'workload.cs-write': kind('the user writes `value` into a cell at a sync client (recorded before the write is made)', { node: str, table: str, pk: str, col: str, value: str }),
   'workload.server-exec': kind("the server's operator was told its write succeeded: `rows` [table, pk, col, value]", { node: str, rows: arrayOf(tuple(str, str, str, nullable(str))) }),
   'workload.nuke': kind('the user clicked Nuke and Resync on a stuck or incompatible footer', { node: str, status: str }),
