@@ -2,6 +2,7 @@
  * The seed's critical e2e test "shows stuck dialog when server DB is rebuilt", with and without the meta
  * channel, and a schema upgrade on both sides.
  */
+import type { FaultEvent } from '../../src/faults/plan.ts';
 import type { ScenarioContext } from '../../src/scenario/types.ts';
 import { clientIds, clientWrites, csScenario, META, serverRecords, statusSeen, userNukes, userWrite } from './_common.ts';
 
@@ -28,6 +29,9 @@ function aroundRebuild(offline: number, fresh: boolean): (ctx: ScenarioContext) 
   };
 }
 
+/** The server's restart into its rebuilt database (`deploy.rebuildsAtMs: [3_000]`), shared by the rebuild scenarios. */
+const REBUILD_RESTART: FaultEvent = { kind: 'crash', atMs: 3_000, node: 'S', restartAfterMs: 300 };
+
 /** e2e "shows stuck dialog when server DB is rebuilt" (the meta channel works: it warns first). */
 const rebuilt = csScenario({
   name: 'cs-rebuilt-server',
@@ -37,7 +41,7 @@ const rebuilt = csScenario({
   clients: three,
   deploy: { rebuildsAtMs: [3_000] },
   workload: aroundRebuild(4, true),
-  faults: { events: [{ kind: 'crash', atMs: 3_000, node: 'S', restartAfterMs: 300 }] },
+  faults: { events: [REBUILD_RESTART] },
   durationMs: 9_000,
   expect: [statusSeen('C1', ['incompatible'], 3_000, 3_000, 'incompatible after the rebuild')],
 });
@@ -58,7 +62,7 @@ const nukeThenWrite = csScenario({
     aroundRebuild(4, true)(ctx);
     clientWrites(ctx, three, 18, 7_000, 150, 'after.');
   },
-  faults: { events: [{ kind: 'crash', atMs: 3_000, node: 'S', restartAfterMs: 300 }] },
+  faults: { events: [REBUILD_RESTART] },
   durationMs: 12_000,
 });
 
@@ -74,7 +78,7 @@ const metaBlocked = csScenario({
   faults: {
     events: [
       { kind: 'isolate', atMs: 0, node: META, durationMs: 8_900 },
-      { kind: 'crash', atMs: 3_000, node: 'S', restartAfterMs: 300 },
+      REBUILD_RESTART,
     ],
   },
   durationMs: 9_000,
@@ -123,7 +127,7 @@ const rebuildClientDown = csScenario({
   faults: {
     events: [
       { kind: 'crash', atMs: 2_800, node: 'C2', restartAfterMs: 1_200 },
-      { kind: 'crash', atMs: 3_000, node: 'S', restartAfterMs: 300 },
+      REBUILD_RESTART,
     ],
   },
   durationMs: 9_000,
