@@ -7,7 +7,10 @@
  * - `--sample P` (0 < P < 1): mutate only a seeded sample of each file's 20-line chunks, a fraction P of
  *   them (`--sample-seed N`, default 1): an estimate of the score in a fraction of the time.
  * - Incremental by default: results are kept in `reports/mutation/<area>/incremental.json`, and a later run
- *   re-tests only mutants in code that changed (and the tests' code is the scenarios: `--full` re-tests all).
+ *   re-tests only mutants in code that changed. Stryker sees changes to `src/impl` and to test files only,
+ *   while the judge's verdicts come from the checks, the simulator and the scenarios: a fingerprint of those
+ *   (`judgeFingerprint`) is kept beside the results, and a run whose judge changed re-tests every mutant, as
+ *   `--full` does (a result kept from before a new check would otherwise survive it).
  * - Score: killed (or timed out) over every mutant that is not listed as equivalent in
  *   `src/mutation/equivalent.json` (file, line, mutator, replacement and the reason it cannot change
  *   behaviour). Mutants that survived and are not listed are printed: each is either a gap in the checks
@@ -21,6 +24,7 @@ import type { LogLevel } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
 import { Rng } from '../sim/rng.ts';
 import { MUTATION_AREAS, type MutationArea } from './areas.ts';
+import { judgeFingerprint } from './fingerprint.ts';
 import { readEquivalents, scoreReport, type AreaScore, type MutantRow } from './score.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -65,6 +69,12 @@ async function mutateArea(area: MutationArea, files: string[] | null, o: { full:
   mkdirSync(dir, { recursive: true });
   const json = path.join(dir, 'mutation.json');
   const ranges = o.sample === null ? null : sampleRanges(files ?? areaFiles(area), o.sample, o.sampleSeed);
+  const fingerprintFile = path.join(dir, 'judge.sha256');
+  const fingerprint = judgeFingerprint(ROOT);
+  const judgeChanged = existsSync(path.join(dir, 'incremental.json')) && (!existsSync(fingerprintFile) || readFileSync(fingerprintFile, 'utf8').trim() !== fingerprint);
+  if (judgeChanged && !o.full) {
+    process.stdout.write(`mutate ${area.name}: the checks, simulator or scenarios changed since the kept results: every mutant is tested again (as --full)\n`);
+  }
   await new Stryker({
     mutate: ranges ?? files ?? area.mutate,
     // The judge as vitest tests, one per (scenario, seed): with per-test coverage each mutant is judged by
@@ -75,7 +85,7 @@ async function mutateArea(area: MutationArea, files: string[] | null, o: { full:
     coverageAnalysis: 'perTest',
     concurrency: o.concurrency,
     incremental: true,
-    force: o.full,
+    force: o.full || judgeChanged,
     incrementalFile: path.join(dir, 'incremental.json'),
     reporters: ['html', 'json', 'progress', 'clear-text'],
     htmlReporter: { fileName: path.join(dir, 'mutation.html') },
@@ -91,6 +101,7 @@ async function mutateArea(area: MutationArea, files: string[] | null, o: { full:
     cleanTempDir: 'always',
     logLevel: 'warn' as LogLevel,
   }).runMutationTest();
+  writeFileSync(fingerprintFile, `${fingerprint}\n`);
   const report = JSON.parse(readFileSync(json, 'utf8')) as { files: Record<string, { mutants: MutantRow[] }> };
   // A sampled run scores only the sampled chunks: the report also carries results the incremental file
   // kept from earlier runs for the rest of the area.

@@ -3,10 +3,12 @@
  * score counts killed and timed-out mutants over the non-equivalent ones, and every listed equivalent
  * mutant says why.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MUTATION_AREAS } from '../../src/mutation/areas.ts';
+import { judgeFingerprint } from '../../src/mutation/fingerprint.ts';
 import { readEquivalents, scoreReport } from '../../src/mutation/score.ts';
 import { loadScenarioFiles } from '../../src/scenario/registry.ts';
 
@@ -56,6 +58,36 @@ describe('mutation score', () => {
     for (const e of readEquivalents()) {
       const lines = readFileSync(path.join(ROOT, e.file), 'utf8').split('\n').map((l) => l.trim());
       expect(lines, `${e.file}: ${e.code}`).toContain(e.code);
+    }
+  });
+});
+
+describe('the judge fingerprint (kept results are re-tested when the checks change)', () => {
+  it('changes with the checks, scenarios and corpora, not with the implementation or the equivalents list', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'syncbench-fingerprint-'));
+    try {
+      const put = (rel: string, text: string): void => {
+        mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+        writeFileSync(path.join(root, rel), text);
+      };
+      put('src/impl/peer/records.ts', 'export const a = 1;');
+      put('src/model/peer/check.ts', 'export const check = 1;');
+      put('src/mutation/equivalent.json', '{"equivalent":[]}');
+      put('scenarios/peer/s.ts', 'export default {};');
+      put('corpus/coverage.json', '{}');
+      const first = judgeFingerprint(root);
+      put('src/impl/peer/records.ts', 'export const a = 2;');
+      put('src/mutation/equivalent.json', '{"equivalent":[{}]}');
+      expect(judgeFingerprint(root)).toBe(first);
+      for (const [rel, text] of [['src/model/peer/check.ts', 'export const check = 2;'], ['scenarios/peer/s.ts', 'export default { a: 1 };'], ['corpus/coverage.json', '{"a":1}']] as const) {
+        const before = judgeFingerprint(root);
+        put(rel, text);
+        expect(judgeFingerprint(root), rel).not.toBe(before);
+      }
+      put('src/model/peer/new-check.ts', 'export const added = 1;');
+      expect(judgeFingerprint(root)).not.toBe(first);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
