@@ -84,6 +84,7 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
   area('election', 'election', 'election-', 4, ['test/election/fenced-store.test.ts', 'test/election/options.test.ts', 'test/election/conformance.test.ts']),
   area('peer', 'peer', 'peer-', 2, [
     'test/peer/records.test.ts',
+    'test/peer/acks.test.ts',
     'test/peer/links.test.ts',
     'test/peer/hlc.test.ts',
     'test/peer/messages.test.ts',

@@ -184,6 +184,37 @@ describe('links: connection state per peer', () => {
   });
 });
 
+describe('links: send to one peer', () => {
+  it('sends only over an open connection: false, nothing counted, for an unknown peer, one never connected, one gone, or a send the network refuses', async () => {
+    const w = world(['A', 'B', 'C'], { peer: { reconnectMs: 60_000 } });
+    let refuse = false;
+    w.sim.addInterceptor((op) => (refuse && op.area === 'net' && op.op === 'send' && op.node === 'A' ? { type: 'error', code: 'ECONNREFUSED' } : null));
+    w.sim.start('A');
+    w.sim.start('B');
+    const results: Record<string, boolean> = {};
+    const sent = (): number => w.node('A').core.metrics.c.messagesSent;
+    const trySend = (label: string, peer: string): void => {
+      const before = sent();
+      const ok = w.node('A').links.send(peer, change('A', label));
+      results[label] = ok;
+      expect(sent() - before, label).toBe(ok ? 1 : 0);
+    };
+    w.at(200, () => {
+      trySend('to-B', 'B'); // connected
+      trySend('to-C', 'C'); // C never started: no connection
+      trySend('to-Z', 'Z'); // not a member
+      refuse = true;
+      trySend('refused', 'B'); // the network throws: nothing sent
+      refuse = false;
+    });
+    w.at(300, () => w.sim.crash('B'));
+    w.at(500, () => trySend('after-crash', 'B')); // the connection was reset; no reconnection for a minute
+    await w.runTo(600);
+    expect(results).toEqual({ 'to-B': true, 'to-C': false, 'to-Z': false, refused: false, 'after-crash': false });
+    expect(changesSeen(w.node('B'), 'A')).toEqual(['to-B']);
+  });
+});
+
 describe('links: RTT from heartbeat echoes', () => {
   it('measures the round trip of the echoed heartbeat (both directions, asymmetric too), not a constant', async () => {
     const w = world(['A', 'B', 'C'], {

@@ -33,11 +33,13 @@ async function refusal(w: PeerWorld, p: Promise<unknown>): Promise<Error> {
 const changesSent = (w: PeerWorld) => w.got().filter((m) => ['StateChange', 'StateBatch', 'SharedChange', 'SharedChangeBatch'].includes(m.type));
 
 describe('local writes the transaction manager refuses', () => {
-  it('a write to a resource of the other kind, an empty or oversized write, or one naming a uuid twice: rejected, nothing stored or sent', async () => {
+  it('a write to an unknown resource or one of the other kind, an empty or oversized write, or one naming a uuid twice: rejected, nothing stored or sent', async () => {
     const w = await peerWorld();
     const a = w.a();
     expect((await refusal(w, a.writeOwned('tag', items(1)))).message).toBe("peer: resource 'tag' does not hold owned data");
     expect((await refusal(w, a.writeShared('entry', items(1)))).message).toBe("peer: resource 'entry' does not hold shared data");
+    expect((await refusal(w, a.writeOwned('album', items(1)))).message).toBe("peer: unknown resource 'album'");
+    expect((await refusal(w, a.writeShared('album', items(1)))).message).toBe("peer: unknown resource 'album'");
     const empty = await refusal(w, a.writeOwned('entry', []));
     expect(empty).toBeInstanceOf(RangeError);
     expect(empty.message).toBe(`peer: a write holds 1..${WRITE_ITEMS_MAX} items, got 0`);

@@ -73,11 +73,38 @@ describe('the wire decoder names the field it refuses', () => {
     const over = WIRE_LIMITS.resourcesMax + 1;
     expect(refusal(patched(samples[3]!, { totals: many(over, 1) })).reason).toBe(`totals lists more than ${WIRE_LIMITS.resourcesMax} resources`);
     expect(refusal(patched(heartbeat, { marks: many(over, {}) })).reason).toBe(`marks lists more than ${WIRE_LIMITS.resourcesMax} resources`);
-    expect(refusal(patched(heartbeat, { latest: many(over, null) })).reason).toBe(`latest lists more than ${WIRE_LIMITS.resourcesMax} resources`);
+    expect(refusal(patched(heartbeat, { latest: many(over, null) }))).toEqual({ code: 'malformed', reason: `latest lists more than ${WIRE_LIMITS.resourcesMax} resources` });
     const writers = Object.fromEntries(Array.from({ length: WIRE_LIMITS.writersMax + 1 }, (_, k) => [`w${k}`, { ts: ts(1, `w${k}`), uuid: 'u' }]));
     expect(refusal(patched(heartbeat, { 'marks.entry': writers })).reason).toBe(`marks.entry lists more than ${WIRE_LIMITS.writersMax} writers`);
     // At the limit: refused only for naming resources this library does not sync, not for the count.
     expect(refusal(patched(samples[3]!, { totals: many(WIRE_LIMITS.resourcesMax, 1) })).code).toBe('unknown-resource');
+  });
+
+  it('fields nested in a record and in a heartbeat echo are named by their path', () => {
+    for (const k of ['u', 'w', 't'] as const) expect(refusal(patched(samples[0]!, { [`record.${k}`]: 5 })).reason, k).toMatch(new RegExp(`^record\\.${k} `));
+    const echoed = patched(heartbeat, { echo: { boot: 'b0', seq: 1, sentMs: 1, heldMs: 0 } });
+    expect(validateMessage(echoed, ctx, 'A').ok).toBe(true);
+    for (const k of ['boot', 'seq', 'sentMs', 'heldMs'] as const) {
+      const bad = structuredClone(echoed) as Record<string, Record<string, Value>>;
+      bad.echo![k] = k === 'boot' ? 5 : 'x';
+      expect(refusal(bad as Value).reason, k).toMatch(new RegExp(`^echo\\.${k} `));
+    }
+  });
+
+  it('a change naming a resource this library does not sync, or one of the other kind, is refused with the reason', () => {
+    expect(refusal(patched(samples[0]!, { resource: 'zzz' }))).toEqual({ code: 'unknown-resource', reason: "resource 'zzz' is not synced by this library" });
+    expect(refusal(patched(samples[0]!, { resource: 'tag' }))).toEqual({ code: 'malformed', reason: "resource 'tag' holds shared data, not owned" });
+  });
+
+  it('a record list holds at most recordsMax records: at the limit it is accepted, one more is malformed', () => {
+    const list = (n: number): Value[] => Array.from({ length: n }, (_, i) => ({ u: `u${i}`, w: 'B', t: ts(5, 'B'), d: 'x' }));
+    expect(validateMessage(patched(samples[3]!, { records: list(WIRE_LIMITS.recordsMax) }), ctx, 'A').ok).toBe(true);
+    expect(refusal(patched(samples[3]!, { records: list(WIRE_LIMITS.recordsMax + 1) }))).toEqual({ code: 'malformed', reason: `records must be an array of at most ${WIRE_LIMITS.recordsMax}` });
+  });
+
+  it('a heartbeat\'s latest map at resourcesMax entries is refused only for the names it holds, not for its size', () => {
+    const many = Object.fromEntries(Array.from({ length: WIRE_LIMITS.resourcesMax }, (_, k) => [`r${k}`, null]));
+    expect(refusal(patched(heartbeat, { latest: many })).code).toBe('unknown-resource');
   });
 
   it('an error message with an unknown code, and a message of an unknown type, are malformed', () => {

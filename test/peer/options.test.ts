@@ -18,6 +18,10 @@ describe('peer options', () => {
     expect(() => resolvePeerOptions({ ...base, resources: { tag: 'both' as never } })).toThrow(/resources\.tag/);
     expect(() => resolvePeerOptions({ ...base, batchSize: 0 })).toThrow(/batchSize/);
     expect(() => resolvePeerOptions({ ...base, bufferMax: 1.5 })).toThrow(/bufferMax/);
+    // Every numeric option names itself when refused.
+    for (const name of ['batchSize', 'heartbeatMs', 'reconnectMs', 'connectTimeoutMs', 'requestTimeoutMs', 'ackTimeoutMs', 'retryQueueMax', 'bufferMax', 'maxDriftMs', 'logMax', 'metricsSnapshotMs', 'metricsSnapshotsKept'] as const) {
+      expect(() => resolvePeerOptions({ ...base, [name]: -1 }), name).toThrow(new RegExp(`\\b${name}\\b`));
+    }
     expect(() => resolvePeerOptions({ ...base, variant: 'peer-nonsense' })).toThrow(/variant 'peer-nonsense'/);
   });
 

@@ -20,6 +20,8 @@ interface Sample {
   ratio: number;
   received: number;
   expected: number;
+  /** The handle's sync state at that moment. */
+  state: string;
 }
 
 /** Runs `s` with E's handle.progress() polled every 5 ms, and the traced batch progress collected. */
@@ -36,7 +38,7 @@ async function observe(s: Scenario, seed: number, node: string) {
           const h = ctx.handle<PeerHandle>(node);
           if (h === null) return;
           const p = h.progress();
-          polled[polled.length - 1]!.push({ at: t, ratio: p.ratio, received: p.received, expected: p.expected });
+          polled[polled.length - 1]!.push({ at: t, ratio: p.ratio, received: p.received, expected: p.expected, state: h.state() });
         });
       }
     },
@@ -71,6 +73,13 @@ describe('backfill progress', () => {
     for (let i = 1; i < all.length; i++) expect(all[i]!.ratio, `at ${all[i]!.at} ms`).toBeGreaterThanOrEqual(all[i - 1]!.ratio);
     for (const p of all) expect(p.ratio >= 0 && p.ratio <= 1 && p.received <= p.expected).toBe(true);
     expect(all.at(-1)!.ratio).toBe(1);
+    // The state the handle shows: backfilling while the ratio is below 1 (from the first poll that sees the
+    // node's handle), ready at the end; the crashed incarnation never said ready. ('paused': the scenario
+    // pauses the node for a while; its handle says so.)
+    const states = (list: Sample[]): string[] => list.map((p) => p.state).filter((x, i, a) => x !== 'paused' && (i === 0 || a[i - 1] !== x));
+    expect(states(polled[0]!)).toEqual(['backfilling']);
+    expect(states(polled[1]!)).toEqual(['backfilling', 'ready']);
+    for (const p of all) if (p.state !== 'paused') expect(p.state, `at ${p.at} ms`).toBe(p.ratio < 1 ? 'backfilling' : 'ready');
     // Before the fix the ratio read 1 after the first resource; now it reads 1 only when complete.
     expect(batches.filter((b) => b.ratio === 1)).toHaveLength(1);
   }, 30_000);

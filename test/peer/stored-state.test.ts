@@ -5,11 +5,12 @@
  *   recovery fails naming the key instead of loading a wrong record;
  * - a storage operation is retried (each failure traced as `peer.store.error` naming the operation, the
  *   attempt and the error) at most STORE_ATTEMPTS_MAX times, then the error propagates;
- * - a failed background task is reported the same way, whatever it was rejected with, and never throws.
+ * - a failed background task is reported the same way, whatever it was rejected with, and never throws;
+ * - a cursor kept in `meta` (a checkpoint's or a watermark's) is used only when both its fields are strings.
  */
 import { describe, expect, it } from 'vitest';
 import type { Env, KvKey, KvStore, KvTx, Value } from '../../src/impl/env.ts';
-import { reportFailure, retrying, STORE_ATTEMPTS_MAX } from '../../src/impl/peer/core.ts';
+import { metaCursor, reportFailure, retrying, STORE_ATTEMPTS_MAX, type Core } from '../../src/impl/peer/core.ts';
 import { PeerStore } from '../../src/impl/peer/store.ts';
 
 /** A kv store in memory (enough for reads): store -> key -> value. */
@@ -129,5 +130,16 @@ describe('a failed background task is reported, never thrown', () => {
       { kind: 'peer.store.error', data: { what: 'apply', attempt: 1, error: 'undefined' } },
       { kind: 'peer.store.error', data: { what: 'apply', attempt: 1, error: 'null' } },
     ]);
+  });
+});
+
+describe('cursors kept in meta', () => {
+  it('a stored cursor is used only when its ts and uuid are both strings; anything else reads as no cursor', () => {
+    const core = (v: Value | undefined): Core => ({ meta: new Map(v === undefined ? [] : [['k', v]]) }) as unknown as Core;
+    expect(metaCursor(core({ ts: 't', uuid: 'u' }), 'k')).toEqual({ ts: 't', uuid: 'u' });
+    expect(metaCursor(core(undefined), 'k')).toBeNull();
+    expect(metaCursor(core({ ts: 5, uuid: 'u' }), 'k')).toBeNull();
+    expect(metaCursor(core({ ts: 't', uuid: null }), 'k')).toBeNull();
+    expect(metaCursor(core({ ts: 't' }), 'k')).toBeNull();
   });
 });
