@@ -77,6 +77,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
   { variant: 'peer-prune-memory-newest', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-when-acked' },
   // An echo of every shared change received: nothing but the workload's record tells who wrote it.
   { variant: 'peer-echo-shared', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:own-writes-were-written' },
+  // Hunt 6: a restarted peer's heartbeats dropped as stale until their count passes its previous life's.
+  { variant: 'peer-boot-seq-kept', scenario: 'peer-restart-long-run', kind: 'liveness', check: 'liveness' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

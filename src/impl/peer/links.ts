@@ -409,7 +409,9 @@ export class Links {
   private onNewBoot(l: Link, boot: string): void {
     const previous = l.boot;
     l.boot = boot;
-    l.lastSeqIn = -1;
+    // Weakened variant 'peer-boot-seq-kept': the previous life's sequence is kept, so the new boot's
+    // heartbeats count as stale (ignored) until its count passes it.
+    if (this.core.cfg.variant !== 'peer-boot-seq-kept') l.lastSeqIn = -1;
     l.ready = false;
     l.echo = null;
     if (previous === null || l.conn === null || l.connBoot === null || l.connBoot === boot) return;

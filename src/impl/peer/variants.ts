@@ -186,6 +186,12 @@ export const PEER_VARIANTS = [
     description:
       "a device writes every shared change it receives from another device once more as its own (an echo: the same value under a new timestamp of its own): every replica still converges and every stream, watermark and acknowledgement is consistent, but the echo buries any concurrent newer write of a third device (caught by invariant:own-writes-were-written, from the workload's record of what it asked each device to write: 44 of 52 smoke/ci peer runs, seeds 0..1; it passed all 52 before that check).",
   },
+  {
+    name: 'peer-boot-seq-kept',
+    area: 'peer',
+    description:
+      "a peer's heartbeat sequence is not reset when it restarts (a new boot): its new heartbeats, counting from 0 again, are dropped as stale until they pass the previous life's count, so what it holds and the others lack (written while cut off) waits that long for catch-up. Caught as liveness by peer-restart-long-run (B heartbeats A for 8 s, writes cut off, restarts as the partition heals and writes nothing more: convergence within 3 s of the end), 10 of seeds 0..9; it passed all 130 smoke/ci peer runs, seeds 0..4, before that scenario. Found by the sixth bug hunt.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
