@@ -79,6 +79,8 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
   { variant: 'peer-echo-shared', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:own-writes-were-written' },
   // Hunt 6: a restarted peer's heartbeats dropped as stale until their count passes its previous life's.
   { variant: 'peer-boot-seq-kept', scenario: 'peer-restart-long-run', kind: 'liveness', check: 'liveness' },
+  // Hunt 6: a relay marked done when it starts; C's storage fails once mid-relay and the rest never comes.
+  { variant: 'peer-relay-marked-early', scenario: 'peer-relay-interrupted', kind: 'liveness', check: 'liveness' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
