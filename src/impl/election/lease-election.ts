@@ -207,7 +207,7 @@ export class LeaseElection implements Election {
     if (this.wallLease) return this.deps.clock.now() >= rec.wallExpiresMs;
     // Weakened variant 'election-deaf-followers': followers wait three takeover times.
     const takeoverMs = leaseTakeoverMs(this.s) * (this.s.variant === 'election-deaf-followers' ? 3 : 1);
-    return this.followerNow() - this.observedAtMono >= takeoverMs;
+    return nowMono - this.observedAtMono >= takeoverMs;
   }
 
   /**
