@@ -198,6 +198,12 @@ export const PEER_VARIANTS = [
     description:
       "a relayed catch-up (a writer's records fetched from another peer while the writer is away) is marked done when it starts, not when its stream ends: a relay that fails midway (a storage error, a lost link) is not tried again while the relaying peer's offer stands, and the device keeps the first batches only until the writer itself comes back. Caught as liveness by peer-relay-interrupted (C's kv commit fails once in the middle of the relay: 10 of seeds 0..9); it passed all 135 smoke/ci peer runs, seeds 0..4, before that scenario (no scenario failed a relay midway). Found by the sixth bug hunt.",
   },
+  {
+    name: 'peer-retry-queue-unbounded',
+    area: 'peer',
+    description:
+      "the queue of messages for a peer that cannot be reached ignores retryQueueMax: it grows for as long as the peer is away and is flushed whole when the link comes back. Every replica still converges (the protocol deduplicates), so only invariant:retry-queue-bounded sees it (the live changes sent at the instant a link came up, from the simulator's connection records and the wire): peer-catchup-cut and peer-crash-mid-shared-catchup, 5 of seeds 0..4 each; it passed all 130 smoke/ci peer runs before that check. Found by the sixth bug hunt.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
