@@ -262,4 +262,29 @@ const unanswered: Scenario = {
   durationMs: 18_000,
 };
 
-export default [tabs, busy, late, unanswered];
+/**
+ * cs-tabs with the tabs' wall clocks set while they run (every tab's 30 s back right after the leader crashes at
+ * 7 s, T3's 45 s ahead at 9.5 s): a follower judges how old the leader's last status is on its monotonic clock, so
+ * it shows disconnected within its bound once the leader is gone, and never before. Found by the sixth bug
+ * hunt: a freshness test on the wall clock kept a dead leader's green for 30 s in a follower whose clock went
+ * back (and would show disconnected under a live leader after a jump ahead); no scenario moved a tab's clock.
+ */
+const clockJumps: Scenario = {
+  ...tabs,
+  name: 'cs-tabs-clock-jumps',
+  description:
+    "cs-tabs with the tabs' wall clocks set while they run (every tab's 30 s back at 7.05 s, right after the leader crashed, and T3's 45 s ahead at 9.5 s): every tab must still show the device's status within 600 ms (a follower times the leader's last status on its monotonic clock).",
+  suites: ['ci'],
+  faults: {
+    events: [
+      ...TABS_FAULTS,
+      // Right after the leader's crash (7 s), before a follower finds its last status too old.
+      { kind: 'clockJump', atMs: 7_050, node: 'T1', deltaMs: -30_000 },
+      { kind: 'clockJump', atMs: 7_050, node: 'T2', deltaMs: -30_000 },
+      { kind: 'clockJump', atMs: 7_050, node: 'T3', deltaMs: -30_000 },
+      { kind: 'clockJump', atMs: 9_500, node: 'T3', deltaMs: 45_000 },
+    ],
+  },
+};
+
+export default [tabs, busy, late, unanswered, clockJumps];

@@ -508,6 +508,30 @@ export default [
     durationMs: 5_000,
   }),
   electionScenario({
+    name: 'election-follower-clock-jumps',
+    description:
+      "The followers' wall clocks are set while the leader is healthy (C's 30 s back at 1.2 s; B's 60 s ahead at 1.75 s, while the leader stalls for 400 ms from 1.6 s: less than its lease's validity, so one or two renewals are late and the followers read the same lease record twice): a follower must count the lease's silence on its monotonic clock, so none takes over a lease its holder still trusts; then the leader crashes and a follower takes over within the takeover time.",
+    suites: ['ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    workload: (ctx) => {
+      writesAt(ctx, 'A', 200, 5_000, 10);
+      steadyWrites(ctx, three, 200, 5_000, 50);
+    },
+    faults: {
+      events: [
+        { kind: 'clockJump', atMs: 1_200, node: 'C', deltaMs: -30_000 },
+        // Between two renewals of the leader (every 250 ms from its start), as in election-leader-paused-mid-flush.
+        { kind: 'pause', atMs: 1_600.2, node: LEADER, durationMs: 400 },
+        // While the followers read the same lease record: a clock set ahead then must not make it look old.
+        { kind: 'clockJump', atMs: 1_750, node: 'B', deltaMs: 60_000 },
+        { kind: 'crash', atMs: 3_000, node: LEADER },
+      ],
+    },
+    durationMs: 6_000,
+  }),
+  electionScenario({
     name: 'election-closed-while-frozen',
     description:
       "The user closes the leader in the middle of a 24-write flush and the tab freezes for 3 s before the flush ends: a follower takes the lapsed lease meanwhile. On resume the old leader's close finishes (its writes fenced) and must give up only its own lease: a release that clears whatever record it finds hands the new leader's lease to the third tab while the new leader still trusts it.",

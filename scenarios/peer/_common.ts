@@ -3,6 +3,7 @@
  * workload (device-owned inserts and updates, concurrent edits and deletes of a small pool of shared
  * records), liveness (every device up, ready and holding the same data) and the checks and model.
  */
+import { retryQueueBounded } from '../../src/model/peer/retry-queue-bounded.ts';
 import { clockEvidence } from '../../src/evidence/clock.ts';
 import { peerStoreEvidence } from '../../src/evidence/peer-store.ts';
 import { peerWireEvidence } from '../../src/evidence/peer-wire.ts';
@@ -326,14 +327,17 @@ export function peerChecking(topology: Topology, setup: PeerSetup = {}): { check
   const joiners = peerJoiners(topology);
   const cfg = resolvePeerOptions({ library: LIBRARY, peers: ids, resources: RESOURCES, ...setup.options });
   return {
-    checks: peerChecks(ids, {
-      batchSize: cfg.batchSize,
-      maxDriftMs: cfg.maxDriftMs,
-      joiners,
-      ackTimeoutMs: cfg.ackTimeoutMs,
-      ownedResources: cfg.resourceOrder.filter((r) => cfg.resources.get(r) === 'owned'),
-      ...(setup.peers !== undefined ? { peers: setup.peers } : {}),
-    }),
+    checks: [
+      ...peerChecks(ids, {
+        batchSize: cfg.batchSize,
+        maxDriftMs: cfg.maxDriftMs,
+        joiners,
+        ackTimeoutMs: cfg.ackTimeoutMs,
+        ownedResources: cfg.resourceOrder.filter((r) => cfg.resources.get(r) === 'owned'),
+        ...(setup.peers !== undefined ? { peers: setup.peers } : {}),
+      }),
+      retryQueueBounded(cfg.retryQueueMax),
+    ],
     models: [backfillModel(ids, { resources: cfg.resourceOrder, joiners })],
     evidence: [peerWireEvidence(), peerStoreEvidence(), clockEvidence()],
   };

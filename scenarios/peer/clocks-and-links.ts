@@ -196,4 +196,40 @@ const restartClockBack: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [clockSkew, datagrams, driftRejected, driftChain, aheadBatches, restartClockBack];
+/**
+ * A restarted device is a new incarnation whose heartbeat sequence starts over: its peers must take its
+ * heartbeats from the first one of the new boot (docs/peer-sync.md, heartbeats), not drop them as stale
+ * until the count passes the previous life's. B writes from 0.5 s to 9.2 s, heartbeating A for 8 s (a
+ * dozen and more heartbeats), is cut off from A at 8 s, crashes at 10 s while still cut off and comes back
+ * as the partition heals; it writes nothing after the restart, so only its heartbeats can tell A what it
+ * lacks. A must catch up from them at once: convergence within 3 s of the end (a peer that drops the new
+ * boot's heartbeats as duplicates waits about 8 s more: variant peer-boot-seq-kept). Found by the sixth bug hunt: every scenario's restarted peer had run a few seconds only,
+ * or wrote again after its restart, or the liveness window (20 s) outlasted the wait.
+ */
+const restartLongRun: Scenario = {
+  name: 'peer-restart-long-run',
+  description:
+    "B writes from 0.5 s (heartbeating A for 8 s), is cut off from A at 8 s, crashes at 10 s and restarts as the partition heals, writing nothing more: A must take the new boot's heartbeats at once (its sequence starts over) and catch up B's stream, converging within 3 s of the end.",
+  suites: ['ci'],
+  topology: restartTopology,
+  program: peerProgram(two),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    ownedTransactions(ctx, 'A', 'entry', 2, 10, 300, 50);
+    ownedTransactions(ctx, 'B', 'entry', 2, 30, 500, 300);
+    sharedTransactions(ctx, 'B', 'tag', 1, 15, 600, 600);
+  },
+  faults: {
+    events: [
+      { kind: 'partition', atMs: 8_000, a: ['A'], b: ['B'], durationMs: 2_500 },
+      { kind: 'crash', atMs: 10_000, node: 'B', restartAfterMs: 500 },
+    ],
+  },
+  durationMs: 12_000,
+  liveness: converged(two, 3_000),
+  ...peerChecking(restartTopology),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [clockSkew, datagrams, driftRejected, driftChain, aheadBatches, restartClockBack, restartLongRun];

@@ -132,4 +132,27 @@ const unconfirmed: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [relay, unconfirmed];
+/**
+ * peer-relay-owner-down with C's storage failing once in the middle of the relay (a kv commit error on the
+ * second batch of A's records B relays): the catch-up session aborts, and the relay must be tried again at
+ * B's next heartbeat, from C's watermark for A. A relay marked done when it starts (or when it fails) is
+ * never tried again while A stays down: C keeps the first batch only. Found by the sixth bug hunt: no
+ * scenario failed a relay midway.
+ */
+const interrupted: Scenario = {
+  ...relay,
+  name: 'peer-relay-interrupted',
+  description:
+    `As peer-relay-owner-down (C cut off while A writes ${N} device-owned and ${N} shared records that B receives; A then down for good), and C's kv commits fail once while B relays A's records to it (the 6th commit after C is back): the aborted relay must be fetched again from C's watermark for A at B's next heartbeat, and C converge with B while A is still down.`,
+  suites: ['ci'],
+  faults: {
+    events: [
+      { kind: 'isolate', atMs: 200, node: 'C', durationMs: 2_500 },
+      { kind: 'diskError', atMs: 2_700, node: 'C', area: 'kv', op: 'commit', code: 'EIO', nth: 6 },
+    ],
+  },
+  // Long enough for C's catch-up through B (about 4.5 s) to meet the armed fault before the run heals it.
+  durationMs: 6_000,
+};
+
+export default [relay, unconfirmed, interrupted];

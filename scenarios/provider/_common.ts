@@ -5,6 +5,7 @@
  * the library's user asking for syncs and cancelling them), liveness (every library caught up with every
  * provider's head, nothing pending or running, the progress view idle) and the checks, model and evidence.
  */
+import { failsAfterRetriesCheck } from '../../src/model/provider/fails-after-retries.ts';
 import { providerFeedEvidence } from '../../src/evidence/provider-feed.ts';
 import { providerLibraryEvidence } from '../../src/evidence/provider-library.ts';
 import { providerWireEvidence } from '../../src/evidence/provider-wire.ts';
@@ -62,7 +63,7 @@ export function providerChecking(s: ProviderSetup): { checks: Check[]; models: N
   const cfg = resolveLibraryOptions({ ...s.library, providers: s.providers });
   const who = { libraries: [LIBRARY], providers: s.providers };
   return {
-    checks: providerChecks({ ...who, queueMax: cfg.queueMax, maxConcurrent: cfg.maxConcurrent, requestTimeoutMs: cfg.requestTimeoutMs }),
+    checks: [...providerChecks({ ...who, queueMax: cfg.queueMax, maxConcurrent: cfg.maxConcurrent, requestTimeoutMs: cfg.requestTimeoutMs }), failsAfterRetriesCheck({ libraries: who.libraries, retriesMax: cfg.retriesMax })],
     models: [syncJobModel(who)],
     evidence: [providerFeedEvidence(), providerLibraryEvidence(), providerWireEvidence()],
     probes: PROVIDER_PROBES,

@@ -8,6 +8,7 @@
 import { AutoSync, FencedError } from '../../src/impl/storage/index.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { staleEpochNeverAccepted, type FencingResult } from '../../src/model/storage/index.ts';
+import { writeEpochFenced, type EpochAttempt } from '../../src/model/storage/write-epoch-fenced.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';
@@ -144,4 +145,74 @@ const fencing = (backend: 'file' | 'kv'): Scenario => ({
   probes: STORAGE_PROBES,
 });
 
-export default [fencing('file'), fencing('kv')].map(withLastCopy);
+const ATTEMPTS = 'storage.fencing.buffered-epochs';
+
+function attempts(ctx: ScenarioContext): EpochAttempt[] {
+  let a = ctx.shared.get(ATTEMPTS) as EpochAttempt[] | undefined;
+  if (a === undefined) ctx.shared.set(ATTEMPTS, (a = []));
+  return a;
+}
+
+/**
+ * One tab, one store instance: it commits at epoch 1, then buffers a write of a new term (epoch 3) and,
+ * before that commits, gets a late write of the term before (epoch 2): the instance knows epoch 3 from the
+ * buffered write, so the late write must throw FencedError (docs/storage.md, Fencing). Then the same once
+ * epoch 3 is committed. Found by the sixth bug hunt: an epoch check of the committed metadata alone
+ * accepted the late write (it committed at epoch 3, inside the new term's batch) in every scenario, since
+ * none gave one instance a lower epoch after a higher one before a commit.
+ */
+function bufferedEpochs(ctx: ScenarioContext): void {
+  const attempt = (h: StoreHandle, step: string, id: number, fill: number, epoch: number, known: number): void => {
+    const entry: EpochAttempt = { step, epoch, known, outcome: 'accepted' };
+    try {
+      h.store.write(id, bytes(fill), { epoch });
+      ctx.emit('workload.stale-commit-accepted', { step });
+    } catch (e) {
+      entry.outcome = e instanceof FencedError ? 'refused' : 'other-error';
+      if (!(e instanceof FencedError)) entry.code = (e as { code?: string }).code ?? String(e);
+    }
+    attempts(ctx).push(entry);
+  };
+  const on = (step: string, fn: (h: StoreHandle) => void): void => {
+    const h = ctx.handle<StoreHandle>('A');
+    if (h === null) return void ctx.emit('workload.skipped', { node: 'A', step });
+    fn(h);
+  };
+  ctx.at(50, () =>
+    on('epoch-1', (h) => {
+      h.store.write(0, bytes(1), { epoch: 1 });
+      void h.store.forceSync().catch(() => undefined);
+    }),
+  );
+  ctx.at(200, () =>
+    on('epoch-3-buffered', (h) => {
+      h.store.write(1, bytes(3), { epoch: 3 });
+      attempt(h, 'epoch-2-while-3-buffered', 0, 2, 2, 3);
+      void h.store.forceSync().catch(() => undefined);
+    }),
+  );
+  ctx.at(400, () => on('epoch-2-after-3-committed', (h) => attempt(h, 'epoch-2-after-3-committed', 0, 4, 2, 3)));
+}
+
+const bufferedEpochsScenario: Scenario = {
+  name: 'storage-fencing-buffered-epochs-kv',
+  description:
+    "One tab's store instance commits at epoch 1, buffers a write of epoch 3 and, before that commits, gets a late write of epoch 2: it must throw FencedError (the instance knows epoch 3 from the write it accepted), and again once epoch 3 is committed.",
+  suites: ['ci'],
+  topology: { nodes: [{ id: 'A', device: 'D' }] },
+  program: (_node, ctx) => async (env) => {
+    const store = await openStorage(ctx, env, { backend: 'kv', blockSize: BS, maxBlocks: 16, variant: ctx.variant });
+    const handle: StoreHandle = { store, auto: null };
+    return handle;
+  },
+  seams: STORAGE_SEAMS,
+  workload: bufferedEpochs,
+  durationMs: 1_000,
+  checks: [writeEpochFenced(attempts)],
+  models: [recoveryModel],
+  evidence: [storeEvidence([{ backend: 'kv', root: 'store' }])],
+  variantAreas: ['storage'],
+  probes: STORAGE_PROBES,
+};
+
+export default [fencing('file'), fencing('kv'), bufferedEpochsScenario].map(withLastCopy);

@@ -34,6 +34,8 @@ const CASES: { variant: string; scenario: string; check: string; seed?: number }
   // Several tabs: a deposed leader tab's client keeps writing; a follower shows a dead leader's status.
   { variant: 'cs-tabs-no-handover', scenario: 'cs-tabs', check: 'invariant:tabs-fenced' },
   { variant: 'cs-tabs-stale-status', scenario: 'cs-tabs', check: 'invariant:tabs-agree' },
+  // Hunt 6: the status's age on the wall clock; every tab's clock set back right after the leader crashed.
+  { variant: 'cs-tabs-status-wall-clock', scenario: 'cs-tabs-clock-jumps', check: 'invariant:tabs-agree' },
   { variant: 'cs-nuke-forgets-export', scenario: 'cs-two-nukes', check: 'invariant:nuke-reports' },
   { variant: 'cs-nuke-no-push', scenario: 'cs-nuke-push-first', check: 'expect:C1-nuke-pushed-first' },
   { variant: 'cs-stuck-late', scenario: 'cs-stuck-handshake', check: 'invariant:stuck-in-time' },

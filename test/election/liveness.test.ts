@@ -50,11 +50,13 @@ function base(factory?: () => Election): Scenario {
 
 /**
  * `base()` for the fake handles below, without invariant:api-agrees: they answer role() and epoch() with no
- * election behind them (that check would fail them first; these tests are about the liveness checks).
+ * election behind them (that check would fail them first; these tests are about the liveness checks), and
+ * without invariant:fails-for-cause (a write failing at once is a correctness failure first: tested below).
  */
-function fakeTabs(handle: ElectionTabHandle, extra: Partial<Scenario> = {}): Scenario {
+function fakeTabs(handle: ElectionTabHandle, extra: Partial<Scenario> = {}, keep: readonly string[] = []): Scenario {
   const s = base();
-  return { ...s, ...extra, program: () => () => handle, checks: (s.checks ?? []).filter((c) => c.name !== 'invariant:api-agrees') };
+  const off = ['invariant:api-agrees', 'fails-for-cause'].filter((n) => !keep.includes(n));
+  return { ...s, ...extra, program: () => () => handle, checks: (s.checks ?? []).filter((c) => !off.includes(c.name)) };
 }
 
 /** A tab whose election says it leads and whose writes go through `write`. */
@@ -86,6 +88,14 @@ describe('after healing, a write must succeed (writes ending in errors is not en
     expect(r.verdict).toBe('liveness');
     expect(r.failure?.check).toBe('liveness:write-after-heal');
     expect(r.failure?.message).toContain('last EFENCED');
+  });
+
+  it('with invariant:fails-for-cause on, the same leader fails correctness first: its writes fail at once, not at their deadline', async () => {
+    const failing = leaderHandle(() => Promise.reject(new WriteError('EFENCED', true, 'stuck leader')));
+    const r = await runScenario(fakeTabs(failing, {}, ['fails-for-cause']), 1);
+    expect(r.verdict).toBe('correctness');
+    expect(r.failure?.check).toBe('invariant:fails-for-cause');
+    expect(r.failure?.message).toContain('failed with EFENCED');
   });
 
   // The built-in election-no-stepdown variant, run the same way, fails the same way: handover.test.ts.

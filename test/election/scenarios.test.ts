@@ -218,6 +218,10 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-loop-stops-on-error': { scenario: 'election-store-errors-then-alone', check: 'liveness:leader-bound', verdict: 'liveness' },
   // The closing leader froze mid-flush; its release, on resume, clears the lease a follower took meanwhile.
   'election-release-any-holder': { scenario: 'election-closed-while-frozen', check: 'invariant:lease-exclusive' },
+  // A follower's clock set ahead while the leader stalls: the same lease record looks a minute old.
+  'election-follower-wall-clock': { scenario: 'election-follower-clock-jumps', check: 'invariant:lease-exclusive' },
+  // A store error (here: the fence of a new leader refusing the frozen one's batch) fails the write at once.
+  'election-store-error-final': { scenario: 'election-leader-paused-mid-flush', check: 'invariant:fails-for-cause' },
 };
 
 describe('weakened variants are caught', () => {

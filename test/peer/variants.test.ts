@@ -77,6 +77,12 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
   { variant: 'peer-prune-memory-newest', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:log-pruned-when-acked' },
   // An echo of every shared change received: nothing but the workload's record tells who wrote it.
   { variant: 'peer-echo-shared', scenario: 'peer-partition-heal', kind: 'correctness', check: 'invariant:own-writes-were-written' },
+  // Hunt 6: a restarted peer's heartbeats dropped as stale until their count passes its previous life's.
+  { variant: 'peer-boot-seq-kept', scenario: 'peer-restart-long-run', kind: 'liveness', check: 'liveness' },
+  // Hunt 6: a relay marked done when it starts; C's storage fails once mid-relay and the rest never comes.
+  { variant: 'peer-relay-marked-early', scenario: 'peer-relay-interrupted', kind: 'liveness', check: 'liveness' },
+  // Hunt 6: the retry queue's bound ignored (unbounded growth; the flush at reconnect is the evidence).
+  { variant: 'peer-retry-queue-unbounded', scenario: 'peer-catchup-cut', kind: 'correctness', check: 'invariant:retry-queue-bounded' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */
@@ -90,6 +96,7 @@ const ONLY: { variant: string; scenario: string; check: string }[] = [
   { variant: 'peer-resend-on-restart', scenario: 'peer-backfill-refused', check: 'invariant:resend-interval' },
   { variant: 'peer-buffer-dedup-by-ts', scenario: 'peer-join-two-joiners', check: 'invariant:buffered-live-kept' },
   { variant: 'peer-has-more-off-by-one', scenario: 'peer-catchup-one-left', check: 'invariant:stream-end-complete' },
+  { variant: 'peer-retry-queue-unbounded', scenario: 'peer-catchup-cut', check: 'invariant:retry-queue-bounded' },
 ];
 
 /**

@@ -167,3 +167,10 @@ CASES.push(
     says: /^job \d+ of P\d completed on L, but its durable duplicate marks are not resolved: f\d+ is unmarked, not dupOf f\d+/,
   },
 );
+
+// Sixth hunt (2026-12-07, night): a transient reply to a download taken as permanent fails the job at once;
+// the job's retry repairs the library, so nothing but the job's failure without a cause shows it.
+CASES.push({
+  variant: 'provider-transient-download-final', scenario: 'provider-errors', kind: 'correctness', check: 'invariant:fails-after-retries',
+  says: /^job \d+ of P\d on L ended failed \(trace #\d+\) although no request of it was asked 9 times without a successful reply \(at most \d+\)/,
+});

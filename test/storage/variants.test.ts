@@ -106,6 +106,8 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-read-no-retry', scenario: byName('storage-bit-rot-read'), check: 'invariant:read-fails-for-cause', reason: /a committed read of block \d+ failed with ECHECKSUM after one flipped read of its file/ },
   // A deallocation leaving the block's previous version on the medium: recovery cleans it, the end of the run does not.
   { variant: 'storage-dealloc-keeps-previous', scenario: byName('storage-swarm-kv'), check: 'invariant:no-leaked-versions', reason: /at the end the durable medium still holds block entry '\d+\.\d+'/, some: true },
+  // Hunt 6: the epoch check of the committed epoch alone (a late write of an earlier term accepted while a newer one waits).
+  { variant: 'storage-epoch-check-committed', scenario: byName('storage-fencing-buffered-epochs-kv'), check: 'invariant:write-epoch-fenced', reason: /a write with epoch 2 \(epoch-2-while-3-buffered\) was accepted after the same store instance had accepted a write with epoch 3/ },
 ];
 
 describe('weakened storage variants are caught', () => {

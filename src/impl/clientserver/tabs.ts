@@ -377,6 +377,11 @@ class Tab {
   }
 
   /** What this tab shows now, traced when it changed. */
+  /** The clock a heard status's age is measured on: monotonic (variant cs-tabs-status-wall-clock: the wall clock). */
+  private statusClock(): number {
+    return this.variant === 'cs-tabs-status-wall-clock' ? this.env.clock.now() : this.env.clock.monotonic();
+  }
+
   private refresh(): void {
     let view: StatusView;
     let epoch = 0;
@@ -384,7 +389,7 @@ class Tab {
     if (t !== null && t.live()) {
       view = this.client?.status() ?? NO_STATUS;
       epoch = t.epoch;
-    } else if (this.heard !== null && (this.variant === 'cs-tabs-stale-status' || this.env.clock.monotonic() - this.heardAtMs <= this.silentMs)) {
+    } else if (this.heard !== null && (this.variant === 'cs-tabs-stale-status' || this.statusClock() - this.heardAtMs <= this.silentMs)) {
       view = this.heard;
       epoch = this.heardEpoch;
     } else {
@@ -415,7 +420,7 @@ class Tab {
         }
         this.heardEpoch = m.epoch;
         this.heard = m.view;
-        this.heardAtMs = this.env.clock.monotonic();
+        this.heardAtMs = this.statusClock();
         return this.refresh();
       case 'write': {
         const t = this.tenure;

@@ -228,6 +228,12 @@ export const CS_VARIANTS = [
     description:
       "a client that finds cells damaged at rest deletes them but trusts its cursor: the server's changes of those cells are never downloaded again, so the footer turns green with cells missing (invariant:damaged-cells-replaced, scenario cs-client-damage-at-rest).",
   },
+  {
+    name: 'cs-tabs-status-wall-clock',
+    area: 'client-server',
+    description:
+      "several tabs: a follower measures the age of the leader's last status on its wall clock, so a clock set back right after the leader died keeps showing the dead leader's status (green) until a new leader speaks, and a clock set ahead shows disconnected under a live leader (invariant:tabs-agree, scenario cs-tabs-clock-jumps: 10 of seeds 0..9; it passed all 180 smoke/ci runs, seeds 0..4, before that scenario: no scenario moved a tab's clock). Found by the sixth bug hunt.",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */

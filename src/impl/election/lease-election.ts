@@ -182,7 +182,7 @@ export class LeaseElection implements Election {
     const rec = asRecord(await this.deps.kv.transaction([STORE], 'readonly', (tx) => tx.get(STORE, KEY)));
     if (this.current !== 'follower' || this.closed) return;
     const key = recordKey(rec);
-    const now = this.deps.clock.monotonic();
+    const now = this.followerNow();
     if (key !== this.observedKey) {
       this.observedKey = key;
       this.observedAtMono = now;
@@ -208,6 +208,14 @@ export class LeaseElection implements Election {
     // Weakened variant 'election-deaf-followers': followers wait three takeover times.
     const takeoverMs = leaseTakeoverMs(this.s) * (this.s.variant === 'election-deaf-followers' ? 3 : 1);
     return nowMono - this.observedAtMono >= takeoverMs;
+  }
+
+  /**
+   * The follower's clock for a lease record's silence: monotonic. (Weakened variant
+   * 'election-follower-wall-clock': the wall clock, so a clock set ahead makes a live lease look old.)
+   */
+  private followerNow(): number {
+    return this.s.variant === 'election-follower-wall-clock' ? this.deps.clock.now() : this.deps.clock.monotonic();
   }
 
   /** Compare-and-set: takes the lease if it is still the record that expired. */

@@ -180,6 +180,18 @@ export const ELECTION_VARIANTS = [
     description:
       "lease mode: a closing leader gives up whatever lease record it finds, not only its own: when a follower took the lapsed lease while the closing tab was frozen (its close waiting for a flush), the release clears the new leader's record and a third tab takes it at once while the new leader still trusts its lease (caught by invariant:lease-exclusive in election-closed-while-frozen: 10 of seeds 0..9; it passed all 99 smoke/ci election runs, seeds 0..2, before that scenario: no scenario closed a leader whose lease had been taken).",
   },
+  {
+    name: 'election-follower-wall-clock',
+    area: 'election',
+    description:
+      "lease mode: a follower counts a lease record's silence on its wall clock instead of its monotonic clock, so a clock set ahead while it reads the same record twice (a leader's renewal late by a short stall) makes a live lease look expired: it takes over a lease its holder still trusts (caught by invariant:lease-exclusive in election-follower-clock-jumps: 10 of seeds 0..9; it passed all 175 smoke/ci election runs, seeds 0..4, before that scenario: no scenario set a follower's clock, only the leader's, and only back). Found by the sixth bug hunt.",
+  },
+  {
+    name: 'election-store-error-final',
+    area: 'election',
+    description:
+      "a leader's failed apply of a write (a store error, a fenced batch) fails the write at once (definitely not applied) instead of retrying it until its deadline: the caller loses a write a retry a few ms later would have stored. Every safety and liveness check passes it (the write settled and was not applied); caught by invariant:fails-for-cause (a write fails only at once under the pending bound, at its tab's close, or at its deadline) in election-leader-paused-mid-flush (10 of seeds 0..9; the planted bug: 30 of 175 smoke/ci runs, seeds 0..4). Found by the sixth bug hunt.",
+  },
 ] as const;
 
 /** Name of an election variant. */

@@ -221,6 +221,11 @@ export class SingleWriter {
     p.applying = false;
     if (p.done) return;
     if (r.kind === 'ok') return this.succeed(p, { seq: r.seq, dedup: r.dedup });
+    // Weakened variant 'election-store-error-final': a failed apply (a store error, a fenced batch) fails the
+    // write at once instead of retrying it until its deadline.
+    if (r.kind === 'failed' && this.d.settings.variant === 'election-store-error-final') {
+      return this.fail(p, new WriteError(r.code === 'EFENCED' ? 'EFENCED' : 'EBUSY', true, `write ${p.id}: the store refused it (${r.code})`));
+    }
     if (r.kind === 'failed') p.lastCode = r.code === 'EFENCED' ? 'EFENCED' : p.lastCode;
     this.retryLater(p, r.kind === 'not-leader' ? 0 : RETRY_BACKOFF_MS);
   }

@@ -161,6 +161,9 @@ export class Catchup {
           const lock = `${offer.writer}|${resource}`;
           if (this.relaying.has(lock)) continue; // another relay is fetching it: the next heartbeat looks again
           this.relaying.add(lock);
+          // Weakened variant 'peer-relay-marked-early': the relay counts as done when it starts, so one that
+          // fails midway is not tried again while the offer stands.
+          if (this.core.cfg.variant === 'peer-relay-marked-early') this.relayed.set(`${peer}|${offer.writer}|${resource}`, offer.mark);
           writer = offer.writer;
           try {
             await this.stream(peer, offer.writer, resource);

@@ -296,7 +296,8 @@ export class Links {
   }
 
   private enqueue(l: Link, encoded: Value): void {
-    if (l.retry.length >= this.core.cfg.retryQueueMax) {
+    // Weakened variant 'peer-retry-queue-unbounded': the bound is never applied (the queue grows while the peer is away).
+    if (l.retry.length >= this.core.cfg.retryQueueMax && this.core.cfg.variant !== 'peer-retry-queue-unbounded') {
       // Bounded: clear and say so. Nothing is lost for good: catch-up on reconnect fetches what is newer
       // than the watermarks, which never moved past these messages.
       this.core.env.trace.emit('peer.retry.overflow', { peer: l.peer, dropped: l.retry.length });
@@ -409,7 +410,9 @@ export class Links {
   private onNewBoot(l: Link, boot: string): void {
     const previous = l.boot;
     l.boot = boot;
-    l.lastSeqIn = -1;
+    // Weakened variant 'peer-boot-seq-kept': the previous life's sequence is kept, so the new boot's
+    // heartbeats count as stale (ignored) until its count passes it.
+    if (this.core.cfg.variant !== 'peer-boot-seq-kept') l.lastSeqIn = -1;
     l.ready = false;
     l.echo = null;
     if (previous === null || l.conn === null || l.connBoot === null || l.connBoot === boot) return;

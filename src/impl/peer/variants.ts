@@ -186,6 +186,24 @@ export const PEER_VARIANTS = [
     description:
       "a device writes every shared change it receives from another device once more as its own (an echo: the same value under a new timestamp of its own): every replica still converges and every stream, watermark and acknowledgement is consistent, but the echo buries any concurrent newer write of a third device (caught by invariant:own-writes-were-written, from the workload's record of what it asked each device to write: 44 of 52 smoke/ci peer runs, seeds 0..1; it passed all 52 before that check).",
   },
+  {
+    name: 'peer-boot-seq-kept',
+    area: 'peer',
+    description:
+      "a peer's heartbeat sequence is not reset when it restarts (a new boot): its new heartbeats, counting from 0 again, are dropped as stale until they pass the previous life's count, so what it holds and the others lack (written while cut off) waits that long for catch-up. Caught as liveness by peer-restart-long-run (B heartbeats A for 8 s, writes cut off, restarts as the partition heals and writes nothing more: convergence within 3 s of the end), 10 of seeds 0..9; it passed all 130 smoke/ci peer runs, seeds 0..4, before that scenario. Found by the sixth bug hunt.",
+  },
+  {
+    name: 'peer-relay-marked-early',
+    area: 'peer',
+    description:
+      "a relayed catch-up (a writer's records fetched from another peer while the writer is away) is marked done when it starts, not when its stream ends: a relay that fails midway (a storage error, a lost link) is not tried again while the relaying peer's offer stands, and the device keeps the first batches only until the writer itself comes back. Caught as liveness by peer-relay-interrupted (C's kv commit fails once in the middle of the relay: 10 of seeds 0..9); it passed all 135 smoke/ci peer runs, seeds 0..4, before that scenario (no scenario failed a relay midway). Found by the sixth bug hunt.",
+  },
+  {
+    name: 'peer-retry-queue-unbounded',
+    area: 'peer',
+    description:
+      "the queue of messages for a peer that cannot be reached ignores retryQueueMax: it grows for as long as the peer is away and is flushed whole when the link comes back. Every replica still converges (the protocol deduplicates), so only invariant:retry-queue-bounded sees it (the live changes sent at the instant a link came up, from the simulator's connection records and the wire): peer-catchup-cut and peer-crash-mid-shared-catchup, 5 of seeds 0..4 each; it passed all 130 smoke/ci peer runs before that check. Found by the sixth bug hunt.",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

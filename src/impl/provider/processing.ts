@@ -80,6 +80,9 @@ async function processOnce(ctx: JobContext, item: WorkItem): Promise<void> {
     if (e instanceof Unavailable) throw new Retry(null);
     throw e;
   }
+  // Variant provider-transient-download-final: a transient reply (429, 5xx) to a download fails the item, and with
+  // it the job, instead of being retried with backoff.
+  if (isTransient(reply) && ctx.cfg.variant === 'provider-transient-download-final') throw new SyncError(`download of ${meta.id}: the provider answered ${reply.type === 'Error' ? reply.status : reply.type}`);
   if (isTransient(reply)) throw new Retry(reply);
   if (reply.type === 'Error' && reply.status === 404) {
     ctx.env.trace.probe('provider.item-superseded');

@@ -132,6 +132,12 @@ export const PROVIDER_VARIANTS = [
     description:
       "the conflict phase's commits of duplicate marks take one mark fewer than their batch of 64 (an off-by-one at the batch boundary): the 64th mark of every full batch is never written, so a job with more than 63 marks to change completes with a group half marked (invariant:duplicates-resolved; scenario provider-many-duplicates, the only one that changes over 64 marks in a job).",
   },
+  {
+    name: 'provider-transient-download-final',
+    area: 'provider-sync',
+    description:
+      "a transient reply (429 or 5xx) to a download is taken as permanent: the item, and with it the job, fails at once instead of being retried with backoff; the job's own retry (retryJobMs later) repairs the library, so every other check passes it (invariant:fails-after-retries: a job ended failed though no request of it was asked retriesMax + 1 times without success, no reply was a permanent error and no store or network fault touched the library; scenario provider-errors). Found by the sixth bug hunt (0 of 75 smoke/ci runs before the check).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */

@@ -240,7 +240,8 @@ export class BlockStore {
   private checkEpoch(epoch: number | undefined): number {
     if (epoch === undefined) return 0;
     if (!Number.isInteger(epoch) || epoch < 0) throw new StoreError('EINVAL', `epoch: expected a non-negative integer, got ${String(epoch)}`);
-    const highest = this.highestEpoch();
+    // Variant storage-epoch-check-committed: only the committed epoch counts, not those of writes accepted since.
+    const highest = this.config.variant === 'storage-epoch-check-committed' ? this.meta.epoch : this.highestEpoch();
     if (epoch < highest && this.config.variant !== 'storage-no-fencing') {
       this.env.trace.emit('store.fenced', { epoch, highest, at: 'write' });
       throw new FencedError(epoch, highest);

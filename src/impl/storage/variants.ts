@@ -174,6 +174,12 @@ export const STORAGE_VARIANTS = [
     description:
       "the built-in store before 2026-12-07 night: a commit that failed after writing a block's new version is retried under the same number, and when the block is deallocated before the retry, the failed attempt's version file stays on the medium until the next open's recovery (a leak). Caught by invariant:no-leaked-versions in storage-swarm-file seeds 165, 226, 241 and 266 of 160..269, and 14 of 200 storage-swarm-file-long seeds (a read-only review found it as a false failure of the new check: the check was right).",
   },
+  {
+    name: 'storage-epoch-check-committed',
+    area: 'storage',
+    description:
+      "a write's epoch is checked against the committed epoch only, not the highest epoch the instance accepted since: a late write of an earlier term, arriving while a newer term's write waits in the same instance, is accepted and commits inside the newer term's batch, at its epoch. Caught by invariant:write-epoch-fenced in storage-fencing-buffered-epochs-kv (10 of seeds 0..9); it passed all 175 storage smoke/ci runs (seeds 0..4) before that scenario: none gave one instance a lower epoch after a higher one before a commit. Found by the sixth bug hunt.",
+  },
 ] as const;
 
 /** Name of a storage variant. */

@@ -13,6 +13,7 @@ export { stableLeadership, StabilityWatch } from './stable-leadership.ts';
 export { promptWrites, PromptWrites } from './prompt-writes.ts';
 export { strandedWrites, StrandedWrites, NO_STRANDED_WRITES } from './stranded-writes.ts';
 export { pendingBound, PendingBoundWatch, PENDING_BOUND } from './pending-bound.ts';
+export { failsForCause, FailsForCause, FAILS_FOR_CAUSE } from './fails-for-cause.ts';
 export { FrozenLeaderWatch, FROZEN_LEADER_REPLACED, FROZEN_KINDS, frozenBoundMs } from './frozen-leader-replaced.ts';
 export { writerChannels } from './writer-channels.ts';
 export { stealAfterSilence, STEAL_AFTER_SILENCE, type SilenceTerms } from './steal-after-silence.ts';
