@@ -129,18 +129,24 @@ function parseDirectory(bytes: Uint8Array): Record<string, unknown> | null {
 }
 
 /**
- * The blocks of the committed metadata `doc` (of commit `commit`) whose version was written after commit
- * `after` (v is the commit that wrote it), besides the directory: [name, v].
+ * Appends to `out` the block versions the committed metadata `doc` (of commit `commit`) lists as written
+ * after commit `after` (v is the commit that wrote it), besides the directory, in the metadata's order,
+ * with their bytes as `bytesOf(name)` reads them (`<id>.<v>`).
+ *
+ * An indexed loop that pushes each entry: it ran at every durable commit, and iterating a list of
+ * [name, v] pairs with `for (const [name, v] of ...)` cost about a quarter of this check's live time
+ * (the destructuring iterates each pair through the iterator protocol).
  */
-function writtenSince(doc: unknown, commit: number, after: number): [string, number][] {
+function pushWrittenSince(out: Written[], device: string, doc: unknown, commit: number, after: number, bytesOf: (block: string) => unknown): void {
   const m = doc as { commit?: unknown; blocks?: unknown } | null;
-  if (m === null || typeof m !== 'object' || m.commit !== commit || !Array.isArray(m.blocks)) return [];
-  const out: [string, number][] = [];
-  for (const row of m.blocks as unknown[]) {
+  if (m === null || typeof m !== 'object' || m.commit !== commit || !Array.isArray(m.blocks)) return;
+  const rows = m.blocks as unknown[];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
     if (!Array.isArray(row) || row[0] === DIRECTORY || typeof row[1] !== 'number' || row[1] <= after || row[1] > commit) continue;
-    out.push([`${String(row[0])}.${row[1]}`, row[1]]);
+    const block = `${String(row[0])}.${row[1]}`;
+    out.push({ device, commit: row[1], block, bytes: bytesOf(block), rec: undefined });
   }
-  return out;
 }
 
 /** The check (one per scenario; state per run). */
@@ -188,9 +194,7 @@ export function recordsFollowRequests(): Check {
         st.seen.set(device, commit);
         const kv = ctx.sim.device(device).kv;
         const meta = kv.durableGet(META_STORE, 'meta');
-        for (const [block, v] of writtenSince(meta, commit, after)) {
-          st.written.push({ device, commit: v, block, bytes: kv.durableGet(BLOCKS_STORE, block), rec: undefined });
-        }
+        pushWrittenSince(st.written, device, meta, commit, after, (block) => kv.durableGet(BLOCKS_STORE, block));
         // Exactly the next commit of a device seen before (or its first): every block it wrote is listed.
         if (commit === after + 1 || after === 0) {
           const dv = directoryVersion(meta);
