@@ -193,11 +193,16 @@ function compileAssigns(assigns: readonly Assignment[], copy: ContextCopy): Upda
   if (assigns.length === 0) return null;
   const one = assigns.map((a): Update => {
     if (typeof a === 'function') return (context, event) => copy.merge(context as Record<string, unknown>, a({ context, event }));
-    const entries = Object.entries(a);
+    // Keys and values apart, walked by index (a for-of destructuring each [key, value] pair costs more).
+    const keys = Object.keys(a);
+    const values = Object.values(a);
     return (context, event) => {
       const args = { context, event };
       const next = copy.clone(context as Record<string, unknown>);
-      for (const [k, v] of entries) next[k] = typeof v === 'function' ? (v as (x: typeof args) => unknown)(args) : v;
+      for (let i = 0; i < keys.length; i++) {
+        const v = values[i];
+        next[keys[i]!] = typeof v === 'function' ? (v as (x: typeof args) => unknown)(args) : v;
+      }
       return next;
     };
   });
@@ -213,12 +218,17 @@ function compileAssigns(assigns: readonly Assignment[], copy: ContextCopy): Upda
  * Exact: the copy is the literal `{ k1: context.k1, ..., kn: context.kn }` for the keys `Object.keys` gives
  * of the machine's initial context, used only when `Object.keys(context)` is that same list in that same
  * order (else the spread runs). Both then make a plain object whose own properties are those keys, in that
- * order, with the values read by [[Get]], as the spread does. An update's keys are written into the copy
- * only when each is one of those keys (an existing writable data property: the write keeps its place, as
- * the spread's overwrite does); an update with another key, or with symbol keys, goes through the spread.
- * Not covered: a context with symbol keys that has the initial context's string keys (the spread would
- * copy the symbols): no context is made so (the initial one is checked for symbols, and every other is a
- * copy made here or by xstate from it and from updates, whose symbols send them to the spread).
+ * order, with the values read by [[Get]], as the spread does. An update is then copied onto that object by
+ * `Object.assign` (what xstate's own assign does: `Object.assign({}, context, update)`), which gives what
+ * the spread gives: the update's own enumerable keys (strings, then symbols, in their own-key order), each
+ * read once by [[Get]], an existing key overwritten in its place and a new one appended. Assign writes by
+ * [[Set]] where the spread defines: the same for a plain object's own writable data properties, and for a
+ * new key unless Object.prototype holds it as an accessor or a read-only property: '__proto__' (an update
+ * owning that key goes through the spread), and any other only where Object.prototype was frozen or
+ * changed so (checked once: the spread then serves every update).
+ * Not covered (as before): a context with symbol keys that has the initial context's string keys (the
+ * literal would drop them): no context is made so (the initial one is checked for symbols, and every other
+ * is a copy made here or by xstate from it and from updates, and no model's update has symbol keys).
  */
 interface ContextCopy {
   clone(context: Record<string, unknown>): Record<string, unknown>;
@@ -237,7 +247,6 @@ function contextCopy(initial: unknown): ContextCopy {
   const keys = Object.keys(initial);
   // '__proto__' in a literal sets the prototype instead of defining the property: leave it to the spread.
   if (keys.length === 0 || keys.includes('__proto__')) return spread;
-  const known = new Set(keys);
   let literal: (c: Record<string, unknown>) => Record<string, unknown>;
   try {
     literal = new Function('c', `return { ${keys.map((k) => `${JSON.stringify(k)}: c[${JSON.stringify(k)}]`).join(', ')} };`) as typeof literal;
@@ -256,27 +265,16 @@ function contextCopy(initial: unknown): ContextCopy {
     }
     return i === keys.length && hasOwn.call(context, keys[i - 1]!);
   };
-  /**
-   * True when every key a for-in over `update` yields is one of the initial context's and is its own (the
-   * last one is: see above), so the for-in yields exactly `Object.keys(update)`. False sends the update
-   * through the spread, which gives the same object anyway (the literal path is only faster).
-   */
-  const ownKnownKeys = (update: Record<string, unknown>): boolean => {
-    let last: string | null = null;
-    for (const k in update) {
-      if (!known.has(k)) return false;
-      last = k;
-    }
-    return last === null || hasOwn.call(update, last);
-  };
+  // Object.assign writes a new key by [[Set]]: the same as the spread's definition unless Object.prototype
+  // holds that key as an accessor or read-only property ('__proto__' is checked per update).
+  const assignIsSpread = Object.entries(Object.getOwnPropertyDescriptors(Object.prototype)).every(
+    ([k, d]) => k === '__proto__' || (d.writable === true && !('get' in d) && !('set' in d)),
+  );
   return {
     clone: (context) => (sameKeys(context) ? literal(context) : { ...context }),
     merge: (context, update) => {
-      if (!sameKeys(context) || !ownKnownKeys(update)) return { ...context, ...update };
-      if (Object.getOwnPropertySymbols(update).length > 0) return { ...context, ...update };
-      const next = literal(context);
-      for (const k in update) next[k] = update[k];
-      return next;
+      if (!assignIsSpread || !sameKeys(context) || hasOwn.call(update, '__proto__')) return { ...context, ...update };
+      return Object.assign(literal(context), update);
     },
   };
 }

@@ -128,11 +128,18 @@ export function electionModel(options: ElectionModelOptions | readonly string[] 
   const root = o.root ?? 'store';
   const mine = (node: string): boolean => only === null || only.has(node);
   const runs = new WeakMap<MonitorWorld, Seen>();
+  // The last run's memory at hand: a monitor maps its records one after another (one WeakMap lookup per
+  // run, not per record).
+  let lastWorld: MonitorWorld | null = null;
+  let lastSeen: Seen | null = null;
   const seenIn = (world: MonitorWorld): Seen => {
+    if (world === lastWorld) return lastSeen!;
     let seen = runs.get(world);
     if (seen === undefined) {
       runs.set(world, (seen = { storeEpoch: new Map(), heard: new Map(), storeFailed: new Set(), closing: new Set(), lockStolen: new Set(), stepping: new Map(), ended: new Map() }));
     }
+    lastWorld = world;
+    lastSeen = seen;
     return seen;
   };
   return {
