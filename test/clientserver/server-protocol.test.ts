@@ -90,12 +90,59 @@ describe('the sync server and its sessions', () => {
     expect(a.got.length).toBe(3);
   });
 
+  it('closes a session that says Hello twice or names another database; tells a client of another lineage, or one ahead of its head, who it is and nothing else', async () => {
+    const w = await world();
+    const a = await w.open();
+    a.conn.send(encode({ type: 'Push', changes: [] }));
+    a.conn.send(hello('site-a'));
+    await w.advance(200);
+    a.conn.send(encode({ type: 'Push', changes: [change('site-a', 1), change('site-a', 2)] }));
+    await w.advance(500);
+    expect(w.server().head()).toBe(2);
+    // A second Hello on the same session: closed.
+    a.conn.send(hello('site-a'));
+    await w.advance(200);
+    expect(a.conn.open).toBe(false);
+    // Another database: closed without a Welcome.
+    const b = await w.open();
+    b.conn.send(encode({ type: 'Hello', db: 'other', schema: 1, client: 'site-b', server: null, cursor: 0 }));
+    await w.advance(200);
+    expect(b.got).toEqual([]);
+    expect(b.conn.open).toBe(false);
+    // A client of another server's lineage, or one whose cursor is past the head (the server lost changes it
+    // had): a Welcome with no changes, and nothing relayed after it.
+    for (const [client, server, ahead] of [['site-c', 'another-server', 0], ['site-d', null, 1]] as const) {
+      const cursor = ahead === 0 ? 1 : w.server().head() + ahead;
+      const c = await w.open();
+      c.conn.send(encode({ type: 'Hello', db: 'd', schema: 1, client, server, cursor }));
+      await w.advance(200);
+      expect(c.got.map((m) => [m.type, m.total]), client).toEqual([['Welcome', 0]]);
+      w.server().exec([{ table: 't', pk: 'x', col: 'c', value: client }]);
+      await w.advance(500);
+      expect(c.got.map((m) => m.type), client).toEqual(['Welcome']);
+      expect(w.recs('cs.server.hello').at(-1), client).toMatchObject({ client, compatible: false });
+    }
+    // The same lineage at its head: compatible, and relayed the operator's next write.
+    const e = await w.open();
+    e.conn.send(encode({ type: 'Hello', db: 'd', schema: 1, client: 'site-e', server: w.server().site(), cursor: w.server().head() }));
+    await w.advance(200);
+    expect(e.got.map((m) => [m.type, m.total])).toEqual([['Welcome', 0]]);
+    w.server().exec([{ table: 't', pk: 'y', col: 'c', value: 'e' }]);
+    await w.advance(500);
+    expect(e.got.map((m) => m.type)).toEqual(['Welcome', 'Changes']);
+  });
+
   it('traces a message it cannot decode as cs.server.invalid {conn} and otherwise ignores it', async () => {
     const w = await world();
     const a = await w.open();
     a.conn.send({ type: 'Push', changes: 'not a list' });
     await w.advance(200);
     expect(w.recs('cs.server.invalid')).toEqual([{ conn: a.conn.id }]);
+    // A well-formed message only a server sends: invalid from a client too.
+    a.conn.send(encode({ type: 'Pong', n: 1 }));
+    await w.advance(200);
+    expect(w.recs('cs.server.invalid')).toEqual([{ conn: a.conn.id }, { conn: a.conn.id }]);
+    expect(a.got).toEqual([]);
     a.conn.send(hello('site-a'));
     await w.advance(200);
     expect(a.got.map((m) => m.type)).toEqual(['Welcome']);

@@ -146,6 +146,25 @@ describe('the server store at the edges of a block', () => {
     expect(await settle(w, w.store().loadMeta())).toEqual({ site: fits, schema: 1, generation: 0, head: 0 });
   });
 
+  it('a rebuild deallocates every page of the old log: the block store keeps the header block only, before and after a reopen', async () => {
+    const w = world('file');
+    await w.sim.runUntil(50_000);
+    await settle(w, w.store().rebuild('server-site', 1, 0));
+    await settle(w, w.store().append('client-a', Array.from({ length: 12 }, (_, i) => change(i + 1))));
+    const blocks = (): number[] => (w.store() as unknown as { store: BlockStore }).store.blockIds();
+    const pages = blocks();
+    expect(pages.length).toBeGreaterThan(3);
+    expect(pages).toEqual(Array.from({ length: pages.length }, (_, i) => i));
+    await settle(w, w.store().rebuild('server-site-2', 1, 1));
+    expect(blocks()).toEqual([0]);
+    expect(w.store().readAfter(0, 'client-a').entries).toEqual([]);
+    w.sim.crash('S', { powerLoss: true });
+    w.sim.start('S');
+    await w.sim.runUntil(w.sim.scheduler.now + 200_000);
+    expect((await settle(w, w.store().loadMeta())).head).toBe(0);
+    expect(blocks()).toEqual([0]);
+  });
+
   it('an append that ends exactly at a page boundary, then another, reopen to the same log', async () => {
     const w = world('file');
     await w.sim.runUntil(50_000);
