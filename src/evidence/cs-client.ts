@@ -40,6 +40,13 @@ export interface CsClientFact {
   unsavedRemoved: string[];
 }
 
+/**
+ * The empty list of a fact's list field, shared: most commits store no local change and no kept change, so
+ * three of a fact's lists are usually empty, and a fact lives until the trace's tail lets it go. Frozen:
+ * record data is never mutated (Trace.emit), and a listener that tried would throw, not corrupt others.
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -84,27 +91,40 @@ export function csClientEvidence(clients: readonly string[]): EvidenceRecorder {
         const kv = sim.device(device).kv;
         kv.observeCommits((c) => {
           if (c.durability !== 'strict' || c.writes.length === 0) return;
-          const fact: CsClientFact = { device, site: null, server: null, cursor: 0, acked: 0, version: 0, local: [], localRemoved: 0, cells: [], unsaved: [], unsavedRemoved: [] };
+          // The lists are made when they get an item (NONE otherwise: the same JSON, '[]').
+          let local: number[] | null = null;
+          let localRemoved = 0;
+          const cells: ClientCell[] = [];
+          let unsaved: string[] | null = null;
+          let unsavedRemoved: string[] | null = null;
           for (const w of c.writes) {
             const v = kv.durableGet(w.store, w.key);
             if (w.store === 'local' && typeof w.key === 'number') {
-              if (v === undefined) fact.localRemoved++;
-              else fact.local.push(w.key);
+              if (v === undefined) localRemoved++;
+              else (local ??= []).push(w.key);
             } else if (w.store === 'cells' && typeof w.key === 'string') {
               // [value, colVersion, site] and, from the built-in client, its check (not read here).
               const a = Array.isArray(v) && (v.length === 3 || v.length === 4) ? (v as unknown[]) : null;
-              fact.cells.push(a === null ? [w.key, null, -1, ''] : [w.key, str(a[0]), num(a[1]), str(a[2]) ?? '']);
+              cells.push(a === null ? [w.key, null, -1, ''] : [w.key, str(a[0]), num(a[1]), str(a[2]) ?? '']);
             } else if (w.store === 'unsaved' && typeof w.key === 'string') {
-              if (v === undefined) fact.unsavedRemoved.push(w.key);
-              else fact.unsaved.push(w.key);
+              if (v === undefined) (unsavedRemoved ??= []).push(w.key);
+              else (unsaved ??= []).push(w.key);
             }
           }
-          fact.site = str(kv.durableGet('meta', 'site'));
-          fact.server = str(kv.durableGet('meta', 'server'));
-          fact.cursor = num(kv.durableGet('meta', 'cursor'));
-          fact.acked = num(kv.durableGet('meta', 'acked'));
-          fact.version = num(kv.durableGet('meta', 'version'));
-          fact.local.sort((a, b) => a - b);
+          local?.sort((a, b) => a - b);
+          const fact: CsClientFact = {
+            device,
+            site: str(kv.durableGet('meta', 'site')),
+            server: str(kv.durableGet('meta', 'server')),
+            cursor: num(kv.durableGet('meta', 'cursor')),
+            acked: num(kv.durableGet('meta', 'acked')),
+            version: num(kv.durableGet('meta', 'version')),
+            local: local ?? NONE,
+            localRemoved,
+            cells,
+            unsaved: unsaved ?? NONE,
+            unsavedRemoved: unsavedRemoved ?? NONE,
+          };
           sim.trace.emit('sim', 'fact.cs.client', fact as unknown as Record<string, unknown>, json(fact));
         });
       }

@@ -437,6 +437,14 @@ export class SimDisk {
     return this.state.durable.file(path);
   }
 
+  /**
+   * A counter that changes whenever `durableFile(p)` may return something else for one of `paths` (it may
+   * also change when it does not); for evidence that re-reads a few durable files at every fsync.
+   */
+  watchDurable(paths: readonly string[]): () => number {
+    return this.state.watchDurable(paths);
+  }
+
   /** Durable directories reachable from the root ('/' excluded), sorted. */
   listDurableDirs(): string[] {
     return [...this.state.durable.reachableDirs()].filter((d) => d !== ROOT).sort();

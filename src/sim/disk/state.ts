@@ -43,6 +43,12 @@ function bump<K>(map: Map<K, number>, key: K, by: number): void {
   else map.set(key, n);
 }
 
+/** Watched durable paths and their change counter (see DiskState.watchDurable). */
+interface DurableWatch {
+  readonly paths: readonly string[];
+  count: number;
+}
+
 /** Visible files, durable image and pending operations of one disk. */
 export class DiskState {
   readonly visible = new VisibleFs();
@@ -55,6 +61,8 @@ export class DiskState {
   /** Bytes used outside files (the device's kv store), by owner. */
   private readonly external = new Map<string, number>();
   private externalTotal = 0;
+  /** Durable-change counters of watched paths (`watchDurable`); empty unless evidence asked for one. */
+  private readonly watches: DurableWatch[] = [];
 
   constructor(
     private readonly spec: QualifiedDiskSpec,
@@ -76,6 +84,45 @@ export class DiskState {
   /** Sequence number the next pending op will get. */
   get seqNext(): number {
     return this.nextSeq;
+  }
+
+  // ---------------------------------------------------------------- durable watches
+
+  /**
+   * A counter that changes whenever what `durable.file(p)` returns may have changed for one of `paths`
+   * (a landed content of the inode a watched path durably names, a landed create, unlink or rename of a
+   * watched path, a landed mkdir, damage at rest, a power loss); while it stays the same, those durable
+   * bytes are the same arrays. For evidence that re-reads a few durable files at every fsync: a change
+   * elsewhere on the disk leaves it alone. It may change without any of them changing (never the reverse).
+   */
+  watchDurable(paths: readonly string[]): () => number {
+    const w: DurableWatch = { paths: [...paths], count: 0 };
+    this.watches.push(w);
+    return () => w.count;
+  }
+
+  /** Bumps the watches whose paths may read differently now that inode `ino`'s durable contents changed. */
+  private contentLanded(ino: number): void {
+    for (const w of this.watches) {
+      for (const p of w.paths) {
+        if (this.durable.files.get(p) === ino) {
+          w.count++;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Bumps the watches a landed entry op may concern (any mkdir: it may make a watched path reachable). */
+  private entryLanded(op: EntryOp): void {
+    for (const w of this.watches) {
+      const hit = op.kind === 'mkdir' || (op.kind === 'rename' ? w.paths.includes(op.from) || w.paths.includes(op.to) : w.paths.includes(op.path));
+      if (hit) w.count++;
+    }
+  }
+
+  private bumpAll(): void {
+    for (const w of this.watches) w.count++;
   }
 
   // ---------------------------------------------------------------- space
@@ -229,6 +276,7 @@ export class DiskState {
       const bytes = landAll(this.durable.contentOf(f.ino), ops, this.spec.sectorSize);
       if (bytes.length > 0) this.durable.content.set(f.ino, bytes);
       else this.durable.content.delete(f.ino);
+      if (this.watches.length > 0) this.contentLanded(f.ino);
     }
     this.emit(node, 'disk.fsync', { path });
   }
@@ -239,7 +287,10 @@ export class DiskState {
     if (this.pendingByDir.has(path)) {
       this.commitWhere(
         (op) => !isDataOp(op) && entryDirs(op).includes(path),
-        (op) => applyEntryOp(this.durable, op as EntryOp, 'land'),
+        (op) => {
+          applyEntryOp(this.durable, op as EntryOp, 'land');
+          if (this.watches.length > 0) this.entryLanded(op as EntryOp);
+        },
       );
     }
     this.emit(node, 'disk.fsyncDir', { path });
@@ -300,6 +351,7 @@ export class DiskState {
     if (ino === undefined || this.durable.file(path) === null) return false;
     if (bytes.length > 0) this.durable.content.set(ino, bytes);
     else this.durable.content.delete(ino);
+    this.bumpAll();
     const f = [...this.visible.files.values()].find((v) => v.ino === ino);
     if (f === undefined) return true; // unlinked (not durably yet): nothing visible to refresh
     const ops = this.pending.filter((op): op is DataOp => isDataOp(op) && op.ino === ino);
@@ -326,6 +378,7 @@ export class DiskState {
   /** Resolves a power loss with these outcomes: the result becomes durable and visible; nothing is pending. */
   powerLoss(outcomes: readonly PendingOutcome[]): void {
     this.durable = this.preview(outcomes);
+    this.bumpAll();
     this.visible.reconcile(this.durable, this.notFullyLanded(outcomes));
     this.pending = [];
     this.pendingByIno.clear();
