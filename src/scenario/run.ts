@@ -23,7 +23,7 @@ import type { Failure } from '../sim/types.ts';
 import type { RunOptions, RunResult, Scenario, ScenarioContext } from './types.ts';
 import { replayScenariosDir } from './registry.ts';
 import { replayCommand } from './replay-command.ts';
-import { describeHot, installWatch, type Watch } from './monitors.ts';
+import { describeHot, installWatch, MODEL_BATCH, type Watch } from './monitors.ts';
 
 const DEFAULT_MAX_EVENTS = 2_000_000;
 
@@ -79,7 +79,8 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
 
   // Checks subscribe first: the closed vocabulary of the models' areas counts their subscriptions.
   for (const c of scenario.checks ?? []) c.setup?.(ctx);
-  const watch = installWatch(scenario, sim);
+  // An observer reads the monitors' state while the run goes on: they then read every record at once.
+  const watch = installWatch(scenario, sim, options.observe === undefined ? MODEL_BATCH : 1);
   options.observe?.(sim, watch.monitors);
 
   for (const n of scenario.topology.nodes) {
@@ -95,6 +96,8 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
   try {
     await runPhases(scenario, sim, ctx, watch, chaosEndUs, maxEvents);
     if (sim.failure === null) for (const c of scenario.checks ?? []) c.final?.(ctx);
+    // Readers that read in batches read what the final checks wrote (a failure there is the run's).
+    sim.settleDeferred();
   } catch (e) {
     // A throw out of the simulator itself (not the implementation): report as crash with the stack.
     const err = e instanceof Error ? e : new Error(String(e));
@@ -103,6 +106,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: Run
 
   const failure: Failure | null = sim.failure;
   sim.trace.emit('sim', 'sim.end', { verdict: failure?.kind ?? 'pass' });
+  watch.flush(); // (coverage below counts every record)
   return {
     scenario: scenario.name,
     seed,

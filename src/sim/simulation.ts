@@ -384,12 +384,45 @@ export class Simulation {
 
   // ---------------------------------------------------------------- failures
 
-  /** Records a failure (the first one wins) and stops the run. */
-  fail(f: Omit<Failure, 'timeUs' | 'traceIndex'> & { traceIndex?: number }): void {
+  /**
+   * Records a failure (the first one wins) and stops the run. `timeUs` defaults to now: a reader that reads
+   * records later than they were written (see `addDeferredReader`) gives the time of the record it failed on.
+   *
+   * Deferred readers are brought up to date first: one of them may fail on a record written before the one
+   * this failure is about, and the earlier failure is the one the run reports, as if every reader had read
+   * every record as it was written.
+   */
+  fail(f: Omit<Failure, 'timeUs' | 'traceIndex'> & { traceIndex?: number; timeUs?: number }): void {
     if (this.failure !== null) return;
-    this.failure = { ...f, timeUs: this.scheduler.now, traceIndex: f.traceIndex ?? this.trace.count };
+    this.settleDeferred();
+    if (this.failure !== null) return;
+    this.failure = { ...f, timeUs: f.timeUs ?? this.scheduler.now, traceIndex: f.traceIndex ?? this.trace.count };
     this.trace.emit('sim', 'sim.failure', { kind: f.kind, check: f.check, message: f.message });
     this.scheduler.stop();
+  }
+
+  /** Catch-up functions of the readers that read trace records in batches (`addDeferredReader`). */
+  private readonly deferredReaders: (() => void)[] = [];
+  private settling = false;
+
+  /**
+   * Registers a reader of trace records that reads them later than they are written, in batches (the
+   * model monitors and trace-only checks: src/scenario/deferred.ts). `catchUp` must read every record
+   * written so far; the simulation calls it before it records a failure and when `run` returns.
+   */
+  addDeferredReader(catchUp: () => void): void {
+    this.deferredReaders.push(catchUp);
+  }
+
+  /** Lets every deferred reader catch up with the trace (a failure it finds is recorded on the way). */
+  settleDeferred(): void {
+    if (this.settling) return;
+    this.settling = true;
+    try {
+      for (const catchUp of this.deferredReaders) catchUp();
+    } finally {
+      this.settling = false;
+    }
   }
 
   /**
@@ -467,7 +500,9 @@ export class Simulation {
     if (this.failure !== null) return 'stopped';
     captureRejections();
     try {
-      return await this.scheduler.run(limits);
+      const reason = await this.scheduler.run(limits);
+      this.settleDeferred();
+      return reason;
     } finally {
       // Let Node process rejections raised by the last slice while our listener is still installed.
       await new Promise<void>((r) => setImmediate(r));
