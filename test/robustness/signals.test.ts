@@ -161,7 +161,9 @@ describe('kills during the report write', () => {
     expect(await c0.exit).toBe(0);
     const old = readFileSync(path.join(report, 'results.json'), 'utf8');
     for (const delay of [300, 900, 1500]) {
-      const c = cli('run', 'fixture-ticker', '--scenarios-dir', TICKER, '--seeds', '0..40', '--report', report);
+      // Node started with --single-threaded-gc: the CLI does not start itself again (gc-relaunch.test.ts), so
+      // the process killed is the one writing the report.
+      const c = start(process.execPath, ['--single-threaded-gc', BIN, 'run', 'fixture-ticker', '--scenarios-dir', TICKER, '--seeds', '0..40', '--report', report]);
       await new Promise((r) => setTimeout(r, delay));
       c.proc.kill('SIGKILL');
       await c.exit;
