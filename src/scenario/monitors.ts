@@ -43,7 +43,7 @@ export function unknownProbe(name: string): string | null {
 export interface Watch {
   /** The model monitors (their state is current after `flush`). */
   monitors: ModelMonitor[];
-  /** Instances of every model still in a hot state (after a `flush`). */
+  /** Instances of every model still in a hot state (the monitors catch up first). */
   hot(): HotInstance[];
   /** Lets the monitors read every record written so far (they may read them in batches: deferred.ts). */
   flush(): void;

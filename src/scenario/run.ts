@@ -147,6 +147,10 @@ async function runPhases(
   let lastHot = false;
   let done = false;
   const poll = (): void => {
+    // The models catch up first: one may refuse a record written since their last batch (the run then
+    // ends at that failure, as it would have when the record was written).
+    watch.flush();
+    if (sim.failure !== null) return;
     // The scenario's condition runs first, always: it may drive the system (a final forceSync, probe
     // writes). Hot model states (a recovery still running, a forwarded request unanswered...) then hold
     // convergence back.

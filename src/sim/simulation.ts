@@ -407,7 +407,7 @@ export class Simulation {
 
   /**
    * Registers a reader of trace records that reads them later than they are written, in batches (the
-   * model monitors and trace-only checks: src/scenario/deferred.ts). `catchUp` must read every record
+   * model monitors: src/scenario/deferred.ts). `catchUp` must read every record
    * written so far; the simulation calls it before it records a failure and when `run` returns.
    */
   addDeferredReader(catchUp: () => void): void {
