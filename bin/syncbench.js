@@ -20,10 +20,14 @@ const args = process.argv.slice(2);
 // session). Node takes the flag only on its own command line (NODE_OPTIONS refuses it, and setting it at
 // run time aborts V8), so the CLI starts itself again with it: one more process start for a command that
 // runs for seconds. SYNCBENCH_GC=default keeps V8's default. Not on Windows (a detached child would get
-// its own console).
+// its own console), nor under a debugger (--inspect: the session is attached to this process).
 const SWEEPS = new Set(['run', 'nightly', 'explore']);
 const relaunch =
-  SWEEPS.has(args[0] ?? '') && !process.execArgv.includes('--single-threaded-gc') && process.env.SYNCBENCH_GC !== 'default' && process.platform !== 'win32';
+  SWEEPS.has(args[0] ?? '') &&
+  !process.execArgv.includes('--single-threaded-gc') &&
+  !process.execArgv.some((a) => a.startsWith('--inspect')) &&
+  process.env.SYNCBENCH_GC !== 'default' &&
+  process.platform !== 'win32';
 
 if (relaunch) {
   process.exitCode = await relaunchWithFlag();
