@@ -108,6 +108,9 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-dealloc-keeps-previous', scenario: byName('storage-swarm-kv'), check: 'invariant:no-leaked-versions', reason: /at the end the durable medium still holds block entry '\d+\.\d+'/, some: true },
   // Hunt 6: the epoch check of the committed epoch alone (a late write of an earlier term accepted while a newer one waits).
   { variant: 'storage-epoch-check-committed', scenario: byName('storage-fencing-buffered-epochs-kv'), check: 'invariant:write-epoch-fenced', reason: /a write with epoch 2 \(epoch-2-while-3-buffered\) was accepted after the same store instance had accepted a write with epoch 3/ },
+  // Hunt 7: finalize taking an EIO of its metadata rename for "already renamed"; the next commit overwrites
+  // pending.json, the acknowledged commit's only metadata, and a power loss before its marker rolls back past it.
+  { variant: 'storage-finalize-error-swallowed', scenario: byName('storage-finalize-rename-fails'), check: 'invariant:last-copy-kept', reason: /was lost at commit 2 \(the committed metadata is gone\)/ },
 ];
 
 describe('weakened storage variants are caught', () => {

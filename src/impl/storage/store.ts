@@ -661,6 +661,7 @@ function makeBackend(env: Env, config: StoreConfig): Backend {
     readPolicy: readPolicy(config),
     lazyMarkerFsync: config.variant === 'storage-lazy-marker-fsync',
     stalePendingBody: config.variant === 'storage-repair-stale-pending',
+    finalizeSwallowsErrors: config.variant === 'storage-finalize-error-swallowed',
   });
 }
 

@@ -180,6 +180,12 @@ export const STORAGE_VARIANTS = [
     description:
       "a write's epoch is checked against the committed epoch only, not the highest epoch the instance accepted since: a late write of an earlier term, arriving while a newer term's write waits in the same instance, is accepted and commits inside the newer term's batch, at its epoch. Caught by invariant:write-epoch-fenced in storage-fencing-buffered-epochs-kv (10 of seeds 0..9); it passed all 175 storage smoke/ci runs (seeds 0..4) before that scenario: none gave one instance a lower epoch after a higher one before a commit. Found by the sixth bug hunt.",
   },
+  {
+    name: 'storage-finalize-error-swallowed',
+    area: 'storage',
+    description:
+      'file backend: finalize takes every error of its pending.json to meta.json rename for "already renamed" (only ENOENT means that), so a commit whose finalize failed with EIO counts as finalized: the next commit overwrites pending.json, the only copy of the acknowledged commit\'s metadata, and a power loss before its marker rolls the store back past that acknowledged commit. Caught by invariant:last-copy-kept in storage-finalize-rename-fails (10 of seeds 0..9: the acknowledged commit\'s metadata is gone); it passed all 180 storage smoke/ci runs (seeds 0..4) before that scenario. Found by the seventh bug hunt.',
+  },
 ] as const;
 
 /** Name of a storage variant. */
