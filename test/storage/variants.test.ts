@@ -110,6 +110,9 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-epoch-check-committed', scenario: byName('storage-fencing-buffered-epochs-kv'), check: 'invariant:write-epoch-fenced', reason: /a write with epoch 2 \(epoch-2-while-3-buffered\) was accepted after the same store instance had accepted a write with epoch 3/ },
   // Hunt 7: finalize taking an EIO of its metadata rename for "already renamed"; the next commit overwrites
   // pending.json, the acknowledged commit's only metadata, and a power loss before its marker rolls back past it.
+  // Hunt 7: a commit's epoch from its batch alone: an unfenced commit after a fenced one is refused.
+  { variant: 'storage-commit-epoch-from-batch', scenario: byName('storage-fencing-unfenced-commit-kv'), check: 'invariant:unfenced-not-refused', reason: /a write and commit without an epoch \(unfenced-after-epoch-2\) was refused with FencedError/ },
+  { variant: 'storage-commit-epoch-from-batch', scenario: byName('storage-fencing-unfenced-commit-file'), check: 'invariant:unfenced-not-refused', reason: /a write and commit without an epoch \(unfenced-after-epoch-2\) was refused with FencedError/ },
   { variant: 'storage-finalize-error-swallowed', scenario: byName('storage-finalize-rename-fails'), check: 'invariant:last-copy-kept', reason: /was lost at commit 2 \(the committed metadata is gone\)/ },
 ];
 

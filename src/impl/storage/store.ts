@@ -403,7 +403,9 @@ export class BlockStore {
     const mtime = this.config.variant === 'storage-mtime-monotonic' ? this.env.clock.monotonic() : this.env.clock.now();
     const writes: CommitBatch['writes'] = [];
     const garbage: CommitBatch['garbage'] = [];
-    let epoch = Math.max(base.epoch, epochFloor);
+    // Variant storage-commit-epoch-from-batch: the commit's epoch from its batch alone, not at least the
+    // recorded one, so an unfenced commit after a fenced one carries epoch 0 and is refused as a deposed writer's.
+    let epoch = this.config.variant === 'storage-commit-epoch-from-batch' ? epochFloor : Math.max(base.epoch, epochFloor);
     for (const id of [...entries.keys()].sort((a, b) => a - b)) {
       const e = entries.get(id)!;
       epoch = Math.max(epoch, e.epoch);

@@ -186,6 +186,12 @@ export const STORAGE_VARIANTS = [
     description:
       'file backend: finalize takes every error of its pending.json to meta.json rename for "already renamed" (only ENOENT means that), so a commit whose finalize failed with EIO counts as finalized: the next commit overwrites pending.json, the only copy of the acknowledged commit\'s metadata, and a power loss before its marker rolls the store back past that acknowledged commit. Caught by invariant:last-copy-kept in storage-finalize-rename-fails (10 of seeds 0..9: the acknowledged commit\'s metadata is gone); it passed all 180 storage smoke/ci runs (seeds 0..4) before that scenario. Found by the seventh bug hunt.',
   },
+  {
+    name: 'storage-commit-epoch-from-batch',
+    area: 'storage',
+    description:
+      "a commit's epoch is drawn from its batch alone (the epochs its call and its writes carried) instead of at least the store's recorded epoch: an unfenced commit (no epoch: not fenced) after a fenced one carries epoch 0, and the store refuses it with FencedError as a deposed writer's and refuses everything afterwards. Caught by invariant:unfenced-not-refused in storage-fencing-unfenced-commit-kv / -file (10 of seeds 0..9 each); it passed all 180 storage smoke/ci runs (seeds 0..4) before those scenarios: none made an unfenced commit to a store with an epoch. Found by the seventh bug hunt.",
+  },
 ] as const;
 
 /** Name of a storage variant. */
