@@ -14,10 +14,11 @@ import failedCommitWrites from '../../scenarios/storage/failed-commit-writes.ts'
 import fencing from '../../scenarios/storage/fencing.ts';
 import flaky from '../../scenarios/storage/flaky-recovery.ts';
 import media from '../../scenarios/storage/media-faults.ts';
+import metrics from '../../scenarios/storage/metrics.ts';
 import requestRetries from '../../scenarios/storage/request-retries.ts';
 import swarm from '../../scenarios/storage/swarm.ts';
 
-const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync, ...requestRetries, ...damageAtRest, ...callerBuffers];
+const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync, ...requestRetries, ...damageAtRest, ...callerBuffers, ...metrics];
 const byName = (name: string): Scenario => {
   const s = all.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no scenario ${name}`);
@@ -113,6 +114,9 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   // Hunt 7: a commit's epoch from its batch alone: an unfenced commit after a fenced one is refused.
   { variant: 'storage-commit-epoch-from-batch', scenario: byName('storage-fencing-unfenced-commit-kv'), check: 'invariant:unfenced-not-refused', reason: /a write and commit without an epoch \(unfenced-after-epoch-2\) was refused with FencedError/ },
   { variant: 'storage-commit-epoch-from-batch', scenario: byName('storage-fencing-unfenced-commit-file'), check: 'invariant:unfenced-not-refused', reason: /a write and commit without an epoch \(unfenced-after-epoch-2\) was refused with FencedError/ },
+  // Hunt 7: the throughput per millisecond; nothing read the metrics before.
+  { variant: 'storage-throughput-per-ms', scenario: byName('storage-metrics-kv'), check: 'invariant:metrics-honest', reason: /metrics\(\) reports a throughput of [\d.]+ bytes\/s, but \d+ bytes committed since the store opened/ },
+  { variant: 'storage-throughput-per-ms', scenario: byName('storage-metrics-file'), check: 'invariant:metrics-honest', reason: /metrics\(\) reports a throughput of [\d.]+ bytes\/s/ },
   { variant: 'storage-finalize-error-swallowed', scenario: byName('storage-finalize-rename-fails'), check: 'invariant:last-copy-kept', reason: /was lost at commit 2 \(the committed metadata is gone\)/ },
 ];
 

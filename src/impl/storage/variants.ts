@@ -192,6 +192,12 @@ export const STORAGE_VARIANTS = [
     description:
       "a commit's epoch is drawn from its batch alone (the epochs its call and its writes carried) instead of at least the store's recorded epoch: an unfenced commit (no epoch: not fenced) after a fenced one carries epoch 0, and the store refuses it with FencedError as a deposed writer's and refuses everything afterwards. Caught by invariant:unfenced-not-refused in storage-fencing-unfenced-commit-kv / -file (10 of seeds 0..9 each); it passed all 180 storage smoke/ci runs (seeds 0..4) before those scenarios: none made an unfenced commit to a store with an epoch. Found by the seventh bug hunt.",
   },
+  {
+    name: 'storage-throughput-per-ms',
+    area: 'storage',
+    description:
+      "metrics(): the throughput divides the bytes committed by the milliseconds since open instead of the seconds (a time unit confused): the rate reported is 1000 times too low. Every durability check passes it; caught by invariant:metrics-honest (the workload's own count of commits and distinct blocks, the simulator's clock at the store's open and at each acknowledgement) in storage-metrics-kv / -file (10 of seeds 0..9 each); it passed all 195 storage smoke/ci runs (seeds 0..4) before those scenarios: nothing read the metrics. Found by the seventh bug hunt.",
+  },
 ] as const;
 
 /** Name of a storage variant. */
