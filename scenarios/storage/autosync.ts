@@ -15,6 +15,7 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import {
   blockData,
   closeStore,
+  doDrain,
   doForceSync,
   doWrite,
   pollAutosync,
@@ -73,4 +74,25 @@ export default [
     kv,
     { kind: 'diskError', atMs: 30, node: NODE, area: 'kv', op: 'commit', code: 'EIO', nth: 1 },
   ),
+  scriptedScenario({
+    name: 'storage-drain-relaxed-kv',
+    description:
+      "AutoSync commits a write every 10 ms with relaxed durability (kv), then drainAndShutdown is called right after a write: its result promises everything written before it durable (it is acknowledged like a forceSync, ackDurable), though the background commits before it may not be yet; then a restart and a power loss: everything the drain acknowledged survives. Hunt 7: a drain committing with sync() instead of forceSync() passed every scenario (the only drain ran on a strict store).",
+    setup: kv,
+    node: NODE,
+    script: (ctx) => {
+      // Blocks 0..5 in turn; the drain's batch writes block 7 for the first time: a commit that replaces no
+      // older version, so its finalize deletes nothing (no strict transaction after it flushes it).
+      for (let k = 0; k < 30; k++) ctx.at(20 + k * 10, () => void doWrite(ctx, NODE, k % 6, blockData(ctx, kv.blockSize)));
+      ctx.at(305, () => {
+        doWrite(ctx, NODE, 7, blockData(ctx, kv.blockSize));
+        doDrain(ctx, NODE);
+      });
+      ctx.at(500, () => {
+        ctx.sim.stop(NODE);
+        ctx.sim.start(NODE);
+      });
+    },
+    faults: { events: [{ kind: 'crash', atMs: 700, node: NODE, powerLoss: true, restartAfterMs: 50 }] },
+  }),
 ].map(withLastCopy);

@@ -198,6 +198,12 @@ export const STORAGE_VARIANTS = [
     description:
       "metrics(): the throughput divides the bytes committed by the milliseconds since open instead of the seconds (a time unit confused): the rate reported is 1000 times too low. Every durability check passes it; caught by invariant:metrics-honest (the workload's own count of commits and distinct blocks, the simulator's clock at the store's open and at each acknowledgement) in storage-metrics-kv / -file (10 of seeds 0..9 each); it passed all 195 storage smoke/ci runs (seeds 0..4) before those scenarios: nothing read the metrics. Found by the seventh bug hunt.",
   },
+  {
+    name: 'storage-drain-relaxed-commit',
+    area: 'storage',
+    description:
+      "AutoSync's drainAndShutdown makes its last commit with sync() instead of forceSync(): on a kv store with relaxed commits it returns (promising everything durable) before that commit is durable, whenever the commit replaces no older version (its finalize then runs no strict transaction that would flush it). Caught by model:recovery (ackDurable: the drain's result is an acknowledgment) in storage-drain-relaxed-kv (10 of seeds 0..9); it passed all 205 storage smoke/ci runs (seeds 0..4) before that scenario: the only drain ran on a strict store. Found by the seventh bug hunt.",
+  },
 ] as const;
 
 /** Name of a storage variant. */
