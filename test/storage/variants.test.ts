@@ -119,6 +119,8 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-throughput-per-ms', scenario: byName('storage-metrics-file'), check: 'invariant:metrics-honest', reason: /metrics\(\) reports a throughput of [\d.]+ bytes\/s/ },
   // Hunt 7: a drain's last commit relaxed (sync for forceSync): its result is an acknowledgment.
   { variant: 'storage-drain-relaxed-commit', scenario: byName('storage-drain-relaxed-kv'), check: 'model:recovery', reason: /ackDurable: forceSync acknowledged commit \d+, but the durable commit point is \d+/ },
+  // Hunt 7: a threshold commit needing both thresholds: only the interval commits.
+  { variant: 'storage-autosync-threshold-both', scenario: byName('storage-autosync-threshold'), check: 'invariant:autosync-keeps-up', reason: /is still in no commit [\d.]+ ms later \(AutoSync bound 60 ms\)/ },
   { variant: 'storage-finalize-error-swallowed', scenario: byName('storage-finalize-rename-fails'), check: 'invariant:last-copy-kept', reason: /was lost at commit 2 \(the committed metadata is gone\)/ },
 ];
 

@@ -42,7 +42,7 @@ function resolvePolicy(p: SyncPolicy): ResolvedPolicy {
 }
 
 /** The AutoSync variants (weakened managers), read from the built-in store's options. */
-const AUTOSYNC_VARIANTS: readonly string[] = ['storage-autosync-stops-after-failure', 'storage-drain-relaxed-commit'];
+const AUTOSYNC_VARIANTS: readonly string[] = ['storage-autosync-stops-after-failure', 'storage-drain-relaxed-commit', 'storage-autosync-threshold-both'];
 
 /** The weakened AutoSync variant the store was opened with (the built-in store's options), else ''. */
 function variantOf(store: BlockStorage): string {
@@ -74,7 +74,11 @@ export class AutoSync {
 
   private onEvent(e: StoreEvent): void {
     if (e.type !== 'write' || this.stopped) return;
-    if (e.dirtyCount < this.policy.maxDirtyBlocks && e.dirtyBytes < this.policy.maxDirtyBytes) return;
+    // Variant storage-autosync-threshold-both: a threshold commit only once both thresholds are reached.
+    const below = variantOf(this.store) === 'storage-autosync-threshold-both'
+      ? e.dirtyCount < this.policy.maxDirtyBlocks || e.dirtyBytes < this.policy.maxDirtyBytes
+      : e.dirtyCount < this.policy.maxDirtyBlocks && e.dirtyBytes < this.policy.maxDirtyBytes;
+    if (below) return;
     const now = this.env.clock.monotonic();
     this.firstCrossMs ??= now;
     if (this.debounce !== null) this.env.clock.clearTimer(this.debounce);

@@ -204,6 +204,12 @@ export const STORAGE_VARIANTS = [
     description:
       "AutoSync's drainAndShutdown makes its last commit with sync() instead of forceSync(): on a kv store with relaxed commits it returns (promising everything durable) before that commit is durable, whenever the commit replaces no older version (its finalize then runs no strict transaction that would flush it). Caught by model:recovery (ackDurable: the drain's result is an acknowledgment) in storage-drain-relaxed-kv (10 of seeds 0..9); it passed all 205 storage smoke/ci runs (seeds 0..4) before that scenario: the only drain ran on a strict store. Found by the seventh bug hunt.",
   },
+  {
+    name: 'storage-autosync-threshold-both',
+    area: 'storage',
+    description:
+      "AutoSync starts a threshold commit only when both the dirty-block and the dirty-byte thresholds are reached (|| for &&): a store that crosses one of them waits for the interval, its data at risk far longer than the policy says. Caught by invariant:autosync-keeps-up in storage-autosync-threshold (a 4-block threshold behind a 1 s interval, bound 60 ms: 10 of seeds 0..9); it passed all 210 storage smoke/ci runs (seeds 0..4) before that scenario: the swarms' thresholds are backed by a 200 ms interval and no check bounded them tighter. Found by the seventh bug hunt.",
+  },
 ] as const;
 
 /** Name of a storage variant. */
