@@ -196,7 +196,7 @@ export const STORAGE_VARIANTS = [
     name: 'storage-throughput-per-ms',
     area: 'storage',
     description:
-      "metrics(): the throughput divides the bytes committed by the milliseconds since open instead of the seconds (a time unit confused): the rate reported is 1000 times too low. Every durability check passes it; caught by invariant:metrics-honest (the workload's own count of commits and distinct blocks, the simulator's clock at the store's open and at each acknowledgement) in storage-metrics-kv / -file (10 of seeds 0..9 each); it passed all 195 storage smoke/ci runs (seeds 0..4) before those scenarios: nothing read the metrics. Found by the seventh bug hunt.",
+      "metrics(): the throughput divides the bytes committed by the milliseconds since open instead of the seconds (a time unit confused): the rate reported is 1000 times too low. Every durability check passes it; caught by invariant:metrics-honest (the workload's own count of commits and distinct blocks, the simulator's clock at the store's open and at each acknowledgement) in storage-metrics-kv / -file (10 of seeds 0..9 each); it passed all 205 other storage smoke/ci runs (seeds 0..4): nothing else reads the metrics. Found by the seventh bug hunt.",
   },
   {
     name: 'storage-drain-relaxed-commit',
