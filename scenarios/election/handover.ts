@@ -323,6 +323,28 @@ export default [
     durationMs: 16_000,
   }),
   electionScenario({
+    name: 'election-forward-busy-at-deadline',
+    description:
+      "The shared store's strict commits take 150 ms, so the leader A applies about six writes a second while B and C forward bursts over its queue bound (4): a forwarded write waits in A's queue past the forward timeout, its lookup finds nothing yet, and every re-send is answered EBUSY until the write's deadline (1.5 s). A write that may still be applied from its queue must fail as 'maybe applied' (ETIMEDOUT, not definite), even when the last answer was a refusal: the first attempt commits later.",
+    suites: ['smoke', 'ci'],
+    tabs: three,
+    mode: 'lease',
+    startAtMs: aFirst,
+    kv: { strictCommitUs: 150_000 },
+    options: { pendingWritesMax: 4, writeDeadlineMs: 1_500 },
+    workload: (ctx) => {
+      for (let t = 600; t <= 3_000; t += 400) {
+        ctx.at(t, () => {
+          for (let k = 0; k < 4; k++) {
+            writeAt(ctx, 'B');
+            writeAt(ctx, 'C');
+          }
+        });
+      }
+    },
+    durationMs: 6_000,
+  }),
+  electionScenario({
     name: 'election-lock-paused-mid-draw',
     description:
       "Lock mode, two tabs: the first holder freezes right after reading the epoch counter, with its draw's transaction open, and its browser runs its lock tasks late: the other tab hears no heartbeat and steals the lock. The thief's draw must wait for the frozen one and draw the next epoch, never the same (a draw read and written in two transactions lets both read the same counter); on resume the old holder, not yet told of the steal, finishes its draw first and the thief draws the next epoch; the old holder's fence is then refused (EFENCED), or it leads until the thief fences its higher epoch and announces; either way it follows.",

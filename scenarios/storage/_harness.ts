@@ -312,6 +312,25 @@ export function doForceSync(ctx: ScenarioContext, node: string): void {
 
 const CLOSE_WAITS = 'invariant:close-waits-for-commits';
 
+/**
+ * AutoSync's drainAndShutdown on `node`: it promises everything written before it durable and closes the
+ * store, so its result is an acknowledgment like a forceSync's (traced `workload.force-synced`; the
+ * recovery model's ackDurable and the oracle judge it).
+ */
+export function doDrain(ctx: ScenarioContext, node: string): void {
+  const h = ctx.handle<StoreHandle>(node);
+  if (h === null || h.auto === null) return;
+  const before = oracleOf(ctx).writesNoted(node);
+  closingStores(ctx).add(h.store);
+  h.auto.drainAndShutdown().then(
+    (info) => {
+      ctx.emit('workload.force-synced', { node, commit: info.commit });
+      oracleOf(ctx).noteAck(node, info.commit, before);
+    },
+    (e: unknown) => ctx.emit('workload.drain-failed', { node, code: (e as { code?: string }).code ?? String(e) }),
+  );
+}
+
 function closingStores(ctx: ScenarioContext): WeakSet<BlockStorage> {
   let s = ctx.shared.get('storage.closing') as WeakSet<BlockStorage> | undefined;
   if (s === undefined) ctx.shared.set('storage.closing', (s = new WeakSet()));

@@ -9,6 +9,7 @@ import { AutoSync, FencedError } from '../../src/impl/storage/index.ts';
 import { recoveryModel } from '../../src/model/storage/recovery-model.ts';
 import { staleEpochNeverAccepted, type FencingResult } from '../../src/model/storage/index.ts';
 import { writeEpochFenced, type EpochAttempt } from '../../src/model/storage/write-epoch-fenced.ts';
+import { unfencedNotRefused, type UnfencedAttempt } from '../../src/model/storage/unfenced-not-refused.ts';
 import { storeEvidence } from '../../src/evidence/store.ts';
 import { STORAGE_PROBES } from '../../src/impl/storage/probes.ts';
 import type { FaultKind } from '../../src/faults/plan.ts';
@@ -215,4 +216,89 @@ const bufferedEpochsScenario: Scenario = {
   probes: STORAGE_PROBES,
 };
 
-export default [fencing('file'), fencing('kv'), bufferedEpochsScenario].map(withLastCopy);
+const UNFENCED = 'storage.fencing.unfenced';
+
+function unfencedAttempts(ctx: ScenarioContext): UnfencedAttempt[] {
+  let a = ctx.shared.get(UNFENCED) as UnfencedAttempt[] | undefined;
+  if (a === undefined) ctx.shared.set(UNFENCED, (a = []));
+  return a;
+}
+
+/**
+ * One tab, the store's only writer: it commits at epoch 2 (a leader's term), then, its term over, writes and
+ * commits without an epoch (not fenced: docs/storage.md, Fencing), then a late write of epoch 1 must still
+ * be refused (the unfenced commit kept epoch 2), and after a reopen another unfenced commit. Found by the
+ * seventh bug hunt: a commit's epoch drawn from its batch alone (0) made every unfenced commit after a
+ * fenced one look like a deposed writer's, refused in every storage scenario that could have noticed (none
+ * made an unfenced commit to a store with an epoch).
+ */
+function unfencedAfterFenced(ctx: ScenarioContext): void {
+  const on = (step: string, fn: (h: StoreHandle) => void): void => {
+    const h = ctx.handle<StoreHandle>('A');
+    if (h === null) return void ctx.emit('workload.skipped', { node: 'A', step });
+    fn(h);
+  };
+  const unfenced = (step: string, id: number, fill: number): void =>
+    on(step, (h) => {
+      const entry: UnfencedAttempt = { step, durableEpoch: 2, outcome: 'pending' };
+      unfencedAttempts(ctx).push(entry);
+      const settle = (e: unknown): void => {
+        const code = (e as { code?: string }).code ?? String(e);
+        entry.code = code;
+        entry.outcome = code === 'EFENCED' ? 'refused' : ENV_CODES.has(code) ? 'env-error' : 'other-error';
+      };
+      try {
+        h.store.write(id, bytes(fill));
+        h.store.forceSync().then(() => void (entry.outcome = 'committed'), settle);
+      } catch (e) {
+        settle(e);
+      }
+    });
+  ctx.at(50, () =>
+    on('epoch-2', (h) => {
+      h.store.write(0, bytes(2), { epoch: 2 });
+      void h.store.forceSync({ epoch: 2 }).catch(() => undefined);
+    }),
+  );
+  ctx.at(200, () => unfenced('unfenced-after-epoch-2', 1, 5));
+  ctx.at(300, () =>
+    on('epoch-1-after-unfenced', (h) => {
+      const entry: EpochAttempt = { step: 'epoch-1-after-unfenced', epoch: 1, known: 2, outcome: 'accepted' };
+      try {
+        h.store.write(2, bytes(1), { epoch: 1 });
+        ctx.emit('workload.stale-commit-accepted', { step: entry.step });
+      } catch (e) {
+        entry.outcome = e instanceof FencedError || (e as { code?: string }).code === 'EFENCED' ? 'refused' : 'other-error';
+        if (entry.outcome === 'other-error') entry.code = (e as { code?: string }).code ?? String(e);
+      }
+      attempts(ctx).push(entry);
+    }),
+  );
+  ctx.at(400, () => {
+    ctx.sim.stop('A');
+    ctx.sim.start('A'); // reopens: recovery loads epoch 2 from the medium
+  });
+  ctx.at(500, () => unfenced('unfenced-after-reopen', 3, 6));
+}
+
+const unfencedScenario = (backend: 'file' | 'kv'): Scenario => ({
+  name: `storage-fencing-unfenced-commit-${backend}`,
+  description: `One tab, the store's only writer (${backend} backend), commits at epoch 2, then writes and commits without an epoch (not fenced): the commit must succeed and keep epoch 2, so a late write of epoch 1 is still refused; after a reopen, another unfenced commit succeeds too.`,
+  suites: ['smoke', 'ci'],
+  topology: { nodes: [{ id: 'A', device: 'D' }], devices: { D: { disk: { profile: 'weak' } } } },
+  program: (_node, ctx) => async (env) => {
+    const store = await openStorage(ctx, env, { backend, blockSize: BS, maxBlocks: 16, variant: ctx.variant });
+    const handle: StoreHandle = { store, auto: null };
+    return handle;
+  },
+  seams: STORAGE_SEAMS,
+  workload: unfencedAfterFenced,
+  durationMs: 1_000,
+  checks: [unfencedNotRefused(unfencedAttempts), writeEpochFenced(attempts)],
+  models: [recoveryModel],
+  evidence: [storeEvidence([backend === 'kv' ? { backend: 'kv', root: 'store' } : { backend: 'file', root: '/store' }])],
+  variantAreas: ['storage'],
+  probes: STORAGE_PROBES,
+});
+
+export default [fencing('file'), fencing('kv'), bufferedEpochsScenario, unfencedScenario('kv'), unfencedScenario('file')].map(withLastCopy);

@@ -185,4 +185,26 @@ const writesDuringReload = scenario(
   },
 );
 
-export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails, markerRenameFails, writesDuringReload].map(withLastCopy);
+const finalizeRenameFails = scenario(
+  'storage-finalize-rename-fails',
+  "The rename that finalizes commit 2 (pending.json to meta.json, after its marker) fails with EIO: commit 2 took effect and is acknowledged, but meta.json is still commit 1's, so finalize must be retried before commit 3 overwrites pending.json; then a power loss just before commit 3's marker write (commit 3 never took effect): recovery must find commit 2, not roll back to commit 1.",
+  weak,
+  (ctx) => {
+    for (let c = 0; c < 4; c++) {
+      ctx.at(100 + c * 200, () => {
+        for (let k = 0; k < 3; k++) doWrite(ctx, NODE, (c * 3 + k) % weak.blocks, blockData(ctx, weak.blockSize));
+        doForceSync(ctx, NODE);
+      });
+    }
+  },
+  {
+    events: [
+      // Armed at commit 2's marker rename (the 2nd rename of marker.tmp): the next rename is its finalize's.
+      { kind: 'diskError', node: NODE, op: 'rename', code: 'EIO', nth: 1, trigger: { node: NODE, area: 'disk', op: 'rename', target: '/store/marker.tmp', nth: 2 } },
+      // Commit 3 (at 500 ms) writes its blocks and pending.json, then loses power before its marker.tmp.
+      { kind: 'crash', node: NODE, powerLoss: true, restartAfterMs: 50, when: 'before', trigger: { node: NODE, area: 'disk', op: 'writeFile', target: '/store/marker.tmp', nth: 3 } },
+    ],
+  },
+);
+
+export default [tornMarker, bitRot, enospc, powerLossAfterAck, markerFsyncFails, markerRenameFails, writesDuringReload, finalizeRenameFails].map(withLastCopy);

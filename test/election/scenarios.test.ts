@@ -222,6 +222,8 @@ const CAUGHT_BY: Record<string, { scenario: string; check: string; seeds?: numbe
   'election-follower-wall-clock': { scenario: 'election-follower-clock-jumps', check: 'invariant:lease-exclusive' },
   // A store error (here: the fence of a new leader refusing the frozen one's batch) fails the write at once.
   'election-store-error-final': { scenario: 'election-leader-paused-mid-flush', check: 'invariant:fails-for-cause' },
+  // A re-send refused (EBUSY) while the first attempt waits in the slow leader's queue, at the deadline.
+  'election-refusal-clears-maybe-applied': { scenario: 'election-forward-busy-at-deadline', check: 'model:request' },
 };
 
 describe('weakened variants are caught', () => {

@@ -25,6 +25,7 @@ const LANDS: Record<string, string[]> = {
   'storage-enospc-commit': ['fault.diskError /store/blocks/'],
   'storage-marker-fsync-fails': ['fault.fsyncFail /store'],
   'storage-marker-rename-fails': ['fault.diskError /store/marker.tmp', 'fault.fsyncFail /store'],
+  'storage-finalize-rename-fails': ['fault.diskError /store/pending.json', 'fault.crash /store/marker.tmp'],
   'storage-kv-crash-before-commit': ['fault.crash store:blocks,store:meta'],
   'storage-kv-crash-after-commit': ['fault.crash store:blocks,store:meta'],
 };
@@ -41,6 +42,7 @@ const REACHES: Record<string, string[]> = {
   'storage-enospc-commit': ['store.commit.failed', 'workload.force-sync-failed'],
   'storage-marker-fsync-fails': ['store.commit.failed', 'store.recover.kept-dirty', 'store.recover.finalize'],
   'storage-marker-rename-fails': ['store.commit.failed', 'store.recover.failed', 'store.recover.rollback', 'store.recover.kept-dirty'],
+  'storage-finalize-rename-fails': ['store.commit.finalize-failed', 'store.recover.rollback'],
   'storage-fencing-two-tabs-file': ['store.commit.refused', 'store.closed'],
   'storage-fencing-two-tabs-kv': ['store.commit.refused', 'store.closed'],
 };

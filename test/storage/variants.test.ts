@@ -14,10 +14,11 @@ import failedCommitWrites from '../../scenarios/storage/failed-commit-writes.ts'
 import fencing from '../../scenarios/storage/fencing.ts';
 import flaky from '../../scenarios/storage/flaky-recovery.ts';
 import media from '../../scenarios/storage/media-faults.ts';
+import metrics from '../../scenarios/storage/metrics.ts';
 import requestRetries from '../../scenarios/storage/request-retries.ts';
 import swarm from '../../scenarios/storage/swarm.ts';
 
-const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync, ...requestRetries, ...damageAtRest, ...callerBuffers];
+const all = [...crashPoints, ...media, ...fencing, ...flaky, ...swarm, ...failedCommitWrites, ...autosync, ...requestRetries, ...damageAtRest, ...callerBuffers, ...metrics];
 const byName = (name: string): Scenario => {
   const s = all.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no scenario ${name}`);
@@ -108,6 +109,19 @@ const cases: { variant: string; scenario: Scenario; check: string | RegExp; reas
   { variant: 'storage-dealloc-keeps-previous', scenario: byName('storage-swarm-kv'), check: 'invariant:no-leaked-versions', reason: /at the end the durable medium still holds block entry '\d+\.\d+'/, some: true },
   // Hunt 6: the epoch check of the committed epoch alone (a late write of an earlier term accepted while a newer one waits).
   { variant: 'storage-epoch-check-committed', scenario: byName('storage-fencing-buffered-epochs-kv'), check: 'invariant:write-epoch-fenced', reason: /a write with epoch 2 \(epoch-2-while-3-buffered\) was accepted after the same store instance had accepted a write with epoch 3/ },
+  // Hunt 7: finalize taking an EIO of its metadata rename for "already renamed"; the next commit overwrites
+  // pending.json, the acknowledged commit's only metadata, and a power loss before its marker rolls back past it.
+  // Hunt 7: a commit's epoch from its batch alone: an unfenced commit after a fenced one is refused.
+  { variant: 'storage-commit-epoch-from-batch', scenario: byName('storage-fencing-unfenced-commit-kv'), check: 'invariant:unfenced-not-refused', reason: /a write and commit without an epoch \(unfenced-after-epoch-2\) was refused with FencedError/ },
+  { variant: 'storage-commit-epoch-from-batch', scenario: byName('storage-fencing-unfenced-commit-file'), check: 'invariant:unfenced-not-refused', reason: /a write and commit without an epoch \(unfenced-after-epoch-2\) was refused with FencedError/ },
+  // Hunt 7: the throughput per millisecond; nothing read the metrics before.
+  { variant: 'storage-throughput-per-ms', scenario: byName('storage-metrics-kv'), check: 'invariant:metrics-honest', reason: /metrics\(\) reports a throughput of [\d.]+ bytes\/s, but \d+ bytes committed since the store opened/ },
+  { variant: 'storage-throughput-per-ms', scenario: byName('storage-metrics-file'), check: 'invariant:metrics-honest', reason: /metrics\(\) reports a throughput of [\d.]+ bytes\/s/ },
+  // Hunt 7: a drain's last commit relaxed (sync for forceSync): its result is an acknowledgment.
+  { variant: 'storage-drain-relaxed-commit', scenario: byName('storage-drain-relaxed-kv'), check: 'model:recovery', reason: /ackDurable: forceSync acknowledged commit \d+, but the durable commit point is \d+/ },
+  // Hunt 7: a threshold commit needing both thresholds: only the interval commits.
+  { variant: 'storage-autosync-threshold-both', scenario: byName('storage-autosync-threshold'), check: 'invariant:autosync-keeps-up', reason: /is still in no commit [\d.]+ ms later \(AutoSync bound 60 ms\)/ },
+  { variant: 'storage-finalize-error-swallowed', scenario: byName('storage-finalize-rename-fails'), check: 'invariant:last-copy-kept', reason: /was lost at commit 2 \(the committed metadata is gone\)/ },
 ];
 
 describe('weakened storage variants are caught', () => {

@@ -192,6 +192,12 @@ export const ELECTION_VARIANTS = [
     description:
       "a leader's failed apply of a write (a store error, a fenced batch) fails the write at once (definitely not applied) instead of retrying it until its deadline: the caller loses a write a retry a few ms later would have stored. Every safety and liveness check passes it (the write settled and was not applied); caught by invariant:fails-for-cause (a write fails only at once under the pending bound, at its tab's close, or at its deadline) in election-leader-paused-mid-flush (10 of seeds 0..9; the planted bug: 30 of 175 smoke/ci runs, seeds 0..4). Found by the sixth bug hunt.",
   },
+  {
+    name: 'election-refusal-clears-maybe-applied',
+    area: 'election',
+    description:
+      "a follower takes a refusal of a re-sent write (ok: false, e.g. EBUSY from a full leader queue) to mean that no attempt of it was applied: when the write's deadline falls in the retry backoff after a refusal, it fails as definitely not applied, though its first attempt still waits in the leader's queue and commits later (caught by model:request, mayApply or definiteNotApplied, in election-forward-busy-at-deadline, where slow store commits keep the leader's queue full past the forward timeout and the deadline: 10 of seeds 0..9; it passed all 175 smoke/ci election runs, seeds 0..4, before that scenario: no re-send was ever refused while an earlier attempt could still be applied). Found by the seventh bug hunt.",
+  },
 ] as const;
 
 /** Name of an election variant. */

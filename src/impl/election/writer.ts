@@ -278,6 +278,9 @@ export class SingleWriter {
     if (p === undefined || p.done) return;
     if (msg.ok === true && typeof msg.seq === 'number') return this.succeed(p, { seq: msg.seq, dedup: msg.dedup === true });
     if (msg.code === 'EFENCED') p.lastCode = 'EFENCED';
+    // Weakened variant 'election-refusal-clears-maybe-applied': a refusal (EBUSY, a store error) is taken to
+    // mean no attempt was applied, though an earlier one may still be, or wait in the leader's queue.
+    if (this.d.settings.variant === 'election-refusal-clears-maybe-applied') p.maybeApplied = false;
     this.retryLater(p, RETRY_BACKOFF_MS);
   }
 

@@ -41,9 +41,13 @@ function resolvePolicy(p: SyncPolicy): ResolvedPolicy {
   return out;
 }
 
-/** The weakened variant the store was opened with (the built-in store's options), else ''. */
+/** The AutoSync variants (weakened managers), read from the built-in store's options. */
+const AUTOSYNC_VARIANTS: readonly string[] = ['storage-autosync-stops-after-failure', 'storage-drain-relaxed-commit', 'storage-autosync-threshold-both'];
+
+/** The weakened AutoSync variant the store was opened with (the built-in store's options), else ''. */
 function variantOf(store: BlockStorage): string {
-  return (store as { options?: { variant?: unknown } }).options?.variant === 'storage-autosync-stops-after-failure' ? 'storage-autosync-stops-after-failure' : '';
+  const v = (store as { options?: { variant?: unknown } }).options?.variant;
+  return typeof v === 'string' && AUTOSYNC_VARIANTS.includes(v) ? v : '';
 }
 
 /** Background commits of one store. */
@@ -70,7 +74,11 @@ export class AutoSync {
 
   private onEvent(e: StoreEvent): void {
     if (e.type !== 'write' || this.stopped) return;
-    if (e.dirtyCount < this.policy.maxDirtyBlocks && e.dirtyBytes < this.policy.maxDirtyBytes) return;
+    // Variant storage-autosync-threshold-both: a threshold commit only once both thresholds are reached.
+    const below = variantOf(this.store) === 'storage-autosync-threshold-both'
+      ? e.dirtyCount < this.policy.maxDirtyBlocks || e.dirtyBytes < this.policy.maxDirtyBytes
+      : e.dirtyCount < this.policy.maxDirtyBlocks && e.dirtyBytes < this.policy.maxDirtyBytes;
+    if (below) return;
     const now = this.env.clock.monotonic();
     this.firstCrossMs ??= now;
     if (this.debounce !== null) this.env.clock.clearTimer(this.debounce);
@@ -114,7 +122,9 @@ export class AutoSync {
   /** Stops background commits, makes everything durable, and closes the store. */
   async drainAndShutdown(): Promise<CommitInfo> {
     this.stopTimers();
-    const info = await this.store.forceSync();
+    // Variant storage-drain-relaxed-commit: the last commit is an ordinary one (sync), relaxed on kv: the
+    // drain returns before it is durable.
+    const info = await (variantOf(this.store) === 'storage-drain-relaxed-commit' ? this.store.sync() : this.store.forceSync());
     await this.store.close();
     this.env.trace.emit('autosync.shutdown', { commit: info.commit });
     return info;

@@ -42,6 +42,8 @@ export interface FileBackendFlags {
   lazyMarkerFsync?: boolean;
   /** Keep the loaded pending.json body after unlinking it (the 'storage-repair-stale-pending' variant). */
   stalePendingBody?: boolean;
+  /** Finalize swallows every error of its metadata rename, not only ENOENT (the 'storage-finalize-error-swallowed' variant). */
+  finalizeSwallowsErrors?: boolean;
 }
 
 /** The file backend. */
@@ -245,7 +247,9 @@ export class FileBackend implements Backend {
     try {
       await this.disk.rename(this.p('pending.json'), this.p('meta.json'));
     } catch (e) {
-      if (!isNoEntry(e)) throw e;
+      // Variant storage-finalize-error-swallowed: any error is taken for "renamed by an earlier attempt", so
+      // the commit counts as finalized while meta.json is still the previous commit's.
+      if (!isNoEntry(e) && this.flags.finalizeSwallowsErrors !== true) throw e;
     }
     await this.fsyncDir(this.root);
     if (batch.garbage.length === 0) return;

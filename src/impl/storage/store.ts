@@ -403,7 +403,9 @@ export class BlockStore {
     const mtime = this.config.variant === 'storage-mtime-monotonic' ? this.env.clock.monotonic() : this.env.clock.now();
     const writes: CommitBatch['writes'] = [];
     const garbage: CommitBatch['garbage'] = [];
-    let epoch = Math.max(base.epoch, epochFloor);
+    // Variant storage-commit-epoch-from-batch: the commit's epoch from its batch alone, not at least the
+    // recorded one, so an unfenced commit after a fenced one carries epoch 0 and is refused as a deposed writer's.
+    let epoch = this.config.variant === 'storage-commit-epoch-from-batch' ? epochFloor : Math.max(base.epoch, epochFloor);
     for (const id of [...entries.keys()].sort((a, b) => a - b)) {
       const e = entries.get(id)!;
       epoch = Math.max(epoch, e.epoch);
@@ -576,7 +578,8 @@ export class BlockStore {
 
   /** Current metrics. */
   metrics(): StoreMetrics {
-    const elapsedS = Math.max((this.env.clock.monotonic() - this.openedMs) / 1000, 1e-3);
+    // Variant storage-throughput-per-ms: the elapsed time left in ms (a time unit confused): the rate is 1000 times too low.
+    const elapsedS = Math.max((this.env.clock.monotonic() - this.openedMs) / (this.config.variant === 'storage-throughput-per-ms' ? 1 : 1000), 1e-3);
     const attempts = this.counters.commits + this.counters.failed;
     return {
       dirtyCount: this.dirtyCount(),
@@ -661,6 +664,7 @@ function makeBackend(env: Env, config: StoreConfig): Backend {
     readPolicy: readPolicy(config),
     lazyMarkerFsync: config.variant === 'storage-lazy-marker-fsync',
     stalePendingBody: config.variant === 'storage-repair-stale-pending',
+    finalizeSwallowsErrors: config.variant === 'storage-finalize-error-swallowed',
   });
 }
 

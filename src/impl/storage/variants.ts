@@ -180,6 +180,36 @@ export const STORAGE_VARIANTS = [
     description:
       "a write's epoch is checked against the committed epoch only, not the highest epoch the instance accepted since: a late write of an earlier term, arriving while a newer term's write waits in the same instance, is accepted and commits inside the newer term's batch, at its epoch. Caught by invariant:write-epoch-fenced in storage-fencing-buffered-epochs-kv (10 of seeds 0..9); it passed all 175 storage smoke/ci runs (seeds 0..4) before that scenario: none gave one instance a lower epoch after a higher one before a commit. Found by the sixth bug hunt.",
   },
+  {
+    name: 'storage-finalize-error-swallowed',
+    area: 'storage',
+    description:
+      'file backend: finalize takes every error of its pending.json to meta.json rename for "already renamed" (only ENOENT means that), so a commit whose finalize failed with EIO counts as finalized: the next commit overwrites pending.json, the only copy of the acknowledged commit\'s metadata, and a power loss before its marker rolls the store back past that acknowledged commit. Caught by invariant:last-copy-kept in storage-finalize-rename-fails (10 of seeds 0..9: the acknowledged commit\'s metadata is gone); it passed all 180 storage smoke/ci runs (seeds 0..4) before that scenario. Found by the seventh bug hunt.',
+  },
+  {
+    name: 'storage-commit-epoch-from-batch',
+    area: 'storage',
+    description:
+      "a commit's epoch is drawn from its batch alone (the epochs its call and its writes carried) instead of at least the store's recorded epoch: an unfenced commit (no epoch: not fenced) after a fenced one carries epoch 0, and the store refuses it with FencedError as a deposed writer's and refuses everything afterwards. Caught by invariant:unfenced-not-refused in storage-fencing-unfenced-commit-kv / -file (10 of seeds 0..9 each); it passed all 180 storage smoke/ci runs (seeds 0..4) before those scenarios: none made an unfenced commit to a store with an epoch. Found by the seventh bug hunt.",
+  },
+  {
+    name: 'storage-throughput-per-ms',
+    area: 'storage',
+    description:
+      "metrics(): the throughput divides the bytes committed by the milliseconds since open instead of the seconds (a time unit confused): the rate reported is 1000 times too low. Every durability check passes it; caught by invariant:metrics-honest (the workload's own count of commits and distinct blocks, the simulator's clock at the store's open and at each acknowledgement) in storage-metrics-kv / -file (10 of seeds 0..9 each); it passed all 205 other storage smoke/ci runs (seeds 0..4): nothing else reads the metrics. Found by the seventh bug hunt.",
+  },
+  {
+    name: 'storage-drain-relaxed-commit',
+    area: 'storage',
+    description:
+      "AutoSync's drainAndShutdown makes its last commit with sync() instead of forceSync(): on a kv store with relaxed commits it returns (promising everything durable) before that commit is durable, whenever the commit replaces no older version (its finalize then runs no strict transaction that would flush it). Caught by model:recovery (ackDurable: the drain's result is an acknowledgment) in storage-drain-relaxed-kv (10 of seeds 0..9); it passed all 205 storage smoke/ci runs (seeds 0..4) before that scenario: the only drain ran on a strict store. Found by the seventh bug hunt.",
+  },
+  {
+    name: 'storage-autosync-threshold-both',
+    area: 'storage',
+    description:
+      "AutoSync starts a threshold commit only when both the dirty-block and the dirty-byte thresholds are reached (|| for &&): a store that crosses one of them waits for the interval, its data at risk far longer than the policy says. Caught by invariant:autosync-keeps-up in storage-autosync-threshold (a 4-block threshold behind a 1 s interval, bound 60 ms: 10 of seeds 0..9); it passed all 210 storage smoke/ci runs (seeds 0..4) before that scenario: the swarms' thresholds are backed by a 200 ms interval and no check bounded them tighter. Found by the seventh bug hunt.",
+  },
 ] as const;
 
 /** Name of a storage variant. */
