@@ -83,6 +83,9 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
   { variant: 'peer-relay-marked-early', scenario: 'peer-relay-interrupted', kind: 'liveness', check: 'liveness' },
   // Hunt 6: the retry queue's bound ignored (unbounded growth; the flush at reconnect is the evidence).
   { variant: 'peer-retry-queue-unbounded', scenario: 'peer-catchup-cut', kind: 'correctness', check: 'invariant:retry-queue-bounded' },
+  // Hunt 7: a resend of the newest unacknowledged batch chained to the last acknowledgement; B misses the
+  // changes in between (its retry queue at A overflowed) and its watermark follows the batch over them.
+  { variant: 'peer-resend-newest-batch', scenario: 'peer-resend-past-gap', kind: 'correctness', check: 'invariant:watermark-complete' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

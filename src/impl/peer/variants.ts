@@ -204,6 +204,12 @@ export const PEER_VARIANTS = [
     description:
       "the queue of messages for a peer that cannot be reached ignores retryQueueMax: it grows for as long as the peer is away and is flushed whole when the link comes back. Every replica still converges (the protocol deduplicates), so only invariant:retry-queue-bounded sees it (the live changes sent at the instant a link came up, from the simulator's connection records and the wire): peer-catchup-cut and peer-crash-mid-shared-catchup, 5 of seeds 0..4 each; it passed all 130 smoke/ci peer runs before that check. Found by the sixth bug hunt.",
   },
+  {
+    name: 'peer-resend-newest-batch',
+    area: 'peer',
+    description:
+      "a resend of changes a peer left unacknowledged for ackTimeoutMs sends the newest batch of them instead of the first, still chained to the peer's last acknowledgement (`prev`): a receiver that misses changes in between (a retry queue overflowed while it was away) takes the batch as contiguous, moves its watermark and acknowledges over the gap. Caught by peer-resend-past-gap (more than a batch unacknowledged, B's messages to A slow while A resends): invariant:watermark-complete, 10 of seeds 0..9. Hunt 7: it passed all 140 smoke/ci peer runs, seeds 0..4, before that scenario (no scenario left more than a batch unacknowledged for a connected peer that missed some of it).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */
