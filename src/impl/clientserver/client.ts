@@ -106,7 +106,7 @@ class Client {
     private meta: ClientMeta,
     private cells: Map<string, Cell>,
   ) {
-    this.progress = new ProgressTracker((p) => env.trace.emit('cs.progress', { ...p }), cfg.variant === 'cs-progress-chunks', 200);
+    this.progress = new ProgressTracker((p) => env.trace.emit('cs.progress', { ...p }), cfg.variant === 'cs-progress-chunks', 200, cfg.variant === 'cs-eta-seconds');
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import type { Check } from '../../scenario/types.ts';
 import { progressCheck } from './progress.ts';
+import { progressEtaCheck } from './progress-eta.ts';
 import { greenServerChangesCheck } from './green-has-server-changes.ts';
 import { greenPushesCheck } from './green-pushes.ts';
 import { pendingCountCheck } from './pending-count.ts';
@@ -24,6 +25,7 @@ export { incompatibleCheck } from './incompatible-reported.ts';
 export { noLossCheck } from './no-loss-no-dup.ts';
 export { nukeReportsCheck } from './nuke-reports.ts';
 export { progressCheck } from './progress.ts';
+export { progressEtaCheck } from './progress-eta.ts';
 export { stuckInTimeCheck } from './stuck-in-time.ts';
 export { changesInOrderCheck, CHANGES_MAX } from './changes-in-order.ts';
 export { operatorWritesStoredCheck, operatorWritesWinCheck } from './operator-writes-stored.ts';
@@ -69,6 +71,7 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
     pushesHaveOriginCheck(clients),
     pushesWereWrittenCheck(clients),
     stuckInTimeCheck(clients, b.server, { rapidFailuresMax: b.rapidFailuresMax, stuckAfterMs: b.stuckAfterMs, boundMs: b.stuckMs }),
+    progressEtaCheck(clients),
   ];
 }
 export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, tabWritesTakenCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';
