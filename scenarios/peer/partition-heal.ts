@@ -3,7 +3,7 @@
  */
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
-import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, PEER_SEAMS } from './_common.ts';
+import { converged, deviceIds, peerChecking, peerProgram, peerTopology, randomWrites, sharedTransactions, PEER_SEAMS } from './_common.ts';
 
 const three = deviceIds(3);
 const five = deviceIds(5);
@@ -88,4 +88,41 @@ const resendClogged: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [partitionHeal, fivePartitions, resendClogged];
+/**
+ * More unacknowledged changes than one batch, with a gap at the receiver: while B is offline A writes 40
+ * shared changes one at a time, more than its retry queue for B holds (8: the queue overflows and the
+ * oldest queued changes are dropped), so after the heal B holds A's chain with a gap in the middle. B's
+ * messages to A (its acknowledgements and the catch-up it asks for at the gap) are then held for 3 s,
+ * while A, seeing its head unacknowledged, resends: the resend must be the first batch (8) after what B
+ * acknowledged, chained to it, so B's acknowledgement follows only what it holds. A resend of any other
+ * part of the log (the newest batch, chained to the last acknowledgement) makes B acknowledge over the gap
+ * (invariant:ack-held) and its watermark jump it (invariant:watermark-complete). Nowhere else do more than
+ * a batch of changes wait unacknowledged for a connected peer that misses some of them.
+ */
+const resendPastGapOptions = { batchSize: 4, retryQueueMax: 8, connectTimeoutMs: 5_000 };
+const resendPastGapTopology = peerTopology(deviceIds(2));
+
+const resendPastGap: Scenario = {
+  name: 'peer-resend-past-gap',
+  description:
+    "A writes 40 shared changes while B is offline (A's retry queue for B overflows: B gets a chain with a gap); then B's messages to A are held for 3 s while A resends what B has not acknowledged, more than a batch: the resend starts after B's acknowledgement, and B acknowledges only what it holds. Both converge.",
+  suites: ['smoke', 'ci'],
+  topology: resendPastGapTopology,
+  program: peerProgram(deviceIds(2), resendPastGapOptions),
+  seams: PEER_SEAMS,
+  workload: (ctx) => sharedTransactions(ctx, 'A', 'album', 1, 40, 400, 40),
+  faults: {
+    events: [
+      { kind: 'isolate', atMs: 500, node: 'B', durationMs: 1_600 },
+      { kind: 'resetConnections', atMs: 500, a: 'A', b: 'B' },
+      { kind: 'linkFaults', atMs: 2_000, from: 'B', to: 'A', latencyMs: 1_500, durationMs: 6_000 },
+    ],
+  },
+  durationMs: 12_000,
+  liveness: converged(deviceIds(2)),
+  ...peerChecking(resendPastGapTopology, { options: resendPastGapOptions }),
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [partitionHeal, fivePartitions, resendClogged, resendPastGap];

@@ -3,12 +3,12 @@
  * changes it did not write, over a connection and as datagrams. Every one must be answered with an Error
  * and none applied, while the real devices keep syncing.
  */
-import type { Env, Value } from '../../src/impl/env.ts';
+import type { Connection, Env, Value } from '../../src/impl/env.ts';
 import { formatHlc } from '../../src/impl/peer/hlc.ts';
 import { PEER_PROBES } from '../../src/impl/peer/probes.ts';
 import type { Scenario, Topology } from '../../src/scenario/types.ts';
 import { rejectedNeverApplied } from '../../src/model/peer/index.ts';
-import { converged, LIBRARY, peerChecking, peerProgram, randomWrites, PEER_SEAMS } from './_common.ts';
+import { converged, LIBRARY, peerChecking, peerProgram, randomWrites, seedLibrary, PEER_SEAMS } from './_common.ts';
 
 const real = ['A', 'B'];
 const members = ['A', 'B', 'R'];
@@ -80,4 +80,75 @@ const rogueScenario: Scenario = {
   probes: PEER_PROBES,
 };
 
-export default [rogueScenario];
+/**
+ * Responses from a member nobody asked: R, a member, answers J's first request ids (1..60) with forged
+ * StateResponses every 30 ms for 3 s while J backfills 1,500 records from A (J's requests go to A only: R
+ * sends no heartbeats, so it never says it is ready). A response settles only a request sent to its
+ * sender; one from anybody else is ignored (silently: it is well formed, so it is not rejected). A device
+ * that matches responses by request id alone takes R's forged records (writer A, uuids rogue-resp-*) as
+ * A's answer and stores them: model:backfill (recvAsDelivered: the batch applied is not the one A's
+ * delivered response held). Hunt 7: no scenario sent a response nobody asked for.
+ */
+const respMembers = ['A', 'J', 'R'];
+const respReal = ['A', 'J'];
+const FORGED_RESPONSES = Array.from({ length: 6 }, (_, i) => `rogue-resp-${i}`);
+
+/** The forger: sends forged responses to J's first request ids on every connection with J, every 30 ms. */
+function forger(env: Env): { errors: () => number } {
+  let errors = 0;
+  const count = (m: Value): void => {
+    if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'Error') errors++;
+  };
+  const flood = (c: Connection): void => {
+    c.onMessage(count);
+    void (async () => {
+      for (let round = 0; round < 100 && c.open; round++) {
+        const ts = formatHlc({ physicalMs: env.clock.now(), counter: 0, device: 'A' });
+        const records = FORGED_RESPONSES.map((u): Value => ({ u, w: 'A', t: ts, d: 'evil' }));
+        for (let reqId = 1; reqId <= 60; reqId++) {
+          c.send({ type: 'StateResponse', library: LIBRARY, from: 'R', reqId, resource: 'entry', records, hasMore: true, remaining: 1, totals: null });
+        }
+        await env.clock.sleep(30);
+      }
+    })();
+  };
+  env.net.listen(flood);
+  void (async () => {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      try {
+        flood(await env.net.connect('J', { timeoutMs: 1_000 }));
+        return;
+      } catch {
+        await env.clock.sleep(100);
+      }
+    }
+  })();
+  return { errors: () => errors };
+}
+
+const forgedResponsesTopology: Topology = {
+  nodes: [{ id: 'A', role: 'founder' }, { id: 'J', role: 'joiner', startAtMs: 600 }, { id: 'R', role: 'rogue' }],
+};
+const forgedResponsesChecking = peerChecking(forgedResponsesTopology, { peers: respMembers, options: { batchSize: 50 } });
+const forgedResponses: Scenario = {
+  name: 'peer-rogue-responses',
+  description:
+    "A member R answers J's request ids with forged StateResponses, over and over, while J backfills 1,500 records from A: a response settles only a request sent to its sender, so none of R's records is stored.",
+  suites: ['smoke', 'ci'],
+  topology: forgedResponsesTopology,
+  program: (node, ctx) => (node.role === 'rogue' ? forger : peerProgram(respMembers, { batchSize: 50 })(node, ctx)),
+  seams: PEER_SEAMS,
+  workload: (ctx) => {
+    seedLibrary(ctx, ['A'], 1_500, 100);
+    randomWrites(ctx, ['A'], 20, 700, 100);
+  },
+  durationMs: 6_000,
+  liveness: converged(respReal),
+  checks: forgedResponsesChecking.checks,
+  models: forgedResponsesChecking.models,
+  evidence: forgedResponsesChecking.evidence,
+  variantAreas: ['peer-sync'],
+  probes: PEER_PROBES,
+};
+
+export default [rogueScenario, forgedResponses];

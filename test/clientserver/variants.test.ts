@@ -74,6 +74,10 @@ const CASES: { variant: string; scenario: string; check: string; seed?: number }
   { variant: 'cs-unsaved-not-reloaded', scenario: 'cs-nuke-then-reload', check: 'invariant:pending-count' },
   // Timers on the wall clock: a clock set back keeps a silent connection green.
   { variant: 'cs-wall-clock-timers', scenario: 'cs-client-clock-jumps', check: 'invariant:green-has-server-changes' },
+  // Hunt 7: the estimate of the time left computed in seconds (1,000 times too small): only the new check.
+  { variant: 'cs-eta-seconds', scenario: 'cs-progress-5000', check: 'invariant:progress-eta' },
+  // Hunt 7: no delay between connection attempts: a tight retry loop while the server is down.
+  { variant: 'cs-reconnect-no-delay', scenario: 'cs-long-outage', check: 'invariant:reconnect-paced' },
 ];
 
 /** Variants caught a second time on other evidence when the first catcher is removed. */

@@ -11,8 +11,9 @@ import relay from '../../scenarios/peer/relay.ts';
 import swarm from '../../scenarios/peer/swarm.ts';
 import ties from '../../scenarios/peer/ties.ts';
 import crashMidCatchup from '../../scenarios/peer/crash-mid-catchup.ts';
+import rogue from '../../scenarios/peer/rogue.ts';
 
-const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm, ...refusals, ...ties, ...crashMidCatchup].map((s) => [s.name, s]));
+const byName = new Map<string, Scenario>([...partitions, ...join, ...catchup, ...relay, ...clocks, ...swarm, ...refusals, ...ties, ...crashMidCatchup, ...rogue].map((s) => [s.name, s]));
 
 /** Each weakened variant, the scenario that must catch it, and the failure it must produce. */
 const CASES: { variant: string; scenario: string; kind: string; check: string; seeds?: number[] }[] = [
@@ -83,6 +84,11 @@ const CASES: { variant: string; scenario: string; kind: string; check: string; s
   { variant: 'peer-relay-marked-early', scenario: 'peer-relay-interrupted', kind: 'liveness', check: 'liveness' },
   // Hunt 6: the retry queue's bound ignored (unbounded growth; the flush at reconnect is the evidence).
   { variant: 'peer-retry-queue-unbounded', scenario: 'peer-catchup-cut', kind: 'correctness', check: 'invariant:retry-queue-bounded' },
+  // Hunt 7: a resend of the newest unacknowledged batch chained to the last acknowledgement; B misses the
+  // changes in between (its retry queue at A overflowed) and its watermark follows the batch over them.
+  { variant: 'peer-resend-newest-batch', scenario: 'peer-resend-past-gap', kind: 'correctness', check: 'invariant:watermark-complete' },
+  // Hunt 7: responses matched by request id alone; R answers J's request ids while J backfills from A.
+  { variant: 'peer-response-any-sender', scenario: 'peer-rogue-responses', kind: 'correctness', check: 'model:backfill' },
 ];
 
 /** Variants that only the check named escapes to: with it off, the run passes (the check is what sees them). */

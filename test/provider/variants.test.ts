@@ -168,6 +168,13 @@ CASES.push(
   },
 );
 
+// Seventh hunt: the reply timer armed for requestTimeoutMs seconds; a partition leaves requests unanswered
+// on open connections for longer than the timeout (500 ms), and their replies come late.
+CASES.push({
+  variant: 'provider-timeout-seconds', scenario: 'provider-partition', kind: 'correctness', check: 'invariant:gives-up-when-overdue',
+  says: /^L received the reply to request \d+ on connection c\d+ to P\d \d+\.\d+ ms after sending it \(trace #\d+\), past requestTimeoutMs \(500 ms\)/,
+});
+
 // Sixth hunt (2026-12-07, night): a transient reply to a download taken as permanent fails the job at once;
 // the job's retry repairs the library, so nothing but the job's failure without a cause shows it.
 CASES.push({

@@ -106,7 +106,7 @@ class Client {
     private meta: ClientMeta,
     private cells: Map<string, Cell>,
   ) {
-    this.progress = new ProgressTracker((p) => env.trace.emit('cs.progress', { ...p }), cfg.variant === 'cs-progress-chunks', 200);
+    this.progress = new ProgressTracker((p) => env.trace.emit('cs.progress', { ...p }), cfg.variant === 'cs-progress-chunks', 200, cfg.variant === 'cs-eta-seconds');
   }
 
   /**
@@ -167,7 +167,8 @@ class Client {
     for (;;) {
       if (this.halted()) await new Promise<void>((r) => (this.wake = r));
       else await (this.attempting = this.attempt());
-      if (!this.halted()) await this.env.clock.sleep(this.cfg.reconnectMs);
+      // Weakened variant cs-reconnect-no-delay: the next attempt starts at once (a tight retry loop).
+      if (!this.halted()) await this.env.clock.sleep(this.cfg.variant === 'cs-reconnect-no-delay' ? 0 : this.cfg.reconnectMs);
     }
   }
 

@@ -28,6 +28,8 @@ export class ProgressTracker {
     /** The seed's old bug (variant cs-progress-chunks): count messages, not records. */
     private readonly chunks: boolean,
     private readonly chunkSize: number,
+    /** Weakened variant cs-eta-seconds: the estimate of the time left in seconds, reported as ms. */
+    private readonly etaSeconds = false,
   ) {}
 
   /** A download of `total` records (`bytes` bytes) begins at `nowMs`. */
@@ -44,7 +46,8 @@ export class ProgressTracker {
     if (p === null || p.done >= p.total) return;
     const done = Math.min(p.total, p.done + (this.chunks ? 1 : n));
     const elapsed = nowMs - this.startedMs;
-    const etaMs = done >= p.total ? 0 : Math.round((elapsed / done) * (p.total - done));
+    const left = (elapsed / done) * (p.total - done);
+    const etaMs = done >= p.total ? 0 : Math.round(this.etaSeconds ? left / 1000 : left);
     this.set({ ...p, done, bytes: Math.min(p.totalBytes, p.bytes + bytes), etaMs });
   }
 

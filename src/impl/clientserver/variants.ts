@@ -234,6 +234,18 @@ export const CS_VARIANTS = [
     description:
       "several tabs: a follower measures the age of the leader's last status on its wall clock, so a clock set back right after the leader died keeps showing the dead leader's status (green) until a new leader speaks, and a clock set ahead shows disconnected under a live leader (invariant:tabs-agree, scenario cs-tabs-clock-jumps: 10 of seeds 0..9; it passed all 180 smoke/ci runs, seeds 0..4, before that scenario: no scenario moved a tab's clock). Found by the sixth bug hunt.",
   },
+  {
+    name: 'cs-eta-seconds',
+    area: 'client-server',
+    description:
+      "the download's estimate of the time left is computed in seconds and reported as milliseconds (etaMs 1,000 times too small: the footer says a long download is about to end). Caught by invariant:progress-eta (the estimate against the rate so far on true time) in cs-progress-5000, 10 of seeds 0..9; it passed all 185 cs smoke/ci runs, seeds 0..4, before that check (invariant:progress judged only that the estimate is not negative and 0 at completion). Found by the seventh bug hunt.",
+  },
+  {
+    name: 'cs-reconnect-no-delay',
+    area: 'client-server',
+    description:
+      "the connection loop starts its next attempt at once instead of waiting reconnectMs: during an outage, or against a server that refuses or drops it, a client retries in a tight loop (24 times the connections of the correct client in cs-long-outage), which every status and data check passes. Caught by invariant:reconnect-paced (a connection opened less than 0.9 × reconnectMs after the client's last connection to the server ended) in cs-long-outage, 10 of seeds 0..9, and in 138 of 185 cs smoke/ci runs (seeds 0..4); it passed all 185 before that check. Found by the seventh bug hunt.",
+  },
 ] as const;
 
 /** Name of a client-server variant ('' is the correct implementation). */

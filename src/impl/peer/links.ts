@@ -369,7 +369,9 @@ export class Links {
 
   private settle(peer: string, reqId: number, msg: ResponseMsg | null, err: Error | null): void {
     const p = this.pending.get(reqId);
-    if (p === undefined || p.peer !== peer) return; // late (timed out) or not ours
+    // Late (timed out) or not ours: a response settles only a request sent to its sender. (Weakened variant
+    // 'peer-response-any-sender': matched by request id alone, so any member can answer another's request.)
+    if (p === undefined || (p.peer !== peer && this.core.cfg.variant !== 'peer-response-any-sender')) return;
     this.pending.delete(reqId);
     this.core.env.clock.clearTimer(p.timer);
     if (msg !== null) p.resolve(msg);

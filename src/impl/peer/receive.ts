@@ -322,7 +322,11 @@ export class Receiver {
     else if (now - t0 + 1e-6 < (v === 'peer-resend-twice-as-often' ? core.cfg.ackTimeoutMs / 2 : core.cfg.ackTimeoutMs)) return;
     since.set(resource, now);
     const log = core.log.get(resource)!;
-    const changes = log.filter((e) => acked === null || e.ts > acked).slice(0, core.cfg.batchSize);
+    const unacked = log.filter((e) => acked === null || e.ts > acked);
+    // The first batch after the acknowledgement, chained to it (`prev: acked`): the receiver's chain extends
+    // only over what it holds. (Weakened variant 'peer-resend-newest-batch': the newest batch, still chained
+    // to the acknowledgement, so a receiver missing the changes in between acknowledges over them.)
+    const changes = v === 'peer-resend-newest-batch' ? unacked.slice(-core.cfg.batchSize) : unacked.slice(0, core.cfg.batchSize);
     if (changes.length === 0) return;
     this.links.noteFailure(peer);
     core.env.trace.emit('peer.send.timeout', { peer, resource, resent: changes.length });

@@ -204,6 +204,18 @@ export const PEER_VARIANTS = [
     description:
       "the queue of messages for a peer that cannot be reached ignores retryQueueMax: it grows for as long as the peer is away and is flushed whole when the link comes back. Every replica still converges (the protocol deduplicates), so only invariant:retry-queue-bounded sees it (the live changes sent at the instant a link came up, from the simulator's connection records and the wire): peer-catchup-cut and peer-crash-mid-shared-catchup, 5 of seeds 0..4 each; it passed all 130 smoke/ci peer runs before that check. Found by the sixth bug hunt.",
   },
+  {
+    name: 'peer-resend-newest-batch',
+    area: 'peer',
+    description:
+      "a resend of changes a peer left unacknowledged for ackTimeoutMs sends the newest batch of them instead of the first, still chained to the peer's last acknowledgement (`prev`): a receiver that misses changes in between (a retry queue overflowed while it was away) takes the batch as contiguous, moves its watermark and acknowledges over the gap. Caught by peer-resend-past-gap (more than a batch unacknowledged, B's messages to A slow while A resends): invariant:watermark-complete, 10 of seeds 0..9. Hunt 7: it passed all 140 smoke/ci peer runs, seeds 0..4, before that scenario (no scenario left more than a batch unacknowledged for a connected peer that missed some of it).",
+  },
+  {
+    name: 'peer-response-any-sender',
+    area: 'peer',
+    description:
+      "a response is matched to a pending request by its request id alone, not by its sender too: a member answering request ids it was never sent (a buggy or hostile device) settles another peer's request, and its records are stored as that peer's answer (a backfill takes any writer). Caught by peer-rogue-responses (R floods J's first request ids with forged StateResponses while J backfills from A): model:backfill, recvAsDelivered, 10 of seeds 0..9. Hunt 7: it passed all 140 smoke/ci peer runs, seeds 0..4, before that scenario (no scenario sent a response nobody asked for; honest peers answer only their own requests).",
+  },
 ] as const;
 
 /** Name of a peer sync variant ('' is the correct implementation). */

@@ -35,6 +35,8 @@ export class ProviderClient {
     private readonly timeoutMs: number,
     /** Weakened variant provider-timer-not-cleared: a reply leaves its request's timer running. */
     private readonly keepTimers = false,
+    /** Weakened variant provider-timeout-seconds: the reply timer armed for timeoutMs seconds (1,000 times too long). */
+    private readonly timerScale = 1,
   ) {}
 
   /** Sends `body` and resolves with the provider's reply (see the file comment). */
@@ -42,7 +44,7 @@ export class ProviderClient {
     const conn = await this.connection();
     const reqId = this.nextId++;
     return new Promise<ProviderReply>((resolve, reject) => {
-      const timer = this.env.clock.setTimeout(() => this.drop(conn, 'timeout'), this.timeoutMs);
+      const timer = this.env.clock.setTimeout(() => this.drop(conn, 'timeout'), this.timeoutMs * this.timerScale);
       this.pending.set(reqId, { resolve, reject, timer });
       try {
         conn.send({ ...body, reqId } as unknown as Value);

@@ -55,7 +55,7 @@ export class Coordinator {
     this.semaphore = new Semaphore(cfg.maxConcurrent, cfg.variant === 'provider-permit-leak' ? { weaken: 'leak-on-error' } : {});
     this.events = new JobEvents(cfg.progressCapacity, cfg.variant === 'provider-silent-lag');
     for (const p of cfg.providers) {
-      this.clients.set(p, new ProviderClient(env, p, cfg.requestTimeoutMs, cfg.variant === 'provider-timer-not-cleared'));
+      this.clients.set(p, new ProviderClient(env, p, cfg.requestTimeoutMs, cfg.variant === 'provider-timer-not-cleared', cfg.variant === 'provider-timeout-seconds' ? 1_000 : 1));
       this.wake.set(p, new Notify(cfg.variant === 'provider-lost-wakeup' ? { weaken: 'lose-stored-permit' } : {}));
     }
   }

@@ -138,6 +138,12 @@ export const PROVIDER_VARIANTS = [
     description:
       "a transient reply (429 or 5xx) to a download is taken as permanent: the item, and with it the job, fails at once instead of being retried with backoff; the job's own retry (retryJobMs later) repairs the library, so every other check passes it (invariant:fails-after-retries: a job ended failed though no request of it was asked retriesMax + 1 times without success, no reply was a permanent error and no store or network fault touched the library; scenario provider-errors). Found by the sixth bug hunt (0 of 75 smoke/ci runs before the check).",
   },
+  {
+    name: 'provider-timeout-seconds',
+    area: 'provider-sync',
+    description:
+      "a request's reply timer is armed for requestTimeoutMs seconds (the value taken for seconds: 1,000 times too long): a provider that goes silent on an open connection (a partition, a stall) holds the job for as long as the silence lasts instead of requestTimeoutMs, after which the request would be retried on a new connection. Caught by invariant:gives-up-when-overdue (a reply delivered on a connection after its request waited past 1.1 × requestTimeoutMs, the library not paused meanwhile): provider-partition 10 of seeds 0..9, provider-swarm 5 of 10. Found by the seventh bug hunt: it passed all 75 provider smoke/ci runs, seeds 0..4, before that check (invariant:closes-when-overdue judged only the closes that happened).",
+  },
 ] as const;
 
 /** Name of a provider sync variant ('' is the correct implementation). */

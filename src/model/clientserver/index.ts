@@ -6,6 +6,8 @@
  */
 import type { Check } from '../../scenario/types.ts';
 import { progressCheck } from './progress.ts';
+import { progressEtaCheck } from './progress-eta.ts';
+import { reconnectPacedCheck } from './reconnect-paced.ts';
 import { greenServerChangesCheck } from './green-has-server-changes.ts';
 import { greenPushesCheck } from './green-pushes.ts';
 import { pendingCountCheck } from './pending-count.ts';
@@ -24,6 +26,8 @@ export { incompatibleCheck } from './incompatible-reported.ts';
 export { noLossCheck } from './no-loss-no-dup.ts';
 export { nukeReportsCheck } from './nuke-reports.ts';
 export { progressCheck } from './progress.ts';
+export { progressEtaCheck } from './progress-eta.ts';
+export { reconnectPacedCheck } from './reconnect-paced.ts';
 export { stuckInTimeCheck } from './stuck-in-time.ts';
 export { changesInOrderCheck, CHANGES_MAX } from './changes-in-order.ts';
 export { operatorWritesStoredCheck, operatorWritesWinCheck } from './operator-writes-stored.ts';
@@ -45,12 +49,14 @@ export interface CsBounds {
   /** The clients' configured thresholds of stuck (ClientOptions; defaults 3 and 10 s). */
   rapidFailuresMax: number;
   stuckAfterMs: number;
+  /** The clients' configured delay between connection attempts (ClientOptions.reconnectMs; default 500). */
+  reconnectMs: number;
   /** The server's device and address. */
   serverDevice: string;
   server: string;
 }
 
-const DEFAULTS = { serverChangesMs: 2_000, pushMs: 2_000, incompatibleMs: 3_000, stuckMs: 500, rapidFailuresMax: 3, stuckAfterMs: 10_000 };
+const DEFAULTS = { serverChangesMs: 2_000, pushMs: 2_000, incompatibleMs: 3_000, stuckMs: 500, rapidFailuresMax: 3, stuckAfterMs: 10_000, reconnectMs: 500 };
 
 /** Every client-server invariant for a scenario over `clients`. */
 export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> & Pick<CsBounds, 'serverDevice' | 'server'>): Check[] {
@@ -69,6 +75,8 @@ export function csChecks(clients: readonly string[], bounds: Partial<CsBounds> &
     pushesHaveOriginCheck(clients),
     pushesWereWrittenCheck(clients),
     stuckInTimeCheck(clients, b.server, { rapidFailuresMax: b.rapidFailuresMax, stuckAfterMs: b.stuckAfterMs, boundMs: b.stuckMs }),
+    progressEtaCheck(clients),
+    reconnectPacedCheck(clients, b.server, b.reconnectMs),
   ];
 }
 export { deviceChecks, deviceModel, tabsChecks, tabsAgreeCheck, tabsOneConnectionCheck, tabsFencedCheck, tabWritesCheck, tabWritesTakenCheck, TabsView, TABS_AGREE_MS, type TabsOf } from './tabs-agree.ts';

@@ -408,6 +408,9 @@ export function backfillModel(nodes: readonly string[], options: BackfillModelOp
     areas: ['peer.'],
     ignores: PEER_IGNORES,
     facts: ['fact.peer.store', 'fact.peer.request', 'fact.peer.response', 'fact.peer.heartbeat'],
+    // A response that answers no request the network delivered (a member answering request ids it was
+    // never sent: peer-rogue-responses) carries none of its request's fields; the map ignores it.
+    optional: ['fact.peer.response:writer', 'fact.peer.response:since', 'fact.peer.response:sinceUuid'],
     hot: ['uninitialized', 'backfilling', 'paused', 'catchingUp', 'bufferApplied'],
     map(rec: TraceRecord, world: MonitorWorld) {
       // Fast path for the payload-free kinds (a join traces one buffer push per record).

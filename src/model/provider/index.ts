@@ -27,6 +27,7 @@ import { duplicatesResolvedCheck } from './duplicates-resolved.ts';
 import { trackTitlesCheck } from './track-titles.ts';
 import { movesLocalCheck } from './moves-local.ts';
 import { closesWhenOverdueCheck } from './closes-when-overdue.ts';
+import { givesUpWhenOverdueCheck } from './gives-up-when-overdue.ts';
 import { requestCoveredCheck } from './request-covered.ts';
 
 export { completedWorkCheck } from './completed-work-durable.ts';
@@ -65,11 +66,13 @@ export function providerChecks(options: ProviderCheckOptions): Check[] {
     movesLocalCheck(options),
     closesWhenOverdueCheck(options),
     requestCoveredCheck(),
+    givesUpWhenOverdueCheck(options),
   ];
 }
 export { duplicatesResolvedCheck } from './duplicates-resolved.ts';
 export { trackTitlesCheck } from './track-titles.ts';
 export { movesLocalCheck } from './moves-local.ts';
 export { closesWhenOverdueCheck } from './closes-when-overdue.ts';
+export { givesUpWhenOverdueCheck } from './gives-up-when-overdue.ts';
 export { requestCoveredCheck, recordSyncRequest, REQUEST_COVERED } from './request-covered.ts';
 export { cancelIsFinal, CANCEL_IS_FINAL, type CancelLedger } from './cancel-is-final.ts';
