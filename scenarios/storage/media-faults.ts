@@ -36,6 +36,19 @@ function commits(setup: StorageSetup, count: number, perCommit: number) {
   };
 }
 
+/**
+ * Four forced commits, 200 ms apart from 100 ms, of three blocks each, in block order (commit c writes
+ * blocks 3c..3c+2 modulo the store's size): a fault armed at the nth commit's operation meets a known batch.
+ */
+function fourCommitsOfThree(ctx: ScenarioContext): void {
+  for (let c = 0; c < 4; c++) {
+    ctx.at(100 + c * 200, () => {
+      for (let k = 0; k < 3; k++) doWrite(ctx, NODE, (c * 3 + k) % weak.blocks, blockData(ctx, weak.blockSize));
+      doForceSync(ctx, NODE);
+    });
+  }
+}
+
 const tornMarker = scenario(
   'storage-torn-marker',
   'The marker write of commit 2 is torn and the device loses power (weak profile): the half-written marker must never count; recovery rolls commit 2 back to commit 1.',
@@ -96,14 +109,7 @@ const markerFsyncFails = scenario(
   'storage-marker-fsync-fails',
   'The fsync of the store directory right after the marker rename of commit 2 fails with EIO: the caller gets the error and the store cannot know whether commit 2 took effect; before its next commit it recovers in place and must not apply the batch twice; then a power loss.',
   weak,
-  (ctx) => {
-    for (let c = 0; c < 4; c++) {
-      ctx.at(100 + c * 200, () => {
-        for (let k = 0; k < 3; k++) doWrite(ctx, NODE, (c * 3 + k) % weak.blocks, blockData(ctx, weak.blockSize));
-        doForceSync(ctx, NODE);
-      });
-    }
-  },
+  fourCommitsOfThree,
   {
     events: [
       // Armed before commit 2 (at 300 ms): its fsyncs are 3 blocks, pending.json, blocks/, /store,
@@ -118,14 +124,7 @@ const markerRenameFails = scenario(
   'storage-marker-rename-fails',
   'The marker rename of commit 2 fails with EIO (it never happened): the store cannot know, recovers in place before its next commit, and that in-place recovery fails too (the fsync of the store directory fails); the next commit recovers in place again, rolls commit 2 back and commits its writes anew; then a power loss.',
   weak,
-  (ctx) => {
-    for (let c = 0; c < 4; c++) {
-      ctx.at(100 + c * 200, () => {
-        for (let k = 0; k < 3; k++) doWrite(ctx, NODE, (c * 3 + k) % weak.blocks, blockData(ctx, weak.blockSize));
-        doForceSync(ctx, NODE);
-      });
-    }
-  },
+  fourCommitsOfThree,
   {
     events: [
       // Armed before commit 2 (at 300 ms): its first rename is the marker's (finalize renames come after it).
@@ -189,14 +188,7 @@ const finalizeRenameFails = scenario(
   'storage-finalize-rename-fails',
   "The rename that finalizes commit 2 (pending.json to meta.json, after its marker) fails with EIO: commit 2 took effect and is acknowledged, but meta.json is still commit 1's, so finalize must be retried before commit 3 overwrites pending.json; then a power loss just before commit 3's marker write (commit 3 never took effect): recovery must find commit 2, not roll back to commit 1.",
   weak,
-  (ctx) => {
-    for (let c = 0; c < 4; c++) {
-      ctx.at(100 + c * 200, () => {
-        for (let k = 0; k < 3; k++) doWrite(ctx, NODE, (c * 3 + k) % weak.blocks, blockData(ctx, weak.blockSize));
-        doForceSync(ctx, NODE);
-      });
-    }
-  },
+  fourCommitsOfThree,
   {
     events: [
       // Armed at commit 2's marker rename (the 2nd rename of marker.tmp): the next rename is its finalize's.
