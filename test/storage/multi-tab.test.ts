@@ -203,3 +203,68 @@ describe('recovery while another tab commits (simulated kv store)', () => {
     expect(kinds).not.toContain('store.recover.corrupt');
   });
 });
+
+describe('metrics: the dirty counters follow the dirty blocks through every way a commit ends', () => {
+  // Every write here is a whole block, so the dirty bytes are the dirty blocks times the block size.
+  const consistent = (s: BlockStore): void => {
+    const m = s.metrics();
+    expect(m.dirtyBytes).toBe(m.dirtyCount * BS);
+  };
+  /** Resolves once the store traced its `n`th commit's start (its batch is built: later writes are not in it). */
+  const begun = async (env: ReturnType<typeof fakeEnv>, n: number): Promise<void> => {
+    for (let i = 0; i < 10_000; i++) {
+      if (env.records.filter((r) => r.kind === 'store.commit.begin').length >= n) return;
+      await Promise.resolve();
+    }
+    throw new Error(`commit ${n} never began`);
+  };
+
+  it('refused (fenced): the batch and the writes made while it ran are dropped, and counted so', async () => {
+    const env = fakeEnv();
+    const a = await BlockStore.open(env, KV);
+    a.write(1, block(1), { epoch: 1 });
+    await a.forceSync({ epoch: 1 });
+    await BlockStore.fence(fakeEnv(env), KV, 3);
+    a.write(1, block(2), { epoch: 1 });
+    a.write(2, block(2), { epoch: 1 });
+    const commit = a.forceSync({ epoch: 1 }).catch((e: unknown) => e);
+    await begun(env, 2);
+    a.write(3, block(3), { epoch: 1 }); // while the commit runs
+    consistent(a);
+    expect(a.metrics().dirtyCount).toBe(3);
+    expect(await commit).toBeInstanceOf(FencedError);
+    expect(a.metrics()).toMatchObject({ dirtyCount: 0, dirtyBytes: 0 });
+  });
+
+  it('discarded (request already applied): the batch goes, a write made while it ran stays dirty', async () => {
+    const env = fakeEnv();
+    const s = await BlockStore.open(env, KV);
+    s.write(1, block(1));
+    await s.forceSync({ requests: [{ id: 'r1', result: null }] });
+    s.write(1, block(7));
+    s.write(2, block(7));
+    const dup = s.forceSync({ requests: [{ id: 'r1', result: null }] }).catch((e: unknown) => e);
+    await begun(env, 2);
+    s.write(4, block(4));
+    expect(await dup).toBeInstanceOf(RequestAppliedError);
+    expect(s.metrics()).toMatchObject({ dirtyCount: 1, dirtyBytes: BS });
+  });
+
+  it('failed: the batch is dirty again, a block written again while it ran counted once', async () => {
+    const env = fakeEnv();
+    const s = await BlockStore.open(env, { blockSize: BS });
+    s.write(1, block(1));
+    s.write(2, block(2));
+    env.failNext('fsyncDir', 'EIO');
+    const commit = s.forceSync().catch((e: unknown) => e);
+    await begun(env, 1);
+    s.write(2, block(9)); // newer than the batch's block 2
+    s.write(5, block(5));
+    expect(await commit).toMatchObject({ code: 'EIO' });
+    consistent(s);
+    expect(s.metrics()).toMatchObject({ dirtyCount: 3, dirtyBytes: 3 * BS, failedCommits: 1 });
+    await s.forceSync();
+    expect(s.metrics()).toMatchObject({ dirtyCount: 0, dirtyBytes: 0 });
+    expect(await s.read(2)).toEqual(block(9));
+  });
+});
