@@ -26,6 +26,25 @@ for (const backend of ['file', 'kv'] as const) {
     describe(`${backend} backend, ${algorithm} checksums`, () => {
       const options = { backend, blockSize: BS, algorithm };
 
+      it('a block rotten after open fails its read with ECHECKSUM after two tries, counted and traced; a missing one is ECORRUPT', async () => {
+        const env = fakeEnv();
+        const s = await BlockStore.open(env, options);
+        s.write(1, block(1));
+        s.write(2, block(2));
+        await s.forceSync();
+        rot(env, backend, 1, 1);
+        const e = await s.read(1).catch((x: unknown) => x);
+        expect(e).toMatchObject({ code: 'ECHECKSUM', message: expect.stringMatching(/block 1 v1 failed its checksum twice/) });
+        expect(s.metrics().checksumFailures).toBe(2);
+        expect(env.records.filter((r) => r.kind === 'store.checksum.fail').map((r) => r.data)).toEqual([
+          { id: 1, v: 1, attempt: 0 },
+          { id: 1, v: 1, attempt: 1 },
+        ]);
+        if (backend === 'file') env.files.delete('/store/blocks/2.1');
+        else env.kvData.get('store:blocks')!.delete('2.1');
+        await expect(s.read(2)).rejects.toMatchObject({ code: 'ECORRUPT', message: expect.stringMatching(/block 2 v1 is missing/) });
+      });
+
       it('commits, reopens with verification and reads back', async () => {
         const env = fakeEnv();
         const s = await BlockStore.open(env, options);
