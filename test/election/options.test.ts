@@ -21,6 +21,13 @@ describe('resolveTabOptions', () => {
     expect(() => resolveTabOptions(opts)).toThrow(field);
   });
 
+  it("accepts every election variant by name, and ignores another area's variants (they weaken nothing here)", () => {
+    expect(resolveTabOptions({ variant: 'election-no-stepdown' }).variant).toBe('election-no-stepdown');
+    for (const variant of ['storage-keep-pending', 'peer-resend-newest-batch', 'cs-eta-seconds', 'provider-timeout-seconds', 'demo-ack-before-fsync']) {
+      expect(resolveTabOptions({ variant }).variant).toBe(variant);
+    }
+  });
+
   it("a leader's trust ends before any follower may take over, for any clock rates within the bound", () => {
     fc.assert(
       fc.property(
