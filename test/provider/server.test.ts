@@ -183,4 +183,21 @@ describe('provider options', () => {
     expect(() => resolveLibraryOptions({ providers: ['P1'], variant: 'provider-nope' })).toThrow(/not a provider variant/);
     expect(resolveLibraryOptions({ providers: ['P1'], variant: 'peer-prune-early' }).variant).toBe('');
   });
+
+  it.each([
+    ['maxConcurrent', 4, 1, 1_000],
+    ['queueMax', 64, 1, 1_000_000],
+    ['retriesMax', 6, 0, 100],
+    ['backoffMs', 50, 1, 600_000],
+    ['requestTimeoutMs', 2_000, 1, 600_000],
+    ['retryJobMs', 500, 1, 600_000],
+    ['progressCapacity', 16, 1, 100_000],
+    ['viewRenderMs', 1, 0, 60_000],
+  ] as const)('library option %s: default %d, an integer in %d..%d, a bad value named in the error', (field, dflt, min, max) => {
+    expect(resolveLibraryOptions({ providers: ['P1'] })[field]).toBe(dflt);
+    expect(resolveLibraryOptions({ providers: ['P1'], [field]: max })[field]).toBe(max);
+    for (const bad of [min - 1, max + 1, 1.5]) {
+      expect(() => resolveLibraryOptions({ providers: ['P1'], [field]: bad })).toThrow(`library options: ${field} must be an integer in ${min}..${max}, got ${bad}`);
+    }
+  });
 });
