@@ -81,7 +81,7 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
     'test/storage/recovery-rewrite.test.ts',
     'test/storage/kv-integrity.test.ts',
   ], [{ scenarios: 'election', prefix: 'election-', seeds: 1 }]),
-  area('election', 'election', 'election-', 4, ['test/election/fenced-store.test.ts', 'test/election/options.test.ts', 'test/election/conformance.test.ts']),
+  area('election', 'election', 'election-', 4, ['test/election/fenced-store.test.ts', 'test/election/options.test.ts', 'test/election/conformance.test.ts', 'test/election/writer.test.ts']),
   area('peer', 'peer', 'peer-', 2, [
     'test/peer/records.test.ts',
     'test/peer/acks.test.ts',
