@@ -20,16 +20,10 @@
  */
 import type { TraceCheck } from '../check.ts';
 import type { ProviderCheckOptions, D } from './check-options.ts';
-
-const REQUESTS = new Set(['ListFiles', 'GetChanges', 'Download']);
+import { libraryRequests } from './library-requests.ts';
 
 /** The share of requestTimeoutMs a request must have waited (room for the library's clock drift). */
 const OVERDUE_SHARE = 0.9;
-
-interface Sent {
-  t: number;
-  answered: boolean;
-}
 
 /** A library closes a provider connection only for a request overdue on it. */
 export function closesWhenOverdueCheck(options: Pick<ProviderCheckOptions, 'libraries' | 'providers'> & { requestTimeoutMs?: number }): TraceCheck {
@@ -42,49 +36,7 @@ export function closesWhenOverdueCheck(options: Pick<ProviderCheckOptions, 'libr
     setup(ctx) {
       const libraries = new Set(options.libraries);
       const providers = new Set(options.providers);
-      /** Connection id -> the library's requests on it, by message seq and (once delivered) by request id. */
-      const conns = new Map<string, { library: string; provider: string; bySeq: Map<number, Sent>; byReq: Map<number, Sent>; sent: Sent[] }>();
-      ctx.trace.on('net.connect', (r) => {
-        const d = r.data as D;
-        if (libraries.has(d.from as string) && providers.has(d.to as string)) {
-          conns.set(d.conn as string, { library: d.from as string, provider: d.to as string, bySeq: new Map(), byReq: new Map(), sent: [] });
-        }
-      });
-      ctx.trace.on('net.send', (r) => {
-        const d = r.data as D;
-        const c = conns.get(d.conn as string);
-        if (c === undefined || r.node !== c.library || !REQUESTS.has(d.type as string)) return;
-        const s: Sent = { t: r.t, answered: false };
-        c.sent.push(s);
-        if ((d.seq as number) > 0) c.bySeq.set(d.seq as number, s);
-      });
-      /** The last delivery on each node: the wire fact that follows it decodes the same message. */
-      const lastDelivery = new Map<string, { conn: string; seq: number; i: number }>();
-      ctx.trace.on('net.deliver', (r) => {
-        const d = r.data as D;
-        if (typeof d.conn === 'string') lastDelivery.set(r.node, { conn: d.conn, seq: d.seq as number, i: r.i });
-      });
-      const deliveredWith = (node: string): ReturnType<typeof conns.get> => {
-        const last = lastDelivery.get(node);
-        return last === undefined ? undefined : conns.get(last.conn);
-      };
-      ctx.trace.on('fact.provider.request', (r) => {
-        const d = r.data as D;
-        const last = lastDelivery.get(d.to as string);
-        const c = deliveredWith(d.to as string);
-        if (last === undefined || c === undefined || c.library !== d.from) return;
-        const s = c.bySeq.get(last.seq);
-        if (s !== undefined) c.byReq.set(d.reqId as number, s);
-      });
-      ctx.trace.on('fact.provider.reply', (r) => {
-        const d = r.data as D;
-        const c = deliveredWith(d.to as string);
-        if (c === undefined || c.library !== d.to) return;
-        const s = c.byReq.get(d.reqId as number);
-        if (s === undefined) return;
-        s.answered = true;
-        ctx.exercised(name); // a reply whose request's timeout must now never close the connection
-      });
+      const conns = libraryRequests(ctx, libraries, providers, () => ctx.exercised(name)); // a reply whose request's timeout must now never close the connection
       ctx.trace.on('net.close', (r) => {
         const d = r.data as D;
         const c = conns.get(d.conn as string);

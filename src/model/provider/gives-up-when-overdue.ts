@@ -6,7 +6,7 @@
  * the library should have closed that connection and never received it.
  *
  * Evidence: the simulator's network records and the wire facts, matched as invariant:closes-when-overdue
- * matches them (the library's `net.send` of a request on a connection it opened, the provider's
+ * matches them (library-requests.ts) (the library's `net.send` of a request on a connection it opened, the provider's
  * `net.deliver` of it followed by `fact.provider.request` with its request id, the library's `net.deliver`
  * followed by `fact.provider.reply` with that id); a request is excused when its library was paused
  * (`fault.pause` to its `fault.end`) at any time while it waited, since a paused process fires its timers
@@ -17,17 +17,12 @@
  */
 import type { TraceCheck } from '../check.ts';
 import type { ProviderCheckOptions, D } from './check-options.ts';
-
-const REQUESTS = new Set(['ListFiles', 'GetChanges', 'Download']);
+import { libraryRequests } from './library-requests.ts';
 
 /** How far past requestTimeoutMs a reply may still be delivered (the library's clock drift). */
 const LATE_SHARE = 1.1;
 /** Absolute slack, ms (a timer firing in the instant the reply is delivered). */
 const LATE_SLACK_MS = 50;
-
-interface Sent {
-  t: number;
-}
 
 /** A library gives up on a request overdue on its connection (see the file comment). */
 export function givesUpWhenOverdueCheck(options: Pick<ProviderCheckOptions, 'libraries' | 'providers'> & { requestTimeoutMs?: number }): TraceCheck {
@@ -41,7 +36,6 @@ export function givesUpWhenOverdueCheck(options: Pick<ProviderCheckOptions, 'lib
     setup(ctx) {
       const libraries = new Set(options.libraries);
       const providers = new Set(options.providers);
-      const conns = new Map<string, { library: string; provider: string; bySeq: Map<number, Sent>; byReq: Map<number, Sent> }>();
       /** Library -> its pauses, [start, end] in µs (end Infinity while it lasts); fault event -> its node. */
       const pauses = new Map<string, [number, number][]>();
       const pauseEvents = new Map<number, string>();
@@ -60,46 +54,15 @@ export function givesUpWhenOverdueCheck(options: Pick<ProviderCheckOptions, 'lib
         if (open !== undefined) open[1] = r.t;
       });
       const pausedBetween = (node: string, from: number, to: number): boolean => (pauses.get(node) ?? []).some(([s, e]) => s <= to && e >= from);
-      ctx.trace.on('net.connect', (r) => {
+      libraryRequests(ctx, libraries, providers, (c, s, r) => {
         const d = r.data as D;
-        if (libraries.has(d.from as string) && providers.has(d.to as string)) {
-          conns.set(d.conn as string, { library: d.from as string, provider: d.to as string, bySeq: new Map(), byReq: new Map() });
-        }
-      });
-      ctx.trace.on('net.send', (r) => {
-        const d = r.data as D;
-        const c = conns.get(d.conn as string);
-        if (c === undefined || r.node !== c.library || !REQUESTS.has(d.type as string)) return;
-        if ((d.seq as number) > 0) c.bySeq.set(d.seq as number, { t: r.t });
-      });
-      const lastDelivery = new Map<string, { conn: string; seq: number }>();
-      ctx.trace.on('net.deliver', (r) => {
-        const d = r.data as D;
-        if (typeof d.conn === 'string') lastDelivery.set(r.node, { conn: d.conn, seq: d.seq as number });
-      });
-      ctx.trace.on('fact.provider.request', (r) => {
-        const d = r.data as D;
-        const last = lastDelivery.get(d.to as string);
-        const c = last === undefined ? undefined : conns.get(last.conn);
-        if (last === undefined || c === undefined || c.library !== d.from) return;
-        const s = c.bySeq.get(last.seq);
-        if (s !== undefined) c.byReq.set(d.reqId as number, s);
-      });
-      ctx.trace.on('fact.provider.reply', (r) => {
-        const d = r.data as D;
-        const last = lastDelivery.get(d.to as string);
-        const c = last === undefined ? undefined : conns.get(last.conn);
-        if (last === undefined || c === undefined || c.library !== d.to) return;
-        const s = c.byReq.get(d.reqId as number);
-        if (s === undefined) return;
-        c.byReq.delete(d.reqId as number);
         ctx.exercised(name);
         const waitedUs = r.t - s.t;
         if (waitedUs <= boundUs || pausedBetween(c.library, s.t, r.t)) return;
         ctx.fail(
           'correctness',
           name,
-          `${c.library} received the reply to request ${String(d.reqId)} on connection ${last.conn} to ${c.provider} ${(waitedUs / 1000).toFixed(3)} ms after sending it (trace #${r.i}), past requestTimeoutMs (${timeoutUs / 1000} ms): it never gave up on the request (a timeout that did not fire), and the job waited as long as the provider was silent`,
+          `${c.library} received the reply to request ${String(d.reqId)} on connection ${c.id} to ${c.provider} ${(waitedUs / 1000).toFixed(3)} ms after sending it (trace #${r.i}), past requestTimeoutMs (${timeoutUs / 1000} ms): it never gave up on the request (a timeout that did not fire), and the job waited as long as the provider was silent`,
         );
       });
     },
